@@ -1,0 +1,28 @@
+/**
+ * Flag parsing for the CLI, on node:util parseArgs, with errors that name
+ * the flag. Each command declares its flags once.
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { invalidInput } from "../util/errors.js";
+
+export type FlagSpec = NonNullable<ParseArgsConfig["options"]>;
+
+export function parseFlags<T extends FlagSpec>(argv: string[], options: T, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (err) {
+    throw invalidInput((err as Error).message);
+  }
+}
+
+export function requireFlag(value: string | undefined, flag: string): string {
+  if (value === undefined || value === "") throw invalidInput(`missing required flag --${flag}`);
+  return value;
+}
+
+export function intFlag(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw invalidInput(`--${flag} must be an integer, got '${value}'`);
+  return n;
+}

@@ -1,0 +1,73 @@
+/**
+ * The typed records that flow along a frame's path:
+ * decode → features → edit → reconstruct → anomaly map → verdict.
+ * The server and the CLI depend only on these, never on how a mode scores.
+ */
+
+export type PixelFormat = "gray8" | "rgb8" | "bgr8";
+
+/** A frame as a client sends it. */
+export type FrameInput =
+  | { readonly kind: "encoded"; readonly bytes: Uint8Array }
+  | { readonly kind: "raw"; readonly pixels: Uint8Array; readonly width: number; readonly height: number; readonly format: PixelFormat };
+
+/** Scoring modes (DESIGN.md, method 8 and Table 4 of the paper). */
+export type ScoringMode = "knn" | "lafite" | "no-edit";
+
+/** Channel-major feature tensor x ∈ R^{c×h×w}. */
+export interface FeatureMap {
+  readonly data: Float32Array;
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+}
+
+export interface DetectOptions {
+  /** Product/class tag from the client; informational for a unified model. */
+  readonly classTag?: string;
+  /** Overrides the bundle's threshold for this frame. */
+  readonly threshold?: number;
+}
+
+/** Milliseconds spent in each stage of one frame. */
+export interface StageTimings {
+  decode: number;
+  backbone: number;
+  edit: number;
+  diffusion: number;
+  score: number;
+}
+
+export interface Detection {
+  readonly score: number;
+  readonly threshold: number;
+  readonly isAnomalous: boolean;
+  /** Size of the original frame. */
+  readonly width: number;
+  readonly height: number;
+  /** Anomaly map at the frame's own size (row-major, width×height), same units as score. */
+  frameMap(): Float32Array;
+  readonly timings: StageTimings;
+}
+
+export interface ModelInfo {
+  readonly version: string;
+  readonly backbone: string;
+  readonly featureShape: readonly [number, number, number];
+  readonly coresetSize: number;
+  readonly mode: ScoringMode;
+  readonly threshold: number;
+  readonly executionProvider: string;
+  readonly inputSize: number;
+  readonly tau?: number;
+  readonly k?: number;
+  readonly deltaT?: number;
+  readonly steps?: number;
+}
+
+/** What the server needs from a loaded model. */
+export interface Detector {
+  readonly info: ModelInfo;
+  detect(frame: FrameInput, options?: DetectOptions): Promise<Detection>;
+  close(): Promise<void>;
+}

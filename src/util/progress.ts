@@ -1,0 +1,102 @@
+/**
+ * The one progress and cancellation mechanism shared by long jobs (synth,
+ * fit, train, eval, tune). Progress goes to a sink (stderr by default) at
+ * most twice a second; cancellation is an AbortSignal that jobs check between
+ * units of work, so an interrupt leaves files in a consistent state.
+ */
+import { LafiteError, ErrorCode } from "./errors.js";
+
+export type ProgressSink = (line: string) => void;
+
+export const stderrSink: ProgressSink = (line) => process.stderr.write(`${line}\n`);
+
+export interface ProgressOptions {
+  /** Unit name for the rate, e.g. "images" or "steps". */
+  unit?: string;
+  sink?: ProgressSink;
+  /** Minimum milliseconds between lines. */
+  intervalMs?: number;
+  /** Extra text appended to each line (e.g. the current loss). */
+  detail?: () => string;
+  now?: () => number;
+}
+
+export class Progress {
+  private done = 0;
+  private readonly start: number;
+  private lastPrint = -Infinity;
+  private readonly unit: string;
+  private readonly sink: ProgressSink;
+  private readonly interval: number;
+  private readonly now: () => number;
+
+  constructor(
+    readonly label: string,
+    readonly total: number,
+    private readonly options: ProgressOptions = {},
+  ) {
+    this.unit = options.unit ?? "items";
+    this.sink = options.sink ?? stderrSink;
+    this.interval = options.intervalMs ?? 500;
+    this.now = options.now ?? (() => performance.now());
+    this.start = this.now();
+  }
+
+  get count(): number {
+    return this.done;
+  }
+
+  tick(n = 1): void {
+    this.done += n;
+    const t = this.now();
+    if (t - this.lastPrint >= this.interval || this.done >= this.total) {
+      this.lastPrint = t;
+      this.sink(this.line(t));
+    }
+  }
+
+  /** Rate and ETA as a line, e.g. "fit: 40/200 images 12.5 images/s ETA 13s". */
+  line(t = this.now()): string {
+    const secs = Math.max((t - this.start) / 1000, 1e-9);
+    const rate = this.done / secs;
+    const remaining = rate > 0 ? (this.total - this.done) / rate : Infinity;
+    const eta = this.done >= this.total ? `done in ${formatSeconds(secs)}` : `ETA ${formatSeconds(remaining)}`;
+    const detail = this.options.detail ? ` ${this.options.detail()}` : "";
+    return `${this.label}: ${this.done}/${this.total} ${this.unit} ${rate.toFixed(1)} ${this.unit}/s ${eta}${detail}`;
+  }
+}
+
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return "?";
+  if (s < 60) return `${s.toFixed(0)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${Math.round(s - m * 60)}s`;
+  return `${Math.floor(m / 60)}h${m % 60}m`;
+}
+
+/** Throws CANCELLED if the signal fired; call between units of work. */
+export function throwIfCancelled(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new LafiteError(ErrorCode.CANCELLED, `${what} was interrupted`);
+}
+
+/**
+ * An AbortSignal that fires on the first SIGINT/SIGTERM; a second signal
+ * exits at once (the user insists). Returns a disposer restoring handlers.
+ */
+export function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(`\n${sig}: finishing the current step and stopping cleanly (send again to abort at once)\n`);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}
