@@ -1,0 +1,96 @@
+/**
+ * Data sets in the MVTec AD folder layout:
+ *   <root>/<class>/train/good/*          normal training images
+ *   <root>/<class>/test/<good|defect>/*  test images
+ *   <root>/<class>/ground_truth/<defect>/<stem>_mask.*   (optional)
+ * Real folders are messy: image formats are found by content later, so any
+ * regular file that is not obviously something else is listed; classes
+ * without ground_truth get image metrics only.
+ */
+import { readdir, stat } from "node:fs/promises";
+import { join, parse } from "node:path";
+import { LafiteError, ErrorCode } from "../util/errors.js";
+
+export interface TestImage {
+  readonly path: string;
+  readonly defect: string;
+  readonly anomalous: boolean;
+  /** Mask path; undefined for good images (all-normal) or when none exists. */
+  readonly maskPath?: string;
+}
+
+export interface DatasetClass {
+  readonly name: string;
+  readonly train: readonly string[];
+  readonly test: readonly TestImage[];
+  /** True when the class has a ground_truth folder, so pixel metrics apply. */
+  readonly hasMasks: boolean;
+  /** Anomalous test images whose mask could not be found. */
+  readonly missingMasks: readonly string[];
+}
+
+const NOT_IMAGES = new Set([".txt", ".json", ".md", ".csv", ".xml", ".yaml", ".yml", ".db", ".ini", ".zip", ".py", ".sh"]);
+
+const natural = new Intl.Collator("en", { numeric: true }).compare;
+
+async function isDir(p: string): Promise<boolean> {
+  return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+async function listDirs(p: string): Promise<string[]> {
+  const entries = await readdir(p, { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory() && !e.name.startsWith(".")).map((e) => e.name).sort(natural);
+}
+
+/** Files that may be images: hidden files and known non-image types are skipped. */
+export async function listImageFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith(".") && !NOT_IMAGES.has(parse(e.name).ext.toLowerCase()))
+    .map((e) => e.name)
+    .sort(natural)
+    .map((n) => join(dir, n));
+}
+
+export async function scanDataset(root: string, options: { classes?: readonly string[] } = {}): Promise<DatasetClass[]> {
+  if (!(await isDir(root))) throw new LafiteError(ErrorCode.BAD_DATASET, `data set folder ${root} does not exist or is not a folder`);
+  let names: string[] = [];
+  for (const name of await listDirs(root)) {
+    if ((await isDir(join(root, name, "train"))) || (await isDir(join(root, name, "test")))) names.push(name);
+  }
+  if (options.classes) {
+    const unknown = options.classes.filter((c) => !names.includes(c));
+    if (unknown.length) throw new LafiteError(ErrorCode.BAD_DATASET, `class(es) ${unknown.join(", ")} not found in ${root} (found: ${names.join(", ") || "none"})`);
+    names = [...options.classes];
+  }
+  if (names.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `no class folders with train/ or test/ in ${root} (expected the MVTec AD layout <class>/train/good)`);
+
+  const classes: DatasetClass[] = [];
+  for (const name of names) {
+    const base = join(root, name);
+    const train = await listImageFiles(join(base, "train", "good"));
+    const gtRoot = join(base, "ground_truth");
+    const hasMasks = await isDir(gtRoot);
+    const test: TestImage[] = [];
+    const missingMasks: string[] = [];
+    for (const defect of await listDirs(join(base, "test"))) {
+      const anomalous = defect !== "good";
+      const masks = anomalous && hasMasks ? await maskIndex(join(gtRoot, defect)) : new Map<string, string>();
+      for (const path of await listImageFiles(join(base, "test", defect))) {
+        const stem = parse(path).name;
+        const maskPath = anomalous ? (masks.get(`${stem}_mask`) ?? masks.get(stem)) : undefined;
+        if (anomalous && hasMasks && maskPath === undefined) missingMasks.push(path);
+        test.push({ path, defect, anomalous, ...(maskPath ? { maskPath } : {}) });
+      }
+    }
+    classes.push({ name, train, test, hasMasks, missingMasks });
+  }
+  return classes;
+}
+
+/** Mask files of one defect folder keyed by file stem. */
+async function maskIndex(dir: string): Promise<Map<string, string>> {
+  const map = new Map<string, string>();
+  for (const p of await listImageFiles(dir)) map.set(parse(p).name, p);
+  return map;
+}
