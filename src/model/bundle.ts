@@ -1,0 +1,201 @@
+/**
+ * Model bundles: a versioned folder holding manifest.json plus the files it
+ * names (backbone ONNX, coreset vectors and FAISS index, later the denoiser).
+ * Written atomically — every file to a temporary sibling folder, fsynced,
+ * manifest last, then one rename — and verified on load (format version and
+ * the SHA-256 of every file), so a damaged bundle is refused with a clear
+ * error instead of crashing native code.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, open, readFile, rename, rm, stat, readdir } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { LafiteError, ErrorCode } from "../util/errors.js";
+import type { ModelConfig } from "./model-config.js";
+import type { ScoringMode } from "../pipeline/types.js";
+
+export const BUNDLE_FORMAT = "lafited-bundle";
+export const BUNDLE_FORMAT_VERSION = 1;
+
+export interface ThresholdInfo {
+  readonly value: number;
+  readonly method: string;
+  readonly holdoutImages: number;
+  readonly holdoutScores: { readonly min: number; readonly median: number; readonly max: number };
+}
+
+export interface BundleManifest {
+  readonly format: typeof BUNDLE_FORMAT;
+  readonly formatVersion: number;
+  readonly version: string;
+  readonly createdAt: string;
+  readonly config: ModelConfig;
+  readonly backbone: {
+    readonly name: string;
+    readonly file: string;
+    readonly inputSize: number;
+    readonly stages: readonly string[];
+  };
+  readonly features: {
+    readonly c: number;
+    readonly h: number;
+    readonly w: number;
+    readonly mean: readonly number[];
+    readonly std: readonly number[];
+  };
+  readonly memory: {
+    readonly coresetSize: number;
+    readonly candidates: number;
+    readonly indexType: "flat" | "hnsw";
+    readonly indexFile: string;
+    /** Raw little-endian float32 coreset rows (coresetSize × c), for the ONNX kNN hot path. */
+    readonly vectorsFile: string;
+  };
+  readonly scoring: {
+    readonly mode: ScoringMode;
+    readonly k: number;
+    readonly sigma: number;
+    readonly pool: number;
+    readonly tau?: number;
+    readonly deltaT?: number;
+    readonly eta?: number;
+    readonly denoiserFile?: string;
+  };
+  readonly threshold: ThresholdInfo;
+  readonly metrics: Record<string, unknown>;
+  readonly provenance: {
+    readonly dataset: string;
+    readonly classes: Record<string, { readonly train: number; readonly holdout: number }>;
+    readonly trainListSha256: string;
+    readonly skippedFiles: readonly string[];
+    readonly timings: Record<string, number>;
+    readonly tool: string;
+  };
+  /** SHA-256 of every file in the bundle except the manifest. */
+  readonly files: Record<string, string>;
+}
+
+export function sha256(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+async function writeFileSynced(path: string, data: Uint8Array | string): Promise<void> {
+  const fh = await open(path, "w");
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  const fh = await open(path, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export type BundleFiles = Record<string, Uint8Array>;
+
+/**
+ * Writes a bundle at `out`. An existing non-empty `out` is refused unless
+ * `replace`, in which case it is swapped out only after the new one is complete.
+ */
+export async function writeBundle(out: string, manifest: Omit<BundleManifest, "files">, files: BundleFiles, replace = false): Promise<BundleManifest> {
+  const existing = await stat(out).catch(() => undefined);
+  if (existing && !replace) {
+    const entries = existing.isDirectory() ? await readdir(out) : ["(a file)"];
+    if (entries.length > 0) throw new LafiteError(ErrorCode.BAD_BUNDLE, `${out} already exists and is not empty; choose another --out or pass --force to replace it`);
+  }
+  const parent = dirname(out);
+  await mkdir(parent, { recursive: true });
+  const tmp = join(parent, `.${basename(out)}.tmp-${process.pid}-${Date.now()}`);
+  await mkdir(tmp);
+  try {
+    const hashes: Record<string, string> = {};
+    for (const [name, data] of Object.entries(files)) {
+      if (name === "manifest.json" || name.includes("/")) throw new Error(`invalid bundle file name '${name}'`);
+      await writeFileSynced(join(tmp, name), data);
+      hashes[name] = sha256(data);
+    }
+    const full: BundleManifest = { ...manifest, files: hashes };
+    await writeFileSynced(join(tmp, "manifest.json"), `${JSON.stringify(full, null, 2)}\n`);
+    await fsyncDir(tmp);
+    if (existing) {
+      const old = join(parent, `.${basename(out)}.old-${process.pid}-${Date.now()}`);
+      await rename(out, old);
+      await rename(tmp, out);
+      await rm(old, { recursive: true, force: true });
+    } else {
+      await rename(tmp, out);
+    }
+    await fsyncDir(parent);
+    return full;
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export interface LoadedBundle {
+  readonly dir: string;
+  readonly manifest: BundleManifest;
+  /** Reads one verified file of the bundle. */
+  file(name: string): Uint8Array;
+}
+
+const bad = (dir: string, msg: string) => new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${dir}: ${msg}`);
+
+/** Reads and verifies a bundle: manifest format, version, and every file's hash. */
+export async function readBundle(dir: string): Promise<LoadedBundle> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, "manifest.json"), "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw bad(dir, code === "ENOENT" ? "no manifest.json (not a lafited bundle, or an interrupted write)" : `cannot read manifest.json: ${(err as Error).message}`);
+  }
+  let manifest: BundleManifest;
+  try {
+    manifest = JSON.parse(text) as BundleManifest;
+  } catch {
+    throw bad(dir, "manifest.json is not valid JSON (damaged)");
+  }
+  if (manifest.format !== BUNDLE_FORMAT) throw bad(dir, `manifest format is '${String(manifest.format)}', expected '${BUNDLE_FORMAT}'`);
+  if (manifest.formatVersion !== BUNDLE_FORMAT_VERSION) {
+    throw bad(dir, `bundle format version ${manifest.formatVersion} is not supported by this lafited (supports ${BUNDLE_FORMAT_VERSION}); refit or upgrade`);
+  }
+  if (typeof manifest.files !== "object" || manifest.files === null) throw bad(dir, "manifest lists no files");
+  const contents = new Map<string, Uint8Array>();
+  for (const [name, hash] of Object.entries(manifest.files)) {
+    let data: Buffer;
+    try {
+      data = await readFile(join(dir, name));
+    } catch {
+      throw bad(dir, `file ${name} named in the manifest is missing`);
+    }
+    if (sha256(data) !== hash) throw bad(dir, `file ${name} is damaged (SHA-256 does not match the manifest)`);
+    contents.set(name, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  return {
+    dir,
+    manifest,
+    file(name: string): Uint8Array {
+      const data = contents.get(name);
+      if (!data) throw bad(dir, `manifest has no file ${name}`);
+      return data;
+    },
+  };
+}
+
+/** Float32Array ↔ little-endian bytes (the bundle's raw vector format). */
+export function float32Bytes(values: Float32Array): Uint8Array {
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+}
+
+export function bytesToFloat32(bytes: Uint8Array): Float32Array {
+  if (bytes.byteLength % 4 !== 0) throw new LafiteError(ErrorCode.BAD_BUNDLE, `raw float32 file of ${bytes.byteLength} bytes is not a multiple of 4`);
+  return new Float32Array(bytes.slice().buffer);
+}

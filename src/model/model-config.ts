@@ -1,0 +1,104 @@
+/**
+ * The model (fit-time) configuration: what `lafite fit --config FILE` reads
+ * and what the bundle manifest records. Validated once with zod; errors name
+ * the key. Defaults are the measured choices recorded in the issue notes.
+ */
+import { readFile } from "node:fs/promises";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { LafiteError, ErrorCode } from "../util/errors.js";
+
+const builtinBackbone = z.strictObject({
+  kind: z.literal("builtin"),
+  arch: z.enum(["mobilenet_v2", "inception_v3"]),
+  /** Layer names whose outputs are resized to the grid and concatenated. */
+  stages: z.array(z.string().min(1)).min(1),
+  /** k×k local average pooling of each stage before resizing (0 or 1 = off). */
+  pool: z.int().min(0).max(7),
+  inputSize: z.int().min(32).max(1024).optional(),
+});
+
+const onnxBackbone = z.strictObject({
+  kind: z.literal("onnx"),
+  /** A user ONNX model taking [N,3,S,S] float RGB in [0,1] normalized by mean/std. */
+  path: z.string().min(1),
+  input: z.string().min(1).default("input"),
+  outputs: z.array(z.string().min(1)).min(1),
+  inputSize: z.int().min(32).max(1024),
+  mean: z.tuple([z.number(), z.number(), z.number()]).default([0.485, 0.456, 0.406]),
+  std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]).default([0.229, 0.224, 0.225]),
+  pool: z.int().min(0).max(7).default(3),
+});
+
+export const modelConfigSchema = z.strictObject({
+  backbone: z.discriminatedUnion("kind", [builtinBackbone, onnxBackbone]).default({
+    kind: "builtin",
+    arch: "mobilenet_v2",
+    stages: ["block_5_add", "block_9_add", "block_10_project_BN"],
+    pool: 3,
+  }),
+  /** Feature grid h = w. */
+  grid: z.int().min(4).max(128).default(28),
+  memory: z
+    .strictObject({
+      /** Fraction of training feature slices kept in the coreset (paper: 0.1). */
+      keepRate: z.number().gt(0).max(1).default(0.05),
+      /** Random-projection dimension for greedy k-center. */
+      projectionDim: z.int().min(8).max(1024).default(128),
+      /** Cap on feature slices fed to coreset selection (random subsample above it), bounding memory and time. */
+      maxCandidates: z.int().min(1000).default(400_000),
+      index: z.enum(["flat", "hnsw"]).default("flat"),
+      /** Neighbours used by feature editing (Eq. 10). */
+      k: z.int().min(1).max(64).default(3),
+    })
+    .prefault({}),
+  scoring: z
+    .strictObject({
+      mode: z.enum(["knn", "lafite", "no-edit"]).default("knn"),
+      /** Gaussian blur σ of the anomaly map (Eq. 12). */
+      sigma: z.number().positive().default(4),
+      /** Average-pool window on the S×S map before taking the max for the image score. */
+      pool: z.int().min(1).max(64).default(8),
+    })
+    .prefault({}),
+  threshold: z
+    .strictObject({
+      /** Fraction of each class's training images held out of the bank to calibrate the threshold. */
+      holdout: z.number().min(0).max(0.5).default(0.1),
+      /** Quantile of held-out normal scores used as the threshold. */
+      quantile: z.number().min(0.5).max(1).default(0.99),
+    })
+    .prefault({}),
+  /** Images per backbone call during fit and eval. */
+  batchSize: z.int().min(1).max(256).default(8),
+  seed: z.int().default(0),
+});
+
+export type ModelConfig = z.infer<typeof modelConfigSchema>;
+export type BackboneConfig = ModelConfig["backbone"];
+
+export function parseModelConfig(value: unknown, source = "model config"): ModelConfig {
+  const result = modelConfigSchema.safeParse(value ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new LafiteError(ErrorCode.INVALID_CONFIG, `${source} is invalid:\n  ${problems.join("\n  ")}`);
+  }
+  return result.data;
+}
+
+export async function loadModelConfig(path: string | undefined): Promise<ModelConfig> {
+  if (path === undefined) return parseModelConfig({});
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new LafiteError(ErrorCode.INVALID_CONFIG, `cannot read config ${path}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (err) {
+    throw new LafiteError(ErrorCode.INVALID_CONFIG, `config ${path} is not valid YAML: ${(err as Error).message}`);
+  }
+  return parseModelConfig(value, `config ${path}`);
+}
