@@ -1,0 +1,89 @@
+/**
+ * Getting images onto disk safely: fixed-option PNG encoding (so a seed
+ * always gives the same bytes), write-then-rename (so an interrupted run
+ * never leaves a truncated PNG under its final name), and the guard that
+ * keeps the generator from writing over someone else's folder.
+ */
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import sharp from "sharp";
+import { invalidInput } from "../../util/errors.js";
+import type { Image8 } from "./raster.js";
+
+export const MANIFEST_FILE = "manifest.json";
+export const GENERATOR_NAME = "lafite-synth";
+
+export async function encodePng(img: Image8): Promise<Buffer> {
+  const raw = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
+  return sharp(raw, { raw: { width: img.width, height: img.height, channels: img.channels } })
+    .png({ compressionLevel: 6, adaptiveFiltering: false, palette: false, progressive: false })
+    .toBuffer();
+}
+
+/** Writes next to the target, then renames: readers see the old file, no file, or the whole new file. */
+export async function writeAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  await writeFile(tmp, bytes);
+  await rename(tmp, file);
+}
+
+interface PreviousManifest {
+  generator?: unknown;
+  classes?: unknown;
+}
+
+/** Class folder names a previous synth run listed in its manifest, if the folder is one. */
+async function previousSynthClasses(out: string): Promise<string[] | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(out, MANIFEST_FILE), "utf8");
+  } catch {
+    return undefined;
+  }
+  let parsed: PreviousManifest;
+  try {
+    parsed = JSON.parse(text) as PreviousManifest;
+  } catch {
+    return undefined;
+  }
+  if (parsed.generator !== GENERATOR_NAME || !Array.isArray(parsed.classes)) return undefined;
+  const names: string[] = [];
+  for (const c of parsed.classes as unknown[]) {
+    const name = (c as { name?: unknown } | null)?.name;
+    // Only plain folder names: a hand-edited manifest must not steer the clean-up outside `out`.
+    if (typeof name === "string" && /^[a-z0-9_]+$/.test(name)) names.push(name);
+  }
+  return names;
+}
+
+/**
+ * Makes `out` ready to receive a data set. An empty or missing folder is used
+ * as is; a previous synth output is cleared of the class folders it listed
+ * (so no stale images survive a run with smaller counts); anything else is
+ * refused unless `force`, in which case files are written over but nothing
+ * else is deleted.
+ */
+export async function prepareOutputDir(out: string, force: boolean): Promise<void> {
+  let entries: string[];
+  try {
+    const st = await stat(out);
+    if (!st.isDirectory()) throw invalidInput(`--out ${out} exists and is not a folder`);
+    entries = await readdir(out);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    await mkdir(out, { recursive: true });
+    return;
+  }
+  if (entries.length === 0) return;
+  const previous = await previousSynthClasses(out);
+  if (previous !== undefined) {
+    for (const name of previous) await rm(path.join(out, name), { recursive: true, force: true });
+    return;
+  }
+  if (!force) {
+    throw invalidInput(
+      `--out ${out} is not empty and is not a previous 'lafite synth' output (no ${MANIFEST_FILE} from ${GENERATOR_NAME}); ` +
+        `choose an empty folder or pass --force to write into it anyway`,
+    );
+  }
+}
