@@ -1,22 +1,104 @@
-// TEMPORARY during bring-up (replaced by the real bundle loader in the same session).
-import type { Detector } from "./types.js";
+/**
+ * Loading a bundle into a ready Detector, and the daemon's embedded default
+ * bundle (made on first start from the demo data set).
+ */
+import { access, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { readBundle, bytesToFloat32, type LoadedBundle } from "../model/bundle.js";
+import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
+import { FaissIndex } from "../model/memory/faiss-index.js";
+import { OnnxKnn } from "../model/memory/onnx-knn.js";
+import { FrameScorer } from "./frame-scorer.js";
+import { BundleDetector } from "./bundle-detector.js";
+import { parseModelConfig } from "../model/model-config.js";
+import { fitModel } from "./fit.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
+import type { ScoringMode } from "./types.js";
 
 export interface LoadOptions {
   executionProvider?: "cpu" | "cuda";
   intraOpThreads?: number;
   log?: (msg: string) => void;
+  /** Score with another mode than the bundle's (eval --mode). */
+  mode?: ScoringMode;
 }
 
-/** Loads a model bundle folder and returns a ready Detector (sessions created, index loaded, self-check run). */
-export async function loadDetector(bundleDir: string, _options: LoadOptions = {}): Promise<Detector> {
-  throw new LafiteError(ErrorCode.NO_MODEL, `cannot load ${bundleDir}: loader not built yet`);
+export async function loadDetector(bundleDir: string, options: LoadOptions = {}): Promise<BundleDetector> {
+  const bundle = await readBundle(bundleDir);
+  return detectorFromBundle(bundle, options);
+}
+
+export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOptions = {}): Promise<BundleDetector> {
+  const m = bundle.manifest;
+  const mode = options.mode ?? m.scoring.mode;
+  const ep = options.executionProvider ?? "cpu";
+  const opts = sessionOptions(ep, options.intraOpThreads);
+  const { c, h, w } = m.features;
+  const coreset = bytesToFloat32(bundle.file(m.memory.vectorsFile));
+  if (coreset.length !== m.memory.coresetSize * c) {
+    throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: coreset has ${coreset.length} values, manifest says ${m.memory.coresetSize}×${c}`);
+  }
+  // The FAISS index is the index of record: check it opens and agrees with the manifest.
+  const index = FaissIndex.fromBuffer(Buffer.from(bundle.file(m.memory.indexFile)), c, m.memory.indexType);
+  if (index.size !== m.memory.coresetSize) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: FAISS index holds ${index.size} vectors, manifest says ${m.memory.coresetSize}`);
+  if (mode !== "knn") {
+    throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: scoring mode '${mode}' needs a diffusion model, which this bundle does not have`);
+  }
+  const backbone = await BackboneRunner.open(bundle.file(m.backbone.file), m.backbone.inputSize, opts);
+  if (backbone.shape.c !== c || backbone.shape.h !== h || backbone.shape.w !== w) {
+    throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: backbone yields ${backbone.shape.c}×${backbone.shape.h}×${backbone.shape.w}, manifest says ${c}×${h}×${w}`);
+  }
+  const k = mode === "knn" ? 1 : Math.min(m.scoring.k, m.memory.coresetSize);
+  const knn = await OnnxKnn.create(coreset, m.memory.coresetSize, c, k, opts);
+  const scorer = new FrameScorer({ mode, mapSize: m.backbone.inputSize, sigma: m.scoring.sigma, pool: m.scoring.pool, k }, knn, coreset);
+  const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
+  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}, mode ${mode}, execution provider ${ep}`);
+  return new BundleDetector(
+    {
+      version: m.version,
+      backbone: m.backbone.name,
+      featureShape: [c, h, w],
+      coresetSize: m.memory.coresetSize,
+      mode,
+      threshold: m.threshold.value,
+      executionProvider: ep,
+      inputSize: m.backbone.inputSize,
+      ...(mode !== "knn" ? { k } : {}),
+      ...(m.scoring.tau !== undefined && mode !== "knn" ? { tau: m.scoring.tau } : {}),
+      ...(m.scoring.deltaT !== undefined && mode !== "knn" ? { deltaT: m.scoring.deltaT } : {}),
+    },
+    backbone,
+    stats,
+    scorer,
+    async () => {
+      await knn.release();
+      await backbone.release();
+    },
+  );
 }
 
 /**
- * Returns the path of the default bundle under dataDir, making the demo data set
- * and fitting the default model first if none exists (progress on stderr).
+ * The daemon's embedded default: `<dataDir>/bundles/default`. When absent,
+ * makes the demo data set (`<dataDir>/demo`) and fits the default model on it.
  */
-export async function ensureDefaultBundle(dataDir: string, _options: { signal?: AbortSignal; log?: (msg: string) => void } = {}): Promise<string> {
-  throw new LafiteError(ErrorCode.NO_MODEL, `no default bundle in ${dataDir}: fit not built yet`);
+export async function ensureDefaultBundle(dataDir: string, options: { signal?: AbortSignal; log?: (msg: string) => void; cacheDir?: string } = {}): Promise<string> {
+  const bundleDir = join(dataDir, "bundles", "default");
+  const exists = await access(join(bundleDir, "manifest.json")).then(() => true, () => false);
+  if (exists) return bundleDir;
+  const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  await mkdir(dataDir, { recursive: true });
+  const demo = join(dataDir, "demo");
+  log(`no model in ${bundleDir}: making the demo data set in ${demo} and fitting the default model (first start only)`);
+  const { synthesizeDataset } = await import("../image/synth/index.js");
+  await synthesizeDataset({ out: demo, seed: 1, force: true, ...(options.signal ? { signal: options.signal } : {}) });
+  await fitModel({
+    data: demo,
+    out: bundleDir,
+    config: parseModelConfig({}),
+    cacheDir: options.cacheDir ?? join(dataDir, "cache"),
+    force: true,
+    ...(options.signal ? { signal: options.signal } : {}),
+    log,
+  });
+  return bundleDir;
 }

@@ -1,0 +1,50 @@
+import { writeFile } from "node:fs/promises";
+import type { CliCommand } from "../main.js";
+import { parseFlags, requireFlag } from "../args.js";
+import { loadDetector } from "../../pipeline/load.js";
+import { evaluate, formatTable } from "../../eval/evaluate.js";
+import { interruptSignal } from "../../util/progress.js";
+import { invalidInput } from "../../util/errors.js";
+import type { ScoringMode } from "../../pipeline/types.js";
+
+const MODES: readonly ScoringMode[] = ["knn", "lafite", "no-edit"];
+
+export const command: CliCommand = {
+  summary: "Evaluate a bundle on an MVTec-layout data set: per-class image/pixel AUROC and AP, and their mean.",
+  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--mode knn|lafite|no-edit] [--heatmaps DIR] [--class NAME]...
+  --json FILE     also write {"mode", "classes": {name: {image_auroc, pixel_auroc, image_ap, pixel_ap}}, "mean": {...}} (values 0–1, null where undefined)
+  --mode M        score with this mode instead of the bundle's own
+  --heatmaps DIR  write heatmap overlay PNGs as DIR/<class>/<defect>/<image>.png`,
+  async run(argv) {
+    const { values } = parseFlags(argv, {
+      bundle: { type: "string" },
+      data: { type: "string" },
+      json: { type: "string" },
+      mode: { type: "string" },
+      heatmaps: { type: "string" },
+      class: { type: "string", multiple: true },
+      threads: { type: "string" },
+    });
+    const mode = values.mode as ScoringMode | undefined;
+    if (mode !== undefined && !MODES.includes(mode)) throw invalidInput(`--mode must be one of ${MODES.join(", ")}, got '${mode}'`);
+    const detector = await loadDetector(requireFlag(values.bundle, "bundle"), {
+      ...(mode ? { mode } : {}),
+      ...(values.threads ? { intraOpThreads: Number(values.threads) } : {}),
+    });
+    const { signal, dispose } = interruptSignal();
+    try {
+      const report = await evaluate(detector, {
+        data: requireFlag(values.data, "data"),
+        ...(values.class ? { classes: values.class } : {}),
+        ...(values.heatmaps ? { heatmapsDir: values.heatmaps } : {}),
+        signal,
+      });
+      process.stdout.write(`${formatTable(report)}\n`);
+      if (values.json) await writeFile(values.json, `${JSON.stringify(report, null, 2)}\n`);
+    } finally {
+      dispose();
+      await detector.close();
+    }
+    return 0;
+  },
+};

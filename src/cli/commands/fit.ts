@@ -1,0 +1,51 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { CliCommand } from "../main.js";
+import { parseFlags, requireFlag } from "../args.js";
+import { loadModelConfig } from "../../model/model-config.js";
+import { fitModel } from "../../pipeline/fit.js";
+import { interruptSignal } from "../../util/progress.js";
+
+/** Generated backbones are cached here (not in the repo): $LAFITED_CACHE_DIR, else ~/.cache/lafited. */
+export function defaultCacheDir(): string {
+  return process.env.LAFITED_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "lafited");
+}
+
+export const command: CliCommand = {
+  summary: "Fit ONE unified model on every class's train/good images of an MVTec-layout data set.",
+  usage: `lafite fit --data DIR --out BUNDLE [--config FILE] [--class NAME]... [--force] [--cache DIR] [--threads N]
+  --data DIR      data set root (<class>/train/good/*)
+  --out BUNDLE    bundle folder to write (refused if it exists and is not empty, unless --force)
+  --config FILE   model config YAML (see config/model.example.yaml); defaults otherwise
+  --class NAME    fit only these classes (repeatable)
+  --force         replace an existing bundle atomically
+  --cache DIR     where generated backbones are cached (default ${defaultCacheDir()})`,
+  async run(argv) {
+    const { values } = parseFlags(argv, {
+      data: { type: "string" },
+      out: { type: "string" },
+      config: { type: "string" },
+      class: { type: "string", multiple: true },
+      force: { type: "boolean" },
+      cache: { type: "string" },
+      threads: { type: "string" },
+    });
+    const config = await loadModelConfig(values.config);
+    const { signal, dispose } = interruptSignal();
+    try {
+      await fitModel({
+        data: requireFlag(values.data, "data"),
+        out: requireFlag(values.out, "out"),
+        config,
+        cacheDir: values.cache ?? defaultCacheDir(),
+        ...(values.class ? { classes: values.class } : {}),
+        force: values.force ?? false,
+        signal,
+        ...(values.threads ? { intraOpThreads: Number(values.threads) } : {}),
+      });
+    } finally {
+      dispose();
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,94 @@
+/**
+ * A Detector over a loaded bundle: the whole path of one frame, top to bottom:
+ * decode → resize to S×S → backbone → standardize → score (knn | lafite |
+ * no-edit) → anomaly map → verdict. Frames are processed one at a time in
+ * arrival order: on a 2-core box concurrent ORT runs only fight over cores.
+ */
+import { decodeFrame, toModelInput, type DecodeLimits, DEFAULT_LIMITS, type RgbImage } from "../image/decode.js";
+import { standardizeInPlace, type FeatureStats } from "../model/feature-stats.js";
+import { resizeBilinear } from "../model/scoring/anomaly-map.js";
+import type { BackboneRunner } from "../model/backbone-runner.js";
+import type { FrameScorer } from "./frame-scorer.js";
+import type { Detection, DetectOptions, Detector, FeatureMap, FrameInput, ModelInfo } from "./types.js";
+import { invalidInput } from "../util/errors.js";
+
+export interface ScoredImage {
+  readonly image: RgbImage;
+  readonly map: Float32Array;
+  readonly score: number;
+  readonly timings: Detection["timings"];
+}
+
+export class BundleDetector implements Detector {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly info: ModelInfo,
+    private readonly backbone: BackboneRunner,
+    private readonly stats: FeatureStats,
+    private readonly scorer: FrameScorer,
+    private readonly onClose: () => Promise<void>,
+    private readonly limits: DecodeLimits = DEFAULT_LIMITS,
+  ) {}
+
+  /** Runs jobs strictly one after another, whatever their callers. */
+  private serialize<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(job, job);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Per-frame noise seed: a hash of the input pixels, so a frame always scores the same. */
+  private static seedOf(x: Float32Array): number {
+    let hsh = 0x811c9dc5;
+    for (let i = 0; i < x.length; i += 97) hsh = Math.imul(hsh ^ (x[i]! | 0), 16777619);
+    return hsh >>> 0;
+  }
+
+  async scoreImage(image: RgbImage, decodeMs = 0): Promise<ScoredImage> {
+    return this.serialize(async () => {
+      let t0 = performance.now();
+      const S = this.info.inputSize;
+      const input = await toModelInput(image, S);
+      const [x] = (await this.backbone.run(input, 1)) as [FeatureMap];
+      standardizeInPlace(x, this.stats);
+      const backboneMs = performance.now() - t0;
+      const scored = await this.scorer.score(x, BundleDetector.seedOf(input));
+      return {
+        image,
+        map: scored.map,
+        score: scored.score,
+        timings: { decode: decodeMs, backbone: backboneMs, ...scored.timings },
+      };
+    });
+  }
+
+  async detect(frame: FrameInput, options: DetectOptions = {}): Promise<Detection> {
+    const t0 = performance.now();
+    const image = await decodeFrame(frame, this.limits);
+    const scored = await this.scoreImage(image, performance.now() - t0);
+    const threshold = options.threshold ?? this.info.threshold;
+    if (!Number.isFinite(threshold)) throw invalidInput(`threshold override ${threshold} is not a finite number`);
+    const S = this.info.inputSize;
+    let frameMap: Float32Array | undefined;
+    return {
+      score: scored.score,
+      threshold,
+      isAnomalous: scored.score > threshold,
+      width: image.width,
+      height: image.height,
+      frameMap: () => (frameMap ??= mapToFrame(scored.map, S, image.width, image.height)),
+      timings: scored.timings,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+    await this.onClose();
+  }
+}
+
+/** The S×S anomaly map brought back to the original frame size (bilinear). */
+export function mapToFrame(map: Float32Array, size: number, width: number, height: number): Float32Array {
+  return width === size && height === size ? map : resizeBilinear(map, size, size, width, height);
+}

@@ -1,0 +1,264 @@
+/**
+ * `lafite fit`: one unified model for all classes of a data set, from their
+ * normal training images only.
+ *   1. backbone features of every train/good image (a few per class held out)
+ *   2. per-channel standardization statistics
+ *   3. coreset of the feature slices (greedy k-center) → FAISS index + raw rows
+ *   4. (lafite / no-edit modes) the diffusion model, trained on device
+ *   5. threshold = a high quantile of the held-out images' scores
+ *   6. an atomically written, verified bundle
+ */
+import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { resolve } from "node:path";
+import type { ModelConfig } from "../model/model-config.js";
+import { scanDataset } from "../eval/dataset.js";
+import { decodeEncoded, toModelInput } from "../image/decode.js";
+import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
+import { FeatureStatsAccumulator, standardizeInPlace, toRows, type FeatureStats } from "../model/feature-stats.js";
+import { greedyCoreset } from "../model/memory/coreset.js";
+import { FaissIndex } from "../model/memory/faiss-index.js";
+import { OnnxKnn } from "../model/memory/onnx-knn.js";
+import { float32Bytes, sha256, writeBundle, type BundleManifest } from "../model/bundle.js";
+import { resolveBackbone } from "../model/backbone-source.js";
+import { FrameScorer } from "./frame-scorer.js";
+import { createRng } from "../util/random.js";
+import { LafiteError, ErrorCode } from "../util/errors.js";
+import { Progress, throwIfCancelled, type ProgressSink } from "../util/progress.js";
+import type { FeatureMap } from "./types.js";
+
+export interface FitOptions {
+  readonly data: string;
+  readonly out: string;
+  readonly config: ModelConfig;
+  readonly cacheDir: string;
+  readonly classes?: readonly string[];
+  readonly force?: boolean;
+  readonly signal?: AbortSignal;
+  readonly log?: (msg: string) => void;
+  readonly progressSink?: ProgressSink;
+  readonly executionProvider?: "cpu" | "cuda";
+  readonly intraOpThreads?: number;
+}
+
+interface TrainImage {
+  readonly path: string;
+  readonly cls: string;
+  readonly holdout: boolean;
+}
+
+/** Evenly spaced held-out picks, so the split does not depend on file order quirks beyond sorting. */
+export function holdoutIndices(n: number, fraction: number): Set<number> {
+  if (fraction <= 0 || n < 4) return new Set();
+  const count = Math.max(1, Math.floor(n * fraction));
+  const picks = new Set<number>();
+  for (let i = 0; i < count; i++) picks.add(Math.min(n - 1, Math.floor(((i + 0.5) * n) / count)));
+  return picks;
+}
+
+/** Linear-interpolated quantile of unsorted values. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) throw new Error("quantile of an empty list");
+  const s = [...values].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+}
+
+export async function fitModel(options: FitOptions): Promise<BundleManifest> {
+  const { config, signal } = options;
+  const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const timings: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (name: string) => {
+    timings[name] = Math.round(performance.now() - t);
+    t = performance.now();
+  };
+
+  const classes = await scanDataset(options.data, options.classes ? { classes: options.classes } : {});
+  const images: TrainImage[] = [];
+  const classCounts: Record<string, { train: number; holdout: number }> = {};
+  for (const cls of classes) {
+    if (cls.train.length === 0) {
+      log(`fit: class ${cls.name} has no train/good images; skipped`);
+      continue;
+    }
+    const held = holdoutIndices(cls.train.length, config.threshold.holdout);
+    cls.train.forEach((path, i) => images.push({ path, cls: cls.name, holdout: held.has(i) }));
+    classCounts[cls.name] = { train: cls.train.length - held.size, holdout: held.size };
+  }
+  if (images.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `no training images in ${options.data} (expected <class>/train/good/*)`);
+  const holdoutCount = images.filter((i) => i.holdout).length;
+  if (holdoutCount === 0) {
+    throw new LafiteError(ErrorCode.BAD_DATASET, "no held-out images to calibrate the threshold: each class needs at least 4 training images and threshold.holdout > 0");
+  }
+  log(`fit: ${images.length} training images in ${Object.keys(classCounts).length} classes (${holdoutCount} held out for the threshold)`);
+
+  const sessOpts = sessionOptions(options.executionProvider, options.intraOpThreads);
+  const backboneSource = await resolveBackbone(config, options.cacheDir);
+  const backbone = await BackboneRunner.open(backboneSource.onnx, backboneSource.inputSize, sessOpts);
+  const { c, h, w } = backbone.shape;
+  log(`fit: backbone ${backboneSource.name}, features ${c}×${h}×${w}`);
+  lap("prepare");
+
+  // 1. Features of every image, batched through the backbone.
+  const bank: FeatureMap[] = [];
+  const holdout: FeatureMap[] = [];
+  const skipped: string[] = [];
+  const hash = await hashList(images.map((i) => i.path));
+  const progress = new Progress("fit: features", images.length, { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+  const S = backbone.inputSize;
+  for (let start = 0; start < images.length; start += config.batchSize) {
+    throwIfCancelled(signal, "fit");
+    const chunk = images.slice(start, start + config.batchSize);
+    const inputs = await Promise.all(
+      chunk.map(async (img) => {
+        try {
+          return await toModelInput(await decodeEncoded(await readFile(img.path)), S);
+        } catch (err) {
+          skipped.push(img.path);
+          log(`fit: skipping ${img.path}: ${(err as Error).message}`);
+          return undefined;
+        }
+      }),
+    );
+    const ok = chunk.filter((_, i) => inputs[i] !== undefined);
+    if (ok.length > 0) {
+      const batch = new Float32Array(ok.length * 3 * S * S);
+      let o = 0;
+      for (const x of inputs) if (x) (batch.set(x, o * x.length), o++);
+      const maps = await backbone.run(batch, ok.length);
+      ok.forEach((img, i) => (img.holdout ? holdout : bank).push(maps[i]!));
+    }
+    progress.tick(chunk.length);
+  }
+  if (bank.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, "no training image could be decoded");
+  if (holdout.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, "no held-out image could be decoded to calibrate the threshold");
+  lap("features");
+
+  // 2. Standardization statistics from the bank images only.
+  const acc = new FeatureStatsAccumulator(c);
+  for (const x of bank) acc.add(x);
+  const stats: FeatureStats = acc.finish();
+  for (const x of bank) standardizeInPlace(x, stats);
+  for (const x of holdout) standardizeInPlace(x, stats);
+
+  // 3. Coreset over (a bounded random subsample of) all bank slices.
+  const hw = h * w;
+  const total = bank.length * hw;
+  const candidates = Math.min(total, config.memory.maxCandidates);
+  const rows = gatherCandidates(bank, candidates, config.seed);
+  const count = Math.max(1, Math.min(candidates, Math.round(config.memory.keepRate * total)));
+  log(`fit: coreset of ${count} from ${candidates} candidate slices (${total} in all, keep rate ${config.memory.keepRate})`);
+  let lastTick = 0;
+  const coresetProgress = new Progress("fit: coreset", count, { unit: "centers", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+  const picked = greedyCoreset(rows, candidates, c, count, {
+    projectionDim: config.memory.projectionDim,
+    seed: config.seed,
+    ...(signal ? { signal } : {}),
+    onProgress: (done) => {
+      coresetProgress.tick(done - lastTick);
+      lastTick = done;
+    },
+  });
+  const coreset = new Float32Array(count * c);
+  for (let i = 0; i < count; i++) coreset.set(rows.subarray(picked[i]! * c, (picked[i]! + 1) * c), i * c);
+  const index = FaissIndex.build(coreset, count, c, config.memory.index);
+  lap("coreset");
+
+  // 4. Diffusion model (lafite / no-edit modes).
+  if (config.scoring.mode !== "knn") {
+    throw new LafiteError(ErrorCode.INVALID_CONFIG, `scoring.mode '${config.scoring.mode}' needs the diffusion model, which this build cannot train yet; use mode knn`);
+  }
+
+  // 5. Threshold from the held-out normal images, scored exactly as serving will.
+  throwIfCancelled(signal, "fit");
+  const knn = await OnnxKnn.create(coreset, count, c, 1, sessOpts);
+  const scorer = new FrameScorer({ mode: "knn", mapSize: S, sigma: config.scoring.sigma, pool: config.scoring.pool, k: 1 }, knn, coreset);
+  const holdoutScores: number[] = [];
+  for (const x of holdout) holdoutScores.push((await scorer.score(x)).score);
+  await knn.release();
+  await backbone.release();
+  const sorted = [...holdoutScores].sort((a, b) => a - b);
+  const threshold = quantile(holdoutScores, config.threshold.quantile);
+  log(`fit: threshold ${threshold.toPrecision(5)} (quantile ${config.threshold.quantile} of ${holdoutScores.length} held-out normal scores, max ${sorted.at(-1)!.toPrecision(5)})`);
+  lap("threshold");
+
+  // 6. The bundle.
+  const createdAt = new Date();
+  const files = {
+    "backbone.onnx": backboneSource.onnx,
+    "coreset.f32": float32Bytes(coreset),
+    "coreset.faiss": new Uint8Array(index.toBuffer()),
+  };
+  const version = `${createdAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${sha256(files["coreset.f32"]).slice(0, 8)}`;
+  const manifest = await writeBundle(
+    options.out,
+    {
+      format: "lafited-bundle",
+      formatVersion: 1,
+      version,
+      createdAt: createdAt.toISOString(),
+      config,
+      backbone: { name: backboneSource.name, file: "backbone.onnx", inputSize: S, stages: backboneSource.stages },
+      features: { c, h, w, mean: Array.from(stats.mean), std: Array.from(stats.std) },
+      memory: { coresetSize: count, candidates, indexType: config.memory.index, indexFile: "coreset.faiss", vectorsFile: "coreset.f32" },
+      scoring: { mode: config.scoring.mode, k: config.memory.k, sigma: config.scoring.sigma, pool: config.scoring.pool },
+      threshold: {
+        value: threshold,
+        method: `quantile ${config.threshold.quantile} of held-out normal image scores`,
+        holdoutImages: holdoutScores.length,
+        holdoutScores: { min: sorted[0]!, median: quantile(sorted, 0.5), max: sorted.at(-1)! },
+      },
+      metrics: {},
+      provenance: {
+        dataset: resolve(options.data),
+        classes: classCounts,
+        trainListSha256: hash,
+        skippedFiles: skipped,
+        timings,
+        tool: `lafited fit on ${hostname()}`,
+      },
+    },
+    files,
+    options.force ?? false,
+  );
+  log(`fit: wrote bundle ${options.out} (version ${version}) in ${(Object.values(timings).reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s`);
+  return manifest;
+}
+
+/** Candidate slices for the coreset: all of them, or a seeded random subsample when there are more than `count`. */
+function gatherCandidates(bank: readonly FeatureMap[], count: number, seed: number): Float32Array {
+  const { c, h, w } = bank[0]!;
+  const hw = h * w;
+  const total = bank.length * hw;
+  const rows = new Float32Array(count * c);
+  if (count === total) {
+    const tmp = new Float32Array(hw * c);
+    bank.forEach((x, i) => rows.set(toRows(x, tmp), i * hw * c));
+    return rows;
+  }
+  // Partial Fisher–Yates picks `count` distinct slice ids without materializing a permutation of all of them.
+  const rng = createRng(seed ^ 0x5eed);
+  const chosen = new Map<number, number>();
+  const ids = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(rng.next() * (total - i));
+    const vj = chosen.get(j) ?? j;
+    chosen.set(j, chosen.get(i) ?? i);
+    ids[i] = vj;
+  }
+  ids.sort();
+  for (let r = 0; r < count; r++) {
+    const id = ids[r]!;
+    const x = bank[Math.floor(id / hw)]!;
+    const pos = id % hw;
+    for (let ch = 0; ch < c; ch++) rows[r * c + ch] = x.data[ch * hw + pos]!;
+  }
+  return rows;
+}
+
+async function hashList(paths: readonly string[]): Promise<string> {
+  return sha256(new TextEncoder().encode(paths.map((p) => resolve(p)).join("\n")));
+}

@@ -1,0 +1,92 @@
+/**
+ * Scores one standardized feature map: the part of a frame's path after the
+ * backbone, shared by fit (threshold calibration), eval and serving so they
+ * cannot drift apart.
+ *   knn:      per-position distance to the nearest coreset slice (PatchCore-style)
+ *   lafite:   edit (Eq. 10) → corrupt to τ and DDIM-reconstruct (Eq. 7, 8, 11) → ‖x_rec − x‖²
+ *   no-edit:  reconstruct the raw features
+ * then the anomaly map and image score of Eq. 12.
+ */
+import type { FeatureMap, ScoringMode } from "./types.js";
+import type { OnnxKnn } from "../model/memory/onnx-knn.js";
+import { toRows } from "../model/feature-stats.js";
+import { anomalyMap, imageScore } from "../model/scoring/anomaly-map.js";
+import { editFeatures } from "../model/memory/editing.js";
+
+/** Reconstructs a feature map with the diffusion model (src/model/diffusion). */
+export interface FeatureReconstructor {
+  reconstruct(e: FeatureMap, seed: number): Promise<FeatureMap>;
+}
+
+export interface ScoringSettings {
+  readonly mode: ScoringMode;
+  /** Side of the square map the score lives on (the backbone input size S). */
+  readonly mapSize: number;
+  readonly sigma: number;
+  readonly pool: number;
+  /** Editing neighbours K. */
+  readonly k: number;
+}
+
+export interface ScoredMap {
+  /** S×S anomaly map after upsampling and blur. */
+  readonly map: Float32Array;
+  readonly score: number;
+  readonly timings: { edit: number; diffusion: number; score: number };
+}
+
+export class FrameScorer {
+  constructor(
+    readonly settings: ScoringSettings,
+    private readonly knn: OnnxKnn,
+    /** Coreset rows (n × c), needed by editing. */
+    private readonly coreset: Float32Array,
+    private readonly reconstructor?: FeatureReconstructor,
+  ) {
+    if (settings.mode !== "knn" && !reconstructor) throw new Error(`scoring mode '${settings.mode}' needs a diffusion model, and the bundle has none`);
+  }
+
+  /** Per-position anomaly values on the h×w grid. */
+  async positionScores(x: FeatureMap, seed: number): Promise<{ values: Float32Array; edit: number; diffusion: number }> {
+    const { mode } = this.settings;
+    const hw = x.h * x.w;
+    let t0 = performance.now();
+    if (mode === "knn") {
+      const res = await this.knn.search(toRows(x), hw);
+      const values = new Float32Array(hw);
+      const k = this.knn.k;
+      for (let i = 0; i < hw; i++) values[i] = Math.sqrt(res.distances[i * k]!);
+      return { values, edit: performance.now() - t0, diffusion: 0 };
+    }
+    let e = x;
+    if (mode === "lafite") {
+      const res = await this.knn.search(toRows(x), hw);
+      const d = new Float32Array(res.distances.length);
+      for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(res.distances[i]!);
+      e = editFeatures(x, res.indices, d, this.knn.k, this.coreset, x.c);
+    }
+    const edit = performance.now() - t0;
+    t0 = performance.now();
+    const rec = await this.reconstructor!.reconstruct(e, seed);
+    const diffusion = performance.now() - t0;
+    const values = new Float32Array(hw);
+    const plane = hw;
+    for (let ch = 0; ch < x.c; ch++) {
+      const base = ch * plane;
+      for (let i = 0; i < plane; i++) {
+        const diff = rec.data[base + i]! - x.data[base + i]!;
+        values[i]! += diff * diff;
+      }
+    }
+    return { values, edit, diffusion };
+  }
+
+  async score(x: FeatureMap, seed = 0): Promise<ScoredMap> {
+    const { values, edit, diffusion } = await this.positionScores(x, seed);
+    const t0 = performance.now();
+    const S = this.settings.mapSize;
+    const map = anomalyMap(values, x.h, x.w, S, this.settings.sigma);
+    const score = imageScore(map, S, S, this.settings.pool);
+    return { map, score, timings: { edit, diffusion, score: performance.now() - t0 } };
+  }
+}
