@@ -1,0 +1,130 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { greedyCoreset, greedyCoresetAsync } from "../../../src/model/memory/coreset.js";
+import { ErrorCode, LafiteError } from "../../../src/util/errors.js";
+import { createRng } from "../../../src/util/random.js";
+
+function gaussianData(n: number, c: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  // A few clusters of different spread, closer to real features than pure noise.
+  const centers = Array.from({ length: 5 }, () => Float64Array.from({ length: c }, () => rng.normal() * 3));
+  const out = new Float32Array(n * c);
+  for (let i = 0; i < n; i++) {
+    const m = centers[i % 5]!;
+    const spread = 0.2 + (i % 5) * 0.3;
+    for (let j = 0; j < c; j++) out[i * c + j] = m[j]! + rng.normal() * spread;
+  }
+  return out;
+}
+
+function sqDist(x: Float32Array, c: number, a: number, b: number): number {
+  let s = 0;
+  for (let j = 0; j < c; j++) s += (x[a * c + j]! - x[b * c + j]!) ** 2;
+  return s;
+}
+
+/** Independent reference: recompute every point's distance to every pick, no running minimum. */
+function slowKCenter(x: Float32Array, n: number, c: number, count: number, first: number): number[] {
+  const picks = [first];
+  while (picks.length < count) {
+    let best = -1, bestValue = -1;
+    for (let i = 0; i < n; i++) {
+      const m = Math.min(...picks.map((p) => sqDist(x, c, i, p)));
+      if (m > bestValue) {
+        bestValue = m;
+        best = i;
+      }
+    }
+    picks.push(best);
+  }
+  return picks;
+}
+
+test("1-D hand case: farthest point first, ties to the lower index, whatever the first pick", () => {
+  const x = Float32Array.from([0, 1, 5, 10]);
+  const expected: Record<number, number[]> = { 0: [0, 3, 2, 1], 1: [1, 3, 2, 0], 2: [2, 0, 3, 1], 3: [3, 0, 2, 1] };
+  for (let seed = 0; seed < 8; seed++) {
+    const picks = [...greedyCoreset(x, 4, 1, 4, { seed })];
+    assert.deepEqual(picks, expected[picks[0]!], `seed ${seed}`);
+  }
+});
+
+test("without projection (projectionDim ≥ c) it equals the slow reference greedy k-center", () => {
+  const n = 150, c = 12;
+  const x = gaussianData(n, c, 7);
+  const picks = greedyCoreset(x, n, c, 20, { projectionDim: 64, seed: 5, threads: 1 });
+  assert.deepEqual([...picks], slowKCenter(x, n, c, 20, picks[0]!));
+});
+
+test("each pick is the point farthest from the earlier picks (k-center property)", () => {
+  const n = 300, c = 8;
+  const x = gaussianData(n, c, 11);
+  const picks = greedyCoreset(x, n, c, 30, { projectionDim: c, seed: 2, threads: 1 });
+  for (let s = 1; s < picks.length; s++) {
+    const radius = (i: number) => Math.min(...Array.from(picks.subarray(0, s), (p) => sqDist(x, c, i, p)));
+    const chosen = radius(picks[s]!);
+    for (let i = 0; i < n; i++) assert.ok(radius(i) <= chosen * (1 + 1e-9), `pick ${s}: point ${i} is farther`);
+  }
+  assert.equal(new Set(picks).size, picks.length, "no point is picked twice");
+});
+
+test("the same seed gives the same coreset; another seed moves the first pick", () => {
+  const n = 400, c = 40;
+  const x = gaussianData(n, c, 3);
+  const a = greedyCoreset(x, n, c, 25, { projectionDim: 16, seed: 9 });
+  const b = greedyCoreset(x, n, c, 25, { projectionDim: 16, seed: 9 });
+  assert.deepEqual(a, b);
+  const firsts = new Set([1, 2, 3, 4, 5].map((seed) => greedyCoreset(x, n, c, 1, { projectionDim: 16, seed })[0]));
+  assert.ok(firsts.size > 1, "first pick depends on the seed");
+});
+
+test("two threads pick exactly what one thread picks, with and without projection", () => {
+  const n = 1001, c = 24;
+  const x = gaussianData(n, c, 13);
+  for (const projectionDim of [8, 64]) {
+    const one = greedyCoreset(x, n, c, 40, { projectionDim, seed: 4, threads: 1 });
+    const two = greedyCoreset(x, n, c, 40, { projectionDim, seed: 4, threads: 2 });
+    assert.deepEqual(two, one, `projectionDim ${projectionDim}`);
+  }
+});
+
+test("selecting every row returns a permutation; selecting none returns nothing", () => {
+  const x = gaussianData(50, 4, 1);
+  const all = greedyCoreset(x, 50, 4, 50, { seed: 1 });
+  assert.deepEqual([...all].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
+  assert.equal(greedyCoreset(x, 50, 4, 0).length, 0);
+});
+
+test("progress is reported once per pick", () => {
+  const x = gaussianData(60, 4, 1);
+  const seen: number[] = [];
+  greedyCoreset(x, 60, 4, 5, { onProgress: (done, total) => seen.push(done * 100 + total) });
+  assert.deepEqual(seen, [105, 205, 305, 405, 505]);
+});
+
+test("an abort between picks stops the selection with CANCELLED, also with a worker", () => {
+  const x = gaussianData(500, 6, 1);
+  for (const threads of [1, 2]) {
+    const controller = new AbortController();
+    let calls = 0;
+    assert.throws(
+      () => greedyCoreset(x, 500, 6, 100, { threads, signal: controller.signal, onProgress: (done) => { calls = done; if (done === 3) controller.abort(); } }),
+      (err: unknown) => err instanceof LafiteError && err.code === ErrorCode.CANCELLED,
+    );
+    assert.equal(calls, 3, `threads ${threads}`);
+  }
+});
+
+test("the async variant equals the sync one and honours an aborted signal", async () => {
+  const x = gaussianData(300, 10, 5);
+  const sync = greedyCoreset(x, 300, 10, 30, { projectionDim: 4, seed: 8 });
+  assert.deepEqual(await greedyCoresetAsync(x, 300, 10, 30, { projectionDim: 4, seed: 8 }), sync);
+  await assert.rejects(greedyCoresetAsync(x, 300, 10, 30, { signal: AbortSignal.abort() }), (err: unknown) => err instanceof LafiteError && err.code === ErrorCode.CANCELLED);
+});
+
+test("bad sizes are rejected as invalid input", () => {
+  const x = new Float32Array(12);
+  assert.throws(() => greedyCoreset(x, 4, 4, 2), LafiteError);
+  assert.throws(() => greedyCoreset(x, 4, 3, 5), LafiteError);
+  assert.throws(() => greedyCoreset(x, 4, 3, 2, { projectionDim: 0 }), LafiteError);
+});
