@@ -1,0 +1,26 @@
+/**
+ * The environment variables lafited reads, in one table. Only
+ * src/config/load.ts consults them; the systemd unit and its test use the
+ * same names.
+ */
+
+/** Path of a YAML config file layered over the defaults (like --config). */
+export const CONFIG_ENV = "LAFITED_CONFIG";
+
+export interface EnvOverride {
+  /** Dotted config key the variable sets. */
+  readonly key: string;
+  readonly type: "string" | "int" | "path" | "nullable-path";
+}
+
+export const ENV_OVERRIDES: Readonly<Record<string, EnvOverride>> = Object.freeze({
+  LAFITED_LISTEN: { key: "listen", type: "string" },
+  LAFITED_DATA_DIR: { key: "dataDir", type: "path" },
+  LAFITED_BUNDLE: { key: "bundle", type: "nullable-path" },
+  LAFITED_LOG_LEVEL: { key: "log.level", type: "string" },
+  LAFITED_EXECUTION_PROVIDER: { key: "model.executionProvider", type: "string" },
+  LAFITED_THREADS: { key: "model.intraOpThreads", type: "int" },
+});
+
+/** Every variable name lafited reads. */
+export const ENV_NAMES: readonly string[] = Object.freeze([CONFIG_ENV, ...Object.keys(ENV_OVERRIDES)]);

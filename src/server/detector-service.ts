@@ -1,0 +1,317 @@
+/**
+ * lafited.v1.Detector: Detect (bidirectional stream), DetectOne and
+ * GetModelInfo. A frame's path through the server reads top to bottom in
+ * `scoreFrame`: check the request → wait for a queue slot → lease the current
+ * detector → detect → render what was asked → response.
+ *
+ * Streams answer in request order: each frame takes a slot in the stream's
+ * pending list when it arrives and responses leave from the head only. When a
+ * stream has `perStream` frames unanswered (pending or not yet flushed to the
+ * socket) it stops reading, so HTTP/2 flow control slows the client down.
+ */
+import { create } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import {
+  Detector as DetectorDesc,
+  DetectResponseSchema,
+  FrameErrorSchema,
+  ModelInfoSchema,
+  RegionSchema,
+  StageTimingsSchema,
+  Verdict,
+  type DetectRequest,
+  type DetectResponse,
+  type ModelInfo as ProtoModelInfo,
+} from "../gen/lafited/v1/detector_pb.js";
+import type { ServiceImpl } from "./grpc-adapter.js";
+import type { DetectorSlot } from "./detector-slot.js";
+import type { FrameQueue } from "./frame-queue.js";
+import { toFrameRequest, type FrameRequest } from "./frame-request.js";
+import { grpcStatusOf, publicMessage, toStatus } from "./status.js";
+import type { ModelInfo } from "../pipeline/types.js";
+import { findRegions } from "../pipeline/regions.js";
+import { renderHeatmapPng, renderMaskPng } from "../image/heatmap.js";
+import { LafiteError, ErrorCode, errorCodeOf } from "../util/errors.js";
+import type { Logger } from "../util/log.js";
+
+export interface DetectorServiceOptions {
+  readonly slot: DetectorSlot;
+  readonly queue: FrameQueue;
+  readonly maxPixels: number;
+  readonly maxRegions: number;
+  /** Unanswered frames per stream before the server stops reading it. */
+  readonly perStream: number;
+  readonly log: Logger;
+}
+
+type Impl = ServiceImpl<typeof DetectorDesc>;
+type DuplexCall = grpc.ServerDuplexStream<DetectRequest, DetectResponse>;
+
+/** An open Detect stream, as the drain on shutdown sees it. */
+interface OpenStream {
+  /** Stops reading new frames; resolves when every admitted frame is answered and the call has ended. */
+  drain(): Promise<void>;
+  /** Ends the call at once with UNAVAILABLE (after the grace period). */
+  cut(): void;
+}
+
+export class DetectorService {
+  private accepting = true;
+  private readonly streams = new Set<OpenStream>();
+  private nextStreamId = 1;
+
+  constructor(private readonly opts: DetectorServiceOptions) {}
+
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  readonly impl: Impl = {
+    detect: (call) => this.detectStream(call),
+    detectOne: (call, callback) => {
+      const started = performance.now();
+      if (!this.accepting) return callback(toStatus(shuttingDown()));
+      const signal = callSignal(call);
+      this.scoreFrame(call.request, signal.signal, started).then(
+        (res) => {
+          signal.dispose();
+          callback(null, res);
+        },
+        (err: unknown) => {
+          signal.dispose();
+          this.logFailure(this.opts.log, err);
+          callback(toStatus(err));
+        },
+      );
+    },
+    getModelInfo: (_call, callback) => {
+      const info = this.opts.slot.info;
+      if (info === undefined) return callback(toStatus(new LafiteError(ErrorCode.NO_MODEL, "no model is loaded yet")));
+      callback(null, modelInfoMessage(info));
+    },
+  };
+
+  /** Refuses new frames, lets every admitted frame finish and ends open streams; cuts what is left after `graceMs`. */
+  async drain(graceMs: number): Promise<void> {
+    this.accepting = false;
+    const streams = [...this.streams];
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), graceMs);
+    });
+    const outcome = await Promise.race([Promise.all(streams.map((s) => s.drain())), deadline]);
+    clearTimeout(timer);
+    if (outcome === "timeout") for (const s of this.streams) s.cut();
+  }
+
+  /** One frame from request to response; throws LafiteError on failure. */
+  async scoreFrame(req: DetectRequest, signal: AbortSignal, receivedAt: number): Promise<DetectResponse> {
+    const frame = toFrameRequest(req, { maxPixels: this.opts.maxPixels });
+    if (!this.opts.slot.loaded) this.opts.slot.acquire(); // throws NO_MODEL before taking a queue slot
+    return this.opts.queue.run(async () => {
+      const queueMs = performance.now() - receivedAt;
+      const lease = this.opts.slot.acquire();
+      try {
+        const detection = await lease.detector.detect(frame.frame, frame.options);
+        if (signal.aborted) throw new LafiteError(ErrorCode.CANCELLED, "the call ended while the frame ran");
+        return await this.respond(req.frameId, frame, detection, lease.detector.info, queueMs, receivedAt);
+      } finally {
+        lease.release();
+      }
+    }, signal);
+  }
+
+  private async respond(
+    frameId: string,
+    frame: FrameRequest,
+    d: import("../pipeline/types.js").Detection,
+    info: ModelInfo,
+    queueMs: number,
+    receivedAt: number,
+  ): Promise<DetectResponse> {
+    const renderStart = performance.now();
+    let heatmapPng: Uint8Array = new Uint8Array(0);
+    let maskPng: Uint8Array = new Uint8Array(0);
+    let regions: ReturnType<typeof findRegions> = [];
+    if (frame.heatmap || frame.mask || frame.regions) {
+      const map = d.frameMap();
+      const [heat, mask] = await Promise.all([
+        frame.heatmap ? renderHeatmapPng(map, d.width, d.height, d.threshold) : undefined,
+        frame.mask ? renderMaskPng(map, d.width, d.height, d.threshold) : undefined,
+      ]);
+      if (heat) heatmapPng = heat;
+      if (mask) maskPng = mask;
+      if (frame.regions) regions = findRegions(map, d.width, d.height, d.threshold, { maxRegions: this.opts.maxRegions });
+    }
+    const now = performance.now();
+    return create(DetectResponseSchema, {
+      frameId,
+      score: d.score,
+      verdict: d.isAnomalous ? Verdict.NG : Verdict.OK,
+      threshold: d.threshold,
+      heatmapPng,
+      maskPng,
+      regions: regions.map((r) => create(RegionSchema, r)),
+      modelVersion: info.version,
+      width: d.width,
+      height: d.height,
+      timings: create(StageTimingsSchema, {
+        queueMs,
+        decodeMs: d.timings.decode,
+        backboneMs: d.timings.backbone,
+        editMs: d.timings.edit,
+        diffusionMs: d.timings.diffusion,
+        scoreMs: d.timings.score,
+        renderMs: now - renderStart,
+        totalMs: now - receivedAt,
+      }),
+    });
+  }
+
+  private detectStream(call: DuplexCall): void {
+    const log = this.opts.log.child({ stream: this.nextStreamId++, peer: call.getPeer() });
+    if (!this.accepting) {
+      call.emit("error", toStatus(shuttingDown()));
+      return;
+    }
+    if (!this.opts.slot.loaded) {
+      call.emit("error", toStatus(new LafiteError(ErrorCode.NO_MODEL, "no model is loaded yet (health is NOT_SERVING); retry when it is SERVING")));
+      return;
+    }
+    const perStream = this.opts.perStream;
+    const controller = new AbortController();
+    const pending: { response?: DetectResponse }[] = [];
+    let halfClosed = false;
+    let draining = false;
+    let ended = false;
+    let frames = 0;
+    let failed = 0;
+    let dropped = 0;
+    let onEnded: (() => void) | undefined;
+    const endedPromise = new Promise<void>((resolve) => (onEnded = resolve));
+
+    const finish = (status?: grpc.StatusObject) => {
+      if (ended) return;
+      ended = true;
+      this.streams.delete(handle);
+      log.debug({ frames, failed, dropped, status: status?.code ?? grpc.status.OK }, "stream closed");
+      if (status) call.emit("error", status);
+      else call.end();
+      onEnded?.();
+    };
+    const unanswered = () => pending.length + call.writableLength;
+    const flush = () => {
+      while (!ended && pending.length > 0) {
+        const response = pending[0]!.response;
+        if (response === undefined) break;
+        pending.shift();
+        call.write(response);
+      }
+      if (ended) return;
+      if (pending.length === 0 && (halfClosed || draining)) {
+        if (halfClosed) finish();
+        else finish({ ...toStatus(shuttingDown()), details: `daemon is shutting down; all ${frames} admitted frames were answered${dropped > 0 ? `, ${dropped} later frames were not processed` : ""}` });
+        return;
+      }
+      if (!draining && call.isPaused() && unanswered() < perStream) call.resume();
+    };
+    const handle: OpenStream = {
+      drain: () => {
+        draining = true;
+        call.pause();
+        flush();
+        return endedPromise;
+      },
+      cut: () => {
+        controller.abort();
+        finish({ ...toStatus(shuttingDown()), details: "daemon is shutting down; the grace period ended before every frame was answered" });
+      },
+    };
+    this.streams.add(handle);
+    log.debug("stream opened");
+
+    call.on("data", (req: DetectRequest) => {
+      if (ended) return;
+      if (draining) {
+        dropped++;
+        return;
+      }
+      const receivedAt = performance.now();
+      frames++;
+      const slot: { response?: DetectResponse } = {};
+      pending.push(slot);
+      if (unanswered() >= perStream) call.pause();
+      this.scoreFrame(req, controller.signal, receivedAt).then(
+        (res) => {
+          slot.response = res;
+          flush();
+        },
+        (err: unknown) => {
+          failed++;
+          this.logFailure(log, err, req.frameId);
+          slot.response = errorResponse(req.frameId, err);
+          flush();
+        },
+      );
+    });
+    call.on("drain", flush);
+    call.on("end", () => {
+      halfClosed = true;
+      flush();
+    });
+    call.on("cancelled", () => {
+      controller.abort();
+      if (!ended) {
+        ended = true;
+        this.streams.delete(handle);
+        log.debug({ frames, failed }, "stream cancelled by the client or its deadline");
+        onEnded?.();
+      }
+    });
+  }
+
+  private logFailure(log: Logger, err: unknown, frameId?: string): void {
+    const code = errorCodeOf(err);
+    if (code === ErrorCode.INTERNAL) log.error({ err, frameId }, "frame failed");
+    else log.debug({ code, frameId, msg: publicMessage(err) }, "frame refused");
+  }
+}
+
+/** A response carrying a per-frame error; the stream stays open. */
+export function errorResponse(frameId: string, err: unknown): DetectResponse {
+  return create(DetectResponseSchema, {
+    frameId,
+    verdict: Verdict.UNSPECIFIED,
+    error: create(FrameErrorSchema, { code: grpcStatusOf(err), message: publicMessage(err) }),
+  });
+}
+
+export function modelInfoMessage(info: ModelInfo): ProtoModelInfo {
+  return create(ModelInfoSchema, {
+    version: info.version,
+    backbone: info.backbone,
+    featureShape: [...info.featureShape],
+    coresetSize: BigInt(info.coresetSize),
+    scoringMode: info.mode,
+    threshold: info.threshold,
+    executionProvider: info.executionProvider,
+    inputSize: info.inputSize,
+    ...(info.tau !== undefined ? { tau: info.tau } : {}),
+    ...(info.k !== undefined ? { k: info.k } : {}),
+    ...(info.deltaT !== undefined ? { deltaT: info.deltaT } : {}),
+    ...(info.steps !== undefined ? { steps: info.steps } : {}),
+  });
+}
+
+function shuttingDown(): LafiteError {
+  return new LafiteError(ErrorCode.SHUTTING_DOWN, "daemon is shutting down; retry on another instance or after restart");
+}
+
+/** An AbortSignal that fires when a unary call is cancelled or its deadline passes. */
+function callSignal(call: grpc.ServerUnaryCall<unknown, unknown>): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onCancel = () => controller.abort();
+  call.on("cancelled", onCancel);
+  if (call.cancelled) controller.abort();
+  return { signal: controller.signal, dispose: () => call.off("cancelled", onCancel) };
+}

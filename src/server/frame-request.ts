@@ -1,0 +1,71 @@
+/**
+ * A DetectRequest as the pipeline wants it: a FrameInput, DetectOptions and
+ * what to render. Only protocol-level checks live here (an image is set, the
+ * pixel format is known, the declared raw size is sane and matches the
+ * bytes), so a malformed frame is refused before it takes a queue slot;
+ * decoding an encoded image is the pipeline's job.
+ */
+import type { DetectRequest } from "../gen/lafited/v1/detector_pb.js";
+import { PixelFormat as ProtoPixelFormat } from "../gen/lafited/v1/detector_pb.js";
+import type { DetectOptions, FrameInput, PixelFormat } from "../pipeline/types.js";
+import { invalidInput } from "../util/errors.js";
+
+export interface FrameRequest {
+  readonly frame: FrameInput;
+  readonly options: DetectOptions;
+  readonly heatmap: boolean;
+  readonly mask: boolean;
+  readonly regions: boolean;
+}
+
+export interface FrameLimits {
+  /** Largest width×height accepted. */
+  readonly maxPixels: number;
+}
+
+const FORMATS: Partial<Record<number, { format: PixelFormat; channels: number }>> = {
+  [ProtoPixelFormat.GRAY8]: { format: "gray8", channels: 1 },
+  [ProtoPixelFormat.RGB8]: { format: "rgb8", channels: 3 },
+  [ProtoPixelFormat.BGR8]: { format: "bgr8", channels: 3 },
+};
+
+export function toFrameRequest(req: DetectRequest, limits: FrameLimits): FrameRequest {
+  const frame = toFrameInput(req, limits);
+  const o = req.options;
+  if (o?.threshold !== undefined && !Number.isFinite(o.threshold)) {
+    throw invalidInput(`options.threshold must be a finite number, got ${o.threshold}`);
+  }
+  const options: DetectOptions = {
+    ...(req.classTag !== "" ? { classTag: req.classTag } : {}),
+    ...(o?.threshold !== undefined ? { threshold: o.threshold } : {}),
+  };
+  return { frame, options, heatmap: o?.returnHeatmap ?? false, mask: o?.returnMask ?? false, regions: o?.returnRegions ?? false };
+}
+
+function toFrameInput(req: DetectRequest, limits: FrameLimits): FrameInput {
+  const image = req.image;
+  switch (image.case) {
+    case "encoded":
+      if (image.value.length === 0) throw invalidInput("image is empty (encoded has 0 bytes)");
+      return { kind: "encoded", bytes: image.value };
+    case "raw": {
+      const { width, height, pixelFormat, pixels } = image.value;
+      const known = FORMATS[pixelFormat];
+      if (known === undefined) {
+        const what = pixelFormat === ProtoPixelFormat.UNSPECIFIED ? "is not set" : `${pixelFormat} is unknown`;
+        throw invalidInput(`raw.pixel_format ${what} (expected PIXEL_FORMAT_GRAY8, PIXEL_FORMAT_RGB8 or PIXEL_FORMAT_BGR8)`);
+      }
+      if (width === 0 || height === 0) throw invalidInput(`raw frame size ${width}x${height} is invalid: width and height must be > 0`);
+      if (width * height > limits.maxPixels) {
+        throw invalidInput(`raw frame of ${width}x${height} exceeds the ${limits.maxPixels}-pixel limit`);
+      }
+      const expected = width * height * known.channels;
+      if (pixels.length !== expected) {
+        throw invalidInput(`raw ${known.format} frame of ${width}x${height} needs ${expected} bytes (width*height*${known.channels}), got ${pixels.length}`);
+      }
+      return { kind: "raw", pixels, width, height, format: known.format };
+    }
+    default:
+      throw invalidInput("request has no image (set encoded or raw)");
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * A deterministic Detector for protocol tests and the bench fallback: it
+ * decodes real images (sharp) and raw frames, and scores a frame by its mean
+ * brightness in [0, 1]; the anomaly map is each pixel's brightness. Bad
+ * images throw INVALID_INPUT like the real pipeline.
+ */
+import sharp from "sharp";
+import type { Detection, DetectOptions, Detector, FrameInput, ModelInfo } from "../../../src/pipeline/types.js";
+import { LafiteError, ErrorCode, invalidInput } from "../../../src/util/errors.js";
+
+export interface FakeDetectorOptions {
+  readonly version?: string;
+  readonly threshold?: number;
+  /** Extra milliseconds per frame, to make queues fill. */
+  readonly delayMs?: number;
+  readonly maxPixels?: number;
+}
+
+export class FakeDetector implements Detector {
+  readonly info: ModelInfo;
+  closed = false;
+  frames = 0;
+  /** Frames inside detect() right now, and the most ever. */
+  active = 0;
+  peakActive = 0;
+
+  constructor(private readonly options: FakeDetectorOptions = {}) {
+    this.info = {
+      version: options.version ?? "fake-1",
+      backbone: "fake-brightness",
+      featureShape: [1, 1, 1],
+      coresetSize: 0,
+      mode: "knn",
+      threshold: options.threshold ?? 0.5,
+      executionProvider: "cpu",
+      inputSize: 0,
+    };
+  }
+
+  async detect(frame: FrameInput, options: DetectOptions = {}): Promise<Detection> {
+    if (this.closed) throw new LafiteError(ErrorCode.INTERNAL, "fake detector used after close()");
+    this.active++;
+    this.peakActive = Math.max(this.peakActive, this.active);
+    try {
+      const t0 = performance.now();
+      const { width, height, gray } = await decodeGray(frame, this.options.maxPixels ?? 7680 * 4320);
+      const t1 = performance.now();
+      if (this.options.delayMs) await new Promise((r) => setTimeout(r, this.options.delayMs));
+      let sum = 0;
+      for (const v of gray) sum += v;
+      const score = gray.length > 0 ? sum / gray.length / 255 : 0;
+      const threshold = options.threshold ?? this.info.threshold;
+      this.frames++;
+      return {
+        score,
+        threshold,
+        isAnomalous: score >= threshold,
+        width,
+        height,
+        frameMap: () => Float32Array.from(gray, (v) => v / 255),
+        timings: { decode: t1 - t0, backbone: 0, edit: 0, diffusion: 0, score: performance.now() - t1 },
+      };
+    } finally {
+      this.active--;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+async function decodeGray(frame: FrameInput, maxPixels: number): Promise<{ width: number; height: number; gray: Uint8Array }> {
+  if (frame.kind === "raw") {
+    const ch = frame.format === "gray8" ? 1 : 3;
+    if (frame.pixels.length !== frame.width * frame.height * ch) throw invalidInput("raw length mismatch");
+    const gray = new Uint8Array(frame.width * frame.height);
+    for (let i = 0; i < gray.length; i++) {
+      gray[i] = ch === 1 ? frame.pixels[i]! : Math.round((frame.pixels[3 * i]! + frame.pixels[3 * i + 1]! + frame.pixels[3 * i + 2]!) / 3);
+    }
+    return { width: frame.width, height: frame.height, gray };
+  }
+  if (frame.bytes.length === 0) throw invalidInput("image is empty (0 bytes)");
+  try {
+    const { data, info } = await sharp(frame.bytes, { limitInputPixels: maxPixels, failOn: "truncated" })
+      .rotate()
+      .removeAlpha()
+      .greyscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, gray: new Uint8Array(data.buffer, data.byteOffset, info.width * info.height) };
+  } catch (err) {
+    throw invalidInput(`cannot decode image (${frame.bytes.length} bytes): ${(err as Error).message.split("\n")[0]}`, err);
+  }
+}
+
+/** A PNG of a flat gray level (0-255), size w×h. */
+export async function grayPng(level: number, width = 32, height = 24): Promise<Buffer> {
+  const px = Buffer.alloc(width * height * 3, level);
+  return sharp(px, { raw: { width, height, channels: 3 } }).png().toBuffer();
+}
