@@ -189,7 +189,7 @@ function paintHole(rng: Rng, scene: Scene, out: Raster): FloatMap {
     blend(out, alpha, (i, c) => behind.data[i * out.channels + c] as number);
     return alpha;
   }
-  const radius = blobRadius(rng, w, h, BLOB_AREA) * 0.8;
+  const radius = blobRadius(rng, w, h, BLOB_AREA) * 0.9;
   const [cx, cy] = blobCentre(rng, scene, radius);
   const alpha = blob(rng, w, h, cx, cy, radius, 0.35, 1.0);
   // Depth shading: the far wall of the hole catches a little light, the rest is near black.
@@ -222,7 +222,7 @@ const CONTAMINANTS_RGB: ReadonlyArray<readonly [number, number, number]> = [
 function paintContamination(rng: Rng, scene: Scene, out: Raster): FloatMap {
   const { width: w, height: h } = out;
   const isObject = scene.behind !== undefined;
-  const radius = blobRadius(rng, w, h, isObject ? [0.01, 0.06] : BLOB_AREA) * 0.85;
+  const radius = blobRadius(rng, w, h, isObject ? [0.012, 0.08] : BLOB_AREA);
   const [cx, cy] = blobCentre(rng, scene, radius);
   const alpha = blob(rng, w, h, cx, cy, radius, 0.5, 1.2);
   multiplyInto(alpha, scene.support);
@@ -232,7 +232,7 @@ function paintContamination(rng: Rng, scene: Scene, out: Raster): FloatMap {
     colour = [luminance(local) > 0.45 ? rng.range(0.05, 0.15) : rng.range(0.85, 0.95)];
   } else {
     // The contaminant must differ from the material under it; skip palette entries too close in colour.
-    const far = CONTAMINANTS_RGB.filter((p) => Math.hypot(p[0] - (local[0] as number), p[1] - (local[1] as number), p[2] - (local[2] as number)) > 0.3);
+    const far = CONTAMINANTS_RGB.filter((p) => Math.hypot(p[0] - (local[0] as number), p[1] - (local[1] as number), p[2] - (local[2] as number)) > 0.35);
     colour = rng.pick(far.length > 0 ? far : CONTAMINANTS_RGB);
   }
   const opacity = rng.range(0.75, 0.95);
@@ -244,12 +244,13 @@ function paintContamination(rng: Rng, scene: Scene, out: Raster): FloatMap {
     const x = i % w;
     const y = Math.floor(i / w);
     // Foreign texture: the stain is itself blotchy, not a flat fill.
-    const tex = fbm(x / 5, y / 5, texSeed, 3);
+    const tex = fbm(x / 4, y / 4, texSeed, 3);
     const a = a0 * opacity * (0.85 + 0.15 * tex);
     alpha.data[i] = a;
     for (let c = 0; c < ch; c++) {
       const o = i * ch + c;
-      const target = clamp01((colour[c] as number) * (1 + 0.25 * tex));
+      // Without colour to tell it apart, a gray stain needs a grainier texture than a brightness change has.
+      const target = clamp01(ch === 1 ? (colour[0] as number) + 0.22 * tex : (colour[c] as number) * (1 + 0.25 * tex));
       out.data[o] = (out.data[o] as number) * (1 - a) + target * a;
     }
   }
@@ -259,7 +260,7 @@ function paintContamination(rng: Rng, scene: Scene, out: Raster): FloatMap {
 function paintColourChange(rng: Rng, scene: Scene, out: Raster): FloatMap {
   const { width: w, height: h } = out;
   const isObject = scene.behind !== undefined;
-  const radius = blobRadius(rng, w, h, isObject ? [0.012, 0.07] : BLOB_AREA);
+  const radius = blobRadius(rng, w, h, isObject ? [0.015, 0.09] : BLOB_AREA);
   const [cx, cy] = blobCentre(rng, scene, radius);
   const alpha = blob(rng, w, h, cx, cy, radius, 0.3, 3);
   multiplyInto(alpha, scene.support);
@@ -270,7 +271,8 @@ function paintColourChange(rng: Rng, scene: Scene, out: Raster): FloatMap {
   } else {
     // A hue shift that keeps the texture: scale channels unequally, plus a brightness change.
     const hue = rng.range(0, 2 * Math.PI);
-    const sat = rng.range(0.4, 0.6);
+    // Bare metal takes a subdued tint (heat or chemical discolouration); dyed cloth a stronger one.
+    const sat = isObject ? rng.range(0.22, 0.38) : rng.range(0.4, 0.6);
     const gain = rng.range(0.85, 1.2);
     factors = [0, 1, 2].map((c) => gain * (1 + sat * Math.cos(hue + (c * 2 * Math.PI) / 3)));
   }

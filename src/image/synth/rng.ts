@@ -1,8 +1,11 @@
 /**
- * Seeded randomness for the demo data set. Kept private to the generator
- * (mulberry32 plus a string hash) so the bytes it writes for a seed cannot
- * change when some other module's shared PRNG changes.
+ * Seeded randomness for the demo data set: the shared mulberry32 stream of
+ * src/util/random.ts plus the draws a picture generator needs (ranges, picks,
+ * log-uniform sizes) and per-image seed derivation. A change to the shared
+ * stream changes every generated image; the golden test in
+ * test/image/synth/determinism.test.ts catches that.
  */
+import { createRng } from "../../util/random.js";
 
 /** A stream of uniform numbers in [0, 1) with a few derived draws. */
 export interface Rng {
@@ -11,7 +14,7 @@ export interface Rng {
   range(lo: number, hi: number): number;
   /** Integer in [lo, hi] inclusive. */
   int(lo: number, hi: number): number;
-  /** Standard normal (Box–Muller). */
+  /** Standard normal. */
   normal(): number;
   /** Log-uniform in [lo, hi): sizes spread evenly over scales. */
   logRange(lo: number, hi: number): number;
@@ -21,32 +24,14 @@ export interface Rng {
   seed(): number;
 }
 
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  let spare: number | undefined;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const rng: Rng = {
+export function seededRng(seed: number): Rng {
+  const base = createRng(seed);
+  const next = base.next;
+  return {
     next,
+    normal: base.normal,
     range: (lo, hi) => lo + (hi - lo) * next(),
     int: (lo, hi) => lo + Math.floor((hi - lo + 1) * next()),
-    normal: () => {
-      if (spare !== undefined) {
-        const s = spare;
-        spare = undefined;
-        return s;
-      }
-      // 1 - next() keeps the log argument in (0, 1].
-      const r = Math.sqrt(-2 * Math.log(1 - next()));
-      const th = 2 * Math.PI * next();
-      spare = r * Math.sin(th);
-      return r * Math.cos(th);
-    },
     logRange: (lo, hi) => lo * Math.exp(Math.log(hi / lo) * next()),
     pick: (items) => {
       if (items.length === 0) throw new RangeError("pick from an empty list");
@@ -55,7 +40,6 @@ export function mulberry32(seed: number): Rng {
     chance: (p) => next() < p,
     seed: () => Math.floor(next() * 4294967296) >>> 0,
   };
-  return rng;
 }
 
 /**

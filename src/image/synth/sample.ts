@@ -7,7 +7,7 @@ import type { ProductClass } from "./classes.js";
 import { paintDefect, type DefectKind } from "./defects.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
 import type { Image8 } from "./raster.js";
-import { deriveSeed, mulberry32 } from "./rng.js";
+import { deriveSeed, seededRng } from "./rng.js";
 
 /**
  * A pixel is marked anomalous when some channel changed by at least this many
@@ -54,7 +54,7 @@ export function diffMask(a: Image8, b: Image8, threshold = MASK_THRESHOLD): Imag
 }
 
 export function renderSample(seed: number, cls: ProductClass, id: SampleId): RenderedSample {
-  const rng = mulberry32(sampleSeed(seed, cls, id));
+  const rng = seededRng(sampleSeed(seed, cls, id));
   const scene = cls.render(rng, cls.width, cls.height);
   if (scene.image.channels !== cls.channels) {
     throw new LafiteError(ErrorCode.INTERNAL, `renderer for ${cls.name} drew ${scene.image.channels} channels, class declares ${cls.channels}`);

@@ -15,7 +15,10 @@ export const GENERATOR_NAME = "lafite-synth";
 
 export async function encodePng(img: Image8): Promise<Buffer> {
   const raw = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
-  return sharp(raw, { raw: { width: img.width, height: img.height, channels: img.channels } })
+  const pipeline = sharp(raw, { raw: { width: img.width, height: img.height, channels: img.channels } });
+  // sharp widens one-channel raw input to sRGB on output unless told the target is gray.
+  if (img.channels === 1) pipeline.toColourspace("b-w");
+  return pipeline
     .png({ compressionLevel: 6, adaptiveFiltering: false, palette: false, progressive: false })
     .toBuffer();
 }
