@@ -1,0 +1,118 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { anomalyMap, gaussianBlur, gaussianRadius, imageScore, reconstructionError, resizeBilinear } from "../../../src/model/scoring/anomaly-map.js";
+import { LafiteError } from "../../../src/util/errors.js";
+import { createRng } from "../../../src/util/random.js";
+
+function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number): void {
+  assert.equal(actual.length, expected.length);
+  for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(actual[i]! - expected[i]!) <= tol, `[${i}] ${actual[i]} vs ${expected[i]}`);
+}
+
+function randomMap(n: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: n }, () => rng.next());
+}
+
+test("reconstruction error sums squared differences over channels per position", () => {
+  const x = { data: Float32Array.from([0, 1, 2, 0, 0, 0]), c: 2, h: 1, w: 3 };
+  const rec = { data: Float32Array.from([1, 1, 0, 2, 0, 3]), c: 2, h: 1, w: 3 };
+  // Position 0: 1² + 2², position 1: 0, position 2: 2² + 3².
+  assert.deepEqual([...reconstructionError(rec, x)], [5, 0, 13]);
+});
+
+test("bilinear 2×2 → 4×4 with half-pixel centres and edge clamping (PyTorch align_corners=False)", () => {
+  const out = resizeBilinear(Float32Array.from([0, 1, 2, 3]), 2, 2, 4, 4);
+  // Source x for destination 0..3 is −0.25→0 (clamped), 0.25, 0.75, 1.25→1 (clamped).
+  close(out, [0, 0.25, 0.75, 1, 0.5, 0.75, 1.25, 1.5, 1.5, 1.75, 2.25, 2.5, 2, 2.25, 2.75, 3], 1e-7);
+});
+
+test("bilinear resize to the same size is the identity", () => {
+  const src = randomMap(5 * 3, 1);
+  assert.deepEqual(resizeBilinear(src, 5, 3, 5, 3), src);
+});
+
+test("bilinear downsampling by 2 averages each 2×2 block", () => {
+  // Half-pixel centres of a 2× reduction fall exactly between source pixels.
+  const out = resizeBilinear(Float32Array.from([0, 2, 4, 6, 8, 10, 12, 14]), 4, 2, 2, 1);
+  close(out, [(0 + 2 + 8 + 10) / 4, (4 + 6 + 12 + 14) / 4], 1e-6);
+});
+
+test("kernel radius is 4σ rounded half up, as anomalib's 2·int(4σ+0.5)+1", () => {
+  assert.equal(gaussianRadius(4), 16);
+  assert.equal(gaussianRadius(1.1), 4);
+  assert.equal(gaussianRadius(0.5), 2);
+});
+
+test("blur keeps a constant map constant, even when the kernel is wider than the map", () => {
+  const src = new Float32Array(7 * 3).fill(2.5);
+  close(gaussianBlur(src, 7, 3, 4), src, 1e-6);
+});
+
+test("blur preserves the sum of an interior impulse and spreads it symmetrically", () => {
+  const n = 41, c = 20;
+  const src = new Float32Array(n * n);
+  src[c * n + c] = 1;
+  const out = gaussianBlur(src, n, n, 2); // radius 8 < 20: no border involved
+  close([out.reduce((s, v) => s + v, 0)], [1], 1e-6);
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      const v = out[y * n + x]!;
+      assert.ok(Math.abs(v - out[y * n + (n - 1 - x)]!) < 1e-9, "left-right");
+      assert.ok(Math.abs(v - out[(n - 1 - y) * n + x]!) < 1e-9, "up-down");
+      assert.ok(Math.abs(v - out[x * n + y]!) < 1e-9, "transpose");
+    }
+  }
+  // Centre weight of the 2-D kernel: (1 / Σ_{|i|≤8} e^{−i²/8})².
+  let z = 0;
+  for (let i = -8; i <= 8; i++) z += Math.exp(-(i * i) / 8);
+  close([out[c * n + c]!], [1 / (z * z)], 1e-7);
+});
+
+test("separable blur equals a direct 2-D convolution with PyTorch-style reflect padding", () => {
+  const w = 23, h = 17, sigma = 1.5, r = 6; // r < both sides, as PyTorch requires
+  const src = randomMap(w * h, 4);
+  // Independent reference: explicit padded image, then the full 2-D kernel.
+  const reflect = (i: number, n: number) => (i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i);
+  const g = (i: number) => Math.exp(-(i * i) / (2 * sigma * sigma));
+  let z = 0;
+  for (let i = -r; i <= r; i++) z += g(i);
+  const expected = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let dy = -r; dy <= r; dy++) {
+        for (let dx = -r; dx <= r; dx++) s += (g(dx) * g(dy) / (z * z)) * src[reflect(y + dy, h) * w + reflect(x + dx, w)]!;
+      }
+      expected[y * w + x] = s;
+    }
+  }
+  close(gaussianBlur(src, w, h, sigma), expected, 1e-6);
+});
+
+test("image score: 2×2 average pooling over a 3×3 map by hand", () => {
+  const map = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  // Windows average to 3, 4, 6, 7.
+  assert.equal(imageScore(map, 3, 3, 2), 7);
+  assert.equal(imageScore(map, 3, 3, 1), 9);
+  assert.equal(imageScore(map, 3, 3, 3), 5);
+});
+
+test("image score on a non-square map finds the best window", () => {
+  // 4×2: windows of 2×2 at x=0,1,2 average (0+0+0+4)/4=1, (0+8+4+4)/4=4, (8+0+4+0)/4=3.
+  const map = Float32Array.from([0, 0, 8, 0, 0, 4, 4, 0]);
+  assert.equal(imageScore(map, 4, 2, 2), 4);
+});
+
+test("a pool larger than the map is rejected", () => {
+  assert.throws(() => imageScore(new Float32Array(6), 3, 2, 3), LafiteError);
+});
+
+test("anomalyMap is upsample-then-blur; a constant score map stays constant at S×S", () => {
+  const scores = randomMap(4 * 3, 9);
+  const composed = gaussianBlur(resizeBilinear(scores, 3, 4, 16, 16), 16, 16, 1);
+  assert.deepEqual(anomalyMap(scores, 4, 3, 16, 1), composed);
+  const flat = anomalyMap(new Float32Array(4 * 3).fill(0.7), 4, 3, 32);
+  assert.equal(flat.length, 32 * 32);
+  close(flat, new Float32Array(32 * 32).fill(0.7), 1e-6);
+});
