@@ -209,7 +209,7 @@ export class DetectorService {
       }
       if (ended) return;
       if (pending.length === 0 && (halfClosed || draining)) {
-        if (halfClosed) finish();
+        if (halfClosed && dropped === 0) finish();
         else finish({ ...toStatus(shuttingDown()), details: `daemon is shutting down; all ${frames} admitted frames were answered${dropped > 0 ? `, ${dropped} later frames were not processed` : ""}` });
         return;
       }

@@ -53,6 +53,9 @@ export class LafitedServer {
   private reloading: Promise<ModelInfo | undefined> | undefined;
   private stopping: Promise<void> | undefined;
   private _port = 0;
+  private markStopped!: () => void;
+  /** Resolves when every shutdown stage has run (whoever started the shutdown). */
+  readonly stopped: Promise<void> = new Promise((resolve) => (this.markStopped = resolve));
 
   constructor(private readonly options: LafitedServerOptions) {
     this.config = options.config;
@@ -207,6 +210,7 @@ export class LafitedServer {
     await this.slot.closeAll();
     this._state = "stopped";
     this.log.info("stopped");
+    this.markStopped();
   }
 
   private reportRestartOnly(next: Readonly<Config>): void {
