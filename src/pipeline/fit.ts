@@ -16,7 +16,7 @@ import { scanDataset } from "../eval/dataset.js";
 import { decodeEncoded, toModelInput } from "../image/decode.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FeatureStatsAccumulator, standardizeInPlace, toRows, type FeatureStats } from "../model/feature-stats.js";
-import { greedyCoreset } from "../model/memory/coreset.js";
+import { greedyCoresetAsync } from "../model/memory/coreset.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
 import { OnnxKnn } from "../model/memory/onnx-knn.js";
 import { float32Bytes, sha256, writeBundle, type BundleManifest } from "../model/bundle.js";
@@ -153,11 +153,11 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   log(`fit: coreset of ${count} from ${candidates} candidate slices (${total} in all, keep rate ${config.memory.keepRate})`);
   let lastTick = 0;
   const coresetProgress = new Progress("fit: coreset", count, { unit: "centers", ...(options.progressSink ? { sink: options.progressSink } : {}) });
-  const picked = greedyCoreset(rows, candidates, c, count, {
+  const picked = await greedyCoresetAsync(rows, candidates, c, count, {
     projectionDim: config.memory.projectionDim,
     seed: config.seed,
     ...(signal ? { signal } : {}),
-    onProgress: (done) => {
+    onProgress: (done: number) => {
       coresetProgress.tick(done - lastTick);
       lastTick = done;
     },

@@ -10,7 +10,7 @@
 import type { FeatureMap, ScoringMode } from "./types.js";
 import type { OnnxKnn } from "../model/memory/onnx-knn.js";
 import { toRows } from "../model/feature-stats.js";
-import { anomalyMap, imageScore } from "../model/scoring/anomaly-map.js";
+import { anomalyMap, imageScore, reconstructionError } from "../model/scoring/anomaly-map.js";
 import { editFeatures } from "../model/memory/editing.js";
 
 /** Reconstructs a feature map with the diffusion model (src/model/diffusion). */
@@ -69,15 +69,7 @@ export class FrameScorer {
     t0 = performance.now();
     const rec = await this.reconstructor!.reconstruct(e, seed);
     const diffusion = performance.now() - t0;
-    const values = new Float32Array(hw);
-    const plane = hw;
-    for (let ch = 0; ch < x.c; ch++) {
-      const base = ch * plane;
-      for (let i = 0; i < plane; i++) {
-        const diff = rec.data[base + i]! - x.data[base + i]!;
-        values[i]! += diff * diff;
-      }
-    }
+    const values = reconstructionError(rec, x);
     return { values, edit, diffusion };
   }
 
