@@ -1,0 +1,73 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { startHarness } from "../server/support/harness.js";
+import { grayPng } from "../server/support/fake-detector.js";
+
+const LAFITE = fileURLToPath(new URL("../../../bin/lafite.js", import.meta.url));
+
+function lafite(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [LAFITE, ...args], { encoding: "utf8" }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test("lafite health prints the status and exits 0 only when SERVING", async () => {
+  const h = await startHarness();
+  const idle = await startHarness({ noModel: true });
+  try {
+    assert.deepEqual(await lafite(["health", "--server", h.address]).then((r) => [r.code, r.stdout]), [0, "SERVING\n"]);
+    assert.deepEqual(await lafite(["health", "--server", h.address, "--service", "lafited.v1.Detector"]).then((r) => [r.code, r.stdout]), [0, "SERVING\n"]);
+    assert.deepEqual(await lafite(["health", "--server", h.address, "--service", "x.Y"]).then((r) => [r.code, r.stdout]), [1, "SERVICE_UNKNOWN\n"]);
+    assert.deepEqual(await lafite(["health", "--server", idle.address]).then((r) => [r.code, r.stdout]), [1, "NOT_SERVING\n"]);
+    await idle.stop();
+    const gone = await lafite(["health", "--server", idle.address, "--timeout", "1"]);
+    assert.equal(gone.code, 1);
+    assert.equal(gone.stdout, "UNREACHABLE\n");
+  } finally {
+    await h.stop();
+    await idle.stop();
+  }
+});
+
+test("lafite detect streams files and folders, prints one line per frame in order, and saves heatmap overlays", async () => {
+  const h = await startHarness();
+  const dir = mkdtempSync(path.join(tmpdir(), "lafited-detect-"));
+  try {
+    const images = path.join(dir, "images");
+    mkdirSync(path.join(images, "sub"), { recursive: true });
+    const levels = [10, 240, 60, 200];
+    for (const [i, l] of levels.entries()) writeFileSync(path.join(images, i < 2 ? "" : "sub", `img${i}.png`), await grayPng(l));
+    writeFileSync(path.join(images, "notes.txt"), "not an image, and not picked up");
+    const single = path.join(dir, "single.png");
+    writeFileSync(single, await grayPng(128));
+    const heat = path.join(dir, "heat");
+    const r = await lafite(["detect", "--server", h.address, images, single, "--heatmaps", heat, "--class", "bottle"]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n").map((l) => l.split("\t"));
+    assert.deepEqual(lines.map((l) => l[0]), ["img0.png", "img1.png", "sub/img2.png", "sub/img3.png", "single.png"]);
+    assert.deepEqual(lines.map((l) => l[2]), ["OK", "NG", "OK", "NG", "NG"]);
+    for (const l of lines) {
+      assert.equal(l.length, 4);
+      assert.ok(Number.isFinite(Number(l[1])) && Number(l[3]) >= 0);
+    }
+    assert.ok(Math.abs(Number(lines[1]![1]) - 240 / 255) < 1e-5);
+    assert.deepEqual(readdirSync(heat).sort(), ["img0.png.png", "img1.png.png", "single.png.png", "sub__img2.png.png", "sub__img3.png.png"]);
+
+    writeFileSync(path.join(images, "zz-garbage.png"), "garbage");
+    const bad = await lafite(["detect", "--server", h.address, images]);
+    assert.equal(bad.code, 1, "a refused frame makes the exit code non-zero");
+    const last = bad.stdout.trim().split("\n").at(-1)!.split("\t");
+    assert.deepEqual(last.slice(0, 3), ["zz-garbage.png", "ERROR", "INVALID_ARGUMENT"]);
+    assert.equal(bad.stdout.trim().split("\n").length, 5, "the stream went on around the bad frame");
+  } finally {
+    await h.stop();
+  }
+});
