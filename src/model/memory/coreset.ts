@@ -91,42 +91,41 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
   const points = project ? new Float32Array(alloc(n * d * 4)) : parallel && !(features.buffer instanceof SharedArrayBuffer) ? copyTo(features, alloc) : features;
   const minDist = new Float64Array(alloc(n * 8)).fill(Infinity);
 
-  const pool = parallel ? WorkerPool.start(threads - 1, { features: project ? sharedCopy(features) : points, points, minDist, projection, n, c, d }) : undefined;
+  const state: SharedState = {
+    control: new Int32Array(alloc(CONTROL_WORDS * 4)),
+    chunkBest: new Int32Array(alloc(Math.min(CHUNKS, n) * 4)),
+    chunks: Math.min(CHUNKS, n),
+    features: parallel && project ? sharedCopy(features) : project ? features : points,
+    points,
+    minDist,
+    projection,
+    n,
+    c,
+    d,
+  };
+  const team = new Team(state, parallel ? threads - 1 : 0);
   try {
-    // Rows split contiguously, this thread taking the first range, so that
-    // combining in order reproduces the single-thread tie-breaking.
-    const bounds = Array.from({ length: (pool?.size ?? 0) + 2 }, (_, t) => Math.round((t * n) / ((pool?.size ?? 0) + 1)));
-    if (projection) {
-      if (pool) pool.run(TASK_PROJECT, 0, bounds);
-      projectRows(features, c, projection, d, points, 0, bounds[1]!);
-      pool?.wait();
-    }
+    if (projection) team.run(TASK_PROJECT, 0);
     let center = Math.min(n - 1, Math.floor(rng.next() * n));
     for (let s = 0; s < count; s++) {
       throwIfCancelled(options.signal, what);
       selected[s] = center;
-      if (pool) pool.run(TASK_UPDATE, center, bounds);
-      const best = updateMinDistances(points, d, minDist, center, 0, bounds[1]!);
-      let bestIndex = best;
-      let bestValue = minDist[best]!;
-      if (pool) {
-        pool.wait();
-        for (let w = 0; w < pool.size; w++) {
-          if (bounds[w + 2]! <= bounds[w + 1]!) continue;
-          const idx = pool.bestIndex(w);
-          if (minDist[idx]! > bestValue) {
-            bestValue = minDist[idx]!;
-            bestIndex = idx;
-          }
+      team.run(TASK_UPDATE, center);
+      // Chunk winners combined in row order reproduce a single scan's tie-breaking.
+      let bestValue = -1;
+      for (let k = 0; k < state.chunks; k++) {
+        const idx = state.chunkBest[k]!;
+        if (minDist[idx]! > bestValue) {
+          bestValue = minDist[idx]!;
+          center = idx;
         }
       }
-      center = bestIndex;
       options.onProgress?.(s + 1, count);
       yield;
     }
     return selected;
   } finally {
-    pool?.stop();
+    team.stop();
   }
 }
 
@@ -239,15 +238,20 @@ export function updateMinDistances(points: Float32Array, d: number, minDist: Flo
   return best;
 }
 
-/** Control words shared with workers (Int32Array indices). */
-export const CTRL_GEN = 0, CTRL_TASK = 1, CTRL_ARG = 2, CTRL_DONE = 3;
+/** Rows are split into this many chunks per task, claimed by whichever thread is free. */
+const CHUNKS = 64;
+
+/** Control words (Int32Array indices) shared with workers. */
+export const CTRL_GEN = 0, CTRL_TASK = 1, CTRL_ARG = 2, CTRL_CLAIM = 3, CTRL_FINISHED = 4;
+const CONTROL_WORDS = 5;
 export const TASK_EXIT = 0, TASK_PROJECT = 1, TASK_UPDATE = 2;
 
-export interface WorkerInit {
-  readonly id: number;
+/** Everything a worker needs, all on SharedArrayBuffers when workers are used. */
+export interface SharedState {
   readonly control: Int32Array;
-  /** Per worker: [lo, hi, best] of its last task. */
-  readonly slots: Int32Array;
+  /** Per chunk: the row with the largest minDist after the last update. */
+  readonly chunkBest: Int32Array;
+  readonly chunks: number;
   readonly features: Float32Array;
   readonly points: Float32Array;
   readonly minDist: Float64Array;
@@ -257,74 +261,76 @@ export interface WorkerInit {
   readonly d: number;
 }
 
-/** A worker that has not answered in this long is presumed dead. */
+/**
+ * Claims and runs chunks of generation `gen` until none is left. The claim
+ * word holds (gen mod 2^15, next chunk), so a thread that woke late for an
+ * earlier generation can never claim a chunk of the current one.
+ * @internal shared with coreset-worker.ts
+ */
+export function drainChunks(s: SharedState, gen: number, task: number, arg: number): void {
+  const tag = gen & 0x7fff;
+  for (;;) {
+    const v = Atomics.load(s.control, CTRL_CLAIM);
+    const chunk = v & 0xffff;
+    if (v >>> 16 !== tag || chunk >= s.chunks) return;
+    if (Atomics.compareExchange(s.control, CTRL_CLAIM, v, v + 1) !== v) continue;
+    const lo = Math.round((chunk * s.n) / s.chunks);
+    const hi = Math.round(((chunk + 1) * s.n) / s.chunks);
+    if (task === TASK_PROJECT) projectRows(s.features, s.c, s.projection!, s.d, s.points, lo, hi);
+    else s.chunkBest[chunk] = updateMinDistances(s.points, s.d, s.minDist, arg, lo, hi);
+    Atomics.add(s.control, CTRL_FINISHED, 1);
+    Atomics.notify(s.control, CTRL_FINISHED);
+  }
+}
+
+/** A worker that holds a chunk this long is presumed dead. */
 const WORKER_TIMEOUT_MS = 60_000;
 
-class WorkerPool {
+/**
+ * This thread plus helper workers. Chunks are claimed dynamically rather than
+ * split in fixed halves: on a 2-core box that also serves frames, a helper
+ * that is descheduled for a while only delays the chunk it holds, and until
+ * a worker has started this thread simply does all the chunks itself.
+ */
+class Team {
   private gen = 0;
-  private constructor(
-    private readonly workers: Worker[],
-    private readonly control: Int32Array,
-    private readonly slots: Int32Array,
-  ) {}
+  private readonly workers: Worker[];
 
-  get size(): number {
-    return this.workers.length;
-  }
-
-  static start(count: number, data: Omit<WorkerInit, "id" | "control" | "slots">): WorkerPool {
-    const control = new Int32Array(new SharedArrayBuffer((CTRL_DONE + count) * 4));
-    const slots = new Int32Array(new SharedArrayBuffer(count * 3 * 4));
-    for (let w = 0; w < count; w++) control[CTRL_DONE + w] = -1;
-    const workers = Array.from({ length: count }, (_, id) => {
-      const init: WorkerInit = { ...data, id, control, slots };
-      const worker = new Worker(new URL("./coreset-worker.js", import.meta.url), { workerData: init });
-      // Never keep the process alive for a helper thread.
+  constructor(private readonly s: SharedState, helpers: number) {
+    this.workers = Array.from({ length: helpers }, () => {
+      const worker = new Worker(new URL("./coreset-worker.js", import.meta.url), { workerData: s });
+      // Never keep the process alive for a helper, and a helper that fails to
+      // start costs only speed: this thread claims every chunk it leaves.
       worker.unref();
+      worker.on("error", () => {});
       return worker;
     });
-    const pool = new WorkerPool(workers, control, slots);
-    pool.wait();
-    return pool;
   }
 
-  /** Hands rows [bounds[w+1], bounds[w+2]) to worker w and wakes all workers. */
-  run(task: number, arg: number, bounds: readonly number[]): void {
-    for (let w = 0; w < this.workers.length; w++) {
-      this.slots[w * 3] = bounds[w + 1]!;
-      this.slots[w * 3 + 1] = bounds[w + 2]!;
-    }
-    this.control[CTRL_TASK] = task;
-    this.control[CTRL_ARG] = arg;
-    Atomics.store(this.control, CTRL_GEN, ++this.gen);
-    Atomics.notify(this.control, CTRL_GEN);
-  }
-
-  /** Blocks until every worker has finished the current generation. */
-  wait(): void {
-    for (let w = 0; w < this.workers.length; w++) {
-      const at = CTRL_DONE + w;
-      let v: number;
-      while ((v = Atomics.load(this.control, at)) !== this.gen) {
-        if (Atomics.wait(this.control, at, v, WORKER_TIMEOUT_MS) === "timed-out") {
-          this.kill();
-          throw new LafiteError(ErrorCode.INTERNAL, `coreset worker ${w} stopped responding`);
-        }
+  run(task: number, arg: number): void {
+    const { control } = this.s;
+    this.gen++;
+    control[CTRL_TASK] = task;
+    control[CTRL_ARG] = arg;
+    Atomics.store(control, CTRL_FINISHED, 0);
+    Atomics.store(control, CTRL_CLAIM, (this.gen & 0x7fff) << 16);
+    Atomics.store(control, CTRL_GEN, this.gen);
+    if (this.workers.length > 0) Atomics.notify(control, CTRL_GEN);
+    drainChunks(this.s, this.gen, task, arg);
+    let f: number;
+    while ((f = Atomics.load(control, CTRL_FINISHED)) < this.s.chunks) {
+      if (Atomics.wait(control, CTRL_FINISHED, f, WORKER_TIMEOUT_MS) === "timed-out") {
+        for (const w of this.workers) void w.terminate();
+        throw new LafiteError(ErrorCode.INTERNAL, "a coreset worker stopped responding");
       }
     }
   }
 
-  bestIndex(w: number): number {
-    return this.slots[w * 3 + 2]!;
-  }
-
   stop(): void {
-    this.control[CTRL_TASK] = TASK_EXIT;
-    Atomics.store(this.control, CTRL_GEN, ++this.gen);
-    Atomics.notify(this.control, CTRL_GEN);
-  }
-
-  private kill(): void {
-    for (const w of this.workers) void w.terminate();
+    if (this.workers.length === 0) return;
+    const { control } = this.s;
+    control[CTRL_TASK] = TASK_EXIT;
+    Atomics.store(control, CTRL_GEN, ++this.gen);
+    Atomics.notify(control, CTRL_GEN);
   }
 }
