@@ -91,7 +91,7 @@ function apFromGroups(pos: Float64Array, neg: Float64Array, length: number): num
   return sum / tp;
 }
 
-/** 2^20 bins: float32 sign (always 0 here), 8 exponent bits, top 11 mantissa bits + 1 more. */
+/** bits >>> 11 keeps the sign (0 for accepted scores), 8 exponent bits and 12 mantissa bits: 2^20 bins. */
 const BIN_SHIFT = 11;
 const BINS = 1 << (32 - 1 - BIN_SHIFT);
 /** Bit pattern of +Infinity; anything above is NaN, and negative numbers have the sign bit set. */
