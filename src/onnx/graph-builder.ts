@@ -40,6 +40,13 @@ export interface NodeRecord {
   readonly attrs: Readonly<Record<string, AttrValue>>;
 }
 
+/** A declared graph input or output: name, element type and shape as given. */
+export interface IoRecord {
+  readonly name: string;
+  readonly type: DataType;
+  readonly shape: readonly Dim[];
+}
+
 /**
  * Builds an ONNX model node by node. Names are made unique by the builder so
  * callers never have to invent them; inputs, outputs and initializers keep the
@@ -48,8 +55,9 @@ export interface NodeRecord {
 export class GraphBuilder {
   readonly nodes: NodeRecord[] = [];
   readonly initializers = new Map<string, TensorProto>();
-  private readonly inputs: ValueInfoProto[] = [];
-  private readonly outputs: ValueInfoProto[] = [];
+  /** The declared inputs and outputs, in order (read by passes such as autodiff). */
+  readonly inputRecords: IoRecord[] = [];
+  readonly outputRecords: IoRecord[] = [];
   private readonly used = new Set<string>();
   private counter = 0;
 
@@ -71,15 +79,36 @@ export class GraphBuilder {
   }
 
   input(name: string, type: DataType, shape: readonly Dim[]): Value {
-    this.inputs.push(valueInfo(this.claim(name), type, shape));
+    this.inputRecords.push({ name: this.claim(name), type, shape: [...shape] });
     return { name };
   }
 
   output(value: Value, type: DataType, shape: readonly Dim[], name?: string): Value {
     let out = value;
     if (name !== undefined && name !== value.name) out = this.op("Identity", [value], {}, name)[0]!;
-    this.outputs.push(valueInfo(out.name, type, shape));
+    this.outputRecords.push({ name: out.name, type, shape: [...shape] });
     return out;
+  }
+
+  /** Whether a tensor name is taken (input, initializer, node output or generated name). */
+  has(name: string): boolean {
+    return this.used.has(name);
+  }
+
+  /**
+   * A copy with the same inputs, initializers and nodes, to which more nodes
+   * can be appended without touching this builder. Outputs are copied only
+   * when `withOutputs` is set. Tensor data is shared, not copied.
+   */
+  clone(name = this.name, withOutputs = false): GraphBuilder {
+    const c = new GraphBuilder(name);
+    c.nodes.push(...this.nodes);
+    for (const [k, t] of this.initializers) c.initializers.set(k, t);
+    c.inputRecords.push(...this.inputRecords);
+    if (withOutputs) c.outputRecords.push(...this.outputRecords);
+    for (const u of this.used) c.used.add(u);
+    c.counter = this.counter;
+    return c;
   }
 
   /** A weight or constant stored in the model file. */
@@ -125,8 +154,8 @@ export class GraphBuilder {
       name: this.name,
       node: this.nodes.map(nodeProto),
       initializer: [...this.initializers.values()],
-      input: this.inputs,
-      output: this.outputs,
+      input: this.inputRecords.map((r) => valueInfo(r.name, r.type, r.shape)),
+      output: this.outputRecords.map((r) => valueInfo(r.name, r.type, r.shape)),
     });
     const model = create(ModelProtoSchema, {
       irVersion: BigInt(IR_VERSION),
