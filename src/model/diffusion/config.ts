@@ -59,7 +59,7 @@ export const DIFFUSION_PRESETS = {
     adamw: ADAMW, seed: 0, checkpointEverySteps: 500, maxDataMB: 4096, executionProvider: "cuda",
   },
   cpu: {
-    unet: UNET_PRESETS.cpu, T: 1000, batchSize: 8, epochs: 40, lr: 1e-3, lrSchedule: "cosine", warmupSteps: 50,
+    unet: UNET_PRESETS.cpu, T: 1000, batchSize: 8, epochs: 20, lr: 1e-3, lrSchedule: "cosine", warmupSteps: 50,
     adamw: ADAMW, seed: 0, checkpointEverySteps: 200, maxDataMB: 1024, executionProvider: "cpu", intraOpNumThreads: 2,
   },
   tiny: {
