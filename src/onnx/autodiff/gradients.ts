@@ -70,16 +70,20 @@ function accumulate(t: TypedGraph, parts: Value[]): Value {
 export function appendGradients(t: TypedGraph, loss: Value, wrt: readonly string[], options: AutodiffOptions = {}): Map<string, Value> {
   const opts: Required<AutodiffOptions> = { convWeightGrad: options.convWeightGrad ?? "im2col" };
   const order = ancestorsInOrder(t.g.nodes, loss.name);
-  for (const n of order) t.record(n);
   for (const w of wrt) if (!t.has(w)) throw new Error(`autodiff: parameter '${w}' is not a tensor of the graph`);
+
+  // Forward: which tensors depend on a parameter. Every such node needs a rule.
+  const live = new Set<string>(wrt);
+  for (const n of order) {
+    if (!n.inputs.some((i) => live.has(i))) continue;
+    if (!PRIMITIVES.has(n.opType)) throw new Error(`autodiff: no gradient rule for op '${n.opType}' (output ${n.outputs[0]}); build it from the primitives in src/onnx/autodiff/primitives.ts`);
+    for (const o of n.outputs) live.add(o);
+  }
+  for (const n of order) t.record(n);
 
   const lossType = t.type(loss);
   if (lossType.shape.reduce((a, b) => a * b, 1) !== 1) throw new Error(`autodiff: the loss must hold one value, its shape is [${lossType.shape}]`);
   const dtype = lossType.dtype;
-
-  // Forward: which tensors depend on a parameter.
-  const live = new Set<string>(wrt);
-  for (const n of order) if (n.inputs.some((i) => live.has(i))) for (const o of n.outputs) live.add(o);
 
   const grads = new Map<string, Value[]>();
   const add = (name: string, g: Value) => {
@@ -95,7 +99,6 @@ export function appendGradients(t: TypedGraph, loss: Value, wrt: readonly string
     const needed = node.inputs.map((name) => name !== "" && live.has(name));
     if (!parts || !needed.some(Boolean)) continue;
     if (node.outputs.slice(1).some((o) => grads.has(o))) throw new Error(`autodiff: ${node.opType}: gradients of outputs after the first are not supported`);
-    if (!PRIMITIVES.has(node.opType)) throw new Error(`autodiff: no gradient rule for op '${node.opType}' (output ${node.outputs[0]}); build it from the primitives in src/onnx/autodiff/primitives.ts`);
     const row: GradRow = GRADIENT_RULES[node.opType as PrimitiveOp];
     const dy = accumulate(t, parts);
     const ctx: GradContext = {
