@@ -17,9 +17,14 @@ import type { TypedGraph } from "./typed-graph.js";
 /** How the Conv weight gradient is emitted; both are exact, speed differs (see bench/train-step.ts). */
 export type ConvWeightGrad = "im2col" | "conv";
 
+/** How the Conv input gradient is emitted: always ConvTranspose, or a flipped-weight Conv where stride is 1. */
+export type ConvInputGrad = "auto" | "convTranspose";
+
 export interface AutodiffOptions {
   /** Default "im2col": measured faster here (bench/train-step.ts). */
   convWeightGrad?: ConvWeightGrad;
+  /** Default "auto": stride-1 convs use a forward Conv (measured faster), others ConvTranspose. */
+  convInputGrad?: ConvInputGrad;
 }
 
 export interface GradContext {
@@ -81,9 +86,39 @@ function conv2dOnly(c: GradContext): void {
   if (xShape(c).length !== 4) throw new Error(`Conv gradient: only 2-D convolution is supported, input is rank ${xShape(c).length}`);
 }
 
+/**
+ * ∂L/∂X of a stride-1 Conv as a forward Conv of dy with the weights flipped
+ * in space and with in/out channels swapped per group, padded by
+ * (k−1)·d − p on each side. Undefined when a pad exceeds (k−1)·d.
+ */
+function convInputGradByConv(c: GradContext): Value | undefined {
+  const wshape = xShape(c, 1);
+  const g = convGeometry(c.node, wshape);
+  if (g.strides.some((s) => s !== 1)) return undefined;
+  const pads = g.pads.map((p, i) => (g.kernel[i % 2]! - 1) * g.dilations[i % 2]! - p);
+  if (pads.some((p) => p < 0)) return undefined;
+  const [cout, cig, kh, kw] = wshape as [number, number, number, number];
+  const G = g.group;
+  const cog = cout / G;
+  let w = c.x(1);
+  if (cig !== 1 || cog !== 1) {
+    // [G·cog, cig, kh, kw] → [G·cig, cog, kh, kw]
+    w = reshape(c, w, [G, cog, cig, kh, kw]);
+    w = op(c, "Transpose", [w], { perm: [0, 2, 1, 3, 4] });
+    w = reshape(c, w, [G * cig, cog, kh, kw]);
+  }
+  const big = -(2 ** 62);
+  w = op(c, "Slice", [w, c.t.int64s([-1, -1]), c.t.int64s([big, big]), c.t.int64s([2, 3]), c.t.int64s([-1, -1])]);
+  return op(c, "Conv", [c.dy, w], { kernel_shape: g.kernel, strides: [1, 1], pads, dilations: g.dilations, group: G });
+}
+
 /** ∂L/∂X of a Conv: the transposed convolution of dy with the same weights. */
 const convInputGrad: GradFn = (c) => {
   conv2dOnly(c);
+  if (c.options.convInputGrad === "auto") {
+    const v = convInputGradByConv(c);
+    if (v) return v;
+  }
   const x = xShape(c);
   const w = xShape(c, 1);
   const g = convGeometry(c.node, w);

@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { PRIMITIVE_OPS } from "../../../src/onnx/autodiff/primitives.js";
 import { checkCase, makeCase, type CaseBuilder, type Float } from "./finite-differences.js";
 import type { Value } from "../../../src/onnx/graph-builder.js";
-import type { ConvWeightGrad } from "../../../src/onnx/autodiff/gradient-rules.js";
+import type { AutodiffOptions } from "../../../src/onnx/autodiff/gradient-rules.js";
 
 interface Spec {
   name: string;
@@ -22,7 +22,7 @@ interface Spec {
   ops: string[];
   f?: Float;
   body: (b: CaseBuilder) => Value;
-  convWeightGrad?: ConvWeightGrad;
+  autodiff?: AutodiffOptions;
 }
 
 const covered = new Set<string>();
@@ -56,12 +56,12 @@ function binary(op: string, sa: number[], sb: number[], out: number[], genB?: ()
   };
 }
 
-function conv(name: string, x: number[], w: number[], attrs: Record<string, number[] | number>, out: number[], bias: boolean, mode: ConvWeightGrad): Spec {
+function conv(name: string, x: number[], w: number[], attrs: Record<string, number[] | number>, out: number[], bias: boolean, mode: Required<AutodiffOptions>): Spec {
   return {
-    name: `Conv ${name} (weight grad: ${mode})`,
+    name: `Conv ${name} (dX: ${mode.convInputGrad}, dW: ${mode.convWeightGrad})`,
     ops: ["Conv"],
     f: "float32",
-    convWeightGrad: mode,
+    autodiff: mode,
     body: (b) => {
       const xi = b.param("x", x);
       const wi = b.param("w", w);
@@ -195,7 +195,13 @@ const cases: Spec[] = [
       }),
     ),
   ),
-  ...(["im2col", "conv"] as const).flatMap((m) => [
+  ...(
+    [
+      { convWeightGrad: "im2col", convInputGrad: "auto" },
+      { convWeightGrad: "conv", convInputGrad: "auto" },
+      { convWeightGrad: "im2col", convInputGrad: "convTranspose" },
+    ] as const
+  ).flatMap((m) => [
     conv("3×3 stride 1 pad 1", [2, 3, 5, 5], [4, 3, 3, 3], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, [2, 4, 5, 5], true, m),
     conv("3×3 stride 2 pad 1, odd size 7", [2, 3, 7, 7], [4, 3, 3, 3], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, [2, 4, 4, 4], true, m),
     conv("3×3 stride 2 pad 1, even size 8", [2, 2, 8, 6], [3, 2, 3, 3], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, [2, 3, 4, 3], true, m),
@@ -249,7 +255,7 @@ for (const c of cases) {
   test(`∂ ${c.name} matches central differences`, async (t) => {
     const f = c.f ?? "float64";
     const built = makeCase(f, cases.indexOf(c) + 1, c.body);
-    const r = await checkCase(built, f, { autodiff: c.convWeightGrad ? { convWeightGrad: c.convWeightGrad } : undefined });
+    const r = await checkCase(built, f, { autodiff: c.autodiff });
     t.diagnostic(`${f} max relative error ${r.maxRelError.toExponential(2)} over ${r.checked} elements`);
     assert.ok(r.checked > 0);
     assert.ok(r.maxRelError <= (f === "float64" ? 1e-3 : 1e-2), `max relative error ${r.maxRelError}`);

@@ -121,19 +121,19 @@ function convGradReference(x: Float32Array, xs: number[], w: Float32Array, ws: n
   return { dx: Array.from(dx), dw: Array.from(dw) };
 }
 
-for (const mode of ["im2col", "conv"] as const) {
-  test(`Conv gradients (${mode} weight gradient) equal a plain TypeScript reference`, async () => {
+for (const [mode, stride] of [["im2col", 2], ["conv", 2], ["im2col", 1], ["conv", 1]] as const) {
+  test(`Conv gradients (stride ${stride}, ${mode} weight gradient) equal a plain TypeScript reference`, async () => {
     const xs = [2, 4, 7, 6];
     const ws = [6, 2, 3, 3];
-    const os = [2, 6, 4, 3];
+    const os = stride === 2 ? [2, 6, 4, 3] : [2, 6, 7, 6];
     const r = rng(7);
     const R = Float32Array.from({ length: os.reduce((a, b) => a * b, 1) }, () => 2 * r() - 1);
     const c = makeCase("float32", 8, (b) => {
-      const y = b.g.op("Conv", [b.param("x", xs), b.param("w", ws)], { strides: [2, 2], pads: [1, 1, 1, 1], group: 2 })[0]!;
+      const y = b.g.op("Conv", [b.param("x", xs), b.param("w", ws)], { strides: [stride, stride], pads: [1, 1, 1, 1], group: 2 })[0]!;
       return b.g.op("ReduceSum", [b.g.op("Mul", [y, b.g.constant(R, os)])[0]!], { keepdims: 0 })[0]!;
     });
     const g = await gradients(c, "float32", { convWeightGrad: mode });
-    const ref = convGradReference(c.feeds.x as Float32Array, xs, c.feeds.w as Float32Array, ws, R, os, 2, 1, 2);
+    const ref = convGradReference(c.feeds.x as Float32Array, xs, c.feeds.w as Float32Array, ws, R, os, stride, 1, 2);
     close(g.x!, ref.dx, 1e-5);
     close(g.w!, ref.dw, 1e-5);
   });
