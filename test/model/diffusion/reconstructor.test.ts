@@ -52,6 +52,11 @@ test("batching frames does not change each frame's reconstruction; the unrolled 
   assert.ok(maxDiff(b2!.data, s2.data) < 1e-4);
   const u1 = await unrolled.reconstruct(e1, 250, 50, 0, 7);
   assert.ok(maxDiff(u1.data, s1.data) < 1e-4, `unrolled vs loop: ${maxDiff(u1.data, s1.data)}`);
+  // A new (τ, Δt) replaces the cached unrolled graph; concurrent runs on both keys still complete.
+  const [u2, u1again] = await Promise.all([unrolled.reconstruct(e2, 120, 40, 0, 8), unrolled.reconstruct(e1, 250, 50, 0, 7)]);
+  const l2 = await loop.reconstruct(e2, 120, 40, 0, 8);
+  assert.ok(maxDiff(u2!.data, l2.data) < 1e-4);
+  assert.ok(maxDiff(u1again!.data, s1.data) < 1e-4);
   await assert.rejects(loop.reconstruct({ ...e1, c: 5 }, 250, 50, 0, 7), /expects 6×8×8/);
   await assert.rejects(loop.reconstruct(e1, 1001, 50, 0, 7), /exceeds T/);
   await loop.close();
