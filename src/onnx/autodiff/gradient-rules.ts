@@ -14,14 +14,20 @@ import type { PrimitiveOp } from "./primitives.js";
 import { convGeometry, floatAttr, intAttr, intsAttr, normAxis, sliceAxes, strAttr } from "./shape-inference.js";
 import type { TypedGraph } from "./typed-graph.js";
 
-/** How the Conv weight gradient is emitted; both are exact, speed differs (see bench/train-step.ts). */
-export type ConvWeightGrad = "im2col" | "conv";
+/**
+ * How the Conv weight gradient is emitted; all are exact, speed differs (see
+ * bench/train-step.ts). "auto" takes im2col when the output map has at least
+ * IM2COL_MIN_PIXELS pixels and the batch/channel-swapped Conv below that,
+ * where the k·k slices cost more than they save.
+ */
+export type ConvWeightGrad = "auto" | "im2col" | "conv";
+export const IM2COL_MIN_PIXELS = 64;
 
 /** How the Conv input gradient is emitted: always ConvTranspose, or a flipped-weight Conv where stride is 1. */
 export type ConvInputGrad = "auto" | "convTranspose";
 
 export interface AutodiffOptions {
-  /** Default "im2col": measured faster here (bench/train-step.ts). */
+  /** Default "auto" (see ConvWeightGrad). */
   convWeightGrad?: ConvWeightGrad;
   /** Default "auto": stride-1 convs use a forward Conv (measured faster), others ConvTranspose. */
   convInputGrad?: ConvInputGrad;
@@ -203,7 +209,10 @@ function convWeightGradIm2col(c: GradContext): Value {
 
 const convWeightGrad: GradFn = (c) => {
   conv2dOnly(c);
-  return c.options.convWeightGrad === "conv" ? convWeightGradByConv(c) : convWeightGradIm2col(c);
+  const mode = c.options.convWeightGrad;
+  const [, , oh, ow] = shapeOf(c, c.dy) as [number, number, number, number];
+  const im2col = mode === "im2col" || (mode === "auto" && oh * ow >= IM2COL_MIN_PIXELS);
+  return im2col ? convWeightGradIm2col(c) : convWeightGradByConv(c);
 };
 
 const convBiasGrad: GradFn = (c) => op(c, "ReduceSum", [c.dy, c.t.int64s([0, 2, 3])], { keepdims: 0 });

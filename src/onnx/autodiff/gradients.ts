@@ -68,7 +68,7 @@ function accumulate(t: TypedGraph, parts: Value[]): Value {
  * Types of the forward nodes are inferred here, in topological order.
  */
 export function appendGradients(t: TypedGraph, loss: Value, wrt: readonly string[], options: AutodiffOptions = {}): Map<string, Value> {
-  const opts: Required<AutodiffOptions> = { convWeightGrad: options.convWeightGrad ?? "im2col", convInputGrad: options.convInputGrad ?? "auto" };
+  const opts: Required<AutodiffOptions> = { convWeightGrad: options.convWeightGrad ?? "auto", convInputGrad: options.convInputGrad ?? "auto" };
   const order = ancestorsInOrder(t.g.nodes, loss.name);
   for (const w of wrt) if (!t.has(w)) throw new Error(`autodiff: parameter '${w}' is not a tensor of the graph`);
 
