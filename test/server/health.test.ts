@@ -56,7 +56,7 @@ test("shutdown: watchers see NOT_SERVING, in-flight frames finish, new calls get
     const reading = (async () => {
       for await (const r of stream) ids.push(r.frameId);
     })();
-    await until(() => h.server.stats.queue.running > 0);
+    await until(() => h.server.stats.queue.running + h.server.stats.queue.waiting === 4); // the unary frame and the 3 stream frames are admitted
     const stopping = h.server.shutdown(5000);
     const late = await rejection(h.newClient().detectOne({ frameId: "late", image: { case: "encoded", value: png } }));
     assert.equal(late.code, status.UNAVAILABLE, late.message);

@@ -68,6 +68,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     stop: async () => {
       for (const c of clients) c.close();
       await server.shutdown(2000);
+      // Diagnostic: fires only if something still holds the test process open long after stop().
+      setTimeout(() => console.error("HANDLES STILL OPEN", process.getActiveResourcesInfo(), h.server?.state, h.server?.stats), 8000).unref();
     },
   });
 }
