@@ -149,7 +149,7 @@ const convInputGrad: GradFn = (c) => {
  * stride. Groups ride along in the channel axis of the swapped tensors.
  */
 function convWeightGradByConv(c: GradContext): Value {
-  const [n, cin, h, wd] = xShape(c) as [number, number, number, number];
+  const [n, , h, wd] = xShape(c) as [number, number, number, number];
   const wshape = xShape(c, 1);
   const g = convGeometry(c.node, wshape);
   const [cout, cig, kh, kw] = wshape as [number, number, number, number];
@@ -167,7 +167,6 @@ function convWeightGradByConv(c: GradContext): Value {
   let gw = op(c, "Conv", [xi, dyi], { kernel_shape: [oh, ow], strides: g.dilations, dilations: g.strides, pads: g.pads, group: G });
   const gs = shapeOf(c, gw);
   if (gs[2] !== kh || gs[3] !== kw) gw = op(c, "Slice", [gw, c.t.int64s([0, 0]), c.t.int64s([kh, kw]), c.t.int64s([2, 3])]);
-  void cin;
   return op(c, "Transpose", [gw], { perm: [1, 0, 2, 3] });
 }
 
@@ -177,7 +176,7 @@ function convWeightGradByConv(c: GradContext): Value {
  * batched MatMul and sum over the batch.
  */
 function convWeightGradIm2col(c: GradContext): Value {
-  const [n, , ,] = xShape(c) as [number, number, number, number];
+  const n = xShape(c)[0]!;
   const wshape = xShape(c, 1);
   const g = convGeometry(c.node, wshape);
   const [cout, cig, kh, kw] = wshape as [number, number, number, number];
