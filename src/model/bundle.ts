@@ -60,7 +60,10 @@ export interface BundleManifest {
     readonly eta?: number;
     readonly denoiserFile?: string;
   };
+  /** Threshold of the bundle's own scoring mode. */
   readonly threshold: ThresholdInfo;
+  /** Thresholds of every mode the bundle supports (eval/serve with another mode). */
+  readonly thresholds?: Partial<Record<ScoringMode, ThresholdInfo>>;
   readonly metrics: Record<string, unknown>;
   readonly provenance: {
     readonly dataset: string;

@@ -59,6 +59,24 @@ export const modelConfigSchema = z.strictObject({
       sigma: z.number().positive().default(4),
       /** Average-pool window on the S×S map before taking the max for the image score. */
       pool: z.int().min(1).max(64).default(8),
+      /** Corruption step τ of Eq. 11 (lafite / no-edit modes). */
+      tau: z.int().min(1).max(999).default(200),
+      /** DDIM stride Δt. */
+      deltaT: z.int().min(1).max(999).default(50),
+      /** DDIM η (0 = deterministic DDIM). */
+      eta: z.number().min(0).max(1).default(0),
+    })
+    .prefault({}),
+  diffusion: z
+    .strictObject({
+      /** U-Net and training preset; "none" skips the diffusion model (knn mode only). */
+      preset: z.enum(["none", "tiny", "cpu", "paper"]).default("cpu"),
+      epochs: z.int().min(1).optional(),
+      batchSize: z.int().min(1).optional(),
+      lr: z.number().positive().optional(),
+      /** Training features held in memory (MB); a random subset above it. */
+      maxDataMB: z.int().min(16).optional(),
+      executionProvider: z.enum(["cpu", "cuda"]).optional(),
     })
     .prefault({}),
   threshold: z

@@ -38,13 +38,6 @@ export class BundleDetector implements Detector {
     return run;
   }
 
-  /** Per-frame noise seed: a hash of the input pixels, so a frame always scores the same. */
-  private static seedOf(x: Float32Array): number {
-    let hsh = 0x811c9dc5;
-    for (let i = 0; i < x.length; i += 97) hsh = Math.imul(hsh ^ (x[i]! | 0), 16777619);
-    return hsh >>> 0;
-  }
-
   async scoreImage(image: RgbImage, decodeMs = 0): Promise<ScoredImage> {
     return this.serialize(async () => {
       let t0 = performance.now();
@@ -53,7 +46,7 @@ export class BundleDetector implements Detector {
       const [x] = (await this.backbone.run(input, 1)) as [FeatureMap];
       standardizeInPlace(x, this.stats);
       const backboneMs = performance.now() - t0;
-      const scored = await this.scorer.score(x, BundleDetector.seedOf(input));
+      const scored = await this.scorer.score(x);
       return {
         image,
         map: scored.map,

@@ -8,9 +8,9 @@
  *   5. threshold = a high quantile of the held-out images' scores
  *   6. an atomically written, verified bundle
  */
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
-import { resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { ModelConfig } from "../model/model-config.js";
 import { scanDataset } from "../eval/dataset.js";
 import { decodeEncoded, toModelInput } from "../image/decode.js";
@@ -18,14 +18,14 @@ import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FeatureStatsAccumulator, standardizeInPlace, toRows, type FeatureStats } from "../model/feature-stats.js";
 import { greedyCoresetAsync } from "../model/memory/coreset.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
-import { OnnxKnn } from "../model/memory/onnx-knn.js";
-import { float32Bytes, sha256, writeBundle, type BundleManifest } from "../model/bundle.js";
+import { float32Bytes, sha256, writeBundle, type BundleManifest, type ThresholdInfo } from "../model/bundle.js";
 import { resolveBackbone } from "../model/backbone-source.js";
-import { FrameScorer } from "./frame-scorer.js";
+import { openScorer } from "./open-scorer.js";
+import { diffusionPreset, trainDiffusion } from "../model/diffusion/index.js";
 import { createRng } from "../util/random.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 import { Progress, throwIfCancelled, type ProgressSink } from "../util/progress.js";
-import type { FeatureMap } from "./types.js";
+import type { FeatureMap, ScoringMode } from "./types.js";
 
 export interface FitOptions {
   readonly data: string;
@@ -167,22 +167,47 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const index = FaissIndex.build(coreset, count, c, config.memory.index);
   lap("coreset");
 
-  // 4. Diffusion model (lafite / no-edit modes).
-  if (config.scoring.mode !== "knn") {
-    throw new LafiteError(ErrorCode.INVALID_CONFIG, `scoring.mode '${config.scoring.mode}' needs the diffusion model, which this build cannot train yet; use mode knn`);
+  // 4. Diffusion model of the normal (standardized) features: needed by lafite and no-edit.
+  let unetOnnx: Uint8Array | undefined;
+  let diffusionInfo: Record<string, unknown> = {};
+  const d = config.diffusion;
+  if (d.preset !== "none") {
+    throwIfCancelled(signal, "fit");
+    const dcfg = diffusionPreset(d.preset, {
+      seed: config.seed,
+      ...(d.epochs !== undefined ? { epochs: d.epochs } : {}),
+      ...(d.batchSize !== undefined ? { batchSize: d.batchSize } : {}),
+      ...(d.lr !== undefined ? { lr: d.lr } : {}),
+      ...(d.maxDataMB !== undefined ? { maxDataMB: d.maxDataMB } : {}),
+      executionProvider: d.executionProvider ?? options.executionProvider ?? "cpu",
+      ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+    });
+    // Checkpoints live beside the output so an interrupted fit resumes training where it stopped.
+    const checkpointDir = join(dirname(resolve(options.out)), `.${basename(options.out)}.diffusion-checkpoint`);
+    const trained = await trainDiffusion(bank.map((x) => x.data), { c, h, w }, dcfg, { ...(signal ? { signal } : {}), checkpointDir, log });
+    unetOnnx = trained.unetOnnx;
+    diffusionInfo = { preset: d.preset, steps: trained.steps, finalLoss: trained.finalLoss, samplesUsed: trained.samplesUsed, samplesPerSecond: trained.samplesPerSecond, executionProvider: trained.executionProvider };
+    await rm(checkpointDir, { recursive: true, force: true });
+    lap("diffusion");
+  } else if (config.scoring.mode !== "knn") {
+    throw new LafiteError(ErrorCode.INVALID_CONFIG, `scoring.mode '${config.scoring.mode}' needs the diffusion model; set diffusion.preset (not none) or use mode knn`);
   }
 
-  // 5. Threshold from the held-out normal images, scored exactly as serving will.
-  throwIfCancelled(signal, "fit");
-  const knn = await OnnxKnn.create(coreset, count, c, 1, sessOpts);
-  const scorer = new FrameScorer({ mode: "knn", mapSize: S, sigma: config.scoring.sigma, pool: config.scoring.pool, k: 1 }, knn, coreset);
-  const holdoutScores: number[] = [];
-  for (const x of holdout) holdoutScores.push((await scorer.score(x)).score);
-  await knn.release();
+  // 5. Thresholds from the held-out normal images, scored exactly as serving will, for every mode this bundle supports.
+  const modes: ScoringMode[] = unetOnnx ? ["knn", "lafite", "no-edit"] : ["knn"];
+  const thresholds: Partial<Record<ScoringMode, ThresholdInfo>> = {};
+  const parts = { coreset, coresetSize: count, c, ...(unetOnnx ? { unetOnnx } : {}) };
+  const settings = { mapSize: S, sigma: config.scoring.sigma, pool: config.scoring.pool, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta };
+  for (const mode of modes) {
+    throwIfCancelled(signal, "fit");
+    const opened = await openScorer(mode, parts, settings, sessOpts);
+    const scores: number[] = [];
+    for (const x of holdout) scores.push((await opened.scorer.score(x)).score);
+    await opened.release();
+    thresholds[mode] = thresholdFrom(scores, config.threshold.quantile);
+    log(`fit: ${mode} threshold ${thresholds[mode]!.value.toPrecision(5)} (quantile ${config.threshold.quantile} of ${scores.length} held-out normal scores, max ${thresholds[mode]!.holdoutScores.max.toPrecision(5)})`);
+  }
   await backbone.release();
-  const sorted = [...holdoutScores].sort((a, b) => a - b);
-  const threshold = quantile(holdoutScores, config.threshold.quantile);
-  log(`fit: threshold ${threshold.toPrecision(5)} (quantile ${config.threshold.quantile} of ${holdoutScores.length} held-out normal scores, max ${sorted.at(-1)!.toPrecision(5)})`);
   lap("threshold");
 
   // 6. The bundle.
@@ -191,6 +216,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     "backbone.onnx": backboneSource.onnx,
     "coreset.f32": float32Bytes(coreset),
     "coreset.faiss": new Uint8Array(index.toBuffer()),
+    ...(unetOnnx ? { "denoiser.onnx": unetOnnx } : {}),
   };
   const version = `${createdAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${sha256(files["coreset.f32"]).slice(0, 8)}`;
   const manifest = await writeBundle(
@@ -204,14 +230,16 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       backbone: { name: backboneSource.name, file: "backbone.onnx", inputSize: S, stages: backboneSource.stages },
       features: { c, h, w, mean: Array.from(stats.mean), std: Array.from(stats.std) },
       memory: { coresetSize: count, candidates, indexType: config.memory.index, indexFile: "coreset.faiss", vectorsFile: "coreset.f32" },
-      scoring: { mode: config.scoring.mode, k: config.memory.k, sigma: config.scoring.sigma, pool: config.scoring.pool },
-      threshold: {
-        value: threshold,
-        method: `quantile ${config.threshold.quantile} of held-out normal image scores`,
-        holdoutImages: holdoutScores.length,
-        holdoutScores: { min: sorted[0]!, median: quantile(sorted, 0.5), max: sorted.at(-1)! },
+      scoring: {
+        mode: config.scoring.mode,
+        k: config.memory.k,
+        sigma: config.scoring.sigma,
+        pool: config.scoring.pool,
+        ...(unetOnnx ? { tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta, denoiserFile: "denoiser.onnx" } : {}),
       },
-      metrics: {},
+      threshold: thresholds[config.scoring.mode]!,
+      thresholds,
+      metrics: { diffusion: diffusionInfo },
       provenance: {
         dataset: resolve(options.data),
         classes: classCounts,
@@ -226,6 +254,16 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   );
   log(`fit: wrote bundle ${options.out} (version ${version}) in ${(Object.values(timings).reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s`);
   return manifest;
+}
+
+export function thresholdFrom(scores: readonly number[], q: number): ThresholdInfo {
+  const sorted = [...scores].sort((a, b) => a - b);
+  return {
+    value: quantile(sorted, q),
+    method: `quantile ${q} of held-out normal image scores`,
+    holdoutImages: sorted.length,
+    holdoutScores: { min: sorted[0]!, median: quantile(sorted, 0.5), max: sorted.at(-1)! },
+  };
 }
 
 /** Candidate slices for the coreset: all of them, or a seeded random subsample when there are more than `count`. */

@@ -73,12 +73,21 @@ export class FrameScorer {
     return { values, edit, diffusion };
   }
 
-  async score(x: FeatureMap, seed = 0): Promise<ScoredMap> {
-    const { values, edit, diffusion } = await this.positionScores(x, seed);
+  /** The frame's noise seed is a hash of its own features, so a frame always scores the same (fit, eval and serving alike). */
+  async score(x: FeatureMap): Promise<ScoredMap> {
+    const { values, edit, diffusion } = await this.positionScores(x, seedOfFeatures(x));
     const t0 = performance.now();
     const S = this.settings.mapSize;
     const map = anomalyMap(values, x.h, x.w, S, this.settings.sigma);
     const score = imageScore(map, S, S, this.settings.pool);
     return { map, score, timings: { edit, diffusion, score: performance.now() - t0 } };
   }
+}
+
+/** FNV-1a over a strided sample of the feature bits: cheap, and identical for identical inputs. */
+export function seedOfFeatures(x: FeatureMap): number {
+  const bits = new Int32Array(x.data.buffer, x.data.byteOffset, x.data.length);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bits.length; i += 61) h = Math.imul(h ^ bits[i]!, 16777619);
+  return h >>> 0;
 }

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { readBundle, bytesToFloat32, type LoadedBundle } from "../model/bundle.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
-import { OnnxKnn } from "../model/memory/onnx-knn.js";
-import { FrameScorer } from "./frame-scorer.js";
+import { openScorer } from "./open-scorer.js";
+import { ddimTimesteps } from "../model/diffusion/index.js";
 import { BundleDetector } from "./bundle-detector.js";
 import { parseModelConfig } from "../model/model-config.js";
 import { fitModel } from "./fit.js";
@@ -41,16 +41,23 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   // The FAISS index is the index of record: check it opens and agrees with the manifest.
   const index = FaissIndex.fromBuffer(Buffer.from(bundle.file(m.memory.indexFile)), c, m.memory.indexType);
   if (index.size !== m.memory.coresetSize) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: FAISS index holds ${index.size} vectors, manifest says ${m.memory.coresetSize}`);
-  if (mode !== "knn") {
-    throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: scoring mode '${mode}' needs a diffusion model, which this bundle does not have`);
-  }
   const backbone = await BackboneRunner.open(bundle.file(m.backbone.file), m.backbone.inputSize, opts);
   if (backbone.shape.c !== c || backbone.shape.h !== h || backbone.shape.w !== w) {
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: backbone yields ${backbone.shape.c}×${backbone.shape.h}×${backbone.shape.w}, manifest says ${c}×${h}×${w}`);
   }
-  const k = mode === "knn" ? 1 : Math.min(m.scoring.k, m.memory.coresetSize);
-  const knn = await OnnxKnn.create(coreset, m.memory.coresetSize, c, k, opts);
-  const scorer = new FrameScorer({ mode, mapSize: m.backbone.inputSize, sigma: m.scoring.sigma, pool: m.scoring.pool, k }, knn, coreset);
+  const sc = m.scoring;
+  const opened = await openScorer(
+    mode,
+    { coreset, coresetSize: m.memory.coresetSize, c, ...(sc.denoiserFile ? { unetOnnx: bundle.file(sc.denoiserFile) } : {}) },
+    { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, k: sc.k, tau: sc.tau ?? 0, deltaT: sc.deltaT ?? 1, eta: sc.eta ?? 0 },
+    opts,
+  ).catch(async (err: unknown) => {
+    await backbone.release();
+    throw err instanceof LafiteError ? new LafiteError(err.code, `bundle ${bundle.dir}: ${err.message}`) : err;
+  });
+  const k = opened.k;
+  const threshold = (m.thresholds?.[mode] ?? (mode === sc.mode ? m.threshold : undefined))?.value;
+  if (threshold === undefined) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: no threshold calibrated for mode '${mode}'`);
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
   options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}, mode ${mode}, execution provider ${ep}`);
   return new BundleDetector(
@@ -60,18 +67,17 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       featureShape: [c, h, w],
       coresetSize: m.memory.coresetSize,
       mode,
-      threshold: m.threshold.value,
+      threshold,
       executionProvider: ep,
       inputSize: m.backbone.inputSize,
       ...(mode !== "knn" ? { k } : {}),
-      ...(m.scoring.tau !== undefined && mode !== "knn" ? { tau: m.scoring.tau } : {}),
-      ...(m.scoring.deltaT !== undefined && mode !== "knn" ? { deltaT: m.scoring.deltaT } : {}),
+      ...(sc.tau !== undefined && mode !== "knn" ? { tau: sc.tau, deltaT: sc.deltaT ?? 1, steps: ddimTimesteps(sc.tau, sc.deltaT ?? 1).length } : {}),
     },
     backbone,
     stats,
-    scorer,
+    opened.scorer,
     async () => {
-      await knn.release();
+      await opened.release();
       await backbone.release();
     },
   );

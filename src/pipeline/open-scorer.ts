@@ -1,0 +1,62 @@
+/**
+ * Builds the FrameScorer for a scoring mode from a model's parts, the one
+ * way fit (threshold calibration), eval and serving get their scorer.
+ */
+import type * as ort from "onnxruntime-node";
+import { OnnxKnn } from "../model/memory/onnx-knn.js";
+import { Reconstructor } from "../model/diffusion/index.js";
+import { FrameScorer } from "./frame-scorer.js";
+import { LafiteError, ErrorCode } from "../util/errors.js";
+import type { ScoringMode } from "./types.js";
+
+export interface ScorerParts {
+  /** Coreset rows, coresetSize × c. */
+  readonly coreset: Float32Array;
+  readonly coresetSize: number;
+  readonly c: number;
+  /** Exported U-Net (x, temb → eps); required by lafite and no-edit. */
+  readonly unetOnnx?: Uint8Array;
+}
+
+export interface ScorerSettings {
+  readonly mapSize: number;
+  readonly sigma: number;
+  readonly pool: number;
+  /** Editing neighbours K (lafite mode). */
+  readonly k: number;
+  readonly tau: number;
+  readonly deltaT: number;
+  readonly eta: number;
+}
+
+export interface OpenScorer {
+  readonly scorer: FrameScorer;
+  /** K actually used by the kNN pass (1 in knn mode). */
+  readonly k: number;
+  release(): Promise<void>;
+}
+
+export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: ScorerSettings, sessionOptions: ort.InferenceSession.SessionOptions): Promise<OpenScorer> {
+  if (mode !== "knn" && !parts.unetOnnx) {
+    throw new LafiteError(ErrorCode.BAD_BUNDLE, `scoring mode '${mode}' needs a diffusion model, and this bundle has none (fit with diffusion.preset other than none)`);
+  }
+  // knn scores by the nearest slice; lafite edits with K neighbours; no-edit needs none but K=1 keeps one code path.
+  const k = mode === "lafite" ? Math.min(s.k, parts.coresetSize) : 1;
+  const knn = await OnnxKnn.create(parts.coreset, parts.coresetSize, parts.c, k, sessionOptions);
+  let reconstructor: Reconstructor | undefined;
+  if (mode !== "knn") reconstructor = await Reconstructor.create(parts.unetOnnx!, {}, sessionOptions);
+  const scorer = new FrameScorer(
+    { mode, mapSize: s.mapSize, sigma: s.sigma, pool: s.pool, k },
+    knn,
+    parts.coreset,
+    reconstructor ? { reconstruct: (e, seed) => reconstructor!.reconstruct(e, s.tau, s.deltaT, s.eta, seed) } : undefined,
+  );
+  return {
+    scorer,
+    k,
+    async release() {
+      await knn.release();
+      await reconstructor?.close();
+    },
+  };
+}
