@@ -9,7 +9,8 @@
 import { readFile } from "node:fs/promises";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ModelProtoSchema, type ModelProto } from "../gen/onnx/onnx_pb.js";
-import { DataType, GraphBuilder, type Value } from "../onnx/graph-builder.js";
+import { DataType, GraphBuilder } from "../onnx/graph-builder.js";
+import { emitStageHead } from "./backbone/stage-head.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 import { BACKBONE_INPUT, BACKBONE_OUTPUT } from "./backbone-runner.js";
 import type { BackboneConfig } from "./model-config.js";
@@ -54,16 +55,7 @@ export function spliceHead(model: ModelProto, cfg: OnnxBackboneConfig, grid: num
   const std = g.constant(Float32Array.from(cfg.std.map((s) => s * 255)), [1, 3, 1, 1], "lafited_std");
   const [centered] = g.op("Sub", [image, mean]);
   g.op("Div", [centered!, std], {}, cfg.input);
-  const stages: Value[] = cfg.outputs.map((name) => {
-    let x: Value = { name };
-    if (cfg.pool > 1) x = g.op("AveragePool", [x], { kernel_shape: [cfg.pool, cfg.pool], strides: [1, 1], pads: Array(4).fill(cfg.pool >> 1), count_include_pad: 0 })[0]!;
-    const [shape] = g.op("Shape", [x]);
-    const [nc] = g.op("Slice", [shape!, g.int64s([0]), g.int64s([2])]);
-    const [sizes] = g.op("Concat", [nc!, g.int64s([grid, grid])], { axis: 0 });
-    return g.op("Resize", [x, "", "", sizes!], { mode: "linear", coordinate_transformation_mode: "half_pixel" })[0]!;
-  });
-  const [features] = g.op("Concat", stages, { axis: 1 }, BACKBONE_OUTPUT);
-  g.output(features!, DataType.FLOAT, ["N", "c", grid, grid]);
+  emitStageHead(g, cfg.outputs.map((name) => ({ name })), grid, cfg.pool, BACKBONE_OUTPUT);
   const head = fromBinary(ModelProtoSchema, g.toBytes()).graph!;
   for (const n of head.node) {
     for (const o of n.output) if (taken.has(o) && o !== cfg.input) throw bad(cfg.path, `tensor name '${o}' clashes with the wrapper; rename it in the model`);
