@@ -34,15 +34,15 @@ export const modelConfigSchema = z.strictObject({
   backbone: z.discriminatedUnion("kind", [builtinBackbone, onnxBackbone]).default({
     kind: "builtin",
     arch: "mobilenet_v2",
-    stages: ["block_5_add", "block_9_add", "block_10_project_BN"],
-    pool: 3,
+    stages: ["block_2_add", "block_5_add", "block_9_add"],
+    pool: 0,
   }),
   /** Feature grid h = w. */
   grid: z.int().min(4).max(128).default(28),
   memory: z
     .strictObject({
       /** Fraction of training feature slices kept in the coreset (paper: 0.1). */
-      keepRate: z.number().gt(0).max(1).default(0.05),
+      keepRate: z.number().gt(0).max(1).default(0.02),
       /** Random-projection dimension for greedy k-center. */
       projectionDim: z.int().min(8).max(1024).default(128),
       /** Cap on feature slices fed to coreset selection (random subsample above it), bounding memory and time. */
