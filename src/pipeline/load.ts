@@ -21,6 +21,8 @@ export interface LoadOptions {
   log?: (msg: string) => void;
   /** Score with another mode than the bundle's (eval --mode). */
   mode?: ScoringMode;
+  /** Override the bundle's τ, Δt, η or editing K (hyperparameter sweeps). */
+  overrides?: { tau?: number; deltaT?: number; eta?: number; k?: number };
 }
 
 export async function loadDetector(bundleDir: string, options: LoadOptions = {}): Promise<BundleDetector> {
@@ -45,7 +47,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   if (backbone.shape.c !== c || backbone.shape.h !== h || backbone.shape.w !== w) {
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: backbone yields ${backbone.shape.c}×${backbone.shape.h}×${backbone.shape.w}, manifest says ${c}×${h}×${w}`);
   }
-  const sc = m.scoring;
+  const sc = { ...m.scoring, ...options.overrides };
   const opened = await openScorer(
     mode,
     { coreset, coresetSize: m.memory.coresetSize, c, ...(sc.denoiserFile ? { unetOnnx: bundle.file(sc.denoiserFile) } : {}) },

@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import type { CliCommand } from "../main.js";
-import { parseFlags, requireFlag } from "../args.js";
+import { intFlag, parseFlags, requireFlag } from "../args.js";
 import { loadDetector } from "../../pipeline/load.js";
 import { evaluate, formatTable } from "../../eval/evaluate.js";
 import { interruptSignal } from "../../util/progress.js";
@@ -14,7 +14,8 @@ export const command: CliCommand = {
   usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--mode knn|lafite|no-edit] [--heatmaps DIR] [--class NAME]...
   --json FILE     also write {"mode", "classes": {name: {image_auroc, pixel_auroc, image_ap, pixel_ap}}, "mean": {...}} (values 0–1, null where undefined)
   --mode M        score with this mode instead of the bundle's own
-  --heatmaps DIR  write heatmap overlay PNGs as DIR/<class>/<defect>/<image>.png`,
+  --heatmaps DIR  write heatmap overlay PNGs as DIR/<class>/<defect>/<image>.png
+  --tau N --delta-t N --eta X --k N   override the bundle's diffusion/editing hyperparameters (sweeps)`,
   async run(argv) {
     const { values } = parseFlags(argv, {
       bundle: { type: "string" },
@@ -24,11 +25,22 @@ export const command: CliCommand = {
       heatmaps: { type: "string" },
       class: { type: "string", multiple: true },
       threads: { type: "string" },
+      tau: { type: "string" },
+      "delta-t": { type: "string" },
+      eta: { type: "string" },
+      k: { type: "string" },
     });
+    const overrides = {
+      ...(values.tau !== undefined ? { tau: intFlag(values.tau, "tau", 0) } : {}),
+      ...(values["delta-t"] !== undefined ? { deltaT: intFlag(values["delta-t"], "delta-t", 0) } : {}),
+      ...(values.k !== undefined ? { k: intFlag(values.k, "k", 0) } : {}),
+      ...(values.eta !== undefined ? { eta: Number(values.eta) } : {}),
+    };
     const mode = values.mode as ScoringMode | undefined;
     if (mode !== undefined && !MODES.includes(mode)) throw invalidInput(`--mode must be one of ${MODES.join(", ")}, got '${mode}'`);
     const detector = await loadDetector(requireFlag(values.bundle, "bundle"), {
       ...(mode ? { mode } : {}),
+      overrides,
       ...(values.threads ? { intraOpThreads: Number(values.threads) } : {}),
     });
     const { signal, dispose } = interruptSignal();
