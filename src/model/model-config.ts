@@ -54,13 +54,13 @@ export const modelConfigSchema = z.strictObject({
     .prefault({}),
   scoring: z
     .strictObject({
-      mode: z.enum(["knn", "lafite", "no-edit"]).default("knn"),
+      mode: z.enum(["knn", "lafite", "no-edit"]).default("lafite"),
       /** Gaussian blur σ of the anomaly map (Eq. 12). */
       sigma: z.number().positive().default(4),
       /** Average-pool window on the S×S map before taking the max for the image score. */
       pool: z.int().min(1).max(64).default(8),
       /** Corruption step τ of Eq. 11 (lafite / no-edit modes). */
-      tau: z.int().min(1).max(999).default(200),
+      tau: z.int().min(1).max(999).default(50),
       /** DDIM stride Δt. */
       deltaT: z.int().min(1).max(999).default(50),
       /** DDIM η (0 = deterministic DDIM). */

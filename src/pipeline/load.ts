@@ -98,15 +98,17 @@ export async function ensureDefaultBundle(dataDir: string, options: { signal?: A
   const demo = join(dataDir, "demo");
   log(`no model in ${bundleDir}: making the demo data set in ${demo} and fitting the default model (first start only)`);
   const { synthesizeDataset } = await import("../image/synth/index.js");
-  await synthesizeDataset({ out: demo, seed: 1, force: true, ...(options.signal ? { signal: options.signal } : {}) });
+  await synthesizeDataset({ out: demo, seed: 1, force: true, onProgress: (p) => log(p.line), ...(options.signal ? { signal: options.signal } : {}) });
   await fitModel({
     data: demo,
     out: bundleDir,
-    config: parseModelConfig({}),
+    // The small diffusion preset keeps the first start within its budget; `lafite fit` defaults to the cpu preset.
+    config: parseModelConfig({ diffusion: { preset: "tiny" } }),
     cacheDir: options.cacheDir ?? join(dataDir, "cache"),
     force: true,
     ...(options.signal ? { signal: options.signal } : {}),
     log,
+    progressSink: log,
   });
   return bundleDir;
 }
