@@ -90,6 +90,10 @@ export const modelConfigSchema = z.strictObject({
   /** Images per backbone call during fit and eval. */
   batchSize: z.int().min(1).max(256).default(8),
   seed: z.int().default(0),
+}).superRefine((cfg, ctx) => {
+  if (cfg.diffusion.preset === "none" && cfg.scoring.mode !== "knn") {
+    ctx.addIssue({ code: "custom", path: ["scoring", "mode"], message: `'${cfg.scoring.mode}' needs the diffusion model, but diffusion.preset is none; use mode knn or a diffusion preset` });
+  }
 });
 
 export type ModelConfig = z.infer<typeof modelConfigSchema>;

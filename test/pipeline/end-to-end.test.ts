@@ -30,8 +30,9 @@ before(async () => {
   data = join(dir, "demo");
   bundle = join(dir, "bundle");
   await synthesizeDataset({ out: data, seed: 3, trainPerClass: 16, testGoodPerClass: 5, testPerDefect: 2 });
-  await writeFile(join(dir, "knn.yaml"), "diffusion: { preset: none }\nmemory: { keepRate: 0.02 }\n");
-  await run(process.execPath, [CLI, "fit", "--data", data, "--out", bundle, "--config", join(dir, "knn.yaml"), "--cache", join(dir, "cache")], { timeout: 240_000 });
+  // The default (lafite) mode with a briefly trained tiny U-Net: every stage of the real path runs.
+  await writeFile(join(dir, "model.yaml"), "diffusion: { preset: tiny, epochs: 3 }\n");
+  await run(process.execPath, [CLI, "fit", "--data", data, "--out", bundle, "--config", join(dir, "model.yaml"), "--cache", join(dir, "cache")], { timeout: 300_000 });
 });
 
 after(async () => {
@@ -43,7 +44,7 @@ test("lafite eval writes the JSON contract with per-class and mean metrics in 0â
   const { stdout } = await run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", data, "--json", json], { timeout: 120_000 });
   assert.match(stdout, /mean/);
   const r = JSON.parse(await readFile(json, "utf8")) as { mode: string; classes: Record<string, Record<string, number | null>>; mean: Record<string, number> };
-  assert.equal(r.mode, "knn");
+  assert.equal(r.mode, "lafite");
   assert.deepEqual(Object.keys(r.classes).sort(), ["brushed_metal", "fabric", "hex_nut"]);
   for (const m of [...Object.values(r.classes), r.mean]) {
     for (const key of ["image_auroc", "pixel_auroc", "image_ap", "pixel_ap"]) {
@@ -82,6 +83,18 @@ test("a damaged bundle is refused by eval with a clear message", async () => {
   await assert.rejects(run(process.execPath, [CLI, "eval", "--bundle", broken, "--data", data]), (err: { stderr?: string }) => /coreset\.faiss is damaged/.test(err.stderr ?? ""));
 });
 
+test("the same bundle scores in all three modes, and a knn-only config is refused for lafite mode", async () => {
+  for (const mode of ["knn", "no-edit"]) {
+    const json = join(dir, `${mode}.json`);
+    await run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", data, "--mode", mode, "--json", json], { timeout: 120_000 });
+    const r = JSON.parse(await readFile(json, "utf8")) as { mode: string; mean: { image_auroc: number } };
+    assert.equal(r.mode, mode);
+    assert.ok(r.mean.image_auroc >= 0 && r.mean.image_auroc <= 1);
+  }
+  await writeFile(join(dir, "bad.yaml"), "diffusion: { preset: none }\n");
+  await assert.rejects(run(process.execPath, [CLI, "fit", "--data", data, "--out", join(dir, "never"), "--config", join(dir, "bad.yaml")]), (err: { stderr?: string }) => /scoring\.mode: 'lafite' needs the diffusion model/.test(err.stderr ?? ""));
+});
+
 test("the daemon serves the real model: ordered stream, scores equal to the library's, SIGTERM exits 0", async () => {
   const child = spawn(process.execPath, [CLI, "serve"], {
     env: { PATH: process.env.PATH ?? "", LAFITED_BUNDLE: bundle, LAFITED_LISTEN: "127.0.0.1:0", LAFITED_DATA_DIR: join(dir, "state"), LAFITED_LOG_LEVEL: "info" },
@@ -107,7 +120,8 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
   try {
     assert.equal(await client.health(), ServingStatus.SERVING);
     const info = await client.getModelInfo();
-    assert.equal(info.scoringMode, "knn");
+    assert.equal(info.scoringMode, "lafite");
+    assert.equal(info.tau, 50);
     const files = (await scanDataset(data)).flatMap((c) => c.test.map((t) => t.path));
     const bytes = await Promise.all(files.map((f) => readFile(f)));
     const got: { id: string; score: number; verdict: Verdict }[] = [];
