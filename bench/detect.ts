@@ -28,6 +28,7 @@ interface Sample {
   e2eMs: number;
   pipelineMs: number;
   serverMs: number;
+  stages: { decode: number; backbone: number; edit: number; diffusion: number; score: number };
 }
 
 async function main(): Promise<void> {
@@ -66,6 +67,11 @@ async function main(): Promise<void> {
         `${String(streams).padStart(7)}  ${String(samples.length).padStart(6)}  ${pct(e2e, 0.5).toFixed(2).padStart(7)}  ${pct(e2e, 0.95).toFixed(2).padStart(7)}  ${(samples.length / secs).toFixed(1).padStart(9)}  ${ratio.toFixed(3).padStart(13)}  ${serverRatio.toFixed(3).padStart(11)}`,
       );
     }
+    // Per-stage medians on one stream (no queueing): where a frame's time goes in this scoring mode.
+    const single = await runStreams(address, images, 1, frames);
+    const med = (xs: number[]) => pct([...xs].sort((a, b) => a - b), 0.5);
+    const stageNames = ["decode", "backbone", "edit", "diffusion", "score"] as const;
+    console.log(`stage medians, 1 stream (${info.mode}${info.tau !== undefined ? `, τ=${info.tau} Δt=${info.deltaT} steps=${info.steps} K=${info.k}` : ""}): ${stageNames.map((n) => `${n} ${med(single.map((s) => s.stages[n])).toFixed(2)} ms`).join(", ")}`);
     console.log("e2e/pipeline: client-measured round trip ÷ sum of pipeline stages (decode+backbone+edit+diffusion+score); e2e/server: ÷ server-side total (adds queue and render)");
   } finally {
     await server.shutdown(2000);
@@ -89,7 +95,12 @@ async function runStreams(address: string, images: Buffer[], streams: number, fr
           const res: DetectResponse = next.value;
           if (res.error) throw new Error(`frame failed: ${res.error.message}`);
           const tm = res.timings!;
-          samples.push({ e2eMs, pipelineMs: tm.decodeMs + tm.backboneMs + tm.editMs + tm.diffusionMs + tm.scoreMs, serverMs: tm.totalMs });
+          samples.push({
+            e2eMs,
+            pipelineMs: tm.decodeMs + tm.backboneMs + tm.editMs + tm.diffusionMs + tm.scoreMs,
+            serverMs: tm.totalMs,
+            stages: { decode: tm.decodeMs, backbone: tm.backboneMs, edit: tm.editMs, diffusion: tm.diffusionMs, score: tm.scoreMs },
+          });
         }
         stream.end();
         await stream.status;
