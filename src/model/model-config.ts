@@ -60,9 +60,9 @@ export const modelConfigSchema = z.strictObject({
       /** Average-pool window on the S×S map before taking the max for the image score. */
       pool: z.int().min(1).max(64).default(8),
       /** Corruption step τ of Eq. 11 (lafite / no-edit modes). */
-      tau: z.int().min(1).max(999).default(50),
+      tau: z.int().min(1).max(999).default(20),
       /** DDIM stride Δt. */
-      deltaT: z.int().min(1).max(999).default(50),
+      deltaT: z.int().min(1).max(999).default(20),
       /** DDIM η (0 = deterministic DDIM). */
       eta: z.number().min(0).max(1).default(0),
     })

@@ -121,7 +121,7 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
     assert.equal(await client.health(), ServingStatus.SERVING);
     const info = await client.getModelInfo();
     assert.equal(info.scoringMode, "lafite");
-    assert.equal(info.tau, 50);
+    assert.equal(info.tau, 20);
     const files = (await scanDataset(data)).flatMap((c) => c.test.map((t) => t.path));
     const bytes = await Promise.all(files.map((f) => readFile(f)));
     const got: { id: string; score: number; verdict: Verdict }[] = [];
