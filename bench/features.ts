@@ -19,6 +19,7 @@ import { fitModel } from "../src/pipeline/fit.js";
 import { parseModelConfig } from "../src/model/model-config.js";
 import { synthesizeDataset } from "../src/image/synth/index.js";
 import { createRng } from "../src/util/random.js";
+import { buildBackboneOnnx } from "../src/model/backbone/index.js";
 import { defaultCacheDir } from "../src/cli/commands/fit.js";
 
 const REPS = 25;
@@ -80,6 +81,19 @@ async function main(): Promise<void> {
   await greedyCoresetAsync(feats, cand, c, n, { projectionDim: m.config.memory.projectionDim, seed: 0 });
   const tCoreset = performance.now() - t0;
 
+  // The two embedded backbones at their probe stages, same session options: the latency half of the default choice.
+  const archLatency: string[] = [];
+  for (const spec of [
+    { arch: "mobilenet_v2" as const, stages: ["block_2_add", "block_5_add", "block_9_add"], grid: 28, pool: 0 },
+    { arch: "inception_v3" as const, stages: ["mixed2"], grid: 28, pool: 3 },
+  ]) {
+    const built = buildBackboneOnnx(spec);
+    const runner = await BackboneRunner.open(built.onnx, built.inputSize, opts);
+    const img = Float32Array.from({ length: 3 * built.inputSize * built.inputSize }, () => 255 * rng.next());
+    archLatency.push(`${spec.arch}[${spec.stages.join("+")}] ${built.inputSize}px → ${built.channels}×28×28: ${(await median(() => runner.run(img, 1))).toFixed(2)} ms`);
+    await runner.release();
+  }
+
   const f = (v: number) => `${v.toFixed(2)} ms`;
   console.log(`bundle ${bundleDir}: ${m.backbone.name}, features ${c}×${h}×${w}, coreset ${n} of ${cand}, ${hw} queries/frame, K=${K}`);
   console.log(`median of ${REPS} runs per 224×224 frame (brute force: 5 runs)`);
@@ -91,6 +105,7 @@ async function main(): Promise<void> {
   console.log(`coreset search k=${K}  FAISS flat       ${f(tFaissK)}`);
   console.log(`feature editing (Eq. 10, K=${K})      ${f(tEdit)}`);
   console.log(`coreset build (greedy k-center, ${n} of ${cand} slices): ${(tCoreset / 1000).toFixed(2)} s (fit measured ${((m.provenance.timings.coreset ?? NaN) / 1000).toFixed(2)} s)`);
+  for (const line of archLatency) console.log(`backbone ${line}`);
   console.log(`ratio FAISS / brute-force TS search: ${(tFaiss1 / tBrute1).toFixed(3)}`);
   console.log(`ratio ONNX / FAISS search:           ${(tOnnx1 / tFaiss1).toFixed(3)}`);
   await Promise.all([onnx1.release(), onnxK.release(), backbone.release()]);
