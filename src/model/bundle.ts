@@ -7,7 +7,8 @@
  * error instead of crashing native code.
  */
 import { createHash } from "node:crypto";
-import { mkdir, open, readFile, rename, rm, stat, readdir } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, readdir } from "node:fs/promises";
+import { fsyncDir, writeFileSynced } from "../util/atomic-file.js";
 import { basename, dirname, join } from "node:path";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 import type { ModelConfig } from "./model-config.js";
@@ -79,25 +80,6 @@ export interface BundleManifest {
 
 export function sha256(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
-}
-
-async function writeFileSynced(path: string, data: Uint8Array | string): Promise<void> {
-  const fh = await open(path, "w");
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function fsyncDir(path: string): Promise<void> {
-  const fh = await open(path, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 export type BundleFiles = Record<string, Uint8Array>;

@@ -5,7 +5,8 @@
  * Generated on first use and cached on disk, never committed.
  */
 import { createHash } from "node:crypto";
-import { mkdir, open, readFile, rename } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { writeFileAtomic } from "../../util/atomic-file.js";
 import { join } from "node:path";
 import { DataType, GraphBuilder } from "../../onnx/graph-builder.js";
 import { invalidInput } from "../../util/errors.js";
@@ -91,19 +92,7 @@ export async function ensureBackbone(spec: BackboneSpec, cacheDir: string): Prom
   const built = buildBackboneOnnx(spec);
   const sha = createHash("sha256").update(built.onnx).digest("hex");
   await mkdir(dir, { recursive: true });
-  await writeAtomic(path, built.onnx);
-  await writeAtomic(meta, JSON.stringify({ sha256: sha, channels: built.channels, spec: { ...spec, inputSize } }));
+  await writeFileAtomic(path, built.onnx);
+  await writeFileAtomic(meta, JSON.stringify({ sha256: sha, channels: built.channels, spec: { ...spec, inputSize } }));
   return { path, channels: built.channels, inputSize, sha256: sha };
-}
-
-async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, "w");
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
 }

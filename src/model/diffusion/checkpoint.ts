@@ -13,6 +13,7 @@
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { writeFileAtomic } from "../../util/atomic-file.js";
 
 const MAGIC = "LAFDCKPT";
 export const CHECKPOINT_FILE = "diffusion.ckpt";
@@ -62,28 +63,15 @@ export async function writeCheckpoint(dir: string, ck: Checkpoint): Promise<stri
   json.copy(head, 12);
 
   const file = path.join(dir, CHECKPOINT_FILE);
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fh = await fs.open(tmp, "w");
-  try {
-    await fh.write(head);
-    for (const name of names) {
-      for (const map of [ck.params, ck.m, ck.v]) {
-        const t = map.get(name);
-        if (!t) throw new Error(`checkpoint: tensor '${name}' is missing from params or moments`);
-        await fh.write(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
-      }
+  const chunks: Uint8Array[] = [head];
+  for (const name of names) {
+    for (const map of [ck.params, ck.m, ck.v]) {
+      const t = map.get(name);
+      if (!t) throw new Error(`checkpoint: tensor '${name}' is missing from params or moments`);
+      chunks.push(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
     }
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
-  await fs.rename(tmp, file);
-  const d = await fs.open(dir, "r");
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
+  await writeFileAtomic(file, chunks);
   return file;
 }
 
