@@ -46,7 +46,9 @@ export const modelConfigSchema = z.strictObject({
       /** Random-projection dimension for greedy k-center. */
       projectionDim: z.int().min(8).max(1024).default(128),
       /** Cap on feature slices fed to coreset selection (random subsample above it), bounding memory and time. */
-      maxCandidates: z.int().min(1000).default(400_000),
+      maxCandidates: z.int().min(1000).default(250_000),
+      /** Upper bound on the coreset size: per-frame search cost and selection time grow with it. */
+      maxCoresetSize: z.int().min(1).default(10_000),
       index: z.enum(["flat", "hnsw"]).default("flat"),
       /** Neighbours used by feature editing (Eq. 10). */
       k: z.int().min(1).max(64).default(3),

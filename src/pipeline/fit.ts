@@ -149,7 +149,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const total = bank.length * hw;
   const candidates = Math.min(total, config.memory.maxCandidates);
   const rows = gatherCandidates(bank, candidates, config.seed);
-  const count = Math.max(1, Math.min(candidates, Math.round(config.memory.keepRate * total)));
+  const count = Math.max(1, Math.min(candidates, config.memory.maxCoresetSize, Math.round(config.memory.keepRate * total)));
   log(`fit: coreset of ${count} from ${candidates} candidate slices (${total} in all, keep rate ${config.memory.keepRate})`);
   let lastTick = 0;
   const coresetProgress = new Progress("fit: coreset", count, { unit: "centers", ...(options.progressSink ? { sink: options.progressSink } : {}) });
