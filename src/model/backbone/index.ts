@@ -2,6 +2,7 @@
  * The embedded default backbones: ImageNet MobileNetV2 and InceptionV3 as
  * shipped by the npm package nsfwjs, converted to ONNX feature extractors
  * (input `image` [N,3,S,S] RGB 0–255 → output `features` [N,c,grid,grid]).
+ * The graph scales its input itself (to [0, 1]: see INPUT_SCALE).
  * Generated on first use and cached on disk, never committed.
  */
 import { createHash } from "node:crypto";
@@ -11,7 +12,7 @@ import { join } from "node:path";
 import { DataType, GraphBuilder } from "../../onnx/graph-builder.js";
 import { invalidInput } from "../../util/errors.js";
 import { BACKBONE_INPUT, BACKBONE_OUTPUT } from "../backbone-runner.js";
-import { emitKerasLayers } from "./keras-to-onnx.js";
+import { emitKerasLayers, INPUT_SCALE } from "./keras-to-onnx.js";
 import { readKerasModel, type BuiltinArch } from "./nsfwjs-package.js";
 import { emitStageHead } from "./stage-head.js";
 
@@ -43,7 +44,12 @@ function checkSpec(spec: BackboneSpec): number {
   const bad = spec.stages.filter((s) => !allowed.has(s));
   if (bad.length) throw invalidInput(`stage(s) ${bad.join(", ")} are not frozen ImageNet layers of ${spec.arch} (allowed up to ${LAST_FROZEN[spec.arch]})`);
   if (spec.stages.length === 0) throw invalidInput("at least one backbone stage is needed");
-  return spec.inputSize ?? DEFAULT_INPUT[spec.arch];
+  const positiveInt = (v: number, min: number) => Number.isInteger(v) && v >= min;
+  if (!positiveInt(spec.grid, 1)) throw invalidInput(`backbone grid must be a positive integer (got ${spec.grid})`);
+  if (!positiveInt(spec.pool, 0)) throw invalidInput(`backbone pool must be a non-negative integer (got ${spec.pool})`);
+  const inputSize = spec.inputSize ?? DEFAULT_INPUT[spec.arch];
+  if (!positiveInt(inputSize, 32)) throw invalidInput(`backbone inputSize must be an integer ≥ 32 (got ${inputSize})`);
+  return inputSize;
 }
 
 /** Each stage as its own output (no pooling or resizing): for verification against a reference. */
@@ -66,17 +72,18 @@ export function buildBackboneOnnx(spec: BackboneSpec): { onnx: Uint8Array; chann
   const stageTensors = spec.stages.map((s) => outs.get(s)!);
   emitStageHead(g, stageTensors.map((t) => t.value), spec.grid, spec.pool, BACKBONE_OUTPUT);
   const stageChannels = stageTensors.map((t) => t.c);
-  return { onnx: g.toBytes({ arch: spec.arch, stages: spec.stages.join(",") }), channels: stageChannels.reduce((a, b) => a + b, 0), inputSize, stageChannels };
+  return { onnx: g.toBytes({ arch: spec.arch, stages: spec.stages.join(","), input_range: INPUT_SCALE.range }), channels: stageChannels.reduce((a, b) => a + b, 0), inputSize, stageChannels };
 }
 
-/** Bump when the conversion changes, so cached graphs are rebuilt. */
-const CONVERTER_VERSION = 1;
+/** Bump when the conversion changes, so cached graphs are rebuilt. 2: input scaled to [0, 1] (see INPUT_SCALE). */
+const CONVERTER_VERSION = 2;
 
 /** The generated ONNX for `spec`, cached at <cacheDir>/backbones/<arch>-<hash>.onnx (written atomically). */
 export async function ensureBackbone(spec: BackboneSpec, cacheDir: string): Promise<{ path: string; channels: number; inputSize: number; sha256: string }> {
   const inputSize = checkSpec(spec);
+  const nsfwjs = readKerasModel(spec.arch).packageVersion;
   const key = createHash("sha256")
-    .update(JSON.stringify({ v: CONVERTER_VERSION, arch: spec.arch, stages: spec.stages, grid: spec.grid, pool: spec.pool, inputSize }))
+    .update(JSON.stringify({ v: CONVERTER_VERSION, nsfwjs, arch: spec.arch, stages: spec.stages, grid: spec.grid, pool: spec.pool, inputSize }))
     .digest("hex")
     .slice(0, 16);
   const dir = join(cacheDir, "backbones");

@@ -9,9 +9,10 @@
  */
 import { LafiteError, ErrorCode } from "../../util/errors.js";
 import type { GraphBuilder, Value } from "../../onnx/graph-builder.js";
+import * as ops from "../../onnx/ops.js";
 import type { KerasLayer, KerasModel } from "./nsfwjs-package.js";
 
-interface Tensor {
+export interface Tensor {
   readonly value: Value;
   readonly c: number;
   readonly h: number;
@@ -25,12 +26,26 @@ interface PendingConv {
   bias: Float32Array;
   readonly oc: number;
   readonly kernel: readonly [number, number];
-  readonly attrs: { strides: number[]; pads: number[]; dilations: number[]; group: number };
+  readonly opts: Required<ops.ConvOptions>;
   readonly h: number;
   readonly w: number;
 }
 
 const fail = (msg: string) => new LafiteError(ErrorCode.INTERNAL, `Keras import: ${msg}`);
+
+/**
+ * How the graph maps its 0–255 RGB input before the first layer: x/255, i.e.
+ * [0, 1], for both nsfwjs models. Keras applications train MobileNetV2 and
+ * InceptionV3 on x/127.5 − 1, but these files are not those originals:
+ * - nsfwjs itself feeds the models img/255 (dist/esm/core.js,
+ *   `normalizationOffset = 255`) and the topology holds no Rescaling layer;
+ * - the BatchNormalization statistics were re-estimated on [0, 1] inputs:
+ *   the first BN's moving mean is exactly Σ kernel · μ for an input mean
+ *   μ ≈ (0.58, 0.52, 0.48) per RGB channel, a photo's mean in [0, 1] units
+ *   (in [-1, 1] units it would mean pixels averaging ≈ 200/255). A test checks
+ *   this, and the conv weights then see inputs on the scale they were fitted to.
+ */
+export const INPUT_SCALE = { scale: 1 / 255, shift: 0, range: "[0, 1]" } as const;
 
 function pair(v: unknown, what: string): [number, number] {
   if (typeof v === "number") return [v, v];
@@ -94,8 +109,7 @@ export function emitKerasLayers(g: GraphBuilder, model: KerasModel, image: Value
     if (!p) throw fail(`layer ${name} has no output yet`);
     const W = g.constant(p.weight, [p.oc, p.weight.length / (p.oc * p.kernel[0] * p.kernel[1]), p.kernel[0], p.kernel[1]], `${name}_W`);
     const B = g.constant(p.bias, [p.oc], `${name}_B`);
-    const [y] = g.op("Conv", [p.input, W, B], { kernel_shape: [...p.kernel], ...p.attrs });
-    const out = { value: y!, c: p.oc, h: p.h, w: p.w };
+    const out = { value: ops.conv(g, p.input, W, B, p.kernel, p.opts), c: p.oc, h: p.h, w: p.w };
     pending.delete(name);
     done.set(name, out);
     return out;
@@ -106,18 +120,15 @@ export function emitKerasLayers(g: GraphBuilder, model: KerasModel, image: Value
     const ins = inputsOf(layer);
     switch (layer.class_name) {
       case "InputLayer": {
-        // Keras MobileNetV2/InceptionV3 preprocessing: x / 127.5 − 1, i.e. [-1, 1].
-        const [scaled] = g.op("Div", [image, g.scalar(127.5)]);
-        const [centered] = g.op("Sub", [scaled!, g.scalar(1)]);
-        done.set(layer.name, { value: centered!, c: 3, h: inputSize, w: inputSize });
+        // The topology has no Rescaling layer; see INPUT_SCALE for the range these weights expect.
+        done.set(layer.name, { value: ops.affine(g, image, INPUT_SCALE.scale, INPUT_SCALE.shift), c: 3, h: inputSize, w: inputSize });
         break;
       }
       case "ZeroPadding2D": {
         const x = materialize(ins[0]!);
         const pad = cfg.padding as [[number, number], [number, number]];
         const [[t, b], [l, r]] = pad;
-        const [y] = g.op("Pad", [x.value, g.int64s([0, 0, t, l, 0, 0, b, r])], { mode: "constant" });
-        done.set(layer.name, { value: y!, c: x.c, h: x.h + t + b, w: x.w + l + r });
+        done.set(layer.name, { value: ops.pad2d(g, x.value, [t, l, b, r]), c: x.c, h: x.h + t + b, w: x.w + l + r });
         break;
       }
       case "Conv2D":
@@ -152,7 +163,7 @@ export function emitKerasLayers(g: GraphBuilder, model: KerasModel, image: Value
           bias,
           oc,
           kernel: [kh, kw],
-          attrs: { strides: [sh, sw], pads: [ph.begin, pw.begin, ph.end, pw.end], dilations: [dh, dw], group: depthwise ? inC : 1 },
+          opts: { strides: [sh, sw], pads: [ph.begin, pw.begin, ph.end, pw.end], dilations: [dh, dw], group: depthwise ? inC : 1 },
           h: ph.out,
           w: pw.out,
         });
@@ -160,7 +171,7 @@ export function emitKerasLayers(g: GraphBuilder, model: KerasModel, image: Value
         if (act !== "linear") {
           const t = materialize(layer.name);
           if (act !== "relu") throw fail(`${layer.name}: activation '${String(act)}' is not supported`);
-          done.set(layer.name, { ...t, value: g.op("Relu", [t.value])[0]! });
+          done.set(layer.name, { ...t, value: ops.relu(g, t.value) });
         }
         break;
       }
@@ -190,9 +201,7 @@ export function emitKerasLayers(g: GraphBuilder, model: KerasModel, image: Value
           pending.set(layer.name, p);
         } else {
           const x = materialize(src);
-          const [m] = g.op("Mul", [x.value, g.constant(scale, [1, c, 1, 1], `${layer.name}_scale`)]);
-          const [a] = g.op("Add", [m!, g.constant(shift, [1, c, 1, 1], `${layer.name}_shift`)]);
-          done.set(layer.name, { ...x, value: a! });
+          done.set(layer.name, { ...x, value: ops.channelAffine(g, x.value, scale, shift, layer.name) });
         }
         break;
       }
@@ -202,14 +211,13 @@ export function emitKerasLayers(g: GraphBuilder, model: KerasModel, image: Value
         if (layer.class_name === "Activation" && cfg.activation !== "relu") throw fail(`${layer.name}: activation '${String(cfg.activation)}' is not supported`);
         const max = layer.class_name === "ReLU" ? (cfg.max_value as number | null | undefined) : undefined;
         if (layer.class_name === "ReLU" && (Number(cfg.negative_slope ?? 0) !== 0 || Number(cfg.threshold ?? 0) !== 0)) throw fail(`${layer.name}: leaky/thresholded ReLU is not supported`);
-        const [y] = max != null ? g.op("Clip", [x.value, g.scalar(0), g.scalar(max)]) : g.op("Relu", [x.value]);
-        done.set(layer.name, { ...x, value: y! });
+        done.set(layer.name, { ...x, value: max != null ? ops.clip(g, x.value, 0, max) : ops.relu(g, x.value) });
         break;
       }
       case "Add": {
         const xs = ins.map(materialize);
         let acc = xs[0]!.value;
-        for (const x of xs.slice(1)) acc = g.op("Add", [acc, x.value])[0]!;
+        for (const x of xs.slice(1)) acc = ops.add(g, acc, x.value);
         done.set(layer.name, { ...xs[0]!, value: acc });
         break;
       }
@@ -217,8 +225,7 @@ export function emitKerasLayers(g: GraphBuilder, model: KerasModel, image: Value
         const xs = ins.map(materialize);
         const axis = Number(cfg.axis ?? -1);
         if (axis !== -1 && axis !== 3) throw fail(`${layer.name}: concat on axis ${axis} is not supported (only channels)`);
-        const [y] = g.op("Concat", xs.map((x) => x.value), { axis: 1 });
-        done.set(layer.name, { value: y!, c: xs.reduce((s, x) => s + x.c, 0), h: xs[0]!.h, w: xs[0]!.w });
+        done.set(layer.name, { value: ops.concat(g, xs.map((x) => x.value), 1), c: xs.reduce((s, x) => s + x.c, 0), h: xs[0]!.h, w: xs[0]!.w });
         break;
       }
       case "MaxPooling2D":
@@ -228,10 +235,10 @@ export function emitKerasLayers(g: GraphBuilder, model: KerasModel, image: Value
         const [sh, sw] = pair(cfg.strides ?? cfg.pool_size, "strides");
         const ph = samePadding(x.h, kh, sh, 1, String(cfg.padding));
         const pw = samePadding(x.w, kw, sw, 1, String(cfg.padding));
-        const attrs = { kernel_shape: [kh, kw], strides: [sh, sw], pads: [ph.begin, pw.begin, ph.end, pw.end] };
+        const opts = { strides: [sh, sw], pads: [ph.begin, pw.begin, ph.end, pw.end] } as const;
         // TensorFlow's 'same' average pooling divides by the number of real (unpadded) inputs.
-        const [y] = layer.class_name === "MaxPooling2D" ? g.op("MaxPool", [x.value], attrs) : g.op("AveragePool", [x.value], { ...attrs, count_include_pad: 0 });
-        done.set(layer.name, { value: y!, c: x.c, h: ph.out, w: pw.out });
+        const y = layer.class_name === "MaxPooling2D" ? ops.maxPool(g, x.value, [kh, kw], opts) : ops.averagePool(g, x.value, [kh, kw], { ...opts, countIncludePad: false });
+        done.set(layer.name, { value: y, c: x.c, h: ph.out, w: pw.out });
         break;
       }
       default:

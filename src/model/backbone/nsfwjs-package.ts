@@ -3,11 +3,14 @@
  * (dist/models/<arch>/): model.min.js holds the topology and weights
  * manifest, each group1-shardNofM.min.js a base64 string of raw weight bytes.
  * The package's `exports` field blocks deep imports, so files are resolved
- * from the package folder by path and loaded as the CommonJS modules they are.
+ * from the package folder by path. They are read as data: the literal each
+ * module exports is parsed (js-literal.ts), the package's code is never run.
  */
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
+import { moduleExportsLiteral } from "./js-literal.js";
 
 const require = createRequire(import.meta.url);
 
@@ -30,6 +33,8 @@ interface WeightSpec {
 
 export interface KerasModel {
   readonly arch: BuiltinArch;
+  /** nsfwjs's package version, part of the cache key of generated graphs. */
+  readonly packageVersion: string;
   readonly layers: readonly KerasLayer[];
   readonly weights: ReadonlyMap<string, { readonly shape: readonly number[]; readonly values: Float32Array }>;
   /** The raw pieces, for an independent reference run (TensorFlow.js). */
@@ -49,20 +54,41 @@ function packageDir(): string {
 
 const cache = new Map<BuiltinArch, KerasModel>();
 
+const broken = (what: string, err?: unknown) =>
+  new LafiteError(ErrorCode.INTERNAL, `cannot read ${what} shipped by nsfwjs: ${err instanceof Error ? err.message : "unexpected content"}`, err ? { cause: err } : undefined);
+
+/** The literal a package module exports, read as text and parsed (never executed). */
+function readModuleLiteral(path: string): unknown {
+  try {
+    return moduleExportsLiteral(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw broken(path, err);
+  }
+}
+
+interface ModelFile {
+  modelTopology: { model_config: { config: { layers: KerasLayer[] } } };
+  weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
+}
+
+function isModelFile(v: unknown): v is ModelFile {
+  const m = v as Partial<ModelFile> | null;
+  return typeof m === "object" && m !== null && Array.isArray(m.modelTopology?.model_config?.config?.layers) && Array.isArray(m.weightsManifest);
+}
+
 export function readKerasModel(arch: BuiltinArch): KerasModel {
   const hit = cache.get(arch);
   if (hit) return hit;
-  const dir = join(packageDir(), "dist", "models", arch);
-  let model: { modelTopology: { model_config: { config: { layers: KerasLayer[] } } }; weightsManifest: { paths: string[]; weights: WeightSpec[] }[] };
-  try {
-    model = require(join(dir, "model.min.js"));
-  } catch (err) {
-    throw new LafiteError(ErrorCode.INTERNAL, `cannot read the ${arch} model shipped by nsfwjs in ${dir}: ${(err as Error).message}`);
-  }
+  const pkg = packageDir();
+  const dir = join(pkg, "dist", "models", arch);
+  const modelPath = join(dir, "model.min.js");
+  const model = readModuleLiteral(modelPath);
+  if (!isModelFile(model)) throw broken(modelPath);
   const specs = model.weightsManifest.flatMap((g) => g.weights);
   const shards = model.weightsManifest.flatMap((g) => g.paths).map((p) => {
-    const b64 = require(join(dir, `${p}.min.js`)) as unknown;
-    if (typeof b64 !== "string") throw new LafiteError(ErrorCode.INTERNAL, `nsfwjs shard ${p} is not a base64 string`);
+    const shardPath = join(dir, `${p}.min.js`);
+    const b64 = readModuleLiteral(shardPath);
+    if (typeof b64 !== "string") throw broken(`${shardPath} (not a base64 string)`);
     return Buffer.from(b64, "base64");
   });
   const bytes = new Uint8Array(Buffer.concat(shards));
@@ -84,7 +110,8 @@ export function readKerasModel(arch: BuiltinArch): KerasModel {
     weights.set(spec.name, { shape: spec.shape, values });
   }
   if (offset !== bytes.length) throw new LafiteError(ErrorCode.INTERNAL, `nsfwjs ${arch}: weights manifest covers ${offset} bytes, shards hold ${bytes.length}`);
-  const result: KerasModel = { arch, layers: model.modelTopology.model_config.config.layers, weights, topology: model.modelTopology, weightSpecs: specs, weightBytes: bytes };
+  const packageVersion = String((JSON.parse(readFileSync(join(pkg, "package.json"), "utf8")) as { version?: unknown }).version ?? "unknown");
+  const result: KerasModel = { arch, packageVersion, layers: model.modelTopology.model_config.config.layers, weights, topology: model.modelTopology, weightSpecs: specs, weightBytes: bytes };
   cache.set(arch, result);
   return result;
 }
