@@ -42,8 +42,12 @@ const fail = (msg: string) => new LafiteError(ErrorCode.INTERNAL, `Keras import:
  * - the BatchNormalization statistics were re-estimated on [0, 1] inputs:
  *   the first BN's moving mean is exactly Σ kernel · μ for an input mean
  *   μ ≈ (0.58, 0.52, 0.48) per RGB channel, a photo's mean in [0, 1] units
- *   (in [-1, 1] units it would mean pixels averaging ≈ 200/255). A test checks
- *   this, and the conv weights then see inputs on the scale they were fitted to.
+ *   (in [-1, 1] units it would mean pixels averaging ≈ 200/255);
+ *   test/model/backbone/input-range.test.ts checks this.
+ * Fed [0, 1], every BatchNormalization normalizes with statistics of inputs on
+ * that scale; fed [-1, 1], the first one would see pre-activations doubled and
+ * shifted against its statistics. On the demo set (kNN scoring, default
+ * stages, seeds 1 and 2) [0, 1] gave pixel AUROC 99.1/99.2 vs 98.6/98.8.
  */
 export const INPUT_SCALE = { scale: 1 / 255, shift: 0, range: "[0, 1]" } as const;
 
