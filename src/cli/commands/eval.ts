@@ -34,14 +34,14 @@ export const command: CliCommand = {
       ...(values.tau !== undefined ? { tau: intFlag(values.tau, "tau", 0) } : {}),
       ...(values["delta-t"] !== undefined ? { deltaT: intFlag(values["delta-t"], "delta-t", 0) } : {}),
       ...(values.k !== undefined ? { k: intFlag(values.k, "k", 0) } : {}),
-      ...(values.eta !== undefined ? { eta: Number(values.eta) } : {}),
+      ...(values.eta !== undefined ? { eta: etaFlag(values.eta) } : {}),
     };
     const mode = values.mode as ScoringMode | undefined;
     if (mode !== undefined && !MODES.includes(mode)) throw invalidInput(`--mode must be one of ${MODES.join(", ")}, got '${mode}'`);
     const detector = await loadDetector(requireFlag(values.bundle, "bundle"), {
       ...(mode ? { mode } : {}),
       overrides,
-      ...(values.threads ? { intraOpThreads: Number(values.threads) } : {}),
+      ...(values.threads !== undefined ? { intraOpThreads: intFlag(values.threads, "threads", 0) } : {}),
     });
     const { signal, dispose } = interruptSignal();
     try {
@@ -60,3 +60,9 @@ export const command: CliCommand = {
     return 0;
   },
 };
+
+function etaFlag(value: string): number {
+  const eta = Number(value);
+  if (!(eta >= 0 && eta <= 1)) throw invalidInput(`--eta must be a number from 0 to 1, got '${value}'`);
+  return eta;
+}

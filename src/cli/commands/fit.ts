@@ -1,7 +1,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { CliCommand } from "../main.js";
-import { parseFlags, requireFlag } from "../args.js";
+import { intFlag, parseFlags, requireFlag } from "../args.js";
 import { loadModelConfig } from "../../model/model-config.js";
 import { fitModel } from "../../pipeline/fit.js";
 import { interruptSignal } from "../../util/progress.js";
@@ -41,7 +41,7 @@ export const command: CliCommand = {
         ...(values.class ? { classes: values.class } : {}),
         force: values.force ?? false,
         signal,
-        ...(values.threads ? { intraOpThreads: Number(values.threads) } : {}),
+        ...(values.threads !== undefined ? { intraOpThreads: intFlag(values.threads, "threads", 0) } : {}),
       });
     } finally {
       dispose();
