@@ -5,7 +5,7 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFile } from "node:child_process";
+import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,6 +18,7 @@ import { decodeEncoded } from "../../src/image/decode.js";
 import { scanDataset } from "../../src/eval/dataset.js";
 import { LafitedClient, ServingStatus } from "../../src/server/client.js";
 import { Verdict } from "../../src/gen/lafited/v1/detector_pb.js";
+import { spawnDaemon } from "../server/support/daemon-process.js";
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL("../../../bin/lafite.js", import.meta.url));
@@ -96,25 +97,7 @@ test("the same bundle scores in all three modes, and a knn-only config is refuse
 });
 
 test("the daemon serves the real model: ordered stream, scores equal to the library's, SIGTERM exits 0", async () => {
-  const child = spawn(process.execPath, [CLI, "serve"], {
-    env: { PATH: process.env.PATH ?? "", LAFITED_BUNDLE: bundle, LAFITED_LISTEN: "127.0.0.1:0", LAFITED_DATA_DIR: join(dir, "state"), LAFITED_LOG_LEVEL: "info" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  const exit = new Promise<number | null>((resolve) => child.on("exit", resolve));
-  let log = "";
-  const port = await new Promise<number>((resolve, reject) => {
-    let p = 0;
-    child.stderr!.on("data", (chunk: Buffer) => {
-      log += chunk.toString();
-      for (const line of log.split("\n")) {
-        if (!line.startsWith("{")) continue;
-        const ev = JSON.parse(line) as { msg?: string; port?: number };
-        if (ev.msg === "listening" && ev.port) p = ev.port;
-        if (ev.msg === "ready") resolve(p);
-      }
-    });
-    void exit.then((code) => reject(new Error(`daemon exited ${code}:\n${log}`)));
-  });
+  const { child, port, exit } = await spawnDaemon([CLI, "serve"], { LAFITED_BUNDLE: bundle, LAFITED_DATA_DIR: join(dir, "state") });
   const client = new LafitedClient(`127.0.0.1:${port}`);
   const detector = await loadDetector(bundle);
   try {

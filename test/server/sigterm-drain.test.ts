@@ -1,36 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { status } from "@grpc/grpc-js";
 import { LafitedClient, ServingStatus } from "../../src/server/client.js";
 import type { DetectResponse } from "../../src/gen/lafited/v1/detector_pb.js";
 import { grayPng } from "./support/fake-detector.js";
+import { spawnDaemon } from "./support/daemon-process.js";
 
 const DAEMON = fileURLToPath(new URL("./support/fake-daemon.js", import.meta.url));
 
 /** Starts the fake daemon process; resolves with its port once it logged "ready". */
-function startDaemon(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; exit: Promise<number | null>; log: () => string }> {
-  const child = spawn(process.execPath, [DAEMON], {
-    env: { PATH: process.env.PATH ?? "", LAFITED_FAKE_DAEMON: "1", LAFITED_LISTEN: "127.0.0.1:0", LAFITED_LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    let port = 0;
-    child.stderr!.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      for (const line of stderr.split("\n")) {
-        if (!line.startsWith("{")) continue;
-        const ev = JSON.parse(line) as { msg?: string; port?: number };
-        if (ev.msg === "listening" && ev.port) port = ev.port;
-        if (ev.msg === "ready") resolve({ child, port, exit, log: () => stderr });
-      }
-    });
-    void exit.then((code) => reject(new Error(`daemon exited with ${code} before ready:\n${stderr}`)));
-  });
-}
+const startDaemon = (env: Record<string, string>) => spawnDaemon([DAEMON], { LAFITED_FAKE_DAEMON: "1", ...env });
 
 test("SIGTERM in the middle of a stream answers the admitted frames in order, then the process exits 0", async () => {
   const d = await startDaemon({ FAKE_DELAY_MS: "40" });

@@ -1,0 +1,34 @@
+/**
+ * Runs a daemon entry point as a child process and resolves once it logged
+ * "ready", with the port it logged on "listening" (start it on port 0).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+
+export interface DaemonProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly exit: Promise<number | null>;
+  log(): string;
+}
+
+export function spawnDaemon(args: readonly string[], env: Record<string, string>): Promise<DaemonProcess> {
+  const child = spawn(process.execPath, [...args], {
+    env: { PATH: process.env.PATH ?? "", LAFITED_LISTEN: "127.0.0.1:0", LAFITED_LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let port = 0;
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      for (const line of stderr.split("\n")) {
+        if (!line.startsWith("{")) continue;
+        const ev = JSON.parse(line) as { msg?: string; port?: number };
+        if (ev.msg === "listening" && ev.port) port = ev.port;
+        if (ev.msg === "ready") resolve({ child, port, exit, log: () => stderr });
+      }
+    });
+    void exit.then((code) => reject(new Error(`daemon exited with ${code} before ready:\n${stderr}`)));
+  });
+}
