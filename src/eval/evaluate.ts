@@ -30,8 +30,21 @@ export interface EvalReport {
   seconds: number;
 }
 
+/** One scored test image (eval --scores). */
+export interface ImageScore {
+  readonly path: string;
+  readonly class: string;
+  readonly defect: string;
+  readonly anomalous: boolean;
+  readonly score: number;
+  readonly threshold: number;
+  readonly verdict: "OK" | "NG";
+}
+
 export interface EvalOptions {
   readonly data: string;
+  /** Receives every scored image, in data-set order. */
+  readonly onImage?: (s: ImageScore) => void;
   readonly classes?: readonly string[];
   readonly heatmapsDir?: string;
   readonly signal?: AbortSignal;
@@ -82,6 +95,8 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
       const scored = await detector.scoreImage(image);
       scores.push(scored.score);
       labels.push(item.anomalous ? 1 : 0);
+      const threshold = detector.info.threshold;
+      options.onImage?.({ path: item.path, class: cls.name, defect: item.defect, anomalous: item.anomalous, score: scored.score, threshold, verdict: scored.score > threshold ? "NG" : "OK" });
       const usePixels = cls.hasMasks && (!item.anomalous || item.maskPath !== undefined);
       let frameMap: Float32Array | undefined;
       if (usePixels) {

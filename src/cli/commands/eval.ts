@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import type { CliCommand } from "../main.js";
 import { intFlag, parseFlags, requireFlag } from "../args.js";
 import { loadDetector } from "../../pipeline/load.js";
-import { evaluate, formatTable } from "../../eval/evaluate.js";
+import { evaluate, formatTable, type ImageScore } from "../../eval/evaluate.js";
 import { interruptSignal } from "../../util/progress.js";
 import { invalidInput } from "../../util/errors.js";
 import type { ScoringMode } from "../../pipeline/types.js";
@@ -11,9 +11,10 @@ const MODES: readonly ScoringMode[] = ["knn", "lafite", "no-edit"];
 
 export const command: CliCommand = {
   summary: "Evaluate a bundle on an MVTec-layout data set: per-class image/pixel AUROC and AP, and their mean.",
-  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--mode knn|lafite|no-edit] [--heatmaps DIR] [--class NAME]...
+  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|lafite|no-edit] [--heatmaps DIR] [--class NAME]...
   --json FILE     also write {"mode", "classes": {name: {image_auroc, pixel_auroc, image_ap, pixel_ap}}, "mean": {...}} (values 0–1, null where undefined)
   --mode M        score with this mode instead of the bundle's own
+  --scores FILE   write one JSON line per test image: path, class, defect, anomalous, score, threshold, verdict
   --heatmaps DIR  write heatmap overlay PNGs as DIR/<class>/<defect>/<image>.png
   --tau N --delta-t N --eta X --k N   override the bundle's diffusion/editing hyperparameters (sweeps)`,
   async run(argv) {
@@ -23,6 +24,7 @@ export const command: CliCommand = {
       json: { type: "string" },
       mode: { type: "string" },
       heatmaps: { type: "string" },
+      scores: { type: "string" },
       class: { type: "string", multiple: true },
       threads: { type: "string" },
       tau: { type: "string" },
@@ -44,8 +46,10 @@ export const command: CliCommand = {
       ...(values.threads !== undefined ? { intraOpThreads: intFlag(values.threads, "threads", 0) } : {}),
     });
     const { signal, dispose } = interruptSignal();
+    const perImage: ImageScore[] = [];
     try {
       const report = await evaluate(detector, {
+        ...(values.scores ? { onImage: (s: ImageScore) => perImage.push(s) } : {}),
         data: requireFlag(values.data, "data"),
         ...(values.class ? { classes: values.class } : {}),
         ...(values.heatmaps ? { heatmapsDir: values.heatmaps } : {}),
@@ -53,6 +57,7 @@ export const command: CliCommand = {
       });
       process.stdout.write(`${formatTable(report)}\n`);
       if (values.json) await writeFile(values.json, `${JSON.stringify(report, null, 2)}\n`);
+      if (values.scores) await writeFile(values.scores, perImage.map((s) => JSON.stringify(s)).join("\n") + "\n");
     } finally {
       dispose();
       await detector.close();
