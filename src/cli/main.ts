@@ -10,7 +10,8 @@ export interface CliCommand {
   run(argv: string[]): Promise<number>;
 }
 
-const COMMANDS = ["synth", "fit", "eval", "serve", "detect", "health", "bench"] as const;
+// Benchmarks are npm scripts (npm run bench:*), not commands of the product.
+const COMMANDS = ["synth", "fit", "eval", "serve", "detect", "health"] as const;
 
 function usage(): string {
   return `usage: lafite <command> [options]\ncommands: ${COMMANDS.join(", ")}\nRun 'lafite <command> --help' for a command's options.`;
