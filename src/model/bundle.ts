@@ -69,6 +69,7 @@ export interface BundleManifest {
   readonly provenance: {
     readonly dataset: string;
     readonly classes: Record<string, { readonly train: number; readonly holdout: number }>;
+    /** SHA-256 over "<relative path> <SHA-256 of the file>" lines of every training image, in order. */
     readonly trainListSha256: string;
     readonly skippedFiles: readonly string[];
     readonly timings: Record<string, number>;

@@ -10,7 +10,7 @@
  */
 import { readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import type { ModelConfig } from "../model/model-config.js";
 import { scanDataset } from "../eval/dataset.js";
 import { decodeEncoded, toModelInput } from "../image/decode.js";
@@ -106,7 +106,8 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const bank: FeatureMap[] = [];
   const holdout: FeatureMap[] = [];
   const skipped: string[] = [];
-  const hash = await hashList(images.map((i) => i.path));
+  // Provenance: a digest over every training file's name and content, in order.
+  const contentHashes = new Map<string, string>();
   const progress = new Progress("fit: features", images.length, { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
   const S = backbone.inputSize;
   for (let start = 0; start < images.length; start += config.batchSize) {
@@ -115,7 +116,9 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     const inputs = await Promise.all(
       chunk.map(async (img) => {
         try {
-          return await toModelInput(await decodeEncoded(await readFile(img.path)), S);
+          const bytes = await readFile(img.path);
+          contentHashes.set(img.path, sha256(bytes));
+          return await toModelInput(await decodeEncoded(bytes), S);
         } catch (err) {
           skipped.push(img.path);
           log(`fit: skipping ${img.path}: ${(err as Error).message}`);
@@ -243,7 +246,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       provenance: {
         dataset: resolve(options.data),
         classes: classCounts,
-        trainListSha256: hash,
+        trainListSha256: sha256(new TextEncoder().encode(images.map((i) => `${relative(options.data, i.path)} ${contentHashes.get(i.path) ?? "unreadable"}`).join("\n"))),
         skippedFiles: skipped,
         timings,
         tool: `lafited fit on ${hostname()}`,
@@ -295,8 +298,4 @@ function gatherCandidates(bank: readonly FeatureMap[], count: number, seed: numb
     for (let ch = 0; ch < c; ch++) rows[r * c + ch] = x.data[ch * hw + pos]!;
   }
   return rows;
-}
-
-async function hashList(paths: readonly string[]): Promise<string> {
-  return sha256(new TextEncoder().encode(paths.map((p) => resolve(p)).join("\n")));
 }
