@@ -21,6 +21,7 @@ import { FaissIndex } from "../model/memory/faiss-index.js";
 import { float32Bytes, sha256, writeBundle, type BundleManifest, type ThresholdInfo } from "../model/bundle.js";
 import { resolveBackbone } from "../model/backbone-source.js";
 import { openScorer } from "./open-scorer.js";
+import { resolveExecutionProvider } from "../model/execution-provider.js";
 import { diffusionPreset, trainDiffusion } from "../model/diffusion/index.js";
 import { createRng } from "../util/random.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
@@ -95,7 +96,8 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   }
   log(`fit: ${images.length} training images in ${Object.keys(classCounts).length} classes (${holdoutCount} held out for the threshold)`);
 
-  const sessOpts = sessionOptions(options.executionProvider, options.intraOpThreads);
+  const ep = await resolveExecutionProvider(options.executionProvider ?? "cpu", log);
+  const sessOpts = sessionOptions(ep, options.intraOpThreads);
   const backboneSource = await resolveBackbone(config, options.cacheDir);
   const backbone = await BackboneRunner.open(backboneSource.onnx, backboneSource.inputSize, sessOpts);
   const { c, h, w } = backbone.shape;
@@ -182,7 +184,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       ...(d.batchSize !== undefined ? { batchSize: d.batchSize } : {}),
       ...(d.lr !== undefined ? { lr: d.lr } : {}),
       ...(d.maxDataMB !== undefined ? { maxDataMB: d.maxDataMB } : {}),
-      executionProvider: d.executionProvider ?? options.executionProvider ?? "cpu",
+      executionProvider: d.executionProvider ?? ep,
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
     });
     // Checkpoints live beside the output so an interrupted fit resumes training where it stopped.

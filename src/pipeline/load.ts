@@ -8,6 +8,7 @@ import { readBundle, bytesToFloat32, type LoadedBundle } from "../model/bundle.j
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
 import { openScorer } from "./open-scorer.js";
+import { resolveExecutionProvider } from "../model/execution-provider.js";
 import { ddimTimesteps } from "../model/diffusion/index.js";
 import { BundleDetector } from "./bundle-detector.js";
 import { parseModelConfig } from "../model/model-config.js";
@@ -33,7 +34,7 @@ export async function loadDetector(bundleDir: string, options: LoadOptions = {})
 export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOptions = {}): Promise<BundleDetector> {
   const m = bundle.manifest;
   const mode = options.mode ?? m.scoring.mode;
-  const ep = options.executionProvider ?? "cpu";
+  const ep = await resolveExecutionProvider(options.executionProvider ?? "cpu", options.log);
   const opts = sessionOptions(ep, options.intraOpThreads);
   const { c, h, w } = m.features;
   const coreset = bytesToFloat32(bundle.file(m.memory.vectorsFile));
