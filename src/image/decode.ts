@@ -24,7 +24,12 @@ export async function decodeFrame(frame: FrameInput, limits: DecodeLimits = DEFA
   return frame.kind === "raw" ? decodeRaw(frame.pixels, frame.width, frame.height, frame.format, limits) : decodeEncoded(frame.bytes, limits);
 }
 
-export function decodeRaw(pixels: Uint8Array, width: number, height: number, format: PixelFormat, limits: DecodeLimits = DEFAULT_LIMITS): RgbImage {
+/**
+ * The size checks of a raw frame, before anything proportional to it is
+ * allocated: the server runs them before a frame takes a queue slot, and
+ * decodeRaw again for callers that skip the server.
+ */
+export function checkRawFrame(width: number, height: number, format: PixelFormat, byteLength: number, limits: DecodeLimits = DEFAULT_LIMITS): number {
   const channels = CHANNELS[format];
   if (channels === undefined) throw invalidInput(`unknown pixel format '${String(format)}' (expected gray8, rgb8 or bgr8)`);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
@@ -32,9 +37,14 @@ export function decodeRaw(pixels: Uint8Array, width: number, height: number, for
   }
   if (width * height > limits.maxPixels) throw invalidInput(`raw frame of ${width}x${height} exceeds the ${limits.maxPixels}-pixel limit`);
   const expected = width * height * channels;
-  if (pixels.length !== expected) {
-    throw invalidInput(`raw ${format} frame of ${width}x${height} needs ${expected} bytes (width*height*${channels}), got ${pixels.length}`);
+  if (byteLength !== expected) {
+    throw invalidInput(`raw ${format} frame of ${width}x${height} needs ${expected} bytes (width*height*${channels}), got ${byteLength}`);
   }
+  return channels;
+}
+
+export function decodeRaw(pixels: Uint8Array, width: number, height: number, format: PixelFormat, limits: DecodeLimits = DEFAULT_LIMITS): RgbImage {
+  checkRawFrame(width, height, format, pixels.length, limits);
   const rgb = new Uint8Array(width * height * 3);
   if (format === "gray8") {
     for (let i = 0; i < width * height; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = pixels[i]!;

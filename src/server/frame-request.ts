@@ -9,6 +9,7 @@ import type { DetectRequest } from "../gen/lafited/v1/detector_pb.js";
 import { PixelFormat as ProtoPixelFormat } from "../gen/lafited/v1/detector_pb.js";
 import type { DetectOptions, FrameInput, PixelFormat } from "../pipeline/types.js";
 import { invalidInput } from "../util/errors.js";
+import { checkRawFrame } from "../image/decode.js";
 
 export interface FrameRequest {
   readonly frame: FrameInput;
@@ -23,10 +24,10 @@ export interface FrameLimits {
   readonly maxPixels: number;
 }
 
-const FORMATS: Partial<Record<number, { format: PixelFormat; channels: number }>> = {
-  [ProtoPixelFormat.GRAY8]: { format: "gray8", channels: 1 },
-  [ProtoPixelFormat.RGB8]: { format: "rgb8", channels: 3 },
-  [ProtoPixelFormat.BGR8]: { format: "bgr8", channels: 3 },
+const FORMATS: Partial<Record<number, PixelFormat>> = {
+  [ProtoPixelFormat.GRAY8]: "gray8",
+  [ProtoPixelFormat.RGB8]: "rgb8",
+  [ProtoPixelFormat.BGR8]: "bgr8",
 };
 
 export function toFrameRequest(req: DetectRequest, limits: FrameLimits): FrameRequest {
@@ -50,20 +51,13 @@ function toFrameInput(req: DetectRequest, limits: FrameLimits): FrameInput {
       return { kind: "encoded", bytes: image.value };
     case "raw": {
       const { width, height, pixelFormat, pixels } = image.value;
-      const known = FORMATS[pixelFormat];
-      if (known === undefined) {
+      const format = FORMATS[pixelFormat];
+      if (format === undefined) {
         const what = pixelFormat === ProtoPixelFormat.UNSPECIFIED ? "is not set" : `${pixelFormat} is unknown`;
         throw invalidInput(`raw.pixel_format ${what} (expected PIXEL_FORMAT_GRAY8, PIXEL_FORMAT_RGB8 or PIXEL_FORMAT_BGR8)`);
       }
-      if (width === 0 || height === 0) throw invalidInput(`raw frame size ${width}x${height} is invalid: width and height must be > 0`);
-      if (width * height > limits.maxPixels) {
-        throw invalidInput(`raw frame of ${width}x${height} exceeds the ${limits.maxPixels}-pixel limit`);
-      }
-      const expected = width * height * known.channels;
-      if (pixels.length !== expected) {
-        throw invalidInput(`raw ${known.format} frame of ${width}x${height} needs ${expected} bytes (width*height*${known.channels}), got ${pixels.length}`);
-      }
-      return { kind: "raw", pixels, width, height, format: known.format };
+      checkRawFrame(width, height, format, pixels.length, limits);
+      return { kind: "raw", pixels, width, height, format };
     }
     default:
       throw invalidInput("request has no image (set encoded or raw)");
