@@ -8,6 +8,7 @@ import { readBundle, bytesToFloat32, type LoadedBundle } from "../model/bundle.j
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
 import { openScorer } from "./open-scorer.js";
+import type { DecodeLimits } from "../image/decode.js";
 import { resolveExecutionProvider } from "../model/execution-provider.js";
 import { ddimTimesteps } from "../model/diffusion/index.js";
 import { BundleDetector } from "./bundle-detector.js";
@@ -22,6 +23,8 @@ export interface LoadOptions {
   log?: (msg: string) => void;
   /** Score with another mode than the bundle's (eval --mode). */
   mode?: ScoringMode;
+  /** Decoding limits for served frames (the daemon's limits.maxPixels). */
+  limits?: DecodeLimits;
   /** Override the bundle's τ, Δt, η or editing K (hyperparameter sweeps). */
   overrides?: { tau?: number; deltaT?: number; eta?: number; k?: number };
 }
@@ -83,6 +86,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       await opened.release();
       await backbone.release();
     },
+    options.limits,
   );
 }
 

@@ -18,6 +18,7 @@ export const bundleProvider: DetectorProvider = async (config: Readonly<Config>,
   const bundle = config.bundle ?? (await ensureDefaultBundle(config.dataDir, { signal, log: (msg) => log.info(msg) }));
   return loadDetector(bundle, {
     executionProvider: config.model.executionProvider,
+    limits: { maxPixels: config.limits.maxPixels },
     ...(config.model.intraOpThreads > 0 ? { intraOpThreads: config.model.intraOpThreads } : {}),
     log: (msg) => log.info(msg),
   });
