@@ -38,12 +38,14 @@ export interface ScoredMap {
 export class FrameScorer {
   constructor(
     readonly settings: ScoringSettings,
-    private readonly knn: OnnxKnn,
+    /** The coreset search; no-edit mode never searches, so it has none. */
+    private readonly knn: OnnxKnn | undefined,
     /** Coreset rows (n × c), needed by editing. */
     private readonly coreset: Float32Array,
     private readonly reconstructor?: FeatureReconstructor,
   ) {
     if (settings.mode !== "knn" && !reconstructor) throw new Error(`scoring mode '${settings.mode}' needs a diffusion model, and the bundle has none`);
+    if (settings.mode !== "no-edit" && !knn) throw new Error(`scoring mode '${settings.mode}' needs the coreset search`);
   }
 
   /** Per-position anomaly values on the h×w grid. */
@@ -52,18 +54,18 @@ export class FrameScorer {
     const hw = x.h * x.w;
     let t0 = performance.now();
     if (mode === "knn") {
-      const res = await this.knn.search(toRows(x), hw);
+      const res = await this.knn!.search(toRows(x), hw);
       const values = new Float32Array(hw);
-      const k = this.knn.k;
+      const k = this.knn!.k;
       for (let i = 0; i < hw; i++) values[i] = Math.sqrt(res.distances[i * k]!);
       return { values, edit: performance.now() - t0, diffusion: 0 };
     }
     let e = x;
     if (mode === "lafite") {
-      const res = await this.knn.search(toRows(x), hw);
+      const res = await this.knn!.search(toRows(x), hw);
       const d = new Float32Array(res.distances.length);
       for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(res.distances[i]!);
-      e = editFeatures(x, res.indices, d, this.knn.k, this.coreset, x.c);
+      e = editFeatures(x, res.indices, d, this.knn!.k, this.coreset, x.c);
     }
     const edit = performance.now() - t0;
     t0 = performance.now();

@@ -76,7 +76,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       threshold,
       executionProvider: ep,
       inputSize: m.backbone.inputSize,
-      ...(mode !== "knn" ? { k } : {}),
+      ...(mode === "lafite" ? { k } : {}),
       ...(sc.tau !== undefined && mode !== "knn" ? { tau: sc.tau, deltaT: sc.deltaT ?? 1, steps: ddimTimesteps(sc.tau, sc.deltaT ?? 1).length } : {}),
     },
     backbone,

@@ -31,7 +31,7 @@ export interface ScorerSettings {
 
 export interface OpenScorer {
   readonly scorer: FrameScorer;
-  /** K actually used by the kNN pass (1 in knn mode). */
+  /** K actually used by the kNN pass (1 in knn mode, 0 in no-edit mode, which does not search). */
   readonly k: number;
   release(): Promise<void>;
 }
@@ -40,9 +40,9 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
   if (mode !== "knn" && !parts.unetOnnx) {
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `scoring mode '${mode}' needs a diffusion model, and this bundle has none (fit with diffusion.preset other than none)`);
   }
-  // knn scores by the nearest slice; lafite edits with K neighbours; no-edit needs none but K=1 keeps one code path.
-  const k = mode === "lafite" ? Math.min(s.k, parts.coresetSize) : 1;
-  const knn = await OnnxKnn.create(parts.coreset, parts.coresetSize, parts.c, k, sessionOptions);
+  // knn scores by the nearest slice; lafite edits with K neighbours; no-edit reconstructs the raw features and needs no search.
+  const k = mode === "lafite" ? Math.min(s.k, parts.coresetSize) : mode === "knn" ? 1 : 0;
+  const knn = k > 0 ? await OnnxKnn.create(parts.coreset, parts.coresetSize, parts.c, k, sessionOptions) : undefined;
   let reconstructor: Reconstructor | undefined;
   if (mode !== "knn") reconstructor = await Reconstructor.create(parts.unetOnnx!, {}, sessionOptions);
   const scorer = new FrameScorer(
@@ -55,7 +55,7 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
     scorer,
     k,
     async release() {
-      await knn.release();
+      await knn?.release();
       await reconstructor?.close();
     },
   };
