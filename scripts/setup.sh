@@ -30,6 +30,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
   npm rebuild @bufbuild/buf protobufjs --loglevel=error
   ONNXRUNTIME_NODE_INSTALL="${ONNXRUNTIME_NODE_INSTALL:-skip}" npm rebuild onnxruntime-node --loglevel=error
+  # better-sqlite3: its prebuilt download fails offline, so this compiles it from source (about a minute).
+  npm rebuild better-sqlite3 --loglevel=error
   echo "$lock_hash" > "$stamp.pending"
 fi
 bash scripts/build-faiss-node.sh
