@@ -6,7 +6,7 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, parse } from "node:path";
-import { scanDataset, type DatasetClass } from "./dataset.js";
+import { scanDataset, type DatasetClass } from "../dataset/mvtec-layout.js";
 import { auroc, averagePrecision, PixelMetricAccumulator } from "./metrics.js";
 import { decodeEncoded, decodeMask } from "../image/decode.js";
 import { mapToFrame, type BundleDetector } from "../pipeline/bundle-detector.js";

@@ -7,7 +7,7 @@
 import sharp from "sharp";
 import { decodeBmp, isBmp, type RgbImage } from "./bmp.js";
 import { invalidInput } from "../util/errors.js";
-import type { FrameInput, PixelFormat } from "../pipeline/types.js";
+import type { FrameInput, PixelFormat } from "./frame.js";
 
 export type { RgbImage };
 

@@ -5,7 +5,7 @@
  * layer only batches and slices.
  */
 import * as ort from "onnxruntime-node";
-import type { FeatureMap } from "../pipeline/types.js";
+import type { FeatureMap } from "./types.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 
 export const BACKBONE_INPUT = "image";

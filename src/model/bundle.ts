@@ -12,7 +12,7 @@ import { fsyncDir, writeFileSynced } from "../util/atomic-file.js";
 import { basename, dirname, join } from "node:path";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 import type { ModelConfig } from "./model-config.js";
-import type { ScoringMode } from "../pipeline/types.js";
+import type { ScoringMode } from "./types.js";
 
 export const BUNDLE_FORMAT = "lafited-bundle";
 export const BUNDLE_FORMAT_VERSION = 1;

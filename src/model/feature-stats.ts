@@ -3,7 +3,7 @@
  * mean/std measured on the training features, stored in the bundle, applied
  * identically at fit, eval and serve time.
  */
-import type { FeatureMap } from "../pipeline/types.js";
+import type { FeatureMap } from "./types.js";
 
 export interface FeatureStats {
   readonly mean: Float32Array;

@@ -8,15 +8,22 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 
-const builtinBackbone = z.strictObject({
-  kind: z.literal("builtin"),
-  arch: z.enum(["mobilenet_v2", "inception_v3"]),
-  /** Layer names whose outputs are resized to the grid and concatenated. */
-  stages: z.array(z.string().min(1)).min(1),
-  /** k×k local average pooling of each stage before resizing (0 or 1 = off). */
-  pool: z.int().min(0).max(7),
-  inputSize: z.int().min(32).max(1024).optional(),
-});
+const DEFAULT_STAGES: Record<string, readonly string[]> = {
+  mobilenet_v2: ["block_2_add", "block_5_add", "block_9_add"],
+  inception_v3: ["mixed2"],
+};
+
+const builtinBackbone = z
+  .strictObject({
+    kind: z.literal("builtin"),
+    arch: z.enum(["mobilenet_v2", "inception_v3"]).default("mobilenet_v2"),
+    /** Layer names whose outputs are resized to the grid and concatenated; default per arch. */
+    stages: z.array(z.string().min(1)).min(1).optional(),
+    /** k×k local average pooling of each stage before resizing (0 or 1 = off). */
+    pool: z.int().min(0).max(7).default(0),
+    inputSize: z.int().min(32).max(1024).optional(),
+  })
+  .transform((b) => ({ ...b, stages: b.stages ?? [...DEFAULT_STAGES[b.arch]!] }));
 
 const onnxBackbone = z.strictObject({
   kind: z.literal("onnx"),
@@ -31,12 +38,13 @@ const onnxBackbone = z.strictObject({
 });
 
 export const modelConfigSchema = z.strictObject({
-  backbone: z.discriminatedUnion("kind", [builtinBackbone, onnxBackbone]).default({
-    kind: "builtin",
-    arch: "mobilenet_v2",
-    stages: ["block_2_add", "block_5_add", "block_9_add"],
-    pool: 0,
-  }),
+  // Every key is optional (config/model.example.yaml): a block without `kind` is the builtin backbone with its defaults filled in.
+  backbone: z
+    .preprocess(
+      (v) => (v !== null && typeof v === "object" && !("kind" in v) ? { ...v, kind: "builtin" } : v),
+      z.discriminatedUnion("kind", [builtinBackbone, onnxBackbone]),
+    )
+    .prefault({}),
   /** Feature grid h = w. */
   grid: z.int().min(4).max(128).default(28),
   memory: z

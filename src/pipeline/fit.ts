@@ -12,7 +12,7 @@ import { readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import type { ModelConfig } from "../model/model-config.js";
-import { scanDataset } from "../eval/dataset.js";
+import { scanDataset } from "../dataset/mvtec-layout.js";
 import { decodeEncoded, toModelInput } from "../image/decode.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FeatureStatsAccumulator, standardizeInPlace, toRows, type FeatureStats } from "../model/feature-stats.js";

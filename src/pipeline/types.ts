@@ -4,23 +4,12 @@
  * The server and the CLI depend only on these, never on how a mode scores.
  */
 
-export type PixelFormat = "gray8" | "rgb8" | "bgr8";
+import type { FrameInput } from "../image/frame.js";
+import type { ScoringMode } from "../model/types.js";
 
-/** A frame as a client sends it. */
-export type FrameInput =
-  | { readonly kind: "encoded"; readonly bytes: Uint8Array }
-  | { readonly kind: "raw"; readonly pixels: Uint8Array; readonly width: number; readonly height: number; readonly format: PixelFormat };
-
-/** Scoring modes (DESIGN.md, method 8 and Table 4 of the paper). */
-export type ScoringMode = "knn" | "lafite" | "no-edit";
-
-/** Channel-major feature tensor x ∈ R^{c×h×w}. */
-export interface FeatureMap {
-  readonly data: Float32Array;
-  readonly c: number;
-  readonly h: number;
-  readonly w: number;
-}
+// Defined below pipeline/ (image/ and model/ need them); re-exported so the server and CLI see one place.
+export type { FrameInput, PixelFormat } from "../image/frame.js";
+export type { FeatureMap, ScoringMode } from "../model/types.js";
 
 export interface DetectOptions {
   /** Product/class tag from the client; informational for a unified model. */

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { synthesizeDataset } from "../../src/image/synth/index.js";
-import { scanDataset } from "../../src/eval/dataset.js";
+import { scanDataset } from "../../src/dataset/mvtec-layout.js";
 import { LafitedClient, ServingStatus } from "../../src/server/client.js";
 import { Verdict } from "../../src/gen/lafited/v1/detector_pb.js";
 import { spawnDaemon } from "../server/support/daemon-process.js";

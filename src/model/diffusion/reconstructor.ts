@@ -20,7 +20,7 @@
  */
 import * as ort from "onnxruntime-node";
 import { DataType, GraphBuilder, type Value } from "../../onnx/graph-builder.js";
-import type { FeatureMap } from "../../pipeline/types.js";
+import type { FeatureMap } from "../types.js";
 import { ddimCoefficients, ddimSigma, ddimStep, corrupt, ddimTimesteps } from "./ddim.js";
 import { initializerParams } from "./export.js";
 import { createRng, fillNormal } from "./prng.js";

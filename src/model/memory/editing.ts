@@ -4,7 +4,7 @@
  * model corrupts and reconstructs it, pulling anomalous slices towards the
  * normal manifold.
  */
-import type { FeatureMap } from "../../pipeline/types.js";
+import type { FeatureMap } from "../types.js";
 import { invalidInput } from "../../util/errors.js";
 
 /**

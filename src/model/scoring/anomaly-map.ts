@@ -4,7 +4,7 @@
  * Each piece is a pure function on row-major Float32Array maps so fit, eval
  * and serving share exactly one implementation.
  */
-import type { FeatureMap } from "../../pipeline/types.js";
+import type { FeatureMap } from "../types.js";
 import { invalidInput } from "../../util/errors.js";
 
 /** Eq. 12, inner term: ‖x_rec − x‖²₂ over channels, one value per position (h×w row-major). */

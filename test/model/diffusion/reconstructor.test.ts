@@ -6,7 +6,7 @@ import { initParams } from "../../../src/model/diffusion/init.js";
 import { createRng, fillNormal } from "../../../src/model/diffusion/prng.js";
 import { Reconstructor } from "../../../src/model/diffusion/reconstructor.js";
 import { unetParamSpecs } from "../../../src/model/diffusion/unet.js";
-import type { FeatureMap } from "../../../src/pipeline/types.js";
+import type { FeatureMap } from "../../../src/model/types.js";
 
 const shape = { c: 6, h: 8, w: 8 };
 

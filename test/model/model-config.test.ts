@@ -1,0 +1,31 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseModelConfig } from "../../src/model/model-config.js";
+import { LafiteError } from "../../src/util/errors.js";
+
+test("a partial backbone block keeps the other defaults (every key is optional)", () => {
+  const c = parseModelConfig({ backbone: { pool: 3 } });
+  assert.deepEqual(c.backbone, { kind: "builtin", arch: "mobilenet_v2", stages: ["block_2_add", "block_5_add", "block_9_add"], pool: 3 });
+});
+
+test("no backbone block gives the default builtin backbone", () => {
+  const c = parseModelConfig({});
+  assert.deepEqual(c.backbone, { kind: "builtin", arch: "mobilenet_v2", stages: ["block_2_add", "block_5_add", "block_9_add"], pool: 0 });
+});
+
+test("choosing only the arch fills in that arch's stages", () => {
+  const c = parseModelConfig({ backbone: { arch: "inception_v3" } });
+  assert.equal(c.backbone.kind, "builtin");
+  if (c.backbone.kind === "builtin") assert.deepEqual(c.backbone.stages, ["mixed2"]);
+});
+
+test("an onnx backbone still needs its path and outputs, and the error names them", () => {
+  assert.throws(
+    () => parseModelConfig({ backbone: { kind: "onnx", inputSize: 224 } }),
+    (err: unknown) => err instanceof LafiteError && /backbone\.path/.test(err.message) && /backbone\.outputs/.test(err.message),
+  );
+});
+
+test("an unknown backbone key is refused by name", () => {
+  assert.throws(() => parseModelConfig({ backbone: { pool: 3, stage: ["x"] } }), (err: unknown) => err instanceof LafiteError && /stage/.test(err.message));
+});
