@@ -24,6 +24,30 @@ export interface ThresholdInfo {
   readonly holdoutScores: { readonly min: number; readonly median: number; readonly max: number };
 }
 
+/** One point of a pseudo-validation sweep (`lafite tune`). Metrics are 0–1. */
+export interface TuningPoint {
+  readonly tau?: number;
+  readonly deltaT?: number;
+  readonly k?: number;
+  readonly image_auroc: number | null;
+  readonly pixel_auroc: number | null;
+}
+
+/**
+ * What `lafite tune` chose and why (paper 3.4 and 4.5): τ swept with editing
+ * off (no-edit mode), then K with editing on (lafite mode), both scored on a
+ * pseudo-validation set synthesized from the held-out normals with `seed`.
+ */
+export interface TuningRecord {
+  readonly seed: number;
+  /** Synthesized anomalous images per class. */
+  readonly perClass: number;
+  readonly images: { readonly anomalous: number; readonly good: number };
+  readonly tau: { readonly mode: ScoringMode; readonly curve: readonly TuningPoint[]; readonly chosen: { readonly tau: number; readonly deltaT: number } };
+  readonly k: { readonly mode: ScoringMode; readonly curve: readonly TuningPoint[]; readonly chosen: number };
+  readonly seconds: number;
+}
+
 export interface BundleManifest {
   readonly format: typeof BUNDLE_FORMAT;
   readonly formatVersion: number;
@@ -66,12 +90,16 @@ export interface BundleManifest {
   /** Thresholds of every mode the bundle supports (eval/serve with another mode). */
   readonly thresholds?: Partial<Record<ScoringMode, ThresholdInfo>>;
   readonly metrics: Record<string, unknown>;
+  /** Pseudo-validation tuning, when the bundle was tuned. */
+  readonly tuning?: TuningRecord;
   readonly provenance: {
     readonly dataset: string;
     readonly classes: Record<string, { readonly train: number; readonly holdout: number }>;
     /** SHA-256 over "<relative path> <SHA-256 of the file>" lines of every training image, in order. */
     readonly trainListSha256: string;
     readonly skippedFiles: readonly string[];
+    /** Training images held out of the bank (paths relative to `dataset`): threshold calibration and pseudo-validation use only these. */
+    readonly holdoutFiles?: readonly string[];
     readonly timings: Record<string, number>;
     readonly tool: string;
   };

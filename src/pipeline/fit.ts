@@ -250,6 +250,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
         classes: classCounts,
         trainListSha256: sha256(new TextEncoder().encode(images.map((i) => `${relative(options.data, i.path)} ${contentHashes.get(i.path) ?? "unreadable"}`).join("\n"))),
         skippedFiles: skipped,
+        holdoutFiles: images.filter((i) => i.holdout).map((i) => relative(options.data, i.path)),
         timings,
         tool: `lafited fit on ${hostname()}`,
       },
