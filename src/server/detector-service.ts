@@ -6,8 +6,16 @@
  *
  * Streams answer in request order: each frame takes a slot in the stream's
  * pending list when it arrives and responses leave from the head only. When a
- * stream has `perStream` frames unanswered (pending or not yet flushed to the
- * socket) it stops reading, so HTTP/2 flow control slows the client down.
+ * stream has `perStream` frames unanswered (pending, or written but not yet
+ * handed to HTTP/2) it stops reading, so HTTP/2 flow control slows the client
+ * down.
+ *
+ * Every step of a stream's progress is driven by a callback that always
+ * fires: a frame's own promise, and each write's completion callback. It
+ * never waits for a stream event that fires only sometimes: 'drain' is
+ * emitted only after the write buffer went over its high-water mark (16
+ * messages), so a stream paused with fewer writes in flight than that was
+ * never resumed (issue 7).
  */
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
@@ -199,13 +207,21 @@ export class DetectorService {
       else call.end();
       onEnded?.();
     };
-    const unanswered = () => pending.length + call.writableLength;
+    // Responses written whose completion callback has not fired yet (call.writableLength's
+    // own count, kept here because the callback is the event that is sure to come).
+    let writing = 0;
+    const written = () => {
+      writing--;
+      flush();
+    };
+    const unanswered = () => pending.length + writing;
     const flush = () => {
       while (!ended && pending.length > 0) {
         const response = pending[0]!.response;
         if (response === undefined) break;
         pending.shift();
-        call.write(response);
+        writing++;
+        call.write(response, written);
       }
       if (ended) return;
       if (pending.length === 0 && (halfClosed || draining)) {
@@ -254,7 +270,6 @@ export class DetectorService {
         },
       );
     });
-    call.on("drain", flush);
     call.on("end", () => {
       halfClosed = true;
       flush();
