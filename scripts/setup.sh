@@ -9,7 +9,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-apt_packages=(libfaiss-dev libopenblas-dev patchelf cmake g++ make)
+# python3-grpcio and python3-grpc-tools are for the tests only (test/interop/: a
+# Python client, and the check that Debian's older protoc compiles our proto);
+# the daemon itself needs no Python.
+apt_packages=(libfaiss-dev libopenblas-dev patchelf cmake g++ make python3-grpcio python3-grpc-tools)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -311,10 +311,11 @@ export function modelInfoMessage(info: ModelInfo): ProtoModelInfo {
     threshold: info.threshold,
     executionProvider: info.executionProvider,
     inputSize: info.inputSize,
-    ...(info.tau !== undefined ? { tau: info.tau } : {}),
-    ...(info.k !== undefined ? { k: info.k } : {}),
-    ...(info.deltaT !== undefined ? { deltaT: info.deltaT } : {}),
-    ...(info.steps !== undefined ? { steps: info.steps } : {}),
+    // One-field oneofs (presence without proto3 `optional`; see detector.proto).
+    optionalTau: info.tau !== undefined ? { case: "tau", value: info.tau } : { case: undefined },
+    optionalK: info.k !== undefined ? { case: "k", value: info.k } : { case: undefined },
+    optionalDeltaT: info.deltaT !== undefined ? { case: "deltaT", value: info.deltaT } : { case: undefined },
+    optionalSteps: info.steps !== undefined ? { case: "steps", value: info.steps } : { case: undefined },
   });
 }
 

@@ -33,12 +33,14 @@ const FORMATS: Partial<Record<number, PixelFormat>> = {
 export function toFrameRequest(req: DetectRequest, limits: FrameLimits): FrameRequest {
   const frame = toFrameInput(req, limits);
   const o = req.options;
-  if (o?.threshold !== undefined && !Number.isFinite(o.threshold)) {
-    throw invalidInput(`options.threshold must be a finite number, got ${o.threshold}`);
+  // threshold sits alone in the oneof optional_threshold: set means override.
+  const threshold = o?.optionalThreshold.case === "threshold" ? o.optionalThreshold.value : undefined;
+  if (threshold !== undefined && !Number.isFinite(threshold)) {
+    throw invalidInput(`options.threshold must be a finite number, got ${threshold}`);
   }
   const options: DetectOptions = {
     ...(req.classTag !== "" ? { classTag: req.classTag } : {}),
-    ...(o?.threshold !== undefined ? { threshold: o.threshold } : {}),
+    ...(threshold !== undefined ? { threshold } : {}),
   };
   return { frame, options, heatmap: o?.returnHeatmap ?? false, mask: o?.returnMask ?? false, regions: o?.returnRegions ?? false };
 }

@@ -101,7 +101,7 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
     assert.equal(await client.health(), ServingStatus.SERVING);
     const info = await client.getModelInfo();
     assert.equal(info.scoringMode, "lafite");
-    assert.equal(info.tau, 20);
+    assert.deepEqual(info.optionalTau, { case: "tau", value: 20 });
     // What `lafite eval` scored for each test image, to compare the daemon's answers with.
     const scoresFile = join(dir, "scores.jsonl");
     await run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", data, "--scores", scoresFile], { timeout: 120_000 });

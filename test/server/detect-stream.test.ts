@@ -86,7 +86,7 @@ test("DetectOne returns heatmap, mask and regions at the frame's size", async ()
     assert.equal(mask.data[12 * w * mask.info.channels + 7 * mask.info.channels], 255);
     assert.equal(mask.data[0], 0);
     // The threshold override changes the verdict.
-    const low = await h.client.detectOne({ frameId: "low", image: { case: "raw", value: { width: w, height: hgt, pixelFormat: 1, pixels: px } }, options: { threshold: 0.01 } });
+    const low = await h.client.detectOne({ frameId: "low", image: { case: "raw", value: { width: w, height: hgt, pixelFormat: 1, pixels: px } }, options: { optionalThreshold: { case: "threshold", value: 0.01 } } });
     assert.equal(low.verdict, Verdict.NG);
     assert.ok(Math.abs(low.threshold - 0.01) < 1e-6);
     const info = await h.client.getModelInfo();

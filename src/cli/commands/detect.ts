@@ -55,7 +55,10 @@ A frame the daemon refused prints: id, ERROR, status, message. Exit 1 if any fra
           frameId: file.id,
           image: { case: "encoded", value: bytes },
           classTag: values.class ?? "",
-          options: { returnHeatmap: heatmaps !== undefined, ...(threshold !== undefined ? { threshold } : {}) },
+          options: {
+            returnHeatmap: heatmaps !== undefined,
+            optionalThreshold: threshold !== undefined ? { case: "threshold", value: threshold } : { case: undefined },
+          },
         };
       }
     }

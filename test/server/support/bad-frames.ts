@@ -34,7 +34,7 @@ export async function badInputs(): Promise<[string, DetectRequestInit, RegExp][]
       { frameId: "fmt0", image: { case: "raw", value: { width: 2, height: 2, pixels: new Uint8Array(4) } } },
       /pixel_format is not set/,
     ],
-    ["NaN threshold", { frameId: "nan", image: { case: "encoded", value: png }, options: { threshold: Number.NaN } }, /threshold/],
+    ["NaN threshold", { frameId: "nan", image: { case: "encoded", value: png }, options: { optionalThreshold: { case: "threshold", value: Number.NaN } } }, /threshold/],
   ];
 }
 

@@ -20,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file lafited/v1/detector.proto.
  */
 export const file_lafited_v1_detector: GenFile = /*@__PURE__*/
-  fileDesc("ChlsYWZpdGVkL3YxL2RldGVjdG9yLnByb3RvEgpsYWZpdGVkLnYxImgKCFJhd0ltYWdlEg0KBXdpZHRoGAEgASgNEg4KBmhlaWdodBgCIAEoDRItCgxwaXhlbF9mb3JtYXQYAyABKA4yFy5sYWZpdGVkLnYxLlBpeGVsRm9ybWF0Eg4KBnBpeGVscxgEIAEoDCJ6Cg1EZXRlY3RPcHRpb25zEhYKDnJldHVybl9oZWF0bWFwGAEgASgIEhMKC3JldHVybl9tYXNrGAIgASgIEhYKDnJldHVybl9yZWdpb25zGAMgASgIEhYKCXRocmVzaG9sZBgEIAEoAkgAiAEBQgwKCl90aHJlc2hvbGQioQEKDURldGVjdFJlcXVlc3QSEAoIZnJhbWVfaWQYASABKAkSEQoHZW5jb2RlZBgCIAEoDEgAEiMKA3JhdxgDIAEoCzIULmxhZml0ZWQudjEuUmF3SW1hZ2VIABIRCgljbGFzc190YWcYBCABKAkSKgoHb3B0aW9ucxgFIAEoCzIZLmxhZml0ZWQudjEuRGV0ZWN0T3B0aW9uc0IHCgVpbWFnZSJfCgZSZWdpb24SCQoBeBgBIAEoDRIJCgF5GAIgASgNEg0KBXdpZHRoGAMgASgNEg4KBmhlaWdodBgEIAEoDRIMCgRhcmVhGAUgASgNEhIKCnBlYWtfc2NvcmUYBiABKAIipgEKDFN0YWdlVGltaW5ncxIQCghxdWV1ZV9tcxgBIAEoARIRCglkZWNvZGVfbXMYAiABKAESEwoLYmFja2JvbmVfbXMYAyABKAESDwoHZWRpdF9tcxgEIAEoARIUCgxkaWZmdXNpb25fbXMYBSABKAESEAoIc2NvcmVfbXMYBiABKAESEQoJcmVuZGVyX21zGAcgASgBEhAKCHRvdGFsX21zGAggASgBIisKCkZyYW1lRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJIr4CCg5EZXRlY3RSZXNwb25zZRIQCghmcmFtZV9pZBgBIAEoCRINCgVzY29yZRgCIAEoAhIkCgd2ZXJkaWN0GAMgASgOMhMubGFmaXRlZC52MS5WZXJkaWN0EhEKCXRocmVzaG9sZBgEIAEoAhITCgtoZWF0bWFwX3BuZxgFIAEoDBIQCghtYXNrX3BuZxgGIAEoDBIjCgdyZWdpb25zGAcgAygLMhIubGFmaXRlZC52MS5SZWdpb24SFQoNbW9kZWxfdmVyc2lvbhgIIAEoCRIpCgd0aW1pbmdzGAkgASgLMhgubGFmaXRlZC52MS5TdGFnZVRpbWluZ3MSJQoFZXJyb3IYCiABKAsyFi5sYWZpdGVkLnYxLkZyYW1lRXJyb3ISDQoFd2lkdGgYCyABKA0SDgoGaGVpZ2h0GAwgASgNIhUKE0dldE1vZGVsSW5mb1JlcXVlc3QipAIKCU1vZGVsSW5mbxIPCgd2ZXJzaW9uGAEgASgJEhAKCGJhY2tib25lGAIgASgJEhUKDWZlYXR1cmVfc2hhcGUYAyADKA0SFAoMY29yZXNldF9zaXplGAQgASgEEhQKDHNjb3JpbmdfbW9kZRgFIAEoCRIRCgl0aHJlc2hvbGQYBiABKAISGgoSZXhlY3V0aW9uX3Byb3ZpZGVyGAcgASgJEhIKCmlucHV0X3NpemUYCCABKA0SEAoDdGF1GAkgASgNSACIAQESDgoBaxgKIAEoDUgBiAEBEhQKB2RlbHRhX3QYCyABKA1IAogBARISCgVzdGVwcxgMIAEoDUgDiAEBQgYKBF90YXVCBAoCX2tCCgoIX2RlbHRhX3RCCAoGX3N0ZXBzKnEKC1BpeGVsRm9ybWF0EhwKGFBJWEVMX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhYKElBJWEVMX0ZPUk1BVF9HUkFZOBABEhUKEVBJWEVMX0ZPUk1BVF9SR0I4EAISFQoRUElYRUxfRk9STUFUX0JHUjgQAypCCgdWZXJkaWN0EhcKE1ZFUkRJQ1RfVU5TUEVDSUZJRUQQABIOCgpWRVJESUNUX09LEAESDgoKVkVSRElDVF9ORxACMtsBCghEZXRlY3RvchJDCgZEZXRlY3QSGS5sYWZpdGVkLnYxLkRldGVjdFJlcXVlc3QaGi5sYWZpdGVkLnYxLkRldGVjdFJlc3BvbnNlKAEwARJCCglEZXRlY3RPbmUSGS5sYWZpdGVkLnYxLkRldGVjdFJlcXVlc3QaGi5sYWZpdGVkLnYxLkRldGVjdFJlc3BvbnNlEkYKDEdldE1vZGVsSW5mbxIfLmxhZml0ZWQudjEuR2V0TW9kZWxJbmZvUmVxdWVzdBoVLmxhZml0ZWQudjEuTW9kZWxJbmZvYgZwcm90bzM");
+  fileDesc("ChlsYWZpdGVkL3YxL2RldGVjdG9yLnByb3RvEgpsYWZpdGVkLnYxImgKCFJhd0ltYWdlEg0KBXdpZHRoGAEgASgNEg4KBmhlaWdodBgCIAEoDRItCgxwaXhlbF9mb3JtYXQYAyABKA4yFy5sYWZpdGVkLnYxLlBpeGVsRm9ybWF0Eg4KBnBpeGVscxgEIAEoDCJ/Cg1EZXRlY3RPcHRpb25zEhYKDnJldHVybl9oZWF0bWFwGAEgASgIEhMKC3JldHVybl9tYXNrGAIgASgIEhYKDnJldHVybl9yZWdpb25zGAMgASgIEhMKCXRocmVzaG9sZBgEIAEoAkgAQhQKEm9wdGlvbmFsX3RocmVzaG9sZCKhAQoNRGV0ZWN0UmVxdWVzdBIQCghmcmFtZV9pZBgBIAEoCRIRCgdlbmNvZGVkGAIgASgMSAASIwoDcmF3GAMgASgLMhQubGFmaXRlZC52MS5SYXdJbWFnZUgAEhEKCWNsYXNzX3RhZxgEIAEoCRIqCgdvcHRpb25zGAUgASgLMhkubGFmaXRlZC52MS5EZXRlY3RPcHRpb25zQgcKBWltYWdlIl8KBlJlZ2lvbhIJCgF4GAEgASgNEgkKAXkYAiABKA0SDQoFd2lkdGgYAyABKA0SDgoGaGVpZ2h0GAQgASgNEgwKBGFyZWEYBSABKA0SEgoKcGVha19zY29yZRgGIAEoAiKmAQoMU3RhZ2VUaW1pbmdzEhAKCHF1ZXVlX21zGAEgASgBEhEKCWRlY29kZV9tcxgCIAEoARITCgtiYWNrYm9uZV9tcxgDIAEoARIPCgdlZGl0X21zGAQgASgBEhQKDGRpZmZ1c2lvbl9tcxgFIAEoARIQCghzY29yZV9tcxgGIAEoARIRCglyZW5kZXJfbXMYByABKAESEAoIdG90YWxfbXMYCCABKAEiKwoKRnJhbWVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkivgIKDkRldGVjdFJlc3BvbnNlEhAKCGZyYW1lX2lkGAEgASgJEg0KBXNjb3JlGAIgASgCEiQKB3ZlcmRpY3QYAyABKA4yEy5sYWZpdGVkLnYxLlZlcmRpY3QSEQoJdGhyZXNob2xkGAQgASgCEhMKC2hlYXRtYXBfcG5nGAUgASgMEhAKCG1hc2tfcG5nGAYgASgMEiMKB3JlZ2lvbnMYByADKAsyEi5sYWZpdGVkLnYxLlJlZ2lvbhIVCg1tb2RlbF92ZXJzaW9uGAggASgJEikKB3RpbWluZ3MYCSABKAsyGC5sYWZpdGVkLnYxLlN0YWdlVGltaW5ncxIlCgVlcnJvchgKIAEoCzIWLmxhZml0ZWQudjEuRnJhbWVFcnJvchINCgV3aWR0aBgLIAEoDRIOCgZoZWlnaHQYDCABKA0iFQoTR2V0TW9kZWxJbmZvUmVxdWVzdCK4AgoJTW9kZWxJbmZvEg8KB3ZlcnNpb24YASABKAkSEAoIYmFja2JvbmUYAiABKAkSFQoNZmVhdHVyZV9zaGFwZRgDIAMoDRIUCgxjb3Jlc2V0X3NpemUYBCABKAQSFAoMc2NvcmluZ19tb2RlGAUgASgJEhEKCXRocmVzaG9sZBgGIAEoAhIaChJleGVjdXRpb25fcHJvdmlkZXIYByABKAkSEgoKaW5wdXRfc2l6ZRgIIAEoDRINCgN0YXUYCSABKA1IABILCgFrGAogASgNSAESEQoHZGVsdGFfdBgLIAEoDUgCEg8KBXN0ZXBzGAwgASgNSANCDgoMb3B0aW9uYWxfdGF1QgwKCm9wdGlvbmFsX2tCEgoQb3B0aW9uYWxfZGVsdGFfdEIQCg5vcHRpb25hbF9zdGVwcypxCgtQaXhlbEZvcm1hdBIcChhQSVhFTF9GT1JNQVRfVU5TUEVDSUZJRUQQABIWChJQSVhFTF9GT1JNQVRfR1JBWTgQARIVChFQSVhFTF9GT1JNQVRfUkdCOBACEhUKEVBJWEVMX0ZPUk1BVF9CR1I4EAMqQgoHVmVyZGljdBIXChNWRVJESUNUX1VOU1BFQ0lGSUVEEAASDgoKVkVSRElDVF9PSxABEg4KClZFUkRJQ1RfTkcQAjLbAQoIRGV0ZWN0b3ISQwoGRGV0ZWN0EhkubGFmaXRlZC52MS5EZXRlY3RSZXF1ZXN0GhoubGFmaXRlZC52MS5EZXRlY3RSZXNwb25zZSgBMAESQgoJRGV0ZWN0T25lEhkubGFmaXRlZC52MS5EZXRlY3RSZXF1ZXN0GhoubGFmaXRlZC52MS5EZXRlY3RSZXNwb25zZRJGCgxHZXRNb2RlbEluZm8SHy5sYWZpdGVkLnYxLkdldE1vZGVsSW5mb1JlcXVlc3QaFS5sYWZpdGVkLnYxLk1vZGVsSW5mb2IGcHJvdG8z");
 
 /**
  * Uncompressed 8-bit pixels, row-major, rows packed without padding.
@@ -96,11 +96,21 @@ export type DetectOptions = Message<"lafited.v1.DetectOptions"> & {
 
   /**
    * Decision threshold for this frame instead of the model's calibrated one.
-   * Same units as DetectResponse.score; must be finite.
+   * A one-field oneof rather than proto3 `optional` (same wire format and
+   * presence) so older protoc releases compile this file; see ModelInfo.
    *
-   * @generated from field: optional float threshold = 4;
+   * @generated from oneof lafited.v1.DetectOptions.optional_threshold
    */
-  threshold?: number | undefined;
+  optionalThreshold: {
+    /**
+     * Same units as DetectResponse.score; must be finite. Unset: the
+     * model's calibrated threshold.
+     *
+     * @generated from field: float threshold = 4;
+     */
+    value: number;
+    case: "threshold";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
@@ -508,32 +518,56 @@ export type ModelInfo = Message<"lafited.v1.ModelInfo"> & {
   inputSize: number;
 
   /**
-   * Diffusion corruption step τ, when the mode uses diffusion.
-   *
-   * @generated from field: optional uint32 tau = 9;
+   * @generated from oneof lafited.v1.ModelInfo.optional_tau
    */
-  tau?: number | undefined;
+  optionalTau: {
+    /**
+     * Diffusion corruption step τ, when the mode uses diffusion.
+     *
+     * @generated from field: uint32 tau = 9;
+     */
+    value: number;
+    case: "tau";
+  } | { case: undefined; value?: undefined };
 
   /**
-   * Number of nearest neighbours K for feature editing, when used.
-   *
-   * @generated from field: optional uint32 k = 10;
+   * @generated from oneof lafited.v1.ModelInfo.optional_k
    */
-  k?: number | undefined;
+  optionalK: {
+    /**
+     * Number of nearest neighbours K for feature editing, when used.
+     *
+     * @generated from field: uint32 k = 10;
+     */
+    value: number;
+    case: "k";
+  } | { case: undefined; value?: undefined };
 
   /**
-   * DDIM stride Δt, when the mode uses diffusion.
-   *
-   * @generated from field: optional uint32 delta_t = 11;
+   * @generated from oneof lafited.v1.ModelInfo.optional_delta_t
    */
-  deltaT?: number | undefined;
+  optionalDeltaT: {
+    /**
+     * DDIM stride Δt, when the mode uses diffusion.
+     *
+     * @generated from field: uint32 delta_t = 11;
+     */
+    value: number;
+    case: "deltaT";
+  } | { case: undefined; value?: undefined };
 
   /**
-   * Number of DDIM steps per frame, when the mode uses diffusion.
-   *
-   * @generated from field: optional uint32 steps = 12;
+   * @generated from oneof lafited.v1.ModelInfo.optional_steps
    */
-  steps?: number | undefined;
+  optionalSteps: {
+    /**
+     * Number of DDIM steps per frame, when the mode uses diffusion.
+     *
+     * @generated from field: uint32 steps = 12;
+     */
+    value: number;
+    case: "steps";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
