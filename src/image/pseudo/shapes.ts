@@ -118,12 +118,15 @@ function segmentDistance2(u: number, v: number, ax: number, ay: number, bx: numb
 /**
  * A scratch: a polyline whose heading drifts a little at each of its 12
  * segments, swept by a disc of the chosen width. Length runs from a tenth to
- * 0.7 of the shorter side; the width is what the area asks for, kept between
- * 1.5 px and 4 % of the shorter side so it stays a line, not a bar.
+ * 0.7 of the shorter side (shorter when the area is too small for that at
+ * 1.5 px wide); the width is what the area asks for, kept between 1.5 px and
+ * 4 % of the shorter side so it stays a line, not a bar.
  */
 export function scratchShape(rng: Rng, { area, minSide }: ShapeContext): Shape {
-  const length = rng.range(0.1, 0.7) * minSide;
-  const width = Math.min(Math.max(area / length, 1.5), Math.max(1.5, 0.04 * minSide));
+  const minWidth = 1.5;
+  // A small target shortens the scratch rather than widening it past the asked area.
+  const length = Math.min(rng.range(0.1, 0.7) * minSide, area / minWidth);
+  const width = Math.min(Math.max(area / length, minWidth), Math.max(minWidth, 0.04 * minSide));
   const segments = 12;
   const step = length / segments;
   const bend = rng.range(0, 0.25);
