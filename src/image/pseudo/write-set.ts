@@ -53,9 +53,9 @@ export interface PseudoRecord {
 }
 
 export interface WritePseudoOptions {
-  /** A data set in MVTec layout: each class's train/good images are the normals. */
+  /** A data set in MVTec layout: each class's train/good images are the normals, unless `classes` is given. Recorded paths are relative to it. */
   readonly data?: string;
-  /** Or the normals directly (e.g. a bundle's held-out files). One of data/classes. */
+  /** The normals directly (e.g. a bundle's held-out files); needs no `data`. */
   readonly classes?: readonly PseudoClass[];
   readonly out: string;
   readonly seed: number;
@@ -83,8 +83,8 @@ function maskImage(mask: Uint8Array, width: number, height: number): Image8 {
 }
 
 async function resolveClasses(options: WritePseudoOptions): Promise<readonly PseudoClass[]> {
-  if ((options.data === undefined) === (options.classes === undefined)) throw invalidInput("give either a data set folder or a list of classes of normal images, not both or neither");
   if (options.classes) return options.classes;
+  if (options.data === undefined) throw invalidInput("give a data set folder or a list of classes of normal images");
   const scanned = await scanDataset(options.data!);
   const empty = scanned.filter((c) => c.train.length === 0).map((c) => c.name);
   if (empty.length > 0) {
@@ -102,7 +102,12 @@ export async function writePseudoSet(options: WritePseudoOptions): Promise<Pseud
     // Class names become folder names.
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(c.name)) throw invalidInput(`class name '${c.name}' cannot be a folder name`);
   }
-  const shown = (p: string) => (options.data !== undefined ? path.relative(options.data, p).split(path.sep).join("/") : p);
+  // Paths outside `data` (classes given directly) stay as given rather than becoming ../ chains.
+  const shown = (p: string) => {
+    if (options.data === undefined) return p;
+    const rel = path.relative(options.data, p);
+    return rel.startsWith("..") || path.isAbsolute(rel) ? p : rel.split(path.sep).join("/");
+  };
   const record = (complete: boolean, samples: PseudoRecordSample[]): PseudoRecord => ({
     generator: PSEUDO_GENERATOR,
     generatorVersion: PSEUDO_VERSION,

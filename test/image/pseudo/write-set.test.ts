@@ -69,7 +69,7 @@ test("the output is an MVTec layout that scanDataset reads, with masks matching 
   assert.ok(stored.samples.some((s) => !s.source.startsWith(`${s.cls}/`)), "cross-class: some fragment comes from the other class");
 });
 
-test("in-memory classes work without a data folder; data and classes together are refused", async (t) => {
+test("in-memory classes work without a data folder, and are recorded relative to one when given", async (t) => {
   const data = await tempDir(t);
   await writeTrainSet(data, 2);
   const out = await tempDir(t);
@@ -77,7 +77,10 @@ test("in-memory classes work without a data folder; data and classes together ar
   const record = await writePseudoSet({ classes: [{ name: "held_out", images }], out, seed: 1, perClass: 1 });
   assert.deepEqual(record.classes[0]!.sources, images, "absolute paths as given");
   assert.deepEqual(await readdir(path.join(out, "held_out", "test")), ["good", "pseudo"]);
-  await assert.rejects(writePseudoSet({ data, classes: [{ name: "x", images }], out: await tempDir(t), seed: 1, perClass: 1 }), /either/);
+  const relative = await writePseudoSet({ data, classes: [{ name: "held_out", images }], out: await tempDir(t), seed: 1, perClass: 1 });
+  assert.deepEqual(relative.classes[0]!.sources, ["widget/train/good/000.png", "widget/train/good/001.png"]);
+  assert.deepEqual(relative.samples, record.samples.map((s) => ({ ...s, target: s.target.slice(data.length + 1), source: s.source.slice(data.length + 1) })));
+  await assert.rejects(writePseudoSet({ out: await tempDir(t), seed: 1, perClass: 1 }), /data set folder or a list of classes/);
   await assert.rejects(writePseudoSet({ classes: [{ name: "../up", images }], out: await tempDir(t), seed: 1, perClass: 1 }), /folder name/);
 });
 
