@@ -17,6 +17,7 @@
  * is also flipped or turned and re-lit.
  */
 import type { RgbImage } from "../decode.js";
+import { invalidInput } from "../../util/errors.js";
 import { MASK_THRESHOLD } from "../synth/sample.js";
 import type { Rng } from "../synth/rng.js";
 import { combinedMask, DEFAULT_MASK_OPTIONS, type MaskOptions, type MaskPart } from "./combine.js";
@@ -104,6 +105,6 @@ export function synthesizeAnomaly(rng: Rng, target: RgbImage, source: RgbImage, 
     if (visible >= MIN_VISIBLE) return candidate;
     if (!best || visible > best.info.visibleFraction) best = candidate;
   }
-  if (!best) throw new RangeError(`no mask fits a ${width}x${height} image`);
+  if (!best) throw invalidInput(`image of ${width}x${height} is too small to paste an anomaly into`);
   return best;
 }

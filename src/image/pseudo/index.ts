@@ -11,4 +11,5 @@ export { pasteFragment, visibleFraction, transformOffset, IDENTITY_PASTE, type C
 export { fitSource } from "./fit-source.js";
 export { synthesizeAnomaly, drawShift, MIN_VISIBLE, type Anomaly, type AnomalyInfo, type AnomalyOptions } from "./anomaly.js";
 export { pseudoSamples, checkPseudoOptions, MAX_PER_CLASS, type PseudoClass, type PseudoOptions, type PseudoSample } from "./samples.js";
+export { holdoutClasses } from "./holdout.js";
 export { writePseudoSet, PSEUDO_FILE, PSEUDO_GENERATOR, PSEUDO_VERSION, PSEUDO_DEFECT, type PseudoRecord, type PseudoRecordSample, type WritePseudoOptions } from "./write-set.js";

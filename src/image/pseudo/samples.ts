@@ -44,6 +44,7 @@ export interface PseudoSample {
   readonly kind: "good" | "pseudo";
   /** File stem, unique within (cls, kind): "000", "001", … */
   readonly name: string;
+  /** Shared with a decode cache for good samples: read it, do not write into it. */
   readonly image: RgbImage;
   /** Pseudo samples: width*height values, 0 or 1. */
   readonly mask?: Uint8Array;
