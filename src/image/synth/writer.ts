@@ -35,11 +35,25 @@ interface PreviousManifest {
   classes?: unknown;
 }
 
-/** Class folder names a previous synth run listed in its manifest, if the folder is one. */
-async function previousSynthClasses(out: string): Promise<string[] | undefined> {
+/**
+ * Who owns an output folder: the marker file a run writes first and the
+ * generator name inside it. `lafite pseudo` uses the same guard with its own
+ * marker.
+ */
+export interface OutputOwner {
+  readonly manifestFile: string;
+  readonly generator: string;
+  /** The command, for the refusal message. */
+  readonly command: string;
+}
+
+export const SYNTH_OWNER: OutputOwner = { manifestFile: MANIFEST_FILE, generator: GENERATOR_NAME, command: "lafite synth" };
+
+/** Class folder names a previous run of `owner` listed in its manifest, if the folder is one. */
+async function previousClasses(out: string, owner: OutputOwner): Promise<string[] | undefined> {
   let text: string;
   try {
-    text = await readFile(path.join(out, MANIFEST_FILE), "utf8");
+    text = await readFile(path.join(out, owner.manifestFile), "utf8");
   } catch {
     return undefined;
   }
@@ -49,24 +63,24 @@ async function previousSynthClasses(out: string): Promise<string[] | undefined> 
   } catch {
     return undefined;
   }
-  if (parsed.generator !== GENERATOR_NAME || !Array.isArray(parsed.classes)) return undefined;
+  if (parsed.generator !== owner.generator || !Array.isArray(parsed.classes)) return undefined;
   const names: string[] = [];
   for (const c of parsed.classes as unknown[]) {
     const name = (c as { name?: unknown } | null)?.name;
-    // Only plain folder names: a hand-edited manifest must not steer the clean-up outside `out`.
-    if (typeof name === "string" && /^[a-z0-9_]+$/.test(name)) names.push(name);
+    // Only single plain folder names (no separators, no leading dot): a hand-edited manifest must not steer the clean-up outside `out`.
+    if (typeof name === "string" && /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) names.push(name);
   }
   return names;
 }
 
 /**
  * Makes `out` ready to receive a data set. An empty or missing folder is used
- * as is; a previous synth output is cleared of the class folders it listed
+ * as is; a previous output of the same owner (synth by default) is cleared of the class folders it listed
  * (so no stale images survive a run with smaller counts); anything else is
  * refused unless `force`, in which case files are written over but nothing
  * else is deleted.
  */
-export async function prepareOutputDir(out: string, force: boolean): Promise<void> {
+export async function prepareOutputDir(out: string, force: boolean, owner: OutputOwner = SYNTH_OWNER): Promise<void> {
   let entries: string[];
   try {
     const st = await stat(out);
@@ -78,14 +92,14 @@ export async function prepareOutputDir(out: string, force: boolean): Promise<voi
     return;
   }
   if (entries.length === 0) return;
-  const previous = await previousSynthClasses(out);
+  const previous = await previousClasses(out, owner);
   if (previous !== undefined) {
     for (const name of previous) await rm(path.join(out, name), { recursive: true, force: true });
     return;
   }
   if (!force) {
     throw invalidInput(
-      `--out ${out} is not empty and is not a previous 'lafite synth' output (no ${MANIFEST_FILE} from ${GENERATOR_NAME}); ` +
+      `--out ${out} is not empty and is not a previous '${owner.command}' output (no ${owner.manifestFile} from ${owner.generator}); ` +
         `choose an empty folder or pass --force to write into it anyway`,
     );
   }

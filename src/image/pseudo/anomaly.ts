@@ -1,0 +1,110 @@
+/**
+ * One synthesized anomaly: a combined mask on the target, a fragment cut
+ * from the source at a clearly different place, pasted and labelled.
+ *
+ * The ground truth is the whole pasted region, not only the pixels that
+ * changed: the paper labels "these fragments" as the anomalous regions, and
+ * a per-pixel difference test would punch speckle holes wherever the
+ * fragment happens to match what it covers (flat background, the same
+ * yarn colour), which no real defect mask has. Instead a draw is kept only
+ * when enough of the region visibly changed (MIN_VISIBLE); otherwise a new
+ * mask and placement are drawn, and after MAX_ATTEMPTS the most visible
+ * draw is kept and its visible share recorded, so a consumer can see it.
+ *
+ * Same-spot pasting between aligned images (two nuts, two crops of one
+ * fabric) is nearly invisible, so the source position is at least
+ * `minShift` away from the paste position, and half the time the fragment
+ * is also flipped or turned and re-lit.
+ */
+import type { RgbImage } from "../decode.js";
+import { invalidInput } from "../../util/errors.js";
+import { MASK_THRESHOLD } from "../synth/sample.js";
+import type { Rng } from "../synth/rng.js";
+import { combinedMask, DEFAULT_MASK_OPTIONS, type MaskOptions, type MaskPart } from "./combine.js";
+import { maskBox, type BinaryMask, type MaskBox } from "./mask.js";
+import { pasteFragment, visibleFraction, type ContentTransform, type PasteParams } from "./paste.js";
+
+/** Share of the region that must change by at least MASK_THRESHOLD levels for a draw to be kept. */
+export const MIN_VISIBLE = 0.5;
+const MAX_ATTEMPTS = 12;
+const SHIFT_TRIES = 32;
+
+export interface AnomalyInfo {
+  readonly parts: readonly MaskPart[];
+  readonly areaFraction: number;
+  /** Share of the region changed by at least MASK_THRESHOLD levels in some channel. */
+  readonly visibleFraction: number;
+  readonly paste: PasteParams;
+}
+
+export interface Anomaly {
+  readonly image: RgbImage;
+  /** 0/1, width*height. */
+  readonly mask: BinaryMask;
+  readonly info: AnomalyInfo;
+}
+
+export interface AnomalyOptions {
+  readonly masks?: MaskOptions;
+  /** Chance that the fragment is flipped or turned, and (independently) re-lit. */
+  readonly transformChance?: number;
+}
+
+/**
+ * Where to cut: a source centre for the fragment whose (possibly turned)
+ * box stays in the image, at least `minShift` from the paste centre (the
+ * farthest candidate when none is that far, e.g. a fragment nearly as large
+ * as the image).
+ */
+export function drawShift(rng: Rng, width: number, height: number, box: MaskBox, swapAxes: boolean, minShift: number): { dx: number; dy: number } {
+  const cx = (box.x0 + box.x1) / 2;
+  const cy = (box.y0 + box.y1) / 2;
+  const hw = (box.x1 - box.x0) / 2;
+  const hh = (box.y1 - box.y0) / 2;
+  const rx = swapAxes ? hh : hw;
+  const ry = swapAxes ? hw : hh;
+  const lox = Math.min(rx, (width - 1) / 2);
+  const loy = Math.min(ry, (height - 1) / 2);
+  let best = { dx: 0, dy: 0 };
+  let bestDist = -1;
+  for (let i = 0; i < SHIFT_TRIES; i++) {
+    const sx = rng.range(lox, Math.max(lox, width - 1 - rx));
+    const sy = rng.range(loy, Math.max(loy, height - 1 - ry));
+    const dx = Math.round(sx - cx);
+    const dy = Math.round(sy - cy);
+    const dist = Math.hypot(dx, dy);
+    if (dist >= minShift) return { dx, dy };
+    if (dist > bestDist) {
+      best = { dx, dy };
+      bestDist = dist;
+    }
+  }
+  return best;
+}
+
+export function synthesizeAnomaly(rng: Rng, target: RgbImage, source: RgbImage, options: AnomalyOptions = {}): Anomaly {
+  const { width, height } = target;
+  const maskOptions = options.masks ?? DEFAULT_MASK_OPTIONS;
+  const chance = options.transformChance ?? 0.5;
+  let best: Anomaly | undefined;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const { mask, parts, areaFraction } = combinedMask(rng, width, height, maskOptions);
+    const box = maskBox(mask);
+    if (!box) continue;
+    const transform = (rng.chance(chance) ? rng.int(1, 7) : 0) as ContentTransform;
+    const relit = rng.chance(chance);
+    const gain = relit ? Math.round(rng.logRange(0.8, 1.25) * 100) / 100 : 1;
+    const bias = relit ? rng.int(-20, 20) : 0;
+    // A tenth of the shorter side, or half the fragment's longer side, whichever is more.
+    const minShift = Math.max(0.1 * Math.min(width, height), 0.5 * Math.max(box.x1 - box.x0, box.y1 - box.y0));
+    const shift = drawShift(rng, width, height, box, (transform & 4) !== 0, minShift);
+    const paste: PasteParams = { ...shift, transform, gain, bias };
+    const image = pasteFragment(target, source, mask, box, paste);
+    const visible = visibleFraction(target, image, mask, MASK_THRESHOLD);
+    const candidate: Anomaly = { image, mask, info: { parts, areaFraction, visibleFraction: visible, paste } };
+    if (visible >= MIN_VISIBLE) return candidate;
+    if (!best || visible > best.info.visibleFraction) best = candidate;
+  }
+  if (!best) throw invalidInput(`image of ${width}x${height} is too small to paste an anomaly into`);
+  return best;
+}

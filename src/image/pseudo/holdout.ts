@@ -1,0 +1,25 @@
+/**
+ * The normals of a pseudo-validation set that is fair to a fitted bundle:
+ * only the training images the bundle held out of its memory bank
+ * (manifest provenance.holdoutFiles, paths relative to the data set, the
+ * class being the first folder). Training images themselves are in the bank,
+ * so as negatives they would score near zero and flatter every setting.
+ */
+import path from "node:path";
+import { LafiteError, ErrorCode } from "../../util/errors.js";
+import type { PseudoClass } from "./samples.js";
+
+export function holdoutClasses(holdoutFiles: readonly string[] | undefined, data: string): PseudoClass[] {
+  if (!holdoutFiles || holdoutFiles.length === 0) {
+    throw new LafiteError(ErrorCode.BAD_BUNDLE, "the bundle records no held-out training images (fitted with threshold.holdout 0, or by an older lafited); refit it or build the set from all train/good images");
+  }
+  const byClass = new Map<string, string[]>();
+  for (const file of holdoutFiles) {
+    const parts = file.split(/[\\/]/);
+    if (parts.length < 2 || parts.includes("..") || path.isAbsolute(file)) throw new LafiteError(ErrorCode.BAD_BUNDLE, `held-out file '${file}' is not a path inside the data set`);
+    const list = byClass.get(parts[0]!) ?? [];
+    list.push(path.join(data, ...parts));
+    byClass.set(parts[0]!, list);
+  }
+  return [...byClass].map(([name, images]) => ({ name, images }));
+}

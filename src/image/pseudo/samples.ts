@@ -1,0 +1,143 @@
+/**
+ * The pseudo-validation set in memory (paper 3.4): for each class, its
+ * normal images as the negatives ("good") and `perClass` synthesized
+ * anomalies ("pseudo"), each pasting a fragment of one normal image onto
+ * another of the same class (of any class with `crossClass`). The tuner
+ * scores these directly; writePseudoSet puts them on disk.
+ *
+ * Every anomaly draws from its own stream, derived from the seed, the class
+ * and its index, so sample i is the same whatever perClass is, and the same
+ * seed gives the same samples.
+ *
+ * A class with a single image pastes the image onto itself from another
+ * place (the shift rule keeps the fragment away from where it lands); the
+ * sample says so with `selfPaste`. A class with no images is an error: a
+ * set without negatives or anomalies for a class it names would silently
+ * drop that class from the tuning.
+ */
+import { readFile } from "node:fs/promises";
+import { decodeEncoded, type RgbImage } from "../decode.js";
+import { deriveSeed, seededRng } from "../synth/rng.js";
+import { LafiteError, ErrorCode, invalidInput } from "../../util/errors.js";
+import { throwIfCancelled } from "../../util/progress.js";
+import { synthesizeAnomaly, type AnomalyInfo, type AnomalyOptions } from "./anomaly.js";
+import { fitSource } from "./fit-source.js";
+
+export interface PseudoClass {
+  readonly name: string;
+  /** Paths of normal images. */
+  readonly images: readonly string[];
+}
+
+export interface PseudoOptions {
+  readonly seed: number;
+  /** Synthesized anomalies per class. */
+  readonly perClass: number;
+  /** Draw sources from every class, not only the target's. */
+  readonly crossClass?: boolean;
+  readonly signal?: AbortSignal;
+  readonly anomaly?: AnomalyOptions;
+}
+
+export interface PseudoSample {
+  readonly cls: string;
+  readonly kind: "good" | "pseudo";
+  /** File stem, unique within (cls, kind): "000", "001", … */
+  readonly name: string;
+  /** Shared with a decode cache for good samples: read it, do not write into it. */
+  readonly image: RgbImage;
+  /** Pseudo samples: width*height values, 0 or 1. */
+  readonly mask?: Uint8Array;
+  /** The normal image this sample is (good) or was pasted onto (pseudo). */
+  readonly target: string;
+  /** Pseudo samples: where the fragment came from. */
+  readonly source?: string;
+  readonly selfPaste?: boolean;
+  readonly info?: AnomalyInfo;
+}
+
+/** Upper bound on perClass, so a typo cannot fill a disk or hang a tuner. */
+export const MAX_PER_CLASS = 10_000;
+
+export function stemOf(index: number): string {
+  return String(index).padStart(3, "0");
+}
+
+export function checkPseudoOptions(options: PseudoOptions): void {
+  const { seed, perClass } = options;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw invalidInput(`seed must be an integer from 0 to 4294967295, got ${seed}`);
+  if (!Number.isInteger(perClass) || perClass < 0 || perClass > MAX_PER_CLASS) {
+    throw invalidInput(`per-class count must be an integer from 0 to ${MAX_PER_CLASS}, got ${perClass}`);
+  }
+}
+
+/** Decoded images, keeping the last few: targets and sources repeat, but a whole class may not fit in memory. */
+class DecodeCache {
+  private readonly entries = new Map<string, RgbImage>();
+  constructor(private readonly capacity: number) {}
+
+  async get(path: string): Promise<RgbImage> {
+    const hit = this.entries.get(path);
+    if (hit) {
+      this.entries.delete(path);
+      this.entries.set(path, hit);
+      return hit;
+    }
+    let image: RgbImage;
+    try {
+      image = await decodeEncoded(await readFile(path));
+    } catch (err) {
+      throw new LafiteError(ErrorCode.BAD_DATASET, `cannot read normal image ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    this.entries.set(path, image);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    return image;
+  }
+}
+
+/** Index into a pool of `n` that is not `exclude` (when n > 1), uniformly. */
+function drawOther(next: () => number, n: number, exclude: number): number {
+  if (n <= 1 || exclude < 0) return Math.floor(next() * n);
+  const k = Math.floor(next() * (n - 1));
+  return k >= exclude ? k + 1 : k;
+}
+
+export async function* pseudoSamples(classes: readonly PseudoClass[], options: PseudoOptions): AsyncGenerator<PseudoSample> {
+  checkPseudoOptions(options);
+  const { seed, perClass, signal } = options;
+  for (const c of classes) {
+    if (c.images.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `class ${c.name} has no normal images to build a pseudo-validation set from`);
+  }
+  const pool = classes.flatMap((c) => c.images);
+  const cache = new DecodeCache(16);
+  for (const c of classes) {
+    for (let i = 0; i < c.images.length; i++) {
+      throwIfCancelled(signal, "pseudo-validation set");
+      const path = c.images[i]!;
+      yield { cls: c.name, kind: "good", name: stemOf(i), image: await cache.get(path), target: path };
+    }
+    const sources = options.crossClass ? pool : c.images;
+    for (let i = 0; i < perClass; i++) {
+      throwIfCancelled(signal, "pseudo-validation set");
+      const rng = seededRng(deriveSeed(seed, "pseudo", c.name, i));
+      const t = Math.floor(rng.next() * c.images.length);
+      const targetPath = c.images[t]!;
+      const s = drawOther(rng.next, sources.length, sources.indexOf(targetPath));
+      const sourcePath = sources[s]!;
+      const target = await cache.get(targetPath);
+      const source = await fitSource(await cache.get(sourcePath), target.width, target.height);
+      const anomaly = synthesizeAnomaly(rng, target, source, options.anomaly);
+      yield {
+        cls: c.name,
+        kind: "pseudo",
+        name: stemOf(i),
+        image: anomaly.image,
+        mask: anomaly.mask.data,
+        target: targetPath,
+        source: sourcePath,
+        ...(sourcePath === targetPath ? { selfPaste: true } : {}),
+        info: anomaly.info,
+      };
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { command } from "../../src/cli/commands/pseudo.js";
+import { main } from "../../src/cli/main.js";
+import type { PseudoRecord } from "../../src/image/pseudo/write-set.js";
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION } from "../../src/model/bundle.js";
+import { LafiteError } from "../../src/util/errors.js";
+import { tempDir } from "../image/synth/helpers.js";
+import { writeTrainSet } from "../image/pseudo/helpers.js";
+
+function quietStdout(t: { after(fn: () => void): void }): string[] {
+  const lines: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string) => (lines.push(String(chunk)), true)) as typeof process.stdout.write;
+  t.after(() => {
+    process.stdout.write = write;
+  });
+  return lines;
+}
+
+test("lafite pseudo writes the set and reports what it wrote", async (t) => {
+  const data = await tempDir(t);
+  await writeTrainSet(data, 2);
+  const out = path.join(await tempDir(t), "pv");
+  const lines = quietStdout(t);
+  const errWrite = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    assert.equal(await command.run(["--data", data, "--out", out, "--seed", "4", "--per-class", "3", "--cross-class"]), 0);
+  } finally {
+    process.stderr.write = errWrite;
+  }
+  const record = JSON.parse(await readFile(path.join(out, "pseudo.json"), "utf8")) as PseudoRecord;
+  assert.equal(record.seed, 4);
+  assert.equal(record.perClass, 3);
+  assert.equal(record.crossClass, true);
+  assert.equal(record.samples.length, 6);
+  assert.match(lines.join(""), /wrote 6 pseudo anomalies and 4 good images for 2 classes/);
+});
+
+test("--holdout builds the set from the bundle's held-out training images only", async (t) => {
+  const data = await tempDir(t);
+  await writeTrainSet(data, 3);
+  // Only the manifest matters here: the provenance a fit records, with no model files.
+  const bundle = path.join(await tempDir(t), "b");
+  await mkdir(bundle);
+  const holdoutFiles = ["widget/train/good/001.png", "widget/train/good/002.png", "plate/train/good/000.png"];
+  await writeFile(path.join(bundle, "manifest.json"), JSON.stringify({ format: BUNDLE_FORMAT, formatVersion: BUNDLE_FORMAT_VERSION, files: {}, provenance: { holdoutFiles } }));
+  const out = path.join(await tempDir(t), "pv");
+  quietStdout(t);
+  const errWrite = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    assert.equal(await command.run(["--data", data, "--out", out, "--per-class", "2", "--holdout", bundle]), 0);
+  } finally {
+    process.stderr.write = errWrite;
+  }
+  const record = JSON.parse(await readFile(path.join(out, "pseudo.json"), "utf8")) as PseudoRecord;
+  assert.deepEqual(record.classes.map((c) => [c.name, c.sources]), [
+    ["widget", holdoutFiles.slice(0, 2)],
+    ["plate", holdoutFiles.slice(2)],
+  ]);
+  assert.ok(record.samples.every((s) => holdoutFiles.includes(s.target) && holdoutFiles.includes(s.source)));
+  await assert.rejects(command.run(["--data", data, "--out", out, "--holdout", path.join(bundle, "missing")]), (err: unknown) => err instanceof LafiteError && err.code === "BAD_BUNDLE");
+});
+
+test("missing flags and bad counts are usage errors naming the flag", async (t) => {
+  const data = await tempDir(t);
+  const out = path.join(data, "out");
+  const usage = (err: unknown, re: RegExp) => err instanceof LafiteError && err.code === "INVALID_INPUT" && re.test(err.message);
+  await assert.rejects(command.run(["--out", out]), (e) => usage(e, /--data/));
+  await assert.rejects(command.run(["--data", data]), (e) => usage(e, /--out/));
+  await assert.rejects(command.run(["--data", data, "--out", out, "--per-class", "many"]), (e) => usage(e, /--per-class must be an integer/));
+  await assert.rejects(command.run(["--data", data, "--out", out, "--per-class=-1"]), (e) => usage(e, /--per-class must be an integer from 0/));
+  await assert.rejects(command.run(["--data", data, "--out", out, "--per-class", "100000"]), (e) => usage(e, /--per-class/));
+  await assert.rejects(command.run(["--data", data, "--out", out, "--seed", "1.5"]), (e) => usage(e, /--seed/));
+  await assert.rejects(command.run(["--data", path.join(data, "nope"), "--out", out]), (err: unknown) => err instanceof LafiteError && err.code === "BAD_DATASET");
+});
+
+test("the dispatcher knows the command and exits 1 on a usage error", async (t) => {
+  const errors: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => (errors.push(String(chunk)), true)) as typeof process.stderr.write;
+  t.after(() => {
+    process.stderr.write = write;
+  });
+  assert.equal(await main(["pseudo", "--out", "/nonexistent/x"]), 1);
+  assert.match(errors.join(""), /lafite pseudo: missing required flag --data/);
+});

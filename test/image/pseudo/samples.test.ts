@@ -1,0 +1,99 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { pseudoSamples, type PseudoSample } from "../../../src/image/pseudo/samples.js";
+import { LafiteError } from "../../../src/util/errors.js";
+import { tempDir } from "../synth/helpers.js";
+import { writeNormals } from "./helpers.js";
+
+async function collect(gen: AsyncGenerator<PseudoSample>): Promise<PseudoSample[]> {
+  const out: PseudoSample[] = [];
+  for await (const s of gen) out.push(s);
+  return out;
+}
+
+test("each class yields its normals as good samples, then perClass anomalies from its own images", async (t) => {
+  const dir = await tempDir(t);
+  const a = await writeNormals(path.join(dir, "a"), 3, 40, 30, false, 1);
+  const b = await writeNormals(path.join(dir, "b"), 2, 32, 32, true, 50);
+  const samples = await collect(pseudoSamples([{ name: "a", images: a }, { name: "b", images: b }], { seed: 5, perClass: 4 }));
+  assert.deepEqual(
+    samples.map((s) => `${s.cls}/${s.kind}/${s.name}`),
+    ["a/good/000", "a/good/001", "a/good/002", "a/pseudo/000", "a/pseudo/001", "a/pseudo/002", "a/pseudo/003", "b/good/000", "b/good/001", "b/pseudo/000", "b/pseudo/001", "b/pseudo/002", "b/pseudo/003"],
+  );
+  for (const s of samples) {
+    const images = s.cls === "a" ? a : b;
+    assert.ok(images.includes(s.target));
+    assert.equal(s.image.width, s.cls === "a" ? 40 : 32);
+    if (s.kind === "good") {
+      assert.equal(s.mask, undefined);
+      continue;
+    }
+    assert.ok(s.source && images.includes(s.source) && s.source !== s.target, "source is another image of the same class");
+    assert.equal(s.mask!.length, s.image.width * s.image.height);
+    assert.ok(s.mask!.every((v) => v === 0 || v === 1) && s.mask!.some((v) => v === 1));
+    assert.equal(s.image.gray, s.cls === "b", "a gray class stays gray");
+  }
+});
+
+test("same seed, same samples; sample i does not depend on perClass; another seed differs", async (t) => {
+  const dir = await tempDir(t);
+  const classes = [{ name: "a", images: await writeNormals(dir, 3, 40, 30, false, 1) }];
+  const pseudo = async (seed: number, perClass: number) => (await collect(pseudoSamples(classes, { seed, perClass }))).filter((s) => s.kind === "pseudo");
+  const [x, y, z, w] = [await pseudo(7, 3), await pseudo(7, 3), await pseudo(7, 5), await pseudo(8, 3)];
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(x[i]!.image.rgb, y[i]!.image.rgb);
+    assert.deepEqual(x[i]!.mask, y[i]!.mask);
+    assert.deepEqual(x[i]!.info, y[i]!.info);
+    assert.deepEqual(x[i]!.image.rgb, z[i]!.image.rgb, "perClass 5 starts with the perClass 3 samples");
+  }
+  assert.ok(x.some((s, i) => !Buffer.from(s.mask!).equals(Buffer.from(w[i]!.mask!))), "seed 8 gives other masks");
+});
+
+test("cross-class sources come from other classes and are resized to the target", async (t) => {
+  const dir = await tempDir(t);
+  const a = await writeNormals(path.join(dir, "a"), 1, 40, 30, false, 1);
+  const b = await writeNormals(path.join(dir, "b"), 1, 20, 50, true, 9);
+  const samples = (await collect(pseudoSamples([{ name: "a", images: a }, { name: "b", images: b }], { seed: 1, perClass: 6, crossClass: true }))).filter(
+    (s) => s.kind === "pseudo",
+  );
+  // With one image per class, excluding the target leaves only the other class's image.
+  for (const s of samples) {
+    assert.equal(s.source, s.cls === "a" ? b[0] : a[0]);
+    assert.equal(s.selfPaste, undefined);
+    assert.deepEqual([s.image.width, s.image.height], s.cls === "a" ? [40, 30] : [20, 50]);
+  }
+});
+
+test("a class of one image pastes from itself at another place; a class of none is refused", async (t) => {
+  const dir = await tempDir(t);
+  const one = await writeNormals(dir, 1, 48, 48, false, 3);
+  const samples = (await collect(pseudoSamples([{ name: "solo", images: one }], { seed: 2, perClass: 3 }))).filter((s) => s.kind === "pseudo");
+  assert.equal(samples.length, 3);
+  for (const s of samples) {
+    assert.equal(s.selfPaste, true);
+    assert.equal(s.source, s.target);
+    assert.ok(Math.hypot(s.info!.paste.dx, s.info!.paste.dy) >= 4.8);
+  }
+  await assert.rejects(collect(pseudoSamples([{ name: "empty", images: [] }], { seed: 2, perClass: 3 })), (err: unknown) => err instanceof LafiteError && err.code === "BAD_DATASET" && /empty has no normal images/.test(err.message));
+});
+
+test("bad options and unreadable images are clear errors; an aborted signal stops the set", async (t) => {
+  const dir = await tempDir(t);
+  const images = await writeNormals(dir, 2, 20, 20, false, 3);
+  await assert.rejects(collect(pseudoSamples([{ name: "a", images }], { seed: -1, perClass: 1 })), /seed/);
+  await assert.rejects(collect(pseudoSamples([{ name: "a", images }], { seed: 0, perClass: 1.5 })), /per-class/);
+  await assert.rejects(collect(pseudoSamples([{ name: "a", images: [path.join(dir, "missing.png")] }], { seed: 0, perClass: 1 })), /cannot read normal image .*missing\.png/);
+  const controller = new AbortController();
+  const seen: PseudoSample[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const s of pseudoSamples([{ name: "a", images }], { seed: 0, perClass: 5, signal: controller.signal })) {
+        seen.push(s);
+        controller.abort();
+      }
+    })(),
+    (err: unknown) => err instanceof LafiteError && err.code === "CANCELLED",
+  );
+  assert.equal(seen.length, 1);
+});
