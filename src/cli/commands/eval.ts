@@ -10,9 +10,10 @@ import type { ScoringMode } from "../../pipeline/types.js";
 const MODES: readonly ScoringMode[] = ["knn", "lafite", "no-edit"];
 
 export const command: CliCommand = {
-  summary: "Evaluate a bundle on an MVTec-layout data set: per-class image/pixel AUROC and AP, and their mean.",
+  summary: "Evaluate a bundle on an MVTec-layout data set: per-class image/pixel AUROC and AP, pixel AUPRO, and their mean.",
   usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|lafite|no-edit] [--heatmaps DIR] [--class NAME]...
-  --json FILE     also write {"mode", "classes": {name: {image_auroc, pixel_auroc, image_ap, pixel_ap}}, "mean": {...}} (values 0–1, null where undefined)
+  --json FILE     also write {"mode", "classes": {name: {image_auroc, pixel_auroc, image_ap, pixel_ap, pixel_aupro}}, "mean": {...}} (values 0–1, null where undefined;
+                  pixel_aupro: area under the per-region-overlap curve up to 30% FPR, divided by 0.3, regions 8-connected, as MVTec AD)
   --mode M        score with this mode instead of the bundle's own
   --scores FILE   write one JSON line per test image: path, class, defect, anomalous, score, threshold, verdict
   --heatmaps DIR  write heatmap overlay PNGs as DIR/<class>/<defect>/<image>.png
