@@ -21,7 +21,7 @@ export const command: CliCommand = {
   --mode M        score with this mode instead of the bundle's own
   --scores FILE   write one JSON line per test image: path, class, defect, anomalous, score, threshold, verdict
   --heatmaps DIR  write heatmap overlay PNGs as DIR/<class>/<defect>/<image>.png
-  --report DIR    write a self-contained HTML report, DIR/index.html (images under DIR/img/, nothing fetched from the network):
+  --report DIR    write a self-contained HTML report, DIR/index.html (images under DIR/img/, its data as DIR/report.json; nothing fetched from the network):
                   the metrics table; per class ROC, PR and PRO curves, good vs defect score histograms with the threshold,
                   and a gallery of the worst misses, worst false alarms and borderline images (image, heatmap, ground truth);
                   the bundle's τ and K tuning curves (pseudo-validation AUROC) beside the test AUROC re-scored at each grid point

@@ -157,7 +157,8 @@ function tuningPlot(c: TuningCurveReport, xLabel: string): string {
     series,
     yDomain: [lo, 1],
     markers: [{ x: c.chosen, label: `chosen ${name} = ${c.chosen}` }],
-    width: 380,
+    legendOutside: true,
+    width: 440,
     height: 260,
   });
 }

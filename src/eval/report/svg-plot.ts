@@ -31,6 +31,8 @@ export interface LinePlot {
   readonly markers?: readonly Marker[];
   /** Draw the y = x diagonal (chance level of a ROC curve). */
   readonly diagonal?: boolean;
+  /** Legend right of the plot area instead of inside its bottom-right corner (curves that fill the whole area). */
+  readonly legendOutside?: boolean;
   readonly width?: number;
   readonly height?: number;
 }
@@ -67,13 +69,13 @@ function frame(title: string, width: number, height: number, body: string): stri
   return `<svg xmlns="http://www.w3.org/2000/svg" class="plot" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(title)}"><title>${escapeHtml(title)}</title><text x="${width / 2}" y="14" text-anchor="middle" class="t">${escapeHtml(title)}</text>${body}</svg>`;
 }
 
-function axes(x: (v: number) => number, y: (v: number) => number, xd: readonly [number, number], yd: readonly [number, number], xLabel: string, yLabel: string, width: number, height: number): string {
+function axes(x: (v: number) => number, y: (v: number) => number, xd: readonly [number, number], yd: readonly [number, number], xLabel: string, yLabel: string, x1: number, height: number, yIntegers = false): string {
   const parts: string[] = [];
-  const x0 = M.left, x1 = width - M.right, y0 = height - M.bottom, y1 = M.top;
+  const x0 = M.left, y0 = height - M.bottom, y1 = M.top;
   for (const t of niceTicks(xd[0], xd[1])) {
     parts.push(`<line x1="${num(x(t))}" y1="${y0}" x2="${num(x(t))}" y2="${y1}" class="g"/><text x="${num(x(t))}" y="${y0 + 12}" text-anchor="middle">${fmt(t)}</text>`);
   }
-  for (const t of niceTicks(yd[0], yd[1])) {
+  for (const t of niceTicks(yd[0], yd[1]).filter((v) => !yIntegers || Number.isInteger(v))) {
     parts.push(`<line x1="${x0}" y1="${num(y(t))}" x2="${x1}" y2="${num(y(t))}" class="g"/><text x="${x0 - 4}" y="${num(y(t) + 3)}" text-anchor="end">${fmt(t)}</text>`);
   }
   parts.push(`<rect x="${x0}" y="${y1}" width="${x1 - x0}" height="${y0 - y1}" class="a"/>`);
@@ -107,9 +109,10 @@ export function linePlot(plot: LinePlot): string {
   const allPoints = plot.series.flatMap((s) => s.points);
   const xd = plot.xDomain ?? extent(allPoints.map((p) => p.x).concat((plot.markers ?? []).map((m) => m.x)));
   const yd = plot.yDomain ?? extent(allPoints.map((p) => p.y));
-  const x = makeScale(xd, [M.left, width - M.right]);
+  const right = width - M.right - (plot.legendOutside ? legendWidth(plot.series) + 8 : 0);
+  const x = makeScale(xd, [M.left, right]);
   const y = makeScale(yd, [height - M.bottom, M.top]);
-  const parts = [axes(x, y, xd, yd, plot.xLabel, plot.yLabel, width, height)];
+  const parts = [axes(x, y, xd, yd, plot.xLabel, plot.yLabel, right, height)];
   if (plot.diagonal) parts.push(`<line x1="${num(x(xd[0]))}" y1="${num(y(yd[0]))}" x2="${num(x(xd[1]))}" y2="${num(y(yd[1]))}" class="d"/>`);
   for (const m of plot.markers ?? []) {
     const mx = num(x(m.x));
@@ -122,8 +125,9 @@ export function linePlot(plot: LinePlot): string {
     parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.8"${s.dashed ? ' stroke-dasharray="5 3"' : ""} points="${polylinePoints(s.points, x, y)}"/>`);
     if (s.dots) for (const p of s.points) parts.push(`<circle cx="${num(x(p.x))}" cy="${num(y(p.y))}" r="2.5" fill="${color}"/>`);
   }
+  if (plot.legendOutside) parts.push(legend(plot.series, right + 8, M.top + 8));
   // Bottom right: ROC and PRO curves rise on the left, so that corner is usually empty.
-  parts.push(legend(plot.series, width - M.right - 6 - legendWidth(plot.series), height - M.bottom - 8 - 12 * (plot.series.length - 1)));
+  else parts.push(legend(plot.series, right - 6 - legendWidth(plot.series), height - M.bottom - 8 - 12 * (plot.series.length - 1)));
   return frame(plot.title, width, height, parts.join(""));
 }
 
@@ -172,7 +176,7 @@ export function scoreHistogram(h: ScoreHistogram): string {
   const yd: [number, number] = [0, top];
   const x = makeScale(xd, [M.left, width - M.right]);
   const y = makeScale(yd, [height - M.bottom, M.top]);
-  const parts = [axes(x, y, xd, yd, "image score", "images", width, height)];
+  const parts = [axes(x, y, xd, yd, "image score", "images", width - M.right, height, true)];
   const bw = (xd[1] - xd[0]) / bins;
   counts.forEach((c, gi) => {
     const color = escapeHtml(h.groups[gi]!.color);

@@ -1,7 +1,8 @@
 /**
  * `lafite eval --report DIR`: after the evaluation, turns what the collector
  * kept into ReportData (gallery images re-scored and written under DIR/img/,
- * tuning curves re-scored when asked) and writes DIR/index.html.
+ * tuning curves re-scored when asked) and writes DIR/index.html, and the
+ * same data as DIR/report.json.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -81,5 +82,7 @@ export async function writeReport(run: ReportRun): Promise<string> {
   };
   const index = join(run.reportDir, "index.html");
   await writeFile(index, renderReportHtml(data));
+  // The same numbers for scripts (and tests): what the page shows, without parsing it.
+  await writeFile(join(run.reportDir, "report.json"), `${JSON.stringify(data)}\n`);
   return index;
 }
