@@ -36,6 +36,7 @@ export interface GalleryOptions {
   readonly folder: string;
   readonly perKind: number;
   readonly signal?: AbortSignal;
+  readonly log?: (msg: string) => void;
 }
 
 export async function renderGallery(o: GalleryOptions): Promise<Gallery> {
@@ -46,7 +47,12 @@ export async function renderGallery(o: GalleryOptions): Promise<Gallery> {
     const out: GalleryItem[] = [];
     for (const [i, s] of list.entries()) {
       throwIfCancelled(o.signal, "eval report");
-      out.push(await renderItem(o, s, join(dir, `${kind}-${i}`)));
+      try {
+        out.push(await renderItem(o, s, join(dir, `${kind}-${i}`)));
+      } catch (err) {
+        // It was scored once already, so this is a file changed or removed since: leave it out, keep the report.
+        o.log?.(`eval report: leaving ${s.path} out of the gallery: ${(err as Error).message}`);
+      }
     }
     return out;
   };

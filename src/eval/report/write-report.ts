@@ -55,6 +55,7 @@ export async function writeReport(run: ReportRun): Promise<string> {
       folder: join("img", `${i}-${c.name.replace(/[^A-Za-z0-9_-]/g, "_")}`),
       perKind: run.perKind ?? 4,
       ...(run.signal ? { signal: run.signal } : {}),
+      ...(run.log ? { log: run.log } : {}),
     });
     const details = run.evalReport.details[c.name];
     classes.push({
