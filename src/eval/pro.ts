@@ -48,9 +48,10 @@ export class ProAccumulator {
   /** Adds one map with its mask (row-major, `width` wide); the whole map is checked before anything is counted. */
   add(scores: Float32Array, mask: Uint8Array, width: number): void {
     if (scores.length !== mask.length) throw invalidInput(`PRO: ${scores.length} scores but a mask of ${mask.length} pixels`);
-    const height = width > 0 ? mask.length / width : 0;
+    const height = mask.length / width;
+    if (!Number.isInteger(width) || width <= 0 || !Number.isInteger(height)) throw invalidInput(`PRO: a map of ${mask.length} pixels cannot be ${width} pixels wide`);
     const bins = pixelBins(scores, "PRO");
-    const { labels, sizes, count } = labelRegions(mask, width, Number.isInteger(height) ? height : -1);
+    const { labels, sizes, count } = labelRegions(mask, width, height);
     const weight = sizes.map((n) => 1 / n);
     let normals = 0;
     for (let i = 0; i < bins.length; i++) {
