@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One idempotent set-up step for a fresh Debian 12 machine: Debian packages
-# for the native modules, npm packages, faiss-node against system FAISS, and
+# for the native modules (and headless chromium for the eval report's browser
+# test), npm packages, faiss-node against system FAISS, and
 # the TypeScript build. Needs only Debian's archive and the npm registry.
 #
 # CUDA edge box: run with ONNXRUNTIME_NODE_INSTALL=cuda12 to let

@@ -1,13 +1,15 @@
 /**
  * `lafite eval`: scores every test image of an MVTec-layout data set with a
  * bundle's Detector — the same code path as serving — and reports per class
- * image AUROC / AP and, where ground truth exists, pixel AUROC / AP at the
- * images' own resolution (Table 1 of the paper).
+ * image AUROC / AP and, where ground truth exists, pixel AUROC / AP and
+ * AUPRO at the images' own resolution (Table 1 of the paper; AUPRO as MVTec
+ * AD defines it, see pro.ts).
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, parse } from "node:path";
 import { scanDataset, type DatasetClass } from "../dataset/mvtec-layout.js";
 import { auroc, averagePrecision, PixelMetricAccumulator } from "./metrics.js";
+import { ProAccumulator } from "./pro.js";
 import { decodeEncoded, decodeMask } from "../image/decode.js";
 import { mapToFrame, type BundleDetector } from "../pipeline/bundle-detector.js";
 import { renderHeatmapPng, overlayHeatmap } from "../image/heatmap.js";
@@ -19,6 +21,8 @@ export interface ClassMetrics {
   pixel_auroc: number | null;
   image_ap: number | null;
   pixel_ap: number | null;
+  /** Area under the per-region-overlap curve up to 30 % FPR, divided by 0.3. */
+  pixel_aupro: number | null;
 }
 
 export interface EvalReport {
@@ -41,10 +45,24 @@ export interface ImageScore {
   readonly verdict: "OK" | "NG";
 }
 
+/** What one class's evaluation accumulated, handed to {@link EvalOptions.onClass} before it is dropped. */
+export interface ClassAccumulators {
+  readonly name: string;
+  readonly scores: readonly number[];
+  readonly labels: readonly number[];
+  /** Present when the class has ground truth with both normal and anomalous pixels. */
+  readonly pixels?: PixelMetricAccumulator;
+  /** Present when, in addition, some mask held a region. */
+  readonly pro?: ProAccumulator;
+  readonly metrics: ClassMetrics;
+}
+
 export interface EvalOptions {
   readonly data: string;
   /** Receives every scored image, in data-set order. */
   readonly onImage?: (s: ImageScore) => void;
+  /** Receives each class's accumulators when the class is done (report curves). */
+  readonly onClass?: (c: ClassAccumulators) => void;
   readonly classes?: readonly string[];
   readonly heatmapsDir?: string;
   readonly signal?: AbortSignal;
@@ -52,7 +70,7 @@ export interface EvalOptions {
   readonly log?: (msg: string) => void;
 }
 
-const METRIC_KEYS = ["image_auroc", "pixel_auroc", "image_ap", "pixel_ap"] as const;
+const METRIC_KEYS = ["image_auroc", "pixel_auroc", "image_ap", "pixel_ap", "pixel_aupro"] as const;
 
 function safeMetric(f: () => number): number | null {
   try {
@@ -68,7 +86,7 @@ export async function evaluate(detector: BundleDetector, options: EvalOptions): 
   const classes = await scanDataset(options.data, options.classes ? { classes: options.classes } : {});
   const total = classes.reduce((n, c) => n + c.test.length, 0);
   const progress = new Progress("eval", total, { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
-  const report: EvalReport = { mode: detector.info.mode, classes: {}, mean: { image_auroc: null, pixel_auroc: null, image_ap: null, pixel_ap: null }, details: {}, seconds: 0 };
+  const report: EvalReport = { mode: detector.info.mode, classes: {}, mean: { image_auroc: null, pixel_auroc: null, image_ap: null, pixel_ap: null, pixel_aupro: null }, details: {}, seconds: 0 };
   for (const cls of classes) {
     report.classes[cls.name] = await evaluateClass(detector, cls, options, progress, log, report);
   }
@@ -84,6 +102,7 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
   const scores: number[] = [];
   const labels: number[] = [];
   const pixels = new PixelMetricAccumulator();
+  const pro = new ProAccumulator();
   const skipped: string[] = [];
   let pixelImages = 0;
   for (const item of cls.test) {
@@ -116,6 +135,7 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         const map = mw === S && mh === S ? scored.map : resizeBilinear(scored.map, S, S, mw, mh);
         if (mw === image.width && mh === image.height) frameMap = map;
         pixels.add(map, mask);
+        pro.add(map, mask, mw);
         pixelImages++;
       }
       if (options.heatmapsDir) {
@@ -135,12 +155,16 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
   for (const p of cls.missingMasks) log(`eval: ${cls.name}: no mask for ${p}; left out of pixel metrics`);
   const havePixels = cls.hasMasks && pixels.positives > 0 && pixels.negatives > 0;
   report.details[cls.name] = { images: scores.length, anomalous: labels.filter((l) => l === 1).length, skipped, pixelImages };
-  return {
+  const havePro = havePixels && pro.regions > 0;
+  const metrics: ClassMetrics = {
     image_auroc: safeMetric(() => auroc(scores, labels)),
     pixel_auroc: havePixels ? pixels.auroc() : null,
     image_ap: safeMetric(() => averagePrecision(scores, labels)),
     pixel_ap: havePixels ? pixels.averagePrecision() : null,
+    pixel_aupro: havePro ? pro.aupro() : null,
   };
+  options.onClass?.({ name: cls.name, scores, labels, metrics, ...(havePixels ? { pixels } : {}), ...(havePro ? { pro } : {}) });
+  return metrics;
 }
 
 /** The paper's Table 1 shape: one row per class, percentages, then the mean. */
@@ -148,7 +172,7 @@ export function formatTable(report: EvalReport): string {
   const pct = (v: number | null) => (v === null ? "   -  " : (100 * v).toFixed(1).padStart(6));
   const names = Object.keys(report.classes);
   const width = Math.max(8, ...names.map((n) => n.length));
-  const header = `${"class".padEnd(width)}  img AUROC  pix AUROC  img AP  pix AP`;
-  const row = (name: string, m: ClassMetrics) => `${name.padEnd(width)}  ${pct(m.image_auroc)}     ${pct(m.pixel_auroc)}     ${pct(m.image_ap)}  ${pct(m.pixel_ap)}`;
+  const header = `${"class".padEnd(width)}  img AUROC  pix AUROC  img AP  pix AP  pix AUPRO`;
+  const row = (name: string, m: ClassMetrics) => `${name.padEnd(width)}  ${pct(m.image_auroc)}     ${pct(m.pixel_auroc)}     ${pct(m.image_ap)}  ${pct(m.pixel_ap)}     ${pct(m.pixel_aupro)}`;
   return [`mode: ${report.mode}`, header, ...names.map((n) => row(n, report.classes[n]!)), row("mean", report.mean)].join("\n");
 }

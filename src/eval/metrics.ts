@@ -29,8 +29,15 @@ export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<nu
   return apFromGroups(g.pos, g.neg, g.length);
 }
 
+/** Counts of positives and negatives per tie group, groups in ascending score order. */
+export interface TieGroups {
+  readonly pos: Float64Array;
+  readonly neg: Float64Array;
+  readonly length: number;
+}
+
 /** Tie groups in ascending score order: counts of positives and negatives per distinct score. */
-function exactGroups(scores: ArrayLike<number>, labels: ArrayLike<number | boolean>, what: string): { pos: Float64Array; neg: Float64Array; length: number } {
+export function exactGroups(scores: ArrayLike<number>, labels: ArrayLike<number | boolean>, what: string): TieGroups {
   if (scores.length !== labels.length) throw invalidInput(`${what}: ${scores.length} scores but ${labels.length} labels`);
   let nPos = 0;
   for (let i = 0; i < labels.length; i++) if (labels[i]) nPos++;
@@ -94,6 +101,8 @@ function apFromGroups(pos: Float64Array, neg: Float64Array, length: number): num
 /** bits >>> 11 keeps the sign (0 for accepted scores), 8 exponent bits and 12 mantissa bits: 2^20 bins. */
 const BIN_SHIFT = 11;
 const BINS = 1 << (32 - 1 - BIN_SHIFT);
+/** Number of score bins of the bounded pixel histograms (see {@link PixelMetricAccumulator}). */
+export const PIXEL_BINS = BINS;
 /** Bit pattern of +Infinity; anything above is NaN, and negative numbers have the sign bit set. */
 const INF_BITS = 0x7f800000;
 const NEG_ZERO_BITS = 0x80000000;
@@ -128,15 +137,10 @@ export class PixelMetricAccumulator {
   /** Adds one map; the whole map is checked before anything is counted. */
   add(scores: Float32Array, mask: Uint8Array): void {
     if (scores.length !== mask.length) throw invalidInput(`pixel metrics: ${scores.length} scores but a mask of ${mask.length} pixels`);
-    const bits = new Uint32Array(scores.buffer, scores.byteOffset, scores.length);
-    for (let i = 0; i < bits.length; i++) {
-      const b = bits[i]!;
-      if (b > INF_BITS && b !== NEG_ZERO_BITS) throw invalidInput(`pixel metrics: score ${scores[i]} at pixel ${i} is negative or NaN; pixel scores must be ≥ 0`);
-    }
+    const bins = pixelBins(scores, "pixel metrics");
     let p = 0;
-    for (let i = 0; i < bits.length; i++) {
-      const b = bits[i]!;
-      const bin = b === NEG_ZERO_BITS ? 0 : b >>> BIN_SHIFT;
+    for (let i = 0; i < bins.length; i++) {
+      const bin = bins[i]!;
       if (mask[i] !== 0) {
         this.pos[bin]!++;
         p++;
@@ -148,6 +152,11 @@ export class PixelMetricAccumulator {
     this.nNeg += mask.length - p;
   }
 
+  /** The histograms as tie groups (one per bin, ascending), for curves; read-only views. */
+  groups(): TieGroups {
+    return { pos: this.pos, neg: this.neg, length: BINS };
+  }
+
   auroc(): number {
     requireBothClasses(this.nPos, this.nNeg, "pixel AUROC");
     return aurocFromGroups(this.pos, this.neg, BINS);
@@ -157,4 +166,26 @@ export class PixelMetricAccumulator {
     requireBothClasses(this.nPos, this.nNeg, "pixel average precision");
     return apFromGroups(this.pos, this.neg, BINS);
   }
+}
+
+/**
+ * The histogram bin of every score of a pixel map (the monotone key described
+ * at {@link PixelMetricAccumulator}); throws, naming `what`, if any score is
+ * negative or NaN, before the caller counts anything.
+ */
+export function pixelBins(scores: Float32Array, what: string): Uint32Array {
+  const bits = new Uint32Array(scores.buffer, scores.byteOffset, scores.length);
+  const bins = new Uint32Array(scores.length);
+  for (let i = 0; i < bits.length; i++) {
+    const b = bits[i]!;
+    if (b > INF_BITS && b !== NEG_ZERO_BITS) throw invalidInput(`${what}: score ${scores[i]} at pixel ${i} is negative or NaN; pixel scores must be ≥ 0`);
+    bins[i] = b === NEG_ZERO_BITS ? 0 : b >>> BIN_SHIFT;
+  }
+  return bins;
+}
+
+/** The smallest score that falls in `bin` (its lower edge), e.g. to label a binned curve's thresholds. */
+export function binLowerEdge(bin: number): number {
+  const u = new Uint32Array([bin << BIN_SHIFT]);
+  return new Float32Array(u.buffer)[0]!;
 }

@@ -46,7 +46,7 @@ test("lafite eval writes the JSON contract with per-class and mean metrics in 0â
   assert.equal(r.mode, "lafite");
   assert.deepEqual(Object.keys(r.classes).sort(), ["brushed_metal", "fabric", "hex_nut"]);
   for (const m of [...Object.values(r.classes), r.mean]) {
-    for (const key of ["image_auroc", "pixel_auroc", "image_ap", "pixel_ap"]) {
+    for (const key of ["image_auroc", "pixel_auroc", "image_ap", "pixel_ap", "pixel_aupro"]) {
       const v = m[key];
       assert.ok(typeof v === "number" && v >= 0 && v <= 1, `${key} = ${v}`);
     }

@@ -3,6 +3,10 @@ import type { CliCommand } from "../main.js";
 import { intFlag, parseFlags, requireFlag } from "../args.js";
 import { loadDetector } from "../../pipeline/load.js";
 import { evaluate, formatTable, type ImageScore } from "../../eval/evaluate.js";
+import { ReportCollector } from "../../eval/report/collect.js";
+import { writeReport } from "../../eval/report/write-report.js";
+import type { TuningScorer } from "../../eval/report/tuning-curves.js";
+import { readBundle } from "../../model/bundle.js";
 import { interruptSignal } from "../../util/progress.js";
 import { invalidInput } from "../../util/errors.js";
 import type { ScoringMode } from "../../pipeline/types.js";
@@ -10,12 +14,18 @@ import type { ScoringMode } from "../../pipeline/types.js";
 const MODES: readonly ScoringMode[] = ["knn", "lafite", "no-edit"];
 
 export const command: CliCommand = {
-  summary: "Evaluate a bundle on an MVTec-layout data set: per-class image/pixel AUROC and AP, and their mean.",
-  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|lafite|no-edit] [--heatmaps DIR] [--class NAME]...
-  --json FILE     also write {"mode", "classes": {name: {image_auroc, pixel_auroc, image_ap, pixel_ap}}, "mean": {...}} (values 0–1, null where undefined)
+  summary: "Evaluate a bundle on an MVTec-layout data set: per-class image/pixel AUROC and AP, pixel AUPRO, and their mean.",
+  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|lafite|no-edit] [--heatmaps DIR] [--report DIR [--no-tuning-curves]] [--class NAME]...
+  --json FILE     also write {"mode", "classes": {name: {image_auroc, pixel_auroc, image_ap, pixel_ap, pixel_aupro}}, "mean": {...}} (values 0–1, null where undefined;
+                  pixel_aupro: area under the per-region-overlap curve up to 30% FPR, divided by 0.3, regions 8-connected, as MVTec AD)
   --mode M        score with this mode instead of the bundle's own
   --scores FILE   write one JSON line per test image: path, class, defect, anomalous, score, threshold, verdict
   --heatmaps DIR  write heatmap overlay PNGs as DIR/<class>/<defect>/<image>.png
+  --report DIR    write a self-contained HTML report, DIR/index.html (images under DIR/img/, its data as DIR/report.json; nothing fetched from the network):
+                  the metrics table; per class ROC, PR and PRO curves, good vs defect score histograms with the threshold,
+                  and a gallery of the worst misses, worst false alarms and borderline images (image, heatmap, ground truth);
+                  the bundle's τ and K tuning curves (pseudo-validation AUROC) beside the test AUROC re-scored at each grid point
+  --no-tuning-curves  with --report: skip re-scoring the test set at every tuning grid point (one full eval per point)
   --tau N --delta-t N --eta X --k N   override the bundle's diffusion/editing hyperparameters (sweeps)`,
   async run(argv) {
     const { values } = parseFlags(argv, {
@@ -25,6 +35,8 @@ export const command: CliCommand = {
       mode: { type: "string" },
       heatmaps: { type: "string" },
       scores: { type: "string" },
+      report: { type: "string" },
+      "no-tuning-curves": { type: "boolean" },
       class: { type: "string", multiple: true },
       threads: { type: "string" },
       tau: { type: "string" },
@@ -40,6 +52,7 @@ export const command: CliCommand = {
     };
     const mode = values.mode as ScoringMode | undefined;
     if (mode !== undefined && !MODES.includes(mode)) throw invalidInput(`--mode must be one of ${MODES.join(", ")}, got '${mode}'`);
+    if (values["no-tuning-curves"] && !values.report) throw invalidInput("--no-tuning-curves only applies with --report DIR");
     const detector = await loadDetector(requireFlag(values.bundle, "bundle"), {
       ...(mode ? { mode } : {}),
       overrides,
@@ -47,10 +60,18 @@ export const command: CliCommand = {
     });
     const { signal, dispose } = interruptSignal();
     const perImage: ImageScore[] = [];
+    const collector = values.report ? new ReportCollector() : undefined;
+    const bundleDir = requireFlag(values.bundle, "bundle");
+    const data = requireFlag(values.data, "data");
+    const threads = values.threads !== undefined ? { intraOpThreads: intFlag(values.threads, "threads", 0) } : {};
     try {
       const report = await evaluate(detector, {
-        ...(values.scores ? { onImage: (s: ImageScore) => perImage.push(s) } : {}),
-        data: requireFlag(values.data, "data"),
+        onImage: (s: ImageScore) => {
+          if (values.scores) perImage.push(s);
+          collector?.onImage(s);
+        },
+        ...(collector ? { onClass: collector.onClass } : {}),
+        data,
         ...(values.class ? { classes: values.class } : {}),
         ...(values.heatmaps ? { heatmapsDir: values.heatmaps } : {}),
         signal,
@@ -58,6 +79,34 @@ export const command: CliCommand = {
       process.stdout.write(`${formatTable(report)}\n`);
       if (values.json) await writeFile(values.json, `${JSON.stringify(report, null, 2)}\n`);
       if (values.scores) await writeFile(values.scores, perImage.map((s) => JSON.stringify(s)).join("\n") + "\n");
+      if (values.report && collector) {
+        const { manifest } = await readBundle(bundleDir);
+        // One full evaluation of the test set per tuning grid point, each with its own detector.
+        const scorer: TuningScorer = async (m, o) => {
+          const d = await loadDetector(bundleDir, { mode: m, overrides: o, ...threads });
+          try {
+            const r = await evaluate(d, { data, ...(values.class ? { classes: values.class } : {}), signal, progressSink: () => {} });
+            return { image_auroc: r.mean.image_auroc, pixel_auroc: r.mean.pixel_auroc };
+          } finally {
+            await d.close();
+          }
+        };
+        const index = await writeReport({
+          reportDir: values.report,
+          bundleDir,
+          data,
+          ...(values.class ? { classes: values.class } : {}),
+          detector,
+          tuning: manifest.tuning,
+          evalReport: report,
+          collector,
+          tuningScorer: values["no-tuning-curves"] ? null : scorer,
+          skipNote: "test-set curves skipped (--no-tuning-curves)",
+          signal,
+          log: (m) => process.stderr.write(`${m}\n`),
+        });
+        process.stderr.write(`eval: report written to ${index}\n`);
+      }
     } finally {
       dispose();
       await detector.close();

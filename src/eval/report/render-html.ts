@@ -1,0 +1,164 @@
+/**
+ * The report page: one self-contained HTML file (inline CSS and SVG charts,
+ * gallery PNGs beside it, nothing fetched from the network: the page's
+ * Content-Security-Policy forbids it). Every string from outside (class,
+ * file and defect names, paths, error messages) goes through escapeHtml.
+ *
+ * A few lines of inline script only check the page itself: they count load
+ * errors and broken images into data attributes of <body>, which the report's
+ * headless-browser test reads.
+ */
+import type { ClassMetrics } from "../evaluate.js";
+import { escapeHtml as e } from "./escape.js";
+import { linePlot, scoreHistogram, type Series } from "./svg-plot.js";
+import type { ClassReport, GalleryItem, ReportData, TuningCurveReport, TuningReport } from "./report-data.js";
+
+const IMAGE = "#1f77b4";
+const PIXEL = "#ff7f0e";
+const PRO = "#2ca02c";
+const GOOD = "#2a9d8f";
+const DEFECT = "#d62828";
+
+const CSS = `
+body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1280px;padding:16px 24px;color:#222;background:#fff}
+h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:16px 0 6px}
+.meta{color:#555}.meta code{background:#f4f4f4;padding:0 3px}
+table.metrics{border-collapse:collapse;margin:8px 0}table.metrics th,table.metrics td{border:1px solid #ddd;padding:3px 10px;text-align:right}
+table.metrics th:first-child,table.metrics td:first-child{text-align:left}table.metrics tr.mean td{font-weight:600;background:#f7f7f7}
+.plots{display:flex;flex-wrap:wrap;gap:10px}.plot{background:#fff;border:1px solid #eee}
+.plot text{font-size:10px;fill:#333}.plot text.t{font-size:12px;font-weight:600}.plot .g{stroke:#eee}.plot .a{fill:none;stroke:#999}.plot .d{stroke:#bbb;stroke-dasharray:2 3}
+.gallery{display:flex;flex-wrap:wrap;gap:12px}
+figure{margin:0;border:1px solid #ddd;padding:6px;background:#fafafa}figure .row{display:flex;gap:4px}
+figure img{display:block;max-width:192px;height:auto;image-rendering:auto}figure .lbl{font-size:10px;color:#666;text-align:center}
+figcaption{font-size:12px;margin-top:4px;max-width:588px;word-break:break-all}
+.ng{color:${DEFECT};font-weight:600}.ok{color:${GOOD};font-weight:600}.note{color:#555;font-style:italic}
+nav a{margin-right:12px}
+`;
+
+const CHECK_SCRIPT = `
+(function(){var b=document.body,n=0;window.addEventListener("error",function(){n++;b.setAttribute("data-errors",String(n));},true);
+window.addEventListener("load",function(){var bad=0,imgs=document.images;for(var i=0;i<imgs.length;i++){if(!(imgs[i].complete&&imgs[i].naturalWidth>0))bad++;}
+b.setAttribute("data-images",String(imgs.length));b.setAttribute("data-broken-images",String(bad));b.setAttribute("data-errors",String(n));b.setAttribute("data-loaded","yes");});})();
+`;
+
+const pct = (v: number | null) => (v === null ? "–" : (100 * v).toFixed(1));
+const score = (v: number) => (Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 0.001) ? v.toExponential(3) : v.toPrecision(4));
+
+export function renderReportHtml(d: ReportData): string {
+  const anchors = d.classes.map((c, i) => `<a href="#class-${i}">${e(c.name)}</a>`).join("");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self' file: data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>lafite eval report: ${e(d.bundle.version)}</title><style>${CSS}</style></head>
+<body>
+<h1>lafite eval report</h1>
+<p class="meta">bundle <code>${e(d.bundle.dir)}</code> (version ${e(d.bundle.version)}), scoring mode <b>${e(d.bundle.mode)}</b>, decision threshold ${e(score(d.bundle.threshold))}; data set <code>${e(d.data)}</code>; ${e(d.createdAt)}; evaluation took ${e(d.seconds.toFixed(1))} s.</p>
+<nav><a href="#metrics">metrics</a><a href="#tuning">tuning</a>${anchors}</nav>
+<h2 id="metrics">Metrics (%)</h2>
+${metricsTable(d)}
+<p class="note">AUROC and AP at image and pixel level; pixel AUPRO is the area under the per-region-overlap curve up to 30% false-positive rate, divided by 0.3 (MVTec AD). Pixel metrics are computed at the masks' resolution.</p>
+<h2 id="tuning">Tuning curves</h2>
+${tuningSection(d.tuning)}
+${d.classes.map((c, i) => classSection(c, i)).join("\n")}
+<script>${CHECK_SCRIPT}</script>
+</body></html>
+`;
+}
+
+function metricsTable(d: ReportData): string {
+  const row = (name: string, m: ClassMetrics, images: string, anomalous: string, cls = "") =>
+    `<tr${cls}><td>${e(name)}</td><td>${images}</td><td>${anomalous}</td><td>${pct(m.image_auroc)}</td><td>${pct(m.pixel_auroc)}</td><td>${pct(m.image_ap)}</td><td>${pct(m.pixel_ap)}</td><td>${pct(m.pixel_aupro)}</td></tr>`;
+  return `<table class="metrics"><thead><tr><th>class</th><th>images</th><th>defective</th><th>image AUROC</th><th>pixel AUROC</th><th>image AP</th><th>pixel AP</th><th>pixel AUPRO</th></tr></thead><tbody>
+${d.classes.map((c) => row(c.name, c.metrics, String(c.images), String(c.anomalous))).join("\n")}
+${row("mean", d.mean, "", "", ' class="mean"')}
+</tbody></table>`;
+}
+
+function classSection(c: ClassReport, i: number): string {
+  const plots: string[] = [];
+  const rocSeries: Series[] = [];
+  const prSeries: Series[] = [];
+  if (c.imageCurves) {
+    rocSeries.push({ name: `image ${pct(c.metrics.image_auroc)}`, points: c.imageCurves.roc, color: IMAGE });
+    prSeries.push({ name: `image AP ${pct(c.metrics.image_ap)}`, points: c.imageCurves.pr, color: IMAGE });
+  }
+  if (c.pixelCurves) {
+    rocSeries.push({ name: `pixel ${pct(c.metrics.pixel_auroc)}`, points: c.pixelCurves.roc, color: PIXEL });
+    prSeries.push({ name: `pixel AP ${pct(c.metrics.pixel_ap)}`, points: c.pixelCurves.pr, color: PIXEL });
+  }
+  const unit: [number, number] = [0, 1];
+  if (rocSeries.length) {
+    plots.push(linePlot({ title: `ROC: ${c.name}`, xLabel: "false positive rate", yLabel: "true positive rate", series: rocSeries, xDomain: unit, yDomain: unit, diagonal: true }));
+    plots.push(linePlot({ title: `Precision-recall: ${c.name}`, xLabel: "recall", yLabel: "precision", series: prSeries, xDomain: unit, yDomain: unit }));
+  }
+  if (c.pro) {
+    plots.push(linePlot({ title: `PRO up to 30% FPR: ${c.name}`, xLabel: "false positive rate", yLabel: "per-region overlap", series: [{ name: `AUPRO ${pct(c.metrics.pixel_aupro)}`, points: c.pro, color: PRO }], xDomain: [0, 0.3], yDomain: unit }));
+  }
+  plots.push(
+    scoreHistogram({
+      title: `Image scores: ${c.name}`,
+      groups: [
+        { name: "good", values: c.scores.good, color: GOOD },
+        { name: "defect", values: c.scores.defect, color: DEFECT },
+      ],
+      threshold: c.threshold,
+    }),
+  );
+  const missing = rocSeries.length ? "" : `<p class="note">No ROC or PR curve: the test set of this class holds only ${c.anomalous ? "defective" : "good"} images.</p>`;
+  return `<section id="class-${i}"><h2>${e(c.name)}</h2>
+<p class="meta">${c.images} test images, ${c.anomalous} defective; threshold ${e(score(c.threshold))} (NG when the score is above it).</p>
+${missing}<div class="plots">${plots.join("")}</div>
+${gallery("Worst misses: defective images scoring lowest", c.gallery.misses, c.threshold)}
+${gallery("Worst false alarms: good images scoring highest", c.gallery.falseAlarms, c.threshold)}
+${gallery("Borderline: closest to the threshold", c.gallery.borderline, c.threshold)}
+</section>`;
+}
+
+function gallery(title: string, items: readonly GalleryItem[], threshold: number): string {
+  if (items.length === 0) return `<h3>${e(title)}</h3><p class="note">none</p>`;
+  return `<h3>${e(title)}</h3><div class="gallery">${items.map((it) => figure(it, threshold)).join("")}</div>`;
+}
+
+function figure(it: GalleryItem, threshold: number): string {
+  const verdict = it.score > threshold ? '<span class="ng">NG</span>' : '<span class="ok">OK</span>';
+  const truth = it.anomalous ? "ground truth" : "good (no defect)";
+  const img = (src: string, alt: string, label: string) => `<div><img src="${e(src)}" alt="${e(alt)}" loading="eager"><div class="lbl">${e(label)}</div></div>`;
+  return `<figure><div class="row">${img(it.image, `${it.path}`, "image")}${img(it.overlay, `${it.path} heatmap`, "heatmap")}${img(it.truth, `${it.path} ${truth}`, truth)}</div>
+<figcaption>${e(it.path)}<br>${e(it.defect)} · score ${e(score(it.score))} · ${verdict}</figcaption></figure>`;
+}
+
+function tuningSection(t: TuningReport): string {
+  if (t.state === "absent") return `<p class="note">This bundle has no tuning record (it was not tuned with <code>lafite tune</code>), so there are no τ or K curves to show.</p>`;
+  const note = t.testNote ? `<p class="note">${e(t.testNote)}</p>` : "";
+  return `<p class="meta">Pseudo-validation: seed ${t.seed}, ${t.perClass} synthesized anomalous images per class (${t.images.anomalous} anomalous, ${t.images.good} good). Solid lines: pseudo-validation AUROC recorded by <code>lafite tune</code>; dashed: this test set's AUROC (mean over classes) re-scored at each grid point.</p>
+${note}<div class="plots">${tuningPlot(t.tau, "τ (diffusion steps)")}${tuningPlot(t.k, "K (editing neighbours)")}</div>`;
+}
+
+function tuningPlot(c: TuningCurveReport, xLabel: string): string {
+  const pts = (get: (p: TuningCurveReport["points"][number]) => number | null | undefined) =>
+    c.points.flatMap((p) => {
+      const y = get(p);
+      return typeof y === "number" ? [{ x: p.value, y }] : [];
+    });
+  const series: Series[] = [
+    { name: "pseudo-val image", points: pts((p) => p.pseudo.image_auroc), color: IMAGE, dots: true },
+    { name: "pseudo-val pixel", points: pts((p) => p.pseudo.pixel_auroc), color: PIXEL, dots: true },
+    { name: "test image", points: pts((p) => p.test?.image_auroc), color: IMAGE, dashed: true, dots: true },
+    { name: "test pixel", points: pts((p) => p.test?.pixel_auroc), color: PIXEL, dashed: true, dots: true },
+  ].filter((s) => s.points.length > 0);
+  const ys = series.flatMap((s) => s.points.map((p) => p.y));
+  const lo = ys.length ? Math.max(0, Math.floor(Math.min(...ys) * 20) / 20 - 0.05) : 0;
+  const name = c.param === "tau" ? "τ" : "K";
+  return linePlot({
+    title: `${name} sweep (${c.mode} mode)`,
+    xLabel,
+    yLabel: "AUROC",
+    series,
+    yDomain: [lo, 1],
+    markers: [{ x: c.chosen, label: `chosen ${name} = ${c.chosen}` }],
+    legendOutside: true,
+    width: 440,
+    height: 260,
+  });
+}

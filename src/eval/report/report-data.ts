@@ -1,0 +1,88 @@
+/**
+ * Everything the HTML report shows, as plain data: collected while `lafite
+ * eval` runs (see collect.ts, gallery.ts, tuning-curves.ts) and rendered by
+ * render-html.ts. Tests can build one by hand.
+ */
+import type { ClassMetrics } from "../evaluate.js";
+import type { ScoringMode } from "../../model/types.js";
+import type { Point } from "./curves.js";
+
+export interface CurvePair {
+  readonly roc: readonly Point[];
+  readonly pr: readonly Point[];
+}
+
+export interface GalleryItem {
+  /** The image's path as given under the data set (shown, never used as a link). */
+  readonly path: string;
+  readonly defect: string;
+  readonly anomalous: boolean;
+  readonly score: number;
+  /** PNG files relative to the report folder. */
+  readonly image: string;
+  readonly overlay: string;
+  readonly truth: string;
+}
+
+export interface Gallery {
+  readonly misses: readonly GalleryItem[];
+  readonly falseAlarms: readonly GalleryItem[];
+  readonly borderline: readonly GalleryItem[];
+}
+
+export interface ClassReport {
+  readonly name: string;
+  readonly metrics: ClassMetrics;
+  readonly images: number;
+  readonly anomalous: number;
+  readonly threshold: number;
+  /** Null when the class's test images are all good or all defective. */
+  readonly imageCurves: CurvePair | null;
+  /** Null without usable ground truth. */
+  readonly pixelCurves: CurvePair | null;
+  /** The PRO curve up to FPR 0.3, null without ground-truth regions. */
+  readonly pro: readonly Point[] | null;
+  readonly scores: { readonly good: readonly number[]; readonly defect: readonly number[] };
+  readonly gallery: Gallery;
+}
+
+export interface TuningMetrics {
+  readonly image_auroc: number | null;
+  readonly pixel_auroc: number | null;
+}
+
+export interface TuningCurveReport {
+  /** "τ" or "K": the swept hyperparameter. */
+  readonly param: "tau" | "k";
+  readonly mode: ScoringMode;
+  readonly chosen: number;
+  readonly points: readonly {
+    readonly value: number;
+    readonly pseudo: TuningMetrics;
+    /** Mean over the test classes, re-scored at this grid point; null when not computed. */
+    readonly test: TuningMetrics | null;
+  }[];
+}
+
+export type TuningReport =
+  | { readonly state: "absent" }
+  | {
+      readonly state: "present";
+      readonly seed: number;
+      readonly perClass: number;
+      readonly images: { readonly anomalous: number; readonly good: number };
+      readonly tau: TuningCurveReport;
+      readonly k: TuningCurveReport;
+      /** Why the test-set curves are missing, when they are. */
+      readonly testNote?: string;
+    };
+
+export interface ReportData {
+  readonly createdAt: string;
+  readonly bundle: { readonly dir: string; readonly version: string; readonly mode: string; readonly threshold: number };
+  readonly data: string;
+  readonly mean: ClassMetrics;
+  readonly classes: readonly ClassReport[];
+  readonly tuning: TuningReport;
+  readonly seconds: number;
+}

@@ -1,0 +1,82 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { renderReportHtml } from "../../../src/eval/report/render-html.js";
+import type { ReportData } from "../../../src/eval/report/report-data.js";
+
+const evil = `<script>alert("x")</script>&'`;
+const metrics = { image_auroc: 0.9, pixel_auroc: 0.95, image_ap: 0.8, pixel_ap: 0.4, pixel_aupro: 0.876 };
+
+function data(tuning: ReportData["tuning"]): ReportData {
+  const item = { path: `${evil}/a.png`, defect: evil, anomalous: true, score: 3.5, image: `img/0-x/miss-0-image.png`, overlay: "img/0-x/miss-0-overlay.png", truth: "img/0-x/miss-0-truth.png" };
+  return {
+    createdAt: "2026-01-01T00:00:00.000Z",
+    bundle: { dir: `/b/${evil}`, version: "v1", mode: "knn", threshold: 2 },
+    data: "/data",
+    mean: metrics,
+    classes: [
+      {
+        name: evil,
+        metrics,
+        images: 10,
+        anomalous: 6,
+        threshold: 2,
+        imageCurves: { roc: [{ x: 0, y: 0 }, { x: 1, y: 1 }], pr: [{ x: 0, y: 1 }, { x: 1, y: 0.6 }] },
+        pixelCurves: null,
+        pro: [{ x: 0, y: 0 }, { x: 0.3, y: 0.9 }],
+        scores: { good: [1, 1.5], defect: [3, 3.5] },
+        gallery: { misses: [item], falseAlarms: [], borderline: [] },
+      },
+    ],
+    tuning,
+    seconds: 1.25,
+  };
+}
+
+test("every outside string is escaped: no markup of ours comes from class, defect or path names", () => {
+  const html = renderReportHtml(data({ state: "absent" }));
+  assert.doesNotMatch(html, /<script>alert/);
+  assert.ok(html.includes("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;"));
+  // The one script is the page's own load check.
+  assert.equal(html.match(/<script>/g)?.length, 1);
+});
+
+test("the page holds the metrics table with AUPRO, the curves, the score histogram and the gallery figure", () => {
+  const html = renderReportHtml(data({ state: "absent" }));
+  assert.match(html, /<th>pixel AUPRO<\/th>/);
+  assert.match(html, /<td>87\.6<\/td>/);
+  assert.match(html, /ROC: &lt;script/);
+  assert.match(html, /PRO up to 30% FPR/);
+  assert.match(html, /threshold 2</);
+  assert.match(html, /src="img\/0-x\/miss-0-overlay\.png"/);
+  assert.match(html, /score 3\.500 · <span class="ng">NG<\/span>/);
+  assert.match(html, /no tuning record/);
+});
+
+test("nothing is fetched from the network: no remote URL, and a CSP that forbids it", () => {
+  const html = renderReportHtml(data({ state: "absent" }));
+  assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
+  const urls = [...html.matchAll(/(?:src|href)="([^"]*)"/g)].map((m) => m[1]!);
+  assert.ok(urls.length > 0);
+  for (const u of urls) assert.ok(u.startsWith("#") || u.startsWith("img/"), u);
+  assert.doesNotMatch(html, /@import|url\(|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+});
+
+test("tuning curves: τ and K plots with the chosen values marked, and the note when test curves are missing", () => {
+  const html = renderReportHtml(
+    data({
+      state: "present",
+      seed: 7,
+      perClass: 10,
+      images: { anomalous: 30, good: 15 },
+      tau: { param: "tau", mode: "no-edit", chosen: 20, points: [{ value: 10, pseudo: { image_auroc: 0.8, pixel_auroc: 0.9 }, test: null }, { value: 20, pseudo: { image_auroc: 0.85, pixel_auroc: 0.92 }, test: null }] },
+      k: { param: "k", mode: "lafite", chosen: 4, points: [{ value: 4, pseudo: { image_auroc: 0.88, pixel_auroc: 0.93 }, test: { image_auroc: 0.9, pixel_auroc: 0.95 } }] },
+      testNote: "skipped <flag>",
+    }),
+  );
+  assert.match(html, /τ sweep \(no-edit mode\)/);
+  assert.match(html, /K sweep \(lafite mode\)/);
+  assert.match(html, /chosen τ = 20/);
+  assert.match(html, /chosen K = 4/);
+  assert.match(html, /skipped &lt;flag&gt;/);
+  assert.match(html, /test image/);
+});

@@ -1,0 +1,82 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { tuningReport, type TuningOverrides } from "../../../src/eval/report/tuning-curves.js";
+import type { TuningRecord } from "../../../src/model/bundle.js";
+import type { ScoringMode } from "../../../src/model/types.js";
+import { LafiteError, ErrorCode } from "../../../src/util/errors.js";
+
+const record: TuningRecord = {
+  seed: 7,
+  perClass: 10,
+  images: { anomalous: 30, good: 15 },
+  tau: {
+    mode: "no-edit",
+    curve: [
+      { tau: 10, deltaT: 2, image_auroc: 0.8, pixel_auroc: 0.9 },
+      { tau: 20, deltaT: 2, image_auroc: 0.85, pixel_auroc: 0.92 },
+    ],
+    chosen: { tau: 20, deltaT: 2 },
+  },
+  k: {
+    mode: "lafite",
+    curve: [
+      { k: 1, image_auroc: 0.86, pixel_auroc: null },
+      { k: 4, image_auroc: 0.88, pixel_auroc: 0.93 },
+    ],
+    chosen: 4,
+  },
+  seconds: 12,
+};
+
+test("no tuning record: the section says so", async () => {
+  assert.deepEqual(await tuningReport(undefined, { scorer: null }), { state: "absent" });
+});
+
+test("each grid point is re-scored in its curve's mode: τ with its Δt, K at the chosen τ", async () => {
+  const calls: [ScoringMode, TuningOverrides][] = [];
+  const r = await tuningReport(record, {
+    scorer: async (mode, o) => {
+      calls.push([mode, o]);
+      return { image_auroc: (o.k ?? o.tau!) / 100, pixel_auroc: 0.5 };
+    },
+  });
+  assert.deepEqual(calls, [
+    ["no-edit", { tau: 10, deltaT: 2 }],
+    ["no-edit", { tau: 20, deltaT: 2 }],
+    ["lafite", { tau: 20, deltaT: 2, k: 1 }],
+    ["lafite", { tau: 20, deltaT: 2, k: 4 }],
+  ]);
+  assert.equal(r.state, "present");
+  if (r.state !== "present") return;
+  assert.equal(r.testNote, undefined);
+  assert.deepEqual(r.tau.points.map((p) => [p.value, p.pseudo.image_auroc, p.test?.image_auroc]), [[10, 0.8, 0.1], [20, 0.85, 0.2]]);
+  assert.deepEqual(r.k.points.map((p) => [p.value, p.pseudo.pixel_auroc, p.test?.image_auroc]), [[1, null, 0.01], [4, 0.93, 0.04]]);
+  assert.equal(r.k.chosen, 4);
+  assert.equal(r.tau.chosen, 20);
+});
+
+test("--no-tuning-curves: pseudo-validation only, with the reason; a failing mode stops only its own curve", async () => {
+  const skipped = await tuningReport(record, { scorer: null, skipNote: "skipped by flag" });
+  assert.ok(skipped.state === "present" && skipped.testNote === "skipped by flag" && skipped.tau.points.every((p) => p.test === null));
+  let calls = 0;
+  const failing = await tuningReport(record, {
+    scorer: async (mode) => {
+      calls++;
+      if (mode === "no-edit") throw new LafiteError(ErrorCode.BAD_BUNDLE, "no denoiser");
+      return { image_auroc: 1, pixel_auroc: 1 };
+    },
+  });
+  assert.equal(calls, 3); // the first τ point fails, so the second is not tried; both K points are.
+  assert.ok(failing.state === "present");
+  if (failing.state !== "present") return;
+  assert.match(failing.testNote ?? "", /τ curve: re-scoring in no-edit mode failed \(no denoiser\)/);
+  assert.deepEqual(failing.tau.points.map((p) => p.test), [null, null]);
+  assert.deepEqual(failing.k.points.map((p) => p.test?.image_auroc), [1, 1]);
+});
+
+test("an interrupt is not swallowed", async () => {
+  await assert.rejects(
+    tuningReport(record, { scorer: async () => Promise.reject(new LafiteError(ErrorCode.CANCELLED, "interrupted")) }),
+    (e: unknown) => e instanceof LafiteError && e.code === ErrorCode.CANCELLED,
+  );
+});
