@@ -8,6 +8,7 @@
  * without ground_truth get image metrics only.
  */
 import { readdir, stat } from "node:fs/promises";
+import type { Dirent } from "node:fs";
 import { join, parse } from "node:path";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 
@@ -37,19 +38,33 @@ async function isDir(p: string): Promise<boolean> {
   return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
 }
 
-async function listDirs(p: string): Promise<string[]> {
-  const entries = await readdir(p, { withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isDirectory() && !e.name.startsWith(".")).map((e) => e.name).sort(natural);
+/** What a directory entry is once symbolic links are followed; undefined for a dangling or looping link. */
+async function kindOf(dir: string, e: Dirent): Promise<"dir" | "file" | undefined> {
+  if (e.isDirectory()) return "dir";
+  if (e.isFile()) return "file";
+  if (!e.isSymbolicLink()) return undefined;
+  // stat follows the link; a loop fails with ELOOP and a dangling link with ENOENT, both left out.
+  // The layout has a fixed depth (class/train/good), so following links can never recurse forever.
+  const st = await stat(join(dir, e.name)).catch(() => undefined);
+  return st?.isDirectory() ? "dir" : st?.isFile() ? "file" : undefined;
 }
 
-/** Files that may be images: hidden files and known non-image types are skipped. */
+async function entriesOfKind(dir: string, kind: "dir" | "file"): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => [] as Dirent[]);
+  const names: string[] = [];
+  for (const e of entries) if (!e.name.startsWith(".") && (await kindOf(dir, e)) === kind) names.push(e.name);
+  return names.sort(natural);
+}
+
+/** Sub-folders, following symbolic links (data sets are often composed from links to other folders). */
+function listDirs(p: string): Promise<string[]> {
+  return entriesOfKind(p, "dir");
+}
+
+/** Files that may be images: hidden files and known non-image types are skipped; links to files are followed. */
 export async function listImageFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  return entries
-    .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith(".") && !NOT_IMAGES.has(parse(e.name).ext.toLowerCase()))
-    .map((e) => e.name)
-    .sort(natural)
-    .map((n) => join(dir, n));
+  const names = await entriesOfKind(dir, "file");
+  return names.filter((n) => !NOT_IMAGES.has(parse(n).ext.toLowerCase())).map((n) => join(dir, n));
 }
 
 export async function scanDataset(root: string, options: { classes?: readonly string[] } = {}): Promise<DatasetClass[]> {

@@ -66,12 +66,17 @@ export class Progress {
   }
 }
 
+/** "42s", "20m00s", "1h05m": rounded to whole seconds first, so 1199.6 s is 20m00s, never 19m60s. */
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return "?";
-  if (s < 60) return `${s.toFixed(0)}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${Math.round(s - m * 60)}s`;
-  return `${Math.floor(m / 60)}h${m % 60}m`;
+  const total = Math.max(0, Math.round(s));
+  if (total < 60) return `${total}s`;
+  const m = Math.floor(total / 60);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  if (m < 60) return `${m}m${pad(total % 60)}s`;
+  // Hours show whole minutes, rounded from the seconds.
+  const minutes = Math.round(total / 60);
+  return `${Math.floor(minutes / 60)}h${pad(minutes % 60)}m`;
 }
 
 /** Throws CANCELLED if the signal fired; call between units of work. */

@@ -12,20 +12,15 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { synthesizeDataset } from "../../src/image/synth/index.js";
+import { CLI, fitSmallKnnBundle } from "../support/knn-bundle.js";
 import { LafitedClient } from "../../src/server/client.js";
 import { Verdict } from "../../src/gen/lafited/v1/detector_pb.js";
 import { spawnDaemon, type DaemonProcess } from "../server/support/daemon-process.js";
 import { INTEROP_DIR, requirePythonGrpc, runPython } from "./support/python.js";
 
-const run = promisify(execFile);
-const CLI = fileURLToPath(new URL("../../../bin/lafite.js", import.meta.url));
 const CLIENT = join(INTEROP_DIR, "python-client.py");
 /** The burst's gRPC deadline: ~3 s of work on a shared 2-core box, so 10× headroom. */
 const BURST_DEADLINE_S = 30;
@@ -40,13 +35,10 @@ before(async () => {
   // Fails (does not skip) with the fix in the message when the packages are missing.
   await requirePythonGrpc();
   dir = await mkdtemp(join(tmpdir(), "lafite-interop-"));
-  const data = join(dir, "data");
-  await synthesizeDataset({ out: data, seed: 11, classes: ["hex_nut"], trainPerClass: 5, testGoodPerClass: 1, testPerDefect: 1 });
-  goodImage = join(data, "hex_nut", "test", "good", "000.png");
-  defectImage = join(data, "hex_nut", "test", "scratch", "000.png");
-  await writeFile(join(dir, "model.yaml"), "diffusion: { preset: none }\nscoring: { mode: knn }\n");
-  const bundle = join(dir, "bundle");
-  await run(process.execPath, [CLI, "fit", "--data", data, "--out", bundle, "--config", join(dir, "model.yaml"), "--cache", join(dir, "cache")], { timeout: 120_000 });
+  const small = await fitSmallKnnBundle(dir);
+  goodImage = small.goodImage;
+  defectImage = small.defectImage;
+  const bundle = small.bundle;
   daemon = await spawnDaemon([CLI, "serve"], { LAFITED_BUNDLE: bundle, LAFITED_DATA_DIR: join(dir, "state") });
   address = `127.0.0.1:${daemon.port}`;
 });
