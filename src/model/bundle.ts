@@ -13,16 +13,12 @@ import { basename, dirname, join } from "node:path";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 import type { ModelConfig } from "./model-config.js";
 import type { ScoringMode } from "./types.js";
+import type { ThresholdInfo } from "./scoring/threshold.js";
+
+export type { ThresholdInfo } from "./scoring/threshold.js";
 
 export const BUNDLE_FORMAT = "lafited-bundle";
 export const BUNDLE_FORMAT_VERSION = 1;
-
-export interface ThresholdInfo {
-  readonly value: number;
-  readonly method: string;
-  readonly holdoutImages: number;
-  readonly holdoutScores: { readonly min: number; readonly median: number; readonly max: number };
-}
 
 /** One point of a pseudo-validation sweep (`lafite tune`). Metrics are 0–1. */
 export interface TuningPoint {
@@ -43,8 +39,13 @@ export interface TuningRecord {
   /** Synthesized anomalous images per class. */
   readonly perClass: number;
   readonly images: { readonly anomalous: number; readonly good: number };
+  /** DDIM steps per τ in the τ sweep (Δt = τ / steps). */
+  readonly steps?: number;
+  /** The τ sweep (empty for a bundle without a diffusion model). */
   readonly tau: { readonly mode: ScoringMode; readonly curve: readonly TuningPoint[]; readonly chosen: { readonly tau: number; readonly deltaT: number } };
   readonly k: { readonly mode: ScoringMode; readonly curve: readonly TuningPoint[]; readonly chosen: number };
+  /** The tuned setting against the configured defaults in the K sweep's mode; the better one is served. */
+  readonly final?: { readonly mode: ScoringMode; readonly tuned: TuningPoint; readonly defaults: TuningPoint; readonly kept: "tuned" | "defaults" };
   readonly seconds: number;
 }
 
@@ -105,6 +106,11 @@ export interface BundleManifest {
   };
   /** SHA-256 of every file in the bundle except the manifest. */
   readonly files: Record<string, string>;
+}
+
+/** A version id that sorts by time and names the content: "20261130T101500Z-1a2b3c4d". */
+export function newVersionId(createdAt: Date, content: Uint8Array): string {
+  return `${createdAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${sha256(content).slice(0, 8)}`;
 }
 
 export function sha256(data: Uint8Array): string {

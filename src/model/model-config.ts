@@ -64,7 +64,7 @@ export const modelConfigSchema = z.strictObject({
     .prefault({}),
   scoring: z
     .strictObject({
-      mode: z.enum(["knn", "lafite", "no-edit"]).default("lafite"),
+      mode: z.enum(["knn", "edit-only", "lafite", "no-edit"]).default("lafite"),
       /** Gaussian blur σ of the anomaly map (Eq. 12). */
       sigma: z.number().positive().default(4),
       /** Average-pool window on the S×S map before taking the max for the image score. */
@@ -93,16 +93,37 @@ export const modelConfigSchema = z.strictObject({
     .strictObject({
       /** Fraction of each class's training images held out of the bank to calibrate the threshold. */
       holdout: z.number().min(0).max(0.5).default(0.1),
-      /** Quantile of held-out normal scores used as the threshold. */
+      /** How the verdict threshold is chosen (src/model/scoring/threshold.ts). */
+      rule: z.enum(["normal-quantile", "pseudo-f1", "false-alarm-rate"]).default("normal-quantile"),
+      /** normal-quantile: the quantile of held-out normal scores used as the threshold. */
       quantile: z.number().min(0.5).max(1).default(0.99),
+      /** false-alarm-rate: the target false-alarm rate on normal images. */
+      falseAlarmRate: z.number().gt(0).max(0.5).default(0.005),
+    })
+    .prefault({}),
+  /** Pseudo-validation tuning (paper 3.4, 4.5): `lafite fit` runs it unless --no-tune; `lafite tune` reruns it. */
+  tuning: z
+    .strictObject({
+      /** Seed of the synthesized pseudo-validation set (recorded in the manifest). */
+      seed: z.int().default(0),
+      /** Synthesized anomalies per class. */
+      perClass: z.int().min(2).max(1000).default(20),
+      /** Paste fragments from other classes too. */
+      crossClass: z.boolean().default(false),
+      /** τ grid, swept with editing off (no-edit mode). */
+      taus: z.array(z.int().min(1).max(999)).min(1).default([10, 20, 50, 100, 200, 400]),
+      /** DDIM steps per τ: Δt = round(τ / steps). */
+      steps: z.int().min(1).max(50).default(1),
+      /** K grid, swept with editing on (lafite mode) at the chosen τ. */
+      ks: z.array(z.int().min(1).max(64)).min(1).default([1, 3, 5, 7, 9]),
     })
     .prefault({}),
   /** Images per backbone call during fit and eval. */
   batchSize: z.int().min(1).max(256).default(8),
   seed: z.int().default(0),
 }).superRefine((cfg, ctx) => {
-  if (cfg.diffusion.preset === "none" && cfg.scoring.mode !== "knn") {
-    ctx.addIssue({ code: "custom", path: ["scoring", "mode"], message: `'${cfg.scoring.mode}' needs the diffusion model, but diffusion.preset is none; use mode knn or a diffusion preset` });
+  if (cfg.diffusion.preset === "none" && (cfg.scoring.mode === "lafite" || cfg.scoring.mode === "no-edit")) {
+    ctx.addIssue({ code: "custom", path: ["scoring", "mode"], message: `'${cfg.scoring.mode}' needs the diffusion model, but diffusion.preset is none; use mode knn or edit-only, or a diffusion preset` });
   }
 });
 

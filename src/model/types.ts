@@ -8,5 +8,15 @@ export interface FeatureMap {
   readonly w: number;
 }
 
-/** Scoring modes (DESIGN.md, method 8 and Table 4 of the paper). */
-export type ScoringMode = "knn" | "lafite" | "no-edit";
+/**
+ * Scoring modes (DESIGN.md, method 8 and Table 4 of the paper, plus one row):
+ *   lafite     edit (Eq. 10), corrupt to τ and DDIM-reconstruct, ‖x_rec − x‖²
+ *   edit-only  ‖e − x‖² of the edited features, no diffusion: the honest
+ *              ablation that shows what the diffusion model adds
+ *   no-edit    reconstruct the raw features (LafitE w/o feature editing)
+ *   knn        distance to the nearest coreset slice (PatchCore-style)
+ */
+export type ScoringMode = "knn" | "edit-only" | "lafite" | "no-edit";
+export const SCORING_MODES: readonly ScoringMode[] = ["knn", "edit-only", "lafite", "no-edit"];
+/** Modes that need the diffusion model. */
+export const DIFFUSION_MODES: readonly ScoringMode[] = ["lafite", "no-edit"];

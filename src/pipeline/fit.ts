@@ -5,7 +5,9 @@
  *   2. per-channel standardization statistics
  *   3. coreset of the feature slices (greedy k-center) → FAISS index + raw rows
  *   4. (lafite / no-edit modes) the diffusion model, trained on device
- *   5. threshold = a high quantile of the held-out images' scores
+ *   5. the pseudo-validation set (held-out normals + synthesized anomalies)
+ *      → τ and K tuned on it (unless --no-tune) → a threshold per mode by
+ *      the configured rule
  *   6. an atomically written, verified bundle
  */
 import { readFile, rm } from "node:fs/promises";
@@ -18,9 +20,12 @@ import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FeatureStatsAccumulator, standardizeInPlace, toRows, type FeatureStats } from "../model/feature-stats.js";
 import { greedyCoresetAsync } from "../model/memory/coreset.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
-import { float32Bytes, sha256, writeBundle, type BundleManifest, type ThresholdInfo } from "../model/bundle.js";
+import { float32Bytes, newVersionId, sha256, writeBundle, type BundleManifest, type TuningRecord } from "../model/bundle.js";
 import { resolveBackbone } from "../model/backbone-source.js";
-import { openScorer } from "./open-scorer.js";
+import { pseudoSamples } from "../image/pseudo/index.js";
+import { extractPseudoFeatures } from "./tune/pseudo-features.js";
+import { runTuning } from "./tune/run-tuning.js";
+import { calibrateModes } from "./tune/calibrate.js";
 import { resolveExecutionProvider } from "../model/execution-provider.js";
 import { diffusionPreset, trainDiffusion } from "../model/diffusion/index.js";
 import { createRng } from "../util/random.js";
@@ -40,6 +45,8 @@ export interface FitOptions {
   readonly progressSink?: ProgressSink;
   readonly executionProvider?: "cpu" | "cuda";
   readonly intraOpThreads?: number;
+  /** Tune τ and K on the pseudo-validation set (default true; `lafite fit --no-tune` skips). */
+  readonly tune?: boolean;
 }
 
 interface TrainImage {
@@ -55,16 +62,6 @@ export function holdoutIndices(n: number, fraction: number): Set<number> {
   const picks = new Set<number>();
   for (let i = 0; i < count; i++) picks.add(Math.min(n - 1, Math.floor(((i + 0.5) * n) / count)));
   return picks;
-}
-
-/** Linear-interpolated quantile of unsorted values. */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) throw new Error("quantile of an empty list");
-  const s = [...values].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
 }
 
 export async function fitModel(options: FitOptions): Promise<BundleManifest> {
@@ -198,21 +195,43 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     throw new LafiteError(ErrorCode.INVALID_CONFIG, `scoring.mode '${config.scoring.mode}' needs the diffusion model; set diffusion.preset (not none) or use mode knn`);
   }
 
-  // 5. Thresholds from the held-out normal images, scored exactly as serving will, for every mode this bundle supports.
-  const modes: ScoringMode[] = unetOnnx ? ["knn", "lafite", "no-edit"] : ["knn"];
-  const thresholds: Partial<Record<ScoringMode, ThresholdInfo>> = {};
-  const parts = { coreset, coresetSize: count, c, ...(unetOnnx ? { unetOnnx } : {}) };
-  const settings = { mapSize: S, sigma: config.scoring.sigma, pool: config.scoring.pool, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta };
-  for (const mode of modes) {
-    throwIfCancelled(signal, "fit");
-    const opened = await openScorer(mode, parts, settings, sessOpts);
-    const scores: number[] = [];
-    for (const x of holdout) scores.push((await opened.scorer.score(x)).score);
-    await opened.release();
-    thresholds[mode] = thresholdFrom(scores, config.threshold.quantile);
-    log(`fit: ${mode} threshold ${thresholds[mode]!.value.toPrecision(5)} (quantile ${config.threshold.quantile} of ${scores.length} held-out normal scores, max ${thresholds[mode]!.holdoutScores.max.toPrecision(5)})`);
-  }
+  // 5. The pseudo-validation set from the held-out images only (paper 3.4): tuning, then thresholds, scored exactly as serving will.
+  const heldOut = images.filter((i) => i.holdout && !skipped.includes(i.path));
+  const pseudoClasses = Object.keys(classCounts)
+    .map((name) => ({ name, images: heldOut.filter((i) => i.cls === name).map((i) => i.path) }))
+    .filter((c) => c.images.length > 0);
+  const tc = config.tuning;
+  const pseudoProgress = new Progress("fit: pseudo-validation set", pseudoClasses.reduce((n, c) => n + c.images.length + tc.perClass, 0), { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+  const pseudoSet = await extractPseudoFeatures(
+    pseudoSamples(pseudoClasses, { seed: tc.seed, perClass: tc.perClass, crossClass: tc.crossClass, ...(signal ? { signal } : {}) }),
+    backbone,
+    stats,
+    { ...(signal ? { signal } : {}), progress: pseudoProgress },
+  );
   await backbone.release();
+  const parts = { coreset, coresetSize: count, c, ...(unetOnnx ? { unetOnnx } : {}) };
+  const base = { mapSize: S, sigma: config.scoring.sigma, pool: config.scoring.pool, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta };
+  let tuning: TuningRecord | undefined;
+  let chosen = { tau: base.tau, deltaT: base.deltaT, k: Math.min(base.k, count) };
+  if (options.tune ?? true) {
+    const tuned = await runTuning({
+      set: pseudoSet,
+      parts,
+      base,
+      grid: { taus: tc.taus, steps: tc.steps, ks: tc.ks },
+      sessionOptions: sessOpts,
+      seed: tc.seed,
+      perClass: tc.perClass,
+      ...(signal ? { signal } : {}),
+      ...(options.progressSink ? { progressSink: options.progressSink } : {}),
+      log: (m) => log(`fit: ${m}`),
+    });
+    tuning = tuned.record;
+    chosen = tuned.chosen;
+    lap("tune");
+  }
+  const modes: ScoringMode[] = unetOnnx ? ["knn", "edit-only", "lafite", "no-edit"] : ["knn", "edit-only"];
+  const thresholds = await calibrateModes(pseudoSet, parts, { ...base, ...chosen }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`) });
   lap("threshold");
 
   // 6. The bundle.
@@ -223,7 +242,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     "coreset.faiss": new Uint8Array(index.toBuffer()),
     ...(unetOnnx ? { "denoiser.onnx": unetOnnx } : {}),
   };
-  const version = `${createdAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${sha256(files["coreset.f32"]).slice(0, 8)}`;
+  const version = newVersionId(createdAt, files["coreset.f32"]);
   const manifest = await writeBundle(
     options.out,
     {
@@ -237,20 +256,21 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       memory: { coresetSize: count, candidates, indexType: config.memory.index, indexFile: "coreset.faiss", vectorsFile: "coreset.f32" },
       scoring: {
         mode: config.scoring.mode,
-        k: config.memory.k,
+        k: chosen.k,
         sigma: config.scoring.sigma,
         pool: config.scoring.pool,
-        ...(unetOnnx ? { tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta, denoiserFile: "denoiser.onnx" } : {}),
+        ...(unetOnnx ? { tau: chosen.tau, deltaT: chosen.deltaT, eta: config.scoring.eta, denoiserFile: "denoiser.onnx" } : {}),
       },
       threshold: thresholds[config.scoring.mode]!,
       thresholds,
       metrics: { diffusion: diffusionInfo },
+      ...(tuning ? { tuning } : {}),
       provenance: {
         dataset: resolve(options.data),
         classes: classCounts,
         trainListSha256: sha256(new TextEncoder().encode(images.map((i) => `${relative(options.data, i.path)} ${contentHashes.get(i.path) ?? "unreadable"}`).join("\n"))),
         skippedFiles: skipped,
-        holdoutFiles: images.filter((i) => i.holdout).map((i) => relative(options.data, i.path)),
+        holdoutFiles: heldOut.map((i) => relative(options.data, i.path)),
         timings,
         tool: `lafited fit on ${hostname()}`,
       },
@@ -260,16 +280,6 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   );
   log(`fit: wrote bundle ${options.out} (version ${version}) in ${(Object.values(timings).reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s`);
   return manifest;
-}
-
-export function thresholdFrom(scores: readonly number[], q: number): ThresholdInfo {
-  const sorted = [...scores].sort((a, b) => a - b);
-  return {
-    value: quantile(sorted, q),
-    method: `quantile ${q} of held-out normal image scores`,
-    holdoutImages: sorted.length,
-    holdoutScores: { min: sorted[0]!, median: quantile(sorted, 0.5), max: sorted.at(-1)! },
-  };
 }
 
 /** Candidate slices for the coreset: all of them, or a seeded random subsample when there are more than `count`. */

@@ -4,10 +4,12 @@
  * cannot drift apart.
  *   knn:      per-position distance to the nearest coreset slice (PatchCore-style)
  *   lafite:   edit (Eq. 10) → corrupt to τ and DDIM-reconstruct (Eq. 7, 8, 11) → ‖x_rec − x‖²
+ *   edit-only: edit (Eq. 10) → ‖e − x‖² (no diffusion; the ablation of what it adds)
  *   no-edit:  reconstruct the raw features
  * then the anomaly map and image score of Eq. 12.
  */
 import type { FeatureMap, ScoringMode } from "./types.js";
+import { DIFFUSION_MODES } from "../model/types.js";
 import type { OnnxKnn } from "../model/memory/onnx-knn.js";
 import { toRows } from "../model/feature-stats.js";
 import { anomalyMap, imageScore, reconstructionError } from "../model/scoring/anomaly-map.js";
@@ -44,7 +46,7 @@ export class FrameScorer {
     private readonly coreset: Float32Array,
     private readonly reconstructor?: FeatureReconstructor,
   ) {
-    if (settings.mode !== "knn" && !reconstructor) throw new Error(`scoring mode '${settings.mode}' needs a diffusion model, and the bundle has none`);
+    if (DIFFUSION_MODES.includes(settings.mode) && !reconstructor) throw new Error(`scoring mode '${settings.mode}' needs a diffusion model, and the bundle has none`);
     if (settings.mode !== "no-edit" && !knn) throw new Error(`scoring mode '${settings.mode}' needs the coreset search`);
   }
 
@@ -61,13 +63,14 @@ export class FrameScorer {
       return { values, edit: performance.now() - t0, diffusion: 0 };
     }
     let e = x;
-    if (mode === "lafite") {
+    if (mode === "lafite" || mode === "edit-only") {
       const res = await this.knn!.search(toRows(x), hw);
       const d = new Float32Array(res.distances.length);
       for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(res.distances[i]!);
       e = editFeatures(x, res.indices, d, this.knn!.k, this.coreset, x.c);
     }
     const edit = performance.now() - t0;
+    if (mode === "edit-only") return { values: reconstructionError(e, x), edit, diffusion: 0 };
     t0 = performance.now();
     const rec = await this.reconstructor!.reconstruct(e, seed);
     const diffusion = performance.now() - t0;

@@ -16,6 +16,7 @@ import { parseModelConfig } from "../model/model-config.js";
 import { fitModel } from "./fit.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 import type { ScoringMode } from "./types.js";
+import { DIFFUSION_MODES } from "../model/types.js";
 
 export interface LoadOptions {
   executionProvider?: "cpu" | "cuda";
@@ -62,8 +63,9 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
     throw err instanceof LafiteError ? new LafiteError(err.code, `bundle ${bundle.dir}: ${err.message}`) : err;
   });
   const k = opened.k;
-  const threshold = (m.thresholds?.[mode] ?? (mode === sc.mode ? m.threshold : undefined))?.value;
-  if (threshold === undefined) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: no threshold calibrated for mode '${mode}'`);
+  const thresholdInfo = m.thresholds?.[mode] ?? (mode === sc.mode ? m.threshold : undefined);
+  const threshold = thresholdInfo?.value;
+  if (thresholdInfo === undefined || threshold === undefined) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: no threshold calibrated for mode '${mode}'`);
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
   options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}, mode ${mode}, execution provider ${ep}`);
   return new BundleDetector(
@@ -74,10 +76,12 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       coresetSize: m.memory.coresetSize,
       mode,
       threshold,
+      thresholdRule: thresholdInfo.rule ?? "normal-quantile",
+      thresholdMethod: thresholdInfo.method,
       executionProvider: ep,
       inputSize: m.backbone.inputSize,
-      ...(mode === "lafite" ? { k } : {}),
-      ...(sc.tau !== undefined && mode !== "knn" ? { tau: sc.tau, deltaT: sc.deltaT ?? 1, steps: ddimTimesteps(sc.tau, sc.deltaT ?? 1).length } : {}),
+      ...(mode === "lafite" || mode === "edit-only" ? { k } : {}),
+      ...(sc.tau !== undefined && DIFFUSION_MODES.includes(mode) ? { tau: sc.tau, deltaT: sc.deltaT ?? 1, steps: ddimTimesteps(sc.tau, sc.deltaT ?? 1).length } : {}),
     },
     backbone,
     stats,

@@ -8,6 +8,7 @@ import { Reconstructor } from "../model/diffusion/index.js";
 import { FrameScorer } from "./frame-scorer.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 import type { ScoringMode } from "./types.js";
+import { DIFFUSION_MODES } from "../model/types.js";
 
 export interface ScorerParts {
   /** Coreset rows, coresetSize × c. */
@@ -37,14 +38,14 @@ export interface OpenScorer {
 }
 
 export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: ScorerSettings, sessionOptions: ort.InferenceSession.SessionOptions): Promise<OpenScorer> {
-  if (mode !== "knn" && !parts.unetOnnx) {
+  if (DIFFUSION_MODES.includes(mode) && !parts.unetOnnx) {
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `scoring mode '${mode}' needs a diffusion model, and this bundle has none (fit with diffusion.preset other than none)`);
   }
-  // knn scores by the nearest slice; lafite edits with K neighbours; no-edit reconstructs the raw features and needs no search.
-  const k = mode === "lafite" ? Math.min(s.k, parts.coresetSize) : mode === "knn" ? 1 : 0;
+  // knn scores by the nearest slice; lafite and edit-only edit with K neighbours; no-edit reconstructs the raw features and needs no search.
+  const k = mode === "lafite" || mode === "edit-only" ? Math.min(s.k, parts.coresetSize) : mode === "knn" ? 1 : 0;
   const knn = k > 0 ? await OnnxKnn.create(parts.coreset, parts.coresetSize, parts.c, k, sessionOptions) : undefined;
   let reconstructor: Reconstructor | undefined;
-  if (mode !== "knn") reconstructor = await Reconstructor.create(parts.unetOnnx!, {}, sessionOptions);
+  if (DIFFUSION_MODES.includes(mode)) reconstructor = await Reconstructor.create(parts.unetOnnx!, {}, sessionOptions);
   const scorer = new FrameScorer(
     { mode, mapSize: s.mapSize, sigma: s.sigma, pool: s.pool, k },
     knn,

@@ -46,6 +46,9 @@ export interface ModelInfo {
   readonly coresetSize: number;
   readonly mode: ScoringMode;
   readonly threshold: number;
+  /** How the threshold was chosen (ThresholdRule) and that rule in words. */
+  readonly thresholdRule: string;
+  readonly thresholdMethod: string;
   readonly executionProvider: string;
   readonly inputSize: number;
   readonly tau?: number;

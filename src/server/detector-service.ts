@@ -309,6 +309,8 @@ export function modelInfoMessage(info: ModelInfo): ProtoModelInfo {
     coresetSize: BigInt(info.coresetSize),
     scoringMode: info.mode,
     threshold: info.threshold,
+    thresholdRule: info.thresholdRule,
+    thresholdMethod: info.thresholdMethod,
     executionProvider: info.executionProvider,
     inputSize: info.inputSize,
     // One-field oneofs (presence without proto3 `optional`; see detector.proto).

@@ -10,12 +10,13 @@ import { readBundle } from "../../model/bundle.js";
 import { interruptSignal } from "../../util/progress.js";
 import { invalidInput } from "../../util/errors.js";
 import type { ScoringMode } from "../../pipeline/types.js";
+import { SCORING_MODES } from "../../model/types.js";
 
-const MODES: readonly ScoringMode[] = ["knn", "lafite", "no-edit"];
+const MODES: readonly ScoringMode[] = SCORING_MODES;
 
 export const command: CliCommand = {
   summary: "Evaluate a bundle on an MVTec-layout data set: per-class image/pixel AUROC and AP, pixel AUPRO, and their mean.",
-  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|lafite|no-edit] [--heatmaps DIR] [--report DIR [--no-tuning-curves]] [--class NAME]...
+  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|edit-only|lafite|no-edit] [--heatmaps DIR] [--report DIR [--no-tuning-curves]] [--class NAME]...
   --json FILE     also write {"mode", "classes": {name: {image_auroc, pixel_auroc, image_ap, pixel_ap, pixel_aupro}}, "mean": {...}} (values 0–1, null where undefined;
                   pixel_aupro: area under the per-region-overlap curve up to 30% FPR, divided by 0.3, regions 8-connected, as MVTec AD)
   --mode M        score with this mode instead of the bundle's own

@@ -13,12 +13,13 @@ export function defaultCacheDir(): string {
 
 export const command: CliCommand = {
   summary: "Fit ONE unified model on every class's train/good images of an MVTec-layout data set.",
-  usage: `lafite fit --data DIR --out BUNDLE [--config FILE] [--class NAME]... [--force] [--cache DIR] [--threads N]
+  usage: `lafite fit --data DIR --out BUNDLE [--config FILE] [--class NAME]... [--force] [--no-tune] [--cache DIR] [--threads N]
   --data DIR      data set root (<class>/train/good/*)
   --out BUNDLE    bundle folder to write (refused if it exists and is not empty, unless --force)
   --config FILE   model config YAML (see config/model.example.yaml); defaults otherwise
   --class NAME    fit only these classes (repeatable)
   --force         replace an existing bundle atomically
+  --no-tune       keep the configured τ, Δt and K (no pseudo-validation sweep; thresholds are still calibrated)
   --cache DIR     where generated backbones are cached (default ${defaultCacheDir()})`,
   async run(argv) {
     const { values } = parseFlags(argv, {
@@ -27,6 +28,7 @@ export const command: CliCommand = {
       config: { type: "string" },
       class: { type: "string", multiple: true },
       force: { type: "boolean" },
+      "no-tune": { type: "boolean" },
       cache: { type: "string" },
       threads: { type: "string" },
     });
@@ -40,6 +42,7 @@ export const command: CliCommand = {
         cacheDir: values.cache ?? defaultCacheDir(),
         ...(values.class ? { classes: values.class } : {}),
         force: values.force ?? false,
+        tune: !(values["no-tune"] ?? false),
         signal,
         ...(values.threads !== undefined ? { intraOpThreads: intFlag(values.threads, "threads", 0) } : {}),
       });

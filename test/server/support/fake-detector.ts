@@ -32,6 +32,8 @@ export class FakeDetector implements Detector {
       coresetSize: 0,
       mode: "knn",
       threshold: options.threshold ?? 0.5,
+      thresholdRule: "normal-quantile",
+      thresholdMethod: "fixed by the fake detector",
       executionProvider: "cpu",
       inputSize: 0,
     };

@@ -1,0 +1,118 @@
+/**
+ * Pseudo-validation tuning (paper 3.4 and 4.5): sweep τ with editing off
+ * (no-edit mode), then K with editing on (lafite mode) at the chosen τ, each
+ * point scored on the synthesized set. Bundles without a diffusion model
+ * sweep K in edit-only mode.
+ *
+ * A last check guards the result: the tuned setting must be at least as good
+ * on the pseudo-validation set, in the mode the bundle serves, as the
+ * configured defaults; otherwise the defaults stay. τ is chosen by a proxy
+ * (no-edit) that can disagree with the served mode, and this keeps a poor
+ * proxy from making the served model worse.
+ */
+import type * as ort from "onnxruntime-node";
+import type { TuningPoint, TuningRecord } from "../../model/bundle.js";
+import type { ScoringMode } from "../../model/types.js";
+import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
+import { Progress, type ProgressSink } from "../../util/progress.js";
+import type { PseudoFeature } from "./pseudo-features.js";
+import { scorePseudoSet } from "./score-set.js";
+import { bestPointIndex, compareTuningPoints } from "./best-point.js";
+
+export interface TuningGrid {
+  readonly taus: readonly number[];
+  /** DDIM steps per τ: Δt = max(1, round(τ / steps)). */
+  readonly steps: number;
+  readonly ks: readonly number[];
+}
+
+export interface TuneInput {
+  readonly set: readonly PseudoFeature[];
+  readonly parts: ScorerParts;
+  /** The configured settings: the starting point and the fallback. */
+  readonly base: ScorerSettings;
+  readonly grid: TuningGrid;
+  readonly sessionOptions: ort.InferenceSession.SessionOptions;
+  readonly seed: number;
+  readonly perClass: number;
+  readonly signal?: AbortSignal;
+  readonly progressSink?: ProgressSink;
+  readonly log?: (msg: string) => void;
+}
+
+export interface TuneResult {
+  readonly record: TuningRecord;
+  /** The settings to serve with. */
+  readonly chosen: { readonly tau: number; readonly deltaT: number; readonly k: number };
+}
+
+export function deltaTFor(tau: number, steps: number): number {
+  return Math.max(1, Math.round(tau / steps));
+}
+
+export async function runTuning(input: TuneInput): Promise<TuneResult> {
+  const started = performance.now();
+  const { set, parts, base, grid } = input;
+  const log = input.log ?? (() => {});
+  const hasDiffusion = parts.unetOnnx !== undefined;
+  const taus = hasDiffusion ? [...new Set(grid.taus)] : [];
+  const ks = [...new Set(grid.ks.map((k) => Math.min(k, parts.coresetSize)))];
+  const progress = new Progress("tune", (taus.length + ks.length + 1) * set.length, { unit: "scorings", ...(input.progressSink ? { sink: input.progressSink } : {}) });
+
+  const score = async (mode: ScoringMode, s: ScorerSettings): Promise<TuningPoint> => {
+    const opened = await openScorer(mode, parts, s, input.sessionOptions);
+    try {
+      const r = await scorePseudoSet(set, opened.scorer, { pixels: true, ...(input.signal ? { signal: input.signal } : {}), progress });
+      return { image_auroc: r.imageAuroc, pixel_auroc: r.pixelAuroc };
+    } finally {
+      await opened.release();
+    }
+  };
+  const pct = (v: number | null) => (v === null ? "–" : (100 * v).toFixed(1));
+
+  // 1. τ with editing off.
+  const tauCurve: TuningPoint[] = [];
+  for (const tau of taus) {
+    const deltaT = deltaTFor(tau, grid.steps);
+    const p = await score("no-edit", { ...base, tau, deltaT });
+    tauCurve.push({ tau, deltaT, ...p });
+    log(`tune: no-edit τ=${tau} Δt=${deltaT}: image AUROC ${pct(p.image_auroc)}, pixel ${pct(p.pixel_auroc)}`);
+  }
+  const tauPick = tauCurve.length ? tauCurve[bestPointIndex(tauCurve)]! : { tau: base.tau, deltaT: base.deltaT };
+  const chosenTau = { tau: tauPick.tau!, deltaT: tauPick.deltaT! };
+
+  // 2. K with editing on, at the chosen τ.
+  const kMode: ScoringMode = hasDiffusion ? "lafite" : "edit-only";
+  const kCurve: TuningPoint[] = [];
+  for (const k of ks) {
+    const p = await score(kMode, { ...base, ...chosenTau, k });
+    kCurve.push({ k, ...(hasDiffusion ? chosenTau : {}), ...p });
+    log(`tune: ${kMode} K=${k}${hasDiffusion ? ` τ=${chosenTau.tau}` : ""}: image AUROC ${pct(p.image_auroc)}, pixel ${pct(p.pixel_auroc)}`);
+  }
+  const kBest = kCurve[bestPointIndex(kCurve)]!;
+  const tuned = { ...chosenTau, k: kBest.k! };
+
+  // 3. The tuned setting against the configured defaults, in the K sweep's mode.
+  const defaults = { tau: base.tau, deltaT: base.deltaT, k: Math.min(base.k, parts.coresetSize) };
+  const same = (!hasDiffusion || (defaults.tau === tuned.tau && defaults.deltaT === tuned.deltaT)) && defaults.k === tuned.k;
+  const atDefaults: TuningPoint = same ? kBest : { ...defaults, ...(await score(kMode, { ...base, ...defaults })) };
+  const keepDefaults = !same && compareTuningPoints(atDefaults, kBest) > 0;
+  const chosen = keepDefaults ? defaults : tuned;
+  if (keepDefaults) log(`tune: the configured τ=${defaults.tau} K=${defaults.k} beat the tuned τ=${tuned.tau} K=${tuned.k} on the pseudo-validation set; keeping them`);
+  log(`tune: chose τ=${chosen.tau} Δt=${chosen.deltaT} K=${chosen.k}`);
+
+  const anomalous = set.filter((f) => f.anomalous).length;
+  return {
+    chosen,
+    record: {
+      seed: input.seed,
+      perClass: input.perClass,
+      images: { anomalous, good: set.length - anomalous },
+      steps: grid.steps,
+      tau: { mode: "no-edit", curve: tauCurve, chosen: chosenTau },
+      k: { mode: kMode, curve: kCurve, chosen: tuned.k },
+      final: { mode: kMode, tuned: { ...tuned, image_auroc: kBest.image_auroc, pixel_auroc: kBest.pixel_auroc }, defaults: atDefaults, kept: keepDefaults ? "defaults" : "tuned" },
+      seconds: (performance.now() - started) / 1000,
+    },
+  };
+}

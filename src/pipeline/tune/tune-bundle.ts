@@ -1,0 +1,98 @@
+/**
+ * `lafite tune`: re-tunes a fitted bundle on a pseudo-validation set built
+ * from the training images the bundle held out of its memory bank (never
+ * from images in the bank, which would score near zero and flatter every
+ * setting). The bundle is rewritten atomically as a new version with the
+ * chosen τ, Δt and K, a threshold per mode by the configured rule, and the
+ * whole sweep in `manifest.tuning`.
+ */
+import { readBundle, bytesToFloat32, newVersionId, writeBundle, type BundleManifest, type BundleFiles } from "../../model/bundle.js";
+import { BackboneRunner, sessionOptions } from "../../model/backbone-runner.js";
+import { resolveExecutionProvider } from "../../model/execution-provider.js";
+import { parseModelConfig } from "../../model/model-config.js";
+import { holdoutClasses, pseudoSamples } from "../../image/pseudo/index.js";
+import type { ScoringMode } from "../../model/types.js";
+import { Progress, type ProgressSink } from "../../util/progress.js";
+import { extractPseudoFeatures } from "./pseudo-features.js";
+import { runTuning } from "./run-tuning.js";
+import { calibrateModes } from "./calibrate.js";
+
+export interface TuneBundleOptions {
+  readonly bundle: string;
+  /** The training data set the bundle was fitted on (its held-out files are read from here). */
+  readonly data: string;
+  readonly seed?: number;
+  readonly perClass?: number;
+  readonly signal?: AbortSignal;
+  readonly progressSink?: ProgressSink;
+  readonly log?: (msg: string) => void;
+  readonly executionProvider?: "cpu" | "cuda";
+  readonly intraOpThreads?: number;
+}
+
+export async function tuneBundle(options: TuneBundleOptions): Promise<BundleManifest> {
+  const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const started = performance.now();
+  const loaded = await readBundle(options.bundle);
+  const m = loaded.manifest;
+  // Bundles fitted before tuning existed have no tuning block: the schema fills in its defaults.
+  const config = parseModelConfig(m.config, `bundle ${options.bundle} config`);
+  const tc = { ...config.tuning, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.perClass !== undefined ? { perClass: options.perClass } : {}) };
+  const classes = holdoutClasses(m.provenance.holdoutFiles, options.data);
+  const ep = await resolveExecutionProvider(options.executionProvider ?? "cpu", log);
+  const sessOpts = sessionOptions(ep, options.intraOpThreads);
+  const signal = options.signal;
+
+  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts);
+  const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
+  const progress = new Progress("tune: pseudo-validation set", classes.reduce((n, c) => n + c.images.length + tc.perClass, 0), { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+  let set;
+  try {
+    set = await extractPseudoFeatures(pseudoSamples(classes, { seed: tc.seed, perClass: tc.perClass, crossClass: tc.crossClass, ...(signal ? { signal } : {}) }), backbone, stats, { ...(signal ? { signal } : {}), progress });
+  } finally {
+    await backbone.release();
+  }
+  log(`tune: pseudo-validation set of ${set.filter((f) => f.anomalous).length} synthesized anomalies and ${set.filter((f) => !f.anomalous).length} held-out normals in ${classes.length} classes (seed ${tc.seed})`);
+
+  const sc = m.scoring;
+  const parts = {
+    coreset: bytesToFloat32(loaded.file(m.memory.vectorsFile)),
+    coresetSize: m.memory.coresetSize,
+    c: m.features.c,
+    ...(sc.denoiserFile ? { unetOnnx: loaded.file(sc.denoiserFile) } : {}),
+  };
+  // The configured defaults are the fallback, not whatever an earlier tuning chose.
+  const base = { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: sc.eta ?? config.scoring.eta };
+  const tuned = await runTuning({
+    set,
+    parts,
+    base,
+    grid: { taus: tc.taus, steps: tc.steps, ks: tc.ks },
+    sessionOptions: sessOpts,
+    seed: tc.seed,
+    perClass: tc.perClass,
+    ...(signal ? { signal } : {}),
+    ...(options.progressSink ? { progressSink: options.progressSink } : {}),
+    log,
+  });
+  const modes = Object.keys(m.thresholds ?? { [sc.mode]: m.threshold }) as ScoringMode[];
+  const thresholds = await calibrateModes(set, parts, { ...base, ...tuned.chosen }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log });
+
+  const files: BundleFiles = {};
+  for (const name of Object.keys(m.files)) files[name] = loaded.file(name);
+  const createdAt = new Date();
+  const { files: _hashes, ...rest } = m;
+  const next: Omit<BundleManifest, "files"> = {
+    ...rest,
+    version: newVersionId(createdAt, new TextEncoder().encode(`${m.version} ${JSON.stringify(tuned.chosen)} ${JSON.stringify(thresholds)}`)),
+    createdAt: createdAt.toISOString(),
+    scoring: { ...sc, k: tuned.chosen.k, ...(sc.denoiserFile ? { tau: tuned.chosen.tau, deltaT: tuned.chosen.deltaT } : {}) },
+    threshold: thresholds[sc.mode] ?? m.threshold,
+    thresholds,
+    tuning: tuned.record,
+    provenance: { ...m.provenance, timings: { ...m.provenance.timings, tune: Math.round(performance.now() - started) } },
+  };
+  const written = await writeBundle(options.bundle, next, files, true);
+  log(`tune: wrote ${options.bundle} (version ${written.version}, was ${m.version}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return written;
+}

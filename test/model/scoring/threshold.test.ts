@@ -1,0 +1,68 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { calibrateThreshold, f1OptimalThreshold, falseAlarmThreshold, normalQuantile, quantile } from "../../../src/model/scoring/threshold.js";
+
+test("quantile interpolates linearly between order statistics", () => {
+  assert.equal(quantile([3, 1, 2, 4], 0), 1);
+  assert.equal(quantile([3, 1, 2, 4], 1), 4);
+  assert.equal(quantile([3, 1, 2, 4], 0.5), 2.5);
+  assert.ok(Math.abs(quantile([0, 10], 0.99) - 9.9) < 1e-12);
+});
+
+test("F1-optimal threshold: hand-computed case, threshold midway between the scores it separates", () => {
+  // normals 1 2 3 6, anomalies 4 5 7. Cut below 4 (t=3.5): tp 3, fp 1 → P .75 R 1 F1 .857;
+  // below 7 (t=6.5): tp 1, fp 0 → F1 .5; below 5 (t=4.5... with 6 above): tp 2 fp 1 → .667.
+  const best = f1OptimalThreshold([1, 2, 3, 6], [4, 5, 7]);
+  assert.equal(best.value, 3.5);
+  assert.ok(Math.abs(best.f1 - 6 / 7) < 1e-12);
+  assert.equal(best.precision, 0.75);
+  assert.equal(best.recall, 1);
+});
+
+test("F1-optimal threshold: perfect separation, equal F1 ties go to the higher threshold, tied scores move together", () => {
+  assert.equal(f1OptimalThreshold([1, 2], [5, 6]).value, 3.5);
+  // Scores tied across labels cannot be split: {3 normal, 3 anomaly} fall on the same side.
+  const t = f1OptimalThreshold([1, 3], [3, 9]);
+  assert.ok(t.value === 6 || t.value === 2, `threshold ${t.value}`);
+  // t=6: tp1 fp0 → F1 2/3; t=2: tp2 fp1 → P 2/3 R 1 → F1 .8
+  assert.equal(t.value, 2);
+  // Lowest candidate sits just below the lowest score.
+  const low = f1OptimalThreshold([], [5]);
+  assert.ok(low.value < 5 && low.value > 4.99, `${low.value}`);
+});
+
+test("normal quantile function matches tabulated values", () => {
+  assert.ok(Math.abs(normalQuantile(0.5)) < 1e-12);
+  assert.ok(Math.abs(normalQuantile(0.975) - 1.959963984540054) < 1e-8);
+  assert.ok(Math.abs(normalQuantile(0.995) - 2.5758293035489) < 1e-8);
+  assert.ok(Math.abs(normalQuantile(0.01) + 2.326347874040841) < 1e-8);
+});
+
+test("false-alarm threshold: log-normal tail beyond the empirical quantile when normals are few", () => {
+  // logs of e^0, e^1, e^2 → mean 1, sample sd 1; rate 0.005 → e^(1 + 2.5758) ≈ 35.73
+  const r = falseAlarmThreshold([1, Math.E, Math.E ** 2], 0.005);
+  assert.ok(Math.abs(r.lognormal - Math.exp(1 + 2.5758293035489)) < 1e-6, `${r.lognormal}`);
+  assert.ok(Math.abs(r.empirical - quantile([1, Math.E, Math.E ** 2], 0.995)) < 1e-12);
+  assert.equal(r.value, r.lognormal);
+  // With the tail inside the data, the empirical quantile can be the higher one.
+  const many = Array.from({ length: 1000 }, (_, i) => (i === 999 ? 1000 : 1 + (i % 3)));
+  const m = falseAlarmThreshold(many, 0.005);
+  assert.equal(m.value, Math.max(m.empirical, m.lognormal));
+});
+
+test("calibrateThreshold records the rule, the method and the verdict figures on the pseudo set", () => {
+  const normals = [1, 2, 3, 6];
+  const anomalies = [4, 5, 7];
+  const q = calibrateThreshold({ rule: "normal-quantile", quantile: 0.5, falseAlarmRate: 0.005 }, normals, anomalies);
+  assert.equal(q.value, 2.5);
+  assert.equal(q.rule, "normal-quantile");
+  assert.deepEqual(q.holdoutScores, { min: 1, median: 2.5, max: 6 });
+  assert.equal(q.pseudo!.recall, 1);
+  assert.equal(q.pseudo!.falseAlarmRate, 0.5);
+  const f = calibrateThreshold({ rule: "pseudo-f1", quantile: 0.99, falseAlarmRate: 0.005 }, normals, anomalies);
+  assert.equal(f.value, 3.5);
+  assert.equal(f.pseudo!.falseAlarmRate, 0.25);
+  assert.throws(() => calibrateThreshold({ rule: "pseudo-f1", quantile: 0.99, falseAlarmRate: 0.005 }, normals, []), /pseudo-validation set/);
+  const far = calibrateThreshold({ rule: "false-alarm-rate", quantile: 0.99, falseAlarmRate: 0.005 }, normals);
+  assert.ok(far.value >= 6 && far.pseudo === undefined);
+});

@@ -1,0 +1,47 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { bestPointIndex, compareTuningPoints } from "../../../src/pipeline/tune/best-point.js";
+import { deltaTFor } from "../../../src/pipeline/tune/run-tuning.js";
+import { meanClassAuroc } from "../../../src/pipeline/tune/score-set.js";
+import { resizeMaskNearest } from "../../../src/pipeline/tune/pseudo-features.js";
+
+test("the best sweep point: image AUROC first, pixel AUROC breaks ties, then the earliest point", () => {
+  const p = (image: number | null, pixel: number | null) => ({ image_auroc: image, pixel_auroc: pixel });
+  assert.equal(bestPointIndex([p(0.8, 0.9), p(0.9, 0.1), p(0.85, 0.99)]), 1);
+  assert.equal(bestPointIndex([p(0.9, 0.5), p(0.9, 0.7), p(0.9, 0.6)]), 1);
+  assert.equal(bestPointIndex([p(0.9, 0.7), p(0.9, 0.7)]), 0);
+  assert.equal(bestPointIndex([p(null, null), p(0.5, null)]), 1);
+  // Float noise below the tolerance is a tie: the earlier point stays.
+  assert.equal(bestPointIndex([p(0.9, 0.7), p(0.9 + 1e-12, 0.7)]), 0);
+  assert.equal(compareTuningPoints(p(0.5, 0.5), p(0.5, 0.5)), 0);
+  assert.throws(() => bestPointIndex([]));
+});
+
+test("Δt follows τ by the number of DDIM steps, never below 1", () => {
+  assert.equal(deltaTFor(50, 1), 50);
+  assert.equal(deltaTFor(100, 4), 25);
+  assert.equal(deltaTFor(10, 4), 3); // 2.5 rounds up
+  assert.equal(deltaTFor(2, 50), 1);
+});
+
+test("pseudo-validation image AUROC is the mean over classes that have both labels", () => {
+  const set = [
+    { cls: "a", anomalous: false },
+    { cls: "a", anomalous: true },
+    { cls: "b", anomalous: false },
+    { cls: "b", anomalous: true },
+    { cls: "b", anomalous: true },
+    { cls: "c", anomalous: true }, // one label only: left out
+  ];
+  // a: 1.0 (anomaly 2 > normal 1); b: normal 5 vs anomalies 4, 6 → 0.5; mean 0.75
+  assert.equal(meanClassAuroc(set, [1, 2, 5, 4, 6, 9]), 0.75);
+  assert.equal(meanClassAuroc([{ cls: "a", anomalous: true }], [1]), null);
+});
+
+test("a mask stretched to S×S by nearest neighbour, like the image", () => {
+  // 4×2 mask with the right half set → 2×2: right column set.
+  const m = Uint8Array.from([0, 0, 1, 1, 0, 0, 1, 1]);
+  assert.deepEqual([...resizeMaskNearest(m, { width: 4, height: 2 }, 2)], [0, 1, 0, 1]);
+  // Upsampling keeps it binary (0/1 even from 0/255 input).
+  assert.deepEqual([...resizeMaskNearest(Uint8Array.from([255, 0]), { width: 2, height: 1 }, 4)], [1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0]);
+});

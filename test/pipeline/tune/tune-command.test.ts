@@ -1,0 +1,101 @@
+/**
+ * `lafite tune` on a real (small) bundle: builds the pseudo-validation set
+ * from the held-out images only, sweeps τ then K, and rewrites the bundle as
+ * a new version with the curves, the seed and the chosen values; the same
+ * seed gives the same curves. Also: `lafite fit --no-tune` leaves the
+ * configured values, and the daemon reports the threshold rule.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { synthesizeDataset } from "../../../src/image/synth/index.js";
+import type { BundleManifest } from "../../../src/model/bundle.js";
+import { loadDetector } from "../../../src/pipeline/load.js";
+import { CLI } from "../../support/knn-bundle.js";
+
+const run = promisify(execFile);
+let dir = "";
+let data = "";
+let bundle = "";
+
+const manifest = async (b: string) => JSON.parse(await readFile(join(b, "manifest.json"), "utf8")) as BundleManifest;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "lafite-tune-"));
+  data = join(dir, "data");
+  bundle = join(dir, "bundle");
+  await synthesizeDataset({ out: data, seed: 5, classes: ["hex_nut", "fabric"], trainPerClass: 12, testGoodPerClass: 1, testPerDefect: 1 });
+  await writeFile(
+    join(dir, "model.yaml"),
+    ["diffusion: { preset: tiny, epochs: 2 }", "scoring: { tau: 20, deltaT: 20 }", "tuning: { perClass: 4, taus: [10, 50], ks: [1, 3] }", "threshold: { holdout: 0.25, rule: pseudo-f1 }"].join("\n"),
+  );
+  await run(process.execPath, [CLI, "fit", "--data", data, "--out", bundle, "--config", join(dir, "model.yaml"), "--cache", join(dir, "cache"), "--no-tune"], { timeout: 300_000 });
+});
+
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test("fit --no-tune keeps the configured τ, Δt and K, records the held-out files, and calibrates by the configured rule", async () => {
+  const m = await manifest(bundle);
+  assert.equal(m.tuning, undefined);
+  assert.deepEqual([m.scoring.tau, m.scoring.deltaT, m.scoring.k], [20, 20, 3]);
+  assert.equal(m.provenance.holdoutFiles!.length, 6); // 3 of 12 per class
+  assert.ok(m.provenance.holdoutFiles!.every((f) => /^(hex_nut|fabric)\/train\/good\//.test(f)));
+  for (const mode of ["knn", "edit-only", "lafite", "no-edit"] as const) {
+    const t = m.thresholds![mode]!;
+    assert.equal(t.rule, "pseudo-f1", mode);
+    assert.equal(t.pseudo!.anomalies, 8, mode);
+    assert.equal(t.holdoutImages, 6, mode);
+  }
+  const d = await loadDetector(bundle);
+  try {
+    assert.equal(d.info.thresholdRule, "pseudo-f1");
+    assert.match(d.info.thresholdMethod, /F1-optimal on the pseudo-validation set/);
+  } finally {
+    await d.close();
+  }
+});
+
+test("lafite tune sweeps τ (no-edit) then K (lafite), records curves and seed, writes a new version; the same seed gives the same curves", async () => {
+  const before = await manifest(bundle);
+  await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3"], { timeout: 300_000 });
+  const first = await manifest(bundle);
+  assert.notEqual(first.version, before.version);
+  const t = first.tuning!;
+  assert.equal(t.seed, 3);
+  assert.equal(t.perClass, 4);
+  assert.deepEqual(t.images, { anomalous: 8, good: 6 });
+  assert.equal(t.tau.mode, "no-edit");
+  assert.deepEqual(t.tau.curve.map((p) => [p.tau, p.deltaT]), [[10, 10], [50, 50]]);
+  assert.equal(t.k.mode, "lafite");
+  assert.deepEqual(t.k.curve.map((p) => p.k), [1, 3]);
+  for (const p of [...t.tau.curve, ...t.k.curve]) assert.ok(p.image_auroc !== null && p.image_auroc >= 0 && p.image_auroc <= 1);
+  // The served values are the tuned ones, or the configured defaults when those scored better.
+  const kept = t.final!.kept === "tuned" ? t.final!.tuned : t.final!.defaults;
+  assert.deepEqual([first.scoring.tau, first.scoring.deltaT, first.scoring.k], [kept.tau, kept.deltaT, kept.k]);
+  assert.ok([10, 50, 20].includes(first.scoring.tau!));
+  // Files are unchanged; the bundle still loads and verifies.
+  assert.deepEqual(first.files, before.files);
+  const d = await loadDetector(bundle);
+  await d.close();
+
+  await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3"], { timeout: 300_000 });
+  const second = await manifest(bundle);
+  assert.deepEqual(second.tuning!.tau.curve, t.tau.curve);
+  assert.deepEqual(second.tuning!.k.curve, t.k.curve);
+  assert.deepEqual(second.scoring, first.scoring);
+});
+
+test("lafite tune refuses a data folder without the held-out images, naming the file", async () => {
+  const err = await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", join(dir, "nowhere")], { timeout: 120_000 }).then(
+    () => assert.fail("tune accepted a missing data set"),
+    (e: { code: number; stderr: string }) => e,
+  );
+  assert.equal(err.code, 1);
+  assert.match(err.stderr, /cannot read normal image .*nowhere/);
+});
