@@ -2,7 +2,7 @@
  * Data-set variants. `normal` is the demo data set as always. `shifted` is the
  * same product classes after a change on the line that is NOT a defect: a
  * dimmer, one-sided light, a warm colour cast, and a new material batch
- * (another dye lot of the fabric, a coarser finish of the metal, yellow zinc
+ * (another yarn lot of the fabric with a stronger weave contrast, a coarser finish of the metal, yellow zinc
  * plating of the nuts). A model fitted on `normal` sees it as anomalous
  * everywhere (false alarms); accepting some shifted good frames as normal
  * should teach it otherwise (issue 9: drift, refresh, retrain). Defects are
@@ -24,8 +24,8 @@ const SHIFT_CAST = [1.1, 1.0, 0.84] as const;
 
 /** The material batch: a per-class change of the scene before the camera sees it. */
 const BATCH: Record<string, (r: Raster) => void> = {
-  // Another dye lot: bluer, slightly lighter threads.
-  fabric: (r) => mapChannels(r, (v, c) => v * ([0.86, 1.0, 1.22] as const)[c]! + 0.02),
+  // Another yarn lot: deeper shadows between threads, brighter crowns (weave contrast up), same dye.
+  fabric: (r) => mapChannels(r, (v) => 0.42 + (v - 0.42) * 1.35),
   // A coarser finish: stronger streak contrast around the same mean brightness.
   brushed_metal: (r) => mapChannels(r, (v) => 0.5 + (v - 0.48) * 1.45),
   // Yellow zinc plating; the belt is dark, so the tint shows mostly on the part.
