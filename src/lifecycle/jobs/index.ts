@@ -6,3 +6,4 @@
  */
 export type { AcceptedFrame, JobBody, JobContext, JobResult } from "./types.js";
 export { refreshMemoryBank } from "./refresh-memory-bank.js";
+export { retrainDiffusion, makeRetrainDiffusion, type RetuneHook, type RetuneInput } from "./retrain-diffusion.js";
