@@ -33,3 +33,9 @@ export async function writeCandidate(
   }
   return written;
 }
+
+/** A manifest's own fields, without what writeBundle fills in. */
+export function withoutFiles(m: BundleManifest): Omit<BundleManifest, "files" | "format" | "formatVersion"> {
+  const { files: _files, format: _format, formatVersion: _fv, ...rest } = m;
+  return rest;
+}

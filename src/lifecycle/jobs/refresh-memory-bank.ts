@@ -24,7 +24,7 @@ import type { FeatureMap } from "../../model/types.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import { openActiveModel } from "./active-model.js";
 import { baseHoldoutMaps, calibrateThresholds, modesOf } from "./calibrate.js";
-import { bundleVersion, writeCandidate } from "./candidate.js";
+import { bundleVersion, withoutFiles, writeCandidate } from "./candidate.js";
 import { continueKCenter, projectRowsWith } from "./continue-k-center.js";
 import { coverageSpace, nearestBankDistances } from "./coverage-space.js";
 import { featuresOfFiles } from "./frame-features.js";
@@ -190,8 +190,3 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     await model.release();
   }
 };
-
-function withoutFiles(m: BundleManifest): Omit<BundleManifest, "files" | "format" | "formatVersion"> {
-  const { files: _files, format: _format, formatVersion: _fv, ...rest } = m;
-  return rest;
-}

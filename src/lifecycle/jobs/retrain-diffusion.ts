@@ -28,7 +28,7 @@ import { LafiteError, ErrorCode } from "../../util/errors.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import { openActiveModel } from "./active-model.js";
 import { baseHoldoutMaps, calibrateThresholds, modesOf, type ScoringOverrides } from "./calibrate.js";
-import { bundleVersion, writeCandidate } from "./candidate.js";
+import { bundleVersion, withoutFiles, writeCandidate } from "./candidate.js";
 import { featuresOfFiles } from "./frame-features.js";
 import { numberOption } from "./options.js";
 import { splitAccepted } from "./split-accepted.js";
@@ -201,8 +201,3 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
 }
 
 export const retrainDiffusion: JobBody = makeRetrainDiffusion();
-
-function withoutFiles(m: BundleManifest): Omit<BundleManifest, "files" | "format" | "formatVersion"> {
-  const { files: _files, format: _format, formatVersion: _fv, ...rest } = m;
-  return rest;
-}
