@@ -9,7 +9,7 @@
  *   Times of the incremental refresh and of the full refit are printed
  *   with their ratio. Also: false alarms of the refreshed bank at the
  *   parent's threshold (coverage alone, without re-calibration).
- * Usage: node dist/bench/drift.js DIR [--accepted 20] [--lafite] [--steps N]
+ * Usage: node dist/bench/drift.js DIR [--accepted 20] [--no-knn] [--lafite [--preset tiny|cpu] [--epochs E] [--steps N]]
  */
 import { mkdir, readdir, symlink } from "node:fs/promises";
 import { basename, join } from "node:path";
@@ -57,6 +57,8 @@ const accepted = await acceptedFrom(shifted, nAccepted);
 console.log(`data: normal demo seed 1, shifted demo seed 2; ${accepted.length} accepted shifted train/good frames`);
 
 // knn: base, incremental refresh, full refit on the same images.
+if (flag("no-knn") < 0) await knnPart();
+async function knnPart(): Promise<void> {
 const knnCfg = { diffusion: { preset: "none" }, scoring: { mode: "knn" } };
 const base = join(dir, "knn-base");
 const [, fitSecs] = await time(() => fitModel({ data: normal, out: base, config: parseModelConfig(knnCfg), cacheDir: cache, log: quiet, progressSink: quiet, force: true }));
@@ -84,20 +86,24 @@ const mf = await measure(refit, shifted);
 const refitSize = (await readBundle(refit)).manifest.memory.coresetSize;
 console.log(`knn full refit (${refitSecs.toFixed(1)} s, ${refitSize} rows):    ${fmt(mf)}`);
 console.log(`incremental/full time ratio ${(refreshSecs / refitSecs).toFixed(3)}`);
+}
 
 if (flag("lafite") > 0) {
   const steps = flag("steps") > 0 ? Number(process.argv[flag("steps") + 1]) : undefined;
-  const lb = join(dir, "lafite-base");
-  const [, lfit] = await time(() => fitModel({ data: normal, out: lb, config: parseModelConfig({ diffusion: { preset: "tiny" } }), cacheDir: cache, log: quiet, progressSink: quiet, force: true }));
+  const preset = flag("preset") > 0 ? process.argv[flag("preset") + 1]! : "tiny";
+  const epochs = flag("epochs") > 0 ? { epochs: Number(process.argv[flag("epochs") + 1]) } : {};
+  const lb = join(dir, `lafite-${preset}-base`);
+  const [, lfit] = await time(() => fitModel({ data: normal, out: lb, config: parseModelConfig({ diffusion: { preset, ...epochs } }), cacheDir: cache, log: quiet, progressSink: quiet, force: true }));
   const lm = await measure(lb, shifted);
-  console.log(`lafite base (tiny U-Net, fit ${lfit.toFixed(1)} s):  ${fmt(lm)}`);
-  const lr = join(dir, "lafite-refreshed");
+  const loss = ((await readBundle(lb)).manifest.metrics.diffusion as { finalLoss: number }).finalLoss;
+  console.log(`lafite base (${preset} U-Net, final loss ${loss.toFixed(4)}, fit ${lfit.toFixed(1)} s):  ${fmt(lm)}`);
+  const lr = join(dir, `lafite-${preset}-refreshed`);
   const [, lrs] = await time(() => refreshMemoryBank(ctx("refresh", lb, lr, accepted)));
   console.log(`lafite refresh (${lrs.toFixed(1)} s):           ${fmt(await measure(lr, shifted))}`);
-  const lt = join(dir, "lafite-retrained");
+  const lt = join(dir, `lafite-${preset}-retrained`);
   const [rt, lts] = await time(() => retrainDiffusion(ctx("retrain", lr, lt, accepted, steps ? { steps } : undefined)));
   console.log(`lafite refresh→retrain (${lts.toFixed(1)} s, ${String(rt.summary.steps)} steps): ${fmt(await measure(lt, shifted))}`);
-  const lt2 = join(dir, "lafite-retrained-only");
+  const lt2 = join(dir, `lafite-${preset}-retrained-only`);
   const [rt2, lts2] = await time(() => retrainDiffusion(ctx("retrain", lb, lt2, accepted, steps ? { steps } : undefined)));
   console.log(`lafite retrain only (${lts2.toFixed(1)} s, ${String(rt2.summary.steps)} steps): ${fmt(await measure(lt2, shifted))}  no-edit: ${fmt(await measure(lt2, shifted, "no-edit"))}`);
   console.log(`   base in no-edit: ${fmt(await measure(lb, shifted, "no-edit"))}`);

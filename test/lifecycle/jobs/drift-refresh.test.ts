@@ -45,6 +45,10 @@ test("refreshMemoryBank on 20 accepted shifted good frames cuts false alarms on 
 
   const m = (await readBundle(out)).manifest;
   const parent = (await readBundle(base)).manifest;
+  // Fit stored what the refresh needs, so it measured coverage against fit's own radius.
+  assert.ok(parent.memory.coverageRadius! > 0 && parent.memory.projection !== undefined);
+  assert.equal(summary.coverageRadiusSource, "manifest");
+  assert.equal(m.memory.coverageRadius, parent.memory.coverageRadius);
   assert.equal(m.parentVersion, parent.version);
   assert.notEqual(m.version, parent.version);
   assert.equal(m.memory.coresetSize, parent.memory.coresetSize + Number(summary.added));

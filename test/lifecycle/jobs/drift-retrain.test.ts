@@ -48,6 +48,10 @@ test("refresh then retrainDiffusion on 20 accepted shifted good frames: fine-tun
   assert.equal(child.manifest.parentVersion, parent.manifest.version);
   assert.equal(child.manifest.files["coreset.f32"], parent.manifest.files["coreset.f32"], "the bank is untouched");
   assert.equal(child.manifest.files["replay.f16"], parent.manifest.files["replay.f16"]);
+  // Fit kept as many float16 maps as the 4 MB cap holds (fewer than the bank's 33 maps at c = 120).
+  const { c, h, w } = parent.manifest.features;
+  assert.equal(parent.manifest.replay?.count, Math.min(parent.manifest.replay!.ofMaps, Math.floor((4 * 2 ** 20) / (2 * c * h * w))));
+  assert.equal(summary.replayMaps, parent.manifest.replay?.count);
   assert.notEqual(child.manifest.files["denoiser.onnx"], parent.manifest.files["denoiser.onnx"]);
   // Fine-tuned, not retrained from scratch: 12 small steps leave the weights close to the parent's.
   const a = readUNetModel(parent.file("denoiser.onnx")).weights;
