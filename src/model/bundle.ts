@@ -75,6 +75,19 @@ export interface BundleManifest {
     readonly indexFile: string;
     /** Raw little-endian float32 coreset rows (coresetSize × c), for the ONNX kNN hot path. */
     readonly vectorsFile: string;
+    /**
+     * The random projection the greedy k-center selection ran in: its seed and
+     * dimension, and the d×c float32 matrix file when the features were
+     * projected (absent when dim ≥ c: the selection ran on the features).
+     * Incremental refreshes must measure distances in this same space.
+     */
+    readonly projection?: { readonly seed: number; readonly dim: number; readonly file?: string };
+    /**
+     * Covering radius at fit: the largest L2 distance, in the projection's
+     * space, from any candidate slice to its nearest coreset row. New slices
+     * farther than this are what an incremental refresh adds.
+     */
+    readonly coverageRadius?: number;
   };
   readonly scoring: {
     readonly mode: ScoringMode;
@@ -93,6 +106,19 @@ export interface BundleManifest {
   readonly metrics: Record<string, unknown>;
   /** Pseudo-validation tuning, when the bundle was tuned. */
   readonly tuning?: TuningRecord;
+  /**
+   * Standardized training feature maps kept for rehearsal when the diffusion
+   * model is fine-tuned later (src/model/diffusion/replay.ts): `count` maps of
+   * c×h×w little-endian float16 values in one file, at most `maxMB`.
+   */
+  readonly replay?: { readonly file: string; readonly count: number; readonly dtype: "float16"; readonly maxMB: number; readonly ofMaps: number };
+  /** The bundle a lifecycle job derived this one from (absent for a fit). */
+  readonly parentVersion?: string;
+  /** What a lifecycle job learnt from beyond the parent: the accepted frames, by content hash. */
+  readonly dataSnapshot?: {
+    readonly job: "refresh" | "retrain";
+    readonly accepted: readonly { readonly sha256: string; readonly classTag?: string; readonly use: "bank" | "train" | "holdout" | "skipped" }[];
+  };
   readonly provenance: {
     readonly dataset: string;
     readonly classes: Record<string, { readonly train: number; readonly holdout: number }>;

@@ -87,6 +87,8 @@ export const modelConfigSchema = z.strictObject({
       /** Training features held in memory (MB); a random subset above it. */
       maxDataMB: z.int().min(16).optional(),
       executionProvider: z.enum(["cpu", "cuda"]).optional(),
+      /** Standardized training features kept in the bundle (float16, MB) to rehearse when fine-tuning later; 0 keeps none. */
+      replayMB: z.number().min(0).max(4096).default(16),
     })
     .prefault({}),
   threshold: z

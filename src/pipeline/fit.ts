@@ -18,7 +18,7 @@ import { scanDataset } from "../dataset/mvtec-layout.js";
 import { decodeEncoded, toModelInput } from "../image/decode.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FeatureStatsAccumulator, standardizeInPlace, toRows, type FeatureStats } from "../model/feature-stats.js";
-import { greedyCoresetAsync } from "../model/memory/coreset.js";
+import { coresetProjection, greedyCoresetSelectionAsync } from "../model/memory/coreset.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
 import { float32Bytes, newVersionId, sha256, writeBundle, type BundleManifest, type TuningRecord } from "../model/bundle.js";
 import { resolveBackbone } from "../model/backbone-source.js";
@@ -28,6 +28,7 @@ import { runTuning } from "./tune/run-tuning.js";
 import { calibrateModes } from "./tune/calibrate.js";
 import { resolveExecutionProvider } from "../model/execution-provider.js";
 import { diffusionPreset, trainDiffusion } from "../model/diffusion/index.js";
+import { encodeReplay, pickReplay, replayCapacity } from "../model/diffusion/replay.js";
 import { createRng } from "../util/random.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 import { Progress, throwIfCancelled, type ProgressSink } from "../util/progress.js";
@@ -155,7 +156,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   log(`fit: coreset of ${count} from ${candidates} candidate slices (${total} in all, keep rate ${config.memory.keepRate})`);
   let lastTick = 0;
   const coresetProgress = new Progress("fit: coreset", count, { unit: "centers", ...(options.progressSink ? { sink: options.progressSink } : {}) });
-  const picked = await greedyCoresetAsync(rows, candidates, c, count, {
+  const { selected: picked, coverageRadius } = await greedyCoresetSelectionAsync(rows, candidates, c, count, {
     projectionDim: config.memory.projectionDim,
     seed: config.seed,
     ...(signal ? { signal } : {}),
@@ -236,11 +237,16 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
 
   // 6. The bundle.
   const createdAt = new Date();
+  // What lifecycle jobs need later: the selection's projection (to refresh the bank in the same space) and a replay sample of the features (to fine-tune).
+  const projection = coresetProjection(config.seed, c, config.memory.projectionDim);
+  const replay = unetOnnx ? replaySample(bank, config.diffusion.replayMB, config.seed) : undefined;
   const files = {
     "backbone.onnx": backboneSource.onnx,
     "coreset.f32": float32Bytes(coreset),
     "coreset.faiss": new Uint8Array(index.toBuffer()),
     ...(unetOnnx ? { "denoiser.onnx": unetOnnx } : {}),
+    ...(projection ? { "coreset-projection.f32": float32Bytes(projection) } : {}),
+    ...(replay ? { "replay.f16": replay.bytes } : {}),
   };
   const version = newVersionId(createdAt, files["coreset.f32"]);
   const manifest = await writeBundle(
@@ -253,7 +259,16 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       config,
       backbone: { name: backboneSource.name, file: "backbone.onnx", inputSize: S, stages: backboneSource.stages },
       features: { c, h, w, mean: Array.from(stats.mean), std: Array.from(stats.std) },
-      memory: { coresetSize: count, candidates, indexType: config.memory.index, indexFile: "coreset.faiss", vectorsFile: "coreset.f32" },
+      memory: {
+        coresetSize: count,
+        candidates,
+        indexType: config.memory.index,
+        indexFile: "coreset.faiss",
+        vectorsFile: "coreset.f32",
+        projection: { seed: config.seed, dim: config.memory.projectionDim, ...(projection ? { file: "coreset-projection.f32" } : {}) },
+        coverageRadius,
+      },
+      ...(replay ? { replay: { file: "replay.f16", count: replay.count, dtype: "float16" as const, maxMB: config.diffusion.replayMB, ofMaps: bank.length } } : {}),
       scoring: {
         mode: config.scoring.mode,
         k: chosen.k,
@@ -280,6 +295,13 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   );
   log(`fit: wrote bundle ${options.out} (version ${version}) in ${(Object.values(timings).reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s`);
   return manifest;
+}
+
+/** The replay sample kept in the bundle (replay.ts): undefined when the cap holds no map. */
+function replaySample(bank: readonly FeatureMap[], maxMB: number, seed: number): { bytes: Uint8Array; count: number } | undefined {
+  const picks = pickReplay(bank.length, replayCapacity(bank[0]!.data.length, maxMB), seed);
+  if (picks.length === 0) return undefined;
+  return { bytes: encodeReplay(picks.map((i) => bank[i]!.data)), count: picks.length };
 }
 
 /** Candidate slices for the coreset: all of them, or a seeded random subsample when there are more than `count`. */

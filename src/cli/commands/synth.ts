@@ -4,7 +4,8 @@
  */
 import { intFlag, parseFlags, requireFlag } from "../args.js";
 import type { CliCommand } from "../main.js";
-import { DEFAULT_COUNTS, PRODUCT_CLASSES, synthesizeDataset } from "../../image/synth/index.js";
+import { DEFAULT_COUNTS, PRODUCT_CLASSES, SYNTH_VARIANTS, synthesizeDataset, type SynthVariant } from "../../image/synth/index.js";
+import { invalidInput } from "../../util/errors.js";
 import { interruptSignal, stderrSink } from "../../util/progress.js";
 
 const FLAGS = {
@@ -14,23 +15,27 @@ const FLAGS = {
   test: { type: "string" },
   "test-defect": { type: "string" },
   force: { type: "boolean" },
+  variant: { type: "string" },
 } as const;
 
 export const command: CliCommand = {
   summary: "Write a synthetic MVTec-AD-layout data set of normal and defective product images.",
   usage: [
-    "usage: lafite synth --out DIR [--seed S] [--train N] [--test N] [--test-defect N] [--force]",
+    "usage: lafite synth --out DIR [--seed S] [--train N] [--test N] [--test-defect N] [--variant normal|shifted] [--force]",
     "  --out DIR          data-set root (created if missing; must be empty or a previous synth output)",
     "  --seed S           integer seed, 0..4294967295 (default 0); the same seed gives byte-identical files",
     `  --train N          train/good images per class (default ${DEFAULT_COUNTS.trainPerClass})`,
     `  --test N           test/good images per class (default ${DEFAULT_COUNTS.testGoodPerClass})`,
     `  --test-defect N    test images per defect type per class (default ${DEFAULT_COUNTS.testPerDefect})`,
+    "  --variant V        normal (default) or shifted: the same classes under new lighting, colour cast and material batch",
     "  --force            write into a non-empty folder that is not a previous synth output",
     `classes: ${PRODUCT_CLASSES.map((c) => `${c.name} (${c.width}x${c.height} ${c.channels === 1 ? "gray" : "RGB"}: ${c.defects.map((d) => d.name).join(", ")})`).join("; ")}`,
   ].join("\n"),
   async run(argv) {
     const { values } = parseFlags(argv, FLAGS);
     const out = requireFlag(values.out, "out");
+    const variant = values.variant ?? "normal";
+    if (!(SYNTH_VARIANTS as readonly string[]).includes(variant)) throw invalidInput(`--variant must be one of ${SYNTH_VARIANTS.join(", ")}, got '${variant}'`);
     const interrupt = interruptSignal();
     try {
       const manifest = await synthesizeDataset({
@@ -40,6 +45,7 @@ export const command: CliCommand = {
         testGoodPerClass: intFlag(values.test, "test", DEFAULT_COUNTS.testGoodPerClass),
         testPerDefect: intFlag(values["test-defect"], "test-defect", DEFAULT_COUNTS.testPerDefect),
         force: values.force ?? false,
+        variant: variant as SynthVariant,
         signal: interrupt.signal,
         onProgress: (e) => stderrSink(e.line),
       });

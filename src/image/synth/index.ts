@@ -12,6 +12,7 @@ import { PRODUCT_CLASSES, type ProductClass } from "./classes.js";
 import { layoutFolders, planLayout, type Counts } from "./layout.js";
 import { MASK_THRESHOLD, renderSample } from "./sample.js";
 import { GENERATOR_NAME, MANIFEST_FILE, encodePng, prepareOutputDir, writeAtomic } from "./writer.js";
+import { SYNTH_VARIANTS, type SynthVariant } from "./variant.js";
 
 export { PRODUCT_CLASSES } from "./classes.js";
 export type { ProductClass, DefectType } from "./classes.js";
@@ -20,6 +21,7 @@ export type { RenderedSample, SampleId } from "./sample.js";
 export { planLayout } from "./layout.js";
 export type { Counts, LayoutEntry } from "./layout.js";
 export { GENERATOR_NAME, MANIFEST_FILE } from "./writer.js";
+export { SYNTH_VARIANTS, type SynthVariant } from "./variant.js";
 
 /** Bump whenever a change to the generator changes its output for a given seed. */
 export const GENERATOR_VERSION = 1;
@@ -48,6 +50,8 @@ export interface SynthManifest {
   readonly generatorVersion: number;
   readonly layout: "mvtec-ad";
   readonly seed: number;
+  /** Present for variants other than normal (whose manifest is unchanged). */
+  readonly variant?: SynthVariant;
   /** False while a run is writing; a folder whose manifest says false holds a partial data set. */
   readonly complete: boolean;
   /** Minimum 8-bit change in some channel for a pixel to be marked in a mask. */
@@ -78,6 +82,8 @@ export interface SynthOptions {
   readonly onProgress?: (event: SynthProgressEvent) => void;
   /** Restrict to some classes by name (tests); all classes by default. */
   readonly classes?: readonly string[];
+  /** `shifted`: the same classes under new lighting, colour cast and material batch (variant.ts). Default normal. */
+  readonly variant?: SynthVariant;
 }
 
 function checkCount(value: number | undefined, fallback: number, what: string): number {
@@ -95,7 +101,7 @@ function selectClasses(names: readonly string[] | undefined): readonly ProductCl
   });
 }
 
-function buildManifest(seed: number, counts: Counts, classes: readonly ProductClass[], complete: boolean): SynthManifest {
+function buildManifest(seed: number, counts: Counts, classes: readonly ProductClass[], complete: boolean, variant: SynthVariant): SynthManifest {
   const info = classes.map((c) => ({
     name: c.name,
     kind: c.kind,
@@ -114,6 +120,7 @@ function buildManifest(seed: number, counts: Counts, classes: readonly ProductCl
     generatorVersion: GENERATOR_VERSION,
     layout: "mvtec-ad",
     seed,
+    ...(variant !== "normal" ? { variant } : {}),
     complete,
     maskThreshold: MASK_THRESHOLD,
     counts,
@@ -142,9 +149,11 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthMan
     testPerDefect: checkCount(options.testPerDefect, DEFAULT_COUNTS.testPerDefect, "test images per defect type"),
   };
   const classes = selectClasses(options.classes);
+  const variant = options.variant ?? "normal";
+  if (!SYNTH_VARIANTS.includes(variant)) throw invalidInput(`unknown synth variant '${String(variant)}' (known: ${SYNTH_VARIANTS.join(", ")})`);
   throwIfCancelled(signal, "synth");
   await prepareOutputDir(out, options.force ?? false);
-  await writeManifest(out, buildManifest(seed, counts, classes, false));
+  await writeManifest(out, buildManifest(seed, counts, classes, false, variant));
 
   const entries = planLayout(classes, counts);
   for (const folder of layoutFolders(entries)) await mkdir(path.join(out, folder), { recursive: true });
@@ -160,7 +169,7 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthMan
     for (const entry of entries) {
       throwIfCancelled(signal, "synth");
       if (failure) throw failure.error;
-      const sample = renderSample(seed, entry.cls, entry.id);
+      const sample = renderSample(seed, entry.cls, entry.id, variant);
       const task = (async () => {
         await writeAtomic(path.join(out, entry.image), await encodePng(sample.image));
         if (entry.mask && sample.mask) await writeAtomic(path.join(out, entry.mask), await encodePng(sample.mask));
@@ -177,7 +186,7 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthMan
     await Promise.all(inFlight);
   }
   if (failure) throw failure.error;
-  const manifest = buildManifest(seed, counts, classes, true);
+  const manifest = buildManifest(seed, counts, classes, true, variant);
   await writeManifest(out, manifest);
   return manifest;
 }

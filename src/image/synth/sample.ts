@@ -8,6 +8,7 @@ import { paintDefect, type DefectKind } from "./defects.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
 import type { Image8 } from "./raster.js";
 import { deriveSeed, seededRng } from "./rng.js";
+import { shiftCamera, shiftScene, type SynthVariant } from "./variant.js";
 
 /**
  * A pixel is marked anomalous when some channel changed by at least this many
@@ -36,8 +37,9 @@ export interface RenderedSample {
   readonly mask?: Image8;
 }
 
-export function sampleSeed(seed: number, cls: ProductClass, id: SampleId): number {
-  return deriveSeed(seed, cls.name, id.split, id.label, id.index);
+export function sampleSeed(seed: number, cls: ProductClass, id: SampleId, variant: SynthVariant = "normal"): number {
+  // The normal variant keeps its original derivation (and bytes); others draw their own parts.
+  return variant === "normal" ? deriveSeed(seed, cls.name, id.split, id.label, id.index) : deriveSeed(seed, variant, cls.name, id.split, id.label, id.index);
 }
 
 /** Pixels whose 8-bit value moved by at least `threshold` in some channel. */
@@ -53,13 +55,15 @@ export function diffMask(a: Image8, b: Image8, threshold = MASK_THRESHOLD): Imag
   return { width: a.width, height: a.height, channels: 1, data: out };
 }
 
-export function renderSample(seed: number, cls: ProductClass, id: SampleId): RenderedSample {
-  const rng = seededRng(sampleSeed(seed, cls, id));
-  const scene = cls.render(rng, cls.width, cls.height);
+export function renderSample(seed: number, cls: ProductClass, id: SampleId, variant: SynthVariant = "normal"): RenderedSample {
+  const rng = seededRng(sampleSeed(seed, cls, id, variant));
+  const drawn = cls.render(rng, cls.width, cls.height);
+  const scene = variant === "shifted" ? shiftScene(cls, drawn) : drawn;
   if (scene.image.channels !== cls.channels) {
     throw new LafiteError(ErrorCode.INTERNAL, `renderer for ${cls.name} drew ${scene.image.channels} channels, class declares ${cls.channels}`);
   }
-  const camera = randomCamera(rng, cls.width, cls.height, cls.channels, cls.camera);
+  const normalCamera = randomCamera(rng, cls.width, cls.height, cls.channels, cls.camera);
+  const camera = variant === "shifted" ? shiftCamera(normalCamera) : normalCamera;
   const clean = expose(scene.image, camera);
   if (id.label === "good") return { image: clean };
   const defect = cls.defects.find((d) => d.name === id.label);

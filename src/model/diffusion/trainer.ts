@@ -32,6 +32,14 @@ export interface TrainOptions {
   readonly log?: (line: string) => void;
   /** Called after every optimizer step with the step count so far and that step's loss. */
   readonly onStep?: (step: number, loss: number) => void;
+  /**
+   * Start from these weights instead of the seeded initialization (fine-tuning
+   * a trained model); AdamW moments start at zero. Every parameter of the
+   * config must be present with its shape.
+   */
+  readonly initialWeights?: ReadonlyMap<string, Float32Array>;
+  /** Asked before each step; true ends training normally (a time budget), unlike the signal, which cancels. */
+  readonly shouldStop?: (step: number) => boolean;
 }
 
 export interface TrainResult {
@@ -63,6 +71,20 @@ function dataFingerprint(features: readonly Float32Array[]): string {
     for (let k = 0; k < 8; k++) parts.push(f[Math.floor((k * f.length) / 8)]!);
   }
   return parts.join(",");
+}
+
+/** Copies of given weights, checked against the parameters the config declares. */
+function startingWeights(specs: ReturnType<typeof unetParamSpecs>["params"], given: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const p of specs) {
+    const w = given.get(p.name);
+    const n = p.shape.reduce((a, b) => a * b, 1);
+    if (!w || w.length !== n) {
+      throw new LafiteError(ErrorCode.INVALID_INPUT, `diffusion training: initial weight '${p.name}' is ${w ? `${w.length} values, expected ${n}` : "missing"} (a model of another config?)`);
+    }
+    out.set(p.name, Float32Array.from(w));
+  }
+  return out;
 }
 
 /** ORT outputs and our own arrays never sit on a SharedArrayBuffer; this narrows the type for ort.Tensor. */
@@ -101,7 +123,7 @@ export async function trainDiffusion(
 
   // State: fresh, or from a checkpoint of the same config and data.
   const specs = unetParamSpecs(cfg.unet, shape).params;
-  let params: Map<string, Float32Array> = initParams(specs, cfg.seed);
+  let params: Map<string, Float32Array> = opts.initialWeights ? startingWeights(specs, opts.initialWeights) : initParams(specs, cfg.seed);
   let m: Map<string, Float32Array> = new Map([...params].map(([k, x]) => [k, new Float32Array(x.length)]));
   let v: Map<string, Float32Array> = new Map([...params].map(([k, x]) => [k, new Float32Array(x.length)]));
   let step = 0;
@@ -148,6 +170,7 @@ export async function trainDiffusion(
   let lastSaved = step;
   try {
     while (step < total) {
+      if (opts.shouldStop?.(step)) break;
       if (opts.signal?.aborted) {
         await save();
         throw new LafiteError(ErrorCode.CANCELLED, `diffusion training was interrupted at step ${step}/${total}${opts.checkpointDir ? `; checkpoint in ${opts.checkpointDir}` : ""}`);

@@ -48,7 +48,20 @@ export function greedyCoreset(features: Float32Array, n: number, c: number, coun
   const steps = coresetSteps(features, n, c, count, options);
   let r = steps.next();
   while (!r.done) r = steps.next();
-  return r.value;
+  return r.value.selected;
+}
+
+/** A selection and how well it covers its input. */
+export interface CoresetSelection {
+  /** Row indices in pick order. */
+  readonly selected: Int32Array;
+  /**
+   * Covering radius: the largest distance (L2, not squared) from any input row
+   * to its nearest picked row, measured in the space the selection ran in
+   * (the random projection, or the features themselves when not projected).
+   * Incremental refreshes (src/lifecycle/jobs) use it as the target coverage.
+   */
+  readonly coverageRadius: number;
 }
 
 /**
@@ -57,6 +70,11 @@ export function greedyCoreset(features: Float32Array, n: number, c: number, coun
  * minutes-long selection.
  */
 export async function greedyCoresetAsync(features: Float32Array, n: number, c: number, count: number, options: CoresetOptions = {}): Promise<Int32Array> {
+  return (await greedyCoresetSelectionAsync(features, n, c, count, options)).selected;
+}
+
+/** {@link greedyCoresetAsync} that also reports the covering radius. */
+export async function greedyCoresetSelectionAsync(features: Float32Array, n: number, c: number, count: number, options: CoresetOptions = {}): Promise<CoresetSelection> {
   const steps = coresetSteps(features, n, c, count, options);
   let last = performance.now();
   try {
@@ -71,15 +89,15 @@ export async function greedyCoresetAsync(features: Float32Array, n: number, c: n
     return r.value;
   } finally {
     // Runs the generator's own cleanup (stopping workers) if we left early.
-    steps.return(new Int32Array(0));
+    steps.return({ selected: new Int32Array(0), coverageRadius: NaN });
   }
 }
 
 /** One pick per resumption; the finally block stops workers however the caller leaves. */
-function* coresetSteps(features: Float32Array, n: number, c: number, count: number, options: CoresetOptions): Generator<void, Int32Array, void> {
+function* coresetSteps(features: Float32Array, n: number, c: number, count: number, options: CoresetOptions): Generator<void, CoresetSelection, void> {
   validate(features, n, c, count);
   const selected = new Int32Array(count);
-  if (count === 0) return selected;
+  if (count === 0) return { selected, coverageRadius: Infinity };
   const rng = createRng(options.seed ?? 0);
   const dRequested = options.projectionDim ?? 128;
   if (!Number.isInteger(dRequested) || dRequested < 1) throw invalidInput(`projection dimension ${dRequested} must be a positive integer`);
@@ -112,12 +130,13 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
   try {
     if (projection) team.run(TASK_PROJECT, 0);
     let center = Math.min(n - 1, Math.floor(rng.next() * n));
+    let bestValue = Infinity;
     for (let s = 0; s < count; s++) {
       throwIfCancelled(options.signal, what);
       selected[s] = center;
       team.run(TASK_UPDATE, center);
       // Chunk winners combined in row order reproduce a single scan's tie-breaking.
-      let bestValue = -1;
+      bestValue = -1;
       for (let k = 0; k < state.chunks; k++) {
         const idx = state.chunkBest[k]!;
         if (minDist[idx]! > bestValue) {
@@ -128,7 +147,8 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
       options.onProgress?.(s + 1, count);
       yield;
     }
-    return selected;
+    // After the last update, the farthest row's squared distance to its nearest pick.
+    return { selected, coverageRadius: Math.sqrt(Math.max(0, bestValue)) };
   } finally {
     team.stop();
   }
@@ -157,6 +177,21 @@ function sharedCopy(src: Float32Array): Float32Array {
  * distances unbiased.
  */
 function gaussianProjection(rng: ReturnType<typeof createRng>, c: number, d: number): Float32Array {
+  return fillGaussian(rng, c, d);
+}
+
+/**
+ * The projection matrix (d×c, row-major) a selection with this seed and
+ * projection dimension uses for c-channel features, or undefined when it
+ * runs on the features themselves (projectionDim ≥ c). Bundles from before
+ * the projection was stored get theirs back from the seed this way.
+ */
+export function coresetProjection(seed: number, c: number, projectionDim: number): Float32Array | undefined {
+  if (projectionDim >= c) return undefined;
+  return gaussianProjection(createRng(seed), c, projectionDim);
+}
+
+function fillGaussian(rng: ReturnType<typeof createRng>, c: number, d: number): Float32Array {
   const out = new Float32Array(d * c);
   const scale = 1 / Math.sqrt(d);
   for (let i = 0; i < out.length; i++) out[i] = rng.normal() * scale;

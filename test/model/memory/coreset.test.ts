@@ -128,3 +128,31 @@ test("bad sizes are rejected as invalid input", () => {
   assert.throws(() => greedyCoreset(x, 4, 3, 5), LafiteError);
   assert.throws(() => greedyCoreset(x, 4, 3, 2, { projectionDim: 0 }), LafiteError);
 });
+
+test("the reported covering radius equals the brute-force max distance to the nearest pick, in the projected space", async () => {
+  const { coresetProjection, greedyCoresetSelectionAsync } = await import("../../../src/model/memory/coreset.js");
+  const n = 200, c = 16, d = 8, seed = 3;
+  const x = gaussianData(n, c, 11);
+  const sel = await greedyCoresetSelectionAsync(x, n, c, 25, { projectionDim: d, seed, threads: 1 });
+  // Independent: project with the exported matrix, then scan all rows against all picks.
+  const P = coresetProjection(seed, c, d)!;
+  assert.equal(P.length, d * c);
+  const proj = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) {
+    let s = 0;
+    for (let j = 0; j < c; j++) s += x[i * c + j]! * P[t * c + j]!;
+    proj[i * d + t] = s;
+  }
+  let radius = 0;
+  for (let i = 0; i < n; i++) {
+    let best = Infinity;
+    for (const p of sel.selected) {
+      let s = 0;
+      for (let t = 0; t < d; t++) s += (proj[i * d + t]! - proj[p * d + t]!) ** 2;
+      best = Math.min(best, s);
+    }
+    radius = Math.max(radius, Math.sqrt(best));
+  }
+  assert.ok(Math.abs(sel.coverageRadius - radius) <= 1e-4 * radius, `${sel.coverageRadius} vs ${radius}`);
+  assert.equal(coresetProjection(seed, c, c), undefined, "no projection when dim ≥ c");
+});

@@ -1,0 +1,72 @@
+/**
+ * Threshold re-calibration for a candidate, by the parent's configured rule
+ * (src/model/scoring/threshold.ts), over fit's
+ * held-out training images (manifest provenance.holdoutFiles, relative to
+ * provenance.dataset) plus the accepted frames the job held out, scored with
+ * the candidate's own parts for every mode the parent had a threshold for.
+ */
+import { join } from "node:path";
+import type { ThresholdInfo } from "../../model/bundle.js";
+import type { FeatureMap, ScoringMode } from "../../model/types.js";
+import { openScorer, type ScorerParts } from "../../pipeline/open-scorer.js";
+import { calibrateThreshold } from "../../model/scoring/threshold.js";
+import { parseModelConfig } from "../../model/model-config.js";
+import { DIFFUSION_MODES } from "../../model/types.js";
+import { LafiteError, ErrorCode } from "../../util/errors.js";
+import { throwIfCancelled } from "../../util/progress.js";
+import type { ActiveModel } from "./active-model.js";
+import { featuresOfFiles } from "./frame-features.js";
+
+/** Fit's held-out normals, re-extracted from the data set they came from; missing files are reported, not fatal. */
+export async function baseHoldoutMaps(model: ActiveModel, signal: AbortSignal | undefined): Promise<{ maps: FeatureMap[]; missing: number; listed: number }> {
+  const p = model.manifest.provenance;
+  const files = (p.holdoutFiles ?? []).map((f) => ({ path: join(p.dataset, f) }));
+  const got = await featuresOfFiles(model, files, { ...(signal ? { signal } : {}), what: "threshold calibration" });
+  const maps = got.flatMap((g) => (g.ok ? [g.map] : []));
+  return { maps, missing: files.length - maps.length, listed: files.length };
+}
+
+export function modesOf(model: ActiveModel, hasDenoiser: boolean): ScoringMode[] {
+  const listed = Object.keys(model.manifest.thresholds ?? { [model.manifest.scoring.mode]: true }) as ScoringMode[];
+  return listed.filter((m) => !DIFFUSION_MODES.includes(m) || hasDenoiser);
+}
+
+export interface ScoringOverrides {
+  readonly k?: number;
+  readonly tau?: number;
+  readonly deltaT?: number;
+}
+
+export async function calibrateThresholds(
+  model: ActiveModel,
+  parts: ScorerParts,
+  holdout: readonly FeatureMap[],
+  modes: readonly ScoringMode[],
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; overrides?: ScoringOverrides } = {},
+): Promise<Partial<Record<ScoringMode, ThresholdInfo>>> {
+  if (holdout.length === 0) {
+    throw new LafiteError(ErrorCode.BAD_DATASET, "no held-out normal image to calibrate the threshold: neither fit's held-out files (provenance.dataset) nor enough accepted frames to hold some out");
+  }
+  const m = model.manifest;
+  const sc = { ...m.scoring, ...options.overrides };
+  const settings = { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, k: sc.k, tau: sc.tau ?? 0, deltaT: sc.deltaT ?? 1, eta: sc.eta ?? 0 };
+  const out: Partial<Record<ScoringMode, ThresholdInfo>> = {};
+  const total = modes.length * holdout.length;
+  let done = 0;
+  for (const mode of modes) {
+    const opened = await openScorer(mode, parts, settings, model.sessionOptions);
+    try {
+      const scores: number[] = [];
+      for (const x of holdout) {
+        throwIfCancelled(options.signal, "threshold calibration");
+        scores.push((await opened.scorer.score(x)).score);
+        options.onProgress?.(++done, total);
+      }
+      // The parent's rule; pseudo-f1 needs a pseudo-validation set and says so.
+      out[mode] = calibrateThreshold(parseModelConfig(m.config).threshold, scores);
+    } finally {
+      await opened.release();
+    }
+  }
+  return out;
+}

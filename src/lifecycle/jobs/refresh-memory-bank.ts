@@ -1,0 +1,192 @@
+/**
+ * Job body `refresh` (issue 9 part 3): grow the memory bank with what the
+ * accepted normal frames show that the bank does not yet cover, without
+ * refitting.
+ *   1. standardized features of the accepted frames (bundle statistics kept);
+ *      a share of them (fit's holdout fraction, per class tag) held out
+ *   2. their slices, in the coreset selection's stored projection, seeded
+ *      with their distance to the existing bank (ONNX kNN)
+ *   3. greedy k-center continued while the farthest new slice lies beyond
+ *      the bank's covering radius, at most `maxAdditions` picks
+ *   4. bank = old rows + picked rows → coreset.f32 and a rebuilt FAISS index
+ *      (the ONNX kNN is built from coreset.f32 when the bundle loads)
+ *   5. thresholds re-calibrated by fit's rule on fit's held-out normals plus
+ *      the held-out accepted frames
+ *   6. a new, verified candidate bundle
+ * Options: maxAdditions (default 25 % of the current bank, and never past
+ * memory.maxCoresetSize), holdout (fraction of accepted frames held out;
+ * default the config's threshold.holdout), intraOpThreads.
+ */
+import { float32Bytes, type BundleManifest } from "../../model/bundle.js";
+import { toRows } from "../../model/feature-stats.js";
+import { FaissIndex } from "../../model/memory/faiss-index.js";
+import type { FeatureMap } from "../../model/types.js";
+import { throwIfCancelled } from "../../util/progress.js";
+import { openActiveModel } from "./active-model.js";
+import { baseHoldoutMaps, calibrateThresholds, modesOf } from "./calibrate.js";
+import { bundleVersion, withoutFiles, writeCandidate } from "./candidate.js";
+import { continueKCenter, projectRowsWith } from "./continue-k-center.js";
+import { coverageSpace, nearestBankDistances } from "./coverage-space.js";
+import { featuresOfFiles } from "./frame-features.js";
+import { numberOption } from "./options.js";
+import { splitAccepted } from "./split-accepted.js";
+import type { AcceptedFrame, JobBody } from "./types.js";
+
+type Use = "bank" | "train" | "holdout" | "skipped";
+
+export const refreshMemoryBank: JobBody = async (ctx) => {
+  const started = performance.now();
+  const timings: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (name: string) => {
+    timings[name] = Math.round(performance.now() - t);
+    t = performance.now();
+  };
+  const intraOpThreads = numberOption(ctx.options, "intraOpThreads", { min: 1, max: 64, integer: true });
+  const model = await openActiveModel(ctx.activeBundleDir, intraOpThreads);
+  try {
+    const m = model.manifest;
+    const { c, h, w } = m.features;
+    const holdoutFraction = numberOption(ctx.options, "holdout", { min: 0, max: 0.5 }) ?? m.config.threshold.holdout;
+    const headroom = Math.max(0, m.config.memory.maxCoresetSize - m.memory.coresetSize);
+    const maxAdditions = Math.min(numberOption(ctx.options, "maxAdditions", { min: 0, max: 1e7, integer: true }) ?? Math.max(1, Math.ceil(0.25 * m.memory.coresetSize)), headroom);
+    // Each phase reports its own counts under its own name: one unit across phases would mislead.
+    ctx.log.info({ parent: m.version, accepted: ctx.accepted.length, maxAdditions, holdoutFraction }, "refresh: start");
+
+    // 1. Features of the accepted frames.
+    const feats = await featuresOfFiles(model, ctx.accepted, {
+      signal: ctx.signal,
+      what: "memory-bank refresh",
+      onProgress: (done) => ctx.progress(done, ctx.accepted.length, "refresh: features of accepted frames"),
+    });
+    const uses = new Map<AcceptedFrame, Use>();
+    const skipped: { sha256: string; reason: string }[] = [];
+    const usable: { frame: AcceptedFrame; map: FeatureMap }[] = [];
+    ctx.accepted.forEach((frame, i) => {
+      const f = feats[i]!;
+      if (f.ok) usable.push({ frame, map: f.map });
+      else {
+        uses.set(frame, "skipped");
+        skipped.push({ sha256: frame.sha256, reason: f.reason });
+        ctx.log.warn({ path: frame.path, reason: f.reason }, "refresh: accepted frame skipped");
+      }
+    });
+    const { learn, holdout } = splitAccepted(usable, holdoutFraction);
+    for (const it of learn) uses.set(it.frame, "bank");
+    for (const it of holdout) uses.set(it.frame, "holdout");
+    lap("features");
+
+    // 2. Candidate slices and their distance to the bank, in the selection's space.
+    throwIfCancelled(ctx.signal, "memory-bank refresh");
+    const space = await coverageSpace(model.bundle, model.coreset, model.sessionOptions);
+    if (space.source !== "manifest") ctx.log.warn({ radius: space.radius }, "refresh: the bundle predates stored coverage; projection re-derived from the config seed, radius estimated from the bank (closest pair)");
+    const hw = h * w;
+    const n = learn.length * hw;
+    const rows = new Float32Array(n * c);
+    const tmp = new Float32Array(hw * c);
+    learn.forEach((it, i) => rows.set(toRows(it.map, tmp), i * hw * c));
+    const { points, d } = projectRowsWith(rows, n, c, space.projection);
+    const bankPoints = projectRowsWith(model.coreset, m.memory.coresetSize, c, space.projection).points;
+    const minDist = await nearestBankDistances(bankPoints, m.memory.coresetSize, points, n, d, model.sessionOptions);
+    let beyond = 0;
+    const r2 = space.radius * space.radius;
+    for (let i = 0; i < n; i++) if (minDist[i]! > r2) beyond++;
+    lap("distances");
+
+    // 3. Continue greedy k-center.
+    const sel = continueKCenter(points, n, d, minDist, {
+      radius: space.radius,
+      maxAdditions,
+      signal: ctx.signal,
+      onProgress: (added) => {
+        if (added % 32 === 0) ctx.progress(added, maxAdditions, "refresh: coreset additions (at most)");
+      },
+    });
+    const added = sel.added.length;
+    ctx.log.info({ candidates: n, beyondRadius: beyond, added, stoppedBy: sel.stoppedBy, radius: space.radius, uncovered: sel.uncoveredRadius }, "refresh: selection done");
+
+    // 4. The new bank and its index.
+    const size = m.memory.coresetSize + added;
+    const coreset = new Float32Array(size * c);
+    coreset.set(model.coreset);
+    for (let a = 0; a < added; a++) {
+      const r = sel.added[a]!;
+      coreset.set(rows.subarray(r * c, (r + 1) * c), (m.memory.coresetSize + a) * c);
+    }
+    const index = FaissIndex.build(coreset, size, c, m.memory.indexType);
+    lap("selection");
+
+    // 5. Thresholds.
+    const base = await baseHoldoutMaps(model, ctx.signal);
+    if (base.missing > 0) ctx.log.warn({ missing: base.missing, listed: base.listed, dataset: m.provenance.dataset }, "refresh: some of fit's held-out files could not be read; calibrating without them");
+    const holdoutMaps = [...base.maps, ...holdout.map((it) => it.map)];
+    const hasDenoiser = m.scoring.denoiserFile !== undefined;
+    const parts = { coreset, coresetSize: size, c, ...(hasDenoiser ? { unetOnnx: model.bundle.file(m.scoring.denoiserFile!) } : {}) };
+    const thresholds = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, hasDenoiser), {
+      signal: ctx.signal,
+      onProgress: (done, total) => ctx.progress(done, total, "refresh: threshold calibration (images × modes)"),
+    });
+    lap("threshold");
+
+    // 6. The candidate.
+    throwIfCancelled(ctx.signal, "memory-bank refresh");
+    const vectors = float32Bytes(coreset);
+    const createdAt = new Date();
+    const refresh = {
+      acceptedFrames: ctx.accepted.length,
+      bankFrames: learn.length,
+      holdoutFrames: holdout.length,
+      skippedFrames: skipped.length,
+      candidateSlices: n,
+      slicesBeyondRadius: beyond,
+      added,
+      maxAdditions,
+      stoppedBy: sel.stoppedBy,
+      coverageRadius: space.radius,
+      coverageRadiusSource: space.source,
+      uncoveredRadius: sel.uncoveredRadius,
+      holdoutImages: { fit: base.maps.length, accepted: holdout.length },
+      timings,
+    };
+    const manifest: Omit<BundleManifest, "files" | "format" | "formatVersion"> = {
+      ...withoutFiles(m),
+      version: bundleVersion(createdAt, vectors),
+      createdAt: createdAt.toISOString(),
+      memory: {
+        ...m.memory,
+        coresetSize: size,
+        // The radius stays fit's target: a capped run leaves slices beyond it, which the next refresh picks up.
+        coverageRadius: space.radius,
+        projection: { seed: space.seed, dim: space.dim, ...(space.projection ? { file: "coreset-projection.f32" } : {}) },
+      },
+      threshold: thresholds[m.scoring.mode] ?? m.threshold,
+      thresholds,
+      metrics: { ...m.metrics, refresh },
+      parentVersion: m.version,
+      dataSnapshot: {
+        job: "refresh",
+        accepted: ctx.accepted.map((f) => ({ sha256: f.sha256, ...(f.classTag !== undefined ? { classTag: f.classTag } : {}), use: uses.get(f) ?? "skipped" })),
+      },
+    };
+    const written = await writeCandidate(ctx.outDir, m, (name) => model.bundle.file(name), manifest, {
+      [m.memory.vectorsFile]: vectors,
+      [m.memory.indexFile]: new Uint8Array(index.toBuffer()),
+      ...(space.projection ? { "coreset-projection.f32": float32Bytes(space.projection) } : {}),
+    }, intraOpThreads);
+    lap("write");
+    ctx.log.info({ version: written.version, coresetSize: size, added }, "refresh: candidate written");
+    return {
+      summary: {
+        version: written.version,
+        parentVersion: m.version,
+        coresetSize: { before: m.memory.coresetSize, after: size },
+        ...refresh,
+        thresholds: Object.fromEntries(Object.entries(thresholds).map(([k, v]) => [k, v.value])),
+        skipped,
+        seconds: (performance.now() - started) / 1000,
+      },
+    };
+  } finally {
+    await model.release();
+  }
+};

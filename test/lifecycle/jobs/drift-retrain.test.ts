@@ -1,0 +1,66 @@
+/**
+ * Issue 9 part 8 at small scale, diffusion: a lafite model (tiny U-Net)
+ * fitted on the normal demo; the cron order refresh → retrain on 20 accepted
+ * shifted good frames. The retrained candidate keeps the refreshed bank,
+ * changes only the denoiser, fine-tunes from the parent's weights, and keeps
+ * false alarms on other shifted good frames down and defect AUROC up.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { refreshMemoryBank, retrainDiffusion } from "../../../src/lifecycle/jobs/index.js";
+import { readBundle } from "../../../src/model/bundle.js";
+import { readUNetModel } from "../../../src/model/diffusion/index.js";
+import { acceptedFrom, fitBundle, jobContext, makeData, measure } from "./support.js";
+
+let dir = "";
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "lafite-retrain-"));
+});
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test("refresh then retrainDiffusion on 20 accepted shifted good frames: fine-tuned from the parent, false alarms down, defect AUROC kept", async (t) => {
+  const normal = join(dir, "normal");
+  const shifted = join(dir, "shifted");
+  const base = join(dir, "base");
+  await makeData(normal, 1, "normal", { train: 12, testGood: 0, testDefect: 0 });
+  await makeData(shifted, 2, "shifted", { train: 7, testGood: 6, testDefect: 2 });
+  await fitBundle(normal, base, join(dir, "cache"), { diffusion: { preset: "tiny", epochs: 3, replayMB: 4 } });
+  const before = await measure(base, shifted);
+  const accepted = await acceptedFrom(shifted, 20);
+  const refreshed = join(dir, "refreshed");
+  await refreshMemoryBank(jobContext("refresh", base, refreshed, accepted));
+  const out = join(dir, "retrained");
+  const ctx = jobContext("retrain", refreshed, out, accepted, { steps: 12, intraOpThreads: 1 });
+  const { summary } = await retrainDiffusion(ctx);
+  const after = await measure(out, shifted);
+  t.diagnostic(`lafite mode — base: FA ${before.falseAlarmRate.toFixed(3)} AUROC ${before.auroc.toFixed(4)}; refresh→retrain: FA ${after.falseAlarmRate.toFixed(3)} AUROC ${after.auroc.toFixed(4)}; ${String(summary.steps)} steps, loss ${Number(summary.finalLoss).toFixed(4)}`);
+  assert.equal(summary.steps, 12);
+  assert.ok(after.falseAlarmRate < before.falseAlarmRate / 2, `false alarms ${before.falseAlarmRate} → ${after.falseAlarmRate}`);
+  assert.ok(after.auroc >= before.auroc - 0.01, `defect AUROC ${before.auroc} → ${after.auroc}`);
+
+  const parent = await readBundle(refreshed);
+  const child = await readBundle(out);
+  assert.equal(child.manifest.parentVersion, parent.manifest.version);
+  assert.equal(child.manifest.files["coreset.f32"], parent.manifest.files["coreset.f32"], "the bank is untouched");
+  assert.equal(child.manifest.files["replay.f16"], parent.manifest.files["replay.f16"]);
+  // Fit kept as many float16 maps as the 4 MB cap holds (fewer than the bank's 33 maps at c = 120).
+  const { c, h, w } = parent.manifest.features;
+  assert.equal(parent.manifest.replay?.count, Math.min(parent.manifest.replay!.ofMaps, Math.floor((4 * 2 ** 20) / (2 * c * h * w))));
+  assert.equal(summary.replayMaps, parent.manifest.replay?.count);
+  assert.notEqual(child.manifest.files["denoiser.onnx"], parent.manifest.files["denoiser.onnx"]);
+  // Fine-tuned, not retrained from scratch: 12 small steps leave the weights close to the parent's.
+  const a = readUNetModel(parent.file("denoiser.onnx")).weights;
+  const b = readUNetModel(child.file("denoiser.onnx")).weights;
+  let num = 0, den = 0;
+  for (const [name, wa] of a) {
+    const wb = b.get(name)!;
+    for (let i = 0; i < wa.length; i++) (num += (wb[i]! - wa[i]!) ** 2), (den += wa[i]! ** 2);
+  }
+  const rel = Math.sqrt(num / den);
+  assert.ok(rel > 0 && rel < 0.2, `relative weight change ${rel}`);
+});

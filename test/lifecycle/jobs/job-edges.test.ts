@@ -1,0 +1,74 @@
+/**
+ * The job bodies' edges: cancellation leaves no candidate, a bundle without a
+ * diffusion model is refused by retrain with a clear message, bad files in
+ * the accepted list are skipped, and a bundle from before coverage was stored
+ * is refreshed with a radius estimated from its bank that bounds the true one
+ * from above (see coverage-space.ts).
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm, stat, writeFile, cp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { refreshMemoryBank, retrainDiffusion } from "../../../src/lifecycle/jobs/index.js";
+import { readBundle } from "../../../src/model/bundle.js";
+import { ErrorCode, LafiteError } from "../../../src/util/errors.js";
+import { acceptedFrom, fitBundle, jobContext, makeData } from "./support.js";
+
+let dir = "";
+let base = "";
+let shifted = "";
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "lafite-jobs-"));
+  const normal = join(dir, "normal");
+  shifted = join(dir, "shifted");
+  base = join(dir, "base");
+  await makeData(normal, 1, "normal", { train: 8, testGood: 0, testDefect: 0 }, ["hex_nut"]);
+  await makeData(shifted, 2, "shifted", { train: 6, testGood: 0, testDefect: 0 }, ["hex_nut"]);
+  await fitBundle(normal, base, join(dir, "cache"), { diffusion: { preset: "none" }, scoring: { mode: "knn" } });
+});
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test("a cancelled refresh throws CANCELLED and writes no candidate", async () => {
+  const ac = new AbortController();
+  ac.abort();
+  const out = join(dir, "cancelled");
+  await assert.rejects(refreshMemoryBank(jobContext("refresh", base, out, await acceptedFrom(shifted, 4), undefined, ac.signal)), (e: unknown) => e instanceof LafiteError && e.code === ErrorCode.CANCELLED);
+  await assert.rejects(stat(out), /ENOENT/);
+});
+
+test("retrain refuses a bundle without a diffusion model, naming the refresh job instead", async () => {
+  await assert.rejects(retrainDiffusion(jobContext("retrain", base, join(dir, "never"), await acceptedFrom(shifted, 4))), (e: unknown) => e instanceof LafiteError && e.code === ErrorCode.BAD_BUNDLE && /no diffusion model.*refresh job/.test(e.message));
+});
+
+test("a frame whose content changed since it was accepted, or that is gone, is skipped and recorded", async () => {
+  const accepted = await acceptedFrom(shifted, 6);
+  const bad = [{ ...accepted[0]!, sha256: "0".repeat(64) }, { path: join(dir, "gone.png"), sha256: "1".repeat(64) }, ...accepted.slice(1)];
+  const out = join(dir, "with-bad");
+  const { summary } = await refreshMemoryBank(jobContext("refresh", base, out, bad, { maxAdditions: 50 }));
+  assert.equal(summary.skippedFrames, 2);
+  assert.ok(Number(summary.added) <= 50);
+  const m = (await readBundle(out)).manifest;
+  assert.deepEqual(m.dataSnapshot?.accepted.slice(0, 2).map((a) => a.use), ["skipped", "skipped"]);
+  assert.ok(m.dataSnapshot?.accepted.slice(2).every((a) => a.use === "bank" || a.use === "holdout"));
+});
+
+test("a bundle from before coverage was stored: refreshed with the bank's closest-pair radius, an upper bound on fit's radius", async () => {
+  const old = join(dir, "old");
+  await cp(base, old, { recursive: true });
+  const manifestPath = join(old, "manifest.json");
+  const m = JSON.parse(await readFile(manifestPath, "utf8")) as { memory: Record<string, unknown> };
+  const stored = m.memory.coverageRadius as number;
+  delete m.memory.coverageRadius;
+  delete m.memory.projection;
+  await writeFile(manifestPath, JSON.stringify(m));
+  const out = join(dir, "from-old");
+  const { summary } = await refreshMemoryBank(jobContext("refresh", old, out, await acceptedFrom(shifted, 4)));
+  assert.equal(summary.coverageRadiusSource, "estimated from the bank");
+  const estimate = summary.coverageRadius as number;
+  assert.ok(estimate >= stored * (1 - 1e-4) && estimate < stored * 2, `estimate ${estimate} vs fit's ${stored}`);
+  const written = (await readBundle(out)).manifest;
+  assert.equal(written.memory.coverageRadius, estimate, "the candidate stores it for the next refresh");
+});

@@ -1,0 +1,19 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { splitAccepted } from "../../../src/lifecycle/jobs/split-accepted.js";
+import { holdoutIndices } from "../../../src/pipeline/fit.js";
+
+test("accepted frames are held out by fit's rule within each class tag, and every frame lands on exactly one side", () => {
+  const frames = [
+    ...Array.from({ length: 10 }, (_, i) => ({ frame: { path: `a${i}`, sha256: `a${i}`, classTag: "a" } })),
+    ...Array.from({ length: 3 }, (_, i) => ({ frame: { path: `b${i}`, sha256: `b${i}`, classTag: "b" } })),
+    ...Array.from({ length: 8 }, (_, i) => ({ frame: { path: `u${i}`, sha256: `u${i}` } })),
+  ];
+  const { learn, holdout } = splitAccepted(frames, 0.25);
+  assert.equal(learn.length + holdout.length, frames.length);
+  assert.equal(new Set([...learn, ...holdout]).size, frames.length);
+  const heldOf = (p: string) => holdout.filter((h) => h.frame.path.startsWith(p)).map((h) => Number(h.frame.path.slice(1)));
+  assert.deepEqual(heldOf("a"), [...holdoutIndices(10, 0.25)]);
+  assert.deepEqual(heldOf("b"), [], "fewer than 4 frames of a class: none held out, as in fit");
+  assert.deepEqual(heldOf("u"), [...holdoutIndices(8, 0.25)], "untagged frames form one group");
+});
