@@ -29,3 +29,10 @@ test("an onnx backbone still needs its path and outputs, and the error names the
 test("an unknown backbone key is refused by name", () => {
   assert.throws(() => parseModelConfig({ backbone: { pool: 3, stage: ["x"] } }), (err: unknown) => err instanceof LafiteError && /stage/.test(err.message));
 });
+
+test("config/model.example.yaml shows exactly the defaults (it says every value shown is the default)", async () => {
+  const { readFile } = await import("node:fs/promises");
+  const { parse } = await import("yaml");
+  const text = await readFile(new URL("../../../config/model.example.yaml", import.meta.url), "utf8");
+  assert.deepEqual(parseModelConfig(parse(text)), parseModelConfig({}));
+});

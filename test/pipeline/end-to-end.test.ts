@@ -101,7 +101,12 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
     assert.equal(await client.health(), ServingStatus.SERVING);
     const info = await client.getModelInfo();
     assert.equal(info.scoringMode, "lafite");
-    assert.deepEqual(info.optionalTau, { case: "tau", value: 20 });
+    // Fit tuned τ and K on the pseudo-validation set: the daemon reports what the manifest chose.
+    const m = JSON.parse(await readFile(join(bundle, "manifest.json"), "utf8")) as { scoring: { tau: number; k: number }; tuning?: unknown; threshold: { rule: string } };
+    assert.ok(m.tuning !== undefined, "fit tunes by default");
+    assert.deepEqual(info.optionalTau, { case: "tau", value: m.scoring.tau });
+    assert.deepEqual(info.optionalK, { case: "k", value: m.scoring.k });
+    assert.equal(info.thresholdRule, m.threshold.rule);
     // What `lafite eval` scored for each test image, to compare the daemon's answers with.
     const scoresFile = join(dir, "scores.jsonl");
     await run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", data, "--scores", scoresFile], { timeout: 120_000 });

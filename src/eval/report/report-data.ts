@@ -75,6 +75,12 @@ export type TuningReport =
       readonly k: TuningCurveReport;
       /** Why the test-set curves are missing, when they are. */
       readonly testNote?: string;
+      /**
+       * Spearman's rank correlation of pseudo-validation image AUROC against
+       * test image AUROC over every re-scored grid point (τ and K curves
+       * together): does the pseudo set order the settings as real defects do?
+       */
+      readonly rankCorrelation: { readonly spearman: number | null; readonly points: number };
     };
 
 export interface ReportData {

@@ -8,6 +8,7 @@
 import type { TuningRecord, TuningPoint } from "../../model/bundle.js";
 import type { ScoringMode } from "../../model/types.js";
 import type { TuningCurveReport, TuningMetrics, TuningReport } from "./report-data.js";
+import { spearman } from "../rank-correlation.js";
 
 export interface TuningOverrides {
   readonly tau?: number;
@@ -52,8 +53,10 @@ export async function tuningReport(record: TuningRecord | undefined, o: TuningOp
   };
   const tau = await sweep("tau", record.tau.mode, record.tau.curve, chosenTau, (p) => ({ tau: p.tau!, deltaT: p.deltaT ?? chosenDeltaT }));
   const k = await sweep("k", record.k.mode, record.k.curve, record.k.chosen, (p) => ({ tau: p.tau ?? chosenTau, deltaT: p.deltaT ?? chosenDeltaT, k: p.k! }));
+  const pairs = [...tau.points, ...k.points].flatMap((p) => (p.pseudo.image_auroc !== null && p.test?.image_auroc != null ? [[p.pseudo.image_auroc, p.test.image_auroc] as const] : []));
   return {
     state: "present",
+    rankCorrelation: { spearman: spearman(pairs.map((p) => p[0]), pairs.map((p) => p[1])), points: pairs.length },
     seed: record.seed,
     perClass: record.perClass,
     images: record.images,

@@ -6,14 +6,16 @@
  * chosen τ, Δt and K, a threshold per mode by the configured rule, and the
  * whole sweep in `manifest.tuning`.
  */
-import { readBundle, bytesToFloat32, newVersionId, writeBundle, type BundleManifest, type BundleFiles } from "../../model/bundle.js";
+import type * as ort from "onnxruntime-node";
+import { readBundle, bytesToFloat32, newVersionId, writeBundle, type BundleManifest, type BundleFiles, type LoadedBundle } from "../../model/bundle.js";
+import type { ScorerParts } from "../open-scorer.js";
 import { BackboneRunner, sessionOptions } from "../../model/backbone-runner.js";
 import { resolveExecutionProvider } from "../../model/execution-provider.js";
 import { parseModelConfig } from "../../model/model-config.js";
 import { holdoutClasses, pseudoSamples } from "../../image/pseudo/index.js";
-import type { ScoringMode } from "../../model/types.js";
+import { DIFFUSION_MODES, SCORING_MODES } from "../../model/types.js";
 import { Progress, type ProgressSink } from "../../util/progress.js";
-import { extractPseudoFeatures } from "./pseudo-features.js";
+import { extractPseudoFeatures, type PseudoFeature } from "./pseudo-features.js";
 import { runTuning } from "./run-tuning.js";
 import { calibrateModes } from "./calibrate.js";
 
@@ -30,6 +32,38 @@ export interface TuneBundleOptions {
   readonly intraOpThreads?: number;
 }
 
+/** The pseudo-validation set of a fitted bundle: its held-out training images (under `data`) and anomalies synthesized from them, as standardized features. */
+export async function pseudoSetOfBundle(
+  loaded: LoadedBundle,
+  data: string,
+  tc: { seed: number; perClass: number; crossClass: boolean },
+  sessOpts: ort.InferenceSession.SessionOptions,
+  options: { signal?: AbortSignal; progressSink?: ProgressSink } = {},
+): Promise<PseudoFeature[]> {
+  const m = loaded.manifest;
+  const classes = holdoutClasses(m.provenance.holdoutFiles, data);
+  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts);
+  const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
+  const progress = new Progress("pseudo-validation set", classes.reduce((n, c) => n + c.images.length + tc.perClass, 0), { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+  try {
+    const signal = options.signal;
+    return await extractPseudoFeatures(pseudoSamples(classes, { seed: tc.seed, perClass: tc.perClass, crossClass: tc.crossClass, ...(signal ? { signal } : {}) }), backbone, stats, { ...(signal ? { signal } : {}), progress });
+  } finally {
+    await backbone.release();
+  }
+}
+
+/** What openScorer needs from a loaded bundle. */
+export function scorerPartsOf(loaded: LoadedBundle): ScorerParts {
+  const m = loaded.manifest;
+  return {
+    coreset: bytesToFloat32(loaded.file(m.memory.vectorsFile)),
+    coresetSize: m.memory.coresetSize,
+    c: m.features.c,
+    ...(m.scoring.denoiserFile ? { unetOnnx: loaded.file(m.scoring.denoiserFile) } : {}),
+  };
+}
+
 export async function tuneBundle(options: TuneBundleOptions): Promise<BundleManifest> {
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const started = performance.now();
@@ -38,29 +72,14 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   // Bundles fitted before tuning existed have no tuning block: the schema fills in its defaults.
   const config = parseModelConfig(m.config, `bundle ${options.bundle} config`);
   const tc = { ...config.tuning, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.perClass !== undefined ? { perClass: options.perClass } : {}) };
-  const classes = holdoutClasses(m.provenance.holdoutFiles, options.data);
   const ep = await resolveExecutionProvider(options.executionProvider ?? "cpu", log);
   const sessOpts = sessionOptions(ep, options.intraOpThreads);
   const signal = options.signal;
-
-  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts);
-  const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
-  const progress = new Progress("tune: pseudo-validation set", classes.reduce((n, c) => n + c.images.length + tc.perClass, 0), { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
-  let set;
-  try {
-    set = await extractPseudoFeatures(pseudoSamples(classes, { seed: tc.seed, perClass: tc.perClass, crossClass: tc.crossClass, ...(signal ? { signal } : {}) }), backbone, stats, { ...(signal ? { signal } : {}), progress });
-  } finally {
-    await backbone.release();
-  }
-  log(`tune: pseudo-validation set of ${set.filter((f) => f.anomalous).length} synthesized anomalies and ${set.filter((f) => !f.anomalous).length} held-out normals in ${classes.length} classes (seed ${tc.seed})`);
+  const set = await pseudoSetOfBundle(loaded, options.data, tc, sessOpts, { ...(signal ? { signal } : {}), ...(options.progressSink ? { progressSink: options.progressSink } : {}) });
+  log(`tune: pseudo-validation set of ${set.filter((f) => f.anomalous).length} synthesized anomalies and ${set.filter((f) => !f.anomalous).length} held-out normals (seed ${tc.seed})`);
 
   const sc = m.scoring;
-  const parts = {
-    coreset: bytesToFloat32(loaded.file(m.memory.vectorsFile)),
-    coresetSize: m.memory.coresetSize,
-    c: m.features.c,
-    ...(sc.denoiserFile ? { unetOnnx: loaded.file(sc.denoiserFile) } : {}),
-  };
+  const parts = scorerPartsOf(loaded);
   // The configured defaults are the fallback, not whatever an earlier tuning chose.
   const base = { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: sc.eta ?? config.scoring.eta };
   const tuned = await runTuning({
@@ -75,7 +94,8 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
     ...(options.progressSink ? { progressSink: options.progressSink } : {}),
     log,
   });
-  const modes = Object.keys(m.thresholds ?? { [sc.mode]: m.threshold }) as ScoringMode[];
+  // Every mode this bundle can serve gets a threshold (older bundles lacked edit-only).
+  const modes = SCORING_MODES.filter((mode) => parts.unetOnnx !== undefined || !DIFFUSION_MODES.includes(mode));
   const thresholds = await calibrateModes(set, parts, { ...base, ...tuned.chosen }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log });
 
   const files: BundleFiles = {};

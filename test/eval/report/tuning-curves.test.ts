@@ -53,6 +53,9 @@ test("each grid point is re-scored in its curve's mode: τ with its Δt, K at th
   assert.deepEqual(r.k.points.map((p) => [p.value, p.pseudo.pixel_auroc, p.test?.image_auroc]), [[1, null, 0.01], [4, 0.93, 0.04]]);
   assert.equal(r.k.chosen, 4);
   assert.equal(r.tau.chosen, 20);
+  // pseudo ranks 1 2 3 4 against test ranks 3 4 1 2: Σd² = 16 → ρ = 1 − 6·16/(4·15) = −0.6
+  assert.equal(r.rankCorrelation.points, 4);
+  assert.ok(Math.abs(r.rankCorrelation.spearman! + 0.6) < 1e-12);
 });
 
 test("--no-tuning-curves: pseudo-validation only, with the reason; a failing mode stops only its own curve", async () => {

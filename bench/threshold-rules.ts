@@ -1,0 +1,55 @@
+/**
+ * `npm run bench:threshold -- --bundle B --data DIR`: for each threshold
+ * rule, the threshold it picks from the bundle's pseudo-validation set
+ * (held-out normals + synthesized anomalies, as fit builds it), and what
+ * that threshold does on DIR's real test set: false-alarm rate on good
+ * images and miss rate on defective ones, with each rule's ratio to the
+ * normal-quantile rule. This is the measurement the default rule comes from.
+ */
+import { parseArgs } from "node:util";
+import { readBundle } from "../src/model/bundle.js";
+import { parseModelConfig } from "../src/model/model-config.js";
+import { sessionOptions } from "../src/model/backbone-runner.js";
+import { calibrateThreshold, THRESHOLD_RULES } from "../src/model/scoring/threshold.js";
+import { openScorer } from "../src/pipeline/open-scorer.js";
+import { loadDetector } from "../src/pipeline/load.js";
+import { pseudoSetOfBundle, scorerPartsOf } from "../src/pipeline/tune/tune-bundle.js";
+import { scorePseudoSet } from "../src/pipeline/tune/score-set.js";
+import { evaluate } from "../src/eval/evaluate.js";
+
+const { values } = parseArgs({ options: { bundle: { type: "string" }, data: { type: "string" }, mode: { type: "string" }, "per-class": { type: "string" } } });
+if (!values.bundle || !values.data) throw new Error("usage: npm run bench:threshold -- --bundle BUNDLE --data DIR [--mode M] [--per-class N]");
+const quiet = () => {};
+const loaded = await readBundle(values.bundle);
+const m = loaded.manifest;
+const config = parseModelConfig(m.config);
+const mode = (values.mode ?? m.scoring.mode) as typeof m.scoring.mode;
+const tc = { ...config.tuning, ...(values["per-class"] ? { perClass: Number(values["per-class"]) } : {}) };
+const sess = sessionOptions("cpu");
+
+const set = await pseudoSetOfBundle(loaded, values.data, tc, sess, { progressSink: quiet });
+const sc = m.scoring;
+const opened = await openScorer(mode, scorerPartsOf(loaded), { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, k: sc.k, tau: sc.tau ?? 0, deltaT: sc.deltaT ?? 1, eta: sc.eta ?? 0 }, sess);
+const { scores } = await scorePseudoSet(set, opened.scorer);
+await opened.release();
+const normals = scores.filter((_, i) => !set[i]!.anomalous);
+const anomalies = scores.filter((_, i) => set[i]!.anomalous);
+
+const detector = await loadDetector(values.bundle, { mode });
+const test: { score: number; anomalous: boolean }[] = [];
+await evaluate(detector, { data: values.data, onImage: (s) => test.push({ score: s.score, anomalous: s.anomalous }), progressSink: quiet, log: quiet });
+await detector.close();
+const good = test.filter((t) => !t.anomalous);
+const bad = test.filter((t) => t.anomalous);
+
+console.log(`bundle ${m.version}, mode ${mode}; pseudo-validation: ${normals.length} held-out normals, ${anomalies.length} synthesized anomalies; real test: ${good.length} good, ${bad.length} defective`);
+console.log("rule               threshold   test false alarms   test misses   pseudo F1   FA ratio   miss ratio (vs normal-quantile)");
+let ref: { fa: number; miss: number } | undefined;
+for (const rule of THRESHOLD_RULES) {
+  const t = calibrateThreshold({ ...config.threshold, rule }, normals, anomalies);
+  const fa = good.filter((g) => g.score > t.value).length / good.length;
+  const miss = bad.filter((b) => b.score <= t.value).length / bad.length;
+  ref ??= { fa, miss };
+  const ratio = (a: number, b: number) => (b === 0 ? (a === 0 ? "1.00" : "∞") : (a / b).toFixed(2));
+  console.log(`${rule.padEnd(18)} ${t.value.toPrecision(5).padStart(9)}   ${(100 * fa).toFixed(1).padStart(16)}%   ${(100 * miss).toFixed(1).padStart(10)}%   ${t.pseudo!.f1.toFixed(3).padStart(9)}   ${ratio(fa, ref.fa).padStart(8)}   ${ratio(miss, ref.miss).padStart(10)}`);
+}
