@@ -131,8 +131,9 @@ function figure(it: GalleryItem, threshold: number): string {
 function tuningSection(t: TuningReport): string {
   if (t.state === "absent") return `<p class="note">This bundle has no tuning record (it was not tuned with <code>lafite tune</code>), so there are no τ or K curves to show.</p>`;
   const note = t.testNote ? `<p class="note">${e(t.testNote)}</p>` : "";
-  const rho = t.rankCorrelation.spearman;
-  const corr = `<p class="meta">Rank correlation of pseudo-validation against test image AUROC over ${t.rankCorrelation.points} grid points: Spearman ρ = ${rho === null ? "undefined (too few points, or a constant curve)" : e(rho.toFixed(2))}.</p>`;
+  const show = (rho: number | null) => (rho === null ? "undefined (too few points, or a constant curve)" : e(rho.toFixed(2)));
+  const rc = t.rankCorrelation;
+  const corr = `<p class="meta">Rank correlation of pseudo-validation against test image AUROC over ${rc.points} grid points: Spearman ρ = ${show(rc.spearman)} (τ curve ${show(rc.tau)}, K curve ${show(rc.k)}).</p>`;
   return `<p class="meta">Pseudo-validation: seed ${t.seed}, ${t.perClass} synthesized anomalous images per class (${t.images.anomalous} anomalous, ${t.images.good} good). Solid lines: pseudo-validation AUROC recorded by <code>lafite tune</code>; dashed: this test set's AUROC (mean over classes) re-scored at each grid point.</p>
 ${note}${corr}<div class="plots">${tuningPlot(t.tau, "τ (diffusion steps)")}${tuningPlot(t.k, "K (editing neighbours)")}</div>`;
 }

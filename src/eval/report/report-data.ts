@@ -77,10 +77,11 @@ export type TuningReport =
       readonly testNote?: string;
       /**
        * Spearman's rank correlation of pseudo-validation image AUROC against
-       * test image AUROC over every re-scored grid point (τ and K curves
-       * together): does the pseudo set order the settings as real defects do?
+       * test image AUROC over the re-scored grid points: does the pseudo set
+       * order the settings as real defects do? Per curve, and over both
+       * together (which also rewards telling the two modes apart).
        */
-      readonly rankCorrelation: { readonly spearman: number | null; readonly points: number };
+      readonly rankCorrelation: { readonly spearman: number | null; readonly points: number; readonly tau: number | null; readonly k: number | null };
     };
 
 export interface ReportData {

@@ -53,10 +53,12 @@ export async function tuningReport(record: TuningRecord | undefined, o: TuningOp
   };
   const tau = await sweep("tau", record.tau.mode, record.tau.curve, chosenTau, (p) => ({ tau: p.tau!, deltaT: p.deltaT ?? chosenDeltaT }));
   const k = await sweep("k", record.k.mode, record.k.curve, record.k.chosen, (p) => ({ tau: p.tau ?? chosenTau, deltaT: p.deltaT ?? chosenDeltaT, k: p.k! }));
-  const pairs = [...tau.points, ...k.points].flatMap((p) => (p.pseudo.image_auroc !== null && p.test?.image_auroc != null ? [[p.pseudo.image_auroc, p.test.image_auroc] as const] : []));
+  const pairsOf = (points: TuningCurveReport["points"]) => points.flatMap((p) => (p.pseudo.image_auroc !== null && p.test?.image_auroc != null ? [[p.pseudo.image_auroc, p.test.image_auroc] as const] : []));
+  const rho = (pairs: ReturnType<typeof pairsOf>) => spearman(pairs.map((p) => p[0]), pairs.map((p) => p[1]));
+  const pairs = pairsOf([...tau.points, ...k.points]);
   return {
     state: "present",
-    rankCorrelation: { spearman: spearman(pairs.map((p) => p[0]), pairs.map((p) => p[1])), points: pairs.length },
+    rankCorrelation: { spearman: rho(pairs), points: pairs.length, tau: rho(pairsOf(tau.points)), k: rho(pairsOf(k.points)) },
     seed: record.seed,
     perClass: record.perClass,
     images: record.images,

@@ -71,7 +71,7 @@ test("tuning curves: τ and K plots with the chosen values marked, and the note 
       tau: { param: "tau", mode: "no-edit", chosen: 20, points: [{ value: 10, pseudo: { image_auroc: 0.8, pixel_auroc: 0.9 }, test: null }, { value: 20, pseudo: { image_auroc: 0.85, pixel_auroc: 0.92 }, test: null }] },
       k: { param: "k", mode: "lafite", chosen: 4, points: [{ value: 4, pseudo: { image_auroc: 0.88, pixel_auroc: 0.93 }, test: { image_auroc: 0.9, pixel_auroc: 0.95 } }] },
       testNote: "skipped <flag>",
-      rankCorrelation: { spearman: 0.8, points: 5 },
+      rankCorrelation: { spearman: 0.8, points: 5, tau: null, k: 0.5 },
     }),
   );
   assert.match(html, /τ sweep \(no-edit mode\)/);
@@ -79,6 +79,6 @@ test("tuning curves: τ and K plots with the chosen values marked, and the note 
   assert.match(html, /chosen τ = 20/);
   assert.match(html, /chosen K = 4/);
   assert.match(html, /skipped &lt;flag&gt;/);
-  assert.match(html, /over 5 grid points: Spearman ρ = 0\.80/);
+  assert.match(html, /over 5 grid points: Spearman ρ = 0\.80 \(τ curve undefined \(too few points, or a constant curve\), K curve 0\.50\)/);
   assert.match(html, /test image/);
 });

@@ -55,6 +55,7 @@ test("each grid point is re-scored in its curve's mode: τ with its Δt, K at th
   assert.equal(r.tau.chosen, 20);
   // pseudo ranks 1 2 3 4 against test ranks 3 4 1 2: Σd² = 16 → ρ = 1 − 6·16/(4·15) = −0.6
   assert.equal(r.rankCorrelation.points, 4);
+  assert.equal(r.rankCorrelation.tau, null); // two points only
   assert.ok(Math.abs(r.rankCorrelation.spearman! + 0.6) < 1e-12);
 });
 
