@@ -135,7 +135,15 @@ function tuningSection(t: TuningReport): string {
   const rc = t.rankCorrelation;
   const corr = `<p class="meta">Rank correlation of pseudo-validation against test image AUROC over ${rc.points} grid points: Spearman ρ = ${show(rc.spearman)} (τ curve ${show(rc.tau)}, K curve ${show(rc.k)}).</p>`;
   return `<p class="meta">Pseudo-validation: seed ${t.seed}, ${t.perClass} synthesized anomalous images per class (${t.images.anomalous} anomalous, ${t.images.good} good). Solid lines: pseudo-validation AUROC recorded by <code>lafite tune</code>; dashed: this test set's AUROC (mean over classes) re-scored at each grid point.</p>
-${note}${corr}<div class="plots">${tuningPlot(t.tau, "τ (diffusion steps)")}${tuningPlot(t.k, "K (editing neighbours)")}</div>`;
+${note}${corr}${servedNote(t.served)}<div class="plots">${tuningPlot(t.tau, "τ (diffusion steps)")}${tuningPlot(t.k, "K (editing neighbours)")}</div>`;
+}
+
+function servedNote(s: { tau?: number; k?: number; kept: "tuned" | "defaults" } | undefined): string {
+  if (!s) return "";
+  const values = `${s.tau !== undefined ? `τ = ${s.tau}, ` : ""}K = ${s.k}`;
+  return s.kept === "tuned"
+    ? `<p class="meta">Served: the tuned ${e(values)}.</p>`
+    : `<p class="meta">Served: the configured ${e(values)}, which scored better in the served mode on the pseudo-validation set than the sweeps' choice marked below.</p>`;
 }
 
 function tuningPlot(c: TuningCurveReport, xLabel: string): string {

@@ -81,6 +81,8 @@ export type TuningReport =
        * order the settings as real defects do? Per curve, and over both
        * together (which also rewards telling the two modes apart).
        */
+      /** What the bundle serves: the tuned values, or the configured defaults when they scored better on the pseudo set. */
+      readonly served?: { readonly tau?: number; readonly k?: number; readonly kept: "tuned" | "defaults" };
       readonly rankCorrelation: { readonly spearman: number | null; readonly points: number; readonly tau: number | null; readonly k: number | null };
     };
 

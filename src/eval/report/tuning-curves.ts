@@ -56,8 +56,12 @@ export async function tuningReport(record: TuningRecord | undefined, o: TuningOp
   const pairsOf = (points: TuningCurveReport["points"]) => points.flatMap((p) => (p.pseudo.image_auroc !== null && p.test?.image_auroc != null ? [[p.pseudo.image_auroc, p.test.image_auroc] as const] : []));
   const rho = (pairs: ReturnType<typeof pairsOf>) => spearman(pairs.map((p) => p[0]), pairs.map((p) => p[1]));
   const pairs = pairsOf([...tau.points, ...k.points]);
+  const f = record.final;
+  const kept = f ? (f.kept === "tuned" ? f.tuned : f.defaults) : undefined;
+  const served = f && kept?.k !== undefined ? { ...(kept.tau !== undefined ? { tau: kept.tau } : {}), k: kept.k, kept: f.kept } : undefined;
   return {
     state: "present",
+    ...(served ? { served } : {}),
     rankCorrelation: { spearman: rho(pairs), points: pairs.length, tau: rho(pairsOf(tau.points)), k: rho(pairsOf(k.points)) },
     seed: record.seed,
     perClass: record.perClass,

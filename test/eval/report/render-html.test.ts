@@ -82,3 +82,11 @@ test("tuning curves: τ and K plots with the chosen values marked, and the note 
   assert.match(html, /over 5 grid points: Spearman ρ = 0\.80 \(τ curve undefined \(too few points, or a constant curve\), K curve 0\.50\)/);
   assert.match(html, /test image/);
 });
+
+test("the tuning section says what the bundle serves when the defaults beat the sweeps' choice", () => {
+  const curve = (param: "tau" | "k") => ({ param, mode: param === "tau" ? ("no-edit" as const) : ("lafite" as const), chosen: 50, points: [] });
+  const html = renderReportHtml(
+    data({ state: "present", seed: 1, perClass: 2, images: { anomalous: 2, good: 2 }, tau: curve("tau"), k: curve("k"), served: { tau: 20, k: 3, kept: "defaults" }, rankCorrelation: { spearman: null, points: 0, tau: null, k: null } }),
+  );
+  assert.match(html, /Served: the configured τ = 20, K = 3, which scored better/);
+});
