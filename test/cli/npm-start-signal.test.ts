@@ -6,12 +6,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fitSmallKnnBundle, REPO_ROOT } from "../support/knn-bundle.js";
+import { spawnDaemon } from "../server/support/daemon-process.js";
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -25,26 +25,7 @@ test("SIGTERM to the `npm start` process stops the daemon under it: nothing is l
   const dir = await mkdtemp(join(tmpdir(), "lafite-npm-start-"));
   try {
     const { bundle } = await fitSmallKnnBundle(dir);
-    const npm = spawn("npm", ["start", "--silent"], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? dir, LAFITED_BUNDLE: bundle, LAFITED_DATA_DIR: join(dir, "state"), LAFITED_LISTEN: "127.0.0.1:0", LAFITED_LOG_LEVEL: "info" },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let log = "";
-    const exited = new Promise<number | null>((resolve) => npm.on("exit", (code) => resolve(code)));
-    const port = await new Promise<number>((resolve, reject) => {
-      let listening = 0;
-      npm.stderr!.on("data", (chunk: Buffer) => {
-        log += chunk.toString();
-        for (const line of log.split("\n")) {
-          if (!line.startsWith("{")) continue;
-          const ev = JSON.parse(line) as { msg?: string; port?: number };
-          if (ev.msg === "listening" && ev.port) listening = ev.port;
-          if (ev.msg === "ready") resolve(listening);
-        }
-      });
-      void exited.then((code) => reject(new Error(`npm start exited with ${code} before ready:\n${log}`)));
-    });
+    const { child: npm, port, exit: exited, log } = await spawnDaemon(["start", "--silent"], { HOME: process.env.HOME ?? dir, LAFITED_BUNDLE: bundle, LAFITED_DATA_DIR: join(dir, "state") }, { command: "npm", cwd: REPO_ROOT });
     assert.ok(port > 0);
     assert.equal(await portOpen(port), true);
     npm.kill("SIGTERM");
@@ -52,8 +33,8 @@ test("SIGTERM to the `npm start` process stops the daemon under it: nothing is l
     // The daemon drains and exits on its own clock: give it its grace period, then nothing may listen.
     const deadline = Date.now() + 15_000;
     while ((await portOpen(port)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    assert.equal(await portOpen(port), false, `port ${port} still open after npm exited:\n${log}`);
-    assert.match(log, /"msg":"stopped"/, "the daemon itself shut down in order");
+    assert.equal(await portOpen(port), false, `port ${port} still open after npm exited:\n${log()}`);
+    assert.match(log(), /"msg":"stopped"/, "the daemon itself shut down in order");
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

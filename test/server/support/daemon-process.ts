@@ -11,10 +11,17 @@ export interface DaemonProcess {
   log(): string;
 }
 
-export function spawnDaemon(args: readonly string[], env: Record<string, string>): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [...args], {
+export interface SpawnOptions {
+  /** The program to run (default: this node); e.g. "npm" to start the daemon as `npm start` does. */
+  readonly command?: string;
+  readonly cwd?: string;
+}
+
+export function spawnDaemon(args: readonly string[], env: Record<string, string>, options: SpawnOptions = {}): Promise<DaemonProcess> {
+  const child = spawn(options.command ?? process.execPath, [...args], {
     env: { PATH: process.env.PATH ?? "", LAFITED_LISTEN: "127.0.0.1:0", LAFITED_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    ...(options.cwd ? { cwd: options.cwd } : {}),
   });
   let stderr = "";
   const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
