@@ -31,10 +31,9 @@ export interface TuneInput {
   readonly parts: ScorerParts;
   /** The configured settings: the starting point and the fallback. */
   readonly base: ScorerSettings;
-  readonly grid: TuningGrid;
+  /** The grid and the set's recipe (ModelConfig["tuning"]). */
+  readonly tuning: TuningGrid & { readonly seed: number; readonly perClass: number };
   readonly sessionOptions: ort.InferenceSession.SessionOptions;
-  readonly seed: number;
-  readonly perClass: number;
   readonly signal?: AbortSignal;
   readonly progressSink?: ProgressSink;
   readonly log?: (msg: string) => void;
@@ -52,7 +51,7 @@ export function deltaTFor(tau: number, steps: number): number {
 
 export async function runTuning(input: TuneInput): Promise<TuneResult> {
   const started = performance.now();
-  const { set, parts, base, grid } = input;
+  const { set, parts, base, tuning: grid } = input;
   const log = input.log ?? (() => {});
   const hasDiffusion = parts.unetOnnx !== undefined;
   const taus = hasDiffusion ? [...new Set(grid.taus)] : [];
@@ -105,8 +104,8 @@ export async function runTuning(input: TuneInput): Promise<TuneResult> {
   return {
     chosen,
     record: {
-      seed: input.seed,
-      perClass: input.perClass,
+      seed: grid.seed,
+      perClass: grid.perClass,
       images: { anomalous, good: set.length - anomalous },
       steps: grid.steps,
       tau: { mode: "no-edit", curve: tauCurve, chosen: chosenTau },
