@@ -13,7 +13,7 @@ export interface DaemonProcess {
 
 export function spawnDaemon(args: readonly string[], env: Record<string, string>): Promise<DaemonProcess> {
   const child = spawn(process.execPath, [...args], {
-    env: { PATH: process.env.PATH ?? "", LAFITED_LISTEN: "127.0.0.1:0", LAFITED_LOG_LEVEL: "info", ...env },
+    env: { PATH: process.env.PATH ?? "", LAFITED_LISTEN: "127.0.0.1:0", LAFITED_METRICS_LISTEN: "127.0.0.1:0", LAFITED_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
