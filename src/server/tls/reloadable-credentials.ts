@@ -42,7 +42,8 @@ export class ReloadableCertificateProvider implements grpc.experimental.Certific
 
   addCaCertificateListener(listener: CaListener): void {
     this.caListeners.add(listener);
-    listener(this.ca());
+    // Deferred: grpc-js registers its own watcher only after adding this listener.
+    queueMicrotask(() => this.caListeners.has(listener) && listener(this.ca()));
   }
 
   removeCaCertificateListener(listener: CaListener): void {
@@ -51,7 +52,7 @@ export class ReloadableCertificateProvider implements grpc.experimental.Certific
 
   addIdentityCertificateListener(listener: IdentityListener): void {
     this.identityListeners.add(listener);
-    listener(this.identity());
+    queueMicrotask(() => this.identityListeners.has(listener) && listener(this.identity()));
   }
 
   removeIdentityCertificateListener(listener: IdentityListener): void {
