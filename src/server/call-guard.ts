@@ -1,7 +1,9 @@
 /**
  * The one grpc-js server interceptor, run before any handler: authenticate
  * and authorize the call (auth/), then apply the per-client limits (limits/).
- * A refused call ends here with its status and never reaches a handler.
+ * A refused call ends here with its status and never reaches a handler. A
+ * request whose bytes are not valid protobuf gets INVALID_ARGUMENT: as a
+ * per-frame error for frames, else as the call's status.
  *
  * A frame over a rate limit is not refused here but marked: the handler
  * answers it in order with a per-frame RESOURCE_EXHAUSTED error and the
@@ -15,7 +17,8 @@ import type { OpenServices } from "./auth/scopes.js";
 import type { Credentials, Principal } from "./auth/tokens.js";
 import type { ClientLimits } from "./limits/client-limits.js";
 import { toStatus } from "./status.js";
-import { LafiteError, errorCodeOf, type ErrorCode } from "../util/errors.js";
+import { LafiteError, errorCodeOf, invalidInput, type ErrorCode } from "../util/errors.js";
+import { isUndecodable } from "./undecodable.js";
 import type { Logger } from "../util/log.js";
 
 /** Methods whose request messages are frames (counted by the frame-rate limits). */
@@ -42,7 +45,7 @@ export function principalOf(metadata: grpc.Metadata): Principal | undefined {
   return principals.get(metadata);
 }
 
-/** The limit refusal of a frame request, if the guard refused it. */
+/** Why the guard refused a frame request (a per-client limit, or bytes that are not a DetectRequest), if it did. */
 export function frameRefusal(request: object): LafiteError | undefined {
   return refusals.get(request);
 }
@@ -66,7 +69,9 @@ export function callGuard(options: CallGuardOptions): grpc.ServerInterceptor {
 
     const refuse = (err: LafiteError) => {
       options.onRefused?.(errorCodeOf(err), path);
-      options.log.info({ path, peer, principal: principal?.id, code: err.code, msg: err.message }, "call refused");
+      // Auth and limit refusals matter to operators; a malformed message is the client's own business.
+      const level = err.code === "INVALID_INPUT" ? "debug" : "info";
+      options.log[level]({ path, peer, principal: principal?.id, code: err.code, msg: err.message }, "call refused");
       call.sendStatus(toStatus(err));
     };
 
@@ -84,6 +89,18 @@ export function callGuard(options: CallGuardOptions): grpc.ServerInterceptor {
         next(metadata);
       })
       .withOnReceiveMessage((message, next) => {
+        if (isUndecodable(message)) {
+          const err = invalidInput(`request is not a valid ${message.typeName} protobuf message: ${message.reason}`);
+          // A frame is answered by its handler, in order, with a per-frame error (the stream goes on). Ending a
+          // stream from here while its handler still writes responses races grpc-js (measured: the client then
+          // never gets a status), so only other methods, whose handlers start after their one request, end here.
+          if (isFrameMethod) {
+            refusals.set(message, err);
+            return next(message);
+          }
+          release?.();
+          return refuse(err);
+        }
         if (isFrameMethod && message !== null && typeof message === "object") {
           const refusal = limits.admitFrame(peer, principal?.id === "anonymous" ? undefined : principal?.id);
           if (refusal !== undefined) refusals.set(message as object, refusal);

@@ -121,7 +121,7 @@ export class DetectorService {
   }
 
   private async runFrame(req: DetectRequest, signal: AbortSignal, receivedAt: number): Promise<DetectResponse> {
-    const refusal = frameRefusal(req); // a per-client limit (src/server/call-guard.ts)
+    const refusal = frameRefusal(req); // a per-client limit or undecodable bytes (src/server/call-guard.ts)
     if (refusal !== undefined) throw refusal;
     const frame = toFrameRequest(req, { maxPixels: this.opts.maxPixels });
     if (!this.opts.slot.loaded) this.opts.slot.acquire(); // throws NO_MODEL before taking a queue slot
