@@ -29,5 +29,11 @@ export const ENV_OVERRIDES: Readonly<Record<string, EnvOverride>> = Object.freez
  */
 export const TOKEN_ENV = "LAFITED_TOKEN";
 
+/**
+ * Set by systemd for Type=notify services (src/server/systemd/): where to
+ * send READY=1/WATCHDOG=1, and the watchdog period and its target PID.
+ */
+export const SYSTEMD_ENV = ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] as const;
+
 /** Every variable name lafited reads. */
-export const ENV_NAMES: readonly string[] = Object.freeze([CONFIG_ENV, ...Object.keys(ENV_OVERRIDES), TOKEN_ENV]);
+export const ENV_NAMES: readonly string[] = Object.freeze([CONFIG_ENV, ...Object.keys(ENV_OVERRIDES), TOKEN_ENV, ...SYSTEMD_ENV]);

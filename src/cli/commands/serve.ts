@@ -36,6 +36,6 @@ Signals: SIGTERM/SIGINT drain in-flight frames and exit 0; SIGHUP reloads config
     const read = () => loadConfig({ ...(values.config !== undefined ? { file: values.config } : {}), env: process.env });
     const config = read();
     const log = createLogger({ level: config.log.level });
-    return runDaemon({ config, log, provider: bundleProvider, reloadConfig: read });
+    return runDaemon({ config, log, provider: bundleProvider, reloadConfig: read, env: process.env });
   },
 };
