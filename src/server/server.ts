@@ -302,12 +302,16 @@ export class LafitedServer {
 
   private reportRestartOnly(next: Readonly<Config>): void {
     const cur = this.config;
-    const restartOnly = (c: Readonly<Config>) => ({ listen: c.listen, server: { ...c.server, tls: undefined }, queue: c.queue, limits: c.limits, metrics: c.metrics });
+    // TLS files are re-read on reload; turning TLS or client certificates on or off needs a new listener.
+    const restartOnly = (c: Readonly<Config>) => ({
+      listen: c.listen,
+      server: { ...c.server, tls: { on: c.server.tls.cert !== null, clientCa: c.server.tls.clientCa !== null, requireClientCert: c.server.tls.requireClientCert } },
+      queue: c.queue,
+      limits: c.limits,
+      metrics: c.metrics,
+    });
     const [a, b] = [restartOnly(cur), restartOnly(next)];
     const changed = (Object.keys(a) as (keyof typeof a)[]).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
-    if (next.server.tls.clientCa !== cur.server.tls.clientCa || next.server.tls.requireClientCert !== cur.server.tls.requireClientCert || (next.server.tls.cert === null) !== (cur.server.tls.cert === null)) {
-      changed.push("server" as never); // turning TLS or client certificates on or off needs a new listener
-    }
     if (changed.length > 0) this.log.warn({ keys: changed }, "config changes that take effect only after a restart");
   }
 }

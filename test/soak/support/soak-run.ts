@@ -28,6 +28,8 @@ export interface SoakOptions {
   readonly seconds: number;
   /** One frame in this many is a raw 4K RGB frame (24.9 MB); 0: none. */
   readonly every4k?: number;
+  /** After the sending time, how long a stream may take to answer what it was sent before it counts as stalled. */
+  readonly drainMs?: number;
   readonly onProgress?: (line: string) => void;
 }
 
@@ -153,9 +155,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           await stream.send({ ...sample.request, frameId: id });
         }
         stream.end();
-        await reading;
-        const st = await stream.status;
-        if (st.code !== Status.OK) streamFailures.push(`stream ${s}: ${Status[st.code]} ${st.details}`);
+        // A daemon that stops answering must show up as lost frames, not as a soak that never ends.
+        let timer: NodeJS.Timeout | undefined;
+        const stalled = await Promise.race([reading.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), options.drainMs ?? 30_000)))]);
+        clearTimeout(timer);
+        if (stalled) {
+          streamFailures.push(`stream ${s}: stalled, ${sent - answered} frames unanswered ${((options.drainMs ?? 30_000) / 1000).toFixed(0)} s after the last was sent`);
+          stream.cancel();
+          await reading;
+        } else {
+          const st = await stream.status;
+          if (st.code !== Status.OK) streamFailures.push(`stream ${s}: ${Status[st.code]} ${st.details}`);
+        }
         totals.lost += sent - answered;
       }),
     );
