@@ -115,6 +115,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const totals = { sent: 0, answered: 0, lost: 0, reordered: 0, refusals: 0, otherErrors: 0, wrongVerdicts: 0 };
   const streamFailures: string[] = [];
   const deadline = performance.now() + options.seconds * 1000;
+  let stopTimer: NodeJS.Timeout | undefined;
+  const sendingOver = new Promise<void>((resolve) => (stopTimer = setTimeout(resolve, options.seconds * 1000)));
   const progress = options.onProgress
     ? setInterval(() => options.onProgress!(`  ${Math.round((options.seconds * 1000 - (deadline - performance.now())) / 1000)} s: sent ${totals.sent}, answered ${totals.answered}, refusals ${totals.refusals}, daemon RSS ${rssMiB(pid).toFixed(0)} MiB`), 10_000)
     : undefined;
@@ -152,7 +154,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           byKind[sample.kind] = (byKind[sample.kind] ?? 0) + 1;
           sent++;
           totals.sent++;
-          await stream.send({ ...sample.request, frameId: id });
+          // A stalled daemon stops reading, and then send() waits on flow control for ever: stop waiting at the deadline.
+          await Promise.race([stream.send({ ...sample.request, frameId: id }), sendingOver]);
         }
         stream.end();
         // A daemon that stops answering must show up as lost frames, not as a soak that never ends.
@@ -172,6 +175,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     );
   } finally {
     clearInterval(sampler);
+    clearTimeout(stopTimer);
     if (progress) clearInterval(progress);
     rss.end = rssMiB(pid);
     for (const c of clients) c.close();
