@@ -28,8 +28,8 @@ export interface LoadConfigOptions {
   readonly defaultsPath?: string;
 }
 
-/** Keys holding filesystem paths. */
-const PATH_KEYS = ["dataDir", "bundle"] as const;
+/** Keys holding filesystem paths (dotted for nested ones). */
+const PATH_KEYS = ["dataDir", "bundle", "server.tls.cert", "server.tls.key", "server.tls.clientCa", "auth.tokensFile"] as const;
 
 type Tree = Record<string, unknown>;
 
@@ -56,6 +56,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     let value: unknown = raw;
     if (spec.type === "int") {
       value = /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
+    } else if (spec.type === "nullable-string") {
+      value = raw === "null" ? null : raw;
     } else if (spec.type === "nullable-path") {
       value = raw === "null" ? null : path.resolve(cwd, raw);
     } else if (spec.type === "path") {
@@ -66,10 +68,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   }
 
   const config = ConfigSchema.parse(tree);
-  for (const key of PATH_KEYS) {
-    const v = config[key];
-    if (typeof v === "string") (config as Record<string, unknown>)[key] = path.resolve(cwd, v);
-  }
+  for (const key of PATH_KEYS) resolvePath(config as unknown as Tree, key, cwd);
   return deepFreeze(config);
 }
 
@@ -150,10 +149,17 @@ function nest(key: string, value: unknown): Tree {
 }
 
 function resolvePaths(tree: Tree, base: string): void {
-  for (const key of PATH_KEYS) {
-    const v = tree[key];
-    if (typeof v === "string" && v !== "") tree[key] = path.resolve(base, v);
-  }
+  for (const key of PATH_KEYS) resolvePath(tree, key, base);
+}
+
+/** Makes the string at dotted `key` absolute against `base`, if it is set. */
+function resolvePath(tree: Tree, key: string, base: string): void {
+  const parts = key.split(".");
+  const last = parts.pop()!;
+  const parent = lookup(tree, parts);
+  if (!isTree(parent)) return;
+  const v = parent[last];
+  if (typeof v === "string" && v !== "") parent[last] = path.resolve(base, v);
 }
 
 function deepFreeze<T>(v: T): Readonly<T> {

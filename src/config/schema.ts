@@ -12,6 +12,26 @@ const listenAddress = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d
   message: "must be host:port, e.g. 127.0.0.1:50051 or [::1]:50051",
 }).refine((s) => Number(s.slice(s.lastIndexOf(":") + 1)) <= 65535, { message: "port must be 0-65535" });
 
+/** A file path, or null for "not set". */
+const nullablePath = z.string().min(1).nullable();
+
+export const SCOPES = ["detect", "admin", "read"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** One bearer token: its SHA-256 (hex) and what it may do. The token itself is never stored. */
+export const TokenEntrySchema = z.strictObject({
+  name: z.string().min(1).regex(/^[A-Za-z0-9._@-]+$/, { message: "must be letters, digits, . _ @ or -" }),
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, { message: "must be 64 hex digits (the SHA-256 of the token)" }),
+  scopes: z.array(z.enum(SCOPES)).min(1),
+});
+export type TokenEntry = z.infer<typeof TokenEntrySchema>;
+
+const uniqueNames = (list: readonly { name: string }[]) => new Set(list.map((t) => t.name)).size === list.length;
+export const TokenListSchema = z.array(TokenEntrySchema).refine(uniqueNames, { message: "token names must be unique" });
+
+/** A frame-rate limit in frames per second, or null for none. */
+const rateLimit = z.number().positive().nullable();
+
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export const EXECUTION_PROVIDERS = ["cpu", "cuda"] as const;
 
@@ -31,6 +51,32 @@ export const ConfigSchema = z.strictObject({
       timeoutMs: positiveInt,
     }),
     shutdownGraceMs: z.number().int().min(0),
+    tls: z
+      .strictObject({
+        cert: nullablePath,
+        key: nullablePath,
+        clientCa: nullablePath,
+        requireClientCert: z.boolean(),
+      })
+      .refine((t) => (t.cert === null) === (t.key === null), { message: "cert and key must be set together (both paths, or both null for plaintext)" })
+      .refine((t) => t.cert !== null || (t.clientCa === null && !t.requireClientCert), { message: "clientCa and requireClientCert need TLS (set cert and key)" })
+      .refine((t) => !t.requireClientCert || t.clientCa !== null, { message: "requireClientCert needs clientCa (the CA that signs client certificates)" }),
+  }),
+  auth: z.strictObject({
+    tokens: TokenListSchema,
+    tokensFile: nullablePath,
+    clientCerts: z.array(
+      z.strictObject({
+        subject: z.string().regex(/^\s*[A-Za-z]+\s*=[^,]+(,\s*[A-Za-z]+\s*=[^,]+)*$/, { message: "must be attribute=value pairs, e.g. \"CN=line-3\" or \"CN=line-3, O=Acme\"" }),
+        scopes: z.array(z.enum(SCOPES)).min(1),
+      }),
+    ),
+    openHealth: z.boolean(),
+    openReflection: z.boolean(),
+    allowPlaintext: z.boolean(),
+  }),
+  metrics: z.strictObject({
+    listen: listenAddress.nullable(),
   }),
   queue: z.strictObject({
     perStream: positiveInt,
@@ -40,6 +86,13 @@ export const ConfigSchema = z.strictObject({
   limits: z.strictObject({
     maxPixels: positiveInt,
     maxRegions: z.number().int().min(0),
+    perPeer: z.strictObject({
+      maxStreams: positiveInt.nullable(),
+      framesPerSecond: rateLimit,
+    }),
+    perToken: z.strictObject({
+      framesPerSecond: rateLimit,
+    }),
   }),
   log: z.strictObject({
     level: z.enum(LOG_LEVELS),

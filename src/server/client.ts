@@ -16,6 +16,7 @@ import {
 import { Health, HealthCheckRequestSchema, HealthCheckResponse_ServingStatus as ServingStatus, type HealthCheckResponse } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection, ServerReflectionRequestSchema, type ServerReflectionRequest, type ServerReflectionResponse } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { serviceDefinition } from "./grpc-adapter.js";
+import { bearerInterceptor } from "./client-credentials.js";
 
 export { ServingStatus };
 export type DetectRequestInit = MessageInitShape<typeof DetectRequestSchema>;
@@ -24,6 +25,10 @@ export interface ClientOptions {
   /** Largest response accepted; default 64 MiB (heatmaps of big frames). */
   readonly maxReceiveMessageBytes?: number;
   readonly channelOptions?: grpc.ChannelOptions;
+  /** TLS (see client-credentials.ts); default plaintext. */
+  readonly credentials?: grpc.ChannelCredentials;
+  /** Bearer token sent on every call. */
+  readonly token?: string;
 }
 
 export interface CallOptions {
@@ -42,10 +47,11 @@ export class LafitedClient {
   readonly raw: grpc.Client;
 
   constructor(address: string, options: ClientOptions = {}) {
-    this.raw = new grpc.Client(address, grpc.credentials.createInsecure(), {
+    this.raw = new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure(), {
       "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 64 * 1024 * 1024,
       "grpc.max_send_message_length": -1,
       ...options.channelOptions,
+      ...(options.token !== undefined ? { interceptors: [bearerInterceptor(options.token)] } : {}),
     });
   }
 

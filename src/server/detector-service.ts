@@ -35,6 +35,7 @@ import type { ServiceImpl } from "./grpc-adapter.js";
 import type { DetectorSlot } from "./detector-slot.js";
 import type { FrameQueue } from "./frame-queue.js";
 import { toFrameRequest, type FrameRequest } from "./frame-request.js";
+import { frameRefusal } from "./call-guard.js";
 import { grpcStatusOf, publicMessage, toStatus } from "./status.js";
 import type { ModelInfo } from "../pipeline/types.js";
 import { findRegions } from "../pipeline/regions.js";
@@ -50,6 +51,13 @@ export interface DetectorServiceOptions {
   /** Unanswered frames per stream before the server stops reading it. */
   readonly perStream: number;
   readonly log: Logger;
+  /** Told of every frame's outcome (metrics). */
+  readonly observer?: FrameObserver;
+}
+
+export interface FrameObserver {
+  answered(res: DetectResponse): void;
+  failed(err: unknown): void;
 }
 
 type Impl = ServiceImpl<typeof DetectorDesc>;
@@ -113,7 +121,16 @@ export class DetectorService {
   }
 
   /** One frame from request to response; throws LafiteError on failure. */
-  async scoreFrame(req: DetectRequest, signal: AbortSignal, receivedAt: number): Promise<DetectResponse> {
+  scoreFrame(req: DetectRequest, signal: AbortSignal, receivedAt: number): Promise<DetectResponse> {
+    const result = this.runFrame(req, signal, receivedAt);
+    const observer = this.opts.observer;
+    if (observer) result.then((res) => observer.answered(res), (err: unknown) => observer.failed(err));
+    return result;
+  }
+
+  private async runFrame(req: DetectRequest, signal: AbortSignal, receivedAt: number): Promise<DetectResponse> {
+    const refusal = frameRefusal(req); // a per-client limit or undecodable bytes (src/server/call-guard.ts)
+    if (refusal !== undefined) throw refusal;
     const frame = toFrameRequest(req, { maxPixels: this.opts.maxPixels });
     if (!this.opts.slot.loaded) this.opts.slot.acquire(); // throws NO_MODEL before taking a queue slot
     return this.opts.queue.run(async () => {

@@ -20,6 +20,8 @@ export interface QueueStats {
   readonly peakWaiting: number;
   /** Frames refused because the queue was full. */
   readonly refused: number;
+  /** Frames that left the pipeline (any outcome); the watchdog's progress signal. */
+  readonly completed: number;
 }
 
 export class FrameQueue {
@@ -27,6 +29,7 @@ export class FrameQueue {
   private readonly waiting: Waiting[] = [];
   private peakWaiting = 0;
   private refused = 0;
+  private completed = 0;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -35,7 +38,7 @@ export class FrameQueue {
   ) {}
 
   get stats(): QueueStats {
-    return { running: this.running, waiting: this.waiting.length, peakWaiting: this.peakWaiting, refused: this.refused };
+    return { running: this.running, waiting: this.waiting.length, peakWaiting: this.peakWaiting, refused: this.refused, completed: this.completed };
   }
 
   /** Runs `job` when a slot is free; rejects OVERLOADED if the queue is full, CANCELLED if `signal` fires while waiting. */
@@ -80,6 +83,7 @@ export class FrameQueue {
       return await job();
     } finally {
       this.running--;
+      this.completed++;
       const next = this.waiting.shift();
       if (next) next.start();
       else this.notifyIdle();

@@ -5,6 +5,7 @@
  * once, for every service, instead of a serializer per method.
  */
 import type * as grpc from "@grpc/grpc-js";
+import { undecodable, type Undecodable } from "./undecodable.js";
 import { fromBinary, toBinary, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
 
 /** A method as protobuf-es generated code types it (GenService carries the literal kind). */
@@ -43,6 +44,17 @@ export function deserializer<D extends DescMessage>(schema: D): (buf: Buffer) =>
   return (buf) => fromBinary(schema, buf);
 }
 
+/** A request deserializer that returns a marker for bad bytes instead of throwing (see undecodable.ts). */
+function tolerantDeserializer<D extends DescMessage>(schema: D): (buf: Buffer) => MessageShape<D> | Undecodable {
+  return (buf) => {
+    try {
+      return fromBinary(schema, buf);
+    } catch (err) {
+      return undecodable(schema.typeName, err);
+    }
+  };
+}
+
 /** The grpc-js definition of one method (path, streaming flags, codecs). */
 export function methodDefinition(service: DescService, method: DescMethod): grpc.MethodDefinition<unknown, unknown> {
   const kind = method.methodKind;
@@ -51,7 +63,7 @@ export function methodDefinition(service: DescService, method: DescMethod): grpc
     requestStream: kind === "client_streaming" || kind === "bidi_streaming",
     responseStream: kind === "server_streaming" || kind === "bidi_streaming",
     requestSerialize: serializer(method.input) as (msg: unknown) => Buffer,
-    requestDeserialize: deserializer(method.input),
+    requestDeserialize: tolerantDeserializer(method.input),
     responseSerialize: serializer(method.output) as (msg: unknown) => Buffer,
     responseDeserialize: deserializer(method.output),
     originalName: method.localName,

@@ -23,6 +23,14 @@ import type { Config } from "../config/schema.js";
 import type { Detector, ModelInfo } from "../pipeline/types.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
+import { callGuard } from "./call-guard.js";
+import { loadCredentials, type Credentials } from "./auth/tokens.js";
+import { ClientLimits } from "./limits/client-limits.js";
+import { readTlsMaterial } from "./tls/tls-material.js";
+import { ReloadableCertificateProvider, reloadableServerCredentials } from "./tls/reloadable-credentials.js";
+import { checkTransportPolicy } from "./transport-policy.js";
+import { DaemonMetrics } from "../metrics/daemon-metrics.js";
+import { startMetricsListener, type MetricsListener, type Readiness } from "../metrics/http-listener.js";
 
 /** Makes the Detector for a config (the real one loads a bundle; tests pass a fake). */
 export type DetectorProvider = (config: Readonly<Config>, context: { signal: AbortSignal; log: Logger }) => Promise<Detector>;
@@ -53,6 +61,12 @@ export class LafitedServer {
   private reloading: Promise<ModelInfo | undefined> | undefined;
   private stopping: Promise<void> | undefined;
   private _port = 0;
+  // Hardening (issue 11): credentials and certificates are re-read on reload; limits and the metrics listener need a restart.
+  private credentials: Credentials;
+  private readonly limits: ClientLimits;
+  private certificates: ReloadableCertificateProvider | undefined;
+  private metricsListener: MetricsListener | undefined;
+  readonly metrics: DaemonMetrics;
   private markStopped!: () => void;
   /** Resolves when every shutdown stage has run (whoever started the shutdown). */
   readonly stopped: Promise<void> = new Promise((resolve) => (this.markStopped = resolve));
@@ -61,14 +75,29 @@ export class LafitedServer {
     this.config = options.config;
     this.log = options.log;
     const c = this.config;
+    this.credentials = loadCredentials(c.auth);
+    this.queue = new FrameQueue(c.queue.concurrency, c.queue.maxWaiting);
+    this.metrics = new DaemonMetrics({
+      queue: () => ({ ...this.queue.stats, maxWaiting: c.queue.maxWaiting, concurrency: c.queue.concurrency }),
+      openStreams: () => this.detectorService.openStreams,
+      model: () => this.slot.info,
+    });
+    this.limits = new ClientLimits(c.limits, (limit) => this.metrics.limitRefused(limit));
+    const guard = callGuard({
+      credentials: () => this.credentials,
+      open: () => this.config.auth,
+      limits: () => this.limits,
+      log: this.log,
+      onRefused: (code) => this.metrics.callRefused(code),
+    });
     this.grpcServer = new grpc.Server({
+      interceptors: [guard],
       "grpc.max_receive_message_length": c.server.maxReceiveMessageBytes,
       "grpc.max_send_message_length": c.server.maxSendMessageBytes,
       "grpc.keepalive_time_ms": c.server.keepalive.timeMs,
       "grpc.keepalive_timeout_ms": c.server.keepalive.timeoutMs,
     });
     this.slot = new DetectorSlot((err) => this.log.error({ err }, "closing a replaced model failed"));
-    this.queue = new FrameQueue(c.queue.concurrency, c.queue.maxWaiting);
     this.health = new HealthService([DETECTOR_SERVICE]);
     this.detectorService = new DetectorService({
       slot: this.slot,
@@ -77,6 +106,7 @@ export class LafitedServer {
       maxRegions: c.limits.maxRegions,
       perStream: c.queue.perStream,
       log: this.log,
+      observer: { answered: (res) => this.metrics.frameAnswered(res), failed: (err) => this.metrics.frameFailed(err) },
     });
     const reflection = new ReflectionService(
       [file_lafited_v1_detector, file_grpc_health_v1_health, file_grpc_reflection_v1_reflection, file_grpc_reflection_v1alpha_reflection],
@@ -109,14 +139,25 @@ export class LafitedServer {
   async listen(): Promise<number> {
     if (this._state !== "created") throw new LafiteError(ErrorCode.INTERNAL, `listen() called in state ${this._state}`);
     const address = this.config.listen;
+    for (const warning of checkTransportPolicy(this.config, this.credentials.configured).warnings) this.log.warn(warning);
+    const tls = readTlsMaterial(this.config.server.tls);
+    if (tls !== null) this.certificates = new ReloadableCertificateProvider(tls);
+    const credentials = this.certificates ? reloadableServerCredentials(this.certificates) : grpc.ServerCredentials.createInsecure();
+    if (this.config.metrics.listen !== null) {
+      this.metricsListener = await startMetricsListener(this.config.metrics.listen, this.metrics, () => this.readiness());
+      this.log.info({ metrics: this.config.metrics.listen, port: this.metricsListener.port }, "metrics listening");
+    }
     this._port = await new Promise<number>((resolve, reject) => {
-      this.grpcServer.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
+      this.grpcServer.bindAsync(address, credentials, (err, port) => {
         if (err) reject(new LafiteError(ErrorCode.INVALID_CONFIG, `cannot listen on ${address} (config key listen): ${err.message}`, { cause: err }));
         else resolve(port);
       });
     });
     this._state = "listening";
-    this.log.info({ listen: address, port: this._port }, "listening");
+    this.log.info(
+      { listen: address, port: this._port, tls: tls === null ? false : { subject: tls.subject, validTo: tls.validTo, clientCa: tls.clientCa !== null }, auth: this.credentials.configured },
+      "listening",
+    );
     return this._port;
   }
 
@@ -154,6 +195,7 @@ export class LafitedServer {
           const next = this.options.reloadConfig();
           this.reportRestartOnly(next);
           if (next.log.level !== this.config.log.level) this.log.level = next.log.level;
+          this.reloadSecurity(next);
           this.config = next;
         }
         const started = performance.now();
@@ -208,14 +250,68 @@ export class LafitedServer {
     }
     if (this.reloading) await this.reloading.catch(() => undefined);
     await this.slot.closeAll();
+    await this.metricsListener?.close();
     this._state = "stopped";
     this.log.info("stopped");
     this.markStopped();
   }
 
+  /**
+   * Re-reads the TLS files and the credentials of `next`. Each part that fails
+   * its checks keeps the previous one in service (and is logged with the
+   * config key), like a model that fails to load.
+   */
+  private reloadSecurity(next: Readonly<Config>): void {
+    if (this.certificates) {
+      try {
+        const tls = readTlsMaterial(next.server.tls);
+        if (tls !== null) {
+          this.certificates.update(tls);
+          this.log.info({ subject: tls.subject, validTo: tls.validTo, fingerprint256: tls.fingerprint256 }, "TLS certificate reloaded; new connections use it");
+        }
+      } catch (err) {
+        this.log.error({ err }, "TLS reload failed; the previous certificate stays in service");
+      }
+    }
+    try {
+      this.credentials = loadCredentials(next.auth);
+      this.log.info({ tokens: this.credentials.tokenCount }, "credentials reloaded");
+    } catch (err) {
+      this.log.error({ err }, "credentials reload failed; the previous ones stay in service");
+    }
+  }
+
+  /** /readyz: a model is loaded and the frame queue has room. */
+  readiness(): Readiness {
+    if (this._state !== "serving" || this.slot.info === undefined) return { ready: false, reason: `not ready: state ${this._state}, no model in service` };
+    const q = this.queue.stats;
+    if (q.waiting >= this.config.queue.maxWaiting) return { ready: false, reason: `not ready: frame queue saturated (${q.waiting} waiting, queue.maxWaiting ${this.config.queue.maxWaiting})` };
+    return { ready: true, reason: `ready: model ${this.slot.info.version}, ${q.running} running, ${q.waiting} waiting` };
+  }
+
+  /** The certificate served to new connections (undefined without TLS). */
+  get certificate(): { subject: string; fingerprint256: string } | undefined {
+    const m = this.certificates?.current;
+    return m === undefined ? undefined : { subject: m.subject, fingerprint256: m.fingerprint256 };
+  }
+
+  /** The metrics listener's bound port (0 when metrics.listen is null). */
+  get metricsPort(): number {
+    return this.metricsListener?.port ?? 0;
+  }
+
   private reportRestartOnly(next: Readonly<Config>): void {
     const cur = this.config;
-    const changed = (["listen", "server", "queue", "limits"] as const).filter((k) => JSON.stringify(cur[k]) !== JSON.stringify(next[k]));
+    // TLS files are re-read on reload; turning TLS or client certificates on or off needs a new listener.
+    const restartOnly = (c: Readonly<Config>) => ({
+      listen: c.listen,
+      server: { ...c.server, tls: { on: c.server.tls.cert !== null, clientCa: c.server.tls.clientCa !== null, requireClientCert: c.server.tls.requireClientCert } },
+      queue: c.queue,
+      limits: c.limits,
+      metrics: c.metrics,
+    });
+    const [a, b] = [restartOnly(cur), restartOnly(next)];
+    const changed = (Object.keys(a) as (keyof typeof a)[]).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
     if (changed.length > 0) this.log.warn({ keys: changed }, "config changes that take effect only after a restart");
   }
 }

@@ -16,6 +16,12 @@ export const ErrorCode = {
   NO_MODEL: "NO_MODEL",
   /** A bounded queue is full. */
   OVERLOADED: "OVERLOADED",
+  /** A per-client limit (streams or frames per second of a peer or token) was hit. */
+  RATE_LIMITED: "RATE_LIMITED",
+  /** The call carries no credentials, or unknown ones. */
+  UNAUTHENTICATED: "UNAUTHENTICATED",
+  /** The caller is known but lacks the scope the method needs. */
+  PERMISSION_DENIED: "PERMISSION_DENIED",
   /** The process is shutting down and takes no new work. */
   SHUTTING_DOWN: "SHUTTING_DOWN",
   /** A long job was interrupted by the user or a deadline. */

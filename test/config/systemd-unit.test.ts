@@ -52,7 +52,12 @@ test("the unit's paths and environment variables are the ones the code reads", (
   const workdir = one("WorkingDirectory")!;
   assert.match(exec, new RegExp(`^/usr/bin/node ${workdir}/bin/lafite\\.js serve$`));
   assert.ok(existsSync(path.join(ROOT, "bin/lafite.js")));
-  assert.ok(one("ExecStartPost")!.includes(`health --server ${config.listen}`), "the readiness probe checks the default listen address");
+  // Readiness and liveness come from the daemon itself (src/server/systemd/): systemd-notify is a child, hence NotifyAccess=all.
+  assert.equal(one("Type"), "notify");
+  assert.equal(one("NotifyAccess"), "all");
+  assert.match(one("WatchdogSec") ?? "", /^\d+s$/);
+  assert.ok((service.get("RestrictAddressFamilies")?.[0] ?? "").split(" ").includes("AF_UNIX"), "the notify socket is a unix socket");
+  assert.equal(one("ExecStartPost"), undefined, "no polling probe: READY=1 says when the daemon serves");
   for (const [k, v] of [
     ["Restart", "on-failure"],
     ["NoNewPrivileges", "yes"],

@@ -8,7 +8,8 @@ import path from "node:path";
 import { status as Status } from "@grpc/grpc-js";
 import type { CliCommand } from "../main.js";
 import { parseFlags } from "../args.js";
-import { LafitedClient, type DetectRequestInit } from "../../server/client.js";
+import type { DetectRequestInit } from "../../server/client.js";
+import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, daemonClient } from "../daemon-flags.js";
 import { Verdict } from "../../gen/lafited/v1/detector_pb.js";
 import { overlayHeatmap } from "../../image/heatmap.js";
 import { invalidInput } from "../../util/errors.js";
@@ -17,8 +18,8 @@ const IMAGE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tif
 
 export const command: CliCommand = {
   summary: "Stream image files to a lafited daemon and print score and verdict per frame.",
-  usage: `lafite detect [--server HOST:PORT] FILE|DIR... [--heatmaps DIR] [--class TAG] [--threshold X]
-  --server HOST:PORT  daemon address (default 127.0.0.1:50051)
+  usage: `lafite detect [--server HOST:PORT] FILE|DIR... [--heatmaps DIR] [--class TAG] [--threshold X] [TLS and token flags]
+${DAEMON_FLAGS_USAGE}
   FILE|DIR            images; folders are searched recursively (png, jpg, bmp, tif, webp), in name order
   --heatmaps DIR      save <DIR>/<id>.png: the heatmap composited over the image
   --class TAG         product/class tag sent with every frame
@@ -28,7 +29,7 @@ A frame the daemon refused prints: id, ERROR, status, message. Exit 1 if any fra
   async run(argv) {
     const { values, positionals } = parseFlags(
       argv,
-      { server: { type: "string" }, heatmaps: { type: "string" }, class: { type: "string" }, threshold: { type: "string" } },
+      { ...DAEMON_FLAGS, heatmaps: { type: "string" }, class: { type: "string" }, threshold: { type: "string" } },
       true,
     );
     if (positionals.length === 0) throw invalidInput("give at least one image FILE or DIR");
@@ -39,7 +40,7 @@ A frame the daemon refused prints: id, ERROR, status, message. Exit 1 if any fra
     const heatmaps = values.heatmaps;
     if (heatmaps !== undefined) await mkdir(heatmaps, { recursive: true });
 
-    const client = new LafitedClient(values.server ?? "127.0.0.1:50051");
+    const { client } = daemonClient(values, process.env);
     const sentAt: number[] = [];
     const originals = new Map<number, Buffer>();
     let failed = 0;

@@ -5,20 +5,20 @@
 import { status as Status, type ServiceError } from "@grpc/grpc-js";
 import type { CliCommand } from "../main.js";
 import { intFlag, parseFlags } from "../args.js";
-import { LafitedClient, ServingStatus, servingStatusName } from "../../server/client.js";
+import { ServingStatus, servingStatusName } from "../../server/client.js";
+import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, daemonClient } from "../daemon-flags.js";
 
 export const command: CliCommand = {
   summary: "Check a lafited daemon's health (exit 0 only when SERVING).",
-  usage: `lafite health [--server HOST:PORT] [--service NAME] [--timeout SECONDS]
-  --server HOST:PORT  daemon address (default 127.0.0.1:50051)
+  usage: `lafite health [--server HOST:PORT] [--service NAME] [--timeout SECONDS] [TLS and token flags]
+${DAEMON_FLAGS_USAGE}
   --service NAME      service to check, e.g. lafited.v1.Detector (default "": the whole server)
   --timeout SECONDS   give up after this long (default 5)
 Prints SERVING, NOT_SERVING, SERVICE_UNKNOWN or UNREACHABLE; exit 0 only for SERVING.`,
   async run(argv) {
-    const { values } = parseFlags(argv, { server: { type: "string" }, service: { type: "string" }, timeout: { type: "string" } });
-    const server = values.server ?? "127.0.0.1:50051";
+    const { values } = parseFlags(argv, { ...DAEMON_FLAGS, service: { type: "string" }, timeout: { type: "string" } });
     const timeoutMs = intFlag(values.timeout, "timeout", 5) * 1000;
-    const client = new LafitedClient(server);
+    const { server, client } = daemonClient(values, process.env);
     try {
       const st = await client.health(values.service ?? "", { timeoutMs });
       process.stdout.write(`${servingStatusName(st)}\n`);

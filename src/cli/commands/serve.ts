@@ -29,13 +29,15 @@ export const command: CliCommand = {
   usage: `lafite serve [--config FILE]
   --config FILE   YAML layered over config/lafited.yaml (also: LAFITED_CONFIG)
 Environment: LAFITED_LISTEN, LAFITED_DATA_DIR, LAFITED_BUNDLE, LAFITED_LOG_LEVEL,
-  LAFITED_EXECUTION_PROVIDER, LAFITED_THREADS override the config.
-Signals: SIGTERM/SIGINT drain in-flight frames and exit 0; SIGHUP reloads config and model.`,
+  LAFITED_EXECUTION_PROVIDER, LAFITED_THREADS, LAFITED_METRICS_LISTEN override the config.
+Signals: SIGTERM/SIGINT drain in-flight frames and exit 0; SIGHUP reloads config, model,
+  TLS certificate and tokens without dropping open streams.
+Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 while frames make progress.`,
   async run(argv) {
     const { values } = parseFlags(argv, { config: { type: "string" } });
     const read = () => loadConfig({ ...(values.config !== undefined ? { file: values.config } : {}), env: process.env });
     const config = read();
     const log = createLogger({ level: config.log.level });
-    return runDaemon({ config, log, provider: bundleProvider, reloadConfig: read });
+    return runDaemon({ config, log, provider: bundleProvider, reloadConfig: read, env: process.env });
   },
 };

@@ -19,7 +19,7 @@ export interface SpawnOptions {
 
 export function spawnDaemon(args: readonly string[], env: Record<string, string>, options: SpawnOptions = {}): Promise<DaemonProcess> {
   const child = spawn(options.command ?? process.execPath, [...args], {
-    env: { PATH: process.env.PATH ?? "", LAFITED_LISTEN: "127.0.0.1:0", LAFITED_LOG_LEVEL: "info", ...env },
+    env: { PATH: process.env.PATH ?? "", LAFITED_LISTEN: "127.0.0.1:0", LAFITED_METRICS_LISTEN: "127.0.0.1:0", LAFITED_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
     ...(options.cwd ? { cwd: options.cwd } : {}),
   });

@@ -22,7 +22,8 @@ export type ConfigPatch = { [K in keyof Config]?: Config[K] extends object ? Par
 
 export function testConfig(patch: ConfigPatch = {}): Readonly<Config> {
   const base = loadConfig({ env: {} });
-  const merged: Record<string, unknown> = { ...base, listen: "127.0.0.1:0" };
+  // Metrics off unless a test asks: the default port (9464) would collide between parallel test runs.
+  const merged: Record<string, unknown> = { ...base, listen: "127.0.0.1:0", metrics: { listen: null } };
   for (const [k, v] of Object.entries(patch)) {
     const b = (base as Record<string, unknown>)[k];
     merged[k] = v !== null && typeof v === "object" && b !== null && typeof b === "object" ? { ...b, ...v } : v;

@@ -1,0 +1,140 @@
+/**
+ * lafited's Prometheus metrics, in one registry per server (not prom-client's
+ * global one, so tests and several servers in one process do not collide).
+ * Every metric is documented in docs/metrics.md.
+ *
+ * Other parts of the daemon (the model lifecycle: job runs, accepted frames)
+ * add their own through counter()/gauge()/histogram(), which return the
+ * existing metric when the name is already registered.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type CounterConfiguration, type GaugeConfiguration, type HistogramConfiguration } from "prom-client";
+import type { DetectResponse } from "../gen/lafited/v1/detector_pb.js";
+import { Verdict } from "../gen/lafited/v1/detector_pb.js";
+import type { ModelInfo } from "../pipeline/types.js";
+import type { QueueStats } from "../server/frame-queue.js";
+import { errorCodeOf } from "../util/errors.js";
+
+/** What the metrics read from the server at scrape time. */
+export interface MetricsSource {
+  readonly queue: () => QueueStats & { readonly maxWaiting: number; readonly concurrency: number };
+  readonly openStreams: () => number;
+  readonly model: () => ModelInfo | undefined;
+}
+
+/** Seconds; from 1 ms (the fake detector, a cache hit) to 30 s (a 4K frame on a slow CPU). */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** The stages of StageTimings, in the order a frame meets them. */
+const STAGES = ["queue", "decode", "backbone", "edit", "diffusion", "score", "render"] as const;
+
+export class DaemonMetrics {
+  readonly registry = new Registry();
+  private readonly frames: Counter<"outcome">;
+  private readonly stageSeconds: Histogram<"stage">;
+  private readonly frameSeconds: Histogram;
+  private readonly rateLimited: Counter<"limit">;
+  private readonly callsRefused: Counter<"code">;
+
+  constructor(source: MetricsSource, options: { readonly processMetrics?: boolean } = {}) {
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "lafited_" });
+    this.frames = this.counter({ name: "lafited_frames_total", help: "Frames answered, by outcome: OK, NG, or the error code (INVALID_INPUT, OVERLOADED, RATE_LIMITED, ...)", labelNames: ["outcome"] });
+    this.stageSeconds = this.histogram({ name: "lafited_stage_duration_seconds", help: "Time per pipeline stage of answered frames", labelNames: ["stage"], buckets: LATENCY_BUCKETS });
+    this.frameSeconds = this.histogram({ name: "lafited_frame_duration_seconds", help: "End-to-end time of answered frames, from arrival to response", buckets: LATENCY_BUCKETS });
+    this.rateLimited = this.counter({ name: "lafited_limit_refusals_total", help: "Streams and frames refused by a per-client limit, by limit (config limits.<limit>)", labelNames: ["limit"] });
+    this.callsRefused = this.counter({ name: "lafited_calls_refused_total", help: "Calls refused before reaching a handler, by code (UNAUTHENTICATED, PERMISSION_DENIED, RATE_LIMITED)", labelNames: ["code"] });
+
+    let lastRefused = 0;
+    const refused = this.counter({ name: "lafited_queue_refusals_total", help: "Frames refused because the daemon-wide frame queue was full (queue.maxWaiting)" });
+    this.gauge({
+      name: "lafited_queue_frames",
+      help: "Frames in the daemon-wide queue now, by state: running (in the pipeline) or waiting",
+      labelNames: ["state"],
+      collect() {
+        const q = source.queue();
+        this.set({ state: "running" }, q.running);
+        this.set({ state: "waiting" }, q.waiting);
+        if (q.refused > lastRefused) refused.inc(q.refused - lastRefused);
+        lastRefused = q.refused;
+      },
+    });
+    this.gauge({
+      name: "lafited_queue_capacity_frames",
+      help: "Queue capacity from config: running = queue.concurrency, waiting = queue.maxWaiting",
+      labelNames: ["state"],
+      collect() {
+        const q = source.queue();
+        this.set({ state: "running" }, q.concurrency);
+        this.set({ state: "waiting" }, q.maxWaiting);
+      },
+    });
+    this.gauge({
+      name: "lafited_open_streams",
+      help: "Open Detect streams",
+      collect() {
+        this.set(source.openStreams());
+      },
+    });
+    this.gauge({
+      name: "lafited_model_info",
+      help: "The model in service (value 1), labelled with its version, scoring mode, backbone and execution provider; absent while no model is loaded",
+      labelNames: ["version", "mode", "backbone", "execution_provider"],
+      collect() {
+        this.reset();
+        const m = source.model();
+        if (m !== undefined) this.set({ version: m.version, mode: m.mode, backbone: m.backbone, execution_provider: m.executionProvider }, 1);
+      },
+    });
+  }
+
+  /** Records one answered frame. */
+  frameAnswered(res: DetectResponse): void {
+    this.frames.inc({ outcome: res.verdict === Verdict.NG ? "NG" : "OK" });
+    const t = res.timings;
+    if (t === undefined) return;
+    const ms: Record<(typeof STAGES)[number], number> = {
+      queue: t.queueMs,
+      decode: t.decodeMs,
+      backbone: t.backboneMs,
+      edit: t.editMs,
+      diffusion: t.diffusionMs,
+      score: t.scoreMs,
+      render: t.renderMs,
+    };
+    for (const stage of STAGES) this.stageSeconds.observe({ stage }, ms[stage] / 1000);
+    this.frameSeconds.observe(t.totalMs / 1000);
+  }
+
+  /** Records one frame that failed with `err` (its code is the outcome). */
+  frameFailed(err: unknown): void {
+    this.frames.inc({ outcome: errorCodeOf(err) });
+  }
+
+  limitRefused(limit: string): void {
+    this.rateLimited.inc({ limit });
+  }
+
+  callRefused(code: string): void {
+    this.callsRefused.inc({ code });
+  }
+
+  /** A counter in this registry; the existing one if `name` is taken. */
+  counter<L extends string>(config: Omit<CounterConfiguration<L>, "registers">): Counter<L> {
+    const existing = this.registry.getSingleMetric(config.name);
+    if (existing !== undefined) return existing as Counter<L>;
+    return new Counter<L>({ ...config, registers: [this.registry] });
+  }
+
+  /** A gauge in this registry; the existing one if `name` is taken. */
+  gauge<L extends string>(config: Omit<GaugeConfiguration<L>, "registers">): Gauge<L> {
+    const existing = this.registry.getSingleMetric(config.name);
+    if (existing !== undefined) return existing as Gauge<L>;
+    return new Gauge<L>({ ...config, registers: [this.registry] });
+  }
+
+  /** A histogram in this registry; the existing one if `name` is taken. */
+  histogram<L extends string>(config: Omit<HistogramConfiguration<L>, "registers">): Histogram<L> {
+    const existing = this.registry.getSingleMetric(config.name);
+    if (existing !== undefined) return existing as Histogram<L>;
+    return new Histogram<L>({ ...config, registers: [this.registry] });
+  }
+}

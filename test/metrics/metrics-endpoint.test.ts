@@ -1,0 +1,81 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { startHarness } from "../server/support/harness.js";
+import { grayPng } from "../server/support/fake-detector.js";
+
+async function get(port: number, p: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${p}`);
+  return { status: res.status, body: await res.text() };
+}
+
+/** The value of one sample line, e.g. sample(text, 'lafited_frames_total{outcome="OK"}'). */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+test("/metrics counts frames by outcome with stage and end-to-end latency; /healthz and /readyz follow the model", async () => {
+  const h = await startHarness({ noModel: true, config: { metrics: { listen: "127.0.0.1:0" } }, fake: { threshold: 0.5 } });
+  try {
+    const port = h.server.metricsPort;
+    assert.ok(port > 0);
+    assert.equal((await get(port, "/healthz")).status, 200);
+    const notReady = await get(port, "/readyz");
+    assert.equal(notReady.status, 503);
+    assert.match(notReady.body, /no model/);
+    assert.equal(sample((await get(port, "/metrics")).body, "lafited_model_info"), undefined);
+
+    await h.server.loadModel();
+    assert.equal((await get(port, "/readyz")).status, 200);
+    const frames = [
+      { frameId: "ok", image: { case: "encoded" as const, value: await grayPng(10) } },
+      { frameId: "ng", image: { case: "encoded" as const, value: await grayPng(250) } },
+      { frameId: "bad", image: { case: "encoded" as const, value: Buffer.from("garbage") } },
+    ];
+    await h.client.detectMany(frames, () => {});
+    await h.client.detectOne(frames[0]!);
+
+    const { status, body } = await get(port, "/metrics");
+    assert.equal(status, 200);
+    assert.equal(sample(body, 'lafited_frames_total{outcome="OK"}'), 2);
+    assert.equal(sample(body, 'lafited_frames_total{outcome="NG"}'), 1);
+    assert.equal(sample(body, 'lafited_frames_total{outcome="INVALID_INPUT"}'), 1);
+    assert.equal(sample(body, "lafited_frame_duration_seconds_count"), 3);
+    for (const stage of ["queue", "decode", "backbone", "edit", "diffusion", "score", "render"]) {
+      assert.equal(sample(body, `lafited_stage_duration_seconds_count{stage="${stage}"}`), 3, stage);
+    }
+    assert.equal(sample(body, 'lafited_model_info{version="fake-1",mode="knn",backbone="fake-brightness",execution_provider="cpu"}'), 1);
+    assert.equal(sample(body, 'lafited_queue_frames{state="waiting"}'), 0);
+    assert.equal(sample(body, 'lafited_queue_capacity_frames{state="waiting"}'), 64);
+    assert.equal(sample(body, "lafited_open_streams"), 0);
+    assert.equal(sample(body, "lafited_queue_refusals_total"), 0);
+    assert.ok((sample(body, "lafited_process_resident_memory_bytes") ?? 0) > 0, "process metrics are exported");
+    assert.equal((await get(port, "/nope")).status, 404);
+
+    // The registry API other parts use: same name, same metric.
+    const jobs = h.server.metrics.counter({ name: "lafited_job_runs_total", help: "test", labelNames: ["kind"] });
+    assert.equal(h.server.metrics.counter({ name: "lafited_job_runs_total", help: "test", labelNames: ["kind"] }), jobs);
+    jobs.inc({ kind: "refresh" });
+    assert.equal(sample((await get(port, "/metrics")).body, 'lafited_job_runs_total{kind="refresh"}'), 1);
+  } finally {
+    await h.stop();
+  }
+  await assert.rejects(fetch(`http://127.0.0.1:${h.server.metricsPort}/healthz`), "the listener closes with the server");
+});
+
+test("/readyz is 503 while the frame queue is saturated", async () => {
+  const h = await startHarness({ config: { metrics: { listen: "127.0.0.1:0" }, queue: { concurrency: 1, maxWaiting: 2, perStream: 8 } }, fake: { delayMs: 300 } });
+  try {
+    const png = await grayPng(10);
+    const calls = [0, 1, 2].map((i) => h.client.detectOne({ frameId: `${i}`, image: { case: "encoded", value: png } }));
+    const until = Date.now() + 5000;
+    while (h.server.stats.queue.waiting < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    const r = await get(h.server.metricsPort, "/readyz");
+    assert.equal(r.status, 503);
+    assert.match(r.body, /saturated/);
+    await Promise.all(calls);
+    assert.equal((await get(h.server.metricsPort, "/readyz")).status, 200);
+  } finally {
+    await h.stop();
+  }
+});
