@@ -32,6 +32,7 @@ test("lafite health/detect take --tls-ca, --tls-cert, --tls-key and --token (or 
     assert.deepEqual(await lafite(["health", ...server, ...tls], { LAFITED_TOKEN: "tok-1" }).then((r) => [r.code, r.stdout]), [0, "SERVING\n"]);
     const noToken = await lafite(["health", ...server, ...tls]);
     assert.equal(noToken.code, 1);
+    assert.equal(noToken.stdout, "DENIED\n");
     assert.match(noToken.stderr, /UNAUTHENTICATED/);
     const noCert = await lafite(["health", ...server, "--tls-ca", c.ca.cert, "--token", "tok-1", "--timeout", "2"]);
     assert.equal(noCert.code, 1);

@@ -14,7 +14,8 @@ export const command: CliCommand = {
 ${DAEMON_FLAGS_USAGE}
   --service NAME      service to check, e.g. lafited.v1.Detector (default "": the whole server)
   --timeout SECONDS   give up after this long (default 5)
-Prints SERVING, NOT_SERVING, SERVICE_UNKNOWN or UNREACHABLE; exit 0 only for SERVING.`,
+Prints SERVING, NOT_SERVING, SERVICE_UNKNOWN, DENIED (auth.openHealth is false: give
+--token or a client certificate) or UNREACHABLE; exit 0 only for SERVING.`,
   async run(argv) {
     const { values } = parseFlags(argv, { ...DAEMON_FLAGS, service: { type: "string" }, timeout: { type: "string" } });
     const timeoutMs = intFlag(values.timeout, "timeout", 5) * 1000;
@@ -28,6 +29,9 @@ Prints SERVING, NOT_SERVING, SERVICE_UNKNOWN or UNREACHABLE; exit 0 only for SER
       if (e.code === Status.NOT_FOUND) {
         process.stdout.write("SERVICE_UNKNOWN\n");
         process.stderr.write(`lafite health: ${e.details}\n`);
+      } else if (e.code === Status.UNAUTHENTICATED || e.code === Status.PERMISSION_DENIED) {
+        process.stdout.write("DENIED\n");
+        process.stderr.write(`lafite health: ${server}: ${Status[e.code]}: ${e.details}\n`);
       } else {
         process.stdout.write("UNREACHABLE\n");
         process.stderr.write(`lafite health: ${server}: ${Status[e.code] ?? "error"}: ${e.details ?? e.message}\n`);
