@@ -30,6 +30,8 @@ export interface LoadConfigOptions {
 
 /** Keys holding filesystem paths. */
 const PATH_KEYS = ["dataDir", "bundle"] as const;
+/** Nested keys holding filesystem paths (resolved like PATH_KEYS). */
+const NESTED_PATH_KEYS = [["promotion", "pseudoValidationData"]] as const;
 
 type Tree = Record<string, unknown>;
 
@@ -69,6 +71,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   for (const key of PATH_KEYS) {
     const v = config[key];
     if (typeof v === "string") (config as Record<string, unknown>)[key] = path.resolve(cwd, v);
+  }
+  for (const [a, b] of NESTED_PATH_KEYS) {
+    const node = config[a] as Record<string, unknown>;
+    if (typeof node[b] === "string") node[b] = path.resolve(cwd, node[b]);
   }
   return deepFreeze(config);
 }
@@ -153,6 +159,10 @@ function resolvePaths(tree: Tree, base: string): void {
   for (const key of PATH_KEYS) {
     const v = tree[key];
     if (typeof v === "string" && v !== "") tree[key] = path.resolve(base, v);
+  }
+  for (const [a, b] of NESTED_PATH_KEYS) {
+    const node = tree[a];
+    if (isTree(node) && typeof node[b] === "string" && node[b] !== "") node[b] = path.resolve(base, node[b]);
   }
 }
 

@@ -15,6 +15,12 @@ const listenAddress = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export const EXECUTION_PROVIDERS = ["cpu", "cuda"] as const;
 
+/** A cron expression (node-cron syntax, validated where the scheduler starts) or null for off. */
+const jobSchedule = z.strictObject({
+  schedule: z.string().min(1).nullable(),
+  promotion: z.enum(["auto", "manual"]),
+});
+
 export const ConfigSchema = z.strictObject({
   listen: listenAddress,
   dataDir: z.string().min(1),
@@ -43,6 +49,30 @@ export const ConfigSchema = z.strictObject({
   }),
   log: z.strictObject({
     level: z.enum(LOG_LEVELS),
+  }),
+  admin: z.strictObject({
+    allowRemote: z.boolean(),
+  }),
+  frameCache: z.strictObject({
+    maxBytes: z.number().int().min(0),
+    maxAgeMs: z.number().int().min(0),
+  }),
+  ledger: z.strictObject({
+    dailyQuota: z.number().int().min(0),
+    scoreCeiling: z.number().positive(),
+    holdoutShare: z.number().min(0).max(1),
+  }),
+  promotion: z.strictObject({
+    keepVersions: positiveInt,
+    aurocTolerance: z.number().min(0).max(1),
+    pseudoValidationData: z.string().min(1).nullable(),
+  }),
+  jobs: z.strictObject({
+    refresh: jobSchedule,
+    retrain: jobSchedule,
+    nice: z.number().int().min(0).max(19),
+    intraOpThreads: z.number().int().min(0),
+    heartbeatMs: positiveInt,
   }),
 });
 

@@ -16,6 +16,9 @@ export const GRPC_STATUS: Readonly<Record<ErrorCode, Status>> = Object.freeze({
   OVERLOADED: Status.RESOURCE_EXHAUSTED,
   SHUTTING_DOWN: Status.UNAVAILABLE,
   CANCELLED: Status.CANCELLED,
+  NOT_FOUND: Status.NOT_FOUND,
+  CONFLICT: Status.ABORTED,
+  PERMISSION_DENIED: Status.PERMISSION_DENIED,
   INTERNAL: Status.INTERNAL,
 });
 

@@ -20,6 +20,12 @@ export const ErrorCode = {
   SHUTTING_DOWN: "SHUTTING_DOWN",
   /** A long job was interrupted by the user or a deadline. */
   CANCELLED: "CANCELLED",
+  /** A named thing (model version, ledger record, job, frame id) does not exist. */
+  NOT_FOUND: "NOT_FOUND",
+  /** The request conflicts with the current state (e.g. a job is already running). */
+  CONFLICT: "CONFLICT",
+  /** The caller may not do this (e.g. model administration from a remote peer). */
+  PERMISSION_DENIED: "PERMISSION_DENIED",
   /** A bug or an unexpected failure of a dependency. */
   INTERNAL: "INTERNAL",
 } as const;
