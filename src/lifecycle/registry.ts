@@ -42,7 +42,8 @@ export interface ModelVersionRecord {
   readonly dir: string;
   readonly parent: string | null;
   readonly jobId: number | null;
-  readonly dataSnapshot: DataSnapshot | Record<string, never>;
+  /** Empty for an imported version. */
+  readonly dataSnapshot: Partial<DataSnapshot>;
   readonly metrics: Record<string, unknown>;
   readonly gate: GateDecision | null;
   readonly createdAt: string;

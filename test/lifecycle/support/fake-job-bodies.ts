@@ -1,0 +1,23 @@
+/**
+ * Fake job bodies (a JobBodyModule) for lifecycle and fault tests: they
+ * "train" by copying the active bundle under a new version. The new
+ * version's threshold is the active one's times FAKE_BODY_THRESHOLD_FACTOR
+ * (default 1), so a test can make a candidate that raises false alarms.
+ * FAKE_BODY_FAIL=1 makes the body throw.
+ */
+import { writeFakeBundle, fakeManifest, fakeBundleScorer } from "./fake-bundle.js";
+import type { JobBody, JobBodyModule } from "../../../src/lifecycle/job-body.js";
+
+const body: JobBody = async (ctx) => {
+  if (process.env.FAKE_BODY_FAIL === "1") throw new Error("fake body failure");
+  const m = await fakeManifest(ctx.activeBundleDir);
+  const factor = Number(process.env.FAKE_BODY_THRESHOLD_FACTOR ?? "1");
+  const total = Math.max(1, ctx.accepted.length);
+  for (let i = 0; i < total; i++) ctx.progress(i + 1, total, `image ${i + 1}/${total}`);
+  const version = `${ctx.kind}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+  await writeFakeBundle(ctx.outDir, version, { threshold: m.threshold.value * factor, dataset: m.provenance.dataset, holdoutFiles: m.provenance.holdoutFiles ?? [] });
+  return { summary: { kind: ctx.kind, accepted: ctx.accepted.length, parent: m.version } };
+};
+
+export const bodies: JobBodyModule["bodies"] = { refresh: body, retrain: body };
+export const bundleScorer = fakeBundleScorer;
