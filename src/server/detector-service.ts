@@ -42,6 +42,17 @@ export interface DetectorServiceOptions {
   /** Unanswered frames per stream before the server stops reading it. */
   readonly perStream: number;
   readonly log: Logger;
+  /** Sees every successfully scored frame (the recent-frame cache for ModelAdmin). */
+  readonly onScored?: (scored: ScoredFrame) => void;
+}
+
+/** A frame and what the daemon answered for it. */
+export interface ScoredFrame {
+  readonly request: DetectRequest;
+  readonly frame: FrameRequest;
+  readonly response: DetectResponse;
+  /** Which call scored it: the peer, and the stream number for Detect. */
+  readonly origin: string;
 }
 
 type Impl = ServiceImpl<typeof DetectorDesc>;
@@ -72,7 +83,7 @@ export class DetectorService {
       const started = performance.now();
       if (!this.accepting) return callback(toStatus(shuttingDown()));
       const signal = callSignal(call);
-      this.scoreFrame(call.request, signal.signal, started).then(
+      this.scoreFrame(call.request, signal.signal, started, `${call.getPeer()} DetectOne`).then(
         (res) => {
           signal.dispose();
           callback(null, res);
@@ -105,7 +116,7 @@ export class DetectorService {
   }
 
   /** One frame from request to response; throws LafiteError on failure. */
-  async scoreFrame(req: DetectRequest, signal: AbortSignal, receivedAt: number): Promise<DetectResponse> {
+  async scoreFrame(req: DetectRequest, signal: AbortSignal, receivedAt: number, origin = "local"): Promise<DetectResponse> {
     const frame = toFrameRequest(req, { maxPixels: this.opts.maxPixels });
     if (!this.opts.slot.loaded) this.opts.slot.acquire(); // throws NO_MODEL before taking a queue slot
     return this.opts.queue.run(async () => {
@@ -114,7 +125,9 @@ export class DetectorService {
       try {
         const detection = await lease.detector.detect(frame.frame, frame.options);
         if (signal.aborted) throw new LafiteError(ErrorCode.CANCELLED, "the call ended while the frame ran");
-        return await this.respond(req.frameId, frame, detection, lease.detector.info, queueMs, receivedAt);
+        const response = await this.respond(req.frameId, frame, detection, lease.detector.info, queueMs, receivedAt);
+        this.opts.onScored?.({ request: req, frame, response, origin });
+        return response;
       } finally {
         lease.release();
       }
@@ -169,7 +182,9 @@ export class DetectorService {
   }
 
   private detectStream(call: DuplexCall): void {
-    const log = this.opts.log.child({ stream: this.nextStreamId++, peer: call.getPeer() });
+    const streamId = this.nextStreamId++;
+    const origin = `${call.getPeer()} stream ${streamId}`;
+    const log = this.opts.log.child({ stream: streamId, peer: call.getPeer() });
     if (!this.accepting) {
       call.emit("error", toStatus(shuttingDown()));
       return;
@@ -241,7 +256,7 @@ export class DetectorService {
       const slot: { response?: DetectResponse } = {};
       pending.push(slot);
       if (unanswered() >= perStream) call.pause();
-      this.scoreFrame(req, controller.signal, receivedAt).then(
+      this.scoreFrame(req, controller.signal, receivedAt, origin).then(
         (res) => {
           slot.response = res;
           flush();
