@@ -3,8 +3,11 @@
  * "train" by copying the active bundle under a new version. The new
  * version's threshold is the active one's times FAKE_BODY_THRESHOLD_FACTOR
  * (default 1), so a test can make a candidate that raises false alarms.
- * FAKE_BODY_FAIL=1 makes the body throw.
+ * FAKE_BODY_FAIL=1 makes the body throw. FAKE_BODY_BLOCK=<file> makes it
+ * write its pid to <file> after its first progress report and then wait for
+ * its abort signal (a long job to kill the daemon under).
  */
+import { writeFile } from "node:fs/promises";
 import { writeFakeBundle, fakeManifest, fakeBundleScorer } from "./fake-bundle.js";
 import type { JobBody, JobBodyModule } from "../../../src/lifecycle/job-body.js";
 
@@ -14,6 +17,13 @@ const body: JobBody = async (ctx) => {
   const factor = Number(process.env.FAKE_BODY_THRESHOLD_FACTOR ?? "1");
   const total = Math.max(1, ctx.accepted.length);
   for (let i = 0; i < total; i++) ctx.progress(i + 1, total, `image ${i + 1}/${total}`);
+  const block = process.env.FAKE_BODY_BLOCK;
+  if (block) {
+    await writeFile(block, String(process.pid));
+    ctx.progress(total, total, "blocked");
+    await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve(), { once: true }));
+    throw new Error("fake body cancelled");
+  }
   const version = `${ctx.kind}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
   await writeFakeBundle(ctx.outDir, version, { threshold: m.threshold.value * factor, dataset: m.provenance.dataset, holdoutFiles: m.provenance.holdoutFiles ?? [] });
   return { summary: { kind: ctx.kind, accepted: ctx.accepted.length, parent: m.version } };
