@@ -141,76 +141,76 @@ export class AdminService {
 
   private makeImpl(): Impl {
     return {
-    acceptNormal: unary(this.check, this.opts.log, (req) => this.record("normal", req)),
-    confirmDefect: unary(this.check, this.opts.log, (req) => this.record("defect", req)),
-    listAccepted: unary(this.check, this.opts.log, (req) => {
-      const kind = req.kind === FrameKind.NORMAL ? "normal" : req.kind === FrameKind.DEFECT ? "defect" : undefined;
-      const frames = this.opts.lifecycle.ledger.list({ ...(kind ? { kind } : {}), includeRemoved: req.includeRemoved, limit: req.limit });
-      return create(ListAcceptedResponseSchema, { frames: frames.map(acceptedFrameMessage) });
-    }),
-    removeAccepted: unary(this.check, this.opts.log, (req) => {
-      const { record, changed } = this.opts.lifecycle.ledger.remove(Number(req.id), req.operator);
-      return create(RemoveAcceptedResponseSchema, { frame: acceptedFrameMessage(record), changed });
-    }),
-    listModels: unary(this.check, this.opts.log, () => {
-      const reg = this.opts.lifecycle.registry;
-      return create(ListModelsResponseSchema, { models: reg.list().map(modelVersionMessage), activeVersion: reg.active()?.version ?? "" });
-    }),
-    activateModel: unary(this.check, this.opts.log, async (req) => {
-      if (req.version === "") throw invalidInput("version is empty");
-      const r = await this.opts.lifecycle.activate(req.version, { reason: `activated by ${req.operator || "an operator"} (ActivateModel${req.force ? ", force" : ""})`, force: req.force });
-      return create(ActivateModelResponseSchema, { activeVersion: r.active, previousVersion: r.previous ?? "" });
-    }),
-    rollback: unary(this.check, this.opts.log, async (req) => {
-      const r = await this.opts.lifecycle.rollback(req.operator);
-      return create(ActivateModelResponseSchema, { activeVersion: r.active, previousVersion: r.previous ?? "" });
-    }),
-    runJob: unary(this.check, this.opts.log, (req) => {
-      const kind = jobKindOf(req.kind);
-      if (!kind) throw invalidInput("kind must be JOB_KIND_REFRESH or JOB_KIND_RETRAIN");
-      const { record, finished } = this.opts.lifecycle.runJob(kind, "api");
-      finished.catch(() => undefined); // the outcome is recorded; WatchJob/ListJobs report it
-      return this.job(record);
-    }),
-    listJobs: unary(this.check, this.opts.log, (req) => create(ListJobsResponseSchema, { jobs: this.opts.lifecycle.jobs.list(req.limit).map((j) => this.job(j)) })),
-    watchJob: (call) => {
-      try {
-        this.check(call);
-      } catch (err) {
-        call.emit("error", toStatus(err));
-        return;
-      }
-      const lc = this.opts.lifecycle;
-      const id = Number(call.request.id);
-      const first = lc.jobs.get(id);
-      if (!first) {
-        call.emit("error", toStatus(new LafiteError(ErrorCode.NOT_FOUND, `no job with id ${id}`)));
-        return;
-      }
-      let ended = false;
-      const end = (status?: grpc.StatusObject) => {
-        if (ended) return;
-        ended = true;
-        lc.off("job", onJob);
-        this.watches.delete(endOnShutdown);
-        if (status) call.emit("error", status);
-        else call.end();
-      };
-      const send = (j: JobRecord) => {
-        if (ended) return;
-        call.write(this.job(j));
-        if (j.state !== "running") end();
-      };
-      const onJob = (j: JobRecord) => {
-        if (j.id === id) send(j);
-      };
-      const endOnShutdown = () => end(toStatus(new LafiteError(ErrorCode.SHUTTING_DOWN, "daemon is shutting down; the job's outcome will be in ListJobs after restart")));
-      this.watches.add(endOnShutdown);
-      lc.on("job", onJob);
-      call.on("cancelled", () => end());
-      // Re-read after subscribing, so an update between get() and on() is not missed.
-      send(lc.jobs.get(id) ?? first);
-    },
+      acceptNormal: unary(this.check, this.opts.log, (req) => this.record("normal", req)),
+      confirmDefect: unary(this.check, this.opts.log, (req) => this.record("defect", req)),
+      listAccepted: unary(this.check, this.opts.log, (req) => {
+        const kind = req.kind === FrameKind.NORMAL ? "normal" : req.kind === FrameKind.DEFECT ? "defect" : undefined;
+        const frames = this.opts.lifecycle.ledger.list({ ...(kind ? { kind } : {}), includeRemoved: req.includeRemoved, limit: req.limit });
+        return create(ListAcceptedResponseSchema, { frames: frames.map(acceptedFrameMessage) });
+      }),
+      removeAccepted: unary(this.check, this.opts.log, (req) => {
+        const { record, changed } = this.opts.lifecycle.ledger.remove(Number(req.id), req.operator);
+        return create(RemoveAcceptedResponseSchema, { frame: acceptedFrameMessage(record), changed });
+      }),
+      listModels: unary(this.check, this.opts.log, () => {
+        const reg = this.opts.lifecycle.registry;
+        return create(ListModelsResponseSchema, { models: reg.list().map(modelVersionMessage), activeVersion: reg.active()?.version ?? "" });
+      }),
+      activateModel: unary(this.check, this.opts.log, async (req) => {
+        if (req.version === "") throw invalidInput("version is empty");
+        const r = await this.opts.lifecycle.activate(req.version, { reason: `activated by ${req.operator || "an operator"} (ActivateModel${req.force ? ", force" : ""})`, force: req.force });
+        return create(ActivateModelResponseSchema, { activeVersion: r.active, previousVersion: r.previous ?? "" });
+      }),
+      rollback: unary(this.check, this.opts.log, async (req) => {
+        const r = await this.opts.lifecycle.rollback(req.operator);
+        return create(ActivateModelResponseSchema, { activeVersion: r.active, previousVersion: r.previous ?? "" });
+      }),
+      runJob: unary(this.check, this.opts.log, (req) => {
+        const kind = jobKindOf(req.kind);
+        if (!kind) throw invalidInput("kind must be JOB_KIND_REFRESH or JOB_KIND_RETRAIN");
+        const { record, finished } = this.opts.lifecycle.runJob(kind, "api");
+        finished.catch(() => undefined); // the outcome is recorded; WatchJob/ListJobs report it
+        return this.job(record);
+      }),
+      listJobs: unary(this.check, this.opts.log, (req) => create(ListJobsResponseSchema, { jobs: this.opts.lifecycle.jobs.list(req.limit).map((j) => this.job(j)) })),
+      watchJob: (call) => {
+        try {
+          this.check(call);
+        } catch (err) {
+          call.emit("error", toStatus(err));
+          return;
+        }
+        const lc = this.opts.lifecycle;
+        const id = Number(call.request.id);
+        const first = lc.jobs.get(id);
+        if (!first) {
+          call.emit("error", toStatus(new LafiteError(ErrorCode.NOT_FOUND, `no job with id ${id}`)));
+          return;
+        }
+        let ended = false;
+        const end = (status?: grpc.StatusObject) => {
+          if (ended) return;
+          ended = true;
+          lc.off("job", onJob);
+          this.watches.delete(endOnShutdown);
+          if (status) call.emit("error", status);
+          else call.end();
+        };
+        const send = (j: JobRecord) => {
+          if (ended) return;
+          call.write(this.job(j));
+          if (j.state !== "running") end();
+        };
+        const onJob = (j: JobRecord) => {
+          if (j.id === id) send(j);
+        };
+        const endOnShutdown = () => end(toStatus(new LafiteError(ErrorCode.SHUTTING_DOWN, "daemon is shutting down; the job's outcome will be in ListJobs after restart")));
+        this.watches.add(endOnShutdown);
+        lc.on("job", onJob);
+        call.on("cancelled", () => end());
+        // Re-read after subscribing, so an update between get() and on() is not missed.
+        send(lc.jobs.get(id) ?? first);
+      },
     };
   }
 }

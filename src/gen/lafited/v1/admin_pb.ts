@@ -43,9 +43,10 @@ export type FrameSource = Message<"lafited.v1.FrameSource"> & {
   source: {
     /**
      * The frame_id of a frame this daemon scored recently (Detect or
-     * DetectOne). Ids are client-chosen: if two different images were scored
-     * under the same id within the cache window, the id is ambiguous and the
-     * call is refused; send the image instead.
+     * DetectOne) and still holds in its recent-frame cache (config
+     * frameCache.*). Ids are client-chosen: if two different images were
+     * scored under the same id within the cache window, the id is ambiguous
+     * and the frame is refused; send the image instead.
      *
      * @generated from field: string frame_id = 1;
      */
@@ -1135,7 +1136,9 @@ export const JobStateSchema: GenEnum<JobState> = /*@__PURE__*/
  *
  * Status codes used by all methods:
  * - INVALID_ARGUMENT: a malformed request (no image, unknown job kind, ...).
- * - NOT_FOUND: an unknown frame id, accepted id, model version or job id.
+ * - NOT_FOUND: an unknown accepted id, model version or job id. (A frame id
+ *   that is unknown or ambiguous is not an error: AcceptNormal and
+ *   ConfirmDefect answer ACCEPT_STATUS_REFUSED with the reason.)
  * - FAILED_PRECONDITION: the request conflicts with the current state (no
  *   previous version to roll back to, a version that was pruned, ...).
  * - ABORTED: a job is already running (jobs never overlap).
