@@ -4,6 +4,7 @@
  * place to read them. Unknown keys are errors (a typo must not be ignored).
  */
 import { z } from "zod";
+import cron from "node-cron";
 
 const positiveInt = z.number().int().min(1);
 
@@ -15,9 +16,12 @@ const listenAddress = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export const EXECUTION_PROVIDERS = ["cpu", "cuda"] as const;
 
-/** A cron expression (node-cron syntax, validated where the scheduler starts) or null for off. */
+/** A cron expression (node-cron syntax) or null for off. */
 const jobSchedule = z.strictObject({
-  schedule: z.string().min(1).nullable(),
+  schedule: z
+    .string()
+    .refine((s) => cron.validate(s), { message: "is not a valid cron expression (node-cron: [second] minute hour day-of-month month day-of-week)" })
+    .nullable(),
   promotion: z.enum(["auto", "manual"]),
 });
 

@@ -44,27 +44,52 @@ export interface AdminServiceOptions {
 
 type Impl = ServiceImpl<typeof ModelAdmin>;
 
+/** Calls in progress, so shutdown can let them finish before the database closes. */
+class InFlight {
+  private count = 0;
+  private waiters: (() => void)[] = [];
+
+  track<T>(p: Promise<T>): Promise<T> {
+    this.count++;
+    return p.finally(() => {
+      if (--this.count === 0) for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
 /** A unary handler body that may throw or reject; the status comes from status.ts. */
-function unary<Req, Res>(check: (call: grpc.ServerUnaryCall<Req, Res>) => void, log: Logger, body: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
+function unary<Req, Res>(
+  check: (call: grpc.ServerUnaryCall<Req, Res>) => void,
+  log: Logger,
+  inFlight: InFlight,
+  body: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res,
+): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    Promise.resolve()
-      .then(() => {
-        check(call);
-        return body(call.request, call);
-      })
-      .then(
-        (res) => callback(null, res),
-        (err: unknown) => {
-          if (errorCodeOf(err) === ErrorCode.INTERNAL) log.error({ err, method: call.getPath() }, "admin call failed");
-          callback(toStatus(err));
-        },
-      );
+    void inFlight.track(
+      Promise.resolve()
+        .then(() => {
+          check(call);
+          return body(call.request, call);
+        })
+        .then(
+          (res) => callback(null, res),
+          (err: unknown) => {
+            if (errorCodeOf(err) === ErrorCode.INTERNAL) log.error({ err, method: call.getPath() }, "admin call failed");
+            callback(toStatus(err));
+          },
+        ),
+    );
   };
 }
 
 export class AdminService {
   private accepting = true;
   private readonly watches = new Set<() => void>();
+  private readonly inFlight = new InFlight();
 
   readonly impl: Impl;
 
@@ -72,10 +97,11 @@ export class AdminService {
     this.impl = this.makeImpl();
   }
 
-  /** Shutdown: refuse new calls and end open WatchJob streams. */
-  stop(): void {
+  /** Shutdown: refuses new calls, ends open WatchJob streams, and resolves once calls in progress have answered. */
+  stop(): Promise<void> {
     this.accepting = false;
     for (const end of [...this.watches]) end();
+    return this.inFlight.idle();
   }
 
   private readonly check = (call: { getPeer(): string }): void => {
@@ -141,38 +167,38 @@ export class AdminService {
 
   private makeImpl(): Impl {
     return {
-      acceptNormal: unary(this.check, this.opts.log, (req) => this.record("normal", req)),
-      confirmDefect: unary(this.check, this.opts.log, (req) => this.record("defect", req)),
-      listAccepted: unary(this.check, this.opts.log, (req) => {
+      acceptNormal: unary(this.check, this.opts.log, this.inFlight, (req) => this.record("normal", req)),
+      confirmDefect: unary(this.check, this.opts.log, this.inFlight, (req) => this.record("defect", req)),
+      listAccepted: unary(this.check, this.opts.log, this.inFlight, (req) => {
         const kind = req.kind === FrameKind.NORMAL ? "normal" : req.kind === FrameKind.DEFECT ? "defect" : undefined;
         const frames = this.opts.lifecycle.ledger.list({ ...(kind ? { kind } : {}), includeRemoved: req.includeRemoved, limit: req.limit });
         return create(ListAcceptedResponseSchema, { frames: frames.map(acceptedFrameMessage) });
       }),
-      removeAccepted: unary(this.check, this.opts.log, (req) => {
+      removeAccepted: unary(this.check, this.opts.log, this.inFlight, (req) => {
         const { record, changed } = this.opts.lifecycle.ledger.remove(Number(req.id), req.operator);
         return create(RemoveAcceptedResponseSchema, { frame: acceptedFrameMessage(record), changed });
       }),
-      listModels: unary(this.check, this.opts.log, () => {
+      listModels: unary(this.check, this.opts.log, this.inFlight, () => {
         const reg = this.opts.lifecycle.registry;
         return create(ListModelsResponseSchema, { models: reg.list().map(modelVersionMessage), activeVersion: reg.active()?.version ?? "" });
       }),
-      activateModel: unary(this.check, this.opts.log, async (req) => {
+      activateModel: unary(this.check, this.opts.log, this.inFlight, async (req) => {
         if (req.version === "") throw invalidInput("version is empty");
         const r = await this.opts.lifecycle.activate(req.version, { reason: `activated by ${req.operator || "an operator"} (ActivateModel${req.force ? ", force" : ""})`, force: req.force });
         return create(ActivateModelResponseSchema, { activeVersion: r.active, previousVersion: r.previous ?? "" });
       }),
-      rollback: unary(this.check, this.opts.log, async (req) => {
+      rollback: unary(this.check, this.opts.log, this.inFlight, async (req) => {
         const r = await this.opts.lifecycle.rollback(req.operator);
         return create(ActivateModelResponseSchema, { activeVersion: r.active, previousVersion: r.previous ?? "" });
       }),
-      runJob: unary(this.check, this.opts.log, (req) => {
+      runJob: unary(this.check, this.opts.log, this.inFlight, (req) => {
         const kind = jobKindOf(req.kind);
         if (!kind) throw invalidInput("kind must be JOB_KIND_REFRESH or JOB_KIND_RETRAIN");
         const { record, finished } = this.opts.lifecycle.runJob(kind, "api");
         finished.catch(() => undefined); // the outcome is recorded; WatchJob/ListJobs report it
         return this.job(record);
       }),
-      listJobs: unary(this.check, this.opts.log, (req) => create(ListJobsResponseSchema, { jobs: this.opts.lifecycle.jobs.list(req.limit).map((j) => this.job(j)) })),
+      listJobs: unary(this.check, this.opts.log, this.inFlight, (req) => create(ListJobsResponseSchema, { jobs: this.opts.lifecycle.jobs.list(req.limit).map((j) => this.job(j)) })),
       watchJob: (call) => {
         try {
           this.check(call);

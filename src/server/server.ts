@@ -257,8 +257,11 @@ export class LafitedServer {
     this.health.setAll(ServingStatus.NOT_SERVING);
     this.health.endWatches();
     // Stop cron and the running job first: nothing new may start while the server drains.
-    this.admin?.stop();
-    const lifecycleClosed = this.options.lifecycle?.lifecycle.close().catch((err: unknown) => this.log.error({ err }, "closing the lifecycle failed"));
+    // An accept in progress finishes (its row commits and it is answered) before the database closes.
+    const lifecycle = this.options.lifecycle?.lifecycle;
+    const lifecycleClosed = lifecycle
+      ? (this.admin?.stop() ?? Promise.resolve()).then(() => lifecycle.close()).catch((err: unknown) => this.log.error({ err }, "closing the lifecycle failed"))
+      : undefined;
 
     await this.detectorService.drain(graceMs);
     await Promise.race([this.queue.idle(), sleep(Math.max(0, deadline - performance.now()))]);
