@@ -23,12 +23,13 @@ if (process.send) {
       controller.abort();
       return;
     }
+    const log = createLogger({ level: msg.logLevel, name: "lafited-job" }).child({ job: msg.spec.jobId, kind: msg.spec.kind });
     try {
       setPriority(0, msg.nice);
-    } catch {
-      // Some sandboxes refuse; the job still runs, only at normal priority.
+    } catch (err) {
+      // A sandbox may refuse (the systemd unit allows setpriority); the job still runs, at normal priority.
+      log.warn({ err: (err as Error).message, nice: msg.nice }, "cannot lower the job's priority; it runs at normal priority");
     }
-    const log = createLogger({ level: msg.logLevel, name: "lafited-job" }).child({ job: msg.spec.jobId, kind: msg.spec.kind });
     executeJob(msg.spec, { signal: controller.signal, log, progress: (done, total, message) => send({ type: "progress", done, total, message }) }).then(
       (result) => {
         send({ type: "done", result });
