@@ -12,6 +12,8 @@ import { startAdminHarness } from "./support/admin-harness.js";
 import { grayPng } from "./support/fake-detector.js";
 import { AcceptStatus, FrameKind } from "../../src/gen/lafited/v1/admin_pb.js";
 import { sha256 } from "../../src/model/bundle.js";
+import { PixelFormat } from "../../src/gen/lafited/v1/detector_pb.js";
+import sharp from "sharp";
 
 test("a frame scored by Detect is accepted by its frame id with the daemon's score and model version", async () => {
   const h = await startAdminHarness({ config: { ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 0 } } });
@@ -72,6 +74,27 @@ test("an image is scored with the active model for the record; a confirmed defec
     assert.equal(removed.changed, true);
     assert.notEqual(removed.frame?.removedAt, "");
     assert.equal(h.lifecycle.ledger.defects().length, 0);
+  } finally {
+    await h.stop();
+  }
+});
+
+test("a raw frame accepted by id is stored as a lossless PNG of the same pixels", async () => {
+  const h = await startAdminHarness({ config: { ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 0 } } });
+  try {
+    const width = 4;
+    const height = 3;
+    const pixels = Uint8Array.from({ length: width * height * 3 }, (_, i) => (i * 7) % 256);
+    await h.client.detectOne({ frameId: "raw-1", image: { case: "raw", value: { width, height, pixelFormat: PixelFormat.BGR8, pixels } } });
+    const res = await h.admin.acceptNormal({ frame: { source: { case: "frameId", value: "raw-1" } } });
+    assert.equal(res.status, AcceptStatus.ACCEPTED);
+    const rec = h.lifecycle.ledger.get(Number(res.acceptedId))!;
+    assert.match(rec.file, /\.png$/);
+    const { data, info } = await sharp(join(h.dataDir, rec.file)).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([info.width, info.height, info.channels], [width, height, 3]);
+    // BGR in, RGB stored.
+    const rgb = Uint8Array.from({ length: width * height * 3 }, (_, i) => pixels[i - (i % 3) + (2 - (i % 3))]!);
+    assert.deepEqual(new Uint8Array(data), rgb);
   } finally {
     await h.stop();
   }

@@ -8,6 +8,7 @@
  * its abort signal (a long job to kill the daemon under).
  */
 import { writeFile } from "node:fs/promises";
+import { getPriority } from "node:os";
 import { writeFakeBundle, fakeManifest, fakeBundleScorer } from "./fake-bundle.js";
 import type { JobBody, JobBodyModule } from "../../../src/lifecycle/job-body.js";
 
@@ -26,7 +27,8 @@ const body: JobBody = async (ctx) => {
   }
   const version = `${ctx.kind}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
   await writeFakeBundle(ctx.outDir, version, { threshold: m.threshold.value * factor, dataset: m.provenance.dataset, holdoutFiles: m.provenance.holdoutFiles ?? [] });
-  return { summary: { kind: ctx.kind, accepted: ctx.accepted.length, parent: m.version } };
+  // What the process was given, so tests can check the runner lowered priority and threads.
+  return { summary: { kind: ctx.kind, accepted: ctx.accepted.length, acceptedSha256: ctx.accepted.map((a) => a.sha256), parent: m.version, priority: getPriority(), pid: process.pid, intraOpThreads: ctx.intraOpThreads ?? null } };
 };
 
 export const bodies: JobBodyModule["bodies"] = { refresh: body, retrain: body };
