@@ -5,7 +5,9 @@
  * orphan working on a job nobody will register.
  *
  * Messages in:  {type: "run", spec, nice} | {type: "cancel"}
- * Messages out: {type: "progress", done, total, message} | {type: "done", result} | {type: "failed", code, message}
+ * Messages out: {type: "heartbeat"} (every spec.heartbeatMs, from this process's
+ *   event loop: it stops if the loop is stuck) | {type: "progress", done, total,
+ *   message} | {type: "done", result} | {type: "failed", code, message}
  */
 import { setPriority } from "node:os";
 import { executeJob, type JobSpec } from "./job-work.js";
@@ -24,6 +26,7 @@ if (process.send) {
       return;
     }
     const log = createLogger({ level: msg.logLevel, name: "lafited-job" }).child({ job: msg.spec.jobId, kind: msg.spec.kind });
+    setInterval(() => send({ type: "heartbeat" }), msg.spec.heartbeatMs).unref();
     try {
       setPriority(0, msg.nice);
     } catch (err) {

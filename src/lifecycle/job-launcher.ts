@@ -7,30 +7,63 @@
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { executeJob, type JobResult, type JobSpec, type ProgressFn } from "./job-work.js";
-import { LafiteError, ErrorCode, type ErrorCode as Code } from "../util/errors.js";
+import { ErrorCode } from "../util/errors.js";
+import { LafiteError, type ErrorCode as Code } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
+
+export interface JobHooks {
+  readonly progress: ProgressFn;
+  /** A sign of life from the process doing the work, about every spec.heartbeatMs. */
+  readonly heartbeat: () => void;
+}
 
 export interface JobLauncher {
   /** Runs the job to its end; rejects with LafiteError on failure or cancellation. */
-  run(spec: JobSpec, progress: ProgressFn, signal: AbortSignal, log: Logger): Promise<JobResult>;
+  run(spec: JobSpec, hooks: JobHooks, signal: AbortSignal, log: Logger): Promise<JobResult>;
 }
 
+/** Runs the work in this process; its heartbeat is this process's own timer. */
 export const inProcessLauncher: JobLauncher = {
-  run: (spec, progress, signal, log) => executeJob(spec, { progress, signal, log }),
+  run: async (spec, hooks, signal, log) => {
+    const beat = setInterval(hooks.heartbeat, spec.heartbeatMs);
+    beat.unref();
+    try {
+      return await executeJob(spec, { progress: hooks.progress, signal, log });
+    } finally {
+      clearInterval(beat);
+    }
+  },
 };
 
 const CHILD = fileURLToPath(new URL("./job-child.js", import.meta.url));
 
-type ChildMessage = { type: "progress"; done: number; total: number; message: string } | { type: "done"; result: JobResult } | { type: "failed"; code: Code; message: string };
+type ChildMessage =
+  | { type: "heartbeat" }
+  | { type: "progress"; done: number; total: number; message: string }
+  | { type: "done"; result: JobResult }
+  | { type: "failed"; code: Code; message: string };
+
+/** Heartbeats a job process may miss before it counts as hung and is killed. */
+export const MISSED_HEARTBEATS = 3;
 
 export class ChildJobLauncher implements JobLauncher {
   constructor(private readonly options: { nice: number; logLevel: string; killAfterMs?: number; env?: NodeJS.ProcessEnv }) {}
 
-  run(spec: JobSpec, progress: ProgressFn, signal: AbortSignal, log: Logger): Promise<JobResult> {
+  run(spec: JobSpec, hooks: JobHooks, signal: AbortSignal, log: Logger): Promise<JobResult> {
     return new Promise((resolve, reject) => {
       const child = fork(CHILD, [], { stdio: ["ignore", "inherit", "inherit", "ipc"], ...(this.options.env ? { env: this.options.env } : {}) });
       let outcome: { ok: true; result: JobResult } | { ok: false; err: LafiteError } | undefined;
       let killTimer: NodeJS.Timeout | undefined;
+      // Watchdog: a child whose event loop is stuck (a hung native call, an endless loop) stops
+      // sending heartbeats; it is killed and the job fails, instead of staying "running" forever.
+      let lastSign = performance.now();
+      const watchdog = setInterval(() => {
+        const silentMs = performance.now() - lastSign;
+        if (silentMs < MISSED_HEARTBEATS * spec.heartbeatMs || outcome) return;
+        outcome = { ok: false, err: new LafiteError(ErrorCode.INTERNAL, `job process stopped responding (no heartbeat for ${Math.round(silentMs)} ms); killed`) };
+        child.kill("SIGKILL");
+      }, spec.heartbeatMs);
+      watchdog.unref();
       const onAbort = () => {
         child.send({ type: "cancel" });
         // A body that ignores its signal is stopped anyway.
@@ -38,7 +71,9 @@ export class ChildJobLauncher implements JobLauncher {
       };
       signal.addEventListener("abort", onAbort, { once: true });
       child.on("message", (msg: ChildMessage) => {
-        if (msg.type === "progress") progress(msg.done, msg.total, msg.message);
+        lastSign = performance.now();
+        if (msg.type === "heartbeat") hooks.heartbeat();
+        else if (msg.type === "progress") hooks.progress(msg.done, msg.total, msg.message);
         else if (msg.type === "done") outcome = { ok: true, result: msg.result };
         else outcome = { ok: false, err: new LafiteError(msg.code, msg.message) };
       });
@@ -48,6 +83,7 @@ export class ChildJobLauncher implements JobLauncher {
       child.on("exit", (code, sig) => {
         signal.removeEventListener("abort", onAbort);
         clearTimeout(killTimer);
+        clearInterval(watchdog);
         if (outcome?.ok) return resolve(outcome.result);
         if (outcome) return reject(outcome.err);
         if (signal.aborted) return reject(new LafiteError(ErrorCode.CANCELLED, "job cancelled"));

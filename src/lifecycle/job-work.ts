@@ -29,6 +29,8 @@ export interface JobSpec {
     readonly pseudoValidationData: string | null;
   };
   readonly intraOpThreads: number;
+  /** How often the working process shows it is alive (config jobs.heartbeatMs). */
+  readonly heartbeatMs: number;
   /** Module exporting JobBodyModule; default ./job-bodies.js. */
   readonly bodyModule?: string;
 }

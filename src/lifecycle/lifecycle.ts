@@ -271,17 +271,16 @@ export class Lifecycle extends EventEmitter<{ job: [JobRecord]; models: [] }> {
         pseudoValidationData: c.promotion.pseudoValidationData,
       },
       intraOpThreads: c.jobs.intraOpThreads,
+      heartbeatMs: c.jobs.heartbeatMs,
       ...(this.options.bodyModule ? { bodyModule: this.options.bodyModule } : {}),
     };
     const controller = new AbortController();
-    const beat = setInterval(() => this.jobs.heartbeat(record.id), c.jobs.heartbeatMs);
-    beat.unref();
     const progress = (done: number, total: number, message: string) => {
       this.jobs.heartbeat(record.id, { done, total, message });
       this.emit("job", this.jobs.get(record.id)!);
     };
     const finished = this.options.launcher
-      .run(spec, progress, controller.signal, log)
+      .run(spec, { progress, heartbeat: () => this.jobs.heartbeat(record.id) }, controller.signal, log)
       .then((result) => this.completeJob(record, result, log))
       .catch(async (err: unknown) => {
         await rm(record.outDir, { recursive: true, force: true }).catch(() => undefined);
@@ -292,7 +291,6 @@ export class Lifecycle extends EventEmitter<{ job: [JobRecord]; models: [] }> {
         return this.jobs.finish(record.id, cancelled ? "cancelled" : "failed", { message: (err as Error).message });
       })
       .then((rec) => {
-        clearInterval(beat);
         this.current = undefined;
         this.emit("job", rec);
         return rec;

@@ -5,7 +5,9 @@
  * (default 1), so a test can make a candidate that raises false alarms.
  * FAKE_BODY_FAIL=1 makes the body throw. FAKE_BODY_BLOCK=<file> makes it
  * write its pid to <file> after its first progress report and then wait for
- * its abort signal (a long job to kill the daemon under).
+ * its abort signal (a long job to kill the daemon under). FAKE_BODY_HANG=1
+ * makes it spin forever without yielding (a hung native call, as the
+ * daemon's watchdog sees it).
  */
 import { writeFile } from "node:fs/promises";
 import { getPriority } from "node:os";
@@ -18,6 +20,12 @@ const body: JobBody = async (ctx) => {
   const factor = Number(process.env.FAKE_BODY_THRESHOLD_FACTOR ?? "1");
   const total = Math.max(1, ctx.accepted.length);
   for (let i = 0; i < total; i++) ctx.progress(i + 1, total, `image ${i + 1}/${total}`);
+  if (process.env.FAKE_BODY_HANG === "1") {
+    ctx.progress(total, total, "hanging");
+    // Let the progress message leave before the event loop stops for good.
+    await new Promise((resolve) => setImmediate(resolve));
+    for (;;);
+  }
   const block = process.env.FAKE_BODY_BLOCK;
   if (block) {
     await writeFile(block, String(process.pid));
