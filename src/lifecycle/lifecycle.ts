@@ -217,6 +217,7 @@ export class Lifecycle extends EventEmitter<{ job: [JobRecord]; models: [] }> {
         throw err;
       }
       faultPoint("activate.after-commit");
+      if (rec.jobId !== null && this.jobs.get(rec.jobId)?.decision === "waiting for ActivateModel") this.jobs.setDecision(rec.jobId, `activated: ${options.reason}`);
       await this.registry.writeActivePointer(version);
       faultPoint("activate.after-pointer");
       loaded.serve();

@@ -80,8 +80,9 @@ test("manual promotion leaves a passing candidate waiting for ActivateModel", as
     assert.equal(done.decision, "waiting for ActivateModel");
     assert.equal(f.lifecycle.registry.get(done.resultVersion!)?.state, "candidate");
     assert.equal(f.lifecycle.registry.active()?.version, "v1");
-    await f.lifecycle.activate(done.resultVersion!, { reason: "operator" });
+    await f.lifecycle.activate(done.resultVersion!, { reason: "activated by ana" });
     assert.equal(f.lifecycle.registry.active()?.version, done.resultVersion);
+    assert.equal(f.lifecycle.jobs.get(done.id)?.decision, "activated: activated by ana");
   } finally {
     await f.cleanup();
   }
