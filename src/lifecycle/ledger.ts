@@ -220,8 +220,10 @@ export class Ledger {
   }
 
   private acceptedToday(): number {
-    const day = isoTime(this.now()).slice(0, 10);
-    const row = this.db.prepare("SELECT COUNT(*) AS n FROM frames WHERE kind = 'normal' AND created_at >= ? AND created_at < ?").get(`${day}T00:00:00.000Z`, `${day}T99`) as { n: number };
+    const start = new Date(`${isoTime(this.now()).slice(0, 10)}T00:00:00.000Z`);
+    const end = new Date(start.getTime() + 24 * 3600 * 1000);
+    // Removed frames count too: taking a frame back does not refill the day's quota.
+    const row = this.db.prepare("SELECT COUNT(*) AS n FROM frames WHERE kind = 'normal' AND created_at >= ? AND created_at < ?").get(isoTime(start), isoTime(end)) as { n: number };
     return row.n;
   }
 }
