@@ -176,29 +176,40 @@ export class Lifecycle extends EventEmitter<{ job: [JobRecord]; models: [] }> {
    * version exists, the active one is rejected and the previous one restored
    * (both transitions in one transaction), then loading is tried again.
    */
-  async loadActive<T>(load: (bundleDir: string, version: string) => Promise<T>): Promise<T> {
-    for (;;) {
-      const active = this.registry.active();
-      if (!active) throw new LafiteError(ErrorCode.NO_MODEL, "no active model version in the registry");
-      try {
-        return await load(active.dir, active.version);
-      } catch (err) {
-        const prev = this.registry.previous();
-        if (!prev) throw err;
-        const msg = (err as Error).message;
-        this.db.transaction(() => {
-          this.registry.transition(active.version, "rejected", `failed to load: ${msg}`);
-          this.registry.transition(prev.version, "active", `restored: ${active.version} failed to load`);
-        })();
-        await this.registry.writeActivePointer(prev.version);
-        this.log.error({ err, version: active.version, restored: prev.version }, "the active version failed to load; restored the previous one");
+  loadActive<T>(load: (bundleDir: string, version: string) => Promise<T>): Promise<T> {
+    // Serialized with activations: a SIGHUP reload that read the old active version
+    // must not finish after an activation and swap the old model back in.
+    return this.serialized(async () => {
+      for (;;) {
+        const active = this.registry.active();
+        if (!active) throw new LafiteError(ErrorCode.NO_MODEL, "no active model version in the registry");
+        try {
+          return await load(active.dir, active.version);
+        } catch (err) {
+          const prev = this.registry.previous();
+          if (!prev) throw err;
+          const msg = (err as Error).message;
+          this.db.transaction(() => {
+            this.registry.transition(active.version, "rejected", `failed to load: ${msg}`);
+            this.registry.transition(prev.version, "active", `restored: ${active.version} failed to load`);
+          })();
+          await this.registry.writeActivePointer(prev.version);
+          this.log.error({ err, version: active.version, restored: prev.version }, "the active version failed to load; restored the previous one");
+        }
       }
-    }
+    });
+  }
+
+  /** Runs `fn` after every earlier activation or load has settled. */
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.activation.then(fn);
+    this.activation = run.catch(() => undefined);
+    return run;
   }
 
   /** Serves `version`: load and check it, commit, switch the pointer, swap it in, prune. */
   activate(version: string, options: { reason: string; force?: boolean }): Promise<{ active: string; previous: string | null }> {
-    const run = this.activation.then(async () => {
+    return this.serialized(async () => {
       const host = this.host;
       if (!host) throw new LafiteError(ErrorCode.NO_MODEL, "no model host attached");
       const rec = this.registry.get(version);
@@ -226,8 +237,6 @@ export class Lifecycle extends EventEmitter<{ job: [JobRecord]; models: [] }> {
       this.emit("models");
       return result;
     });
-    this.activation = run.catch(() => undefined);
-    return run;
   }
 
   /** Serves the previous version again; the one rolled back from becomes previous. */
