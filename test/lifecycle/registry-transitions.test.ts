@@ -70,3 +70,24 @@ test("a version that fails to load is refused and the active one stays in servic
     await f.cleanup();
   }
 });
+
+test("an active version that no longer loads at start is rejected and the previous one restored", async () => {
+  const f = await makeFixture();
+  const reg = f.lifecycle.registry;
+  try {
+    await writeFakeBundle(reg.dirOf("v2"), "v2");
+    reg.register({ version: "v2", state: "candidate", reason: "test", parent: "v1", jobId: null, dataSnapshot: {}, metrics: {} });
+    await f.lifecycle.activate("v2", { reason: "operator" });
+    await import("node:fs/promises").then((fs) => fs.writeFile(join(reg.dirOf("v2"), "weights.bin"), "bit rot"));
+    const { loadFakeDetector } = await import("./support/fake-bundle.js");
+    const served = await f.lifecycle.loadActive((dir) => loadFakeDetector(dir));
+    assert.equal(served.info.version, "v1");
+    assert.equal(reg.get("v2")?.state, "rejected");
+    assert.match(reg.get("v2")!.stateReason, /failed to load: .*damaged/);
+    assert.equal(reg.active()?.version, "v1");
+    assert.match(reg.get("v1")!.stateReason, /restored: v2 failed to load/);
+    assert.equal((await readFile(join(f.dataDir, "models", "ACTIVE"), "utf8")).trim(), "v1");
+  } finally {
+    await f.cleanup();
+  }
+});
