@@ -25,8 +25,10 @@ export interface JobBodyContext {
   readonly signal: AbortSignal;
   progress(done: number, total: number, message: string): void;
   readonly log: Logger;
-  /** ONNX Runtime intra-op threads the body should use (config jobs.intraOpThreads; 0 = ORT default). */
+  /** ONNX Runtime intra-op threads the body should use (config jobs.intraOpThreads; absent = ORT default). */
   readonly intraOpThreads?: number;
+  /** Body options (JSON); each body documents its own. The runner passes intraOpThreads here too. */
+  readonly options?: Record<string, unknown>;
 }
 
 export type JobBody = (ctx: JobBodyContext) => Promise<{ summary: Record<string, unknown> }>;

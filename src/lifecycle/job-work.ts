@@ -64,6 +64,7 @@ export async function executeJob(spec: JobSpec, deps: { progress: ProgressFn; si
     progress: deps.progress,
     log: deps.log,
     ...threads,
+    options: { ...threads },
   });
   faultPoint("job.child-mid-body");
   const bundle = await readBundle(spec.outDir).catch((err: unknown) => {
