@@ -8,14 +8,18 @@
  *      slowest frame answered during the swap;
  *   3. Detect latency while a job runs in its child process at the
  *      configured nice level (and at nice 0), against an idle daemon.
- * Prints ratios. The job body here is a CPU-burning stand-in
- * (bench/support/burn-job-bodies.ts); real refresh/retrain timings need the
- * bodies in src/lifecycle/jobs/.
+ *   4. with --real-bodies: the real refresh and retrain jobs (src/lifecycle/jobs/)
+ *      on the accepted frames — wall time, gate decision, and Detect latency
+ *      while each runs.
+ * Prints ratios. Without --real-bodies the job body of part 3 is a
+ * CPU-burning stand-in (bench/support/burn-job-bodies.ts).
  *
- * Usage: node dist/bench/lifecycle.js [--bundle DIR] [--frames N]
- *   --bundle DIR  bundle to serve (also LAFITED_BENCH_BUNDLE); default: a kNN
- *                 bundle fitted on one demo class (a few seconds)
- *   --frames N    frames per measurement (default 40)
+ * Usage: node dist/bench/lifecycle.js [--bundle DIR] [--frames N] [--real-bodies]
+ *   --bundle DIR    bundle to serve (also LAFITED_BENCH_BUNDLE); default: one
+ *                   fitted on one demo class (kNN; with --real-bodies lafite
+ *                   mode with the tiny U-Net, which retrain needs)
+ *   --frames N      frames per measurement (default 40)
+ *   --real-bodies   also run the real refresh and retrain jobs
  */
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -46,7 +50,8 @@ async function timed<T>(f: () => Promise<T>): Promise<[number, T]> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { bundle: { type: "string" }, frames: { type: "string" } } });
+  const { values } = parseArgs({ options: { bundle: { type: "string" }, frames: { type: "string" }, "real-bodies": { type: "boolean" } } });
+  const realBodies = values["real-bodies"] === true;
   const frames = Math.max(10, Number(values.frames ?? 40));
   const dir = await mkdtemp(join(tmpdir(), "lafite-bench-lc-"));
   try {
@@ -59,7 +64,8 @@ async function main(): Promise<void> {
       const { parseModelConfig } = await import("../src/model/model-config.js");
       const { defaultCacheDir } = await import("../src/cli/commands/fit.js");
       bundle = join(dir, "bundle");
-      await fitModel({ data: demo, out: bundle, config: parseModelConfig({ scoring: { mode: "knn" }, diffusion: { preset: "none" } }), cacheDir: defaultCacheDir(), log: () => {}, progressSink: () => {} });
+      const modelConfig = realBodies ? { diffusion: { preset: "tiny", epochs: 3 } } : { scoring: { mode: "knn" }, diffusion: { preset: "none" } };
+      await fitModel({ data: demo, out: bundle, config: parseModelConfig(modelConfig), cacheDir: defaultCacheDir(), log: () => {}, progressSink: () => {} });
     }
     const goodDir = join(demo, "hex_nut", "test", "good");
     const images = await Promise.all((await readdir(goodDir)).sort().map((f) => readFile(join(goodDir, f))));
@@ -71,14 +77,21 @@ async function main(): Promise<void> {
     const log = silentLogger();
     // The real child-process launcher, with a nice level the bench switches between runs.
     let nice = config.jobs.nice;
-    const launcher: JobLauncher = { run: (...args) => new ChildJobLauncher({ nice, logLevel: "warn", env: { ...process.env, LAFITED_BENCH_STOP: stopFile } }).run(...args) };
+    let burn = true;
+    const burnBodies = new URL("./support/burn-job-bodies.js", import.meta.url).href;
+    const launcher: JobLauncher = {
+      run: (spec, ...rest) => {
+        // Part 3 uses the stand-in; part 4 the real bodies (./job-bodies.js, the runner's default).
+        const { bodyModule: _b, ...real } = spec;
+        return new ChildJobLauncher({ nice, logLevel: "warn", env: { ...process.env, LAFITED_BENCH_STOP: stopFile } }).run(burn ? { ...spec, bodyModule: burnBodies } : real, ...rest);
+      },
+    };
     const loadBundle = (d: string) => loadDetector(d, { executionProvider: config.model.executionProvider });
     const lifecycle = await Lifecycle.open({
       dataDir,
       config,
       log,
       launcher,
-      bodyModule: new URL("./support/burn-job-bodies.js", import.meta.url).href,
     });
     const server = new LafitedServer({ config, log, provider: lifecycleProvider(lifecycle, loadBundle, async () => bundle!), lifecycle: { lifecycle, loadBundle } });
     const port = await server.listen();
@@ -145,7 +158,29 @@ async function main(): Promise<void> {
       console.log(`Detect, idle         ${fmt(idle)}`);
       console.log(`Detect, job nice ${String(config.jobs.nice).padEnd(3)} ${fmt(niced)}   p50 ratio to idle ${(pct(niced, 0.5) / pct(idle, 0.5)).toFixed(3)}, p95 ratio ${(pct(niced, 0.95) / pct(idle, 0.95)).toFixed(3)}`);
       console.log(`Detect, job nice 0   ${fmt(plain)}   p50 ratio to idle ${(pct(plain, 0.5) / pct(idle, 0.5)).toFixed(3)}, p95 ratio ${(pct(plain, 0.95) / pct(idle, 0.95)).toFixed(3)}`);
-      console.log("Job body: a CPU-burning stand-in on one core; TODO(merge): rerun with the real refresh/retrain bodies for job durations.");
+      console.log("Part 3's job body is a CPU-burning stand-in on one core.");
+
+      // 4. The real jobs, on the frames accepted in part 1.
+      if (realBodies) {
+        burn = false;
+        nice = config.jobs.nice;
+        const idleP50 = pct(idle, 0.5);
+        for (const [name, kind] of [["refresh", JobKind.REFRESH], ["retrain", JobKind.RETRAIN]] as const) {
+          const t0 = performance.now();
+          const job = await admin.runJob({ kind });
+          let running = true;
+          const finished = admin.watchJob(job.id).finally(() => (running = false));
+          const xs: number[] = [];
+          for (let i = 0; running; i++) xs.push(await detect(i, `${name}-${i}`));
+          const end = await finished;
+          const secs = (performance.now() - t0) / 1000;
+          const gate = end.gateResult.case === "gate" ? (end.gateResult.value.passed ? "passed" : "failed") : "-";
+          console.log(`${name.padEnd(8)} job     ${secs.toFixed(1)} s, ${end.state === 2 ? "succeeded" : `ended in state ${end.state}: ${end.message}`}, gate ${gate}, decision: ${end.decision || "-"}`);
+          if (xs.length > 0) console.log(`Detect during ${name.padEnd(7)}${fmt(xs)}   p50 ratio to idle ${(pct(xs, 0.5) / idleP50).toFixed(3)} (${xs.length} frames)`);
+        }
+      } else {
+        console.log("TODO: --real-bodies (needs src/lifecycle/jobs/) for real refresh/retrain durations.");
+      }
     } finally {
       client.close();
       admin.close();
