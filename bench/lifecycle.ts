@@ -34,7 +34,7 @@ import { Lifecycle } from "../src/lifecycle/lifecycle.js";
 import { ChildJobLauncher, type JobLauncher } from "../src/lifecycle/job-launcher.js";
 import { loadDetector } from "../src/pipeline/load.js";
 import { readBundle, writeBundle } from "../src/model/bundle.js";
-import { JobKind } from "../src/gen/lafited/v1/admin_pb.js";
+import { JobKind, JobState } from "../src/gen/lafited/v1/admin_pb.js";
 import { silentLogger } from "../src/util/log.js";
 
 const pct = (xs: number[], q: number) => {
@@ -175,7 +175,7 @@ async function main(): Promise<void> {
           const end = await finished;
           const secs = (performance.now() - t0) / 1000;
           const gate = end.gateResult.case === "gate" ? (end.gateResult.value.passed ? "passed" : "failed") : "-";
-          console.log(`${name.padEnd(8)} job     ${secs.toFixed(1)} s, ${end.state === 2 ? "succeeded" : `ended in state ${end.state}: ${end.message}`}, gate ${gate}, decision: ${end.decision || "-"}`);
+          console.log(`${name.padEnd(8)} job     ${secs.toFixed(1)} s, ${end.state === JobState.SUCCEEDED ? "succeeded" : `ended in state ${end.state}: ${end.message}`}, gate ${gate}, decision: ${end.decision || "-"}`);
           if (xs.length > 0) console.log(`Detect during ${name.padEnd(7)}${fmt(xs)}   p50 ratio to idle ${(pct(xs, 0.5) / idleP50).toFixed(3)} (${xs.length} frames)`);
         }
       } else {
