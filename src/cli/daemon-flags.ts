@@ -7,7 +7,7 @@
  */
 import type { FlagSpec } from "./args.js";
 import { TOKEN_ENV } from "../config/env.js";
-import { LafitedClient } from "../server/client.js";
+import { LafitedClient, type ClientOptions } from "../server/client.js";
 import { channelCredentials } from "../server/client-credentials.js";
 import { invalidInput } from "../util/errors.js";
 
@@ -42,6 +42,12 @@ export interface DaemonTarget {
 
 /** A client for the daemon the flags name; the token never reaches a log or an error message. */
 export function daemonClient(values: DaemonFlagValues, env: Readonly<Record<string, string | undefined>>): DaemonTarget {
+  const { server, options } = daemonConnection(values, env);
+  return { server, client: new LafitedClient(server, options) };
+}
+
+/** The address and channel options (TLS, token) the flags name; for every client kind (Detector, ModelAdmin). */
+export function daemonConnection(values: DaemonFlagValues, env: Readonly<Record<string, string | undefined>>): { server: string; options: ClientOptions } {
   const server = values.server ?? DEFAULT_SERVER;
   const token = values.token ?? nonEmpty(env[TOKEN_ENV]);
   if (token !== undefined && /\s/.test(token)) throw invalidInput(`--token / ${TOKEN_ENV}: a token has no whitespace`);
@@ -50,7 +56,7 @@ export function daemonClient(values: DaemonFlagValues, env: Readonly<Record<stri
     ...(values["tls-cert"] !== undefined ? { cert: values["tls-cert"] } : {}),
     ...(values["tls-key"] !== undefined ? { key: values["tls-key"] } : {}),
   });
-  return { server, client: new LafitedClient(server, { credentials, ...(token !== undefined ? { token } : {}) }) };
+  return { server, options: { credentials, ...(token !== undefined ? { token } : {}) } };
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

@@ -29,7 +29,7 @@ export interface LoadConfigOptions {
 }
 
 /** Keys holding filesystem paths (dotted for nested ones). */
-const PATH_KEYS = ["dataDir", "bundle", "server.tls.cert", "server.tls.key", "server.tls.clientCa", "auth.tokensFile"] as const;
+const PATH_KEYS = ["dataDir", "bundle", "server.tls.cert", "server.tls.key", "server.tls.clientCa", "auth.tokensFile", "promotion.pseudoValidationData"] as const;
 
 type Tree = Record<string, unknown>;
 

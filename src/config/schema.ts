@@ -4,6 +4,7 @@
  * place to read them. Unknown keys are errors (a typo must not be ignored).
  */
 import { z } from "zod";
+import cron from "node-cron";
 
 const positiveInt = z.number().int().min(1);
 
@@ -34,6 +35,15 @@ const rateLimit = z.number().positive().nullable();
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export const EXECUTION_PROVIDERS = ["cpu", "cuda"] as const;
+
+/** A cron expression (node-cron syntax) or null for off. */
+const jobSchedule = z.strictObject({
+  schedule: z
+    .string()
+    .refine((s) => cron.validate(s), { message: "is not a valid cron expression (node-cron: [second] minute hour day-of-month month day-of-week)" })
+    .nullable(),
+  promotion: z.enum(["auto", "manual"]),
+});
 
 export const ConfigSchema = z.strictObject({
   listen: listenAddress,
@@ -96,6 +106,30 @@ export const ConfigSchema = z.strictObject({
   }),
   log: z.strictObject({
     level: z.enum(LOG_LEVELS),
+  }),
+  admin: z.strictObject({
+    allowRemote: z.boolean(),
+  }),
+  frameCache: z.strictObject({
+    maxBytes: z.number().int().min(0),
+    maxAgeMs: z.number().int().min(0),
+  }),
+  ledger: z.strictObject({
+    dailyQuota: z.number().int().min(0),
+    scoreCeiling: z.number().positive(),
+    holdoutShare: z.number().min(0).max(1),
+  }),
+  promotion: z.strictObject({
+    keepVersions: positiveInt,
+    aurocTolerance: z.number().min(0).max(1),
+    pseudoValidationData: z.string().min(1).nullable(),
+  }),
+  jobs: z.strictObject({
+    refresh: jobSchedule,
+    retrain: jobSchedule,
+    nice: z.number().int().min(0).max(19),
+    intraOpThreads: z.number().int().min(0),
+    heartbeatMs: positiveInt,
   }),
 });
 

@@ -43,16 +43,21 @@ const reflectionDef = serviceDefinition(ServerReflection);
 /** A grpc.ServiceError with its status code. */
 export type CallError = grpc.ServiceError;
 
+/** The one place a grpc-js channel to a daemon is made (LafitedClient, AdminClient): credentials and limits. */
+export function createChannel(address: string, options: ClientOptions = {}): grpc.Client {
+  return new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure(), {
+    "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 64 * 1024 * 1024,
+    "grpc.max_send_message_length": -1,
+    ...options.channelOptions,
+    ...(options.token !== undefined ? { interceptors: [bearerInterceptor(options.token)] } : {}),
+  });
+}
+
 export class LafitedClient {
   readonly raw: grpc.Client;
 
   constructor(address: string, options: ClientOptions = {}) {
-    this.raw = new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure(), {
-      "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 64 * 1024 * 1024,
-      "grpc.max_send_message_length": -1,
-      ...options.channelOptions,
-      ...(options.token !== undefined ? { interceptors: [bearerInterceptor(options.token)] } : {}),
-    });
+    this.raw = createChannel(address, options);
   }
 
   close(): void {
@@ -200,7 +205,7 @@ async function* iterateUntilEnd<T>(stream: NodeJS.ReadableStream): AsyncGenerato
   }
 }
 
-function callOptions(options: CallOptions): grpc.CallOptions {
+export function callOptions(options: CallOptions): grpc.CallOptions {
   return options.timeoutMs !== undefined ? { deadline: Date.now() + options.timeoutMs } : {};
 }
 

@@ -53,11 +53,22 @@ export interface DetectorServiceOptions {
   readonly log: Logger;
   /** Told of every frame's outcome (metrics). */
   readonly observer?: FrameObserver;
+  /** Sees every successfully scored frame (the recent-frame cache for ModelAdmin). */
+  readonly onScored?: (scored: ScoredFrame) => void;
 }
 
 export interface FrameObserver {
   answered(res: DetectResponse): void;
   failed(err: unknown): void;
+}
+
+/** A frame and what the daemon answered for it. */
+export interface ScoredFrame {
+  readonly request: DetectRequest;
+  readonly frame: FrameRequest;
+  readonly response: DetectResponse;
+  /** Which call scored it: the peer, and the stream number for Detect. */
+  readonly origin: string;
 }
 
 type Impl = ServiceImpl<typeof DetectorDesc>;
@@ -88,7 +99,7 @@ export class DetectorService {
       const started = performance.now();
       if (!this.accepting) return callback(toStatus(shuttingDown()));
       const signal = callSignal(call);
-      this.scoreFrame(call.request, signal.signal, started).then(
+      this.scoreFrame(call.request, signal.signal, started, `${call.getPeer()} DetectOne`).then(
         (res) => {
           signal.dispose();
           callback(null, res);
@@ -121,14 +132,14 @@ export class DetectorService {
   }
 
   /** One frame from request to response; throws LafiteError on failure. */
-  scoreFrame(req: DetectRequest, signal: AbortSignal, receivedAt: number): Promise<DetectResponse> {
-    const result = this.runFrame(req, signal, receivedAt);
+  scoreFrame(req: DetectRequest, signal: AbortSignal, receivedAt: number, origin = "local"): Promise<DetectResponse> {
+    const result = this.runFrame(req, signal, receivedAt, origin);
     const observer = this.opts.observer;
     if (observer) result.then((res) => observer.answered(res), (err: unknown) => observer.failed(err));
     return result;
   }
 
-  private async runFrame(req: DetectRequest, signal: AbortSignal, receivedAt: number): Promise<DetectResponse> {
+  private async runFrame(req: DetectRequest, signal: AbortSignal, receivedAt: number, origin: string): Promise<DetectResponse> {
     const refusal = frameRefusal(req); // a per-client limit or undecodable bytes (src/server/call-guard.ts)
     if (refusal !== undefined) throw refusal;
     const frame = toFrameRequest(req, { maxPixels: this.opts.maxPixels });
@@ -139,7 +150,9 @@ export class DetectorService {
       try {
         const detection = await lease.detector.detect(frame.frame, frame.options);
         if (signal.aborted) throw new LafiteError(ErrorCode.CANCELLED, "the call ended while the frame ran");
-        return await this.respond(req.frameId, frame, detection, lease.detector.info, queueMs, receivedAt);
+        const response = await this.respond(req.frameId, frame, detection, lease.detector.info, queueMs, receivedAt);
+        this.opts.onScored?.({ request: req, frame, response, origin });
+        return response;
       } finally {
         lease.release();
       }
@@ -194,7 +207,9 @@ export class DetectorService {
   }
 
   private detectStream(call: DuplexCall): void {
-    const log = this.opts.log.child({ stream: this.nextStreamId++, peer: call.getPeer() });
+    const streamId = this.nextStreamId++;
+    const origin = `${call.getPeer()} stream ${streamId}`;
+    const log = this.opts.log.child({ stream: streamId, peer: call.getPeer() });
     if (!this.accepting) {
       call.emit("error", toStatus(shuttingDown()));
       return;
@@ -274,7 +289,7 @@ export class DetectorService {
       const slot: { response?: DetectResponse } = {};
       pending.push(slot);
       if (unanswered() >= perStream) call.pause();
-      this.scoreFrame(req, controller.signal, receivedAt).then(
+      this.scoreFrame(req, controller.signal, receivedAt, origin).then(
         (res) => {
           slot.response = res;
           flush();

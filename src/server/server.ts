@@ -19,6 +19,11 @@ import { DetectorSlot } from "./detector-slot.js";
 import { FrameQueue, type QueueStats } from "./frame-queue.js";
 import { HealthService, ServingStatus } from "./health-service.js";
 import { ReflectionService } from "./reflection-service.js";
+import { ModelAdmin, file_lafited_v1_admin } from "../gen/lafited/v1/admin_pb.js";
+import { AdminService } from "./admin-service.js";
+import { FrameCache } from "./frame-cache.js";
+import { Verdict } from "../gen/lafited/v1/detector_pb.js";
+import type { Lifecycle } from "../lifecycle/lifecycle.js";
 import type { Config } from "../config/schema.js";
 import type { Detector, ModelInfo } from "../pipeline/types.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
@@ -41,11 +46,21 @@ export interface LafitedServerOptions {
   readonly provider: DetectorProvider;
   /** Re-reads the configuration for reload(); without it reload keeps the current config. */
   readonly reloadConfig?: () => Readonly<Config>;
+  /**
+   * Model administration (lafited.v1.ModelAdmin): the lifecycle, opened by
+   * the caller and closed by the server's shutdown, and how to load a bundle
+   * folder into a checked Detector for activation.
+   */
+  readonly lifecycle?: {
+    readonly lifecycle: Lifecycle;
+    readonly loadBundle: (bundleDir: string) => Promise<Detector>;
+  };
 }
 
 export type ServerState = "created" | "listening" | "serving" | "stopping" | "stopped";
 
 export const DETECTOR_SERVICE = DetectorDesc.typeName;
+export const ADMIN_SERVICE = ModelAdmin.typeName;
 export const SERVICE_NAMES: readonly string[] = [DetectorDesc.typeName, Health.typeName, ReflectionV1.typeName, ReflectionV1alpha.typeName];
 
 export class LafitedServer {
@@ -57,6 +72,9 @@ export class LafitedServer {
   private readonly queue: FrameQueue;
   readonly health: HealthService;
   private readonly detectorService: DetectorService;
+  private readonly admin: AdminService | undefined;
+  /** Recent scored frames, for ModelAdmin's accept-by-id (only with a lifecycle). */
+  readonly frameCache: FrameCache | undefined;
   private readonly lifetime = new AbortController();
   private reloading: Promise<ModelInfo | undefined> | undefined;
   private stopping: Promise<void> | undefined;
@@ -98,7 +116,10 @@ export class LafitedServer {
       "grpc.keepalive_timeout_ms": c.server.keepalive.timeoutMs,
     });
     this.slot = new DetectorSlot((err) => this.log.error({ err }, "closing a replaced model failed"));
-    this.health = new HealthService([DETECTOR_SERVICE]);
+    const lc = options.lifecycle;
+    this.health = new HealthService(lc ? [DETECTOR_SERVICE, ADMIN_SERVICE] : [DETECTOR_SERVICE]);
+    const cache = lc && c.frameCache.maxBytes > 0 ? new FrameCache(c.frameCache.maxBytes, c.frameCache.maxAgeMs) : undefined;
+    this.frameCache = cache;
     this.detectorService = new DetectorService({
       slot: this.slot,
       queue: this.queue,
@@ -107,12 +128,42 @@ export class LafitedServer {
       perStream: c.queue.perStream,
       log: this.log,
       observer: { answered: (res) => this.metrics.frameAnswered(res), failed: (err) => this.metrics.frameFailed(err) },
+      ...(cache
+        ? {
+            onScored: ({ request, frame, response, origin }) =>
+              cache.put({
+                frameId: request.frameId,
+                origin,
+                frame: frame.frame,
+                score: response.score,
+                threshold: response.threshold,
+                anomalous: response.verdict === Verdict.NG,
+                modelVersion: response.modelVersion,
+                classTag: request.classTag,
+              }),
+          }
+        : {}),
     });
-    const reflection = new ReflectionService(
-      [file_lafited_v1_detector, file_grpc_health_v1_health, file_grpc_reflection_v1_reflection, file_grpc_reflection_v1alpha_reflection],
-      SERVICE_NAMES,
-    );
+    const files = [file_lafited_v1_detector, file_grpc_health_v1_health, file_grpc_reflection_v1_reflection, file_grpc_reflection_v1alpha_reflection];
+    const reflection = new ReflectionService(lc ? [...files, file_lafited_v1_admin] : files, lc ? [...SERVICE_NAMES, ADMIN_SERVICE] : SERVICE_NAMES);
     addService(this.grpcServer, DetectorDesc, this.detectorService.impl);
+    if (lc) {
+      this.admin = new AdminService({
+        lifecycle: lc.lifecycle,
+        cache: cache ?? new FrameCache(0, 0),
+        scoreImage: (bytes, classTag) => this.scoreImage(bytes, classTag),
+        // With auth configured, the interceptor already demanded the admin scope: the loopback rule is for daemons without auth.
+        allowRemote: () => c.admin.allowRemote || this.credentials.configured,
+        log: this.log.child({ service: "admin" }),
+      });
+      addService(this.grpcServer, ModelAdmin, this.admin.impl);
+      lc.lifecycle.attachHost({
+        load: async (dir) => {
+          const detector = await lc.loadBundle(dir);
+          return { version: detector.info.version, serve: () => this.useDetector(detector), discard: () => detector.close() };
+        },
+      });
+    }
     addService(this.grpcServer, Health, this.health.impl);
     addService(this.grpcServer, ReflectionV1, reflection.implV1);
     addService(this.grpcServer, ReflectionV1alpha, reflection.implV1alpha);
@@ -161,11 +212,26 @@ export class LafitedServer {
     return this._port;
   }
 
-  /** Stage "load model": asks the provider for a detector and serves it. */
+  /** Stage "load model": asks the provider for a detector and serves it; then job schedules start. */
   async loadModel(): Promise<ModelInfo> {
     const info = await this.reload({ rereadConfig: false, initial: true });
     if (info === undefined) throw new LafiteError(ErrorCode.NO_MODEL, "no model was loaded");
+    this.options.lifecycle?.lifecycle.startSchedules();
     return info;
+  }
+
+  /** Scores one encoded image with the model in service, through the frame queue (ModelAdmin's images). */
+  private scoreImage(bytes: Uint8Array, classTag: string): Promise<{ score: number; threshold: number; modelVersion: string }> {
+    if (!this.slot.loaded) this.slot.acquire(); // NO_MODEL before taking a queue slot
+    return this.queue.run(async () => {
+      const lease = this.slot.acquire();
+      try {
+        const d = await lease.detector.detect({ kind: "encoded", bytes }, classTag ? { classTag } : {});
+        return { score: d.score, threshold: d.threshold, modelVersion: lease.detector.info.version };
+      } finally {
+        lease.release();
+      }
+    }, this.lifetime.signal);
   }
 
   /** Serves `detector` at once (tests, or a caller that loaded it itself). */
@@ -185,7 +251,9 @@ export class LafitedServer {
    * detector atomically; open streams keep going and frames in flight finish
    * on the old model. If loading fails the old model stays in service.
    * Settings that need a new listener or queue (listen, server.*, queue.*,
-   * limits.*) are reported and wait for a restart.
+   * limits.*) and the lifecycle's (admin.*, frameCache.*, ledger.*,
+   * promotion.*, jobs.*) are reported and wait for a restart. With a
+   * lifecycle the provider loads the registry's active version again.
    */
   reload(options: { rereadConfig?: boolean; initial?: boolean } = {}): Promise<ModelInfo | undefined> {
     if (this.reloading) return this.reloading;
@@ -231,6 +299,12 @@ export class LafitedServer {
     this.log.info({ graceMs, openStreams: this.detectorService.openStreams }, "shutting down: refusing new work");
     this.health.setAll(ServingStatus.NOT_SERVING);
     this.health.endWatches();
+    // Stop cron and the running job first: nothing new may start while the server drains.
+    // An accept in progress finishes (its row commits and it is answered) before the database closes.
+    const lifecycle = this.options.lifecycle?.lifecycle;
+    const lifecycleClosed = lifecycle
+      ? (this.admin?.stop() ?? Promise.resolve()).then(() => lifecycle.close()).catch((err: unknown) => this.log.error({ err }, "closing the lifecycle failed"))
+      : undefined;
 
     await this.detectorService.drain(graceMs);
     await Promise.race([this.queue.idle(), sleep(Math.max(0, deadline - performance.now()))]);
@@ -249,6 +323,7 @@ export class LafitedServer {
       this.grpcServer.forceShutdown();
     }
     if (this.reloading) await this.reloading.catch(() => undefined);
+    await lifecycleClosed;
     await this.slot.closeAll();
     await this.metricsListener?.close();
     this._state = "stopped";
@@ -309,6 +384,11 @@ export class LafitedServer {
       queue: c.queue,
       limits: c.limits,
       metrics: c.metrics,
+      admin: c.admin,
+      frameCache: c.frameCache,
+      ledger: c.ledger,
+      promotion: c.promotion,
+      jobs: c.jobs,
     });
     const [a, b] = [restartOnly(cur), restartOnly(next)];
     const changed = (Object.keys(a) as (keyof typeof a)[]).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));

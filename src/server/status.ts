@@ -19,6 +19,8 @@ export const GRPC_STATUS: Readonly<Record<ErrorCode, Status>> = Object.freeze({
   PERMISSION_DENIED: Status.PERMISSION_DENIED,
   SHUTTING_DOWN: Status.UNAVAILABLE,
   CANCELLED: Status.CANCELLED,
+  NOT_FOUND: Status.NOT_FOUND,
+  CONFLICT: Status.ABORTED,
   INTERNAL: Status.INTERNAL,
 });
 

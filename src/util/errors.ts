@@ -26,6 +26,10 @@ export const ErrorCode = {
   SHUTTING_DOWN: "SHUTTING_DOWN",
   /** A long job was interrupted by the user or a deadline. */
   CANCELLED: "CANCELLED",
+  /** A named thing (model version, ledger record, job, frame id) does not exist. */
+  NOT_FOUND: "NOT_FOUND",
+  /** The request conflicts with the current state (e.g. a job is already running). */
+  CONFLICT: "CONFLICT",
   /** A bug or an unexpected failure of a dependency. */
   INTERNAL: "INTERNAL",
 } as const;

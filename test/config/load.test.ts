@@ -82,3 +82,10 @@ test("errors name the source, the key and the problem", () => {
   const list = tmpFile("list.yaml", "- a\n- b\n");
   assert.match(configError(() => loadConfig({ file: list, env: {} })), /top level must be a mapping/);
 });
+
+test("a bad cron schedule is refused and the error names the key", () => {
+  const bad = tmpFile("c.yaml", "jobs:\n  refresh:\n    schedule: 'every night'\n    promotion: auto\n");
+  assert.throws(() => loadConfig({ file: bad, env: {} }), /jobs\.refresh\.schedule: is not a valid cron expression/);
+  const good = tmpFile("c.yaml", "jobs:\n  refresh:\n    schedule: '0 3 * * *'\n    promotion: auto\n");
+  assert.equal(loadConfig({ file: good, env: {} }).jobs.refresh.schedule, "0 3 * * *");
+});

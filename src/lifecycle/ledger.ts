@@ -1,0 +1,229 @@
+/**
+ * The ledger of operator feedback: normal frames accepted to train the next
+ * job, and confirmed defects that only join the promotion gate's test set.
+ * Each record carries its provenance (operator, time, score, threshold and
+ * the model version that scored it). Records are never deleted: removal
+ * stamps removed_at, so the next job leaves the frame out while versions
+ * already made from it keep an honest data snapshot.
+ *
+ * Recording one frame: guard rails (quota, score ceiling, duplicate by hash)
+ * → image written and fsynced → row committed → only then the caller
+ * acknowledges.
+ */
+import type { StateDb } from "./state-db.js";
+import { isoTime } from "./state-db.js";
+import type { ImageStore } from "./image-store.js";
+import { faultPoint } from "./fault.js";
+import { LafiteError, ErrorCode } from "../util/errors.js";
+
+export type FrameKind = "normal" | "defect";
+
+export interface FrameRecord {
+  readonly id: number;
+  readonly kind: FrameKind;
+  readonly sha256: string;
+  /** Image path relative to dataDir. */
+  readonly file: string;
+  readonly classTag: string;
+  readonly operator: string;
+  readonly note: string;
+  readonly frameId: string;
+  readonly score: number;
+  readonly threshold: number;
+  readonly modelVersion: string;
+  readonly forced: boolean;
+  readonly holdout: boolean;
+  readonly createdAt: string;
+  readonly removedAt: string | null;
+}
+
+/** An encoded image with the score the daemon gave it. */
+export interface ScoredImage {
+  readonly bytes: Uint8Array;
+  readonly score: number;
+  readonly threshold: number;
+  readonly modelVersion: string;
+  readonly frameId?: string;
+  readonly classTag?: string;
+}
+
+export interface RecordRequest {
+  readonly kind: FrameKind;
+  readonly image: ScoredImage;
+  readonly classTag?: string;
+  readonly operator?: string;
+  readonly note?: string;
+  /** Accept a normal frame above the score ceiling. */
+  readonly force?: boolean;
+}
+
+export type RecordOutcome =
+  | { readonly status: "accepted" | "duplicate"; readonly record: FrameRecord; readonly reason: string }
+  | { readonly status: "refused"; readonly reason: string; readonly sha256: string; readonly score: number; readonly modelVersion: string };
+
+export interface LedgerPolicy {
+  /** Normal frames per UTC day; 0 = no limit. */
+  readonly dailyQuota: number;
+  /** Normal frames scoring above scoreCeiling × threshold need force. */
+  readonly scoreCeiling: number;
+  /** Share of normal frames held out of training for the gate (by hash). */
+  readonly holdoutShare: number;
+}
+
+interface Row {
+  id: number;
+  kind: FrameKind;
+  sha256: string;
+  file: string;
+  class_tag: string;
+  operator: string;
+  note: string;
+  frame_id: string;
+  score: number;
+  threshold: number;
+  model_version: string;
+  forced: number;
+  holdout: number;
+  created_at: string;
+  removed_at: string | null;
+}
+
+function toRecord(r: Row): FrameRecord {
+  return {
+    id: r.id,
+    kind: r.kind,
+    sha256: r.sha256,
+    file: r.file,
+    classTag: r.class_tag,
+    operator: r.operator,
+    note: r.note,
+    frameId: r.frame_id,
+    score: r.score,
+    threshold: r.threshold,
+    modelVersion: r.model_version,
+    forced: r.forced === 1,
+    holdout: r.holdout === 1,
+    createdAt: r.created_at,
+    removedAt: r.removed_at,
+  };
+}
+
+/** Stable hold-out pick: the first 32 bits of the hash as a fraction in [0, 1). */
+export function isHoldout(sha256: string, share: number): boolean {
+  return parseInt(sha256.slice(0, 8), 16) / 2 ** 32 < share;
+}
+
+export class Ledger {
+  constructor(
+    private readonly db: StateDb,
+    private readonly images: ImageStore,
+    private readonly policy: LedgerPolicy,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async record(req: RecordRequest): Promise<RecordOutcome> {
+    const { image, kind } = req;
+    if (!Number.isFinite(image.score)) throw new LafiteError(ErrorCode.INVALID_INPUT, "the frame has no finite score");
+    const { sha256 } = this.images.locate(image.bytes);
+    const refuse = (reason: string): RecordOutcome => ({ status: "refused", reason, sha256, score: image.score, modelVersion: image.modelVersion });
+
+    const existing = this.bySha(sha256);
+    if (existing) {
+      if (existing.kind !== kind) {
+        return refuse(`this image is already recorded as ${existing.kind === "normal" ? "an accepted normal" : "a confirmed defect"} (id ${existing.id}); remove that record first`);
+      }
+      return { status: "duplicate", record: existing, reason: `already recorded as id ${existing.id}` };
+    }
+    if (kind === "normal") {
+      const quota = this.policy.dailyQuota;
+      if (quota > 0 && this.acceptedToday() >= quota) return refuse(`daily quota of ${quota} accepted normal frames reached (config ledger.dailyQuota); try again tomorrow (UTC)`);
+      const ceiling = this.policy.scoreCeiling * image.threshold;
+      if (image.score > ceiling && !req.force) {
+        return refuse(`score ${image.score.toPrecision(4)} is above ${this.policy.scoreCeiling}× the threshold ${image.threshold.toPrecision(4)} of model ${image.modelVersion}: this looks like a real defect; resend with force to accept it anyway`);
+      }
+    }
+
+    const stored = await this.images.put(image.bytes);
+    faultPoint("accept.after-image-write");
+    const holdout = kind === "normal" && isHoldout(sha256, this.policy.holdoutShare);
+    const forced = kind === "normal" && req.force === true && image.score > this.policy.scoreCeiling * image.threshold;
+    const insert = this.db.transaction((): FrameRecord | undefined => {
+      // Re-checked inside the transaction: another call may have recorded the same image meanwhile.
+      if (this.bySha(sha256)) return undefined;
+      const info = this.db
+        .prepare(
+          `INSERT INTO frames (kind, sha256, file, class_tag, operator, note, frame_id, score, threshold, model_version, forced, holdout, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(kind, sha256, stored.file, req.classTag || image.classTag || "", req.operator ?? "", req.note ?? "", image.frameId ?? "", image.score, image.threshold, image.modelVersion, forced ? 1 : 0, holdout ? 1 : 0, isoTime(this.now()));
+      return this.get(Number(info.lastInsertRowid));
+    });
+    const record = insert.immediate();
+    faultPoint("accept.after-commit");
+    if (record === undefined) {
+      const dup = this.bySha(sha256)!;
+      return { status: "duplicate", record: dup, reason: `already recorded as id ${dup.id}` };
+    }
+    return { status: "accepted", record, reason: forced ? "accepted above the score ceiling (force)" : "" };
+  }
+
+  get(id: number): FrameRecord | undefined {
+    const row = this.db.prepare("SELECT * FROM frames WHERE id = ?").get(id) as Row | undefined;
+    return row && toRecord(row);
+  }
+
+  /** The live record of an image, if any. */
+  bySha(sha256: string): FrameRecord | undefined {
+    const row = this.db.prepare("SELECT * FROM frames WHERE sha256 = ? AND removed_at IS NULL").get(sha256) as Row | undefined;
+    return row && toRecord(row);
+  }
+
+  list(filter: { kind?: FrameKind; includeRemoved?: boolean; limit?: number } = {}): FrameRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.kind) {
+      where.push("kind = ?");
+      args.push(filter.kind);
+    }
+    if (!filter.includeRemoved) where.push("removed_at IS NULL");
+    const sql = `SELECT * FROM frames ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC ${filter.limit ? `LIMIT ${Math.floor(filter.limit)}` : ""}`;
+    return (this.db.prepare(sql).all(...args) as Row[]).map(toRecord);
+  }
+
+  /** Takes a record back; returns it and whether it changed. */
+  remove(id: number, operator = ""): { record: FrameRecord; changed: boolean } {
+    const rec = this.get(id);
+    if (!rec) throw new LafiteError(ErrorCode.NOT_FOUND, `no accepted or confirmed frame with id ${id}`);
+    if (rec.removedAt !== null) return { record: rec, changed: false };
+    this.db.prepare("UPDATE frames SET removed_at = ?, removed_by = ? WHERE id = ?").run(isoTime(this.now()), operator, id);
+    return { record: this.get(id)!, changed: true };
+  }
+
+  /** Live normal frames a job trains on (held-out ones excluded), oldest first. */
+  trainingSet(): FrameRecord[] {
+    return (this.db.prepare("SELECT * FROM frames WHERE kind = 'normal' AND holdout = 0 AND removed_at IS NULL ORDER BY id").all() as Row[]).map(toRecord);
+  }
+
+  /** Live held-out normal frames (the gate's new normals). */
+  holdoutNormals(): FrameRecord[] {
+    return (this.db.prepare("SELECT * FROM frames WHERE kind = 'normal' AND holdout = 1 AND removed_at IS NULL ORDER BY id").all() as Row[]).map(toRecord);
+  }
+
+  /** Live confirmed defects (the gate's defect set). */
+  defects(): FrameRecord[] {
+    return (this.db.prepare("SELECT * FROM frames WHERE kind = 'defect' AND removed_at IS NULL ORDER BY id").all() as Row[]).map(toRecord);
+  }
+
+  /** Every image file a record names (removed ones too: versions made from them keep provenance). */
+  referencedFiles(): Set<string> {
+    return new Set((this.db.prepare("SELECT DISTINCT file FROM frames").all() as { file: string }[]).map((r) => r.file));
+  }
+
+  private acceptedToday(): number {
+    const start = new Date(`${isoTime(this.now()).slice(0, 10)}T00:00:00.000Z`);
+    const end = new Date(start.getTime() + 24 * 3600 * 1000);
+    // Removed frames count too: taking a frame back does not refill the day's quota.
+    const row = this.db.prepare("SELECT COUNT(*) AS n FROM frames WHERE kind = 'normal' AND created_at >= ? AND created_at < ?").get(isoTime(start), isoTime(end)) as { n: number };
+    return row.n;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * AcceptNormal / ConfirmDefect through the daemon: a frame scored by Detect
+ * is accepted by its id alone (score, model version and class tag come from
+ * the daemon's cache), an image is scored for the record, and the answer
+ * comes after the ledger row is durable.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { startAdminHarness } from "./support/admin-harness.js";
+import { grayPng } from "./support/fake-detector.js";
+import { AcceptStatus, FrameKind } from "../../src/gen/lafited/v1/admin_pb.js";
+import { sha256 } from "../../src/model/bundle.js";
+import { PixelFormat } from "../../src/gen/lafited/v1/detector_pb.js";
+import sharp from "sharp";
+
+test("a frame scored by Detect is accepted by its frame id with the daemon's score and model version", async () => {
+  const h = await startAdminHarness({ config: { ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 0 } } });
+  try {
+    const png = await grayPng(64);
+    const scored = await h.client.detectOne({ frameId: "cam1-0001", image: { case: "encoded", value: png }, classTag: "hex_nut" });
+    const res = await h.admin.acceptNormal({ frame: { source: { case: "frameId", value: "cam1-0001" } }, operator: "ana", note: "reflection" });
+    assert.equal(res.status, AcceptStatus.ACCEPTED);
+    assert.ok(res.acceptedId > 0n);
+    assert.equal(res.sha256, sha256(png));
+    assert.equal(res.score, scored.score);
+    assert.equal(res.modelVersion, "v1");
+    const list = await h.admin.listAccepted({ kind: FrameKind.NORMAL });
+    assert.equal(list.frames.length, 1);
+    const f = list.frames[0]!;
+    assert.deepEqual([f.frameId, f.classTag, f.operator, f.note, f.modelVersion], ["cam1-0001", "hex_nut", "ana", "reflection", "v1"]);
+    // The acknowledged image is on disk under its hash.
+    const rec = h.lifecycle.ledger.get(Number(res.acceptedId))!;
+    assert.deepEqual(await readFile(join(h.dataDir, rec.file)), png);
+    const again = await h.admin.acceptNormal({ frame: { source: { case: "frameId", value: "cam1-0001" } } });
+    assert.equal(again.status, AcceptStatus.DUPLICATE);
+    assert.equal(again.acceptedId, res.acceptedId);
+  } finally {
+    await h.stop();
+  }
+});
+
+test("an unknown frame id and an id two streams used for different images are refused with the reason", async () => {
+  const h = await startAdminHarness();
+  try {
+    const unknown = await h.admin.acceptNormal({ frame: { source: { case: "frameId", value: "never-seen" } } });
+    assert.equal(unknown.status, AcceptStatus.REFUSED);
+    assert.match(unknown.reason, /not among the recently scored frames/);
+    await h.client.detectMany([{ frameId: "42", image: { case: "encoded", value: await grayPng(30) } }], () => {});
+    await h.client.detectMany([{ frameId: "42", image: { case: "encoded", value: await grayPng(90) } }], () => {});
+    const ambiguous = await h.admin.acceptNormal({ frame: { source: { case: "frameId", value: "42" } } });
+    assert.equal(ambiguous.status, AcceptStatus.REFUSED);
+    assert.match(ambiguous.reason, /names 2 different images .*stream 1.*stream 2/);
+    assert.equal(h.lifecycle.ledger.list().length, 0);
+  } finally {
+    await h.stop();
+  }
+});
+
+test("an image is scored with the active model for the record; a confirmed defect joins the defect set only", async () => {
+  const h = await startAdminHarness({ config: { ledger: { dailyQuota: 0, scoreCeiling: 1.5, holdoutShare: 0 } } });
+  try {
+    const bright = await grayPng(230); // brightness 0.9 > 1.5 × 0.5
+    const refused = await h.admin.acceptNormal({ frame: { source: { case: "image", value: bright } } });
+    assert.equal(refused.status, AcceptStatus.REFUSED);
+    assert.match(refused.reason, /looks like a real defect; resend with force/);
+    const defect = await h.admin.confirmDefect({ frame: { source: { case: "image", value: bright } }, operator: "ben" });
+    assert.equal(defect.status, AcceptStatus.ACCEPTED);
+    assert.ok(Math.abs(defect.score - 230 / 255) < 1e-3);
+    assert.equal(h.lifecycle.ledger.defects().length, 1);
+    assert.equal(h.lifecycle.ledger.trainingSet().length, 0);
+    const removed = await h.admin.removeAccepted({ id: defect.acceptedId, operator: "ben" });
+    assert.equal(removed.changed, true);
+    assert.notEqual(removed.frame?.removedAt, "");
+    assert.equal(h.lifecycle.ledger.defects().length, 0);
+  } finally {
+    await h.stop();
+  }
+});
+
+test("a raw frame accepted by id is stored as a lossless PNG of the same pixels", async () => {
+  const h = await startAdminHarness({ config: { ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 0 } } });
+  try {
+    const width = 4;
+    const height = 3;
+    const pixels = Uint8Array.from({ length: width * height * 3 }, (_, i) => (i * 7) % 256);
+    await h.client.detectOne({ frameId: "raw-1", image: { case: "raw", value: { width, height, pixelFormat: PixelFormat.BGR8, pixels } } });
+    const res = await h.admin.acceptNormal({ frame: { source: { case: "frameId", value: "raw-1" } } });
+    assert.equal(res.status, AcceptStatus.ACCEPTED);
+    const rec = h.lifecycle.ledger.get(Number(res.acceptedId))!;
+    assert.match(rec.file, /\.png$/);
+    const { data, info } = await sharp(join(h.dataDir, rec.file)).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([info.width, info.height, info.channels], [width, height, 3]);
+    // BGR in, RGB stored.
+    const rgb = Uint8Array.from({ length: width * height * 3 }, (_, i) => pixels[i - (i % 3) + (2 - (i % 3))]!);
+    assert.deepEqual(new Uint8Array(data), rgb);
+  } finally {
+    await h.stop();
+  }
+});
