@@ -85,11 +85,20 @@ export async function runGate(input: GateInput): Promise<GateDecision> {
   const defects = input.defects.map((d) => ({ path: d.path, ref: `defect:${d.ref}` }));
 
   const scores: ModelScores[] = [];
+  let aurocSkipped: string | undefined = input.pseudoValidationAuroc ? undefined : "no pseudo-validation set";
   for (const dir of [input.activeDir, input.candidateDir]) {
     const scorer = await input.scorer(dir, input.intraOpThreads ? { intraOpThreads: input.intraOpThreads } : {});
     try {
       const s = await scoreModel(scorer, normals, defects, input.signal);
-      const auroc = input.pseudoValidationAuroc ? await input.pseudoValidationAuroc(dir) : null;
+      let auroc: number | null = null;
+      if (input.pseudoValidationAuroc && aurocSkipped === undefined) {
+        try {
+          auroc = await input.pseudoValidationAuroc(dir);
+        } catch (err) {
+          if ((err as { code?: string }).code === "CANCELLED") throw err;
+          aurocSkipped = (err as Error).message; // e.g. the original data set moved: the other checks still decide
+        }
+      }
       scores.push({ ...s, auroc });
     } finally {
       await scorer.close();
@@ -105,7 +114,7 @@ export async function runGate(input: GateInput): Promise<GateDecision> {
   checks.push(`false alarms on ${n} held-out normals (${oldNormals.size} old, ${input.acceptedHoldout.length} accepted): candidate ${cand.falseAlarms.length}, active ${act.falseAlarms.length}: ${farOk ? "ok" : "FAIL (higher)"}`);
 
   if (act.auroc === null || cand.auroc === null) {
-    checks.push("pseudo-validation image AUROC: skipped (no pseudo-validation set configured: promotion.pseudoValidationData)");
+    checks.push(`pseudo-validation image AUROC: skipped (${aurocSkipped ?? "not computed"})`);
   } else {
     const ok = cand.auroc >= act.auroc - input.aurocTolerance;
     passed &&= ok;

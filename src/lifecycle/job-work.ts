@@ -78,7 +78,7 @@ export async function executeJob(spec: JobSpec, deps: { progress: ProgressFn; si
     defects: spec.gate.defects,
     aurocTolerance: spec.gate.aurocTolerance,
     scorer: mod.bundleScorer ?? pipelineBundleScorer,
-    pseudoValidationAuroc: makePseudoValidationAuroc(spec.gate.pseudoValidationData, { ...threads, signal: deps.signal }),
+    pseudoValidationAuroc: makePseudoValidationAuroc(spec.gate.pseudoValidationData, { activeDir: spec.activeBundleDir, acceptedNormals: spec.gate.acceptedHoldout }, { ...threads, signal: deps.signal }),
     signal: deps.signal,
     ...threads,
   });

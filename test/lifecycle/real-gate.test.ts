@@ -2,8 +2,9 @@
  * The promotion gate with the real pipeline: a small kNN bundle fitted on
  * one demo class, judged against a copy of itself (passes, with identical
  * numbers) and against a copy whose threshold is raised so far that it
- * misses the confirmed defect (fails). The AUROC check runs through the
- * pseudo-validation seam on the demo set's test images.
+ * misses the confirmed defect (fails). The AUROC check runs on the
+ * pseudo-validation set synthesized from the active bundle's held-out images
+ * and the held-out accepted frame, or on a labelled folder when configured.
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -53,9 +54,11 @@ async function gateImages() {
   return { defects: [{ path: defect, ref: "1" }], acceptedHoldout: [{ path: good, ref: "2" }] };
 }
 
-test("a candidate equal to the active model passes every check with the same numbers", async () => {
+test("a candidate equal to the active model passes every check with the same numbers, on the synthesized pseudo-validation set", async () => {
   const cand = await variant(active, join(dir, "same"), "same", 1);
-  const d = await runGate({ activeDir: active, candidateDir: cand, ...(await gateImages()), aurocTolerance: 0.01, scorer: pipelineBundleScorer, pseudoValidationAuroc: makePseudoValidationAuroc(data) });
+  const images = await gateImages();
+  const pseudo = makePseudoValidationAuroc(null, { activeDir: active, acceptedNormals: images.acceptedHoldout });
+  const d = await runGate({ activeDir: active, candidateDir: cand, ...images, aurocTolerance: 0.01, scorer: pipelineBundleScorer, pseudoValidationAuroc: pseudo });
   assert.equal(d.passed, true, d.checks.join("\n"));
   const a = d.details.active as { falseAlarms: number; auroc: number; detectedDefects: string[] };
   const c = d.details.candidate as typeof a;
@@ -75,4 +78,25 @@ test("a candidate that no longer detects a confirmed defect the active model det
   assert.equal(d.passed, false);
   assert.match(d.checks.find((x) => x.startsWith("confirmed defects"))!, /misses defect:1: FAIL/);
   assert.match(d.checks.find((x) => x.startsWith("pseudo-validation"))!, /skipped/);
+});
+
+test("a labelled validation folder (promotion.pseudoValidationData) replaces the synthesized set", async () => {
+  const cand = await variant(active, join(dir, "same2"), "same2", 1);
+  const images = await gateImages();
+  const d = await runGate({ activeDir: active, candidateDir: cand, ...images, aurocTolerance: 0.01, scorer: pipelineBundleScorer, pseudoValidationAuroc: makePseudoValidationAuroc(data, { activeDir: active, acceptedNormals: [] }) });
+  assert.equal(d.passed, true, d.checks.join("\n"));
+  assert.ok((d.details.active as { auroc: number }).auroc > 0.5);
+});
+
+test("when the pseudo-validation set cannot be built (the training data moved), the AUROC check is skipped with the reason and the others decide", async () => {
+  const cand = await variant(active, join(dir, "same3"), "same3", 1);
+  const moved = join(dir, "moved-demo");
+  const { rename } = await import("node:fs/promises");
+  await rename(data, moved);
+  try {
+    const d = await runGate({ activeDir: active, candidateDir: cand, defects: [], acceptedHoldout: [], aurocTolerance: 0.01, scorer: pipelineBundleScorer, pseudoValidationAuroc: makePseudoValidationAuroc(null, { activeDir: active, acceptedNormals: [] }) });
+    assert.match(d.checks.find((x) => x.startsWith("pseudo-validation"))!, /skipped \(.*cannot read normal image/);
+  } finally {
+    await rename(moved, data);
+  }
 });
