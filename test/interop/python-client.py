@@ -112,12 +112,12 @@ class Client:
         return responses
 
     def discover(self):
-        """Finds the one non-grpc.* service and builds its message classes from reflection."""
+        """Finds the detection service (a *.Detector besides grpc.* and the admin service) and builds its message classes from reflection."""
         (listed,) = self.reflect([{"list_services": ""}])
         services = [s.name for s in listed.list_services_response.service]
-        candidates = [s for s in services if not s.startswith("grpc.")]
+        candidates = [s for s in services if not s.startswith("grpc.") and s.endswith(".Detector")]
         if len(candidates) != 1:
-            raise RuntimeError("expected one application service besides grpc.*, got %r" % services)
+            raise RuntimeError("expected one *.Detector service besides grpc.*, got %r" % services)
         self.detector = candidates[0]
         (files,) = self.reflect([{"file_containing_symbol": self.detector}])
         fdps = []
