@@ -38,7 +38,8 @@ export type Texture = FloatMap;
 
 const cache = new Map<string, Promise<Texture>>();
 
-async function load(src: TextureSource): Promise<Texture> {
+/** Reads one texture; exported so a test can point it at a path that does not exist. */
+export async function readTexture(src: TextureSource): Promise<Texture> {
   try {
     await access(src.path);
   } catch {
@@ -63,7 +64,7 @@ export function loadTexture(name: TextureName): Promise<Texture> {
   if (!src) throw new LafiteError(ErrorCode.INTERNAL, `unknown texture '${String(name)}'`);
   let p = cache.get(src.path);
   if (!p) {
-    p = load(src);
+    p = readTexture(src);
     // A failed load is not cached: installing the package and retrying in the same process works.
     p.catch(() => cache.delete(src.path));
     cache.set(src.path, p);
