@@ -32,7 +32,7 @@ test("lafite synth --suite realistic --scale writes the small suite; unknown sui
   assert.equal(manifest.suite, "realistic");
   assert.equal(manifest.scale, 0.01);
   assert.equal(manifest.complete, true);
-  assert.equal(manifest.classes.length, 5);
+  assert.equal(manifest.classes.length, 6);
   assert.match(out.join(""), /realistic classes/);
   const err = errors.join("");
   assert.match(err, /--suite must be one of demo, realistic, got 'photoreal'/);

@@ -29,6 +29,7 @@ export const TEXTURE_SOURCES: Readonly<Record<string, TextureSource>> = {
   grain: { name: "grain", debianPackage: "krita-data", path: `${KRITA}/06_hard-grain.png`, license: KRITA_LICENSE },
   woody: { name: "woody", debianPackage: "krita-data", path: `${KRITA}/16_texture-woody.png`, license: KRITA_LICENSE },
   canvas: { name: "canvas", debianPackage: "krita-data", path: `${KRITA}/01_canvas.png`, license: KRITA_LICENSE },
+  roughCanvas: { name: "roughCanvas", debianPackage: "krita-data", path: `${KRITA}/02_rough-canvas.png`, license: KRITA_LICENSE },
 };
 
 export type TextureName = keyof typeof TEXTURE_SOURCES;

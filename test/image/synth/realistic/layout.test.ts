@@ -10,7 +10,7 @@ test("realistic suite: MVTec layout that scanDataset reads, with a non-empty in-
   const out = await tempDir(t);
   const manifest = await synthesizeRealistic({ out, seed: 3, scale: 0.01 });
   assert.equal(manifest.complete, true);
-  assert.deepEqual(manifest.textures.map((s) => s.debianPackage), ["krita-data", "krita-data", "krita-data", "krita-data"]);
+  assert.deepEqual(manifest.textures.map((s) => s.debianPackage), ["krita-data", "krita-data", "krita-data", "krita-data", "krita-data"]);
   const onDisk = JSON.parse(await readFile(path.join(out, "manifest.json"), "utf8")) as { suite: string; textures: Array<{ path: string; license: string }> };
   assert.equal(onDisk.suite, "realistic");
   for (const s of onDisk.textures) assert.ok(s.path.startsWith("/usr/share/krita/patterns/") && s.license.length > 0);
