@@ -53,8 +53,8 @@ export interface RealisticManifest {
   readonly complete: boolean;
   /** How masks are made: the painted defect's alpha ≥ 0.5. */
   readonly maskRule: string;
-  /** Where each texture comes from (Debian package, path, licence). */
-  readonly textures: readonly TextureSource[];
+  /** Where each texture comes from (Debian package, path, licence) and the digest of the file read. */
+  readonly textures: ReadonlyArray<TextureSource & { readonly sha256: string }>;
   readonly classes: readonly RealisticClassInfo[];
   readonly totalImages: number;
   readonly totalMasks: number;
@@ -90,7 +90,7 @@ function selectClasses(names: readonly string[] | undefined): readonly Realistic
   });
 }
 
-function buildManifest(seed: number, scale: number, classes: readonly RealisticClass[], complete: boolean): RealisticManifest {
+function buildManifest(seed: number, scale: number, classes: readonly RealisticClass[], tex: Textures, complete: boolean): RealisticManifest {
   const info = classes.map((c) => ({
     name: c.name,
     exercises: c.exercises,
@@ -112,7 +112,7 @@ function buildManifest(seed: number, scale: number, classes: readonly RealisticC
     scale,
     complete,
     maskRule: "alpha >= 0.5 of the painted defect (missing/extra part: its footprint)",
-    textures: used.map((t) => TEXTURE_SOURCES[t]!),
+    textures: used.map((t) => ({ ...TEXTURE_SOURCES[t]!, sha256: tex[t]?.sha256 ?? "" })),
     classes: info,
     totalImages: info.reduce((s, c) => s + c.train + c.testGood, 0) + totalMasks,
     totalMasks,
@@ -154,7 +154,7 @@ export async function synthesizeRealistic(options: RealisticOptions): Promise<Re
   throwIfCancelled(signal, "synth");
   await prepareOutputDir(out, options.force ?? false);
   const write = (m: RealisticManifest) => writeAtomic(path.join(out, MANIFEST_FILE), `${JSON.stringify(m, null, 2)}\n`);
-  await write(buildManifest(seed, scale, classes, false));
+  await write(buildManifest(seed, scale, classes, textures, false));
 
   const entries = plan(classes, scale);
   const folders = new Set<string>();
@@ -185,7 +185,7 @@ export async function synthesizeRealistic(options: RealisticOptions): Promise<Re
     await Promise.all(inFlight);
   }
   if (failure) throw failure.error;
-  const manifest = buildManifest(seed, scale, classes, true);
+  const manifest = buildManifest(seed, scale, classes, textures, true);
   await write(manifest);
   return manifest;
 }

@@ -8,7 +8,8 @@
  * input; the suite only reads them, and its manifest names the source of
  * each one.
  */
-import { access } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import sharp from "sharp";
 import { LafiteError, ErrorCode } from "../../../util/errors.js";
 import type { FloatMap } from "../raster.js";
@@ -34,15 +35,20 @@ export const TEXTURE_SOURCES: Readonly<Record<string, TextureSource>> = {
 
 export type TextureName = keyof typeof TEXTURE_SOURCES;
 
-/** A loaded texture: one gray channel in [0, 1], normalized to mean 0.5 so renderers choose the brightness. */
-export type Texture = FloatMap;
+/**
+ * A loaded texture: one gray channel in [0, 1], normalized to mean 0.5 so
+ * renderers choose the brightness, and the file's digest (another package
+ * version could ship other pixels; the manifest records which were used).
+ */
+export type Texture = FloatMap & { readonly sha256: string };
 
 const cache = new Map<string, Promise<Texture>>();
 
 /** Reads one texture; exported so a test can point it at a path that does not exist. */
 export async function readTexture(src: TextureSource): Promise<Texture> {
+  let bytes: Buffer;
   try {
-    await access(src.path);
+    bytes = await readFile(src.path);
   } catch {
     throw new LafiteError(
       ErrorCode.BAD_DATASET,
@@ -50,14 +56,14 @@ export async function readTexture(src: TextureSource): Promise<Texture> {
         `install it with 'apt-get install -y ${src.debianPackage}' (or run 'npm run setup')`,
     );
   }
-  const { data, info } = await sharp(src.path).removeAlpha().extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(bytes).removeAlpha().extractChannel(0).raw().toBuffer({ resolveWithObject: true });
   const n = info.width * info.height;
   const out = new Float32Array(n);
   let sum = 0;
   for (let i = 0; i < n; i++) sum += data[i]!;
   const shift = 0.5 - sum / n / 255;
   for (let i = 0; i < n; i++) out[i] = data[i]! / 255 + shift;
-  return { width: info.width, height: info.height, data: out };
+  return { width: info.width, height: info.height, data: out, sha256: createHash("sha256").update(bytes).digest("hex") };
 }
 
 export function loadTexture(name: TextureName): Promise<Texture> {

@@ -11,9 +11,12 @@ test("realistic suite: MVTec layout that scanDataset reads, with a non-empty in-
   const manifest = await synthesizeRealistic({ out, seed: 3, scale: 0.01 });
   assert.equal(manifest.complete, true);
   assert.deepEqual(manifest.textures.map((s) => s.debianPackage), ["krita-data", "krita-data", "krita-data", "krita-data", "krita-data"]);
-  const onDisk = JSON.parse(await readFile(path.join(out, "manifest.json"), "utf8")) as { suite: string; textures: Array<{ path: string; license: string }> };
+  const onDisk = JSON.parse(await readFile(path.join(out, "manifest.json"), "utf8")) as { suite: string; textures: Array<{ path: string; license: string; sha256: string }> };
   assert.equal(onDisk.suite, "realistic");
-  for (const s of onDisk.textures) assert.ok(s.path.startsWith("/usr/share/krita/patterns/") && s.license.length > 0);
+  for (const s of onDisk.textures) {
+    assert.ok(s.path.startsWith("/usr/share/krita/patterns/") && s.license.length > 0);
+    assert.match(s.sha256, /^[0-9a-f]{64}$/);
+  }
 
   const classes = await scanDataset(out);
   assert.deepEqual(classes.map((c) => c.name).sort(), REALISTIC_CLASSES.map((c) => c.name).sort());
