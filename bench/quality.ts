@@ -103,7 +103,7 @@ try {
   for (const name of classNames) lines.push(row(name, (m) => results[m]!.classes[name]));
   lines.push("-".repeat(head.length), row("mean", (m) => results[m]!.mean));
   lines.push(["latency ms".padEnd(14), ...runnable.map((m) => `p50 ${results[m]!.latencyMs.p50.toFixed(0)} p95 ${results[m]!.latencyMs.p95.toFixed(0)}`.padStart(24))].join(" |"));
-  lines.push(`fit: ${fitSeconds.toFixed(0)} s (default config${values["no-tune"] ? ", no tuning" : ", with tuning"}); latency: the detector's scoreImage per frame, decoded frame in, score and map out`);
+  lines.push(`fit: ${fitSeconds.toFixed(0)} s (${values.config ? `config ${values.config}` : "default config"}${values["no-tune"] ? ", no tuning" : ", with tuning"}); latency: the detector's scoreImage per frame, decoded frame in, score and map out`);
   console.log(lines.join("\n"));
   if (values.json) {
     await writeFile(values.json, `${JSON.stringify({ suite, config: values.config ?? null, tuned: !(values["no-tune"] ?? false), fitSeconds, modes: results }, null, 2)}\n`);

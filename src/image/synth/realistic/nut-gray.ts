@@ -38,9 +38,9 @@ export const nutGray: RealisticClass = {
     const out = cloneRaster(scene.image);
     switch (defect) {
       case "edge_chip":
-        return { image: out, alpha: paintEdgeChip(rng, scene, out, { area: [0.0006, 0.0035] }) };
+        return { image: out, alpha: paintEdgeChip(rng, scene, out, { area: [0.0004, 0.0025] }) };
       case "small_spot":
-        return { image: out, alpha: paintSmallBlob(rng, scene, out, { area: [0.0005, 0.003], tone: [0.1, 0.2] }) };
+        return { image: out, alpha: paintSmallBlob(rng, scene, out, { area: [0.0005, 0.003], tone: [0.05, 0.1] }) };
       default:
         throw new RangeError(`nut_gray has no defect '${defect}'`);
     }
