@@ -39,7 +39,7 @@ export const command: CliCommand = {
     "  --suite S          demo (default) or realistic: real textures from the Debian package krita-data, and classes aimed at",
     "                     hard cases (1024-px hairlines, < 0.5 % and edge defects, non-square frames of many sizes, gray and",
     "                     colour, a missing/extra part, 25 against 700 training images)",
-    "  --scale F          realistic only: fraction of the full suite's counts (default 1, about 1,500 train images; 0.05 for a quick run)",
+    "  --scale F          realistic only: fraction of the full suite's counts (default 1, about 1,600 train images; 0.05 for a quick run)",
     "  --out DIR          data-set root (created if missing; must be empty or a previous synth output)",
     "  --seed S           integer seed, 0..4294967295 (default 0); the same seed gives byte-identical files",
     `  --train N          train/good images per class (default ${DEFAULT_COUNTS.trainPerClass})`,
