@@ -36,7 +36,7 @@ function boxAround(cx: number, cy: number, r: number, w: number, h: number): Box
  * An irregular blob: a circle whose radius is modulated by a few random
  * harmonics, with a noisy boundary of width about `edge` pixels.
  */
-function blob(rng: Rng, w: number, h: number, cx: number, cy: number, radius: number, roughness: number, edge: number): FloatMap {
+export function blob(rng: Rng, w: number, h: number, cx: number, cy: number, radius: number, roughness: number, edge: number): FloatMap {
   const map = createMap(w, h);
   const harmonics: Array<[number, number, number]> = [];
   for (let k = 2; k <= 6; k++) harmonics.push([k, (roughness * rng.range(0.3, 1)) / k, rng.range(0, 2 * Math.PI)]);
@@ -63,7 +63,7 @@ function blob(rng: Rng, w: number, h: number, cx: number, cy: number, radius: nu
   return map;
 }
 
-function multiplyInto(map: FloatMap, by: FloatMap): void {
+export function multiplyInto(map: FloatMap, by: FloatMap): void {
   for (let i = 0; i < map.data.length; i++) map.data[i] = (map.data[i] as number) * (by.data[i] as number);
 }
 
@@ -84,7 +84,7 @@ function blobRadius(rng: Rng, w: number, h: number, range: readonly [number, num
 }
 
 /** Mean of each channel where `alpha` is large: the local colour a defect must stand out from. */
-function meanUnder(img: Raster, alpha: FloatMap): number[] {
+export function meanUnder(img: Raster, alpha: FloatMap): number[] {
   const sums = new Array<number>(img.channels).fill(0);
   let n = 0;
   for (let i = 0; i < alpha.data.length; i++) {
@@ -95,7 +95,7 @@ function meanUnder(img: Raster, alpha: FloatMap): number[] {
   return sums.map((s) => (n > 0 ? s / n : 0.5));
 }
 
-function blend(img: Raster, alpha: FloatMap, target: (i: number, c: number, old: number) => number): void {
+export function blend(img: Raster, alpha: FloatMap, target: (i: number, c: number, old: number) => number): void {
   const ch = img.channels;
   for (let i = 0; i < alpha.data.length; i++) {
     const a = alpha.data[i] as number;
@@ -108,7 +108,7 @@ function blend(img: Raster, alpha: FloatMap, target: (i: number, c: number, old:
   }
 }
 
-function luminance(rgb: readonly number[]): number {
+export function luminance(rgb: readonly number[]): number {
   return rgb.length === 1 ? (rgb[0] as number) : 0.299 * (rgb[0] as number) + 0.587 * (rgb[1] as number) + 0.114 * (rgb[2] as number);
 }
 

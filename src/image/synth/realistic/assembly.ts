@@ -1,0 +1,146 @@
+/**
+ * The logical class: a tall 400 × 800 RGB frame of a mounting plate that
+ * carries eight hex nuts (the demo generator's nut, rendered small) in two
+ * columns of four. Every part looks normal; the anomaly is the assembly:
+ * one nut missing, or an extra nut where none belongs. The mask covers the
+ * missing or extra nut's footprint. Patch-level methods see only normal
+ * local texture here, as on the factory suite's tall object with wrong or
+ * missing parts.
+ */
+import { clamp01, fbm } from "../noise.js";
+import { renderHexNut } from "../object.js";
+import { createMap, createRaster, type FloatMap, type Raster } from "../raster.js";
+import type { Scene } from "../scene.js";
+import type { Painted, RealisticClass } from "./types.js";
+import { need } from "./types.js";
+import { presence } from "./defects.js";
+import { sampleTexture } from "./texture-source.js";
+
+const WIDTH = 400;
+const HEIGHT = 800;
+const PART = 96;
+const COLUMNS = [110, 290] as const;
+const ROWS = [110, 300, 490, 680] as const;
+/** Free places between the slots, where an extra part can be dropped. */
+const FREE = [
+  [200, 205],
+  [200, 395],
+  [200, 585],
+] as const;
+
+interface Part {
+  readonly image: Raster;
+  readonly alpha: FloatMap;
+  readonly x: number;
+  readonly y: number;
+}
+
+interface Parts {
+  readonly plate: Raster;
+  readonly slots: readonly Part[];
+  readonly extra: Part;
+}
+
+/** The parts of each rendered scene, for the painter (a scene is private to one sample). */
+const partsOf = new WeakMap<Scene, Parts>();
+
+function renderPart(rng: Parameters<RealisticClass["render"]>[0], cx: number, cy: number): Part {
+  const nut = renderHexNut(rng, PART, PART);
+  if (!nut.behind) throw new RangeError("hex nut scene without background");
+  return { image: nut.image, alpha: presence(nut.image, nut.behind), x: Math.round(cx - PART / 2), y: Math.round(cy - PART / 2) };
+}
+
+/** Pastes a part onto `img` (with a soft contact shadow), and returns its footprint in frame coordinates. */
+function paste(img: Raster, part: Part): FloatMap {
+  const { width: w, height: h } = img;
+  const foot = createMap(w, h);
+  for (let py = 0; py < PART; py++) {
+    for (let px = 0; px < PART; px++) {
+      const x = part.x + px;
+      const y = part.y + py;
+      if (x < 0 || y < 0 || x >= w || y >= h) continue;
+      // Shadow: the footprint shifted down-right by a few pixels darkens the plate.
+      const sx = px - 3;
+      const sy = py - 4;
+      const shadow = sx >= 0 && sy >= 0 ? part.alpha.data[sy * PART + sx]! : 0;
+      const a = part.alpha.data[py * PART + px]!;
+      const i = y * w + x;
+      for (let c = 0; c < 3; c++) {
+        const under = img.data[i * 3 + c]! * (1 - 0.45 * shadow);
+        img.data[i * 3 + c] = under * (1 - a) + part.image.data[(py * PART + px) * 3 + c]! * a;
+      }
+      foot.data[i] = a;
+    }
+  }
+  return foot;
+}
+
+function compose(parts: Parts, skip: number, withExtra: boolean): { image: Raster; foot?: FloatMap } {
+  const img: Raster = { ...parts.plate, data: new Float32Array(parts.plate.data) };
+  let foot: FloatMap | undefined;
+  parts.slots.forEach((p, k) => {
+    if (k !== skip) paste(img, p);
+  });
+  if (withExtra) foot = paste(img, parts.extra);
+  return foot ? { image: img, foot } : { image: img };
+}
+
+export const assembly: RealisticClass = {
+  name: "assembly",
+  exercises: "logical anomalies (a missing or an extra part) on a tall 400x800 colour frame",
+  channels: 3,
+  textures: ["canvas"],
+  train: 250,
+  testGood: 20,
+  testPerDefect: 12,
+  defects: ["missing_part", "extra_part"],
+  camera: { gain: [0.92, 1.08], slope: 0.06, vignette: [0.02, 0.1], balance: 0.025, noiseSigma: [0.005, 0.01] },
+  maxDefectArea: 0.03,
+  sizeRange: [WIDTH, WIDTH, HEIGHT, HEIGHT],
+  size: () => [WIDTH, HEIGHT],
+  render(rng, width, height, tex) {
+    const canvas = need(tex, "canvas");
+    const t = sampleTexture(canvas, width, height, { ox: rng.range(0, 1024), oy: rng.range(0, 1024), angle: rng.range(-0.02, 0.02), scale: 1, contrast: 0.5 });
+    // A blue-gray powder-coated plate.
+    const tint = [0.36, 0.42, 0.5].map((v) => v + rng.range(-0.015, 0.015));
+    const plate = createRaster(width, height, 3);
+    const seed = rng.seed();
+    for (let i = 0; i < width * height; i++) {
+      const x = i % width;
+      const y = Math.floor(i / width);
+      const s = 1 + (t.data[i]! - 0.5) * 0.5 + 0.04 * fbm(x / 90, y / 90, seed, 2);
+      for (let c = 0; c < 3; c++) plate.data[i * 3 + c] = clamp01(tint[c]! * s);
+    }
+    const slots: Part[] = [];
+    for (const y of ROWS) for (const x of COLUMNS) slots.push(renderPart(rng, x + rng.range(-3, 3), y + rng.range(-3, 3)));
+    const [fx, fy] = rng.pick(FREE);
+    const extra = renderPart(rng, fx + rng.range(-10, 10), fy + rng.range(-8, 8));
+    const parts: Parts = { plate, slots, extra };
+    const { image } = compose(parts, -1, false);
+    const support = createMap(width, height);
+    support.data.fill(1);
+    const scene: Scene = { image, support };
+    partsOf.set(scene, parts);
+    return scene;
+  },
+  paint(defect, rng, scene): Painted {
+    const parts = partsOf.get(scene);
+    if (!parts) throw new RangeError("assembly scene was not rendered by the assembly class");
+    switch (defect) {
+      case "missing_part": {
+        const k = rng.int(0, parts.slots.length - 1);
+        const { image } = compose(parts, k, false);
+        // The footprint of the part that is not there.
+        const alpha = paste({ ...parts.plate, data: new Float32Array(parts.plate.data) }, parts.slots[k]!);
+        return { image, alpha };
+      }
+      case "extra_part": {
+        const { image, foot } = compose(parts, -1, true);
+        if (!foot) throw new RangeError("extra part was not placed");
+        return { image, alpha: foot };
+      }
+      default:
+        throw new RangeError(`assembly has no defect '${defect}'`);
+    }
+  },
+};
