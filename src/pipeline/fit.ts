@@ -182,6 +182,8 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       ...(d.batchSize !== undefined ? { batchSize: d.batchSize } : {}),
       ...(d.lr !== undefined ? { lr: d.lr } : {}),
       ...(d.maxDataMB !== undefined ? { maxDataMB: d.maxDataMB } : {}),
+      ...(d.tMax !== undefined ? { tMax: d.tMax } : {}),
+      ...(d.ema !== undefined ? { ema: d.ema } : {}),
       executionProvider: d.executionProvider ?? ep,
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
     });
@@ -189,7 +191,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     const checkpointDir = join(dirname(resolve(options.out)), `.${basename(options.out)}.diffusion-checkpoint`);
     const trained = await trainDiffusion(bank.map((x) => x.data), { c, h, w }, dcfg, { ...(signal ? { signal } : {}), checkpointDir, log });
     unetOnnx = trained.unetOnnx;
-    diffusionInfo = { preset: d.preset, steps: trained.steps, finalLoss: trained.finalLoss, samplesUsed: trained.samplesUsed, samplesPerSecond: trained.samplesPerSecond, executionProvider: trained.executionProvider };
+    diffusionInfo = { preset: d.preset, steps: trained.steps, tMax: dcfg.tMax ?? dcfg.T, ema: dcfg.ema ?? null, finalLoss: trained.finalLoss, samplesUsed: trained.samplesUsed, samplesPerSecond: trained.samplesPerSecond, executionProvider: trained.executionProvider };
     await rm(checkpointDir, { recursive: true, force: true });
     lap("diffusion");
   } else if (config.scoring.mode !== "knn") {
