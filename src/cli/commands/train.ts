@@ -1,5 +1,5 @@
 import type { CliCommand } from "../main.js";
-import { intFlag, parseFlags, requireFlag } from "../args.js";
+import { executionProviderFlag, intFlag, parseFlags, requireFlag } from "../args.js";
 import { trainBundle } from "../../lifecycle/train-bundle.js";
 import { interruptSignal } from "../../util/progress.js";
 import { invalidInput } from "../../util/errors.js";
@@ -13,7 +13,7 @@ function numberFlag(value: string | undefined, flag: string, check: (n: number) 
 
 export const command: CliCommand = {
   summary: "Continue training a bundle's diffusion U-Net on its replay features, for a budget; writes a new bundle version.",
-  usage: `lafite train --bundle BUNDLE (--minutes M | --epochs E | --steps N)... [--out BUNDLE2] [--t-max T] [--ema D] [--lr X] [--tune --data DIR] [--threads N]
+  usage: `lafite train --bundle BUNDLE (--minutes M | --epochs E | --steps N)... [--out BUNDLE2] [--t-max T] [--ema D] [--lr X] [--tune --data DIR] [--threads N] [--execution-provider cpu|cuda]
   --bundle BUNDLE  a fitted bundle with a diffusion model and a replay sample (diffusion.replayMB > 0)
   --minutes M      wall-clock training budget (counted across interrupts and resumes)
   --epochs E       passes over the replay sample
@@ -24,6 +24,7 @@ export const command: CliCommand = {
   --lr X           learning rate (default 0.2 x the preset's, constant: AdamW moments restart)
   --data DIR       the data set the bundle was fitted on: thresholds calibrated on its pseudo-validation set (as fit does)
   --tune           then re-tune tau, K and thresholds on that set (lafite tune; needs --data)
+  --execution-provider cpu|cuda  for training (default the bundle config's diffusion.executionProvider, else cpu; cuda falls back to cpu, saying why)
 Progress (loss, samples/s, ETA of the budget) goes to stderr. Ctrl-C stops after
 the current step with a checkpoint in .<out>.diffusion-checkpoint beside the
 output; the same command resumes it. The new manifest records parentVersion,
@@ -41,7 +42,9 @@ the budget, steps and final loss (metrics.train), and tMax/ema in its config.`,
       data: { type: "string" },
       tune: { type: "boolean" },
       threads: { type: "string" },
+      "execution-provider": { type: "string" },
     });
+    const ep = executionProviderFlag(values["execution-provider"]);
     const minutes = numberFlag(values.minutes, "minutes", (n) => n > 0, "a positive number");
     const epochs = values.epochs !== undefined ? intFlag(values.epochs, "epochs", 0) : undefined;
     const steps = values.steps !== undefined ? intFlag(values.steps, "steps", 0) : undefined;
@@ -64,6 +67,7 @@ the budget, steps and final loss (metrics.train), and tMax/ema in its config.`,
         ...(lr !== undefined ? { lr } : {}),
         ...(values.data !== undefined ? { data: values.data } : {}),
         tune: values.tune ?? false,
+        ...(ep ? { executionProvider: ep } : {}),
         ...(values.threads !== undefined ? { intraOpThreads: intFlag(values.threads, "threads", 0) } : {}),
         signal,
       });
