@@ -16,6 +16,8 @@ import { fitModel } from "../../src/pipeline/fit.js";
 import { synthesizeDataset } from "../../src/image/synth/index.js";
 import { trainBundle, trainCheckpointDir } from "../../src/lifecycle/train-bundle.js";
 import { ErrorCode, LafiteError } from "../../src/util/errors.js";
+import { spawn } from "node:child_process";
+import { CLI } from "../support/knn-bundle.js";
 
 const quiet = (): void => {};
 let dir = "";
@@ -89,4 +91,26 @@ test("lafite train without --out replaces the bundle atomically; --data calibrat
   assert.equal(after.parentVersion, before.version);
   // One epoch of the ≤ 8 replay maps is one batch: the first budget reached ends it.
   assert.equal((after.metrics.train as { steps: number }).steps, 1);
+});
+
+test("Ctrl-C in lafite train exits 130 after the current step, leaving the checkpoint the same command resumes from", async () => {
+  const out = join(dir, "interrupted");
+  const child = spawn(process.execPath, [CLI, "train", "--bundle", base, "--out", out, "--steps", "200", "--threads", "1"], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  let sent = false;
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (chunk: string) => {
+    stderr += chunk;
+    // The first progress line comes after the first step.
+    if (!sent && /^train: 1\/200 steps/m.test(stderr)) {
+      sent = true;
+      child.kill("SIGINT");
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /SIGINT: finishing the current step/);
+  assert.match(stderr, /interrupted at step \d+\/200; checkpoint in .*\.interrupted\.diffusion-checkpoint/);
+  assert.ok((await stat(join(trainCheckpointDir(out), "diffusion.ckpt"))).isFile());
+  await assert.rejects(stat(out), "no bundle is written by an interrupted run");
 });
