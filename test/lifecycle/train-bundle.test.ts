@@ -70,7 +70,7 @@ test("interrupted after a step, the same call resumes from the checkpoint beside
   assert.ok(Number.isFinite(child.manifest.threshold.value));
 });
 
-test("lafite train without --out replaces the bundle atomically; --data calibrates on its pseudo-validation set; --tune without --data is refused", async () => {
+test("lafite train without --out replaces the bundle atomically; --data calibrates on its pseudo-validation set and --tune re-tunes it; --tune without --data is refused", async () => {
   const before = (await readBundle(base)).manifest;
   const errors: string[] = [];
   const write = process.stderr.write.bind(process.stderr);
@@ -78,7 +78,7 @@ test("lafite train without --out replaces the bundle atomically; --data calibrat
   try {
     assert.equal(await main(["train", "--bundle", base, "--tune"]), 1);
     assert.equal(await main(["train", "--bundle", base, "--steps", "2", "--tune"]), 1);
-    assert.equal(await main(["train", "--bundle", base, "--epochs", "1", "--steps", "2", "--data", data, "--threads", "1"]), 0);
+    assert.equal(await main(["train", "--bundle", base, "--epochs", "1", "--steps", "2", "--data", data, "--tune", "--threads", "1"]), 0);
   } finally {
     process.stderr.write = write;
   }
@@ -89,6 +89,8 @@ test("lafite train without --out replaces the bundle atomically; --data calibrat
   const after = (await readBundle(base)).manifest;
   assert.notEqual(after.version, before.version);
   assert.equal(after.parentVersion, before.version);
+  assert.ok(after.tuning, "re-tuned on the pseudo-validation set");
+  assert.match(text, /tune: wrote/);
   // One epoch of the ≤ 8 replay maps is one batch: the first budget reached ends it.
   assert.equal((after.metrics.train as { steps: number }).steps, 1);
 });
