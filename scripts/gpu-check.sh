@@ -43,13 +43,14 @@ echo "gpu-check: bench:train"
 node dist/bench/train.js --preset "$preset" --c 120 --batch 2 --steps 2 --threads 2 --ep cuda --ceiling 0 >"$work/bench.out" 2>"$work/bench.log" || { cat "$work/bench.log" >&2; exit 1; }
 
 # What each stage said about its provider ("... execution provider cuda" or "... cpu (cuda requested but unavailable: ...)").
-provider_of() { grep -h -o 'execution provider:\? .*' "$@" | head -n 1 | sed -E 's/^execution provider:? //'; }
+# (|| true: a stage that printed no such line reports "unknown" instead of ending the script under pipefail.)
+provider_of() { { grep -h -o 'execution provider:\? .*' "$@" || true; } | sed -n -E '1s/^execution provider:? //p'; }
 fit_ep=$(provider_of "$work/fit.log")
-train_ep=$(grep -h 'diffusion training: execution provider' "$work/fit.log" | head -n 1 | sed -E 's/^.*execution provider //')
+train_ep=$({ grep -h 'diffusion training: execution provider' "$work/fit.log" || true; } | sed -n -E '1s/^.*execution provider //p')
 eval_ep=$(provider_of "$work/eval.log")
 bench_ep=$(provider_of "$work/bench.out")
-echo "gpu-check: eval (img AUROC, pix AUROC, img AP, pix AP, pix AUPRO): $(grep '^mean' "$work/eval.out" | head -n 1 | tr -s ' ' | cut -d' ' -f2-)"
-echo "gpu-check: $(grep -m1 'samples/s' "$work/bench.out")"
+echo "gpu-check: eval (img AUROC, pix AUROC, img AP, pix AP, pix AUPRO): $({ grep -m1 '^mean' "$work/eval.out" || true; } | tr -s ' ' | cut -d' ' -f2-)"
+echo "gpu-check: $(grep -m1 'samples/s' "$work/bench.out" || true)"
 echo "execution provider (fit: backbone, scoring): ${fit_ep:-unknown}"
 echo "execution provider (fit: diffusion training): ${train_ep:-unknown}"
 echo "execution provider (eval): ${eval_ep:-unknown}"
