@@ -25,6 +25,7 @@ import { resolveBackbone } from "../model/backbone-source.js";
 import { pseudoSamples } from "../image/pseudo/index.js";
 import { extractPseudoFeatures } from "./tune/pseudo-features.js";
 import { runTuning } from "./tune/run-tuning.js";
+import { trainedTaus } from "./tune/trained-taus.js";
 import { calibrateModes } from "./tune/calibrate.js";
 import { resolveExecutionProvider } from "../model/execution-provider.js";
 import { diffusionPreset, trainDiffusion } from "../model/diffusion/index.js";
@@ -221,7 +222,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       set: pseudoSet,
       parts,
       base,
-      grid: { taus: tc.taus, steps: tc.steps, ks: tc.ks },
+      grid: { taus: trainedTaus(tc.taus, config.diffusion.tMax), steps: tc.steps, ks: tc.ks },
       sessionOptions: sessOpts,
       seed: tc.seed,
       perClass: tc.perClass,
