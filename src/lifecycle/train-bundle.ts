@@ -15,7 +15,7 @@
  */
 import { rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import type { BundleManifest } from "../model/bundle.js";
+import type { BundleManifest, ThresholdInfo } from "../model/bundle.js";
 import { trainDiffusion, type ExecutionProviderName } from "../model/diffusion/index.js";
 import { parseModelConfig } from "../model/model-config.js";
 import { SCORING_MODES, type ScoringMode } from "../model/types.js";
@@ -95,7 +95,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
     // Thresholds by the configured rule, for every mode the parent served.
     const parts: ScorerParts = { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, unetOnnx: trained.unetOnnx };
     const signal = options.signal;
-    let thresholds;
+    let thresholds: Partial<Record<ScoringMode, ThresholdInfo>>;
     if (options.data !== undefined) {
       const config = parseModelConfig(m.config, `bundle ${options.bundle} config`);
       const set = await pseudoSetOfBundle(model.bundle, options.data, config.tuning, model.sessionOptions, { ...(signal ? { signal } : {}), ...(options.progressSink ? { progressSink: options.progressSink } : {}) });
