@@ -20,6 +20,13 @@ export function requireFlag(value: string | undefined, flag: string): string {
   return value;
 }
 
+/** --execution-provider cpu|cuda (undefined when absent). */
+export function executionProviderFlag(value: string | undefined): "cpu" | "cuda" | undefined {
+  if (value === undefined) return undefined;
+  if (value !== "cpu" && value !== "cuda") throw invalidInput(`--execution-provider must be cpu or cuda, got '${value}'`);
+  return value;
+}
+
 export function intFlag(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);

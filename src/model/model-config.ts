@@ -87,6 +87,10 @@ export const modelConfigSchema = z.strictObject({
       /** Training features held in memory (MB); a random subset above it. */
       maxDataMB: z.int().min(16).optional(),
       executionProvider: z.enum(["cpu", "cuda"]).optional(),
+      /** Train on t uniform in [1, tMax] instead of [1, T = 1000]: inference only uses t ≤ τ. Absent = T (paper Eq. 6). */
+      tMax: z.int().min(1).max(1000).optional(),
+      /** Decay of the weight EMA exported as the inference model (e.g. 0.999); absent = off (the last weights). */
+      ema: z.number().gt(0).lt(1).optional(),
       /** Standardized training features kept in the bundle (float16, MB) to rehearse when fine-tuning later; 0 keeps none. */
       replayMB: z.number().min(0).max(4096).default(16),
     })

@@ -25,6 +25,7 @@ import { resolveBackbone } from "../model/backbone-source.js";
 import { pseudoSamples } from "../image/pseudo/index.js";
 import { extractPseudoFeatures } from "./tune/pseudo-features.js";
 import { runTuning } from "./tune/run-tuning.js";
+import { trainedTaus } from "./tune/trained-taus.js";
 import { calibrateModes } from "./tune/calibrate.js";
 import { resolveExecutionProvider } from "../model/execution-provider.js";
 import { diffusionPreset, trainDiffusion } from "../model/diffusion/index.js";
@@ -182,6 +183,8 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       ...(d.batchSize !== undefined ? { batchSize: d.batchSize } : {}),
       ...(d.lr !== undefined ? { lr: d.lr } : {}),
       ...(d.maxDataMB !== undefined ? { maxDataMB: d.maxDataMB } : {}),
+      ...(d.tMax !== undefined ? { tMax: d.tMax } : {}),
+      ...(d.ema !== undefined ? { ema: d.ema } : {}),
       executionProvider: d.executionProvider ?? ep,
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
     });
@@ -189,7 +192,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     const checkpointDir = join(dirname(resolve(options.out)), `.${basename(options.out)}.diffusion-checkpoint`);
     const trained = await trainDiffusion(bank.map((x) => x.data), { c, h, w }, dcfg, { ...(signal ? { signal } : {}), checkpointDir, log });
     unetOnnx = trained.unetOnnx;
-    diffusionInfo = { preset: d.preset, steps: trained.steps, finalLoss: trained.finalLoss, samplesUsed: trained.samplesUsed, samplesPerSecond: trained.samplesPerSecond, executionProvider: trained.executionProvider };
+    diffusionInfo = { preset: d.preset, steps: trained.steps, tMax: dcfg.tMax ?? dcfg.T, ema: dcfg.ema ?? null, finalLoss: trained.finalLoss, samplesUsed: trained.samplesUsed, samplesPerSecond: trained.samplesPerSecond, executionProvider: trained.executionProvider };
     await rm(checkpointDir, { recursive: true, force: true });
     lap("diffusion");
   } else if (config.scoring.mode !== "knn") {
@@ -219,7 +222,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       set: pseudoSet,
       parts,
       base,
-      tuning: tc,
+      tuning: { ...tc, taus: trainedTaus(tc.taus, config.diffusion.tMax) },
       sessionOptions: sessOpts,
       ...(signal ? { signal } : {}),
       ...(options.progressSink ? { progressSink: options.progressSink } : {}),

@@ -18,6 +18,11 @@ export interface ProgressOptions {
   intervalMs?: number;
   /** Extra text appended to each line (e.g. the current loss). */
   detail?: () => string;
+  /**
+   * The ETA in seconds given the rate-based one, for jobs whose end is not
+   * only a count (a time budget); a total of Infinity or ≥ 2^53 shows no "/total".
+   */
+  remainingSeconds?: (byRate: number) => number;
   now?: () => number;
 }
 
@@ -59,10 +64,12 @@ export class Progress {
   line(t = this.now()): string {
     const secs = Math.max((t - this.start) / 1000, 1e-9);
     const rate = this.done / secs;
-    const remaining = rate > 0 ? (this.total - this.done) / rate : Infinity;
+    const byRate = rate > 0 ? (this.total - this.done) / rate : Infinity;
+    const remaining = this.options.remainingSeconds ? this.options.remainingSeconds(byRate) : byRate;
     const eta = this.done >= this.total ? `done in ${formatSeconds(secs)}` : `ETA ${formatSeconds(remaining)}`;
     const detail = this.options.detail ? ` ${this.options.detail()}` : "";
-    return `${this.label}: ${this.done}/${this.total} ${this.unit} ${rate.toFixed(1)} ${this.unit}/s ${eta}${detail}`;
+    const count = this.total >= Number.MAX_SAFE_INTEGER ? `${this.done}` : `${this.done}/${this.total}`;
+    return `${this.label}: ${count} ${this.unit} ${rate.toFixed(1)} ${this.unit}/s ${eta}${detail}`;
   }
 }
 

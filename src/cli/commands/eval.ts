@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import type { CliCommand } from "../main.js";
-import { intFlag, parseFlags, requireFlag } from "../args.js";
+import { executionProviderFlag, intFlag, parseFlags, requireFlag } from "../args.js";
 import { loadDetector } from "../../pipeline/load.js";
 import { evaluate, formatTable, type ImageScore } from "../../eval/evaluate.js";
 import { ReportCollector } from "../../eval/report/collect.js";
@@ -27,7 +27,8 @@ export const command: CliCommand = {
                   and a gallery of the worst misses, worst false alarms and borderline images (image, heatmap, ground truth);
                   the bundle's τ and K tuning curves (pseudo-validation AUROC) beside the test AUROC re-scored at each grid point
   --no-tuning-curves  with --report: skip re-scoring the test set at every tuning grid point (one full eval per point)
-  --tau N --delta-t N --eta X --k N   override the bundle's diffusion/editing hyperparameters (sweeps)`,
+  --tau N --delta-t N --eta X --k N   override the bundle's diffusion/editing hyperparameters (sweeps)
+  --execution-provider cpu|cuda  ONNX Runtime provider (default cpu; falls back to cpu, saying why)`,
   async run(argv) {
     const { values } = parseFlags(argv, {
       bundle: { type: "string" },
@@ -44,7 +45,9 @@ export const command: CliCommand = {
       "delta-t": { type: "string" },
       eta: { type: "string" },
       k: { type: "string" },
+      "execution-provider": { type: "string" },
     });
+    const ep = executionProviderFlag(values["execution-provider"]);
     const overrides = {
       ...(values.tau !== undefined ? { tau: intFlag(values.tau, "tau", 0) } : {}),
       ...(values["delta-t"] !== undefined ? { deltaT: intFlag(values["delta-t"], "delta-t", 0) } : {}),
@@ -58,6 +61,8 @@ export const command: CliCommand = {
       ...(mode ? { mode } : {}),
       overrides,
       ...(values.threads !== undefined ? { intraOpThreads: intFlag(values.threads, "threads", 0) } : {}),
+      // Say which provider runs (and why not cuda) only when one was asked for.
+      ...(ep ? { executionProvider: ep, log: (m: string) => process.stderr.write(`${m}\n`) } : {}),
     });
     const { signal, dispose } = interruptSignal();
     const perImage: ImageScore[] = [];

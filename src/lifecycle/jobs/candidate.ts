@@ -21,11 +21,13 @@ export async function writeCandidate(
   manifest: Omit<BundleManifest, "files" | "format" | "formatVersion">,
   replaced: BundleFiles,
   intraOpThreads?: number,
+  /** Swap out an existing bundle at outDir atomically (`lafite train` without --out); jobs write into an empty folder. */
+  replace = false,
 ): Promise<BundleManifest> {
   const files: BundleFiles = {};
   for (const name of Object.keys(parent.files)) files[name] = parentFiles(name);
   Object.assign(files, replaced);
-  const written = await writeBundle(outDir, { format: parent.format, formatVersion: parent.formatVersion, ...manifest }, files, false);
+  const written = await writeBundle(outDir, { format: parent.format, formatVersion: parent.formatVersion, ...manifest }, files, replace);
   const loaded = await readBundle(outDir);
   for (const mode of Object.keys(written.thresholds ?? { [written.scoring.mode]: true }) as ScoringMode[]) {
     const detector = await detectorFromBundle(loaded, { mode, ...(intraOpThreads ? { intraOpThreads } : {}) });

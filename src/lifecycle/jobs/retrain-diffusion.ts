@@ -2,13 +2,9 @@
  * Job body `retrain` (issue 9 part 4): fine-tune the active bundle's U-Net on
  * the accepted normal frames while replaying the original normals, so the
  * model learns the new appearance without forgetting the old one.
- *   - Weights: the exported inference ONNX (denoiser.onnx) holds every U-Net
- *     parameter as an initializer plus its config and shape (readUNetModel),
- *     which is all training needs; AdamW moments restart at zero (fit keeps
- *     no optimizer state), so fine-tuning uses a constant, lower learning rate
- *     with a short warm-up.
- *   - Replay: the float16 sample of standardized training feature maps fit
- *     stored (manifest.replay). Each step's batch mixes replay maps and new
+ *   - Weights, replay and schedule: fine-tune-unet.ts (shared with `lafite
+ *     train`): from denoiser.onnx's weights, constant lower learning rate.
+ *   - Mix: each step's batch mixes replay maps and new
  *     maps; the new maps are repeated up to `newShare` of the mix (default
  *     0.5), so a handful of frames is not drowned by the replay set.
  *   - Budget: options.steps (default two passes over the mix) and/or
@@ -16,15 +12,14 @@
  *   - Threshold: re-calibrated as in refresh (fit's and accepted held-out
  *     normals). Pseudo-validation re-tuning of τ/K is a hook
  *     (makeRetrainDiffusion({ retune })) wired where tuning lives.
- * Options: steps, minutes, lr, newShare, holdout, intraOpThreads.
+ * Options: steps, minutes, lr, newShare, holdout, tMax, ema, intraOpThreads.
  */
 import type { BundleManifest, TuningRecord } from "../../model/bundle.js";
-import { diffusionPreset, readUNetModel, trainDiffusion, type DiffusionConfig } from "../../model/diffusion/index.js";
-import { decodeReplay } from "../../model/diffusion/replay.js";
-import { hashString } from "../../model/diffusion/prng.js";
+import { trainDiffusion } from "../../model/diffusion/index.js";
 import type { FeatureMap } from "../../model/types.js";
 import type { ScorerParts } from "../../pipeline/open-scorer.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
+import { fineTuneConfig, fineTuneSource } from "./fine-tune-unet.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import { openActiveModel } from "./active-model.js";
 import { baseHoldoutMaps, calibrateThresholds, modesOf, type ScoringOverrides } from "./calibrate.js";
@@ -44,9 +39,6 @@ export interface RetuneInput {
 /** Returns the scoring settings to use from now on and the record of how they were chosen. */
 export type RetuneHook = (input: RetuneInput) => Promise<{ overrides: ScoringOverrides; tuning: TuningRecord }>;
 
-/** Fine-tuning learning rate relative to the preset's (moments restart, and the model is already trained). */
-const FINE_TUNE_LR_SCALE = 0.2;
-
 export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBody {
   return async (ctx) => {
     const started = performance.now();
@@ -62,15 +54,8 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
     try {
       const m = model.manifest;
       const { c, h, w } = m.features;
-      if (!m.scoring.denoiserFile) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${ctx.activeBundleDir} has no diffusion model to retrain (fitted with diffusion.preset none); use the refresh job`);
-      if (!m.replay) {
-        throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${ctx.activeBundleDir} keeps no replay sample of its training features (fitted before replay was stored, or with diffusion.replayMB 0); refit once to enable retraining`);
-      }
-      const unet = readUNetModel(model.bundle.file(m.scoring.denoiserFile));
-      if (unet.shape.c !== c || unet.shape.h !== h || unet.shape.w !== w) {
-        throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${ctx.activeBundleDir}: denoiser is for ${unet.shape.c}×${unet.shape.h}×${unet.shape.w} features, manifest says ${c}×${h}×${w}`);
-      }
-      const replay = decodeReplay(model.bundle.file(m.replay.file), m.replay.count, c * h * w);
+      const { unet, replay } = fineTuneSource(model, ctx.activeBundleDir);
+      const denoiserFile = m.scoring.denoiserFile!;
       const holdoutFraction = numberOption(o, "holdout", { min: 0, max: 0.5 }) ?? m.config.threshold.holdout;
       const newShare = numberOption(o, "newShare", { min: 0.05, max: 0.95 }) ?? 0.5;
       lap("open");
@@ -103,32 +88,26 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
       const repeats = Math.max(1, Math.round((newShare / (1 - newShare)) * (replay.length / learn.length)));
       const data: Float32Array[] = [...replay];
       for (let r = 0; r < repeats; r++) for (const it of learn) data.push(it.map.data);
-      const preset = m.config.diffusion.preset === "none" ? "tiny" : m.config.diffusion.preset;
-      const base = diffusionPreset(preset, m.config.diffusion.batchSize !== undefined ? { batchSize: m.config.diffusion.batchSize } : {});
-      const B = base.batchSize;
-      const steps = numberOption(o, "steps", { min: 1, max: 1e7, integer: true }) ?? 2 * Math.ceil(data.length / B);
       const minutes = numberOption(o, "minutes", { min: 0.01, max: 1e5 });
-      const lr = numberOption(o, "lr", { min: 1e-7, max: 1 }) ?? (m.config.diffusion.lr ?? base.lr) * FINE_TUNE_LR_SCALE;
-      const cfg: DiffusionConfig = {
-        ...base,
-        unet: unet.cfg, // the model's own architecture, whatever the preset says today
-        lr,
-        lrSchedule: "constant",
-        warmupSteps: Math.min(20, Math.floor(steps / 10)),
-        epochs: Number.MAX_SAFE_INTEGER,
-        maxSteps: steps,
-        // Its own stream: the parent's seed would replay fit's batches and noise.
-        seed: (m.config.seed ^ hashString(m.version)) >>> 0,
-        maxDataMB: Number.MAX_SAFE_INTEGER,
-        executionProvider: "cpu",
-        ...(intraOpThreads ? { intraOpNumThreads: intraOpThreads } : {}),
-      };
-      const deadline = minutes !== undefined ? performance.now() + minutes * 60_000 : Infinity;
-      ctx.log.info({ parent: m.version, replay: replay.length, newMaps: learn.length, repeats, steps, minutes, lr }, "retrain: fine-tuning");
+      const tMax = numberOption(o, "tMax", { min: 1, max: 1000, integer: true });
+      const ema = numberOption(o, "ema", { min: 1e-6, max: 1 - 1e-9 });
+      const lrOption = numberOption(o, "lr", { min: 1e-7, max: 1 });
+      const probe = fineTuneConfig(m, unet, { steps: 1 });
+      const steps = numberOption(o, "steps", { min: 1, max: 1e7, integer: true }) ?? 2 * Math.ceil(data.length / probe.batchSize);
+      const cfg = fineTuneConfig(m, unet, {
+        steps,
+        ...(lrOption !== undefined ? { lr: lrOption } : {}),
+        ...(tMax !== undefined ? { tMax } : {}),
+        ...(ema !== undefined ? { ema } : {}),
+        executionProvider: "cpu", // beside serving, on the runner's thread budget
+        ...(intraOpThreads ? { intraOpThreads } : {}),
+      });
+      const lr = cfg.lr;
+      ctx.log.info({ parent: m.version, replay: replay.length, newMaps: learn.length, repeats, steps, minutes, lr, tMax: cfg.tMax ?? cfg.T, ema: cfg.ema }, "retrain: fine-tuning");
       const trained = await trainDiffusion(data, { c, h, w }, cfg, {
         signal: ctx.signal,
         initialWeights: unet.weights,
-        shouldStop: () => performance.now() >= deadline,
+        ...(minutes !== undefined ? { timeBudgetSeconds: minutes * 60 } : {}),
         onStep: (step) => ctx.progress(step, steps, "retrain: fine-tuning steps"),
         log: (line) => ctx.log.debug(line),
       });
@@ -158,8 +137,10 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
         newMapRepeats: repeats,
         steps: trained.steps,
         stepsPlanned: steps,
-        stoppedBy: trained.steps < steps ? "time budget" : "steps",
+        stoppedBy: trained.stoppedBy,
         lr,
+        tMax: cfg.tMax ?? cfg.T,
+        ema: cfg.ema ?? null,
         finalLoss: trained.finalLoss,
         samplesPerSecond: trained.samplesPerSecond,
         holdoutImages: { fit: basis.maps.length, accepted: holdout.length },
@@ -181,7 +162,7 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
           accepted: ctx.accepted.map((f) => ({ sha256: f.sha256, ...(f.classTag !== undefined ? { classTag: f.classTag } : {}), use: uses.get(f) ?? "skipped" })),
         },
       };
-      const written = await writeCandidate(ctx.outDir, m, (name) => model.bundle.file(name), manifest, { [m.scoring.denoiserFile]: trained.unetOnnx }, intraOpThreads);
+      const written = await writeCandidate(ctx.outDir, m, (name) => model.bundle.file(name), manifest, { [denoiserFile]: trained.unetOnnx }, intraOpThreads);
       lap("write");
       ctx.log.info({ version: written.version, steps: trained.steps }, "retrain: candidate written");
       return {

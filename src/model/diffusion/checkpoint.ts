@@ -8,7 +8,8 @@
  * (seed, step) (see prng.ts), so `step` and the seed restore it.
  *
  * Layout: "LAFDCKPT" | u32 LE header length | header JSON | zero pad to 4 |
- * float32 LE blocks in header order (for each tensor: value, m, v).
+ * float32 LE blocks in header order (for each tensor: value, m, v, and the
+ * weight EMA's shadow when the header says `withEma`).
  */
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
@@ -28,6 +29,10 @@ export interface Checkpoint {
   readonly params: ReadonlyMap<string, Float32Array>;
   readonly m: ReadonlyMap<string, Float32Array>;
   readonly v: ReadonlyMap<string, Float32Array>;
+  /** The weight EMA's shadow (weight-ema.ts), when training keeps one. */
+  readonly ema?: ReadonlyMap<string, Float32Array>;
+  /** Wall-clock seconds of training so far, across resumes (time budgets continue from it). */
+  readonly elapsedSeconds?: number;
 }
 
 interface Header {
@@ -37,6 +42,8 @@ interface Header {
   seed: number;
   lossEma: { value: number; weight: number };
   tensors: { name: string; length: number }[];
+  withEma?: boolean;
+  elapsedSeconds?: number;
 }
 
 export function hashText(text: string): string {
@@ -53,6 +60,8 @@ export async function writeCheckpoint(dir: string, ck: Checkpoint): Promise<stri
     seed: ck.seed,
     lossEma: { ...ck.lossEma },
     tensors: names.map((name) => ({ name, length: ck.params.get(name)!.length })),
+    ...(ck.ema ? { withEma: true } : {}),
+    ...(ck.elapsedSeconds !== undefined ? { elapsedSeconds: ck.elapsedSeconds } : {}),
   };
   const json = Buffer.from(JSON.stringify(header), "utf8");
   const pre = 8 + 4 + json.length;
@@ -65,9 +74,9 @@ export async function writeCheckpoint(dir: string, ck: Checkpoint): Promise<stri
   const file = path.join(dir, CHECKPOINT_FILE);
   const chunks: Uint8Array[] = [head];
   for (const name of names) {
-    for (const map of [ck.params, ck.m, ck.v]) {
+    for (const map of ck.ema ? [ck.params, ck.m, ck.v, ck.ema] : [ck.params, ck.m, ck.v]) {
       const t = map.get(name);
-      if (!t) throw new Error(`checkpoint: tensor '${name}' is missing from params or moments`);
+      if (!t) throw new Error(`checkpoint: tensor '${name}' is missing from params, moments or EMA`);
       chunks.push(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
     }
   }
@@ -91,13 +100,15 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint | undefine
   if (header.version !== 1) throw new Error(`checkpoint ${file}: unsupported version ${String(header.version)}`);
   let off = 12 + len;
   off += (4 - (off % 4)) % 4;
-  const total = header.tensors.reduce((a, t) => a + 3 * t.length * 4, 0);
+  const blocks = header.withEma ? 4 : 3;
+  const total = header.tensors.reduce((a, t) => a + blocks * t.length * 4, 0);
   if (buf.length !== off + total) throw new Error(`checkpoint ${file}: size ${buf.length} does not match its header (${off + total})`);
   const params = new Map<string, Float32Array>();
   const m = new Map<string, Float32Array>();
   const v = new Map<string, Float32Array>();
+  const ema = header.withEma ? new Map<string, Float32Array>() : undefined;
   for (const t of header.tensors) {
-    for (const map of [params, m, v]) {
+    for (const map of ema ? [params, m, v, ema] : [params, m, v]) {
       // Copy into a fresh, aligned buffer owned by the map.
       const arr = new Float32Array(t.length);
       new Uint8Array(arr.buffer).set(buf.subarray(off, off + t.length * 4));
@@ -105,5 +116,15 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint | undefine
       off += t.length * 4;
     }
   }
-  return { configHash: header.configHash, step: header.step, seed: header.seed, lossEma: header.lossEma, params, m, v };
+  return {
+    configHash: header.configHash,
+    step: header.step,
+    seed: header.seed,
+    lossEma: header.lossEma,
+    params,
+    m,
+    v,
+    ...(ema ? { ema } : {}),
+    ...(header.elapsedSeconds !== undefined ? { elapsedSeconds: header.elapsedSeconds } : {}),
+  };
 }

@@ -41,6 +41,13 @@ export interface DiffusionConfig {
   readonly maxDataMB: number;
   readonly executionProvider: ExecutionProviderName;
   readonly intraOpNumThreads?: number;
+  /**
+   * Train on t uniform in [1, tMax] instead of [1, T] (t-sampling.ts):
+   * inference only uses t ≤ τ. Absent = T (the paper's Eq. 6).
+   */
+  readonly tMax?: number;
+  /** Decay of the weight EMA exported as the inference model (weight-ema.ts), e.g. 0.999; absent = off (the last weights). */
+  readonly ema?: number;
 }
 
 export const UNET_PRESETS = {

@@ -5,20 +5,26 @@
  * one optimizer step: parameters and moments in, updated ones and the loss out.
  *
  * Per step, the host draws a batch (a per-epoch permutation of the data), t
- * uniform in [1, T] and ε ~ N(0, I) from the stream (seed, step), so a resumed
- * run repeats an uninterrupted one exactly. Checkpoints (checkpoint.ts) are
- * written every `checkpointEverySteps`, on interrupt (AbortSignal) and at the end.
+ * uniform in [1, tMax] (t-sampling.ts; tMax = T by default) and ε ~ N(0, I)
+ * from the stream (seed, step), so a resumed run repeats an uninterrupted one
+ * exactly. With `cfg.ema` the host keeps an EMA of the weights after every
+ * step (weight-ema.ts) and exports that instead of the last weights.
+ * Checkpoints (checkpoint.ts) are written every `checkpointEverySteps`, on
+ * interrupt (AbortSignal) and at the end; they carry the EMA shadow and the
+ * wall-clock time trained so far, so a time budget continues across resumes.
  */
 import * as ort from "onnxruntime-node";
 import { buildTrainStep } from "../../onnx/autodiff/train-step.js";
 import { ErrorCode, LafiteError } from "../../util/errors.js";
-import { Progress } from "../../util/progress.js";
+import { formatSeconds, Progress } from "../../util/progress.js";
 import { CHECKPOINT_FILE, hashText, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { configKey, type DiffusionConfig, type ExecutionProviderName } from "./config.js";
 import { createSessionWithFallback } from "./execution-provider.js";
 import { exportUNet } from "./export.js";
 import { initParams } from "./init.js";
-import { createRng, randomInt } from "./prng.js";
+import { createRng } from "./prng.js";
+import { sampleTrainingStep, trainingTMax } from "./t-sampling.js";
+import { emaInit, emaUpdate } from "./weight-ema.js";
 import { batchIndices, capTrainingSet, learningRate, totalSteps } from "./training-plan.js";
 import { cosineSchedule } from "./schedule.js";
 import { timestepEmbedding } from "./time-embedding.js";
@@ -40,11 +46,18 @@ export interface TrainOptions {
   readonly initialWeights?: ReadonlyMap<string, Float32Array>;
   /** Asked before each step; true ends training normally (a time budget), unlike the signal, which cancels. */
   readonly shouldStop?: (step: number) => boolean;
+  /**
+   * Wall-clock budget in seconds, counted across resumes (the checkpoint keeps
+   * the time trained so far): training ends normally once it is spent, and
+   * the progress ETA is the budget's when that comes first.
+   */
+  readonly timeBudgetSeconds?: number;
 }
 
 export interface TrainResult {
+  /** The inference weights: the weight EMA when `cfg.ema` is set, else the last step's. */
   readonly weights: Map<string, Float32Array>;
-  /** The inference graph (export.ts) holding the trained weights. */
+  /** The inference graph (export.ts) holding `weights`. */
   readonly unetOnnx: Uint8Array;
   /** Bias-corrected exponential average (β = 0.98) of the training loss at the end. */
   readonly finalLoss: number;
@@ -57,6 +70,10 @@ export interface TrainResult {
   readonly samplesPerSecond: number;
   /** Number of training maps used (after the memory cap). */
   readonly samplesUsed: number;
+  /** Why training ended: all planned steps done, the time budget spent, or `shouldStop`. */
+  readonly stoppedBy: "steps" | "time budget" | "shouldStop";
+  /** Wall-clock seconds of training, including runs before a resume. */
+  readonly elapsedSeconds: number;
 }
 
 const KEY_STEP = 3;
@@ -109,6 +126,8 @@ export async function trainDiffusion(
   const B = cfg.batchSize;
   const total = totalSteps(cfg, n);
   const schedule = cosineSchedule(cfg.T);
+  const tMax = trainingTMax(cfg.T, cfg.tMax);
+  if (cfg.ema !== undefined && !(cfg.ema > 0 && cfg.ema < 1)) throw new LafiteError(ErrorCode.INVALID_INPUT, `diffusion training: ema decay must be in (0, 1), got ${cfg.ema}`);
   const d = cfg.unet.timeEmbedDim;
   const configHash = hashText(`${configKey(cfg, shape)}|${dataFingerprint(data)}`);
 
@@ -128,6 +147,9 @@ export async function trainDiffusion(
   let v: Map<string, Float32Array> = new Map([...params].map(([k, x]) => [k, new Float32Array(x.length)]));
   let step = 0;
   let ema = { value: 0, weight: 0 };
+  // The weight EMA's shadow (the loss average above is another, fixed EMA).
+  let shadow: Map<string, Float32Array> | undefined;
+  let elapsedBefore = 0;
   if (opts.checkpointDir) {
     const ck = await readCheckpoint(opts.checkpointDir);
     if (ck && ck.configHash === configHash && ck.step <= total) {
@@ -136,13 +158,18 @@ export async function trainDiffusion(
       v = new Map(ck.v);
       step = ck.step;
       ema = { ...ck.lossEma };
+      if (ck.ema) shadow = new Map(ck.ema);
+      elapsedBefore = ck.elapsedSeconds ?? 0;
       log(`diffusion training: resuming from ${opts.checkpointDir}/${CHECKPOINT_FILE} at step ${step}/${total}`);
     } else if (ck) {
       log(`diffusion training: ignoring the checkpoint in ${opts.checkpointDir} (different config or data); starting fresh`);
     }
   }
+  if (cfg.ema !== undefined) shadow ??= emaInit(params);
+  const t0 = performance.now();
+  const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
   const save = async () => {
-    if (opts.checkpointDir) await writeCheckpoint(opts.checkpointDir, { configHash, step, seed: cfg.seed, lossEma: ema, params, m, v });
+    if (opts.checkpointDir) await writeCheckpoint(opts.checkpointDir, { configHash, step, seed: cfg.seed, lossEma: ema, params, m, v, ...(shadow ? { ema: shadow } : {}), elapsedSeconds: elapsed() });
   };
 
   const x0 = new Float32Array(B * size);
@@ -156,21 +183,31 @@ export async function trainDiffusion(
     in: 2 * x0.byteLength + 2 * sa.byteLength + B * d * 4 + 3 * paramBytes + 8,
     out: 3 * paramBytes + 4,
   };
-  log(`diffusion training: ${n} maps ${shape.c}×${shape.h}×${shape.w}, batch ${B}, ${total} steps, ${specs.length} tensors (${(paramBytes / 4 / 1e6).toFixed(2)} M params); host↔session per step ${(bytesPerStep.in / 1e6).toFixed(1)} MB in, ${(bytesPerStep.out / 1e6).toFixed(1)} MB out`);
+  const budget = opts.timeBudgetSeconds;
+  log(`diffusion training: ${n} maps ${shape.c}×${shape.h}×${shape.w}, batch ${B}, ${total >= Number.MAX_SAFE_INTEGER ? "steps until the time budget" : `${total} steps`}${budget !== undefined ? `, time budget ${formatSeconds(budget)}` : ""}, t in [1, ${tMax}]${cfg.ema !== undefined ? `, weight EMA ${cfg.ema}` : ""}, ${specs.length} tensors (${(paramBytes / 4 / 1e6).toFixed(2)} M params); host↔session per step ${(bytesPerStep.in / 1e6).toFixed(1)} MB in, ${(bytesPerStep.out / 1e6).toFixed(1)} MB out`);
 
   const startStep = step;
   const emaValue = () => (ema.weight > 0 ? ema.value / ema.weight : NaN);
-  const t0 = performance.now();
   const progress: Progress = new Progress(startStep > 0 ? `train (from step ${startStep})` : "train", total - startStep, {
     unit: "steps",
     sink: log,
     intervalMs: 2000,
     detail: (): string => `loss ${emaValue().toFixed(4)} ${((progress.count * B) / Math.max((performance.now() - t0) / 1000, 1e-9)).toFixed(1)} samples/s`,
+    // The whole budget's ETA: steps left at this rate, or the time left, whichever ends first.
+    ...(budget !== undefined ? { remainingSeconds: (byRate: number) => Math.min(byRate, Math.max(0, budget - elapsed())) } : {}),
   });
   let lastSaved = step;
+  let stoppedBy: TrainResult["stoppedBy"] = "steps";
   try {
     while (step < total) {
-      if (opts.shouldStop?.(step)) break;
+      if (budget !== undefined && elapsed() >= budget) {
+        stoppedBy = "time budget";
+        break;
+      }
+      if (opts.shouldStop?.(step)) {
+        stoppedBy = "shouldStop";
+        break;
+      }
       if (opts.signal?.aborted) {
         await save();
         throw new LafiteError(ErrorCode.CANCELLED, `diffusion training was interrupted at step ${step}/${total}${opts.checkpointDir ? `; checkpoint in ${opts.checkpointDir}` : ""}`);
@@ -180,7 +217,7 @@ export async function trainDiffusion(
       idx.forEach((i, j) => x0.set(data[i]!, j * size));
       const rng = createRng(cfg.seed, KEY_STEP, step);
       for (let j = 0; j < B; j++) {
-        const t = randomInt(rng, 1, cfg.T);
+        const t = sampleTrainingStep(rng, tMax);
         ts[j] = t;
         sa[j] = Math.sqrt(schedule.alphaBar[t]!);
         s1[j] = Math.sqrt(1 - schedule.alphaBar[t]!);
@@ -211,6 +248,7 @@ export async function trainDiffusion(
         m.set(p.name, out[`new_m/${p.name}`]!.data as Float32Array);
         v.set(p.name, out[`new_v/${p.name}`]!.data as Float32Array);
       }
+      if (shadow) emaUpdate(shadow, params, cfg.ema!, step);
       ema = { value: LOSS_EMA * ema.value + (1 - LOSS_EMA) * loss, weight: LOSS_EMA * ema.weight + (1 - LOSS_EMA) };
       step++;
       progress.tick();
@@ -225,7 +263,7 @@ export async function trainDiffusion(
     await session.release();
   }
   const secs = (performance.now() - t0) / 1000;
-  const weights = new Map(params);
+  const weights = new Map(shadow ?? params);
   return {
     weights,
     unetOnnx: exportUNet(cfg.unet, shape, weights),
@@ -235,5 +273,7 @@ export async function trainDiffusion(
     bytesPerStep,
     samplesPerSecond: ((step - startStep) * B) / Math.max(secs, 1e-9),
     samplesUsed: n,
+    stoppedBy,
+    elapsedSeconds: elapsedBefore + secs,
   };
 }

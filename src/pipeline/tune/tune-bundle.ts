@@ -17,6 +17,7 @@ import { DIFFUSION_MODES, SCORING_MODES } from "../../model/types.js";
 import { Progress, type ProgressSink } from "../../util/progress.js";
 import { extractPseudoFeatures, type PseudoFeature } from "./pseudo-features.js";
 import { runTuning } from "./run-tuning.js";
+import { trainedTaus } from "./trained-taus.js";
 import { calibrateModes } from "./calibrate.js";
 
 export interface TuneBundleOptions {
@@ -86,7 +87,7 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
     set,
     parts,
     base,
-    tuning: tc,
+    tuning: { ...tc, taus: trainedTaus(tc.taus, config.diffusion.tMax) },
     sessionOptions: sessOpts,
     ...(signal ? { signal } : {}),
     ...(options.progressSink ? { progressSink: options.progressSink } : {}),

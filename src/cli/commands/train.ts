@@ -1,0 +1,79 @@
+import type { CliCommand } from "../main.js";
+import { executionProviderFlag, intFlag, parseFlags, requireFlag } from "../args.js";
+import { trainBundle } from "../../lifecycle/train-bundle.js";
+import { interruptSignal } from "../../util/progress.js";
+import { invalidInput } from "../../util/errors.js";
+
+function numberFlag(value: string | undefined, flag: string, check: (n: number) => boolean, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || !check(n)) throw invalidInput(`--${flag} must be ${what}, got '${value}'`);
+  return n;
+}
+
+export const command: CliCommand = {
+  summary: "Continue training a bundle's diffusion U-Net on its replay features, for a budget; writes a new bundle version.",
+  usage: `lafite train --bundle BUNDLE (--minutes M | --epochs E | --steps N)... [--out BUNDLE2] [--t-max T] [--ema D] [--lr X] [--tune --data DIR] [--threads N] [--execution-provider cpu|cuda]
+  --bundle BUNDLE  a fitted bundle with a diffusion model and a replay sample (diffusion.replayMB > 0)
+  --minutes M      wall-clock training budget (counted across interrupts and resumes)
+  --epochs E       passes over the replay sample
+  --steps N        optimizer steps; with several budgets the first reached ends training
+  --out BUNDLE2    write the new version here (default: replace BUNDLE atomically)
+  --t-max T        train on t uniform in [1, T] (inference uses t <= tau); default the bundle config's diffusion.tMax, else 1000
+  --ema D          export an EMA of the weights with decay D (e.g. 0.999); default the bundle config's diffusion.ema, else off
+  --lr X           learning rate (default 0.2 x the preset's, constant: AdamW moments restart)
+  --data DIR       the data set the bundle was fitted on: thresholds calibrated on its pseudo-validation set (as fit does)
+  --tune           then re-tune tau, K and thresholds on that set (lafite tune; needs --data)
+  --execution-provider cpu|cuda  for training (default the bundle config's diffusion.executionProvider, else cpu; cuda falls back to cpu, saying why)
+Progress (loss, samples/s, ETA of the budget) goes to stderr. Ctrl-C stops after
+the current step with a checkpoint in .<out>.diffusion-checkpoint beside the
+output; the same command resumes it. The new manifest records parentVersion,
+the budget, steps and final loss (metrics.train), and tMax/ema in its config.`,
+  async run(argv) {
+    const { values } = parseFlags(argv, {
+      bundle: { type: "string" },
+      out: { type: "string" },
+      minutes: { type: "string" },
+      epochs: { type: "string" },
+      steps: { type: "string" },
+      "t-max": { type: "string" },
+      ema: { type: "string" },
+      lr: { type: "string" },
+      data: { type: "string" },
+      tune: { type: "boolean" },
+      threads: { type: "string" },
+      "execution-provider": { type: "string" },
+    });
+    const ep = executionProviderFlag(values["execution-provider"]);
+    const minutes = numberFlag(values.minutes, "minutes", (n) => n > 0, "a positive number");
+    const epochs = values.epochs !== undefined ? intFlag(values.epochs, "epochs", 0) : undefined;
+    const steps = values.steps !== undefined ? intFlag(values.steps, "steps", 0) : undefined;
+    const tMax = values["t-max"] !== undefined ? intFlag(values["t-max"], "t-max", 0) : undefined;
+    if (epochs !== undefined && epochs < 1) throw invalidInput(`--epochs must be at least 1, got ${epochs}`);
+    if (steps !== undefined && steps < 1) throw invalidInput(`--steps must be at least 1, got ${steps}`);
+    if (tMax !== undefined && (tMax < 1 || tMax > 1000)) throw invalidInput(`--t-max must be from 1 to 1000, got ${tMax}`);
+    const ema = numberFlag(values.ema, "ema", (n) => n > 0 && n < 1, "a decay in (0, 1)");
+    const lr = numberFlag(values.lr, "lr", (n) => n > 0 && n <= 1, "a number in (0, 1]");
+    const { signal, dispose } = interruptSignal();
+    try {
+      await trainBundle({
+        bundle: requireFlag(values.bundle, "bundle"),
+        ...(values.out !== undefined ? { out: values.out } : {}),
+        ...(minutes !== undefined ? { minutes } : {}),
+        ...(epochs !== undefined ? { epochs } : {}),
+        ...(steps !== undefined ? { steps } : {}),
+        ...(tMax !== undefined ? { tMax } : {}),
+        ...(ema !== undefined ? { ema } : {}),
+        ...(lr !== undefined ? { lr } : {}),
+        ...(values.data !== undefined ? { data: values.data } : {}),
+        tune: values.tune ?? false,
+        ...(ep ? { executionProvider: ep } : {}),
+        ...(values.threads !== undefined ? { intraOpThreads: intFlag(values.threads, "threads", 0) } : {}),
+        signal,
+      });
+    } finally {
+      dispose();
+    }
+    return 0;
+  },
+};

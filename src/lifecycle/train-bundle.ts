@@ -1,0 +1,156 @@
+/**
+ * `lafite train`: continues training a bundle's U-Net (issue 12 part 2) from
+ * the weights in its denoiser.onnx, on its replay sample of standardized
+ * training features, for a budget of minutes, epochs and/or steps (the first
+ * reached ends it). The retrain job's code path (jobs/fine-tune-unet.ts) sets
+ * the weights, data and schedule up; checkpoints sit beside the output as
+ * `.<out>.diffusion-checkpoint` (like fit's), holding the time trained so far,
+ * so re-running the same command after an interrupt resumes the same run and
+ * the same budget. The result is a new bundle version: `parentVersion`, the
+ * budget, steps and final loss in `metrics.train`, the t range and EMA in the
+ * config, thresholds re-calibrated by the bundle's configured rule (over
+ * fit's held-out normals, jobs/calibrate.ts; with `data`, over the bundle's
+ * pseudo-validation set as fit does, which every rule accepts), and
+ * optionally pseudo-validation re-tuning (tuneBundle) of the output.
+ */
+import { rm } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import type { BundleManifest, ThresholdInfo } from "../model/bundle.js";
+import { trainDiffusion, type ExecutionProviderName } from "../model/diffusion/index.js";
+import { parseModelConfig } from "../model/model-config.js";
+import { SCORING_MODES, type ScoringMode } from "../model/types.js";
+import type { ScorerParts } from "../pipeline/open-scorer.js";
+import { calibrateModes } from "../pipeline/tune/calibrate.js";
+import { pseudoSetOfBundle, tuneBundle } from "../pipeline/tune/tune-bundle.js";
+import { invalidInput } from "../util/errors.js";
+import { throwIfCancelled, type ProgressSink } from "../util/progress.js";
+import { openActiveModel } from "./jobs/active-model.js";
+import { baseHoldoutMaps, calibrateThresholds, modesOf } from "./jobs/calibrate.js";
+import { bundleVersion, withoutFiles, writeCandidate } from "./jobs/candidate.js";
+import { fineTuneConfig, fineTuneSource } from "./jobs/fine-tune-unet.js";
+
+export interface TrainBundleOptions {
+  readonly bundle: string;
+  /** Output bundle; default: replace `bundle` atomically. */
+  readonly out?: string;
+  readonly minutes?: number;
+  readonly epochs?: number;
+  readonly steps?: number;
+  readonly lr?: number;
+  readonly tMax?: number;
+  readonly ema?: number;
+  /** The training data set (its held-out images): calibrate on the pseudo-validation set; needed by --tune. */
+  readonly data?: string;
+  readonly tune?: boolean;
+  readonly executionProvider?: ExecutionProviderName;
+  readonly intraOpThreads?: number;
+  readonly signal?: AbortSignal;
+  readonly log?: (msg: string) => void;
+  readonly progressSink?: ProgressSink;
+}
+
+/** Where an interrupted run's checkpoint waits: beside the output, as fit's. */
+export function trainCheckpointDir(out: string): string {
+  return join(dirname(resolve(out)), `.${basename(resolve(out))}.diffusion-checkpoint`);
+}
+
+export async function trainBundle(options: TrainBundleOptions): Promise<BundleManifest> {
+  const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  if (options.minutes === undefined && options.epochs === undefined && options.steps === undefined) throw invalidInput("train needs a budget: --minutes M, --epochs E and/or --steps N");
+  if (options.tune && options.data === undefined) throw invalidInput("--tune needs --data DIR (the data set the bundle was fitted on)");
+  const started = performance.now();
+  const out = options.out ?? options.bundle;
+  const model = await openActiveModel(options.bundle, options.intraOpThreads);
+  let written: BundleManifest;
+  try {
+    const m = model.manifest;
+    const { c, h, w } = m.features;
+    const { unet, replay } = fineTuneSource(model, options.bundle);
+    const batch = fineTuneConfig(m, unet, { steps: 1 }).batchSize;
+    const byEpochs = options.epochs !== undefined ? options.epochs * Math.ceil(replay.length / batch) : Number.MAX_SAFE_INTEGER;
+    const steps = Math.min(options.steps ?? Number.MAX_SAFE_INTEGER, byEpochs);
+    const cfg = fineTuneConfig(m, unet, {
+      steps,
+      ...(options.lr !== undefined ? { lr: options.lr } : {}),
+      ...(options.tMax !== undefined ? { tMax: options.tMax } : {}),
+      ...(options.ema !== undefined ? { ema: options.ema } : {}),
+      executionProvider: options.executionProvider ?? m.config.diffusion.executionProvider ?? "cpu",
+      ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
+    });
+    const checkpointDir = trainCheckpointDir(out);
+    log(`train: ${options.bundle} (version ${m.version}) on its ${replay.length} replay maps; budget ${[
+      options.minutes !== undefined ? `${options.minutes} min` : "",
+      options.epochs !== undefined ? `${options.epochs} epochs` : "",
+      options.steps !== undefined ? `${options.steps} steps` : "",
+    ].filter(Boolean).join(", ")}; lr ${cfg.lr}, t in [1, ${cfg.tMax ?? cfg.T}], weight EMA ${cfg.ema ?? "off"}; checkpoints in ${checkpointDir}`);
+    const trained = await trainDiffusion(replay, { c, h, w }, cfg, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      initialWeights: unet.weights,
+      checkpointDir,
+      ...(options.minutes !== undefined ? { timeBudgetSeconds: options.minutes * 60 } : {}),
+      log,
+    });
+    throwIfCancelled(options.signal, "train");
+
+    // Thresholds by the configured rule, for every mode the parent served.
+    const parts: ScorerParts = { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, unetOnnx: trained.unetOnnx };
+    const signal = options.signal;
+    let thresholds: Partial<Record<ScoringMode, ThresholdInfo>>;
+    if (options.data !== undefined) {
+      const config = parseModelConfig(m.config, `bundle ${options.bundle} config`);
+      const set = await pseudoSetOfBundle(model.bundle, options.data, config.tuning, model.sessionOptions, { ...(signal ? { signal } : {}), ...(options.progressSink ? { progressSink: options.progressSink } : {}) });
+      const sc = m.scoring;
+      const settings = { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, k: sc.k, tau: sc.tau ?? config.scoring.tau, deltaT: sc.deltaT ?? config.scoring.deltaT, eta: sc.eta ?? config.scoring.eta };
+      const modes = (Object.keys(m.thresholds ?? { [sc.mode]: true }) as ScoringMode[]).filter((mode) => SCORING_MODES.includes(mode));
+      thresholds = await calibrateModes(set, parts, settings, modes, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`) });
+    } else {
+      const basis = await baseHoldoutMaps(model, signal);
+      if (basis.missing > 0) log(`train: ${basis.missing} of fit's ${basis.listed} held-out files could not be read (from ${m.provenance.dataset}); calibrating without them`);
+      thresholds = await calibrateThresholds(model, parts, basis.maps, modesOf(model, true), signal ? { signal } : {});
+    }
+
+    const createdAt = new Date();
+    const train = {
+      budget: { minutes: options.minutes ?? null, epochs: options.epochs ?? null, steps: options.steps ?? null },
+      steps: trained.steps,
+      stoppedBy: trained.stoppedBy,
+      seconds: Math.round(trained.elapsedSeconds),
+      finalLoss: trained.finalLoss,
+      replayMaps: replay.length,
+      lr: cfg.lr,
+      tMax: cfg.tMax ?? cfg.T,
+      ema: cfg.ema ?? null,
+      samplesPerSecond: trained.samplesPerSecond,
+      executionProvider: trained.executionProvider,
+    };
+    const d = m.config.diffusion;
+    const manifest: Omit<BundleManifest, "files" | "format" | "formatVersion"> = {
+      ...withoutFiles(m),
+      version: bundleVersion(createdAt, trained.unetOnnx),
+      createdAt: createdAt.toISOString(),
+      // The bundle's config says how its model was trained (and later retrain jobs follow it).
+      config: { ...m.config, diffusion: { ...d, ...(cfg.tMax !== undefined ? { tMax: cfg.tMax } : {}), ...(cfg.ema !== undefined ? { ema: cfg.ema } : {}) } },
+      threshold: thresholds[m.scoring.mode] ?? m.threshold,
+      thresholds,
+      metrics: { ...m.metrics, train },
+      parentVersion: m.version,
+      provenance: { ...m.provenance, timings: { ...m.provenance.timings, train: Math.round(performance.now() - started) } },
+    };
+    written = await writeCandidate(out, m, (name) => model.bundle.file(name), manifest, { [m.scoring.denoiserFile!]: trained.unetOnnx }, options.intraOpThreads, out === options.bundle || resolve(out) === resolve(options.bundle));
+    await rm(checkpointDir, { recursive: true, force: true });
+    log(`train: wrote ${out} (version ${written.version}, parent ${m.version}): ${trained.steps} steps (${trained.stoppedBy}), final loss ${trained.finalLoss.toFixed(4)}`);
+  } finally {
+    await model.release();
+  }
+  if (options.tune) {
+    written = await tuneBundle({
+      bundle: out,
+      data: options.data!,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.progressSink ? { progressSink: options.progressSink } : {}),
+      ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
+      log,
+    });
+  }
+  return written;
+}

@@ -1,0 +1,118 @@
+/**
+ * `lafite train` on a tiny bundle: an interrupt leaves a checkpoint beside
+ * the output and the same call resumes it; the new version records its
+ * parent, budget, final loss, t range and EMA, keeps the bank, changes the
+ * denoiser and gets thresholds; without --out the bundle is replaced atomically.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main } from "../../src/cli/main.js";
+import { readBundle } from "../../src/model/bundle.js";
+import { parseModelConfig } from "../../src/model/model-config.js";
+import { fitModel } from "../../src/pipeline/fit.js";
+import { synthesizeDataset } from "../../src/image/synth/index.js";
+import { trainBundle, trainCheckpointDir } from "../../src/lifecycle/train-bundle.js";
+import { ErrorCode, LafiteError } from "../../src/util/errors.js";
+import { spawn } from "node:child_process";
+import { CLI } from "../support/knn-bundle.js";
+
+const quiet = (): void => {};
+let dir = "";
+let data = "";
+let base = "";
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "lafite-train-bundle-"));
+  data = join(dir, "data");
+  base = join(dir, "base");
+  await synthesizeDataset({ out: data, seed: 3, classes: ["hex_nut"], trainPerClass: 6, testGoodPerClass: 0, testPerDefect: 0 });
+  const config = parseModelConfig({ diffusion: { preset: "tiny", epochs: 2, replayMB: 2 }, tuning: { perClass: 2 } });
+  await fitModel({ data, out: base, config, cacheDir: join(dir, "cache"), tune: false, log: quiet, progressSink: quiet });
+});
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test("interrupted after a step, the same call resumes from the checkpoint beside the output and writes a child version", async () => {
+  const out = join(dir, "trained");
+  const opts = { bundle: base, out, steps: 4, tMax: 100, ema: 0.9, intraOpThreads: 1 };
+  const ctl = new AbortController();
+  // Progress prints on the first step: stop there.
+  await assert.rejects(
+    trainBundle({ ...opts, signal: ctl.signal, log: (l) => /^train: 1\/4 steps/.test(l) && ctl.abort() }),
+    (e: unknown) => e instanceof LafiteError && e.code === ErrorCode.CANCELLED && /interrupted at step 1\/4/.test(e.message),
+  );
+  assert.ok((await stat(join(trainCheckpointDir(out), "diffusion.ckpt"))).isFile());
+  const lines: string[] = [];
+  const written = await trainBundle({ ...opts, log: (l) => lines.push(l) });
+  assert.ok(lines.some((l) => /resuming from .* at step 1\/4/.test(l)), lines.join("\n"));
+  assert.ok(lines.some((l) => /^train \(from step 1\): \d\/3 steps .*(ETA|done in) .*loss \d\.\d+ [\d.]+ samples\/s/.test(l)), lines.join("\n"));
+  await assert.rejects(stat(trainCheckpointDir(out)), "the checkpoint is removed once the bundle is written");
+
+  const parent = (await readBundle(base)).manifest;
+  const child = await readBundle(out);
+  assert.equal(child.manifest.version, written.version);
+  assert.equal(child.manifest.parentVersion, parent.version);
+  const train = child.manifest.metrics.train as Record<string, unknown>;
+  assert.deepEqual(train.budget, { minutes: null, epochs: null, steps: 4 });
+  assert.equal(train.steps, 4);
+  assert.equal(train.stoppedBy, "steps");
+  assert.equal(train.tMax, 100);
+  assert.equal(train.ema, 0.9);
+  assert.ok(Number.isFinite(train.finalLoss) && (train.finalLoss as number) > 0);
+  assert.equal(child.manifest.config.diffusion.tMax, 100);
+  assert.equal(child.manifest.config.diffusion.ema, 0.9);
+  assert.equal(child.manifest.files["coreset.f32"], parent.files["coreset.f32"]);
+  assert.notEqual(child.manifest.files["denoiser.onnx"], parent.files["denoiser.onnx"]);
+  assert.deepEqual(Object.keys(child.manifest.thresholds ?? {}).sort(), Object.keys(parent.thresholds ?? {}).sort());
+  assert.ok(Number.isFinite(child.manifest.threshold.value));
+});
+
+test("lafite train without --out replaces the bundle atomically; --data calibrates on its pseudo-validation set and --tune re-tunes it; --tune without --data is refused", async () => {
+  const before = (await readBundle(base)).manifest;
+  const errors: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => (errors.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    assert.equal(await main(["train", "--bundle", base, "--tune"]), 1);
+    assert.equal(await main(["train", "--bundle", base, "--steps", "2", "--tune"]), 1);
+    assert.equal(await main(["train", "--bundle", base, "--epochs", "1", "--steps", "2", "--data", data, "--tune", "--threads", "1"]), 0);
+  } finally {
+    process.stderr.write = write;
+  }
+  const text = errors.join("");
+  assert.match(text, /needs a budget: --minutes M, --epochs E and\/or --steps N/);
+  assert.match(text, /--tune needs --data DIR/);
+  assert.match(text, /no-edit threshold/, "thresholds came from the pseudo-validation set");
+  const after = (await readBundle(base)).manifest;
+  assert.notEqual(after.version, before.version);
+  assert.equal(after.parentVersion, before.version);
+  assert.ok(after.tuning, "re-tuned on the pseudo-validation set");
+  assert.match(text, /tune: wrote/);
+  // One epoch of the ≤ 8 replay maps is one batch: the first budget reached ends it.
+  assert.equal((after.metrics.train as { steps: number }).steps, 1);
+});
+
+test("Ctrl-C in lafite train exits 130 after the current step, leaving the checkpoint the same command resumes from", async () => {
+  const out = join(dir, "interrupted");
+  const child = spawn(process.execPath, [CLI, "train", "--bundle", base, "--out", out, "--steps", "200", "--threads", "1"], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  let sent = false;
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (chunk: string) => {
+    stderr += chunk;
+    // The first progress line comes after the first step.
+    if (!sent && /^train: 1\/200 steps/m.test(stderr)) {
+      sent = true;
+      child.kill("SIGINT");
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /SIGINT: finishing the current step/);
+  assert.match(stderr, /interrupted at step \d+\/200; checkpoint in .*\.interrupted\.diffusion-checkpoint/);
+  assert.ok((await stat(join(trainCheckpointDir(out), "diffusion.ckpt"))).isFile());
+  await assert.rejects(stat(out), "no bundle is written by an interrupted run");
+});
