@@ -20,19 +20,15 @@
 import { float32Bytes, type BundleManifest } from "../../model/bundle.js";
 import { toRows } from "../../model/feature-stats.js";
 import { FaissIndex } from "../../model/memory/faiss-index.js";
-import type { FeatureMap } from "../../model/types.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import { openActiveModel } from "./active-model.js";
 import { baseHoldoutMaps, calibrateThresholds, modesOf } from "./calibrate.js";
 import { bundleVersion, withoutFiles, writeCandidate } from "./candidate.js";
 import { continueKCenter, projectRowsWith } from "./continue-k-center.js";
 import { coverageSpace, nearestBankDistances } from "./coverage-space.js";
-import { featuresOfFiles } from "./frame-features.js";
+import { acceptedFeatures } from "./accepted-features.js";
 import { numberOption } from "./options.js";
-import { splitAccepted } from "./split-accepted.js";
-import type { AcceptedFrame, JobBody } from "./types.js";
-
-type Use = "bank" | "train" | "holdout" | "skipped";
+import type { JobBody } from "./types.js";
 
 export const refreshMemoryBank: JobBody = async (ctx) => {
   const started = performance.now();
@@ -54,26 +50,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     ctx.log.info({ parent: m.version, accepted: ctx.accepted.length, maxAdditions, holdoutFraction }, "refresh: start");
 
     // 1. Features of the accepted frames.
-    const feats = await featuresOfFiles(model, ctx.accepted, {
-      signal: ctx.signal,
-      what: "memory-bank refresh",
-      onProgress: (done) => ctx.progress(done, ctx.accepted.length, "refresh: features of accepted frames"),
-    });
-    const uses = new Map<AcceptedFrame, Use>();
-    const skipped: { sha256: string; reason: string }[] = [];
-    const usable: { frame: AcceptedFrame; map: FeatureMap }[] = [];
-    ctx.accepted.forEach((frame, i) => {
-      const f = feats[i]!;
-      if (f.ok) usable.push({ frame, map: f.map });
-      else {
-        uses.set(frame, "skipped");
-        skipped.push({ sha256: frame.sha256, reason: f.reason });
-        ctx.log.warn({ path: frame.path, reason: f.reason }, "refresh: accepted frame skipped");
-      }
-    });
-    const { learn, holdout } = splitAccepted(usable, holdoutFraction);
-    for (const it of learn) uses.set(it.frame, "bank");
-    for (const it of holdout) uses.set(it.frame, "holdout");
+    const { learn, holdout, skipped, uses } = await acceptedFeatures(model, ctx, { job: "refresh", what: "memory-bank refresh", holdoutFraction, learnUse: "bank" });
     lap("features");
 
     // 2. Candidate slices and their distance to the bank, in the selection's space.

@@ -24,10 +24,9 @@ import { throwIfCancelled } from "../../util/progress.js";
 import { openActiveModel } from "./active-model.js";
 import { baseHoldoutMaps, calibrateThresholds, modesOf, type ScoringOverrides } from "./calibrate.js";
 import { bundleVersion, withoutFiles, writeCandidate } from "./candidate.js";
-import { featuresOfFiles } from "./frame-features.js";
+import { acceptedFeatures } from "./accepted-features.js";
 import { numberOption } from "./options.js";
-import { splitAccepted } from "./split-accepted.js";
-import type { AcceptedFrame, JobBody } from "./types.js";
+import type { JobBody } from "./types.js";
 
 /** What a re-tuning hook sees: the candidate's scorer parts and the held-out normal maps. */
 export interface RetuneInput {
@@ -61,26 +60,7 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
       lap("open");
 
       // New normals.
-      const feats = await featuresOfFiles(model, ctx.accepted, {
-        signal: ctx.signal,
-        what: "diffusion retraining",
-        onProgress: (done) => ctx.progress(done, ctx.accepted.length, "retrain: features of accepted frames"),
-      });
-      const uses = new Map<AcceptedFrame, "train" | "holdout" | "skipped">();
-      const skipped: { sha256: string; reason: string }[] = [];
-      const usable: { frame: AcceptedFrame; map: FeatureMap }[] = [];
-      ctx.accepted.forEach((frame, i) => {
-        const f = feats[i]!;
-        if (f.ok) usable.push({ frame, map: f.map });
-        else {
-          uses.set(frame, "skipped");
-          skipped.push({ sha256: frame.sha256, reason: f.reason });
-          ctx.log.warn({ path: frame.path, reason: f.reason }, "retrain: accepted frame skipped");
-        }
-      });
-      const { learn, holdout } = splitAccepted(usable, holdoutFraction);
-      for (const it of learn) uses.set(it.frame, "train");
-      for (const it of holdout) uses.set(it.frame, "holdout");
+      const { learn, holdout, skipped, uses } = await acceptedFeatures(model, ctx, { job: "retrain", what: "diffusion retraining", holdoutFraction, learnUse: "train" });
       if (learn.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, "retrain: no usable accepted frame to learn from");
       lap("features");
 
