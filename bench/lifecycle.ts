@@ -21,6 +21,8 @@
  *   --frames N      frames per measurement (default 40)
  *   --real-bodies   also run the real refresh and retrain jobs
  */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -176,10 +178,15 @@ async function main(): Promise<void> {
           const secs = (performance.now() - t0) / 1000;
           const gate = end.gateResult.case === "gate" ? (end.gateResult.value.passed ? "passed" : "failed") : "-";
           console.log(`${name.padEnd(8)} job     ${secs.toFixed(1)} s, ${end.state === JobState.SUCCEEDED ? "succeeded" : `ended in state ${end.state}: ${end.message}`}, gate ${gate}, decision: ${end.decision || "-"}`);
-          if (xs.length > 0) console.log(`Detect during ${name.padEnd(7)}${fmt(xs)}   p50 ratio to idle ${(pct(xs, 0.5) / idleP50).toFixed(3)} (${xs.length} frames)`);
+          if (xs.length > 0) console.log(`Detect during ${name.padEnd(7)}${fmt(xs)}   p50 ratio to idle ${(pct(xs, 0.5) / idleP50).toFixed(3)}, p95 ratio ${(pct(xs, 0.95) / pct(idle, 0.95)).toFixed(3)} (${xs.length} frames)`);
         }
+        // The refresh ÷ full refit time and AUROC at demo size: the drift bench, with 50 accepted frames.
+        console.log("incremental refresh against a full refit (bench/drift.ts, 50 accepted shifted frames):");
+        const drift = spawnSync(process.execPath, [fileURLToPath(new URL("./drift.js", import.meta.url)), join(dir, "drift"), "--accepted", "50"], { encoding: "utf8" });
+        process.stdout.write(drift.stdout);
+        if (drift.status !== 0) console.log(`bench/drift.js failed (${drift.status}): ${drift.stderr.split("\n").slice(-3).join(" ")}`);
       } else {
-        console.log("TODO: --real-bodies (needs src/lifecycle/jobs/) for real refresh/retrain durations.");
+        console.log("(--real-bodies runs the real refresh and retrain jobs, and the refresh ÷ full-refit time and AUROC)");
       }
     } finally {
       client.close();
