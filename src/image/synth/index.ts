@@ -7,11 +7,11 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { invalidInput } from "../../util/errors.js";
-import { Progress, throwIfCancelled } from "../../util/progress.js";
+import { throwIfCancelled } from "../../util/progress.js";
 import { PRODUCT_CLASSES, type ProductClass } from "./classes.js";
 import { layoutFolders, planLayout, type Counts } from "./layout.js";
 import { MASK_THRESHOLD, renderSample } from "./sample.js";
-import { GENERATOR_NAME, MANIFEST_FILE, encodePng, prepareOutputDir, writeAtomic } from "./writer.js";
+import { GENERATOR_NAME, MANIFEST_FILE, prepareOutputDir, writeAtomic, writePlannedImages } from "./writer.js";
 import { SYNTH_VARIANTS, type SynthVariant } from "./variant.js";
 
 export { PRODUCT_CLASSES } from "./classes.js";
@@ -31,7 +31,6 @@ export const DEFAULT_COUNTS: Counts = { trainPerClass: 60, testGoodPerClass: 15,
 /** Upper bound on any count, so a typo cannot fill the disk. */
 const MAX_COUNT = 10_000;
 /** Images rendered ahead while earlier ones are still being encoded and written on sharp's threads. */
-const MAX_IN_FLIGHT = 4;
 
 export interface SynthClassInfo {
   readonly name: string;
@@ -158,34 +157,7 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthMan
   const entries = planLayout(classes, counts);
   for (const folder of layoutFolders(entries)) await mkdir(path.join(out, folder), { recursive: true });
 
-  const onProgress = options.onProgress;
-  const progress = new Progress("synth", entries.length, {
-    unit: "images",
-    sink: (line) => onProgress?.({ done: progress.count, total: entries.length, line }),
-  });
-  const inFlight = new Set<Promise<void>>();
-  let failure: { error: unknown } | undefined;
-  try {
-    for (const entry of entries) {
-      throwIfCancelled(signal, "synth");
-      if (failure) throw failure.error;
-      const sample = renderSample(seed, entry.cls, entry.id, variant);
-      const task = (async () => {
-        await writeAtomic(path.join(out, entry.image), await encodePng(sample.image));
-        if (entry.mask && sample.mask) await writeAtomic(path.join(out, entry.mask), await encodePng(sample.mask));
-        progress.tick();
-      })().catch((error: unknown) => {
-        failure ??= { error };
-      });
-      inFlight.add(task);
-      void task.finally(() => inFlight.delete(task));
-      if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
-    }
-  } finally {
-    // Let started writes land (each is atomic) before reporting, so nothing is left mid-rename.
-    await Promise.all(inFlight);
-  }
-  if (failure) throw failure.error;
+  await writePlannedImages(out, entries, (entry) => renderSample(seed, entry.cls, entry.id, variant), { signal, onProgress: options.onProgress });
   const manifest = buildManifest(seed, counts, classes, true, variant);
   await writeManifest(out, manifest);
   return manifest;

@@ -8,6 +8,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/p
 import path from "node:path";
 import sharp from "sharp";
 import { invalidInput } from "../../util/errors.js";
+import { Progress, throwIfCancelled } from "../../util/progress.js";
 import type { Image8 } from "./raster.js";
 
 export const MANIFEST_FILE = "manifest.json";
@@ -103,4 +104,51 @@ export async function prepareOutputDir(out: string, force: boolean, owner: Outpu
         `choose an empty folder or pass --force to write into it anyway`,
     );
   }
+}
+
+/** One image of a planned data set: where its image (and mask) go. */
+export interface PlannedFile {
+  readonly image: string;
+  readonly mask?: string;
+}
+
+/** Files written at once: rendering stays in order (and seeded), encoding and writing overlap. */
+const MAX_IN_FLIGHT = 4;
+
+/**
+ * Renders every planned entry in order and writes its PNGs atomically under
+ * `out`, a few writes in flight at a time; stops between images when
+ * `signal` fires, after letting started writes land, so nothing is left
+ * mid-rename. Shared by the demo and the realistic suites.
+ */
+export async function writePlannedImages<E extends PlannedFile>(
+  out: string,
+  entries: readonly E[],
+  render: (entry: E) => { readonly image: Image8; readonly mask?: Image8 | undefined },
+  options: { signal?: AbortSignal | undefined; onProgress?: ((event: { done: number; total: number; line: string }) => void) | undefined },
+): Promise<void> {
+  const onProgress = options.onProgress;
+  const progress = new Progress("synth", entries.length, { unit: "images", sink: (line) => onProgress?.({ done: progress.count, total: entries.length, line }) });
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  try {
+    for (const entry of entries) {
+      throwIfCancelled(options.signal, "synth");
+      if (failure) throw failure.error;
+      const sample = render(entry);
+      const task = (async () => {
+        await writeAtomic(path.join(out, entry.image), await encodePng(sample.image));
+        if (entry.mask && sample.mask) await writeAtomic(path.join(out, entry.mask), await encodePng(sample.mask));
+        progress.tick();
+      })().catch((error: unknown) => {
+        failure ??= { error };
+      });
+      inFlight.add(task);
+      void task.finally(() => inFlight.delete(task));
+      if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+    }
+  } finally {
+    await Promise.all(inFlight);
+  }
+  if (failure) throw failure.error;
 }

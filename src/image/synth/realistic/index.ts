@@ -9,10 +9,10 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { invalidInput } from "../../../util/errors.js";
-import { Progress, throwIfCancelled } from "../../../util/progress.js";
+import { throwIfCancelled } from "../../../util/progress.js";
 import { stem } from "../layout.js";
 import type { SampleId } from "../sample.js";
-import { GENERATOR_NAME, MANIFEST_FILE, encodePng, prepareOutputDir, writeAtomic } from "../writer.js";
+import { GENERATOR_NAME, MANIFEST_FILE, prepareOutputDir, writeAtomic, writePlannedImages } from "../writer.js";
 import { REALISTIC_CLASSES } from "./classes.js";
 import { renderRealisticSample } from "./sample.js";
 import { loadTexture, TEXTURE_SOURCES, type TextureName, type TextureSource } from "./texture-source.js";
@@ -27,7 +27,6 @@ export type { RealisticClass } from "./types.js";
 export const REALISTIC_VERSION = 1;
 
 const MAX_SCALE = 4;
-const MAX_IN_FLIGHT = 4;
 
 export interface RealisticClassInfo {
   readonly name: string;
@@ -161,30 +160,7 @@ export async function synthesizeRealistic(options: RealisticOptions): Promise<Re
   for (const e of entries) for (const f of e.mask ? [e.image, e.mask] : [e.image]) folders.add(f.slice(0, f.lastIndexOf("/")));
   for (const f of [...folders].sort()) await mkdir(path.join(out, f), { recursive: true });
 
-  const onProgress = options.onProgress;
-  const progress = new Progress("synth", entries.length, { unit: "images", sink: (line) => onProgress?.({ done: progress.count, total: entries.length, line }) });
-  const inFlight = new Set<Promise<void>>();
-  let failure: { error: unknown } | undefined;
-  try {
-    for (const entry of entries) {
-      throwIfCancelled(signal, "synth");
-      if (failure) throw failure.error;
-      const sample = renderRealisticSample(seed, entry.cls, entry.id, textures);
-      const task = (async () => {
-        await writeAtomic(path.join(out, entry.image), await encodePng(sample.image));
-        if (entry.mask && sample.mask) await writeAtomic(path.join(out, entry.mask), await encodePng(sample.mask));
-        progress.tick();
-      })().catch((error: unknown) => {
-        failure ??= { error };
-      });
-      inFlight.add(task);
-      void task.finally(() => inFlight.delete(task));
-      if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
-    }
-  } finally {
-    await Promise.all(inFlight);
-  }
-  if (failure) throw failure.error;
+  await writePlannedImages(out, entries, (entry) => renderRealisticSample(seed, entry.cls, entry.id, textures), { signal, onProgress: options.onProgress });
   const manifest = buildManifest(seed, scale, classes, textures, true);
   await write(manifest);
   return manifest;
