@@ -14,7 +14,8 @@ cd "$root"
 # Python client, and the check that Debian's older protoc compiles our proto);
 # the daemon itself needs no Python. krita-data ships the real texture scans that
 # `lafite synth --suite realistic` (and npm run bench:quality) read at run time.
-apt_packages=(libfaiss-dev libopenblas-dev patchelf cmake g++ make python3-grpcio python3-grpc-tools krita-data)
+# chromium renders the eval report in a headless test.
+apt_packages=(libfaiss-dev libopenblas-dev patchelf cmake g++ make python3-grpcio python3-grpc-tools chromium krita-data)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
