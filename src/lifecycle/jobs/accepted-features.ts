@@ -13,14 +13,14 @@ export interface AcceptedFeatures<Use extends string> {
   readonly learn: { frame: AcceptedFrame; map: FeatureMap }[];
   readonly holdout: { frame: AcceptedFrame; map: FeatureMap }[];
   readonly skipped: { sha256: string; reason: string }[];
-  /** What became of each frame, for the candidate's data snapshot. */
-  readonly uses: Map<AcceptedFrame, Use | "holdout" | "skipped">;
+  /** The candidate manifest's data snapshot: every accepted frame and what the job did with it. */
+  readonly dataSnapshot: { job: "refresh" | "retrain"; accepted: { sha256: string; classTag?: string; use: Use | "holdout" | "skipped" }[] };
 }
 
 export async function acceptedFeatures<Use extends string>(
   model: ActiveModel,
   ctx: JobContext,
-  options: { job: string; what: string; holdoutFraction: number; learnUse: Use },
+  options: { job: "refresh" | "retrain"; what: string; holdoutFraction: number; learnUse: Use },
 ): Promise<AcceptedFeatures<Use>> {
   const feats = await featuresOfFiles(model, ctx.accepted, {
     signal: ctx.signal,
@@ -42,5 +42,6 @@ export async function acceptedFeatures<Use extends string>(
   const { learn, holdout } = splitAccepted(usable, options.holdoutFraction);
   for (const it of learn) uses.set(it.frame, options.learnUse);
   for (const it of holdout) uses.set(it.frame, "holdout");
-  return { learn, holdout, skipped, uses };
+  const accepted = ctx.accepted.map((f) => ({ sha256: f.sha256, ...(f.classTag !== undefined ? { classTag: f.classTag } : {}), use: uses.get(f) ?? ("skipped" as const) }));
+  return { learn, holdout, skipped, dataSnapshot: { job: options.job, accepted } };
 }

@@ -50,7 +50,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     ctx.log.info({ parent: m.version, accepted: ctx.accepted.length, maxAdditions, holdoutFraction }, "refresh: start");
 
     // 1. Features of the accepted frames.
-    const { learn, holdout, skipped, uses } = await acceptedFeatures(model, ctx, { job: "refresh", what: "memory-bank refresh", holdoutFraction, learnUse: "bank" });
+    const { learn, holdout, skipped, dataSnapshot } = await acceptedFeatures(model, ctx, { job: "refresh", what: "memory-bank refresh", holdoutFraction, learnUse: "bank" });
     lap("features");
 
     // 2. Candidate slices and their distance to the bank, in the selection's space.
@@ -140,10 +140,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       thresholds,
       metrics: { ...m.metrics, refresh },
       parentVersion: m.version,
-      dataSnapshot: {
-        job: "refresh",
-        accepted: ctx.accepted.map((f) => ({ sha256: f.sha256, ...(f.classTag !== undefined ? { classTag: f.classTag } : {}), use: uses.get(f) ?? "skipped" })),
-      },
+      dataSnapshot,
     };
     const written = await writeCandidate(ctx.outDir, m, (name) => model.bundle.file(name), manifest, {
       [m.memory.vectorsFile]: vectors,

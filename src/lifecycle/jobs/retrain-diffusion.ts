@@ -60,7 +60,7 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
       lap("open");
 
       // New normals.
-      const { learn, holdout, skipped, uses } = await acceptedFeatures(model, ctx, { job: "retrain", what: "diffusion retraining", holdoutFraction, learnUse: "train" });
+      const { learn, holdout, skipped, dataSnapshot } = await acceptedFeatures(model, ctx, { job: "retrain", what: "diffusion retraining", holdoutFraction, learnUse: "train" });
       if (learn.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, "retrain: no usable accepted frame to learn from");
       lap("features");
 
@@ -137,10 +137,7 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
         thresholds,
         metrics: { ...m.metrics, retrain },
         parentVersion: m.version,
-        dataSnapshot: {
-          job: "retrain",
-          accepted: ctx.accepted.map((f) => ({ sha256: f.sha256, ...(f.classTag !== undefined ? { classTag: f.classTag } : {}), use: uses.get(f) ?? "skipped" })),
-        },
+        dataSnapshot,
       };
       const written = await writeCandidate(ctx.outDir, m, (name) => model.bundle.file(name), manifest, { [denoiserFile]: trained.unetOnnx }, intraOpThreads);
       lap("write");
