@@ -57,6 +57,8 @@ export const modelConfigSchema = z.strictObject({
       maxCandidates: z.int().min(1000).default(250_000),
       /** Upper bound on the coreset size: per-frame search cost and selection time grow with it. */
       maxCoresetSize: z.int().min(1).default(10_000),
+      /** How candidates are drawn above maxCandidates: uniform over all slices, or an equal share per class and per image (candidates.ts). */
+      sampling: z.enum(["uniform", "stratified"]).default("uniform"),
       index: z.enum(["flat", "hnsw"]).default("flat"),
       /** Neighbours used by feature editing (Eq. 10). */
       k: z.int().min(1).max(64).default(3),
@@ -82,6 +84,10 @@ export const modelConfigSchema = z.strictObject({
       /** U-Net and training preset; "none" skips the diffusion model (knn mode only). */
       preset: z.enum(["none", "tiny", "cpu", "paper"]).default("cpu"),
       epochs: z.int().min(1).optional(),
+      /** Training budget in samples (steps × batch): training ends at whichever of epochs and this comes first. */
+      samples: z.int().min(1).optional(),
+      /** Training budget in wall-clock minutes, on top of epochs and samples (not reproducible across machines: prefer samples). */
+      minutes: z.number().positive().optional(),
       batchSize: z.int().min(1).optional(),
       lr: z.number().positive().optional(),
       /** Training features held in memory (MB); a random subset above it. */

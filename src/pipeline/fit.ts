@@ -17,8 +17,9 @@ import type { ModelConfig } from "../model/model-config.js";
 import { scanDataset } from "../dataset/mvtec-layout.js";
 import { decodeEncoded, toModelInput } from "../image/decode.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
-import { FeatureStatsAccumulator, standardizeInPlace, toRows, type FeatureStats } from "../model/feature-stats.js";
+import { FeatureStatsAccumulator, standardizeInPlace, type FeatureStats } from "../model/feature-stats.js";
 import { coresetProjection, greedyCoresetSelectionAsync } from "../model/memory/coreset.js";
+import { candidateIds, gatherCandidateRows } from "../model/memory/candidates.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
 import { float32Bytes, newVersionId, sha256, writeBundle, type BundleManifest, type TuningRecord } from "../model/bundle.js";
 import { resolveBackbone } from "../model/backbone-source.js";
@@ -28,11 +29,12 @@ import { runTuning } from "./tune/run-tuning.js";
 import { trainedTaus } from "./tune/trained-taus.js";
 import { calibrateModes } from "./tune/calibrate.js";
 import { resolveExecutionProvider } from "../model/execution-provider.js";
-import { diffusionPreset, trainDiffusion } from "../model/diffusion/index.js";
+import { diffusionPreset, trainDiffusion, unetParamSpecs, type DiffusionConfig } from "../model/diffusion/index.js";
+import { totalSteps } from "../model/diffusion/training-plan.js";
 import { encodeReplay, pickReplay, replayCapacity } from "../model/diffusion/replay.js";
-import { createRng } from "../util/random.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
-import { Progress, throwIfCancelled, type ProgressSink } from "../util/progress.js";
+import { Progress, stderrSink, throwIfCancelled, type ProgressSink } from "../util/progress.js";
+import { FitEta, type FitStage, type FitWork } from "./fit-eta.js";
 import type { FeatureMap, ScoringMode } from "./types.js";
 
 export interface FitOptions {
@@ -102,14 +104,23 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const { c, h, w } = backbone.shape;
   log(`fit: backbone ${backboneSource.name}, features ${c}×${h}×${w}`);
   lap("prepare");
+  const dcfg = config.diffusion.preset !== "none" ? diffusionConfigOf(config, ep, options.intraOpThreads) : undefined;
+  const eta = new FitEta(fitWork(config, dcfg, { images: images.length, holdout: holdoutCount, classes: Object.keys(classCounts).length, c, h, w, tune: options.tune ?? true }));
+  const sinkFor = (stage: FitStage): ProgressSink => eta.sink(stage, options.progressSink ?? stderrSink);
+  const stageDone = (stage: FitStage, name: string) => {
+    const ms = performance.now() - t;
+    lap(name);
+    eta.finish(stage, ms / 1000);
+  };
 
   // 1. Features of every image, batched through the backbone.
   const bank: FeatureMap[] = [];
+  const bankClasses: string[] = [];
   const holdout: FeatureMap[] = [];
   const skipped: string[] = [];
   // Provenance: a digest over every training file's name and content, in order.
   const contentHashes = new Map<string, string>();
-  const progress = new Progress("fit: features", images.length, { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+  const progress = new Progress("fit: features", images.length, { unit: "images", sink: sinkFor("features") });
   const S = backbone.inputSize;
   for (let start = 0; start < images.length; start += config.batchSize) {
     throwIfCancelled(signal, "fit");
@@ -133,13 +144,16 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       let o = 0;
       for (const x of inputs) if (x) (batch.set(x, o * x.length), o++);
       const maps = await backbone.run(batch, ok.length);
-      ok.forEach((img, i) => (img.holdout ? holdout : bank).push(maps[i]!));
+      ok.forEach((img, i) => {
+        if (img.holdout) holdout.push(maps[i]!);
+        else (bank.push(maps[i]!), bankClasses.push(img.cls));
+      });
     }
     progress.tick(chunk.length);
   }
   if (bank.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, "no training image could be decoded");
   if (holdout.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, "no held-out image could be decoded to calibrate the threshold");
-  lap("features");
+  stageDone("features", "features");
 
   // 2. Standardization statistics from the bank images only.
   const acc = new FeatureStatsAccumulator(c);
@@ -152,11 +166,11 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const hw = h * w;
   const total = bank.length * hw;
   const candidates = Math.min(total, config.memory.maxCandidates);
-  const rows = gatherCandidates(bank, candidates, config.seed);
+  const rows = gatherCandidateRows(bank, candidateIds({ imageClasses: bankClasses, positionsPerImage: hw, count: candidates, seed: config.seed, sampling: config.memory.sampling }));
   const count = Math.max(1, Math.min(candidates, config.memory.maxCoresetSize, Math.round(config.memory.keepRate * total)));
-  log(`fit: coreset of ${count} from ${candidates} candidate slices (${total} in all, keep rate ${config.memory.keepRate})`);
+  log(`fit: coreset of ${count} from ${candidates} candidate slices (${total} in all, ${config.memory.sampling} sampling, keep rate ${config.memory.keepRate})`);
   let lastTick = 0;
-  const coresetProgress = new Progress("fit: coreset", count, { unit: "centers", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+  const coresetProgress = new Progress("fit: coreset", count, { unit: "centers", sink: sinkFor("coreset") });
   const { selected: picked, coverageRadius } = await greedyCoresetSelectionAsync(rows, candidates, c, count, {
     projectionDim: config.memory.projectionDim,
     seed: config.seed,
@@ -169,32 +183,21 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const coreset = new Float32Array(count * c);
   for (let i = 0; i < count; i++) coreset.set(rows.subarray(picked[i]! * c, (picked[i]! + 1) * c), i * c);
   const index = FaissIndex.build(coreset, count, c, config.memory.index);
-  lap("coreset");
+  stageDone("coreset", "coreset");
 
   // 4. Diffusion model of the normal (standardized) features: needed by lafite and no-edit.
   let unetOnnx: Uint8Array | undefined;
   let diffusionInfo: Record<string, unknown> = {};
   const d = config.diffusion;
-  if (d.preset !== "none") {
+  if (dcfg) {
     throwIfCancelled(signal, "fit");
-    const dcfg = diffusionPreset(d.preset, {
-      seed: config.seed,
-      ...(d.epochs !== undefined ? { epochs: d.epochs } : {}),
-      ...(d.batchSize !== undefined ? { batchSize: d.batchSize } : {}),
-      ...(d.lr !== undefined ? { lr: d.lr } : {}),
-      ...(d.maxDataMB !== undefined ? { maxDataMB: d.maxDataMB } : {}),
-      ...(d.tMax !== undefined ? { tMax: d.tMax } : {}),
-      ...(d.ema !== undefined ? { ema: d.ema } : {}),
-      executionProvider: d.executionProvider ?? ep,
-      ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
-    });
     // Checkpoints live beside the output so an interrupted fit resumes training where it stopped.
     const checkpointDir = join(dirname(resolve(options.out)), `.${basename(options.out)}.diffusion-checkpoint`);
-    const trained = await trainDiffusion(bank.map((x) => x.data), { c, h, w }, dcfg, { ...(signal ? { signal } : {}), checkpointDir, log });
+    const trained = await trainDiffusion(bank.map((x) => x.data), { c, h, w }, dcfg, { ...(signal ? { signal } : {}), checkpointDir, log, progressSink: sinkFor("diffusion"), ...(d.minutes !== undefined ? { timeBudgetSeconds: d.minutes * 60 } : {}) });
     unetOnnx = trained.unetOnnx;
     diffusionInfo = { preset: d.preset, steps: trained.steps, tMax: dcfg.tMax ?? dcfg.T, ema: dcfg.ema ?? null, finalLoss: trained.finalLoss, samplesUsed: trained.samplesUsed, samplesPerSecond: trained.samplesPerSecond, executionProvider: trained.executionProvider };
     await rm(checkpointDir, { recursive: true, force: true });
-    lap("diffusion");
+    stageDone("diffusion", "diffusion");
   } else if (config.scoring.mode !== "knn") {
     throw new LafiteError(ErrorCode.INVALID_CONFIG, `scoring.mode '${config.scoring.mode}' needs the diffusion model; set diffusion.preset (not none) or use mode knn`);
   }
@@ -205,7 +208,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     .map((name) => ({ name, images: heldOut.filter((i) => i.cls === name).map((i) => i.path) }))
     .filter((c) => c.images.length > 0);
   const tc = config.tuning;
-  const pseudoProgress = new Progress("fit: pseudo-validation set", pseudoClasses.reduce((n, c) => n + c.images.length + tc.perClass, 0), { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+  const pseudoProgress = new Progress("fit: pseudo-validation set", pseudoClasses.reduce((n, c) => n + c.images.length + tc.perClass, 0), { unit: "images", sink: sinkFor("pseudo") });
   const pseudoSet = await extractPseudoFeatures(
     pseudoSamples(pseudoClasses, { seed: tc.seed, perClass: tc.perClass, crossClass: tc.crossClass, ...(signal ? { signal } : {}) }),
     backbone,
@@ -213,6 +216,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     { ...(signal ? { signal } : {}), progress: pseudoProgress },
   );
   await backbone.release();
+  stageDone("pseudo", "pseudo");
   const parts = { coreset, coresetSize: count, c, ...(unetOnnx ? { unetOnnx } : {}) };
   const base = { mapSize: S, sigma: config.scoring.sigma, pool: config.scoring.pool, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta };
   let tuning: TuningRecord | undefined;
@@ -225,16 +229,16 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       tuning: { ...tc, taus: trainedTaus(tc.taus, config.diffusion.tMax) },
       sessionOptions: sessOpts,
       ...(signal ? { signal } : {}),
-      ...(options.progressSink ? { progressSink: options.progressSink } : {}),
+      progressSink: sinkFor("tune"),
       log: (m) => log(`fit: ${m}`),
     });
     tuning = tuned.record;
     chosen = tuned.chosen;
-    lap("tune");
+    stageDone("tune", "tune");
   }
   const modes: ScoringMode[] = unetOnnx ? ["knn", "edit-only", "lafite", "no-edit"] : ["knn", "edit-only"];
   const thresholds = await calibrateModes(pseudoSet, parts, { ...base, ...chosen }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`) });
-  lap("threshold");
+  stageDone("threshold", "threshold");
 
   // 6. The bundle.
   const createdAt = new Date();
@@ -263,6 +267,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       memory: {
         coresetSize: count,
         candidates,
+        sampling: config.memory.sampling,
         indexType: config.memory.index,
         indexFile: "coreset.faiss",
         vectorsFile: "coreset.f32",
@@ -305,33 +310,42 @@ function replaySample(bank: readonly FeatureMap[], maxMB: number, seed: number):
   return { bytes: encodeReplay(picks.map((i) => bank[i]!.data)), count: picks.length };
 }
 
-/** Candidate slices for the coreset: all of them, or a seeded random subsample when there are more than `count`. */
-function gatherCandidates(bank: readonly FeatureMap[], count: number, seed: number): Float32Array {
-  const { c, h, w } = bank[0]!;
-  const hw = h * w;
-  const total = bank.length * hw;
-  const rows = new Float32Array(count * c);
-  if (count === total) {
-    const tmp = new Float32Array(hw * c);
-    bank.forEach((x, i) => rows.set(toRows(x, tmp), i * hw * c));
-    return rows;
-  }
-  // Partial Fisher–Yates picks `count` distinct slice ids without materializing a permutation of all of them.
-  const rng = createRng(seed ^ 0x5eed);
-  const chosen = new Map<number, number>();
-  const ids = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    const j = i + Math.floor(rng.next() * (total - i));
-    const vj = chosen.get(j) ?? j;
-    chosen.set(j, chosen.get(i) ?? i);
-    ids[i] = vj;
-  }
-  ids.sort();
-  for (let r = 0; r < count; r++) {
-    const id = ids[r]!;
-    const x = bank[Math.floor(id / hw)]!;
-    const pos = id % hw;
-    for (let ch = 0; ch < c; ch++) rows[r * c + ch] = x.data[ch * hw + pos]!;
-  }
-  return rows;
+/** The diffusion training config a fit uses: the preset with the model config's overrides. */
+function diffusionConfigOf(config: ModelConfig, ep: "cpu" | "cuda", intraOpThreads: number | undefined): DiffusionConfig {
+  const d = config.diffusion;
+  if (d.preset === "none") throw new LafiteError(ErrorCode.INVALID_CONFIG, "diffusion.preset is none: there is no diffusion model to train");
+  return diffusionPreset(d.preset, {
+    seed: config.seed,
+    ...(d.epochs !== undefined ? { epochs: d.epochs } : {}),
+    ...(d.samples !== undefined ? { maxSamples: d.samples } : {}),
+    ...(d.batchSize !== undefined ? { batchSize: d.batchSize } : {}),
+    ...(d.lr !== undefined ? { lr: d.lr } : {}),
+    ...(d.maxDataMB !== undefined ? { maxDataMB: d.maxDataMB } : {}),
+    ...(d.tMax !== undefined ? { tMax: d.tMax } : {}),
+    ...(d.ema !== undefined ? { ema: d.ema } : {}),
+    executionProvider: d.executionProvider ?? ep,
+    ...(intraOpThreads ? { intraOpNumThreads: intraOpThreads } : {}),
+  });
+}
+
+/** How much work each stage of this fit has (fit-eta.ts), from the counts known once the backbone's shape is. */
+function fitWork(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: { images: number; holdout: number; classes: number; c: number; h: number; w: number; tune: boolean }): FitWork {
+  const hw = n.h * n.w;
+  const bankImages = n.images - n.holdout;
+  const total = bankImages * hw;
+  const candidates = Math.min(total, config.memory.maxCandidates);
+  const count = Math.max(1, Math.min(candidates, config.memory.maxCoresetSize, Math.round(config.memory.keepRate * total)));
+  const unetGmac = dcfg ? unetParamSpecs(dcfg.unet, { c: n.c, h: n.h, w: n.w }).macsPerSample / 1e9 : 0;
+  const trainMaps = dcfg ? Math.min(bankImages, Math.max(1, Math.floor((dcfg.maxDataMB * 2 ** 20) / (n.c * hw * 4)))) : 0;
+  const pseudoImages = n.holdout + config.tuning.perClass * n.classes;
+  const taus = dcfg ? trainedTaus(config.tuning.taus, config.diffusion.tMax).length : 0;
+  return {
+    images: n.images,
+    coresetOps: count * candidates * config.memory.projectionDim,
+    diffusionGmac: dcfg ? totalSteps(dcfg, trainMaps) * dcfg.batchSize * unetGmac : 0,
+    pseudoImages,
+    tuneScorings: n.tune ? (taus + new Set(config.tuning.ks).size + 1) * pseudoImages : 0,
+    thresholdScorings: (dcfg ? 4 : 2) * pseudoImages,
+    scoringGmac: (hw * count * n.c) / 1e9 + unetGmac,
+  };
 }

@@ -6,7 +6,17 @@
  */
 import { LafiteError, ErrorCode } from "./errors.js";
 
-export type ProgressSink = (line: string) => void;
+/** Where a job's progress stands when a line is printed: what a sink needs to build an overall ETA (pipeline/fit-eta.ts). */
+export interface ProgressState {
+  readonly label: string;
+  readonly done: number;
+  readonly total: number;
+  readonly elapsedSeconds: number;
+  /** This job's own ETA (Infinity before the first unit). */
+  readonly remainingSeconds: number;
+}
+
+export type ProgressSink = (line: string, state?: ProgressState) => void;
 
 export const stderrSink: ProgressSink = (line) => process.stderr.write(`${line}\n`);
 
@@ -56,16 +66,22 @@ export class Progress {
     const t = this.now();
     if (t - this.lastPrint >= this.interval || this.done >= this.total) {
       this.lastPrint = t;
-      this.sink(this.line(t));
+      this.sink(this.line(t), this.state(t));
     }
+  }
+
+  state(t = this.now()): ProgressState {
+    const secs = Math.max((t - this.start) / 1000, 1e-9);
+    const rate = this.done / secs;
+    const byRate = rate > 0 ? (this.total - this.done) / rate : Infinity;
+    const remaining = this.done >= this.total ? 0 : this.options.remainingSeconds ? this.options.remainingSeconds(byRate) : byRate;
+    return { label: this.label, done: this.done, total: this.total, elapsedSeconds: secs, remainingSeconds: remaining };
   }
 
   /** Rate and ETA as a line, e.g. "fit: 40/200 images 12.5 images/s ETA 13s". */
   line(t = this.now()): string {
-    const secs = Math.max((t - this.start) / 1000, 1e-9);
+    const { elapsedSeconds: secs, remainingSeconds: remaining } = this.state(t);
     const rate = this.done / secs;
-    const byRate = rate > 0 ? (this.total - this.done) / rate : Infinity;
-    const remaining = this.options.remainingSeconds ? this.options.remainingSeconds(byRate) : byRate;
     const eta = this.done >= this.total ? `done in ${formatSeconds(secs)}` : `ETA ${formatSeconds(remaining)}`;
     const detail = this.options.detail ? ` ${this.options.detail()}` : "";
     const count = this.total >= Number.MAX_SAFE_INTEGER ? `${this.done}` : `${this.done}/${this.total}`;

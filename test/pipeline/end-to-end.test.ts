@@ -23,6 +23,7 @@ const CLI = fileURLToPath(new URL("../../../bin/lafite.js", import.meta.url));
 let dir = "";
 let data = "";
 let bundle = "";
+let fitStderr = "";
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "lafite-e2e-"));
@@ -31,7 +32,16 @@ before(async () => {
   await synthesizeDataset({ out: data, seed: 3, trainPerClass: 16, testGoodPerClass: 5, testPerDefect: 2 });
   // The default (lafite) mode with a briefly trained tiny U-Net: every stage of the real path runs.
   await writeFile(join(dir, "model.yaml"), "diffusion: { preset: tiny, epochs: 3 }\n");
-  await run(process.execPath, [CLI, "fit", "--data", data, "--out", bundle, "--config", join(dir, "model.yaml"), "--cache", join(dir, "cache")], { timeout: 300_000 });
+  ({ stderr: fitStderr } = await run(process.execPath, [CLI, "fit", "--data", data, "--out", bundle, "--config", join(dir, "model.yaml"), "--cache", join(dir, "cache")], { timeout: 300_000 }));
+});
+
+test("every stage's progress line shows the whole fit's ETA", () => {
+  const lines = fitStderr.split("\n");
+  for (const stage of ["fit: features", "fit: coreset", "train", "fit: pseudo-validation set", "tune"]) {
+    const mine = lines.filter((l) => l.startsWith(`${stage}: `) && /\d+\/\d+/.test(l));
+    assert.ok(mine.length > 0, `no progress line for ${stage} in:\n${fitStderr}`);
+    for (const l of mine) assert.match(l, / · fit ETA (\d+s|\d+m\d\ds|\d+h\d\dm)$/, l);
+  }
 });
 
 after(async () => {

@@ -31,6 +31,12 @@ export interface DiffusionConfig {
   readonly epochs: number;
   /** Optional cap on optimizer steps (overrides epochs when smaller). */
   readonly maxSteps?: number;
+  /**
+   * Optional cap on training samples (steps × batch), whichever of epochs,
+   * maxSteps and this ends first: a budget that does not grow with the data
+   * set, so a big unified fit costs what a small one does.
+   */
+  readonly maxSamples?: number;
   readonly lr: number;
   readonly lrSchedule: LrSchedule;
   readonly warmupSteps: number;

@@ -16,7 +16,7 @@
 import * as ort from "onnxruntime-node";
 import { buildTrainStep } from "../../onnx/autodiff/train-step.js";
 import { ErrorCode, LafiteError } from "../../util/errors.js";
-import { formatSeconds, Progress } from "../../util/progress.js";
+import { formatSeconds, Progress, type ProgressSink } from "../../util/progress.js";
 import { CHECKPOINT_FILE, hashText, readCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { configKey, type DiffusionConfig, type ExecutionProviderName } from "./config.js";
 import { createSessionWithFallback } from "./execution-provider.js";
@@ -33,6 +33,8 @@ import { unetParamSpecs, type FeatureShape } from "./unet.js";
 
 export interface TrainOptions {
   readonly signal?: AbortSignal;
+  /** Where progress lines go (default: `log`). */
+  readonly progressSink?: ProgressSink;
   /** Folder for checkpoints; training resumes from one found there with the same config and data. */
   readonly checkpointDir?: string;
   readonly log?: (line: string) => void;
@@ -190,7 +192,7 @@ export async function trainDiffusion(
   const emaValue = () => (ema.weight > 0 ? ema.value / ema.weight : NaN);
   const progress: Progress = new Progress(startStep > 0 ? `train (from step ${startStep})` : "train", total - startStep, {
     unit: "steps",
-    sink: log,
+    sink: opts.progressSink ?? log,
     intervalMs: 2000,
     detail: (): string => `loss ${emaValue().toFixed(4)} ${((progress.count * B) / Math.max((performance.now() - t0) / 1000, 1e-9)).toFixed(1)} samples/s`,
     // The whole budget's ETA: steps left at this rate, or the time left, whichever ends first.

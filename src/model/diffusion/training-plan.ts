@@ -22,7 +22,8 @@ export function learningRate(cfg: DiffusionConfig, step: number, totalSteps: num
 export function totalSteps(cfg: DiffusionConfig, samples: number): number {
   const perEpoch = Math.ceil(samples / cfg.batchSize);
   const byEpochs = cfg.epochs * perEpoch;
-  return cfg.maxSteps !== undefined ? Math.min(cfg.maxSteps, byEpochs) : byEpochs;
+  const bySamples = cfg.maxSamples !== undefined ? Math.max(1, Math.ceil(cfg.maxSamples / cfg.batchSize)) : Infinity;
+  return Math.min(byEpochs, cfg.maxSteps ?? Infinity, bySamples);
 }
 
 /** Keeps at most `maxDataMB` of features: a seeded random subset, in original order. */

@@ -1,0 +1,104 @@
+/**
+ * `npm run bench:memory`: the memory bank of a big unified fit, measured.
+ * Extracts the realistic suite's features once (or --data's), then for every
+ * combination of candidate sampling, candidate cap and coreset size builds
+ * the coreset as `lafite fit` does and scores the test set in knn and
+ * edit-only modes (no diffusion model needed): mean per-class image AUROC,
+ * mean per-class pixel AUROC on the S×S map, the smallest class's figures,
+ * selection time and per-frame p50 latency. The first row of the table is
+ * the reference (today's default); the others print their ratio to it.
+ *
+ * Usage: npm run bench:memory -- [--data DIR | --scale F] [--sampling uniform,stratified]
+ *          [--candidates 250000,500000] [--sizes 5000,10000,20000] [--modes knn,edit-only]
+ *          [--threads N] [--json FILE]
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { synthesizeRealistic } from "../src/image/synth/realistic/index.js";
+import { loadModelConfig } from "../src/model/model-config.js";
+import { candidateIds, gatherCandidateRows, type CandidateSampling } from "../src/model/memory/candidates.js";
+import { greedyCoresetSelectionAsync } from "../src/model/memory/coreset.js";
+import { sessionOptions } from "../src/model/backbone-runner.js";
+import { openScorer } from "../src/pipeline/open-scorer.js";
+import type { ScoringMode } from "../src/model/types.js";
+import { extractSuiteFeatures, scoreSuite, type SweepScores } from "./support/suite-features.js";
+
+const { values } = parseArgs({
+  options: {
+    data: { type: "string" },
+    scale: { type: "string" },
+    config: { type: "string" },
+    sampling: { type: "string" },
+    candidates: { type: "string" },
+    sizes: { type: "string" },
+    modes: { type: "string" },
+    threads: { type: "string" },
+    json: { type: "string" },
+  },
+});
+const list = (v: string | undefined, dflt: string) => (v ?? dflt).split(",").map((s) => s.trim()).filter(Boolean);
+const log = (m: string) => process.stderr.write(`${m}\n`);
+const config = await loadModelConfig(values.config);
+const samplings = list(values.sampling, "uniform,stratified") as CandidateSampling[];
+const caps = list(values.candidates, String(config.memory.maxCandidates)).map(Number);
+const sizes = list(values.sizes, `5000,${config.memory.maxCoresetSize},20000`).map(Number);
+const modes = list(values.modes, "knn,edit-only") as ScoringMode[];
+const threads = values.threads !== undefined ? Number(values.threads) : undefined;
+
+let tmp: string | undefined;
+let data = values.data;
+if (!data) {
+  tmp = await mkdtemp(path.join(tmpdir(), "lafite-memory-"));
+  data = path.join(tmp, "data");
+  await synthesizeRealistic({ out: data, seed: 0, scale: Number(values.scale ?? 0.2), force: true });
+}
+try {
+  const suite = await extractSuiteFeatures(data, config, log, threads);
+  const { c, h, w } = suite.bank[0]!;
+  const total = suite.bank.length * h * w;
+  const smallest = [...new Set(suite.bankClasses)].sort((a, b) => suite.bankClasses.filter((x) => x === a).length - suite.bankClasses.filter((x) => x === b).length)[0]!;
+  log(`bench:memory: ${suite.bank.length} bank images (${total} slices), ${suite.test.length} test images, features in ${suite.seconds.toFixed(0)} s; smallest class ${smallest}`);
+
+  interface Row { sampling: string; candidates: number; size: number; mode: ScoringMode; selectSeconds: number; scores: SweepScores }
+  const rows: Row[] = [];
+  for (const cap of caps) {
+    for (const sampling of samplings) {
+      const n = Math.min(cap, total);
+      const ids = candidateIds({ imageClasses: suite.bankClasses, positionsPerImage: h * w, count: n, seed: config.seed, sampling });
+      const cand = gatherCandidateRows(suite.bank, ids);
+      for (const size of sizes) {
+        const count = Math.min(size, n);
+        const t0 = performance.now();
+        const { selected } = await greedyCoresetSelectionAsync(cand, n, c, count, { projectionDim: config.memory.projectionDim, seed: config.seed });
+        const selectSeconds = (performance.now() - t0) / 1000;
+        const coreset = new Float32Array(count * c);
+        for (let i = 0; i < count; i++) coreset.set(cand.subarray(selected[i]! * c, (selected[i]! + 1) * c), i * c);
+        for (const mode of modes) {
+          const open = await openScorer(mode, { coreset, coresetSize: count, c }, { mapSize: suite.mapSize, sigma: config.scoring.sigma, pool: config.scoring.pool, k: config.memory.k, tau: 0, deltaT: 1, eta: 0 }, sessionOptions("cpu", threads));
+          const scores = await scoreSuite(suite.test, open.scorer);
+          await open.release();
+          rows.push({ sampling, candidates: n, size: count, mode, selectSeconds, scores });
+          log(`bench:memory: ${sampling} ${n} → ${count} ${mode}: image ${(100 * scores.imageAuroc).toFixed(1)} pixel ${(100 * scores.pixelAuroc).toFixed(1)} p50 ${scores.p50Ms.toFixed(1)} ms (select ${selectSeconds.toFixed(0)} s)`);
+        }
+      }
+    }
+  }
+
+  const pct = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? "  -  " : (100 * v).toFixed(1).padStart(5));
+  console.log(`bench:memory — ${data}: ${suite.bank.length} bank images, ${total} slices; pixel AUROC on the ${suite.mapSize}×${suite.mapSize} map`);
+  console.log(`sampling    candidates  coreset  mode       image  pixel  ${smallest.slice(0, 10).padEnd(10)}img/pix   select_s  p50_ms  p50×ref`);
+  for (const mode of modes) {
+    const ref = rows.find((r) => r.mode === mode && r.sampling === "uniform" && r.candidates === Math.min(config.memory.maxCandidates, total) && r.size === Math.min(config.memory.maxCoresetSize, r.candidates)) ?? rows.find((r) => r.mode === mode)!;
+    for (const r of rows.filter((x) => x.mode === mode)) {
+      const small = r.scores.classes[smallest];
+      console.log(
+        `${r.sampling.padEnd(11)} ${String(r.candidates).padStart(10)} ${String(r.size).padStart(8)}  ${mode.padEnd(9)} ${pct(r.scores.imageAuroc)}  ${pct(r.scores.pixelAuroc)}  ${pct(small?.image)}/${pct(small?.pixel)}   ${r.selectSeconds.toFixed(0).padStart(8)}  ${r.scores.p50Ms.toFixed(1).padStart(6)}  ${(r.scores.p50Ms / ref.scores.p50Ms).toFixed(2).padStart(7)}${r === ref ? "  (reference)" : ""}`,
+      );
+    }
+  }
+  if (values.json) await writeFile(values.json, JSON.stringify({ data, bankImages: suite.bank.length, slices: total, rows: rows.map((r) => ({ ...r, scores: r.scores })) }, null, 2));
+} finally {
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+}

@@ -1,0 +1,119 @@
+/**
+ * The standardized backbone features of a whole MVTec-layout data set, split
+ * as `lafite fit` splits it (held-out normals out of the bank), plus every
+ * test image with its label and S×S mask: what the sweeps of bench:memory
+ * and bench:budget re-score many times without running the backbone again.
+ * Pixel metrics on these masks are at the S×S map, not each image's own
+ * resolution as `lafite eval` does, so they rank settings; they are not the
+ * eval figures.
+ */
+import { readFile } from "node:fs/promises";
+import { scanDataset } from "../../src/dataset/mvtec-layout.js";
+import { decodeEncoded, decodeMask, toModelInput } from "../../src/image/decode.js";
+import { BackboneRunner, sessionOptions } from "../../src/model/backbone-runner.js";
+import { resolveBackbone } from "../../src/model/backbone-source.js";
+import { FeatureStatsAccumulator, standardizeInPlace, type FeatureStats } from "../../src/model/feature-stats.js";
+import type { ModelConfig } from "../../src/model/model-config.js";
+import type { FeatureMap } from "../../src/model/types.js";
+import { holdoutIndices } from "../../src/pipeline/fit.js";
+import { resizeMaskNearest, type PseudoFeature } from "../../src/pipeline/tune/pseudo-features.js";
+import { defaultCacheDir } from "../../src/cli/commands/fit.js";
+import { auroc, PixelMetricAccumulator } from "../../src/eval/metrics.js";
+import type { FrameScorer } from "../../src/pipeline/frame-scorer.js";
+
+export interface SuiteFeatures {
+  readonly bank: FeatureMap[];
+  readonly bankClasses: string[];
+  readonly holdout: PseudoFeature[];
+  readonly test: PseudoFeature[];
+  readonly stats: FeatureStats;
+  readonly mapSize: number;
+  readonly seconds: number;
+}
+
+export async function extractSuiteFeatures(data: string, config: ModelConfig, log: (m: string) => void, threads?: number): Promise<SuiteFeatures> {
+  const t0 = performance.now();
+  const source = await resolveBackbone(config, defaultCacheDir());
+  const backbone = await BackboneRunner.open(source.onnx, source.inputSize, sessionOptions("cpu", threads));
+  const S = backbone.inputSize;
+  const one = async (path: string): Promise<{ x: FeatureMap; width: number; height: number }> => {
+    const image = await decodeEncoded(await readFile(path));
+    const [x] = (await backbone.run(await toModelInput(image, S), 1)) as [FeatureMap];
+    return { x, width: image.width, height: image.height };
+  };
+  const bank: FeatureMap[] = [];
+  const bankClasses: string[] = [];
+  const heldRaw: { cls: string; x: FeatureMap }[] = [];
+  const testRaw: { cls: string; anomalous: boolean; x: FeatureMap; mask?: Uint8Array }[] = [];
+  for (const cls of await scanDataset(data)) {
+    const held = holdoutIndices(cls.train.length, config.threshold.holdout);
+    for (const [i, path] of cls.train.entries()) {
+      const { x } = await one(path);
+      if (held.has(i)) heldRaw.push({ cls: cls.name, x });
+      else (bank.push(x), bankClasses.push(cls.name));
+    }
+    for (const t of cls.test) {
+      const { x, width, height } = await one(t.path);
+      const mask = t.maskPath ? resizeMaskNearest((await decodeMask(await readFile(t.maskPath))).mask, { width, height }, S) : undefined;
+      testRaw.push({ cls: cls.name, anomalous: t.anomalous, x, ...(mask ? { mask } : {}) });
+    }
+    log(`features: ${cls.name} done (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+  await backbone.release();
+  const acc = new FeatureStatsAccumulator(bank[0]!.c);
+  for (const x of bank) acc.add(x);
+  const stats = acc.finish();
+  for (const x of bank) standardizeInPlace(x, stats);
+  for (const h of heldRaw) standardizeInPlace(h.x, stats);
+  for (const t of testRaw) standardizeInPlace(t.x, stats);
+  return {
+    bank,
+    bankClasses,
+    holdout: heldRaw.map((h) => ({ cls: h.cls, anomalous: false, x: h.x })),
+    test: testRaw,
+    stats,
+    mapSize: S,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** Per-class image AUROC and pixel AUROC (S×S maps), and their means over classes, from one scorer's pass. */
+export interface SweepScores {
+  readonly imageAuroc: number;
+  readonly pixelAuroc: number;
+  readonly classes: Record<string, { image: number | null; pixel: number | null }>;
+  readonly p50Ms: number;
+}
+
+export async function scoreSuite(test: readonly PseudoFeature[], scorer: FrameScorer): Promise<SweepScores> {
+  const byClass = new Map<string, { s: number[]; l: number[]; pixels: PixelMetricAccumulator }>();
+  const times: number[] = [];
+  for (const t of test) {
+    const t0 = performance.now();
+    const scored = await scorer.score(t.x);
+    times.push(performance.now() - t0);
+    const entry = byClass.get(t.cls) ?? { s: [], l: [], pixels: new PixelMetricAccumulator() };
+    entry.s.push(scored.score);
+    entry.l.push(t.anomalous ? 1 : 0);
+    entry.pixels.add(scored.map, t.mask ?? new Uint8Array(scored.map.length));
+    byClass.set(t.cls, entry);
+  }
+  const classes: SweepScores["classes"] = {};
+  for (const [cls, { s, l, pixels }] of byClass) {
+    classes[cls] = {
+      image: l.includes(0) && l.includes(1) ? auroc(s, l) : null,
+      pixel: pixels.positives > 0 && pixels.negatives > 0 ? pixels.auroc() : null,
+    };
+  }
+  const mean = (vs: (number | null)[]) => {
+    const ok = vs.filter((v): v is number => v !== null);
+    return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : NaN;
+  };
+  times.sort((a, b) => a - b);
+  return {
+    imageAuroc: mean(Object.values(classes).map((c) => c.image)),
+    pixelAuroc: mean(Object.values(classes).map((c) => c.pixel)),
+    classes,
+    p50Ms: times[Math.floor(times.length / 2)] ?? NaN,
+  };
+}

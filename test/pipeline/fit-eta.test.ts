@@ -1,0 +1,49 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { FitEta, REFERENCE_SECONDS as R, stageEstimates, type FitWork } from "../../src/pipeline/fit-eta.js";
+import type { ProgressState } from "../../src/util/progress.js";
+
+const work: FitWork = { images: 1000, coresetOps: 1e12, diffusionGmac: 10_000, pseudoImages: 200, tuneScorings: 2400, thresholdScorings: 800, scoringGmac: 2 };
+
+test("stageEstimates: work × reference rates", () => {
+  const e = stageEstimates(work);
+  assert.ok(Math.abs(e.features - 1000 * R.image) < 1e-9);
+  assert.ok(Math.abs(e.coreset - 1e12 * R.coresetOp) < 1e-9);
+  assert.ok(Math.abs(e.diffusion - 10_000 * R.diffusionGmac) < 1e-9);
+  assert.ok(Math.abs(e.pseudo - 200 * R.pseudoImage) < 1e-9);
+  assert.ok(Math.abs(e.tune - 2400 * (R.scoring + 2 * R.scoringGmac)) < 1e-9);
+  assert.ok(Math.abs(e.threshold - 800 * (R.scoring + 2 * R.scoringGmac)) < 1e-9);
+});
+
+test("FitEta: the sum of all stages before any runs; the running stage's own ETA replaces its estimate", () => {
+  const eta = new FitEta(work);
+  const e = stageEstimates(work);
+  const all = Object.values(e).reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(eta.remaining("features") - all) < 1e-6);
+  assert.ok(Math.abs(eta.remaining("features", 5) - (all - e.features + 5)) < 1e-6);
+  // Infinity (no unit done yet) falls back to the estimate.
+  assert.ok(Math.abs(eta.remaining("features", Infinity) - all) < 1e-6);
+});
+
+test("FitEta: a stage that took twice its estimate doubles the estimates of the stages after it", () => {
+  const eta = new FitEta(work);
+  const e = stageEstimates(work);
+  eta.finish("features", 2 * e.features);
+  assert.equal(eta.speedFactor, 2);
+  assert.ok(Math.abs(eta.remaining("coreset", 10) - (10 + 2 * (e.diffusion + e.pseudo + e.tune + e.threshold))) < 1e-6);
+  // Two finished stages: the factor is total real over total estimated time.
+  eta.finish("coreset", e.coreset);
+  assert.ok(Math.abs(eta.speedFactor - (2 * e.features + e.coreset) / (e.features + e.coreset)) < 1e-12);
+  // The last stage has nothing after it.
+  assert.equal(eta.remaining("threshold", 3), 3);
+});
+
+test("FitEta.sink appends the whole fit's ETA to each stage's line", () => {
+  const eta = new FitEta({ ...work, images: 0, coresetOps: 0, diffusionGmac: 0, pseudoImages: 0, tuneScorings: 0, thresholdScorings: 600 / (R.scoring + 2 * R.scoringGmac) });
+  const lines: string[] = [];
+  const sink = eta.sink("tune", (l) => lines.push(l));
+  const state: ProgressState = { label: "tune", done: 5, total: 10, elapsedSeconds: 5, remainingSeconds: 60 };
+  sink("tune: 5/10 scorings", state);
+  // 60 s of tuning left + 600 s of thresholds estimated.
+  assert.deepEqual(lines, ["tune: 5/10 scorings · fit ETA 11m00s"]);
+});
