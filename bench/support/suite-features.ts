@@ -16,7 +16,8 @@ import { FeatureStatsAccumulator, standardizeInPlace, type FeatureStats } from "
 import type { ModelConfig } from "../../src/model/model-config.js";
 import type { FeatureMap } from "../../src/model/types.js";
 import { holdoutIndices } from "../../src/pipeline/fit.js";
-import { resizeMaskNearest, type PseudoFeature } from "../../src/pipeline/tune/pseudo-features.js";
+import { extractPseudoFeatures, resizeMaskNearest, type PseudoFeature } from "../../src/pipeline/tune/pseudo-features.js";
+import { pseudoSamples } from "../../src/image/pseudo/index.js";
 import { defaultCacheDir } from "../../src/cli/commands/fit.js";
 import { auroc, PixelMetricAccumulator } from "../../src/eval/metrics.js";
 import type { FrameScorer } from "../../src/pipeline/frame-scorer.js";
@@ -26,12 +27,14 @@ export interface SuiteFeatures {
   readonly bankClasses: string[];
   readonly holdout: PseudoFeature[];
   readonly test: PseudoFeature[];
+  /** The pseudo-validation set fit would build (held-out normals + synthesized anomalies), when asked for. */
+  readonly pseudo: PseudoFeature[];
   readonly stats: FeatureStats;
   readonly mapSize: number;
   readonly seconds: number;
 }
 
-export async function extractSuiteFeatures(data: string, config: ModelConfig, log: (m: string) => void, threads?: number): Promise<SuiteFeatures> {
+export async function extractSuiteFeatures(data: string, config: ModelConfig, log: (m: string) => void, threads?: number, options: { pseudo?: boolean } = {}): Promise<SuiteFeatures> {
   const t0 = performance.now();
   const source = await resolveBackbone(config, defaultCacheDir());
   const backbone = await BackboneRunner.open(source.onnx, source.inputSize, sessionOptions("cpu", threads));
@@ -44,12 +47,13 @@ export async function extractSuiteFeatures(data: string, config: ModelConfig, lo
   const bank: FeatureMap[] = [];
   const bankClasses: string[] = [];
   const heldRaw: { cls: string; x: FeatureMap }[] = [];
+  const heldPaths = new Map<string, string[]>();
   const testRaw: { cls: string; anomalous: boolean; x: FeatureMap; mask?: Uint8Array }[] = [];
   for (const cls of await scanDataset(data)) {
     const held = holdoutIndices(cls.train.length, config.threshold.holdout);
     for (const [i, path] of cls.train.entries()) {
       const { x } = await one(path);
-      if (held.has(i)) heldRaw.push({ cls: cls.name, x });
+      if (held.has(i)) (heldRaw.push({ cls: cls.name, x }), heldPaths.set(cls.name, [...(heldPaths.get(cls.name) ?? []), path]));
       else (bank.push(x), bankClasses.push(cls.name));
     }
     for (const t of cls.test) {
@@ -59,18 +63,23 @@ export async function extractSuiteFeatures(data: string, config: ModelConfig, lo
     }
     log(`features: ${cls.name} done (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  await backbone.release();
   const acc = new FeatureStatsAccumulator(bank[0]!.c);
   for (const x of bank) acc.add(x);
   const stats = acc.finish();
   for (const x of bank) standardizeInPlace(x, stats);
   for (const h of heldRaw) standardizeInPlace(h.x, stats);
   for (const t of testRaw) standardizeInPlace(t.x, stats);
+  const tc = config.tuning;
+  const pseudo = options.pseudo
+    ? await extractPseudoFeatures(pseudoSamples([...heldPaths].map(([name, images]) => ({ name, images })), { seed: tc.seed, perClass: tc.perClass, crossClass: tc.crossClass }), backbone, stats)
+    : [];
+  await backbone.release();
   return {
     bank,
     bankClasses,
     holdout: heldRaw.map((h) => ({ cls: h.cls, anomalous: false, x: h.x })),
     test: testRaw,
+    pseudo,
     stats,
     mapSize: S,
     seconds: (performance.now() - t0) / 1000,

@@ -25,7 +25,7 @@ import { float32Bytes, newVersionId, sha256, writeBundle, type BundleManifest, t
 import { resolveBackbone } from "../model/backbone-source.js";
 import { pseudoSamples } from "../image/pseudo/index.js";
 import { extractPseudoFeatures } from "./tune/pseudo-features.js";
-import { runTuning } from "./tune/run-tuning.js";
+import { runTuning, type TuneResult } from "./tune/run-tuning.js";
 import { trainedTaus } from "./tune/trained-taus.js";
 import { calibrateModes } from "./tune/calibrate.js";
 import { resolveExecutionProvider } from "../model/execution-provider.js";
@@ -221,6 +221,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const base = { mapSize: S, sigma: config.scoring.sigma, pool: config.scoring.pool, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta };
   let tuning: TuningRecord | undefined;
   let chosen = { tau: base.tau, deltaT: base.deltaT, k: Math.min(base.k, count) };
+  let chosenScores: TuneResult["chosenScores"] | undefined;
   if (options.tune ?? true) {
     const tuned = await runTuning({
       set: pseudoSet,
@@ -234,10 +235,11 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     });
     tuning = tuned.record;
     chosen = tuned.chosen;
+    chosenScores = tuned.chosenScores;
     stageDone("tune", "tune");
   }
   const modes: ScoringMode[] = unetOnnx ? ["knn", "edit-only", "lafite", "no-edit"] : ["knn", "edit-only"];
-  const thresholds = await calibrateModes(pseudoSet, parts, { ...base, ...chosen }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`) });
+  const thresholds = await calibrateModes(pseudoSet, parts, { ...base, ...chosen }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`), ...(chosenScores ? { scored: chosenScores } : {}) });
   stageDone("threshold", "threshold");
 
   // 6. The bundle.

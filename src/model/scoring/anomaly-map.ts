@@ -156,6 +156,21 @@ export function imageScore(map: Float32Array, w: number, h: number, pool: number
 }
 
 /**
+ * An alternative image score: the mean of the largest ⌈fraction · n⌉ map
+ * values (ties broken arbitrarily, which cannot change the mean). Robust to a
+ * single hot pixel like the pooled max, without a square window's shape.
+ */
+export function topFractionMean(map: Float32Array, fraction: number): number {
+  if (map.length === 0) throw invalidInput("map is empty");
+  if (!(fraction > 0 && fraction <= 1)) throw invalidInput(`top fraction ${fraction} must be in (0, 1]`);
+  const k = Math.max(1, Math.ceil(fraction * map.length));
+  const sorted = Float32Array.from(map).sort();
+  let sum = 0;
+  for (let i = sorted.length - k; i < sorted.length; i++) sum += sorted[i]!;
+  return sum / k;
+}
+
+/**
  * Eq. 12: the per-position scores (h×w) upsampled to S×S, then blurred with
  * σ (paper: 4). Returns the S×S map, row-major.
  */

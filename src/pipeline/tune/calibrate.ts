@@ -18,16 +18,21 @@ export async function calibrateModes(
   modes: readonly ScoringMode[],
   params: ThresholdParams,
   sessionOptions: ort.InferenceSession.SessionOptions,
-  options: { signal?: AbortSignal; log?: (msg: string) => void } = {},
+  options: { signal?: AbortSignal; log?: (msg: string) => void; scored?: { readonly mode: ScoringMode; readonly scores: readonly number[] } } = {},
 ): Promise<Partial<Record<ScoringMode, ThresholdInfo>>> {
   const out: Partial<Record<ScoringMode, ThresholdInfo>> = {};
   for (const mode of modes) {
-    const opened = await openScorer(mode, parts, settings, sessionOptions);
     let scores: readonly number[];
-    try {
-      scores = (await scorePseudoSet(set, opened.scorer, options.signal ? { signal: options.signal } : {})).scores;
-    } finally {
-      await opened.release();
+    if (options.scored?.mode === mode && options.scored.scores.length === set.length) {
+      // Tuning already scored the set at exactly these settings in this mode.
+      scores = options.scored.scores;
+    } else {
+      const opened = await openScorer(mode, parts, settings, sessionOptions);
+      try {
+        scores = (await scorePseudoSet(set, opened.scorer, options.signal ? { signal: options.signal } : {})).scores;
+      } finally {
+        await opened.release();
+      }
     }
     const normals = scores.filter((_, i) => !set[i]!.anomalous);
     const anomalies = scores.filter((_, i) => set[i]!.anomalous);

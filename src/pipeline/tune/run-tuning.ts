@@ -43,6 +43,8 @@ export interface TuneResult {
   readonly record: TuningRecord;
   /** The settings to serve with. */
   readonly chosen: { readonly tau: number; readonly deltaT: number; readonly k: number };
+  /** The set's image scores at the chosen settings in the final comparison's mode: threshold calibration need not score it again. */
+  readonly chosenScores: { readonly mode: ScoringMode; readonly scores: readonly number[] };
 }
 
 export function deltaTFor(tau: number, steps: number): number {
@@ -58,11 +60,14 @@ export async function runTuning(input: TuneInput): Promise<TuneResult> {
   const ks = [...new Set(grid.ks.map((k) => Math.min(k, parts.coresetSize)))];
   const progress = new Progress("tune", (taus.length + ks.length + 1) * set.length, { unit: "scorings", ...(input.progressSink ? { sink: input.progressSink } : {}) });
 
+  const scoresOf = new Map<TuningPoint, readonly number[]>();
   const score = async (mode: ScoringMode, s: ScorerSettings): Promise<TuningPoint> => {
     const opened = await openScorer(mode, parts, s, input.sessionOptions);
     try {
       const r = await scorePseudoSet(set, opened.scorer, { pixels: true, ...(input.signal ? { signal: input.signal } : {}), progress });
-      return { image_auroc: r.imageAuroc, pixel_auroc: r.pixelAuroc };
+      const point = { image_auroc: r.imageAuroc, pixel_auroc: r.pixelAuroc };
+      scoresOf.set(point, r.scores);
+      return point;
     } finally {
       await opened.release();
     }
@@ -83,18 +88,22 @@ export async function runTuning(input: TuneInput): Promise<TuneResult> {
   // 2. K with editing on, at the chosen τ.
   const kMode: ScoringMode = hasDiffusion ? "lafite" : "edit-only";
   const kCurve: TuningPoint[] = [];
+  const kScores: (readonly number[])[] = [];
   for (const k of ks) {
     const p = await score(kMode, { ...base, ...chosenTau, k });
     kCurve.push({ k, ...(hasDiffusion ? chosenTau : {}), ...p });
+    kScores.push(scoresOf.get(p)!);
     log(`tune: ${kMode} K=${k}${hasDiffusion ? ` τ=${chosenTau.tau}` : ""}: image AUROC ${pct(p.image_auroc)}, pixel ${pct(p.pixel_auroc)}`);
   }
-  const kBest = kCurve[bestPointIndex(kCurve)]!;
+  const kBestIndex = bestPointIndex(kCurve);
+  const kBest = kCurve[kBestIndex]!;
   const tuned = { ...chosenTau, k: kBest.k! };
 
   // 3. The tuned setting against the configured defaults, in the K sweep's mode.
   const defaults = { tau: base.tau, deltaT: base.deltaT, k: Math.min(base.k, parts.coresetSize) };
   const same = (!hasDiffusion || (defaults.tau === tuned.tau && defaults.deltaT === tuned.deltaT)) && defaults.k === tuned.k;
-  const atDefaults: TuningPoint = same ? kBest : { ...defaults, ...(await score(kMode, { ...base, ...defaults })) };
+  const defaultsPoint = same ? undefined : await score(kMode, { ...base, ...defaults });
+  const atDefaults: TuningPoint = defaultsPoint ? { ...defaults, ...defaultsPoint } : kBest;
   const keepDefaults = !same && compareTuningPoints(atDefaults, kBest) > 0;
   const chosen = keepDefaults ? defaults : tuned;
   if (keepDefaults) log(`tune: the configured τ=${defaults.tau} K=${defaults.k} beat the tuned τ=${tuned.tau} K=${tuned.k} on the pseudo-validation set; keeping them`);
@@ -103,6 +112,7 @@ export async function runTuning(input: TuneInput): Promise<TuneResult> {
   const anomalous = set.filter((f) => f.anomalous).length;
   return {
     chosen,
+    chosenScores: { mode: kMode, scores: keepDefaults ? scoresOf.get(defaultsPoint!)! : kScores[kBestIndex]! },
     record: {
       seed: grid.seed,
       perClass: grid.perClass,

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { anomalyMap, gaussianBlur, gaussianRadius, imageScore, reconstructionError, resizeBilinear } from "../../../src/model/scoring/anomaly-map.js";
+import { anomalyMap, gaussianBlur, gaussianRadius, imageScore, reconstructionError, resizeBilinear, topFractionMean } from "../../../src/model/scoring/anomaly-map.js";
 import { LafiteError } from "../../../src/util/errors.js";
 import { createRng } from "../../../src/util/random.js";
 
@@ -115,4 +115,17 @@ test("anomalyMap is upsample-then-blur; a constant score map stays constant at S
   const flat = anomalyMap(new Float32Array(4 * 3).fill(0.7), 4, 3, 32);
   assert.equal(flat.length, 32 * 32);
   close(flat, new Float32Array(32 * 32).fill(0.7), 1e-6);
+});
+
+test("topFractionMean: hand-computed means of the largest values", () => {
+  const map = Float32Array.from([5, 1, 9, 3, 7, 2, 8, 4, 6, 0]);
+  // 10 % of 10 values is 1 value: the maximum.
+  assert.equal(topFractionMean(map, 0.1), 9);
+  // 25 % → ⌈2.5⌉ = 3 values: (9 + 8 + 7) / 3.
+  assert.equal(topFractionMean(map, 0.25), 8);
+  assert.equal(topFractionMean(map, 1), 4.5);
+  // Tiny fractions still take one value.
+  assert.equal(topFractionMean(map, 1e-9), 9);
+  assert.throws(() => topFractionMean(map, 0), /top fraction/);
+  assert.throws(() => topFractionMean(new Float32Array(0), 0.5), /empty/);
 });

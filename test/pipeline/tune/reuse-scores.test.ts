@@ -1,0 +1,48 @@
+/**
+ * Threshold calibration reuses the tuning's scores of the chosen setting
+ * instead of scoring the set again: the thresholds must be exactly those of
+ * a fresh scoring.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { runTuning } from "../../../src/pipeline/tune/run-tuning.js";
+import { calibrateModes } from "../../../src/pipeline/tune/calibrate.js";
+import type { PseudoFeature } from "../../../src/pipeline/tune/pseudo-features.js";
+import { createRng } from "../../../src/util/random.js";
+import { parseModelConfig } from "../../../src/model/model-config.js";
+
+const c = 6, h = 4, w = 4, S = 16;
+
+function sample(rng: ReturnType<typeof createRng>, cls: string, anomalous: boolean): PseudoFeature {
+  const data = new Float32Array(c * h * w);
+  for (let i = 0; i < data.length; i++) data[i] = rng.normal() * 0.3;
+  const mask = new Uint8Array(S * S);
+  if (anomalous) {
+    // A bright patch at one position, marked in the mask.
+    for (let ch = 0; ch < c; ch++) data[ch * h * w + 5] = 3;
+    for (let y = 4; y < 8; y++) for (let x = 4; x < 8; x++) mask[y * S + x] = 1;
+  }
+  return { cls, anomalous, x: { c, h, w, data }, ...(anomalous ? { mask } : {}) };
+}
+
+test("calibrateModes given the tuning's chosen scores gives the thresholds of a fresh scoring, and really uses them", async () => {
+  const rng = createRng(11);
+  const set: PseudoFeature[] = [];
+  for (const cls of ["a", "b"]) for (let i = 0; i < 8; i++) set.push(sample(rng, cls, i % 2 === 1));
+  const coresetSize = 40;
+  const coreset = new Float32Array(coresetSize * c);
+  for (let i = 0; i < coreset.length; i++) coreset[i] = rng.normal() * 0.3;
+  const parts = { coreset, coresetSize, c };
+  const base = { mapSize: S, sigma: 1, pool: 2, k: 3, tau: 20, deltaT: 20, eta: 0 };
+  const config = parseModelConfig({ threshold: { rule: "pseudo-f1" } });
+  const tuned = await runTuning({ set, parts, base, tuning: { taus: [], steps: 1, ks: [1, 3, 5], seed: 0, perClass: 4 }, sessionOptions: {} });
+  assert.equal(tuned.chosenScores.mode, "edit-only");
+  assert.equal(tuned.chosenScores.scores.length, set.length);
+  const settings = { ...base, ...tuned.chosen };
+  const fresh = await calibrateModes(set, parts, settings, ["knn", "edit-only"], config.threshold, {});
+  const reused = await calibrateModes(set, parts, settings, ["knn", "edit-only"], config.threshold, {}, { scored: tuned.chosenScores });
+  assert.deepEqual(reused, fresh);
+  // Scores that differ from a fresh scoring change the threshold: the given scores are what was used.
+  const shifted = await calibrateModes(set, parts, settings, ["edit-only"], config.threshold, {}, { scored: { mode: "edit-only", scores: tuned.chosenScores.scores.map((s) => s + 100) } });
+  assert.ok(Math.abs(shifted["edit-only"]!.value - (fresh["edit-only"]!.value + 100)) < 1e-6 * Math.max(1, fresh["edit-only"]!.value + 100));
+});
