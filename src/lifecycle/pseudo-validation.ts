@@ -51,7 +51,7 @@ async function scoreOnSamples(bundleDir: string, samples: readonly PseudoSample[
   const { extractPseudoFeatures } = await import("../pipeline/tune/pseudo-features.js");
   const { scorePseudoSet } = await import("../pipeline/tune/score-set.js");
   const { scorerPartsOf } = await import("../pipeline/tune/tune-bundle.js");
-  const { openScorer } = await import("../pipeline/open-scorer.js");
+  const { openScorer, scorerSettingsOf } = await import("../pipeline/open-scorer.js");
   const loaded = await readBundle(bundleDir);
   const m = loaded.manifest;
   const sess = sessionOptions("cpu", options.intraOpThreads);
@@ -64,7 +64,7 @@ async function scoreOnSamples(bundleDir: string, samples: readonly PseudoSample[
     await backbone.release();
   }
   const sc = m.scoring;
-  const opened = await openScorer(sc.mode, scorerPartsOf(loaded), { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, k: sc.k, tau: sc.tau ?? 0, deltaT: sc.deltaT ?? 1, eta: sc.eta ?? 0 }, sess);
+  const opened = await openScorer(sc.mode, scorerPartsOf(loaded), scorerSettingsOf(m), sess);
   try {
     const r = await scorePseudoSet(set, opened.scorer, options.signal ? { signal: options.signal } : {});
     if (r.imageAuroc === null) throw new Error("the pseudo-validation set gives no image AUROC (no class has both normal and synthesized images)");

@@ -19,7 +19,7 @@ import type { BundleManifest, ThresholdInfo } from "../model/bundle.js";
 import { trainDiffusion, type ExecutionProviderName } from "../model/diffusion/index.js";
 import { parseModelConfig } from "../model/model-config.js";
 import { SCORING_MODES, type ScoringMode } from "../model/types.js";
-import type { ScorerParts } from "../pipeline/open-scorer.js";
+import { scorerSettingsOf, type ScorerParts } from "../pipeline/open-scorer.js";
 import { calibrateModes } from "../pipeline/tune/calibrate.js";
 import { pseudoSetOfBundle, tuneBundle } from "../pipeline/tune/tune-bundle.js";
 import { invalidInput } from "../util/errors.js";
@@ -100,7 +100,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       const config = parseModelConfig(m.config, `bundle ${options.bundle} config`);
       const set = await pseudoSetOfBundle(model.bundle, options.data, config.tuning, model.sessionOptions, { ...(signal ? { signal } : {}), ...(options.progressSink ? { progressSink: options.progressSink } : {}) });
       const sc = m.scoring;
-      const settings = { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, k: sc.k, tau: sc.tau ?? config.scoring.tau, deltaT: sc.deltaT ?? config.scoring.deltaT, eta: sc.eta ?? config.scoring.eta };
+      const settings = scorerSettingsOf(m, { tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta });
       const modes = (Object.keys(m.thresholds ?? { [sc.mode]: true }) as ScoringMode[]).filter((mode) => SCORING_MODES.includes(mode));
       thresholds = await calibrateModes(set, parts, settings, modes, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`) });
     } else {

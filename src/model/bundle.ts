@@ -6,6 +6,7 @@
  * the SHA-256 of every file), so a damaged bundle is refused with a clear
  * error instead of crashing native code.
  */
+import type { ImageScoreRule } from "./scoring/anomaly-map.js";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, readdir } from "node:fs/promises";
 import { fsyncDir, writeFileSynced } from "../util/atomic-file.js";
@@ -25,6 +26,8 @@ export interface TuningPoint {
   readonly tau?: number;
   readonly deltaT?: number;
   readonly k?: number;
+  /** The image-score rule of the point (K sweep; absent in records from before the choice: pool). */
+  readonly imageScore?: ImageScoreRule;
   readonly image_auroc: number | null;
   readonly pixel_auroc: number | null;
 }
@@ -96,6 +99,9 @@ export interface BundleManifest {
     readonly k: number;
     readonly sigma: number;
     readonly pool: number;
+    /** Image score rule (absent in bundles from before the choice: pool). */
+    readonly imageScore?: ImageScoreRule;
+    readonly top?: number;
     readonly tau?: number;
     readonly deltaT?: number;
     readonly eta?: number;

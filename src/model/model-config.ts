@@ -71,6 +71,9 @@ export const modelConfigSchema = z.strictObject({
       sigma: z.number().positive().default(4),
       /** Average-pool window on the S×S map before taking the max for the image score. */
       pool: z.int().min(1).max(64).default(8),
+      /** Image score: pool (max of the pool×pool average, the paper's) or top (mean of the map's top `top` fraction); tuning may choose the other. */
+      imageScore: z.enum(["pool", "top"]).default("pool"),
+      top: z.number().gt(0).max(1).default(0.01),
       /** Corruption step τ of Eq. 11 (lafite / no-edit modes). */
       tau: z.int().min(1).max(999).default(20),
       /** DDIM stride Δt. */
@@ -128,6 +131,8 @@ export const modelConfigSchema = z.strictObject({
       steps: z.int().min(1).max(50).default(1),
       /** K grid, swept with editing on (lafite mode) at the chosen τ. */
       ks: z.array(z.int().min(1).max(64)).min(1).default([1, 3, 5, 7, 9]),
+      /** Image-score rules tried at every K point (from the same maps): pool (max of the pooled map) and top (mean of its top fraction). */
+      imageScores: z.array(z.enum(["pool", "top"])).min(1).default(["pool", "top"]),
     })
     .prefault({}),
   /** Images per backbone call during fit and eval. */

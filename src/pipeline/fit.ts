@@ -218,9 +218,9 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   await backbone.release();
   stageDone("pseudo", "pseudo");
   const parts = { coreset, coresetSize: count, c, ...(unetOnnx ? { unetOnnx } : {}) };
-  const base = { mapSize: S, sigma: config.scoring.sigma, pool: config.scoring.pool, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta };
+  const base = { mapSize: S, sigma: config.scoring.sigma, pool: config.scoring.pool, imageScore: config.scoring.imageScore, top: config.scoring.top, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta };
   let tuning: TuningRecord | undefined;
-  let chosen = { tau: base.tau, deltaT: base.deltaT, k: Math.min(base.k, count) };
+  let chosen = { tau: base.tau, deltaT: base.deltaT, k: Math.min(base.k, count), imageScore: base.imageScore };
   let chosenScores: TuneResult["chosenScores"] | undefined;
   if (options.tune ?? true) {
     const tuned = await runTuning({
@@ -282,6 +282,8 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
         k: chosen.k,
         sigma: config.scoring.sigma,
         pool: config.scoring.pool,
+        imageScore: chosen.imageScore,
+        top: config.scoring.top,
         ...(unetOnnx ? { tau: chosen.tau, deltaT: chosen.deltaT, eta: config.scoring.eta, denoiserFile: "denoiser.onnx" } : {}),
       },
       threshold: thresholds[config.scoring.mode]!,

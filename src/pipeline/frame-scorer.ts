@@ -12,7 +12,7 @@ import type { FeatureMap, ScoringMode } from "./types.js";
 import { DIFFUSION_MODES } from "../model/types.js";
 import type { OnnxKnn } from "../model/memory/onnx-knn.js";
 import { toRows } from "../model/feature-stats.js";
-import { anomalyMap, imageScore, reconstructionError } from "../model/scoring/anomaly-map.js";
+import { anomalyMap, imageScoreOf, reconstructionError, type ImageScoreRule } from "../model/scoring/anomaly-map.js";
 import { editFeatures } from "../model/memory/editing.js";
 
 /** Reconstructs a feature map with the diffusion model (src/model/diffusion). */
@@ -26,6 +26,9 @@ export interface ScoringSettings {
   readonly mapSize: number;
   readonly sigma: number;
   readonly pool: number;
+  /** Image score rule (anomaly-map.ts imageScoreOf); absent = pool. */
+  readonly imageScore?: ImageScoreRule;
+  readonly top?: number;
   /** Editing neighbours K. */
   readonly k: number;
 }
@@ -84,7 +87,7 @@ export class FrameScorer {
     const t0 = performance.now();
     const S = this.settings.mapSize;
     const map = anomalyMap(values, x.h, x.w, S, this.settings.sigma);
-    const score = imageScore(map, S, S, this.settings.pool);
+    const score = imageScoreOf(map, S, this.settings);
     return { map, score, timings: { edit, diffusion, score: performance.now() - t0 } };
   }
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { readBundle, bytesToFloat32, type LoadedBundle } from "../model/bundle.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
-import { openScorer } from "./open-scorer.js";
+import { openScorer, scorerSettingsOf } from "./open-scorer.js";
 import type { DecodeLimits } from "../image/decode.js";
 import { resolveExecutionProvider } from "../model/execution-provider.js";
 import { ddimTimesteps } from "../model/diffusion/index.js";
@@ -56,7 +56,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   const opened = await openScorer(
     mode,
     { coreset, coresetSize: m.memory.coresetSize, c, ...(sc.denoiserFile ? { unetOnnx: bundle.file(sc.denoiserFile) } : {}) },
-    { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, k: sc.k, tau: sc.tau ?? 0, deltaT: sc.deltaT ?? 1, eta: sc.eta ?? 0 },
+    scorerSettingsOf({ ...m, scoring: sc }),
     opts,
   ).catch(async (err: unknown) => {
     await backbone.release();

@@ -9,6 +9,8 @@ import { FrameScorer } from "./frame-scorer.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 import type { ScoringMode } from "./types.js";
 import { DIFFUSION_MODES } from "../model/types.js";
+import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
+import type { BundleManifest } from "../model/bundle.js";
 
 export interface ScorerParts {
   /** Coreset rows, coresetSize × c. */
@@ -23,6 +25,8 @@ export interface ScorerSettings {
   readonly mapSize: number;
   readonly sigma: number;
   readonly pool: number;
+  readonly imageScore?: ImageScoreRule;
+  readonly top?: number;
   /** Editing neighbours K (lafite mode). */
   readonly k: number;
   readonly tau: number;
@@ -47,7 +51,7 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
   let reconstructor: Reconstructor | undefined;
   if (DIFFUSION_MODES.includes(mode)) reconstructor = await Reconstructor.create(parts.unetOnnx!, {}, sessionOptions);
   const scorer = new FrameScorer(
-    { mode, mapSize: s.mapSize, sigma: s.sigma, pool: s.pool, k },
+    { mode, mapSize: s.mapSize, sigma: s.sigma, pool: s.pool, ...(s.imageScore ? { imageScore: s.imageScore } : {}), ...(s.top !== undefined ? { top: s.top } : {}), k },
     knn,
     parts.coreset,
     reconstructor ? { reconstruct: (e, seed) => reconstructor!.reconstruct(e, s.tau, s.deltaT, s.eta, seed) } : undefined,
@@ -59,5 +63,21 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
       await knn?.release();
       await reconstructor?.close();
     },
+  };
+}
+
+/** A bundle's scoring settings as the scorer takes them; `fallback` fills τ, Δt and η for bundles without a diffusion model. */
+export function scorerSettingsOf(m: BundleManifest, fallback: { tau: number; deltaT: number; eta: number } = { tau: 0, deltaT: 1, eta: 0 }): ScorerSettings {
+  const sc = m.scoring;
+  return {
+    mapSize: m.backbone.inputSize,
+    sigma: sc.sigma,
+    pool: sc.pool,
+    ...(sc.imageScore ? { imageScore: sc.imageScore } : {}),
+    ...(sc.top !== undefined ? { top: sc.top } : {}),
+    k: sc.k,
+    tau: sc.tau ?? fallback.tau,
+    deltaT: sc.deltaT ?? fallback.deltaT,
+    eta: sc.eta ?? fallback.eta,
   };
 }

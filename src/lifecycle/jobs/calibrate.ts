@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import type { ThresholdInfo } from "../../model/bundle.js";
 import type { FeatureMap, ScoringMode } from "../../model/types.js";
-import { openScorer, type ScorerParts } from "../../pipeline/open-scorer.js";
+import { openScorer, scorerSettingsOf, type ScorerParts } from "../../pipeline/open-scorer.js";
 import { calibrateThreshold } from "../../model/scoring/threshold.js";
 import { parseModelConfig } from "../../model/model-config.js";
 import { DIFFUSION_MODES } from "../../model/types.js";
@@ -49,7 +49,7 @@ export async function calibrateThresholds(
   }
   const m = model.manifest;
   const sc = { ...m.scoring, ...options.overrides };
-  const settings = { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, k: sc.k, tau: sc.tau ?? 0, deltaT: sc.deltaT ?? 1, eta: sc.eta ?? 0 };
+  const settings = scorerSettingsOf({ ...m, scoring: sc });
   const out: Partial<Record<ScoringMode, ThresholdInfo>> = {};
   const total = modes.length * holdout.length;
   let done = 0;

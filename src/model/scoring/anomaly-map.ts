@@ -170,6 +170,24 @@ export function topFractionMean(map: Float32Array, fraction: number): number {
   return sum / k;
 }
 
+/** How a map becomes the image score: the paper's pooled max, or the mean of the map's top fraction. */
+export type ImageScoreRule = "pool" | "top";
+
+export interface ImageScoreSettings {
+  readonly imageScore?: ImageScoreRule;
+  /** pool: the window of the average pooling before the max. */
+  readonly pool: number;
+  /** top: the fraction of the map averaged (default 0.01). */
+  readonly top?: number;
+}
+
+/** The image score of an S×S map by its rule (absent = pool, as in bundles from before the choice). */
+export function imageScoreOf(map: Float32Array, size: number, s: ImageScoreSettings): number {
+  return s.imageScore === "top" ? topFractionMean(map, s.top ?? DEFAULT_TOP_FRACTION) : imageScore(map, size, size, s.pool);
+}
+
+export const DEFAULT_TOP_FRACTION = 0.01;
+
 /**
  * Eq. 12: the per-position scores (h×w) upsampled to S×S, then blurred with
  * σ (paper: 4). Returns the S×S map, row-major.

@@ -18,12 +18,15 @@ import { Progress, type ProgressSink } from "../../util/progress.js";
 import type { PseudoFeature } from "./pseudo-features.js";
 import { scorePseudoSet } from "./score-set.js";
 import { bestPointIndex, compareTuningPoints } from "./best-point.js";
+import type { ImageScoreRule } from "../../model/scoring/anomaly-map.js";
 
 export interface TuningGrid {
   readonly taus: readonly number[];
   /** DDIM steps per τ: Δt = max(1, round(τ / steps)). */
   readonly steps: number;
   readonly ks: readonly number[];
+  /** Image-score rules tried at every K point (from the same maps, so nearly free); absent = only the configured one. */
+  readonly imageScores?: readonly ImageScoreRule[];
 }
 
 export interface TuneInput {
@@ -42,7 +45,7 @@ export interface TuneInput {
 export interface TuneResult {
   readonly record: TuningRecord;
   /** The settings to serve with. */
-  readonly chosen: { readonly tau: number; readonly deltaT: number; readonly k: number };
+  readonly chosen: { readonly tau: number; readonly deltaT: number; readonly k: number; readonly imageScore: ImageScoreRule };
   /** The set's image scores at the chosen settings in the final comparison's mode: threshold calibration need not score it again. */
   readonly chosenScores: { readonly mode: ScoringMode; readonly scores: readonly number[] };
 }
@@ -61,17 +64,21 @@ export async function runTuning(input: TuneInput): Promise<TuneResult> {
   const progress = new Progress("tune", (taus.length + ks.length + 1) * set.length, { unit: "scorings", ...(input.progressSink ? { sink: input.progressSink } : {}) });
 
   const scoresOf = new Map<TuningPoint, readonly number[]>();
-  const score = async (mode: ScoringMode, s: ScorerSettings): Promise<TuningPoint> => {
+  /** One pass over the set: the point of the settings' own image-score rule, then one per alternative rule (same maps). */
+  const scoreWith = async (mode: ScoringMode, s: ScorerSettings, alternatives: readonly ImageScoreRule[] = []): Promise<TuningPoint[]> => {
     const opened = await openScorer(mode, parts, s, input.sessionOptions);
     try {
-      const r = await scorePseudoSet(set, opened.scorer, { pixels: true, ...(input.signal ? { signal: input.signal } : {}), progress });
-      const point = { image_auroc: r.imageAuroc, pixel_auroc: r.pixelAuroc };
-      scoresOf.set(point, r.scores);
-      return point;
+      const r = await scorePseudoSet(set, opened.scorer, { pixels: true, alternatives: alternatives.map((imageScore) => ({ ...s, imageScore })), ...(input.signal ? { signal: input.signal } : {}), progress });
+      const points = [{ image_auroc: r.imageAuroc, pixel_auroc: r.pixelAuroc }, ...r.alternatives.map((a) => ({ image_auroc: a.imageAuroc, pixel_auroc: r.pixelAuroc }))];
+      points.forEach((p, i) => scoresOf.set(p, i === 0 ? r.scores : r.alternatives[i - 1]!.scores));
+      return points;
     } finally {
       await opened.release();
     }
   };
+  const score = async (mode: ScoringMode, s: ScorerSettings): Promise<TuningPoint> => (await scoreWith(mode, s))[0]!;
+  const baseRule: ImageScoreRule = base.imageScore ?? "pool";
+  const otherRules = [...new Set(grid.imageScores ?? [])].filter((r) => r !== baseRule);
   const pct = (v: number | null) => (v === null ? "–" : (100 * v).toFixed(1));
 
   // 1. τ with editing off.
@@ -90,24 +97,27 @@ export async function runTuning(input: TuneInput): Promise<TuneResult> {
   const kCurve: TuningPoint[] = [];
   const kScores: (readonly number[])[] = [];
   for (const k of ks) {
-    const p = await score(kMode, { ...base, ...chosenTau, k });
-    kCurve.push({ k, ...(hasDiffusion ? chosenTau : {}), ...p });
-    kScores.push(scoresOf.get(p)!);
-    log(`tune: ${kMode} K=${k}${hasDiffusion ? ` τ=${chosenTau.tau}` : ""}: image AUROC ${pct(p.image_auroc)}, pixel ${pct(p.pixel_auroc)}`);
+    const points = await scoreWith(kMode, { ...base, ...chosenTau, k, imageScore: baseRule }, otherRules);
+    [baseRule, ...otherRules].forEach((imageScore, i) => {
+      const p = points[i]!;
+      kCurve.push({ k, ...(hasDiffusion ? chosenTau : {}), ...(grid.imageScores ? { imageScore } : {}), image_auroc: p.image_auroc, pixel_auroc: p.pixel_auroc });
+      kScores.push(scoresOf.get(p)!);
+      log(`tune: ${kMode} K=${k}${hasDiffusion ? ` τ=${chosenTau.tau}` : ""}${grid.imageScores ? ` image score ${imageScore}` : ""}: image AUROC ${pct(p.image_auroc)}, pixel ${pct(p.pixel_auroc)}`);
+    });
   }
   const kBestIndex = bestPointIndex(kCurve);
   const kBest = kCurve[kBestIndex]!;
-  const tuned = { ...chosenTau, k: kBest.k! };
+  const tuned = { ...chosenTau, k: kBest.k!, imageScore: kBest.imageScore ?? baseRule };
 
   // 3. The tuned setting against the configured defaults, in the K sweep's mode.
-  const defaults = { tau: base.tau, deltaT: base.deltaT, k: Math.min(base.k, parts.coresetSize) };
-  const same = (!hasDiffusion || (defaults.tau === tuned.tau && defaults.deltaT === tuned.deltaT)) && defaults.k === tuned.k;
+  const defaults = { tau: base.tau, deltaT: base.deltaT, k: Math.min(base.k, parts.coresetSize), imageScore: baseRule };
+  const same = (!hasDiffusion || (defaults.tau === tuned.tau && defaults.deltaT === tuned.deltaT)) && defaults.k === tuned.k && defaults.imageScore === tuned.imageScore;
   const defaultsPoint = same ? undefined : await score(kMode, { ...base, ...defaults });
   const atDefaults: TuningPoint = defaultsPoint ? { ...defaults, ...defaultsPoint } : kBest;
   const keepDefaults = !same && compareTuningPoints(atDefaults, kBest) > 0;
   const chosen = keepDefaults ? defaults : tuned;
   if (keepDefaults) log(`tune: the configured τ=${defaults.tau} K=${defaults.k} beat the tuned τ=${tuned.tau} K=${tuned.k} on the pseudo-validation set; keeping them`);
-  log(`tune: chose τ=${chosen.tau} Δt=${chosen.deltaT} K=${chosen.k}`);
+  log(`tune: chose τ=${chosen.tau} Δt=${chosen.deltaT} K=${chosen.k} image score ${chosen.imageScore}`);
 
   const anomalous = set.filter((f) => f.anomalous).length;
   return {

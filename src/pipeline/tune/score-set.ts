@@ -8,25 +8,40 @@ import { auroc, PixelMetricAccumulator } from "../../eval/metrics.js";
 import type { FrameScorer } from "../frame-scorer.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
 import type { PseudoFeature } from "./pseudo-features.js";
+import { imageScoreOf, type ImageScoreSettings } from "../../model/scoring/anomaly-map.js";
 
 export interface SetScores {
   readonly imageAuroc: number | null;
   readonly pixelAuroc: number | null;
   /** Image scores in the order of the feature set. */
   readonly scores: readonly number[];
+  /** Per alternative image-score rule asked for: the scores from the same maps and their mean class AUROC. */
+  readonly alternatives: readonly { readonly imageAuroc: number | null; readonly scores: readonly number[] }[];
 }
 
-export async function scorePseudoSet(set: readonly PseudoFeature[], scorer: FrameScorer, options: { pixels?: boolean; signal?: AbortSignal; progress?: Progress } = {}): Promise<SetScores> {
+export async function scorePseudoSet(
+  set: readonly PseudoFeature[],
+  scorer: FrameScorer,
+  options: { pixels?: boolean; signal?: AbortSignal; progress?: Progress; alternatives?: readonly ImageScoreSettings[] } = {},
+): Promise<SetScores> {
   const scores: number[] = [];
+  const alternatives = (options.alternatives ?? []).map(() => [] as number[]);
   const pixels = options.pixels ? new PixelMetricAccumulator() : undefined;
   for (const s of set) {
     throwIfCancelled(options.signal, "pseudo-validation scoring");
     const scored = await scorer.score(s.x);
     scores.push(scored.score);
+    // Other image-score rules cost only their reduction of the same map.
+    options.alternatives?.forEach((rule, i) => alternatives[i]!.push(imageScoreOf(scored.map, scorer.settings.mapSize, rule)));
     if (pixels) pixels.add(scored.map, s.mask ?? new Uint8Array(scored.map.length));
     options.progress?.tick();
   }
-  return { imageAuroc: meanClassAuroc(set, scores), pixelAuroc: pixels && pixels.positives > 0 && pixels.negatives > 0 ? pixels.auroc() : null, scores };
+  return {
+    imageAuroc: meanClassAuroc(set, scores),
+    pixelAuroc: pixels && pixels.positives > 0 && pixels.negatives > 0 ? pixels.auroc() : null,
+    scores,
+    alternatives: alternatives.map((a) => ({ imageAuroc: meanClassAuroc(set, a), scores: a })),
+  };
 }
 
 /** Mean of per-class image AUROC over classes that have both labels; null when none has. */

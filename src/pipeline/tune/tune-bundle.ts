@@ -82,7 +82,7 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   const sc = m.scoring;
   const parts = scorerPartsOf(loaded);
   // The configured defaults are the fallback, not whatever an earlier tuning chose.
-  const base = { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: sc.eta ?? config.scoring.eta };
+  const base = { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, imageScore: config.scoring.imageScore, top: sc.top ?? config.scoring.top, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: sc.eta ?? config.scoring.eta };
   const tuned = await runTuning({
     set,
     parts,
@@ -105,7 +105,7 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
     ...rest,
     version: newVersionId(createdAt, new TextEncoder().encode(`${m.version} ${JSON.stringify(tuned.chosen)} ${JSON.stringify(thresholds)}`)),
     createdAt: createdAt.toISOString(),
-    scoring: { ...sc, k: tuned.chosen.k, ...(sc.denoiserFile ? { tau: tuned.chosen.tau, deltaT: tuned.chosen.deltaT } : {}) },
+    scoring: { ...sc, k: tuned.chosen.k, imageScore: tuned.chosen.imageScore, top: base.top, ...(sc.denoiserFile ? { tau: tuned.chosen.tau, deltaT: tuned.chosen.deltaT } : {}) },
     threshold: thresholds[sc.mode] ?? m.threshold,
     thresholds,
     tuning: tuned.record,

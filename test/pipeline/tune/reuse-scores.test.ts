@@ -10,6 +10,8 @@ import { calibrateModes } from "../../../src/pipeline/tune/calibrate.js";
 import type { PseudoFeature } from "../../../src/pipeline/tune/pseudo-features.js";
 import { createRng } from "../../../src/util/random.js";
 import { parseModelConfig } from "../../../src/model/model-config.js";
+import { openScorer } from "../../../src/pipeline/open-scorer.js";
+import { imageScore, topFractionMean } from "../../../src/model/scoring/anomaly-map.js";
 
 const c = 6, h = 4, w = 4, S = 16;
 
@@ -45,4 +47,25 @@ test("calibrateModes given the tuning's chosen scores gives the thresholds of a 
   // Scores that differ from a fresh scoring change the threshold: the given scores are what was used.
   const shifted = await calibrateModes(set, parts, settings, ["edit-only"], config.threshold, {}, { scored: { mode: "edit-only", scores: tuned.chosenScores.scores.map((s) => s + 100) } });
   assert.ok(Math.abs(shifted["edit-only"]!.value - (fresh["edit-only"]!.value + 100)) < 1e-6 * Math.max(1, fresh["edit-only"]!.value + 100));
+});
+
+test("the image-score rule: top scores the mean of the map's top fraction, pool the pooled max, from the same map", async () => {
+  const rng = createRng(5);
+  const x = sample(rng, "a", true).x;
+  const coreset = new Float32Array(20 * c).map(() => rng.normal() * 0.3);
+  const parts = { coreset, coresetSize: 20, c };
+  const base = { mapSize: S, sigma: 1, pool: 2, k: 3, tau: 20, deltaT: 20, eta: 0 };
+  const pool = await openScorer("edit-only", parts, base, {});
+  const top = await openScorer("edit-only", parts, { ...base, imageScore: "top", top: 0.05 }, {});
+  try {
+    const a = await pool.scorer.score(x);
+    const b = await top.scorer.score(x);
+    assert.deepEqual(b.map, a.map);
+    assert.equal(a.score, imageScore(a.map, S, S, 2));
+    assert.equal(b.score, topFractionMean(a.map, 0.05));
+    assert.notEqual(a.score, b.score);
+  } finally {
+    await pool.release();
+    await top.release();
+  }
 });

@@ -73,11 +73,14 @@ test("lafite tune sweeps τ (no-edit) then K (lafite), records curves and seed, 
   assert.equal(t.tau.mode, "no-edit");
   assert.deepEqual(t.tau.curve.map((p) => [p.tau, p.deltaT]), [[10, 10], [50, 50]]);
   assert.equal(t.k.mode, "lafite");
-  assert.deepEqual(t.k.curve.map((p) => p.k), [1, 3]);
+  // Each K point is scored once; both image-score rules come from the same maps, so they share the pixel AUROC.
+  assert.deepEqual(t.k.curve.map((p) => [p.k, p.imageScore]), [[1, "pool"], [1, "top"], [3, "pool"], [3, "top"]]);
+  assert.equal(t.k.curve[0]!.pixel_auroc, t.k.curve[1]!.pixel_auroc);
   for (const p of [...t.tau.curve, ...t.k.curve]) assert.ok(p.image_auroc !== null && p.image_auroc >= 0 && p.image_auroc <= 1);
   // The served values are the tuned ones, or the configured defaults when those scored better.
   const kept = t.final!.kept === "tuned" ? t.final!.tuned : t.final!.defaults;
-  assert.deepEqual([first.scoring.tau, first.scoring.deltaT, first.scoring.k], [kept.tau, kept.deltaT, kept.k]);
+  assert.deepEqual([first.scoring.tau, first.scoring.deltaT, first.scoring.k, first.scoring.imageScore], [kept.tau, kept.deltaT, kept.k, kept.imageScore]);
+  assert.equal(first.scoring.top, 0.01);
   assert.ok([10, 50, 20].includes(first.scoring.tau!));
   // Files are unchanged; the bundle still loads and verifies.
   assert.deepEqual(first.files, before.files);
