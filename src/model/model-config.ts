@@ -58,7 +58,7 @@ export const modelConfigSchema = z.strictObject({
       /** Upper bound on the coreset size: per-frame search cost and selection time grow with it. */
       maxCoresetSize: z.int().min(1).default(10_000),
       /** How candidates are drawn above maxCandidates: uniform over all slices, or an equal share per class and per image (candidates.ts). */
-      sampling: z.enum(["uniform", "stratified"]).default("uniform"),
+      sampling: z.enum(["uniform", "stratified"]).default("stratified"),
       index: z.enum(["flat", "hnsw"]).default("flat"),
       /** Neighbours used by feature editing (Eq. 10). */
       k: z.int().min(1).max(64).default(3),

@@ -129,3 +129,31 @@ test("topFractionMean: hand-computed means of the largest values", () => {
   assert.throws(() => topFractionMean(map, 0), /top fraction/);
   assert.throws(() => topFractionMean(new Float32Array(0), 0.5), /empty/);
 });
+
+test("topFractionMean equals the mean of the top values of a full sort (slow reference), on random, constant, sorted and tied maps", () => {
+  const rng = createRng(7);
+  const reference = (map: Float32Array, fraction: number) => {
+    const k = Math.max(1, Math.ceil(fraction * map.length));
+    const sorted = Array.from(map).sort((a, b) => b - a);
+    return sorted.slice(0, k).reduce((s, v) => s + v, 0) / k;
+  };
+  const maps = [
+    Float32Array.from({ length: 224 * 224 }, () => rng.next()),
+    new Float32Array(1000).fill(0.25),
+    Float32Array.from({ length: 999 }, (_, i) => i),
+    Float32Array.from({ length: 999 }, (_, i) => 999 - i),
+    Float32Array.from({ length: 5000 }, () => Math.floor(rng.next() * 4)),
+    Float32Array.from([3]),
+  ];
+  for (const map of maps) {
+    for (const fraction of [1e-6, 0.001, 0.01, 0.1, 0.5, 1]) {
+      const got = topFractionMean(map, fraction);
+      const want = reference(map, fraction);
+      assert.ok(Math.abs(got - want) <= 1e-9 * Math.max(1, Math.abs(want)), `n=${map.length} fraction=${fraction}: ${got} vs ${want}`);
+    }
+  }
+  // The input is left as it was.
+  const map = Float32Array.from([5, 1, 9, 3]);
+  topFractionMean(map, 0.5);
+  assert.deepEqual(Array.from(map), [5, 1, 9, 3]);
+});
