@@ -1,7 +1,7 @@
 import { test } from "node:test";
+import { tempDir } from "../support/temp-dir.js";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, writeFile, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { readBundle, writeBundle, type BundleManifest } from "../../src/model/bundle.js";
 import { parseModelConfig } from "../../src/model/model-config.js";
@@ -18,8 +18,8 @@ const manifest = (version: string): Omit<BundleManifest, "files"> => ({
 });
 const badBundle = (re: RegExp) => (e: unknown) => e instanceof LafiteError && e.code === "BAD_BUNDLE" && re.test(e.message);
 
-test("a written bundle reads back with verified files, and no temp folder is left", async () => {
-  const dir = await mkdtemp(join(tmpdir(), "lafite-bundle-"));
+test("a written bundle reads back with verified files, and no temp folder is left", async (t) => {
+  const dir = await tempDir(t, "lafite-bundle-");
   const out = join(dir, "b");
   await writeBundle(out, manifest("v1"), { "backbone.onnx": Uint8Array.of(1, 2, 3) });
   const b = await readBundle(out);
@@ -28,8 +28,8 @@ test("a written bundle reads back with verified files, and no temp folder is lef
   assert.deepEqual(await readdir(dir), ["b"]);
 });
 
-test("an existing bundle is refused without replace, and swapped atomically with it", async () => {
-  const dir = await mkdtemp(join(tmpdir(), "lafite-bundle-"));
+test("an existing bundle is refused without replace, and swapped atomically with it", async (t) => {
+  const dir = await tempDir(t, "lafite-bundle-");
   const out = join(dir, "b");
   await writeBundle(out, manifest("v1"), { "backbone.onnx": Uint8Array.of(1) });
   await assert.rejects(writeBundle(out, manifest("v2"), { "backbone.onnx": Uint8Array.of(2) }), badBundle(/already exists/));
@@ -39,8 +39,8 @@ test("an existing bundle is refused without replace, and swapped atomically with
   assert.deepEqual(await readdir(dir), ["b"]);
 });
 
-test("damaged, incomplete and incompatible bundles are refused with a clear reason", async () => {
-  const dir = await mkdtemp(join(tmpdir(), "lafite-bundle-"));
+test("damaged, incomplete and incompatible bundles are refused with a clear reason", async (t) => {
+  const dir = await tempDir(t, "lafite-bundle-");
   const out = join(dir, "b");
   await writeBundle(out, manifest("v1"), { "backbone.onnx": Uint8Array.of(1, 2, 3) });
   await writeFile(join(out, "backbone.onnx"), Uint8Array.of(9, 9, 9));

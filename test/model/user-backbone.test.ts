@@ -1,7 +1,7 @@
 import { test } from "node:test";
+import { tempDir } from "../support/temp-dir.js";
 import assert from "node:assert/strict";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DataType, GraphBuilder } from "../../src/onnx/graph-builder.js";
 import { wrapUserBackbone } from "../../src/model/user-backbone.js";
@@ -23,8 +23,8 @@ const cfg = (path: string, extra: object = {}) => ({
   mean: [0.5, 0.5, 0.5] as [number, number, number], std: [0.25, 0.25, 0.25] as [number, number, number], pool: 0, ...extra,
 });
 
-test("a user ONNX backbone is wrapped to the image→features contract with its normalization", async () => {
-  const dir = await mkdtemp(join(tmpdir(), "lafite-userbb-"));
+test("a user ONNX backbone is wrapped to the image→features contract with its normalization", async (t) => {
+  const dir = await tempDir(t, "lafite-userbb-");
   const path = join(dir, "user.onnx");
   await writeFile(path, userModel());
   const onnx = await wrapUserBackbone(cfg(path), 4);
@@ -38,8 +38,8 @@ test("a user ONNX backbone is wrapped to the image→features contract with its 
   assert.ok(v.slice(16).every((y) => Math.abs(y - 1) < 1e-5));
 });
 
-test("wrong user backbone settings give config errors that say what is wrong", async () => {
-  const dir = await mkdtemp(join(tmpdir(), "lafite-userbb-"));
+test("wrong user backbone settings give config errors that say what is wrong", async (t) => {
+  const dir = await tempDir(t, "lafite-userbb-");
   const path = join(dir, "user.onnx");
   await writeFile(path, userModel());
   const isConfig = (re: RegExp) => (e: unknown) => e instanceof LafiteError && e.code === "INVALID_CONFIG" && re.test(e.message);

@@ -1,13 +1,11 @@
 /** Shared bits of the synth tests: temp folders and reading PNGs back as exact pixels. */
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import sharp from "sharp";
+import { tempDir as tempDirIn } from "../../support/temp-dir.js";
 
 export async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), "lafite-synth-"));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
+  return tempDirIn(t, "lafite-synth-");
 }
 
 /** Pixels as stored: channel count from the PNG header, not sharp's default widening to RGB. */

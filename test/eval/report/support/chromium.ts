@@ -29,5 +29,7 @@ export async function chromium(htmlFile: string, flags: readonly string[]): Prom
   } catch (err) {
     if ((err as { code?: string }).code === "ENOENT") throw new Error("chromium is not installed: run scripts/setup.sh (apt-get install chromium)");
     throw err;
+  } finally {
+    await rm(profile, { recursive: true, force: true });
   }
 }
