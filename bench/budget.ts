@@ -12,19 +12,14 @@
  * Usage: npm run bench:budget -- [--data DIR | --scale F] [--samples 1000,2000,4000,8000]
  *          [--taus 20,50,100,200] [--config FILE] [--threads N] [--json FILE]
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { synthesizeRealistic } from "../src/image/synth/realistic/index.js";
 import { loadModelConfig } from "../src/model/model-config.js";
-import { candidateIds, gatherCandidateRows } from "../src/model/memory/candidates.js";
-import { greedyCoresetSelectionAsync } from "../src/model/memory/coreset.js";
 import { sessionOptions } from "../src/model/backbone-runner.js";
 import { diffusionPreset, trainDiffusion } from "../src/model/diffusion/index.js";
 import { openScorer, type ScorerParts } from "../src/pipeline/open-scorer.js";
 import type { ScoringMode } from "../src/model/types.js";
-import { extractSuiteFeatures, scoreSuite, type SweepScores } from "./support/suite-features.js";
+import { buildCoreset, extractSuiteFeatures, listFlag, scoreSuite, suiteData, type SweepScores } from "./support/suite-features.js";
 
 const { values } = parseArgs({
   options: {
@@ -37,7 +32,7 @@ const { values } = parseArgs({
     json: { type: "string" },
   },
 });
-const list = (v: string | undefined, dflt: string) => (v ?? dflt).split(",").map((s) => Number(s.trim()));
+const list = (v: string | undefined, dflt: string) => listFlag(v, dflt).map(Number);
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const quiet = () => {};
 const config = await loadModelConfig(values.config);
@@ -48,25 +43,12 @@ const taus = list(values.taus, "20,50,100,200");
 const threads = values.threads !== undefined ? Number(values.threads) : undefined;
 const sess = sessionOptions("cpu", threads);
 
-let tmp: string | undefined;
-let data = values.data;
-if (!data) {
-  tmp = await mkdtemp(path.join(tmpdir(), "lafite-budget-"));
-  data = path.join(tmp, "data");
-  await synthesizeRealistic({ out: data, seed: 0, scale: Number(values.scale ?? 0.2), force: true });
-}
+const { data, cleanup } = await suiteData(values, "budget");
 try {
   const suite = await extractSuiteFeatures(data, config, log, threads);
   const { c, h, w } = suite.bank[0]!;
-  const m = config.memory;
-  const total = suite.bank.length * h * w;
-  const n = Math.min(total, m.maxCandidates);
-  const count = Math.max(1, Math.min(n, m.maxCoresetSize, Math.round(m.keepRate * total)));
-  const cand = gatherCandidateRows(suite.bank, candidateIds({ imageClasses: suite.bankClasses, positionsPerImage: h * w, count: n, seed: config.seed, sampling: m.sampling }));
-  const { selected } = await greedyCoresetSelectionAsync(cand, n, c, count, { projectionDim: m.projectionDim, seed: config.seed });
-  const coreset = new Float32Array(count * c);
-  for (let i = 0; i < count; i++) coreset.set(cand.subarray(selected[i]! * c, (selected[i]! + 1) * c), i * c);
-  const base = { mapSize: suite.mapSize, sigma: config.scoring.sigma, pool: config.scoring.pool, k: m.k, eta: config.scoring.eta };
+  const { coreset, count } = await buildCoreset(suite, config);
+  const base = { mapSize: suite.mapSize, sigma: config.scoring.sigma, pool: config.scoring.pool, k: config.memory.k, eta: config.scoring.eta };
   const score = async (mode: ScoringMode, parts: ScorerParts, tau: number): Promise<SweepScores> => {
     const open = await openScorer(mode, parts, { ...base, tau, deltaT: tau }, sess);
     try {
@@ -117,5 +99,5 @@ try {
   }
   if (values.json) await writeFile(values.json, JSON.stringify({ data, bankImages: suite.bank.length, fixed, rows }, null, 2));
 } finally {
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  await cleanup();
 }

@@ -14,14 +14,9 @@
  * Usage: npm run bench:localization -- [--data DIR | --scale F] [--config FILE]
  *          [--sigmas 1,2,4,8] [--rules pool1,pool4,pool8,pool16,top0.01] [--modes knn,edit-only] [--threads N] [--json FILE]
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { synthesizeRealistic } from "../src/image/synth/realistic/index.js";
 import { loadModelConfig } from "../src/model/model-config.js";
-import { candidateIds, gatherCandidateRows } from "../src/model/memory/candidates.js";
-import { greedyCoresetSelectionAsync } from "../src/model/memory/coreset.js";
 import { sessionOptions } from "../src/model/backbone-runner.js";
 import { anomalyMap, imageScore, topFractionMean } from "../src/model/scoring/anomaly-map.js";
 import { auroc, PixelMetricAccumulator } from "../src/eval/metrics.js";
@@ -29,7 +24,7 @@ import { openScorer } from "../src/pipeline/open-scorer.js";
 import type { PseudoFeature } from "../src/pipeline/tune/pseudo-features.js";
 import type { FrameScorer } from "../src/pipeline/frame-scorer.js";
 import type { ScoringMode } from "../src/model/types.js";
-import { extractSuiteFeatures } from "./support/suite-features.js";
+import { buildCoreset, extractSuiteFeatures, listFlag as list, suiteData } from "./support/suite-features.js";
 
 const { values } = parseArgs({
   options: {
@@ -43,7 +38,6 @@ const { values } = parseArgs({
     json: { type: "string" },
   },
 });
-const list = (v: string | undefined, dflt: string) => (v ?? dflt).split(",").map((s) => s.trim()).filter(Boolean);
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const config = await loadModelConfig(values.config);
 const sigmas = list(values.sigmas, "1,2,4,8").map(Number);
@@ -111,24 +105,12 @@ function best<K>(m: Map<K, number | null>, first: K): K {
   return bestKey;
 }
 
-let tmp: string | undefined;
-let data = values.data;
-if (!data) {
-  tmp = await mkdtemp(path.join(tmpdir(), "lafite-localization-"));
-  data = path.join(tmp, "data");
-  await synthesizeRealistic({ out: data, seed: 0, scale: Number(values.scale ?? 0.2), force: true });
-}
+const { data, cleanup } = await suiteData(values, "localization");
 try {
   const suite = await extractSuiteFeatures(data, config, log, threads, { pseudo: true });
-  const { c, h, w } = suite.bank[0]!;
+  const { c, h } = suite.bank[0]!;
   const m = config.memory;
-  const total = suite.bank.length * h * w;
-  const n = Math.min(total, m.maxCandidates);
-  const count = Math.max(1, Math.min(n, m.maxCoresetSize, Math.round(m.keepRate * total)));
-  const cand = gatherCandidateRows(suite.bank, candidateIds({ imageClasses: suite.bankClasses, positionsPerImage: h * w, count: n, seed: config.seed, sampling: m.sampling }));
-  const { selected } = await greedyCoresetSelectionAsync(cand, n, c, count, { projectionDim: m.projectionDim, seed: config.seed });
-  const coreset = new Float32Array(count * c);
-  for (let i = 0; i < count; i++) coreset.set(cand.subarray(selected[i]! * c, (selected[i]! + 1) * c), i * c);
+  const { coreset, count } = await buildCoreset(suite, config);
   const S = suite.mapSize;
   const out: Record<string, unknown> = {};
   const f = (v: number | null | undefined) => (v === null || v === undefined ? "   - " : (100 * v).toFixed(1).padStart(5));
@@ -170,5 +152,5 @@ try {
   }
   if (values.json) await writeFile(values.json, JSON.stringify({ data, config: { backbone: config.backbone, grid: config.grid }, modes: out }, null, 2));
 } finally {
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  await cleanup();
 }

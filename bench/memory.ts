@@ -6,24 +6,20 @@
  * edit-only modes (no diffusion model needed): mean per-class image AUROC,
  * mean per-class pixel AUROC on the S×S map, the smallest class's figures,
  * selection time and per-frame p50 latency. The first row of the table is
- * the reference (today's default); the others print their ratio to it.
+ * the reference (the configured default); the others print their ratio to it.
  *
  * Usage: npm run bench:memory -- [--data DIR | --scale F] [--sampling uniform,stratified]
  *          [--candidates 250000,500000] [--sizes 5000,10000,20000] [--modes knn,edit-only]
  *          [--threads N] [--json FILE]
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { synthesizeRealistic } from "../src/image/synth/realistic/index.js";
 import { loadModelConfig } from "../src/model/model-config.js";
-import { candidateIds, gatherCandidateRows, type CandidateSampling } from "../src/model/memory/candidates.js";
-import { greedyCoresetSelectionAsync } from "../src/model/memory/coreset.js";
+import type { CandidateSampling } from "../src/model/memory/candidates.js";
 import { sessionOptions } from "../src/model/backbone-runner.js";
 import { openScorer } from "../src/pipeline/open-scorer.js";
 import type { ScoringMode } from "../src/model/types.js";
-import { extractSuiteFeatures, scoreSuite, type SweepScores } from "./support/suite-features.js";
+import { buildCoreset, extractSuiteFeatures, listFlag as list, scoreSuite, suiteData, type SweepScores } from "./support/suite-features.js";
 
 const { values } = parseArgs({
   options: {
@@ -38,7 +34,6 @@ const { values } = parseArgs({
     json: { type: "string" },
   },
 });
-const list = (v: string | undefined, dflt: string) => (v ?? dflt).split(",").map((s) => s.trim()).filter(Boolean);
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const config = await loadModelConfig(values.config);
 const samplings = list(values.sampling, "uniform,stratified") as CandidateSampling[];
@@ -47,13 +42,7 @@ const sizes = list(values.sizes, `5000,${config.memory.maxCoresetSize},20000`).m
 const modes = list(values.modes, "knn,edit-only") as ScoringMode[];
 const threads = values.threads !== undefined ? Number(values.threads) : undefined;
 
-let tmp: string | undefined;
-let data = values.data;
-if (!data) {
-  tmp = await mkdtemp(path.join(tmpdir(), "lafite-memory-"));
-  data = path.join(tmp, "data");
-  await synthesizeRealistic({ out: data, seed: 0, scale: Number(values.scale ?? 0.2), force: true });
-}
+const { data, cleanup } = await suiteData(values, "memory");
 try {
   const suite = await extractSuiteFeatures(data, config, log, threads);
   const { c, h, w } = suite.bank[0]!;
@@ -65,16 +54,8 @@ try {
   const rows: Row[] = [];
   for (const cap of caps) {
     for (const sampling of samplings) {
-      const n = Math.min(cap, total);
-      const ids = candidateIds({ imageClasses: suite.bankClasses, positionsPerImage: h * w, count: n, seed: config.seed, sampling });
-      const cand = gatherCandidateRows(suite.bank, ids);
       for (const size of sizes) {
-        const count = Math.min(size, n);
-        const t0 = performance.now();
-        const { selected } = await greedyCoresetSelectionAsync(cand, n, c, count, { projectionDim: config.memory.projectionDim, seed: config.seed });
-        const selectSeconds = (performance.now() - t0) / 1000;
-        const coreset = new Float32Array(count * c);
-        for (let i = 0; i < count; i++) coreset.set(cand.subarray(selected[i]! * c, (selected[i]! + 1) * c), i * c);
+        const { coreset, count, candidates: n, selectSeconds } = await buildCoreset(suite, config, { sampling, candidates: cap, size });
         for (const mode of modes) {
           const open = await openScorer(mode, { coreset, coresetSize: count, c }, { mapSize: suite.mapSize, sigma: config.scoring.sigma, pool: config.scoring.pool, k: config.memory.k, tau: 0, deltaT: 1, eta: 0 }, sessionOptions("cpu", threads));
           const scores = await scoreSuite(suite.test, open.scorer);
@@ -90,7 +71,7 @@ try {
   console.log(`bench:memory — ${data}: ${suite.bank.length} bank images, ${total} slices; pixel AUROC on the ${suite.mapSize}×${suite.mapSize} map`);
   console.log(`sampling    candidates  coreset  mode       image  pixel  ${smallest.slice(0, 10).padEnd(10)}img/pix   select_s  p50_ms  p50×ref`);
   for (const mode of modes) {
-    const ref = rows.find((r) => r.mode === mode && r.sampling === "uniform" && r.candidates === Math.min(config.memory.maxCandidates, total) && r.size === Math.min(config.memory.maxCoresetSize, r.candidates)) ?? rows.find((r) => r.mode === mode)!;
+    const ref = rows.find((r) => r.mode === mode && r.sampling === config.memory.sampling && r.candidates === Math.min(config.memory.maxCandidates, total) && r.size === Math.min(config.memory.maxCoresetSize, r.candidates)) ?? rows.find((r) => r.mode === mode)!;
     for (const r of rows.filter((x) => x.mode === mode)) {
       const small = r.scores.classes[smallest];
       console.log(
@@ -100,5 +81,5 @@ try {
   }
   if (values.json) await writeFile(values.json, JSON.stringify({ data, bankImages: suite.bank.length, slices: total, rows: rows.map((r) => ({ ...r, scores: r.scores })) }, null, 2));
 } finally {
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  await cleanup();
 }

@@ -7,7 +7,12 @@
  * resolution as `lafite eval` does, so they rank settings; they are not the
  * eval figures.
  */
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { synthesizeRealistic } from "../../src/image/synth/realistic/index.js";
+import { candidateIds, coresetBudget, gatherCandidateRows, type CandidateSampling } from "../../src/model/memory/candidates.js";
+import { greedyCoresetSelectionAsync } from "../../src/model/memory/coreset.js";
 import { scanDataset } from "../../src/dataset/mvtec-layout.js";
 import { decodeEncoded, decodeMask, toModelInput } from "../../src/image/decode.js";
 import { BackboneRunner, sessionOptions } from "../../src/model/backbone-runner.js";
@@ -125,4 +130,44 @@ export async function scoreSuite(test: readonly PseudoFeature[], scorer: FrameSc
     classes,
     p50Ms: times[Math.floor(times.length / 2)] ?? NaN,
   };
+}
+
+/** A comma list flag with its default. */
+export function listFlag(v: string | undefined, dflt: string): string[] {
+  return (v ?? dflt).split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+/** --data DIR as given, or the realistic suite generated at --scale (default 0.2) into a temporary folder that `cleanup` removes. */
+export async function suiteData(values: { data?: string | undefined; scale?: string | undefined }, name: string): Promise<{ data: string; cleanup(): Promise<void> }> {
+  if (values.data) return { data: values.data, cleanup: async () => {} };
+  const tmp = await mkdtemp(path.join(tmpdir(), `lafite-${name}-`));
+  const data = path.join(tmp, "data");
+  await synthesizeRealistic({ out: data, seed: 0, scale: Number(values.scale ?? 0.2), force: true });
+  return { data, cleanup: () => rm(tmp, { recursive: true, force: true }) };
+}
+
+export interface BenchCoreset {
+  readonly coreset: Float32Array;
+  readonly count: number;
+  readonly candidates: number;
+  readonly selectSeconds: number;
+}
+
+/** The coreset `lafite fit` would build from the suite's bank, or with another sampling, candidate cap or size. */
+export async function buildCoreset(
+  suite: SuiteFeatures,
+  config: ModelConfig,
+  choice: { sampling?: CandidateSampling; candidates?: number; size?: number } = {},
+): Promise<BenchCoreset> {
+  const { c, h, w } = suite.bank[0]!;
+  const m = config.memory;
+  const { candidates, count } = coresetBudget(suite.bank.length * h * w, { ...m, ...(choice.candidates ? { maxCandidates: choice.candidates } : {}), ...(choice.size ? { maxCoresetSize: choice.size, keepRate: 1 } : {}) });
+  const ids = candidateIds({ imageClasses: suite.bankClasses, positionsPerImage: h * w, count: candidates, seed: config.seed, sampling: choice.sampling ?? m.sampling });
+  const rows = gatherCandidateRows(suite.bank, ids);
+  const t0 = performance.now();
+  const { selected } = await greedyCoresetSelectionAsync(rows, candidates, c, count, { projectionDim: m.projectionDim, seed: config.seed });
+  const selectSeconds = (performance.now() - t0) / 1000;
+  const coreset = new Float32Array(count * c);
+  for (let i = 0; i < count; i++) coreset.set(rows.subarray(selected[i]! * c, (selected[i]! + 1) * c), i * c);
+  return { coreset, count, candidates, selectSeconds };
 }

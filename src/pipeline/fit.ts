@@ -19,7 +19,7 @@ import { decodeEncoded, toModelInput } from "../image/decode.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FeatureStatsAccumulator, standardizeInPlace, type FeatureStats } from "../model/feature-stats.js";
 import { coresetProjection, greedyCoresetSelectionAsync } from "../model/memory/coreset.js";
-import { candidateIds, gatherCandidateRows } from "../model/memory/candidates.js";
+import { candidateIds, coresetBudget, gatherCandidateRows } from "../model/memory/candidates.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
 import { float32Bytes, newVersionId, sha256, writeBundle, type BundleManifest, type TuningRecord } from "../model/bundle.js";
 import { resolveBackbone } from "../model/backbone-source.js";
@@ -165,9 +165,8 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   // 3. Coreset over (a bounded random subsample of) all bank slices.
   const hw = h * w;
   const total = bank.length * hw;
-  const candidates = Math.min(total, config.memory.maxCandidates);
+  const { candidates, count } = coresetBudget(total, config.memory);
   const rows = gatherCandidateRows(bank, candidateIds({ imageClasses: bankClasses, positionsPerImage: hw, count: candidates, seed: config.seed, sampling: config.memory.sampling }));
-  const count = Math.max(1, Math.min(candidates, config.memory.maxCoresetSize, Math.round(config.memory.keepRate * total)));
   log(`fit: coreset of ${count} from ${candidates} candidate slices (${total} in all, ${config.memory.sampling} sampling, keep rate ${config.memory.keepRate})`);
   let lastTick = 0;
   const coresetProgress = new Progress("fit: coreset", count, { unit: "centers", sink: sinkFor("coreset") });
@@ -337,8 +336,7 @@ function fitWork(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: { im
   const hw = n.h * n.w;
   const bankImages = n.images - n.holdout;
   const total = bankImages * hw;
-  const candidates = Math.min(total, config.memory.maxCandidates);
-  const count = Math.max(1, Math.min(candidates, config.memory.maxCoresetSize, Math.round(config.memory.keepRate * total)));
+  const { candidates, count } = coresetBudget(total, config.memory);
   const unetGmac = dcfg ? unetParamSpecs(dcfg.unet, { c: n.c, h: n.h, w: n.w }).macsPerSample / 1e9 : 0;
   const trainMaps = dcfg ? Math.min(bankImages, Math.max(1, Math.floor((dcfg.maxDataMB * 2 ** 20) / (n.c * hw * 4)))) : 0;
   const pseudoImages = n.holdout + config.tuning.perClass * n.classes;

@@ -113,3 +113,9 @@ export function gatherCandidateRows(bank: readonly FeatureMap[], ids: Int32Array
   }
   return rows;
 }
+
+/** How many candidates a fit considers and how many coreset rows it keeps, from the memory config and the bank's slice count. */
+export function coresetBudget(slices: number, memory: { readonly maxCandidates: number; readonly maxCoresetSize: number; readonly keepRate: number }): { candidates: number; count: number } {
+  const candidates = Math.min(slices, memory.maxCandidates);
+  return { candidates, count: Math.max(1, Math.min(candidates, memory.maxCoresetSize, Math.round(memory.keepRate * slices))) };
+}
