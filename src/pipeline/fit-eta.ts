@@ -36,7 +36,8 @@ export interface FitWork {
  */
 export const REFERENCE_SECONDS = {
   image: 0.035,
-  coresetOp: 2.6e-11,
+  // 10,000 centers from 250,000 candidates at 128 dims took about 90 s with 2 workers.
+  coresetOp: 2.8e-10,
   /** Per G forward multiply-adds trained (forward + backward + AdamW): 16 samples/s of the cpu preset at 0.68 GMAC. */
   diffusionGmac: 0.0913,
   pseudoImage: 0.06,

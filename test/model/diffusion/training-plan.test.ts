@@ -18,6 +18,17 @@ test("steps come from epochs, capped by maxSteps", () => {
   assert.equal(totalSteps(diffusionPreset("tiny", { batchSize: 8, epochs: 3, maxSteps: 5 }), 20), 5);
 });
 
+test("a samples budget caps the steps at ⌈samples / batch⌉, whichever of epochs, maxSteps and samples ends first", () => {
+  // 3 epochs of 20 maps at batch 8 = 9 steps; 50 samples = ⌈6.25⌉ = 7 steps.
+  assert.equal(totalSteps(diffusionPreset("tiny", { batchSize: 8, epochs: 3, maxSamples: 50 }), 20), 7);
+  assert.equal(totalSteps(diffusionPreset("tiny", { batchSize: 8, epochs: 3, maxSamples: 5000 }), 20), 9);
+  assert.equal(totalSteps(diffusionPreset("tiny", { batchSize: 8, epochs: 3, maxSamples: 50, maxSteps: 4 }), 20), 4);
+  assert.equal(totalSteps(diffusionPreset("tiny", { batchSize: 8, epochs: 3, maxSamples: 1 }), 20), 1);
+  // The cpu preset: 20 epochs of 1,463 maps would be 3,660 steps; its 4,000-sample budget makes 500.
+  assert.equal(totalSteps(diffusionPreset("cpu"), 1463), 500);
+  assert.equal(totalSteps(diffusionPreset("cpu"), 50), 140);
+});
+
 test("each epoch visits every map once; batches depend only on (seed, step)", () => {
   const n = 10;
   const B = 4; // 3 batches per epoch, the last wraps around

@@ -31,7 +31,7 @@ before(async () => {
   await synthesizeDataset({ out: data, seed: 5, classes: ["hex_nut", "fabric"], trainPerClass: 12, testGoodPerClass: 1, testPerDefect: 1 });
   await writeFile(
     join(dir, "model.yaml"),
-    ["diffusion: { preset: tiny, epochs: 2 }", "scoring: { tau: 20, deltaT: 20 }", "tuning: { perClass: 4, taus: [10, 50], ks: [1, 3] }", "threshold: { holdout: 0.25, rule: pseudo-f1 }"].join("\n"),
+    ["diffusion: { preset: tiny, epochs: 2, samples: 24 }", "scoring: { tau: 20, deltaT: 20 }", "tuning: { perClass: 4, taus: [10, 50], ks: [1, 3] }", "threshold: { holdout: 0.25, rule: pseudo-f1 }"].join("\n"),
   );
   await run(process.execPath, [CLI, "fit", "--data", data, "--out", bundle, "--config", join(dir, "model.yaml"), "--cache", join(dir, "cache"), "--no-tune"], { timeout: 300_000 });
 });
@@ -43,6 +43,9 @@ after(async () => {
 test("fit --no-tune keeps the configured τ, Δt and K, records the held-out files, and calibrates by the configured rule", async () => {
   const m = await manifest(bundle);
   assert.equal(m.tuning, undefined);
+  // 2 epochs of 18 maps at batch 8 would be 6 steps; the 24-sample budget ends training after 3.
+  assert.equal((m.metrics.diffusion as { steps: number }).steps, 3);
+  assert.equal(m.memory.sampling, "stratified");
   assert.deepEqual([m.scoring.tau, m.scoring.deltaT, m.scoring.k], [20, 20, 3]);
   assert.equal(m.provenance.holdoutFiles!.length, 6); // 3 of 12 per class
   assert.ok(m.provenance.holdoutFiles!.every((f) => /^(hex_nut|fabric)\/train\/good\//.test(f)));
