@@ -4,11 +4,11 @@
  *
  * Each stage's cost is its amount of work times a reference rate measured on
  * the 2-core development machine (REFERENCE_SECONDS). While a stage runs, its
- * own progress ETA replaces the estimate; when it ends, the ratio of its real
- * to its estimated time rescales every later stage (the machine is faster or
- * slower than the reference), so the ETA converges as the fit goes on.
- * Pure arithmetic apart from the clock passed in; the fit wires it to the
- * progress sink.
+ * own progress ETA replaces the estimate, so the ETA converges as the fit goes
+ * on. Stages are not rescaled by how fast earlier ones ran: they are bound by
+ * different things (image decoding, the k-center loop, the U-Net on CPU or a
+ * GPU), and on the demo set a fast feature stage made the rest look 4× too
+ * short. Pure arithmetic; the fit wires it to the progress sink.
  */
 import { formatSeconds, type ProgressSink, type ProgressState } from "../util/progress.js";
 
@@ -35,15 +35,17 @@ export interface FitWork {
  * default config, realistic suite at full scale, an otherwise idle machine).
  */
 export const REFERENCE_SECONDS = {
-  image: 0.035,
-  // 10,000 centers from 250,000 candidates at 128 dims took about 90 s with 2 workers.
-  coresetOp: 2.8e-10,
-  /** Per G forward multiply-adds trained (forward + backward + AdamW): 16 samples/s of the cpu preset at 0.68 GMAC. */
-  diffusionGmac: 0.0913,
-  pseudoImage: 0.06,
-  /** Per scoring: a fixed part (map, blur, bookkeeping) and a part per G multiply-adds. */
+  // Realistic suite at full scale: 1,625 images in 12 s.
+  image: 0.008,
+  // 10,000 centers from 250,000 candidates at 128 dims: 151 s (2,540 from 127,000 on the demo: 19 s).
+  coresetOp: 4.7e-10,
+  /** Per G forward multiply-adds trained (forward + backward + AdamW): 22 samples/s of the cpu preset at 0.68 GMAC (demo and full-scale fits). */
+  diffusionGmac: 0.0664,
+  // 282 pseudo-validation images (162 held-out normals, 120 synthesized) in 4.4 s.
+  pseudoImage: 0.016,
+  /** Per scoring: a fixed part (map, blur, bookkeeping) and a part per G multiply-adds (3,102 tuning scorings at 1.6 GMAC in 121 s). */
   scoring: 0.01,
-  scoringGmac: 0.025,
+  scoringGmac: 0.018,
 } as const;
 
 export function stageEstimates(work: FitWork): Record<FitStage, number> {
@@ -60,36 +62,17 @@ export function stageEstimates(work: FitWork): Record<FitStage, number> {
 
 export class FitEta {
   private readonly estimate: Record<FitStage, number>;
-  private readonly finished = new Set<FitStage>();
-  /** Real ÷ estimated seconds of the finished stages, summed over them (weights long stages more). */
-  private real = 0;
-  private estimated = 0;
 
   constructor(work: FitWork) {
     this.estimate = stageEstimates(work);
   }
 
-  /** Called when a stage ends with its real duration. */
-  finish(stage: FitStage, seconds: number): void {
-    if (this.finished.has(stage)) return;
-    this.finished.add(stage);
-    if (this.estimate[stage] > 0) {
-      this.real += seconds;
-      this.estimated += this.estimate[stage];
-    }
-  }
-
-  /** How much slower (> 1) or faster than the reference this machine has been so far. */
-  get speedFactor(): number {
-    return this.estimated > 0 ? this.real / this.estimated : 1;
-  }
-
-  /** Seconds left in the fit: the running stage's own ETA (if known) plus the rescaled estimates of the stages not yet run. */
+  /** Seconds left in the fit: the running stage's own ETA (its estimate until it has one) plus the estimates of the stages after it. */
   remaining(current: FitStage, currentRemaining?: number): number {
     const order = FIT_STAGES.indexOf(current);
     let rest = 0;
-    for (const stage of FIT_STAGES.slice(order + 1)) if (!this.finished.has(stage)) rest += this.estimate[stage] * this.speedFactor;
-    const own = currentRemaining !== undefined && Number.isFinite(currentRemaining) ? currentRemaining : this.estimate[current] * this.speedFactor;
+    for (const stage of FIT_STAGES.slice(order + 1)) rest += this.estimate[stage];
+    const own = currentRemaining !== undefined && Number.isFinite(currentRemaining) ? currentRemaining : this.estimate[current];
     return own + rest;
   }
 

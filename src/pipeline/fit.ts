@@ -107,11 +107,6 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const dcfg = config.diffusion.preset !== "none" ? diffusionConfigOf(config, ep, options.intraOpThreads) : undefined;
   const eta = new FitEta(fitWork(config, dcfg, { images: images.length, holdout: holdoutCount, classes: Object.keys(classCounts).length, c, h, w, tune: options.tune ?? true }));
   const sinkFor = (stage: FitStage): ProgressSink => eta.sink(stage, options.progressSink ?? stderrSink);
-  const stageDone = (stage: FitStage, name: string) => {
-    const ms = performance.now() - t;
-    lap(name);
-    eta.finish(stage, ms / 1000);
-  };
 
   // 1. Features of every image, batched through the backbone.
   const bank: FeatureMap[] = [];
@@ -153,7 +148,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   }
   if (bank.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, "no training image could be decoded");
   if (holdout.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, "no held-out image could be decoded to calibrate the threshold");
-  stageDone("features", "features");
+  lap("features");
 
   // 2. Standardization statistics from the bank images only.
   const acc = new FeatureStatsAccumulator(c);
@@ -182,7 +177,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const coreset = new Float32Array(count * c);
   for (let i = 0; i < count; i++) coreset.set(rows.subarray(picked[i]! * c, (picked[i]! + 1) * c), i * c);
   const index = FaissIndex.build(coreset, count, c, config.memory.index);
-  stageDone("coreset", "coreset");
+  lap("coreset");
 
   // 4. Diffusion model of the normal (standardized) features: needed by lafite and no-edit.
   let unetOnnx: Uint8Array | undefined;
@@ -196,7 +191,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     unetOnnx = trained.unetOnnx;
     diffusionInfo = { preset: d.preset, steps: trained.steps, tMax: dcfg.tMax ?? dcfg.T, ema: dcfg.ema ?? null, finalLoss: trained.finalLoss, samplesUsed: trained.samplesUsed, samplesPerSecond: trained.samplesPerSecond, executionProvider: trained.executionProvider };
     await rm(checkpointDir, { recursive: true, force: true });
-    stageDone("diffusion", "diffusion");
+    lap("diffusion");
   } else if (config.scoring.mode !== "knn") {
     throw new LafiteError(ErrorCode.INVALID_CONFIG, `scoring.mode '${config.scoring.mode}' needs the diffusion model; set diffusion.preset (not none) or use mode knn`);
   }
@@ -215,7 +210,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     { ...(signal ? { signal } : {}), progress: pseudoProgress },
   );
   await backbone.release();
-  stageDone("pseudo", "pseudo");
+  lap("pseudo");
   const parts = { coreset, coresetSize: count, c, ...(unetOnnx ? { unetOnnx } : {}) };
   const base = { mapSize: S, sigma: config.scoring.sigma, pool: config.scoring.pool, imageScore: config.scoring.imageScore, top: config.scoring.top, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta };
   let tuning: TuningRecord | undefined;
@@ -235,11 +230,11 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     tuning = tuned.record;
     chosen = tuned.chosen;
     chosenScores = tuned.chosenScores;
-    stageDone("tune", "tune");
+    lap("tune");
   }
   const modes: ScoringMode[] = unetOnnx ? ["knn", "edit-only", "lafite", "no-edit"] : ["knn", "edit-only"];
   const thresholds = await calibrateModes(pseudoSet, parts, { ...base, ...chosen }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`), ...(chosenScores ? { scored: chosenScores } : {}) });
-  stageDone("threshold", "threshold");
+  lap("threshold");
 
   // 6. The bundle.
   const createdAt = new Date();
