@@ -75,7 +75,7 @@ export interface BundleManifest {
     readonly coresetSize: number;
     readonly candidates: number;
     /** How candidates were drawn when there were more slices than memory.maxCandidates (absent in bundles from before: uniform). */
-    readonly sampling?: "uniform" | "stratified";
+    readonly sampling?: "uniform" | "stratified" | "balanced";
     readonly indexType: "flat" | "hnsw";
     readonly indexFile: string;
     /** Raw little-endian float32 coreset rows (coresetSize × c), for the ONNX kNN hot path. */

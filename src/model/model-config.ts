@@ -57,8 +57,8 @@ export const modelConfigSchema = z.strictObject({
       maxCandidates: z.int().min(1000).default(250_000),
       /** Upper bound on the coreset size: per-frame search cost and selection time grow with it. */
       maxCoresetSize: z.int().min(1).default(10_000),
-      /** How candidates are drawn above maxCandidates: uniform over all slices, or an equal share per class and per image (candidates.ts). */
-      sampling: z.enum(["uniform", "stratified"]).default("stratified"),
+      /** How candidates are drawn above maxCandidates: uniform over all slices, an equal share per class (stratified) or one ∝ √class size (balanced), then per image (candidates.ts). */
+      sampling: z.enum(["uniform", "stratified", "balanced"]).default("stratified"),
       index: z.enum(["flat", "hnsw"]).default("flat"),
       /** Neighbours used by feature editing (Eq. 10). */
       k: z.int().min(1).max(64).default(3),

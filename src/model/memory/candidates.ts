@@ -9,14 +9,17 @@
  *   stratified: every class gets an equal share (a class with fewer slices
  *               than its share gives the rest to the others), and inside a
  *               class every image an equal share of that, positions drawn at
- *               random per image. Small classes keep all their slices.
+ *               random per image. Small classes keep all their slices; the
+ *               biggest class gets far fewer than uniform gives it.
+ *   balanced:   as stratified, but class shares in proportion to the square
+ *               root of the class's slice count: between the two.
  *
  * Pure and seeded; the result is sorted so rows are gathered in memory order.
  */
 import { createRng, type Rng } from "../../util/random.js";
 import type { FeatureMap } from "../types.js";
 
-export type CandidateSampling = "uniform" | "stratified";
+export type CandidateSampling = "uniform" | "stratified" | "balanced";
 
 export interface CandidatePlan {
   /** Class of each bank image, in bank order. */
@@ -35,7 +38,7 @@ export function candidateIds(plan: CandidatePlan): Int32Array {
   if (!Number.isInteger(count) || count < 0) throw new RangeError(`candidate count must be a non-negative integer (got ${plan.count})`);
   if (count === total) return Int32Array.from({ length: total }, (_, i) => i);
   const rng = createRng(seed ^ 0x5eed);
-  const ids = plan.sampling === "uniform" ? partialShuffle(total, count, rng) : stratifiedIds(imageClasses, hw, count, rng);
+  const ids = plan.sampling === "uniform" ? partialShuffle(total, count, rng) : stratifiedIds(imageClasses, hw, count, rng, plan.sampling === "balanced");
   return ids.sort();
 }
 
@@ -46,30 +49,48 @@ export function candidateIds(plan: CandidatePlan): Int32Array {
  * first groups in order, so the split is deterministic.
  */
 export function waterFill(capacities: readonly number[], count: number): number[] {
-  const share = capacities.map(() => 0);
-  let left = Math.min(count, capacities.reduce((a, b) => a + b, 0));
-  let open = capacities.map((_, i) => i).filter((i) => capacities[i]! > 0);
-  while (left > 0 && open.length > 0) {
-    const each = Math.floor(left / open.length);
-    if (each === 0) {
-      for (const i of open.slice(0, left)) share[i]!++;
-      break;
-    }
-    for (const i of open) {
-      const add = Math.min(each, capacities[i]! - share[i]!);
-      share[i]! += add;
-      left -= add;
-    }
-    open = open.filter((i) => share[i]! < capacities[i]!);
-  }
-  return share;
+  return weightedFill(capacities, capacities.map(() => 1), count);
 }
 
-function stratifiedIds(imageClasses: readonly string[], hw: number, count: number, rng: Rng): Int32Array {
+/**
+ * Splits `count` over groups in proportion to their weights, none above its
+ * capacity (weighted water-filling): the level λ with Σ min(capacity, λ·weight)
+ * = count, then whole units by largest remainder (ties to the first group).
+ */
+export function weightedFill(capacities: readonly number[], weights: readonly number[], count: number): number[] {
+  const n = capacities.length;
+  const share = new Array<number>(n).fill(0);
+  let left = Math.min(count, capacities.reduce((a, b) => a + b, 0));
+  let open = capacities.map((_, i) => i).filter((i) => capacities[i]! > 0 && weights[i]! > 0);
+  // Groups whose proportional share exceeds their capacity take all of it; repeat until none does.
+  for (;;) {
+    const totalWeight = open.reduce((a, i) => a + weights[i]!, 0);
+    const level = totalWeight > 0 ? left / totalWeight : 0;
+    const full = open.filter((i) => level * weights[i]! >= capacities[i]!);
+    if (full.length === 0) {
+      for (const i of open) share[i] = level * weights[i]!;
+      break;
+    }
+    for (const i of full) (share[i] = capacities[i]!), (left -= capacities[i]!);
+    open = open.filter((i) => !full.includes(i));
+  }
+  const whole = share.map(Math.floor);
+  let units = Math.min(count, capacities.reduce((a, b) => a + b, 0)) - whole.reduce((a, b) => a + b, 0);
+  const byRemainder = share.map((v, i) => ({ i, r: v - Math.floor(v) })).filter(({ i }) => whole[i]! < capacities[i]!).sort((a, b) => b.r - a.r || a.i - b.i);
+  for (const { i } of byRemainder) {
+    if (units <= 0) break;
+    whole[i]!++;
+    units--;
+  }
+  return whole;
+}
+
+function stratifiedIds(imageClasses: readonly string[], hw: number, count: number, rng: Rng, bySqrtSize: boolean): Int32Array {
   const imagesOf = new Map<string, number[]>();
   imageClasses.forEach((cls, i) => imagesOf.set(cls, [...(imagesOf.get(cls) ?? []), i]));
   const classes = [...imagesOf.keys()].sort();
-  const perClass = waterFill(classes.map((c) => imagesOf.get(c)!.length * hw), count);
+  const sizes = classes.map((c) => imagesOf.get(c)!.length * hw);
+  const perClass = weightedFill(sizes, bySqrtSize ? sizes.map(Math.sqrt) : sizes.map(() => 1), count);
   const ids = new Int32Array(count);
   let o = 0;
   classes.forEach((cls, ci) => {

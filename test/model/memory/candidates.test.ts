@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { candidateIds, waterFill } from "../../../src/model/memory/candidates.js";
+import { candidateIds, waterFill, weightedFill } from "../../../src/model/memory/candidates.js";
 
 test("waterFill: hand-computed splits", () => {
   assert.deepEqual(waterFill([10, 10, 10], 9), [3, 3, 3]);
@@ -71,4 +71,25 @@ test("candidateIds stratified: equal share per class, small classes whole, image
     assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `${cls}: ${counts}`);
   }
   assert.deepEqual(candidateIds({ imageClasses, positionsPerImage: hw, count: 300, seed: 9, sampling: "stratified" }), ids);
+});
+
+test("weightedFill: shares in proportion to weights, capped, by largest remainder", () => {
+  assert.deepEqual(weightedFill([100, 100], [1, 3], 40), [10, 30]);
+  // The capped group's excess goes to the other in proportion.
+  assert.deepEqual(weightedFill([5, 100, 100], [1, 1, 2], 40), [5, 12, 23]);
+  // 640, 48 and 160 slices weighted by their square roots: 169.12, 46.32, 84.56 → the one unit left goes to the largest remainder (84.56).
+  assert.deepEqual(weightedFill([640, 48, 160], [Math.sqrt(640), Math.sqrt(48), Math.sqrt(160)], 300), [169, 46, 85]);
+  // Equal weights are water-filling.
+  assert.deepEqual(weightedFill([10, 10, 10], [2, 2, 2], 10), [4, 3, 3]);
+  assert.deepEqual(weightedFill([2, 3], [1, 5], 99), [2, 3]);
+});
+
+test("candidateIds balanced: class shares ∝ √(class slices), between uniform and stratified", () => {
+  const hw = 16;
+  const imageClasses = [...Array(40).fill("big"), ...Array(3).fill("small"), ...Array(10).fill("mid")] as string[];
+  const ids = candidateIds({ imageClasses, positionsPerImage: hw, count: 300, seed: 9, sampling: "balanced" });
+  assert.equal(new Set(ids).size, 300);
+  const perClass = new Map<string, number>();
+  for (const id of ids) perClass.set(imageClasses[Math.floor(id / hw)]!, (perClass.get(imageClasses[Math.floor(id / hw)]!) ?? 0) + 1);
+  assert.deepEqual([perClass.get("big"), perClass.get("small"), perClass.get("mid")], [169, 46, 85]);
 });
