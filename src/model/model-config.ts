@@ -58,7 +58,7 @@ export const modelConfigSchema = z.strictObject({
       /** Upper bound on the coreset size: per-frame search cost and selection time grow with it. */
       maxCoresetSize: z.int().min(1).default(10_000),
       /** How candidates are drawn above maxCandidates: uniform over all slices, an equal share per class (stratified) or one ∝ √class size (balanced), then per image (candidates.ts). */
-      sampling: z.enum(["uniform", "stratified", "balanced"]).default("stratified"),
+      sampling: z.enum(["uniform", "stratified", "balanced"]).default("balanced"),
       index: z.enum(["flat", "hnsw"]).default("flat"),
       /** Neighbours used by feature editing (Eq. 10). */
       k: z.int().min(1).max(64).default(3),

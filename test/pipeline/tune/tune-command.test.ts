@@ -45,7 +45,7 @@ test("fit --no-tune keeps the configured τ, Δt and K, records the held-out fil
   assert.equal(m.tuning, undefined);
   // 2 epochs of 18 maps at batch 8 would be 6 steps; the 24-sample budget ends training after 3.
   assert.equal((m.metrics.diffusion as { steps: number }).steps, 3);
-  assert.equal(m.memory.sampling, "stratified");
+  assert.equal(m.memory.sampling, "balanced");
   assert.deepEqual([m.scoring.tau, m.scoring.deltaT, m.scoring.k], [20, 20, 3]);
   assert.equal(m.provenance.holdoutFiles!.length, 6); // 3 of 12 per class
   assert.ok(m.provenance.holdoutFiles!.every((f) => /^(hex_nut|fabric)\/train\/good\//.test(f)));
