@@ -78,11 +78,14 @@ export class FitEta {
 
   /**
    * A progress sink for one stage: each line gets the fit's ETA appended.
-   * The stage's ETA from its own rate is trusted once a few units are done.
+   * The stage's ETA from its own rate is trusted once 5 % of it is done or it
+   * has run 15 s: the first unit often carries the setup (the coreset's first
+   * center made a 9-minute stage look like 17).
    */
   sink(stage: FitStage, base: ProgressSink): ProgressSink {
     return (line: string, state?: ProgressState) => {
-      const own = state && state.done > 0 ? state.remainingSeconds : undefined;
+      const settled = state !== undefined && state.done > 0 && (state.done >= 0.05 * state.total || state.elapsedSeconds >= 15);
+      const own = settled ? state.remainingSeconds : undefined;
       base(`${line} · fit ETA ${formatSeconds(this.remaining(stage, own))}`, state);
     };
   }

@@ -42,3 +42,16 @@ test("FitEta.sink appends the whole fit's ETA to each stage's line", () => {
   // 60 s of tuning left + 600 s of thresholds estimated.
   assert.deepEqual(lines, ["tune: 5/10 scorings · fit ETA 11m00s"]);
 });
+
+test("FitEta.sink keeps the stage's estimate until its own rate has settled (5 % done or 15 s)", () => {
+  const eta = new FitEta({ ...work, images: 0, diffusionGmac: 0, pseudoImages: 0, tuneScorings: 0, thresholdScorings: 0, coresetOps: 100 / R.coresetOp });
+  const lines: string[] = [];
+  const sink = eta.sink("coreset", (l) => lines.push(l));
+  // 1 of 10,000 centers after 0.1 s, with the setup in it: its own ETA says 1,000 s; the estimate (100 s) stands.
+  sink("a", { label: "coreset", done: 1, total: 10_000, elapsedSeconds: 0.1, remainingSeconds: 1000 });
+  // 600 of 10,000 done: its own ETA counts.
+  sink("b", { label: "coreset", done: 600, total: 10_000, elapsedSeconds: 9, remainingSeconds: 141 });
+  // 20 s in: its own ETA counts even below 5 %.
+  sink("c", { label: "coreset", done: 100, total: 10_000, elapsedSeconds: 20, remainingSeconds: 200 });
+  assert.deepEqual(lines, ["a · fit ETA 1m40s", "b · fit ETA 2m21s", "c · fit ETA 3m20s"]);
+});
