@@ -16,7 +16,8 @@ import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { loadModelConfig } from "../src/model/model-config.js";
 import { sessionOptions } from "../src/model/backbone-runner.js";
-import { diffusionPreset, trainDiffusion } from "../src/model/diffusion/index.js";
+import { trainDiffusion } from "../src/model/diffusion/index.js";
+import { diffusionConfigOf } from "../src/pipeline/fit.js";
 import { openScorer, type ScorerParts } from "../src/pipeline/open-scorer.js";
 import type { ScoringMode } from "../src/model/types.js";
 import { buildCoreset, extractSuiteFeatures, listFlag, scoreSuite, suiteData, type SweepScores } from "./support/suite-features.js";
@@ -36,8 +37,7 @@ const list = (v: string | undefined, dflt: string) => listFlag(v, dflt).map(Numb
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const quiet = () => {};
 const config = await loadModelConfig(values.config);
-const preset = config.diffusion.preset;
-if (preset === "none") throw new Error("bench:budget needs a diffusion preset (the config has none)");
+if (config.diffusion.preset === "none") throw new Error("bench:budget needs a diffusion preset (the config has none)");
 const budgets = list(values.samples, "1000,2000,4000,8000");
 const taus = list(values.taus, "20,50,100,200");
 const threads = values.threads !== undefined ? Number(values.threads) : undefined;
@@ -60,21 +60,11 @@ try {
   const fixed = { knn: await score("knn", { coreset, coresetSize: count, c }, 0), "edit-only": await score("edit-only", { coreset, coresetSize: count, c }, 0) };
   log(`bench:budget: ${suite.bank.length} bank images; knn ${(100 * fixed.knn.imageAuroc).toFixed(1)}/${(100 * fixed.knn.pixelAuroc).toFixed(1)}, edit-only ${(100 * fixed["edit-only"].imageAuroc).toFixed(1)}/${(100 * fixed["edit-only"].pixelAuroc).toFixed(1)}`);
 
-  const d = config.diffusion;
   interface Row { samples: number; seconds: number; finalLoss: number; points: { mode: ScoringMode; tau: number; scores: SweepScores }[] }
   const rows: Row[] = [];
   for (const samples of budgets) {
-    const cfg = diffusionPreset(preset, {
-      seed: config.seed,
-      maxSamples: samples,
-      epochs: 1_000_000,
-      ...(d.batchSize !== undefined ? { batchSize: d.batchSize } : {}),
-      ...(d.lr !== undefined ? { lr: d.lr } : {}),
-      ...(d.maxDataMB !== undefined ? { maxDataMB: d.maxDataMB } : {}),
-      ...(d.tMax !== undefined ? { tMax: d.tMax } : {}),
-      ...(d.ema !== undefined ? { ema: d.ema } : {}),
-      ...(threads ? { intraOpNumThreads: threads } : {}),
-    });
+    // Fit's own config, with the budget in samples as the only end.
+    const cfg = { ...diffusionConfigOf(config, "cpu", threads), maxSamples: samples, epochs: 1_000_000 };
     const t0 = performance.now();
     const trained = await trainDiffusion(suite.bank.map((x) => x.data), { c, h, w }, cfg, { log: quiet });
     const seconds = (performance.now() - t0) / 1000;

@@ -30,7 +30,7 @@ import { trainedTaus } from "./tune/trained-taus.js";
 import { calibrateModes } from "./tune/calibrate.js";
 import { resolveExecutionProvider } from "../model/execution-provider.js";
 import { diffusionPreset, trainDiffusion, unetParamSpecs, type DiffusionConfig } from "../model/diffusion/index.js";
-import { totalSteps } from "../model/diffusion/training-plan.js";
+import { totalSteps, trainingSetSize } from "../model/diffusion/training-plan.js";
 import { encodeReplay, pickReplay, replayCapacity } from "../model/diffusion/replay.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 import { Progress, stderrSink, throwIfCancelled, type ProgressSink } from "../util/progress.js";
@@ -309,7 +309,7 @@ function replaySample(bank: readonly FeatureMap[], maxMB: number, seed: number):
 }
 
 /** The diffusion training config a fit uses: the preset with the model config's overrides. */
-function diffusionConfigOf(config: ModelConfig, ep: "cpu" | "cuda", intraOpThreads: number | undefined): DiffusionConfig {
+export function diffusionConfigOf(config: ModelConfig, ep: "cpu" | "cuda", intraOpThreads: number | undefined): DiffusionConfig {
   const d = config.diffusion;
   if (d.preset === "none") throw new LafiteError(ErrorCode.INVALID_CONFIG, "diffusion.preset is none: there is no diffusion model to train");
   return diffusionPreset(d.preset, {
@@ -333,7 +333,7 @@ function fitWork(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: { im
   const total = bankImages * hw;
   const { candidates, count } = coresetBudget(total, config.memory);
   const unetGmac = dcfg ? unetParamSpecs(dcfg.unet, { c: n.c, h: n.h, w: n.w }).macsPerSample / 1e9 : 0;
-  const trainMaps = dcfg ? Math.min(bankImages, Math.max(1, Math.floor((dcfg.maxDataMB * 2 ** 20) / (n.c * hw * 4)))) : 0;
+  const trainMaps = dcfg ? trainingSetSize(dcfg, bankImages, n.c * hw * Float32Array.BYTES_PER_ELEMENT) : 0;
   const pseudoImages = n.holdout + config.tuning.perClass * n.classes;
   const taus = dcfg ? trainedTaus(config.tuning.taus, config.diffusion.tMax).length : 0;
   return {

@@ -26,11 +26,16 @@ export function totalSteps(cfg: DiffusionConfig, samples: number): number {
   return Math.min(byEpochs, cfg.maxSteps ?? Infinity, bySamples);
 }
 
+/** How many of `count` maps of `bytesPerMap` bytes training keeps under the `maxDataMB` cap (at least one). */
+export function trainingSetSize(cfg: Pick<DiffusionConfig, "maxDataMB">, count: number, bytesPerMap: number): number {
+  return Math.min(count, Math.max(1, Math.floor((cfg.maxDataMB * 1024 * 1024) / bytesPerMap)));
+}
+
 /** Keeps at most `maxDataMB` of features: a seeded random subset, in original order. */
 export function capTrainingSet(features: readonly Float32Array[], cfg: DiffusionConfig, log: (line: string) => void): Float32Array[] {
   if (features.length === 0) return [];
   const per = features[0]!.byteLength;
-  const keep = Math.max(1, Math.floor((cfg.maxDataMB * 1024 * 1024) / per));
+  const keep = trainingSetSize(cfg, features.length, per);
   if (keep >= features.length) return [...features];
   const pick = Array.from(permutation(createRng(cfg.seed, KEY_SUBSET), features.length).subarray(0, keep)).sort((a, b) => a - b);
   log(`diffusion training: ${features.length} feature maps (${((features.length * per) / 2 ** 20).toFixed(0)} MB) exceed the ${cfg.maxDataMB} MB cap; training on a random subset of ${keep}`);
