@@ -18,6 +18,7 @@ import { trainBundle, trainCheckpointDir } from "../../src/lifecycle/train-bundl
 import { ErrorCode, LafiteError } from "../../src/util/errors.js";
 import { spawn } from "node:child_process";
 import { CLI } from "../support/knn-bundle.js";
+import { captureOutput } from "../support/capture-output.js";
 
 const quiet = (): void => {};
 let dir = "";
@@ -72,17 +73,12 @@ test("interrupted after a step, the same call resumes from the checkpoint beside
 
 test("lafite train without --out replaces the bundle atomically; --data calibrates on its pseudo-validation set and --tune re-tunes it; --tune without --data is refused", async () => {
   const before = (await readBundle(base)).manifest;
-  const errors: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string) => (errors.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    assert.equal(await main(["train", "--bundle", base, "--tune"]), 1);
-    assert.equal(await main(["train", "--bundle", base, "--steps", "2", "--tune"]), 1);
-    assert.equal(await main(["train", "--bundle", base, "--epochs", "1", "--steps", "2", "--data", data, "--tune", "--threads", "1"]), 0);
-  } finally {
-    process.stderr.write = write;
-  }
-  const text = errors.join("");
+  const { result: codes, stderr: text } = await captureOutput(async () => [
+    await main(["train", "--bundle", base, "--tune"]),
+    await main(["train", "--bundle", base, "--steps", "2", "--tune"]),
+    await main(["train", "--bundle", base, "--epochs", "1", "--steps", "2", "--data", data, "--tune", "--threads", "1"]),
+  ]);
+  assert.deepEqual(codes, [1, 1, 0]);
   assert.match(text, /needs a budget: --minutes M, --epochs E and\/or --steps N/);
   assert.match(text, /--tune needs --data DIR/);
   assert.match(text, /no-edit threshold/, "thresholds came from the pseudo-validation set");

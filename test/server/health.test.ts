@@ -4,6 +4,7 @@ import { status, type ServiceError } from "@grpc/grpc-js";
 import { ServingStatus } from "../../src/server/client.js";
 import { startHarness } from "./support/harness.js";
 import { grayPng } from "./support/fake-detector.js";
+import { until } from "../support/until.js";
 
 const rejection = (p: Promise<unknown>) => p.then(() => assert.fail("call succeeded"), (e: unknown) => e as ServiceError);
 
@@ -95,11 +96,3 @@ test("reload swaps the detector; the old one closes only after its frames finish
     await h.stop();
   }
 });
-
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

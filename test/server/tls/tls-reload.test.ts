@@ -7,6 +7,7 @@ import { makeTestCerts } from "../support/certs.js";
 import { startSecure } from "../support/secure-harness.js";
 import { grayPng } from "../support/fake-detector.js";
 import path from "node:path";
+import { until } from "../../support/until.js";
 
 /** The fingerprint of the certificate a fresh TLS (h2) connection to the server sees. */
 function servedFingerprint(port: number, ca: string): Promise<string> {
@@ -66,11 +67,3 @@ test("reload (SIGHUP) serves a new certificate to new connections while an open 
     await h.stop();
   }
 });
-
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("condition not reached in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
