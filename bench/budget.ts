@@ -9,16 +9,29 @@
  * AUROC (pixel on the S×S map), training seconds, and each budget's time as
  * a ratio of the largest one's.
  *
+ * With --from BUNDLE it draws the curve of long training instead: one run
+ * that continues the bundle's U-Net exactly as `lafite train --data` does
+ * (same training maps, fine-tuning schedule, t range and EMA), scored after
+ * each cumulative budget in --samples, against the bundle's own coreset and
+ * scoring rule. Scoring pauses the run and is not counted as training time.
+ * The JSON is rewritten after every point, so an interrupted curve keeps
+ * what it measured.
+ *
  * Usage: npm run bench:budget -- [--data DIR | --scale F] [--samples 1000,2000,4000,8000]
  *          [--taus 20,50,100,200] [--config FILE] [--threads N] [--json FILE]
+ *        npm run bench:budget -- --from BUNDLE [--data DIR] --samples 8000,16000,...
+ *          [--taus 20,50,100,200,400] [--lr X] [--t-max T] [--ema D] [--threads N] [--json FILE]
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { loadModelConfig } from "../src/model/model-config.js";
+import { loadModelConfig, parseModelConfig } from "../src/model/model-config.js";
+import { bytesToFloat32, readBundle } from "../src/model/bundle.js";
+import { readUNetModel } from "../src/model/diffusion/index.js";
+import { fineTuneConfig } from "../src/lifecycle/jobs/fine-tune-unet.js";
 import { sessionOptions } from "../src/model/backbone-runner.js";
 import { trainDiffusion } from "../src/model/diffusion/index.js";
 import { diffusionConfigOf } from "../src/pipeline/fit.js";
-import { openScorer, type ScorerParts } from "../src/pipeline/open-scorer.js";
+import { openScorer, scorerSettingsOf, type ScorerParts } from "../src/pipeline/open-scorer.js";
 import type { ScoringMode } from "../src/model/types.js";
 import { buildCoreset, extractSuiteFeatures, listFlag, scoreSuite, suiteData, type SweepScores } from "./support/suite-features.js";
 
@@ -31,11 +44,19 @@ const { values } = parseArgs({
     taus: { type: "string" },
     threads: { type: "string" },
     json: { type: "string" },
+    from: { type: "string" },
+    lr: { type: "string" },
+    "t-max": { type: "string" },
+    ema: { type: "string" },
   },
 });
 const list = (v: string | undefined, dflt: string) => listFlag(v, dflt).map(Number);
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const quiet = () => {};
+if (values.from !== undefined) {
+  await longTrainingCurve(values.from);
+  process.exit(0);
+}
 const config = await loadModelConfig(values.config);
 if (config.diffusion.preset === "none") throw new Error("bench:budget needs a diffusion preset (the config has none)");
 const budgets = list(values.samples, "1000,2000,4000,8000");
@@ -90,4 +111,91 @@ try {
   if (values.json) await writeFile(values.json, JSON.stringify({ data, bankImages: suite.bank.length, fixed, rows }, null, 2));
 } finally {
   await cleanup();
+}
+
+/** --from: one continued run of the bundle's U-Net, scored at cumulative budgets (see the header). */
+async function longTrainingCurve(from: string): Promise<void> {
+  const loaded = await readBundle(from);
+  const m = loaded.manifest;
+  if (!m.scoring.denoiserFile) throw new Error(`${from} has no diffusion model`);
+  const data = values.data ?? m.provenance.dataset;
+  const config = parseModelConfig(m.config, `bundle ${from} config`);
+  const threads = values.threads !== undefined ? Number(values.threads) : undefined;
+  const sess = sessionOptions("cpu", threads);
+  const taus = list(values.taus, "20,50,100,200,400");
+  const budgets = list(values.samples, "8000,16000,32000,64000");
+  const suite = await extractSuiteFeatures(data, config, log, threads);
+  const drift = Math.max(...Array.from(suite.stats.mean, (v, i) => Math.abs(v - m.features.mean[i]!)));
+  if (drift > 1e-3) log(`bench:budget: warning: ${data} does not reproduce the bundle's feature means (max difference ${drift.toExponential(2)}); is it the data set the bundle was fitted on?`);
+  const { c, h, w } = suite.bank[0]!;
+  const coreset = bytesToFloat32(loaded.file(m.memory.vectorsFile));
+  const settings = scorerSettingsOf(m);
+  const score = async (mode: ScoringMode, unetOnnx: Uint8Array | undefined, tau: number): Promise<SweepScores> => {
+    const parts = { coreset, coresetSize: m.memory.coresetSize, c, ...(unetOnnx ? { unetOnnx } : {}) };
+    const open = await openScorer(mode, parts, { ...settings, tau, deltaT: tau }, sess);
+    try {
+      return await scoreSuite(suite.test, open.scorer);
+    } finally {
+      await open.release();
+    }
+  };
+  const unet = readUNetModel(loaded.file(m.scoring.denoiserFile));
+  const lastSamples = Math.max(...budgets);
+  const probe = fineTuneConfig(m, unet, { steps: 1 });
+  const steps = Math.ceil(lastSamples / probe.batchSize);
+  const tMax = values["t-max"] !== undefined ? Number(values["t-max"]) : undefined;
+  const ema = values.ema !== undefined ? Number(values.ema) : undefined;
+  const cfg = fineTuneConfig(m, unet, {
+    steps,
+    ...(values.lr !== undefined ? { lr: Number(values.lr) } : {}),
+    ...(tMax !== undefined ? { tMax } : {}),
+    ...(ema !== undefined ? { ema } : {}),
+    ...(threads ? { intraOpThreads: threads } : {}),
+  });
+  const fixed = { knn: await score("knn", undefined, 0), "edit-only": await score("edit-only", undefined, 0) };
+  log(`bench:budget --from ${from}: ${suite.bank.length} training maps; knn ${pct(fixed.knn)}, edit-only ${pct(fixed["edit-only"])}; lr ${cfg.lr}, t in [1, ${cfg.tMax ?? cfg.T}], EMA ${cfg.ema ?? "off"}, batch ${cfg.batchSize}`);
+
+  interface Point { samples: number; trainSeconds: number; loss: number | null; points: { mode: ScoringMode; tau: number; scores: SweepScores }[] }
+  const rows: Point[] = [];
+  const save = async () => {
+    if (values.json) await writeFile(values.json, JSON.stringify({ from, parentVersion: m.version, data, trainingMaps: suite.bank.length, lr: cfg.lr, tMax: cfg.tMax ?? cfg.T, ema: cfg.ema ?? null, fixed, rows }, null, 2));
+  };
+  const scoreModel = async (samples: number, trainSeconds: number, loss: number | null, unetOnnx: Uint8Array) => {
+    const points: Point["points"] = [];
+    for (const tau of taus) for (const mode of ["no-edit", "lafite"] as const) points.push({ mode, tau, scores: await score(mode, unetOnnx, tau) });
+    rows.push({ samples, trainSeconds, loss, points });
+    log(`bench:budget: +${samples} samples, ${(trainSeconds / 60).toFixed(1)} min of training${loss !== null ? `, loss ${loss.toFixed(4)}` : ""}: ${points.map((p) => `${p.mode}@${p.tau} ${pct(p.scores)}`).join(", ")}`);
+    await save();
+  };
+  await scoreModel(0, 0, null, loaded.file(m.scoring.denoiserFile));
+  let trained = 0;
+  let since = performance.now();
+  await trainDiffusion(suite.bank.map((x) => x.data), { c, h, w }, cfg, {
+    initialWeights: unet.weights,
+    log: quiet,
+    snapshots: {
+      atSteps: budgets.map((b) => Math.ceil(b / cfg.batchSize)),
+      take: async (step, unetOnnx, loss) => {
+        trained += (performance.now() - since) / 1000;
+        await scoreModel(step * cfg.batchSize, trained, loss, unetOnnx);
+        since = performance.now();
+      },
+    },
+  });
+
+  const f = (v: number) => (100 * v).toFixed(1).padStart(5);
+  console.log(`bench:budget --from ${from} — ${data}: ${suite.bank.length} training maps; image / pixel AUROC (pixel on the ${suite.mapSize}×${suite.mapSize} map), ${settings.imageScore ?? "pool"} image score`);
+  console.log(`knn ${f(fixed.knn.imageAuroc)} / ${f(fixed.knn.pixelAuroc)}    edit-only ${f(fixed["edit-only"].imageAuroc)} / ${f(fixed["edit-only"].pixelAuroc)}   (no training)`);
+  console.log(`+samples  train_min  loss    ${taus.map((t) => `no-edit@${t}`.padEnd(14) + `lafite@${t}`.padEnd(14)).join("")}`);
+  for (const r of rows) {
+    const cells = taus.map((t) => (["no-edit", "lafite"] as const).map((mode) => {
+      const p = r.points.find((x) => x.mode === mode && x.tau === t)!;
+      return `${f(p.scores.imageAuroc)}/${f(p.scores.pixelAuroc)}`.padEnd(14);
+    }).join("")).join("");
+    console.log(`${String(r.samples).padStart(8)}  ${(r.trainSeconds / 60).toFixed(1).padStart(9)}  ${r.loss === null ? "  –  " : r.loss.toFixed(3)}  ${cells}`);
+  }
+}
+
+function pct(s: SweepScores): string {
+  return `${(100 * s.imageAuroc).toFixed(1)}/${(100 * s.pixelAuroc).toFixed(1)}`;
 }

@@ -1,7 +1,8 @@
 /**
  * `lafite train`: continues training a bundle's U-Net (issue 12 part 2) from
- * the weights in its denoiser.onnx, on its replay sample of standardized
- * training features, for a budget of minutes, epochs and/or steps (the first
+ * the weights in its denoiser.onnx, on standardized training features (with
+ * `data`, every training map fit used, jobs/training-features.ts; else the
+ * bundle's capped replay sample), for a budget of minutes, epochs and/or steps (the first
  * reached ends it). The retrain job's code path (jobs/fine-tune-unet.ts) sets
  * the weights, data and schedule up; checkpoints sit beside the output as
  * `.<out>.diffusion-checkpoint` (like fit's), holding the time trained so far,
@@ -28,6 +29,7 @@ import { openActiveModel } from "./jobs/active-model.js";
 import { baseHoldoutMaps, calibrateThresholds, modesOf } from "./jobs/calibrate.js";
 import { bundleVersion, withoutFiles, writeCandidate } from "./jobs/candidate.js";
 import { fineTuneConfig, fineTuneSource } from "./jobs/fine-tune-unet.js";
+import { trainingFeaturesOf } from "./jobs/training-features.js";
 
 export interface TrainBundleOptions {
   readonly bundle: string;
@@ -65,7 +67,15 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
   try {
     const m = model.manifest;
     const { c, h, w } = m.features;
-    const { unet, replay } = fineTuneSource(model, options.bundle);
+    const { unet, replay: stored } = fineTuneSource(model, options.bundle, options.data === undefined);
+    // With the data set at hand, train on all of fit's training maps, not the capped replay sample.
+    const full = options.data !== undefined ? await trainingFeaturesOf(model, options.data, { ...(options.signal ? { signal: options.signal } : {}), ...(options.progressSink ? { progressSink: options.progressSink } : {}) }) : undefined;
+    if (full) {
+      log(`train: ${full.maps.length} training maps from ${options.data} (${full.listed} train/good images of the bundle's classes, ${full.heldOut} held out for pseudo-validation${full.capped > 0 ? `, ${full.capped} over the diffusion.maxDataMB cap` : ""}${full.skipped.length > 0 ? `, ${full.skipped.length} unreadable` : ""})`);
+      for (const s of full.skipped.slice(0, 5)) log(`train: skipped ${s.path}: ${s.reason}`);
+    }
+    const replay = full?.maps ?? stored;
+    const source = full ? "data" : "replay";
     const batch = fineTuneConfig(m, unet, { steps: 1 }).batchSize;
     const byEpochs = options.epochs !== undefined ? options.epochs * Math.ceil(replay.length / batch) : Number.MAX_SAFE_INTEGER;
     const steps = Math.min(options.steps ?? Number.MAX_SAFE_INTEGER, byEpochs);
@@ -78,7 +88,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
     });
     const checkpointDir = trainCheckpointDir(out);
-    log(`train: ${options.bundle} (version ${m.version}) on its ${replay.length} replay maps; budget ${[
+    log(`train: ${options.bundle} (version ${m.version}) on ${replay.length} ${full ? "training" : "replay"} maps; budget ${[
       options.minutes !== undefined ? `${options.minutes} min` : "",
       options.epochs !== undefined ? `${options.epochs} epochs` : "",
       options.steps !== undefined ? `${options.steps} steps` : "",
@@ -116,7 +126,10 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       stoppedBy: trained.stoppedBy,
       seconds: Math.round(trained.elapsedSeconds),
       finalLoss: trained.finalLoss,
+      // Kept for readers of older records: the maps trained on, whichever the source.
       replayMaps: replay.length,
+      trainingMaps: replay.length,
+      source,
       lr: cfg.lr,
       tMax: cfg.tMax ?? cfg.T,
       ema: cfg.ema ?? null,

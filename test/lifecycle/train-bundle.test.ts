@@ -6,7 +6,7 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { cp, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/main.js";
@@ -87,8 +87,29 @@ test("lafite train without --out replaces the bundle atomically; --data calibrat
   assert.equal(after.parentVersion, before.version);
   assert.ok(after.tuning, "re-tuned on the pseudo-validation set");
   assert.match(text, /tune: wrote/);
-  // One epoch of the ≤ 8 replay maps is one batch: the first budget reached ends it.
-  assert.equal((after.metrics.train as { steps: number }).steps, 1);
+  // With --data it trains on every training map fit used: 6 train/good images, 1 held out. One epoch of 5 maps is one batch: the first budget reached ends it.
+  const train = after.metrics.train as { steps: number; source: string; trainingMaps: number };
+  assert.equal(train.source, "data");
+  assert.equal(train.trainingMaps, 5);
+  assert.equal(train.steps, 1);
+  assert.match(text, /train: 5 training maps from .* \(6 train\/good images of the bundle's classes, 1 held out for pseudo-validation\)/);
+});
+
+test("lafite train --data skips an unreadable training image, saying so, and trains on the rest; without --data it rehearses the replay sample", async () => {
+  const copy = join(dir, "data-with-a-bad-file");
+  await cp(data, copy, { recursive: true });
+  const good = join(copy, "hex_nut", "train", "good");
+  const [first] = (await readdir(good)).sort();
+  await writeFile(join(good, first!), "this is not an image");
+  const lines: string[] = [];
+  const written = await trainBundle({ bundle: base, out: join(dir, "from-data"), steps: 1, data: copy, intraOpThreads: 1, log: (l) => lines.push(l), progressSink: quiet });
+  const train = written.metrics.train as { source: string; trainingMaps: number };
+  assert.deepEqual([train.source, train.trainingMaps], ["data", 4]);
+  assert.ok(lines.some((l) => /1 unreadable/.test(l)) && lines.some((l) => l.includes(`skipped ${join(good, first!)}`)), lines.join("\n"));
+
+  const replayed = await trainBundle({ bundle: base, out: join(dir, "from-replay"), steps: 1, intraOpThreads: 1, log: quiet, progressSink: quiet });
+  const fromReplay = replayed.metrics.train as { source: string; trainingMaps: number };
+  assert.deepEqual([fromReplay.source, fromReplay.trainingMaps], ["replay", (await readBundle(base)).manifest.replay!.count]);
 });
 
 test("Ctrl-C in lafite train exits 130 after the current step, leaving the checkpoint the same command resumes from", async () => {

@@ -12,9 +12,9 @@ function numberFlag(value: string | undefined, flag: string, check: (n: number) 
 }
 
 export const command: CliCommand = {
-  summary: "Continue training a bundle's diffusion U-Net on its replay features, for a budget; writes a new bundle version.",
+  summary: "Continue training a bundle's diffusion U-Net (on its data set's features, or its replay sample), for a budget; writes a new bundle version.",
   usage: `lafite train --bundle BUNDLE (--minutes M | --epochs E | --steps N)... [--out BUNDLE2] [--t-max T] [--ema D] [--lr X] [--tune --data DIR] [--threads N] [--execution-provider cpu|cuda]
-  --bundle BUNDLE  a fitted bundle with a diffusion model and a replay sample (diffusion.replayMB > 0)
+  --bundle BUNDLE  a fitted bundle with a diffusion model (and a replay sample, diffusion.replayMB > 0, unless --data)
   --minutes M      wall-clock training budget (counted across interrupts and resumes)
   --epochs E       passes over the replay sample
   --steps N        optimizer steps; with several budgets the first reached ends training
@@ -22,7 +22,10 @@ export const command: CliCommand = {
   --t-max T        train on t uniform in [1, T] (inference uses t <= tau); default the bundle config's diffusion.tMax, else 1000
   --ema D          export an EMA of the weights with decay D (e.g. 0.999); default the bundle config's diffusion.ema, else off
   --lr X           learning rate (default 0.2 x the preset's, constant: AdamW moments restart)
-  --data DIR       the data set the bundle was fitted on: thresholds calibrated on its pseudo-validation set (as fit does)
+  --data DIR       the data set the bundle was fitted on: train on all its training images (fit's held-out
+                   ones excepted; at most diffusion.maxDataMB) instead of the replay sample, and calibrate
+                   thresholds on its pseudo-validation set (as fit does). Use it for long training: the
+                   replay sample (diffusion.replayMB) is a few dozen maps
   --tune           then re-tune tau, K and thresholds on that set (lafite tune; needs --data)
   --execution-provider cpu|cuda  for training (default the bundle config's diffusion.executionProvider, else cpu; cuda falls back to cpu, saying why)
 Progress (loss, samples/s, ETA of the budget) goes to stderr. Ctrl-C stops after

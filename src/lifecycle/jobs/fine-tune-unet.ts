@@ -24,23 +24,27 @@ export const FINE_TUNE_LR_SCALE = 0.2;
 
 export interface FineTuneSource {
   readonly unet: UNetModel;
-  /** The replay maps, c×h×w float32 each. */
+  /** The replay maps, c×h×w float32 each; empty when not asked for. */
   readonly replay: Float32Array[];
 }
 
-/** The bundle's U-Net and replay maps, or a BAD_BUNDLE error saying what is missing. */
-export function fineTuneSource(model: ActiveModel, dir: string): FineTuneSource {
+/**
+ * The bundle's U-Net and (unless `withReplay` is false: the caller trains on
+ * the data set's own features) its replay maps, or a BAD_BUNDLE error saying
+ * what is missing.
+ */
+export function fineTuneSource(model: ActiveModel, dir: string, withReplay = true): FineTuneSource {
   const m = model.manifest;
   const { c, h, w } = m.features;
   if (!m.scoring.denoiserFile) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${dir} has no diffusion model to train (fitted with diffusion.preset none); use the refresh job`);
-  if (!m.replay) {
-    throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${dir} keeps no replay sample of its training features (fitted before replay was stored, or with diffusion.replayMB 0); refit once to enable retraining`);
+  if (withReplay && !m.replay) {
+    throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${dir} keeps no replay sample of its training features (fitted before replay was stored, or with diffusion.replayMB 0); refit once to enable retraining, or train with --data DIR`);
   }
   const unet = readUNetModel(model.bundle.file(m.scoring.denoiserFile));
   if (unet.shape.c !== c || unet.shape.h !== h || unet.shape.w !== w) {
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${dir}: denoiser is for ${unet.shape.c}×${unet.shape.h}×${unet.shape.w} features, manifest says ${c}×${h}×${w}`);
   }
-  return { unet, replay: decodeReplay(model.bundle.file(m.replay.file), m.replay.count, c * h * w) };
+  return { unet, replay: withReplay && m.replay ? decodeReplay(model.bundle.file(m.replay.file), m.replay.count, c * h * w) : [] };
 }
 
 export interface FineTuneSettings {
@@ -60,8 +64,10 @@ export function fineTuneConfig(m: BundleManifest, unet: UNetModel, s: FineTuneSe
   const base = diffusionPreset(preset, d.batchSize !== undefined ? { batchSize: d.batchSize } : {});
   const tMax = s.tMax ?? d.tMax;
   const ema = s.ema ?? d.ema;
+  // The fit's training-set budget (the cpu preset's maxSamples) is not a fine-tuning budget: the caller's steps and minutes are.
+  const { maxSamples: _fitBudget, ...rest } = base;
   return {
-    ...base,
+    ...rest,
     unet: unet.cfg, // the model's own architecture, whatever the preset says today
     lr: s.lr ?? (d.lr ?? base.lr) * FINE_TUNE_LR_SCALE,
     lrSchedule: "constant",

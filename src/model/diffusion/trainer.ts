@@ -54,6 +54,13 @@ export interface TrainOptions {
    * the progress ETA is the budget's when that comes first.
    */
   readonly timeBudgetSeconds?: number;
+  /**
+   * Hands the inference model (the weight EMA when on) to `take` after each
+   * of `atSteps`, for learning curves from one run (bench:budget --from):
+   * the run goes on unchanged, and the time `take` spends is not training
+   * time (it counts neither toward the budget nor the rate).
+   */
+  readonly snapshots?: { readonly atSteps: readonly number[]; readonly take: (step: number, unetOnnx: Uint8Array, loss: number) => Promise<void> };
 }
 
 export interface TrainResult {
@@ -168,7 +175,7 @@ export async function trainDiffusion(
     }
   }
   if (cfg.ema !== undefined) shadow ??= emaInit(params);
-  const t0 = performance.now();
+  let t0 = performance.now();
   const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
   const save = async () => {
     if (opts.checkpointDir) await writeCheckpoint(opts.checkpointDir, { configHash, step, seed: cfg.seed, lossEma: ema, params, m, v, ...(shadow ? { ema: shadow } : {}), elapsedSeconds: elapsed() });
@@ -258,6 +265,11 @@ export async function trainDiffusion(
       if (opts.checkpointDir && step - lastSaved >= cfg.checkpointEverySteps) {
         await save();
         lastSaved = step;
+      }
+      if (opts.snapshots?.atSteps.includes(step)) {
+        const paused = performance.now();
+        await opts.snapshots.take(step, exportUNet(cfg.unet, shape, new Map(shadow ?? params)), emaValue());
+        t0 += performance.now() - paused;
       }
     }
     if (step !== lastSaved) await save();

@@ -11,6 +11,7 @@ import { UNET_PRESETS } from "../../../src/model/diffusion/config.js";
 import type { UNetModel } from "../../../src/model/diffusion/unet-model.js";
 import { parseModelConfig } from "../../../src/model/model-config.js";
 import { fineTuneConfig } from "../../../src/lifecycle/jobs/fine-tune-unet.js";
+import { totalSteps } from "../../../src/model/diffusion/training-plan.js";
 
 function manifest(diffusion: Record<string, unknown>): BundleManifest {
   // Only config and version are read by fineTuneConfig.
@@ -35,4 +36,13 @@ test("fine-tuning follows the bundle's tMax and ema, flags override them, and ab
   assert.equal(overridden.tMax, 50);
   assert.equal(overridden.ema, 0.99);
   assert.equal(overridden.lr, 1e-4);
+});
+
+test("the fit's training budget (the cpu preset's 4,000 samples, or diffusion.samples) does not cap fine-tuning: the caller's steps do", () => {
+  for (const diffusion of [{ preset: "cpu" }, { preset: "cpu", samples: 800 }]) {
+    const cfg = fineTuneConfig(manifest(diffusion), unet, { steps: 2000 });
+    assert.equal(totalSteps(cfg, 1463), 2000, JSON.stringify(diffusion));
+    // A time budget alone: the steps never end the run.
+    assert.equal(totalSteps(fineTuneConfig(manifest(diffusion), unet, { steps: Number.MAX_SAFE_INTEGER }), 1463), Number.MAX_SAFE_INTEGER);
+  }
 });

@@ -53,3 +53,22 @@ test("shouldStop ends training normally at the step it says; a weight of the wro
   broken.set(name!, new Float32Array(3));
   await assert.rejects(trainDiffusion(data, shape, cfg, { log: quiet, initialWeights: broken }), (e: unknown) => e instanceof LafiteError && e.code === ErrorCode.INVALID_INPUT && e.message.includes(name!));
 });
+
+test("snapshots hand over the model at the steps asked, equal to a run that stops there, and leave the run itself unchanged", async () => {
+  const data = stripes(12, 3);
+  // Constant rate, no warm-up: the weights after step s do not depend on the run's length.
+  const cfg = diffusionPreset("tiny", { batchSize: 4, epochs: 1000, maxSteps: 6, lr: 2e-3, lrSchedule: "constant", warmupSteps: 0, ema: 0.9 });
+  const taken: { step: number; onnx: Uint8Array; loss: number }[] = [];
+  const withSnapshots = await trainDiffusion(data, shape, cfg, {
+    log: quiet,
+    snapshots: { atSteps: [2, 5], take: async (step, onnx, loss) => void taken.push({ step, onnx, loss }) },
+  });
+  assert.deepEqual(taken.map((t) => t.step), [2, 5]);
+  assert.ok(taken.every((t) => Number.isFinite(t.loss) && t.loss > 0));
+  const plain = await trainDiffusion(data, shape, cfg, { log: quiet });
+  assert.deepEqual(withSnapshots.unetOnnx, plain.unetOnnx, "taking snapshots does not change the run");
+  for (const t of taken) {
+    const short = await trainDiffusion(data, shape, { ...cfg, maxSteps: t.step }, { log: quiet });
+    assert.deepEqual(readUNetModel(t.onnx).weights, readUNetModel(short.unetOnnx).weights, `snapshot at step ${t.step} (the weight EMA) is the ${t.step}-step model`);
+  }
+});
