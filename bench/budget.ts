@@ -18,9 +18,9 @@
  * what it measured.
  *
  * Usage: npm run bench:budget -- [--data DIR | --scale F] [--samples 1000,2000,4000,8000]
- *          [--taus 20,50,100,200] [--config FILE] [--threads N] [--json FILE]
+ *          [--taus 20,50,100,200] [--config FILE] [--t-max T] [--ema D] [--min-snr G] [--threads N] [--json FILE]
  *        npm run bench:budget -- --from BUNDLE [--data DIR] --samples 8000,16000,...
- *          [--taus 20,50,100,200,400] [--lr X] [--t-max T] [--ema D] [--threads N] [--json FILE]
+ *          [--taus 20,50,100,200,400] [--lr X] [--t-max T] [--ema D] [--min-snr G] [--threads N] [--json FILE]
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -48,6 +48,7 @@ const { values } = parseArgs({
     lr: { type: "string" },
     "t-max": { type: "string" },
     ema: { type: "string" },
+    "min-snr": { type: "string" },
   },
 });
 const list = (v: string | undefined, dflt: string) => listFlag(v, dflt).map(Number);
@@ -85,7 +86,14 @@ try {
   const rows: Row[] = [];
   for (const samples of budgets) {
     // Fit's own config, with the budget in samples as the only end.
-    const cfg = { ...diffusionConfigOf(config, "cpu", threads), maxSamples: samples, epochs: 1_000_000 };
+    const cfg = {
+      ...diffusionConfigOf(config, "cpu", threads),
+      maxSamples: samples,
+      epochs: 1_000_000,
+      ...(values["t-max"] !== undefined ? { tMax: Number(values["t-max"]) } : {}),
+      ...(values.ema !== undefined ? { ema: Number(values.ema) } : {}),
+      ...(values["min-snr"] !== undefined ? { minSnr: Number(values["min-snr"]) } : {}),
+    };
     const t0 = performance.now();
     const trained = await trainDiffusion(suite.bank.map((x) => x.data), { c, h, w }, cfg, { log: quiet });
     const seconds = (performance.now() - t0) / 1000;
@@ -150,15 +158,16 @@ async function longTrainingCurve(from: string): Promise<void> {
     ...(values.lr !== undefined ? { lr: Number(values.lr) } : {}),
     ...(tMax !== undefined ? { tMax } : {}),
     ...(ema !== undefined ? { ema } : {}),
+    ...(values["min-snr"] !== undefined ? { minSnr: Number(values["min-snr"]) } : {}),
     ...(threads ? { intraOpThreads: threads } : {}),
   });
   const fixed = { knn: await score("knn", undefined, 0), "edit-only": await score("edit-only", undefined, 0) };
-  log(`bench:budget --from ${from}: ${suite.bank.length} training maps; knn ${pct(fixed.knn)}, edit-only ${pct(fixed["edit-only"])}; lr ${cfg.lr}, t in [1, ${cfg.tMax ?? cfg.T}], EMA ${cfg.ema ?? "off"}, batch ${cfg.batchSize}`);
+  log(`bench:budget --from ${from}: ${suite.bank.length} training maps; knn ${pct(fixed.knn)}, edit-only ${pct(fixed["edit-only"])}; lr ${cfg.lr}, t in [1, ${cfg.tMax ?? cfg.T}], EMA ${cfg.ema ?? "off"}, min-SNR γ ${cfg.minSnr ?? "off"}, batch ${cfg.batchSize}`);
 
   interface Point { samples: number; trainSeconds: number; loss: number | null; points: { mode: ScoringMode; tau: number; scores: SweepScores }[] }
   const rows: Point[] = [];
   const save = async () => {
-    if (values.json) await writeFile(values.json, JSON.stringify({ from, parentVersion: m.version, data, trainingMaps: suite.bank.length, lr: cfg.lr, tMax: cfg.tMax ?? cfg.T, ema: cfg.ema ?? null, fixed, rows }, null, 2));
+    if (values.json) await writeFile(values.json, JSON.stringify({ from, parentVersion: m.version, data, trainingMaps: suite.bank.length, lr: cfg.lr, tMax: cfg.tMax ?? cfg.T, ema: cfg.ema ?? null, minSnr: cfg.minSnr ?? null, fixed, rows }, null, 2));
   };
   const scoreModel = async (samples: number, trainSeconds: number, loss: number | null, unetOnnx: Uint8Array) => {
     const points: Point["points"] = [];

@@ -41,6 +41,7 @@ export interface TrainBundleOptions {
   readonly lr?: number;
   readonly tMax?: number;
   readonly ema?: number;
+  readonly minSnr?: number;
   /** The training data set (its held-out images): calibrate on the pseudo-validation set; needed by --tune. */
   readonly data?: string;
   readonly tune?: boolean;
@@ -84,6 +85,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       ...(options.lr !== undefined ? { lr: options.lr } : {}),
       ...(options.tMax !== undefined ? { tMax: options.tMax } : {}),
       ...(options.ema !== undefined ? { ema: options.ema } : {}),
+      ...(options.minSnr !== undefined ? { minSnr: options.minSnr } : {}),
       executionProvider: options.executionProvider ?? m.config.diffusion.executionProvider ?? "cpu",
       ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
     });
@@ -92,7 +94,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       options.minutes !== undefined ? `${options.minutes} min` : "",
       options.epochs !== undefined ? `${options.epochs} epochs` : "",
       options.steps !== undefined ? `${options.steps} steps` : "",
-    ].filter(Boolean).join(", ")}; lr ${cfg.lr}, t in [1, ${cfg.tMax ?? cfg.T}], weight EMA ${cfg.ema ?? "off"}; checkpoints in ${checkpointDir}`);
+    ].filter(Boolean).join(", ")}; lr ${cfg.lr}, t in [1, ${cfg.tMax ?? cfg.T}], weight EMA ${cfg.ema ?? "off"}, min-SNR γ ${cfg.minSnr ?? "off"}; checkpoints in ${checkpointDir}`);
     const trained = await trainDiffusion(replay, { c, h, w }, cfg, {
       ...(options.signal ? { signal: options.signal } : {}),
       initialWeights: unet.weights,
@@ -133,6 +135,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       lr: cfg.lr,
       tMax: cfg.tMax ?? cfg.T,
       ema: cfg.ema ?? null,
+      minSnr: cfg.minSnr ?? null,
       samplesPerSecond: trained.samplesPerSecond,
       executionProvider: trained.executionProvider,
     };
@@ -142,7 +145,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       version: bundleVersion(createdAt, trained.unetOnnx),
       createdAt: createdAt.toISOString(),
       // The bundle's config says how its model was trained (and later retrain jobs follow it).
-      config: { ...m.config, diffusion: { ...d, ...(cfg.tMax !== undefined ? { tMax: cfg.tMax } : {}), ...(cfg.ema !== undefined ? { ema: cfg.ema } : {}) } },
+      config: { ...m.config, diffusion: { ...d, ...(cfg.tMax !== undefined ? { tMax: cfg.tMax } : {}), ...(cfg.ema !== undefined ? { ema: cfg.ema } : {}), ...(cfg.minSnr !== undefined ? { minSnr: cfg.minSnr } : {}) } },
       threshold: thresholds[m.scoring.mode] ?? m.threshold,
       thresholds,
       metrics: { ...m.metrics, train },

@@ -100,6 +100,8 @@ export const modelConfigSchema = z.strictObject({
       tMax: z.int().min(1).max(1000).optional(),
       /** Decay of the weight EMA exported as the inference model (e.g. 0.999); absent = off (the last weights). */
       ema: z.number().gt(0).lt(1).optional(),
+      /** γ of the min-SNR loss weighting (e.g. 5): caps each step's x0 weight at γ; absent = off (paper Eq. 6). */
+      minSnr: z.number().positive().max(1000).optional(),
       /** Standardized training features kept in the bundle (float16, MB) to rehearse when fine-tuning later; 0 keeps none. */
       replayMB: z.number().min(0).max(4096).default(16),
     })

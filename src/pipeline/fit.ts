@@ -189,7 +189,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     const checkpointDir = join(dirname(resolve(options.out)), `.${basename(options.out)}.diffusion-checkpoint`);
     const trained = await trainDiffusion(bank.map((x) => x.data), { c, h, w }, dcfg, { ...(signal ? { signal } : {}), checkpointDir, log, progressSink: sinkFor("diffusion"), ...(d.minutes !== undefined ? { timeBudgetSeconds: d.minutes * 60 } : {}) });
     unetOnnx = trained.unetOnnx;
-    diffusionInfo = { preset: d.preset, steps: trained.steps, tMax: dcfg.tMax ?? dcfg.T, ema: dcfg.ema ?? null, finalLoss: trained.finalLoss, samplesUsed: trained.samplesUsed, samplesPerSecond: trained.samplesPerSecond, executionProvider: trained.executionProvider };
+    diffusionInfo = { preset: d.preset, steps: trained.steps, tMax: dcfg.tMax ?? dcfg.T, ema: dcfg.ema ?? null, minSnr: dcfg.minSnr ?? null, finalLoss: trained.finalLoss, samplesUsed: trained.samplesUsed, samplesPerSecond: trained.samplesPerSecond, executionProvider: trained.executionProvider };
     await rm(checkpointDir, { recursive: true, force: true });
     lap("diffusion");
   } else if (config.scoring.mode !== "knn") {
@@ -321,6 +321,7 @@ export function diffusionConfigOf(config: ModelConfig, ep: "cpu" | "cuda", intra
     ...(d.maxDataMB !== undefined ? { maxDataMB: d.maxDataMB } : {}),
     ...(d.tMax !== undefined ? { tMax: d.tMax } : {}),
     ...(d.ema !== undefined ? { ema: d.ema } : {}),
+    ...(d.minSnr !== undefined ? { minSnr: d.minSnr } : {}),
     executionProvider: d.executionProvider ?? ep,
     ...(intraOpThreads ? { intraOpNumThreads: intraOpThreads } : {}),
   });

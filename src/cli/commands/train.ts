@@ -13,7 +13,7 @@ function numberFlag(value: string | undefined, flag: string, check: (n: number) 
 
 export const command: CliCommand = {
   summary: "Continue training a bundle's diffusion U-Net (on its data set's features, or its replay sample), for a budget; writes a new bundle version.",
-  usage: `lafite train --bundle BUNDLE (--minutes M | --epochs E | --steps N)... [--out BUNDLE2] [--t-max T] [--ema D] [--lr X] [--tune --data DIR] [--threads N] [--execution-provider cpu|cuda]
+  usage: `lafite train --bundle BUNDLE (--minutes M | --epochs E | --steps N)... [--out BUNDLE2] [--t-max T] [--ema D] [--min-snr G] [--lr X] [--tune --data DIR] [--threads N] [--execution-provider cpu|cuda]
   --bundle BUNDLE  a fitted bundle with a diffusion model (and a replay sample, diffusion.replayMB > 0, unless --data)
   --minutes M      wall-clock training budget (counted across interrupts and resumes)
   --epochs E       passes over the replay sample
@@ -21,6 +21,7 @@ export const command: CliCommand = {
   --out BUNDLE2    write the new version here (default: replace BUNDLE atomically)
   --t-max T        train on t uniform in [1, T] (inference uses t <= tau); default the bundle config's diffusion.tMax, else 1000
   --ema D          export an EMA of the weights with decay D (e.g. 0.999); default the bundle config's diffusion.ema, else off
+  --min-snr G      weight the loss by min-SNR-γ (γ = G, e.g. 5); default the bundle config's diffusion.minSnr, else off
   --lr X           learning rate (default 0.2 x the preset's, constant: AdamW moments restart)
   --data DIR       the data set the bundle was fitted on: train on all its training images (fit's held-out
                    ones excepted; at most diffusion.maxDataMB) instead of the replay sample, and calibrate
@@ -31,7 +32,7 @@ export const command: CliCommand = {
 Progress (loss, samples/s, ETA of the budget) goes to stderr. Ctrl-C stops after
 the current step with a checkpoint in .<out>.diffusion-checkpoint beside the
 output; the same command resumes it. The new manifest records parentVersion,
-the budget, steps and final loss (metrics.train), and tMax/ema in its config.`,
+the budget, steps and final loss (metrics.train), and tMax/ema/minSnr in its config.`,
   async run(argv) {
     const { values } = parseFlags(argv, {
       bundle: { type: "string" },
@@ -41,6 +42,7 @@ the budget, steps and final loss (metrics.train), and tMax/ema in its config.`,
       steps: { type: "string" },
       "t-max": { type: "string" },
       ema: { type: "string" },
+      "min-snr": { type: "string" },
       lr: { type: "string" },
       data: { type: "string" },
       tune: { type: "boolean" },
@@ -56,6 +58,7 @@ the budget, steps and final loss (metrics.train), and tMax/ema in its config.`,
     if (steps !== undefined && steps < 1) throw invalidInput(`--steps must be at least 1, got ${steps}`);
     if (tMax !== undefined && (tMax < 1 || tMax > 1000)) throw invalidInput(`--t-max must be from 1 to 1000, got ${tMax}`);
     const ema = numberFlag(values.ema, "ema", (n) => n > 0 && n < 1, "a decay in (0, 1)");
+    const minSnr = numberFlag(values["min-snr"], "min-snr", (n) => n > 0 && n <= 1000, "a positive γ up to 1000");
     const lr = numberFlag(values.lr, "lr", (n) => n > 0 && n <= 1, "a number in (0, 1]");
     const { signal, dispose } = interruptSignal();
     try {
@@ -67,6 +70,7 @@ the budget, steps and final loss (metrics.train), and tMax/ema in its config.`,
         ...(steps !== undefined ? { steps } : {}),
         ...(tMax !== undefined ? { tMax } : {}),
         ...(ema !== undefined ? { ema } : {}),
+        ...(minSnr !== undefined ? { minSnr } : {}),
         ...(lr !== undefined ? { lr } : {}),
         ...(values.data !== undefined ? { data: values.data } : {}),
         tune: values.tune ?? false,

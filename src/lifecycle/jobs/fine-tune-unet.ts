@@ -9,8 +9,8 @@
  *     with a short warm-up.
  *   - Data: the float16 replay sample of standardized training feature maps
  *     fit stored (manifest.replay).
- *   - t range and weight EMA: the bundle config's diffusion.tMax / ema unless
- *     the caller overrides them.
+ *   - t range, weight EMA and min-SNR weighting: the bundle config's
+ *     diffusion.tMax / ema / minSnr unless the caller overrides them.
  */
 import type { BundleManifest } from "../../model/bundle.js";
 import { diffusionPreset, readUNetModel, type DiffusionConfig, type ExecutionProviderName, type UNetModel } from "../../model/diffusion/index.js";
@@ -53,6 +53,7 @@ export interface FineTuneSettings {
   readonly lr?: number;
   readonly tMax?: number;
   readonly ema?: number;
+  readonly minSnr?: number;
   readonly executionProvider?: ExecutionProviderName;
   readonly intraOpThreads?: number;
 }
@@ -64,6 +65,7 @@ export function fineTuneConfig(m: BundleManifest, unet: UNetModel, s: FineTuneSe
   const base = diffusionPreset(preset, d.batchSize !== undefined ? { batchSize: d.batchSize } : {});
   const tMax = s.tMax ?? d.tMax;
   const ema = s.ema ?? d.ema;
+  const minSnr = s.minSnr ?? d.minSnr;
   // The fit's training-set budget (the cpu preset's maxSamples) is not a fine-tuning budget: the caller's steps and minutes are.
   const { maxSamples: _fitBudget, ...rest } = base;
   return {
@@ -81,5 +83,6 @@ export function fineTuneConfig(m: BundleManifest, unet: UNetModel, s: FineTuneSe
     ...(s.intraOpThreads ? { intraOpNumThreads: s.intraOpThreads } : {}),
     ...(tMax !== undefined ? { tMax } : {}),
     ...(ema !== undefined ? { ema } : {}),
+    ...(minSnr !== undefined ? { minSnr } : {}),
   };
 }

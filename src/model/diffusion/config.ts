@@ -54,6 +54,8 @@ export interface DiffusionConfig {
   readonly tMax?: number;
   /** Decay of the weight EMA exported as the inference model (weight-ema.ts), e.g. 0.999; absent = off (the last weights). */
   readonly ema?: number;
+  /** γ of the min-SNR loss weighting (loss-weight.ts), e.g. 5; absent = off (Eq. 6's plain mean). */
+  readonly minSnr?: number;
 }
 
 export const UNET_PRESETS = {

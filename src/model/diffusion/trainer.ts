@@ -29,6 +29,7 @@ import { batchIndices, capTrainingSet, learningRate, totalSteps } from "./traini
 import { cosineSchedule } from "./schedule.js";
 import { timestepEmbedding } from "./time-embedding.js";
 import { buildTrainingForward } from "./training-graph.js";
+import { minSnrWeights } from "./loss-weight.js";
 import { unetParamSpecs, type FeatureShape } from "./unet.js";
 
 export interface TrainOptions {
@@ -141,7 +142,8 @@ export async function trainDiffusion(
   const configHash = hashText(`${configKey(cfg, shape)}|${dataFingerprint(data)}`);
 
   // The training step graph.
-  const fwd = buildTrainingForward(cfg.unet, shape, B);
+  const lossWeights = cfg.minSnr !== undefined ? minSnrWeights(schedule, tMax, cfg.minSnr) : undefined;
+  const fwd = buildTrainingForward(cfg.unet, shape, B, lossWeights !== undefined);
   const stepBytes = buildTrainStep({ graph: fwd.graph, params: fwd.params, loss: fwd.loss, adamw: cfg.adamw });
   const { session, provider } = await createSessionWithFallback(stepBytes, cfg.executionProvider, {
     intraOpNumThreads: cfg.intraOpNumThreads,
@@ -193,7 +195,7 @@ export async function trainDiffusion(
     out: 3 * paramBytes + 4,
   };
   const budget = opts.timeBudgetSeconds;
-  log(`diffusion training: ${n} maps ${shape.c}×${shape.h}×${shape.w}, batch ${B}, ${total >= Number.MAX_SAFE_INTEGER ? "steps until the time budget" : `${total} steps`}${budget !== undefined ? `, time budget ${formatSeconds(budget)}` : ""}, t in [1, ${tMax}]${cfg.ema !== undefined ? `, weight EMA ${cfg.ema}` : ""}, ${specs.length} tensors (${(paramBytes / 4 / 1e6).toFixed(2)} M params); host↔session per step ${(bytesPerStep.in / 1e6).toFixed(1)} MB in, ${(bytesPerStep.out / 1e6).toFixed(1)} MB out`);
+  log(`diffusion training: ${n} maps ${shape.c}×${shape.h}×${shape.w}, batch ${B}, ${total >= Number.MAX_SAFE_INTEGER ? "steps until the time budget" : `${total} steps`}${budget !== undefined ? `, time budget ${formatSeconds(budget)}` : ""}, t in [1, ${tMax}]${cfg.ema !== undefined ? `, weight EMA ${cfg.ema}` : ""}${cfg.minSnr !== undefined ? `, min-SNR γ ${cfg.minSnr}` : ""}, ${specs.length} tensors (${(paramBytes / 4 / 1e6).toFixed(2)} M params); host↔session per step ${(bytesPerStep.in / 1e6).toFixed(1)} MB in, ${(bytesPerStep.out / 1e6).toFixed(1)} MB out`);
 
   const startStep = step;
   const emaValue = () => (ema.weight > 0 ? ema.value / ema.weight : NaN);
@@ -239,6 +241,7 @@ export async function trainDiffusion(
         sqrt_ab: new ort.Tensor("float32", sa, [B, 1, 1, 1]),
         sqrt_1mab: new ort.Tensor("float32", s1, [B, 1, 1, 1]),
         temb: new ort.Tensor("float32", timestepEmbedding(ts, d), [B, d]),
+        ...(lossWeights ? { loss_w: new ort.Tensor("float32", Float32Array.from(ts, (t) => lossWeights[t]!), [B, 1, 1, 1]) } : {}),
         lr: new ort.Tensor("float32", Float32Array.of(learningRate(cfg, step, total)), []),
         step: new ort.Tensor("float32", Float32Array.of(step + 1), []),
       };

@@ -5,6 +5,8 @@
  * (√ᾱ_t and √(1−ᾱ_t) of each sample's t); `temb` [B, d]; and every U-Net
  * parameter as a graph input. The mean runs over all elements, so the loss
  * is the per-element MSE (ε has unit variance: a zero predictor scores 1).
+ * With `weighted`, a `loss_w` [B, 1, 1, 1] input scales each sample's
+ * squared error first (the min-SNR weighting, loss-weight.ts).
  */
 import { DataType, GraphBuilder, type Value } from "../../onnx/graph-builder.js";
 import type { UNetConfig } from "./config.js";
@@ -26,7 +28,7 @@ export interface TrainingForward {
 
 export const TRAIN_INPUTS = ["x0", "noise", "sqrt_ab", "sqrt_1mab", "temb"] as const;
 
-export function buildTrainingForward(cfg: UNetConfig, shape: FeatureShape, batch: number): TrainingForward {
+export function buildTrainingForward(cfg: UNetConfig, shape: FeatureShape, batch: number, weighted = false): TrainingForward {
   const g = new GraphBuilder("lafite-unet-train");
   const full = [batch, shape.c, shape.h, shape.w];
   const x0 = g.input("x0", DataType.FLOAT, full);
@@ -48,7 +50,8 @@ export function buildTrainingForward(cfg: UNetConfig, shape: FeatureShape, batch
     return v;
   }, cfg, shape, stats);
   const [diff] = g.op("Sub", [eps, noise]);
-  const [sq] = g.op("Mul", [diff!, diff!]);
+  let [sq] = g.op("Mul", [diff!, diff!]);
+  if (weighted) [sq] = g.op("Mul", [sq!, g.input("loss_w", DataType.FLOAT, [batch, 1, 1, 1])]);
   const [loss] = g.op("ReduceMean", [sq!], { keepdims: 0 });
   return { graph: g, params, loss: loss!, eps, macsPerSample: stats.macsPerSample };
 }
