@@ -43,6 +43,8 @@ const jobSchedule = z.strictObject({
     .refine((s) => cron.validate(s), { message: "is not a valid cron expression (node-cron: [second] minute hour day-of-month month day-of-week)" })
     .nullable(),
   promotion: z.enum(["auto", "manual"]),
+  /** The job body's options for every run of this kind (each body checks its own keys, e.g. retrain's minutes). */
+  options: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
 });
 
 export const ConfigSchema = z.strictObject({

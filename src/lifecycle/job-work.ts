@@ -29,6 +29,8 @@ export interface JobSpec {
     readonly pseudoValidationData: string | null;
   };
   readonly intraOpThreads: number;
+  /** The body's options (config jobs.<kind>.options); intraOpThreads is set from the field above. */
+  readonly options?: Readonly<Record<string, unknown>>;
   /** How often the working process shows it is alive (config jobs.heartbeatMs). */
   readonly heartbeatMs: number;
   /** Module exporting JobBodyModule; default ./job-bodies.js. */
@@ -64,7 +66,7 @@ export async function executeJob(spec: JobSpec, deps: { progress: ProgressFn; si
     progress: deps.progress,
     log: deps.log,
     ...threads,
-    options: { ...threads },
+    options: { ...spec.options, ...threads },
   });
   faultPoint("job.child-mid-body");
   const bundle = await readBundle(spec.outDir).catch((err: unknown) => {

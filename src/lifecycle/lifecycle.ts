@@ -281,6 +281,7 @@ export class Lifecycle extends EventEmitter<{ job: [JobRecord]; models: [] }> {
         pseudoValidationData: c.promotion.pseudoValidationData,
       },
       intraOpThreads: c.jobs.intraOpThreads,
+      options: c.jobs[kind].options ?? {},
       heartbeatMs: c.jobs.heartbeatMs,
       ...(this.options.bodyModule ? { bodyModule: this.options.bodyModule } : {}),
     };

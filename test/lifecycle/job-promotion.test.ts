@@ -103,8 +103,8 @@ test("a failing body ends the job as failed, deletes its output and registers no
   }
 });
 
-test("a cron tick starts the scheduled job kind; a tick while a job runs is skipped", async () => {
-  const f = await makeFixture({ config: { jobs: { refresh: { schedule: "0 3 * * *", promotion: "manual" }, retrain: { schedule: null, promotion: "manual" }, nice: 10, intraOpThreads: 1, heartbeatMs: 60_000 } } });
+test("a cron tick starts the scheduled job kind with its configured options; a tick while a job runs is skipped", async () => {
+  const f = await makeFixture({ config: { jobs: { refresh: { schedule: "0 3 * * *", promotion: "manual", options: { maxAdditions: 5 } }, retrain: { schedule: null, promotion: "manual" }, nice: 10, intraOpThreads: 1, heartbeatMs: 60_000 } } });
   try {
     f.lifecycle.startSchedules();
     assert.deepEqual([...f.scheduler.tasks.keys()], ["refresh"]);
@@ -117,6 +117,8 @@ test("a cron tick starts the scheduled job kind; a tick while a job runs is skip
     assert.equal(done.trigger, "cron");
     assert.equal(done.state, "succeeded");
     assert.equal(f.lifecycle.jobs.list().length, 1);
+    const summary = (f.lifecycle.registry.get(done.resultVersion!)!.metrics as { job: { options: unknown } }).job;
+    assert.deepEqual(summary.options, { maxAdditions: 5, intraOpThreads: 1 }, "config jobs.refresh.options, plus the runner's thread budget");
   } finally {
     await f.cleanup();
   }

@@ -27,7 +27,7 @@ import { bundleVersion, withoutFiles, writeCandidate } from "./candidate.js";
 import { continueKCenter, projectRowsWith } from "./continue-k-center.js";
 import { coverageSpace, nearestBankDistances } from "./coverage-space.js";
 import { acceptedFeatures } from "./accepted-features.js";
-import { numberOption } from "./options.js";
+import { checkOptionKeys, numberOption } from "./options.js";
 import type { JobBody } from "./types.js";
 
 export const refreshMemoryBank: JobBody = async (ctx) => {
@@ -38,6 +38,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     timings[name] = Math.round(performance.now() - t);
     t = performance.now();
   };
+  checkOptionKeys(ctx.options, "refresh", ["intraOpThreads", "holdout", "maxAdditions"]);
   const intraOpThreads = numberOption(ctx.options, "intraOpThreads", { min: 1, max: 64, integer: true });
   const model = await openActiveModel(ctx.activeBundleDir, intraOpThreads);
   try {

@@ -25,7 +25,8 @@ import { openActiveModel } from "./active-model.js";
 import { baseHoldoutMaps, calibrateThresholds, modesOf, type ScoringOverrides } from "./calibrate.js";
 import { bundleVersion, withoutFiles, writeCandidate } from "./candidate.js";
 import { acceptedFeatures } from "./accepted-features.js";
-import { numberOption } from "./options.js";
+import { checkOptionKeys, choiceOption, numberOption } from "./options.js";
+import { trainingFeaturesOf } from "./training-features.js";
 import type { JobBody } from "./types.js";
 
 /** What a re-tuning hook sees: the candidate's scorer parts and the held-out normal maps. */
@@ -48,12 +49,29 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
       t = performance.now();
     };
     const o = ctx.options;
+    checkOptionKeys(o, "retrain", ["steps", "minutes", "lr", "tMax", "ema", "minSnr", "newShare", "holdout", "intraOpThreads", "trainingData"]);
+    const trainingData = choiceOption(o, "trainingData", ["replay", "dataset"] as const) ?? "replay";
     const intraOpThreads = numberOption(o, "intraOpThreads", { min: 1, max: 64, integer: true });
     const model = await openActiveModel(ctx.activeBundleDir, intraOpThreads);
     try {
       const m = model.manifest;
       const { c, h, w } = m.features;
-      const { unet, replay } = fineTuneSource(model, ctx.activeBundleDir);
+      const { unet, replay: stored } = fineTuneSource(model, ctx.activeBundleDir, trainingData === "replay" || m.replay !== undefined);
+      // trainingData dataset: all of fit's training maps (long nightly budgets), falling back to the replay sample when fit's data set is gone.
+      let replay = stored;
+      let trainingSource: "replay" | "dataset" = "replay";
+      if (trainingData === "dataset") {
+        try {
+          const full = await trainingFeaturesOf(model, m.provenance.dataset, { signal: ctx.signal, progressSink: (line) => ctx.log.debug(line) });
+          replay = full.maps;
+          trainingSource = "dataset";
+          ctx.log.info({ dataset: m.provenance.dataset, maps: full.maps.length, heldOut: full.heldOut, capped: full.capped, unreadable: full.skipped.length }, "retrain: training on fit's data set");
+        } catch (err) {
+          throwIfCancelled(ctx.signal, "diffusion retraining");
+          if (stored.length === 0) throw err;
+          ctx.log.warn({ dataset: m.provenance.dataset, err: (err as Error).message, replay: stored.length }, "retrain: fit's data set is not readable; training on the replay sample");
+        }
+      }
       const denoiserFile = m.scoring.denoiserFile!;
       const holdoutFraction = numberOption(o, "holdout", { min: 0, max: 0.5 }) ?? m.config.threshold.holdout;
       const newShare = numberOption(o, "newShare", { min: 0.05, max: 0.95 }) ?? 0.5;
@@ -73,12 +91,15 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
       const ema = numberOption(o, "ema", { min: 1e-6, max: 1 - 1e-9 });
       const lrOption = numberOption(o, "lr", { min: 1e-7, max: 1 });
       const probe = fineTuneConfig(m, unet, { steps: 1 });
-      const steps = numberOption(o, "steps", { min: 1, max: 1e7, integer: true }) ?? 2 * Math.ceil(data.length / probe.batchSize);
+      const minSnr = numberOption(o, "minSnr", { min: 1e-3, max: 1000 });
+      // A time budget alone runs until it is spent (a nightly retrain); else two passes over the mix.
+      const steps = numberOption(o, "steps", { min: 1, max: 1e7, integer: true }) ?? (minutes !== undefined ? Number.MAX_SAFE_INTEGER : 2 * Math.ceil(data.length / probe.batchSize));
       const cfg = fineTuneConfig(m, unet, {
         steps,
         ...(lrOption !== undefined ? { lr: lrOption } : {}),
         ...(tMax !== undefined ? { tMax } : {}),
         ...(ema !== undefined ? { ema } : {}),
+        ...(minSnr !== undefined ? { minSnr } : {}),
         executionProvider: "cpu", // beside serving, on the runner's thread budget
         ...(intraOpThreads ? { intraOpThreads } : {}),
       });
@@ -114,13 +135,15 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
         holdoutFrames: holdout.length,
         skippedFrames: skipped.length,
         replayMaps: replay.length,
+        trainingData: trainingSource,
         newMapRepeats: repeats,
         steps: trained.steps,
-        stepsPlanned: steps,
+        stepsPlanned: steps >= Number.MAX_SAFE_INTEGER ? null : steps,
         stoppedBy: trained.stoppedBy,
         lr,
         tMax: cfg.tMax ?? cfg.T,
         ema: cfg.ema ?? null,
+        minSnr: cfg.minSnr ?? null,
         finalLoss: trained.finalLoss,
         samplesPerSecond: trained.samplesPerSecond,
         holdoutImages: { fit: basis.maps.length, accepted: holdout.length },

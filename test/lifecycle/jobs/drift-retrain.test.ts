@@ -7,12 +7,14 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { refreshMemoryBank, retrainDiffusion } from "../../../src/lifecycle/jobs/index.js";
 import { readBundle } from "../../../src/model/bundle.js";
 import { readUNetModel } from "../../../src/model/diffusion/index.js";
+import { trainingFilesOf } from "../../../src/lifecycle/jobs/training-features.js";
+import { ErrorCode, LafiteError } from "../../../src/util/errors.js";
 import { acceptedFrom, fitBundle, jobContext, makeData, measure } from "./support.js";
 
 let dir = "";
@@ -63,4 +65,33 @@ test("refresh then retrainDiffusion on 20 accepted shifted good frames: fine-tun
   }
   const rel = Math.sqrt(num / den);
   assert.ok(rel > 0 && rel < 0.2, `relative weight change ${rel}`);
+
+  // A nightly budget (config jobs.retrain.options): minutes alone run until spent, on all of fit's training maps.
+  const nightly = await retrainDiffusion(jobContext("retrain", refreshed, join(dir, "nightly"), accepted, { minutes: 0.05, trainingData: "dataset", minSnr: 5, intraOpThreads: 1 }));
+  const fitFiles = await trainingFilesOf(parent.manifest, normal);
+  assert.equal(nightly.summary.trainingData, "dataset");
+  assert.equal(nightly.summary.replayMaps, fitFiles.files.length);
+  assert.ok(fitFiles.files.length > parent.manifest.replay!.count, "more maps than the replay sample");
+  assert.equal(nightly.summary.stoppedBy, "time budget");
+  assert.equal(nightly.summary.stepsPlanned, null);
+  assert.equal(nightly.summary.minSnr, 5);
+  // Fit's data set gone: the replay sample, with a warning, not a failed night.
+  const moved = join(dir, "normal-moved");
+  await rename(normal, moved);
+  try {
+    const fallback = await retrainDiffusion(jobContext("retrain", refreshed, join(dir, "fallback"), accepted, { steps: 2, trainingData: "dataset", intraOpThreads: 1 }));
+    assert.equal(fallback.summary.trainingData, "replay");
+    assert.equal(fallback.summary.replayMaps, parent.manifest.replay!.count);
+  } finally {
+    await rename(moved, normal);
+  }
+  // A misspelt option is refused by name instead of being ignored every night.
+  await assert.rejects(
+    retrainDiffusion(jobContext("retrain", refreshed, join(dir, "typo"), accepted, { minute: 120 })),
+    (e: unknown) => e instanceof LafiteError && e.code === ErrorCode.INVALID_INPUT && /unknown option 'minute'/.test(e.message),
+  );
+  await assert.rejects(
+    retrainDiffusion(jobContext("retrain", refreshed, join(dir, "bad-choice"), accepted, { trainingData: "all" })),
+    (e: unknown) => e instanceof LafiteError && e.code === ErrorCode.INVALID_INPUT && /trainingData must be one of replay, dataset/.test(e.message),
+  );
 });

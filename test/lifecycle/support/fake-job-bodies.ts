@@ -36,7 +36,7 @@ const body: JobBody = async (ctx) => {
   const version = `${ctx.kind}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
   await writeFakeBundle(ctx.outDir, version, { threshold: m.threshold.value * factor, dataset: m.provenance.dataset, holdoutFiles: m.provenance.holdoutFiles ?? [] });
   // What the process was given, so tests can check the runner lowered priority and threads.
-  return { summary: { kind: ctx.kind, accepted: ctx.accepted.length, acceptedSha256: ctx.accepted.map((a) => a.sha256), parent: m.version, priority: getPriority(), pid: process.pid, intraOpThreads: ctx.intraOpThreads ?? null } };
+  return { summary: { kind: ctx.kind, accepted: ctx.accepted.length, acceptedSha256: ctx.accepted.map((a) => a.sha256), parent: m.version, priority: getPriority(), pid: process.pid, intraOpThreads: ctx.intraOpThreads ?? null, options: ctx.options ?? null } };
 };
 
 export const bodies: JobBodyModule["bodies"] = { refresh: body, retrain: body };
