@@ -1,8 +1,9 @@
 /**
  * `lafite train`: continues training a bundle's U-Net (issue 12 part 2) from
- * the weights in its denoiser.onnx, on standardized training features (with
- * `data`, every training map fit used, jobs/training-features.ts; else the
- * bundle's capped replay sample), for a budget of minutes, epochs and/or steps (the first
+ * the weights in its denoiser.onnx, on standardized training features (every
+ * training map fit used, from `data` or else the bundle's recorded data set,
+ * jobs/training-features.ts; the bundle's capped replay sample with
+ * `replay`), for a budget of minutes, epochs and/or steps (the first
  * reached ends it). The retrain job's code path (jobs/fine-tune-unet.ts) sets
  * the weights, data and schedule up; checkpoints sit beside the output as
  * `.<out>.diffusion-checkpoint` (like fit's), holding the time trained so far,
@@ -23,13 +24,13 @@ import { SCORING_MODES, type ScoringMode } from "../model/types.js";
 import { scorerSettingsOf, type ScorerParts } from "../pipeline/open-scorer.js";
 import { calibrateModes } from "../pipeline/tune/calibrate.js";
 import { pseudoSetOfBundle, tuneBundle } from "../pipeline/tune/tune-bundle.js";
-import { invalidInput } from "../util/errors.js";
+import { ErrorCode, invalidInput, LafiteError } from "../util/errors.js";
 import { throwIfCancelled, type ProgressSink } from "../util/progress.js";
 import { openActiveModel } from "./jobs/active-model.js";
 import { baseHoldoutMaps, calibrateThresholds, modesOf } from "./jobs/calibrate.js";
 import { bundleVersion, withoutFiles, writeCandidate } from "./jobs/candidate.js";
 import { fineTuneConfig, fineTuneSource } from "./jobs/fine-tune-unet.js";
-import { trainingFeaturesOf } from "./jobs/training-features.js";
+import { trainingFeaturesOf, type TrainingFeatures } from "./jobs/training-features.js";
 
 export interface TrainBundleOptions {
   readonly bundle: string;
@@ -42,8 +43,10 @@ export interface TrainBundleOptions {
   readonly tMax?: number;
   readonly ema?: number;
   readonly minSnr?: number;
-  /** The training data set (its held-out images): calibrate on the pseudo-validation set; needed by --tune. */
+  /** The training data set: train on its training maps, and calibrate on the pseudo-validation set of its held-out images; needed by --tune. */
   readonly data?: string;
+  /** Train on the bundle's replay sample even when the data set is readable. */
+  readonly replay?: boolean;
   readonly tune?: boolean;
   readonly executionProvider?: ExecutionProviderName;
   readonly intraOpThreads?: number;
@@ -68,11 +71,21 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
   try {
     const m = model.manifest;
     const { c, h, w } = m.features;
-    const { unet, replay: stored } = fineTuneSource(model, options.bundle, options.data === undefined);
-    // With the data set at hand, train on all of fit's training maps, not the capped replay sample.
-    const full = options.data !== undefined ? await trainingFeaturesOf(model, options.data, { ...(options.signal ? { signal: options.signal } : {}), ...(options.progressSink ? { progressSink: options.progressSink } : {}) }) : undefined;
+    // Train on all of fit's training maps when its data set is at hand (--data, else the bundle's
+    // provenance.dataset), not on the capped replay sample: that is a few dozen maps, which hours overfit.
+    const fromData = options.replay ? undefined : options.data ?? m.provenance.dataset;
+    const recordedGone = (err: unknown): never => {
+      if (options.data !== undefined || (err as LafiteError).code === ErrorCode.CANCELLED) throw err;
+      throw new LafiteError(ErrorCode.BAD_DATASET, `fit's data set ${m.provenance.dataset}, which the bundle records, is not usable (${(err as Error).message}); pass --data DIR where it is now (training and threshold calibration read it)`, { cause: err });
+    };
+    // Without --data the thresholds come from fit's held-out files: read them first, so a data set
+    // that has gone fails now and not after hours of training.
+    const basis = options.data === undefined ? await baseHoldoutMaps(model, options.signal) : undefined;
+    if (basis && basis.maps.length === 0) recordedGone(invalidInput(`none of its ${basis.listed} held-out files could be read`));
+    const full: TrainingFeatures | undefined = fromData === undefined ? undefined : await trainingFeaturesOf(model, fromData, { ...(options.signal ? { signal: options.signal } : {}), ...(options.progressSink ? { progressSink: options.progressSink } : {}) }).catch(recordedGone);
+    const { unet, replay: stored } = fineTuneSource(model, options.bundle, full === undefined);
     if (full) {
-      log(`train: ${full.maps.length} training maps from ${options.data} (${full.listed} train/good images of the bundle's classes, ${full.heldOut} held out for pseudo-validation${full.capped > 0 ? `, ${full.capped} over the diffusion.maxDataMB cap` : ""}${full.skipped.length > 0 ? `, ${full.skipped.length} unreadable` : ""})`);
+      log(`train: ${full.maps.length} training maps from ${fromData} (${full.listed} train/good images of the bundle's classes, ${full.heldOut} held out for pseudo-validation${full.capped > 0 ? `, ${full.capped} over the diffusion.maxDataMB cap` : ""}${full.skipped.length > 0 ? `, ${full.skipped.length} unreadable` : ""})`);
       for (const s of full.skipped.slice(0, 5)) log(`train: skipped ${s.path}: ${s.reason}`);
     }
     const replay = full?.maps ?? stored;
@@ -116,7 +129,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       const modes = (Object.keys(m.thresholds ?? { [sc.mode]: true }) as ScoringMode[]).filter((mode) => SCORING_MODES.includes(mode));
       thresholds = await calibrateModes(set, parts, settings, modes, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`) });
     } else {
-      const basis = await baseHoldoutMaps(model, signal);
+      if (!basis) throw new Error("unreachable: the held-out maps are read before training when --data is not given");
       if (basis.missing > 0) log(`train: ${basis.missing} of fit's ${basis.listed} held-out files could not be read (from ${m.provenance.dataset}); calibrating without them`);
       thresholds = await calibrateThresholds(model, parts, basis.maps, modesOf(model, true), signal ? { signal } : {});
     }

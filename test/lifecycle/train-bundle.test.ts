@@ -6,7 +6,7 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { cp, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/main.js";
@@ -95,7 +95,7 @@ test("lafite train without --out replaces the bundle atomically; --data calibrat
   assert.match(text, /train: 5 training maps from .* \(6 train\/good images of the bundle's classes, 1 held out for pseudo-validation\)/);
 });
 
-test("lafite train --data skips an unreadable training image, saying so, and trains on the rest; without --data it rehearses the replay sample", async () => {
+test("lafite train --data skips an unreadable training image, saying so, and trains on the rest; without --data it reads the recorded data set (refusing before training if it is gone), with --replay the replay sample", async () => {
   const copy = join(dir, "data-with-a-bad-file");
   await cp(data, copy, { recursive: true });
   const good = join(copy, "hex_nut", "train", "good");
@@ -107,9 +107,31 @@ test("lafite train --data skips an unreadable training image, saying so, and tra
   assert.deepEqual([train.source, train.trainingMaps], ["data", 4]);
   assert.ok(lines.some((l) => /1 unreadable/.test(l)) && lines.some((l) => l.includes(`skipped ${join(good, first!)}`)), lines.join("\n"));
 
-  const replayed = await trainBundle({ bundle: base, out: join(dir, "from-replay"), steps: 1, intraOpThreads: 1, log: quiet, progressSink: quiet });
-  const fromReplay = replayed.metrics.train as { source: string; trainingMaps: number };
-  assert.deepEqual([fromReplay.source, fromReplay.trainingMaps], ["replay", (await readBundle(base)).manifest.replay!.count]);
+  const sourceOf = (m: { metrics: Record<string, unknown> }) => {
+    const t = m.metrics.train as { source: string; trainingMaps: number };
+    return [t.source, t.trainingMaps];
+  };
+  const replayCount = (await readBundle(base)).manifest.replay!.count;
+  assert.deepEqual(sourceOf(await trainBundle({ bundle: base, out: join(dir, "recorded"), steps: 1, intraOpThreads: 1, log: quiet, progressSink: quiet })), ["data", 5], "the data set the manifest records");
+  assert.deepEqual(sourceOf(await trainBundle({ bundle: base, out: join(dir, "from-replay"), steps: 1, replay: true, intraOpThreads: 1, log: quiet, progressSink: quiet })), ["replay", replayCount]);
+  const moved = `${data}-moved`;
+  await rename(data, moved);
+  try {
+    // The recorded data set is gone: refused before any training, saying what to pass.
+    const said: string[] = [];
+    await assert.rejects(
+      trainBundle({ bundle: base, out: join(dir, "data-gone"), steps: 1, intraOpThreads: 1, log: (l) => said.push(l), progressSink: quiet }),
+      (e: unknown) => e instanceof LafiteError && e.code === ErrorCode.BAD_DATASET && /fit's data set .*, which the bundle records, is not usable .*pass --data DIR where it is now/.test(e.message),
+    );
+    assert.ok(!said.some((l) => /diffusion training/.test(l)), said.join("\n"));
+    // --data where it is now works.
+    assert.deepEqual(sourceOf(await trainBundle({ bundle: base, out: join(dir, "trained-from-moved"), steps: 1, data: moved, intraOpThreads: 1, log: quiet, progressSink: quiet })), ["data", 5]);
+  } finally {
+    await rename(moved, data);
+  }
+  const { result: code, stderr } = await captureOutput(() => main(["train", "--bundle", base, "--steps", "1", "--replay", "--data", data]));
+  assert.equal(code, 1);
+  assert.match(stderr, /--replay and --data contradict each other/);
 });
 
 test("Ctrl-C in lafite train exits 130 after the current step, leaving the checkpoint the same command resumes from", async () => {

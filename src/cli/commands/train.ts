@@ -13,20 +13,22 @@ function numberFlag(value: string | undefined, flag: string, check: (n: number) 
 
 export const command: CliCommand = {
   summary: "Continue training a bundle's diffusion U-Net (on its data set's features, or its replay sample), for a budget; writes a new bundle version.",
-  usage: `lafite train --bundle BUNDLE (--minutes M | --epochs E | --steps N)... [--out BUNDLE2] [--t-max T] [--ema D] [--min-snr G] [--lr X] [--tune --data DIR] [--threads N] [--execution-provider cpu|cuda]
-  --bundle BUNDLE  a fitted bundle with a diffusion model (and a replay sample, diffusion.replayMB > 0, unless --data)
+  usage: `lafite train --bundle BUNDLE (--minutes M | --epochs E | --steps N)... [--out BUNDLE2] [--t-max T] [--ema D] [--min-snr G] [--lr X] [--data DIR [--tune] | --replay] [--threads N] [--execution-provider cpu|cuda]
+  --bundle BUNDLE  a fitted bundle with a diffusion model
   --minutes M      wall-clock training budget (counted across interrupts and resumes)
-  --epochs E       passes over the replay sample
+  --epochs E       passes over the training maps
   --steps N        optimizer steps; with several budgets the first reached ends training
   --out BUNDLE2    write the new version here (default: replace BUNDLE atomically)
   --t-max T        train on t uniform in [1, T] (inference uses t <= tau); default the bundle config's diffusion.tMax, else 1000
   --ema D          export an EMA of the weights with decay D (e.g. 0.999); default the bundle config's diffusion.ema, else off
   --min-snr G      weight the loss by min-SNR-γ (γ = G, e.g. 5); default the bundle config's diffusion.minSnr, else off
   --lr X           learning rate (default 0.2 x the preset's, constant: AdamW moments restart)
-  --data DIR       the data set the bundle was fitted on: train on all its training images (fit's held-out
-                   ones excepted; at most diffusion.maxDataMB) instead of the replay sample, and calibrate
-                   thresholds on its pseudo-validation set (as fit does). Use it for long training: the
-                   replay sample (diffusion.replayMB) is a few dozen maps
+  --data DIR       the data set the bundle was fitted on (default: the one its manifest records, when it
+                   is still there): train on all its training images (fit's held-out ones excepted; at
+                   most diffusion.maxDataMB), and with --data calibrate thresholds on its
+                   pseudo-validation set (as fit does)
+  --replay         train on the bundle's replay sample (diffusion.replayMB: a few dozen maps, too few
+                   for long runs) instead of the data set's images (thresholds still need its held-out ones)
   --tune           then re-tune tau, K and thresholds on that set (lafite tune; needs --data)
   --execution-provider cpu|cuda  for training (default the bundle config's diffusion.executionProvider, else cpu; cuda falls back to cpu, saying why)
 Progress (loss, samples/s, ETA of the budget) goes to stderr. Ctrl-C stops after
@@ -46,10 +48,12 @@ the budget, steps and final loss (metrics.train), and tMax/ema/minSnr in its con
       lr: { type: "string" },
       data: { type: "string" },
       tune: { type: "boolean" },
+      replay: { type: "boolean" },
       threads: { type: "string" },
       "execution-provider": { type: "string" },
     });
     const ep = executionProviderFlag(values["execution-provider"]);
+    if (values.replay && values.data !== undefined) throw invalidInput("--replay and --data contradict each other: --data trains on the data set, --replay on the bundle's replay sample");
     const minutes = numberFlag(values.minutes, "minutes", (n) => n > 0, "a positive number");
     const epochs = values.epochs !== undefined ? intFlag(values.epochs, "epochs", 0) : undefined;
     const steps = values.steps !== undefined ? intFlag(values.steps, "steps", 0) : undefined;
@@ -74,6 +78,7 @@ the budget, steps and final loss (metrics.train), and tMax/ema/minSnr in its con
         ...(lr !== undefined ? { lr } : {}),
         ...(values.data !== undefined ? { data: values.data } : {}),
         tune: values.tune ?? false,
+        replay: values.replay ?? false,
         ...(ep ? { executionProvider: ep } : {}),
         ...(values.threads !== undefined ? { intraOpThreads: intFlag(values.threads, "threads", 0) } : {}),
         signal,
