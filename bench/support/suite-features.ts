@@ -14,14 +14,15 @@ import { synthesizeRealistic } from "../../src/image/synth/realistic/index.js";
 import { candidateIds, coresetBudget, gatherCandidateRows, type CandidateSampling } from "../../src/model/memory/candidates.js";
 import { greedyCoresetSelectionAsync } from "../../src/model/memory/coreset.js";
 import { scanDataset } from "../../src/dataset/mvtec-layout.js";
-import { decodeEncoded, decodeMask, toModelInput } from "../../src/image/decode.js";
+import { decodeEncoded, decodeMask } from "../../src/image/decode.js";
 import { BackboneRunner, sessionOptions } from "../../src/model/backbone-runner.js";
 import { resolveBackbone } from "../../src/model/backbone-source.js";
 import { FeatureStatsAccumulator, standardizeInPlace, type FeatureStats } from "../../src/model/feature-stats.js";
 import type { ModelConfig } from "../../src/model/model-config.js";
 import type { FeatureMap } from "../../src/model/types.js";
 import { holdoutIndices } from "../../src/pipeline/fit.js";
-import { extractPseudoFeatures, resizeMaskNearest, type PseudoFeature } from "../../src/pipeline/tune/pseudo-features.js";
+import { extractPseudoFeatures, type PseudoFeature } from "../../src/pipeline/tune/pseudo-features.js";
+import { maskToInput } from "../../src/image/geometry.js";
 import { pseudoSamples } from "../../src/image/pseudo/index.js";
 import { defaultCacheDir } from "../../src/cli/commands/fit.js";
 import { auroc, PixelMetricAccumulator } from "../../src/eval/metrics.js";
@@ -42,11 +43,11 @@ export interface SuiteFeatures {
 export async function extractSuiteFeatures(data: string, config: ModelConfig, log: (m: string) => void, threads?: number, options: { pseudo?: boolean } = {}): Promise<SuiteFeatures> {
   const t0 = performance.now();
   const source = await resolveBackbone(config, defaultCacheDir());
-  const backbone = await BackboneRunner.open(source.onnx, source.inputSize, sessionOptions("cpu", threads));
+  const backbone = await BackboneRunner.open(source.onnx, source.inputSize, sessionOptions("cpu", threads), config.aspect);
   const S = backbone.inputSize;
   const one = async (path: string): Promise<{ x: FeatureMap; width: number; height: number }> => {
     const image = await decodeEncoded(await readFile(path));
-    const [x] = (await backbone.run(await toModelInput(image, S), 1)) as [FeatureMap];
+    const [x] = (await backbone.run(await backbone.input(image), 1)) as [FeatureMap];
     return { x, width: image.width, height: image.height };
   };
   const bank: FeatureMap[] = [];
@@ -63,7 +64,7 @@ export async function extractSuiteFeatures(data: string, config: ModelConfig, lo
     }
     for (const t of cls.test) {
       const { x, width, height } = await one(t.path);
-      const mask = t.maskPath ? resizeMaskNearest((await decodeMask(await readFile(t.maskPath))).mask, { width, height }, S) : undefined;
+      const mask = t.maskPath ? maskToInput((await decodeMask(await readFile(t.maskPath))).mask, { width, height }, S, config.aspect) : undefined;
       testRaw.push({ cls: cls.name, anomalous: t.anomalous, x, ...(mask ? { mask } : {}) });
     }
     log(`features: ${cls.name} done (${((performance.now() - t0) / 1000).toFixed(0)} s)`);

@@ -13,7 +13,6 @@ import { ProAccumulator } from "./pro.js";
 import { decodeEncoded, decodeMask } from "../image/decode.js";
 import { mapToFrame, type BundleDetector } from "../pipeline/bundle-detector.js";
 import { renderHeatmapPng, overlayHeatmap } from "../image/heatmap.js";
-import { resizeBilinear } from "../model/scoring/anomaly-map.js";
 import { Progress, throwIfCancelled, type ProgressSink } from "../util/progress.js";
 
 export interface ClassMetrics {
@@ -132,14 +131,14 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         }
         // Scores are compared at the mask's resolution (normally the image's own).
         const S = detector.info.inputSize;
-        const map = mw === S && mh === S ? scored.map : resizeBilinear(scored.map, S, S, mw, mh);
+        const map = mapToFrame(scored.map, S, mw, mh, detector.aspect);
         if (mw === image.width && mh === image.height) frameMap = map;
         pixels.add(map, mask);
         pro.add(map, mask, mw);
         pixelImages++;
       }
       if (options.heatmapsDir) {
-        frameMap ??= mapToFrame(scored.map, detector.info.inputSize, image.width, image.height);
+        frameMap ??= mapToFrame(scored.map, detector.info.inputSize, image.width, image.height, detector.aspect);
         const dir = join(options.heatmapsDir, cls.name, item.defect);
         await mkdir(dir, { recursive: true });
         const heat = await renderHeatmapPng(frameMap, image.width, image.height, detector.info.threshold);

@@ -5,6 +5,7 @@
  * allocation proportional to it.
  */
 import sharp from "sharp";
+import { LETTERBOX_GRAY, placement, type Aspect } from "./geometry.js";
 import { decodeBmp, isBmp, type RgbImage } from "./bmp.js";
 import { invalidInput } from "../util/errors.js";
 import type { FrameInput, PixelFormat } from "./frame.js";
@@ -89,16 +90,20 @@ function describeSharpError(err: unknown): string {
 }
 
 /**
- * The backbone's input: resize to S×S with bilinear interpolation and lay out
- * as planar float32 RGB in [0, 255] (NCHW without N). The backbone graph
- * itself applies its own normalization, so this stays model-agnostic.
+ * The backbone's input: the image resized into S×S with bilinear
+ * interpolation, stretched or letterboxed (geometry.ts), laid out as planar
+ * float32 RGB in [0, 255] (NCHW without N). The backbone graph itself
+ * applies its own normalization, so this stays model-agnostic.
  */
-export async function toModelInput(image: RgbImage, size: number): Promise<Float32Array> {
+export async function toModelInput(image: RgbImage, size: number, aspect: Aspect = "stretch"): Promise<Float32Array> {
+  const p = placement(image.width, image.height, size, aspect);
+  const gray = { r: LETTERBOX_GRAY, g: LETTERBOX_GRAY, b: LETTERBOX_GRAY };
   const resized =
     image.width === size && image.height === size
       ? image.rgb
       : await sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: 3 } })
-          .resize(size, size, { fit: "fill", kernel: "linear" })
+          .resize(p.w, p.h, { fit: "fill", kernel: "linear" })
+          .extend({ top: p.y, bottom: size - p.h - p.y, left: p.x, right: size - p.w - p.x, background: gray })
           .raw()
           .toBuffer();
   const plane = size * size;

@@ -55,7 +55,7 @@ async function scoreOnSamples(bundleDir: string, samples: readonly PseudoSample[
   const loaded = await readBundle(bundleDir);
   const m = loaded.manifest;
   const sess = sessionOptions("cpu", options.intraOpThreads);
-  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sess);
+  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sess, m.backbone.aspect ?? "stretch");
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
   let set;
   try {

@@ -6,6 +6,7 @@
  * the SHA-256 of every file), so a damaged bundle is refused with a clear
  * error instead of crashing native code.
  */
+import type { Aspect } from "../image/geometry.js";
 import type { ImageScoreRule } from "./scoring/anomaly-map.js";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, readdir } from "node:fs/promises";
@@ -63,6 +64,8 @@ export interface BundleManifest {
     readonly file: string;
     readonly inputSize: number;
     readonly stages: readonly string[];
+    /** How frames are fitted into the input (image/geometry.ts); absent (older bundles) = stretch. */
+    readonly aspect?: Aspect;
   };
   readonly features: {
     readonly c: number;

@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { ASPECTS } from "../image/geometry.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 
 const DEFAULT_STAGES: Record<string, readonly string[]> = {
@@ -47,6 +48,8 @@ export const modelConfigSchema = z.strictObject({
     .prefault({}),
   /** Feature grid h = w. */
   grid: z.int().min(4).max(128).default(28),
+  /** How a frame is fitted into the backbone's square input: stretch each axis, or letterbox (keep the aspect ratio, gray border). */
+  aspect: z.enum(ASPECTS).default("stretch"),
   memory: z
     .strictObject({
       /** Fraction of training feature slices kept in the coreset (paper: 0.1). */

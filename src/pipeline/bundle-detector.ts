@@ -4,7 +4,8 @@
  * no-edit) → anomaly map → verdict. Frames are processed one at a time in
  * arrival order: on a 2-core box concurrent ORT runs only fight over cores.
  */
-import { decodeFrame, toModelInput, type DecodeLimits, DEFAULT_LIMITS, type RgbImage } from "../image/decode.js";
+import { decodeFrame, type DecodeLimits, DEFAULT_LIMITS, type RgbImage } from "../image/decode.js";
+import { cropToPlacement, placement, type Aspect } from "../image/geometry.js";
 import { standardizeInPlace, type FeatureStats } from "../model/feature-stats.js";
 import { resizeBilinear } from "../model/scoring/anomaly-map.js";
 import type { BackboneRunner } from "../model/backbone-runner.js";
@@ -38,11 +39,16 @@ export class BundleDetector implements Detector {
     return run;
   }
 
+  /** How frames are fitted into the backbone's input, for mapping scores back (mapToFrame). */
+  get aspect(): Aspect {
+    return this.backbone.aspect;
+  }
+
   async scoreImage(image: RgbImage, decodeMs = 0): Promise<ScoredImage> {
     return this.serialize(async () => {
       let t0 = performance.now();
       const S = this.info.inputSize;
-      const input = await toModelInput(image, S);
+      const input = await this.backbone.input(image);
       const [x] = (await this.backbone.run(input, 1)) as [FeatureMap];
       standardizeInPlace(x, this.stats);
       const backboneMs = performance.now() - t0;
@@ -70,7 +76,7 @@ export class BundleDetector implements Detector {
       isAnomalous: scored.score > threshold,
       width: image.width,
       height: image.height,
-      frameMap: () => (frameMap ??= mapToFrame(scored.map, S, image.width, image.height)),
+      frameMap: () => (frameMap ??= mapToFrame(scored.map, S, image.width, image.height, this.aspect)),
       timings: scored.timings,
     };
   }
@@ -81,7 +87,9 @@ export class BundleDetector implements Detector {
   }
 }
 
-/** The S×S anomaly map brought back to the original frame size (bilinear). */
-export function mapToFrame(map: Float32Array, size: number, width: number, height: number): Float32Array {
-  return width === size && height === size ? map : resizeBilinear(map, size, size, width, height);
+/** The S×S anomaly map brought back to the original frame size: the frame's part of it (geometry.ts), resized bilinearly. */
+export function mapToFrame(map: Float32Array, size: number, width: number, height: number, aspect: Aspect = "stretch"): Float32Array {
+  const p = placement(width, height, size, aspect);
+  if (width === p.w && height === p.h && p.w === size) return map;
+  return resizeBilinear(cropToPlacement(map, size, p), p.w, p.h, width, height);
 }

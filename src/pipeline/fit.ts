@@ -15,7 +15,7 @@ import { hostname } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import type { ModelConfig } from "../model/model-config.js";
 import { scanDataset } from "../dataset/mvtec-layout.js";
-import { decodeEncoded, toModelInput } from "../image/decode.js";
+import { decodeEncoded } from "../image/decode.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FeatureStatsAccumulator, standardizeInPlace, type FeatureStats } from "../model/feature-stats.js";
 import { coresetProjection, greedyCoresetSelectionAsync } from "../model/memory/coreset.js";
@@ -100,7 +100,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const ep = await resolveExecutionProvider(options.executionProvider ?? "cpu", log);
   const sessOpts = sessionOptions(ep, options.intraOpThreads);
   const backboneSource = await resolveBackbone(config, options.cacheDir);
-  const backbone = await BackboneRunner.open(backboneSource.onnx, backboneSource.inputSize, sessOpts);
+  const backbone = await BackboneRunner.open(backboneSource.onnx, backboneSource.inputSize, sessOpts, config.aspect);
   const { c, h, w } = backbone.shape;
   log(`fit: backbone ${backboneSource.name}, features ${c}×${h}×${w}`);
   lap("prepare");
@@ -125,7 +125,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
         try {
           const bytes = await readFile(img.path);
           contentHashes.set(img.path, sha256(bytes));
-          return await toModelInput(await decodeEncoded(bytes), S);
+          return await backbone.input(await decodeEncoded(bytes));
         } catch (err) {
           skipped.push(img.path);
           log(`fit: skipping ${img.path}: ${(err as Error).message}`);
@@ -258,7 +258,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       version,
       createdAt: createdAt.toISOString(),
       config,
-      backbone: { name: backboneSource.name, file: "backbone.onnx", inputSize: S, stages: backboneSource.stages },
+      backbone: { name: backboneSource.name, file: "backbone.onnx", inputSize: S, stages: backboneSource.stages, aspect: config.aspect },
       features: { c, h, w, mean: Array.from(stats.mean), std: Array.from(stats.std) },
       memory: {
         coresetSize: count,

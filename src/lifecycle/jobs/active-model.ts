@@ -29,7 +29,7 @@ export async function openActiveModel(dir: string, intraOpThreads?: number): Pro
   if (coreset.length !== m.memory.coresetSize * c) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${dir}: coreset has ${coreset.length} values, manifest says ${m.memory.coresetSize}×${c}`);
   // Jobs run beside serving on the same cores: CPU, with the runner's thread budget.
   const opts = sessionOptions("cpu", intraOpThreads);
-  const backbone = await BackboneRunner.open(bundle.file(m.backbone.file), m.backbone.inputSize, opts);
+  const backbone = await BackboneRunner.open(bundle.file(m.backbone.file), m.backbone.inputSize, opts, m.backbone.aspect ?? "stretch");
   return {
     bundle,
     manifest: m,

@@ -6,7 +6,7 @@
  * and skipped, never fatal: one bad ledger entry must not sink a job.
  */
 import { readFile } from "node:fs/promises";
-import { decodeEncoded, toModelInput } from "../../image/decode.js";
+import { decodeEncoded } from "../../image/decode.js";
 import { sha256 } from "../../model/bundle.js";
 import { standardizeInPlace } from "../../model/feature-stats.js";
 import type { FeatureMap } from "../../model/types.js";
@@ -37,7 +37,7 @@ export async function featuresOfFiles(
         try {
           const bytes = await readFile(f.path);
           if (f.sha256 !== undefined && sha256(bytes) !== f.sha256.toLowerCase()) return "content does not match its recorded SHA-256";
-          return await toModelInput(await decodeEncoded(bytes), S);
+          return await model.backbone.input(await decodeEncoded(bytes));
         } catch (err) {
           return (err as Error).message;
         }

@@ -4,7 +4,8 @@
  * its ground-truth mask on the S×S map the scores live on. Features are
  * computed once and re-scored at every point of a sweep.
  */
-import { toModelInput, type RgbImage } from "../../image/decode.js";
+import type { RgbImage } from "../../image/decode.js";
+import { maskToInput } from "../../image/geometry.js";
 import type { BackboneRunner } from "../../model/backbone-runner.js";
 import { standardizeInPlace, type FeatureStats } from "../../model/feature-stats.js";
 import type { FeatureMap } from "../../model/types.js";
@@ -29,23 +30,11 @@ export async function extractPseudoFeatures(
   const out: PseudoFeature[] = [];
   for await (const s of samples) {
     throwIfCancelled(options.signal, "pseudo-validation features");
-    const [x] = (await backbone.run(await toModelInput(s.image, S), 1)) as [FeatureMap];
+    const [x] = (await backbone.run(await backbone.input(s.image), 1)) as [FeatureMap];
     standardizeInPlace(x, stats);
-    out.push({ cls: s.cls, anomalous: s.kind === "pseudo", x, ...(s.mask ? { mask: resizeMaskNearest(s.mask, s.image, S) } : {}) });
+    out.push({ cls: s.cls, anomalous: s.kind === "pseudo", x, ...(s.mask ? { mask: maskToInput(s.mask, s.image, S, backbone.aspect) } : {}) });
     options.progress?.tick();
   }
   return out;
 }
 
-/** The mask stretched to S×S like the image itself (toModelInput stretches), nearest neighbour so it stays binary. */
-export function resizeMaskNearest(mask: Uint8Array, image: Pick<RgbImage, "width" | "height">, size: number): Uint8Array {
-  const out = new Uint8Array(size * size);
-  for (let y = 0; y < size; y++) {
-    const sy = Math.min(image.height - 1, Math.floor(((y + 0.5) * image.height) / size));
-    for (let x = 0; x < size; x++) {
-      const sx = Math.min(image.width - 1, Math.floor(((x + 0.5) * image.width) / size));
-      out[y * size + x] = mask[sy * image.width + sx] ? 1 : 0;
-    }
-  }
-  return out;
-}

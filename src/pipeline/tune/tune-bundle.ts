@@ -43,7 +43,7 @@ export async function pseudoSetOfBundle(
 ): Promise<PseudoFeature[]> {
   const m = loaded.manifest;
   const classes = holdoutClasses(m.provenance.holdoutFiles, data);
-  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts);
+  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts, m.backbone.aspect ?? "stretch");
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
   const progress = new Progress("pseudo-validation set", classes.reduce((n, c) => n + c.images.length + tc.perClass, 0), { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
   try {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { bestPointIndex, compareTuningPoints } from "../../../src/pipeline/tune/best-point.js";
 import { deltaTFor } from "../../../src/pipeline/tune/run-tuning.js";
 import { meanClassAuroc } from "../../../src/pipeline/tune/score-set.js";
-import { resizeMaskNearest } from "../../../src/pipeline/tune/pseudo-features.js";
+import { maskToInput } from "../../../src/image/geometry.js";
 
 test("the best sweep point: image AUROC first, pixel AUROC breaks ties, then the earliest point", () => {
   const p = (image: number | null, pixel: number | null) => ({ image_auroc: image, pixel_auroc: pixel });
@@ -41,7 +41,7 @@ test("pseudo-validation image AUROC is the mean over classes that have both labe
 test("a mask stretched to S×S by nearest neighbour, like the image", () => {
   // 4×2 mask with the right half set → 2×2: right column set.
   const m = Uint8Array.from([0, 0, 1, 1, 0, 0, 1, 1]);
-  assert.deepEqual([...resizeMaskNearest(m, { width: 4, height: 2 }, 2)], [0, 1, 0, 1]);
+  assert.deepEqual([...maskToInput(m, { width: 4, height: 2 }, 2)], [0, 1, 0, 1]);
   // Upsampling keeps it binary (0/1 even from 0/255 input).
-  assert.deepEqual([...resizeMaskNearest(Uint8Array.from([255, 0]), { width: 2, height: 1 }, 4)], [1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0]);
+  assert.deepEqual([...maskToInput(Uint8Array.from([255, 0]), { width: 2, height: 1 }, 4)], [1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0]);
 });

@@ -1,0 +1,64 @@
+/**
+ * Fitting frames into the backbone's square input: stretch and letterbox
+ * placements against hand-computed rectangles, masks and maps through the
+ * same placement, and the letterboxed input's gray border.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { cropToPlacement, LETTERBOX_GRAY, maskToInput, placement } from "../../src/image/geometry.js";
+import { toModelInput } from "../../src/image/decode.js";
+import { mapToFrame } from "../../src/pipeline/bundle-detector.js";
+
+test("placement: stretch fills the square; letterbox scales by S / max(W, H) and centres", () => {
+  assert.deepEqual(placement(400, 800, 224, "stretch"), { x: 0, y: 0, w: 224, h: 224 });
+  // 400×800: scale 0.28 → 112×224, centred horizontally.
+  assert.deepEqual(placement(400, 800, 224, "letterbox"), { x: 56, y: 0, w: 112, h: 224 });
+  // 458×332: scale 224/458 → 224×162.4 → 162 rows, (224 − 162)/2 = 31 above.
+  assert.deepEqual(placement(458, 332, 224, "letterbox"), { x: 0, y: 31, w: 224, h: 162 });
+  assert.deepEqual(placement(256, 256, 224, "letterbox"), { x: 0, y: 0, w: 224, h: 224 });
+  // A sliver keeps at least one pixel.
+  assert.deepEqual(placement(1000, 1, 10, "letterbox"), { x: 0, y: 4, w: 10, h: 1 });
+});
+
+test("maskToInput letterboxes a mask like its image (0 on the border); cropToPlacement takes the frame's part back", () => {
+  // 2×4 mask (W 2, H 4), left column set → S 4: placement x 1, w 2, full height.
+  const mask = Uint8Array.from([9, 0, 9, 0, 9, 0, 9, 0]);
+  const placed = maskToInput(mask, { width: 2, height: 4 }, 4, "letterbox");
+  assert.deepEqual([...placed], [0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0]);
+  const p = placement(2, 4, 4, "letterbox");
+  assert.deepEqual([...cropToPlacement(Float32Array.from(placed), 4, p)], [1, 0, 1, 0, 1, 0, 1, 0]);
+  // Stretch is the old nearest-neighbour resize.
+  assert.deepEqual([...maskToInput(mask, { width: 2, height: 4 }, 2)], [1, 0, 1, 0]);
+});
+
+test("mapToFrame inverts the letterbox: a map that is the placed mask comes back as the mask", () => {
+  const W = 6, H = 12, S = 24;
+  const mask = new Uint8Array(W * H);
+  for (let y = 3; y < 9; y++) for (let x = 0; x < 3; x++) mask[y * W + x] = 1;
+  const map = Float32Array.from(maskToInput(mask, { width: W, height: H }, S, "letterbox"));
+  const back = mapToFrame(map, S, W, H, "letterbox");
+  assert.equal(back.length, W * H);
+  // Downsampling by exactly 2 bilinearly: each frame pixel averages a 2×2 block of one value, away from edges of the region.
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+    const v = back[y * W + x]!;
+    assert.ok(Math.abs(v - mask[y * W + x]!) <= 0.5, `(${x},${y}) ${v} vs ${mask[y * W + x]}`);
+  }
+  // Border values never reach the frame: a map that is 7 on the border and 0 inside maps back to all 0.
+  const bordered = new Float32Array(S * S).fill(7);
+  const p = placement(W, H, S, "letterbox");
+  for (let y = p.y; y < p.y + p.h; y++) for (let x = p.x; x < p.x + p.w; x++) bordered[y * S + x] = 0;
+  assert.ok(mapToFrame(bordered, S, W, H, "letterbox").every((v) => v === 0));
+});
+
+test("toModelInput letterbox: the image in its rectangle, mid-gray around it", async () => {
+  // A 4×2 red image into S = 4: rows 1–2 red, rows 0 and 3 gray.
+  const rgb = new Uint8Array(4 * 2 * 3);
+  for (let i = 0; i < 8; i++) rgb.set([200, 10, 20], 3 * i);
+  const x = await toModelInput({ width: 4, height: 2, rgb, gray: false }, 4, "letterbox");
+  const plane = 16;
+  for (let y = 0; y < 4; y++) for (let c = 0; c < 4; c++) {
+    const i = y * 4 + c;
+    const inside = y === 1 || y === 2;
+    assert.deepEqual([x[i], x[plane + i], x[2 * plane + i]], inside ? [200, 10, 20] : [LETTERBOX_GRAY, LETTERBOX_GRAY, LETTERBOX_GRAY], `row ${y} col ${c}`);
+  }
+});
