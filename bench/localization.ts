@@ -24,7 +24,7 @@ import { openScorer } from "../src/pipeline/open-scorer.js";
 import type { PseudoFeature } from "../src/pipeline/tune/pseudo-features.js";
 import type { FrameScorer } from "../src/pipeline/frame-scorer.js";
 import type { ScoringMode } from "../src/model/types.js";
-import { buildCoreset, extractSuiteFeatures, listFlag as list, suiteData } from "./support/suite-features.js";
+import { buildCoreset, extractSuiteFeatures, framePixels, listFlag as list, suiteData, type SuiteTest } from "./support/suite-features.js";
 
 const { values } = parseArgs({
   options: {
@@ -62,7 +62,7 @@ interface Grid {
   pixel: Map<string, Map<number, number | null>>;
 }
 
-async function gridOf(set: readonly PseudoFeature[], scorer: FrameScorer, S: number): Promise<Grid> {
+async function gridOf(set: readonly SuiteTest[], scorer: FrameScorer, S: number): Promise<Grid> {
   const classes = [...new Set(set.map((s) => s.cls))];
   const scores = new Map<string, number[]>();
   const pixels = new Map<string, PixelMetricAccumulator>();
@@ -72,7 +72,8 @@ async function gridOf(set: readonly PseudoFeature[], scorer: FrameScorer, S: num
       const map = anomalyMap(v, s.x.h, s.x.w, S, sigma);
       const pk = `${s.cls}|${sigma}`;
       const acc = pixels.get(pk) ?? new PixelMetricAccumulator();
-      acc.add(map, s.mask ?? new Uint8Array(map.length));
+      const px = framePixels(s, map, S);
+      acc.add(px.map, px.mask);
       pixels.set(pk, acc);
       for (const rule of rules) {
         const key = `${s.cls}|${sigma}|${rule}`;

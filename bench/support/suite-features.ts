@@ -22,17 +22,28 @@ import type { ModelConfig } from "../../src/model/model-config.js";
 import type { FeatureMap } from "../../src/model/types.js";
 import { holdoutIndices } from "../../src/pipeline/fit.js";
 import { extractPseudoFeatures, type PseudoFeature } from "../../src/pipeline/tune/pseudo-features.js";
-import { maskToInput } from "../../src/image/geometry.js";
+import { cropToPlacement, maskToInput, placement, type Placement } from "../../src/image/geometry.js";
 import { pseudoSamples } from "../../src/image/pseudo/index.js";
 import { defaultCacheDir } from "../../src/cli/commands/fit.js";
 import { auroc, PixelMetricAccumulator } from "../../src/eval/metrics.js";
 import type { FrameScorer } from "../../src/pipeline/frame-scorer.js";
 
+/** A test image; `region` is where the frame sits in the S×S input when letterboxed, so pixel metrics leave the border out. */
+export interface SuiteTest extends PseudoFeature {
+  readonly region?: Placement;
+}
+
+/** The map and mask of a test image over the frame's own pixels (the letterbox border cropped away). */
+export function framePixels(t: SuiteTest, map: Float32Array, size: number): { map: Float32Array; mask: Uint8Array } {
+  const mask = t.mask ?? new Uint8Array(map.length);
+  return t.region ? { map: cropToPlacement(map, size, t.region), mask: cropToPlacement(mask, size, t.region) } : { map, mask };
+}
+
 export interface SuiteFeatures {
   readonly bank: FeatureMap[];
   readonly bankClasses: string[];
   readonly holdout: PseudoFeature[];
-  readonly test: PseudoFeature[];
+  readonly test: SuiteTest[];
   /** The pseudo-validation set fit would build (held-out normals + synthesized anomalies), when asked for. */
   readonly pseudo: PseudoFeature[];
   readonly stats: FeatureStats;
@@ -54,7 +65,7 @@ export async function extractSuiteFeatures(data: string, config: ModelConfig, lo
   const bankClasses: string[] = [];
   const heldRaw: { cls: string; x: FeatureMap }[] = [];
   const heldPaths = new Map<string, string[]>();
-  const testRaw: { cls: string; anomalous: boolean; x: FeatureMap; mask?: Uint8Array }[] = [];
+  const testRaw: { cls: string; anomalous: boolean; x: FeatureMap; mask?: Uint8Array; region?: Placement }[] = [];
   for (const cls of await scanDataset(data)) {
     const held = holdoutIndices(cls.train.length, config.threshold.holdout);
     for (const [i, path] of cls.train.entries()) {
@@ -65,7 +76,8 @@ export async function extractSuiteFeatures(data: string, config: ModelConfig, lo
     for (const t of cls.test) {
       const { x, width, height } = await one(t.path);
       const mask = t.maskPath ? maskToInput((await decodeMask(await readFile(t.maskPath))).mask, { width, height }, S, config.aspect) : undefined;
-      testRaw.push({ cls: cls.name, anomalous: t.anomalous, x, ...(mask ? { mask } : {}) });
+      const region = config.aspect === "letterbox" ? placement(width, height, S, "letterbox") : undefined;
+      testRaw.push({ cls: cls.name, anomalous: t.anomalous, x, ...(mask ? { mask } : {}), ...(region ? { region } : {}) });
     }
     log(`features: ${cls.name} done (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
@@ -100,7 +112,7 @@ export interface SweepScores {
   readonly p50Ms: number;
 }
 
-export async function scoreSuite(test: readonly PseudoFeature[], scorer: FrameScorer): Promise<SweepScores> {
+export async function scoreSuite(test: readonly SuiteTest[], scorer: FrameScorer): Promise<SweepScores> {
   const byClass = new Map<string, { s: number[]; l: number[]; pixels: PixelMetricAccumulator }>();
   const times: number[] = [];
   for (const t of test) {
@@ -110,7 +122,8 @@ export async function scoreSuite(test: readonly PseudoFeature[], scorer: FrameSc
     const entry = byClass.get(t.cls) ?? { s: [], l: [], pixels: new PixelMetricAccumulator() };
     entry.s.push(scored.score);
     entry.l.push(t.anomalous ? 1 : 0);
-    entry.pixels.add(scored.map, t.mask ?? new Uint8Array(scored.map.length));
+    const px = framePixels(t, scored.map, Math.round(Math.sqrt(scored.map.length)));
+    entry.pixels.add(px.map, px.mask);
     byClass.set(t.cls, entry);
   }
   const classes: SweepScores["classes"] = {};

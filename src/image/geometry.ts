@@ -45,10 +45,11 @@ export function maskToInput(mask: Uint8Array, image: { readonly width: number; r
   return out;
 }
 
-/** The values of an S×S map inside the placement, as a w×h map (the border cropped away). */
-export function cropToPlacement(map: Float32Array, size: number, p: Placement): Float32Array {
+/** The values of an S×S map (or mask) inside the placement, as a w×h one (the border cropped away). */
+export function cropToPlacement<T extends Float32Array | Uint8Array>(map: T, size: number, p: Placement): T {
   if (p.w === size && p.h === size) return map;
-  const out = new Float32Array(p.w * p.h);
+  // Same element type as the input: a Float32Array or a Uint8Array of the cropped size.
+  const out = (map instanceof Float32Array ? new Float32Array(p.w * p.h) : new Uint8Array(p.w * p.h)) as T;
   for (let y = 0; y < p.h; y++) out.set(map.subarray((p.y + y) * size + p.x, (p.y + y) * size + p.x + p.w), y * p.w);
   return out;
 }
