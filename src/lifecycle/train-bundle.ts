@@ -32,6 +32,17 @@ import { bundleVersion, withoutFiles, writeCandidate } from "./jobs/candidate.js
 import { fineTuneConfig, fineTuneSource } from "./jobs/fine-tune-unet.js";
 import { trainingFeaturesOf, type TrainingFeatures } from "./jobs/training-features.js";
 
+/**
+ * Long training's own defaults when neither the flags nor the bundle config
+ * set them: train the steps inference uses (t ≤ 200, the tuning grid's
+ * useful range) and export a weight EMA. Measured on the realistic suite
+ * (bench:budget --from, 8,000 samples continued from a default fit): the
+ * diffusion model alone rose from 60.9 to 68.2 image AUROC at τ = 50, and
+ * lafite mode did not lose anywhere.
+ */
+export const LONG_TRAINING_T_MAX = 200;
+export const LONG_TRAINING_EMA = 0.999;
+
 export interface TrainBundleOptions {
   readonly bundle: string;
   /** Output bundle; default: replace `bundle` atomically. */
@@ -96,8 +107,8 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
     const cfg = fineTuneConfig(m, unet, {
       steps,
       ...(options.lr !== undefined ? { lr: options.lr } : {}),
-      ...(options.tMax !== undefined ? { tMax: options.tMax } : {}),
-      ...(options.ema !== undefined ? { ema: options.ema } : {}),
+      tMax: options.tMax ?? m.config.diffusion.tMax ?? LONG_TRAINING_T_MAX,
+      ema: options.ema ?? m.config.diffusion.ema ?? LONG_TRAINING_EMA,
       ...(options.minSnr !== undefined ? { minSnr: options.minSnr } : {}),
       executionProvider: options.executionProvider ?? m.config.diffusion.executionProvider ?? "cpu",
       ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),

@@ -14,7 +14,7 @@ import { readBundle } from "../../src/model/bundle.js";
 import { parseModelConfig } from "../../src/model/model-config.js";
 import { fitModel } from "../../src/pipeline/fit.js";
 import { synthesizeDataset } from "../../src/image/synth/index.js";
-import { trainBundle, trainCheckpointDir } from "../../src/lifecycle/train-bundle.js";
+import { LONG_TRAINING_EMA, LONG_TRAINING_T_MAX, trainBundle, trainCheckpointDir } from "../../src/lifecycle/train-bundle.js";
 import { ErrorCode, LafiteError } from "../../src/util/errors.js";
 import { spawn } from "node:child_process";
 import { CLI } from "../support/knn-bundle.js";
@@ -112,7 +112,12 @@ test("lafite train --data skips an unreadable training image, saying so, and tra
     return [t.source, t.trainingMaps];
   };
   const replayCount = (await readBundle(base)).manifest.replay!.count;
-  assert.deepEqual(sourceOf(await trainBundle({ bundle: base, out: join(dir, "recorded"), steps: 1, intraOpThreads: 1, log: quiet, progressSink: quiet })), ["data", 5], "the data set the manifest records");
+  const recorded = await trainBundle({ bundle: base, out: join(dir, "recorded"), steps: 1, intraOpThreads: 1, log: quiet, progressSink: quiet });
+  assert.deepEqual(sourceOf(recorded), ["data", 5], "the data set the manifest records");
+  // The bundle config sets neither: long training's defaults, recorded for later jobs.
+  const t = recorded.metrics.train as { tMax: number; ema: number };
+  assert.deepEqual([t.tMax, t.ema], [LONG_TRAINING_T_MAX, LONG_TRAINING_EMA]);
+  assert.deepEqual([recorded.config.diffusion.tMax, recorded.config.diffusion.ema], [200, 0.999]);
   assert.deepEqual(sourceOf(await trainBundle({ bundle: base, out: join(dir, "from-replay"), steps: 1, replay: true, intraOpThreads: 1, log: quiet, progressSink: quiet })), ["replay", replayCount]);
   const moved = `${data}-moved`;
   await rename(data, moved);

@@ -19,8 +19,8 @@ export const command: CliCommand = {
   --epochs E       passes over the training maps
   --steps N        optimizer steps; with several budgets the first reached ends training
   --out BUNDLE2    write the new version here (default: replace BUNDLE atomically)
-  --t-max T        train on t uniform in [1, T] (inference uses t <= tau); default the bundle config's diffusion.tMax, else 1000
-  --ema D          export an EMA of the weights with decay D (e.g. 0.999); default the bundle config's diffusion.ema, else off
+  --t-max T        train on t uniform in [1, T] (inference uses t <= tau); default the bundle config's diffusion.tMax, else 200
+  --ema D          export an EMA of the weights with decay D; default the bundle config's diffusion.ema, else 0.999
   --min-snr G      weight the loss by min-SNR-γ (γ = G, e.g. 5); default the bundle config's diffusion.minSnr, else off
   --lr X           learning rate (default 0.2 x the preset's, constant: AdamW moments restart)
   --data DIR       the data set the bundle was fitted on (default: the one its manifest records, when it
