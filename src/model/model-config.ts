@@ -103,6 +103,15 @@ export const modelConfigSchema = z.strictObject({
       tMax: z.int().min(1).max(1000).optional(),
       /** Decay of the weight EMA exported as the inference model (e.g. 0.999); absent = off (the last weights). */
       ema: z.number().gt(0).lt(1).optional(),
+      /** The U-Net's capacity over the preset's (a capacity sweep, or a bigger model for a GPU box); absent keys keep the preset's. */
+      unet: z
+        .strictObject({
+          baseChannels: z.int().min(4).max(1024).optional(),
+          channelMults: z.array(z.int().min(1).max(16)).min(1).max(6).optional(),
+          resBlocksPerLevel: z.int().min(0).max(8).optional(),
+          midBlocks: z.int().min(0).max(8).optional(),
+        })
+        .optional(),
       /** γ of the min-SNR loss weighting (e.g. 5): caps each step's x0 weight at γ; absent = off (paper Eq. 6). */
       minSnr: z.number().positive().max(1000).optional(),
       /** Standardized training features kept in the bundle (float16, MB) to rehearse when fine-tuning later; 0 keeps none. */

@@ -29,7 +29,7 @@ import { runTuning, type TuneResult } from "./tune/run-tuning.js";
 import { trainedTaus } from "./tune/trained-taus.js";
 import { calibrateModes } from "./tune/calibrate.js";
 import { resolveExecutionProvider } from "../model/execution-provider.js";
-import { diffusionPreset, trainDiffusion, unetParamSpecs, type DiffusionConfig } from "../model/diffusion/index.js";
+import { diffusionPreset, trainDiffusion, unetParamSpecs, UNET_PRESETS, type DiffusionConfig } from "../model/diffusion/index.js";
 import { totalSteps, trainingSetSize } from "../model/diffusion/training-plan.js";
 import { encodeReplay, pickReplay, replayCapacity } from "../model/diffusion/replay.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
@@ -308,6 +308,11 @@ function replaySample(bank: readonly FeatureMap[], maxMB: number, seed: number):
   return { bytes: encodeReplay(picks.map((i) => bank[i]!.data)), count: picks.length };
 }
 
+/** An object without its undefined-valued keys (zod leaves absent optional keys out, but a hand-made config may not). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /** The diffusion training config a fit uses: the preset with the model config's overrides. */
 export function diffusionConfigOf(config: ModelConfig, ep: "cpu" | "cuda", intraOpThreads: number | undefined): DiffusionConfig {
   const d = config.diffusion;
@@ -322,6 +327,7 @@ export function diffusionConfigOf(config: ModelConfig, ep: "cpu" | "cuda", intra
     ...(d.tMax !== undefined ? { tMax: d.tMax } : {}),
     ...(d.ema !== undefined ? { ema: d.ema } : {}),
     ...(d.minSnr !== undefined ? { minSnr: d.minSnr } : {}),
+    ...(d.unet ? { unet: { ...UNET_PRESETS[d.preset], ...definedOnly(d.unet) } } : {}),
     executionProvider: d.executionProvider ?? ep,
     ...(intraOpThreads ? { intraOpNumThreads: intraOpThreads } : {}),
   });
