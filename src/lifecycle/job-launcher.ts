@@ -45,6 +45,12 @@ type ChildMessage =
 
 /** Heartbeats a job process may miss before it counts as hung and is killed. */
 export const MISSED_HEARTBEATS = 3;
+/**
+ * Until its first message a job process is still starting (Node and the
+ * ONNX modules load before its heartbeat timer runs): on a loaded box that
+ * takes seconds, so the watchdog allows at least this long for it.
+ */
+export const STARTUP_GRACE_MS = 30_000;
 
 export class ChildJobLauncher implements JobLauncher {
   constructor(private readonly options: { nice: number; logLevel: string; killAfterMs?: number; env?: NodeJS.ProcessEnv }) {}
@@ -57,9 +63,11 @@ export class ChildJobLauncher implements JobLauncher {
       // Watchdog: a child whose event loop is stuck (a hung native call, an endless loop) stops
       // sending heartbeats; it is killed and the job fails, instead of staying "running" forever.
       let lastSign = performance.now();
+      let started = false;
       const watchdog = setInterval(() => {
         const silentMs = performance.now() - lastSign;
-        if (silentMs < MISSED_HEARTBEATS * spec.heartbeatMs || outcome) return;
+        const allowedMs = started ? MISSED_HEARTBEATS * spec.heartbeatMs : Math.max(MISSED_HEARTBEATS * spec.heartbeatMs, STARTUP_GRACE_MS);
+        if (silentMs < allowedMs || outcome) return;
         outcome = { ok: false, err: new LafiteError(ErrorCode.INTERNAL, `job process stopped responding (no heartbeat for ${Math.round(silentMs)} ms); killed`) };
         child.kill("SIGKILL");
       }, spec.heartbeatMs);
@@ -72,6 +80,7 @@ export class ChildJobLauncher implements JobLauncher {
       signal.addEventListener("abort", onAbort, { once: true });
       child.on("message", (msg: ChildMessage) => {
         lastSign = performance.now();
+        started = true;
         if (msg.type === "heartbeat") hooks.heartbeat();
         else if (msg.type === "progress") hooks.progress(msg.done, msg.total, msg.message);
         else if (msg.type === "done") outcome = { ok: true, result: msg.result };
