@@ -6,8 +6,9 @@
  *
  * Messages in:  {type: "run", spec, nice} | {type: "cancel"}
  * Messages out: {type: "heartbeat"} (every spec.heartbeatMs, from this process's
- *   event loop: it stops if the loop is stuck) | {type: "progress", done, total,
- *   message} | {type: "done", result} | {type: "failed", code, message}
+ *   event loop: it stops if the loop is stuck) | {type: "ready"} (the job's
+ *   modules are loaded; the watchdog's start-up grace ends) | {type: "progress",
+ *   done, total, message} | {type: "done", result} | {type: "failed", code, message}
  */
 import { setPriority } from "node:os";
 import { executeJob, type JobSpec } from "./job-work.js";
@@ -33,7 +34,7 @@ if (process.send) {
       // A sandbox may refuse (the systemd unit allows setpriority); the job still runs, at normal priority.
       log.warn({ err: (err as Error).message, nice: msg.nice }, "cannot lower the job's priority; it runs at normal priority");
     }
-    executeJob(msg.spec, { signal: controller.signal, log, progress: (done, total, message) => send({ type: "progress", done, total, message }) }).then(
+    executeJob(msg.spec, { signal: controller.signal, log, ready: () => send({ type: "ready" }), progress: (done, total, message) => send({ type: "progress", done, total, message }) }).then(
       (result) => {
         send({ type: "done", result });
         process.disconnect();

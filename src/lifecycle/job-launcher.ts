@@ -39,6 +39,7 @@ const CHILD = fileURLToPath(new URL("./job-child.js", import.meta.url));
 
 type ChildMessage =
   | { type: "heartbeat" }
+  | { type: "ready" }
   | { type: "progress"; done: number; total: number; message: string }
   | { type: "done"; result: JobResult }
   | { type: "failed"; code: Code; message: string };
@@ -46,9 +47,10 @@ type ChildMessage =
 /** Heartbeats a job process may miss before it counts as hung and is killed. */
 export const MISSED_HEARTBEATS = 3;
 /**
- * Until its first message a job process is still starting (Node and the
- * ONNX modules load before its heartbeat timer runs): on a loaded box that
- * takes seconds, so the watchdog allows at least this long for it.
+ * Until it says it is ready a job process is still starting: Node, the
+ * pipeline and the ONNX modules load, blocking its event loop and so its
+ * heartbeat, for seconds on a loaded box. The watchdog allows at least this
+ * long for that.
  */
 export const STARTUP_GRACE_MS = 30_000;
 
@@ -80,8 +82,10 @@ export class ChildJobLauncher implements JobLauncher {
       signal.addEventListener("abort", onAbort, { once: true });
       child.on("message", (msg: ChildMessage) => {
         lastSign = performance.now();
-        started = true;
-        if (msg.type === "heartbeat") hooks.heartbeat();
+        if (msg.type === "ready") {
+          started = true;
+          hooks.heartbeat();
+        } else if (msg.type === "heartbeat") hooks.heartbeat();
         else if (msg.type === "progress") hooks.progress(msg.done, msg.total, msg.message);
         else if (msg.type === "done") outcome = { ok: true, result: msg.result };
         else outcome = { ok: false, err: new LafiteError(msg.code, msg.message) };

@@ -49,8 +49,10 @@ export async function loadBodyModule(specifier?: string): Promise<JobBodyModule>
   return (await import(specifier ?? "./job-bodies.js")) as JobBodyModule;
 }
 
-export async function executeJob(spec: JobSpec, deps: { progress: ProgressFn; signal: AbortSignal; log: Logger }): Promise<JobResult> {
+export async function executeJob(spec: JobSpec, deps: { progress: ProgressFn; signal: AbortSignal; log: Logger; ready?: () => void }): Promise<JobResult> {
   const mod = await loadBodyModule(spec.bodyModule);
+  // Loaded: from here on the process must keep its heartbeat (the watchdog's start-up grace ends).
+  deps.ready?.();
   const body = mod.bodies[spec.kind];
   if (!body) throw new LafiteError(ErrorCode.INTERNAL, `no body for job kind '${spec.kind}'`);
   // A fresh folder: a body never sees leftovers of an earlier attempt.
