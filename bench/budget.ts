@@ -31,9 +31,9 @@ import { fineTuneConfig } from "../src/lifecycle/jobs/fine-tune-unet.js";
 import { sessionOptions } from "../src/model/backbone-runner.js";
 import { trainDiffusion } from "../src/model/diffusion/index.js";
 import { diffusionConfigOf } from "../src/pipeline/fit.js";
-import { openScorer, scorerSettingsOf, type ScorerParts } from "../src/pipeline/open-scorer.js";
+import { openScorer, scorerSettingsOf, type ScorerParts, type ScorerSettings } from "../src/pipeline/open-scorer.js";
 import type { ScoringMode } from "../src/model/types.js";
-import { buildCoreset, extractSuiteFeatures, listFlag, scoreSuite, suiteData, type SweepScores } from "./support/suite-features.js";
+import { buildCoreset, extractSuiteFeatures, listFlag, scoreSuite, suiteData, type SuiteTest, type SweepScores } from "./support/suite-features.js";
 
 const { values } = parseArgs({
   options: {
@@ -54,6 +54,58 @@ const { values } = parseArgs({
 const list = (v: string | undefined, dflt: string) => listFlag(v, dflt).map(Number);
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const quiet = () => {};
+const threads = values.threads !== undefined ? Number(values.threads) : undefined;
+const sess = sessionOptions("cpu", threads);
+/** --t-max, --ema and --min-snr as diffusion config overrides, for both kinds of run. */
+const trainingFlags = {
+  ...(values["t-max"] !== undefined ? { tMax: Number(values["t-max"]) } : {}),
+  ...(values.ema !== undefined ? { ema: Number(values.ema) } : {}),
+  ...(values["min-snr"] !== undefined ? { minSnr: Number(values["min-snr"]) } : {}),
+};
+
+type Score = (mode: ScoringMode, parts: ScorerParts, tau: number) => Promise<SweepScores>;
+type CurvePoint = { mode: ScoringMode; tau: number; scores: SweepScores };
+
+/** Scores the test set with a freshly opened scorer of the given mode and τ (Δt = τ: one DDIM step). */
+function suiteScorer(test: readonly SuiteTest[], settings: Omit<ScorerSettings, "tau" | "deltaT">): Score {
+  return async (mode, parts, tau) => {
+    const open = await openScorer(mode, parts, { ...settings, tau, deltaT: tau }, sess);
+    try {
+      return await scoreSuite(test, open.scorer);
+    } finally {
+      await open.release();
+    }
+  };
+}
+
+/** No-edit and lafite at every τ, for one trained model. */
+async function tauPoints(score: Score, parts: ScorerParts, taus: readonly number[]): Promise<CurvePoint[]> {
+  const points: CurvePoint[] = [];
+  for (const tau of taus) for (const mode of ["no-edit", "lafite"] as const) points.push({ mode, tau, scores: await score(mode, parts, tau) });
+  return points;
+}
+
+function pct(s: SweepScores): string {
+  return `${(100 * s.imageAuroc).toFixed(1)}/${(100 * s.pixelAuroc).toFixed(1)}`;
+}
+
+const describe = (points: readonly CurvePoint[]) => points.map((p) => `${p.mode}@${p.tau} ${pct(p.scores)}`).join(", ");
+
+/** The table: a title, the modes that need no training, then one line per model with its own leading columns. */
+function printCurve(title: string, fixed: Record<"knn" | "edit-only", SweepScores>, taus: readonly number[], columns: string, rows: readonly { lead: string; points: readonly CurvePoint[] }[]): void {
+  const f = (v: number) => (100 * v).toFixed(1).padStart(5);
+  console.log(title);
+  console.log(`knn ${f(fixed.knn.imageAuroc)} / ${f(fixed.knn.pixelAuroc)}    edit-only ${f(fixed["edit-only"].imageAuroc)} / ${f(fixed["edit-only"].pixelAuroc)}   (no training)`);
+  console.log(`${columns}  ${taus.map((t) => `no-edit@${t}`.padEnd(14) + `lafite@${t}`.padEnd(14)).join("")}`);
+  for (const r of rows) {
+    const cells = taus.map((t) => (["no-edit", "lafite"] as const).map((mode) => {
+      const p = r.points.find((x) => x.mode === mode && x.tau === t)!;
+      return `${f(p.scores.imageAuroc)}/${f(p.scores.pixelAuroc)}`.padEnd(14);
+    }).join("")).join("");
+    console.log(`${r.lead}  ${cells}`);
+  }
+}
+
 if (values.from !== undefined) {
   await longTrainingCurve(values.from);
   process.exit(0);
@@ -62,60 +114,37 @@ const config = await loadModelConfig(values.config);
 if (config.diffusion.preset === "none") throw new Error("bench:budget needs a diffusion preset (the config has none)");
 const budgets = list(values.samples, "1000,2000,4000,8000");
 const taus = list(values.taus, "20,50,100,200");
-const threads = values.threads !== undefined ? Number(values.threads) : undefined;
-const sess = sessionOptions("cpu", threads);
 
 const { data, cleanup } = await suiteData(values, "budget");
 try {
   const suite = await extractSuiteFeatures(data, config, log, threads);
   const { c, h, w } = suite.bank[0]!;
   const { coreset, count } = await buildCoreset(suite, config);
-  const base = { mapSize: suite.mapSize, sigma: config.scoring.sigma, pool: config.scoring.pool, k: config.memory.k, eta: config.scoring.eta };
-  const score = async (mode: ScoringMode, parts: ScorerParts, tau: number): Promise<SweepScores> => {
-    const open = await openScorer(mode, parts, { ...base, tau, deltaT: tau }, sess);
-    try {
-      return await scoreSuite(suite.test, open.scorer);
-    } finally {
-      await open.release();
-    }
-  };
+  const score = suiteScorer(suite.test, { mapSize: suite.mapSize, sigma: config.scoring.sigma, pool: config.scoring.pool, k: config.memory.k, eta: config.scoring.eta });
   const fixed = { knn: await score("knn", { coreset, coresetSize: count, c }, 0), "edit-only": await score("edit-only", { coreset, coresetSize: count, c }, 0) };
-  log(`bench:budget: ${suite.bank.length} bank images; knn ${(100 * fixed.knn.imageAuroc).toFixed(1)}/${(100 * fixed.knn.pixelAuroc).toFixed(1)}, edit-only ${(100 * fixed["edit-only"].imageAuroc).toFixed(1)}/${(100 * fixed["edit-only"].pixelAuroc).toFixed(1)}`);
+  log(`bench:budget: ${suite.bank.length} bank images; knn ${pct(fixed.knn)}, edit-only ${pct(fixed["edit-only"])}`);
 
-  interface Row { samples: number; seconds: number; finalLoss: number; points: { mode: ScoringMode; tau: number; scores: SweepScores }[] }
+  interface Row { samples: number; seconds: number; finalLoss: number; points: CurvePoint[] }
   const rows: Row[] = [];
   for (const samples of budgets) {
     // Fit's own config, with the budget in samples as the only end.
-    const cfg = {
-      ...diffusionConfigOf(config, "cpu", threads),
-      maxSamples: samples,
-      epochs: 1_000_000,
-      ...(values["t-max"] !== undefined ? { tMax: Number(values["t-max"]) } : {}),
-      ...(values.ema !== undefined ? { ema: Number(values.ema) } : {}),
-      ...(values["min-snr"] !== undefined ? { minSnr: Number(values["min-snr"]) } : {}),
-    };
+    const cfg = { ...diffusionConfigOf(config, "cpu", threads), maxSamples: samples, epochs: 1_000_000, ...trainingFlags };
     const t0 = performance.now();
     const trained = await trainDiffusion(suite.bank.map((x) => x.data), { c, h, w }, cfg, { log: quiet });
     const seconds = (performance.now() - t0) / 1000;
-    const parts = { coreset, coresetSize: count, c, unetOnnx: trained.unetOnnx };
-    const points: Row["points"] = [];
-    for (const tau of taus) for (const mode of ["no-edit", "lafite"] as const) points.push({ mode, tau, scores: await score(mode, parts, tau) });
+    const points = await tauPoints(score, { coreset, coresetSize: count, c, unetOnnx: trained.unetOnnx }, taus);
     rows.push({ samples, seconds, finalLoss: trained.finalLoss, points });
-    log(`bench:budget: ${samples} samples in ${seconds.toFixed(0)} s, loss ${trained.finalLoss.toFixed(4)}: ${points.map((p) => `${p.mode}@${p.tau} ${(100 * p.scores.imageAuroc).toFixed(1)}/${(100 * p.scores.pixelAuroc).toFixed(1)}`).join(", ")}`);
+    log(`bench:budget: ${samples} samples in ${seconds.toFixed(0)} s, loss ${trained.finalLoss.toFixed(4)}: ${describe(points)}`);
   }
 
-  const f = (v: number) => (100 * v).toFixed(1).padStart(5);
   const longest = Math.max(...rows.map((r) => r.seconds));
-  console.log(`bench:budget — ${data}: ${suite.bank.length} bank images; image / pixel AUROC (pixel on the ${suite.mapSize}×${suite.mapSize} map)`);
-  console.log(`knn ${f(fixed.knn.imageAuroc)} / ${f(fixed.knn.pixelAuroc)}    edit-only ${f(fixed["edit-only"].imageAuroc)} / ${f(fixed["edit-only"].pixelAuroc)}   (no training)`);
-  console.log(`samples  train_s  ×longest  loss    ${taus.map((t) => `no-edit@${t}`.padEnd(14) + `lafite@${t}`.padEnd(14)).join("")}`);
-  for (const r of rows) {
-    const cells = taus.map((t) => (["no-edit", "lafite"] as const).map((mode) => {
-      const p = r.points.find((x) => x.mode === mode && x.tau === t)!;
-      return `${f(p.scores.imageAuroc)}/${f(p.scores.pixelAuroc)}`.padEnd(14);
-    }).join("")).join("");
-    console.log(`${String(r.samples).padStart(7)}  ${r.seconds.toFixed(0).padStart(7)}  ${(r.seconds / longest).toFixed(2).padStart(8)}  ${r.finalLoss.toFixed(3)}  ${cells}`);
-  }
+  printCurve(
+    `bench:budget — ${data}: ${suite.bank.length} bank images; image / pixel AUROC (pixel on the ${suite.mapSize}×${suite.mapSize} map)`,
+    fixed,
+    taus,
+    "samples  train_s  ×longest  loss  ",
+    rows.map((r) => ({ lead: `${String(r.samples).padStart(7)}  ${r.seconds.toFixed(0).padStart(7)}  ${(r.seconds / longest).toFixed(2).padStart(8)}  ${r.finalLoss.toFixed(3)}`, points: r.points })),
+  );
   if (values.json) await writeFile(values.json, JSON.stringify({ data, bankImages: suite.bank.length, fixed, rows }, null, 2));
 } finally {
   await cleanup();
@@ -128,52 +157,35 @@ async function longTrainingCurve(from: string): Promise<void> {
   if (!m.scoring.denoiserFile) throw new Error(`${from} has no diffusion model`);
   const data = values.data ?? m.provenance.dataset;
   const config = parseModelConfig(m.config, `bundle ${from} config`);
-  const threads = values.threads !== undefined ? Number(values.threads) : undefined;
-  const sess = sessionOptions("cpu", threads);
   const taus = list(values.taus, "20,50,100,200,400");
   const budgets = list(values.samples, "8000,16000,32000,64000");
   const suite = await extractSuiteFeatures(data, config, log, threads);
   const drift = Math.max(...Array.from(suite.stats.mean, (v, i) => Math.abs(v - m.features.mean[i]!)));
   if (drift > 1e-3) log(`bench:budget: warning: ${data} does not reproduce the bundle's feature means (max difference ${drift.toExponential(2)}); is it the data set the bundle was fitted on?`);
   const { c, h, w } = suite.bank[0]!;
-  const coreset = bytesToFloat32(loaded.file(m.memory.vectorsFile));
+  const bank = { coreset: bytesToFloat32(loaded.file(m.memory.vectorsFile)), coresetSize: m.memory.coresetSize, c };
   const settings = scorerSettingsOf(m);
-  const score = async (mode: ScoringMode, unetOnnx: Uint8Array | undefined, tau: number): Promise<SweepScores> => {
-    const parts = { coreset, coresetSize: m.memory.coresetSize, c, ...(unetOnnx ? { unetOnnx } : {}) };
-    const open = await openScorer(mode, parts, { ...settings, tau, deltaT: tau }, sess);
-    try {
-      return await scoreSuite(suite.test, open.scorer);
-    } finally {
-      await open.release();
-    }
-  };
+  const score = suiteScorer(suite.test, settings);
   const unet = readUNetModel(loaded.file(m.scoring.denoiserFile));
-  const lastSamples = Math.max(...budgets);
-  const probe = fineTuneConfig(m, unet, { steps: 1 });
-  const steps = Math.ceil(lastSamples / probe.batchSize);
-  const tMax = values["t-max"] !== undefined ? Number(values["t-max"]) : undefined;
-  const ema = values.ema !== undefined ? Number(values.ema) : undefined;
+  const steps = Math.ceil(Math.max(...budgets) / fineTuneConfig(m, unet, { steps: 1 }).batchSize);
   const cfg = fineTuneConfig(m, unet, {
     steps,
     ...(values.lr !== undefined ? { lr: Number(values.lr) } : {}),
-    ...(tMax !== undefined ? { tMax } : {}),
-    ...(ema !== undefined ? { ema } : {}),
-    ...(values["min-snr"] !== undefined ? { minSnr: Number(values["min-snr"]) } : {}),
+    ...trainingFlags,
     ...(threads ? { intraOpThreads: threads } : {}),
   });
-  const fixed = { knn: await score("knn", undefined, 0), "edit-only": await score("edit-only", undefined, 0) };
+  const fixed = { knn: await score("knn", bank, 0), "edit-only": await score("edit-only", bank, 0) };
   log(`bench:budget --from ${from}: ${suite.bank.length} training maps; knn ${pct(fixed.knn)}, edit-only ${pct(fixed["edit-only"])}; lr ${cfg.lr}, t in [1, ${cfg.tMax ?? cfg.T}], EMA ${cfg.ema ?? "off"}, min-SNR γ ${cfg.minSnr ?? "off"}, batch ${cfg.batchSize}`);
 
-  interface Point { samples: number; trainSeconds: number; loss: number | null; points: { mode: ScoringMode; tau: number; scores: SweepScores }[] }
+  interface Point { samples: number; trainSeconds: number; loss: number | null; points: CurvePoint[] }
   const rows: Point[] = [];
   const save = async () => {
     if (values.json) await writeFile(values.json, JSON.stringify({ from, parentVersion: m.version, data, trainingMaps: suite.bank.length, lr: cfg.lr, tMax: cfg.tMax ?? cfg.T, ema: cfg.ema ?? null, minSnr: cfg.minSnr ?? null, fixed, rows }, null, 2));
   };
   const scoreModel = async (samples: number, trainSeconds: number, loss: number | null, unetOnnx: Uint8Array) => {
-    const points: Point["points"] = [];
-    for (const tau of taus) for (const mode of ["no-edit", "lafite"] as const) points.push({ mode, tau, scores: await score(mode, unetOnnx, tau) });
+    const points = await tauPoints(score, { ...bank, unetOnnx }, taus);
     rows.push({ samples, trainSeconds, loss, points });
-    log(`bench:budget: +${samples} samples, ${(trainSeconds / 60).toFixed(1)} min of training${loss !== null ? `, loss ${loss.toFixed(4)}` : ""}: ${points.map((p) => `${p.mode}@${p.tau} ${pct(p.scores)}`).join(", ")}`);
+    log(`bench:budget: +${samples} samples, ${(trainSeconds / 60).toFixed(1)} min of training${loss !== null ? `, loss ${loss.toFixed(4)}` : ""}: ${describe(points)}`);
     await save();
   };
   await scoreModel(0, 0, null, loaded.file(m.scoring.denoiserFile));
@@ -192,19 +204,11 @@ async function longTrainingCurve(from: string): Promise<void> {
     },
   });
 
-  const f = (v: number) => (100 * v).toFixed(1).padStart(5);
-  console.log(`bench:budget --from ${from} — ${data}: ${suite.bank.length} training maps; image / pixel AUROC (pixel on the ${suite.mapSize}×${suite.mapSize} map), ${settings.imageScore ?? "pool"} image score`);
-  console.log(`knn ${f(fixed.knn.imageAuroc)} / ${f(fixed.knn.pixelAuroc)}    edit-only ${f(fixed["edit-only"].imageAuroc)} / ${f(fixed["edit-only"].pixelAuroc)}   (no training)`);
-  console.log(`+samples  train_min  loss    ${taus.map((t) => `no-edit@${t}`.padEnd(14) + `lafite@${t}`.padEnd(14)).join("")}`);
-  for (const r of rows) {
-    const cells = taus.map((t) => (["no-edit", "lafite"] as const).map((mode) => {
-      const p = r.points.find((x) => x.mode === mode && x.tau === t)!;
-      return `${f(p.scores.imageAuroc)}/${f(p.scores.pixelAuroc)}`.padEnd(14);
-    }).join("")).join("");
-    console.log(`${String(r.samples).padStart(8)}  ${(r.trainSeconds / 60).toFixed(1).padStart(9)}  ${r.loss === null ? "  –  " : r.loss.toFixed(3)}  ${cells}`);
-  }
-}
-
-function pct(s: SweepScores): string {
-  return `${(100 * s.imageAuroc).toFixed(1)}/${(100 * s.pixelAuroc).toFixed(1)}`;
+  printCurve(
+    `bench:budget --from ${from} — ${data}: ${suite.bank.length} training maps; image / pixel AUROC (pixel on the ${suite.mapSize}×${suite.mapSize} map), ${settings.imageScore ?? "pool"} image score`,
+    fixed,
+    taus,
+    "+samples  train_min  loss  ",
+    rows.map((r) => ({ lead: `${String(r.samples).padStart(8)}  ${(r.trainSeconds / 60).toFixed(1).padStart(9)}  ${r.loss === null ? "  –  " : r.loss.toFixed(3)}`, points: r.points })),
+  );
 }
