@@ -58,11 +58,16 @@ export interface FineTuneSettings {
   readonly intraOpThreads?: number;
 }
 
+/** The diffusion preset a bundle was fitted with (tiny for a knn-only bundle), with its configured batch size. */
+export function bundlePreset(m: BundleManifest): DiffusionConfig {
+  const d = m.config.diffusion;
+  return diffusionPreset(d.preset === "none" ? "tiny" : d.preset, d.batchSize !== undefined ? { batchSize: d.batchSize } : {});
+}
+
 /** The bundle's preset and batch size, its U-Net's own architecture, and the fine-tuning schedule. */
 export function fineTuneConfig(m: BundleManifest, unet: UNetModel, s: FineTuneSettings): DiffusionConfig {
   const d = m.config.diffusion;
-  const preset = d.preset === "none" ? "tiny" : d.preset;
-  const base = diffusionPreset(preset, d.batchSize !== undefined ? { batchSize: d.batchSize } : {});
+  const base = bundlePreset(m);
   const tMax = s.tMax ?? d.tMax;
   const ema = s.ema ?? d.ema;
   const minSnr = s.minSnr ?? d.minSnr;

@@ -12,7 +12,6 @@
  */
 import { relative, sep } from "node:path";
 import type { BundleManifest } from "../../model/bundle.js";
-import { diffusionPreset } from "../../model/diffusion/index.js";
 import { pickReplay } from "../../model/diffusion/replay.js";
 import { trainingSetSize } from "../../model/diffusion/training-plan.js";
 import { scanDataset } from "../../dataset/mvtec-layout.js";
@@ -20,6 +19,7 @@ import { LafiteError, ErrorCode } from "../../util/errors.js";
 import { Progress, type ProgressSink } from "../../util/progress.js";
 import type { ActiveModel } from "./active-model.js";
 import { featuresOfFiles } from "./frame-features.js";
+import { bundlePreset } from "./fine-tune-unet.js";
 
 export interface TrainingFiles {
   /** Absolute paths, in data-set order. */
@@ -36,18 +36,15 @@ export async function trainingFilesOf(m: BundleManifest, data: string): Promise<
   const classNames = Object.keys(m.provenance.classes);
   const present = await scanDataset(data);
   const found = new Set(present.map((c) => c.name));
-  const missing = classNames.filter((n) => !found.has(n));
-  if (missing.length === classNames.length) {
+  if (!classNames.some((n) => found.has(n))) {
     throw new LafiteError(ErrorCode.BAD_DATASET, `${data} has none of the bundle's classes (${classNames.join(", ")}); pass the data set the bundle was fitted on`);
   }
   const wanted = new Set(classNames);
   const held = new Set((m.provenance.holdoutFiles ?? []).map((f) => f.split(/[\\/]/).join(sep)));
   const listed = present.filter((c) => wanted.has(c.name)).flatMap((c) => c.train);
   const kept = listed.filter((f) => !held.has(relative(data, f)));
-  const d = m.config.diffusion;
-  const preset = diffusionPreset(d.preset === "none" ? "tiny" : d.preset);
   const { c, h, w } = m.features;
-  const cap = trainingSetSize({ maxDataMB: d.maxDataMB ?? preset.maxDataMB }, kept.length, c * h * w * Float32Array.BYTES_PER_ELEMENT);
+  const cap = trainingSetSize({ maxDataMB: m.config.diffusion.maxDataMB ?? bundlePreset(m).maxDataMB }, kept.length, c * h * w * Float32Array.BYTES_PER_ELEMENT);
   const files = pickReplay(kept.length, cap, m.config.seed).map((i) => kept[i]!);
   return { files, listed: listed.length, heldOut: listed.length - kept.length, capped: kept.length - files.length };
 }
