@@ -16,7 +16,8 @@
  * optionally pseudo-validation re-tuning (tuneBundle) of the output.
  */
 import { rm } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
+import { checkpointDirBeside } from "../model/diffusion/checkpoint.js";
 import type { BundleManifest, ThresholdInfo } from "../model/bundle.js";
 import { trainDiffusion, type ExecutionProviderName } from "../model/diffusion/index.js";
 import { parseModelConfig } from "../model/model-config.js";
@@ -67,9 +68,7 @@ export interface TrainBundleOptions {
 }
 
 /** Where an interrupted run's checkpoint waits: beside the output, as fit's. */
-export function trainCheckpointDir(out: string): string {
-  return join(dirname(resolve(out)), `.${basename(resolve(out))}.diffusion-checkpoint`);
-}
+export const trainCheckpointDir = checkpointDirBeside;
 
 export async function trainBundle(options: TrainBundleOptions): Promise<BundleManifest> {
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));

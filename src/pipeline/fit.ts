@@ -12,7 +12,7 @@
  */
 import { readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import type { ModelConfig } from "../model/model-config.js";
 import { scanDataset } from "../dataset/mvtec-layout.js";
 import { decodeEncoded } from "../image/decode.js";
@@ -32,6 +32,7 @@ import { resolveExecutionProvider } from "../model/execution-provider.js";
 import { diffusionPreset, trainDiffusion, unetParamSpecs, UNET_PRESETS, type DiffusionConfig } from "../model/diffusion/index.js";
 import { totalSteps, trainingSetSize } from "../model/diffusion/training-plan.js";
 import { encodeReplay, pickReplay, replayCapacity } from "../model/diffusion/replay.js";
+import { checkpointDirBeside } from "../model/diffusion/checkpoint.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 import { Progress, stderrSink, throwIfCancelled, type ProgressSink } from "../util/progress.js";
 import { FitEta, type FitStage, type FitWork } from "./fit-eta.js";
@@ -186,7 +187,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   if (dcfg) {
     throwIfCancelled(signal, "fit");
     // Checkpoints live beside the output so an interrupted fit resumes training where it stopped.
-    const checkpointDir = join(dirname(resolve(options.out)), `.${basename(options.out)}.diffusion-checkpoint`);
+    const checkpointDir = checkpointDirBeside(options.out);
     const trained = await trainDiffusion(bank.map((x) => x.data), { c, h, w }, dcfg, { ...(signal ? { signal } : {}), checkpointDir, log, progressSink: sinkFor("diffusion"), ...(d.minutes !== undefined ? { timeBudgetSeconds: d.minutes * 60 } : {}) });
     unetOnnx = trained.unetOnnx;
     diffusionInfo = { preset: d.preset, steps: trained.steps, tMax: dcfg.tMax ?? dcfg.T, ema: dcfg.ema ?? null, minSnr: dcfg.minSnr ?? null, finalLoss: trained.finalLoss, samplesUsed: trained.samplesUsed, samplesPerSecond: trained.samplesPerSecond, executionProvider: trained.executionProvider };

@@ -19,6 +19,12 @@ import { writeFileAtomic } from "../../util/atomic-file.js";
 const MAGIC = "LAFDCKPT";
 export const CHECKPOINT_FILE = "diffusion.ckpt";
 
+/** Where the checkpoints of a run that writes bundle `out` wait: `.<out>.diffusion-checkpoint` beside it (fit and `lafite train`). */
+export function checkpointDirBeside(out: string): string {
+  const abs = path.resolve(out);
+  return path.join(path.dirname(abs), `.${path.basename(abs)}.diffusion-checkpoint`);
+}
+
 export interface Checkpoint {
   readonly configHash: string;
   /** Optimizer steps completed. */
