@@ -30,6 +30,9 @@ test("waterFill: never above capacity, sums to the count, open shares differ by 
   }
 });
 
+/** 40 images of "big", 3 of "small", 10 of "mid": the unequal classes the stratified and balanced tests split 300 candidates over. */
+const MIXED_CLASSES = [...Array(40).fill("big"), ...Array(3).fill("small"), ...Array(10).fill("mid")] as string[];
+
 function classOf(id: number, classes: readonly string[], hw: number): string {
   return classes[Math.floor(id / hw)]!;
 }
@@ -53,7 +56,7 @@ test("candidateIds uniform: distinct, sorted, in range, seeded", () => {
 test("candidateIds stratified: equal share per class, small classes whole, images within one of each other", () => {
   const hw = 16;
   // 40 images of "big", 3 of "small" (48 slices), 10 of "mid" (160 slices); 300 candidates → share 100 each, small gives 52 back.
-  const imageClasses = [...Array(40).fill("big"), ...Array(3).fill("small"), ...Array(10).fill("mid")] as string[];
+  const imageClasses = MIXED_CLASSES;
   const ids = candidateIds({ imageClasses, positionsPerImage: hw, count: 300, seed: 9, sampling: "stratified" });
   assert.equal(new Set(ids).size, 300);
   const perClass = new Map<string, number>();
@@ -86,10 +89,13 @@ test("weightedFill: shares in proportion to weights, capped, by largest remainde
 
 test("candidateIds balanced: class shares ∝ √(class slices), between uniform and stratified", () => {
   const hw = 16;
-  const imageClasses = [...Array(40).fill("big"), ...Array(3).fill("small"), ...Array(10).fill("mid")] as string[];
+  const imageClasses = MIXED_CLASSES;
   const ids = candidateIds({ imageClasses, positionsPerImage: hw, count: 300, seed: 9, sampling: "balanced" });
   assert.equal(new Set(ids).size, 300);
   const perClass = new Map<string, number>();
-  for (const id of ids) perClass.set(imageClasses[Math.floor(id / hw)]!, (perClass.get(imageClasses[Math.floor(id / hw)]!) ?? 0) + 1);
+  for (const id of ids) {
+    const cls = classOf(id, imageClasses, hw);
+    perClass.set(cls, (perClass.get(cls) ?? 0) + 1);
+  }
   assert.deepEqual([perClass.get("big"), perClass.get("small"), perClass.get("mid")], [169, 46, 85]);
 });
