@@ -18,8 +18,7 @@ import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { loadModelConfig } from "../src/model/model-config.js";
 import { sessionOptions } from "../src/model/backbone-runner.js";
-import { anomalyMap, frameScore, imageScore, topFractionMean } from "../src/model/scoring/anomaly-map.js";
-import { framesOf } from "../src/pipeline/tune/score-set.js";
+import { anomalyMap, imageScore, topFractionMean } from "../src/model/scoring/anomaly-map.js";
 import { auroc, PixelMetricAccumulator } from "../src/eval/metrics.js";
 import { openScorer } from "../src/pipeline/open-scorer.js";
 import type { PseudoFeature } from "../src/pipeline/tune/pseudo-features.js";
@@ -67,31 +66,24 @@ async function gridOf(set: readonly SuiteTest[], scorer: FrameScorer, S: number)
   const classes = [...new Set(set.map((s) => s.cls))];
   const scores = new Map<string, number[]>();
   const pixels = new Map<string, PixelMetricAccumulator>();
-  const frames = framesOf(set);
-  for (const f of frames) {
-    // A tiled frame's image score under each rule is its largest view's (frameScore).
-    const frameScores = new Map<string, number[]>();
-    for (const i of f.views) {
-      const s = set[i]!;
-      const { values: v } = await scorer.positionScores(s.x, 0);
-      for (const sigma of sigmas) {
-        const map = anomalyMap(v, s.x.h, s.x.w, S, sigma);
-        const pk = `${s.cls}|${sigma}`;
-        const acc = pixels.get(pk) ?? new PixelMetricAccumulator();
-        const px = framePixels(s, map, S);
-        acc.add(px.map, px.mask);
-        pixels.set(pk, acc);
-        for (const rule of rules) {
-          const key = `${s.cls}|${sigma}|${rule}`;
-          frameScores.set(key, [...(frameScores.get(key) ?? []), imageRule(rule)(map, S)]);
-        }
+  for (const s of set) {
+    const { values: v } = await scorer.positionScores(s.x, 0);
+    for (const sigma of sigmas) {
+      const map = anomalyMap(v, s.x.h, s.x.w, S, sigma);
+      const pk = `${s.cls}|${sigma}`;
+      const acc = pixels.get(pk) ?? new PixelMetricAccumulator();
+      const px = framePixels(s, map, S);
+      acc.add(px.map, px.mask);
+      pixels.set(pk, acc);
+      for (const rule of rules) {
+        const key = `${s.cls}|${sigma}|${rule}`;
+        scores.set(key, [...(scores.get(key) ?? []), imageRule(rule)(map, S)]);
       }
     }
-    for (const [key, views] of frameScores) scores.set(key, [...(scores.get(key) ?? []), frameScore(views)]);
   }
   const grid: Grid = { image: new Map(), pixel: new Map() };
   for (const cls of classes) {
-    const labels = frames.filter((s) => s.cls === cls).map((s) => (s.anomalous ? 1 : 0));
+    const labels = set.filter((s) => s.cls === cls).map((s) => (s.anomalous ? 1 : 0));
     const both = labels.includes(0) && labels.includes(1);
     const img = new Map<string, number | null>();
     const pix = new Map<number, number | null>();

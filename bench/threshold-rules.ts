@@ -14,7 +14,7 @@ import { calibrateThreshold, THRESHOLD_RULES } from "../src/model/scoring/thresh
 import { openScorer } from "../src/pipeline/open-scorer.js";
 import { loadDetector } from "../src/pipeline/load.js";
 import { pseudoSetOfBundle, scorerPartsOf } from "../src/pipeline/tune/tune-bundle.js";
-import { framesOf, scorePseudoSet } from "../src/pipeline/tune/score-set.js";
+import { scorePseudoSet } from "../src/pipeline/tune/score-set.js";
 import { evaluate } from "../src/eval/evaluate.js";
 
 const { values } = parseArgs({ options: { bundle: { type: "string" }, data: { type: "string" }, mode: { type: "string" }, "per-class": { type: "string" } } });
@@ -32,9 +32,8 @@ const sc = m.scoring;
 const opened = await openScorer(mode, scorerPartsOf(loaded), { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, k: sc.k, tau: sc.tau ?? 0, deltaT: sc.deltaT ?? 1, eta: sc.eta ?? 0 }, sess);
 const { scores } = await scorePseudoSet(set, opened.scorer);
 await opened.release();
-const frames = framesOf(set);
-const normals = scores.filter((_, i) => !frames[i]!.anomalous);
-const anomalies = scores.filter((_, i) => frames[i]!.anomalous);
+const normals = scores.filter((_, i) => !set[i]!.anomalous);
+const anomalies = scores.filter((_, i) => set[i]!.anomalous);
 
 const detector = await loadDetector(values.bundle, { mode });
 const test: { score: number; anomalous: boolean }[] = [];

@@ -18,19 +18,17 @@ import { decodeEncoded, decodeMask } from "../../src/image/decode.js";
 import { BackboneRunner, sessionOptions } from "../../src/model/backbone-runner.js";
 import { resolveBackbone } from "../../src/model/backbone-source.js";
 import { FeatureStatsAccumulator, standardizeInPlace, type FeatureStats } from "../../src/model/feature-stats.js";
-import { framingOfConfig, type ModelConfig } from "../../src/model/model-config.js";
+import type { ModelConfig } from "../../src/model/model-config.js";
 import type { FeatureMap } from "../../src/model/types.js";
 import { holdoutIndices } from "../../src/pipeline/fit.js";
 import { extractPseudoFeatures, type PseudoFeature } from "../../src/pipeline/tune/pseudo-features.js";
-import { cropToPlacement, maskToInput, placement, type Placement, type Rect } from "../../src/image/geometry.js";
-import { framesOf } from "../../src/pipeline/tune/score-set.js";
-import { frameScore } from "../../src/model/scoring/anomaly-map.js";
+import { cropToPlacement, maskToInput, placement, type Placement } from "../../src/image/geometry.js";
 import { pseudoSamples } from "../../src/image/pseudo/index.js";
 import { defaultCacheDir } from "../../src/cli/commands/fit.js";
 import { auroc, PixelMetricAccumulator } from "../../src/eval/metrics.js";
 import type { FrameScorer } from "../../src/pipeline/frame-scorer.js";
 
-/** A test image's view (the frame or one of its tiles, sharing `frame`); `region` is where it sits in the S×S input when letterboxed, so pixel metrics leave the border out. */
+/** A test image; `region` is where the frame sits in the S×S input when letterboxed, so pixel metrics leave the border out. */
 export interface SuiteTest extends PseudoFeature {
   readonly region?: Placement;
 }
@@ -56,38 +54,30 @@ export interface SuiteFeatures {
 export async function extractSuiteFeatures(data: string, config: ModelConfig, log: (m: string) => void, threads?: number, options: { pseudo?: boolean } = {}): Promise<SuiteFeatures> {
   const t0 = performance.now();
   const source = await resolveBackbone(config, defaultCacheDir());
-  const backbone = await BackboneRunner.open(source.onnx, source.inputSize, sessionOptions("cpu", threads), framingOfConfig(config));
+  const backbone = await BackboneRunner.open(source.onnx, source.inputSize, sessionOptions("cpu", threads), config.aspect);
   const S = backbone.inputSize;
-  // One map per tile of the frame (one, unless config.tileSide tiles it).
-  const one = async (path: string): Promise<{ maps: FeatureMap[]; tiles: Rect[]; width: number; height: number }> => {
+  const one = async (path: string): Promise<{ x: FeatureMap; width: number; height: number }> => {
     const image = await decodeEncoded(await readFile(path));
-    const views = await backbone.views(image);
-    return { maps: await backbone.runInputs(views.map((v) => v.input)), tiles: views.map((v) => v.tile), width: image.width, height: image.height };
+    const [x] = (await backbone.run(await backbone.input(image), 1)) as [FeatureMap];
+    return { x, width: image.width, height: image.height };
   };
   const bank: FeatureMap[] = [];
   const bankClasses: string[] = [];
-  const heldRaw: { cls: string; x: FeatureMap; frame: number }[] = [];
+  const heldRaw: { cls: string; x: FeatureMap }[] = [];
   const heldPaths = new Map<string, string[]>();
-  const testRaw: { cls: string; anomalous: boolean; x: FeatureMap; frame: number; mask?: Uint8Array; region?: Placement }[] = [];
-  let frame = 0;
+  const testRaw: { cls: string; anomalous: boolean; x: FeatureMap; mask?: Uint8Array; region?: Placement }[] = [];
   for (const cls of await scanDataset(data)) {
     const held = holdoutIndices(cls.train.length, config.threshold.holdout);
     for (const [i, path] of cls.train.entries()) {
-      const { maps } = await one(path);
-      if (held.has(i)) (maps.forEach((x) => heldRaw.push({ cls: cls.name, x, frame })), heldPaths.set(cls.name, [...(heldPaths.get(cls.name) ?? []), path]));
-      else for (const x of maps) (bank.push(x), bankClasses.push(cls.name));
-      frame++;
+      const { x } = await one(path);
+      if (held.has(i)) (heldRaw.push({ cls: cls.name, x }), heldPaths.set(cls.name, [...(heldPaths.get(cls.name) ?? []), path]));
+      else (bank.push(x), bankClasses.push(cls.name));
     }
     for (const t of cls.test) {
-      const { maps, tiles, width, height } = await one(t.path);
-      const full = t.maskPath ? (await decodeMask(await readFile(t.maskPath))).mask : undefined;
-      maps.forEach((x, v) => {
-        const tile = tiles[v]!;
-        const mask = full ? maskToInput(full, { width, height }, S, config.aspect, tile) : undefined;
-        const region = config.aspect === "letterbox" ? placement(tile.w, tile.h, S, "letterbox") : undefined;
-        testRaw.push({ cls: cls.name, anomalous: t.anomalous, x, frame, ...(mask ? { mask } : {}), ...(region ? { region } : {}) });
-      });
-      frame++;
+      const { x, width, height } = await one(t.path);
+      const mask = t.maskPath ? maskToInput((await decodeMask(await readFile(t.maskPath))).mask, { width, height }, S, config.aspect) : undefined;
+      const region = config.aspect === "letterbox" ? placement(width, height, S, "letterbox") : undefined;
+      testRaw.push({ cls: cls.name, anomalous: t.anomalous, x, ...(mask ? { mask } : {}), ...(region ? { region } : {}) });
     }
     log(`features: ${cls.name} done (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
@@ -105,7 +95,7 @@ export async function extractSuiteFeatures(data: string, config: ModelConfig, lo
   return {
     bank,
     bankClasses,
-    holdout: heldRaw.map((h) => ({ cls: h.cls, anomalous: false, x: h.x, frame: h.frame })),
+    holdout: heldRaw.map((h) => ({ cls: h.cls, anomalous: false, x: h.x })),
     test: testRaw,
     pseudo,
     stats,
@@ -125,22 +115,16 @@ export interface SweepScores {
 export async function scoreSuite(test: readonly SuiteTest[], scorer: FrameScorer): Promise<SweepScores> {
   const byClass = new Map<string, { s: number[]; l: number[]; pixels: PixelMetricAccumulator }>();
   const times: number[] = [];
-  // A frame's views are consecutive: its image score is the largest of theirs, its time their sum.
-  for (const f of framesOf(test)) {
-    const entry = byClass.get(f.cls) ?? { s: [], l: [], pixels: new PixelMetricAccumulator() };
+  for (const t of test) {
     const t0 = performance.now();
-    const scores: number[] = [];
-    for (const i of f.views) {
-      const t = test[i]!;
-      const scored = await scorer.score(t.x);
-      scores.push(scored.score);
-      const px = framePixels(t, scored.map, Math.round(Math.sqrt(scored.map.length)));
-      entry.pixels.add(px.map, px.mask);
-    }
+    const scored = await scorer.score(t.x);
     times.push(performance.now() - t0);
-    entry.s.push(frameScore(scores));
-    entry.l.push(f.anomalous ? 1 : 0);
-    byClass.set(f.cls, entry);
+    const entry = byClass.get(t.cls) ?? { s: [], l: [], pixels: new PixelMetricAccumulator() };
+    entry.s.push(scored.score);
+    entry.l.push(t.anomalous ? 1 : 0);
+    const px = framePixels(t, scored.map, Math.round(Math.sqrt(scored.map.length)));
+    entry.pixels.add(px.map, px.mask);
+    byClass.set(t.cls, entry);
   }
   const classes: SweepScores["classes"] = {};
   for (const [cls, { s, l, pixels }] of byClass) {

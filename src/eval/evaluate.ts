@@ -11,7 +11,7 @@ import { scanDataset, type DatasetClass } from "../dataset/mvtec-layout.js";
 import { auroc, averagePrecision, PixelMetricAccumulator } from "./metrics.js";
 import { ProAccumulator } from "./pro.js";
 import { decodeEncoded, decodeMask } from "../image/decode.js";
-import type { BundleDetector } from "../pipeline/bundle-detector.js";
+import { mapToFrame, type BundleDetector } from "../pipeline/bundle-detector.js";
 import { renderHeatmapPng, overlayHeatmap } from "../image/heatmap.js";
 import { Progress, throwIfCancelled, type ProgressSink } from "../util/progress.js";
 
@@ -130,14 +130,15 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
           mask = new Uint8Array(mw * mh);
         }
         // Scores are compared at the mask's resolution (normally the image's own).
-        const map = detector.frameMapOf(scored, mw, mh);
+        const S = detector.info.inputSize;
+        const map = mapToFrame(scored.map, S, mw, mh, detector.aspect);
         if (mw === image.width && mh === image.height) frameMap = map;
         pixels.add(map, mask);
         pro.add(map, mask, mw);
         pixelImages++;
       }
       if (options.heatmapsDir) {
-        frameMap ??= detector.frameMapOf(scored);
+        frameMap ??= mapToFrame(scored.map, detector.info.inputSize, image.width, image.height, detector.aspect);
         const dir = join(options.heatmapsDir, cls.name, item.defect);
         await mkdir(dir, { recursive: true });
         const heat = await renderHeatmapPng(frameMap, image.width, image.height, detector.info.threshold);

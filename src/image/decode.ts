@@ -5,7 +5,7 @@
  * allocation proportional to it.
  */
 import sharp from "sharp";
-import { LETTERBOX_GRAY, placement, type Aspect, type Rect } from "./geometry.js";
+import { LETTERBOX_GRAY, placement, type Aspect } from "./geometry.js";
 import { decodeBmp, isBmp, type RgbImage } from "./bmp.js";
 import { invalidInput } from "../util/errors.js";
 import type { FrameInput, PixelFormat } from "./frame.js";
@@ -90,22 +90,18 @@ function describeSharpError(err: unknown): string {
 }
 
 /**
- * The backbone's input: the image (or the given tile of it) resized into
- * S×S with bilinear interpolation, stretched or letterboxed (geometry.ts),
- * laid out as planar float32 RGB in [0, 255] (NCHW without N). The backbone
- * graph itself applies its own normalization, so this stays model-agnostic.
+ * The backbone's input: the image resized into S×S with bilinear
+ * interpolation, stretched or letterboxed (geometry.ts), laid out as planar
+ * float32 RGB in [0, 255] (NCHW without N). The backbone graph itself
+ * applies its own normalization, so this stays model-agnostic.
  */
-export async function toModelInput(image: RgbImage, size: number, aspect: Aspect = "stretch", tile?: Rect): Promise<Float32Array> {
-  const t = tile ?? { x: 0, y: 0, w: image.width, h: image.height };
-  const whole = t.x === 0 && t.y === 0 && t.w === image.width && t.h === image.height;
-  const p = placement(t.w, t.h, size, aspect);
+export async function toModelInput(image: RgbImage, size: number, aspect: Aspect = "stretch"): Promise<Float32Array> {
+  const p = placement(image.width, image.height, size, aspect);
   const gray = { r: LETTERBOX_GRAY, g: LETTERBOX_GRAY, b: LETTERBOX_GRAY };
-  let pipeline = sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: 3 } });
-  if (!whole) pipeline = pipeline.extract({ left: t.x, top: t.y, width: t.w, height: t.h });
   const resized =
-    whole && image.width === size && image.height === size
+    image.width === size && image.height === size
       ? image.rgb
-      : await pipeline
+      : await sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: 3 } })
           .resize(p.w, p.h, { fit: "fill", kernel: "linear" })
           .extend({ top: p.y, bottom: size - p.h - p.y, left: p.x, right: size - p.w - p.x, background: gray })
           .raw()

@@ -7,28 +7,22 @@
 import * as ort from "onnxruntime-node";
 import type { FeatureMap } from "./types.js";
 import { toModelInput, type RgbImage } from "../image/decode.js";
-import { tilesOf, type Aspect, type Framing, type Rect } from "../image/geometry.js";
+import type { Aspect } from "../image/geometry.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 
 export const BACKBONE_INPUT = "image";
 export const BACKBONE_OUTPUT = "features";
-
-/** One backbone input of a frame: the tile of the frame it shows, and the S×S input. */
-export interface View {
-  readonly tile: Rect;
-  readonly input: Float32Array;
-}
 
 export class BackboneRunner {
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly inputSize: number,
     readonly shape: { readonly c: number; readonly h: number; readonly w: number },
-    /** How frames become S×S inputs (image/geometry.ts); the bundle's backbone.aspect and backbone.tileSide. */
-    readonly framing: Framing,
+    /** How frames are fitted into the S×S input (image/geometry.ts); the bundle's backbone.aspect. */
+    readonly aspect: Aspect,
   ) {}
 
-  static async open(onnx: Uint8Array, inputSize: number, options: ort.InferenceSession.SessionOptions, framing: Framing = { aspect: "stretch" }): Promise<BackboneRunner> {
+  static async open(onnx: Uint8Array, inputSize: number, options: ort.InferenceSession.SessionOptions, aspect: Aspect = "stretch"): Promise<BackboneRunner> {
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(onnx, options);
@@ -43,30 +37,12 @@ export class BackboneRunner {
     const out = await session.run({ [BACKBONE_INPUT]: new ort.Tensor("float32", probe, [1, 3, inputSize, inputSize]) });
     const dims = out[BACKBONE_OUTPUT]!.dims;
     if (dims.length !== 4) throw new LafiteError(ErrorCode.BAD_BUNDLE, `backbone output has shape [${dims.join(",")}], expected [N,c,h,w]`);
-    return new BackboneRunner(session, inputSize, { c: dims[1]!, h: dims[2]!, w: dims[3]! }, framing);
+    return new BackboneRunner(session, inputSize, { c: dims[1]!, h: dims[2]!, w: dims[3]! }, aspect);
   }
 
-  get aspect(): Aspect {
-    return this.framing.aspect;
-  }
-
-  /** The tiles a frame of this size is cut into (one, the whole frame, unless it is larger than tileSide). */
-  tilesOf(width: number, height: number): Rect[] {
-    return tilesOf(width, height, this.framing.tileSide);
-  }
-
-  /** An image as this backbone's inputs: one S×S input per tile, each fitted by the aspect rule. */
-  async views(image: RgbImage): Promise<View[]> {
-    return Promise.all(this.tilesOf(image.width, image.height).map(async (tile) => ({ tile, input: await toModelInput(image, this.inputSize, this.aspect, tile) })));
-  }
-
-  /** Feature maps of S×S inputs, one batch. */
-  async runInputs(inputs: readonly Float32Array[]): Promise<FeatureMap[]> {
-    if (inputs.length === 0) return [];
-    const one = 3 * this.inputSize * this.inputSize;
-    const batch = new Float32Array(inputs.length * one);
-    inputs.forEach((x, i) => batch.set(x, i * one));
-    return this.run(batch, inputs.length);
+  /** An image as this backbone's input: S×S, fitted by its aspect rule. */
+  input(image: RgbImage): Promise<Float32Array> {
+    return toModelInput(image, this.inputSize, this.aspect);
   }
 
   /** `batch` holds n planar RGB images of S×S back to back. */

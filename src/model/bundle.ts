@@ -6,7 +6,7 @@
  * the SHA-256 of every file), so a damaged bundle is refused with a clear
  * error instead of crashing native code.
  */
-import type { Aspect, Framing } from "../image/geometry.js";
+import type { Aspect } from "../image/geometry.js";
 import type { ImageScoreRule } from "./scoring/anomaly-map.js";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, readdir } from "node:fs/promises";
@@ -66,8 +66,6 @@ export interface BundleManifest {
     readonly stages: readonly string[];
     /** How frames are fitted into the input (image/geometry.ts); absent (older bundles) = stretch. */
     readonly aspect?: Aspect;
-    /** Frames with a longer side are tiled (image/geometry.ts tilesOf); absent (older bundles) = never. */
-    readonly tileSide?: number;
   };
   readonly features: {
     readonly c: number;
@@ -148,11 +146,6 @@ export interface BundleManifest {
 }
 
 /** A version id that sorts by time and names the content: "20261130T101500Z-1a2b3c4d". */
-/** How the bundle's frames become backbone inputs (older bundles: stretched, never tiled). */
-export function framingOf(m: Pick<BundleManifest, "backbone">): Framing {
-  return { aspect: m.backbone.aspect ?? "stretch", ...(m.backbone.tileSide !== undefined ? { tileSide: m.backbone.tileSide } : {}) };
-}
-
 export function newVersionId(createdAt: Date, content: Uint8Array): string {
   return `${createdAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${sha256(content).slice(0, 8)}`;
 }

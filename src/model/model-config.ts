@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { ASPECTS, type Framing } from "../image/geometry.js";
+import { ASPECTS } from "../image/geometry.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 
 const DEFAULT_STAGES: Record<string, readonly string[]> = {
@@ -50,8 +50,6 @@ export const modelConfigSchema = z.strictObject({
   grid: z.int().min(4).max(128).default(28),
   /** How a frame is fitted into the backbone's square input: stretch each axis, or letterbox (keep the aspect ratio, gray border). */
   aspect: z.enum(ASPECTS).default("stretch"),
-  /** Frames with a side longer than this many pixels are cut into tiles of at most this side, each its own backbone input (image/geometry.ts tilesOf); absent = never. */
-  tileSide: z.int().min(32).optional(),
   memory: z
     .strictObject({
       /** Fraction of training feature slices kept in the coreset (paper: 0.1). */
@@ -162,11 +160,6 @@ export const modelConfigSchema = z.strictObject({
 
 export type ModelConfig = z.infer<typeof modelConfigSchema>;
 export type BackboneConfig = ModelConfig["backbone"];
-
-/** How a fit with this config turns frames into backbone inputs. */
-export function framingOfConfig(c: Pick<ModelConfig, "aspect" | "tileSide">): Framing {
-  return { aspect: c.aspect, ...(c.tileSide !== undefined ? { tileSide: c.tileSide } : {}) };
-}
 
 export function parseModelConfig(value: unknown, source = "model config"): ModelConfig {
   const result = modelConfigSchema.safeParse(value ?? {});

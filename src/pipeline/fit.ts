@@ -13,7 +13,7 @@
 import { readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { relative, resolve } from "node:path";
-import { framingOfConfig, type ModelConfig } from "../model/model-config.js";
+import type { ModelConfig } from "../model/model-config.js";
 import { scanDataset } from "../dataset/mvtec-layout.js";
 import { decodeEncoded } from "../image/decode.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
@@ -101,7 +101,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const ep = await resolveExecutionProvider(options.executionProvider ?? "cpu", log);
   const sessOpts = sessionOptions(ep, options.intraOpThreads);
   const backboneSource = await resolveBackbone(config, options.cacheDir);
-  const backbone = await BackboneRunner.open(backboneSource.onnx, backboneSource.inputSize, sessOpts, framingOfConfig(config));
+  const backbone = await BackboneRunner.open(backboneSource.onnx, backboneSource.inputSize, sessOpts, config.aspect);
   const { c, h, w } = backbone.shape;
   log(`fit: backbone ${backboneSource.name}, features ${c}×${h}×${w}`);
   lap("prepare");
@@ -121,28 +121,30 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   for (let start = 0; start < images.length; start += config.batchSize) {
     throwIfCancelled(signal, "fit");
     const chunk = images.slice(start, start + config.batchSize);
-    // A tiled frame gives one map per tile (image/geometry.ts); every tile is a bank "image" of its class.
-    const views = await Promise.all(
+    const inputs = await Promise.all(
       chunk.map(async (img) => {
         try {
           const bytes = await readFile(img.path);
           contentHashes.set(img.path, sha256(bytes));
-          return await backbone.views(await decodeEncoded(bytes));
+          return await backbone.input(await decodeEncoded(bytes));
         } catch (err) {
           skipped.push(img.path);
           log(`fit: skipping ${img.path}: ${(err as Error).message}`);
-          return [];
+          return undefined;
         }
       }),
     );
-    const maps = await backbone.runInputs(views.flat().map((v) => v.input));
-    let next = 0;
-    chunk.forEach((img, i) => {
-      for (const map of maps.slice(next, (next += views[i]!.length))) {
-        if (img.holdout) holdout.push(map);
-        else (bank.push(map), bankClasses.push(img.cls));
-      }
-    });
+    const ok = chunk.filter((_, i) => inputs[i] !== undefined);
+    if (ok.length > 0) {
+      const batch = new Float32Array(ok.length * 3 * S * S);
+      let o = 0;
+      for (const x of inputs) if (x) (batch.set(x, o * x.length), o++);
+      const maps = await backbone.run(batch, ok.length);
+      ok.forEach((img, i) => {
+        if (img.holdout) holdout.push(maps[i]!);
+        else (bank.push(maps[i]!), bankClasses.push(img.cls));
+      });
+    }
     progress.tick(chunk.length);
   }
   if (bank.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, "no training image could be decoded");
@@ -257,7 +259,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       version,
       createdAt: createdAt.toISOString(),
       config,
-      backbone: { name: backboneSource.name, file: "backbone.onnx", inputSize: S, stages: backboneSource.stages, aspect: config.aspect, ...(config.tileSide !== undefined ? { tileSide: config.tileSide } : {}) },
+      backbone: { name: backboneSource.name, file: "backbone.onnx", inputSize: S, stages: backboneSource.stages, aspect: config.aspect },
       features: { c, h, w, mean: Array.from(stats.mean), std: Array.from(stats.std) },
       memory: {
         coresetSize: count,

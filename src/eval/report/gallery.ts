@@ -9,7 +9,7 @@ import { join, relative } from "node:path";
 import sharp from "sharp";
 import { decodeEncoded, decodeMask } from "../../image/decode.js";
 import { heatmapRgba } from "../../image/heatmap.js";
-import type { BundleDetector } from "../../pipeline/bundle-detector.js";
+import { mapToFrame, type BundleDetector } from "../../pipeline/bundle-detector.js";
 import type { ImageScore } from "../evaluate.js";
 import { maskOutline, resizeMaskAny } from "./outline.js";
 import { pickGallery } from "./pick-gallery.js";
@@ -67,9 +67,10 @@ export function thumbSize(width: number, height: number, max = THUMB): { width: 
 async function renderItem(o: GalleryOptions, s: ImageScore, stem: string): Promise<GalleryItem> {
   const image = await decodeEncoded(await readFile(s.path));
   const scored = await o.detector.scoreImage(image);
+  const S = o.detector.info.inputSize;
   const t = thumbSize(image.width, image.height);
   const base = new Uint8Array(await sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: 3 } }).resize(t.width, t.height, { fit: "fill" }).raw().toBuffer());
-  const heat = heatmapRgba(o.detector.frameMapOf(scored, t.width, t.height), t.width, t.height, o.detector.info.threshold);
+  const heat = heatmapRgba(mapToFrame(scored.map, S, t.width, t.height, o.detector.aspect), t.width, t.height, o.detector.info.threshold);
   const overlay = blend(base, heat);
   const truth = Uint8Array.from(base);
   const maskPath = o.masks.get(s.path);

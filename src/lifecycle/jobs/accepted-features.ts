@@ -10,9 +10,8 @@ import { splitAccepted } from "./split-accepted.js";
 import type { AcceptedFrame, JobContext } from "./types.js";
 
 export interface AcceptedFeatures<Use extends string> {
-  /** Per frame its maps, one per tile. */
-  readonly learn: { frame: AcceptedFrame; maps: FeatureMap[] }[];
-  readonly holdout: { frame: AcceptedFrame; maps: FeatureMap[] }[];
+  readonly learn: { frame: AcceptedFrame; map: FeatureMap }[];
+  readonly holdout: { frame: AcceptedFrame; map: FeatureMap }[];
   readonly skipped: { sha256: string; reason: string }[];
   /** The candidate manifest's data snapshot: every accepted frame and what the job did with it. */
   readonly dataSnapshot: { job: "refresh" | "retrain"; accepted: { sha256: string; classTag?: string; use: Use | "holdout" | "skipped" }[] };
@@ -30,10 +29,10 @@ export async function acceptedFeatures<Use extends string>(
   });
   const uses = new Map<AcceptedFrame, Use | "holdout" | "skipped">();
   const skipped: { sha256: string; reason: string }[] = [];
-  const usable: { frame: AcceptedFrame; maps: FeatureMap[] }[] = [];
+  const usable: { frame: AcceptedFrame; map: FeatureMap }[] = [];
   ctx.accepted.forEach((frame, i) => {
     const f = feats[i]!;
-    if (f.ok) usable.push({ frame, maps: f.maps });
+    if (f.ok) usable.push({ frame, map: f.map });
     else {
       uses.set(frame, "skipped");
       skipped.push({ sha256: frame.sha256, reason: f.reason });

@@ -10,7 +10,6 @@ import type { ThresholdInfo } from "../../model/bundle.js";
 import type { FeatureMap, ScoringMode } from "../../model/types.js";
 import { openScorer, scorerSettingsOf, type ScorerParts } from "../../pipeline/open-scorer.js";
 import { calibrateThreshold } from "../../model/scoring/threshold.js";
-import { frameScore } from "../../model/scoring/anomaly-map.js";
 import { parseModelConfig } from "../../model/model-config.js";
 import { DIFFUSION_MODES } from "../../model/types.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
@@ -18,12 +17,12 @@ import { throwIfCancelled } from "../../util/progress.js";
 import type { ActiveModel } from "./active-model.js";
 import { featuresOfFiles } from "./frame-features.js";
 
-/** Fit's held-out normals, re-extracted from the data set they came from (per frame its maps, one per tile); missing files are reported, not fatal. */
-export async function baseHoldoutMaps(model: ActiveModel, signal: AbortSignal | undefined): Promise<{ maps: FeatureMap[][]; missing: number; listed: number }> {
+/** Fit's held-out normals, re-extracted from the data set they came from; missing files are reported, not fatal. */
+export async function baseHoldoutMaps(model: ActiveModel, signal: AbortSignal | undefined): Promise<{ maps: FeatureMap[]; missing: number; listed: number }> {
   const p = model.manifest.provenance;
   const files = (p.holdoutFiles ?? []).map((f) => ({ path: join(p.dataset, f) }));
   const got = await featuresOfFiles(model, files, { ...(signal ? { signal } : {}), what: "threshold calibration" });
-  const maps = got.flatMap((g) => (g.ok ? [g.maps] : []));
+  const maps = got.flatMap((g) => (g.ok ? [g.map] : []));
   return { maps, missing: files.length - maps.length, listed: files.length };
 }
 
@@ -41,8 +40,7 @@ export interface ScoringOverrides {
 export async function calibrateThresholds(
   model: ActiveModel,
   parts: ScorerParts,
-  /** Held-out normal frames, each its maps (one per tile); a frame scores as its most anomalous tile. */
-  holdout: readonly (readonly FeatureMap[])[],
+  holdout: readonly FeatureMap[],
   modes: readonly ScoringMode[],
   options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; overrides?: ScoringOverrides } = {},
 ): Promise<Partial<Record<ScoringMode, ThresholdInfo>>> {
@@ -59,11 +57,9 @@ export async function calibrateThresholds(
     const opened = await openScorer(mode, parts, settings, model.sessionOptions);
     try {
       const scores: number[] = [];
-      for (const frame of holdout) {
+      for (const x of holdout) {
         throwIfCancelled(options.signal, "threshold calibration");
-        const tileScores: number[] = [];
-        for (const x of frame) tileScores.push((await opened.scorer.score(x)).score);
-        scores.push(frameScore(tileScores));
+        scores.push((await opened.scorer.score(x)).score);
         options.onProgress?.(++done, total);
       }
       // The parent's rule; pseudo-f1 needs a pseudo-validation set and says so.

@@ -1,6 +1,6 @@
 /**
  * Standardized backbone features of image files, as fit computes them
- * (decode → tiles → S×S → backbone → the bundle's mean/std), in batches, with
+ * (decode → S×S → backbone → the bundle's mean/std), in batches, with
  * cancellation between batches. A file that is missing, unreadable, not an
  * image, or whose content no longer matches its recorded SHA-256 is reported
  * and skipped, never fatal: one bad ledger entry must not sink a job.
@@ -10,7 +10,6 @@ import { decodeEncoded } from "../../image/decode.js";
 import { sha256 } from "../../model/bundle.js";
 import { standardizeInPlace } from "../../model/feature-stats.js";
 import type { FeatureMap } from "../../model/types.js";
-import type { View } from "../../model/backbone-runner.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import type { ActiveModel } from "./active-model.js";
 
@@ -20,34 +19,40 @@ export interface FileRequest {
   readonly sha256?: string;
 }
 
-/** A readable file's maps: one per tile of the frame (one, unless the bundle tiles frames of its size). */
-export type FileFeatures = { readonly ok: true; readonly maps: FeatureMap[] } | { readonly ok: false; readonly reason: string };
+export type FileFeatures = { readonly ok: true; readonly map: FeatureMap } | { readonly ok: false; readonly reason: string };
 
 export async function featuresOfFiles(
   model: ActiveModel,
   files: readonly FileRequest[],
   options: { signal?: AbortSignal; batchSize?: number; onProgress?: (done: number) => void; what?: string } = {},
 ): Promise<FileFeatures[]> {
+  const S = model.manifest.backbone.inputSize;
   const B = Math.max(1, options.batchSize ?? model.manifest.config.batchSize);
   const out: FileFeatures[] = [];
   for (let start = 0; start < files.length; start += B) {
     throwIfCancelled(options.signal, options.what ?? "feature extraction");
     const chunk = files.slice(start, start + B);
-    const views = await Promise.all(
-      chunk.map(async (f): Promise<View[] | string> => {
+    const inputs = await Promise.all(
+      chunk.map(async (f): Promise<Float32Array | string> => {
         try {
           const bytes = await readFile(f.path);
           if (f.sha256 !== undefined && sha256(bytes) !== f.sha256.toLowerCase()) return "content does not match its recorded SHA-256";
-          return await model.backbone.views(await decodeEncoded(bytes));
+          return await model.backbone.input(await decodeEncoded(bytes));
         } catch (err) {
           return (err as Error).message;
         }
       }),
     );
-    const maps = await model.backbone.runInputs(views.flatMap((v) => (typeof v === "string" ? [] : v.map((t) => t.input))));
-    for (const x of maps) standardizeInPlace(x, model.stats);
-    let next = 0;
-    for (const v of views) out.push(typeof v === "string" ? { ok: false, reason: v } : { ok: true, maps: maps.slice(next, (next += v.length)) });
+    const good = inputs.filter((x): x is Float32Array => typeof x !== "string");
+    let maps: FeatureMap[] = [];
+    if (good.length > 0) {
+      const batch = new Float32Array(good.length * 3 * S * S);
+      good.forEach((x, i) => batch.set(x, i * x.length));
+      maps = await model.backbone.run(batch, good.length);
+      for (const x of maps) standardizeInPlace(x, model.stats);
+    }
+    let g = 0;
+    for (const x of inputs) out.push(typeof x === "string" ? { ok: false, reason: x } : { ok: true, map: maps[g++]! });
     options.onProgress?.(Math.min(files.length, start + B));
   }
   return out;

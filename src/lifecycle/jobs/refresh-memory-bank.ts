@@ -59,11 +59,10 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     const space = await coverageSpace(model.bundle, model.coreset, model.sessionOptions);
     if (space.source !== "manifest") ctx.log.warn({ radius: space.radius }, "refresh: the bundle predates stored coverage; projection re-derived from the config seed, radius estimated from the bank (closest pair)");
     const hw = h * w;
-    const learnMaps = learn.flatMap((it) => it.maps);
-    const n = learnMaps.length * hw;
+    const n = learn.length * hw;
     const rows = new Float32Array(n * c);
     const tmp = new Float32Array(hw * c);
-    learnMaps.forEach((x, i) => rows.set(toRows(x, tmp), i * hw * c));
+    learn.forEach((it, i) => rows.set(toRows(it.map, tmp), i * hw * c));
     const { points, d } = projectRowsWith(rows, n, c, space.projection);
     const bankPoints = projectRowsWith(model.coreset, m.memory.coresetSize, c, space.projection).points;
     const minDist = await nearestBankDistances(bankPoints, m.memory.coresetSize, points, n, d, model.sessionOptions);
@@ -98,7 +97,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     // 5. Thresholds.
     const base = await baseHoldoutMaps(model, ctx.signal);
     if (base.missing > 0) ctx.log.warn({ missing: base.missing, listed: base.listed, dataset: m.provenance.dataset }, "refresh: some of fit's held-out files could not be read; calibrating without them");
-    const holdoutMaps = [...base.maps, ...holdout.map((it) => it.maps)];
+    const holdoutMaps = [...base.maps, ...holdout.map((it) => it.map)];
     const hasDenoiser = m.scoring.denoiserFile !== undefined;
     const parts = { coreset, coresetSize: size, c, ...(hasDenoiser ? { unetOnnx: model.bundle.file(m.scoring.denoiserFile!) } : {}) };
     const thresholds = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, hasDenoiser), {

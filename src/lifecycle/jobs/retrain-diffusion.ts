@@ -33,8 +33,7 @@ import type { JobBody } from "./types.js";
 export interface RetuneInput {
   readonly parent: BundleManifest;
   readonly parts: ScorerParts;
-  /** Held-out normal frames, each its maps (one per tile). */
-  readonly holdout: readonly (readonly FeatureMap[])[];
+  readonly holdout: readonly FeatureMap[];
   readonly signal: AbortSignal;
 }
 /** Returns the scoring settings to use from now on and the record of how they were chosen. */
@@ -86,7 +85,7 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
       // The mix: replay maps, plus the new maps repeated to about newShare of it (references, not copies).
       const repeats = Math.max(1, Math.round((newShare / (1 - newShare)) * (replay.length / learn.length)));
       const data: Float32Array[] = [...replay];
-      for (let r = 0; r < repeats; r++) for (const it of learn) for (const x of it.maps) data.push(x.data);
+      for (let r = 0; r < repeats; r++) for (const it of learn) data.push(it.map.data);
       const minutes = numberOption(o, "minutes", { min: 0.01, max: 1e5 });
       const tMax = numberOption(o, "tMax", { min: 1, max: 1000, integer: true });
       const ema = numberOption(o, "ema", { min: 1e-6, max: 1 - 1e-9 });
@@ -119,7 +118,7 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
       throwIfCancelled(ctx.signal, "diffusion retraining");
       const basis = await baseHoldoutMaps(model, ctx.signal);
       if (basis.missing > 0) ctx.log.warn({ missing: basis.missing, listed: basis.listed, dataset: m.provenance.dataset }, "retrain: some of fit's held-out files could not be read; calibrating without them");
-      const holdoutMaps = [...basis.maps, ...holdout.map((it) => it.maps)];
+      const holdoutMaps = [...basis.maps, ...holdout.map((it) => it.map)];
       const parts: ScorerParts = { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, unetOnnx: trained.unetOnnx };
       const tuned = hooks.retune ? await hooks.retune({ parent: m, parts, holdout: holdoutMaps, signal: ctx.signal }) : undefined;
       const thresholds = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, true), {

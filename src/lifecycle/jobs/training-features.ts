@@ -75,7 +75,7 @@ export async function trainingFeaturesOf(
   });
   const maps: Float32Array[] = [];
   const skipped: { path: string; reason: string }[] = [];
-  features.forEach((f, i) => (f.ok ? maps.push(...f.maps.map((x) => x.data)) : skipped.push({ path: picked.files[i]!, reason: f.reason })));
+  features.forEach((f, i) => (f.ok ? maps.push(f.map.data) : skipped.push({ path: picked.files[i]!, reason: f.reason })));
   if (maps.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `none of the ${picked.files.length} training images in ${data} could be read (first: ${skipped[0]?.reason})`);
   return { ...picked, maps, skipped };
 }

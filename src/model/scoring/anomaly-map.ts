@@ -221,12 +221,6 @@ export function imageScoreOf(map: Float32Array, size: number, s: ImageScoreSetti
 
 export const DEFAULT_TOP_FRACTION = 0.01;
 
-/** A tiled frame's image score: its most anomalous tile's, since a defect in any one tile makes the frame NG. */
-export function frameScore(tileScores: readonly number[]): number {
-  if (tileScores.length === 0) throw new Error("a frame has at least one tile");
-  return tileScores.length === 1 ? tileScores[0]! : Math.max(...tileScores);
-}
-
 /**
  * Eq. 12: the per-position scores (h×w) upsampled to S×S, then blurred with
  * σ (paper: 4). Returns the S×S map, row-major.

@@ -9,7 +9,7 @@ import type { ScoringMode } from "../../model/types.js";
 import { calibrateThreshold, type ThresholdInfo, type ThresholdParams } from "../../model/scoring/threshold.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
 import type { PseudoFeature } from "./pseudo-features.js";
-import { framesOf, scorePseudoSet } from "./score-set.js";
+import { scorePseudoSet } from "./score-set.js";
 
 export async function calibrateModes(
   set: readonly PseudoFeature[],
@@ -21,10 +21,9 @@ export async function calibrateModes(
   options: { signal?: AbortSignal; log?: (msg: string) => void; scored?: { readonly mode: ScoringMode; readonly scores: readonly number[] } } = {},
 ): Promise<Partial<Record<ScoringMode, ThresholdInfo>>> {
   const out: Partial<Record<ScoringMode, ThresholdInfo>> = {};
-  const frames = framesOf(set);
   for (const mode of modes) {
     let scores: readonly number[];
-    if (options.scored?.mode === mode && options.scored.scores.length === frames.length) {
+    if (options.scored?.mode === mode && options.scored.scores.length === set.length) {
       // Tuning already scored the set at exactly these settings in this mode.
       scores = options.scored.scores;
     } else {
@@ -35,8 +34,8 @@ export async function calibrateModes(
         await opened.release();
       }
     }
-    const normals = scores.filter((_, i) => !frames[i]!.anomalous);
-    const anomalies = scores.filter((_, i) => frames[i]!.anomalous);
+    const normals = scores.filter((_, i) => !set[i]!.anomalous);
+    const anomalies = scores.filter((_, i) => set[i]!.anomalous);
     const t = calibrateThreshold(params, normals, anomalies);
     out[mode] = t;
     const p = t.pseudo;

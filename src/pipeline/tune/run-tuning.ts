@@ -16,7 +16,7 @@ import type { ScoringMode } from "../../model/types.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
 import { Progress, type ProgressSink } from "../../util/progress.js";
 import type { PseudoFeature } from "./pseudo-features.js";
-import { framesOf, scorePseudoSet } from "./score-set.js";
+import { scorePseudoSet } from "./score-set.js";
 import { bestPointIndex, compareTuningPoints } from "./best-point.js";
 import type { ImageScoreRule } from "../../model/scoring/anomaly-map.js";
 
@@ -119,15 +119,14 @@ export async function runTuning(input: TuneInput): Promise<TuneResult> {
   if (keepDefaults) log(`tune: the configured τ=${defaults.tau} K=${defaults.k} beat the tuned τ=${tuned.tau} K=${tuned.k} on the pseudo-validation set; keeping them`);
   log(`tune: chose τ=${chosen.tau} Δt=${chosen.deltaT} K=${chosen.k} image score ${chosen.imageScore}`);
 
-  const frames = framesOf(set);
-  const anomalous = frames.filter((f) => f.anomalous).length;
+  const anomalous = set.filter((f) => f.anomalous).length;
   return {
     chosen,
     chosenScores: { mode: kMode, scores: keepDefaults ? scoresOf.get(defaultsPoint!)! : kScores[kBestIndex]! },
     record: {
       seed: grid.seed,
       perClass: grid.perClass,
-      images: { anomalous, good: frames.length - anomalous },
+      images: { anomalous, good: set.length - anomalous },
       steps: grid.steps,
       tau: { mode: "no-edit", curve: tauCurve, chosen: chosenTau },
       k: { mode: kMode, curve: kCurve, chosen: tuned.k },

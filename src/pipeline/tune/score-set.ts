@@ -2,19 +2,18 @@
  * Scores the pseudo-validation set with one scorer: image AUROC as the mean
  * over classes (as the paper reports it; a unified model must rank well in
  * every class), pixel AUROC over all synthesized anomalies' S×S maps, and
- * every frame's image score for threshold calibration. A tiled frame's
- * score is the largest of its tiles' scores, as in serving (frameScore).
+ * every sample's image score for threshold calibration.
  */
 import { auroc, PixelMetricAccumulator } from "../../eval/metrics.js";
 import type { FrameScorer } from "../frame-scorer.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
 import type { PseudoFeature } from "./pseudo-features.js";
-import { frameScore, imageScoreOf, type ImageScoreSettings } from "../../model/scoring/anomaly-map.js";
+import { imageScoreOf, type ImageScoreSettings } from "../../model/scoring/anomaly-map.js";
 
 export interface SetScores {
   readonly imageAuroc: number | null;
   readonly pixelAuroc: number | null;
-  /** Image scores, one per frame (framesOf), in the order of the feature set. */
+  /** Image scores in the order of the feature set. */
   readonly scores: readonly number[];
   /** Per alternative image-score rule asked for: the scores from the same maps and their mean class AUROC. */
   readonly alternatives: readonly { readonly imageAuroc: number | null; readonly scores: readonly number[] }[];
@@ -37,36 +36,12 @@ export async function scorePseudoSet(
     if (pixels) pixels.add(scored.map, s.mask ?? new Uint8Array(scored.map.length));
     options.progress?.tick();
   }
-  const frames = framesOf(set);
-  const perFrame = (viewScores: readonly number[]) => frames.map((f) => frameScore(f.views.map((i) => viewScores[i]!)));
-  const frameScores = perFrame(scores);
   return {
-    imageAuroc: meanClassAuroc(frames, frameScores),
+    imageAuroc: meanClassAuroc(set, scores),
     pixelAuroc: pixels && pixels.positives > 0 && pixels.negatives > 0 ? pixels.auroc() : null,
-    scores: frameScores,
-    alternatives: alternatives.map((a) => {
-      const s = perFrame(a);
-      return { imageAuroc: meanClassAuroc(frames, s), scores: s };
-    }),
+    scores,
+    alternatives: alternatives.map((a) => ({ imageAuroc: meanClassAuroc(set, a), scores: a })),
   };
-}
-
-export interface PseudoFrame {
-  readonly cls: string;
-  readonly anomalous: boolean;
-  /** Indices of the frame's views in the feature set. */
-  readonly views: readonly number[];
-}
-
-/** The set's frames: consecutive views with the same frame number form one; a view without one is a frame of its own. */
-export function framesOf(set: readonly Pick<PseudoFeature, "cls" | "anomalous" | "frame">[]): PseudoFrame[] {
-  const out: { cls: string; anomalous: boolean; views: number[] }[] = [];
-  set.forEach((v, i) => {
-    const last = out[out.length - 1];
-    if (last && v.frame !== undefined && set[i - 1]!.frame === v.frame) last.views.push(i);
-    else out.push({ cls: v.cls, anomalous: v.anomalous, views: [i] });
-  });
-  return out;
 }
 
 /** Mean of per-class image AUROC over classes that have both labels; null when none has. */

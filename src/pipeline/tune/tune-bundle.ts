@@ -7,7 +7,7 @@
  * whole sweep in `manifest.tuning`.
  */
 import type * as ort from "onnxruntime-node";
-import { readBundle, bytesToFloat32, framingOf, newVersionId, writeBundle, type BundleManifest, type BundleFiles, type LoadedBundle } from "../../model/bundle.js";
+import { readBundle, bytesToFloat32, newVersionId, writeBundle, type BundleManifest, type BundleFiles, type LoadedBundle } from "../../model/bundle.js";
 import type { ScorerParts } from "../open-scorer.js";
 import { BackboneRunner, sessionOptions } from "../../model/backbone-runner.js";
 import { resolveExecutionProvider } from "../../model/execution-provider.js";
@@ -16,7 +16,6 @@ import { holdoutClasses, pseudoSamples } from "../../image/pseudo/index.js";
 import { DIFFUSION_MODES, SCORING_MODES } from "../../model/types.js";
 import { Progress, type ProgressSink } from "../../util/progress.js";
 import { extractPseudoFeatures, type PseudoFeature } from "./pseudo-features.js";
-import { framesOf } from "./score-set.js";
 import { runTuning } from "./run-tuning.js";
 import { trainedTaus } from "./trained-taus.js";
 import { calibrateModes } from "./calibrate.js";
@@ -44,7 +43,7 @@ export async function pseudoSetOfBundle(
 ): Promise<PseudoFeature[]> {
   const m = loaded.manifest;
   const classes = holdoutClasses(m.provenance.holdoutFiles, data);
-  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts, framingOf(m));
+  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts, m.backbone.aspect ?? "stretch");
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
   const progress = new Progress("pseudo-validation set", classes.reduce((n, c) => n + c.images.length + tc.perClass, 0), { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
   try {
@@ -78,8 +77,7 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   const sessOpts = sessionOptions(ep, options.intraOpThreads);
   const signal = options.signal;
   const set = await pseudoSetOfBundle(loaded, options.data, tc, sessOpts, { ...(signal ? { signal } : {}), ...(options.progressSink ? { progressSink: options.progressSink } : {}) });
-  const frames = framesOf(set);
-  log(`tune: pseudo-validation set of ${frames.filter((f) => f.anomalous).length} synthesized anomalies and ${frames.filter((f) => !f.anomalous).length} held-out normals (seed ${tc.seed})`);
+  log(`tune: pseudo-validation set of ${set.filter((f) => f.anomalous).length} synthesized anomalies and ${set.filter((f) => !f.anomalous).length} held-out normals (seed ${tc.seed})`);
 
   const sc = m.scoring;
   const parts = scorerPartsOf(loaded);
