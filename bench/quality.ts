@@ -8,9 +8,15 @@
  * AUROC, pixel AUROC and pixel AUPRO per mode, with fit time and per-frame
  * scoring latency. --json FILE writes the same figures.
  *
- * Usage: npm run bench:quality -- [--data DIR | --scale F --seed S] [--config FILE]
+ * One fit's figures move by a few points with the fit's own seed (which
+ * slices win coreset rows, the U-Net's initialization): --fit-seeds 0,1
+ * fits once per seed and prints each table, their mean and their spread
+ * (max − min), so a change can be told from that noise.
+ *
+ * Usage: npm run bench:quality -- [--data DIR | --scale F --seed S] [--config FILE] [--fit-seeds 0,1,...]
  *          [--modes knn,edit-only,no-edit,lafite] [--no-tune] [--threads N] [--json FILE] [--keep DIR]
  *   --scale F   suite size as a fraction of the full one (default 0.1; 1 is the full ~1,500-train-image suite)
+ *   --seed S    the suite's generation seed; --fit-seeds the model config's seed per fit (default: the config's own)
  *   --keep DIR  work in DIR (data set and bundle) and leave it there; default a temporary folder, removed after
  * Modes that need the diffusion model are skipped when the config has diffusion.preset none.
  */
@@ -19,7 +25,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { synthesizeRealistic } from "../src/image/synth/realistic/index.js";
-import { loadModelConfig } from "../src/model/model-config.js";
+import { loadModelConfig, type ModelConfig } from "../src/model/model-config.js";
 import { fitModel } from "../src/pipeline/fit.js";
 import { loadDetector } from "../src/pipeline/load.js";
 import { evaluate, type ClassMetrics } from "../src/eval/evaluate.js";
@@ -38,6 +44,7 @@ const { values } = parseArgs({
     threads: { type: "string" },
     json: { type: "string" },
     keep: { type: "string" },
+    "fit-seeds": { type: "string" },
   },
 });
 
@@ -47,6 +54,8 @@ const modes = (values.modes ?? "knn,edit-only,no-edit,lafite").split(",").map((m
 for (const m of modes) if (!SCORING_MODES.includes(m)) throw new Error(`unknown mode '${m}' (known: ${SCORING_MODES.join(", ")})`);
 const threads = values.threads !== undefined ? { intraOpThreads: Number(values.threads) } : {};
 const config = await loadModelConfig(values.config);
+const fitSeeds = values["fit-seeds"] !== undefined ? values["fit-seeds"].split(",").map((v) => Number(v.trim())) : [config.seed];
+for (const s of fitSeeds) if (!Number.isInteger(s)) throw new Error(`--fit-seeds takes integers separated by commas (got '${values["fit-seeds"]}')`);
 const runnable = modes.filter((m) => config.diffusion.preset !== "none" || !(DIFFUSION_MODES as readonly string[]).includes(m));
 for (const m of modes) if (!runnable.includes(m)) log(`bench:quality: mode ${m} skipped (diffusion.preset is none)`);
 
@@ -63,12 +72,63 @@ try {
     suite = `realistic suite, seed ${seed}, scale ${scale}: ${manifest.classes.map((c) => `${c.name} ${c.train}`).join(", ")} train images`;
     log(`bench:quality: generated ${manifest.totalImages} images in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
-  const bundle = path.join(work, "bundle");
-  const tFit = performance.now();
-  await fitModel({ data, out: bundle, config, cacheDir: defaultCacheDir(), force: true, tune: !(values["no-tune"] ?? false), log, progressSink: quiet, ...threads });
-  const fitSeconds = (performance.now() - tFit) / 1000;
+  const tuned = !(values["no-tune"] ?? false);
+  const fits: FitResult[] = [];
+  for (const seed of fitSeeds) {
+    // One seed keeps the old layout (<work>/bundle); several get a bundle each.
+    const bundle = path.join(work, fitSeeds.length > 1 ? `bundle-seed${seed}` : "bundle");
+    if (fitSeeds.length > 1) log(`bench:quality: fit ${fits.length + 1} of ${fitSeeds.length}, seed ${seed}`);
+    fits.push(await fitAndEvaluate(data, { ...config, seed }, bundle, tuned));
+  }
 
-  const results: Record<string, { classes: Record<string, ClassMetrics>; mean: ClassMetrics; latencyMs: { p50: number; p95: number; frames: number } }> = {};
+  const how = `${values.config ? `config ${values.config}` : "default config"}${tuned ? ", with tuning" : ", no tuning"}`;
+  const latencyNote = "latency: the detector's scoreImage per frame, decoded frame in, score and map out";
+  const out: string[] = [];
+  for (const f of fits) {
+    out.push(...table(`bench:quality — ${suite}; ${fits.length > 1 ? `fit seed ${f.seed}; ` : ""}config ${values.config ?? "defaults"}; AUROC and AUPRO in %`, f.modes, true));
+    out.push(`fit: ${f.fitSeconds.toFixed(0)} s (${how}); ${latencyNote}`, "");
+  }
+  let summary: { modes: Record<string, ModeResult>; spread: Record<string, ModeResult>; fitSeconds: number } | undefined;
+  if (fits.length > 1) {
+    summary = {
+      modes: combine(fits, mean),
+      spread: combine(fits, (vs) => Math.max(...vs) - Math.min(...vs)),
+      fitSeconds: mean(fits.map((f) => f.fitSeconds)),
+    };
+    out.push(...table(`bench:quality — mean of ${fits.length} fits (seeds ${fitSeeds.join(", ")}); AUROC and AUPRO in %`, summary.modes, true));
+    out.push(`fit: ${summary.fitSeconds.toFixed(0)} s on average (${how}); ${latencyNote}`, "");
+    out.push(...table(`bench:quality — spread (max − min) over the ${fits.length} fits, in points: a change smaller than this is noise`, summary.spread, false));
+  }
+  console.log(out.join("\n").trimEnd());
+  if (values.json) {
+    const base = { suite, config: values.config ?? null, tuned };
+    const json = summary
+      ? { ...base, fitSeeds, fitSeconds: summary.fitSeconds, modes: summary.modes, spread: summary.spread, fits }
+      : { ...base, fitSeconds: fits[0]!.fitSeconds, modes: fits[0]!.modes };
+    await writeFile(values.json, `${JSON.stringify(json, null, 2)}\n`);
+  }
+} finally {
+  if (!values.keep) await rm(work, { recursive: true, force: true });
+}
+
+interface ModeResult {
+  classes: Record<string, ClassMetrics>;
+  mean: ClassMetrics;
+  latencyMs: { p50: number; p95: number; frames: number };
+}
+
+interface FitResult {
+  seed: number;
+  fitSeconds: number;
+  modes: Record<string, ModeResult>;
+}
+
+/** Fits `config` on `data` into `bundle`, then evaluates every runnable mode, timing the detector's own work per frame. */
+async function fitAndEvaluate(data: string, config: ModelConfig, bundle: string, tune: boolean): Promise<FitResult> {
+  const tFit = performance.now();
+  await fitModel({ data, out: bundle, config, cacheDir: defaultCacheDir(), force: true, tune, log, progressSink: quiet, ...threads });
+  const fitSeconds = (performance.now() - tFit) / 1000;
+  const modes: Record<string, ModeResult> = {};
   for (const mode of runnable) {
     const detector = await loadDetector(bundle, { mode, ...threads });
     // Time the detector's own work per frame (features → score map), not file reading or metric bookkeeping.
@@ -84,30 +144,53 @@ try {
       const report = await evaluate(detector, { data, progressSink: quiet, log });
       times.sort((a, b) => a - b);
       const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? NaN;
-      results[mode] = { classes: report.classes, mean: report.mean, latencyMs: { p50: q(0.5), p95: q(0.95), frames: times.length } };
+      modes[mode] = { classes: report.classes, mean: report.mean, latencyMs: { p50: q(0.5), p95: q(0.95), frames: times.length } };
       log(`bench:quality: ${mode} done (${report.seconds.toFixed(0)} s)`);
     } finally {
       await detector.close();
     }
   }
+  return { seed: config.seed, fitSeconds, modes };
+}
 
+function mean(vs: readonly number[]): number {
+  return vs.reduce((a, b) => a + b, 0) / vs.length;
+}
+
+/** Every metric (and latency) of every mode and class, reduced over the fits by `reduce`; null where any fit has none. */
+function combine(fits: readonly FitResult[], reduce: (vs: number[]) => number): Record<string, ModeResult> {
+  const metrics = (pick: (f: FitResult) => ClassMetrics | undefined): ClassMetrics => {
+    const got = fits.map(pick);
+    const field = (k: keyof ClassMetrics) => {
+      const vs = got.map((c) => c?.[k]);
+      return vs.every((v): v is number => typeof v === "number") ? reduce(vs) : null;
+    };
+    return { image_auroc: field("image_auroc"), pixel_auroc: field("pixel_auroc"), image_ap: field("image_ap"), pixel_ap: field("pixel_ap"), pixel_aupro: field("pixel_aupro") };
+  };
+  const out: Record<string, ModeResult> = {};
+  for (const mode of Object.keys(fits[0]!.modes)) {
+    const classes: Record<string, ClassMetrics> = {};
+    for (const cls of Object.keys(fits[0]!.modes[mode]!.classes)) classes[cls] = metrics((f) => f.modes[mode]?.classes[cls]);
+    const lat = (k: "p50" | "p95") => reduce(fits.map((f) => f.modes[mode]!.latencyMs[k]));
+    out[mode] = { classes, mean: metrics((f) => f.modes[mode]?.mean), latencyMs: { p50: lat("p50"), p95: lat("p95"), frames: fits[0]!.modes[mode]!.latencyMs.frames } };
+  }
+  return out;
+}
+
+/** The per-class and mean table of one set of mode results (values 0–1 printed as %), with latency when asked. */
+function table(title: string, results: Record<string, ModeResult>, latency: boolean): string[] {
+  const shown = Object.keys(results);
   const pct = (v: number | null | undefined) => (v === null || v === undefined ? "   –" : (100 * v).toFixed(1).padStart(5));
-  const classNames = Object.keys(results[runnable[0]!]?.classes ?? {});
-  const head = ["class".padEnd(14), ...runnable.map((m) => `${m} img / pix / pro`.padStart(24))].join(" |");
-  const lines = [`bench:quality — ${suite}; config ${values.config ?? "defaults"}; AUROC and AUPRO in %`, head, "-".repeat(head.length)];
+  const classNames = Object.keys(results[shown[0]!]?.classes ?? {});
+  const head = ["class".padEnd(14), ...shown.map((m) => `${m} img / pix / pro`.padStart(24))].join(" |");
+  const lines = [title, head, "-".repeat(head.length)];
   const row = (name: string, pick: (m: string) => ClassMetrics | undefined) =>
-    [name.padEnd(14), ...runnable.map((m) => {
+    [name.padEnd(14), ...shown.map((m) => {
       const c = pick(m);
       return `${pct(c?.image_auroc)} / ${pct(c?.pixel_auroc)} / ${pct(c?.pixel_aupro)}`.padStart(24);
     })].join(" |");
   for (const name of classNames) lines.push(row(name, (m) => results[m]!.classes[name]));
   lines.push("-".repeat(head.length), row("mean", (m) => results[m]!.mean));
-  lines.push(["latency ms".padEnd(14), ...runnable.map((m) => `p50 ${results[m]!.latencyMs.p50.toFixed(0)} p95 ${results[m]!.latencyMs.p95.toFixed(0)}`.padStart(24))].join(" |"));
-  lines.push(`fit: ${fitSeconds.toFixed(0)} s (${values.config ? `config ${values.config}` : "default config"}${values["no-tune"] ? ", no tuning" : ", with tuning"}); latency: the detector's scoreImage per frame, decoded frame in, score and map out`);
-  console.log(lines.join("\n"));
-  if (values.json) {
-    await writeFile(values.json, `${JSON.stringify({ suite, config: values.config ?? null, tuned: !(values["no-tune"] ?? false), fitSeconds, modes: results }, null, 2)}\n`);
-  }
-} finally {
-  if (!values.keep) await rm(work, { recursive: true, force: true });
+  if (latency) lines.push(["latency ms".padEnd(14), ...shown.map((m) => `p50 ${results[m]!.latencyMs.p50.toFixed(0)} p95 ${results[m]!.latencyMs.p95.toFixed(0)}`.padStart(24))].join(" |"));
+  return lines;
 }
