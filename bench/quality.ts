@@ -55,7 +55,7 @@ for (const m of modes) if (!SCORING_MODES.includes(m)) throw new Error(`unknown 
 const threads = values.threads !== undefined ? { intraOpThreads: Number(values.threads) } : {};
 const config = await loadModelConfig(values.config);
 const fitSeeds = values["fit-seeds"] !== undefined ? values["fit-seeds"].split(",").map((v) => Number(v.trim())) : [config.seed];
-for (const s of fitSeeds) if (!Number.isInteger(s)) throw new Error(`--fit-seeds takes integers separated by commas (got '${values["fit-seeds"]}')`);
+if (fitSeeds.some((s) => !Number.isInteger(s)) || new Set(fitSeeds).size !== fitSeeds.length) throw new Error(`--fit-seeds takes distinct integers separated by commas (got '${values["fit-seeds"]}')`);
 const runnable = modes.filter((m) => config.diffusion.preset !== "none" || !(DIFFUSION_MODES as readonly string[]).includes(m));
 for (const m of modes) if (!runnable.includes(m)) log(`bench:quality: mode ${m} skipped (diffusion.preset is none)`);
 
@@ -101,9 +101,9 @@ try {
   }
   console.log(out.join("\n").trimEnd());
   if (values.json) {
-    const base = { suite, config: values.config ?? null, tuned };
+    const base = { suite, config: values.config ?? null, tuned, fitSeeds };
     const json = summary
-      ? { ...base, fitSeeds, fitSeconds: summary.fitSeconds, modes: summary.modes, spread: summary.spread, fits }
+      ? { ...base, fitSeconds: summary.fitSeconds, modes: summary.modes, spread: summary.spread, fits }
       : { ...base, fitSeconds: fits[0]!.fitSeconds, modes: fits[0]!.modes };
     await writeFile(values.json, `${JSON.stringify(json, null, 2)}\n`);
   }
