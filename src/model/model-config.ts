@@ -48,8 +48,12 @@ export const modelConfigSchema = z.strictObject({
     .prefault({}),
   /** Feature grid h = w. */
   grid: z.int().min(4).max(128).default(28),
-  /** How a frame is fitted into the backbone's square input: stretch each axis, or letterbox (keep the aspect ratio, gray border). */
-  aspect: z.enum(ASPECTS).default("stretch"),
+  /**
+   * How a frame is fitted into the backbone's square input: letterbox (keep the aspect ratio, gray border) or stretch
+   * each axis. Letterbox is the default since it localizes better on non-square frames (bench:quality over 3 fit
+   * seeds: +2.7 to +3.9 mean pixel AUROC, image AUROC equal); bundles without the field were fitted stretched.
+   */
+  aspect: z.enum(ASPECTS).default("letterbox"),
   memory: z
     .strictObject({
       /** Fraction of training feature slices kept in the coreset (paper: 0.1). */
