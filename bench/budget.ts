@@ -27,7 +27,7 @@ import { parseArgs } from "node:util";
 import { loadModelConfig, parseModelConfig } from "../src/model/model-config.js";
 import { bytesToFloat32, readBundle } from "../src/model/bundle.js";
 import { readUNetModel } from "../src/model/diffusion/index.js";
-import { fineTuneConfig } from "../src/lifecycle/jobs/fine-tune-unet.js";
+import { bundlePreset, fineTuneConfig } from "../src/lifecycle/jobs/fine-tune-unet.js";
 import { sessionOptions } from "../src/model/backbone-runner.js";
 import { trainDiffusion } from "../src/model/diffusion/index.js";
 import { diffusionConfigOf } from "../src/pipeline/fit.js";
@@ -167,7 +167,7 @@ async function longTrainingCurve(from: string): Promise<void> {
   const settings = scorerSettingsOf(m);
   const score = suiteScorer(suite.test, settings);
   const unet = readUNetModel(loaded.file(m.scoring.denoiserFile));
-  const steps = Math.ceil(Math.max(...budgets) / fineTuneConfig(m, unet, { steps: 1 }).batchSize);
+  const steps = Math.ceil(Math.max(...budgets) / bundlePreset(m).batchSize);
   const cfg = fineTuneConfig(m, unet, {
     steps,
     ...(values.lr !== undefined ? { lr: Number(values.lr) } : {}),

@@ -30,7 +30,7 @@ import { throwIfCancelled, type ProgressSink } from "../util/progress.js";
 import { openActiveModel } from "./jobs/active-model.js";
 import { baseHoldoutMaps, calibrateThresholds, modesOf } from "./jobs/calibrate.js";
 import { bundleVersion, withoutFiles, writeCandidate } from "./jobs/candidate.js";
-import { fineTuneConfig, fineTuneSource } from "./jobs/fine-tune-unet.js";
+import { bundlePreset, fineTuneConfig, fineTuneSource } from "./jobs/fine-tune-unet.js";
 import { trainingFeaturesOf, type TrainingFeatures } from "./jobs/training-features.js";
 
 /**
@@ -67,9 +67,6 @@ export interface TrainBundleOptions {
   readonly progressSink?: ProgressSink;
 }
 
-/** Where an interrupted run's checkpoint waits: beside the output, as fit's. */
-export const trainCheckpointDir = checkpointDirBeside;
-
 export async function trainBundle(options: TrainBundleOptions): Promise<BundleManifest> {
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   if (options.minutes === undefined && options.epochs === undefined && options.steps === undefined) throw invalidInput("train needs a budget: --minutes M, --epochs E and/or --steps N");
@@ -100,7 +97,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
     }
     const replay = full?.maps ?? stored;
     const source = full ? "data" : "replay";
-    const batch = fineTuneConfig(m, unet, { steps: 1 }).batchSize;
+    const batch = bundlePreset(m).batchSize;
     const byEpochs = options.epochs !== undefined ? options.epochs * Math.ceil(replay.length / batch) : Number.MAX_SAFE_INTEGER;
     const steps = Math.min(options.steps ?? Number.MAX_SAFE_INTEGER, byEpochs);
     const cfg = fineTuneConfig(m, unet, {
@@ -112,7 +109,8 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       executionProvider: options.executionProvider ?? m.config.diffusion.executionProvider ?? "cpu",
       ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
     });
-    const checkpointDir = trainCheckpointDir(out);
+    // Beside the output, as fit's: an interrupted run resumes from it.
+    const checkpointDir = checkpointDirBeside(out);
     log(`train: ${options.bundle} (version ${m.version}) on ${replay.length} ${full ? "training" : "replay"} maps; budget ${[
       options.minutes !== undefined ? `${options.minutes} min` : "",
       options.epochs !== undefined ? `${options.epochs} epochs` : "",

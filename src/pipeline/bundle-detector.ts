@@ -46,7 +46,7 @@ export class BundleDetector implements Detector {
 
   async scoreImage(image: RgbImage, decodeMs = 0): Promise<ScoredImage> {
     return this.serialize(async () => {
-      let t0 = performance.now();
+      const t0 = performance.now();
       const input = await this.backbone.input(image);
       const [x] = (await this.backbone.run(input, 1)) as [FeatureMap];
       standardizeInPlace(x, this.stats);

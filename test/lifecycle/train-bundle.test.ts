@@ -14,7 +14,8 @@ import { readBundle } from "../../src/model/bundle.js";
 import { parseModelConfig } from "../../src/model/model-config.js";
 import { fitModel } from "../../src/pipeline/fit.js";
 import { synthesizeDataset } from "../../src/image/synth/index.js";
-import { LONG_TRAINING_EMA, LONG_TRAINING_T_MAX, trainBundle, trainCheckpointDir } from "../../src/lifecycle/train-bundle.js";
+import { LONG_TRAINING_EMA, LONG_TRAINING_T_MAX, trainBundle } from "../../src/lifecycle/train-bundle.js";
+import { checkpointDirBeside } from "../../src/model/diffusion/checkpoint.js";
 import { ErrorCode, LafiteError } from "../../src/util/errors.js";
 import { spawn } from "node:child_process";
 import { CLI } from "../support/knn-bundle.js";
@@ -45,12 +46,12 @@ test("interrupted after a step, the same call resumes from the checkpoint beside
     trainBundle({ ...opts, signal: ctl.signal, log: (l) => /^train: 1\/4 steps/.test(l) && ctl.abort() }),
     (e: unknown) => e instanceof LafiteError && e.code === ErrorCode.CANCELLED && /interrupted at step 1\/4/.test(e.message),
   );
-  assert.ok((await stat(join(trainCheckpointDir(out), "diffusion.ckpt"))).isFile());
+  assert.ok((await stat(join(checkpointDirBeside(out), "diffusion.ckpt"))).isFile());
   const lines: string[] = [];
   const written = await trainBundle({ ...opts, log: (l) => lines.push(l) });
   assert.ok(lines.some((l) => /resuming from .* at step 1\/4/.test(l)), lines.join("\n"));
   assert.ok(lines.some((l) => /^train \(from step 1\): \d\/3 steps .*(ETA|done in) .*loss \d\.\d+ [\d.]+ samples\/s/.test(l)), lines.join("\n"));
-  await assert.rejects(stat(trainCheckpointDir(out)), "the checkpoint is removed once the bundle is written");
+  await assert.rejects(stat(checkpointDirBeside(out)), "the checkpoint is removed once the bundle is written");
 
   const parent = (await readBundle(base)).manifest;
   const child = await readBundle(out);
@@ -157,6 +158,6 @@ test("Ctrl-C in lafite train exits 130 after the current step, leaving the check
   assert.equal(code, 130, stderr);
   assert.match(stderr, /SIGINT: finishing the current step/);
   assert.match(stderr, /interrupted at step \d+\/200; checkpoint in .*\.interrupted\.diffusion-checkpoint/);
-  assert.ok((await stat(join(trainCheckpointDir(out), "diffusion.ckpt"))).isFile());
+  assert.ok((await stat(join(checkpointDirBeside(out), "diffusion.ckpt"))).isFile());
   await assert.rejects(stat(out), "no bundle is written by an interrupted run");
 });

@@ -19,7 +19,7 @@ import { trainDiffusion } from "../../model/diffusion/index.js";
 import type { FeatureMap } from "../../model/types.js";
 import type { ScorerParts } from "../../pipeline/open-scorer.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
-import { fineTuneConfig, fineTuneSource } from "./fine-tune-unet.js";
+import { bundlePreset, fineTuneConfig, fineTuneSource } from "./fine-tune-unet.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import { openActiveModel } from "./active-model.js";
 import { baseHoldoutMaps, calibrateThresholds, modesOf, type ScoringOverrides } from "./calibrate.js";
@@ -90,10 +90,9 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
       const tMax = numberOption(o, "tMax", { min: 1, max: 1000, integer: true });
       const ema = numberOption(o, "ema", { min: 1e-6, max: 1 - 1e-9 });
       const lrOption = numberOption(o, "lr", { min: 1e-7, max: 1 });
-      const probe = fineTuneConfig(m, unet, { steps: 1 });
       const minSnr = numberOption(o, "minSnr", { min: 1e-3, max: 1000 });
       // A time budget alone runs until it is spent (a nightly retrain); else two passes over the mix.
-      const steps = numberOption(o, "steps", { min: 1, max: 1e7, integer: true }) ?? (minutes !== undefined ? Number.MAX_SAFE_INTEGER : 2 * Math.ceil(data.length / probe.batchSize));
+      const steps = numberOption(o, "steps", { min: 1, max: 1e7, integer: true }) ?? (minutes !== undefined ? Number.MAX_SAFE_INTEGER : 2 * Math.ceil(data.length / bundlePreset(m).batchSize));
       const cfg = fineTuneConfig(m, unet, {
         steps,
         ...(lrOption !== undefined ? { lr: lrOption } : {}),
