@@ -20,11 +20,15 @@ export function requireFlag(value: string | undefined, flag: string): string {
   return value;
 }
 
+/** A flag whose value is one of `choices`. */
+export function choiceFlag<C extends string>(value: string, flag: string, choices: readonly C[]): C {
+  if (!(choices as readonly string[]).includes(value)) throw invalidInput(`--${flag} must be one of ${choices.join(", ")}, got '${value}'`);
+  return value as C;
+}
+
 /** --execution-provider cpu|cuda (undefined when absent). */
 export function executionProviderFlag(value: string | undefined): "cpu" | "cuda" | undefined {
-  if (value === undefined) return undefined;
-  if (value !== "cpu" && value !== "cuda") throw invalidInput(`--execution-provider must be cpu or cuda, got '${value}'`);
-  return value;
+  return value === undefined ? undefined : choiceFlag(value, "execution-provider", ["cpu", "cuda"] as const);
 }
 
 export function intFlag(value: string | undefined, flag: string, fallback: number): number {

@@ -9,6 +9,10 @@ import { z } from "zod";
 import { ASPECTS } from "../image/geometry.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 
+/** The modes pseudo-validation can sweep τ in (tuning.tauMode). */
+export const TAU_SWEEP_MODES = ["no-edit", "lafite"] as const;
+export type TauSweepMode = (typeof TAU_SWEEP_MODES)[number];
+
 const DEFAULT_STAGES: Record<string, readonly string[]> = {
   mobilenet_v2: ["block_2_add", "block_5_add", "block_9_add"],
   inception_v3: ["mixed2"],
@@ -143,8 +147,10 @@ export const modelConfigSchema = z.strictObject({
       perClass: z.int().min(2).max(1000).default(20),
       /** Paste fragments from other classes too. */
       crossClass: z.boolean().default(false),
-      /** τ grid, swept with editing off (no-edit mode). */
+      /** τ grid, swept in `tauMode`. */
       taus: z.array(z.int().min(1).max(999)).min(1).default([10, 20, 50, 100, 200, 400]),
+      /** The mode the τ sweep scores in: no-edit (editing off, the paper's rule) or lafite (the served mode, at memory.k). */
+      tauMode: z.enum(TAU_SWEEP_MODES).default("no-edit"),
       /** DDIM steps per τ: Δt = round(τ / steps). */
       steps: z.int().min(1).max(50).default(1),
       /** K grid, swept with editing on (lafite mode) at the chosen τ. */

@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import type { CliCommand } from "../main.js";
-import { executionProviderFlag, intFlag, parseFlags, requireFlag } from "../args.js";
+import { choiceFlag, executionProviderFlag, intFlag, parseFlags, requireFlag } from "../args.js";
 import { loadDetector } from "../../pipeline/load.js";
 import { evaluate, formatTable, type ImageScore } from "../../eval/evaluate.js";
 import { ReportCollector } from "../../eval/report/collect.js";
@@ -54,8 +54,7 @@ export const command: CliCommand = {
       ...(values.k !== undefined ? { k: intFlag(values.k, "k", 0) } : {}),
       ...(values.eta !== undefined ? { eta: etaFlag(values.eta) } : {}),
     };
-    const mode = values.mode as ScoringMode | undefined;
-    if (mode !== undefined && !MODES.includes(mode)) throw invalidInput(`--mode must be one of ${MODES.join(", ")}, got '${mode}'`);
+    const mode = values.mode === undefined ? undefined : choiceFlag(values.mode, "mode", MODES);
     if (values["no-tuning-curves"] && !values.report) throw invalidInput("--no-tuning-curves only applies with --report DIR");
     const detector = await loadDetector(requireFlag(values.bundle, "bundle"), {
       ...(mode ? { mode } : {}),

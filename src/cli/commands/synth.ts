@@ -2,9 +2,9 @@
  * `lafite synth`: writes the demo data set (MVTec AD layout) used to try the
  * pipeline end to end without real product images.
  */
-import { intFlag, parseFlags, requireFlag } from "../args.js";
+import { choiceFlag, intFlag, parseFlags, requireFlag } from "../args.js";
 import type { CliCommand } from "../main.js";
-import { DEFAULT_COUNTS, PRODUCT_CLASSES, SYNTH_VARIANTS, synthesizeDataset, type SynthVariant } from "../../image/synth/index.js";
+import { DEFAULT_COUNTS, PRODUCT_CLASSES, SYNTH_VARIANTS, synthesizeDataset } from "../../image/synth/index.js";
 import { REALISTIC_CLASSES, synthesizeRealistic } from "../../image/synth/realistic/index.js";
 import { invalidInput } from "../../util/errors.js";
 import { interruptSignal, stderrSink } from "../../util/progress.js";
@@ -53,8 +53,7 @@ export const command: CliCommand = {
   async run(argv) {
     const { values } = parseFlags(argv, FLAGS);
     const out = requireFlag(values.out, "out");
-    const suite = values.suite ?? "demo";
-    if (!(SYNTH_SUITES as readonly string[]).includes(suite)) throw invalidInput(`--suite must be one of ${SYNTH_SUITES.join(", ")}, got '${suite}'`);
+    const suite = choiceFlag(values.suite ?? "demo", "suite", SYNTH_SUITES);
     if (suite === "realistic") {
       for (const flag of ["train", "test", "test-defect", "variant"] as const) {
         if (values[flag] !== undefined) throw invalidInput(`--${flag} applies to the demo suite only; use --scale with --suite realistic`);
@@ -76,8 +75,7 @@ export const command: CliCommand = {
       }
     }
     if (values.scale !== undefined) throw invalidInput("--scale applies to --suite realistic only");
-    const variant = values.variant ?? "normal";
-    if (!(SYNTH_VARIANTS as readonly string[]).includes(variant)) throw invalidInput(`--variant must be one of ${SYNTH_VARIANTS.join(", ")}, got '${variant}'`);
+    const variant = choiceFlag(values.variant ?? "normal", "variant", SYNTH_VARIANTS);
     const interrupt = interruptSignal();
     try {
       const manifest = await synthesizeDataset({
@@ -87,7 +85,7 @@ export const command: CliCommand = {
         testGoodPerClass: intFlag(values.test, "test", DEFAULT_COUNTS.testGoodPerClass),
         testPerDefect: intFlag(values["test-defect"], "test-defect", DEFAULT_COUNTS.testPerDefect),
         force: values.force ?? false,
-        variant: variant as SynthVariant,
+        variant,
         signal: interrupt.signal,
         onProgress: (e) => stderrSink(e.line),
       });

@@ -1,18 +1,21 @@
 import type { CliCommand } from "../main.js";
-import { intFlag, parseFlags, requireFlag } from "../args.js";
+import { choiceFlag, intFlag, parseFlags, requireFlag } from "../args.js";
 import { tuneBundle } from "../../pipeline/tune/tune-bundle.js";
+import { TAU_SWEEP_MODES } from "../../model/model-config.js";
 import { interruptSignal } from "../../util/progress.js";
 
 export const command: CliCommand = {
   summary: "Choose τ, K and the threshold of a fitted bundle on a pseudo-validation set synthesized from its held-out normal images.",
-  usage: `lafite tune --bundle BUNDLE --data DIR [--seed S] [--per-class N] [--threads N]
+  usage: `lafite tune --bundle BUNDLE --data DIR [--seed S] [--per-class N] [--tau-mode M] [--threads N]
   --bundle BUNDLE  a fitted bundle; rewritten atomically as a new version
   --data DIR       the training data set it was fitted on (the bundle lists which images it held out)
   --seed S         seed of the synthesized set (default: the bundle config's tuning.seed)
   --per-class N    synthesized anomalies per class (default: tuning.perClass, 20)
-Sweeps τ with editing off (no-edit), then K with editing on (lafite), as in the
-paper; the τ grid, DDIM steps per τ and K grid come from the bundle's tuning
-config. Keeps the configured defaults if they score better. The chosen values,
+  --tau-mode M     the mode the τ sweep scores in: no-edit or lafite
+                   (default: tuning.tauMode)
+Sweeps τ (with editing off in no-edit mode, as in the paper, or in lafite mode
+at the configured K), then K with editing on (lafite); the τ grid, DDIM steps
+per τ and K grid come from the bundle's tuning config. Keeps the configured defaults if they score better. The chosen values,
 the curves and the seed go into manifest.tuning; thresholds follow the
 config's threshold.rule.`,
   async run(argv) {
@@ -21,6 +24,7 @@ config's threshold.rule.`,
       data: { type: "string" },
       seed: { type: "string" },
       "per-class": { type: "string" },
+      "tau-mode": { type: "string" },
       threads: { type: "string" },
     });
     const { signal, dispose } = interruptSignal();
@@ -30,6 +34,7 @@ config's threshold.rule.`,
         data: requireFlag(values.data, "data"),
         ...(values.seed !== undefined ? { seed: intFlag(values.seed, "seed", 0) } : {}),
         ...(values["per-class"] !== undefined ? { perClass: intFlag(values["per-class"], "per-class", 20) } : {}),
+        ...(values["tau-mode"] !== undefined ? { tauMode: choiceFlag(values["tau-mode"], "tau-mode", TAU_SWEEP_MODES) } : {}),
         ...(values.threads !== undefined ? { intraOpThreads: intFlag(values.threads, "threads", 0) } : {}),
         signal,
       });

@@ -1,8 +1,9 @@
 /**
- * Pseudo-validation tuning (paper 3.4 and 4.5): sweep τ with editing off
- * (no-edit mode), then K with editing on (lafite mode) at the chosen τ, each
- * point scored on the synthesized set. Bundles without a diffusion model
- * sweep K in edit-only mode.
+ * Pseudo-validation tuning (paper 3.4 and 4.5): sweep τ, then K with editing
+ * on (lafite mode) at the chosen τ, each point scored on the synthesized set.
+ * The paper sweeps τ with editing off (no-edit mode, `tauMode: no-edit`);
+ * `tauMode: lafite` sweeps it in the mode that is served, at the configured
+ * K. Bundles without a diffusion model sweep K in edit-only mode.
  *
  * A last check guards the result: the tuned setting must be at least as good
  * on the pseudo-validation set, in the mode the bundle serves, as the
@@ -19,6 +20,7 @@ import type { PseudoFeature } from "./pseudo-features.js";
 import { scorePseudoSet } from "./score-set.js";
 import { bestPointIndex, compareTuningPoints } from "./best-point.js";
 import type { ImageScoreRule } from "../../model/scoring/anomaly-map.js";
+import type { TauSweepMode } from "../../model/model-config.js";
 
 export interface TuningGrid {
   readonly taus: readonly number[];
@@ -27,7 +29,10 @@ export interface TuningGrid {
   readonly ks: readonly number[];
   /** Image-score rules tried at every K point (from the same maps, so nearly free); absent = only the configured one. */
   readonly imageScores?: readonly ImageScoreRule[];
+  /** The mode the τ sweep scores in: no-edit (the paper's proxy, the default) or lafite (the served mode, at the configured K). */
+  readonly tauMode?: TauSweepMode;
 }
+
 
 export interface TuneInput {
   readonly set: readonly PseudoFeature[];
@@ -81,13 +86,15 @@ export async function runTuning(input: TuneInput): Promise<TuneResult> {
   const otherRules = [...new Set(grid.imageScores ?? [])].filter((r) => r !== baseRule);
   const pct = (v: number | null) => (v === null ? "–" : (100 * v).toFixed(1));
 
-  // 1. τ with editing off.
+  // 1. τ, with editing off (the paper's proxy) or in the served mode at the configured K.
+  const tauMode: TauSweepMode = grid.tauMode ?? "no-edit";
+  const baseK = Math.min(base.k, parts.coresetSize);
   const tauCurve: TuningPoint[] = [];
   for (const tau of taus) {
     const deltaT = deltaTFor(tau, grid.steps);
-    const p = await score("no-edit", { ...base, tau, deltaT });
-    tauCurve.push({ tau, deltaT, ...p });
-    log(`tune: no-edit τ=${tau} Δt=${deltaT}: image AUROC ${pct(p.image_auroc)}, pixel ${pct(p.pixel_auroc)}`);
+    const p = await score(tauMode, { ...base, tau, deltaT, k: baseK, imageScore: baseRule });
+    tauCurve.push({ tau, deltaT, ...(tauMode === "lafite" ? { k: baseK } : {}), ...p });
+    log(`tune: ${tauMode} τ=${tau} Δt=${deltaT}${tauMode === "lafite" ? ` K=${baseK}` : ""}: image AUROC ${pct(p.image_auroc)}, pixel ${pct(p.pixel_auroc)}`);
   }
   const tauPick = tauCurve.length ? tauCurve[bestPointIndex(tauCurve)]! : { tau: base.tau, deltaT: base.deltaT };
   const chosenTau = { tau: tauPick.tau!, deltaT: tauPick.deltaT! };
@@ -110,7 +117,7 @@ export async function runTuning(input: TuneInput): Promise<TuneResult> {
   const tuned = { ...chosenTau, k: kBest.k!, imageScore: kBest.imageScore ?? baseRule };
 
   // 3. The tuned setting against the configured defaults, in the K sweep's mode.
-  const defaults = { tau: base.tau, deltaT: base.deltaT, k: Math.min(base.k, parts.coresetSize), imageScore: baseRule };
+  const defaults = { tau: base.tau, deltaT: base.deltaT, k: baseK, imageScore: baseRule };
   const same = (!hasDiffusion || (defaults.tau === tuned.tau && defaults.deltaT === tuned.deltaT)) && defaults.k === tuned.k && defaults.imageScore === tuned.imageScore;
   const defaultsPoint = same ? undefined : await score(kMode, { ...base, ...defaults });
   const atDefaults: TuningPoint = defaultsPoint ? { ...defaults, ...defaultsPoint } : kBest;
@@ -128,7 +135,7 @@ export async function runTuning(input: TuneInput): Promise<TuneResult> {
       perClass: grid.perClass,
       images: { anomalous, good: set.length - anomalous },
       steps: grid.steps,
-      tau: { mode: "no-edit", curve: tauCurve, chosen: chosenTau },
+      tau: { mode: tauMode, curve: tauCurve, chosen: chosenTau },
       k: { mode: kMode, curve: kCurve, chosen: tuned.k },
       final: { mode: kMode, tuned: { ...tuned, image_auroc: kBest.image_auroc, pixel_auroc: kBest.pixel_auroc }, defaults: atDefaults, kept: keepDefaults ? "defaults" : "tuned" },
       seconds: (performance.now() - started) / 1000,

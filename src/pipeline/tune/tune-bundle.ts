@@ -11,7 +11,7 @@ import { readBundle, bytesToFloat32, newVersionId, writeBundle, type BundleManif
 import type { ScorerParts } from "../open-scorer.js";
 import { BackboneRunner, sessionOptions } from "../../model/backbone-runner.js";
 import { resolveExecutionProvider } from "../../model/execution-provider.js";
-import { parseModelConfig } from "../../model/model-config.js";
+import { parseModelConfig, type TauSweepMode } from "../../model/model-config.js";
 import { holdoutClasses, pseudoSamples } from "../../image/pseudo/index.js";
 import { DIFFUSION_MODES, SCORING_MODES } from "../../model/types.js";
 import { Progress, type ProgressSink } from "../../util/progress.js";
@@ -26,6 +26,8 @@ export interface TuneBundleOptions {
   readonly data: string;
   readonly seed?: number;
   readonly perClass?: number;
+  /** The mode of the τ sweep, over the bundle config's tuning.tauMode. */
+  readonly tauMode?: TauSweepMode;
   readonly signal?: AbortSignal;
   readonly progressSink?: ProgressSink;
   readonly log?: (msg: string) => void;
@@ -72,7 +74,7 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   const m = loaded.manifest;
   // Bundles fitted before tuning existed have no tuning block: the schema fills in its defaults.
   const config = parseModelConfig(m.config, `bundle ${options.bundle} config`);
-  const tc = { ...config.tuning, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.perClass !== undefined ? { perClass: options.perClass } : {}) };
+  const tc = { ...config.tuning, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.perClass !== undefined ? { perClass: options.perClass } : {}), ...(options.tauMode !== undefined ? { tauMode: options.tauMode } : {}) };
   const ep = await resolveExecutionProvider(options.executionProvider ?? "cpu", log);
   const sessOpts = sessionOptions(ep, options.intraOpThreads);
   const signal = options.signal;

@@ -97,6 +97,23 @@ test("lafite tune sweeps τ (no-edit) then K (lafite), records curves and seed, 
   assert.deepEqual(second.scoring, first.scoring);
 });
 
+test("lafite tune --tau-mode lafite sweeps τ in the served mode at the configured K, and its point at the chosen τ is the K sweep's", async () => {
+  await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3", "--tau-mode", "lafite"], { timeout: 300_000 });
+  const t = (await manifest(bundle)).tuning!;
+  assert.equal(t.tau.mode, "lafite");
+  assert.deepEqual(t.tau.curve.map((p) => [p.tau, p.deltaT, p.k]), [[10, 10, 3], [50, 50, 3]]);
+  // The same settings (chosen τ, K = 3, the configured pool rule) are scored by both sweeps: equal AUROCs show the τ sweep ran in lafite mode at K = 3.
+  const atChosen = t.tau.curve.find((p) => p.tau === t.tau.chosen.tau)!;
+  const kPoint = t.k.curve.find((p) => p.k === 3 && p.imageScore === "pool")!;
+  assert.deepEqual([atChosen.image_auroc, atChosen.pixel_auroc], [kPoint.image_auroc, kPoint.pixel_auroc]);
+  const err = await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--tau-mode", "edit-only"], { timeout: 120_000 }).then(
+    () => assert.fail("tune accepted --tau-mode edit-only"),
+    (e: { code: number; stderr: string }) => e,
+  );
+  assert.equal(err.code, 1);
+  assert.match(err.stderr, /--tau-mode must be one of no-edit, lafite, got 'edit-only'/);
+});
+
 test("lafite tune refuses a data folder without the held-out images, naming the file", async () => {
   const err = await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", join(dir, "nowhere")], { timeout: 120_000 }).then(
     () => assert.fail("tune accepted a missing data set"),
