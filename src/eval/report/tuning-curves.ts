@@ -1,8 +1,8 @@
 /**
  * The report's tuning section: τ and K against pseudo-validation AUROC as
  * `lafite tune` recorded them in the manifest, beside the real test AUROC
- * re-scored at each grid point of those curves (τ in the τ curve's mode,
- * editing off; K in the K curve's mode at the chosen τ), so one sees whether
+ * re-scored at each grid point of those curves (τ in the τ curve's mode, at
+ * the K it was swept at if any; K in the K curve's mode at the chosen τ), so one sees whether
  * pseudo-validation picked what the real defects would have picked.
  */
 import type { TuningRecord, TuningPoint } from "../../model/bundle.js";
@@ -51,7 +51,7 @@ export async function tuningReport(record: TuningRecord | undefined, o: TuningOp
     }
     return { param, mode, chosen, points };
   };
-  const tau = await sweep("tau", record.tau.mode, record.tau.curve, chosenTau, (p) => ({ tau: p.tau!, deltaT: p.deltaT ?? chosenDeltaT }));
+  const tau = await sweep("tau", record.tau.mode, record.tau.curve, chosenTau, (p) => ({ tau: p.tau!, deltaT: p.deltaT ?? chosenDeltaT, ...(p.k !== undefined ? { k: p.k } : {}) }));
   const k = await sweep("k", record.k.mode, record.k.curve, record.k.chosen, (p) => ({ tau: p.tau ?? chosenTau, deltaT: p.deltaT ?? chosenDeltaT, k: p.k! }));
   const pairsOf = (points: TuningCurveReport["points"]) => points.flatMap((p) => (p.pseudo.image_auroc !== null && p.test?.image_auroc != null ? [[p.pseudo.image_auroc, p.test.image_auroc] as const] : []));
   const rho = (pairs: ReturnType<typeof pairsOf>) => spearman(pairs.map((p) => p[0]), pairs.map((p) => p[1]));

@@ -59,6 +59,24 @@ test("each grid point is re-scored in its curve's mode: τ with its Δt, K at th
   assert.ok(Math.abs(r.rankCorrelation.spearman! + 0.6) < 1e-12);
 });
 
+test("a τ curve swept in lafite mode is re-scored in lafite mode at the K it was swept at, not the served K", async () => {
+  const lafiteTau: TuningRecord = {
+    ...record,
+    tau: { mode: "lafite", curve: record.tau.curve.map((p) => ({ ...p, k: 3 })), chosen: record.tau.chosen },
+  };
+  const calls: [ScoringMode, TuningOverrides][] = [];
+  await tuningReport(lafiteTau, {
+    scorer: async (mode, o) => {
+      calls.push([mode, o]);
+      return { image_auroc: 0.5, pixel_auroc: 0.5 };
+    },
+  });
+  assert.deepEqual(calls.slice(0, 2), [
+    ["lafite", { tau: 10, deltaT: 2, k: 3 }],
+    ["lafite", { tau: 20, deltaT: 2, k: 3 }],
+  ]);
+});
+
 test("--no-tuning-curves: pseudo-validation only, with the reason; a failing mode stops only its own curve", async () => {
   const skipped = await tuningReport(record, { scorer: null, skipNote: "skipped by flag" });
   assert.ok(skipped.state === "present" && skipped.testNote === "skipped by flag" && skipped.tau.points.every((p) => p.test === null));
