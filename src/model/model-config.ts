@@ -149,8 +149,8 @@ export const modelConfigSchema = z.strictObject({
       crossClass: z.boolean().default(false),
       /** τ grid, swept in `tauMode`. */
       taus: z.array(z.int().min(1).max(999)).min(1).default([10, 20, 50, 100, 200, 400]),
-      /** The mode the τ sweep scores in: no-edit (editing off, the paper's rule) or lafite (the served mode, at memory.k). */
-      tauMode: z.enum(TAU_SWEEP_MODES).default("no-edit"),
+      /** The mode the τ sweep scores in: lafite (the served mode, at memory.k) or no-edit (editing off, the paper's rule). */
+      tauMode: z.enum(TAU_SWEEP_MODES).default("lafite"),
       /** DDIM steps per τ: Δt = round(τ / steps). */
       steps: z.int().min(1).max(50).default(1),
       /** K grid, swept with editing on (lafite mode) at the chosen τ. */

@@ -11,11 +11,11 @@ export const command: CliCommand = {
   --data DIR       the training data set it was fitted on (the bundle lists which images it held out)
   --seed S         seed of the synthesized set (default: the bundle config's tuning.seed)
   --per-class N    synthesized anomalies per class (default: tuning.perClass, 20)
-  --tau-mode M     the mode the τ sweep scores in: no-edit or lafite
-                   (default: tuning.tauMode)
-Sweeps τ (with editing off in no-edit mode, as in the paper, or in lafite mode
-at the configured K), then K with editing on (lafite); the τ grid, DDIM steps
-per τ and K grid come from the bundle's tuning config. Keeps the configured defaults if they score better. The chosen values,
+  --tau-mode M     the mode the τ sweep scores in: lafite (at the configured K)
+                   or no-edit (editing off, as in the paper); default:
+                   tuning.tauMode, lafite
+Sweeps τ, then K with editing on (lafite) at the chosen τ; the τ grid, DDIM
+steps per τ and K grid come from the bundle's tuning config. Keeps the configured defaults if they score better. The chosen values,
 the curves and the seed go into manifest.tuning; thresholds follow the
 config's threshold.rule.`,
   async run(argv) {

@@ -1,15 +1,18 @@
 /**
  * Pseudo-validation tuning (paper 3.4 and 4.5): sweep τ, then K with editing
  * on (lafite mode) at the chosen τ, each point scored on the synthesized set.
- * The paper sweeps τ with editing off (no-edit mode, `tauMode: no-edit`);
- * `tauMode: lafite` sweeps it in the mode that is served, at the configured
- * K. Bundles without a diffusion model sweep K in edit-only mode.
+ * The paper sweeps τ with editing off (`tauMode: no-edit`). By default τ is
+ * swept in the mode that is served (`tauMode: lafite`, at the configured K):
+ * on the realistic suite the no-edit proxy chose τ = 100–200, where lafite
+ * itself scores worst on both the pseudo-validation and the test set.
+ * Bundles without a diffusion model sweep K in edit-only mode.
  *
  * A last check guards the result: the tuned setting must be at least as good
  * on the pseudo-validation set, in the mode the bundle serves, as the
- * configured defaults; otherwise the defaults stay. τ is chosen by a proxy
- * (no-edit) that can disagree with the served mode, and this keeps a poor
- * proxy from making the served model worse.
+ * configured defaults; otherwise the defaults stay. τ may be chosen by a
+ * proxy (no-edit) that can disagree with the served mode, or at a K other
+ * than the chosen one, and this keeps either from making the served model
+ * worse.
  */
 import type * as ort from "onnxruntime-node";
 import type { TuningPoint, TuningRecord } from "../../model/bundle.js";
@@ -29,8 +32,8 @@ export interface TuningGrid {
   readonly ks: readonly number[];
   /** Image-score rules tried at every K point (from the same maps, so nearly free); absent = only the configured one. */
   readonly imageScores?: readonly ImageScoreRule[];
-  /** The mode the τ sweep scores in: no-edit (the paper's proxy, the default) or lafite (the served mode, at the configured K). */
-  readonly tauMode?: TauSweepMode;
+  /** The mode the τ sweep scores in: lafite (the served mode, at the configured K) or no-edit (editing off, the paper's proxy). */
+  readonly tauMode: TauSweepMode;
 }
 
 
@@ -87,14 +90,13 @@ export async function runTuning(input: TuneInput): Promise<TuneResult> {
   const pct = (v: number | null) => (v === null ? "–" : (100 * v).toFixed(1));
 
   // 1. τ, with editing off (the paper's proxy) or in the served mode at the configured K.
-  const tauMode: TauSweepMode = grid.tauMode ?? "no-edit";
   const baseK = Math.min(base.k, parts.coresetSize);
   const tauCurve: TuningPoint[] = [];
   for (const tau of taus) {
     const deltaT = deltaTFor(tau, grid.steps);
-    const p = await score(tauMode, { ...base, tau, deltaT, k: baseK, imageScore: baseRule });
-    tauCurve.push({ tau, deltaT, ...(tauMode === "lafite" ? { k: baseK } : {}), ...p });
-    log(`tune: ${tauMode} τ=${tau} Δt=${deltaT}${tauMode === "lafite" ? ` K=${baseK}` : ""}: image AUROC ${pct(p.image_auroc)}, pixel ${pct(p.pixel_auroc)}`);
+    const p = await score(grid.tauMode, { ...base, tau, deltaT, k: baseK, imageScore: baseRule });
+    tauCurve.push({ tau, deltaT, ...(grid.tauMode === "lafite" ? { k: baseK } : {}), ...p });
+    log(`tune: ${grid.tauMode} τ=${tau} Δt=${deltaT}${grid.tauMode === "lafite" ? ` K=${baseK}` : ""}: image AUROC ${pct(p.image_auroc)}, pixel ${pct(p.pixel_auroc)}`);
   }
   const tauPick = tauCurve.length ? tauCurve[bestPointIndex(tauCurve)]! : { tau: base.tau, deltaT: base.deltaT };
   const chosenTau = { tau: tauPick.tau!, deltaT: tauPick.deltaT! };
@@ -135,7 +137,7 @@ export async function runTuning(input: TuneInput): Promise<TuneResult> {
       perClass: grid.perClass,
       images: { anomalous, good: set.length - anomalous },
       steps: grid.steps,
-      tau: { mode: tauMode, curve: tauCurve, chosen: chosenTau },
+      tau: { mode: grid.tauMode, curve: tauCurve, chosen: chosenTau },
       k: { mode: kMode, curve: kCurve, chosen: tuned.k },
       final: { mode: kMode, tuned: { ...tuned, image_auroc: kBest.image_auroc, pixel_auroc: kBest.pixel_auroc }, defaults: atDefaults, kept: keepDefaults ? "defaults" : "tuned" },
       seconds: (performance.now() - started) / 1000,

@@ -37,7 +37,7 @@ test("calibrateModes given the tuning's chosen scores gives the thresholds of a 
   const parts = { coreset, coresetSize, c };
   const base = { mapSize: S, sigma: 1, pool: 2, k: 3, tau: 20, deltaT: 20, eta: 0 };
   const config = parseModelConfig({ threshold: { rule: "pseudo-f1" } });
-  const tuned = await runTuning({ set, parts, base, tuning: { taus: [], steps: 1, ks: [1, 3, 5], seed: 0, perClass: 4 }, sessionOptions: {} });
+  const tuned = await runTuning({ set, parts, base, tuning: { taus: [], tauMode: "lafite", steps: 1, ks: [1, 3, 5], seed: 0, perClass: 4 }, sessionOptions: {} });
   assert.equal(tuned.chosenScores.mode, "edit-only");
   assert.equal(tuned.chosenScores.scores.length, set.length);
   const settings = { ...base, ...tuned.chosen };

@@ -1,6 +1,7 @@
 /**
  * `lafite tune` on a real (small) bundle: builds the pseudo-validation set
- * from the held-out images only, sweeps τ then K, and rewrites the bundle as
+ * from the held-out images only, sweeps τ (in lafite mode, or no-edit on
+ * request) then K, and rewrites the bundle as
  * a new version with the curves, the seed and the chosen values; the same
  * seed gives the same curves. Also: `lafite fit --no-tune` leaves the
  * configured values, and the daemon reports the threshold rule.
@@ -64,7 +65,7 @@ test("fit --no-tune keeps the configured τ, Δt and K, records the held-out fil
   }
 });
 
-test("lafite tune sweeps τ (no-edit) then K (lafite), records curves and seed, writes a new version; the same seed gives the same curves", async () => {
+test("lafite tune sweeps τ then K in lafite mode, records curves and seed, writes a new version; the same seed gives the same curves", async () => {
   const before = await manifest(bundle);
   await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3"], { timeout: 300_000 });
   const first = await manifest(bundle);
@@ -73,9 +74,14 @@ test("lafite tune sweeps τ (no-edit) then K (lafite), records curves and seed, 
   assert.equal(t.seed, 3);
   assert.equal(t.perClass, 4);
   assert.deepEqual(t.images, { anomalous: 8, good: 6 });
-  assert.equal(t.tau.mode, "no-edit");
-  assert.deepEqual(t.tau.curve.map((p) => [p.tau, p.deltaT]), [[10, 10], [50, 50]]);
+  // τ is swept in the served mode at the configured K = 3 (tuning.tauMode's default).
+  assert.equal(t.tau.mode, "lafite");
+  assert.deepEqual(t.tau.curve.map((p) => [p.tau, p.deltaT, p.k]), [[10, 10, 3], [50, 50, 3]]);
   assert.equal(t.k.mode, "lafite");
+  // Both sweeps score the same settings once (chosen τ, K = 3, the configured pool rule): equal AUROCs show the τ sweep ran in lafite mode at K = 3.
+  const atChosen = t.tau.curve.find((p) => p.tau === t.tau.chosen.tau)!;
+  const kPoint = t.k.curve.find((p) => p.k === 3 && p.imageScore === "pool")!;
+  assert.deepEqual([atChosen.image_auroc, atChosen.pixel_auroc], [kPoint.image_auroc, kPoint.pixel_auroc]);
   // Each K point is scored once; both image-score rules come from the same maps, so they share the pixel AUROC.
   assert.deepEqual(t.k.curve.map((p) => [p.k, p.imageScore]), [[1, "pool"], [1, "top"], [3, "pool"], [3, "top"]]);
   assert.equal(t.k.curve[0]!.pixel_auroc, t.k.curve[1]!.pixel_auroc);
@@ -97,15 +103,15 @@ test("lafite tune sweeps τ (no-edit) then K (lafite), records curves and seed, 
   assert.deepEqual(second.scoring, first.scoring);
 });
 
-test("lafite tune --tau-mode lafite sweeps τ in the served mode at the configured K, and its point at the chosen τ is the K sweep's", async () => {
-  await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3", "--tau-mode", "lafite"], { timeout: 300_000 });
+test("lafite tune --tau-mode no-edit sweeps τ with editing off, as the paper does; a mode it cannot sweep in is refused", async () => {
+  const lafiteCurve = (await manifest(bundle)).tuning!.tau.curve;
+  await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3", "--tau-mode", "no-edit"], { timeout: 300_000 });
   const t = (await manifest(bundle)).tuning!;
-  assert.equal(t.tau.mode, "lafite");
-  assert.deepEqual(t.tau.curve.map((p) => [p.tau, p.deltaT, p.k]), [[10, 10, 3], [50, 50, 3]]);
-  // The same settings (chosen τ, K = 3, the configured pool rule) are scored by both sweeps: equal AUROCs show the τ sweep ran in lafite mode at K = 3.
-  const atChosen = t.tau.curve.find((p) => p.tau === t.tau.chosen.tau)!;
-  const kPoint = t.k.curve.find((p) => p.k === 3 && p.imageScore === "pool")!;
-  assert.deepEqual([atChosen.image_auroc, atChosen.pixel_auroc], [kPoint.image_auroc, kPoint.pixel_auroc]);
+  assert.equal(t.tau.mode, "no-edit");
+  assert.deepEqual(t.tau.curve.map((p) => [p.tau, p.deltaT, p.k]), [[10, 10, undefined], [50, 50, undefined]]);
+  // The diffusion model alone scores differently from it with editing.
+  assert.notDeepEqual(t.tau.curve.map((p) => [p.image_auroc, p.pixel_auroc]), lafiteCurve.map((p) => [p.image_auroc, p.pixel_auroc]));
+  assert.equal(t.k.mode, "lafite");
   const err = await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--tau-mode", "edit-only"], { timeout: 120_000 }).then(
     () => assert.fail("tune accepted --tau-mode edit-only"),
     (e: { code: number; stderr: string }) => e,
