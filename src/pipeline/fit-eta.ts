@@ -43,9 +43,11 @@ export const REFERENCE_SECONDS = {
   diffusionGmac: 0.0664,
   // 282 pseudo-validation images (162 held-out normals, 120 synthesized) in 4.4 s.
   pseudoImage: 0.016,
-  /** Per scoring: a fixed part (map, blur, bookkeeping) and a part per G multiply-adds (3,102 tuning scorings at 1.6 GMAC in 121 s). */
+  /** Per tuning scoring, all in lafite mode (tuning.tauMode): a fixed part (map, blur, bookkeeping) and a part per G multiply-adds (3,384 scorings at 1.6 GMAC in 178 s). */
   scoring: 0.01,
-  scoringGmac: 0.018,
+  scoringGmac: 0.026,
+  /** Per threshold scoring: the modes without the U-Net are cheap and the tuned mode's scores are reused (1,128 scorings in 18 s). */
+  thresholdScoring: 0.016,
 } as const;
 
 export function stageEstimates(work: FitWork): Record<FitStage, number> {
@@ -56,7 +58,7 @@ export function stageEstimates(work: FitWork): Record<FitStage, number> {
     diffusion: work.diffusionGmac * r.diffusionGmac,
     pseudo: work.pseudoImages * r.pseudoImage,
     tune: work.tuneScorings * (r.scoring + work.scoringGmac * r.scoringGmac),
-    threshold: work.thresholdScorings * (r.scoring + work.scoringGmac * r.scoringGmac),
+    threshold: work.thresholdScorings * r.thresholdScoring,
   };
 }
 

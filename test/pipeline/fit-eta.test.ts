@@ -12,7 +12,7 @@ test("stageEstimates: work × reference rates", () => {
   assert.ok(Math.abs(e.diffusion - 10_000 * R.diffusionGmac) < 1e-9);
   assert.ok(Math.abs(e.pseudo - 200 * R.pseudoImage) < 1e-9);
   assert.ok(Math.abs(e.tune - 2400 * (R.scoring + 2 * R.scoringGmac)) < 1e-9);
-  assert.ok(Math.abs(e.threshold - 800 * (R.scoring + 2 * R.scoringGmac)) < 1e-9);
+  assert.ok(Math.abs(e.threshold - 800 * R.thresholdScoring) < 1e-9);
 });
 
 test("FitEta: the sum of all stages before any runs; the running stage's own ETA replaces its estimate", () => {
@@ -34,7 +34,7 @@ test("FitEta: later stages count by their estimates, whatever the running stage'
 });
 
 test("FitEta.sink appends the whole fit's ETA to each stage's line", () => {
-  const eta = new FitEta({ ...work, images: 0, coresetOps: 0, diffusionGmac: 0, pseudoImages: 0, tuneScorings: 0, thresholdScorings: 600 / (R.scoring + 2 * R.scoringGmac) });
+  const eta = new FitEta({ ...work, images: 0, coresetOps: 0, diffusionGmac: 0, pseudoImages: 0, tuneScorings: 0, thresholdScorings: 600 / R.thresholdScoring });
   const lines: string[] = [];
   const sink = eta.sink("tune", (l) => lines.push(l));
   const state: ProgressState = { label: "tune", done: 5, total: 10, elapsedSeconds: 5, remainingSeconds: 60 };
