@@ -15,9 +15,10 @@ export const command: CliCommand = {
                    or no-edit (editing off, as in the paper); default:
                    tuning.tauMode, lafite
 Sweeps τ, then K with editing on (lafite) at the chosen τ; the τ grid, DDIM
-steps per τ and K grid come from the bundle's tuning config. Keeps the configured defaults if they score better. The chosen values,
-the curves and the seed go into manifest.tuning; thresholds follow the
-config's threshold.rule.`,
+steps per τ and K grid come from the bundle's tuning config. Keeps the
+configured defaults if they score better. The chosen values, the curves and
+the seed go into manifest.tuning; thresholds follow the config's
+threshold.rule.`,
   async run(argv) {
     const { values } = parseFlags(argv, {
       bundle: { type: "string" },
