@@ -36,7 +36,6 @@ export interface TuningGrid {
   readonly tauMode: TauSweepMode;
 }
 
-
 export interface TuneInput {
   readonly set: readonly PseudoFeature[];
   readonly parts: ScorerParts;
@@ -72,13 +71,27 @@ export async function runTuning(input: TuneInput): Promise<TuneResult> {
   const progress = new Progress("tune", (taus.length + ks.length + 1) * set.length, { unit: "scorings", ...(input.progressSink ? { sink: input.progressSink } : {}) });
 
   const scoresOf = new Map<TuningPoint, readonly number[]>();
+  // The sweeps meet: a lafite τ sweep scores the K sweep's point at the configured K, and the
+  // final check's defaults are often a point of either curve. Scoring is deterministic, so a
+  // setting already scored is looked up, not scored again.
+  const scored = new Map<string, TuningPoint>();
+  const keyOf = (mode: ScoringMode, s: ScorerSettings) => `${mode} τ=${s.tau} Δt=${s.deltaT} K=${s.k} ${s.imageScore ?? "pool"}`;
   /** One pass over the set: the point of the settings' own image-score rule, then one per alternative rule (same maps). */
   const scoreWith = async (mode: ScoringMode, s: ScorerSettings, alternatives: readonly ImageScoreRule[] = []): Promise<TuningPoint[]> => {
+    const wanted = [s, ...alternatives.map((imageScore) => ({ ...s, imageScore }))];
+    const known = wanted.map((w) => scored.get(keyOf(mode, w)));
+    if (known.every((p) => p !== undefined)) {
+      progress.tick(set.length); // the pass the progress total counted for these settings
+      return known;
+    }
     const opened = await openScorer(mode, parts, s, input.sessionOptions);
     try {
-      const r = await scorePseudoSet(set, opened.scorer, { pixels: true, alternatives: alternatives.map((imageScore) => ({ ...s, imageScore })), ...(input.signal ? { signal: input.signal } : {}), progress });
+      const r = await scorePseudoSet(set, opened.scorer, { pixels: true, alternatives: wanted.slice(1), ...(input.signal ? { signal: input.signal } : {}), progress });
       const points = [{ image_auroc: r.imageAuroc, pixel_auroc: r.pixelAuroc }, ...r.alternatives.map((a) => ({ image_auroc: a.imageAuroc, pixel_auroc: r.pixelAuroc }))];
-      points.forEach((p, i) => scoresOf.set(p, i === 0 ? r.scores : r.alternatives[i - 1]!.scores));
+      points.forEach((p, i) => {
+        scoresOf.set(p, i === 0 ? r.scores : r.alternatives[i - 1]!.scores);
+        scored.set(keyOf(mode, wanted[i]!), p);
+      });
       return points;
     } finally {
       await opened.release();
@@ -94,7 +107,8 @@ export async function runTuning(input: TuneInput): Promise<TuneResult> {
   const tauCurve: TuningPoint[] = [];
   for (const tau of taus) {
     const deltaT = deltaTFor(tau, grid.steps);
-    const p = await score(grid.tauMode, { ...base, tau, deltaT, k: baseK, imageScore: baseRule });
+    // In lafite mode the other image-score rules come from the same maps, so the K sweep's pass at this τ and K is already done.
+    const [p] = (await scoreWith(grid.tauMode, { ...base, tau, deltaT, k: baseK, imageScore: baseRule }, grid.tauMode === "lafite" ? otherRules : [])) as [TuningPoint];
     tauCurve.push({ tau, deltaT, ...(grid.tauMode === "lafite" ? { k: baseK } : {}), ...p });
     log(`tune: ${grid.tauMode} τ=${tau} Δt=${deltaT}${grid.tauMode === "lafite" ? ` K=${baseK}` : ""}: image AUROC ${pct(p.image_auroc)}, pixel ${pct(p.pixel_auroc)}`);
   }
