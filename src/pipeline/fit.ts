@@ -166,7 +166,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   log(`fit: coreset of ${count} from ${candidates} candidate slices (${total} in all, ${config.memory.sampling} sampling, keep rate ${config.memory.keepRate})`);
   let lastTick = 0;
   const coresetProgress = new Progress("fit: coreset", count, { unit: "centers", sink: sinkFor("coreset") });
-  const { selected: picked, coverageRadius } = await greedyCoresetSelectionAsync(rows, candidates, c, count, {
+  const { selected: picked, coverageRadius, scanFraction } = await greedyCoresetSelectionAsync(rows, candidates, c, count, {
     projectionDim: config.memory.projectionDim,
     seed: config.seed,
     ...(signal ? { signal } : {}),
@@ -175,6 +175,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       lastTick = done;
     },
   });
+  log(`fit: coreset selection measured ${(100 * scanFraction).toFixed(0)}% of the candidate–center distances (the rest were ruled out by the triangle inequality)`);
   const coreset = new Float32Array(count * c);
   for (let i = 0; i < count; i++) coreset.set(rows.subarray(picked[i]! * c, (picked[i]! + 1) * c), i * c);
   const index = FaissIndex.build(coreset, count, c, config.memory.index);

@@ -12,6 +12,14 @@
  * from SharedArrayBuffer memory; workers are driven through Atomics, so the
  * selection stays a plain function call. On 2 idle cores this halves the time
  * per pick (bench/coreset.ts).
+ *
+ * The scan is bound by memory traffic (every row is read at every pick), so
+ * it skips rows the new center cannot move, by the triangle inequality: a row
+ * at distance r from its nearest pick a cannot come closer than r to a new
+ * center c with ‖c − a‖ ≥ 2r. One distance per earlier pick (‖c − a‖ for
+ * every a) then saves the row reads of most of the n rows once the radii
+ * have shrunk; the picks are exactly those of the full scan (`prune: false`,
+ * kept as the reference).
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -29,6 +37,8 @@ export interface CoresetOptions {
   onProgress?: (done: number, total: number) => void;
   /** Threads including this one; default min(2, cores), 1 for small inputs. */
   threads?: number;
+  /** Skip rows the triangle inequality shows a new center cannot move (default true); false scans every row, the reference. */
+  prune?: boolean;
 }
 
 /** Below this many projected values (n·d) a worker's start-up outweighs its help. */
@@ -62,6 +72,8 @@ export interface CoresetSelection {
    * Incremental refreshes (src/lifecycle/jobs) use it as the target coverage.
    */
   readonly coverageRadius: number;
+  /** Row–center distances computed, over n × picks (1 without pruning): how much of the full scan the selection did. */
+  readonly scanFraction: number;
 }
 
 /**
@@ -89,7 +101,7 @@ export async function greedyCoresetSelectionAsync(features: Float32Array, n: num
     return r.value;
   } finally {
     // Runs the generator's own cleanup (stopping workers) if we left early.
-    steps.return({ selected: new Int32Array(0), coverageRadius: NaN });
+    steps.return({ selected: new Int32Array(0), coverageRadius: NaN, scanFraction: NaN });
   }
 }
 
@@ -97,7 +109,7 @@ export async function greedyCoresetSelectionAsync(features: Float32Array, n: num
 function* coresetSteps(features: Float32Array, n: number, c: number, count: number, options: CoresetOptions): Generator<void, CoresetSelection, void> {
   validate(features, n, c, count);
   const selected = new Int32Array(count);
-  if (count === 0) return { selected, coverageRadius: Infinity };
+  if (count === 0) return { selected, coverageRadius: Infinity, scanFraction: 0 };
   const rng = createRng(options.seed ?? 0);
   const dRequested = options.projectionDim ?? 128;
   if (!Number.isInteger(dRequested) || dRequested < 1) throw invalidInput(`projection dimension ${dRequested} must be a positive integer`);
@@ -113,11 +125,17 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
   const projection = project ? gaussianProjection(rng, c, d) : undefined;
   const points = project ? new Float32Array(alloc(n * d * 4)) : parallel && !(features.buffer instanceof SharedArrayBuffer) ? copyTo(features, alloc) : features;
   const minDist = new Float64Array(alloc(n * 8)).fill(Infinity);
+  const prune = options.prune ?? true;
+  const chunks = Math.min(CHUNKS, n);
 
   const state: SharedState = {
     control: new Int32Array(alloc(CONTROL_WORDS * 4)),
-    chunkBest: new Int32Array(alloc(Math.min(CHUNKS, n) * 4)),
-    chunks: Math.min(CHUNKS, n),
+    chunkBest: new Int32Array(alloc(chunks * 4)),
+    chunkScanned: new Float64Array(alloc(chunks * 8)),
+    chunks,
+    picks: new Int32Array(alloc(count * 4)),
+    pickDist: prune ? new Float64Array(alloc(count * 8)) : undefined,
+    owner: prune ? new Int32Array(alloc(n * 4)).fill(-1) : undefined,
     features: parallel && project ? sharedCopy(features) : project ? features : points,
     points,
     minDist,
@@ -134,7 +152,10 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
     for (let s = 0; s < count; s++) {
       throwIfCancelled(options.signal, what);
       selected[s] = center;
-      team.run(TASK_UPDATE, center);
+      state.picks[s] = center;
+      // The new center's distance to every earlier pick, for the skip test.
+      if (prune && s > 0) team.run(TASK_PICK_DISTANCES, s);
+      team.run(TASK_UPDATE, s);
       // Chunk winners combined in row order reproduce a single scan's tie-breaking.
       bestValue = -1;
       for (let k = 0; k < state.chunks; k++) {
@@ -148,7 +169,9 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
       yield;
     }
     // After the last update, the farthest row's squared distance to its nearest pick.
-    return { selected, coverageRadius: Math.sqrt(Math.max(0, bestValue)) };
+    let scanned = 0;
+    for (let k = 0; k < chunks; k++) scanned += state.chunkScanned[k]!;
+    return { selected, coverageRadius: Math.sqrt(Math.max(0, bestValue)), scanFraction: scanned / (n * count) };
   } finally {
     team.stop();
   }
@@ -278,20 +301,110 @@ export function updateMinDistances(points: Float32Array, d: number, minDist: Flo
   return best;
 }
 
+/**
+ * The pruned form of {@link updateMinDistances} for pick number `pick`
+ * (center = picks[pick]). Row i, whose nearest pick so far is owner[i] at
+ * squared distance m, is skipped when pickDist[owner[i]] (the squared
+ * distance from the center to that pick) is at least 4m: then the center is
+ * at least √m away and could not lower minDist[i]. Distances are summed in
+ * double precision from float32 values, so the computed ones are exact to
+ * ~1e-15 relative and the 1e-6 margin keeps every skip one the full scan
+ * would also have made without an update; the picks are identical.
+ * Returns the row of the largest minDist (lowest index on ties) and adds the
+ * number of rows it measured to scanned[slot].
+ * @internal shared with coreset-worker.ts
+ */
+export function updateMinDistancesPruned(
+  points: Float32Array, d: number, minDist: Float64Array, owner: Int32Array, pickDist: Float64Array,
+  center: number, pick: number, lo: number, hi: number, scanned: Float64Array, slot: number,
+): number {
+  const cv = points.slice(center * d, center * d + d);
+  const d4 = d - (d % 4);
+  let best = lo;
+  let bestValue = -1;
+  let measured = 0;
+  for (let i = lo, o = lo * d; i < hi; i++, o += d) {
+    let m = minDist[i]!;
+    const a = owner[i]!;
+    if (a < 0 || pickDist[a]! < 4 * PRUNE_MARGIN * m) {
+      measured++;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let t = 0;
+      for (; t < d4; t += 4) {
+        const e0 = points[o + t]! - cv[t]!;
+        const e1 = points[o + t + 1]! - cv[t + 1]!;
+        const e2 = points[o + t + 2]! - cv[t + 2]!;
+        const e3 = points[o + t + 3]! - cv[t + 3]!;
+        s0 += e0 * e0;
+        s1 += e1 * e1;
+        s2 += e2 * e2;
+        s3 += e3 * e3;
+      }
+      for (; t < d; t++) {
+        const e = points[o + t]! - cv[t]!;
+        s0 += e * e;
+      }
+      const dist = s0 + s1 + (s2 + s3);
+      if (dist < m) {
+        m = dist;
+        minDist[i] = dist;
+        owner[i] = pick;
+      }
+    }
+    if (m > bestValue) {
+      bestValue = m;
+      best = i;
+    }
+  }
+  scanned[slot] = scanned[slot]! + measured;
+  return best;
+}
+
+const PRUNE_MARGIN = 1 + 1e-6;
+
+/** pickDist[j] = ‖points[picks[count]] − points[picks[j]]‖² for j in [lo, hi). */
+function distancesToPicks(points: Float32Array, d: number, picks: Int32Array, pickDist: Float64Array, count: number, lo: number, hi: number): void {
+  const c = picks[count]! * d;
+  for (let j = lo; j < hi; j++) {
+    const o = picks[j]! * d;
+    let s0 = 0, s1 = 0;
+    let t = 0;
+    for (; t + 2 <= d; t += 2) {
+      const e0 = points[o + t]! - points[c + t]!;
+      const e1 = points[o + t + 1]! - points[c + t + 1]!;
+      s0 += e0 * e0;
+      s1 += e1 * e1;
+    }
+    for (; t < d; t++) {
+      const e = points[o + t]! - points[c + t]!;
+      s0 += e * e;
+    }
+    pickDist[j] = s0 + s1;
+  }
+}
+
 /** Rows are split into this many chunks per task, claimed by whichever thread is free. */
 const CHUNKS = 64;
 
 /** Control words (Int32Array indices) shared with workers. */
 export const CTRL_GEN = 0, CTRL_TASK = 1, CTRL_ARG = 2, CTRL_CLAIM = 3, CTRL_FINISHED = 4;
 const CONTROL_WORDS = 5;
-export const TASK_EXIT = 0, TASK_PROJECT = 1, TASK_UPDATE = 2;
+export const TASK_EXIT = 0, TASK_PROJECT = 1, TASK_UPDATE = 2, TASK_PICK_DISTANCES = 3;
 
 /** Everything a worker needs, all on SharedArrayBuffers when workers are used. */
 export interface SharedState {
   readonly control: Int32Array;
   /** Per chunk: the row with the largest minDist after the last update. */
   readonly chunkBest: Int32Array;
+  /** Per chunk: row–center distances computed so far. */
+  readonly chunkScanned: Float64Array;
   readonly chunks: number;
+  /** Row of each pick, in pick order. */
+  readonly picks: Int32Array;
+  /** Pruning only: squared distance from the newest pick to each earlier one. */
+  readonly pickDist: Float64Array | undefined;
+  /** Pruning only: per row, the pick number of its nearest pick (-1 before the first). */
+  readonly owner: Int32Array | undefined;
   readonly features: Float32Array;
   readonly points: Float32Array;
   readonly minDist: Float64Array;
@@ -314,10 +427,17 @@ export function drainChunks(s: SharedState, gen: number, task: number, arg: numb
     const chunk = v & 0xffff;
     if (v >>> 16 !== tag || chunk >= s.chunks) return;
     if (Atomics.compareExchange(s.control, CTRL_CLAIM, v, v + 1) !== v) continue;
-    const lo = Math.round((chunk * s.n) / s.chunks);
-    const hi = Math.round(((chunk + 1) * s.n) / s.chunks);
+    // Pick distances split the earlier picks (arg of them); the other tasks split the rows.
+    const length = task === TASK_PICK_DISTANCES ? arg : s.n;
+    const lo = Math.round((chunk * length) / s.chunks);
+    const hi = Math.round(((chunk + 1) * length) / s.chunks);
     if (task === TASK_PROJECT) projectRows(s.features, s.c, s.projection!, s.d, s.points, lo, hi);
-    else s.chunkBest[chunk] = updateMinDistances(s.points, s.d, s.minDist, arg, lo, hi);
+    else if (task === TASK_PICK_DISTANCES) distancesToPicks(s.points, s.d, s.picks, s.pickDist!, arg, lo, hi);
+    else if (s.owner) s.chunkBest[chunk] = updateMinDistancesPruned(s.points, s.d, s.minDist, s.owner, s.pickDist!, s.picks[arg]!, arg, lo, hi, s.chunkScanned, chunk);
+    else {
+      s.chunkBest[chunk] = updateMinDistances(s.points, s.d, s.minDist, s.picks[arg]!, lo, hi);
+      s.chunkScanned[chunk] = s.chunkScanned[chunk]! + (hi - lo);
+    }
     Atomics.add(s.control, CTRL_FINISHED, 1);
     Atomics.notify(s.control, CTRL_FINISHED);
   }

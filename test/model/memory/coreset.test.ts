@@ -156,3 +156,45 @@ test("the reported covering radius equals the brute-force max distance to the ne
   assert.ok(Math.abs(sel.coverageRadius - radius) <= 1e-4 * radius, `${sel.coverageRadius} vs ${radius}`);
   assert.equal(coresetProjection(seed, c, c), undefined, "no projection when dim ≥ c");
 });
+
+/** Clustered rows with exact duplicates (letterbox borders give many identical slices) and ties. */
+function duplicatedData(n: number, c: number, seed: number): Float32Array {
+  const x = gaussianData(n, c, seed);
+  for (let i = 0; i < n; i += 7) x.copyWithin(i * c, 3 * c, 4 * c); // every 7th row equals row 3
+  return x;
+}
+
+test("pruning skips most rows late in the selection and picks exactly what the full scan picks", async () => {
+  const { greedyCoresetSelectionAsync } = await import("../../../src/model/memory/coreset.js");
+  const n = 4000, c = 12, count = 400;
+  for (const [name, x] of [["clustered", gaussianData(n, c, 21)], ["with duplicates", duplicatedData(n, c, 22)]] as const) {
+    for (const threads of [1, 2]) {
+      const full = await greedyCoresetSelectionAsync(x, n, c, count, { projectionDim: c, seed: 6, threads, prune: false });
+      const pruned = await greedyCoresetSelectionAsync(x, n, c, count, { projectionDim: c, seed: 6, threads });
+      assert.deepEqual([...pruned.selected], [...full.selected], `${name}, threads ${threads}`);
+      assert.equal(pruned.coverageRadius, full.coverageRadius);
+      assert.equal(full.scanFraction, 1);
+      assert.ok(pruned.scanFraction < 0.6, `${name}: pruning measured ${pruned.scanFraction} of the rows`);
+    }
+  }
+  // And against the independent reference, with a projection in between.
+  const x = duplicatedData(600, 12, 23);
+  const picks = greedyCoreset(x, 600, 12, 40, { projectionDim: 64, seed: 2, threads: 1 });
+  assert.deepEqual([...picks], slowKCenter(x, 600, 12, 40, picks[0]!));
+});
+
+test("pruned kernel, hand case: a row whose nearest pick is 2r or more from the new center is not measured", async () => {
+  const { updateMinDistancesPruned } = await import("../../../src/model/memory/coreset.js");
+  // 1-D rows 0, 1, 10, 11; picks so far: row 0 (pick 0). New center row 2 (x = 10), pick 1.
+  const points = Float32Array.from([0, 1, 10, 11]);
+  const minDist = Float64Array.from([0, 1, 100, 121]);
+  const owner = Int32Array.from([0, 0, 0, 0]);
+  const pickDist = Float64Array.from([100]); // ‖10 − 0‖²
+  const scanned = new Float64Array(1);
+  const best = updateMinDistancesPruned(points, 1, minDist, owner, pickDist, 2, 1, 0, 4, scanned, 0);
+  // Rows 0 (m 0) and 1 (m 1: 100 ≥ 4) are skipped; rows 2 and 3 are measured and move to pick 1.
+  assert.equal(scanned[0], 2);
+  assert.deepEqual([...minDist], [0, 1, 0, 1]);
+  assert.deepEqual([...owner], [0, 0, 1, 1]);
+  assert.equal(best, 1, "ties on the largest minDist go to the lowest row");
+});
