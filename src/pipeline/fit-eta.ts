@@ -37,8 +37,8 @@ export interface FitWork {
 export const REFERENCE_SECONDS = {
   // Realistic suite at full scale: 1,625 images in 12 s.
   image: 0.008,
-  // 10,000 centers from 250,000 candidates at 128 dims: 151 s (2,540 from 127,000 on the demo: 19 s).
-  coresetOp: 4.7e-10,
+  // 10,000 centers from 250,000 candidates at 128 dims: 104 s with pruning (151 s full scan; 2,540 from 127,000 on the demo: 19 s before pruning, which skips less there).
+  coresetOp: 3.3e-10,
   /** Per G forward multiply-adds trained (forward + backward + AdamW): 22 samples/s of the cpu preset at 0.68 GMAC (demo and full-scale fits). */
   diffusionGmac: 0.0664,
   // 282 pseudo-validation images (162 held-out normals, 120 synthesized) in 4.4 s.
