@@ -267,27 +267,10 @@ export function projectRows(features: Float32Array, c: number, projection: Float
  */
 export function updateMinDistances(points: Float32Array, d: number, minDist: Float64Array, center: number, lo: number, hi: number): number {
   const cv = points.slice(center * d, center * d + d);
-  const d4 = d - (d % 4);
   let best = lo;
   let bestValue = -1;
   for (let i = lo, o = lo * d; i < hi; i++, o += d) {
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    let t = 0;
-    for (; t < d4; t += 4) {
-      const e0 = points[o + t]! - cv[t]!;
-      const e1 = points[o + t + 1]! - cv[t + 1]!;
-      const e2 = points[o + t + 2]! - cv[t + 2]!;
-      const e3 = points[o + t + 3]! - cv[t + 3]!;
-      s0 += e0 * e0;
-      s1 += e1 * e1;
-      s2 += e2 * e2;
-      s3 += e3 * e3;
-    }
-    for (; t < d; t++) {
-      const e = points[o + t]! - cv[t]!;
-      s0 += e * e;
-    }
-    const dist = s0 + s1 + (s2 + s3);
+    const dist = rowSqDist(points, o, cv, d);
     let m = minDist[i]!;
     if (dist < m) {
       m = dist;
@@ -319,7 +302,6 @@ export function updateMinDistancesPruned(
   center: number, pick: number, lo: number, hi: number, scanned: Float64Array, slot: number,
 ): number {
   const cv = points.slice(center * d, center * d + d);
-  const d4 = d - (d % 4);
   let best = lo;
   let bestValue = -1;
   let measured = 0;
@@ -328,23 +310,7 @@ export function updateMinDistancesPruned(
     const a = owner[i]!;
     if (a < 0 || pickDist[a]! < 4 * PRUNE_MARGIN * m) {
       measured++;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      let t = 0;
-      for (; t < d4; t += 4) {
-        const e0 = points[o + t]! - cv[t]!;
-        const e1 = points[o + t + 1]! - cv[t + 1]!;
-        const e2 = points[o + t + 2]! - cv[t + 2]!;
-        const e3 = points[o + t + 3]! - cv[t + 3]!;
-        s0 += e0 * e0;
-        s1 += e1 * e1;
-        s2 += e2 * e2;
-        s3 += e3 * e3;
-      }
-      for (; t < d; t++) {
-        const e = points[o + t]! - cv[t]!;
-        s0 += e * e;
-      }
-      const dist = s0 + s1 + (s2 + s3);
+      const dist = rowSqDist(points, o, cv, d);
       if (dist < m) {
         m = dist;
         minDist[i] = dist;
@@ -381,6 +347,32 @@ function distancesToPicks(points: Float32Array, d: number, picks: Int32Array, pi
     }
     pickDist[j] = s0 + s1;
   }
+}
+
+/**
+ * ‖points[o..o+d) − cv‖². Differences rather than the ‖a‖²+‖b‖²−2a·b
+ * expansion: the loop is bound by memory either way and differences cannot
+ * cancel. Four accumulators break the add dependency chain.
+ */
+function rowSqDist(points: Float32Array, o: number, cv: Float32Array, d: number): number {
+  const d4 = d - (d % 4);
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let t = 0;
+  for (; t < d4; t += 4) {
+    const e0 = points[o + t]! - cv[t]!;
+    const e1 = points[o + t + 1]! - cv[t + 1]!;
+    const e2 = points[o + t + 2]! - cv[t + 2]!;
+    const e3 = points[o + t + 3]! - cv[t + 3]!;
+    s0 += e0 * e0;
+    s1 += e1 * e1;
+    s2 += e2 * e2;
+    s3 += e3 * e3;
+  }
+  for (; t < d; t++) {
+    const e = points[o + t]! - cv[t]!;
+    s0 += e * e;
+  }
+  return s0 + s1 + (s2 + s3);
 }
 
 /** Rows are split into this many chunks per task, claimed by whichever thread is free. */
