@@ -331,22 +331,8 @@ const PRUNE_MARGIN = 1 + 1e-6;
 /** pickDist[j] = ‖points[picks[count]] − points[picks[j]]‖² for j in [lo, hi). */
 function distancesToPicks(points: Float32Array, d: number, picks: Int32Array, pickDist: Float64Array, count: number, lo: number, hi: number): void {
   const c = picks[count]! * d;
-  for (let j = lo; j < hi; j++) {
-    const o = picks[j]! * d;
-    let s0 = 0, s1 = 0;
-    let t = 0;
-    for (; t + 2 <= d; t += 2) {
-      const e0 = points[o + t]! - points[c + t]!;
-      const e1 = points[o + t + 1]! - points[c + t + 1]!;
-      s0 += e0 * e0;
-      s1 += e1 * e1;
-    }
-    for (; t < d; t++) {
-      const e = points[o + t]! - points[c + t]!;
-      s0 += e * e;
-    }
-    pickDist[j] = s0 + s1;
-  }
+  const cv = points.subarray(c, c + d);
+  for (let j = lo; j < hi; j++) pickDist[j] = rowSqDist(points, picks[j]! * d, cv, d);
 }
 
 /**
