@@ -108,8 +108,7 @@ export async function greedyCoresetSelectionAsync(features: Float32Array, n: num
 /** One pick per resumption; the finally block stops workers however the caller leaves. */
 function* coresetSteps(features: Float32Array, n: number, c: number, count: number, options: CoresetOptions): Generator<void, CoresetSelection, void> {
   validate(features, n, c, count);
-  const selected = new Int32Array(count);
-  if (count === 0) return { selected, coverageRadius: Infinity, scanFraction: 0 };
+  if (count === 0) return { selected: new Int32Array(0), coverageRadius: Infinity, scanFraction: 0 };
   const rng = createRng(options.seed ?? 0);
   const dRequested = options.projectionDim ?? 128;
   if (!Number.isInteger(dRequested) || dRequested < 1) throw invalidInput(`projection dimension ${dRequested} must be a positive integer`);
@@ -151,7 +150,6 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
     let bestValue = Infinity;
     for (let s = 0; s < count; s++) {
       throwIfCancelled(options.signal, what);
-      selected[s] = center;
       state.picks[s] = center;
       // The new center's distance to every earlier pick, for the skip test.
       if (prune && s > 0) team.run(TASK_PICK_DISTANCES, s);
@@ -171,7 +169,8 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
     // After the last update, the farthest row's squared distance to its nearest pick.
     let scanned = 0;
     for (let k = 0; k < chunks; k++) scanned += state.chunkScanned[k]!;
-    return { selected, coverageRadius: Math.sqrt(Math.max(0, bestValue)), scanFraction: scanned / (n * count) };
+    // slice(): a plain copy, not a view of workers' shared memory.
+    return { selected: state.picks.slice(), coverageRadius: Math.sqrt(Math.max(0, bestValue)), scanFraction: scanned / (n * count) };
   } finally {
     team.stop();
   }
