@@ -1,0 +1,201 @@
+/**
+ * `npm run bench:ensemble`: a second, detail-only memory bank beside the
+ * default one, and their maps combined (a measurement for issue 10, not a
+ * product feature yet).
+ *
+ * Why: on the realistic suite the backbone's stride-16 stage decides the
+ * logical class (assembly), while the fine textures and hairlines localize
+ * best from the stride-4/8 stages alone; every global stage weighting moved
+ * one group of classes down to lift the other. Two banks, each searched for
+ * its own nearest neighbour, let each class's evidence win where it is
+ * strongest without knowing the class.
+ *
+ * The bench extracts the suite's features once with the configured backbone,
+ * builds the default coreset over all channels ("main") and one over the
+ * channels of --detail stages ("detail", kNN only), scores every held-out
+ * normal and test image with both, and reports image AUROC (mean of the
+ * map's top 1 %) and pixel AUROC (on the S×S map) per class for:
+ *   main, detail                each alone
+ *   max p99 / mean p99          each bank's position scores divided by the
+ *                               99th percentile over held-out normals, then
+ *                               the larger, or the mean, of the two
+ *   max z / mean z              each standardized by the held-out normals'
+ *                               mean and standard deviation instead
+ *
+ * With --bundle B (fitted on --data with --config), the main bank is B's:
+ * its coreset, and in lafite mode its U-Net and tuned τ, Δt and K.
+ *
+ * Usage: npm run bench:ensemble -- [--data DIR | --scale F] [--config FILE] [--bundle B]
+ *          [--detail block_2_add,block_5_add] [--modes knn,edit-only(,lafite with --bundle)] [--json FILE]
+ */
+import { writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { loadModelConfig } from "../src/model/model-config.js";
+import { buildBackboneOnnx } from "../src/model/backbone/index.js";
+import { sessionOptions } from "../src/model/backbone-runner.js";
+import { anomalyMap, topFractionMean } from "../src/model/scoring/anomaly-map.js";
+import { auroc, PixelMetricAccumulator } from "../src/eval/metrics.js";
+import { seedOfFeatures } from "../src/pipeline/frame-scorer.js";
+import { openScorer, scorerSettingsOf, type ScorerParts, type ScorerSettings } from "../src/pipeline/open-scorer.js";
+import { bytesToFloat32, readBundle, type LoadedBundle } from "../src/model/bundle.js";
+import type { FeatureMap, ScoringMode } from "../src/model/types.js";
+import { buildCoreset, extractSuiteFeatures, framePixels, listFlag, suiteData, type SuiteFeatures, type SuiteTest } from "./support/suite-features.js";
+
+const { values } = parseArgs({
+  options: {
+    data: { type: "string" },
+    scale: { type: "string" },
+    config: { type: "string" },
+    detail: { type: "string" },
+    modes: { type: "string" },
+    bundle: { type: "string" },
+    json: { type: "string" },
+  },
+});
+const log = (m: string) => process.stderr.write(`${m}\n`);
+const config = await loadModelConfig(values.config);
+const modes = listFlag(values.modes, values.bundle ? "knn,edit-only,lafite" : "knn,edit-only") as ScoringMode[];
+const detailStages = listFlag(values.detail, "block_2_add,block_5_add");
+
+/** Channel range [lo, hi) of the detail stages in the concatenated features; they must be adjacent, in the backbone's order. */
+function detailChannels(): [number, number] {
+  const b = config.backbone;
+  if (b.kind !== "builtin") throw new Error("bench:ensemble reads stage widths from the builtin backbone; --config names a user ONNX backbone");
+  const { stageChannels } = buildBackboneOnnx({ arch: b.arch, stages: [...b.stages], grid: config.grid, pool: b.pool, ...(b.inputSize ? { inputSize: b.inputSize } : {}) });
+  const first = b.stages.indexOf(detailStages[0]!);
+  if (first < 0 || detailStages.some((s, i) => b.stages[first + i] !== s)) throw new Error(`--detail ${detailStages.join(",")} is not a run of the backbone's stages ${b.stages.join(",")}`);
+  const lo = stageChannels.slice(0, first).reduce((a, v) => a + v, 0);
+  const hi = lo + stageChannels.slice(first, first + detailStages.length).reduce((a, v) => a + v, 0);
+  return [lo, hi];
+}
+
+/** Channels [lo, hi) of a CHW map: a contiguous block, so a copy of one range. */
+function channelSlice(x: FeatureMap, lo: number, hi: number): FeatureMap {
+  const plane = x.h * x.w;
+  return { c: hi - lo, h: x.h, w: x.w, data: x.data.slice(lo * plane, hi * plane) };
+}
+
+interface Normalizer {
+  readonly mean: number;
+  readonly sd: number;
+  readonly p99: number;
+}
+
+/** Mean, standard deviation and 99th percentile of every position score of the held-out normals. */
+function normalizerOf(maps: readonly Float32Array[]): Normalizer {
+  const all = Float32Array.from(maps.flatMap((m) => Array.from(m))).sort();
+  let s = 0;
+  let s2 = 0;
+  for (const v of all) (s += v), (s2 += v * v);
+  const mean = s / all.length;
+  return { mean, sd: Math.sqrt(Math.max(0, s2 / all.length - mean * mean)), p99: all[Math.floor(0.99 * (all.length - 1))]! };
+}
+
+type Combine = (a: Float32Array, b: Float32Array, na: Normalizer, nb: Normalizer) => Float32Array;
+// z-scores are shifted by a constant so every pixel score stays ≥ 0, as the pixel metric requires; AUROC is unchanged by a shift.
+const Z_SHIFT = 50;
+const pairwise = (f: (u: number, v: number) => number, scale: (v: number, n: Normalizer) => number): Combine => (a, b, na, nb) => a.map((v, i) => f(scale(v, na), scale(b[i]!, nb)));
+const byP99 = (v: number, n: Normalizer) => v / n.p99;
+const byZ = (v: number, n: Normalizer) => Math.max(0, Z_SHIFT + (v - n.mean) / n.sd);
+const COMBINATIONS: Record<string, Combine | "main" | "detail"> = {
+  main: "main",
+  detail: "detail",
+  "max p99": pairwise(Math.max, byP99),
+  "mean p99": pairwise((u, v) => (u + v) / 2, byP99),
+  "max z": pairwise(Math.max, byZ),
+  "mean z": pairwise((u, v) => (u + v) / 2, byZ),
+};
+
+async function positionScores(mode: ScoringMode, parts: ScorerParts, settings: ScorerSettings, lo: number, hi: number, sets: { hold: readonly { x: FeatureMap }[]; test: readonly SuiteTest[] }) {
+  const open = await openScorer(mode, parts, settings, sessionOptions("cpu"));
+  try {
+    const run = async (set: readonly { x: FeatureMap }[]) => {
+      const out: Float32Array[] = [];
+      for (const t of set) {
+        const x = lo === 0 && hi === t.x.c ? t.x : channelSlice(t.x, lo, hi);
+        // The noise seed serving uses, so lafite maps equal `lafite eval`'s.
+        out.push((await open.scorer.positionScores(x, seedOfFeatures(x))).values);
+      }
+      return out;
+    };
+    return { hold: await run(sets.hold), test: await run(sets.test) };
+  } finally {
+    await open.release();
+  }
+}
+
+/** The bundle's main bank and settings, after checking it standardizes features exactly as this suite run does (same data, same config). */
+function bundleMain(bundle: LoadedBundle, suite: SuiteFeatures): { parts: ScorerParts; settings: ScorerSettings } {
+  const m = bundle.manifest;
+  const { c } = suite.bank[0]!;
+  const off = Math.max(...m.features.mean.map((v, i) => Math.abs(v - suite.stats.mean[i]!) / suite.stats.std[i]!), ...m.features.std.map((v, i) => Math.abs(v / suite.stats.std[i]! - 1)));
+  if (m.features.c !== c || !(off < 1e-3)) throw new Error(`--bundle ${bundle.dir} was not fitted on these features (channels ${m.features.c} vs ${c}, statistics differ by ${off}): fit it on --data with --config`);
+  const sc = m.scoring;
+  return {
+    parts: { coreset: bytesToFloat32(bundle.file(m.memory.vectorsFile)), coresetSize: m.memory.coresetSize, c, ...(sc.denoiserFile ? { unetOnnx: bundle.file(sc.denoiserFile) } : {}) },
+    settings: { ...scorerSettingsOf(m), mapSize: suite.mapSize },
+  };
+}
+
+const { data, cleanup } = await suiteData(values, "ensemble");
+try {
+  const [lo, hi] = detailChannels();
+  const suite = await extractSuiteFeatures(data, config, log);
+  const { c, h, w } = suite.bank[0]!;
+  const m = config.memory;
+  const defaults: ScorerSettings = { mapSize: suite.mapSize, sigma: config.scoring.sigma, pool: config.scoring.pool, k: m.k, tau: 0, deltaT: 1, eta: 0 };
+  let main: { parts: ScorerParts; settings: ScorerSettings };
+  if (values.bundle) {
+    main = bundleMain(await readBundle(values.bundle), suite);
+    log(`main bank: ${values.bundle}, ${main.parts.coresetSize} rows × ${c} channels`);
+  } else {
+    const built = await buildCoreset(suite, config);
+    main = { parts: { coreset: built.coreset, coresetSize: built.count, c }, settings: defaults };
+    log(`main bank: ${built.count} rows × ${c} channels, selected in ${built.selectSeconds.toFixed(0)} s`);
+  }
+  const detailSuite = { ...suite, bank: suite.bank.map((x) => channelSlice(x, lo, hi)) };
+  const detail = await buildCoreset(detailSuite, config);
+  log(`detail bank (${detailStages.join("+")}, channels ${lo}–${hi - 1}): ${detail.count} rows, selected in ${detail.selectSeconds.toFixed(0)} s`);
+  const sets = { hold: suite.holdout, test: suite.test };
+  const detailScores = await positionScores("knn", { coreset: detail.coreset, coresetSize: detail.count, c: hi - lo }, defaults, lo, hi, sets);
+  const nDetail = normalizerOf(detailScores.hold);
+  const classes = [...new Set(suite.test.map((t) => t.cls))];
+  const S = suite.mapSize;
+  const pct = (v: number) => (100 * v).toFixed(1).padStart(5);
+  const out: Record<string, unknown> = {};
+  console.log(`bench:ensemble — ${data}: ${suite.bank.length} bank images, main ${c} channels, detail ${detailStages.join("+")} (${hi - lo} channels), ${main.parts.coresetSize} + ${detail.count} rows; image AUROC (top 1 %) / pixel AUROC`);
+  for (const mode of modes) {
+    const mainScores = await positionScores(mode, main.parts, main.settings, 0, c, sets);
+    const nMain = normalizerOf(mainScores.hold);
+    console.log(`\nmain bank in ${mode} mode, detail bank in knn mode`);
+    const table: Record<string, unknown> = {};
+    for (const [name, combine] of Object.entries(COMBINATIONS)) {
+      const per = new Map(classes.map((cls) => [cls, { s: [] as number[], l: [] as number[], px: new PixelMetricAccumulator() }]));
+      suite.test.forEach((t, i) => {
+        const a = mainScores.test[i]!;
+        const b = detailScores.test[i]!;
+        const v = combine === "main" ? a : combine === "detail" ? b : combine(a, b, nMain, nDetail);
+        const map = anomalyMap(v, h, w, S, main.settings.sigma);
+        const e = per.get(t.cls)!;
+        e.s.push(topFractionMean(map, main.settings.top ?? config.scoring.top));
+        e.l.push(t.anomalous ? 1 : 0);
+        const px = framePixels(t, map, S);
+        e.px.add(px.map, px.mask);
+      });
+      const rows = classes.map((cls) => {
+        const e = per.get(cls)!;
+        return { cls, image: e.l.includes(0) && e.l.includes(1) ? auroc(e.s, e.l) : null, pixel: e.px.positives > 0 && e.px.negatives > 0 ? e.px.auroc() : null };
+      });
+      const mean = (k: "image" | "pixel") => {
+        const ok = rows.map((r) => r[k]).filter((v): v is number => v !== null);
+        return ok.reduce((a, b) => a + b, 0) / ok.length;
+      };
+      console.log(`  ${name.padEnd(9)} ${pct(mean("image"))} / ${pct(mean("pixel"))}   ${rows.map((r) => `${r.cls} ${r.image === null ? "-" : pct(r.image).trim()}/${r.pixel === null ? "-" : pct(r.pixel).trim()}`).join("  ")}`);
+      table[name] = { image: mean("image"), pixel: mean("pixel"), classes: rows };
+    }
+    out[mode] = table;
+  }
+  if (values.json) await writeFile(values.json, JSON.stringify({ data, detail: detailStages, channels: [lo, hi], rows: { main: main.parts.coresetSize, detail: detail.count }, modes: out }, null, 2));
+} finally {
+  await cleanup();
+}
