@@ -21,12 +21,14 @@
  *                               the larger, or the mean, of the two
  *   max z / mean z              each standardized by the held-out normals'
  *                               mean and standard deviation instead
+ *   z w=W                       (1 − W)·main + W·detail of the standardized
+ *                               scores, for each W of --detail-weights
  *
  * With --bundle B (fitted on --data with --config), the main bank is B's:
  * its coreset, and in lafite mode its U-Net and tuned τ, Δt and K.
  *
  * Usage: npm run bench:ensemble -- [--data DIR | --scale F] [--config FILE] [--bundle B]
- *          [--detail block_2_add,block_5_add] [--modes knn,edit-only(,lafite with --bundle)] [--json FILE]
+ *          [--detail block_2_add,block_5_add] [--detail-weights 0.2,0.33] [--modes knn,edit-only(,lafite with --bundle)] [--json FILE]
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -47,6 +49,7 @@ const { values } = parseArgs({
     scale: { type: "string" },
     config: { type: "string" },
     detail: { type: "string" },
+    "detail-weights": { type: "string" },
     modes: { type: "string" },
     bundle: { type: "string" },
     json: { type: "string" },
@@ -56,6 +59,8 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 const config = await loadModelConfig(values.config);
 const modes = listFlag(values.modes, values.bundle ? "knn,edit-only,lafite" : "knn,edit-only") as ScoringMode[];
 const detailStages = listFlag(values.detail, "block_2_add,block_5_add");
+const detailWeights = listFlag(values["detail-weights"], "0.2,0.33").map(Number);
+if (detailWeights.some((v) => !(v >= 0 && v <= 1))) throw new Error(`--detail-weights ${values["detail-weights"]}: each weight is a number from 0 to 1`);
 
 /** Channel range [lo, hi) of the detail stages in the concatenated features; they must be adjacent, in the backbone's order. */
 function detailChannels(): [number, number] {
@@ -104,9 +109,10 @@ const COMBINATIONS: Record<string, Combine | "main" | "detail"> = {
   "mean p99": pairwise((u, v) => (u + v) / 2, byP99),
   "max z": pairwise(Math.max, byZ),
   "mean z": pairwise((u, v) => (u + v) / 2, byZ),
+  ...Object.fromEntries(detailWeights.map((wd) => [`z w=${wd}`, pairwise((u, v) => (1 - wd) * u + wd * v, byZ)])),
 };
 
-async function positionScores(mode: ScoringMode, parts: ScorerParts, settings: ScorerSettings, lo: number, hi: number, sets: { hold: readonly { x: FeatureMap }[]; test: readonly SuiteTest[] }) {
+async function positionScores(mode: ScoringMode, parts: ScorerParts, settings: ScorerSettings, lo: number, hi: number, sets: Record<"hold" | "test" | "pseudo", readonly { x: FeatureMap }[]>) {
   const open = await openScorer(mode, parts, settings, sessionOptions("cpu"));
   try {
     const run = async (set: readonly { x: FeatureMap }[]) => {
@@ -118,7 +124,7 @@ async function positionScores(mode: ScoringMode, parts: ScorerParts, settings: S
       }
       return out;
     };
-    return { hold: await run(sets.hold), test: await run(sets.test) };
+    return { hold: await run(sets.hold), test: await run(sets.test), pseudo: await run(sets.pseudo) };
   } finally {
     await open.release();
   }
@@ -137,11 +143,36 @@ function bundleMain(bundle: LoadedBundle, suite: SuiteFeatures): { parts: Scorer
   };
 }
 
+/** Per class image AUROC (top fraction) and pixel AUROC of one combination's maps over a labelled set, and their means. */
+function evaluate(set: readonly SuiteTest[], a: readonly Float32Array[], b: readonly Float32Array[], combined: (a: Float32Array, b: Float32Array) => Float32Array, settings: ScorerSettings) {
+  const classes = [...new Set(set.map((t) => t.cls))];
+  const per = new Map(classes.map((cls) => [cls, { s: [] as number[], l: [] as number[], px: new PixelMetricAccumulator() }]));
+  set.forEach((t, i) => {
+    const S = settings.mapSize;
+    const map = anomalyMap(combined(a[i]!, b[i]!), t.x.h, t.x.w, S, settings.sigma);
+    const e = per.get(t.cls)!;
+    e.s.push(topFractionMean(map, settings.top ?? config.scoring.top));
+    e.l.push(t.anomalous ? 1 : 0);
+    const px = framePixels(t, map, S);
+    e.px.add(px.map, px.mask);
+  });
+  const rows = classes.map((cls) => {
+    const e = per.get(cls)!;
+    return { cls, image: e.l.includes(0) && e.l.includes(1) ? auroc(e.s, e.l) : null, pixel: e.px.positives > 0 && e.px.negatives > 0 ? e.px.auroc() : null };
+  });
+  const mean = (k: "image" | "pixel") => {
+    const ok = rows.map((r) => r[k]).filter((v): v is number => v !== null);
+    return ok.reduce((x, y) => x + y, 0) / ok.length;
+  };
+  return { image: mean("image"), pixel: mean("pixel"), classes: rows };
+}
+
 const { data, cleanup } = await suiteData(values, "ensemble");
 try {
   const [lo, hi] = detailChannels();
-  const suite = await extractSuiteFeatures(data, config, log);
-  const { c, h, w } = suite.bank[0]!;
+  // The pseudo-validation set fit would build: which combination could a fit choose without test labels?
+  const suite = await extractSuiteFeatures(data, config, log, undefined, { pseudo: true });
+  const { c } = suite.bank[0]!;
   const m = config.memory;
   const defaults: ScorerSettings = { mapSize: suite.mapSize, sigma: config.scoring.sigma, pool: config.scoring.pool, k: m.k, tau: 0, deltaT: 1, eta: 0 };
   let main: { parts: ScorerParts; settings: ScorerSettings };
@@ -156,11 +187,9 @@ try {
   const detailSuite = { ...suite, bank: suite.bank.map((x) => channelSlice(x, lo, hi)) };
   const detail = await buildCoreset(detailSuite, config);
   log(`detail bank (${detailStages.join("+")}, channels ${lo}–${hi - 1}): ${detail.count} rows, selected in ${detail.selectSeconds.toFixed(0)} s`);
-  const sets = { hold: suite.holdout, test: suite.test };
+  const sets = { hold: suite.holdout, test: suite.test, pseudo: suite.pseudo };
   const detailScores = await positionScores("knn", { coreset: detail.coreset, coresetSize: detail.count, c: hi - lo }, defaults, lo, hi, sets);
   const nDetail = normalizerOf(detailScores.hold);
-  const classes = [...new Set(suite.test.map((t) => t.cls))];
-  const S = suite.mapSize;
   const pct = (v: number) => (100 * v).toFixed(1).padStart(5);
   const out: Record<string, unknown> = {};
   console.log(`bench:ensemble — ${data}: ${suite.bank.length} bank images, main ${c} channels, detail ${detailStages.join("+")} (${hi - lo} channels), ${main.parts.coresetSize} + ${detail.count} rows; image AUROC (top 1 %) / pixel AUROC`);
@@ -170,28 +199,11 @@ try {
     console.log(`\nmain bank in ${mode} mode, detail bank in knn mode`);
     const table: Record<string, unknown> = {};
     for (const [name, combine] of Object.entries(COMBINATIONS)) {
-      const per = new Map(classes.map((cls) => [cls, { s: [] as number[], l: [] as number[], px: new PixelMetricAccumulator() }]));
-      suite.test.forEach((t, i) => {
-        const a = mainScores.test[i]!;
-        const b = detailScores.test[i]!;
-        const v = combine === "main" ? a : combine === "detail" ? b : combine(a, b, nMain, nDetail);
-        const map = anomalyMap(v, h, w, S, main.settings.sigma);
-        const e = per.get(t.cls)!;
-        e.s.push(topFractionMean(map, main.settings.top ?? config.scoring.top));
-        e.l.push(t.anomalous ? 1 : 0);
-        const px = framePixels(t, map, S);
-        e.px.add(px.map, px.mask);
-      });
-      const rows = classes.map((cls) => {
-        const e = per.get(cls)!;
-        return { cls, image: e.l.includes(0) && e.l.includes(1) ? auroc(e.s, e.l) : null, pixel: e.px.positives > 0 && e.px.negatives > 0 ? e.px.auroc() : null };
-      });
-      const mean = (k: "image" | "pixel") => {
-        const ok = rows.map((r) => r[k]).filter((v): v is number => v !== null);
-        return ok.reduce((a, b) => a + b, 0) / ok.length;
-      };
-      console.log(`  ${name.padEnd(9)} ${pct(mean("image"))} / ${pct(mean("pixel"))}   ${rows.map((r) => `${r.cls} ${r.image === null ? "-" : pct(r.image).trim()}/${r.pixel === null ? "-" : pct(r.pixel).trim()}`).join("  ")}`);
-      table[name] = { image: mean("image"), pixel: mean("pixel"), classes: rows };
+      const combined = (a: Float32Array, b: Float32Array) => (combine === "main" ? a : combine === "detail" ? b : combine(a, b, nMain, nDetail));
+      const test = evaluate(suite.test, mainScores.test, detailScores.test, combined, main.settings);
+      const pv = evaluate(suite.pseudo, mainScores.pseudo, detailScores.pseudo, combined, main.settings);
+      console.log(`  ${name.padEnd(9)} ${pct(test.image)} / ${pct(test.pixel)}   pseudo-val ${pct(pv.image)} / ${pct(pv.pixel)}   ${test.classes.map((r) => `${r.cls} ${r.image === null ? "-" : pct(r.image).trim()}/${r.pixel === null ? "-" : pct(r.pixel).trim()}`).join("  ")}`);
+      table[name] = { test, pseudo: pv };
     }
     out[mode] = table;
   }
