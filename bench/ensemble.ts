@@ -36,12 +36,11 @@ import { loadModelConfig } from "../src/model/model-config.js";
 import { buildBackboneOnnx } from "../src/model/backbone/index.js";
 import { sessionOptions } from "../src/model/backbone-runner.js";
 import { anomalyMap, topFractionMean } from "../src/model/scoring/anomaly-map.js";
-import { auroc, PixelMetricAccumulator } from "../src/eval/metrics.js";
 import { seedOfFeatures } from "../src/pipeline/frame-scorer.js";
 import { openScorer, scorerSettingsOf, type ScorerParts, type ScorerSettings } from "../src/pipeline/open-scorer.js";
 import { bytesToFloat32, readBundle, type LoadedBundle } from "../src/model/bundle.js";
 import type { FeatureMap, ScoringMode } from "../src/model/types.js";
-import { buildCoreset, extractSuiteFeatures, framePixels, listFlag, suiteData, type SuiteFeatures, type SuiteTest } from "./support/suite-features.js";
+import { buildCoreset, ClassMetrics, extractSuiteFeatures, listFlag, suiteData, type SuiteFeatures, type SuiteTest } from "./support/suite-features.js";
 
 const { values } = parseArgs({
   options: {
@@ -145,26 +144,13 @@ function bundleMain(bundle: LoadedBundle, suite: SuiteFeatures): { parts: Scorer
 
 /** Per class image AUROC (top fraction) and pixel AUROC of one combination's maps over a labelled set, and their means. */
 function evaluate(set: readonly SuiteTest[], a: readonly Float32Array[], b: readonly Float32Array[], combined: (a: Float32Array, b: Float32Array) => Float32Array, settings: ScorerSettings) {
-  const classes = [...new Set(set.map((t) => t.cls))];
-  const per = new Map(classes.map((cls) => [cls, { s: [] as number[], l: [] as number[], px: new PixelMetricAccumulator() }]));
+  const metrics = new ClassMetrics();
+  const S = settings.mapSize;
   set.forEach((t, i) => {
-    const S = settings.mapSize;
     const map = anomalyMap(combined(a[i]!, b[i]!), t.x.h, t.x.w, S, settings.sigma);
-    const e = per.get(t.cls)!;
-    e.s.push(topFractionMean(map, settings.top ?? config.scoring.top));
-    e.l.push(t.anomalous ? 1 : 0);
-    const px = framePixels(t, map, S);
-    e.px.add(px.map, px.mask);
+    metrics.add(t, topFractionMean(map, settings.top ?? config.scoring.top), map, S);
   });
-  const rows = classes.map((cls) => {
-    const e = per.get(cls)!;
-    return { cls, image: e.l.includes(0) && e.l.includes(1) ? auroc(e.s, e.l) : null, pixel: e.px.positives > 0 && e.px.negatives > 0 ? e.px.auroc() : null };
-  });
-  const mean = (k: "image" | "pixel") => {
-    const ok = rows.map((r) => r[k]).filter((v): v is number => v !== null);
-    return ok.reduce((x, y) => x + y, 0) / ok.length;
-  };
-  return { image: mean("image"), pixel: mean("pixel"), classes: rows };
+  return metrics.result();
 }
 
 const { data, cleanup } = await suiteData(values, "ensemble");
@@ -202,7 +188,8 @@ try {
       const combined = (a: Float32Array, b: Float32Array) => (combine === "main" ? a : combine === "detail" ? b : combine(a, b, nMain, nDetail));
       const test = evaluate(suite.test, mainScores.test, detailScores.test, combined, main.settings);
       const pv = evaluate(suite.pseudo, mainScores.pseudo, detailScores.pseudo, combined, main.settings);
-      console.log(`  ${name.padEnd(9)} ${pct(test.image)} / ${pct(test.pixel)}   pseudo-val ${pct(pv.image)} / ${pct(pv.pixel)}   ${test.classes.map((r) => `${r.cls} ${r.image === null ? "-" : pct(r.image).trim()}/${r.pixel === null ? "-" : pct(r.pixel).trim()}`).join("  ")}`);
+      const perClass = Object.entries(test.classes).map(([cls, r]) => `${cls} ${r.image === null ? "-" : pct(r.image).trim()}/${r.pixel === null ? "-" : pct(r.pixel).trim()}`);
+      console.log(`  ${name.padEnd(9)} ${pct(test.imageAuroc)} / ${pct(test.pixelAuroc)}   pseudo-val ${pct(pv.imageAuroc)} / ${pct(pv.pixelAuroc)}   ${perClass.join("  ")}`);
       table[name] = { test, pseudo: pv };
     }
     out[mode] = table;

@@ -112,38 +112,48 @@ export interface SweepScores {
   readonly p50Ms: number;
 }
 
+/** Per class: image scores with their labels, and pixel AUROC over the frame's own pixels; then per-class AUROC and their means. */
+export class ClassMetrics {
+  private readonly byClass = new Map<string, { s: number[]; l: number[]; pixels: PixelMetricAccumulator }>();
+
+  /** One image: its score and its S×S map (size S). */
+  add(t: SuiteTest, score: number, map: Float32Array, size: number): void {
+    const entry = this.byClass.get(t.cls) ?? { s: [], l: [], pixels: new PixelMetricAccumulator() };
+    entry.s.push(score);
+    entry.l.push(t.anomalous ? 1 : 0);
+    const px = framePixels(t, map, size);
+    entry.pixels.add(px.map, px.mask);
+    this.byClass.set(t.cls, entry);
+  }
+
+  /** Per class image AUROC (null without both labels) and pixel AUROC (null without both pixel kinds), and their means over the classes that have them (NaN when none). */
+  result(): { imageAuroc: number; pixelAuroc: number; classes: Record<string, { image: number | null; pixel: number | null }> } {
+    const classes: Record<string, { image: number | null; pixel: number | null }> = {};
+    for (const [cls, { s, l, pixels }] of this.byClass) {
+      classes[cls] = {
+        image: l.includes(0) && l.includes(1) ? auroc(s, l) : null,
+        pixel: pixels.positives > 0 && pixels.negatives > 0 ? pixels.auroc() : null,
+      };
+    }
+    const mean = (vs: (number | null)[]) => {
+      const ok = vs.filter((v): v is number => v !== null);
+      return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : NaN;
+    };
+    return { imageAuroc: mean(Object.values(classes).map((c) => c.image)), pixelAuroc: mean(Object.values(classes).map((c) => c.pixel)), classes };
+  }
+}
+
 export async function scoreSuite(test: readonly SuiteTest[], scorer: FrameScorer): Promise<SweepScores> {
-  const byClass = new Map<string, { s: number[]; l: number[]; pixels: PixelMetricAccumulator }>();
+  const metrics = new ClassMetrics();
   const times: number[] = [];
   for (const t of test) {
     const t0 = performance.now();
     const scored = await scorer.score(t.x);
     times.push(performance.now() - t0);
-    const entry = byClass.get(t.cls) ?? { s: [], l: [], pixels: new PixelMetricAccumulator() };
-    entry.s.push(scored.score);
-    entry.l.push(t.anomalous ? 1 : 0);
-    const px = framePixels(t, scored.map, Math.round(Math.sqrt(scored.map.length)));
-    entry.pixels.add(px.map, px.mask);
-    byClass.set(t.cls, entry);
+    metrics.add(t, scored.score, scored.map, Math.round(Math.sqrt(scored.map.length)));
   }
-  const classes: SweepScores["classes"] = {};
-  for (const [cls, { s, l, pixels }] of byClass) {
-    classes[cls] = {
-      image: l.includes(0) && l.includes(1) ? auroc(s, l) : null,
-      pixel: pixels.positives > 0 && pixels.negatives > 0 ? pixels.auroc() : null,
-    };
-  }
-  const mean = (vs: (number | null)[]) => {
-    const ok = vs.filter((v): v is number => v !== null);
-    return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : NaN;
-  };
   times.sort((a, b) => a - b);
-  return {
-    imageAuroc: mean(Object.values(classes).map((c) => c.image)),
-    pixelAuroc: mean(Object.values(classes).map((c) => c.pixel)),
-    classes,
-    p50Ms: times[Math.floor(times.length / 2)] ?? NaN,
-  };
+  return { ...metrics.result(), p50Ms: times[Math.floor(times.length / 2)] ?? NaN };
 }
 
 /** A comma list flag with its default. */
