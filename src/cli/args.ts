@@ -37,3 +37,11 @@ export function intFlag(value: string | undefined, flag: string, fallback: numbe
   if (!Number.isInteger(n)) throw invalidInput(`--${flag} must be an integer, got '${value}'`);
   return n;
 }
+
+/** A share from 0 to 1 (e.g. 0.25), or the fallback when the flag is absent. */
+export function shareFlag(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = value.trim() === "" ? NaN : Number(value);
+  if (!(n >= 0 && n <= 1)) throw invalidInput(`--${flag} must be a number from 0 to 1, got '${value}'`);
+  return n;
+}

@@ -32,7 +32,7 @@ export function makePseudoValidationAuroc(data: string | null, reference: Pseudo
 
 async function synthesizedSet(reference: PseudoReference, signal: AbortSignal | undefined): Promise<PseudoSample[]> {
   const { readBundle } = await import("../model/bundle.js");
-  const { parseModelConfig } = await import("../model/model-config.js");
+  const { parseModelConfig, pseudoRecipe } = await import("../model/model-config.js");
   const { holdoutClasses, pseudoSamples } = await import("../image/pseudo/index.js");
   const m = (await readBundle(reference.activeDir)).manifest;
   const tc = parseModelConfig(m.config).tuning;
@@ -40,7 +40,7 @@ async function synthesizedSet(reference: PseudoReference, signal: AbortSignal | 
   // New normals form their own class: their look may differ from every trained class (drift, a new product).
   if (reference.acceptedNormals.length > 0) classes.push({ name: "accepted", images: reference.acceptedNormals.map((a) => a.path) });
   const out: PseudoSample[] = [];
-  for await (const s of pseudoSamples(classes, { seed: tc.seed, perClass: tc.perClass, crossClass: tc.crossClass, ...(signal ? { signal } : {}) })) out.push(s);
+  for await (const s of pseudoSamples(classes, { ...pseudoRecipe(tc), ...(signal ? { signal } : {}) })) out.push(s);
   return out;
 }
 

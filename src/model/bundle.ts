@@ -42,6 +42,8 @@ export interface TuningRecord {
   readonly seed: number;
   /** Synthesized anomalous images per class. */
   readonly perClass: number;
+  /** Share of the anomalies blended in seamlessly (absent: none, all hard-pasted). */
+  readonly seamless?: number;
   readonly images: { readonly anomalous: number; readonly good: number };
   /** DDIM steps per τ in the τ sweep (Δt = τ / steps). */
   readonly steps?: number;

@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ASPECTS } from "../image/geometry.js";
+import type { PseudoRecipe } from "../image/pseudo/samples.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 
 /** The modes pseudo-validation can sweep τ in (tuning.tauMode). */
@@ -147,6 +148,8 @@ export const modelConfigSchema = z.strictObject({
       perClass: z.int().min(2).max(1000).default(20),
       /** Paste fragments from other classes too. */
       crossClass: z.boolean().default(false),
+      /** Share of the anomalies blended in seamlessly (Poisson, as NSA) instead of hard-pasted: defects without a seam, like a missing or misplaced part. */
+      seamless: z.number().min(0).max(1).default(0),
       /** τ grid, swept in `tauMode`. */
       taus: z.array(z.int().min(1).max(999)).min(1).default([10, 20, 50, 100, 200, 400]),
       /** The mode the τ sweep scores in: lafite (the served mode, at memory.k) or no-edit (editing off, the paper's rule). */
@@ -195,4 +198,9 @@ export async function loadModelConfig(path: string | undefined): Promise<ModelCo
     throw new LafiteError(ErrorCode.INVALID_CONFIG, `config ${path} is not valid YAML: ${(err as Error).message}`);
   }
   return parseModelConfig(value, `config ${path}`);
+}
+
+/** The pseudo-validation set's recipe from the tuning section: fit, tune, the lifecycle's gate and the benches build the same set from it. */
+export function pseudoRecipe(tuning: ModelConfig["tuning"]): PseudoRecipe {
+  return { seed: tuning.seed, perClass: tuning.perClass, crossClass: tuning.crossClass, ...(tuning.seamless > 0 ? { anomaly: { seamless: tuning.seamless } } : {}) };
 }

@@ -13,7 +13,7 @@
 import { readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { relative, resolve } from "node:path";
-import type { ModelConfig } from "../model/model-config.js";
+import { pseudoRecipe, type ModelConfig } from "../model/model-config.js";
 import { scanDataset } from "../dataset/mvtec-layout.js";
 import { decodeEncoded } from "../image/decode.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
@@ -206,7 +206,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const tc = config.tuning;
   const pseudoProgress = new Progress("fit: pseudo-validation set", pseudoClasses.reduce((n, c) => n + c.images.length + tc.perClass, 0), { unit: "images", sink: sinkFor("pseudo") });
   const pseudoSet = await extractPseudoFeatures(
-    pseudoSamples(pseudoClasses, { seed: tc.seed, perClass: tc.perClass, crossClass: tc.crossClass, ...(signal ? { signal } : {}) }),
+    pseudoSamples(pseudoClasses, { ...pseudoRecipe(tc), ...(signal ? { signal } : {}) }),
     backbone,
     stats,
     { ...(signal ? { signal } : {}), progress: pseudoProgress },

@@ -40,6 +40,25 @@ test("lafite pseudo writes the set and reports what it wrote", async (t) => {
   assert.match(lines.join(""), /wrote 6 pseudo anomalies and 4 good images for 2 classes/);
 });
 
+test("--seamless blends that share of the anomalies in and records it", async (t) => {
+  const data = await tempDir(t);
+  await writeTrainSet(data, 2);
+  const out = path.join(await tempDir(t), "pv");
+  const lines = quietStdout(t);
+  const errWrite = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    assert.equal(await command.run(["--data", data, "--out", out, "--per-class", "4", "--seamless", "1"]), 0);
+  } finally {
+    process.stderr.write = errWrite;
+  }
+  const record = JSON.parse(await readFile(path.join(out, "pseudo.json"), "utf8")) as PseudoRecord;
+  assert.equal(record.seamless, 1);
+  assert.equal(record.samples.length, 8);
+  assert.ok(record.samples.every((s) => s.blend === "seamless"));
+  assert.match(lines.join(""), /wrote 8 pseudo anomalies .*; 8 blended seamlessly/);
+});
+
 test("--holdout builds the set from the bundle's held-out training images only", async (t) => {
   const data = await tempDir(t);
   await writeTrainSet(data, 3);
@@ -76,6 +95,8 @@ test("missing flags and bad counts are usage errors naming the flag", async (t) 
   await assert.rejects(command.run(["--data", data, "--out", out, "--per-class=-1"]), (e) => usage(e, /--per-class must be an integer from 0/));
   await assert.rejects(command.run(["--data", data, "--out", out, "--per-class", "100000"]), (e) => usage(e, /--per-class/));
   await assert.rejects(command.run(["--data", data, "--out", out, "--seed", "1.5"]), (e) => usage(e, /--seed/));
+  await assert.rejects(command.run(["--data", data, "--out", out, "--seamless", "2"]), (e) => usage(e, /--seamless must be a number from 0 to 1/));
+  await assert.rejects(command.run(["--data", data, "--out", out, "--seamless", "half"]), (e) => usage(e, /--seamless/));
   await assert.rejects(command.run(["--data", path.join(data, "nope"), "--out", out]), (err: unknown) => err instanceof LafiteError && err.code === "BAD_DATASET");
 });
 

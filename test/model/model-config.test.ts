@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseModelConfig } from "../../src/model/model-config.js";
+import { parseModelConfig, pseudoRecipe } from "../../src/model/model-config.js";
 import { LafiteError } from "../../src/util/errors.js";
 
 test("a partial backbone block keeps the other defaults (every key is optional)", () => {
@@ -35,4 +35,10 @@ test("config/model.example.yaml shows exactly the defaults (it says every value 
   const { parse } = await import("yaml");
   const text = await readFile(new URL("../../../config/model.example.yaml", import.meta.url), "utf8");
   assert.deepEqual(parseModelConfig(parse(text)), parseModelConfig({}));
+});
+
+test("the pseudo-validation recipe carries the seamless share only when there is one, and the share is checked", () => {
+  assert.deepEqual(pseudoRecipe(parseModelConfig({}).tuning), { seed: 0, perClass: 20, crossClass: false });
+  assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { seed: 3, seamless: 0.5 } }).tuning), { seed: 3, perClass: 20, crossClass: false, anomaly: { seamless: 0.5 } });
+  assert.throws(() => parseModelConfig({ tuning: { seamless: 1.5 } }), (err: unknown) => err instanceof LafiteError && /tuning\.seamless/.test(err.message));
 });

@@ -3,7 +3,7 @@
  * set's normal training images, in the MVTec AD layout that `lafite eval`
  * reads, so people can look at what the tuner scores.
  */
-import { intFlag, parseFlags, requireFlag } from "../args.js";
+import { intFlag, parseFlags, requireFlag, shareFlag } from "../args.js";
 import type { CliCommand } from "../main.js";
 import { MASK_FAMILIES } from "../../image/pseudo/shapes.js";
 import { PSEUDO_FILE, writePseudoSet } from "../../image/pseudo/write-set.js";
@@ -21,6 +21,7 @@ const FLAGS = {
   seed: { type: "string" },
   "per-class": { type: "string" },
   "cross-class": { type: "boolean" },
+  seamless: { type: "string" },
   holdout: { type: "string" },
   force: { type: "boolean" },
 } as const;
@@ -28,12 +29,13 @@ const FLAGS = {
 export const command: CliCommand = {
   summary: "Write a pseudo-validation set: normal images plus anomalies pasted from other normal images, with masks.",
   usage: [
-    "usage: lafite pseudo --data DIR --out DIR [--seed S] [--per-class N] [--cross-class] [--holdout BUNDLE] [--force]",
+    "usage: lafite pseudo --data DIR --out DIR [--seed S] [--per-class N] [--cross-class] [--seamless S] [--holdout BUNDLE] [--force]",
     "  --data DIR       data set in MVTec AD layout; each class's train/good images are the normals",
     "  --out DIR        output root (created if missing; must be empty or a previous pseudo output)",
     "  --seed S         integer seed, 0..4294967295 (default 0); the same seed gives byte-identical files",
     `  --per-class N    synthesized anomalies per class, 0..${MAX_PER_CLASS} (default ${DEFAULT_PER_CLASS})`,
     "  --cross-class    take fragments from any class's images, not only the target's class",
+    "  --seamless S     share of anomalies blended in by seamless cloning (no cut edge) instead of pasted, 0..1 (default 0)",
     "  --holdout BUNDLE use only the training images BUNDLE held out of its memory bank (fair for 'lafite eval' of it)",
     "  --force          write into a non-empty folder that is not a previous pseudo output",
     `writes <out>/<class>/test/good/*.png, <class>/test/pseudo/*.png, <class>/ground_truth/pseudo/*_mask.png and ${PSEUDO_FILE}`,
@@ -47,6 +49,7 @@ export const command: CliCommand = {
     if (seed < 0 || seed > 0xffffffff) throw invalidInput(`--seed must be an integer from 0 to 4294967295, got ${seed}`);
     const perClass = intFlag(values["per-class"], "per-class", DEFAULT_PER_CLASS);
     if (perClass < 0 || perClass > MAX_PER_CLASS) throw invalidInput(`--per-class must be an integer from 0 to ${MAX_PER_CLASS}, got ${perClass}`);
+    const seamless = shareFlag(values.seamless, "seamless", 0);
     const holdout = values.holdout === undefined ? undefined : holdoutClasses((await readBundle(values.holdout)).manifest.provenance.holdoutFiles, data);
     const interrupt = interruptSignal();
     try {
@@ -57,6 +60,7 @@ export const command: CliCommand = {
         seed,
         perClass,
         crossClass: values["cross-class"] ?? false,
+        ...(seamless > 0 ? { anomaly: { seamless } } : {}),
         force: values.force ?? false,
         signal: interrupt.signal,
         progressSink: stderrSink,
@@ -66,6 +70,7 @@ export const command: CliCommand = {
       process.stdout.write(
         `wrote ${record.samples.length} pseudo anomalies and ${good} good images for ${record.classes.length} classes to ${out}` +
           (self > 0 ? ` (${self} pasted from their own image: classes with a single normal image)` : "") +
+          (seamless > 0 ? `; ${record.samples.filter((s) => s.blend === "seamless").length} blended seamlessly` : "") +
           "\n",
       );
       return 0;

@@ -1,16 +1,18 @@
 import type { CliCommand } from "../main.js";
-import { choiceFlag, intFlag, parseFlags, requireFlag } from "../args.js";
+import { choiceFlag, intFlag, parseFlags, requireFlag, shareFlag } from "../args.js";
 import { tuneBundle } from "../../pipeline/tune/tune-bundle.js";
 import { TAU_SWEEP_MODES } from "../../model/model-config.js";
 import { interruptSignal } from "../../util/progress.js";
 
 export const command: CliCommand = {
   summary: "Choose τ, K and the threshold of a fitted bundle on a pseudo-validation set synthesized from its held-out normal images.",
-  usage: `lafite tune --bundle BUNDLE --data DIR [--seed S] [--per-class N] [--tau-mode M] [--threads N]
+  usage: `lafite tune --bundle BUNDLE --data DIR [--seed S] [--per-class N] [--seamless S] [--tau-mode M] [--threads N]
   --bundle BUNDLE  a fitted bundle; rewritten atomically as a new version
   --data DIR       the training data set it was fitted on (the bundle lists which images it held out)
   --seed S         seed of the synthesized set (default: the bundle config's tuning.seed)
   --per-class N    synthesized anomalies per class (default: tuning.perClass, 20)
+  --seamless S     share of them blended in seamlessly, with no cut edge, 0..1
+                   (default: tuning.seamless, 0)
   --tau-mode M     the mode the τ sweep scores in: lafite (at the configured K)
                    or no-edit (editing off, as in the paper); default:
                    tuning.tauMode, lafite
@@ -25,6 +27,7 @@ threshold.rule.`,
       data: { type: "string" },
       seed: { type: "string" },
       "per-class": { type: "string" },
+      seamless: { type: "string" },
       "tau-mode": { type: "string" },
       threads: { type: "string" },
     });
@@ -35,6 +38,7 @@ threshold.rule.`,
         data: requireFlag(values.data, "data"),
         ...(values.seed !== undefined ? { seed: intFlag(values.seed, "seed", 0) } : {}),
         ...(values["per-class"] !== undefined ? { perClass: intFlag(values["per-class"], "per-class", 20) } : {}),
+        ...(values.seamless !== undefined ? { seamless: shareFlag(values.seamless, "seamless", 0) } : {}),
         ...(values["tau-mode"] !== undefined ? { tauMode: choiceFlag(values["tau-mode"], "tau-mode", TAU_SWEEP_MODES) } : {}),
         ...(values.threads !== undefined ? { intraOpThreads: intFlag(values.threads, "threads", 0) } : {}),
         signal,

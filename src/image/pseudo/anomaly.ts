@@ -15,6 +15,14 @@
  * fabric) is nearly invisible, so the source position is at least
  * `minShift` away from the paste position, and half the time the fragment
  * is also flipped or turned and re-lit.
+ *
+ * A share of the anomalies (`seamless`, none by default) is blended in by
+ * seamless cloning (poisson.ts) rather than pasted: the fragment's texture
+ * without its cut edge or brightness step, as NSA does, so the set also
+ * holds anomalies that only the content gives away, like a missing or
+ * misplaced part, and not only ones a seam betrays. The choice is drawn
+ * once per anomaly, and only when the share is above zero, so a set without
+ * seamless anomalies is the same as before they existed.
  */
 import type { RgbImage } from "../decode.js";
 import { invalidInput } from "../../util/errors.js";
@@ -23,6 +31,7 @@ import type { Rng } from "../synth/rng.js";
 import { combinedMask, DEFAULT_MASK_OPTIONS, type MaskOptions, type MaskPart } from "./combine.js";
 import { maskBox, type BinaryMask, type MaskBox } from "./mask.js";
 import { pasteFragment, visibleFraction, type ContentTransform, type PasteParams } from "./paste.js";
+import { poissonBlend } from "./poisson.js";
 
 /** Share of the region that must change by at least MASK_THRESHOLD levels for a draw to be kept. */
 export const MIN_VISIBLE = 0.5;
@@ -35,6 +44,8 @@ export interface AnomalyInfo {
   /** Share of the region changed by at least MASK_THRESHOLD levels in some channel. */
   readonly visibleFraction: number;
   readonly paste: PasteParams;
+  /** Present when the fragment was blended in by seamless cloning rather than pasted. */
+  readonly blend?: "seamless";
 }
 
 export interface Anomaly {
@@ -48,6 +59,8 @@ export interface AnomalyOptions {
   readonly masks?: MaskOptions;
   /** Chance that the fragment is flipped or turned, and (independently) re-lit. */
   readonly transformChance?: number;
+  /** Share of anomalies blended in by seamless cloning instead of a hard paste, 0–1 (default 0). */
+  readonly seamless?: number;
 }
 
 /**
@@ -86,6 +99,9 @@ export function synthesizeAnomaly(rng: Rng, target: RgbImage, source: RgbImage, 
   const { width, height } = target;
   const maskOptions = options.masks ?? DEFAULT_MASK_OPTIONS;
   const chance = options.transformChance ?? 0.5;
+  const share = options.seamless ?? 0;
+  if (!(share >= 0 && share <= 1)) throw invalidInput(`the seamless share must be a number from 0 to 1, got ${share}`);
+  const seamless = share > 0 && rng.chance(share);
   let best: Anomaly | undefined;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const { mask, parts, areaFraction } = combinedMask(rng, width, height, maskOptions);
@@ -99,9 +115,10 @@ export function synthesizeAnomaly(rng: Rng, target: RgbImage, source: RgbImage, 
     const minShift = Math.max(0.1 * Math.min(width, height), 0.5 * Math.max(box.x1 - box.x0, box.y1 - box.y0));
     const shift = drawShift(rng, width, height, box, (transform & 4) !== 0, minShift);
     const paste: PasteParams = { ...shift, transform, gain, bias };
-    const image = pasteFragment(target, source, mask, box, paste);
+    const pasted = pasteFragment(target, source, mask, box, paste);
+    const image = seamless ? poissonBlend(target, pasted, mask).image : pasted;
     const visible = visibleFraction(target, image, mask, MASK_THRESHOLD);
-    const candidate: Anomaly = { image, mask, info: { parts, areaFraction, visibleFraction: visible, paste } };
+    const candidate: Anomaly = { image, mask, info: { parts, areaFraction, visibleFraction: visible, paste, ...(seamless ? { blend: "seamless" as const } : {}) } };
     if (visible >= MIN_VISIBLE) return candidate;
     if (!best || visible > best.info.visibleFraction) best = candidate;
   }

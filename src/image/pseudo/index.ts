@@ -8,8 +8,9 @@ export { MASK_FAMILIES, FAMILY_SHAPES, type MaskFamily, type Shape, type ShapeCo
 export { rasterize, maskArea, maskBox, unionMasks, emptyMask, type BinaryMask, type MaskBox, type Placement } from "./mask.js";
 export { combinedMask, DEFAULT_MASK_OPTIONS, type CombinedMask, type MaskOptions, type MaskPart } from "./combine.js";
 export { pasteFragment, visibleFraction, transformOffset, IDENTITY_PASTE, type ContentTransform, type PasteParams } from "./paste.js";
+export { poissonBlend, type PoissonOptions, type PoissonResult } from "./poisson.js";
 export { fitSource } from "./fit-source.js";
 export { synthesizeAnomaly, drawShift, MIN_VISIBLE, type Anomaly, type AnomalyInfo, type AnomalyOptions } from "./anomaly.js";
-export { pseudoSamples, checkPseudoOptions, MAX_PER_CLASS, type PseudoClass, type PseudoOptions, type PseudoSample } from "./samples.js";
+export { pseudoSamples, checkPseudoOptions, MAX_PER_CLASS, type PseudoClass, type PseudoOptions, type PseudoRecipe, type PseudoSample } from "./samples.js";
 export { holdoutClasses } from "./holdout.js";
 export { writePseudoSet, PSEUDO_FILE, PSEUDO_GENERATOR, PSEUDO_VERSION, PSEUDO_DEFECT, type PseudoRecord, type PseudoRecordSample, type WritePseudoOptions } from "./write-set.js";

@@ -39,6 +39,9 @@ export interface PseudoOptions {
   readonly anomaly?: AnomalyOptions;
 }
 
+/** What a set is made of, without the cancellation signal: what a model config's tuning section describes. */
+export type PseudoRecipe = Omit<PseudoOptions, "signal">;
+
 export interface PseudoSample {
   readonly cls: string;
   readonly kind: "good" | "pseudo";

@@ -46,6 +46,8 @@ export interface PseudoRecord {
   readonly seed: number;
   readonly perClass: number;
   readonly crossClass: boolean;
+  /** Share of the anomalies blended in seamlessly (absent: none). */
+  readonly seamless?: number;
   /** The data set the normals came from, when read from one; source paths are relative to it. */
   readonly data?: string;
   readonly classes: readonly { readonly name: string; readonly good: number; readonly pseudo: number; readonly sources: readonly string[] }[];
@@ -116,6 +118,7 @@ export async function writePseudoSet(options: WritePseudoOptions): Promise<Pseud
     seed,
     perClass,
     crossClass,
+    ...(options.anomaly?.seamless ? { seamless: options.anomaly.seamless } : {}),
     ...(options.data !== undefined ? { data: path.resolve(options.data) } : {}),
     classes: classes.map((c) => ({ name: c.name, good: c.images.length, pseudo: perClass, sources: c.images.map(shown) })),
     samples,

@@ -11,7 +11,7 @@ import { readBundle, bytesToFloat32, newVersionId, writeBundle, type BundleManif
 import type { ScorerParts } from "../open-scorer.js";
 import { BackboneRunner, sessionOptions } from "../../model/backbone-runner.js";
 import { resolveExecutionProvider } from "../../model/execution-provider.js";
-import { parseModelConfig, type TauSweepMode } from "../../model/model-config.js";
+import { parseModelConfig, pseudoRecipe, type ModelConfig, type TauSweepMode } from "../../model/model-config.js";
 import { holdoutClasses, pseudoSamples } from "../../image/pseudo/index.js";
 import { DIFFUSION_MODES, SCORING_MODES } from "../../model/types.js";
 import { Progress, type ProgressSink } from "../../util/progress.js";
@@ -26,6 +26,8 @@ export interface TuneBundleOptions {
   readonly data: string;
   readonly seed?: number;
   readonly perClass?: number;
+  /** Share of the synthesized anomalies blended in seamlessly, over the config's tuning.seamless. */
+  readonly seamless?: number;
   /** The mode of the τ sweep, over the bundle config's tuning.tauMode. */
   readonly tauMode?: TauSweepMode;
   readonly signal?: AbortSignal;
@@ -39,7 +41,7 @@ export interface TuneBundleOptions {
 export async function pseudoSetOfBundle(
   loaded: LoadedBundle,
   data: string,
-  tc: { seed: number; perClass: number; crossClass: boolean },
+  tc: ModelConfig["tuning"],
   sessOpts: ort.InferenceSession.SessionOptions,
   options: { signal?: AbortSignal; progressSink?: ProgressSink } = {},
 ): Promise<PseudoFeature[]> {
@@ -50,7 +52,7 @@ export async function pseudoSetOfBundle(
   const progress = new Progress("pseudo-validation set", classes.reduce((n, c) => n + c.images.length + tc.perClass, 0), { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
   try {
     const signal = options.signal;
-    return await extractPseudoFeatures(pseudoSamples(classes, { seed: tc.seed, perClass: tc.perClass, crossClass: tc.crossClass, ...(signal ? { signal } : {}) }), backbone, stats, { ...(signal ? { signal } : {}), progress });
+    return await extractPseudoFeatures(pseudoSamples(classes, { ...pseudoRecipe(tc), ...(signal ? { signal } : {}) }), backbone, stats, { ...(signal ? { signal } : {}), progress });
   } finally {
     await backbone.release();
   }
@@ -74,7 +76,7 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   const m = loaded.manifest;
   // Bundles fitted before tuning existed have no tuning block: the schema fills in its defaults.
   const config = parseModelConfig(m.config, `bundle ${options.bundle} config`);
-  const tc = { ...config.tuning, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.perClass !== undefined ? { perClass: options.perClass } : {}), ...(options.tauMode !== undefined ? { tauMode: options.tauMode } : {}) };
+  const tc = { ...config.tuning, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.perClass !== undefined ? { perClass: options.perClass } : {}), ...(options.seamless !== undefined ? { seamless: options.seamless } : {}), ...(options.tauMode !== undefined ? { tauMode: options.tauMode } : {}) };
   const ep = await resolveExecutionProvider(options.executionProvider ?? "cpu", log);
   const sessOpts = sessionOptions(ep, options.intraOpThreads);
   const signal = options.signal;

@@ -20,6 +20,18 @@ export function noiseImage(width: number, height: number, seed: number, gray = f
   return { width, height, rgb, gray };
 }
 
+/** A smooth colour image (slow waves, no noise), so a fragment pasted from elsewhere leaves a clear step at its edge. */
+export function smoothImage(width: number, height: number, phase: number, offset = 0): RgbImage {
+  const rgb = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const o = 3 * (y * width + x);
+      for (let c = 0; c < 3; c++) rgb[o + c] = Math.min(255, Math.round(60 + offset * (c === 1 ? 1 : 0) + 50 * Math.sin(x / 9 + phase + c) + 30 * Math.cos(y / 7 - phase)));
+    }
+  }
+  return { width, height, rgb, gray: false };
+}
+
 export function flatImage(width: number, height: number, value: readonly [number, number, number]): RgbImage {
   const rgb = new Uint8Array(width * height * 3);
   for (let i = 0; i < width * height; i++) rgb.set(value, 3 * i);

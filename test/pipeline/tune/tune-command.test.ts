@@ -120,6 +120,22 @@ test("lafite tune --tau-mode no-edit sweeps τ with editing off, as the paper do
   assert.match(err.stderr, /--tau-mode must be one of no-edit, lafite, got 'edit-only'/);
 });
 
+test("lafite tune --seamless blends that share of the anomalies in, records it, and scores another set; a share outside 0..1 is refused", async () => {
+  const hard = (await manifest(bundle)).tuning!;
+  assert.equal(hard.seamless, undefined);
+  await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3", "--seamless", "1"], { timeout: 300_000 });
+  const t = (await manifest(bundle)).tuning!;
+  assert.equal(t.seamless, 1);
+  assert.deepEqual(t.images, hard.images);
+  assert.notDeepEqual(t.k.curve.map((p) => p.pixel_auroc), hard.k.curve.map((p) => p.pixel_auroc));
+  const err = await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seamless", "2"], { timeout: 120_000 }).then(
+    () => assert.fail("tune accepted --seamless 2"),
+    (e: { code: number; stderr: string }) => e,
+  );
+  assert.equal(err.code, 1);
+  assert.match(err.stderr, /--seamless must be a number from 0 to 1, got '2'/);
+});
+
 test("lafite tune refuses a data folder without the held-out images, naming the file", async () => {
   const err = await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", join(dir, "nowhere")], { timeout: 120_000 }).then(
     () => assert.fail("tune accepted a missing data set"),
