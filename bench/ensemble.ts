@@ -37,8 +37,9 @@ import { buildBackboneOnnx } from "../src/model/backbone/index.js";
 import { sessionOptions } from "../src/model/backbone-runner.js";
 import { anomalyMap, topFractionMean } from "../src/model/scoring/anomaly-map.js";
 import { seedOfFeatures } from "../src/pipeline/frame-scorer.js";
-import { openScorer, scorerSettingsOf, type ScorerParts, type ScorerSettings } from "../src/pipeline/open-scorer.js";
-import { bytesToFloat32, readBundle, type LoadedBundle } from "../src/model/bundle.js";
+import { openScorer, type ScorerParts, type ScorerSettings } from "../src/pipeline/open-scorer.js";
+import { readBundle } from "../src/model/bundle.js";
+import { bundleBank } from "./support/bundle-bank.js";
 import type { FeatureMap, ScoringMode } from "../src/model/types.js";
 import { buildCoreset, ClassMetrics, extractSuiteFeatures, listFlag, suiteData, type SuiteFeatures, type SuiteTest } from "./support/suite-features.js";
 
@@ -129,19 +130,6 @@ async function positionScores(mode: ScoringMode, parts: ScorerParts, settings: S
   }
 }
 
-/** The bundle's main bank and settings, after checking it standardizes features exactly as this suite run does (same data, same config). */
-function bundleMain(bundle: LoadedBundle, suite: SuiteFeatures): { parts: ScorerParts; settings: ScorerSettings } {
-  const m = bundle.manifest;
-  const { c } = suite.bank[0]!;
-  const off = Math.max(...m.features.mean.map((v, i) => Math.abs(v - suite.stats.mean[i]!) / suite.stats.std[i]!), ...m.features.std.map((v, i) => Math.abs(v / suite.stats.std[i]! - 1)));
-  if (m.features.c !== c || !(off < 1e-3)) throw new Error(`--bundle ${bundle.dir} was not fitted on these features (channels ${m.features.c} vs ${c}, statistics differ by ${off}): fit it on --data with --config`);
-  const sc = m.scoring;
-  return {
-    parts: { coreset: bytesToFloat32(bundle.file(m.memory.vectorsFile)), coresetSize: m.memory.coresetSize, c, ...(sc.denoiserFile ? { unetOnnx: bundle.file(sc.denoiserFile) } : {}) },
-    settings: { ...scorerSettingsOf(m), mapSize: suite.mapSize },
-  };
-}
-
 /** Per class image AUROC (top fraction) and pixel AUROC of one combination's maps over a labelled set, and their means. */
 function evaluate(set: readonly SuiteTest[], a: readonly Float32Array[], b: readonly Float32Array[], combined: (a: Float32Array, b: Float32Array) => Float32Array, settings: ScorerSettings) {
   const metrics = new ClassMetrics();
@@ -163,7 +151,7 @@ try {
   const defaults: ScorerSettings = { mapSize: suite.mapSize, sigma: config.scoring.sigma, pool: config.scoring.pool, k: m.k, tau: 0, deltaT: 1, eta: 0 };
   let main: { parts: ScorerParts; settings: ScorerSettings };
   if (values.bundle) {
-    main = bundleMain(await readBundle(values.bundle), suite);
+    main = bundleBank(await readBundle(values.bundle), suite);
     log(`main bank: ${values.bundle}, ${main.parts.coresetSize} rows × ${c} channels`);
   } else {
     const built = await buildCoreset(suite, config);

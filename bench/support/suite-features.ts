@@ -18,12 +18,12 @@ import { decodeEncoded, decodeMask } from "../../src/image/decode.js";
 import { BackboneRunner, sessionOptions } from "../../src/model/backbone-runner.js";
 import { resolveBackbone } from "../../src/model/backbone-source.js";
 import { FeatureStatsAccumulator, standardizeInPlace, type FeatureStats } from "../../src/model/feature-stats.js";
-import type { ModelConfig } from "../../src/model/model-config.js";
+import { pseudoRecipe, type ModelConfig } from "../../src/model/model-config.js";
 import type { FeatureMap } from "../../src/model/types.js";
 import { holdoutIndices } from "../../src/pipeline/fit.js";
 import { extractPseudoFeatures, type PseudoFeature } from "../../src/pipeline/tune/pseudo-features.js";
 import { cropToPlacement, maskToInput, placement, type Placement } from "../../src/image/geometry.js";
-import { pseudoSamples } from "../../src/image/pseudo/index.js";
+import { pseudoSamples, type PseudoRecipe } from "../../src/image/pseudo/index.js";
 import { defaultCacheDir } from "../../src/cli/commands/fit.js";
 import { auroc, PixelMetricAccumulator } from "../../src/eval/metrics.js";
 import type { FrameScorer } from "../../src/pipeline/frame-scorer.js";
@@ -46,6 +46,8 @@ export interface SuiteFeatures {
   readonly test: SuiteTest[];
   /** The pseudo-validation set fit would build (held-out normals + synthesized anomalies), when asked for. */
   readonly pseudo: PseudoFeature[];
+  /** Paths of the held-out normals per class: what a pseudo-validation set is synthesized from. */
+  readonly heldOut: ReadonlyMap<string, readonly string[]>;
   readonly stats: FeatureStats;
   readonly mapSize: number;
   readonly seconds: number;
@@ -87,10 +89,7 @@ export async function extractSuiteFeatures(data: string, config: ModelConfig, lo
   for (const x of bank) standardizeInPlace(x, stats);
   for (const h of heldRaw) standardizeInPlace(h.x, stats);
   for (const t of testRaw) standardizeInPlace(t.x, stats);
-  const tc = config.tuning;
-  const pseudo = options.pseudo
-    ? await extractPseudoFeatures(pseudoSamples([...heldPaths].map(([name, images]) => ({ name, images })), { seed: tc.seed, perClass: tc.perClass, crossClass: tc.crossClass }), backbone, stats)
-    : [];
+  const pseudo = options.pseudo ? await pseudoFromHeldOut(backbone, heldPaths, stats, pseudoRecipe(config.tuning)) : [];
   await backbone.release();
   return {
     bank,
@@ -98,10 +97,26 @@ export async function extractSuiteFeatures(data: string, config: ModelConfig, lo
     holdout: heldRaw.map((h) => ({ cls: h.cls, anomalous: false, x: h.x })),
     test: testRaw,
     pseudo,
+    heldOut: heldPaths,
     stats,
     mapSize: S,
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+function pseudoFromHeldOut(backbone: BackboneRunner, heldOut: ReadonlyMap<string, readonly string[]>, stats: FeatureStats, recipe: PseudoRecipe): Promise<PseudoFeature[]> {
+  return extractPseudoFeatures(pseudoSamples([...heldOut].map(([name, images]) => ({ name, images })), recipe), backbone, stats);
+}
+
+/** Another pseudo-validation set from the suite's held-out normals, by another recipe (e.g. another share of seamless anomalies). */
+export async function pseudoFeaturesOf(suite: SuiteFeatures, config: ModelConfig, recipe: PseudoRecipe, threads?: number): Promise<PseudoFeature[]> {
+  const source = await resolveBackbone(config, defaultCacheDir());
+  const backbone = await BackboneRunner.open(source.onnx, source.inputSize, sessionOptions("cpu", threads), config.aspect);
+  try {
+    return await pseudoFromHeldOut(backbone, suite.heldOut, suite.stats, recipe);
+  } finally {
+    await backbone.release();
+  }
 }
 
 /** Per-class image AUROC and pixel AUROC (S×S maps), and their means over classes, from one scorer's pass. */
