@@ -20,7 +20,8 @@ function quietStdout(t: { after(fn: () => void): void }): string[] {
   return lines;
 }
 
-test("lafite pseudo writes the set and reports what it wrote", async (t) => {
+/** `lafite pseudo` on a fresh two-class train set with these flags: the record it wrote and what it printed (progress on stderr silenced). */
+async function pseudoOnTwoClasses(t: Parameters<typeof tempDir>[0] & { after(fn: () => void): void }, flags: string[]): Promise<{ record: PseudoRecord; lines: string[] }> {
   const data = await tempDir(t);
   await writeTrainSet(data, 2);
   const out = path.join(await tempDir(t), "pv");
@@ -28,11 +29,15 @@ test("lafite pseudo writes the set and reports what it wrote", async (t) => {
   const errWrite = process.stderr.write.bind(process.stderr);
   process.stderr.write = (() => true) as typeof process.stderr.write;
   try {
-    assert.equal(await command.run(["--data", data, "--out", out, "--seed", "4", "--per-class", "3", "--cross-class"]), 0);
+    assert.equal(await command.run(["--data", data, "--out", out, ...flags]), 0);
   } finally {
     process.stderr.write = errWrite;
   }
-  const record = JSON.parse(await readFile(path.join(out, "pseudo.json"), "utf8")) as PseudoRecord;
+  return { record: JSON.parse(await readFile(path.join(out, "pseudo.json"), "utf8")) as PseudoRecord, lines };
+}
+
+test("lafite pseudo writes the set and reports what it wrote", async (t) => {
+  const { record, lines } = await pseudoOnTwoClasses(t, ["--seed", "4", "--per-class", "3", "--cross-class"]);
   assert.equal(record.seed, 4);
   assert.equal(record.perClass, 3);
   assert.equal(record.crossClass, true);
@@ -41,18 +46,7 @@ test("lafite pseudo writes the set and reports what it wrote", async (t) => {
 });
 
 test("--seamless blends that share of the anomalies in and records it", async (t) => {
-  const data = await tempDir(t);
-  await writeTrainSet(data, 2);
-  const out = path.join(await tempDir(t), "pv");
-  const lines = quietStdout(t);
-  const errWrite = process.stderr.write.bind(process.stderr);
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try {
-    assert.equal(await command.run(["--data", data, "--out", out, "--per-class", "4", "--seamless", "1"]), 0);
-  } finally {
-    process.stderr.write = errWrite;
-  }
-  const record = JSON.parse(await readFile(path.join(out, "pseudo.json"), "utf8")) as PseudoRecord;
+  const { record, lines } = await pseudoOnTwoClasses(t, ["--per-class", "4", "--seamless", "1"]);
   assert.equal(record.seamless, 1);
   assert.equal(record.samples.length, 8);
   assert.ok(record.samples.every((s) => s.blend === "seamless"));
