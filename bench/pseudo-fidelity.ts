@@ -19,7 +19,10 @@
  * Pixel AUROC is the mean over classes at the S×S map (the tuner pools the
  * pixels of all classes instead; both rank the same way here).
  *
- * Usage: npm run bench:pseudo -- --data DIR --bundle B [--config FILE] [--seamless 0,0.5,1] [--mode M] [--threads N] [--json FILE]
+ * --per-class N synthesizes N anomalies per class instead of tuning.perClass
+ * (is a per-class pick limited by the set's size?).
+ *
+ * Usage: npm run bench:pseudo -- --data DIR --bundle B [--config FILE] [--seamless 0,0.5,1] [--per-class N] [--mode M] [--threads N] [--json FILE]
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -42,16 +45,19 @@ const { values } = parseArgs({
     bundle: { type: "string" },
     config: { type: "string" },
     seamless: { type: "string" },
+    "per-class": { type: "string" },
     mode: { type: "string" },
     threads: { type: "string" },
     json: { type: "string" },
   },
 });
-if (!values.data || !values.bundle) throw new Error("usage: npm run bench:pseudo -- --data DIR --bundle B [--config FILE] [--seamless 0,0.5,1] [--mode M] [--threads N] [--json FILE]");
+if (!values.data || !values.bundle) throw new Error("usage: npm run bench:pseudo -- --data DIR --bundle B [--config FILE] [--seamless 0,0.5,1] [--per-class N] [--mode M] [--threads N] [--json FILE]");
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const config = await loadModelConfig(values.config);
 const shares = listFlag(values.seamless, "0,0.5,1").map(Number);
 if (shares.some((v) => !(v >= 0 && v <= 1))) throw new Error(`--seamless ${values.seamless}: each share is a number from 0 to 1`);
+const perClass = values["per-class"] !== undefined ? Number(values["per-class"]) : config.tuning.perClass;
+if (!Number.isInteger(perClass) || perClass < 2) throw new Error(`--per-class ${values["per-class"]}: an integer of at least 2`);
 const threads = values.threads !== undefined ? Number(values.threads) : undefined;
 
 const suite = await extractSuiteFeatures(values.data, config, log, threads);
@@ -60,7 +66,7 @@ const bank = bundleBank(loaded, suite);
 const mode = (values.mode ?? loaded.manifest.scoring.mode) as ScoringMode;
 const recipes = [];
 for (const seamless of shares) {
-  const set = await pseudoFeaturesOf(suite, config, { ...pseudoRecipe(config.tuning), ...(seamless > 0 ? { anomaly: { seamless } } : {}) }, threads);
+  const set = await pseudoFeaturesOf(suite, config, { ...pseudoRecipe(config.tuning), perClass, ...(seamless > 0 ? { anomaly: { seamless } } : {}) }, threads);
   recipes.push({ seamless, anomalies: set.filter((s) => s.anomalous) });
   log(`pseudo-validation set, seamless share ${seamless}: ${recipes.at(-1)!.anomalies.length} anomalies`);
 }
@@ -127,7 +133,7 @@ const asTuningPoint = (r: Result) => ({ image_auroc: r.imageAuroc, pixel_auroc: 
 const bestTest = bestPointIndex(results.map((r) => asTuningPoint(r.test)));
 const served = results.findIndex((r) => r.point.tau === base.tau && r.point.k === base.k && r.point.rule === (base.imageScore ?? "pool"));
 
-console.log(`bench:pseudo — ${values.data}, bundle ${values.bundle}, ${mode} mode; ${points.length} points (${settingsGrid.length} settings × pool/top); AUROC in %`);
+console.log(`bench:pseudo — ${values.data}, bundle ${values.bundle}, ${mode} mode, ${perClass} anomalies per class; ${points.length} points (${settingsGrid.length} settings × pool/top); AUROC in %`);
 console.log(`best test point: ${name(results[bestTest]!.point)} ${pct(results[bestTest]!.test.imageAuroc)} / ${pct(results[bestTest]!.test.pixelAuroc)}`);
 if (served >= 0) console.log(`served point:    ${name(results[served]!.point)} ${pct(results[served]!.test.imageAuroc)} / ${pct(results[served]!.test.pixelAuroc)}`);
 console.log(`\nseamless | ρ image | ρ pixel | tuner's pick → test image / pixel | per-class pick → test image / pixel | ρ image per class (${classes.join(", ")})`);
