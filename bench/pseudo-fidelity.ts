@@ -84,7 +84,6 @@ const settingsGrid: { tau: number; k: number }[] = [...taus.map((tau) => ({ tau,
   (p, i, all) => all.findIndex((q) => q.tau === p.tau && q.k === p.k) === i,
 );
 const rules: ImageScoreRule[] = ["pool", "top"];
-const points: Point[] = settingsGrid.flatMap((s) => rules.map((rule) => ({ ...s, rule })));
 
 type Result = ReturnType<ClassMetrics["result"]>;
 /** Per point: the test set's metrics and each recipe's pseudo-validation metrics. */
@@ -95,26 +94,22 @@ for (const s of settingsGrid) {
   const open = await openScorer(mode, bank.parts, settings, sessionOptions("cpu", threads));
   try {
     const S = settings.mapSize;
-    /** Scores a set once; returns a metrics accumulator per rule, fed with those frames. */
-    const feed = async (frames: readonly (SuiteTest | PseudoFeature)[], into: ClassMetrics[]) => {
+    const ruleSettings = rules.map((rule) => ({ imageScore: rule, pool: settings.pool, top: settings.top ?? DEFAULT_TOP_FRACTION }));
+    /** Scores each frame once and feeds every rule's accumulator in each of `into`'s lists. */
+    const feed = async (frames: readonly (SuiteTest | PseudoFeature)[], ...into: ClassMetrics[][]) => {
       for (const f of frames) {
         const { map } = await open.scorer.score(f.x);
-        rules.forEach((rule, r) => into[r]!.add(f, imageScoreOf(map, S, { imageScore: rule, pool: settings.pool, top: settings.top ?? DEFAULT_TOP_FRACTION }), map, S));
+        ruleSettings.forEach((rule, r) => {
+          const score = imageScoreOf(map, S, rule);
+          for (const list of into) list[r]!.add(f, score, map, S);
+        });
       }
     };
     const test = rules.map(() => new ClassMetrics());
     await feed(suite.test, test);
     // The held-out normals are every recipe's negatives: score them once, into each recipe's accumulators.
     const pseudo = recipes.map(() => rules.map(() => new ClassMetrics()));
-    const held = rules.map(() => new ClassMetrics());
-    for (const f of suite.holdout) {
-      const { map } = await open.scorer.score(f.x);
-      rules.forEach((rule, r) => {
-        const score = imageScoreOf(map, S, { imageScore: rule, pool: settings.pool, top: settings.top ?? DEFAULT_TOP_FRACTION });
-        for (const perRecipe of pseudo) perRecipe[r]!.add(f, score, map, S);
-        held[r]!.add(f, score, map, S);
-      });
-    }
+    await feed(suite.holdout, ...pseudo);
     for (const [i, r] of recipes.entries()) await feed(r.anomalies, pseudo[i]!);
     rules.forEach((rule, r) => results.push({ point: { ...s, rule }, test: test[r]!.result(), pseudo: pseudo.map((p) => p[r]!.result()) }));
   } finally {
@@ -133,7 +128,7 @@ const asTuningPoint = (r: Result) => ({ image_auroc: r.imageAuroc, pixel_auroc: 
 const bestTest = bestPointIndex(results.map((r) => asTuningPoint(r.test)));
 const served = results.findIndex((r) => r.point.tau === base.tau && r.point.k === base.k && r.point.rule === (base.imageScore ?? "pool"));
 
-console.log(`bench:pseudo — ${values.data}, bundle ${values.bundle}, ${mode} mode, ${perClass} anomalies per class; ${points.length} points (${settingsGrid.length} settings × pool/top); AUROC in %`);
+console.log(`bench:pseudo — ${values.data}, bundle ${values.bundle}, ${mode} mode, ${perClass} anomalies per class; ${settingsGrid.length * rules.length} points (${settingsGrid.length} settings × pool/top); AUROC in %`);
 console.log(`best test point: ${name(results[bestTest]!.point)} ${pct(results[bestTest]!.test.imageAuroc)} / ${pct(results[bestTest]!.test.pixelAuroc)}`);
 if (served >= 0) console.log(`served point:    ${name(results[served]!.point)} ${pct(results[served]!.test.imageAuroc)} / ${pct(results[served]!.test.pixelAuroc)}`);
 console.log(`\nseamless | ρ image | ρ pixel | tuner's pick → test image / pixel | per-class pick → test image / pixel | ρ image per class (${classes.join(", ")})`);
