@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { synthesizeRealistic } from "../../src/image/synth/realistic/index.js";
 import { candidateIds, coresetBudget, gatherCandidateRows, type CandidateSampling } from "../../src/model/memory/candidates.js";
-import { greedyCoresetSelectionAsync } from "../../src/model/memory/coreset.js";
+import { classCoreset, slicesClasses } from "../../src/model/memory/class-coreset.js";
 import { scanDataset } from "../../src/dataset/mvtec-layout.js";
 import { decodeEncoded, decodeMask } from "../../src/image/decode.js";
 import { BackboneRunner, sessionOptions } from "../../src/model/backbone-runner.js";
@@ -190,23 +190,26 @@ export interface BenchCoreset {
   readonly count: number;
   readonly candidates: number;
   readonly selectSeconds: number;
+  /** Rows taken from each class. */
+  readonly classRows: Readonly<Record<string, number>>;
 }
 
-/** The coreset `lafite fit` would build from the suite's bank, or with another sampling, candidate cap or size. */
+/** The coreset `lafite fit` would build from the suite's bank, or with another sampling, candidate cap, size or per-class share. */
 export async function buildCoreset(
   suite: SuiteFeatures,
   config: ModelConfig,
-  choice: { sampling?: CandidateSampling; candidates?: number; size?: number } = {},
+  choice: { sampling?: CandidateSampling; candidates?: number; size?: number; perClassShare?: number } = {},
 ): Promise<BenchCoreset> {
   const { c, h, w } = suite.bank[0]!;
   const m = config.memory;
   const { candidates, count } = coresetBudget(suite.bank.length * h * w, { ...m, ...(choice.candidates ? { maxCandidates: choice.candidates } : {}), ...(choice.size ? { maxCoresetSize: choice.size, keepRate: 1 } : {}) });
   const ids = candidateIds({ imageClasses: suite.bankClasses, positionsPerImage: h * w, count: candidates, seed: config.seed, sampling: choice.sampling ?? m.sampling });
   const rows = gatherCandidateRows(suite.bank, ids);
+  const { rowClass, classes } = slicesClasses(ids, suite.bankClasses, h * w);
   const t0 = performance.now();
-  const { selected } = await greedyCoresetSelectionAsync(rows, candidates, c, count, { projectionDim: m.projectionDim, seed: config.seed });
+  const { selected, rowsPerClass } = await classCoreset(rows, candidates, c, count, rowClass, choice.perClassShare ?? m.perClassShare, { projectionDim: m.projectionDim, seed: config.seed });
   const selectSeconds = (performance.now() - t0) / 1000;
   const coreset = new Float32Array(count * c);
   for (let i = 0; i < count; i++) coreset.set(rows.subarray(selected[i]! * c, (selected[i]! + 1) * c), i * c);
-  return { coreset, count, candidates, selectSeconds };
+  return { coreset, count, candidates, selectSeconds, classRows: Object.fromEntries(classes.map((k, i) => [k, rowsPerClass[i] ?? 0])) };
 }

@@ -81,6 +81,10 @@ export interface BundleManifest {
     readonly candidates: number;
     /** How candidates were drawn when there were more slices than memory.maxCandidates (absent in bundles from before: uniform). */
     readonly sampling?: "uniform" | "stratified" | "balanced";
+    /** Fraction of the rows chosen within each class (absent in bundles from before: 0, one global selection). */
+    readonly perClassShare?: number;
+    /** Coreset rows fit took from each class's candidates (absent in bundles from before). */
+    readonly classRows?: Readonly<Record<string, number>>;
     readonly indexType: "flat" | "hnsw";
     readonly indexFile: string;
     /** Raw little-endian float32 coreset rows (coresetSize × c), for the ONNX kNN hot path. */

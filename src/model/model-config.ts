@@ -71,6 +71,11 @@ export const modelConfigSchema = z.strictObject({
       maxCoresetSize: z.int().min(1).default(10_000),
       /** How candidates are drawn above maxCandidates: uniform over all slices, an equal share per class (stratified) or one ∝ √class size (balanced), then per image (candidates.ts). */
       sampling: z.enum(["uniform", "stratified", "balanced"]).default("balanced"),
+      /**
+       * Fraction of the coreset rows chosen within each class (split ∝ √class candidates), the rest by greedy k-center
+       * over all classes (class-coreset.ts). 0 is the single global selection of bundles before the key.
+       */
+      perClassShare: z.number().min(0).max(1).default(1),
       index: z.enum(["flat", "hnsw"]).default("flat"),
       /** Neighbours used by feature editing (Eq. 10). */
       k: z.int().min(1).max(64).default(3),

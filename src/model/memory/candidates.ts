@@ -85,12 +85,24 @@ export function weightedFill(capacities: readonly number[], weights: readonly nu
   return whole;
 }
 
+/**
+ * How many of `count` candidates each class gets, from each class's slice
+ * count: exact for stratified and balanced sampling, the expectation
+ * (rounded) for uniform.
+ */
+export function candidatesPerClass(classSlices: readonly number[], count: number, sampling: CandidateSampling): number[] {
+  const total = classSlices.reduce((a, b) => a + b, 0);
+  if (count >= total) return [...classSlices];
+  if (sampling === "uniform") return classSlices.map((s) => Math.round((s * count) / total));
+  return weightedFill(classSlices, sampling === "balanced" ? classSlices.map(Math.sqrt) : classSlices.map(() => 1), count);
+}
+
 function stratifiedIds(imageClasses: readonly string[], hw: number, count: number, rng: Rng, bySqrtSize: boolean): Int32Array {
   const imagesOf = new Map<string, number[]>();
   imageClasses.forEach((cls, i) => imagesOf.set(cls, [...(imagesOf.get(cls) ?? []), i]));
   const classes = [...imagesOf.keys()].sort();
   const sizes = classes.map((c) => imagesOf.get(c)!.length * hw);
-  const perClass = weightedFill(sizes, bySqrtSize ? sizes.map(Math.sqrt) : sizes.map(() => 1), count);
+  const perClass = candidatesPerClass(sizes, count, bySqrtSize ? "balanced" : "stratified");
   const ids = new Int32Array(count);
   let o = 0;
   classes.forEach((cls, ci) => {

@@ -39,6 +39,13 @@ export interface CoresetOptions {
   threads?: number;
   /** Skip rows the triangle inequality shows a new center cannot move (default true); false scans every row, the reference. */
   prune?: boolean;
+  /**
+   * Rows taken as the first picks, in this order, before the greedy rule
+   * chooses the rest (class-coreset.ts: a share of the rows chosen within
+   * each class, then the remainder over all of them). Distinct, at most
+   * `count`. Without them the first pick is drawn from the seed.
+   */
+  initial?: Int32Array;
 }
 
 /** Below this many projected values (n·d) a worker's start-up outweighs its help. */
@@ -117,6 +124,8 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
   const threads = Math.max(1, Math.min(options.threads ?? Math.min(2, availableParallelism()), n));
   const parallel = threads > 1 && (options.threads !== undefined || n * d >= MIN_PARALLEL_VALUES);
 
+  const initial = options.initial ?? new Int32Array(0);
+  validateInitial(initial, n, count);
   const what = "coreset selection";
   throwIfCancelled(options.signal, what);
   // Workers can only see memory backed by a SharedArrayBuffer.
@@ -146,7 +155,7 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
   const team = new Team(state, parallel ? threads - 1 : 0);
   try {
     if (projection) team.run(TASK_PROJECT, 0);
-    let center = Math.min(n - 1, Math.floor(rng.next() * n));
+    let center = initial.length > 0 ? initial[0]! : Math.min(n - 1, Math.floor(rng.next() * n));
     let bestValue = Infinity;
     for (let s = 0; s < count; s++) {
       throwIfCancelled(options.signal, what);
@@ -163,6 +172,7 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
           center = idx;
         }
       }
+      if (s + 1 < initial.length) center = initial[s + 1]!;
       options.onProgress?.(s + 1, count);
       yield;
     }
@@ -181,6 +191,16 @@ function validate(features: Float32Array, n: number, c: number, count: number): 
   if (!Number.isInteger(c) || c < 1) throw invalidInput(`feature dimension c=${c} must be a positive integer`);
   if (features.length !== n * c) throw invalidInput(`features of ${features.length} values are not ${n}×${c}`);
   if (!Number.isInteger(count) || count < 0 || count > n) throw invalidInput(`coreset size ${count} must be an integer between 0 and ${n}`);
+}
+
+function validateInitial(initial: Int32Array, n: number, count: number): void {
+  if (initial.length > count) throw invalidInput(`${initial.length} initial picks exceed the coreset size ${count}`);
+  const seen = new Set<number>();
+  for (const i of initial) {
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw invalidInput(`initial pick ${i} is not a row index below ${n}`);
+    if (seen.has(i)) throw invalidInput(`initial pick ${i} appears twice`);
+    seen.add(i);
+  }
 }
 
 function copyTo(src: Float32Array, alloc: (bytes: number) => ArrayBufferLike): Float32Array {

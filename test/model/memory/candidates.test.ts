@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { candidateIds, waterFill, weightedFill } from "../../../src/model/memory/candidates.js";
+import { candidateIds, candidatesPerClass, waterFill, weightedFill } from "../../../src/model/memory/candidates.js";
 
 test("waterFill: hand-computed splits", () => {
   assert.deepEqual(waterFill([10, 10, 10], 9), [3, 3, 3]);
@@ -98,4 +98,18 @@ test("candidateIds balanced: class shares ∝ √(class slices), between uniform
     perClass.set(cls, (perClass.get(cls) ?? 0) + 1);
   }
   assert.deepEqual([perClass.get("big"), perClass.get("small"), perClass.get("mid")], [169, 46, 85]);
+});
+
+test("candidatesPerClass: the counts candidateIds draws per class (stratified, balanced), the expectation for uniform", () => {
+  const hw = 10;
+  const slices = [40 * hw, 3 * hw, 10 * hw]; // big, small, mid as in MIXED_CLASSES
+  for (const sampling of ["stratified", "balanced"] as const) {
+    const ids = candidateIds({ imageClasses: MIXED_CLASSES, positionsPerImage: hw, count: 300, seed: 3, sampling });
+    const drawn = ["big", "small", "mid"].map((k) => [...ids].filter((id) => classOf(id, MIXED_CLASSES, hw) === k).length);
+    assert.deepEqual(candidatesPerClass(slices, 300, sampling), drawn, sampling);
+  }
+  // Uniform: 300 of 530 in proportion, rounded.
+  assert.deepEqual(candidatesPerClass(slices, 300, "uniform"), [226, 17, 57]);
+  // All of them when the budget covers every slice.
+  assert.deepEqual(candidatesPerClass(slices, 999, "balanced"), slices);
 });

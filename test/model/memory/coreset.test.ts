@@ -2,43 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { greedyCoreset, greedyCoresetAsync } from "../../../src/model/memory/coreset.js";
 import { ErrorCode, LafiteError } from "../../../src/util/errors.js";
-import { createRng } from "../../../src/util/random.js";
-
-function gaussianData(n: number, c: number, seed: number): Float32Array {
-  const rng = createRng(seed);
-  // A few clusters of different spread, closer to real features than pure noise.
-  const centers = Array.from({ length: 5 }, () => Float64Array.from({ length: c }, () => rng.normal() * 3));
-  const out = new Float32Array(n * c);
-  for (let i = 0; i < n; i++) {
-    const m = centers[i % 5]!;
-    const spread = 0.2 + (i % 5) * 0.3;
-    for (let j = 0; j < c; j++) out[i * c + j] = m[j]! + rng.normal() * spread;
-  }
-  return out;
-}
-
-function sqDist(x: Float32Array, c: number, a: number, b: number): number {
-  let s = 0;
-  for (let j = 0; j < c; j++) s += (x[a * c + j]! - x[b * c + j]!) ** 2;
-  return s;
-}
-
-/** Independent reference: recompute every point's distance to every pick, no running minimum. */
-function slowKCenter(x: Float32Array, n: number, c: number, count: number, first: number): number[] {
-  const picks = [first];
-  while (picks.length < count) {
-    let best = -1, bestValue = -1;
-    for (let i = 0; i < n; i++) {
-      const m = Math.min(...picks.map((p) => sqDist(x, c, i, p)));
-      if (m > bestValue) {
-        bestValue = m;
-        best = i;
-      }
-    }
-    picks.push(best);
-  }
-  return picks;
-}
+import { gaussianData, slowKCenter, sqDist } from "../../support/k-center-reference.js";
 
 test("1-D hand case: farthest point first, ties to the lower index, whatever the first pick", () => {
   const x = Float32Array.from([0, 1, 5, 10]);
@@ -53,7 +17,7 @@ test("without projection (projectionDim ≥ c) it equals the slow reference gree
   const n = 150, c = 12;
   const x = gaussianData(n, c, 7);
   const picks = greedyCoreset(x, n, c, 20, { projectionDim: 64, seed: 5, threads: 1 });
-  assert.deepEqual([...picks], slowKCenter(x, n, c, 20, picks[0]!));
+  assert.deepEqual([...picks], slowKCenter(x, n, c, 20, [picks[0]!]));
 });
 
 test("each pick is the point farthest from the earlier picks (k-center property)", () => {
@@ -180,7 +144,7 @@ test("pruning skips most rows late in the selection and picks exactly what the f
   // And against the independent reference, with a projection in between.
   const x = duplicatedData(600, 12, 23);
   const picks = greedyCoreset(x, 600, 12, 40, { projectionDim: 64, seed: 2, threads: 1 });
-  assert.deepEqual([...picks], slowKCenter(x, 600, 12, 40, picks[0]!));
+  assert.deepEqual([...picks], slowKCenter(x, 600, 12, 40, [picks[0]!]));
 });
 
 test("pruned kernel, hand case: a row whose nearest pick is 2r or more from the new center is not measured", async () => {

@@ -1,0 +1,104 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { classCoreset, classCoresetWork, slicesClasses } from "../../../src/model/memory/class-coreset.js";
+import { greedyCoreset, greedyCoresetSelectionAsync } from "../../../src/model/memory/coreset.js";
+import { ErrorCode, LafiteError } from "../../../src/util/errors.js";
+import { coveringRadius, gaussianData, slowKCenter } from "../../support/k-center-reference.js";
+
+test("initial picks come first, in order, and the rest continue greedy k-center from them (slow reference, pruned or not, 1 or 2 threads)", () => {
+  const n = 200, c = 6;
+  const x = gaussianData(n, c, 31);
+  const initial = Int32Array.from([17, 3, 150]);
+  const expected = slowKCenter(x, n, c, 12, [...initial]);
+  for (const prune of [true, false]) {
+    for (const threads of [1, 2]) {
+      const picks = greedyCoreset(x, n, c, 12, { projectionDim: 64, seed: 9, initial, prune, threads });
+      assert.deepEqual([...picks], expected, `prune ${prune}, threads ${threads}`);
+    }
+  }
+});
+
+test("initial picks: as many as the coreset is big means exactly those, and the covering radius is theirs", async () => {
+  const n = 80, c = 4;
+  const x = gaussianData(n, c, 5);
+  const initial = Int32Array.from([4, 60, 33, 2]);
+  const sel = await greedyCoresetSelectionAsync(x, n, c, 4, { projectionDim: 64, initial });
+  assert.deepEqual([...sel.selected], [...initial]);
+  assert.ok(Math.abs(sel.coverageRadius - coveringRadius(x, n, c, [...initial])) < 1e-5);
+});
+
+test("initial picks are checked: in range, distinct, not more than the coreset", () => {
+  const x = gaussianData(20, 3, 1);
+  const bad = (initial: number[], count = 5) => () => greedyCoreset(x, 20, 3, count, { initial: Int32Array.from(initial) });
+  for (const [initial, count, what] of [[[1, 1], 5, /appears twice/], [[20], 5, /not a row index below 20/], [[-1], 5, /not a row index/], [[1, 2, 3], 2, /exceed the coreset size 2/]] as const) {
+    assert.throws(bad([...initial], count), (e: unknown) => e instanceof LafiteError && e.code === ErrorCode.INVALID_INPUT && what.test(e.message));
+  }
+});
+
+/** Rows 0–99 of class 0 (a wide cluster mix), 100–124 of class 1 (one tight cluster far away). */
+function twoClasses(): { x: Float32Array; rowClass: Int32Array; n: number; c: number } {
+  const c = 5;
+  const a = gaussianData(100, c, 2);
+  const b = gaussianData(125, c, 3).subarray(0, 25 * c).map((v) => v * 0.1 + 20);
+  const x = new Float32Array(125 * c);
+  x.set(a);
+  x.set(b, 100 * c);
+  return { x, rowClass: Int32Array.from({ length: 125 }, (_, i) => (i < 100 ? 0 : 1)), n: 125, c };
+}
+
+test("share 0 is the global greedy selection, pick for pick", async () => {
+  const { x, rowClass, n, c } = twoClasses();
+  const sel = await classCoreset(x, n, c, 12, rowClass, 0, { projectionDim: 64, seed: 4 });
+  assert.deepEqual([...sel.selected], [...greedyCoreset(x, n, c, 12, { projectionDim: 64, seed: 4 })]);
+  assert.equal(sel.rowsPerClass.reduce((s, v) => s + v, 0), 12);
+});
+
+test("share 1: rows split ∝ √(class candidates), each class's picks are its own greedy selection, radius the largest class radius", async () => {
+  const { x, rowClass, n, c } = twoClasses();
+  // √100 : √25 = 10 : 5, so 6 rows split 4 and 2.
+  const sel = await classCoreset(x, n, c, 6, rowClass, 1, { projectionDim: 64, seed: 4 });
+  assert.deepEqual(sel.rowsPerClass, [4, 2]);
+  const own0 = greedyCoreset(x.subarray(0, 100 * c), 100, c, 4, { projectionDim: 64, seed: 4 });
+  const own1 = greedyCoreset(x.subarray(100 * c), 25, c, 2, { projectionDim: 64, seed: 4 });
+  assert.deepEqual([...sel.selected], [...own0, ...Array.from(own1, (i) => i + 100)]);
+  const r0 = coveringRadius(x.subarray(0, 100 * c), 100, c, [...own0]);
+  const r1 = coveringRadius(x.subarray(100 * c), 25, c, [...own1]);
+  assert.ok(Math.abs(sel.coverageRadius - Math.max(r0, r1)) < 1e-5);
+});
+
+test("share 0.5: the per-class picks first, then greedy k-center over all rows from them (slow reference)", async () => {
+  const { x, rowClass, n, c } = twoClasses();
+  const sel = await classCoreset(x, n, c, 10, rowClass, 0.5, { projectionDim: 64, seed: 8 });
+  const first = [...(await classCoreset(x, n, c, 5, rowClass, 1, { projectionDim: 64, seed: 8 })).selected];
+  assert.deepEqual([...sel.selected], slowKCenter(x, n, c, 10, first));
+  assert.ok(Math.abs(sel.coverageRadius - coveringRadius(x, n, c, [...sel.selected])) < 1e-5);
+});
+
+test("progress runs from 0 to its total once: the per-class picks, then the global pass", async () => {
+  const { x, rowClass, n, c } = twoClasses();
+  const seen: Array<[number, number]> = [];
+  await classCoreset(x, n, c, 10, rowClass, 0.5, { projectionDim: 64, onProgress: (d, t) => seen.push([d, t]) });
+  assert.deepEqual(seen.map(([d]) => d), Array.from({ length: 15 }, (_, i) => i + 1));
+  assert.ok(seen.every(([, t]) => t === 15));
+});
+
+test("bad arguments are refused", async () => {
+  const { x, rowClass, n, c } = twoClasses();
+  await assert.rejects(classCoreset(x, n, c, 5, rowClass, 1.5), /share 1.5 must be between 0 and 1/);
+  await assert.rejects(classCoreset(x, n, c, 5, rowClass.subarray(1), 1), /124 row classes for 125/);
+  await assert.rejects(classCoreset(x, n, c, 5, rowClass, 1, { initial: Int32Array.from([0]) }), /chooses its own initial picks/);
+});
+
+test("classCoresetWork: hand-computed distance updates", () => {
+  // Share 1: 4 picks over 100 rows and 2 over 25.
+  assert.equal(classCoresetWork(6, [100, 25], 1), 4 * 100 + 2 * 25);
+  // Share 0.5: 3 rows split 2 / 1, then the global pass of all 6 picks over 125 rows.
+  assert.equal(classCoresetWork(6, [100, 25], 0.5), 2 * 100 + 1 * 25 + 6 * 125);
+  assert.equal(classCoresetWork(6, [100, 25], 0), 6 * 125);
+});
+
+test("slicesClasses: the class of each slice id, classes sorted by name", () => {
+  const { rowClass, classes } = slicesClasses(Int32Array.from([0, 3, 4, 9, 11]), ["nut", "cloth", "nut"], 4);
+  assert.deepEqual(classes, ["cloth", "nut"]);
+  assert.deepEqual([...rowClass], [1, 1, 0, 1, 1]);
+});
