@@ -99,7 +99,9 @@ export interface BundleManifest {
     /**
      * Covering radius at fit: the largest L2 distance, in the projection's
      * space, from any candidate slice to its nearest coreset row. New slices
-     * farther than this are what an incremental refresh adds.
+     * farther than this are what an incremental refresh adds. When every row
+     * was chosen within a class (perClassShare 1) it is the largest of the
+     * classes' own radii, an upper bound on that distance.
      */
     readonly coverageRadius?: number;
   };

@@ -75,7 +75,7 @@ export const modelConfigSchema = z.strictObject({
        * Fraction of the coreset rows chosen within each class (split ∝ √class candidates), the rest by greedy k-center
        * over all classes (class-coreset.ts). 0 is the single global selection of bundles before the key.
        */
-      perClassShare: z.number().min(0).max(1).default(1),
+      perClassShare: z.number().min(0).max(1).default(0.75),
       index: z.enum(["flat", "hnsw"]).default("flat"),
       /** Neighbours used by feature editing (Eq. 10). */
       k: z.int().min(1).max(64).default(3),

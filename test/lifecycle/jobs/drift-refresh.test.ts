@@ -23,16 +23,16 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-for (const perClassShare of [1, 0]) {
+for (const perClassShare of [0.75, 0]) {
   test(`refreshMemoryBank on 20 accepted shifted good frames cuts false alarms on other shifted good frames and keeps defect AUROC (coreset per-class share ${perClassShare})`, async (t) => {
     const normal = join(dir, "normal");
     const shifted = join(dir, "shifted");
     const base = join(dir, `base-${perClassShare}`);
-    if (perClassShare === 1) {
+    if (perClassShare !== 0) {
       await makeData(normal, 1, "normal", { train: 12, testGood: 0, testDefect: 0 });
       await makeData(shifted, 2, "shifted", { train: 7, testGood: 6, testDefect: 2 });
     }
-    // Share 1 is the default (rows chosen per class, the radius the largest class's); 0 is one global selection, as bundles before it.
+    // 0.75 is the default (most rows chosen per class, the rest globally); 0 is one global selection, as bundles before it.
     await fitBundle(normal, base, join(dir, "cache"), { memory: { perClassShare }, diffusion: { preset: "none" }, scoring: { mode: "knn" } });
     const before = await measure(base, shifted);
 
@@ -44,8 +44,7 @@ for (const perClassShare of [1, 0]) {
     const afterRefresh = await measure(out, shifted);
     t.diagnostic(`before: FA ${before.falseAlarmRate.toFixed(3)} AUROC ${before.auroc.toFixed(4)}; after refresh: FA ${afterRefresh.falseAlarmRate.toFixed(3)} AUROC ${afterRefresh.auroc.toFixed(4)}; added ${String(summary.added)}`);
 
-    // The premise: the base model false-alarms on a large part of the shifted good parts (0.44 and 0.61 of them here).
-    assert.ok(before.falseAlarmRate >= 0.4, `the base model should false-alarm on many shifted good parts (${before.falseAlarmRate})`);
+    assert.ok(before.falseAlarmRate >= 0.5, `the base model should false-alarm on most shifted good parts (${before.falseAlarmRate})`);
     assert.ok(afterRefresh.falseAlarmRate < before.falseAlarmRate / 2, `false alarms ${before.falseAlarmRate} → ${afterRefresh.falseAlarmRate}`);
     assert.ok(afterRefresh.auroc >= before.auroc - 0.01, `defect AUROC ${before.auroc} → ${afterRefresh.auroc}`);
 
