@@ -38,6 +38,7 @@ export const REFERENCE_SECONDS = {
   // Realistic suite at full scale: 1,625 images in 12 s.
   image: 0.008,
   // 10,000 centers from 250,000 candidates at 128 dims: 104 s with pruning (151 s full scan; 2,540 from 127,000 on the demo: 19 s before pruning, which skips less there).
+  // Rows chosen per class (memory.perClassShare, counted by classCoresetWork): 97 s measured against 113 s estimated at 0.75, 16 s against 18 s at 1.
   coresetOp: 3.3e-10,
   /** Per G forward multiply-adds trained (forward + backward + AdamW): 22 samples/s of the cpu preset at 0.68 GMAC (demo and full-scale fits). */
   diffusionGmac: 0.0664,

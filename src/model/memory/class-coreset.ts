@@ -50,9 +50,7 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
     if (!Number.isInteger(k) || k < 0) throw invalidInput(`row ${i} has class index ${k}`);
     members[k]!.push(i);
   });
-  const perClassTotal = Math.round(count * perClassShare);
-  const sizes = members.map((m) => m.length);
-  const shares = weightedFill(sizes, sizes.map(Math.sqrt), perClassTotal);
+  const { perClassTotal, shares } = classBudgets(count, members.map((m) => m.length), perClassShare);
   const progressTotal = perClassTotal + (perClassTotal < count ? count : 0);
   let progressDone = 0;
   const report = (done: number) => options.onProgress?.(progressDone + done, progressTotal);
@@ -72,17 +70,23 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
     scanned += sel.scanFraction * ids.length * want;
     progressDone += want;
   }
-  const rowsPerClass = (selected: Int32Array) => {
+  const countByClass = (selected: Int32Array) => {
     const out = new Array<number>(classes).fill(0);
     for (const i of selected) out[rowClass[i]!]!++;
     return out;
   };
   if (picks.length === count) {
     const selected = Int32Array.from(picks);
-    return { selected, coverageRadius: radius, scanFraction: scanned / (n * count), rowsPerClass: rowsPerClass(selected) };
+    return { selected, coverageRadius: radius, scanFraction: scanned / (n * count), rowsPerClass: countByClass(selected) };
   }
   const global = await greedyCoresetSelectionAsync(rows, n, c, count, { ...options, initial: Int32Array.from(picks), onProgress: (done) => report(done) });
-  return { ...global, scanFraction: (scanned + global.scanFraction * n * count) / (n * count), rowsPerClass: rowsPerClass(global.selected) };
+  return { ...global, scanFraction: (scanned + global.scanFraction * n * count) / (n * count), rowsPerClass: countByClass(global.selected) };
+}
+
+/** The rows chosen within the classes, and each class's part of them: ∝ √(its candidates), none above what it has. */
+function classBudgets(count: number, classCandidates: readonly number[], perClassShare: number): { perClassTotal: number; shares: number[] } {
+  const perClassTotal = Math.round(count * perClassShare);
+  return { perClassTotal, shares: weightedFill(classCandidates, classCandidates.map(Math.sqrt), perClassTotal) };
 }
 
 /**
@@ -91,8 +95,7 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
  * plus, below share 1, the global pass over all of them.
  */
 export function classCoresetWork(count: number, classCandidates: readonly number[], perClassShare: number): number {
-  const perClassTotal = Math.round(count * perClassShare);
-  const shares = weightedFill(classCandidates, classCandidates.map(Math.sqrt), perClassTotal);
+  const { perClassTotal, shares } = classBudgets(count, classCandidates, perClassShare);
   const n = classCandidates.reduce((a, b) => a + b, 0);
   const within = shares.reduce((a, k, i) => a + k * classCandidates[i]!, 0);
   return within + (perClassTotal < count ? count * n : 0);
