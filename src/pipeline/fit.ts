@@ -19,8 +19,8 @@ import { decodeEncoded } from "../image/decode.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FeatureStatsAccumulator, standardizeInPlace, type FeatureStats } from "../model/feature-stats.js";
 import { coresetProjection } from "../model/memory/coreset.js";
-import { candidateIds, candidatesPerClass, coresetBudget, gatherCandidateRows } from "../model/memory/candidates.js";
-import { classCoreset, classCoresetWork, slicesClasses } from "../model/memory/class-coreset.js";
+import { candidatesPerClass, coresetBudget } from "../model/memory/candidates.js";
+import { bankCoreset, classCoresetWork } from "../model/memory/class-coreset.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
 import { float32Bytes, newVersionId, sha256, writeBundle, type BundleManifest, type TuningRecord } from "../model/bundle.js";
 import { resolveBackbone } from "../model/backbone-source.js";
@@ -107,7 +107,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   log(`fit: backbone ${backboneSource.name}, features ${c}×${h}×${w}`);
   lap("prepare");
   const dcfg = config.diffusion.preset !== "none" ? diffusionConfigOf(config, ep, options.intraOpThreads) : undefined;
-  const eta = new FitEta(fitWork(config, dcfg, { images: images.length, holdout: holdoutCount, classes: Object.keys(classCounts).length, bankImagesPerClass: Object.values(classCounts).map((k) => k.train), c, h, w, tune: options.tune ?? true }));
+  const eta = new FitEta(fitWork(config, dcfg, { images: images.length, holdout: holdoutCount, bankImagesPerClass: Object.values(classCounts).map((k) => k.train), c, h, w, tune: options.tune ?? true }));
   const sinkFor = (stage: FitStage): ProgressSink => eta.sink(stage, options.progressSink ?? stderrSink);
 
   // 1. Features of every image, batched through the backbone.
@@ -163,27 +163,21 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const hw = h * w;
   const total = bank.length * hw;
   const { candidates, count } = coresetBudget(total, config.memory);
-  const ids = candidateIds({ imageClasses: bankClasses, positionsPerImage: hw, count: candidates, seed: config.seed, sampling: config.memory.sampling });
-  const rows = gatherCandidateRows(bank, ids);
   const share = config.memory.perClassShare;
   log(`fit: coreset of ${count} from ${candidates} candidate slices (${total} in all, ${config.memory.sampling} sampling, keep rate ${config.memory.keepRate}, ${Math.round(100 * share)}% of the rows chosen per class)`);
   let lastTick = 0;
   let coresetProgress: Progress | undefined;
-  const { rowClass, classes: rowClassNames } = slicesClasses(ids, bankClasses, hw);
-  const { selected: picked, coverageRadius, scanFraction, rowsPerClass } = await classCoreset(rows, candidates, c, count, rowClass, share, {
-    projectionDim: config.memory.projectionDim,
-    seed: config.seed,
+  const m = config.memory;
+  const { coreset, classRows, scanFraction, coverageRadius } = await bankCoreset(bank, bankClasses, { candidates, count, sampling: m.sampling, seed: config.seed, projectionDim: m.projectionDim, perClassShare: share }, {
     ...(signal ? { signal } : {}),
+    // The total (per-class picks plus the global pass) is known once the selection has split the rows.
     onProgress: (done: number, all: number) => {
       coresetProgress ??= new Progress("fit: coreset", all, { unit: "centers", sink: sinkFor("coreset") });
       coresetProgress.tick(done - lastTick);
       lastTick = done;
     },
   });
-  const classRows = Object.fromEntries(rowClassNames.map((k, i) => [k, rowsPerClass[i] ?? 0]));
   log(`fit: coreset rows per class: ${Object.entries(classRows).map(([k, v]) => `${k} ${v}`).join(", ")}; selection measured ${(100 * scanFraction).toFixed(0)}% of the candidate–center distances (the rest were ruled out by the triangle inequality)`);
-  const coreset = new Float32Array(count * c);
-  for (let i = 0; i < count; i++) coreset.set(rows.subarray(picked[i]! * c, (picked[i]! + 1) * c), i * c);
   const index = FaissIndex.build(coreset, count, c, config.memory.index);
   lap("coreset");
 
@@ -344,14 +338,14 @@ export function diffusionConfigOf(config: ModelConfig, ep: "cpu" | "cuda", intra
 }
 
 /** How much work each stage of this fit has (fit-eta.ts), from the counts known once the backbone's shape is. */
-function fitWork(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: { images: number; holdout: number; classes: number; bankImagesPerClass: number[]; c: number; h: number; w: number; tune: boolean }): FitWork {
+function fitWork(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: { images: number; holdout: number; bankImagesPerClass: number[]; c: number; h: number; w: number; tune: boolean }): FitWork {
   const hw = n.h * n.w;
   const bankImages = n.images - n.holdout;
   const total = bankImages * hw;
   const { candidates, count } = coresetBudget(total, config.memory);
   const unetGmac = dcfg ? unetParamSpecs(dcfg.unet, { c: n.c, h: n.h, w: n.w }).macsPerSample / 1e9 : 0;
   const trainMaps = dcfg ? trainingSetSize(dcfg, bankImages, n.c * hw * Float32Array.BYTES_PER_ELEMENT) : 0;
-  const pseudoImages = n.holdout + config.tuning.perClass * n.classes;
+  const pseudoImages = n.holdout + config.tuning.perClass * n.bankImagesPerClass.length;
   const taus = dcfg ? trainedTaus(config.tuning.taus, config.diffusion.tMax).length : 0;
   return {
     images: n.images,

@@ -22,7 +22,8 @@
  * random projection (the one fit stores for incremental refreshes).
  */
 import { invalidInput } from "../../util/errors.js";
-import { weightedFill } from "./candidates.js";
+import type { FeatureMap } from "../types.js";
+import { candidateIds, gatherCandidateRows, weightedFill, type CandidateSampling } from "./candidates.js";
 import { greedyCoresetSelectionAsync, type CoresetOptions, type CoresetSelection } from "./coreset.js";
 
 export interface ClassCoresetSelection extends CoresetSelection {
@@ -108,4 +109,37 @@ export function slicesClasses(ids: Int32Array, imageClasses: readonly string[], 
   const rowClass = new Int32Array(ids.length);
   ids.forEach((id, r) => (rowClass[r] = index.get(imageClasses[Math.floor(id / positionsPerImage)]!)!));
   return { rowClass, classes };
+}
+
+/** A memory bank chosen from a fit's bank images: its rows (count × c) and how they were chosen. */
+export interface BankCoreset {
+  readonly coreset: Float32Array;
+  readonly count: number;
+  /** Rows taken from each class, by class name. */
+  readonly classRows: Record<string, number>;
+  readonly coverageRadius: number;
+  readonly scanFraction: number;
+}
+
+/**
+ * What fit does (and the benches repeat): draw `candidates` slices of the
+ * bank images, choose `count` of them by {@link classCoreset}, and copy the
+ * chosen rows out.
+ */
+export async function bankCoreset(
+  bank: readonly FeatureMap[],
+  bankClasses: readonly string[],
+  plan: { readonly candidates: number; readonly count: number; readonly sampling: CandidateSampling; readonly seed: number; readonly projectionDim: number; readonly perClassShare: number },
+  options: Omit<CoresetOptions, "seed" | "projectionDim" | "initial"> = {},
+): Promise<BankCoreset> {
+  const { c, h, w } = bank[0]!;
+  const hw = h * w;
+  const ids = candidateIds({ imageClasses: bankClasses, positionsPerImage: hw, count: plan.candidates, seed: plan.seed, sampling: plan.sampling });
+  const rows = gatherCandidateRows(bank, ids);
+  const { rowClass, classes } = slicesClasses(ids, bankClasses, hw);
+  const sel = await classCoreset(rows, plan.candidates, c, plan.count, rowClass, plan.perClassShare, { ...options, projectionDim: plan.projectionDim, seed: plan.seed });
+  const coreset = new Float32Array(plan.count * c);
+  for (let i = 0; i < plan.count; i++) coreset.set(rows.subarray(sel.selected[i]! * c, (sel.selected[i]! + 1) * c), i * c);
+  const classRows = Object.fromEntries(classes.map((k, i) => [k, sel.rowsPerClass[i] ?? 0]));
+  return { coreset, count: plan.count, classRows, coverageRadius: sel.coverageRadius, scanFraction: sel.scanFraction };
 }

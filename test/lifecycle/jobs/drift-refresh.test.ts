@@ -16,8 +16,14 @@ import { readBundle } from "../../../src/model/bundle.js";
 import { acceptedFrom, fitBundle, jobContext, makeData, measure } from "./support.js";
 
 let dir = "";
+let normal = "";
+let shifted = "";
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "lafite-drift-"));
+  normal = join(dir, "normal");
+  shifted = join(dir, "shifted");
+  await makeData(normal, 1, "normal", { train: 12, testGood: 0, testDefect: 0 });
+  await makeData(shifted, 2, "shifted", { train: 7, testGood: 6, testDefect: 2 });
 });
 after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -25,13 +31,7 @@ after(async () => {
 
 for (const perClassShare of [0.75, 0]) {
   test(`refreshMemoryBank on 20 accepted shifted good frames cuts false alarms on other shifted good frames and keeps defect AUROC (coreset per-class share ${perClassShare})`, async (t) => {
-    const normal = join(dir, "normal");
-    const shifted = join(dir, "shifted");
     const base = join(dir, `base-${perClassShare}`);
-    if (perClassShare !== 0) {
-      await makeData(normal, 1, "normal", { train: 12, testGood: 0, testDefect: 0 });
-      await makeData(shifted, 2, "shifted", { train: 7, testGood: 6, testDefect: 2 });
-    }
     // 0.75 is the default (most rows chosen per class, the rest globally); 0 is one global selection, as bundles before it.
     await fitBundle(normal, base, join(dir, "cache"), { memory: { perClassShare }, diffusion: { preset: "none" }, scoring: { mode: "knn" } });
     const before = await measure(base, shifted);
