@@ -104,13 +104,6 @@ export interface BundleManifest {
      * classes' own radii, an upper bound on that distance.
      */
     readonly coverageRadius?: number;
-    /**
-     * The same radius per class (its own candidates' largest distance to the
-     * nearest row), by class name, bounded the same way. A refresh measures an
-     * accepted frame tagged with one of these classes against its class's
-     * radius (absent in bundles from before: every frame against coverageRadius).
-     */
-    readonly classCoverageRadii?: Readonly<Record<string, number>>;
   };
   readonly scoring: {
     readonly mode: ScoringMode;

@@ -168,7 +168,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   let lastTick = 0;
   let coresetProgress: Progress | undefined;
   const m = config.memory;
-  const { coreset, classRows, scanFraction, coverageRadius, classRadii } = await bankCoreset(bank, bankClasses, { candidates, count, sampling: m.sampling, seed: config.seed, projectionDim: m.projectionDim, perClassShare: share }, {
+  const { coreset, classRows, scanFraction, coverageRadius } = await bankCoreset(bank, bankClasses, { candidates, count, sampling: m.sampling, seed: config.seed, projectionDim: m.projectionDim, perClassShare: share }, {
     ...(signal ? { signal } : {}),
     // The total (per-class picks plus the global pass) is known once the selection has split the rows.
     onProgress: (done: number, all: number) => {
@@ -273,7 +273,6 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
         vectorsFile: "coreset.f32",
         projection: { seed: config.seed, dim: config.memory.projectionDim, ...(projection ? { file: "coreset-projection.f32" } : {}) },
         coverageRadius,
-        classCoverageRadii: classRadii,
       },
       ...(replay ? { replay: { file: "replay.f16", count: replay.count, dtype: "float16" as const, maxMB: config.diffusion.replayMB, ofMaps: bank.length } } : {}),
       scoring: {

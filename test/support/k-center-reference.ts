@@ -43,12 +43,7 @@ export function slowKCenter(x: Float32Array, n: number, c: number, count: number
 
 /** Largest distance (L2) from any row to its nearest pick. */
 export function coveringRadius(x: Float32Array, n: number, c: number, picks: readonly number[]): number {
-  return coveringRadiusOf(x, c, picks, Array.from({ length: n }, (_, i) => i));
-}
-
-/** Largest distance (L2) from one of `rows` to its nearest pick (of any row). */
-export function coveringRadiusOf(x: Float32Array, c: number, picks: readonly number[], rows: readonly number[]): number {
   let r = 0;
-  for (const i of rows) r = Math.max(r, Math.min(...picks.map((p) => sqDist(x, c, i, p))));
+  for (let i = 0; i < n; i++) r = Math.max(r, Math.min(...picks.map((p) => sqDist(x, c, i, p))));
   return Math.sqrt(r);
 }

@@ -7,14 +7,6 @@
  * but only while that farthest slice lies beyond the bank's covering radius
  * (new slices closer than that are already as well represented as the
  * original data was), and at most `maxAdditions` picks per run.
- *
- * A unified model's classes are not covered equally well: the widest class
- * sets the global radius, and a new slice of a compact class can lie far
- * beyond its own class's coverage while still inside that radius. With a
- * radius per candidate (its class's, from fit) the rule is the same greedy
- * k-center in distances measured in units of each candidate's own radius:
- * each pick is the slice farthest beyond its target relative to it, until
- * every slice lies within its own.
  */
 import { projectRows, updateMinDistances } from "../../model/memory/coreset.js";
 import { throwIfCancelled } from "../../util/progress.js";
@@ -23,8 +15,6 @@ import { invalidInput } from "../../util/errors.js";
 export interface ContinueOptions {
   /** Covering radius (L2, not squared) to reach; slices within it of the bank are not added. */
   readonly radius: number;
-  /** Per candidate, its own target radius (L2, > 0), e.g. its class's covering radius; replaces `radius` when given. */
-  readonly radii?: Float64Array;
   readonly maxAdditions: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (added: number) => void;
@@ -33,7 +23,7 @@ export interface ContinueOptions {
 export interface ContinuedSelection {
   /** Indices of the added candidate rows, in pick order. */
   readonly added: Int32Array;
-  /** Largest distance (L2) from any candidate to the bank plus the additions: ≤ radius unless the cap stopped the run (with `radii`: the largest over all candidates, each within its own radius unless capped). */
+  /** Largest distance (L2) from any candidate to the bank plus the additions: ≤ radius unless the cap stopped the run. */
   readonly uncoveredRadius: number;
   readonly stoppedBy: "covered" | "cap";
 }
@@ -47,7 +37,6 @@ export function continueKCenter(points: Float32Array, n: number, d: number, minD
   if (minDist.length !== n) throw invalidInput(`${minDist.length} starting distances for ${n} candidates`);
   if (!(options.radius >= 0)) throw invalidInput(`covering radius ${options.radius} must be a non-negative number`);
   if (!Number.isInteger(options.maxAdditions) || options.maxAdditions < 0) throw invalidInput(`maxAdditions ${options.maxAdditions} must be a non-negative integer`);
-  if (options.radii) return continueWithRadii(points, n, d, minDist, options.radii, options);
   const r2 = options.radius * options.radius;
   const added: number[] = [];
   // Farthest candidate from the bank (lowest index on ties, as in fit).
@@ -71,38 +60,6 @@ export function continueKCenter(points: Float32Array, n: number, d: number, minD
     uncoveredRadius: n > 0 ? Math.sqrt(Math.max(0, bestValue)) : 0,
     stoppedBy: n > 0 && bestValue > r2 ? "cap" : "covered",
   };
-}
-
-/** The per-candidate rule: the largest minDist / radius² first (lowest index on ties), while it exceeds 1. */
-function continueWithRadii(points: Float32Array, n: number, d: number, minDist: Float64Array, radii: Float64Array, options: ContinueOptions): ContinuedSelection {
-  if (radii.length !== n) throw invalidInput(`${radii.length} target radii for ${n} candidates`);
-  const inv = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const r = radii[i]!;
-    if (!(r > 0) || !Number.isFinite(r)) throw invalidInput(`target radius ${r} of candidate ${i} must be a positive number`);
-    inv[i] = 1 / (r * r);
-  }
-  const farthest = () => {
-    let best = -1;
-    let bestValue = -1;
-    for (let i = 0; i < n; i++) {
-      const v = minDist[i]! * inv[i]!;
-      if (v > bestValue) (bestValue = v), (best = i);
-    }
-    return { best, bestValue };
-  };
-  const added: number[] = [];
-  let { best, bestValue } = farthest();
-  while (n > 0 && bestValue > 1 && added.length < options.maxAdditions) {
-    throwIfCancelled(options.signal, "memory-bank refresh");
-    added.push(best);
-    updateMinDistances(points, d, minDist, best, 0, n);
-    ({ best, bestValue } = farthest());
-    options.onProgress?.(added.length);
-  }
-  let worst = 0;
-  for (let i = 0; i < n; i++) worst = Math.max(worst, minDist[i]!);
-  return { added: Int32Array.from(added), uncoveredRadius: Math.sqrt(worst), stoppedBy: n > 0 && bestValue > 1 ? "cap" : "covered" };
 }
 
 /** Rows (n×c) → their images under the d×c projection (n×d), or the rows themselves when there is none. */

@@ -7,10 +7,7 @@
  *   2. their slices, in the coreset selection's stored projection, seeded
  *      with their distance to the existing bank (ONNX kNN)
  *   3. greedy k-center continued while the farthest new slice lies beyond
- *      the bank's covering radius, at most `maxAdditions` picks; a frame
- *      tagged with a class the bundle recorded a radius for is measured
- *      against its class's radius (a compact class is covered more tightly
- *      than the widest one, which sets the global radius)
+ *      the bank's covering radius, at most `maxAdditions` picks
  *   4. bank = old rows + picked rows → coreset.f32 and a rebuilt FAISS index
  *      (the ONNX kNN is built from coreset.f32 when the bundle loads)
  *   5. thresholds re-calibrated by fit's rule on fit's held-out normals plus
@@ -69,31 +66,14 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     const { points, d } = projectRowsWith(rows, n, c, space.projection);
     const bankPoints = projectRowsWith(model.coreset, m.memory.coresetSize, c, space.projection).points;
     const minDist = await nearestBankDistances(bankPoints, m.memory.coresetSize, points, n, d, model.sessionOptions);
-    const targets = targetRadii(learn.map((it) => it.frame.classTag), hw, space.radius, space.source === "manifest" ? m.memory.classCoverageRadii : undefined);
-    // Per class: how many slices lie beyond its radius, and beyond the global radius (what an untagged frame would be judged by).
-    const perClass = new Map<string, { frames: number; radius: number; beyondRadius: number; beyondGlobalRadius: number; added: number }>();
-    const classOf = (slice: number) => targets.classes[Math.floor(slice / hw)];
-    learn.forEach((_, i) => {
-      const k = targets.classes[i];
-      if (k !== undefined) perClass.set(k, { frames: (perClass.get(k)?.frames ?? 0) + 1, radius: targets.radii[i * hw]!, beyondRadius: 0, beyondGlobalRadius: 0, added: 0 });
-    });
     let beyond = 0;
     const r2 = space.radius * space.radius;
-    for (let i = 0; i < n; i++) {
-      const k = classOf(i);
-      const tally = k !== undefined ? perClass.get(k)! : undefined;
-      if (minDist[i]! > targets.radii[i]! ** 2) {
-        beyond++;
-        if (tally) tally.beyondRadius++;
-      }
-      if (tally && minDist[i]! > r2) tally.beyondGlobalRadius++;
-    }
+    for (let i = 0; i < n; i++) if (minDist[i]! > r2) beyond++;
     lap("distances");
 
     // 3. Continue greedy k-center.
     const sel = continueKCenter(points, n, d, minDist, {
       radius: space.radius,
-      ...(perClass.size > 0 ? { radii: targets.radii } : {}),
       maxAdditions,
       signal: ctx.signal,
       onProgress: (added) => {
@@ -101,10 +81,6 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       },
     });
     const added = sel.added.length;
-    for (const r of sel.added) {
-      const k = classOf(r);
-      if (k !== undefined) perClass.get(k)!.added++;
-    }
     ctx.log.info({ candidates: n, beyondRadius: beyond, added, stoppedBy: sel.stoppedBy, radius: space.radius, uncovered: sel.uncoveredRadius }, "refresh: selection done");
 
     // 4. The new bank and its index.
@@ -146,7 +122,6 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       stoppedBy: sel.stoppedBy,
       coverageRadius: space.radius,
       coverageRadiusSource: space.source,
-      ...(perClass.size > 0 ? { classCoverage: Object.fromEntries(perClass) } : {}),
       uncoveredRadius: sel.uncoveredRadius,
       holdoutImages: { fit: base.maps.length, accepted: holdout.length },
       timings,
@@ -190,25 +165,3 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     await model.release();
   }
 };
-
-/**
- * The radius each candidate slice is measured against: its frame's class
- * radius when the frame is tagged with a class fit recorded one for, else
- * the global radius (untagged frames, unknown tags, older bundles). Returns
- * the class each frame was measured as (undefined: the global radius).
- */
-export function targetRadii(
-  tags: readonly (string | undefined)[],
-  slicesPerFrame: number,
-  globalRadius: number,
-  classRadii: Readonly<Record<string, number>> | undefined,
-): { radii: Float64Array; classes: (string | undefined)[] } {
-  const radii = new Float64Array(tags.length * slicesPerFrame);
-  const classes = tags.map((tag) => (tag !== undefined && classRadii !== undefined && Object.hasOwn(classRadii, tag) ? tag : undefined));
-  classes.forEach((k, i) => {
-    // A class whose every candidate is a bank row has radius 0: any new slice of it is beyond, so only the floor keeps the ratio finite.
-    const r = k === undefined ? globalRadius : classRadii![k]!;
-    radii.fill(Math.max(r, 1e-9), i * slicesPerFrame, (i + 1) * slicesPerFrame);
-  });
-  return { radii, classes };
-}

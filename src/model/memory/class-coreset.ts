@@ -29,8 +29,6 @@ import { greedyCoresetSelectionAsync, type CoresetOptions, type CoresetSelection
 export interface ClassCoresetSelection extends CoresetSelection {
   /** Rows taken from each class's candidates, by class index. */
   readonly rowsPerClass: number[];
-  /** Each class's covering radius (its candidates' largest distance to the nearest pick), by class index; bounded as `coverageRadius` is. */
-  readonly classRadii: number[];
 }
 
 /**
@@ -39,15 +37,14 @@ export interface ClassCoresetSelection extends CoresetSelection {
  * @param perClassShare fraction of `count` chosen within the classes, in [0, 1].
  *
  * The covering radius is measured over all candidates when the global pass
- * runs, and so are the per-class radii. With share 1 each class's radius is
- * the one its own selection reached and the covering radius their largest,
- * upper bounds (a row's nearest pick may belong to another class), because
- * measuring them exactly would cost a full scan of every row against every pick.
+ * runs. With share 1 it is the largest of the classes' own radii, an upper
+ * bound (a row's nearest pick may belong to another class), because
+ * measuring it exactly would cost a full scan of every row against every pick.
  */
 export async function classCoreset(rows: Float32Array, n: number, c: number, count: number, rowClass: Int32Array, perClassShare: number, options: CoresetOptions = {}): Promise<ClassCoresetSelection> {
   if (!(perClassShare >= 0 && perClassShare <= 1)) throw invalidInput(`per-class share ${perClassShare} must be between 0 and 1`);
   if (rowClass.length !== n) throw invalidInput(`${rowClass.length} row classes for ${n} candidate rows`);
-  if (options.initial || options.groups) throw invalidInput("class coreset chooses its own initial picks and groups");
+  if (options.initial) throw invalidInput("class coreset chooses its own initial picks");
   const classes = rowClass.reduce((m, k) => Math.max(m, k + 1), 0);
   const members: number[][] = Array.from({ length: classes }, () => []);
   rowClass.forEach((k, i) => {
@@ -60,7 +57,7 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
   const report = (done: number) => options.onProgress?.(progressDone + done, progressTotal);
 
   const picks: number[] = [];
-  const ownRadii = new Array<number>(classes).fill(0);
+  let radius = 0;
   let scanned = 0;
   for (let k = 0; k < classes; k++) {
     const ids = members[k]!;
@@ -70,7 +67,7 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
     ids.forEach((r, j) => sub.set(rows.subarray(r * c, (r + 1) * c), j * c));
     const sel = await greedyCoresetSelectionAsync(sub, ids.length, c, want, { ...options, onProgress: (done) => report(done) });
     for (const s of sel.selected) picks.push(ids[s]!);
-    ownRadii[k] = sel.coverageRadius;
+    radius = Math.max(radius, sel.coverageRadius);
     scanned += sel.scanFraction * ids.length * want;
     progressDone += want;
   }
@@ -81,16 +78,10 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
   };
   if (picks.length === count) {
     const selected = Int32Array.from(picks);
-    return { selected, coverageRadius: Math.max(...ownRadii), scanFraction: scanned / (n * count), rowsPerClass: countByClass(selected), classRadii: ownRadii };
+    return { selected, coverageRadius: radius, scanFraction: scanned / (n * count), rowsPerClass: countByClass(selected) };
   }
-  const global = await greedyCoresetSelectionAsync(rows, n, c, count, { ...options, initial: Int32Array.from(picks), groups: rowClass, onProgress: (done) => report(done) });
-  return {
-    selected: global.selected,
-    coverageRadius: global.coverageRadius,
-    scanFraction: (scanned + global.scanFraction * n * count) / (n * count),
-    rowsPerClass: countByClass(global.selected),
-    classRadii: Array.from({ length: classes }, (_, k) => global.groupRadii?.[k] ?? 0),
-  };
+  const global = await greedyCoresetSelectionAsync(rows, n, c, count, { ...options, initial: Int32Array.from(picks), onProgress: (done) => report(done) });
+  return { ...global, scanFraction: (scanned + global.scanFraction * n * count) / (n * count), rowsPerClass: countByClass(global.selected) };
 }
 
 /** The rows chosen within the classes, and each class's part of them: ∝ √(its candidates), none above what it has. */
@@ -127,8 +118,6 @@ export interface BankCoreset {
   /** Rows taken from each class, by class name. */
   readonly classRows: Record<string, number>;
   readonly coverageRadius: number;
-  /** Each class's covering radius, by class name (the selection's space). */
-  readonly classRadii: Record<string, number>;
   readonly scanFraction: number;
 }
 
@@ -152,6 +141,5 @@ export async function bankCoreset(
   const coreset = new Float32Array(plan.count * c);
   for (let i = 0; i < plan.count; i++) coreset.set(rows.subarray(sel.selected[i]! * c, (sel.selected[i]! + 1) * c), i * c);
   const classRows = Object.fromEntries(classes.map((k, i) => [k, sel.rowsPerClass[i] ?? 0]));
-  const classRadii = Object.fromEntries(classes.map((k, i) => [k, sel.classRadii[i] ?? 0]));
-  return { coreset, count: plan.count, classRows, coverageRadius: sel.coverageRadius, classRadii, scanFraction: sel.scanFraction };
+  return { coreset, count: plan.count, classRows, coverageRadius: sel.coverageRadius, scanFraction: sel.scanFraction };
 }

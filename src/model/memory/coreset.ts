@@ -46,13 +46,6 @@ export interface CoresetOptions {
    * `count`. Without them the first pick is drawn from the seed.
    */
   initial?: Int32Array;
-  /**
-   * A group index (0 … groups − 1) per row, e.g. its class: the selection
-   * then also reports each group's covering radius (`groupRadii`), what an
-   * incremental refresh needs to judge a new row of one class by that class's
-   * coverage rather than the widest class's.
-   */
-  groups?: Int32Array;
 }
 
 /** Below this many projected values (n·d) a worker's start-up outweighs its help. */
@@ -88,8 +81,6 @@ export interface CoresetSelection {
   readonly coverageRadius: number;
   /** Row–center distances computed, over n × picks (1 without pruning): how much of the full scan the selection did. */
   readonly scanFraction: number;
-  /** With `options.groups`: per group, the largest distance from one of its rows to the nearest pick (of any group). */
-  readonly groupRadii?: number[];
 }
 
 /**
@@ -135,7 +126,6 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
 
   const initial = options.initial ?? new Int32Array(0);
   validateInitial(initial, n, count);
-  if (options.groups) validateGroups(options.groups, n);
   const what = "coreset selection";
   throwIfCancelled(options.signal, what);
   // Workers can only see memory backed by a SharedArrayBuffer.
@@ -190,8 +180,7 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
     let scanned = 0;
     for (let k = 0; k < chunks; k++) scanned += state.chunkScanned[k]!;
     // slice(): a plain copy, not a view of workers' shared memory.
-    const selection = { selected: state.picks.slice(), coverageRadius: Math.sqrt(Math.max(0, bestValue)), scanFraction: scanned / (n * count) };
-    return options.groups ? { ...selection, groupRadii: groupRadii(minDist, options.groups) } : selection;
+    return { selected: state.picks.slice(), coverageRadius: Math.sqrt(Math.max(0, bestValue)), scanFraction: scanned / (n * count) };
   } finally {
     team.stop();
   }
@@ -212,21 +201,6 @@ function validateInitial(initial: Int32Array, n: number, count: number): void {
     if (seen.has(i)) throw invalidInput(`initial pick ${i} appears twice`);
     seen.add(i);
   }
-}
-
-function validateGroups(groups: Int32Array, n: number): void {
-  if (groups.length !== n) throw invalidInput(`${groups.length} row groups for ${n} rows`);
-  for (const [i, g] of groups.entries()) if (g < 0) throw invalidInput(`row ${i} has group index ${g}`);
-}
-
-/** Per group, √ of the largest squared distance of its rows to their nearest pick (pruned rows keep exact distances). */
-function groupRadii(minDist: Float64Array, groups: Int32Array): number[] {
-  const out: number[] = [];
-  groups.forEach((g, i) => {
-    while (out.length <= g) out.push(0);
-    out[g] = Math.max(out[g]!, minDist[i]!);
-  });
-  return out.map((v) => Math.sqrt(Math.max(0, v)));
 }
 
 function copyTo(src: Float32Array, alloc: (bytes: number) => ArrayBufferLike): Float32Array {

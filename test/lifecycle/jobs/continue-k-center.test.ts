@@ -16,8 +16,7 @@ const sq = (a: Float32Array, i: number, b: Float32Array, j: number, d: number) =
 };
 
 /** Independent reference: every step recomputes each candidate's distance to bank ∪ picks from scratch. */
-function bruteForce(bank: Float32Array, nb: number, x: Float32Array, n: number, d: number, radius: number | number[], cap: number): number[] {
-  const r = (i: number) => (typeof radius === "number" ? radius : radius[i]!);
+function bruteForce(bank: Float32Array, nb: number, x: Float32Array, n: number, d: number, radius: number, cap: number): number[] {
   const picks: number[] = [];
   for (;;) {
     let best = -1, bestValue = -1;
@@ -25,11 +24,9 @@ function bruteForce(bank: Float32Array, nb: number, x: Float32Array, n: number, 
       let m = Infinity;
       for (let j = 0; j < nb; j++) m = Math.min(m, sq(x, i, bank, j, d));
       for (const p of picks) m = Math.min(m, sq(x, i, x, p, d));
-      // Distance in units of the candidate's own radius (one radius for all: the plain rule).
-      const v = typeof radius === "number" ? m : Math.sqrt(m) / r(i);
-      if (v > bestValue) (bestValue = v), (best = i);
+      if (m > bestValue) (bestValue = m), (best = i);
     }
-    if ((typeof radius === "number" ? bestValue <= radius * radius : bestValue <= 1) || picks.length >= cap) return picks;
+    if (bestValue <= radius * radius || picks.length >= cap) return picks;
     picks.push(best);
   }
 }
@@ -67,34 +64,4 @@ test("on data the bank already covers, nothing is added; from an empty-like star
   const bank = x.slice(first * d, first * d + d);
   const cont = continueKCenter(x, n, d, seeded(bank, 1, x, n, d), { radius: 0, maxAdditions: 11 });
   assert.deepEqual([...cont.added], [...full.subarray(1)]);
-});
-
-test("with a radius per candidate (its class's), each pick is the slice farthest beyond its own radius, until all are within theirs", () => {
-  const d = 6, nb = 40, n = 120;
-  const bank = data(nb, d, 1);
-  const x = data(n, d, 2, 0.8);
-  // Two classes: the first 60 candidates compact (radius 0.9), the rest wide (radius 2).
-  const radii = Array.from({ length: n }, (_, i) => (i < 60 ? 0.9 : 2));
-  for (const cap of [1000, 7]) {
-    const got = continueKCenter(x, n, d, seeded(bank, nb, x, n, d), { radius: 99, radii: Float64Array.from(radii), maxAdditions: cap });
-    const want = bruteForce(bank, nb, x, n, d, radii, cap);
-    assert.deepEqual([...got.added], want, `cap ${cap}`);
-    assert.equal(got.stoppedBy, cap === 7 ? "cap" : "covered");
-  }
-  const full = continueKCenter(x, n, d, seeded(bank, nb, x, n, d), { radius: 99, radii: Float64Array.from(radii), maxAdditions: 1000 });
-  // Covered: every candidate within its own radius of bank ∪ additions (recomputed from scratch).
-  for (let i = 0; i < n; i++) {
-    let m = Infinity;
-    for (let j = 0; j < nb; j++) m = Math.min(m, sq(x, i, bank, j, d));
-    for (const p of full.added) m = Math.min(m, sq(x, i, x, p, d));
-    assert.ok(Math.sqrt(m) <= radii[i]! + 1e-9, `candidate ${i} at ${Math.sqrt(m)} beyond ${radii[i]}`);
-  }
-  // Compact-class candidates are added that the wide radius alone would leave out.
-  const global = continueKCenter(x, n, d, seeded(bank, nb, x, n, d), { radius: 2, maxAdditions: 1000 });
-  assert.ok(full.added.filter((i) => i < 60).length > global.added.filter((i) => i < 60).length);
-  // One radius for all through `radii` picks exactly what the plain rule picks.
-  const same = continueKCenter(x, n, d, seeded(bank, nb, x, n, d), { radius: 99, radii: new Float64Array(n).fill(1.5), maxAdditions: 1000 });
-  assert.deepEqual([...same.added], [...continueKCenter(x, n, d, seeded(bank, nb, x, n, d), { radius: 1.5, maxAdditions: 1000 }).added]);
-  assert.throws(() => continueKCenter(x, n, d, seeded(bank, nb, x, n, d), { radius: 1, radii: new Float64Array(n), maxAdditions: 5 }), /must be a positive number/);
-  assert.throws(() => continueKCenter(x, n, d, seeded(bank, nb, x, n, d), { radius: 1, radii: new Float64Array(3).fill(1), maxAdditions: 5 }), /3 target radii for 120/);
 });

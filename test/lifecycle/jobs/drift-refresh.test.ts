@@ -60,23 +60,5 @@ for (const perClassShare of [0.75, 0]) {
     assert.equal(m.memory.coresetSize, parent.memory.coresetSize + Number(summary.added));
     assert.deepEqual(m.dataSnapshot?.accepted.map((a) => a.sha256), accepted.map((a) => a.sha256));
     assert.ok(ctx.calls > 0, "progress was reported");
-
-    // Tagged frames were measured against their class's radius from fit: every radius within the global one, the widest class equal to it.
-    const classRadii = parent.memory.classCoverageRadii!;
-    assert.deepEqual(Object.keys(classRadii).sort(), Object.keys(parent.memory.classRows!).sort());
-    assert.ok(Object.values(classRadii).every((r) => r > 0 && r <= parent.memory.coverageRadius! + 1e-9));
-    assert.ok(Math.abs(Math.max(...Object.values(classRadii)) - parent.memory.coverageRadius!) < 1e-9);
-    assert.deepEqual(m.memory.classCoverageRadii, classRadii, "a refresh keeps fit's targets");
-    const byClass = summary.classCoverage as Record<string, { frames: number; radius: number; beyondRadius: number; beyondGlobalRadius: number; added: number }>;
-    assert.deepEqual(Object.fromEntries(Object.entries(byClass).map(([k, v]) => [k, v.radius])), Object.fromEntries(Object.keys(byClass).map((k) => [k, classRadii[k]])));
-    assert.equal(Object.values(byClass).reduce((s, v) => s + v.frames, 0), summary.bankFrames);
-    assert.equal(Object.values(byClass).reduce((s, v) => s + v.added, 0), summary.added);
-    // A compact class's slices between its radius and the global one are what the global radius alone would have left out.
-    for (const [k, v] of Object.entries(byClass)) assert.ok(v.beyondRadius >= v.beyondGlobalRadius, `${k}: ${v.beyondRadius} beyond its radius, ${v.beyondGlobalRadius} beyond the global one`);
-    t.diagnostic(`per class (slices beyond class radius / global radius, added): ${Object.entries(byClass).map(([k, v]) => `${k} ${v.beyondRadius}/${v.beyondGlobalRadius}, ${v.added}`).join("; ")}`);
-    // Untagged frames are all measured against the global radius, as before class radii were stored.
-    const plain = (await refreshMemoryBank(jobContext("refresh", base, join(dir, `refreshed-untagged-${perClassShare}`), accepted.map(({ classTag: _, ...f }) => f)))).summary;
-    assert.equal(plain.classCoverage, undefined);
-    assert.ok(Number(plain.slicesBeyondRadius) > 0);
   });
 }

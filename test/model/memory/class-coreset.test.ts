@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { classCoreset, classCoresetWork, slicesClasses } from "../../../src/model/memory/class-coreset.js";
 import { greedyCoreset, greedyCoresetSelectionAsync } from "../../../src/model/memory/coreset.js";
 import { ErrorCode, LafiteError } from "../../../src/util/errors.js";
-import { coveringRadius, coveringRadiusOf, gaussianData, slowKCenter } from "../../support/k-center-reference.js";
+import { coveringRadius, gaussianData, slowKCenter } from "../../support/k-center-reference.js";
 
 test("initial picks come first, in order, and the rest continue greedy k-center from them (slow reference, pruned or not, 1 or 2 threads)", () => {
   const n = 200, c = 6;
@@ -64,8 +64,6 @@ test("share 1: rows split ∝ √(class candidates), each class's picks are its 
   const r0 = coveringRadius(x.subarray(0, 100 * c), 100, c, [...own0]);
   const r1 = coveringRadius(x.subarray(100 * c), 25, c, [...own1]);
   assert.ok(Math.abs(sel.coverageRadius - Math.max(r0, r1)) < 1e-5);
-  // Each class's radius is the one its own selection reached.
-  assert.ok(Math.abs(sel.classRadii[0]! - r0) < 1e-5 && Math.abs(sel.classRadii[1]! - r1) < 1e-5);
 });
 
 test("share 0.5: the per-class picks first, then greedy k-center over all rows from them (slow reference)", async () => {
@@ -74,30 +72,6 @@ test("share 0.5: the per-class picks first, then greedy k-center over all rows f
   const first = [...(await classCoreset(x, n, c, 5, rowClass, 1, { projectionDim: 64, seed: 8 })).selected];
   assert.deepEqual([...sel.selected], slowKCenter(x, n, c, 10, first));
   assert.ok(Math.abs(sel.coverageRadius - coveringRadius(x, n, c, [...sel.selected])) < 1e-5);
-  // Per class: its rows' largest distance to the nearest pick of any class, exact (slow reference).
-  const classRadius = (k: number) => coveringRadiusOf(x, c, [...sel.selected], [...rowClass.keys()].filter((i) => rowClass[i] === k));
-  assert.ok(Math.abs(sel.classRadii[0]! - classRadius(0)) < 1e-5 && Math.abs(sel.classRadii[1]! - classRadius(1)) < 1e-5, `${sel.classRadii} vs ${classRadius(0)}, ${classRadius(1)}`);
-  // The tight far cluster is covered far more closely than the wide one, which sets the global radius.
-  assert.ok(sel.classRadii[1]! < sel.classRadii[0]! / 2 && sel.classRadii[0] === sel.coverageRadius);
-});
-
-test("greedy k-center reports each group's covering radius, exact with pruning and threads (slow reference)", async () => {
-  const n = 300, c = 6;
-  const x = gaussianData(n, c, 12);
-  // Group by cluster (gaussianData puts row i in cluster i % 5), and one group of a single row.
-  const groups = Int32Array.from({ length: n }, (_, i) => (i === 7 ? 5 : i % 5));
-  const picks = slowKCenter(x, n, c, 20, [0]);
-  for (const prune of [true, false]) {
-    for (const threads of [1, 2]) {
-      const sel = await greedyCoresetSelectionAsync(x, n, c, 20, { projectionDim: 64, initial: Int32Array.from([0]), groups, prune, threads });
-      assert.deepEqual([...sel.selected], picks);
-      const want = Array.from({ length: 6 }, (_, g) => coveringRadiusOf(x, c, picks, [...groups.keys()].filter((i) => groups[i] === g)));
-      sel.groupRadii!.forEach((r, g) => assert.ok(Math.abs(r - want[g]!) < 1e-5, `group ${g}: ${r} vs ${want[g]} (prune ${prune}, threads ${threads})`));
-      assert.equal(sel.groupRadii!.length, 6);
-      assert.ok(Math.abs(Math.max(...sel.groupRadii!) - sel.coverageRadius) < 1e-9);
-    }
-  }
-  await assert.rejects(greedyCoresetSelectionAsync(x, n, c, 5, { groups: groups.subarray(1) }), /299 row groups for 300 rows/);
 });
 
 test("progress runs from 0 to its total once: the per-class picks, then the global pass", async () => {
@@ -113,7 +87,6 @@ test("bad arguments are refused", async () => {
   await assert.rejects(classCoreset(x, n, c, 5, rowClass, 1.5), /share 1.5 must be between 0 and 1/);
   await assert.rejects(classCoreset(x, n, c, 5, rowClass.subarray(1), 1), /124 row classes for 125/);
   await assert.rejects(classCoreset(x, n, c, 5, rowClass, 1, { initial: Int32Array.from([0]) }), /chooses its own initial picks/);
-  await assert.rejects(classCoreset(x, n, c, 5, rowClass, 1, { groups: rowClass }), /chooses its own initial picks and groups/);
 });
 
 test("classCoresetWork: hand-computed distance updates", () => {
