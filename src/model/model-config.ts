@@ -69,6 +69,12 @@ export const modelConfigSchema = z.strictObject({
       maxCandidates: z.int().min(1000).default(250_000),
       /** Upper bound on the coreset size: per-frame search cost and selection time grow with it. */
       maxCoresetSize: z.int().min(1).default(10_000),
+      /**
+       * How far past maxCoresetSize the lifecycle's memory-bank refreshes may grow the bank, as a fraction of it: a fit of
+       * a big data set fills the bank to the cap, and without room a refresh could add nothing however far the line drifts.
+       * Each added 10 % costs about 10 % more kNN search per frame; a refit re-selects within maxCoresetSize.
+       */
+      refreshHeadroom: z.number().min(0).max(4).default(0.25),
       /** How candidates are drawn above maxCandidates: uniform over all slices, an equal share per class (stratified) or one ∝ √class size (balanced), then per image (candidates.ts). */
       sampling: z.enum(["uniform", "stratified", "balanced"]).default("balanced"),
       /**

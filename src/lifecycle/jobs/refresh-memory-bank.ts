@@ -14,7 +14,7 @@
  *      the held-out accepted frames
  *   6. a new, verified candidate bundle
  * Options: maxAdditions (default 25 % of the current bank, and never past
- * memory.maxCoresetSize), holdout (fraction of accepted frames held out;
+ * memory.maxCoresetSize × (1 + memory.refreshHeadroom)), holdout (fraction of accepted frames held out;
  * default the config's threshold.holdout), intraOpThreads.
  */
 import { float32Bytes, type BundleManifest } from "../../model/bundle.js";
@@ -45,7 +45,10 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     const m = model.manifest;
     const { c, h, w } = m.features;
     const holdoutFraction = numberOption(ctx.options, "holdout", { min: 0, max: 0.5 }) ?? m.config.threshold.holdout;
-    const headroom = Math.max(0, m.config.memory.maxCoresetSize - m.memory.coresetSize);
+    // Bundles from before refreshHeadroom had no room past maxCoresetSize; they get the default now.
+    const ceiling = Math.floor(m.config.memory.maxCoresetSize * (1 + (m.config.memory.refreshHeadroom ?? 0.25)));
+    const headroom = Math.max(0, ceiling - m.memory.coresetSize);
+    if (headroom === 0) ctx.log.warn({ coresetSize: m.memory.coresetSize, ceiling }, "refresh: the bank is at its ceiling (memory.maxCoresetSize × (1 + memory.refreshHeadroom)); nothing can be added until a refit or a larger refreshHeadroom");
     const maxAdditions = Math.min(numberOption(ctx.options, "maxAdditions", { min: 0, max: 1e7, integer: true }) ?? Math.max(1, Math.ceil(0.25 * m.memory.coresetSize)), headroom);
     // Each phase reports its own counts under its own name: one unit across phases would mislead.
     ctx.log.info({ parent: m.version, accepted: ctx.accepted.length, maxAdditions, holdoutFraction }, "refresh: start");
@@ -119,6 +122,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       slicesBeyondRadius: beyond,
       added,
       maxAdditions,
+      bankCeiling: ceiling,
       stoppedBy: sel.stoppedBy,
       coverageRadius: space.radius,
       coverageRadiusSource: space.source,

@@ -72,3 +72,35 @@ test("a bundle from before coverage was stored: refreshed with the bank's closes
   const written = (await readBundle(out)).manifest;
   assert.equal(written.memory.coverageRadius, estimate, "the candidate stores it for the next refresh");
 });
+
+test("a bank fitted to its cap (memory.maxCoresetSize) still grows on refresh, up to memory.refreshHeadroom past the cap; with none it adds nothing and says why", async () => {
+  const accepted = await acceptedFrom(shifted, 6);
+  const refreshAtCap = async (name: string, headroom: number | undefined) => {
+    const capped = join(dir, `capped-${name}`);
+    await cp(base, capped, { recursive: true });
+    const manifestPath = join(capped, "manifest.json");
+    const m = JSON.parse(await readFile(manifestPath, "utf8")) as { memory: { coresetSize: number }; config: { memory: Record<string, unknown> } };
+    // As a big data set's fit leaves it: the bank is exactly at the cap.
+    m.config.memory.maxCoresetSize = m.memory.coresetSize;
+    if (headroom === undefined) delete m.config.memory.refreshHeadroom;
+    else m.config.memory.refreshHeadroom = headroom;
+    await writeFile(manifestPath, JSON.stringify(m));
+    const warnings: string[] = [];
+    const ctx = jobContext("refresh", capped, join(dir, `capped-${name}-out`), accepted, { maxAdditions: 100_000 });
+    const log = { ...ctx.log, warn: (_: unknown, msg?: string) => void warnings.push(msg ?? "") };
+    const { summary } = await refreshMemoryBank({ ...ctx, log: log as typeof ctx.log });
+    return { size: m.memory.coresetSize, summary, warnings };
+  };
+  const none = await refreshAtCap("none", 0);
+  assert.equal(none.summary.added, 0);
+  assert.equal(none.summary.bankCeiling, none.size);
+  assert.ok(none.warnings.some((w) => /at its ceiling/.test(w)), none.warnings.join("; "));
+  const some = await refreshAtCap("tenth", 0.1);
+  const ceiling = Math.floor(some.size * 1.1);
+  assert.equal(some.summary.bankCeiling, ceiling);
+  assert.ok(Number(some.summary.added) > 0 && some.size + Number(some.summary.added) <= ceiling, `added ${String(some.summary.added)} to ${some.size}, ceiling ${ceiling}`);
+  // A bundle from before the key gets the default 0.25.
+  const old = await refreshAtCap("old", undefined);
+  assert.equal(old.summary.bankCeiling, Math.floor(old.size * 1.25));
+  assert.ok(Number(old.summary.added) > 0);
+});

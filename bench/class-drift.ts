@@ -1,0 +1,100 @@
+/**
+ * Drift of one class in a big unified model, and what the memory-bank
+ * refresh does about it (issue 10 session 10).
+ *
+ * A knn model is fitted on the whole suite (default memory settings, no
+ * diffusion; a full realistic suite fills the bank to memory.maxCoresetSize).
+ * One class's images are shifted (sharp: gain, offset, optional blur), its
+ * first N shifted train/good frames are accepted (class-tagged), and
+ * refreshMemoryBank runs once per memory.refreshHeadroom value (default 0,
+ * as before the key: no room past the cap, and 0.25, the default). Reports,
+ * on the shifted class's test set: false alarms on good frames and image
+ * AUROC before and after, the rows added, and the slices beyond the radius.
+ *
+ * Usage: node dist/bench/class-drift.js WORKDIR --data SUITE --class NAME
+ *          [--accepted 20] [--gain 0.85] [--offset 0] [--blur 0]
+ *          [--headroom 0,0.25] [--bundle B]
+ * --gain and --offset take one value or r,g,b; --bundle reuses a knn bundle
+ * fitted on SUITE instead of fitting.
+ */
+import { copyFile, cp, mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import sharp from "sharp";
+import { refreshMemoryBank } from "../src/lifecycle/jobs/index.js";
+import { sha256 } from "../src/model/bundle.js";
+import { parseModelConfig } from "../src/model/model-config.js";
+import { fitModel } from "../src/pipeline/fit.js";
+import { silentLogger } from "../src/util/log.js";
+import { measure } from "../test/lifecycle/jobs/support.js";
+import type { AcceptedFrame } from "../src/lifecycle/jobs/types.js";
+
+const dir = process.argv[2];
+const arg = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const data = arg("data");
+const cls = arg("class");
+if (!dir || !data || !cls) throw new Error("usage: node dist/bench/class-drift.js WORKDIR --data SUITE --class NAME [--accepted 20] [--gain 0.85] [--offset 0] [--blur 0] [--bundle B]");
+const nAccepted = Number(arg("accepted") ?? 20);
+// One value, or one per channel (r,g,b) for a colour cast.
+const gain = (arg("gain") ?? "0.85").split(",").map(Number);
+const offset = (arg("offset") ?? "0").split(",").map(Number);
+const blur = Number(arg("blur") ?? 0);
+const quiet = () => {};
+
+/** The class's images shifted into DIR/shifted/<class> (same layout; masks copied unchanged). */
+async function shiftClass(src: string, dst: string): Promise<void> {
+  for (const entry of await readdir(src, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !/\.(png|jpe?g|bmp)$/i.test(entry.name)) continue;
+    const from = join(entry.parentPath, entry.name);
+    const to = join(dst, from.slice(src.length));
+    await mkdir(join(to, ".."), { recursive: true });
+    if (from.includes("ground_truth")) {
+      await copyFile(from, to);
+      continue;
+    }
+    const channels = (await sharp(from).metadata()).channels ?? 3;
+    // sharp takes one value, or one per channel for both gain and offset.
+    const rgb = channels >= 3 && (gain.length === 3 || offset.length === 3);
+    const expand = (v: number[]) => (v.length === 3 ? v : [v[0]!, v[0]!, v[0]!]);
+    let img = rgb ? sharp(from).linear(expand(gain), expand(offset).map((o) => o * 255)) : sharp(from).linear(gain[0]!, offset[0]! * 255);
+    if (blur >= 0.3) img = img.blur(blur);
+    await img.png().toFile(to.replace(/\.(jpe?g|bmp)$/i, ".png"));
+  }
+}
+
+const shifted = join(dir, "shifted");
+await shiftClass(join(data, cls), join(shifted, cls));
+const good = join(shifted, cls, "train", "good");
+const files = (await readdir(good)).sort().slice(0, nAccepted);
+const accepted: AcceptedFrame[] = await Promise.all(files.map(async (f) => ({ path: join(good, f), sha256: sha256(await readFile(join(good, f))), classTag: cls })));
+console.log(`class ${cls} shifted (gain ${gain}, offset ${offset}, blur ${blur}); ${accepted.length} accepted shifted train/good frames`);
+
+let base = arg("bundle");
+if (!base) {
+  base = join(dir, "knn-base");
+  const t = performance.now();
+  await fitModel({ data, out: base, config: parseModelConfig({ diffusion: { preset: "none" }, scoring: { mode: "knn" } }), cacheDir: join(dir, "cache"), log: quiet, progressSink: quiet, force: true });
+  console.log(`fitted ${base} in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+}
+const fmt = (m: { falseAlarmRate: number; auroc: number }) => `FA ${(100 * m.falseAlarmRate).toFixed(1)}%  image AUROC ${(100 * m.auroc).toFixed(1)}`;
+console.log(`base on the shifted class:            ${fmt(await measure(base, shifted))}`);
+const original = join(dir, "original");
+await mkdir(original, { recursive: true });
+await symlink(join(data, cls), join(original, cls)).catch(() => {});
+console.log(`base on the class as fitted:          ${fmt(await measure(base, original))}`);
+for (const headroom of (arg("headroom") ?? "0,0.25").split(",").map(Number)) {
+  // A copy of the bundle with this refreshHeadroom in its config (what the refresh reads).
+  const variant = join(dir, `bundle-headroom-${headroom}`);
+  await cp(base, variant, { recursive: true });
+  const manifestPath = join(variant, "manifest.json");
+  const m = JSON.parse(await readFile(manifestPath, "utf8")) as { memory: { coresetSize: number }; config: { memory: Record<string, unknown> } };
+  m.config.memory.refreshHeadroom = headroom;
+  await writeFile(manifestPath, JSON.stringify(m, null, 2));
+  const out = join(dir, `refreshed-headroom-${headroom}`);
+  const t = performance.now();
+  const { summary } = await refreshMemoryBank({ kind: "refresh", activeBundleDir: variant, outDir: out, accepted, signal: new AbortController().signal, progress: quiet, log: silentLogger() });
+  const secs = (performance.now() - t) / 1000;
+  console.log(`refresh, headroom ${headroom} (bank ${m.memory.coresetSize}, ceiling ${String(summary.bankCeiling)}; ${secs.toFixed(0)} s, +${String(summary.added)} rows, ${String(summary.stoppedBy)}; ${String(summary.slicesBeyondRadius)} slices beyond the radius ${Number(summary.coverageRadius).toFixed(2)}): ${fmt(await measure(out, shifted))}`);
+}
