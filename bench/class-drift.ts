@@ -13,14 +13,20 @@
  *
  * Usage: node dist/bench/class-drift.js WORKDIR --data SUITE --class NAME
  *          [--accepted 20] [--gain 0.85] [--offset 0] [--blur 0]
- *          [--headroom 0,0.25] [--bundle B]
- * --gain and --offset take one value or r,g,b; --bundle reuses a knn bundle
- * fitted on SUITE instead of fitting.
+ *          [--headroom 0,0.25] [--bundle B] [--retrain] [--gate]
+ * --gain and --offset take one value or r,g,b; --bundle reuses a bundle
+ * fitted on SUITE instead of fitting a knn one (a lafite bundle for
+ * --retrain: refresh → retrain of the U-Net, as the nightly jobs run);
+ * --gate runs the promotion gate on every candidate against its parent,
+ * with 10 more shifted good frames held out and 3 confirmed shifted defects.
  */
 import { copyFile, cp, mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
-import { refreshMemoryBank } from "../src/lifecycle/jobs/index.js";
+import { refreshMemoryBank, retrainDiffusion } from "../src/lifecycle/jobs/index.js";
+import { runGate } from "../src/lifecycle/gate.js";
+import { pipelineBundleScorer } from "../src/lifecycle/bundle-scorer.js";
+import { makePseudoValidationAuroc } from "../src/lifecycle/pseudo-validation.js";
 import { sha256 } from "../src/model/bundle.js";
 import { parseModelConfig } from "../src/model/model-config.js";
 import { fitModel } from "../src/pipeline/fit.js";
@@ -84,6 +90,7 @@ const original = join(dir, "original");
 await mkdir(original, { recursive: true });
 await symlink(join(data, cls), join(original, cls)).catch(() => {});
 console.log(`base on the class as fitted:          ${fmt(await measure(base, original))}`);
+const candidates: { name: string; active: string; candidate: string }[] = [];
 for (const headroom of (arg("headroom") ?? "0,0.25").split(",").map(Number)) {
   // A copy of the bundle with this refreshHeadroom in its config (what the refresh reads).
   const variant = join(dir, `bundle-headroom-${headroom}`);
@@ -96,5 +103,38 @@ for (const headroom of (arg("headroom") ?? "0,0.25").split(",").map(Number)) {
   const t = performance.now();
   const { summary } = await refreshMemoryBank({ kind: "refresh", activeBundleDir: variant, outDir: out, accepted, signal: new AbortController().signal, progress: quiet, log: silentLogger() });
   const secs = (performance.now() - t) / 1000;
+  candidates.push({ name: `refresh, headroom ${headroom}`, active: variant, candidate: out });
   console.log(`refresh, headroom ${headroom} (bank ${m.memory.coresetSize}, ceiling ${String(summary.bankCeiling)}; ${secs.toFixed(0)} s, +${String(summary.added)} rows, ${String(summary.stoppedBy)}; ${String(summary.slicesBeyondRadius)} slices beyond the radius ${Number(summary.coverageRadius).toFixed(2)}): ${fmt(await measure(out, shifted))}`);
+}
+
+if (process.argv.includes("--retrain")) {
+  // The nightly pair on the default headroom: refresh, then retrain the U-Net (default budget) from the refreshed bundle.
+  const last = candidates.at(-1)!;
+  const out = join(dir, "refreshed-retrained");
+  const t = performance.now();
+  const { summary } = await retrainDiffusion({ kind: "retrain", activeBundleDir: last.candidate, outDir: out, accepted, signal: new AbortController().signal, progress: quiet, log: silentLogger() });
+  console.log(`refresh → retrain (${((performance.now() - t) / 1000).toFixed(0)} s, ${String(summary.steps)} steps): ${fmt(await measure(out, shifted))}`);
+  candidates.push({ name: "refresh → retrain", active: last.active, candidate: out });
+}
+
+if (process.argv.includes("--gate")) {
+  // What the daemon's gate would see: 10 more shifted good frames held out of training, 3 confirmed shifted defects.
+  const holdoutFiles = (await readdir(good)).sort().slice(nAccepted, nAccepted + 10);
+  const defectDirs = (await readdir(join(shifted, cls, "test"))).filter((d) => d !== "good").sort();
+  const defects = (await Promise.all(defectDirs.map(async (d) => (await readdir(join(shifted, cls, "test", d))).sort().slice(0, 1).map((f) => join(shifted, cls, "test", d, f))))).flat().slice(0, 3);
+  const acceptedHoldout = holdoutFiles.map((f) => ({ path: join(good, f), ref: f }));
+  for (const c of candidates) {
+    const t = performance.now();
+    const gate = await runGate({
+      activeDir: c.active,
+      candidateDir: c.candidate,
+      acceptedHoldout,
+      defects: defects.map((path) => ({ path, ref: path.slice(shifted.length + 1) })),
+      aurocTolerance: 0.01,
+      scorer: pipelineBundleScorer,
+      pseudoValidationAuroc: makePseudoValidationAuroc(null, { activeDir: c.active, acceptedNormals: acceptedHoldout }),
+    });
+    console.log(`gate on ${c.name} (${((performance.now() - t) / 1000).toFixed(0)} s): ${gate.passed ? "PASSED" : "REFUSED"}`);
+    for (const check of gate.checks) console.log(`   ${check}`);
+  }
 }

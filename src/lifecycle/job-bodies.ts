@@ -3,8 +3,6 @@
  * refresh and diffusion retraining, built separately) and are imported
  * lazily, so this module — and the daemon — load even where a body is not
  * installed: running that job then fails with a clear message.
- *
- * MERGE SEAM: when src/lifecycle/jobs/ lands, point these at its exports.
  */
 import type { JobBody, JobBodyContext, JobBodyModule } from "./job-body.js";
 import type { JobKind } from "./job-records.js";
