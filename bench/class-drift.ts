@@ -13,11 +13,12 @@
  *
  * Usage: node dist/bench/class-drift.js WORKDIR --data SUITE --class NAME
  *          [--accepted 20] [--gain 0.85] [--offset 0] [--blur 0]
- *          [--headroom 0,0.25] [--bundle B] [--retrain] [--gate]
+ *          [--headroom 0,0.25] [--bundle B] [--retrain] [--gate] [--eval-all]
  * --gain and --offset take one value or r,g,b; --bundle reuses a bundle
  * fitted on SUITE instead of fitting a knn one (a lafite bundle for
  * --retrain: refresh → retrain of the U-Net, as the nightly jobs run);
- * --gate runs the promotion gate on every candidate against its parent,
+ * --eval-all also scores the whole suite as fitted (the other classes, after
+ * a consolidation dropped rows); --gate runs the promotion gate on every candidate against its parent,
  * with 10 more shifted good frames held out and 3 confirmed shifted defects.
  */
 import { copyFile, cp, mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
@@ -90,6 +91,7 @@ const original = join(dir, "original");
 await mkdir(original, { recursive: true });
 await symlink(join(data, cls), join(original, cls)).catch(() => {});
 console.log(`base on the class as fitted:          ${fmt(await measure(base, original))}`);
+if (process.argv.includes("--eval-all")) console.log(`base on the whole suite:              ${fmt(await measure(base, data))}`);
 const candidates: { name: string; active: string; candidate: string }[] = [];
 for (const headroom of (arg("headroom") ?? "0,0.25").split(",").map(Number)) {
   // A copy of the bundle with this refreshHeadroom in its config (what the refresh reads).
@@ -104,7 +106,10 @@ for (const headroom of (arg("headroom") ?? "0,0.25").split(",").map(Number)) {
   const { summary } = await refreshMemoryBank({ kind: "refresh", activeBundleDir: variant, outDir: out, accepted, signal: new AbortController().signal, progress: quiet, log: silentLogger() });
   const secs = (performance.now() - t) / 1000;
   candidates.push({ name: `refresh, headroom ${headroom}`, active: variant, candidate: out });
-  console.log(`refresh, headroom ${headroom} (bank ${m.memory.coresetSize}, ceiling ${String(summary.bankCeiling)}; ${secs.toFixed(0)} s, +${String(summary.added)} rows, ${String(summary.stoppedBy)}; ${String(summary.slicesBeyondRadius)} slices beyond the radius ${Number(summary.coverageRadius).toFixed(2)}): ${fmt(await measure(out, shifted))}`);
+  const all = process.argv.includes("--eval-all") ? `; whole suite as fitted: ${fmt(await measure(out, data))}` : "";
+  const consolidation = summary.consolidation as { dropped: number; addedKept: number } | undefined;
+  const con = consolidation ? `, consolidated: ${consolidation.dropped} dropped, ${consolidation.addedKept} added rows kept` : "";
+  console.log(`refresh, headroom ${headroom} (bank ${m.memory.coresetSize}, ceiling ${String(summary.bankCeiling)}; ${secs.toFixed(0)} s, +${String(summary.added)} rows, ${String(summary.stoppedBy)}; ${String(summary.slicesBeyondRadius)} slices beyond the radius ${Number(summary.coverageRadius).toFixed(2)}${con}): ${fmt(await measure(out, shifted))}${all}`);
 }
 
 if (process.argv.includes("--retrain")) {

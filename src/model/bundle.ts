@@ -104,6 +104,14 @@ export interface BundleManifest {
      * classes' own radii, an upper bound on that distance.
      */
     readonly coverageRadius?: number;
+    /**
+     * The class of every bank row: `file` holds one little-endian int32 index
+     * into `names` per row (fit's classes, then any new class tag a refresh
+     * added rows for). A refresh that must drop rows keeps each class's share
+     * with it (consolidate.ts). Absent in bundles from before: such a bank
+     * is not consolidated, only grown up to its ceiling.
+     */
+    readonly rowClasses?: { readonly file: string; readonly names: readonly string[] };
   };
   readonly scoring: {
     readonly mode: ScoringMode;
@@ -258,6 +266,15 @@ export async function readBundle(dir: string): Promise<LoadedBundle> {
 /** Float32Array ↔ little-endian bytes (the bundle's raw vector format). */
 export function float32Bytes(values: Float32Array): Uint8Array {
   return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+}
+
+export function int32Bytes(values: Int32Array): Uint8Array {
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+}
+
+export function bytesToInt32(bytes: Uint8Array): Int32Array {
+  if (bytes.byteLength % 4 !== 0) throw new LafiteError(ErrorCode.BAD_BUNDLE, `raw int32 file of ${bytes.byteLength} bytes is not a multiple of 4`);
+  return new Int32Array(bytes.slice().buffer);
 }
 
 export function bytesToFloat32(bytes: Uint8Array): Float32Array {

@@ -70,8 +70,9 @@ export const modelConfigSchema = z.strictObject({
       /** Upper bound on the coreset size: per-frame search cost and selection time grow with it. */
       maxCoresetSize: z.int().min(1).default(10_000),
       /**
-       * How far past maxCoresetSize the lifecycle's memory-bank refreshes may grow the bank, as a fraction of it: a fit of
-       * a big data set fills the bank to the cap, and without room a refresh could add nothing however far the line drifts.
+       * How far past maxCoresetSize the lifecycle's memory-bank refreshes may grow the bank, as a fraction of it; past
+       * that ceiling a refresh consolidates the bank back to it, each class keeping its share (consolidate.ts). A fit of
+       * a big data set fills the bank to the cap, and without room a refresh added nothing however far the line drifted.
        * Each added 10 % costs about 10 % more kNN search per frame; a refit re-selects within maxCoresetSize.
        */
       refreshHeadroom: z.number().min(0).max(4).default(0.25),

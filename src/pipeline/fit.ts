@@ -22,7 +22,7 @@ import { coresetProjection } from "../model/memory/coreset.js";
 import { candidatesPerClass, coresetBudget } from "../model/memory/candidates.js";
 import { bankCoreset, classCoresetWork } from "../model/memory/class-coreset.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
-import { float32Bytes, newVersionId, sha256, writeBundle, type BundleManifest, type TuningRecord } from "../model/bundle.js";
+import { float32Bytes, int32Bytes, newVersionId, sha256, writeBundle, type BundleManifest, type TuningRecord } from "../model/bundle.js";
 import { resolveBackbone } from "../model/backbone-source.js";
 import { pseudoSamples } from "../image/pseudo/index.js";
 import { extractPseudoFeatures } from "./tune/pseudo-features.js";
@@ -168,7 +168,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   let lastTick = 0;
   let coresetProgress: Progress | undefined;
   const m = config.memory;
-  const { coreset, classRows, scanFraction, coverageRadius } = await bankCoreset(bank, bankClasses, { candidates, count, sampling: m.sampling, seed: config.seed, projectionDim: m.projectionDim, perClassShare: share }, {
+  const { coreset, classRows, scanFraction, coverageRadius, rowClasses, classNames } = await bankCoreset(bank, bankClasses, { candidates, count, sampling: m.sampling, seed: config.seed, projectionDim: m.projectionDim, perClassShare: share }, {
     ...(signal ? { signal } : {}),
     // The total (per-class picks plus the global pass) is known once the selection has split the rows.
     onProgress: (done: number, all: number) => {
@@ -250,6 +250,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     ...(unetOnnx ? { "denoiser.onnx": unetOnnx } : {}),
     ...(projection ? { "coreset-projection.f32": float32Bytes(projection) } : {}),
     ...(replay ? { "replay.f16": replay.bytes } : {}),
+    "coreset-classes.i32": int32Bytes(rowClasses),
   };
   const version = newVersionId(createdAt, files["coreset.f32"]);
   const manifest = await writeBundle(
@@ -273,6 +274,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
         vectorsFile: "coreset.f32",
         projection: { seed: config.seed, dim: config.memory.projectionDim, ...(projection ? { file: "coreset-projection.f32" } : {}) },
         coverageRadius,
+        rowClasses: { file: "coreset-classes.i32", names: classNames },
       },
       ...(replay ? { replay: { file: "replay.f16", count: replay.count, dtype: "float16" as const, maxMB: config.diffusion.replayMB, ofMaps: bank.length } } : {}),
       scoring: {

@@ -9,15 +9,21 @@
  *   3. greedy k-center continued while the farthest new slice lies beyond
  *      the bank's covering radius, at most `maxAdditions` picks
  *   4. bank = old rows + picked rows → coreset.f32 and a rebuilt FAISS index
- *      (the ONNX kNN is built from coreset.f32 when the bundle loads)
+ *      (the ONNX kNN is built from coreset.f32 when the bundle loads); past
+ *      memory.maxCoresetSize × (1 + memory.refreshHeadroom) the bank is
+ *      consolidated back to that ceiling, each class keeping its share of
+ *      rows and the added rows kept first (consolidate.ts), so a nightly
+ *      refresh keeps working once the bank is full
  *   5. thresholds re-calibrated by fit's rule on fit's held-out normals plus
  *      the held-out accepted frames
  *   6. a new, verified candidate bundle
- * Options: maxAdditions (default 25 % of the current bank, and never past
- * memory.maxCoresetSize × (1 + memory.refreshHeadroom)), holdout (fraction of accepted frames held out;
+ * Options: maxAdditions (default 25 % of the current bank; for bundles from
+ * before row classes were stored, never past the ceiling), holdout (fraction of accepted frames held out;
  * default the config's threshold.holdout), intraOpThreads.
  */
-import { float32Bytes, type BundleManifest } from "../../model/bundle.js";
+import { bytesToInt32, float32Bytes, int32Bytes, type BundleManifest } from "../../model/bundle.js";
+import { consolidateBank } from "../../model/memory/consolidate.js";
+import { ErrorCode, LafiteError } from "../../util/errors.js";
 import { toRows } from "../../model/feature-stats.js";
 import { FaissIndex } from "../../model/memory/faiss-index.js";
 import { throwIfCancelled } from "../../util/progress.js";
@@ -29,6 +35,9 @@ import { coverageSpace, nearestBankDistances } from "./coverage-space.js";
 import { acceptedFeatures } from "./accepted-features.js";
 import { checkOptionKeys, numberOption } from "./options.js";
 import type { JobBody } from "./types.js";
+
+/** The class name of rows added from frames accepted without a class tag. */
+export const UNTAGGED = "(untagged)";
 
 export const refreshMemoryBank: JobBody = async (ctx) => {
   const started = performance.now();
@@ -48,8 +57,12 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     // Bundles from before refreshHeadroom had no room past maxCoresetSize; they get the default now.
     const ceiling = Math.floor(m.config.memory.maxCoresetSize * (1 + (m.config.memory.refreshHeadroom ?? 0.25)));
     const headroom = Math.max(0, ceiling - m.memory.coresetSize);
-    if (headroom === 0) ctx.log.warn({ coresetSize: m.memory.coresetSize, ceiling }, "refresh: the bank is at its ceiling (memory.maxCoresetSize × (1 + memory.refreshHeadroom)); nothing can be added until a refit or a larger refreshHeadroom");
-    const maxAdditions = Math.min(numberOption(ctx.options, "maxAdditions", { min: 0, max: 1e7, integer: true }) ?? Math.max(1, Math.ceil(0.25 * m.memory.coresetSize)), headroom);
+    // A bank whose rows' classes are known is consolidated back to the ceiling after the additions; one without can only grow to it.
+    const rowClasses = m.memory.rowClasses ? { classes: bytesToInt32(model.bundle.file(m.memory.rowClasses.file)), names: [...m.memory.rowClasses.names] } : undefined;
+    if (rowClasses && rowClasses.classes.length !== m.memory.coresetSize) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${ctx.activeBundleDir}: ${rowClasses.classes.length} row classes for a bank of ${m.memory.coresetSize} rows`);
+    if (headroom === 0 && !rowClasses) ctx.log.warn({ coresetSize: m.memory.coresetSize, ceiling }, "refresh: the bank is at its ceiling (memory.maxCoresetSize × (1 + memory.refreshHeadroom)) and, fitted before row classes were stored, cannot be consolidated; nothing can be added until a refit or a larger refreshHeadroom");
+    const requested = numberOption(ctx.options, "maxAdditions", { min: 0, max: 1e7, integer: true }) ?? Math.max(1, Math.ceil(0.25 * m.memory.coresetSize));
+    const maxAdditions = rowClasses ? requested : Math.min(requested, headroom);
     // Each phase reports its own counts under its own name: one unit across phases would mislead.
     ctx.log.info({ parent: m.version, accepted: ctx.accepted.length, maxAdditions, holdoutFraction }, "refresh: start");
 
@@ -86,14 +99,45 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     const added = sel.added.length;
     ctx.log.info({ candidates: n, beyondRadius: beyond, added, stoppedBy: sel.stoppedBy, radius: space.radius, uncovered: sel.uncoveredRadius }, "refresh: selection done");
 
-    // 4. The new bank and its index.
-    const size = m.memory.coresetSize + added;
-    const coreset = new Float32Array(size * c);
+    // 4. The new bank and its index: old rows, then the added ones; past the ceiling, consolidated back to it.
+    const grown = m.memory.coresetSize + added;
+    let coreset = new Float32Array(grown * c);
     coreset.set(model.coreset);
     for (let a = 0; a < added; a++) {
       const r = sel.added[a]!;
       coreset.set(rows.subarray(r * c, (r + 1) * c), (m.memory.coresetSize + a) * c);
     }
+    let bankClasses: { classes: Int32Array; names: string[] } | undefined;
+    let consolidation: Record<string, unknown> | undefined;
+    if (rowClasses) {
+      const names = [...rowClasses.names];
+      // An added row belongs to its frame's class tag; untagged frames and new tags become classes of their own.
+      const classIndex = (tag: string | undefined) => {
+        const name = tag ?? UNTAGGED;
+        const i = names.indexOf(name);
+        return i >= 0 ? i : names.push(name) - 1;
+      };
+      const classes = new Int32Array(grown);
+      classes.set(rowClasses.classes);
+      for (let a = 0; a < added; a++) classes[m.memory.coresetSize + a] = classIndex(learn[Math.floor(sel.added[a]! / hw)]!.frame.classTag);
+      bankClasses = { classes, names };
+      if (grown > ceiling) {
+        throwIfCancelled(ctx.signal, "memory-bank refresh");
+        const grownPoints = new Float32Array(grown * d);
+        grownPoints.set(bankPoints);
+        for (let a = 0; a < added; a++) grownPoints.set(points.subarray(sel.added[a]! * d, (sel.added[a]! + 1) * d), (m.memory.coresetSize + a) * d);
+        const addedRows = Array.from({ length: added }, (_, a) => m.memory.coresetSize + a);
+        const con = await consolidateBank(grownPoints, grown, d, classes, addedRows, ceiling, { signal: ctx.signal });
+        const kept = new Float32Array(con.kept.length * c);
+        con.kept.forEach((r, i) => kept.set(coreset.subarray(r * c, (r + 1) * c), i * c));
+        coreset = kept;
+        bankClasses = { classes: Int32Array.from(con.kept, (r) => classes[r]!), names };
+        const addedKept = con.kept.filter((r) => r >= m.memory.coresetSize).length;
+        consolidation = { ceiling, dropped: grown - con.kept.length, addedKept, classRows: Object.fromEntries(names.map((k, i) => [k, { before: con.before[i] ?? 0, after: con.after[i] ?? 0 }])) };
+        ctx.log.info({ grown, ceiling, dropped: grown - con.kept.length, addedKept }, "refresh: bank consolidated back to its ceiling, each class keeping its share");
+      }
+    }
+    const size = coreset.length / c;
     const index = FaissIndex.build(coreset, size, c, m.memory.indexType);
     lap("selection");
 
@@ -123,6 +167,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       added,
       maxAdditions,
       bankCeiling: ceiling,
+      ...(consolidation ? { consolidation } : {}),
       stoppedBy: sel.stoppedBy,
       coverageRadius: space.radius,
       coverageRadiusSource: space.source,
@@ -140,6 +185,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
         // The radius stays fit's target: a capped run leaves slices beyond it, which the next refresh picks up.
         coverageRadius: space.radius,
         projection: { seed: space.seed, dim: space.dim, ...(space.projection ? { file: "coreset-projection.f32" } : {}) },
+        ...(bankClasses && m.memory.rowClasses ? { rowClasses: { file: m.memory.rowClasses.file, names: bankClasses.names } } : {}),
       },
       threshold: thresholds[m.scoring.mode] ?? m.threshold,
       thresholds,
@@ -151,6 +197,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       [m.memory.vectorsFile]: vectors,
       [m.memory.indexFile]: new Uint8Array(index.toBuffer()),
       ...(space.projection ? { "coreset-projection.f32": float32Bytes(space.projection) } : {}),
+      ...(bankClasses && m.memory.rowClasses ? { [m.memory.rowClasses.file]: int32Bytes(bankClasses.classes) } : {}),
     }, intraOpThreads);
     lap("write");
     ctx.log.info({ version: written.version, coresetSize: size, added }, "refresh: candidate written");

@@ -119,6 +119,9 @@ export interface BankCoreset {
   readonly classRows: Record<string, number>;
   readonly coverageRadius: number;
   readonly scanFraction: number;
+  /** Class of each chosen row (an index into `classNames`), in row order. */
+  readonly rowClasses: Int32Array;
+  readonly classNames: string[];
 }
 
 /**
@@ -141,5 +144,6 @@ export async function bankCoreset(
   const coreset = new Float32Array(plan.count * c);
   for (let i = 0; i < plan.count; i++) coreset.set(rows.subarray(sel.selected[i]! * c, (sel.selected[i]! + 1) * c), i * c);
   const classRows = Object.fromEntries(classes.map((k, i) => [k, sel.rowsPerClass[i] ?? 0]));
-  return { coreset, count: plan.count, classRows, coverageRadius: sel.coverageRadius, scanFraction: sel.scanFraction };
+  const rowClasses = Int32Array.from(sel.selected, (r) => rowClass[r]!);
+  return { coreset, count: plan.count, classRows, coverageRadius: sel.coverageRadius, scanFraction: sel.scanFraction, rowClasses, classNames: classes };
 }

@@ -8,7 +8,7 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { refreshMemoryBank } from "../../../src/lifecycle/jobs/index.js";
@@ -60,5 +60,13 @@ for (const perClassShare of [0.75, 0]) {
     assert.equal(m.memory.coresetSize, parent.memory.coresetSize + Number(summary.added));
     assert.deepEqual(m.dataSnapshot?.accepted.map((a) => a.sha256), accepted.map((a) => a.sha256));
     assert.ok(ctx.calls > 0, "progress was reported");
+    // Every bank row's class: fit's rows as the manifest counts them, the added rows by their frames' class tags.
+    const classesOf = async (dirOf: string, mm: typeof m) => [...new Int32Array((await readFile(join(dirOf, mm.memory.rowClasses!.file))).buffer.slice(0))].map((i) => mm.memory.rowClasses!.names[i]!);
+    const parentClasses = await classesOf(base, parent);
+    assert.deepEqual(Object.fromEntries(Object.keys(parent.memory.classRows!).map((k) => [k, parentClasses.filter((x) => x === k).length])), parent.memory.classRows);
+    const refreshedClasses = await classesOf(out, m);
+    assert.equal(refreshedClasses.length, m.memory.coresetSize);
+    assert.deepEqual(refreshedClasses.slice(0, parent.memory.coresetSize), parentClasses);
+    assert.ok(refreshedClasses.slice(parent.memory.coresetSize).every((k) => accepted.some((a) => a.classTag === k)));
   });
 }

@@ -73,34 +73,50 @@ test("a bundle from before coverage was stored: refreshed with the bank's closes
   assert.equal(written.memory.coverageRadius, estimate, "the candidate stores it for the next refresh");
 });
 
-test("a bank fitted to its cap (memory.maxCoresetSize) still grows on refresh, up to memory.refreshHeadroom past the cap; with none it adds nothing and says why", async () => {
+test("a bank fitted to its cap (memory.maxCoresetSize) still takes new rows: up to memory.refreshHeadroom past the cap, then consolidated back to that ceiling per class; a bundle without row classes stops at the ceiling and says why", async () => {
   const accepted = await acceptedFrom(shifted, 6);
-  const refreshAtCap = async (name: string, headroom: number | undefined) => {
+  const refreshAtCap = async (name: string, headroom: number | undefined, options: { dropRowClasses?: boolean; maxAdditions?: number } = {}) => {
     const capped = join(dir, `capped-${name}`);
     await cp(base, capped, { recursive: true });
     const manifestPath = join(capped, "manifest.json");
-    const m = JSON.parse(await readFile(manifestPath, "utf8")) as { memory: { coresetSize: number }; config: { memory: Record<string, unknown> } };
+    const m = JSON.parse(await readFile(manifestPath, "utf8")) as { memory: { coresetSize: number; rowClasses?: unknown }; config: { memory: Record<string, unknown> } };
     // As a big data set's fit leaves it: the bank is exactly at the cap.
     m.config.memory.maxCoresetSize = m.memory.coresetSize;
     if (headroom === undefined) delete m.config.memory.refreshHeadroom;
     else m.config.memory.refreshHeadroom = headroom;
+    if (options.dropRowClasses) delete m.memory.rowClasses;
     await writeFile(manifestPath, JSON.stringify(m));
     const warnings: string[] = [];
-    const ctx = jobContext("refresh", capped, join(dir, `capped-${name}-out`), accepted, { maxAdditions: 100_000 });
+    const out = join(dir, `capped-${name}-out`);
+    const ctx = jobContext("refresh", capped, out, accepted, { maxAdditions: options.maxAdditions ?? 100_000 });
     const log = { ...ctx.log, warn: (_: unknown, msg?: string) => void warnings.push(msg ?? "") };
     const { summary } = await refreshMemoryBank({ ...ctx, log: log as typeof ctx.log });
-    return { size: m.memory.coresetSize, summary, warnings };
+    return { size: m.memory.coresetSize, summary, warnings, out: (await readBundle(out)).manifest, outDir: out };
   };
-  const none = await refreshAtCap("none", 0);
-  assert.equal(none.summary.added, 0);
-  assert.equal(none.summary.bankCeiling, none.size);
-  assert.ok(none.warnings.some((w) => /at its ceiling/.test(w)), none.warnings.join("; "));
+  // Headroom 0.1: the bank grows to ⌊1.1 × cap⌋ at most, then is consolidated back to it.
   const some = await refreshAtCap("tenth", 0.1);
   const ceiling = Math.floor(some.size * 1.1);
   assert.equal(some.summary.bankCeiling, ceiling);
-  assert.ok(Number(some.summary.added) > 0 && some.size + Number(some.summary.added) <= ceiling, `added ${String(some.summary.added)} to ${some.size}, ceiling ${ceiling}`);
-  // A bundle from before the key gets the default 0.25.
-  const old = await refreshAtCap("old", undefined);
+  assert.ok(Number(some.summary.added) > ceiling - some.size, `the shifted frames need more than the headroom (${String(some.summary.added)} added)`);
+  const con = some.summary.consolidation as { dropped: number; addedKept: number; classRows: Record<string, { before: number; after: number }> };
+  assert.equal(some.out.memory.coresetSize, ceiling);
+  assert.equal(con.dropped, some.size + Number(some.summary.added) - ceiling);
+  assert.ok(con.addedKept > 0 && con.addedKept <= Number(some.summary.added));
+  // One class (hex_nut), so it keeps all of the ceiling; the file holds one class per row.
+  assert.deepEqual(con.classRows, { hex_nut: { before: some.size + Number(some.summary.added), after: ceiling } });
+  const classes = new Int32Array((await readFile(join(some.outDir, some.out.memory.rowClasses!.file))).buffer.slice(0));
+  assert.equal(classes.length, ceiling);
+  assert.deepEqual(some.out.memory.rowClasses!.names, ["hex_nut"]);
+  // No headroom: every refresh is consolidated straight back to the cap.
+  const none = await refreshAtCap("none", 0);
+  assert.ok(Number(none.summary.added) > 0);
+  assert.equal(none.out.memory.coresetSize, none.size);
+  // A bundle from before row classes cannot be consolidated: it stops at the ceiling (0.25 by default, before the key) and warns once there.
+  const old = await refreshAtCap("old", undefined, { dropRowClasses: true });
   assert.equal(old.summary.bankCeiling, Math.floor(old.size * 1.25));
-  assert.ok(Number(old.summary.added) > 0);
+  assert.ok(Number(old.summary.added) > 0 && old.out.memory.coresetSize <= Math.floor(old.size * 1.25));
+  assert.equal(old.out.memory.rowClasses, undefined);
+  const stuck = await refreshAtCap("old-none", 0, { dropRowClasses: true });
+  assert.equal(stuck.summary.added, 0);
+  assert.ok(stuck.warnings.some((w) => /at its ceiling.*cannot be consolidated/.test(w)), stuck.warnings.join("; "));
 });
