@@ -22,7 +22,6 @@
  * default the config's threshold.holdout), intraOpThreads.
  */
 import { bytesToInt32, float32Bytes, int32Bytes, type BundleManifest } from "../../model/bundle.js";
-import { consolidateBank } from "../../model/memory/consolidate.js";
 import { ErrorCode, LafiteError } from "../../util/errors.js";
 import { toRows } from "../../model/feature-stats.js";
 import { FaissIndex } from "../../model/memory/faiss-index.js";
@@ -33,11 +32,9 @@ import { bundleVersion, withoutFiles, writeCandidate } from "./candidate.js";
 import { continueKCenter, projectRowsWith } from "./continue-k-center.js";
 import { coverageSpace, nearestBankDistances } from "./coverage-space.js";
 import { acceptedFeatures } from "./accepted-features.js";
+import { growBank } from "./grow-bank.js";
 import { checkOptionKeys, numberOption } from "./options.js";
 import type { JobBody } from "./types.js";
-
-/** The class name of rows added from frames accepted without a class tag. */
-export const UNTAGGED = "(untagged)";
 
 export const refreshMemoryBank: JobBody = async (ctx) => {
   const started = performance.now();
@@ -100,44 +97,14 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     ctx.log.info({ candidates: n, beyondRadius: beyond, added, stoppedBy: sel.stoppedBy, radius: space.radius, uncovered: sel.uncoveredRadius }, "refresh: selection done");
 
     // 4. The new bank and its index: old rows, then the added ones; past the ceiling, consolidated back to it.
-    const grown = m.memory.coresetSize + added;
-    let coreset = new Float32Array(grown * c);
-    coreset.set(model.coreset);
-    for (let a = 0; a < added; a++) {
-      const r = sel.added[a]!;
-      coreset.set(rows.subarray(r * c, (r + 1) * c), (m.memory.coresetSize + a) * c);
-    }
-    let bankClasses: { classes: Int32Array; names: string[] } | undefined;
-    let consolidation: Record<string, unknown> | undefined;
-    if (rowClasses) {
-      const names = [...rowClasses.names];
-      // An added row belongs to its frame's class tag; untagged frames and new tags become classes of their own.
-      const classIndex = (tag: string | undefined) => {
-        const name = tag ?? UNTAGGED;
-        const i = names.indexOf(name);
-        return i >= 0 ? i : names.push(name) - 1;
-      };
-      const classes = new Int32Array(grown);
-      classes.set(rowClasses.classes);
-      for (let a = 0; a < added; a++) classes[m.memory.coresetSize + a] = classIndex(learn[Math.floor(sel.added[a]! / hw)]!.frame.classTag);
-      bankClasses = { classes, names };
-      if (grown > ceiling) {
-        throwIfCancelled(ctx.signal, "memory-bank refresh");
-        const grownPoints = new Float32Array(grown * d);
-        grownPoints.set(bankPoints);
-        for (let a = 0; a < added; a++) grownPoints.set(points.subarray(sel.added[a]! * d, (sel.added[a]! + 1) * d), (m.memory.coresetSize + a) * d);
-        const addedRows = Array.from({ length: added }, (_, a) => m.memory.coresetSize + a);
-        const con = await consolidateBank(grownPoints, grown, d, classes, addedRows, ceiling, { signal: ctx.signal });
-        const kept = new Float32Array(con.kept.length * c);
-        con.kept.forEach((r, i) => kept.set(coreset.subarray(r * c, (r + 1) * c), i * c));
-        coreset = kept;
-        bankClasses = { classes: Int32Array.from(con.kept, (r) => classes[r]!), names };
-        const addedKept = con.kept.filter((r) => r >= m.memory.coresetSize).length;
-        consolidation = { ceiling, dropped: grown - con.kept.length, addedKept, classRows: Object.fromEntries(names.map((k, i) => [k, { before: con.before[i] ?? 0, after: con.after[i] ?? 0 }])) };
-        ctx.log.info({ grown, ceiling, dropped: grown - con.kept.length, addedKept }, "refresh: bank consolidated back to its ceiling, each class keeping its share");
-      }
-    }
-    const size = coreset.length / c;
+    throwIfCancelled(ctx.signal, "memory-bank refresh");
+    const bank = await growBank({
+      bank: model.coreset, bankPoints, bankSize: m.memory.coresetSize, c, d, rows, points, added: sel.added,
+      addedTags: Array.from(sel.added, (r) => learn[Math.floor(r / hw)]!.frame.classTag),
+      rowClasses, ceiling, signal: ctx.signal,
+    });
+    const { coreset, size, consolidation } = bank;
+    if (consolidation) ctx.log.info({ grown: m.memory.coresetSize + added, ceiling, dropped: consolidation.dropped, addedKept: consolidation.addedKept }, "refresh: bank consolidated back to its ceiling, each class keeping its share");
     const index = FaissIndex.build(coreset, size, c, m.memory.indexType);
     lap("selection");
 
@@ -185,7 +152,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
         // The radius stays fit's target: a capped run leaves slices beyond it, which the next refresh picks up.
         coverageRadius: space.radius,
         projection: { seed: space.seed, dim: space.dim, ...(space.projection ? { file: "coreset-projection.f32" } : {}) },
-        ...(bankClasses && m.memory.rowClasses ? { rowClasses: { file: m.memory.rowClasses.file, names: bankClasses.names } } : {}),
+        ...(bank.rowClasses && m.memory.rowClasses ? { rowClasses: { file: m.memory.rowClasses.file, names: bank.rowClasses.names } } : {}),
       },
       threshold: thresholds[m.scoring.mode] ?? m.threshold,
       thresholds,
@@ -197,7 +164,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       [m.memory.vectorsFile]: vectors,
       [m.memory.indexFile]: new Uint8Array(index.toBuffer()),
       ...(space.projection ? { "coreset-projection.f32": float32Bytes(space.projection) } : {}),
-      ...(bankClasses && m.memory.rowClasses ? { [m.memory.rowClasses.file]: int32Bytes(bankClasses.classes) } : {}),
+      ...(bank.rowClasses && m.memory.rowClasses ? { [m.memory.rowClasses.file]: int32Bytes(bank.rowClasses.classes) } : {}),
     }, intraOpThreads);
     lap("write");
     ctx.log.info({ version: written.version, coresetSize: size, added }, "refresh: candidate written");
