@@ -84,6 +84,17 @@ export class DaemonMetrics {
         if (m !== undefined) this.set({ version: m.version, mode: m.mode, backbone: m.backbone, execution_provider: m.executionProvider }, 1);
       },
     });
+    this.gauge({
+      name: "lafited_model_bank_rows",
+      help: "Rows in the memory bank of the model in service, labelled with its version: fit's coreset, grown by refresh jobs up to memory.maxCoresetSize × (1 + memory.refreshHeadroom); absent while no model is loaded",
+      // Labelled so that it can be absent: prom-client always prints an unlabelled gauge.
+      labelNames: ["version"],
+      collect() {
+        this.reset();
+        const m = source.model();
+        if (m !== undefined) this.set({ version: m.version }, m.coresetSize);
+      },
+    });
   }
 
   /** Records one answered frame. */

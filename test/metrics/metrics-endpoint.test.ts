@@ -24,6 +24,7 @@ test("/metrics counts frames by outcome with stage and end-to-end latency; /heal
     assert.equal(notReady.status, 503);
     assert.match(notReady.body, /no model/);
     assert.equal(sample((await get(port, "/metrics")).body, "lafited_model_info"), undefined);
+    assert.doesNotMatch((await get(port, "/metrics")).body, /^lafited_model_bank_rows/m);
 
     await h.server.loadModel();
     assert.equal((await get(port, "/readyz")).status, 200);
@@ -45,6 +46,7 @@ test("/metrics counts frames by outcome with stage and end-to-end latency; /heal
       assert.equal(sample(body, `lafited_stage_duration_seconds_count{stage="${stage}"}`), 3, stage);
     }
     assert.equal(sample(body, 'lafited_model_info{version="fake-1",mode="knn",backbone="fake-brightness",execution_provider="cpu"}'), 1);
+    assert.equal(sample(body, 'lafited_model_bank_rows{version="fake-1"}'), 1234);
     assert.equal(sample(body, 'lafited_queue_frames{state="waiting"}'), 0);
     assert.equal(sample(body, 'lafited_queue_capacity_frames{state="waiting"}'), 64);
     assert.equal(sample(body, "lafited_open_streams"), 0);

@@ -29,7 +29,8 @@ export class FakeDetector implements Detector {
       version: options.version ?? "fake-1",
       backbone: "fake-brightness",
       featureShape: [1, 1, 1],
-      coresetSize: 0,
+      // Any count: the metrics test reads it back from lafited_model_bank_rows.
+      coresetSize: 1234,
       mode: "knn",
       threshold: options.threshold ?? 0.5,
       thresholdRule: "normal-quantile",
