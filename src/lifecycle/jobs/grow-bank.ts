@@ -5,6 +5,7 @@
  * (src/model/memory/consolidate.ts).
  */
 import { consolidateBank } from "../../model/memory/consolidate.js";
+import { gatherRows } from "../../model/memory/rows.js";
 
 /** The class name of rows added from frames accepted without a class tag. */
 export const UNTAGGED = "(untagged)";
@@ -45,7 +46,7 @@ export async function growBank(input: {
   const grown = bankSize + added.length;
   const coreset = new Float32Array(grown * c);
   coreset.set(input.bank);
-  added.forEach((r, a) => coreset.set(input.rows.subarray(r * c, (r + 1) * c), (bankSize + a) * c));
+  coreset.set(gatherRows(input.rows, c, added), bankSize * c);
   if (!input.rowClasses) return { coreset, size: grown };
 
   const names = [...input.rowClasses.names];
@@ -61,13 +62,11 @@ export async function growBank(input: {
 
   const grownPoints = new Float32Array(grown * d);
   grownPoints.set(input.bankPoints);
-  added.forEach((r, a) => grownPoints.set(input.points.subarray(r * d, (r + 1) * d), (bankSize + a) * d));
+  grownPoints.set(gatherRows(input.points, d, added), bankSize * d);
   const addedRows = Array.from({ length: added.length }, (_, a) => bankSize + a);
   const con = await consolidateBank(grownPoints, grown, d, classes, addedRows, input.ceiling, input.signal ? { signal: input.signal } : {});
-  const kept = new Float32Array(con.kept.length * c);
-  con.kept.forEach((r, i) => kept.set(coreset.subarray(r * c, (r + 1) * c), i * c));
   return {
-    coreset: kept,
+    coreset: gatherRows(coreset, c, con.kept),
     size: con.kept.length,
     rowClasses: { classes: Int32Array.from(con.kept, (r) => classes[r]!), names },
     consolidation: {

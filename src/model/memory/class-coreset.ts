@@ -25,6 +25,7 @@ import { invalidInput } from "../../util/errors.js";
 import type { FeatureMap } from "../types.js";
 import { candidateIds, gatherCandidateRows, weightedFill, type CandidateSampling } from "./candidates.js";
 import { greedyCoresetSelectionAsync, type CoresetOptions, type CoresetSelection } from "./coreset.js";
+import { classMembers, gatherRows } from "./rows.js";
 
 export interface ClassCoresetSelection extends CoresetSelection {
   /** Rows taken from each class's candidates, by class index. */
@@ -45,12 +46,8 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
   if (!(perClassShare >= 0 && perClassShare <= 1)) throw invalidInput(`per-class share ${perClassShare} must be between 0 and 1`);
   if (rowClass.length !== n) throw invalidInput(`${rowClass.length} row classes for ${n} candidate rows`);
   if (options.initial) throw invalidInput("class coreset chooses its own initial picks");
-  const classes = rowClass.reduce((m, k) => Math.max(m, k + 1), 0);
-  const members: number[][] = Array.from({ length: classes }, () => []);
-  rowClass.forEach((k, i) => {
-    if (!Number.isInteger(k) || k < 0) throw invalidInput(`row ${i} has class index ${k}`);
-    members[k]!.push(i);
-  });
+  const members = classMembers(rowClass);
+  const classes = members.length;
   const { perClassTotal, shares } = classBudgets(count, members.map((m) => m.length), perClassShare);
   const progressTotal = perClassTotal + (perClassTotal < count ? count : 0);
   let progressDone = 0;
@@ -63,9 +60,7 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
     const ids = members[k]!;
     const want = shares[k]!;
     if (want === 0) continue;
-    const sub = new Float32Array(ids.length * c);
-    ids.forEach((r, j) => sub.set(rows.subarray(r * c, (r + 1) * c), j * c));
-    const sel = await greedyCoresetSelectionAsync(sub, ids.length, c, want, { ...options, onProgress: (done) => report(done) });
+    const sel = await greedyCoresetSelectionAsync(gatherRows(rows, c, ids), ids.length, c, want, { ...options, onProgress: (done) => report(done) });
     for (const s of sel.selected) picks.push(ids[s]!);
     radius = Math.max(radius, sel.coverageRadius);
     scanned += sel.scanFraction * ids.length * want;
@@ -141,8 +136,7 @@ export async function bankCoreset(
   const rows = gatherCandidateRows(bank, ids);
   const { rowClass, classes } = slicesClasses(ids, bankClasses, hw);
   const sel = await classCoreset(rows, plan.candidates, c, plan.count, rowClass, plan.perClassShare, { ...options, projectionDim: plan.projectionDim, seed: plan.seed });
-  const coreset = new Float32Array(plan.count * c);
-  for (let i = 0; i < plan.count; i++) coreset.set(rows.subarray(sel.selected[i]! * c, (sel.selected[i]! + 1) * c), i * c);
+  const coreset = gatherRows(rows, c, sel.selected);
   const classRows = Object.fromEntries(classes.map((k, i) => [k, sel.rowsPerClass[i] ?? 0]));
   const rowClasses = Int32Array.from(sel.selected, (r) => rowClass[r]!);
   return { coreset, count: plan.count, classRows, coverageRadius: sel.coverageRadius, scanFraction: sel.scanFraction, rowClasses, classNames: classes };

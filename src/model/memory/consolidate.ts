@@ -16,6 +16,7 @@
 import { invalidInput } from "../../util/errors.js";
 import { weightedFill } from "./candidates.js";
 import { greedyCoresetSelectionAsync, type CoresetOptions } from "./coreset.js";
+import { classMembers, gatherRows } from "./rows.js";
 
 export interface Consolidation {
   /** Rows kept, ascending (so old rows keep their order and the added ones stay last). */
@@ -43,12 +44,8 @@ export async function consolidateBank(
   if (points.length !== n * d) throw invalidInput(`bank of ${points.length} values is not ${n}×${d}`);
   if (rowClass.length !== n) throw invalidInput(`${rowClass.length} row classes for ${n} rows`);
   if (!Number.isInteger(target) || target < 1 || target > n) throw invalidInput(`consolidation target ${target} must be an integer between 1 and ${n}`);
-  const classes = rowClass.reduce((m, k) => Math.max(m, k + 1), 0);
-  const members: number[][] = Array.from({ length: classes }, () => []);
-  rowClass.forEach((k, i) => {
-    if (!Number.isInteger(k) || k < 0) throw invalidInput(`row ${i} has class index ${k}`);
-    members[k]!.push(i);
-  });
+  const members = classMembers(rowClass);
+  const classes = members.length;
   const fresh = new Map<number, number>();
   added.forEach((r, j) => {
     if (!Number.isInteger(r) || r < 0 || r >= n) throw invalidInput(`added row ${r} is not a row index below ${n}`);
@@ -67,10 +64,8 @@ export async function consolidateBank(
     }
     // Local index of each of this class's added rows, in pick order; as many as the class keeps.
     const initial = ids.map((r, j) => ({ j, order: fresh.get(r) })).filter((x) => x.order !== undefined).sort((a, b) => a.order! - b.order!).slice(0, want).map((x) => x.j);
-    const sub = new Float32Array(ids.length * d);
-    ids.forEach((r, j) => sub.set(points.subarray(r * d, (r + 1) * d), j * d));
     // projectionDim d: the points are already in the measuring space.
-    const sel = await greedyCoresetSelectionAsync(sub, ids.length, d, want, { ...options, projectionDim: d, ...(initial.length > 0 ? { initial: Int32Array.from(initial) } : {}) });
+    const sel = await greedyCoresetSelectionAsync(gatherRows(points, d, ids), ids.length, d, want, { ...options, projectionDim: d, ...(initial.length > 0 ? { initial: Int32Array.from(initial) } : {}) });
     for (const j of sel.selected) kept.push(ids[j]!);
   }
   kept.sort((a, b) => a - b);
