@@ -24,6 +24,9 @@
  *   z w=W                       (1 − W)·main + W·detail of the standardized
  *                               scores, for each W of --detail-weights
  *
+ * Each line is followed by the pseudo-validation set's figures per class
+ * (the set `tuning` of --config describes, e.g. `tuning.logical`).
+ *
  * With --bundle B (fitted on --data with --config), the main bank is B's:
  * its coreset, and in lafite mode its U-Net and tuned τ, Δt and K.
  *
@@ -178,6 +181,9 @@ try {
       const pv = evaluate(suite.pseudo, mainScores.pseudo, detailScores.pseudo, combined, main.settings);
       const perClass = Object.entries(test.classes).map(([cls, r]) => `${cls} ${r.image === null ? "-" : pct(r.image).trim()}/${r.pixel === null ? "-" : pct(r.pixel).trim()}`);
       console.log(`  ${name.padEnd(9)} ${pct(test.imageAuroc)} / ${pct(test.pixelAuroc)}   pseudo-val ${pct(pv.imageAuroc)} / ${pct(pv.pixelAuroc)}   ${perClass.join("  ")}`);
+      // Per class on the pseudo-validation set too: does it see what a combination costs one class (the logical one) on the test set?
+      const pvClass = Object.entries(pv.classes).map(([cls, r]) => `${cls} ${r.image === null ? "-" : pct(r.image).trim()}/${r.pixel === null ? "-" : pct(r.pixel).trim()}`);
+      console.log(`  ${"".padEnd(9)} ${"".padEnd(13)}   ${"per class".padEnd(24)}   ${pvClass.join("  ")}`);
       table[name] = { test, pseudo: pv };
     }
     out[mode] = table;

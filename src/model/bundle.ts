@@ -44,6 +44,8 @@ export interface TuningRecord {
   readonly perClass: number;
   /** Share of the anomalies blended in seamlessly (absent: none, all hard-pasted). */
   readonly seamless?: number;
+  /** Share of the anomalies that are logical, a part removed or added (absent: none). */
+  readonly logical?: number;
   readonly images: { readonly anomalous: number; readonly good: number };
   /** DDIM steps per τ in the τ sweep (Δt = τ / steps). */
   readonly steps?: number;

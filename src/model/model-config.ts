@@ -162,6 +162,8 @@ export const modelConfigSchema = z.strictObject({
       crossClass: z.boolean().default(false),
       /** Share of the anomalies blended in seamlessly (Poisson, as NSA) instead of hard-pasted: defects without a seam, like a missing or misplaced part. */
       seamless: z.number().min(0).max(1).default(0),
+      /** Share of the anomalies that are logical: a part of the image removed or added within it (image/pseudo/logical.ts), no foreign content and no seam. */
+      logical: z.number().min(0).max(1).default(0),
       /** τ grid, swept in `tauMode`. */
       taus: z.array(z.int().min(1).max(999)).min(1).default([10, 20, 50, 100, 200, 400]),
       /** The mode the τ sweep scores in: lafite (the served mode, at memory.k) or no-edit (editing off, the paper's rule). */
@@ -214,5 +216,6 @@ export async function loadModelConfig(path: string | undefined): Promise<ModelCo
 
 /** The pseudo-validation set's recipe from the tuning section: fit, tune, the lifecycle's gate and the benches build the same set from it. */
 export function pseudoRecipe(tuning: ModelConfig["tuning"]): PseudoRecipe {
-  return { seed: tuning.seed, perClass: tuning.perClass, crossClass: tuning.crossClass, ...(tuning.seamless > 0 ? { anomaly: { seamless: tuning.seamless } } : {}) };
+  const anomaly = { ...(tuning.seamless > 0 ? { seamless: tuning.seamless } : {}), ...(tuning.logical > 0 ? { logical: tuning.logical } : {}) };
+  return { seed: tuning.seed, perClass: tuning.perClass, crossClass: tuning.crossClass, ...(Object.keys(anomaly).length > 0 ? { anomaly } : {}) };
 }

@@ -53,6 +53,17 @@ test("--seamless blends that share of the anomalies in and records it", async (t
   assert.match(lines.join(""), /wrote 8 pseudo anomalies .*; 8 blended seamlessly/);
 });
 
+test("--logical makes that share of the anomalies logical, from their target alone, and records and counts them", async (t) => {
+  const { record, lines } = await pseudoOnTwoClasses(t, ["--per-class", "6", "--logical", "1"]);
+  assert.equal(record.logical, 1);
+  assert.equal(record.seamless, undefined);
+  assert.equal(record.samples.length, 12);
+  assert.ok(record.samples.every((s) => s.logical !== undefined && s.source === s.target && s.selfPaste === undefined));
+  const removed = record.samples.filter((s) => s.logical!.kind === "removed").length;
+  assert.match(lines.join(""), new RegExp(`wrote 12 pseudo anomalies .*; 12 logical \\(${removed} parts removed, ${12 - removed} added\\)`));
+  await assert.rejects(pseudoOnTwoClasses(t, ["--logical", "1.5"]), (err: unknown) => err instanceof LafiteError && /--logical/.test(err.message));
+});
+
 test("--holdout builds the set from the bundle's held-out training images only", async (t) => {
   const data = await tempDir(t);
   await writeTrainSet(data, 3);

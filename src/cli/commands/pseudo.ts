@@ -22,6 +22,7 @@ const FLAGS = {
   "per-class": { type: "string" },
   "cross-class": { type: "boolean" },
   seamless: { type: "string" },
+  logical: { type: "string" },
   holdout: { type: "string" },
   force: { type: "boolean" },
 } as const;
@@ -29,13 +30,14 @@ const FLAGS = {
 export const command: CliCommand = {
   summary: "Write a pseudo-validation set: normal images plus anomalies pasted from other normal images, with masks.",
   usage: [
-    "usage: lafite pseudo --data DIR --out DIR [--seed S] [--per-class N] [--cross-class] [--seamless S] [--holdout BUNDLE] [--force]",
+    "usage: lafite pseudo --data DIR --out DIR [--seed S] [--per-class N] [--cross-class] [--seamless S] [--logical L] [--holdout BUNDLE] [--force]",
     "  --data DIR       data set in MVTec AD layout; each class's train/good images are the normals",
     "  --out DIR        output root (created if missing; must be empty or a previous pseudo output)",
     "  --seed S         integer seed, 0..4294967295 (default 0); the same seed gives byte-identical files",
     `  --per-class N    synthesized anomalies per class, 0..${MAX_PER_CLASS} (default ${DEFAULT_PER_CLASS})`,
     "  --cross-class    take fragments from any class's images, not only the target's class",
     "  --seamless S     share of anomalies blended in by seamless cloning (no cut edge) instead of pasted, 0..1 (default 0)",
+    "  --logical L      share of anomalies that are logical: a part of the image removed or added within it, blended in, 0..1 (default 0)",
     "  --holdout BUNDLE use only the training images BUNDLE held out of its memory bank (fair for 'lafite eval' of it)",
     "  --force          write into a non-empty folder that is not a previous pseudo output",
     `writes <out>/<class>/test/good/*.png, <class>/test/pseudo/*.png, <class>/ground_truth/pseudo/*_mask.png and ${PSEUDO_FILE}`,
@@ -50,6 +52,8 @@ export const command: CliCommand = {
     const perClass = intFlag(values["per-class"], "per-class", DEFAULT_PER_CLASS);
     if (perClass < 0 || perClass > MAX_PER_CLASS) throw invalidInput(`--per-class must be an integer from 0 to ${MAX_PER_CLASS}, got ${perClass}`);
     const seamless = shareFlag(values.seamless, "seamless", 0);
+    const logical = shareFlag(values.logical, "logical", 0);
+    const anomaly = { ...(seamless > 0 ? { seamless } : {}), ...(logical > 0 ? { logical } : {}) };
     const holdout = values.holdout === undefined ? undefined : holdoutClasses((await readBundle(values.holdout)).manifest.provenance.holdoutFiles, data);
     const interrupt = interruptSignal();
     try {
@@ -60,7 +64,7 @@ export const command: CliCommand = {
         seed,
         perClass,
         crossClass: values["cross-class"] ?? false,
-        ...(seamless > 0 ? { anomaly: { seamless } } : {}),
+        ...(Object.keys(anomaly).length > 0 ? { anomaly } : {}),
         force: values.force ?? false,
         signal: interrupt.signal,
         progressSink: stderrSink,
@@ -70,7 +74,8 @@ export const command: CliCommand = {
       process.stdout.write(
         `wrote ${record.samples.length} pseudo anomalies and ${good} good images for ${record.classes.length} classes to ${out}` +
           (self > 0 ? ` (${self} pasted from their own image: classes with a single normal image)` : "") +
-          (seamless > 0 ? `; ${record.samples.filter((s) => s.blend === "seamless").length} blended seamlessly` : "") +
+          (seamless > 0 ? `; ${record.samples.filter((s) => s.blend === "seamless" && !s.logical).length} blended seamlessly` : "") +
+          (logical > 0 ? `; ${record.samples.filter((s) => s.logical).length} logical (${record.samples.filter((s) => s.logical?.kind === "removed").length} parts removed, ${record.samples.filter((s) => s.logical?.kind === "added").length} added)` : "") +
           "\n",
       );
       return 0;

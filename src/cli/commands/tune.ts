@@ -6,13 +6,15 @@ import { interruptSignal } from "../../util/progress.js";
 
 export const command: CliCommand = {
   summary: "Choose τ, K and the threshold of a fitted bundle on a pseudo-validation set synthesized from its held-out normal images.",
-  usage: `lafite tune --bundle BUNDLE --data DIR [--seed S] [--per-class N] [--seamless S] [--tau-mode M] [--threads N]
+  usage: `lafite tune --bundle BUNDLE --data DIR [--seed S] [--per-class N] [--seamless S] [--logical L] [--tau-mode M] [--threads N]
   --bundle BUNDLE  a fitted bundle; rewritten atomically as a new version
   --data DIR       the training data set it was fitted on (the bundle lists which images it held out)
   --seed S         seed of the synthesized set (default: the bundle config's tuning.seed)
   --per-class N    synthesized anomalies per class (default: tuning.perClass, 20)
   --seamless S     share of them blended in seamlessly, with no cut edge, 0..1
                    (default: tuning.seamless, 0)
+  --logical L      share of them that are logical: a part of the image removed
+                   or added within it, 0..1 (default: tuning.logical, 0)
   --tau-mode M     the mode the τ sweep scores in: lafite (at the configured K)
                    or no-edit (editing off, as in the paper); default:
                    tuning.tauMode, lafite
@@ -28,6 +30,7 @@ threshold.rule.`,
       seed: { type: "string" },
       "per-class": { type: "string" },
       seamless: { type: "string" },
+      logical: { type: "string" },
       "tau-mode": { type: "string" },
       threads: { type: "string" },
     });
@@ -39,6 +42,7 @@ threshold.rule.`,
         ...(values.seed !== undefined ? { seed: intFlag(values.seed, "seed", 0) } : {}),
         ...(values["per-class"] !== undefined ? { perClass: intFlag(values["per-class"], "per-class", 20) } : {}),
         ...(values.seamless !== undefined ? { seamless: shareFlag(values.seamless, "seamless", 0) } : {}),
+        ...(values.logical !== undefined ? { logical: shareFlag(values.logical, "logical", 0) } : {}),
         ...(values["tau-mode"] !== undefined ? { tauMode: choiceFlag(values["tau-mode"], "tau-mode", TAU_SWEEP_MODES) } : {}),
         ...(values.threads !== undefined ? { intraOpThreads: intFlag(values.threads, "threads", 0) } : {}),
         signal,

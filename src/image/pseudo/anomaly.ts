@@ -23,14 +23,19 @@
  * misplaced part, and not only ones a seam betrays. The choice is drawn
  * once per anomaly, and only when the share is above zero, so a set without
  * seamless anomalies is the same as before they existed.
+ *
+ * A share (`logical`, none by default) is not a fragment at all but a part
+ * of the target removed or added (logical.ts), for the classes whose
+ * defects are in the layout.
  */
 import type { RgbImage } from "../decode.js";
 import { invalidInput } from "../../util/errors.js";
 import { MASK_THRESHOLD } from "../synth/sample.js";
 import type { Rng } from "../synth/rng.js";
 import { combinedMask, DEFAULT_MASK_OPTIONS, type MaskOptions, type MaskPart } from "./combine.js";
-import { maskBox, type BinaryMask, type MaskBox } from "./mask.js";
+import { maskArea, maskBox, type BinaryMask, type MaskBox } from "./mask.js";
 import { pasteFragment, visibleFraction, type ContentTransform, type PasteParams } from "./paste.js";
+import { synthesizeLogical, type LogicalInfo } from "./logical.js";
 import { poissonBlend } from "./poisson.js";
 
 /** Share of the region that must change by at least MASK_THRESHOLD levels for a draw to be kept. */
@@ -46,6 +51,8 @@ export interface AnomalyInfo {
   readonly paste: PasteParams;
   /** Present when the fragment was blended in by seamless cloning rather than pasted. */
   readonly blend?: "seamless";
+  /** Present for a logical anomaly (logical.ts): a part of the target removed or added; the paste is then a shift within the target. */
+  readonly logical?: LogicalInfo;
 }
 
 export interface Anomaly {
@@ -61,6 +68,8 @@ export interface AnomalyOptions {
   readonly transformChance?: number;
   /** Share of anomalies blended in by seamless cloning instead of a hard paste, 0–1 (default 0). */
   readonly seamless?: number;
+  /** Share of anomalies that are logical (a part removed or added within the target, logical.ts) instead of a pasted fragment, 0–1 (default 0). */
+  readonly logical?: number;
 }
 
 /**
@@ -101,6 +110,10 @@ export function synthesizeAnomaly(rng: Rng, target: RgbImage, source: RgbImage, 
   const chance = options.transformChance ?? 0.5;
   const share = options.seamless ?? 0;
   if (!(share >= 0 && share <= 1)) throw invalidInput(`the seamless share must be a number from 0 to 1, got ${share}`);
+  const logicalShare = options.logical ?? 0;
+  if (!(logicalShare >= 0 && logicalShare <= 1)) throw invalidInput(`the logical share must be a number from 0 to 1, got ${logicalShare}`);
+  // Drawn only when asked for, so a set without logical anomalies is the same as before they existed.
+  if (logicalShare > 0 && rng.chance(logicalShare)) return logicalAnomaly(rng, target);
   const seamless = share > 0 && rng.chance(share);
   let best: Anomaly | undefined;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -124,4 +137,21 @@ export function synthesizeAnomaly(rng: Rng, target: RgbImage, source: RgbImage, 
   }
   if (!best) throw invalidInput(`image of ${width}x${height} is too small to paste an anomaly into`);
   return best;
+}
+
+function logicalAnomaly(rng: Rng, target: RgbImage): Anomaly {
+  const made = synthesizeLogical(rng, target);
+  const { from, to } = made.info;
+  return {
+    image: made.image,
+    mask: made.mask,
+    info: {
+      parts: [{ family: "ellipse", angle: 0 }],
+      areaFraction: maskArea(made.mask) / (target.width * target.height),
+      visibleFraction: made.visibleFraction,
+      paste: { dx: from.x - to.x, dy: from.y - to.y, transform: 0, gain: 1, bias: 0 },
+      blend: "seamless",
+      logical: made.info,
+    },
+  };
 }

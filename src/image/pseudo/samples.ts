@@ -9,6 +9,9 @@
  * and its index, so sample i is the same whatever perClass is, and the same
  * seed gives the same samples.
  *
+ * A logical anomaly (a `logical` share of them) is made from its target
+ * alone, so its source is the target.
+ *
  * A class with a single image pastes the image onto itself from another
  * place (the shift rule keeps the fragment away from where it lands); the
  * sample says so with `selfPaste`. A class with no images is an error: a
@@ -130,6 +133,8 @@ export async function* pseudoSamples(classes: readonly PseudoClass[], options: P
       const target = await cache.get(targetPath);
       const source = await fitSource(await cache.get(sourcePath), target.width, target.height);
       const anomaly = synthesizeAnomaly(rng, target, source, options.anomaly);
+      // A logical anomaly is made from the target alone: the source drawn above goes unused (it is still drawn, to keep the streams).
+      const from = anomaly.info.logical ? targetPath : sourcePath;
       yield {
         cls: c.name,
         kind: "pseudo",
@@ -137,8 +142,8 @@ export async function* pseudoSamples(classes: readonly PseudoClass[], options: P
         image: anomaly.image,
         mask: anomaly.mask.data,
         target: targetPath,
-        source: sourcePath,
-        ...(sourcePath === targetPath ? { selfPaste: true } : {}),
+        source: from,
+        ...(!anomaly.info.logical && sourcePath === targetPath ? { selfPaste: true } : {}),
         info: anomaly.info,
       };
     }

@@ -48,6 +48,8 @@ export interface PseudoRecord {
   readonly crossClass: boolean;
   /** Share of the anomalies blended in seamlessly (absent: none). */
   readonly seamless?: number;
+  /** Share of the anomalies that are logical, a part removed or added (absent: none). */
+  readonly logical?: number;
   /** The data set the normals came from, when read from one; source paths are relative to it. */
   readonly data?: string;
   readonly classes: readonly { readonly name: string; readonly good: number; readonly pseudo: number; readonly sources: readonly string[] }[];
@@ -119,6 +121,7 @@ export async function writePseudoSet(options: WritePseudoOptions): Promise<Pseud
     perClass,
     crossClass,
     ...(options.anomaly?.seamless ? { seamless: options.anomaly.seamless } : {}),
+    ...(options.anomaly?.logical ? { logical: options.anomaly.logical } : {}),
     ...(options.data !== undefined ? { data: path.resolve(options.data) } : {}),
     classes: classes.map((c) => ({ name: c.name, good: c.images.length, pseudo: perClass, sources: c.images.map(shown) })),
     samples,

@@ -42,7 +42,7 @@ export interface TuneInput {
   /** The configured settings: the starting point and the fallback. */
   readonly base: ScorerSettings;
   /** The grid and the set's recipe (ModelConfig["tuning"]). */
-  readonly tuning: TuningGrid & { readonly seed: number; readonly perClass: number; readonly seamless?: number };
+  readonly tuning: TuningGrid & { readonly seed: number; readonly perClass: number; readonly seamless?: number; readonly logical?: number };
   readonly sessionOptions: ort.InferenceSession.SessionOptions;
   readonly signal?: AbortSignal;
   readonly progressSink?: ProgressSink;
@@ -150,6 +150,7 @@ export async function runTuning(input: TuneInput): Promise<TuneResult> {
       seed: grid.seed,
       perClass: grid.perClass,
       ...(grid.seamless ? { seamless: grid.seamless } : {}),
+      ...(grid.logical ? { logical: grid.logical } : {}),
       images: { anomalous, good: set.length - anomalous },
       steps: grid.steps,
       tau: { mode: grid.tauMode, curve: tauCurve, chosen: chosenTau },

@@ -141,6 +141,22 @@ test("lafite tune --seamless blends that share of the anomalies in, records it, 
   assert.match(err.stderr, /--seamless must be a number from 0 to 1, got '2'/);
 });
 
+test("lafite tune --logical makes that share of the anomalies logical and records it beside the seamless share", async () => {
+  const before = (await manifest(bundle)).tuning!;
+  await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3", "--seamless", "0", "--logical", "1"], { timeout: 300_000 });
+  const t = (await manifest(bundle)).tuning!;
+  assert.equal(t.logical, 1);
+  assert.equal(t.seamless, undefined);
+  assert.deepEqual(t.images, before.images);
+  assert.notDeepEqual(t.k.curve.map((p) => p.pixel_auroc), before.k.curve.map((p) => p.pixel_auroc));
+  const err = await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--logical", "1.5"], { timeout: 120_000 }).then(
+    () => assert.fail("tune accepted --logical 1.5"),
+    (e: { code: number; stderr: string }) => e,
+  );
+  assert.equal(err.code, 1);
+  assert.match(err.stderr, /--logical must be a number from 0 to 1, got '1.5'/);
+});
+
 test("lafite tune refuses a data folder without the held-out images, naming the file", async () => {
   const err = await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", join(dir, "nowhere")], { timeout: 120_000 }).then(
     () => assert.fail("tune accepted a missing data set"),

@@ -1,0 +1,219 @@
+/**
+ * A logical pseudo-anomaly: a part removed, or a part added where none
+ * belongs, made from the target image alone. Pasted fragments (anomaly.ts)
+ * bring foreign content and usually a seam, which fine feature stages see
+ * whatever the layout; a missing or extra component brings neither: every
+ * patch still looks normal, only the arrangement is wrong. A tuner that
+ * never sees such anomalies rewards settings that trade layout sensitivity
+ * for texture sensitivity (issue 10: a fine-stage bank chosen by pasted
+ * anomalies cost the logical class 10 points of image AUROC).
+ *
+ * Without knowing where the parts are, "part" is read as "busy": the
+ * image's local structure (mean gradient magnitude of the luma over a
+ * square of the part's size) is high over a component and low over plain
+ * plate or background. So
+ *   - removed: a busy square is overwritten by a plain square from
+ *     elsewhere in the same image;
+ *   - added: a busy square is copied onto a plain one;
+ * each blended in by seamless cloning (poisson.ts) inside a disc, so
+ * nothing but the content gives it away. The ground truth is the disc: the
+ * footprint of the part that went or came, as real logical masks are.
+ *
+ * On a plain texture every square is as busy as any other, so the copy is
+ * nearly invisible; the visibility rule of anomaly.ts then keeps the most
+ * visible of its draws, and the record says how visible it was.
+ */
+import type { RgbImage } from "../decode.js";
+import { invalidInput } from "../../util/errors.js";
+import { MASK_THRESHOLD } from "../synth/sample.js";
+import type { Rng } from "../synth/rng.js";
+import { emptyMask, type BinaryMask } from "./mask.js";
+import { visibleFraction } from "./paste.js";
+import { poissonBlend } from "./poisson.js";
+
+export type LogicalKind = "removed" | "added";
+
+export interface LogicalInfo {
+  readonly kind: LogicalKind;
+  /** Side of the square, pixels; the mask is the disc inscribed in it. */
+  readonly side: number;
+  /** Top-left corners: the content of `from` now shows at `to`. */
+  readonly from: { readonly x: number; readonly y: number };
+  readonly to: { readonly x: number; readonly y: number };
+}
+
+export interface LogicalAnomaly {
+  readonly image: RgbImage;
+  readonly mask: BinaryMask;
+  readonly visibleFraction: number;
+  readonly info: LogicalInfo;
+}
+
+/** Sides of the squares tried, as shares of the image's shorter side: small fittings to large components. */
+export const PART_SIDE_RANGE: readonly [number, number] = [0.08, 0.25];
+/** Squares in the top (busy) and bottom (plain) share of structure are the candidates for a part and a free place. */
+const TAIL_SHARE = 0.2;
+const MIN_SIDE = 8;
+/** Width of the ring around a square, as a share of its side. */
+const RING = 0.25;
+/** A square this many times busier per pixel than its ring holds a whole component. */
+const ISOLATED = 3;
+/** Sides tried between PART_SIDE_RANGE's ends, log-spaced. */
+const SIDE_LADDER = 6;
+/**
+ * Share of the disc that must visibly change. Lower than a pasted
+ * fragment's: the disc is the part's whole footprint, and a part seldom
+ * fills its square, so the plate around it stays as it was.
+ */
+export const MIN_VISIBLE_LOGICAL = 0.25;
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Summed-area table of the luma's gradient magnitude (|∂x| + |∂y|, central
+ * differences, one-sided at the border): `(width+1)*(height+1)`, so the sum
+ * over any rectangle is four lookups.
+ */
+export function structureTable(image: RgbImage): Float64Array {
+  const { width, height, rgb } = image;
+  const luma = new Float32Array(width * height);
+  for (let i = 0; i < luma.length; i++) luma[i] = 0.299 * rgb[3 * i]! + 0.587 * rgb[3 * i + 1]! + 0.114 * rgb[3 * i + 2]!;
+  const table = new Float64Array((width + 1) * (height + 1));
+  for (let y = 0; y < height; y++) {
+    let row = 0;
+    const up = Math.max(0, y - 1);
+    const down = Math.min(height - 1, y + 1);
+    for (let x = 0; x < width; x++) {
+      const left = Math.max(0, x - 1);
+      const right = Math.min(width - 1, x + 1);
+      const gx = (luma[y * width + right]! - luma[y * width + left]!) / Math.max(1, right - left);
+      const gy = (luma[down * width + x]! - luma[up * width + x]!) / Math.max(1, down - up);
+      row += Math.abs(gx) + Math.abs(gy);
+      table[(y + 1) * (width + 1) + x + 1] = table[y * (width + 1) + x + 1]! + row;
+    }
+  }
+  return table;
+}
+
+/** Sum of the table's quantity over the square with top-left (x, y) and the given side. */
+export function squareSum(table: Float64Array, width: number, x: number, y: number, side: number): number {
+  const w = width + 1;
+  return table[(y + side) * w + x + side]! - table[y * w + x + side]! - table[(y + side) * w + x]! + table[y * w + x]!;
+}
+
+interface Place {
+  readonly x: number;
+  readonly y: number;
+  readonly side: number;
+  /** Structure summed over the square. */
+  readonly structure: number;
+  /** Structure per pixel inside the square over that in the ring around it: high when the square holds a whole component on plain ground. */
+  readonly isolation: number;
+}
+
+/**
+ * Every square of the side on a stride of a quarter side whose ring (a
+ * quarter side wide) lies inside the image. `floor` keeps the isolation of
+ * a square on perfectly flat ground finite.
+ */
+function places(table: Float64Array, width: number, height: number, side: number, floor: number): Place[] {
+  const stride = Math.max(1, Math.floor(side / 4));
+  const m = Math.max(1, Math.round(RING * side));
+  const outer = side + 2 * m;
+  const out: Place[] = [];
+  for (let y = m; y + side + m <= height; y += stride) {
+    for (let x = m; x + side + m <= width; x += stride) {
+      const structure = squareSum(table, width, x, y, side);
+      const ring = squareSum(table, width, x - m, y - m, outer) - structure;
+      out.push({ x, y, side, structure, isolation: structure / (side * side) / (ring / (outer * outer - side * side) + floor) });
+    }
+  }
+  return out;
+}
+
+/**
+ * Where the parts are, over a ladder of sides. Among the busy squares (top
+ * TAIL_SHARE of structure at their side), those ISOLATED times busier per
+ * pixel than their ring hold a whole component on plain ground: a square
+ * that cuts a component has its edges in the ring. The largest such
+ * squares are kept first, each unless a kept one's centre lies within half
+ * a side of its own, so a component wins over a detail inside it (a nut's
+ * hole is isolated too, by the nut's flat face). On a uniform texture no
+ * square is isolated and every busy square is a candidate.
+ */
+function partCandidates(bySide: readonly Place[][]): Place[] {
+  const busy = bySide.flatMap((ps) => {
+    const sorted = [...ps].sort((a, b) => b.structure - a.structure);
+    return sorted.slice(0, Math.max(1, Math.floor(sorted.length * TAIL_SHARE)));
+  });
+  const isolated = busy.filter((p) => p.isolation >= ISOLATED);
+  const pool = isolated.length > 0 ? isolated : busy;
+  pool.sort((a, b) => b.side - a.side || b.isolation - a.isolation);
+  const kept: Place[] = [];
+  for (const p of pool) {
+    const cx = p.x + p.side / 2;
+    const cy = p.y + p.side / 2;
+    const near = kept.some((k) => {
+      const reach = Math.max(k.side, p.side) / 2;
+      return Math.abs(k.x + k.side / 2 - cx) < reach && Math.abs(k.y + k.side / 2 - cy) < reach;
+    });
+    if (!near) kept.push(p);
+  }
+  return kept;
+}
+
+function discMask(width: number, height: number, x: number, y: number, side: number): BinaryMask {
+  const mask = emptyMask(width, height);
+  const r = side / 2;
+  for (let v = 0; v < side; v++) {
+    for (let u = 0; u < side; u++) {
+      if ((u + 0.5 - r) ** 2 + (v + 0.5 - r) ** 2 <= r * r) mask.data[(y + v) * width + x + u] = 1;
+    }
+  }
+  return mask;
+}
+
+/** The target with the square at `from` copied over the square at `to`: the guide that seamless cloning follows. */
+function copySquare(image: RgbImage, from: { x: number; y: number }, to: { x: number; y: number }, side: number): RgbImage {
+  const { width } = image;
+  const rgb = new Uint8Array(image.rgb);
+  for (let v = 0; v < side; v++) {
+    const s = 3 * ((from.y + v) * width + from.x);
+    rgb.set(image.rgb.subarray(s, s + 3 * side), 3 * ((to.y + v) * width + to.x));
+  }
+  return { ...image, rgb };
+}
+
+function overlaps(a: Place, b: Place, side: number): boolean {
+  return Math.abs(a.x - b.x) < side && Math.abs(a.y - b.y) < side;
+}
+
+export function synthesizeLogical(rng: Rng, target: RgbImage): LogicalAnomaly {
+  const { width, height } = target;
+  const minSide = Math.min(width, height);
+  if (minSide < 2 * MIN_SIDE) throw invalidInput(`image of ${width}x${height} is too small for a logical anomaly`);
+  const table = structureTable(target);
+  const floor = (0.1 * table[table.length - 1]!) / (width * height) + 1e-9;
+  const [lo, hi] = PART_SIDE_RANGE.map((f) => Math.max(MIN_SIDE, Math.min(Math.floor(minSide / 3), Math.round(f * minSide))));
+  const sides = [...new Set(Array.from({ length: SIDE_LADDER }, (_, i) => Math.round(lo! * (hi! / lo!) ** (i / (SIDE_LADDER - 1)))))];
+  const bySide = sides.map((side) => places(table, width, height, side, floor));
+  const parts = partCandidates(bySide);
+  if (parts.length === 0) throw invalidInput(`image of ${width}x${height} is too small for a logical anomaly`);
+  let best: LogicalAnomaly | undefined;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const kind: LogicalKind = rng.chance(0.5) ? "removed" : "added";
+    const part = parts[Math.floor(rng.next() * parts.length)]!;
+    const side = part.side;
+    const sorted = bySide[sides.indexOf(side)]!.filter((p) => !overlaps(p, part, side)).sort((a, b) => a.structure - b.structure);
+    if (sorted.length === 0) continue;
+    const plain = sorted[Math.floor(rng.next() * Math.max(1, Math.floor(sorted.length * TAIL_SHARE)))]!;
+    const [from, to] = kind === "removed" ? [plain, part] : [part, plain];
+    const mask = discMask(width, height, to.x, to.y, side);
+    const image = poissonBlend(target, copySquare(target, from, to, side), mask).image;
+    const visible = visibleFraction(target, image, mask, MASK_THRESHOLD);
+    const candidate: LogicalAnomaly = { image, mask, visibleFraction: visible, info: { kind, side, from: { x: from.x, y: from.y }, to: { x: to.x, y: to.y } } };
+    if (visible >= MIN_VISIBLE_LOGICAL) return candidate;
+    if (!best || visible > best.visibleFraction) best = candidate;
+  }
+  if (!best) throw invalidInput(`image of ${width}x${height} has no two separate places for a logical anomaly`);
+  return best;
+}
