@@ -8,13 +8,15 @@
  * for texture sensitivity (issue 10: a fine-stage bank chosen by pasted
  * anomalies cost the logical class 10 points of image AUROC).
  *
- * Without knowing where the parts are, "part" is read as "busy": the
- * image's local structure (mean gradient magnitude of the luma over a
- * square of the part's size) is high over a component and low over plain
- * plate or background. So
- *   - removed: a busy square is overwritten by a plain square from
+ * Without knowing where the parts are, a part is read as a square that is
+ * busy inside and plain around: the image's local structure (gradient
+ * magnitude of the luma) is high over a component and low over plate or
+ * background, so a square that holds a whole component is far busier than
+ * the ring around it, and one that cuts a component is not (partCandidates,
+ * over a ladder of sides, which so follows the components' size). Then
+ *   - removed: such a square is overwritten by a plain square from
  *     elsewhere in the same image;
- *   - added: a busy square is copied onto a plain one;
+ *   - added: such a square is copied onto a plain one;
  * each blended in by seamless cloning (poisson.ts) inside a disc, so
  * nothing but the content gives it away. The ground truth is the disc: the
  * footprint of the part that went or came, as real logical masks are.
