@@ -9,10 +9,11 @@
  * anomalies cost the logical class 10 points of image AUROC).
  *
  * Without knowing where the parts are, a part is read as a square that is
- * busy inside and plain around: the image's local structure (gradient
- * magnitude of the luma) is high over a component and low over plate or
- * background, so a square that holds a whole component is far busier than
- * the ring around it, and one that cuts a component is not (partCandidates,
+ * busy inside and plain around: the luma's variance is high over a
+ * component and low over plate or background (whose fine texture has
+ * little amplitude, though many edges), so a square that holds a whole
+ * component varies far more than the ring around it, and one that cuts a
+ * component does not (partCandidates,
  * over a ladder of sides, which so follows the components' size). Then
  *   - removed: such a square is overwritten by a plain square from
  *     elsewhere in the same image;
@@ -53,12 +54,12 @@ export interface LogicalAnomaly {
 
 /** Sides of the squares tried, as shares of the image's shorter side: small fittings to large components. */
 export const PART_SIDE_RANGE: readonly [number, number] = [0.08, 0.25];
-/** Squares in the top (busy) and bottom (plain) share of structure are the candidates for a part and a free place. */
+/** Squares in the top (busy) and bottom (plain) share of luma variance are the candidates for a part and a free place. */
 const TAIL_SHARE = 0.2;
 const MIN_SIDE = 8;
 /** Width of the ring around a square, as a share of its side. */
 const RING = 0.25;
-/** A square this many times busier per pixel than its ring holds a whole component. */
+/** A square whose luma varies this many times more than in its ring holds a whole component. */
 const ISOLATED = 3;
 /** Sides tried between PART_SIDE_RANGE's ends, log-spaced. */
 const SIDE_LADDER = 6;
@@ -70,72 +71,106 @@ const SIDE_LADDER = 6;
 export const MIN_VISIBLE_LOGICAL = 0.25;
 const MAX_ATTEMPTS = 8;
 
-/**
- * Summed-area table of the luma's gradient magnitude (|∂x| + |∂y|, central
- * differences, one-sided at the border): `(width+1)*(height+1)`, so the sum
- * over any rectangle is four lookups.
- */
-export function structureTable(image: RgbImage): Float64Array {
-  const { width, height, rgb } = image;
-  const luma = new Float32Array(width * height);
-  for (let i = 0; i < luma.length; i++) luma[i] = 0.299 * rgb[3 * i]! + 0.587 * rgb[3 * i + 1]! + 0.114 * rgb[3 * i + 2]!;
-  const table = new Float64Array((width + 1) * (height + 1));
-  for (let y = 0; y < height; y++) {
-    let row = 0;
-    const up = Math.max(0, y - 1);
-    const down = Math.min(height - 1, y + 1);
-    for (let x = 0; x < width; x++) {
-      const left = Math.max(0, x - 1);
-      const right = Math.min(width - 1, x + 1);
-      const gx = (luma[y * width + right]! - luma[y * width + left]!) / Math.max(1, right - left);
-      const gy = (luma[down * width + x]! - luma[up * width + x]!) / Math.max(1, down - up);
-      row += Math.abs(gx) + Math.abs(gy);
-      table[(y + 1) * (width + 1) + x + 1] = table[y * (width + 1) + x + 1]! + row;
-    }
-  }
-  return table;
+/** Summed-area tables of the luma and of its square, `(width+1)*(height+1)` each, so a rectangle's moments are four lookups. */
+export interface LumaMoments {
+  readonly width: number;
+  readonly sum: Float64Array;
+  readonly sumSq: Float64Array;
 }
 
-/** Sum of the table's quantity over the square with top-left (x, y) and the given side. */
+export function lumaMoments(image: RgbImage): LumaMoments {
+  const { width, height, rgb } = image;
+  const sum = new Float64Array((width + 1) * (height + 1));
+  const sumSq = new Float64Array((width + 1) * (height + 1));
+  for (let y = 0; y < height; y++) {
+    let row = 0;
+    let rowSq = 0;
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      const l = 0.299 * rgb[3 * i]! + 0.587 * rgb[3 * i + 1]! + 0.114 * rgb[3 * i + 2]!;
+      row += l;
+      rowSq += l * l;
+      const t = (y + 1) * (width + 1) + x + 1;
+      sum[t] = sum[t - width - 1]! + row;
+      sumSq[t] = sumSq[t - width - 1]! + rowSq;
+    }
+  }
+  return { width, sum, sumSq };
+}
+
+/** Sum of a table's quantity over the square with top-left (x, y) and the given side. */
 export function squareSum(table: Float64Array, width: number, x: number, y: number, side: number): number {
   const w = width + 1;
   return table[(y + side) * w + x + side]! - table[y * w + x + side]! - table[(y + side) * w + x]! + table[y * w + x]!;
+}
+
+/** Luma variance over the square with top-left (x, y) and the given side. */
+export function squareVariance(m: LumaMoments, x: number, y: number, side: number): number {
+  const n = side * side;
+  const mean = squareSum(m.sum, m.width, x, y, side) / n;
+  return Math.max(0, squareSum(m.sumSq, m.width, x, y, side) / n - mean * mean);
 }
 
 interface Place {
   readonly x: number;
   readonly y: number;
   readonly side: number;
-  /** Structure summed over the square. */
+  /** Luma variance inside the square. */
   readonly structure: number;
-  /** Structure per pixel inside the square over that in the ring around it: high when the square holds a whole component on plain ground. */
+  /** Variance inside over variance in the ring around it: high when the square holds a whole component on plain ground. */
   readonly isolation: number;
 }
 
-/**
- * Every square of the side on a stride of a quarter side whose ring (a
- * quarter side wide) lies inside the image. `floor` keeps the isolation of
- * a square on perfectly flat ground finite.
- */
-function places(table: Float64Array, width: number, height: number, side: number, floor: number): Place[] {
+/** The square at (x, y), with its ring (a RING share of the side wide on each side) inside the image: its variance and isolation. */
+function placeAt(m: LumaMoments, x: number, y: number, side: number, floor: number): Place {
+  const r = ringWidth(side);
+  const outer = side + 2 * r;
+  const ringPixels = outer * outer - side * side;
+  const structure = squareVariance(m, x, y, side);
+  const sum = squareSum(m.sum, m.width, x - r, y - r, outer) - squareSum(m.sum, m.width, x, y, side);
+  const sumSq = squareSum(m.sumSq, m.width, x - r, y - r, outer) - squareSum(m.sumSq, m.width, x, y, side);
+  const ring = Math.max(0, sumSq / ringPixels - (sum / ringPixels) ** 2);
+  return { x, y, side, structure, isolation: structure / (ring + floor) };
+}
+
+function ringWidth(side: number): number {
+  return Math.max(1, Math.round(RING * side));
+}
+
+/** Every square of the side on a stride of a quarter side whose ring lies inside the image. `floor` keeps a square on perfectly flat ground finite. */
+function places(m: LumaMoments, height: number, side: number, floor: number): Place[] {
   const stride = Math.max(1, Math.floor(side / 4));
-  const m = Math.max(1, Math.round(RING * side));
-  const outer = side + 2 * m;
+  const r = ringWidth(side);
   const out: Place[] = [];
-  for (let y = m; y + side + m <= height; y += stride) {
-    for (let x = m; x + side + m <= width; x += stride) {
-      const structure = squareSum(table, width, x, y, side);
-      const ring = squareSum(table, width, x - m, y - m, outer) - structure;
-      out.push({ x, y, side, structure, isolation: structure / (side * side) / (ring / (outer * outer - side * side) + floor) });
-    }
+  for (let y = r; y + side + r <= height; y += stride) {
+    for (let x = r; x + side + r <= m.width; x += stride) out.push(placeAt(m, x, y, side, floor));
   }
   return out;
 }
 
 /**
+ * The most isolated square within one stride of `p`, on a finer stride:
+ * the coarse grid may leave a component off-centre by up to a stride, and
+ * then the disc cuts it and the blend smears what is left.
+ */
+function centred(m: LumaMoments, height: number, p: Place, floor: number): Place {
+  const stride = Math.max(1, Math.floor(p.side / 4));
+  const step = Math.max(1, Math.floor(stride / 4));
+  const r = ringWidth(p.side);
+  let best = p;
+  for (let y = Math.max(r, p.y - stride); y <= Math.min(height - p.side - r, p.y + stride); y += step) {
+    for (let x = Math.max(r, p.x - stride); x <= Math.min(m.width - p.side - r, p.x + stride); x += step) {
+      const q = placeAt(m, x, y, p.side, floor);
+      if (q.isolation > best.isolation) best = q;
+    }
+  }
+  return best;
+}
+
+/**
  * Where the parts are, over a ladder of sides. Among the busy squares (top
- * TAIL_SHARE of structure at their side), those ISOLATED times busier per
- * pixel than their ring hold a whole component on plain ground: a square
+ * TAIL_SHARE of variance at their side), those varying ISOLATED times more
+ * than their ring hold a whole component on plain ground: a square
  * that cuts a component has its edges in the ring. The largest such
  * squares are kept first, each unless a kept one's centre lies within half
  * a side of its own, so a component wins over a detail inside it (a nut's
@@ -185,6 +220,12 @@ function copySquare(image: RgbImage, from: { x: number; y: number }, to: { x: nu
   return { ...image, rgb };
 }
 
+function squareVarianceOfAll(m: LumaMoments, height: number): number {
+  const n = m.width * height;
+  const last = m.sum.length - 1;
+  return Math.max(0, m.sumSq[last]! / n - (m.sum[last]! / n) ** 2);
+}
+
 function overlaps(a: Place, b: Place, side: number): boolean {
   return Math.abs(a.x - b.x) < side && Math.abs(a.y - b.y) < side;
 }
@@ -193,12 +234,13 @@ export function synthesizeLogical(rng: Rng, target: RgbImage): LogicalAnomaly {
   const { width, height } = target;
   const minSide = Math.min(width, height);
   if (minSide < 2 * MIN_SIDE) throw invalidInput(`image of ${width}x${height} is too small for a logical anomaly`);
-  const table = structureTable(target);
-  const floor = (0.1 * table[table.length - 1]!) / (width * height) + 1e-9;
+  const moments = lumaMoments(target);
+  // A twentieth of the whole image's variance: plate noise far below a component's contrast still counts as plain.
+  const floor = 0.05 * squareVarianceOfAll(moments, height) + 1e-9;
   const [lo, hi] = PART_SIDE_RANGE.map((f) => Math.max(MIN_SIDE, Math.min(Math.floor(minSide / 3), Math.round(f * minSide))));
   const sides = [...new Set(Array.from({ length: SIDE_LADDER }, (_, i) => Math.round(lo! * (hi! / lo!) ** (i / (SIDE_LADDER - 1)))))];
-  const bySide = sides.map((side) => places(table, width, height, side, floor));
-  const parts = partCandidates(bySide);
+  const bySide = sides.map((side) => places(moments, height, side, floor));
+  const parts = partCandidates(bySide).map((p) => centred(moments, height, p, floor));
   if (parts.length === 0) throw invalidInput(`image of ${width}x${height} is too small for a logical anomaly`);
   let best: LogicalAnomaly | undefined;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {

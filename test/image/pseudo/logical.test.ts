@@ -1,43 +1,41 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { synthesizeAnomaly } from "../../../src/image/pseudo/anomaly.js";
-import { MIN_VISIBLE_LOGICAL, PART_SIDE_RANGE, squareSum, structureTable, synthesizeLogical } from "../../../src/image/pseudo/logical.js";
+import { lumaMoments, MIN_VISIBLE_LOGICAL, PART_SIDE_RANGE, squareSum, squareVariance, synthesizeLogical } from "../../../src/image/pseudo/logical.js";
 import { maskArea, maskBox } from "../../../src/image/pseudo/mask.js";
 import type { RgbImage } from "../../../src/image/decode.js";
 import { seededRng } from "../../../src/image/synth/rng.js";
 import { flatImage, noiseImage } from "./helpers.js";
 
-/** Slow reference: the gradient magnitude summed pixel by pixel over the square, each derivative taken anew. */
-function slowStructure(image: RgbImage, x0: number, y0: number, side: number): number {
-  const { width, height, rgb } = image;
-  const luma = (x: number, y: number) => 0.299 * rgb[3 * (y * width + x)]! + 0.587 * rgb[3 * (y * width + x) + 1]! + 0.114 * rgb[3 * (y * width + x) + 2]!;
-  let sum = 0;
+/** Slow reference: the luma's variance over the square, from its mean, pixel by pixel. */
+function slowVariance(image: RgbImage, x0: number, y0: number, side: number): number {
+  const { width, rgb } = image;
+  const lumas: number[] = [];
   for (let y = y0; y < y0 + side; y++) {
     for (let x = x0; x < x0 + side; x++) {
-      const l = Math.max(0, x - 1);
-      const r = Math.min(width - 1, x + 1);
-      const u = Math.max(0, y - 1);
-      const d = Math.min(height - 1, y + 1);
-      sum += Math.abs((luma(r, y) - luma(l, y)) / (r - l)) + Math.abs((luma(x, d) - luma(x, u)) / (d - u));
+      const i = 3 * (y * width + x);
+      lumas.push(0.299 * rgb[i]! + 0.587 * rgb[i + 1]! + 0.114 * rgb[i + 2]!);
     }
   }
-  return sum;
+  const mean = lumas.reduce((a, b) => a + b, 0) / lumas.length;
+  return lumas.reduce((a, l) => a + (l - mean) ** 2, 0) / lumas.length;
 }
 
-test("the structure table's square sums equal the gradient magnitude summed pixel by pixel", () => {
+test("the summed-area tables give each square's luma variance as the pixel-by-pixel computation does", () => {
   const image = noiseImage(37, 23, 4);
-  const table = structureTable(image);
+  const m = lumaMoments(image);
   for (const [x, y, side] of [[0, 0, 23], [5, 3, 7], [30, 16, 7], [14, 0, 1], [0, 11, 12]] as const) {
-    const fast = squareSum(table, 37, x, y, side);
-    const slow = slowStructure(image, x, y, side);
+    const fast = squareVariance(m, x, y, side);
+    const slow = slowVariance(image, x, y, side);
     assert.ok(Math.abs(fast - slow) <= 1e-6 * Math.max(1, slow), `square ${x},${y} side ${side}: ${fast} against ${slow}`);
   }
-  // Hand-computed: a vertical step of 100 levels between columns 4 and 5 of a gray image gives |∂x| = 50 in columns 4 and 5, nothing else.
+  // Hand-computed: a gray square half at 20 and half at 120 varies by 50² = 2500; either half alone by 0.
   const step = flatImage(10, 6, [20, 20, 20]);
-  for (let y = 0; y < 6; y++) for (let x = 5; x < 10; x++) step.rgb.fill(120, 3 * (y * 10 + x), 3 * (y * 10 + x) + 3);
-  const t = structureTable(step);
-  assert.ok(Math.abs(squareSum(t, 10, 0, 0, 6) - 6 * 2 * 50) < 1e-6);
-  assert.ok(Math.abs(squareSum(t, 10, 0, 0, 4)) < 1e-6);
+  for (let y = 0; y < 6; y++) for (let x = 3; x < 10; x++) step.rgb.fill(120, 3 * (y * 10 + x), 3 * (y * 10 + x) + 3);
+  const t = lumaMoments(step);
+  assert.ok(Math.abs(squareVariance(t, 0, 0, 6) - 2500) < 1e-6);
+  assert.ok(Math.abs(squareVariance(t, 4, 0, 6)) < 1e-6);
+  assert.equal(squareSum(t.sum, 10, 0, 0, 2), 4 * 20);
 });
 
 /** A plain plate (flat, faintly noisy) carrying square "parts": bright with a dark hole, so they are the busiest places by far. */
@@ -53,6 +51,19 @@ function plate(width: number, height: number, parts: readonly (readonly [number,
     }
   }
   return image;
+}
+
+/** The variance of the red channel (the luma, on these gray plates) under a mask. */
+function varianceUnder(image: RgbImage, mask: { data: Uint8Array }): number {
+  const mean = meanUnder(image, mask);
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < mask.data.length; i++) {
+    if (mask.data[i] === 0) continue;
+    sum += (image.rgb[3 * i]! - mean) ** 2;
+    n++;
+  }
+  return sum / n;
 }
 
 function meanUnder(image: RgbImage, mask: { data: Uint8Array }): number {
@@ -91,11 +102,12 @@ test("a removed part leaves plate where a part was; an added part shows on plate
       assert.ok(onPart(from.x, from.y) && !onPart(to.x, to.y), `seed ${seed}: added from ${from.x},${from.y} onto ${to.x},${to.y}`);
       assert.ok(Math.abs(meanUnder(target, a.mask) - 92) < 3, `seed ${seed}: the place was not plain`);
     }
-    // The square at `to` became much plainer (a part went) or much busier (one came): the whole part moved, not a piece of it.
-    const before = squareSum(structureTable(target), 160, to.x, to.y, side);
-    const after = squareSum(structureTable(a.image), 160, to.x, to.y, side);
-    if (kind === "removed") assert.ok(after < 0.3 * before, `seed ${seed}: structure ${before} → ${after}`);
-    else assert.ok(after > 3 * before, `seed ${seed}: structure ${before} → ${after}`);
+    // The disc became much plainer (a part went) or much busier (one came): the whole part moved, not a piece of it.
+    const before = varianceUnder(target, a.mask);
+    const after = varianceUnder(a.image, a.mask);
+    // Measured: a removal leaves a fifth to a tenth of the part's variance (the disc's border crosses the part's corners); plate varies by about 2.
+    if (kind === "removed") assert.ok(after < 0.25 * before, `seed ${seed}: variance ${before} → ${after}`);
+    else assert.ok(after > 100 * before, `seed ${seed}: variance ${before} → ${after}`);
     assert.ok(a.visibleFraction >= MIN_VISIBLE_LOGICAL, `seed ${seed}: visible ${a.visibleFraction}`);
   }
   assert.deepEqual([...kinds].sort(), ["added", "removed"]);
