@@ -8,7 +8,7 @@ import type { PseudoRecord } from "../../src/image/pseudo/write-set.js";
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION } from "../../src/model/bundle.js";
 import { LafiteError } from "../../src/util/errors.js";
 import { tempDir } from "../image/synth/helpers.js";
-import { writeTrainSet } from "../image/pseudo/helpers.js";
+import { writePlateSet, writeTrainSet } from "../image/pseudo/helpers.js";
 
 function quietStdout(t: { after(fn: () => void): void }): string[] {
   const lines: string[] = [];
@@ -20,10 +20,16 @@ function quietStdout(t: { after(fn: () => void): void }): string[] {
   return lines;
 }
 
+type TestContext = Parameters<typeof tempDir>[0] & { after(fn: () => void): void };
+
 /** `lafite pseudo` on a fresh two-class train set with these flags: the record it wrote and what it printed (progress on stderr silenced). */
-async function pseudoOnTwoClasses(t: Parameters<typeof tempDir>[0] & { after(fn: () => void): void }, flags: string[]): Promise<{ record: PseudoRecord; lines: string[] }> {
+function pseudoOnTwoClasses(t: TestContext, flags: string[]): Promise<{ record: PseudoRecord; lines: string[] }> {
+  return pseudoOn(t, (data) => writeTrainSet(data, 2), flags);
+}
+
+async function pseudoOn(t: TestContext, write: (data: string) => Promise<void>, flags: string[]): Promise<{ record: PseudoRecord; lines: string[] }> {
   const data = await tempDir(t);
-  await writeTrainSet(data, 2);
+  await write(data);
   const out = path.join(await tempDir(t), "pv");
   const lines = quietStdout(t);
   const errWrite = process.stderr.write.bind(process.stderr);
@@ -54,13 +60,18 @@ test("--seamless blends that share of the anomalies in and records it", async (t
 });
 
 test("--logical makes that share of the anomalies logical, from their target alone, and records and counts them", async (t) => {
-  const { record, lines } = await pseudoOnTwoClasses(t, ["--per-class", "6", "--logical", "1"]);
+  const { record, lines } = await pseudoOn(t, writePlateSet, ["--per-class", "12", "--logical", "1"]);
   assert.equal(record.logical, 1);
   assert.equal(record.seamless, undefined);
   assert.equal(record.samples.length, 12);
   assert.ok(record.samples.every((s) => s.logical !== undefined && s.source === s.target && s.selfPaste === undefined));
   const removed = record.samples.filter((s) => s.logical!.kind === "removed").length;
+  assert.ok(removed > 0 && removed < 12, `${removed} of 12 removed`);
   assert.match(lines.join(""), new RegExp(`wrote 12 pseudo anomalies .*; 12 logical \\(${removed} parts removed, ${12 - removed} added\\)`));
+  // Noise textures have no parts to move: every anomaly is a pasted fragment.
+  const texture = await pseudoOnTwoClasses(t, ["--per-class", "3", "--logical", "1"]);
+  assert.ok(texture.record.samples.every((s) => s.logical === undefined));
+  assert.match(texture.lines.join(""), /; 0 logical \(0 parts removed, 0 added\)/);
   await assert.rejects(pseudoOnTwoClasses(t, ["--logical", "1.5"]), (err: unknown) => err instanceof LafiteError && /--logical/.test(err.message));
 });
 

@@ -26,7 +26,8 @@
  *
  * A share (`logical`, none by default) is not a fragment at all but a part
  * of the target removed or added (logical.ts), for the classes whose
- * defects are in the layout.
+ * defects are in the layout; a target without parts (a uniform texture)
+ * gets a pasted fragment instead.
  */
 import type { RgbImage } from "../decode.js";
 import { invalidInput } from "../../util/errors.js";
@@ -113,7 +114,10 @@ export function synthesizeAnomaly(rng: Rng, target: RgbImage, source: RgbImage, 
   const logicalShare = options.logical ?? 0;
   if (!(logicalShare >= 0 && logicalShare <= 1)) throw invalidInput(`the logical share must be a number from 0 to 1, got ${logicalShare}`);
   // Drawn only when asked for, so a set without logical anomalies is the same as before they existed.
-  if (logicalShare > 0 && rng.chance(logicalShare)) return logicalAnomaly(rng, target);
+  if (logicalShare > 0 && rng.chance(logicalShare)) {
+    const logical = logicalAnomaly(rng, target);
+    if (logical) return logical;
+  }
   const seamless = share > 0 && rng.chance(share);
   let best: Anomaly | undefined;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -139,8 +143,10 @@ export function synthesizeAnomaly(rng: Rng, target: RgbImage, source: RgbImage, 
   return best;
 }
 
-function logicalAnomaly(rng: Rng, target: RgbImage): Anomaly {
+/** A logical anomaly as an Anomaly, or undefined when the target has no part to move. */
+function logicalAnomaly(rng: Rng, target: RgbImage): Anomaly | undefined {
   const made = synthesizeLogical(rng, target);
+  if (!made) return undefined;
   const { from, to } = made.info;
   return {
     image: made.image,

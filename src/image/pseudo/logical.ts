@@ -22,9 +22,8 @@
  * nothing but the content gives it away. The ground truth is the disc: the
  * footprint of the part that went or came, as real logical masks are.
  *
- * On a plain texture every square is as busy as any other, so the copy is
- * nearly invisible; the visibility rule of anomaly.ts then keeps the most
- * visible of its draws, and the record says how visible it was.
+ * On a uniform texture no square holds a part, and there is no logical
+ * anomaly to make: the caller pastes a fragment instead (anomaly.ts).
  */
 import type { RgbImage } from "../decode.js";
 import { invalidInput } from "../../util/errors.js";
@@ -175,15 +174,14 @@ function centred(m: LumaMoments, height: number, p: Place, floor: number): Place
  * squares are kept first, each unless a kept one's centre lies within half
  * a side of its own, so a component wins over a detail inside it (a nut's
  * hole is isolated too, by the nut's flat face). On a uniform texture no
- * square is isolated and every busy square is a candidate.
+ * square is isolated: there are no parts to move, and none is returned.
  */
 function partCandidates(bySide: readonly Place[][]): Place[] {
   const busy = bySide.flatMap((ps) => {
     const sorted = [...ps].sort((a, b) => b.structure - a.structure);
     return sorted.slice(0, Math.max(1, Math.floor(sorted.length * TAIL_SHARE)));
   });
-  const isolated = busy.filter((p) => p.isolation >= ISOLATED);
-  const pool = isolated.length > 0 ? isolated : busy;
+  const pool = busy.filter((p) => p.isolation >= ISOLATED);
   pool.sort((a, b) => b.side - a.side || b.isolation - a.isolation);
   const kept: Place[] = [];
   for (const p of pool) {
@@ -230,7 +228,12 @@ function overlaps(a: Place, b: Place, side: number): boolean {
   return Math.abs(a.x - b.x) < side && Math.abs(a.y - b.y) < side;
 }
 
-export function synthesizeLogical(rng: Rng, target: RgbImage): LogicalAnomaly {
+/**
+ * A part removed or added, or undefined when the image has no part to
+ * move (a uniform texture: moving a square of it would be invisible, and
+ * an invisible anomaly only dilutes a validation set) or no plain place.
+ */
+export function synthesizeLogical(rng: Rng, target: RgbImage): LogicalAnomaly | undefined {
   const { width, height } = target;
   const minSide = Math.min(width, height);
   if (minSide < 2 * MIN_SIDE) throw invalidInput(`image of ${width}x${height} is too small for a logical anomaly`);
@@ -241,7 +244,7 @@ export function synthesizeLogical(rng: Rng, target: RgbImage): LogicalAnomaly {
   const sides = [...new Set(Array.from({ length: SIDE_LADDER }, (_, i) => Math.round(lo! * (hi! / lo!) ** (i / (SIDE_LADDER - 1)))))];
   const bySide = sides.map((side) => places(moments, height, side, floor));
   const parts = partCandidates(bySide).map((p) => centred(moments, height, p, floor));
-  if (parts.length === 0) throw invalidInput(`image of ${width}x${height} is too small for a logical anomaly`);
+  if (parts.length === 0) return undefined;
   let best: LogicalAnomaly | undefined;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const kind: LogicalKind = rng.chance(0.5) ? "removed" : "added";
@@ -258,6 +261,6 @@ export function synthesizeLogical(rng: Rng, target: RgbImage): LogicalAnomaly {
     if (visible >= MIN_VISIBLE_LOGICAL) return candidate;
     if (!best || visible > best.visibleFraction) best = candidate;
   }
-  if (!best) throw invalidInput(`image of ${width}x${height} has no two separate places for a logical anomaly`);
+  // Parts but no free place apart from them: nothing to move either.
   return best;
 }

@@ -58,3 +58,28 @@ export async function writeTrainSet(root: string, count = 3): Promise<void> {
   await writeNormals(path.join(root, "widget", "train", "good"), count, 48, 40, false, 100);
   await writeNormals(path.join(root, "plate", "train", "good"), count, 36, 36, true, 200);
 }
+
+/** A plain gray plate (faintly noisy, 90–94) carrying square parts: bright with a dark hole, so each is a busy square on plain ground. */
+export function partsPlate(width: number, height: number, parts: readonly (readonly [number, number])[], size: number, seed = 9): RgbImage {
+  const image = noiseImage(width, height, seed, true);
+  for (let i = 0; i < image.rgb.length; i++) image.rgb[i] = 90 + (image.rgb[i]! % 5);
+  for (const [px, py] of parts) {
+    for (let y = py; y < py + size; y++) {
+      for (let x = px; x < px + size; x++) {
+        const hole = Math.abs(x - px - size / 2) < size / 5 && Math.abs(y - py - size / 2) < size / 5;
+        image.rgb.fill(hole ? 10 : 230, 3 * (y * width + x), 3 * (y * width + x) + 3);
+      }
+    }
+  }
+  return image;
+}
+
+/** A one-class data set of `count` plates with four parts each (train/good only), for logical anomalies. */
+export async function writePlateSet(root: string, count = 3): Promise<void> {
+  const dir = path.join(root, "board", "train", "good");
+  await mkdir(dir, { recursive: true });
+  for (let i = 0; i < count; i++) {
+    const img = partsPlate(96, 96, [[10, 10], [60, 12], [12, 62], [62, 60]], 20, 30 + i);
+    await sharp(Buffer.from(img.rgb), { raw: { width: 96, height: 96, channels: 3 } }).png().toFile(path.join(dir, `${String(i).padStart(3, "0")}.png`));
+  }
+}

@@ -5,7 +5,7 @@ import { lumaMoments, MIN_VISIBLE_LOGICAL, PART_SIDE_RANGE, squareSum, squareVar
 import { maskArea, maskBox } from "../../../src/image/pseudo/mask.js";
 import type { RgbImage } from "../../../src/image/decode.js";
 import { seededRng } from "../../../src/image/synth/rng.js";
-import { flatImage, noiseImage } from "./helpers.js";
+import { flatImage, noiseImage, partsPlate as plate } from "./helpers.js";
 
 /** Slow reference: the luma's variance over the square, from its mean, pixel by pixel. */
 function slowVariance(image: RgbImage, x0: number, y0: number, side: number): number {
@@ -38,21 +38,6 @@ test("the summed-area tables give each square's luma variance as the pixel-by-pi
   assert.equal(squareSum(t.sum, 10, 0, 0, 2), 4 * 20);
 });
 
-/** A plain plate (flat, faintly noisy) carrying square "parts": bright with a dark hole, so they are the busiest places by far. */
-function plate(width: number, height: number, parts: readonly (readonly [number, number])[], size: number): RgbImage {
-  const image = noiseImage(width, height, 9, true);
-  for (let i = 0; i < image.rgb.length; i++) image.rgb[i] = 90 + (image.rgb[i]! % 5);
-  for (const [px, py] of parts) {
-    for (let y = py; y < py + size; y++) {
-      for (let x = px; x < px + size; x++) {
-        const hole = Math.abs(x - px - size / 2) < size / 5 && Math.abs(y - py - size / 2) < size / 5;
-        image.rgb.fill(hole ? 10 : 230, 3 * (y * width + x), 3 * (y * width + x) + 3);
-      }
-    }
-  }
-  return image;
-}
-
 /** The variance of the red channel (the luma, on these gray plates) under a mask. */
 function varianceUnder(image: RgbImage, mask: { data: Uint8Array }): number {
   const mean = meanUnder(image, mask);
@@ -84,7 +69,8 @@ test("a removed part leaves plate where a part was; an added part shows on plate
   const onPart = (x: number, y: number) => parts.some(([px, py]) => x + size > px && x < px + size && y + size > py && y < py + size);
   const kinds = new Set<string>();
   for (let seed = 0; seed < 16; seed++) {
-    const a = synthesizeLogical(seededRng(seed), target);
+    const a = synthesizeLogical(seededRng(seed), target)!;
+    assert.ok(a, `seed ${seed}: no part found`);
     const { kind, side, from, to } = a.info;
     kinds.add(kind);
     assert.ok(side >= Math.floor(PART_SIDE_RANGE[0] * 160) && side <= Math.ceil(PART_SIDE_RANGE[1] * 160), `seed ${seed}: side ${side}`);
@@ -130,4 +116,15 @@ test("a logical share draws logical anomalies from the target alone; a share of 
   assert.ok(logical > 10 && logical < 30, `${logical} of 40 logical`);
   assert.throws(() => synthesizeAnomaly(seededRng(0), target, source, { logical: 2 }), /logical share/);
   assert.throws(() => synthesizeLogical(seededRng(0), flatImage(12, 12, [1, 2, 3])), /too small/);
+});
+
+test("a uniform texture has no part to move: no logical anomaly, and a logical share pastes a fragment instead", () => {
+  const texture = noiseImage(120, 90, 5);
+  const source = noiseImage(120, 90, 6);
+  for (let seed = 0; seed < 5; seed++) {
+    assert.equal(synthesizeLogical(seededRng(seed), texture), undefined);
+    const a = synthesizeAnomaly(seededRng(seed), texture, source, { logical: 1 });
+    assert.equal(a.info.logical, undefined);
+    assert.ok(a.info.parts.length >= 1 && maskArea(a.mask) > 0);
+  }
 });
