@@ -218,6 +218,55 @@ function copySquare(image: RgbImage, from: { x: number; y: number }, to: { x: nu
   return { ...image, rgb };
 }
 
+/** How far the source may shift to line its surroundings up with the destination's, pixels: a texture period or two. */
+const ALIGN_REACH = 8;
+/** Width of the band just outside the square that is compared. */
+const ALIGN_BAND = 3;
+
+/**
+ * The source square shifted by up to ALIGN_REACH so that the band around
+ * it matches the band around the destination best (least squared luma
+ * difference). A plate's fine weave or grain continues across the disc's
+ * edge only when the copy is in phase with it; out of phase, the edge is
+ * a ring of broken texture that fine feature stages see as a defect,
+ * whatever was moved, and a real missing or extra part leaves no such ring.
+ */
+export function alignedSource(image: RgbImage, from: { x: number; y: number }, to: { x: number; y: number }, side: number): { x: number; y: number } {
+  const { width, height, rgb } = image;
+  const luma = (x: number, y: number) => {
+    const i = 3 * (y * width + x);
+    return 0.299 * rgb[i]! + 0.587 * rgb[i + 1]! + 0.114 * rgb[i + 2]!;
+  };
+  const band: [number, number][] = [];
+  for (let v = -ALIGN_BAND; v < side + ALIGN_BAND; v++) {
+    for (let u = -ALIGN_BAND; u < side + ALIGN_BAND; u++) {
+      if (u >= 0 && u < side && v >= 0 && v < side) continue;
+      const x = to.x + u;
+      const y = to.y + v;
+      if (x >= 0 && x < width && y >= 0 && y < height) band.push([u, v]);
+    }
+  }
+  let best = { x: from.x, y: from.y };
+  let bestCost = Infinity;
+  for (let dy = -ALIGN_REACH; dy <= ALIGN_REACH; dy++) {
+    for (let dx = -ALIGN_REACH; dx <= ALIGN_REACH; dx++) {
+      const x = from.x + dx;
+      const y = from.y + dy;
+      if (x - ALIGN_BAND < 0 || y - ALIGN_BAND < 0 || x + side + ALIGN_BAND > width || y + side + ALIGN_BAND > height) continue;
+      // The shifted source must still lie apart from the destination.
+      if (Math.abs(x - to.x) < side && Math.abs(y - to.y) < side) continue;
+      let cost = 0;
+      for (const [u, v] of band) cost += (luma(x + u, y + v) - luma(to.x + u, to.y + v)) ** 2;
+      // Ties (a perfectly flat plate) keep the smallest shift.
+      if (cost < bestCost - 1e-9 || (Math.abs(cost - bestCost) <= 1e-9 && Math.abs(dx) + Math.abs(dy) < Math.abs(best.x - from.x) + Math.abs(best.y - from.y))) {
+        bestCost = cost;
+        best = { x, y };
+      }
+    }
+  }
+  return best;
+}
+
 function squareVarianceOfAll(m: LumaMoments, height: number): number {
   const n = m.width * height;
   const last = m.sum.length - 1;
@@ -253,7 +302,8 @@ export function synthesizeLogical(rng: Rng, target: RgbImage): LogicalAnomaly | 
     const sorted = bySide[sides.indexOf(side)]!.filter((p) => !overlaps(p, part, side)).sort((a, b) => a.structure - b.structure);
     if (sorted.length === 0) continue;
     const plain = sorted[Math.floor(rng.next() * Math.max(1, Math.floor(sorted.length * TAIL_SHARE)))]!;
-    const [from, to] = kind === "removed" ? [plain, part] : [part, plain];
+    const [to, roughFrom] = kind === "removed" ? [part, plain] : [plain, part];
+    const from = alignedSource(target, roughFrom, to, side);
     const mask = discMask(width, height, to.x, to.y, side);
     const image = poissonBlend(target, copySquare(target, from, to, side), mask).image;
     const visible = visibleFraction(target, image, mask, MASK_THRESHOLD);

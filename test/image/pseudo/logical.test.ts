@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { synthesizeAnomaly } from "../../../src/image/pseudo/anomaly.js";
-import { lumaMoments, MIN_VISIBLE_LOGICAL, PART_SIDE_RANGE, squareSum, squareVariance, synthesizeLogical } from "../../../src/image/pseudo/logical.js";
+import { alignedSource, lumaMoments, MIN_VISIBLE_LOGICAL, PART_SIDE_RANGE, squareSum, squareVariance, synthesizeLogical } from "../../../src/image/pseudo/logical.js";
 import { maskArea, maskBox } from "../../../src/image/pseudo/mask.js";
 import type { RgbImage } from "../../../src/image/decode.js";
 import { seededRng } from "../../../src/image/synth/rng.js";
@@ -127,4 +127,18 @@ test("a uniform texture has no part to move: no logical anomaly, and a logical s
     assert.equal(a.info.logical, undefined);
     assert.ok(a.info.parts.length >= 1 && maskArea(a.mask) > 0);
   }
+});
+
+test("the source is shifted into phase with the texture around the destination, by the least shift that matches", () => {
+  // Vertical stripes of period 6: only a shift of x by a multiple of 6 continues them across the square's edge.
+  const stripes = flatImage(120, 90, [0, 0, 0]);
+  for (let y = 0; y < 90; y++) for (let x = 0; x < 120; x++) stripes.rgb.fill(x % 6 < 3 ? 150 : 100, 3 * (y * 120 + x), 3 * (y * 120 + x) + 3);
+  // 13 is 3 out of phase with 40; 10 and 16 are in phase, both 3 away: the first found (the smaller) wins; y needs no shift.
+  assert.deepEqual(alignedSource(stripes, { x: 13, y: 43 }, { x: 70, y: 40 }, 20), { x: 10, y: 43 });
+  // Already in phase: unchanged.
+  assert.deepEqual(alignedSource(stripes, { x: 16, y: 30 }, { x: 70, y: 40 }, 20), { x: 16, y: 30 });
+  // Never onto the destination itself, though it matches perfectly.
+  const near = alignedSource(stripes, { x: 52, y: 40 }, { x: 70, y: 40 }, 20);
+  assert.ok(Math.abs(near.x - 70) >= 20, `shifted onto the destination: ${near.x}`);
+  assert.equal(Math.abs(near.x - 70) % 6, 0);
 });
