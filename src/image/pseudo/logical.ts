@@ -60,6 +60,8 @@ const MIN_SIDE = 8;
 const RING = 0.25;
 /** A square whose luma varies this many times more than in its ring holds a whole component. */
 const ISOLATED = 3;
+/** Positions at least this share of the best isolation nearby hold the component whole. */
+const PLATEAU = 0.9;
 /** Sides tried between PART_SIDE_RANGE's ends, log-spaced. */
 const SIDE_LADDER = 6;
 /**
@@ -148,22 +150,27 @@ function places(m: LumaMoments, height: number, side: number, floor: number): Pl
 }
 
 /**
- * The most isolated square within one stride of `p`, on a finer stride:
- * the coarse grid may leave a component off-centre by up to a stride, and
- * then the disc cuts it and the blend smears what is left.
+ * The square within one stride of `p` that is centred on its component.
+ * A square with room to spare holds the component whole at many offsets,
+ * all about equally isolated (a plateau); the best of them may sit at the
+ * plateau's edge, where the inscribed disc cuts the component's corners
+ * and the blend smears what is left. So: the middle of the positions
+ * within PLATEAU of the best isolation, on a finer stride.
  */
 function centred(m: LumaMoments, height: number, p: Place, floor: number): Place {
   const stride = Math.max(1, Math.floor(p.side / 4));
   const step = Math.max(1, Math.floor(stride / 4));
   const r = ringWidth(p.side);
-  let best = p;
+  const near: Place[] = [];
   for (let y = Math.max(r, p.y - stride); y <= Math.min(height - p.side - r, p.y + stride); y += step) {
-    for (let x = Math.max(r, p.x - stride); x <= Math.min(m.width - p.side - r, p.x + stride); x += step) {
-      const q = placeAt(m, x, y, p.side, floor);
-      if (q.isolation > best.isolation) best = q;
-    }
+    for (let x = Math.max(r, p.x - stride); x <= Math.min(m.width - p.side - r, p.x + stride); x += step) near.push(placeAt(m, x, y, p.side, floor));
   }
-  return best;
+  const top = Math.max(p.isolation, ...near.map((q) => q.isolation));
+  const plateau = near.filter((q) => q.isolation >= PLATEAU * top);
+  if (plateau.length === 0) return p;
+  const x = Math.round(plateau.reduce((a, q) => a + q.x, 0) / plateau.length);
+  const y = Math.round(plateau.reduce((a, q) => a + q.y, 0) / plateau.length);
+  return placeAt(m, x, y, p.side, floor);
 }
 
 /**
