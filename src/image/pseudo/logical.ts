@@ -150,26 +150,37 @@ function places(m: LumaMoments, height: number, side: number, floor: number): Pl
 }
 
 /**
- * The square within one stride of `p` that is centred on its component.
- * A square with room to spare holds the component whole at many offsets,
- * all about equally isolated (a plateau); the best of them may sit at the
- * plateau's edge, where the inscribed disc cuts the component's corners
- * and the blend smears what is left. So: the middle of the positions
- * within PLATEAU of the best isolation, on a finer stride.
+ * The square near `p` that is centred on its component. A square with
+ * room to spare holds the component whole at a run of offsets, all about
+ * equally isolated (a plateau); the best of them may sit at the plateau's
+ * edge, where the inscribed disc cuts the component's corners and the
+ * blend smears what is left. So: from the most isolated square within one
+ * stride, walk out along its row, then along the column through the row's
+ * middle, while the isolation stays within PLATEAU of the best, and take
+ * each run's middle. Walking (not averaging a window) keeps a neighbouring
+ * component's plateau out.
  */
 function centred(m: LumaMoments, height: number, p: Place, floor: number): Place {
   const stride = Math.max(1, Math.floor(p.side / 4));
-  const step = Math.max(1, Math.floor(stride / 4));
   const r = ringWidth(p.side);
-  const near: Place[] = [];
-  for (let y = Math.max(r, p.y - stride); y <= Math.min(height - p.side - r, p.y + stride); y += step) {
-    for (let x = Math.max(r, p.x - stride); x <= Math.min(m.width - p.side - r, p.x + stride); x += step) near.push(placeAt(m, x, y, p.side, floor));
+  const [xMin, xMax, yMin, yMax] = [r, m.width - p.side - r, r, height - p.side - r];
+  let best = p;
+  for (let y = Math.max(yMin, p.y - stride); y <= Math.min(yMax, p.y + stride); y++) {
+    for (let x = Math.max(xMin, p.x - stride); x <= Math.min(xMax, p.x + stride); x++) {
+      const q = placeAt(m, x, y, p.side, floor);
+      if (q.isolation > best.isolation) best = q;
+    }
   }
-  const top = Math.max(p.isolation, ...near.map((q) => q.isolation));
-  const plateau = near.filter((q) => q.isolation >= PLATEAU * top);
-  if (plateau.length === 0) return p;
-  const x = Math.round(plateau.reduce((a, q) => a + q.x, 0) / plateau.length);
-  const y = Math.round(plateau.reduce((a, q) => a + q.y, 0) / plateau.length);
+  const level = PLATEAU * best.isolation;
+  const middle = (from: number, lo: number, hi: number, at: (v: number) => number) => {
+    let a = from;
+    let b = from;
+    while (a - 1 >= lo && at(a - 1) >= level) a--;
+    while (b + 1 <= hi && at(b + 1) >= level) b++;
+    return Math.round((a + b) / 2);
+  };
+  const x = middle(best.x, xMin, xMax, (v) => placeAt(m, v, best.y, p.side, floor).isolation);
+  const y = middle(best.y, yMin, yMax, (v) => placeAt(m, x, v, p.side, floor).isolation);
   return placeAt(m, x, y, p.side, floor);
 }
 
