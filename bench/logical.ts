@@ -74,7 +74,7 @@ try {
   const manifest = JSON.parse(await readFile(path.join(bundles[0]!, "manifest.json"), "utf8")) as { provenance: { holdoutFiles?: string[] } };
   const held = holdoutClasses(manifest.provenance.holdoutFiles, data).filter((c) => c.name === cls);
   const pseudoDir = path.join(work, "pseudo");
-  const record = await writePseudoSet({ classes: held, out: pseudoDir, seed, perClass, anomaly: { logical }, progressSink: quiet });
+  const record = await writePseudoSet({ classes: held, out: pseudoDir, seed, perClass, logical, progressSink: quiet });
   const kindOf = new Map(record.samples.map((s) => [`${s.name}.png`, s.logical?.kind ?? "pasted"]));
 
   /** AUROC of each group of anomalous frames against all good frames. */

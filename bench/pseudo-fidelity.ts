@@ -72,8 +72,8 @@ const mode = (values.mode ?? loaded.manifest.scoring.mode) as ScoringMode;
 const recipes = [];
 for (const seamless of shares) {
   for (const logical of logicalShares) {
-    const anomaly = { ...(seamless > 0 ? { seamless } : {}), ...(logical > 0 ? { logical } : {}) };
-    const set = await pseudoFeaturesOf(suite, config, { ...pseudoRecipe(config.tuning), perClass, anomaly }, threads);
+    const { anomaly: _configured, logical: _share, ...recipe } = pseudoRecipe(config.tuning);
+    const set = await pseudoFeaturesOf(suite, config, { ...recipe, perClass, ...(seamless > 0 ? { anomaly: { seamless } } : {}), ...(logical > 0 ? { logical } : {}) }, threads);
     recipes.push({ seamless, logical, label: `${seamless}/${logical}`, anomalies: set.filter((s) => s.anomalous) });
     log(`pseudo-validation set, seamless share ${seamless}, logical share ${logical}: ${recipes.at(-1)!.anomalies.length} anomalies`);
   }

@@ -216,6 +216,11 @@ export async function loadModelConfig(path: string | undefined): Promise<ModelCo
 
 /** The pseudo-validation set's recipe from the tuning section: fit, tune, the lifecycle's gate and the benches build the same set from it. */
 export function pseudoRecipe(tuning: ModelConfig["tuning"]): PseudoRecipe {
-  const anomaly = { ...(tuning.seamless > 0 ? { seamless: tuning.seamless } : {}), ...(tuning.logical > 0 ? { logical: tuning.logical } : {}) };
-  return { seed: tuning.seed, perClass: tuning.perClass, crossClass: tuning.crossClass, ...(Object.keys(anomaly).length > 0 ? { anomaly } : {}) };
+  return {
+    seed: tuning.seed,
+    perClass: tuning.perClass,
+    crossClass: tuning.crossClass,
+    ...(tuning.seamless > 0 ? { anomaly: { seamless: tuning.seamless } } : {}),
+    ...(tuning.logical > 0 ? { logical: tuning.logical } : {}),
+  };
 }

@@ -41,7 +41,7 @@ test("the pseudo-validation recipe carries the seamless share only when there is
   assert.deepEqual(pseudoRecipe(parseModelConfig({}).tuning), { seed: 0, perClass: 20, crossClass: false });
   assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { seed: 3, seamless: 0.5 } }).tuning), { seed: 3, perClass: 20, crossClass: false, anomaly: { seamless: 0.5 } });
   assert.throws(() => parseModelConfig({ tuning: { seamless: 1.5 } }), (err: unknown) => err instanceof LafiteError && /tuning\.seamless/.test(err.message));
-  assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0.25 } }).tuning), { seed: 0, perClass: 20, crossClass: false, anomaly: { logical: 0.25 } });
-  assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0.25, seamless: 0.5 } }).tuning).anomaly, { seamless: 0.5, logical: 0.25 });
+  assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0.25 } }).tuning), { seed: 0, perClass: 20, crossClass: false, logical: 0.25 });
+  assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0.25, seamless: 0.5 } }).tuning), { seed: 0, perClass: 20, crossClass: false, anomaly: { seamless: 0.5 }, logical: 0.25 });
   assert.throws(() => parseModelConfig({ tuning: { logical: -0.1 } }), (err: unknown) => err instanceof LafiteError && /tuning\.logical/.test(err.message));
 });

@@ -53,7 +53,6 @@ export const command: CliCommand = {
     if (perClass < 0 || perClass > MAX_PER_CLASS) throw invalidInput(`--per-class must be an integer from 0 to ${MAX_PER_CLASS}, got ${perClass}`);
     const seamless = shareFlag(values.seamless, "seamless", 0);
     const logical = shareFlag(values.logical, "logical", 0);
-    const anomaly = { ...(seamless > 0 ? { seamless } : {}), ...(logical > 0 ? { logical } : {}) };
     const holdout = values.holdout === undefined ? undefined : holdoutClasses((await readBundle(values.holdout)).manifest.provenance.holdoutFiles, data);
     const interrupt = interruptSignal();
     try {
@@ -64,7 +63,8 @@ export const command: CliCommand = {
         seed,
         perClass,
         crossClass: values["cross-class"] ?? false,
-        ...(Object.keys(anomaly).length > 0 ? { anomaly } : {}),
+        ...(seamless > 0 ? { anomaly: { seamless } } : {}),
+        ...(logical > 0 ? { logical } : {}),
         force: values.force ?? false,
         signal: interrupt.signal,
         progressSink: stderrSink,

@@ -24,10 +24,10 @@
  * once per anomaly, and only when the share is above zero, so a set without
  * seamless anomalies is the same as before they existed.
  *
- * A share (`logical`, none by default) is not a fragment at all but a part
- * of the target removed or added (logical.ts), for the classes whose
- * defects are in the layout; a target without parts (a uniform texture)
- * gets a pasted fragment instead.
+ * A logical anomaly (synthesizeLogicalAnomaly) is not a fragment at all
+ * but a part of the target removed or added (logical.ts), for the classes
+ * whose defects are in the layout; the set builder decides which anomalies
+ * are logical (samples.ts).
  */
 import type { RgbImage } from "../decode.js";
 import { invalidInput } from "../../util/errors.js";
@@ -69,8 +69,6 @@ export interface AnomalyOptions {
   readonly transformChance?: number;
   /** Share of anomalies blended in by seamless cloning instead of a hard paste, 0–1 (default 0). */
   readonly seamless?: number;
-  /** Share of anomalies that are logical (a part removed or added within the target, logical.ts) instead of a pasted fragment, 0–1 (default 0). */
-  readonly logical?: number;
 }
 
 /**
@@ -111,13 +109,6 @@ export function synthesizeAnomaly(rng: Rng, target: RgbImage, source: RgbImage, 
   const chance = options.transformChance ?? 0.5;
   const share = options.seamless ?? 0;
   if (!(share >= 0 && share <= 1)) throw invalidInput(`the seamless share must be a number from 0 to 1, got ${share}`);
-  const logicalShare = options.logical ?? 0;
-  if (!(logicalShare >= 0 && logicalShare <= 1)) throw invalidInput(`the logical share must be a number from 0 to 1, got ${logicalShare}`);
-  // Drawn only when asked for, so a set without logical anomalies is the same as before they existed.
-  if (logicalShare > 0 && rng.chance(logicalShare)) {
-    const logical = logicalAnomaly(rng, target);
-    if (logical) return logical;
-  }
   const seamless = share > 0 && rng.chance(share);
   let best: Anomaly | undefined;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -143,8 +134,8 @@ export function synthesizeAnomaly(rng: Rng, target: RgbImage, source: RgbImage, 
   return best;
 }
 
-/** A logical anomaly as an Anomaly, or undefined when the target has no part to move. */
-function logicalAnomaly(rng: Rng, target: RgbImage): Anomaly | undefined {
+/** A logical anomaly (logical.ts) as an Anomaly, or undefined when the target has no part to move. */
+export function synthesizeLogicalAnomaly(rng: Rng, target: RgbImage): Anomaly | undefined {
   const made = synthesizeLogical(rng, target);
   if (!made) return undefined;
   const { from, to } = made.info;

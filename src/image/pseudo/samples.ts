@@ -23,7 +23,7 @@ import { decodeEncoded, type RgbImage } from "../decode.js";
 import { deriveSeed, seededRng } from "../synth/rng.js";
 import { LafiteError, ErrorCode, invalidInput } from "../../util/errors.js";
 import { throwIfCancelled } from "../../util/progress.js";
-import { synthesizeAnomaly, type AnomalyInfo, type AnomalyOptions } from "./anomaly.js";
+import { synthesizeAnomaly, synthesizeLogicalAnomaly, type AnomalyInfo, type AnomalyOptions } from "./anomaly.js";
 import { fitSource } from "./fit-source.js";
 
 export interface PseudoClass {
@@ -40,6 +40,14 @@ export interface PseudoOptions {
   readonly crossClass?: boolean;
   readonly signal?: AbortSignal;
   readonly anomaly?: AnomalyOptions;
+  /**
+   * Share of the anomalies made logical (a part of the target removed or
+   * added, logical.ts) instead of pasted, 0–1 (default 0). Each anomaly
+   * decides from its own stream, apart from the paste's, so a set with a
+   * share differs from one without only where a logical anomaly was made:
+   * a target without parts (a texture) keeps the very anomaly it had.
+   */
+  readonly logical?: number;
 }
 
 /** What a set is made of, without the cancellation signal: what a model config's tuning section describes. */
@@ -75,6 +83,8 @@ export function checkPseudoOptions(options: PseudoOptions): void {
   if (!Number.isInteger(perClass) || perClass < 0 || perClass > MAX_PER_CLASS) {
     throw invalidInput(`per-class count must be an integer from 0 to ${MAX_PER_CLASS}, got ${perClass}`);
   }
+  const logical = options.logical ?? 0;
+  if (!(logical >= 0 && logical <= 1)) throw invalidInput(`the logical share must be a number from 0 to 1, got ${logical}`);
 }
 
 /** Decoded images, keeping the last few: targets and sources repeat, but a whole class may not fit in memory. */
@@ -132,7 +142,9 @@ export async function* pseudoSamples(classes: readonly PseudoClass[], options: P
       const sourcePath = sources[s]!;
       const target = await cache.get(targetPath);
       const source = await fitSource(await cache.get(sourcePath), target.width, target.height);
-      const anomaly = synthesizeAnomaly(rng, target, source, options.anomaly);
+      const logicalRng = seededRng(deriveSeed(seed, "logical", c.name, i));
+      const made = (options.logical ?? 0) > 0 && logicalRng.chance(options.logical!) ? synthesizeLogicalAnomaly(logicalRng, target) : undefined;
+      const anomaly = made ?? synthesizeAnomaly(rng, target, source, options.anomaly);
       // A logical anomaly is made from the target alone: the source drawn above goes unused (it is still drawn, to keep the streams).
       const from = anomaly.info.logical ? targetPath : sourcePath;
       yield {

@@ -71,6 +71,8 @@ export interface WritePseudoOptions {
   /** Progress lines at most twice a second; silent when absent. */
   readonly progressSink?: ProgressSink;
   readonly anomaly?: AnomalyOptions;
+  /** Share of the anomalies made logical (see PseudoOptions.logical). */
+  readonly logical?: number;
 }
 
 function toImage8(img: RgbImage): Image8 {
@@ -121,7 +123,7 @@ export async function writePseudoSet(options: WritePseudoOptions): Promise<Pseud
     perClass,
     crossClass,
     ...(options.anomaly?.seamless ? { seamless: options.anomaly.seamless } : {}),
-    ...(options.anomaly?.logical ? { logical: options.anomaly.logical } : {}),
+    ...(options.logical ? { logical: options.logical } : {}),
     ...(options.data !== undefined ? { data: path.resolve(options.data) } : {}),
     classes: classes.map((c) => ({ name: c.name, good: c.images.length, pseudo: perClass, sources: c.images.map(shown) })),
     samples,
@@ -139,7 +141,7 @@ export async function writePseudoSet(options: WritePseudoOptions): Promise<Pseud
   const sink = options.progressSink;
   const progress = new Progress("pseudo", total, { unit: "images", sink: (line) => sink?.(line) });
   const samples: PseudoRecordSample[] = [];
-  for await (const s of pseudoSamples(classes, { seed, perClass, crossClass, ...(signal ? { signal } : {}), ...(options.anomaly ? { anomaly: options.anomaly } : {}) })) {
+  for await (const s of pseudoSamples(classes, { seed, perClass, crossClass, ...(signal ? { signal } : {}), ...(options.anomaly ? { anomaly: options.anomaly } : {}), ...(options.logical ? { logical: options.logical } : {}) })) {
     const base = path.join(out, s.cls);
     if (s.kind === "good") {
       await writeAtomic(path.join(base, "test", "good", `${s.name}.png`), await encodePng(toImage8(s.image)));

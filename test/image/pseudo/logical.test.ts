@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { synthesizeAnomaly } from "../../../src/image/pseudo/anomaly.js";
+import { synthesizeLogicalAnomaly } from "../../../src/image/pseudo/anomaly.js";
 import { alignedSource, lumaMoments, MIN_VISIBLE_LOGICAL, PART_SIDE_RANGE, squareSum, squareVariance, synthesizeLogical } from "../../../src/image/pseudo/logical.js";
 import { maskArea, maskBox } from "../../../src/image/pseudo/mask.js";
 import type { RgbImage } from "../../../src/image/decode.js";
@@ -107,32 +107,23 @@ test("a removed part leaves plate where a part was; an added part shows on plate
   assert.deepEqual(synthesizeLogical(seededRng(3), target), synthesizeLogical(seededRng(3), target));
 });
 
-test("a logical share draws logical anomalies from the target alone; a share of 0 draws what was drawn before; a bad share is refused", () => {
+test("a logical anomaly as an Anomaly: a seamless shift within the target, its disc the mask; none from a texture without parts", () => {
   const target = plate(120, 90, [[10, 10], [80, 50]], 20);
-  const source = noiseImage(120, 90, 2);
   for (let seed = 0; seed < 5; seed++) {
-    assert.deepEqual(synthesizeAnomaly(seededRng(seed), target, source, { logical: 0 }), synthesizeAnomaly(seededRng(seed), target, source));
-    const all = synthesizeAnomaly(seededRng(seed), target, source, { logical: 1 });
-    assert.ok(all.info.logical, `seed ${seed}: not logical`);
-    assert.equal(all.info.blend, "seamless");
-    assert.equal(all.info.paste.dx, all.info.logical.from.x - all.info.logical.to.x);
-    assert.equal(all.info.areaFraction, maskArea(all.mask) / (120 * 90));
+    const a = synthesizeLogicalAnomaly(seededRng(seed), target)!;
+    assert.ok(a.info.logical, `seed ${seed}: not logical`);
+    assert.equal(a.info.blend, "seamless");
+    assert.equal(a.info.paste.dx, a.info.logical.from.x - a.info.logical.to.x);
+    assert.equal(a.info.paste.dy, a.info.logical.from.y - a.info.logical.to.y);
+    assert.equal(a.info.areaFraction, maskArea(a.mask) / (120 * 90));
+    assert.deepEqual(a.mask, synthesizeLogical(seededRng(seed), target)!.mask);
   }
-  const logical = Array.from({ length: 40 }, (_, seed) => synthesizeAnomaly(seededRng(seed), target, source, { logical: 0.5 }).info.logical !== undefined).filter(Boolean).length;
-  assert.ok(logical > 10 && logical < 30, `${logical} of 40 logical`);
-  assert.throws(() => synthesizeAnomaly(seededRng(0), target, source, { logical: 2 }), /logical share/);
-  assert.throws(() => synthesizeLogical(seededRng(0), flatImage(12, 12, [1, 2, 3])), /too small/);
-});
-
-test("a uniform texture has no part to move: no logical anomaly, and a logical share pastes a fragment instead", () => {
   const texture = noiseImage(120, 90, 5);
-  const source = noiseImage(120, 90, 6);
   for (let seed = 0; seed < 5; seed++) {
     assert.equal(synthesizeLogical(seededRng(seed), texture), undefined);
-    const a = synthesizeAnomaly(seededRng(seed), texture, source, { logical: 1 });
-    assert.equal(a.info.logical, undefined);
-    assert.ok(a.info.parts.length >= 1 && maskArea(a.mask) > 0);
+    assert.equal(synthesizeLogicalAnomaly(seededRng(seed), texture), undefined);
   }
+  assert.throws(() => synthesizeLogical(seededRng(0), flatImage(12, 12, [1, 2, 3])), /too small/);
 });
 
 test("the source is shifted into phase with the texture around the destination, by the least shift that matches", () => {

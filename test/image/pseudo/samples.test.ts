@@ -4,7 +4,7 @@ import path from "node:path";
 import { pseudoSamples, type PseudoSample } from "../../../src/image/pseudo/samples.js";
 import { LafiteError } from "../../../src/util/errors.js";
 import { tempDir } from "../synth/helpers.js";
-import { writeNormals } from "./helpers.js";
+import { writeNormals, writePlateSet } from "./helpers.js";
 
 async function collect(gen: AsyncGenerator<PseudoSample>): Promise<PseudoSample[]> {
   const out: PseudoSample[] = [];
@@ -96,4 +96,27 @@ test("bad options and unreadable images are clear errors; an aborted signal stop
     (err: unknown) => err instanceof LafiteError && err.code === "CANCELLED",
   );
   assert.equal(seen.length, 1);
+});
+
+test("a logical share makes that share of a class's anomalies logical, from the target alone; every other anomaly, and a class without parts, stays as it was", async (t) => {
+  const dir = await tempDir(t);
+  await writePlateSet(dir, 3);
+  const board = [0, 1, 2].map((i) => path.join(dir, "board", "train", "good", `00${i}.png`));
+  const cloth = await writeNormals(path.join(dir, "cloth"), 3, 64, 48, false, 7);
+  const classes = [{ name: "board", images: board }, { name: "cloth", images: cloth }];
+  const pseudo = async (logical?: number) => (await collect(pseudoSamples(classes, { seed: 4, perClass: 24, ...(logical !== undefined ? { logical } : {}) }))).filter((s) => s.kind === "pseudo");
+  const none = await pseudo();
+  assert.deepEqual(await pseudo(0), none);
+  const half = await pseudo(0.5);
+  const made = half.filter((s) => s.info!.logical);
+  assert.ok(made.length >= 6 && made.length <= 18 && made.every((s) => s.cls === "board"), `${made.length} of 24 board anomalies logical`);
+  half.forEach((s, i) => {
+    if (s.info!.logical) {
+      assert.equal(s.source, s.target);
+      assert.equal(s.target, none[i]!.target, "the same target, drawn from the paste's stream");
+    } else {
+      assert.deepEqual(s, none[i], `${s.cls}/${s.name} changed though it is not logical`);
+    }
+  });
+  await assert.rejects(collect(pseudoSamples(classes, { seed: 4, perClass: 1, logical: 2 })), /logical share/);
 });
