@@ -163,7 +163,7 @@ export const modelConfigSchema = z.strictObject({
       /** Share of the anomalies blended in seamlessly (Poisson, as NSA) instead of hard-pasted: defects without a seam, like a missing or misplaced part. */
       seamless: z.number().min(0).max(1).default(0),
       /** Share of the anomalies that are logical: a part of the image removed or added within it (image/pseudo/logical.ts), no foreign content and no seam. */
-      logical: z.number().min(0).max(1).default(0),
+      logical: z.number().min(0).max(1).default(0.5),
       /** τ grid, swept in `tauMode`. */
       taus: z.array(z.int().min(1).max(999)).min(1).default([10, 20, 50, 100, 200, 400]),
       /** The mode the τ sweep scores in: lafite (the served mode, at memory.k) or no-edit (editing off, the paper's rule). */

@@ -49,6 +49,9 @@ test("lafite pseudo writes the set and reports what it wrote", async (t) => {
   assert.equal(record.crossClass, true);
   assert.equal(record.samples.length, 6);
   assert.match(lines.join(""), /wrote 6 pseudo anomalies and 4 good images for 2 classes/);
+  // The logical share defaults to tuning.logical's; --logical 0 turns it off and leaves it out of the record.
+  assert.equal(record.logical, 0.5);
+  assert.equal((await pseudoOnTwoClasses(t, ["--per-class", "1", "--logical", "0"])).record.logical, undefined);
 });
 
 test("--seamless blends that share of the anomalies in and records it", async (t) => {

@@ -37,9 +37,10 @@ test("config/model.example.yaml shows exactly the defaults (it says every value 
   assert.deepEqual(parseModelConfig(parse(text)), parseModelConfig({}));
 });
 
-test("the pseudo-validation recipe carries the seamless share only when there is one, and the share is checked", () => {
-  assert.deepEqual(pseudoRecipe(parseModelConfig({}).tuning), { seed: 0, perClass: 20, crossClass: false });
-  assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { seed: 3, seamless: 0.5 } }).tuning), { seed: 3, perClass: 20, crossClass: false, anomaly: { seamless: 0.5 } });
+test("the pseudo-validation recipe carries the seamless and logical shares only when there are some (logical 0.5 by default), and the shares are checked", () => {
+  assert.deepEqual(pseudoRecipe(parseModelConfig({}).tuning), { seed: 0, perClass: 20, crossClass: false, logical: 0.5 });
+  assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0 } }).tuning), { seed: 0, perClass: 20, crossClass: false });
+  assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { seed: 3, seamless: 0.5, logical: 0 } }).tuning), { seed: 3, perClass: 20, crossClass: false, anomaly: { seamless: 0.5 } });
   assert.throws(() => parseModelConfig({ tuning: { seamless: 1.5 } }), (err: unknown) => err instanceof LafiteError && /tuning\.seamless/.test(err.message));
   assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0.25 } }).tuning), { seed: 0, perClass: 20, crossClass: false, logical: 0.25 });
   assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0.25, seamless: 0.5 } }).tuning), { seed: 0, perClass: 20, crossClass: false, anomaly: { seamless: 0.5 }, logical: 0.25 });

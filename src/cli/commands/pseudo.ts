@@ -14,6 +14,8 @@ import { invalidInput } from "../../util/errors.js";
 import { interruptSignal, stderrSink } from "../../util/progress.js";
 
 export const DEFAULT_PER_CLASS = 20;
+/** As the model config's tuning.logical, so `lafite pseudo` writes the kind of set fit tunes on. */
+export const DEFAULT_LOGICAL = 0.5;
 
 const FLAGS = {
   data: { type: "string" },
@@ -37,7 +39,7 @@ export const command: CliCommand = {
     `  --per-class N    synthesized anomalies per class, 0..${MAX_PER_CLASS} (default ${DEFAULT_PER_CLASS})`,
     "  --cross-class    take fragments from any class's images, not only the target's class",
     "  --seamless S     share of anomalies blended in by seamless cloning (no cut edge) instead of pasted, 0..1 (default 0)",
-    "  --logical L      share of anomalies that are logical: a part of the image removed or added within it, blended in, 0..1 (default 0)",
+    "  --logical L      share of anomalies made logical where a frame has parts: a part removed, or added on a plain place, blended in, 0..1 (default 0.5, as tuning.logical)",
     "  --holdout BUNDLE use only the training images BUNDLE held out of its memory bank (fair for 'lafite eval' of it)",
     "  --force          write into a non-empty folder that is not a previous pseudo output",
     `writes <out>/<class>/test/good/*.png, <class>/test/pseudo/*.png, <class>/ground_truth/pseudo/*_mask.png and ${PSEUDO_FILE}`,
@@ -52,7 +54,7 @@ export const command: CliCommand = {
     const perClass = intFlag(values["per-class"], "per-class", DEFAULT_PER_CLASS);
     if (perClass < 0 || perClass > MAX_PER_CLASS) throw invalidInput(`--per-class must be an integer from 0 to ${MAX_PER_CLASS}, got ${perClass}`);
     const seamless = shareFlag(values.seamless, "seamless", 0);
-    const logical = shareFlag(values.logical, "logical", 0);
+    const logical = shareFlag(values.logical, "logical", DEFAULT_LOGICAL);
     const holdout = values.holdout === undefined ? undefined : holdoutClasses((await readBundle(values.holdout)).manifest.provenance.holdoutFiles, data);
     const interrupt = interruptSignal();
     try {
