@@ -26,7 +26,6 @@
  * anomaly to make: the caller pastes a fragment instead (anomaly.ts).
  */
 import type { RgbImage } from "../decode.js";
-import { invalidInput } from "../../util/errors.js";
 import { MASK_THRESHOLD } from "../synth/sample.js";
 import type { Rng } from "../synth/rng.js";
 import { emptyMask, type BinaryMask } from "./mask.js";
@@ -298,12 +297,14 @@ function overlaps(a: Place, b: Place, side: number): boolean {
 /**
  * A part removed or added, or undefined when the image has no part to
  * move (a uniform texture: moving a square of it would be invisible, and
- * an invisible anomaly only dilutes a validation set) or no plain place.
+ * an invisible anomaly only dilutes a validation set), no plain place, or
+ * is too small for either.
  */
 export function synthesizeLogical(rng: Rng, target: RgbImage): LogicalAnomaly | undefined {
   const { width, height } = target;
   const minSide = Math.min(width, height);
-  if (minSide < 2 * MIN_SIDE) throw invalidInput(`image of ${width}x${height} is too small for a logical anomaly`);
+  // Too small to hold a part and its ring: the set builder pastes a fragment instead, as for a texture.
+  if (minSide < 2 * MIN_SIDE) return undefined;
   const moments = lumaMoments(target);
   // A twentieth of the whole image's variance: plate noise far below a component's contrast still counts as plain.
   const floor = 0.05 * squareVarianceOfAll(moments, height) + 1e-9;
