@@ -9,8 +9,8 @@
  * and its index, so sample i is the same whatever perClass is, and the same
  * seed gives the same samples.
  *
- * A logical anomaly (a `logical` share of them) is made from its target
- * alone, so its source is the target.
+ * A logical anomaly (a `logical` share of them, where the target has
+ * parts) is made from its target alone, so its source is the target.
  *
  * A class with a single image pastes the image onto itself from another
  * place (the shift rule keeps the fragment away from where it lands); the
@@ -121,6 +121,7 @@ function drawOther(next: () => number, n: number, exclude: number): number {
 export async function* pseudoSamples(classes: readonly PseudoClass[], options: PseudoOptions): AsyncGenerator<PseudoSample> {
   checkPseudoOptions(options);
   const { seed, perClass, signal } = options;
+  const logicalShare = options.logical ?? 0;
   for (const c of classes) {
     if (c.images.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `class ${c.name} has no normal images to build a pseudo-validation set from`);
   }
@@ -143,7 +144,7 @@ export async function* pseudoSamples(classes: readonly PseudoClass[], options: P
       const target = await cache.get(targetPath);
       const source = await fitSource(await cache.get(sourcePath), target.width, target.height);
       const logicalRng = seededRng(deriveSeed(seed, "logical", c.name, i));
-      const made = (options.logical ?? 0) > 0 && logicalRng.chance(options.logical!) ? synthesizeLogicalAnomaly(logicalRng, target) : undefined;
+      const made = logicalShare > 0 && logicalRng.chance(logicalShare) ? synthesizeLogicalAnomaly(logicalRng, target) : undefined;
       const anomaly = made ?? synthesizeAnomaly(rng, target, source, options.anomaly);
       // A logical anomaly is made from the target alone: the source drawn above goes unused (it is still drawn, to keep the streams).
       const from = anomaly.info.logical ? targetPath : sourcePath;
