@@ -14,12 +14,22 @@
  * Usage: node dist/bench/class-drift.js WORKDIR --data SUITE --class NAME
  *          [--accepted 20] [--gain 0.85] [--offset 0] [--blur 0]
  *          [--headroom 0,0.25] [--bundle B] [--retrain] [--gate] [--eval-all]
+ *          [--accept-defect TYPE] [--gate-logical 0,0.5]
  * --gain and --offset take one value or r,g,b; --bundle reuses a bundle
  * fitted on SUITE instead of fitting a knn one (a lafite bundle for
  * --retrain: refresh → retrain of the U-Net, as the nightly jobs run);
  * --eval-all also scores the whole suite as fitted (the other classes, after
  * a consolidation dropped rows); --gate runs the promotion gate on every candidate against its parent,
  * with 10 more shifted good frames held out and 3 confirmed shifted defects.
+ *
+ * --accept-defect TYPE is the operator's mistake instead of drift: the
+ * class's test/TYPE frames (unshifted; at most --accepted of them) are
+ * accepted as normal, for example missing parts. The gate's confirmed
+ * defects then leave TYPE out (nobody confirmed one), so only its other
+ * checks can refuse the candidate; --gate-logical 0,0.5 runs the gate once
+ * per tuning.logical share of its pseudo-validation set (the active
+ * bundle's config is edited in a copy), to show whether logical anomalies
+ * let it see the lost sensitivity.
  */
 import { copyFile, cp, mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -71,12 +81,26 @@ async function shiftClass(src: string, dst: string): Promise<void> {
   }
 }
 
+const acceptDefect = arg("accept-defect");
 const shifted = join(dir, "shifted");
-await shiftClass(join(data, cls), join(shifted, cls));
-const good = join(shifted, cls, "train", "good");
-const files = (await readdir(good)).sort().slice(0, nAccepted);
-const accepted: AcceptedFrame[] = await Promise.all(files.map(async (f) => ({ path: join(good, f), sha256: sha256(await readFile(join(good, f))), classTag: cls })));
-console.log(`class ${cls} shifted (gain ${gain}, offset ${offset}, blur ${blur}); ${accepted.length} accepted shifted train/good frames`);
+let good: string;
+let accepted: AcceptedFrame[];
+if (acceptDefect) {
+  // No drift: the class as it is, and defective frames accepted by mistake.
+  await mkdir(shifted, { recursive: true });
+  await symlink(join(data, cls), join(shifted, cls)).catch(() => {});
+  good = join(data, cls, "train", "good");
+  const wrong = join(data, cls, "test", acceptDefect);
+  const files = (await readdir(wrong)).sort().slice(0, nAccepted);
+  accepted = await Promise.all(files.map(async (f) => ({ path: join(wrong, f), sha256: sha256(await readFile(join(wrong, f))), classTag: cls })));
+  console.log(`class ${cls}: ${accepted.length} ${acceptDefect} frames accepted as normal by mistake`);
+} else {
+  await shiftClass(join(data, cls), join(shifted, cls));
+  good = join(shifted, cls, "train", "good");
+  const files = (await readdir(good)).sort().slice(0, nAccepted);
+  accepted = await Promise.all(files.map(async (f) => ({ path: join(good, f), sha256: sha256(await readFile(join(good, f))), classTag: cls })));
+  console.log(`class ${cls} shifted (gain ${gain}, offset ${offset}, blur ${blur}); ${accepted.length} accepted shifted train/good frames`);
+}
 
 let base = arg("bundle");
 if (!base) {
@@ -124,22 +148,36 @@ if (process.argv.includes("--retrain")) {
 
 if (process.argv.includes("--gate")) {
   // What the daemon's gate would see: 10 more shifted good frames held out of training, 3 confirmed shifted defects.
-  const holdoutFiles = (await readdir(good)).sort().slice(nAccepted, nAccepted + 10);
-  const defectDirs = (await readdir(join(shifted, cls, "test"))).filter((d) => d !== "good").sort();
+  const holdoutFiles = (await readdir(good)).sort().slice(acceptDefect ? 0 : nAccepted, (acceptDefect ? 0 : nAccepted) + 10);
+  // Nobody confirmed a defect of the type accepted by mistake.
+  const defectDirs = (await readdir(join(shifted, cls, "test"))).filter((d) => d !== "good" && d !== acceptDefect).sort();
   const defects = (await Promise.all(defectDirs.map(async (d) => (await readdir(join(shifted, cls, "test", d))).sort().slice(0, 1).map((f) => join(shifted, cls, "test", d, f))))).flat().slice(0, 3);
   const acceptedHoldout = holdoutFiles.map((f) => ({ path: join(good, f), ref: f }));
-  for (const c of candidates) {
+  const shares = arg("gate-logical")?.split(",").map(Number);
+  const gateRuns = candidates.flatMap((c) => (shares ?? [undefined]).map((share) => ({ ...c, share })));
+  for (const c of gateRuns) {
+    let active = c.active;
+    if (c.share !== undefined) {
+      // The gate builds its set from the active bundle's config: a copy with this share.
+      active = join(dir, `gate-active-logical-${c.share}-${c.name.replace(/[^a-z0-9]+/gi, "-")}`);
+      await cp(c.active, active, { recursive: true });
+      const manifestPath = join(active, "manifest.json");
+      const m = JSON.parse(await readFile(manifestPath, "utf8")) as { config: { tuning?: Record<string, unknown> } };
+      m.config.tuning = { ...(m.config.tuning ?? {}), logical: c.share };
+      await writeFile(manifestPath, JSON.stringify(m, null, 2));
+    }
     const t = performance.now();
     const gate = await runGate({
-      activeDir: c.active,
+      activeDir: active,
       candidateDir: c.candidate,
       acceptedHoldout,
       defects: defects.map((path) => ({ path, ref: path.slice(shifted.length + 1) })),
       aurocTolerance: 0.01,
       scorer: pipelineBundleScorer,
-      pseudoValidationAuroc: makePseudoValidationAuroc(null, { activeDir: c.active, acceptedNormals: acceptedHoldout }),
+      pseudoValidationAuroc: makePseudoValidationAuroc(null, { activeDir: active, acceptedNormals: acceptedHoldout }),
     });
-    console.log(`gate on ${c.name} (${((performance.now() - t) / 1000).toFixed(0)} s): ${gate.passed ? "PASSED" : "REFUSED"}`);
+    const label = c.share === undefined ? c.name : `${c.name}, pseudo-validation logical share ${c.share}`;
+    console.log(`gate on ${label} (${((performance.now() - t) / 1000).toFixed(0)} s): ${gate.passed ? "PASSED" : "REFUSED"}`);
     for (const check of gate.checks) console.log(`   ${check}`);
   }
 }
