@@ -78,6 +78,11 @@ export interface LumaMoments {
   readonly sumSq: Float64Array;
 }
 
+/** Luma (ITU-R BT.601 weights) of pixel `i` of an RGB buffer. */
+function luma(rgb: Uint8Array, i: number): number {
+  return 0.299 * rgb[3 * i]! + 0.587 * rgb[3 * i + 1]! + 0.114 * rgb[3 * i + 2]!;
+}
+
 export function lumaMoments(image: RgbImage): LumaMoments {
   const { width, height, rgb } = image;
   const sum = new Float64Array((width + 1) * (height + 1));
@@ -86,8 +91,7 @@ export function lumaMoments(image: RgbImage): LumaMoments {
     let row = 0;
     let rowSq = 0;
     for (let x = 0; x < width; x++) {
-      const i = y * width + x;
-      const l = 0.299 * rgb[3 * i]! + 0.587 * rgb[3 * i + 1]! + 0.114 * rgb[3 * i + 2]!;
+      const l = luma(rgb, y * width + x);
       row += l;
       rowSq += l * l;
       const t = (y + 1) * (width + 1) + x + 1;
@@ -98,17 +102,26 @@ export function lumaMoments(image: RgbImage): LumaMoments {
   return { width, sum, sumSq };
 }
 
+/** Sum of a table's quantity over the w×h rectangle with top-left (x, y). */
+function rectSum(table: Float64Array, width: number, x: number, y: number, w: number, h: number): number {
+  const stride = width + 1;
+  return table[(y + h) * stride + x + w]! - table[y * stride + x + w]! - table[(y + h) * stride + x]! + table[y * stride + x]!;
+}
+
 /** Sum of a table's quantity over the square with top-left (x, y) and the given side. */
 export function squareSum(table: Float64Array, width: number, x: number, y: number, side: number): number {
-  const w = width + 1;
-  return table[(y + side) * w + x + side]! - table[y * w + x + side]! - table[(y + side) * w + x]! + table[y * w + x]!;
+  return rectSum(table, width, x, y, side, side);
+}
+
+/** Variance from a region's pixel count, luma sum and sum of squares. */
+function varianceOf(n: number, sum: number, sumSq: number): number {
+  const mean = sum / n;
+  return Math.max(0, sumSq / n - mean * mean);
 }
 
 /** Luma variance over the square with top-left (x, y) and the given side. */
 export function squareVariance(m: LumaMoments, x: number, y: number, side: number): number {
-  const n = side * side;
-  const mean = squareSum(m.sum, m.width, x, y, side) / n;
-  return Math.max(0, squareSum(m.sumSq, m.width, x, y, side) / n - mean * mean);
+  return varianceOf(side * side, squareSum(m.sum, m.width, x, y, side), squareSum(m.sumSq, m.width, x, y, side));
 }
 
 interface Place {
@@ -126,10 +139,10 @@ function placeAt(m: LumaMoments, x: number, y: number, side: number, floor: numb
   const r = ringWidth(side);
   const outer = side + 2 * r;
   const ringPixels = outer * outer - side * side;
-  const structure = squareVariance(m, x, y, side);
-  const sum = squareSum(m.sum, m.width, x - r, y - r, outer) - squareSum(m.sum, m.width, x, y, side);
-  const sumSq = squareSum(m.sumSq, m.width, x - r, y - r, outer) - squareSum(m.sumSq, m.width, x, y, side);
-  const ring = Math.max(0, sumSq / ringPixels - (sum / ringPixels) ** 2);
+  const inner = squareSum(m.sum, m.width, x, y, side);
+  const innerSq = squareSum(m.sumSq, m.width, x, y, side);
+  const structure = varianceOf(side * side, inner, innerSq);
+  const ring = varianceOf(ringPixels, squareSum(m.sum, m.width, x - r, y - r, outer) - inner, squareSum(m.sumSq, m.width, x - r, y - r, outer) - innerSq);
   return { x, y, side, structure, isolation: structure / (ring + floor) };
 }
 
@@ -250,10 +263,6 @@ const ALIGN_BAND = 3;
  */
 export function alignedSource(image: RgbImage, from: { x: number; y: number }, to: { x: number; y: number }, side: number): { x: number; y: number } {
   const { width, height, rgb } = image;
-  const luma = (x: number, y: number) => {
-    const i = 3 * (y * width + x);
-    return 0.299 * rgb[i]! + 0.587 * rgb[i + 1]! + 0.114 * rgb[i + 2]!;
-  };
   const band: [number, number][] = [];
   for (let v = -ALIGN_BAND; v < side + ALIGN_BAND; v++) {
     for (let u = -ALIGN_BAND; u < side + ALIGN_BAND; u++) {
@@ -271,9 +280,9 @@ export function alignedSource(image: RgbImage, from: { x: number; y: number }, t
       const y = from.y + dy;
       if (x - ALIGN_BAND < 0 || y - ALIGN_BAND < 0 || x + side + ALIGN_BAND > width || y + side + ALIGN_BAND > height) continue;
       // The shifted source must still lie apart from the destination.
-      if (Math.abs(x - to.x) < side && Math.abs(y - to.y) < side) continue;
+      if (overlaps({ x, y }, to, side)) continue;
       let cost = 0;
-      for (const [u, v] of band) cost += (luma(x + u, y + v) - luma(to.x + u, to.y + v)) ** 2;
+      for (const [u, v] of band) cost += (luma(rgb, (y + v) * width + x + u) - luma(rgb, (to.y + v) * width + to.x + u)) ** 2;
       // Ties (a perfectly flat plate) keep the smallest shift.
       if (cost < bestCost - 1e-9 || (Math.abs(cost - bestCost) <= 1e-9 && Math.abs(dx) + Math.abs(dy) < Math.abs(best.x - from.x) + Math.abs(best.y - from.y))) {
         bestCost = cost;
@@ -284,13 +293,7 @@ export function alignedSource(image: RgbImage, from: { x: number; y: number }, t
   return best;
 }
 
-function squareVarianceOfAll(m: LumaMoments, height: number): number {
-  const n = m.width * height;
-  const last = m.sum.length - 1;
-  return Math.max(0, m.sumSq[last]! / n - (m.sum[last]! / n) ** 2);
-}
-
-function overlaps(a: Place, b: Place, side: number): boolean {
+function overlaps(a: { x: number; y: number }, b: { x: number; y: number }, side: number): boolean {
   return Math.abs(a.x - b.x) < side && Math.abs(a.y - b.y) < side;
 }
 
@@ -307,7 +310,7 @@ export function synthesizeLogical(rng: Rng, target: RgbImage): LogicalAnomaly | 
   if (minSide < 2 * MIN_SIDE) return undefined;
   const moments = lumaMoments(target);
   // A twentieth of the whole image's variance: plate noise far below a component's contrast still counts as plain.
-  const floor = 0.05 * squareVarianceOfAll(moments, height) + 1e-9;
+  const floor = 0.05 * varianceOf(width * height, rectSum(moments.sum, width, 0, 0, width, height), rectSum(moments.sumSq, width, 0, 0, width, height)) + 1e-9;
   const [lo, hi] = PART_SIDE_RANGE.map((f) => Math.max(MIN_SIDE, Math.min(Math.floor(minSide / 3), Math.round(f * minSide))));
   const sides = [...new Set(Array.from({ length: SIDE_LADDER }, (_, i) => Math.round(lo! * (hi! / lo!) ** (i / (SIDE_LADDER - 1)))))];
   const bySide = sides.map((side) => places(moments, height, side, floor));
