@@ -168,6 +168,10 @@ try {
   const detailScores = await positionScores("knn", { coreset: detail.coreset, coresetSize: detail.count, c: hi - lo }, defaults, lo, hi, sets);
   const nDetail = normalizerOf(detailScores.hold);
   const pct = (v: number) => (100 * v).toFixed(1).padStart(5);
+  const perClassLine = (r: ReturnType<typeof evaluate>) =>
+    Object.entries(r.classes)
+      .map(([cls, m]) => `${cls} ${m.image === null ? "-" : pct(m.image).trim()}/${m.pixel === null ? "-" : pct(m.pixel).trim()}`)
+      .join("  ");
   const out: Record<string, unknown> = {};
   console.log(`bench:ensemble — ${data}: ${suite.bank.length} bank images, main ${c} channels, detail ${detailStages.join("+")} (${hi - lo} channels), ${main.parts.coresetSize} + ${detail.count} rows; image AUROC (top 1 %) / pixel AUROC`);
   for (const mode of modes) {
@@ -179,11 +183,9 @@ try {
       const combined = (a: Float32Array, b: Float32Array) => (combine === "main" ? a : combine === "detail" ? b : combine(a, b, nMain, nDetail));
       const test = evaluate(suite.test, mainScores.test, detailScores.test, combined, main.settings);
       const pv = evaluate(suite.pseudo, mainScores.pseudo, detailScores.pseudo, combined, main.settings);
-      const perClass = Object.entries(test.classes).map(([cls, r]) => `${cls} ${r.image === null ? "-" : pct(r.image).trim()}/${r.pixel === null ? "-" : pct(r.pixel).trim()}`);
-      console.log(`  ${name.padEnd(9)} ${pct(test.imageAuroc)} / ${pct(test.pixelAuroc)}   pseudo-val ${pct(pv.imageAuroc)} / ${pct(pv.pixelAuroc)}   ${perClass.join("  ")}`);
+      console.log(`  ${name.padEnd(9)} ${pct(test.imageAuroc)} / ${pct(test.pixelAuroc)}   pseudo-val ${pct(pv.imageAuroc)} / ${pct(pv.pixelAuroc)}   ${perClassLine(test)}`);
       // Per class on the pseudo-validation set too: does it see what a combination costs one class (the logical one) on the test set?
-      const pvClass = Object.entries(pv.classes).map(([cls, r]) => `${cls} ${r.image === null ? "-" : pct(r.image).trim()}/${r.pixel === null ? "-" : pct(r.pixel).trim()}`);
-      console.log(`  ${"".padEnd(9)} ${"".padEnd(13)}   ${"per class".padEnd(24)}   ${pvClass.join("  ")}`);
+      console.log(`  ${"".padEnd(9)} ${"".padEnd(13)}   ${"per class".padEnd(24)}   ${perClassLine(pv)}`);
       table[name] = { test, pseudo: pv };
     }
     out[mode] = table;
