@@ -14,7 +14,7 @@ export const command: CliCommand = {
   --seamless S     share of them blended in seamlessly, with no cut edge, 0..1
                    (default: tuning.seamless, 0)
   --logical L      share of them that are logical: a part of the image removed
-                   or added within it, 0..1 (default: tuning.logical, 0)
+                   or added within it, 0..1 (default: tuning.logical, 0.5)
   --tau-mode M     the mode the τ sweep scores in: lafite (at the configured K)
                    or no-edit (editing off, as in the paper); default:
                    tuning.tauMode, lafite
