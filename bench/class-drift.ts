@@ -148,7 +148,9 @@ if (process.argv.includes("--retrain")) {
 
 if (process.argv.includes("--gate")) {
   // What the daemon's gate would see: 10 more shifted good frames held out of training, 3 confirmed shifted defects.
-  const holdoutFiles = (await readdir(good)).sort().slice(acceptDefect ? 0 : nAccepted, (acceptDefect ? 0 : nAccepted) + 10);
+  // After the accepted frames, or from the first when the accepted ones are defects from the test set.
+  const firstHeldOut = acceptDefect ? 0 : nAccepted;
+  const holdoutFiles = (await readdir(good)).sort().slice(firstHeldOut, firstHeldOut + 10);
   // Nobody confirmed a defect of the type accepted by mistake.
   const defectDirs = (await readdir(join(shifted, cls, "test"))).filter((d) => d !== "good" && d !== acceptDefect).sort();
   const defects = (await Promise.all(defectDirs.map(async (d) => (await readdir(join(shifted, cls, "test", d))).sort().slice(0, 1).map((f) => join(shifted, cls, "test", d, f))))).flat().slice(0, 3);
