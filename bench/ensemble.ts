@@ -1,7 +1,8 @@
 /**
  * `npm run bench:ensemble`: a second, detail-only memory bank beside the
- * default one, and their maps combined (a measurement for issue 10, not a
- * product feature yet).
+ * default one, and their maps combined: the measurement behind the served
+ * detail bank (src/model/scoring/detail-bank.ts, the `--detail-rows main`
+ * variant blended as "z w=W"), and the alternatives it was chosen over.
  *
  * Why: on the realistic suite the backbone's stride-16 stage decides the
  * logical class (assembly), while the fine textures and hairlines localize
@@ -27,6 +28,11 @@
  * Each line is followed by the pseudo-validation set's figures per class
  * (the set `tuning` of --config describes, e.g. `tuning.logical`).
  *
+ * --detail-rows main builds no second selection: the detail bank is the
+ * detail channels of the main bank's own rows (no extra fit time, and a
+ * lifecycle refresh of the main bank refreshes it too); `own` (default)
+ * selects its rows by greedy k-center over the detail channels.
+ *
  * With --bundle B (fitted on --data with --config), the main bank is B's:
  * its coreset, and in lafite mode its U-Net and tuned τ, Δt and K.
  *
@@ -39,6 +45,7 @@ import { loadModelConfig } from "../src/model/model-config.js";
 import { buildBackboneOnnx } from "../src/model/backbone/index.js";
 import { sessionOptions } from "../src/model/backbone-runner.js";
 import { anomalyMap, topFractionMean } from "../src/model/scoring/anomaly-map.js";
+import { channelSlice, rowSlice } from "../src/model/scoring/detail-bank.js";
 import { seedOfFeatures } from "../src/pipeline/frame-scorer.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../src/pipeline/open-scorer.js";
 import { readBundle } from "../src/model/bundle.js";
@@ -53,6 +60,7 @@ const { values } = parseArgs({
     config: { type: "string" },
     detail: { type: "string" },
     "detail-weights": { type: "string" },
+    "detail-rows": { type: "string" },
     modes: { type: "string" },
     bundle: { type: "string" },
     json: { type: "string" },
@@ -77,11 +85,6 @@ function detailChannels(): [number, number] {
   return [lo, hi];
 }
 
-/** Channels [lo, hi) of a CHW map: a contiguous block, so a copy of one range. */
-function channelSlice(x: FeatureMap, lo: number, hi: number): FeatureMap {
-  const plane = x.h * x.w;
-  return { c: hi - lo, h: x.h, w: x.w, data: x.data.slice(lo * plane, hi * plane) };
-}
 
 interface Normalizer {
   readonly mean: number;
@@ -121,7 +124,7 @@ async function positionScores(mode: ScoringMode, parts: ScorerParts, settings: S
     const run = async (set: readonly { x: FeatureMap }[]) => {
       const out: Float32Array[] = [];
       for (const t of set) {
-        const x = lo === 0 && hi === t.x.c ? t.x : channelSlice(t.x, lo, hi);
+        const x = channelSlice(t.x, [lo, hi]);
         // The noise seed serving uses, so lafite maps equal `lafite eval`'s.
         out.push((await open.scorer.positionScores(x, seedOfFeatures(x))).values);
       }
@@ -161,9 +164,14 @@ try {
     main = { parts: { coreset: built.coreset, coresetSize: built.count, c }, settings: defaults };
     log(`main bank: ${built.count} rows × ${c} channels, selected in ${built.selectSeconds.toFixed(0)} s`);
   }
-  const detailSuite = { ...suite, bank: suite.bank.map((x) => channelSlice(x, lo, hi)) };
-  const detail = await buildCoreset(detailSuite, config);
-  log(`detail bank (${detailStages.join("+")}, channels ${lo}–${hi - 1}): ${detail.count} rows, selected in ${detail.selectSeconds.toFixed(0)} s`);
+  const detailSuite = { ...suite, bank: suite.bank.map((x) => channelSlice(x, [lo, hi])) };
+  const detailRows = values["detail-rows"] ?? "own";
+  if (detailRows !== "own" && detailRows !== "main") throw new Error(`--detail-rows ${detailRows}: own or main`);
+  const detail =
+    detailRows === "main"
+      ? { coreset: rowSlice(main.parts.coreset, main.parts.coresetSize, c, [lo, hi]), count: main.parts.coresetSize, selectSeconds: 0 }
+      : await buildCoreset(detailSuite, config);
+  log(`detail bank (${detailStages.join("+")}, channels ${lo}–${hi - 1}): ${detail.count} rows, ${detailRows === "main" ? "the main bank's rows" : `selected in ${detail.selectSeconds.toFixed(0)} s`}`);
   const sets = { hold: suite.holdout, test: suite.test, pseudo: suite.pseudo };
   const detailScores = await positionScores("knn", { coreset: detail.coreset, coresetSize: detail.count, c: hi - lo }, defaults, lo, hi, sets);
   const nDetail = normalizerOf(detailScores.hold);

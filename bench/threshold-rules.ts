@@ -11,7 +11,7 @@ import { readBundle } from "../src/model/bundle.js";
 import { parseModelConfig } from "../src/model/model-config.js";
 import { sessionOptions } from "../src/model/backbone-runner.js";
 import { calibrateThreshold, THRESHOLD_RULES } from "../src/model/scoring/threshold.js";
-import { openScorer } from "../src/pipeline/open-scorer.js";
+import { openScorer, scorerSettingsOf } from "../src/pipeline/open-scorer.js";
 import { loadDetector } from "../src/pipeline/load.js";
 import { pseudoSetOfBundle, scorerPartsOf } from "../src/pipeline/tune/tune-bundle.js";
 import { scorePseudoSet } from "../src/pipeline/tune/score-set.js";
@@ -28,8 +28,8 @@ const tc = { ...config.tuning, ...(values["per-class"] ? { perClass: Number(valu
 const sess = sessionOptions("cpu");
 
 const set = await pseudoSetOfBundle(loaded, values.data, tc, sess, { progressSink: quiet });
-const sc = m.scoring;
-const opened = await openScorer(mode, scorerPartsOf(loaded), { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, k: sc.k, tau: sc.tau ?? 0, deltaT: sc.deltaT ?? 1, eta: sc.eta ?? 0 }, sess);
+// Scored as served: the bundle's image-score rule and detail bank too.
+const opened = await openScorer(mode, scorerPartsOf(loaded), scorerSettingsOf(m), sess);
 const { scores } = await scorePseudoSet(set, opened.scorer);
 await opened.release();
 const normals = scores.filter((_, i) => !set[i]!.anomalous);

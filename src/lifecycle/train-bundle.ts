@@ -24,6 +24,8 @@ import { parseModelConfig } from "../model/model-config.js";
 import { SCORING_MODES, type ScoringMode } from "../model/types.js";
 import { scorerSettingsOf, type ScorerParts } from "../pipeline/open-scorer.js";
 import { calibrateModes } from "../pipeline/tune/calibrate.js";
+import { remeasureDetail } from "../pipeline/tune/detail-weight.js";
+import type { DetailScoring } from "../model/scoring/detail-bank.js";
 import { pseudoSetOfBundle, tuneBundle } from "../pipeline/tune/tune-bundle.js";
 import { ErrorCode, invalidInput, LafiteError } from "../util/errors.js";
 import { throwIfCancelled, type ProgressSink } from "../util/progress.js";
@@ -129,17 +131,21 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
     const parts: ScorerParts = { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, unetOnnx: trained.unetOnnx };
     const signal = options.signal;
     let thresholds: Partial<Record<ScoringMode, ThresholdInfo>>;
+    // The detail bank's normalizers, measured again with the new U-Net (when it is in use).
+    let detail: DetailScoring | undefined;
     if (options.data !== undefined) {
       const config = parseModelConfig(m.config, `bundle ${options.bundle} config`);
       const set = await pseudoSetOfBundle(model.bundle, options.data, config.tuning, model.sessionOptions, { ...(signal ? { signal } : {}), ...(options.progressSink ? { progressSink: options.progressSink } : {}) });
       const sc = m.scoring;
       const settings = scorerSettingsOf(m, { tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta });
       const modes = (Object.keys(m.thresholds ?? { [sc.mode]: true }) as ScoringMode[]).filter((mode) => SCORING_MODES.includes(mode));
-      thresholds = await calibrateModes(set, parts, settings, modes, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`) });
+      const remeasured = await remeasureDetail(set, parts, settings, modes, sc.mode, model.sessionOptions, signal);
+      detail = remeasured?.detail;
+      thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}) }, modes, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`), ...(remeasured ? { scored: remeasured.scored } : {}) });
     } else {
       if (!basis) throw new Error("unreachable: the held-out maps are read before training when --data is not given");
       if (basis.missing > 0) log(`train: ${basis.missing} of fit's ${basis.listed} held-out files could not be read (from ${m.provenance.dataset}); calibrating without them`);
-      thresholds = await calibrateThresholds(model, parts, basis.maps, modesOf(model, true), signal ? { signal } : {});
+      ({ thresholds, detail } = await calibrateThresholds(model, parts, basis.maps, modesOf(model, true), signal ? { signal } : {}));
     }
 
     const createdAt = new Date();
@@ -167,6 +173,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       createdAt: createdAt.toISOString(),
       // The bundle's config says how its model was trained (and later retrain jobs follow it).
       config: { ...m.config, diffusion: { ...d, ...(cfg.tMax !== undefined ? { tMax: cfg.tMax } : {}), ...(cfg.ema !== undefined ? { ema: cfg.ema } : {}), ...(cfg.minSnr !== undefined ? { minSnr: cfg.minSnr } : {}) } },
+      ...(detail ? { scoring: { ...m.scoring, detail } } : {}),
       threshold: thresholds[m.scoring.mode] ?? m.threshold,
       thresholds,
       metrics: { ...m.metrics, train },

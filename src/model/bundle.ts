@@ -8,6 +8,7 @@
  */
 import type { Aspect } from "../image/geometry.js";
 import type { ImageScoreRule } from "./scoring/anomaly-map.js";
+import type { DetailScoring } from "./scoring/detail-bank.js";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, readdir } from "node:fs/promises";
 import { fsyncDir, writeFileSynced } from "../util/atomic-file.js";
@@ -52,6 +53,8 @@ export interface TuningRecord {
   /** The τ sweep (empty for a bundle without a diffusion model). */
   readonly tau: { readonly mode: ScoringMode; readonly curve: readonly TuningPoint[]; readonly chosen: { readonly tau: number; readonly deltaT: number } };
   readonly k: { readonly mode: ScoringMode; readonly curve: readonly TuningPoint[]; readonly chosen: number };
+  /** The detail-bank weight sweep at the chosen τ, K and rule, in the served mode (absent: not swept). */
+  readonly detail?: { readonly mode: ScoringMode; readonly stages: readonly string[]; readonly curve: readonly (TuningPoint & { readonly weight: number })[]; readonly chosen: number };
   /** The tuned setting against the configured defaults in the K sweep's mode; the better one is served. */
   readonly final?: { readonly mode: ScoringMode; readonly tuned: TuningPoint; readonly defaults: TuningPoint; readonly kept: "tuned" | "defaults" };
   readonly seconds: number;
@@ -127,6 +130,8 @@ export interface BundleManifest {
     readonly deltaT?: number;
     readonly eta?: number;
     readonly denoiserFile?: string;
+    /** The detail bank (scoring/detail-bank.ts): absent in bundles from before it, or when the backbone's stage widths were unknown. */
+    readonly detail?: DetailScoring;
   };
   /** Threshold of the bundle's own scoring mode. */
   readonly threshold: ThresholdInfo;

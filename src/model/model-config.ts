@@ -104,6 +104,17 @@ export const modelConfigSchema = z.strictObject({
       deltaT: z.int().min(1).max(999).default(20),
       /** DDIM η (0 = deterministic DDIM). */
       eta: z.number().min(0).max(1).default(0),
+      /**
+       * The detail bank (model/scoring/detail-bank.ts): a second kNN over these stages' channels of the same coreset rows,
+       * blended into the position scores with weight W. `auto`: every stage but the coarsest (builtin backbones; none for
+       * a user ONNX backbone); [] turns it off. `weight` is W without tuning; tuning picks W from tuning.detailWeights.
+       */
+      detail: z
+        .strictObject({
+          stages: z.union([z.literal("auto"), z.array(z.string().min(1))]).default("auto"),
+          weight: z.number().min(0).max(1).default(0),
+        })
+        .prefault({}),
     })
     .prefault({}),
   diffusion: z
@@ -174,6 +185,8 @@ export const modelConfigSchema = z.strictObject({
       ks: z.array(z.int().min(1).max(64)).min(1).default([1, 3, 5, 7, 9]),
       /** Image-score rules tried at every K point (from the same maps): pool (max of the pooled map) and top (mean of its top fraction). */
       imageScores: z.array(z.enum(["pool", "top"])).min(1).default(["pool", "top"]),
+      /** Detail-bank weights W tried at the chosen τ, K and rule (scoring.detail); 0 = the main bank alone, and ties keep the earlier. */
+      detailWeights: z.array(z.number().min(0).max(1)).min(1).default([0, 0.2, 0.33, 0.5]),
     })
     .prefault({}),
   /** Images per backbone call during fit and eval. */

@@ -23,12 +23,14 @@ import { candidatesPerClass, coresetBudget } from "../model/memory/candidates.js
 import { bankCoreset, classCoresetWork } from "../model/memory/class-coreset.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
 import { float32Bytes, int32Bytes, newVersionId, sha256, writeBundle, type BundleManifest, type TuningRecord } from "../model/bundle.js";
-import { resolveBackbone } from "../model/backbone-source.js";
+import { detailStagesOf, resolveBackbone } from "../model/backbone-source.js";
 import { pseudoSamples } from "../image/pseudo/index.js";
 import { extractPseudoFeatures } from "./tune/pseudo-features.js";
 import { runTuning, type TuneResult } from "./tune/run-tuning.js";
 import { trainedTaus } from "./tune/trained-taus.js";
-import { calibrateModes } from "./tune/calibrate.js";
+import { calibrateModes, type ScoredSet } from "./tune/calibrate.js";
+import { detailTuneWork, tuneDetailWeight } from "./tune/detail-weight.js";
+import type { DetailScoring } from "../model/scoring/detail-bank.js";
 import { resolveExecutionProvider } from "../model/execution-provider.js";
 import { diffusionPreset, trainDiffusion, unetParamSpecs, UNET_PRESETS, type DiffusionConfig } from "../model/diffusion/index.js";
 import { totalSteps, trainingSetSize } from "../model/diffusion/training-plan.js";
@@ -235,7 +237,22 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     lap("tune");
   }
   const modes: ScoringMode[] = unetOnnx ? ["knn", "edit-only", "lafite", "no-edit"] : ["knn", "edit-only"];
-  const thresholds = await calibrateModes(pseudoSet, parts, { ...base, ...chosen }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`), ...(chosenScores ? { scored: chosenScores } : {}) });
+  const settings = { ...base, ...chosen };
+  // The detail bank's weight, on the same set; its pass over every mode also gives calibration its scores.
+  const detailPlan = detailStagesOf(config, backboneSource);
+  const detailWeights = (options.tune ?? true) ? config.tuning.detailWeights : [config.scoring.detail.weight];
+  let detail: DetailScoring | undefined;
+  let scored: readonly ScoredSet[] = chosenScores ? [chosenScores] : [];
+  if (detailPlan && detailWeights.some((v) => v > 0)) {
+    const progress = new Progress("fit: detail bank", detailTuneWork(pseudoSet.length, modes.length), { unit: "scorings", sink: sinkFor("threshold") });
+    const tunedDetail = await tuneDetailWeight({ set: pseudoSet, parts, settings, modes, servedMode: config.scoring.mode, ...detailPlan, weights: detailWeights, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log: (m) => log(`fit: ${m}`) });
+    detail = tunedDetail.detail;
+    scored = tunedDetail.scored;
+    if (tuning && tunedDetail.record) tuning = { ...tuning, detail: tunedDetail.record };
+  } else if (detailPlan) {
+    detail = { ...detailPlan, weight: 0 };
+  }
+  const thresholds = await calibrateModes(pseudoSet, parts, { ...settings, ...(detail ? { detail } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`), scored });
   lap("threshold");
 
   // 6. The bundle.
@@ -285,6 +302,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
         imageScore: chosen.imageScore,
         top: config.scoring.top,
         ...(unetOnnx ? { tau: chosen.tau, deltaT: chosen.deltaT, eta: config.scoring.eta, denoiserFile: "denoiser.onnx" } : {}),
+        ...(detail ? { detail } : {}),
       },
       threshold: thresholds[config.scoring.mode]!,
       thresholds,
@@ -355,7 +373,8 @@ function fitWork(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: { im
     diffusionGmac: dcfg ? totalSteps(dcfg, trainMaps) * dcfg.batchSize * unetGmac : 0,
     pseudoImages,
     tuneScorings: n.tune ? (taus + new Set(config.tuning.ks).size + 1) * pseudoImages : 0,
-    thresholdScorings: (dcfg ? 4 : 2) * pseudoImages,
+    // Calibration scores every mode (the tuned one's scores reused); the detail bank adds its own search per image.
+    thresholdScorings: (dcfg ? 4 : 2) * pseudoImages + (config.tuning.detailWeights.some((v) => v > 0) ? pseudoImages : 0),
     scoringGmac: (hw * count * n.c) / 1e9 + unetGmac,
   };
 }

@@ -14,6 +14,16 @@ import type { OnnxKnn } from "../model/memory/onnx-knn.js";
 import { toRows } from "../model/feature-stats.js";
 import { anomalyMap, imageScoreOf, reconstructionError, type ImageScoreRule } from "../model/scoring/anomaly-map.js";
 import { editFeatures } from "../model/memory/editing.js";
+import { blendPositionScores, channelSlice, type ChannelRange, type ScoreNormalizer } from "../model/scoring/detail-bank.js";
+
+/** The detail bank as a scorer uses it: its search over the detail channels, the weight and both banks' normalizers in this mode. */
+export interface DetailSearch {
+  readonly knn: OnnxKnn;
+  readonly channels: ChannelRange;
+  readonly weight: number;
+  readonly main: ScoreNormalizer;
+  readonly detail: ScoreNormalizer;
+}
 
 /** Reconstructs a feature map with the diffusion model (src/model/diffusion). */
 export interface FeatureReconstructor {
@@ -48,23 +58,28 @@ export class FrameScorer {
     /** Coreset rows (n × c), needed by editing. */
     private readonly coreset: Float32Array,
     private readonly reconstructor?: FeatureReconstructor,
+    /** The detail bank, blended into the position scores (scoring/detail-bank.ts); absent = the main bank alone. */
+    private readonly detail?: DetailSearch,
   ) {
     if (DIFFUSION_MODES.includes(settings.mode) && !reconstructor) throw new Error(`scoring mode '${settings.mode}' needs a diffusion model, and the bundle has none`);
     if (settings.mode !== "no-edit" && !knn) throw new Error(`scoring mode '${settings.mode}' needs the coreset search`);
   }
 
-  /** Per-position anomaly values on the h×w grid. */
+  /** Per-position anomaly values on the h×w grid: the main bank's, blended with the detail bank's when there is one. */
   async positionScores(x: FeatureMap, seed: number): Promise<{ values: Float32Array; edit: number; diffusion: number }> {
+    const main = await this.mainPositionScores(x, seed);
+    if (!this.detail) return main;
+    const t0 = performance.now();
+    const d = this.detail;
+    const values = blendPositionScores(main.values, await nearestDistances(d.knn, channelSlice(x, d.channels)), d.weight, d.main, d.detail);
+    return { ...main, values, edit: main.edit + performance.now() - t0 };
+  }
+
+  private async mainPositionScores(x: FeatureMap, seed: number): Promise<{ values: Float32Array; edit: number; diffusion: number }> {
     const { mode } = this.settings;
     const hw = x.h * x.w;
     let t0 = performance.now();
-    if (mode === "knn") {
-      const res = await this.knn!.search(toRows(x), hw);
-      const values = new Float32Array(hw);
-      const k = this.knn!.k;
-      for (let i = 0; i < hw; i++) values[i] = Math.sqrt(res.distances[i * k]!);
-      return { values, edit: performance.now() - t0, diffusion: 0 };
-    }
+    if (mode === "knn") return { values: await nearestDistances(this.knn!, x), edit: performance.now() - t0, diffusion: 0 };
     let e = x;
     if (mode === "lafite" || mode === "edit-only") {
       const res = await this.knn!.search(toRows(x), hw);
@@ -90,6 +105,15 @@ export class FrameScorer {
     const score = imageScoreOf(map, S, this.settings);
     return { map, score, timings: { edit, diffusion, score: performance.now() - t0 } };
   }
+}
+
+/** L2 distance from each position of x to its nearest row of the search. */
+export async function nearestDistances(knn: OnnxKnn, x: FeatureMap): Promise<Float32Array> {
+  const hw = x.h * x.w;
+  const res = await knn.search(toRows(x), hw);
+  const values = new Float32Array(hw);
+  for (let i = 0; i < hw; i++) values[i] = Math.sqrt(res.distances[i * knn.k]!);
+  return values;
 }
 
 /** FNV-1a over a strided sample of the feature bits: cheap, and identical for identical inputs. */

@@ -17,6 +17,7 @@ import { fitModel } from "./fit.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 import type { ScoringMode } from "./types.js";
 import { DIFFUSION_MODES } from "../model/types.js";
+import type { DetailScoring } from "../model/scoring/detail-bank.js";
 
 export interface LoadOptions {
   executionProvider?: "cpu" | "cuda";
@@ -26,8 +27,8 @@ export interface LoadOptions {
   mode?: ScoringMode;
   /** Decoding limits for served frames (the daemon's limits.maxPixels). */
   limits?: DecodeLimits;
-  /** Override the bundle's τ, Δt, η or editing K (hyperparameter sweeps). */
-  overrides?: { tau?: number; deltaT?: number; eta?: number; k?: number };
+  /** Override the bundle's τ, Δt, η, editing K or detail-bank weight (hyperparameter sweeps). */
+  overrides?: { tau?: number; deltaT?: number; eta?: number; k?: number; detailWeight?: number };
 }
 
 export async function loadDetector(bundleDir: string, options: LoadOptions = {}): Promise<BundleDetector> {
@@ -52,7 +53,8 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   if (backbone.shape.c !== c || backbone.shape.h !== h || backbone.shape.w !== w) {
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: backbone yields ${backbone.shape.c}×${backbone.shape.h}×${backbone.shape.w}, manifest says ${c}×${h}×${w}`);
   }
-  const sc = { ...m.scoring, ...options.overrides };
+  const { detailWeight, ...overrides } = options.overrides ?? {};
+  const sc = { ...m.scoring, ...overrides, ...(detailWeight !== undefined ? { detail: withDetailWeight(m, detailWeight) } : {}) };
   const opened = await openScorer(
     mode,
     { coreset, coresetSize: m.memory.coresetSize, c, ...(sc.denoiserFile ? { unetOnnx: bundle.file(sc.denoiserFile) } : {}) },
@@ -67,7 +69,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   const threshold = thresholdInfo?.value;
   if (thresholdInfo === undefined || threshold === undefined) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: no threshold calibrated for mode '${mode}'`);
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
-  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}, mode ${mode}, execution provider ${ep}`);
+  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}${sc.detail && sc.detail.weight > 0 ? ` (detail bank [${sc.detail.stages.join(", ")}] at W ${sc.detail.weight})` : ""}, mode ${mode}, execution provider ${ep}`);
   return new BundleDetector(
     {
       version: m.version,
@@ -82,6 +84,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       inputSize: m.backbone.inputSize,
       ...(mode === "lafite" || mode === "edit-only" ? { k } : {}),
       ...(sc.tau !== undefined && DIFFUSION_MODES.includes(mode) ? { tau: sc.tau, deltaT: sc.deltaT ?? 1, steps: ddimTimesteps(sc.tau, sc.deltaT ?? 1).length } : {}),
+      ...(sc.detail && sc.detail.weight > 0 ? { detailWeight: sc.detail.weight } : {}),
     },
     backbone,
     stats,
@@ -92,6 +95,14 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
     },
     options.limits,
   );
+}
+
+/** The bundle's detail bank at another weight; only 0 needs no detail bank, any other weight its normalizers. */
+function withDetailWeight(m: LoadedBundle["manifest"], weight: number): DetailScoring | undefined {
+  const d = m.scoring.detail;
+  if (weight === 0) return d ? { ...d, weight: 0 } : undefined;
+  if (!d?.normalizers) throw new LafiteError(ErrorCode.INVALID_INPUT, `detail weight ${weight}: this bundle has no measured detail bank (fitted before it, or without tuning); refit or re-tune it (lafite tune)`);
+  return { ...d, weight };
 }
 
 /**

@@ -5,12 +5,13 @@
 import type * as ort from "onnxruntime-node";
 import { OnnxKnn } from "../model/memory/onnx-knn.js";
 import { Reconstructor } from "../model/diffusion/index.js";
-import { FrameScorer } from "./frame-scorer.js";
+import { FrameScorer, type DetailSearch } from "./frame-scorer.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 import type { ScoringMode } from "./types.js";
 import { DIFFUSION_MODES } from "../model/types.js";
 import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
 import type { BundleManifest } from "../model/bundle.js";
+import { rowSlice, type DetailScoring } from "../model/scoring/detail-bank.js";
 
 export interface ScorerParts {
   /** Coreset rows, coresetSize × c. */
@@ -32,6 +33,8 @@ export interface ScorerSettings {
   readonly tau: number;
   readonly deltaT: number;
   readonly eta: number;
+  /** The detail bank; searched only when its weight is above 0. */
+  readonly detail?: DetailScoring;
 }
 
 export interface OpenScorer {
@@ -48,6 +51,13 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
   // knn scores by the nearest slice; lafite and edit-only edit with K neighbours; no-edit reconstructs the raw features and needs no search.
   const k = mode === "lafite" || mode === "edit-only" ? Math.min(s.k, parts.coresetSize) : mode === "knn" ? 1 : 0;
   const knn = k > 0 ? await OnnxKnn.create(parts.coreset, parts.coresetSize, parts.c, k, sessionOptions) : undefined;
+  let detail: DetailSearch | undefined;
+  try {
+    if (s.detail && s.detail.weight > 0) detail = await openDetail(mode, parts, s.detail, sessionOptions);
+  } catch (err) {
+    await knn?.release();
+    throw err;
+  }
   let reconstructor: Reconstructor | undefined;
   if (DIFFUSION_MODES.includes(mode)) reconstructor = await Reconstructor.create(parts.unetOnnx!, {}, sessionOptions);
   const scorer = new FrameScorer(
@@ -55,15 +65,26 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
     knn,
     parts.coreset,
     reconstructor ? { reconstruct: (e, seed) => reconstructor!.reconstruct(e, s.tau, s.deltaT, s.eta, seed) } : undefined,
+    detail,
   );
   return {
     scorer,
     k,
     async release() {
       await knn?.release();
+      await detail?.knn.release();
       await reconstructor?.close();
     },
   };
+}
+
+/** The detail bank's search: the nearest of the main rows' detail channels. */
+async function openDetail(mode: ScoringMode, parts: ScorerParts, d: DetailScoring, sessionOptions: ort.InferenceSession.SessionOptions): Promise<DetailSearch> {
+  const main = d.normalizers?.main[mode];
+  if (!d.normalizers || !main) throw new LafiteError(ErrorCode.BAD_BUNDLE, `the detail bank (weight ${d.weight}) has no normalizer for mode '${mode}': re-tune the bundle (lafite tune) to score in this mode`);
+  const [lo, hi] = d.channels;
+  const knn = await OnnxKnn.create(rowSlice(parts.coreset, parts.coresetSize, parts.c, d.channels), parts.coresetSize, hi - lo, 1, sessionOptions);
+  return { knn, channels: d.channels, weight: d.weight, main, detail: d.normalizers.detail };
 }
 
 /** A bundle's scoring settings as the scorer takes them; `fallback` fills τ, Δt and η for bundles without a diffusion model. */
@@ -79,5 +100,6 @@ export function scorerSettingsOf(m: BundleManifest, fallback: { tau: number; del
     tau: sc.tau ?? fallback.tau,
     deltaT: sc.deltaT ?? fallback.deltaT,
     eta: sc.eta ?? fallback.eta,
+    ...(sc.detail ? { detail: sc.detail } : {}),
   };
 }

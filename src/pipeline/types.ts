@@ -55,6 +55,8 @@ export interface ModelInfo {
   readonly k?: number;
   readonly deltaT?: number;
   readonly steps?: number;
+  /** The detail bank's weight W, when it is used (W > 0). */
+  readonly detailWeight?: number;
 }
 
 /** What the server needs from a loaded model. */

@@ -350,6 +350,7 @@ export function modelInfoMessage(info: ModelInfo): ProtoModelInfo {
     optionalK: info.k !== undefined ? { case: "k", value: info.k } : { case: undefined },
     optionalDeltaT: info.deltaT !== undefined ? { case: "deltaT", value: info.deltaT } : { case: undefined },
     optionalSteps: info.steps !== undefined ? { case: "steps", value: info.steps } : { case: undefined },
+    optionalDetailWeight: info.detailWeight !== undefined ? { case: "detailWeight", value: info.detailWeight } : { case: undefined },
   });
 }
 

@@ -100,6 +100,16 @@ test("the same bundle scores in all three modes, and a knn-only config is refuse
     assert.equal(r.mode, mode);
     assert.ok(r.mean.image_auroc >= 0 && r.mean.image_auroc <= 1);
   }
+  // The detail bank's weight can be overridden for a sweep: W 0 (the main bank alone) and 0.5 score differently; out of range is refused.
+  const scoresAt = async (w: string) => {
+    const file = join(dir, `detail-${w}.jsonl`);
+    await run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", data, "--mode", "knn", "--class", "hex_nut", "--detail-weight", w, "--scores", file], { timeout: 120_000 });
+    return (await readFile(file, "utf8")).trim().split("\n").map((l) => (JSON.parse(l) as { score: number }).score);
+  };
+  const [alone, blended] = [await scoresAt("0"), await scoresAt("0.5")];
+  assert.equal(alone.length, blended.length);
+  assert.ok(alone.some((v, i) => Math.abs(v - blended[i]!) > 1e-4 * Math.max(1, v)), "W 0.5 changes the scores");
+  await assert.rejects(run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", data, "--detail-weight", "1.5"]), (err: { stderr?: string }) => /--detail-weight must be a number from 0 to 1/.test(err.stderr ?? ""));
   await writeFile(join(dir, "bad.yaml"), "diffusion: { preset: none }\n");
   await assert.rejects(run(process.execPath, [CLI, "fit", "--data", data, "--out", join(dir, "never"), "--config", join(dir, "bad.yaml")]), (err: { stderr?: string }) => /scoring\.mode: 'lafite' needs the diffusion model/.test(err.stderr ?? ""));
 });
@@ -112,11 +122,24 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
     const info = await client.getModelInfo();
     assert.equal(info.scoringMode, "lafite");
     // Fit tuned τ and K on the pseudo-validation set: the daemon reports what the manifest chose.
-    const m = JSON.parse(await readFile(join(bundle, "manifest.json"), "utf8")) as { scoring: { tau: number; k: number }; tuning?: unknown; threshold: { rule: string } };
+    const m = JSON.parse(await readFile(join(bundle, "manifest.json"), "utf8")) as {
+      scoring: { tau: number; k: number; detail?: { stages: string[]; channels: number[]; weight: number; normalizers?: { main: Record<string, unknown> } } };
+      tuning?: { detail?: { curve: { weight: number }[]; chosen: number } };
+      threshold: { rule: string };
+      thresholds: Record<string, unknown>;
+    };
     assert.ok(m.tuning !== undefined, "fit tunes by default");
     assert.deepEqual(info.optionalTau, { case: "tau", value: m.scoring.tau });
     assert.deepEqual(info.optionalK, { case: "k", value: m.scoring.k });
     assert.equal(info.thresholdRule, m.threshold.rule);
+    // The detail bank: the default backbone's two fine stages, its weight swept on the pseudo-validation set and reported when used.
+    const detail = m.scoring.detail!;
+    assert.deepEqual(detail.stages, ["block_2_add", "block_5_add"]);
+    assert.deepEqual(detail.channels, [0, 56]);
+    assert.deepEqual(m.tuning.detail!.curve.map((p) => p.weight), [0, 0.2, 0.33, 0.5]);
+    assert.equal(m.tuning.detail!.chosen, detail.weight);
+    assert.deepEqual(Object.keys(detail.normalizers!.main).sort(), Object.keys(m.thresholds).sort(), "a normalizer for every mode with a threshold");
+    assert.deepEqual(info.optionalDetailWeight, detail.weight > 0 ? { case: "detailWeight", value: Math.fround(detail.weight) } : { case: undefined });
     // What `lafite eval` scored for each test image, to compare the daemon's answers with.
     const scoresFile = join(dir, "scores.jsonl");
     await run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", data, "--scores", scoresFile], { timeout: 120_000 });

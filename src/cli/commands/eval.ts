@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import type { CliCommand } from "../main.js";
-import { choiceFlag, executionProviderFlag, intFlag, parseFlags, requireFlag } from "../args.js";
+import { choiceFlag, executionProviderFlag, intFlag, parseFlags, requireFlag, shareFlag } from "../args.js";
 import { loadDetector } from "../../pipeline/load.js";
 import { evaluate, formatTable, type ImageScore } from "../../eval/evaluate.js";
 import { ReportCollector } from "../../eval/report/collect.js";
@@ -28,6 +28,7 @@ export const command: CliCommand = {
                   the bundle's τ and K tuning curves (pseudo-validation AUROC) beside the test AUROC re-scored at each grid point
   --no-tuning-curves  with --report: skip re-scoring the test set at every tuning grid point (one full eval per point)
   --tau N --delta-t N --eta X --k N   override the bundle's diffusion/editing hyperparameters (sweeps)
+  --detail-weight W   override the detail bank's weight W, 0..1 (0: the main bank alone); the verdict threshold stays the bundle's
   --execution-provider cpu|cuda  ONNX Runtime provider (default cpu; falls back to cpu, saying why)`,
   async run(argv) {
     const { values } = parseFlags(argv, {
@@ -45,6 +46,7 @@ export const command: CliCommand = {
       "delta-t": { type: "string" },
       eta: { type: "string" },
       k: { type: "string" },
+      "detail-weight": { type: "string" },
       "execution-provider": { type: "string" },
     });
     const ep = executionProviderFlag(values["execution-provider"]);
@@ -53,6 +55,7 @@ export const command: CliCommand = {
       ...(values["delta-t"] !== undefined ? { deltaT: intFlag(values["delta-t"], "delta-t", 0) } : {}),
       ...(values.k !== undefined ? { k: intFlag(values.k, "k", 0) } : {}),
       ...(values.eta !== undefined ? { eta: etaFlag(values.eta) } : {}),
+      ...(values["detail-weight"] !== undefined ? { detailWeight: shareFlag(values["detail-weight"], "detail-weight", 0) } : {}),
     };
     const mode = values.mode === undefined ? undefined : choiceFlag(values.mode, "mode", MODES);
     if (values["no-tuning-curves"] && !values.report) throw invalidInput("--no-tuning-curves only applies with --report DIR");

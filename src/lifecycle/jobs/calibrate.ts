@@ -16,6 +16,8 @@ import { LafiteError, ErrorCode } from "../../util/errors.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import type { ActiveModel } from "./active-model.js";
 import { featuresOfFiles } from "./frame-features.js";
+import { remeasureDetail } from "../../pipeline/tune/detail-weight.js";
+import type { DetailScoring } from "../../model/scoring/detail-bank.js";
 
 /** Fit's held-out normals, re-extracted from the data set they came from; missing files are reported, not fatal. */
 export async function baseHoldoutMaps(model: ActiveModel, signal: AbortSignal | undefined): Promise<{ maps: FeatureMap[]; missing: number; listed: number }> {
@@ -37,20 +39,34 @@ export interface ScoringOverrides {
   readonly deltaT?: number;
 }
 
+/**
+ * Thresholds for every mode; with a detail bank in use, its normalizers are
+ * measured again on the same normals first (pipeline/tune/detail-weight.ts
+ * remeasureDetail) and returned for the candidate's manifest.
+ */
 export async function calibrateThresholds(
   model: ActiveModel,
   parts: ScorerParts,
   holdout: readonly FeatureMap[],
   modes: readonly ScoringMode[],
   options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; overrides?: ScoringOverrides } = {},
-): Promise<Partial<Record<ScoringMode, ThresholdInfo>>> {
+): Promise<{ thresholds: Partial<Record<ScoringMode, ThresholdInfo>>; detail?: DetailScoring }> {
   if (holdout.length === 0) {
     throw new LafiteError(ErrorCode.BAD_DATASET, "no held-out normal image to calibrate the threshold: neither fit's held-out files (provenance.dataset) nor enough accepted frames to hold some out");
   }
   const m = model.manifest;
   const sc = { ...m.scoring, ...options.overrides };
   const settings = scorerSettingsOf({ ...m, scoring: sc });
+  const rule = parseModelConfig(m.config).threshold;
+  const normals = holdout.map((x) => ({ cls: "", anomalous: false, x }));
+  const remeasured = await remeasureDetail(normals, parts, settings, modes, m.scoring.mode, model.sessionOptions, options.signal);
   const out: Partial<Record<ScoringMode, ThresholdInfo>> = {};
+  if (remeasured) {
+    // One pass per mode, already made while measuring the normalizers.
+    for (const { mode, scores } of remeasured.scored) out[mode] = calibrateThreshold(rule, scores);
+    options.onProgress?.(modes.length * holdout.length, modes.length * holdout.length);
+    return { thresholds: out, detail: remeasured.detail };
+  }
   const total = modes.length * holdout.length;
   let done = 0;
   for (const mode of modes) {
@@ -63,10 +79,10 @@ export async function calibrateThresholds(
         options.onProgress?.(++done, total);
       }
       // The parent's rule; pseudo-f1 needs a pseudo-validation set and says so.
-      out[mode] = calibrateThreshold(parseModelConfig(m.config).threshold, scores);
+      out[mode] = calibrateThreshold(rule, scores);
     } finally {
       await opened.release();
     }
   }
-  return out;
+  return { thresholds: out };
 }

@@ -114,7 +114,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     const holdoutMaps = [...base.maps, ...holdout.map((it) => it.map)];
     const hasDenoiser = m.scoring.denoiserFile !== undefined;
     const parts = { coreset, coresetSize: size, c, ...(hasDenoiser ? { unetOnnx: model.bundle.file(m.scoring.denoiserFile!) } : {}) };
-    const thresholds = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, hasDenoiser), {
+    const { thresholds, detail } = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, hasDenoiser), {
       signal: ctx.signal,
       onProgress: (done, total) => ctx.progress(done, total, "refresh: threshold calibration (images × modes)"),
     });
@@ -154,6 +154,8 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
         projection: { seed: space.seed, dim: space.dim, ...(space.projection ? { file: "coreset-projection.f32" } : {}) },
         ...(bank.rowClasses && m.memory.rowClasses ? { rowClasses: { file: m.memory.rowClasses.file, names: bank.rowClasses.names } } : {}),
       },
+      // The detail bank is the new rows' fine channels: its normalizers, measured again on the new bank.
+      ...(detail ? { scoring: { ...m.scoring, detail } } : {}),
       threshold: thresholds[m.scoring.mode] ?? m.threshold,
       thresholds,
       metrics: { ...m.metrics, refresh },

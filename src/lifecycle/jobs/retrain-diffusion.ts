@@ -120,7 +120,7 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
       const holdoutMaps = [...basis.maps, ...holdout.map((it) => it.map)];
       const parts: ScorerParts = { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, unetOnnx: trained.unetOnnx };
       const tuned = hooks.retune ? await hooks.retune({ parent: m, parts, holdout: holdoutMaps, signal: ctx.signal }) : undefined;
-      const thresholds = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, true), {
+      const { thresholds, detail } = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, true), {
         signal: ctx.signal,
         ...(tuned ? { overrides: tuned.overrides } : {}),
         onProgress: (done, total) => ctx.progress(done, total, "retrain: threshold calibration (images × modes)"),
@@ -153,7 +153,8 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
         ...withoutFiles(m),
         version: bundleVersion(createdAt, trained.unetOnnx),
         createdAt: createdAt.toISOString(),
-        scoring: { ...m.scoring, ...(tuned?.overrides ?? {}) },
+        // The detail bank's normalizers, measured again with the new U-Net.
+        scoring: { ...m.scoring, ...(tuned?.overrides ?? {}), ...(detail ? { detail } : {}) },
         ...(tuned ? { tuning: tuned.tuning } : {}),
         threshold: thresholds[m.scoring.mode] ?? m.threshold,
         thresholds,

@@ -79,7 +79,7 @@ export function buildBackboneOnnx(spec: BackboneSpec): { onnx: Uint8Array; chann
 const CONVERTER_VERSION = 2;
 
 /** The generated ONNX for `spec`, cached at <cacheDir>/backbones/<arch>-<hash>.onnx (written atomically). */
-export async function ensureBackbone(spec: BackboneSpec, cacheDir: string): Promise<{ path: string; channels: number; inputSize: number; sha256: string }> {
+export async function ensureBackbone(spec: BackboneSpec, cacheDir: string): Promise<{ path: string; channels: number; stageChannels: number[]; inputSize: number; sha256: string }> {
   const inputSize = checkSpec(spec);
   const nsfwjs = readKerasModel(spec.arch).packageVersion;
   const key = createHash("sha256")
@@ -90,9 +90,10 @@ export async function ensureBackbone(spec: BackboneSpec, cacheDir: string): Prom
   const path = join(dir, `${spec.arch}-${key}.onnx`);
   const meta = `${path}.json`;
   try {
-    const [bytes, info] = await Promise.all([readFile(path), readFile(meta, "utf8").then((t) => JSON.parse(t) as { sha256: string; channels: number })]);
+    const [bytes, info] = await Promise.all([readFile(path), readFile(meta, "utf8").then((t) => JSON.parse(t) as { sha256: string; channels: number; stageChannels?: number[] })]);
     const sha = createHash("sha256").update(bytes).digest("hex");
-    if (sha === info.sha256) return { path, channels: info.channels, inputSize, sha256: sha };
+    // Caches from before the stage widths were recorded are rebuilt (same bytes, fuller record).
+    if (sha === info.sha256 && info.stageChannels) return { path, channels: info.channels, stageChannels: info.stageChannels, inputSize, sha256: sha };
   } catch {
     // absent or damaged: rebuild below
   }
@@ -100,6 +101,6 @@ export async function ensureBackbone(spec: BackboneSpec, cacheDir: string): Prom
   const sha = createHash("sha256").update(built.onnx).digest("hex");
   await mkdir(dir, { recursive: true });
   await writeFileAtomic(path, built.onnx);
-  await writeFileAtomic(meta, JSON.stringify({ sha256: sha, channels: built.channels, spec: { ...spec, inputSize } }));
-  return { path, channels: built.channels, inputSize, sha256: sha };
+  await writeFileAtomic(meta, JSON.stringify({ sha256: sha, channels: built.channels, stageChannels: built.stageChannels, spec: { ...spec, inputSize } }));
+  return { path, channels: built.channels, stageChannels: built.stageChannels, inputSize, sha256: sha };
 }

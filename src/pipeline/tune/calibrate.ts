@@ -11,6 +11,12 @@ import { openScorer, type ScorerParts, type ScorerSettings } from "../open-score
 import type { PseudoFeature } from "./pseudo-features.js";
 import { scorePseudoSet } from "./score-set.js";
 
+/** The set's image scores in one mode, already computed at the settings being calibrated. */
+export interface ScoredSet {
+  readonly mode: ScoringMode;
+  readonly scores: readonly number[];
+}
+
 export async function calibrateModes(
   set: readonly PseudoFeature[],
   parts: ScorerParts,
@@ -18,14 +24,16 @@ export async function calibrateModes(
   modes: readonly ScoringMode[],
   params: ThresholdParams,
   sessionOptions: ort.InferenceSession.SessionOptions,
-  options: { signal?: AbortSignal; log?: (msg: string) => void; scored?: { readonly mode: ScoringMode; readonly scores: readonly number[] } } = {},
+  options: { signal?: AbortSignal; log?: (msg: string) => void; scored?: ScoredSet | readonly ScoredSet[] } = {},
 ): Promise<Partial<Record<ScoringMode, ThresholdInfo>>> {
   const out: Partial<Record<ScoringMode, ThresholdInfo>> = {};
+  const known: readonly ScoredSet[] = options.scored === undefined ? [] : "mode" in options.scored ? [options.scored] : options.scored;
   for (const mode of modes) {
     let scores: readonly number[];
-    if (options.scored?.mode === mode && options.scored.scores.length === set.length) {
+    const reuse = known.find((k) => k.mode === mode && k.scores.length === set.length);
+    if (reuse) {
       // Tuning already scored the set at exactly these settings in this mode.
-      scores = options.scored.scores;
+      scores = reuse.scores;
     } else {
       const opened = await openScorer(mode, parts, settings, sessionOptions);
       try {

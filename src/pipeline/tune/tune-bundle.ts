@@ -7,7 +7,7 @@
  * whole sweep in `manifest.tuning`.
  */
 import type * as ort from "onnxruntime-node";
-import { readBundle, bytesToFloat32, newVersionId, writeBundle, type BundleManifest, type BundleFiles, type LoadedBundle } from "../../model/bundle.js";
+import { readBundle, bytesToFloat32, newVersionId, writeBundle, type BundleManifest, type BundleFiles, type LoadedBundle, type TuningRecord } from "../../model/bundle.js";
 import type { ScorerParts } from "../open-scorer.js";
 import { BackboneRunner, sessionOptions } from "../../model/backbone-runner.js";
 import { resolveExecutionProvider } from "../../model/execution-provider.js";
@@ -18,7 +18,8 @@ import { Progress, type ProgressSink } from "../../util/progress.js";
 import { extractPseudoFeatures, type PseudoFeature } from "./pseudo-features.js";
 import { runTuning } from "./run-tuning.js";
 import { trainedTaus } from "./trained-taus.js";
-import { calibrateModes } from "./calibrate.js";
+import { calibrateModes, type ScoredSet } from "./calibrate.js";
+import { detailTuneWork, tuneDetailWeight } from "./detail-weight.js";
 
 export interface TuneBundleOptions {
   readonly bundle: string;
@@ -101,7 +102,21 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   });
   // Every mode this bundle can serve gets a threshold (older bundles lacked edit-only).
   const modes = SCORING_MODES.filter((mode) => parts.unetOnnx !== undefined || !DIFFUSION_MODES.includes(mode));
-  const thresholds = await calibrateModes(set, parts, { ...base, ...tuned.chosen }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log });
+  const settings = { ...base, ...tuned.chosen };
+  // The detail bank is re-weighed at the new τ, K and rule; its normalizers are those of the new settings.
+  let detail = sc.detail;
+  let detailRecord: TuningRecord["detail"];
+  let scored: readonly ScoredSet[] = [tuned.chosenScores];
+  if (sc.detail && modes.includes(sc.mode)) {
+    const progress = new Progress("tune: detail bank", detailTuneWork(set.length, modes.length), { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+    const r = await tuneDetailWeight({ set, parts, settings, modes, servedMode: sc.mode, stages: sc.detail.stages, channels: sc.detail.channels, weights: tc.detailWeights, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log });
+    detail = r.detail;
+    detailRecord = r.record;
+    scored = r.scored;
+  } else {
+    log("tune: this bundle has no detail bank (fitted before it, or its backbone's stage widths are unknown); it stays without");
+  }
+  const thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log, scored });
 
   const files: BundleFiles = {};
   for (const name of Object.keys(m.files)) files[name] = loaded.file(name);
@@ -111,10 +126,10 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
     ...rest,
     version: newVersionId(createdAt, new TextEncoder().encode(`${m.version} ${JSON.stringify(tuned.chosen)} ${JSON.stringify(thresholds)}`)),
     createdAt: createdAt.toISOString(),
-    scoring: { ...sc, k: tuned.chosen.k, imageScore: tuned.chosen.imageScore, top: base.top, ...(sc.denoiserFile ? { tau: tuned.chosen.tau, deltaT: tuned.chosen.deltaT } : {}) },
+    scoring: { ...sc, k: tuned.chosen.k, imageScore: tuned.chosen.imageScore, top: base.top, ...(sc.denoiserFile ? { tau: tuned.chosen.tau, deltaT: tuned.chosen.deltaT } : {}), ...(detail ? { detail } : {}) },
     threshold: thresholds[sc.mode] ?? m.threshold,
     thresholds,
-    tuning: tuned.record,
+    tuning: { ...tuned.record, ...(detailRecord ? { detail: detailRecord } : {}) },
     provenance: { ...m.provenance, timings: { ...m.provenance.timings, tune: Math.round(performance.now() - started) } },
   };
   const written = await writeBundle(options.bundle, next, files, true);

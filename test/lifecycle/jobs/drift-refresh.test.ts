@@ -29,16 +29,19 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-for (const perClassShare of [0.75, 0]) {
-  test(`refreshMemoryBank on 20 accepted shifted good frames cuts false alarms on other shifted good frames and keeps defect AUROC (coreset per-class share ${perClassShare})`, async (t) => {
-    const base = join(dir, `base-${perClassShare}`);
-    // 0.75 is the default (most rows chosen per class, the rest globally); 0 is one global selection, as bundles before it.
-    await fitBundle(normal, base, join(dir, "cache"), { memory: { perClassShare }, diffusion: { preset: "none" }, scoring: { mode: "knn" } });
+// 0.75 is the default (most rows chosen per class, the rest globally); 0 is one global selection, as bundles before it.
+// The third fit serves its detail bank at W 0.33 whatever tuning would pick: the refresh must carry it and re-measure its normalizers.
+for (const { perClassShare, detailWeight } of [{ perClassShare: 0.75, detailWeight: undefined }, { perClassShare: 0, detailWeight: undefined }, { perClassShare: 0.75, detailWeight: 0.33 }]) {
+  const label = `${perClassShare}${detailWeight ? `-detail-${detailWeight}` : ""}`;
+  test(`refreshMemoryBank on 20 accepted shifted good frames cuts false alarms on other shifted good frames and keeps defect AUROC (coreset per-class share ${perClassShare}${detailWeight ? `, detail bank at W ${detailWeight}` : ""})`, async (t) => {
+    const base = join(dir, `base-${label}`);
+    const detail = detailWeight ? { scoring: { mode: "knn", detail: { weight: detailWeight } }, tuning: { detailWeights: [detailWeight] } } : { scoring: { mode: "knn" } };
+    await fitBundle(normal, base, join(dir, "cache"), { memory: { perClassShare }, diffusion: { preset: "none" }, ...detail });
     const before = await measure(base, shifted);
 
     const accepted = await acceptedFrom(shifted, 20);
     assert.equal(accepted.length, 20);
-    const out = join(dir, `refreshed-${perClassShare}`);
+    const out = join(dir, `refreshed-${label}`);
     const ctx = jobContext("refresh", base, out, accepted);
     const { summary } = await refreshMemoryBank(ctx);
     const afterRefresh = await measure(out, shifted);
@@ -68,5 +71,15 @@ for (const perClassShare of [0.75, 0]) {
     assert.equal(refreshedClasses.length, m.memory.coresetSize);
     assert.deepEqual(refreshedClasses.slice(0, parent.memory.coresetSize), parentClasses);
     assert.ok(refreshedClasses.slice(parent.memory.coresetSize).every((k) => accepted.some((a) => a.classTag === k)));
+    if (detailWeight) {
+      // The detail bank is the new rows' fine channels, at the weight fit served; its normalizers are measured on the new bank.
+      const [pd, md] = [parent.scoring.detail!, m.scoring.detail!];
+      assert.equal(pd.weight, detailWeight);
+      assert.deepEqual({ ...md, normalizers: undefined }, { ...pd, normalizers: undefined });
+      assert.notDeepEqual(md.normalizers, pd.normalizers);
+      assert.deepEqual(Object.keys(md.normalizers!.main).sort(), Object.keys(m.thresholds!).sort());
+    } else {
+      assert.equal(m.scoring.detail?.weight ?? 0, parent.scoring.detail?.weight ?? 0);
+    }
   });
 }

@@ -1,0 +1,121 @@
+/**
+ * The detail bank's weight, chosen on the pseudo-validation set, and the
+ * scorer that serves it: the sweep's in-memory blend must be exactly what a
+ * scorer opened with the chosen detail settings gives, and the detail search
+ * must be the nearest row over the detail channels (checked by brute force).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { tuneDetailWeight } from "../../../src/pipeline/tune/detail-weight.js";
+import type { PseudoFeature } from "../../../src/pipeline/tune/pseudo-features.js";
+import { scorePseudoSet } from "../../../src/pipeline/tune/score-set.js";
+import { openScorer } from "../../../src/pipeline/open-scorer.js";
+import { seedOfFeatures } from "../../../src/pipeline/frame-scorer.js";
+import { createRng } from "../../../src/util/random.js";
+import { LafiteError } from "../../../src/util/errors.js";
+import type { ChannelRange } from "../../../src/model/scoring/detail-bank.js";
+
+// Channels 0–2 are the "fine" stage (the detail bank's), 3–5 the "coarse" one.
+const c = 6, h = 4, w = 4, S = 16, hw = h * w;
+const detailChannels: ChannelRange = [0, 3];
+const settings = { mapSize: S, sigma: 1, pool: 2, imageScore: "top" as const, top: 0.05, k: 1, tau: 20, deltaT: 20, eta: 0 };
+
+/** Fine channels quiet (σ 0.1) and coarse ones loud (σ `coarseNoise`); an anomaly shifts one position by `fine` in channels 0–2 and `coarse` in 3–5. */
+function makeSet(seed: number, coarseNoise: number, anomaly: { fine: number; coarse: number }): { set: PseudoFeature[]; coreset: Float32Array; coresetSize: number } {
+  const rng = createRng(seed);
+  const map = () => {
+    const data = new Float32Array(c * hw);
+    for (let ch = 0; ch < c; ch++) for (let p = 0; p < hw; p++) data[ch * hw + p] = rng.normal() * (ch < 3 ? 0.1 : coarseNoise);
+    return data;
+  };
+  const set: PseudoFeature[] = [];
+  for (const cls of ["a", "b"]) {
+    for (let i = 0; i < 12; i++) {
+      const anomalous = i % 2 === 1;
+      const data = map();
+      const mask = new Uint8Array(S * S);
+      if (anomalous) {
+        const p = 5 + (i % 3);
+        for (let ch = 0; ch < c; ch++) data[ch * hw + p] = data[ch * hw + p]! + (ch < 3 ? anomaly.fine : anomaly.coarse);
+        const [py, px] = [Math.floor(p / w), p % w];
+        for (let y = py * 4; y < py * 4 + 4; y++) for (let x = px * 4; x < px * 4 + 4; x++) mask[y * S + x] = 1;
+      }
+      set.push({ cls, anomalous, x: { c, h, w, data }, ...(anomalous ? { mask } : {}) });
+    }
+  }
+  // The bank: rows drawn like normal positions (position-major rows of c values).
+  const coresetSize = 60;
+  const coreset = new Float32Array(coresetSize * c);
+  for (let r = 0; r < coresetSize; r++) for (let ch = 0; ch < c; ch++) coreset[r * c + ch] = rng.normal() * (ch < 3 ? 0.1 : coarseNoise);
+  return { set, coreset, coresetSize };
+}
+
+const tune = (set: PseudoFeature[], coreset: Float32Array, coresetSize: number, weights: number[]) =>
+  tuneDetailWeight({ set, parts: { coreset, coresetSize, c }, settings, modes: ["knn", "edit-only"], servedMode: "knn", stages: ["fine"], channels: detailChannels, weights, sessionOptions: {} });
+
+test("tuneDetailWeight weighs the detail bank in where the anomalies live in the fine channels, and leaves it out where they do not", async () => {
+  // Hidden in the coarse channels' noise, plain in the fine ones: the detail bank finds them.
+  const fine = makeSet(3, 1.5, { fine: 1, coarse: 0 });
+  const helped = await tune(fine.set, fine.coreset, fine.coresetSize, [0, 0.5, 1]);
+  const curve = helped.record!.curve;
+  assert.deepEqual(curve.map((p) => p.weight), [0, 0.5, 1]);
+  assert.ok(curve[2]!.image_auroc! > curve[0]!.image_auroc! + 0.2, `detail alone ${curve[2]!.image_auroc} against main ${curve[0]!.image_auroc}`);
+  assert.notEqual(helped.detail.weight, 0);
+  assert.equal(helped.detail.weight, helped.record!.chosen);
+
+  // Only in the coarse channels (a "logical" anomaly): the fine channels see nothing, and W = 0 is kept.
+  const coarse = makeSet(4, 0.1, { fine: 0, coarse: 5 });
+  const kept = await tune(coarse.set, coarse.coreset, coarse.coresetSize, [0, 1]);
+  assert.equal(kept.record!.curve[0]!.image_auroc, 1);
+  assert.ok(kept.record!.curve[1]!.image_auroc! < 0.8, `detail alone ${kept.record!.curve[1]!.image_auroc}`);
+  assert.equal(kept.detail.weight, 0);
+  // A single weight is no sweep: no record, that weight served.
+  const fixed = await tune(coarse.set, coarse.coreset, coarse.coresetSize, [0.33]);
+  assert.equal(fixed.record, undefined);
+  assert.equal(fixed.detail.weight, 0.33);
+});
+
+test("the sweep's scores at the chosen weight are what a scorer opened with the chosen detail settings gives, in every mode", async () => {
+  const { set, coreset, coresetSize } = makeSet(5, 1.5, { fine: 1, coarse: 0.5 });
+  const r = await tune(set, coreset, coresetSize, [0.4]);
+  assert.deepEqual(r.scored.map((s) => s.mode), ["knn", "edit-only"]);
+  // Each normalizer is the normals' own: means differ by mode, the detail one is shared.
+  assert.ok(r.detail.normalizers!.main.knn!.mean !== r.detail.normalizers!.main["edit-only"]!.mean);
+  for (const { mode, scores } of r.scored) {
+    const opened = await openScorer(mode, { coreset, coresetSize, c }, { ...settings, detail: r.detail }, {});
+    try {
+      const served = (await scorePseudoSet(set, opened.scorer)).scores;
+      served.forEach((v, i) => assert.ok(Math.abs(v - scores[i]!) <= 1e-5 * Math.max(1, Math.abs(v)), `${mode} [${i}]: served ${v}, sweep ${scores[i]}`));
+    } finally {
+      await opened.release();
+    }
+  }
+});
+
+test("the detail search is the nearest bank row over the detail channels (brute force), and a mode without a normalizer is refused", async () => {
+  const { set, coreset, coresetSize } = makeSet(6, 1, { fine: 1, coarse: 1 });
+  // W = 1 with unit normalizers: the blended scores are the detail distances themselves.
+  const unit = { mean: 0, sd: 1 };
+  const detail = { stages: ["fine"], channels: detailChannels, weight: 1, normalizers: { detail: unit, main: { knn: unit } } };
+  const opened = await openScorer("knn", { coreset, coresetSize, c }, { ...settings, detail }, {});
+  try {
+    for (const f of set.slice(0, 4)) {
+      const got = (await opened.scorer.positionScores(f.x, seedOfFeatures(f.x))).values;
+      for (let p = 0; p < hw; p++) {
+        let best = Infinity;
+        for (let r = 0; r < coresetSize; r++) {
+          let d = 0;
+          for (let ch = 0; ch < 3; ch++) d += (f.x.data[ch * hw + p]! - coreset[r * c + ch]!) ** 2;
+          best = Math.min(best, d);
+        }
+        assert.ok(Math.abs(got[p]! - Math.sqrt(best)) < 1e-4, `position ${p}: ${got[p]} vs ${Math.sqrt(best)}`);
+      }
+    }
+  } finally {
+    await opened.release();
+  }
+  await assert.rejects(openScorer("edit-only", { coreset, coresetSize, c }, { ...settings, detail }, {}), (e: unknown) => e instanceof LafiteError && /no normalizer for mode 'edit-only'/.test(e.message));
+  // Weight 0: the detail bank is not even opened, so no normalizer is needed.
+  const off = await openScorer("edit-only", { coreset, coresetSize, c }, { ...settings, detail: { ...detail, weight: 0, normalizers: undefined } }, {});
+  await off.release();
+});
