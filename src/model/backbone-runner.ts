@@ -62,11 +62,21 @@ export class BackboneRunner {
   }
 }
 
-/** Session options shared by every ONNX session of a process. */
+/**
+ * Session options shared by every ONNX session of a process.
+ *
+ * Intra-op spinning is off: a frame runs several small sessions in turn
+ * (backbone, kNN, U-Net), and each session's pool, spinning after its run,
+ * took the cores from the next one. On the 2-core box that cut the daemon's
+ * p50 from 41.9 to 27.2 ms (bench:detect, the realistic suite's model,
+ * lafite mode), and two kNN sessions run alternately from 10.1 + 6.1 to
+ * 6.7 + 4.6 ms.
+ */
 export function sessionOptions(executionProvider: "cpu" | "cuda" = "cpu", intraOpThreads?: number): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: executionProvider === "cuda" ? ["cuda", "cpu"] : ["cpu"],
     graphOptimizationLevel: "all",
     ...(intraOpThreads ? { intraOpNumThreads: intraOpThreads } : {}),
+    extra: { session: { intra_op: { allow_spinning: "0" } } },
   };
 }
