@@ -25,7 +25,7 @@ export const command: CliCommand = {
   --report DIR    write a self-contained HTML report, DIR/index.html (images under DIR/img/, its data as DIR/report.json; nothing fetched from the network):
                   the metrics table; per class ROC, PR and PRO curves, good vs defect score histograms with the threshold,
                   and a gallery of the worst misses, worst false alarms and borderline images (image, heatmap, ground truth);
-                  the bundle's τ and K tuning curves (pseudo-validation AUROC) beside the test AUROC re-scored at each grid point
+                  the bundle's τ, K and detail-bank W tuning curves (pseudo-validation AUROC) beside the test AUROC re-scored at each grid point
   --no-tuning-curves  with --report: skip re-scoring the test set at every tuning grid point (one full eval per point)
   --tau N --delta-t N --eta X --k N   override the bundle's diffusion/editing hyperparameters (sweeps)
   --detail-weight W   override the detail bank's weight W, 0..1 (0: the main bank alone); the verdict threshold stays the bundle's

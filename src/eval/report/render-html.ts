@@ -11,7 +11,7 @@
 import type { ClassMetrics } from "../evaluate.js";
 import { escapeHtml as e } from "./escape.js";
 import { linePlot, scoreHistogram, type Series } from "./svg-plot.js";
-import type { ClassReport, GalleryItem, ReportData, TuningCurveReport, TuningReport } from "./report-data.js";
+import { PARAM_NAMES, type ClassReport, type GalleryItem, type ReportData, type TuningCurveReport, type TuningReport } from "./report-data.js";
 
 const IMAGE = "#1f77b4";
 const PIXEL = "#ff7f0e";
@@ -135,7 +135,7 @@ function tuningSection(t: TuningReport): string {
   const rc = t.rankCorrelation;
   const corr = `<p class="meta">Rank correlation of pseudo-validation against test image AUROC over ${rc.points} grid points: Spearman ρ = ${show(rc.spearman)} (τ curve ${show(rc.tau)}, K curve ${show(rc.k)}).</p>`;
   return `<p class="meta">Pseudo-validation: seed ${t.seed}, ${t.perClass} synthesized anomalous images per class (${t.images.anomalous} anomalous, ${t.images.good} good). Solid lines: pseudo-validation AUROC recorded by <code>lafite tune</code>; dashed: this test set's AUROC (mean over classes) re-scored at each grid point.</p>
-${note}${corr}${servedNote(t.served)}<div class="plots">${tuningPlot(t.tau, "τ (diffusion steps)")}${tuningPlot(t.k, "K (editing neighbours)")}</div>`;
+${note}${corr}${servedNote(t.served)}<div class="plots">${tuningPlot(t.tau, "τ (diffusion steps)")}${tuningPlot(t.k, "K (editing neighbours)")}${t.detail ? tuningPlot(t.detail, "W (detail-bank weight; τ and K re-scored at 0)") : ""}</div>`;
 }
 
 function servedNote(s: { tau?: number; k?: number; kept: "tuned" | "defaults" } | undefined): string {
@@ -160,7 +160,7 @@ function tuningPlot(c: TuningCurveReport, xLabel: string): string {
   ].filter((s) => s.points.length > 0);
   const ys = series.flatMap((s) => s.points.map((p) => p.y));
   const lo = ys.length ? Math.max(0, Math.floor(Math.min(...ys) * 20) / 20 - 0.05) : 0;
-  const name = c.param === "tau" ? "τ" : "K";
+  const name = PARAM_NAMES[c.param];
   return linePlot({
     title: `${name} sweep (${c.mode} mode)`,
     xLabel,

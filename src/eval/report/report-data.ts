@@ -51,9 +51,12 @@ export interface TuningMetrics {
   readonly pixel_auroc: number | null;
 }
 
+/** How the report names each swept hyperparameter. */
+export const PARAM_NAMES: Record<TuningCurveReport["param"], string> = { tau: "τ", k: "K", detailWeight: "W" };
+
 export interface TuningCurveReport {
-  /** "τ" or "K": the swept hyperparameter. */
-  readonly param: "tau" | "k";
+  /** The swept hyperparameter: τ, K or the detail bank's weight W. */
+  readonly param: "tau" | "k" | "detailWeight";
   readonly mode: ScoringMode;
   readonly chosen: number;
   readonly points: readonly {
@@ -73,6 +76,8 @@ export type TuningReport =
       readonly images: { readonly anomalous: number; readonly good: number };
       readonly tau: TuningCurveReport;
       readonly k: TuningCurveReport;
+      /** The detail bank's weight sweep, when the bundle has one. */
+      readonly detail?: TuningCurveReport;
       /** Why the test-set curves are missing, when they are. */
       readonly testNote?: string;
       /**

@@ -3,17 +3,21 @@
  * `lafite tune` recorded them in the manifest, beside the real test AUROC
  * re-scored at each grid point of those curves (τ in the τ curve's mode, at
  * the K it was swept at if any; K in the K curve's mode at the chosen τ), so one sees whether
- * pseudo-validation picked what the real defects would have picked.
+ * pseudo-validation picked what the real defects would have picked. τ and K
+ * were swept with the main bank alone, so they are re-scored with the detail
+ * bank off (W 0); the detail bank's W curve, at the served τ and K.
  */
 import type { TuningRecord, TuningPoint } from "../../model/bundle.js";
 import type { ScoringMode } from "../../model/types.js";
-import type { TuningCurveReport, TuningMetrics, TuningReport } from "./report-data.js";
+import { PARAM_NAMES, type TuningCurveReport, type TuningMetrics, type TuningReport } from "./report-data.js";
 import { spearman } from "../rank-correlation.js";
 
 export interface TuningOverrides {
   readonly tau?: number;
   readonly deltaT?: number;
   readonly k?: number;
+  /** The detail bank's weight (0: the main bank alone). */
+  readonly detailWeight?: number;
 }
 
 /** Scores the whole test set with these settings; resolves to the mean over classes. */
@@ -30,20 +34,21 @@ export async function tuningReport(record: TuningRecord | undefined, o: TuningOp
   if (!record) return { state: "absent" };
   const notes: string[] = o.scorer ? [] : [o.skipNote ?? "test-set curves were not computed"];
   const { tau: chosenTau, deltaT: chosenDeltaT } = record.tau.chosen;
-  const sweep = async (param: "tau" | "k", mode: ScoringMode, curve: readonly TuningPoint[], chosen: number, overrides: (p: TuningPoint) => TuningOverrides): Promise<TuningCurveReport> => {
+  const sweep = async <P extends TuningPoint>(param: TuningCurveReport["param"], mode: ScoringMode, curve: readonly P[], chosen: number, overrides: (p: P) => TuningOverrides): Promise<TuningCurveReport> => {
     const points: TuningCurveReport["points"][number][] = [];
     let scorer = o.scorer;
+    const name = PARAM_NAMES[param];
     for (const [i, p] of curve.entries()) {
-      const value = param === "tau" ? p.tau : p.k;
+      const value = param === "tau" ? p.tau : param === "k" ? p.k : (p as TuningPoint & { weight?: number }).weight;
       if (value === undefined) continue; // a point without the swept value cannot be placed on the axis
       let test: TuningMetrics | null = null;
       if (scorer) {
         try {
-          o.log?.(`eval report: ${param === "tau" ? "τ" : "K"} = ${value} (${i + 1}/${curve.length}), re-scoring the test set in ${mode} mode`);
+          o.log?.(`eval report: ${name} = ${value} (${i + 1}/${curve.length}), re-scoring the test set in ${mode} mode`);
           test = await scorer(mode, overrides(p));
         } catch (err) {
           if ((err as { code?: string }).code === "CANCELLED") throw err;
-          notes.push(`${param === "tau" ? "τ" : "K"} curve: re-scoring in ${mode} mode failed (${(err as Error).message}); the rest of that curve is pseudo-validation only`);
+          notes.push(`${name} curve: re-scoring in ${mode} mode failed (${(err as Error).message}); the rest of that curve is pseudo-validation only`);
           scorer = null;
         }
       }
@@ -51,8 +56,11 @@ export async function tuningReport(record: TuningRecord | undefined, o: TuningOp
     }
     return { param, mode, chosen, points };
   };
-  const tau = await sweep("tau", record.tau.mode, record.tau.curve, chosenTau, (p) => ({ tau: p.tau!, deltaT: p.deltaT ?? chosenDeltaT, ...(p.k !== undefined ? { k: p.k } : {}) }));
-  const k = await sweep("k", record.k.mode, record.k.curve, record.k.chosen, (p) => ({ tau: p.tau ?? chosenTau, deltaT: p.deltaT ?? chosenDeltaT, k: p.k! }));
+  // Only bundles with a detail-bank sweep are re-scored with it off: older bundles' loaders know no such override.
+  const mainAlone = record.detail ? { detailWeight: 0 } : {};
+  const tau = await sweep("tau", record.tau.mode, record.tau.curve, chosenTau, (p) => ({ tau: p.tau!, deltaT: p.deltaT ?? chosenDeltaT, ...(p.k !== undefined ? { k: p.k } : {}), ...mainAlone }));
+  const k = await sweep("k", record.k.mode, record.k.curve, record.k.chosen, (p) => ({ tau: p.tau ?? chosenTau, deltaT: p.deltaT ?? chosenDeltaT, k: p.k!, ...mainAlone }));
+  const detail = record.detail ? await sweep("detailWeight", record.detail.mode, record.detail.curve, record.detail.chosen, (p) => ({ detailWeight: p.weight })) : undefined;
   const pairsOf = (points: TuningCurveReport["points"]) => points.flatMap((p) => (p.pseudo.image_auroc !== null && p.test?.image_auroc != null ? [[p.pseudo.image_auroc, p.test.image_auroc] as const] : []));
   const rho = (pairs: ReturnType<typeof pairsOf>) => spearman(pairs.map((p) => p[0]), pairs.map((p) => p[1]));
   const pairs = pairsOf([...tau.points, ...k.points]);
@@ -68,6 +76,7 @@ export async function tuningReport(record: TuningRecord | undefined, o: TuningOp
     images: record.images,
     tau,
     k,
+    ...(detail ? { detail } : {}),
     ...(notes.length ? { testNote: notes.join("; ") } : {}),
   };
 }

@@ -81,6 +81,21 @@ test("tuning curves: τ and K plots with the chosen values marked, and the note 
   assert.match(html, /skipped &lt;flag&gt;/);
   assert.match(html, /over 5 grid points: Spearman ρ = 0\.80 \(τ curve undefined \(too few points, or a constant curve\), K curve 0\.50\)/);
   assert.match(html, /test image/);
+  assert.doesNotMatch(html, /W sweep/, "no detail bank, no W plot");
+  const withDetail = renderReportHtml(
+    data({
+      state: "present",
+      seed: 7,
+      perClass: 10,
+      images: { anomalous: 30, good: 15 },
+      tau: { param: "tau", mode: "lafite", chosen: 20, points: [] },
+      k: { param: "k", mode: "lafite", chosen: 1, points: [] },
+      detail: { param: "detailWeight", mode: "lafite", chosen: 0.33, points: [{ value: 0, pseudo: { image_auroc: 0.84, pixel_auroc: 0.86 }, test: null }, { value: 0.33, pseudo: { image_auroc: 0.85, pixel_auroc: 0.85 }, test: null }] },
+      rankCorrelation: { spearman: null, points: 0, tau: null, k: null },
+    }),
+  );
+  assert.match(withDetail, /W sweep \(lafite mode\)/);
+  assert.match(withDetail, /chosen W = 0\.33/);
 });
 
 test("the tuning section says what the bundle serves when the defaults beat the sweeps' choice", () => {

@@ -102,3 +102,33 @@ test("an interrupt is not swallowed", async () => {
     (e: unknown) => e instanceof LafiteError && e.code === ErrorCode.CANCELLED,
   );
 });
+
+test("a bundle with a detail-bank sweep: τ and K re-scored with the detail bank off, then the W curve at the served τ and K", async () => {
+  const withDetail: TuningRecord = {
+    ...record,
+    detail: { mode: "lafite", stages: ["block_2_add", "block_5_add"], curve: [{ weight: 0, image_auroc: 0.88, pixel_auroc: 0.93 }, { weight: 0.33, image_auroc: 0.9, pixel_auroc: 0.92 }], chosen: 0.33 },
+  };
+  const calls: [ScoringMode, TuningOverrides][] = [];
+  const r = await tuningReport(withDetail, {
+    scorer: async (mode, o) => {
+      calls.push([mode, o]);
+      return { image_auroc: 0.7 + (o.detailWeight ?? 0), pixel_auroc: 0.5 };
+    },
+  });
+  assert.deepEqual(calls, [
+    ["no-edit", { tau: 10, deltaT: 2, detailWeight: 0 }],
+    ["no-edit", { tau: 20, deltaT: 2, detailWeight: 0 }],
+    ["lafite", { tau: 20, deltaT: 2, k: 1, detailWeight: 0 }],
+    ["lafite", { tau: 20, deltaT: 2, k: 4, detailWeight: 0 }],
+    ["lafite", { detailWeight: 0 }],
+    ["lafite", { detailWeight: 0.33 }],
+  ]);
+  assert.ok(r.state === "present" && r.detail !== undefined);
+  if (r.state !== "present") return;
+  assert.deepEqual(r.detail!.points.map((p) => [p.value, p.pseudo.image_auroc, p.test?.image_auroc]), [[0, 0.88, 0.7], [0.33, 0.9, 0.7 + 0.33]]);
+  assert.equal(r.detail!.chosen, 0.33);
+  assert.equal(r.detail!.param, "detailWeight");
+  // Without a detail sweep nothing changes: no override, no W curve.
+  const plain = await tuningReport(record, { scorer: async (_m, o) => (assert.equal(o.detailWeight, undefined), { image_auroc: 0.5, pixel_auroc: 0.5 }) });
+  assert.ok(plain.state === "present" && plain.detail === undefined);
+});
