@@ -20,6 +20,7 @@ import { runTuning } from "./run-tuning.js";
 import { trainedTaus } from "./trained-taus.js";
 import { calibrateModes, type ScoredSet } from "./calibrate.js";
 import { detailTuneWork, tuneDetailWeight } from "./detail-weight.js";
+import { builtinStageChannels, detailStagesOf } from "../../model/backbone-source.js";
 
 export interface TuneBundleOptions {
   readonly bundle: string;
@@ -104,17 +105,20 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   const modes = SCORING_MODES.filter((mode) => parts.unetOnnx !== undefined || !DIFFUSION_MODES.includes(mode));
   const settings = { ...base, ...tuned.chosen };
   // The detail bank is re-weighed at the new τ, K and rule; its normalizers are those of the new settings.
+  // A bundle fitted before the detail bank gets one from its config, as fit would make it now.
+  const widths = sc.detail ? undefined : builtinStageChannels(config);
+  const plan = sc.detail ?? detailStagesOf(config, { stages: m.backbone.stages, ...(widths ? { stageChannels: widths } : {}) });
   let detail = sc.detail;
   let detailRecord: TuningRecord["detail"];
   let scored: readonly ScoredSet[] = [tuned.chosenScores];
-  if (sc.detail && modes.includes(sc.mode)) {
+  if (plan && modes.includes(sc.mode)) {
     const progress = new Progress("tune: detail bank", detailTuneWork(set.length, modes.length), { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
-    const r = await tuneDetailWeight({ set, parts, settings, modes, servedMode: sc.mode, stages: sc.detail.stages, channels: sc.detail.channels, weights: tc.detailWeights, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log });
+    const r = await tuneDetailWeight({ set, parts, settings, modes, servedMode: sc.mode, stages: plan.stages, channels: plan.channels, weights: tc.detailWeights, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log });
     detail = r.detail;
     detailRecord = r.record;
     scored = r.scored;
   } else {
-    log("tune: this bundle has no detail bank (fitted before it, or its backbone's stage widths are unknown); it stays without");
+    log("tune: no detail bank (scoring.detail.stages is [], or the backbone's stage widths are unknown)");
   }
   const thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log, scored });
 

@@ -10,7 +10,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { synthesizeDataset } from "../../../src/image/synth/index.js";
@@ -53,6 +53,8 @@ test("fit --no-tune keeps the configured τ, Δt and K, records the held-out fil
   assert.ok(Object.values(m.memory.classRows!).every((v) => v > 0));
   assert.equal(Object.values(m.memory.classRows!).reduce((a, b) => a + b, 0), m.memory.coresetSize);
   assert.deepEqual([m.scoring.tau, m.scoring.deltaT, m.scoring.k], [20, 20, 3]);
+  // Untuned, the detail bank is recorded at the configured weight 0, without normalizers (it is not searched).
+  assert.deepEqual(m.scoring.detail, { stages: ["block_2_add", "block_5_add"], channels: [0, 56], weight: 0 });
   assert.equal(m.provenance.holdoutFiles!.length, 6); // 3 of 12 per class
   assert.ok(m.provenance.holdoutFiles!.every((f) => /^(hex_nut|fabric)\/train\/good\//.test(f)));
   for (const mode of ["knn", "edit-only", "lafite", "no-edit"] as const) {
@@ -101,11 +103,30 @@ test("lafite tune sweeps τ then K in lafite mode, records curves and seed, writ
   const d = await loadDetector(bundle);
   await d.close();
 
+  // The detail bank's weight is swept after them, in the served mode, and every mode gets its normalizers.
+  assert.deepEqual(t.detail!.curve.map((p) => p.weight), [0, 0.2, 0.33, 0.5]);
+  assert.equal(t.detail!.mode, "lafite");
+  assert.equal(first.scoring.detail!.weight, t.detail!.chosen);
+  assert.deepEqual(Object.keys(first.scoring.detail!.normalizers!.main).sort(), ["edit-only", "knn", "lafite", "no-edit"]);
+
   await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3"], { timeout: 300_000 });
   const second = await manifest(bundle);
   assert.deepEqual(second.tuning!.tau.curve, t.tau.curve);
   assert.deepEqual(second.tuning!.k.curve, t.k.curve);
+  assert.deepEqual(second.tuning!.detail, t.detail);
   assert.deepEqual(second.scoring, first.scoring);
+
+  // A bundle fitted before the detail bank (no scoring.detail; its manifest is not hashed) gets one when re-tuned, from its builtin backbone's stages.
+  const old = join(dir, "before-detail");
+  await cp(bundle, old, { recursive: true });
+  const { detail: _detail, ...scoring } = second.scoring;
+  const { detail: _record, ...tuning } = second.tuning!;
+  await writeFile(join(old, "manifest.json"), JSON.stringify({ ...second, scoring, tuning }, null, 2));
+  assert.equal((await manifest(old)).scoring.detail, undefined);
+  await run(process.execPath, [CLI, "tune", "--bundle", old, "--data", data, "--seed", "3"], { timeout: 300_000 });
+  const retuned = await manifest(old);
+  assert.deepEqual(retuned.scoring.detail, second.scoring.detail);
+  assert.deepEqual(retuned.tuning!.detail, t.detail);
 });
 
 test("lafite tune --tau-mode no-edit sweeps τ with editing off, as the paper does; a mode it cannot sweep in is refused", async () => {
