@@ -139,7 +139,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       const sc = m.scoring;
       const settings = scorerSettingsOf(m, { tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta });
       const modes = (Object.keys(m.thresholds ?? { [sc.mode]: true }) as ScoringMode[]).filter((mode) => SCORING_MODES.includes(mode));
-      const remeasured = await remeasureDetail(set, parts, settings, modes, sc.mode, model.sessionOptions, signal);
+      const remeasured = await remeasureDetail(set, parts, settings, modes, sc.mode, model.sessionOptions, signal ? { signal } : {});
       detail = remeasured?.detail;
       thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}) }, modes, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`), ...(remeasured ? { scored: remeasured.scored } : {}) });
     } else {

@@ -16,7 +16,7 @@ import { LafiteError, ErrorCode } from "../../util/errors.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import type { ActiveModel } from "./active-model.js";
 import { featuresOfFiles } from "./frame-features.js";
-import { remeasureDetail } from "../../pipeline/tune/detail-weight.js";
+import { detailTuneWork, remeasureDetail } from "../../pipeline/tune/detail-weight.js";
 import type { DetailScoring } from "../../model/scoring/detail-bank.js";
 
 /** Fit's held-out normals, re-extracted from the data set they came from; missing files are reported, not fatal. */
@@ -59,12 +59,16 @@ export async function calibrateThresholds(
   const settings = scorerSettingsOf({ ...m, scoring: sc });
   const rule = parseModelConfig(m.config).threshold;
   const normals = holdout.map((x) => ({ cls: "", anomalous: false, x }));
-  const remeasured = await remeasureDetail(normals, parts, settings, modes, m.scoring.mode, model.sessionOptions, options.signal);
+  // With a detail bank: one pass per mode and one detail search per image, which also give the scores.
+  const detailTotal = detailTuneWork(holdout.length, modes.length);
+  let detailDone = 0;
+  const remeasured = await remeasureDetail(normals, parts, settings, modes, m.scoring.mode, model.sessionOptions, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    onScored: () => options.onProgress?.(++detailDone, detailTotal),
+  });
   const out: Partial<Record<ScoringMode, ThresholdInfo>> = {};
   if (remeasured) {
-    // One pass per mode, already made while measuring the normalizers.
     for (const { mode, scores } of remeasured.scored) out[mode] = calibrateThreshold(rule, scores);
-    options.onProgress?.(modes.length * holdout.length, modes.length * holdout.length);
     return { thresholds: out, detail: remeasured.detail };
   }
   const total = modes.length * holdout.length;

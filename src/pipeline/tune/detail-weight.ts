@@ -43,6 +43,8 @@ export interface DetailTuneInput {
   readonly sessionOptions: ort.InferenceSession.SessionOptions;
   readonly signal?: AbortSignal;
   readonly progress?: Progress;
+  /** Called after each scoring too, for callers that count their own progress (lifecycle jobs). */
+  readonly onScored?: () => void;
   readonly log?: (msg: string) => void;
 }
 
@@ -54,7 +56,7 @@ export interface DetailTuneResult {
   readonly scored: readonly { readonly mode: ScoringMode; readonly scores: readonly number[] }[];
 }
 
-/** How many scorings detailWeight does for a set (its progress total). */
+/** How many scorings tuneDetailWeight does for a set (its progress total). */
 export function detailTuneWork(setSize: number, modes: number): number {
   return setSize * (modes + 1);
 }
@@ -72,6 +74,7 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
         // The seed of the whole frame's features, as FrameScorer.score draws it.
         out.push((await opened.scorer.positionScores(view(f.x), seedOfFeatures(f.x))).values);
         input.progress?.tick();
+        input.onScored?.();
       }
       return out;
     } finally {
@@ -139,7 +142,7 @@ export async function remeasureDetail(
   modes: readonly ScoringMode[],
   servedMode: ScoringMode,
   sessionOptions: ort.InferenceSession.SessionOptions,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; onScored?: () => void } = {},
 ): Promise<{ detail: DetailScoring; scored: DetailTuneResult["scored"] } | undefined> {
   const d = settings.detail;
   if (!d || d.weight === 0 || modes.length === 0) return undefined;
@@ -153,7 +156,8 @@ export async function remeasureDetail(
     channels: d.channels,
     weights: [d.weight],
     sessionOptions,
-    ...(signal ? { signal } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onScored ? { onScored: options.onScored } : {}),
   });
   return { detail: r.detail, scored: r.scored };
 }
