@@ -95,6 +95,16 @@ export class DaemonMetrics {
         if (m !== undefined) this.set({ version: m.version }, m.coresetSize);
       },
     });
+    this.gauge({
+      name: "lafited_model_detail_weight",
+      help: "Weight W of the detail bank (a second nearest-neighbour search over the fine backbone stages) in the model in service, labelled with its version; 0 when it is not used, absent while no model is loaded",
+      labelNames: ["version"],
+      collect() {
+        this.reset();
+        const m = source.model();
+        if (m !== undefined) this.set({ version: m.version }, m.detailWeight ?? 0);
+      },
+    });
   }
 
   /** Records one answered frame. */

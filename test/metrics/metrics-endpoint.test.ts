@@ -25,6 +25,7 @@ test("/metrics counts frames by outcome with stage and end-to-end latency; /heal
     assert.match(notReady.body, /no model/);
     assert.equal(sample((await get(port, "/metrics")).body, "lafited_model_info"), undefined);
     assert.doesNotMatch((await get(port, "/metrics")).body, /^lafited_model_bank_rows/m);
+    assert.doesNotMatch((await get(port, "/metrics")).body, /^lafited_model_detail_weight/m);
 
     await h.server.loadModel();
     assert.equal((await get(port, "/readyz")).status, 200);
@@ -47,6 +48,7 @@ test("/metrics counts frames by outcome with stage and end-to-end latency; /heal
     }
     assert.equal(sample(body, 'lafited_model_info{version="fake-1",mode="knn",backbone="fake-brightness",execution_provider="cpu"}'), 1);
     assert.equal(sample(body, 'lafited_model_bank_rows{version="fake-1"}'), 1234);
+    assert.equal(sample(body, 'lafited_model_detail_weight{version="fake-1"}'), 0.25);
     assert.equal(sample(body, 'lafited_queue_frames{state="waiting"}'), 0);
     assert.equal(sample(body, 'lafited_queue_capacity_frames{state="waiting"}'), 64);
     assert.equal(sample(body, "lafited_open_streams"), 0);

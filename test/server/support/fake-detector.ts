@@ -37,6 +37,8 @@ export class FakeDetector implements Detector {
       thresholdMethod: "fixed by the fake detector",
       executionProvider: "cpu",
       inputSize: 0,
+      // Read back from lafited_model_detail_weight.
+      detailWeight: 0.25,
     };
   }
 
