@@ -19,7 +19,7 @@ export const command: CliCommand = {
   --config FILE   model config YAML (see config/model.example.yaml); defaults otherwise
   --class NAME    fit only these classes (repeatable)
   --force         replace an existing bundle atomically
-  --no-tune       keep the configured τ, Δt and K (no pseudo-validation sweep; thresholds are still calibrated)
+  --no-tune       keep the configured τ, Δt, K and detail-bank weight (scoring.detail.weight) (no pseudo-validation sweep; thresholds are still calibrated)
   --cache DIR     where generated backbones are cached (default ${defaultCacheDir()})
   --execution-provider cpu|cuda  for the backbone and scoring (default cpu; falls back to cpu, saying why);
                   diffusion training follows diffusion.executionProvider, else this`,
