@@ -30,7 +30,7 @@ import { runTuning, type TuneResult } from "./tune/run-tuning.js";
 import { trainedTaus } from "./tune/trained-taus.js";
 import { calibrateModes, type ScoredSet } from "./tune/calibrate.js";
 import { detailTuneWork, tuneDetailWeight } from "./tune/detail-weight.js";
-import type { DetailScoring } from "../model/scoring/detail-bank.js";
+import { DETAIL_MODES, type DetailScoring } from "../model/scoring/detail-bank.js";
 import { resolveExecutionProvider } from "../model/execution-provider.js";
 import { diffusionPreset, trainDiffusion, unetParamSpecs, UNET_PRESETS, type DiffusionConfig } from "../model/diffusion/index.js";
 import { totalSteps, trainingSetSize } from "../model/diffusion/training-plan.js";
@@ -242,12 +242,13 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const detailPlan = detailStagesOf(config, backboneSource);
   const detailWeights = (options.tune ?? true) ? config.tuning.detailWeights : [config.scoring.detail.weight];
   let detail: DetailScoring | undefined;
+  // With a detail bank the sweep's scores replace the tuning's (no-edit, which gets none, keeps the tuning's if it has them).
   let scored: readonly ScoredSet[] = chosenScores ? [chosenScores] : [];
-  if (detailPlan && detailWeights.some((v) => v > 0)) {
-    const progress = new Progress("fit: detail bank", detailTuneWork(pseudoSet.length, modes.length), { unit: "scorings", sink: sinkFor("threshold") });
+  if (detailPlan && detailWeights.some((v) => v > 0) && DETAIL_MODES.includes(config.scoring.mode)) {
+    const progress = new Progress("fit: detail bank", detailTuneWork(pseudoSet.length, modes), { unit: "scorings", sink: sinkFor("threshold") });
     const tunedDetail = await tuneDetailWeight({ set: pseudoSet, parts, settings, modes, servedMode: config.scoring.mode, ...detailPlan, weights: detailWeights, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log: (m) => log(`fit: ${m}`) });
     detail = tunedDetail.detail;
-    scored = tunedDetail.scored;
+    scored = [...tunedDetail.scored, ...scored.filter((k) => !DETAIL_MODES.includes(k.mode))];
     if (tuning && tunedDetail.record) tuning = { ...tuning, detail: tunedDetail.record };
   } else if (detailPlan) {
     detail = { ...detailPlan, weight: 0 };

@@ -11,7 +11,7 @@ import type { ScoringMode } from "./types.js";
 import { DIFFUSION_MODES } from "../model/types.js";
 import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
 import type { BundleManifest } from "../model/bundle.js";
-import { rowSlice, type DetailScoring } from "../model/scoring/detail-bank.js";
+import { DETAIL_MODES, rowSlice, type DetailScoring } from "../model/scoring/detail-bank.js";
 
 export interface ScorerParts {
   /** Coreset rows, coresetSize × c. */
@@ -33,7 +33,7 @@ export interface ScorerSettings {
   readonly tau: number;
   readonly deltaT: number;
   readonly eta: number;
-  /** The detail bank; searched only when its weight is above 0. */
+  /** The detail bank; searched only when its weight is above 0, and never in no-edit mode (DETAIL_MODES). */
   readonly detail?: DetailScoring;
 }
 
@@ -53,7 +53,7 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
   const knn = k > 0 ? await OnnxKnn.create(parts.coreset, parts.coresetSize, parts.c, k, sessionOptions) : undefined;
   let detail: DetailSearch | undefined;
   try {
-    if (s.detail && s.detail.weight > 0) detail = await openDetail(mode, parts, s.detail, sessionOptions);
+    if (s.detail && s.detail.weight > 0 && DETAIL_MODES.includes(mode)) detail = await openDetail(mode, parts, s.detail, sessionOptions);
   } catch (err) {
     await knn?.release();
     throw err;

@@ -17,7 +17,7 @@ import { throwIfCancelled } from "../../util/progress.js";
 import type { ActiveModel } from "./active-model.js";
 import { featuresOfFiles } from "./frame-features.js";
 import { detailTuneWork, remeasureDetail } from "../../pipeline/tune/detail-weight.js";
-import type { DetailScoring } from "../../model/scoring/detail-bank.js";
+import { DETAIL_MODES, type DetailScoring } from "../../model/scoring/detail-bank.js";
 
 /** Fit's held-out normals, re-extracted from the data set they came from; missing files are reported, not fatal. */
 export async function baseHoldoutMaps(model: ActiveModel, signal: AbortSignal | undefined): Promise<{ maps: FeatureMap[]; missing: number; listed: number }> {
@@ -59,21 +59,18 @@ export async function calibrateThresholds(
   const settings = scorerSettingsOf({ ...m, scoring: sc });
   const rule = parseModelConfig(m.config).threshold;
   const normals = holdout.map((x) => ({ cls: "", anomalous: false, x }));
-  // With a detail bank: one pass per mode and one detail search per image, which also give the scores.
-  const detailTotal = detailTuneWork(holdout.length, modes.length);
-  let detailDone = 0;
-  const remeasured = await remeasureDetail(normals, parts, settings, modes, m.scoring.mode, model.sessionOptions, {
+  // With a detail bank: one pass per mode it blends into and one detail search per image, which also give those modes' scores.
+  const detailModes = settings.detail && settings.detail.weight > 0 ? modes.filter((mode) => DETAIL_MODES.includes(mode)) : [];
+  const rest = modes.filter((mode) => !detailModes.includes(mode));
+  const total = (detailModes.length ? detailTuneWork(holdout.length, detailModes) : 0) + rest.length * holdout.length;
+  let done = 0;
+  const remeasured = await remeasureDetail(normals, parts, settings, detailModes, m.scoring.mode, model.sessionOptions, {
     ...(options.signal ? { signal: options.signal } : {}),
-    onScored: () => options.onProgress?.(++detailDone, detailTotal),
+    onScored: () => options.onProgress?.(++done, total),
   });
   const out: Partial<Record<ScoringMode, ThresholdInfo>> = {};
-  if (remeasured) {
-    for (const { mode, scores } of remeasured.scored) out[mode] = calibrateThreshold(rule, scores);
-    return { thresholds: out, detail: remeasured.detail };
-  }
-  const total = modes.length * holdout.length;
-  let done = 0;
-  for (const mode of modes) {
+  for (const { mode, scores } of remeasured?.scored ?? []) out[mode] = calibrateThreshold(rule, scores);
+  for (const mode of rest) {
     const opened = await openScorer(mode, parts, settings, model.sessionOptions);
     try {
       const scores: number[] = [];
@@ -88,5 +85,5 @@ export async function calibrateThresholds(
       await opened.release();
     }
   }
-  return { thresholds: out };
+  return { thresholds: out, ...(remeasured ? { detail: remeasured.detail } : {}) };
 }

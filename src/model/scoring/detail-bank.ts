@@ -22,6 +22,12 @@
 import type { FeatureMap, ScoringMode } from "../types.js";
 import { invalidInput } from "../../util/errors.js";
 
+/**
+ * The modes the detail bank blends into: those that search the memory bank.
+ * no-edit stays the diffusion model alone, the ablation it exists for.
+ */
+export const DETAIL_MODES: readonly ScoringMode[] = ["knn", "edit-only", "lafite"];
+
 /** Mean and standard deviation of a bank's position scores over held-out normals. */
 export interface ScoreNormalizer {
   readonly mean: number;

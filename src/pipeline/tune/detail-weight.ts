@@ -19,7 +19,7 @@ import type { TuningRecord } from "../../model/bundle.js";
 import type { ScoringMode } from "../../model/types.js";
 import { PixelMetricAccumulator } from "../../eval/metrics.js";
 import { anomalyMap, imageScoreOf } from "../../model/scoring/anomaly-map.js";
-import { blendPositionScores, channelSlice, normalizerOf, rowSlice, type ChannelRange, type DetailScoring, type ScoreNormalizer } from "../../model/scoring/detail-bank.js";
+import { blendPositionScores, channelSlice, DETAIL_MODES, normalizerOf, rowSlice, type ChannelRange, type DetailScoring, type ScoreNormalizer } from "../../model/scoring/detail-bank.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
 import { seedOfFeatures } from "../frame-scorer.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
@@ -52,18 +52,20 @@ export interface DetailTuneResult {
   readonly detail: DetailScoring;
   /** The sweep, when the grid had more than one weight. */
   readonly record?: NonNullable<TuningRecord["detail"]>;
-  /** The set's image scores at the chosen W, per mode: threshold calibration need not score the set again. */
+  /** The set's image scores at the chosen W, per detail mode: threshold calibration need not score the set again in those. */
   readonly scored: readonly { readonly mode: ScoringMode; readonly scores: readonly number[] }[];
 }
 
-/** How many scorings tuneDetailWeight does for a set (its progress total). */
-export function detailTuneWork(setSize: number, modes: number): number {
-  return setSize * (modes + 1);
+/** How many scorings tuneDetailWeight does for a set and the modes asked for (its progress total). */
+export function detailTuneWork(setSize: number, modes: readonly ScoringMode[]): number {
+  return setSize * (modes.filter((m) => DETAIL_MODES.includes(m)).length + 1);
 }
 
 export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTuneResult> {
   const { set, parts, settings, channels } = input;
-  if (!input.modes.includes(input.servedMode)) throw new Error(`the served mode ${input.servedMode} is not among the modes ${input.modes.join(", ")}`);
+  // no-edit gets no detail bank (DETAIL_MODES): its scores are not blended, so it needs no normalizer.
+  const modes = input.modes.filter((m) => DETAIL_MODES.includes(m));
+  if (!modes.includes(input.servedMode)) throw new Error(`the served mode ${input.servedMode} is not among the detail bank's modes ${modes.join(", ")}`);
   const plain: ScorerSettings = { ...settings, detail: undefined };
   const positions = async (mode: ScoringMode, p: ScorerParts, view: (x: PseudoFeature["x"]) => PseudoFeature["x"]): Promise<Float32Array[]> => {
     const opened = await openScorer(mode, p, plain, input.sessionOptions);
@@ -88,7 +90,7 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
   const nDetail = normalizerOf(normals(detailScores));
   const mainScores = new Map<ScoringMode, Float32Array[]>();
   const nMain: Partial<Record<ScoringMode, ScoreNormalizer>> = {};
-  for (const mode of input.modes) {
+  for (const mode of modes) {
     const scores = await positions(mode, parts, (x) => x);
     mainScores.set(mode, scores);
     nMain[mode] = normalizerOf(normals(scores));
@@ -118,7 +120,7 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
   const best = bestPointIndex(curve);
   const weight = weights[best]!;
   if (weights.length > 1) input.log?.(`tune: chose detail weight W=${weight}${weight === 0 ? " (the main bank alone)" : ""}`);
-  const scored = input.modes.map((mode) => ({ mode, scores: mode === input.servedMode ? servedScores[best]! : scoreAt(mode, weight) }));
+  const scored = modes.map((mode) => ({ mode, scores: mode === input.servedMode ? servedScores[best]! : scoreAt(mode, weight) }));
   return {
     detail: { stages: input.stages, channels, weight, normalizers: { detail: nDetail, main: nMain } },
     ...(weights.length > 1 ? { record: { mode: input.servedMode, stages: input.stages, curve, chosen: weight } } : {}),
@@ -145,13 +147,14 @@ export async function remeasureDetail(
   options: { signal?: AbortSignal; onScored?: () => void } = {},
 ): Promise<{ detail: DetailScoring; scored: DetailTuneResult["scored"] } | undefined> {
   const d = settings.detail;
-  if (!d || d.weight === 0 || modes.length === 0) return undefined;
+  const detailModes = modes.filter((m) => DETAIL_MODES.includes(m));
+  if (!d || d.weight === 0 || detailModes.length === 0) return undefined;
   const r = await tuneDetailWeight({
     set,
     parts,
     settings,
-    modes,
-    servedMode: modes.includes(servedMode) ? servedMode : modes[0]!,
+    modes: detailModes,
+    servedMode: detailModes.includes(servedMode) ? servedMode : detailModes[0]!,
     stages: d.stages,
     channels: d.channels,
     weights: [d.weight],

@@ -21,6 +21,7 @@ import { trainedTaus } from "./trained-taus.js";
 import { calibrateModes, type ScoredSet } from "./calibrate.js";
 import { detailTuneWork, tuneDetailWeight } from "./detail-weight.js";
 import { builtinStageChannels, detailStagesOf } from "../../model/backbone-source.js";
+import { DETAIL_MODES } from "../../model/scoring/detail-bank.js";
 
 export interface TuneBundleOptions {
   readonly bundle: string;
@@ -111,14 +112,14 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   let detail = sc.detail;
   let detailRecord: TuningRecord["detail"];
   let scored: readonly ScoredSet[] = [tuned.chosenScores];
-  if (plan && modes.includes(sc.mode)) {
-    const progress = new Progress("tune: detail bank", detailTuneWork(set.length, modes.length), { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+  if (plan && DETAIL_MODES.includes(sc.mode)) {
+    const progress = new Progress("tune: detail bank", detailTuneWork(set.length, modes), { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
     const r = await tuneDetailWeight({ set, parts, settings, modes, servedMode: sc.mode, stages: plan.stages, channels: plan.channels, weights: tc.detailWeights, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log });
     detail = r.detail;
     detailRecord = r.record;
-    scored = r.scored;
+    scored = [...r.scored, ...scored.filter((k) => !DETAIL_MODES.includes(k.mode))];
   } else {
-    log("tune: no detail bank (scoring.detail.stages is [], or the backbone's stage widths are unknown)");
+    log("tune: no detail bank (scoring.detail.stages is [], the backbone's stage widths are unknown, or the bundle serves no-edit)");
   }
   const thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log, scored });
 

@@ -75,6 +75,18 @@ test("tuneDetailWeight weighs the detail bank in where the anomalies live in the
   assert.equal(fixed.detail.weight, 0.33);
 });
 
+test("no-edit is left out: it gets no normalizer and no blended scores (it stays the diffusion model alone, and is never scored here)", async () => {
+  const { set, coreset, coresetSize } = makeSet(7, 1.5, { fine: 1, coarse: 0 });
+  // A bank without a U-Net: were no-edit scored, opening it would fail.
+  const r = await tuneDetailWeight({ set, parts: { coreset, coresetSize, c }, settings, modes: ["knn", "edit-only", "no-edit"], servedMode: "knn", stages: ["fine"], channels: detailChannels, weights: [0.5], sessionOptions: {} });
+  assert.deepEqual(r.scored.map((s) => s.mode), ["knn", "edit-only"]);
+  assert.deepEqual(Object.keys(r.detail.normalizers!.main), ["knn", "edit-only"]);
+  await assert.rejects(
+    tuneDetailWeight({ set, parts: { coreset, coresetSize, c }, settings, modes: ["knn", "no-edit"], servedMode: "no-edit", stages: ["fine"], channels: detailChannels, weights: [0.5], sessionOptions: {} }),
+    /served mode no-edit is not among the detail bank's modes/,
+  );
+});
+
 test("the sweep's scores at the chosen weight are what a scorer opened with the chosen detail settings gives, in every mode", async () => {
   const { set, coreset, coresetSize } = makeSet(5, 1.5, { fine: 1, coarse: 0.5 });
   const r = await tune(set, coreset, coresetSize, [0.4]);
