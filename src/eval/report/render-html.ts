@@ -135,7 +135,7 @@ function tuningSection(t: TuningReport): string {
   const rc = t.rankCorrelation;
   const corr = `<p class="meta">Rank correlation of pseudo-validation against test image AUROC over ${rc.points} grid points: Spearman ρ = ${show(rc.spearman)} (τ curve ${show(rc.tau)}, K curve ${show(rc.k)}).</p>`;
   return `<p class="meta">Pseudo-validation: seed ${t.seed}, ${t.perClass} synthesized anomalous images per class (${t.images.anomalous} anomalous, ${t.images.good} good). Solid lines: pseudo-validation AUROC recorded by <code>lafite tune</code>; dashed: this test set's AUROC (mean over classes) re-scored at each grid point.</p>
-${note}${corr}${servedNote(t.served)}<div class="plots">${tuningPlot(t.tau, "τ (diffusion steps)")}${tuningPlot(t.k, "K (editing neighbours)")}${t.detail ? tuningPlot(t.detail, "W (detail-bank weight; τ and K re-scored at 0)") : ""}</div>`;
+${note}${corr}${servedNote(t.served)}${t.detail ? `<p class="meta">Detail bank: W = ${e(String(t.detail.chosen))}${t.detail.chosen === 0 ? " (off: the main bank alone)" : ""}, chosen on the pseudo-validation set at the served τ and K.</p>` : ""}<div class="plots">${tuningPlot(t.tau, "τ (diffusion steps)")}${tuningPlot(t.k, "K (editing neighbours)")}${t.detail ? tuningPlot(t.detail, "W (detail-bank weight; τ and K re-scored at 0)") : ""}</div>`;
 }
 
 function servedNote(s: { tau?: number; k?: number; kept: "tuned" | "defaults" } | undefined): string {

@@ -96,6 +96,8 @@ test("tuning curves: τ and K plots with the chosen values marked, and the note 
   );
   assert.match(withDetail, /W sweep \(lafite mode\)/);
   assert.match(withDetail, /chosen W = 0\.33/);
+  assert.match(withDetail, /Detail bank: W = 0\.33, chosen on the pseudo-validation set/);
+  assert.doesNotMatch(html, /Detail bank: W/);
 });
 
 test("the tuning section says what the bundle serves when the defaults beat the sweeps' choice", () => {
