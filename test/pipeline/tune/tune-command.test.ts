@@ -53,8 +53,10 @@ test("fit --no-tune keeps the configured τ, Δt and K, records the held-out fil
   assert.ok(Object.values(m.memory.classRows!).every((v) => v > 0));
   assert.equal(Object.values(m.memory.classRows!).reduce((a, b) => a + b, 0), m.memory.coresetSize);
   assert.deepEqual([m.scoring.tau, m.scoring.deltaT, m.scoring.k], [20, 20, 3]);
-  // Untuned, the detail bank is recorded at the configured weight 0, without normalizers (it is not searched).
+  // Untuned, the detail bank is recorded at the configured weight 0, without normalizers (it is not searched),
+  // so an evaluation at another weight is refused with the way out.
   assert.deepEqual(m.scoring.detail, { stages: ["block_2_add", "block_5_add"], channels: [0, 56], weight: 0 });
+  await assert.rejects(run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", data, "--detail-weight", "0.3"]), (err: { stderr?: string }) => /detail weight 0\.3: this bundle has no measured detail bank.*lafite tune/.test(err.stderr ?? ""));
   assert.equal(m.provenance.holdoutFiles!.length, 6); // 3 of 12 per class
   assert.ok(m.provenance.holdoutFiles!.every((f) => /^(hex_nut|fabric)\/train\/good\//.test(f)));
   for (const mode of ["knn", "edit-only", "lafite", "no-edit"] as const) {
