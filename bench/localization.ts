@@ -89,7 +89,7 @@ async function gridOf(set: readonly SuiteTest[], scorer: FrameScorer, S: number)
     const pix = new Map<number, number | null>();
     for (const sigma of sigmas) {
       const acc = pixels.get(`${cls}|${sigma}`)!;
-      pix.set(sigma, acc.positives > 0 && acc.negatives > 0 ? acc.auroc() : null);
+      pix.set(sigma, acc.aurocOrNull());
       for (const rule of rules) img.set(`${sigma}|${rule}`, both ? auroc(scores.get(`${cls}|${sigma}|${rule}`)!, labels) : null);
     }
     grid.image.set(cls, img);

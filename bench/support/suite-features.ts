@@ -147,7 +147,7 @@ export class ClassMetrics {
     for (const [cls, { s, l, pixels }] of this.byClass) {
       classes[cls] = {
         image: l.includes(0) && l.includes(1) ? auroc(s, l) : null,
-        pixel: pixels.positives > 0 && pixels.negatives > 0 ? pixels.auroc() : null,
+        pixel: pixels.aurocOrNull(),
       };
     }
     const mean = (vs: (number | null)[]) => {

@@ -162,6 +162,11 @@ export class PixelMetricAccumulator {
     return aurocFromGroups(this.pos, this.neg, BINS);
   }
 
+  /** The AUROC, or null while it is undefined (no anomalous or no normal pixel yet): what a sweep records for such a point. */
+  aurocOrNull(): number | null {
+    return this.nPos > 0 && this.nNeg > 0 ? this.auroc() : null;
+  }
+
   averagePrecision(): number {
     requireBothClasses(this.nPos, this.nNeg, "pixel average precision");
     return apFromGroups(this.pos, this.neg, BINS);

@@ -108,7 +108,7 @@ export class FrameScorer {
 }
 
 /** L2 distance from each position of x to its nearest row of the search. */
-export async function nearestDistances(knn: OnnxKnn, x: FeatureMap): Promise<Float32Array> {
+async function nearestDistances(knn: OnnxKnn, x: FeatureMap): Promise<Float32Array> {
   const hw = x.h * x.w;
   const res = await knn.search(toRows(x), hw);
   const values = new Float32Array(hw);

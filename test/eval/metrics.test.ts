@@ -111,4 +111,10 @@ test("an accumulator with one class only throws on read", () => {
   acc.add(Float32Array.from([0.5, 0.2]), Uint8Array.from([0, 0]));
   assert.throws(() => acc.auroc(), LafiteError);
   assert.throws(() => acc.averagePrecision(), LafiteError);
+  // What a sweep records instead: null until both classes are there, then the AUROC (a positive 0.3 above one of the negatives 0.5 and 0.2: 1/2).
+  assert.equal(acc.aurocOrNull(), null);
+  assert.equal(new PixelMetricAccumulator().aurocOrNull(), null);
+  acc.add(Float32Array.from([0.3]), Uint8Array.from([1]));
+  assert.equal(acc.aurocOrNull(), 0.5);
+  assert.equal(acc.aurocOrNull(), acc.auroc());
 });

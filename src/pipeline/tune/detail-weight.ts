@@ -113,7 +113,7 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
     const pixels = weights.length > 1 ? new PixelMetricAccumulator() : undefined;
     const scores = scoreAt(input.servedMode, weight, pixels);
     servedScores.push(scores);
-    const point = { weight, image_auroc: meanClassAuroc(set, scores), pixel_auroc: pixels && pixels.positives > 0 && pixels.negatives > 0 ? pixels.auroc() : null };
+    const point = { weight, image_auroc: meanClassAuroc(set, scores), pixel_auroc: pixels ? pixels.aurocOrNull() : null };
     curve.push(point);
     if (weights.length > 1) input.log?.(`tune: ${input.servedMode} detail bank [${input.stages.join(", ")}] W=${weight}: image AUROC ${pct(point.image_auroc)}, pixel ${pct(point.pixel_auroc)}`);
   }

@@ -38,7 +38,7 @@ export async function scorePseudoSet(
   }
   return {
     imageAuroc: meanClassAuroc(set, scores),
-    pixelAuroc: pixels && pixels.positives > 0 && pixels.negatives > 0 ? pixels.auroc() : null,
+    pixelAuroc: pixels ? pixels.aurocOrNull() : null,
     scores,
     alternatives: alternatives.map((a) => ({ imageAuroc: meanClassAuroc(set, a), scores: a })),
   };
