@@ -17,14 +17,13 @@
 import type * as ort from "onnxruntime-node";
 import type { TuningRecord } from "../../model/bundle.js";
 import type { ScoringMode } from "../../model/types.js";
-import { PixelMetricAccumulator } from "../../eval/metrics.js";
 import { anomalyMap, imageScoreOf } from "../../model/scoring/anomaly-map.js";
 import { blendPositionScores, channelSlice, DETAIL_MODES, normalizerOf, rowSlice, type ChannelRange, type DetailScoring, type ScoreNormalizer } from "../../model/scoring/detail-bank.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
 import { seedOfFeatures } from "../frame-scorer.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
 import type { PseudoFeature } from "./pseudo-features.js";
-import { meanClassAuroc } from "./score-set.js";
+import { ClassPixelAuroc, meanClassAuroc } from "./score-set.js";
 import { bestPointIndex } from "./best-point.js";
 
 export interface DetailTuneInput {
@@ -97,11 +96,11 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
   }
 
   const S = settings.mapSize;
-  const scoreAt = (mode: ScoringMode, weight: number, pixels?: PixelMetricAccumulator): number[] =>
+  const scoreAt = (mode: ScoringMode, weight: number, pixels?: ClassPixelAuroc): number[] =>
     set.map((f, i) => {
       const blended = blendPositionScores(mainScores.get(mode)![i]!, detailScores[i]!, weight, nMain[mode]!, nDetail);
       const map = anomalyMap(blended, f.x.h, f.x.w, S, settings.sigma);
-      pixels?.add(map, f.mask ?? new Uint8Array(map.length));
+      pixels?.add(f.cls, map, f.mask);
       return imageScoreOf(map, S, settings);
     });
 
@@ -110,10 +109,10 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
   const servedScores: number[][] = [];
   const pct = (v: number | null) => (v === null ? "–" : (100 * v).toFixed(1));
   for (const weight of weights) {
-    const pixels = weights.length > 1 ? new PixelMetricAccumulator() : undefined;
+    const pixels = weights.length > 1 ? new ClassPixelAuroc() : undefined;
     const scores = scoreAt(input.servedMode, weight, pixels);
     servedScores.push(scores);
-    const point = { weight, image_auroc: meanClassAuroc(set, scores), pixel_auroc: pixels ? pixels.aurocOrNull() : null };
+    const point = { weight, image_auroc: meanClassAuroc(set, scores), pixel_auroc: pixels ? pixels.mean() : null };
     curve.push(point);
     if (weights.length > 1) input.log?.(`tune: ${input.servedMode} detail bank [${input.stages.join(", ")}] W=${weight}: image AUROC ${pct(point.image_auroc)}, pixel ${pct(point.pixel_auroc)}`);
   }

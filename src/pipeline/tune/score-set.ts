@@ -1,8 +1,9 @@
 /**
  * Scores the pseudo-validation set with one scorer: image AUROC as the mean
  * over classes (as the paper reports it; a unified model must rank well in
- * every class), pixel AUROC over all synthesized anomalies' S×S maps, and
- * every sample's image score for threshold calibration.
+ * every class), pixel AUROC over each class's S×S maps and then its mean
+ * over classes (as `lafite eval` and the paper report it), and every
+ * sample's image score for threshold calibration.
  */
 import { auroc, PixelMetricAccumulator } from "../../eval/metrics.js";
 import type { FrameScorer } from "../frame-scorer.js";
@@ -26,19 +27,19 @@ export async function scorePseudoSet(
 ): Promise<SetScores> {
   const scores: number[] = [];
   const alternatives = (options.alternatives ?? []).map(() => [] as number[]);
-  const pixels = options.pixels ? new PixelMetricAccumulator() : undefined;
+  const pixels = options.pixels ? new ClassPixelAuroc() : undefined;
   for (const s of set) {
     throwIfCancelled(options.signal, "pseudo-validation scoring");
     const scored = await scorer.score(s.x);
     scores.push(scored.score);
     // Other image-score rules cost only their reduction of the same map.
     options.alternatives?.forEach((rule, i) => alternatives[i]!.push(imageScoreOf(scored.map, scorer.settings.mapSize, rule)));
-    if (pixels) pixels.add(scored.map, s.mask ?? new Uint8Array(scored.map.length));
+    pixels?.add(s.cls, scored.map, s.mask);
     options.progress?.tick();
   }
   return {
     imageAuroc: meanClassAuroc(set, scores),
-    pixelAuroc: pixels ? pixels.aurocOrNull() : null,
+    pixelAuroc: pixels ? pixels.mean() : null,
     scores,
     alternatives: alternatives.map((a) => ({ imageAuroc: meanClassAuroc(set, a), scores: a })),
   };
@@ -56,4 +57,27 @@ export function meanClassAuroc(set: readonly Pick<PseudoFeature, "cls" | "anomal
   const values: number[] = [];
   for (const { s, l } of byClass.values()) if (l.includes(0) && l.includes(1)) values.push(auroc(s, l));
   return values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
+}
+
+/**
+ * Pixel AUROC per class, and its mean over the classes that have both
+ * labels. Pooling every class's pixels into one AUROC would also rank how
+ * well the classes' score scales line up, which no class's inspection sees:
+ * on the realistic suite the pooled figure fell as the detail bank's weight
+ * rose while the per-class mean, on the same set, rose as on the test set.
+ */
+export class ClassPixelAuroc {
+  private readonly byClass = new Map<string, PixelMetricAccumulator>();
+
+  /** One map of class `cls`; no mask means a normal image (every pixel negative). */
+  add(cls: string, map: Float32Array, mask: Uint8Array | undefined): void {
+    let acc = this.byClass.get(cls);
+    if (!acc) this.byClass.set(cls, (acc = new PixelMetricAccumulator()));
+    acc.add(map, mask ?? new Uint8Array(map.length));
+  }
+
+  mean(): number | null {
+    const values = [...this.byClass.values()].map((a) => a.aurocOrNull()).filter((v): v is number => v !== null);
+    return values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
+  }
 }

@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { bestPointIndex, compareTuningPoints } from "../../../src/pipeline/tune/best-point.js";
 import { deltaTFor } from "../../../src/pipeline/tune/run-tuning.js";
-import { meanClassAuroc } from "../../../src/pipeline/tune/score-set.js";
+import { ClassPixelAuroc, meanClassAuroc } from "../../../src/pipeline/tune/score-set.js";
+import { PixelMetricAccumulator } from "../../../src/eval/metrics.js";
 import { maskToInput } from "../../../src/image/geometry.js";
 
 test("the best sweep point: image AUROC first, pixel AUROC breaks ties, then the earliest point", () => {
@@ -36,6 +37,25 @@ test("pseudo-validation image AUROC is the mean over classes that have both labe
   // a: 1.0 (anomaly 2 > normal 1); b: normal 5 vs anomalies 4, 6 → 0.5; mean 0.75
   assert.equal(meanClassAuroc(set, [1, 2, 5, 4, 6, 9]), 0.75);
   assert.equal(meanClassAuroc([{ cls: "a", anomalous: true }], [1]), null);
+});
+
+test("pixel AUROC per class, then the mean: two classes each ranked perfectly score 1, where pooling their pixels gives 0.75", () => {
+  const per = new ClassPixelAuroc();
+  assert.equal(per.mean(), null);
+  // Class a: normals 1, 2, anomaly 3. Class b, on a higher scale: normals 10, 11, anomaly 12.
+  per.add("a", Float32Array.from([1, 2, 3]), Uint8Array.from([0, 0, 1]));
+  assert.equal(per.mean(), 1);
+  per.add("b", Float32Array.from([10, 11]), undefined); // a normal image: no mask
+  assert.equal(per.mean(), 1, "b has no positive yet: left out");
+  per.add("b", Float32Array.from([12]), Uint8Array.from([1]));
+  assert.equal(per.mean(), 1);
+  // Pooled, anomaly 3 beats 2 of the 4 normals and 12 beats all 4: 6 / 8.
+  const pooled = new PixelMetricAccumulator();
+  pooled.add(Float32Array.from([1, 2, 3, 10, 11, 12]), Uint8Array.from([0, 0, 1, 0, 0, 1]));
+  assert.equal(pooled.auroc(), 0.75);
+  // A class ranked at chance pulls the mean to (1 + 1 + 0.5) / 3.
+  per.add("c", Float32Array.from([5, 5]), Uint8Array.from([0, 1]));
+  assert.ok(Math.abs(per.mean()! - 2.5 / 3) < 1e-12);
 });
 
 test("a mask stretched to S×S by nearest neighbour, like the image", () => {
