@@ -18,6 +18,7 @@ import { LafiteError, ErrorCode } from "../util/errors.js";
 import type { ScoringMode } from "./types.js";
 import { DIFFUSION_MODES } from "../model/types.js";
 import type { DetailScoring } from "../model/scoring/detail-bank.js";
+import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
 
 export interface LoadOptions {
   executionProvider?: "cpu" | "cuda";
@@ -27,8 +28,8 @@ export interface LoadOptions {
   mode?: ScoringMode;
   /** Decoding limits for served frames (the daemon's limits.maxPixels). */
   limits?: DecodeLimits;
-  /** Override the bundle's τ, Δt, η, editing K or detail-bank weight (hyperparameter sweeps). */
-  overrides?: { tau?: number; deltaT?: number; eta?: number; k?: number; detailWeight?: number };
+  /** Override the bundle's τ, Δt, η, editing K, image-score rule or detail-bank weight (hyperparameter sweeps). */
+  overrides?: { tau?: number; deltaT?: number; eta?: number; k?: number; imageScore?: ImageScoreRule; detailWeight?: number };
 }
 
 export async function loadDetector(bundleDir: string, options: LoadOptions = {}): Promise<BundleDetector> {

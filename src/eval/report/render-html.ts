@@ -15,6 +15,8 @@ import { PARAM_NAMES, type ClassReport, type GalleryItem, type ReportData, type 
 
 const IMAGE = "#1f77b4";
 const PIXEL = "#ff7f0e";
+/** Image lines per image-score rule in a sweep that tried several: blue, then purple. */
+const RULE_COLORS = [IMAGE, "#9467bd"] as const;
 const PRO = "#2ca02c";
 const GOOD = "#2a9d8f";
 const DEFECT = "#d62828";
@@ -138,25 +140,30 @@ function tuningSection(t: TuningReport): string {
 ${note}${corr}${servedNote(t.served)}${t.detail ? `<p class="meta">Detail bank: W = ${e(String(t.detail.chosen))}${t.detail.chosen === 0 ? " (off: the main bank alone)" : ""}, chosen on the pseudo-validation set at the served τ and K.</p>` : ""}<div class="plots">${tuningPlot(t.tau, "τ (diffusion steps)")}${tuningPlot(t.k, "K (editing neighbours)")}${t.detail ? tuningPlot(t.detail, "W (detail-bank weight; τ and K re-scored at 0)") : ""}</div>`;
 }
 
-function servedNote(s: { tau?: number; k?: number; kept: "tuned" | "defaults" } | undefined): string {
+function servedNote(s: { tau?: number; k?: number; rule?: string; kept: "tuned" | "defaults" } | undefined): string {
   if (!s) return "";
-  const values = `${s.tau !== undefined ? `τ = ${s.tau}, ` : ""}K = ${s.k}`;
+  const values = `${s.tau !== undefined ? `τ = ${s.tau}, ` : ""}K = ${s.k}${s.rule ? `, image score ${s.rule}` : ""}`;
   return s.kept === "tuned"
     ? `<p class="meta">Served: the tuned ${e(values)}.</p>`
     : `<p class="meta">Served: the configured ${e(values)}, which scored better in the served mode on the pseudo-validation set than the sweeps' choice marked below.</p>`;
 }
 
 function tuningPlot(c: TuningCurveReport, xLabel: string): string {
-  const pts = (get: (p: TuningCurveReport["points"][number]) => number | null | undefined) =>
-    c.points.flatMap((p) => {
+  type CurvePoint = TuningCurveReport["points"][number];
+  const pts = (from: readonly CurvePoint[], get: (p: CurvePoint) => number | null | undefined) =>
+    from.flatMap((p) => {
       const y = get(p);
       return typeof y === "number" ? [{ x: p.value, y }] : [];
     });
+  // A sweep that scored several image-score rules at each value gets an image line per rule; the maps, so the pixel line, are the rules' own.
+  const rules = [...new Set(c.points.flatMap((p) => (p.rule ? [p.rule] : [])))];
+  const byRule = rules.length > 1 ? rules.map((rule, i) => ({ label: ` (${rule})`, color: RULE_COLORS[i % RULE_COLORS.length]!, points: c.points.filter((p) => p.rule === rule) })) : [{ label: "", color: IMAGE, points: c.points }];
+  const pixelPoints = rules.length > 1 ? c.points.filter((p) => p.rule === rules[0]) : c.points;
   const series: Series[] = [
-    { name: "pseudo-val image", points: pts((p) => p.pseudo.image_auroc), color: IMAGE, dots: true },
-    { name: "pseudo-val pixel", points: pts((p) => p.pseudo.pixel_auroc), color: PIXEL, dots: true },
-    { name: "test image", points: pts((p) => p.test?.image_auroc), color: IMAGE, dashed: true, dots: true },
-    { name: "test pixel", points: pts((p) => p.test?.pixel_auroc), color: PIXEL, dashed: true, dots: true },
+    ...byRule.map((r) => ({ name: `pseudo-val image${r.label}`, points: pts(r.points, (p) => p.pseudo.image_auroc), color: r.color, dots: true })),
+    { name: "pseudo-val pixel", points: pts(pixelPoints, (p) => p.pseudo.pixel_auroc), color: PIXEL, dots: true },
+    ...byRule.map((r) => ({ name: `test image${r.label}`, points: pts(r.points, (p) => p.test?.image_auroc), color: r.color, dashed: true, dots: true })),
+    { name: "test pixel", points: pts(pixelPoints, (p) => p.test?.pixel_auroc), color: PIXEL, dashed: true, dots: true },
   ].filter((s) => s.points.length > 0);
   const ys = series.flatMap((s) => s.points.map((p) => p.y));
   const lo = ys.length ? Math.max(0, Math.floor(Math.min(...ys) * 20) / 20 - 0.05) : 0;

@@ -5,6 +5,7 @@
  */
 import type { ClassMetrics } from "../evaluate.js";
 import type { ScoringMode } from "../../model/types.js";
+import type { ImageScoreRule } from "../../model/scoring/anomaly-map.js";
 import type { Point } from "./curves.js";
 
 export interface CurvePair {
@@ -61,6 +62,8 @@ export interface TuningCurveReport {
   readonly chosen: number;
   readonly points: readonly {
     readonly value: number;
+    /** The image-score rule the point was scored with, when the sweep tried several (K: pool and top from the same maps). */
+    readonly rule?: ImageScoreRule;
     readonly pseudo: TuningMetrics;
     /** Mean over the test classes, re-scored at this grid point; null when not computed. */
     readonly test: TuningMetrics | null;
@@ -87,7 +90,7 @@ export type TuningReport =
        * together (which also rewards telling the two modes apart).
        */
       /** What the bundle serves: the tuned values, or the configured defaults when they scored better on the pseudo set. */
-      readonly served?: { readonly tau?: number; readonly k?: number; readonly kept: "tuned" | "defaults" };
+      readonly served?: { readonly tau?: number; readonly k?: number; readonly rule?: ImageScoreRule; readonly kept: "tuned" | "defaults" };
       readonly rankCorrelation: { readonly spearman: number | null; readonly points: number; readonly tau: number | null; readonly k: number | null };
     };
 

@@ -6,16 +6,21 @@
  * pseudo-validation picked what the real defects would have picked. τ and K
  * were swept with the main bank alone, so they are re-scored with the detail
  * bank off (W 0); the detail bank's W curve, at the served τ and K.
+ * Each point is re-scored with the image-score rule it was swept with: K's
+ * curve holds both rules at every K, and τ was swept at the configured rule
+ * (the record's defaults), which need not be the one served.
  */
 import type { TuningRecord, TuningPoint } from "../../model/bundle.js";
 import type { ScoringMode } from "../../model/types.js";
 import { PARAM_NAMES, type TuningCurveReport, type TuningMetrics, type TuningReport } from "./report-data.js";
 import { spearman } from "../rank-correlation.js";
+import type { ImageScoreRule } from "../../model/scoring/anomaly-map.js";
 
 export interface TuningOverrides {
   readonly tau?: number;
   readonly deltaT?: number;
   readonly k?: number;
+  readonly imageScore?: ImageScoreRule;
   /** The detail bank's weight (0: the main bank alone). */
   readonly detailWeight?: number;
 }
@@ -52,21 +57,27 @@ export async function tuningReport(record: TuningRecord | undefined, o: TuningOp
           scorer = null;
         }
       }
-      points.push({ value, pseudo: { image_auroc: p.image_auroc, pixel_auroc: p.pixel_auroc }, test });
+      const rule = overrides(p).imageScore;
+      points.push({ value, ...(rule ? { rule } : {}), pseudo: { image_auroc: p.image_auroc, pixel_auroc: p.pixel_auroc }, test });
     }
     return { param, mode, chosen, points };
   };
   // Only bundles with a detail-bank sweep are re-scored with it off: older bundles' loaders know no such override.
   const mainAlone = record.detail ? { detailWeight: 0 } : {};
-  const tau = await sweep("tau", record.tau.mode, record.tau.curve, chosenTau, (p) => ({ tau: p.tau!, deltaT: p.deltaT ?? chosenDeltaT, ...(p.k !== undefined ? { k: p.k } : {}), ...mainAlone }));
-  const k = await sweep("k", record.k.mode, record.k.curve, record.k.chosen, (p) => ({ tau: p.tau ?? chosenTau, deltaT: p.deltaT ?? chosenDeltaT, k: p.k!, ...mainAlone }));
+  // Records before the rule sweep name no rule: their points are re-scored with the served one, as before.
+  const ruleOf = (p: TuningPoint) => {
+    const rule = p.imageScore ?? record.final?.defaults.imageScore;
+    return rule ? { imageScore: rule } : {};
+  };
+  const tau = await sweep("tau", record.tau.mode, record.tau.curve, chosenTau, (p) => ({ tau: p.tau!, deltaT: p.deltaT ?? chosenDeltaT, ...(p.k !== undefined ? { k: p.k } : {}), ...ruleOf(p), ...mainAlone }));
+  const k = await sweep("k", record.k.mode, record.k.curve, record.k.chosen, (p) => ({ tau: p.tau ?? chosenTau, deltaT: p.deltaT ?? chosenDeltaT, k: p.k!, ...ruleOf(p), ...mainAlone }));
   const detail = record.detail ? await sweep("detailWeight", record.detail.mode, record.detail.curve, record.detail.chosen, (p) => ({ detailWeight: p.weight })) : undefined;
   const pairsOf = (points: TuningCurveReport["points"]) => points.flatMap((p) => (p.pseudo.image_auroc !== null && p.test?.image_auroc != null ? [[p.pseudo.image_auroc, p.test.image_auroc] as const] : []));
   const rho = (pairs: ReturnType<typeof pairsOf>) => spearman(pairs.map((p) => p[0]), pairs.map((p) => p[1]));
   const pairs = pairsOf([...tau.points, ...k.points]);
   const f = record.final;
   const kept = f ? (f.kept === "tuned" ? f.tuned : f.defaults) : undefined;
-  const served = f && kept?.k !== undefined ? { ...(kept.tau !== undefined ? { tau: kept.tau } : {}), k: kept.k, kept: f.kept } : undefined;
+  const served = f && kept?.k !== undefined ? { ...(kept.tau !== undefined ? { tau: kept.tau } : {}), k: kept.k, ...(kept.imageScore ? { rule: kept.imageScore } : {}), kept: f.kept } : undefined;
   return {
     state: "present",
     ...(served ? { served } : {}),

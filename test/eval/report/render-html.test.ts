@@ -107,3 +107,13 @@ test("the tuning section says what the bundle serves when the defaults beat the 
   );
   assert.match(html, /Served: the configured τ = 20, K = 3, which scored better/);
 });
+
+test("a K sweep of two image-score rules draws an image line per rule and one pixel line; the served rule is named", () => {
+  const point = (value: number, rule: "pool" | "top", image: number) => ({ value, rule, pseudo: { image_auroc: image, pixel_auroc: 0.9 }, test: { image_auroc: image - 0.1, pixel_auroc: 0.8 } });
+  const k = { param: "k" as const, mode: "lafite" as const, chosen: 3, points: [point(1, "pool", 0.8), point(1, "top", 0.85), point(3, "pool", 0.82), point(3, "top", 0.81)] };
+  const tau = { param: "tau" as const, mode: "lafite" as const, chosen: 20, points: [] };
+  const html = renderReportHtml(data({ state: "present", seed: 1, perClass: 2, images: { anomalous: 2, good: 2 }, tau, k, served: { tau: 20, k: 3, rule: "top", kept: "tuned" }, rankCorrelation: { spearman: null, points: 0, tau: null, k: null } }));
+  for (const name of ["pseudo-val image (pool)", "pseudo-val image (top)", "test image (pool)", "test image (top)"]) assert.ok(html.includes(name), name);
+  assert.equal(html.match(/pseudo-val pixel/g)?.length, 1, "one pixel line: both rules share the maps");
+  assert.match(html, /Served: the tuned τ = 20, K = 3, image score top\./);
+});

@@ -132,3 +132,33 @@ test("a bundle with a detail-bank sweep: τ and K re-scored with the detail bank
   const plain = await tuningReport(record, { scorer: async (_m, o) => (assert.equal(o.detailWeight, undefined), { image_auroc: 0.5, pixel_auroc: 0.5 }) });
   assert.ok(plain.state === "present" && plain.detail === undefined);
 });
+
+test("each point is re-scored with the image-score rule it was swept with: K's both rules, τ at the configured rule when the defaults name one", async () => {
+  const withRules: TuningRecord = {
+    ...record,
+    k: {
+      mode: "lafite",
+      curve: [
+        { k: 1, imageScore: "pool", image_auroc: 0.8, pixel_auroc: 0.9 },
+        { k: 1, imageScore: "top", image_auroc: 0.84, pixel_auroc: 0.9 },
+      ],
+      chosen: 1,
+    },
+    final: { mode: "lafite", tuned: { tau: 20, deltaT: 2, k: 1, imageScore: "top", image_auroc: 0.84, pixel_auroc: 0.9 }, defaults: { tau: 20, deltaT: 2, k: 3, imageScore: "pool", image_auroc: 0.8, pixel_auroc: 0.9 }, kept: "tuned" },
+  };
+  const calls: TuningOverrides[] = [];
+  const r = await tuningReport(withRules, {
+    scorer: async (_mode, o) => {
+      calls.push(o);
+      return { image_auroc: o.imageScore === "top" ? 0.6 : 0.5, pixel_auroc: 0.7 };
+    },
+  });
+  assert.deepEqual(calls.map((o) => o.imageScore), ["pool", "pool", "pool", "top"]);
+  assert.ok(r.state === "present");
+  if (r.state !== "present") return;
+  assert.deepEqual(r.k.points.map((p) => [p.value, p.rule, p.test?.image_auroc]), [[1, "pool", 0.5], [1, "top", 0.6]]);
+  assert.deepEqual(r.served, { tau: 20, k: 1, rule: "top", kept: "tuned" });
+  // A record that names no rule (before the rule sweep) is re-scored with the served rule: no override.
+  const old = await tuningReport(record, { scorer: async (_m, o) => (assert.equal(o.imageScore, undefined), { image_auroc: 0.5, pixel_auroc: 0.5 }) });
+  assert.ok(old.state === "present" && old.k.points.every((p) => p.rule === undefined));
+});

@@ -16,6 +16,8 @@ import { join } from "node:path";
 import { synthesizeDataset } from "../../../src/image/synth/index.js";
 import type { BundleManifest } from "../../../src/model/bundle.js";
 import { loadDetector } from "../../../src/pipeline/load.js";
+import { decodeEncoded } from "../../../src/image/decode.js";
+import { imageScoreOf } from "../../../src/model/scoring/anomaly-map.js";
 import { CLI } from "../../support/knn-bundle.js";
 
 const run = promisify(execFile);
@@ -104,6 +106,22 @@ test("lafite tune sweeps τ then K in lafite mode, records curves and seed, writ
   assert.deepEqual(first.files, before.files);
   const d = await loadDetector(bundle);
   await d.close();
+  // The image-score rule can be overridden (the report re-scores each K point with its own rule): same map, that rule's reduction of it.
+  const frame = await decodeEncoded(await readFile(join(data, "hex_nut", "test", "good", "000.png")));
+  const other = first.scoring.imageScore === "top" ? "pool" : "top";
+  const [served, overridden] = [await loadDetector(bundle), await loadDetector(bundle, { overrides: { imageScore: other } })];
+  try {
+    const [a, b] = [await served.scoreImage(frame), await overridden.scoreImage(frame)];
+    assert.deepEqual(b.map, a.map);
+    const S = first.backbone.inputSize;
+    const rule = { pool: first.scoring.pool, top: first.scoring.top ?? 0.01 };
+    assert.ok(Math.abs(a.score - imageScoreOf(a.map, S, { ...rule, imageScore: first.scoring.imageScore ?? "pool" })) < 1e-6 * Math.max(1, a.score));
+    assert.ok(Math.abs(b.score - imageScoreOf(b.map, S, { ...rule, imageScore: other })) < 1e-6 * Math.max(1, b.score));
+    assert.notEqual(a.score, b.score);
+  } finally {
+    await served.close();
+    await overridden.close();
+  }
 
   // The detail bank's weight is swept after them, in the served mode, and every mode gets its normalizers.
   assert.deepEqual(t.detail!.curve.map((p) => p.weight), [0, 0.2, 0.33, 0.5]);
