@@ -117,7 +117,9 @@ export function linePlot(plot: LinePlot): string {
   for (const m of plot.markers ?? []) {
     const mx = num(x(m.x));
     const color = escapeHtml(m.color ?? "#555");
-    parts.push(`<line x1="${mx}" y1="${M.top}" x2="${mx}" y2="${height - M.bottom}" stroke="${color}" stroke-dasharray="3 3"/><text x="${mx}" y="${M.top + 9}" dx="3" fill="${color}">${escapeHtml(m.label)}</text>`);
+    // A marker in the right half of the plot labels to its left, so the label stays inside the axes (and off an outside legend).
+    const leftward = x(m.x) > (M.left + right) / 2;
+    parts.push(`<line x1="${mx}" y1="${M.top}" x2="${mx}" y2="${height - M.bottom}" stroke="${color}" stroke-dasharray="3 3"/><text x="${mx}" y="${M.top + 9}" dx="${leftward ? -3 : 3}"${leftward ? ' text-anchor="end"' : ""} fill="${color}">${escapeHtml(m.label)}</text>`);
   }
   for (const s of plot.series) {
     if (s.points.length === 0) continue;

@@ -52,6 +52,12 @@ test("linePlot: one polyline per series, markers and diagonal, every name escape
   assert.doesNotMatch(svg, /<a&b>|chosen <5>/);
 });
 
+test("linePlot: a marker in the right half labels to its left, one in the left half to its right", () => {
+  const plot = (x: number) => linePlot({ title: "t", xLabel: "x", yLabel: "y", series: [{ name: "s", points: [{ x: 0, y: 0 }, { x: 1, y: 1 }], color: "#000" }], xDomain: [0, 1], yDomain: [0, 1], markers: [{ x, label: "chosen" }], legendOutside: true });
+  assert.match(plot(1), /dx="-3" text-anchor="end" fill="#555">chosen</);
+  assert.match(plot(0.1), /dx="3" fill="#555">chosen</);
+});
+
 test("scoreHistogram: bars for each group, the threshold line labelled, group sizes in the legend", () => {
   const svg = scoreHistogram({
     title: "scores",
