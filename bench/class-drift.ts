@@ -14,7 +14,7 @@
  * Usage: node dist/bench/class-drift.js WORKDIR --data SUITE --class NAME
  *          [--accepted 20] [--gain 0.85] [--offset 0] [--blur 0]
  *          [--headroom 0,0.25] [--bundle B] [--retrain] [--gate] [--eval-all]
- *          [--accept-defect TYPE] [--gate-logical 0,0.5] [--gate-faint 0,0.5]
+ *          [--accept-defect TYPE] [--gate-logical 0,0.5]
  * --gain and --offset take one value or r,g,b; --bundle reuses a bundle
  * fitted on SUITE instead of fitting a knn one (a lafite bundle for
  * --retrain: refresh → retrain of the U-Net, as the nightly jobs run);
@@ -29,8 +29,7 @@
  * checks can refuse the candidate; --gate-logical 0,0.5 runs the gate once
  * per tuning.logical share of its pseudo-validation set (the active
  * bundle's config is edited in a copy), to show whether logical anomalies
- * let it see the lost sensitivity; --gate-faint likewise per tuning.faint
- * share (faint hairlines and spots, for thin defects accepted by mistake).
+ * let it see the lost sensitivity.
  */
 import { copyFile, cp, mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -156,18 +155,17 @@ if (process.argv.includes("--gate")) {
   const defectDirs = (await readdir(join(shifted, cls, "test"))).filter((d) => d !== "good" && d !== acceptDefect).sort();
   const defects = (await Promise.all(defectDirs.map(async (d) => (await readdir(join(shifted, cls, "test", d))).sort().slice(0, 1).map((f) => join(shifted, cls, "test", d, f))))).flat().slice(0, 3);
   const acceptedHoldout = holdoutFiles.map((f) => ({ path: join(good, f), ref: f }));
-  // One gate run per share of each recipe key asked for (none asked: one run as configured).
-  const shareRuns = (["logical", "faint"] as const).flatMap((key) => (arg(`gate-${key}`)?.split(",").map(Number) ?? []).map((share) => ({ key, share })));
-  const gateRuns = candidates.flatMap((c) => (shareRuns.length ? shareRuns : [undefined]).map((share) => ({ ...c, share })));
+  const shares = arg("gate-logical")?.split(",").map(Number);
+  const gateRuns = candidates.flatMap((c) => (shares ?? [undefined]).map((share) => ({ ...c, share })));
   for (const c of gateRuns) {
     let active = c.active;
     if (c.share !== undefined) {
       // The gate builds its set from the active bundle's config: a copy with this share.
-      active = join(dir, `gate-active-${c.share.key}-${c.share.share}-${c.name.replace(/[^a-z0-9]+/gi, "-")}`);
+      active = join(dir, `gate-active-logical-${c.share}-${c.name.replace(/[^a-z0-9]+/gi, "-")}`);
       await cp(c.active, active, { recursive: true });
       const manifestPath = join(active, "manifest.json");
       const m = JSON.parse(await readFile(manifestPath, "utf8")) as { config: { tuning?: Record<string, unknown> } };
-      m.config.tuning = { ...(m.config.tuning ?? {}), [c.share.key]: c.share.share };
+      m.config.tuning = { ...(m.config.tuning ?? {}), logical: c.share };
       await writeFile(manifestPath, JSON.stringify(m, null, 2));
     }
     const t = performance.now();
@@ -180,7 +178,7 @@ if (process.argv.includes("--gate")) {
       scorer: pipelineBundleScorer,
       pseudoValidationAuroc: makePseudoValidationAuroc(null, { activeDir: active, acceptedNormals: acceptedHoldout }),
     });
-    const label = c.share === undefined ? c.name : `${c.name}, pseudo-validation ${c.share.key} share ${c.share.share}`;
+    const label = c.share === undefined ? c.name : `${c.name}, pseudo-validation logical share ${c.share}`;
     console.log(`gate on ${label} (${((performance.now() - t) / 1000).toFixed(0)} s): ${gate.passed ? "PASSED" : "REFUSED"}`);
     for (const check of gate.checks) console.log(`   ${check}`);
   }

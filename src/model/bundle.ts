@@ -47,8 +47,6 @@ export interface TuningRecord {
   readonly seamless?: number;
   /** Share of the anomalies that are logical, a part removed or added (absent: none). */
   readonly logical?: number;
-  /** Share of the other anomalies that are faint, a hairline or spot drawn in (absent: none). */
-  readonly faint?: number;
   readonly images: { readonly anomalous: number; readonly good: number };
   /** DDIM steps per τ in the τ sweep (Δt = τ / steps). */
   readonly steps?: number;

@@ -54,17 +54,6 @@ test("lafite pseudo writes the set and reports what it wrote", async (t) => {
   assert.equal((await pseudoOnTwoClasses(t, ["--per-class", "1", "--logical", "0"])).record.logical, undefined);
 });
 
-test("--faint draws that share of the anomalies in as hairlines and spots, from their target alone, and records and counts them", async (t) => {
-  const { record, lines } = await pseudoOnTwoClasses(t, ["--per-class", "6", "--faint", "1"]);
-  assert.equal(record.faint, 1);
-  assert.equal(record.samples.length, 12);
-  assert.ok(record.samples.every((s) => s.faint !== undefined && s.source === s.target && s.selfPaste === undefined && s.visibleFraction > 0));
-  const linesDrawn = record.samples.filter((s) => s.faint!.kind === "line").length;
-  assert.match(lines.join(""), new RegExp(`wrote 12 pseudo anomalies .*; 12 faint \\(${linesDrawn} lines, ${12 - linesDrawn} spots\\)`));
-  assert.equal((await pseudoOnTwoClasses(t, ["--per-class", "1"])).record.faint, undefined, "none by default, and left out of the record");
-  await assert.rejects(pseudoOnTwoClasses(t, ["--faint", "-1"]), (err: unknown) => err instanceof LafiteError && /--faint/.test(err.message));
-});
-
 test("--seamless blends that share of the anomalies in and records it", async (t) => {
   const { record, lines } = await pseudoOnTwoClasses(t, ["--per-class", "4", "--seamless", "1"]);
   assert.equal(record.seamless, 1);

@@ -45,8 +45,4 @@ test("the pseudo-validation recipe carries the seamless and logical shares only 
   assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0.25 } }).tuning), { seed: 0, perClass: 20, crossClass: false, logical: 0.25 });
   assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0.25, seamless: 0.5 } }).tuning), { seed: 0, perClass: 20, crossClass: false, anomaly: { seamless: 0.5 }, logical: 0.25 });
   assert.throws(() => parseModelConfig({ tuning: { logical: -0.1 } }), (err: unknown) => err instanceof LafiteError && /tuning\.logical/.test(err.message));
-  // The faint share: none by default, carried when set, checked.
-  assert.equal(parseModelConfig({}).tuning.faint, 0);
-  assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { faint: 0.5 } }).tuning), { seed: 0, perClass: 20, crossClass: false, logical: 0.5, faint: 0.5 });
-  assert.throws(() => parseModelConfig({ tuning: { faint: 2 } }), (err: unknown) => err instanceof LafiteError && /tuning\.faint/.test(err.message));
 });

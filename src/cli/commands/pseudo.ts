@@ -16,8 +16,6 @@ import { interruptSignal, stderrSink } from "../../util/progress.js";
 export const DEFAULT_PER_CLASS = 20;
 /** As the model config's tuning.logical, so `lafite pseudo` writes the kind of set fit tunes on. */
 export const DEFAULT_LOGICAL = 0.5;
-/** As the model config's tuning.faint. */
-export const DEFAULT_FAINT = 0;
 
 const FLAGS = {
   data: { type: "string" },
@@ -27,7 +25,6 @@ const FLAGS = {
   "cross-class": { type: "boolean" },
   seamless: { type: "string" },
   logical: { type: "string" },
-  faint: { type: "string" },
   holdout: { type: "string" },
   force: { type: "boolean" },
 } as const;
@@ -35,7 +32,7 @@ const FLAGS = {
 export const command: CliCommand = {
   summary: "Write a pseudo-validation set: normal images plus anomalies pasted from other normal images, with masks.",
   usage: [
-    "usage: lafite pseudo --data DIR --out DIR [--seed S] [--per-class N] [--cross-class] [--seamless S] [--logical L] [--faint F] [--holdout BUNDLE] [--force]",
+    "usage: lafite pseudo --data DIR --out DIR [--seed S] [--per-class N] [--cross-class] [--seamless S] [--logical L] [--holdout BUNDLE] [--force]",
     "  --data DIR       data set in MVTec AD layout; each class's train/good images are the normals",
     "  --out DIR        output root (created if missing; must be empty or a previous pseudo output)",
     "  --seed S         integer seed, 0..4294967295 (default 0); the same seed gives byte-identical files",
@@ -43,7 +40,6 @@ export const command: CliCommand = {
     "  --cross-class    take fragments from any class's images, not only the target's class",
     "  --seamless S     share of anomalies blended in by seamless cloning (no cut edge) instead of pasted, 0..1 (default 0)",
     "  --logical L      share of anomalies made logical where a frame has parts: a part removed, or added on a plain place, blended in, 0..1 (default 0.5, as tuning.logical)",
-    `  --faint F        share of the other anomalies made faint: a hairline or soft spot of a few percent contrast drawn in, 0..1 (default ${DEFAULT_FAINT}, as tuning.faint)`,
     "  --holdout BUNDLE use only the training images BUNDLE held out of its memory bank (fair for 'lafite eval' of it)",
     "  --force          write into a non-empty folder that is not a previous pseudo output",
     `writes <out>/<class>/test/good/*.png, <class>/test/pseudo/*.png, <class>/ground_truth/pseudo/*_mask.png and ${PSEUDO_FILE}`,
@@ -59,7 +55,6 @@ export const command: CliCommand = {
     if (perClass < 0 || perClass > MAX_PER_CLASS) throw invalidInput(`--per-class must be an integer from 0 to ${MAX_PER_CLASS}, got ${perClass}`);
     const seamless = shareFlag(values.seamless, "seamless", 0);
     const logical = shareFlag(values.logical, "logical", DEFAULT_LOGICAL);
-    const faint = shareFlag(values.faint, "faint", DEFAULT_FAINT);
     const holdout = values.holdout === undefined ? undefined : holdoutClasses((await readBundle(values.holdout)).manifest.provenance.holdoutFiles, data);
     const interrupt = interruptSignal();
     try {
@@ -72,7 +67,6 @@ export const command: CliCommand = {
         crossClass: values["cross-class"] ?? false,
         ...(seamless > 0 ? { anomaly: { seamless } } : {}),
         ...(logical > 0 ? { logical } : {}),
-        ...(faint > 0 ? { faint } : {}),
         force: values.force ?? false,
         signal: interrupt.signal,
         progressSink: stderrSink,
@@ -84,7 +78,6 @@ export const command: CliCommand = {
           (self > 0 ? ` (${self} pasted from their own image: classes with a single normal image)` : "") +
           (seamless > 0 ? `; ${record.samples.filter((s) => s.blend === "seamless" && !s.logical).length} blended seamlessly` : "") +
           (logical > 0 ? `; ${record.samples.filter((s) => s.logical).length} logical (${record.samples.filter((s) => s.logical?.kind === "removed").length} parts removed, ${record.samples.filter((s) => s.logical?.kind === "added").length} added)` : "") +
-          (faint > 0 ? `; ${record.samples.filter((s) => s.faint).length} faint (${record.samples.filter((s) => s.faint?.kind === "line").length} lines, ${record.samples.filter((s) => s.faint?.kind === "spot").length} spots)` : "") +
           "\n",
       );
       return 0;

@@ -28,11 +28,6 @@
  * but a part of the target removed or added (logical.ts), for the classes
  * whose defects are in the layout; the set builder decides which anomalies
  * are logical (samples.ts).
- *
- * A faint anomaly (synthesizeFaintAnomaly) is not a fragment either: a
- * hairline or soft spot of a few percent contrast drawn into the target
- * (faint.ts), for the thin, low-contrast defects pasted fragments do not
- * stand for; the set builder decides which anomalies are faint too.
  */
 import type { RgbImage } from "../decode.js";
 import { invalidInput } from "../../util/errors.js";
@@ -40,9 +35,8 @@ import { MASK_THRESHOLD } from "../synth/sample.js";
 import type { Rng } from "../synth/rng.js";
 import { combinedMask, DEFAULT_MASK_OPTIONS, type MaskOptions, type MaskPart } from "./combine.js";
 import { maskArea, maskBox, type BinaryMask, type MaskBox } from "./mask.js";
-import { IDENTITY_PASTE, pasteFragment, visibleFraction, type ContentTransform, type PasteParams } from "./paste.js";
+import { pasteFragment, visibleFraction, type ContentTransform, type PasteParams } from "./paste.js";
 import { synthesizeLogical, type LogicalInfo } from "./logical.js";
-import { drawFaint, type FaintInfo } from "./faint.js";
 import { poissonBlend } from "./poisson.js";
 
 /** Share of the region that must change by at least MASK_THRESHOLD levels for a draw to be kept. */
@@ -60,8 +54,6 @@ export interface AnomalyInfo {
   readonly blend?: "seamless";
   /** Present for a logical anomaly (logical.ts): a part of the target removed or added; the paste is then a shift within the target. */
   readonly logical?: LogicalInfo;
-  /** Present for a faint anomaly (faint.ts): a hairline or spot drawn into the target; the paste is then the identity. */
-  readonly faint?: FaintInfo;
 }
 
 export interface Anomaly {
@@ -159,34 +151,4 @@ export function synthesizeLogicalAnomaly(rng: Rng, target: RgbImage): Anomaly | 
       logical: made.info,
     },
   };
-}
-
-/**
- * A faint anomaly (faint.ts) as an Anomaly: redrawn, as a pasted one is,
- * until at least MIN_VISIBLE of its region changed by MASK_THRESHOLD levels
- * (a light line on a white background changes nothing), else the most
- * visible of MAX_ATTEMPTS draws.
- */
-export function synthesizeFaintAnomaly(rng: Rng, target: RgbImage): Anomaly {
-  let best: Anomaly | undefined;
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const drawn = drawFaint(rng, target);
-    if (!drawn) continue;
-    const visible = visibleFraction(target, drawn.image, drawn.mask, MASK_THRESHOLD);
-    const candidate: Anomaly = {
-      image: drawn.image,
-      mask: drawn.mask,
-      info: {
-        parts: [{ family: drawn.info.family, angle: drawn.angle }],
-        areaFraction: maskArea(drawn.mask) / (target.width * target.height),
-        visibleFraction: visible,
-        paste: IDENTITY_PASTE,
-        faint: drawn.info,
-      },
-    };
-    if (visible >= MIN_VISIBLE) return candidate;
-    if (!best || visible > best.info.visibleFraction) best = candidate;
-  }
-  if (!best) throw invalidInput(`image of ${target.width}x${target.height} is too small to draw a faint anomaly into`);
-  return best;
 }

@@ -10,9 +10,7 @@
  * seed gives the same samples.
  *
  * A logical anomaly (a `logical` share of them, where the target has
- * parts) is made from its target alone, so its source is the target; so is
- * a faint one (a `faint` share of the rest: a hairline or soft spot drawn
- * into the target, faint.ts).
+ * parts) is made from its target alone, so its source is the target.
  *
  * A class with a single image pastes the image onto itself from another
  * place (the shift rule keeps the fragment away from where it lands); the
@@ -25,7 +23,7 @@ import { decodeEncoded, type RgbImage } from "../decode.js";
 import { deriveSeed, seededRng } from "../synth/rng.js";
 import { LafiteError, ErrorCode, invalidInput } from "../../util/errors.js";
 import { throwIfCancelled } from "../../util/progress.js";
-import { synthesizeAnomaly, synthesizeFaintAnomaly, synthesizeLogicalAnomaly, type AnomalyInfo, type AnomalyOptions } from "./anomaly.js";
+import { synthesizeAnomaly, synthesizeLogicalAnomaly, type AnomalyInfo, type AnomalyOptions } from "./anomaly.js";
 import { fitSource } from "./fit-source.js";
 
 export interface PseudoClass {
@@ -50,14 +48,6 @@ export interface PseudoOptions {
    * a target without parts (a texture) keeps the very anomaly it had.
    */
   readonly logical?: number;
-  /**
-   * Share of the anomalies that are not logical made faint (a hairline or
-   * soft spot of low contrast drawn into the target, faint.ts) instead of
-   * pasted, 0–1 (default 0). Drawn from a stream of its own, as the logical
-   * share is, so a set with a share differs from one without only where a
-   * faint anomaly was made.
-   */
-  readonly faint?: number;
 }
 
 /** What a set is made of, without the cancellation signal: what a model config's tuning section describes. */
@@ -95,8 +85,6 @@ export function checkPseudoOptions(options: PseudoOptions): void {
   }
   const logical = options.logical ?? 0;
   if (!(logical >= 0 && logical <= 1)) throw invalidInput(`the logical share must be a number from 0 to 1, got ${logical}`);
-  const faint = options.faint ?? 0;
-  if (!(faint >= 0 && faint <= 1)) throw invalidInput(`the faint share must be a number from 0 to 1, got ${faint}`);
 }
 
 /** Decoded images, keeping the last few: targets and sources repeat, but a whole class may not fit in memory. */
@@ -134,7 +122,6 @@ export async function* pseudoSamples(classes: readonly PseudoClass[], options: P
   checkPseudoOptions(options);
   const { seed, perClass, signal } = options;
   const logicalShare = options.logical ?? 0;
-  const faintShare = options.faint ?? 0;
   for (const c of classes) {
     if (c.images.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `class ${c.name} has no normal images to build a pseudo-validation set from`);
   }
@@ -157,13 +144,10 @@ export async function* pseudoSamples(classes: readonly PseudoClass[], options: P
       const target = await cache.get(targetPath);
       const source = await fitSource(await cache.get(sourcePath), target.width, target.height);
       const logicalRng = seededRng(deriveSeed(seed, "logical", c.name, i));
-      const logical = logicalShare > 0 && logicalRng.chance(logicalShare) ? synthesizeLogicalAnomaly(logicalRng, target) : undefined;
-      const faintRng = seededRng(deriveSeed(seed, "faint", c.name, i));
-      const faint = !logical && faintShare > 0 && faintRng.chance(faintShare) ? synthesizeFaintAnomaly(faintRng, target) : undefined;
-      const anomaly = logical ?? faint ?? synthesizeAnomaly(rng, target, source, options.anomaly);
-      // Logical and faint anomalies are made from the target alone: the source drawn above goes unused (it is still drawn, to keep the streams).
-      const ownMade = anomaly.info.logical !== undefined || anomaly.info.faint !== undefined;
-      const from = ownMade ? targetPath : sourcePath;
+      const made = logicalShare > 0 && logicalRng.chance(logicalShare) ? synthesizeLogicalAnomaly(logicalRng, target) : undefined;
+      const anomaly = made ?? synthesizeAnomaly(rng, target, source, options.anomaly);
+      // A logical anomaly is made from the target alone: the source drawn above goes unused (it is still drawn, to keep the streams).
+      const from = anomaly.info.logical ? targetPath : sourcePath;
       yield {
         cls: c.name,
         kind: "pseudo",
@@ -172,7 +156,7 @@ export async function* pseudoSamples(classes: readonly PseudoClass[], options: P
         mask: anomaly.mask.data,
         target: targetPath,
         source: from,
-        ...(!ownMade && sourcePath === targetPath ? { selfPaste: true } : {}),
+        ...(!anomaly.info.logical && sourcePath === targetPath ? { selfPaste: true } : {}),
         info: anomaly.info,
       };
     }

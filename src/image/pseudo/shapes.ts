@@ -117,7 +117,7 @@ function segmentDistance2(u: number, v: number, ax: number, ay: number, bx: numb
 
 /**
  * A scratch: a polyline whose heading drifts a little at each of its 12
- * segments (polylineShape), swept by a disc of the chosen width. Length runs from a tenth to
+ * segments, swept by a disc of the chosen width. Length runs from a tenth to
  * 0.7 of the shorter side (shorter when the area is too small for that at
  * 1.5 px wide); the width is what the area asks for, kept between 1.5 px and
  * 4 % of the shorter side so it stays a line, not a bar.
@@ -127,15 +127,6 @@ export function scratchShape(rng: Rng, { area, minSide }: ShapeContext): Shape {
   // A small target shortens the scratch rather than widening it past the asked area.
   const length = Math.min(rng.range(0.1, 0.7) * minSide, area / minWidth);
   const width = Math.min(Math.max(area / length, minWidth), Math.max(minWidth, 0.04 * minSide));
-  return polylineShape(rng, length, width);
-}
-
-/**
- * A line of the given length and width: 12 segments whose heading drifts by
- * a drawn bend, centred on its bounding box so the placement point is its
- * middle. The scratch family and faint hairlines (faint.ts) share it.
- */
-export function polylineShape(rng: Rng, length: number, width: number): Shape {
   const segments = 12;
   const step = length / segments;
   const bend = rng.range(0, 0.25);
@@ -149,6 +140,7 @@ export function polylineShape(rng: Rng, length: number, width: number): Shape {
     y += step * Math.sin(heading);
     pts.push(x, y);
   }
+  // Centre on the bounding box so the placement point is the scratch's middle.
   let minX = Infinity;
   let maxX = -Infinity;
   let minY = Infinity;

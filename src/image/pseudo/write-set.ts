@@ -50,8 +50,6 @@ export interface PseudoRecord {
   readonly seamless?: number;
   /** Share of the anomalies that are logical, a part removed or added (absent: none). */
   readonly logical?: number;
-  /** Share of the other anomalies that are faint, a hairline or spot drawn in (absent: none). */
-  readonly faint?: number;
   /** The data set the normals came from, when read from one; source paths are relative to it. */
   readonly data?: string;
   readonly classes: readonly { readonly name: string; readonly good: number; readonly pseudo: number; readonly sources: readonly string[] }[];
@@ -75,8 +73,6 @@ export interface WritePseudoOptions {
   readonly anomaly?: AnomalyOptions;
   /** Share of the anomalies made logical (see PseudoOptions.logical). */
   readonly logical?: number;
-  /** Share of the other anomalies made faint (see PseudoOptions.faint). */
-  readonly faint?: number;
 }
 
 function toImage8(img: RgbImage): Image8 {
@@ -106,7 +102,7 @@ async function resolveClasses(options: WritePseudoOptions): Promise<readonly Pse
 export async function writePseudoSet(options: WritePseudoOptions): Promise<PseudoRecord> {
   const { out, seed, perClass, signal } = options;
   const crossClass = options.crossClass ?? false;
-  checkPseudoOptions({ seed, perClass, ...(options.logical !== undefined ? { logical: options.logical } : {}), ...(options.faint !== undefined ? { faint: options.faint } : {}) });
+  checkPseudoOptions({ seed, perClass });
   const classes = await resolveClasses(options);
   for (const c of classes) {
     // Class names become folder names.
@@ -128,7 +124,6 @@ export async function writePseudoSet(options: WritePseudoOptions): Promise<Pseud
     crossClass,
     ...(options.anomaly?.seamless ? { seamless: options.anomaly.seamless } : {}),
     ...(options.logical ? { logical: options.logical } : {}),
-    ...(options.faint ? { faint: options.faint } : {}),
     ...(options.data !== undefined ? { data: path.resolve(options.data) } : {}),
     classes: classes.map((c) => ({ name: c.name, good: c.images.length, pseudo: perClass, sources: c.images.map(shown) })),
     samples,
@@ -146,7 +141,7 @@ export async function writePseudoSet(options: WritePseudoOptions): Promise<Pseud
   const sink = options.progressSink;
   const progress = new Progress("pseudo", total, { unit: "images", sink: (line) => sink?.(line) });
   const samples: PseudoRecordSample[] = [];
-  for await (const s of pseudoSamples(classes, { seed, perClass, crossClass, ...(signal ? { signal } : {}), ...(options.anomaly ? { anomaly: options.anomaly } : {}), ...(options.logical ? { logical: options.logical } : {}), ...(options.faint ? { faint: options.faint } : {}) })) {
+  for await (const s of pseudoSamples(classes, { seed, perClass, crossClass, ...(signal ? { signal } : {}), ...(options.anomaly ? { anomaly: options.anomaly } : {}), ...(options.logical ? { logical: options.logical } : {}) })) {
     const base = path.join(out, s.cls);
     if (s.kind === "good") {
       await writeAtomic(path.join(base, "test", "good", `${s.name}.png`), await encodePng(toImage8(s.image)));

@@ -33,8 +33,6 @@ export interface TuneBundleOptions {
   readonly seamless?: number;
   /** Share of them that are logical (a part removed or added), over the config's tuning.logical. */
   readonly logical?: number;
-  /** Share of the rest that are faint (a hairline or spot drawn in), over the config's tuning.faint. */
-  readonly faint?: number;
   /** The mode of the τ sweep, over the bundle config's tuning.tauMode. */
   readonly tauMode?: TauSweepMode;
   readonly signal?: AbortSignal;
@@ -83,7 +81,7 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   const m = loaded.manifest;
   // Bundles fitted before tuning existed have no tuning block: the schema fills in its defaults.
   const config = parseModelConfig(m.config, `bundle ${options.bundle} config`);
-  const tc = { ...config.tuning, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.perClass !== undefined ? { perClass: options.perClass } : {}), ...(options.seamless !== undefined ? { seamless: options.seamless } : {}), ...(options.logical !== undefined ? { logical: options.logical } : {}), ...(options.faint !== undefined ? { faint: options.faint } : {}), ...(options.tauMode !== undefined ? { tauMode: options.tauMode } : {}) };
+  const tc = { ...config.tuning, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.perClass !== undefined ? { perClass: options.perClass } : {}), ...(options.seamless !== undefined ? { seamless: options.seamless } : {}), ...(options.logical !== undefined ? { logical: options.logical } : {}), ...(options.tauMode !== undefined ? { tauMode: options.tauMode } : {}) };
   const ep = await resolveExecutionProvider(options.executionProvider ?? "cpu", log);
   const sessOpts = sessionOptions(ep, options.intraOpThreads);
   const signal = options.signal;

@@ -1,4 +1,4 @@
-import { test, type TestContext } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { pseudoSamples, type PseudoSample } from "../../../src/image/pseudo/samples.js";
@@ -98,17 +98,12 @@ test("bad options and unreadable images are clear errors; an aborted signal stop
   assert.equal(seen.length, 1);
 });
 
-/** A class with parts (a board of components) and a texture without (cloth), three normals each. */
-async function boardAndCloth(t: TestContext): Promise<{ name: string; images: string[] }[]> {
+test("a logical share makes that share of a class's anomalies logical, from the target alone; every other anomaly, and a class without parts, stays as it was", async (t) => {
   const dir = await tempDir(t);
   await writePlateSet(dir, 3);
   const board = [0, 1, 2].map((i) => path.join(dir, "board", "train", "good", `00${i}.png`));
   const cloth = await writeNormals(path.join(dir, "cloth"), 3, 64, 48, false, 7);
-  return [{ name: "board", images: board }, { name: "cloth", images: cloth }];
-}
-
-test("a logical share makes that share of a class's anomalies logical, from the target alone; every other anomaly, and a class without parts, stays as it was", async (t) => {
-  const classes = await boardAndCloth(t);
+  const classes = [{ name: "board", images: board }, { name: "cloth", images: cloth }];
   const pseudo = async (logical?: number) => (await collect(pseudoSamples(classes, { seed: 4, perClass: 24, ...(logical !== undefined ? { logical } : {}) }))).filter((s) => s.kind === "pseudo");
   const none = await pseudo();
   assert.deepEqual(await pseudo(0), none);
@@ -124,32 +119,4 @@ test("a logical share makes that share of a class's anomalies logical, from the 
     }
   });
   await assert.rejects(collect(pseudoSamples(classes, { seed: 4, perClass: 1, logical: 2 })), /logical share/);
-});
-
-test("a faint share makes that share of the pasted anomalies faint, from the target alone; logical ones and every other anomaly stay as they were", async (t) => {
-  const classes = await boardAndCloth(t);
-  const pseudo = async (faint?: number, logical?: number) =>
-    (await collect(pseudoSamples(classes, { seed: 4, perClass: 24, ...(faint !== undefined ? { faint } : {}), ...(logical !== undefined ? { logical } : {}) }))).filter((s) => s.kind === "pseudo");
-  const none = await pseudo();
-  assert.deepEqual(await pseudo(0), none);
-  const half = await pseudo(0.5);
-  const made = half.filter((s) => s.info!.faint);
-  assert.ok(made.length >= 12 && made.length <= 36 && made.some((s) => s.cls === "board") && made.some((s) => s.cls === "cloth"), `${made.length} of 48 anomalies faint`);
-  half.forEach((s, i) => {
-    if (s.info!.faint) {
-      assert.equal(s.source, s.target);
-      assert.equal(s.selfPaste, undefined);
-      assert.equal(s.target, none[i]!.target, "the same target, drawn from the paste's stream");
-    } else {
-      assert.deepEqual(s, none[i], `${s.cls}/${s.name} changed though it is not faint`);
-    }
-  });
-  // With a logical share too, a logical anomaly is never replaced: faint ones come from the rest.
-  const logicalOnly = await pseudo(undefined, 0.5);
-  const both = await pseudo(1, 0.5);
-  both.forEach((s, i) => {
-    if (logicalOnly[i]!.info!.logical) assert.deepEqual(s, logicalOnly[i]);
-    else assert.ok(s.info!.faint, `${s.cls}/${s.name} is neither logical nor faint at share 1`);
-  });
-  await assert.rejects(collect(pseudoSamples(classes, { seed: 4, perClass: 1, faint: -0.1 })), /faint share/);
 });
