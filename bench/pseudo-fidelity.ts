@@ -17,8 +17,7 @@
  *     pixel), and the test AUROC there, against the best test point;
  *   - a per-class pick: each class at its own best pseudo point, and the
  *     test AUROC that would give.
- * Pixel AUROC is the mean over classes at the S×S map (the tuner pools the
- * pixels of all classes instead; both rank the same way here).
+ * Pixel AUROC is the mean over classes at the S×S map, as the tuner's.
  *
  * --per-class N synthesizes N anomalies per class instead of tuning.perClass
  * (is a per-class pick limited by the set's size?).
