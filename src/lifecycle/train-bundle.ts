@@ -19,6 +19,7 @@ import { rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { checkpointDirBeside } from "../model/diffusion/checkpoint.js";
 import type { BundleManifest, ThresholdInfo } from "../model/bundle.js";
+import { rowClassesPart } from "../model/bundle.js";
 import { trainDiffusion, type ExecutionProviderName } from "../model/diffusion/index.js";
 import { parseModelConfig } from "../model/model-config.js";
 import { SCORING_MODES, type ScoringMode } from "../model/types.js";
@@ -128,7 +129,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
     throwIfCancelled(options.signal, "train");
 
     // Thresholds by the configured rule, for every mode the parent served.
-    const parts: ScorerParts = { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, unetOnnx: trained.unetOnnx };
+    const parts: ScorerParts = { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, unetOnnx: trained.unetOnnx, ...rowClassesPart(model.bundle) };
     const signal = options.signal;
     let thresholds: Partial<Record<ScoringMode, ThresholdInfo>>;
     // The detail bank's normalizers, measured again with the new U-Net (when it is in use).

@@ -105,6 +105,16 @@ export class DaemonMetrics {
         if (m !== undefined) this.set({ version: m.version }, m.detailWeight ?? 0);
       },
     });
+    this.gauge({
+      name: "lafited_model_detail_class_weight",
+      help: "The detail bank's weight W per class in the model in service, when tuning chose one per class (a frame gets its class's W, read off its nearest memory-bank rows), labelled with its version and class; absent otherwise",
+      labelNames: ["version", "class"],
+      collect() {
+        this.reset();
+        const m = source.model();
+        for (const [cls, w] of Object.entries(m?.detailClassWeights ?? {})) this.set({ version: m!.version, class: cls }, w);
+      },
+    });
   }
 
   /** Records one answered frame. */

@@ -9,6 +9,7 @@
 import type { Aspect } from "../image/geometry.js";
 import type { ImageScoreRule } from "./scoring/anomaly-map.js";
 import type { DetailScoring } from "./scoring/detail-bank.js";
+import type { RowClasses } from "./memory/row-classes.js";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, readdir } from "node:fs/promises";
 import { fsyncDir, writeFileSynced } from "../util/atomic-file.js";
@@ -54,7 +55,14 @@ export interface TuningRecord {
   readonly tau: { readonly mode: ScoringMode; readonly curve: readonly TuningPoint[]; readonly chosen: { readonly tau: number; readonly deltaT: number } };
   readonly k: { readonly mode: ScoringMode; readonly curve: readonly TuningPoint[]; readonly chosen: number };
   /** The detail-bank weight sweep at the chosen τ, K and rule, in the served mode (absent: not swept). */
-  readonly detail?: { readonly mode: ScoringMode; readonly stages: readonly string[]; readonly curve: readonly (TuningPoint & { readonly weight: number })[]; readonly chosen: number };
+  readonly detail?: {
+    readonly mode: ScoringMode;
+    readonly stages: readonly string[];
+    readonly curve: readonly (TuningPoint & { readonly weight: number })[];
+    readonly chosen: number;
+    /** Each class's own sweep over its samples (tuning.detailPerClass), with AUPRO, and its chosen W (scoring.detail.classWeights). */
+    readonly classes?: Readonly<Record<string, { readonly curve: readonly (TuningPoint & { readonly weight: number; readonly aupro: number | null })[]; readonly chosen: number }>>;
+  };
   /** The tuned setting against the configured defaults in the K sweep's mode; the better one is served. */
   readonly final?: { readonly mode: ScoringMode; readonly tuned: TuningPoint; readonly defaults: TuningPoint; readonly kept: "tuned" | "defaults" };
   readonly seconds: number;
@@ -282,6 +290,21 @@ export function int32Bytes(values: Int32Array): Uint8Array {
 export function bytesToInt32(bytes: Uint8Array): Int32Array {
   if (bytes.byteLength % 4 !== 0) throw new LafiteError(ErrorCode.BAD_BUNDLE, `raw int32 file of ${bytes.byteLength} bytes is not a multiple of 4`);
   return new Int32Array(bytes.slice().buffer);
+}
+
+/** The bank's row classes (manifest memory.rowClasses), checked against the bank's size; undefined for a bundle fitted before they were stored. */
+export function rowClassesOf(bundle: LoadedBundle): RowClasses | undefined {
+  const r = bundle.manifest.memory.rowClasses;
+  if (!r) return undefined;
+  const classes = bytesToInt32(bundle.file(r.file));
+  if (classes.length !== bundle.manifest.memory.coresetSize) throw bad(bundle.dir, `${classes.length} row classes for a bank of ${bundle.manifest.memory.coresetSize} rows`);
+  return { classes, names: r.names };
+}
+
+/** `{ rowClasses }` for a bundle that has them, `{}` otherwise: spread into the parts a scorer is opened with. */
+export function rowClassesPart(bundle: LoadedBundle): { rowClasses?: RowClasses } {
+  const rowClasses = rowClassesOf(bundle);
+  return rowClasses ? { rowClasses } : {};
 }
 
 export function bytesToFloat32(bytes: Uint8Array): Float32Array {

@@ -187,6 +187,8 @@ export const modelConfigSchema = z.strictObject({
       imageScores: z.array(z.enum(["pool", "top"])).min(1).default(["pool", "top"]),
       /** Detail-bank weights W tried at the chosen τ, K and rule (scoring.detail); 0 = the main bank alone, and ties keep the earlier. */
       detailWeights: z.array(z.number().min(0).max(1)).min(1).default([0, 0.2, 0.33, 0.5]),
+      /** Also choose the detail bank's W per class (a frame gets its class's W, read off its nearest bank rows), by each class's pseudo-validation AUPRO. */
+      detailPerClass: z.boolean().default(true),
     })
     .prefault({}),
   /** Images per backbone call during fit and eval. */

@@ -215,7 +215,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   );
   await backbone.release();
   lap("pseudo");
-  const parts = { coreset, coresetSize: count, c, ...(unetOnnx ? { unetOnnx } : {}) };
+  const parts = { coreset, coresetSize: count, c, ...(unetOnnx ? { unetOnnx } : {}), rowClasses: { classes: rowClasses, names: classNames } };
   const base = { mapSize: S, sigma: config.scoring.sigma, pool: config.scoring.pool, imageScore: config.scoring.imageScore, top: config.scoring.top, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta };
   let tuning: TuningRecord | undefined;
   let chosen = { tau: base.tau, deltaT: base.deltaT, k: Math.min(base.k, count), imageScore: base.imageScore };
@@ -246,7 +246,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   let scored: readonly ScoredSet[] = chosenScores ? [chosenScores] : [];
   if (detailPlan && detailWeights.some((v) => v > 0) && DETAIL_MODES.includes(config.scoring.mode)) {
     const progress = new Progress("fit: detail bank", detailTuneWork(pseudoSet.length, modes), { unit: "scorings", sink: sinkFor("threshold") });
-    const tunedDetail = await tuneDetailWeight({ set: pseudoSet, parts, settings, modes, servedMode: config.scoring.mode, ...detailPlan, weights: detailWeights, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log: (m) => log(`fit: ${m}`) });
+    const tunedDetail = await tuneDetailWeight({ set: pseudoSet, parts, settings, modes, servedMode: config.scoring.mode, ...detailPlan, weights: detailWeights, perClass: config.tuning.detailPerClass, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log: (m) => log(`fit: ${m}`) });
     detail = tunedDetail.detail;
     scored = [...tunedDetail.scored, ...scored.filter((k) => !DETAIL_MODES.includes(k.mode))];
     if (tuning && tunedDetail.record) tuning = { ...tuning, detail: tunedDetail.record };

@@ -15,6 +15,7 @@ import { toRows } from "../model/feature-stats.js";
 import { anomalyMap, imageScoreOf, reconstructionError, type ImageScoreRule } from "../model/scoring/anomaly-map.js";
 import { editFeatures } from "../model/memory/editing.js";
 import { blendPositionScores, channelSlice, type ChannelRange, type ScoreNormalizer } from "../model/scoring/detail-bank.js";
+import { frameClass } from "../model/memory/row-classes.js";
 
 /** The detail bank as a scorer uses it: its search over the detail channels, the weight and both banks' normalizers in this mode. */
 export interface DetailSearch {
@@ -23,6 +24,19 @@ export interface DetailSearch {
   readonly weight: number;
   readonly main: ScoreNormalizer;
   readonly detail: ScoreNormalizer;
+  /** W per class: each main-bank row's class index and each class's W; a frame gets the W of its class (frameClass), `weight` when none is read. */
+  readonly byClass?: { readonly rowClass: Int32Array; readonly weights: Float64Array };
+}
+
+/** Position scores on the h×w grid, with what they cost and what the main search found. */
+export interface PositionScores {
+  readonly values: Float32Array;
+  readonly edit: number;
+  readonly diffusion: number;
+  /** The main bank's nearest row per position (absent in no-edit mode, which does not search). */
+  readonly nearest?: Int32Array;
+  /** The detail-bank weight these scores were blended with (absent: no detail bank). */
+  readonly weight?: number;
 }
 
 /** Reconstructs a feature map with the diffusion model (src/model/diffusion). */
@@ -66,34 +80,39 @@ export class FrameScorer {
   }
 
   /** Per-position anomaly values on the h×w grid: the main bank's, blended with the detail bank's when there is one. */
-  async positionScores(x: FeatureMap, seed: number): Promise<{ values: Float32Array; edit: number; diffusion: number }> {
+  async positionScores(x: FeatureMap, seed: number): Promise<PositionScores> {
     const main = await this.mainPositionScores(x, seed);
     if (!this.detail) return main;
-    const t0 = performance.now();
     const d = this.detail;
-    const values = blendPositionScores(main.values, await nearestDistances(d.knn, channelSlice(x, d.channels)), d.weight, d.main, d.detail);
-    return { ...main, values, edit: main.edit + performance.now() - t0 };
+    const weight = detailWeightOf(d, main.nearest);
+    // W 0 is the main bank exactly (the blend's identity): no search.
+    if (weight === 0) return { ...main, weight };
+    const t0 = performance.now();
+    const values = blendPositionScores(main.values, (await nearestDistances(d.knn, channelSlice(x, d.channels))).values, weight, d.main, d.detail);
+    return { ...main, values, weight, edit: main.edit + performance.now() - t0 };
   }
 
-  private async mainPositionScores(x: FeatureMap, seed: number): Promise<{ values: Float32Array; edit: number; diffusion: number }> {
+  private async mainPositionScores(x: FeatureMap, seed: number): Promise<PositionScores> {
     const { mode } = this.settings;
     const hw = x.h * x.w;
     let t0 = performance.now();
-    if (mode === "knn") return { values: await nearestDistances(this.knn!, x), edit: performance.now() - t0, diffusion: 0 };
+    if (mode === "knn") return { ...(await nearestDistances(this.knn!, x)), edit: performance.now() - t0, diffusion: 0 };
     let e = x;
+    let nearest: Int32Array | undefined;
     if (mode === "lafite" || mode === "edit-only") {
       const res = await this.knn!.search(toRows(x), hw);
       const d = new Float32Array(res.distances.length);
       for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(res.distances[i]!);
       e = editFeatures(x, res.indices, d, this.knn!.k, this.coreset, x.c);
+      nearest = firstOfEach(res.indices, this.knn!.k);
     }
     const edit = performance.now() - t0;
-    if (mode === "edit-only") return { values: reconstructionError(e, x), edit, diffusion: 0 };
+    if (mode === "edit-only") return { values: reconstructionError(e, x), edit, diffusion: 0, ...(nearest ? { nearest } : {}) };
     t0 = performance.now();
     const rec = await this.reconstructor!.reconstruct(e, seed);
     const diffusion = performance.now() - t0;
     const values = reconstructionError(rec, x);
-    return { values, edit, diffusion };
+    return { values, edit, diffusion, ...(nearest ? { nearest } : {}) };
   }
 
   /** The frame's noise seed is a hash of its own features, so a frame always scores the same (fit, eval and serving alike). */
@@ -107,13 +126,26 @@ export class FrameScorer {
   }
 }
 
-/** L2 distance from each position of x to its nearest row of the search. */
-async function nearestDistances(knn: OnnxKnn, x: FeatureMap): Promise<Float32Array> {
+/** L2 distance from each position of x to its nearest row of the search, and that row. */
+async function nearestDistances(knn: OnnxKnn, x: FeatureMap): Promise<{ values: Float32Array; nearest: Int32Array }> {
   const hw = x.h * x.w;
   const res = await knn.search(toRows(x), hw);
   const values = new Float32Array(hw);
   for (let i = 0; i < hw; i++) values[i] = Math.sqrt(res.distances[i * knn.k]!);
-  return values;
+  return { values, nearest: firstOfEach(res.indices, knn.k) };
+}
+
+/** The first of every run of k: the nearest row per position of a k-nearest search. */
+function firstOfEach(indices: Int32Array, k: number): Int32Array {
+  if (k === 1) return indices;
+  return Int32Array.from({ length: indices.length / k }, (_, i) => indices[i * k]!);
+}
+
+/** A frame's W: its class's (read off the main bank's nearest rows) when the model has per-class weights, else the model's. */
+export function detailWeightOf(d: Pick<DetailSearch, "weight" | "byClass">, nearest: Int32Array | undefined): number {
+  if (!d.byClass || !nearest) return d.weight;
+  const cls = frameClass(nearest, d.byClass.rowClass, d.byClass.weights.length);
+  return cls >= 0 ? d.byClass.weights[cls]! : d.weight;
 }
 
 /** FNV-1a over a strided sample of the feature bits: cheap, and identical for identical inputs. */

@@ -4,7 +4,7 @@
  */
 import { access, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { readBundle, bytesToFloat32, type LoadedBundle } from "../model/bundle.js";
+import { readBundle, bytesToFloat32, rowClassesPart, type LoadedBundle } from "../model/bundle.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
 import { openScorer, scorerSettingsOf } from "./open-scorer.js";
@@ -17,7 +17,7 @@ import { fitModel } from "./fit.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 import type { ScoringMode } from "./types.js";
 import { DIFFUSION_MODES } from "../model/types.js";
-import type { DetailScoring } from "../model/scoring/detail-bank.js";
+import { detailInUse, type DetailScoring } from "../model/scoring/detail-bank.js";
 import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
 
 export interface LoadOptions {
@@ -58,7 +58,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   const sc = { ...m.scoring, ...overrides, ...(detailWeight !== undefined ? { detail: withDetailWeight(m, detailWeight) } : {}) };
   const opened = await openScorer(
     mode,
-    { coreset, coresetSize: m.memory.coresetSize, c, ...(sc.denoiserFile ? { unetOnnx: bundle.file(sc.denoiserFile) } : {}) },
+    { coreset, coresetSize: m.memory.coresetSize, c, ...(sc.denoiserFile ? { unetOnnx: bundle.file(sc.denoiserFile) } : {}), ...rowClassesPart(bundle) },
     scorerSettingsOf({ ...m, scoring: sc }),
     opts,
   ).catch(async (err: unknown) => {
@@ -70,7 +70,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   const threshold = thresholdInfo?.value;
   if (thresholdInfo === undefined || threshold === undefined) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: no threshold calibrated for mode '${mode}'`);
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
-  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}${sc.detail && sc.detail.weight > 0 ? ` (detail bank [${sc.detail.stages.join(", ")}] at W ${sc.detail.weight})` : ""}, mode ${mode}, execution provider ${ep}`);
+  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}${sc.detail && detailInUse(sc.detail) ? ` (detail bank [${sc.detail.stages.join(", ")}] at W ${sc.detail.weight}${sc.detail.classWeights ? `; per class ${Object.entries(sc.detail.classWeights).map(([cls, w]) => `${cls} ${w}`).join(", ")}` : ""})` : ""}, mode ${mode}, execution provider ${ep}`);
   return new BundleDetector(
     {
       version: m.version,
@@ -86,6 +86,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       ...(mode === "lafite" || mode === "edit-only" ? { k } : {}),
       ...(sc.tau !== undefined && DIFFUSION_MODES.includes(mode) ? { tau: sc.tau, deltaT: sc.deltaT ?? 1, steps: ddimTimesteps(sc.tau, sc.deltaT ?? 1).length } : {}),
       ...(sc.detail && sc.detail.weight > 0 ? { detailWeight: sc.detail.weight } : {}),
+      ...(sc.detail?.classWeights ? { detailClassWeights: sc.detail.classWeights } : {}),
     },
     backbone,
     stats,
@@ -101,9 +102,11 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
 /** The bundle's detail bank at another weight; only 0 needs no detail bank, any other weight its normalizers. */
 function withDetailWeight(m: LoadedBundle["manifest"], weight: number): DetailScoring | undefined {
   const d = m.scoring.detail;
-  if (weight === 0) return d ? { ...d, weight: 0 } : undefined;
-  if (!d?.normalizers) throw new LafiteError(ErrorCode.INVALID_INPUT, `detail weight ${weight}: this bundle has no measured detail bank (fitted before it, or without tuning); refit or re-tune it (lafite tune)`);
-  return { ...d, weight };
+  if (weight > 0 && !d?.normalizers) throw new LafiteError(ErrorCode.INVALID_INPUT, `detail weight ${weight}: this bundle has no measured detail bank (fitted before it, or without tuning); refit or re-tune it (lafite tune)`);
+  if (!d) return undefined;
+  // One W for every frame: the per-class weights give way.
+  const { classWeights: _perClass, ...one } = d;
+  return { ...one, weight };
 }
 
 /**

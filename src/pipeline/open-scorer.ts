@@ -11,7 +11,8 @@ import type { ScoringMode } from "./types.js";
 import { DIFFUSION_MODES } from "../model/types.js";
 import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
 import type { BundleManifest } from "../model/bundle.js";
-import { DETAIL_MODES, rowSlice, type DetailScoring } from "../model/scoring/detail-bank.js";
+import { classWeightTable, DETAIL_MODES, detailInUse, rowSlice, type DetailScoring } from "../model/scoring/detail-bank.js";
+import type { RowClasses } from "../model/memory/row-classes.js";
 
 export interface ScorerParts {
   /** Coreset rows, coresetSize × c. */
@@ -20,6 +21,8 @@ export interface ScorerParts {
   readonly c: number;
   /** Exported U-Net (x, temb → eps); required by lafite and no-edit. */
   readonly unetOnnx?: Uint8Array;
+  /** Each row's class: what per-class detail weights are read by (absent: the model's W for every frame). */
+  readonly rowClasses?: RowClasses;
 }
 
 export interface ScorerSettings {
@@ -33,7 +36,7 @@ export interface ScorerSettings {
   readonly tau: number;
   readonly deltaT: number;
   readonly eta: number;
-  /** The detail bank; searched only when its weight is above 0, and never in no-edit mode (DETAIL_MODES). */
+  /** The detail bank; searched only when some frame can get a weight above 0, and never in no-edit mode (DETAIL_MODES). */
   readonly detail?: DetailScoring;
 }
 
@@ -53,7 +56,7 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
   const knn = k > 0 ? await OnnxKnn.create(parts.coreset, parts.coresetSize, parts.c, k, sessionOptions) : undefined;
   let detail: DetailSearch | undefined;
   try {
-    if (s.detail && s.detail.weight > 0 && DETAIL_MODES.includes(mode)) detail = await openDetail(mode, parts, s.detail, sessionOptions);
+    if (s.detail && detailInUse(s.detail) && DETAIL_MODES.includes(mode)) detail = await openDetail(mode, parts, s.detail, sessionOptions);
   } catch (err) {
     await knn?.release();
     throw err;
@@ -84,7 +87,12 @@ async function openDetail(mode: ScoringMode, parts: ScorerParts, d: DetailScorin
   if (!d.normalizers || !main) throw new LafiteError(ErrorCode.BAD_BUNDLE, `the detail bank (weight ${d.weight}) has no normalizer for mode '${mode}': re-tune the bundle (lafite tune) to score in this mode`);
   const [lo, hi] = d.channels;
   const knn = await OnnxKnn.create(rowSlice(parts.coreset, parts.coresetSize, parts.c, d.channels), parts.coresetSize, hi - lo, 1, sessionOptions);
-  return { knn, channels: d.channels, weight: d.weight, main, detail: d.normalizers.detail };
+  const byClass = d.classWeights && parts.rowClasses ? { rowClass: parts.rowClasses.classes, weights: classWeightTable(parts.rowClasses.names, d.classWeights, d.weight) } : undefined;
+  if (byClass && byClass.rowClass.length !== parts.coresetSize) {
+    await knn.release();
+    throw new LafiteError(ErrorCode.BAD_BUNDLE, `${byClass.rowClass.length} row classes for a bank of ${parts.coresetSize} rows`);
+  }
+  return { knn, channels: d.channels, weight: d.weight, main, detail: d.normalizers.detail, ...(byClass ? { byClass } : {}) };
 }
 
 /** A bundle's scoring settings as the scorer takes them; `fallback` fills τ, Δt and η for bundles without a diffusion model. */

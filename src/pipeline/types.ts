@@ -57,6 +57,8 @@ export interface ModelInfo {
   readonly steps?: number;
   /** The detail bank's weight W, when it is used (W > 0). */
   readonly detailWeight?: number;
+  /** The detail bank's W per class, when tuning chose one per class (a frame gets its class's; others `detailWeight`). */
+  readonly detailClassWeights?: Readonly<Record<string, number>>;
 }
 
 /** What the server needs from a loaded model. */

@@ -351,6 +351,7 @@ export function modelInfoMessage(info: ModelInfo): ProtoModelInfo {
     optionalDeltaT: info.deltaT !== undefined ? { case: "deltaT", value: info.deltaT } : { case: undefined },
     optionalSteps: info.steps !== undefined ? { case: "steps", value: info.steps } : { case: undefined },
     optionalDetailWeight: info.detailWeight !== undefined ? { case: "detailWeight", value: info.detailWeight } : { case: undefined },
+    detailClassWeights: { ...info.detailClassWeights },
   });
 }
 

@@ -26,6 +26,7 @@ test("/metrics counts frames by outcome with stage and end-to-end latency; /heal
     assert.equal(sample((await get(port, "/metrics")).body, "lafited_model_info"), undefined);
     assert.doesNotMatch((await get(port, "/metrics")).body, /^lafited_model_bank_rows/m);
     assert.doesNotMatch((await get(port, "/metrics")).body, /^lafited_model_detail_weight/m);
+    assert.doesNotMatch((await get(port, "/metrics")).body, /^lafited_model_detail_class_weight/m);
 
     await h.server.loadModel();
     assert.equal((await get(port, "/readyz")).status, 200);
@@ -49,6 +50,8 @@ test("/metrics counts frames by outcome with stage and end-to-end latency; /heal
     assert.equal(sample(body, 'lafited_model_info{version="fake-1",mode="knn",backbone="fake-brightness",execution_provider="cpu"}'), 1);
     assert.equal(sample(body, 'lafited_model_bank_rows{version="fake-1"}'), 1234);
     assert.equal(sample(body, 'lafited_model_detail_weight{version="fake-1"}'), 0.25);
+    assert.equal(sample(body, 'lafited_model_detail_class_weight{version="fake-1",class="plate"}'), 0.5);
+    assert.equal(sample(body, 'lafited_model_detail_class_weight{version="fake-1",class="hex nut"}'), 0);
     assert.equal(sample(body, 'lafited_queue_frames{state="waiting"}'), 0);
     assert.equal(sample(body, 'lafited_queue_capacity_frames{state="waiting"}'), 64);
     assert.equal(sample(body, "lafited_open_streams"), 0);

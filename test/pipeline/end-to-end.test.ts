@@ -123,8 +123,8 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
     assert.equal(info.scoringMode, "lafite");
     // Fit tuned τ and K on the pseudo-validation set: the daemon reports what the manifest chose.
     const m = JSON.parse(await readFile(join(bundle, "manifest.json"), "utf8")) as {
-      scoring: { tau: number; k: number; detail?: { stages: string[]; channels: number[]; weight: number; normalizers?: { main: Record<string, unknown> } } };
-      tuning?: { detail?: { curve: { weight: number }[]; chosen: number } };
+      scoring: { tau: number; k: number; detail?: { stages: string[]; channels: number[]; weight: number; normalizers?: { main: Record<string, unknown> }; classWeights?: Record<string, number> } };
+      tuning?: { detail?: { curve: { weight: number }[]; chosen: number; classes?: Record<string, { curve: { weight: number; aupro: number | null }[]; chosen: number }> } };
       threshold: { rule: string };
       thresholds: Record<string, unknown>;
     };
@@ -141,6 +141,15 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
     // A normalizer for every mode with a threshold but no-edit, which stays the diffusion model alone.
     assert.deepEqual(Object.keys(detail.normalizers!.main).sort(), Object.keys(m.thresholds).filter((k) => k !== "no-edit").sort());
     assert.deepEqual(info.optionalDetailWeight, detail.weight > 0 ? { case: "detailWeight", value: Math.fround(detail.weight) } : { case: undefined });
+    // And per class (tuning.detailPerClass): each class's own sweep, with AUPRO, its choice served and reported.
+    const classes = m.tuning.detail!.classes!;
+    assert.deepEqual(Object.keys(classes).sort(), ["brushed_metal", "fabric", "hex_nut"]);
+    for (const [cls, r] of Object.entries(classes)) {
+      assert.deepEqual(r.curve.map((p) => p.weight), [0, 0.2, 0.33, 0.5], cls);
+      assert.ok(r.curve.every((p) => p.aupro !== null && p.aupro >= 0 && p.aupro <= 1), cls);
+      assert.equal(detail.classWeights![cls], r.chosen, cls);
+    }
+    assert.deepEqual(Object.fromEntries(Object.entries(info.detailClassWeights).map(([k, v]) => [k, +v.toFixed(6)])), detail.classWeights);
     // What `lafite eval` scored for each test image, to compare the daemon's answers with.
     const scoresFile = join(dir, "scores.jsonl");
     await run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", data, "--scores", scoresFile], { timeout: 120_000 });

@@ -81,6 +81,8 @@ export type TuningReport =
       readonly k: TuningCurveReport;
       /** The detail bank's weight sweep, when the bundle has one. */
       readonly detail?: TuningCurveReport;
+      /** The detail bank's W chosen per class, when tuning chose one per class. */
+      readonly detailClasses?: Readonly<Record<string, number>>;
       /** Why the test-set curves are missing, when they are. */
       readonly testNote?: string;
       /**

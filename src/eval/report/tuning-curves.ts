@@ -88,6 +88,7 @@ export async function tuningReport(record: TuningRecord | undefined, o: TuningOp
     tau,
     k,
     ...(detail ? { detail } : {}),
+    ...(record.detail?.classes ? { detailClasses: Object.fromEntries(Object.entries(record.detail.classes).map(([cls, r]) => [cls, r.chosen])) } : {}),
     ...(notes.length ? { testNote: notes.join("; ") } : {}),
   };
 }

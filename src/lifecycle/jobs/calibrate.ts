@@ -17,7 +17,7 @@ import { throwIfCancelled } from "../../util/progress.js";
 import type { ActiveModel } from "./active-model.js";
 import { featuresOfFiles } from "./frame-features.js";
 import { detailTuneWork, remeasureDetail } from "../../pipeline/tune/detail-weight.js";
-import { DETAIL_MODES, type DetailScoring } from "../../model/scoring/detail-bank.js";
+import { DETAIL_MODES, detailInUse, type DetailScoring } from "../../model/scoring/detail-bank.js";
 
 /** Fit's held-out normals, re-extracted from the data set they came from; missing files are reported, not fatal. */
 export async function baseHoldoutMaps(model: ActiveModel, signal: AbortSignal | undefined): Promise<{ maps: FeatureMap[]; missing: number; listed: number }> {
@@ -60,7 +60,7 @@ export async function calibrateThresholds(
   const rule = parseModelConfig(m.config).threshold;
   const normals = holdout.map((x) => ({ cls: "", anomalous: false, x }));
   // With a detail bank: one pass per mode it blends into and one detail search per image, which also give those modes' scores.
-  const detailModes = settings.detail && settings.detail.weight > 0 ? modes.filter((mode) => DETAIL_MODES.includes(mode)) : [];
+  const detailModes = detailInUse(settings.detail) ? modes.filter((mode) => DETAIL_MODES.includes(mode)) : [];
   const rest = modes.filter((mode) => !detailModes.includes(mode));
   const total = (detailModes.length ? detailTuneWork(holdout.length, detailModes) : 0) + rest.length * holdout.length;
   let done = 0;

@@ -6,15 +6,12 @@
  */
 import { consolidateBank } from "../../model/memory/consolidate.js";
 import { gatherRows } from "../../model/memory/rows.js";
+import type { RowClasses } from "../../model/memory/row-classes.js";
 
 /** The class name of rows added from frames accepted without a class tag. */
 export const UNTAGGED = "(untagged)";
 
-export interface RowClasses {
-  /** Per row, an index into `names`. */
-  readonly classes: Int32Array;
-  readonly names: readonly string[];
-}
+export type { RowClasses } from "../../model/memory/row-classes.js";
 
 export interface GrownBank {
   readonly coreset: Float32Array;

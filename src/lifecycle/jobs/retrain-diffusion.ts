@@ -15,6 +15,7 @@
  * Options: steps, minutes, lr, newShare, holdout, tMax, ema, intraOpThreads.
  */
 import type { BundleManifest, TuningRecord } from "../../model/bundle.js";
+import { rowClassesPart } from "../../model/bundle.js";
 import { trainDiffusion } from "../../model/diffusion/index.js";
 import type { FeatureMap } from "../../model/types.js";
 import type { ScorerParts } from "../../pipeline/open-scorer.js";
@@ -118,7 +119,7 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
       const basis = await baseHoldoutMaps(model, ctx.signal);
       if (basis.missing > 0) ctx.log.warn({ missing: basis.missing, listed: basis.listed, dataset: m.provenance.dataset }, "retrain: some of fit's held-out files could not be read; calibrating without them");
       const holdoutMaps = [...basis.maps, ...holdout.map((it) => it.map)];
-      const parts: ScorerParts = { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, unetOnnx: trained.unetOnnx };
+      const parts: ScorerParts = { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, unetOnnx: trained.unetOnnx, ...rowClassesPart(model.bundle) };
       const tuned = hooks.retune ? await hooks.retune({ parent: m, parts, holdout: holdoutMaps, signal: ctx.signal }) : undefined;
       const { thresholds, detail } = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, true), {
         signal: ctx.signal,

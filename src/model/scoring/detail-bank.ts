@@ -18,6 +18,13 @@
  * The main bank's scores differ by mode, so each mode has its own μ_m, σ_m.
  * W is chosen on the pseudo-validation set (pipeline/tune/detail-weight.ts);
  * a lifecycle refresh or retrain keeps W and measures the normalizers again.
+ *
+ * W may also be chosen per class: fine textures gain from the detail bank
+ * where a class whose defects are logical loses, so one W for a unified
+ * model trades one against the other. A frame then gets the W of its class,
+ * read off the main bank's rows its positions find nearest
+ * (memory/row-classes.ts frameClass); a class without its own W, or a bank
+ * without row classes, gets the model's W.
  */
 import type { FeatureMap, ScoringMode } from "../types.js";
 import { invalidInput } from "../../util/errors.js";
@@ -46,6 +53,18 @@ export interface DetailScoring {
   readonly weight: number;
   /** The detail bank's position scores over held-out normals, and the main bank's in each mode (its scores differ by mode). */
   readonly normalizers?: { readonly detail: ScoreNormalizer; readonly main: Partial<Record<ScoringMode, ScoreNormalizer>> };
+  /** W per class name (the bank's row classes), chosen on the pseudo-validation set; absent, or a class not named: `weight`. */
+  readonly classWeights?: Readonly<Record<string, number>>;
+}
+
+/** W by class index of `names` (the bank's row classes): a class's own W, else `fallback`. */
+export function classWeightTable(names: readonly string[], classWeights: Readonly<Record<string, number>> | undefined, fallback: number): Float64Array {
+  return Float64Array.from(names, (n) => classWeights?.[n] ?? fallback);
+}
+
+/** Whether any frame can get a W above 0: the detail bank needs searching at all. */
+export function detailInUse(d: DetailScoring | undefined): boolean {
+  return d !== undefined && (d.weight > 0 || Object.values(d.classWeights ?? {}).some((w) => w > 0));
 }
 
 export function normalizerOf(maps: readonly Float32Array[]): ScoreNormalizer {

@@ -7,7 +7,7 @@
  * whole sweep in `manifest.tuning`.
  */
 import type * as ort from "onnxruntime-node";
-import { readBundle, bytesToFloat32, newVersionId, writeBundle, type BundleManifest, type BundleFiles, type LoadedBundle, type TuningRecord } from "../../model/bundle.js";
+import { readBundle, bytesToFloat32, rowClassesPart, newVersionId, writeBundle, type BundleManifest, type BundleFiles, type LoadedBundle, type TuningRecord } from "../../model/bundle.js";
 import type { ScorerParts } from "../open-scorer.js";
 import { BackboneRunner, sessionOptions } from "../../model/backbone-runner.js";
 import { resolveExecutionProvider } from "../../model/execution-provider.js";
@@ -71,6 +71,7 @@ export function scorerPartsOf(loaded: LoadedBundle): ScorerParts {
     coresetSize: m.memory.coresetSize,
     c: m.features.c,
     ...(m.scoring.denoiserFile ? { unetOnnx: loaded.file(m.scoring.denoiserFile) } : {}),
+    ...rowClassesPart(loaded),
   };
 }
 
@@ -114,7 +115,7 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   let scored: readonly ScoredSet[] = [tuned.chosenScores];
   if (plan && DETAIL_MODES.includes(sc.mode)) {
     const progress = new Progress("tune: detail bank", detailTuneWork(set.length, modes), { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
-    const r = await tuneDetailWeight({ set, parts, settings, modes, servedMode: sc.mode, stages: plan.stages, channels: plan.channels, weights: tc.detailWeights, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log });
+    const r = await tuneDetailWeight({ set, parts, settings, modes, servedMode: sc.mode, stages: plan.stages, channels: plan.channels, weights: tc.detailWeights, perClass: tc.detailPerClass, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log });
     detail = r.detail;
     detailRecord = r.record;
     scored = [...r.scored, ...scored.filter((k) => !DETAIL_MODES.includes(k.mode))];

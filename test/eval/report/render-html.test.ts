@@ -98,6 +98,21 @@ test("tuning curves: τ and K plots with the chosen values marked, and the note 
   assert.match(withDetail, /chosen W = 0\.33/);
   assert.match(withDetail, /Detail bank: W = 0\.33, chosen on the pseudo-validation set/);
   assert.doesNotMatch(html, /Detail bank: W/);
+  const perClass = renderReportHtml(
+    data({
+      state: "present",
+      seed: 7,
+      perClass: 10,
+      images: { anomalous: 30, good: 15 },
+      tau: { param: "tau", mode: "lafite", chosen: 20, points: [] },
+      k: { param: "k", mode: "lafite", chosen: 1, points: [] },
+      detail: { param: "detailWeight", mode: "lafite", chosen: 0.2, points: [] },
+      detailClasses: { "<assembly>": 0, cloth: 0.5 },
+      rankCorrelation: { spearman: null, points: 0, tau: null, k: null },
+    }),
+  );
+  assert.match(perClass, /per class, by each class's AUPRO .*: &lt;assembly&gt; 0, cloth 0\.5\./);
+  assert.doesNotMatch(withDetail, /by each class's AUPRO/);
 });
 
 test("the tuning section says what the bundle serves when the defaults beat the sweeps' choice", () => {

@@ -128,6 +128,10 @@ test("a bundle with a detail-bank sweep: τ and K re-scored with the detail bank
   assert.deepEqual(r.detail!.points.map((p) => [p.value, p.pseudo.image_auroc, p.test?.image_auroc]), [[0, 0.88, 0.7], [0.33, 0.9, 0.7 + 0.33]]);
   assert.equal(r.detail!.chosen, 0.33);
   assert.equal(r.detail!.param, "detailWeight");
+  assert.equal(r.detailClasses, undefined, "no per-class sweep recorded");
+  const perClass = await tuningReport({ ...withDetail, detail: { ...withDetail.detail!, classes: { a: { curve: [], chosen: 0 }, b: { curve: [], chosen: 0.5 } } } }, { scorer: null });
+  assert.ok(perClass.state === "present");
+  if (perClass.state === "present") assert.deepEqual(perClass.detailClasses, { a: 0, b: 0.5 });
   // Without a detail sweep nothing changes: no override, no W curve.
   const plain = await tuningReport(record, { scorer: async (_m, o) => (assert.equal(o.detailWeight, undefined), { image_auroc: 0.5, pixel_auroc: 0.5 }) });
   assert.ok(plain.state === "present" && plain.detail === undefined);

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { blendPositionScores, channelSlice, normalizerOf, rowSlice, stageChannelRange } from "../../../src/model/scoring/detail-bank.js";
+import { blendPositionScores, channelSlice, classWeightTable, detailInUse, normalizerOf, rowSlice, stageChannelRange } from "../../../src/model/scoring/detail-bank.js";
+import { detailWeightOf } from "../../../src/pipeline/frame-scorer.js";
 import { LafiteError } from "../../../src/util/errors.js";
 
 test("normalizerOf: mean and population deviation over every map's values, hand-computed", () => {
@@ -68,4 +69,24 @@ test("stageChannelRange: a contiguous run of stages in the backbone's order", ()
   assert.throws(() => stageChannelRange(stages, widths, ["block_5_add", "block_2_add"]), /not a run/);
   assert.throws(() => stageChannelRange(stages, widths, ["block_7_add"]), /not a run/);
   assert.throws(() => stageChannelRange(stages, widths, stages), /repeat the main one/);
+});
+
+test("per-class weights: a table by the bank's class names, the model's W for a class without one; in use when any W is above 0", () => {
+  assert.deepEqual([...classWeightTable(["a", "b", "(untagged)"], { b: 0.5, a: 0 }, 0.25)], [0, 0.5, 0.25]);
+  assert.deepEqual([...classWeightTable(["a"], undefined, 0.33)].map((v) => +v.toFixed(6)), [0.33]);
+  const base = { stages: ["s"], channels: [0, 1] as const, weight: 0 };
+  assert.equal(detailInUse(undefined), false);
+  assert.equal(detailInUse(base), false);
+  assert.equal(detailInUse({ ...base, classWeights: { a: 0 } }), false);
+  assert.equal(detailInUse({ ...base, classWeights: { a: 0, b: 0.2 } }), true);
+  assert.equal(detailInUse({ ...base, weight: 0.2 }), true);
+});
+
+test("detailWeightOf: the frame's class's W, read off its nearest rows; the model's W without per-class weights or without a search", () => {
+  const byClass = { rowClass: Int32Array.from([0, 0, 1, 1]), weights: Float64Array.from([0, 0.5]) };
+  assert.equal(detailWeightOf({ weight: 0.2, byClass }, Int32Array.from([2, 3, 0])), 0.5);
+  assert.equal(detailWeightOf({ weight: 0.2, byClass }, Int32Array.from([0, 1, 2])), 0);
+  assert.equal(detailWeightOf({ weight: 0.2, byClass }, Int32Array.from([])), 0.2); // no vote: the model's
+  assert.equal(detailWeightOf({ weight: 0.2, byClass }, undefined), 0.2);
+  assert.equal(detailWeightOf({ weight: 0.2 }, Int32Array.from([2])), 0.2);
 });

@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { tuneDetailWeight } from "../../../src/pipeline/tune/detail-weight.js";
+import { bestByRegions, remeasureDetail, tuneDetailWeight } from "../../../src/pipeline/tune/detail-weight.js";
 import type { PseudoFeature } from "../../../src/pipeline/tune/pseudo-features.js";
 import { scorePseudoSet } from "../../../src/pipeline/tune/score-set.js";
 import { openScorer } from "../../../src/pipeline/open-scorer.js";
@@ -130,4 +130,107 @@ test("the detail search is the nearest bank row over the detail channels (brute 
   // Weight 0: the detail bank is not even opened, so no normalizer is needed.
   const off = await openScorer("edit-only", { coreset, coresetSize, c }, { ...settings, detail: { ...detail, weight: 0, normalizers: undefined } }, {});
   await off.release();
+});
+
+/**
+ * Two classes a unified bank tells apart by their coarse channels' level (+4
+ * against −4): a's anomalies live in the fine channels (hidden in its loud
+ * coarse ones), b's only in the coarse ones (a "logical" anomaly the fine
+ * channels cannot see). The bank holds rows of both, each with its class.
+ */
+function makeTwoClassSet(seed: number): { set: PseudoFeature[]; coreset: Float32Array; coresetSize: number; rowClasses: { classes: Int32Array; names: string[] } } {
+  const rng = createRng(seed);
+  const spec = { a: { level: 4, coarseNoise: 1.5, fine: 1, coarse: 0 }, b: { level: -4, coarseNoise: 0.1, fine: 0, coarse: 5 } };
+  const draw = (cls: "a" | "b", into: Float32Array, at: (ch: number) => number) => {
+    for (let ch = 0; ch < c; ch++) into[at(ch)] = ch < 3 ? rng.normal() * 0.1 : spec[cls].level + rng.normal() * spec[cls].coarseNoise;
+  };
+  const set: PseudoFeature[] = [];
+  for (const cls of ["a", "b"] as const) {
+    for (let i = 0; i < 16; i++) {
+      const anomalous = i % 2 === 1;
+      const data = new Float32Array(c * hw);
+      for (let p = 0; p < hw; p++) draw(cls, data, (ch) => ch * hw + p);
+      const mask = new Uint8Array(S * S);
+      if (anomalous) {
+        const p = 5 + (i % 3);
+        for (let ch = 0; ch < c; ch++) data[ch * hw + p] = data[ch * hw + p]! + (ch < 3 ? spec[cls].fine : spec[cls].coarse);
+        const [py, px] = [Math.floor(p / w), p % w];
+        for (let y = py * 4; y < py * 4 + 4; y++) for (let x = px * 4; x < px * 4 + 4; x++) mask[y * S + x] = 1;
+      }
+      set.push({ cls, anomalous, x: { c, h, w, data }, ...(anomalous ? { mask } : {}) });
+    }
+  }
+  const coresetSize = 80;
+  const coreset = new Float32Array(coresetSize * c);
+  const classes = new Int32Array(coresetSize);
+  for (let r = 0; r < coresetSize; r++) {
+    classes[r] = r % 2;
+    draw(r % 2 === 0 ? "a" : "b", coreset, (ch) => r * c + ch);
+  }
+  return { set, coreset, coresetSize, rowClasses: { classes, names: ["a", "b"] } };
+}
+
+test("per class: W above 0 for the class whose anomalies are fine, 0 for the logical one; served frames get their class's W and the sweep's scores", async () => {
+  const { set, coreset, coresetSize, rowClasses } = makeTwoClassSet(11);
+  const parts = { coreset, coresetSize, c, rowClasses };
+  const r = await tuneDetailWeight({ set, parts, settings, modes: ["knn", "edit-only"], servedMode: "knn", stages: ["fine"], channels: detailChannels, weights: [0, 0.5, 1], perClass: true, sessionOptions: {} });
+  const classes = r.record!.classes!;
+  assert.deepEqual(Object.keys(classes), ["a", "b"]);
+  assert.ok(classes.a!.chosen > 0, `a chose W ${classes.a!.chosen}`);
+  assert.equal(classes.b!.chosen, 0);
+  // AUPRO leads each class's choice: a's rises with W, b's falls.
+  const aupro = (cls: string) => classes[cls]!.curve.map((p) => p.aupro!);
+  assert.ok(aupro("a")[2]! > aupro("a")[0]!, `a: ${aupro("a")}`);
+  assert.ok(aupro("b")[2]! < aupro("b")[0]!, `b: ${aupro("b")}`);
+  const classWeights: Readonly<Record<string, number>> = r.detail.classWeights!;
+  assert.deepEqual({ ...classWeights }, { a: classes.a!.chosen, b: 0 });
+  // Served: each frame is read as its own class by its nearest rows, gets that class's W, and scores as the sweep said.
+  for (const { mode, scores } of r.scored) {
+    const opened = await openScorer(mode, parts, { ...settings, detail: r.detail }, {});
+    try {
+      for (const [i, f] of set.entries()) {
+        const pos = await opened.scorer.positionScores(f.x, seedOfFeatures(f.x));
+        assert.equal(pos.weight, classWeights[f.cls], `${mode} ${f.cls}[${i}]`);
+      }
+      const served = (await scorePseudoSet(set, opened.scorer)).scores;
+      served.forEach((v, i) => assert.ok(Math.abs(v - scores[i]!) <= 1e-5 * Math.max(1, Math.abs(v)), `${mode} [${i}]: served ${v}, sweep ${scores[i]}`));
+    } finally {
+      await opened.release();
+    }
+  }
+  // Without row classes, or not asked: one W, no per-class record.
+  const one = await tuneDetailWeight({ set, parts: { coreset, coresetSize, c }, settings, modes: ["knn"], servedMode: "knn", stages: ["fine"], channels: detailChannels, weights: [0, 0.5, 1], perClass: true, sessionOptions: {} });
+  assert.equal(one.record!.classes, undefined);
+  assert.equal(one.detail.classWeights, undefined);
+  const off = await tuneDetailWeight({ set, parts, settings, modes: ["knn"], servedMode: "knn", stages: ["fine"], channels: detailChannels, weights: [0, 0.5, 1], sessionOptions: {} });
+  assert.equal(off.detail.classWeights, undefined);
+});
+
+test("a re-measure keeps the per-class weights it is given and scores each frame at its class's", async () => {
+  const { set, coreset, coresetSize, rowClasses } = makeTwoClassSet(12);
+  const parts = { coreset, coresetSize, c, rowClasses };
+  const detail = { stages: ["fine"], channels: detailChannels, weight: 0, classWeights: { a: 0.5 } };
+  const r = await remeasureDetail(set, parts, { ...settings, detail }, ["knn"], "knn", {});
+  assert.ok(r, "a class with W above 0 keeps the detail bank in use though the model's W is 0");
+  assert.deepEqual(r!.detail.classWeights, { a: 0.5 });
+  assert.equal(r!.detail.weight, 0);
+  const opened = await openScorer("knn", parts, { ...settings, detail: r!.detail }, {});
+  try {
+    const served = (await scorePseudoSet(set, opened.scorer)).scores;
+    served.forEach((v, i) => assert.ok(Math.abs(v - r!.scored[0]!.scores[i]!) <= 1e-5 * Math.max(1, Math.abs(v))));
+    // b has no W of its own: the model's, 0, so its frames are not blended at all.
+    const b = set.find((f) => f.cls === "b")!;
+    assert.equal((await opened.scorer.positionScores(b.x, 0)).weight, 0);
+  } finally {
+    await opened.release();
+  }
+});
+
+test("bestByRegions: AUPRO first, then image AUROC, then pixel AUROC, the earliest on ties", () => {
+  const p = (aupro: number | null, image: number | null, pixel: number | null) => ({ weight: 0, aupro, image_auroc: image, pixel_auroc: pixel });
+  assert.equal(bestByRegions([p(0.7, 0.9, 0.9), p(0.8, 0.5, 0.5)]), 1);
+  assert.equal(bestByRegions([p(0.8, 0.9, 0.5), p(0.8, 0.8, 0.9)]), 0);
+  assert.equal(bestByRegions([p(0.8, 0.9, 0.5), p(0.8, 0.9, 0.6)]), 1);
+  assert.equal(bestByRegions([p(0.8, 0.9, 0.6), p(0.8, 0.9, 0.6)]), 0);
+  assert.equal(bestByRegions([p(null, 1, 1), p(0.1, 0, 0)]), 1);
 });

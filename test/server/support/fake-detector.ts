@@ -37,8 +37,9 @@ export class FakeDetector implements Detector {
       thresholdMethod: "fixed by the fake detector",
       executionProvider: "cpu",
       inputSize: 0,
-      // Read back from lafited_model_detail_weight.
+      // Read back from lafited_model_detail_weight and lafited_model_detail_class_weight.
       detailWeight: 0.25,
+      detailClassWeights: { plate: 0.5, "hex nut": 0 },
     };
   }
 

@@ -1,0 +1,17 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { frameClass } from "../../../src/model/memory/row-classes.js";
+
+test("frameClass: the class most positions' nearest rows belong to; ties to the lower index; unknown rows do not vote", () => {
+  // Rows 0–3 are class 1, rows 4–5 class 0, row 6 class 2.
+  const rowClass = Int32Array.from([1, 1, 1, 1, 0, 0, 2]);
+  assert.equal(frameClass(Int32Array.from([0, 1, 4, 2]), rowClass, 3), 1); // 3 votes for 1, 1 for 0
+  assert.equal(frameClass(Int32Array.from([4, 5, 6, 0]), rowClass, 3), 0); // 0 twice
+  assert.equal(frameClass(Int32Array.from([4, 0]), rowClass, 3), 0); // a tie: the lower index
+  assert.equal(frameClass(Int32Array.from([6, 0]), rowClass, 3), 1);
+  // A row past the bank, a negative index, or a class past the table cast no vote.
+  assert.equal(frameClass(Int32Array.from([99, -1, 6]), rowClass, 3), 2);
+  assert.equal(frameClass(Int32Array.from([6, 6, 4]), rowClass, 2), 0);
+  assert.equal(frameClass(Int32Array.from([]), rowClass, 3), -1);
+  assert.equal(frameClass(Int32Array.from([99]), rowClass, 3), -1);
+});
