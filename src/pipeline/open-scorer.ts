@@ -12,7 +12,7 @@ import { DIFFUSION_MODES } from "../model/types.js";
 import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
 import type { BundleManifest } from "../model/bundle.js";
 import { classWeightTable, DETAIL_MODES, detailInUse, rowSlice, type DetailScoring } from "../model/scoring/detail-bank.js";
-import type { RowClasses } from "../model/memory/row-classes.js";
+import { votingClasses, type RowClasses } from "../model/memory/row-classes.js";
 
 export interface ScorerParts {
   /** Coreset rows, coresetSize × c. */
@@ -87,7 +87,7 @@ async function openDetail(mode: ScoringMode, parts: ScorerParts, d: DetailScorin
   if (!d.normalizers || !main) throw new LafiteError(ErrorCode.BAD_BUNDLE, `the detail bank (weight ${d.weight}) has no normalizer for mode '${mode}': re-tune the bundle (lafite tune) to score in this mode`);
   const [lo, hi] = d.channels;
   const knn = await OnnxKnn.create(rowSlice(parts.coreset, parts.coresetSize, parts.c, d.channels), parts.coresetSize, hi - lo, 1, sessionOptions);
-  const byClass = d.classWeights && parts.rowClasses ? { rowClass: parts.rowClasses.classes, weights: classWeightTable(parts.rowClasses.names, d.classWeights, d.weight) } : undefined;
+  const byClass = d.classWeights && parts.rowClasses ? { rowClass: votingClasses(parts.rowClasses), weights: classWeightTable(parts.rowClasses.names, d.classWeights, d.weight) } : undefined;
   if (byClass && byClass.rowClass.length !== parts.coresetSize) {
     await knn.release();
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `${byClass.rowClass.length} row classes for a bank of ${parts.coresetSize} rows`);

@@ -6,10 +6,9 @@
  */
 import { consolidateBank } from "../../model/memory/consolidate.js";
 import { gatherRows } from "../../model/memory/rows.js";
-import type { RowClasses } from "../../model/memory/row-classes.js";
+import { UNTAGGED, type RowClasses } from "../../model/memory/row-classes.js";
 
-/** The class name of rows added from frames accepted without a class tag. */
-export const UNTAGGED = "(untagged)";
+export { UNTAGGED } from "../../model/memory/row-classes.js";
 
 export type { RowClasses } from "../../model/memory/row-classes.js";
 

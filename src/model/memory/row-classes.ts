@@ -4,6 +4,9 @@
  * along, and scoring reads a frame's class off the rows it finds nearest.
  */
 
+/** The class name of rows a lifecycle refresh added from frames accepted without a class tag. */
+export const UNTAGGED = "(untagged)";
+
 export interface RowClasses {
   /** Per row, an index into `names`. */
   readonly classes: Int32Array;
@@ -26,4 +29,14 @@ export function frameClass(nearest: Int32Array, rowClass: Int32Array, classCount
   let best = -1;
   for (let c = 0; c < classCount; c++) if (votes[c]! > 0 && (best < 0 || votes[c]! > votes[best]!)) best = c;
   return best;
+}
+
+/**
+ * Each row's class as frameClass counts it: rows added from untagged frames
+ * (UNTAGGED) say nothing of a frame's class, so they get -1 and cast no vote.
+ */
+export function votingClasses(rowClasses: RowClasses): Int32Array {
+  const untagged = rowClasses.names.indexOf(UNTAGGED);
+  if (untagged < 0) return rowClasses.classes;
+  return rowClasses.classes.map((cls) => (cls === untagged ? -1 : cls));
 }

@@ -23,6 +23,7 @@ import { openScorer, type ScorerParts, type ScorerSettings } from "../open-score
 import { detailWeightOf, seedOfFeatures, type PositionScores } from "../frame-scorer.js";
 import { auroc, PixelMetricAccumulator } from "../../eval/metrics.js";
 import { ProAccumulator } from "../../eval/pro.js";
+import { votingClasses } from "../../model/memory/row-classes.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
 import type { PseudoFeature } from "./pseudo-features.js";
 import { ClassPixelAuroc, meanClassAuroc } from "./score-set.js";
@@ -136,7 +137,8 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
 
   // The set's scores as a served scorer gives them: each sample at the W of the class its nearest main-bank rows name.
   const table = rowClasses && classWeights ? classWeightTable(rowClasses.names, classWeights, weight) : undefined;
-  const weightFor = (mode: ScoringMode) => (i: number) => (table ? detailWeightOf({ weight, byClass: { rowClass: rowClasses!.classes, weights: table } }, main.get(mode)![i]!.nearest) : weight);
+  const voting = rowClasses ? votingClasses(rowClasses) : undefined;
+  const weightFor = (mode: ScoringMode) => (i: number) => (table ? detailWeightOf({ weight, byClass: { rowClass: voting!, weights: table } }, main.get(mode)![i]!.nearest) : weight);
   const scored = modes.map((mode) => ({ mode, scores: scoreAt(mode, weightFor(mode)) }));
   return {
     detail: { stages: input.stages, channels, weight, normalizers: { detail: nDetail, main: nMain }, ...(classWeights ? { classWeights } : {}) },

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { frameClass } from "../../../src/model/memory/row-classes.js";
+import { frameClass, UNTAGGED, votingClasses } from "../../../src/model/memory/row-classes.js";
 
 test("frameClass: the class most positions' nearest rows belong to; ties to the lower index; unknown rows do not vote", () => {
   // Rows 0–3 are class 1, rows 4–5 class 0, row 6 class 2.
@@ -14,4 +14,15 @@ test("frameClass: the class most positions' nearest rows belong to; ties to the 
   assert.equal(frameClass(Int32Array.from([6, 6, 4]), rowClass, 2), 0);
   assert.equal(frameClass(Int32Array.from([]), rowClass, 3), -1);
   assert.equal(frameClass(Int32Array.from([99]), rowClass, 3), -1);
+});
+
+test("votingClasses: rows added from untagged frames cast no vote, so a refreshed class is still read as itself", () => {
+  const rc = { classes: Int32Array.from([0, 0, 1, 2, 2, 2]), names: ["nut", "plate", UNTAGGED] };
+  assert.deepEqual([...votingClasses(rc)], [0, 0, 1, -1, -1, -1]);
+  // Three nearest rows untagged, one a nut's: the frame is a nut, not "(untagged)".
+  assert.equal(frameClass(Int32Array.from([3, 4, 5, 0]), votingClasses(rc), rc.names.length), 0);
+  assert.equal(frameClass(Int32Array.from([3, 4, 5, 0]), rc.classes, rc.names.length), 2);
+  // No untagged class: the table as it is.
+  const plain = { classes: Int32Array.from([1, 0]), names: ["a", "b"] };
+  assert.equal(votingClasses(plain), plain.classes);
 });
