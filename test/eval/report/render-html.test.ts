@@ -82,35 +82,27 @@ test("tuning curves: τ and K plots with the chosen values marked, and the note 
   assert.match(html, /over 5 grid points: Spearman ρ = 0\.80 \(τ curve undefined \(too few points, or a constant curve\), K curve 0\.50\)/);
   assert.match(html, /test image/);
   assert.doesNotMatch(html, /W sweep/, "no detail bank, no W plot");
-  const withDetail = renderReportHtml(
-    data({
-      state: "present",
-      seed: 7,
-      perClass: 10,
-      images: { anomalous: 30, good: 15 },
-      tau: { param: "tau", mode: "lafite", chosen: 20, points: [] },
-      k: { param: "k", mode: "lafite", chosen: 1, points: [] },
-      detail: { param: "detailWeight", mode: "lafite", chosen: 0.33, points: [{ value: 0, pseudo: { image_auroc: 0.84, pixel_auroc: 0.86 }, test: null }, { value: 0.33, pseudo: { image_auroc: 0.85, pixel_auroc: 0.85 }, test: null }] },
-      rankCorrelation: { spearman: null, points: 0, tau: null, k: null },
-    }),
-  );
+  // A tuned bundle with a detail-bank sweep: empty τ and K curves, the W curve and (per class) its choices as given.
+  const detailed = (detail: NonNullable<Extract<ReportData["tuning"], { state: "present" }>["detail"]>, detailClasses?: Record<string, number>) =>
+    renderReportHtml(
+      data({
+        state: "present",
+        seed: 7,
+        perClass: 10,
+        images: { anomalous: 30, good: 15 },
+        tau: { param: "tau", mode: "lafite", chosen: 20, points: [] },
+        k: { param: "k", mode: "lafite", chosen: 1, points: [] },
+        detail,
+        ...(detailClasses ? { detailClasses } : {}),
+        rankCorrelation: { spearman: null, points: 0, tau: null, k: null },
+      }),
+    );
+  const withDetail = detailed({ param: "detailWeight", mode: "lafite", chosen: 0.33, points: [{ value: 0, pseudo: { image_auroc: 0.84, pixel_auroc: 0.86 }, test: null }, { value: 0.33, pseudo: { image_auroc: 0.85, pixel_auroc: 0.85 }, test: null }] });
   assert.match(withDetail, /W sweep \(lafite mode\)/);
   assert.match(withDetail, /chosen W = 0\.33/);
   assert.match(withDetail, /Detail bank: W = 0\.33, chosen on the pseudo-validation set/);
   assert.doesNotMatch(html, /Detail bank: W/);
-  const perClass = renderReportHtml(
-    data({
-      state: "present",
-      seed: 7,
-      perClass: 10,
-      images: { anomalous: 30, good: 15 },
-      tau: { param: "tau", mode: "lafite", chosen: 20, points: [] },
-      k: { param: "k", mode: "lafite", chosen: 1, points: [] },
-      detail: { param: "detailWeight", mode: "lafite", chosen: 0.2, points: [] },
-      detailClasses: { "<assembly>": 0, cloth: 0.5 },
-      rankCorrelation: { spearman: null, points: 0, tau: null, k: null },
-    }),
-  );
+  const perClass = detailed({ param: "detailWeight", mode: "lafite", chosen: 0.2, points: [] }, { "<assembly>": 0, cloth: 0.5 });
   assert.match(perClass, /per class, by each class's AUPRO .*: &lt;assembly&gt; 0, cloth 0\.5\./);
   assert.doesNotMatch(withDetail, /by each class's AUPRO/);
 });
