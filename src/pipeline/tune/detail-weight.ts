@@ -13,6 +13,11 @@
  * the fine stages). The set's logical anomalies (tuning.logical) see that
  * cost as the real ones do, so the set can decide, and W = 0 (first in the
  * grid, kept on ties) serves the main bank alone.
+ *
+ * With tuning.detailPerClass, each class also gets its own W (sweepPerClass:
+ * the same blends, scored per class by AUPRO), and a served frame the W of
+ * the class its nearest main-bank rows belong to; the model's one W stays
+ * for frames of a class without its own.
  */
 import type * as ort from "onnxruntime-node";
 import type { TuningPoint, TuningRecord } from "../../model/bundle.js";
@@ -154,15 +159,19 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
  * setting and AUPRO counts every defect region once: pixel AUROC is ruled by
  * the large pasted fragments, whose insides the fine stages see as normal
  * texture, and 20 anomalies per class leave image AUROC a point of noise.
- * On the realistic suite's three fits this choice gave 82.1 / 94.6 / 78.8
- * (image / pixel / AUPRO) against one W's 82.0 / 94.1 / 77.6, W 0 kept for
- * the logical class (see the session note).
+ * On the realistic suite's three fits (bench:quality) this choice gave 82.0
+ * / 94.6 / 78.8 (image / pixel AUROC / AUPRO, lafite) against one W's 82.0 /
+ * 94.1 / 77.6, with W 0 for the logical class in every fit.
  */
 function sweepPerClass(input: DetailTuneInput, weights: readonly number[], mapAt: (mode: ScoringMode, i: number, weight: number) => Float32Array): NonNullable<NonNullable<TuningRecord["detail"]>["classes"]> {
   const { set } = input;
   const S = input.settings.mapSize;
   const byClass = new Map<string, number[]>();
-  set.forEach((f, i) => byClass.set(f.cls, [...(byClass.get(f.cls) ?? []), i]));
+  set.forEach((f, i) => {
+    const members = byClass.get(f.cls);
+    if (members) members.push(i);
+    else byClass.set(f.cls, [i]);
+  });
   const out: Record<string, { curve: ClassWeightPoint[]; chosen: number }> = {};
   for (const [cls, members] of byClass) {
     if (!members.some((i) => set[i]!.anomalous) || members.every((i) => set[i]!.anomalous)) continue;
