@@ -8,7 +8,7 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { refreshMemoryBank } from "../../../src/lifecycle/jobs/index.js";
@@ -37,6 +37,13 @@ for (const { perClassShare, detailWeight } of [{ perClassShare: 0.75, detailWeig
     const base = join(dir, `base-${label}`);
     const detail = detailWeight ? { scoring: { mode: "knn", detail: { weight: detailWeight } }, tuning: { detailWeights: [detailWeight] } } : { scoring: { mode: "knn" } };
     await fitBundle(normal, base, join(dir, "cache"), { memory: { perClassShare }, diffusion: { preset: "none" }, ...detail });
+    if (detailWeight) {
+      // And a W of its own for the first class, as per-class tuning writes it: the refresh must carry that too.
+      const path = join(base, "manifest.json");
+      const raw = JSON.parse(await readFile(path, "utf8")) as { scoring: { detail: { classWeights?: Record<string, number> } }; memory: { rowClasses: { names: string[] } } };
+      raw.scoring.detail.classWeights = { [raw.memory.rowClasses.names[0]!]: 0.5 };
+      await writeFile(path, JSON.stringify(raw, null, 2));
+    }
     const before = await measure(base, shifted);
 
     const accepted = await acceptedFrom(shifted, 20);
@@ -76,10 +83,13 @@ for (const { perClassShare, detailWeight } of [{ perClassShare: 0.75, detailWeig
       const [pd, md] = [parent.scoring.detail!, m.scoring.detail!];
       assert.equal(pd.weight, detailWeight);
       assert.deepEqual({ ...md, normalizers: undefined }, { ...pd, normalizers: undefined });
+      assert.equal(Object.values(md.classWeights!)[0], 0.5, "the per-class weight is carried");
       assert.notDeepEqual(md.normalizers, pd.normalizers);
       assert.deepEqual(Object.keys(md.normalizers!.main).sort(), Object.keys(m.thresholds!).sort());
     } else {
+      // Whatever tuning chose, one W or per class, is carried.
       assert.equal(m.scoring.detail?.weight ?? 0, parent.scoring.detail?.weight ?? 0);
+      assert.deepEqual(m.scoring.detail?.classWeights, parent.scoring.detail?.classWeights);
     }
   });
 }
