@@ -137,7 +137,20 @@ function tuningSection(t: TuningReport): string {
   const rc = t.rankCorrelation;
   const corr = `<p class="meta">Rank correlation of pseudo-validation against test image AUROC over ${rc.points} grid points: Spearman ρ = ${show(rc.spearman)} (τ curve ${show(rc.tau)}, K curve ${show(rc.k)}).</p>`;
   return `<p class="meta">Pseudo-validation: seed ${t.seed}, ${t.perClass} synthesized anomalous images per class (${t.images.anomalous} anomalous, ${t.images.good} good). Solid lines: pseudo-validation AUROC recorded by <code>lafite tune</code>; dashed: this test set's AUROC (mean over classes) re-scored at each grid point.</p>
-${note}${corr}${servedNote(t.served)}${t.detail ? `<p class="meta">Detail bank: W = ${e(String(t.detail.chosen))}${t.detail.chosen === 0 ? " (off: the main bank alone)" : ""}, chosen on the pseudo-validation set at the served τ and K${t.detailClasses ? `; per class, by each class's AUPRO (a frame gets its class's W, read off its nearest memory-bank rows): ${Object.entries(t.detailClasses).map(([cls, w]) => `${e(cls)} ${e(String(w))}`).join(", ")}. The W curve below is the model's one W; the test set is re-scored at it for every frame` : ""}.</p>` : ""}<div class="plots">${tuningPlot(t.tau, "τ (diffusion steps)")}${tuningPlot(t.k, "K (editing neighbours)")}${t.detail ? tuningPlot(t.detail, "W (detail-bank weight; τ and K re-scored at 0)") : ""}</div>`;
+${note}${corr}${servedNote(t.served)}${t.detail ? `<p class="meta">Detail bank: W = ${e(String(t.detail.chosen))}${t.detail.chosen === 0 ? " (off: the main bank alone)" : ""}, chosen on the pseudo-validation set at the served τ and K${t.detailClasses ? `; per class, by each class's AUPRO (a frame gets its class's W, read off its nearest memory-bank rows): ${Object.entries(t.detailClasses).map(([cls, r]) => `${e(cls)} ${e(String(r.chosen))}`).join(", ")}. The W curve below is the model's one W; the test set is re-scored at it for every frame` : ""}.</p>${t.detailClasses ? classWeightTable(t.detailClasses) : ""}` : ""}<div class="plots">${tuningPlot(t.tau, "τ (diffusion steps)")}${tuningPlot(t.k, "K (editing neighbours)")}${t.detail ? tuningPlot(t.detail, "W (detail-bank weight; τ and K re-scored at 0)") : ""}</div>`;
+}
+
+/** Each class's pseudo-validation AUPRO at every W of its sweep, the chosen W in bold. */
+function classWeightTable(classes: NonNullable<Extract<TuningReport, { state: "present" }>["detailClasses"]>): string {
+  const weights = [...new Set(Object.values(classes).flatMap((r) => r.curve.map((p) => p.weight)))].sort((a, b) => a - b);
+  const cell = (r: (typeof classes)[string], w: number) => {
+    const p = r.curve.find((q) => q.weight === w);
+    const v = p?.aupro == null ? "–" : (100 * p.aupro).toFixed(1);
+    return `<td>${w === r.chosen ? `<b>${v}</b>` : v}</td>`;
+  };
+  return `<table class="metrics"><caption>Pseudo-validation AUPRO per class at each detail-bank weight W (chosen in bold)</caption><thead><tr><th>class</th>${weights.map((w) => `<th>W ${e(String(w))}</th>`).join("")}</tr></thead><tbody>
+${Object.entries(classes).map(([cls, r]) => `<tr><td>${e(cls)}</td>${weights.map((w) => cell(r, w)).join("")}</tr>`).join("\n")}
+</tbody></table>`;
 }
 
 function servedNote(s: { tau?: number; k?: number; rule?: string; kept: "tuned" | "defaults" } | undefined): string {

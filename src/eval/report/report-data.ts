@@ -81,8 +81,8 @@ export type TuningReport =
       readonly k: TuningCurveReport;
       /** The detail bank's weight sweep, when the bundle has one. */
       readonly detail?: TuningCurveReport;
-      /** The detail bank's W chosen per class, when tuning chose one per class. */
-      readonly detailClasses?: Readonly<Record<string, number>>;
+      /** The detail bank's W chosen per class, and each class's pseudo-validation AUPRO at every W, when tuning chose one per class. */
+      readonly detailClasses?: Readonly<Record<string, { readonly chosen: number; readonly curve: readonly { readonly weight: number; readonly aupro: number | null }[] }>>;
       /** Why the test-set curves are missing, when they are. */
       readonly testNote?: string;
       /**

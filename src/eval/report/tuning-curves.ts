@@ -88,7 +88,7 @@ export async function tuningReport(record: TuningRecord | undefined, o: TuningOp
     tau,
     k,
     ...(detail ? { detail } : {}),
-    ...(record.detail?.classes ? { detailClasses: Object.fromEntries(Object.entries(record.detail.classes).map(([cls, r]) => [cls, r.chosen])) } : {}),
+    ...(record.detail?.classes ? { detailClasses: Object.fromEntries(Object.entries(record.detail.classes).map(([cls, r]) => [cls, { chosen: r.chosen, curve: r.curve.map((p) => ({ weight: p.weight, aupro: p.aupro })) }])) } : {}),
     ...(notes.length ? { testNote: notes.join("; ") } : {}),
   };
 }

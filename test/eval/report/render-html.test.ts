@@ -83,7 +83,8 @@ test("tuning curves: τ and K plots with the chosen values marked, and the note 
   assert.match(html, /test image/);
   assert.doesNotMatch(html, /W sweep/, "no detail bank, no W plot");
   // A tuned bundle with a detail-bank sweep: empty τ and K curves, the W curve and (per class) its choices as given.
-  const detailed = (detail: NonNullable<Extract<ReportData["tuning"], { state: "present" }>["detail"]>, detailClasses?: Record<string, number>) =>
+  type Present = Extract<ReportData["tuning"], { state: "present" }>;
+  const detailed = (detail: NonNullable<Present["detail"]>, detailClasses?: Present["detailClasses"]) =>
     renderReportHtml(
       data({
         state: "present",
@@ -102,8 +103,18 @@ test("tuning curves: τ and K plots with the chosen values marked, and the note 
   assert.match(withDetail, /chosen W = 0\.33/);
   assert.match(withDetail, /Detail bank: W = 0\.33, chosen on the pseudo-validation set/);
   assert.doesNotMatch(html, /Detail bank: W/);
-  const perClass = detailed({ param: "detailWeight", mode: "lafite", chosen: 0.2, points: [] }, { "<assembly>": 0, cloth: 0.5 });
+  const perClass = detailed(
+    { param: "detailWeight", mode: "lafite", chosen: 0.2, points: [] },
+    {
+      "<assembly>": { chosen: 0, curve: [{ weight: 0, aupro: 0.97 }, { weight: 0.5, aupro: 0.95 }] },
+      cloth: { chosen: 0.5, curve: [{ weight: 0, aupro: 0.5 }, { weight: 0.5, aupro: null }] },
+    },
+  );
   assert.match(perClass, /per class, by each class's AUPRO .*: &lt;assembly&gt; 0, cloth 0\.5\./);
+  // The per-class table: a column per W, each class's AUPRO, the chosen one bold, a missing one a dash.
+  assert.match(perClass, /<th>W 0<\/th><th>W 0\.5<\/th>/);
+  assert.match(perClass, /<tr><td>&lt;assembly&gt;<\/td><td><b>97\.0<\/b><\/td><td>95\.0<\/td><\/tr>/);
+  assert.match(perClass, /<tr><td>cloth<\/td><td>50\.0<\/td><td><b>–<\/b><\/td><\/tr>/);
   assert.doesNotMatch(withDetail, /by each class's AUPRO/);
 });
 

@@ -129,9 +129,10 @@ test("a bundle with a detail-bank sweep: τ and K re-scored with the detail bank
   assert.equal(r.detail!.chosen, 0.33);
   assert.equal(r.detail!.param, "detailWeight");
   assert.equal(r.detailClasses, undefined, "no per-class sweep recorded");
-  const perClass = await tuningReport({ ...withDetail, detail: { ...withDetail.detail!, classes: { a: { curve: [], chosen: 0 }, b: { curve: [], chosen: 0.5 } } } }, { scorer: null });
+  const curve = [{ weight: 0, image_auroc: 0.9, pixel_auroc: 0.8, aupro: 0.7 }];
+  const perClass = await tuningReport({ ...withDetail, detail: { ...withDetail.detail!, classes: { a: { curve, chosen: 0 }, b: { curve: [], chosen: 0.5 } } } }, { scorer: null });
   assert.ok(perClass.state === "present");
-  if (perClass.state === "present") assert.deepEqual(perClass.detailClasses, { a: 0, b: 0.5 });
+  if (perClass.state === "present") assert.deepEqual(perClass.detailClasses, { a: { chosen: 0, curve: [{ weight: 0, aupro: 0.7 }] }, b: { chosen: 0.5, curve: [] } });
   // Without a detail sweep nothing changes: no override, no W curve.
   const plain = await tuningReport(record, { scorer: async (_m, o) => (assert.equal(o.detailWeight, undefined), { image_auroc: 0.5, pixel_auroc: 0.5 }) });
   assert.ok(plain.state === "present" && plain.detail === undefined);
