@@ -122,15 +122,18 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
 
   const weights = [...new Set(input.weights)];
   const curve: (NonNullable<TuningRecord["detail"]>["curve"][number])[] = [];
+  const servedScores: number[][] = [];
   const pct = (v: number | null) => (v === null ? "–" : (100 * v).toFixed(1));
   for (const weight of weights) {
     const pixels = weights.length > 1 ? new ClassPixelAuroc() : undefined;
     const scores = scoreAt(input.servedMode, () => weight, pixels);
+    servedScores.push(scores);
     const point = { weight, image_auroc: meanClassAuroc(set, scores), pixel_auroc: pixels ? pixels.mean() : null };
     curve.push(point);
     if (weights.length > 1) input.log?.(`tune: ${input.servedMode} detail bank [${input.stages.join(", ")}] W=${weight}: image AUROC ${pct(point.image_auroc)}, pixel ${pct(point.pixel_auroc)}`);
   }
-  const weight = weights[bestPointIndex(curve)]!;
+  const best = bestPointIndex(curve);
+  const weight = weights[best]!;
   if (weights.length > 1) input.log?.(`tune: chose detail weight W=${weight}${weight === 0 ? " (the main bank alone)" : ""}`);
 
   // Per class: each class's own sweep, when asked for and the bank knows its rows' classes; or the weights a re-measure keeps.
@@ -144,7 +147,8 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
   const table = rowClasses && classWeights ? classWeightTable(rowClasses.names, classWeights, weight) : undefined;
   const voting = rowClasses ? votingClasses(rowClasses) : undefined;
   const weightFor = (mode: ScoringMode) => (i: number) => (table ? detailWeightOf({ weight, byClass: { rowClass: voting!, weights: table } }, main.get(mode)![i]!.nearest) : weight);
-  const scored = modes.map((mode) => ({ mode, scores: scoreAt(mode, weightFor(mode)) }));
+  // With one W for every frame the sweep already scored the served mode at it.
+  const scored = modes.map((mode) => ({ mode, scores: !table && mode === input.servedMode ? servedScores[best]! : scoreAt(mode, weightFor(mode)) }));
   return {
     detail: { stages: input.stages, channels, weight, normalizers: { detail: nDetail, main: nMain }, ...(classWeights ? { classWeights } : {}) },
     ...(weights.length > 1 ? { record: { mode: input.servedMode, stages: input.stages, curve, chosen: weight, ...(perClass ? { classes: perClass } : {}) } } : {}),
