@@ -8,10 +8,6 @@ import { consolidateBank } from "../../model/memory/consolidate.js";
 import { gatherRows } from "../../model/memory/rows.js";
 import { UNTAGGED, type RowClasses } from "../../model/memory/row-classes.js";
 
-export { UNTAGGED } from "../../model/memory/row-classes.js";
-
-export type { RowClasses } from "../../model/memory/row-classes.js";
-
 export interface GrownBank {
   readonly coreset: Float32Array;
   readonly size: number;

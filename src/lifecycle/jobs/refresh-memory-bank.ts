@@ -21,8 +21,7 @@
  * before row classes were stored, never past the ceiling), holdout (fraction of accepted frames held out;
  * default the config's threshold.holdout), intraOpThreads.
  */
-import { bytesToInt32, float32Bytes, int32Bytes, type BundleManifest } from "../../model/bundle.js";
-import { ErrorCode, LafiteError } from "../../util/errors.js";
+import { float32Bytes, int32Bytes, rowClassesOf, type BundleManifest } from "../../model/bundle.js";
 import { toRows } from "../../model/feature-stats.js";
 import { FaissIndex } from "../../model/memory/faiss-index.js";
 import { throwIfCancelled } from "../../util/progress.js";
@@ -55,8 +54,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     const ceiling = Math.floor(m.config.memory.maxCoresetSize * (1 + (m.config.memory.refreshHeadroom ?? 0.25)));
     const headroom = Math.max(0, ceiling - m.memory.coresetSize);
     // A bank whose rows' classes are known is consolidated back to the ceiling after the additions; one without can only grow to it.
-    const rowClasses = m.memory.rowClasses ? { classes: bytesToInt32(model.bundle.file(m.memory.rowClasses.file)), names: [...m.memory.rowClasses.names] } : undefined;
-    if (rowClasses && rowClasses.classes.length !== m.memory.coresetSize) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${ctx.activeBundleDir}: ${rowClasses.classes.length} row classes for a bank of ${m.memory.coresetSize} rows`);
+    const rowClasses = rowClassesOf(model.bundle);
     if (headroom === 0 && !rowClasses) ctx.log.warn({ coresetSize: m.memory.coresetSize, ceiling }, "refresh: the bank is at its ceiling (memory.maxCoresetSize × (1 + memory.refreshHeadroom)) and, fitted before row classes were stored, cannot be consolidated; nothing can be added until a refit or a larger refreshHeadroom");
     const requested = numberOption(ctx.options, "maxAdditions", { min: 0, max: 1e7, integer: true }) ?? Math.max(1, Math.ceil(0.25 * m.memory.coresetSize));
     const maxAdditions = rowClasses ? requested : Math.min(requested, headroom);

@@ -24,13 +24,12 @@ export async function calibrateModes(
   modes: readonly ScoringMode[],
   params: ThresholdParams,
   sessionOptions: ort.InferenceSession.SessionOptions,
-  options: { signal?: AbortSignal; log?: (msg: string) => void; scored?: ScoredSet | readonly ScoredSet[] } = {},
+  options: { signal?: AbortSignal; log?: (msg: string) => void; scored?: readonly ScoredSet[] } = {},
 ): Promise<Partial<Record<ScoringMode, ThresholdInfo>>> {
   const out: Partial<Record<ScoringMode, ThresholdInfo>> = {};
-  const known: readonly ScoredSet[] = options.scored === undefined ? [] : "mode" in options.scored ? [options.scored] : options.scored;
   for (const mode of modes) {
     let scores: readonly number[];
-    const reuse = known.find((k) => k.mode === mode && k.scores.length === set.length);
+    const reuse = options.scored?.find((k) => k.mode === mode && k.scores.length === set.length);
     if (reuse) {
       // Tuning already scored the set at exactly these settings in this mode.
       scores = reuse.scores;

@@ -43,10 +43,10 @@ test("calibrateModes given the tuning's chosen scores gives the thresholds of a 
   assert.equal(tuned.chosenScores.scores.length, set.length);
   const settings = { ...base, ...tuned.chosen };
   const fresh = await calibrateModes(set, parts, settings, ["knn", "edit-only"], config.threshold, {});
-  const reused = await calibrateModes(set, parts, settings, ["knn", "edit-only"], config.threshold, {}, { scored: tuned.chosenScores });
+  const reused = await calibrateModes(set, parts, settings, ["knn", "edit-only"], config.threshold, {}, { scored: [tuned.chosenScores] });
   assert.deepEqual(reused, fresh);
   // Scores that differ from a fresh scoring change the threshold: the given scores are what was used.
-  const shifted = await calibrateModes(set, parts, settings, ["edit-only"], config.threshold, {}, { scored: { mode: "edit-only", scores: tuned.chosenScores.scores.map((s) => s + 100) } });
+  const shifted = await calibrateModes(set, parts, settings, ["edit-only"], config.threshold, {}, { scored: [{ mode: "edit-only", scores: tuned.chosenScores.scores.map((s) => s + 100) }] });
   assert.ok(Math.abs(shifted["edit-only"]!.value - (fresh["edit-only"]!.value + 100)) < 1e-6 * Math.max(1, fresh["edit-only"]!.value + 100));
 });
 
