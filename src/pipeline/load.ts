@@ -28,8 +28,8 @@ export interface LoadOptions {
   mode?: ScoringMode;
   /** Decoding limits for served frames (the daemon's limits.maxPixels). */
   limits?: DecodeLimits;
-  /** Override the bundle's τ, Δt, η, editing K, image-score rule or detail-bank weight (hyperparameter sweeps). */
-  overrides?: { tau?: number; deltaT?: number; eta?: number; k?: number; imageScore?: ImageScoreRule; detailWeight?: number };
+  /** Override the bundle's τ, Δt, η, editing K, map blur σ, image-score rule or detail-bank weight (hyperparameter sweeps). */
+  overrides?: { tau?: number; deltaT?: number; eta?: number; k?: number; sigma?: number; imageScore?: ImageScoreRule; detailWeight?: number };
 }
 
 export async function loadDetector(bundleDir: string, options: LoadOptions = {}): Promise<BundleDetector> {

@@ -110,6 +110,13 @@ test("the same bundle scores in all three modes, and a knn-only config is refuse
   assert.equal(alone.length, blended.length);
   assert.ok(alone.some((v, i) => Math.abs(v - blended[i]!) > 1e-4 * Math.max(1, v)), "W 0.5 changes the scores");
   await assert.rejects(run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", data, "--detail-weight", "1.5"]), (err: { stderr?: string }) => /--detail-weight must be a number from 0 to 1/.test(err.stderr ?? ""));
+  // So can the map blur σ: a wider blur gives other scores; zero is refused.
+  const sigmaFile = join(dir, "sigma-8.jsonl");
+  await run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", data, "--mode", "knn", "--class", "hex_nut", "--detail-weight", "0", "--sigma", "8", "--scores", sigmaFile], { timeout: 120_000 });
+  const wide = (await readFile(sigmaFile, "utf8")).trim().split("\n").map((l) => (JSON.parse(l) as { score: number }).score);
+  assert.equal(wide.length, alone.length);
+  assert.ok(wide.some((v, i) => Math.abs(v - alone[i]!) > 1e-4 * Math.max(1, v)), "σ 8 changes the scores");
+  await assert.rejects(run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", data, "--sigma", "0"]), (err: { stderr?: string }) => /--sigma must be a positive number/.test(err.stderr ?? ""));
   await writeFile(join(dir, "bad.yaml"), "diffusion: { preset: none }\n");
   await assert.rejects(run(process.execPath, [CLI, "fit", "--data", data, "--out", join(dir, "never"), "--config", join(dir, "bad.yaml")]), (err: { stderr?: string }) => /scoring\.mode: 'lafite' needs the diffusion model/.test(err.stderr ?? ""));
 });

@@ -29,6 +29,7 @@ export const command: CliCommand = {
   --no-tuning-curves  with --report: skip re-scoring the test set at every tuning grid point (one full eval per point)
   --tau N --delta-t N --eta X --k N   override the bundle's diffusion/editing hyperparameters (sweeps)
   --detail-weight W   override the detail bank's weight W, 0..1 (0: the main bank alone); the verdict threshold stays the bundle's
+  --sigma X       override the anomaly map's Gaussian blur σ, in map pixels (Eq. 12, scoring.sigma; > 0); the verdict threshold stays the bundle's
   --execution-provider cpu|cuda  ONNX Runtime provider (default cpu; falls back to cpu, saying why)`,
   async run(argv) {
     const { values } = parseFlags(argv, {
@@ -47,6 +48,7 @@ export const command: CliCommand = {
       eta: { type: "string" },
       k: { type: "string" },
       "detail-weight": { type: "string" },
+      sigma: { type: "string" },
       "execution-provider": { type: "string" },
     });
     const ep = executionProviderFlag(values["execution-provider"]);
@@ -56,6 +58,7 @@ export const command: CliCommand = {
       ...(values.k !== undefined ? { k: intFlag(values.k, "k", 0) } : {}),
       ...(values.eta !== undefined ? { eta: etaFlag(values.eta) } : {}),
       ...(values["detail-weight"] !== undefined ? { detailWeight: shareFlag(values["detail-weight"], "detail-weight", 0) } : {}),
+      ...(values.sigma !== undefined ? { sigma: sigmaFlag(values.sigma) } : {}),
     };
     const mode = values.mode === undefined ? undefined : choiceFlag(values.mode, "mode", MODES);
     if (values["no-tuning-curves"] && !values.report) throw invalidInput("--no-tuning-curves only applies with --report DIR");
@@ -122,6 +125,13 @@ export const command: CliCommand = {
     return 0;
   },
 };
+
+/** σ of the map blur, as scoring.sigma takes it: a positive number. */
+function sigmaFlag(value: string): number {
+  const sigma = Number(value);
+  if (!(sigma > 0 && Number.isFinite(sigma))) throw invalidInput(`--sigma must be a positive number, got '${value}'`);
+  return sigma;
+}
 
 function etaFlag(value: string): number {
   const eta = Number(value);
