@@ -60,7 +60,7 @@ export async function extractSuiteFeatures(data: string, config: ModelConfig, lo
   const S = backbone.inputSize;
   const one = async (path: string): Promise<{ x: FeatureMap; width: number; height: number }> => {
     const image = await decodeEncoded(await readFile(path));
-    const [x] = (await backbone.run(await backbone.input(image), 1)) as [FeatureMap];
+    const [x] = (await backbone.run(await backbone.input(image), 1, [image])) as [FeatureMap];
     return { x, width: image.width, height: image.height };
   };
   const bank: FeatureMap[] = [];

@@ -31,6 +31,35 @@ export function placement(width: number, height: number, size: number, aspect: A
   return { x: Math.floor((size - w) / 2), y: Math.floor((size - h) / 2), w, h };
 }
 
+/** Cells [x0, x1) × [y0, y1) of an h×w feature grid. */
+export interface GridRect {
+  readonly x0: number;
+  readonly y0: number;
+  readonly x1: number;
+  readonly y1: number;
+}
+
+/**
+ * The cells of a w×h grid over the S×S input whose centres fall inside the
+ * frame's placement: the cells that show the frame and not the letterbox
+ * border. Undefined when the frame fills the input (every cell shows it).
+ * At least one cell per axis, so a sliver of a frame still has cells.
+ */
+export function frameCells(p: Placement, size: number, w: number, h: number): GridRect | undefined {
+  if (p.x === 0 && p.y === 0 && p.w === size && p.h === size) return undefined;
+  const axis = (start: number, extent: number, cells: number): [number, number] => {
+    // Cell i's centre is at (i + ½)·size/cells; inside when start ≤ centre < start + extent.
+    const lo = Math.max(0, Math.ceil((start * cells) / size - 0.5));
+    const hi = Math.min(cells, Math.ceil(((start + extent) * cells) / size - 0.5));
+    if (hi > lo) return [lo, hi];
+    const mid = Math.min(cells - 1, Math.max(0, Math.floor(((start + extent / 2) * cells) / size)));
+    return [mid, mid + 1];
+  };
+  const [x0, x1] = axis(p.x, p.w, w);
+  const [y0, y1] = axis(p.y, p.h, h);
+  return { x0, y0, x1, y1 };
+}
+
 /** A W×H mask (non-zero = anomalous) placed into the S×S input like its image, nearest neighbour so it stays binary; 0 on the border. */
 export function maskToInput(mask: Uint8Array, image: { readonly width: number; readonly height: number }, size: number, aspect: Aspect = "stretch"): Uint8Array {
   const p = placement(image.width, image.height, size, aspect);

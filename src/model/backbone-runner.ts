@@ -7,10 +7,16 @@
 import * as ort from "onnxruntime-node";
 import type { FeatureMap } from "./types.js";
 import { toModelInput, type RgbImage } from "../image/decode.js";
-import type { Aspect } from "../image/geometry.js";
+import { frameCells, placement, type Aspect } from "../image/geometry.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 
 export const BACKBONE_INPUT = "image";
+
+/** A frame's size before it is fitted into the backbone's input. */
+export interface FrameSize {
+  readonly width: number;
+  readonly height: number;
+}
 export const BACKBONE_OUTPUT = "features";
 
 export class BackboneRunner {
@@ -45,15 +51,25 @@ export class BackboneRunner {
     return toModelInput(image, this.inputSize, this.aspect);
   }
 
-  /** `batch` holds n planar RGB images of S×S back to back. */
-  async run(batch: Float32Array, n: number): Promise<FeatureMap[]> {
+  /**
+   * `batch` holds n planar RGB images of S×S back to back. With `frames`,
+   * the size of each image before it was fitted into the input, each map
+   * also says which of its cells show the frame (FeatureMap.frame): a
+   * letterbox border shows none of it.
+   */
+  async run(batch: Float32Array, n: number, frames?: readonly FrameSize[]): Promise<FeatureMap[]> {
     const S = this.inputSize;
+    if (frames && frames.length !== n) throw new Error(`${frames.length} frame sizes for a batch of ${n}`);
     const out = await this.session.run({ [BACKBONE_INPUT]: new ort.Tensor("float32", batch, [n, 3, S, S]) });
     const data = out[BACKBONE_OUTPUT]!.data as Float32Array;
     const { c, h, w } = this.shape;
     const size = c * h * w;
     const maps: FeatureMap[] = [];
-    for (let i = 0; i < n; i++) maps.push({ data: data.slice(i * size, (i + 1) * size), c, h, w });
+    for (let i = 0; i < n; i++) {
+      const f = frames?.[i];
+      const frame = f ? frameCells(placement(f.width, f.height, S, this.aspect), S, w, h) : undefined;
+      maps.push({ data: data.slice(i * size, (i + 1) * size), c, h, w, ...(frame ? { frame } : {}) });
+    }
     return maps;
   }
 

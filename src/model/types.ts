@@ -1,4 +1,5 @@
 /** Records the model layer works on; pipeline/ and the server see them through pipeline/types.ts. */
+import type { GridRect } from "../image/geometry.js";
 
 /** Channel-major feature tensor x ∈ R^{c×h×w}. */
 export interface FeatureMap {
@@ -6,6 +7,8 @@ export interface FeatureMap {
   readonly c: number;
   readonly h: number;
   readonly w: number;
+  /** The grid cells that show the frame, when a letterbox border takes the rest (image/geometry.ts frameCells); absent = every cell. */
+  readonly frame?: GridRect;
 }
 
 /**

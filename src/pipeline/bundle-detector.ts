@@ -48,7 +48,7 @@ export class BundleDetector implements Detector {
     return this.serialize(async () => {
       const t0 = performance.now();
       const input = await this.backbone.input(image);
-      const [x] = (await this.backbone.run(input, 1)) as [FeatureMap];
+      const [x] = (await this.backbone.run(input, 1, [image])) as [FeatureMap];
       standardizeInPlace(x, this.stats);
       const backboneMs = performance.now() - t0;
       const scored = await this.scorer.score(x);

@@ -129,7 +129,8 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
         try {
           const bytes = await readFile(img.path);
           contentHashes.set(img.path, sha256(bytes));
-          return await backbone.input(await decodeEncoded(bytes));
+          const image = await decodeEncoded(bytes);
+          return { input: await backbone.input(image), size: { width: image.width, height: image.height } };
         } catch (err) {
           skipped.push(img.path);
           log(`fit: skipping ${img.path}: ${(err as Error).message}`);
@@ -140,9 +141,9 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     const ok = chunk.filter((_, i) => inputs[i] !== undefined);
     if (ok.length > 0) {
       const batch = new Float32Array(ok.length * 3 * S * S);
-      let o = 0;
-      for (const x of inputs) if (x) (batch.set(x, o * x.length), o++);
-      const maps = await backbone.run(batch, ok.length);
+      const decoded = inputs.filter((x) => x !== undefined);
+      decoded.forEach((x, i) => batch.set(x.input, i * x.input.length));
+      const maps = await backbone.run(batch, ok.length, decoded.map((x) => x.size));
       ok.forEach((img, i) => {
         if (img.holdout) holdout.push(maps[i]!);
         else (bank.push(maps[i]!), bankClasses.push(img.cls));

@@ -84,7 +84,7 @@ export class FrameScorer {
     const main = await this.mainPositionScores(x, seed);
     if (!this.detail) return main;
     const d = this.detail;
-    const weight = detailWeightOf(d, main.nearest);
+    const weight = detailWeightOf(d, main.nearest, x);
     // W 0 is the main bank exactly (the blend's identity): no search.
     if (weight === 0) return { ...main, weight };
     const t0 = performance.now();
@@ -141,10 +141,10 @@ function firstOfEach(indices: Int32Array, k: number): Int32Array {
   return Int32Array.from({ length: indices.length / k }, (_, i) => indices[i * k]!);
 }
 
-/** A frame's W: its class's (read off the main bank's nearest rows) when the model has per-class weights, else the model's. */
-export function detailWeightOf(d: Pick<DetailSearch, "weight" | "byClass">, nearest: Int32Array | undefined): number {
+/** A frame's W: its class's (read off the main bank's nearest rows at the cells that show the frame) when the model has per-class weights, else the model's. */
+export function detailWeightOf(d: Pick<DetailSearch, "weight" | "byClass">, nearest: Int32Array | undefined, x: Pick<FeatureMap, "w" | "frame">): number {
   if (!d.byClass || !nearest) return d.weight;
-  const cls = frameClass(nearest, d.byClass.rowClass, d.byClass.weights.length);
+  const cls = frameClass(nearest, d.byClass.rowClass, d.byClass.weights.length, x);
   return cls >= 0 ? d.byClass.weights[cls]! : d.weight;
 }
 

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cropToPlacement, LETTERBOX_GRAY, maskToInput, placement } from "../../src/image/geometry.js";
+import { cropToPlacement, frameCells, LETTERBOX_GRAY, maskToInput, placement } from "../../src/image/geometry.js";
 import { toModelInput } from "../../src/image/decode.js";
 import { mapToFrame } from "../../src/pipeline/bundle-detector.js";
 
@@ -61,4 +61,18 @@ test("toModelInput letterbox: the image in its rectangle, mid-gray around it", a
     const inside = y === 1 || y === 2;
     assert.deepEqual([x[i], x[plane + i], x[2 * plane + i]], inside ? [200, 10, 20] : [LETTERBOX_GRAY, LETTERBOX_GRAY, LETTERBOX_GRAY], `row ${y} col ${c}`);
   }
+});
+
+test("frameCells: the grid cells whose centres fall inside the frame's placement; none listed when the frame fills the input", () => {
+  // 1:2 frame, letterboxed into 224: x 56..168, so on a 28-grid (8 px cells, centres 4, 12, …) cells 7..20 of each row.
+  assert.deepEqual(frameCells(placement(400, 800, 224, "letterbox"), 224, 28, 28), { x0: 7, y0: 0, x1: 21, y1: 28 });
+  // 1:4 tile: x 84..140, cells 10..16.
+  assert.deepEqual(frameCells(placement(100, 400, 224, "letterbox"), 224, 28, 28), { x0: 10, y0: 0, x1: 17, y1: 28 });
+  // Wide frame: 630×220 → 224×78 at y 73; centres 76..148 fall inside 73..151: rows 9..18.
+  assert.deepEqual(frameCells(placement(630, 220, 224, "letterbox"), 224, 28, 28), { x0: 0, y0: 9, x1: 28, y1: 19 });
+  // A sliver one pixel wide still has the cell it lies in (x 111, cell 13 covers 104..112).
+  assert.deepEqual(frameCells(placement(1, 400, 224, "letterbox"), 224, 28, 28), { x0: 13, y0: 0, x1: 14, y1: 28 });
+  // Frames that fill the input: square, or stretched.
+  assert.equal(frameCells(placement(300, 300, 224, "letterbox"), 224, 28, 28), undefined);
+  assert.equal(frameCells(placement(100, 400, 224, "stretch"), 224, 28, 28), undefined);
 });

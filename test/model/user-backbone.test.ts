@@ -49,3 +49,21 @@ test("wrong user backbone settings give config errors that say what is wrong", a
   await writeFile(join(dir, "junk.onnx"), Buffer.from("not a model at all"));
   await assert.rejects(wrapUserBackbone(cfg(join(dir, "junk.onnx")), 4), isConfig(/not an ONNX model|has no graph|no input/));
 });
+
+test("the runner marks the cells that show a letterboxed frame (FeatureMap.frame), and none for a frame that fills the input", async (t) => {
+  const dir = await tempDir(t, "lafite-userbb-");
+  const path = join(dir, "user.onnx");
+  await writeFile(path, userModel());
+  const runner = await BackboneRunner.open(await wrapUserBackbone(cfg(path), 4), 8, {}, "letterbox");
+  const batch = new Float32Array(2 * 3 * 64).fill(128);
+  // A 2×8 frame sits at x 3..5 of the 8-px input; on the 4×4 grid (centres 1, 3, 5, 7) only column 1 shows it.
+  const [narrow, square] = await runner.run(batch, 2, [{ width: 2, height: 8 }, { width: 8, height: 8 }]);
+  assert.deepEqual(narrow!.frame, { x0: 1, y0: 0, x1: 2, y1: 4 });
+  assert.equal(square!.frame, undefined);
+  assert.equal("frame" in square!, false);
+  // Without sizes the maps say nothing of the frame; a size per image is required when given.
+  const [plain] = await runner.run(batch.subarray(0, 3 * 64), 1);
+  assert.equal(plain!.frame, undefined);
+  await assert.rejects(runner.run(batch, 2, [{ width: 2, height: 8 }]), /1 frame sizes for a batch of 2/);
+  await runner.release();
+});

@@ -10,6 +10,7 @@ import { decodeEncoded } from "../../image/decode.js";
 import { sha256 } from "../../model/bundle.js";
 import { standardizeInPlace } from "../../model/feature-stats.js";
 import type { FeatureMap } from "../../model/types.js";
+import type { FrameSize } from "../../model/backbone-runner.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import type { ActiveModel } from "./active-model.js";
 
@@ -33,22 +34,23 @@ export async function featuresOfFiles(
     throwIfCancelled(options.signal, options.what ?? "feature extraction");
     const chunk = files.slice(start, start + B);
     const inputs = await Promise.all(
-      chunk.map(async (f): Promise<Float32Array | string> => {
+      chunk.map(async (f): Promise<{ input: Float32Array; size: FrameSize } | string> => {
         try {
           const bytes = await readFile(f.path);
           if (f.sha256 !== undefined && sha256(bytes) !== f.sha256.toLowerCase()) return "content does not match its recorded SHA-256";
-          return await model.backbone.input(await decodeEncoded(bytes));
+          const image = await decodeEncoded(bytes);
+          return { input: await model.backbone.input(image), size: { width: image.width, height: image.height } };
         } catch (err) {
           return (err as Error).message;
         }
       }),
     );
-    const good = inputs.filter((x): x is Float32Array => typeof x !== "string");
+    const good = inputs.filter((x) => typeof x !== "string");
     let maps: FeatureMap[] = [];
     if (good.length > 0) {
       const batch = new Float32Array(good.length * 3 * S * S);
-      good.forEach((x, i) => batch.set(x, i * x.length));
-      maps = await model.backbone.run(batch, good.length);
+      good.forEach((x, i) => batch.set(x.input, i * x.input.length));
+      maps = await model.backbone.run(batch, good.length, good.map((x) => x.size));
       for (const x of maps) standardizeInPlace(x, model.stats);
     }
     let g = 0;

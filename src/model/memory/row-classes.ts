@@ -3,6 +3,7 @@
  * row came from (manifest memory.rowClasses), a lifecycle refresh carries it
  * along, and scoring reads a frame's class off the rows it finds nearest.
  */
+import type { GridRect } from "../../image/geometry.js";
 
 /** The class name of rows a lifecycle refresh added from frames accepted without a class tag. */
 export const UNTAGGED = "(untagged)";
@@ -19,13 +20,22 @@ export interface RowClasses {
  * every position, a defect's included, come from the frame's own class.
  * Ties go to the lower class index; rows whose class is out of range (none
  * recorded) do not vote; -1 when no position voted.
+ *
+ * With `grid` (the map's width and the cells that show the frame), only
+ * those cells vote. A letterbox border is the same gray in every class, so
+ * its cells find whichever class's border rows lie nearest: a 1:4 tile,
+ * three quarters border, was read as the 1:2 logical class on the
+ * realistic suite until the border stopped voting.
  */
-export function frameClass(nearest: Int32Array, rowClass: Int32Array, classCount: number): number {
+export function frameClass(nearest: Int32Array, rowClass: Int32Array, classCount: number, grid?: { readonly w: number; readonly frame?: GridRect }): number {
   const votes = new Int32Array(classCount);
-  for (const row of nearest) {
+  const vote = (row: number) => {
     const cls = row >= 0 && row < rowClass.length ? rowClass[row]! : -1;
     if (cls >= 0 && cls < classCount) votes[cls]!++;
-  }
+  };
+  const r = grid?.frame;
+  if (!r) for (const row of nearest) vote(row);
+  else for (let y = r.y0; y < r.y1; y++) for (let x = r.x0; x < r.x1; x++) if (y * grid.w + x < nearest.length) vote(nearest[y * grid.w + x]!);
   let best = -1;
   for (let c = 0; c < classCount; c++) if (votes[c]! > 0 && (best < 0 || votes[c]! > votes[best]!)) best = c;
   return best;

@@ -22,9 +22,9 @@
  * W may also be chosen per class: fine textures gain from the detail bank
  * where a class whose defects are logical loses, so one W for a unified
  * model trades one against the other. A frame then gets the W of its class,
- * read off the main bank's rows its positions find nearest
- * (memory/row-classes.ts frameClass); a class without its own W, or a bank
- * without row classes, gets the model's W.
+ * read off the main bank's rows its positions find nearest, the letterbox
+ * border's positions abstaining (memory/row-classes.ts frameClass); a class
+ * without its own W, or a bank without row classes, gets the model's W.
  */
 import type { FeatureMap, ScoringMode } from "../types.js";
 import { invalidInput } from "../../util/errors.js";

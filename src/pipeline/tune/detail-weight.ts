@@ -146,7 +146,7 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
   // The set's scores as a served scorer gives them: each sample at the W of the class its nearest main-bank rows name.
   const table = rowClasses && classWeights ? classWeightTable(rowClasses.names, classWeights, weight) : undefined;
   const voting = rowClasses ? votingClasses(rowClasses) : undefined;
-  const weightFor = (mode: ScoringMode) => (i: number) => (table ? detailWeightOf({ weight, byClass: { rowClass: voting!, weights: table } }, main.get(mode)![i]!.nearest) : weight);
+  const weightFor = (mode: ScoringMode) => (i: number) => (table ? detailWeightOf({ weight, byClass: { rowClass: voting!, weights: table } }, main.get(mode)![i]!.nearest, set[i]!.x) : weight);
   // With one W for every frame the sweep already scored the served mode at it.
   const scored = modes.map((mode) => ({ mode, scores: !table && mode === input.servedMode ? servedScores[best]! : scoreAt(mode, weightFor(mode)) }));
   return {

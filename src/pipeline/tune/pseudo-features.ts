@@ -30,7 +30,7 @@ export async function extractPseudoFeatures(
   const out: PseudoFeature[] = [];
   for await (const s of samples) {
     throwIfCancelled(options.signal, "pseudo-validation features");
-    const [x] = (await backbone.run(await backbone.input(s.image), 1)) as [FeatureMap];
+    const [x] = (await backbone.run(await backbone.input(s.image), 1, [s.image])) as [FeatureMap];
     standardizeInPlace(x, stats);
     out.push({ cls: s.cls, anomalous: s.kind === "pseudo", x, ...(s.mask ? { mask: maskToInput(s.mask, s.image, S, backbone.aspect) } : {}) });
     options.progress?.tick();

@@ -26,3 +26,16 @@ test("votingClasses: rows added from untagged frames cast no vote, so a refreshe
   const plain = { classes: Int32Array.from([1, 0]), names: ["a", "b"] };
   assert.equal(votingClasses(plain), plain.classes);
 });
+
+test("frameClass with a grid: only the cells that show the frame vote, so a letterbox border cannot outvote the frame", () => {
+  // A 4×4 grid whose middle 2 columns show a narrow frame of class 1; the border columns find class-0 rows (0, 1).
+  const rowClass = Int32Array.from([0, 0, 1, 1]);
+  const nearest = Int32Array.from([0, 2, 3, 1, 0, 2, 2, 1, 1, 3, 2, 0, 0, 2, 3, 1]);
+  assert.equal(frameClass(nearest, rowClass, 2), 0); // every cell: 8 border votes for 0 beat 8 for 1 on the tie rule
+  const frame = { x0: 1, y0: 0, x1: 3, y1: 4 };
+  assert.equal(frameClass(nearest, rowClass, 2, { w: 4, frame }), 1);
+  // No frame rectangle: every cell votes, as without a grid.
+  assert.equal(frameClass(nearest, rowClass, 2, { w: 4 }), 0);
+  // A rectangle whose cells all find rows of no class: no vote.
+  assert.equal(frameClass(Int32Array.from([9, 9, 9, 9]), rowClass, 2, { w: 2, frame: { x0: 0, y0: 0, x1: 1, y1: 2 } }), -1);
+});
