@@ -42,6 +42,8 @@ export interface ImageScore {
   readonly score: number;
   readonly threshold: number;
   readonly verdict: "OK" | "NG";
+  /** The class the model read the frame as (its nearest bank rows), when the bank records its rows' classes; its threshold is that class's. */
+  readonly readAs?: string;
 }
 
 /** What one class's evaluation accumulated, handed to {@link EvalOptions.onClass} before it is dropped. */
@@ -113,8 +115,9 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
       const scored = await detector.scoreImage(image);
       scores.push(scored.score);
       labels.push(item.anomalous ? 1 : 0);
-      const threshold = detector.info.threshold;
-      options.onImage?.({ path: item.path, class: cls.name, defect: item.defect, anomalous: item.anomalous, score: scored.score, threshold, verdict: scored.score > threshold ? "NG" : "OK" });
+      // The threshold the daemon would judge this frame by: its class's, as read off the bank, else the model's.
+      const threshold = scored.threshold;
+      options.onImage?.({ path: item.path, class: cls.name, defect: item.defect, anomalous: item.anomalous, score: scored.score, threshold, verdict: scored.score > threshold ? "NG" : "OK", ...(scored.class !== undefined ? { readAs: scored.class } : {}) });
       const usePixels = cls.hasMasks && (!item.anomalous || item.maskPath !== undefined);
       let frameMap: Float32Array | undefined;
       if (usePixels) {
@@ -141,7 +144,7 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         frameMap ??= mapToFrame(scored.map, detector.info.inputSize, image.width, image.height, detector.aspect);
         const dir = join(options.heatmapsDir, cls.name, item.defect);
         await mkdir(dir, { recursive: true });
-        const heat = await renderHeatmapPng(frameMap, image.width, image.height, detector.info.threshold);
+        const heat = await renderHeatmapPng(frameMap, image.width, image.height, scored.threshold);
         await writeFile(join(dir, `${parse(item.path).name}.png`), await overlayHeatmap(bytes, heat));
       }
     } catch (err) {

@@ -11,7 +11,10 @@ export const pipelineBundleScorer: BundleScorerFactory = async (bundleDir, optio
   return {
     version: detector.info.version,
     threshold: detector.info.threshold,
-    score: async (image) => (await detector.detect({ kind: "encoded", bytes: image })).score,
+    score: async (image) => {
+      const d = await detector.detect({ kind: "encoded", bytes: image });
+      return { score: d.score, threshold: d.threshold };
+    },
     close: () => detector.close(),
   };
 };

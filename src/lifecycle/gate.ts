@@ -65,13 +65,18 @@ interface ModelScores {
 async function scoreModel(scorer: BundleScorer, normals: readonly GateImage[], defects: readonly GateImage[], signal?: AbortSignal): Promise<Omit<ModelScores, "auroc">> {
   const falseAlarms: string[] = [];
   const detected = new Set<string>();
+  // Each image at the threshold the daemon would judge it by (its class's, with per-class thresholds).
+  const flagged = async (path: string) => {
+    const r = await scorer.score(await readFile(path));
+    return r.score > r.threshold;
+  };
   for (const n of normals) {
     throwIfCancelled(signal, "promotion gate");
-    if ((await scorer.score(await readFile(n.path))) > scorer.threshold) falseAlarms.push(n.ref);
+    if (await flagged(n.path)) falseAlarms.push(n.ref);
   }
   for (const d of defects) {
     throwIfCancelled(signal, "promotion gate");
-    if ((await scorer.score(await readFile(d.path))) > scorer.threshold) detected.add(d.ref);
+    if (await flagged(d.path)) detected.add(d.ref);
   }
   return { version: scorer.version, threshold: scorer.threshold, falseAlarms, detected };
 }

@@ -36,9 +36,10 @@ export type JobBody = (ctx: JobBodyContext) => Promise<{ summary: Record<string,
 /** A scorer over one bundle, for the promotion gate. */
 export interface BundleScorer {
   readonly version: string;
+  /** The model's threshold (a frame read as a class with its own threshold is judged by that one instead). */
   readonly threshold: number;
-  /** Anomaly score of an encoded image. */
-  score(image: Uint8Array): Promise<number>;
+  /** Anomaly score of an encoded image, and the threshold the daemon would judge it by. */
+  score(image: Uint8Array): Promise<{ readonly score: number; readonly threshold: number }>;
   close(): Promise<void>;
 }
 

@@ -146,7 +146,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
     } else {
       if (!basis) throw new Error("unreachable: the held-out maps are read before training when --data is not given");
       if (basis.missing > 0) log(`train: ${basis.missing} of fit's ${basis.listed} held-out files could not be read (from ${m.provenance.dataset}); calibrating without them`);
-      ({ thresholds, detail } = await calibrateThresholds(model, parts, basis.maps, modesOf(model, true), signal ? { signal } : {}));
+      ({ thresholds, detail } = await calibrateThresholds(model, parts, basis.maps, modesOf(model, true), { classes: basis.classes, ...(signal ? { signal } : {}) }));
     }
 
     const createdAt = new Date();

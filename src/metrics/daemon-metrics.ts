@@ -115,6 +115,16 @@ export class DaemonMetrics {
         for (const [cls, w] of Object.entries(m?.detailClassWeights ?? {})) this.set({ version: m!.version, class: cls }, w);
       },
     });
+    this.gauge({
+      name: "lafited_model_class_threshold",
+      help: "The verdict threshold per class of the model in service (threshold.perClass: a frame read as the class, by its nearest memory-bank rows, is judged by it), labelled with its version and class; absent for a model without them",
+      labelNames: ["version", "class"],
+      collect() {
+        this.reset();
+        const m = source.model();
+        for (const [cls, t] of Object.entries(m?.classThresholds ?? {})) this.set({ version: m!.version, class: cls }, t);
+      },
+    });
   }
 
   /** Records one answered frame. */

@@ -160,6 +160,10 @@ export const modelConfigSchema = z.strictObject({
       quantile: z.number().min(0.5).max(1).default(0.99),
       /** false-alarm-rate: the target false-alarm rate on normal images. */
       falseAlarmRate: z.number().gt(0).max(0.5).default(0.005),
+      /** Also a threshold per class by the same rule, served to the frames read as that class (the class its nearest bank rows belong to). */
+      perClass: z.boolean().default(true),
+      /** The fewest held-out normals a class needs for its own threshold; a class with fewer keeps the model's. */
+      minClassNormals: z.int().min(2).max(100000).default(10),
     })
     .prefault({}),
   /** Pseudo-validation tuning (paper 3.4, 4.5): `lafite fit` runs it unless --no-tune; `lafite tune` reruns it. */

@@ -17,6 +17,10 @@ export interface ScoredImage {
   readonly image: RgbImage;
   readonly map: Float32Array;
   readonly score: number;
+  /** The frame's class as read off its nearest bank rows, when the bank knows them. */
+  readonly class?: string;
+  /** The threshold the frame is judged by unless a caller overrides it: its class's, else the model's. */
+  readonly threshold: number;
   readonly timings: Detection["timings"];
 }
 
@@ -39,6 +43,11 @@ export class BundleDetector implements Detector {
     return run;
   }
 
+  /** A frame's threshold: its class's own when the model has one (ModelInfo.classThresholds), else the model's. */
+  thresholdOf(cls: string | undefined): number {
+    return (cls !== undefined ? this.info.classThresholds?.[cls] : undefined) ?? this.info.threshold;
+  }
+
   /** How frames are fitted into the backbone's input, for mapping scores back (mapToFrame). */
   get aspect(): Aspect {
     return this.backbone.aspect;
@@ -56,6 +65,8 @@ export class BundleDetector implements Detector {
         image,
         map: scored.map,
         score: scored.score,
+        ...(scored.class !== undefined ? { class: scored.class } : {}),
+        threshold: this.thresholdOf(scored.class),
         timings: { decode: decodeMs, backbone: backboneMs, ...scored.timings },
       };
     });
@@ -65,7 +76,7 @@ export class BundleDetector implements Detector {
     const t0 = performance.now();
     const image = await decodeFrame(frame, this.limits);
     const scored = await this.scoreImage(image, performance.now() - t0);
-    const threshold = options.threshold ?? this.info.threshold;
+    const threshold = options.threshold ?? scored.threshold;
     if (!Number.isFinite(threshold)) throw invalidInput(`threshold override ${threshold} is not a finite number`);
     const S = this.info.inputSize;
     let frameMap: Float32Array | undefined;
@@ -73,6 +84,7 @@ export class BundleDetector implements Detector {
       score: scored.score,
       threshold,
       isAnomalous: scored.score > threshold,
+      ...(scored.class !== undefined ? { class: scored.class } : {}),
       width: image.width,
       height: image.height,
       frameMap: () => (frameMap ??= mapToFrame(scored.map, S, image.width, image.height, this.aspect)),

@@ -61,6 +61,8 @@ export interface ScoredMap {
   /** S×S anomaly map after upsampling and blur. */
   readonly map: Float32Array;
   readonly score: number;
+  /** The frame's class as its nearest bank rows name it (frameClass), when the bank knows its rows' classes and the mode searches it. */
+  readonly class?: string;
   readonly timings: { edit: number; diffusion: number; score: number };
 }
 
@@ -74,6 +76,8 @@ export class FrameScorer {
     private readonly reconstructor?: FeatureReconstructor,
     /** The detail bank, blended into the position scores (scoring/detail-bank.ts); absent = the main bank alone. */
     private readonly detail?: DetailSearch,
+    /** Each bank row's voting class (memory/row-classes.ts votingClasses) and the class names: what a frame's class is read by. */
+    private readonly classes?: { readonly rowClass: Int32Array; readonly names: readonly string[] },
   ) {
     if (DIFFUSION_MODES.includes(settings.mode) && !reconstructor) throw new Error(`scoring mode '${settings.mode}' needs a diffusion model, and the bundle has none`);
     if (settings.mode !== "no-edit" && !knn) throw new Error(`scoring mode '${settings.mode}' needs the coreset search`);
@@ -117,12 +121,13 @@ export class FrameScorer {
 
   /** The frame's noise seed is a hash of its own features, so a frame always scores the same (fit, eval and serving alike). */
   async score(x: FeatureMap): Promise<ScoredMap> {
-    const { values, edit, diffusion } = await this.positionScores(x, seedOfFeatures(x));
+    const { values, edit, diffusion, nearest } = await this.positionScores(x, seedOfFeatures(x));
     const t0 = performance.now();
     const S = this.settings.mapSize;
     const map = anomalyMap(values, x.h, x.w, S, this.settings.sigma);
     const score = imageScoreOf(map, S, this.settings);
-    return { map, score, timings: { edit, diffusion, score: performance.now() - t0 } };
+    const cls = this.classes && nearest ? frameClass(nearest, this.classes.rowClass, this.classes.names.length, x) : -1;
+    return { map, score, ...(cls >= 0 ? { class: this.classes!.names[cls]! } : {}), timings: { edit, diffusion, score: performance.now() - t0 } };
   }
 }
 

@@ -69,6 +69,7 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
     parts.coreset,
     reconstructor ? { reconstruct: (e, seed) => reconstructor!.reconstruct(e, s.tau, s.deltaT, s.eta, seed) } : undefined,
     detail,
+    parts.rowClasses ? { rowClass: votingClasses(parts.rowClasses), names: parts.rowClasses.names } : undefined,
   );
   return {
     scorer,

@@ -29,7 +29,10 @@ export interface StageTimings {
 
 export interface Detection {
   readonly score: number;
+  /** The threshold this frame was judged by: the override, else its class's (ModelInfo.classThresholds), else the model's. */
   readonly threshold: number;
+  /** The frame's class as its nearest memory-bank rows name it, when the bank records its rows' classes. */
+  readonly class?: string;
   readonly isAnomalous: boolean;
   /** Size of the original frame. */
   readonly width: number;
@@ -46,6 +49,8 @@ export interface ModelInfo {
   readonly coresetSize: number;
   readonly mode: ScoringMode;
   readonly threshold: number;
+  /** Each class's own threshold (threshold.perClass), served to the frames read as that class; other frames get `threshold`. */
+  readonly classThresholds?: Readonly<Record<string, number>>;
   /** How the threshold was chosen (ThresholdRule) and that rule in words. */
   readonly thresholdRule: string;
   readonly thresholdMethod: string;

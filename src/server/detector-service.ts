@@ -193,6 +193,7 @@ export class DetectorService {
       modelVersion: info.version,
       width: d.width,
       height: d.height,
+      frameClass: d.class ?? "",
       timings: create(StageTimingsSchema, {
         queueMs,
         decodeMs: d.timings.decode,
@@ -352,6 +353,7 @@ export function modelInfoMessage(info: ModelInfo): ProtoModelInfo {
     optionalSteps: info.steps !== undefined ? { case: "steps", value: info.steps } : { case: undefined },
     optionalDetailWeight: info.detailWeight !== undefined ? { case: "detailWeight", value: info.detailWeight } : { case: undefined },
     detailClassWeights: { ...info.detailClassWeights },
+    classThresholds: { ...info.classThresholds },
   });
 }
 

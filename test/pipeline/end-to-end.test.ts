@@ -31,7 +31,8 @@ before(async () => {
   bundle = join(dir, "bundle");
   await synthesizeDataset({ out: data, seed: 3, trainPerClass: 16, testGoodPerClass: 5, testPerDefect: 2 });
   // The default (lafite) mode with a briefly trained tiny U-Net: every stage of the real path runs.
-  await writeFile(join(dir, "model.yaml"), "diffusion: { preset: tiny, epochs: 3 }\n");
+  // Three held-out normals per class, enough here for each class's own threshold (threshold.perClass).
+  await writeFile(join(dir, "model.yaml"), "diffusion: { preset: tiny, epochs: 3 }\nthreshold: { holdout: 0.2, minClassNormals: 3 }\n");
   ({ stderr: fitStderr } = await run(process.execPath, [CLI, "fit", "--data", data, "--out", bundle, "--config", join(dir, "model.yaml"), "--cache", join(dir, "cache")], { timeout: 300_000 }));
 });
 
@@ -133,7 +134,7 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
       scoring: { tau: number; k: number; detail?: { stages: string[]; channels: number[]; weight: number; normalizers?: { main: Record<string, unknown> }; classWeights?: Record<string, number> } };
       tuning?: { detail?: { curve: { weight: number }[]; chosen: number; classes?: Record<string, { curve: { weight: number; aupro: number | null }[]; chosen: number }> } };
       threshold: { rule: string };
-      thresholds: Record<string, unknown>;
+      thresholds: Record<string, { value: number; classes?: Record<string, { value: number; holdoutImages: number }> }>;
     };
     assert.ok(m.tuning !== undefined, "fit tunes by default");
     assert.deepEqual(info.optionalTau, { case: "tau", value: m.scoring.tau });
@@ -157,17 +158,25 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
       assert.equal(detail.classWeights![cls], r.chosen, cls);
     }
     assert.deepEqual(Object.fromEntries(Object.entries(info.detailClassWeights).map(([k, v]) => [k, +v.toFixed(6)])), detail.classWeights);
+    // Per-class thresholds (threshold.perClass): in every mode that reads a frame's class off the bank (not no-edit), each class's
+    // over its own 3 held-out normals; the served mode's reported.
+    for (const [mode, t] of Object.entries(m.thresholds)) {
+      assert.deepEqual(Object.keys(t.classes ?? {}).sort(), mode === "no-edit" ? [] : ["brushed_metal", "fabric", "hex_nut"], mode);
+      for (const c of Object.values(t.classes ?? {})) assert.equal(c.holdoutImages, 3, mode);
+    }
+    const classThresholds = Object.fromEntries(Object.entries(m.thresholds.lafite!.classes!).map(([k, v]) => [k, Math.fround(v.value)]));
+    assert.deepEqual(info.classThresholds, classThresholds);
     // What `lafite eval` scored for each test image, to compare the daemon's answers with.
     const scoresFile = join(dir, "scores.jsonl");
     await run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", data, "--scores", scoresFile], { timeout: 120_000 });
-    const evalScores = (await readFile(scoresFile, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { path: string; score: number; verdict: string });
+    const evalScores = (await readFile(scoresFile, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { path: string; class: string; score: number; threshold: number; verdict: string; readAs?: string });
     const files = (await scanDataset(data)).flatMap((c) => c.test.map((t) => t.path));
     assert.deepEqual(evalScores.map((e) => e.path), files);
     const bytes = await Promise.all(files.map((f) => readFile(f)));
-    const got: { id: string; score: number; verdict: Verdict }[] = [];
+    const got: { id: string; score: number; verdict: Verdict; threshold: number; frameClass: string }[] = [];
     const status = await client.detectMany(
       bytes.map((b, i) => ({ frameId: `f${i}`, image: { case: "encoded" as const, value: b } })),
-      (res) => got.push({ id: res.frameId, score: res.score, verdict: res.verdict }),
+      (res) => got.push({ id: res.frameId, score: res.score, verdict: res.verdict, threshold: res.threshold, frameClass: res.frameClass }),
     );
     assert.equal(status.code, 0);
     assert.deepEqual(got.map((g) => g.id), files.map((_, i) => `f${i}`));
@@ -175,6 +184,11 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
       const e = evalScores[i]!;
       assert.ok(Math.abs(got[i]!.score - e.score) <= 1e-5 * Math.max(1, e.score), `${files[i]}: served ${got[i]!.score} vs eval ${e.score}`);
       assert.equal(got[i]!.verdict, e.verdict === "NG" ? Verdict.NG : Verdict.OK, files[i]);
+      // Each frame is read as its own class and judged by that class's threshold, served and in eval alike.
+      assert.equal(e.readAs, e.class, files[i]);
+      assert.equal(got[i]!.frameClass, e.class, files[i]);
+      assert.equal(got[i]!.threshold, classThresholds[e.class], files[i]);
+      assert.ok(Math.abs(e.threshold - m.thresholds.lafite!.classes![e.class]!.value) < 1e-9, files[i]);
     }
   } finally {
     client.close();

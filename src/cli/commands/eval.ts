@@ -20,7 +20,7 @@ export const command: CliCommand = {
   --json FILE     also write {"mode", "classes": {name: {image_auroc, pixel_auroc, image_ap, pixel_ap, pixel_aupro}}, "mean": {...}} (values 0–1, null where undefined;
                   pixel_aupro: area under the per-region-overlap curve up to 30% FPR, divided by 0.3, regions 8-connected, as MVTec AD)
   --mode M        score with this mode instead of the bundle's own
-  --scores FILE   write one JSON line per test image: path, class, defect, anomalous, score, threshold, verdict
+  --scores FILE   write one JSON line per test image: path, class, defect, anomalous, score, threshold, verdict, and readAs (the class the model read it as, whose threshold judged it)
   --heatmaps DIR  write heatmap overlay PNGs as DIR/<class>/<defect>/<image>.png
   --report DIR    write a self-contained HTML report, DIR/index.html (images under DIR/img/, its data as DIR/report.json; nothing fetched from the network):
                   the metrics table; per class ROC, PR and PRO curves, good vs defect score histograms with the threshold,

@@ -34,12 +34,14 @@ export interface GalleryOptions {
   /** Sub-folder of reportDir for this class's PNGs. */
   readonly folder: string;
   readonly perKind: number;
+  /** The class's threshold: where borderline is measured from, and the heatmap's scale. */
+  readonly threshold: number;
   readonly signal?: AbortSignal;
   readonly log?: (msg: string) => void;
 }
 
 export async function renderGallery(o: GalleryOptions): Promise<Gallery> {
-  const pick = pickGallery(o.images, o.detector.info.threshold, o.perKind);
+  const pick = pickGallery(o.images, o.threshold, o.perKind);
   const dir = join(o.reportDir, o.folder);
   await mkdir(dir, { recursive: true });
   const render = async (kind: string, list: readonly ImageScore[]): Promise<GalleryItem[]> => {
@@ -70,7 +72,7 @@ async function renderItem(o: GalleryOptions, s: ImageScore, stem: string): Promi
   const S = o.detector.info.inputSize;
   const t = thumbSize(image.width, image.height);
   const base = new Uint8Array(await sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: 3 } }).resize(t.width, t.height, { fit: "fill" }).raw().toBuffer());
-  const heat = heatmapRgba(mapToFrame(scored.map, S, t.width, t.height, o.detector.aspect), t.width, t.height, o.detector.info.threshold);
+  const heat = heatmapRgba(mapToFrame(scored.map, S, t.width, t.height, o.detector.aspect), t.width, t.height, o.threshold);
   const overlay = blend(base, heat);
   const truth = Uint8Array.from(base);
   const maskPath = o.masks.get(s.path);

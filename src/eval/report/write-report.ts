@@ -41,12 +41,14 @@ export async function writeReport(run: ReportRun): Promise<string> {
   const scanned = await scanDataset(run.data, run.classes ? { classes: run.classes } : {});
   const masks = new Map<string, string>();
   for (const c of scanned) for (const t of c.test) if (t.maskPath) masks.set(t.path, t.maskPath);
-  const threshold = run.detector.info.threshold;
   const classes: ClassReport[] = [];
   for (const [i, c] of run.collector.classes.entries()) {
     const images = run.collector.images.get(c.name) ?? [];
     run.log?.(`eval report: ${c.name}: rendering the gallery`);
+    // The class's own threshold when the model has one (threshold.perClass): what its frames are judged by.
+    const threshold = run.detector.thresholdOf(c.name);
     const gallery = await renderGallery({
+      threshold,
       detector: run.detector,
       images,
       masks,
@@ -74,7 +76,7 @@ export async function writeReport(run: ReportRun): Promise<string> {
   const tuning = await tuningReport(run.tuning, { scorer: run.tuningScorer, ...(run.skipNote ? { skipNote: run.skipNote } : {}), ...(run.log ? { log: run.log } : {}) });
   const data: ReportData = {
     createdAt: (run.now?.() ?? new Date()).toISOString(),
-    bundle: { dir: run.bundleDir, version: run.detector.info.version, mode: run.detector.info.mode, threshold },
+    bundle: { dir: run.bundleDir, version: run.detector.info.version, mode: run.detector.info.mode, threshold: run.detector.info.threshold },
     data: run.data,
     mean: run.evalReport.mean,
     classes,

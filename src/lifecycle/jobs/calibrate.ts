@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { ThresholdInfo } from "../../model/bundle.js";
 import type { FeatureMap, ScoringMode } from "../../model/types.js";
 import { openScorer, scorerSettingsOf, type ScorerParts } from "../../pipeline/open-scorer.js";
-import { calibrateThreshold } from "../../model/scoring/threshold.js";
+import { calibrateThreshold, withClassThresholds } from "../../model/scoring/threshold.js";
 import { parseModelConfig } from "../../model/model-config.js";
 import { DIFFUSION_MODES } from "../../model/types.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
@@ -19,13 +19,23 @@ import { featuresOfFiles } from "./frame-features.js";
 import { detailTuneWork, remeasureDetail } from "../../pipeline/tune/detail-weight.js";
 import { DETAIL_MODES, detailInUse, type DetailScoring } from "../../model/scoring/detail-bank.js";
 
-/** Fit's held-out normals, re-extracted from the data set they came from; missing files are reported, not fatal. */
-export async function baseHoldoutMaps(model: ActiveModel, signal: AbortSignal | undefined): Promise<{ maps: FeatureMap[]; missing: number; listed: number }> {
+/**
+ * Fit's held-out normals, re-extracted from the data set they came from, and
+ * each one's class (the first folder of its path in the MVTec layout);
+ * missing files are reported, not fatal.
+ */
+export async function baseHoldoutMaps(model: ActiveModel, signal: AbortSignal | undefined): Promise<{ maps: FeatureMap[]; classes: string[]; missing: number; listed: number }> {
   const p = model.manifest.provenance;
-  const files = (p.holdoutFiles ?? []).map((f) => ({ path: join(p.dataset, f) }));
-  const got = await featuresOfFiles(model, files, { ...(signal ? { signal } : {}), what: "threshold calibration" });
-  const maps = got.flatMap((g) => (g.ok ? [g.map] : []));
-  return { maps, missing: files.length - maps.length, listed: files.length };
+  const listed = p.holdoutFiles ?? [];
+  const got = await featuresOfFiles(model, listed.map((f) => ({ path: join(p.dataset, f) })), { ...(signal ? { signal } : {}), what: "threshold calibration" });
+  const maps: FeatureMap[] = [];
+  const classes: string[] = [];
+  got.forEach((g, i) => {
+    if (!g.ok) return;
+    maps.push(g.map);
+    classes.push(listed[i]!.split(/[\\/]/)[0]!);
+  });
+  return { maps, classes, missing: listed.length - maps.length, listed: listed.length };
 }
 
 export function modesOf(model: ActiveModel, hasDenoiser: boolean): ScoringMode[] {
@@ -49,7 +59,13 @@ export async function calibrateThresholds(
   parts: ScorerParts,
   holdout: readonly FeatureMap[],
   modes: readonly ScoringMode[],
-  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; overrides?: ScoringOverrides } = {},
+  options: {
+    signal?: AbortSignal;
+    onProgress?: (done: number, total: number) => void;
+    overrides?: ScoringOverrides;
+    /** Each held-out map's class, where known (untagged accepted frames: undefined): the per-class thresholds are calibrated on these. */
+    classes?: readonly (string | undefined)[];
+  } = {},
 ): Promise<{ thresholds: Partial<Record<ScoringMode, ThresholdInfo>>; detail?: DetailScoring }> {
   if (holdout.length === 0) {
     throw new LafiteError(ErrorCode.BAD_DATASET, "no held-out normal image to calibrate the threshold: neither fit's held-out files (provenance.dataset) nor enough accepted frames to hold some out");
@@ -58,7 +74,11 @@ export async function calibrateThresholds(
   const sc = { ...m.scoring, ...options.overrides };
   const settings = scorerSettingsOf({ ...m, scoring: sc });
   const rule = parseModelConfig(m.config).threshold;
+  if (options.classes && options.classes.length !== holdout.length) throw new Error(`${options.classes.length} classes for ${holdout.length} held-out maps`);
   const normals = holdout.map((x) => ({ cls: "", anomalous: false, x }));
+  // The model's threshold over every held-out map; each class's over the maps whose class is known.
+  const calibrate = (mode: ScoringMode, scores: readonly number[]) =>
+    withClassThresholds(rule, mode, calibrateThreshold(rule, scores), scores.flatMap((score, i) => (options.classes?.[i] !== undefined ? [{ cls: options.classes[i]!, anomalous: false, score }] : [])));
   // With a detail bank: one pass per mode it blends into and one detail search per image, which also give those modes' scores.
   const detailModes = detailInUse(settings.detail) ? modes.filter((mode) => DETAIL_MODES.includes(mode)) : [];
   const rest = modes.filter((mode) => !detailModes.includes(mode));
@@ -69,7 +89,7 @@ export async function calibrateThresholds(
     onScored: () => options.onProgress?.(++done, total),
   });
   const out: Partial<Record<ScoringMode, ThresholdInfo>> = {};
-  for (const { mode, scores } of remeasured?.scored ?? []) out[mode] = calibrateThreshold(rule, scores);
+  for (const { mode, scores } of remeasured?.scored ?? []) out[mode] = calibrate(mode, scores);
   for (const mode of rest) {
     const opened = await openScorer(mode, parts, settings, model.sessionOptions);
     try {
@@ -80,7 +100,7 @@ export async function calibrateThresholds(
         options.onProgress?.(++done, total);
       }
       // The parent's rule; pseudo-f1 needs a pseudo-validation set and says so.
-      out[mode] = calibrateThreshold(rule, scores);
+      out[mode] = calibrate(mode, scores);
     } finally {
       await opened.release();
     }

@@ -110,10 +110,12 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     const base = await baseHoldoutMaps(model, ctx.signal);
     if (base.missing > 0) ctx.log.warn({ missing: base.missing, listed: base.listed, dataset: m.provenance.dataset }, "refresh: some of fit's held-out files could not be read; calibrating without them");
     const holdoutMaps = [...base.maps, ...holdout.map((it) => it.map)];
+    const holdoutClasses = [...base.classes, ...holdout.map((it) => it.frame.classTag)];
     const hasDenoiser = m.scoring.denoiserFile !== undefined;
     const parts = { coreset, coresetSize: size, c, ...(hasDenoiser ? { unetOnnx: model.bundle.file(m.scoring.denoiserFile!) } : {}), ...(bank.rowClasses ? { rowClasses: bank.rowClasses } : {}) };
     const { thresholds, detail } = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, hasDenoiser), {
       signal: ctx.signal,
+      classes: holdoutClasses,
       onProgress: (done, total) => ctx.progress(done, total, "refresh: threshold calibration (images × modes)"),
     });
     lap("threshold");

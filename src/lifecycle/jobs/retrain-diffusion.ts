@@ -119,10 +119,12 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
       const basis = await baseHoldoutMaps(model, ctx.signal);
       if (basis.missing > 0) ctx.log.warn({ missing: basis.missing, listed: basis.listed, dataset: m.provenance.dataset }, "retrain: some of fit's held-out files could not be read; calibrating without them");
       const holdoutMaps = [...basis.maps, ...holdout.map((it) => it.map)];
+      const holdoutClasses = [...basis.classes, ...holdout.map((it) => it.frame.classTag)];
       const parts: ScorerParts = { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, unetOnnx: trained.unetOnnx, ...rowClassesPart(model.bundle) };
       const tuned = hooks.retune ? await hooks.retune({ parent: m, parts, holdout: holdoutMaps, signal: ctx.signal }) : undefined;
       const { thresholds, detail } = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, true), {
         signal: ctx.signal,
+        classes: holdoutClasses,
         ...(tuned ? { overrides: tuned.overrides } : {}),
         onProgress: (done, total) => ctx.progress(done, total, "retrain: threshold calibration (images × modes)"),
       });

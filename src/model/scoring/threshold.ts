@@ -9,6 +9,7 @@
  *                     tail is also estimated from a log-normal fit and the
  *                     higher of the two is used.
  */
+import { BANK_MODES, type ScoringMode } from "../types.js";
 
 export type ThresholdRule = "normal-quantile" | "pseudo-f1" | "false-alarm-rate";
 export const THRESHOLD_RULES: readonly ThresholdRule[] = ["normal-quantile", "pseudo-f1", "false-alarm-rate"];
@@ -110,6 +111,15 @@ export interface ThresholdInfo {
   readonly holdoutScores: { readonly min: number; readonly median: number; readonly max: number };
   /** How the threshold does on the pseudo-validation set, when one was scored. */
   readonly pseudo?: { readonly anomalies: number; readonly f1: number; readonly precision: number; readonly recall: number; readonly falseAlarmRate: number };
+  /** Each class's own threshold by the same rule (threshold.perClass), for the classes with enough held-out normals; the others use `value`. */
+  readonly classes?: Readonly<Record<string, ClassThreshold>>;
+}
+
+/** One class's threshold, and how many of its held-out normals (and synthesized anomalies) it was calibrated on. */
+export interface ClassThreshold {
+  readonly value: number;
+  readonly holdoutImages: number;
+  readonly pseudo?: ThresholdInfo["pseudo"];
 }
 
 export interface ThresholdParams {
@@ -118,6 +128,63 @@ export interface ThresholdParams {
   readonly quantile: number;
   /** false-alarm-rate: the target rate on normal images. */
   readonly falseAlarmRate: number;
+  /** Also a threshold per class (classThresholds); absent = false. */
+  readonly perClass?: boolean;
+  /** The fewest held-out normals a class needs for its own threshold (default 10). */
+  readonly minClassNormals?: number;
+}
+
+/** A scored held-out or pseudo-validation image, by its true class. */
+export interface ClassScore {
+  readonly cls: string;
+  readonly anomalous: boolean;
+  readonly score: number;
+}
+
+export const DEFAULT_MIN_CLASS_NORMALS = 10;
+
+/**
+ * `t`, mode `mode`'s threshold, with its per-class thresholds over `samples`
+ * when params.perClass asks for them, the mode can read a frame's class
+ * (BANK_MODES: no-edit does not search the bank) and some class qualifies.
+ */
+export function withClassThresholds(params: ThresholdParams, mode: ScoringMode, t: ThresholdInfo, samples: readonly ClassScore[]): ThresholdInfo {
+  const classes = params.perClass && BANK_MODES.includes(mode) ? classThresholds(params, samples) : undefined;
+  return classes ? { ...t, classes } : t;
+}
+
+/**
+ * Each class's threshold by `params.rule` over its own held-out normals (and
+ * its synthesized anomalies, for pseudo-f1), for the classes with at least
+ * `minClassNormals` normals (and an anomaly, for pseudo-f1); undefined when
+ * none qualifies. normal-quantile q is taken as a false-alarm rate of 1 − q,
+ * the higher of the empirical quantile and the log-normal tail's.
+ *
+ * Why: one unified model's classes score on different scales, and one
+ * threshold over all their normals is set by the class whose normals score
+ * highest. On the realistic suite (3 fits, normal-quantile 0.99) the logical
+ * class, at image AUROC 100, caught 0, 1 and 3 of its 24 defects; with its
+ * own threshold, all 24 and no false alarm. A class with fewer normals than
+ * that cannot place its own tail at all, so it keeps the model's threshold.
+ */
+export function classThresholds(params: ThresholdParams, samples: readonly ClassScore[]): Record<string, ClassThreshold> | undefined {
+  const min = params.minClassNormals ?? DEFAULT_MIN_CLASS_NORMALS;
+  const byClass = new Map<string, { normals: number[]; anomalies: number[] }>();
+  for (const s of samples) {
+    let entry = byClass.get(s.cls);
+    if (!entry) byClass.set(s.cls, (entry = { normals: [], anomalies: [] }));
+    (s.anomalous ? entry.anomalies : entry.normals).push(s.score);
+  }
+  // A class has a few dozen normals, too few to place a 1 % quantile empirically (at 25 it is their maximum, which one
+  // normal in 26 exceeds), so a quantile gets the log-normal tail's guard as the false-alarm-rate rule does.
+  const rule: ThresholdParams = params.rule === "normal-quantile" && params.quantile < 1 ? { ...params, rule: "false-alarm-rate", falseAlarmRate: 1 - params.quantile } : params;
+  const out: Record<string, ClassThreshold> = {};
+  for (const [cls, { normals, anomalies }] of [...byClass].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (normals.length < min || (params.rule === "pseudo-f1" && anomalies.length === 0)) continue;
+    const t = calibrateThreshold(rule, normals, anomalies);
+    out[cls] = { value: t.value, holdoutImages: t.holdoutImages, ...(t.pseudo ? { pseudo: t.pseudo } : {}) };
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** The verdict threshold by `params.rule` from held-out normal scores and, for pseudo-f1, the pseudo anomalies' scores. */

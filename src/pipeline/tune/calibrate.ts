@@ -6,7 +6,7 @@
  */
 import type * as ort from "onnxruntime-node";
 import type { ScoringMode } from "../../model/types.js";
-import { calibrateThreshold, type ThresholdInfo, type ThresholdParams } from "../../model/scoring/threshold.js";
+import { calibrateThreshold, withClassThresholds, type ThresholdInfo, type ThresholdParams } from "../../model/scoring/threshold.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
 import type { PseudoFeature } from "./pseudo-features.js";
 import { scorePseudoSet } from "./score-set.js";
@@ -43,10 +43,15 @@ export async function calibrateModes(
     }
     const normals = scores.filter((_, i) => !set[i]!.anomalous);
     const anomalies = scores.filter((_, i) => set[i]!.anomalous);
-    const t = calibrateThreshold(params, normals, anomalies);
+    const t = withClassThresholds(params, mode, calibrateThreshold(params, normals, anomalies), set.map((f, i) => ({ cls: f.cls, anomalous: f.anomalous, score: scores[i]! })));
     out[mode] = t;
     const p = t.pseudo;
-    options.log?.(`${mode} threshold ${t.value.toPrecision(5)} (${t.method})${p ? `: pseudo-validation F1 ${p.f1.toFixed(3)}, recall ${p.recall.toFixed(3)}, false alarms ${(100 * p.falseAlarmRate).toFixed(1)}%` : ""}`);
+    options.log?.(`${mode} threshold ${t.value.toPrecision(5)} (${t.method})${p ? `: pseudo-validation F1 ${p.f1.toFixed(3)}, recall ${p.recall.toFixed(3)}, false alarms ${(100 * p.falseAlarmRate).toFixed(1)}%` : ""}${describeClassThresholds(t)}`);
   }
   return out;
+}
+
+/** The per-class thresholds of a ThresholdInfo for a log line ("" without). */
+export function describeClassThresholds(t: ThresholdInfo): string {
+  return t.classes ? `; per class ${Object.entries(t.classes).map(([cls, c]) => `${cls} ${c.value.toPrecision(5)}`).join(", ")}` : "";
 }

@@ -31,12 +31,18 @@ after(async () => {
 
 // 0.75 is the default (most rows chosen per class, the rest globally); 0 is one global selection, as bundles before it.
 // The third fit serves its detail bank at W 0.33 whatever tuning would pick: the refresh must carry it and re-measure its normalizers.
-for (const { perClassShare, detailWeight } of [{ perClassShare: 0.75, detailWeight: undefined }, { perClassShare: 0, detailWeight: undefined }, { perClassShare: 0.75, detailWeight: 0.33 }]) {
-  const label = `${perClassShare}${detailWeight ? `-detail-${detailWeight}` : ""}`;
-  test(`refreshMemoryBank on 20 accepted shifted good frames cuts false alarms on other shifted good frames and keeps defect AUROC (coreset per-class share ${perClassShare}${detailWeight ? `, detail bank at W ${detailWeight}` : ""})`, async (t) => {
+// The fourth holds out 3 of each class's 12 frames, enough here for each class's own threshold: the refresh calibrates them again.
+for (const { perClassShare, detailWeight, classThresholds } of [
+  { perClassShare: 0.75, detailWeight: undefined, classThresholds: false },
+  { perClassShare: 0, detailWeight: undefined, classThresholds: false },
+  { perClassShare: 0.75, detailWeight: 0.33, classThresholds: false },
+  { perClassShare: 0.75, detailWeight: undefined, classThresholds: true },
+]) {
+  const label = `${perClassShare}${detailWeight ? `-detail-${detailWeight}` : ""}${classThresholds ? "-class-thresholds" : ""}`;
+  test(`refreshMemoryBank on 20 accepted shifted good frames cuts false alarms on other shifted good frames and keeps defect AUROC (coreset per-class share ${perClassShare}${detailWeight ? `, detail bank at W ${detailWeight}` : ""}${classThresholds ? ", a threshold per class" : ""})`, async (t) => {
     const base = join(dir, `base-${label}`);
     const detail = detailWeight ? { scoring: { mode: "knn", detail: { weight: detailWeight } }, tuning: { detailWeights: [detailWeight] } } : { scoring: { mode: "knn" } };
-    await fitBundle(normal, base, join(dir, "cache"), { memory: { perClassShare }, diffusion: { preset: "none" }, ...detail });
+    await fitBundle(normal, base, join(dir, "cache"), { memory: { perClassShare }, diffusion: { preset: "none" }, ...detail, ...(classThresholds ? { threshold: { holdout: 0.25, minClassNormals: 3 } } : {}) });
     if (detailWeight) {
       // And a W of its own for the first class, as per-class tuning writes it: the refresh must carry that too.
       const path = join(base, "manifest.json");
@@ -78,6 +84,21 @@ for (const { perClassShare, detailWeight } of [{ perClassShare: 0.75, detailWeig
     assert.equal(refreshedClasses.length, m.memory.coresetSize);
     assert.deepEqual(refreshedClasses.slice(0, parent.memory.coresetSize), parentClasses);
     assert.ok(refreshedClasses.slice(parent.memory.coresetSize).every((k) => accepted.some((a) => a.classTag === k)));
+    // Each class's threshold: fit's over its 3 held-out frames; the refresh's over those and the accepted frames it held out of that class.
+    const classesOfThresholds = (mm: typeof m) => Object.fromEntries(Object.entries(mm.thresholds!.knn!.classes ?? {}).map(([k, v]) => [k, v.holdoutImages]));
+    if (classThresholds) {
+      const fitted = classesOfThresholds(parent);
+      assert.deepEqual(Object.keys(fitted).sort(), Object.keys(parent.memory.classRows!).sort());
+      assert.ok(Object.values(fitted).every((n) => n === 3), JSON.stringify(fitted));
+      const refreshed = classesOfThresholds(m);
+      const heldOut = m.thresholds!.knn!.holdoutImages - 3 * Object.keys(fitted).length;
+      assert.ok(heldOut > 0, "the refresh held some accepted frames out");
+      assert.deepEqual(Object.keys(refreshed).sort(), Object.keys(fitted).sort());
+      assert.equal(Object.values(refreshed).reduce((a, b) => a + b, 0), m.thresholds!.knn!.holdoutImages, "every held-out frame is tagged, so each counts for its class");
+      assert.notDeepEqual(m.thresholds!.knn!.classes, parent.thresholds!.knn!.classes);
+    } else {
+      assert.equal(m.thresholds!.knn!.classes, undefined, "one held-out frame per class: none gets its own threshold");
+    }
     if (detailWeight) {
       // The detail bank is the new rows' fine channels, at the weight fit served; its normalizers are measured on the new bank.
       const [pd, md] = [parent.scoring.detail!, m.scoring.detail!];

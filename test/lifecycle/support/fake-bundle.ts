@@ -45,7 +45,10 @@ export const fakeBundleScorer: BundleScorerFactory = async (dir) => {
   return {
     version: d.info.version,
     threshold: d.info.threshold,
-    score: async (image) => (await d.detect({ kind: "encoded", bytes: image })).score,
+    score: async (image) => {
+      const r = await d.detect({ kind: "encoded", bytes: image });
+      return { score: r.score, threshold: r.threshold };
+    },
     close: () => d.close(),
   };
 };

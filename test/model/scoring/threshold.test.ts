@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { calibrateThreshold, f1OptimalThreshold, falseAlarmThreshold, normalQuantile, quantile } from "../../../src/model/scoring/threshold.js";
+import { calibrateThreshold, f1OptimalThreshold, falseAlarmThreshold, normalQuantile, quantile, classThresholds, withClassThresholds } from "../../../src/model/scoring/threshold.js";
 
 test("quantile interpolates linearly between order statistics", () => {
   assert.equal(quantile([3, 1, 2, 4], 0), 1);
@@ -65,4 +65,38 @@ test("calibrateThreshold records the rule, the method and the verdict figures on
   assert.throws(() => calibrateThreshold({ rule: "pseudo-f1", quantile: 0.99, falseAlarmRate: 0.005 }, normals, []), /pseudo-validation set/);
   const far = calibrateThreshold({ rule: "false-alarm-rate", quantile: 0.99, falseAlarmRate: 0.005 }, normals);
   assert.ok(far.value >= 6 && far.pseudo === undefined);
+});
+
+test("classThresholds: each class with enough normals gets the rule over its own scores; the rest keep the model's", () => {
+  const params = { rule: "normal-quantile" as const, quantile: 0.5, falseAlarmRate: 0.005, perClass: true, minClassNormals: 3 };
+  const samples = [
+    // "low": normals 1, 2, 3 → median 2. "high": normals 10, 20, 30, 40 → median 25. "few": two normals only.
+    ...[1, 2, 3].map((score) => ({ cls: "low", anomalous: false, score })),
+    ...[40, 10, 30, 20].map((score) => ({ cls: "high", anomalous: false, score })),
+    ...[5, 6].map((score) => ({ cls: "few", anomalous: false, score })),
+    { cls: "low", anomalous: true, score: 9 },
+  ];
+  const t = classThresholds(params, samples)!;
+  assert.deepEqual(Object.keys(t), ["high", "low"]);
+  assert.equal(t.low!.value, 2);
+  assert.equal(t.low!.holdoutImages, 3);
+  // Its one anomaly (9 > 2) is caught, and one normal of three (3) is a false alarm.
+  assert.deepEqual(t.low!.pseudo, { anomalies: 1, f1: 2 / 3, precision: 0.5, recall: 1, falseAlarmRate: 1 / 3 });
+  assert.equal(t.high!.value, 25);
+  assert.equal(t.high!.pseudo, undefined);
+  // pseudo-f1 needs a class's own anomalies: only "low" has one (F1-optimal between 3 and 9).
+  assert.deepEqual(Object.keys(classThresholds({ ...params, rule: "pseudo-f1" }, samples)!), ["low"]);
+  assert.equal(classThresholds({ ...params, rule: "pseudo-f1" }, samples)!.low!.value, 6);
+  // A quantile per class is guarded by the log-normal tail: 3 normals cannot place a 1 % tail (empirically 2.98 here).
+  assert.equal(classThresholds({ ...params, quantile: 0.99 }, samples)!.low!.value, falseAlarmThreshold([1, 2, 3], 0.01).value);
+  assert.ok(classThresholds({ ...params, quantile: 0.99 }, samples)!.low!.value > 6.6);
+  // No class with enough normals: none.
+  assert.equal(classThresholds({ ...params, minClassNormals: 5 }, samples), undefined);
+  // withClassThresholds adds them only when asked for.
+  const base = calibrateThreshold(params, samples.filter((s) => !s.anomalous).map((s) => s.score));
+  assert.equal(withClassThresholds({ ...params, perClass: false }, "knn", base, samples), base);
+  assert.deepEqual(withClassThresholds(params, "knn", base, samples).classes, t);
+  assert.equal(withClassThresholds(params, "lafite", base, samples).value, base.value);
+  // no-edit does not search the bank, so it cannot read a frame's class: no per-class thresholds.
+  assert.equal(withClassThresholds(params, "no-edit", base, samples), base);
 });
