@@ -98,7 +98,14 @@ export type TuningReport =
 
 export interface ReportData {
   readonly createdAt: string;
-  readonly bundle: { readonly dir: string; readonly version: string; readonly mode: string; readonly threshold: number };
+  readonly bundle: {
+    readonly dir: string;
+    readonly version: string;
+    readonly mode: string;
+    readonly threshold: number;
+    /** Each class's own threshold, where the model has one (threshold.perClass); the class sections use it. */
+    readonly classThresholds?: Readonly<Record<string, number>>;
+  };
   readonly data: string;
   readonly mean: ClassMetrics;
   readonly classes: readonly ClassReport[];

@@ -76,7 +76,13 @@ export async function writeReport(run: ReportRun): Promise<string> {
   const tuning = await tuningReport(run.tuning, { scorer: run.tuningScorer, ...(run.skipNote ? { skipNote: run.skipNote } : {}), ...(run.log ? { log: run.log } : {}) });
   const data: ReportData = {
     createdAt: (run.now?.() ?? new Date()).toISOString(),
-    bundle: { dir: run.bundleDir, version: run.detector.info.version, mode: run.detector.info.mode, threshold: run.detector.info.threshold },
+    bundle: {
+      dir: run.bundleDir,
+      version: run.detector.info.version,
+      mode: run.detector.info.mode,
+      threshold: run.detector.info.threshold,
+      ...(run.detector.info.classThresholds ? { classThresholds: run.detector.info.classThresholds } : {}),
+    },
     data: run.data,
     mean: run.evalReport.mean,
     classes,

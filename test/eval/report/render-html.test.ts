@@ -52,6 +52,14 @@ test("the page holds the metrics table with AUPRO, the curves, the score histogr
   assert.match(html, /no tuning record/);
 });
 
+test("a model with per-class thresholds names them beside its own; a class section uses its class's", () => {
+  const d = data({ state: "absent" });
+  const html = renderReportHtml({ ...d, bundle: { ...d.bundle, classThresholds: { plate: 1.25, [evil]: 0.5 } }, classes: [{ ...d.classes[0]!, threshold: 0.5 }] });
+  assert.match(html, /decision threshold 2\.000 \(per class: plate 1\.250, &lt;script.* 0\.5000; a frame read as one of these classes is judged by its own\)/);
+  assert.match(html, /threshold 0\.5000 \(NG when/);
+  assert.doesNotMatch(renderReportHtml(d), /per class:/);
+});
+
 test("nothing is fetched from the network: no remote URL, and a CSP that forbids it", () => {
   const html = renderReportHtml(data({ state: "absent" }));
   assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
