@@ -11,13 +11,13 @@ import { frameCells, placement, type Aspect } from "../image/geometry.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 
 export const BACKBONE_INPUT = "image";
+export const BACKBONE_OUTPUT = "features";
 
 /** A frame's size before it is fitted into the backbone's input. */
 export interface FrameSize {
   readonly width: number;
   readonly height: number;
 }
-export const BACKBONE_OUTPUT = "features";
 
 export class BackboneRunner {
   private constructor(

@@ -24,8 +24,8 @@ export interface DetailSearch {
   readonly weight: number;
   readonly main: ScoreNormalizer;
   readonly detail: ScoreNormalizer;
-  /** W per class: each main-bank row's class index and each class's W; a frame gets the W of its class (frameClass), `weight` when none is read. */
-  readonly byClass?: { readonly rowClass: Int32Array; readonly weights: Float64Array };
+  /** W by class index of the bank's row classes (classWeightTable): a frame gets its class's W, `weight` when none is read. */
+  readonly classWeights?: Float64Array;
 }
 
 /** Position scores on the h×w grid, with what they cost and what the main search found. */
@@ -37,6 +37,8 @@ export interface PositionScores {
   readonly nearest?: Int32Array;
   /** The detail-bank weight these scores were blended with (absent: no detail bank). */
   readonly weight?: number;
+  /** The frame's class, an index into the bank's row-class names (frameClass; -1: none read); absent when the bank records no row classes or the mode does not search it. */
+  readonly frameClass?: number;
 }
 
 /** Reconstructs a feature map with the diffusion model (src/model/diffusion). */
@@ -85,10 +87,12 @@ export class FrameScorer {
 
   /** Per-position anomaly values on the h×w grid: the main bank's, blended with the detail bank's when there is one. */
   async positionScores(x: FeatureMap, seed: number): Promise<PositionScores> {
-    const main = await this.mainPositionScores(x, seed);
+    const searched = await this.mainPositionScores(x, seed);
+    // Read once: the frame's class picks its detail weight here and its threshold in the detector.
+    const main = this.classes && searched.nearest ? { ...searched, frameClass: frameClass(searched.nearest, this.classes.rowClass, this.classes.names.length, x) } : searched;
     if (!this.detail) return main;
     const d = this.detail;
-    const weight = detailWeightOf(d, main.nearest, x);
+    const weight = detailWeightOf(d, main.frameClass ?? -1);
     // W 0 is the main bank exactly (the blend's identity): no search.
     if (weight === 0) return { ...main, weight };
     const t0 = performance.now();
@@ -121,12 +125,11 @@ export class FrameScorer {
 
   /** The frame's noise seed is a hash of its own features, so a frame always scores the same (fit, eval and serving alike). */
   async score(x: FeatureMap): Promise<ScoredMap> {
-    const { values, edit, diffusion, nearest } = await this.positionScores(x, seedOfFeatures(x));
+    const { values, edit, diffusion, frameClass: cls = -1 } = await this.positionScores(x, seedOfFeatures(x));
     const t0 = performance.now();
     const S = this.settings.mapSize;
     const map = anomalyMap(values, x.h, x.w, S, this.settings.sigma);
     const score = imageScoreOf(map, S, this.settings);
-    const cls = this.classes && nearest ? frameClass(nearest, this.classes.rowClass, this.classes.names.length, x) : -1;
     return { map, score, ...(cls >= 0 ? { class: this.classes!.names[cls]! } : {}), timings: { edit, diffusion, score: performance.now() - t0 } };
   }
 }
@@ -146,11 +149,9 @@ function firstOfEach(indices: Int32Array, k: number): Int32Array {
   return Int32Array.from({ length: indices.length / k }, (_, i) => indices[i * k]!);
 }
 
-/** A frame's W: its class's (read off the main bank's nearest rows at the cells that show the frame) when the model has per-class weights, else the model's. */
-export function detailWeightOf(d: Pick<DetailSearch, "weight" | "byClass">, nearest: Int32Array | undefined, x: Pick<FeatureMap, "w" | "frame">): number {
-  if (!d.byClass || !nearest) return d.weight;
-  const cls = frameClass(nearest, d.byClass.rowClass, d.byClass.weights.length, x);
-  return cls >= 0 ? d.byClass.weights[cls]! : d.weight;
+/** A frame's W: its class's (`cls`, read by frameClass; -1: none) when the model has per-class weights, else the model's. */
+export function detailWeightOf(d: Pick<DetailSearch, "weight" | "classWeights">, cls: number): number {
+  return d.classWeights && cls >= 0 ? d.classWeights[cls]! : d.weight;
 }
 
 /** FNV-1a over a strided sample of the feature bits: cheap, and identical for identical inputs. */

@@ -52,6 +52,9 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `scoring mode '${mode}' needs a diffusion model, and this bundle has none (fit with diffusion.preset other than none)`);
   }
   // knn scores by the nearest slice; lafite and edit-only edit with K neighbours; no-edit reconstructs the raw features and needs no search.
+  if (parts.rowClasses && parts.rowClasses.classes.length !== parts.coresetSize) {
+    throw new LafiteError(ErrorCode.BAD_BUNDLE, `${parts.rowClasses.classes.length} row classes for a bank of ${parts.coresetSize} rows`);
+  }
   const k = mode === "lafite" || mode === "edit-only" ? Math.min(s.k, parts.coresetSize) : mode === "knn" ? 1 : 0;
   const knn = k > 0 ? await OnnxKnn.create(parts.coreset, parts.coresetSize, parts.c, k, sessionOptions) : undefined;
   let detail: DetailSearch | undefined;
@@ -88,12 +91,8 @@ async function openDetail(mode: ScoringMode, parts: ScorerParts, d: DetailScorin
   if (!d.normalizers || !main) throw new LafiteError(ErrorCode.BAD_BUNDLE, `the detail bank (weight ${d.weight}) has no normalizer for mode '${mode}': re-tune the bundle (lafite tune) to score in this mode`);
   const [lo, hi] = d.channels;
   const knn = await OnnxKnn.create(rowSlice(parts.coreset, parts.coresetSize, parts.c, d.channels), parts.coresetSize, hi - lo, 1, sessionOptions);
-  const byClass = d.classWeights && parts.rowClasses ? { rowClass: votingClasses(parts.rowClasses), weights: classWeightTable(parts.rowClasses.names, d.classWeights, d.weight) } : undefined;
-  if (byClass && byClass.rowClass.length !== parts.coresetSize) {
-    await knn.release();
-    throw new LafiteError(ErrorCode.BAD_BUNDLE, `${byClass.rowClass.length} row classes for a bank of ${parts.coresetSize} rows`);
-  }
-  return { knn, channels: d.channels, weight: d.weight, main, detail: d.normalizers.detail, ...(byClass ? { byClass } : {}) };
+  const classWeights = d.classWeights && parts.rowClasses ? classWeightTable(parts.rowClasses.names, d.classWeights, d.weight) : undefined;
+  return { knn, channels: d.channels, weight: d.weight, main, detail: d.normalizers.detail, ...(classWeights ? { classWeights } : {}) };
 }
 
 /** A bundle's scoring settings as the scorer takes them; `fallback` fills τ, Δt and η for bundles without a diffusion model. */

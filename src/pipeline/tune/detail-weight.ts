@@ -28,7 +28,6 @@ import { openScorer, type ScorerParts, type ScorerSettings } from "../open-score
 import { detailWeightOf, seedOfFeatures, type PositionScores } from "../frame-scorer.js";
 import { auroc, PixelMetricAccumulator } from "../../eval/metrics.js";
 import { ProAccumulator } from "../../eval/pro.js";
-import { votingClasses } from "../../model/memory/row-classes.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
 import type { PseudoFeature } from "./pseudo-features.js";
 import { ClassPixelAuroc, meanClassAuroc } from "./score-set.js";
@@ -145,8 +144,7 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
 
   // The set's scores as a served scorer gives them: each sample at the W of the class its nearest main-bank rows name.
   const table = rowClasses && classWeights ? classWeightTable(rowClasses.names, classWeights, weight) : undefined;
-  const voting = rowClasses ? votingClasses(rowClasses) : undefined;
-  const weightFor = (mode: ScoringMode) => (i: number) => (table ? detailWeightOf({ weight, byClass: { rowClass: voting!, weights: table } }, main.get(mode)![i]!.nearest, set[i]!.x) : weight);
+  const weightFor = (mode: ScoringMode) => (i: number) => detailWeightOf({ weight, ...(table ? { classWeights: table } : {}) }, main.get(mode)![i]!.frameClass ?? -1);
   // With one W for every frame the sweep already scored the served mode at it.
   const scored = modes.map((mode) => ({ mode, scores: !table && mode === input.servedMode ? servedScores[best]! : scoreAt(mode, weightFor(mode)) }));
   return {

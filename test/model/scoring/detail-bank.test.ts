@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { blendPositionScores, channelSlice, classWeightTable, detailInUse, normalizerOf, rowSlice, stageChannelRange } from "../../../src/model/scoring/detail-bank.js";
 import { detailWeightOf } from "../../../src/pipeline/frame-scorer.js";
+import { frameClass } from "../../../src/model/memory/row-classes.js";
 import { LafiteError } from "../../../src/util/errors.js";
 
 test("normalizerOf: mean and population deviation over every map's values, hand-computed", () => {
@@ -83,13 +84,15 @@ test("per-class weights: a table by the bank's class names, the model's W for a 
 });
 
 test("detailWeightOf: the frame's class's W, read off its nearest rows; the model's W without per-class weights or without a search", () => {
-  const byClass = { rowClass: Int32Array.from([0, 0, 1, 1]), weights: Float64Array.from([0, 0.5]) };
+  const rowClass = Int32Array.from([0, 0, 1, 1]);
+  const classWeights = Float64Array.from([0, 0.5]);
   const row = { w: 3 }; // a 1×3 grid, every cell showing the frame
-  assert.equal(detailWeightOf({ weight: 0.2, byClass }, Int32Array.from([2, 3, 0]), row), 0.5);
-  assert.equal(detailWeightOf({ weight: 0.2, byClass }, Int32Array.from([0, 1, 2]), row), 0);
-  assert.equal(detailWeightOf({ weight: 0.2, byClass }, Int32Array.from([]), { w: 0 }), 0.2); // no vote: the model's
-  assert.equal(detailWeightOf({ weight: 0.2, byClass }, undefined, row), 0.2);
-  assert.equal(detailWeightOf({ weight: 0.2 }, Int32Array.from([2]), { w: 1 }), 0.2);
+  const read = (nearest: Int32Array, grid: { w: number; frame?: { x0: number; y0: number; x1: number; y1: number } }) => frameClass(nearest, rowClass, classWeights.length, grid);
+  assert.equal(detailWeightOf({ weight: 0.2, classWeights }, read(Int32Array.from([2, 3, 0]), row)), 0.5);
+  assert.equal(detailWeightOf({ weight: 0.2, classWeights }, read(Int32Array.from([0, 1, 2]), row)), 0);
+  assert.equal(detailWeightOf({ weight: 0.2, classWeights }, read(Int32Array.from([]), { w: 0 })), 0.2); // no vote: the model's
+  assert.equal(detailWeightOf({ weight: 0.2, classWeights }, -1), 0.2); // no search, so no class read
+  assert.equal(detailWeightOf({ weight: 0.2 }, read(Int32Array.from([2]), { w: 1 })), 0.2);
   // Letterboxed: only the cells that show the frame vote (here the middle one, class 1), not the border's two class-0 rows.
-  assert.equal(detailWeightOf({ weight: 0.2, byClass }, Int32Array.from([0, 2, 1]), { w: 3, frame: { x0: 1, y0: 0, x1: 2, y1: 1 } }), 0.5);
+  assert.equal(detailWeightOf({ weight: 0.2, classWeights }, read(Int32Array.from([0, 2, 1]), { w: 3, frame: { x0: 1, y0: 0, x1: 2, y1: 1 } })), 0.5);
 });
