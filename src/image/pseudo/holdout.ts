@@ -9,13 +9,18 @@ import path from "node:path";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
 import type { PseudoClass } from "./samples.js";
 
+/** A held-out file's path (relative to the data set) as its folders and name: the first is its class. */
+export function holdoutFileParts(file: string): string[] {
+  return file.split(/[\\/]/);
+}
+
 export function holdoutClasses(holdoutFiles: readonly string[] | undefined, data: string): PseudoClass[] {
   if (!holdoutFiles || holdoutFiles.length === 0) {
     throw new LafiteError(ErrorCode.BAD_BUNDLE, "the bundle records no held-out training images (fitted with threshold.holdout 0, or by an older lafited); refit it or build the set from all train/good images");
   }
   const byClass = new Map<string, string[]>();
   for (const file of holdoutFiles) {
-    const parts = file.split(/[\\/]/);
+    const parts = holdoutFileParts(file);
     if (parts.length < 2 || parts.includes("..") || path.isAbsolute(file)) throw new LafiteError(ErrorCode.BAD_BUNDLE, `held-out file '${file}' is not a path inside the data set`);
     const list = byClass.get(parts[0]!) ?? [];
     list.push(path.join(data, ...parts));

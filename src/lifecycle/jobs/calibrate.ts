@@ -16,6 +16,7 @@ import { LafiteError, ErrorCode } from "../../util/errors.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import type { ActiveModel } from "./active-model.js";
 import { featuresOfFiles } from "./frame-features.js";
+import { holdoutFileParts } from "../../image/pseudo/holdout.js";
 import { detailTuneWork, remeasureDetail } from "../../pipeline/tune/detail-weight.js";
 import { DETAIL_MODES, detailInUse, type DetailScoring } from "../../model/scoring/detail-bank.js";
 
@@ -33,7 +34,7 @@ export async function baseHoldoutMaps(model: ActiveModel, signal: AbortSignal | 
   got.forEach((g, i) => {
     if (!g.ok) return;
     maps.push(g.map);
-    classes.push(listed[i]!.split(/[\\/]/)[0]!);
+    classes.push(holdoutFileParts(listed[i]!)[0]!);
   });
   return { maps, classes, missing: listed.length - maps.length, listed: listed.length };
 }
