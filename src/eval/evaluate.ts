@@ -14,6 +14,7 @@ import { decodeEncoded, decodeMask } from "../image/decode.js";
 import { mapToFrame, type BundleDetector } from "../pipeline/bundle-detector.js";
 import { renderHeatmapPng, overlayHeatmap } from "../image/heatmap.js";
 import { Progress, throwIfCancelled, type ProgressSink } from "../util/progress.js";
+import { countVerdict, emptyVerdicts, formatVerdictTable, sumVerdicts, type VerdictCounts } from "./verdicts.js";
 
 export interface ClassMetrics {
   image_auroc: number | null;
@@ -30,6 +31,8 @@ export interface EvalReport {
   mean: ClassMetrics;
   /** Extra facts: image counts, skipped files, timing. */
   details: Record<string, { images: number; anomalous: number; skipped: string[]; pixelImages: number }>;
+  /** OK/NG outcomes at the thresholds the daemon would judge each image by, per class and over all of them. */
+  verdicts: { classes: Record<string, VerdictCounts>; all: VerdictCounts };
   seconds: number;
 }
 
@@ -87,10 +90,11 @@ export async function evaluate(detector: BundleDetector, options: EvalOptions): 
   const classes = await scanDataset(options.data, options.classes ? { classes: options.classes } : {});
   const total = classes.reduce((n, c) => n + c.test.length, 0);
   const progress = new Progress("eval", total, { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
-  const report: EvalReport = { mode: detector.info.mode, classes: {}, mean: { image_auroc: null, pixel_auroc: null, image_ap: null, pixel_ap: null, pixel_aupro: null }, details: {}, seconds: 0 };
+  const report: EvalReport = { mode: detector.info.mode, classes: {}, mean: { image_auroc: null, pixel_auroc: null, image_ap: null, pixel_ap: null, pixel_aupro: null }, details: {}, verdicts: { classes: {}, all: emptyVerdicts() }, seconds: 0 };
   for (const cls of classes) {
     report.classes[cls.name] = await evaluateClass(detector, cls, options, progress, log, report);
   }
+  report.verdicts.all = sumVerdicts(Object.values(report.verdicts.classes));
   for (const key of METRIC_KEYS) {
     const values = Object.values(report.classes).map((m) => m[key]).filter((v): v is number => v !== null);
     report.mean[key] = values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
@@ -105,6 +109,8 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
   const pixels = new PixelMetricAccumulator();
   const pro = new ProAccumulator();
   const skipped: string[] = [];
+  const verdicts = emptyVerdicts();
+  report.verdicts.classes[cls.name] = verdicts;
   let pixelImages = 0;
   for (const item of cls.test) {
     throwIfCancelled(options.signal, "eval");
@@ -117,7 +123,9 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
       labels.push(item.anomalous ? 1 : 0);
       // The threshold the daemon would judge this frame by: its class's, as read off the bank, else the model's.
       const threshold = scored.threshold;
-      options.onImage?.({ path: item.path, class: cls.name, defect: item.defect, anomalous: item.anomalous, score: scored.score, threshold, verdict: scored.score > threshold ? "NG" : "OK", ...(scored.class !== undefined ? { readAs: scored.class } : {}) });
+      const judged: ImageScore = { path: item.path, class: cls.name, defect: item.defect, anomalous: item.anomalous, score: scored.score, threshold, verdict: scored.score > threshold ? "NG" : "OK", ...(scored.class !== undefined ? { readAs: scored.class } : {}) };
+      countVerdict(verdicts, judged);
+      options.onImage?.(judged);
       const usePixels = cls.hasMasks && (!item.anomalous || item.maskPath !== undefined);
       let frameMap: Float32Array | undefined;
       if (usePixels) {
@@ -176,5 +184,5 @@ export function formatTable(report: EvalReport): string {
   const width = Math.max(8, ...names.map((n) => n.length));
   const header = `${"class".padEnd(width)}  img AUROC  pix AUROC  img AP  pix AP  pix AUPRO`;
   const row = (name: string, m: ClassMetrics) => `${name.padEnd(width)}  ${pct(m.image_auroc)}     ${pct(m.pixel_auroc)}     ${pct(m.image_ap)}  ${pct(m.pixel_ap)}     ${pct(m.pixel_aupro)}`;
-  return [`mode: ${report.mode}`, header, ...names.map((n) => row(n, report.classes[n]!)), row("mean", report.mean)].join("\n");
+  return [`mode: ${report.mode}`, header, ...names.map((n) => row(n, report.classes[n]!)), row("mean", report.mean), "", formatVerdictTable(report.verdicts.classes, report.verdicts.all)].join("\n");
 }

@@ -11,6 +11,13 @@ test("the table has a pix AUPRO column: percentages per class and the mean, '-' 
     },
     mean: { image_auroc: 0.95, pixel_auroc: 0.98, image_ap: 0.9, pixel_ap: 0.5, pixel_aupro: 0.912 },
     details: {},
+    verdicts: {
+      classes: {
+        fabric: { defects: 8, caught: 6, good: 5, flagged: 1, misread: 0, misreadAs: {} },
+        hex_nut: { defects: 3, caught: 3, good: 0, flagged: 0, misread: 3, misreadAs: { fabric: 1, plate: 2 } },
+      },
+      all: { defects: 11, caught: 9, good: 5, flagged: 1, misread: 3, misreadAs: { fabric: 1, plate: 2 } },
+    },
     seconds: 1,
   };
   const lines = formatTable(report).split("\n");
@@ -18,4 +25,10 @@ test("the table has a pix AUPRO column: percentages per class and the mean, '-' 
   assert.match(lines[2]!, /^fabric .* 91\.2$/);
   assert.match(lines[3]!, /^hex_nut .* -\s*$/);
   assert.match(lines[4]!, /^mean .* 91\.2$/);
+  // Then the verdicts at the served thresholds: counts, shares, and the classes a frame was misread as (most first).
+  assert.equal(lines[5], "");
+  assert.match(lines[6]!, /^verdicts at the served thresholds/);
+  assert.match(lines[8]!, /^fabric\s+6\/8\s+75\.0%\s+1\/5\s+20\.0%\s+0$/);
+  assert.match(lines[9]!, /^hex_nut\s+3\/3\s+100\.0%\s+0\/0\s+-\s+3 \(2 as plate, 1 as fabric\)$/);
+  assert.match(lines[10]!, /^all\s+9\/11\s+81\.8%\s+1\/5\s+20\.0%\s+3 \(2 as plate, 1 as fabric\)$/);
 });

@@ -9,6 +9,7 @@
  * headless-browser test reads.
  */
 import type { ClassMetrics } from "../evaluate.js";
+import type { VerdictCounts } from "../verdicts.js";
 import { escapeHtml as e } from "./escape.js";
 import { linePlot, scoreHistogram, type Series } from "./svg-plot.js";
 import { PARAM_NAMES, type ClassReport, type GalleryItem, type ReportData, type TuningCurveReport, type TuningReport } from "./report-data.js";
@@ -60,6 +61,7 @@ export function renderReportHtml(d: ReportData): string {
 <h2 id="metrics">Metrics (%)</h2>
 ${metricsTable(d)}
 <p class="note">AUROC and AP at image and pixel level; pixel AUPRO is the area under the per-region-overlap curve up to 30% false-positive rate, divided by 0.3 (MVTec AD). Pixel metrics are computed at the masks' resolution.</p>
+${verdictsTable(d)}
 <h2 id="tuning">Tuning curves</h2>
 ${tuningSection(d.tuning)}
 ${d.classes.map((c, i) => classSection(c, i)).join("\n")}
@@ -74,6 +76,22 @@ function metricsTable(d: ReportData): string {
   return `<table class="metrics"><thead><tr><th>class</th><th>images</th><th>defective</th><th>image AUROC</th><th>pixel AUROC</th><th>image AP</th><th>pixel AP</th><th>pixel AUPRO</th></tr></thead><tbody>
 ${d.classes.map((c) => row(c.name, c.metrics, String(c.images), String(c.anomalous))).join("\n")}
 ${row("mean", d.mean, "", "", ' class="mean"')}
+</tbody></table>`;
+}
+
+function verdictsTable(d: ReportData): string {
+  const share = (n: number, of: number) => (of === 0 ? "–" : `${n} of ${of} (${(100 * n / of).toFixed(1)}%)`);
+  const misread = (v: VerdictCounts) =>
+    `${v.misread}${v.misread ? ` (${Object.entries(v.misreadAs).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([cls, n]) => `${n} as ${cls}`).join(", ")})` : ""}`;
+  const row = (name: string, v: VerdictCounts, threshold: string, cls = "") =>
+    `<tr${cls}><td>${e(name)}</td><td>${threshold}</td><td>${share(v.caught, v.defects)}</td><td>${share(v.flagged, v.good)}</td><td>${e(misread(v))}</td></tr>`;
+  const rows = d.classes.flatMap((c) => {
+    const v = d.verdicts.classes[c.name];
+    return v ? [row(c.name, v, e(score(c.threshold)))] : [];
+  });
+  return `<table class="metrics verdicts"><caption>Verdicts at the served thresholds: each image judged by the threshold of the class it was read as (its nearest bank rows), else the model's</caption><thead><tr><th>class</th><th>threshold</th><th>defects caught (NG)</th><th>good images flagged NG</th><th>read as another class</th></tr></thead><tbody>
+${rows.join("\n")}
+${row("all", d.verdicts.all, "", ' class="mean"')}
 </tbody></table>`;
 }
 

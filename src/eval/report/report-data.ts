@@ -3,7 +3,7 @@
  * eval` runs (see collect.ts, gallery.ts, tuning-curves.ts) and rendered by
  * render-html.ts. Tests can build one by hand.
  */
-import type { ClassMetrics } from "../evaluate.js";
+import type { ClassMetrics, EvalReport } from "../evaluate.js";
 import type { ScoringMode } from "../../model/types.js";
 import type { ImageScoreRule } from "../../model/scoring/anomaly-map.js";
 import type { Point } from "./curves.js";
@@ -109,6 +109,8 @@ export interface ReportData {
   readonly data: string;
   readonly mean: ClassMetrics;
   readonly classes: readonly ClassReport[];
+  /** OK/NG outcomes at the served thresholds, per class and over all (as `lafite eval` prints them). */
+  readonly verdicts: EvalReport["verdicts"];
   readonly tuning: TuningReport;
   readonly seconds: number;
 }

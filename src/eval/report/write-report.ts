@@ -86,6 +86,7 @@ export async function writeReport(run: ReportRun): Promise<string> {
     data: run.data,
     mean: run.evalReport.mean,
     classes,
+    verdicts: run.evalReport.verdicts,
     tuning,
     seconds: run.evalReport.seconds,
   };

@@ -27,6 +27,10 @@ function data(tuning: ReportData["tuning"]): ReportData {
         gallery: { misses: [item], falseAlarms: [], borderline: [] },
       },
     ],
+    verdicts: {
+      classes: { [evil]: { defects: 6, caught: 5, good: 4, flagged: 1, misread: 2, misreadAs: { [evil + "2"]: 1, plate: 1 } } },
+      all: { defects: 6, caught: 5, good: 4, flagged: 1, misread: 2, misreadAs: { [evil + "2"]: 1, plate: 1 } },
+    },
     tuning,
     seconds: 1.25,
   };
@@ -50,6 +54,13 @@ test("the page holds the metrics table with AUPRO, the curves, the score histogr
   assert.match(html, /src="img\/0-x\/miss-0-overlay\.png"/);
   assert.match(html, /score 3\.500 · <span class="ng">NG<\/span>/);
   assert.match(html, /no tuning record/);
+});
+
+test("the verdicts table gives each class's threshold, defects caught, good images flagged and the classes it was misread as", () => {
+  const html = renderReportHtml(data({ state: "absent" }));
+  assert.match(html, /<th>defects caught \(NG\)<\/th>/);
+  assert.match(html, /<td>&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;&amp;&#39;<\/td><td>2\.000<\/td><td>5 of 6 \(83\.3%\)<\/td><td>1 of 4 \(25\.0%\)<\/td><td>2 \(1 as &lt;script.*2, 1 as plate\)<\/td><\/tr>/);
+  assert.match(html, /<tr class="mean"><td>all<\/td><td><\/td><td>5 of 6 \(83\.3%\)<\/td>/);
 });
 
 test("a model with per-class thresholds names them beside its own; a class section uses its class's", () => {

@@ -1,0 +1,77 @@
+/**
+ * What the line would have seen: each test image's OK/NG verdict at the
+ * threshold the daemon judges it by (its class's, as read off the bank, else
+ * the model's), counted per class. AUROC says how well scores rank; these
+ * counts say how many defects the served thresholds catch and how many good
+ * parts they reject, and how often a frame was read as another class (whose
+ * detail weight and threshold it then got).
+ */
+import type { ImageScore } from "./evaluate.js";
+
+export interface VerdictCounts {
+  /** Anomalous test images, and how many of them were judged NG. */
+  defects: number;
+  caught: number;
+  /** Good test images, and how many of them were judged NG (false alarms). */
+  good: number;
+  flagged: number;
+  /** Images read as a class other than their own (0 when the bank records no row classes). */
+  misread: number;
+  /** The classes those images were read as, with counts. */
+  misreadAs: Record<string, number>;
+}
+
+export function emptyVerdicts(): VerdictCounts {
+  return { defects: 0, caught: 0, good: 0, flagged: 0, misread: 0, misreadAs: {} };
+}
+
+/** Adds one scored image to `counts` (in place) and returns it. */
+export function countVerdict(counts: VerdictCounts, image: Pick<ImageScore, "class" | "anomalous" | "verdict" | "readAs">): VerdictCounts {
+  if (image.anomalous) {
+    counts.defects++;
+    if (image.verdict === "NG") counts.caught++;
+  } else {
+    counts.good++;
+    if (image.verdict === "NG") counts.flagged++;
+  }
+  if (image.readAs !== undefined && image.readAs !== image.class) {
+    counts.misread++;
+    counts.misreadAs[image.readAs] = (counts.misreadAs[image.readAs] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** The classes' counts summed (the misread-as tallies merged). */
+export function sumVerdicts(parts: readonly VerdictCounts[]): VerdictCounts {
+  const total = emptyVerdicts();
+  for (const p of parts) {
+    total.defects += p.defects;
+    total.caught += p.caught;
+    total.good += p.good;
+    total.flagged += p.flagged;
+    total.misread += p.misread;
+    for (const [cls, n] of Object.entries(p.misreadAs)) total.misreadAs[cls] = (total.misreadAs[cls] ?? 0) + n;
+  }
+  return total;
+}
+
+/**
+ * The table's second block: per class, defects caught and good images
+ * flagged as counts and percentages, and the frames read as another class.
+ */
+export function formatVerdictTable(verdicts: Record<string, VerdictCounts>, total: VerdictCounts): string {
+  const names = Object.keys(verdicts);
+  const width = Math.max(8, ...names.map((n) => n.length));
+  const share = (n: number, of: number) => `${`${n}/${of}`.padStart(9)} ${of === 0 ? "     -" : `${(100 * n / of).toFixed(1).padStart(5)}%`}`;
+  const misread = (v: VerdictCounts) => {
+    const as = Object.entries(v.misreadAs).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    return `${v.misread}${as.length ? ` (${as.map(([c, n]) => `${n} as ${c}`).join(", ")})` : ""}`;
+  };
+  const row = (name: string, v: VerdictCounts) => `${name.padEnd(width)}  ${share(v.caught, v.defects)}  ${share(v.flagged, v.good)}  ${misread(v)}`;
+  return [
+    "verdicts at the served thresholds (each image judged as the daemon would: by the threshold of the class it was read as, else the model's):",
+    `${"class".padEnd(width)}  ${"defects caught".padStart(16)}  ${"good flagged NG".padStart(16)}  read as another class`,
+    ...names.map((n) => row(n, verdicts[n]!)),
+    row("all", total),
+  ].join("\n");
+}
