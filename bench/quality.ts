@@ -115,6 +115,8 @@ interface ModeResult {
   classes: Record<string, ClassMetrics>;
   mean: ClassMetrics;
   latencyMs: { p50: number; p95: number; frames: number };
+  /** Over all classes, at the served thresholds (eval's verdicts): defects caught, good images flagged NG, frames read as another class. */
+  verdicts: { defects: number; caught: number; good: number; flagged: number; misread: number };
 }
 
 interface FitResult {
@@ -144,7 +146,8 @@ async function fitAndEvaluate(data: string, config: ModelConfig, bundle: string,
       const report = await evaluate(detector, { data, progressSink: quiet, log });
       times.sort((a, b) => a - b);
       const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? NaN;
-      modes[mode] = { classes: report.classes, mean: report.mean, latencyMs: { p50: q(0.5), p95: q(0.95), frames: times.length } };
+      const { defects, caught, good, flagged, misread } = report.verdicts.all;
+      modes[mode] = { classes: report.classes, mean: report.mean, latencyMs: { p50: q(0.5), p95: q(0.95), frames: times.length }, verdicts: { defects, caught, good, flagged, misread } };
       log(`bench:quality: ${mode} done (${report.seconds.toFixed(0)} s)`);
     } finally {
       await detector.close();
@@ -172,7 +175,14 @@ function combine(fits: readonly FitResult[], reduce: (vs: number[]) => number): 
     const classes: Record<string, ClassMetrics> = {};
     for (const cls of Object.keys(fits[0]!.modes[mode]!.classes)) classes[cls] = metrics((f) => f.modes[mode]?.classes[cls]);
     const lat = (k: "p50" | "p95") => reduce(fits.map((f) => f.modes[mode]!.latencyMs[k]));
-    out[mode] = { classes, mean: metrics((f) => f.modes[mode]?.mean), latencyMs: { p50: lat("p50"), p95: lat("p95"), frames: fits[0]!.modes[mode]!.latencyMs.frames } };
+    const count = (k: "caught" | "flagged" | "misread") => reduce(fits.map((f) => f.modes[mode]!.verdicts[k]));
+    const { defects, good } = fits[0]!.modes[mode]!.verdicts;
+    out[mode] = {
+      classes,
+      mean: metrics((f) => f.modes[mode]?.mean),
+      latencyMs: { p50: lat("p50"), p95: lat("p95"), frames: fits[0]!.modes[mode]!.latencyMs.frames },
+      verdicts: { defects, caught: count("caught"), good, flagged: count("flagged"), misread: count("misread") },
+    };
   }
   return out;
 }
@@ -191,6 +201,13 @@ function table(title: string, results: Record<string, ModeResult>, latency: bool
     })].join(" |");
   for (const name of classNames) lines.push(row(name, (m) => results[m]!.classes[name]));
   lines.push("-".repeat(head.length), row("mean", (m) => results[m]!.mean));
+  // Counts at the served thresholds: defects judged NG, good images judged NG (false alarms); a mean over fits may be fractional.
+  const n = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
+  const verdicts = (m: string) => {
+    const v = results[m]!.verdicts;
+    return (latency ? `caught ${n(v.caught)}/${v.defects} FA ${n(v.flagged)}/${v.good}` : `caught ${n(v.caught)} FA ${n(v.flagged)}`).padStart(24);
+  };
+  lines.push(["verdicts".padEnd(14), ...shown.map(verdicts)].join(" |"));
   if (latency) lines.push(["latency ms".padEnd(14), ...shown.map((m) => `p50 ${results[m]!.latencyMs.p50.toFixed(0)} p95 ${results[m]!.latencyMs.p95.toFixed(0)}`.padStart(24))].join(" |"));
   return lines;
 }
