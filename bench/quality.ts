@@ -192,12 +192,13 @@ function table(title: string, results: Record<string, ModeResult>, latency: bool
   const shown = Object.keys(results);
   const pct = (v: number | null | undefined) => (v === null || v === undefined ? "   –" : (100 * v).toFixed(1).padStart(5));
   const classNames = Object.keys(results[shown[0]!]?.classes ?? {});
-  const head = ["class".padEnd(14), ...shown.map((m) => `${m} img / pix / pro`.padStart(24))].join(" |");
+  const COL = 28; // wide enough for a mean over fits' verdict counts ("caught 90.7/160 FA 2.7/117")
+  const head = ["class".padEnd(14), ...shown.map((m) => `${m} img / pix / pro`.padStart(COL))].join(" |");
   const lines = [title, head, "-".repeat(head.length)];
   const row = (name: string, pick: (m: string) => ClassMetrics | undefined) =>
     [name.padEnd(14), ...shown.map((m) => {
       const c = pick(m);
-      return `${pct(c?.image_auroc)} / ${pct(c?.pixel_auroc)} / ${pct(c?.pixel_aupro)}`.padStart(24);
+      return `${pct(c?.image_auroc)} / ${pct(c?.pixel_auroc)} / ${pct(c?.pixel_aupro)}`.padStart(COL);
     })].join(" |");
   for (const name of classNames) lines.push(row(name, (m) => results[m]!.classes[name]));
   lines.push("-".repeat(head.length), row("mean", (m) => results[m]!.mean));
@@ -205,9 +206,9 @@ function table(title: string, results: Record<string, ModeResult>, latency: bool
   const n = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
   const verdicts = (m: string) => {
     const v = results[m]!.verdicts;
-    return (latency ? `caught ${n(v.caught)}/${v.defects} FA ${n(v.flagged)}/${v.good}` : `caught ${n(v.caught)} FA ${n(v.flagged)}`).padStart(24);
+    return (latency ? `caught ${n(v.caught)}/${v.defects} FA ${n(v.flagged)}/${v.good}` : `caught ${n(v.caught)} FA ${n(v.flagged)}`).padStart(COL);
   };
   lines.push(["verdicts".padEnd(14), ...shown.map(verdicts)].join(" |"));
-  if (latency) lines.push(["latency ms".padEnd(14), ...shown.map((m) => `p50 ${results[m]!.latencyMs.p50.toFixed(0)} p95 ${results[m]!.latencyMs.p95.toFixed(0)}`.padStart(24))].join(" |"));
+  if (latency) lines.push(["latency ms".padEnd(14), ...shown.map((m) => `p50 ${results[m]!.latencyMs.p50.toFixed(0)} p95 ${results[m]!.latencyMs.p95.toFixed(0)}`.padStart(COL))].join(" |"));
   return lines;
 }
