@@ -1,15 +1,18 @@
 /**
- * Where a W×H frame lands in the backbone's S×S input. `stretch` (the
- * default, and what every bundle before this option did) scales each axis
- * on its own, so a 2:1 frame's features are squeezed 2:1. `letterbox` keeps
- * the aspect ratio: the frame is scaled by S / max(W, H), centred, and the
- * rest is a constant gray border, so one class of varied sizes and shapes
- * shows its texture at one scale (issue 10's non-square tiles), at the cost
- * of the input area the border takes. The same placement maps masks into
- * the input and the anomaly map back out (pipeline/bundle-detector.ts).
+ * Where a W×H frame lands in the backbone's S×S input. `stretch` (what
+ * every bundle before the option did) scales each axis on its own, so a 2:1
+ * frame's features are squeezed 2:1. `letterbox` keeps the aspect ratio:
+ * the frame is scaled by S / max(W, H), centred, and the rest is a constant
+ * gray border, so one class of varied sizes and shapes shows its texture at
+ * one scale (issue 10's non-square tiles), at the cost of the input area the
+ * border takes. `balanced` goes halfway between them in log scale: the long
+ * side spans S and the short side is stretched by √(long / short), so a 1:2
+ * frame fills 1:√2 of the square and a 1:4 strip half of it, where
+ * letterbox gives them a half and a quarter. The same placement maps masks
+ * into the input and the anomaly map back out (pipeline/bundle-detector.ts).
  * Pure.
  */
-export const ASPECTS = ["stretch", "letterbox"] as const;
+export const ASPECTS = ["stretch", "letterbox", "balanced"] as const;
 export type Aspect = (typeof ASPECTS)[number];
 
 /** Pixel value of the letterbox border (all three channels): mid-gray, as the backbone's shape probe. */
@@ -25,9 +28,12 @@ export interface Placement {
 
 export function placement(width: number, height: number, size: number, aspect: Aspect): Placement {
   if (aspect === "stretch" || width === height) return { x: 0, y: 0, w: size, h: size };
-  const scale = size / Math.max(width, height);
-  const w = Math.max(1, Math.min(size, Math.round(width * scale)));
-  const h = Math.max(1, Math.min(size, Math.round(height * scale)));
+  const long = Math.max(width, height);
+  // The short axis's extra stretch: none for letterbox, √(long / short) for balanced.
+  const stretch = aspect === "balanced" ? Math.sqrt(long / Math.min(width, height)) : 1;
+  const scale = size / long;
+  const w = Math.max(1, Math.min(size, Math.round(width * scale * (width < height ? stretch : 1))));
+  const h = Math.max(1, Math.min(size, Math.round(height * scale * (height < width ? stretch : 1))));
   return { x: Math.floor((size - w) / 2), y: Math.floor((size - h) / 2), w, h };
 }
 

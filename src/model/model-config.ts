@@ -54,9 +54,12 @@ export const modelConfigSchema = z.strictObject({
   /** Feature grid h = w. */
   grid: z.int().min(4).max(128).default(28),
   /**
-   * How a frame is fitted into the backbone's square input: letterbox (keep the aspect ratio, gray border) or stretch
-   * each axis. Letterbox is the default since it localizes better on non-square frames (bench:quality over 3 fit
-   * seeds: +2.7 to +3.9 mean pixel AUROC, image AUROC equal); bundles without the field were fitted stretched.
+   * How a frame is fitted into the backbone's square input: letterbox (keep the aspect ratio, gray border), stretch
+   * each axis, or balanced (halfway in log scale: the short side stretched by √(long / short); image/geometry.ts).
+   * Letterbox is the default since it localizes better on non-square frames than stretch (bench:quality over 3 fit
+   * seeds: +2.7 to +3.9 mean pixel AUROC, image AUROC equal; re-measured with today's pipeline, +1.2 lafite); balanced
+   * trades (mean AUPRO +1.5, the 1.4:1 cloth −2.2 pixel AUROC, 1:4 strips −9 image AUROC; model.example.yaml).
+   * Bundles without the field were fitted stretched.
    */
   aspect: z.enum(ASPECTS).default("letterbox"),
   memory: z

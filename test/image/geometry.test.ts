@@ -20,6 +20,17 @@ test("placement: stretch fills the square; letterbox scales by S / max(W, H) and
   assert.deepEqual(placement(1000, 1, 10, "letterbox"), { x: 0, y: 4, w: 10, h: 1 });
 });
 
+test("placement: balanced spans S with the long side and stretches the short one by √(long / short)", () => {
+  // 400×800: scale 0.28, short side 400 · 0.28 · √2 = 158.4 → 158, (224 − 158) / 2 = 33 left.
+  assert.deepEqual(placement(400, 800, 224, "balanced"), { x: 33, y: 0, w: 158, h: 224 });
+  // 458×332: 332 · 224/458 · √(458/332) = 162.38 · 1.1745 = 190.7 → 191 rows, 16 above.
+  assert.deepEqual(placement(458, 332, 224, "balanced"), { x: 0, y: 16, w: 224, h: 191 });
+  // A 1:4 strip fills half the square (letterbox: a quarter).
+  assert.deepEqual(placement(100, 400, 224, "balanced"), { x: 56, y: 0, w: 112, h: 224 });
+  assert.deepEqual(placement(256, 256, 224, "balanced"), { x: 0, y: 0, w: 224, h: 224 });
+  assert.deepEqual(placement(1000, 1, 10, "balanced"), { x: 0, y: 4, w: 10, h: 1 });
+});
+
 test("maskToInput letterboxes a mask like its image (0 on the border); cropToPlacement takes the frame's part back", () => {
   // 2×4 mask (W 2, H 4), left column set → S 4: placement x 1, w 2, full height.
   const mask = Uint8Array.from([9, 0, 9, 0, 9, 0, 9, 0]);
