@@ -5,30 +5,26 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cropToPlacement, frameCells, LETTERBOX_GRAY, maskToInput, placement } from "../../src/image/geometry.js";
+import { cropToPlacement, frameCells, LETTERBOX_GRAY, maskToInput, placement, type Aspect, type Placement } from "../../src/image/geometry.js";
 import { toModelInput } from "../../src/image/decode.js";
 import { mapToFrame } from "../../src/pipeline/bundle-detector.js";
 
-test("placement: stretch fills the square; letterbox scales by S / max(W, H) and centres", () => {
-  assert.deepEqual(placement(400, 800, 224, "stretch"), { x: 0, y: 0, w: 224, h: 224 });
-  // 400×800: scale 0.28 → 112×224, centred horizontally.
-  assert.deepEqual(placement(400, 800, 224, "letterbox"), { x: 56, y: 0, w: 112, h: 224 });
-  // 458×332: scale 224/458 → 224×162.4 → 162 rows, (224 − 162)/2 = 31 above.
-  assert.deepEqual(placement(458, 332, 224, "letterbox"), { x: 0, y: 31, w: 224, h: 162 });
-  assert.deepEqual(placement(256, 256, 224, "letterbox"), { x: 0, y: 0, w: 224, h: 224 });
-  // A sliver keeps at least one pixel.
-  assert.deepEqual(placement(1000, 1, 10, "letterbox"), { x: 0, y: 4, w: 10, h: 1 });
-});
+/** [W, H, S, aspect, expected placement, why], each expected rectangle computed by hand. */
+const PLACEMENTS: [number, number, number, Aspect, Placement, string][] = [
+  [400, 800, 224, "stretch", { x: 0, y: 0, w: 224, h: 224 }, "stretch fills the square"],
+  [400, 800, 224, "letterbox", { x: 56, y: 0, w: 112, h: 224 }, "scale 0.28 → 112×224, centred horizontally"],
+  [458, 332, 224, "letterbox", { x: 0, y: 31, w: 224, h: 162 }, "scale 224/458 → 224×162.4 → 162 rows, (224 − 162)/2 = 31 above"],
+  [256, 256, 224, "letterbox", { x: 0, y: 0, w: 224, h: 224 }, "a square frame fills the square"],
+  [1000, 1, 10, "letterbox", { x: 0, y: 4, w: 10, h: 1 }, "a sliver keeps at least one pixel"],
+  [400, 800, 224, "balanced", { x: 33, y: 0, w: 158, h: 224 }, "short side 400 · 0.28 · √2 = 158.4 → 158, (224 − 158)/2 = 33 left"],
+  [458, 332, 224, "balanced", { x: 0, y: 16, w: 224, h: 191 }, "332 · 224/458 · √(458/332) = 162.38 · 1.1745 = 190.7 → 191 rows, 16 above"],
+  [100, 400, 224, "balanced", { x: 56, y: 0, w: 112, h: 224 }, "a 1:4 strip fills half the square (letterbox: a quarter)"],
+  [256, 256, 224, "balanced", { x: 0, y: 0, w: 224, h: 224 }, "a square frame fills the square"],
+  [1000, 1, 10, "balanced", { x: 0, y: 4, w: 10, h: 1 }, "a sliver keeps at least one pixel"],
+];
 
-test("placement: balanced spans S with the long side and stretches the short one by √(long / short)", () => {
-  // 400×800: scale 0.28, short side 400 · 0.28 · √2 = 158.4 → 158, (224 − 158) / 2 = 33 left.
-  assert.deepEqual(placement(400, 800, 224, "balanced"), { x: 33, y: 0, w: 158, h: 224 });
-  // 458×332: 332 · 224/458 · √(458/332) = 162.38 · 1.1745 = 190.7 → 191 rows, 16 above.
-  assert.deepEqual(placement(458, 332, 224, "balanced"), { x: 0, y: 16, w: 224, h: 191 });
-  // A 1:4 strip fills half the square (letterbox: a quarter).
-  assert.deepEqual(placement(100, 400, 224, "balanced"), { x: 56, y: 0, w: 112, h: 224 });
-  assert.deepEqual(placement(256, 256, 224, "balanced"), { x: 0, y: 0, w: 224, h: 224 });
-  assert.deepEqual(placement(1000, 1, 10, "balanced"), { x: 0, y: 4, w: 10, h: 1 });
+test("placement: stretch fills the square; letterbox scales by S / max(W, H) and centres; balanced also stretches the short side by √(long / short)", () => {
+  for (const [w, h, size, aspect, expected, why] of PLACEMENTS) assert.deepEqual(placement(w, h, size, aspect), expected, `${w}×${h} ${aspect}: ${why}`);
 });
 
 test("maskToInput letterboxes a mask like its image (0 on the border); cropToPlacement takes the frame's part back", () => {
