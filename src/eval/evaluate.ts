@@ -14,7 +14,7 @@ import { decodeEncoded, decodeMask } from "../image/decode.js";
 import { mapToFrame, type BundleDetector } from "../pipeline/bundle-detector.js";
 import { renderHeatmapPng, overlayHeatmap } from "../image/heatmap.js";
 import { Progress, throwIfCancelled, type ProgressSink } from "../util/progress.js";
-import { countVerdict, emptyVerdicts, formatVerdictTable, sumVerdicts, type VerdictCounts } from "./verdicts.js";
+import { countVerdict, emptyVerdicts, formatVerdictTable, sumVerdicts, type ClassVerdicts, type VerdictCounts } from "./verdicts.js";
 
 export interface ClassMetrics {
   image_auroc: number | null;
@@ -32,7 +32,7 @@ export interface EvalReport {
   /** Extra facts: image counts, skipped files, timing. */
   details: Record<string, { images: number; anomalous: number; skipped: string[]; pixelImages: number }>;
   /** OK/NG outcomes at the thresholds the daemon would judge each image by, per class and over all of them. */
-  verdicts: { classes: Record<string, VerdictCounts>; all: VerdictCounts };
+  verdicts: { classes: Record<string, ClassVerdicts>; all: VerdictCounts };
   seconds: number;
 }
 
@@ -109,7 +109,8 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
   const pixels = new PixelMetricAccumulator();
   const pro = new ProAccumulator();
   const skipped: string[] = [];
-  const verdicts = emptyVerdicts();
+  // The threshold a frame read as this class gets: its own, else the model's.
+  const verdicts: ClassVerdicts = { ...emptyVerdicts(), threshold: detector.thresholdOf(cls.name), ownThreshold: detector.info.classThresholds?.[cls.name] !== undefined };
   report.verdicts.classes[cls.name] = verdicts;
   let pixelImages = 0;
   for (const item of cls.test) {

@@ -21,6 +21,13 @@ export interface VerdictCounts {
   misreadAs: Record<string, number>;
 }
 
+/** One class's counts, and the threshold a frame read as that class is judged by. */
+export interface ClassVerdicts extends VerdictCounts {
+  threshold: number;
+  /** Whether that threshold is the class's own (threshold.perClass) rather than the model's. */
+  ownThreshold: boolean;
+}
+
 export function emptyVerdicts(): VerdictCounts {
   return { defects: 0, caught: 0, good: 0, flagged: 0, misread: 0, misreadAs: {} };
 }
@@ -59,18 +66,20 @@ export function sumVerdicts(parts: readonly VerdictCounts[]): VerdictCounts {
  * The table's second block: per class, defects caught and good images
  * flagged as counts and percentages, and the frames read as another class.
  */
-export function formatVerdictTable(verdicts: Record<string, VerdictCounts>, total: VerdictCounts): string {
+export function formatVerdictTable(verdicts: Record<string, ClassVerdicts>, total: VerdictCounts): string {
   const names = Object.keys(verdicts);
   const width = Math.max(8, ...names.map((n) => n.length));
+  const threshold = (v: ClassVerdicts | VerdictCounts) =>
+    ("threshold" in v ? `${v.threshold.toPrecision(4)}${v.ownThreshold ? "" : " (model's)"}` : "").padStart(17);
   const share = (n: number, of: number) => `${`${n}/${of}`.padStart(9)} ${of === 0 ? "     -" : `${(100 * n / of).toFixed(1).padStart(5)}%`}`;
   const misread = (v: VerdictCounts) => {
     const as = Object.entries(v.misreadAs).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     return `${v.misread}${as.length ? ` (${as.map(([c, n]) => `${n} as ${c}`).join(", ")})` : ""}`;
   };
-  const row = (name: string, v: VerdictCounts) => `${name.padEnd(width)}  ${share(v.caught, v.defects)}  ${share(v.flagged, v.good)}  ${misread(v)}`;
+  const row = (name: string, v: ClassVerdicts | VerdictCounts) => `${name.padEnd(width)}  ${threshold(v)}  ${share(v.caught, v.defects)}  ${share(v.flagged, v.good)}  ${misread(v)}`;
   return [
     "verdicts at the served thresholds (each image judged as the daemon would: by the threshold of the class it was read as, else the model's):",
-    `${"class".padEnd(width)}  ${"defects caught".padStart(16)}  ${"good flagged NG".padStart(16)}  read as another class`,
+    `${"class".padEnd(width)}  ${"threshold".padStart(17)}  ${"defects caught".padStart(16)}  ${"good flagged NG".padStart(16)}  read as another class`,
     ...names.map((n) => row(n, verdicts[n]!)),
     row("all", total),
   ].join("\n");

@@ -13,8 +13,8 @@ test("the table has a pix AUPRO column: percentages per class and the mean, '-' 
     details: {},
     verdicts: {
       classes: {
-        fabric: { defects: 8, caught: 6, good: 5, flagged: 1, misread: 0, misreadAs: {} },
-        hex_nut: { defects: 3, caught: 3, good: 0, flagged: 0, misread: 3, misreadAs: { fabric: 1, plate: 2 } },
+        fabric: { defects: 8, caught: 6, good: 5, flagged: 1, misread: 0, misreadAs: {}, threshold: 1.23456, ownThreshold: true },
+        hex_nut: { defects: 3, caught: 3, good: 0, flagged: 0, misread: 3, misreadAs: { fabric: 1, plate: 2 }, threshold: 90.991, ownThreshold: false },
       },
       all: { defects: 11, caught: 9, good: 5, flagged: 1, misread: 3, misreadAs: { fabric: 1, plate: 2 } },
     },
@@ -28,7 +28,7 @@ test("the table has a pix AUPRO column: percentages per class and the mean, '-' 
   // Then the verdicts at the served thresholds: counts, shares, and the classes a frame was misread as (most first).
   assert.equal(lines[5], "");
   assert.match(lines[6]!, /^verdicts at the served thresholds/);
-  assert.match(lines[8]!, /^fabric\s+6\/8\s+75\.0%\s+1\/5\s+20\.0%\s+0$/);
-  assert.match(lines[9]!, /^hex_nut\s+3\/3\s+100\.0%\s+0\/0\s+-\s+3 \(2 as plate, 1 as fabric\)$/);
+  assert.match(lines[8]!, /^fabric\s+1\.235\s+6\/8\s+75\.0%\s+1\/5\s+20\.0%\s+0$/);
+  assert.match(lines[9]!, /^hex_nut\s+90\.99 \(model's\)\s+3\/3\s+100\.0%\s+0\/0\s+-\s+3 \(2 as plate, 1 as fabric\)$/);
   assert.match(lines[10]!, /^all\s+9\/11\s+81\.8%\s+1\/5\s+20\.0%\s+3 \(2 as plate, 1 as fabric\)$/);
 });

@@ -154,6 +154,24 @@ export function withClassThresholds(params: ThresholdParams, mode: ScoringMode, 
 }
 
 /**
+ * The classes of `samples` that `t` gives no threshold of their own although
+ * per-class thresholds were asked for, with their held-out normal counts:
+ * they are judged by the model's threshold, which the classes whose normals
+ * score highest set, so the log names them (a class of 25 training images
+ * holds out 2 or 3). Empty when per-class thresholds are off or the mode
+ * cannot read a frame's class.
+ */
+export function classesOnModelThreshold(params: ThresholdParams, mode: ScoringMode, t: ThresholdInfo, samples: readonly ClassScore[]): { cls: string; normals: number }[] {
+  if (!params.perClass || !BANK_MODES.includes(mode)) return [];
+  const normals = new Map<string, number>();
+  for (const s of samples) normals.set(s.cls, (normals.get(s.cls) ?? 0) + (s.anomalous ? 0 : 1));
+  return [...normals]
+    .filter(([cls]) => t.classes?.[cls] === undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([cls, n]) => ({ cls, normals: n }));
+}
+
+/**
  * Each class's threshold by `params.rule` over its own held-out normals (and
  * its synthesized anomalies, for pseudo-f1), for the classes with at least
  * `minClassNormals` normals (and an anomaly, for pseudo-f1); undefined when

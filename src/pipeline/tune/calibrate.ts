@@ -6,7 +6,7 @@
  */
 import type * as ort from "onnxruntime-node";
 import type { ScoringMode } from "../../model/types.js";
-import { calibrateThreshold, withClassThresholds, type ThresholdInfo, type ThresholdParams } from "../../model/scoring/threshold.js";
+import { calibrateThreshold, classesOnModelThreshold, DEFAULT_MIN_CLASS_NORMALS, withClassThresholds, type ThresholdInfo, type ThresholdParams } from "../../model/scoring/threshold.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
 import type { PseudoFeature } from "./pseudo-features.js";
 import { scorePseudoSet } from "./score-set.js";
@@ -43,10 +43,11 @@ export async function calibrateModes(
     }
     const normals = scores.filter((_, i) => !set[i]!.anomalous);
     const anomalies = scores.filter((_, i) => set[i]!.anomalous);
-    const t = withClassThresholds(params, mode, calibrateThreshold(params, normals, anomalies), set.map((f, i) => ({ cls: f.cls, anomalous: f.anomalous, score: scores[i]! })));
+    const samples = set.map((f, i) => ({ cls: f.cls, anomalous: f.anomalous, score: scores[i]! }));
+    const t = withClassThresholds(params, mode, calibrateThreshold(params, normals, anomalies), samples);
     out[mode] = t;
     const p = t.pseudo;
-    options.log?.(`${mode} threshold ${t.value.toPrecision(5)} (${t.method})${p ? `: pseudo-validation F1 ${p.f1.toFixed(3)}, recall ${p.recall.toFixed(3)}, false alarms ${(100 * p.falseAlarmRate).toFixed(1)}%` : ""}${describeClassThresholds(t)}`);
+    options.log?.(`${mode} threshold ${t.value.toPrecision(5)} (${t.method})${p ? `: pseudo-validation F1 ${p.f1.toFixed(3)}, recall ${p.recall.toFixed(3)}, false alarms ${(100 * p.falseAlarmRate).toFixed(1)}%` : ""}${describeClassThresholds(t)}${describeModelThresholdClasses(params, classesOnModelThreshold(params, mode, t, samples))}`);
   }
   return out;
 }
@@ -54,4 +55,12 @@ export async function calibrateModes(
 /** The per-class thresholds of a ThresholdInfo for a log line ("" without). */
 export function describeClassThresholds(t: ThresholdInfo): string {
   return t.classes ? `; per class ${Object.entries(t.classes).map(([cls, c]) => `${cls} ${c.value.toPrecision(5)}`).join(", ")}` : "";
+}
+
+/** The classes judged by the model's threshold for want of held-out normals, for a log line ("" without). */
+export function describeModelThresholdClasses(params: ThresholdParams, classes: readonly { cls: string; normals: number }[]): string {
+  if (classes.length === 0) return "";
+  const min = params.minClassNormals ?? DEFAULT_MIN_CLASS_NORMALS;
+  const few = params.rule === "pseudo-f1" ? `under threshold.minClassNormals ${min}, or no anomaly` : `under threshold.minClassNormals ${min}`;
+  return `; on the model's threshold (${few}): ${classes.map((c) => `${c.cls} (${c.normals} held-out normal${c.normals === 1 ? "" : "s"})`).join(", ")}`;
 }

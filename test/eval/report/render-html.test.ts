@@ -28,7 +28,7 @@ function data(tuning: ReportData["tuning"]): ReportData {
       },
     ],
     verdicts: {
-      classes: { [evil]: { defects: 6, caught: 5, good: 4, flagged: 1, misread: 2, misreadAs: { [evil + "2"]: 1, plate: 1 } } },
+      classes: { [evil]: { defects: 6, caught: 5, good: 4, flagged: 1, misread: 2, misreadAs: { [evil + "2"]: 1, plate: 1 }, threshold: 2, ownThreshold: false } },
       all: { defects: 6, caught: 5, good: 4, flagged: 1, misread: 2, misreadAs: { [evil + "2"]: 1, plate: 1 } },
     },
     tuning,
@@ -59,7 +59,7 @@ test("the page holds the metrics table with AUPRO, the curves, the score histogr
 test("the verdicts table gives each class's threshold, defects caught, good images flagged and the classes it was misread as", () => {
   const html = renderReportHtml(data({ state: "absent" }));
   assert.match(html, /<th>defects caught \(NG\)<\/th>/);
-  assert.match(html, /<td>&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;&amp;&#39;<\/td><td>2\.000<\/td><td>5 of 6 \(83\.3%\)<\/td><td>1 of 4 \(25\.0%\)<\/td><td>2 \(1 as &lt;script.*2, 1 as plate\)<\/td><\/tr>/);
+  assert.match(html, /<td>&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;&amp;&#39;<\/td><td>2\.000 \(model&#39;s\)<\/td><td>5 of 6 \(83\.3%\)<\/td><td>1 of 4 \(25\.0%\)<\/td><td>2 \(1 as &lt;script.*2, 1 as plate\)<\/td><\/tr>/);
   assert.match(html, /<tr class="mean"><td>all<\/td><td><\/td><td>5 of 6 \(83\.3%\)<\/td>/);
 });
 

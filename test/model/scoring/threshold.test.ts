@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { calibrateThreshold, f1OptimalThreshold, falseAlarmThreshold, normalQuantile, quantile, classThresholds, withClassThresholds } from "../../../src/model/scoring/threshold.js";
+import { calibrateThreshold, f1OptimalThreshold, falseAlarmThreshold, normalQuantile, quantile, classThresholds, classesOnModelThreshold, withClassThresholds } from "../../../src/model/scoring/threshold.js";
+import { describeModelThresholdClasses } from "../../../src/pipeline/tune/calibrate.js";
 
 test("quantile interpolates linearly between order statistics", () => {
   assert.equal(quantile([3, 1, 2, 4], 0), 1);
@@ -99,4 +100,12 @@ test("classThresholds: each class with enough normals gets the rule over its own
   assert.equal(withClassThresholds(params, "lafite", base, samples).value, base.value);
   // no-edit does not search the bank, so it cannot read a frame's class: no per-class thresholds.
   assert.equal(withClassThresholds(params, "no-edit", base, samples), base);
+  // The class left on the model's threshold is named with its normal count, for the log.
+  const served = withClassThresholds(params, "knn", base, samples);
+  assert.deepEqual(classesOnModelThreshold(params, "knn", served, samples), [{ cls: "few", normals: 2 }]);
+  assert.equal(describeModelThresholdClasses(params, classesOnModelThreshold(params, "knn", served, samples)), "; on the model's threshold (under threshold.minClassNormals 3): few (2 held-out normals)");
+  assert.deepEqual(classesOnModelThreshold({ ...params, minClassNormals: 5 }, "knn", base, samples), [{ cls: "few", normals: 2 }, { cls: "high", normals: 4 }, { cls: "low", normals: 3 }]);
+  assert.deepEqual(classesOnModelThreshold({ ...params, perClass: false }, "knn", base, samples), []);
+  assert.deepEqual(classesOnModelThreshold(params, "no-edit", base, samples), []);
+  assert.equal(describeModelThresholdClasses(params, []), "");
 });
