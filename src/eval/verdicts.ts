@@ -72,15 +72,17 @@ export function formatVerdictTable(verdicts: Record<string, ClassVerdicts>, tota
   const threshold = (v: ClassVerdicts | VerdictCounts) =>
     ("threshold" in v ? `${v.threshold.toPrecision(4)}${v.ownThreshold ? "" : " (model's)"}` : "").padStart(17);
   const share = (n: number, of: number) => `${`${n}/${of}`.padStart(9)} ${of === 0 ? "     -" : `${(100 * n / of).toFixed(1).padStart(5)}%`}`;
-  const misread = (v: VerdictCounts) => {
-    const as = Object.entries(v.misreadAs).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-    return `${v.misread}${as.length ? ` (${as.map(([c, n]) => `${n} as ${c}`).join(", ")})` : ""}`;
-  };
-  const row = (name: string, v: ClassVerdicts | VerdictCounts) => `${name.padEnd(width)}  ${threshold(v)}  ${share(v.caught, v.defects)}  ${share(v.flagged, v.good)}  ${misread(v)}`;
+  const row = (name: string, v: ClassVerdicts | VerdictCounts) => `${name.padEnd(width)}  ${threshold(v)}  ${share(v.caught, v.defects)}  ${share(v.flagged, v.good)}  ${describeMisreads(v)}`;
   return [
     "verdicts at the served thresholds (each image judged as the daemon would: by the threshold of the class it was read as, else the model's):",
     `${"class".padEnd(width)}  ${"threshold".padStart(17)}  ${"defects caught".padStart(16)}  ${"good flagged NG".padStart(16)}  read as another class`,
     ...names.map((n) => row(n, verdicts[n]!)),
     row("all", total),
   ].join("\n");
+}
+
+/** How many frames were read as another class, and as which, the most frequent first: "3 (2 as plate, 1 as fabric)". */
+export function describeMisreads(v: VerdictCounts): string {
+  const as = Object.entries(v.misreadAs).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return `${v.misread}${as.length ? ` (${as.map(([c, n]) => `${n} as ${c}`).join(", ")})` : ""}`;
 }

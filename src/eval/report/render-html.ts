@@ -9,7 +9,7 @@
  * headless-browser test reads.
  */
 import type { ClassMetrics } from "../evaluate.js";
-import type { VerdictCounts } from "../verdicts.js";
+import { describeMisreads, type VerdictCounts } from "../verdicts.js";
 import { escapeHtml as e } from "./escape.js";
 import { linePlot, scoreHistogram, type Series } from "./svg-plot.js";
 import { PARAM_NAMES, type ClassReport, type GalleryItem, type ReportData, type TuningCurveReport, type TuningReport } from "./report-data.js";
@@ -81,13 +81,11 @@ ${row("mean", d.mean, "", "", ' class="mean"')}
 
 function verdictsTable(d: ReportData): string {
   const share = (n: number, of: number) => (of === 0 ? "–" : `${n} of ${of} (${(100 * n / of).toFixed(1)}%)`);
-  const misread = (v: VerdictCounts) =>
-    `${v.misread}${v.misread ? ` (${Object.entries(v.misreadAs).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([cls, n]) => `${n} as ${cls}`).join(", ")})` : ""}`;
   const row = (name: string, v: VerdictCounts, threshold: string, cls = "") =>
-    `<tr${cls}><td>${e(name)}</td><td>${threshold}</td><td>${share(v.caught, v.defects)}</td><td>${share(v.flagged, v.good)}</td><td>${e(misread(v))}</td></tr>`;
+    `<tr${cls}><td>${e(name)}</td><td>${threshold}</td><td>${share(v.caught, v.defects)}</td><td>${share(v.flagged, v.good)}</td><td>${e(describeMisreads(v))}</td></tr>`;
   const rows = d.classes.flatMap((c) => {
     const v = d.verdicts.classes[c.name];
-    return v ? [row(c.name, v, e(`${score(c.threshold)}${v.ownThreshold ? "" : " (model's)"}`))] : [];
+    return v ? [row(c.name, v, e(`${score(v.threshold)}${v.ownThreshold ? "" : " (model's)"}`))] : [];
   });
   return `<table class="metrics verdicts"><caption>Verdicts at the served thresholds: each image judged by the threshold of the class it was read as (its nearest bank rows), else the model's</caption><thead><tr><th>class</th><th>threshold</th><th>defects caught (NG)</th><th>good images flagged NG</th><th>read as another class</th></tr></thead><tbody>
 ${rows.join("\n")}

@@ -149,8 +149,24 @@ export const DEFAULT_MIN_CLASS_NORMALS = 10;
  * (BANK_MODES: no-edit does not search the bank) and some class qualifies.
  */
 export function withClassThresholds(params: ThresholdParams, mode: ScoringMode, t: ThresholdInfo, samples: readonly ClassScore[]): ThresholdInfo {
-  const classes = params.perClass && BANK_MODES.includes(mode) ? classThresholds(params, samples) : undefined;
+  const classes = perClassApplies(params, mode) ? classThresholds(params, samples) : undefined;
   return classes ? { ...t, classes } : t;
+}
+
+/** Per-class thresholds are asked for and the mode can read a frame's class (BANK_MODES: no-edit does not search the bank). */
+function perClassApplies(params: ThresholdParams, mode: ScoringMode): boolean {
+  return params.perClass === true && BANK_MODES.includes(mode);
+}
+
+/** `samples`' scores by true class, normals and anomalies apart, classes in name order. */
+function scoresByClass(samples: readonly ClassScore[]): [string, { normals: number[]; anomalies: number[] }][] {
+  const byClass = new Map<string, { normals: number[]; anomalies: number[] }>();
+  for (const s of samples) {
+    let entry = byClass.get(s.cls);
+    if (!entry) byClass.set(s.cls, (entry = { normals: [], anomalies: [] }));
+    (s.anomalous ? entry.anomalies : entry.normals).push(s.score);
+  }
+  return [...byClass].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /**
@@ -162,13 +178,10 @@ export function withClassThresholds(params: ThresholdParams, mode: ScoringMode, 
  * cannot read a frame's class.
  */
 export function classesOnModelThreshold(params: ThresholdParams, mode: ScoringMode, t: ThresholdInfo, samples: readonly ClassScore[]): { cls: string; normals: number }[] {
-  if (!params.perClass || !BANK_MODES.includes(mode)) return [];
-  const normals = new Map<string, number>();
-  for (const s of samples) normals.set(s.cls, (normals.get(s.cls) ?? 0) + (s.anomalous ? 0 : 1));
-  return [...normals]
+  if (!perClassApplies(params, mode)) return [];
+  return scoresByClass(samples)
     .filter(([cls]) => t.classes?.[cls] === undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([cls, n]) => ({ cls, normals: n }));
+    .map(([cls, { normals }]) => ({ cls, normals: normals.length }));
 }
 
 /**
@@ -187,17 +200,11 @@ export function classesOnModelThreshold(params: ThresholdParams, mode: ScoringMo
  */
 export function classThresholds(params: ThresholdParams, samples: readonly ClassScore[]): Record<string, ClassThreshold> | undefined {
   const min = params.minClassNormals ?? DEFAULT_MIN_CLASS_NORMALS;
-  const byClass = new Map<string, { normals: number[]; anomalies: number[] }>();
-  for (const s of samples) {
-    let entry = byClass.get(s.cls);
-    if (!entry) byClass.set(s.cls, (entry = { normals: [], anomalies: [] }));
-    (s.anomalous ? entry.anomalies : entry.normals).push(s.score);
-  }
   // A class has a few dozen normals, too few to place a 1 % quantile empirically (at 25 it is their maximum, which one
   // normal in 26 exceeds), so a quantile gets the log-normal tail's guard as the false-alarm-rate rule does.
   const rule: ThresholdParams = params.rule === "normal-quantile" && params.quantile < 1 ? { ...params, rule: "false-alarm-rate", falseAlarmRate: 1 - params.quantile } : params;
   const out: Record<string, ClassThreshold> = {};
-  for (const [cls, { normals, anomalies }] of [...byClass].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [cls, { normals, anomalies }] of scoresByClass(samples)) {
     if (normals.length < min || (params.rule === "pseudo-f1" && anomalies.length === 0)) continue;
     const t = calibrateThreshold(rule, normals, anomalies);
     out[cls] = { value: t.value, holdoutImages: t.holdoutImages, ...(t.pseudo ? { pseudo: t.pseudo } : {}) };
