@@ -105,24 +105,30 @@ export class DaemonMetrics {
         if (m !== undefined) this.set({ version: m.version }, m.detailWeight ?? 0);
       },
     });
+    this.classGauge(
+      source,
+      "lafited_model_detail_class_weight",
+      "The detail bank's weight W per class in the model in service, when tuning chose one per class (a frame gets its class's W, read off its nearest memory-bank rows), labelled with its version and class; absent otherwise",
+      (m) => m.detailClassWeights,
+    );
+    this.classGauge(
+      source,
+      "lafited_model_class_threshold",
+      "The verdict threshold per class of the model in service (threshold.perClass: a frame read as the class, by its nearest memory-bank rows, is judged by it), labelled with its version and class; absent for a model without them",
+      (m) => m.classThresholds,
+    );
+  }
+
+  /** A gauge of one value per class of the model in service (`pick`), labelled with its version and class; absent while `pick` gives none. */
+  private classGauge(source: MetricsSource, name: string, help: string, pick: (m: ModelInfo) => Readonly<Record<string, number>> | undefined): void {
     this.gauge({
-      name: "lafited_model_detail_class_weight",
-      help: "The detail bank's weight W per class in the model in service, when tuning chose one per class (a frame gets its class's W, read off its nearest memory-bank rows), labelled with its version and class; absent otherwise",
+      name,
+      help,
       labelNames: ["version", "class"],
       collect() {
         this.reset();
         const m = source.model();
-        for (const [cls, w] of Object.entries(m?.detailClassWeights ?? {})) this.set({ version: m!.version, class: cls }, w);
-      },
-    });
-    this.gauge({
-      name: "lafited_model_class_threshold",
-      help: "The verdict threshold per class of the model in service (threshold.perClass: a frame read as the class, by its nearest memory-bank rows, is judged by it), labelled with its version and class; absent for a model without them",
-      labelNames: ["version", "class"],
-      collect() {
-        this.reset();
-        const m = source.model();
-        for (const [cls, t] of Object.entries(m?.classThresholds ?? {})) this.set({ version: m!.version, class: cls }, t);
+        for (const [cls, v] of Object.entries((m && pick(m)) ?? {})) this.set({ version: m!.version, class: cls }, v);
       },
     });
   }
