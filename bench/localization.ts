@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { loadModelConfig } from "../src/model/model-config.js";
 import { sessionOptions } from "../src/model/backbone-runner.js";
 import { anomalyMap, imageScore, topFractionMean } from "../src/model/scoring/anomaly-map.js";
-import { auroc, PixelMetricAccumulator } from "../src/eval/metrics.js";
+import { auroc, PixelMetricAccumulator } from "../src/measures/metrics.js";
 import { openScorer } from "../src/pipeline/open-scorer.js";
 import type { PseudoFeature } from "../src/pipeline/tune/pseudo-features.js";
 import type { FrameScorer } from "../src/pipeline/frame-scorer.js";

@@ -27,7 +27,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { defaultCacheDir } from "../src/cli/commands/fit.js";
-import { auroc } from "../src/eval/metrics.js";
+import { auroc } from "../src/measures/metrics.js";
 import { evaluate, type ImageScore } from "../src/eval/evaluate.js";
 import { holdoutClasses } from "../src/image/pseudo/holdout.js";
 import { writePseudoSet, PSEUDO_DEFECT } from "../src/image/pseudo/write-set.js";

@@ -35,7 +35,7 @@ import { openScorer, type ScorerSettings } from "../src/pipeline/open-scorer.js"
 import { sessionOptions } from "../src/model/backbone-runner.js";
 import { trainedTaus } from "../src/pipeline/tune/trained-taus.js";
 import { bestPointIndex } from "../src/pipeline/tune/best-point.js";
-import { spearman } from "../src/eval/rank-correlation.js";
+import { spearman } from "../src/measures/rank-correlation.js";
 import type { PseudoFeature } from "../src/pipeline/tune/pseudo-features.js";
 import { ClassMetrics, extractSuiteFeatures, listFlag, pseudoFeaturesOf, type SuiteTest } from "./support/suite-features.js";
 import { bundleBank } from "./support/bundle-bank.js";

@@ -25,7 +25,7 @@ import { extractPseudoFeatures, type PseudoFeature } from "../../src/pipeline/tu
 import { cropToPlacement, maskToInput, placement, type Placement } from "../../src/image/geometry.js";
 import { pseudoSamples, type PseudoRecipe } from "../../src/image/pseudo/index.js";
 import { defaultCacheDir } from "../../src/cli/commands/fit.js";
-import { auroc, PixelMetricAccumulator } from "../../src/eval/metrics.js";
+import { auroc, PixelMetricAccumulator } from "../../src/measures/metrics.js";
 import type { FrameScorer } from "../../src/pipeline/frame-scorer.js";
 
 /** A test image; `region` is where the frame sits in the S×S input when letterboxed, so pixel metrics leave the border out. */

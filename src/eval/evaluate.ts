@@ -8,8 +8,8 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, parse } from "node:path";
 import { scanDataset, type DatasetClass } from "../dataset/mvtec-layout.js";
-import { auroc, averagePrecision, PixelMetricAccumulator } from "./metrics.js";
-import { ProAccumulator } from "./pro.js";
+import { auroc, averagePrecision, PixelMetricAccumulator } from "../measures/metrics.js";
+import { ProAccumulator } from "../measures/pro.js";
 import { decodeEncoded, decodeMask } from "../image/decode.js";
 import { mapToFrame, type BundleDetector } from "../pipeline/bundle-detector.js";
 import { renderHeatmapPng, overlayHeatmap } from "../image/heatmap.js";

@@ -1,9 +1,10 @@
 /**
  * Defect regions: connected components (8-connectivity) of the pixels of an
  * anomaly map strictly above the threshold, each with its bounding box, area
- * and peak value. One flood fill per component with an explicit stack, so a
- * frame-sized blob cannot overflow the call stack.
+ * and peak value: the components are those of the ground-truth masks in the
+ * PRO metric (image/connected-components.ts), found by the same labelling.
  */
+import { labelRegions } from "../image/connected-components.js";
 
 export interface Region {
   /** Bounding box, in pixels of the map (0-based, inclusive left/top). */
@@ -30,42 +31,33 @@ export function findRegions(map: Float32Array, width: number, height: number, th
   if (map.length !== n) throw new RangeError(`map has ${map.length} values, expected ${width}x${height}=${n}`);
   const maxRegions = options.maxRegions ?? 64;
   const minArea = options.minArea ?? 1;
-  const visited = new Uint8Array(n);
-  let stack: Int32Array | undefined;
-  const regions: Region[] = [];
-  for (let start = 0; start < n; start++) {
-    if (visited[start] || !(map[start]! > threshold)) continue;
-    stack ??= new Int32Array(n);
-    let top = 0;
-    stack[top++] = start;
-    visited[start] = 1;
-    let minX = width, minY = height, maxX = -1, maxY = -1, area = 0, peak = -Infinity;
-    while (top > 0) {
-      const p = stack[--top]!;
-      const px = p % width;
-      const py = (p - px) / width;
-      area++;
-      const v = map[p]!;
-      if (v > peak) peak = v;
-      if (px < minX) minX = px;
-      if (px > maxX) maxX = px;
-      if (py < minY) minY = py;
-      if (py > maxY) maxY = py;
-      for (let dy = -1; dy <= 1; dy++) {
-        const qy = py + dy;
-        if (qy < 0 || qy >= height) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const qx = px + dx;
-          if (qx < 0 || qx >= width || (dx === 0 && dy === 0)) continue;
-          const q = qy * width + qx;
-          if (visited[q] || !(map[q]! > threshold)) continue;
-          visited[q] = 1;
-          stack[top++] = q;
-        }
-      }
+  const above = new Uint8Array(n);
+  let anyAbove = false;
+  for (let p = 0; p < n; p++) {
+    if (map[p]! > threshold) {
+      above[p] = 1;
+      anyAbove = true;
     }
-    if (area >= minArea) regions.push({ x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1, area, peakScore: peak });
   }
+  if (!anyAbove) return [];
+  const { labels, count } = labelRegions(above, width, height);
+  const boxes = Array.from({ length: count }, () => ({ minX: width, minY: height, maxX: -1, maxY: -1, area: 0, peak: -Infinity }));
+  for (let p = 0; p < n; p++) {
+    const label = labels[p]!;
+    if (label === 0) continue;
+    const b = boxes[label - 1]!;
+    const x = p % width;
+    const y = (p - x) / width;
+    b.area++;
+    if (map[p]! > b.peak) b.peak = map[p]!;
+    if (x < b.minX) b.minX = x;
+    if (x > b.maxX) b.maxX = x;
+    if (y < b.minY) b.minY = y;
+    if (y > b.maxY) b.maxY = y;
+  }
+  const regions = boxes
+    .filter((b) => b.area >= minArea)
+    .map((b) => ({ x: b.minX, y: b.minY, width: b.maxX - b.minX + 1, height: b.maxY - b.minY + 1, area: b.area, peakScore: b.peak }));
   regions.sort((a, b) => b.peakScore - a.peakScore || b.area - a.area);
   return regions.length > maxRegions ? regions.slice(0, maxRegions) : regions;
 }

@@ -4,11 +4,11 @@
  * bytes each) and, per class, its curves thinned to a few hundred points
  * taken from the metric accumulators before they are dropped.
  */
-import { exactGroups } from "../metrics.js";
+import { exactGroups } from "../../measures/metrics.js";
 import type { ClassAccumulators, ClassMetrics, ImageScore } from "../evaluate.js";
 import { cutAt, prPoints, rocPoints, thinCurve, type Point } from "./curves.js";
 import type { CurvePair } from "./report-data.js";
-import { PRO_FPR_LIMIT } from "../pro.js";
+import { PRO_FPR_LIMIT } from "../../measures/pro.js";
 
 /** Curves are drawn ~300 px wide: a vertex every 1/500 of the axis is finer than a pixel. */
 const CURVE_STEP = 0.002;

@@ -3,7 +3,7 @@
  * use (exact groups for image scores, histogram bins for pixels), so a plotted
  * curve and its reported area agree. Pure functions.
  */
-import type { TieGroups } from "../metrics.js";
+import type { TieGroups } from "../../measures/metrics.js";
 
 export interface Point {
   readonly x: number;

@@ -13,7 +13,7 @@
 import type { TuningRecord, TuningPoint } from "../../model/bundle.js";
 import type { ScoringMode } from "../../model/types.js";
 import { PARAM_NAMES, type TuningCurveReport, type TuningMetrics, type TuningReport } from "./report-data.js";
-import { spearman } from "../rank-correlation.js";
+import { spearman } from "../../measures/rank-correlation.js";
 import type { ImageScoreRule } from "../../model/scoring/anomaly-map.js";
 
 export interface TuningOverrides {

@@ -5,7 +5,7 @@
  * over classes (as `lafite eval` and the paper report it), and every
  * sample's image score for threshold calibration.
  */
-import { auroc, PixelMetricAccumulator } from "../../eval/metrics.js";
+import { auroc, PixelMetricAccumulator } from "../../measures/metrics.js";
 import type { FrameScorer } from "../frame-scorer.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
 import type { PseudoFeature } from "./pseudo-features.js";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { exactGroups } from "../../../src/eval/metrics.js";
+import { exactGroups } from "../../../src/measures/metrics.js";
 import { cutAt, prPoints, rocPoints, thinCurve } from "../../../src/eval/report/curves.js";
 
 test("ROC and PR points by hand, a tie making one diagonal step", () => {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { bestPointIndex, compareTuningPoints } from "../../../src/pipeline/tune/best-point.js";
 import { deltaTFor } from "../../../src/pipeline/tune/run-tuning.js";
 import { ClassPixelAuroc, meanClassAuroc } from "../../../src/pipeline/tune/score-set.js";
-import { PixelMetricAccumulator } from "../../../src/eval/metrics.js";
+import { PixelMetricAccumulator } from "../../../src/measures/metrics.js";
 import { maskToInput } from "../../../src/image/geometry.js";
 
 test("the best sweep point: image AUROC first, pixel AUROC breaks ties, then the earliest point", () => {

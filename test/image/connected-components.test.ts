@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { labelRegions } from "../../src/eval/connected-components.js";
+import { labelRegions } from "../../src/image/connected-components.js";
 import { LafiteError } from "../../src/util/errors.js";
 
 const mask = (rows: string[]) => Uint8Array.from(rows.join(""), (c) => (c === "#" ? 1 : 0));

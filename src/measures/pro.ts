@@ -18,7 +18,7 @@
  * the exact one.
  */
 import { PIXEL_BINS, pixelBins } from "./metrics.js";
-import { labelRegions } from "./connected-components.js";
+import { labelRegions } from "../image/connected-components.js";
 import { invalidInput } from "../util/errors.js";
 
 /** MVTec AD integrates the PRO curve up to this false-positive rate. */

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { averageRanks, spearman } from "../../src/eval/rank-correlation.js";
+import { averageRanks, spearman } from "../../src/measures/rank-correlation.js";
 
 test("average ranks give ties the mean of their ranks", () => {
   assert.deepEqual(averageRanks([10, 30, 20]), [1, 3, 2]);

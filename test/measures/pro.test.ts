@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProAccumulator, areaUpTo, PRO_FPR_LIMIT } from "../../src/eval/pro.js";
+import { ProAccumulator, areaUpTo, PRO_FPR_LIMIT } from "../../src/measures/pro.js";
 import { LafiteError } from "../../src/util/errors.js";
 import { createRng } from "../../src/util/random.js";
 import { referenceAupro, referenceProCurve, type RefMap } from "./support/pro-reference.js";

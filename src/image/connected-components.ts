@@ -1,9 +1,9 @@
 /**
- * Connected regions of a binary mask, as the PRO metric defines its
- * ground-truth defects. 8-connectivity (diagonal neighbours join), as MVTec
- * AD's official evaluation (scipy.ndimage.label with a 3×3 structure of ones)
- * and anomalib (cv2.connectedComponents, default connectivity 8) do, so that
- * one diagonal scratch counts as one defect, not as a string of pixels.
+ * Connected regions of a binary mask: the PRO metric's ground-truth defects
+ * (measures/pro.ts) and the daemon's defect regions (pipeline/regions.ts).
+ * 8-connectivity (diagonal neighbours join), as MVTec AD's official
+ * evaluation (scipy.ndimage.label with a 3×3 structure of ones) and anomalib
+ * (cv2.connectedComponents, default connectivity 8) do, so that one diagonal scratch counts as one defect, not as a string of pixels.
  */
 import { invalidInput } from "../util/errors.js";
 

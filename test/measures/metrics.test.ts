@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { PixelMetricAccumulator, auroc, averagePrecision } from "../../src/eval/metrics.js";
+import { PixelMetricAccumulator, auroc, averagePrecision } from "../../src/measures/metrics.js";
 import { LafiteError } from "../../src/util/errors.js";
 import { createRng } from "../../src/util/random.js";
 
