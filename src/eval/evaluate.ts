@@ -33,6 +33,8 @@ export interface EvalReport {
   details: Record<string, { images: number; anomalous: number; skipped: string[]; pixelImages: number }>;
   /** OK/NG outcomes at the thresholds the daemon would judge each image by, per class and over all of them. */
   verdicts: { classes: Record<string, ClassVerdicts>; all: VerdictCounts };
+  /** Whether each image was tagged with its class (EvalOptions.classTags) and judged as it, not as the class it read as. */
+  classTags: boolean;
   seconds: number;
 }
 
@@ -45,8 +47,10 @@ export interface ImageScore {
   readonly score: number;
   readonly threshold: number;
   readonly verdict: "OK" | "NG";
-  /** The class the model read the frame as (its nearest bank rows), when the bank records its rows' classes; its threshold is that class's. */
+  /** The class the model read the frame as (its nearest bank rows), when the bank records its rows' classes; its threshold is that class's unless the image was tagged. */
   readonly readAs?: string;
+  /** With class tags (EvalOptions.classTags): the class it was judged as, its own when the model has it. */
+  readonly judgedAs?: string;
 }
 
 /** What one class's evaluation accumulated, handed to {@link EvalOptions.onClass} before it is dropped. */
@@ -68,6 +72,8 @@ export interface EvalOptions {
   /** Receives each class's accumulators when the class is done (report curves). */
   readonly onClass?: (c: ClassAccumulators) => void;
   readonly classes?: readonly string[];
+  /** Tag each image with its class, as a line that sends its recipe does: it is judged as its class (detail weight, threshold) when the model has it, not as the class it reads as. */
+  readonly classTags?: boolean;
   readonly heatmapsDir?: string;
   readonly signal?: AbortSignal;
   readonly progressSink?: ProgressSink;
@@ -90,7 +96,7 @@ export async function evaluate(detector: BundleDetector, options: EvalOptions): 
   const classes = await scanDataset(options.data, options.classes ? { classes: options.classes } : {});
   const total = classes.reduce((n, c) => n + c.test.length, 0);
   const progress = new Progress("eval", total, { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
-  const report: EvalReport = { mode: detector.info.mode, classes: {}, mean: { image_auroc: null, pixel_auroc: null, image_ap: null, pixel_ap: null, pixel_aupro: null }, details: {}, verdicts: { classes: {}, all: emptyVerdicts() }, seconds: 0 };
+  const report: EvalReport = { mode: detector.info.mode, classes: {}, mean: { image_auroc: null, pixel_auroc: null, image_ap: null, pixel_ap: null, pixel_aupro: null }, details: {}, verdicts: { classes: {}, all: emptyVerdicts() }, classTags: options.classTags ?? false, seconds: 0 };
   for (const cls of classes) {
     report.classes[cls.name] = await evaluateClass(detector, cls, options, progress, log, report);
   }
@@ -119,12 +125,22 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
     try {
       bytes = await readFile(item.path);
       const image = await decodeEncoded(bytes);
-      const scored = await detector.scoreImage(image);
+      const scored = await detector.scoreImage(image, 0, options.classTags ? cls.name : undefined);
       scores.push(scored.score);
       labels.push(item.anomalous ? 1 : 0);
-      // The threshold the daemon would judge this frame by: its class's, as read off the bank, else the model's.
+      // The threshold the daemon would judge this frame by: its class's (its tag's, or as read off the bank), else the model's.
       const threshold = scored.threshold;
-      const judged: ImageScore = { path: item.path, class: cls.name, defect: item.defect, anomalous: item.anomalous, score: scored.score, threshold, verdict: scored.score > threshold ? "NG" : "OK", ...(scored.class !== undefined ? { readAs: scored.class } : {}) };
+      const judged: ImageScore = {
+        path: item.path,
+        class: cls.name,
+        defect: item.defect,
+        anomalous: item.anomalous,
+        score: scored.score,
+        threshold,
+        verdict: scored.score > threshold ? "NG" : "OK",
+        ...(scored.class !== undefined ? { readAs: scored.class } : {}),
+        ...(options.classTags && scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
+      };
       countVerdict(verdicts, judged);
       options.onImage?.(judged);
       const usePixels = cls.hasMasks && (!item.anomalous || item.maskPath !== undefined);
@@ -185,5 +201,5 @@ export function formatTable(report: EvalReport): string {
   const width = Math.max(8, ...names.map((n) => n.length));
   const header = `${"class".padEnd(width)}  img AUROC  pix AUROC  img AP  pix AP  pix AUPRO`;
   const row = (name: string, m: ClassMetrics) => `${name.padEnd(width)}  ${pct(m.image_auroc)}     ${pct(m.pixel_auroc)}     ${pct(m.image_ap)}  ${pct(m.pixel_ap)}     ${pct(m.pixel_aupro)}`;
-  return [`mode: ${report.mode}`, header, ...names.map((n) => row(n, report.classes[n]!)), row("mean", report.mean), "", formatVerdictTable(report.verdicts.classes, report.verdicts.all)].join("\n");
+  return [`mode: ${report.mode}`, header, ...names.map((n) => row(n, report.classes[n]!)), row("mean", report.mean), "", formatVerdictTable(report.verdicts.classes, report.verdicts.all, report.classTags)].join("\n");
 }

@@ -66,7 +66,7 @@ export function sumVerdicts(parts: readonly VerdictCounts[]): VerdictCounts {
  * The table's second block: per class, defects caught and good images
  * flagged as counts and percentages, and the frames read as another class.
  */
-export function formatVerdictTable(verdicts: Record<string, ClassVerdicts>, total: VerdictCounts): string {
+export function formatVerdictTable(verdicts: Record<string, ClassVerdicts>, total: VerdictCounts, classTags = false): string {
   const names = Object.keys(verdicts);
   const width = Math.max(8, ...names.map((n) => n.length));
   const threshold = (v: ClassVerdicts | VerdictCounts) =>
@@ -74,7 +74,9 @@ export function formatVerdictTable(verdicts: Record<string, ClassVerdicts>, tota
   const share = (n: number, of: number) => `${`${n}/${of}`.padStart(9)} ${of === 0 ? "     -" : `${(100 * n / of).toFixed(1).padStart(5)}%`}`;
   const row = (name: string, v: ClassVerdicts | VerdictCounts) => `${name.padEnd(width)}  ${threshold(v)}  ${share(v.caught, v.defects)}  ${share(v.flagged, v.good)}  ${describeMisreads(v)}`;
   return [
-    "verdicts at the served thresholds (each image judged as the daemon would: by the threshold of the class it was read as, else the model's):",
+    classTags
+      ? "verdicts at the served thresholds (each image tagged with its class, as a line that sends its recipe: judged by its class's threshold, else the model's):"
+      : "verdicts at the served thresholds (each image judged as the daemon would: by the threshold of the class it was read as, else the model's):",
     `${"class".padEnd(width)}  ${"threshold".padStart(17)}  ${"defects caught".padStart(16)}  ${"good flagged NG".padStart(16)}  read as another class`,
     ...names.map((n) => row(n, verdicts[n]!)),
     row("all", total),

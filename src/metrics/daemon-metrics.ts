@@ -30,6 +30,7 @@ const STAGES = ["queue", "decode", "backbone", "edit", "diffusion", "score", "re
 export class DaemonMetrics {
   readonly registry = new Registry();
   private readonly frames: Counter<"outcome">;
+  private readonly classMismatches: Counter<"class_tag" | "frame_class">;
   private readonly stageSeconds: Histogram<"stage">;
   private readonly frameSeconds: Histogram;
   private readonly rateLimited: Counter<"limit">;
@@ -38,6 +39,11 @@ export class DaemonMetrics {
   constructor(source: MetricsSource, options: { readonly processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "lafited_" });
     this.frames = this.counter({ name: "lafited_frames_total", help: "Frames answered, by outcome: OK, NG, or the error code (INVALID_INPUT, OVERLOADED, RATE_LIMITED, ...)", labelNames: ["outcome"] });
+    this.classMismatches = this.counter({
+      name: "lafited_frames_class_mismatch_total",
+      help: "Answered frames whose class tag names one of the model's classes (they are judged as it) but whose features read as another class (DetectResponse.frame_class): a wrong part on the line, a wrong recipe, or a class the model confuses; by tag and read class",
+      labelNames: ["class_tag", "frame_class"],
+    });
     this.stageSeconds = this.histogram({ name: "lafited_stage_duration_seconds", help: "Time per pipeline stage of answered frames", labelNames: ["stage"], buckets: LATENCY_BUCKETS });
     this.frameSeconds = this.histogram({ name: "lafited_frame_duration_seconds", help: "End-to-end time of answered frames, from arrival to response", buckets: LATENCY_BUCKETS });
     this.rateLimited = this.counter({ name: "lafited_limit_refusals_total", help: "Streams and frames refused by a per-client limit, by limit (config limits.<limit>)", labelNames: ["limit"] });
@@ -108,13 +114,13 @@ export class DaemonMetrics {
     this.classGauge(
       source,
       "lafited_model_detail_class_weight",
-      "The detail bank's weight W per class in the model in service, when tuning chose one per class (a frame gets its class's W, read off its nearest memory-bank rows), labelled with its version and class; absent otherwise",
+      "The detail bank's weight W per class in the model in service, when tuning chose one per class (a frame gets the W of the class it is judged as: its class tag, else read off its nearest memory-bank rows), labelled with its version and class; absent otherwise",
       (m) => m.detailClassWeights,
     );
     this.classGauge(
       source,
       "lafited_model_class_threshold",
-      "The verdict threshold per class of the model in service (threshold.perClass: a frame read as the class, by its nearest memory-bank rows, is judged by it), labelled with its version and class; absent for a model without them",
+      "The verdict threshold per class of the model in service (threshold.perClass: a frame judged as the class, by its class tag or else its nearest memory-bank rows, is judged by it), labelled with its version and class; absent for a model without them",
       (m) => m.classThresholds,
     );
   }
@@ -136,6 +142,8 @@ export class DaemonMetrics {
   /** Records one answered frame. */
   frameAnswered(res: DetectResponse): void {
     this.frames.inc({ outcome: res.verdict === Verdict.NG ? "NG" : "OK" });
+    // Judged as a class other than the one read: only a class tag the model knows does that (labels stay within the model's classes).
+    if (res.judgedClass !== "" && res.frameClass !== "" && res.judgedClass !== res.frameClass) this.classMismatches.inc({ class_tag: res.judgedClass, frame_class: res.frameClass });
     const t = res.timings;
     if (t === undefined) return;
     const ms: Record<(typeof STAGES)[number], number> = {

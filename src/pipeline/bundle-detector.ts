@@ -19,7 +19,9 @@ export interface ScoredImage {
   readonly score: number;
   /** The frame's class as read off its nearest bank rows, when the bank knows them. */
   readonly class?: string;
-  /** The threshold the frame is judged by unless a caller overrides it: its class's, else the model's. */
+  /** The class it was judged as: the caller's class tag when the model has that class, else `class`. */
+  readonly judgedAs?: string;
+  /** The threshold the frame is judged by unless a caller overrides it: the class it is judged as's own, else the model's. */
   readonly threshold: number;
   readonly timings: Detection["timings"];
 }
@@ -43,7 +45,7 @@ export class BundleDetector implements Detector {
     return run;
   }
 
-  /** A frame's threshold: its class's own when the model has one (ModelInfo.classThresholds), else the model's. */
+  /** A frame's threshold: the own threshold of the class it is judged as when the model has one (ModelInfo.classThresholds), else the model's. */
   thresholdOf(cls: string | undefined): number {
     return (cls !== undefined ? this.info.classThresholds?.[cls] : undefined) ?? this.info.threshold;
   }
@@ -53,20 +55,22 @@ export class BundleDetector implements Detector {
     return this.backbone.aspect;
   }
 
-  async scoreImage(image: RgbImage, decodeMs = 0): Promise<ScoredImage> {
+  /** `classTag`: the class the caller says the frame is; the frame is judged as it (detail weight, threshold) when the model has that class. */
+  async scoreImage(image: RgbImage, decodeMs = 0, classTag?: string): Promise<ScoredImage> {
     return this.serialize(async () => {
       const t0 = performance.now();
       const input = await this.backbone.input(image);
       const [x] = (await this.backbone.run(input, 1, [image])) as [FeatureMap];
       standardizeInPlace(x, this.stats);
       const backboneMs = performance.now() - t0;
-      const scored = await this.scorer.score(x);
+      const scored = await this.scorer.score(x, classTag);
       return {
         image,
         map: scored.map,
         score: scored.score,
         ...(scored.class !== undefined ? { class: scored.class } : {}),
-        threshold: this.thresholdOf(scored.class),
+        ...(scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
+        threshold: this.thresholdOf(scored.judgedAs),
         timings: { decode: decodeMs, backbone: backboneMs, ...scored.timings },
       };
     });
@@ -75,7 +79,7 @@ export class BundleDetector implements Detector {
   async detect(frame: FrameInput, options: DetectOptions = {}): Promise<Detection> {
     const t0 = performance.now();
     const image = await decodeFrame(frame, this.limits);
-    const scored = await this.scoreImage(image, performance.now() - t0);
+    const scored = await this.scoreImage(image, performance.now() - t0, options.classTag);
     const threshold = options.threshold ?? scored.threshold;
     if (!Number.isFinite(threshold)) throw invalidInput(`threshold override ${threshold} is not a finite number`);
     const S = this.info.inputSize;
@@ -85,6 +89,7 @@ export class BundleDetector implements Detector {
       threshold,
       isAnomalous: scored.score > threshold,
       ...(scored.class !== undefined ? { class: scored.class } : {}),
+      ...(scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
       width: image.width,
       height: image.height,
       frameMap: () => (frameMap ??= mapToFrame(scored.map, S, image.width, image.height, this.aspect)),

@@ -15,7 +15,7 @@ import { toRows } from "../model/feature-stats.js";
 import { anomalyMap, imageScoreOf, reconstructionError, type ImageScoreRule } from "../model/scoring/anomaly-map.js";
 import { editFeatures } from "../model/memory/editing.js";
 import { blendPositionScores, channelSlice, type ChannelRange, type ScoreNormalizer } from "../model/scoring/detail-bank.js";
-import { frameClass } from "../model/memory/row-classes.js";
+import { frameClass, UNTAGGED } from "../model/memory/row-classes.js";
 
 /** The detail bank as a scorer uses it: its search over the detail channels, the weight and both banks' normalizers in this mode. */
 export interface DetailSearch {
@@ -39,6 +39,8 @@ export interface PositionScores {
   readonly weight?: number;
   /** The frame's class, an index into the bank's row-class names (frameClass; -1: none read); absent when the bank records no row classes or the mode does not search it. */
   readonly frameClass?: number;
+  /** The class whose detail weight these scores were blended with: the caller's (judgeAs) when given, else frameClass; -1 or absent as frameClass. */
+  readonly judgedClass?: number;
 }
 
 /** Reconstructs a feature map with the diffusion model (src/model/diffusion). */
@@ -65,6 +67,8 @@ export interface ScoredMap {
   readonly score: number;
   /** The frame's class as its nearest bank rows name it (frameClass), when the bank knows its rows' classes and the mode searches it. */
   readonly class?: string;
+  /** The class the frame was judged as (its detail weight, and its threshold in the detector): the caller's class when the model has it, else `class`. */
+  readonly judgedAs?: string;
   readonly timings: { edit: number; diffusion: number; score: number };
 }
 
@@ -85,14 +89,35 @@ export class FrameScorer {
     if (settings.mode !== "no-edit" && !knn) throw new Error(`scoring mode '${settings.mode}' needs the coreset search`);
   }
 
-  /** Per-position anomaly values on the h×w grid: the main bank's, blended with the detail bank's when there is one. */
-  async positionScores(x: FeatureMap, seed: number): Promise<PositionScores> {
+  /**
+   * The classes a frame can be read or judged as: the bank's row classes, less
+   * the rows a refresh added from untagged frames (they name no class).
+   */
+  get classNames(): readonly string[] {
+    return this.classes ? this.classes.names.filter((name) => name !== UNTAGGED) : [];
+  }
+
+  /** A class name's index among the bank's row classes, -1 when the model has no such class (or the name is UNTAGGED's). */
+  classIndex(name: string | undefined): number {
+    if (name === undefined || name === UNTAGGED || !this.classes) return -1;
+    return this.classes.names.indexOf(name);
+  }
+
+  /**
+   * Per-position anomaly values on the h×w grid: the main bank's, blended with
+   * the detail bank's when there is one, at the weight of class `judgeAs`
+   * (an index into the row-class names) when given, else of the class the
+   * frame reads as.
+   */
+  async positionScores(x: FeatureMap, seed: number, judgeAs = -1): Promise<PositionScores> {
     const searched = await this.mainPositionScores(x, seed);
-    // Read once: the frame's class picks its detail weight here and its threshold in the detector.
-    const main = this.classes && searched.nearest ? { ...searched, frameClass: frameClass(searched.nearest, this.classes.rowClass, this.classes.names.length, x) } : searched;
+    // Read once: the frame's class picks its detail weight here and its threshold in the detector, unless the caller names the class.
+    const read = this.classes && searched.nearest ? frameClass(searched.nearest, this.classes.rowClass, this.classes.names.length, x) : undefined;
+    const judged = judgeAs >= 0 ? judgeAs : read;
+    const main = { ...searched, ...(read !== undefined ? { frameClass: read } : {}), ...(judged !== undefined ? { judgedClass: judged } : {}) };
     if (!this.detail) return main;
     const d = this.detail;
-    const weight = detailWeightOf(d, main.frameClass ?? -1);
+    const weight = detailWeightOf(d, judged ?? -1);
     // W 0 is the main bank exactly (the blend's identity): no search.
     if (weight === 0) return { ...main, weight };
     const t0 = performance.now();
@@ -123,14 +148,26 @@ export class FrameScorer {
     return { values, edit, diffusion, ...(nearest ? { nearest } : {}) };
   }
 
-  /** The frame's noise seed is a hash of its own features, so a frame always scores the same (fit, eval and serving alike). */
-  async score(x: FeatureMap): Promise<ScoredMap> {
-    const { values, edit, diffusion, frameClass: cls = -1 } = await this.positionScores(x, seedOfFeatures(x));
+  /**
+   * The frame's noise seed is a hash of its own features, so a frame always
+   * scores the same (fit, eval and serving alike). `judgeAs`: the class the
+   * caller says the frame is (a line's recipe); it sets the detail weight when
+   * the model has that class, whatever the frame reads as.
+   */
+  async score(x: FeatureMap, judgeAs?: string): Promise<ScoredMap> {
+    const { values, edit, diffusion, frameClass: cls = -1, judgedClass: judged = -1 } = await this.positionScores(x, seedOfFeatures(x), this.classIndex(judgeAs));
     const t0 = performance.now();
     const S = this.settings.mapSize;
     const map = anomalyMap(values, x.h, x.w, S, this.settings.sigma);
     const score = imageScoreOf(map, S, this.settings);
-    return { map, score, ...(cls >= 0 ? { class: this.classes!.names[cls]! } : {}), timings: { edit, diffusion, score: performance.now() - t0 } };
+    const names = this.classes?.names;
+    return {
+      map,
+      score,
+      ...(cls >= 0 && names ? { class: names[cls]! } : {}),
+      ...(judged >= 0 && names ? { judgedAs: names[judged]! } : {}),
+      timings: { edit, diffusion, score: performance.now() - t0 },
+    };
   }
 }
 

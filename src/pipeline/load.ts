@@ -79,6 +79,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       coresetSize: m.memory.coresetSize,
       mode,
       threshold,
+      classes: mode === "no-edit" ? [] : opened.scorer.classNames,
       ...(thresholdInfo.classes ? { classThresholds: Object.fromEntries(Object.entries(thresholdInfo.classes).map(([cls, t]) => [cls, t.value])) } : {}),
       thresholdRule: thresholdInfo.rule ?? "normal-quantile",
       thresholdMethod: thresholdInfo.method,

@@ -12,7 +12,12 @@ export type { FrameInput, PixelFormat } from "../image/frame.js";
 export type { FeatureMap, ScoringMode } from "../model/types.js";
 
 export interface DetectOptions {
-  /** Product/class tag from the client; informational for a unified model. */
+  /**
+   * Product/class tag from the client (the line's recipe). When it names one
+   * of the model's classes (ModelInfo.classes), the frame is judged as that
+   * class: its detail weight and threshold, whatever class its features read
+   * as; any other tag is informational.
+   */
   readonly classTag?: string;
   /** Overrides the bundle's threshold for this frame. */
   readonly threshold?: number;
@@ -29,10 +34,12 @@ export interface StageTimings {
 
 export interface Detection {
   readonly score: number;
-  /** The threshold this frame was judged by: the override, else its class's (ModelInfo.classThresholds), else the model's. */
+  /** The threshold this frame was judged by: the override, else that of the class it was judged as (ModelInfo.classThresholds), else the model's. */
   readonly threshold: number;
   /** The frame's class as its nearest memory-bank rows name it, when the bank records its rows' classes. */
   readonly class?: string;
+  /** The class the frame was judged as (detail weight, threshold): its class tag when the model has that class, else `class`. */
+  readonly judgedAs?: string;
   readonly isAnomalous: boolean;
   /** Size of the original frame. */
   readonly width: number;
@@ -49,8 +56,10 @@ export interface ModelInfo {
   readonly coresetSize: number;
   readonly mode: ScoringMode;
   readonly threshold: number;
-  /** Each class's own threshold (threshold.perClass), served to the frames read as that class; other frames get `threshold`. */
+  /** Each class's own threshold (threshold.perClass), served to the frames judged as that class; other frames get `threshold`. */
   readonly classThresholds?: Readonly<Record<string, number>>;
+  /** The classes a frame can be read or judged as (the memory bank's row classes); empty when the bank records none or the mode does not search it. */
+  readonly classes: readonly string[];
   /** How the threshold was chosen (ThresholdRule) and that rule in words. */
   readonly thresholdRule: string;
   readonly thresholdMethod: string;

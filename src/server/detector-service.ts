@@ -194,6 +194,7 @@ export class DetectorService {
       width: d.width,
       height: d.height,
       frameClass: d.class ?? "",
+      judgedClass: d.judgedAs ?? "",
       timings: create(StageTimingsSchema, {
         queueMs,
         decodeMs: d.timings.decode,
@@ -354,6 +355,7 @@ export function modelInfoMessage(info: ModelInfo): ProtoModelInfo {
     optionalDetailWeight: info.detailWeight !== undefined ? { case: "detailWeight", value: info.detailWeight } : { case: undefined },
     detailClassWeights: { ...info.detailClassWeights },
     classThresholds: { ...info.classThresholds },
+    classes: [...info.classes],
   });
 }
 

@@ -11,6 +11,7 @@ test("the table has a pix AUPRO column: percentages per class and the mean, '-' 
     },
     mean: { image_auroc: 0.95, pixel_auroc: 0.98, image_ap: 0.9, pixel_ap: 0.5, pixel_aupro: 0.912 },
     details: {},
+    classTags: false,
     verdicts: {
       classes: {
         fabric: { defects: 8, caught: 6, good: 5, flagged: 1, misread: 0, misreadAs: {}, threshold: 1.23456, ownThreshold: true },

@@ -86,3 +86,23 @@ test("/readyz is 503 while the frame queue is saturated", async () => {
     await h.stop();
   }
 });
+
+test("a frame tagged with a model class but read as another is judged as its tag and counted as a class mismatch; untagged and unknown tags are not", async () => {
+  const h = await startHarness({ config: { metrics: { listen: "127.0.0.1:0" } }, fake: { readAs: "plate" } });
+  try {
+    const png = await grayPng(10);
+    const answers: { id: string; judged: string; read: string }[] = [];
+    const tags = ["hex nut", "hex nut", "plate", "", "bolt"];
+    await h.client.detectMany(
+      tags.map((classTag, i) => ({ frameId: `${i}`, classTag, image: { case: "encoded" as const, value: png } })),
+      (res) => answers.push({ id: res.frameId, judged: res.judgedClass, read: res.frameClass }),
+    );
+    assert.deepEqual(answers.map((a) => [a.judged, a.read]), [["hex nut", "plate"], ["hex nut", "plate"], ["plate", "plate"], ["plate", "plate"], ["plate", "plate"]]);
+    const body = (await get(h.server.metricsPort, "/metrics")).body;
+    assert.equal(sample(body, 'lafited_frames_class_mismatch_total{class_tag="hex nut",frame_class="plate"}'), 2);
+    assert.equal(body.split("\n").filter((l) => l.startsWith("lafited_frames_class_mismatch_total{")).length, 1, "only the mismatched pair has a series");
+    assert.deepEqual((await h.client.getModelInfo()).classes, ["plate", "hex nut"]);
+  } finally {
+    await h.stop();
+  }
+});

@@ -67,6 +67,36 @@ test("lafite eval writes the JSON contract with per-class and mean metrics in 0â
   assert.ok(r.mean.pixel_auroc! > 0.9, `mean pixel AUROC ${r.mean.pixel_auroc}`);
 });
 
+test("lafite eval --class-tags judges each image as its folder's class, as a tagging line would, and still counts misreadings", async () => {
+  // hex_nut's good test images filed under fabric: read as hex_nut, judged as fabric (its threshold) when tagged.
+  const wrong = join(dir, "misfiled");
+  await cp(join(data, "hex_nut", "test", "good"), join(wrong, "fabric", "test", "good"), { recursive: true });
+  const m = JSON.parse(await readFile(join(bundle, "manifest.json"), "utf8")) as { thresholds: { lafite: { classes: Record<string, { value: number }> } } };
+  const judge = async (tags: boolean) => {
+    const json = join(dir, `tags-${tags}.json`);
+    const scores = join(dir, `tags-${tags}.jsonl`);
+    const { stdout } = await run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", wrong, "--json", json, "--scores", scores, ...(tags ? ["--class-tags"] : [])], { timeout: 120_000 });
+    const lines = (await readFile(scores, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { class: string; readAs?: string; judgedAs?: string; threshold: number });
+    const r = JSON.parse(await readFile(json, "utf8")) as { classTags: boolean; verdicts: { classes: Record<string, { good: number; misread: number; misreadAs: Record<string, number> }> } };
+    return { stdout, lines, r };
+  };
+  const tagged = await judge(true);
+  assert.equal(tagged.r.classTags, true);
+  assert.match(tagged.stdout, /each image tagged with its class/);
+  assert.ok(tagged.lines.length > 0);
+  for (const l of tagged.lines) {
+    assert.deepEqual([l.class, l.readAs, l.judgedAs], ["fabric", "hex_nut", "fabric"]);
+    assert.ok(Math.abs(l.threshold - m.thresholds.lafite.classes.fabric!.value) < 1e-9);
+  }
+  assert.deepEqual(tagged.r.verdicts.classes.fabric, { ...tagged.r.verdicts.classes.fabric, misread: tagged.lines.length, misreadAs: { hex_nut: tagged.lines.length } });
+  const untagged = await judge(false);
+  assert.equal(untagged.r.classTags, false);
+  for (const l of untagged.lines) {
+    assert.deepEqual([l.readAs, l.judgedAs], ["hex_nut", undefined]);
+    assert.ok(Math.abs(l.threshold - m.thresholds.lafite.classes.hex_nut!.value) < 1e-9);
+  }
+});
+
 test("a messy folder works: no ground_truth gives null pixel metrics, formats are found by content", async () => {
   const messy = join(dir, "messy");
   await cp(data, messy, { recursive: true });
@@ -190,6 +220,27 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
       assert.equal(got[i]!.threshold, classThresholds[e.class], files[i]);
       assert.ok(Math.abs(e.threshold - m.thresholds.lafite!.classes![e.class]!.value) < 1e-9, files[i]);
     }
+    // A class tag the model knows judges a frame as that class, whatever it reads as: the tag's threshold and detail weight
+    // (the score equals eval's with every frame at that class's W). An unknown tag is informational.
+    assert.deepEqual(info.classes, ["brushed_metal", "fabric", "hex_nut"]);
+    const first = evalScores.findIndex((e) => e.class === "hex_nut");
+    // Preferably a class whose W differs from hex_nut's, so the score shows which W was applied.
+    const tagAs = ["fabric", "brushed_metal"].find((c) => detail.classWeights![c] !== detail.classWeights!.hex_nut) ?? "fabric";
+    const tagged: { judged: string; read: string; score: number; threshold: number }[] = [];
+    const tagStatus = await client.detectMany(
+      [tagAs, "bolt", ""].map((classTag, i) => ({ frameId: `t${i}`, classTag, image: { case: "encoded" as const, value: bytes[first]! } })),
+      (res) => tagged.push({ judged: res.judgedClass, read: res.frameClass, score: res.score, threshold: res.threshold }),
+    );
+    assert.equal(tagStatus.code, 0);
+    assert.deepEqual(tagged.map((t) => [t.judged, t.read]), [[tagAs, "hex_nut"], ["hex_nut", "hex_nut"], ["hex_nut", "hex_nut"]]);
+    assert.deepEqual(tagged.map((t) => t.threshold), [classThresholds[tagAs], classThresholds.hex_nut, classThresholds.hex_nut]);
+    const atTagW = join(dir, "scores-at-tag-w.jsonl");
+    await run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", data, "--class", "hex_nut", "--detail-weight", String(detail.classWeights![tagAs]), "--scores", atTagW], { timeout: 120_000 });
+    const expected = JSON.parse((await readFile(atTagW, "utf8")).split("\n")[0]!) as { path: string; score: number };
+    assert.equal(expected.path, files[first]);
+    assert.ok(Math.abs(tagged[0]!.score - expected.score) <= 1e-5 * Math.max(1, expected.score), `tagged ${tagged[0]!.score} vs eval at W ${detail.classWeights![tagAs]} ${expected.score}`);
+    assert.ok(Math.abs(tagged[2]!.score - evalScores[first]!.score) <= 1e-5 * Math.max(1, evalScores[first]!.score));
+    if (detail.classWeights![tagAs] !== detail.classWeights!.hex_nut) assert.notEqual(tagged[0]!.score, tagged[2]!.score, "the tag's W, not the read class's");
   } finally {
     client.close();
     child.kill("SIGTERM");

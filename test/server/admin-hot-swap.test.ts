@@ -21,7 +21,7 @@ class LatchedDetector implements Detector {
   private enteredWaiters: (() => void)[] = [];
 
   constructor(version: string) {
-    this.info = { version, backbone: "latched", featureShape: [1, 1, 1], coresetSize: 0, mode: "knn", threshold: 0.5, thresholdRule: "normal-quantile", thresholdMethod: "fixed by the test", executionProvider: "cpu", inputSize: 0 };
+    this.info = { version, backbone: "latched", featureShape: [1, 1, 1], coresetSize: 0, mode: "knn", threshold: 0.5, thresholdRule: "normal-quantile", thresholdMethod: "fixed by the test", executionProvider: "cpu", inputSize: 0, classes: [] };
   }
 
   release(): void {

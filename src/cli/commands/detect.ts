@@ -22,7 +22,8 @@ export const command: CliCommand = {
 ${DAEMON_FLAGS_USAGE}
   FILE|DIR            images; folders are searched recursively (png, jpg, bmp, tif, webp), in name order
   --heatmaps DIR      save <DIR>/<id>.png: the heatmap composited over the image
-  --class TAG         product/class tag sent with every frame
+  --class TAG         product/class tag sent with every frame: a class of the model judges each frame as that class (its threshold);
+                      a frame that reads as another class, and a tag the model does not know, are reported on stderr
   --threshold X       decision threshold instead of the model's
 Output: one line per frame, tab-separated: id, score, verdict (OK|NG), ms.
 A frame the daemon refused prints: id, ERROR, status, message. Exit 1 if any frame failed.`,
@@ -63,6 +64,7 @@ A frame the daemon refused prints: id, ERROR, status, message. Exit 1 if any fra
         };
       }
     }
+    let unknownTagSaid = false;
     try {
       const st = await client.detectMany(requests(), (res) => {
         const i = index++;
@@ -73,6 +75,13 @@ A frame the daemon refused prints: id, ERROR, status, message. Exit 1 if any fra
         } else {
           if (res.verdict === Verdict.NG) ng++;
           process.stdout.write(`${res.frameId}\t${res.score.toFixed(6)}\t${res.verdict === Verdict.NG ? "NG" : "OK"}\t${ms.toFixed(1)}\n`);
+          const tag = values.class ?? "";
+          if (tag !== "" && res.judgedClass === tag && res.frameClass !== "" && res.frameClass !== tag) {
+            process.stderr.write(`lafite detect: ${res.frameId} is tagged ${tag} and judged as it, but reads as ${res.frameClass} (a wrong part or recipe?)\n`);
+          } else if (tag !== "" && res.judgedClass !== tag && !unknownTagSaid) {
+            unknownTagSaid = true;
+            process.stderr.write(`lafite detect: the model has no class '${tag}' (GetModelInfo lists its classes); frames are judged as the class they read as${res.judgedClass ? ` (${res.frameId}: ${res.judgedClass})` : ""}\n`);
+          }
           const original = originals.get(i);
           if (heatmaps !== undefined && original !== undefined && res.heatmapPng.length > 0) {
             const out = path.join(heatmaps, `${res.frameId.replace(/[\\/]/g, "__")}.png`);

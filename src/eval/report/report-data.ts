@@ -111,6 +111,8 @@ export interface ReportData {
   readonly classes: readonly ClassReport[];
   /** OK/NG outcomes at the served thresholds, per class and over all (as `lafite eval` prints them). */
   readonly verdicts: EvalReport["verdicts"];
+  /** Whether each image was judged as its own class by a class tag (eval --class-tags), not as the class it read as. */
+  readonly classTags?: boolean;
   readonly tuning: TuningReport;
   readonly seconds: number;
 }

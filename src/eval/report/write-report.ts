@@ -87,6 +87,7 @@ export async function writeReport(run: ReportRun): Promise<string> {
     mean: run.evalReport.mean,
     classes,
     verdicts: run.evalReport.verdicts,
+    ...(run.evalReport.classTags ? { classTags: true } : {}),
     tuning,
     seconds: run.evalReport.seconds,
   };

@@ -20,6 +20,7 @@ export class DecodingDetector implements Detector {
     thresholdMethod: "fixed by the decode-only detector",
     executionProvider: "cpu",
     inputSize: 0,
+    classes: [],
   };
 
   constructor(private readonly maxPixels: number) {}

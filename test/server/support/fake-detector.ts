@@ -14,6 +14,8 @@ export interface FakeDetectorOptions {
   /** Extra milliseconds per frame, to make queues fill. */
   readonly delayMs?: number;
   readonly maxPixels?: number;
+  /** The class every frame reads as (absent: none read); a frame tagged with one of info.classes is judged as its tag, as BundleDetector does. */
+  readonly readAs?: string;
 }
 
 export class FakeDetector implements Detector {
@@ -40,6 +42,7 @@ export class FakeDetector implements Detector {
       // Read back from lafited_model_detail_weight and lafited_model_detail_class_weight.
       detailWeight: 0.25,
       detailClassWeights: { plate: 0.5, "hex nut": 0 },
+      classes: ["plate", "hex nut"],
     };
   }
 
@@ -57,10 +60,13 @@ export class FakeDetector implements Detector {
       const score = gray.length > 0 ? sum / gray.length / 255 : 0;
       const threshold = options.threshold ?? this.info.threshold;
       this.frames++;
+      const judgedAs = options.classTag !== undefined && this.info.classes.includes(options.classTag) ? options.classTag : this.options.readAs;
       return {
         score,
         threshold,
         isAnomalous: score >= threshold,
+        ...(this.options.readAs !== undefined ? { class: this.options.readAs } : {}),
+        ...(judgedAs !== undefined ? { judgedAs } : {}),
         width,
         height,
         frameMap: () => Float32Array.from(gray, (v) => v / 255),

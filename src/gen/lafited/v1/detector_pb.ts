@@ -20,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file lafited/v1/detector.proto.
  */
 export const file_lafited_v1_detector: GenFile = /*@__PURE__*/
-  fileDesc("ChlsYWZpdGVkL3YxL2RldGVjdG9yLnByb3RvEgpsYWZpdGVkLnYxImgKCFJhd0ltYWdlEg0KBXdpZHRoGAEgASgNEg4KBmhlaWdodBgCIAEoDRItCgxwaXhlbF9mb3JtYXQYAyABKA4yFy5sYWZpdGVkLnYxLlBpeGVsRm9ybWF0Eg4KBnBpeGVscxgEIAEoDCJ/Cg1EZXRlY3RPcHRpb25zEhYKDnJldHVybl9oZWF0bWFwGAEgASgIEhMKC3JldHVybl9tYXNrGAIgASgIEhYKDnJldHVybl9yZWdpb25zGAMgASgIEhMKCXRocmVzaG9sZBgEIAEoAkgAQhQKEm9wdGlvbmFsX3RocmVzaG9sZCKhAQoNRGV0ZWN0UmVxdWVzdBIQCghmcmFtZV9pZBgBIAEoCRIRCgdlbmNvZGVkGAIgASgMSAASIwoDcmF3GAMgASgLMhQubGFmaXRlZC52MS5SYXdJbWFnZUgAEhEKCWNsYXNzX3RhZxgEIAEoCRIqCgdvcHRpb25zGAUgASgLMhkubGFmaXRlZC52MS5EZXRlY3RPcHRpb25zQgcKBWltYWdlIl8KBlJlZ2lvbhIJCgF4GAEgASgNEgkKAXkYAiABKA0SDQoFd2lkdGgYAyABKA0SDgoGaGVpZ2h0GAQgASgNEgwKBGFyZWEYBSABKA0SEgoKcGVha19zY29yZRgGIAEoAiKmAQoMU3RhZ2VUaW1pbmdzEhAKCHF1ZXVlX21zGAEgASgBEhEKCWRlY29kZV9tcxgCIAEoARITCgtiYWNrYm9uZV9tcxgDIAEoARIPCgdlZGl0X21zGAQgASgBEhQKDGRpZmZ1c2lvbl9tcxgFIAEoARIQCghzY29yZV9tcxgGIAEoARIRCglyZW5kZXJfbXMYByABKAESEAoIdG90YWxfbXMYCCABKAEiKwoKRnJhbWVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAki0wIKDkRldGVjdFJlc3BvbnNlEhAKCGZyYW1lX2lkGAEgASgJEg0KBXNjb3JlGAIgASgCEiQKB3ZlcmRpY3QYAyABKA4yEy5sYWZpdGVkLnYxLlZlcmRpY3QSEQoJdGhyZXNob2xkGAQgASgCEhMKC2hlYXRtYXBfcG5nGAUgASgMEhAKCG1hc2tfcG5nGAYgASgMEiMKB3JlZ2lvbnMYByADKAsyEi5sYWZpdGVkLnYxLlJlZ2lvbhIVCg1tb2RlbF92ZXJzaW9uGAggASgJEikKB3RpbWluZ3MYCSABKAsyGC5sYWZpdGVkLnYxLlN0YWdlVGltaW5ncxIlCgVlcnJvchgKIAEoCzIWLmxhZml0ZWQudjEuRnJhbWVFcnJvchINCgV3aWR0aBgLIAEoDRIOCgZoZWlnaHQYDCABKA0SEwoLZnJhbWVfY2xhc3MYDSABKAkiFQoTR2V0TW9kZWxJbmZvUmVxdWVzdCKjBQoJTW9kZWxJbmZvEg8KB3ZlcnNpb24YASABKAkSEAoIYmFja2JvbmUYAiABKAkSFQoNZmVhdHVyZV9zaGFwZRgDIAMoDRIUCgxjb3Jlc2V0X3NpemUYBCABKAQSFAoMc2NvcmluZ19tb2RlGAUgASgJEhEKCXRocmVzaG9sZBgGIAEoAhIaChJleGVjdXRpb25fcHJvdmlkZXIYByABKAkSEgoKaW5wdXRfc2l6ZRgIIAEoDRINCgN0YXUYCSABKA1IABILCgFrGAogASgNSAESEQoHZGVsdGFfdBgLIAEoDUgCEg8KBXN0ZXBzGAwgASgNSAMSFgoOdGhyZXNob2xkX3J1bGUYDSABKAkSGAoQdGhyZXNob2xkX21ldGhvZBgOIAEoCRIXCg1kZXRhaWxfd2VpZ2h0GA8gASgCSAQSSwoUZGV0YWlsX2NsYXNzX3dlaWdodHMYECADKAsyLS5sYWZpdGVkLnYxLk1vZGVsSW5mby5EZXRhaWxDbGFzc1dlaWdodHNFbnRyeRJEChBjbGFzc190aHJlc2hvbGRzGBEgAygLMioubGFmaXRlZC52MS5Nb2RlbEluZm8uQ2xhc3NUaHJlc2hvbGRzRW50cnkaOQoXRGV0YWlsQ2xhc3NXZWlnaHRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgCOgI4ARo2ChRDbGFzc1RocmVzaG9sZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAI6AjgBQg4KDG9wdGlvbmFsX3RhdUIMCgpvcHRpb25hbF9rQhIKEG9wdGlvbmFsX2RlbHRhX3RCEAoOb3B0aW9uYWxfc3RlcHNCGAoWb3B0aW9uYWxfZGV0YWlsX3dlaWdodCpxCgtQaXhlbEZvcm1hdBIcChhQSVhFTF9GT1JNQVRfVU5TUEVDSUZJRUQQABIWChJQSVhFTF9GT1JNQVRfR1JBWTgQARIVChFQSVhFTF9GT1JNQVRfUkdCOBACEhUKEVBJWEVMX0ZPUk1BVF9CR1I4EAMqQgoHVmVyZGljdBIXChNWRVJESUNUX1VOU1BFQ0lGSUVEEAASDgoKVkVSRElDVF9PSxABEg4KClZFUkRJQ1RfTkcQAjLbAQoIRGV0ZWN0b3ISQwoGRGV0ZWN0EhkubGFmaXRlZC52MS5EZXRlY3RSZXF1ZXN0GhoubGFmaXRlZC52MS5EZXRlY3RSZXNwb25zZSgBMAESQgoJRGV0ZWN0T25lEhkubGFmaXRlZC52MS5EZXRlY3RSZXF1ZXN0GhoubGFmaXRlZC52MS5EZXRlY3RSZXNwb25zZRJGCgxHZXRNb2RlbEluZm8SHy5sYWZpdGVkLnYxLkdldE1vZGVsSW5mb1JlcXVlc3QaFS5sYWZpdGVkLnYxLk1vZGVsSW5mb2IGcHJvdG8z");
+  fileDesc("ChlsYWZpdGVkL3YxL2RldGVjdG9yLnByb3RvEgpsYWZpdGVkLnYxImgKCFJhd0ltYWdlEg0KBXdpZHRoGAEgASgNEg4KBmhlaWdodBgCIAEoDRItCgxwaXhlbF9mb3JtYXQYAyABKA4yFy5sYWZpdGVkLnYxLlBpeGVsRm9ybWF0Eg4KBnBpeGVscxgEIAEoDCJ/Cg1EZXRlY3RPcHRpb25zEhYKDnJldHVybl9oZWF0bWFwGAEgASgIEhMKC3JldHVybl9tYXNrGAIgASgIEhYKDnJldHVybl9yZWdpb25zGAMgASgIEhMKCXRocmVzaG9sZBgEIAEoAkgAQhQKEm9wdGlvbmFsX3RocmVzaG9sZCKhAQoNRGV0ZWN0UmVxdWVzdBIQCghmcmFtZV9pZBgBIAEoCRIRCgdlbmNvZGVkGAIgASgMSAASIwoDcmF3GAMgASgLMhQubGFmaXRlZC52MS5SYXdJbWFnZUgAEhEKCWNsYXNzX3RhZxgEIAEoCRIqCgdvcHRpb25zGAUgASgLMhkubGFmaXRlZC52MS5EZXRlY3RPcHRpb25zQgcKBWltYWdlIl8KBlJlZ2lvbhIJCgF4GAEgASgNEgkKAXkYAiABKA0SDQoFd2lkdGgYAyABKA0SDgoGaGVpZ2h0GAQgASgNEgwKBGFyZWEYBSABKA0SEgoKcGVha19zY29yZRgGIAEoAiKmAQoMU3RhZ2VUaW1pbmdzEhAKCHF1ZXVlX21zGAEgASgBEhEKCWRlY29kZV9tcxgCIAEoARITCgtiYWNrYm9uZV9tcxgDIAEoARIPCgdlZGl0X21zGAQgASgBEhQKDGRpZmZ1c2lvbl9tcxgFIAEoARIQCghzY29yZV9tcxgGIAEoARIRCglyZW5kZXJfbXMYByABKAESEAoIdG90YWxfbXMYCCABKAEiKwoKRnJhbWVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAki6QIKDkRldGVjdFJlc3BvbnNlEhAKCGZyYW1lX2lkGAEgASgJEg0KBXNjb3JlGAIgASgCEiQKB3ZlcmRpY3QYAyABKA4yEy5sYWZpdGVkLnYxLlZlcmRpY3QSEQoJdGhyZXNob2xkGAQgASgCEhMKC2hlYXRtYXBfcG5nGAUgASgMEhAKCG1hc2tfcG5nGAYgASgMEiMKB3JlZ2lvbnMYByADKAsyEi5sYWZpdGVkLnYxLlJlZ2lvbhIVCg1tb2RlbF92ZXJzaW9uGAggASgJEikKB3RpbWluZ3MYCSABKAsyGC5sYWZpdGVkLnYxLlN0YWdlVGltaW5ncxIlCgVlcnJvchgKIAEoCzIWLmxhZml0ZWQudjEuRnJhbWVFcnJvchINCgV3aWR0aBgLIAEoDRIOCgZoZWlnaHQYDCABKA0SEwoLZnJhbWVfY2xhc3MYDSABKAkSFAoManVkZ2VkX2NsYXNzGA4gASgJIhUKE0dldE1vZGVsSW5mb1JlcXVlc3QitAUKCU1vZGVsSW5mbxIPCgd2ZXJzaW9uGAEgASgJEhAKCGJhY2tib25lGAIgASgJEhUKDWZlYXR1cmVfc2hhcGUYAyADKA0SFAoMY29yZXNldF9zaXplGAQgASgEEhQKDHNjb3JpbmdfbW9kZRgFIAEoCRIRCgl0aHJlc2hvbGQYBiABKAISGgoSZXhlY3V0aW9uX3Byb3ZpZGVyGAcgASgJEhIKCmlucHV0X3NpemUYCCABKA0SDQoDdGF1GAkgASgNSAASCwoBaxgKIAEoDUgBEhEKB2RlbHRhX3QYCyABKA1IAhIPCgVzdGVwcxgMIAEoDUgDEhYKDnRocmVzaG9sZF9ydWxlGA0gASgJEhgKEHRocmVzaG9sZF9tZXRob2QYDiABKAkSFwoNZGV0YWlsX3dlaWdodBgPIAEoAkgEEksKFGRldGFpbF9jbGFzc193ZWlnaHRzGBAgAygLMi0ubGFmaXRlZC52MS5Nb2RlbEluZm8uRGV0YWlsQ2xhc3NXZWlnaHRzRW50cnkSRAoQY2xhc3NfdGhyZXNob2xkcxgRIAMoCzIqLmxhZml0ZWQudjEuTW9kZWxJbmZvLkNsYXNzVGhyZXNob2xkc0VudHJ5Eg8KB2NsYXNzZXMYEiADKAkaOQoXRGV0YWlsQ2xhc3NXZWlnaHRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgCOgI4ARo2ChRDbGFzc1RocmVzaG9sZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAI6AjgBQg4KDG9wdGlvbmFsX3RhdUIMCgpvcHRpb25hbF9rQhIKEG9wdGlvbmFsX2RlbHRhX3RCEAoOb3B0aW9uYWxfc3RlcHNCGAoWb3B0aW9uYWxfZGV0YWlsX3dlaWdodCpxCgtQaXhlbEZvcm1hdBIcChhQSVhFTF9GT1JNQVRfVU5TUEVDSUZJRUQQABIWChJQSVhFTF9GT1JNQVRfR1JBWTgQARIVChFQSVhFTF9GT1JNQVRfUkdCOBACEhUKEVBJWEVMX0ZPUk1BVF9CR1I4EAMqQgoHVmVyZGljdBIXChNWRVJESUNUX1VOU1BFQ0lGSUVEEAASDgoKVkVSRElDVF9PSxABEg4KClZFUkRJQ1RfTkcQAjLbAQoIRGV0ZWN0b3ISQwoGRGV0ZWN0EhkubGFmaXRlZC52MS5EZXRlY3RSZXF1ZXN0GhoubGFmaXRlZC52MS5EZXRlY3RSZXNwb25zZSgBMAESQgoJRGV0ZWN0T25lEhkubGFmaXRlZC52MS5EZXRlY3RSZXF1ZXN0GhoubGFmaXRlZC52MS5EZXRlY3RSZXNwb25zZRJGCgxHZXRNb2RlbEluZm8SHy5sYWZpdGVkLnYxLkdldE1vZGVsSW5mb1JlcXVlc3QaFS5sYWZpdGVkLnYxLk1vZGVsSW5mb2IGcHJvdG8z");
 
 /**
  * Uncompressed 8-bit pixels, row-major, rows packed without padding.
@@ -158,8 +158,14 @@ export type DetectRequest = Message<"lafited.v1.DetectRequest"> & {
   } | { case: undefined; value?: undefined };
 
   /**
-   * Optional product/class tag (e.g. "bottle"). The model is unified across
-   * classes, so this is informational and appears in logs.
+   * Optional product/class tag (e.g. "bottle"): the product the line says
+   * this frame shows. When it names one of the model's classes
+   * (ModelInfo.classes), the frame is judged as that class (its threshold,
+   * and its detail-bank weight) whatever class its features read as
+   * (DetectResponse.frame_class); a frame that reads as another class is
+   * counted in /metrics (lafited_frames_class_mismatch_total), a sign of a
+   * wrong part or a wrong recipe. Any other tag is informational and
+   * appears in logs. Empty: the frame is judged as the class it reads as.
    *
    * @generated from field: string class_tag = 4;
    */
@@ -366,8 +372,8 @@ export type DetectResponse = Message<"lafited.v1.DetectResponse"> & {
 
   /**
    * The threshold the verdict used: the override if one was given, else the
-   * threshold of the frame's class (frame_class) when the model has one for
-   * it (ModelInfo.class_thresholds), else the model's.
+   * threshold of the class the frame was judged as (judged_class) when the
+   * model has one for it (ModelInfo.class_thresholds), else the model's.
    *
    * @generated from field: float threshold = 4;
    */
@@ -441,6 +447,15 @@ export type DetectResponse = Message<"lafited.v1.DetectResponse"> & {
    * @generated from field: string frame_class = 13;
    */
   frameClass: string;
+
+  /**
+   * The class the frame was judged as (its threshold and detail-bank
+   * weight): the request's class_tag when it names one of the model's
+   * classes, else frame_class. Empty when neither applies.
+   *
+   * @generated from field: string judged_class = 14;
+   */
+  judgedClass: string;
 };
 
 /**
@@ -625,13 +640,23 @@ export type ModelInfo = Message<"lafited.v1.ModelInfo"> & {
   detailClassWeights: { [key: string]: number };
 
   /**
-   * Each class's own verdict threshold (threshold.perClass): a frame read as
-   * that class (its nearest memory-bank rows) is judged by it, every other
-   * frame by threshold. Empty when the model has none.
+   * Each class's own verdict threshold (threshold.perClass): a frame judged
+   * as that class (its class tag, else its nearest memory-bank rows) is
+   * judged by it, every other frame by threshold. Empty when the model has none.
    *
    * @generated from field: map<string, float> class_thresholds = 17;
    */
   classThresholds: { [key: string]: number };
+
+  /**
+   * The classes a frame can be read or judged as (the memory bank's row
+   * classes, sorted as the bank lists them): the class tags that
+   * DetectRequest.class_tag can judge a frame by. Empty when the bank
+   * records no classes or the scoring mode does not search it (no-edit).
+   *
+   * @generated from field: repeated string classes = 18;
+   */
+  classes: string[];
 };
 
 /**
