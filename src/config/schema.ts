@@ -35,6 +35,8 @@ const rateLimit = z.number().positive().nullable();
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export const EXECUTION_PROVIDERS = ["cpu", "cuda"] as const;
+/** The verdict of a frame tagged with a model class that reads as another: judged by its score as the tagged class, or NG (a wrong part). */
+export const CLASS_TAG_MISMATCH = ["judge", "ng"] as const;
 
 /** A cron expression (node-cron syntax) or null for off. */
 const jobSchedule = z.strictObject({
@@ -54,6 +56,7 @@ export const ConfigSchema = z.strictObject({
   model: z.strictObject({
     executionProvider: z.enum(EXECUTION_PROVIDERS),
     intraOpThreads: z.number().int().min(0),
+    classTagMismatch: z.enum(CLASS_TAG_MISMATCH),
   }),
   server: z.strictObject({
     maxReceiveMessageBytes: positiveInt,

@@ -42,6 +42,7 @@ import { findRegions } from "../pipeline/regions.js";
 import { renderHeatmapPng, renderMaskPng } from "../image/heatmap.js";
 import { LafiteError, ErrorCode, errorCodeOf } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
+import type { CLASS_TAG_MISMATCH } from "../config/schema.js";
 
 export interface DetectorServiceOptions {
   readonly slot: DetectorSlot;
@@ -53,6 +54,8 @@ export interface DetectorServiceOptions {
   readonly log: Logger;
   /** Told of every frame's outcome (metrics). */
   readonly observer?: FrameObserver;
+  /** The verdict of a frame judged as its class tag but read as another class (config model.classTagMismatch); default judge (by its score). */
+  readonly classTagMismatch?: (typeof CLASS_TAG_MISMATCH)[number];
   /** Sees every successfully scored frame (the recent-frame cache for ModelAdmin). */
   readonly onScored?: (scored: ScoredFrame) => void;
 }
@@ -182,10 +185,12 @@ export class DetectorService {
       if (frame.regions) regions = findRegions(map, d.width, d.height, d.threshold, { maxRegions: this.opts.maxRegions });
     }
     const now = performance.now();
+    // Judged as a class other than the one read: only a class tag the model knows does that.
+    const wrongClass = d.judgedAs !== undefined && d.class !== undefined && d.judgedAs !== d.class;
     return create(DetectResponseSchema, {
       frameId,
       score: d.score,
-      verdict: d.isAnomalous ? Verdict.NG : Verdict.OK,
+      verdict: d.isAnomalous || (wrongClass && this.opts.classTagMismatch === "ng") ? Verdict.NG : Verdict.OK,
       threshold: d.threshold,
       heatmapPng,
       maskPng,

@@ -126,6 +126,7 @@ export class LafitedServer {
       maxPixels: c.limits.maxPixels,
       maxRegions: c.limits.maxRegions,
       perStream: c.queue.perStream,
+      classTagMismatch: c.model.classTagMismatch,
       log: this.log,
       observer: { answered: (res) => this.metrics.frameAnswered(res), failed: (err) => this.metrics.frameFailed(err) },
       ...(cache

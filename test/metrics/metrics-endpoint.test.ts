@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startHarness } from "../server/support/harness.js";
+import { Verdict } from "../../src/gen/lafited/v1/detector_pb.js";
 import { grayPng } from "../server/support/fake-detector.js";
 
 async function get(port: number, p: string): Promise<{ status: number; body: string }> {
@@ -104,5 +105,22 @@ test("a frame tagged with a model class but read as another is judged as its tag
     assert.deepEqual((await h.client.getModelInfo()).classes, ["plate", "hex nut"]);
   } finally {
     await h.stop();
+  }
+});
+
+test("model.classTagMismatch ng rejects a frame tagged with one model class that reads as another, whatever its score; judge (the default) goes by the score", async () => {
+  for (const policy of ["ng", "judge"] as const) {
+    const h = await startHarness({ config: { model: { classTagMismatch: policy } }, fake: { readAs: "plate", threshold: 0.5 } });
+    try {
+      const dark = await grayPng(10); // scores far below the threshold
+      const verdicts: Verdict[] = [];
+      await h.client.detectMany(
+        ["hex nut", "plate", "", "bolt"].map((classTag, i) => ({ frameId: `${i}`, classTag, image: { case: "encoded" as const, value: dark } })),
+        (res) => verdicts.push(res.verdict),
+      );
+      assert.deepEqual(verdicts, [policy === "ng" ? Verdict.NG : Verdict.OK, Verdict.OK, Verdict.OK, Verdict.OK], policy);
+    } finally {
+      await h.stop();
+    }
   }
 });
