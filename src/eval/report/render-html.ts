@@ -56,7 +56,7 @@ export function renderReportHtml(d: ReportData): string {
 <title>lafite eval report: ${e(d.bundle.version)}</title><style>${CSS}</style></head>
 <body>
 <h1>lafite eval report</h1>
-<p class="meta">bundle <code>${e(d.bundle.dir)}</code> (version ${e(d.bundle.version)}), scoring mode <b>${e(d.bundle.mode)}</b>, decision threshold ${e(score(d.bundle.threshold))}${d.bundle.classThresholds ? e(` (per class: ${Object.entries(d.bundle.classThresholds).map(([cls, t]) => `${cls} ${score(t)}`).join(", ")}; a frame judged as one of these classes, by its class tag or else the class it reads as, is judged by its own)`) : ""}; data set <code>${e(d.data)}</code>; ${e(d.createdAt)}; evaluation took ${e(d.seconds.toFixed(1))} s.</p>
+<p class="meta">bundle <code>${e(d.bundle.dir)}</code> (version ${e(d.bundle.version)}), scoring mode <b>${e(d.bundle.mode)}</b>, decision threshold ${e(score(d.bundle.threshold))}${d.bundle.classThresholds ? e(` (per class: ${Object.entries(d.bundle.classThresholds).map(([cls, t]) => `${cls} ${score(t)}`).join(", ")}; ${d.classTags ? "an image of one of these classes, tagged with it, is judged by its own" : "a frame read as one of these classes is judged by its own"})`) : ""}; data set <code>${e(d.data)}</code>; ${e(d.createdAt)}; evaluation took ${e(d.seconds.toFixed(1))} s.</p>
 <nav><a href="#metrics">metrics</a><a href="#tuning">tuning</a>${anchors}</nav>
 <h2 id="metrics">Metrics (%)</h2>
 ${metricsTable(d)}

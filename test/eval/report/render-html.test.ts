@@ -61,6 +61,10 @@ test("the verdicts table gives each class's threshold, defects caught, good imag
   assert.match(html, /<th>defects caught \(NG\)<\/th>/);
   assert.match(html, /<td>&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;&amp;&#39;<\/td><td>2\.000 \(model&#39;s\)<\/td><td>5 of 6 \(83\.3%\)<\/td><td>1 of 4 \(25\.0%\)<\/td><td>2 \(1 as &lt;script.*2, 1 as plate\)<\/td><\/tr>/);
   assert.match(html, /<tr class="mean"><td>all<\/td><td><\/td><td>5 of 6 \(83\.3%\)<\/td>/);
+  assert.match(html, /<caption>Verdicts at the served thresholds: each image judged by the threshold of the class it was read as/);
+  // eval --class-tags: each image was judged as its own class.
+  const tagged = renderReportHtml({ ...data({ state: "absent" }), classTags: true });
+  assert.match(tagged, /<caption>Verdicts at the served thresholds: each image tagged with its class, as a line that sends its recipe, and judged by its class's threshold, else the model's<\/caption>/);
 });
 
 test("a model with per-class thresholds names them beside its own; a class section uses its class's", () => {
