@@ -13,6 +13,7 @@ import { openScorer } from "../../../src/pipeline/open-scorer.js";
 import { seedOfFeatures } from "../../../src/pipeline/frame-scorer.js";
 import { createRng } from "../../../src/util/random.js";
 import { LafiteError } from "../../../src/util/errors.js";
+import { UNTAGGED } from "../../../src/model/memory/row-classes.js";
 import type { ChannelRange } from "../../../src/model/scoring/detail-bank.js";
 
 // Channels 0–2 are the "fine" stage (the detail bank's), 3–5 the "coarse" one.
@@ -191,7 +192,16 @@ test("per class: W above 0 for the class whose anomalies are fine, 0 for the log
       for (const [i, f] of set.entries()) {
         const pos = await opened.scorer.positionScores(f.x, seedOfFeatures(f.x));
         assert.equal(pos.weight, classWeights[f.cls], `${mode} ${f.cls}[${i}]`);
+        // Judged as the other class (a class tag): that class's W, while the frame still reads as its own.
+        const other = f.cls === "a" ? "b" : "a";
+        const judged = await opened.scorer.positionScores(f.x, seedOfFeatures(f.x), opened.scorer.classIndex(other));
+        assert.deepEqual([judged.weight, judged.frameClass, judged.judgedClass], [classWeights[other], rowClasses.names.indexOf(f.cls), rowClasses.names.indexOf(other)], `${mode} ${f.cls}[${i}] as ${other}`);
+        const scored = await opened.scorer.score(f.x, other);
+        assert.deepEqual([scored.class, scored.judgedAs], [f.cls, other]);
+        // An unknown tag is no class: the frame is judged as it reads.
+        assert.deepEqual([(await opened.scorer.score(f.x, "bolt")).judgedAs, opened.scorer.classIndex("bolt")], [f.cls, -1]);
       }
+      assert.deepEqual(opened.scorer.classNames, ["a", "b"]);
       const served = (await scorePseudoSet(set, opened.scorer)).scores;
       served.forEach((v, i) => assert.ok(Math.abs(v - scores[i]!) <= 1e-5 * Math.max(1, Math.abs(v)), `${mode} [${i}]: served ${v}, sweep ${scores[i]}`));
     } finally {
@@ -233,4 +243,18 @@ test("bestByRegions: AUPRO first, then image AUROC, then pixel AUROC, the earlie
   assert.equal(bestByRegions([p(0.8, 0.9, 0.5), p(0.8, 0.9, 0.6)]), 1);
   assert.equal(bestByRegions([p(0.8, 0.9, 0.6), p(0.8, 0.9, 0.6)]), 0);
   assert.equal(bestByRegions([p(null, 1, 1), p(0.1, 0, 0)]), 1);
+});
+
+test("rows a refresh added from untagged frames name no class: no frame is judged as (untagged), and it is not among the classes a tag can name", async () => {
+  const { coreset, coresetSize, rowClasses } = makeTwoClassSet(13);
+  // The last row relabelled as untagged, as a lifecycle refresh records such rows.
+  const classes = Int32Array.from(rowClasses.classes, (cls, r) => (r === coresetSize - 1 ? 2 : cls));
+  const opened = await openScorer("knn", { coreset, coresetSize, c, rowClasses: { classes, names: [...rowClasses.names, UNTAGGED] } }, settings, {});
+  try {
+    assert.deepEqual(opened.scorer.classNames, ["a", "b"]);
+    assert.equal(opened.scorer.classIndex(UNTAGGED), -1);
+    assert.equal(opened.scorer.classIndex("b"), 1);
+  } finally {
+    await opened.release();
+  }
 });
