@@ -35,6 +35,8 @@ export interface EvalReport {
   verdicts: { classes: Record<string, ClassVerdicts>; all: VerdictCounts };
   /** Whether each image was tagged with its class (EvalOptions.classTags) and judged as it, not as the class it read as. */
   classTags: boolean;
+  /** With classTags: the verdict rule for an image read as another class than its tag (EvalOptions.classTagMismatch). */
+  classTagMismatch?: "judge" | "ng";
   seconds: number;
 }
 
@@ -74,6 +76,8 @@ export interface EvalOptions {
   readonly classes?: readonly string[];
   /** Tag each image with its class, as a line that sends its recipe does: it is judged as its class (detail weight, threshold) when the model has it, not as the class it reads as. */
   readonly classTags?: boolean;
+  /** With classTags, the verdict of an image that reads as another class than its tag, as the daemon's model.classTagMismatch: ng (the default) or judge (by its score). */
+  readonly classTagMismatch?: "judge" | "ng";
   readonly heatmapsDir?: string;
   readonly signal?: AbortSignal;
   readonly progressSink?: ProgressSink;
@@ -96,7 +100,7 @@ export async function evaluate(detector: BundleDetector, options: EvalOptions): 
   const classes = await scanDataset(options.data, options.classes ? { classes: options.classes } : {});
   const total = classes.reduce((n, c) => n + c.test.length, 0);
   const progress = new Progress("eval", total, { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
-  const report: EvalReport = { mode: detector.info.mode, classes: {}, mean: { image_auroc: null, pixel_auroc: null, image_ap: null, pixel_ap: null, pixel_aupro: null }, details: {}, verdicts: { classes: {}, all: emptyVerdicts() }, classTags: options.classTags ?? false, seconds: 0 };
+  const report: EvalReport = { mode: detector.info.mode, classes: {}, mean: { image_auroc: null, pixel_auroc: null, image_ap: null, pixel_ap: null, pixel_aupro: null }, details: {}, verdicts: { classes: {}, all: emptyVerdicts() }, classTags: options.classTags ?? false, ...(options.classTags ? { classTagMismatch: options.classTagMismatch ?? "ng" } : {}), seconds: 0 };
   for (const cls of classes) {
     report.classes[cls.name] = await evaluateClass(detector, cls, options, progress, log, report);
   }
@@ -130,6 +134,8 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
       labels.push(item.anomalous ? 1 : 0);
       // The threshold the daemon would judge this frame by: its class's (its tag's, or as read off the bank), else the model's.
       const threshold = scored.threshold;
+      // Tagged, but read as another class: the daemon's model.classTagMismatch decides (ng by default).
+      const wrongClass = scored.judgedAs !== undefined && scored.class !== undefined && scored.judgedAs !== scored.class;
       const judged: ImageScore = {
         path: item.path,
         class: cls.name,
@@ -137,7 +143,7 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         anomalous: item.anomalous,
         score: scored.score,
         threshold,
-        verdict: scored.score > threshold ? "NG" : "OK",
+        verdict: scored.score > threshold || (wrongClass && options.classTagMismatch !== "judge") ? "NG" : "OK",
         ...(scored.class !== undefined ? { readAs: scored.class } : {}),
         ...(options.classTags && scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
       };
@@ -201,5 +207,5 @@ export function formatTable(report: EvalReport): string {
   const width = Math.max(8, ...names.map((n) => n.length));
   const header = `${"class".padEnd(width)}  img AUROC  pix AUROC  img AP  pix AP  pix AUPRO`;
   const row = (name: string, m: ClassMetrics) => `${name.padEnd(width)}  ${pct(m.image_auroc)}     ${pct(m.pixel_auroc)}     ${pct(m.image_ap)}  ${pct(m.pixel_ap)}     ${pct(m.pixel_aupro)}`;
-  return [`mode: ${report.mode}`, header, ...names.map((n) => row(n, report.classes[n]!)), row("mean", report.mean), "", formatVerdictTable(report.verdicts.classes, report.verdicts.all, report.classTags)].join("\n");
+  return [`mode: ${report.mode}`, header, ...names.map((n) => row(n, report.classes[n]!)), row("mean", report.mean), "", formatVerdictTable(report.verdicts.classes, report.verdicts.all, report.classTags ? { mismatch: report.classTagMismatch ?? "ng" } : undefined)].join("\n");
 }

@@ -66,7 +66,7 @@ export function sumVerdicts(parts: readonly VerdictCounts[]): VerdictCounts {
  * The table's second block: per class, defects caught and good images
  * flagged as counts and percentages, and the frames read as another class.
  */
-export function formatVerdictTable(verdicts: Record<string, ClassVerdicts>, total: VerdictCounts, classTags = false): string {
+export function formatVerdictTable(verdicts: Record<string, ClassVerdicts>, total: VerdictCounts, classTags?: { readonly mismatch: "ng" | "judge" }): string {
   const names = Object.keys(verdicts);
   const width = Math.max(8, ...names.map((n) => n.length));
   const threshold = (v: ClassVerdicts | VerdictCounts) =>
@@ -75,7 +75,7 @@ export function formatVerdictTable(verdicts: Record<string, ClassVerdicts>, tota
   const row = (name: string, v: ClassVerdicts | VerdictCounts) => `${name.padEnd(width)}  ${threshold(v)}  ${share(v.caught, v.defects)}  ${share(v.flagged, v.good)}  ${describeMisreads(v)}`;
   return [
     classTags
-      ? "verdicts at the served thresholds (each image tagged with its class, as a line that sends its recipe: judged by its class's threshold, else the model's):"
+      ? `verdicts at the served thresholds (each image tagged with its class, as a line that sends its recipe: judged by its class's threshold, else the model's; ${taggedMismatchRule(classTags.mismatch)}):`
       : "verdicts at the served thresholds (each image judged as the daemon would: by the threshold of the class it was read as, else the model's):",
     `${"class".padEnd(width)}  ${"threshold".padStart(17)}  ${"defects caught".padStart(16)}  ${"good flagged NG".padStart(16)}  read as another class`,
     ...names.map((n) => row(n, verdicts[n]!)),
@@ -87,4 +87,9 @@ export function formatVerdictTable(verdicts: Record<string, ClassVerdicts>, tota
 export function describeMisreads(v: VerdictCounts): string {
   const as = Object.entries(v.misreadAs).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   return `${v.misread}${as.length ? ` (${as.map(([c, n]) => `${n} as ${c}`).join(", ")})` : ""}`;
+}
+
+/** How an image tagged with its class but read as another is judged (the daemon's model.classTagMismatch), in words. */
+export function taggedMismatchRule(mismatch: "ng" | "judge"): string {
+  return mismatch === "ng" ? "one read as another class is NG whatever its score" : "one read as another class is judged by its score";
 }

@@ -54,7 +54,7 @@ export interface DetectorServiceOptions {
   readonly log: Logger;
   /** Told of every frame's outcome (metrics). */
   readonly observer?: FrameObserver;
-  /** The verdict of a frame judged as its class tag but read as another class (config model.classTagMismatch); default judge (by its score). */
+  /** The verdict of a frame judged as its class tag but read as another class (config model.classTagMismatch): ng (the default) or judge (by its score). */
   readonly classTagMismatch?: (typeof CLASS_TAG_MISMATCH)[number];
   /** Sees every successfully scored frame (the recent-frame cache for ModelAdmin). */
   readonly onScored?: (scored: ScoredFrame) => void;
@@ -190,7 +190,7 @@ export class DetectorService {
     return create(DetectResponseSchema, {
       frameId,
       score: d.score,
-      verdict: d.isAnomalous || (wrongClass && this.opts.classTagMismatch === "ng") ? Verdict.NG : Verdict.OK,
+      verdict: d.isAnomalous || (wrongClass && this.opts.classTagMismatch !== "judge") ? Verdict.NG : Verdict.OK,
       threshold: d.threshold,
       heatmapPng,
       maskPng,

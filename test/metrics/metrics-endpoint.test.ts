@@ -108,7 +108,7 @@ test("a frame tagged with a model class but read as another is judged as its tag
   }
 });
 
-test("model.classTagMismatch ng rejects a frame tagged with one model class that reads as another, whatever its score; judge (the default) goes by the score", async () => {
+test("model.classTagMismatch ng (the default) rejects a frame tagged with one model class that reads as another, whatever its score; judge goes by the score", async () => {
   for (const policy of ["ng", "judge"] as const) {
     const h = await startHarness({ config: { model: { classTagMismatch: policy } }, fake: { readAs: "plate", threshold: 0.5 } });
     try {

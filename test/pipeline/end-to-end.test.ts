@@ -72,25 +72,32 @@ test("lafite eval --class-tags judges each image as its folder's class, as a tag
   const wrong = join(dir, "misfiled");
   await cp(join(data, "hex_nut", "test", "good"), join(wrong, "fabric", "test", "good"), { recursive: true });
   const m = JSON.parse(await readFile(join(bundle, "manifest.json"), "utf8")) as { thresholds: { lafite: { classes: Record<string, { value: number }> } } };
-  const judge = async (tags: boolean) => {
-    const json = join(dir, `tags-${tags}.json`);
-    const scores = join(dir, `tags-${tags}.jsonl`);
-    const { stdout } = await run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", wrong, "--json", json, "--scores", scores, ...(tags ? ["--class-tags"] : [])], { timeout: 120_000 });
-    const lines = (await readFile(scores, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { class: string; readAs?: string; judgedAs?: string; threshold: number });
-    const r = JSON.parse(await readFile(json, "utf8")) as { classTags: boolean; verdicts: { classes: Record<string, { good: number; misread: number; misreadAs: Record<string, number> }> } };
+  const judge = async (flags: string[]) => {
+    const json = join(dir, `tags-${flags.join("")}.json`);
+    const scores = join(dir, `tags-${flags.join("")}.jsonl`);
+    const { stdout } = await run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", wrong, "--json", json, "--scores", scores, ...flags], { timeout: 120_000 });
+    const lines = (await readFile(scores, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { class: string; readAs?: string; judgedAs?: string; score: number; threshold: number; verdict: string });
+    const r = JSON.parse(await readFile(json, "utf8")) as { classTags: boolean; classTagMismatch?: string; verdicts: { classes: Record<string, { good: number; flagged: number; misread: number; misreadAs: Record<string, number> }> } };
     return { stdout, lines, r };
   };
-  const tagged = await judge(true);
-  assert.equal(tagged.r.classTags, true);
-  assert.match(tagged.stdout, /each image tagged with its class/);
+  // By default a tagged image read as another class is NG whatever its score, as the daemon's model.classTagMismatch: ng.
+  const tagged = await judge(["--class-tags"]);
+  assert.deepEqual([tagged.r.classTags, tagged.r.classTagMismatch], [true, "ng"]);
+  assert.match(tagged.stdout, /each image tagged with its class.*one read as another class is NG whatever its score/);
   assert.ok(tagged.lines.length > 0);
   for (const l of tagged.lines) {
-    assert.deepEqual([l.class, l.readAs, l.judgedAs], ["fabric", "hex_nut", "fabric"]);
+    assert.deepEqual([l.class, l.readAs, l.judgedAs, l.verdict], ["fabric", "hex_nut", "fabric", "NG"]);
     assert.ok(Math.abs(l.threshold - m.thresholds.lafite.classes.fabric!.value) < 1e-9);
   }
-  assert.deepEqual(tagged.r.verdicts.classes.fabric, { ...tagged.r.verdicts.classes.fabric, misread: tagged.lines.length, misreadAs: { hex_nut: tagged.lines.length } });
-  const untagged = await judge(false);
-  assert.equal(untagged.r.classTags, false);
+  const n = tagged.lines.length;
+  assert.deepEqual(tagged.r.verdicts.classes.fabric, { ...tagged.r.verdicts.classes.fabric, good: n, flagged: n, misread: n, misreadAs: { hex_nut: n } });
+  // judge: by the score against fabric's threshold.
+  const byScore = await judge(["--class-tags", "--class-tag-mismatch", "judge"]);
+  assert.equal(byScore.r.classTagMismatch, "judge");
+  for (const l of byScore.lines) assert.equal(l.verdict, l.score > l.threshold ? "NG" : "OK");
+  await assert.rejects(run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", wrong, "--class-tag-mismatch", "judge"]), (err: { stderr?: string }) => /--class-tag-mismatch only applies with --class-tags/.test(err.stderr ?? ""));
+  const untagged = await judge([]);
+  assert.deepEqual([untagged.r.classTags, untagged.r.classTagMismatch], [false, undefined]);
   for (const l of untagged.lines) {
     assert.deepEqual([l.readAs, l.judgedAs], ["hex_nut", undefined]);
     assert.ok(Math.abs(l.threshold - m.thresholds.lafite.classes.hex_nut!.value) < 1e-9);

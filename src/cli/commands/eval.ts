@@ -16,17 +16,19 @@ const MODES: readonly ScoringMode[] = SCORING_MODES;
 
 export const command: CliCommand = {
   summary: "Evaluate a bundle on an MVTec-layout data set: per-class image/pixel AUROC and AP, pixel AUPRO, and their mean.",
-  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|edit-only|lafite|no-edit] [--heatmaps DIR] [--report DIR [--no-tuning-curves]] [--class NAME]... [--class-tags]
+  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|edit-only|lafite|no-edit] [--heatmaps DIR] [--report DIR [--no-tuning-curves]] [--class NAME]... [--class-tags [--class-tag-mismatch ng|judge]]
   --json FILE     also write {"mode", "classes": {name: {image_auroc, pixel_auroc, image_ap, pixel_ap, pixel_aupro}}, "mean": {...}} (values 0–1, null where undefined;
                   pixel_aupro: area under the per-region-overlap curve up to 30% FPR, divided by 0.3, regions 8-connected, as MVTec AD),
                   and "verdicts": {"classes": {name: {defects, caught, good, flagged, misread, misreadAs: {class: n}, threshold, ownThreshold}}, "all": {...}}: each image judged NG or OK
                   at the threshold the daemon would use (its class's, as read off the bank, else the model's), as the table's second block prints;
-                  "classTags": whether --class-tags was given
+                  "classTags": whether --class-tags was given (and then "classTagMismatch")
   --mode M        score with this mode instead of the bundle's own
   --scores FILE   write one JSON line per test image: path, class, defect, anomalous, score, threshold, verdict, and readAs (the class the model read it as, whose threshold judged it);
                   with --class-tags also judgedAs (the class it was judged as)
   --class-tags    tag each image with its class (its folder), as a line that sends its recipe in DetectRequest.class_tag: it is judged as that class
                   (its threshold and detail-bank weight) when the model has it, whatever class it reads as; "read as another class" still counts misreadings
+  --class-tag-mismatch ng|judge  with --class-tags, the verdict of an image that reads as another class, as the daemon's model.classTagMismatch:
+                  ng (default, as the daemon's default: NG whatever its score) or judge (by its score)
   --heatmaps DIR  write heatmap overlay PNGs as DIR/<class>/<defect>/<image>.png
   --report DIR    write a self-contained HTML report, DIR/index.html (images under DIR/img/, its data as DIR/report.json; nothing fetched from the network):
                   the metrics table; per class ROC, PR and PRO curves, good vs defect score histograms with the threshold,
@@ -49,6 +51,7 @@ export const command: CliCommand = {
       "no-tuning-curves": { type: "boolean" },
       class: { type: "string", multiple: true },
       "class-tags": { type: "boolean" },
+      "class-tag-mismatch": { type: "string" },
       threads: { type: "string" },
       tau: { type: "string" },
       "delta-t": { type: "string" },
@@ -68,6 +71,9 @@ export const command: CliCommand = {
       ...(values.sigma !== undefined ? { sigma: sigmaFlag(values.sigma) } : {}),
     };
     const mode = values.mode === undefined ? undefined : choiceFlag(values.mode, "mode", MODES);
+    if (values["class-tag-mismatch"] !== undefined && !values["class-tags"]) throw invalidInput("--class-tag-mismatch only applies with --class-tags");
+    const classTagMismatch = values["class-tag-mismatch"] === undefined ? undefined : choiceFlag(values["class-tag-mismatch"], "class-tag-mismatch", ["ng", "judge"] as const);
+    const tagOptions = values["class-tags"] ? { classTags: true, ...(classTagMismatch ? { classTagMismatch } : {}) } : {};
     if (values["no-tuning-curves"] && !values.report) throw invalidInput("--no-tuning-curves only applies with --report DIR");
     const detector = await loadDetector(requireFlag(values.bundle, "bundle"), {
       ...(mode ? { mode } : {}),
@@ -91,7 +97,7 @@ export const command: CliCommand = {
         ...(collector ? { onClass: collector.onClass } : {}),
         data,
         ...(values.class ? { classes: values.class } : {}),
-        ...(values["class-tags"] ? { classTags: true } : {}),
+        ...tagOptions,
         ...(values.heatmaps ? { heatmapsDir: values.heatmaps } : {}),
         signal,
       });
@@ -104,7 +110,7 @@ export const command: CliCommand = {
         const scorer: TuningScorer = async (m, o) => {
           const d = await loadDetector(bundleDir, { mode: m, overrides: o, ...threads });
           try {
-            const r = await evaluate(d, { data, ...(values.class ? { classes: values.class } : {}), ...(values["class-tags"] ? { classTags: true } : {}), signal, progressSink: () => {} });
+            const r = await evaluate(d, { data, ...(values.class ? { classes: values.class } : {}), ...tagOptions, signal, progressSink: () => {} });
             return { image_auroc: r.mean.image_auroc, pixel_auroc: r.mean.pixel_auroc };
           } finally {
             await d.close();

@@ -113,6 +113,8 @@ export interface ReportData {
   readonly verdicts: EvalReport["verdicts"];
   /** Whether each image was judged as its own class by a class tag (eval --class-tags), not as the class it read as. */
   readonly classTags?: boolean;
+  /** With classTags: how an image read as another class than its tag was judged. */
+  readonly classTagMismatch?: "ng" | "judge";
   readonly tuning: TuningReport;
   readonly seconds: number;
 }

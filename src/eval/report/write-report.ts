@@ -87,7 +87,7 @@ export async function writeReport(run: ReportRun): Promise<string> {
     mean: run.evalReport.mean,
     classes,
     verdicts: run.evalReport.verdicts,
-    ...(run.evalReport.classTags ? { classTags: true } : {}),
+    ...(run.evalReport.classTags ? { classTags: true, classTagMismatch: run.evalReport.classTagMismatch ?? "ng" } : {}),
     tuning,
     seconds: run.evalReport.seconds,
   };

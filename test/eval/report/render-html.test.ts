@@ -63,8 +63,8 @@ test("the verdicts table gives each class's threshold, defects caught, good imag
   assert.match(html, /<tr class="mean"><td>all<\/td><td><\/td><td>5 of 6 \(83\.3%\)<\/td>/);
   assert.match(html, /<caption>Verdicts at the served thresholds: each image judged by the threshold of the class it was read as/);
   // eval --class-tags: each image was judged as its own class.
-  const tagged = renderReportHtml({ ...data({ state: "absent" }), classTags: true });
-  assert.match(tagged, /<caption>Verdicts at the served thresholds: each image tagged with its class, as a line that sends its recipe, and judged by its class's threshold, else the model's<\/caption>/);
+  const tagged = renderReportHtml({ ...data({ state: "absent" }), classTags: true, classTagMismatch: "ng" });
+  assert.match(tagged, /<caption>Verdicts at the served thresholds: each image tagged with its class, as a line that sends its recipe, and judged by its class's threshold, else the model's; one read as another class is NG whatever its score<\/caption>/);
 });
 
 test("a model with per-class thresholds names them beside its own; a class section uses its class's", () => {

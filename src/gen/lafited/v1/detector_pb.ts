@@ -164,8 +164,8 @@ export type DetectRequest = Message<"lafited.v1.DetectRequest"> & {
    * and its detail-bank weight) whatever class its features read as
    * (DetectResponse.frame_class); a frame that reads as another class is
    * counted in /metrics (lafited_frames_class_mismatch_total), a sign of a
-   * wrong part or a wrong recipe, and is NG whatever its score when the
-   * daemon's config says model.classTagMismatch: ng. Any other tag is
+   * wrong part or a wrong recipe, and is NG whatever its score (unless the
+   * daemon's config says model.classTagMismatch: judge). Any other tag is
    * informational and appears in logs. Empty: the frame is judged as the
    * class it reads as.
    *
