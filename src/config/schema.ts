@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import cron from "node-cron";
+import { CLASS_TAG_MISMATCH } from "../pipeline/class-tag.js";
 
 const positiveInt = z.number().int().min(1);
 
@@ -35,8 +36,6 @@ const rateLimit = z.number().positive().nullable();
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export const EXECUTION_PROVIDERS = ["cpu", "cuda"] as const;
-/** The verdict of a frame tagged with a model class that reads as another: judged by its score as the tagged class, or NG (a wrong part). */
-export const CLASS_TAG_MISMATCH = ["judge", "ng"] as const;
 
 /** A cron expression (node-cron syntax) or null for off. */
 const jobSchedule = z.strictObject({

@@ -12,6 +12,7 @@ import { auroc, averagePrecision, PixelMetricAccumulator } from "../measures/met
 import { ProAccumulator } from "../measures/pro.js";
 import { decodeEncoded, decodeMask } from "../image/decode.js";
 import { mapToFrame, type BundleDetector } from "../pipeline/bundle-detector.js";
+import { isNg, readAsAnotherClass, type ClassTagMismatch } from "../pipeline/class-tag.js";
 import { renderHeatmapPng, overlayHeatmap } from "../image/heatmap.js";
 import { Progress, throwIfCancelled, type ProgressSink } from "../util/progress.js";
 import { countVerdict, emptyVerdicts, formatVerdictTable, sumVerdicts, type ClassVerdicts, type VerdictCounts } from "./verdicts.js";
@@ -36,7 +37,7 @@ export interface EvalReport {
   /** Whether each image was tagged with its class (EvalOptions.classTags) and judged as it, not as the class it read as. */
   classTags: boolean;
   /** With classTags: the verdict rule for an image read as another class than its tag (EvalOptions.classTagMismatch). */
-  classTagMismatch?: "judge" | "ng";
+  classTagMismatch?: ClassTagMismatch;
   seconds: number;
 }
 
@@ -77,7 +78,7 @@ export interface EvalOptions {
   /** Tag each image with its class, as a line that sends its recipe does: it is judged as its class (detail weight, threshold) when the model has it, not as the class it reads as. */
   readonly classTags?: boolean;
   /** With classTags, the verdict of an image that reads as another class than its tag, as the daemon's model.classTagMismatch: ng (the default) or judge (by its score). */
-  readonly classTagMismatch?: "judge" | "ng";
+  readonly classTagMismatch?: ClassTagMismatch;
   readonly heatmapsDir?: string;
   readonly signal?: AbortSignal;
   readonly progressSink?: ProgressSink;
@@ -134,8 +135,6 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
       labels.push(item.anomalous ? 1 : 0);
       // The threshold the daemon would judge this frame by: its class's (its tag's, or as read off the bank), else the model's.
       const threshold = scored.threshold;
-      // Tagged, but read as another class: the daemon's model.classTagMismatch decides (ng by default).
-      const wrongClass = scored.judgedAs !== undefined && scored.class !== undefined && scored.judgedAs !== scored.class;
       const judged: ImageScore = {
         path: item.path,
         class: cls.name,
@@ -143,7 +142,8 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         anomalous: item.anomalous,
         score: scored.score,
         threshold,
-        verdict: scored.score > threshold || (wrongClass && options.classTagMismatch !== "judge") ? "NG" : "OK",
+        // Tagged, but read as another class: the daemon's model.classTagMismatch decides (ng by default).
+        verdict: isNg(scored.score > threshold, readAsAnotherClass(scored), options.classTagMismatch ?? "ng") ? "NG" : "OK",
         ...(scored.class !== undefined ? { readAs: scored.class } : {}),
         ...(options.classTags && scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
       };

@@ -6,6 +6,7 @@
  * parts they reject, and how often a frame was read as another class (whose
  * detail weight and threshold it then got).
  */
+import type { ClassTagMismatch } from "../pipeline/class-tag.js";
 import type { ImageScore } from "./evaluate.js";
 
 export interface VerdictCounts {
@@ -66,7 +67,7 @@ export function sumVerdicts(parts: readonly VerdictCounts[]): VerdictCounts {
  * The table's second block: per class, defects caught and good images
  * flagged as counts and percentages, and the frames read as another class.
  */
-export function formatVerdictTable(verdicts: Record<string, ClassVerdicts>, total: VerdictCounts, classTags?: { readonly mismatch: "ng" | "judge" }): string {
+export function formatVerdictTable(verdicts: Record<string, ClassVerdicts>, total: VerdictCounts, classTags?: { readonly mismatch: ClassTagMismatch }): string {
   const names = Object.keys(verdicts);
   const width = Math.max(8, ...names.map((n) => n.length));
   const threshold = (v: ClassVerdicts | VerdictCounts) =>
@@ -90,6 +91,6 @@ export function describeMisreads(v: VerdictCounts): string {
 }
 
 /** How an image tagged with its class but read as another is judged (the daemon's model.classTagMismatch), in words. */
-export function taggedMismatchRule(mismatch: "ng" | "judge"): string {
+export function taggedMismatchRule(mismatch: ClassTagMismatch): string {
   return mismatch === "ng" ? "one read as another class is NG whatever its score" : "one read as another class is judged by its score";
 }

@@ -11,6 +11,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Counte
 import type { DetectResponse } from "../gen/lafited/v1/detector_pb.js";
 import { Verdict } from "../gen/lafited/v1/detector_pb.js";
 import type { ModelInfo } from "../pipeline/types.js";
+import { readAsAnotherClass } from "../pipeline/class-tag.js";
 import type { QueueStats } from "../server/frame-queue.js";
 import { errorCodeOf } from "../util/errors.js";
 
@@ -142,8 +143,8 @@ export class DaemonMetrics {
   /** Records one answered frame. */
   frameAnswered(res: DetectResponse): void {
     this.frames.inc({ outcome: res.verdict === Verdict.NG ? "NG" : "OK" });
-    // Judged as a class other than the one read: only a class tag the model knows does that (labels stay within the model's classes).
-    if (res.judgedClass !== "" && res.frameClass !== "" && res.judgedClass !== res.frameClass) this.classMismatches.inc({ class_tag: res.judgedClass, frame_class: res.frameClass });
+    // Only a class tag the model knows judges a frame as another class than it reads as, so both labels are the model's classes.
+    if (readAsAnotherClass({ class: res.frameClass || undefined, judgedAs: res.judgedClass || undefined })) this.classMismatches.inc({ class_tag: res.judgedClass, frame_class: res.frameClass });
     const t = res.timings;
     if (t === undefined) return;
     const ms: Record<(typeof STAGES)[number], number> = {

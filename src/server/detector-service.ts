@@ -42,7 +42,7 @@ import { findRegions } from "../pipeline/regions.js";
 import { renderHeatmapPng, renderMaskPng } from "../image/heatmap.js";
 import { LafiteError, ErrorCode, errorCodeOf } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
-import type { CLASS_TAG_MISMATCH } from "../config/schema.js";
+import { isNg, readAsAnotherClass, type ClassTagMismatch } from "../pipeline/class-tag.js";
 
 export interface DetectorServiceOptions {
   readonly slot: DetectorSlot;
@@ -55,7 +55,7 @@ export interface DetectorServiceOptions {
   /** Told of every frame's outcome (metrics). */
   readonly observer?: FrameObserver;
   /** The verdict of a frame judged as its class tag but read as another class (config model.classTagMismatch): ng (the default) or judge (by its score). */
-  readonly classTagMismatch?: (typeof CLASS_TAG_MISMATCH)[number];
+  readonly classTagMismatch?: ClassTagMismatch;
   /** Sees every successfully scored frame (the recent-frame cache for ModelAdmin). */
   readonly onScored?: (scored: ScoredFrame) => void;
 }
@@ -185,12 +185,10 @@ export class DetectorService {
       if (frame.regions) regions = findRegions(map, d.width, d.height, d.threshold, { maxRegions: this.opts.maxRegions });
     }
     const now = performance.now();
-    // Judged as a class other than the one read: only a class tag the model knows does that.
-    const wrongClass = d.judgedAs !== undefined && d.class !== undefined && d.judgedAs !== d.class;
     return create(DetectResponseSchema, {
       frameId,
       score: d.score,
-      verdict: d.isAnomalous || (wrongClass && this.opts.classTagMismatch !== "judge") ? Verdict.NG : Verdict.OK,
+      verdict: isNg(d.isAnomalous, readAsAnotherClass(d), this.opts.classTagMismatch ?? "ng") ? Verdict.NG : Verdict.OK,
       threshold: d.threshold,
       heatmapPng,
       maskPng,

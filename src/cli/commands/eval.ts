@@ -11,6 +11,7 @@ import { interruptSignal } from "../../util/progress.js";
 import { invalidInput } from "../../util/errors.js";
 import type { ScoringMode } from "../../pipeline/types.js";
 import { SCORING_MODES } from "../../model/types.js";
+import { CLASS_TAG_MISMATCH } from "../../pipeline/class-tag.js";
 
 const MODES: readonly ScoringMode[] = SCORING_MODES;
 
@@ -72,7 +73,7 @@ export const command: CliCommand = {
     };
     const mode = values.mode === undefined ? undefined : choiceFlag(values.mode, "mode", MODES);
     if (values["class-tag-mismatch"] !== undefined && !values["class-tags"]) throw invalidInput("--class-tag-mismatch only applies with --class-tags");
-    const classTagMismatch = values["class-tag-mismatch"] === undefined ? undefined : choiceFlag(values["class-tag-mismatch"], "class-tag-mismatch", ["ng", "judge"] as const);
+    const classTagMismatch = values["class-tag-mismatch"] === undefined ? undefined : choiceFlag(values["class-tag-mismatch"], "class-tag-mismatch", CLASS_TAG_MISMATCH);
     const tagOptions = values["class-tags"] ? { classTags: true, ...(classTagMismatch ? { classTagMismatch } : {}) } : {};
     if (values["no-tuning-curves"] && !values.report) throw invalidInput("--no-tuning-curves only applies with --report DIR");
     const detector = await loadDetector(requireFlag(values.bundle, "bundle"), {

@@ -3,6 +3,7 @@
  * eval` runs (see collect.ts, gallery.ts, tuning-curves.ts) and rendered by
  * render-html.ts. Tests can build one by hand.
  */
+import type { ClassTagMismatch } from "../../pipeline/class-tag.js";
 import type { ClassMetrics, EvalReport } from "../evaluate.js";
 import type { ScoringMode } from "../../model/types.js";
 import type { ImageScoreRule } from "../../model/scoring/anomaly-map.js";
@@ -114,7 +115,7 @@ export interface ReportData {
   /** Whether each image was judged as its own class by a class tag (eval --class-tags), not as the class it read as. */
   readonly classTags?: boolean;
   /** With classTags: how an image read as another class than its tag was judged. */
-  readonly classTagMismatch?: "ng" | "judge";
+  readonly classTagMismatch?: ClassTagMismatch;
   readonly tuning: TuningReport;
   readonly seconds: number;
 }
