@@ -54,8 +54,8 @@ export interface DetectorServiceOptions {
   readonly log: Logger;
   /** Told of every frame's outcome (metrics). */
   readonly observer?: FrameObserver;
-  /** The verdict of a frame judged as its class tag but read as another class (config model.classTagMismatch): ng (the default) or judge (by its score). */
-  readonly classTagMismatch?: ClassTagMismatch;
+  /** The verdict of a frame judged as its class tag but read as another class (config model.classTagMismatch, read per frame so a reload applies it): ng (the default) or judge (by its score). */
+  readonly classTagMismatch?: () => ClassTagMismatch;
   /** Sees every successfully scored frame (the recent-frame cache for ModelAdmin). */
   readonly onScored?: (scored: ScoredFrame) => void;
 }
@@ -188,7 +188,7 @@ export class DetectorService {
     return create(DetectResponseSchema, {
       frameId,
       score: d.score,
-      verdict: isNg(d.isAnomalous, readAsAnotherClass(d), this.opts.classTagMismatch ?? "ng") ? Verdict.NG : Verdict.OK,
+      verdict: isNg(d.isAnomalous, readAsAnotherClass(d), this.opts.classTagMismatch?.() ?? "ng") ? Verdict.NG : Verdict.OK,
       threshold: d.threshold,
       heatmapPng,
       maskPng,

@@ -126,7 +126,8 @@ export class LafitedServer {
       maxPixels: c.limits.maxPixels,
       maxRegions: c.limits.maxRegions,
       perStream: c.queue.perStream,
-      classTagMismatch: c.model.classTagMismatch,
+      // Read per frame: a reload (SIGHUP) applies a new policy, as it does the rest of model.*.
+      classTagMismatch: () => this.config.model.classTagMismatch,
       log: this.log,
       observer: { answered: (res) => this.metrics.frameAnswered(res), failed: (err) => this.metrics.frameFailed(err) },
       ...(cache

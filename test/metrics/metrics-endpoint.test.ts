@@ -108,19 +108,22 @@ test("a frame tagged with a model class but read as another is judged as its tag
   }
 });
 
-test("model.classTagMismatch ng (the default) rejects a frame tagged with one model class that reads as another, whatever its score; judge goes by the score", async () => {
-  for (const policy of ["ng", "judge"] as const) {
-    const h = await startHarness({ config: { model: { classTagMismatch: policy } }, fake: { readAs: "plate", threshold: 0.5 } });
-    try {
-      const dark = await grayPng(10); // scores far below the threshold
+test("model.classTagMismatch ng (the default) rejects a frame tagged with one model class that reads as another, whatever its score; judge goes by the score; a reload (SIGHUP) switches it", async () => {
+  let policy: "ng" | "judge" = "ng";
+  const h = await startHarness({ config: { model: { classTagMismatch: policy } }, reloadConfig: () => ({ model: { classTagMismatch: policy } }), fake: { readAs: "plate", threshold: 0.5 } });
+  try {
+    const dark = await grayPng(10); // scores far below the threshold
+    for (const next of ["judge", "ng"] as const) {
       const verdicts: Verdict[] = [];
       await h.client.detectMany(
         ["hex nut", "plate", "", "bolt"].map((classTag, i) => ({ frameId: `${i}`, classTag, image: { case: "encoded" as const, value: dark } })),
         (res) => verdicts.push(res.verdict),
       );
       assert.deepEqual(verdicts, [policy === "ng" ? Verdict.NG : Verdict.OK, Verdict.OK, Verdict.OK, Verdict.OK], policy);
-    } finally {
-      await h.stop();
+      policy = next;
+      await h.server.reload();
     }
+  } finally {
+    await h.stop();
   }
 });

@@ -38,6 +38,8 @@ export interface HarnessOptions {
   readonly noModel?: boolean;
   readonly provider?: DetectorProvider;
   readonly log?: Logger;
+  /** What reload() re-reads as the config patch (absent: reload keeps the config). */
+  readonly reloadConfig?: () => ConfigPatch;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -51,7 +53,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       first = false;
       return h.detector;
     });
-  const server = new LafitedServer({ config: testConfig(options.config), log: options.log ?? silentLogger(), provider });
+  const reloadConfig = options.reloadConfig;
+  const server = new LafitedServer({ config: testConfig(options.config), log: options.log ?? silentLogger(), provider, ...(reloadConfig ? { reloadConfig: () => testConfig(reloadConfig()) } : {}) });
   const port = await server.listen();
   if (!options.noModel) await server.loadModel();
   const address = `127.0.0.1:${port}`;
