@@ -10,6 +10,7 @@
  * → image written and fsynced → row committed → only then the caller
  * acknowledges.
  */
+import { readAsAnotherClass } from "../pipeline/class-tag.js";
 import type { StateDb } from "./state-db.js";
 import { isoTime } from "./state-db.js";
 import type { ImageStore } from "./image-store.js";
@@ -45,6 +46,10 @@ export interface ScoredImage {
   readonly modelVersion: string;
   readonly frameId?: string;
   readonly classTag?: string;
+  /** The class its features read as (DetectResponse.frame_class), when the model reads classes. */
+  readonly readAs?: string;
+  /** The classes of the model that scored it (GetModelInfo.classes): a tag naming one of them is that class, any other a new one. */
+  readonly modelClasses?: readonly string[];
 }
 
 export interface RecordRequest {
@@ -53,7 +58,7 @@ export interface RecordRequest {
   readonly classTag?: string;
   readonly operator?: string;
   readonly note?: string;
-  /** Accept a normal frame above the score ceiling. */
+  /** Accept a normal frame above the score ceiling, or one that reads as another of the model's classes than its tag. */
   readonly force?: boolean;
 }
 
@@ -141,12 +146,16 @@ export class Ledger {
       if (image.score > ceiling && !req.force) {
         return refuse(`score ${image.score.toPrecision(4)} is above ${this.policy.scoreCeiling}× the threshold ${image.threshold.toPrecision(4)} of model ${image.modelVersion}: this looks like a real defect; resend with force to accept it anyway`);
       }
+      const tag = req.classTag || image.classTag || "";
+      if (readsAsAnotherModelClass(image, tag) && !req.force) {
+        return refuse(`the frame is tagged ${tag} but reads as ${image.readAs} (model ${image.modelVersion}): a wrong part or a wrong tag; accepted, it would teach the model that ${image.readAs}'s look is normal for ${tag}. Resend with the right class tag, or with force to accept it anyway`);
+      }
     }
 
     const stored = await this.images.put(image.bytes);
     faultPoint("accept.after-image-write");
     const holdout = kind === "normal" && isHoldout(sha256, this.policy.holdoutShare);
-    const forced = kind === "normal" && req.force === true && image.score > this.policy.scoreCeiling * image.threshold;
+    const forced = kind === "normal" && req.force === true && (image.score > this.policy.scoreCeiling * image.threshold || readsAsAnotherModelClass(image, req.classTag || image.classTag || ""));
     const insert = this.db.transaction((): FrameRecord | undefined => {
       // Re-checked inside the transaction: another call may have recorded the same image meanwhile.
       if (this.bySha(sha256)) return undefined;
@@ -226,4 +235,9 @@ export class Ledger {
     const row = this.db.prepare("SELECT COUNT(*) AS n FROM frames WHERE kind = 'normal' AND created_at >= ? AND created_at < ?").get(isoTime(start), isoTime(end)) as { n: number };
     return row.n;
   }
+}
+
+/** Tagged with one of the model's classes but read as another (a new class's tag, or a model that reads no classes, is never that). */
+function readsAsAnotherModelClass(image: ScoredImage, tag: string): boolean {
+  return readAsAnotherClass({ class: image.readAs, judgedAs: (image.modelClasses ?? []).includes(tag) ? tag : undefined });
 }

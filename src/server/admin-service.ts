@@ -37,7 +37,9 @@ export interface AdminServiceOptions {
   readonly lifecycle: Lifecycle;
   readonly cache: FrameCache;
   /** Scores an encoded image with the model in service (for frames sent as images). */
-  readonly scoreImage: (bytes: Uint8Array, classTag: string) => Promise<{ score: number; threshold: number; modelVersion: string }>;
+  readonly scoreImage: (bytes: Uint8Array, classTag: string) => Promise<{ score: number; threshold: number; modelVersion: string; readAs?: string }>;
+  /** The classes of the model in service (GetModelInfo.classes), for the ledger's wrong-class check; none without it. */
+  readonly modelClasses?: () => readonly string[];
   /** Whether peers off loopback may administer (admin.allowRemote, or auth is configured and scopes decide). */
   readonly allowRemote: () => boolean;
   readonly log: Logger;
@@ -132,12 +134,14 @@ export class AdminService {
         modelVersion: cached.modelVersion,
         frameId: cached.frameId,
         ...(cached.classTag ? { classTag: cached.classTag } : {}),
+        ...(cached.frameClass ? { readAs: cached.frameClass } : {}),
+        modelClasses: this.opts.modelClasses?.() ?? [],
       };
     }
     if (s?.case === "image") {
       if (s.value.length === 0) throw invalidInput("frame.image is empty");
       const scored = await this.opts.scoreImage(s.value, classTag);
-      return { bytes: s.value, ...scored };
+      return { bytes: s.value, ...scored, modelClasses: this.opts.modelClasses?.() ?? [] };
     }
     throw invalidInput("frame must set frame_id or image");
   }

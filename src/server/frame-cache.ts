@@ -23,6 +23,8 @@ export interface CachedFrame {
   readonly anomalous: boolean;
   readonly modelVersion: string;
   readonly classTag: string;
+  /** The class its features read as (DetectResponse.frame_class; "" when none). */
+  readonly frameClass: string;
   /** Milliseconds (cache clock) when it was scored. */
   readonly at: number;
 }

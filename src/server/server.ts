@@ -142,6 +142,7 @@ export class LafitedServer {
                 anomalous: response.verdict === Verdict.NG,
                 modelVersion: response.modelVersion,
                 classTag: request.classTag,
+                frameClass: response.frameClass,
               }),
           }
         : {}),
@@ -154,6 +155,7 @@ export class LafitedServer {
         lifecycle: lc.lifecycle,
         cache: cache ?? new FrameCache(0, 0),
         scoreImage: (bytes, classTag) => this.scoreImage(bytes, classTag),
+        modelClasses: () => this.slot.info?.classes ?? [],
         // With auth configured, the interceptor already demanded the admin scope: the loopback rule is for daemons without auth.
         allowRemote: () => c.admin.allowRemote || this.credentials.configured,
         log: this.log.child({ service: "admin" }),
@@ -223,13 +225,13 @@ export class LafitedServer {
   }
 
   /** Scores one encoded image with the model in service, through the frame queue (ModelAdmin's images). */
-  private scoreImage(bytes: Uint8Array, classTag: string): Promise<{ score: number; threshold: number; modelVersion: string }> {
+  private scoreImage(bytes: Uint8Array, classTag: string): Promise<{ score: number; threshold: number; modelVersion: string; readAs?: string }> {
     if (!this.slot.loaded) this.slot.acquire(); // NO_MODEL before taking a queue slot
     return this.queue.run(async () => {
       const lease = this.slot.acquire();
       try {
         const d = await lease.detector.detect({ kind: "encoded", bytes }, classTag ? { classTag } : {});
-        return { score: d.score, threshold: d.threshold, modelVersion: lease.detector.info.version };
+        return { score: d.score, threshold: d.threshold, modelVersion: lease.detector.info.version, ...(d.class !== undefined ? { readAs: d.class } : {}) };
       } finally {
         lease.release();
       }

@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startAdminHarness } from "./support/admin-harness.js";
-import { grayPng } from "./support/fake-detector.js";
+import { FakeDetector, grayPng } from "./support/fake-detector.js";
+import { loadFakeDetector } from "../lifecycle/support/fake-bundle.js";
 import { AcceptStatus, FrameKind } from "../../src/gen/lafited/v1/admin_pb.js";
 import { sha256 } from "../../src/model/bundle.js";
 import { PixelFormat } from "../../src/gen/lafited/v1/detector_pb.js";
@@ -95,6 +96,41 @@ test("a raw frame accepted by id is stored as a lossless PNG of the same pixels"
     // BGR in, RGB stored.
     const rgb = Uint8Array.from({ length: width * height * 3 }, (_, i) => pixels[i - (i % 3) + (2 - (i % 3))]!);
     assert.deepEqual(new Uint8Array(data), rgb);
+  } finally {
+    await h.stop();
+  }
+});
+
+test("a normal frame tagged with one model class that reads as another is refused unless forced; a new class's tag is accepted", async () => {
+  // Every frame reads as plate; the model's classes are plate and hex nut.
+  const h = await startAdminHarness({
+    config: { ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 0 } },
+    loadBundle: async (dir) => {
+      const d = await loadFakeDetector(dir);
+      return new FakeDetector({ version: d.info.version, threshold: d.info.threshold, readAs: "plate" });
+    },
+  });
+  try {
+    const frames = [["wrong", "hex nut", 60], ["right", "plate", 61], ["new", "bolt", 62]] as const;
+    for (const [frameId, classTag, gray] of frames) await h.client.detectOne({ frameId, classTag, image: { case: "encoded", value: await grayPng(gray) } });
+    const wrong = await h.admin.acceptNormal({ frame: { source: { case: "frameId", value: "wrong" } }, operator: "ana" });
+    assert.equal(wrong.status, AcceptStatus.REFUSED);
+    assert.match(wrong.reason, /tagged hex nut but reads as plate .*a wrong part or a wrong tag.*force/);
+    // Re-tagged right at acceptance, it is accepted; so are a right tag and a class the model does not have yet (a new product).
+    assert.equal((await h.admin.acceptNormal({ frame: { source: { case: "frameId", value: "wrong" } }, classTag: "plate" })).status, AcceptStatus.ACCEPTED);
+    assert.equal((await h.admin.acceptNormal({ frame: { source: { case: "frameId", value: "right" } } })).status, AcceptStatus.ACCEPTED);
+    assert.equal((await h.admin.acceptNormal({ frame: { source: { case: "frameId", value: "new" } } })).status, AcceptStatus.ACCEPTED);
+    // An image sent for the record is read the same way; force accepts it and the record says it was forced.
+    const image = { source: { case: "image" as const, value: await grayPng(63) } };
+    const refused = await h.admin.acceptNormal({ frame: image, classTag: "hex nut" });
+    assert.equal(refused.status, AcceptStatus.REFUSED);
+    const forced = await h.admin.acceptNormal({ frame: image, classTag: "hex nut", force: true });
+    assert.equal(forced.status, AcceptStatus.ACCEPTED);
+    assert.equal(h.lifecycle.ledger.get(Number(forced.acceptedId))!.forced, true);
+    assert.deepEqual(h.lifecycle.ledger.list().map((r) => r.classTag).sort(), ["bolt", "hex nut", "plate", "plate"]);
+    // A confirmed defect is not checked: a wrong part is a defect of the line it arrived on.
+    await h.client.detectOne({ frameId: "wrong2", classTag: "hex nut", image: { case: "encoded", value: await grayPng(64) } });
+    assert.equal((await h.admin.confirmDefect({ frame: { source: { case: "frameId", value: "wrong2" } } })).status, AcceptStatus.ACCEPTED);
   } finally {
     await h.stop();
   }

@@ -12,6 +12,7 @@ const frame = (id: string, fill: number, size = 100, origin = "s1") => ({
   anomalous: false,
   modelVersion: "v1",
   classTag: "",
+  frameClass: "",
 });
 
 test("the oldest frames go when the byte budget is exceeded", () => {

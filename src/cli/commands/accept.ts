@@ -15,7 +15,8 @@ export const command: CliCommand = {
   --class TAG      product/class tag (default: the tag it was scored with)
   --operator NAME  who accepts (recorded)
   --note TEXT      free text (recorded)
-  --force          accept even a frame scoring far above the threshold
+  --force          accept even a frame scoring far above the threshold (ledger.scoreCeiling), or one tagged with one of the model's
+                   classes that reads as another (a wrong part or a wrong tag)
 Prints one line per item: <item> TAB accepted|duplicate|refused|error TAB <id> TAB <detail>.`,
   run: (argv) => feedback("accept", argv),
 };

@@ -107,7 +107,12 @@ export type AcceptNormalRequest = Message<"lafited.v1.AcceptNormalRequest"> & {
 
   /**
    * Accept even when the frame scored far above the threshold (config
-   * ledger.scoreCeiling) — such frames are usually real defects.
+   * ledger.scoreCeiling) — such frames are usually real defects — or when
+   * its class tag names one of the model's classes (ModelInfo.classes) but
+   * the frame reads as another (DetectResponse.frame_class): a wrong part or
+   * a wrong tag, which would teach the model that the other class's look is
+   * normal for this one. A tag the model does not know (a new product) is
+   * accepted without force.
    *
    * @generated from field: bool force = 5;
    */
