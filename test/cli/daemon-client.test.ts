@@ -71,3 +71,23 @@ test("lafite detect streams files and folders, prints one line per frame in orde
     await h.stop();
   }
 });
+
+test("lafite detect --class reports each frame that reads as another class than its tag, and once a tag the model does not know", async () => {
+  const h = await startHarness({ fake: { readAs: "plate" } });
+  const dir = mkdtempSync(path.join(tmpdir(), "lafited-detect-tag-"));
+  try {
+    for (const i of [0, 1]) writeFileSync(path.join(dir, `f${i}.png`), await grayPng(20));
+    const wrong = await lafite(["detect", "--server", h.address, dir, "--class", "hex nut"]);
+    assert.equal(wrong.code, 0, wrong.stderr);
+    // model.classTagMismatch: ng (the default): NG whatever the score.
+    assert.deepEqual(wrong.stdout.trim().split("\n").map((l) => l.split("\t")[2]), ["NG", "NG"]);
+    assert.deepEqual(wrong.stderr.split("\n").filter((l) => l.includes("reads as")), ["f0.png", "f1.png"].map((f) => `lafite detect: ${f} is tagged hex nut and judged as it, but reads as plate (a wrong part or recipe?)`));
+    const unknown = await lafite(["detect", "--server", h.address, dir, "--class", "bolt"]);
+    assert.deepEqual(unknown.stdout.trim().split("\n").map((l) => l.split("\t")[2]), ["OK", "OK"]);
+    assert.equal(unknown.stderr.split("\n").filter((l) => l.includes("has no class 'bolt'")).length, 1, unknown.stderr);
+    const right = await lafite(["detect", "--server", h.address, dir, "--class", "plate"]);
+    assert.doesNotMatch(right.stderr, /reads as|has no class/);
+  } finally {
+    await h.stop();
+  }
+});
