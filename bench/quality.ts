@@ -209,6 +209,8 @@ function table(title: string, results: Record<string, ModeResult>, latency: bool
     return (latency ? `caught ${n(v.caught)}/${v.defects} FA ${n(v.flagged)}/${v.good}` : `caught ${n(v.caught)} FA ${n(v.flagged)}`).padStart(COL);
   };
   lines.push(["verdicts".padEnd(14), ...shown.map(verdicts)].join(" |"));
+  // Frames read as another class than their own: what model.classTagMismatch: ng would reject on a line that sends its recipe.
+  if (latency) lines.push(["misread class".padEnd(14), ...shown.map((m) => `${n(results[m]!.verdicts.misread)}/${results[m]!.verdicts.defects + results[m]!.verdicts.good}`.padStart(COL))].join(" |"));
   if (latency) lines.push(["latency ms".padEnd(14), ...shown.map((m) => `p50 ${results[m]!.latencyMs.p50.toFixed(0)} p95 ${results[m]!.latencyMs.p95.toFixed(0)}`.padStart(COL))].join(" |"));
   return lines;
 }
