@@ -11,7 +11,7 @@ export interface CliCommand {
 }
 
 // Benchmarks are npm scripts (npm run bench:*), not commands of the product.
-export const COMMANDS = ["synth", "pseudo", "fit", "train", "tune", "eval", "serve", "detect", "health", "accept", "confirm-defect", "models", "activate", "rollback", "job", "jobs"] as const;
+export const COMMANDS = ["synth", "pseudo", "fit", "train", "tune", "eval", "serve", "detect", "health", "info", "accept", "confirm-defect", "models", "activate", "rollback", "job", "jobs"] as const;
 
 function usage(): string {
   return `usage: lafite <command> [options]\ncommands: ${COMMANDS.join(", ")}\nRun 'lafite <command> --help' for a command's options.`;

@@ -1,0 +1,65 @@
+/**
+ * `lafite info`: what the daemon's model in service is (GetModelInfo): its
+ * version and mode, the verdict threshold and each class's own, the classes a
+ * DetectRequest.class_tag can name, the detail-bank weights and the diffusion
+ * settings. What an operator checks before pointing a line's recipe at it.
+ */
+import { toJson } from "@bufbuild/protobuf";
+import type { CliCommand } from "../main.js";
+import { parseFlags } from "../args.js";
+import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, daemonClient } from "../daemon-flags.js";
+import { ModelInfoSchema, type ModelInfo } from "../../gen/lafited/v1/detector_pb.js";
+import { describeCallError, isServiceError } from "../connect.js";
+import { LafiteError, ErrorCode } from "../../util/errors.js";
+
+export const command: CliCommand = {
+  summary: "Show the model a lafited daemon serves: version, mode, thresholds, classes (the valid class tags), detail weights.",
+  usage: `lafite info [--server HOST:PORT] [--json] [TLS and token flags]
+${DAEMON_FLAGS_USAGE}
+  --json              the GetModelInfo message as JSON (proto3 JSON field names)`,
+  async run(argv) {
+    const { values } = parseFlags(argv, { ...DAEMON_FLAGS, json: { type: "boolean" } });
+    const { server, client } = daemonClient(values, process.env);
+    try {
+      const info = await client.getModelInfo();
+      process.stdout.write(values.json ? `${JSON.stringify(toJson(ModelInfoSchema, info), null, 2)}\n` : `${formatModelInfo(info)}\n`);
+      return 0;
+    } catch (err) {
+      // A daemon that is down or refuses the call is the command's answer, not a crash.
+      if (isServiceError(err)) throw new LafiteError(ErrorCode.INTERNAL, `${server}: ${describeCallError(err)}`, { cause: err });
+      throw err;
+    } finally {
+      client.close();
+    }
+  },
+};
+
+/** The model in words: one line per fact, then a table of the classes with their threshold and detail weight. */
+export function formatModelInfo(info: ModelInfo): string {
+  const num = (v: number) => String(+v.toPrecision(6));
+  const lines = [
+    `model ${info.version}: ${info.scoringMode} mode, backbone ${info.backbone} (${info.featureShape.join("×")} features, input ${info.inputSize}), ${info.coresetSize} memory-bank rows, ${info.executionProvider}`,
+    `threshold ${num(info.threshold)} (${info.thresholdMethod})`,
+  ];
+  const settings = [
+    info.optionalTau.case === "tau" ? `τ ${info.optionalTau.value}` : undefined,
+    info.optionalDeltaT.case === "deltaT" ? `Δt ${info.optionalDeltaT.value}` : undefined,
+    info.optionalSteps.case === "steps" ? `${info.optionalSteps.value} DDIM step(s)` : undefined,
+    info.optionalK.case === "k" ? `K ${info.optionalK.value}` : undefined,
+    info.optionalDetailWeight.case === "detailWeight" ? `detail W ${num(info.optionalDetailWeight.value)}` : undefined,
+  ].filter((s): s is string => s !== undefined);
+  if (settings.length > 0) lines.push(settings.join(", "));
+  if (info.classes.length === 0) {
+    lines.push("classes: none recorded (class tags are informational)");
+    return lines.join("\n");
+  }
+  lines.push(`classes (a class tag naming one judges a frame as it): ${info.classes.join(", ")}`);
+  const width = Math.max(5, ...info.classes.map((c) => c.length));
+  lines.push(`${"class".padEnd(width)}  ${"threshold".padStart(16)}  ${"detail W".padStart(8)}`);
+  for (const cls of info.classes) {
+    const own = info.classThresholds[cls];
+    const w = info.detailClassWeights[cls];
+    lines.push(`${cls.padEnd(width)}  ${(own !== undefined ? num(own) : `${num(info.threshold)} (model's)`).padStart(16)}  ${(w !== undefined ? num(w) : "-").padStart(8)}`);
+  }
+  return lines.join("\n");
+}
