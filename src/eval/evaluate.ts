@@ -54,6 +54,8 @@ export interface ImageScore {
   readonly readAs?: string;
   /** With class tags (EvalOptions.classTags): the class it was judged as, its own when the model has it. */
   readonly judgedAs?: string;
+  /** Each class's share of the frame's voting cells (DetectResponse.class_shares), rounded to 0.001. */
+  readonly classShares?: Readonly<Record<string, number>>;
 }
 
 /** What one class's evaluation accumulated, handed to {@link EvalOptions.onClass} before it is dropped. */
@@ -146,6 +148,7 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         verdict: isNg(scored.score > threshold, readAsAnotherClass(scored), options.classTagMismatch ?? "ng") ? "NG" : "OK",
         ...(scored.class !== undefined ? { readAs: scored.class } : {}),
         ...(options.classTags && scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
+        ...(scored.classShares !== undefined ? { classShares: Object.fromEntries(Object.entries(scored.classShares).map(([c, v]) => [c, Math.round(v * 1000) / 1000])) } : {}),
       };
       countVerdict(verdicts, judged);
       options.onImage?.(judged);

@@ -21,6 +21,8 @@ export interface ScoredImage {
   readonly class?: string;
   /** The class it was judged as: the caller's class tag when the model has that class, else `class`. */
   readonly judgedAs?: string;
+  /** Each class's share of the frame's voting cells (FrameScorer's ScoredMap.classShares). */
+  readonly classShares?: Readonly<Record<string, number>>;
   /** The threshold the frame is judged by unless a caller overrides it: the class it is judged as's own, else the model's. */
   readonly threshold: number;
   readonly timings: Detection["timings"];
@@ -70,6 +72,7 @@ export class BundleDetector implements Detector {
         score: scored.score,
         ...(scored.class !== undefined ? { class: scored.class } : {}),
         ...(scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
+        ...(scored.classShares !== undefined ? { classShares: scored.classShares } : {}),
         threshold: this.thresholdOf(scored.judgedAs),
         timings: { decode: decodeMs, backbone: backboneMs, ...scored.timings },
       };
@@ -90,6 +93,7 @@ export class BundleDetector implements Detector {
       isAnomalous: scored.score > threshold,
       ...(scored.class !== undefined ? { class: scored.class } : {}),
       ...(scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
+      ...(scored.classShares !== undefined ? { classShares: scored.classShares } : {}),
       width: image.width,
       height: image.height,
       frameMap: () => (frameMap ??= mapToFrame(scored.map, S, image.width, image.height, this.aspect)),

@@ -15,7 +15,7 @@ import { toRows } from "../model/feature-stats.js";
 import { anomalyMap, imageScoreOf, reconstructionError, type ImageScoreRule } from "../model/scoring/anomaly-map.js";
 import { editFeatures } from "../model/memory/editing.js";
 import { blendPositionScores, channelSlice, type ChannelRange, type ScoreNormalizer } from "../model/scoring/detail-bank.js";
-import { frameClass, UNTAGGED } from "../model/memory/row-classes.js";
+import { classOfVotes, classVotes, UNTAGGED } from "../model/memory/row-classes.js";
 
 /** The detail bank as a scorer uses it: its search over the detail channels, the weight and both banks' normalizers in this mode. */
 export interface DetailSearch {
@@ -41,6 +41,8 @@ export interface PositionScores {
   readonly frameClass?: number;
   /** The class whose detail weight these scores were blended with: the caller's (judgeAs) when given, else frameClass; -1 or absent as frameClass. */
   readonly judgedClass?: number;
+  /** Per class (by index), the votes frameClass counted: how clearly the frame reads as its class. Absent with frameClass. */
+  readonly classVotes?: Int32Array;
 }
 
 /** Reconstructs a feature map with the diffusion model (src/model/diffusion). */
@@ -69,6 +71,8 @@ export interface ScoredMap {
   readonly class?: string;
   /** The class the frame was judged as (its detail weight, and its threshold in the detector): the caller's class when the model has it, else `class`. */
   readonly judgedAs?: string;
+  /** Each class's share of the frame's voting cells (those whose nearest rows name a class), classes with none left out: how clearly it reads as `class`. */
+  readonly classShares?: Readonly<Record<string, number>>;
   readonly timings: { edit: number; diffusion: number; score: number };
 }
 
@@ -112,9 +116,10 @@ export class FrameScorer {
   async positionScores(x: FeatureMap, seed: number, judgeAs = -1): Promise<PositionScores> {
     const searched = await this.mainPositionScores(x, seed);
     // Read once: the frame's class picks its detail weight here and its threshold in the detector, unless the caller names the class.
-    const read = this.classes && searched.nearest ? frameClass(searched.nearest, this.classes.rowClass, this.classes.names.length, x) : undefined;
+    const votes = this.classes && searched.nearest ? classVotes(searched.nearest, this.classes.rowClass, this.classes.names.length, x) : undefined;
+    const read = votes ? classOfVotes(votes) : undefined;
     const judged = judgeAs >= 0 ? judgeAs : read;
-    const main = { ...searched, ...(read !== undefined ? { frameClass: read } : {}), ...(judged !== undefined ? { judgedClass: judged } : {}) };
+    const main = { ...searched, ...(read !== undefined ? { frameClass: read, classVotes: votes } : {}), ...(judged !== undefined ? { judgedClass: judged } : {}) };
     if (!this.detail) return main;
     const d = this.detail;
     const weight = detailWeightOf(d, judged ?? -1);
@@ -155,7 +160,7 @@ export class FrameScorer {
    * the model has that class, whatever the frame reads as.
    */
   async score(x: FeatureMap, judgeAs?: string): Promise<ScoredMap> {
-    const { values, edit, diffusion, frameClass: cls = -1, judgedClass: judged = -1 } = await this.positionScores(x, seedOfFeatures(x), this.classIndex(judgeAs));
+    const { values, edit, diffusion, frameClass: cls = -1, judgedClass: judged = -1, classVotes: votes } = await this.positionScores(x, seedOfFeatures(x), this.classIndex(judgeAs));
     const t0 = performance.now();
     const S = this.settings.mapSize;
     const map = anomalyMap(values, x.h, x.w, S, this.settings.sigma);
@@ -166,9 +171,21 @@ export class FrameScorer {
       score,
       ...(cls >= 0 && names ? { class: names[cls]! } : {}),
       ...(judged >= 0 && names ? { judgedAs: names[judged]! } : {}),
+      ...(votes && names && cls >= 0 ? { classShares: sharesOf(votes, names) } : {}),
       timings: { edit, diffusion, score: performance.now() - t0 },
     };
   }
+}
+
+/** Each named class's share of the votes, classes without votes left out. */
+function sharesOf(votes: Int32Array, names: readonly string[]): Record<string, number> {
+  let total = 0;
+  for (const v of votes) total += v;
+  const out: Record<string, number> = {};
+  votes.forEach((v, c) => {
+    if (v > 0) out[names[c]!] = v / total;
+  });
+  return out;
 }
 
 /** L2 distance from each position of x to its nearest row of the search, and that row. */

@@ -40,6 +40,8 @@ export interface Detection {
   readonly class?: string;
   /** The class the frame was judged as (detail weight, threshold): its class tag when the model has that class, else `class`. */
   readonly judgedAs?: string;
+  /** Each class's share of the frame's cells that name a class by their nearest memory-bank rows (classes with none left out): how clearly it reads as `class`. */
+  readonly classShares?: Readonly<Record<string, number>>;
   readonly isAnomalous: boolean;
   /** Size of the original frame. */
   readonly width: number;

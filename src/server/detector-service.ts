@@ -198,6 +198,7 @@ export class DetectorService {
       height: d.height,
       frameClass: d.class ?? "",
       judgedClass: d.judgedAs ?? "",
+      classShares: { ...d.classShares },
       timings: create(StageTimingsSchema, {
         queueMs,
         decodeMs: d.timings.decode,

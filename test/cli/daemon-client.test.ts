@@ -81,7 +81,7 @@ test("lafite detect --class reports each frame that reads as another class than 
     assert.equal(wrong.code, 0, wrong.stderr);
     // model.classTagMismatch: ng (the default): NG whatever the score.
     assert.deepEqual(wrong.stdout.trim().split("\n").map((l) => l.split("\t")[2]), ["NG", "NG"]);
-    assert.deepEqual(wrong.stderr.split("\n").filter((l) => l.includes("reads as")), ["f0.png", "f1.png"].map((f) => `lafite detect: ${f} is tagged hex nut and judged as it, but reads as plate (a wrong part or recipe?)`));
+    assert.deepEqual(wrong.stderr.split("\n").filter((l) => l.includes("reads as")), ["f0.png", "f1.png"].map((f) => `lafite detect: ${f} is tagged hex nut and judged as it, but reads as plate (a wrong part or recipe?; class shares plate 1.00, hex nut 0.00)`));
     const unknown = await lafite(["detect", "--server", h.address, dir, "--class", "bolt"]);
     assert.deepEqual(unknown.stdout.trim().split("\n").map((l) => l.split("\t")[2]), ["OK", "OK"]);
     assert.equal(unknown.stderr.split("\n").filter((l) => l.includes("has no class 'bolt'")).length, 1, unknown.stderr);

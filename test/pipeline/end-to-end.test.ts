@@ -206,14 +206,14 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
     // What `lafite eval` scored for each test image, to compare the daemon's answers with.
     const scoresFile = join(dir, "scores.jsonl");
     await run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", data, "--scores", scoresFile], { timeout: 120_000 });
-    const evalScores = (await readFile(scoresFile, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { path: string; class: string; score: number; threshold: number; verdict: string; readAs?: string });
+    const evalScores = (await readFile(scoresFile, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { path: string; class: string; score: number; threshold: number; verdict: string; readAs?: string; classShares?: Record<string, number> });
     const files = (await scanDataset(data)).flatMap((c) => c.test.map((t) => t.path));
     assert.deepEqual(evalScores.map((e) => e.path), files);
     const bytes = await Promise.all(files.map((f) => readFile(f)));
-    const got: { id: string; score: number; verdict: Verdict; threshold: number; frameClass: string }[] = [];
+    const got: { id: string; score: number; verdict: Verdict; threshold: number; frameClass: string; classShares: Record<string, number> }[] = [];
     const status = await client.detectMany(
       bytes.map((b, i) => ({ frameId: `f${i}`, image: { case: "encoded" as const, value: b } })),
-      (res) => got.push({ id: res.frameId, score: res.score, verdict: res.verdict, threshold: res.threshold, frameClass: res.frameClass }),
+      (res) => got.push({ id: res.frameId, score: res.score, verdict: res.verdict, threshold: res.threshold, frameClass: res.frameClass, classShares: res.classShares }),
     );
     assert.equal(status.code, 0);
     assert.deepEqual(got.map((g) => g.id), files.map((_, i) => `f${i}`));
@@ -224,6 +224,12 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
       // Each frame is read as its own class and judged by that class's threshold, served and in eval alike.
       assert.equal(e.readAs, e.class, files[i]);
       assert.equal(got[i]!.frameClass, e.class, files[i]);
+      // The class shares: they sum to 1, the read class has the largest, and eval reports the same (to 0.001).
+      const shares = got[i]!.classShares;
+      assert.ok(Math.abs(Object.values(shares).reduce((a, b) => a + b, 0) - 1) < 1e-5, files[i]);
+      assert.equal(Math.max(...Object.values(shares)), shares[e.class], files[i]);
+      assert.deepEqual(Object.keys(e.classShares!).sort(), Object.keys(shares).sort(), files[i]);
+      for (const [c, v] of Object.entries(shares)) assert.ok(Math.abs(v - e.classShares![c]!) <= 6e-4, `${files[i]} ${c}`);
       assert.equal(got[i]!.threshold, classThresholds[e.class], files[i]);
       assert.ok(Math.abs(e.threshold - m.thresholds.lafite!.classes![e.class]!.value) < 1e-9, files[i]);
     }

@@ -77,7 +77,8 @@ A frame the daemon refused prints: id, ERROR, status, message. Exit 1 if any fra
           process.stdout.write(`${res.frameId}\t${res.score.toFixed(6)}\t${res.verdict === Verdict.NG ? "NG" : "OK"}\t${ms.toFixed(1)}\n`);
           const tag = values.class ?? "";
           if (tag !== "" && res.judgedClass === tag && res.frameClass !== "" && res.frameClass !== tag) {
-            process.stderr.write(`lafite detect: ${res.frameId} is tagged ${tag} and judged as it, but reads as ${res.frameClass} (a wrong part or recipe?)\n`);
+            const share = (cls: string) => (res.classShares[cls] ?? 0).toFixed(2);
+            process.stderr.write(`lafite detect: ${res.frameId} is tagged ${tag} and judged as it, but reads as ${res.frameClass} (a wrong part or recipe?; class shares ${res.frameClass} ${share(res.frameClass)}, ${tag} ${share(tag)})\n`);
           } else if (tag !== "" && res.judgedClass !== tag && !unknownTagSaid) {
             unknownTagSaid = true;
             process.stderr.write(`lafite detect: the model has no class '${tag}' (GetModelInfo lists its classes); frames are judged as the class they read as${res.judgedClass ? ` (${res.frameId}: ${res.judgedClass})` : ""}\n`);

@@ -28,6 +28,11 @@ export interface RowClasses {
  * realistic suite until the border stopped voting.
  */
 export function frameClass(nearest: Int32Array, rowClass: Int32Array, classCount: number, grid?: { readonly w: number; readonly frame?: GridRect }): number {
+  return classOfVotes(classVotes(nearest, rowClass, classCount, grid));
+}
+
+/** The votes frameClass counts: per class, the voting positions whose nearest row belongs to it. */
+export function classVotes(nearest: Int32Array, rowClass: Int32Array, classCount: number, grid?: { readonly w: number; readonly frame?: GridRect }): Int32Array {
   const votes = new Int32Array(classCount);
   const vote = (row: number) => {
     const cls = row >= 0 && row < rowClass.length ? rowClass[row]! : -1;
@@ -36,8 +41,13 @@ export function frameClass(nearest: Int32Array, rowClass: Int32Array, classCount
   const r = grid?.frame;
   if (!r) for (const row of nearest) vote(row);
   else for (let y = r.y0; y < r.y1; y++) for (let x = r.x0; x < r.x1; x++) if (y * grid.w + x < nearest.length) vote(nearest[y * grid.w + x]!);
+  return votes;
+}
+
+/** The class with the most votes (ties to the lower index); -1 when none voted. */
+export function classOfVotes(votes: Int32Array): number {
   let best = -1;
-  for (let c = 0; c < classCount; c++) if (votes[c]! > 0 && (best < 0 || votes[c]! > votes[best]!)) best = c;
+  for (let c = 0; c < votes.length; c++) if (votes[c]! > 0 && (best < 0 || votes[c]! > votes[best]!)) best = c;
   return best;
 }
 

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { frameClass, UNTAGGED, votingClasses } from "../../../src/model/memory/row-classes.js";
+import { classOfVotes, classVotes, frameClass, UNTAGGED, votingClasses } from "../../../src/model/memory/row-classes.js";
 
 test("frameClass: the class most positions' nearest rows belong to; ties to the lower index; unknown rows do not vote", () => {
   // Rows 0–3 are class 1, rows 4–5 class 0, row 6 class 2.
@@ -14,6 +14,9 @@ test("frameClass: the class most positions' nearest rows belong to; ties to the 
   assert.equal(frameClass(Int32Array.from([6, 6, 4]), rowClass, 2), 0);
   assert.equal(frameClass(Int32Array.from([]), rowClass, 3), -1);
   assert.equal(frameClass(Int32Array.from([99]), rowClass, 3), -1);
+  // The votes themselves, as classShares reports them: rows out of range do not vote.
+  assert.deepEqual([...classVotes(Int32Array.from([0, 1, 4, 2, 99]), rowClass, 3)], [1, 3, 0]);
+  assert.equal(classOfVotes(Int32Array.from([0, 0, 0])), -1);
 });
 
 test("votingClasses: rows added from untagged frames cast no vote, so a refreshed class is still read as itself", () => {

@@ -65,7 +65,7 @@ export class FakeDetector implements Detector {
         score,
         threshold,
         isAnomalous: score >= threshold,
-        ...(this.options.readAs !== undefined ? { class: this.options.readAs } : {}),
+        ...(this.options.readAs !== undefined ? { class: this.options.readAs, classShares: { [this.options.readAs]: 1 } } : {}),
         ...(judgedAs !== undefined ? { judgedAs } : {}),
         width,
         height,
