@@ -156,6 +156,7 @@ def response_summary(res):
         out["error"] = {"code": grpc_code_name(res.error.code), "message": res.error.message}
     else:
         out.update(score=res.score, verdict=enum_name(res, "verdict"), threshold=res.threshold, width=res.width, height=res.height, model_version=res.model_version)
+        out.update(frame_class=res.frame_class, judged_class=res.judged_class, class_shares=dict(res.class_shares))
     return out
 
 
@@ -205,13 +206,15 @@ def scenario_model_info(client, _args):
         "feature_shape": list(info.feature_shape),
         "threshold": info.threshold,
         "present": {f: info.HasField(f) for f in ("tau", "k", "delta_t", "steps")},
+        "classes": list(info.classes),
     }
 
 
 def scenario_detect_one(client, args):
     client.discover()
     Req = client.request_class("DetectOne")
-    res = client.call("DetectOne", Req(frame_id="one", encoded=read(args[0])))
+    # An optional second argument: the frame's class tag (the line's recipe).
+    res = client.call("DetectOne", Req(frame_id="one", encoded=read(args[0]), class_tag=args[1] if len(args) > 1 else ""))
     return response_summary(res)
 
 

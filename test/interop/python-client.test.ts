@@ -66,6 +66,9 @@ interface Scored {
   width?: number;
   height?: number;
   model_version?: string;
+  frame_class?: string;
+  judged_class?: string;
+  class_shares?: Record<string, number>;
   error?: { code: string; message: string };
 }
 interface Status {
@@ -86,7 +89,7 @@ test("by reflection alone, the Python client finds lafited.v1.Detector and its t
 });
 
 test("GetModelInfo from Python matches the node client's, and the oneof-wrapped diffusion fields are absent for knn", async () => {
-  const r = await python<{ version: string; scoring_mode: string; feature_shape: number[]; threshold: number; present: Record<string, boolean> }>("model-info");
+  const r = await python<{ version: string; scoring_mode: string; feature_shape: number[]; threshold: number; present: Record<string, boolean>; classes: string[] }>("model-info");
   const client = new LafitedClient(address);
   try {
     const info = await client.getModelInfo();
@@ -95,6 +98,8 @@ test("GetModelInfo from Python matches the node client's, and the oneof-wrapped 
     assert.deepEqual(r.feature_shape, info.featureShape);
     assert.equal(r.threshold, info.threshold);
     assert.deepEqual(r.present, { tau: false, k: false, delta_t: false, steps: false });
+    assert.deepEqual(r.classes, info.classes);
+    assert.deepEqual(r.classes, ["hex_nut"]);
   } finally {
     client.close();
   }
@@ -114,6 +119,10 @@ test("DetectOne from Python scores a real image exactly as the node client does"
     assert.equal(r.threshold, mine.threshold);
     assert.deepEqual([r.width, r.height], [224, 224]);
     assert.equal(r.model_version, mine.modelVersion);
+    // The class fields come through reflection too: untagged, the frame is judged as the class it reads as.
+    assert.deepEqual([r.frame_class, r.judged_class, r.class_shares], ["hex_nut", "hex_nut", { hex_nut: 1 }]);
+    const tagged = await python<Scored>("detect-one", [defectImage, "bolt"]);
+    assert.deepEqual([tagged.frame_class, tagged.judged_class, tagged.score], ["hex_nut", "hex_nut", mine.score], "a tag the model does not know is informational");
   } finally {
     client.close();
   }
