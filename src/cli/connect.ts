@@ -25,6 +25,11 @@ export function describeCallError(err: unknown): string {
   return (err as Error).message;
 }
 
+/** A gRPC failure calling `server` as a CLI error naming the daemon and the status; anything else as it is. */
+export function asCliError(server: string, err: unknown): unknown {
+  return isServiceError(err) ? new LafiteError(ErrorCode.INTERNAL, `${server}: ${describeCallError(err)}`, { cause: err }) : err;
+}
+
 /** Runs `fn` with an AdminClient for --server; gRPC failures become CLI errors. */
 export async function withAdmin<T>(values: ConnectValues, fn: (client: AdminClient) => Promise<T>, env: Readonly<Record<string, string | undefined>> = process.env): Promise<T> {
   const { server, options } = daemonConnection(values, env);
@@ -32,8 +37,7 @@ export async function withAdmin<T>(values: ConnectValues, fn: (client: AdminClie
   try {
     return await fn(client);
   } catch (err) {
-    if (isServiceError(err)) throw new LafiteError(ErrorCode.INTERNAL, `${server}: ${describeCallError(err)}`, { cause: err });
-    throw err;
+    throw asCliError(server, err);
   } finally {
     client.close();
   }

@@ -12,7 +12,7 @@ import { auroc, averagePrecision, PixelMetricAccumulator } from "../measures/met
 import { ProAccumulator } from "../measures/pro.js";
 import { decodeEncoded, decodeMask } from "../image/decode.js";
 import { mapToFrame, type BundleDetector } from "../pipeline/bundle-detector.js";
-import { isNg, readAsAnotherClass, type ClassTagMismatch } from "../pipeline/class-tag.js";
+import { DEFAULT_CLASS_TAG_MISMATCH, isNg, readAsAnotherClass, type ClassTagMismatch } from "../pipeline/class-tag.js";
 import { renderHeatmapPng, overlayHeatmap } from "../image/heatmap.js";
 import { Progress, throwIfCancelled, type ProgressSink } from "../util/progress.js";
 import { countVerdict, emptyVerdicts, formatVerdictTable, sumVerdicts, type ClassVerdicts, type VerdictCounts } from "./verdicts.js";
@@ -103,7 +103,7 @@ export async function evaluate(detector: BundleDetector, options: EvalOptions): 
   const classes = await scanDataset(options.data, options.classes ? { classes: options.classes } : {});
   const total = classes.reduce((n, c) => n + c.test.length, 0);
   const progress = new Progress("eval", total, { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
-  const report: EvalReport = { mode: detector.info.mode, classes: {}, mean: { image_auroc: null, pixel_auroc: null, image_ap: null, pixel_ap: null, pixel_aupro: null }, details: {}, verdicts: { classes: {}, all: emptyVerdicts() }, classTags: options.classTags ?? false, ...(options.classTags ? { classTagMismatch: options.classTagMismatch ?? "ng" } : {}), seconds: 0 };
+  const report: EvalReport = { mode: detector.info.mode, classes: {}, mean: { image_auroc: null, pixel_auroc: null, image_ap: null, pixel_ap: null, pixel_aupro: null }, details: {}, verdicts: { classes: {}, all: emptyVerdicts() }, classTags: options.classTags ?? false, ...(options.classTags ? { classTagMismatch: mismatchRule(options) } : {}), seconds: 0 };
   for (const cls of classes) {
     report.classes[cls.name] = await evaluateClass(detector, cls, options, progress, log, report);
   }
@@ -125,6 +125,7 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
   // The threshold a frame read as this class gets: its own, else the model's.
   const verdicts: ClassVerdicts = { ...emptyVerdicts(), threshold: detector.thresholdOf(cls.name), ownThreshold: detector.info.classThresholds?.[cls.name] !== undefined };
   report.verdicts.classes[cls.name] = verdicts;
+  const mismatch = mismatchRule(options);
   let pixelImages = 0;
   for (const item of cls.test) {
     throwIfCancelled(options.signal, "eval");
@@ -145,7 +146,7 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         score: scored.score,
         threshold,
         // Tagged, but read as another class: the daemon's model.classTagMismatch decides (ng by default).
-        verdict: isNg(scored.score > threshold, readAsAnotherClass(scored), options.classTagMismatch ?? "ng") ? "NG" : "OK",
+        verdict: isNg(scored.score > threshold, readAsAnotherClass(scored), mismatch) ? "NG" : "OK",
         ...(scored.class !== undefined ? { readAs: scored.class } : {}),
         ...(options.classTags && scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
         ...(scored.classShares !== undefined ? { classShares: Object.fromEntries(Object.entries(scored.classShares).map(([c, v]) => [c, Math.round(v * 1000) / 1000])) } : {}),
@@ -203,6 +204,11 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
   return metrics;
 }
 
+/** How an image read as another class than its tag is judged: the option, else the daemon's default. */
+function mismatchRule(options: EvalOptions): ClassTagMismatch {
+  return options.classTagMismatch ?? DEFAULT_CLASS_TAG_MISMATCH;
+}
+
 /** The paper's Table 1 shape: one row per class, percentages, then the mean. */
 export function formatTable(report: EvalReport): string {
   const pct = (v: number | null) => (v === null ? "   -  " : (100 * v).toFixed(1).padStart(6));
@@ -210,5 +216,5 @@ export function formatTable(report: EvalReport): string {
   const width = Math.max(8, ...names.map((n) => n.length));
   const header = `${"class".padEnd(width)}  img AUROC  pix AUROC  img AP  pix AP  pix AUPRO`;
   const row = (name: string, m: ClassMetrics) => `${name.padEnd(width)}  ${pct(m.image_auroc)}     ${pct(m.pixel_auroc)}     ${pct(m.image_ap)}  ${pct(m.pixel_ap)}     ${pct(m.pixel_aupro)}`;
-  return [`mode: ${report.mode}`, header, ...names.map((n) => row(n, report.classes[n]!)), row("mean", report.mean), "", formatVerdictTable(report.verdicts.classes, report.verdicts.all, report.classTags ? { mismatch: report.classTagMismatch ?? "ng" } : undefined)].join("\n");
+  return [`mode: ${report.mode}`, header, ...names.map((n) => row(n, report.classes[n]!)), row("mean", report.mean), "", formatVerdictTable(report.verdicts.classes, report.verdicts.all, report.classTags ? { mismatch: report.classTagMismatch ?? DEFAULT_CLASS_TAG_MISMATCH } : undefined)].join("\n");
 }

@@ -139,15 +139,17 @@ export class Ledger {
       }
       return { status: "duplicate", record: existing, reason: `already recorded as id ${existing.id}` };
     }
+    // What force overrides for a normal frame: a score far above the threshold, or a tag of one model class on a frame that reads as another.
+    const tag = req.classTag || image.classTag || "";
+    const aboveCeiling = kind === "normal" && image.score > this.policy.scoreCeiling * image.threshold;
+    const wrongClass = kind === "normal" && readsAsAnotherModelClass(image, tag);
     if (kind === "normal") {
       const quota = this.policy.dailyQuota;
       if (quota > 0 && this.acceptedToday() >= quota) return refuse(`daily quota of ${quota} accepted normal frames reached (config ledger.dailyQuota); try again tomorrow (UTC)`);
-      const ceiling = this.policy.scoreCeiling * image.threshold;
-      if (image.score > ceiling && !req.force) {
+      if (aboveCeiling && !req.force) {
         return refuse(`score ${image.score.toPrecision(4)} is above ${this.policy.scoreCeiling}× the threshold ${image.threshold.toPrecision(4)} of model ${image.modelVersion}: this looks like a real defect; resend with force to accept it anyway`);
       }
-      const tag = req.classTag || image.classTag || "";
-      if (readsAsAnotherModelClass(image, tag) && !req.force) {
+      if (wrongClass && !req.force) {
         return refuse(`the frame is tagged ${tag} but reads as ${image.readAs} (model ${image.modelVersion}): a wrong part or a wrong tag; accepted, it would teach the model that ${image.readAs}'s look is normal for ${tag}. Resend with the right class tag, or with force to accept it anyway`);
       }
     }
@@ -155,7 +157,7 @@ export class Ledger {
     const stored = await this.images.put(image.bytes);
     faultPoint("accept.after-image-write");
     const holdout = kind === "normal" && isHoldout(sha256, this.policy.holdoutShare);
-    const forced = kind === "normal" && req.force === true && (image.score > this.policy.scoreCeiling * image.threshold || readsAsAnotherModelClass(image, req.classTag || image.classTag || ""));
+    const forced = req.force === true && (aboveCeiling || wrongClass);
     const insert = this.db.transaction((): FrameRecord | undefined => {
       // Re-checked inside the transaction: another call may have recorded the same image meanwhile.
       if (this.bySha(sha256)) return undefined;
@@ -164,7 +166,7 @@ export class Ledger {
           `INSERT INTO frames (kind, sha256, file, class_tag, operator, note, frame_id, score, threshold, model_version, forced, holdout, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(kind, sha256, stored.file, req.classTag || image.classTag || "", req.operator ?? "", req.note ?? "", image.frameId ?? "", image.score, image.threshold, image.modelVersion, forced ? 1 : 0, holdout ? 1 : 0, isoTime(this.now()));
+        .run(kind, sha256, stored.file, tag, req.operator ?? "", req.note ?? "", image.frameId ?? "", image.score, image.threshold, image.modelVersion, forced ? 1 : 0, holdout ? 1 : 0, isoTime(this.now()));
       return this.get(Number(info.lastInsertRowid));
     });
     const record = insert.immediate();

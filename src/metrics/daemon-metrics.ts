@@ -144,7 +144,7 @@ export class DaemonMetrics {
   frameAnswered(res: DetectResponse): void {
     this.frames.inc({ outcome: res.verdict === Verdict.NG ? "NG" : "OK" });
     // Only a class tag the model knows judges a frame as another class than it reads as, so both labels are the model's classes.
-    if (readAsAnotherClass({ class: res.frameClass || undefined, judgedAs: res.judgedClass || undefined })) this.classMismatches.inc({ class_tag: res.judgedClass, frame_class: res.frameClass });
+    if (readAsAnotherClass({ class: res.frameClass, judgedAs: res.judgedClass })) this.classMismatches.inc({ class_tag: res.judgedClass, frame_class: res.frameClass });
     const t = res.timings;
     if (t === undefined) return;
     const ms: Record<(typeof STAGES)[number], number> = {

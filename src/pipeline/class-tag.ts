@@ -9,10 +9,16 @@
 
 export const CLASS_TAG_MISMATCH = ["ng", "judge"] as const;
 export type ClassTagMismatch = (typeof CLASS_TAG_MISMATCH)[number];
+/** The daemon's default (config/lafited.yaml model.classTagMismatch), and eval's: a wrong part is rejected. */
+export const DEFAULT_CLASS_TAG_MISMATCH: ClassTagMismatch = "ng";
 
-/** Judged as one class (its tag) but read as another: what lafited_frames_class_mismatch_total counts. Both must be known. */
+/**
+ * Judged as one class (its tag) but read as another: what
+ * lafited_frames_class_mismatch_total counts. Both must be known; an empty
+ * name (a DetectResponse field left unset) is none, as undefined is.
+ */
 export function readAsAnotherClass(d: { readonly class?: string | undefined; readonly judgedAs?: string | undefined }): boolean {
-  return d.judgedAs !== undefined && d.class !== undefined && d.judgedAs !== d.class;
+  return !!d.judgedAs && !!d.class && d.judgedAs !== d.class;
 }
 
 /** NG when the score says anomalous, or (under `ng`) when the frame reads as another class than its tag. */

@@ -118,6 +118,8 @@ export class AdminService {
   /** The frame a request names, with the score it got. Unknown or ambiguous ids are refusals, not errors. */
   private async resolve(src: FrameSource | undefined, classTag: string): Promise<ScoredImage | { refused: string }> {
     const s = src?.source;
+    // The model's classes, for the ledger's wrong-class check of a tagged frame.
+    const modelClasses = this.opts.modelClasses?.() ?? [];
     if (s?.case === "frameId") {
       if (s.value === "") throw invalidInput("frame.frame_id is empty");
       let cached;
@@ -135,13 +137,13 @@ export class AdminService {
         frameId: cached.frameId,
         ...(cached.classTag ? { classTag: cached.classTag } : {}),
         ...(cached.frameClass ? { readAs: cached.frameClass } : {}),
-        modelClasses: this.opts.modelClasses?.() ?? [],
+        modelClasses,
       };
     }
     if (s?.case === "image") {
       if (s.value.length === 0) throw invalidInput("frame.image is empty");
       const scored = await this.opts.scoreImage(s.value, classTag);
-      return { bytes: s.value, ...scored, modelClasses: this.opts.modelClasses?.() ?? [] };
+      return { bytes: s.value, ...scored, modelClasses };
     }
     throw invalidInput("frame must set frame_id or image");
   }

@@ -42,7 +42,7 @@ import { findRegions } from "../pipeline/regions.js";
 import { renderHeatmapPng, renderMaskPng } from "../image/heatmap.js";
 import { LafiteError, ErrorCode, errorCodeOf } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
-import { isNg, readAsAnotherClass, type ClassTagMismatch } from "../pipeline/class-tag.js";
+import { DEFAULT_CLASS_TAG_MISMATCH, isNg, readAsAnotherClass, type ClassTagMismatch } from "../pipeline/class-tag.js";
 
 export interface DetectorServiceOptions {
   readonly slot: DetectorSlot;
@@ -188,7 +188,7 @@ export class DetectorService {
     return create(DetectResponseSchema, {
       frameId,
       score: d.score,
-      verdict: isNg(d.isAnomalous, readAsAnotherClass(d), this.opts.classTagMismatch?.() ?? "ng") ? Verdict.NG : Verdict.OK,
+      verdict: isNg(d.isAnomalous, readAsAnotherClass(d), this.opts.classTagMismatch?.() ?? DEFAULT_CLASS_TAG_MISMATCH) ? Verdict.NG : Verdict.OK,
       threshold: d.threshold,
       heatmapPng,
       maskPng,

@@ -8,6 +8,9 @@ test("a frame is read as another class only when both its tag's class and its re
   assert.equal(readAsAnotherClass({ class: "plate" }), false); // no class judged by (no row classes)
   assert.equal(readAsAnotherClass({ judgedAs: "nut" }), false); // nothing read
   assert.equal(readAsAnotherClass({}), false);
+  // A DetectResponse leaves an unset class empty: empty is none.
+  assert.equal(readAsAnotherClass({ class: "", judgedAs: "nut" }), false);
+  assert.equal(readAsAnotherClass({ class: "plate", judgedAs: "" }), false);
 });
 
 test("ng rejects a frame read as another class whatever its score; judge leaves the verdict to the score", () => {

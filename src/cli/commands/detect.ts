@@ -7,6 +7,7 @@ import { readdir, readFile, stat, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { status as Status } from "@grpc/grpc-js";
 import type { CliCommand } from "../main.js";
+import { readAsAnotherClass } from "../../pipeline/class-tag.js";
 import { parseFlags } from "../args.js";
 import type { DetectRequestInit } from "../../server/client.js";
 import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, daemonClient } from "../daemon-flags.js";
@@ -76,7 +77,7 @@ A frame the daemon refused prints: id, ERROR, status, message. Exit 1 if any fra
           if (res.verdict === Verdict.NG) ng++;
           process.stdout.write(`${res.frameId}\t${res.score.toFixed(6)}\t${res.verdict === Verdict.NG ? "NG" : "OK"}\t${ms.toFixed(1)}\n`);
           const tag = values.class ?? "";
-          if (tag !== "" && res.judgedClass === tag && res.frameClass !== "" && res.frameClass !== tag) {
+          if (tag !== "" && res.judgedClass === tag && readAsAnotherClass({ class: res.frameClass, judgedAs: res.judgedClass })) {
             const share = (cls: string) => (res.classShares[cls] ?? 0).toFixed(2);
             process.stderr.write(`lafite detect: ${res.frameId} is tagged ${tag} and judged as it, but reads as ${res.frameClass} (a wrong part or recipe?; class shares ${res.frameClass} ${share(res.frameClass)}, ${tag} ${share(tag)})\n`);
           } else if (tag !== "" && res.judgedClass !== tag && !unknownTagSaid) {

@@ -9,8 +9,7 @@ import type { CliCommand } from "../main.js";
 import { parseFlags } from "../args.js";
 import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, daemonClient } from "../daemon-flags.js";
 import { ModelInfoSchema, type ModelInfo } from "../../gen/lafited/v1/detector_pb.js";
-import { describeCallError, isServiceError } from "../connect.js";
-import { LafiteError, ErrorCode } from "../../util/errors.js";
+import { asCliError } from "../connect.js";
 
 export const command: CliCommand = {
   summary: "Show the model a lafited daemon serves: version, mode, thresholds, classes (the valid class tags), detail weights.",
@@ -26,8 +25,7 @@ ${DAEMON_FLAGS_USAGE}
       return 0;
     } catch (err) {
       // A daemon that is down or refuses the call is the command's answer, not a crash.
-      if (isServiceError(err)) throw new LafiteError(ErrorCode.INTERNAL, `${server}: ${describeCallError(err)}`, { cause: err });
-      throw err;
+      throw asCliError(server, err);
     } finally {
       client.close();
     }

@@ -10,6 +10,7 @@
  */
 import type { ClassMetrics } from "../evaluate.js";
 import { describeMisreads, taggedMismatchRule, type VerdictCounts } from "../verdicts.js";
+import { DEFAULT_CLASS_TAG_MISMATCH } from "../../pipeline/class-tag.js";
 import { escapeHtml as e } from "./escape.js";
 import { linePlot, scoreHistogram, type Series } from "./svg-plot.js";
 import { PARAM_NAMES, type ClassReport, type GalleryItem, type ReportData, type TuningCurveReport, type TuningReport } from "./report-data.js";
@@ -87,7 +88,7 @@ function verdictsTable(d: ReportData): string {
     const v = d.verdicts.classes[c.name];
     return v ? [row(c.name, v, e(`${score(v.threshold)}${v.ownThreshold ? "" : " (model's)"}`))] : [];
   });
-  return `<table class="metrics verdicts"><caption>Verdicts at the served thresholds: ${d.classTags ? `each image tagged with its class, as a line that sends its recipe, and judged by its class's threshold, else the model's; ${taggedMismatchRule(d.classTagMismatch ?? "ng")}` : "each image judged by the threshold of the class it was read as (its nearest bank rows), else the model's"}</caption><thead><tr><th>class</th><th>threshold</th><th>defects caught (NG)</th><th>good images flagged NG</th><th>read as another class</th></tr></thead><tbody>
+  return `<table class="metrics verdicts"><caption>Verdicts at the served thresholds: ${d.classTags ? `each image tagged with its class, as a line that sends its recipe, and judged by its class's threshold, else the model's; ${taggedMismatchRule(d.classTagMismatch ?? DEFAULT_CLASS_TAG_MISMATCH)}` : "each image judged by the threshold of the class it was read as (its nearest bank rows), else the model's"}</caption><thead><tr><th>class</th><th>threshold</th><th>defects caught (NG)</th><th>good images flagged NG</th><th>read as another class</th></tr></thead><tbody>
 ${rows.join("\n")}
 ${row("all", d.verdicts.all, "", ' class="mean"')}
 </tbody></table>`;

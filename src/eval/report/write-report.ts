@@ -4,6 +4,7 @@
  * tuning curves re-scored when asked) and writes DIR/index.html, and the
  * same data as DIR/report.json.
  */
+import { DEFAULT_CLASS_TAG_MISMATCH } from "../../pipeline/class-tag.js";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { scanDataset } from "../../dataset/mvtec-layout.js";
@@ -87,7 +88,7 @@ export async function writeReport(run: ReportRun): Promise<string> {
     mean: run.evalReport.mean,
     classes,
     verdicts: run.evalReport.verdicts,
-    ...(run.evalReport.classTags ? { classTags: true, classTagMismatch: run.evalReport.classTagMismatch ?? "ng" } : {}),
+    ...(run.evalReport.classTags ? { classTags: true, classTagMismatch: run.evalReport.classTagMismatch ?? DEFAULT_CLASS_TAG_MISMATCH } : {}),
     tuning,
     seconds: run.evalReport.seconds,
   };
