@@ -14,7 +14,8 @@ import { synthesizeRealistic } from "../../src/image/synth/realistic/index.js";
 import { coresetBudget, type CandidateSampling } from "../../src/model/memory/candidates.js";
 import { bankCoreset } from "../../src/model/memory/class-coreset.js";
 import { scanDataset } from "../../src/dataset/mvtec-layout.js";
-import { decodeEncoded, decodeMask } from "../../src/image/decode.js";
+import { decodeEncoded } from "../../src/image/decode.js";
+import { readMask } from "../../src/dataset/masks.js";
 import { BackboneRunner, sessionOptions } from "../../src/model/backbone-runner.js";
 import { resolveBackbone } from "../../src/model/backbone-source.js";
 import { FeatureStatsAccumulator, standardizeInPlace, type FeatureStats } from "../../src/model/feature-stats.js";
@@ -77,7 +78,7 @@ export async function extractSuiteFeatures(data: string, config: ModelConfig, lo
     }
     for (const t of cls.test) {
       const { x, width, height } = await one(t.path);
-      const mask = t.maskPath ? maskToInput((await decodeMask(await readFile(t.maskPath))).mask, { width, height }, S, config.aspect) : undefined;
+      const mask = t.maskPath ? maskToInput((await readMask(t.maskPath)).mask, { width, height }, S, config.aspect) : undefined;
       const region = config.aspect === "letterbox" ? placement(width, height, S, "letterbox") : undefined;
       testRaw.push({ cls: cls.name, anomalous: t.anomalous, x, ...(mask ? { mask } : {}), ...(region ? { region } : {}) });
     }

@@ -3,6 +3,9 @@
  *   <root>/<class>/train/good/*          normal training images
  *   <root>/<class>/test/<good|defect>/*  test images
  *   <root>/<class>/ground_truth/<defect>/<stem>_mask.*   (optional)
+ * or, as MVTec LOCO AD files them, a folder of masks per image whose union
+ * is the image's mask (one file per defect region):
+ *   <root>/<class>/ground_truth/<defect>/<stem>/*
  * Real folders are messy: image formats are found by content later, so any
  * regular file that is not obviously something else is listed; classes
  * without ground_truth get image metrics only.
@@ -16,7 +19,7 @@ export interface TestImage {
   readonly path: string;
   readonly defect: string;
   readonly anomalous: boolean;
-  /** Mask path; undefined for good images (all-normal) or when none exists. */
+  /** Mask path, a file or a folder of masks to unite (dataset/masks.ts readMask); undefined for good images (all-normal) or when none exists. */
   readonly maskPath?: string;
 }
 
@@ -103,9 +106,13 @@ export async function scanDataset(root: string, options: { classes?: readonly st
   return classes;
 }
 
-/** Mask files of one defect folder keyed by file stem. */
+/** Masks of one defect folder keyed by stem: mask files, and (MVTec LOCO) folders that hold an image's masks. */
 async function maskIndex(dir: string): Promise<Map<string, string>> {
   const map = new Map<string, string>();
   for (const p of await listImageFiles(dir)) map.set(parse(p).name, p);
+  for (const name of await listDirs(dir)) {
+    // An empty folder is no mask: the image is then reported as missing one, not scored against an empty mask.
+    if (!map.has(name) && (await listImageFiles(join(dir, name))).length > 0) map.set(name, join(dir, name));
+  }
   return map;
 }

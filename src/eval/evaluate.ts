@@ -8,9 +8,10 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, parse } from "node:path";
 import { scanDataset, type DatasetClass } from "../dataset/mvtec-layout.js";
+import { readMask } from "../dataset/masks.js";
 import { auroc, averagePrecision, PixelMetricAccumulator } from "../measures/metrics.js";
 import { ProAccumulator } from "../measures/pro.js";
-import { decodeEncoded, decodeMask } from "../image/decode.js";
+import { decodeEncoded } from "../image/decode.js";
 import { mapToFrame, type BundleDetector } from "../pipeline/bundle-detector.js";
 import { DEFAULT_CLASS_TAG_MISMATCH, isNg, readAsAnotherClass, type ClassTagMismatch } from "../pipeline/class-tag.js";
 import { renderHeatmapPng, overlayHeatmap } from "../image/heatmap.js";
@@ -160,7 +161,7 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         let mw = image.width;
         let mh = image.height;
         if (item.maskPath) {
-          const m = await decodeMask(await readFile(item.maskPath));
+          const m = await readMask(item.maskPath);
           mask = m.mask;
           mw = m.width;
           mh = m.height;

@@ -7,7 +7,8 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import sharp from "sharp";
-import { decodeEncoded, decodeMask } from "../../image/decode.js";
+import { decodeEncoded } from "../../image/decode.js";
+import { readMask } from "../../dataset/masks.js";
 import { heatmapRgba } from "../../image/heatmap.js";
 import { mapToFrame, type BundleDetector } from "../../pipeline/bundle-detector.js";
 import type { ImageScore } from "../evaluate.js";
@@ -77,7 +78,7 @@ async function renderItem(o: GalleryOptions, s: ImageScore, stem: string): Promi
   const truth = Uint8Array.from(base);
   const maskPath = o.masks.get(s.path);
   if (maskPath) {
-    const m = await decodeMask(await readFile(maskPath));
+    const m = await readMask(maskPath);
     const outline = maskOutline(resizeMaskAny(m.mask, m.width, m.height, t.width, t.height), t.width, t.height);
     paint(truth, outline, TRUTH_RGB);
     paint(overlay, outline, TRUTH_ON_HEAT_RGB);
