@@ -167,6 +167,11 @@ export const modelConfigSchema = z.strictObject({
       perClass: z.boolean().default(true),
       /** The fewest held-out normals a class needs for its own threshold; a class with fewer keeps the model's. */
       minClassNormals: z.int().min(2).max(100000).default(10),
+      /**
+       * A class whose `holdout` share gives it fewer than minClassNormals held-out normals holds out minClassNormals
+       * instead, when that is at most this share of its training images, so it gets its own threshold (0: never).
+       */
+      classHoldoutCap: z.number().min(0).max(0.5).default(0.2),
     })
     .prefault({}),
   /** Pseudo-validation tuning (paper 3.4, 4.5): `lafite fit` runs it unless --no-tune; `lafite tune` reruns it. */

@@ -66,7 +66,25 @@ interface TrainImage {
 /** Evenly spaced held-out picks, so the split does not depend on file order quirks beyond sorting. */
 export function holdoutIndices(n: number, fraction: number): Set<number> {
   if (fraction <= 0 || n < 4) return new Set();
-  const count = Math.max(1, Math.floor(n * fraction));
+  return evenlySpaced(n, Math.max(1, Math.floor(n * fraction)));
+}
+
+/**
+ * Fit's held-out picks for a class of n training images: the `holdout` share
+ * (holdoutIndices), raised to minClassNormals when per-class thresholds are on,
+ * the share gives fewer, and minClassNormals is at most `classHoldoutCap` of
+ * the class. Without it a class of 50–99 images (10 % held out: 5–9) is judged
+ * by the model's threshold, which other classes' normals set: the demo's
+ * fabric, 6 held out of 60, then flagged 10 of its 15 good test frames at
+ * image AUROC 100; 10 held out gave it its own threshold and none.
+ */
+export function classHoldoutIndices(n: number, t: Pick<ModelConfig["threshold"], "holdout" | "perClass" | "minClassNormals" | "classHoldoutCap">): Set<number> {
+  const base = holdoutIndices(n, t.holdout);
+  if (base.size === 0 || !t.perClass || base.size >= t.minClassNormals || t.minClassNormals > n * t.classHoldoutCap) return base;
+  return evenlySpaced(n, t.minClassNormals);
+}
+
+function evenlySpaced(n: number, count: number): Set<number> {
   const picks = new Set<number>();
   for (let i = 0; i < count; i++) picks.add(Math.min(n - 1, Math.floor(((i + 0.5) * n) / count)));
   return picks;
@@ -90,7 +108,10 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       log(`fit: class ${cls.name} has no train/good images; skipped`);
       continue;
     }
-    const held = holdoutIndices(cls.train.length, config.threshold.holdout);
+    const held = classHoldoutIndices(cls.train.length, config.threshold);
+    if (held.size > holdoutIndices(cls.train.length, config.threshold.holdout).size) {
+      log(`fit: ${cls.name}: ${held.size} of ${cls.train.length} training images held out (threshold.minClassNormals, within threshold.classHoldoutCap ${config.threshold.classHoldoutCap}), so it gets its own threshold`);
+    }
     cls.train.forEach((path, i) => images.push({ path, cls: cls.name, holdout: held.has(i) }));
     classCounts[cls.name] = { train: cls.train.length - held.size, holdout: held.size };
   }
