@@ -21,7 +21,7 @@ import { resolveBackbone } from "../../src/model/backbone-source.js";
 import { FeatureStatsAccumulator, standardizeInPlace, type FeatureStats } from "../../src/model/feature-stats.js";
 import { pseudoRecipe, type ModelConfig } from "../../src/model/model-config.js";
 import type { FeatureMap } from "../../src/model/types.js";
-import { classHoldoutIndices } from "../../src/pipeline/fit.js";
+import { splitTraining } from "../../src/pipeline/fit.js";
 import { extractPseudoFeatures, type PseudoFeature } from "../../src/pipeline/tune/pseudo-features.js";
 import { cropToPlacement, maskToInput, placement, type Placement } from "../../src/image/geometry.js";
 import { pseudoSamples, type PseudoRecipe } from "../../src/image/pseudo/index.js";
@@ -70,10 +70,10 @@ export async function extractSuiteFeatures(data: string, config: ModelConfig, lo
   const heldPaths = new Map<string, string[]>();
   const testRaw: { cls: string; anomalous: boolean; x: FeatureMap; mask?: Uint8Array; region?: Placement }[] = [];
   for (const cls of await scanDataset(data)) {
-    const held = classHoldoutIndices(cls.train.length, config.threshold);
-    for (const [i, path] of cls.train.entries()) {
+    const held = new Set(splitTraining(cls, config.threshold).heldOut);
+    for (const path of [...cls.train, ...cls.validation]) {
       const { x } = await one(path);
-      if (held.has(i)) (heldRaw.push({ cls: cls.name, x }), heldPaths.set(cls.name, [...(heldPaths.get(cls.name) ?? []), path]));
+      if (held.has(path)) (heldRaw.push({ cls: cls.name, x }), heldPaths.set(cls.name, [...(heldPaths.get(cls.name) ?? []), path]));
       else (bank.push(x), bankClasses.push(cls.name));
     }
     for (const t of cls.test) {

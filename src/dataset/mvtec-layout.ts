@@ -1,6 +1,7 @@
 /**
  * Data sets in the MVTec AD folder layout:
  *   <root>/<class>/train/good/*          normal training images
+ *   <root>/<class>/validation/good/*     (optional, MVTec LOCO AD) normal images held out of training
  *   <root>/<class>/test/<good|defect>/*  test images
  *   <root>/<class>/ground_truth/<defect>/<stem>_mask.*   (optional)
  * or, as MVTec LOCO AD files them, a folder of masks per image whose union
@@ -26,6 +27,8 @@ export interface TestImage {
 export interface DatasetClass {
   readonly name: string;
   readonly train: readonly string[];
+  /** validation/good (MVTec LOCO AD): normal images meant for validation, which fit holds out instead of a share of train. */
+  readonly validation: readonly string[];
   readonly test: readonly TestImage[];
   /** True when the class has a ground_truth folder, so pixel metrics apply. */
   readonly hasMasks: boolean;
@@ -87,6 +90,7 @@ export async function scanDataset(root: string, options: { classes?: readonly st
   for (const name of names) {
     const base = join(root, name);
     const train = await listImageFiles(join(base, "train", "good"));
+    const validation = await listImageFiles(join(base, "validation", "good"));
     const gtRoot = join(base, "ground_truth");
     const hasMasks = await isDir(gtRoot);
     const test: TestImage[] = [];
@@ -101,7 +105,7 @@ export async function scanDataset(root: string, options: { classes?: readonly st
         test.push({ path, defect, anomalous, ...(maskPath ? { maskPath } : {}) });
       }
     }
-    classes.push({ name, train, test, hasMasks, missingMasks });
+    classes.push({ name, train, validation, test, hasMasks, missingMasks });
   }
   return classes;
 }

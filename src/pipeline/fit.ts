@@ -14,7 +14,7 @@ import { readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { relative, resolve } from "node:path";
 import { pseudoRecipe, type ModelConfig } from "../model/model-config.js";
-import { scanDataset } from "../dataset/mvtec-layout.js";
+import { scanDataset, type DatasetClass } from "../dataset/mvtec-layout.js";
 import { decodeEncoded } from "../image/decode.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FeatureStatsAccumulator, standardizeInPlace, type FeatureStats } from "../model/feature-stats.js";
@@ -84,6 +84,29 @@ export function classHoldoutIndices(n: number, t: Pick<ModelConfig["threshold"],
   return evenlySpaced(n, t.minClassNormals);
 }
 
+/** A class's training images split into the bank's and the held-out ones (threshold and pseudo-validation), and why. */
+export interface TrainingSplit {
+  readonly bank: readonly string[];
+  readonly heldOut: readonly string[];
+  /** validation: the class's validation/good folder; raised: classHoldoutIndices held out more than the share; share: the holdout share. */
+  readonly by: "validation" | "raised" | "share";
+}
+
+/**
+ * Fit's split of one class: a validation/good folder (MVTec LOCO AD) is the
+ * held-out set and every train/good image goes into the bank; otherwise
+ * classHoldoutIndices picks the held-out images from train/good.
+ */
+export function splitTraining(cls: Pick<DatasetClass, "train" | "validation">, t: Parameters<typeof classHoldoutIndices>[1]): TrainingSplit {
+  if (cls.validation.length > 0) return { bank: cls.train, heldOut: cls.validation, by: "validation" };
+  const held = classHoldoutIndices(cls.train.length, t);
+  return {
+    bank: cls.train.filter((_, i) => !held.has(i)),
+    heldOut: cls.train.filter((_, i) => held.has(i)),
+    by: held.size > holdoutIndices(cls.train.length, t.holdout).size ? "raised" : "share",
+  };
+}
+
 function evenlySpaced(n: number, count: number): Set<number> {
   const picks = new Set<number>();
   for (let i = 0; i < count; i++) picks.add(Math.min(n - 1, Math.floor(((i + 0.5) * n) / count)));
@@ -108,12 +131,16 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       log(`fit: class ${cls.name} has no train/good images; skipped`);
       continue;
     }
-    const held = classHoldoutIndices(cls.train.length, config.threshold);
-    if (held.size > holdoutIndices(cls.train.length, config.threshold.holdout).size) {
-      log(`fit: ${cls.name}: ${held.size} of ${cls.train.length} training images held out (threshold.minClassNormals, within threshold.classHoldoutCap ${config.threshold.classHoldoutCap}), so it gets its own threshold`);
+    const split = splitTraining(cls, config.threshold);
+    if (split.by === "raised") {
+      log(`fit: ${cls.name}: ${split.heldOut.length} of ${cls.train.length} training images held out (threshold.minClassNormals, within threshold.classHoldoutCap ${config.threshold.classHoldoutCap}), so it gets its own threshold`);
+    } else if (split.by === "validation") {
+      log(`fit: ${cls.name}: its ${split.heldOut.length} validation/good images are held out for the threshold, and all ${split.bank.length} train/good images go into the bank`);
     }
-    cls.train.forEach((path, i) => images.push({ path, cls: cls.name, holdout: held.has(i) }));
-    classCounts[cls.name] = { train: cls.train.length - held.size, holdout: held.size };
+    // In file order (train/good, then validation/good), as before the split had reasons: the order seeds the candidate draw and training.
+    const held = new Set(split.heldOut);
+    for (const path of [...cls.train, ...cls.validation]) images.push({ path, cls: cls.name, holdout: held.has(path) });
+    classCounts[cls.name] = { train: split.bank.length, holdout: split.heldOut.length };
   }
   if (images.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `no training images in ${options.data} (expected <class>/train/good/*)`);
   const holdoutCount = images.filter((i) => i.holdout).length;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { classHoldoutIndices, diffusionConfigOf, holdoutIndices } from "../../src/pipeline/fit.js";
+import { classHoldoutIndices, diffusionConfigOf, holdoutIndices, splitTraining } from "../../src/pipeline/fit.js";
 import { parseModelConfig } from "../../src/model/model-config.js";
 import { UNET_PRESETS } from "../../src/model/diffusion/config.js";
 
@@ -23,6 +23,12 @@ test("a class the holdout share leaves under minClassNormals holds out minClassN
   assert.deepEqual(classHoldoutIndices(60, { ...t, classHoldoutCap: 0 }), holdoutIndices(60, 0.1), "cap 0: never");
   assert.equal(classHoldoutIndices(60, { ...t, holdout: 0 }).size, 0, "holdout 0 holds out nothing, whatever the cap");
   assert.equal(classHoldoutIndices(3, t).size, 0, "tiny classes hold out nothing");
+  const train = Array.from({ length: 60 }, (_, i) => `c/train/good/${i}.png`);
+  const split = splitTraining({ train, validation: [] }, t);
+  assert.equal(split.by, "raised");
+  assert.deepEqual(split.heldOut, [3, 9, 15, 21, 27, 33, 39, 45, 51, 57].map((i) => train[i]));
+  assert.equal(split.bank.length, 50);
+  assert.equal(splitTraining({ train, validation: [] }, { ...t, classHoldoutCap: 0 }).by, "share");
 });
 
 

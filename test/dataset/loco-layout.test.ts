@@ -6,6 +6,8 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { scanDataset } from "../../src/dataset/mvtec-layout.js";
 import { readMask } from "../../src/dataset/masks.js";
+import { splitTraining } from "../../src/pipeline/fit.js";
+import { parseModelConfig } from "../../src/model/model-config.js";
 
 /** A w×h grayscale PNG, 255 inside [x0, x1) × [y0, y1), `value` elsewhere. */
 function maskPng(w: number, h: number, x0: number, y0: number, x1: number, y1: number, value = 0): Promise<Buffer> {
@@ -59,5 +61,31 @@ test("a mask folder whose masks differ in size is refused with both sizes named"
     await assert.rejects(readMask(empty), /holds no mask/);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("MVTec LOCO layout: validation/good is the held-out set, and every train/good image goes into the bank", async () => {
+  const root = await mkdtemp(join(tmpdir(), "lafite-loco-"));
+  try {
+    for (const [name, folders] of [["juice_bottle", ["train", "validation"]], ["pushpins", ["train"]]] as const) {
+      for (const f of folders) await mkdir(join(root, name, f, "good"), { recursive: true });
+      for (let i = 0; i < 20; i++) await writeFile(join(root, name, "train", "good", `${String(i).padStart(3, "0")}.png`), "x");
+    }
+    for (const stem of ["000", "001", "002"]) await writeFile(join(root, "juice_bottle", "validation", "good", `${stem}.png`), "x");
+    const [juice, pins] = await scanDataset(root);
+    const t = parseModelConfig({}).threshold;
+    assert.deepEqual(juice!.validation.map((p) => p.split("/").slice(-3).join("/")), ["validation/good/000.png", "validation/good/001.png", "validation/good/002.png"]);
+    const j = splitTraining(juice!, t);
+    assert.equal(j.by, "validation");
+    assert.deepEqual(j.bank, juice!.train);
+    assert.deepEqual(j.heldOut, juice!.validation);
+    // Without the folder: the share of train/good (2 of 20, evenly spaced: 005 and 015).
+    assert.deepEqual(pins!.validation, []);
+    const p = splitTraining(pins!, t);
+    assert.equal(p.by, "share");
+    assert.deepEqual(p.heldOut.map((x) => x.split("/").pop()), ["005.png", "015.png"]);
+    assert.equal(p.bank.length, 18);
+  } finally {
+    await rm(root, { recursive: true, force: true });
   }
 });
