@@ -29,6 +29,8 @@ import { extractPseudoFeatures } from "./tune/pseudo-features.js";
 import { runTuning, type TuneResult } from "./tune/run-tuning.js";
 import { trainedTaus } from "./tune/trained-taus.js";
 import { calibrateModes, type ScoredSet } from "./tune/calibrate.js";
+import { classesShortOfNormals, describeLeftOut, evenlyPicked, MAX_LEFT_OUT_PER_CLASS, type LeftOutMap } from "./tune/left-out.js";
+import type { ThresholdParams } from "../model/scoring/threshold.js";
 import { detailTuneWork, tuneDetailWeight } from "./tune/detail-weight.js";
 import { DETAIL_MODES, type DetailScoring } from "../model/scoring/detail-bank.js";
 import { resolveExecutionProvider } from "../model/execution-provider.js";
@@ -107,6 +109,11 @@ export function splitTraining(cls: Pick<DatasetClass, "train" | "validation">, t
   };
 }
 
+/** The bank maps of the classes short of held-out normals (left-out.ts), at most MAX_LEFT_OUT_PER_CLASS each, evenly spaced. */
+export function leftOutMapsOf(params: ThresholdParams, heldOutClasses: readonly string[], bank: readonly FeatureMap[], bankClasses: readonly string[]): LeftOutMap[] {
+  return classesShortOfNormals(params, heldOutClasses, bankClasses).flatMap((cls) => evenlyPicked(bank.filter((_, i) => bankClasses[i] === cls)).map((x) => ({ cls, x })));
+}
+
 function evenlySpaced(n: number, count: number): Set<number> {
   const picks = new Set<number>();
   for (let i = 0; i < count; i++) picks.add(Math.min(n - 1, Math.floor(((i + 0.5) * n) / count)));
@@ -157,7 +164,10 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   log(`fit: backbone ${backboneSource.name}, features ${c}×${h}×${w}`);
   lap("prepare");
   const dcfg = config.diffusion.preset !== "none" ? diffusionConfigOf(config, ep, options.intraOpThreads) : undefined;
-  const eta = new FitEta(fitWork(config, dcfg, { images: images.length, holdout: holdoutCount, bankImagesPerClass: Object.values(classCounts).map((k) => k.train), c, h, w, tune: options.tune ?? true }));
+  // Bank images the threshold stage scores left out (left-out.ts), as classes short of held-out normals give them.
+  const shortClasses = classesShortOfNormals(config.threshold, images.filter((i) => i.holdout).map((i) => i.cls), Object.keys(classCounts));
+  const leftOutImages = shortClasses.reduce((n, cls) => n + Math.min(classCounts[cls]!.train, MAX_LEFT_OUT_PER_CLASS), 0);
+  const eta = new FitEta(fitWork(config, dcfg, { images: images.length, holdout: holdoutCount, bankImagesPerClass: Object.values(classCounts).map((k) => k.train), leftOutImages, c, h, w, tune: options.tune ?? true }));
   const sinkFor = (stage: FitStage): ProgressSink => eta.sink(stage, options.progressSink ?? stderrSink);
 
   // 1. Features of every image, batched through the backbone.
@@ -302,7 +312,9 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   } else if (detailPlan) {
     detail = { ...detailPlan, weight: 0 };
   }
-  const thresholds = await calibrateModes(pseudoSet, parts, { ...settings, ...(detail ? { detail } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`), scored });
+  const leftOut = leftOutMapsOf(config.threshold, heldOut.map((i) => i.cls), bank, bankClasses);
+  if (leftOut.length > 0) log(`fit: ${describeLeftOut(leftOut)}`);
+  const thresholds = await calibrateModes(pseudoSet, parts, { ...settings, ...(detail ? { detail } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`), scored, leftOut });
   lap("threshold");
 
   // 6. The bundle.
@@ -408,7 +420,7 @@ export function diffusionConfigOf(config: ModelConfig, ep: "cpu" | "cuda", intra
 }
 
 /** How much work each stage of this fit has (fit-eta.ts), from the counts known once the backbone's shape is. */
-function fitWork(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: { images: number; holdout: number; bankImagesPerClass: number[]; c: number; h: number; w: number; tune: boolean }): FitWork {
+function fitWork(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: { images: number; holdout: number; bankImagesPerClass: number[]; leftOutImages: number; c: number; h: number; w: number; tune: boolean }): FitWork {
   const hw = n.h * n.w;
   const bankImages = n.images - n.holdout;
   const total = bankImages * hw;
@@ -423,8 +435,8 @@ function fitWork(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: { im
     diffusionGmac: dcfg ? totalSteps(dcfg, trainMaps) * dcfg.batchSize * unetGmac : 0,
     pseudoImages,
     tuneScorings: n.tune ? (taus + new Set(config.tuning.ks).size + 1) * pseudoImages : 0,
-    // Calibration scores every mode (the tuned one's scores reused); the detail bank adds its own search per image.
-    thresholdScorings: (dcfg ? 4 : 2) * pseudoImages + (config.tuning.detailWeights.some((v) => v > 0) ? pseudoImages : 0),
+    // Calibration scores every mode (the tuned one's scores reused); the detail bank adds its own search per image; left-out bank images, each bank mode.
+    thresholdScorings: (dcfg ? 4 : 2) * pseudoImages + (config.tuning.detailWeights.some((v) => v > 0) ? pseudoImages : 0) + (dcfg ? 3 : 2) * n.leftOutImages,
     scoringGmac: (hw * count * n.c) / 1e9 + unetGmac,
   };
 }

@@ -111,10 +111,10 @@ export class FrameScorer {
    * Per-position anomaly values on the h×w grid: the main bank's, blended with
    * the detail bank's when there is one, at the weight of class `judgeAs`
    * (an index into the row-class names) when given, else of the class the
-   * frame reads as.
+   * frame reads as. `exclude`: bank rows every search leaves out (score's leaveOut).
    */
-  async positionScores(x: FeatureMap, seed: number, judgeAs = -1): Promise<PositionScores> {
-    const searched = await this.mainPositionScores(x, seed);
+  async positionScores(x: FeatureMap, seed: number, judgeAs = -1, exclude?: ReadonlySet<number>): Promise<PositionScores> {
+    const searched = await this.mainPositionScores(x, seed, exclude);
     // Read once: the frame's class picks its detail weight here and its threshold in the detector, unless the caller names the class.
     const votes = this.classes && searched.nearest ? classVotes(searched.nearest, this.classes.rowClass, this.classes.names.length, x) : undefined;
     const read = votes ? classOfVotes(votes) : undefined;
@@ -126,19 +126,19 @@ export class FrameScorer {
     // W 0 is the main bank exactly (the blend's identity): no search.
     if (weight === 0) return { ...main, weight };
     const t0 = performance.now();
-    const values = blendPositionScores(main.values, (await nearestDistances(d.knn, channelSlice(x, d.channels))).values, weight, d.main, d.detail);
+    const values = blendPositionScores(main.values, (await nearestDistances(d.knn, channelSlice(x, d.channels), exclude)).values, weight, d.main, d.detail);
     return { ...main, values, weight, edit: main.edit + performance.now() - t0 };
   }
 
-  private async mainPositionScores(x: FeatureMap, seed: number): Promise<PositionScores> {
+  private async mainPositionScores(x: FeatureMap, seed: number, exclude?: ReadonlySet<number>): Promise<PositionScores> {
     const { mode } = this.settings;
     const hw = x.h * x.w;
     let t0 = performance.now();
-    if (mode === "knn") return { ...(await nearestDistances(this.knn!, x)), edit: performance.now() - t0, diffusion: 0 };
+    if (mode === "knn") return { ...(await nearestDistances(this.knn!, x, exclude)), edit: performance.now() - t0, diffusion: 0 };
     let e = x;
     let nearest: Int32Array | undefined;
     if (mode === "lafite" || mode === "edit-only") {
-      const res = await this.knn!.search(toRows(x), hw);
+      const res = await this.knn!.search(toRows(x), hw, exclude);
       const d = new Float32Array(res.distances.length);
       for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(res.distances[i]!);
       e = editFeatures(x, res.indices, d, this.knn!.k, this.coreset, x.c);
@@ -157,10 +157,18 @@ export class FrameScorer {
    * The frame's noise seed is a hash of its own features, so a frame always
    * scores the same (fit, eval and serving alike). `judgeAs`: the class the
    * caller says the frame is (a line's recipe); it sets the detail weight when
-   * the model has that class, whatever the frame reads as.
+   * the model has that class, whatever the frame reads as. `leaveOut`: score
+   * a frame whose slices the bank holds copies of (a training image) as if
+   * it had not been fitted, every search leaving those rows out (the scorer
+   * must be opened with leaveOut).
    */
-  async score(x: FeatureMap, judgeAs?: string): Promise<ScoredMap> {
-    const { values, edit, diffusion, frameClass: cls = -1, judgedClass: judged = -1, classVotes: votes } = await this.positionScores(x, seedOfFeatures(x), this.classIndex(judgeAs));
+  async score(x: FeatureMap, judgeAs?: string, options: { leaveOut?: boolean } = {}): Promise<ScoredMap> {
+    let exclude: ReadonlySet<number> | undefined;
+    if (options.leaveOut) {
+      if (!this.knn) throw new Error(`scoring mode '${this.settings.mode}' does not search the bank, so it cannot leave a frame's rows out`);
+      exclude = await this.knn.copiesOf(toRows(x), x.h * x.w);
+    }
+    const { values, edit, diffusion, frameClass: cls = -1, judgedClass: judged = -1, classVotes: votes } = await this.positionScores(x, seedOfFeatures(x), this.classIndex(judgeAs), exclude);
     const t0 = performance.now();
     const S = this.settings.mapSize;
     const map = anomalyMap(values, x.h, x.w, S, this.settings.sigma);
@@ -189,9 +197,9 @@ function sharesOf(votes: Int32Array, names: readonly string[]): Record<string, n
 }
 
 /** L2 distance from each position of x to its nearest row of the search, and that row. */
-async function nearestDistances(knn: OnnxKnn, x: FeatureMap): Promise<{ values: Float32Array; nearest: Int32Array }> {
+async function nearestDistances(knn: OnnxKnn, x: FeatureMap, exclude?: ReadonlySet<number>): Promise<{ values: Float32Array; nearest: Int32Array }> {
   const hw = x.h * x.w;
-  const res = await knn.search(toRows(x), hw);
+  const res = await knn.search(toRows(x), hw, exclude);
   const values = new Float32Array(hw);
   for (let i = 0; i < hw; i++) values[i] = Math.sqrt(res.distances[i * knn.k]!);
   return { values, nearest: firstOfEach(res.indices, knn.k) };

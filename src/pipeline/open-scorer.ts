@@ -47,7 +47,17 @@ export interface OpenScorer {
   release(): Promise<void>;
 }
 
-export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: ScorerSettings, sessionOptions: ort.InferenceSession.SessionOptions): Promise<OpenScorer> {
+/**
+ * Neighbours the searches return beyond K when the scorer is opened to leave
+ * training images out (score's leaveOut): room for the image's own rows,
+ * which a class of few images holds dozens of (the realistic suite's 25-image
+ * class: 29–46 per image), plus copies of its slices in other classes' rows.
+ */
+export const LEAVE_OUT_SPARE = 256;
+
+/** `leaveOut`: searches return LEAVE_OUT_SPARE extra neighbours so the scorer can score training images as unseen (calibration only). */
+export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: ScorerSettings, sessionOptions: ort.InferenceSession.SessionOptions, options: { leaveOut?: boolean } = {}): Promise<OpenScorer> {
+  const spare = options.leaveOut ? LEAVE_OUT_SPARE : 0;
   if (DIFFUSION_MODES.includes(mode) && !parts.unetOnnx) {
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `scoring mode '${mode}' needs a diffusion model, and this bundle has none (fit with diffusion.preset other than none)`);
   }
@@ -56,10 +66,10 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `${parts.rowClasses.classes.length} row classes for a bank of ${parts.coresetSize} rows`);
   }
   const k = mode === "lafite" || mode === "edit-only" ? Math.min(s.k, parts.coresetSize) : mode === "knn" ? 1 : 0;
-  const knn = k > 0 ? await OnnxKnn.create(parts.coreset, parts.coresetSize, parts.c, k, sessionOptions) : undefined;
+  const knn = k > 0 ? await OnnxKnn.create(parts.coreset, parts.coresetSize, parts.c, k, sessionOptions, spare) : undefined;
   let detail: DetailSearch | undefined;
   try {
-    if (s.detail && detailInUse(s.detail) && DETAIL_MODES.includes(mode)) detail = await openDetail(mode, parts, s.detail, sessionOptions);
+    if (s.detail && detailInUse(s.detail) && DETAIL_MODES.includes(mode)) detail = await openDetail(mode, parts, s.detail, sessionOptions, spare);
   } catch (err) {
     await knn?.release();
     throw err;
@@ -86,11 +96,11 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
 }
 
 /** The detail bank's search: the nearest of the main rows' detail channels. */
-async function openDetail(mode: ScoringMode, parts: ScorerParts, d: DetailScoring, sessionOptions: ort.InferenceSession.SessionOptions): Promise<DetailSearch> {
+async function openDetail(mode: ScoringMode, parts: ScorerParts, d: DetailScoring, sessionOptions: ort.InferenceSession.SessionOptions, spare: number): Promise<DetailSearch> {
   const main = d.normalizers?.main[mode];
   if (!d.normalizers || !main) throw new LafiteError(ErrorCode.BAD_BUNDLE, `the detail bank (weight ${d.weight}) has no normalizer for mode '${mode}': re-tune the bundle (lafite tune) to score in this mode`);
   const [lo, hi] = d.channels;
-  const knn = await OnnxKnn.create(rowSlice(parts.coreset, parts.coresetSize, parts.c, d.channels), parts.coresetSize, hi - lo, 1, sessionOptions);
+  const knn = await OnnxKnn.create(rowSlice(parts.coreset, parts.coresetSize, parts.c, d.channels), parts.coresetSize, hi - lo, 1, sessionOptions, spare);
   const classWeights = d.classWeights && parts.rowClasses ? classWeightTable(parts.rowClasses.names, d.classWeights, d.weight) : undefined;
   return { knn, channels: d.channels, weight: d.weight, main, detail: d.normalizers.detail, ...(classWeights ? { classWeights } : {}) };
 }

@@ -29,7 +29,9 @@ async function variant(src: string, out: string, version: string, factor: number
   const b = await readBundle(src);
   const { files: _f, ...m } = b.manifest;
   const files = Object.fromEntries(Object.keys(b.manifest.files).map((n) => [n, b.file(n)]));
-  const threshold = { ...m.threshold, value: m.threshold.value * factor };
+  // The class thresholds too: the class, short of held-out normals, has its own from its bank images left out.
+  const classes = m.threshold.classes ? Object.fromEntries(Object.entries(m.threshold.classes).map(([k, v]) => [k, { ...v, value: v.value * factor }])) : undefined;
+  const threshold = { ...m.threshold, value: m.threshold.value * factor, ...(classes ? { classes } : {}) };
   await writeBundle(out, { ...m, version, threshold, thresholds: { [m.scoring.mode]: threshold } }, files);
   return out;
 }

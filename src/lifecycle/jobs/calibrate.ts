@@ -4,6 +4,8 @@
  * held-out training images (manifest provenance.holdoutFiles, relative to
  * provenance.dataset) plus the accepted frames the job held out, scored with
  * the candidate's own parts for every mode the parent had a threshold for.
+ * Classes short of held-out normals are also calibrated on their bank images
+ * scored with their own rows left out, as fit does (pipeline/tune/left-out.ts).
  */
 import { join } from "node:path";
 import type { ThresholdInfo } from "../../model/bundle.js";
@@ -11,7 +13,7 @@ import type { FeatureMap, ScoringMode } from "../../model/types.js";
 import { openScorer, scorerSettingsOf, type ScorerParts } from "../../pipeline/open-scorer.js";
 import { calibrateThreshold, withClassThresholds } from "../../model/scoring/threshold.js";
 import { parseModelConfig } from "../../model/model-config.js";
-import { DIFFUSION_MODES } from "../../model/types.js";
+import { BANK_MODES, DIFFUSION_MODES } from "../../model/types.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import type { ActiveModel } from "./active-model.js";
@@ -19,6 +21,8 @@ import { featuresOfFiles } from "./frame-features.js";
 import { holdoutFileParts } from "../../image/pseudo/holdout.js";
 import { detailTuneWork, remeasureDetail } from "../../pipeline/tune/detail-weight.js";
 import { DETAIL_MODES, detailInUse, type DetailScoring } from "../../model/scoring/detail-bank.js";
+import { classesShortOfNormals, leftOutFiles, leftOutScores, type LeftOutMap } from "../../pipeline/tune/left-out.js";
+import type { ClassScore } from "../../model/scoring/threshold.js";
 
 /**
  * Fit's held-out normals, re-extracted from the data set they came from, and
@@ -77,18 +81,29 @@ export async function calibrateThresholds(
   const rule = parseModelConfig(m.config).threshold;
   if (options.classes && options.classes.length !== holdout.length) throw new Error(`${options.classes.length} classes for ${holdout.length} held-out maps`);
   const normals = holdout.map((x) => ({ cls: "", anomalous: false, x }));
-  // The model's threshold over every held-out map; each class's over the maps whose class is known.
-  const calibrate = (mode: ScoringMode, scores: readonly number[]) =>
-    withClassThresholds(rule, mode, calibrateThreshold(rule, scores), scores.flatMap((score, i) => (options.classes?.[i] !== undefined ? [{ cls: options.classes[i]!, anomalous: false, score }] : [])));
+  const leftOut = rule.perClass ? await leftOutMaps(model, rule, options.classes ?? [], options.signal) : [];
+  const leftOutModes = modes.filter((mode) => leftOut.length > 0 && BANK_MODES.includes(mode));
   // With a detail bank: one pass per mode it blends into and one detail search per image, which also give those modes' scores.
   const detailModes = detailInUse(settings.detail) ? modes.filter((mode) => DETAIL_MODES.includes(mode)) : [];
   const rest = modes.filter((mode) => !detailModes.includes(mode));
-  const total = (detailModes.length ? detailTuneWork(holdout.length, detailModes) : 0) + rest.length * holdout.length;
+  const total = (detailModes.length ? detailTuneWork(holdout.length, detailModes) : 0) + rest.length * holdout.length + leftOutModes.length * leftOut.length;
   let done = 0;
   const remeasured = await remeasureDetail(normals, parts, settings, detailModes, m.scoring.mode, model.sessionOptions, {
     ...(options.signal ? { signal: options.signal } : {}),
     onScored: () => options.onProgress?.(++done, total),
   });
+  // Scored with the detail normalizers just measured, as the candidate will serve.
+  const served = { ...settings, ...(remeasured ? { detail: remeasured.detail } : {}) };
+  const leftOutSamples = new Map<ScoringMode, ClassScore[]>();
+  for (const mode of leftOutModes) {
+    leftOutSamples.set(mode, await leftOutScores(leftOut, parts, served, mode, model.sessionOptions, { ...(options.signal ? { signal: options.signal } : {}), onScored: () => options.onProgress?.(++done, total) }));
+  }
+  // The model's threshold over every held-out map; each class's over the maps whose class is known, and its left-out bank images.
+  const calibrate = (mode: ScoringMode, scores: readonly number[]) =>
+    withClassThresholds(rule, mode, calibrateThreshold(rule, scores), [
+      ...scores.flatMap((score, i) => (options.classes?.[i] !== undefined ? [{ cls: options.classes[i]!, anomalous: false, score }] : [])),
+      ...(leftOutSamples.get(mode) ?? []),
+    ]);
   const out: Partial<Record<ScoringMode, ThresholdInfo>> = {};
   for (const { mode, scores } of remeasured?.scored ?? []) out[mode] = calibrate(mode, scores);
   for (const mode of rest) {
@@ -107,4 +122,17 @@ export async function calibrateThresholds(
     }
   }
   return { thresholds: out, ...(remeasured ? { detail: remeasured.detail } : {}) };
+}
+
+/**
+ * The bank images of fit's data set (provenance.dataset) of the classes with
+ * fewer held-out normals than minClassNormals, among those the calibration
+ * holds out (`heldOut`, a class per map, undefined for untagged frames).
+ */
+async function leftOutMaps(model: ActiveModel, rule: ReturnType<typeof parseModelConfig>["threshold"], heldOut: readonly (string | undefined)[], signal: AbortSignal | undefined): Promise<LeftOutMap[]> {
+  const p = model.manifest.provenance;
+  const short = classesShortOfNormals(rule, heldOut.filter((c): c is string => c !== undefined), Object.keys(p.classes));
+  const files = await leftOutFiles(p.dataset, p.holdoutFiles ?? [], short);
+  const got = await featuresOfFiles(model, files.map((f) => ({ path: f.path })), { ...(signal ? { signal } : {}), what: "threshold calibration" });
+  return got.flatMap((g, i) => (g.ok ? [{ cls: files[i]!.cls, x: g.map }] : []));
 }

@@ -119,6 +119,8 @@ export interface ThresholdInfo {
 export interface ClassThreshold {
   readonly value: number;
   readonly holdoutImages: number;
+  /** Training images in the bank scored with their own rows left out, calibrated on beside the held-out normals (classThresholds); absent = none. */
+  readonly leftOutImages?: number;
   readonly pseudo?: ThresholdInfo["pseudo"];
 }
 
@@ -139,6 +141,8 @@ export interface ClassScore {
   readonly cls: string;
   readonly anomalous: boolean;
   readonly score: number;
+  /** A normal training image of the bank scored with its own rows left out (FrameScorer leaveOut), not a held-out one. */
+  readonly leftOut?: boolean;
 }
 
 export const DEFAULT_MIN_CLASS_NORMALS = 10;
@@ -158,13 +162,13 @@ function perClassApplies(params: ThresholdParams, mode: ScoringMode): boolean {
   return params.perClass === true && BANK_MODES.includes(mode);
 }
 
-/** `samples`' scores by true class, normals and anomalies apart, classes in name order. */
-function scoresByClass(samples: readonly ClassScore[]): [string, { normals: number[]; anomalies: number[] }][] {
-  const byClass = new Map<string, { normals: number[]; anomalies: number[] }>();
+/** `samples`' scores by true class, held-out normals, left-out bank images and anomalies apart, classes in name order. */
+function scoresByClass(samples: readonly ClassScore[]): [string, { normals: number[]; leftOut: number[]; anomalies: number[] }][] {
+  const byClass = new Map<string, { normals: number[]; leftOut: number[]; anomalies: number[] }>();
   for (const s of samples) {
     let entry = byClass.get(s.cls);
-    if (!entry) byClass.set(s.cls, (entry = { normals: [], anomalies: [] }));
-    (s.anomalous ? entry.anomalies : entry.normals).push(s.score);
+    if (!entry) byClass.set(s.cls, (entry = { normals: [], leftOut: [], anomalies: [] }));
+    (s.anomalous ? entry.anomalies : s.leftOut ? entry.leftOut : entry.normals).push(s.score);
   }
   return [...byClass].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
@@ -204,10 +208,14 @@ export function classThresholds(params: ThresholdParams, samples: readonly Class
   // normal in 26 exceeds), so a quantile gets the log-normal tail's guard as the false-alarm-rate rule does.
   const rule: ThresholdParams = params.rule === "normal-quantile" && params.quantile < 1 ? { ...params, rule: "false-alarm-rate", falseAlarmRate: 1 - params.quantile } : params;
   const out: Record<string, ClassThreshold> = {};
-  for (const [cls, { normals, anomalies }] of scoresByClass(samples)) {
+  for (const [cls, { normals: heldOut, leftOut, anomalies }] of scoresByClass(samples)) {
+    // Left-out bank images stand in for held-out normals only where those are too few: they score a little higher than
+    // held-out ones (the coreset was chosen with them in), so a class with enough held-out normals is calibrated on those alone.
+    const normals = heldOut.length >= min ? heldOut : [...heldOut, ...leftOut];
     if (normals.length < min || (params.rule === "pseudo-f1" && anomalies.length === 0)) continue;
     const t = calibrateThreshold(rule, normals, anomalies);
-    out[cls] = { value: t.value, holdoutImages: t.holdoutImages, ...(t.pseudo ? { pseudo: t.pseudo } : {}) };
+    const used = normals.length - heldOut.length;
+    out[cls] = { value: t.value, holdoutImages: heldOut.length, ...(used > 0 ? { leftOutImages: used } : {}), ...(t.pseudo ? { pseudo: t.pseudo } : {}) };
   }
   return Object.keys(out).length ? out : undefined;
 }

@@ -10,6 +10,7 @@ import { calibrateThreshold, classesOnModelThreshold, DEFAULT_MIN_CLASS_NORMALS,
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
 import type { PseudoFeature } from "./pseudo-features.js";
 import { scorePseudoSet } from "./score-set.js";
+import { leftOutScores, type LeftOutMap } from "./left-out.js";
 
 /** The set's image scores in one mode, already computed at the settings being calibrated. */
 export interface ScoredSet {
@@ -24,7 +25,13 @@ export async function calibrateModes(
   modes: readonly ScoringMode[],
   params: ThresholdParams,
   sessionOptions: ort.InferenceSession.SessionOptions,
-  options: { signal?: AbortSignal; log?: (msg: string) => void; scored?: readonly ScoredSet[] } = {},
+  options: {
+    signal?: AbortSignal;
+    log?: (msg: string) => void;
+    scored?: readonly ScoredSet[];
+    /** Bank images of the classes short of held-out normals, scored with their own rows left out for those classes' thresholds (left-out.ts). */
+    leftOut?: readonly LeftOutMap[];
+  } = {},
 ): Promise<Partial<Record<ScoringMode, ThresholdInfo>>> {
   const out: Partial<Record<ScoringMode, ThresholdInfo>> = {};
   for (const mode of modes) {
@@ -43,7 +50,8 @@ export async function calibrateModes(
     }
     const normals = scores.filter((_, i) => !set[i]!.anomalous);
     const anomalies = scores.filter((_, i) => set[i]!.anomalous);
-    const samples = set.map((f, i) => ({ cls: f.cls, anomalous: f.anomalous, score: scores[i]! }));
+    const leftOut = params.perClass && options.leftOut?.length ? await leftOutScores(options.leftOut, parts, settings, mode, sessionOptions, { ...(options.signal ? { signal: options.signal } : {}), ...(options.log ? { log: options.log } : {}) }) : [];
+    const samples = [...set.map((f, i) => ({ cls: f.cls, anomalous: f.anomalous, score: scores[i]! })), ...leftOut];
     const t = withClassThresholds(params, mode, calibrateThreshold(params, normals, anomalies), samples);
     out[mode] = t;
     const p = t.pseudo;
@@ -54,7 +62,7 @@ export async function calibrateModes(
 
 /** The per-class thresholds of a ThresholdInfo for a log line ("" without). */
 export function describeClassThresholds(t: ThresholdInfo): string {
-  return t.classes ? `; per class ${Object.entries(t.classes).map(([cls, c]) => `${cls} ${c.value.toPrecision(5)}`).join(", ")}` : "";
+  return t.classes ? `; per class ${Object.entries(t.classes).map(([cls, c]) => `${cls} ${c.value.toPrecision(5)}${c.leftOutImages ? ` (${c.holdoutImages} held out + ${c.leftOutImages} bank images left out)` : ""}`).join(", ")}` : "";
 }
 
 /** The classes judged by the model's threshold for want of held-out normals, for a log line ("" without). */

@@ -19,6 +19,14 @@ import { extractPseudoFeatures, type PseudoFeature } from "./pseudo-features.js"
 import { runTuning } from "./run-tuning.js";
 import { trainedTaus } from "./trained-taus.js";
 import { calibrateModes, type ScoredSet } from "./calibrate.js";
+import { classesShortOfNormals, describeLeftOut, leftOutFiles, type LeftOutMap } from "./left-out.js";
+import { holdoutFileParts } from "../../image/pseudo/holdout.js";
+import { decodeEncoded } from "../../image/decode.js";
+import { standardizeInPlace } from "../../model/feature-stats.js";
+import { throwIfCancelled } from "../../util/progress.js";
+import type { FeatureMap } from "../types.js";
+import type { ThresholdParams } from "../../model/scoring/threshold.js";
+import { readFile } from "node:fs/promises";
 import { detailTuneWork, tuneDetailWeight } from "./detail-weight.js";
 import { builtinStageChannels, detailStagesOf } from "../../model/backbone-source.js";
 import { DETAIL_MODES } from "../../model/scoring/detail-bank.js";
@@ -61,6 +69,43 @@ export async function pseudoSetOfBundle(
   } finally {
     await backbone.release();
   }
+}
+
+/**
+ * The bank images (under `data`) of the bundle's classes short of held-out
+ * normals, as standardized features, for their thresholds (left-out.ts).
+ * Unreadable files are skipped and said so.
+ */
+export async function leftOutMapsOfBundle(
+  loaded: LoadedBundle,
+  data: string,
+  params: ThresholdParams,
+  sessOpts: ort.InferenceSession.SessionOptions,
+  options: { signal?: AbortSignal; log?: (msg: string) => void } = {},
+): Promise<LeftOutMap[]> {
+  const m = loaded.manifest;
+  const held = m.provenance.holdoutFiles ?? [];
+  const files = await leftOutFiles(data, held, classesShortOfNormals(params, held.map((f) => holdoutFileParts(f)[0]!), Object.keys(m.provenance.classes)));
+  if (files.length === 0) return [];
+  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts, m.backbone.aspect ?? "stretch");
+  const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
+  const out: LeftOutMap[] = [];
+  try {
+    for (const f of files) {
+      throwIfCancelled(options.signal, "threshold calibration");
+      try {
+        const image = await decodeEncoded(await readFile(f.path));
+        const [x] = (await backbone.run(await backbone.input(image), 1, [image])) as [FeatureMap];
+        standardizeInPlace(x, stats);
+        out.push({ cls: f.cls, x });
+      } catch (err) {
+        options.log?.(`skipping ${f.path} for the left-out calibration: ${(err as Error).message}`);
+      }
+    }
+  } finally {
+    await backbone.release();
+  }
+  return out;
 }
 
 /** What openScorer needs from a loaded bundle. */
@@ -122,7 +167,9 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   } else {
     log("tune: no detail bank (scoring.detail.stages is [], the backbone's stage widths are unknown, or the bundle serves no-edit)");
   }
-  const thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log, scored });
+  const leftOut = await leftOutMapsOfBundle(loaded, options.data, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log });
+  if (leftOut.length > 0) log(`tune: ${describeLeftOut(leftOut)}`);
+  const thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log, scored, leftOut });
 
   const files: BundleFiles = {};
   for (const name of Object.keys(m.files)) files[name] = loaded.file(name);

@@ -31,6 +31,9 @@ after(async () => {
 
 // 0.75 is the default (most rows chosen per class, the rest globally); 0 is one global selection, as bundles before it.
 // The third fit serves its detail bank at W 0.33 whatever tuning would pick: the refresh must carry it and re-measure its normalizers.
+// The first three judge by one model threshold (threshold.perClass false): fit's 1 held-out frame per class sets it, so the base
+// model false-alarms on the shifted frames, which the refresh must cut (per class, each would be calibrated on its bank frames
+// left out too, which already tolerates the shift).
 // The fourth holds out 3 of each class's 12 frames, enough here for each class's own threshold: the refresh calibrates them again.
 for (const { perClassShare, detailWeight, classThresholds } of [
   { perClassShare: 0.75, detailWeight: undefined, classThresholds: false },
@@ -42,7 +45,7 @@ for (const { perClassShare, detailWeight, classThresholds } of [
   test(`refreshMemoryBank on 20 accepted shifted good frames cuts false alarms on other shifted good frames and keeps defect AUROC (coreset per-class share ${perClassShare}${detailWeight ? `, detail bank at W ${detailWeight}` : ""}${classThresholds ? ", a threshold per class" : ""})`, async (t) => {
     const base = join(dir, `base-${label}`);
     const detail = detailWeight ? { scoring: { mode: "knn", detail: { weight: detailWeight } }, tuning: { detailWeights: [detailWeight] } } : { scoring: { mode: "knn" } };
-    await fitBundle(normal, base, join(dir, "cache"), { memory: { perClassShare }, diffusion: { preset: "none" }, ...detail, ...(classThresholds ? { threshold: { holdout: 0.25, minClassNormals: 3 } } : {}) });
+    await fitBundle(normal, base, join(dir, "cache"), { memory: { perClassShare }, diffusion: { preset: "none" }, ...detail, threshold: classThresholds ? { holdout: 0.25, minClassNormals: 3 } : { perClass: false } });
     if (detailWeight) {
       // And a W of its own for the first class, as per-class tuning writes it: the refresh must carry that too.
       const path = join(base, "manifest.json");
@@ -97,7 +100,7 @@ for (const { perClassShare, detailWeight, classThresholds } of [
       assert.equal(Object.values(refreshed).reduce((a, b) => a + b, 0), m.thresholds!.knn!.holdoutImages, "every held-out frame is tagged, so each counts for its class");
       assert.notDeepEqual(m.thresholds!.knn!.classes, parent.thresholds!.knn!.classes);
     } else {
-      assert.equal(m.thresholds!.knn!.classes, undefined, "one held-out frame per class: none gets its own threshold");
+      assert.equal(m.thresholds!.knn!.classes, undefined, "one model threshold: no class gets its own");
     }
     if (detailWeight) {
       // The detail bank is the new rows' fine channels, at the weight fit served; its normalizers are measured on the new bank.
