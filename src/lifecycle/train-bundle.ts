@@ -27,7 +27,8 @@ import { scorerSettingsOf, type ScorerParts } from "../pipeline/open-scorer.js";
 import { calibrateModes } from "../pipeline/tune/calibrate.js";
 import { remeasureDetail } from "../pipeline/tune/detail-weight.js";
 import type { DetailScoring } from "../model/scoring/detail-bank.js";
-import { pseudoSetOfBundle, tuneBundle } from "../pipeline/tune/tune-bundle.js";
+import { leftOutMapsOfBundle, pseudoSetOfBundle, tuneBundle } from "../pipeline/tune/tune-bundle.js";
+import { describeLeftOut } from "../pipeline/tune/left-out.js";
 import { ErrorCode, invalidInput, LafiteError } from "../util/errors.js";
 import { throwIfCancelled, type ProgressSink } from "../util/progress.js";
 import { openActiveModel } from "./jobs/active-model.js";
@@ -142,7 +143,9 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       const modes = (Object.keys(m.thresholds ?? { [sc.mode]: true }) as ScoringMode[]).filter((mode) => SCORING_MODES.includes(mode));
       const remeasured = await remeasureDetail(set, parts, settings, modes, sc.mode, model.sessionOptions, signal ? { signal } : {});
       detail = remeasured?.detail;
-      thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}) }, modes, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`), ...(remeasured ? { scored: remeasured.scored } : {}) });
+      const leftOut = await leftOutMapsOfBundle(model.bundle, options.data, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`) });
+      if (leftOut.length > 0) log(`train: ${describeLeftOut(leftOut)}`);
+      thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}) }, modes, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`), ...(remeasured ? { scored: remeasured.scored } : {}), leftOut });
     } else {
       if (!basis) throw new Error("unreachable: the held-out maps are read before training when --data is not given");
       if (basis.missing > 0) log(`train: ${basis.missing} of fit's ${basis.listed} held-out files could not be read (from ${m.provenance.dataset}); calibrating without them`);

@@ -94,6 +94,11 @@ test("lafite train without --out replaces the bundle atomically; --data calibrat
   assert.equal(train.trainingMaps, 5);
   assert.equal(train.steps, 1);
   assert.match(text, /train: 5 training maps from .* \(6 train\/good images of the bundle's classes, 1 held out for pseudo-validation\)/);
+  // Its 1 held-out image is too few for a class threshold: train's calibration and then tune's score its 5 bank images left out.
+  assert.match(text, /train: hex_nut: fewer held-out normals than threshold.minClassNormals; scoring 5 of their bank images/);
+  assert.match(text, /tune: hex_nut: fewer held-out normals than threshold.minClassNormals; scoring 5 of their bank images/);
+  assert.equal(after.thresholds!.knn!.classes, undefined, "1 + 5 normals are still under threshold.minClassNormals 10: the model's threshold");
+  assert.match(text, /on the model's threshold \(under threshold.minClassNormals 10\): hex_nut \(1 held-out normal\)/);
 });
 
 test("lafite train --data skips an unreadable training image, saying so, and trains on the rest; without --data it reads the recorded data set (refusing before training if it is gone), with --replay the replay sample", async () => {
