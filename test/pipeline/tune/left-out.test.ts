@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { openScorer } from "../../../src/pipeline/open-scorer.js";
-import { withoutRows, OnnxKnn, COPY_DISTANCE } from "../../../src/model/memory/onnx-knn.js";
+import { withoutRows, OnnxKnn, COPY_DISTANCE_PER_CHANNEL } from "../../../src/model/memory/onnx-knn.js";
 import { classesShortOfNormals, evenlyPicked, leftOutScores } from "../../../src/pipeline/tune/left-out.js";
 import { classThresholds } from "../../../src/model/scoring/threshold.js";
 import { createRng } from "../../../src/util/random.js";
@@ -76,7 +76,8 @@ test("copiesOf finds exactly the rows copied from the queries; a plain knn refus
     await knn.release();
     await plain.release();
   }
-  assert.ok(COPY_DISTANCE > 0 && COPY_DISTANCE < 0.07, "under the nearest other row measured on the realistic suite");
+  // Over the rounding of a recomputed slice (2.5e-6 a channel) and under the nearest other row (6e-4), both measured on the realistic suite.
+  assert.ok(COPY_DISTANCE_PER_CHANNEL > 2.5e-6 * 10 && COPY_DISTANCE_PER_CHANNEL < 6e-4 / 2);
 });
 
 test("withoutRows keeps each query's first k neighbours outside the excluded set, in order", () => {
