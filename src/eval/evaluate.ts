@@ -124,7 +124,8 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
   const pro = new ProAccumulator();
   const skipped: string[] = [];
   // The threshold a frame read as this class gets: its own, else the model's.
-  const verdicts: ClassVerdicts = { ...emptyVerdicts(), threshold: detector.thresholdOf(cls.name), ownThreshold: detector.info.classThresholds?.[cls.name] !== undefined };
+  const leftOut = detector.info.classLeftOutImages?.[cls.name];
+  const verdicts: ClassVerdicts = { ...emptyVerdicts(), threshold: detector.thresholdOf(cls.name), ownThreshold: detector.info.classThresholds?.[cls.name] !== undefined, ...(leftOut ? { leftOutImages: leftOut } : {}) };
   report.verdicts.classes[cls.name] = verdicts;
   const mismatch = mismatchRule(options);
   let pixelImages = 0;

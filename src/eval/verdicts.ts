@@ -27,6 +27,8 @@ export interface ClassVerdicts extends VerdictCounts {
   threshold: number;
   /** Whether that threshold is the class's own (threshold.perClass) rather than the model's. */
   ownThreshold: boolean;
+  /** Bank images scored with their rows left out that the class's own threshold was calibrated on beside its held-out normals (too few of those); absent = none. */
+  leftOutImages?: number;
 }
 
 export function emptyVerdicts(): VerdictCounts {
@@ -81,6 +83,7 @@ export function formatVerdictTable(verdicts: Record<string, ClassVerdicts>, tota
     `${"class".padEnd(width)}  ${"threshold".padStart(17)}  ${"defects caught".padStart(16)}  ${"good flagged NG".padStart(16)}  read as another class`,
     ...names.map((n) => row(n, verdicts[n]!)),
     row("all", total),
+    ...names.flatMap((n) => (verdicts[n]!.leftOutImages ? [`${n}: its own threshold is calibrated on ${verdicts[n]!.leftOutImages} of its bank images scored with their own rows left out, beside its few held-out normals`] : [])),
   ].join("\n");
 }
 

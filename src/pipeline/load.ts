@@ -4,7 +4,7 @@
  */
 import { access, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { readBundle, bytesToFloat32, rowClassesPart, type LoadedBundle } from "../model/bundle.js";
+import { readBundle, bytesToFloat32, rowClassesPart, type LoadedBundle, type ThresholdInfo } from "../model/bundle.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
 import { openScorer, scorerSettingsOf } from "./open-scorer.js";
@@ -81,6 +81,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       threshold,
       classes: mode === "no-edit" ? [] : opened.scorer.classNames,
       ...(thresholdInfo.classes ? { classThresholds: Object.fromEntries(Object.entries(thresholdInfo.classes).map(([cls, t]) => [cls, t.value])) } : {}),
+      ...leftOutCounts(thresholdInfo.classes),
       thresholdRule: thresholdInfo.rule ?? "normal-quantile",
       thresholdMethod: thresholdInfo.method,
       executionProvider: ep,
@@ -137,4 +138,10 @@ export async function ensureDefaultBundle(dataDir: string, options: { signal?: A
     progressSink: log,
   });
   return bundleDir;
+}
+
+/** ModelInfo.classLeftOutImages from a threshold's classes (absent when no class used left-out bank images). */
+function leftOutCounts(classes: ThresholdInfo["classes"]): { classLeftOutImages?: Record<string, number> } {
+  const counts = Object.entries(classes ?? {}).flatMap(([cls, t]) => (t.leftOutImages ? [[cls, t.leftOutImages] as const] : []));
+  return counts.length ? { classLeftOutImages: Object.fromEntries(counts) } : {};
 }

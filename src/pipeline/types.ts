@@ -60,6 +60,8 @@ export interface ModelInfo {
   readonly threshold: number;
   /** Each class's own threshold (threshold.perClass), served to the frames judged as that class; other frames get `threshold`. */
   readonly classThresholds?: Readonly<Record<string, number>>;
+  /** For the classes whose own threshold was calibrated on bank images scored with their rows left out too (too few held-out normals): how many. */
+  readonly classLeftOutImages?: Readonly<Record<string, number>>;
   /** The classes a frame can be read or judged as (the memory bank's row classes); empty when the bank records none or the mode does not search it. */
   readonly classes: readonly string[];
   /** How the threshold was chosen (ThresholdRule) and that rule in words. */

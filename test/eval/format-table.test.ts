@@ -14,7 +14,7 @@ test("the table has a pix AUPRO column: percentages per class and the mean, '-' 
     classTags: false,
     verdicts: {
       classes: {
-        fabric: { defects: 8, caught: 6, good: 5, flagged: 1, misread: 0, misreadAs: {}, threshold: 1.23456, ownThreshold: true },
+        fabric: { defects: 8, caught: 6, good: 5, flagged: 1, misread: 0, misreadAs: {}, threshold: 1.23456, ownThreshold: true, leftOutImages: 23 },
         hex_nut: { defects: 3, caught: 3, good: 0, flagged: 0, misread: 3, misreadAs: { fabric: 1, plate: 2 }, threshold: 90.991, ownThreshold: false },
       },
       all: { defects: 11, caught: 9, good: 5, flagged: 1, misread: 3, misreadAs: { fabric: 1, plate: 2 } },
@@ -32,4 +32,7 @@ test("the table has a pix AUPRO column: percentages per class and the mean, '-' 
   assert.match(lines[8]!, /^fabric\s+1\.235\s+6\/8\s+75\.0%\s+1\/5\s+20\.0%\s+0$/);
   assert.match(lines[9]!, /^hex_nut\s+90\.99 \(model's\)\s+3\/3\s+100\.0%\s+0\/0\s+-\s+3 \(2 as plate, 1 as fabric\)$/);
   assert.match(lines[10]!, /^all\s+9\/11\s+81\.8%\s+1\/5\s+20\.0%\s+3 \(2 as plate, 1 as fabric\)$/);
+  // A class whose own threshold used left-out bank images says so under the table.
+  assert.equal(lines[11], "fabric: its own threshold is calibrated on 23 of its bank images scored with their own rows left out, beside its few held-out normals");
+  assert.equal(lines.length, 12);
 });

@@ -20,7 +20,7 @@ export const command: CliCommand = {
   usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|edit-only|lafite|no-edit] [--heatmaps DIR] [--report DIR [--no-tuning-curves]] [--class NAME]... [--class-tags [--class-tag-mismatch ng|judge]]
   --json FILE     also write {"mode", "classes": {name: {image_auroc, pixel_auroc, image_ap, pixel_ap, pixel_aupro}}, "mean": {...}} (values 0–1, null where undefined;
                   pixel_aupro: area under the per-region-overlap curve up to 30% FPR, divided by 0.3, regions 8-connected, as MVTec AD),
-                  and "verdicts": {"classes": {name: {defects, caught, good, flagged, misread, misreadAs: {class: n}, threshold, ownThreshold}}, "all": {...}}: each image judged NG or OK
+                  and "verdicts": {"classes": {name: {defects, caught, good, flagged, misread, misreadAs: {class: n}, threshold, ownThreshold, leftOutImages (when its own threshold also used bank images scored left out)}}, "all": {...}}: each image judged NG or OK
                   at the threshold the daemon would use (its class's, as read off the bank, else the model's), as the table's second block prints;
                   "classTags": whether --class-tags was given (and then "classTagMismatch")
   --mode M        score with this mode instead of the bundle's own

@@ -86,7 +86,7 @@ function verdictsTable(d: ReportData): string {
     `<tr${cls}><td>${e(name)}</td><td>${threshold}</td><td>${share(v.caught, v.defects)}</td><td>${share(v.flagged, v.good)}</td><td>${e(describeMisreads(v))}</td></tr>`;
   const rows = d.classes.flatMap((c) => {
     const v = d.verdicts.classes[c.name];
-    return v ? [row(c.name, v, e(`${score(v.threshold)}${v.ownThreshold ? "" : " (model's)"}`))] : [];
+    return v ? [row(c.name, v, e(`${score(v.threshold)}${v.ownThreshold ? (v.leftOutImages ? ` (with ${v.leftOutImages} bank images left out)` : "") : " (model's)"}`))] : [];
   });
   return `<table class="metrics verdicts"><caption>Verdicts at the served thresholds: ${d.classTags ? `each image tagged with its class, as a line that sends its recipe, and judged by its class's threshold, else the model's; ${taggedMismatchRule(d.classTagMismatch ?? DEFAULT_CLASS_TAG_MISMATCH)}` : "each image judged by the threshold of the class it was read as (its nearest bank rows), else the model's"}</caption><thead><tr><th>class</th><th>threshold</th><th>defects caught (NG)</th><th>good images flagged NG</th><th>read as another class</th></tr></thead><tbody>
 ${rows.join("\n")}

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { refreshMemoryBank } from "../../../src/lifecycle/jobs/index.js";
 import { readBundle } from "../../../src/model/bundle.js";
+import { loadDetector } from "../../../src/pipeline/load.js";
 import { acceptedFrom, fitBundle, jobContext, makeData } from "./support.js";
 
 let dir = "";
@@ -35,6 +36,14 @@ test("fit and the refresh calibrate a class of 12 training frames (1 held out) o
   // The left-out frames score above the bank's own (they no longer find themselves), so the class threshold is no lower than the
   // one held-out frame's score, which is the model's threshold here.
   assert.ok(fitted.value >= parent.thresholds!.knn!.holdoutScores.max * 0.999, `${fitted.value} vs ${parent.thresholds!.knn!.holdoutScores.max}`);
+
+  // What eval's verdict table says under its rows.
+  const detector = await loadDetector(base);
+  try {
+    assert.deepEqual(detector.info.classLeftOutImages, { hex_nut: 11 });
+  } finally {
+    await detector.close();
+  }
 
   const out = join(dir, "refreshed");
   await refreshMemoryBank(jobContext("refresh", base, out, await acceptedFrom(more, 8)));
