@@ -39,6 +39,7 @@ import { totalSteps, trainingSetSize } from "../model/diffusion/training-plan.js
 import { encodeReplay, pickReplay, replayCapacity } from "../model/diffusion/replay.js";
 import { checkpointDirBeside } from "../model/diffusion/checkpoint.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
+import { evenlySpacedIndices } from "../util/evenly-spaced.js";
 import { Progress, stderrSink, throwIfCancelled, type ProgressSink } from "../util/progress.js";
 import { FitEta, type FitStage, type FitWork } from "./fit-eta.js";
 import type { FeatureMap, ScoringMode } from "./types.js";
@@ -115,9 +116,7 @@ export function leftOutMapsOf(params: ThresholdParams, heldOutClasses: readonly 
 }
 
 function evenlySpaced(n: number, count: number): Set<number> {
-  const picks = new Set<number>();
-  for (let i = 0; i < count; i++) picks.add(Math.min(n - 1, Math.floor(((i + 0.5) * n) / count)));
-  return picks;
+  return new Set(evenlySpacedIndices(n, count));
 }
 
 export async function fitModel(options: FitOptions): Promise<BundleManifest> {

@@ -29,6 +29,7 @@ import { BANK_MODES } from "../../model/types.js";
 import { DEFAULT_MIN_CLASS_NORMALS, type ClassScore, type ThresholdParams } from "../../model/scoring/threshold.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
 import { throwIfCancelled } from "../../util/progress.js";
+import { evenlySpacedIndices } from "../../util/evenly-spaced.js";
 
 /** Bank images scored per class at most: enough to place a class's tail, few enough that calibration stays quick. */
 export const MAX_LEFT_OUT_PER_CLASS = 100;
@@ -55,7 +56,7 @@ export function classesShortOfNormals(params: ThresholdParams, heldOut: readonly
 /** At most `max` of `items`, evenly spaced (all of them when they are fewer). Pure. */
 export function evenlyPicked<T>(items: readonly T[], max = MAX_LEFT_OUT_PER_CLASS): T[] {
   if (items.length <= max) return [...items];
-  return Array.from({ length: max }, (_, i) => items[Math.floor(((i + 0.5) * items.length) / max)]!);
+  return evenlySpacedIndices(items.length, max).map((i) => items[i]!);
 }
 
 /**

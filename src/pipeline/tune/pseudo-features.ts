@@ -30,11 +30,17 @@ export async function extractPseudoFeatures(
   const out: PseudoFeature[] = [];
   for await (const s of samples) {
     throwIfCancelled(options.signal, "pseudo-validation features");
-    const [x] = (await backbone.run(await backbone.input(s.image), 1, [s.image])) as [FeatureMap];
-    standardizeInPlace(x, stats);
+    const x = await standardizedFeatures(backbone, s.image, stats);
     out.push({ cls: s.cls, anomalous: s.kind === "pseudo", x, ...(s.mask ? { mask: maskToInput(s.mask, s.image, S, backbone.aspect) } : {}) });
     options.progress?.tick();
   }
   return out;
 }
 
+
+/** One image's feature map through the backbone, standardized with the bundle's statistics. */
+export async function standardizedFeatures(backbone: BackboneRunner, image: RgbImage, stats: FeatureStats): Promise<FeatureMap> {
+  const [x] = (await backbone.run(await backbone.input(image), 1, [image])) as [FeatureMap];
+  standardizeInPlace(x, stats);
+  return x;
+}

@@ -15,16 +15,14 @@ import { parseModelConfig, pseudoRecipe, type ModelConfig, type TauSweepMode } f
 import { holdoutClasses, pseudoSamples } from "../../image/pseudo/index.js";
 import { DIFFUSION_MODES, SCORING_MODES } from "../../model/types.js";
 import { Progress, type ProgressSink } from "../../util/progress.js";
-import { extractPseudoFeatures, type PseudoFeature } from "./pseudo-features.js";
+import { extractPseudoFeatures, standardizedFeatures, type PseudoFeature } from "./pseudo-features.js";
 import { runTuning } from "./run-tuning.js";
 import { trainedTaus } from "./trained-taus.js";
 import { calibrateModes, type ScoredSet } from "./calibrate.js";
 import { classesShortOfNormals, describeLeftOut, leftOutFiles, type LeftOutMap } from "./left-out.js";
 import { holdoutFileParts } from "../../image/pseudo/holdout.js";
 import { decodeEncoded } from "../../image/decode.js";
-import { standardizeInPlace } from "../../model/feature-stats.js";
 import { throwIfCancelled } from "../../util/progress.js";
-import type { FeatureMap } from "../types.js";
 import type { ThresholdParams } from "../../model/scoring/threshold.js";
 import { readFile } from "node:fs/promises";
 import { detailTuneWork, tuneDetailWeight } from "./detail-weight.js";
@@ -94,10 +92,7 @@ export async function leftOutMapsOfBundle(
     for (const f of files) {
       throwIfCancelled(options.signal, "threshold calibration");
       try {
-        const image = await decodeEncoded(await readFile(f.path));
-        const [x] = (await backbone.run(await backbone.input(image), 1, [image])) as [FeatureMap];
-        standardizeInPlace(x, stats);
-        out.push({ cls: f.cls, x });
+        out.push({ cls: f.cls, x: await standardizedFeatures(backbone, await decodeEncoded(await readFile(f.path)), stats) });
       } catch (err) {
         options.log?.(`skipping ${f.path} for the left-out calibration: ${(err as Error).message}`);
       }
