@@ -29,6 +29,7 @@ import { loadModelConfig, type ModelConfig } from "../src/model/model-config.js"
 import { fitModel } from "../src/pipeline/fit.js";
 import { loadDetector } from "../src/pipeline/load.js";
 import { evaluate, type ClassMetrics } from "../src/eval/evaluate.js";
+import type { DefectMetrics } from "../src/eval/by-defect.js";
 import { defaultCacheDir } from "../src/cli/commands/fit.js";
 import { SCORING_MODES, DIFFUSION_MODES } from "../src/model/types.js";
 import type { ScoringMode } from "../src/pipeline/types.js";
@@ -117,6 +118,8 @@ interface ModeResult {
   latencyMs: { p50: number; p95: number; frames: number };
   /** Over all classes, at the served thresholds (eval's verdicts): defects caught, good images flagged NG, frames read as another class. */
   verdicts: { defects: number; caught: number; good: number; flagged: number; misread: number };
+  /** Per class, each defect type against the class's good images (eval's defects). */
+  defects: Record<string, Record<string, DefectMetrics>>;
 }
 
 interface FitResult {
@@ -147,7 +150,7 @@ async function fitAndEvaluate(data: string, config: ModelConfig, bundle: string,
       times.sort((a, b) => a - b);
       const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? NaN;
       const { defects, caught, good, flagged, misread } = report.verdicts.all;
-      modes[mode] = { classes: report.classes, mean: report.mean, latencyMs: { p50: q(0.5), p95: q(0.95), frames: times.length }, verdicts: { defects, caught, good, flagged, misread } };
+      modes[mode] = { classes: report.classes, mean: report.mean, latencyMs: { p50: q(0.5), p95: q(0.95), frames: times.length }, verdicts: { defects, caught, good, flagged, misread }, defects: report.defects };
       log(`bench:quality: ${mode} done (${report.seconds.toFixed(0)} s)`);
     } finally {
       await detector.close();
@@ -177,11 +180,24 @@ function combine(fits: readonly FitResult[], reduce: (vs: number[]) => number): 
     const lat = (k: "p50" | "p95") => reduce(fits.map((f) => f.modes[mode]!.latencyMs[k]));
     const count = (k: "caught" | "flagged" | "misread") => reduce(fits.map((f) => f.modes[mode]!.verdicts[k]));
     const { defects, good } = fits[0]!.modes[mode]!.verdicts;
+    const byDefect: Record<string, Record<string, DefectMetrics>> = {};
+    for (const [cls, types] of Object.entries(fits[0]!.modes[mode]!.defects)) {
+      byDefect[cls] = {};
+      for (const [defect, first] of Object.entries(types)) {
+        const got = fits.map((f) => f.modes[mode]?.defects[cls]?.[defect]);
+        const field = (k: "image_auroc" | "pixel_auroc" | "pixel_ap" | "pixel_aupro") => {
+          const vs = got.map((d) => d?.[k]);
+          return vs.every((v): v is number => typeof v === "number") ? reduce(vs) : null;
+        };
+        byDefect[cls][defect] = { images: first.images, caught: reduce(got.map((d) => d?.caught ?? NaN)), image_auroc: field("image_auroc"), pixel_auroc: field("pixel_auroc"), pixel_ap: field("pixel_ap"), pixel_aupro: field("pixel_aupro") };
+      }
+    }
     out[mode] = {
       classes,
       mean: metrics((f) => f.modes[mode]?.mean),
       latencyMs: { p50: lat("p50"), p95: lat("p95"), frames: fits[0]!.modes[mode]!.latencyMs.frames },
       verdicts: { defects, caught: count("caught"), good, flagged: count("flagged"), misread: count("misread") },
+      defects: byDefect,
     };
   }
   return out;
@@ -192,15 +208,25 @@ function table(title: string, results: Record<string, ModeResult>, latency: bool
   const shown = Object.keys(results);
   const pct = (v: number | null | undefined) => (v === null || v === undefined ? "   –" : (100 * v).toFixed(1).padStart(5));
   const classNames = Object.keys(results[shown[0]!]?.classes ?? {});
+  const NAME = 16; // "  contamination": a defect type under its class
   const COL = 28; // wide enough for a mean over fits' verdict counts ("caught 90.7/160 FA 2.7/117")
-  const head = ["class".padEnd(14), ...shown.map((m) => `${m} img / pix / pro`.padStart(COL))].join(" |");
+  const head = ["class".padEnd(NAME), ...shown.map((m) => `${m} img / pix / pro`.padStart(COL))].join(" |");
   const lines = [title, head, "-".repeat(head.length)];
   const row = (name: string, pick: (m: string) => ClassMetrics | undefined) =>
-    [name.padEnd(14), ...shown.map((m) => {
+    [name.padEnd(NAME), ...shown.map((m) => {
       const c = pick(m);
       return `${pct(c?.image_auroc)} / ${pct(c?.pixel_auroc)} / ${pct(c?.pixel_aupro)}`.padStart(COL);
     })].join(" |");
-  for (const name of classNames) lines.push(row(name, (m) => results[m]!.classes[name]));
+  for (const name of classNames) {
+    lines.push(row(name, (m) => results[m]!.classes[name]));
+    // Then each of its defect types against its good images: which kind of defect the class's figure hides.
+    for (const defect of Object.keys(results[shown[0]!]?.defects[name] ?? {})) {
+      lines.push(row(`  ${defect}`.slice(0, NAME), (m) => {
+        const d = results[m]!.defects[name]?.[defect];
+        return d && { image_auroc: d.image_auroc, pixel_auroc: d.pixel_auroc, image_ap: null, pixel_ap: d.pixel_ap, pixel_aupro: d.pixel_aupro };
+      }));
+    }
+  }
   lines.push("-".repeat(head.length), row("mean", (m) => results[m]!.mean));
   // Counts at the served thresholds: defects judged NG, good images judged NG (false alarms); a mean over fits may be fractional.
   const n = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
@@ -208,9 +234,9 @@ function table(title: string, results: Record<string, ModeResult>, latency: bool
     const v = results[m]!.verdicts;
     return (latency ? `caught ${n(v.caught)}/${v.defects} FA ${n(v.flagged)}/${v.good}` : `caught ${n(v.caught)} FA ${n(v.flagged)}`).padStart(COL);
   };
-  lines.push(["verdicts".padEnd(14), ...shown.map(verdicts)].join(" |"));
+  lines.push(["verdicts".padEnd(NAME), ...shown.map(verdicts)].join(" |"));
   // Frames read as another class than their own: what model.classTagMismatch: ng would reject on a line that sends its recipe.
-  if (latency) lines.push(["misread class".padEnd(14), ...shown.map((m) => `${n(results[m]!.verdicts.misread)}/${results[m]!.verdicts.defects + results[m]!.verdicts.good}`.padStart(COL))].join(" |"));
-  if (latency) lines.push(["latency ms".padEnd(14), ...shown.map((m) => `p50 ${results[m]!.latencyMs.p50.toFixed(0)} p95 ${results[m]!.latencyMs.p95.toFixed(0)}`.padStart(COL))].join(" |"));
+  if (latency) lines.push(["misread class".padEnd(NAME), ...shown.map((m) => `${n(results[m]!.verdicts.misread)}/${results[m]!.verdicts.defects + results[m]!.verdicts.good}`.padStart(COL))].join(" |"));
+  if (latency) lines.push(["latency ms".padEnd(NAME), ...shown.map((m) => `p50 ${results[m]!.latencyMs.p50.toFixed(0)} p95 ${results[m]!.latencyMs.p95.toFixed(0)}`.padStart(COL))].join(" |"));
   return lines;
 }

@@ -9,14 +9,15 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, parse } from "node:path";
 import { scanDataset, type DatasetClass } from "../dataset/mvtec-layout.js";
 import { readMask } from "../dataset/masks.js";
-import { auroc, averagePrecision, PixelMetricAccumulator } from "../measures/metrics.js";
-import { ProAccumulator } from "../measures/pro.js";
+import { auroc, averagePrecision, type PixelMetricAccumulator } from "../measures/metrics.js";
+import type { ProAccumulator } from "../measures/pro.js";
 import { decodeEncoded } from "../image/decode.js";
 import { mapToFrame, type BundleDetector } from "../pipeline/bundle-detector.js";
 import { DEFAULT_CLASS_TAG_MISMATCH, isNg, readAsAnotherClass, type ClassTagMismatch } from "../pipeline/class-tag.js";
 import { renderHeatmapPng, overlayHeatmap } from "../image/heatmap.js";
 import { Progress, throwIfCancelled, type ProgressSink } from "../util/progress.js";
 import { countVerdict, emptyVerdicts, formatVerdictTable, sumVerdicts, type ClassVerdicts, type VerdictCounts } from "./verdicts.js";
+import { DefectGroups, formatDefectTable, type DefectMetrics } from "./by-defect.js";
 
 export interface ClassMetrics {
   image_auroc: number | null;
@@ -35,6 +36,8 @@ export interface EvalReport {
   details: Record<string, { images: number; anomalous: number; skipped: string[]; pixelImages: number }>;
   /** OK/NG outcomes at the thresholds the daemon would judge each image by, per class and over all of them. */
   verdicts: { classes: Record<string, ClassVerdicts>; all: VerdictCounts };
+  /** Per class, each defect type's images against the class's good images (by-defect.ts). */
+  defects: Record<string, Record<string, DefectMetrics>>;
   /** Whether each image was tagged with its class (EvalOptions.classTags) and judged as it, not as the class it read as. */
   classTags: boolean;
   /** With classTags: the verdict rule for an image read as another class than its tag (EvalOptions.classTagMismatch). */
@@ -104,7 +107,7 @@ export async function evaluate(detector: BundleDetector, options: EvalOptions): 
   const classes = await scanDataset(options.data, options.classes ? { classes: options.classes } : {});
   const total = classes.reduce((n, c) => n + c.test.length, 0);
   const progress = new Progress("eval", total, { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
-  const report: EvalReport = { mode: detector.info.mode, classes: {}, mean: { image_auroc: null, pixel_auroc: null, image_ap: null, pixel_ap: null, pixel_aupro: null }, details: {}, verdicts: { classes: {}, all: emptyVerdicts() }, classTags: options.classTags ?? false, ...(options.classTags ? { classTagMismatch: mismatchRule(options) } : {}), seconds: 0 };
+  const report: EvalReport = { mode: detector.info.mode, classes: {}, mean: { image_auroc: null, pixel_auroc: null, image_ap: null, pixel_ap: null, pixel_aupro: null }, details: {}, verdicts: { classes: {}, all: emptyVerdicts() }, defects: {}, classTags: options.classTags ?? false, ...(options.classTags ? { classTagMismatch: mismatchRule(options) } : {}), seconds: 0 };
   for (const cls of classes) {
     report.classes[cls.name] = await evaluateClass(detector, cls, options, progress, log, report);
   }
@@ -120,8 +123,7 @@ export async function evaluate(detector: BundleDetector, options: EvalOptions): 
 async function evaluateClass(detector: BundleDetector, cls: DatasetClass, options: EvalOptions, progress: Progress, log: (m: string) => void, report: EvalReport): Promise<ClassMetrics> {
   const scores: number[] = [];
   const labels: number[] = [];
-  const pixels = new PixelMetricAccumulator();
-  const pro = new ProAccumulator();
+  const groups = new DefectGroups();
   const skipped: string[] = [];
   // The threshold a frame read as this class gets: its own, else the model's.
   const leftOut = detector.info.classLeftOutImages?.[cls.name];
@@ -154,6 +156,7 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         ...(scored.classShares !== undefined ? { classShares: Object.fromEntries(Object.entries(scored.classShares).map(([c, v]) => [c, Math.round(v * 1000) / 1000])) } : {}),
       };
       countVerdict(verdicts, judged);
+      groups.addImage(item.defect, item.anomalous, scored.score, judged.verdict === "NG");
       options.onImage?.(judged);
       const usePixels = cls.hasMasks && (!item.anomalous || item.maskPath !== undefined);
       let frameMap: Float32Array | undefined;
@@ -173,8 +176,7 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         const S = detector.info.inputSize;
         const map = mapToFrame(scored.map, S, mw, mh, detector.aspect);
         if (mw === image.width && mh === image.height) frameMap = map;
-        pixels.add(map, mask);
-        pro.add(map, mask, mw);
+        groups.addPixels(item.defect, item.anomalous, map, mask, mw);
         pixelImages++;
       }
       if (options.heatmapsDir) {
@@ -192,9 +194,13 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
     progress.tick();
   }
   for (const p of cls.missingMasks) log(`eval: ${cls.name}: no mask for ${p}; left out of pixel metrics`);
-  const havePixels = cls.hasMasks && pixels.positives > 0 && pixels.negatives > 0;
+  const summed = groups.classPixels();
+  const pixels = summed?.pixels;
+  const pro = summed?.pro;
+  const havePixels = cls.hasMasks && pixels !== undefined && pixels.positives > 0 && pixels.negatives > 0;
   report.details[cls.name] = { images: scores.length, anomalous: labels.filter((l) => l === 1).length, skipped, pixelImages };
-  const havePro = havePixels && pro.regions > 0;
+  report.defects[cls.name] = groups.metrics();
+  const havePro = havePixels && pro !== undefined && pro.regions > 0;
   const metrics: ClassMetrics = {
     image_auroc: safeMetric(() => auroc(scores, labels)),
     pixel_auroc: havePixels ? pixels.auroc() : null,
@@ -218,5 +224,11 @@ export function formatTable(report: EvalReport): string {
   const width = Math.max(8, ...names.map((n) => n.length));
   const header = `${"class".padEnd(width)}  img AUROC  pix AUROC  img AP  pix AP  pix AUPRO`;
   const row = (name: string, m: ClassMetrics) => `${name.padEnd(width)}  ${pct(m.image_auroc)}     ${pct(m.pixel_auroc)}     ${pct(m.image_ap)}  ${pct(m.pixel_ap)}     ${pct(m.pixel_aupro)}`;
-  return [`mode: ${report.mode}`, header, ...names.map((n) => row(n, report.classes[n]!)), row("mean", report.mean), "", formatVerdictTable(report.verdicts.classes, report.verdicts.all, report.classTags ? { mismatch: report.classTagMismatch ?? DEFAULT_CLASS_TAG_MISMATCH } : undefined)].join("\n");
+  return [`mode: ${report.mode}`, header, ...names.map((n) => row(n, report.classes[n]!)), row("mean", report.mean), "", formatVerdictTable(report.verdicts.classes, report.verdicts.all, report.classTags ? { mismatch: report.classTagMismatch ?? DEFAULT_CLASS_TAG_MISMATCH } : undefined), ...defectBlock(report)].join("\n");
+}
+
+/** The per-defect rows after a blank line, or nothing when no class has anomalous test images. */
+function defectBlock(report: EvalReport): string[] {
+  const table = formatDefectTable(report.defects);
+  return table ? ["", table] : [];
 }

@@ -152,6 +152,18 @@ export class PixelMetricAccumulator {
     this.nNeg += mask.length - p;
   }
 
+  /** One accumulator holding every part's pixels, as if each part's maps had been added to it (the parts are left as they are). */
+  static sum(parts: readonly PixelMetricAccumulator[]): PixelMetricAccumulator {
+    const total = new PixelMetricAccumulator();
+    for (const part of parts) {
+      addInto(total.pos, part.pos);
+      addInto(total.neg, part.neg);
+      total.nPos += part.nPos;
+      total.nNeg += part.nNeg;
+    }
+    return total;
+  }
+
   /** The histograms as tie groups (one per bin, ascending), for curves; read-only views. */
   groups(): TieGroups {
     return { pos: this.pos, neg: this.neg, length: BINS };
@@ -171,6 +183,11 @@ export class PixelMetricAccumulator {
     requireBothClasses(this.nPos, this.nNeg, "pixel average precision");
     return apFromGroups(this.pos, this.neg, BINS);
   }
+}
+
+/** target[i] += source[i] over two histograms of one length. */
+export function addInto(target: Float64Array, source: Float64Array): void {
+  for (let i = 0; i < target.length; i++) target[i] = target[i]! + source[i]!;
 }
 
 /**

@@ -17,7 +17,7 @@
  * a bin count as tied; with no two distinct scores in one bin the result is
  * the exact one.
  */
-import { PIXEL_BINS, pixelBins } from "./metrics.js";
+import { addInto, PIXEL_BINS, pixelBins } from "./metrics.js";
 import { labelRegions } from "../image/connected-components.js";
 import { invalidInput } from "../util/errors.js";
 
@@ -65,6 +65,18 @@ export class ProAccumulator {
     }
     this.nNormal += normals;
     this.nRegions += count;
+  }
+
+  /** One accumulator holding every part's maps, as if each had been added to it (the parts are left as they are). */
+  static sum(parts: readonly ProAccumulator[]): ProAccumulator {
+    const total = new ProAccumulator();
+    for (const part of parts) {
+      addInto(total.normal, part.normal);
+      addInto(total.overlap, part.overlap);
+      total.nNormal += part.nNormal;
+      total.nRegions += part.nRegions;
+    }
+    return total;
   }
 
   /**

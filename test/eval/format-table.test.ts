@@ -19,6 +19,13 @@ test("the table has a pix AUPRO column: percentages per class and the mean, '-' 
       },
       all: { defects: 11, caught: 9, good: 5, flagged: 1, misread: 3, misreadAs: { fabric: 1, plate: 2 } },
     },
+    defects: {
+      fabric: {
+        hole: { images: 5, caught: 5, image_auroc: 1, pixel_auroc: 0.99, pixel_ap: 0.6, pixel_aupro: 0.955 },
+        thread_pulled: { images: 3, caught: 1, image_auroc: 0.6, pixel_auroc: 0.9, pixel_ap: 0.2, pixel_aupro: 0.801 },
+      },
+      hex_nut: { scratch: { images: 3, caught: 3, image_auroc: null, pixel_auroc: null, pixel_ap: null, pixel_aupro: null } },
+    },
     seconds: 1,
   };
   const lines = formatTable(report).split("\n");
@@ -34,5 +41,28 @@ test("the table has a pix AUPRO column: percentages per class and the mean, '-' 
   assert.match(lines[10]!, /^all\s+9\/11\s+81\.8%\s+1\/5\s+20\.0%\s+3 \(2 as plate, 1 as fabric\)$/);
   // A class whose own threshold used left-out bank images says so under the table.
   assert.equal(lines[11], "fabric: its own threshold is calibrated on 23 of its bank images scored with their own rows left out, beside its few held-out normals");
-  assert.equal(lines.length, 12);
+  // Then each defect type against its class's good images.
+  assert.equal(lines[12], "");
+  assert.match(lines[13]!, /^per defect type/);
+  assert.match(lines[14]!, /^class\s+defect\s+img AUROC\s+pix AUROC\s+pix AUPRO\s+caught$/);
+  assert.match(lines[15]!, /^fabric\s+hole\s+100\.0\s+99\.0\s+95\.5\s+5\/5$/);
+  assert.match(lines[16]!, /^fabric\s+thread_pulled\s+60\.0\s+90\.0\s+80\.1\s+1\/3$/);
+  assert.match(lines[17]!, /^hex_nut\s+scratch\s+-\s+-\s+-\s+3\/3$/);
+  assert.equal(lines.length, 18);
+});
+
+test("no per-defect block when no class has anomalous test images", () => {
+  const report: EvalReport = {
+    mode: "knn",
+    classes: { fabric: { image_auroc: null, pixel_auroc: null, image_ap: null, pixel_ap: null, pixel_aupro: null } },
+    mean: { image_auroc: null, pixel_auroc: null, image_ap: null, pixel_ap: null, pixel_aupro: null },
+    details: {},
+    classTags: false,
+    verdicts: { classes: { fabric: { defects: 0, caught: 0, good: 2, flagged: 0, misread: 0, misreadAs: {}, threshold: 1, ownThreshold: true } }, all: { defects: 0, caught: 0, good: 2, flagged: 0, misread: 0, misreadAs: {} } },
+    defects: { fabric: {} },
+    seconds: 1,
+  };
+  const lines = formatTable(report).split("\n");
+  assert.doesNotMatch(lines.at(-1)!, /per defect type|^$/);
+  assert.ok(!lines.some((l) => l.startsWith("per defect type")));
 });

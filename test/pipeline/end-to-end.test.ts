@@ -65,6 +65,21 @@ test("lafite eval writes the JSON contract with per-class and mean metrics in 0â
   // Even this small fit separates the demo defects clearly; a broken pipeline scores ~0.5.
   assert.ok(r.mean.image_auroc! > 0.85, `mean image AUROC ${r.mean.image_auroc}`);
   assert.ok(r.mean.pixel_auroc! > 0.9, `mean pixel AUROC ${r.mean.pixel_auroc}`);
+  // Per defect type: every defect folder of each class, whose images and catches add up to the class's verdict counts.
+  const full = JSON.parse(await readFile(json, "utf8")) as { defects: Record<string, Record<string, { images: number; caught: number; image_auroc: number | null; pixel_auroc: number | null; pixel_aupro: number | null }>>; verdicts: { classes: Record<string, { defects: number; caught: number }> } };
+  assert.match(stdout, /^per defect type/m);
+  for (const cls of Object.keys(r.classes)) {
+    const folders = (await readdir(join(data, cls, "test"))).filter((d) => d !== "good").sort();
+    const byDefect = full.defects[cls]!;
+    assert.deepEqual(Object.keys(byDefect).sort(), folders);
+    const sum = (key: "images" | "caught") => Object.values(byDefect).reduce((n, m) => n + m[key], 0);
+    assert.equal(sum("images"), full.verdicts.classes[cls]!.defects);
+    assert.equal(sum("caught"), full.verdicts.classes[cls]!.caught);
+    for (const [defect, m] of Object.entries(byDefect)) {
+      for (const v of [m.image_auroc, m.pixel_auroc, m.pixel_aupro]) assert.ok(typeof v === "number" && v >= 0 && v <= 1, `${cls}/${defect}: ${JSON.stringify(m)}`);
+      assert.match(stdout, new RegExp(`^${cls}\\s+${defect}\\s+\\d+\\.\\d`, "m"));
+    }
+  }
 });
 
 test("lafite eval --class-tags judges each image as its folder's class, as a tagging line would, and still counts misreadings", async () => {

@@ -22,7 +22,9 @@ export const command: CliCommand = {
                   pixel_aupro: area under the per-region-overlap curve up to 30% FPR, divided by 0.3, regions 8-connected, as MVTec AD),
                   and "verdicts": {"classes": {name: {defects, caught, good, flagged, misread, misreadAs: {class: n}, threshold, ownThreshold, leftOutImages (when its own threshold also used bank images scored left out)}}, "all": {...}}: each image judged NG or OK
                   at the threshold the daemon would use (its class's, as read off the bank, else the model's), as the table's second block prints;
-                  "classTags": whether --class-tags was given (and then "classTagMismatch")
+                  "classTags": whether --class-tags was given (and then "classTagMismatch"),
+                  and "defects": {class: {defect: {images, caught, image_auroc, pixel_auroc, pixel_ap, pixel_aupro}}}: each defect folder's images
+                  against the class's good images (null where undefined), and how many of them were judged NG, as the table's last block prints
   --mode M        score with this mode instead of the bundle's own
   --scores FILE   write one JSON line per test image: path, class, defect, anomalous, score, threshold, verdict, and readAs (the class the model read it as, whose threshold judged it);
                   and classShares (each class's share of its cells, by their nearest bank rows: how clearly it reads as readAs);

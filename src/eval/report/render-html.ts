@@ -63,6 +63,7 @@ export function renderReportHtml(d: ReportData): string {
 ${metricsTable(d)}
 <p class="note">AUROC and AP at image and pixel level; pixel AUPRO is the area under the per-region-overlap curve up to 30% false-positive rate, divided by 0.3 (MVTec AD). Pixel metrics are computed at the masks' resolution.</p>
 ${verdictsTable(d)}
+${defectsTable(d)}
 <h2 id="tuning">Tuning curves</h2>
 ${tuningSection(d.tuning)}
 ${d.classes.map((c, i) => classSection(c, i)).join("\n")}
@@ -91,6 +92,19 @@ function verdictsTable(d: ReportData): string {
   return `<table class="metrics verdicts"><caption>Verdicts at the served thresholds: ${d.classTags ? `each image tagged with its class, as a line that sends its recipe, and judged by its class's threshold, else the model's; ${taggedMismatchRule(d.classTagMismatch ?? DEFAULT_CLASS_TAG_MISMATCH)}` : "each image judged by the threshold of the class it was read as (its nearest bank rows), else the model's"}</caption><thead><tr><th>class</th><th>threshold</th><th>defects caught (NG)</th><th>good images flagged NG</th><th>read as another class</th></tr></thead><tbody>
 ${rows.join("\n")}
 ${row("all", d.verdicts.all, "", ' class="mean"')}
+</tbody></table>`;
+}
+
+/** Each defect type's figures, so a class's mean does not hide the kind of defect it misses. */
+function defectsTable(d: ReportData): string {
+  const rows = d.classes.flatMap((c) =>
+    Object.entries(d.defects?.[c.name] ?? {}).map(
+      ([defect, m]) => `<tr><td>${e(c.name)}</td><td>${e(defect)}</td><td>${m.images}</td><td>${pct(m.image_auroc)}</td><td>${pct(m.pixel_auroc)}</td><td>${pct(m.pixel_aupro)}</td><td>${m.caught} of ${m.images}</td></tr>`,
+    ),
+  );
+  if (rows.length === 0) return "";
+  return `<table class="metrics defects"><caption>Per defect type (%): its images against the class's good images; caught: judged NG at the served thresholds</caption><thead><tr><th>class</th><th>defect</th><th>images</th><th>image AUROC</th><th>pixel AUROC</th><th>pixel AUPRO</th><th>caught</th></tr></thead><tbody>
+${rows.join("\n")}
 </tbody></table>`;
 }
 

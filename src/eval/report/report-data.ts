@@ -112,6 +112,8 @@ export interface ReportData {
   readonly classes: readonly ClassReport[];
   /** OK/NG outcomes at the served thresholds, per class and over all (as `lafite eval` prints them). */
   readonly verdicts: EvalReport["verdicts"];
+  /** Per class, each defect type against the class's good images (as `lafite eval` prints them); absent in a report written before them. */
+  readonly defects?: EvalReport["defects"];
   /** Whether each image was judged as its own class by a class tag (eval --class-tags), not as the class it read as. */
   readonly classTags?: boolean;
   /** With classTags: how an image read as another class than its tag was judged. */

@@ -88,6 +88,7 @@ export async function writeReport(run: ReportRun): Promise<string> {
     mean: run.evalReport.mean,
     classes,
     verdicts: run.evalReport.verdicts,
+    defects: run.evalReport.defects,
     ...(run.evalReport.classTags ? { classTags: true, classTagMismatch: run.evalReport.classTagMismatch ?? DEFAULT_CLASS_TAG_MISMATCH } : {}),
     tuning,
     seconds: run.evalReport.seconds,

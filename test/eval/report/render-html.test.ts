@@ -67,6 +67,17 @@ test("the verdicts table gives each class's threshold, defects caught, good imag
   assert.match(tagged, /<caption>Verdicts at the served thresholds: each image tagged with its class, as a line that sends its recipe, and judged by its class's threshold, else the model's; one read as another class is NG whatever its score<\/caption>/);
 });
 
+test("the per-defect table gives each defect type's figures and how many the served thresholds caught, escaped; none without defect types", () => {
+  const d = data({ state: "absent" });
+  const html = renderReportHtml({ ...d, defects: { [evil]: { [evil]: { images: 6, caught: 5, image_auroc: 0.75, pixel_auroc: 0.9312, pixel_ap: 0.2, pixel_aupro: null } } } });
+  assert.match(html, /<caption>Per defect type \(%\): its images against the class's good images/);
+  assert.match(html, /<tr><td>&lt;script.*<\/td><td>&lt;script.*<\/td><td>6<\/td><td>75\.0<\/td><td>93\.1<\/td><td>[^<]*<\/td><td>5 of 6<\/td><\/tr>/);
+  assert.doesNotMatch(html, /<script>alert/);
+  // A report written before the table (no defects) and a class without defect types have none.
+  assert.doesNotMatch(renderReportHtml(d), /Per defect type/);
+  assert.doesNotMatch(renderReportHtml({ ...d, defects: { [evil]: {} } }), /Per defect type/);
+});
+
 test("a model with per-class thresholds names them beside its own; a class section uses its class's", () => {
   const d = data({ state: "absent" });
   const html = renderReportHtml({ ...d, bundle: { ...d.bundle, classThresholds: { plate: 1.25, [evil]: 0.5 } }, classes: [{ ...d.classes[0]!, threshold: 0.5 }] });
