@@ -28,7 +28,7 @@ body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0
 h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:16px 0 6px}
 .meta{color:#555}.meta code{background:#f4f4f4;padding:0 3px}
 table.metrics{border-collapse:collapse;margin:8px 0}table.metrics th,table.metrics td{border:1px solid #ddd;padding:3px 10px;text-align:right}
-table.metrics th:first-child,table.metrics td:first-child{text-align:left}table.metrics tr.mean td{font-weight:600;background:#f7f7f7}
+table.metrics th:first-child,table.metrics td:first-child{text-align:left}table.defects th:nth-child(2),table.defects td:nth-child(2){text-align:left}table.metrics tr.mean td{font-weight:600;background:#f7f7f7}
 .plots{display:flex;flex-wrap:wrap;gap:10px}.plot{background:#fff;border:1px solid #eee}
 .plot text{font-size:10px;fill:#333}.plot text.t{font-size:12px;font-weight:600}.plot .g{stroke:#eee}.plot .a{fill:none;stroke:#999}.plot .d{stroke:#bbb;stroke-dasharray:2 3}
 .gallery{display:flex;flex-wrap:wrap;gap:12px}
