@@ -125,6 +125,9 @@ export class PixelMetricAccumulator {
   private readonly neg = new Float64Array(BINS);
   private nPos = 0;
   private nNeg = 0;
+  /** The bins counted into so far (none while lo > hi): the rest hold zeros, so sums and walks skip them. A map's scores span a few thousand of the 2^20 bins. */
+  private lo = BINS;
+  private hi = -1;
 
   get positives(): number {
     return this.nPos;
@@ -139,8 +142,12 @@ export class PixelMetricAccumulator {
     if (scores.length !== mask.length) throw invalidInput(`pixel metrics: ${scores.length} scores but a mask of ${mask.length} pixels`);
     const bins = pixelBins(scores, "pixel metrics");
     let p = 0;
+    let lo = this.lo;
+    let hi = this.hi;
     for (let i = 0; i < bins.length; i++) {
       const bin = bins[i]!;
+      if (bin < lo) lo = bin;
+      if (bin > hi) hi = bin;
       if (mask[i] !== 0) {
         this.pos[bin]!++;
         p++;
@@ -150,16 +157,20 @@ export class PixelMetricAccumulator {
     }
     this.nPos += p;
     this.nNeg += mask.length - p;
+    this.lo = lo;
+    this.hi = hi;
   }
 
   /** One accumulator holding every part's pixels, as if each part's maps had been added to it (the parts are left as they are). */
   static sum(parts: readonly PixelMetricAccumulator[]): PixelMetricAccumulator {
     const total = new PixelMetricAccumulator();
     for (const part of parts) {
-      addInto(total.pos, part.pos);
-      addInto(total.neg, part.neg);
+      addRange(total.pos, part.pos, part.lo, part.hi);
+      addRange(total.neg, part.neg, part.lo, part.hi);
       total.nPos += part.nPos;
       total.nNeg += part.nNeg;
+      total.lo = Math.min(total.lo, part.lo);
+      total.hi = Math.max(total.hi, part.hi);
     }
     return total;
   }
@@ -171,7 +182,7 @@ export class PixelMetricAccumulator {
 
   auroc(): number {
     requireBothClasses(this.nPos, this.nNeg, "pixel AUROC");
-    return aurocFromGroups(this.pos, this.neg, BINS);
+    return aurocFromGroups(this.pos.subarray(this.lo), this.neg.subarray(this.lo), this.hi - this.lo + 1);
   }
 
   /** The AUROC, or null while it is undefined (no anomalous or no normal pixel yet): what a sweep records for such a point. */
@@ -181,13 +192,13 @@ export class PixelMetricAccumulator {
 
   averagePrecision(): number {
     requireBothClasses(this.nPos, this.nNeg, "pixel average precision");
-    return apFromGroups(this.pos, this.neg, BINS);
+    return apFromGroups(this.pos.subarray(this.lo), this.neg.subarray(this.lo), this.hi - this.lo + 1);
   }
 }
 
-/** target[i] += source[i] over two histograms of one length. */
-export function addInto(target: Float64Array, source: Float64Array): void {
-  for (let i = 0; i < target.length; i++) target[i] = target[i]! + source[i]!;
+/** target[i] += source[i] for bins lo..hi (none when lo > hi) of two histograms of one length. */
+export function addRange(target: Float64Array, source: Float64Array, lo: number, hi: number): void {
+  for (let i = lo; i <= hi; i++) target[i] = target[i]! + source[i]!;
 }
 
 /**

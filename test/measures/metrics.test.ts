@@ -118,3 +118,27 @@ test("an accumulator with one class only throws on read", () => {
   assert.equal(acc.aurocOrNull(), 0.5);
   assert.equal(acc.aurocOrNull(), acc.auroc());
 });
+
+test("a sum of accumulators over disjoint score ranges, an empty one among them, equals one accumulator fed every map", () => {
+  const rng = createRng(11);
+  const maps = [0.001, 1, 1000].map((scale) => {
+    const scores = Float32Array.from({ length: 300 }, () => scale * rng.next());
+    const mask = Uint8Array.from({ length: 300 }, (_, i) => (i % 7 === 0 ? 1 : 0));
+    return { scores, mask };
+  });
+  const parts = maps.map(({ scores, mask }) => {
+    const a = new PixelMetricAccumulator();
+    a.add(scores, mask);
+    return a;
+  });
+  const all = new PixelMetricAccumulator();
+  for (const { scores, mask } of maps) all.add(scores, mask);
+  const summed = PixelMetricAccumulator.sum([new PixelMetricAccumulator(), ...parts]);
+  assert.equal(summed.auroc(), all.auroc());
+  assert.equal(summed.averagePrecision(), all.averagePrecision());
+  // And both agree with the exact figures, as any binned accumulator does.
+  const scores = maps.flatMap((m) => [...m.scores]);
+  const labels = maps.flatMap((m) => [...m.mask]);
+  assert.ok(Math.abs(all.auroc() - auroc(scores, labels)) < 1e-3);
+  assert.ok(Math.abs(all.averagePrecision() - averagePrecision(scores, labels)) < 1e-3);
+});

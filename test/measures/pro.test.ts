@@ -108,3 +108,22 @@ test("with continuous scores (some sharing a bin) the histogram AUPRO is within 
   }
   assert.ok(checked >= 2);
 });
+
+test("a sum of accumulators, an empty one among them, has the curve of one accumulator fed every map", () => {
+  const maps: Array<[number[], number[], number]> = [
+    [[5, 5, 5, 5, 1, 1], [1, 1, 1, 1, 0, 0], 2],
+    [[0.1, 1, 1], [1, 0, 0], 3],
+    [[1000, 0.001, 2, 3], [0, 0, 0, 1], 2],
+  ];
+  const all = new ProAccumulator();
+  const parts = maps.map(([s, m, w]) => {
+    const a = new ProAccumulator();
+    a.add(Float32Array.from(s), Uint8Array.from(m), w);
+    all.add(Float32Array.from(s), Uint8Array.from(m), w);
+    return a;
+  });
+  const summed = ProAccumulator.sum([new ProAccumulator(), ...parts]);
+  assert.deepEqual(summed.curve(), all.curve());
+  assert.equal(summed.aupro(), all.aupro());
+  assert.equal(summed.regions, 3);
+});
