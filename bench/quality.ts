@@ -184,12 +184,9 @@ function combine(fits: readonly FitResult[], reduce: (vs: number[]) => number): 
     for (const [cls, types] of Object.entries(fits[0]!.modes[mode]!.defects)) {
       byDefect[cls] = {};
       for (const [defect, first] of Object.entries(types)) {
-        const got = fits.map((f) => f.modes[mode]?.defects[cls]?.[defect]);
-        const field = (k: "image_auroc" | "pixel_auroc" | "pixel_ap" | "pixel_aupro") => {
-          const vs = got.map((d) => d?.[k]);
-          return vs.every((v): v is number => typeof v === "number") ? reduce(vs) : null;
-        };
-        byDefect[cls][defect] = { images: first.images, caught: reduce(got.map((d) => d?.caught ?? NaN)), image_auroc: field("image_auroc"), pixel_auroc: field("pixel_auroc"), pixel_ap: field("pixel_ap"), pixel_aupro: field("pixel_aupro") };
+        const pick = (f: FitResult) => f.modes[mode]?.defects[cls]?.[defect];
+        const { image_auroc, pixel_auroc, pixel_ap, pixel_aupro } = metrics((f) => asClassMetrics(pick(f)));
+        byDefect[cls][defect] = { images: first.images, caught: reduce(fits.map((f) => pick(f)?.caught ?? NaN)), image_auroc, pixel_auroc, pixel_ap, pixel_aupro };
       }
     }
     out[mode] = {
@@ -201,6 +198,11 @@ function combine(fits: readonly FitResult[], reduce: (vs: number[]) => number): 
     };
   }
   return out;
+}
+
+/** A defect type's figures in a class row's shape (it has no image AP), so the table and the reduction over fits treat both alike. */
+function asClassMetrics(d: DefectMetrics | undefined): ClassMetrics | undefined {
+  return d && { image_auroc: d.image_auroc, pixel_auroc: d.pixel_auroc, image_ap: null, pixel_ap: d.pixel_ap, pixel_aupro: d.pixel_aupro };
 }
 
 /** The per-class and mean table of one set of mode results (values 0–1 printed as %), with latency when asked. */
@@ -221,10 +223,7 @@ function table(title: string, results: Record<string, ModeResult>, latency: bool
     lines.push(row(name, (m) => results[m]!.classes[name]));
     // Then each of its defect types against its good images: which kind of defect the class's figure hides.
     for (const defect of Object.keys(results[shown[0]!]?.defects[name] ?? {})) {
-      lines.push(row(`  ${defect}`.slice(0, NAME), (m) => {
-        const d = results[m]!.defects[name]?.[defect];
-        return d && { image_auroc: d.image_auroc, pixel_auroc: d.pixel_auroc, image_ap: null, pixel_ap: d.pixel_ap, pixel_aupro: d.pixel_aupro };
-      }));
+      lines.push(row(`  ${defect}`.slice(0, NAME), (m) => asClassMetrics(results[m]!.defects[name]?.[defect])));
     }
   }
   lines.push("-".repeat(head.length), row("mean", (m) => results[m]!.mean));

@@ -27,11 +27,16 @@ export interface DefectMetrics {
   pixel_aupro: number | null;
 }
 
+/** The pixel accumulators of some maps: the two always take the same maps. */
+interface Maps {
+  readonly pixels: PixelMetricAccumulator;
+  readonly pro: ProAccumulator;
+}
+
 interface Group {
   readonly scores: number[];
   caught: number;
-  pixels?: PixelMetricAccumulator;
-  pro?: ProAccumulator;
+  maps?: Maps;
 }
 
 function emptyGroup(): Group {
@@ -60,37 +65,43 @@ export class DefectGroups {
   /** One image's map at its mask's resolution (row-major, `width` wide), for the pixel metrics. */
   addPixels(defect: string, anomalous: boolean, map: Float32Array, mask: Uint8Array, width: number): void {
     const g = this.groupOf(defect, anomalous);
+    g.maps ??= { pixels: new PixelMetricAccumulator(), pro: new ProAccumulator() };
     // pixels.add refuses a bad map before counting anything, and pro.add checks the same things, so both count or neither does.
-    (g.pixels ??= new PixelMetricAccumulator()).add(map, mask);
-    (g.pro ??= new ProAccumulator()).add(map, mask, width);
+    g.maps.pixels.add(map, mask);
+    g.maps.pro.add(map, mask, width);
   }
 
   /** The class's pixel accumulators: every group's maps summed (undefined when no map was added). */
-  classPixels(): { pixels: PixelMetricAccumulator; pro: ProAccumulator } | undefined {
-    const groups = [this.good, ...this.defects.values()].filter((g) => g.pixels && g.pro);
-    if (groups.length === 0) return undefined;
-    return { pixels: PixelMetricAccumulator.sum(groups.map((g) => g.pixels!)), pro: ProAccumulator.sum(groups.map((g) => g.pro!)) };
+  classPixels(): Maps | undefined {
+    return summedMaps([this.good, ...this.defects.values()]);
   }
 
   /** Each defect type's figures, in the order the types were first seen. */
   metrics(): Record<string, DefectMetrics> {
     const out: Record<string, DefectMetrics> = {};
     for (const [defect, g] of this.defects) {
-      const withGood = [g, this.good].filter((x) => x.pixels && x.pro);
-      const pixels = g.pixels ? PixelMetricAccumulator.sum(withGood.map((x) => x.pixels!)) : undefined;
-      const pro = g.pro ? ProAccumulator.sum(withGood.map((x) => x.pro!)) : undefined;
-      const pixelsDefined = pixels !== undefined && pixels.positives > 0 && pixels.negatives > 0;
+      // Without maps of its own the type has no pixel figures, whatever the good images have.
+      const maps = g.maps ? summedMaps([g, this.good]) : undefined;
+      // Both accumulators took the same maps, so normal pixels for one are normal pixels for the other.
+      const defined = maps !== undefined && maps.pixels.positives > 0 && maps.pixels.negatives > 0;
       out[defect] = {
         images: g.scores.length,
         caught: g.caught,
         image_auroc: this.good.scores.length > 0 && g.scores.length > 0 ? imageAuroc(g.scores, this.good.scores) : null,
-        pixel_auroc: pixelsDefined ? pixels.auroc() : null,
-        pixel_ap: pixelsDefined ? pixels.averagePrecision() : null,
-        pixel_aupro: pixelsDefined && pro !== undefined && pro.regions > 0 && pro.normalPixels > 0 ? pro.aupro() : null,
+        pixel_auroc: defined ? maps.pixels.auroc() : null,
+        pixel_ap: defined ? maps.pixels.averagePrecision() : null,
+        pixel_aupro: defined && maps.pro.regions > 0 ? maps.pro.aupro() : null,
       };
     }
     return out;
   }
+}
+
+/** The groups' maps summed into one pair of accumulators; undefined when none of them has maps. */
+function summedMaps(groups: readonly Group[]): Maps | undefined {
+  const maps = groups.flatMap((g) => (g.maps ? [g.maps] : []));
+  if (maps.length === 0) return undefined;
+  return { pixels: PixelMetricAccumulator.sum(maps.map((m) => m.pixels)), pro: ProAccumulator.sum(maps.map((m) => m.pro)) };
 }
 
 function imageAuroc(anomalous: readonly number[], good: readonly number[]): number {

@@ -125,9 +125,7 @@ export class PixelMetricAccumulator {
   private readonly neg = new Float64Array(BINS);
   private nPos = 0;
   private nNeg = 0;
-  /** The bins counted into so far (none while lo > hi): the rest hold zeros, so sums and walks skip them. A map's scores span a few thousand of the 2^20 bins. */
-  private lo = BINS;
-  private hi = -1;
+  private readonly range = new BinRange();
 
   get positives(): number {
     return this.nPos;
@@ -140,14 +138,10 @@ export class PixelMetricAccumulator {
   /** Adds one map; the whole map is checked before anything is counted. */
   add(scores: Float32Array, mask: Uint8Array): void {
     if (scores.length !== mask.length) throw invalidInput(`pixel metrics: ${scores.length} scores but a mask of ${mask.length} pixels`);
-    const bins = pixelBins(scores, "pixel metrics");
+    const { bins, span } = pixelBins(scores, "pixel metrics");
     let p = 0;
-    let lo = this.lo;
-    let hi = this.hi;
     for (let i = 0; i < bins.length; i++) {
       const bin = bins[i]!;
-      if (bin < lo) lo = bin;
-      if (bin > hi) hi = bin;
       if (mask[i] !== 0) {
         this.pos[bin]!++;
         p++;
@@ -157,20 +151,16 @@ export class PixelMetricAccumulator {
     }
     this.nPos += p;
     this.nNeg += mask.length - p;
-    this.lo = lo;
-    this.hi = hi;
+    this.range.cover(span);
   }
 
   /** One accumulator holding every part's pixels, as if each part's maps had been added to it (the parts are left as they are). */
   static sum(parts: readonly PixelMetricAccumulator[]): PixelMetricAccumulator {
     const total = new PixelMetricAccumulator();
     for (const part of parts) {
-      addRange(total.pos, part.pos, part.lo, part.hi);
-      addRange(total.neg, part.neg, part.lo, part.hi);
+      addOccupied([total.pos, total.neg], total.range, [part.pos, part.neg], part.range);
       total.nPos += part.nPos;
       total.nNeg += part.nNeg;
-      total.lo = Math.min(total.lo, part.lo);
-      total.hi = Math.max(total.hi, part.hi);
     }
     return total;
   }
@@ -182,7 +172,8 @@ export class PixelMetricAccumulator {
 
   auroc(): number {
     requireBothClasses(this.nPos, this.nNeg, "pixel AUROC");
-    return aurocFromGroups(this.pos.subarray(this.lo), this.neg.subarray(this.lo), this.hi - this.lo + 1);
+    const { lo, hi } = this.range;
+    return aurocFromGroups(this.pos.subarray(lo), this.neg.subarray(lo), hi - lo + 1);
   }
 
   /** The AUROC, or null while it is undefined (no anomalous or no normal pixel yet): what a sweep records for such a point. */
@@ -192,29 +183,60 @@ export class PixelMetricAccumulator {
 
   averagePrecision(): number {
     requireBothClasses(this.nPos, this.nNeg, "pixel average precision");
-    return apFromGroups(this.pos.subarray(this.lo), this.neg.subarray(this.lo), this.hi - this.lo + 1);
+    const { lo, hi } = this.range;
+    return apFromGroups(this.pos.subarray(lo), this.neg.subarray(lo), hi - lo + 1);
   }
 }
 
-/** target[i] += source[i] for bins lo..hi (none when lo > hi) of two histograms of one length. */
-export function addRange(target: Float64Array, source: Float64Array, lo: number, hi: number): void {
-  for (let i = lo; i <= hi; i++) target[i] = target[i]! + source[i]!;
+/**
+ * The bins a histogram has counted into, lo..hi (none while lo > hi): the
+ * rest hold zeros, so sums and walks skip them. A map's scores span a few
+ * thousand of the 2^20 bins.
+ */
+export class BinRange {
+  lo = BINS;
+  hi = -1;
+
+  /** Widens the range to cover `other`'s bins too. */
+  cover(other: { readonly lo: number; readonly hi: number }): void {
+    if (other.lo < this.lo) this.lo = other.lo;
+    if (other.hi > this.hi) this.hi = other.hi;
+  }
+}
+
+/**
+ * Adds each source histogram into its target, bin by bin over the bins the
+ * sources occupy, and widens the targets' range to cover them: one part of
+ * an accumulator's sum.
+ */
+export function addOccupied(targets: readonly Float64Array[], targetRange: BinRange, sources: readonly Float64Array[], sourceRange: BinRange): void {
+  targets.forEach((target, h) => {
+    const source = sources[h]!;
+    for (let i = sourceRange.lo; i <= sourceRange.hi; i++) target[i] = target[i]! + source[i]!;
+  });
+  targetRange.cover(sourceRange);
 }
 
 /**
  * The histogram bin of every score of a pixel map (the monotone key described
- * at {@link PixelMetricAccumulator}); throws, naming `what`, if any score is
- * negative or NaN, before the caller counts anything.
+ * at {@link PixelMetricAccumulator}), and the lowest and highest of them;
+ * throws, naming `what`, if any score is negative or NaN, before the caller
+ * counts anything.
  */
-export function pixelBins(scores: Float32Array, what: string): Uint32Array {
+export function pixelBins(scores: Float32Array, what: string): { bins: Uint32Array; span: { lo: number; hi: number } } {
   const bits = new Uint32Array(scores.buffer, scores.byteOffset, scores.length);
   const bins = new Uint32Array(scores.length);
+  let lo = BINS;
+  let hi = -1;
   for (let i = 0; i < bits.length; i++) {
     const b = bits[i]!;
     if (b > INF_BITS && b !== NEG_ZERO_BITS) throw invalidInput(`${what}: score ${scores[i]} at pixel ${i} is negative or NaN; pixel scores must be ≥ 0`);
-    bins[i] = b === NEG_ZERO_BITS ? 0 : b >>> BIN_SHIFT;
+    const bin = b === NEG_ZERO_BITS ? 0 : b >>> BIN_SHIFT;
+    bins[i] = bin;
+    if (bin < lo) lo = bin;
+    if (bin > hi) hi = bin;
   }
-  return bins;
+  return { bins, span: { lo, hi } };
 }
 
 /** The smallest score that falls in `bin` (its lower edge), e.g. to label a binned curve's thresholds. */

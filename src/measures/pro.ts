@@ -17,7 +17,7 @@
  * a bin count as tied; with no two distinct scores in one bin the result is
  * the exact one.
  */
-import { addRange, PIXEL_BINS, pixelBins } from "./metrics.js";
+import { addOccupied, BinRange, PIXEL_BINS, pixelBins } from "./metrics.js";
 import { labelRegions } from "../image/connected-components.js";
 import { invalidInput } from "../util/errors.js";
 
@@ -35,9 +35,7 @@ export class ProAccumulator {
   private readonly overlap = new Float64Array(PIXEL_BINS);
   private nNormal = 0;
   private nRegions = 0;
-  /** The bins counted into so far (none while lo > hi), as PixelMetricAccumulator keeps them. */
-  private lo = PIXEL_BINS;
-  private hi = -1;
+  private readonly range = new BinRange();
 
   /** Connected ground-truth regions seen so far. */
   get regions(): number {
@@ -53,17 +51,13 @@ export class ProAccumulator {
     if (scores.length !== mask.length) throw invalidInput(`PRO: ${scores.length} scores but a mask of ${mask.length} pixels`);
     const height = mask.length / width;
     if (!Number.isInteger(width) || width <= 0 || !Number.isInteger(height)) throw invalidInput(`PRO: a map of ${mask.length} pixels cannot be ${width} pixels wide`);
-    const bins = pixelBins(scores, "PRO");
+    const { bins, span } = pixelBins(scores, "PRO");
     const { labels, sizes, count } = labelRegions(mask, width, height);
     const weight = sizes.map((n) => 1 / n);
     let normals = 0;
-    let lo = this.lo;
-    let hi = this.hi;
     for (let i = 0; i < bins.length; i++) {
       const r = labels[i]!;
       const bin = bins[i]!;
-      if (bin < lo) lo = bin;
-      if (bin > hi) hi = bin;
       if (r === 0) {
         this.normal[bin]!++;
         normals++;
@@ -73,20 +67,16 @@ export class ProAccumulator {
     }
     this.nNormal += normals;
     this.nRegions += count;
-    this.lo = lo;
-    this.hi = hi;
+    this.range.cover(span);
   }
 
   /** One accumulator holding every part's maps, as if each had been added to it (the parts are left as they are). */
   static sum(parts: readonly ProAccumulator[]): ProAccumulator {
     const total = new ProAccumulator();
     for (const part of parts) {
-      addRange(total.normal, part.normal, part.lo, part.hi);
-      addRange(total.overlap, part.overlap, part.lo, part.hi);
+      addOccupied([total.normal, total.overlap], total.range, [part.normal, part.overlap], part.range);
       total.nNormal += part.nNormal;
       total.nRegions += part.nRegions;
-      total.lo = Math.min(total.lo, part.lo);
-      total.hi = Math.max(total.hi, part.hi);
     }
     return total;
   }
@@ -104,8 +94,8 @@ export class ProAccumulator {
     const y: number[] = [0];
     let fp = 0;
     let overlap = 0;
-    // Bins outside lo..hi are empty, and the walk skips empty bins.
-    for (let b = this.hi; b >= this.lo; b--) {
+    // Bins outside the range are empty, and the walk skips empty bins.
+    for (let b = this.range.hi; b >= this.range.lo; b--) {
       const n = this.normal[b]!;
       const o = this.overlap[b]!;
       if (n === 0 && o === 0) continue;
