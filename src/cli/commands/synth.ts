@@ -5,7 +5,7 @@
 import { choiceFlag, intFlag, parseFlags, requireFlag } from "../args.js";
 import type { CliCommand } from "../main.js";
 import { DEFAULT_COUNTS, PRODUCT_CLASSES, SYNTH_VARIANTS, synthesizeDataset } from "../../image/synth/index.js";
-import { REALISTIC_CLASSES, synthesizeRealistic } from "../../image/synth/realistic/index.js";
+import { OPTIONAL_REALISTIC_CLASSES, REALISTIC_CLASSES, synthesizeRealistic } from "../../image/synth/realistic/index.js";
 import { invalidInput } from "../../util/errors.js";
 import { interruptSignal, stderrSink } from "../../util/progress.js";
 
@@ -19,6 +19,7 @@ const FLAGS = {
   variant: { type: "string" },
   suite: { type: "string" },
   scale: { type: "string" },
+  class: { type: "string", multiple: true },
 } as const;
 
 /** `demo` is the default data set; `realistic` the harder benchmark of real textures and factory weak spots. */
@@ -35,11 +36,12 @@ export const command: CliCommand = {
   summary: "Write a synthetic MVTec-AD-layout data set of normal and defective product images.",
   usage: [
     "usage: lafite synth --out DIR [--seed S] [--train N] [--test N] [--test-defect N] [--variant normal|shifted] [--force]",
-    "       lafite synth --suite realistic --out DIR [--seed S] [--scale F] [--force]",
+    "       lafite synth --suite realistic --out DIR [--seed S] [--scale F] [--class NAME]... [--force]",
     "  --suite S          demo (default) or realistic: real textures from the Debian package krita-data, and classes aimed at",
     "                     hard cases (1024-px hairlines, < 0.5 % and edge defects, non-square frames of many sizes, gray and",
     "                     colour, a missing/extra part, 25 against 700 training images)",
     "  --scale F          realistic only: fraction of the full suite's counts (default 1, about 1,600 train images; 0.05 for a quick run)",
+    "  --class NAME       realistic only: make only these classes (repeatable; default: every class of the suite, not the optional ones)",
     "  --out DIR          data-set root (created if missing; must be empty or a previous synth output)",
     "  --seed S           integer seed, 0..4294967295 (default 0); the same seed gives byte-identical files",
     `  --train N          train/good images per class (default ${DEFAULT_COUNTS.trainPerClass})`,
@@ -48,6 +50,7 @@ export const command: CliCommand = {
     "  --variant V        normal (default) or shifted: the same classes under new lighting, colour cast and material batch",
     "  --force            write into a non-empty folder that is not a previous synth output",
     `realistic classes: ${REALISTIC_CLASSES.map((c) => `${c.name} (${c.exercises})`).join("; ")}`,
+    `optional realistic classes (made only when named with --class): ${OPTIONAL_REALISTIC_CLASSES.map((c) => `${c.name} (${c.exercises})`).join("; ")}`,
     `classes: ${PRODUCT_CLASSES.map((c) => `${c.name} (${c.width}x${c.height} ${c.channels === 1 ? "gray" : "RGB"}: ${c.defects.map((d) => d.name).join(", ")})`).join("; ")}`,
   ].join("\n"),
   async run(argv) {
@@ -55,6 +58,7 @@ export const command: CliCommand = {
     const out = requireFlag(values.out, "out");
     const suite = choiceFlag(values.suite ?? "demo", "suite", SYNTH_SUITES);
     if (suite === "realistic") {
+      const classes = values.class;
       for (const flag of ["train", "test", "test-defect", "variant"] as const) {
         if (values[flag] !== undefined) throw invalidInput(`--${flag} applies to the demo suite only; use --scale with --suite realistic`);
       }
@@ -65,6 +69,7 @@ export const command: CliCommand = {
           seed: intFlag(values.seed, "seed", 0),
           scale: scaleFlag(values.scale),
           force: values.force ?? false,
+          ...(classes ? { classes } : {}),
           signal: interrupt.signal,
           onProgress: (e) => stderrSink(e.line),
         });
@@ -75,6 +80,7 @@ export const command: CliCommand = {
       }
     }
     if (values.scale !== undefined) throw invalidInput("--scale applies to --suite realistic only");
+    if (values.class !== undefined) throw invalidInput("--class applies to --suite realistic only");
     const variant = choiceFlag(values.variant ?? "normal", "variant", SYNTH_VARIANTS);
     const interrupt = interruptSignal();
     try {

@@ -28,7 +28,7 @@ const FREE = [
   [200, 585],
 ] as const;
 
-interface Part {
+export interface Part {
   readonly image: Raster;
   readonly alpha: FloatMap;
   readonly x: number;
@@ -44,14 +44,17 @@ interface Parts {
 /** The parts of each rendered scene, for the painter (a scene is private to one sample). */
 const partsOf = new WeakMap<Scene, Parts>();
 
-function renderPart(rng: Parameters<RealisticClass["render"]>[0], cx: number, cy: number): Part {
+/** A nut centred at (cx, cy); `tint` multiplies its colour (a part of another material). */
+export function renderPart(rng: Parameters<RealisticClass["render"]>[0], cx: number, cy: number, tint?: readonly number[]): Part {
   const nut = renderHexNut(rng, PART, PART);
   if (!nut.behind) throw new RangeError("hex nut scene without background");
-  return { image: nut.image, alpha: presence(nut.image, nut.behind), x: Math.round(cx - PART / 2), y: Math.round(cy - PART / 2) };
+  const alpha = presence(nut.image, nut.behind);
+  if (tint) for (let i = 0; i < nut.image.data.length; i++) nut.image.data[i] = clamp01(nut.image.data[i]! * tint[i % 3]!);
+  return { image: nut.image, alpha, x: Math.round(cx - PART / 2), y: Math.round(cy - PART / 2) };
 }
 
 /** Pastes a part onto `img` (with a soft contact shadow), and returns its footprint in frame coordinates. */
-function paste(img: Raster, part: Part): FloatMap {
+export function paste(img: Raster, part: Part): FloatMap {
   const { width: w, height: h } = img;
   const foot = createMap(w, h);
   for (let py = 0; py < PART; py++) {
@@ -73,6 +76,22 @@ function paste(img: Raster, part: Part): FloatMap {
     }
   }
   return foot;
+}
+
+/** The blue-gray powder-coated plate the parts sit on. */
+export function renderPlate(rng: Parameters<RealisticClass["render"]>[0], width: number, height: number, tex: Parameters<RealisticClass["render"]>[3]): Raster {
+  const canvas = need(tex, "canvas");
+  const t = sampleTexture(canvas, width, height, { ox: rng.range(0, 1024), oy: rng.range(0, 1024), angle: rng.range(-0.02, 0.02), scale: 1, contrast: 0.5 });
+  const tint = [0.36, 0.42, 0.5].map((v) => v + rng.range(-0.015, 0.015));
+  const plate = createRaster(width, height, 3);
+  const seed = rng.seed();
+  for (let i = 0; i < width * height; i++) {
+    const x = i % width;
+    const y = Math.floor(i / width);
+    const s = 1 + (t.data[i]! - 0.5) * 0.5 + 0.04 * fbm(x / 90, y / 90, seed, 2);
+    for (let c = 0; c < 3; c++) plate.data[i * 3 + c] = clamp01(tint[c]! * s);
+  }
+  return plate;
 }
 
 function compose(parts: Parts, skip: number, withExtra: boolean): { image: Raster; foot?: FloatMap } {
@@ -99,18 +118,7 @@ export const assembly: RealisticClass = {
   sizeRange: [WIDTH, WIDTH, HEIGHT, HEIGHT],
   size: () => [WIDTH, HEIGHT],
   render(rng, width, height, tex) {
-    const canvas = need(tex, "canvas");
-    const t = sampleTexture(canvas, width, height, { ox: rng.range(0, 1024), oy: rng.range(0, 1024), angle: rng.range(-0.02, 0.02), scale: 1, contrast: 0.5 });
-    // A blue-gray powder-coated plate.
-    const tint = [0.36, 0.42, 0.5].map((v) => v + rng.range(-0.015, 0.015));
-    const plate = createRaster(width, height, 3);
-    const seed = rng.seed();
-    for (let i = 0; i < width * height; i++) {
-      const x = i % width;
-      const y = Math.floor(i / width);
-      const s = 1 + (t.data[i]! - 0.5) * 0.5 + 0.04 * fbm(x / 90, y / 90, seed, 2);
-      for (let c = 0; c < 3; c++) plate.data[i * 3 + c] = clamp01(tint[c]! * s);
-    }
+    const plate = renderPlate(rng, width, height, tex);
     const slots: Part[] = [];
     for (const y of ROWS) for (const x of COLUMNS) slots.push(renderPart(rng, x + rng.range(-3, 3), y + rng.range(-3, 3)));
     const [fx, fy] = rng.pick(FREE);

@@ -4,6 +4,7 @@
  * training images, from 25 (sheet_hires) to 700 (cast_tile).
  */
 import { assembly } from "./assembly.js";
+import { kit } from "./kit.js";
 import { castTile } from "./cast-tile.js";
 import { dyedCloth } from "./dyed-cloth.js";
 import { nutGray } from "./nut-gray.js";
@@ -12,3 +13,6 @@ import type { RealisticClass } from "./types.js";
 import { veneer } from "./veneer.js";
 
 export const REALISTIC_CLASSES: readonly RealisticClass[] = [sheetHires, castTile, nutGray, veneer, dyedCloth, assembly];
+
+/** Classes made only when named (--classes): not part of the default suite, whose figures earlier sessions compare against. */
+export const OPTIONAL_REALISTIC_CLASSES: readonly RealisticClass[] = [kit];

@@ -13,12 +13,12 @@ import { throwIfCancelled } from "../../../util/progress.js";
 import { stem } from "../layout.js";
 import type { SampleId } from "../sample.js";
 import { GENERATOR_NAME, MANIFEST_FILE, prepareOutputDir, writeAtomic, writePlannedImages } from "../writer.js";
-import { REALISTIC_CLASSES } from "./classes.js";
+import { OPTIONAL_REALISTIC_CLASSES, REALISTIC_CLASSES } from "./classes.js";
 import { renderRealisticSample } from "./sample.js";
 import { loadTexture, TEXTURE_SOURCES, type TextureName, type TextureSource } from "./texture-source.js";
 import type { RealisticClass, Textures } from "./types.js";
 
-export { REALISTIC_CLASSES } from "./classes.js";
+export { OPTIONAL_REALISTIC_CLASSES, REALISTIC_CLASSES } from "./classes.js";
 export { renderRealisticSample } from "./sample.js";
 export { TEXTURE_SOURCES, loadTexture } from "./texture-source.js";
 export type { RealisticClass } from "./types.js";
@@ -67,7 +67,7 @@ export interface RealisticOptions {
   readonly force?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: { done: number; total: number; line: string }) => void;
-  /** Restrict to some classes by name; all by default. */
+  /** Restrict to some classes by name, optional classes (OPTIONAL_REALISTIC_CLASSES) included; the default classes otherwise. */
   readonly classes?: readonly string[];
 }
 
@@ -82,9 +82,13 @@ function classCounts(cls: RealisticClass, scale: number) {
 
 function selectClasses(names: readonly string[] | undefined): readonly RealisticClass[] {
   if (names === undefined) return REALISTIC_CLASSES;
+  if (names.length === 0) throw invalidInput("no realistic class named");
+  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  if (twice.length) throw invalidInput(`realistic class '${twice[0]}' is named twice`);
   return names.map((name) => {
-    const cls = REALISTIC_CLASSES.find((c) => c.name === name);
-    if (!cls) throw invalidInput(`unknown realistic class '${name}' (known: ${REALISTIC_CLASSES.map((c) => c.name).join(", ")})`);
+    const known = [...REALISTIC_CLASSES, ...OPTIONAL_REALISTIC_CLASSES];
+    const cls = known.find((c) => c.name === name);
+    if (!cls) throw invalidInput(`unknown realistic class '${name}' (known: ${known.map((c) => c.name).join(", ")})`);
     return cls;
   });
 }
