@@ -13,10 +13,11 @@
  * fits once per seed and prints each table, their mean and their spread
  * (max − min), so a change can be told from that noise.
  *
- * Usage: npm run bench:quality -- [--data DIR | --scale F --seed S] [--config FILE] [--fit-seeds 0,1,...]
+ * Usage: npm run bench:quality -- [--data DIR | --scale F --seed S [--with kit]] [--config FILE] [--fit-seeds 0,1,...]
  *          [--modes knn,edit-only,no-edit,lafite] [--no-tune] [--threads N] [--json FILE] [--keep DIR]
  *   --scale F   suite size as a fraction of the full one (default 0.1; 1 is the full ~1,500-train-image suite)
  *   --seed S    the suite's generation seed; --fit-seeds the model config's seed per fit (default: the config's own)
+ *   --with C    add optional realistic classes (comma-separated; e.g. kit, the mixed-batch logical class) to the six
  *   --keep DIR  work in DIR (data set and bundle) and leave it there; default a temporary folder, removed after
  * Modes that need the diffusion model are skipped when the config has diffusion.preset none.
  */
@@ -24,7 +25,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { synthesizeRealistic } from "../src/image/synth/realistic/index.js";
+import { REALISTIC_CLASSES, synthesizeRealistic } from "../src/image/synth/realistic/index.js";
 import { loadModelConfig, type ModelConfig } from "../src/model/model-config.js";
 import { fitModel } from "../src/pipeline/fit.js";
 import { loadDetector } from "../src/pipeline/load.js";
@@ -46,6 +47,7 @@ const { values } = parseArgs({
     json: { type: "string" },
     keep: { type: "string" },
     "fit-seeds": { type: "string" },
+    with: { type: "string" },
   },
 });
 
@@ -64,12 +66,15 @@ const work = values.keep ?? (await mkdtemp(path.join(tmpdir(), "lafite-quality-"
 try {
   let data = values.data;
   let suite = `--data ${data}`;
+  if (data && values.with !== undefined) throw new Error("--with adds classes to the generated suite; with --data, generate it with lafite synth --class instead");
   if (!data) {
     data = path.join(work, "data");
     const scale = Number(values.scale ?? 0.1);
     const seed = Number(values.seed ?? 0);
     const t0 = performance.now();
-    const manifest = await synthesizeRealistic({ out: data, seed, scale, force: true });
+    const extra = values.with !== undefined ? values.with.split(",").map((c) => c.trim()) : [];
+    const classes = extra.length ? { classes: [...REALISTIC_CLASSES.map((c) => c.name), ...extra] } : {};
+    const manifest = await synthesizeRealistic({ out: data, seed, scale, force: true, ...classes });
     suite = `realistic suite, seed ${seed}, scale ${scale}: ${manifest.classes.map((c) => `${c.name} ${c.train}`).join(", ")} train images`;
     log(`bench:quality: generated ${manifest.totalImages} images in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }

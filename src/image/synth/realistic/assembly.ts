@@ -19,8 +19,9 @@ import { sampleTexture } from "./texture-source.js";
 const WIDTH = 400;
 const HEIGHT = 800;
 const PART = 96;
-const COLUMNS = [110, 290] as const;
-const ROWS = [110, 300, 490, 680] as const;
+/** Slot centres: two columns of four, shared with kit. */
+export const COLUMNS = [110, 290] as const;
+export const ROWS = [110, 300, 490, 680] as const;
 /** Free places between the slots, where an extra part can be dropped. */
 const FREE = [
   [200, 205],
@@ -104,19 +105,33 @@ function compose(parts: Parts, skip: number, withExtra: boolean): { image: Raste
   return foot ? { image: img, foot } : { image: img };
 }
 
+/** What the plate classes (assembly, kit) share: the tall frame, its texture and camera. */
+export const PLATE_FRAME = {
+  channels: 3,
+  textures: ["canvas"],
+  camera: { gain: [0.92, 1.08], slope: 0.06, vignette: [0.02, 0.1], balance: 0.025, noiseSigma: [0.005, 0.01] },
+  sizeRange: [WIDTH, WIDTH, HEIGHT, HEIGHT],
+  size: () => [WIDTH, HEIGHT],
+} as const satisfies Partial<RealisticClass>;
+
+/** The scene of a composed plate (all of it is the product), its parts kept for the class's painter. */
+export function plateScene<P>(image: Raster, parts: P, partsOf: WeakMap<Scene, P>): Scene {
+  const support = createMap(image.width, image.height);
+  support.data.fill(1);
+  const scene: Scene = { image, support };
+  partsOf.set(scene, parts);
+  return scene;
+}
+
 export const assembly: RealisticClass = {
   name: "assembly",
   exercises: "logical anomalies (a missing or an extra part) on a tall 400x800 colour frame",
-  channels: 3,
-  textures: ["canvas"],
+  ...PLATE_FRAME,
   train: 250,
   testGood: 20,
   testPerDefect: 12,
   defects: ["missing_part", "extra_part"],
-  camera: { gain: [0.92, 1.08], slope: 0.06, vignette: [0.02, 0.1], balance: 0.025, noiseSigma: [0.005, 0.01] },
   maxDefectArea: 0.03,
-  sizeRange: [WIDTH, WIDTH, HEIGHT, HEIGHT],
-  size: () => [WIDTH, HEIGHT],
   render(rng, width, height, tex) {
     const plate = renderPlate(rng, width, height, tex);
     const slots: Part[] = [];
@@ -124,12 +139,7 @@ export const assembly: RealisticClass = {
     const [fx, fy] = rng.pick(FREE);
     const extra = renderPart(rng, fx + rng.range(-10, 10), fy + rng.range(-8, 8));
     const parts: Parts = { plate, slots, extra };
-    const { image } = compose(parts, -1, false);
-    const support = createMap(width, height);
-    support.data.fill(1);
-    const scene: Scene = { image, support };
-    partsOf.set(scene, parts);
-    return scene;
+    return plateScene(compose(parts, -1, false).image, parts, partsOf);
   },
   paint(defect, rng, scene): Painted {
     const parts = partsOf.get(scene);

@@ -14,12 +14,8 @@
 import { createMap, type FloatMap, type Raster } from "../raster.js";
 import type { Scene } from "../scene.js";
 import type { Painted, RealisticClass } from "./types.js";
-import { paste, renderPart, renderPlate, type Part } from "./assembly.js";
+import { COLUMNS, paste, PLATE_FRAME, plateScene, renderPart, renderPlate, ROWS, type Part } from "./assembly.js";
 
-const WIDTH = 400;
-const HEIGHT = 800;
-const COLUMNS = [110, 290] as const;
-const ROWS = [110, 300, 490, 680] as const;
 /** Brass: the steel nut's colour shifted to yellow. */
 const BRASS = [1.12, 0.92, 0.5] as const;
 
@@ -49,16 +45,12 @@ function compose(parts: KitParts, wrongAt: (slot: number) => boolean): { image: 
 export const kit: RealisticClass = {
   name: "kit",
   exercises: "logical anomalies of the mixed-batch kind (one part of the other material among eight that must match) on a tall 400x800 colour frame",
-  channels: 3,
-  textures: ["canvas"],
+  ...PLATE_FRAME,
   train: 200,
   testGood: 20,
   testPerDefect: 12,
   defects: ["odd_part", "two_odd"],
-  camera: { gain: [0.92, 1.08], slope: 0.06, vignette: [0.02, 0.1], balance: 0.025, noiseSigma: [0.005, 0.01] },
   maxDefectArea: 0.04,
-  sizeRange: [WIDTH, WIDTH, HEIGHT, HEIGHT],
-  size: () => [WIDTH, HEIGHT],
   render(rng, width, height, tex) {
     const plate = renderPlate(rng, width, height, tex);
     const brassFrame = rng.next() < 0.5;
@@ -72,12 +64,7 @@ export const kit: RealisticClass = {
       }),
     );
     const parts: KitParts = { plate, slots };
-    const { image } = compose(parts, () => false);
-    const support = createMap(width, height);
-    support.data.fill(1);
-    const scene: Scene = { image, support };
-    partsOf.set(scene, parts);
-    return scene;
+    return plateScene(compose(parts, () => false).image, parts, partsOf);
   },
   paint(defect, rng, scene): Painted {
     const parts = partsOf.get(scene);
