@@ -11,7 +11,8 @@ import { clamp01, fbm } from "../noise.js";
 import { renderHexNut } from "../object.js";
 import { createMap, createRaster, type FloatMap, type Raster } from "../raster.js";
 import type { Scene } from "../scene.js";
-import type { Painted, RealisticClass } from "./types.js";
+import type { Rng } from "../rng.js";
+import type { Painted, RealisticClass, Textures } from "./types.js";
 import { need } from "./types.js";
 import { presence } from "./defects.js";
 import { sampleTexture } from "./texture-source.js";
@@ -46,7 +47,7 @@ interface Parts {
 const partsOf = new WeakMap<Scene, Parts>();
 
 /** A nut centred at (cx, cy); `tint` multiplies its colour (a part of another material). */
-export function renderPart(rng: Parameters<RealisticClass["render"]>[0], cx: number, cy: number, tint?: readonly number[]): Part {
+export function renderPart(rng: Rng, cx: number, cy: number, tint?: readonly number[]): Part {
   const nut = renderHexNut(rng, PART, PART);
   if (!nut.behind) throw new RangeError("hex nut scene without background");
   const alpha = presence(nut.image, nut.behind);
@@ -54,10 +55,22 @@ export function renderPart(rng: Parameters<RealisticClass["render"]>[0], cx: num
   return { image: nut.image, alpha, x: Math.round(cx - PART / 2), y: Math.round(cy - PART / 2) };
 }
 
+/** Where a part covers a w×h frame: its alpha, placed (what a part's mask is made of). */
+export function footprint(w: number, h: number, part: Part): FloatMap {
+  const foot = createMap(w, h);
+  for (let py = 0; py < PART; py++) {
+    for (let px = 0; px < PART; px++) {
+      const x = part.x + px;
+      const y = part.y + py;
+      if (x >= 0 && y >= 0 && x < w && y < h) foot.data[y * w + x] = part.alpha.data[py * PART + px]!;
+    }
+  }
+  return foot;
+}
+
 /** Pastes a part onto `img` (with a soft contact shadow), and returns its footprint in frame coordinates. */
 export function paste(img: Raster, part: Part): FloatMap {
   const { width: w, height: h } = img;
-  const foot = createMap(w, h);
   for (let py = 0; py < PART; py++) {
     for (let px = 0; px < PART; px++) {
       const x = part.x + px;
@@ -73,14 +86,13 @@ export function paste(img: Raster, part: Part): FloatMap {
         const under = img.data[i * 3 + c]! * (1 - 0.45 * shadow);
         img.data[i * 3 + c] = under * (1 - a) + part.image.data[(py * PART + px) * 3 + c]! * a;
       }
-      foot.data[i] = a;
     }
   }
-  return foot;
+  return footprint(w, h, part);
 }
 
 /** The blue-gray powder-coated plate the parts sit on. */
-export function renderPlate(rng: Parameters<RealisticClass["render"]>[0], width: number, height: number, tex: Parameters<RealisticClass["render"]>[3]): Raster {
+export function renderPlate(rng: Rng, width: number, height: number, tex: Textures): Raster {
   const canvas = need(tex, "canvas");
   const t = sampleTexture(canvas, width, height, { ox: rng.range(0, 1024), oy: rng.range(0, 1024), angle: rng.range(-0.02, 0.02), scale: 1, contrast: 0.5 });
   const tint = [0.36, 0.42, 0.5].map((v) => v + rng.range(-0.015, 0.015));
@@ -149,8 +161,7 @@ export const assembly: RealisticClass = {
         const k = rng.int(0, parts.slots.length - 1);
         const { image } = compose(parts, k, false);
         // The footprint of the part that is not there.
-        const alpha = paste({ ...parts.plate, data: new Float32Array(parts.plate.data) }, parts.slots[k]!);
-        return { image, alpha };
+        return { image, alpha: footprint(image.width, image.height, parts.slots[k]!) };
       }
       case "extra_part": {
         const { image, foot } = compose(parts, -1, true);

@@ -14,5 +14,5 @@ import { veneer } from "./veneer.js";
 
 export const REALISTIC_CLASSES: readonly RealisticClass[] = [sheetHires, castTile, nutGray, veneer, dyedCloth, assembly];
 
-/** Classes made only when named (--classes): not part of the default suite, whose figures earlier sessions compare against. */
+/** Classes made only when named (`lafite synth --class`, `bench:quality --with`): not part of the default suite, whose figures earlier sessions compare against. */
 export const OPTIONAL_REALISTIC_CLASSES: readonly RealisticClass[] = [kit];

@@ -14,7 +14,7 @@
 import { createMap, type FloatMap, type Raster } from "../raster.js";
 import type { Scene } from "../scene.js";
 import type { Painted, RealisticClass } from "./types.js";
-import { COLUMNS, paste, PLATE_FRAME, plateScene, renderPart, renderPlate, ROWS, type Part } from "./assembly.js";
+import { COLUMNS, footprint, paste, PLATE_FRAME, plateScene, renderPart, renderPlate, ROWS, type Part } from "./assembly.js";
 
 /** Brass: the steel nut's colour shifted to yellow. */
 const BRASS = [1.12, 0.92, 0.5] as const;
@@ -36,7 +36,7 @@ function compose(parts: KitParts, wrongAt: (slot: number) => boolean): { image: 
     const f = paste(image, wrong ? slot.wrong : slot.right);
     if (!wrong) return;
     // Both footprints: where the odd nut is, and where the right one no longer shows.
-    const gone = paste({ ...parts.plate, data: new Float32Array(parts.plate.data) }, slot.right);
+    const gone = footprint(image.width, image.height, slot.right);
     for (let i = 0; i < f.data.length; i++) foot.data[i] = Math.max(foot.data[i]!, f.data[i]!, gone.data[i]!);
   });
   return { image, foot };
