@@ -19,7 +19,7 @@ import { rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { checkpointDirBeside } from "../model/diffusion/checkpoint.js";
 import type { BundleManifest, ThresholdInfo } from "../model/bundle.js";
-import { rowClassesPart } from "../model/bundle.js";
+import { rowPartsOf } from "../model/bundle.js";
 import { trainDiffusion, type ExecutionProviderName } from "../model/diffusion/index.js";
 import { parseModelConfig } from "../model/model-config.js";
 import { SCORING_MODES, type ScoringMode } from "../model/types.js";
@@ -27,6 +27,7 @@ import { scorerSettingsOf, type ScorerParts } from "../pipeline/open-scorer.js";
 import { calibrateModes } from "../pipeline/tune/calibrate.js";
 import { remeasureDetail } from "../pipeline/tune/detail-weight.js";
 import type { DetailScoring } from "../model/scoring/detail-bank.js";
+import type { ContextScoring } from "../model/scoring/context-bank.js";
 import { leftOutMapsOfBundle, pseudoSetOfBundle, tuneBundle } from "../pipeline/tune/tune-bundle.js";
 import { describeLeftOut } from "../pipeline/tune/left-out.js";
 import { ErrorCode, invalidInput, LafiteError } from "../util/errors.js";
@@ -130,11 +131,12 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
     throwIfCancelled(options.signal, "train");
 
     // Thresholds by the configured rule, for every mode the parent served.
-    const parts: ScorerParts = { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, unetOnnx: trained.unetOnnx, ...rowClassesPart(model.bundle) };
+    const parts: ScorerParts = { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, unetOnnx: trained.unetOnnx, ...rowPartsOf(model.bundle) };
     const signal = options.signal;
     let thresholds: Partial<Record<ScoringMode, ThresholdInfo>>;
     // The detail bank's normalizers, measured again with the new U-Net (when it is in use).
     let detail: DetailScoring | undefined;
+    let context: ContextScoring | undefined;
     if (options.data !== undefined) {
       const config = parseModelConfig(m.config, `bundle ${options.bundle} config`);
       const set = await pseudoSetOfBundle(model.bundle, options.data, config.tuning, model.sessionOptions, { ...(signal ? { signal } : {}), ...(options.progressSink ? { progressSink: options.progressSink } : {}) });
@@ -143,13 +145,14 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       const modes = (Object.keys(m.thresholds ?? { [sc.mode]: true }) as ScoringMode[]).filter((mode) => SCORING_MODES.includes(mode));
       const remeasured = await remeasureDetail(set, parts, settings, modes, sc.mode, model.sessionOptions, signal ? { signal } : {});
       detail = remeasured?.detail;
+      context = remeasured?.context;
       const leftOut = await leftOutMapsOfBundle(model.bundle, options.data, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`) });
       if (leftOut.length > 0) log(`train: ${describeLeftOut(leftOut)}`);
-      thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}) }, modes, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`), ...(remeasured ? { scored: remeasured.scored } : {}), leftOut });
+      thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, modes, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`), ...(remeasured ? { scored: remeasured.scored } : {}), leftOut });
     } else {
       if (!basis) throw new Error("unreachable: the held-out maps are read before training when --data is not given");
       if (basis.missing > 0) log(`train: ${basis.missing} of fit's ${basis.listed} held-out files could not be read (from ${m.provenance.dataset}); calibrating without them`);
-      ({ thresholds, detail } = await calibrateThresholds(model, parts, basis.maps, modesOf(model, true), { classes: basis.classes, ...(signal ? { signal } : {}) }));
+      ({ thresholds, detail, context } = await calibrateThresholds(model, parts, basis.maps, modesOf(model, true), { classes: basis.classes, ...(signal ? { signal } : {}) }));
     }
 
     const createdAt = new Date();
@@ -177,7 +180,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       createdAt: createdAt.toISOString(),
       // The bundle's config says how its model was trained (and later retrain jobs follow it).
       config: { ...m.config, diffusion: { ...d, ...(cfg.tMax !== undefined ? { tMax: cfg.tMax } : {}), ...(cfg.ema !== undefined ? { ema: cfg.ema } : {}), ...(cfg.minSnr !== undefined ? { minSnr: cfg.minSnr } : {}) } },
-      ...(detail ? { scoring: { ...m.scoring, detail } } : {}),
+      ...(detail ? { scoring: { ...m.scoring, detail, ...(context ? { context } : {}) } } : {}),
       threshold: thresholds[m.scoring.mode] ?? m.threshold,
       thresholds,
       metrics: { ...m.metrics, train },

@@ -8,7 +8,9 @@
  */
 import type { Aspect } from "../image/geometry.js";
 import type { ImageScoreRule } from "./scoring/anomaly-map.js";
-import type { DetailScoring } from "./scoring/detail-bank.js";
+import type { ChannelRange, DetailScoring } from "./scoring/detail-bank.js";
+import type { ContextScoring } from "./scoring/context-bank.js";
+import type { ContextBankRows } from "./memory/context-coreset.js";
 import type { RowClasses } from "./memory/row-classes.js";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, readdir } from "node:fs/promises";
@@ -62,6 +64,20 @@ export interface TuningRecord {
     readonly chosen: number;
     /** Each class's own sweep over its samples (tuning.detailPerClass), with AUPRO, and its chosen W (scoring.detail.classWeights). */
     readonly classes?: Readonly<Record<string, { readonly curve: readonly (TuningPoint & { readonly weight: number; readonly aupro: number | null })[]; readonly chosen: number }>>;
+  };
+  /**
+   * The context bank's weight per class (scoring.context), in the served mode, after the detail bank's: each class with
+   * enough swapped parts (image/pseudo/swap.ts), its normals against those (swaps_auroc) and against its other anomalies;
+   * a W above 0 only when it beats W 0 on the swaps by `margin` and costs the others no more (chooseContextWeight).
+   */
+  readonly context?: {
+    readonly mode: ScoringMode;
+    readonly lambda: number;
+    readonly margin: number;
+    /** Swapped parts per class (classes without any are not swept: nothing in the set speaks for context there). */
+    readonly swaps: Readonly<Record<string, number>>;
+    /** Per class: image AUROC of its normals against its swapped parts (swaps_auroc), and its other anomalies' figures, at each W. */
+    readonly classes: Readonly<Record<string, { readonly curve: readonly (TuningPoint & { readonly weight: number; readonly aupro: number | null; readonly swaps_auroc: number | null })[]; readonly chosen: number }>>;
   };
   /** The tuned setting against the configured defaults in the K sweep's mode; the better one is served. */
   readonly final?: { readonly mode: ScoringMode; readonly tuned: TuningPoint; readonly defaults: TuningPoint; readonly kept: "tuned" | "defaults" };
@@ -125,6 +141,25 @@ export interface BundleManifest {
      * is not consolidated, only grown up to its ceiling.
      */
     readonly rowClasses?: { readonly file: string; readonly names: readonly string[] };
+    /**
+     * The context bank's rows (scoring/context-bank.ts, memory/context-coreset.ts):
+     * `file` holds size × (c + hi − lo) little-endian float32 values, each a
+     * slice's features then its frame's mean of the standardized channels
+     * [lo, hi) (the coarsest stage), unscaled; `classesFile` one int32 index
+     * into rowClasses.names per row; chosen at `lambda`. Absent when no class
+     * had swapped parts to weigh it by, and in bundles from before it.
+     */
+    readonly contextBank?: {
+      readonly file: string;
+      readonly classesFile: string;
+      readonly size: number;
+      readonly channels: ChannelRange;
+      readonly lambda: number;
+      /** The selection's covering radius (largest over its classes), in the projection of memory.projection's seed and dimension over c + hi − lo channels. */
+      readonly coverageRadius: number;
+      /** Its size at fit: a refresh grows it to at most (1 + memory.refreshHeadroom) times this. */
+      readonly fitSize: number;
+    };
   };
   readonly scoring: {
     readonly mode: ScoringMode;
@@ -140,6 +175,8 @@ export interface BundleManifest {
     readonly denoiserFile?: string;
     /** The detail bank (scoring/detail-bank.ts): absent in bundles from before it, or when the backbone's stage widths were unknown. */
     readonly detail?: DetailScoring;
+    /** The context bank (scoring/context-bank.ts): absent in bundles from before it. */
+    readonly context?: ContextScoring;
   };
   /** Threshold of the bundle's own scoring mode. */
   readonly threshold: ThresholdInfo;
@@ -299,6 +336,24 @@ export function rowClassesOf(bundle: LoadedBundle): RowClasses | undefined {
   const classes = bytesToInt32(bundle.file(r.file));
   if (classes.length !== bundle.manifest.memory.coresetSize) throw bad(bundle.dir, `${classes.length} row classes for a bank of ${bundle.manifest.memory.coresetSize} rows`);
   return { classes, names: r.names };
+}
+
+/** The context bank's rows (manifest memory.contextBank), checked against its size; undefined when the bundle has none. */
+export function contextBankOf(bundle: LoadedBundle): ContextBankRows | undefined {
+  const b = bundle.manifest.memory.contextBank;
+  if (!b) return undefined;
+  const c = bundle.manifest.features.c;
+  const rows = bytesToFloat32(bundle.file(b.file));
+  const classes = bytesToInt32(bundle.file(b.classesFile));
+  const width = c + b.channels[1] - b.channels[0];
+  if (rows.length !== b.size * width || classes.length !== b.size) throw bad(bundle.dir, `context bank of ${b.size} rows holds ${rows.length} values (${width} a row) and ${classes.length} classes`);
+  return { rows, size: b.size, c, channels: b.channels, classes };
+}
+
+/** `{ rowClasses, contextBank }` as far as a bundle has them: spread into the parts a scorer is opened with. */
+export function rowPartsOf(bundle: LoadedBundle): { rowClasses?: RowClasses; contextBank?: ContextBankRows } {
+  const contextBank = contextBankOf(bundle);
+  return { ...rowClassesPart(bundle), ...(contextBank ? { contextBank } : {}) };
 }
 
 /** `{ rowClasses }` for a bundle that has them, `{}` otherwise: spread into the parts a scorer is opened with. */

@@ -118,6 +118,16 @@ export const modelConfigSchema = z.strictObject({
           weight: z.number().min(0).max(1).default(0),
         })
         .prefault({}),
+      /**
+       * The context bank (model/scoring/context-bank.ts): each bank row also carries the mean of its frame's coarsest-stage
+       * features, times `lambda`, and a second search with the frame's own finds rows from frames like it. Weighted per class
+       * by tuning (tuning.contextWeights over swapped parts); untuned, no class uses it.
+       */
+      context: z
+        .strictObject({
+          lambda: z.number().positive().max(100).default(4),
+        })
+        .prefault({}),
     })
     .prefault({}),
   diffusion: z
@@ -201,6 +211,14 @@ export const modelConfigSchema = z.strictObject({
       detailWeights: z.array(z.number().min(0).max(1)).min(1).default([0, 0.2, 0.33, 0.5]),
       /** Also choose the detail bank's W per class (a frame gets its class's W, read off its nearest bank rows), by each class's pseudo-validation AUPRO. */
       detailPerClass: z.boolean().default(true),
+      /** Context-bank weights W tried per class (scoring.context) over the swapped parts; [0] turns the context bank off. */
+      contextWeights: z.array(z.number().min(0).max(1)).min(1).default([0, 0.5, 1]),
+      /** How much a W above 0 must beat W 0 by (mean of the class's image AUROC and AUPRO, 0–1) to be kept. */
+      contextMargin: z.number().min(0).max(1).default(0.03),
+      /** Swapped parts per class (image/pseudo/swap.ts): a part of one held-out normal replaced by the same place of another of its size. */
+      swaps: z.int().min(0).max(1000).default(20),
+      /** A class needs at least this many swapped parts to have its context weight chosen (fewer: W 0). */
+      minSwaps: z.int().min(1).max(1000).default(5),
     })
     .prefault({}),
   /** Images per backbone call during fit and eval. */

@@ -24,7 +24,7 @@ import { bankCoreset, classCoresetWork } from "../model/memory/class-coreset.js"
 import { FaissIndex } from "../model/memory/faiss-index.js";
 import { float32Bytes, int32Bytes, newVersionId, sha256, writeBundle, type BundleManifest, type TuningRecord } from "../model/bundle.js";
 import { detailStagesOf, resolveBackbone } from "../model/backbone-source.js";
-import { pseudoSamples } from "../image/pseudo/index.js";
+import { pseudoSamples, swapSamples } from "../image/pseudo/index.js";
 import { extractPseudoFeatures } from "./tune/pseudo-features.js";
 import { runTuning, type TuneResult } from "./tune/run-tuning.js";
 import { trainedTaus } from "./tune/trained-taus.js";
@@ -33,6 +33,8 @@ import { classesShortOfNormals, describeLeftOut, evenlyPicked, MAX_LEFT_OUT_PER_
 import type { ThresholdParams } from "../model/scoring/threshold.js";
 import { detailTuneWork, tuneDetailWeight } from "./tune/detail-weight.js";
 import { DETAIL_MODES, type DetailScoring } from "../model/scoring/detail-bank.js";
+import { contextChannelsOf, type ContextScoring } from "../model/scoring/context-bank.js";
+import { contextCoreset, type ContextBankRows } from "../model/memory/context-coreset.js";
 import { resolveExecutionProvider } from "../model/execution-provider.js";
 import { diffusionPreset, trainDiffusion, unetParamSpecs, UNET_PRESETS, type DiffusionConfig } from "../model/diffusion/index.js";
 import { totalSteps, trainingSetSize } from "../model/diffusion/training-plan.js";
@@ -271,9 +273,25 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     stats,
     { ...(signal ? { signal } : {}), progress: pseudoProgress },
   );
+  // Swapped parts (image/pseudo/swap.ts): what the context bank's weight per class is chosen on.
+  const contextTuned = (options.tune ?? true) && DETAIL_MODES.includes(config.scoring.mode) && tc.contextWeights.some((v) => v > 0) && tc.swaps > 0;
+  const swapProgress = contextTuned ? new Progress("fit: swapped parts", pseudoClasses.length * tc.swaps, { unit: "tries", sink: sinkFor("pseudo") }) : undefined;
+  const swapSet = contextTuned ? await extractPseudoFeatures(swapSamples(pseudoClasses, { seed: tc.seed, perClass: tc.swaps, ...(signal ? { signal } : {}), onTried: () => swapProgress?.tick() }), backbone, stats, signal ? { signal } : {}) : [];
   await backbone.release();
   lap("pseudo");
-  const parts = { coreset, coresetSize: count, c, ...(unetOnnx ? { unetOnnx } : {}), rowClasses: { classes: rowClasses, names: classNames } };
+  // The context bank's rows, for the classes the swaps can weigh it for (as many as each has in the main bank).
+  let contextBank: (ContextBankRows & { coverageRadius: number }) | undefined;
+  const lambda = config.scoring.context.lambda;
+  if (contextTuned) {
+    const swapsPerClass = countBy(swapSet.map((f) => f.cls));
+    const counts = Object.fromEntries(Object.entries(swapsPerClass).filter(([, n]) => n >= tc.minSwaps).map(([cls]) => [cls, classRows[cls] ?? 0]));
+    log(`fit: ${swapSet.length} swapped parts (${Object.entries(swapsPerClass).map(([k, n]) => `${k} ${n}`).join(", ") || "no class has parts and frames of one size"}); context bank rows for ${Object.keys(counts).length === 0 ? "no class" : Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(", ")}`);
+    if (Object.keys(counts).length > 0) {
+      contextBank = await contextCoreset(bank, bankClasses, classNames, counts, { candidates, sampling: m.sampling, seed: config.seed, projectionDim: m.projectionDim, lambda, channels: contextChannelsOf(backboneSource.stageChannels, c) }, signal ? { signal } : {});
+    }
+    lap("context");
+  }
+  const parts = { coreset, coresetSize: count, c, ...(unetOnnx ? { unetOnnx } : {}), rowClasses: { classes: rowClasses, names: classNames }, ...(contextBank ? { contextBank } : {}) };
   const base = { mapSize: S, sigma: config.scoring.sigma, pool: config.scoring.pool, imageScore: config.scoring.imageScore, top: config.scoring.top, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta };
   let tuning: TuningRecord | undefined;
   let chosen = { tau: base.tau, deltaT: base.deltaT, k: Math.min(base.k, count), imageScore: base.imageScore };
@@ -300,20 +318,24 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const detailPlan = detailStagesOf(config, backboneSource);
   const detailWeights = (options.tune ?? true) ? config.tuning.detailWeights : [config.scoring.detail.weight];
   let detail: DetailScoring | undefined;
+  let context: ContextScoring | undefined;
   // With a detail bank the sweep's scores replace the tuning's (no-edit, which gets none, keeps the tuning's if it has them).
   let scored: readonly ScoredSet[] = chosenScores ? [chosenScores] : [];
-  if (detailPlan && detailWeights.some((v) => v > 0) && DETAIL_MODES.includes(config.scoring.mode)) {
-    const progress = new Progress("fit: detail bank", detailTuneWork(pseudoSet.length, modes), { unit: "scorings", sink: sinkFor("threshold") });
-    const tunedDetail = await tuneDetailWeight({ set: pseudoSet, parts, settings, modes, servedMode: config.scoring.mode, ...detailPlan, weights: detailWeights, perClass: config.tuning.detailPerClass, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log: (m) => log(`fit: ${m}`) });
+  if (detailPlan && (detailWeights.some((v) => v > 0) || contextBank) && DETAIL_MODES.includes(config.scoring.mode)) {
+    const progress = new Progress("fit: detail and context banks", detailTuneWork(pseudoSet.length, modes, contextBank ? swapSet.length : -1), { unit: "scorings", sink: sinkFor("threshold") });
+    const contextInput = contextBank ? { context: { lambda, weights: tc.contextWeights, margin: tc.contextMargin, minSwaps: tc.minSwaps, swaps: swapSet } } : {};
+    const tunedDetail = await tuneDetailWeight({ set: pseudoSet, parts, settings, modes, servedMode: config.scoring.mode, ...detailPlan, weights: detailWeights, perClass: config.tuning.detailPerClass, ...contextInput, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log: (m) => log(`fit: ${m}`) });
     detail = tunedDetail.detail;
+    context = tunedDetail.context;
     scored = [...tunedDetail.scored, ...scored.filter((k) => !DETAIL_MODES.includes(k.mode))];
     if (tuning && tunedDetail.record) tuning = { ...tuning, detail: tunedDetail.record };
+    if (tuning && tunedDetail.contextRecord) tuning = { ...tuning, context: tunedDetail.contextRecord };
   } else if (detailPlan) {
     detail = { ...detailPlan, weight: 0 };
   }
   const leftOut = leftOutMapsOf(config.threshold, heldOut.map((i) => i.cls), bank, bankClasses);
   if (leftOut.length > 0) log(`fit: ${describeLeftOut(leftOut)}`);
-  const thresholds = await calibrateModes(pseudoSet, parts, { ...settings, ...(detail ? { detail } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`), scored, leftOut });
+  const thresholds = await calibrateModes(pseudoSet, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`), scored, leftOut });
   lap("threshold");
 
   // 6. The bundle.
@@ -329,6 +351,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     ...(projection ? { "coreset-projection.f32": float32Bytes(projection) } : {}),
     ...(replay ? { "replay.f16": replay.bytes } : {}),
     "coreset-classes.i32": int32Bytes(rowClasses),
+    ...(contextBank ? { "context-bank.f32": float32Bytes(contextBank.rows), "context-bank-classes.i32": int32Bytes(contextBank.classes) } : {}),
   };
   const version = newVersionId(createdAt, files["coreset.f32"]);
   const manifest = await writeBundle(
@@ -353,6 +376,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
         projection: { seed: config.seed, dim: config.memory.projectionDim, ...(projection ? { file: "coreset-projection.f32" } : {}) },
         coverageRadius,
         rowClasses: { file: "coreset-classes.i32", names: classNames },
+        ...(contextBank ? { contextBank: { file: "context-bank.f32", classesFile: "context-bank-classes.i32", size: contextBank.size, channels: contextBank.channels, lambda, coverageRadius: contextBank.coverageRadius, fitSize: contextBank.size } } : {}),
       },
       ...(replay ? { replay: { file: "replay.f16", count: replay.count, dtype: "float16" as const, maxMB: config.diffusion.replayMB, ofMaps: bank.length } } : {}),
       scoring: {
@@ -364,6 +388,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
         top: config.scoring.top,
         ...(unetOnnx ? { tau: chosen.tau, deltaT: chosen.deltaT, eta: config.scoring.eta, denoiserFile: "denoiser.onnx" } : {}),
         ...(detail ? { detail } : {}),
+        ...(context ? { context } : {}),
       },
       threshold: thresholds[config.scoring.mode]!,
       thresholds,
@@ -384,6 +409,12 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   );
   log(`fit: wrote bundle ${options.out} (version ${version}) in ${(Object.values(timings).reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s`);
   return manifest;
+}
+
+function countBy(keys: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of keys) out[k] = (out[k] ?? 0) + 1;
+  return out;
 }
 
 /** The replay sample kept in the bundle (replay.ts): undefined when the cap holds no map. */
@@ -427,12 +458,14 @@ function fitWork(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: { im
   const unetGmac = dcfg ? unetParamSpecs(dcfg.unet, { c: n.c, h: n.h, w: n.w }).macsPerSample / 1e9 : 0;
   const trainMaps = dcfg ? trainingSetSize(dcfg, bankImages, n.c * hw * Float32Array.BYTES_PER_ELEMENT) : 0;
   const pseudoImages = n.holdout + config.tuning.perClass * n.bankImagesPerClass.length;
+  // Swapped parts for the context bank: at most tuning.swaps a class (textures and frames of many sizes get none).
+  const swapImages = n.tune && config.tuning.contextWeights.some((v) => v > 0) ? config.tuning.swaps * n.bankImagesPerClass.length : 0;
   const taus = dcfg ? trainedTaus(config.tuning.taus, config.diffusion.tMax).length : 0;
   return {
     images: n.images,
     coresetOps: classCoresetWork(count, candidatesPerClass(n.bankImagesPerClass.map((k) => k * hw), candidates, config.memory.sampling), config.memory.perClassShare) * Math.min(n.c, config.memory.projectionDim),
     diffusionGmac: dcfg ? totalSteps(dcfg, trainMaps) * dcfg.batchSize * unetGmac : 0,
-    pseudoImages,
+    pseudoImages: pseudoImages + swapImages,
     tuneScorings: n.tune ? (taus + new Set(config.tuning.ks).size + 1) * pseudoImages : 0,
     // Calibration scores every mode (the tuned one's scores reused); the detail bank adds its own search per image; left-out bank images, each bank mode.
     thresholdScorings: (dcfg ? 4 : 2) * pseudoImages + (config.tuning.detailWeights.some((v) => v > 0) ? pseudoImages : 0) + (dcfg ? 3 : 2) * n.leftOutImages,

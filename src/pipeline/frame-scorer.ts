@@ -16,6 +16,7 @@ import { anomalyMap, imageScoreOf, reconstructionError, type ImageScoreRule } fr
 import { editFeatures } from "../model/memory/editing.js";
 import { blendPositionScores, channelSlice, type ChannelRange, type ScoreNormalizer } from "../model/scoring/detail-bank.js";
 import { classOfVotes, classVotes, UNTAGGED } from "../model/memory/row-classes.js";
+import { frameContext, withContext } from "../model/scoring/context-bank.js";
 
 /** The detail bank as a scorer uses it: its search over the detail channels, the weight and both banks' normalizers in this mode. */
 export interface DetailSearch {
@@ -28,6 +29,19 @@ export interface DetailSearch {
   readonly classWeights?: Float64Array;
 }
 
+/** The context bank as a scorer uses it (scoring/context-bank.ts): its search, λ, the channels a frame's context is the mean of, W and the normalizers in this mode. */
+export interface ContextSearch {
+  readonly knn: OnnxKnn;
+  readonly channels: ChannelRange;
+  readonly lambda: number;
+  readonly weight: number;
+  /** The main scores' normalizer (after the detail blend) and the context bank's. */
+  readonly main: ScoreNormalizer;
+  readonly context: ScoreNormalizer;
+  /** W by class index of the bank's row classes: a frame gets its class's W, `weight` when none is read. */
+  readonly classWeights?: Float64Array;
+}
+
 /** Position scores on the h×w grid, with what they cost and what the main search found. */
 export interface PositionScores {
   readonly values: Float32Array;
@@ -37,6 +51,8 @@ export interface PositionScores {
   readonly nearest?: Int32Array;
   /** The detail-bank weight these scores were blended with (absent: no detail bank). */
   readonly weight?: number;
+  /** The largest context-bank weight any position was blended with after it (absent: no context bank). */
+  readonly contextWeight?: number;
   /** The frame's class, an index into the bank's row-class names (frameClass; -1: none read); absent when the bank records no row classes or the mode does not search it. */
   readonly frameClass?: number;
   /** The class whose detail weight these scores were blended with: the caller's (judgeAs) when given, else frameClass; -1 or absent as frameClass. */
@@ -88,6 +104,8 @@ export class FrameScorer {
     private readonly detail?: DetailSearch,
     /** Each bank row's voting class (memory/row-classes.ts votingClasses) and the class names: what a frame's class is read by. */
     private readonly classes?: { readonly rowClass: Int32Array; readonly names: readonly string[] },
+    /** The context bank, blended in after the detail bank (scoring/context-bank.ts); absent = none. */
+    private readonly context?: ContextSearch,
   ) {
     if (DIFFUSION_MODES.includes(settings.mode) && !reconstructor) throw new Error(`scoring mode '${settings.mode}' needs a diffusion model, and the bundle has none`);
     if (settings.mode !== "no-edit" && !knn) throw new Error(`scoring mode '${settings.mode}' needs the coreset search`);
@@ -120,14 +138,34 @@ export class FrameScorer {
     const read = votes ? classOfVotes(votes) : undefined;
     const judged = judgeAs >= 0 ? judgeAs : read;
     const main = { ...searched, ...(read !== undefined ? { frameClass: read, classVotes: votes } : {}), ...(judged !== undefined ? { judgedClass: judged } : {}) };
-    if (!this.detail) return main;
+    const detailed = await this.detailBlend(main, x, judged ?? -1, exclude);
+    return this.contextBlend(detailed, x, judgeAs >= 0 ? detailWeightOf(this.context ?? { weight: 0 }, judgeAs) : frameContextWeight(this.context, votes), exclude !== undefined);
+  }
+
+  /** The detail bank's blend at the weight of class `cls`; W 0 is the main bank exactly (the blend's identity): no search. */
+  private async detailBlend(main: PositionScores, x: FeatureMap, cls: number, exclude?: ReadonlySet<number>): Promise<PositionScores> {
     const d = this.detail;
-    const weight = detailWeightOf(d, judged ?? -1);
-    // W 0 is the main bank exactly (the blend's identity): no search.
+    if (!d) return main;
+    const weight = detailWeightOf(d, cls);
     if (weight === 0) return { ...main, weight };
     const t0 = performance.now();
     const values = blendPositionScores(main.values, (await nearestDistances(d.knn, channelSlice(x, d.channels), exclude)).values, weight, d.main, d.detail);
     return { ...main, values, weight, edit: main.edit + performance.now() - t0 };
+  }
+
+  /**
+   * The context bank's blend at `contextWeight` (frameContextWeight, or the caller's class's), after the detail bank's; 0: no search.
+   * Its rows are its own, so a frame scored as unseen (`leaveOut`: the main search's copies excluded) has its copies there found apart.
+   */
+  private async contextBlend(scores: PositionScores, x: FeatureMap, contextWeight: number, leaveOut: boolean): Promise<PositionScores> {
+    const c = this.context;
+    if (!c) return scores;
+    if (contextWeight === 0) return { ...scores, contextWeight };
+    const t0 = performance.now();
+    const query = withContext(x, frameContext(x, c.channels), c.lambda);
+    const exclude = leaveOut ? await c.knn.copiesOf(toRows(query), x.h * x.w) : undefined;
+    const values = blendPositionScores(scores.values, (await nearestDistances(c.knn, query, exclude)).values, contextWeight, c.main, c.context);
+    return { ...scores, values, contextWeight, edit: scores.edit + performance.now() - t0 };
   }
 
   private async mainPositionScores(x: FeatureMap, seed: number, exclude?: ReadonlySet<number>): Promise<PositionScores> {
@@ -205,14 +243,39 @@ async function nearestDistances(knn: OnnxKnn, x: FeatureMap, exclude?: ReadonlyS
   return { values, nearest: firstOfEach(res.indices, knn.k) };
 }
 
+/** A class must hold at least this share of a frame's votes (classVotes) for its context weight to reach the frame. */
+export const CONTEXT_MIN_SHARE = 0.2;
+
+/**
+ * A frame's context weight: the largest W among the classes that hold at least CONTEXT_MIN_SHARE of its votes, the
+ * model's W when none voted or the bank records no classes. Not the read class's alone, because two classes may share
+ * most of their look: the realistic suite's kit (eight nuts, all steel or all brass) has steel frames just like the
+ * assembly's, and 26 of its 44 test frames read as assembly (kit's share of their votes 0.27–0.49); with the read
+ * class's W they went unweighted. Not each position's nearest row's class either: a tile's or a nut's stray
+ * positions whose nearest rows were kit's drew the whole frame into a context search that holds none of its class's
+ * rows (cast tiles 93.7 → 48.8 image AUROC).
+ */
+export function frameContextWeight(c: Pick<ContextSearch, "weight" | "classWeights"> | undefined, votes: Int32Array | undefined): number {
+  if (!c) return 0;
+  if (!votes || !c.classWeights) return c.weight;
+  let total = 0;
+  for (const v of votes) total += v;
+  if (total === 0) return c.weight;
+  let best = 0;
+  votes.forEach((v, cls) => {
+    if (v >= CONTEXT_MIN_SHARE * total) best = Math.max(best, c.classWeights![cls] ?? 0);
+  });
+  return best;
+}
+
 /** The first of every run of k: the nearest row per position of a k-nearest search. */
 function firstOfEach(indices: Int32Array, k: number): Int32Array {
   if (k === 1) return indices;
   return Int32Array.from({ length: indices.length / k }, (_, i) => indices[i * k]!);
 }
 
-/** A frame's W: its class's (`cls`, read by frameClass; -1: none) when the model has per-class weights, else the model's. */
-export function detailWeightOf(d: Pick<DetailSearch, "weight" | "classWeights">, cls: number): number {
+/** A frame's W (detail or context bank): its class's (`cls`, read by frameClass; -1: none) when the model has per-class weights, else the model's. */
+export function detailWeightOf(d: { readonly weight: number; readonly classWeights?: Float64Array }, cls: number): number {
   return d.classWeights && cls >= 0 ? d.classWeights[cls]! : d.weight;
 }
 

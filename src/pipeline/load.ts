@@ -4,7 +4,7 @@
  */
 import { access, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { readBundle, bytesToFloat32, rowClassesPart, type LoadedBundle, type ThresholdInfo } from "../model/bundle.js";
+import { readBundle, bytesToFloat32, rowPartsOf, type LoadedBundle, type ThresholdInfo } from "../model/bundle.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
 import { openScorer, scorerSettingsOf } from "./open-scorer.js";
@@ -18,6 +18,7 @@ import { LafiteError, ErrorCode } from "../util/errors.js";
 import type { ScoringMode } from "./types.js";
 import { DIFFUSION_MODES } from "../model/types.js";
 import { detailInUse, type DetailScoring } from "../model/scoring/detail-bank.js";
+import { contextInUse, type ContextScoring } from "../model/scoring/context-bank.js";
 import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
 
 export interface LoadOptions {
@@ -29,7 +30,7 @@ export interface LoadOptions {
   /** Decoding limits for served frames (the daemon's limits.maxPixels). */
   limits?: DecodeLimits;
   /** Override the bundle's τ, Δt, η, editing K, map blur σ, image-score rule or detail-bank weight (hyperparameter sweeps). */
-  overrides?: { tau?: number; deltaT?: number; eta?: number; k?: number; sigma?: number; imageScore?: ImageScoreRule; detailWeight?: number };
+  overrides?: { tau?: number; deltaT?: number; eta?: number; k?: number; sigma?: number; imageScore?: ImageScoreRule; detailWeight?: number; contextWeight?: number };
 }
 
 export async function loadDetector(bundleDir: string, options: LoadOptions = {}): Promise<BundleDetector> {
@@ -54,11 +55,11 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   if (backbone.shape.c !== c || backbone.shape.h !== h || backbone.shape.w !== w) {
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: backbone yields ${backbone.shape.c}×${backbone.shape.h}×${backbone.shape.w}, manifest says ${c}×${h}×${w}`);
   }
-  const { detailWeight, ...overrides } = options.overrides ?? {};
-  const sc = { ...m.scoring, ...overrides, ...(detailWeight !== undefined ? { detail: withDetailWeight(m, detailWeight) } : {}) };
+  const { detailWeight, contextWeight, ...overrides } = options.overrides ?? {};
+  const sc = { ...m.scoring, ...overrides, ...(detailWeight !== undefined ? { detail: withDetailWeight(m, detailWeight) } : {}), ...(contextWeight !== undefined ? { context: withContextWeight(m, contextWeight) } : {}) };
   const opened = await openScorer(
     mode,
-    { coreset, coresetSize: m.memory.coresetSize, c, ...(sc.denoiserFile ? { unetOnnx: bundle.file(sc.denoiserFile) } : {}), ...rowClassesPart(bundle) },
+    { coreset, coresetSize: m.memory.coresetSize, c, ...(sc.denoiserFile ? { unetOnnx: bundle.file(sc.denoiserFile) } : {}), ...rowPartsOf(bundle) },
     scorerSettingsOf({ ...m, scoring: sc }),
     opts,
   ).catch(async (err: unknown) => {
@@ -70,7 +71,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   const threshold = thresholdInfo?.value;
   if (thresholdInfo === undefined || threshold === undefined) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: no threshold calibrated for mode '${mode}'`);
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
-  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}${sc.detail && detailInUse(sc.detail) ? ` (detail bank [${sc.detail.stages.join(", ")}] at W ${sc.detail.weight}${sc.detail.classWeights ? `; per class ${Object.entries(sc.detail.classWeights).map(([cls, w]) => `${cls} ${w}`).join(", ")}` : ""})` : ""}, mode ${mode}, execution provider ${ep}`);
+  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}${sc.detail && detailInUse(sc.detail) ? ` (detail bank [${sc.detail.stages.join(", ")}] at W ${sc.detail.weight}${sc.detail.classWeights ? `; per class ${Object.entries(sc.detail.classWeights).map(([cls, w]) => `${cls} ${w}`).join(", ")}` : ""})` : ""}${sc.context && contextInUse(sc.context) ? ` (context bank, λ ${sc.context.lambda}, W ${Object.entries(sc.context.classWeights ?? {}).filter(([, w]) => w > 0).map(([cls, w]) => `${cls} ${w}`).join(", ") || sc.context.weight})` : ""}, mode ${mode}, execution provider ${ep}`);
   return new BundleDetector(
     {
       version: m.version,
@@ -109,6 +110,15 @@ function withDetailWeight(m: LoadedBundle["manifest"], weight: number): DetailSc
   if (!d) return undefined;
   // One W for every frame: the per-class weights give way.
   const { classWeights: _perClass, ...one } = d;
+  return { ...one, weight };
+}
+
+function withContextWeight(m: LoadedBundle["manifest"], weight: number): ContextScoring | undefined {
+  const c = m.scoring.context;
+  if (weight > 0 && !c?.normalizers) throw new LafiteError(ErrorCode.INVALID_INPUT, `context weight ${weight}: this bundle has no measured context bank (fitted before it, or without tuning); refit or re-tune it (lafite tune)`);
+  if (!c) return undefined;
+  // One W for every frame: the per-class weights give way.
+  const { classWeights: _perClass, ...one } = c;
   return { ...one, weight };
 }
 

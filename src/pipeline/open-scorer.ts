@@ -5,7 +5,7 @@
 import type * as ort from "onnxruntime-node";
 import { OnnxKnn } from "../model/memory/onnx-knn.js";
 import { Reconstructor } from "../model/diffusion/index.js";
-import { FrameScorer, type DetailSearch } from "./frame-scorer.js";
+import { FrameScorer, type ContextSearch, type DetailSearch } from "./frame-scorer.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 import type { ScoringMode } from "./types.js";
 import { DIFFUSION_MODES } from "../model/types.js";
@@ -13,6 +13,8 @@ import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
 import type { BundleManifest } from "../model/bundle.js";
 import { classWeightTable, DETAIL_MODES, detailInUse, rowSlice, type DetailScoring } from "../model/scoring/detail-bank.js";
 import { votingClasses, type RowClasses } from "../model/memory/row-classes.js";
+import { contextInUse, type ContextScoring } from "../model/scoring/context-bank.js";
+import { scaledContextRows, type ContextBankRows } from "../model/memory/context-coreset.js";
 
 export interface ScorerParts {
   /** Coreset rows, coresetSize × c. */
@@ -23,6 +25,8 @@ export interface ScorerParts {
   readonly unetOnnx?: Uint8Array;
   /** Each row's class: what per-class detail weights are read by (absent: the model's W for every frame). */
   readonly rowClasses?: RowClasses;
+  /** The context bank's rows (absent: none). */
+  readonly contextBank?: ContextBankRows;
 }
 
 export interface ScorerSettings {
@@ -38,6 +42,8 @@ export interface ScorerSettings {
   readonly eta: number;
   /** The detail bank; searched only when some frame can get a weight above 0, and never in no-edit mode (DETAIL_MODES). */
   readonly detail?: DetailScoring;
+  /** The context bank; searched only when some frame can get a weight above 0, in the modes the detail bank blends into (DETAIL_MODES). */
+  readonly context?: ContextScoring;
 }
 
 export interface OpenScorer {
@@ -68,10 +74,13 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
   const k = mode === "lafite" || mode === "edit-only" ? Math.min(s.k, parts.coresetSize) : mode === "knn" ? 1 : 0;
   const knn = k > 0 ? await OnnxKnn.create(parts.coreset, parts.coresetSize, parts.c, k, sessionOptions, spare) : undefined;
   let detail: DetailSearch | undefined;
+  let context: ContextSearch | undefined;
   try {
     if (s.detail && detailInUse(s.detail) && DETAIL_MODES.includes(mode)) detail = await openDetail(mode, parts, s.detail, sessionOptions, spare);
+    if (s.context && contextInUse(s.context) && DETAIL_MODES.includes(mode)) context = await openContext(mode, parts, s.context, sessionOptions, spare);
   } catch (err) {
     await knn?.release();
+    await detail?.knn.release();
     throw err;
   }
   let reconstructor: Reconstructor | undefined;
@@ -83,6 +92,7 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
     reconstructor ? { reconstruct: (e, seed) => reconstructor!.reconstruct(e, s.tau, s.deltaT, s.eta, seed) } : undefined,
     detail,
     parts.rowClasses ? { rowClass: votingClasses(parts.rowClasses), names: parts.rowClasses.names } : undefined,
+    context,
   );
   return {
     scorer,
@@ -90,6 +100,7 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
     async release() {
       await knn?.release();
       await detail?.knn.release();
+      await context?.knn.release();
       await reconstructor?.close();
     },
   };
@@ -103,6 +114,17 @@ async function openDetail(mode: ScoringMode, parts: ScorerParts, d: DetailScorin
   const knn = await OnnxKnn.create(rowSlice(parts.coreset, parts.coresetSize, parts.c, d.channels), parts.coresetSize, hi - lo, 1, sessionOptions, spare);
   const classWeights = d.classWeights && parts.rowClasses ? classWeightTable(parts.rowClasses.names, d.classWeights, d.weight) : undefined;
   return { knn, channels: d.channels, weight: d.weight, main, detail: d.normalizers.detail, ...(classWeights ? { classWeights } : {}) };
+}
+
+/** The context bank's search: the main rows, each with λ times its frame's context appended. */
+async function openContext(mode: ScoringMode, parts: ScorerParts, cs: ContextScoring, sessionOptions: ort.InferenceSession.SessionOptions, spare: number): Promise<ContextSearch> {
+  const main = cs.normalizers?.main[mode];
+  if (!cs.normalizers || !main) throw new LafiteError(ErrorCode.BAD_BUNDLE, `the context bank has no normalizer for mode '${mode}': re-tune the bundle (lafite tune) to score in this mode`);
+  const bank = parts.contextBank;
+  if (!bank) throw new LafiteError(ErrorCode.BAD_BUNDLE, "the context bank is in use but the bundle holds no context rows");
+  const knn = await OnnxKnn.create(scaledContextRows(bank, cs.lambda), bank.size, bank.c + bank.channels[1] - bank.channels[0], 1, sessionOptions, spare);
+  const classWeights = cs.classWeights && parts.rowClasses ? classWeightTable(parts.rowClasses.names, cs.classWeights, cs.weight) : undefined;
+  return { knn, channels: bank.channels, lambda: cs.lambda, weight: cs.weight, main, context: cs.normalizers.context, ...(classWeights ? { classWeights } : {}) };
 }
 
 /** A bundle's scoring settings as the scorer takes them; `fallback` fills τ, Δt and η for bundles without a diffusion model. */
@@ -119,5 +141,6 @@ export function scorerSettingsOf(m: BundleManifest, fallback: { tau: number; del
     deltaT: sc.deltaT ?? fallback.deltaT,
     eta: sc.eta ?? fallback.eta,
     ...(sc.detail ? { detail: sc.detail } : {}),
+    ...(sc.context ? { context: sc.context } : {}),
   };
 }

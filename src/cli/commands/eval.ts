@@ -41,6 +41,7 @@ export const command: CliCommand = {
   --no-tuning-curves  with --report: skip re-scoring the test set at every tuning grid point (one full eval per point)
   --tau N --delta-t N --eta X --k N   override the bundle's diffusion/editing hyperparameters (sweeps)
   --detail-weight W   override the detail bank's weight W, 0..1 (0: the main bank alone); the verdict threshold stays the bundle's
+  --context-weight W  override the context bank's weight W for every class, 0..1 (0: no context search); the verdict threshold stays the bundle's
   --sigma X       override the anomaly map's Gaussian blur σ, in map pixels (Eq. 12, scoring.sigma; > 0); the verdict threshold stays the bundle's
   --execution-provider cpu|cuda  ONNX Runtime provider (default cpu; falls back to cpu, saying why)`,
   async run(argv) {
@@ -62,6 +63,7 @@ export const command: CliCommand = {
       eta: { type: "string" },
       k: { type: "string" },
       "detail-weight": { type: "string" },
+      "context-weight": { type: "string" },
       sigma: { type: "string" },
       "execution-provider": { type: "string" },
     });
@@ -72,6 +74,7 @@ export const command: CliCommand = {
       ...(values.k !== undefined ? { k: intFlag(values.k, "k", 0) } : {}),
       ...(values.eta !== undefined ? { eta: etaFlag(values.eta) } : {}),
       ...(values["detail-weight"] !== undefined ? { detailWeight: shareFlag(values["detail-weight"], "detail-weight", 0) } : {}),
+      ...(values["context-weight"] !== undefined ? { contextWeight: shareFlag(values["context-weight"], "context-weight", 0) } : {}),
       ...(values.sigma !== undefined ? { sigma: sigmaFlag(values.sigma) } : {}),
     };
     const mode = values.mode === undefined ? undefined : choiceFlag(values.mode, "mode", MODES);

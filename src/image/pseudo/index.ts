@@ -11,6 +11,7 @@ export { pasteFragment, visibleFraction, transformOffset, IDENTITY_PASTE, type C
 export { poissonBlend, type PoissonOptions, type PoissonResult } from "./poisson.js";
 export { fitSource } from "./fit-source.js";
 export { synthesizeAnomaly, drawShift, MIN_VISIBLE, type Anomaly, type AnomalyInfo, type AnomalyOptions } from "./anomaly.js";
-export { pseudoSamples, checkPseudoOptions, MAX_PER_CLASS, type PseudoClass, type PseudoOptions, type PseudoRecipe, type PseudoSample } from "./samples.js";
+export { pseudoSamples, swapSamples, checkPseudoOptions, MAX_PER_CLASS, type PseudoClass, type PseudoOptions, type PseudoRecipe, type PseudoSample } from "./samples.js";
+export { synthesizeSwap, type SwapInfo, type SwappedPart } from "./swap.js";
 export { holdoutClasses } from "./holdout.js";
 export { writePseudoSet, PSEUDO_FILE, PSEUDO_GENERATOR, PSEUDO_VERSION, PSEUDO_DEFECT, type PseudoRecord, type PseudoRecordSample, type WritePseudoOptions } from "./write-set.js";

@@ -124,7 +124,7 @@ export function squareVariance(m: LumaMoments, x: number, y: number, side: numbe
   return varianceOf(side * side, squareSum(m.sum, m.width, x, y, side), squareSum(m.sumSq, m.width, x, y, side));
 }
 
-interface Place {
+export interface Place {
   readonly x: number;
   readonly y: number;
   readonly side: number;
@@ -226,7 +226,7 @@ function partCandidates(bySide: readonly Place[][]): Place[] {
   return kept;
 }
 
-function discMask(width: number, height: number, x: number, y: number, side: number): BinaryMask {
+export function discMask(width: number, height: number, x: number, y: number, side: number): BinaryMask {
   const mask = emptyMask(width, height);
   const r = side / 2;
   for (let v = 0; v < side; v++) {
@@ -237,13 +237,13 @@ function discMask(width: number, height: number, x: number, y: number, side: num
   return mask;
 }
 
-/** The target with the square at `from` copied over the square at `to`: the guide that seamless cloning follows. */
-function copySquare(image: RgbImage, from: { x: number; y: number }, to: { x: number; y: number }, side: number): RgbImage {
+/** The target with the square at `from` (of `source`, an image of its size: by default itself) copied over the square at `to`: the guide that seamless cloning follows. */
+export function copySquare(image: RgbImage, from: { x: number; y: number }, to: { x: number; y: number }, side: number, source: RgbImage = image): RgbImage {
   const { width } = image;
   const rgb = new Uint8Array(image.rgb);
   for (let v = 0; v < side; v++) {
     const s = 3 * ((from.y + v) * width + from.x);
-    rgb.set(image.rgb.subarray(s, s + 3 * side), 3 * ((to.y + v) * width + to.x));
+    rgb.set(source.rgb.subarray(s, s + 3 * side), 3 * ((to.y + v) * width + to.x));
   }
   return { ...image, rgb };
 }
@@ -262,7 +262,18 @@ const ALIGN_BAND = 3;
  * whatever was moved, and a real missing or extra part leaves no such ring.
  */
 export function alignedSource(image: RgbImage, from: { x: number; y: number }, to: { x: number; y: number }, side: number): { x: number; y: number } {
-  const { width, height, rgb } = image;
+  // The shifted source must still lie apart from the destination.
+  return alignedSquare(image, image, from, to, side, (p) => !overlaps(p, to, side));
+}
+
+/**
+ * alignedSource across two images of one size: the square of `source` near
+ * `from` whose surrounding band best matches the band around `to` in
+ * `target`, among the shifts `allowed` accepts.
+ */
+export function alignedSquare(source: RgbImage, target: RgbImage, from: { x: number; y: number }, to: { x: number; y: number }, side: number, allowed: (p: { x: number; y: number }) => boolean = () => true): { x: number; y: number } {
+  const { width, height } = target;
+  if (source.width !== width || source.height !== height) throw new RangeError(`source ${source.width}×${source.height} and target ${width}×${height} differ in size`);
   const band: [number, number][] = [];
   for (let v = -ALIGN_BAND; v < side + ALIGN_BAND; v++) {
     for (let u = -ALIGN_BAND; u < side + ALIGN_BAND; u++) {
@@ -279,10 +290,9 @@ export function alignedSource(image: RgbImage, from: { x: number; y: number }, t
       const x = from.x + dx;
       const y = from.y + dy;
       if (x - ALIGN_BAND < 0 || y - ALIGN_BAND < 0 || x + side + ALIGN_BAND > width || y + side + ALIGN_BAND > height) continue;
-      // The shifted source must still lie apart from the destination.
-      if (overlaps({ x, y }, to, side)) continue;
+      if (!allowed({ x, y })) continue;
       let cost = 0;
-      for (const [u, v] of band) cost += (luma(rgb, (y + v) * width + x + u) - luma(rgb, (to.y + v) * width + to.x + u)) ** 2;
+      for (const [u, v] of band) cost += (luma(source.rgb, (y + v) * width + x + u) - luma(target.rgb, (to.y + v) * width + to.x + u)) ** 2;
       // Ties (a perfectly flat plate) keep the smallest shift.
       if (cost < bestCost - 1e-9 || (Math.abs(cost - bestCost) <= 1e-9 && Math.abs(dx) + Math.abs(dy) < Math.abs(best.x - from.x) + Math.abs(best.y - from.y))) {
         bestCost = cost;
@@ -298,12 +308,11 @@ function overlaps(a: { x: number; y: number }, b: { x: number; y: number }, side
 }
 
 /**
- * A part removed or added, or undefined when the image has no part to
- * move (a uniform texture: moving a square of it would be invisible, and
- * an invisible anomaly only dilutes a validation set), no plain place, or
- * is too small for either.
+ * The parts of an image, each a square centred on its component, and every
+ * place of each side tried (for finding plain ones); undefined when the
+ * image is too small to hold a part and its ring, or has none (a texture).
  */
-export function synthesizeLogical(rng: Rng, target: RgbImage): LogicalAnomaly | undefined {
+export function findParts(target: RgbImage): { parts: Place[]; sides: number[]; bySide: Place[][] } | undefined {
   const { width, height } = target;
   const minSide = Math.min(width, height);
   // Too small to hold a part and its ring: the set builder pastes a fragment instead, as for a texture.
@@ -315,7 +324,20 @@ export function synthesizeLogical(rng: Rng, target: RgbImage): LogicalAnomaly | 
   const sides = [...new Set(Array.from({ length: SIDE_LADDER }, (_, i) => Math.round(lo! * (hi! / lo!) ** (i / (SIDE_LADDER - 1)))))];
   const bySide = sides.map((side) => places(moments, height, side, floor));
   const parts = partCandidates(bySide).map((p) => centred(moments, height, p, floor));
-  if (parts.length === 0) return undefined;
+  return parts.length > 0 ? { parts, sides, bySide } : undefined;
+}
+
+/**
+ * A part removed or added, or undefined when the image has no part to
+ * move (a uniform texture: moving a square of it would be invisible, and
+ * an invisible anomaly only dilutes a validation set), no plain place, or
+ * is too small for either.
+ */
+export function synthesizeLogical(rng: Rng, target: RgbImage): LogicalAnomaly | undefined {
+  const { width, height } = target;
+  const found = findParts(target);
+  if (!found) return undefined;
+  const { parts, sides, bySide } = found;
   let best: LogicalAnomaly | undefined;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const kind: LogicalKind = rng.chance(0.5) ? "removed" : "added";

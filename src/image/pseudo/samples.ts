@@ -25,6 +25,7 @@ import { LafiteError, ErrorCode, invalidInput } from "../../util/errors.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import { synthesizeAnomaly, synthesizeLogicalAnomaly, type AnomalyInfo, type AnomalyOptions } from "./anomaly.js";
 import { fitSource } from "./fit-source.js";
+import { synthesizeSwap, type SwapInfo } from "./swap.js";
 
 export interface PseudoClass {
   readonly name: string;
@@ -68,6 +69,8 @@ export interface PseudoSample {
   readonly source?: string;
   readonly selfPaste?: boolean;
   readonly info?: AnomalyInfo;
+  /** A swapped part (swapSamples): where the source frame's square went. */
+  readonly swap?: SwapInfo;
 }
 
 /** Upper bound on perClass, so a typo cannot fill a disk or hang a tuner. */
@@ -159,6 +162,44 @@ export async function* pseudoSamples(classes: readonly PseudoClass[], options: P
         ...(!anomaly.info.logical && sourcePath === targetPath ? { selfPaste: true } : {}),
         info: anomaly.info,
       };
+    }
+  }
+}
+
+/** Sources tried for a swap before the sample is given up: the class's frames may be of many sizes, or their parts alike. */
+const SWAP_SOURCE_TRIES = 4;
+
+/**
+ * Up to `perClass` swapped parts per class (swap.ts): a part of one normal
+ * image replaced by the same place of another of the class and the same
+ * size. Each sample draws from its own stream, so sample i is the same
+ * whatever perClass is; a sample for which no source of the target's size,
+ * or no visible swap, is found within a few tries is left out, so a class of
+ * textures or of frames of many sizes gets none. Named "s000", "s001", … by
+ * their index, so they never collide with pseudoSamples' names.
+ */
+export async function* swapSamples(classes: readonly PseudoClass[], options: Pick<PseudoOptions, "seed" | "perClass" | "signal"> & { readonly onTried?: () => void }): AsyncGenerator<PseudoSample> {
+  checkPseudoOptions(options);
+  const cache = new DecodeCache(16);
+  for (const c of classes) {
+    if (c.images.length < 2) {
+      for (let i = 0; i < options.perClass; i++) options.onTried?.();
+      continue;
+    }
+    for (let i = 0; i < options.perClass; i++) {
+      // Counted before the sample is made or given up, so progress reaches its total either way.
+      options.onTried?.();
+      throwIfCancelled(options.signal, "swapped parts");
+      const rng = seededRng(deriveSeed(options.seed, "swap", c.name, i));
+      const t = Math.floor(rng.next() * c.images.length);
+      const target = await cache.get(c.images[t]!);
+      for (let k = 0; k < SWAP_SOURCE_TRIES; k++) {
+        const sourcePath = c.images[drawOther(rng.next, c.images.length, t)]!;
+        const made = synthesizeSwap(rng, target, await cache.get(sourcePath));
+        if (!made) continue;
+        yield { cls: c.name, kind: "pseudo", name: `s${stemOf(i)}`, image: made.image, mask: made.mask.data, target: c.images[t]!, source: sourcePath, swap: made.info };
+        break;
+      }
     }
   }
 }

@@ -21,6 +21,7 @@ import { featuresOfFiles } from "./frame-features.js";
 import { holdoutFileParts } from "../../image/pseudo/holdout.js";
 import { detailTuneWork, remeasureDetail } from "../../pipeline/tune/detail-weight.js";
 import { DETAIL_MODES, detailInUse, type DetailScoring } from "../../model/scoring/detail-bank.js";
+import { contextInUse, type ContextScoring } from "../../model/scoring/context-bank.js";
 import { classesShortOfNormals, leftOutFiles, leftOutScores, type LeftOutMap } from "../../pipeline/tune/left-out.js";
 import type { ClassScore } from "../../model/scoring/threshold.js";
 
@@ -71,7 +72,7 @@ export async function calibrateThresholds(
     /** Each held-out map's class, where known (untagged accepted frames: undefined): the per-class thresholds are calibrated on these. */
     classes?: readonly (string | undefined)[];
   } = {},
-): Promise<{ thresholds: Partial<Record<ScoringMode, ThresholdInfo>>; detail?: DetailScoring }> {
+): Promise<{ thresholds: Partial<Record<ScoringMode, ThresholdInfo>>; detail?: DetailScoring; context?: ContextScoring }> {
   if (holdout.length === 0) {
     throw new LafiteError(ErrorCode.BAD_DATASET, "no held-out normal image to calibrate the threshold: neither fit's held-out files (provenance.dataset) nor enough accepted frames to hold some out");
   }
@@ -84,16 +85,17 @@ export async function calibrateThresholds(
   const leftOut = rule.perClass ? await leftOutMaps(model, rule, options.classes ?? [], options.signal) : [];
   const leftOutModes = modes.filter((mode) => leftOut.length > 0 && BANK_MODES.includes(mode));
   // With a detail bank: one pass per mode it blends into and one detail search per image, which also give those modes' scores.
-  const detailModes = detailInUse(settings.detail) ? modes.filter((mode) => DETAIL_MODES.includes(mode)) : [];
+  const detailModes = detailInUse(settings.detail) || (contextInUse(settings.context) && parts.contextBank) ? modes.filter((mode) => DETAIL_MODES.includes(mode)) : [];
   const rest = modes.filter((mode) => !detailModes.includes(mode));
-  const total = (detailModes.length ? detailTuneWork(holdout.length, detailModes) : 0) + rest.length * holdout.length + leftOutModes.length * leftOut.length;
+  const contextOn = contextInUse(settings.context) && parts.contextBank !== undefined;
+  const total = (detailModes.length ? detailTuneWork(holdout.length, detailModes, contextOn ? 0 : -1) : 0) + rest.length * holdout.length + leftOutModes.length * leftOut.length;
   let done = 0;
   const remeasured = await remeasureDetail(normals, parts, settings, detailModes, m.scoring.mode, model.sessionOptions, {
     ...(options.signal ? { signal: options.signal } : {}),
     onScored: () => options.onProgress?.(++done, total),
   });
   // Scored with the detail normalizers just measured, as the candidate will serve.
-  const served = { ...settings, ...(remeasured ? { detail: remeasured.detail } : {}) };
+  const served = { ...settings, ...(remeasured ? { detail: remeasured.detail } : {}), ...(remeasured?.context ? { context: remeasured.context } : {}) };
   const leftOutSamples = new Map<ScoringMode, ClassScore[]>();
   for (const mode of leftOutModes) {
     leftOutSamples.set(mode, await leftOutScores(leftOut, parts, served, mode, model.sessionOptions, { ...(options.signal ? { signal: options.signal } : {}), onScored: () => options.onProgress?.(++done, total) }));
@@ -121,7 +123,7 @@ export async function calibrateThresholds(
       await opened.release();
     }
   }
-  return { thresholds: out, ...(remeasured ? { detail: remeasured.detail } : {}) };
+  return { thresholds: out, ...(remeasured ? { detail: remeasured.detail } : {}), ...(remeasured?.context ? { context: remeasured.context } : {}) };
 }
 
 /**

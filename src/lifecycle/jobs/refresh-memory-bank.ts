@@ -14,14 +14,17 @@
  *      consolidated back to that ceiling, each class keeping its share of
  *      rows and the added rows kept first (consolidate.ts), so a nightly
  *      refresh keeps working once the bank is full
- *   5. thresholds re-calibrated by fit's rule on fit's held-out normals plus
+ *   5. the context bank, when the model has one, grown the same way from the
+ *      accepted frames tagged with its classes (grow-context-bank.ts)
+ *   6. thresholds re-calibrated by fit's rule on fit's held-out normals plus
  *      the held-out accepted frames
- *   6. a new, verified candidate bundle
+ *   7. a new, verified candidate bundle
  * Options: maxAdditions (default 25 % of the current bank; for bundles from
  * before row classes were stored, never past the ceiling), holdout (fraction of accepted frames held out;
  * default the config's threshold.holdout), intraOpThreads.
  */
-import { float32Bytes, int32Bytes, rowClassesOf, type BundleManifest } from "../../model/bundle.js";
+import { contextBankOf, float32Bytes, int32Bytes, rowClassesOf, type BundleManifest } from "../../model/bundle.js";
+import { growContextBank, type GrownContextBank } from "./grow-context-bank.js";
 import { toRows } from "../../model/feature-stats.js";
 import { FaissIndex } from "../../model/memory/faiss-index.js";
 import { throwIfCancelled } from "../../util/progress.js";
@@ -106,21 +109,37 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     const index = FaissIndex.build(coreset, size, c, m.memory.indexType);
     lap("selection");
 
-    // 5. Thresholds.
+    // 5. The context bank: its own rows, grown from the tagged frames of its classes.
+    const contextRows = contextBankOf(model.bundle);
+    const cb = m.memory.contextBank;
+    let grownContext: GrownContextBank | undefined;
+    if (contextRows && cb && bank.rowClasses) {
+      throwIfCancelled(ctx.signal, "memory-bank refresh");
+      grownContext = await growContextBank({
+        bank: contextRows, lambda: cb.lambda, coverageRadius: cb.coverageRadius, seed: space.seed, projectionDim: space.dim,
+        classNames: bank.rowClasses.names, frames: learn.map((it) => ({ map: it.map, classTag: it.frame.classTag })),
+        maxAdditions: Math.max(1, Math.ceil(0.25 * cb.fitSize)), ceiling: Math.floor(cb.fitSize * (1 + (m.config.memory.refreshHeadroom ?? 0.25))),
+        sessionOptions: model.sessionOptions, signal: ctx.signal,
+      });
+      ctx.log.info({ frames: grownContext.frames, candidates: grownContext.candidates, added: grownContext.added, size: grownContext.bank.size, stoppedBy: grownContext.stoppedBy }, "refresh: context bank grown from the accepted frames of its classes");
+      lap("context");
+    }
+
+    // 6. Thresholds.
     const base = await baseHoldoutMaps(model, ctx.signal);
     if (base.missing > 0) ctx.log.warn({ missing: base.missing, listed: base.listed, dataset: m.provenance.dataset }, "refresh: some of fit's held-out files could not be read; calibrating without them");
     const holdoutMaps = [...base.maps, ...holdout.map((it) => it.map)];
     const holdoutClasses = [...base.classes, ...holdout.map((it) => it.frame.classTag)];
     const hasDenoiser = m.scoring.denoiserFile !== undefined;
-    const parts = { coreset, coresetSize: size, c, ...(hasDenoiser ? { unetOnnx: model.bundle.file(m.scoring.denoiserFile!) } : {}), ...(bank.rowClasses ? { rowClasses: bank.rowClasses } : {}) };
-    const { thresholds, detail } = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, hasDenoiser), {
+    const parts = { coreset, coresetSize: size, c, ...(hasDenoiser ? { unetOnnx: model.bundle.file(m.scoring.denoiserFile!) } : {}), ...(bank.rowClasses ? { rowClasses: bank.rowClasses } : {}), ...(grownContext ? { contextBank: grownContext.bank } : {}) };
+    const { thresholds, detail, context } = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, hasDenoiser), {
       signal: ctx.signal,
       classes: holdoutClasses,
       onProgress: (done, total) => ctx.progress(done, total, "refresh: threshold calibration (images × modes)"),
     });
     lap("threshold");
 
-    // 6. The candidate.
+    // 7. The candidate.
     throwIfCancelled(ctx.signal, "memory-bank refresh");
     const vectors = float32Bytes(coreset);
     const createdAt = new Date();
@@ -135,6 +154,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       maxAdditions,
       bankCeiling: ceiling,
       ...(consolidation ? { consolidation } : {}),
+      ...(grownContext ? { contextBank: { frames: grownContext.frames, candidates: grownContext.candidates, added: grownContext.added, size: grownContext.bank.size, stoppedBy: grownContext.stoppedBy } } : {}),
       stoppedBy: sel.stoppedBy,
       coverageRadius: space.radius,
       coverageRadiusSource: space.source,
@@ -153,9 +173,10 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
         coverageRadius: space.radius,
         projection: { seed: space.seed, dim: space.dim, ...(space.projection ? { file: "coreset-projection.f32" } : {}) },
         ...(bank.rowClasses && m.memory.rowClasses ? { rowClasses: { file: m.memory.rowClasses.file, names: bank.rowClasses.names } } : {}),
+        ...(grownContext && cb ? { contextBank: { ...cb, size: grownContext.bank.size } } : {}),
       },
-      // The detail bank is the new rows' fine channels: its normalizers, measured again on the new bank.
-      ...(detail ? { scoring: { ...m.scoring, detail } } : {}),
+      // The detail bank is the new rows' fine channels, the context bank grew: their normalizers, measured again on the new banks.
+      ...(detail ? { scoring: { ...m.scoring, detail, ...(context ? { context } : {}) } } : {}),
       threshold: thresholds[m.scoring.mode] ?? m.threshold,
       thresholds,
       metrics: { ...m.metrics, refresh },
@@ -167,6 +188,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       [m.memory.indexFile]: new Uint8Array(index.toBuffer()),
       ...(space.projection ? { "coreset-projection.f32": float32Bytes(space.projection) } : {}),
       ...(bank.rowClasses && m.memory.rowClasses ? { [m.memory.rowClasses.file]: int32Bytes(bank.rowClasses.classes) } : {}),
+      ...(grownContext && cb ? { [cb.file]: float32Bytes(grownContext.bank.rows), [cb.classesFile]: int32Bytes(grownContext.bank.classes) } : {}),
     }, intraOpThreads);
     lap("write");
     ctx.log.info({ version: written.version, coresetSize: size, added }, "refresh: candidate written");

@@ -15,7 +15,7 @@
  * Options: steps, minutes, lr, newShare, holdout, tMax, ema, intraOpThreads.
  */
 import type { BundleManifest, TuningRecord } from "../../model/bundle.js";
-import { rowClassesPart } from "../../model/bundle.js";
+import { rowPartsOf } from "../../model/bundle.js";
 import { trainDiffusion } from "../../model/diffusion/index.js";
 import type { FeatureMap } from "../../model/types.js";
 import type { ScorerParts } from "../../pipeline/open-scorer.js";
@@ -120,9 +120,9 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
       if (basis.missing > 0) ctx.log.warn({ missing: basis.missing, listed: basis.listed, dataset: m.provenance.dataset }, "retrain: some of fit's held-out files could not be read; calibrating without them");
       const holdoutMaps = [...basis.maps, ...holdout.map((it) => it.map)];
       const holdoutClasses = [...basis.classes, ...holdout.map((it) => it.frame.classTag)];
-      const parts: ScorerParts = { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, unetOnnx: trained.unetOnnx, ...rowClassesPart(model.bundle) };
+      const parts: ScorerParts = { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, unetOnnx: trained.unetOnnx, ...rowPartsOf(model.bundle) };
       const tuned = hooks.retune ? await hooks.retune({ parent: m, parts, holdout: holdoutMaps, signal: ctx.signal }) : undefined;
-      const { thresholds, detail } = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, true), {
+      const { thresholds, detail, context } = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, true), {
         signal: ctx.signal,
         classes: holdoutClasses,
         ...(tuned ? { overrides: tuned.overrides } : {}),
@@ -156,8 +156,8 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
         ...withoutFiles(m),
         version: bundleVersion(createdAt, trained.unetOnnx),
         createdAt: createdAt.toISOString(),
-        // The detail bank's normalizers, measured again with the new U-Net.
-        scoring: { ...m.scoring, ...(tuned?.overrides ?? {}), ...(detail ? { detail } : {}) },
+        // The detail and context banks' normalizers, measured again with the new U-Net.
+        scoring: { ...m.scoring, ...(tuned?.overrides ?? {}), ...(detail ? { detail } : {}), ...(context ? { context } : {}) },
         ...(tuned ? { tuning: tuned.tuning } : {}),
         threshold: thresholds[m.scoring.mode] ?? m.threshold,
         thresholds,

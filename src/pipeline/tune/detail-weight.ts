@@ -24,8 +24,10 @@ import type { TuningPoint, TuningRecord } from "../../model/bundle.js";
 import type { ScoringMode } from "../../model/types.js";
 import { anomalyMap, imageScoreOf } from "../../model/scoring/anomaly-map.js";
 import { blendPositionScores, channelSlice, classWeightTable, DETAIL_MODES, detailInUse, normalizerOf, rowSlice, type ChannelRange, type DetailScoring, type ScoreNormalizer } from "../../model/scoring/detail-bank.js";
+import { contextInUse, frameContext, withContext, type ContextScoring } from "../../model/scoring/context-bank.js";
+import { scaledContextRows } from "../../model/memory/context-coreset.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
-import { detailWeightOf, seedOfFeatures, type PositionScores } from "../frame-scorer.js";
+import { detailWeightOf, frameContextWeight, seedOfFeatures, type PositionScores } from "../frame-scorer.js";
 import { auroc, PixelMetricAccumulator } from "../../measures/metrics.js";
 import { ProAccumulator } from "../../measures/pro.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
@@ -50,6 +52,11 @@ export interface DetailTuneInput {
   readonly perClass?: boolean;
   /** Per-class weights to keep rather than choose (a re-measure): the scores are given at them. */
   readonly classWeights?: Readonly<Record<string, number>>;
+  /**
+   * The context bank (scoring/context-bank.ts), weighted after the detail bank; needs parts.rowContext and parts.rowClasses.
+   * `weights`: the grid swept per class over the swapped parts (one weight: kept, with `classWeights`, as a re-measure does).
+   */
+  readonly context?: { readonly lambda: number; readonly weights: readonly number[]; readonly margin: number; readonly minSwaps: number; readonly swaps: readonly PseudoFeature[]; readonly classWeights?: Readonly<Record<string, number>> };
   readonly sessionOptions: ort.InferenceSession.SessionOptions;
   readonly signal?: AbortSignal;
   readonly progress?: Progress;
@@ -60,15 +67,20 @@ export interface DetailTuneInput {
 
 export interface DetailTuneResult {
   readonly detail: DetailScoring;
+  /** The context bank, when asked for. */
+  readonly context?: ContextScoring;
   /** The sweep, when the grid had more than one weight. */
   readonly record?: NonNullable<TuningRecord["detail"]>;
+  /** The context bank's per-class sweep, when it had more than one weight. */
+  readonly contextRecord?: NonNullable<TuningRecord["context"]>;
   /** The set's image scores at the chosen W, per detail mode: threshold calibration need not score the set again in those. */
   readonly scored: readonly { readonly mode: ScoringMode; readonly scores: readonly number[] }[];
 }
 
-/** How many scorings tuneDetailWeight does for a set and the modes asked for (its progress total). */
-export function detailTuneWork(setSize: number, modes: readonly ScoringMode[]): number {
-  return setSize * (modes.filter((m) => DETAIL_MODES.includes(m)).length + 1);
+/** How many scorings tuneDetailWeight does for a set and the modes asked for (its progress total); with the context bank, its search and the swaps' scorings too. */
+export function detailTuneWork(setSize: number, modes: readonly ScoringMode[], swaps = -1): number {
+  const base = setSize * (modes.filter((m) => DETAIL_MODES.includes(m)).length + 1);
+  return swaps < 0 ? base : base + setSize + 3 * swaps;
 }
 
 export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTuneResult> {
@@ -76,12 +88,15 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
   // no-edit gets no detail bank (DETAIL_MODES): its scores are not blended, so it needs no normalizer.
   const modes = input.modes.filter((m) => DETAIL_MODES.includes(m));
   if (!modes.includes(input.servedMode)) throw new Error(`the served mode ${input.servedMode} is not among the detail bank's modes ${modes.join(", ")}`);
-  const plain: ScorerSettings = { ...settings, detail: undefined };
-  const positions = async (mode: ScoringMode, p: ScorerParts, view: (x: PseudoFeature["x"]) => PseudoFeature["x"]): Promise<PositionScores[]> => {
+  const plain: ScorerSettings = { ...settings, detail: undefined, context: undefined };
+  const swaps = input.context?.swaps ?? [];
+  // The swapped parts follow the set: indices past set.length are swaps, scored only where the context sweep needs them.
+  const all = [...set, ...swaps];
+  const positions = async (mode: ScoringMode, p: ScorerParts, view: (x: PseudoFeature["x"]) => PseudoFeature["x"], samples: readonly PseudoFeature[]): Promise<PositionScores[]> => {
     const opened = await openScorer(mode, p, plain, input.sessionOptions);
     try {
       const out: PositionScores[] = [];
-      for (const f of set) {
+      for (const f of samples) {
         throwIfCancelled(input.signal, "detail-bank weight");
         // The seed of the whole frame's features, as FrameScorer.score draws it.
         out.push(await opened.scorer.positionScores(view(f.x), seedOfFeatures(f.x)));
@@ -95,21 +110,22 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
   };
   const [lo, hi] = channels;
   const detailParts: ScorerParts = { coreset: rowSlice(parts.coreset, parts.coresetSize, parts.c, channels), coresetSize: parts.coresetSize, c: hi - lo };
-  const detailScores = (await positions("knn", detailParts, (x) => channelSlice(x, channels))).map((p) => p.values);
-  const normals = (maps: readonly Float32Array[]) => maps.filter((_, i) => !set[i]!.anomalous);
+  const detailScores = (await positions("knn", detailParts, (x) => channelSlice(x, channels), all)).map((p) => p.values);
+  const normals = (maps: readonly Float32Array[]) => maps.filter((_, i) => i < set.length && !set[i]!.anomalous);
   const nDetail = normalizerOf(normals(detailScores));
   const main = new Map<ScoringMode, PositionScores[]>();
   const nMain: Partial<Record<ScoringMode, ScoreNormalizer>> = {};
   for (const mode of modes) {
-    const scores = await positions(mode, parts, (x) => x);
+    const scores = await positions(mode, parts, (x) => x, mode === input.servedMode ? all : set);
     main.set(mode, scores);
     nMain[mode] = normalizerOf(normals(scores.map((p) => p.values)));
   }
 
   const S = settings.mapSize;
+  const detailedAt = (mode: ScoringMode, i: number, weight: number): Float32Array => blendPositionScores(main.get(mode)![i]!.values, detailScores[i]!, weight, nMain[mode]!, nDetail);
   const mapAt = (mode: ScoringMode, i: number, weight: number): Float32Array => {
-    const f = set[i]!;
-    return anomalyMap(blendPositionScores(main.get(mode)![i]!.values, detailScores[i]!, weight, nMain[mode]!, nDetail), f.x.h, f.x.w, S, settings.sigma);
+    const f = all[i]!;
+    return anomalyMap(detailedAt(mode, i, weight), f.x.h, f.x.w, S, settings.sigma);
   };
   /** Image scores of the whole set, each sample at the W `weightOf` gives it; pixels and regions fed per class when asked. */
   const scoreAt = (mode: ScoringMode, weightOf: (i: number) => number, pixels?: ClassPixelAuroc): number[] =>
@@ -145,13 +161,114 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
   // The set's scores as a served scorer gives them: each sample at the W of the class its nearest main-bank rows name.
   const table = rowClasses && classWeights ? classWeightTable(rowClasses.names, classWeights, weight) : undefined;
   const weightFor = (mode: ScoringMode) => (i: number) => detailWeightOf({ weight, ...(table ? { classWeights: table } : {}) }, main.get(mode)![i]!.frameClass ?? -1);
+  const detail: DetailScoring = { stages: input.stages, channels, weight, normalizers: { detail: nDetail, main: nMain }, ...(classWeights ? { classWeights } : {}) };
+  const record = weights.length > 1 ? { record: { mode: input.servedMode, stages: input.stages, curve, chosen: weight, ...(perClass ? { classes: perClass } : {}) } } : {};
+  if (input.context) {
+    const tuned = await tuneContext(input, input.context, { all, main, weightFor, detailedAt, positions });
+    return { detail, context: tuned.context, ...record, ...(tuned.record ? { contextRecord: tuned.record } : {}), scored: tuned.scored };
+  }
   // With one W for every frame the sweep already scored the served mode at it.
   const scored = modes.map((mode) => ({ mode, scores: !table && mode === input.servedMode ? servedScores[best]! : scoreAt(mode, weightFor(mode)) }));
-  return {
-    detail: { stages: input.stages, channels, weight, normalizers: { detail: nDetail, main: nMain }, ...(classWeights ? { classWeights } : {}) },
-    ...(weights.length > 1 ? { record: { mode: input.servedMode, stages: input.stages, curve, chosen: weight, ...(perClass ? { classes: perClass } : {}) } } : {}),
-    scored,
+  return { detail, ...record, scored };
+}
+
+/** What the detail sweep leaves the context sweep: every sample (the set, then the swaps), each mode's main scores, each sample's detail W and the blend at it. */
+interface DetailSweepState {
+  readonly all: readonly PseudoFeature[];
+  readonly main: ReadonlyMap<ScoringMode, PositionScores[]>;
+  readonly weightFor: (mode: ScoringMode) => (i: number) => number;
+  readonly detailedAt: (mode: ScoringMode, i: number, weight: number) => Float32Array;
+  readonly positions: (mode: ScoringMode, p: ScorerParts, view: (x: PseudoFeature["x"]) => PseudoFeature["x"], samples: readonly PseudoFeature[]) => Promise<PositionScores[]>;
+}
+
+/**
+ * The context bank's normalizers and its W per class, after the detail
+ * bank's: the context search over every sample, then per class with at
+ * least `minSwaps` swapped parts, its normals against its swaps and against
+ * its other anomalies at each W (chooseContextWeight). Classes without
+ * swaps get none: nothing in the set speaks for context there, and context
+ * costs textures and frames of many shapes (context-bank.ts).
+ */
+async function tuneContext(input: DetailTuneInput, cx: NonNullable<DetailTuneInput["context"]>, state: DetailSweepState): Promise<{ context: ContextScoring; record?: NonNullable<TuningRecord["context"]>; scored: DetailTuneResult["scored"] }> {
+  const { parts, settings, set } = input;
+  const { all, main, weightFor, detailedAt } = state;
+  const bank = parts.contextBank;
+  const rowClasses = parts.rowClasses;
+  if (!bank || !rowClasses) throw new Error("the context bank needs its rows and the main bank's row classes");
+  const contextParts: ScorerParts = { coreset: scaledContextRows(bank, cx.lambda), coresetSize: bank.size, c: bank.c + bank.channels[1] - bank.channels[0] };
+  const contextScores = (await state.positions("knn", contextParts, (x) => withContext(x, frameContext(x, bank.channels), cx.lambda), all)).map((p) => p.values);
+  const isNormal = (i: number) => i < set.length && !set[i]!.anomalous;
+  // Normalized over the normals that read as a class the context bank holds: a frame of another class finds no row of
+  // its own there, and its huge distances would make every context z-score of the classes that use it tiny.
+  const held = new Set(bank.classes);
+  const modes = [...main.keys()];
+  const normalsOf = (mode: ScoringMode, maps: (i: number) => Float32Array) => {
+    const readHere = set.map((_, i) => i).filter((i) => isNormal(i) && held.has(main.get(mode)![i]!.frameClass ?? -1));
+    return (readHere.length > 0 ? readHere : set.map((_, i) => i).filter(isNormal)).map(maps);
   };
+  const nContext = normalizerOf(normalsOf(input.servedMode, (i) => contextScores[i]!));
+  const nMain: Partial<Record<ScoringMode, ScoreNormalizer>> = {};
+  for (const mode of modes) nMain[mode] = normalizerOf(normalsOf(mode, (i) => detailedAt(mode, i, weightFor(mode)(i))));
+  const S = settings.mapSize;
+  const mapAt = (mode: ScoringMode, i: number, contextWeight: number): Float32Array => {
+    const f = all[i]!;
+    const detailed = detailedAt(mode, i, weightFor(mode)(i));
+    const values = contextWeight === 0 ? detailed : blendPositionScores(detailed, contextScores[i]!, contextWeight, nMain[mode]!, nContext);
+    return anomalyMap(values, f.x.h, f.x.w, S, settings.sigma);
+  };
+  // A frame's weight as the scorer serves it (frame-scorer.ts frameContextWeight), from its class votes and per-class weights by class index.
+  const weightOfFrame = (mode: ScoringMode, i: number, table: Float64Array) => frameContextWeight({ weight: 0, classWeights: table }, main.get(mode)![i]!.classVotes);
+
+  const weights = [...new Set([0, ...cx.weights])];
+  const swapCounts: Record<string, number> = {};
+  for (const f of cx.swaps) swapCounts[f.cls] = (swapCounts[f.cls] ?? 0) + 1;
+  let classWeights = cx.classWeights;
+  let record: NonNullable<TuningRecord["context"]> | undefined;
+  if (weights.length > 1) {
+    const classes: Record<string, { curve: ContextWeightPoint[]; chosen: number }> = {};
+    for (const [cls, n] of Object.entries(swapCounts)) {
+      if (n < cx.minSwaps) continue;
+      const normals = all.map((f, i) => (f.cls === cls && isNormal(i) ? i : -1)).filter((i) => i >= 0);
+      const swapped = all.map((f, i) => (f.cls === cls && i >= set.length ? i : -1)).filter((i) => i >= 0);
+      const others = all.map((f, i) => (f.cls === cls && i < set.length && f.anomalous ? i : -1)).filter((i) => i >= 0);
+      if (normals.length === 0) continue;
+      const alone = (weight: number) => classWeightTable(rowClasses.names, { [cls]: weight }, 0);
+      const curve = weights.map((weight): ContextWeightPoint => {
+        // As served with this class alone weighted: its frames, and any that give it a share of their votes, at W.
+        const table = alone(weight);
+        const mapOf = (i: number) => mapAt(input.servedMode, i, weightOfFrame(input.servedMode, i, table));
+        const swaps = classPoint(input, [...normals, ...swapped], weight, mapOf, all);
+        const rest = others.length > 0 ? classPoint(input, [...normals, ...others], weight, mapOf, all) : undefined;
+        return { weight, swaps_auroc: swaps.image_auroc, image_auroc: rest?.image_auroc ?? null, pixel_auroc: rest?.pixel_auroc ?? null, aupro: rest?.aupro ?? null };
+      });
+      classes[cls] = { curve, chosen: weights[chooseContextWeight(curve, cx.margin)]! };
+    }
+    classWeights = Object.fromEntries(Object.entries(classes).map(([cls, r]) => [cls, r.chosen]));
+    record = { mode: input.servedMode, lambda: cx.lambda, margin: cx.margin, swaps: swapCounts, classes };
+    const pct = (v: number | null) => (v === null ? "–" : (100 * v).toFixed(1));
+    input.log?.(`tune: context bank (λ ${cx.lambda}) per class, W ${weights.join("/")}: ${Object.keys(classes).length === 0 ? "no class has enough swapped parts" : Object.entries(classes).map(([cls, r]) => `${cls} W=${r.chosen} (swapped parts image AUROC ${r.curve.map((p) => pct(p.swaps_auroc)).join("/")}; its other anomalies ${r.curve.map((p) => pct(p.image_auroc)).join("/")}, AUPRO ${r.curve.map((p) => pct(p.aupro)).join("/")})`).join(", ")}`);
+  }
+  const table = classWeightTable(rowClasses.names, classWeights, 0);
+  const scored = modes.map((mode) => ({ mode, scores: set.map((_, i) => imageScoreOf(mapAt(mode, i, weightOfFrame(mode, i, table)), S, settings)) }));
+  return { context: { lambda: cx.lambda, weight: 0, normalizers: { context: nContext, main: nMain }, ...(classWeights ? { classWeights } : {}) }, ...(record ? { record } : {}), scored };
+}
+
+/** One class's figures at one weight over its samples (`members`, indices into `samples`): image AUROC, pixel AUROC and AUPRO. */
+function classPoint(input: Pick<DetailTuneInput, "signal" | "settings">, members: readonly number[], weight: number, mapOf: (i: number) => Float32Array, samples: readonly PseudoFeature[]): ClassWeightPoint {
+  throwIfCancelled(input.signal, "bank weight per class");
+  const S = input.settings.mapSize;
+  const pixels = new PixelMetricAccumulator();
+  // One region accumulator at a time: each holds 16 MB of bins.
+  const regions = new ProAccumulator();
+  const scores = members.map((i) => {
+    const map = mapOf(i);
+    const mask = samples[i]!.mask ?? new Uint8Array(map.length);
+    pixels.add(map, mask);
+    regions.add(map, mask, S);
+    return imageScoreOf(map, S, input.settings);
+  });
+  const labels = members.map((i) => (samples[i]!.anomalous ? 1 : 0));
+  return { weight, image_auroc: auroc(scores, labels), pixel_auroc: pixels.aurocOrNull(), aupro: regions.regions > 0 ? regions.aupro() : null };
 }
 
 /**
@@ -167,7 +284,6 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
  */
 function sweepPerClass(input: DetailTuneInput, weights: readonly number[], mapAt: (mode: ScoringMode, i: number, weight: number) => Float32Array): NonNullable<NonNullable<TuningRecord["detail"]>["classes"]> {
   const { set } = input;
-  const S = input.settings.mapSize;
   const byClass = new Map<string, number[]>();
   set.forEach((f, i) => {
     const members = byClass.get(f.cls);
@@ -177,28 +293,36 @@ function sweepPerClass(input: DetailTuneInput, weights: readonly number[], mapAt
   const out: Record<string, { curve: ClassWeightPoint[]; chosen: number }> = {};
   for (const [cls, members] of byClass) {
     if (!members.some((i) => set[i]!.anomalous) || members.every((i) => set[i]!.anomalous)) continue;
-    const curve: ClassWeightPoint[] = weights.map((weight) => {
-      throwIfCancelled(input.signal, "detail-bank weight per class");
-      const pixels = new PixelMetricAccumulator();
-      // One region accumulator at a time: each holds 16 MB of bins.
-      const regions = new ProAccumulator();
-      const scores = members.map((i) => {
-        const f = set[i]!;
-        const map = mapAt(input.servedMode, i, weight);
-        const mask = f.mask ?? new Uint8Array(map.length);
-        pixels.add(map, mask);
-        regions.add(map, mask, S);
-        return imageScoreOf(map, S, input.settings);
-      });
-      const labels = members.map((i) => (set[i]!.anomalous ? 1 : 0));
-      return { weight, image_auroc: auroc(scores, labels), pixel_auroc: pixels.aurocOrNull(), aupro: regions.regions > 0 ? regions.aupro() : null };
-    });
+    const curve = weights.map((weight) => classPoint(input, members, weight, (i) => mapAt(input.servedMode, i, weight), set));
     out[cls] = { curve, chosen: weights[bestByRegions(curve)]! };
   }
   return out;
 }
 
 type ClassWeightPoint = TuningPoint & { readonly weight: number; readonly aupro: number | null };
+
+/** A class's context sweep point: image AUROC of its normals against its swapped parts, and its figures over its other anomalies. */
+export type ContextWeightPoint = ClassWeightPoint & { readonly swaps_auroc: number | null };
+
+/**
+ * The context weight for a class (an index into the curve, whose first point
+ * is W 0): the point with the highest image AUROC on the swapped parts, kept
+ * only when it beats W 0's by `margin` and costs the class's other anomalies
+ * (pasted and logical) no more than `margin` of their mean image AUROC and
+ * AUPRO; else W 0. Context is for the anomalies only it sees, and must not
+ * blur the rest (context-bank.ts).
+ */
+export function chooseContextWeight(curve: readonly ContextWeightPoint[], margin: number): number {
+  const swaps = (p: ContextWeightPoint) => p.swaps_auroc ?? Number.NEGATIVE_INFINITY;
+  const rest = (p: ContextWeightPoint) => (p.image_auroc === null ? 0 : (p.image_auroc + (p.aupro ?? p.image_auroc)) / 2);
+  const base = curve[0]!;
+  let best = 0;
+  curve.forEach((p, j) => {
+    if (j === 0 || swaps(p) < swaps(base) + margin || rest(p) < rest(base) - margin) return;
+    if (best === 0 || swaps(p) > swaps(curve[best]!) + 1e-9) best = j;
+  });
+  return best;
+}
 
 /** Index of the highest AUPRO, then image AUROC, then pixel AUROC; ties keep the earliest. */
 export function bestByRegions(points: readonly ClassWeightPoint[]): number {
@@ -231,10 +355,12 @@ export async function remeasureDetail(
   servedMode: ScoringMode,
   sessionOptions: ort.InferenceSession.SessionOptions,
   options: { signal?: AbortSignal; onScored?: () => void } = {},
-): Promise<{ detail: DetailScoring; scored: DetailTuneResult["scored"] } | undefined> {
+): Promise<{ detail: DetailScoring; context?: ContextScoring; scored: DetailTuneResult["scored"] } | undefined> {
   const d = settings.detail;
+  const c = settings.context;
   const detailModes = modes.filter((m) => DETAIL_MODES.includes(m));
-  if (!d || !detailInUse(d) || detailModes.length === 0) return undefined;
+  const contextOn = c && contextInUse(c) && parts.contextBank !== undefined;
+  if (!d || (!detailInUse(d) && !contextOn) || detailModes.length === 0) return undefined;
   const r = await tuneDetailWeight({
     set,
     parts,
@@ -245,9 +371,11 @@ export async function remeasureDetail(
     channels: d.channels,
     weights: [d.weight],
     ...(d.classWeights ? { classWeights: d.classWeights } : {}),
+    // The kept per-class weights, re-measured (no swaps: nothing is chosen).
+    ...(contextOn ? { context: { lambda: c.lambda, weights: [0], margin: 0, minSwaps: 0, swaps: [], ...(c.classWeights ? { classWeights: c.classWeights } : {}) } } : {}),
     sessionOptions,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onScored ? { onScored: options.onScored } : {}),
   });
-  return { detail: r.detail, scored: r.scored };
+  return { detail: r.detail, ...(r.context ? { context: r.context } : {}), scored: r.scored };
 }

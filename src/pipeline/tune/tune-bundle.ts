@@ -7,12 +7,12 @@
  * whole sweep in `manifest.tuning`.
  */
 import type * as ort from "onnxruntime-node";
-import { readBundle, bytesToFloat32, rowClassesPart, newVersionId, writeBundle, type BundleManifest, type BundleFiles, type LoadedBundle, type TuningRecord } from "../../model/bundle.js";
+import { readBundle, bytesToFloat32, rowPartsOf, newVersionId, writeBundle, type BundleManifest, type BundleFiles, type LoadedBundle, type TuningRecord } from "../../model/bundle.js";
 import type { ScorerParts } from "../open-scorer.js";
 import { BackboneRunner, sessionOptions } from "../../model/backbone-runner.js";
 import { resolveExecutionProvider } from "../../model/execution-provider.js";
 import { parseModelConfig, pseudoRecipe, type ModelConfig, type TauSweepMode } from "../../model/model-config.js";
-import { holdoutClasses, pseudoSamples } from "../../image/pseudo/index.js";
+import { holdoutClasses, pseudoSamples, swapSamples, type PseudoSample } from "../../image/pseudo/index.js";
 import { DIFFUSION_MODES, SCORING_MODES } from "../../model/types.js";
 import { Progress, type ProgressSink } from "../../util/progress.js";
 import { extractPseudoFeatures, standardizedFeatures, type PseudoFeature } from "./pseudo-features.js";
@@ -56,14 +56,24 @@ export async function pseudoSetOfBundle(
   sessOpts: ort.InferenceSession.SessionOptions,
   options: { signal?: AbortSignal; progressSink?: ProgressSink } = {},
 ): Promise<PseudoFeature[]> {
+  const classes = holdoutClasses(loaded.manifest.provenance.holdoutFiles, data);
+  const progress = new Progress("pseudo-validation set", classes.reduce((n, c) => n + c.images.length + tc.perClass, 0), { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+  const signal = options.signal;
+  return featuresOfSamples(loaded, pseudoSamples(classes, { ...pseudoRecipe(tc), ...(signal ? { signal } : {}) }), sessOpts, { ...(signal ? { signal } : {}), progress });
+}
+
+/** The swapped parts (image/pseudo/swap.ts) of a fitted bundle's held-out images of `classes`, as standardized features: what the context bank's weights are chosen on. */
+export async function swapSetOfBundle(loaded: LoadedBundle, data: string, tc: ModelConfig["tuning"], classes: readonly string[], sessOpts: ort.InferenceSession.SessionOptions, options: { signal?: AbortSignal } = {}): Promise<PseudoFeature[]> {
+  const held = holdoutClasses(loaded.manifest.provenance.holdoutFiles, data).filter((c) => classes.includes(c.name));
+  return featuresOfSamples(loaded, swapSamples(held, { seed: tc.seed, perClass: tc.swaps, ...(options.signal ? { signal: options.signal } : {}) }), sessOpts, options);
+}
+
+async function featuresOfSamples(loaded: LoadedBundle, samples: AsyncIterable<PseudoSample>, sessOpts: ort.InferenceSession.SessionOptions, options: { signal?: AbortSignal; progress?: Progress }): Promise<PseudoFeature[]> {
   const m = loaded.manifest;
-  const classes = holdoutClasses(m.provenance.holdoutFiles, data);
   const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts, m.backbone.aspect ?? "stretch");
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
-  const progress = new Progress("pseudo-validation set", classes.reduce((n, c) => n + c.images.length + tc.perClass, 0), { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
   try {
-    const signal = options.signal;
-    return await extractPseudoFeatures(pseudoSamples(classes, { ...pseudoRecipe(tc), ...(signal ? { signal } : {}) }), backbone, stats, { ...(signal ? { signal } : {}), progress });
+    return await extractPseudoFeatures(samples, backbone, stats, options);
   } finally {
     await backbone.release();
   }
@@ -111,7 +121,7 @@ export function scorerPartsOf(loaded: LoadedBundle): ScorerParts {
     coresetSize: m.memory.coresetSize,
     c: m.features.c,
     ...(m.scoring.denoiserFile ? { unetOnnx: loaded.file(m.scoring.denoiserFile) } : {}),
-    ...rowClassesPart(loaded),
+    ...rowPartsOf(loaded),
   };
 }
 
@@ -152,19 +162,28 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   const plan = sc.detail ?? detailStagesOf(config, { stages: m.backbone.stages, ...(widths ? { stageChannels: widths } : {}) });
   let detail = sc.detail;
   let detailRecord: TuningRecord["detail"];
+  // The context bank's weights are chosen again on swapped parts of its classes (its rows stay fit's: the bank holds only those classes).
+  let context = sc.context;
+  let contextRecord: TuningRecord["context"];
   let scored: readonly ScoredSet[] = [tuned.chosenScores];
   if (plan && DETAIL_MODES.includes(sc.mode)) {
-    const progress = new Progress("tune: detail bank", detailTuneWork(set.length, modes), { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
-    const r = await tuneDetailWeight({ set, parts, settings, modes, servedMode: sc.mode, stages: plan.stages, channels: plan.channels, weights: tc.detailWeights, perClass: tc.detailPerClass, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log });
+    const cb = m.memory.contextBank;
+    const contextClasses = parts.contextBank && parts.rowClasses ? [...new Set(parts.contextBank.classes)].map((k) => parts.rowClasses!.names[k]!) : [];
+    const swaps = cb && contextClasses.length > 0 ? await swapSetOfBundle(loaded, options.data, tc, contextClasses, sessOpts, signal ? { signal } : {}) : [];
+    const contextInput = cb && contextClasses.length > 0 ? { context: { lambda: cb.lambda, weights: tc.contextWeights, margin: tc.contextMargin, minSwaps: tc.minSwaps, swaps } } : {};
+    const progress = new Progress("tune: detail and context banks", detailTuneWork(set.length, modes, cb ? swaps.length : -1), { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+    const r = await tuneDetailWeight({ set, parts, settings, modes, servedMode: sc.mode, stages: plan.stages, channels: plan.channels, weights: tc.detailWeights, perClass: tc.detailPerClass, ...contextInput, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log });
     detail = r.detail;
     detailRecord = r.record;
+    context = r.context;
+    contextRecord = r.contextRecord;
     scored = [...r.scored, ...scored.filter((k) => !DETAIL_MODES.includes(k.mode))];
   } else {
     log("tune: no detail bank (scoring.detail.stages is [], the backbone's stage widths are unknown, or the bundle serves no-edit)");
   }
   const leftOut = await leftOutMapsOfBundle(loaded, options.data, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log });
   if (leftOut.length > 0) log(`tune: ${describeLeftOut(leftOut)}`);
-  const thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log, scored, leftOut });
+  const thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log, scored, leftOut });
 
   const files: BundleFiles = {};
   for (const name of Object.keys(m.files)) files[name] = loaded.file(name);
@@ -174,10 +193,10 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
     ...rest,
     version: newVersionId(createdAt, new TextEncoder().encode(`${m.version} ${JSON.stringify(tuned.chosen)} ${JSON.stringify(thresholds)}`)),
     createdAt: createdAt.toISOString(),
-    scoring: { ...sc, k: tuned.chosen.k, imageScore: tuned.chosen.imageScore, top: base.top, ...(sc.denoiserFile ? { tau: tuned.chosen.tau, deltaT: tuned.chosen.deltaT } : {}), ...(detail ? { detail } : {}) },
+    scoring: { ...sc, k: tuned.chosen.k, imageScore: tuned.chosen.imageScore, top: base.top, ...(sc.denoiserFile ? { tau: tuned.chosen.tau, deltaT: tuned.chosen.deltaT } : {}), ...(detail ? { detail } : {}), ...(context ? { context } : {}) },
     threshold: thresholds[sc.mode] ?? m.threshold,
     thresholds,
-    tuning: { ...tuned.record, ...(detailRecord ? { detail: detailRecord } : {}) },
+    tuning: { ...tuned.record, ...(detailRecord ? { detail: detailRecord } : {}), ...(contextRecord ? { context: contextRecord } : {}) },
     provenance: { ...m.provenance, timings: { ...m.provenance.timings, tune: Math.round(performance.now() - started) } },
   };
   const written = await writeBundle(options.bundle, next, files, true);

@@ -1,0 +1,67 @@
+/**
+ * A swapped part: one part of a normal frame replaced by the same place of
+ * another normal frame of its class, seamlessly cloned. Every part is then
+ * a valid part, at a valid place; only the frame's consistency can be wrong
+ * (a brass nut in a batch of steel ones, the realistic suite's `kit`), the
+ * kind of logical anomaly a patch cannot show alone. Removed and added parts
+ * (logical.ts) change what the features around them see; a swap does not,
+ * so only a model that compares a patch with frames like its own sees it
+ * (the context bank, model/scoring/context-bank.ts), and these samples are
+ * what its weight is chosen on.
+ *
+ * Where the two frames' parts are alike, the swap changes little: such a
+ * sample is dropped (too few pixels of the disc change), so a class whose
+ * parts are all alike gets few swaps, and one without parts (a texture) or
+ * without another frame of its size gets none: nothing there speaks for
+ * context.
+ */
+import type { RgbImage } from "../decode.js";
+import { MASK_THRESHOLD } from "../synth/sample.js";
+import type { Rng } from "../synth/rng.js";
+import type { BinaryMask } from "./mask.js";
+import { alignedSquare, copySquare, discMask, findParts, MIN_VISIBLE_LOGICAL } from "./logical.js";
+import { visibleFraction } from "./paste.js";
+import { poissonBlend } from "./poisson.js";
+
+export interface SwapInfo {
+  /** Side of the square, pixels; the mask is the disc inscribed in it. */
+  readonly side: number;
+  /** Top-left corners: the source frame's square at `from` now shows at `to` in the target. */
+  readonly from: { readonly x: number; readonly y: number };
+  readonly to: { readonly x: number; readonly y: number };
+}
+
+export interface SwappedPart {
+  readonly image: RgbImage;
+  readonly mask: BinaryMask;
+  /** Share of the disc the source's square changes by at least MASK_THRESHOLD levels, on the hard copy before blending. */
+  readonly visibleFraction: number;
+  readonly info: SwapInfo;
+}
+
+const MAX_ATTEMPTS = 4;
+
+/**
+ * One of the target's parts replaced by the source's square at the same
+ * place (shifted by up to a few pixels so the ground around it lines up,
+ * as alignedSquare does), or undefined when the frames differ in size, the
+ * target has no parts, or no tried part changes visibly.
+ */
+export function synthesizeSwap(rng: Rng, target: RgbImage, source: RgbImage): SwappedPart | undefined {
+  if (source.width !== target.width || source.height !== target.height) return undefined;
+  const found = findParts(target);
+  if (!found) return undefined;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const part = found.parts[Math.floor(rng.next() * found.parts.length)]!;
+    const from = alignedSquare(source, target, part, part, part.side);
+    const mask = discMask(target.width, target.height, part.x, part.y, part.side);
+    const guide = copySquare(target, from, part, part.side, source);
+    // What the source brings, read on the hard copy: the blend alone re-levels a disc's inside (its guidance across the
+    // border is zero), so comparing the blended image would count even a swap of identical parts as visible.
+    const visible = visibleFraction(target, guide, mask, MASK_THRESHOLD);
+    if (visible < MIN_VISIBLE_LOGICAL) continue;
+    const image = poissonBlend(target, guide, mask).image;
+    return { image, mask, visibleFraction: visible, info: { side: part.side, from: { x: from.x, y: from.y }, to: { x: part.x, y: part.y } } };
+  }
+  return undefined;
+}

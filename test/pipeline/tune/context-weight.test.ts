@@ -1,0 +1,174 @@
+/**
+ * The context bank's weight per class, chosen on swapped parts, and the
+ * scorer that serves it: a part of the other kind in a frame of one kind is
+ * invisible to the main bank and plain to the context bank; the sweep's
+ * scores are what a scorer opened with the chosen settings gives; the
+ * context search is the nearest row over features and λ·context (brute force).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { chooseContextWeight, tuneDetailWeight } from "../../../src/pipeline/tune/detail-weight.js";
+import type { PseudoFeature } from "../../../src/pipeline/tune/pseudo-features.js";
+import { scorePseudoSet } from "../../../src/pipeline/tune/score-set.js";
+import { openScorer, type ScorerParts } from "../../../src/pipeline/open-scorer.js";
+import { seedOfFeatures } from "../../../src/pipeline/frame-scorer.js";
+import { contextCoreset, scaledContextRows } from "../../../src/model/memory/context-coreset.js";
+import { frameContext } from "../../../src/model/scoring/context-bank.js";
+import { createRng } from "../../../src/util/random.js";
+import { LafiteError } from "../../../src/util/errors.js";
+import type { FeatureMap } from "../../../src/model/types.js";
+
+// Channels 0–1 "fine", 2–3 the coarsest stage (the context's).
+const c = 4, h = 4, w = 4, S = 16, hw = h * w;
+const settings = { mapSize: S, sigma: 1, pool: 2, imageScore: "top" as const, top: 0.05, k: 1, tau: 20, deltaT: 20, eta: 0 };
+const PARTS = [5, 10];
+const LAMBDA = 4;
+
+/** A kit frame: plate everywhere, a part at each of PARTS whose channel 2 is +3 (kind A) or −3 (kind B); `odd` parts take the other kind's sign. */
+function kitFrame(rng: ReturnType<typeof createRng>, sign: 1 | -1, odd: readonly number[] = []): FeatureMap {
+  const data = new Float32Array(c * hw);
+  for (let i = 0; i < data.length; i++) data[i] = rng.normal() * 0.05;
+  for (const p of PARTS) data[2 * hw + p] = data[2 * hw + p]! + 3 * (odd.includes(p) ? -sign : sign);
+  return { c, h, w, data };
+}
+
+/** A texture frame: loud noise and a level of its own in channel 3, so the classes never share rows. */
+function texFrame(rng: ReturnType<typeof createRng>): FeatureMap {
+  const data = new Float32Array(c * hw);
+  for (let ch = 0; ch < c; ch++) for (let p = 0; p < hw; p++) data[ch * hw + p] = (ch === 3 ? 6 : 0) + rng.normal();
+  return { c, h, w, data };
+}
+
+function cellMask(p: number): Uint8Array {
+  const mask = new Uint8Array(S * S);
+  const [py, px] = [Math.floor(p / w), p % w];
+  for (let y = py * 4; y < py * 4 + 4; y++) for (let x = px * 4; x < px * 4 + 4; x++) mask[y * S + x] = 1;
+  return mask;
+}
+
+function rowsOf(maps: readonly FeatureMap[]): Float32Array {
+  const out = new Float32Array(maps.length * hw * c);
+  maps.forEach((x, i) => {
+    for (let p = 0; p < hw; p++) for (let ch = 0; ch < c; ch++) out[(i * hw + p) * c + ch] = x.data[ch * hw + p]!;
+  });
+  return out;
+}
+
+async function makeModel(seed: number): Promise<{ set: PseudoFeature[]; swaps: PseudoFeature[]; parts: ScorerParts }> {
+  const rng = createRng(seed);
+  const bank: FeatureMap[] = [];
+  const bankClasses: string[] = [];
+  for (let i = 0; i < 12; i++) (bank.push(kitFrame(rng, i % 2 === 0 ? 1 : -1)), bankClasses.push("kit"));
+  for (let i = 0; i < 6; i++) (bank.push(texFrame(rng)), bankClasses.push("tex"));
+  const names = ["kit", "tex"];
+  const contextBank = await contextCoreset(bank, bankClasses, names, { kit: 96 }, { candidates: 100_000, sampling: "uniform", seed: 3, projectionDim: 64, lambda: LAMBDA, channels: [2, 4] });
+  const parts: ScorerParts = {
+    coreset: rowsOf(bank),
+    coresetSize: bank.length * hw,
+    c,
+    rowClasses: { classes: Int32Array.from(bankClasses.flatMap((k) => Array<number>(hw).fill(names.indexOf(k)))), names },
+    contextBank,
+  };
+  const set: PseudoFeature[] = [];
+  for (let i = 0; i < 10; i++) set.push({ cls: "kit", anomalous: false, x: kitFrame(rng, i % 2 === 0 ? 1 : -1) });
+  // Pasted-like anomalies: a fine-channel bump at a plate cell, which both searches see.
+  for (let i = 0; i < 4; i++) {
+    const x = kitFrame(rng, i % 2 === 0 ? 1 : -1);
+    x.data[0 * hw + 3] = x.data[0 * hw + 3]! + 2;
+    set.push({ cls: "kit", anomalous: true, x, mask: cellMask(3) });
+  }
+  for (let i = 0; i < 10; i++) set.push({ cls: "tex", anomalous: false, x: texFrame(rng) });
+  for (let i = 0; i < 4; i++) {
+    const x = texFrame(rng);
+    x.data[0 * hw + 6] = x.data[0 * hw + 6]! + 5;
+    set.push({ cls: "tex", anomalous: true, x, mask: cellMask(6) });
+  }
+  // Swapped parts: one part of the other kind.
+  const swaps: PseudoFeature[] = [];
+  for (let i = 0; i < 8; i++) {
+    const p = PARTS[i % 2]!;
+    swaps.push({ cls: "kit", anomalous: true, x: kitFrame(rng, i % 4 < 2 ? 1 : -1, [p]), mask: cellMask(p) });
+  }
+  return { set, swaps, parts };
+}
+
+const tune = (m: Awaited<ReturnType<typeof makeModel>>, weights: number[], minSwaps = 3) =>
+  tuneDetailWeight({ set: m.set, parts: m.parts, settings, modes: ["knn", "edit-only"], servedMode: "knn", stages: ["fine"], channels: [0, 2], weights: [0], context: { lambda: LAMBDA, weights, margin: 0.03, minSwaps, swaps: m.swaps }, sessionOptions: {} });
+
+test("the context weight goes above 0 for the class whose swapped parts only context sees, and the class without swaps is not swept", async () => {
+  const m = await makeModel(1);
+  const r = await tune(m, [0, 0.5, 1]);
+  const kit = r.contextRecord!.classes["kit"]!;
+  assert.deepEqual(kit.curve.map((p) => p.weight), [0, 0.5, 1]);
+  assert.ok(kit.curve[2]!.swaps_auroc! > kit.curve[0]!.swaps_auroc! + 0.2, `context alone ${kit.curve[2]!.swaps_auroc} against main ${kit.curve[0]!.swaps_auroc} on the swapped parts`);
+  // The fine bump at a plate cell stays visible to both searches.
+  assert.ok(kit.curve.every((p) => p.image_auroc! > 0.9), JSON.stringify(kit.curve));
+  assert.ok(kit.chosen > 0);
+  assert.deepEqual(r.contextRecord!.swaps, { kit: 8 });
+  assert.equal(r.contextRecord!.classes["tex"], undefined);
+  assert.deepEqual(r.context!.classWeights, { kit: kit.chosen });
+  assert.equal(r.context!.weight, 0);
+  // Fewer swaps than minSwaps: nothing speaks for context, W stays 0 for every class.
+  const few = await tune(m, [0, 0.5, 1], 9);
+  assert.deepEqual(few.context!.classWeights, {});
+});
+
+test("the sweep's scores at the chosen weights are what a scorer opened with the chosen detail and context settings gives, in every mode", async () => {
+  const m = await makeModel(2);
+  const r = await tune(m, [0, 1]);
+  assert.equal(r.context!.classWeights!["kit"], 1);
+  for (const { mode, scores } of r.scored) {
+    const opened = await openScorer(mode, m.parts, { ...settings, detail: r.detail, context: r.context! }, {});
+    try {
+      const served = (await scorePseudoSet(m.set, opened.scorer)).scores;
+      served.forEach((v, i) => assert.ok(Math.abs(v - scores[i]!) <= 1e-5 * Math.max(1, Math.abs(v)), `${mode} [${i}]: served ${v}, sweep ${scores[i]}`));
+      // A kit frame is blended with its class's W, a texture frame with none.
+      const kit = await opened.scorer.positionScores(m.set[0]!.x, seedOfFeatures(m.set[0]!.x));
+      const tex = await opened.scorer.positionScores(m.set[14]!.x, seedOfFeatures(m.set[14]!.x));
+      assert.equal(kit.contextWeight, 1);
+      assert.equal(tex.contextWeight, 0);
+    } finally {
+      await opened.release();
+    }
+  }
+});
+
+test("the context search is the nearest context row over features and λ·context (brute force); a bundle without context rows is refused", async () => {
+  const m = await makeModel(3);
+  const unit = { mean: 0, sd: 1 };
+  const context = { lambda: LAMBDA, weight: 1, normalizers: { context: unit, main: { knn: unit } } };
+  const opened = await openScorer("knn", m.parts, { ...settings, context }, {});
+  const bank = m.parts.contextBank!;
+  const rows = scaledContextRows(bank, LAMBDA);
+  try {
+    for (const f of [...m.set.slice(0, 3), m.set[14]!]) {
+      const got = (await opened.scorer.positionScores(f.x, seedOfFeatures(f.x))).values;
+      const ctx = frameContext(f.x, [2, 4]);
+      for (let p = 0; p < hw; p++) {
+        const q = [...Array.from({ length: c }, (_, ch) => f.x.data[ch * hw + p]!), ...Array.from(ctx, (v) => LAMBDA * v)];
+        let best = Infinity;
+        for (let r = 0; r < bank.size; r++) best = Math.min(best, q.reduce((a, v, j) => a + (v - rows[r * (c + 2) + j]!) ** 2, 0));
+        assert.ok(Math.abs(got[p]! - Math.sqrt(best)) < 1e-3, `position ${p}: ${got[p]} vs ${Math.sqrt(best)}`);
+      }
+    }
+  } finally {
+    await opened.release();
+  }
+  const { contextBank: _none, ...without } = m.parts;
+  await assert.rejects(openScorer("knn", without, { ...settings, context }, {}), (e: unknown) => e instanceof LafiteError && /no context rows/.test(e.message));
+  await assert.rejects(openScorer("edit-only", m.parts, { ...settings, context }, {}), (e: unknown) => e instanceof LafiteError && /no normalizer for mode 'edit-only'/.test(e.message));
+});
+
+test("chooseContextWeight: the best swapped-part AUROC that beats W 0 by the margin without costing the other anomalies more than it", () => {
+  const p = (weight: number, swaps: number, image: number | null, aupro: number | null = image) => ({ weight, swaps_auroc: swaps, image_auroc: image, pixel_auroc: null, aupro });
+  // 0.5 beats W 0 by 0.2 on the swaps and 1 by 0.25; 1 wins.
+  assert.equal(chooseContextWeight([p(0, 0.7, 0.9), p(0.5, 0.9, 0.9), p(1, 0.95, 0.89)], 0.03), 2);
+  // 1 costs the other anomalies (0.9 → 0.8 mean) more than the margin: 0.5 instead.
+  assert.equal(chooseContextWeight([p(0, 0.7, 0.9), p(0.5, 0.9, 0.9), p(1, 0.95, 0.9, 0.7)], 0.03), 1);
+  // A gain under the margin keeps W 0; so does a class without other anomalies whose swaps do not gain.
+  assert.equal(chooseContextWeight([p(0, 0.7, 0.9), p(0.5, 0.72, 0.9), p(1, 0.71, 0.9)], 0.03), 0);
+  assert.equal(chooseContextWeight([p(0, 0.7, null), p(1, 0.7, null)], 0.03), 0);
+  assert.equal(chooseContextWeight([p(0, 0.7, null), p(1, 0.8, null)], 0.03), 1);
+  // Ties keep the smaller weight.
+  assert.equal(chooseContextWeight([p(0, 0.5, 0.9), p(0.5, 0.9, 0.9), p(1, 0.9, 0.9)], 0.03), 1);
+});
