@@ -1,0 +1,96 @@
+/**
+ * A model with a context bank through a memory-bank refresh: fit builds the
+ * bank for the class whose held-out frames yield swapped parts, the refresh
+ * grows it from the accepted frames tagged with that class (frames of a new
+ * look add rows), re-measures its normalizers, and the candidate loads and
+ * scores with it.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { refreshMemoryBank } from "../../../src/lifecycle/jobs/index.js";
+import { contextBankOf, readBundle, writeBundle } from "../../../src/model/bundle.js";
+import { loadDetector } from "../../../src/pipeline/load.js";
+import { mkdir } from "node:fs/promises";
+import sharp from "sharp";
+import { acceptedFrom, fitBundle, jobContext } from "./support.js";
+import { partsPlate } from "../../image/pseudo/helpers.js";
+
+let dir = "";
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "lafite-context-refresh-"));
+});
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Plates of four parts (test/image/pseudo/helpers.ts partsPlate), the parts' bright faces at `face`: one "material" per frame. */
+async function writePlates(root: string, faces: readonly number[], seed: number): Promise<string[]> {
+  const dirOut = join(root, "board", "train", "good");
+  await mkdir(dirOut, { recursive: true });
+  return Promise.all(
+    faces.map(async (face, i) => {
+      const plate = partsPlate(96, 96, [[10, 10], [60, 12], [12, 62], [62, 60]], 20, seed + i);
+      const rgb = plate.rgb.map((v) => (v === 230 ? face : v));
+      const file = join(dirOut, `${String(i).padStart(3, "0")}.png`);
+      await sharp(Buffer.from(rgb), { raw: { width: 96, height: 96, channels: 3 } }).png().toFile(file);
+      return file;
+    }),
+  );
+}
+
+test("fit builds a context bank for the class with swapped parts; a refresh grows it from that class's tagged frames and serves it", async () => {
+  const data = join(dir, "normal");
+  const shifted = join(dir, "shifted");
+  // Frames of two materials (all parts of a frame alike); the accepted frames bring a third.
+  await writePlates(data, Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? 230 : 140)), 10);
+  await writePlates(shifted, Array.from({ length: 8 }, () => 60), 40);
+  const base = join(dir, "base");
+  // A quarter held out, so the class has frames to swap parts between.
+  await fitBundle(data, base, join(dir, "cache"), { scoring: { mode: "knn" }, diffusion: { preset: "none" }, threshold: { holdout: 0.25, perClass: false }, tuning: { swaps: 8, minSwaps: 1 } });
+  const fitted = await readBundle(base);
+  const cb = fitted.manifest.memory.contextBank!;
+  assert.ok(cb, "a context bank");
+  assert.equal(fitted.manifest.tuning!.context!.swaps["board"], 8);
+  assert.equal(cb.size, fitted.manifest.memory.classRows!["board"]);
+  assert.equal(cb.fitSize, cb.size);
+  assert.equal(cb.lambda, 4);
+  // Here the swapped parts are plain to the main bank already (swaps AUROC 1 at W 0), so tuning keeps W 0; the refresh
+  // must carry a bank that is served, so the fixture serves it at the swept 0.5.
+  assert.ok(Object.keys(fitted.manifest.scoring.context!.classWeights!).includes("board"), JSON.stringify(fitted.manifest.tuning!.context));
+  const files = Object.fromEntries(Object.keys(fitted.manifest.files).map((name) => [name, fitted.file(name)]));
+  const { files: _hashes, ...rest } = fitted.manifest;
+  await writeBundle(base, { ...rest, scoring: { ...rest.scoring, context: { ...rest.scoring.context!, classWeights: { board: 0.5 } } } }, files, true);
+  const parent = await readBundle(base);
+  const m = parent.manifest;
+  const before = contextBankOf(parent)!;
+
+  const out = join(dir, "refreshed");
+  const accepted = await acceptedFrom(shifted, 8);
+  await refreshMemoryBank(jobContext("refresh", base, out, [...accepted, ...accepted.slice(0, 2).map((f) => ({ path: f.path, sha256: `${f.sha256}-untagged` }))]));
+  const refreshed = await readBundle(out);
+  const r = refreshed.manifest;
+  const grown = contextBankOf(refreshed)!;
+  const record = (r.metrics["refresh"] as { contextBank: { frames: number; added: number; size: number } }).contextBank;
+  // Only the tagged frames the refresh learns from (not those it holds out, nor the untagged ones) offer slices.
+  assert.ok(record.frames >= 1 && record.frames <= accepted.length, JSON.stringify(record));
+  assert.ok(record.added > 0, `a new look adds context rows: ${JSON.stringify(record)}`);
+  assert.equal(grown.size, before.size + record.added);
+  assert.equal(r.memory.contextBank!.size, grown.size);
+  assert.ok(grown.size <= Math.floor(cb.fitSize * 1.25));
+  assert.deepEqual(Array.from(grown.rows.subarray(0, before.rows.length)), Array.from(before.rows), "the old rows first, unchanged");
+  // Normalizers measured again on the grown banks; the candidate serves the context bank.
+  assert.notDeepEqual(r.scoring.context!.normalizers, m.scoring.context!.normalizers);
+  const detector = await loadDetector(out);
+  try {
+    const [frame] = await acceptedFrom(shifted, 1);
+    const { decodeEncoded } = await import("../../../src/image/decode.js");
+    const { readFile } = await import("node:fs/promises");
+    const scored = await detector.scoreImage(await decodeEncoded(await readFile(frame!.path)));
+    assert.ok(Number.isFinite(scored.score));
+  } finally {
+    await detector.close();
+  }
+});
