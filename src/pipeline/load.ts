@@ -56,7 +56,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: backbone yields ${backbone.shape.c}×${backbone.shape.h}×${backbone.shape.w}, manifest says ${c}×${h}×${w}`);
   }
   const { detailWeight, contextWeight, ...overrides } = options.overrides ?? {};
-  const sc = { ...m.scoring, ...overrides, ...(detailWeight !== undefined ? { detail: withDetailWeight(m, detailWeight) } : {}), ...(contextWeight !== undefined ? { context: withContextWeight(m, contextWeight) } : {}) };
+  const sc = { ...m.scoring, ...overrides, ...(detailWeight !== undefined ? { detail: atOneWeight(m.scoring.detail, detailWeight, "detail") } : {}), ...(contextWeight !== undefined ? { context: atOneWeight(m.scoring.context, contextWeight, "context") } : {}) };
   const opened = await openScorer(
     mode,
     { coreset, coresetSize: m.memory.coresetSize, c, ...(sc.denoiserFile ? { unetOnnx: bundle.file(sc.denoiserFile) } : {}), ...rowPartsOf(bundle) },
@@ -103,23 +103,13 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   );
 }
 
-/** The bundle's detail bank at another weight; only 0 needs no detail bank, any other weight its normalizers. */
-function withDetailWeight(m: LoadedBundle["manifest"], weight: number): DetailScoring | undefined {
-  const d = m.scoring.detail;
-  if (weight > 0 && !d?.normalizers) throw new LafiteError(ErrorCode.INVALID_INPUT, `detail weight ${weight}: this bundle has no measured detail bank (fitted before it, or without tuning); refit or re-tune it (lafite tune)`);
-  if (!d) return undefined;
+/** The bundle's detail or context bank at another weight; only 0 needs no bank, any other weight its normalizers. */
+function atOneWeight<B extends DetailScoring | ContextScoring>(bank: B | undefined, weight: number, what: "detail" | "context"): B | undefined {
+  if (weight > 0 && !bank?.normalizers) throw new LafiteError(ErrorCode.INVALID_INPUT, `${what} weight ${weight}: this bundle has no measured ${what} bank (fitted before it, or without tuning); refit or re-tune it (lafite tune)`);
+  if (!bank) return undefined;
   // One W for every frame: the per-class weights give way.
-  const { classWeights: _perClass, ...one } = d;
-  return { ...one, weight };
-}
-
-function withContextWeight(m: LoadedBundle["manifest"], weight: number): ContextScoring | undefined {
-  const c = m.scoring.context;
-  if (weight > 0 && !c?.normalizers) throw new LafiteError(ErrorCode.INVALID_INPUT, `context weight ${weight}: this bundle has no measured context bank (fitted before it, or without tuning); refit or re-tune it (lafite tune)`);
-  if (!c) return undefined;
-  // One W for every frame: the per-class weights give way.
-  const { classWeights: _perClass, ...one } = c;
-  return { ...one, weight };
+  const { classWeights: _perClass, ...one } = bank;
+  return { ...one, weight } as B;
 }
 
 /**

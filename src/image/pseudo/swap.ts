@@ -18,26 +18,15 @@
 import type { RgbImage } from "../decode.js";
 import { MASK_THRESHOLD } from "../synth/sample.js";
 import type { Rng } from "../synth/rng.js";
-import type { BinaryMask } from "./mask.js";
-import { alignedSquare, copySquare, discMask, findParts, MIN_VISIBLE_LOGICAL } from "./logical.js";
+import { alignedSquare, copySquare, discMask, findParts, MIN_VISIBLE_LOGICAL, type LogicalAnomaly, type LogicalInfo } from "./logical.js";
 import { visibleFraction } from "./paste.js";
 import { poissonBlend } from "./poisson.js";
 
-export interface SwapInfo {
-  /** Side of the square, pixels; the mask is the disc inscribed in it. */
-  readonly side: number;
-  /** Top-left corners: the source frame's square at `from` now shows at `to` in the target. */
-  readonly from: { readonly x: number; readonly y: number };
-  readonly to: { readonly x: number; readonly y: number };
-}
+/** Where the part came from and went, as a logical anomaly's: here `from` is a square of the source frame, `to` the same place (within a few pixels) of the target. */
+export type SwapInfo = Omit<LogicalInfo, "kind">;
 
-export interface SwappedPart {
-  readonly image: RgbImage;
-  readonly mask: BinaryMask;
-  /** Share of the disc the source's square changes by at least MASK_THRESHOLD levels, on the hard copy before blending. */
-  readonly visibleFraction: number;
-  readonly info: SwapInfo;
-}
+/** A swapped part; its visible fraction is measured on the hard copy before blending (see synthesizeSwap). */
+export type SwappedPart = Omit<LogicalAnomaly, "info"> & { readonly info: SwapInfo };
 
 const MAX_ATTEMPTS = 4;
 

@@ -83,3 +83,10 @@ export async function writePlateSet(root: string, count = 3): Promise<void> {
     await sharp(Buffer.from(img.rgb), { raw: { width: 96, height: 96, channels: 3 } }).png().toFile(path.join(dir, `${String(i).padStart(3, "0")}.png`));
   }
 }
+
+/** Every sample a set generator yields, in order. */
+export async function collect<T>(gen: AsyncGenerator<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const s of gen) out.push(s);
+  return out;
+}

@@ -4,13 +4,7 @@ import path from "node:path";
 import { pseudoSamples, type PseudoSample } from "../../../src/image/pseudo/samples.js";
 import { LafiteError } from "../../../src/util/errors.js";
 import { tempDir } from "../synth/helpers.js";
-import { writeNormals, writePlateSet } from "./helpers.js";
-
-async function collect(gen: AsyncGenerator<PseudoSample>): Promise<PseudoSample[]> {
-  const out: PseudoSample[] = [];
-  for await (const s of gen) out.push(s);
-  return out;
-}
+import { collect, writeNormals, writePlateSet } from "./helpers.js";
 
 test("each class yields its normals as good samples, then perClass anomalies from its own images", async (t) => {
   const dir = await tempDir(t);

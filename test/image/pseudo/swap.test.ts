@@ -4,12 +4,12 @@ import path from "node:path";
 import { mkdir } from "node:fs/promises";
 import sharp from "sharp";
 import { synthesizeSwap } from "../../../src/image/pseudo/swap.js";
-import { swapSamples, type PseudoSample } from "../../../src/image/pseudo/samples.js";
+import { swapSamples } from "../../../src/image/pseudo/samples.js";
 import { maskArea, maskBox } from "../../../src/image/pseudo/mask.js";
 import type { RgbImage } from "../../../src/image/decode.js";
 import { seededRng } from "../../../src/image/synth/rng.js";
 import { tempDir } from "../synth/helpers.js";
-import { noiseImage, partsPlate } from "./helpers.js";
+import { collect, noiseImage, partsPlate } from "./helpers.js";
 
 const PARTS = [[10, 10], [60, 12], [12, 62], [62, 60]] as const;
 
@@ -51,12 +51,6 @@ async function writeImage(file: string, image: RgbImage): Promise<string> {
   await mkdir(path.dirname(file), { recursive: true });
   await sharp(Buffer.from(image.rgb), { raw: { width: image.width, height: image.height, channels: 3 } }).png().toFile(file);
   return file;
-}
-
-async function collect(gen: AsyncGenerator<PseudoSample>): Promise<PseudoSample[]> {
-  const out: PseudoSample[] = [];
-  for await (const s of gen) out.push(s);
-  return out;
 }
 
 test("swapSamples: per class up to perClass swaps named s000…, drawn from its own stream; a class of one image, or without parts, gets none", async (t) => {
