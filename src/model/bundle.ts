@@ -74,6 +74,8 @@ export interface TuningRecord {
     readonly mode: ScoringMode;
     readonly lambda: number;
     readonly margin: number;
+    /** The most a W may cost the class's other anomalies (mean of image AUROC and AUPRO). */
+    readonly tolerance: number;
     /** Swapped parts per class (classes without any are not swept: nothing in the set speaks for context there). */
     readonly swaps: Readonly<Record<string, number>>;
     /** Per class: image AUROC of its normals against its swapped parts (swaps_auroc), and its other anomalies' figures, at each W. */

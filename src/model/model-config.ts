@@ -213,8 +213,10 @@ export const modelConfigSchema = z.strictObject({
       detailPerClass: z.boolean().default(true),
       /** Context-bank weights W tried per class (scoring.context) over the swapped parts; [0] turns the context bank off. */
       contextWeights: z.array(z.number().min(0).max(1)).min(1).default([0, 0.5, 1]),
-      /** How much a W above 0 must beat W 0 by (mean of the class's image AUROC and AUPRO, 0–1) to be kept. */
-      contextMargin: z.number().min(0).max(1).default(0.03),
+      /** How much a W above 0 must raise the class's swapped-part image AUROC over W 0 (0–1) to be kept. */
+      contextMargin: z.number().min(0).max(1).default(0.005),
+      /** How much it may cost the class's other anomalies (mean of their image AUROC and AUPRO, 0–1). */
+      contextTolerance: z.number().min(0).max(1).default(0.03),
       /** Swapped parts per class (image/pseudo/swap.ts): a part of one held-out normal replaced by the same place of another of its size. */
       swaps: z.int().min(0).max(1000).default(20),
       /** A class needs at least this many swapped parts to have its context weight chosen (fewer: W 0). */

@@ -323,7 +323,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   let scored: readonly ScoredSet[] = chosenScores ? [chosenScores] : [];
   if (detailPlan && (detailWeights.some((v) => v > 0) || contextBank) && DETAIL_MODES.includes(config.scoring.mode)) {
     const progress = new Progress("fit: detail and context banks", detailTuneWork(pseudoSet.length, modes, contextBank ? swapSet.length : -1), { unit: "scorings", sink: sinkFor("threshold") });
-    const contextInput = contextBank ? { context: { lambda, weights: tc.contextWeights, margin: tc.contextMargin, minSwaps: tc.minSwaps, swaps: swapSet } } : {};
+    const contextInput = contextBank ? { context: { lambda, weights: tc.contextWeights, margin: tc.contextMargin, tolerance: tc.contextTolerance, minSwaps: tc.minSwaps, swaps: swapSet } } : {};
     const tunedDetail = await tuneDetailWeight({ set: pseudoSet, parts, settings, modes, servedMode: config.scoring.mode, ...detailPlan, weights: detailWeights, perClass: config.tuning.detailPerClass, ...contextInput, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log: (m) => log(`fit: ${m}`) });
     detail = tunedDetail.detail;
     context = tunedDetail.context;

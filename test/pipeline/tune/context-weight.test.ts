@@ -93,7 +93,7 @@ async function makeModel(seed: number): Promise<{ set: PseudoFeature[]; swaps: P
 }
 
 const tune = (m: Awaited<ReturnType<typeof makeModel>>, weights: number[], minSwaps = 3) =>
-  tuneDetailWeight({ set: m.set, parts: m.parts, settings, modes: ["knn", "edit-only"], servedMode: "knn", stages: ["fine"], channels: [0, 2], weights: [0], context: { lambda: LAMBDA, weights, margin: 0.03, minSwaps, swaps: m.swaps }, sessionOptions: {} });
+  tuneDetailWeight({ set: m.set, parts: m.parts, settings, modes: ["knn", "edit-only"], servedMode: "knn", stages: ["fine"], channels: [0, 2], weights: [0], context: { lambda: LAMBDA, weights, margin: 0.03, tolerance: 0.03, minSwaps, swaps: m.swaps }, sessionOptions: {} });
 
 test("the context weight goes above 0 for the class whose swapped parts only context sees, and the class without swaps is not swept", async () => {
   const m = await makeModel(1);
@@ -159,16 +159,25 @@ test("the context search is the nearest context row over features and λ·contex
   await assert.rejects(openScorer("edit-only", m.parts, { ...settings, context }, {}), (e: unknown) => e instanceof LafiteError && /no normalizer for mode 'edit-only'/.test(e.message));
 });
 
-test("chooseContextWeight: the best swapped-part AUROC that beats W 0 by the margin without costing the other anomalies more than it", () => {
+test("chooseContextWeight: the best swapped-part AUROC that beats W 0 by the margin without costing the other anomalies more than the tolerance", () => {
   const p = (weight: number, swaps: number, image: number | null, aupro: number | null = image) => ({ weight, swaps_auroc: swaps, image_auroc: image, pixel_auroc: null, aupro });
   // 0.5 beats W 0 by 0.2 on the swaps and 1 by 0.25; 1 wins.
-  assert.equal(chooseContextWeight([p(0, 0.7, 0.9), p(0.5, 0.9, 0.9), p(1, 0.95, 0.89)], 0.03), 2);
+  assert.equal(chooseContextWeight([p(0, 0.7, 0.9), p(0.5, 0.9, 0.9), p(1, 0.95, 0.89)], 0.03, 0.03), 2);
   // 1 costs the other anomalies (0.9 → 0.8 mean) more than the margin: 0.5 instead.
-  assert.equal(chooseContextWeight([p(0, 0.7, 0.9), p(0.5, 0.9, 0.9), p(1, 0.95, 0.9, 0.7)], 0.03), 1);
+  assert.equal(chooseContextWeight([p(0, 0.7, 0.9), p(0.5, 0.9, 0.9), p(1, 0.95, 0.9, 0.7)], 0.03, 0.03), 1);
   // A gain under the margin keeps W 0; so does a class without other anomalies whose swaps do not gain.
-  assert.equal(chooseContextWeight([p(0, 0.7, 0.9), p(0.5, 0.72, 0.9), p(1, 0.71, 0.9)], 0.03), 0);
-  assert.equal(chooseContextWeight([p(0, 0.7, null), p(1, 0.7, null)], 0.03), 0);
-  assert.equal(chooseContextWeight([p(0, 0.7, null), p(1, 0.8, null)], 0.03), 1);
+  assert.equal(chooseContextWeight([p(0, 0.7, 0.9), p(0.5, 0.72, 0.9), p(1, 0.71, 0.9)], 0.03, 0.03), 0);
+  assert.equal(chooseContextWeight([p(0, 0.7, null), p(1, 0.7, null)], 0.03, 0.03), 0);
+  assert.equal(chooseContextWeight([p(0, 0.7, null), p(1, 0.8, null)], 0.03, 0.03), 1);
   // Ties keep the smaller weight.
-  assert.equal(chooseContextWeight([p(0, 0.5, 0.9), p(0.5, 0.9, 0.9), p(1, 0.9, 0.9)], 0.03), 1);
+  assert.equal(chooseContextWeight([p(0, 0.5, 0.9), p(0.5, 0.9, 0.9), p(1, 0.9, 0.9)], 0.03, 0.03), 1);
+});
+
+test("chooseContextWeight: margin and tolerance apart: a small gain on the swaps is enough where the other anomalies lose less than the tolerance", () => {
+  const p = (weight: number, swaps: number, image: number, aupro: number) => ({ weight, swaps_auroc: swaps, image_auroc: image, pixel_auroc: null, aupro });
+  // Lafite mode on the kit (fit log): swaps 87.3 / 88.0 / 88.3, others' mean 98.95 / 98.85 / 96.6.
+  const kit = [p(0, 0.873, 1, 0.979), p(0.5, 0.88, 1, 0.977), p(1, 0.883, 0.99, 0.942)];
+  assert.equal(chooseContextWeight(kit, 0.005, 0.03), 2);
+  assert.equal(chooseContextWeight(kit, 0.005, 0.02), 1, "W 1 costs the others 2.35 points");
+  assert.equal(chooseContextWeight(kit, 0.03, 0.03), 0);
 });
