@@ -322,7 +322,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   // With a detail bank the sweep's scores replace the tuning's (no-edit, which gets none, keeps the tuning's if it has them).
   let scored: readonly ScoredSet[] = chosenScores ? [chosenScores] : [];
   if (detailPlan && (detailWeights.some((v) => v > 0) || contextBank) && DETAIL_MODES.includes(config.scoring.mode)) {
-    const progress = new Progress("fit: detail and context banks", detailTuneWork(pseudoSet.length, modes, contextBank ? swapSet.length : -1), { unit: "scorings", sink: sinkFor("threshold") });
+    const progress = new Progress(contextBank ? "fit: detail and context banks" : "fit: detail bank", detailTuneWork(pseudoSet.length, modes, contextBank ? swapSet.length : -1), { unit: "scorings", sink: sinkFor("threshold") });
     const contextInput = contextBank ? { context: { lambda, weights: tc.contextWeights, margin: tc.contextMargin, tolerance: tc.contextTolerance, minSwaps: tc.minSwaps, swaps: swapSet } } : {};
     const tunedDetail = await tuneDetailWeight({ set: pseudoSet, parts, settings, modes, servedMode: config.scoring.mode, ...detailPlan, weights: detailWeights, perClass: config.tuning.detailPerClass, ...contextInput, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log: (m) => log(`fit: ${m}`) });
     detail = tunedDetail.detail;
