@@ -38,7 +38,7 @@ export interface ContextSearch {
   /** The main scores' normalizer (after the detail blend) and the context bank's. */
   readonly main: ScoreNormalizer;
   readonly context: ScoreNormalizer;
-  /** W by class index of the bank's row classes: a frame gets its class's W, `weight` when none is read. */
+  /** W by class index of the bank's row classes; which of them a frame gets is frameContextWeight's rule. */
   readonly classWeights?: Float64Array;
 }
 
@@ -51,7 +51,7 @@ export interface PositionScores {
   readonly nearest?: Int32Array;
   /** The detail-bank weight these scores were blended with (absent: no detail bank). */
   readonly weight?: number;
-  /** The largest context-bank weight any position was blended with after it (absent: no context bank). */
+  /** The context-bank weight blended in after it (frameContextWeight; absent: no context bank). */
   readonly contextWeight?: number;
   /** The frame's class, an index into the bank's row-class names (frameClass; -1: none read); absent when the bank records no row classes or the mode does not search it. */
   readonly frameClass?: number;
@@ -139,7 +139,7 @@ export class FrameScorer {
     const judged = judgeAs >= 0 ? judgeAs : read;
     const main = { ...searched, ...(read !== undefined ? { frameClass: read, classVotes: votes } : {}), ...(judged !== undefined ? { judgedClass: judged } : {}) };
     const detailed = await this.detailBlend(main, x, judged ?? -1, exclude);
-    return this.contextBlend(detailed, x, judgeAs >= 0 ? detailWeightOf(this.context ?? { weight: 0 }, judgeAs) : frameContextWeight(this.context, votes), exclude !== undefined);
+    return this.contextBlend(detailed, x, frameContextWeight(this.context, votes, judgeAs), exclude !== undefined);
   }
 
   /** The detail bank's blend at the weight of class `cls`; W 0 is the main bank exactly (the blend's identity): no search. */
@@ -154,7 +154,7 @@ export class FrameScorer {
   }
 
   /**
-   * The context bank's blend at `contextWeight` (frameContextWeight, or the caller's class's), after the detail bank's; 0: no search.
+   * The context bank's blend at `contextWeight` (frameContextWeight), after the detail bank's; 0: no search.
    * Its rows are its own, so a frame scored as unseen (`leaveOut`: the main search's copies excluded) has its copies there found apart.
    */
   private async contextBlend(scores: PositionScores, x: FeatureMap, contextWeight: number, leaveOut: boolean): Promise<PositionScores> {
@@ -247,16 +247,18 @@ async function nearestDistances(knn: OnnxKnn, x: FeatureMap, exclude?: ReadonlyS
 export const CONTEXT_MIN_SHARE = 0.2;
 
 /**
- * A frame's context weight: the largest W among the classes that hold at least CONTEXT_MIN_SHARE of its votes, the
- * model's W when none voted or the bank records no classes. Not the read class's alone, because two classes may share
+ * A frame's context weight: the W of class `judgeAs` when the caller names one (a line's recipe), else the largest W
+ * among the classes that hold at least CONTEXT_MIN_SHARE of its votes, the model's W when none voted or the bank
+ * records no classes. Not the read class's alone, because two classes may share
  * most of their look: the realistic suite's kit (eight nuts, all steel or all brass) has steel frames just like the
  * assembly's, and 26 of its 44 test frames read as assembly (kit's share of their votes 0.27–0.49); with the read
  * class's W they went unweighted. Not each position's nearest row's class either: a tile's or a nut's stray
  * positions whose nearest rows were kit's drew the whole frame into a context search that holds none of its class's
  * rows (cast tiles 93.7 → 48.8 image AUROC).
  */
-export function frameContextWeight(c: Pick<ContextSearch, "weight" | "classWeights"> | undefined, votes: Int32Array | undefined): number {
+export function frameContextWeight(c: Pick<ContextSearch, "weight" | "classWeights"> | undefined, votes: Int32Array | undefined, judgeAs = -1): number {
   if (!c) return 0;
+  if (judgeAs >= 0) return detailWeightOf(c, judgeAs);
   if (!votes || !c.classWeights) return c.weight;
   let total = 0;
   for (const v of votes) total += v;

@@ -116,7 +116,7 @@ async function openDetail(mode: ScoringMode, parts: ScorerParts, d: DetailScorin
   return { knn, channels: d.channels, weight: d.weight, main, detail: d.normalizers.detail, ...(classWeights ? { classWeights } : {}) };
 }
 
-/** The context bank's search: the main rows, each with λ times its frame's context appended. */
+/** The context bank's search: its own rows (memory/context-coreset.ts), each with λ times its frame's context appended. */
 async function openContext(mode: ScoringMode, parts: ScorerParts, cs: ContextScoring, sessionOptions: ort.InferenceSession.SessionOptions, spare: number): Promise<ContextSearch> {
   const main = cs.normalizers?.main[mode];
   if (!cs.normalizers || !main) throw new LafiteError(ErrorCode.BAD_BUNDLE, `the context bank has no normalizer for mode '${mode}': re-tune the bundle (lafite tune) to score in this mode`);

@@ -26,6 +26,7 @@ import { throwIfCancelled } from "../../util/progress.js";
 import { synthesizeAnomaly, synthesizeLogicalAnomaly, type AnomalyInfo, type AnomalyOptions } from "./anomaly.js";
 import { fitSource } from "./fit-source.js";
 import { synthesizeSwap, type SwapInfo } from "./swap.js";
+import { findParts } from "./logical.js";
 
 export interface PseudoClass {
   readonly name: string;
@@ -193,9 +194,15 @@ export async function* swapSamples(classes: readonly PseudoClass[], options: Pic
       const rng = seededRng(deriveSeed(options.seed, "swap", c.name, i));
       const t = Math.floor(rng.next() * c.images.length);
       const target = await cache.get(c.images[t]!);
+      // The target's parts, looked for once and only when a source of its size turns up (a texture has none: no source helps).
+      let parts: ReturnType<typeof findParts> | "unsought" = "unsought";
       for (let k = 0; k < SWAP_SOURCE_TRIES; k++) {
         const sourcePath = c.images[drawOther(rng.next, c.images.length, t)]!;
-        const made = synthesizeSwap(rng, target, await cache.get(sourcePath));
+        const source = await cache.get(sourcePath);
+        if (source.width !== target.width || source.height !== target.height) continue;
+        if (parts === "unsought") parts = findParts(target);
+        if (!parts) break;
+        const made = synthesizeSwap(rng, target, source, parts);
         if (!made) continue;
         yield { cls: c.name, kind: "pseudo", name: `s${stemOf(i)}`, image: made.image, mask: made.mask.data, target: c.images[t]!, source: sourcePath, swap: made.info };
         break;

@@ -34,11 +34,11 @@ const MAX_ATTEMPTS = 4;
  * One of the target's parts replaced by the source's square at the same
  * place (shifted by up to a few pixels so the ground around it lines up,
  * as alignedSquare does), or undefined when the frames differ in size, the
- * target has no parts, or no tried part changes visibly.
+ * target has no parts, or no tried part changes visibly. `found`: the
+ * target's parts, when the caller tries several sources for one target.
  */
-export function synthesizeSwap(rng: Rng, target: RgbImage, source: RgbImage): SwappedPart | undefined {
+export function synthesizeSwap(rng: Rng, target: RgbImage, source: RgbImage, found = findParts(target)): SwappedPart | undefined {
   if (source.width !== target.width || source.height !== target.height) return undefined;
-  const found = findParts(target);
   if (!found) return undefined;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const part = found.parts[Math.floor(rng.next() * found.parts.length)]!;

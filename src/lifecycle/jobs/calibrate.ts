@@ -85,9 +85,9 @@ export async function calibrateThresholds(
   const leftOut = rule.perClass ? await leftOutMaps(model, rule, options.classes ?? [], options.signal) : [];
   const leftOutModes = modes.filter((mode) => leftOut.length > 0 && BANK_MODES.includes(mode));
   // With a detail bank: one pass per mode it blends into and one detail search per image, which also give those modes' scores.
-  const detailModes = detailInUse(settings.detail) || (contextInUse(settings.context) && parts.contextBank) ? modes.filter((mode) => DETAIL_MODES.includes(mode)) : [];
-  const rest = modes.filter((mode) => !detailModes.includes(mode));
   const contextOn = contextInUse(settings.context) && parts.contextBank !== undefined;
+  const detailModes = detailInUse(settings.detail) || contextOn ? modes.filter((mode) => DETAIL_MODES.includes(mode)) : [];
+  const rest = modes.filter((mode) => !detailModes.includes(mode));
   const total = (detailModes.length ? detailTuneWork(holdout.length, detailModes, contextOn ? 0 : -1) : 0) + rest.length * holdout.length + leftOutModes.length * leftOut.length;
   let done = 0;
   const remeasured = await remeasureDetail(normals, parts, settings, detailModes, m.scoring.mode, model.sessionOptions, {

@@ -17,7 +17,7 @@ import { toRows } from "../../model/feature-stats.js";
 import { coresetProjection } from "../../model/memory/coreset.js";
 import { gatherRows } from "../../model/memory/rows.js";
 import { scaledContextRows, type ContextBankRows } from "../../model/memory/context-coreset.js";
-import { contextRows, frameContext } from "../../model/scoring/context-bank.js";
+import { frameContext, withContext } from "../../model/scoring/context-bank.js";
 import type { FeatureMap } from "../../model/types.js";
 import { continueKCenter, projectRowsWith } from "./continue-k-center.js";
 import { nearestBankDistances } from "./coverage-space.js";
@@ -62,10 +62,7 @@ export async function growContextBank(input: {
   const rows = new Float32Array(n * width);
   const rowClass = new Int32Array(n);
   mine.forEach(({ map, cls }, i) => {
-    const ctx = new Float32Array(hw * cc);
-    const own = frameContext(map, bank.channels);
-    for (let p = 0; p < hw; p++) ctx.set(own, p * cc);
-    rows.set(contextRows(toRows(map), hw, bank.c, ctx, cc, 1), i * hw * width);
+    rows.set(toRows(withContext(map, frameContext(map, bank.channels), 1)), i * hw * width);
     rowClass.fill(cls, i * hw, (i + 1) * hw);
   });
   const projection = coresetProjection(input.seed, width, input.projectionDim);

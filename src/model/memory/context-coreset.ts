@@ -63,7 +63,7 @@ export async function contextCoreset(
     const sel = await greedyCoresetSelectionAsync(contextRows(features, mine.length, c, ctx, cc, plan.lambda), mine.length, c + cc, count, { ...options, seed: plan.seed, projectionDim: plan.projectionDim });
     coverageRadius = Math.max(coverageRadius, sel.coverageRadius);
     // Kept unscaled, so the search can be rebuilt at the stored λ from the stored rows alone.
-    parts.push({ rows: gatherRows(contextRows(features, mine.length, c, ctx, cc, 1), c + cc, sel.selected), classIndex, n: count });
+    parts.push({ rows: contextRows(gatherRows(features, c, sel.selected), count, c, gatherRows(ctx, cc, sel.selected), cc, 1), classIndex, n: count });
   }
   const size = parts.reduce((a, p) => a + p.n, 0);
   const rows = new Float32Array(size * (c + cc));

@@ -171,7 +171,7 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
     const contextClasses = parts.contextBank && parts.rowClasses ? [...new Set(parts.contextBank.classes)].map((k) => parts.rowClasses!.names[k]!) : [];
     const swaps = cb && contextClasses.length > 0 ? await swapSetOfBundle(loaded, options.data, tc, contextClasses, sessOpts, signal ? { signal } : {}) : [];
     const contextInput = cb && contextClasses.length > 0 ? { context: { lambda: cb.lambda, weights: tc.contextWeights, margin: tc.contextMargin, tolerance: tc.contextTolerance, minSwaps: tc.minSwaps, swaps } } : {};
-    const progress = new Progress("tune: detail and context banks", detailTuneWork(set.length, modes, cb ? swaps.length : -1), { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+    const progress = new Progress(cb ? "tune: detail and context banks" : "tune: detail bank", detailTuneWork(set.length, modes, cb ? swaps.length : -1), { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
     const r = await tuneDetailWeight({ set, parts, settings, modes, servedMode: sc.mode, stages: plan.stages, channels: plan.channels, weights: tc.detailWeights, perClass: tc.detailPerClass, ...contextInput, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log });
     detail = r.detail;
     detailRecord = r.record;

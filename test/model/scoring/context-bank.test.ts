@@ -92,4 +92,7 @@ test("frameContextWeight: the largest W among the classes with at least a fifth 
   assert.equal(frameContextWeight(c, undefined), 0.1);
   assert.equal(frameContextWeight({ weight: 0.3 }, Int32Array.of(1, 1, 1)), 0.3);
   assert.equal(frameContextWeight(undefined, Int32Array.of(1, 1, 1)), 0);
+  // A caller's class (a line's recipe) decides alone, whatever the votes.
+  assert.equal(frameContextWeight(c, Int32Array.of(20, 0, 0), 2), 1);
+  assert.equal(frameContextWeight(c, Int32Array.of(0, 0, 20), 0), 0);
 });
