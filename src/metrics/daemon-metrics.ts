@@ -120,6 +120,12 @@ export class DaemonMetrics {
     );
     this.classGauge(
       source,
+      "lafited_model_context_class_weight",
+      "The context bank's weight W per class in the model in service, for the classes it holds rows of, when any frame can get one (a frame gets its class tag's W, else the largest W among the classes holding a fifth of its nearest-row votes), labelled with its version and class; absent otherwise",
+      (m) => m.context?.classWeights,
+    );
+    this.classGauge(
+      source,
       "lafited_model_class_threshold",
       "The verdict threshold per class of the model in service (threshold.perClass: a frame judged as the class, by its class tag or else its nearest memory-bank rows, is judged by it), labelled with its version and class; absent for a model without them",
       (m) => m.classThresholds,

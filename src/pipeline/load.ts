@@ -17,7 +17,7 @@ import { fitModel } from "./fit.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 import type { ScoringMode } from "./types.js";
 import { DIFFUSION_MODES } from "../model/types.js";
-import { detailInUse, type DetailScoring } from "../model/scoring/detail-bank.js";
+import { DETAIL_MODES, detailInUse, type DetailScoring } from "../model/scoring/detail-bank.js";
 import { contextInUse, type ContextScoring } from "../model/scoring/context-bank.js";
 import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
 
@@ -91,6 +91,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       ...(sc.tau !== undefined && DIFFUSION_MODES.includes(mode) ? { tau: sc.tau, deltaT: sc.deltaT ?? 1, steps: ddimTimesteps(sc.tau, sc.deltaT ?? 1).length } : {}),
       ...(sc.detail && sc.detail.weight > 0 ? { detailWeight: sc.detail.weight } : {}),
       ...(sc.detail?.classWeights ? { detailClassWeights: sc.detail.classWeights } : {}),
+      ...(DETAIL_MODES.includes(mode) && sc.context && contextInUse(sc.context) ? { context: { lambda: sc.context.lambda, weight: sc.context.weight, classWeights: { ...sc.context.classWeights } } } : {}),
     },
     backbone,
     stats,

@@ -77,6 +77,8 @@ export interface ModelInfo {
   readonly detailWeight?: number;
   /** The detail bank's W per class, when tuning chose one per class (a frame gets its class's; others `detailWeight`). */
   readonly detailClassWeights?: Readonly<Record<string, number>>;
+  /** The context bank, when any frame can get a context weight: λ, the W for a frame no class speaks for, and the W per class it holds rows of. */
+  readonly context?: { readonly lambda: number; readonly weight: number; readonly classWeights: Readonly<Record<string, number>> };
 }
 
 /** What the server needs from a loaded model. */

@@ -358,6 +358,9 @@ export function modelInfoMessage(info: ModelInfo): ProtoModelInfo {
     optionalSteps: info.steps !== undefined ? { case: "steps", value: info.steps } : { case: undefined },
     optionalDetailWeight: info.detailWeight !== undefined ? { case: "detailWeight", value: info.detailWeight } : { case: undefined },
     detailClassWeights: { ...info.detailClassWeights },
+    contextClassWeights: { ...info.context?.classWeights },
+    optionalContextLambda: info.context ? { case: "contextLambda", value: info.context.lambda } : { case: undefined },
+    optionalContextWeight: info.context && info.context.weight > 0 ? { case: "contextWeight", value: info.context.weight } : { case: undefined },
     classThresholds: { ...info.classThresholds },
     classes: [...info.classes],
   });

@@ -187,6 +187,7 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
       tuning?: { detail?: { curve: { weight: number }[]; chosen: number; classes?: Record<string, { curve: { weight: number; aupro: number | null }[]; chosen: number }> } };
       threshold: { rule: string };
       thresholds: Record<string, { value: number; classes?: Record<string, { value: number; holdoutImages: number }> }>;
+      memory: { contextBank?: unknown };
     };
     assert.ok(m.tuning !== undefined, "fit tunes by default");
     assert.deepEqual(info.optionalTau, { case: "tau", value: m.scoring.tau });
@@ -210,6 +211,9 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
       assert.equal(detail.classWeights![cls], r.chosen, cls);
     }
     assert.deepEqual(Object.fromEntries(Object.entries(info.detailClassWeights).map(([k, v]) => [k, +v.toFixed(6)])), detail.classWeights);
+    // The demo's classes yield no swapped parts, so no context bank: nothing of it reported.
+    assert.equal(m.memory.contextBank, undefined);
+    assert.deepEqual([info.contextClassWeights, info.optionalContextLambda.case, info.optionalContextWeight.case], [{}, undefined, undefined]);
     // Per-class thresholds (threshold.perClass): in every mode that reads a frame's class off the bank (not no-edit), each class's
     // over its own 3 held-out normals; the served mode's reported.
     for (const [mode, t] of Object.entries(m.thresholds)) {

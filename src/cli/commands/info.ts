@@ -1,7 +1,7 @@
 /**
  * `lafite info`: what the daemon's model in service is (GetModelInfo): its
  * version and mode, the verdict threshold and each class's own, the classes a
- * DetectRequest.class_tag can name, the detail-bank weights and the diffusion
+ * DetectRequest.class_tag can name, the detail- and context-bank weights and the diffusion
  * settings. What an operator checks before pointing a line's recipe at it.
  */
 import { toJson } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import { ModelInfoSchema, type ModelInfo } from "../../gen/lafited/v1/detector_p
 import { asCliError } from "../connect.js";
 
 export const command: CliCommand = {
-  summary: "Show the model a lafited daemon serves: version, mode, thresholds, classes (the valid class tags), detail weights.",
+  summary: "Show the model a lafited daemon serves: version, mode, thresholds, classes (the valid class tags), detail and context weights.",
   usage: `lafite info [--server HOST:PORT] [--json] [TLS and token flags]
 ${DAEMON_FLAGS_USAGE}
   --json              the GetModelInfo message as JSON (proto3 JSON field names)`,
@@ -32,7 +32,7 @@ ${DAEMON_FLAGS_USAGE}
   },
 };
 
-/** The model in words: one line per fact, then a table of the classes with their threshold and detail weight. */
+/** The model in words: one line per fact, then a table of the classes with their threshold, detail weight and (with a context bank) context weight. */
 export function formatModelInfo(info: ModelInfo): string {
   const num = (v: number) => String(+v.toPrecision(6));
   const lines = [
@@ -45,6 +45,8 @@ export function formatModelInfo(info: ModelInfo): string {
     info.optionalSteps.case === "steps" ? `${info.optionalSteps.value} DDIM step(s)` : undefined,
     info.optionalK.case === "k" ? `K ${info.optionalK.value}` : undefined,
     info.optionalDetailWeight.case === "detailWeight" ? `detail W ${num(info.optionalDetailWeight.value)}` : undefined,
+    info.optionalContextLambda.case === "contextLambda" ? `context bank λ ${num(info.optionalContextLambda.value)}` : undefined,
+    info.optionalContextWeight.case === "contextWeight" ? `context W ${num(info.optionalContextWeight.value)}` : undefined,
   ].filter((s): s is string => s !== undefined);
   if (settings.length > 0) lines.push(settings.join(", "));
   if (info.classes.length === 0) {
@@ -52,12 +54,14 @@ export function formatModelInfo(info: ModelInfo): string {
     return lines.join("\n");
   }
   lines.push(`classes (a class tag naming one judges a frame as it): ${info.classes.join(", ")}`);
+  // The context column only for a model with a context bank in use: most have none.
+  const context = info.optionalContextLambda.case === "contextLambda";
   const width = Math.max(5, ...info.classes.map((c) => c.length));
-  lines.push(`${"class".padEnd(width)}  ${"threshold".padStart(16)}  ${"detail W".padStart(8)}`);
+  lines.push(`${"class".padEnd(width)}  ${"threshold".padStart(16)}  ${"detail W".padStart(8)}${context ? `  ${"context W".padStart(9)}` : ""}`);
+  const weight = (w: number | undefined, width: number) => (w !== undefined ? num(w) : "-").padStart(width);
   for (const cls of info.classes) {
     const own = info.classThresholds[cls];
-    const w = info.detailClassWeights[cls];
-    lines.push(`${cls.padEnd(width)}  ${(own !== undefined ? num(own) : `${num(info.threshold)} (model's)`).padStart(16)}  ${(w !== undefined ? num(w) : "-").padStart(8)}`);
+    lines.push(`${cls.padEnd(width)}  ${(own !== undefined ? num(own) : `${num(info.threshold)} (model's)`).padStart(16)}  ${weight(info.detailClassWeights[cls], 8)}${context ? `  ${weight(info.contextClassWeights[cls], 9)}` : ""}`);
   }
   return lines.join("\n");
 }

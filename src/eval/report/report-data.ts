@@ -84,6 +84,16 @@ export type TuningReport =
       readonly detail?: TuningCurveReport;
       /** The detail bank's W chosen per class, and each class's pseudo-validation AUPRO at every W, when tuning chose one per class. */
       readonly detailClasses?: Readonly<Record<string, { readonly chosen: number; readonly curve: readonly { readonly weight: number; readonly aupro: number | null }[] }>>;
+      /**
+       * The context bank's W per class, when tuning swept it: each class's normals against its swapped parts
+       * (swapsAuroc) and against its other pseudo-anomalies (others: mean of image AUROC and AUPRO) at every W.
+       */
+      readonly contextClasses?: {
+        readonly lambda: number;
+        readonly margin: number;
+        readonly tolerance: number;
+        readonly classes: Readonly<Record<string, { readonly swaps: number; readonly chosen: number; readonly curve: readonly { readonly weight: number; readonly swapsAuroc: number | null; readonly others: number | null }[] }>>;
+      };
       /** Why the test-set curves are missing, when they are. */
       readonly testNote?: string;
       /**

@@ -15,6 +15,7 @@ import type { ScoringMode } from "../../model/types.js";
 import { PARAM_NAMES, type TuningCurveReport, type TuningMetrics, type TuningReport } from "./report-data.js";
 import { spearman } from "../../measures/rank-correlation.js";
 import type { ImageScoreRule } from "../../model/scoring/anomaly-map.js";
+import { otherAnomaliesScore } from "../../pipeline/tune/detail-weight.js";
 
 export interface TuningOverrides {
   readonly tau?: number;
@@ -89,6 +90,15 @@ export async function tuningReport(record: TuningRecord | undefined, o: TuningOp
     k,
     ...(detail ? { detail } : {}),
     ...(record.detail?.classes ? { detailClasses: Object.fromEntries(Object.entries(record.detail.classes).map(([cls, r]) => [cls, { chosen: r.chosen, curve: r.curve.map((p) => ({ weight: p.weight, aupro: p.aupro })) }])) } : {}),
+    ...(record.context ? { contextClasses: contextClassesOf(record.context) } : {}),
     ...(notes.length ? { testNote: notes.join("; ") } : {}),
   };
+}
+
+/** The context bank's sweep per class as the report shows it. */
+function contextClassesOf(c: NonNullable<TuningRecord["context"]>): NonNullable<Extract<TuningReport, { state: "present" }>["contextClasses"]> {
+  const classes = Object.fromEntries(
+    Object.entries(c.classes).map(([cls, r]) => [cls, { swaps: c.swaps[cls] ?? 0, chosen: r.chosen, curve: r.curve.map((p) => ({ weight: p.weight, swapsAuroc: p.swaps_auroc, others: otherAnomaliesScore(p) })) }]),
+  );
+  return { lambda: c.lambda, margin: c.margin, tolerance: c.tolerance, classes };
 }

@@ -319,7 +319,7 @@ export type ContextWeightPoint = ClassWeightPoint & { readonly swaps_auroc: numb
  */
 export function chooseContextWeight(curve: readonly ContextWeightPoint[], margin: number, tolerance: number): number {
   const swaps = (p: ContextWeightPoint) => p.swaps_auroc ?? Number.NEGATIVE_INFINITY;
-  const rest = (p: ContextWeightPoint) => (p.image_auroc === null ? 0 : (p.image_auroc + (p.aupro ?? p.image_auroc)) / 2);
+  const rest = (p: ContextWeightPoint) => otherAnomaliesScore(p) ?? 0;
   const base = curve[0]!;
   let best = 0;
   curve.forEach((p, j) => {
@@ -327,6 +327,11 @@ export function chooseContextWeight(curve: readonly ContextWeightPoint[], margin
     if (best === 0 || swaps(p) > swaps(curve[best]!) + 1e-9) best = j;
   });
   return best;
+}
+
+/** What a context weight may not cost: a class's other pseudo-anomalies' mean of image AUROC and AUPRO (null: no image AUROC). */
+export function otherAnomaliesScore(p: Pick<ContextWeightPoint, "image_auroc" | "aupro">): number | null {
+  return p.image_auroc === null ? null : (p.image_auroc + (p.aupro ?? p.image_auroc)) / 2;
 }
 
 /** Index of the highest AUPRO, then image AUROC, then pixel AUROC; ties keep the earliest. */

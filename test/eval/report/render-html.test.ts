@@ -150,6 +150,23 @@ test("tuning curves: τ and K plots with the chosen values marked, and the note 
   assert.match(perClass, /<tr><td>&lt;assembly&gt;<\/td><td><b>97\.0<\/b><\/td><td>95\.0<\/td><\/tr>/);
   assert.match(perClass, /<tr><td>cloth<\/td><td>50\.0<\/td><td><b>–<\/b><\/td><\/tr>/);
   assert.doesNotMatch(withDetail, /by each class's AUPRO/);
+  // The context bank's table: per class its swaps, at each W the swaps' AUROC / the others', the chosen one bold.
+  const withContext = renderReportHtml(
+    data({
+      state: "present",
+      seed: 7,
+      perClass: 10,
+      images: { anomalous: 30, good: 15 },
+      tau: { param: "tau", mode: "lafite", chosen: 20, points: [] },
+      k: { param: "k", mode: "lafite", chosen: 1, points: [] },
+      contextClasses: { lambda: 4, margin: 0.005, tolerance: 0.03, classes: { "<kit>": { swaps: 20, chosen: 1, curve: [{ weight: 0, swapsAuroc: 0.8725, others: 0.99 }, { weight: 1, swapsAuroc: 0.8825, others: null }] } } },
+      rankCorrelation: { spearman: null, points: 0, tau: null, k: null },
+    }),
+  );
+  assert.match(withContext, /Context bank \(λ 4\): W per class, .*by at least 0\.5 points .*by at most 3\./);
+  assert.match(withContext, /<th>class<\/th><th>swaps<\/th><th>W 0<\/th><th>W 1<\/th>/);
+  assert.match(withContext, /<tr><td>&lt;kit&gt;<\/td><td>20<\/td><td>87\.3 \/ 99\.0<\/td><td><b>88\.3 \/ –<\/b><\/td><\/tr>/);
+  assert.doesNotMatch(withDetail, /Context bank/);
 });
 
 test("the tuning section says what the bundle serves when the defaults beat the sweeps' choice", () => {

@@ -133,6 +133,26 @@ test("a bundle with a detail-bank sweep: τ and K re-scored with the detail bank
   const perClass = await tuningReport({ ...withDetail, detail: { ...withDetail.detail!, classes: { a: { curve, chosen: 0 }, b: { curve: [], chosen: 0.5 } } } }, { scorer: null });
   assert.ok(perClass.state === "present");
   if (perClass.state === "present") assert.deepEqual(perClass.detailClasses, { a: { chosen: 0, curve: [{ weight: 0, aupro: 0.7 }] }, b: { chosen: 0.5, curve: [] } });
+  // A context sweep: per class its swaps and, at each W, the swaps' AUROC and the mean of the others' image AUROC and AUPRO.
+  const context: NonNullable<TuningRecord["context"]> = {
+    mode: "lafite",
+    lambda: 4,
+    margin: 0.005,
+    tolerance: 0.03,
+    swaps: { kit: 20 },
+    classes: { kit: { chosen: 1, curve: [{ weight: 0, swaps_auroc: 0.8, image_auroc: 1, pixel_auroc: 0.9, aupro: 0.9 }, { weight: 1, swaps_auroc: 0.9, image_auroc: 0.9, pixel_auroc: 0.9, aupro: null }, { weight: 2, swaps_auroc: null, image_auroc: null, pixel_auroc: null, aupro: null }] } },
+  };
+  const withContext = await tuningReport({ ...withDetail, context }, { scorer: null });
+  assert.ok(withContext.state === "present");
+  if (withContext.state === "present") {
+    assert.deepEqual(withContext.contextClasses, {
+      lambda: 4,
+      margin: 0.005,
+      tolerance: 0.03,
+      classes: { kit: { swaps: 20, chosen: 1, curve: [{ weight: 0, swapsAuroc: 0.8, others: 0.95 }, { weight: 1, swapsAuroc: 0.9, others: 0.9 }, { weight: 2, swapsAuroc: null, others: null }] } },
+    });
+  }
+  assert.ok(perClass.state === "present" && perClass.contextClasses === undefined, "no context sweep recorded");
   // Without a detail sweep nothing changes: no override, no W curve.
   const plain = await tuningReport(record, { scorer: async (_m, o) => (assert.equal(o.detailWeight, undefined), { image_auroc: 0.5, pixel_auroc: 0.5 }) });
   assert.ok(plain.state === "present" && plain.detail === undefined);

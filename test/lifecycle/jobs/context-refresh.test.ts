@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { refreshMemoryBank } from "../../../src/lifecycle/jobs/index.js";
 import { contextBankOf, readBundle, writeBundle } from "../../../src/model/bundle.js";
 import { loadDetector } from "../../../src/pipeline/load.js";
+import { modelInfoMessage } from "../../../src/server/detector-service.js";
 import { mkdir } from "node:fs/promises";
 import sharp from "sharp";
 import { acceptedFrom, fitBundle, jobContext } from "./support.js";
@@ -85,6 +86,10 @@ test("fit builds a context bank for the class with swapped parts; a refresh grow
   assert.notDeepEqual(r.scoring.context!.normalizers, m.scoring.context!.normalizers);
   const detector = await loadDetector(out);
   try {
+    // What GetModelInfo, `lafite info` and /metrics show of it.
+    assert.deepEqual(detector.info.context, { lambda: 4, weight: 0, classWeights: { board: 0.5 } });
+    const message = modelInfoMessage(detector.info);
+    assert.deepEqual([message.contextClassWeights, message.optionalContextLambda, message.optionalContextWeight.case], [{ board: 0.5 }, { case: "contextLambda", value: 4 }, undefined]);
     const [frame] = await acceptedFrom(shifted, 1);
     const { decodeEncoded } = await import("../../../src/image/decode.js");
     const { readFile } = await import("node:fs/promises");
