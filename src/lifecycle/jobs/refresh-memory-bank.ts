@@ -15,7 +15,8 @@
  *      rows and the added rows kept first (consolidate.ts), so a nightly
  *      refresh keeps working once the bank is full
  *   5. the context bank, when the model has one, grown the same way from the
- *      accepted frames tagged with its classes (grow-context-bank.ts)
+ *      accepted frames tagged with its classes and, past its ceiling,
+ *      consolidated back to it likewise (grow-context-bank.ts)
  *   6. thresholds re-calibrated by fit's rule on fit's held-out normals plus
  *      the held-out accepted frames
  *   7. a new, verified candidate bundle
@@ -122,6 +123,8 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
         sessionOptions: model.sessionOptions, signal: ctx.signal,
       });
       ctx.log.info({ frames: grownContext.frames, candidates: grownContext.candidates, added: grownContext.added, size: grownContext.bank.size, stoppedBy: grownContext.stoppedBy }, "refresh: context bank grown from the accepted frames of its classes");
+      const con = grownContext.consolidation;
+      if (con) ctx.log.info({ ceiling: con.ceiling, dropped: con.dropped, addedKept: con.addedKept }, "refresh: context bank consolidated back to its ceiling, each class keeping its share");
       lap("context");
     }
 
@@ -154,7 +157,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       maxAdditions,
       bankCeiling: ceiling,
       ...(consolidation ? { consolidation } : {}),
-      ...(grownContext ? { contextBank: { frames: grownContext.frames, candidates: grownContext.candidates, added: grownContext.added, size: grownContext.bank.size, stoppedBy: grownContext.stoppedBy } } : {}),
+      ...(grownContext ? { contextBank: { frames: grownContext.frames, candidates: grownContext.candidates, added: grownContext.added, size: grownContext.bank.size, stoppedBy: grownContext.stoppedBy, ...(grownContext.consolidation ? { consolidation: grownContext.consolidation } : {}) } } : {}),
       stoppedBy: sel.stoppedBy,
       coverageRadius: space.radius,
       coverageRadiusSource: space.source,

@@ -3,7 +3,7 @@
  * bank for the class whose held-out frames yield swapped parts, the refresh
  * grows it from the accepted frames tagged with that class (frames of a new
  * look add rows), re-measures its normalizers, and the candidate loads and
- * scores with it.
+ * scores with it; a second refresh past the ceiling consolidates it.
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -98,4 +98,19 @@ test("fit builds a context bank for the class with swapped parts; a refresh grow
   } finally {
     await detector.close();
   }
+  // A second refresh brings a fourth material: past the ceiling, the context bank is cut back to it, every added row kept.
+  const darker = join(dir, "darker");
+  await writePlates(darker, Array.from({ length: 8 }, () => 20), 70);
+  const again = join(dir, "again");
+  await refreshMemoryBank(jobContext("refresh", out, again, await acceptedFrom(darker, 8)));
+  const second = await readBundle(again);
+  const record2 = (second.manifest.metrics["refresh"] as { contextBank: { added: number; size: number; consolidation?: unknown } }).contextBank;
+  const ceiling = Math.floor(cb.fitSize * 1.25);
+  assert.equal(grown.size, ceiling, "the first refresh filled the headroom");
+  assert.ok(record2.added > 0, JSON.stringify(record2));
+  assert.deepEqual(record2.consolidation, { ceiling, dropped: record2.added, addedKept: record2.added, classRows: { board: { before: ceiling + record2.added, after: ceiling } } });
+  const cut = contextBankOf(second)!;
+  assert.equal(cut.size, ceiling);
+  assert.equal(second.manifest.memory.contextBank!.size, ceiling);
+  assert.equal(second.manifest.memory.contextBank!.fitSize, cb.fitSize, "the ceiling stays fit's");
 });

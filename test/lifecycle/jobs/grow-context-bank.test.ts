@@ -52,12 +52,31 @@ test("a refresh grows the context bank from tagged frames of its classes: a new 
   assert.deepEqual(Array.from(grown.bank.rows.subarray(0, bank.rows.length)), Array.from(bank.rows));
 });
 
-test("untagged frames and frames of a class the context bank does not hold add nothing; the ceiling and maxAdditions cap what is added", async () => {
+test("untagged frames and frames of a class the context bank does not hold add nothing; maxAdditions caps what is added", async () => {
   const bank = await kindABank();
   const none = await grow(bank, [{ map: frame(-1) }, { map: frame(-1), classTag: "tex" }, { map: frame(-1), classTag: "unknown" }]);
   assert.deepEqual({ frames: none.frames, added: none.added, stoppedBy: none.stoppedBy, size: none.bank.size }, { frames: 0, added: 0, stoppedBy: "nothing", size: 2 });
   const capped = await grow(bank, [{ map: frame(-1), classTag: "kit" }], { maxAdditions: 1 });
   assert.deepEqual({ added: capped.added, stoppedBy: capped.stoppedBy }, { added: 1, stoppedBy: "cap" });
-  const full = await grow(bank, [{ map: frame(-1), classTag: "kit" }], { ceiling: 2 });
-  assert.deepEqual({ added: full.added, stoppedBy: full.stoppedBy, size: full.bank.size }, { added: 0, stoppedBy: "cap", size: 2 });
+  assert.equal(capped.consolidation, undefined, "under the ceiling: nothing dropped");
+});
+
+test("past its ceiling the context bank is consolidated back to it: the added rows kept first, the old row nearest to them dropped", async () => {
+  const bank = await kindABank();
+  const before = nearest(bank, frame(1));
+  const full = await grow(bank, [{ map: frame(-1), classTag: "kit" }], { ceiling: 3 });
+  assert.deepEqual({ added: full.added, size: full.bank.size }, { added: 2, size: 3 });
+  assert.deepEqual(full.consolidation, { ceiling: 3, dropped: 1, addedKept: 2, classRows: { kit: { before: 4, after: 3 } } });
+  assert.deepEqual(Array.from(full.bank.classes), [0, 0, 0]);
+  // Kind B is covered; of kind A one row is left: the one farther from kind B's rows (its part, −3 against +3 on channel 1),
+  // so kind A's part still finds its row and its plate the nearest of the rest.
+  for (const d of nearest(full.bank, frame(-1))) assert.ok(d < 1e-6, `kind B after: ${d}`);
+  const after = nearest(full.bank, frame(1));
+  assert.ok(after[0]! < 1e-6 && before[0]! < 1e-6, `kind A's part: ${after}`);
+  assert.ok(after.slice(1).every((d) => d > 0), `kind A's plate lost its own row: ${after}`);
+  // At a ceiling of the old size, the line's new look replaces the old one.
+  const swapped = await grow(bank, [{ map: frame(-1), classTag: "kit" }], { ceiling: 2 });
+  assert.deepEqual(swapped.consolidation, { ceiling: 2, dropped: 2, addedKept: 2, classRows: { kit: { before: 4, after: 2 } } });
+  for (const d of nearest(swapped.bank, frame(-1))) assert.ok(d < 1e-6, `kind B: ${d}`);
+  await assert.rejects(grow(bank, [{ map: frame(-1), classTag: "kit" }], { ceiling: 0 }), /ceiling 0 must be a positive integer/);
 });
