@@ -10,6 +10,7 @@ import type { Aspect } from "../image/geometry.js";
 import type { ImageScoreRule } from "./scoring/anomaly-map.js";
 import type { ChannelRange, DetailScoring } from "./scoring/detail-bank.js";
 import type { ContextScoring } from "./scoring/context-bank.js";
+import type { EdgeProfiles, EdgeTuningRecord } from "./scoring/edge-profile.js";
 import type { ContextBankRows } from "./memory/context-coreset.js";
 import type { RowClasses } from "./memory/row-classes.js";
 import { createHash } from "node:crypto";
@@ -81,6 +82,8 @@ export interface TuningRecord {
     /** Per class: image AUROC of its normals against its swapped parts (swaps_auroc), and its other anomalies' figures, at each W. */
     readonly classes: Readonly<Record<string, { readonly curve: readonly (TuningPoint & { readonly weight: number; readonly aupro: number | null; readonly swaps_auroc: number | null })[]; readonly chosen: number }>>;
   };
+  /** Each class's pseudo-validation pixel AUROC and AUPRO without and with the edge correction, and whether it kept it. */
+  readonly edges?: EdgeTuningRecord;
   /** The tuned setting against the configured defaults in the K sweep's mode; the better one is served. */
   readonly final?: { readonly mode: ScoringMode; readonly tuned: TuningPoint; readonly defaults: TuningPoint; readonly kept: "tuned" | "defaults" };
   readonly seconds: number;
@@ -179,6 +182,8 @@ export interface BundleManifest {
     readonly detail?: DetailScoring;
     /** The context bank (scoring/context-bank.ts): absent in bundles from before it. */
     readonly context?: ContextScoring;
+    /** The edge correction of the maps of the classes that kept it (scoring/edge-profile.ts), in its mode; absent: no class's. */
+    readonly edges?: EdgeProfiles;
   };
   /** Threshold of the bundle's own scoring mode. */
   readonly threshold: ThresholdInfo;

@@ -221,6 +221,10 @@ export const modelConfigSchema = z.strictObject({
       swaps: z.int().min(0).max(1000).default(20),
       /** A class needs at least this many swapped parts to have its context weight chosen (fewer: W 0). */
       minSwaps: z.int().min(1).max(1000).default(5),
+      /** Choose per class whether its maps get the edge correction (model/scoring/edge-profile.ts); false: no class does. */
+      edgeCorrection: z.boolean().default(true),
+      /** How much the correction must raise a class's pseudo-validation AUPRO or pixel AUROC (0–1), lowering neither, to be kept. */
+      edgeMargin: z.number().min(0).max(1).default(0.005),
     })
     .prefault({}),
   /** Images per backbone call during fit and eval. */

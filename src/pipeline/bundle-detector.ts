@@ -6,6 +6,7 @@
  */
 import { decodeFrame, type DecodeLimits, DEFAULT_LIMITS, type RgbImage } from "../image/decode.js";
 import { cropToPlacement, placement, type Aspect } from "../image/geometry.js";
+import { correctEdges, edgeDistances, type EdgeProfiles } from "../model/scoring/edge-profile.js";
 import { standardizeInPlace, type FeatureStats } from "../model/feature-stats.js";
 import { resizeBilinear } from "../model/scoring/anomaly-map.js";
 import type { BackboneRunner } from "../model/backbone-runner.js";
@@ -38,7 +39,27 @@ export class BundleDetector implements Detector {
     private readonly scorer: FrameScorer,
     private readonly onClose: () => Promise<void>,
     private readonly limits: DecodeLimits = DEFAULT_LIMITS,
+    /** The edge correction of the maps of the classes that kept it (model/scoring/edge-profile.ts); absent: none. */
+    private readonly edges?: EdgeProfiles,
   ) {}
+
+  /** Edge distances per frame placement: a line sends frames of a few sizes. */
+  private readonly distances = new Map<string, Int16Array>();
+
+  /** The map with the judged class's edge correction, when it has one; the image score was taken before it. */
+  private edgeCorrected(map: Float32Array, image: RgbImage, cls: string | undefined): Float32Array {
+    const correction = cls !== undefined ? this.edges?.classes[cls] : undefined;
+    if (!correction) return map;
+    const S = this.info.inputSize;
+    const p = placement(image.width, image.height, S, this.aspect);
+    const key = `${p.x},${p.y},${p.w},${p.h}`;
+    let dist = this.distances.get(key);
+    if (!dist) {
+      if (this.distances.size >= 64) this.distances.clear();
+      this.distances.set(key, (dist = edgeDistances(p, S, this.edges!.reach)));
+    }
+    return correctEdges(map, dist, correction);
+  }
 
   /** Runs jobs strictly one after another, whatever their callers. */
   private serialize<T>(job: () => Promise<T>): Promise<T> {
@@ -68,7 +89,7 @@ export class BundleDetector implements Detector {
       const scored = await this.scorer.score(x, classTag);
       return {
         image,
-        map: scored.map,
+        map: this.edgeCorrected(scored.map, image, scored.judgedAs),
         score: scored.score,
         ...(scored.class !== undefined ? { class: scored.class } : {}),
         ...(scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),

@@ -44,6 +44,8 @@ import { LafiteError, ErrorCode } from "../util/errors.js";
 import { evenlySpacedIndices } from "../util/evenly-spaced.js";
 import { Progress, stderrSink, throwIfCancelled, type ProgressSink } from "../util/progress.js";
 import { FitEta, type FitStage, type FitWork } from "./fit-eta.js";
+import { tuneEdgeCorrection, describeEdgeChoice } from "./tune/edge-correction.js";
+import type { EdgeProfiles } from "../model/scoring/edge-profile.js";
 import type { FeatureMap, ScoringMode } from "./types.js";
 
 export interface FitOptions {
@@ -333,6 +335,15 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   } else if (detailPlan) {
     detail = { ...detailPlan, weight: 0 };
   }
+  // The edge correction per class, on the maps of the served mode at the final settings (it leaves image scores, so thresholds, as they are).
+  let edges: EdgeProfiles | undefined;
+  if ((options.tune ?? true) && tc.edgeCorrection) {
+    const progress = new Progress("fit: edge correction", pseudoSet.length, { unit: "scorings", sink: sinkFor("threshold") });
+    const tunedEdges = await tuneEdgeCorrection({ set: pseudoSet, parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, mode: config.scoring.mode, margin: tc.edgeMargin, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress });
+    edges = tunedEdges.edges;
+    if (tuning) tuning = { ...tuning, edges: tunedEdges.record };
+    log(`fit: ${describeEdgeChoice(tunedEdges.record)}`);
+  }
   const leftOut = leftOutMapsOf(config.threshold, heldOut.map((i) => i.cls), bank, bankClasses);
   if (leftOut.length > 0) log(`fit: ${describeLeftOut(leftOut)}`);
   const thresholds = await calibrateModes(pseudoSet, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`), scored, leftOut });
@@ -388,6 +399,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
         top: config.scoring.top,
         ...(unetOnnx ? { tau: chosen.tau, deltaT: chosen.deltaT, eta: config.scoring.eta, denoiserFile: "denoiser.onnx" } : {}),
         ...(detail ? { detail } : {}),
+        ...(edges ? { edges } : {}),
         ...(context ? { context } : {}),
       },
       threshold: thresholds[config.scoring.mode]!,
@@ -468,7 +480,8 @@ function fitWork(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: { im
     pseudoImages: pseudoImages + swapImages,
     tuneScorings: n.tune ? (taus + new Set(config.tuning.ks).size + 1) * pseudoImages : 0,
     // Calibration scores every mode (the tuned one's scores reused); the detail bank adds its own search per image; left-out bank images, each bank mode.
-    thresholdScorings: (dcfg ? 4 : 2) * pseudoImages + (config.tuning.detailWeights.some((v) => v > 0) ? pseudoImages : 0) + (dcfg ? 3 : 2) * n.leftOutImages,
+    // The edge correction's pass: one scoring per image in the served mode.
+    thresholdScorings: (dcfg ? 4 : 2) * pseudoImages + (config.tuning.detailWeights.some((v) => v > 0) ? pseudoImages : 0) + (dcfg ? 3 : 2) * n.leftOutImages + (n.tune && config.tuning.edgeCorrection ? pseudoImages : 0),
     scoringGmac: (hw * count * n.c) / 1e9 + unetGmac,
   };
 }

@@ -19,6 +19,7 @@ import type { ScoringMode } from "./types.js";
 import { DIFFUSION_MODES } from "../model/types.js";
 import { DETAIL_MODES, detailInUse, type DetailScoring } from "../model/scoring/detail-bank.js";
 import { contextInUse, type ContextScoring } from "../model/scoring/context-bank.js";
+import type { EdgeProfiles } from "../model/scoring/edge-profile.js";
 import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
 
 export interface LoadOptions {
@@ -31,6 +32,8 @@ export interface LoadOptions {
   limits?: DecodeLimits;
   /** Override the bundle's τ, Δt, η, editing K, map blur σ, image-score rule or detail-bank weight (hyperparameter sweeps). */
   overrides?: { tau?: number; deltaT?: number; eta?: number; k?: number; sigma?: number; imageScore?: ImageScoreRule; detailWeight?: number; contextWeight?: number };
+  /** false: serve the maps without the edge correction (eval --no-edge-correction). It applies only in the mode it was measured in, and without overrides (their maps are not the ones it was measured on). */
+  edgeCorrection?: boolean;
 }
 
 export async function loadDetector(bundleDir: string, options: LoadOptions = {}): Promise<BundleDetector> {
@@ -67,11 +70,12 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
     throw err instanceof LafiteError ? new LafiteError(err.code, `bundle ${bundle.dir}: ${err.message}`) : err;
   });
   const k = opened.k;
+  const edges = options.edgeCorrection !== false && Object.keys(options.overrides ?? {}).length === 0 ? servedEdges(m.scoring.edges, mode, bundle.dir) : undefined;
   const thresholdInfo = m.thresholds?.[mode] ?? (mode === sc.mode ? m.threshold : undefined);
   const threshold = thresholdInfo?.value;
   if (thresholdInfo === undefined || threshold === undefined) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: no threshold calibrated for mode '${mode}'`);
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
-  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}${sc.detail && detailInUse(sc.detail) ? ` (detail bank [${sc.detail.stages.join(", ")}] at W ${sc.detail.weight}${sc.detail.classWeights ? `; per class ${Object.entries(sc.detail.classWeights).map(([cls, w]) => `${cls} ${w}`).join(", ")}` : ""})` : ""}${sc.context && contextInUse(sc.context) ? ` (context bank, λ ${sc.context.lambda}, W ${Object.entries(sc.context.classWeights ?? {}).filter(([, w]) => w > 0).map(([cls, w]) => `${cls} ${w}`).join(", ") || sc.context.weight})` : ""}, mode ${mode}, execution provider ${ep}`);
+  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}${sc.detail && detailInUse(sc.detail) ? ` (detail bank [${sc.detail.stages.join(", ")}] at W ${sc.detail.weight}${sc.detail.classWeights ? `; per class ${Object.entries(sc.detail.classWeights).map(([cls, w]) => `${cls} ${w}`).join(", ")}` : ""})` : ""}${sc.context && contextInUse(sc.context) ? ` (context bank, λ ${sc.context.lambda}, W ${Object.entries(sc.context.classWeights ?? {}).filter(([, w]) => w > 0).map(([cls, w]) => `${cls} ${w}`).join(", ") || sc.context.weight})` : ""}, mode ${mode}${edges ? `, edge correction for ${Object.keys(edges.classes).join(", ")}` : ""}, execution provider ${ep}`);
   return new BundleDetector(
     {
       version: m.version,
@@ -91,6 +95,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       ...(sc.tau !== undefined && DIFFUSION_MODES.includes(mode) ? { tau: sc.tau, deltaT: sc.deltaT ?? 1, steps: ddimTimesteps(sc.tau, sc.deltaT ?? 1).length } : {}),
       ...(sc.detail && sc.detail.weight > 0 ? { detailWeight: sc.detail.weight } : {}),
       ...(sc.detail?.classWeights ? { detailClassWeights: sc.detail.classWeights } : {}),
+      ...(edges ? { edgeCorrectedClasses: Object.keys(edges.classes) } : {}),
       ...(DETAIL_MODES.includes(mode) && sc.context && contextInUse(sc.context) ? { context: { lambda: sc.context.lambda, weight: sc.context.weight, classWeights: { ...sc.context.classWeights } } } : {}),
     },
     backbone,
@@ -101,7 +106,18 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       await backbone.release();
     },
     options.limits,
+    edges,
   );
+}
+
+/** The bundle's edge correction when it applies to `mode`, checked: a profile per class, reach + 1 finite values. */
+function servedEdges(edges: EdgeProfiles | undefined, mode: ScoringMode, dir: string): EdgeProfiles | undefined {
+  if (!edges || edges.mode !== mode) return undefined;
+  if (!(Number.isInteger(edges.reach) && edges.reach >= 0 && edges.reach <= 1000)) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${dir}: scoring.edges.reach ${edges.reach} is not an integer in 0..1000`);
+  for (const [cls, p] of Object.entries(edges.classes)) {
+    if (!Array.isArray(p) || p.length !== edges.reach + 1 || !p.every((v) => typeof v === "number" && Number.isFinite(v))) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${dir}: scoring.edges.classes.${cls} is not ${edges.reach + 1} finite numbers`);
+  }
+  return edges;
 }
 
 /** The bundle's detail or context bank at another weight; only 0 needs no bank, any other weight its normalizers. */

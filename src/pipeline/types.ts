@@ -79,6 +79,8 @@ export interface ModelInfo {
   readonly detailClassWeights?: Readonly<Record<string, number>>;
   /** The context bank, when any frame can get a context weight: λ, the W for a frame no class speaks for, and the W per class it holds rows of. */
   readonly context?: { readonly lambda: number; readonly weight: number; readonly classWeights: Readonly<Record<string, number>> };
+  /** The classes whose maps get the edge correction (model/scoring/edge-profile.ts); absent: none. */
+  readonly edgeCorrectedClasses?: readonly string[];
 }
 
 /** What the server needs from a loaded model. */

@@ -359,6 +359,7 @@ export function modelInfoMessage(info: ModelInfo): ProtoModelInfo {
     optionalDetailWeight: info.detailWeight !== undefined ? { case: "detailWeight", value: info.detailWeight } : { case: undefined },
     detailClassWeights: { ...info.detailClassWeights },
     contextClassWeights: { ...info.context?.classWeights },
+    edgeCorrectedClasses: [...(info.edgeCorrectedClasses ?? [])],
     optionalContextLambda: info.context ? { case: "contextLambda", value: info.context.lambda } : { case: undefined },
     optionalContextWeight: info.context && info.context.weight > 0 ? { case: "contextWeight", value: info.context.weight } : { case: undefined },
     classThresholds: { ...info.classThresholds },

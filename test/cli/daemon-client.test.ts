@@ -100,14 +100,14 @@ test("lafite info prints the served model: thresholds, the classes a tag can nam
     assert.match(text.stdout, /^model fake-1: knn mode, backbone fake-brightness \(1×1×1 features, input 0\), 1234 memory-bank rows, cpu\n/);
     assert.match(text.stdout, /\nthreshold 0\.5 \(fixed by the fake detector\)\n/);
     assert.match(text.stdout, /\nclasses \(a class tag naming one judges a frame as it\): plate, hex nut\n/);
-    assert.match(text.stdout, /\ndetail W 0\.25, context bank λ 4\n/);
+    assert.match(text.stdout, /\ndetail W 0\.25, context bank λ 4\nedge-corrected heatmaps: plate\n/);
     assert.match(text.stdout, /\nclass\s+threshold\s+detail W\s+context W\n/);
     assert.match(text.stdout, /\nplate\s+0\.5 \(model's\)\s+0\.5\s+1\n/);
     assert.match(text.stdout, /\nhex nut\s+0\.5 \(model's\)\s+0\s+-\n?$/);
     const json = await lafite(["info", "--server", h.address, "--json"]);
-    const info = JSON.parse(json.stdout) as { version: string; classes: string[]; detailClassWeights: Record<string, number>; contextClassWeights: Record<string, number>; contextLambda: number };
+    const info = JSON.parse(json.stdout) as { version: string; classes: string[]; detailClassWeights: Record<string, number>; contextClassWeights: Record<string, number>; contextLambda: number; edgeCorrectedClasses: string[] };
     assert.deepEqual([info.version, info.classes, info.detailClassWeights], ["fake-1", ["plate", "hex nut"], { plate: 0.5, "hex nut": 0 }]);
-    assert.deepEqual([info.contextClassWeights, info.contextLambda], [{ plate: 1 }, 4]);
+    assert.deepEqual([info.contextClassWeights, info.contextLambda, info.edgeCorrectedClasses], [{ plate: 1 }, 4, ["plate"]]);
     const down = await lafite(["info", "--server", "127.0.0.1:1"]);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /^lafite info: 127\.0\.0\.1:1: UNAVAILABLE: /);

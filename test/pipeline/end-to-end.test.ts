@@ -183,8 +183,8 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
     assert.equal(info.scoringMode, "lafite");
     // Fit tuned τ and K on the pseudo-validation set: the daemon reports what the manifest chose.
     const m = JSON.parse(await readFile(join(bundle, "manifest.json"), "utf8")) as {
-      scoring: { tau: number; k: number; detail?: { stages: string[]; channels: number[]; weight: number; normalizers?: { main: Record<string, unknown> }; classWeights?: Record<string, number> } };
-      tuning?: { detail?: { curve: { weight: number }[]; chosen: number; classes?: Record<string, { curve: { weight: number; aupro: number | null }[]; chosen: number }> } };
+      scoring: { tau: number; k: number; edges?: { mode: string; classes: Record<string, number[]> }; detail?: { stages: string[]; channels: number[]; weight: number; normalizers?: { main: Record<string, unknown> }; classWeights?: Record<string, number> } };
+      tuning?: { detail?: { curve: { weight: number }[]; chosen: number; classes?: Record<string, { curve: { weight: number; aupro: number | null }[]; chosen: number }> }; edges?: { mode: string; classes: Record<string, { base: { aupro: number | null }; corrected: { aupro: number | null }; chosen: boolean }> } };
       threshold: { rule: string };
       thresholds: Record<string, { value: number; classes?: Record<string, { value: number; holdoutImages: number }> }>;
       memory: { contextBank?: unknown };
@@ -211,6 +211,13 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
       assert.equal(detail.classWeights![cls], r.chosen, cls);
     }
     assert.deepEqual(Object.fromEntries(Object.entries(info.detailClassWeights).map(([k, v]) => [k, +v.toFixed(6)])), detail.classWeights);
+    // The edge correction, chosen per class in the served mode on the same set: the kept classes' profiles served and reported.
+    const edges = m.tuning.edges!;
+    assert.equal(edges.mode, "lafite");
+    assert.deepEqual(Object.keys(edges.classes), ["brushed_metal", "fabric", "hex_nut"]);
+    const kept = Object.entries(edges.classes).filter(([, r]) => r.chosen).map(([cls]) => cls);
+    assert.deepEqual(Object.keys(m.scoring.edges?.classes ?? {}), kept);
+    assert.deepEqual(info.edgeCorrectedClasses, kept);
     // The demo's classes yield no swapped parts, so no context bank: nothing of it reported.
     assert.equal(m.memory.contextBank, undefined);
     assert.deepEqual([info.contextClassWeights, info.optionalContextLambda.case, info.optionalContextWeight.case], [{}, undefined, undefined]);

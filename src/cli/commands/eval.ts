@@ -17,7 +17,7 @@ const MODES: readonly ScoringMode[] = SCORING_MODES;
 
 export const command: CliCommand = {
   summary: "Evaluate a bundle on an MVTec-layout data set: per-class image/pixel AUROC and AP, pixel AUPRO, and their mean.",
-  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|edit-only|lafite|no-edit] [--heatmaps DIR] [--report DIR [--no-tuning-curves]] [--class NAME]... [--class-tags [--class-tag-mismatch ng|judge]]
+  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|edit-only|lafite|no-edit] [--heatmaps DIR] [--report DIR [--no-tuning-curves]] [--class NAME]... [--class-tags [--class-tag-mismatch ng|judge]] [--no-edge-correction]
   --json FILE     also write {"mode", "classes": {name: {image_auroc, pixel_auroc, image_ap, pixel_ap, pixel_aupro}}, "mean": {...}} (values 0–1, null where undefined;
                   pixel_aupro: area under the per-region-overlap curve up to 30% FPR, divided by 0.3, regions 8-connected, as MVTec AD),
                   and "verdicts": {"classes": {name: {defects, caught, good, flagged, misread, misreadAs: {class: n}, threshold, ownThreshold, leftOutImages (when its own threshold also used bank images scored left out)}}, "all": {...}}: each image judged NG or OK
@@ -43,6 +43,8 @@ export const command: CliCommand = {
   --detail-weight W   override the detail bank's weight W, 0..1 (0: the main bank alone); the verdict threshold stays the bundle's
   --context-weight W  override the context bank's weight W for every class, 0..1 (0: no context search); the verdict threshold stays the bundle's
   --sigma X       override the anomaly map's Gaussian blur σ, in map pixels (Eq. 12, scoring.sigma; > 0); the verdict threshold stays the bundle's
+  --no-edge-correction  score the maps without the bundle's edge correction (scoring.edges; it applies only in its own mode and without the overrides above,
+                  whose maps it was not measured on); image scores and verdicts do not change
   --execution-provider cpu|cuda  ONNX Runtime provider (default cpu; falls back to cpu, saying why)`,
   async run(argv) {
     const { values } = parseFlags(argv, {
@@ -65,6 +67,7 @@ export const command: CliCommand = {
       "detail-weight": { type: "string" },
       "context-weight": { type: "string" },
       sigma: { type: "string" },
+      "no-edge-correction": { type: "boolean" },
       "execution-provider": { type: "string" },
     });
     const ep = executionProviderFlag(values["execution-provider"]);
@@ -85,6 +88,7 @@ export const command: CliCommand = {
     const detector = await loadDetector(requireFlag(values.bundle, "bundle"), {
       ...(mode ? { mode } : {}),
       overrides,
+      ...(values["no-edge-correction"] ? { edgeCorrection: false } : {}),
       ...(values.threads !== undefined ? { intraOpThreads: intFlag(values.threads, "threads", 0) } : {}),
       // Say which provider runs (and why not cuda) only when one was asked for.
       ...(ep ? { executionProvider: ep, log: (m: string) => process.stderr.write(`${m}\n`) } : {}),

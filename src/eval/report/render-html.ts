@@ -168,7 +168,7 @@ function tuningSection(t: TuningReport): string {
   const rc = t.rankCorrelation;
   const corr = `<p class="meta">Rank correlation of pseudo-validation against test image AUROC over ${rc.points} grid points: Spearman ρ = ${show(rc.spearman)} (τ curve ${show(rc.tau)}, K curve ${show(rc.k)}).</p>`;
   return `<p class="meta">Pseudo-validation: seed ${t.seed}, ${t.perClass} synthesized anomalous images per class (${t.images.anomalous} anomalous, ${t.images.good} good). Solid lines: pseudo-validation AUROC recorded by <code>lafite tune</code>; dashed: this test set's AUROC (mean over classes) re-scored at each grid point.</p>
-${note}${corr}${servedNote(t.served)}${t.detail ? `<p class="meta">Detail bank: W = ${e(String(t.detail.chosen))}${t.detail.chosen === 0 ? " (off: the main bank alone)" : ""}, chosen on the pseudo-validation set at the served τ and K${t.detailClasses ? `; per class, by each class's AUPRO (a frame gets its class's W, read off its nearest memory-bank rows): ${Object.entries(t.detailClasses).map(([cls, r]) => `${e(cls)} ${e(String(r.chosen))}`).join(", ")}. The W curve below is the model's one W; the test set is re-scored at it for every frame` : ""}.</p>${t.detailClasses ? classWeightTable(t.detailClasses) : ""}` : ""}${t.contextClasses ? contextWeightTable(t.contextClasses) : ""}<div class="plots">${tuningPlot(t.tau, "τ (diffusion steps)")}${tuningPlot(t.k, "K (editing neighbours)")}${t.detail ? tuningPlot(t.detail, "W (detail-bank weight; τ and K re-scored at 0)") : ""}</div>`;
+${note}${corr}${servedNote(t.served)}${t.detail ? `<p class="meta">Detail bank: W = ${e(String(t.detail.chosen))}${t.detail.chosen === 0 ? " (off: the main bank alone)" : ""}, chosen on the pseudo-validation set at the served τ and K${t.detailClasses ? `; per class, by each class's AUPRO (a frame gets its class's W, read off its nearest memory-bank rows): ${Object.entries(t.detailClasses).map(([cls, r]) => `${e(cls)} ${e(String(r.chosen))}`).join(", ")}. The W curve below is the model's one W; the test set is re-scored at it for every frame` : ""}.</p>${t.detailClasses ? classWeightTable(t.detailClasses) : ""}` : ""}${t.contextClasses ? contextWeightTable(t.contextClasses) : ""}${t.edges ? edgeTable(t.edges) : ""}<div class="plots">${tuningPlot(t.tau, "τ (diffusion steps)")}${tuningPlot(t.k, "K (editing neighbours)")}${t.detail ? tuningPlot(t.detail, "W (detail-bank weight; τ and K re-scored at 0)") : ""}</div>`;
 }
 
 /** Each class's pseudo-validation AUPRO at every W of its sweep, the chosen W in bold. */
@@ -196,6 +196,15 @@ function contextWeightTable(c: NonNullable<Extract<TuningReport, { state: "prese
   return `<p class="meta">Context bank (λ ${e(String(c.lambda))}): W per class, chosen on the pseudo-validation set's swapped parts (a part replaced by the same place of another normal frame); a W above 0 only when it raises the swaps' image AUROC by at least ${e(String(100 * c.margin))} points over W 0 and lowers the class's other anomalies (mean of image AUROC and AUPRO) by at most ${e(String(100 * c.tolerance))}. A frame gets its class tag's W, else the largest W among the classes holding a fifth of its nearest-row votes. Classes without swapped parts have no context rows and are not listed.</p>
 <table class="metrics"><caption>Pseudo-validation per class at each context-bank weight W: swaps' image AUROC / other anomalies (chosen in bold)</caption><thead><tr><th>class</th><th>swaps</th>${weights.map((w) => `<th>W ${e(String(w))}</th>`).join("")}</tr></thead><tbody>
 ${Object.entries(c.classes).map(([cls, r]) => `<tr><td>${e(cls)}</td><td>${r.swaps}</td>${weights.map((w) => cell(r, w)).join("")}</tr>`).join("\n")}
+</tbody></table>`;
+}
+
+/** Each class's pseudo-validation pixel AUROC and AUPRO without and with the edge correction, the kept ones marked. */
+function edgeTable(r: NonNullable<Extract<TuningReport, { state: "present" }>["edges"]>): string {
+  const pct = (v: number | null) => (v === null ? "–" : (100 * v).toFixed(1));
+  return `<p class="meta">Edge correction (${e(r.mode)} mode): each class's normal score at each distance from the frame's edge, measured on its held-out normals, subtracted from its heatmaps (not from its image score); kept where neither its pseudo-validation pixel AUROC nor its AUPRO falls and one rises by at least ${e(String(100 * r.margin))} points. This test set's figures above are with it.</p>
+<table class="metrics"><caption>Pseudo-validation pixel AUROC / AUPRO per class without and with the edge correction</caption><thead><tr><th>class</th><th>without</th><th>with</th><th>kept</th></tr></thead><tbody>
+${Object.entries(r.classes).map(([cls, c]) => `<tr><td>${e(cls)}</td><td>${pct(c.base.pixel_auroc)} / ${pct(c.base.aupro)}</td><td>${pct(c.corrected.pixel_auroc)} / ${pct(c.corrected.aupro)}</td><td>${c.chosen ? "<b>yes</b>" : "no"}</td></tr>`).join("\n")}
 </tbody></table>`;
 }
 

@@ -3,6 +3,7 @@
  * eval` runs (see collect.ts, gallery.ts, tuning-curves.ts) and rendered by
  * render-html.ts. Tests can build one by hand.
  */
+import type { EdgeTuningRecord } from "../../model/scoring/edge-profile.js";
 import type { ClassTagMismatch } from "../../pipeline/class-tag.js";
 import type { ClassMetrics, EvalReport } from "../evaluate.js";
 import type { ScoringMode } from "../../model/types.js";
@@ -94,6 +95,8 @@ export type TuningReport =
         readonly tolerance: number;
         readonly classes: Readonly<Record<string, { readonly swaps: number; readonly chosen: number; readonly curve: readonly { readonly weight: number; readonly swapsAuroc: number | null; readonly others: number | null }[] }>>;
       };
+      /** The edge correction's choice per class, when tuning made one: pseudo-validation pixel AUROC and AUPRO without and with it. */
+      readonly edges?: EdgeTuningRecord;
       /** Why the test-set curves are missing, when they are. */
       readonly testNote?: string;
       /**

@@ -91,6 +91,7 @@ export async function tuningReport(record: TuningRecord | undefined, o: TuningOp
     ...(detail ? { detail } : {}),
     ...(record.detail?.classes ? { detailClasses: Object.fromEntries(Object.entries(record.detail.classes).map(([cls, r]) => [cls, { chosen: r.chosen, curve: r.curve.map((p) => ({ weight: p.weight, aupro: p.aupro })) }])) } : {}),
     ...(record.context ? { contextClasses: contextClassesOf(record.context) } : {}),
+    ...(record.edges ? { edges: record.edges } : {}),
     ...(notes.length ? { testNote: notes.join("; ") } : {}),
   };
 }

@@ -118,7 +118,8 @@ test("tuning curves: τ and K plots with the chosen values marked, and the note 
   assert.doesNotMatch(html, /W sweep/, "no detail bank, no W plot");
   // A tuned bundle with a detail-bank sweep: empty τ and K curves, the W curve and (per class) its choices as given.
   type Present = Extract<ReportData["tuning"], { state: "present" }>;
-  const detailed = (detail: NonNullable<Present["detail"]>, detailClasses?: Present["detailClasses"]) =>
+  // A tuned bundle's section with empty τ and K curves and `extra` (a detail sweep, a context or edge record).
+  const tunedWith = (extra: Partial<Present>) =>
     renderReportHtml(
       data({
         state: "present",
@@ -127,11 +128,11 @@ test("tuning curves: τ and K plots with the chosen values marked, and the note 
         images: { anomalous: 30, good: 15 },
         tau: { param: "tau", mode: "lafite", chosen: 20, points: [] },
         k: { param: "k", mode: "lafite", chosen: 1, points: [] },
-        detail,
-        ...(detailClasses ? { detailClasses } : {}),
+        ...extra,
         rankCorrelation: { spearman: null, points: 0, tau: null, k: null },
       }),
     );
+  const detailed = (detail: NonNullable<Present["detail"]>, detailClasses?: Present["detailClasses"]) => tunedWith({ detail, ...(detailClasses ? { detailClasses } : {}) });
   const withDetail = detailed({ param: "detailWeight", mode: "lafite", chosen: 0.33, points: [{ value: 0, pseudo: { image_auroc: 0.84, pixel_auroc: 0.86 }, test: null }, { value: 0.33, pseudo: { image_auroc: 0.85, pixel_auroc: 0.85 }, test: null }] });
   assert.match(withDetail, /W sweep \(lafite mode\)/);
   assert.match(withDetail, /chosen W = 0\.33/);
@@ -151,22 +152,21 @@ test("tuning curves: τ and K plots with the chosen values marked, and the note 
   assert.match(perClass, /<tr><td>cloth<\/td><td>50\.0<\/td><td><b>–<\/b><\/td><\/tr>/);
   assert.doesNotMatch(withDetail, /by each class's AUPRO/);
   // The context bank's table: per class its swaps, at each W the swaps' AUROC / the others', the chosen one bold.
-  const withContext = renderReportHtml(
-    data({
-      state: "present",
-      seed: 7,
-      perClass: 10,
-      images: { anomalous: 30, good: 15 },
-      tau: { param: "tau", mode: "lafite", chosen: 20, points: [] },
-      k: { param: "k", mode: "lafite", chosen: 1, points: [] },
-      contextClasses: { lambda: 4, margin: 0.005, tolerance: 0.03, classes: { "<kit>": { swaps: 20, chosen: 1, curve: [{ weight: 0, swapsAuroc: 0.8725, others: 0.99 }, { weight: 1, swapsAuroc: 0.8825, others: null }] } } },
-      rankCorrelation: { spearman: null, points: 0, tau: null, k: null },
-    }),
-  );
+  const withContext = tunedWith({
+    contextClasses: { lambda: 4, margin: 0.005, tolerance: 0.03, classes: { "<kit>": { swaps: 20, chosen: 1, curve: [{ weight: 0, swapsAuroc: 0.8725, others: 0.99 }, { weight: 1, swapsAuroc: 0.8825, others: null }] } } },
+  });
   assert.match(withContext, /Context bank \(λ 4\): W per class, .*by at least 0\.5 points .*by at most 3\./);
   assert.match(withContext, /<th>class<\/th><th>swaps<\/th><th>W 0<\/th><th>W 1<\/th>/);
   assert.match(withContext, /<tr><td>&lt;kit&gt;<\/td><td>20<\/td><td>87\.3 \/ 99\.0<\/td><td><b>88\.3 \/ –<\/b><\/td><\/tr>/);
   assert.doesNotMatch(withDetail, /Context bank/);
+  // The edge correction's table: each class without / with, the kept ones marked.
+  const withEdges = tunedWith({
+    edges: { mode: "lafite", reach: 32, margin: 0.005, classes: { "<cloth>": { base: { pixel_auroc: 0.832, aupro: 0.573 }, corrected: { pixel_auroc: 0.863, aupro: 0.61 }, chosen: true }, nut: { base: { pixel_auroc: 0.996, aupro: null }, corrected: { pixel_auroc: 0.996, aupro: null }, chosen: false } } },
+  });
+  assert.match(withEdges, /Edge correction \(lafite mode\): .*one rises by at least 0\.5 points/);
+  assert.match(withEdges, /<tr><td>&lt;cloth&gt;<\/td><td>83\.2 \/ 57\.3<\/td><td>86\.3 \/ 61\.0<\/td><td><b>yes<\/b><\/td><\/tr>/);
+  assert.match(withEdges, /<tr><td>nut<\/td><td>99\.6 \/ –<\/td><td>99\.6 \/ –<\/td><td>no<\/td><\/tr>/);
+  assert.doesNotMatch(withDetail, /Edge correction/);
 });
 
 test("the tuning section says what the bundle serves when the defaults beat the sweeps' choice", () => {

@@ -28,7 +28,8 @@ before(async () => {
   data = join(dir, "data");
   bundle = join(dir, "bundle");
   await synthesizeDataset({ out: data, seed: 4, classes: ["hex_nut", "fabric"], trainPerClass: 8, testGoodPerClass: 3, testPerDefect: 1 });
-  await writeFile(join(dir, "knn.yaml"), "diffusion: { preset: none }\nscoring: { mode: knn }\n");
+  // No edge correction: the grid points are re-scored under overrides, which serve none, so they match only a bundle without it.
+  await writeFile(join(dir, "knn.yaml"), "diffusion: { preset: none }\nscoring: { mode: knn }\ntuning: { edgeCorrection: false }\n");
   await run(process.execPath, [CLI, "fit", "--data", data, "--out", bundle, "--config", join(dir, "knn.yaml"), "--cache", join(dir, "cache")], { timeout: 300_000 });
   // A hand-written tuning record (the bundle's files are hashed, its manifest is not). kNN scoring
   // ignores τ and K, so every re-scored grid point must reproduce the plain evaluation exactly.

@@ -45,6 +45,7 @@ export class FakeDetector implements Detector {
       classes: ["plate", "hex nut"],
       // Read back from lafited_model_context_class_weight and `lafite info`.
       context: { lambda: 4, weight: 0, classWeights: { plate: 1 } },
+      edgeCorrectedClasses: ["plate"],
     };
   }
 
