@@ -5,9 +5,11 @@
  * Why: a normal frame's map is not flat near its edge. Blurring the map
  * mixes the letterbox border's low scores into the frame's outer band, and
  * the cells whose receptive field reaches the border (or the input's zero
- * padding) see an edge no interior cell sees: on the realistic suite the
- * held-out normals of the textures score about 8 % lower on the frame's
- * edge and 6 % higher 2–3 cells inside it than in the middle. A defect in
+ * padding) see an edge no interior cell sees: on the realistic suite (lafite
+ * mode) the held-out normals of the letterboxed textures and tiles score
+ * 6–12 % more 2–3 cells in from the frame's edge than in its middle (and up
+ * to 5 % less on the edge itself), those of the square 1024-px sheet 11 %
+ * more on the edge (the input's zero padding). A defect in
  * that band is ranked against the wrong normals, which costs pixel AUROC
  * and AUPRO most where frames are small or narrow (the tiles of many sizes,
  * the real suite's weakest class at pixel level). The profile is measured
