@@ -46,6 +46,8 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   const mode = options.mode ?? m.scoring.mode;
   const ep = await resolveExecutionProvider(options.executionProvider ?? "cpu", options.log);
   const opts = sessionOptions(ep, options.intraOpThreads);
+  // Checked before anything is opened: a malformed profile refuses the bundle.
+  const edges = options.edgeCorrection !== false && Object.keys(options.overrides ?? {}).length === 0 ? servedEdges(m.scoring.edges, mode, bundle.dir) : undefined;
   const { c, h, w } = m.features;
   const coreset = bytesToFloat32(bundle.file(m.memory.vectorsFile));
   if (coreset.length !== m.memory.coresetSize * c) {
@@ -70,7 +72,6 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
     throw err instanceof LafiteError ? new LafiteError(err.code, `bundle ${bundle.dir}: ${err.message}`) : err;
   });
   const k = opened.k;
-  const edges = options.edgeCorrection !== false && Object.keys(options.overrides ?? {}).length === 0 ? servedEdges(m.scoring.edges, mode, bundle.dir) : undefined;
   const thresholdInfo = m.thresholds?.[mode] ?? (mode === sc.mode ? m.threshold : undefined);
   const threshold = thresholdInfo?.value;
   if (thresholdInfo === undefined || threshold === undefined) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: no threshold calibrated for mode '${mode}'`);
