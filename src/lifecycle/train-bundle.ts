@@ -15,6 +15,8 @@
  * pseudo-validation set as fit does, which every rule accepts), and
  * optionally pseudo-validation re-tuning (tuneBundle) of the output.
  */
+import { remeasureEdges } from "../pipeline/tune/edge-correction.js";
+import type { EdgeProfiles } from "../model/scoring/edge-profile.js";
 import { rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { checkpointDirBeside } from "../model/diffusion/checkpoint.js";
@@ -137,6 +139,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
     // The detail bank's normalizers, measured again with the new U-Net (when it is in use).
     let detail: DetailScoring | undefined;
     let context: ContextScoring | undefined;
+    let edges: EdgeProfiles | undefined;
     if (options.data !== undefined) {
       const config = parseModelConfig(m.config, `bundle ${options.bundle} config`);
       const set = await pseudoSetOfBundle(model.bundle, options.data, config.tuning, model.sessionOptions, { ...(signal ? { signal } : {}), ...(options.progressSink ? { progressSink: options.progressSink } : {}) });
@@ -149,10 +152,15 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       const leftOut = await leftOutMapsOfBundle(model.bundle, options.data, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`) });
       if (leftOut.length > 0) log(`train: ${describeLeftOut(leftOut)}`);
       thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, modes, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`), ...(remeasured ? { scored: remeasured.scored } : {}), leftOut });
+      // The edge correction's profiles on the set's normals, as the new U-Net serves them.
+      const normals = set.filter((f) => !f.anomalous);
+      if (sc.edges && modes.includes(sc.edges.mode as ScoringMode)) {
+        edges = (await remeasureEdges({ edges: sc.edges, maps: normals.map((f) => f.x), classes: normals.map((f) => f.cls), parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, sessionOptions: model.sessionOptions, ...(signal ? { signal } : {}) })).edges;
+      }
     } else {
       if (!basis) throw new Error("unreachable: the held-out maps are read before training when --data is not given");
       if (basis.missing > 0) log(`train: ${basis.missing} of fit's ${basis.listed} held-out files could not be read (from ${m.provenance.dataset}); calibrating without them`);
-      ({ thresholds, detail, context } = await calibrateThresholds(model, parts, basis.maps, modesOf(model, true), { classes: basis.classes, ...(signal ? { signal } : {}) }));
+      ({ thresholds, detail, context, edges } = await calibrateThresholds(model, parts, basis.maps, modesOf(model, true), { classes: basis.classes, ...(signal ? { signal } : {}) }));
     }
 
     const createdAt = new Date();
@@ -180,7 +188,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       createdAt: createdAt.toISOString(),
       // The bundle's config says how its model was trained (and later retrain jobs follow it).
       config: { ...m.config, diffusion: { ...d, ...(cfg.tMax !== undefined ? { tMax: cfg.tMax } : {}), ...(cfg.ema !== undefined ? { ema: cfg.ema } : {}), ...(cfg.minSnr !== undefined ? { minSnr: cfg.minSnr } : {}) } },
-      ...(detail ? { scoring: { ...m.scoring, detail, ...(context ? { context } : {}) } } : {}),
+      ...(detail || edges ? { scoring: { ...m.scoring, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(edges ? { edges } : {}) } } : {}),
       threshold: thresholds[m.scoring.mode] ?? m.threshold,
       thresholds,
       metrics: { ...m.metrics, train },

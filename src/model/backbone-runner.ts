@@ -67,8 +67,9 @@ export class BackboneRunner {
     const maps: FeatureMap[] = [];
     for (let i = 0; i < n; i++) {
       const f = frames?.[i];
-      const frame = f ? frameCells(placement(f.width, f.height, S, this.aspect), S, w, h) : undefined;
-      maps.push({ data: data.slice(i * size, (i + 1) * size), c, h, w, ...(frame ? { frame } : {}) });
+      const place = f ? placement(f.width, f.height, S, this.aspect) : undefined;
+      const frame = place ? frameCells(place, S, w, h) : undefined;
+      maps.push({ data: data.slice(i * size, (i + 1) * size), c, h, w, ...(frame ? { frame } : {}), ...(place ? { place } : {}) });
     }
     return maps;
   }

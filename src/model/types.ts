@@ -1,5 +1,5 @@
 /** Records the model layer works on; pipeline/ and the server see them through pipeline/types.ts. */
-import type { GridRect } from "../image/geometry.js";
+import type { GridRect, Placement } from "../image/geometry.js";
 
 /** Channel-major feature tensor x ∈ R^{c×h×w}. */
 export interface FeatureMap {
@@ -9,6 +9,8 @@ export interface FeatureMap {
   readonly w: number;
   /** The grid cells that show the frame, when a letterbox border takes the rest (image/geometry.ts frameCells); absent = every cell. */
   readonly frame?: GridRect;
+  /** Where the frame lands in the S×S input, in input pixels (image/geometry.ts placement), when its size was known; absent = the whole square. */
+  readonly place?: Placement;
 }
 
 /**

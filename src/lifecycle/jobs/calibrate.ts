@@ -7,6 +7,8 @@
  * Classes short of held-out normals are also calibrated on their bank images
  * scored with their own rows left out, as fit does (pipeline/tune/left-out.ts).
  */
+import { remeasureEdges } from "../../pipeline/tune/edge-correction.js";
+import type { EdgeProfiles } from "../../model/scoring/edge-profile.js";
 import { join } from "node:path";
 import type { ThresholdInfo } from "../../model/bundle.js";
 import type { FeatureMap, ScoringMode } from "../../model/types.js";
@@ -72,7 +74,7 @@ export async function calibrateThresholds(
     /** Each held-out map's class, where known (untagged accepted frames: undefined): the per-class thresholds are calibrated on these. */
     classes?: readonly (string | undefined)[];
   } = {},
-): Promise<{ thresholds: Partial<Record<ScoringMode, ThresholdInfo>>; detail?: DetailScoring; context?: ContextScoring }> {
+): Promise<{ thresholds: Partial<Record<ScoringMode, ThresholdInfo>>; detail?: DetailScoring; context?: ContextScoring; edges?: EdgeProfiles }> {
   if (holdout.length === 0) {
     throw new LafiteError(ErrorCode.BAD_DATASET, "no held-out normal image to calibrate the threshold: neither fit's held-out files (provenance.dataset) nor enough accepted frames to hold some out");
   }
@@ -123,7 +125,12 @@ export async function calibrateThresholds(
       await opened.release();
     }
   }
-  return { thresholds: out, ...(remeasured ? { detail: remeasured.detail } : {}), ...(remeasured?.context ? { context: remeasured.context } : {}) };
+  // The edge correction's profiles, on the same normals as the candidate serves them (the kept classes stay kept).
+  const e = m.scoring.edges;
+  const edges = e && options.classes && modes.includes(e.mode as ScoringMode)
+    ? (await remeasureEdges({ edges: e, maps: holdout, classes: options.classes, parts, settings: served, sessionOptions: model.sessionOptions, ...(options.signal ? { signal: options.signal } : {}) })).edges
+    : undefined;
+  return { thresholds: out, ...(remeasured ? { detail: remeasured.detail } : {}), ...(remeasured?.context ? { context: remeasured.context } : {}), ...(edges ? { edges } : {}) };
 }
 
 /**

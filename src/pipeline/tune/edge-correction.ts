@@ -21,6 +21,7 @@ import { ProAccumulator } from "../../measures/pro.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
 import type { PseudoFeature } from "./pseudo-features.js";
+import type { FeatureMap } from "../../model/types.js";
 
 /**
  * Whether a class keeps the correction: neither pixel AUROC nor AUPRO down, and one of them up by at least `margin`.
@@ -46,15 +47,7 @@ export async function tuneEdgeCorrection(input: {
   readonly progress?: Progress;
 }): Promise<{ edges?: EdgeProfiles; record: EdgeTuningRecord }> {
   const S = input.settings.mapSize;
-  const whole = { x: 0, y: 0, w: S, h: S };
-  const distances = new Map<string, Int16Array>();
-  const distOf = (f: PseudoFeature) => {
-    const p = f.place ?? whole;
-    const key = `${p.x},${p.y},${p.w},${p.h}`;
-    let d = distances.get(key);
-    if (!d) distances.set(key, (d = edgeDistances(p, S, EDGE_REACH)));
-    return d;
-  };
+  const distOf = edgeDistanceCache(S, EDGE_REACH);
   const opened = await openScorer(input.mode, input.parts, input.settings, input.sessionOptions);
   // Normals first: their sums make the profile the anomalies are corrected by.
   const order = [...input.set.keys()].sort((a, b) => Number(input.set[a]!.anomalous) - Number(input.set[b]!.anomalous));
@@ -72,7 +65,7 @@ export async function tuneEdgeCorrection(input: {
       throwIfCancelled(input.signal, "edge correction");
       const f = input.set[i]!;
       const { map } = await opened.scorer.score(f.x);
-      const dist = distOf(f);
+      const dist = distOf(f.x);
       if (!f.anomalous) {
         normals.push({ cls: f.cls, map, dist });
         let s = sums.get(f.cls);
@@ -115,4 +108,57 @@ export function describeEdgeChoice(r: EdgeTuningRecord): string {
   const pct = (v: number | null) => (v === null ? "–" : (100 * v).toFixed(1));
   const kept = Object.entries(r.classes).filter(([, c]) => c.chosen).map(([cls]) => cls);
   return `edge correction (${r.mode} mode, pseudo-validation AUPRO without → with): ${Object.entries(r.classes).map(([cls, c]) => `${cls} ${pct(c.base.aupro)} → ${pct(c.corrected.aupro)}${c.chosen ? " (kept)" : ""}`).join(", ")}; ${kept.length > 0 ? `kept for ${kept.join(", ")}` : "kept for no class"}`;
+}
+
+/** Each map's edge distances, computed once per frame placement (a class's frames come in a few sizes). */
+function edgeDistanceCache(S: number, reach: number): (x: FeatureMap) => Int16Array {
+  const whole = { x: 0, y: 0, w: S, h: S };
+  const cache = new Map<string, Int16Array>();
+  return (x) => {
+    const p = x.place ?? whole;
+    const key = `${p.x},${p.y},${p.w},${p.h}`;
+    let d = cache.get(key);
+    if (!d) cache.set(key, (d = edgeDistances(p, S, reach)));
+    return d;
+  };
+}
+
+/**
+ * The kept classes' profiles measured again on a model's held-out normals, as it will serve (a lifecycle
+ * refresh or retrain moves its maps): which classes keep the correction stays as tuning chose; a class with
+ * no held-out normal among `maps` keeps its profile.
+ */
+export async function remeasureEdges(input: {
+  readonly edges: EdgeProfiles;
+  readonly maps: readonly FeatureMap[];
+  /** Each map's class, where known (an untagged accepted frame: undefined, not used). */
+  readonly classes: readonly (string | undefined)[];
+  readonly parts: ScorerParts;
+  readonly settings: ScorerSettings;
+  readonly sessionOptions: ort.InferenceSession.SessionOptions;
+  readonly signal?: AbortSignal;
+  readonly onScored?: () => void;
+}): Promise<{ edges: EdgeProfiles; normals: Record<string, number> }> {
+  const { edges } = input;
+  if (input.classes.length !== input.maps.length) throw new Error(`${input.classes.length} classes for ${input.maps.length} held-out maps`);
+  const distOf = edgeDistanceCache(input.settings.mapSize, edges.reach);
+  const sums = new Map<string, EdgeProfileSums>();
+  const opened = await openScorer(edges.mode as ScoringMode, input.parts, input.settings, input.sessionOptions);
+  try {
+    for (let i = 0; i < input.maps.length; i++) {
+      const cls = input.classes[i];
+      if (cls === undefined || !(cls in edges.classes)) continue;
+      throwIfCancelled(input.signal, "edge correction");
+      const x = input.maps[i]!;
+      let s = sums.get(cls);
+      if (!s) sums.set(cls, (s = new EdgeProfileSums(edges.reach)));
+      s.add((await opened.scorer.score(x)).map, distOf(x));
+      input.onScored?.();
+    }
+  } finally {
+    await opened.release();
+  }
+  const classes = Object.fromEntries(Object.entries(edges.classes).map(([cls, old]) => [cls, sums.get(cls)?.correction()?.map((v) => +v.toPrecision(7)) ?? old]));
+  const normals = Object.fromEntries(Object.keys(edges.classes).map((cls) => [cls, sums.has(cls) ? input.maps.filter((_, i) => input.classes[i] === cls).length : 0]));
+  return { edges: { ...edges, classes }, normals };
 }

@@ -5,7 +5,7 @@
  * computed once and re-scored at every point of a sweep.
  */
 import type { RgbImage } from "../../image/decode.js";
-import { maskToInput, placement, type Placement } from "../../image/geometry.js";
+import { maskToInput } from "../../image/geometry.js";
 import type { BackboneRunner } from "../../model/backbone-runner.js";
 import { standardizeInPlace, type FeatureStats } from "../../model/feature-stats.js";
 import type { FeatureMap } from "../../model/types.js";
@@ -18,8 +18,6 @@ export interface PseudoFeature {
   readonly x: FeatureMap;
   /** S×S ground truth (0/1) of a synthesized anomaly. */
   readonly mask?: Uint8Array;
-  /** Where the frame lands in the S×S input (image/geometry.ts); absent: the whole square. */
-  readonly place?: Placement;
 }
 
 export async function extractPseudoFeatures(
@@ -33,7 +31,7 @@ export async function extractPseudoFeatures(
   for await (const s of samples) {
     throwIfCancelled(options.signal, "pseudo-validation features");
     const x = await standardizedFeatures(backbone, s.image, stats);
-    out.push({ cls: s.cls, anomalous: s.kind === "pseudo", x, place: placement(s.image.width, s.image.height, S, backbone.aspect), ...(s.mask ? { mask: maskToInput(s.mask, s.image, S, backbone.aspect) } : {}) });
+    out.push({ cls: s.cls, anomalous: s.kind === "pseudo", x, ...(s.mask ? { mask: maskToInput(s.mask, s.image, S, backbone.aspect) } : {}) });
     options.progress?.tick();
   }
   return out;

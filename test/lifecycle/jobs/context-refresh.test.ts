@@ -63,7 +63,8 @@ test("fit builds a context bank for the class with swapped parts; a refresh grow
   assert.ok(Object.keys(fitted.manifest.scoring.context!.classWeights!).includes("board"), JSON.stringify(fitted.manifest.tuning!.context));
   const files = Object.fromEntries(Object.keys(fitted.manifest.files).map((name) => [name, fitted.file(name)]));
   const { files: _hashes, ...rest } = fitted.manifest;
-  await writeBundle(base, { ...rest, scoring: { ...rest.scoring, context: { ...rest.scoring.context!, classWeights: { board: 0.5 } } } }, files, true);
+  // And an edge correction for the board, zero everywhere, for the refresh to measure again.
+  await writeBundle(base, { ...rest, scoring: { ...rest.scoring, context: { ...rest.scoring.context!, classWeights: { board: 0.5 } }, edges: { mode: "knn", reach: 32, classes: { board: Array<number>(33).fill(0) } } } }, files, true);
   const parent = await readBundle(base);
   const m = parent.manifest;
   const before = contextBankOf(parent)!;
@@ -82,6 +83,10 @@ test("fit builds a context bank for the class with swapped parts; a refresh grow
   assert.equal(r.memory.contextBank!.size, grown.size);
   assert.ok(grown.size <= Math.floor(cb.fitSize * 1.25));
   assert.deepEqual(Array.from(grown.rows.subarray(0, before.rows.length)), Array.from(before.rows), "the old rows first, unchanged");
+  // The edge profile measured again on the held-out normals (square frames: the middle, distance 32, is the reference).
+  const profile = r.scoring.edges!.classes["board"]!;
+  assert.equal(profile.length, 33);
+  assert.ok(profile.every((v) => Number.isFinite(v)) && profile[32] === 0 && profile.some((v) => v !== 0), JSON.stringify(profile));
   // Normalizers measured again on the grown banks; the candidate serves the context bank.
   assert.notDeepEqual(r.scoring.context!.normalizers, m.scoring.context!.normalizers);
   const detector = await loadDetector(out);

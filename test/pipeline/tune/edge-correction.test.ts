@@ -8,7 +8,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { keepsEdgeCorrection, tuneEdgeCorrection, describeEdgeChoice } from "../../../src/pipeline/tune/edge-correction.js";
+import { keepsEdgeCorrection, tuneEdgeCorrection, describeEdgeChoice, remeasureEdges } from "../../../src/pipeline/tune/edge-correction.js";
 import type { PseudoFeature } from "../../../src/pipeline/tune/pseudo-features.js";
 import { openScorer, type ScorerParts } from "../../../src/pipeline/open-scorer.js";
 import { EDGE_REACH, edgeDistances } from "../../../src/model/scoring/edge-profile.js";
@@ -119,4 +119,38 @@ test("the rule: neither figure down, one up by the margin; an undefined figure k
   assert.equal(keepsEdgeCorrection(f(0.9, 0.6), f(0.899, 0.7), 0.005), false);
   assert.equal(keepsEdgeCorrection(f(0.9, 0.6), f(0.95, 0.599), 0.005), false);
   assert.equal(keepsEdgeCorrection(f(0.9, null), f(0.95, 0.7), 0), false);
+});
+
+test("a lifecycle job measures the kept classes' profiles again on its held-out normals; a class without any keeps its own, untagged maps count for none", async () => {
+  const m = model(4);
+  const zeros = Array<number>(EDGE_REACH + 1).fill(0);
+  const edges = { mode: "knn", reach: EDGE_REACH, classes: { cloth: zeros, nut: [...zeros.slice(1), 7] } };
+  const cloth = m.set.filter((f) => f.cls === "cloth" && !f.anomalous);
+  // Two untagged maps of the other class, which must not move cloth's profile.
+  const maps = [...cloth.map((f) => f.x), ...m.set.filter((f) => f.cls === "nut" && !f.anomalous).slice(0, 2).map((f) => f.x)];
+  const classes = [...cloth.map(() => "cloth"), undefined, undefined];
+  const r = await remeasureEdges({ edges, maps, classes, parts: m.parts, settings, sessionOptions: {} });
+  assert.deepEqual(r.normals, { cloth: cloth.length, nut: 0 });
+  assert.deepEqual(r.edges.classes["nut"], edges.classes.nut, "no held-out normal: kept");
+  // Cloth's: the mean per distance over its normals' maps less the deepest, by hand.
+  const dist = edgeDistances({ x: 0, y: 0, w: S, h: S }, S, EDGE_REACH);
+  const opened = await openScorer("knn", m.parts, settings, {});
+  const sum = new Float64Array(EDGE_REACH + 1), n = new Float64Array(EDGE_REACH + 1);
+  try {
+    for (const f of cloth) {
+      const map = (await opened.scorer.score(f.x)).map;
+      map.forEach((v, i) => ((sum[dist[i]!]! += v), n[dist[i]!]!++));
+    }
+  } finally {
+    await opened.release();
+  }
+  // A 64-px square reaches distance 31 at most: that is the middle, and 32 (unmeasured) gets 0.
+  const mean = Array.from(sum, (s, d) => (n[d]! > 0 ? s / n[d]! : undefined));
+  const middle = mean[S / 2 - 1]!;
+  const want = mean.map((v) => (v === undefined ? 0 : v - middle));
+  const got = r.edges.classes["cloth"]!;
+  assert.equal(got.length, EDGE_REACH + 1);
+  got.forEach((v, d) => assert.ok(Math.abs(v - want[d]!) < 1e-5 * Math.max(1, Math.abs(want[d]!)), `distance ${d}: ${v} against ${want[d]}`));
+  assert.ok(got[0]! > 0.3, "its loud ring measured");
+  assert.deepEqual([r.edges.mode, r.edges.reach], ["knn", EDGE_REACH]);
 });
