@@ -154,7 +154,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, modes, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`), ...(remeasured ? { scored: remeasured.scored } : {}), leftOut });
       // The edge correction's profiles on the set's normals, as the new U-Net serves them.
       const normals = set.filter((f) => !f.anomalous);
-      if (sc.edges && modes.includes(sc.edges.mode as ScoringMode)) {
+      if (sc.edges && modes.includes(sc.edges.mode)) {
         edges = (await remeasureEdges({ edges: sc.edges, maps: normals.map((f) => f.x), classes: normals.map((f) => f.cls), parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, sessionOptions: model.sessionOptions, ...(signal ? { signal } : {}) })).edges;
       }
     } else {

@@ -6,7 +6,7 @@
  */
 import { decodeFrame, type DecodeLimits, DEFAULT_LIMITS, type RgbImage } from "../image/decode.js";
 import { cropToPlacement, placement, type Aspect } from "../image/geometry.js";
-import { correctEdges, edgeDistances, type EdgeProfiles } from "../model/scoring/edge-profile.js";
+import { correctEdges, edgeDistanceCache, type EdgeProfiles } from "../model/scoring/edge-profile.js";
 import { standardizeInPlace, type FeatureStats } from "../model/feature-stats.js";
 import { resizeBilinear } from "../model/scoring/anomaly-map.js";
 import type { BackboneRunner } from "../model/backbone-runner.js";
@@ -41,24 +41,17 @@ export class BundleDetector implements Detector {
     private readonly limits: DecodeLimits = DEFAULT_LIMITS,
     /** The edge correction of the maps of the classes that kept it (model/scoring/edge-profile.ts); absent: none. */
     private readonly edges?: EdgeProfiles,
-  ) {}
+  ) {
+    this.distancesOf = edges ? edgeDistanceCache(info.inputSize, edges.reach) : undefined;
+  }
 
   /** Edge distances per frame placement: a line sends frames of a few sizes. */
-  private readonly distances = new Map<string, Int16Array>();
+  private readonly distancesOf?: (x: FeatureMap) => Int16Array;
 
-  /** The map with the judged class's edge correction, when it has one; the image score was taken before it. */
-  private edgeCorrected(map: Float32Array, image: RgbImage, cls: string | undefined): Float32Array {
+  /** The map of features `x` with the judged class's edge correction, when it has one; the image score was taken before it. */
+  private edgeCorrected(map: Float32Array, x: FeatureMap, cls: string | undefined): Float32Array {
     const correction = cls !== undefined ? this.edges?.classes[cls] : undefined;
-    if (!correction) return map;
-    const S = this.info.inputSize;
-    const p = placement(image.width, image.height, S, this.aspect);
-    const key = `${p.x},${p.y},${p.w},${p.h}`;
-    let dist = this.distances.get(key);
-    if (!dist) {
-      if (this.distances.size >= 64) this.distances.clear();
-      this.distances.set(key, (dist = edgeDistances(p, S, this.edges!.reach)));
-    }
-    return correctEdges(map, dist, correction);
+    return correction && this.distancesOf ? correctEdges(map, this.distancesOf(x), correction) : map;
   }
 
   /** Runs jobs strictly one after another, whatever their callers. */
@@ -89,7 +82,7 @@ export class BundleDetector implements Detector {
       const scored = await this.scorer.score(x, classTag);
       return {
         image,
-        map: this.edgeCorrected(scored.map, image, scored.judgedAs),
+        map: this.edgeCorrected(scored.map, x, scored.judgedAs),
         score: scored.score,
         ...(scored.class !== undefined ? { class: scored.class } : {}),
         ...(scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),

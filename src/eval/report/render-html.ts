@@ -176,7 +176,7 @@ function classWeightTable(classes: NonNullable<Extract<TuningReport, { state: "p
   const weights = [...new Set(Object.values(classes).flatMap((r) => r.curve.map((p) => p.weight)))].sort((a, b) => a - b);
   const cell = (r: (typeof classes)[string], w: number) => {
     const p = r.curve.find((q) => q.weight === w);
-    const v = p?.aupro == null ? "–" : (100 * p.aupro).toFixed(1);
+    const v = pct(p?.aupro ?? null);
     return `<td>${w === r.chosen ? `<b>${v}</b>` : v}</td>`;
   };
   return `<table class="metrics"><caption>Pseudo-validation AUPRO per class at each detail-bank weight W (chosen in bold)</caption><thead><tr><th>class</th>${weights.map((w) => `<th>W ${e(String(w))}</th>`).join("")}</tr></thead><tbody>
@@ -187,7 +187,6 @@ ${Object.entries(classes).map(([cls, r]) => `<tr><td>${e(cls)}</td>${weights.map
 /** Each swept class's context-bank figures at every W: its swapped parts' image AUROC and what its other anomalies score, the chosen W in bold. */
 function contextWeightTable(c: NonNullable<Extract<TuningReport, { state: "present" }>["contextClasses"]>): string {
   const weights = [...new Set(Object.values(c.classes).flatMap((r) => r.curve.map((p) => p.weight)))].sort((a, b) => a - b);
-  const pct = (v: number | null) => (v === null ? "–" : (100 * v).toFixed(1));
   const cell = (r: (typeof c.classes)[string], w: number) => {
     const p = r.curve.find((q) => q.weight === w);
     const v = p ? `${pct(p.swapsAuroc)} / ${pct(p.others)}` : "–";
@@ -201,7 +200,6 @@ ${Object.entries(c.classes).map(([cls, r]) => `<tr><td>${e(cls)}</td><td>${r.swa
 
 /** Each class's pseudo-validation pixel AUROC and AUPRO without and with the edge correction, the kept ones marked. */
 function edgeTable(r: NonNullable<Extract<TuningReport, { state: "present" }>["edges"]>): string {
-  const pct = (v: number | null) => (v === null ? "–" : (100 * v).toFixed(1));
   return `<p class="meta">Edge correction (${e(r.mode)} mode): each class's normal score at each distance from the frame's edge, measured on its held-out normals, subtracted from its heatmaps (not from its image score); kept where neither its pseudo-validation pixel AUROC nor its AUPRO falls and one rises by at least ${e(String(100 * r.margin))} points. This test set's figures above are with it.</p>
 <table class="metrics"><caption>Pseudo-validation pixel AUROC / AUPRO per class without and with the edge correction</caption><thead><tr><th>class</th><th>without</th><th>with</th><th>kept</th></tr></thead><tbody>
 ${Object.entries(r.classes).map(([cls, c]) => `<tr><td>${e(cls)}</td><td>${pct(c.base.pixel_auroc)} / ${pct(c.base.aupro)}</td><td>${pct(c.corrected.pixel_auroc)} / ${pct(c.corrected.aupro)}</td><td>${c.chosen ? "<b>yes</b>" : "no"}</td></tr>`).join("\n")}

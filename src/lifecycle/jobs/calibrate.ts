@@ -127,7 +127,7 @@ export async function calibrateThresholds(
   }
   // The edge correction's profiles, on the same normals as the candidate serves them (the kept classes stay kept).
   const e = m.scoring.edges;
-  const edges = e && options.classes && modes.includes(e.mode as ScoringMode)
+  const edges = e && options.classes && modes.includes(e.mode)
     ? (await remeasureEdges({ edges: e, maps: holdout, classes: options.classes, parts, settings: served, sessionOptions: model.sessionOptions, ...(options.signal ? { signal: options.signal } : {}) })).edges
     : undefined;
   return { thresholds: out, ...(remeasured ? { detail: remeasured.detail } : {}), ...(remeasured?.context ? { context: remeasured.context } : {}), ...(edges ? { edges } : {}) };

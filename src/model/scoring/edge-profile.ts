@@ -24,6 +24,7 @@
  * pixel metrics change, the verdicts do not.
  */
 import type { Placement } from "../../image/geometry.js";
+import type { FeatureMap, ScoringMode } from "../types.js";
 import { invalidInput } from "../../util/errors.js";
 
 /** How far in (anomaly-map pixels, S = 224) a distance is told apart; everything deeper is the middle. About four cells of the 28-cell grid. */
@@ -31,7 +32,7 @@ export const EDGE_REACH = 32;
 
 /** The served edge correction (manifest scoring.edges): the mode it was measured in and each corrected class's profile. */
 export interface EdgeProfiles {
-  readonly mode: string;
+  readonly mode: ScoringMode;
   readonly reach: number;
   /** Per class: the correction to subtract at each distance 0..reach (profile − its middle), in map units. */
   readonly classes: Readonly<Record<string, readonly number[]>>;
@@ -45,7 +46,7 @@ export interface PixelFigures {
 
 /** What tuning recorded (manifest tuning.edges, pipeline/tune/edge-correction.ts): each class's figures without and with its correction, and whether it kept it. */
 export interface EdgeTuningRecord {
-  readonly mode: string;
+  readonly mode: ScoringMode;
   readonly reach: number;
   readonly margin: number;
   readonly classes: Readonly<Record<string, { readonly base: PixelFigures; readonly corrected: PixelFigures; readonly chosen: boolean }>>;
@@ -65,6 +66,24 @@ export function edgeDistances(place: Placement, size: number, reach: number = ED
     for (let col = x; col < x + w; col++) d[r * size + col] = Math.min(reach, dy, col - x, x + w - 1 - col);
   }
   return d;
+}
+
+/**
+ * A map's edge distances (its FeatureMap.place; none: the whole square), computed once per frame placement: a
+ * class's or a line's frames come in a few sizes. At most `limit` placements are kept.
+ */
+export function edgeDistanceCache(size: number, reach: number, limit = 64): (x: Pick<FeatureMap, "place">) => Int16Array {
+  const whole = { x: 0, y: 0, w: size, h: size };
+  const cache = new Map<string, Int16Array>();
+  return ({ place = whole }) => {
+    const key = `${place.x},${place.y},${place.w},${place.h}`;
+    let d = cache.get(key);
+    if (!d) {
+      if (cache.size >= limit) cache.clear();
+      cache.set(key, (d = edgeDistances(place, size, reach)));
+    }
+    return d;
+  };
 }
 
 /** Sums of a class's normal map values per distance, for its profile (and a leave-one-out profile: `without`). */

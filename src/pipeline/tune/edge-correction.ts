@@ -14,14 +14,13 @@
  * test set does.
  */
 import type * as ort from "onnxruntime-node";
-import type { ScoringMode } from "../../model/types.js";
-import { EDGE_REACH, EdgeProfileSums, correctEdges, edgeDistances, type EdgeProfiles, type EdgeTuningRecord, type PixelFigures } from "../../model/scoring/edge-profile.js";
+import type { FeatureMap, ScoringMode } from "../../model/types.js";
+import { EDGE_REACH, EdgeProfileSums, correctEdges, edgeDistanceCache, type EdgeProfiles, type EdgeTuningRecord, type PixelFigures } from "../../model/scoring/edge-profile.js";
 import { PixelMetricAccumulator } from "../../measures/metrics.js";
 import { ProAccumulator } from "../../measures/pro.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
 import type { PseudoFeature } from "./pseudo-features.js";
-import type { FeatureMap } from "../../model/types.js";
 
 /**
  * Whether a class keeps the correction: neither pixel AUROC nor AUPRO down, and one of them up by at least `margin`.
@@ -110,19 +109,6 @@ export function describeEdgeChoice(r: EdgeTuningRecord): string {
   return `edge correction (${r.mode} mode, pseudo-validation AUPRO without → with): ${Object.entries(r.classes).map(([cls, c]) => `${cls} ${pct(c.base.aupro)} → ${pct(c.corrected.aupro)}${c.chosen ? " (kept)" : ""}`).join(", ")}; ${kept.length > 0 ? `kept for ${kept.join(", ")}` : "kept for no class"}`;
 }
 
-/** Each map's edge distances, computed once per frame placement (a class's frames come in a few sizes). */
-function edgeDistanceCache(S: number, reach: number): (x: FeatureMap) => Int16Array {
-  const whole = { x: 0, y: 0, w: S, h: S };
-  const cache = new Map<string, Int16Array>();
-  return (x) => {
-    const p = x.place ?? whole;
-    const key = `${p.x},${p.y},${p.w},${p.h}`;
-    let d = cache.get(key);
-    if (!d) cache.set(key, (d = edgeDistances(p, S, reach)));
-    return d;
-  };
-}
-
 /**
  * The kept classes' profiles measured again on a model's held-out normals, as it will serve (a lifecycle
  * refresh or retrain moves its maps): which classes keep the correction stays as tuning chose; a class with
@@ -143,7 +129,7 @@ export async function remeasureEdges(input: {
   if (input.classes.length !== input.maps.length) throw new Error(`${input.classes.length} classes for ${input.maps.length} held-out maps`);
   const distOf = edgeDistanceCache(input.settings.mapSize, edges.reach);
   const sums = new Map<string, EdgeProfileSums>();
-  const opened = await openScorer(edges.mode as ScoringMode, input.parts, input.settings, input.sessionOptions);
+  const opened = await openScorer(edges.mode, input.parts, input.settings, input.sessionOptions);
   try {
     for (let i = 0; i < input.maps.length; i++) {
       const cls = input.classes[i];

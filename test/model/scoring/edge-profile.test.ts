@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { EdgeProfileSums, correctEdges, edgeDistances } from "../../../src/model/scoring/edge-profile.js";
+import { EdgeProfileSums, correctEdges, edgeDistanceCache, edgeDistances } from "../../../src/model/scoring/edge-profile.js";
 
 test("edge distances: to the nearest edge of the frame's placement, capped at the reach, −1 on the border", () => {
   // A 6×4 frame in an 8×8 map, at (1, 2).
@@ -49,4 +49,18 @@ test("the correction is subtracted at each pixel's distance, clamped at 0, and l
   assert.deepEqual(Array.from(correctEdges(map, dist, [1, 5, -2])), [4, 3, 0, 6, 6]);
   assert.throws(() => correctEdges(map, Int16Array.from([0]), [0]), /a map of 5 pixels and 1 distances/);
   assert.throws(() => new EdgeProfileSums(1).add(map, Int16Array.from([0])), /a map of 5 pixels and 1 distances/);
+});
+
+test("the distance cache: one array per placement, the whole square for a map without one, at most `limit` kept", () => {
+  const distancesOf = edgeDistanceCache(8, 2, 2);
+  const tall = { x: 2, y: 0, w: 4, h: 8 };
+  const first = distancesOf({ place: tall });
+  assert.deepEqual(Array.from(first), Array.from(edgeDistances(tall, 8, 2)));
+  assert.equal(distancesOf({ place: { ...tall } }), first, "the same placement: the same array");
+  assert.deepEqual(Array.from(distancesOf({})), Array.from(edgeDistances({ x: 0, y: 0, w: 8, h: 8 }, 8, 2)));
+  // A third placement clears the two kept, so the first is computed anew.
+  distancesOf({ place: { x: 0, y: 2, w: 8, h: 4 } });
+  const again = distancesOf({ place: tall });
+  assert.notEqual(again, first);
+  assert.deepEqual(Array.from(again), Array.from(first));
 });

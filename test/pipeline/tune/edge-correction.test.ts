@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { keepsEdgeCorrection, tuneEdgeCorrection, describeEdgeChoice, remeasureEdges } from "../../../src/pipeline/tune/edge-correction.js";
 import type { PseudoFeature } from "../../../src/pipeline/tune/pseudo-features.js";
 import { openScorer, type ScorerParts } from "../../../src/pipeline/open-scorer.js";
-import { EDGE_REACH, edgeDistances } from "../../../src/model/scoring/edge-profile.js";
+import { EDGE_REACH, edgeDistances, type EdgeProfiles } from "../../../src/model/scoring/edge-profile.js";
 import { PixelMetricAccumulator } from "../../../src/measures/metrics.js";
 import { ProAccumulator } from "../../../src/measures/pro.js";
 import { createRng } from "../../../src/util/random.js";
@@ -124,7 +124,7 @@ test("the rule: neither figure down, one up by the margin; an undefined figure k
 test("a lifecycle job measures the kept classes' profiles again on its held-out normals; a class without any keeps its own, untagged maps count for none", async () => {
   const m = model(4);
   const zeros = Array<number>(EDGE_REACH + 1).fill(0);
-  const edges = { mode: "knn", reach: EDGE_REACH, classes: { cloth: zeros, nut: [...zeros.slice(1), 7] } };
+  const edges: EdgeProfiles = { mode: "knn", reach: EDGE_REACH, classes: { cloth: zeros, nut: [...zeros.slice(1), 7] } };
   const cloth = m.set.filter((f) => f.cls === "cloth" && !f.anomalous);
   // Two untagged maps of the other class, which must not move cloth's profile.
   const maps = [...cloth.map((f) => f.x), ...m.set.filter((f) => f.cls === "nut" && !f.anomalous).slice(0, 2).map((f) => f.x)];
