@@ -203,7 +203,8 @@ export interface BundleManifest {
   /** What a lifecycle job learnt from beyond the parent: the accepted frames, by content hash. */
   readonly dataSnapshot?: {
     readonly job: "refresh" | "retrain";
-    readonly accepted: readonly { readonly sha256: string; readonly classTag?: string; readonly use: "bank" | "train" | "holdout" | "skipped" }[];
+    /** readAs: an untagged frame's class as the parent model read it (lifecycle/jobs/read-untagged.ts). */
+    readonly accepted: readonly { readonly sha256: string; readonly classTag?: string; readonly readAs?: string; readonly use: "bank" | "train" | "holdout" | "skipped" }[];
   };
   readonly provenance: {
     readonly dataset: string;

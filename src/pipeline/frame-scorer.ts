@@ -263,9 +263,22 @@ export function frameContextWeight(c: Pick<ContextSearch, "weight" | "classWeigh
   let total = 0;
   for (const v of votes) total += v;
   if (total === 0) return c.weight;
-  let best = 0;
+  const cls = frameContextClass(c.classWeights, votes);
+  return cls >= 0 ? c.classWeights[cls]! : 0;
+}
+
+/**
+ * The class whose W frameContextWeight gives an unnamed frame: the one with the largest W above 0 among the classes
+ * holding at least CONTEXT_MIN_SHARE of its votes (ties to the lower index); -1 when no such class has a W above 0.
+ * A lifecycle refresh files an untagged accepted frame's context rows under it: the class whose search served it.
+ */
+export function frameContextClass(classWeights: ArrayLike<number>, votes: Int32Array): number {
+  let total = 0;
+  for (const v of votes) total += v;
+  let best = -1;
   votes.forEach((v, cls) => {
-    if (v >= CONTEXT_MIN_SHARE * total) best = Math.max(best, c.classWeights![cls] ?? 0);
+    const w = classWeights[cls] ?? 0;
+    if (total > 0 && v >= CONTEXT_MIN_SHARE * total && w > 0 && (best < 0 || w > classWeights[best]!)) best = cls;
   });
   return best;
 }

@@ -34,7 +34,7 @@ import { baseHoldoutMaps, calibrateThresholds, modesOf } from "./calibrate.js";
 import { bundleVersion, withoutFiles, writeCandidate } from "./candidate.js";
 import { continueKCenter, projectRowsWith } from "./continue-k-center.js";
 import { coverageSpace, nearestBankDistances } from "./coverage-space.js";
-import { acceptedFeatures } from "./accepted-features.js";
+import { acceptedFeatures, judgedClassOf } from "./accepted-features.js";
 import { growBank } from "./grow-bank.js";
 import { checkOptionKeys, numberOption } from "./options.js";
 import type { JobBody } from "./types.js";
@@ -66,7 +66,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     ctx.log.info({ parent: m.version, accepted: ctx.accepted.length, maxAdditions, holdoutFraction }, "refresh: start");
 
     // 1. Features of the accepted frames.
-    const { learn, holdout, skipped, dataSnapshot } = await acceptedFeatures(model, ctx, { job: "refresh", what: "memory-bank refresh", holdoutFraction, learnUse: "bank" });
+    const { learn, holdout, skipped, dataSnapshot, untagged } = await acceptedFeatures(model, ctx, { job: "refresh", what: "memory-bank refresh", holdoutFraction, learnUse: "bank" });
     lap("features");
 
     // 2. Candidate slices and their distance to the bank, in the selection's space.
@@ -110,7 +110,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     const index = FaissIndex.build(coreset, size, c, m.memory.indexType);
     lap("selection");
 
-    // 5. The context bank: its own rows, grown from the tagged frames of its classes.
+    // 5. The context bank: its own rows, grown from the frames of its classes: tagged so, or untagged and served by its context search.
     const contextRows = contextBankOf(model.bundle);
     const cb = m.memory.contextBank;
     let grownContext: GrownContextBank | undefined;
@@ -118,7 +118,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       throwIfCancelled(ctx.signal, "memory-bank refresh");
       grownContext = await growContextBank({
         bank: contextRows, lambda: cb.lambda, coverageRadius: cb.coverageRadius, seed: space.seed, projectionDim: space.dim,
-        classNames: bank.rowClasses.names, frames: learn.map((it) => ({ map: it.map, classTag: it.frame.classTag })),
+        classNames: bank.rowClasses.names, frames: learn.map((it) => ({ map: it.map, classTag: it.frame.classTag ?? it.reading?.contextClass })),
         maxAdditions: Math.max(1, Math.ceil(0.25 * cb.fitSize)), ceiling: Math.floor(cb.fitSize * (1 + (m.config.memory.refreshHeadroom ?? 0.25))),
         sessionOptions: model.sessionOptions, signal: ctx.signal,
       });
@@ -132,7 +132,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     const base = await baseHoldoutMaps(model, ctx.signal);
     if (base.missing > 0) ctx.log.warn({ missing: base.missing, listed: base.listed, dataset: m.provenance.dataset }, "refresh: some of fit's held-out files could not be read; calibrating without them");
     const holdoutMaps = [...base.maps, ...holdout.map((it) => it.map)];
-    const holdoutClasses = [...base.classes, ...holdout.map((it) => it.frame.classTag)];
+    const holdoutClasses = [...base.classes, ...holdout.map(judgedClassOf)];
     const hasDenoiser = m.scoring.denoiserFile !== undefined;
     const parts = { coreset, coresetSize: size, c, ...(hasDenoiser ? { unetOnnx: model.bundle.file(m.scoring.denoiserFile!) } : {}), ...(bank.rowClasses ? { rowClasses: bank.rowClasses } : {}), ...(grownContext ? { contextBank: grownContext.bank } : {}) };
     const { thresholds, detail, context, edges } = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, hasDenoiser), {
@@ -151,6 +151,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       bankFrames: learn.length,
       holdoutFrames: holdout.length,
       skippedFrames: skipped.length,
+      ...(untagged.frames > 0 ? { untagged } : {}),
       candidateSlices: n,
       slicesBeyondRadius: beyond,
       added,

@@ -25,7 +25,7 @@ import { throwIfCancelled } from "../../util/progress.js";
 import { openActiveModel } from "./active-model.js";
 import { baseHoldoutMaps, calibrateThresholds, modesOf, type ScoringOverrides } from "./calibrate.js";
 import { bundleVersion, withoutFiles, writeCandidate } from "./candidate.js";
-import { acceptedFeatures } from "./accepted-features.js";
+import { acceptedFeatures, judgedClassOf } from "./accepted-features.js";
 import { checkOptionKeys, choiceOption, numberOption } from "./options.js";
 import { trainingFeaturesOf } from "./training-features.js";
 import type { JobBody } from "./types.js";
@@ -79,7 +79,7 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
       lap("open");
 
       // New normals.
-      const { learn, holdout, skipped, dataSnapshot } = await acceptedFeatures(model, ctx, { job: "retrain", what: "diffusion retraining", holdoutFraction, learnUse: "train" });
+      const { learn, holdout, skipped, dataSnapshot, untagged } = await acceptedFeatures(model, ctx, { job: "retrain", what: "diffusion retraining", holdoutFraction, learnUse: "train" });
       if (learn.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, "retrain: no usable accepted frame to learn from");
       lap("features");
 
@@ -119,7 +119,7 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
       const basis = await baseHoldoutMaps(model, ctx.signal);
       if (basis.missing > 0) ctx.log.warn({ missing: basis.missing, listed: basis.listed, dataset: m.provenance.dataset }, "retrain: some of fit's held-out files could not be read; calibrating without them");
       const holdoutMaps = [...basis.maps, ...holdout.map((it) => it.map)];
-      const holdoutClasses = [...basis.classes, ...holdout.map((it) => it.frame.classTag)];
+      const holdoutClasses = [...basis.classes, ...holdout.map(judgedClassOf)];
       const parts: ScorerParts = { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, unetOnnx: trained.unetOnnx, ...rowPartsOf(model.bundle) };
       const tuned = hooks.retune ? await hooks.retune({ parent: m, parts, holdout: holdoutMaps, signal: ctx.signal }) : undefined;
       const { thresholds, detail, context, edges } = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, true), {
@@ -136,6 +136,7 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
         trainFrames: learn.length,
         holdoutFrames: holdout.length,
         skippedFrames: skipped.length,
+        ...(untagged.frames > 0 ? { untagged } : {}),
         replayMaps: replay.length,
         trainingData: trainingSource,
         newMapRepeats: repeats,

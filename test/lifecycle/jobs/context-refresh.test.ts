@@ -1,8 +1,8 @@
 /**
  * A model with a context bank through a memory-bank refresh: fit builds the
  * bank for the class whose held-out frames yield swapped parts, the refresh
- * grows it from the accepted frames tagged with that class (frames of a new
- * look add rows), re-measures its normalizers, and the candidate loads and
+ * grows it from the accepted frames of that class (tagged so, or untagged and
+ * served by its context search; frames of a new look add rows), re-measures its normalizers, and the candidate loads and
  * scores with it; a second refresh past the ceiling consolidates it.
  */
 import { test, before, after } from "node:test";
@@ -71,13 +71,23 @@ test("fit builds a context bank for the class with swapped parts; a refresh grow
 
   const out = join(dir, "refreshed");
   const accepted = await acceptedFrom(shifted, 8);
-  await refreshMemoryBank(jobContext("refresh", base, out, [...accepted, ...accepted.slice(0, 2).map((f) => ({ path: f.path, sha256: `${f.sha256}-untagged` }))]));
+  // And two frames of the new look sent without a class tag.
+  const loose = join(dir, "untagged");
+  await writePlates(loose, [60, 60], 90);
+  const untaggedFrames = (await acceptedFrom(loose, 2)).map(({ path, sha256 }) => ({ path, sha256 }));
+  await refreshMemoryBank(jobContext("refresh", base, out, [...accepted, ...untaggedFrames]));
   const refreshed = await readBundle(out);
   const r = refreshed.manifest;
   const grown = contextBankOf(refreshed)!;
-  const record = (r.metrics["refresh"] as { contextBank: { frames: number; added: number; size: number } }).contextBank;
-  // Only the tagged frames the refresh learns from (not those it holds out, nor the untagged ones) offer slices.
-  assert.ok(record.frames >= 1 && record.frames <= accepted.length, JSON.stringify(record));
+  const refreshRecord = r.metrics["refresh"] as { contextBank: { frames: number; added: number; size: number }; untagged: unknown };
+  const record = refreshRecord.contextBank;
+  // The untagged copies read as the board, whose context search (W 0.5) served them: they count as the board's.
+  const untaggedSnapshot = r.dataSnapshot!.accepted.filter((a) => a.classTag === undefined);
+  assert.deepEqual(untaggedSnapshot.map((a) => a.readAs), ["board", "board"]);
+  assert.deepEqual(refreshRecord.untagged, { frames: 2, unread: 0, readAs: { board: 2 }, contextClass: { board: 2 } });
+  // Every frame the refresh learns from offers slices (not those it holds out), the untagged ones too.
+  assert.equal(record.frames, r.dataSnapshot!.accepted.filter((a) => a.use === "bank").length, JSON.stringify(record));
+  assert.ok(untaggedSnapshot.some((a) => a.use === "bank"), JSON.stringify(untaggedSnapshot));
   assert.ok(record.added > 0, `a new look adds context rows: ${JSON.stringify(record)}`);
   assert.equal(grown.size, before.size + record.added);
   assert.equal(r.memory.contextBank!.size, grown.size);

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { refreshMemoryBank } from "../../../src/lifecycle/jobs/index.js";
 import { readBundle } from "../../../src/model/bundle.js";
+import { UNTAGGED } from "../../../src/model/memory/row-classes.js";
 import { acceptedFrom, fitBundle, jobContext, makeData, measure } from "./support.js";
 
 let dir = "";
@@ -35,14 +36,16 @@ after(async () => {
 // model false-alarms on the shifted frames, which the refresh must cut (per class, each would be calibrated on its bank frames
 // left out too, which already tolerates the shift).
 // The fourth holds out 3 of each class's 12 frames, enough here for each class's own threshold: the refresh calibrates them again.
-for (const { perClassShare, detailWeight, classThresholds } of [
-  { perClassShare: 0.75, detailWeight: undefined, classThresholds: false },
-  { perClassShare: 0, detailWeight: undefined, classThresholds: false },
-  { perClassShare: 0.75, detailWeight: 0.33, classThresholds: false },
-  { perClassShare: 0.75, detailWeight: undefined, classThresholds: true },
+// The fifth is the fourth on a line that sends no class tags: each held-out frame counts for the class it reads as.
+for (const { perClassShare, detailWeight, classThresholds, untagged } of [
+  { perClassShare: 0.75, detailWeight: undefined, classThresholds: false, untagged: false },
+  { perClassShare: 0, detailWeight: undefined, classThresholds: false, untagged: false },
+  { perClassShare: 0.75, detailWeight: 0.33, classThresholds: false, untagged: false },
+  { perClassShare: 0.75, detailWeight: undefined, classThresholds: true, untagged: false },
+  { perClassShare: 0.75, detailWeight: undefined, classThresholds: true, untagged: true },
 ]) {
-  const label = `${perClassShare}${detailWeight ? `-detail-${detailWeight}` : ""}${classThresholds ? "-class-thresholds" : ""}`;
-  test(`refreshMemoryBank on 20 accepted shifted good frames cuts false alarms on other shifted good frames and keeps defect AUROC (coreset per-class share ${perClassShare}${detailWeight ? `, detail bank at W ${detailWeight}` : ""}${classThresholds ? ", a threshold per class" : ""})`, async (t) => {
+  const label = `${perClassShare}${detailWeight ? `-detail-${detailWeight}` : ""}${classThresholds ? "-class-thresholds" : ""}${untagged ? "-untagged" : ""}`;
+  test(`refreshMemoryBank on 20 accepted shifted good frames cuts false alarms on other shifted good frames and keeps defect AUROC (coreset per-class share ${perClassShare}${detailWeight ? `, detail bank at W ${detailWeight}` : ""}${classThresholds ? ", a threshold per class" : ""}${untagged ? ", frames accepted without class tags" : ""})`, async (t) => {
     const base = join(dir, `base-${label}`);
     const detail = detailWeight ? { scoring: { mode: "knn", detail: { weight: detailWeight } }, tuning: { detailWeights: [detailWeight] } } : { scoring: { mode: "knn" } };
     await fitBundle(normal, base, join(dir, "cache"), { memory: { perClassShare }, diffusion: { preset: "none" }, ...detail, threshold: classThresholds ? { holdout: 0.25, minClassNormals: 3 } : { perClass: false } });
@@ -55,8 +58,9 @@ for (const { perClassShare, detailWeight, classThresholds } of [
     }
     const before = await measure(base, shifted);
 
-    const accepted = await acceptedFrom(shifted, 20);
-    assert.equal(accepted.length, 20);
+    const tagged = await acceptedFrom(shifted, 20);
+    assert.equal(tagged.length, 20);
+    const accepted = untagged ? tagged.map(({ path, sha256 }) => ({ path, sha256 })) : tagged;
     const out = join(dir, `refreshed-${label}`);
     const ctx = jobContext("refresh", base, out, accepted);
     const { summary } = await refreshMemoryBank(ctx);
@@ -86,7 +90,15 @@ for (const { perClassShare, detailWeight, classThresholds } of [
     const refreshedClasses = await classesOf(out, m);
     assert.equal(refreshedClasses.length, m.memory.coresetSize);
     assert.deepEqual(refreshedClasses.slice(0, parent.memory.coresetSize), parentClasses);
-    assert.ok(refreshedClasses.slice(parent.memory.coresetSize).every((k) => accepted.some((a) => a.classTag === k)));
+    // Rows of untagged frames stay UNTAGGED (read-untagged.ts: the main bank's votes are not filed by a reading).
+    assert.ok(refreshedClasses.slice(parent.memory.coresetSize).every((k) => (untagged ? k === UNTAGGED : tagged.some((a) => a.classTag === k))));
+    if (untagged) {
+      // The parent read every untagged frame as the class it was made as, and the snapshot says so.
+      assert.deepEqual(m.dataSnapshot!.accepted.map((a) => [a.classTag, a.readAs]), tagged.map((a) => [undefined, a.classTag]));
+      const counts: Record<string, number> = {};
+      for (const a of tagged) counts[a.classTag!] = (counts[a.classTag!] ?? 0) + 1;
+      assert.deepEqual(summary.untagged, { frames: 20, unread: 0, readAs: counts, contextClass: {} });
+    } else assert.equal(summary.untagged, undefined);
     // Each class's threshold: fit's over its 3 held-out frames; the refresh's over those and the accepted frames it held out of that class.
     const classesOfThresholds = (mm: typeof m) => Object.fromEntries(Object.entries(mm.thresholds!.knn!.classes ?? {}).map(([k, v]) => [k, v.holdoutImages]));
     if (classThresholds) {
@@ -97,7 +109,7 @@ for (const { perClassShare, detailWeight, classThresholds } of [
       const heldOut = m.thresholds!.knn!.holdoutImages - 3 * Object.keys(fitted).length;
       assert.ok(heldOut > 0, "the refresh held some accepted frames out");
       assert.deepEqual(Object.keys(refreshed).sort(), Object.keys(fitted).sort());
-      assert.equal(Object.values(refreshed).reduce((a, b) => a + b, 0), m.thresholds!.knn!.holdoutImages, "every held-out frame is tagged, so each counts for its class");
+      assert.equal(Object.values(refreshed).reduce((a, b) => a + b, 0), m.thresholds!.knn!.holdoutImages, "every held-out frame is tagged or read, so each counts for its class");
       assert.notDeepEqual(m.thresholds!.knn!.classes, parent.thresholds!.knn!.classes);
     } else {
       assert.equal(m.thresholds!.knn!.classes, undefined, "one model threshold: no class gets its own");

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { contextChannelsOf, contextInUse, contextRows, frameContext, withContext } from "../../../src/model/scoring/context-bank.js";
 import { contextCoreset, scaledContextRows } from "../../../src/model/memory/context-coreset.js";
-import { CONTEXT_MIN_SHARE, frameContextWeight } from "../../../src/pipeline/frame-scorer.js";
+import { CONTEXT_MIN_SHARE, frameContextClass, frameContextWeight } from "../../../src/pipeline/frame-scorer.js";
 import type { FeatureMap } from "../../../src/model/types.js";
 import { LafiteError } from "../../../src/util/errors.js";
 
@@ -95,4 +95,15 @@ test("frameContextWeight: the largest W among the classes with at least a fifth 
   // A caller's class (a line's recipe) decides alone, whatever the votes.
   assert.equal(frameContextWeight(c, Int32Array.of(20, 0, 0), 2), 1);
   assert.equal(frameContextWeight(c, Int32Array.of(0, 0, 20), 0), 0);
+});
+
+test("frameContextClass: the class whose W an unnamed frame gets; -1 when that W is 0 or none voted", () => {
+  const w = Float64Array.of(0, 0.5, 1);
+  assert.equal(frameContextClass(w, Int32Array.of(12, 5, 3)), 1);
+  assert.equal(frameContextClass(w, Int32Array.of(16, 0, 4)), 2);
+  // Class 0 holds every vote but has W 0: no context search served the frame.
+  assert.equal(frameContextClass(w, Int32Array.of(20, 0, 0)), -1);
+  assert.equal(frameContextClass(w, Int32Array.of(0, 0, 0)), -1);
+  // Equal W: the lower index.
+  assert.equal(frameContextClass(Float64Array.of(0.5, 0.5), Int32Array.of(10, 10)), 0);
 });

@@ -1,0 +1,78 @@
+/**
+ * What the active model reads an untagged accepted frame as, so a job can
+ * file it where the daemon judged it. A line that sends no class tags still
+ * has its frames judged per class: by the threshold (and the detail weight
+ * and edge profile) of the class their features read as, and by the context
+ * search of the class whose W reached them (frame-scorer.ts
+ * frameContextWeight). Without this a refresh or retrain counted such frames
+ * for no class: their class's threshold was calibrated without them, and a
+ * context bank never learned their look, so an accepted false alarm of a
+ * context-weighted class was still raised after the refresh.
+ *
+ * The main bank does not use the reading: its rows vote for the class a
+ * frame reads as, and rows filed by a misreading would make the next frames
+ * of that look misread more often (the realistic suite's kit frames already
+ * read as assembly 26 times in 44). Untagged rows stay UNTAGGED there.
+ */
+import { openScorer, scorerSettingsOf } from "../../pipeline/open-scorer.js";
+import { frameContextClass, seedOfFeatures } from "../../pipeline/frame-scorer.js";
+import { classOfVotes } from "../../model/memory/row-classes.js";
+import { classWeightTable } from "../../model/scoring/detail-bank.js";
+import { rowClassesOf } from "../../model/bundle.js";
+import type { FeatureMap } from "../../model/types.js";
+import { throwIfCancelled } from "../../util/progress.js";
+import type { ActiveModel } from "./active-model.js";
+
+export interface UntaggedReading {
+  /** The class the frame's features read as (the class whose threshold judges it); absent when no row voted. */
+  readonly readAs?: string;
+  /** The class whose context W served it (frameContextClass); absent when no context search did. */
+  readonly contextClass?: string;
+}
+
+/**
+ * The reading of each map whose frame has no class tag (undefined for tagged
+ * frames, and for every frame when the bank records no row classes).
+ */
+export async function readUntagged(model: ActiveModel, items: readonly { readonly map: FeatureMap; readonly classTag?: string | undefined }[], signal?: AbortSignal): Promise<(UntaggedReading | undefined)[]> {
+  const rowClasses = rowClassesOf(model.bundle);
+  const out: (UntaggedReading | undefined)[] = items.map(() => undefined);
+  if (!rowClasses || items.every((it) => it.classTag !== undefined)) return out;
+  const m = model.manifest;
+  const { c } = m.features;
+  // The main bank's nearest rows decide the read class in every mode that searches; knn needs only that search.
+  const { detail: _detail, context: _context, ...settings } = scorerSettingsOf(m);
+  const opened = await openScorer("knn", { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, rowClasses }, settings, model.sessionOptions);
+  const cs = m.scoring.context;
+  const contextWeights = cs?.classWeights ? classWeightTable(rowClasses.names, cs.classWeights, cs.weight) : undefined;
+  try {
+    for (let i = 0; i < items.length; i++) {
+      const { map, classTag } = items[i]!;
+      if (classTag !== undefined) continue;
+      throwIfCancelled(signal, "reading untagged frames' classes");
+      const { frameClass, classVotes } = await opened.scorer.positionScores(map, seedOfFeatures(map));
+      const read = frameClass ?? (classVotes ? classOfVotes(classVotes) : -1);
+      const ctx = contextWeights && classVotes ? frameContextClass(contextWeights, classVotes) : -1;
+      out[i] = { ...(read >= 0 ? { readAs: rowClasses.names[read]! } : {}), ...(ctx >= 0 ? { contextClass: rowClasses.names[ctx]! } : {}) };
+    }
+  } finally {
+    await opened.release();
+  }
+  return out;
+}
+
+/** Counts for a job's summary: untagged frames, and how many read as (or were served by the context of) each class. */
+export function readingSummary(readings: readonly (UntaggedReading | undefined)[]): { frames: number; unread: number; readAs: Record<string, number>; contextClass: Record<string, number> } {
+  const readAs: Record<string, number> = {};
+  const contextClass: Record<string, number> = {};
+  let frames = 0;
+  let unread = 0;
+  for (const r of readings) {
+    if (!r) continue;
+    frames++;
+    if (r.readAs === undefined) unread++;
+    else readAs[r.readAs] = (readAs[r.readAs] ?? 0) + 1;
+    if (r.contextClass !== undefined) contextClass[r.contextClass] = (contextClass[r.contextClass] ?? 0) + 1;
+  }
+  return { frames, unread, readAs, contextClass };
+}
