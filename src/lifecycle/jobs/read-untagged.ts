@@ -16,7 +16,6 @@
  */
 import { openScorer, scorerSettingsOf } from "../../pipeline/open-scorer.js";
 import { frameContextClass, seedOfFeatures } from "../../pipeline/frame-scorer.js";
-import { classOfVotes } from "../../model/memory/row-classes.js";
 import { classWeightTable } from "../../model/scoring/detail-bank.js";
 import { rowClassesOf } from "../../model/bundle.js";
 import type { FeatureMap } from "../../model/types.js";
@@ -51,7 +50,7 @@ export async function readUntagged(model: ActiveModel, items: readonly { readonl
       if (classTag !== undefined) continue;
       throwIfCancelled(signal, "reading untagged frames' classes");
       const { frameClass, classVotes } = await opened.scorer.positionScores(map, seedOfFeatures(map));
-      const read = frameClass ?? (classVotes ? classOfVotes(classVotes) : -1);
+      const read = frameClass ?? -1;
       const ctx = contextWeights && classVotes ? frameContextClass(contextWeights, classVotes) : -1;
       out[i] = { ...(read >= 0 ? { readAs: rowClasses.names[read]! } : {}), ...(ctx >= 0 ? { contextClass: rowClasses.names[ctx]! } : {}) };
     }
