@@ -19,7 +19,7 @@ import { readMask } from "../../src/dataset/masks.js";
 import { BackboneRunner, sessionOptions } from "../../src/model/backbone-runner.js";
 import { resolveBackbone } from "../../src/model/backbone-source.js";
 import { FeatureStatsAccumulator, standardizeInPlace, type FeatureStats } from "../../src/model/feature-stats.js";
-import { frameFitOfConfig, pseudoRecipe, type ModelConfig } from "../../src/model/model-config.js";
+import { pseudoRecipe, type ModelConfig } from "../../src/model/model-config.js";
 import type { FeatureMap } from "../../src/model/types.js";
 import { splitTraining } from "../../src/pipeline/fit.js";
 import { extractPseudoFeatures, type PseudoFeature } from "../../src/pipeline/tune/pseudo-features.js";
@@ -57,7 +57,7 @@ export interface SuiteFeatures {
 export async function extractSuiteFeatures(data: string, config: ModelConfig, log: (m: string) => void, threads?: number, options: { pseudo?: boolean } = {}): Promise<SuiteFeatures> {
   const t0 = performance.now();
   const source = await resolveBackbone(config, defaultCacheDir());
-  const backbone = await BackboneRunner.open(source.onnx, source.inputSize, sessionOptions("cpu", threads), frameFitOfConfig(config));
+  const backbone = await BackboneRunner.open(source.onnx, source.inputSize, sessionOptions("cpu", threads), config.aspect);
   const S = backbone.inputSize;
   const one = async (path: string): Promise<{ x: FeatureMap; width: number; height: number }> => {
     const image = await decodeEncoded(await readFile(path));
@@ -78,8 +78,8 @@ export async function extractSuiteFeatures(data: string, config: ModelConfig, lo
     }
     for (const t of cls.test) {
       const { x, width, height } = await one(t.path);
-      const mask = t.maskPath ? maskToInput((await readMask(t.maskPath)).mask, { width, height }, S, frameFitOfConfig(config)) : undefined;
-      const region = config.aspect === "letterbox" ? placement(width, height, S, frameFitOfConfig(config)) : undefined;
+      const mask = t.maskPath ? maskToInput((await readMask(t.maskPath)).mask, { width, height }, S, config.aspect) : undefined;
+      const region = config.aspect === "letterbox" ? placement(width, height, S, "letterbox") : undefined;
       testRaw.push({ cls: cls.name, anomalous: t.anomalous, x, ...(mask ? { mask } : {}), ...(region ? { region } : {}) });
     }
     log(`features: ${cls.name} done (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
@@ -112,7 +112,7 @@ function pseudoFromHeldOut(backbone: BackboneRunner, heldOut: ReadonlyMap<string
 /** Another pseudo-validation set from the suite's held-out normals, by another recipe (e.g. another share of seamless anomalies). */
 export async function pseudoFeaturesOf(suite: SuiteFeatures, config: ModelConfig, recipe: PseudoRecipe, threads?: number): Promise<PseudoFeature[]> {
   const source = await resolveBackbone(config, defaultCacheDir());
-  const backbone = await BackboneRunner.open(source.onnx, source.inputSize, sessionOptions("cpu", threads), frameFitOfConfig(config));
+  const backbone = await BackboneRunner.open(source.onnx, source.inputSize, sessionOptions("cpu", threads), config.aspect);
   try {
     return await pseudoFromHeldOut(backbone, suite.heldOut, suite.stats, recipe);
   } finally {

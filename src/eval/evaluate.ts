@@ -174,13 +174,13 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         }
         // Scores are compared at the mask's resolution (normally the image's own).
         const S = detector.info.inputSize;
-        const map = mapToFrame(scored.map, S, mw, mh, detector.fit);
+        const map = mapToFrame(scored.map, S, mw, mh, detector.aspect);
         if (mw === image.width && mh === image.height) frameMap = map;
         groups.addPixels(item.defect, item.anomalous, map, mask, mw);
         pixelImages++;
       }
       if (options.heatmapsDir) {
-        frameMap ??= mapToFrame(scored.map, detector.info.inputSize, image.width, image.height, detector.fit);
+        frameMap ??= mapToFrame(scored.map, detector.info.inputSize, image.width, image.height, detector.aspect);
         const dir = join(options.heatmapsDir, cls.name, item.defect);
         await mkdir(dir, { recursive: true });
         const heat = await renderHeatmapPng(frameMap, image.width, image.height, scored.threshold);

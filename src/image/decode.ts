@@ -5,7 +5,7 @@
  * allocation proportional to it.
  */
 import sharp from "sharp";
-import { LETTERBOX_GRAY, placement, turnClockwise, type Aspect, type FrameFit } from "./geometry.js";
+import { LETTERBOX_GRAY, placement, type Aspect } from "./geometry.js";
 import { decodeBmp, isBmp, type RgbImage } from "./bmp.js";
 import { invalidInput } from "../util/errors.js";
 import type { FrameInput, PixelFormat } from "./frame.js";
@@ -95,14 +95,13 @@ function describeSharpError(err: unknown): string {
  * float32 RGB in [0, 255] (NCHW without N). The backbone graph itself
  * applies its own normalization, so this stays model-agnostic.
  */
-export async function toModelInput(image: RgbImage, size: number, fit: FrameFit | Aspect = "stretch"): Promise<Float32Array> {
-  const p = placement(image.width, image.height, size, fit);
-  const src = p.turned ? { width: image.height, height: image.width, rgb: turnClockwise(image.rgb, image.width, image.height, 3) } : image;
+export async function toModelInput(image: RgbImage, size: number, aspect: Aspect = "stretch"): Promise<Float32Array> {
+  const p = placement(image.width, image.height, size, aspect);
   const gray = { r: LETTERBOX_GRAY, g: LETTERBOX_GRAY, b: LETTERBOX_GRAY };
   const resized =
-    src.width === size && src.height === size
-      ? src.rgb
-      : await sharp(src.rgb, { raw: { width: src.width, height: src.height, channels: 3 } })
+    image.width === size && image.height === size
+      ? image.rgb
+      : await sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: 3 } })
           .resize(p.w, p.h, { fit: "fill", kernel: "linear" })
           .extend({ top: p.y, bottom: size - p.h - p.y, left: p.x, right: size - p.w - p.x, background: gray })
           .raw()

@@ -15,88 +15,18 @@
 export const ASPECTS = ["stretch", "letterbox", "balanced"] as const;
 export type Aspect = (typeof ASPECTS)[number];
 
-/**
- * Whether a portrait frame (taller than wide) is turned a quarter clockwise
- * before it is fitted, so every non-square frame lies long side across:
- * `as-is` (every bundle before the option) or `landscape`. A class of tiles
- * cut in both orientations then shows the bank one layout, not two: on the
- * realistic suite's tiles of many sizes (4 in 10 of them portrait) it
- * raised their image AUROC (issue 10, session 22). A class whose frames
- * are all portrait is turned as a whole, which changes nothing it is
- * compared with. Maps go back through the same turn (mapToFrame).
- */
-export const ORIENTS = ["as-is", "landscape"] as const;
-export type Orient = (typeof ORIENTS)[number];
-
-/** How a frame is fitted into the S×S input: its aspect rule and orientation. */
-export interface FrameFit {
-  readonly aspect: Aspect;
-  readonly orient: Orient;
-}
-
-/** What bundles before `aspect` and `orient` did: stretched, as they came. */
-export const LEGACY_FIT: FrameFit = { aspect: "stretch", orient: "as-is" };
-
-/** Whether a W×H frame is turned under `orient`. */
-export function isTurned(width: number, height: number, orient: Orient): boolean {
-  return orient === "landscape" && height > width;
-}
-
-/**
- * An interleaved W×H image (or mask, `channels` 1) turned a quarter
- * clockwise: H×W, the frame's left column its top row, so frame pixel
- * (x, y) lands at (H − 1 − y, x).
- */
-export function turnClockwise<T extends Uint8Array | Float32Array>(data: T, width: number, height: number, channels = 1): T {
-  const out = (data instanceof Float32Array ? new Float32Array(data.length) : new Uint8Array(data.length)) as T;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const src = (y * width + x) * channels;
-      const dst = (x * height + (height - 1 - y)) * channels;
-      for (let c = 0; c < channels; c++) out[dst + c] = data[src + c]!;
-    }
-  }
-  return out;
-}
-
-/** turnClockwise undone: a W'×H' turned image back to its H'×W' frame (frame pixel (x, y) read from (W' − 1 − y, x)). */
-export function turnBack<T extends Uint8Array | Float32Array>(data: T, turnedWidth: number, turnedHeight: number, channels = 1): T {
-  // The frame is turnedHeight wide and turnedWidth tall.
-  const width = turnedHeight;
-  const height = turnedWidth;
-  const out = (data instanceof Float32Array ? new Float32Array(data.length) : new Uint8Array(data.length)) as T;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const src = (x * turnedWidth + (turnedWidth - 1 - y)) * channels;
-      const dst = (y * width + x) * channels;
-      for (let c = 0; c < channels; c++) out[dst + c] = data[src + c]!;
-    }
-  }
-  return out;
-}
-
 /** Pixel value of the letterbox border (all three channels): mid-gray, as the backbone's shape probe. */
 export const LETTERBOX_GRAY = 128;
 
 export interface Placement {
-  /** The frame's rectangle in the S×S input, in input pixels (of the turned frame when `turned`). */
+  /** The frame's rectangle in the S×S input, in input pixels. */
   readonly x: number;
   readonly y: number;
   readonly w: number;
   readonly h: number;
-  /** The frame was turned a quarter clockwise before it was fitted (Orient `landscape`, a portrait frame). */
-  readonly turned?: true;
 }
 
-export function placement(frameWidth: number, frameHeight: number, size: number, fit: FrameFit | Aspect): Placement {
-  const { aspect, orient } = typeof fit === "string" ? { aspect: fit, orient: "as-is" as const } : fit;
-  const turned = isTurned(frameWidth, frameHeight, orient);
-  const [width, height] = turned ? [frameHeight, frameWidth] : [frameWidth, frameHeight];
-  const p = fitted(width, height, size, aspect);
-  return turned ? { ...p, turned: true } : p;
-}
-
-function fitted(width: number, height: number, size: number, aspect: Aspect): Placement {
+export function placement(width: number, height: number, size: number, aspect: Aspect): Placement {
   if (aspect === "stretch" || width === height) return { x: 0, y: 0, w: size, h: size };
   const long = Math.max(width, height);
   // The short axis's extra stretch: none for letterbox, √(long / short) for balanced.
@@ -136,11 +66,9 @@ export function frameCells(p: Placement, size: number, w: number, h: number): Gr
   return { x0, y0, x1, y1 };
 }
 
-/** A W×H mask (non-zero = anomalous) placed into the S×S input like its image (turned with it), nearest neighbour so it stays binary; 0 on the border. */
-export function maskToInput(frameMask: Uint8Array, frame: { readonly width: number; readonly height: number }, size: number, fit: FrameFit | Aspect = "stretch"): Uint8Array {
-  const p = placement(frame.width, frame.height, size, fit);
-  const mask = p.turned ? turnClockwise(frameMask, frame.width, frame.height) : frameMask;
-  const image = p.turned ? { width: frame.height, height: frame.width } : frame;
+/** A W×H mask (non-zero = anomalous) placed into the S×S input like its image, nearest neighbour so it stays binary; 0 on the border. */
+export function maskToInput(mask: Uint8Array, image: { readonly width: number; readonly height: number }, size: number, aspect: Aspect = "stretch"): Uint8Array {
+  const p = placement(image.width, image.height, size, aspect);
   const out = new Uint8Array(size * size);
   for (let y = 0; y < p.h; y++) {
     const sy = Math.min(image.height - 1, Math.floor(((y + 0.5) * image.height) / p.h));

@@ -46,7 +46,7 @@ async function synthesizedSet(reference: PseudoReference, signal: AbortSignal | 
 
 /** Mean per-class image AUROC of a bundle, in its own mode and settings, on given samples. */
 async function scoreOnSamples(bundleDir: string, samples: readonly PseudoSample[], options: { intraOpThreads?: number; signal?: AbortSignal }): Promise<number> {
-  const { readBundle, frameFitOf } = await import("../model/bundle.js");
+  const { readBundle } = await import("../model/bundle.js");
   const { BackboneRunner, sessionOptions } = await import("../model/backbone-runner.js");
   const { extractPseudoFeatures } = await import("../pipeline/tune/pseudo-features.js");
   const { scorePseudoSet } = await import("../pipeline/tune/score-set.js");
@@ -55,7 +55,7 @@ async function scoreOnSamples(bundleDir: string, samples: readonly PseudoSample[
   const loaded = await readBundle(bundleDir);
   const m = loaded.manifest;
   const sess = sessionOptions("cpu", options.intraOpThreads);
-  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sess, frameFitOf(m.backbone));
+  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sess, m.backbone.aspect ?? "stretch");
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
   let set;
   try {

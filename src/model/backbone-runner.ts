@@ -7,7 +7,7 @@
 import * as ort from "onnxruntime-node";
 import type { FeatureMap } from "./types.js";
 import { toModelInput, type RgbImage } from "../image/decode.js";
-import { frameCells, LEGACY_FIT, placement, type FrameFit } from "../image/geometry.js";
+import { frameCells, placement, type Aspect } from "../image/geometry.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 
 export const BACKBONE_INPUT = "image";
@@ -24,11 +24,11 @@ export class BackboneRunner {
     private readonly session: ort.InferenceSession,
     readonly inputSize: number,
     readonly shape: { readonly c: number; readonly h: number; readonly w: number },
-    /** How frames are fitted into the S×S input (image/geometry.ts); the bundle's backbone.aspect and backbone.orient. */
-    readonly fit: FrameFit,
+    /** How frames are fitted into the S×S input (image/geometry.ts); the bundle's backbone.aspect. */
+    readonly aspect: Aspect,
   ) {}
 
-  static async open(onnx: Uint8Array, inputSize: number, options: ort.InferenceSession.SessionOptions, fit: FrameFit = LEGACY_FIT): Promise<BackboneRunner> {
+  static async open(onnx: Uint8Array, inputSize: number, options: ort.InferenceSession.SessionOptions, aspect: Aspect = "stretch"): Promise<BackboneRunner> {
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(onnx, options);
@@ -43,12 +43,12 @@ export class BackboneRunner {
     const out = await session.run({ [BACKBONE_INPUT]: new ort.Tensor("float32", probe, [1, 3, inputSize, inputSize]) });
     const dims = out[BACKBONE_OUTPUT]!.dims;
     if (dims.length !== 4) throw new LafiteError(ErrorCode.BAD_BUNDLE, `backbone output has shape [${dims.join(",")}], expected [N,c,h,w]`);
-    return new BackboneRunner(session, inputSize, { c: dims[1]!, h: dims[2]!, w: dims[3]! }, fit);
+    return new BackboneRunner(session, inputSize, { c: dims[1]!, h: dims[2]!, w: dims[3]! }, aspect);
   }
 
   /** An image as this backbone's input: S×S, fitted by its aspect rule. */
   input(image: RgbImage): Promise<Float32Array> {
-    return toModelInput(image, this.inputSize, this.fit);
+    return toModelInput(image, this.inputSize, this.aspect);
   }
 
   /**
@@ -67,7 +67,7 @@ export class BackboneRunner {
     const maps: FeatureMap[] = [];
     for (let i = 0; i < n; i++) {
       const f = frames?.[i];
-      const place = f ? placement(f.width, f.height, S, this.fit) : undefined;
+      const place = f ? placement(f.width, f.height, S, this.aspect) : undefined;
       const frame = place ? frameCells(place, S, w, h) : undefined;
       maps.push({ data: data.slice(i * size, (i + 1) * size), c, h, w, ...(frame ? { frame } : {}), ...(place ? { place } : {}) });
     }

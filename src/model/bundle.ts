@@ -6,7 +6,7 @@
  * the SHA-256 of every file), so a damaged bundle is refused with a clear
  * error instead of crashing native code.
  */
-import type { Aspect, FrameFit, Orient } from "../image/geometry.js";
+import type { Aspect } from "../image/geometry.js";
 import type { ImageScoreRule } from "./scoring/anomaly-map.js";
 import type { ChannelRange, DetailScoring } from "./scoring/detail-bank.js";
 import type { ContextScoring } from "./scoring/context-bank.js";
@@ -102,8 +102,6 @@ export interface BundleManifest {
     readonly stages: readonly string[];
     /** How frames are fitted into the input (image/geometry.ts); absent (older bundles) = stretch. */
     readonly aspect?: Aspect;
-    /** Whether portrait frames are turned to landscape first (image/geometry.ts); absent (older bundles) = as-is. */
-    readonly orient?: Orient;
   };
   readonly features: {
     readonly c: number;
@@ -340,11 +338,6 @@ export function bytesToInt32(bytes: Uint8Array): Int32Array {
 }
 
 /** The bank's row classes (manifest memory.rowClasses), checked against the bank's size; undefined for a bundle fitted before they were stored. */
-/** How a bundle's frames are fitted into its backbone's input; bundles from before each field: stretched, as they came. */
-export function frameFitOf(b: BundleManifest["backbone"]): FrameFit {
-  return { aspect: b.aspect ?? "stretch", orient: b.orient ?? "as-is" };
-}
-
 export function rowClassesOf(bundle: LoadedBundle): RowClasses | undefined {
   const r = bundle.manifest.memory.rowClasses;
   if (!r) return undefined;

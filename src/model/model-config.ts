@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { ASPECTS, ORIENTS, type FrameFit } from "../image/geometry.js";
+import { ASPECTS } from "../image/geometry.js";
 import type { PseudoRecipe } from "../image/pseudo/samples.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 
@@ -62,11 +62,6 @@ export const modelConfigSchema = z.strictObject({
    * Bundles without the field were fitted stretched.
    */
   aspect: z.enum(ASPECTS).default("letterbox"),
-  /**
-   * Whether portrait frames are turned a quarter clockwise before they are fitted (landscape), so a class cut in
-   * both orientations shows the bank one layout; as-is keeps them (image/geometry.ts). Bundles without the field: as-is.
-   */
-  orient: z.enum(ORIENTS).default("as-is"),
   memory: z
     .strictObject({
       /** Fraction of training feature slices kept in the coreset (paper: 0.1). */
@@ -279,9 +274,4 @@ export function pseudoRecipe(tuning: ModelConfig["tuning"]): PseudoRecipe {
     ...(tuning.seamless > 0 ? { anomaly: { seamless: tuning.seamless } } : {}),
     ...(tuning.logical > 0 ? { logical: tuning.logical } : {}),
   };
-}
-
-/** How a config fits frames into the backbone's input. */
-export function frameFitOfConfig(c: Pick<ModelConfig, "aspect" | "orient">): FrameFit {
-  return { aspect: c.aspect, orient: c.orient };
 }

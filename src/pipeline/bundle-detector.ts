@@ -5,7 +5,7 @@
  * arrival order: on a 2-core box concurrent ORT runs only fight over cores.
  */
 import { decodeFrame, type DecodeLimits, DEFAULT_LIMITS, type RgbImage } from "../image/decode.js";
-import { cropToPlacement, placement, turnBack, type Aspect, type FrameFit } from "../image/geometry.js";
+import { cropToPlacement, placement, type Aspect } from "../image/geometry.js";
 import { correctEdges, edgeDistanceCache, type EdgeProfiles } from "../model/scoring/edge-profile.js";
 import { standardizeInPlace, type FeatureStats } from "../model/feature-stats.js";
 import { resizeBilinear } from "../model/scoring/anomaly-map.js";
@@ -67,8 +67,8 @@ export class BundleDetector implements Detector {
   }
 
   /** How frames are fitted into the backbone's input, for mapping scores back (mapToFrame). */
-  get fit(): FrameFit {
-    return this.backbone.fit;
+  get aspect(): Aspect {
+    return this.backbone.aspect;
   }
 
   /** `classTag`: the class the caller says the frame is; the frame is judged as it (detail weight, threshold) when the model has that class. */
@@ -110,7 +110,7 @@ export class BundleDetector implements Detector {
       ...(scored.classShares !== undefined ? { classShares: scored.classShares } : {}),
       width: image.width,
       height: image.height,
-      frameMap: () => (frameMap ??= mapToFrame(scored.map, S, image.width, image.height, this.fit)),
+      frameMap: () => (frameMap ??= mapToFrame(scored.map, S, image.width, image.height, this.aspect)),
       timings: scored.timings,
     };
   }
@@ -121,10 +121,9 @@ export class BundleDetector implements Detector {
   }
 }
 
-/** The S×S anomaly map brought back to the original frame size: the frame's part of it (geometry.ts), resized bilinearly, turned back if it was turned. */
-export function mapToFrame(map: Float32Array, size: number, width: number, height: number, fit: FrameFit | Aspect = "stretch"): Float32Array {
-  const p = placement(width, height, size, fit);
-  if (p.turned) return turnBack(resizeBilinear(cropToPlacement(map, size, p), p.w, p.h, height, width), height, width);
+/** The S×S anomaly map brought back to the original frame size: the frame's part of it (geometry.ts), resized bilinearly. */
+export function mapToFrame(map: Float32Array, size: number, width: number, height: number, aspect: Aspect = "stretch"): Float32Array {
+  const p = placement(width, height, size, aspect);
   if (width === p.w && height === p.h && p.w === size) return map;
   return resizeBilinear(cropToPlacement(map, size, p), p.w, p.h, width, height);
 }

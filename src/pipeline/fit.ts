@@ -13,7 +13,7 @@
 import { readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { relative, resolve } from "node:path";
-import { frameFitOfConfig, pseudoRecipe, type ModelConfig } from "../model/model-config.js";
+import { pseudoRecipe, type ModelConfig } from "../model/model-config.js";
 import { scanDataset, type DatasetClass } from "../dataset/mvtec-layout.js";
 import { decodeEncoded } from "../image/decode.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
@@ -162,7 +162,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const ep = await resolveExecutionProvider(options.executionProvider ?? "cpu", log);
   const sessOpts = sessionOptions(ep, options.intraOpThreads);
   const backboneSource = await resolveBackbone(config, options.cacheDir);
-  const backbone = await BackboneRunner.open(backboneSource.onnx, backboneSource.inputSize, sessOpts, frameFitOfConfig(config));
+  const backbone = await BackboneRunner.open(backboneSource.onnx, backboneSource.inputSize, sessOpts, config.aspect);
   const { c, h, w } = backbone.shape;
   log(`fit: backbone ${backboneSource.name}, features ${c}×${h}×${w}`);
   lap("prepare");
@@ -373,7 +373,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       version,
       createdAt: createdAt.toISOString(),
       config,
-      backbone: { name: backboneSource.name, file: "backbone.onnx", inputSize: S, stages: backboneSource.stages, aspect: config.aspect, orient: config.orient },
+      backbone: { name: backboneSource.name, file: "backbone.onnx", inputSize: S, stages: backboneSource.stages, aspect: config.aspect },
       features: { c, h, w, mean: Array.from(stats.mean), std: Array.from(stats.std) },
       memory: {
         coresetSize: count,

@@ -4,7 +4,7 @@
  */
 import { access, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { readBundle, frameFitOf, bytesToFloat32, rowPartsOf, type LoadedBundle, type ThresholdInfo } from "../model/bundle.js";
+import { readBundle, bytesToFloat32, rowPartsOf, type LoadedBundle, type ThresholdInfo } from "../model/bundle.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
 import { openScorer, scorerSettingsOf } from "./open-scorer.js";
@@ -56,7 +56,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   // The FAISS index is the index of record: check it opens and agrees with the manifest.
   const index = FaissIndex.fromBuffer(Buffer.from(bundle.file(m.memory.indexFile)), c, m.memory.indexType);
   if (index.size !== m.memory.coresetSize) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: FAISS index holds ${index.size} vectors, manifest says ${m.memory.coresetSize}`);
-  const backbone = await BackboneRunner.open(bundle.file(m.backbone.file), m.backbone.inputSize, opts, frameFitOf(m.backbone));
+  const backbone = await BackboneRunner.open(bundle.file(m.backbone.file), m.backbone.inputSize, opts, m.backbone.aspect ?? "stretch");
   if (backbone.shape.c !== c || backbone.shape.h !== h || backbone.shape.w !== w) {
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: backbone yields ${backbone.shape.c}×${backbone.shape.h}×${backbone.shape.w}, manifest says ${c}×${h}×${w}`);
   }

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cropToPlacement, frameCells, isTurned, LETTERBOX_GRAY, maskToInput, placement, turnBack, turnClockwise, type Aspect, type Placement } from "../../src/image/geometry.js";
+import { cropToPlacement, frameCells, LETTERBOX_GRAY, maskToInput, placement, type Aspect, type Placement } from "../../src/image/geometry.js";
 import { toModelInput } from "../../src/image/decode.js";
 import { mapToFrame } from "../../src/pipeline/bundle-detector.js";
 
@@ -82,51 +82,4 @@ test("frameCells: the grid cells whose centres fall inside the frame's placement
   // Frames that fill the input: square, or stretched.
   assert.equal(frameCells(placement(300, 300, 224, "letterbox"), 224, 28, 28), undefined);
   assert.equal(frameCells(placement(100, 400, 224, "stretch"), 224, 28, 28), undefined);
-});
-
-test("turnClockwise: a 3×2 frame becomes 2×3, its left column its top row; turnBack undoes it, per channel", () => {
-  // Frame (W 3, H 2):  a b c
-  //                    d e f
-  // turned a quarter clockwise (W 2, H 3):  d a
-  //                                         e b
-  //                                         f c
-  const frame = Uint8Array.from([1, 2, 3, 4, 5, 6]);
-  assert.deepEqual([...turnClockwise(frame, 3, 2)], [4, 1, 5, 2, 6, 3]);
-  assert.deepEqual([...turnBack(turnClockwise(frame, 3, 2), 2, 3)], [...frame]);
-  // Three channels move together.
-  const rgb = Float32Array.from([1, 10, 100, 2, 20, 200]); // a 2×1 frame: two pixels side by side
-  assert.deepEqual([...turnClockwise(rgb, 2, 1, 3)], [1, 10, 100, 2, 20, 200], "1 wide × 2 tall: the left pixel on top");
-  assert.deepEqual([...turnBack(turnClockwise(rgb, 2, 1, 3), 1, 2, 3)], [...rgb]);
-});
-
-test("orient landscape: a portrait frame is placed as its turned self; landscape and square frames as they are", () => {
-  const fit = (aspect: Aspect) => ({ aspect, orient: "landscape" as const });
-  assert.deepEqual(placement(400, 800, 224, fit("letterbox")), { x: 0, y: 56, w: 224, h: 112, turned: true }, "800×400 once turned: scale 0.28 → 224×112, centred vertically");
-  assert.deepEqual(placement(800, 400, 224, fit("letterbox")), { x: 0, y: 56, w: 224, h: 112 }, "already landscape");
-  assert.deepEqual(placement(256, 256, 224, fit("letterbox")), { x: 0, y: 0, w: 224, h: 224 });
-  assert.deepEqual(placement(400, 800, 224, fit("stretch")), { x: 0, y: 0, w: 224, h: 224, turned: true }, "stretched, but still turned");
-  assert.equal(isTurned(400, 800, "as-is"), false);
-  assert.deepEqual(placement(400, 800, 224, { aspect: "letterbox", orient: "as-is" }), placement(400, 800, 224, "letterbox"));
-});
-
-test("orient landscape: a mask goes in turned and a map comes back turned back, to the same frame pixels", () => {
-  // A 2×4 portrait mask (W 2, H 4), one pixel set at (x 0, y 3): bottom left.
-  const mask = new Uint8Array(8);
-  mask[3 * 2 + 0] = 1;
-  const fit = { aspect: "letterbox" as const, orient: "landscape" as const };
-  // Turned: 4×2 with that pixel at (H − 1 − y, x) = (0, 0); letterboxed into S 4: rows 1–2, so input (0, 1).
-  const placed = maskToInput(mask, { width: 2, height: 4 }, 4, fit);
-  assert.deepEqual([...placed], [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-  // The placed mask as a map, brought back to the frame: the one pixel is bottom left again.
-  const back = mapToFrame(Float32Array.from(placed), 4, 2, 4, fit);
-  assert.deepEqual([...back], [...mask]);
-  // And the model input: the frame's pixel lands where its mask pixel did.
-  const image = { width: 2, height: 4, rgb: new Uint8Array(24).fill(200), gray: false };
-  image.rgb.fill(10, 3 * (3 * 2), 3 * (3 * 2) + 3);
-  return toModelInput(image, 4, fit).then((input) => {
-    // Red plane: the dark pixel at (0, 1); rows 0 and 3 are the border.
-    assert.equal(input[1 * 4 + 0], 10);
-    assert.deepEqual([...input.subarray(0, 4)], [LETTERBOX_GRAY, LETTERBOX_GRAY, LETTERBOX_GRAY, LETTERBOX_GRAY]);
-    assert.equal(input[1 * 4 + 1], 200);
-  });
 });

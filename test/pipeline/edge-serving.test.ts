@@ -58,7 +58,7 @@ test("a bundle's edge correction is applied to the maps of its classes' frames o
     const b = await plain.scoreImage(image);
     assert.equal(a.judgedAs, "tall");
     assert.equal(a.score, b.score, "the image score is taken before the correction");
-    const dist = edgeDistances(placement(W, H, served.info.inputSize, served.fit), served.info.inputSize, EDGE_REACH);
+    const dist = edgeDistances(placement(W, H, served.info.inputSize, served.aspect), served.info.inputSize, EDGE_REACH);
     assert.deepEqual(Array.from(a.map), Array.from(correctEdges(b.map, dist, profile)));
     assert.notDeepEqual(Array.from(a.map), Array.from(b.map));
   } finally {

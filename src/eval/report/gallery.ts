@@ -73,7 +73,7 @@ async function renderItem(o: GalleryOptions, s: ImageScore, stem: string): Promi
   const S = o.detector.info.inputSize;
   const t = thumbSize(image.width, image.height);
   const base = new Uint8Array(await sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: 3 } }).resize(t.width, t.height, { fit: "fill" }).raw().toBuffer());
-  const heat = heatmapRgba(mapToFrame(scored.map, S, t.width, t.height, o.detector.fit), t.width, t.height, o.threshold);
+  const heat = heatmapRgba(mapToFrame(scored.map, S, t.width, t.height, o.detector.aspect), t.width, t.height, o.threshold);
   const overlay = blend(base, heat);
   const truth = Uint8Array.from(base);
   const maskPath = o.masks.get(s.path);

@@ -4,7 +4,7 @@
  * bundle's statistics fixed: the coreset and the U-Net live in that
  * standardized space, so new frames must be measured in it too.
  */
-import { bytesToFloat32, frameFitOf, readBundle, type BundleManifest, type LoadedBundle } from "../../model/bundle.js";
+import { bytesToFloat32, readBundle, type BundleManifest, type LoadedBundle } from "../../model/bundle.js";
 import { BackboneRunner, sessionOptions } from "../../model/backbone-runner.js";
 import type { FeatureStats } from "../../model/feature-stats.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
@@ -29,7 +29,7 @@ export async function openActiveModel(dir: string, intraOpThreads?: number): Pro
   if (coreset.length !== m.memory.coresetSize * c) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${dir}: coreset has ${coreset.length} values, manifest says ${m.memory.coresetSize}×${c}`);
   // Jobs run beside serving on the same cores: CPU, with the runner's thread budget.
   const opts = sessionOptions("cpu", intraOpThreads);
-  const backbone = await BackboneRunner.open(bundle.file(m.backbone.file), m.backbone.inputSize, opts, frameFitOf(m.backbone));
+  const backbone = await BackboneRunner.open(bundle.file(m.backbone.file), m.backbone.inputSize, opts, m.backbone.aspect ?? "stretch");
   return {
     bundle,
     manifest: m,

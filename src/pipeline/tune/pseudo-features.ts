@@ -31,7 +31,7 @@ export async function extractPseudoFeatures(
   for await (const s of samples) {
     throwIfCancelled(options.signal, "pseudo-validation features");
     const x = await standardizedFeatures(backbone, s.image, stats);
-    out.push({ cls: s.cls, anomalous: s.kind === "pseudo", x, ...(s.mask ? { mask: maskToInput(s.mask, s.image, S, backbone.fit) } : {}) });
+    out.push({ cls: s.cls, anomalous: s.kind === "pseudo", x, ...(s.mask ? { mask: maskToInput(s.mask, s.image, S, backbone.aspect) } : {}) });
     options.progress?.tick();
   }
   return out;

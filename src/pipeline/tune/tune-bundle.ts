@@ -9,7 +9,7 @@
 import { tuneEdgeCorrection, describeEdgeChoice } from "./edge-correction.js";
 import type { EdgeProfiles } from "../../model/scoring/edge-profile.js";
 import type * as ort from "onnxruntime-node";
-import { readBundle, frameFitOf, bytesToFloat32, rowPartsOf, newVersionId, writeBundle, type BundleManifest, type BundleFiles, type LoadedBundle, type TuningRecord } from "../../model/bundle.js";
+import { readBundle, bytesToFloat32, rowPartsOf, newVersionId, writeBundle, type BundleManifest, type BundleFiles, type LoadedBundle, type TuningRecord } from "../../model/bundle.js";
 import type { ScorerParts } from "../open-scorer.js";
 import { BackboneRunner, sessionOptions } from "../../model/backbone-runner.js";
 import { resolveExecutionProvider } from "../../model/execution-provider.js";
@@ -72,7 +72,7 @@ export async function swapSetOfBundle(loaded: LoadedBundle, data: string, tc: Mo
 
 async function featuresOfSamples(loaded: LoadedBundle, samples: AsyncIterable<PseudoSample>, sessOpts: ort.InferenceSession.SessionOptions, options: { signal?: AbortSignal; progress?: Progress }): Promise<PseudoFeature[]> {
   const m = loaded.manifest;
-  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts, frameFitOf(m.backbone));
+  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts, m.backbone.aspect ?? "stretch");
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
   try {
     return await extractPseudoFeatures(samples, backbone, stats, options);
@@ -97,7 +97,7 @@ export async function leftOutMapsOfBundle(
   const held = m.provenance.holdoutFiles ?? [];
   const files = await leftOutFiles(data, held, classesShortOfNormals(params, held.map((f) => holdoutFileParts(f)[0]!), Object.keys(m.provenance.classes)));
   if (files.length === 0) return [];
-  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts, frameFitOf(m.backbone));
+  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts, m.backbone.aspect ?? "stretch");
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
   const out: LeftOutMap[] = [];
   try {
