@@ -56,7 +56,7 @@ export async function acceptedFeatures<Use extends string>(
   const readings = await readUntagged(model, found.map((it) => ({ map: it.map, classTag: it.frame.classTag })), ctx.signal);
   const usable: AcceptedMap[] = found.map((it, i) => (readings[i] ? { ...it, reading: readings[i] } : it));
   const readAs = new Map(usable.flatMap((it) => (it.reading?.readAs !== undefined ? [[it.frame, it.reading.readAs] as const] : [])));
-  const { learn, holdout } = splitAccepted(usable, options.holdoutFraction);
+  const { learn, holdout } = splitAccepted(usable, options.holdoutFraction, judgedClassOf);
   for (const it of learn) uses.set(it.frame, options.learnUse);
   for (const it of holdout) uses.set(it.frame, "holdout");
   const accepted = ctx.accepted.map((f) => ({ sha256: f.sha256, ...(f.classTag !== undefined ? { classTag: f.classTag } : {}), ...(readAs.has(f) ? { readAs: readAs.get(f)! } : {}), use: uses.get(f) ?? ("skipped" as const) }));
