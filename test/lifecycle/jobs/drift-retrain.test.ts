@@ -85,6 +85,14 @@ test("refresh then retrainDiffusion on 20 accepted shifted good frames: fine-tun
   } finally {
     await rename(moved, normal);
   }
+  // The same frames sent without class tags: the parent reads each as the class it was made as, and the candidate says so.
+  const untaggedOut = join(dir, "untagged");
+  const loose = await retrainDiffusion(jobContext("retrain", refreshed, untaggedOut, accepted.map(({ path, sha256 }) => ({ path, sha256 })), { steps: 2, intraOpThreads: 1 }));
+  const counts: Record<string, number> = {};
+  for (const a of accepted) counts[a.classTag!] = (counts[a.classTag!] ?? 0) + 1;
+  assert.deepEqual(loose.summary.untagged, { frames: accepted.length, unread: 0, readAs: counts, contextClass: {} });
+  const snapshot = (await readBundle(untaggedOut)).manifest.dataSnapshot!;
+  assert.deepEqual(snapshot.accepted.map((a) => [a.classTag, a.readAs]), accepted.map((a) => [undefined, a.classTag]));
   // A misspelt option is refused by name instead of being ignored every night.
   await assert.rejects(
     retrainDiffusion(jobContext("retrain", refreshed, join(dir, "typo"), accepted, { minute: 120 })),
