@@ -53,7 +53,10 @@ export async function acceptedFeatures<Use extends string>(
       ctx.log.warn({ path: frame.path, reason: f.reason }, `${options.job}: accepted frame skipped`);
     }
   });
-  const readings = await readUntagged(model, found.map((it) => ({ map: it.map, classTag: it.frame.classTag })), ctx.signal);
+  const readings = await readUntagged(model, found.map((it) => ({ map: it.map, classTag: it.frame.classTag })), {
+    signal: ctx.signal,
+    onProgress: (done, total) => ctx.progress(done, total, `${options.job}: reading the classes of untagged accepted frames`),
+  });
   const usable: AcceptedMap[] = found.map((it, i) => (readings[i] ? { ...it, reading: readings[i] } : it));
   const readAs = new Map(usable.flatMap((it) => (it.reading?.readAs !== undefined ? [[it.frame, it.reading.readAs] as const] : [])));
   const { learn, holdout } = splitAccepted(usable, options.holdoutFraction, judgedClassOf);

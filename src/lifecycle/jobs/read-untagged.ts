@@ -33,7 +33,11 @@ export interface UntaggedReading {
  * The reading of each map whose frame has no class tag (undefined for tagged
  * frames, and for every frame when the bank records no row classes).
  */
-export async function readUntagged(model: ActiveModel, items: readonly { readonly map: FeatureMap; readonly classTag?: string | undefined }[], signal?: AbortSignal): Promise<(UntaggedReading | undefined)[]> {
+export async function readUntagged(
+  model: ActiveModel,
+  items: readonly { readonly map: FeatureMap; readonly classTag?: string | undefined }[],
+  options: { readonly signal?: AbortSignal; readonly onProgress?: (done: number, total: number) => void } = {},
+): Promise<(UntaggedReading | undefined)[]> {
   const rowClasses = rowClassesOf(model.bundle);
   const out: (UntaggedReading | undefined)[] = items.map(() => undefined);
   if (!rowClasses || items.every((it) => it.classTag !== undefined)) return out;
@@ -44,15 +48,18 @@ export async function readUntagged(model: ActiveModel, items: readonly { readonl
   const opened = await openScorer("knn", { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, rowClasses }, settings, model.sessionOptions);
   const cs = m.scoring.context;
   const contextWeights = cs?.classWeights ? classWeightTable(rowClasses.names, cs.classWeights, cs.weight) : undefined;
+  const total = items.filter((it) => it.classTag === undefined).length;
+  let done = 0;
   try {
     for (let i = 0; i < items.length; i++) {
       const { map, classTag } = items[i]!;
       if (classTag !== undefined) continue;
-      throwIfCancelled(signal, "reading untagged frames' classes");
+      throwIfCancelled(options.signal, "reading untagged frames' classes");
       const { frameClass, classVotes } = await opened.scorer.positionScores(map, seedOfFeatures(map));
       const read = frameClass ?? -1;
       const ctx = contextWeights && classVotes ? frameContextClass(contextWeights, classVotes) : -1;
       out[i] = { ...(read >= 0 ? { readAs: rowClasses.names[read]! } : {}), ...(ctx >= 0 ? { contextClass: rowClasses.names[ctx]! } : {}) };
+      options.onProgress?.(++done, total);
     }
   } finally {
     await opened.release();
