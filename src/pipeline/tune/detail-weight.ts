@@ -31,7 +31,7 @@ import { detailWeightOf, frameContextWeight, seedOfFeatures, type PositionScores
 import { auroc, PixelMetricAccumulator } from "../../measures/metrics.js";
 import { ProAccumulator } from "../../measures/pro.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
-import type { PseudoFeature } from "./pseudo-features.js";
+import { framePixels, type PseudoFeature } from "./pseudo-features.js";
 import { ClassPixelAuroc, meanClassAuroc } from "./score-set.js";
 import { bestPointIndex } from "./best-point.js";
 
@@ -131,7 +131,10 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
   const scoreAt = (mode: ScoringMode, weightOf: (i: number) => number, pixels?: ClassPixelAuroc): number[] =>
     set.map((f, i) => {
       const map = mapAt(mode, i, weightOf(i));
-      pixels?.add(f.cls, map, f.mask);
+      if (pixels) {
+        const px = framePixels(f, map, S);
+        pixels.add(f.cls, px.map, px.mask);
+      }
       return imageScoreOf(map, S, settings);
     });
 
@@ -262,9 +265,9 @@ function classPoint(input: Pick<DetailTuneInput, "signal" | "settings">, members
   const regions = new ProAccumulator();
   const scores = members.map((i) => {
     const map = mapOf(i);
-    const mask = samples[i]!.mask ?? new Uint8Array(map.length);
-    pixels.add(map, mask);
-    regions.add(map, mask, S);
+    const px = framePixels(samples[i]!, map, S);
+    pixels.add(px.map, px.mask);
+    regions.add(px.map, px.mask, px.width);
     return imageScoreOf(map, S, input.settings);
   });
   const labels = members.map((i) => (samples[i]!.anomalous ? 1 : 0));

@@ -20,7 +20,7 @@ import { PixelMetricAccumulator } from "../../measures/metrics.js";
 import { ProAccumulator } from "../../measures/pro.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
-import type { PseudoFeature } from "./pseudo-features.js";
+import { framePixels, type PseudoFeature } from "./pseudo-features.js";
 
 /**
  * Whether a class keeps the correction: neither pixel AUROC nor AUPRO down, and one of them up by at least `margin`.
@@ -51,13 +51,15 @@ export async function tuneEdgeCorrection(input: {
   // Normals first: their sums make the profile the anomalies are corrected by.
   const order = [...input.set.keys()].sort((a, b) => Number(input.set[a]!.anomalous) - Number(input.set[b]!.anomalous));
   const sums = new Map<string, EdgeProfileSums>();
-  const normals: { cls: string; map: Float32Array; dist: Int16Array }[] = [];
+  const normals: { cls: string; map: Float32Array; dist: Int16Array; sample: PseudoFeature }[] = [];
   const figures = new Map<string, { base: [PixelMetricAccumulator, ProAccumulator]; corrected: [PixelMetricAccumulator, ProAccumulator] }>();
-  const add = (cls: string, which: "base" | "corrected", map: Float32Array, mask: Uint8Array) => {
-    let f = figures.get(cls);
-    if (!f) figures.set(cls, (f = { base: [new PixelMetricAccumulator(), new ProAccumulator()], corrected: [new PixelMetricAccumulator(), new ProAccumulator()] }));
-    f[which][0].add(map, mask);
-    f[which][1].add(map, mask, S);
+  // Over the frame's pixels only (framePixels), as every pseudo-validation pixel figure.
+  const add = (sample: PseudoFeature, which: "base" | "corrected", map: Float32Array) => {
+    let f = figures.get(sample.cls);
+    if (!f) figures.set(sample.cls, (f = { base: [new PixelMetricAccumulator(), new ProAccumulator()], corrected: [new PixelMetricAccumulator(), new ProAccumulator()] }));
+    const px = framePixels(sample, map, S);
+    f[which][0].add(px.map, px.mask);
+    f[which][1].add(px.map, px.mask, px.width);
   };
   try {
     for (const i of order) {
@@ -66,15 +68,14 @@ export async function tuneEdgeCorrection(input: {
       const { map } = await opened.scorer.score(f.x);
       const dist = distOf(f.x);
       if (!f.anomalous) {
-        normals.push({ cls: f.cls, map, dist });
+        normals.push({ cls: f.cls, map, dist, sample: f });
         let s = sums.get(f.cls);
         if (!s) sums.set(f.cls, (s = new EdgeProfileSums(EDGE_REACH)));
         s.add(map, dist);
       } else {
         const correction = sums.get(f.cls)?.correction();
-        const mask = f.mask ?? new Uint8Array(map.length);
-        add(f.cls, "base", map, mask);
-        add(f.cls, "corrected", correction ? correctEdges(map, dist, correction) : map, mask);
+        add(f, "base", map);
+        add(f, "corrected", correction ? correctEdges(map, dist, correction) : map);
       }
       input.progress?.tick();
     }
@@ -83,9 +84,8 @@ export async function tuneEdgeCorrection(input: {
   }
   for (const n of normals) {
     const correction = sums.get(n.cls)!.without(n.map, n.dist).correction();
-    const none = new Uint8Array(n.map.length);
-    add(n.cls, "base", n.map, none);
-    add(n.cls, "corrected", correction ? correctEdges(n.map, n.dist, correction) : n.map, none);
+    add(n.sample, "base", n.map);
+    add(n.sample, "corrected", correction ? correctEdges(n.map, n.dist, correction) : n.map);
   }
   const figuresOf = ([pixels, regions]: [PixelMetricAccumulator, ProAccumulator]): PixelFigures => ({ pixel_auroc: pixels.aurocOrNull(), aupro: regions.regions > 0 && regions.normalPixels > 0 ? regions.aupro() : null });
   const classes: Record<string, EdgeTuningRecord["classes"][string]> = {};

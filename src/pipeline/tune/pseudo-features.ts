@@ -5,7 +5,7 @@
  * computed once and re-scored at every point of a sweep.
  */
 import type { RgbImage } from "../../image/decode.js";
-import { maskToInput } from "../../image/geometry.js";
+import { cropToPlacement, maskToInput } from "../../image/geometry.js";
 import type { BackboneRunner } from "../../model/backbone-runner.js";
 import { standardizeInPlace, type FeatureStats } from "../../model/feature-stats.js";
 import type { FeatureMap } from "../../model/types.js";
@@ -43,4 +43,20 @@ export async function standardizedFeatures(backbone: BackboneRunner, image: RgbI
   const [x] = (await backbone.run(await backbone.input(image), 1, [image])) as [FeatureMap];
   standardizeInPlace(x, stats);
   return x;
+}
+
+/**
+ * A sample's S×S map and ground truth over its frame only, for pixel
+ * figures: a letterbox border's pixels are not the frame's. A gray border
+ * scores low and pads every frame with easy negatives; a mirrored one
+ * repeats the frame's edge, a pasted anomaly's reflection included, under a
+ * mask of 0. Eval leaves the border out too (mapToFrame). `width` is the
+ * cropped map's row length (the region accumulator needs it).
+ */
+export function framePixels(f: Pick<PseudoFeature, "x" | "mask">, map: Float32Array, size: number): { readonly map: Float32Array; readonly mask: Uint8Array; readonly width: number } {
+  if (map.length !== size * size) throw new RangeError(`a map of ${map.length} values is not ${size}×${size}`);
+  const mask = f.mask ?? new Uint8Array(map.length);
+  const p = f.x.place;
+  if (!p) return { map, mask, width: size };
+  return { map: cropToPlacement(map, size, p), mask: cropToPlacement(mask, size, p), width: p.w };
 }

@@ -8,7 +8,7 @@
 import { auroc, PixelMetricAccumulator } from "../../measures/metrics.js";
 import type { FrameScorer } from "../frame-scorer.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
-import type { PseudoFeature } from "./pseudo-features.js";
+import { framePixels, type PseudoFeature } from "./pseudo-features.js";
 import { imageScoreOf, type ImageScoreSettings } from "../../model/scoring/anomaly-map.js";
 
 export interface SetScores {
@@ -34,7 +34,10 @@ export async function scorePseudoSet(
     scores.push(scored.score);
     // Other image-score rules cost only their reduction of the same map.
     options.alternatives?.forEach((rule, i) => alternatives[i]!.push(imageScoreOf(scored.map, scorer.settings.mapSize, rule)));
-    pixels?.add(s.cls, scored.map, s.mask);
+    if (pixels) {
+      const px = framePixels(s, scored.map, scorer.settings.mapSize);
+      pixels.add(s.cls, px.map, px.mask);
+    }
     options.progress?.tick();
   }
   return {

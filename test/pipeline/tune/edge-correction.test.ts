@@ -16,6 +16,7 @@ import { PixelMetricAccumulator } from "../../../src/measures/metrics.js";
 import { ProAccumulator } from "../../../src/measures/pro.js";
 import { createRng } from "../../../src/util/random.js";
 import type { FeatureMap } from "../../../src/model/types.js";
+import type { Placement } from "../../../src/image/geometry.js";
 
 const c = 8, h = 8, w = 8, S = 64, hw = h * w, CELL = S / w;
 const settings = { mapSize: S, sigma: 2, pool: 1, imageScore: "top" as const, top: 0.05, k: 1, tau: 20, deltaT: 20, eta: 0 };
@@ -36,7 +37,8 @@ function cellMask(p: number): Uint8Array {
   return mask;
 }
 
-function model(seed: number): { set: PseudoFeature[]; parts: ScorerParts } {
+/** `place`: every frame letterboxed there (the features still cover the whole grid, as a mirrored border's do). */
+function model(seed: number, place?: Placement): { set: PseudoFeature[]; parts: ScorerParts } {
   const rng = createRng(seed);
   const bank: FeatureMap[] = [];
   for (let i = 0; i < 6; i++) bank.push(frame(rng, true), frame(rng, false));
@@ -46,16 +48,27 @@ function model(seed: number): { set: PseudoFeature[]; parts: ScorerParts } {
   });
   const set: PseudoFeature[] = [];
   for (const [cls, edgy] of [["cloth", true], ["nut", false]] as const) {
-    for (let i = 0; i < 8; i++) set.push({ cls, anomalous: false, x: frame(rng, edgy) });
+    const placed = (x: FeatureMap): FeatureMap => (place ? { ...x, place } : x);
+    for (let i = 0; i < 8; i++) set.push({ cls, anomalous: false, x: placed(frame(rng, edgy)) });
     // Defects in the middle and on the ring.
-    for (const p of [27, 36, 9, 62]) set.push({ cls, anomalous: true, x: frame(rng, edgy, p), mask: cellMask(p) });
+    for (const p of [27, 36, 9, 62]) set.push({ cls, anomalous: true, x: placed(frame(rng, edgy, p)), mask: cellMask(p) });
   }
   return { set, parts: { coreset, coresetSize: bank.length * hw, c } };
 }
 
-/** The slow reference: each map scored alone; the profile per distance as a plain mean over the other normals; metrics by hand. */
-async function reference(m: ReturnType<typeof model>, cls: string): Promise<{ base: { pixel_auroc: number; aupro: number }; corrected: { pixel_auroc: number; aupro: number } }> {
-  const dist = edgeDistances({ x: 0, y: 0, w: S, h: S }, S, EDGE_REACH);
+/**
+ * The slow reference: each map scored alone; the profile per distance as a plain mean over the other normals; metrics by hand,
+ * over the pixels inside `place` (every pixel without one; `uncropped`: every pixel even with one, what the figures must not be).
+ */
+async function reference(m: ReturnType<typeof model>, cls: string, place?: Placement, uncropped = false): Promise<{ base: { pixel_auroc: number; aupro: number }; corrected: { pixel_auroc: number; aupro: number } }> {
+  const rect = place ?? { x: 0, y: 0, w: S, h: S };
+  const dist = edgeDistances(rect, S, EDGE_REACH);
+  const region = uncropped ? { x: 0, y: 0, w: S, h: S } : rect;
+  const inside = <T extends Float32Array | Uint8Array>(a: T): T => {
+    const out = (a instanceof Float32Array ? new Float32Array(region.w * region.h) : new Uint8Array(region.w * region.h)) as T;
+    for (let y = 0; y < region.h; y++) for (let x = 0; x < region.w; x++) out[y * region.w + x] = a[(region.y + y) * S + region.x + x]!;
+    return out;
+  };
   const opened = await openScorer("knn", m.parts, settings, {});
   const items: { map: Float32Array; anomalous: boolean; mask: Uint8Array }[] = [];
   try {
@@ -77,10 +90,11 @@ async function reference(m: ReturnType<typeof model>, cls: string): Promise<{ ba
   for (const it of items) {
     const others = items.filter((o) => !o.anomalous && o !== it).map((o) => o.map);
     const p = profile(others);
-    const corrected = Float32Array.from(it.map, (v, i) => Math.max(0, v - p[dist[i]!]!));
+    // A border pixel (distance −1) is not the frame's: left as it is.
+    const corrected = Float32Array.from(it.map, (v, i) => (dist[i]! < 0 ? v : Math.max(0, v - p[dist[i]!]!)));
     [it.map, corrected].forEach((map, k) => {
-      px[k]!.add(map, it.mask);
-      pro[k]!.add(map, it.mask, S);
+      px[k]!.add(inside(map), inside(it.mask));
+      pro[k]!.add(inside(map), inside(it.mask), region.w);
     });
   }
   return { base: { pixel_auroc: px[0]!.auroc(), aupro: pro[0]!.aupro() }, corrected: { pixel_auroc: px[1]!.auroc(), aupro: pro[1]!.aupro() } };
@@ -109,6 +123,23 @@ test("the class whose normals score high on their frame's edge keeps the correct
   assert.ok(profile[0]! > 0.3 && Math.abs(profile[EDGE_REACH]!) < 1e-12, JSON.stringify(profile));
   assert.deepEqual([edges!.mode, edges!.reach, record.margin], ["knn", EDGE_REACH, 0.005]);
   assert.match(describeEdgeChoice(record), /^edge correction \(knn mode, pseudo-validation AUPRO without → with\): cloth \d+\.\d → \d+\.\d \(kept\), nut \d+\.\d → \d+\.\d; kept for cloth$/);
+});
+
+test("letterboxed frames: the figures are over the frame's pixels only (a border's pixels are not the frame's), as a slow reference cropping by hand gives", async () => {
+  // The frame spans rows 8–55 of the 64-px input; rows 0–7 and 56–63 are its border (the defects on the grid's top and bottom rows sit there).
+  const place = { x: 0, y: 8, w: S, h: 48 };
+  const m = model(4, place);
+  const { record } = await tuneEdgeCorrection({ set: m.set, parts: m.parts, settings, mode: "knn", margin: 0.005, sessionOptions: {} });
+  for (const cls of ["cloth", "nut"]) {
+    const [ref, whole] = [await reference(m, cls, place), await reference(m, cls, place, true)];
+    const got = record.classes[cls]!;
+    for (const which of ["base", "corrected"] as const) {
+      assert.ok(Math.abs(got[which].pixel_auroc! - ref[which].pixel_auroc) < 1e-9, `${cls} ${which} pixel AUROC ${got[which].pixel_auroc} against ${ref[which].pixel_auroc}`);
+      assert.ok(Math.abs(got[which].aupro! - ref[which].aupro) < 1e-6, `${cls} ${which} AUPRO ${got[which].aupro} against ${ref[which].aupro}`);
+      // Counting the border's pixels would give other figures.
+      assert.ok(Math.abs(whole[which].pixel_auroc - ref[which].pixel_auroc) > 1e-6, `${cls} ${which}: the border changes nothing here, so this test could not fail`);
+    }
+  }
 });
 
 test("the rule: neither figure down, one up by the margin; an undefined figure keeps nothing", () => {
