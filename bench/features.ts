@@ -21,6 +21,7 @@ import { synthesizeDataset } from "../src/image/synth/index.js";
 import { createRng } from "../src/util/random.js";
 import { buildBackboneOnnx } from "../src/model/backbone/index.js";
 import { defaultCacheDir } from "../src/cli/commands/fit.js";
+import { frameFitOf } from "../src/image/geometry.js";
 
 const REPS = 25;
 
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   const n = m.memory.coresetSize;
   const hw = h * w;
   const opts = sessionOptions("cpu", 2);
-  const backbone = await BackboneRunner.open(bundle.file(m.backbone.file), m.backbone.inputSize, opts);
+  const backbone = await BackboneRunner.open(bundle.file(m.backbone.file), m.backbone.inputSize, opts, frameFitOf(m.backbone));
   const S = m.backbone.inputSize;
   const rng = createRng(7);
   const frame = Float32Array.from({ length: 3 * S * S }, () => 255 * rng.next());

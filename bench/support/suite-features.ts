@@ -23,7 +23,7 @@ import { pseudoRecipe, type ModelConfig } from "../../src/model/model-config.js"
 import type { FeatureMap } from "../../src/model/types.js";
 import { splitTraining } from "../../src/pipeline/fit.js";
 import { extractPseudoFeatures, type PseudoFeature } from "../../src/pipeline/tune/pseudo-features.js";
-import { cropToPlacement, maskToInput, placement, type Placement } from "../../src/image/geometry.js";
+import { cropToPlacement, frameFitOf, maskToInput, placement, type Placement } from "../../src/image/geometry.js";
 import { pseudoSamples, type PseudoRecipe } from "../../src/image/pseudo/index.js";
 import { defaultCacheDir } from "../../src/cli/commands/fit.js";
 import { auroc, PixelMetricAccumulator } from "../../src/measures/metrics.js";
@@ -57,7 +57,7 @@ export interface SuiteFeatures {
 export async function extractSuiteFeatures(data: string, config: ModelConfig, log: (m: string) => void, threads?: number, options: { pseudo?: boolean } = {}): Promise<SuiteFeatures> {
   const t0 = performance.now();
   const source = await resolveBackbone(config, defaultCacheDir());
-  const backbone = await BackboneRunner.open(source.onnx, source.inputSize, sessionOptions("cpu", threads), config.aspect);
+  const backbone = await BackboneRunner.open(source.onnx, source.inputSize, sessionOptions("cpu", threads), frameFitOf(config));
   const S = backbone.inputSize;
   const one = async (path: string): Promise<{ x: FeatureMap; width: number; height: number }> => {
     const image = await decodeEncoded(await readFile(path));
@@ -112,7 +112,7 @@ function pseudoFromHeldOut(backbone: BackboneRunner, heldOut: ReadonlyMap<string
 /** Another pseudo-validation set from the suite's held-out normals, by another recipe (e.g. another share of seamless anomalies). */
 export async function pseudoFeaturesOf(suite: SuiteFeatures, config: ModelConfig, recipe: PseudoRecipe, threads?: number): Promise<PseudoFeature[]> {
   const source = await resolveBackbone(config, defaultCacheDir());
-  const backbone = await BackboneRunner.open(source.onnx, source.inputSize, sessionOptions("cpu", threads), config.aspect);
+  const backbone = await BackboneRunner.open(source.onnx, source.inputSize, sessionOptions("cpu", threads), frameFitOf(config));
   try {
     return await pseudoFromHeldOut(backbone, suite.heldOut, suite.stats, recipe);
   } finally {

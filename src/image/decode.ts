@@ -5,7 +5,7 @@
  * allocation proportional to it.
  */
 import sharp from "sharp";
-import { LETTERBOX_GRAY, placement, type Aspect } from "./geometry.js";
+import { LEGACY_FIT, LETTERBOX_GRAY, placement, type FrameFit } from "./geometry.js";
 import { decodeBmp, isBmp, type RgbImage } from "./bmp.js";
 import { invalidInput } from "../util/errors.js";
 import type { FrameInput, PixelFormat } from "./frame.js";
@@ -91,19 +91,21 @@ function describeSharpError(err: unknown): string {
 
 /**
  * The backbone's input: the image resized into S×S with bilinear
- * interpolation, stretched or letterboxed (geometry.ts), laid out as planar
- * float32 RGB in [0, 255] (NCHW without N). The backbone graph itself
- * applies its own normalization, so this stays model-agnostic.
+ * interpolation, stretched or letterboxed with its border filled
+ * (geometry.ts), laid out as planar float32 RGB in [0, 255] (NCHW without
+ * N). The backbone graph itself applies its own normalization, so this
+ * stays model-agnostic.
  */
-export async function toModelInput(image: RgbImage, size: number, aspect: Aspect = "stretch"): Promise<Float32Array> {
-  const p = placement(image.width, image.height, size, aspect);
+export async function toModelInput(image: RgbImage, size: number, fit: FrameFit = LEGACY_FIT): Promise<Float32Array> {
+  const p = placement(image.width, image.height, size, fit.aspect);
   const gray = { r: LETTERBOX_GRAY, g: LETTERBOX_GRAY, b: LETTERBOX_GRAY };
+  const extendWith = fit.border === "gray" ? "background" : fit.border === "edge" ? "copy" : "mirror";
   const resized =
     image.width === size && image.height === size
       ? image.rgb
       : await sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: 3 } })
           .resize(p.w, p.h, { fit: "fill", kernel: "linear" })
-          .extend({ top: p.y, bottom: size - p.h - p.y, left: p.x, right: size - p.w - p.x, background: gray })
+          .extend({ top: p.y, bottom: size - p.h - p.y, left: p.x, right: size - p.w - p.x, background: gray, extendWith })
           .raw()
           .toBuffer();
   const plane = size * size;

@@ -2,8 +2,8 @@
  * Where a W×H frame lands in the backbone's S×S input. `stretch` (what
  * every bundle before the option did) scales each axis on its own, so a 2:1
  * frame's features are squeezed 2:1. `letterbox` keeps the aspect ratio:
- * the frame is scaled by S / max(W, H), centred, and the rest is a constant
- * gray border, so one class of varied sizes and shapes shows its texture at
+ * the frame is scaled by S / max(W, H), centred, and the rest is a border
+ * (gray, or the frame continued: Border below), so one class of varied sizes and shapes shows its texture at
  * one scale (issue 10's non-square tiles), at the cost of the input area the
  * border takes. `balanced` goes halfway between them in log scale: the long
  * side spans S and the short side is stretched by √(long / short), so a 1:2
@@ -17,6 +17,35 @@ export type Aspect = (typeof ASPECTS)[number];
 
 /** Pixel value of the letterbox border (all three channels): mid-gray, as the backbone's shape probe. */
 export const LETTERBOX_GRAY = 128;
+
+/**
+ * What fills the input around a frame that does not cover it (letterbox,
+ * balanced): `gray` (every bundle before the option), `edge` (the frame's
+ * outermost pixels repeated outwards) or `mirror` (the frame reflected at
+ * its edges). With a gray border the cells at a frame's edge see a seam
+ * between gray and the frame that moves within the cell with each frame's
+ * size, so their features vary from frame to frame; on tiles of many sizes
+ * that noise sat above small defects (issue 10). Mirrored or repeated, the
+ * border continues the frame, and those cells look like the inside.
+ * Stretched frames have no border. The border's cells are never scored
+ * (frameCells).
+ */
+export const BORDERS = ["gray", "edge", "mirror"] as const;
+export type Border = (typeof BORDERS)[number];
+
+/** How a frame is fitted into the S×S input: its aspect rule and what fills the rest. */
+export interface FrameFit {
+  readonly aspect: Aspect;
+  readonly border: Border;
+}
+
+/** What bundles before `aspect` and `border` did: stretched (so no border). */
+export const LEGACY_FIT: FrameFit = { aspect: "stretch", border: "gray" };
+
+/** A bundle's fit from its manifest's backbone block: absent fields are what bundles before them did. */
+export function frameFitOf(backbone: { readonly aspect?: Aspect; readonly border?: Border }): FrameFit {
+  return { aspect: backbone.aspect ?? LEGACY_FIT.aspect, border: backbone.border ?? LEGACY_FIT.border };
+}
 
 export interface Placement {
   /** The frame's rectangle in the S×S input, in input pixels. */

@@ -11,6 +11,7 @@
  * when configured.
  */
 import type { PseudoSample, PseudoClass } from "../image/pseudo/index.js";
+import { frameFitOf } from "../image/geometry.js";
 
 export type PseudoValidationAuroc = (bundleDir: string) => Promise<number>;
 
@@ -55,7 +56,7 @@ async function scoreOnSamples(bundleDir: string, samples: readonly PseudoSample[
   const loaded = await readBundle(bundleDir);
   const m = loaded.manifest;
   const sess = sessionOptions("cpu", options.intraOpThreads);
-  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sess, m.backbone.aspect ?? "stretch");
+  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sess, frameFitOf(m.backbone));
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
   let set;
   try {

@@ -7,7 +7,7 @@
 import * as ort from "onnxruntime-node";
 import type { FeatureMap } from "./types.js";
 import { toModelInput, type RgbImage } from "../image/decode.js";
-import { frameCells, placement, type Aspect } from "../image/geometry.js";
+import { frameCells, LEGACY_FIT, placement, type Aspect, type FrameFit } from "../image/geometry.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 
 export const BACKBONE_INPUT = "image";
@@ -24,11 +24,16 @@ export class BackboneRunner {
     private readonly session: ort.InferenceSession,
     readonly inputSize: number,
     readonly shape: { readonly c: number; readonly h: number; readonly w: number },
-    /** How frames are fitted into the S×S input (image/geometry.ts); the bundle's backbone.aspect. */
-    readonly aspect: Aspect,
+    /** How frames are fitted into the S×S input (image/geometry.ts); the bundle's backbone.aspect and backbone.border. */
+    readonly fit: FrameFit,
   ) {}
 
-  static async open(onnx: Uint8Array, inputSize: number, options: ort.InferenceSession.SessionOptions, aspect: Aspect = "stretch"): Promise<BackboneRunner> {
+  /** Where a frame lands in the input: the fit's aspect rule (masks and maps follow it; the border only fills the input). */
+  get aspect(): Aspect {
+    return this.fit.aspect;
+  }
+
+  static async open(onnx: Uint8Array, inputSize: number, options: ort.InferenceSession.SessionOptions, fit: FrameFit = LEGACY_FIT): Promise<BackboneRunner> {
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(onnx, options);
@@ -43,12 +48,12 @@ export class BackboneRunner {
     const out = await session.run({ [BACKBONE_INPUT]: new ort.Tensor("float32", probe, [1, 3, inputSize, inputSize]) });
     const dims = out[BACKBONE_OUTPUT]!.dims;
     if (dims.length !== 4) throw new LafiteError(ErrorCode.BAD_BUNDLE, `backbone output has shape [${dims.join(",")}], expected [N,c,h,w]`);
-    return new BackboneRunner(session, inputSize, { c: dims[1]!, h: dims[2]!, w: dims[3]! }, aspect);
+    return new BackboneRunner(session, inputSize, { c: dims[1]!, h: dims[2]!, w: dims[3]! }, fit);
   }
 
-  /** An image as this backbone's input: S×S, fitted by its aspect rule. */
+  /** An image as this backbone's input: S×S, fitted by its aspect rule, the rest filled by its border rule. */
   input(image: RgbImage): Promise<Float32Array> {
-    return toModelInput(image, this.inputSize, this.aspect);
+    return toModelInput(image, this.inputSize, this.fit);
   }
 
   /**

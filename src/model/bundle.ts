@@ -6,7 +6,7 @@
  * the SHA-256 of every file), so a damaged bundle is refused with a clear
  * error instead of crashing native code.
  */
-import type { Aspect } from "../image/geometry.js";
+import type { Aspect, Border } from "../image/geometry.js";
 import type { ImageScoreRule } from "./scoring/anomaly-map.js";
 import type { ChannelRange, DetailScoring } from "./scoring/detail-bank.js";
 import type { ContextScoring } from "./scoring/context-bank.js";
@@ -102,6 +102,8 @@ export interface BundleManifest {
     readonly stages: readonly string[];
     /** How frames are fitted into the input (image/geometry.ts); absent (older bundles) = stretch. */
     readonly aspect?: Aspect;
+    /** What fills the input around the frame (image/geometry.ts); absent (older bundles) = gray. */
+    readonly border?: Border;
   };
   readonly features: {
     readonly c: number;

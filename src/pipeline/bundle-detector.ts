@@ -5,7 +5,7 @@
  * arrival order: on a 2-core box concurrent ORT runs only fight over cores.
  */
 import { decodeFrame, type DecodeLimits, DEFAULT_LIMITS, type RgbImage } from "../image/decode.js";
-import { cropToPlacement, placement, type Aspect } from "../image/geometry.js";
+import { cropToPlacement, placement, type Aspect, type FrameFit } from "../image/geometry.js";
 import { correctEdges, edgeDistanceCache, type EdgeProfiles } from "../model/scoring/edge-profile.js";
 import { standardizeInPlace, type FeatureStats } from "../model/feature-stats.js";
 import { resizeBilinear } from "../model/scoring/anomaly-map.js";
@@ -69,6 +69,11 @@ export class BundleDetector implements Detector {
   /** How frames are fitted into the backbone's input, for mapping scores back (mapToFrame). */
   get aspect(): Aspect {
     return this.backbone.aspect;
+  }
+
+  /** How frames are fitted into the backbone's input: the aspect rule and the border that fills the rest (the bundle's). */
+  get frameFit(): FrameFit {
+    return this.backbone.fit;
   }
 
   /** `classTag`: the class the caller says the frame is; the frame is judged as it (detail weight, threshold) when the model has that class. */

@@ -47,6 +47,7 @@ import { FitEta, type FitStage, type FitWork } from "./fit-eta.js";
 import { tuneEdgeCorrection, describeEdgeChoice } from "./tune/edge-correction.js";
 import type { EdgeProfiles } from "../model/scoring/edge-profile.js";
 import type { FeatureMap, ScoringMode } from "./types.js";
+import { frameFitOf } from "../image/geometry.js";
 
 export interface FitOptions {
   readonly data: string;
@@ -162,7 +163,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const ep = await resolveExecutionProvider(options.executionProvider ?? "cpu", log);
   const sessOpts = sessionOptions(ep, options.intraOpThreads);
   const backboneSource = await resolveBackbone(config, options.cacheDir);
-  const backbone = await BackboneRunner.open(backboneSource.onnx, backboneSource.inputSize, sessOpts, config.aspect);
+  const backbone = await BackboneRunner.open(backboneSource.onnx, backboneSource.inputSize, sessOpts, frameFitOf(config));
   const { c, h, w } = backbone.shape;
   log(`fit: backbone ${backboneSource.name}, features ${c}×${h}×${w}`);
   lap("prepare");
@@ -373,7 +374,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       version,
       createdAt: createdAt.toISOString(),
       config,
-      backbone: { name: backboneSource.name, file: "backbone.onnx", inputSize: S, stages: backboneSource.stages, aspect: config.aspect },
+      backbone: { name: backboneSource.name, file: "backbone.onnx", inputSize: S, stages: backboneSource.stages, aspect: config.aspect, border: config.border },
       features: { c, h, w, mean: Array.from(stats.mean), std: Array.from(stats.std) },
       memory: {
         coresetSize: count,

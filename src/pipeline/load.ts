@@ -21,6 +21,7 @@ import { DETAIL_MODES, detailInUse, type DetailScoring } from "../model/scoring/
 import { contextInUse, type ContextScoring } from "../model/scoring/context-bank.js";
 import type { EdgeProfiles } from "../model/scoring/edge-profile.js";
 import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
+import { frameFitOf } from "../image/geometry.js";
 
 export interface LoadOptions {
   executionProvider?: "cpu" | "cuda";
@@ -56,7 +57,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   // The FAISS index is the index of record: check it opens and agrees with the manifest.
   const index = FaissIndex.fromBuffer(Buffer.from(bundle.file(m.memory.indexFile)), c, m.memory.indexType);
   if (index.size !== m.memory.coresetSize) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: FAISS index holds ${index.size} vectors, manifest says ${m.memory.coresetSize}`);
-  const backbone = await BackboneRunner.open(bundle.file(m.backbone.file), m.backbone.inputSize, opts, m.backbone.aspect ?? "stretch");
+  const backbone = await BackboneRunner.open(bundle.file(m.backbone.file), m.backbone.inputSize, opts, frameFitOf(m.backbone));
   if (backbone.shape.c !== c || backbone.shape.h !== h || backbone.shape.w !== w) {
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: backbone yields ${backbone.shape.c}×${backbone.shape.h}×${backbone.shape.w}, manifest says ${c}×${h}×${w}`);
   }

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cropToPlacement, frameCells, LETTERBOX_GRAY, maskToInput, placement, type Aspect, type Placement } from "../../src/image/geometry.js";
+import { cropToPlacement, frameCells, frameFitOf, LETTERBOX_GRAY, maskToInput, placement, type Aspect, type Placement } from "../../src/image/geometry.js";
 import { toModelInput } from "../../src/image/decode.js";
 import { mapToFrame } from "../../src/pipeline/bundle-detector.js";
 
@@ -57,17 +57,44 @@ test("mapToFrame inverts the letterbox: a map that is the placed mask comes back
   assert.ok(mapToFrame(bordered, S, W, H, "letterbox").every((v) => v === 0));
 });
 
-test("toModelInput letterbox: the image in its rectangle, mid-gray around it", async () => {
+test("toModelInput letterbox, gray border: the image in its rectangle, mid-gray around it", async () => {
   // A 4×2 red image into S = 4: rows 1–2 red, rows 0 and 3 gray.
   const rgb = new Uint8Array(4 * 2 * 3);
   for (let i = 0; i < 8; i++) rgb.set([200, 10, 20], 3 * i);
-  const x = await toModelInput({ width: 4, height: 2, rgb, gray: false }, 4, "letterbox");
+  const x = await toModelInput({ width: 4, height: 2, rgb, gray: false }, 4, { aspect: "letterbox", border: "gray" });
   const plane = 16;
   for (let y = 0; y < 4; y++) for (let c = 0; c < 4; c++) {
     const i = y * 4 + c;
     const inside = y === 1 || y === 2;
     assert.deepEqual([x[i], x[plane + i], x[2 * plane + i]], inside ? [200, 10, 20] : [LETTERBOX_GRAY, LETTERBOX_GRAY, LETTERBOX_GRAY], `row ${y} col ${c}`);
   }
+});
+
+test("toModelInput letterbox, edge and mirror borders: the frame's outer rows repeated, or reflected, into the border", async () => {
+  // A 6×2 frame into S = 6: rows 2–3 hold it (row 2 values 10, row 3 values 50, per channel +0/+1/+2), rows 0–1 and 4–5 the border.
+  const rgb = new Uint8Array(6 * 2 * 3);
+  for (let i = 0; i < 12; i++) {
+    const v = i < 6 ? 10 : 50;
+    rgb.set([v, v + 1, v + 2], 3 * i);
+  }
+  const frame = { width: 6, height: 2, rgb, gray: false };
+  const plane = 36;
+  const rows = (x: Float32Array) => [0, 1, 2, 3, 4, 5].map((y) => [x[y * 6]!, x[plane + y * 6]!, x[2 * plane + y * 6]!]);
+  const row10 = [10, 11, 12];
+  const row50 = [50, 51, 52];
+  // Edge: above the frame its top row, below it its bottom row.
+  assert.deepEqual(rows(await toModelInput(frame, 6, { aspect: "letterbox", border: "edge" })), [row10, row10, row10, row50, row50, row50]);
+  // Mirror (edge pixel included): row 1 reflects row 2, row 0 reflects row 3; below likewise.
+  assert.deepEqual(rows(await toModelInput(frame, 6, { aspect: "letterbox", border: "mirror" })), [row50, row10, row10, row50, row50, row10]);
+  // Every column the same, as the frame's rows are.
+  const x = await toModelInput(frame, 6, { aspect: "letterbox", border: "mirror" });
+  for (let y = 0; y < 6; y++) for (let c = 1; c < 6; c++) assert.equal(x[y * 6 + c], x[y * 6], `row ${y} col ${c}`);
+});
+
+test("frameFitOf: a manifest's backbone block without aspect or border reads as what bundles before them did", () => {
+  assert.deepEqual(frameFitOf({}), { aspect: "stretch", border: "gray" });
+  assert.deepEqual(frameFitOf({ aspect: "letterbox" }), { aspect: "letterbox", border: "gray" });
+  assert.deepEqual(frameFitOf({ aspect: "balanced", border: "mirror" }), { aspect: "balanced", border: "mirror" });
 });
 
 test("frameCells: the grid cells whose centres fall inside the frame's placement; none listed when the frame fills the input", () => {

@@ -54,7 +54,7 @@ test("the runner marks the cells that show a letterboxed frame (FeatureMap.frame
   const dir = await tempDir(t, "lafite-userbb-");
   const path = join(dir, "user.onnx");
   await writeFile(path, userModel());
-  const runner = await BackboneRunner.open(await wrapUserBackbone(cfg(path), 4), 8, {}, "letterbox");
+  const runner = await BackboneRunner.open(await wrapUserBackbone(cfg(path), 4), 8, {}, { aspect: "letterbox", border: "gray" });
   const batch = new Float32Array(2 * 3 * 64).fill(128);
   // A 2×8 frame sits at x 3..5 of the 8-px input; on the 4×4 grid (centres 1, 3, 5, 7) only column 1 shows it.
   const [narrow, square] = await runner.run(batch, 2, [{ width: 2, height: 8 }, { width: 8, height: 8 }]);

@@ -1,6 +1,7 @@
 /**
- * aspect: letterbox and balanced through fit, load and detect on tall
- * frames: the manifest records it, the detector uses it, and a defect's
+ * aspect: letterbox and balanced, with each border, through fit, load and
+ * detect on tall frames: the manifest records them (the border by default
+ * too), the detector uses them, and a defect's
  * heatmap peak lands on the defect in the frame's own coordinates (the map
  * is cropped to the frame's rectangle before it is resized back).
  */
@@ -11,7 +12,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { fitModel } from "../../src/pipeline/fit.js";
 import { loadDetector } from "../../src/pipeline/load.js";
-import { parseModelConfig } from "../../src/model/model-config.js";
+import { DEFAULT_BORDER, parseModelConfig } from "../../src/model/model-config.js";
 import { readBundle } from "../../src/model/bundle.js";
 import { createRng } from "../../src/model/diffusion/prng.js";
 import { tempDir } from "../support/temp-dir.js";
@@ -31,20 +32,29 @@ async function frame(seed: number, spot?: { x: number; y: number; size: number }
   return sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer();
 }
 
-for (const aspect of ["letterbox", "balanced"] as const) {
-  test(`a ${aspect} bundle: fitted, recorded, loaded, and its heatmap peak sits on the defect of a tall frame`, async (t) => {
+// [aspect, border or undefined for the config's default, the border the bundle must record]
+const FITS = [
+  ["letterbox", undefined, DEFAULT_BORDER],
+  ["letterbox", "gray", "gray"],
+  ["balanced", "edge", "edge"],
+] as const;
+
+for (const [aspect, border, recorded] of FITS) {
+  test(`a ${aspect} bundle, border ${recorded}${border ? "" : " (the default)"}: fitted, recorded, loaded, and its heatmap peak sits on the defect of a tall frame`, async (t) => {
     const dir = await tempDir(t);
     const good = join(dir, "data", "tall", "train", "good");
     await mkdir(good, { recursive: true });
     for (let i = 0; i < 8; i++) await writeFile(join(good, `${i}.png`), await frame(i));
-    const config = parseModelConfig({ aspect, diffusion: { preset: "none" }, scoring: { mode: "knn" } });
+    const config = parseModelConfig({ aspect, ...(border ? { border } : {}), diffusion: { preset: "none" }, scoring: { mode: "knn" } });
     const out = join(dir, "bundle");
     await fitModel({ data: join(dir, "data"), out, config, cacheDir: join(dir, "cache"), tune: false, log: () => {}, progressSink: () => {} });
-    assert.equal((await readBundle(out)).manifest.backbone.aspect, aspect);
+    const { backbone } = (await readBundle(out)).manifest;
+    assert.deepEqual([backbone.aspect, backbone.border], [aspect, recorded]);
 
     const detector = await loadDetector(out, { intraOpThreads: 1 });
     try {
       assert.equal(detector.aspect, aspect);
+      assert.deepEqual(detector.frameFit, { aspect, border: recorded });
       const spot = { x: 4, y: 180, size: 16 };
       const d = await detector.detect({ kind: "encoded", bytes: new Uint8Array(await frame(99, spot)) });
       assert.deepEqual([d.width, d.height], [W, H]);

@@ -9,6 +9,7 @@ import { BackboneRunner, sessionOptions } from "../../model/backbone-runner.js";
 import type { FeatureStats } from "../../model/feature-stats.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
 import type * as ort from "onnxruntime-node";
+import { frameFitOf } from "../../image/geometry.js";
 
 export interface ActiveModel {
   readonly bundle: LoadedBundle;
@@ -29,7 +30,7 @@ export async function openActiveModel(dir: string, intraOpThreads?: number): Pro
   if (coreset.length !== m.memory.coresetSize * c) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${dir}: coreset has ${coreset.length} values, manifest says ${m.memory.coresetSize}×${c}`);
   // Jobs run beside serving on the same cores: CPU, with the runner's thread budget.
   const opts = sessionOptions("cpu", intraOpThreads);
-  const backbone = await BackboneRunner.open(bundle.file(m.backbone.file), m.backbone.inputSize, opts, m.backbone.aspect ?? "stretch");
+  const backbone = await BackboneRunner.open(bundle.file(m.backbone.file), m.backbone.inputSize, opts, frameFitOf(m.backbone));
   return {
     bundle,
     manifest: m,

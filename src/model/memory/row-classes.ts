@@ -22,7 +22,7 @@ export interface RowClasses {
  * recorded) do not vote; -1 when no position voted.
  *
  * With `grid` (the map's width and the cells that show the frame), only
- * those cells vote. A letterbox border is the same gray in every class, so
+ * those cells vote. A gray letterbox border is the same in every class, so
  * its cells find whichever class's border rows lie nearest: a 1:4 tile,
  * three quarters border, was read as the 1:2 logical class on the
  * realistic suite until the border stopped voting.

@@ -47,8 +47,9 @@ export function contextInUse(c: ContextScoring | undefined): boolean {
 
 /**
  * A frame's context: per channel of `channels`, the mean over the cells that
- * show the frame (x.frame; the letterbox border, the same gray in every
- * class, would pull every frame's context towards it).
+ * show the frame (x.frame; a gray letterbox border, the same in every
+ * class, would pull every frame's context towards it, and a mirrored one
+ * counts the frame's edge twice).
  */
 export function frameContext(x: FeatureMap, [lo, hi]: ChannelRange): Float32Array {
   if (!(Number.isInteger(lo) && Number.isInteger(hi) && 0 <= lo && lo < hi && hi <= x.c)) throw invalidInput(`context channels [${lo}, ${hi}) are not inside [0, ${x.c})`);

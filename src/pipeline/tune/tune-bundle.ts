@@ -30,6 +30,7 @@ import { readFile } from "node:fs/promises";
 import { detailTuneWork, tuneDetailWeight } from "./detail-weight.js";
 import { builtinStageChannels, detailStagesOf } from "../../model/backbone-source.js";
 import { DETAIL_MODES } from "../../model/scoring/detail-bank.js";
+import { frameFitOf } from "../../image/geometry.js";
 
 export interface TuneBundleOptions {
   readonly bundle: string;
@@ -72,7 +73,7 @@ export async function swapSetOfBundle(loaded: LoadedBundle, data: string, tc: Mo
 
 async function featuresOfSamples(loaded: LoadedBundle, samples: AsyncIterable<PseudoSample>, sessOpts: ort.InferenceSession.SessionOptions, options: { signal?: AbortSignal; progress?: Progress }): Promise<PseudoFeature[]> {
   const m = loaded.manifest;
-  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts, m.backbone.aspect ?? "stretch");
+  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts, frameFitOf(m.backbone));
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
   try {
     return await extractPseudoFeatures(samples, backbone, stats, options);
@@ -97,7 +98,7 @@ export async function leftOutMapsOfBundle(
   const held = m.provenance.holdoutFiles ?? [];
   const files = await leftOutFiles(data, held, classesShortOfNormals(params, held.map((f) => holdoutFileParts(f)[0]!), Object.keys(m.provenance.classes)));
   if (files.length === 0) return [];
-  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts, m.backbone.aspect ?? "stretch");
+  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts, frameFitOf(m.backbone));
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
   const out: LeftOutMap[] = [];
   try {
