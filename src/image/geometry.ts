@@ -3,9 +3,9 @@
  * every bundle before the option did) scales each axis on its own, so a 2:1
  * frame's features are squeezed 2:1. `letterbox` keeps the aspect ratio:
  * the frame is scaled by S / max(W, H), centred, and the rest is a border
- * (gray, or the frame continued: Border below), so one class of varied sizes and shapes shows its texture at
- * one scale (issue 10's non-square tiles), at the cost of the input area the
- * border takes. `balanced` goes halfway between them in log scale: the long
+ * (gray, or the frame continued: Border below), so one class of varied
+ * sizes and shapes shows its texture at one scale (issue 10's non-square
+ * tiles), at the cost of the input area the border takes. `balanced` goes halfway between them in log scale: the long
  * side spans S and the short side is stretched by √(long / short), so a 1:2
  * frame fills 1:√2 of the square and a 1:4 strip half of it, where
  * letterbox gives them a half and a quarter. The same placement maps masks

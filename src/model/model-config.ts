@@ -7,11 +7,11 @@ import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ASPECTS, BORDERS, type Border } from "../image/geometry.js";
+import type { PseudoRecipe } from "../image/pseudo/samples.js";
+import { LafiteError, ErrorCode } from "../util/errors.js";
 
 /** The border new fits use (model.example.yaml gives the measurements). */
 export const DEFAULT_BORDER: Border = "mirror";
-import type { PseudoRecipe } from "../image/pseudo/samples.js";
-import { LafiteError, ErrorCode } from "../util/errors.js";
 
 /** The modes pseudo-validation can sweep τ in (tuning.tauMode). */
 export const TAU_SWEEP_MODES = ["no-edit", "lafite"] as const;

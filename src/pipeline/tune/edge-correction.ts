@@ -51,7 +51,7 @@ export async function tuneEdgeCorrection(input: {
   // Normals first: their sums make the profile the anomalies are corrected by.
   const order = [...input.set.keys()].sort((a, b) => Number(input.set[a]!.anomalous) - Number(input.set[b]!.anomalous));
   const sums = new Map<string, EdgeProfileSums>();
-  const normals: { cls: string; map: Float32Array; dist: Int16Array; sample: PseudoFeature }[] = [];
+  const normals: { map: Float32Array; dist: Int16Array; sample: PseudoFeature }[] = [];
   const figures = new Map<string, { base: [PixelMetricAccumulator, ProAccumulator]; corrected: [PixelMetricAccumulator, ProAccumulator] }>();
   // Over the frame's pixels only (framePixels), as every pseudo-validation pixel figure.
   const add = (sample: PseudoFeature, which: "base" | "corrected", map: Float32Array) => {
@@ -68,7 +68,7 @@ export async function tuneEdgeCorrection(input: {
       const { map } = await opened.scorer.score(f.x);
       const dist = distOf(f.x);
       if (!f.anomalous) {
-        normals.push({ cls: f.cls, map, dist, sample: f });
+        normals.push({ map, dist, sample: f });
         let s = sums.get(f.cls);
         if (!s) sums.set(f.cls, (s = new EdgeProfileSums(EDGE_REACH)));
         s.add(map, dist);
@@ -83,7 +83,7 @@ export async function tuneEdgeCorrection(input: {
     await opened.release();
   }
   for (const n of normals) {
-    const correction = sums.get(n.cls)!.without(n.map, n.dist).correction();
+    const correction = sums.get(n.sample.cls)!.without(n.map, n.dist).correction();
     add(n.sample, "base", n.map);
     add(n.sample, "corrected", correction ? correctEdges(n.map, n.dist, correction) : n.map);
   }
