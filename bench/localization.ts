@@ -21,10 +21,10 @@ import { sessionOptions } from "../src/model/backbone-runner.js";
 import { anomalyMap, imageScore, topFractionMean } from "../src/model/scoring/anomaly-map.js";
 import { auroc, PixelMetricAccumulator } from "../src/measures/metrics.js";
 import { openScorer } from "../src/pipeline/open-scorer.js";
-import type { PseudoFeature } from "../src/pipeline/tune/pseudo-features.js";
+import { framePixels, type PseudoFeature } from "../src/pipeline/tune/pseudo-features.js";
 import type { FrameScorer } from "../src/pipeline/frame-scorer.js";
 import type { ScoringMode } from "../src/model/types.js";
-import { buildCoreset, extractSuiteFeatures, framePixels, listFlag as list, suiteData, type SuiteTest } from "./support/suite-features.js";
+import { buildCoreset, extractSuiteFeatures, listFlag as list, suiteData, type SuiteTest } from "./support/suite-features.js";
 
 const { values } = parseArgs({
   options: {

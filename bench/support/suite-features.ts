@@ -22,23 +22,15 @@ import { FeatureStatsAccumulator, standardizeInPlace, type FeatureStats } from "
 import { pseudoRecipe, type ModelConfig } from "../../src/model/model-config.js";
 import type { FeatureMap } from "../../src/model/types.js";
 import { splitTraining } from "../../src/pipeline/fit.js";
-import { extractPseudoFeatures, type PseudoFeature } from "../../src/pipeline/tune/pseudo-features.js";
-import { cropToPlacement, frameFitOf, maskToInput, placement, type Placement } from "../../src/image/geometry.js";
+import { extractPseudoFeatures, framePixels, type PseudoFeature } from "../../src/pipeline/tune/pseudo-features.js";
+import { frameFitOf, maskToInput } from "../../src/image/geometry.js";
 import { pseudoSamples, type PseudoRecipe } from "../../src/image/pseudo/index.js";
 import { defaultCacheDir } from "../../src/cli/commands/fit.js";
 import { auroc, PixelMetricAccumulator } from "../../src/measures/metrics.js";
 import type { FrameScorer } from "../../src/pipeline/frame-scorer.js";
 
-/** A test image; `region` is where the frame sits in the S×S input when letterboxed, so pixel metrics leave the border out. */
-export interface SuiteTest extends PseudoFeature {
-  readonly region?: Placement;
-}
-
-/** The map and mask of a test image over the frame's own pixels (the letterbox border cropped away). */
-export function framePixels(t: SuiteTest, map: Float32Array, size: number): { map: Float32Array; mask: Uint8Array } {
-  const mask = t.mask ?? new Uint8Array(map.length);
-  return t.region ? { map: cropToPlacement(map, size, t.region), mask: cropToPlacement(mask, size, t.region) } : { map, mask };
-}
+/** A test image: its features carry where the frame sits in the S×S input (`x.place`), so pixel metrics leave a border out (framePixels). */
+export type SuiteTest = PseudoFeature;
 
 export interface SuiteFeatures {
   readonly bank: FeatureMap[];
@@ -68,7 +60,7 @@ export async function extractSuiteFeatures(data: string, config: ModelConfig, lo
   const bankClasses: string[] = [];
   const heldRaw: { cls: string; x: FeatureMap }[] = [];
   const heldPaths = new Map<string, string[]>();
-  const testRaw: { cls: string; anomalous: boolean; x: FeatureMap; mask?: Uint8Array; region?: Placement }[] = [];
+  const testRaw: SuiteTest[] = [];
   for (const cls of await scanDataset(data)) {
     const held = new Set(splitTraining(cls, config.threshold).heldOut);
     for (const path of [...cls.train, ...cls.validation]) {
@@ -79,8 +71,7 @@ export async function extractSuiteFeatures(data: string, config: ModelConfig, lo
     for (const t of cls.test) {
       const { x, width, height } = await one(t.path);
       const mask = t.maskPath ? maskToInput((await readMask(t.maskPath)).mask, { width, height }, S, config.aspect) : undefined;
-      const region = config.aspect === "letterbox" ? placement(width, height, S, "letterbox") : undefined;
-      testRaw.push({ cls: cls.name, anomalous: t.anomalous, x, ...(mask ? { mask } : {}), ...(region ? { region } : {}) });
+      testRaw.push({ cls: cls.name, anomalous: t.anomalous, x, ...(mask ? { mask } : {}) });
     }
     log(`features: ${cls.name} done (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }

@@ -131,10 +131,7 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
   const scoreAt = (mode: ScoringMode, weightOf: (i: number) => number, pixels?: ClassPixelAuroc): number[] =>
     set.map((f, i) => {
       const map = mapAt(mode, i, weightOf(i));
-      if (pixels) {
-        const px = framePixels(f, map, S);
-        pixels.add(f.cls, px.map, px.mask);
-      }
+      pixels?.addFrame(f, map, S);
       return imageScoreOf(map, S, settings);
     });
 

@@ -34,10 +34,7 @@ export async function scorePseudoSet(
     scores.push(scored.score);
     // Other image-score rules cost only their reduction of the same map.
     options.alternatives?.forEach((rule, i) => alternatives[i]!.push(imageScoreOf(scored.map, scorer.settings.mapSize, rule)));
-    if (pixels) {
-      const px = framePixels(s, scored.map, scorer.settings.mapSize);
-      pixels.add(s.cls, px.map, px.mask);
-    }
+    pixels?.addFrame(s, scored.map, scorer.settings.mapSize);
     options.progress?.tick();
   }
   return {
@@ -72,11 +69,12 @@ export function meanClassAuroc(set: readonly Pick<PseudoFeature, "cls" | "anomal
 export class ClassPixelAuroc {
   private readonly byClass = new Map<string, PixelMetricAccumulator>();
 
-  /** One map of class `cls`; no mask means a normal image (every pixel negative). */
-  add(cls: string, map: Float32Array, mask: Uint8Array | undefined): void {
-    let acc = this.byClass.get(cls);
-    if (!acc) this.byClass.set(cls, (acc = new PixelMetricAccumulator()));
-    acc.add(map, mask ?? new Uint8Array(map.length));
+  /** A sample's S×S map (`size` S), over its frame's pixels only (framePixels); no mask means a normal image. */
+  addFrame(sample: Pick<PseudoFeature, "cls" | "x" | "mask">, map: Float32Array, size: number): void {
+    let acc = this.byClass.get(sample.cls);
+    if (!acc) this.byClass.set(sample.cls, (acc = new PixelMetricAccumulator()));
+    const px = framePixels(sample, map, size);
+    acc.add(px.map, px.mask);
   }
 
   mean(): number | null {
