@@ -13,6 +13,7 @@ import { OnnxKnn } from "../src/model/memory/onnx-knn.js";
 import { FaissIndex } from "../src/model/memory/faiss-index.js";
 import { bruteForceKnn } from "../src/model/memory/brute-force-knn.js";
 import { editFeatures } from "../src/model/memory/editing.js";
+import { anomalyMap, gaussianBlur, resizeBilinear } from "../src/model/scoring/anomaly-map.js";
 import { greedyCoresetAsync } from "../src/model/memory/coreset.js";
 import { standardizeInPlace, toRows } from "../src/model/feature-stats.js";
 import { fitModel } from "../src/pipeline/fit.js";
@@ -74,6 +75,11 @@ async function main(): Promise<void> {
   const nn = await onnxK.search(rows, hw);
   const dist = nn.distances.map(Math.sqrt);
   const tEdit = await median(() => editFeatures(x!, nn.indices, dist, K, coreset, c));
+  // Eq. 12's map: the banded product anomalyMap computes, against upsampling then blurring the S×S map (its reference).
+  const sigma = m.scoring.sigma;
+  const nearest = Float32Array.from({ length: hw }, (_, i) => dist[i * K]!);
+  const tMap = await median(async () => anomalyMap(nearest, h, w, S, sigma));
+  const tMapReference = await median(async () => gaussianBlur(resizeBilinear(nearest, w, h, S, S), S, S, sigma));
 
   // Coreset build: the same selection fit runs, on as many slices as this bundle's fit considered.
   const cand = m.memory.candidates;
@@ -105,6 +111,7 @@ async function main(): Promise<void> {
   console.log(`coreset search k=${K}  ONNX MatMul+TopK ${f(tOnnxK)}`);
   console.log(`coreset search k=${K}  FAISS flat       ${f(tFaissK)}`);
   console.log(`feature editing (Eq. 10, K=${K})      ${f(tEdit)}`);
+  console.log(`anomaly map ${S}×${S}, σ ${sigma}: banded ${f(tMap)}, upsample-then-blur ${f(tMapReference)} (ratio ${(tMapReference / tMap).toFixed(1)}×)`);
   console.log(`coreset build (greedy k-center, ${n} of ${cand} slices): ${(tCoreset / 1000).toFixed(2)} s (fit measured ${((m.provenance.timings.coreset ?? NaN) / 1000).toFixed(2)} s)`);
   for (const line of archLatency) console.log(`backbone ${line}`);
   console.log(`ratio FAISS / brute-force TS search: ${(tFaiss1 / tBrute1).toFixed(3)}`);

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { anomalyMap, gaussianBlur, gaussianRadius, imageScore, reconstructionError, resizeBilinear, topFractionMean } from "../../../src/model/scoring/anomaly-map.js";
+import { anomalyMap, axisOperator, gaussianBlur, gaussianRadius, imageScore, reconstructionError, resizeBilinear, topFractionMean } from "../../../src/model/scoring/anomaly-map.js";
 import { LafiteError } from "../../../src/util/errors.js";
 import { createRng } from "../../../src/util/random.js";
 
@@ -108,13 +108,36 @@ test("a pool larger than the map is rejected", () => {
   assert.throws(() => imageScore(new Float32Array(6), 3, 2, 3), LafiteError);
 });
 
-test("anomalyMap is upsample-then-blur; a constant score map stays constant at S×S", () => {
-  const scores = randomMap(4 * 3, 9);
-  const composed = gaussianBlur(resizeBilinear(scores, 3, 4, 16, 16), 16, 16, 1);
-  assert.deepEqual(anomalyMap(scores, 4, 3, 16, 1), composed);
+test("anomalyMap is upsample-then-blur: the banded product against resizeBilinear then gaussianBlur, and a constant map stays constant", () => {
+  // [grid h, grid w, S, σ]: the served shape, non-square grids, S not a multiple of the grid, a radius past the map (reflection repeats), σ < 1.
+  const shapes: [number, number, number, number][] = [[28, 28, 224, 4], [4, 3, 16, 1], [3, 7, 20, 2.5], [5, 5, 12, 6], [28, 28, 224, 0.6], [1, 4, 9, 1]];
+  for (const [h, w, S, sigma] of shapes) {
+    const scores = randomMap(h * w, h * 100 + w);
+    for (let i = 0; i < scores.length; i++) scores[i] = scores[i]! * 50;
+    const reference = gaussianBlur(resizeBilinear(scores, w, h, S, S), S, S, sigma);
+    close(anomalyMap(scores, h, w, S, sigma), reference, 5e-5);
+  }
   const flat = anomalyMap(new Float32Array(4 * 3).fill(0.7), 4, 3, 32);
   assert.equal(flat.length, 32 * 32);
   close(flat, new Float32Array(32 * 32).fill(0.7), 1e-6);
+  assert.throws(() => anomalyMap(new Float32Array(5), 2, 3, 8), LafiteError);
+  assert.throws(() => anomalyMap(new Float32Array(6), 2, 3, 8, 0), LafiteError);
+});
+
+test("each row of an axis operator sums to 1 (upsampling and blur both keep a constant) and touches a narrow band of the grid", () => {
+  const op = axisOperator(28, 224, 4);
+  for (let X = 0; X < 224; X++) {
+    let sum = 0;
+    for (let j = 0; j < 28; j++) sum += op.weights[X * 28 + j]!;
+    assert.ok(Math.abs(sum - 1) < 1e-12, `row ${X} sums to ${sum}`);
+    for (let j = 0; j < 28; j++) if (j < op.from[X]! || j >= op.to[X]!) assert.equal(op.weights[X * 28 + j], 0);
+    // Radius 16 output pixels is 2 grid cells each side, plus the bilinear taps.
+    assert.ok(op.to[X]! - op.from[X]! <= 6, `row ${X} spans ${op.from[X]}..${op.to[X]}`);
+  }
+  // Half-pixel centres and reflection are both symmetric: output X from cell j weighs as output S−1−X from cell n−1−j.
+  for (let X = 0; X < 224; X++) for (let j = 0; j < 28; j++) assert.ok(Math.abs(op.weights[X * 28 + j]! - op.weights[(223 - X) * 28 + 27 - j]!) < 1e-12);
+  const mid = axisOperator(2, 4, 0.1); // radius 0: the bilinear taps alone, (x + 0.5)·2/4 − 0.5 = −0.25, 0.25, 0.75, 1.25 clamped
+  assert.deepEqual([...mid.weights].map((v) => Math.round(v * 1e9) / 1e9), [1, 0, 0.75, 0.25, 0.25, 0.75, 0, 1]);
 });
 
 test("topFractionMean: hand-computed means of the largest values", () => {
