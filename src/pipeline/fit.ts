@@ -28,6 +28,7 @@ import { pseudoSamples, swapSamples } from "../image/pseudo/index.js";
 import { extractPseudoFeatures } from "./tune/pseudo-features.js";
 import { runTuning, type TuneResult } from "./tune/run-tuning.js";
 import { trainedTaus } from "./tune/trained-taus.js";
+import { ScoreMemo } from "./score-memo.js";
 import { calibrateModes, type ScoredSet } from "./tune/calibrate.js";
 import { classesShortOfNormals, describeLeftOut, evenlyPicked, MAX_LEFT_OUT_PER_CLASS, type LeftOutMap } from "./tune/left-out.js";
 import type { ThresholdParams } from "../model/scoring/threshold.js";
@@ -294,60 +295,67 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     }
     lap("context");
   }
-  const parts = { coreset, coresetSize: count, c, ...(unetOnnx ? { unetOnnx } : {}), rowClasses: { classes: rowClasses, names: classNames }, ...(contextBank ? { contextBank } : {}) };
   const base = { mapSize: S, sigma: config.scoring.sigma, pool: config.scoring.pool, imageScore: config.scoring.imageScore, top: config.scoring.top, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta };
   let tuning: TuningRecord | undefined;
   let chosen = { tau: base.tau, deltaT: base.deltaT, k: Math.min(base.k, count), imageScore: base.imageScore };
   let chosenScores: TuneResult["chosenScores"] | undefined;
-  if (options.tune ?? true) {
-    const tuned = await runTuning({
-      set: pseudoSet,
-      parts,
-      base,
-      tuning: { ...tc, taus: trainedTaus(tc.taus, config.diffusion.tMax) },
-      sessionOptions: sessOpts,
-      ...(signal ? { signal } : {}),
-      progressSink: sinkFor("tune"),
-      log: (m) => log(`fit: ${m}`),
-    });
-    tuning = tuned.record;
-    chosen = tuned.chosen;
-    chosenScores = tuned.chosenScores;
-    lap("tune");
-  }
   const modes: ScoringMode[] = unetOnnx ? ["knn", "edit-only", "lafite", "no-edit"] : ["knn", "edit-only"];
-  const settings = { ...base, ...chosen };
-  // The detail bank's weight, on the same set; its pass over every mode also gives calibration its scores.
-  const detailPlan = detailStagesOf(config, backboneSource);
-  const detailWeights = (options.tune ?? true) ? config.tuning.detailWeights : [config.scoring.detail.weight];
   let detail: DetailScoring | undefined;
   let context: ContextScoring | undefined;
-  // With a detail bank the sweep's scores replace the tuning's (no-edit, which gets none, keeps the tuning's if it has them).
-  let scored: readonly ScoredSet[] = chosenScores ? [chosenScores] : [];
-  if (detailPlan && (detailWeights.some((v) => v > 0) || contextBank) && DETAIL_MODES.includes(config.scoring.mode)) {
-    const progress = new Progress(contextBank ? "fit: detail and context banks" : "fit: detail bank", detailTuneWork(pseudoSet.length, modes, contextBank ? swapSet.length : -1), { unit: "scorings", sink: sinkFor("threshold") });
-    const contextInput = contextBank ? { context: { lambda, weights: tc.contextWeights, margin: tc.contextMargin, tolerance: tc.contextTolerance, minSwaps: tc.minSwaps, swaps: swapSet } } : {};
-    const tunedDetail = await tuneDetailWeight({ set: pseudoSet, parts, settings, modes, servedMode: config.scoring.mode, ...detailPlan, weights: detailWeights, perClass: config.tuning.detailPerClass, ...contextInput, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log: (m) => log(`fit: ${m}`) });
-    detail = tunedDetail.detail;
-    context = tunedDetail.context;
-    scored = [...tunedDetail.scored, ...scored.filter((k) => !DETAIL_MODES.includes(k.mode))];
-    if (tuning && tunedDetail.record) tuning = { ...tuning, detail: tunedDetail.record };
-    if (tuning && tunedDetail.contextRecord) tuning = { ...tuning, context: tunedDetail.contextRecord };
-  } else if (detailPlan) {
-    detail = { ...detailPlan, weight: 0 };
-  }
-  // The edge correction per class, on the maps of the served mode at the final settings (it leaves image scores, so thresholds, as they are).
   let edges: EdgeProfiles | undefined;
-  if ((options.tune ?? true) && tc.edgeCorrection) {
-    const progress = new Progress("fit: edge correction", pseudoSet.length, { unit: "scorings", sink: sinkFor("threshold") });
-    const tunedEdges = await tuneEdgeCorrection({ set: pseudoSet, parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, mode: config.scoring.mode, margin: tc.edgeMargin, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress });
-    edges = tunedEdges.edges;
-    if (tuning) tuning = { ...tuning, edges: tunedEdges.record };
-    log(`fit: ${describeEdgeChoice(tunedEdges.record)}`);
+  let thresholds: Awaited<ReturnType<typeof calibrateModes>>;
+  // Every pass below scores the same pseudo-validation maps: the memo keeps each map's bank search (at the largest K swept) and each setting's main pass.
+  const memo = await ScoreMemo.open(coreset, count, c, Math.max(config.memory.k, ...((options.tune ?? true) ? tc.ks : [])), sessOpts);
+  const parts = { coreset, coresetSize: count, c, ...(unetOnnx ? { unetOnnx } : {}), rowClasses: { classes: rowClasses, names: classNames }, ...(contextBank ? { contextBank } : {}), memo };
+  try {
+    if (options.tune ?? true) {
+      const tuned = await runTuning({
+        set: pseudoSet,
+        parts,
+        base,
+        tuning: { ...tc, taus: trainedTaus(tc.taus, config.diffusion.tMax) },
+        sessionOptions: sessOpts,
+        ...(signal ? { signal } : {}),
+        progressSink: sinkFor("tune"),
+        log: (m) => log(`fit: ${m}`),
+      });
+      tuning = tuned.record;
+      chosen = tuned.chosen;
+      chosenScores = tuned.chosenScores;
+      lap("tune");
+    }
+    const settings = { ...base, ...chosen };
+    // The detail bank's weight, on the same set; its pass over every mode also gives calibration its scores.
+    const detailPlan = detailStagesOf(config, backboneSource);
+    const detailWeights = (options.tune ?? true) ? config.tuning.detailWeights : [config.scoring.detail.weight];
+    // With a detail bank the sweep's scores replace the tuning's (no-edit, which gets none, keeps the tuning's if it has them).
+    let scored: readonly ScoredSet[] = chosenScores ? [chosenScores] : [];
+    if (detailPlan && (detailWeights.some((v) => v > 0) || contextBank) && DETAIL_MODES.includes(config.scoring.mode)) {
+      const progress = new Progress(contextBank ? "fit: detail and context banks" : "fit: detail bank", detailTuneWork(pseudoSet.length, modes, contextBank ? swapSet.length : -1), { unit: "scorings", sink: sinkFor("threshold") });
+      const contextInput = contextBank ? { context: { lambda, weights: tc.contextWeights, margin: tc.contextMargin, tolerance: tc.contextTolerance, minSwaps: tc.minSwaps, swaps: swapSet } } : {};
+      const tunedDetail = await tuneDetailWeight({ set: pseudoSet, parts, settings, modes, servedMode: config.scoring.mode, ...detailPlan, weights: detailWeights, perClass: config.tuning.detailPerClass, ...contextInput, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log: (m) => log(`fit: ${m}`) });
+      detail = tunedDetail.detail;
+      context = tunedDetail.context;
+      scored = [...tunedDetail.scored, ...scored.filter((k) => !DETAIL_MODES.includes(k.mode))];
+      if (tuning && tunedDetail.record) tuning = { ...tuning, detail: tunedDetail.record };
+      if (tuning && tunedDetail.contextRecord) tuning = { ...tuning, context: tunedDetail.contextRecord };
+    } else if (detailPlan) {
+      detail = { ...detailPlan, weight: 0 };
+    }
+    // The edge correction per class, on the maps of the served mode at the final settings (it leaves image scores, so thresholds, as they are).
+    if ((options.tune ?? true) && tc.edgeCorrection) {
+      const progress = new Progress("fit: edge correction", pseudoSet.length, { unit: "scorings", sink: sinkFor("threshold") });
+      const tunedEdges = await tuneEdgeCorrection({ set: pseudoSet, parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, mode: config.scoring.mode, margin: tc.edgeMargin, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress });
+      edges = tunedEdges.edges;
+      if (tuning) tuning = { ...tuning, edges: tunedEdges.record };
+      log(`fit: ${describeEdgeChoice(tunedEdges.record)}`);
+    }
+    const leftOut = leftOutMapsOf(config.threshold, heldOut.map((i) => i.cls), bank, bankClasses);
+    if (leftOut.length > 0) log(`fit: ${describeLeftOut(leftOut)}`);
+    thresholds = await calibrateModes(pseudoSet, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`), scored, leftOut });
+  } finally {
+    await memo.release();
   }
-  const leftOut = leftOutMapsOf(config.threshold, heldOut.map((i) => i.cls), bank, bankClasses);
-  if (leftOut.length > 0) log(`fit: ${describeLeftOut(leftOut)}`);
-  const thresholds = await calibrateModes(pseudoSet, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`), scored, leftOut });
   lap("threshold");
 
   // 6. The bundle.

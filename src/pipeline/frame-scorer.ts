@@ -10,13 +10,14 @@
  */
 import type { FeatureMap, ScoringMode } from "./types.js";
 import { DIFFUSION_MODES } from "../model/types.js";
-import type { OnnxKnn } from "../model/memory/onnx-knn.js";
+import type { KnnResult, OnnxKnn } from "../model/memory/onnx-knn.js";
 import { toRows } from "../model/feature-stats.js";
 import { anomalyMap, imageScoreOf, reconstructionError, type ImageScoreRule } from "../model/scoring/anomaly-map.js";
 import { editFeatures } from "../model/memory/editing.js";
 import { blendPositionScores, channelSlice, type ChannelRange, type ScoreNormalizer } from "../model/scoring/detail-bank.js";
 import { classOfVotes, classVotes, UNTAGGED } from "../model/memory/row-classes.js";
 import { frameContext, withContext } from "../model/scoring/context-bank.js";
+import type { MainSetting, ScoreMemo } from "./score-memo.js";
 
 /** The detail bank as a scorer uses it: its search over the detail channels, the weight and both banks' normalizers in this mode. */
 export interface DetailSearch {
@@ -106,6 +107,8 @@ export class FrameScorer {
     private readonly classes?: { readonly rowClass: Int32Array; readonly names: readonly string[] },
     /** The context bank, blended in after the detail bank (scoring/context-bank.ts); absent = none. */
     private readonly context?: ContextSearch,
+    /** A memo of the main bank's searches and passes over maps scored again and again (score-memo.ts), with this scorer's setting; absent = none. */
+    private readonly memo?: { readonly memo: ScoreMemo; readonly setting: MainSetting },
   ) {
     if (DIFFUSION_MODES.includes(settings.mode) && !reconstructor) throw new Error(`scoring mode '${settings.mode}' needs a diffusion model, and the bundle has none`);
     if (settings.mode !== "no-edit" && !knn) throw new Error(`scoring mode '${settings.mode}' needs the coreset search`);
@@ -169,14 +172,26 @@ export class FrameScorer {
   }
 
   private async mainPositionScores(x: FeatureMap, seed: number, exclude?: ReadonlySet<number>): Promise<PositionScores> {
+    // A search that leaves rows out is the frame's own: never memoized.
+    const memo = exclude === undefined ? this.memo : undefined;
+    const t0 = performance.now();
+    const known = memo?.memo.main(x, memo.setting);
+    if (known) return { ...known, edit: performance.now() - t0, diffusion: 0 };
+    const scores = await this.searchAndReconstruct(x, seed, exclude, memo?.memo);
+    memo?.memo.remember(x, memo.setting, { values: scores.values, ...(scores.nearest ? { nearest: scores.nearest } : {}) });
+    return scores;
+  }
+
+  private async searchAndReconstruct(x: FeatureMap, seed: number, exclude: ReadonlySet<number> | undefined, memo: ScoreMemo | undefined): Promise<PositionScores> {
     const { mode } = this.settings;
     const hw = x.h * x.w;
+    const search = (k: number) => (memo ? memo.search(x, k) : this.knn!.search(toRows(x), hw, exclude));
     let t0 = performance.now();
-    if (mode === "knn") return { ...(await nearestDistances(this.knn!, x, exclude)), edit: performance.now() - t0, diffusion: 0 };
+    if (mode === "knn") return { ...nearestOf(await search(1), 1), edit: performance.now() - t0, diffusion: 0 };
     let e = x;
     let nearest: Int32Array | undefined;
     if (mode === "lafite" || mode === "edit-only") {
-      const res = await this.knn!.search(toRows(x), hw, exclude);
+      const res = await search(this.knn!.k);
       const d = new Float32Array(res.distances.length);
       for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(res.distances[i]!);
       e = editFeatures(x, res.indices, d, this.knn!.k, this.coreset, x.c);
@@ -236,11 +251,15 @@ function sharesOf(votes: Int32Array, names: readonly string[]): Record<string, n
 
 /** L2 distance from each position of x to its nearest row of the search, and that row. */
 async function nearestDistances(knn: OnnxKnn, x: FeatureMap, exclude?: ReadonlySet<number>): Promise<{ values: Float32Array; nearest: Int32Array }> {
-  const hw = x.h * x.w;
-  const res = await knn.search(toRows(x), hw, exclude);
+  return nearestOf(await knn.search(toRows(x), x.h * x.w, exclude), knn.k);
+}
+
+/** Each position's distance to its nearest row and that row, from a search of k neighbours per position. */
+function nearestOf(res: KnnResult, k: number): { values: Float32Array; nearest: Int32Array } {
+  const hw = res.distances.length / k;
   const values = new Float32Array(hw);
-  for (let i = 0; i < hw; i++) values[i] = Math.sqrt(res.distances[i * knn.k]!);
-  return { values, nearest: firstOfEach(res.indices, knn.k) };
+  for (let i = 0; i < hw; i++) values[i] = Math.sqrt(res.distances[i * k]!);
+  return { values, nearest: firstOfEach(res.indices, k) };
 }
 
 /** A class must hold at least this share of a frame's votes (classVotes) for its context weight to reach the frame. */

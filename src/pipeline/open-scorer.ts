@@ -15,6 +15,7 @@ import { classWeightTable, DETAIL_MODES, detailInUse, rowSlice, type DetailScori
 import { votingClasses, type RowClasses } from "../model/memory/row-classes.js";
 import { contextInUse, type ContextScoring } from "../model/scoring/context-bank.js";
 import { scaledContextRows, type ContextBankRows } from "../model/memory/context-coreset.js";
+import type { ScoreMemo } from "./score-memo.js";
 
 export interface ScorerParts {
   /** Coreset rows, coresetSize × c. */
@@ -27,6 +28,8 @@ export interface ScorerParts {
   readonly rowClasses?: RowClasses;
   /** The context bank's rows (absent: none). */
   readonly contextBank?: ContextBankRows;
+  /** A memo of the main bank's searches and passes, shared by the scorers a fit or re-tune opens over these parts (score-memo.ts); absent = none. */
+  readonly memo?: ScoreMemo;
 }
 
 export interface ScorerSettings {
@@ -85,6 +88,8 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
   }
   let reconstructor: Reconstructor | undefined;
   if (DIFFUSION_MODES.includes(mode)) reconstructor = await Reconstructor.create(parts.unetOnnx!, {}, sessionOptions);
+  // The memo serves only scorers over the bank it indexes, at a K its searches reach.
+  const memo = parts.memo && parts.memo.coreset === parts.coreset && k <= parts.memo.kMax ? { memo: parts.memo, setting: { mode, k, tau: s.tau, deltaT: s.deltaT, eta: s.eta } } : undefined;
   const scorer = new FrameScorer(
     { mode, mapSize: s.mapSize, sigma: s.sigma, pool: s.pool, ...(s.imageScore ? { imageScore: s.imageScore } : {}), ...(s.top !== undefined ? { top: s.top } : {}), k },
     knn,
@@ -93,6 +98,7 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
     detail,
     parts.rowClasses ? { rowClass: votingClasses(parts.rowClasses), names: parts.rowClasses.names } : undefined,
     context,
+    memo,
   );
   return {
     scorer,

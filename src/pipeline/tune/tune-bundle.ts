@@ -19,6 +19,7 @@ import { DIFFUSION_MODES, SCORING_MODES } from "../../model/types.js";
 import { Progress, type ProgressSink } from "../../util/progress.js";
 import { extractPseudoFeatures, standardizedFeatures, type PseudoFeature } from "./pseudo-features.js";
 import { runTuning } from "./run-tuning.js";
+import { ScoreMemo } from "../score-memo.js";
 import { trainedTaus } from "./trained-taus.js";
 import { calibrateModes, type ScoredSet } from "./calibrate.js";
 import { classesShortOfNormals, describeLeftOut, leftOutFiles, type LeftOutMap } from "./left-out.js";
@@ -143,77 +144,84 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   log(`tune: pseudo-validation set of ${set.filter((f) => f.anomalous).length} synthesized anomalies and ${set.filter((f) => !f.anomalous).length} held-out normals (seed ${tc.seed})`);
 
   const sc = m.scoring;
-  const parts = scorerPartsOf(loaded);
-  // The configured defaults are the fallback, not whatever an earlier tuning chose.
-  const base = { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, imageScore: config.scoring.imageScore, top: sc.top ?? config.scoring.top, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: sc.eta ?? config.scoring.eta };
-  const tuned = await runTuning({
-    set,
-    parts,
-    base,
-    tuning: { ...tc, taus: trainedTaus(tc.taus, config.diffusion.tMax) },
-    sessionOptions: sessOpts,
-    ...(signal ? { signal } : {}),
-    ...(options.progressSink ? { progressSink: options.progressSink } : {}),
-    log,
-  });
-  // Every mode this bundle can serve gets a threshold (older bundles lacked edit-only).
-  const modes = SCORING_MODES.filter((mode) => parts.unetOnnx !== undefined || !DIFFUSION_MODES.includes(mode));
-  const settings = { ...base, ...tuned.chosen };
-  // The detail bank is re-weighed at the new τ, K and rule; its normalizers are those of the new settings.
-  // A bundle fitted before the detail bank gets one from its config, as fit would make it now.
-  const widths = sc.detail ? undefined : builtinStageChannels(config);
-  const plan = sc.detail ?? detailStagesOf(config, { stages: m.backbone.stages, ...(widths ? { stageChannels: widths } : {}) });
-  let detail = sc.detail;
-  let detailRecord: TuningRecord["detail"];
-  // The context bank's weights are chosen again on swapped parts of its classes (its rows stay fit's: the bank holds only those classes).
-  let context = sc.context;
-  let contextRecord: TuningRecord["context"];
-  let scored: readonly ScoredSet[] = [tuned.chosenScores];
-  if (plan && DETAIL_MODES.includes(sc.mode)) {
-    const cb = m.memory.contextBank;
-    const contextClasses = parts.contextBank && parts.rowClasses ? [...new Set(parts.contextBank.classes)].map((k) => parts.rowClasses!.names[k]!) : [];
-    const swaps = cb && contextClasses.length > 0 ? await swapSetOfBundle(loaded, options.data, tc, contextClasses, sessOpts, signal ? { signal } : {}) : [];
-    const contextInput = cb && contextClasses.length > 0 ? { context: { lambda: cb.lambda, weights: tc.contextWeights, margin: tc.contextMargin, tolerance: tc.contextTolerance, minSwaps: tc.minSwaps, swaps } } : {};
-    const progress = new Progress(cb ? "tune: detail and context banks" : "tune: detail bank", detailTuneWork(set.length, modes, cb ? swaps.length : -1), { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
-    const r = await tuneDetailWeight({ set, parts, settings, modes, servedMode: sc.mode, stages: plan.stages, channels: plan.channels, weights: tc.detailWeights, perClass: tc.detailPerClass, ...contextInput, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log });
-    detail = r.detail;
-    detailRecord = r.record;
-    context = r.context;
-    contextRecord = r.contextRecord;
-    scored = [...r.scored, ...scored.filter((k) => !DETAIL_MODES.includes(k.mode))];
-  } else {
-    log("tune: no detail bank (scoring.detail.stages is [], the backbone's stage widths are unknown, or the bundle serves no-edit)");
-  }
-  // The edge correction chosen again at the new settings (tuning.edgeCorrection false: none).
-  let edges: EdgeProfiles | undefined;
-  let edgesRecord: TuningRecord["edges"];
-  if (tc.edgeCorrection) {
-    const progress = new Progress("tune: edge correction", set.length, { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
-    const r = await tuneEdgeCorrection({ set, parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, mode: sc.mode, margin: tc.edgeMargin, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress });
-    edges = r.edges;
-    edgesRecord = r.record;
-    log(`tune: ${describeEdgeChoice(r.record)}`);
-  }
-  const leftOut = await leftOutMapsOfBundle(loaded, options.data, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log });
-  if (leftOut.length > 0) log(`tune: ${describeLeftOut(leftOut)}`);
-  const thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log, scored, leftOut });
+  // Every pass below scores the same pseudo-validation maps: the memo keeps each map's bank search (at the largest K swept) and each setting's main pass.
+  const bare = scorerPartsOf(loaded);
+  const memo = await ScoreMemo.open(bare.coreset, bare.coresetSize, bare.c, Math.max(config.memory.k, ...tc.ks), sessOpts);
+  const parts = { ...bare, memo };
+  try {
+    // The configured defaults are the fallback, not whatever an earlier tuning chose.
+    const base = { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, imageScore: config.scoring.imageScore, top: sc.top ?? config.scoring.top, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: sc.eta ?? config.scoring.eta };
+    const tuned = await runTuning({
+      set,
+      parts,
+      base,
+      tuning: { ...tc, taus: trainedTaus(tc.taus, config.diffusion.tMax) },
+      sessionOptions: sessOpts,
+      ...(signal ? { signal } : {}),
+      ...(options.progressSink ? { progressSink: options.progressSink } : {}),
+      log,
+    });
+    // Every mode this bundle can serve gets a threshold (older bundles lacked edit-only).
+    const modes = SCORING_MODES.filter((mode) => parts.unetOnnx !== undefined || !DIFFUSION_MODES.includes(mode));
+    const settings = { ...base, ...tuned.chosen };
+    // The detail bank is re-weighed at the new τ, K and rule; its normalizers are those of the new settings.
+    // A bundle fitted before the detail bank gets one from its config, as fit would make it now.
+    const widths = sc.detail ? undefined : builtinStageChannels(config);
+    const plan = sc.detail ?? detailStagesOf(config, { stages: m.backbone.stages, ...(widths ? { stageChannels: widths } : {}) });
+    let detail = sc.detail;
+    let detailRecord: TuningRecord["detail"];
+    // The context bank's weights are chosen again on swapped parts of its classes (its rows stay fit's: the bank holds only those classes).
+    let context = sc.context;
+    let contextRecord: TuningRecord["context"];
+    let scored: readonly ScoredSet[] = [tuned.chosenScores];
+    if (plan && DETAIL_MODES.includes(sc.mode)) {
+      const cb = m.memory.contextBank;
+      const contextClasses = parts.contextBank && parts.rowClasses ? [...new Set(parts.contextBank.classes)].map((k) => parts.rowClasses!.names[k]!) : [];
+      const swaps = cb && contextClasses.length > 0 ? await swapSetOfBundle(loaded, options.data, tc, contextClasses, sessOpts, signal ? { signal } : {}) : [];
+      const contextInput = cb && contextClasses.length > 0 ? { context: { lambda: cb.lambda, weights: tc.contextWeights, margin: tc.contextMargin, tolerance: tc.contextTolerance, minSwaps: tc.minSwaps, swaps } } : {};
+      const progress = new Progress(cb ? "tune: detail and context banks" : "tune: detail bank", detailTuneWork(set.length, modes, cb ? swaps.length : -1), { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+      const r = await tuneDetailWeight({ set, parts, settings, modes, servedMode: sc.mode, stages: plan.stages, channels: plan.channels, weights: tc.detailWeights, perClass: tc.detailPerClass, ...contextInput, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log });
+      detail = r.detail;
+      detailRecord = r.record;
+      context = r.context;
+      contextRecord = r.contextRecord;
+      scored = [...r.scored, ...scored.filter((k) => !DETAIL_MODES.includes(k.mode))];
+    } else {
+      log("tune: no detail bank (scoring.detail.stages is [], the backbone's stage widths are unknown, or the bundle serves no-edit)");
+    }
+    // The edge correction chosen again at the new settings (tuning.edgeCorrection false: none).
+    let edges: EdgeProfiles | undefined;
+    let edgesRecord: TuningRecord["edges"];
+    if (tc.edgeCorrection) {
+      const progress = new Progress("tune: edge correction", set.length, { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+      const r = await tuneEdgeCorrection({ set, parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, mode: sc.mode, margin: tc.edgeMargin, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress });
+      edges = r.edges;
+      edgesRecord = r.record;
+      log(`tune: ${describeEdgeChoice(r.record)}`);
+    }
+    const leftOut = await leftOutMapsOfBundle(loaded, options.data, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log });
+    if (leftOut.length > 0) log(`tune: ${describeLeftOut(leftOut)}`);
+    const thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log, scored, leftOut });
 
-  const files: BundleFiles = {};
-  for (const name of Object.keys(m.files)) files[name] = loaded.file(name);
-  const createdAt = new Date();
-  const { files: _hashes, ...rest } = m;
-  const { edges: _measuredBefore, ...kept } = sc;
-  const next: Omit<BundleManifest, "files"> = {
-    ...rest,
-    version: newVersionId(createdAt, new TextEncoder().encode(`${m.version} ${JSON.stringify(tuned.chosen)} ${JSON.stringify(thresholds)}`)),
-    createdAt: createdAt.toISOString(),
-    scoring: { ...kept, ...(edges ? { edges } : {}), k: tuned.chosen.k, imageScore: tuned.chosen.imageScore, top: base.top, ...(sc.denoiserFile ? { tau: tuned.chosen.tau, deltaT: tuned.chosen.deltaT } : {}), ...(detail ? { detail } : {}), ...(context ? { context } : {}) },
-    threshold: thresholds[sc.mode] ?? m.threshold,
-    thresholds,
-    tuning: { ...tuned.record, ...(detailRecord ? { detail: detailRecord } : {}), ...(contextRecord ? { context: contextRecord } : {}), ...(edgesRecord ? { edges: edgesRecord } : {}) },
-    provenance: { ...m.provenance, timings: { ...m.provenance.timings, tune: Math.round(performance.now() - started) } },
-  };
-  const written = await writeBundle(options.bundle, next, files, true);
-  log(`tune: wrote ${options.bundle} (version ${written.version}, was ${m.version}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  return written;
+    const files: BundleFiles = {};
+    for (const name of Object.keys(m.files)) files[name] = loaded.file(name);
+    const createdAt = new Date();
+    const { files: _hashes, ...rest } = m;
+    const { edges: _measuredBefore, ...kept } = sc;
+    const next: Omit<BundleManifest, "files"> = {
+      ...rest,
+      version: newVersionId(createdAt, new TextEncoder().encode(`${m.version} ${JSON.stringify(tuned.chosen)} ${JSON.stringify(thresholds)}`)),
+      createdAt: createdAt.toISOString(),
+      scoring: { ...kept, ...(edges ? { edges } : {}), k: tuned.chosen.k, imageScore: tuned.chosen.imageScore, top: base.top, ...(sc.denoiserFile ? { tau: tuned.chosen.tau, deltaT: tuned.chosen.deltaT } : {}), ...(detail ? { detail } : {}), ...(context ? { context } : {}) },
+      threshold: thresholds[sc.mode] ?? m.threshold,
+      thresholds,
+      tuning: { ...tuned.record, ...(detailRecord ? { detail: detailRecord } : {}), ...(contextRecord ? { context: contextRecord } : {}), ...(edgesRecord ? { edges: edgesRecord } : {}) },
+      provenance: { ...m.provenance, timings: { ...m.provenance.timings, tune: Math.round(performance.now() - started) } },
+    };
+    const written = await writeBundle(options.bundle, next, files, true);
+    log(`tune: wrote ${options.bundle} (version ${written.version}, was ${m.version}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return written;
+  } finally {
+    await memo.release();
+  }
 }
