@@ -7,12 +7,13 @@
  * Classes short of held-out normals are also calibrated on their bank images
  * scored with their own rows left out, as fit does (pipeline/tune/left-out.ts).
  */
+import { ScoreMemo } from "../../pipeline/score-memo.js";
 import { remeasureEdges } from "../../pipeline/tune/edge-correction.js";
 import type { EdgeProfiles } from "../../model/scoring/edge-profile.js";
 import { join } from "node:path";
 import type { ThresholdInfo } from "../../model/bundle.js";
 import type { FeatureMap, ScoringMode } from "../../model/types.js";
-import { openScorer, scorerSettingsOf, type ScorerParts } from "../../pipeline/open-scorer.js";
+import { openScorer, scorerSettingsOf, type ScorerParts, type ScorerSettings } from "../../pipeline/open-scorer.js";
 import { calibrateThreshold, withClassThresholds } from "../../model/scoring/threshold.js";
 import { parseModelConfig } from "../../model/model-config.js";
 import { BANK_MODES, DIFFUSION_MODES } from "../../model/types.js";
@@ -62,25 +63,33 @@ export interface ScoringOverrides {
  * measured again on the same normals first (pipeline/tune/detail-weight.ts
  * remeasureDetail) and returned for the candidate's manifest.
  */
-export async function calibrateThresholds(
-  model: ActiveModel,
-  parts: ScorerParts,
-  holdout: readonly FeatureMap[],
-  modes: readonly ScoringMode[],
-  options: {
-    signal?: AbortSignal;
-    onProgress?: (done: number, total: number) => void;
-    overrides?: ScoringOverrides;
-    /** Each held-out map's class, where known (untagged accepted frames: undefined): the per-class thresholds are calibrated on these. */
-    classes?: readonly (string | undefined)[];
-  } = {},
-): Promise<{ thresholds: Partial<Record<ScoringMode, ThresholdInfo>>; detail?: DetailScoring; context?: ContextScoring; edges?: EdgeProfiles }> {
+export async function calibrateThresholds(model: ActiveModel, parts: ScorerParts, holdout: readonly FeatureMap[], modes: readonly ScoringMode[], options: CalibrateOptions = {}): Promise<Calibrated> {
   if (holdout.length === 0) {
     throw new LafiteError(ErrorCode.BAD_DATASET, "no held-out normal image to calibrate the threshold: neither fit's held-out files (provenance.dataset) nor enough accepted frames to hold some out");
   }
   const m = model.manifest;
-  const sc = { ...m.scoring, ...options.overrides };
-  const settings = scorerSettingsOf({ ...m, scoring: sc });
+  const settings = scorerSettingsOf({ ...m, scoring: { ...m.scoring, ...options.overrides } });
+  // The held-out maps are scored in several modes, and the edge correction's at the served setting again: the memo keeps each map's bank search and each setting's main pass.
+  const memo = await ScoreMemo.open(parts.coreset, parts.coresetSize, parts.c, Math.max(1, settings.k), model.sessionOptions);
+  try {
+    return await calibrateWith(model, { ...parts, memo }, settings, holdout, modes, options);
+  } finally {
+    await memo.release();
+  }
+}
+
+interface CalibrateOptions {
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+  overrides?: ScoringOverrides;
+  /** Each held-out map's class, where known (untagged accepted frames: undefined): the per-class thresholds are calibrated on these. */
+  classes?: readonly (string | undefined)[];
+}
+
+type Calibrated = { thresholds: Partial<Record<ScoringMode, ThresholdInfo>>; detail?: DetailScoring; context?: ContextScoring; edges?: EdgeProfiles };
+
+async function calibrateWith(model: ActiveModel, parts: ScorerParts, settings: ScorerSettings, holdout: readonly FeatureMap[], modes: readonly ScoringMode[], options: CalibrateOptions): Promise<Calibrated> {
+  const m = model.manifest;
   const rule = parseModelConfig(m.config).threshold;
   if (options.classes && options.classes.length !== holdout.length) throw new Error(`${options.classes.length} classes for ${holdout.length} held-out maps`);
   const normals = holdout.map((x) => ({ cls: "", anomalous: false, x }));
