@@ -33,7 +33,7 @@ export interface LoadOptions {
   limits?: DecodeLimits;
   /** Override the bundle's τ, Δt, η, editing K, map blur σ, image-score rule or detail-bank weight (hyperparameter sweeps). */
   overrides?: { tau?: number; deltaT?: number; eta?: number; k?: number; sigma?: number; imageScore?: ImageScoreRule; detailWeight?: number; contextWeight?: number };
-  /** false: serve the maps without the edge correction (eval --no-edge-correction). It applies only in the mode it was measured in, and without overrides (their maps are not the ones it was measured on). */
+  /** false: serve the maps without the edge correction (eval --no-edge-correction). It applies only in the mode it was measured in, and without overrides other than the image-score rule (their maps are not the ones it was measured on). */
   edgeCorrection?: boolean;
 }
 
@@ -48,7 +48,9 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   const ep = await resolveExecutionProvider(options.executionProvider ?? "cpu", options.log);
   const opts = sessionOptions(ep, options.intraOpThreads);
   // Checked before anything is opened: a malformed profile refuses the bundle.
-  const edges = options.edgeCorrection !== false && Object.keys(options.overrides ?? {}).length === 0 ? servedEdges(m.scoring.edges, mode, bundle.dir) : undefined;
+  // The image-score rule reads the same maps; every other override changes them.
+  const mapOverrides = Object.keys(options.overrides ?? {}).filter((k) => k !== "imageScore");
+  const edges = options.edgeCorrection !== false && mapOverrides.length === 0 ? servedEdges(m.scoring.edges, mode, bundle.dir) : undefined;
   const { c, h, w } = m.features;
   const coreset = bytesToFloat32(bundle.file(m.memory.vectorsFile));
   if (coreset.length !== m.memory.coresetSize * c) {

@@ -170,6 +170,16 @@ test("the same bundle scores in all three modes, and a knn-only config is refuse
   assert.equal(wide.length, alone.length);
   assert.ok(wide.some((v, i) => Math.abs(v - alone[i]!) > 1e-4 * Math.max(1, v)), "σ 8 changes the scores");
   await assert.rejects(run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", data, "--sigma", "0"]), (err: { stderr?: string }) => /--sigma must be a positive number/.test(err.stderr ?? ""));
+  // And the image-score rule: the top fraction's mean against the pooled max of the same maps; an unknown rule is refused.
+  const ruleScores = async (rule: string) => {
+    const file = join(dir, `rule-${rule}.jsonl`);
+    await run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", data, "--mode", "knn", "--class", "hex_nut", "--detail-weight", "0", "--image-score", rule, "--scores", file], { timeout: 120_000 });
+    return (await readFile(file, "utf8")).trim().split("\n").map((l) => (JSON.parse(l) as { score: number }).score);
+  };
+  const [pooled, top] = [await ruleScores("pool"), await ruleScores("top")];
+  assert.equal(top.length, alone.length);
+  assert.ok(top.some((v, i) => Math.abs(v - pooled[i]!) > 1e-4 * Math.max(1, v)), "the rule changes the scores");
+  await assert.rejects(run(process.execPath, [CLI, "eval", "--bundle", bundle, "--data", data, "--image-score", "max"]), (err: { stderr?: string }) => /--image-score must be one of pool, top/.test(err.stderr ?? ""));
   await writeFile(join(dir, "bad.yaml"), "diffusion: { preset: none }\n");
   await assert.rejects(run(process.execPath, [CLI, "fit", "--data", data, "--out", join(dir, "never"), "--config", join(dir, "bad.yaml")]), (err: { stderr?: string }) => /scoring\.mode: 'lafite' needs the diffusion model/.test(err.stderr ?? ""));
 });

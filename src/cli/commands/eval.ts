@@ -12,6 +12,7 @@ import { invalidInput } from "../../util/errors.js";
 import type { ScoringMode } from "../../pipeline/types.js";
 import { SCORING_MODES } from "../../model/types.js";
 import { CLASS_TAG_MISMATCH } from "../../pipeline/class-tag.js";
+import { IMAGE_SCORE_RULES } from "../../model/scoring/anomaly-map.js";
 
 const MODES: readonly ScoringMode[] = SCORING_MODES;
 
@@ -43,6 +44,8 @@ export const command: CliCommand = {
   --detail-weight W   override the detail bank's weight W, 0..1 (0: the main bank alone); the verdict threshold stays the bundle's
   --context-weight W  override the context bank's weight W for every class, 0..1 (0: no context search); the verdict threshold stays the bundle's
   --sigma X       override the anomaly map's Gaussian blur σ, in map pixels (Eq. 12, scoring.sigma; > 0); the verdict threshold stays the bundle's
+  --image-score pool|top  override the image-score rule (scoring.imageScore: the max of the pool×pool average, or the mean of the map's top fraction);
+                  the verdict threshold stays the bundle's
   --no-edge-correction  score the maps without the bundle's edge correction (scoring.edges; it applies only in its own mode and without the overrides above,
                   whose maps it was not measured on); image scores and verdicts do not change
   --execution-provider cpu|cuda  ONNX Runtime provider (default cpu; falls back to cpu, saying why)`,
@@ -67,6 +70,7 @@ export const command: CliCommand = {
       "detail-weight": { type: "string" },
       "context-weight": { type: "string" },
       sigma: { type: "string" },
+      "image-score": { type: "string" },
       "no-edge-correction": { type: "boolean" },
       "execution-provider": { type: "string" },
     });
@@ -79,6 +83,7 @@ export const command: CliCommand = {
       ...(values["detail-weight"] !== undefined ? { detailWeight: shareFlag(values["detail-weight"], "detail-weight", 0) } : {}),
       ...(values["context-weight"] !== undefined ? { contextWeight: shareFlag(values["context-weight"], "context-weight", 0) } : {}),
       ...(values.sigma !== undefined ? { sigma: sigmaFlag(values.sigma) } : {}),
+      ...(values["image-score"] !== undefined ? { imageScore: choiceFlag(values["image-score"], "image-score", IMAGE_SCORE_RULES) } : {}),
     };
     const mode = values.mode === undefined ? undefined : choiceFlag(values.mode, "mode", MODES);
     if (values["class-tag-mismatch"] !== undefined && !values["class-tags"]) throw invalidInput("--class-tag-mismatch only applies with --class-tags");

@@ -204,7 +204,8 @@ function selectKth(a: Float32Array, target: number): void {
 }
 
 /** How a map becomes the image score: the paper's pooled max, or the mean of the map's top fraction. */
-export type ImageScoreRule = "pool" | "top";
+export const IMAGE_SCORE_RULES = ["pool", "top"] as const;
+export type ImageScoreRule = (typeof IMAGE_SCORE_RULES)[number];
 
 export interface ImageScoreSettings {
   readonly imageScore?: ImageScoreRule;
