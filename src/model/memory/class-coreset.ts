@@ -54,6 +54,7 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
   const report = (done: number) => options.onProgress?.(progressDone + done, progressTotal);
 
   const picks: number[] = [];
+  const byClass: number[][] = [];
   let radius = 0;
   let scanned = 0;
   for (let k = 0; k < classes; k++) {
@@ -61,7 +62,9 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
     const want = shares[k]!;
     if (want === 0) continue;
     const sel = await greedyCoresetSelectionAsync(gatherRows(rows, c, ids), ids.length, c, want, { ...options, onProgress: (done) => report(done) });
-    for (const s of sel.selected) picks.push(ids[s]!);
+    const mine = Array.from(sel.selected, (s) => ids[s]!);
+    picks.push(...mine);
+    byClass.push(mine);
     radius = Math.max(radius, sel.coverageRadius);
     scanned += sel.scanFraction * ids.length * want;
     progressDone += want;
@@ -75,8 +78,28 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
     const selected = Int32Array.from(picks);
     return { selected, coverageRadius: radius, scanFraction: scanned / (n * count), rowsPerClass: countByClass(selected) };
   }
-  const global = await greedyCoresetSelectionAsync(rows, n, c, count, { ...options, initial: Int32Array.from(picks), onProgress: (done) => report(done) });
-  return { ...global, scanFraction: (scanned + global.scanFraction * n * count) / (n * count), rowsPerClass: countByClass(global.selected) };
+  const global = await greedyCoresetSelectionAsync(rows, n, c, count, { ...options, initial: interleave(byClass), onProgress: (done) => report(done) });
+  // The classes' picks in class order, then the global ones: the order the rows had before the interleaving.
+  const selected = Int32Array.from([...picks, ...global.selected.subarray(picks.length)]);
+  return { ...global, selected, scanFraction: (scanned + global.scanFraction * n * count) / (n * count), rowsPerClass: countByClass(selected) };
+}
+
+/**
+ * The classes' picks taken in turn (the first of each class, then the second
+ * of each, …) as the global pass's initial order. The set of initial picks,
+ * so every row's distance to its nearest one and every later pick, is the
+ * same in any order, but the order decides how much the triangle inequality
+ * saves: class by class, every row of a class not yet reached is far from all
+ * picks so far and is measured against each of them (on the realistic suite
+ * the initial picks took 97 of the coreset's 176 s); in turn, every row has a
+ * pick of its own class after the first round, and the other classes' picks,
+ * far from it, are skipped.
+ */
+export function interleave(lists: readonly (readonly number[])[]): Int32Array {
+  const out: number[] = [];
+  const longest = Math.max(0, ...lists.map((l) => l.length));
+  for (let i = 0; i < longest; i++) for (const l of lists) if (i < l.length) out.push(l[i]!);
+  return Int32Array.from(out);
 }
 
 /** The rows chosen within the classes, and each class's part of them: ∝ √(its candidates), none above what it has. */
