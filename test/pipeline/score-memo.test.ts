@@ -15,20 +15,12 @@ import { parseModelConfig } from "../../src/model/model-config.js";
 import { diffusionPreset, trainDiffusion } from "../../src/model/diffusion/index.js";
 import type { PseudoFeature } from "../../src/pipeline/tune/pseudo-features.js";
 import { createRng } from "../../src/util/random.js";
+import { pseudoSample, SET_SHAPE } from "../support/pseudo-set.js";
 import { createRng as createPrng, fillNormal } from "../../src/model/diffusion/prng.js";
 
-const c = 6, h = 4, w = 4, S = 16;
-
-function sample(rng: ReturnType<typeof createRng>, cls: string, anomalous: boolean): PseudoFeature {
-  const data = new Float32Array(c * h * w);
-  for (let i = 0; i < data.length; i++) data[i] = rng.normal() * 0.3;
-  const mask = new Uint8Array(S * S);
-  if (anomalous) {
-    for (let ch = 0; ch < c; ch++) data[ch * h * w + 5] = 0.5 + rng.normal() * 0.3;
-    for (let y = 4; y < 8; y++) for (let x = 4; x < 8; x++) mask[y * S + x] = 1;
-  }
-  return { cls, anomalous, x: { c, h, w, data }, ...(anomalous ? { mask } : {}) };
-}
+const { c, h, w, S } = SET_SHAPE;
+// A faint bump, so that K, τ and the image-score rule change the AUROCs.
+const sample = (rng: ReturnType<typeof createRng>, cls: string, anomalous: boolean): PseudoFeature => pseudoSample(rng, cls, anomalous, (r) => 0.5 + r.normal() * 0.3);
 
 test("firstK keeps the first k of every run, as a search at k returns them", () => {
   const r = { indices: Int32Array.from([4, 1, 7, 2, 9, 0]), distances: Float32Array.from([0.1, 0.2, 0.3, 1, 2, 3]) };

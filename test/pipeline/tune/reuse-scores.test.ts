@@ -13,20 +13,10 @@ import { parseModelConfig } from "../../../src/model/model-config.js";
 import { openScorer } from "../../../src/pipeline/open-scorer.js";
 import { scorePseudoSet } from "../../../src/pipeline/tune/score-set.js";
 import { imageScore, topFractionMean } from "../../../src/model/scoring/anomaly-map.js";
+import { pseudoSample, SET_SHAPE } from "../../support/pseudo-set.js";
 
-const c = 6, h = 4, w = 4, S = 16;
-
-function sample(rng: ReturnType<typeof createRng>, cls: string, anomalous: boolean): PseudoFeature {
-  const data = new Float32Array(c * h * w);
-  for (let i = 0; i < data.length; i++) data[i] = rng.normal() * 0.3;
-  const mask = new Uint8Array(S * S);
-  if (anomalous) {
-    // A bright patch at one position, marked in the mask.
-    for (let ch = 0; ch < c; ch++) data[ch * h * w + 5] = 3;
-    for (let y = 4; y < 8; y++) for (let x = 4; x < 8; x++) mask[y * S + x] = 1;
-  }
-  return { cls, anomalous, x: { c, h, w, data }, ...(anomalous ? { mask } : {}) };
-}
+const { c, h, w, S } = SET_SHAPE;
+const sample = (rng: ReturnType<typeof createRng>, cls: string, anomalous: boolean): PseudoFeature => pseudoSample(rng, cls, anomalous);
 
 test("calibrateModes given the tuning's chosen scores gives the thresholds of a fresh scoring, and really uses them", async () => {
   const rng = createRng(11);
