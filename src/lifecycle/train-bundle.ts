@@ -15,7 +15,7 @@
  * pseudo-validation set as fit does, which every rule accepts), and
  * optionally pseudo-validation re-tuning (tuneBundle) of the output.
  */
-import { ScoreMemo } from "../pipeline/score-memo.js";
+import { withScoreMemo } from "../pipeline/score-memo.js";
 import { remeasureEdges } from "../pipeline/tune/edge-correction.js";
 import type { EdgeProfiles } from "../model/scoring/edge-profile.js";
 import { rm } from "node:fs/promises";
@@ -148,23 +148,21 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       const settings = scorerSettingsOf(m, { tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta });
       const modes = (Object.keys(m.thresholds ?? { [sc.mode]: true }) as ScoringMode[]).filter((mode) => SCORING_MODES.includes(mode));
       // The pseudo-validation maps are scored in every mode, the edge correction's at the served setting again: the memo keeps each map's bank search and each setting's main pass.
-      const memo = await ScoreMemo.open(parts.coreset, parts.coresetSize, parts.c, Math.max(1, settings.k), model.sessionOptions);
-      const memoParts: ScorerParts = { ...parts, memo };
-      try {
+      const data = options.data;
+      thresholds = await withScoreMemo(parts, Math.max(1, settings.k), model.sessionOptions, async (memoParts) => {
         const remeasured = await remeasureDetail(set, memoParts, settings, modes, sc.mode, model.sessionOptions, signal ? { signal } : {});
         detail = remeasured?.detail;
         context = remeasured?.context;
-        const leftOut = await leftOutMapsOfBundle(model.bundle, options.data, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`) });
+        const leftOut = await leftOutMapsOfBundle(model.bundle, data, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`) });
         if (leftOut.length > 0) log(`train: ${describeLeftOut(leftOut)}`);
-        thresholds = await calibrateModes(set, memoParts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, modes, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`), ...(remeasured ? { scored: remeasured.scored } : {}), leftOut });
+        const calibrated = await calibrateModes(set, memoParts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, modes, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`), ...(remeasured ? { scored: remeasured.scored } : {}), leftOut });
         // The edge correction's profiles on the set's normals, as the new U-Net serves them.
         const normals = set.filter((f) => !f.anomalous);
         if (sc.edges && modes.includes(sc.edges.mode)) {
           edges = (await remeasureEdges({ edges: sc.edges, maps: normals.map((f) => f.x), classes: normals.map((f) => f.cls), parts: memoParts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, sessionOptions: model.sessionOptions, ...(signal ? { signal } : {}) })).edges;
         }
-      } finally {
-        await memo.release();
-      }
+        return calibrated;
+      });
     } else {
       if (!basis) throw new Error("unreachable: the held-out maps are read before training when --data is not given");
       if (basis.missing > 0) log(`train: ${basis.missing} of fit's ${basis.listed} held-out files could not be read (from ${m.provenance.dataset}); calibrating without them`);

@@ -28,7 +28,7 @@ import { pseudoSamples, swapSamples } from "../image/pseudo/index.js";
 import { extractPseudoFeatures } from "./tune/pseudo-features.js";
 import { runTuning, type TuneResult } from "./tune/run-tuning.js";
 import { trainedTaus } from "./tune/trained-taus.js";
-import { ScoreMemo } from "./score-memo.js";
+import { withScoreMemo } from "./score-memo.js";
 import { calibrateModes, type ScoredSet } from "./tune/calibrate.js";
 import { classesShortOfNormals, describeLeftOut, evenlyPicked, MAX_LEFT_OUT_PER_CLASS, type LeftOutMap } from "./tune/left-out.js";
 import type { ThresholdParams } from "../model/scoring/threshold.js";
@@ -303,11 +303,9 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   let detail: DetailScoring | undefined;
   let context: ContextScoring | undefined;
   let edges: EdgeProfiles | undefined;
-  let thresholds: Awaited<ReturnType<typeof calibrateModes>>;
   // Every pass below scores the same pseudo-validation maps: the memo keeps each map's bank search (at the largest K swept) and each setting's main pass.
-  const memo = await ScoreMemo.open(coreset, count, c, Math.max(config.memory.k, ...((options.tune ?? true) ? tc.ks : [])), sessOpts);
-  const parts = { coreset, coresetSize: count, c, ...(unetOnnx ? { unetOnnx } : {}), rowClasses: { classes: rowClasses, names: classNames }, ...(contextBank ? { contextBank } : {}), memo };
-  try {
+  const bankParts = { coreset, coresetSize: count, c, ...(unetOnnx ? { unetOnnx } : {}), rowClasses: { classes: rowClasses, names: classNames }, ...(contextBank ? { contextBank } : {}) };
+  const thresholds = await withScoreMemo(bankParts, Math.max(config.memory.k, ...((options.tune ?? true) ? tc.ks : [])), sessOpts, async (parts) => {
     if (options.tune ?? true) {
       const tuned = await runTuning({
         set: pseudoSet,
@@ -352,10 +350,8 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     }
     const leftOut = leftOutMapsOf(config.threshold, heldOut.map((i) => i.cls), bank, bankClasses);
     if (leftOut.length > 0) log(`fit: ${describeLeftOut(leftOut)}`);
-    thresholds = await calibrateModes(pseudoSet, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`), scored, leftOut });
-  } finally {
-    await memo.release();
-  }
+    return calibrateModes(pseudoSet, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`), scored, leftOut });
+  });
   lap("threshold");
 
   // 6. The bundle.

@@ -20,6 +20,7 @@ import type * as ort from "onnxruntime-node";
 import { OnnxKnn, type KnnResult } from "../model/memory/onnx-knn.js";
 import { toRows } from "../model/feature-stats.js";
 import type { FeatureMap, ScoringMode } from "../model/types.js";
+import type { ScorerParts } from "./open-scorer.js";
 
 /** The main bank's position scores before any blend, and each position's nearest row (FrameScorer's main pass). */
 export interface MainScores {
@@ -104,4 +105,14 @@ export function firstK(r: KnnResult, kAll: number, k: number): KnnResult {
 function keyOf(s: MainSetting): string {
   // knn and edit-only do not reconstruct: τ, Δt and η do not change them.
   return s.mode === "knn" || s.mode === "edit-only" ? `${s.mode} ${s.k}` : `${s.mode} ${s.k} ${s.tau} ${s.deltaT} ${s.eta}`;
+}
+
+/** Runs `body` with `parts` and a memo over their bank (searches of up to `kMax` neighbours), releasing the memo after. */
+export async function withScoreMemo<T>(parts: ScorerParts, kMax: number, sessionOptions: ort.InferenceSession.SessionOptions, body: (memoized: ScorerParts) => Promise<T>): Promise<T> {
+  const memo = await ScoreMemo.open(parts.coreset, parts.coresetSize, parts.c, kMax, sessionOptions);
+  try {
+    return await body({ ...parts, memo });
+  } finally {
+    await memo.release();
+  }
 }

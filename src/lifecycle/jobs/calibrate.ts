@@ -7,7 +7,7 @@
  * Classes short of held-out normals are also calibrated on their bank images
  * scored with their own rows left out, as fit does (pipeline/tune/left-out.ts).
  */
-import { ScoreMemo } from "../../pipeline/score-memo.js";
+import { withScoreMemo } from "../../pipeline/score-memo.js";
 import { remeasureEdges } from "../../pipeline/tune/edge-correction.js";
 import type { EdgeProfiles } from "../../model/scoring/edge-profile.js";
 import { join } from "node:path";
@@ -70,12 +70,7 @@ export async function calibrateThresholds(model: ActiveModel, parts: ScorerParts
   const m = model.manifest;
   const settings = scorerSettingsOf({ ...m, scoring: { ...m.scoring, ...options.overrides } });
   // The held-out maps are scored in several modes, and the edge correction's at the served setting again: the memo keeps each map's bank search and each setting's main pass.
-  const memo = await ScoreMemo.open(parts.coreset, parts.coresetSize, parts.c, Math.max(1, settings.k), model.sessionOptions);
-  try {
-    return await calibrateWith(model, { ...parts, memo }, settings, holdout, modes, options);
-  } finally {
-    await memo.release();
-  }
+  return withScoreMemo(parts, Math.max(1, settings.k), model.sessionOptions, (memoized) => calibrateWith(model, memoized, settings, holdout, modes, options));
 }
 
 interface CalibrateOptions {

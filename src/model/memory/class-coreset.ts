@@ -53,7 +53,6 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
   let progressDone = 0;
   const report = (done: number) => options.onProgress?.(progressDone + done, progressTotal);
 
-  const picks: number[] = [];
   const byClass: number[][] = [];
   let radius = 0;
   let scanned = 0;
@@ -62,9 +61,7 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
     const want = shares[k]!;
     if (want === 0) continue;
     const sel = await greedyCoresetSelectionAsync(gatherRows(rows, c, ids), ids.length, c, want, { ...options, onProgress: (done) => report(done) });
-    const mine = Array.from(sel.selected, (s) => ids[s]!);
-    picks.push(...mine);
-    byClass.push(mine);
+    byClass.push(Array.from(sel.selected, (s) => ids[s]!));
     radius = Math.max(radius, sel.coverageRadius);
     scanned += sel.scanFraction * ids.length * want;
     progressDone += want;
@@ -74,6 +71,7 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
     for (const i of selected) out[rowClass[i]!]!++;
     return out;
   };
+  const picks = byClass.flat();
   if (picks.length === count) {
     const selected = Int32Array.from(picks);
     return { selected, coverageRadius: radius, scanFraction: scanned / (n * count), rowsPerClass: countByClass(selected) };

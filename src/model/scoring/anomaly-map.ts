@@ -84,12 +84,8 @@ export function gaussianRadius(sigma: number): number {
 export function gaussianBlur(src: Float32Array, w: number, h: number, sigma: number): Float32Array {
   checkMap(src, w, h, "map");
   if (!(sigma > 0) || !Number.isFinite(sigma)) throw invalidInput(`blur sigma ${sigma} must be a positive number`);
-  const r = gaussianRadius(sigma);
-  const kernel = new Float64Array(2 * r + 1);
-  let total = 0;
-  for (let i = -r; i <= r; i++) total += kernel[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
-  for (let i = 0; i < kernel.length; i++) kernel[i] = kernel[i]! / total;
-
+  const kernel = gaussianKernel(sigma);
+  const r = (kernel.length - 1) / 2;
   const rowIdx = reflectTable(w, r);
   const colIdx = reflectTable(h, r);
   const tmp = new Float64Array(w * h);
@@ -114,6 +110,16 @@ export function gaussianBlur(src: Float32Array, w: number, h: number, sigma: num
     out.set(acc, y * w);
   }
   return out;
+}
+
+/** The blur's kernel, exp(−i²/2σ²) for |i| ≤ gaussianRadius(σ), normalized to sum 1. */
+function gaussianKernel(sigma: number): Float64Array {
+  const r = gaussianRadius(sigma);
+  const kernel = new Float64Array(2 * r + 1);
+  let total = 0;
+  for (let i = -r; i <= r; i++) total += kernel[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
+  for (let i = 0; i < kernel.length; i++) kernel[i] = kernel[i]! / total;
+  return kernel;
 }
 
 /** Source index for each padded position −r … n−1+r (offset by r). */
@@ -284,15 +290,12 @@ export function axisOperator(n: number, size: number, sigma: number): AxisOperat
   const known = axisOperators.get(key);
   if (known) return known;
   const taps = axisTaps(n, size);
-  const r = gaussianRadius(sigma);
-  const kernel = new Float64Array(2 * r + 1);
-  let total = 0;
-  for (let i = -r; i <= r; i++) total += kernel[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
-  const reflect = reflectTable(size, r);
+  const kernel = gaussianKernel(sigma);
+  const reflect = reflectTable(size, (kernel.length - 1) / 2);
   const weights = new Float64Array(size * n);
   for (let X = 0; X < size; X++) {
     for (let k = 0; k < kernel.length; k++) {
-      const g = kernel[k]! / total;
+      const g = kernel[k]!;
       const p = reflect[X + k]!;
       weights[X * n + taps.i0[p]!] += g * (1 - taps.f[p]!);
       weights[X * n + taps.i1[p]!] += g * taps.f[p]!;

@@ -19,7 +19,7 @@ import { DIFFUSION_MODES, SCORING_MODES } from "../../model/types.js";
 import { Progress, type ProgressSink } from "../../util/progress.js";
 import { extractPseudoFeatures, standardizedFeatures, type PseudoFeature } from "./pseudo-features.js";
 import { runTuning } from "./run-tuning.js";
-import { ScoreMemo } from "../score-memo.js";
+import { withScoreMemo } from "../score-memo.js";
 import { trainedTaus } from "./trained-taus.js";
 import { calibrateModes, type ScoredSet } from "./calibrate.js";
 import { classesShortOfNormals, describeLeftOut, leftOutFiles, type LeftOutMap } from "./left-out.js";
@@ -145,10 +145,7 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
 
   const sc = m.scoring;
   // Every pass below scores the same pseudo-validation maps: the memo keeps each map's bank search (at the largest K swept) and each setting's main pass.
-  const bare = scorerPartsOf(loaded);
-  const memo = await ScoreMemo.open(bare.coreset, bare.coresetSize, bare.c, Math.max(config.memory.k, ...tc.ks), sessOpts);
-  const parts = { ...bare, memo };
-  try {
+  return withScoreMemo(scorerPartsOf(loaded), Math.max(config.memory.k, ...tc.ks), sessOpts, async (parts) => {
     // The configured defaults are the fallback, not whatever an earlier tuning chose.
     const base = { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, imageScore: config.scoring.imageScore, top: sc.top ?? config.scoring.top, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: sc.eta ?? config.scoring.eta };
     const tuned = await runTuning({
@@ -221,7 +218,5 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
     const written = await writeBundle(options.bundle, next, files, true);
     log(`tune: wrote ${options.bundle} (version ${written.version}, was ${m.version}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     return written;
-  } finally {
-    await memo.release();
-  }
+  });
 }
