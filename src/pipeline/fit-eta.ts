@@ -39,6 +39,7 @@ export const REFERENCE_SECONDS = {
   image: 0.008,
   // 10,000 centers from 250,000 candidates at 128 dims: 104 s with pruning (151 s full scan; 2,540 from 127,000 on the demo: 19 s before pruning, which skips less there).
   // Rows chosen per class (memory.perClassShare, counted by classCoresetWork): 97 s measured against 113 s estimated at 0.75, 16 s against 18 s at 1.
+  // With the search for the class picks' cover (nearest-picks.ts), realistic suite with kit at 0.75: 47.5 s measured against 41 s estimated.
   coresetOp: 3.3e-10,
   /** Per G forward multiply-adds trained (forward + backward + AdamW): 22 samples/s of the cpu preset at 0.68 GMAC (demo and full-scale fits). */
   diffusionGmac: 0.0664,

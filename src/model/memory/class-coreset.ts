@@ -24,12 +24,15 @@
 import { invalidInput } from "../../util/errors.js";
 import type { FeatureMap } from "../types.js";
 import { candidateIds, gatherCandidateRows, weightedFill, type CandidateSampling } from "./candidates.js";
-import { greedyCoresetSelectionAsync, type CoresetOptions, type CoresetSelection } from "./coreset.js";
+import { greedyCoresetSelectionAsync, type CoresetOptions, type CoresetSelection, type InitialCover } from "./coreset.js";
+import { nearestInitialPicks } from "./nearest-picks.js";
 import { classMembers, gatherRows } from "./rows.js";
 
 export interface ClassCoresetSelection extends CoresetSelection {
   /** Rows taken from each class's candidates, by class index. */
   readonly rowsPerClass: number[];
+  /** Row–center distances computed in the search for the classes' picks' cover (a matrix product), over n × picks. */
+  readonly searchFraction: number;
 }
 
 /**
@@ -51,9 +54,17 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
   const { perClassTotal, shares } = classBudgets(count, members.map((m) => m.length), perClassShare);
   const progressTotal = perClassTotal + (perClassTotal < count ? count : 0);
   let progressDone = 0;
-  const report = (done: number) => options.onProgress?.(progressDone + done, progressTotal);
+  // The search reports its rows as a share of the initial picks, and the global pass then reports them placed again: forward each value once.
+  let reported = 0;
+  const report = (done: number) => {
+    if (progressDone + done <= reported) return;
+    reported = progressDone + done;
+    options.onProgress?.(reported, progressTotal);
+  };
 
   const byClass: number[][] = [];
+  // Each class's rows and the selection over them, whose measured points the global pass's cover searches.
+  const passes: { ids: readonly number[]; sel: CoresetSelection }[] = [];
   let radius = 0;
   let scanned = 0;
   for (let k = 0; k < classes; k++) {
@@ -62,6 +73,7 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
     if (want === 0) continue;
     const sel = await greedyCoresetSelectionAsync(gatherRows(rows, c, ids), ids.length, c, want, { ...options, onProgress: (done) => report(done) });
     byClass.push(Array.from(sel.selected, (s) => ids[s]!));
+    passes.push({ ids, sel });
     radius = Math.max(radius, sel.coverageRadius);
     scanned += sel.scanFraction * ids.length * want;
     progressDone += want;
@@ -74,12 +86,22 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
   const picks = byClass.flat();
   if (picks.length === count) {
     const selected = Int32Array.from(picks);
-    return { selected, coverageRadius: radius, scanFraction: scanned / (n * count), rowsPerClass: countByClass(selected) };
+    return { selected, coverageRadius: radius, scanFraction: scanned / (n * count), rowsPerClass: countByClass(selected), searchFraction: 0 };
   }
-  const global = await greedyCoresetSelectionAsync(rows, n, c, count, { ...options, initial: interleave(byClass), onProgress: (done) => report(done) });
+  const initial = interleave(byClass);
+  // Every class has been measured (no class got 0 rows) and pruning is on (off, the selection is the plain reference): one search finds each row's nearest initial pick.
+  const coverable = passes.length === members.filter((m) => m.length > 0).length && options.prune !== false;
+  const initialCover = coverable ? await nearestClassPicks(passes, rowClass, initial, n, options, (done) => report(Math.floor((initial.length * done) / n))) : undefined;
+  const global = await greedyCoresetSelectionAsync(rows, n, c, count, { ...options, initial, ...(initialCover ? { initialCover } : {}), onProgress: (done) => report(done) });
   // The classes' picks in class order, then the global ones: the order the rows had before the interleaving.
   const selected = Int32Array.from([...picks, ...global.selected.subarray(picks.length)]);
-  return { ...global, selected, scanFraction: (scanned + global.scanFraction * n * count) / (n * count), rowsPerClass: countByClass(selected) };
+  return {
+    selected,
+    coverageRadius: global.coverageRadius,
+    scanFraction: (scanned + global.scanFraction * n * count) / (n * count),
+    rowsPerClass: countByClass(selected),
+    searchFraction: initialCover ? initial.length / count : 0,
+  };
 }
 
 /**
@@ -91,13 +113,41 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
  * picks so far and is measured against each of them (on the realistic suite
  * the initial picks took 97 of the coreset's 176 s); in turn, every row has a
  * pick of its own class after the first round, and the other classes' picks,
- * far from it, are skipped.
+ * far from it, are skipped. Since each row's nearest initial pick is searched
+ * for at once (nearest-picks.ts; 85 → 4 s there), the order matters only where
+ * the global pass still scans per pick: a class left without picks.
  */
 export function interleave(lists: readonly (readonly number[])[]): Int32Array {
   const out: number[] = [];
   const longest = Math.max(0, ...lists.map((l) => l.length));
   for (let i = 0; i < longest; i++) for (const l of lists) if (i < l.length) out.push(l[i]!);
   return Int32Array.from(out);
+}
+
+/**
+ * Each row's nearest initial pick (nearest-picks.ts), searched in the space
+ * the classes' selections measured in: their points, the picks' rows among
+ * them.
+ */
+async function nearestClassPicks(
+  passes: readonly { ids: readonly number[]; sel: CoresetSelection }[], rowClass: Int32Array, initial: Int32Array, n: number,
+  options: CoresetOptions, onProgress: (done: number) => void,
+): Promise<InitialCover> {
+  const local = new Int32Array(n);
+  const pointsOf = new Map<number, Float32Array>();
+  let d = 0;
+  for (const { ids, sel } of passes) {
+    ids.forEach((row, r) => (local[row] = r));
+    pointsOf.set(rowClass[ids[0]!]!, sel.measured!.points);
+    d = sel.measured!.dim;
+  }
+  const picks = new Float32Array(initial.length * d);
+  initial.forEach((row, j) => {
+    const r = local[row]! * d;
+    picks.set(pointsOf.get(rowClass[row]!)!.subarray(r, r + d), j * d);
+  });
+  const groups = passes.map(({ ids, sel }) => ({ points: sel.measured!.points, rows: ids }));
+  return nearestInitialPicks(picks, initial.length, d, groups, n, { ...(options.threads !== undefined ? { threads: options.threads } : {}), ...(options.signal ? { signal: options.signal } : {}), onProgress });
 }
 
 /** The rows chosen within the classes, and each class's part of them: ∝ √(its candidates), none above what it has. */
@@ -109,14 +159,19 @@ function classBudgets(count: number, classCandidates: readonly number[], perClas
 /**
  * Distance updates the selection makes without pruning (centers × rows it
  * scans), for the fit's ETA: each class's picks over its own candidates,
- * plus, below share 1, the global pass over all of them.
+ * plus, below share 1, the global pass's remaining picks over all of them
+ * and the search for each row's nearest class pick, counted as one update
+ * per SEARCH_DISTANCES_PER_UPDATE distances of its matrix product.
  */
 export function classCoresetWork(count: number, classCandidates: readonly number[], perClassShare: number): number {
   const { perClassTotal, shares } = classBudgets(count, classCandidates, perClassShare);
   const n = classCandidates.reduce((a, b) => a + b, 0);
   const within = shares.reduce((a, k, i) => a + k * classCandidates[i]!, 0);
-  return within + (perClassTotal < count ? count * n : 0);
+  return within + (perClassTotal < count ? (count - perClassTotal) * n + (perClassTotal * n) / SEARCH_DISTANCES_PER_UPDATE : 0);
 }
+
+/** The search's 1.9·10⁹ distances took 4.3 s on the realistic suite with kit, the remaining 2,500 picks' 6.3·10⁸ updates 21 s: 16 distances cost about one update. */
+const SEARCH_DISTANCES_PER_UPDATE = 16;
 
 /** Class index of each candidate slice id (image · positions + position), from the class of each bank image. */
 export function slicesClasses(ids: Int32Array, imageClasses: readonly string[], positionsPerImage: number): { rowClass: Int32Array; classes: string[] } {
@@ -135,6 +190,7 @@ export interface BankCoreset {
   readonly classRows: Record<string, number>;
   readonly coverageRadius: number;
   readonly scanFraction: number;
+  readonly searchFraction: number;
   /** Class of each chosen row (an index into `classNames`), in row order. */
   readonly rowClasses: Int32Array;
   readonly classNames: string[];
@@ -160,5 +216,5 @@ export async function bankCoreset(
   const coreset = gatherRows(rows, c, sel.selected);
   const classRows = Object.fromEntries(classes.map((k, i) => [k, sel.rowsPerClass[i] ?? 0]));
   const rowClasses = Int32Array.from(sel.selected, (r) => rowClass[r]!);
-  return { coreset, count: plan.count, classRows, coverageRadius: sel.coverageRadius, scanFraction: sel.scanFraction, rowClasses, classNames: classes };
+  return { coreset, count: plan.count, classRows, coverageRadius: sel.coverageRadius, scanFraction: sel.scanFraction, searchFraction: sel.searchFraction, rowClasses, classNames: classes };
 }

@@ -26,6 +26,7 @@ import { Worker } from "node:worker_threads";
 import { ErrorCode, LafiteError, invalidInput } from "../../util/errors.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import { createRng } from "../../util/random.js";
+import { sqDistAt } from "./row-distance.js";
 
 export interface CoresetOptions {
   /** Dimension of the random projection; ≥ c means the original features (exact). Default 128. */
@@ -46,6 +47,19 @@ export interface CoresetOptions {
    * `count`. Without them the first pick is drawn from the seed.
    */
   initial?: Int32Array;
+  /**
+   * Each row's nearest initial pick, found beforehand (nearest-picks.ts, one
+   * batched search instead of a scan per pick): its squared distance, by the
+   * selection's own kernel (row-distance.ts), and its index in `initial`.
+   * The selection continues from there with the picks it would have made.
+   */
+  initialCover?: InitialCover;
+}
+
+/** Every row's nearest initial pick: squared distance and index into the initial picks. */
+export interface InitialCover {
+  readonly minDist: Float64Array;
+  readonly owner: Int32Array;
 }
 
 /** Below this many projected values (n·d) a worker's start-up outweighs its help. */
@@ -81,6 +95,8 @@ export interface CoresetSelection {
   readonly coverageRadius: number;
   /** Row–center distances computed, over n × picks (1 without pruning): how much of the full scan the selection did. */
   readonly scanFraction: number;
+  /** The rows as the selection measured them (n×dim): their random projection, or the features themselves. Absent when nothing was picked. */
+  readonly measured?: { readonly points: Float32Array; readonly dim: number };
 }
 
 /**
@@ -126,6 +142,9 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
 
   const initial = options.initial ?? new Int32Array(0);
   validateInitial(initial, n, count);
+  const cover = options.initialCover;
+  const prune = options.prune ?? true;
+  if (cover) validateCover(cover, n, initial);
   const what = "coreset selection";
   throwIfCancelled(options.signal, what);
   // Workers can only see memory backed by a SharedArrayBuffer.
@@ -133,7 +152,6 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
   const projection = project ? gaussianProjection(rng, c, d) : undefined;
   const points = project ? new Float32Array(alloc(n * d * 4)) : parallel && !(features.buffer instanceof SharedArrayBuffer) ? copyTo(features, alloc) : features;
   const minDist = new Float64Array(alloc(n * 8)).fill(Infinity);
-  const prune = options.prune ?? true;
   const chunks = Math.min(CHUNKS, n);
 
   const state: SharedState = {
@@ -157,21 +175,24 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
     if (projection) team.run(TASK_PROJECT, 0);
     let center = initial.length > 0 ? initial[0]! : Math.min(n - 1, Math.floor(rng.next() * n));
     let bestValue = Infinity;
-    for (let s = 0; s < count; s++) {
+    let start = 0;
+    if (cover) {
+      // The state a scan of every row against each initial pick would have left.
+      state.picks.set(initial);
+      minDist.set(cover.minDist);
+      state.owner?.set(cover.owner);
+      ({ center, bestValue } = farthestRow(minDist));
+      start = initial.length;
+      options.onProgress?.(start, count);
+      yield;
+    }
+    for (let s = start; s < count; s++) {
       throwIfCancelled(options.signal, what);
       state.picks[s] = center;
       // The new center's distance to every earlier pick, for the skip test.
       if (prune && s > 0) team.run(TASK_PICK_DISTANCES, s);
       team.run(TASK_UPDATE, s);
-      // Chunk winners combined in row order reproduce a single scan's tie-breaking.
-      bestValue = -1;
-      for (let k = 0; k < state.chunks; k++) {
-        const idx = state.chunkBest[k]!;
-        if (minDist[idx]! > bestValue) {
-          bestValue = minDist[idx]!;
-          center = idx;
-        }
-      }
+      ({ center, bestValue } = chunkWinner(state));
       if (s + 1 < initial.length) center = initial[s + 1]!;
       options.onProgress?.(s + 1, count);
       yield;
@@ -180,10 +201,50 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
     let scanned = 0;
     for (let k = 0; k < chunks; k++) scanned += state.chunkScanned[k]!;
     // slice(): a plain copy, not a view of workers' shared memory.
-    return { selected: state.picks.slice(), coverageRadius: Math.sqrt(Math.max(0, bestValue)), scanFraction: scanned / (n * count) };
+    return { selected: state.picks.slice(), coverageRadius: Math.sqrt(Math.max(0, bestValue)), scanFraction: scanned / (n * count), measured: { points, dim: d } };
   } finally {
     team.stop();
   }
+}
+
+/** Chunk winners combined in row order reproduce a single scan's tie-breaking: the farthest row, lowest index first. */
+function chunkWinner(s: SharedState): { center: number; bestValue: number } {
+  let bestValue = -1;
+  let center = 0;
+  for (let k = 0; k < s.chunks; k++) {
+    const idx = s.chunkBest[k]!;
+    if (s.minDist[idx]! > bestValue) {
+      bestValue = s.minDist[idx]!;
+      center = idx;
+    }
+  }
+  return { center, bestValue };
+}
+
+/** The row with the largest distance, lowest index first: {@link chunkWinner} over one chunk. */
+function farthestRow(minDist: Float64Array): { center: number; bestValue: number } {
+  let bestValue = -1;
+  let center = 0;
+  for (let i = 0; i < minDist.length; i++) {
+    if (minDist[i]! > bestValue) {
+      bestValue = minDist[i]!;
+      center = i;
+    }
+  }
+  return { center, bestValue };
+}
+
+function validateCover(cover: InitialCover, n: number, initial: Int32Array): void {
+  if (initial.length === 0) throw invalidInput("an initial cover needs initial picks");
+  if (cover.minDist.length !== n || cover.owner.length !== n) throw invalidInput(`an initial cover needs a distance and a nearest pick for each of the ${n} rows`);
+  for (let i = 0; i < n; i++) {
+    const a = cover.owner[i]!;
+    if (!Number.isInteger(a) || a < 0 || a >= initial.length) throw invalidInput(`row ${i}'s nearest initial pick ${a} is not an index below ${initial.length}`);
+    if (!(cover.minDist[i]! >= 0)) throw invalidInput(`row ${i}'s distance ${cover.minDist[i]} to its nearest initial pick is not a non-negative number`);
+  }
+  initial.forEach((row, j) => {
+    if (cover.minDist[row] !== 0) throw invalidInput(`initial pick ${j} (row ${row}) is at distance ${cover.minDist[row]} from its nearest initial pick, not 0`);
+  });
 }
 
 function validate(features: Float32Array, n: number, c: number, count: number): void {
@@ -289,7 +350,7 @@ export function updateMinDistances(points: Float32Array, d: number, minDist: Flo
   let best = lo;
   let bestValue = -1;
   for (let i = lo, o = lo * d; i < hi; i++, o += d) {
-    const dist = rowSqDist(points, o, cv, d);
+    const dist = sqDistAt(points, o, cv, 0, d);
     let m = minDist[i]!;
     if (dist < m) {
       m = dist;
@@ -329,7 +390,7 @@ export function updateMinDistancesPruned(
     const a = owner[i]!;
     if (a < 0 || pickDist[a]! < 4 * PRUNE_MARGIN * m) {
       measured++;
-      const dist = rowSqDist(points, o, cv, d);
+      const dist = sqDistAt(points, o, cv, 0, d);
       if (dist < m) {
         m = dist;
         minDist[i] = dist;
@@ -351,33 +412,7 @@ const PRUNE_MARGIN = 1 + 1e-6;
 function distancesToPicks(points: Float32Array, d: number, picks: Int32Array, pickDist: Float64Array, count: number, lo: number, hi: number): void {
   const c = picks[count]! * d;
   const cv = points.subarray(c, c + d);
-  for (let j = lo; j < hi; j++) pickDist[j] = rowSqDist(points, picks[j]! * d, cv, d);
-}
-
-/**
- * ‖points[o..o+d) − cv‖². Differences rather than the ‖a‖²+‖b‖²−2a·b
- * expansion: the loop is bound by memory either way and differences cannot
- * cancel. Four accumulators break the add dependency chain.
- */
-function rowSqDist(points: Float32Array, o: number, cv: Float32Array, d: number): number {
-  const d4 = d - (d % 4);
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  let t = 0;
-  for (; t < d4; t += 4) {
-    const e0 = points[o + t]! - cv[t]!;
-    const e1 = points[o + t + 1]! - cv[t + 1]!;
-    const e2 = points[o + t + 2]! - cv[t + 2]!;
-    const e3 = points[o + t + 3]! - cv[t + 3]!;
-    s0 += e0 * e0;
-    s1 += e1 * e1;
-    s2 += e2 * e2;
-    s3 += e3 * e3;
-  }
-  for (; t < d; t++) {
-    const e = points[o + t]! - cv[t]!;
-    s0 += e * e;
-  }
-  return s0 + s1 + (s2 + s3);
+  for (let j = lo; j < hi; j++) pickDist[j] = sqDistAt(points, picks[j]! * d, cv, 0, d);
 }
 
 /** Rows are split into this many chunks per task, claimed by whichever thread is free. */

@@ -100,12 +100,35 @@ test("the global pass from the classes' picks in turn picks what it picks from t
   assert.deepEqual([...sel.selected], slowKCenter(x, n, c, 40, classPicks));
 });
 
-test("progress runs from 0 to its total once: the per-class picks, then the global pass", async () => {
+test("progress rises from 0 to its total: each per-class pick, the cover's search as the initial picks, then each global pick", async () => {
   const { x, rowClass, n, c } = twoClasses();
   const seen: Array<[number, number]> = [];
   await classCoreset(x, n, c, 10, rowClass, 0.5, { projectionDim: 64, onProgress: (d, t) => seen.push([d, t]) });
-  assert.deepEqual(seen.map(([d]) => d), Array.from({ length: 15 }, (_, i) => i + 1));
+  // 5 per-class picks (1–5); the search, a class's rows at a time, as a share of the global pass's 5 initial picks (up to 10); its 5 more picks (11–15).
+  const done = seen.map(([d]) => d);
+  assert.deepEqual(done.slice(0, 5), [1, 2, 3, 4, 5]);
+  assert.deepEqual(done.slice(-6), [10, 11, 12, 13, 14, 15]);
+  assert.ok(done.every((v, i) => i === 0 || v > done[i - 1]!), `rising: ${done}`);
   assert.ok(seen.every(([, t]) => t === 15));
+});
+
+test("the global pass starts from a searched cover of the classes' picks: the same picks as the scan per pick and the slow reference, 1 or 2 threads, projected or not", async () => {
+  const c = 12, per = 160, n = 4 * per;
+  const x = new Float32Array(n * c);
+  // Four classes, two overlapping, so other classes' picks are sometimes nearer than a row's own.
+  for (let k = 0; k < 4; k++) x.set(gaussianData(per, c, 60 + k).map((v) => v + 4 * Math.min(k, 2)), k * per * c);
+  const rowClass = Int32Array.from({ length: n }, (_, i) => Math.floor(i / per));
+  for (const projectionDim of [64, 8]) {
+    const reference = await classCoreset(x, n, c, 48, rowClass, 0.75, { projectionDim, seed: 5, prune: false, threads: 1 });
+    assert.equal(reference.searchFraction, 0, "without pruning the global pass scans every initial pick");
+    for (const threads of [1, 2]) {
+      const sel = await classCoreset(x, n, c, 48, rowClass, 0.75, { projectionDim, seed: 5, threads });
+      assert.deepEqual([...sel.selected], [...reference.selected], `projection ${projectionDim}, threads ${threads}`);
+      assert.equal(sel.coverageRadius, reference.coverageRadius);
+      assert.equal(sel.searchFraction, 36 / 48);
+    }
+    if (projectionDim >= c) assert.deepEqual([...reference.selected], slowKCenter(x, n, c, 48, [...reference.selected.subarray(0, 36)]));
+  }
 });
 
 test("bad arguments are refused", async () => {
@@ -119,7 +142,8 @@ test("classCoresetWork: hand-computed distance updates", () => {
   // Share 1: 4 picks over 100 rows and 2 over 25.
   assert.equal(classCoresetWork(6, [100, 25], 1), 4 * 100 + 2 * 25);
   // Share 0.5: 3 rows split 2 / 1, then the global pass of all 6 picks over 125 rows.
-  assert.equal(classCoresetWork(6, [100, 25], 0.5), 2 * 100 + 1 * 25 + 6 * 125);
+  // Share 0.5: 2 + 1 picks within the classes; the global pass's 3 remaining picks over all 125 rows, and the search of 125 rows × 3 picks at 16 distances an update.
+  assert.equal(classCoresetWork(6, [100, 25], 0.5), 2 * 100 + 1 * 25 + 3 * 125 + (3 * 125) / 16);
   assert.equal(classCoresetWork(6, [100, 25], 0), 6 * 125);
 });
 

@@ -162,3 +162,23 @@ test("pruned kernel, hand case: a row whose nearest pick is 2r or more from the 
   assert.deepEqual([...owner], [0, 0, 1, 1]);
   assert.equal(best, 1, "ties on the largest minDist go to the lowest row");
 });
+
+test("an initial cover is checked: one distance and nearest pick per row, picks in range, each initial pick at distance 0", () => {
+  const n = 20, c = 3;
+  const x = gaussianData(n, c, 1);
+  const initial = Int32Array.from([2, 7]);
+  const cover = () => ({ minDist: new Float64Array(n).fill(1).map((v, i) => (i === 2 || i === 7 ? 0 : v)), owner: new Int32Array(n) });
+  const bad = (what: RegExp, options: Parameters<typeof greedyCoreset>[4]) =>
+    assert.throws(() => greedyCoreset(x, n, c, 4, { projectionDim: 64, ...options }), (e: unknown) => e instanceof LafiteError && e.code === ErrorCode.INVALID_INPUT && what.test(e.message));
+  bad(/needs initial picks/, { initialCover: cover() });
+  bad(/for each of the 20 rows/, { initial, initialCover: { minDist: new Float64Array(3), owner: new Int32Array(3) } });
+  const outOfRange = cover();
+  outOfRange.owner[4] = 2;
+  bad(/row 4's nearest initial pick 2 is not an index below 2/, { initial, initialCover: outOfRange });
+  const negative = cover();
+  negative.minDist[5] = -1;
+  bad(/row 5's distance -1/, { initial, initialCover: negative });
+  const notZero = cover();
+  notZero.minDist[7] = 0.5;
+  bad(/initial pick 1 \(row 7\) is at distance 0.5/, { initial, initialCover: notZero });
+});
