@@ -88,13 +88,15 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
   }
   let reconstructor: Reconstructor | undefined;
   if (DIFFUSION_MODES.includes(mode)) reconstructor = await Reconstructor.create(parts.unetOnnx!, {}, sessionOptions);
+  // A frame's corruption noise depends on its seed alone, so any memo's serves (pipeline/score-memo.ts).
+  const noise = parts.memo ? (seed: number, size: number) => parts.memo!.noise(seed, size) : undefined;
   // The memo serves only scorers over the bank it indexes, at a K its searches reach.
   const memo = parts.memo && parts.memo.coreset === parts.coreset && k <= parts.memo.kMax ? { memo: parts.memo, setting: { mode, k, tau: s.tau, deltaT: s.deltaT, eta: s.eta } } : undefined;
   const scorer = new FrameScorer(
     { mode, mapSize: s.mapSize, sigma: s.sigma, pool: s.pool, ...(s.imageScore ? { imageScore: s.imageScore } : {}), ...(s.top !== undefined ? { top: s.top } : {}), k },
     knn,
     parts.coreset,
-    reconstructor ? { reconstruct: (e, seed) => reconstructor!.reconstruct(e, s.tau, s.deltaT, s.eta, seed) } : undefined,
+    reconstructor ? { reconstruct: (e, seed) => reconstructor!.reconstruct(e, s.tau, s.deltaT, s.eta, seed, noise) } : undefined,
     detail,
     parts.rowClasses ? { rowClass: votingClasses(parts.rowClasses), names: parts.rowClasses.names } : undefined,
     context,

@@ -15,11 +15,17 @@
  *   scores    a mode's main position scores at one setting (mode, K, τ, Δt, η):
  *             what FrameScorer computes before the detail and context blends
  * A search that leaves rows out (leaveOut) is never memoized.
+ *
+ * It also keeps each frame's diffusion corruption noise (by the frame's seed,
+ * reconstructor.ts corruptionNoise), which every lafite and no-edit pass
+ * draws again otherwise: 94,080 Box–Muller normals a map at the default
+ * grid, 12 % of a `lafite tune` profile. Up to NOISE_BYTES of it.
  */
 import type * as ort from "onnxruntime-node";
 import { OnnxKnn, type KnnResult } from "../model/memory/onnx-knn.js";
 import { toRows } from "../model/feature-stats.js";
 import type { FeatureMap, ScoringMode } from "../model/types.js";
+import { corruptionNoise } from "../model/diffusion/reconstructor.js";
 import type { ScorerParts } from "./open-scorer.js";
 
 /** The main bank's position scores before any blend, and each position's nearest row (FrameScorer's main pass). */
@@ -40,27 +46,46 @@ export interface MainSetting {
 export class ScoreMemo {
   private readonly searches = new WeakMap<FeatureMap, KnnResult>();
   private readonly scores = new WeakMap<FeatureMap, Map<string, MainScores>>();
+  private readonly noises = new Map<number, Float32Array>();
+  private noiseBytes = 0;
   private searchHits = 0;
   private scoreHits = 0;
+  private noiseHits = 0;
 
   private constructor(
     private readonly knn: OnnxKnn,
     /** The bank whose rows the memo's searches index: a scorer over any other bank must not use it. */
     readonly coreset: Float32Array,
+    private readonly noiseCap: number,
   ) {}
 
-  /** A memo over the bank `coreset` (n × c) whose searches return `kMax` neighbours: the largest K the passes will ask for. */
-  static async open(coreset: Float32Array, n: number, c: number, kMax: number, sessionOptions: ort.InferenceSession.SessionOptions): Promise<ScoreMemo> {
-    return new ScoreMemo(await OnnxKnn.create(coreset, n, c, Math.min(kMax, n), sessionOptions), coreset);
+  /** A memo over the bank `coreset` (n × c) whose searches return `kMax` neighbours: the largest K the passes will ask for; it keeps up to `noiseBytes` of corruption noise. */
+  static async open(coreset: Float32Array, n: number, c: number, kMax: number, sessionOptions: ort.InferenceSession.SessionOptions, noiseBytes = NOISE_BYTES): Promise<ScoreMemo> {
+    return new ScoreMemo(await OnnxKnn.create(coreset, n, c, Math.min(kMax, n), sessionOptions), coreset, noiseBytes);
   }
 
   get kMax(): number {
     return this.knn.k;
   }
 
-  /** Lookups answered from the memo so far (searches, main passes): what it saved. */
-  get hits(): { readonly searches: number; readonly scores: number } {
-    return { searches: this.searchHits, scores: this.scoreHits };
+  /** Lookups answered from the memo so far (searches, main passes, corruption noises): what it saved. */
+  get hits(): { readonly searches: number; readonly scores: number; readonly noises: number } {
+    return { searches: this.searchHits, scores: this.scoreHits, noises: this.noiseHits };
+  }
+
+  /** corruptionNoise(seed, size), kept for the next pass while the memo holds less than its cap (NOISE_BYTES) of it. */
+  noise(seed: number, size: number): Float32Array {
+    const hit = this.noises.get(seed);
+    if (hit && hit.length === size) {
+      this.noiseHits++;
+      return hit;
+    }
+    const fresh = corruptionNoise(seed, size);
+    if (!hit && this.noiseBytes + fresh.byteLength <= this.noiseCap) {
+      this.noises.set(seed, fresh);
+      this.noiseBytes += fresh.byteLength;
+    }
+    return fresh;
   }
 
   /** The k nearest rows of each of x's positions, nearest first (k ≤ kMax), as OnnxKnn.search returns them. */
@@ -88,6 +113,9 @@ export class ScoreMemo {
     await this.knn.release();
   }
 }
+
+/** Corruption noise a memo keeps: a fit's pseudo-validation set and held-out normals (about 600 maps of 376 KB on the realistic suite) fit. */
+export const NOISE_BYTES = 256 * 1024 * 1024;
 
 /** The first k of every run of kAll (indices and distances), as a search at k would return them. */
 export function firstK(r: KnnResult, kAll: number, k: number): KnnResult {

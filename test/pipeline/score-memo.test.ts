@@ -17,6 +17,7 @@ import type { PseudoFeature } from "../../src/pipeline/tune/pseudo-features.js";
 import { createRng } from "../../src/util/random.js";
 import { pseudoSample, SET_SHAPE } from "../support/pseudo-set.js";
 import { createRng as createPrng, fillNormal } from "../../src/model/diffusion/prng.js";
+import { corruptionNoise } from "../../src/model/diffusion/reconstructor.js";
 
 const { c, h, w, S } = SET_SHAPE;
 // A faint bump, so that K, τ and the image-score rule change the AUROCs.
@@ -88,6 +89,8 @@ test("a tuning and calibration with the memo record the same points and threshol
     assert.deepEqual(thresholds, freshThresholds);
     // Calibration's lafite and edit-only passes at the chosen setting were the sweep's: answered whole.
     assert.ok(memo.hits.scores - scoresBefore >= 16, `${memo.hits.scores - scoresBefore} main passes looked up`);
+    // Each map's corruption noise is drawn once: the sweep's lafite passes at τ 50 and 200 and at K 1 and 5 took the noise kept at τ 10.
+    assert.ok(memo.hits.noises >= 16 * 4, `${memo.hits.noises} noises looked up`);
     // A scorer over another bank does not use the memo: its scores are its own.
     const other = new Float32Array(coreset.length).map((v) => v + 1);
     const opened = await openScorer("knn", { ...parts, coreset: other }, base, {});
@@ -95,6 +98,27 @@ test("a tuning and calibration with the memo record the same points and threshol
     await opened.scorer.score(set[0]!.x);
     await opened.release();
     assert.equal(memo.hits.searches, before);
+  } finally {
+    await memo.release();
+  }
+});
+
+test("the memo's corruption noise is the frame's own (corruptionNoise), kept up to its cap", async () => {
+  const size = 300;
+  // Room for two noises of 1,200 bytes.
+  const memo = await ScoreMemo.open(new Float32Array(4 * 2), 4, 2, 1, {}, 2 * size * 4);
+  try {
+    for (const seed of [7, 8, 9]) assert.deepEqual(memo.noise(seed, size), corruptionNoise(seed, size));
+    assert.equal(memo.hits.noises, 0);
+    memo.noise(7, size);
+    memo.noise(8, size);
+    assert.equal(memo.hits.noises, 2);
+    // The third did not fit: drawn again, and still the same values.
+    assert.deepEqual(memo.noise(9, size), corruptionNoise(9, size));
+    assert.equal(memo.hits.noises, 2);
+    // Another size of the same seed is drawn for that size.
+    assert.deepEqual(memo.noise(7, 10), corruptionNoise(7, 10));
+    assert.equal(memo.hits.noises, 2);
   } finally {
     await memo.release();
   }

@@ -31,6 +31,19 @@ import { readUNetModel, type UNetModel } from "./unet-model.js";
 
 export type DdimRunner = "loop" | "unrolled";
 
+/**
+ * A frame's corruption noise ε (Eq. 11): the first `size` normals of the
+ * stream of its seed. What reconstructMany draws for each frame, unless a
+ * caller that scores the same frames many times (a fit's tuning passes,
+ * pipeline/score-memo.ts) hands it the same values kept from before.
+ */
+export function corruptionNoise(seed: number, size: number): Float32Array {
+  return fillNormal(createRng(seed), new Float32Array(size));
+}
+
+/** Returns corruptionNoise(seed, size), from wherever the caller keeps it. */
+export type NoiseSource = (seed: number, size: number) => Float32Array;
+
 export interface ReconstructorConfig {
   /** Diffusion steps T of the schedule the model was trained with (default 1000). */
   readonly T?: number;
@@ -63,13 +76,16 @@ export class Reconstructor {
   }
 
   /** x_rec for one feature map; `seed` fixes the corruption (and η > 0) noise. */
-  async reconstruct(e: FeatureMap, tau: number, deltaT: number, eta: number, seed: number): Promise<FeatureMap> {
-    const [out] = await this.reconstructMany([e], tau, deltaT, eta, [seed]);
+  async reconstruct(e: FeatureMap, tau: number, deltaT: number, eta: number, seed: number, noise?: NoiseSource): Promise<FeatureMap> {
+    const [out] = await this.reconstructMany([e], tau, deltaT, eta, [seed], noise);
     return out!;
   }
 
-  /** Several maps in one batch; each uses its own seed, as if reconstructed alone. */
-  async reconstructMany(es: readonly FeatureMap[], tau: number, deltaT: number, eta: number, seeds: readonly number[]): Promise<FeatureMap[]> {
+  /**
+   * Several maps in one batch; each uses its own seed, as if reconstructed alone.
+   * `noise` supplies the corruption noise at η = 0 (at η > 0 each stream goes on to draw the steps' noise, so it is drawn here).
+   */
+  async reconstructMany(es: readonly FeatureMap[], tau: number, deltaT: number, eta: number, seeds: readonly number[], noiseSource?: NoiseSource): Promise<FeatureMap[]> {
     const { c, h, w } = this.model.shape;
     const n = es.length;
     const size = c * h * w;
@@ -83,7 +99,10 @@ export class Reconstructor {
     const rngs = seeds.map((s) => createRng(s));
     // Eq. 11: x_τ = √ᾱ_τ e + √(1−ᾱ_τ) ε, with ε from each frame's own stream.
     const noise = new Float32Array(n * size);
-    for (let i = 0; i < n; i++) fillNormal(rngs[i]!, noise.subarray(i * size, (i + 1) * size));
+    for (let i = 0; i < n; i++) {
+      if (noiseSource && eta === 0) noise.set(noiseSource(seeds[i]!, size), i * size);
+      else fillNormal(rngs[i]!, noise.subarray(i * size, (i + 1) * size));
+    }
 
     let x: Float32Array;
     if (this.runner === "unrolled" && eta === 0) {

@@ -4,7 +4,7 @@ import { UNET_PRESETS } from "../../../src/model/diffusion/config.js";
 import { exportUNet } from "../../../src/model/diffusion/export.js";
 import { initParams } from "../../../src/model/diffusion/init.js";
 import { createRng, fillNormal } from "../../../src/model/diffusion/prng.js";
-import { Reconstructor } from "../../../src/model/diffusion/reconstructor.js";
+import { corruptionNoise, Reconstructor } from "../../../src/model/diffusion/reconstructor.js";
 import { unetParamSpecs } from "../../../src/model/diffusion/unet.js";
 import type { FeatureMap } from "../../../src/model/types.js";
 
@@ -61,4 +61,24 @@ test("batching frames does not change each frame's reconstruction; the unrolled 
   await assert.rejects(loop.reconstruct(e1, 1001, 50, 0, 7), /exceeds T/);
   await loop.close();
   await unrolled.close();
+});
+
+test("a noise source gives the frame's own corruption noise at η = 0, in both runners; η > 0 draws its stream itself", async () => {
+  const bytes = model();
+  const e = frame(3);
+  const calls: number[] = [];
+  const kept = (seed: number, size: number) => (calls.push(seed), corruptionNoise(seed, size));
+  const zeros = (_seed: number, size: number) => new Float32Array(size);
+  for (const runner of ["loop", "unrolled"] as const) {
+    const r = await Reconstructor.create(bytes, { runner });
+    const own = await r.reconstruct(e, 200, 50, 0, 11);
+    assert.deepEqual((await r.reconstruct(e, 200, 50, 0, 11, kept)).data, own.data, runner);
+    // The source is what the reconstruction uses: no noise at all gives another result.
+    assert.ok(maxDiff((await r.reconstruct(e, 200, 50, 0, 11, zeros)).data, own.data) > 1e-3, runner);
+    await r.close();
+  }
+  assert.deepEqual(calls, [11, 11]);
+  const loop = await Reconstructor.create(bytes, { runner: "loop" });
+  assert.deepEqual((await loop.reconstruct(e, 200, 50, 0.5, 11, zeros)).data, (await loop.reconstruct(e, 200, 50, 0.5, 11)).data);
+  await loop.close();
 });
