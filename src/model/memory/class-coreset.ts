@@ -92,6 +92,8 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
   // Every class has been measured (no class got 0 rows) and pruning is on (off, the selection is the plain reference): one search finds each row's nearest initial pick.
   const coverable = passes.length === members.filter((m) => m.length > 0).length && options.prune !== false;
   const initialCover = coverable ? await nearestClassPicks(passes, rowClass, initial, n, options, (done) => report(Math.floor((initial.length * done) / n))) : undefined;
+  // The classes' measured points (a second copy of every candidate) are not needed past the search.
+  passes.length = 0;
   const global = await greedyCoresetSelectionAsync(rows, n, c, count, { ...options, initial, ...(initialCover ? { initialCover } : {}), onProgress: (done) => report(done) });
   // The classes' picks in class order, then the global ones: the order the rows had before the interleaving.
   const selected = Int32Array.from([...picks, ...global.selected.subarray(picks.length)]);
