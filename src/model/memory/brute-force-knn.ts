@@ -4,6 +4,7 @@
  * that needs no native code or session for small banks.
  */
 import { invalidInput } from "../../util/errors.js";
+import { rowNorms } from "./row-distance.js";
 
 export interface BruteForceKnnResult {
   /** Base row indices, nQuery×k row-major, nearest first (lower index first on ties). */
@@ -83,17 +84,4 @@ export function bruteForceKnn(base: Float32Array, nBase: number, queries: Float3
     }
   }
   return { indices: topI, distances: Float32Array.from(topD) };
-}
-
-function rowNorms(x: Float32Array, n: number, dim: number): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let t = 0; t < dim; t++) {
-      const v = x[i * dim + t]!;
-      s += v * v;
-    }
-    out[i] = s;
-  }
-  return out;
 }

@@ -135,13 +135,12 @@ async function nearestClassPicks(
   passes: readonly { ids: readonly number[]; sel: CoresetSelection }[], rowClass: Int32Array, initial: Int32Array, n: number,
   options: CoresetOptions, onProgress: (done: number) => void,
 ): Promise<InitialCover> {
+  const d = passes[0]!.sel.measured!.dim;
   const local = new Int32Array(n);
   const pointsOf = new Map<number, Float32Array>();
-  let d = 0;
   for (const { ids, sel } of passes) {
     ids.forEach((row, r) => (local[row] = r));
     pointsOf.set(rowClass[ids[0]!]!, sel.measured!.points);
-    d = sel.measured!.dim;
   }
   const picks = new Float32Array(initial.length * d);
   initial.forEach((row, j) => {

@@ -25,7 +25,7 @@ import { invalidInput } from "../../util/errors.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import type { InitialCover } from "./coreset.js";
 import { OnnxKnn } from "./onnx-knn.js";
-import { sqDistAt } from "./row-distance.js";
+import { rowNorms, sqDistAt } from "./row-distance.js";
 
 /** Rows measured together: one product of this many rows by the picks. */
 export interface QueryGroup {
@@ -66,8 +66,7 @@ export async function nearestInitialPicks(picks: Float32Array, count: number, d:
   const minDist = new Float64Array(n).fill(NaN);
   const owner = new Int32Array(n).fill(-1);
   const k = Math.min(count, options.proposals ?? 4);
-  let pickNormMax = 0;
-  for (let j = 0; j < count; j++) pickNormMax = Math.max(pickNormMax, sqNorm(picks, j * d, d));
+  const pickNormMax = rowNorms(picks, count, d).reduce((a, b) => Math.max(a, b), 0);
   const threads = options.threads ?? Math.min(2, availableParallelism());
   const knn = await OnnxKnn.create(picks, count, d, k, { intraOpNumThreads: threads, interOpNumThreads: 1 });
   const batch = Math.max(1, Math.floor(BATCH_VALUES / count));
@@ -80,7 +79,9 @@ export async function nearestInitialPicks(picks: Float32Array, count: number, d:
         throwIfCancelled(options.signal, "coreset selection");
         const hi = Math.min(rows.length, lo + batch);
         // A copy: ONNX Runtime refuses views of shared memory (a selection's points are shared with its workers).
-        const found = await knn.search(points.slice(lo * d, hi * d), hi - lo);
+        const queries = points.slice(lo * d, hi * d);
+        const found = await knn.search(queries, hi - lo);
+        const queryNorms = rowNorms(queries, hi - lo, d);
         for (let q = 0; q < hi - lo; q++) {
           const o = (lo + q) * d;
           const row = rows[lo + q]!;
@@ -93,7 +94,7 @@ export async function nearestInitialPicks(picks: Float32Array, count: number, d:
             if (dist < m) (m = dist), (a = j);
           }
           // The search's K-th distance is within `slack` of the true one; if even the lowest it could be is past m, no unproposed pick is nearer.
-          const slack = 8 * d * EPS32 * (sqNorm(points, o, d) + pickNormMax);
+          const slack = 8 * d * EPS32 * (queryNorms[q]! + pickNormMax);
           if (k < count && !(found.distances[q * k + k - 1]! - slack > m)) {
             fullScans++;
             for (let j = 0; j < count; j++) {
@@ -113,10 +114,4 @@ export async function nearestInitialPicks(picks: Float32Array, count: number, d:
   }
   if (done !== n) throw invalidInput(`the groups hold ${done} rows, not ${n}`);
   return { minDist, owner, fullScans };
-}
-
-function sqNorm(a: Float32Array, o: number, d: number): number {
-  let s = 0;
-  for (let t = 0; t < d; t++) s += a[o + t]! * a[o + t]!;
-  return s;
 }

@@ -25,3 +25,17 @@ export function sqDistAt(a: Float32Array, ao: number, b: Float32Array, bo: numbe
   }
   return s0 + s1 + (s2 + s3);
 }
+
+/** ‖x_i‖² of each row of x (n×dim), summed in double precision. */
+export function rowNorms(x: Float32Array, n: number, dim: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let t = 0; t < dim; t++) {
+      const v = x[i * dim + t]!;
+      s += v * v;
+    }
+    out[i] = s;
+  }
+  return out;
+}
