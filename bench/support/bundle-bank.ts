@@ -5,7 +5,7 @@ import type { SuiteFeatures } from "./suite-features.js";
 
 /**
  * The bundle's main bank and settings, after checking it standardizes features exactly as this suite run does (same data, same config).
- * Without its detail bank: these benches vary the main bank's settings, and the detail bank's normalizers hold only at the bundle's own.
+ * Without its detail and context banks: these benches vary the main bank's settings, and those banks' normalizers hold only at the bundle's own.
  */
 export function bundleBank(bundle: LoadedBundle, suite: SuiteFeatures, flag = "--bundle"): { parts: ScorerParts; settings: ScorerSettings } {
   const m = bundle.manifest;
@@ -15,6 +15,6 @@ export function bundleBank(bundle: LoadedBundle, suite: SuiteFeatures, flag = "-
   const sc = m.scoring;
   return {
     parts: { coreset: bytesToFloat32(bundle.file(m.memory.vectorsFile)), coresetSize: m.memory.coresetSize, c, ...(sc.denoiserFile ? { unetOnnx: bundle.file(sc.denoiserFile) } : {}) },
-    settings: { ...scorerSettingsOf(m), mapSize: suite.mapSize, detail: undefined },
+    settings: { ...scorerSettingsOf(m), mapSize: suite.mapSize, detail: undefined, context: undefined },
   };
 }
