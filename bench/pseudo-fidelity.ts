@@ -3,8 +3,9 @@
  * Fit picks τ, K and the image-score rule by it, the lifecycle's gate
  * promotes by it, and a per-class choice of settings would rest on it, so
  * this measures that, for each recipe of the set (the share of anomalies
- * blended in seamlessly, `tuning.seamless`, and the share that are logical,
- * a part removed or added, `tuning.logical`).
+ * blended in seamlessly, `tuning.seamless`, the share that are logical,
+ * a part removed or added, `tuning.logical`, and the share of the rest
+ * shaded in place, `tuning.shade`).
  *
  * For a fitted bundle (--bundle, fitted on --data with --config), it scores
  * the suite's test images, its held-out normals and each recipe's
@@ -22,8 +23,8 @@
  * --per-class N synthesizes N anomalies per class instead of tuning.perClass
  * (is a per-class pick limited by the set's size?).
  *
- * Usage: npm run bench:pseudo -- --data DIR --bundle B [--config FILE] [--seamless 0,0.5,1] [--logical 0] [--per-class N] [--mode M] [--threads N] [--json FILE]
- * (one recipe per pair of a seamless and a logical share)
+ * Usage: npm run bench:pseudo -- --data DIR --bundle B [--config FILE] [--seamless 0,0.5,1] [--logical 0] [--shade 0,0.5] [--per-class N] [--mode M] [--threads N] [--json FILE]
+ * (one recipe per triple of a seamless, a logical and a shade share; --shade defaults to the config's tuning.shade)
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -47,19 +48,22 @@ const { values } = parseArgs({
     config: { type: "string" },
     seamless: { type: "string" },
     logical: { type: "string" },
+    shade: { type: "string" },
     "per-class": { type: "string" },
     mode: { type: "string" },
     threads: { type: "string" },
     json: { type: "string" },
   },
 });
-if (!values.data || !values.bundle) throw new Error("usage: npm run bench:pseudo -- --data DIR --bundle B [--config FILE] [--seamless 0,0.5,1] [--logical 0] [--per-class N] [--mode M] [--threads N] [--json FILE]");
+if (!values.data || !values.bundle) throw new Error("usage: npm run bench:pseudo -- --data DIR --bundle B [--config FILE] [--seamless 0,0.5,1] [--logical 0] [--shade 0,0.5] [--per-class N] [--mode M] [--threads N] [--json FILE]");
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const config = await loadModelConfig(values.config);
 const shares = listFlag(values.seamless, "0,0.5,1").map(Number);
 if (shares.some((v) => !(v >= 0 && v <= 1))) throw new Error(`--seamless ${values.seamless}: each share is a number from 0 to 1`);
 const logicalShares = listFlag(values.logical, "0").map(Number);
 if (logicalShares.some((v) => !(v >= 0 && v <= 1))) throw new Error(`--logical ${values.logical}: each share is a number from 0 to 1`);
+const shadeShares = listFlag(values.shade, String(config.tuning.shade)).map(Number);
+if (shadeShares.some((v) => !(v >= 0 && v <= 1))) throw new Error(`--shade ${values.shade}: each share is a number from 0 to 1`);
 const perClass = values["per-class"] !== undefined ? Number(values["per-class"]) : config.tuning.perClass;
 if (!Number.isInteger(perClass) || perClass < 2) throw new Error(`--per-class ${values["per-class"]}: an integer of at least 2`);
 const threads = values.threads !== undefined ? Number(values.threads) : undefined;
@@ -71,10 +75,12 @@ const mode = (values.mode ?? loaded.manifest.scoring.mode) as ScoringMode;
 const recipes = [];
 for (const seamless of shares) {
   for (const logical of logicalShares) {
-    const { anomaly: _configured, logical: _share, ...recipe } = pseudoRecipe(config.tuning);
-    const set = await pseudoFeaturesOf(suite, config, { ...recipe, perClass, ...(seamless > 0 ? { anomaly: { seamless } } : {}), ...(logical > 0 ? { logical } : {}) }, threads);
-    recipes.push({ seamless, logical, label: `${seamless}/${logical}`, anomalies: set.filter((s) => s.anomalous) });
-    log(`pseudo-validation set, seamless share ${seamless}, logical share ${logical}: ${recipes.at(-1)!.anomalies.length} anomalies`);
+    for (const shade of shadeShares) {
+      const { anomaly: _configured, logical: _share, shade: _shade, ...recipe } = pseudoRecipe(config.tuning);
+      const set = await pseudoFeaturesOf(suite, config, { ...recipe, perClass, ...(seamless > 0 ? { anomaly: { seamless } } : {}), ...(logical > 0 ? { logical } : {}), ...(shade > 0 ? { shade } : {}) }, threads);
+      recipes.push({ seamless, logical, shade, label: `${seamless}/${logical}/${shade}`, anomalies: set.filter((s) => s.anomalous) });
+      log(`pseudo-validation set, seamless share ${seamless}, logical share ${logical}, shade share ${shade}: ${recipes.at(-1)!.anomalies.length} anomalies`);
+    }
   }
 }
 
@@ -138,7 +144,7 @@ const served = results.findIndex((r) => r.point.tau === base.tau && r.point.k ==
 console.log(`bench:pseudo — ${values.data}, bundle ${values.bundle}, ${mode} mode, ${perClass} anomalies per class; ${settingsGrid.length * rules.length} points (${settingsGrid.length} settings × pool/top); AUROC in %`);
 console.log(`best test point: ${name(results[bestTest]!.point)} ${pct(results[bestTest]!.test.imageAuroc)} / ${pct(results[bestTest]!.test.pixelAuroc)}`);
 if (served >= 0) console.log(`served point:    ${name(results[served]!.point)} ${pct(results[served]!.test.imageAuroc)} / ${pct(results[served]!.test.pixelAuroc)}`);
-console.log(`\nseamless/logical | ρ image | ρ pixel | tuner's pick → test image / pixel | per-class pick → test image / pixel | ρ image per class (${classes.join(", ")})`);
+console.log(`\nseamless/logical/shade | ρ image | ρ pixel | tuner's pick → test image / pixel | per-class pick → test image / pixel | ρ image per class (${classes.join(", ")})`);
 const summary = recipes.map((recipe, i) => {
   const pseudoOf = (r: (typeof results)[number]) => r.pseudo[i]!;
   const rhoImage = rhoOf(results.map((r) => pseudoOf(r).imageAuroc), results.map((r) => r.test.imageAuroc));
@@ -163,10 +169,10 @@ const summary = recipes.map((recipe, i) => {
   const perClassPixel = mean(perClass.map((c) => c.test.pixel));
   const picked = results[pick]!;
   console.log(
-    `${recipe.label.padEnd(16)} | ${rho(rhoImage)}   | ${rho(rhoPixel)}   | ${name(picked.point).padEnd(16)} ${pct(picked.test.imageAuroc)} / ${pct(picked.test.pixelAuroc)} | ${pct(perClassImage)} / ${pct(perClassPixel)}                    | ${perClass.map((c) => rho(c.rho).trim()).join(", ")}`,
+    `${recipe.label.padEnd(22)} | ${rho(rhoImage)}   | ${rho(rhoPixel)}   | ${name(picked.point).padEnd(16)} ${pct(picked.test.imageAuroc)} / ${pct(picked.test.pixelAuroc)} | ${pct(perClassImage)} / ${pct(perClassPixel)}                    | ${perClass.map((c) => rho(c.rho).trim()).join(", ")}`,
   );
-  return { seamless: recipe.seamless, logical: recipe.logical, label: recipe.label, rhoImage, rhoPixel, pick: { point: picked.point, test: picked.test }, perClass, perClassTest: { image: perClassImage, pixel: perClassPixel } };
+  return { seamless: recipe.seamless, logical: recipe.logical, shade: recipe.shade, label: recipe.label, rhoImage, rhoPixel, pick: { point: picked.point, test: picked.test }, perClass, perClassTest: { image: perClassImage, pixel: perClassPixel } };
 });
 console.log(`\nper-class picks (class: point → test image / pixel):`);
-for (const s of summary) console.log(`  seamless/logical ${s.label}: ${s.perClass.map((c) => `${c.cls} ${name(c.point)} → ${pct(c.test.image).trim()}/${pct(c.test.pixel).trim()}`).join("; ")}`);
+for (const s of summary) console.log(`  seamless/logical/shade ${s.label}: ${s.perClass.map((c) => `${c.cls} ${name(c.point)} → ${pct(c.test.image).trim()}/${pct(c.test.pixel).trim()}`).join("; ")}`);
 if (values.json) await writeFile(values.json, JSON.stringify({ data: values.data, bundle: values.bundle, mode, points: results, summary }, null, 2));

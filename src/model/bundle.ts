@@ -51,6 +51,8 @@ export interface TuningRecord {
   readonly seamless?: number;
   /** Share of the anomalies that are logical, a part removed or added (absent: none). */
   readonly logical?: number;
+  /** Share of the other anomalies shaded in place, the target re-lit under a mask (absent: none). */
+  readonly shade?: number;
   readonly images: { readonly anomalous: number; readonly good: number };
   /** DDIM steps per τ in the τ sweep (Δt = τ / steps). */
   readonly steps?: number;

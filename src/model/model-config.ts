@@ -208,6 +208,8 @@ export const modelConfigSchema = z.strictObject({
       seamless: z.number().min(0).max(1).default(0),
       /** Share of the anomalies that are logical: a part of the image removed or added within it (image/pseudo/logical.ts), no foreign content and no seam. */
       logical: z.number().min(0).max(1).default(0.5),
+      /** Share of the other anomalies shaded in place: the target's own pixels re-lit under a mask (image/pseudo/shade.ts), a stain, pit or scratch a texture's pastes cannot show. */
+      shade: z.number().min(0).max(1).default(0),
       /** τ grid, swept in `tauMode`. */
       taus: z.array(z.int().min(1).max(999)).min(1).default([10, 20, 50, 100, 200, 400]),
       /** The mode the τ sweep scores in: lafite (the served mode, at memory.k) or no-edit (editing off, the paper's rule). */
@@ -284,5 +286,6 @@ export function pseudoRecipe(tuning: ModelConfig["tuning"]): PseudoRecipe {
     crossClass: tuning.crossClass,
     ...(tuning.seamless > 0 ? { anomaly: { seamless: tuning.seamless } } : {}),
     ...(tuning.logical > 0 ? { logical: tuning.logical } : {}),
+    ...(tuning.shade > 0 ? { shade: tuning.shade } : {}),
   };
 }

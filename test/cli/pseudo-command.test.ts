@@ -52,6 +52,8 @@ test("lafite pseudo writes the set and reports what it wrote", async (t) => {
   // The logical share defaults to tuning.logical's; --logical 0 turns it off and leaves it out of the record.
   assert.equal(record.logical, 0.5);
   assert.equal((await pseudoOnTwoClasses(t, ["--per-class", "1", "--logical", "0"])).record.logical, undefined);
+  // So does the shade share, tuning.shade's: none.
+  assert.equal(record.shade, undefined);
 });
 
 test("--seamless blends that share of the anomalies in and records it", async (t) => {
@@ -76,6 +78,18 @@ test("--logical makes that share of the anomalies logical, from their target alo
   assert.ok(texture.record.samples.every((s) => s.logical === undefined));
   assert.match(texture.lines.join(""), /; 0 logical \(0 parts removed, 0 added\)/);
   await assert.rejects(pseudoOnTwoClasses(t, ["--logical", "1.5"]), (err: unknown) => err instanceof LafiteError && /--logical/.test(err.message));
+});
+
+test("--shade shades that share of the anomalies in place, from their target alone, and records and counts them", async (t) => {
+  const { record, lines } = await pseudoOnTwoClasses(t, ["--per-class", "6", "--shade", "1"]);
+  assert.equal(record.shade, 1);
+  assert.equal(record.samples.length, 12);
+  assert.ok(record.samples.every((s) => s.shade === true && s.source === s.target && s.paste.dx === 0 && s.paste.dy === 0 && s.selfPaste === undefined));
+  assert.match(lines.join(""), /wrote 12 pseudo anomalies .*; 12 shaded in place/);
+  const none = await pseudoOnTwoClasses(t, ["--per-class", "6"]);
+  assert.ok(none.record.samples.every((s) => s.shade === undefined));
+  assert.doesNotMatch(none.lines.join(""), /shaded/);
+  await assert.rejects(pseudoOnTwoClasses(t, ["--shade", "-1"]), (err: unknown) => err instanceof LafiteError && /--shade/.test(err.message));
 });
 
 test("--holdout builds the set from the bundle's held-out training images only", async (t) => {

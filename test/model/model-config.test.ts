@@ -37,12 +37,14 @@ test("config/model.example.yaml shows exactly the defaults (it says every value 
   assert.deepEqual(parseModelConfig(parse(text)), parseModelConfig({}));
 });
 
-test("the pseudo-validation recipe carries the seamless and logical shares only when there are some (logical 0.5 by default), and the shares are checked", () => {
+test("the pseudo-validation recipe carries the seamless, logical and shade shares only when there are some (logical 0.5 by default), and the shares are checked", () => {
   assert.deepEqual(pseudoRecipe(parseModelConfig({}).tuning), { seed: 0, perClass: 20, crossClass: false, logical: 0.5 });
   assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0 } }).tuning), { seed: 0, perClass: 20, crossClass: false });
   assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { seed: 3, seamless: 0.5, logical: 0 } }).tuning), { seed: 3, perClass: 20, crossClass: false, anomaly: { seamless: 0.5 } });
   assert.throws(() => parseModelConfig({ tuning: { seamless: 1.5 } }), (err: unknown) => err instanceof LafiteError && /tuning\.seamless/.test(err.message));
   assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0.25 } }).tuning), { seed: 0, perClass: 20, crossClass: false, logical: 0.25 });
-  assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0.25, seamless: 0.5 } }).tuning), { seed: 0, perClass: 20, crossClass: false, anomaly: { seamless: 0.5 }, logical: 0.25 });
+  assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0.25, seamless: 0.5, shade: 1 } }).tuning), { seed: 0, perClass: 20, crossClass: false, anomaly: { seamless: 0.5 }, logical: 0.25, shade: 1 });
+  assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0, shade: 0.5 } }).tuning), { seed: 0, perClass: 20, crossClass: false, shade: 0.5 });
   assert.throws(() => parseModelConfig({ tuning: { logical: -0.1 } }), (err: unknown) => err instanceof LafiteError && /tuning\.logical/.test(err.message));
+  assert.throws(() => parseModelConfig({ tuning: { shade: 1.1 } }), (err: unknown) => err instanceof LafiteError && /tuning\.shade/.test(err.message));
 });

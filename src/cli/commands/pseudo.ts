@@ -10,12 +10,13 @@ import { PSEUDO_FILE, writePseudoSet } from "../../image/pseudo/write-set.js";
 import { MAX_PER_CLASS } from "../../image/pseudo/samples.js";
 import { holdoutClasses } from "../../image/pseudo/holdout.js";
 import { readBundle } from "../../model/bundle.js";
+import { parseModelConfig } from "../../model/model-config.js";
 import { invalidInput } from "../../util/errors.js";
 import { interruptSignal, stderrSink } from "../../util/progress.js";
 
-export const DEFAULT_PER_CLASS = 20;
-/** As the model config's tuning.logical, so `lafite pseudo` writes the kind of set fit tunes on. */
-export const DEFAULT_LOGICAL = 0.5;
+/** The model config's tuning defaults (anomalies per class, logical and shade shares), so `lafite pseudo` writes the kind of set fit tunes on. */
+const TUNING_DEFAULTS = parseModelConfig({}).tuning;
+export const DEFAULT_PER_CLASS = TUNING_DEFAULTS.perClass;
 
 const FLAGS = {
   data: { type: "string" },
@@ -25,6 +26,7 @@ const FLAGS = {
   "cross-class": { type: "boolean" },
   seamless: { type: "string" },
   logical: { type: "string" },
+  shade: { type: "string" },
   holdout: { type: "string" },
   force: { type: "boolean" },
 } as const;
@@ -32,14 +34,15 @@ const FLAGS = {
 export const command: CliCommand = {
   summary: "Write a pseudo-validation set: normal images plus anomalies pasted from other normal images, with masks.",
   usage: [
-    "usage: lafite pseudo --data DIR --out DIR [--seed S] [--per-class N] [--cross-class] [--seamless S] [--logical L] [--holdout BUNDLE] [--force]",
+    "usage: lafite pseudo --data DIR --out DIR [--seed S] [--per-class N] [--cross-class] [--seamless S] [--logical L] [--shade S] [--holdout BUNDLE] [--force]",
     "  --data DIR       data set in MVTec AD layout; each class's train/good images are the normals",
     "  --out DIR        output root (created if missing; must be empty or a previous pseudo output)",
     "  --seed S         integer seed, 0..4294967295 (default 0); the same seed gives byte-identical files",
     `  --per-class N    synthesized anomalies per class, 0..${MAX_PER_CLASS} (default ${DEFAULT_PER_CLASS})`,
     "  --cross-class    take fragments from any class's images, not only the target's class",
     "  --seamless S     share of anomalies blended in by seamless cloning (no cut edge) instead of pasted, 0..1 (default 0)",
-    "  --logical L      share of anomalies made logical where a frame has parts: a part removed, or added on a plain place, blended in, 0..1 (default 0.5, as tuning.logical)",
+    `  --logical L      share of anomalies made logical where a frame has parts: a part removed, or added on a plain place, blended in, 0..1 (default ${TUNING_DEFAULTS.logical}, as tuning.logical)`,
+    `  --shade S        share of the others shaded in place: the frame's own pixels under a mask re-lit, darker or brighter (a stain, pit or scratch), 0..1 (default ${TUNING_DEFAULTS.shade}, as tuning.shade)`,
     "  --holdout BUNDLE use only the training images BUNDLE held out of its memory bank (fair for 'lafite eval' of it)",
     "  --force          write into a non-empty folder that is not a previous pseudo output",
     `writes <out>/<class>/test/good/*.png, <class>/test/pseudo/*.png, <class>/ground_truth/pseudo/*_mask.png and ${PSEUDO_FILE}`,
@@ -54,7 +57,8 @@ export const command: CliCommand = {
     const perClass = intFlag(values["per-class"], "per-class", DEFAULT_PER_CLASS);
     if (perClass < 0 || perClass > MAX_PER_CLASS) throw invalidInput(`--per-class must be an integer from 0 to ${MAX_PER_CLASS}, got ${perClass}`);
     const seamless = shareFlag(values.seamless, "seamless", 0);
-    const logical = shareFlag(values.logical, "logical", DEFAULT_LOGICAL);
+    const logical = shareFlag(values.logical, "logical", TUNING_DEFAULTS.logical);
+    const shade = shareFlag(values.shade, "shade", TUNING_DEFAULTS.shade);
     const holdout = values.holdout === undefined ? undefined : holdoutClasses((await readBundle(values.holdout)).manifest.provenance.holdoutFiles, data);
     const interrupt = interruptSignal();
     try {
@@ -67,6 +71,7 @@ export const command: CliCommand = {
         crossClass: values["cross-class"] ?? false,
         ...(seamless > 0 ? { anomaly: { seamless } } : {}),
         ...(logical > 0 ? { logical } : {}),
+        ...(shade > 0 ? { shade } : {}),
         force: values.force ?? false,
         signal: interrupt.signal,
         progressSink: stderrSink,
@@ -78,6 +83,7 @@ export const command: CliCommand = {
           (self > 0 ? ` (${self} pasted from their own image: classes with a single normal image)` : "") +
           (seamless > 0 ? `; ${record.samples.filter((s) => s.blend === "seamless" && !s.logical).length} blended seamlessly` : "") +
           (logical > 0 ? `; ${record.samples.filter((s) => s.logical).length} logical (${record.samples.filter((s) => s.logical?.kind === "removed").length} parts removed, ${record.samples.filter((s) => s.logical?.kind === "added").length} added)` : "") +
+          (shade > 0 ? `; ${record.samples.filter((s) => s.shade).length} shaded in place` : "") +
           "\n",
       );
       return 0;

@@ -6,7 +6,7 @@ import { interruptSignal } from "../../util/progress.js";
 
 export const command: CliCommand = {
   summary: "Choose τ, K and the threshold of a fitted bundle on a pseudo-validation set synthesized from its held-out normal images.",
-  usage: `lafite tune --bundle BUNDLE --data DIR [--seed S] [--per-class N] [--seamless S] [--logical L] [--tau-mode M] [--threads N]
+  usage: `lafite tune --bundle BUNDLE --data DIR [--seed S] [--per-class N] [--seamless S] [--logical L] [--shade S] [--tau-mode M] [--threads N]
   --bundle BUNDLE  a fitted bundle; rewritten atomically as a new version
   --data DIR       the training data set it was fitted on (the bundle lists which images it held out)
   --seed S         seed of the synthesized set (default: the bundle config's tuning.seed)
@@ -15,6 +15,9 @@ export const command: CliCommand = {
                    (default: tuning.seamless, 0)
   --logical L      share of them that are logical: a part of the image removed
                    or added within it, 0..1 (default: tuning.logical, 0.5)
+  --shade S        share of the others shaded in place: the frame's own pixels
+                   re-lit under a mask (a stain, pit or scratch), 0..1
+                   (default: tuning.shade, 0)
   --tau-mode M     the mode the τ sweep scores in: lafite (at the configured K)
                    or no-edit (editing off, as in the paper); default:
                    tuning.tauMode, lafite
@@ -31,6 +34,7 @@ threshold.rule.`,
       "per-class": { type: "string" },
       seamless: { type: "string" },
       logical: { type: "string" },
+      shade: { type: "string" },
       "tau-mode": { type: "string" },
       threads: { type: "string" },
     });
@@ -43,6 +47,7 @@ threshold.rule.`,
         ...(values["per-class"] !== undefined ? { perClass: intFlag(values["per-class"], "per-class", 20) } : {}),
         ...(values.seamless !== undefined ? { seamless: shareFlag(values.seamless, "seamless", 0) } : {}),
         ...(values.logical !== undefined ? { logical: shareFlag(values.logical, "logical", 0) } : {}),
+        ...(values.shade !== undefined ? { shade: shareFlag(values.shade, "shade", 0) } : {}),
         ...(values["tau-mode"] !== undefined ? { tauMode: choiceFlag(values["tau-mode"], "tau-mode", TAU_SWEEP_MODES) } : {}),
         ...(values.threads !== undefined ? { intraOpThreads: intFlag(values.threads, "threads", 0) } : {}),
         signal,

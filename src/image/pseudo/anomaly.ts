@@ -54,6 +54,8 @@ export interface AnomalyInfo {
   readonly blend?: "seamless";
   /** Present for a logical anomaly (logical.ts): a part of the target removed or added; the paste is then a shift within the target. */
   readonly logical?: LogicalInfo;
+  /** Present for a shade anomaly (shade.ts): the target's own pixels re-lit in place; the paste is then the identity but for its gain and bias. */
+  readonly shade?: true;
 }
 
 export interface Anomaly {

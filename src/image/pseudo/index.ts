@@ -1,7 +1,7 @@
 /**
  * Anomaly synthesis for the pseudo-validation set (paper 3.4): mask
  * families, their rotation and combination, CutPaste-style pasting between
- * normal images, and the set builder in memory (pseudoSamples) and on disk
+ * normal images, shading in place, and the set builder in memory (pseudoSamples) and on disk
  * (writePseudoSet).
  */
 export { MASK_FAMILIES, FAMILY_SHAPES, type MaskFamily, type Shape, type ShapeContext } from "./shapes.js";
@@ -10,6 +10,7 @@ export { combinedMask, DEFAULT_MASK_OPTIONS, type CombinedMask, type MaskOptions
 export { pasteFragment, visibleFraction, transformOffset, IDENTITY_PASTE, type ContentTransform, type PasteParams } from "./paste.js";
 export { poissonBlend, type PoissonOptions, type PoissonResult } from "./poisson.js";
 export { fitSource } from "./fit-source.js";
+export { synthesizeShadeAnomaly, SHADE_GAIN, SHADE_BIAS } from "./shade.js";
 export { synthesizeAnomaly, drawShift, MIN_VISIBLE, type Anomaly, type AnomalyInfo, type AnomalyOptions } from "./anomaly.js";
 export { pseudoSamples, swapSamples, checkPseudoOptions, MAX_PER_CLASS, type PseudoClass, type PseudoOptions, type PseudoRecipe, type PseudoSample } from "./samples.js";
 export { synthesizeSwap, type SwapInfo, type SwappedPart } from "./swap.js";

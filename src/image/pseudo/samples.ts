@@ -10,7 +10,9 @@
  * seed gives the same samples.
  *
  * A logical anomaly (a `logical` share of them, where the target has
- * parts) is made from its target alone, so its source is the target.
+ * parts) is made from its target alone, so its source is the target; so
+ * is a shade anomaly (a `shade` share of the rest: the target re-lit under
+ * a mask, shade.ts).
  *
  * A class with a single image pastes the image onto itself from another
  * place (the shift rule keeps the fragment away from where it lands); the
@@ -27,6 +29,7 @@ import { synthesizeAnomaly, synthesizeLogicalAnomaly, type AnomalyInfo, type Ano
 import { fitSource } from "./fit-source.js";
 import { synthesizeSwap, type SwapInfo } from "./swap.js";
 import { findParts } from "./logical.js";
+import { synthesizeShadeAnomaly } from "./shade.js";
 
 export interface PseudoClass {
   readonly name: string;
@@ -50,6 +53,13 @@ export interface PseudoOptions {
    * a target without parts (a texture) keeps the very anomaly it had.
    */
   readonly logical?: number;
+  /**
+   * Share of the anomalies that are not logical made shade anomalies (the
+   * target's own pixels re-lit under a mask, shade.ts) instead of pasted,
+   * 0–1 (default 0). Drawn from its own stream, as the logical share: a set
+   * with a share differs from one without only where a shade anomaly was made.
+   */
+  readonly shade?: number;
 }
 
 /** What a set is made of, without the cancellation signal: what a model config's tuning section describes. */
@@ -89,6 +99,8 @@ export function checkPseudoOptions(options: PseudoOptions): void {
   }
   const logical = options.logical ?? 0;
   if (!(logical >= 0 && logical <= 1)) throw invalidInput(`the logical share must be a number from 0 to 1, got ${logical}`);
+  const shade = options.shade ?? 0;
+  if (!(shade >= 0 && shade <= 1)) throw invalidInput(`the shade share must be a number from 0 to 1, got ${shade}`);
 }
 
 /** Decoded images, keeping the last few: targets and sources repeat, but a whole class may not fit in memory. */
@@ -126,6 +138,7 @@ export async function* pseudoSamples(classes: readonly PseudoClass[], options: P
   checkPseudoOptions(options);
   const { seed, perClass, signal } = options;
   const logicalShare = options.logical ?? 0;
+  const shadeShare = options.shade ?? 0;
   for (const c of classes) {
     if (c.images.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `class ${c.name} has no normal images to build a pseudo-validation set from`);
   }
@@ -149,9 +162,11 @@ export async function* pseudoSamples(classes: readonly PseudoClass[], options: P
       const source = await fitSource(await cache.get(sourcePath), target.width, target.height);
       const logicalRng = seededRng(deriveSeed(seed, "logical", c.name, i));
       const made = logicalShare > 0 && logicalRng.chance(logicalShare) ? synthesizeLogicalAnomaly(logicalRng, target) : undefined;
-      const anomaly = made ?? synthesizeAnomaly(rng, target, source, options.anomaly);
-      // A logical anomaly is made from the target alone: the source drawn above goes unused (it is still drawn, to keep the streams).
-      const from = anomaly.info.logical ? targetPath : sourcePath;
+      const shadeRng = seededRng(deriveSeed(seed, "shade", c.name, i));
+      const shaded = !made && shadeShare > 0 && shadeRng.chance(shadeShare) ? synthesizeShadeAnomaly(shadeRng, target, options.anomaly?.masks) : undefined;
+      const anomaly = made ?? shaded ?? synthesizeAnomaly(rng, target, source, options.anomaly);
+      // Logical and shade anomalies are made from the target alone: the source drawn above goes unused (it is still drawn, to keep the streams).
+      const from = anomaly.info.logical || anomaly.info.shade ? targetPath : sourcePath;
       yield {
         cls: c.name,
         kind: "pseudo",
@@ -160,7 +175,7 @@ export async function* pseudoSamples(classes: readonly PseudoClass[], options: P
         mask: anomaly.mask.data,
         target: targetPath,
         source: from,
-        ...(!anomaly.info.logical && sourcePath === targetPath ? { selfPaste: true } : {}),
+        ...(!anomaly.info.logical && !anomaly.info.shade && sourcePath === targetPath ? { selfPaste: true } : {}),
         info: anomaly.info,
       };
     }

@@ -50,6 +50,8 @@ export interface PseudoRecord {
   readonly seamless?: number;
   /** Share of the anomalies that are logical, a part removed or added (absent: none). */
   readonly logical?: number;
+  /** Share of the other anomalies shaded in place (absent: none). */
+  readonly shade?: number;
   /** The data set the normals came from, when read from one; source paths are relative to it. */
   readonly data?: string;
   readonly classes: readonly { readonly name: string; readonly good: number; readonly pseudo: number; readonly sources: readonly string[] }[];
@@ -73,6 +75,8 @@ export interface WritePseudoOptions {
   readonly anomaly?: AnomalyOptions;
   /** Share of the anomalies made logical (see PseudoOptions.logical). */
   readonly logical?: number;
+  /** Share of the other anomalies shaded in place (see PseudoOptions.shade). */
+  readonly shade?: number;
 }
 
 function toImage8(img: RgbImage): Image8 {
@@ -124,6 +128,7 @@ export async function writePseudoSet(options: WritePseudoOptions): Promise<Pseud
     crossClass,
     ...(options.anomaly?.seamless ? { seamless: options.anomaly.seamless } : {}),
     ...(options.logical ? { logical: options.logical } : {}),
+    ...(options.shade ? { shade: options.shade } : {}),
     ...(options.data !== undefined ? { data: path.resolve(options.data) } : {}),
     classes: classes.map((c) => ({ name: c.name, good: c.images.length, pseudo: perClass, sources: c.images.map(shown) })),
     samples,
@@ -141,7 +146,7 @@ export async function writePseudoSet(options: WritePseudoOptions): Promise<Pseud
   const sink = options.progressSink;
   const progress = new Progress("pseudo", total, { unit: "images", sink: (line) => sink?.(line) });
   const samples: PseudoRecordSample[] = [];
-  for await (const s of pseudoSamples(classes, { seed, perClass, crossClass, ...(signal ? { signal } : {}), ...(options.anomaly ? { anomaly: options.anomaly } : {}), ...(options.logical ? { logical: options.logical } : {}) })) {
+  for await (const s of pseudoSamples(classes, { seed, perClass, crossClass, ...(signal ? { signal } : {}), ...(options.anomaly ? { anomaly: options.anomaly } : {}), ...(options.logical ? { logical: options.logical } : {}), ...(options.shade ? { shade: options.shade } : {}) })) {
     const base = path.join(out, s.cls);
     if (s.kind === "good") {
       await writeAtomic(path.join(base, "test", "good", `${s.name}.png`), await encodePng(toImage8(s.image)));

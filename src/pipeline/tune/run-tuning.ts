@@ -42,7 +42,7 @@ export interface TuneInput {
   /** The configured settings: the starting point and the fallback. */
   readonly base: ScorerSettings;
   /** The grid and the set's recipe (ModelConfig["tuning"]). */
-  readonly tuning: TuningGrid & { readonly seed: number; readonly perClass: number; readonly seamless?: number; readonly logical?: number };
+  readonly tuning: TuningGrid & { readonly seed: number; readonly perClass: number; readonly seamless?: number; readonly logical?: number; readonly shade?: number };
   readonly sessionOptions: ort.InferenceSession.SessionOptions;
   readonly signal?: AbortSignal;
   readonly progressSink?: ProgressSink;
@@ -151,6 +151,7 @@ export async function runTuning(input: TuneInput): Promise<TuneResult> {
       perClass: grid.perClass,
       ...(grid.seamless ? { seamless: grid.seamless } : {}),
       ...(grid.logical ? { logical: grid.logical } : {}),
+      ...(grid.shade ? { shade: grid.shade } : {}),
       images: { anomalous, good: set.length - anomalous },
       steps: grid.steps,
       tau: { mode: grid.tauMode, curve: tauCurve, chosen: chosenTau },

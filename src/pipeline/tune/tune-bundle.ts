@@ -43,6 +43,8 @@ export interface TuneBundleOptions {
   readonly seamless?: number;
   /** Share of them that are logical (a part removed or added), over the config's tuning.logical. */
   readonly logical?: number;
+  /** Share of the others shaded in place (the target re-lit under a mask), over the config's tuning.shade. */
+  readonly shade?: number;
   /** The mode of the τ sweep, over the bundle config's tuning.tauMode. */
   readonly tauMode?: TauSweepMode;
   readonly signal?: AbortSignal;
@@ -136,7 +138,7 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   const m = loaded.manifest;
   // Bundles fitted before tuning existed have no tuning block: the schema fills in its defaults.
   const config = parseModelConfig(m.config, `bundle ${options.bundle} config`);
-  const tc = { ...config.tuning, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.perClass !== undefined ? { perClass: options.perClass } : {}), ...(options.seamless !== undefined ? { seamless: options.seamless } : {}), ...(options.logical !== undefined ? { logical: options.logical } : {}), ...(options.tauMode !== undefined ? { tauMode: options.tauMode } : {}) };
+  const tc = { ...config.tuning, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.perClass !== undefined ? { perClass: options.perClass } : {}), ...(options.seamless !== undefined ? { seamless: options.seamless } : {}), ...(options.logical !== undefined ? { logical: options.logical } : {}), ...(options.shade !== undefined ? { shade: options.shade } : {}), ...(options.tauMode !== undefined ? { tauMode: options.tauMode } : {}) };
   const ep = await resolveExecutionProvider(options.executionProvider ?? "cpu", log);
   const sessOpts = sessionOptions(ep, options.intraOpThreads);
   const signal = options.signal;

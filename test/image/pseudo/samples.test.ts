@@ -114,3 +114,33 @@ test("a logical share makes that share of a class's anomalies logical, from the 
   });
   await assert.rejects(collect(pseudoSamples(classes, { seed: 4, perClass: 1, logical: 2 })), /logical share/);
 });
+
+test("a shade share shades that share of the anomalies that are not logical, from the target alone; every other anomaly stays as it was", async (t) => {
+  const dir = await tempDir(t);
+  await writePlateSet(dir, 3);
+  const board = [0, 1, 2].map((i) => path.join(dir, "board", "train", "good", `00${i}.png`));
+  const cloth = await writeNormals(path.join(dir, "cloth"), 3, 64, 48, false, 7);
+  const classes = [{ name: "board", images: board }, { name: "cloth", images: cloth }];
+  const pseudo = async (shade?: number) => (await collect(pseudoSamples(classes, { seed: 4, perClass: 24, logical: 0.5, ...(shade !== undefined ? { shade } : {}) }))).filter((s) => s.kind === "pseudo");
+  const none = await pseudo();
+  assert.deepEqual(await pseudo(0), none);
+  const half = await pseudo(0.5);
+  const shaded = half.filter((s) => s.info!.shade);
+  const byClass = (cls: string) => shaded.filter((s) => s.cls === cls).length;
+  // The cloth has no parts, so all 24 of its anomalies can be shaded; the board's logical ones cannot.
+  assert.ok(byClass("cloth") >= 6 && byClass("cloth") <= 18, `${byClass("cloth")} of 24 cloth anomalies shaded`);
+  const boardPasted = none.filter((s) => s.cls === "board" && !s.info!.logical).length;
+  assert.ok(byClass("board") >= 1 && byClass("board") <= boardPasted, `${byClass("board")} of ${boardPasted} board anomalies that are not logical shaded`);
+  half.forEach((s, i) => {
+    if (s.info!.shade) {
+      assert.equal(s.source, s.target);
+      assert.equal(s.selfPaste, undefined);
+      assert.equal(s.target, none[i]!.target, "the same target, drawn from the paste's stream");
+      assert.equal(none[i]!.info!.logical, undefined, "a logical anomaly stays logical");
+    } else {
+      assert.deepEqual(s, none[i], `${s.cls}/${s.name} changed though it is not shaded`);
+    }
+  });
+  assert.equal((await pseudo(1)).filter((s) => !s.info!.shade && !s.info!.logical).length, 0, "share 1: every anomaly that is not logical is shaded");
+  await assert.rejects(collect(pseudoSamples(classes, { seed: 4, perClass: 1, shade: -0.1 })), /shade share/);
+});

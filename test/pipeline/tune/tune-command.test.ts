@@ -199,6 +199,23 @@ test("lafite tune --logical makes that share of the anomalies logical and record
   assert.match(err.stderr, /--logical must be a number from 0 to 1, got '1.5'/);
 });
 
+test("lafite tune --shade shades that share of the anomalies in place and records it (tuning.shade, none by default)", async () => {
+  await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3"], { timeout: 300_000 });
+  const none = (await manifest(bundle)).tuning!;
+  assert.equal(none.shade, undefined);
+  await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3", "--shade", "0.5"], { timeout: 300_000 });
+  const t = (await manifest(bundle)).tuning!;
+  assert.equal(t.shade, 0.5);
+  assert.deepEqual(t.images, none.images);
+  assert.notDeepEqual(t.k.curve.map((p) => p.pixel_auroc), none.k.curve.map((p) => p.pixel_auroc));
+  const err = await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--shade", "2"], { timeout: 120_000 }).then(
+    () => assert.fail("tune accepted --shade 2"),
+    (e: { code: number; stderr: string }) => e,
+  );
+  assert.equal(err.code, 1);
+  assert.match(err.stderr, /--shade must be a number from 0 to 1, got '2'/);
+});
+
 test("lafite tune refuses a data folder without the held-out images, naming the file", async () => {
   const err = await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", join(dir, "nowhere")], { timeout: 120_000 }).then(
     () => assert.fail("tune accepted a missing data set"),
