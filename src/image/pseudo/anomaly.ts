@@ -112,11 +112,7 @@ export function synthesizeAnomaly(rng: Rng, target: RgbImage, source: RgbImage, 
   const share = options.seamless ?? 0;
   if (!(share >= 0 && share <= 1)) throw invalidInput(`the seamless share must be a number from 0 to 1, got ${share}`);
   const seamless = share > 0 && rng.chance(share);
-  let best: Anomaly | undefined;
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const { mask, parts, areaFraction } = combinedMask(rng, width, height, maskOptions);
-    const box = maskBox(mask);
-    if (!box) continue;
+  return mostVisibleDraw(rng, target, maskOptions, "paste", (mask, box) => {
     const transform = (rng.chance(chance) ? rng.int(1, 7) : 0) as ContentTransform;
     const relit = rng.chance(chance);
     const gain = relit ? Math.round(rng.logRange(0.8, 1.25) * 100) / 100 : 1;
@@ -126,13 +122,33 @@ export function synthesizeAnomaly(rng: Rng, target: RgbImage, source: RgbImage, 
     const shift = drawShift(rng, width, height, box, (transform & 4) !== 0, minShift);
     const paste: PasteParams = { ...shift, transform, gain, bias };
     const pasted = pasteFragment(target, source, mask, box, paste);
-    const image = seamless ? poissonBlend(target, pasted, mask).image : pasted;
+    return { image: seamless ? poissonBlend(target, pasted, mask).image : pasted, paste, ...(seamless ? { blend: "seamless" as const } : {}) };
+  });
+}
+
+/** What a draw puts under its mask: the new image and how it was made. */
+type UnderMask = Pick<AnomalyInfo, "paste" | "blend" | "shade"> & { readonly image: RgbImage };
+
+/**
+ * Up to MAX_ATTEMPTS draws of a combined mask and of what `under` puts
+ * under it (drawing from the same stream, after the mask): the first draw
+ * that visibly changes at least MIN_VISIBLE of its region, else the most
+ * visible one. Pasted (here) and shaded (shade.ts) anomalies are drawn so.
+ */
+export function mostVisibleDraw(rng: Rng, target: RgbImage, masks: MaskOptions, verb: string, under: (mask: BinaryMask, box: MaskBox) => UnderMask): Anomaly {
+  const { width, height } = target;
+  let best: Anomaly | undefined;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const { mask, parts, areaFraction } = combinedMask(rng, width, height, masks);
+    const box = maskBox(mask);
+    if (!box) continue;
+    const { image, ...how } = under(mask, box);
     const visible = visibleFraction(target, image, mask, MASK_THRESHOLD);
-    const candidate: Anomaly = { image, mask, info: { parts, areaFraction, visibleFraction: visible, paste, ...(seamless ? { blend: "seamless" as const } : {}) } };
+    const candidate: Anomaly = { image, mask, info: { parts, areaFraction, visibleFraction: visible, ...how } };
     if (visible >= MIN_VISIBLE) return candidate;
     if (!best || visible > best.info.visibleFraction) best = candidate;
   }
-  if (!best) throw invalidInput(`image of ${width}x${height} is too small to paste an anomaly into`);
+  if (!best) throw invalidInput(`image of ${width}x${height} is too small to ${verb} an anomaly into`);
   return best;
 }
 

@@ -22,36 +22,21 @@
  * the test set, so the share is 0 by default.
  */
 import type { RgbImage } from "../decode.js";
-import { invalidInput } from "../../util/errors.js";
-import { MASK_THRESHOLD } from "../synth/sample.js";
 import type { Rng } from "../synth/rng.js";
-import { combinedMask, DEFAULT_MASK_OPTIONS, type MaskOptions } from "./combine.js";
-import { maskBox } from "./mask.js";
-import { pasteFragment, visibleFraction, type PasteParams } from "./paste.js";
-import { MIN_VISIBLE, type Anomaly } from "./anomaly.js";
+import { DEFAULT_MASK_OPTIONS, type MaskOptions } from "./combine.js";
+import { pasteFragment } from "./paste.js";
+import { mostVisibleDraw, type Anomaly } from "./anomaly.js";
 
 /** Contrast gain, drawn log-uniformly: from a flattened smear to a harsher grain. */
 export const SHADE_GAIN = [0.6, 1.4] as const;
 /** Brightness shift in 8-bit levels, drawn log-uniformly in magnitude, darker or brighter with equal chance: from a faint stain to a deep pit. */
 export const SHADE_BIAS = [10, 50] as const;
-const MAX_ATTEMPTS = 12;
 
 export function synthesizeShadeAnomaly(rng: Rng, target: RgbImage, masks: MaskOptions = DEFAULT_MASK_OPTIONS): Anomaly {
-  const { width, height } = target;
-  let best: Anomaly | undefined;
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const { mask, parts, areaFraction } = combinedMask(rng, width, height, masks);
-    const box = maskBox(mask);
-    if (!box) continue;
+  return mostVisibleDraw(rng, target, masks, "shade", (mask, box) => {
     const gain = Math.round(rng.logRange(SHADE_GAIN[0], SHADE_GAIN[1]) * 100) / 100;
     const bias = (rng.chance(0.5) ? -1 : 1) * Math.round(rng.logRange(SHADE_BIAS[0], SHADE_BIAS[1]));
-    const paste: PasteParams = { dx: 0, dy: 0, transform: 0, gain, bias };
-    const image = pasteFragment(target, target, mask, box, paste);
-    const visible = visibleFraction(target, image, mask, MASK_THRESHOLD);
-    const candidate: Anomaly = { image, mask, info: { parts, areaFraction, visibleFraction: visible, paste, shade: true } };
-    if (visible >= MIN_VISIBLE) return candidate;
-    if (!best || visible > best.info.visibleFraction) best = candidate;
-  }
-  if (!best) throw invalidInput(`image of ${width}x${height} is too small to shade an anomaly into`);
-  return best;
+    const paste = { dx: 0, dy: 0, transform: 0, gain, bias } as const;
+    return { image: pasteFragment(target, target, mask, box, paste), paste, shade: true };
+  });
 }
