@@ -74,7 +74,7 @@ export class BackboneRunner {
       const f = frames?.[i];
       const place = f ? placement(f.width, f.height, S, this.aspect) : undefined;
       const frame = place ? frameCells(place, S, w, h) : undefined;
-      maps.push({ data: data.slice(i * size, (i + 1) * size), c, h, w, ...(frame ? { frame } : {}), ...(place ? { place } : {}) });
+      maps.push({ data: data.slice(i * size, (i + 1) * size), c, h, w, ...(frame ? { frame } : {}), ...(place ? { place } : {}), ...(f ? { frameSize: { width: f.width, height: f.height } } : {}) });
     }
     return maps;
   }

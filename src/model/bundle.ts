@@ -11,6 +11,7 @@ import type { ImageScoreRule } from "./scoring/anomaly-map.js";
 import type { ChannelRange, DetailScoring } from "./scoring/detail-bank.js";
 import type { ContextScoring } from "./scoring/context-bank.js";
 import type { EdgeProfiles, EdgeTuningRecord } from "./scoring/edge-profile.js";
+import type { SizeTrends, SizeTuningRecord } from "./scoring/size-trend.js";
 import type { ContextBankRows } from "./memory/context-coreset.js";
 import type { RowClasses } from "./memory/row-classes.js";
 import { createHash } from "node:crypto";
@@ -86,6 +87,8 @@ export interface TuningRecord {
   };
   /** Each class's pseudo-validation pixel AUROC and AUPRO without and with the edge correction, and whether it kept it. */
   readonly edges?: EdgeTuningRecord;
+  /** Each class's held-out normals' size trend, and whether it kept it (scoring/size-trend.ts). */
+  readonly sizes?: SizeTuningRecord;
   /** The tuned setting against the configured defaults in the K sweep's mode; the better one is served. */
   readonly final?: { readonly mode: ScoringMode; readonly tuned: TuningPoint; readonly defaults: TuningPoint; readonly kept: "tuned" | "defaults" };
   readonly seconds: number;
@@ -188,6 +191,8 @@ export interface BundleManifest {
     readonly context?: ContextScoring;
     /** The edge correction of the maps of the classes that kept it (scoring/edge-profile.ts), in its mode; absent: no class's. */
     readonly edges?: EdgeProfiles;
+    /** The size correction of the classes that kept it (scoring/size-trend.ts), in its mode; absent: no class's (and in bundles from before it). */
+    readonly sizes?: SizeTrends;
   };
   /** Threshold of the bundle's own scoring mode. */
   readonly threshold: ThresholdInfo;

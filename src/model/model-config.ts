@@ -238,6 +238,8 @@ export const modelConfigSchema = z.strictObject({
       edgeCorrection: z.boolean().default(true),
       /** How much the correction must raise a class's pseudo-validation AUPRO or pixel AUROC (0–1), lowering neither, to be kept. */
       edgeMargin: z.number().min(0).max(1).default(0.005),
+      /** Measure per class whether its scores follow its frames' size, and divide the trend out where they clearly do (model/scoring/size-trend.ts); false: no class's. */
+      sizeCorrection: z.boolean().default(true),
     })
     .prefault({}),
   /** Images per backbone call during fit and eval. */

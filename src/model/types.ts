@@ -11,6 +11,8 @@ export interface FeatureMap {
   readonly frame?: GridRect;
   /** Where the frame lands in the S×S input, in input pixels (image/geometry.ts placement), when its size was known; absent = the whole square. */
   readonly place?: Placement;
+  /** The frame's own size before it was fitted into the input, when known (what the size correction reads: scoring/size-trend.ts). */
+  readonly frameSize?: { readonly width: number; readonly height: number };
 }
 
 /**

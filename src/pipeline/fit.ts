@@ -47,6 +47,8 @@ import { Progress, stderrSink, throwIfCancelled, type ProgressSink } from "../ut
 import { FitEta, type FitStage, type FitWork } from "./fit-eta.js";
 import { tuneEdgeCorrection, describeEdgeChoice } from "./tune/edge-correction.js";
 import type { EdgeProfiles } from "../model/scoring/edge-profile.js";
+import { tuneSizeCorrection } from "./tune/size-correction.js";
+import { describeSizeChoice, type SizeTrends } from "../model/scoring/size-trend.js";
 import type { FeatureMap, ScoringMode } from "./types.js";
 import { frameFitOf } from "../image/geometry.js";
 
@@ -303,6 +305,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   let detail: DetailScoring | undefined;
   let context: ContextScoring | undefined;
   let edges: EdgeProfiles | undefined;
+  let sizes: SizeTrends | undefined;
   // Every pass below scores the same pseudo-validation maps: the memo keeps each map's bank search (at the largest K swept) and each setting's main pass.
   const bankParts = { coreset, coresetSize: count, c, ...(unetOnnx ? { unetOnnx } : {}), rowClasses: { classes: rowClasses, names: classNames }, ...(contextBank ? { contextBank } : {}) };
   const thresholds = await withScoreMemo(bankParts, Math.max(config.memory.k, ...((options.tune ?? true) ? tc.ks : [])), sessOpts, async (parts) => {
@@ -340,17 +343,26 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     } else if (detailPlan) {
       detail = { ...detailPlan, weight: 0 };
     }
+    // The size correction per class, on its held-out normals in the served mode: it scales image scores, so the served mode is calibrated again with it.
+    if ((options.tune ?? true) && tc.sizeCorrection) {
+      const progress = new Progress("fit: size correction", pseudoSet.filter((f) => !f.anomalous).length, { unit: "scorings", sink: sinkFor("threshold") });
+      const tunedSizes = await tuneSizeCorrection({ set: pseudoSet, parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, mode: config.scoring.mode, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress });
+      sizes = tunedSizes.sizes;
+      if (tuning) tuning = { ...tuning, sizes: tunedSizes.record };
+      if (sizes) scored = scored.filter((k) => k.mode !== sizes!.mode);
+      log(`fit: ${describeSizeChoice(tunedSizes.record)}`);
+    }
     // The edge correction per class, on the maps of the served mode at the final settings (it leaves image scores, so thresholds, as they are).
     if ((options.tune ?? true) && tc.edgeCorrection) {
       const progress = new Progress("fit: edge correction", pseudoSet.length, { unit: "scorings", sink: sinkFor("threshold") });
-      const tunedEdges = await tuneEdgeCorrection({ set: pseudoSet, parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, mode: config.scoring.mode, margin: tc.edgeMargin, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress });
+      const tunedEdges = await tuneEdgeCorrection({ set: pseudoSet, parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(sizes ? { sizes } : {}) }, mode: config.scoring.mode, margin: tc.edgeMargin, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress });
       edges = tunedEdges.edges;
       if (tuning) tuning = { ...tuning, edges: tunedEdges.record };
       log(`fit: ${describeEdgeChoice(tunedEdges.record)}`);
     }
     const leftOut = leftOutMapsOf(config.threshold, heldOut.map((i) => i.cls), bank, bankClasses);
     if (leftOut.length > 0) log(`fit: ${describeLeftOut(leftOut)}`);
-    return calibrateModes(pseudoSet, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`), scored, leftOut });
+    return calibrateModes(pseudoSet, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(sizes ? { sizes } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`), scored, leftOut });
   });
   lap("threshold");
 
@@ -405,6 +417,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
         ...(unetOnnx ? { tau: chosen.tau, deltaT: chosen.deltaT, eta: config.scoring.eta, denoiserFile: "denoiser.onnx" } : {}),
         ...(detail ? { detail } : {}),
         ...(edges ? { edges } : {}),
+        ...(sizes ? { sizes } : {}),
         ...(context ? { context } : {}),
       },
       threshold: thresholds[config.scoring.mode]!,
@@ -485,8 +498,8 @@ function fitWork(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: { im
     pseudoImages: pseudoImages + swapImages,
     tuneScorings: n.tune ? (taus + new Set(config.tuning.ks).size + 1) * pseudoImages : 0,
     // Calibration scores every mode (the tuned one's scores reused); the detail bank adds its own search per image; left-out bank images, each bank mode.
-    // The edge correction's pass: one scoring per image in the served mode.
-    thresholdScorings: (dcfg ? 4 : 2) * pseudoImages + (config.tuning.detailWeights.some((v) => v > 0) ? pseudoImages : 0) + (dcfg ? 3 : 2) * n.leftOutImages + (n.tune && config.tuning.edgeCorrection ? pseudoImages : 0),
+    // The edge correction's pass: one scoring per image in the served mode; the size correction's, one per held-out normal.
+    thresholdScorings: (dcfg ? 4 : 2) * pseudoImages + (config.tuning.detailWeights.some((v) => v > 0) ? pseudoImages : 0) + (dcfg ? 3 : 2) * n.leftOutImages + (n.tune && config.tuning.edgeCorrection ? pseudoImages : 0) + (n.tune && config.tuning.sizeCorrection ? n.holdout : 0),
     scoringGmac: (hw * count * n.c) / 1e9 + unetGmac,
   };
 }

@@ -18,6 +18,7 @@ import { blendPositionScores, channelSlice, type ChannelRange, type ScoreNormali
 import { classOfVotes, classVotes, UNTAGGED } from "../model/memory/row-classes.js";
 import { frameContext, withContext } from "../model/scoring/context-bank.js";
 import type { MainSetting, ScoreMemo } from "./score-memo.js";
+import { longSide, sizeFactor, type SizeTrend } from "../model/scoring/size-trend.js";
 
 /** The detail bank as a scorer uses it: its search over the detail channels, the weight and both banks' normalizers in this mode. */
 export interface DetailSearch {
@@ -109,6 +110,8 @@ export class FrameScorer {
     private readonly context?: ContextSearch,
     /** A memo of the main bank's searches and passes over maps scored again and again (score-memo.ts), with this scorer's setting; absent = none. */
     private readonly memo?: { readonly memo: ScoreMemo; readonly setting: MainSetting },
+    /** The size correction's trend by class index of the bank's row classes (scoring/size-trend.ts), for this scorer's mode; absent: none. */
+    private readonly sizes?: readonly (SizeTrend | undefined)[],
   ) {
     if (DIFFUSION_MODES.includes(settings.mode) && !reconstructor) throw new Error(`scoring mode '${settings.mode}' needs a diffusion model, and the bundle has none`);
     if (settings.mode !== "no-edit" && !knn) throw new Error(`scoring mode '${settings.mode}' needs the coreset search`);
@@ -225,6 +228,10 @@ export class FrameScorer {
     const t0 = performance.now();
     const S = this.settings.mapSize;
     const map = anomalyMap(values, x.h, x.w, S, this.settings.sigma);
+    // The judged class's size correction scales the map and so the score, its reduction (pooling and top-k averages commute with a factor).
+    const trend = judged >= 0 && x.frameSize ? this.sizes?.[judged] : undefined;
+    const factor = trend ? sizeFactor(trend, longSide(x.frameSize!)) : 1;
+    if (factor !== 1) for (let i = 0; i < map.length; i++) map[i]! *= factor;
     const score = imageScoreOf(map, S, this.settings);
     const names = this.classes?.names;
     return {

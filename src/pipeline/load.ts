@@ -20,6 +20,7 @@ import { DIFFUSION_MODES } from "../model/types.js";
 import { DETAIL_MODES, detailInUse, type DetailScoring } from "../model/scoring/detail-bank.js";
 import { contextInUse, type ContextScoring } from "../model/scoring/context-bank.js";
 import type { EdgeProfiles } from "../model/scoring/edge-profile.js";
+import { sizeTrendsProblem, type SizeTrends } from "../model/scoring/size-trend.js";
 import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
 import { frameFitOf } from "../image/geometry.js";
 
@@ -35,6 +36,8 @@ export interface LoadOptions {
   overrides?: { tau?: number; deltaT?: number; eta?: number; k?: number; sigma?: number; imageScore?: ImageScoreRule; detailWeight?: number; contextWeight?: number };
   /** false: serve the maps without the edge correction (eval --no-edge-correction). It applies only in the mode it was measured in, and without overrides other than the image-score rule (their maps are not the ones it was measured on). */
   edgeCorrection?: boolean;
+  /** false: score without the size correction (eval --no-size-correction); image scores and verdicts change with it. It applies only in the mode it was measured in. */
+  sizeCorrection?: boolean;
 }
 
 export async function loadDetector(bundleDir: string, options: LoadOptions = {}): Promise<BundleDetector> {
@@ -63,8 +66,10 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   if (backbone.shape.c !== c || backbone.shape.h !== h || backbone.shape.w !== w) {
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: backbone yields ${backbone.shape.c}×${backbone.shape.h}×${backbone.shape.w}, manifest says ${c}×${h}×${w}`);
   }
+  const sizes = options.sizeCorrection !== false ? servedSizes(m.scoring.sizes, mode, bundle.dir) : undefined;
   const { detailWeight, contextWeight, ...overrides } = options.overrides ?? {};
-  const sc = { ...m.scoring, ...overrides, ...(detailWeight !== undefined ? { detail: atOneWeight(m.scoring.detail, detailWeight, "detail") } : {}), ...(contextWeight !== undefined ? { context: atOneWeight(m.scoring.context, contextWeight, "context") } : {}) };
+  const { sizes: _checkedAbove, ...scoring } = m.scoring;
+  const sc = { ...scoring, ...(sizes ? { sizes } : {}), ...overrides, ...(detailWeight !== undefined ? { detail: atOneWeight(m.scoring.detail, detailWeight, "detail") } : {}), ...(contextWeight !== undefined ? { context: atOneWeight(m.scoring.context, contextWeight, "context") } : {}) };
   const opened = await openScorer(
     mode,
     { coreset, coresetSize: m.memory.coresetSize, c, ...(sc.denoiserFile ? { unetOnnx: bundle.file(sc.denoiserFile) } : {}), ...rowPartsOf(bundle) },
@@ -79,7 +84,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   const threshold = thresholdInfo?.value;
   if (thresholdInfo === undefined || threshold === undefined) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: no threshold calibrated for mode '${mode}'`);
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
-  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}${sc.detail && detailInUse(sc.detail) ? ` (detail bank [${sc.detail.stages.join(", ")}] at W ${sc.detail.weight}${sc.detail.classWeights ? `; per class ${Object.entries(sc.detail.classWeights).map(([cls, w]) => `${cls} ${w}`).join(", ")}` : ""})` : ""}${sc.context && contextInUse(sc.context) ? ` (context bank, λ ${sc.context.lambda}, W ${Object.entries(sc.context.classWeights ?? {}).filter(([, w]) => w > 0).map(([cls, w]) => `${cls} ${w}`).join(", ") || sc.context.weight})` : ""}, mode ${mode}${edges ? `, edge correction for ${Object.keys(edges.classes).join(", ")}` : ""}, execution provider ${ep}`);
+  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}${sc.detail && detailInUse(sc.detail) ? ` (detail bank [${sc.detail.stages.join(", ")}] at W ${sc.detail.weight}${sc.detail.classWeights ? `; per class ${Object.entries(sc.detail.classWeights).map(([cls, w]) => `${cls} ${w}`).join(", ")}` : ""})` : ""}${sc.context && contextInUse(sc.context) ? ` (context bank, λ ${sc.context.lambda}, W ${Object.entries(sc.context.classWeights ?? {}).filter(([, w]) => w > 0).map(([cls, w]) => `${cls} ${w}`).join(", ") || sc.context.weight})` : ""}, mode ${mode}${edges ? `, edge correction for ${Object.keys(edges.classes).join(", ")}` : ""}${sizes ? `, size correction for ${Object.keys(sizes.classes).join(", ")}` : ""}, execution provider ${ep}`);
   return new BundleDetector(
     {
       version: m.version,
@@ -100,6 +105,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       ...(sc.detail && sc.detail.weight > 0 ? { detailWeight: sc.detail.weight } : {}),
       ...(sc.detail?.classWeights ? { detailClassWeights: sc.detail.classWeights } : {}),
       ...(edges ? { edgeCorrectedClasses: Object.keys(edges.classes) } : {}),
+      ...(sizes ? { sizeCorrectedClasses: Object.keys(sizes.classes) } : {}),
       ...(DETAIL_MODES.includes(mode) && sc.context && contextInUse(sc.context) ? { context: { lambda: sc.context.lambda, weight: sc.context.weight, classWeights: { ...sc.context.classWeights } } } : {}),
     },
     backbone,
@@ -112,6 +118,14 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
     options.limits,
     edges,
   );
+}
+
+/** The bundle's size correction when it applies to `mode`, checked (size-trend.ts sizeTrendsProblem). */
+function servedSizes(sizes: SizeTrends | undefined, mode: ScoringMode, dir: string): SizeTrends | undefined {
+  if (!sizes || sizes.mode !== mode) return undefined;
+  const problem = sizeTrendsProblem(sizes);
+  if (problem) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${dir}: ${problem}`);
+  return sizes;
 }
 
 /** The bundle's edge correction when it applies to `mode`, checked: a profile per class, reach + 1 finite values. */

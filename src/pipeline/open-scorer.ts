@@ -16,6 +16,7 @@ import { votingClasses, type RowClasses } from "../model/memory/row-classes.js";
 import { contextInUse, type ContextScoring } from "../model/scoring/context-bank.js";
 import { scaledContextRows, type ContextBankRows } from "../model/memory/context-coreset.js";
 import type { ScoreMemo } from "./score-memo.js";
+import type { SizeTrends } from "../model/scoring/size-trend.js";
 
 export interface ScorerParts {
   /** Coreset rows, coresetSize × c. */
@@ -47,6 +48,8 @@ export interface ScorerSettings {
   readonly detail?: DetailScoring;
   /** The context bank; searched only when some frame can get a weight above 0, in the modes the detail bank blends into (DETAIL_MODES). */
   readonly context?: ContextScoring;
+  /** The size correction (scoring/size-trend.ts); applied only in the mode it was measured in, to frames judged as a class it has a trend for. */
+  readonly sizes?: SizeTrends;
 }
 
 export interface OpenScorer {
@@ -92,6 +95,8 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
   const noise = parts.memo ? (seed: number, size: number) => parts.memo!.noise(seed, size) : undefined;
   // The memo serves only scorers over the bank it indexes, at a K its searches reach.
   const memo = parts.memo && parts.memo.coreset === parts.coreset && k <= parts.memo.kMax ? { memo: parts.memo, setting: { mode, k, tau: s.tau, deltaT: s.deltaT, eta: s.eta } } : undefined;
+  // Looked up by the judged class's index: classes the bank does not name get none.
+  const sizes = s.sizes && s.sizes.mode === mode && parts.rowClasses ? parts.rowClasses.names.map((name) => s.sizes!.classes[name]) : undefined;
   const scorer = new FrameScorer(
     { mode, mapSize: s.mapSize, sigma: s.sigma, pool: s.pool, ...(s.imageScore ? { imageScore: s.imageScore } : {}), ...(s.top !== undefined ? { top: s.top } : {}), k },
     knn,
@@ -101,6 +106,7 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
     parts.rowClasses ? { rowClass: votingClasses(parts.rowClasses), names: parts.rowClasses.names } : undefined,
     context,
     memo,
+    sizes?.some((t) => t !== undefined) ? sizes : undefined,
   );
   return {
     scorer,
@@ -150,5 +156,6 @@ export function scorerSettingsOf(m: BundleManifest, fallback: { tau: number; del
     eta: sc.eta ?? fallback.eta,
     ...(sc.detail ? { detail: sc.detail } : {}),
     ...(sc.context ? { context: sc.context } : {}),
+    ...(sc.sizes ? { sizes: sc.sizes } : {}),
   };
 }

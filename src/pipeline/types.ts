@@ -81,6 +81,8 @@ export interface ModelInfo {
   readonly context?: { readonly lambda: number; readonly weight: number; readonly classWeights: Readonly<Record<string, number>> };
   /** The classes whose maps get the edge correction (model/scoring/edge-profile.ts); absent: none. */
   readonly edgeCorrectedClasses?: readonly string[];
+  /** The classes whose maps and scores get the size correction (model/scoring/size-trend.ts); absent: none. */
+  readonly sizeCorrectedClasses?: readonly string[];
 }
 
 /** What the server needs from a loaded model. */

@@ -360,6 +360,7 @@ export function modelInfoMessage(info: ModelInfo): ProtoModelInfo {
     detailClassWeights: { ...info.detailClassWeights },
     contextClassWeights: { ...info.context?.classWeights },
     edgeCorrectedClasses: [...(info.edgeCorrectedClasses ?? [])],
+    sizeCorrectedClasses: [...(info.sizeCorrectedClasses ?? [])],
     optionalContextLambda: info.context ? { case: "contextLambda", value: info.context.lambda } : { case: undefined },
     optionalContextWeight: info.context && info.context.weight > 0 ? { case: "contextWeight", value: info.context.weight } : { case: undefined },
     classThresholds: { ...info.classThresholds },

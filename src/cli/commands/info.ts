@@ -50,6 +50,7 @@ export function formatModelInfo(info: ModelInfo): string {
   ].filter((s): s is string => s !== undefined);
   if (settings.length > 0) lines.push(settings.join(", "));
   if (info.edgeCorrectedClasses.length > 0) lines.push(`edge-corrected heatmaps: ${info.edgeCorrectedClasses.join(", ")}`);
+  if (info.sizeCorrectedClasses.length > 0) lines.push(`size-corrected scores: ${info.sizeCorrectedClasses.join(", ")}`);
   if (info.classes.length === 0) {
     lines.push("classes: none recorded (class tags are informational)");
     return lines.join("\n");

@@ -6,6 +6,8 @@
  * chosen τ, Δt and K, a threshold per mode by the configured rule, and the
  * whole sweep in `manifest.tuning`.
  */
+import { tuneSizeCorrection } from "./size-correction.js";
+import { describeSizeChoice, type SizeTrends } from "../../model/scoring/size-trend.js";
 import { tuneEdgeCorrection, describeEdgeChoice } from "./edge-correction.js";
 import type { EdgeProfiles } from "../../model/scoring/edge-profile.js";
 import type * as ort from "onnxruntime-node";
@@ -188,33 +190,44 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
     } else {
       log("tune: no detail bank (scoring.detail.stages is [], the backbone's stage widths are unknown, or the bundle serves no-edit)");
     }
+    // The size correction measured again at the new settings (tuning.sizeCorrection false: none); the served mode is then calibrated again with it.
+    let sizes: SizeTrends | undefined;
+    let sizesRecord: TuningRecord["sizes"];
+    if (tc.sizeCorrection) {
+      const progress = new Progress("tune: size correction", set.filter((f) => !f.anomalous).length, { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+      const r = await tuneSizeCorrection({ set, parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, mode: sc.mode, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress });
+      sizes = r.sizes;
+      sizesRecord = r.record;
+      if (sizes) scored = scored.filter((k) => k.mode !== sizes!.mode);
+      log(`tune: ${describeSizeChoice(r.record)}`);
+    }
     // The edge correction chosen again at the new settings (tuning.edgeCorrection false: none).
     let edges: EdgeProfiles | undefined;
     let edgesRecord: TuningRecord["edges"];
     if (tc.edgeCorrection) {
       const progress = new Progress("tune: edge correction", set.length, { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
-      const r = await tuneEdgeCorrection({ set, parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, mode: sc.mode, margin: tc.edgeMargin, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress });
+      const r = await tuneEdgeCorrection({ set, parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(sizes ? { sizes } : {}) }, mode: sc.mode, margin: tc.edgeMargin, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress });
       edges = r.edges;
       edgesRecord = r.record;
       log(`tune: ${describeEdgeChoice(r.record)}`);
     }
     const leftOut = await leftOutMapsOfBundle(loaded, options.data, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log });
     if (leftOut.length > 0) log(`tune: ${describeLeftOut(leftOut)}`);
-    const thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log, scored, leftOut });
+    const thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(sizes ? { sizes } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log, scored, leftOut });
 
     const files: BundleFiles = {};
     for (const name of Object.keys(m.files)) files[name] = loaded.file(name);
     const createdAt = new Date();
     const { files: _hashes, ...rest } = m;
-    const { edges: _measuredBefore, ...kept } = sc;
+    const { edges: _measuredBefore, sizes: _fittedBefore, ...kept } = sc;
     const next: Omit<BundleManifest, "files"> = {
       ...rest,
       version: newVersionId(createdAt, new TextEncoder().encode(`${m.version} ${JSON.stringify(tuned.chosen)} ${JSON.stringify(thresholds)}`)),
       createdAt: createdAt.toISOString(),
-      scoring: { ...kept, ...(edges ? { edges } : {}), k: tuned.chosen.k, imageScore: tuned.chosen.imageScore, top: base.top, ...(sc.denoiserFile ? { tau: tuned.chosen.tau, deltaT: tuned.chosen.deltaT } : {}), ...(detail ? { detail } : {}), ...(context ? { context } : {}) },
+      scoring: { ...kept, ...(edges ? { edges } : {}), ...(sizes ? { sizes } : {}), k: tuned.chosen.k, imageScore: tuned.chosen.imageScore, top: base.top, ...(sc.denoiserFile ? { tau: tuned.chosen.tau, deltaT: tuned.chosen.deltaT } : {}), ...(detail ? { detail } : {}), ...(context ? { context } : {}) },
       threshold: thresholds[sc.mode] ?? m.threshold,
       thresholds,
-      tuning: { ...tuned.record, ...(detailRecord ? { detail: detailRecord } : {}), ...(contextRecord ? { context: contextRecord } : {}), ...(edgesRecord ? { edges: edgesRecord } : {}) },
+      tuning: { ...tuned.record, ...(detailRecord ? { detail: detailRecord } : {}), ...(contextRecord ? { context: contextRecord } : {}), ...(edgesRecord ? { edges: edgesRecord } : {}), ...(sizesRecord ? { sizes: sizesRecord } : {}) },
       provenance: { ...m.provenance, timings: { ...m.provenance.timings, tune: Math.round(performance.now() - started) } },
     };
     const written = await writeBundle(options.bundle, next, files, true);
