@@ -23,9 +23,11 @@ export const command: CliCommand = {
                    tuning.tauMode, lafite
 Sweeps τ, then K with editing on (lafite) at the chosen τ; the τ grid, DDIM
 steps per τ and K grid come from the bundle's tuning config. Keeps the
-configured defaults if they score better. The chosen values, the curves and
-the seed go into manifest.tuning; thresholds follow the config's
-threshold.rule.`,
+configured defaults if they score better. Then the detail and context
+banks' weights, the size correction (each class's held-out normals' score
+against their frames' long side) and the edge correction are chosen again.
+The chosen values, the curves and the seed go into manifest.tuning;
+thresholds follow the config's threshold.rule.`,
   async run(argv) {
     const { values } = parseFlags(argv, {
       bundle: { type: "string" },
