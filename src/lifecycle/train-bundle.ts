@@ -18,6 +18,8 @@
 import { withScoreMemo } from "../pipeline/score-memo.js";
 import { remeasureEdges } from "../pipeline/tune/edge-correction.js";
 import type { EdgeProfiles } from "../model/scoring/edge-profile.js";
+import { remeasureSizes } from "../pipeline/tune/size-correction.js";
+import type { SizeTrends } from "../model/scoring/size-trend.js";
 import { rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { checkpointDirBeside } from "../model/diffusion/checkpoint.js";
@@ -141,15 +143,22 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
     let detail: DetailScoring | undefined;
     let context: ContextScoring | undefined;
     let edges: EdgeProfiles | undefined;
+    let sizes: SizeTrends | undefined;
     if (options.data !== undefined) {
       const config = parseModelConfig(m.config, `bundle ${options.bundle} config`);
       const set = await pseudoSetOfBundle(model.bundle, options.data, config.tuning, model.sessionOptions, { ...(signal ? { signal } : {}), ...(options.progressSink ? { progressSink: options.progressSink } : {}) });
       const sc = m.scoring;
-      const settings = scorerSettingsOf(m, { tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta });
+      let settings = scorerSettingsOf(m, { tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta });
       const modes = (Object.keys(m.thresholds ?? { [sc.mode]: true }) as ScoringMode[]).filter((mode) => SCORING_MODES.includes(mode));
       // The pseudo-validation maps are scored in every mode, the edge correction's at the served setting again: the memo keeps each map's bank search and each setting's main pass.
       const data = options.data;
       thresholds = await withScoreMemo(parts, Math.max(1, settings.k), model.sessionOptions, async (memoParts) => {
+        // The size correction's trends on the set's normals first, as the new U-Net serves them: every score below is taken with them.
+        const normals = set.filter((f) => !f.anomalous);
+        if (sc.sizes && modes.includes(sc.sizes.mode)) {
+          sizes = (await remeasureSizes({ sizes: sc.sizes, maps: normals.map((f) => f.x), classes: normals.map((f) => f.cls), parts: memoParts, settings, sessionOptions: model.sessionOptions, ...(signal ? { signal } : {}) })).sizes;
+          settings = { ...settings, sizes };
+        }
         const remeasured = await remeasureDetail(set, memoParts, settings, modes, sc.mode, model.sessionOptions, signal ? { signal } : {});
         detail = remeasured?.detail;
         context = remeasured?.context;
@@ -157,7 +166,6 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
         if (leftOut.length > 0) log(`train: ${describeLeftOut(leftOut)}`);
         const calibrated = await calibrateModes(set, memoParts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, modes, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`), ...(remeasured ? { scored: remeasured.scored } : {}), leftOut });
         // The edge correction's profiles on the set's normals, as the new U-Net serves them.
-        const normals = set.filter((f) => !f.anomalous);
         if (sc.edges && modes.includes(sc.edges.mode)) {
           edges = (await remeasureEdges({ edges: sc.edges, maps: normals.map((f) => f.x), classes: normals.map((f) => f.cls), parts: memoParts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, sessionOptions: model.sessionOptions, ...(signal ? { signal } : {}) })).edges;
         }
@@ -166,7 +174,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
     } else {
       if (!basis) throw new Error("unreachable: the held-out maps are read before training when --data is not given");
       if (basis.missing > 0) log(`train: ${basis.missing} of fit's ${basis.listed} held-out files could not be read (from ${m.provenance.dataset}); calibrating without them`);
-      ({ thresholds, detail, context, edges } = await calibrateThresholds(model, parts, basis.maps, modesOf(model, true), { classes: basis.classes, ...(signal ? { signal } : {}) }));
+      ({ thresholds, detail, context, edges, sizes } = await calibrateThresholds(model, parts, basis.maps, modesOf(model, true), { classes: basis.classes, ...(signal ? { signal } : {}) }));
     }
 
     const createdAt = new Date();
@@ -194,7 +202,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       createdAt: createdAt.toISOString(),
       // The bundle's config says how its model was trained (and later retrain jobs follow it).
       config: { ...m.config, diffusion: { ...d, ...(cfg.tMax !== undefined ? { tMax: cfg.tMax } : {}), ...(cfg.ema !== undefined ? { ema: cfg.ema } : {}), ...(cfg.minSnr !== undefined ? { minSnr: cfg.minSnr } : {}) } },
-      ...(detail || edges ? { scoring: { ...m.scoring, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(edges ? { edges } : {}) } } : {}),
+      ...(detail || edges || sizes ? { scoring: { ...m.scoring, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(edges ? { edges } : {}), ...(sizes ? { sizes } : {}) } } : {}),
       threshold: thresholds[m.scoring.mode] ?? m.threshold,
       thresholds,
       metrics: { ...m.metrics, train },

@@ -10,6 +10,8 @@
 import { withScoreMemo } from "../../pipeline/score-memo.js";
 import { remeasureEdges } from "../../pipeline/tune/edge-correction.js";
 import type { EdgeProfiles } from "../../model/scoring/edge-profile.js";
+import { remeasureSizes } from "../../pipeline/tune/size-correction.js";
+import type { SizeTrends } from "../../model/scoring/size-trend.js";
 import { join } from "node:path";
 import type { ThresholdInfo } from "../../model/bundle.js";
 import type { FeatureMap, ScoringMode } from "../../model/types.js";
@@ -81,10 +83,16 @@ interface CalibrateOptions {
   classes?: readonly (string | undefined)[];
 }
 
-type Calibrated = { thresholds: Partial<Record<ScoringMode, ThresholdInfo>>; detail?: DetailScoring; context?: ContextScoring; edges?: EdgeProfiles };
+type Calibrated = { thresholds: Partial<Record<ScoringMode, ThresholdInfo>>; detail?: DetailScoring; context?: ContextScoring; edges?: EdgeProfiles; sizes?: SizeTrends };
 
-async function calibrateWith(model: ActiveModel, parts: ScorerParts, settings: ScorerSettings, holdout: readonly FeatureMap[], modes: readonly ScoringMode[], options: CalibrateOptions): Promise<Calibrated> {
+async function calibrateWith(model: ActiveModel, parts: ScorerParts, parentSettings: ScorerSettings, holdout: readonly FeatureMap[], modes: readonly ScoringMode[], options: CalibrateOptions): Promise<Calibrated> {
   const m = model.manifest;
+  // The size correction's trends first, on the same normals: every score below, thresholds included, is taken with them.
+  const sz = m.scoring.sizes;
+  const sizes = sz && options.classes && modes.includes(sz.mode)
+    ? (await remeasureSizes({ sizes: sz, maps: holdout, classes: options.classes, parts, settings: parentSettings, sessionOptions: model.sessionOptions, ...(options.signal ? { signal: options.signal } : {}) })).sizes
+    : undefined;
+  const settings = sizes ? { ...parentSettings, sizes } : parentSettings;
   const rule = parseModelConfig(m.config).threshold;
   if (options.classes && options.classes.length !== holdout.length) throw new Error(`${options.classes.length} classes for ${holdout.length} held-out maps`);
   const normals = holdout.map((x) => ({ cls: "", anomalous: false, x }));
@@ -134,7 +142,7 @@ async function calibrateWith(model: ActiveModel, parts: ScorerParts, settings: S
   const edges = e && options.classes && modes.includes(e.mode)
     ? (await remeasureEdges({ edges: e, maps: holdout, classes: options.classes, parts, settings: served, sessionOptions: model.sessionOptions, ...(options.signal ? { signal: options.signal } : {}) })).edges
     : undefined;
-  return { thresholds: out, ...(remeasured ? { detail: remeasured.detail } : {}), ...(remeasured?.context ? { context: remeasured.context } : {}), ...(edges ? { edges } : {}) };
+  return { thresholds: out, ...(remeasured ? { detail: remeasured.detail } : {}), ...(remeasured?.context ? { context: remeasured.context } : {}), ...(edges ? { edges } : {}), ...(sizes ? { sizes } : {}) };
 }
 
 /**

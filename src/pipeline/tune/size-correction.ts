@@ -8,8 +8,8 @@
  * chance), while the trend of the normals is a plain measurement.
  */
 import type * as ort from "onnxruntime-node";
-import type { ScoringMode } from "../../model/types.js";
-import { chooseSizeTrends, longSide, type SizeTrends, type SizeTuningRecord } from "../../model/scoring/size-trend.js";
+import type { FeatureMap, ScoringMode } from "../../model/types.js";
+import { chooseSizeTrends, longSide, SIZE_MIN_NORMALS, SIZE_MIN_SPREAD, type SizeTrends, type SizeTuningRecord } from "../../model/scoring/size-trend.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
 import type { PseudoFeature } from "./pseudo-features.js";
@@ -41,4 +41,52 @@ export async function tuneSizeCorrection(input: {
   // A score of 0 (a frame that is its own bank row everywhere) has no logarithm; such a class has no trend to speak of.
   const positive = samples.filter((s) => s.score > 0);
   return chooseSizeTrends(positive, input.mode);
+}
+
+/**
+ * The kept classes' trends measured again on a model's held-out normals, as it will serve them otherwise (a
+ * lifecycle refresh or retrain moves its scores, and accepted frames bring sizes fit never saw): which classes keep
+ * the correction stays as tuning chose; a class with fewer than SIZE_MIN_NORMALS sized normals among `maps`, or whose
+ * normals no longer span sizes, keeps its trend.
+ */
+export async function remeasureSizes(input: {
+  readonly sizes: SizeTrends;
+  readonly maps: readonly FeatureMap[];
+  /** Each map's class, where known (an untagged accepted frame: undefined, not used). */
+  readonly classes: readonly (string | undefined)[];
+  readonly parts: ScorerParts;
+  /** The settings the model serves with (a size correction among them is left out: the trend is measured without one). */
+  readonly settings: ScorerSettings;
+  readonly sessionOptions: ort.InferenceSession.SessionOptions;
+  readonly signal?: AbortSignal;
+  readonly onScored?: () => void;
+}): Promise<{ sizes: SizeTrends; normals: Record<string, number> }> {
+  const { sizes } = input;
+  if (input.classes.length !== input.maps.length) throw new Error(`${input.classes.length} classes for ${input.maps.length} held-out maps`);
+  const { sizes: _servedNow, ...settings } = input.settings;
+  const samples: { cls: string; side: number; score: number }[] = [];
+  const opened = await openScorer(sizes.mode, input.parts, settings, input.sessionOptions);
+  try {
+    for (let i = 0; i < input.maps.length; i++) {
+      const cls = input.classes[i];
+      const x = input.maps[i]!;
+      if (cls === undefined || !(cls in sizes.classes) || !x.frameSize) continue;
+      throwIfCancelled(input.signal, "size correction");
+      const score = (await opened.scorer.score(x, cls)).score;
+      if (score > 0) samples.push({ cls, side: longSide(x.frameSize), score });
+      input.onScored?.();
+    }
+  } finally {
+    await opened.release();
+  }
+  const measured = chooseSizeTrends(samples, sizes.mode).record.classes;
+  const classes = Object.fromEntries(
+    Object.entries(sizes.classes).map(([cls, old]) => {
+      const fit = measured[cls];
+      const usable = fit !== undefined && fit.normals >= SIZE_MIN_NORMALS && fit.spread >= SIZE_MIN_SPREAD;
+      return [cls, usable ? { slope: fit.slope, center: fit.center, minSide: fit.minSide, maxSide: fit.maxSide } : old];
+    }),
+  );
+  const normals = Object.fromEntries(Object.keys(sizes.classes).map((cls) => [cls, samples.filter((s) => s.cls === cls).length]));
+  return { sizes: { ...sizes, classes }, normals };
 }

@@ -7,10 +7,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { tuneSizeCorrection } from "../../../src/pipeline/tune/size-correction.js";
+import { remeasureSizes, tuneSizeCorrection } from "../../../src/pipeline/tune/size-correction.js";
 import type { PseudoFeature } from "../../../src/pipeline/tune/pseudo-features.js";
 import { openScorer, type ScorerParts } from "../../../src/pipeline/open-scorer.js";
-import { sizeFactor } from "../../../src/model/scoring/size-trend.js";
+import { sizeFactor, SIZE_MIN_NORMALS } from "../../../src/model/scoring/size-trend.js";
 import { createRng } from "../../../src/util/random.js";
 import type { FeatureMap } from "../../../src/model/types.js";
 
@@ -102,4 +102,23 @@ test("the class whose normals score higher the smaller they are keeps a trend, t
     await scaled.release();
     await other.release();
   }
+});
+
+test("a lifecycle job measures the kept classes' trends again on its held-out normals; a class with too few keeps its own, untagged maps count for none", async () => {
+  const m = model(3);
+  const old = { slope: 0.3, center: 5, minSide: 10, maxSide: 20 };
+  const sizes = { mode: "knn" as const, classes: { tiles: old, nuts: old } };
+  const tiles = m.set.filter((f) => f.cls === "tiles" && !f.anomalous && f.x.frameSize);
+  // Two untagged tiles and the nuts' 12 normals of one size: neither may move a trend.
+  const maps = [...tiles.map((f) => f.x), ...tiles.slice(0, 2).map((f) => f.x), ...m.set.filter((f) => f.cls === "nuts").map((f) => f.x)];
+  const classes = [...tiles.map(() => "tiles"), undefined, undefined, ...m.set.filter((f) => f.cls === "nuts").map(() => "nuts")];
+  // Served with the old trends: the measurement leaves them out.
+  const r = await remeasureSizes({ sizes, maps, classes, parts: m.parts, settings: { ...settings, sizes }, sessionOptions: {} });
+  assert.deepEqual(r.normals, { tiles: 12, nuts: 12 });
+  assert.deepEqual(r.sizes.classes["nuts"], old, "one size: no new trend, the old one kept");
+  const fresh = await tuneSizeCorrection({ set: m.set, parts: m.parts, settings, mode: "knn", sessionOptions: {} });
+  assert.deepEqual(r.sizes.classes["tiles"], fresh.sizes!.classes["tiles"], "the same line as fit's over the same normals");
+  assert.equal(r.sizes.mode, "knn");
+  const few = await remeasureSizes({ sizes, maps: maps.slice(0, 5), classes: classes.slice(0, 5), parts: m.parts, settings, sessionOptions: {} });
+  assert.deepEqual(few.sizes.classes["tiles"], old, `${SIZE_MIN_NORMALS} normals needed`);
 });

@@ -1,0 +1,57 @@
+/**
+ * A refresh keeps a model's size correction and calibrates with it: with a
+ * trend that doubles every frame's score (its range pinned at one size, so
+ * the clamp gives every frame the same factor), the candidate's thresholds
+ * are exactly twice those of the same refresh without it, and the trend,
+ * which frames of one size cannot re-measure, is kept as it was.
+ */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm, writeFile, cp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { refreshMemoryBank } from "../../../src/lifecycle/jobs/index.js";
+import { readBundle } from "../../../src/model/bundle.js";
+import { acceptedFrom, fitBundle, jobContext, makeData } from "./support.js";
+
+let dir = "";
+let base = "";
+let shifted = "";
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "lafite-jobs-sizes-"));
+  const normal = join(dir, "normal");
+  shifted = join(dir, "shifted");
+  base = join(dir, "base");
+  await makeData(normal, 1, "normal", { train: 8, testGood: 0, testDefect: 0 }, ["hex_nut"]);
+  await makeData(shifted, 2, "shifted", { train: 6, testGood: 0, testDefect: 0 }, ["hex_nut"]);
+  await fitBundle(normal, base, join(dir, "cache"), { diffusion: { preset: "none" }, scoring: { mode: "knn" } });
+});
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test("a refresh calibrates with the size correction and keeps a trend its frames of one size cannot measure again", async () => {
+  const withSizes = join(dir, "with-sizes");
+  await cp(base, withSizes, { recursive: true });
+  const manifestPath = join(withSizes, "manifest.json");
+  const m = JSON.parse(await readFile(manifestPath, "utf8")) as { scoring: Record<string, unknown> };
+  // (200 / 100)^1 = 2 for every frame: its long side is clamped to 200.
+  const trend = { slope: -1, center: Math.log(100), minSide: 200, maxSide: 200 };
+  m.scoring.sizes = { mode: "knn", classes: { hex_nut: trend } };
+  await writeFile(manifestPath, JSON.stringify(m));
+  const accepted = await acceptedFrom(shifted, 6);
+  const plainOut = join(dir, "plain-out");
+  const sizedOut = join(dir, "sized-out");
+  await refreshMemoryBank(jobContext("refresh", base, plainOut, accepted));
+  await refreshMemoryBank(jobContext("refresh", withSizes, sizedOut, accepted));
+  const plain = (await readBundle(plainOut)).manifest;
+  const sized = (await readBundle(sizedOut)).manifest;
+  assert.deepEqual(sized.scoring.sizes, { mode: "knn", classes: { hex_nut: trend } });
+  assert.equal(plain.scoring.sizes, undefined);
+  const ratio = (a: number, b: number) => a / b;
+  assert.ok(Math.abs(ratio(sized.thresholds!.knn!.value, plain.thresholds!.knn!.value) - 2) < 1e-5, `${sized.thresholds!.knn!.value} against ${plain.thresholds!.knn!.value}`);
+  const own = (x: typeof plain) => x.thresholds!.knn!.classes?.["hex_nut"]?.value;
+  if (own(plain) !== undefined) assert.ok(Math.abs(own(sized)! / own(plain)! - 2) < 1e-5);
+  // The edit-only scores it was not measured in: untouched.
+  assert.ok(Math.abs(sized.thresholds!["edit-only"]!.value - plain.thresholds!["edit-only"]!.value) < 1e-9 * plain.thresholds!["edit-only"]!.value);
+});
