@@ -171,6 +171,6 @@ export function sizeTrendsProblem(sizes: SizeTrends): string | undefined {
 export function describeSizeChoice(r: SizeTuningRecord): string {
   const kept = Object.entries(r.classes).filter(([, c]) => c.chosen).map(([cls]) => cls);
   const varied = Object.entries(r.classes).filter(([, c]) => c.spread >= r.minSpread);
-  const fits = varied.map(([cls, c]) => `${cls} ${c.normals} normals, long side ${c.minSide}–${c.maxSide} px, slope ${c.slope.toFixed(3)}, r ${c.r.toFixed(2)}, t ${c.t.toFixed(1)}${c.chosen ? " (kept)" : ""}`);
+  const fits = varied.map(([cls, c]) => `${cls} ${c.normals} normals, long side ${c.minSide}–${c.maxSide} px, slope ${c.slope.toFixed(3)}, r ${c.r.toFixed(2)}, t ${Math.abs(c.t) === Number.MAX_VALUE ? `${c.t < 0 ? "-" : ""}∞ (an exact line)` : c.t.toFixed(1)}${c.chosen ? " (kept)" : ""}`);
   return `size correction (${r.mode} mode, held-out normals' log score against log long side): ${fits.length > 0 ? fits.join("; ") : "no class has frames of varied sizes"}; ${kept.length > 0 ? `kept for ${kept.join(", ")}` : "kept for no class"}`;
 }
