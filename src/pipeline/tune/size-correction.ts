@@ -24,23 +24,40 @@ export async function tuneSizeCorrection(input: {
   readonly signal?: AbortSignal;
   readonly progress?: Progress;
 }): Promise<{ sizes?: SizeTrends; record: SizeTuningRecord }> {
-  const { sizes: _measuredBefore, ...settings } = input.settings;
-  const normals = input.set.filter((f) => !f.anomalous && f.x.frameSize !== undefined);
+  const normals = input.set.filter((f) => !f.anomalous);
+  const samples = await sizeSamples({ ...input, frames: normals, onScored: () => input.progress?.tick() });
+  return chooseSizeTrends(samples, input.mode);
+}
+
+/**
+ * Each sized frame's class, long side and score in `mode`, judged as its own class (as calibration counts it), without
+ * any size correction (the trend is measured without one). Frames of unknown size are skipped; a score of 0 (a frame
+ * that is its own bank row everywhere) has no logarithm and is left out.
+ */
+async function sizeSamples(input: {
+  readonly frames: readonly { readonly x: FeatureMap; readonly cls: string }[];
+  readonly mode: ScoringMode;
+  readonly parts: ScorerParts;
+  readonly settings: ScorerSettings;
+  readonly sessionOptions: ort.InferenceSession.SessionOptions;
+  readonly signal?: AbortSignal;
+  readonly onScored?: () => void;
+}): Promise<{ cls: string; side: number; score: number }[]> {
+  const { sizes: _measuredWithout, ...settings } = input.settings;
   const samples: { cls: string; side: number; score: number }[] = [];
   const opened = await openScorer(input.mode, input.parts, settings, input.sessionOptions);
   try {
-    for (const f of normals) {
+    for (const { x, cls } of input.frames) {
+      if (!x.frameSize) continue;
       throwIfCancelled(input.signal, "size correction");
-      // Judged as its own class, as calibration counts it.
-      samples.push({ cls: f.cls, side: longSide(f.x.frameSize!), score: (await opened.scorer.score(f.x, f.cls)).score });
-      input.progress?.tick();
+      const score = (await opened.scorer.score(x, cls)).score;
+      if (score > 0) samples.push({ cls, side: longSide(x.frameSize), score });
+      input.onScored?.();
     }
   } finally {
     await opened.release();
   }
-  // A score of 0 (a frame that is its own bank row everywhere) has no logarithm; such a class has no trend to speak of.
-  const positive = samples.filter((s) => s.score > 0);
-  return chooseSizeTrends(positive, input.mode);
+  return samples;
 }
 
 /**
@@ -63,22 +80,12 @@ export async function remeasureSizes(input: {
 }): Promise<{ sizes: SizeTrends; normals: Record<string, number> }> {
   const { sizes } = input;
   if (input.classes.length !== input.maps.length) throw new Error(`${input.classes.length} classes for ${input.maps.length} held-out maps`);
-  const { sizes: _servedNow, ...settings } = input.settings;
-  const samples: { cls: string; side: number; score: number }[] = [];
-  const opened = await openScorer(sizes.mode, input.parts, settings, input.sessionOptions);
-  try {
-    for (let i = 0; i < input.maps.length; i++) {
-      const cls = input.classes[i];
-      const x = input.maps[i]!;
-      if (cls === undefined || !(cls in sizes.classes) || !x.frameSize) continue;
-      throwIfCancelled(input.signal, "size correction");
-      const score = (await opened.scorer.score(x, cls)).score;
-      if (score > 0) samples.push({ cls, side: longSide(x.frameSize), score });
-      input.onScored?.();
-    }
-  } finally {
-    await opened.release();
-  }
+  // Tagged maps of the corrected classes only: an untagged accepted frame's class is not known here.
+  const frames = input.maps.flatMap((x, i) => {
+    const cls = input.classes[i];
+    return cls !== undefined && cls in sizes.classes ? [{ x, cls }] : [];
+  });
+  const samples = await sizeSamples({ ...input, frames, mode: sizes.mode });
   const measured = chooseSizeTrends(samples, sizes.mode).record.classes;
   const classes = Object.fromEntries(
     Object.entries(sizes.classes).map(([cls, old]) => {
