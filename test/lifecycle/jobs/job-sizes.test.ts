@@ -7,24 +7,17 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile, cp } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm, writeFile, cp } from "node:fs/promises";
 import { join } from "node:path";
 import { refreshMemoryBank } from "../../../src/lifecycle/jobs/index.js";
 import { readBundle } from "../../../src/model/bundle.js";
-import { acceptedFrom, fitBundle, jobContext, makeData } from "./support.js";
+import { acceptedFrom, jobContext, knnBundleAndShiftedFrames } from "./support.js";
 
 let dir = "";
 let base = "";
 let shifted = "";
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "lafite-jobs-sizes-"));
-  const normal = join(dir, "normal");
-  shifted = join(dir, "shifted");
-  base = join(dir, "base");
-  await makeData(normal, 1, "normal", { train: 8, testGood: 0, testDefect: 0 }, ["hex_nut"]);
-  await makeData(shifted, 2, "shifted", { train: 6, testGood: 0, testDefect: 0 }, ["hex_nut"]);
-  await fitBundle(normal, base, join(dir, "cache"), { diffusion: { preset: "none" }, scoring: { mode: "knn" } });
+  ({ dir, base, shifted } = await knnBundleAndShiftedFrames("lafite-jobs-sizes-"));
 });
 after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });

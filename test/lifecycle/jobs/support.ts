@@ -1,5 +1,6 @@
 /** Shared set-up of the lifecycle job tests: tiny demo data, a fitted bundle, accepted frames, drift measures. */
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { synthesizeDataset, type SynthVariant } from "../../../src/image/synth/index.js";
 import { sha256 } from "../../../src/model/bundle.js";
@@ -20,6 +21,21 @@ export async function makeData(out: string, seed: number, variant: SynthVariant,
 
 export async function fitBundle(data: string, out: string, cacheDir: string, config: unknown): Promise<void> {
   await fitModel({ data, out, config: parseModelConfig(config), cacheDir, log: quiet, progressSink: quiet });
+}
+
+/**
+ * In a new temporary directory (`prefix`): a knn bundle (no diffusion) fitted on 8 normal hex_nut frames, and 6
+ * shifted hex_nut frames to accept. The caller removes `dir`.
+ */
+export async function knnBundleAndShiftedFrames(prefix: string): Promise<{ dir: string; base: string; shifted: string }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const normal = join(dir, "normal");
+  const shifted = join(dir, "shifted");
+  const base = join(dir, "base");
+  await makeData(normal, 1, "normal", { train: 8, testGood: 0, testDefect: 0 }, ["hex_nut"]);
+  await makeData(shifted, 2, "shifted", { train: 6, testGood: 0, testDefect: 0 }, ["hex_nut"]);
+  await fitBundle(normal, base, join(dir, "cache"), { diffusion: { preset: "none" }, scoring: { mode: "knn" } });
+  return { dir, base, shifted };
 }
 
 /** The train/good frames of a data set as accepted frames (content-hashed like the ledger does), class-tagged. */
