@@ -146,7 +146,8 @@ function placeAt(m: LumaMoments, x: number, y: number, side: number, floor: numb
   return { x, y, side, structure, isolation: structure / (ring + floor) };
 }
 
-function ringWidth(side: number): number {
+/** Width of the plain band around a part's square on each side (a RING share of the side). */
+export function ringWidth(side: number): number {
   return Math.max(1, Math.round(RING * side));
 }
 

@@ -9,16 +9,18 @@
  * (the context bank, model/scoring/context-bank.ts), and these samples are
  * what its weight is chosen on.
  *
- * Where the two frames' parts are alike, the swap changes little: such a
- * sample is dropped (too few pixels of the disc change), so a class whose
- * parts are all alike gets few swaps, and one without parts (a texture) or
- * without another frame of its size gets none: nothing there speaks for
- * context.
+ * Where the part brought in is like the target's own parts, the swap
+ * breaks nothing, however many pixels it changes (the part turns or
+ * shifts): such a sample is dropped (part-appearance.ts standsOut), and so
+ * is one where too few pixels of the disc change. A class whose parts are
+ * all alike gets no swaps, and neither does one without parts (a texture)
+ * or without another frame of its size: nothing there speaks for context.
  */
 import type { RgbImage } from "../decode.js";
 import { MASK_THRESHOLD } from "../synth/sample.js";
 import type { Rng } from "../synth/rng.js";
 import { alignedSquare, copySquare, discMask, findParts, MIN_VISIBLE_LOGICAL, type LogicalAnomaly, type LogicalInfo } from "./logical.js";
+import { partAppearance, standsOut } from "./part-appearance.js";
 import { visibleFraction } from "./paste.js";
 import { poissonBlend } from "./poisson.js";
 
@@ -34,7 +36,8 @@ const MAX_ATTEMPTS = 4;
  * One of the target's parts replaced by the source's square at the same
  * place (shifted by up to a few pixels so the ground around it lines up,
  * as alignedSquare does), or undefined when the frames differ in size, the
- * target has no parts, or no tried part changes visibly. `found`: the
+ * target has no parts, or no tried part both stands out among the target's
+ * parts of its kind and changes visibly. `found`: the
  * target's parts, when the caller tries several sources for one target.
  */
 export function synthesizeSwap(rng: Rng, target: RgbImage, source: RgbImage, found = findParts(target)): SwappedPart | undefined {
@@ -43,6 +46,7 @@ export function synthesizeSwap(rng: Rng, target: RgbImage, source: RgbImage, fou
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const part = found.parts[Math.floor(rng.next() * found.parts.length)]!;
     const from = alignedSquare(source, target, part, part, part.side);
+    if (!standsOut(target, found.parts, part, partAppearance(source, from.x, from.y, part.side))) continue;
     const mask = discMask(target.width, target.height, part.x, part.y, part.side);
     const guide = copySquare(target, from, part, part.side, source);
     // What the source brings, read on the hard copy: the blend alone re-levels a disc's inside (its guidance across the

@@ -6,6 +6,9 @@ import sharp from "sharp";
 import { synthesizeSwap } from "../../../src/image/pseudo/swap.js";
 import { swapSamples } from "../../../src/image/pseudo/samples.js";
 import { maskArea, maskBox } from "../../../src/image/pseudo/mask.js";
+import { alignedSquare, copySquare, discMask, findParts, MIN_VISIBLE_LOGICAL } from "../../../src/image/pseudo/logical.js";
+import { visibleFraction } from "../../../src/image/pseudo/paste.js";
+import { MASK_THRESHOLD } from "../../../src/image/synth/sample.js";
 import type { RgbImage } from "../../../src/image/decode.js";
 import { seededRng } from "../../../src/image/synth/rng.js";
 import { tempDir } from "../synth/helpers.js";
@@ -73,4 +76,16 @@ test("swapSamples: per class up to perClass swaps named s000…, drawn from its 
   const fewer = await collect(swapSamples(classes, { seed: 3, perClass: 3 }));
   assert.deepEqual(fewer.map((s) => [s.name, s.target, s.source]), samples.filter((s) => Number(s.name.slice(1)) < 3).map((s) => [s.name, s.target, s.source]));
   assert.deepEqual(Array.from(fewer[0]!.image.rgb), Array.from(samples[0]!.image.rgb));
+});
+
+test("no swap of a like part: the same parts a few pixels off change the disc visibly but not the frame's consistency", () => {
+  const target = partsPlate(96, 96, PARTS, 20, 3);
+  const shifted = partsPlate(96, 96, PARTS.map(([x, y]) => [x + 3, y + 2] as const), 20, 5);
+  // Visible enough for the old rule: some part's disc changes in at least a quarter of its pixels.
+  const found = findParts(target)!;
+  const visible = found.parts.map((p) => visibleFraction(target, copySquare(target, alignedSquare(shifted, target, p, p, p.side), p, p.side, shifted), discMask(96, 96, p.x, p.y, p.side), MASK_THRESHOLD));
+  assert.ok(Math.max(...visible) >= MIN_VISIBLE_LOGICAL, `visible fractions ${visible}`);
+  assert.equal(synthesizeSwap(seededRng(7), target, shifted), undefined);
+  // The same shifted frame with its parts in another material: a swap.
+  assert.ok(synthesizeSwap(seededRng(7), target, recoloured(shifted, 140)));
 });

@@ -45,8 +45,8 @@ async function writePlates(root: string, faces: readonly number[], seed: number)
 test("fit builds a context bank for the class with swapped parts; a refresh grows it from that class's tagged frames and serves it", async () => {
   const data = join(dir, "normal");
   const shifted = join(dir, "shifted");
-  // Frames of two materials (all parts of a frame alike); the accepted frames bring a third.
-  await writePlates(data, Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? 230 : 140)), 10);
+  // Frames of two materials (all parts of a frame alike), in fours so the held-out quarter (every fourth frame from the third) holds both; the accepted frames bring a third.
+  await writePlates(data, Array.from({ length: 16 }, (_, i) => (i % 8 < 4 ? 230 : 140)), 10);
   await writePlates(shifted, Array.from({ length: 8 }, () => 60), 40);
   const base = join(dir, "base");
   // A quarter held out, so the class has frames to swap parts between.
