@@ -126,6 +126,12 @@ export class DaemonMetrics {
     );
     this.classGauge(
       source,
+      "lafited_model_context_image_class_weight",
+      "The context bank's weight W for the image score (and so the verdict) per class in the model in service, for the classes where it differs from lafited_model_context_class_weight (which then sets only the heatmap's), labelled with its version and class; absent otherwise",
+      (m) => m.context?.imageClassWeights,
+    );
+    this.classGauge(
+      source,
       "lafited_model_class_threshold",
       "The verdict threshold per class of the model in service (threshold.perClass: a frame judged as the class, by its class tag or else its nearest memory-bank rows, is judged by it), labelled with its version and class; absent for a model without them",
       (m) => m.classThresholds,

@@ -72,7 +72,8 @@ export interface TuningRecord {
   /**
    * The context bank's weight per class (scoring.context), in the served mode, after the detail bank's: each class with
    * enough swapped parts (image/pseudo/swap.ts), its normals against those (swaps_auroc) and against its other anomalies;
-   * a W above 0 only when it beats W 0 on the swaps by `margin` and costs the others no more (chooseContextWeight).
+   * a W above 0 only when it beats W 0 on the swaps by `margin` and costs the others no more (chooseContextWeight);
+   * `imageChosen`, the image score's W, guards only the others' image AUROC (chooseImageContextWeight).
    */
   readonly context?: {
     readonly mode: ScoringMode;
@@ -83,7 +84,7 @@ export interface TuningRecord {
     /** Swapped parts per class (classes without any are not swept: nothing in the set speaks for context there). */
     readonly swaps: Readonly<Record<string, number>>;
     /** Per class: image AUROC of its normals against its swapped parts (swaps_auroc), and its other anomalies' figures, at each W. */
-    readonly classes: Readonly<Record<string, { readonly curve: readonly (TuningPoint & { readonly weight: number; readonly aupro: number | null; readonly swaps_auroc: number | null })[]; readonly chosen: number }>>;
+    readonly classes: Readonly<Record<string, { readonly curve: readonly (TuningPoint & { readonly weight: number; readonly aupro: number | null; readonly swaps_auroc: number | null })[]; readonly chosen: number; readonly imageChosen?: number }>>;
   };
   /** Each class's pseudo-validation pixel AUROC and AUPRO without and with the edge correction, and whether it kept it. */
   readonly edges?: EdgeTuningRecord;

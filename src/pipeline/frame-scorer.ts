@@ -42,6 +42,8 @@ export interface ContextSearch {
   readonly context: ScoreNormalizer;
   /** W by class index of the bank's row classes; which of them a frame gets is frameContextWeight's rule. */
   readonly classWeights?: Float64Array;
+  /** W by class index for the image score, where the model gives it its own (ContextScoring.imageClassWeights); absent: classWeights. */
+  readonly imageClassWeights?: Float64Array;
 }
 
 /** Position scores on the h×w grid, with what they cost and what the main search found. */
@@ -55,6 +57,9 @@ export interface PositionScores {
   readonly weight?: number;
   /** The context-bank weight blended in after it (frameContextWeight; absent: no context bank). */
   readonly contextWeight?: number;
+  /** The position scores the image score is taken from, where its context weight (imageContextWeight) differs from the heatmap's; absent: `values`. */
+  readonly imageValues?: Float32Array;
+  readonly imageContextWeight?: number;
   /** The frame's class, an index into the bank's row-class names (frameClass; -1: none read); absent when the bank records no row classes or the mode does not search it. */
   readonly frameClass?: number;
   /** The class whose detail weight these scores were blended with: the caller's (judgeAs) when given, else frameClass; -1 or absent as frameClass. */
@@ -145,7 +150,10 @@ export class FrameScorer {
     const judged = judgeAs >= 0 ? judgeAs : read;
     const main = { ...searched, ...(read !== undefined ? { frameClass: read, classVotes: votes } : {}), ...(judged !== undefined ? { judgedClass: judged } : {}) };
     const detailed = await this.detailBlend(main, x, judged ?? -1, exclude);
-    return this.contextBlend(detailed, x, frameContextWeight(this.context, votes, judgeAs), exclude !== undefined);
+    const c = this.context;
+    const mapWeight = frameContextWeight(c, votes, judgeAs);
+    const imageWeight = c?.imageClassWeights ? frameContextWeight({ weight: c.weight, classWeights: c.imageClassWeights }, votes, judgeAs) : mapWeight;
+    return this.contextBlend(detailed, x, mapWeight, imageWeight, exclude !== undefined);
   }
 
   /** The detail bank's blend at the weight of class `cls`; W 0 is the main bank exactly (the blend's identity): no search. */
@@ -160,18 +168,22 @@ export class FrameScorer {
   }
 
   /**
-   * The context bank's blend at `contextWeight` (frameContextWeight), after the detail bank's; 0: no search.
+   * The context bank's blend at `contextWeight` (frameContextWeight), after the detail bank's, and at `imageWeight` for
+   * the image score where that differs (one search serves both); both 0: no search.
    * Its rows are its own, so a frame scored as unseen (`leaveOut`: the main search's copies excluded) has its copies there found apart.
    */
-  private async contextBlend(scores: PositionScores, x: FeatureMap, contextWeight: number, leaveOut: boolean): Promise<PositionScores> {
+  private async contextBlend(scores: PositionScores, x: FeatureMap, contextWeight: number, imageWeight: number, leaveOut: boolean): Promise<PositionScores> {
     const c = this.context;
     if (!c) return scores;
-    if (contextWeight === 0) return { ...scores, contextWeight };
+    if (contextWeight === 0 && imageWeight === 0) return { ...scores, contextWeight };
     const t0 = performance.now();
     const query = withContext(x, frameContext(x, c.channels), c.lambda);
     const exclude = leaveOut ? await c.knn.copiesOf(toRows(query), x.h * x.w) : undefined;
-    const values = blendPositionScores(scores.values, (await nearestDistances(c.knn, query, exclude)).values, contextWeight, c.main, c.context);
-    return { ...scores, values, contextWeight, edit: scores.edit + performance.now() - t0 };
+    const found = (await nearestDistances(c.knn, query, exclude)).values;
+    const at = (w: number) => (w === 0 ? scores.values : blendPositionScores(scores.values, found, w, c.main, c.context));
+    const values = at(contextWeight);
+    const image = imageWeight !== contextWeight ? { imageValues: at(imageWeight), imageContextWeight: imageWeight } : {};
+    return { ...scores, values, contextWeight, ...image, edit: scores.edit + performance.now() - t0 };
   }
 
   private async mainPositionScores(x: FeatureMap, seed: number, exclude?: ReadonlySet<number>): Promise<PositionScores> {
@@ -224,15 +236,17 @@ export class FrameScorer {
       if (!this.knn) throw new Error(`scoring mode '${this.settings.mode}' does not search the bank, so it cannot leave a frame's rows out`);
       exclude = await this.knn.copiesOf(toRows(x), x.h * x.w);
     }
-    const { values, edit, diffusion, frameClass: cls = -1, judgedClass: judged = -1, classVotes: votes } = await this.positionScores(x, seedOfFeatures(x), this.classIndex(judgeAs), exclude);
+    const { values, imageValues, edit, diffusion, frameClass: cls = -1, judgedClass: judged = -1, classVotes: votes } = await this.positionScores(x, seedOfFeatures(x), this.classIndex(judgeAs), exclude);
     const t0 = performance.now();
     const S = this.settings.mapSize;
     const map = anomalyMap(values, x.h, x.w, S, this.settings.sigma);
+    // The image score's own map, where its context weight differs from the heatmap's.
+    const scoreMap = imageValues ? anomalyMap(imageValues, x.h, x.w, S, this.settings.sigma) : map;
     // The judged class's size correction scales the map and so the score, its reduction (pooling and top-k averages commute with a factor).
     const trend = judged >= 0 && x.frameSize ? this.sizes?.[judged] : undefined;
     const factor = trend ? sizeFactor(trend, longSide(x.frameSize!)) : 1;
-    if (factor !== 1) for (let i = 0; i < map.length; i++) map[i]! *= factor;
-    const score = imageScoreOf(map, S, this.settings);
+    if (factor !== 1) for (const m of scoreMap === map ? [map] : [map, scoreMap]) for (let i = 0; i < m.length; i++) m[i]! *= factor;
+    const score = imageScoreOf(scoreMap, S, this.settings);
     const names = this.classes?.names;
     return {
       map,

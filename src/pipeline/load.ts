@@ -84,7 +84,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   const threshold = thresholdInfo?.value;
   if (thresholdInfo === undefined || threshold === undefined) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: no threshold calibrated for mode '${mode}'`);
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
-  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}${sc.detail && detailInUse(sc.detail) ? ` (detail bank [${sc.detail.stages.join(", ")}] at W ${sc.detail.weight}${sc.detail.classWeights ? `; per class ${Object.entries(sc.detail.classWeights).map(([cls, w]) => `${cls} ${w}`).join(", ")}` : ""})` : ""}${sc.context && contextInUse(sc.context) ? ` (context bank, λ ${sc.context.lambda}, W ${Object.entries(sc.context.classWeights ?? {}).filter(([, w]) => w > 0).map(([cls, w]) => `${cls} ${w}`).join(", ") || sc.context.weight})` : ""}, mode ${mode}${edges ? `, edge correction for ${Object.keys(edges.classes).join(", ")}` : ""}${sizes ? `, size correction for ${Object.keys(sizes.classes).join(", ")}` : ""}, execution provider ${ep}`);
+  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}${sc.detail && detailInUse(sc.detail) ? ` (detail bank [${sc.detail.stages.join(", ")}] at W ${sc.detail.weight}${sc.detail.classWeights ? `; per class ${Object.entries(sc.detail.classWeights).map(([cls, w]) => `${cls} ${w}`).join(", ")}` : ""})` : ""}${sc.context && contextInUse(sc.context) ? ` (context bank, λ ${sc.context.lambda}, W ${Object.entries(sc.context.classWeights ?? {}).filter(([, w]) => w > 0).map(([cls, w]) => `${cls} ${w}`).join(", ") || sc.context.weight}${sc.context.imageClassWeights ? `; image score ${Object.entries(sc.context.imageClassWeights).map(([cls, w]) => `${cls} ${w}`).join(", ")}` : ""})` : ""}, mode ${mode}${edges ? `, edge correction for ${Object.keys(edges.classes).join(", ")}` : ""}${sizes ? `, size correction for ${Object.keys(sizes.classes).join(", ")}` : ""}, execution provider ${ep}`);
   return new BundleDetector(
     {
       version: m.version,
@@ -106,7 +106,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       ...(sc.detail?.classWeights ? { detailClassWeights: sc.detail.classWeights } : {}),
       ...(edges ? { edgeCorrectedClasses: Object.keys(edges.classes) } : {}),
       ...(sizes ? { sizeCorrectedClasses: Object.keys(sizes.classes) } : {}),
-      ...(DETAIL_MODES.includes(mode) && sc.context && contextInUse(sc.context) ? { context: { lambda: sc.context.lambda, weight: sc.context.weight, classWeights: { ...sc.context.classWeights } } } : {}),
+      ...(DETAIL_MODES.includes(mode) && sc.context && contextInUse(sc.context) ? { context: { lambda: sc.context.lambda, weight: sc.context.weight, classWeights: { ...sc.context.classWeights }, ...(sc.context.imageClassWeights ? { imageClassWeights: { ...sc.context.imageClassWeights } } : {}) } } : {}),
     },
     backbone,
     stats,
@@ -142,8 +142,9 @@ function servedEdges(edges: EdgeProfiles | undefined, mode: ScoringMode, dir: st
 function atOneWeight<B extends DetailScoring | ContextScoring>(bank: B | undefined, weight: number, what: "detail" | "context"): B | undefined {
   if (weight > 0 && !bank?.normalizers) throw new LafiteError(ErrorCode.INVALID_INPUT, `${what} weight ${weight}: this bundle has no measured ${what} bank (fitted before it, or without tuning); refit or re-tune it (lafite tune)`);
   if (!bank) return undefined;
-  // One W for every frame: the per-class weights give way.
-  const { classWeights: _perClass, ...one } = bank;
+  // One W for every frame, heatmap and image score alike: the per-class weights give way.
+  // The cast names both per-class fields a bank of either kind may carry; the rest (normalizers, λ) is copied as it is.
+  const { classWeights: _perClass, imageClassWeights: _image, ...one } = bank as DetailScoring & Partial<Pick<ContextScoring, "imageClassWeights">>;
   return { ...one, weight } as B;
 }
 

@@ -13,7 +13,7 @@ import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
 import type { BundleManifest } from "../model/bundle.js";
 import { classWeightTable, DETAIL_MODES, detailInUse, rowSlice, type DetailScoring } from "../model/scoring/detail-bank.js";
 import { votingClasses, type RowClasses } from "../model/memory/row-classes.js";
-import { contextInUse, type ContextScoring } from "../model/scoring/context-bank.js";
+import { contextInUse, imageContextWeights, type ContextScoring } from "../model/scoring/context-bank.js";
 import { scaledContextRows, type ContextBankRows } from "../model/memory/context-coreset.js";
 import type { ScoreMemo } from "./score-memo.js";
 import type { SizeTrends } from "../model/scoring/size-trend.js";
@@ -138,7 +138,9 @@ async function openContext(mode: ScoringMode, parts: ScorerParts, cs: ContextSco
   if (!bank) throw new LafiteError(ErrorCode.BAD_BUNDLE, "the context bank is in use but the bundle holds no context rows");
   const knn = await OnnxKnn.create(scaledContextRows(bank, cs.lambda), bank.size, bank.c + bank.channels[1] - bank.channels[0], 1, sessionOptions, spare);
   const classWeights = cs.classWeights && parts.rowClasses ? classWeightTable(parts.rowClasses.names, cs.classWeights, cs.weight) : undefined;
-  return { knn, channels: bank.channels, lambda: cs.lambda, weight: cs.weight, main, context: cs.normalizers.context, ...(classWeights ? { classWeights } : {}) };
+  const imageWeights = imageContextWeights(cs);
+  const imageClassWeights = cs.imageClassWeights && imageWeights && parts.rowClasses ? classWeightTable(parts.rowClasses.names, imageWeights, cs.weight) : undefined;
+  return { knn, channels: bank.channels, lambda: cs.lambda, weight: cs.weight, main, context: cs.normalizers.context, ...(classWeights ? { classWeights } : {}), ...(imageClassWeights ? { imageClassWeights } : {}) };
 }
 
 /** A bundle's scoring settings as the scorer takes them; `fallback` fills τ, Δt and η for bundles without a diffusion model. */

@@ -77,8 +77,12 @@ export interface ModelInfo {
   readonly detailWeight?: number;
   /** The detail bank's W per class, when tuning chose one per class (a frame gets its class's; others `detailWeight`). */
   readonly detailClassWeights?: Readonly<Record<string, number>>;
-  /** The context bank, when any frame can get a context weight: λ, the W for a frame no class speaks for, and the W per class it holds rows of. */
-  readonly context?: { readonly lambda: number; readonly weight: number; readonly classWeights: Readonly<Record<string, number>> };
+  /**
+   * The context bank, when any frame can get a context weight: λ, the W for a frame no class speaks for, the W per class
+   * it holds rows of (the heatmap's, and the image score's unless imageClassWeights names the class), and the image
+   * score's W for the classes where it differs.
+   */
+  readonly context?: { readonly lambda: number; readonly weight: number; readonly classWeights: Readonly<Record<string, number>>; readonly imageClassWeights?: Readonly<Record<string, number>> };
   /** The classes whose maps get the edge correction (model/scoring/edge-profile.ts); absent: none. */
   readonly edgeCorrectedClasses?: readonly string[];
   /** The classes whose maps and scores get the size correction (model/scoring/size-trend.ts); absent: none. */

@@ -359,6 +359,7 @@ export function modelInfoMessage(info: ModelInfo): ProtoModelInfo {
     optionalDetailWeight: info.detailWeight !== undefined ? { case: "detailWeight", value: info.detailWeight } : { case: undefined },
     detailClassWeights: { ...info.detailClassWeights },
     contextClassWeights: { ...info.context?.classWeights },
+    contextImageClassWeights: { ...info.context?.imageClassWeights },
     edgeCorrectedClasses: [...(info.edgeCorrectedClasses ?? [])],
     sizeCorrectedClasses: [...(info.sizeCorrectedClasses ?? [])],
     optionalContextLambda: info.context ? { case: "contextLambda", value: info.context.lambda } : { case: undefined },

@@ -32,7 +32,7 @@ ${DAEMON_FLAGS_USAGE}
   },
 };
 
-/** The model in words: one line per fact, then a table of the classes with their threshold, detail weight and (with a context bank) context weight. */
+/** The model in words: one line per fact, then a table of the classes with their threshold, detail weight and (with a context bank) context weight, the image score's too where a class has its own. */
 export function formatModelInfo(info: ModelInfo): string {
   const num = (v: number) => String(+v.toPrecision(6));
   const lines = [
@@ -58,12 +58,17 @@ export function formatModelInfo(info: ModelInfo): string {
   lines.push(`classes (a class tag naming one judges a frame as it): ${info.classes.join(", ")}`);
   // The context column only for a model with a context bank in use: most have none.
   const context = info.optionalContextLambda.case === "contextLambda";
+  // And the image score's context W only where some class has its own (the heatmap's column then holds the heatmap's).
+  const scoreContext = context && Object.keys(info.contextImageClassWeights).length > 0;
   const width = Math.max(5, ...info.classes.map((c) => c.length));
-  lines.push(`${"class".padEnd(width)}  ${"threshold".padStart(16)}  ${"detail W".padStart(8)}${context ? `  ${"context W".padStart(9)}` : ""}`);
+  lines.push(`${"class".padEnd(width)}  ${"threshold".padStart(16)}  ${"detail W".padStart(8)}${context ? `  ${"context W".padStart(9)}` : ""}${scoreContext ? `  ${"score context W".padStart(15)}` : ""}`);
   const weight = (w: number | undefined, width: number) => (w !== undefined ? num(w) : "-").padStart(width);
   for (const cls of info.classes) {
     const own = info.classThresholds[cls];
-    lines.push(`${cls.padEnd(width)}  ${(own !== undefined ? num(own) : `${num(info.threshold)} (model's)`).padStart(16)}  ${weight(info.detailClassWeights[cls], 8)}${context ? `  ${weight(info.contextClassWeights[cls], 9)}` : ""}`);
+    const contextW = info.contextClassWeights[cls];
+    lines.push(
+      `${cls.padEnd(width)}  ${(own !== undefined ? num(own) : `${num(info.threshold)} (model's)`).padStart(16)}  ${weight(info.detailClassWeights[cls], 8)}${context ? `  ${weight(contextW, 9)}` : ""}${scoreContext ? `  ${weight(info.contextImageClassWeights[cls] ?? contextW, 15)}` : ""}`,
+    );
   }
   return lines.join("\n");
 }

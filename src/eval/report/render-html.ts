@@ -192,9 +192,9 @@ function contextWeightTable(c: NonNullable<Extract<TuningReport, { state: "prese
     const v = p ? `${pct(p.swapsAuroc)} / ${pct(p.others)}` : "–";
     return `<td>${w === r.chosen ? `<b>${v}</b>` : v}</td>`;
   };
-  return `<p class="meta">Context bank (λ ${e(String(c.lambda))}): W per class, chosen on the pseudo-validation set's swapped parts (a part replaced by the same place of another normal frame); a W above 0 only when it raises the swaps' image AUROC by at least ${e(String(100 * c.margin))} points over W 0 and lowers the class's other anomalies (mean of image AUROC and AUPRO) by at most ${e(String(100 * c.tolerance))}. A frame gets its class tag's W, else the largest W among the classes holding a fifth of its nearest-row votes. Classes without swapped parts have no context rows and are not listed.</p>
-<table class="metrics"><caption>Pseudo-validation per class at each context-bank weight W: swaps' image AUROC / other anomalies (chosen in bold)</caption><thead><tr><th>class</th><th>swaps</th>${weights.map((w) => `<th>W ${e(String(w))}</th>`).join("")}</tr></thead><tbody>
-${Object.entries(c.classes).map(([cls, r]) => `<tr><td>${e(cls)}</td><td>${r.swaps}</td>${weights.map((w) => cell(r, w)).join("")}</tr>`).join("\n")}
+  return `<p class="meta">Context bank (λ ${e(String(c.lambda))}): W per class, chosen on the pseudo-validation set's swapped parts (a part replaced by the same place of another normal frame); a W above 0 only when it raises the swaps' image AUROC by at least ${e(String(100 * c.margin))} points over W 0 and lowers the class's other anomalies (mean of image AUROC and AUPRO) by at most ${e(String(100 * c.tolerance))}. That W sets the heatmap; the image score's W (the verdict's) guards only the other anomalies' image AUROC. A frame gets its class tag's W, else the largest W among the classes holding a fifth of its nearest-row votes. Classes without swapped parts have no context rows and are not listed.</p>
+<table class="metrics"><caption>Pseudo-validation per class at each context-bank weight W: swaps' image AUROC / other anomalies (the heatmap's W in bold)</caption><thead><tr><th>class</th><th>swaps</th>${weights.map((w) => `<th>W ${e(String(w))}</th>`).join("")}<th>image score W</th></tr></thead><tbody>
+${Object.entries(c.classes).map(([cls, r]) => `<tr><td>${e(cls)}</td><td>${r.swaps}</td>${weights.map((w) => cell(r, w)).join("")}<td>${e(String(r.imageChosen))}</td></tr>`).join("\n")}
 </tbody></table>`;
 }
 

@@ -87,13 +87,14 @@ export type TuningReport =
       readonly detailClasses?: Readonly<Record<string, { readonly chosen: number; readonly curve: readonly { readonly weight: number; readonly aupro: number | null }[] }>>;
       /**
        * The context bank's W per class, when tuning swept it: each class's normals against its swapped parts
-       * (swapsAuroc) and against its other pseudo-anomalies (others: mean of image AUROC and AUPRO) at every W.
+       * (swapsAuroc) and against its other pseudo-anomalies (others: mean of image AUROC and AUPRO) at every W;
+       * `chosen` is the heatmap's W, `imageChosen` the image score's (only the others' image AUROC guarded).
        */
       readonly contextClasses?: {
         readonly lambda: number;
         readonly margin: number;
         readonly tolerance: number;
-        readonly classes: Readonly<Record<string, { readonly swaps: number; readonly chosen: number; readonly curve: readonly { readonly weight: number; readonly swapsAuroc: number | null; readonly others: number | null }[] }>>;
+        readonly classes: Readonly<Record<string, { readonly swaps: number; readonly chosen: number; readonly imageChosen: number; readonly curve: readonly { readonly weight: number; readonly swapsAuroc: number | null; readonly others: number | null }[] }>>;
       };
       /** The edge correction's choice per class, when tuning made one: pseudo-validation pixel AUROC and AUPRO without and with it. */
       readonly edges?: EdgeTuningRecord;

@@ -99,7 +99,7 @@ export async function tuningReport(record: TuningRecord | undefined, o: TuningOp
 /** The context bank's sweep per class as the report shows it. */
 function contextClassesOf(c: NonNullable<TuningRecord["context"]>): NonNullable<Extract<TuningReport, { state: "present" }>["contextClasses"]> {
   const classes = Object.fromEntries(
-    Object.entries(c.classes).map(([cls, r]) => [cls, { swaps: c.swaps[cls] ?? 0, chosen: r.chosen, curve: r.curve.map((p) => ({ weight: p.weight, swapsAuroc: p.swaps_auroc, others: otherAnomaliesScore(p) })) }]),
+    Object.entries(c.classes).map(([cls, r]) => [cls, { swaps: c.swaps[cls] ?? 0, chosen: r.chosen, imageChosen: r.imageChosen ?? r.chosen, curve: r.curve.map((p) => ({ weight: p.weight, swapsAuroc: p.swaps_auroc, others: otherAnomaliesScore(p) })) }]),
   );
   return { lambda: c.lambda, margin: c.margin, tolerance: c.tolerance, classes };
 }

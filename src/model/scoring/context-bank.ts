@@ -16,7 +16,9 @@
  *   s = μ_m + σ_m·((1 − W)·(m − μ_m)/σ_m + W·(d − μ_c)/σ_c), clamped at 0,
  * with W per class chosen on the pseudo-validation set's swapped parts
  * (image/pseudo/swap.ts), and 0 (no search) for every class they do not
- * speak for.
+ * speak for. The image score may take a W of its own (imageClassWeights):
+ * whether a part belongs is a question of the whole frame, and the W that
+ * answers it best can blur the heatmaps of other defects.
  *
  * Its rows are chosen apart from the main bank's, with the context in the
  * distance (memory/context-coreset.ts), and only for the classes the
@@ -36,13 +38,25 @@ export interface ContextScoring {
   readonly weight: number;
   /** The context bank's position scores over held-out normals, and the main scores' (after the detail blend) in each mode. */
   readonly normalizers?: { readonly context: ScoreNormalizer; readonly main: Partial<Record<ScoringMode, ScoreNormalizer>> };
-  /** W per class name (the bank's row classes); absent or a class not named: `weight`. */
+  /** W per class name (the bank's row classes) for the heatmap, and for the image score where imageClassWeights names none; absent or a class not named: `weight`. */
   readonly classWeights?: Readonly<Record<string, number>>;
+  /**
+   * W per class name for the image score (the verdict), where it differs from
+   * the heatmap's: an odd part is a question of the whole frame, and the W
+   * that decides it best blurs the heatmap of other defects (chooseImageContextWeight).
+   * Absent (bundles from before it), or a class not named: its classWeights W.
+   */
+  readonly imageClassWeights?: Readonly<Record<string, number>>;
 }
 
-/** Whether any frame can get a context weight above 0. */
+/** Whether any frame can get a context weight above 0, for its heatmap or its image score. */
 export function contextInUse(c: ContextScoring | undefined): boolean {
-  return c !== undefined && (c.weight > 0 || Object.values(c.classWeights ?? {}).some((w) => w > 0));
+  return c !== undefined && (c.weight > 0 || [...Object.values(c.classWeights ?? {}), ...Object.values(c.imageClassWeights ?? {})].some((w) => w > 0));
+}
+
+/** The image score's W per class: classWeights overlaid with imageClassWeights (undefined when neither names a class). */
+export function imageContextWeights(c: Pick<ContextScoring, "classWeights" | "imageClassWeights">): Readonly<Record<string, number>> | undefined {
+  return c.classWeights || c.imageClassWeights ? { ...c.classWeights, ...c.imageClassWeights } : undefined;
 }
 
 /**

@@ -24,7 +24,7 @@ import type { TuningPoint, TuningRecord } from "../../model/bundle.js";
 import type { ScoringMode } from "../../model/types.js";
 import { anomalyMap, imageScoreOf } from "../../model/scoring/anomaly-map.js";
 import { blendPositionScores, channelSlice, classWeightTable, DETAIL_MODES, detailInUse, normalizerOf, rowSlice, type ChannelRange, type DetailScoring, type ScoreNormalizer } from "../../model/scoring/detail-bank.js";
-import { contextInUse, frameContext, withContext, type ContextScoring } from "../../model/scoring/context-bank.js";
+import { contextInUse, frameContext, imageContextWeights, withContext, type ContextScoring } from "../../model/scoring/context-bank.js";
 import { scaledContextRows } from "../../model/memory/context-coreset.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
 import { detailWeightOf, frameContextWeight, seedOfFeatures, type PositionScores } from "../frame-scorer.js";
@@ -56,7 +56,7 @@ export interface DetailTuneInput {
    * The context bank (scoring/context-bank.ts), weighted after the detail bank; needs parts.rowContext and parts.rowClasses.
    * `weights`: the grid swept per class over the swapped parts (one weight: kept, with `classWeights`, as a re-measure does).
    */
-  readonly context?: { readonly lambda: number; readonly weights: readonly number[]; readonly margin: number; readonly tolerance: number; readonly minSwaps: number; readonly swaps: readonly PseudoFeature[]; readonly classWeights?: Readonly<Record<string, number>> };
+  readonly context?: { readonly lambda: number; readonly weights: readonly number[]; readonly margin: number; readonly tolerance: number; readonly minSwaps: number; readonly swaps: readonly PseudoFeature[]; readonly classWeights?: Readonly<Record<string, number>>; readonly imageClassWeights?: Readonly<Record<string, number>> };
   readonly sessionOptions: ort.InferenceSession.SessionOptions;
   readonly signal?: AbortSignal;
   readonly progress?: Progress;
@@ -223,9 +223,10 @@ async function tuneContext(input: DetailTuneInput, cx: NonNullable<DetailTuneInp
   const swapCounts: Record<string, number> = {};
   for (const f of cx.swaps) swapCounts[f.cls] = (swapCounts[f.cls] ?? 0) + 1;
   let classWeights = cx.classWeights;
+  let imageClassWeights = cx.imageClassWeights;
   let record: NonNullable<TuningRecord["context"]> | undefined;
   if (weights.length > 1) {
-    const classes: Record<string, { curve: ContextWeightPoint[]; chosen: number }> = {};
+    const classes: Record<string, { curve: ContextWeightPoint[]; chosen: number; imageChosen: number }> = {};
     for (const [cls, n] of Object.entries(swapCounts)) {
       if (n < cx.minSwaps) continue;
       const normals = all.map((f, i) => (f.cls === cls && isNormal(i) ? i : -1)).filter((i) => i >= 0);
@@ -241,16 +242,21 @@ async function tuneContext(input: DetailTuneInput, cx: NonNullable<DetailTuneInp
         const rest = others.length > 0 ? classPoint(input, [...normals, ...others], weight, mapOf, all) : undefined;
         return { weight, swaps_auroc: swaps.image_auroc, image_auroc: rest?.image_auroc ?? null, pixel_auroc: rest?.pixel_auroc ?? null, aupro: rest?.aupro ?? null };
       });
-      classes[cls] = { curve, chosen: weights[chooseContextWeight(curve, cx.margin, cx.tolerance)]! };
+      classes[cls] = { curve, chosen: weights[chooseContextWeight(curve, cx.margin, cx.tolerance)]!, imageChosen: weights[chooseImageContextWeight(curve, cx.margin, cx.tolerance)]! };
     }
     classWeights = Object.fromEntries(Object.entries(classes).map(([cls, r]) => [cls, r.chosen]));
+    // Only where the image score's W differs: a model whose classes all agree carries none, as before it existed.
+    const own = Object.entries(classes).filter(([, r]) => r.imageChosen !== r.chosen);
+    imageClassWeights = own.length > 0 ? Object.fromEntries(own.map(([cls, r]) => [cls, r.imageChosen])) : undefined;
     record = { mode: input.servedMode, lambda: cx.lambda, margin: cx.margin, tolerance: cx.tolerance, swaps: swapCounts, classes };
     const pct = (v: number | null) => (v === null ? "–" : (100 * v).toFixed(1));
-    input.log?.(`tune: context bank (λ ${cx.lambda}) per class, W ${weights.join("/")}: ${Object.keys(classes).length === 0 ? "no class has enough swapped parts" : Object.entries(classes).map(([cls, r]) => `${cls} W=${r.chosen} (swapped parts image AUROC ${r.curve.map((p) => pct(p.swaps_auroc)).join("/")}; its other anomalies ${r.curve.map((p) => pct(p.image_auroc)).join("/")}, AUPRO ${r.curve.map((p) => pct(p.aupro)).join("/")})`).join(", ")}`);
+    input.log?.(`tune: context bank (λ ${cx.lambda}) per class, W ${weights.join("/")}: ${Object.keys(classes).length === 0 ? "no class has enough swapped parts" : Object.entries(classes).map(([cls, r]) => `${cls} W=${r.chosen}${r.imageChosen !== r.chosen ? `, image score W=${r.imageChosen}` : ""} (swapped parts image AUROC ${r.curve.map((p) => pct(p.swaps_auroc)).join("/")}; its other anomalies ${r.curve.map((p) => pct(p.image_auroc)).join("/")}, AUPRO ${r.curve.map((p) => pct(p.aupro)).join("/")})`).join(", ")}`);
   }
-  const table = classWeightTable(rowClasses.names, classWeights, 0);
-  const scored = modes.map((mode) => ({ mode, scores: set.map((_, i) => imageScoreOf(mapAt(mode, i, weightOfFrame(mode, i, table)), S, settings)) }));
-  return { context: { lambda: cx.lambda, weight: 0, normalizers: { context: nContext, main: nMain }, ...(classWeights ? { classWeights } : {}) }, ...(record ? { record } : {}), scored };
+  // The image scores (thresholds are calibrated on them) at each class's image-score W.
+  const imageTable = classWeightTable(rowClasses.names, imageContextWeights({ ...(classWeights ? { classWeights } : {}), ...(imageClassWeights ? { imageClassWeights } : {}) }), 0);
+  const scored = modes.map((mode) => ({ mode, scores: set.map((_, i) => imageScoreOf(mapAt(mode, i, weightOfFrame(mode, i, imageTable)), S, settings)) }));
+  const context: ContextScoring = { lambda: cx.lambda, weight: 0, normalizers: { context: nContext, main: nMain }, ...(classWeights ? { classWeights } : {}), ...(imageClassWeights ? { imageClassWeights } : {}) };
+  return { context, ...(record ? { record } : {}), scored };
 }
 
 /** One class's figures at one weight over its samples (`members`, indices into `samples`): image AUROC, pixel AUROC and AUPRO. */
@@ -309,17 +315,20 @@ export type ContextWeightPoint = ClassWeightPoint & { readonly swaps_auroc: numb
  * is W 0): the point with the highest image AUROC on the swapped parts, kept
  * only when it beats W 0's by `margin` and costs the class's other anomalies
  * (pasted and logical) no more than `tolerance` of their mean image AUROC and
- * AUPRO; else W 0. Context is for the anomalies only it sees, and must not
- * blur the rest (context-bank.ts). The margin is small because the swaps
- * understate what context does: seamless cloning leaves a faint ring that
- * any model sees, so lafite mode already found 87 % of kit's swaps without
- * context and 88 % with it, where the real odd nuts went from 57 to 99.
- * Classes with swaps are those with parts and frames of one size, where a
- * wrong context costs little (the assembly: 100 image AUROC at any W).
+ * AUPRO (`guarded`: chooseImageContextWeight guards their image AUROC
+ * alone); else W 0. Context is for the anomalies only it sees, and must not
+ * blur the rest (context-bank.ts). The margin is small: seamless cloning
+ * leaves a faint ring that any model sees, so the swaps understate what
+ * context does. When 13 of kit's 20 swaps were like parts (before
+ * part-appearance.ts), lafite mode found 87 % of them without context and
+ * 88 % with it, where the real odd nuts went from 57 to 99; of swaps that
+ * stand out it finds 77–81 % without and 100 % at W 1.
+ * Classes with swaps are those with parts that can differ from frame to
+ * frame and frames of one size.
  */
-export function chooseContextWeight(curve: readonly ContextWeightPoint[], margin: number, tolerance: number): number {
+export function chooseContextWeight(curve: readonly ContextWeightPoint[], margin: number, tolerance: number, guarded: (p: ContextWeightPoint) => number | null = otherAnomaliesScore): number {
   const swaps = (p: ContextWeightPoint) => p.swaps_auroc ?? Number.NEGATIVE_INFINITY;
-  const rest = (p: ContextWeightPoint) => otherAnomaliesScore(p) ?? 0;
+  const rest = (p: ContextWeightPoint) => guarded(p) ?? 0;
   const base = curve[0]!;
   let best = 0;
   curve.forEach((p, j) => {
@@ -327,6 +336,19 @@ export function chooseContextWeight(curve: readonly ContextWeightPoint[], margin
     if (best === 0 || swaps(p) > swaps(curve[best]!) + 1e-9) best = j;
   });
   return best;
+}
+
+/**
+ * The image score's context weight for a class: chooseContextWeight, with
+ * only the other anomalies' image AUROC guarded. The verdict is the image
+ * score's; the heatmap keeps chooseContextWeight's W, which also guards
+ * their AUPRO. On the realistic suite's kit, W 1 costs its pasted and
+ * logical pseudo-anomalies 7–9 AUPRO but no image AUROC (100 at every W),
+ * and lifts its swapped parts from 95–99.7 to 100 image AUROC; on its test
+ * set (odd parts) W 1 gave 100 image AUROC where 0.5 gave 87–92.
+ */
+export function chooseImageContextWeight(curve: readonly ContextWeightPoint[], margin: number, tolerance: number): number {
+  return chooseContextWeight(curve, margin, tolerance, (p) => p.image_auroc);
 }
 
 /** What a context weight may not cost: a class's other pseudo-anomalies' mean of image AUROC and AUPRO (null: no image AUROC). */
@@ -382,7 +404,7 @@ export async function remeasureDetail(
     weights: [d.weight],
     ...(d.classWeights ? { classWeights: d.classWeights } : {}),
     // The kept per-class weights, re-measured (no swaps: nothing is chosen).
-    ...(contextOn ? { context: { lambda: c.lambda, weights: [0], margin: 0, tolerance: 0, minSwaps: 0, swaps: [], ...(c.classWeights ? { classWeights: c.classWeights } : {}) } } : {}),
+    ...(contextOn ? { context: { lambda: c.lambda, weights: [0], margin: 0, tolerance: 0, minSwaps: 0, swaps: [], ...(c.classWeights ? { classWeights: c.classWeights } : {}), ...(c.imageClassWeights ? { imageClassWeights: c.imageClassWeights } : {}) } } : {}),
     sessionOptions,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onScored ? { onScored: options.onScored } : {}),

@@ -151,13 +151,22 @@ test("tuning curves: τ and K plots with the chosen values marked, and the note 
   assert.match(perClass, /<tr><td>&lt;assembly&gt;<\/td><td><b>97\.0<\/b><\/td><td>95\.0<\/td><\/tr>/);
   assert.match(perClass, /<tr><td>cloth<\/td><td>50\.0<\/td><td><b>–<\/b><\/td><\/tr>/);
   assert.doesNotMatch(withDetail, /by each class's AUPRO/);
-  // The context bank's table: per class its swaps, at each W the swaps' AUROC / the others', the chosen one bold.
+  // The context bank's table: per class its swaps, at each W the swaps' AUROC / the others', the heatmap's W bold, then the image score's W.
   const withContext = tunedWith({
-    contextClasses: { lambda: 4, margin: 0.005, tolerance: 0.03, classes: { "<kit>": { swaps: 20, chosen: 1, curve: [{ weight: 0, swapsAuroc: 0.8725, others: 0.99 }, { weight: 1, swapsAuroc: 0.8825, others: null }] } } },
+    contextClasses: {
+      lambda: 4,
+      margin: 0.005,
+      tolerance: 0.03,
+      classes: {
+        "<kit>": { swaps: 20, chosen: 1, imageChosen: 1, curve: [{ weight: 0, swapsAuroc: 0.8725, others: 0.99 }, { weight: 1, swapsAuroc: 0.8825, others: null }] },
+        odd: { swaps: 16, chosen: 0, imageChosen: 1, curve: [{ weight: 0, swapsAuroc: 0.8, others: 0.97 }, { weight: 1, swapsAuroc: 1, others: 0.9 }] },
+      },
+    },
   });
-  assert.match(withContext, /Context bank \(λ 4\): W per class, .*by at least 0\.5 points .*by at most 3\./);
-  assert.match(withContext, /<th>class<\/th><th>swaps<\/th><th>W 0<\/th><th>W 1<\/th>/);
-  assert.match(withContext, /<tr><td>&lt;kit&gt;<\/td><td>20<\/td><td>87\.3 \/ 99\.0<\/td><td><b>88\.3 \/ –<\/b><\/td><\/tr>/);
+  assert.match(withContext, /Context bank \(λ 4\): W per class, .*by at least 0\.5 points .*by at most 3\. That W sets the heatmap; the image score's W .*guards only the other anomalies' image AUROC/);
+  assert.match(withContext, /<th>class<\/th><th>swaps<\/th><th>W 0<\/th><th>W 1<\/th><th>image score W<\/th>/);
+  assert.match(withContext, /<tr><td>&lt;kit&gt;<\/td><td>20<\/td><td>87\.3 \/ 99\.0<\/td><td><b>88\.3 \/ –<\/b><\/td><td>1<\/td><\/tr>/);
+  assert.match(withContext, /<tr><td>odd<\/td><td>16<\/td><td><b>80\.0 \/ 97\.0<\/b><\/td><td>100\.0 \/ 90\.0<\/td><td>1<\/td><\/tr>/);
   assert.doesNotMatch(withDetail, /Context bank/);
   // The edge correction's table: each class without / with, the kept ones marked.
   const withEdges = tunedWith({

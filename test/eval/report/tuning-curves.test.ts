@@ -140,7 +140,11 @@ test("a bundle with a detail-bank sweep: τ and K re-scored with the detail bank
     margin: 0.005,
     tolerance: 0.03,
     swaps: { kit: 20 },
-    classes: { kit: { chosen: 1, curve: [{ weight: 0, swaps_auroc: 0.8, image_auroc: 1, pixel_auroc: 0.9, aupro: 0.9 }, { weight: 1, swaps_auroc: 0.9, image_auroc: 0.9, pixel_auroc: 0.9, aupro: null }, { weight: 2, swaps_auroc: null, image_auroc: null, pixel_auroc: null, aupro: null }] } },
+    // kit from a bundle before the image score had its own W (its W is the heatmap's); odd with one.
+    classes: {
+      kit: { chosen: 1, curve: [{ weight: 0, swaps_auroc: 0.8, image_auroc: 1, pixel_auroc: 0.9, aupro: 0.9 }, { weight: 1, swaps_auroc: 0.9, image_auroc: 0.9, pixel_auroc: 0.9, aupro: null }, { weight: 2, swaps_auroc: null, image_auroc: null, pixel_auroc: null, aupro: null }] },
+      odd: { chosen: 0, imageChosen: 1, curve: [] },
+    },
   };
   const withContext = await tuningReport({ ...withDetail, context }, { scorer: null });
   assert.ok(withContext.state === "present");
@@ -149,7 +153,7 @@ test("a bundle with a detail-bank sweep: τ and K re-scored with the detail bank
       lambda: 4,
       margin: 0.005,
       tolerance: 0.03,
-      classes: { kit: { swaps: 20, chosen: 1, curve: [{ weight: 0, swapsAuroc: 0.8, others: 0.95 }, { weight: 1, swapsAuroc: 0.9, others: 0.9 }, { weight: 2, swapsAuroc: null, others: null }] } },
+      classes: { kit: { swaps: 20, chosen: 1, imageChosen: 1, curve: [{ weight: 0, swapsAuroc: 0.8, others: 0.95 }, { weight: 1, swapsAuroc: 0.9, others: 0.9 }, { weight: 2, swapsAuroc: null, others: null }] }, odd: { swaps: 0, chosen: 0, imageChosen: 1, curve: [] } },
     });
   }
   assert.ok(perClass.state === "present" && perClass.contextClasses === undefined, "no context sweep recorded");

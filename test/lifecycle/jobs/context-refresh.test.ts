@@ -59,12 +59,12 @@ test("fit builds a context bank for the class with swapped parts; a refresh grow
   assert.equal(cb.fitSize, cb.size);
   assert.equal(cb.lambda, 4);
   // Here the swapped parts are plain to the main bank already (swaps AUROC 1 at W 0), so tuning keeps W 0; the refresh
-  // must carry a bank that is served, so the fixture serves it at the swept 0.5.
+  // must carry a bank that is served, so the fixture serves it at the swept 0.5, and the image score at 1 (its own W).
   assert.ok(Object.keys(fitted.manifest.scoring.context!.classWeights!).includes("board"), JSON.stringify(fitted.manifest.tuning!.context));
   const files = Object.fromEntries(Object.keys(fitted.manifest.files).map((name) => [name, fitted.file(name)]));
   const { files: _hashes, ...rest } = fitted.manifest;
   // And an edge correction for the board, zero everywhere, for the refresh to measure again.
-  await writeBundle(base, { ...rest, scoring: { ...rest.scoring, context: { ...rest.scoring.context!, classWeights: { board: 0.5 } }, edges: { mode: "knn", reach: 32, classes: { board: Array<number>(33).fill(0) } } } }, files, true);
+  await writeBundle(base, { ...rest, scoring: { ...rest.scoring, context: { ...rest.scoring.context!, classWeights: { board: 0.5 }, imageClassWeights: { board: 1 } }, edges: { mode: "knn", reach: 32, classes: { board: Array<number>(33).fill(0) } } } }, files, true);
   const parent = await readBundle(base);
   const m = parent.manifest;
   const before = contextBankOf(parent)!;
@@ -99,12 +99,14 @@ test("fit builds a context bank for the class with swapped parts; a refresh grow
   assert.ok(profile.every((v) => Number.isFinite(v)) && profile[32] === 0 && profile.some((v) => v !== 0), JSON.stringify(profile));
   // Normalizers measured again on the grown banks; the candidate serves the context bank.
   assert.notDeepEqual(r.scoring.context!.normalizers, m.scoring.context!.normalizers);
+  // The weights are the parent's, the image score's own included.
+  assert.deepEqual([r.scoring.context!.classWeights, r.scoring.context!.imageClassWeights], [{ board: 0.5 }, { board: 1 }]);
   const detector = await loadDetector(out);
   try {
     // What GetModelInfo, `lafite info` and /metrics show of it.
-    assert.deepEqual(detector.info.context, { lambda: 4, weight: 0, classWeights: { board: 0.5 } });
+    assert.deepEqual(detector.info.context, { lambda: 4, weight: 0, classWeights: { board: 0.5 }, imageClassWeights: { board: 1 } });
     const message = modelInfoMessage(detector.info);
-    assert.deepEqual([message.contextClassWeights, message.optionalContextLambda, message.optionalContextWeight.case], [{ board: 0.5 }, { case: "contextLambda", value: 4 }, undefined]);
+    assert.deepEqual([message.contextClassWeights, message.contextImageClassWeights, message.optionalContextLambda, message.optionalContextWeight.case], [{ board: 0.5 }, { board: 1 }, { case: "contextLambda", value: 4 }, undefined]);
     const [frame] = await acceptedFrom(shifted, 1);
     const { decodeEncoded } = await import("../../../src/image/decode.js");
     const { readFile } = await import("node:fs/promises");

@@ -7,7 +7,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chooseContextWeight, tuneDetailWeight } from "../../../src/pipeline/tune/detail-weight.js";
+import { chooseContextWeight, chooseImageContextWeight, tuneDetailWeight } from "../../../src/pipeline/tune/detail-weight.js";
 import type { PseudoFeature } from "../../../src/pipeline/tune/pseudo-features.js";
 import { scorePseudoSet } from "../../../src/pipeline/tune/score-set.js";
 import { openScorer, type ScorerParts } from "../../../src/pipeline/open-scorer.js";
@@ -180,4 +180,56 @@ test("chooseContextWeight: margin and tolerance apart: a small gain on the swaps
   assert.equal(chooseContextWeight(kit, 0.005, 0.03), 2);
   assert.equal(chooseContextWeight(kit, 0.005, 0.02), 1, "W 1 costs the others 2.35 points");
   assert.equal(chooseContextWeight(kit, 0.03, 0.03), 0);
+});
+
+test("chooseImageContextWeight: the image score's W guards only the other anomalies' image AUROC, not their AUPRO", () => {
+  const p = (weight: number, swaps: number, image: number, aupro: number) => ({ weight, swaps_auroc: swaps, image_auroc: image, pixel_auroc: null, aupro });
+  // The kit with its swaps filtered to odd parts (lafite, fit seed 1): swaps 77.4 / 94.7 / 100, others' image AUROC 100 throughout, AUPRO 94.6 / 93.6 / 85.7.
+  const kit = [p(0, 0.774, 1, 0.946), p(0.5, 0.947, 1, 0.936), p(1, 1, 1, 0.857)];
+  assert.equal(chooseContextWeight(kit, 0.005, 0.03), 1, "the heatmap's W: W 1 costs the others' mean 4.45 points");
+  assert.equal(chooseImageContextWeight(kit, 0.005, 0.03), 2);
+  // Where W 1 costs the others' image AUROC more than the tolerance, the image score keeps 0.5 too.
+  const costly = [p(0, 0.774, 1, 0.946), p(0.5, 0.947, 0.98, 0.936), p(1, 1, 0.96, 0.857)];
+  assert.equal(chooseImageContextWeight(costly, 0.005, 0.03), 1);
+  // Without other anomalies (image AUROC null) the swaps decide, as for the heatmap.
+  assert.equal(chooseImageContextWeight([{ ...kit[0]!, image_auroc: null }, { ...kit[2]!, image_auroc: null }], 0.005, 0.03), 1);
+});
+
+test("a class whose image score has its own context W: the scorer's heatmap is the heatmap W's, its score the image W's; the sweep's scores are the served ones", async () => {
+  const m = await makeModel(2);
+  const tuned = (await tune(m, [0, 1])).context!;
+  // Kept weights (a re-measure): the heatmap without context, the image score at W 1.
+  const r = await tuneDetailWeight({ set: m.set, parts: m.parts, settings, modes: ["knn", "edit-only"], servedMode: "knn", stages: ["fine"], channels: [0, 2], weights: [0], context: { lambda: LAMBDA, weights: [0], margin: 0, tolerance: 0, minSwaps: 0, swaps: [], classWeights: { kit: 0 }, imageClassWeights: { kit: 1 } }, sessionOptions: {} });
+  assert.deepEqual(r.context!.classWeights, { kit: 0 });
+  assert.deepEqual(r.context!.imageClassWeights, { kit: 1 });
+  const at = (classWeights: Record<string, number>) => ({ ...settings, detail: r.detail, context: { ...r.context!, classWeights, imageClassWeights: undefined } });
+  for (const { mode, scores } of r.scored) {
+    const split = await openScorer(mode, m.parts, { ...settings, detail: r.detail, context: r.context! }, {});
+    const heat = await openScorer(mode, m.parts, at({ kit: 0 }), {});
+    const image = await openScorer(mode, m.parts, at({ kit: 1 }), {});
+    try {
+      const served = (await scorePseudoSet(m.set, split.scorer)).scores;
+      served.forEach((v, i) => assert.ok(Math.abs(v - scores[i]!) <= 1e-5 * Math.max(1, Math.abs(v)), `${mode} [${i}]: served ${v}, sweep ${scores[i]}`));
+      let moved = 0;
+      for (const f of [m.set[0]!, m.set[11]!, m.set[14]!]) {
+        const s = await split.scorer.score(f.x);
+        const h = await heat.scorer.score(f.x);
+        assert.deepEqual(s.map, h.map);
+        assert.equal(s.score, (await image.scorer.score(f.x)).score);
+        if (s.score !== h.score) moved++;
+      }
+      assert.equal(moved, 2, "the kit frames' scores are not the heatmap's; the texture's is");
+      const kit = await split.scorer.positionScores(m.set[0]!.x, seedOfFeatures(m.set[0]!.x));
+      assert.equal(kit.contextWeight, 0);
+      assert.equal(kit.imageContextWeight, 1);
+      // A texture frame gets no context either way, and one set of scores.
+      const tex = await split.scorer.positionScores(m.set[14]!.x, seedOfFeatures(m.set[14]!.x));
+      assert.equal(tex.contextWeight, 0);
+      assert.equal(tex.imageValues, undefined);
+    } finally {
+      await Promise.all([split.release(), heat.release(), image.release()]);
+    }
+  }
+  // The normalizers are the tuned ones: keeping weights re-measures them over the same set.
+  assert.deepEqual(r.context!.normalizers, tuned.normalizers);
 });

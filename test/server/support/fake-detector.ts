@@ -43,8 +43,8 @@ export class FakeDetector implements Detector {
       detailWeight: 0.25,
       detailClassWeights: { plate: 0.5, "hex nut": 0 },
       classes: ["plate", "hex nut"],
-      // Read back from lafited_model_context_class_weight and `lafite info`.
-      context: { lambda: 4, weight: 0, classWeights: { plate: 1 } },
+      // Read back from lafited_model_context_class_weight, lafited_model_context_image_class_weight and `lafite info`.
+      context: { lambda: 4, weight: 0, classWeights: { plate: 0.5 }, imageClassWeights: { plate: 1 } },
       edgeCorrectedClasses: ["plate"],
     };
   }
