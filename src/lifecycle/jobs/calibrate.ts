@@ -8,9 +8,9 @@
  * scored with their own rows left out, as fit does (pipeline/tune/left-out.ts).
  */
 import { withScoreMemo } from "../../pipeline/score-memo.js";
-import { remeasureEdges } from "../../pipeline/tune/edge-correction.js";
+import { edgeRemeasureWork, remeasureEdges } from "../../pipeline/tune/edge-correction.js";
 import type { EdgeProfiles } from "../../model/scoring/edge-profile.js";
-import { remeasureSizes } from "../../pipeline/tune/size-correction.js";
+import { remeasureSizes, sizeRemeasureWork } from "../../pipeline/tune/size-correction.js";
 import type { SizeTrends } from "../../model/scoring/size-trend.js";
 import { join } from "node:path";
 import type { ThresholdInfo } from "../../model/bundle.js";
@@ -87,32 +87,37 @@ type Calibrated = { thresholds: Partial<Record<ScoringMode, ThresholdInfo>>; det
 
 async function calibrateWith(model: ActiveModel, parts: ScorerParts, parentSettings: ScorerSettings, holdout: readonly FeatureMap[], modes: readonly ScoringMode[], options: CalibrateOptions): Promise<Calibrated> {
   const m = model.manifest;
-  // The size correction's trends first, on the same normals: every score below, thresholds included, is taken with them.
-  const sz = m.scoring.sizes;
-  const sizes = sz && options.classes && modes.includes(sz.mode)
-    ? (await remeasureSizes({ sizes: sz, maps: holdout, classes: options.classes, parts, settings: parentSettings, sessionOptions: model.sessionOptions, ...(options.signal ? { signal: options.signal } : {}) })).sizes
-    : undefined;
-  const settings = sizes ? { ...parentSettings, sizes } : parentSettings;
   const rule = parseModelConfig(m.config).threshold;
   if (options.classes && options.classes.length !== holdout.length) throw new Error(`${options.classes.length} classes for ${holdout.length} held-out maps`);
+  const classes = options.classes;
+  const sz = classes && m.scoring.sizes && modes.includes(m.scoring.sizes.mode) ? m.scoring.sizes : undefined;
+  const e = classes && m.scoring.edges && modes.includes(m.scoring.edges.mode) ? m.scoring.edges : undefined;
   const normals = holdout.map((x) => ({ cls: "", anomalous: false, x }));
-  const leftOut = rule.perClass ? await leftOutMaps(model, rule, options.classes ?? [], options.signal) : [];
+  const leftOut = rule.perClass ? await leftOutMaps(model, rule, classes ?? [], options.signal) : [];
   const leftOutModes = modes.filter((mode) => leftOut.length > 0 && BANK_MODES.includes(mode));
   // With a detail bank: one pass per mode it blends into and one detail search per image, which also give those modes' scores.
-  const contextOn = contextInUse(settings.context) && parts.contextBank !== undefined;
-  const detailModes = detailInUse(settings.detail) || contextOn ? modes.filter((mode) => DETAIL_MODES.includes(mode)) : [];
+  const contextOn = contextInUse(parentSettings.context) && parts.contextBank !== undefined;
+  const detailModes = detailInUse(parentSettings.detail) || contextOn ? modes.filter((mode) => DETAIL_MODES.includes(mode)) : [];
   const rest = modes.filter((mode) => !detailModes.includes(mode));
-  const total = (detailModes.length ? detailTuneWork(holdout.length, detailModes, contextOn ? 0 : -1) : 0) + rest.length * holdout.length + leftOutModes.length * leftOut.length;
+  // And the size and edge corrections' passes over the held-out maps of their classes.
+  const corrections = (sz && classes ? sizeRemeasureWork(sz, holdout, classes) : 0) + (e && classes ? edgeRemeasureWork(e, classes) : 0);
+  const total = (detailModes.length ? detailTuneWork(holdout.length, detailModes, contextOn ? 0 : -1) : 0) + rest.length * holdout.length + leftOutModes.length * leftOut.length + corrections;
   let done = 0;
+  const onScored = () => options.onProgress?.(++done, total);
+  // The size correction's trends first, on the same normals: every score below, thresholds included, is taken with them.
+  const sizes = sz && classes
+    ? (await remeasureSizes({ sizes: sz, maps: holdout, classes, parts, settings: parentSettings, sessionOptions: model.sessionOptions, onScored, ...(options.signal ? { signal: options.signal } : {}) })).sizes
+    : undefined;
+  const settings = sizes ? { ...parentSettings, sizes } : parentSettings;
   const remeasured = await remeasureDetail(normals, parts, settings, detailModes, m.scoring.mode, model.sessionOptions, {
     ...(options.signal ? { signal: options.signal } : {}),
-    onScored: () => options.onProgress?.(++done, total),
+    onScored,
   });
   // Scored with the detail normalizers just measured, as the candidate will serve.
   const served = { ...settings, ...(remeasured ? { detail: remeasured.detail } : {}), ...(remeasured?.context ? { context: remeasured.context } : {}) };
   const leftOutSamples = new Map<ScoringMode, ClassScore[]>();
   for (const mode of leftOutModes) {
-    leftOutSamples.set(mode, await leftOutScores(leftOut, parts, served, mode, model.sessionOptions, { ...(options.signal ? { signal: options.signal } : {}), onScored: () => options.onProgress?.(++done, total) }));
+    leftOutSamples.set(mode, await leftOutScores(leftOut, parts, served, mode, model.sessionOptions, { ...(options.signal ? { signal: options.signal } : {}), onScored }));
   }
   // The model's threshold over every held-out map; each class's over the maps whose class is known, and its left-out bank images.
   const calibrate = (mode: ScoringMode, scores: readonly number[]) =>
@@ -129,7 +134,7 @@ async function calibrateWith(model: ActiveModel, parts: ScorerParts, parentSetti
       for (const x of holdout) {
         throwIfCancelled(options.signal, "threshold calibration");
         scores.push((await opened.scorer.score(x)).score);
-        options.onProgress?.(++done, total);
+        onScored();
       }
       // The parent's rule; pseudo-f1 needs a pseudo-validation set and says so.
       out[mode] = calibrate(mode, scores);
@@ -138,9 +143,8 @@ async function calibrateWith(model: ActiveModel, parts: ScorerParts, parentSetti
     }
   }
   // The edge correction's profiles, on the same normals as the candidate serves them (the kept classes stay kept).
-  const e = m.scoring.edges;
-  const edges = e && options.classes && modes.includes(e.mode)
-    ? (await remeasureEdges({ edges: e, maps: holdout, classes: options.classes, parts, settings: served, sessionOptions: model.sessionOptions, ...(options.signal ? { signal: options.signal } : {}) })).edges
+  const edges = e && classes
+    ? (await remeasureEdges({ edges: e, maps: holdout, classes, parts, settings: served, sessionOptions: model.sessionOptions, onScored, ...(options.signal ? { signal: options.signal } : {}) })).edges
     : undefined;
   return { thresholds: out, ...(remeasured ? { detail: remeasured.detail } : {}), ...(remeasured?.context ? { context: remeasured.context } : {}), ...(edges ? { edges } : {}), ...(sizes ? { sizes } : {}) };
 }

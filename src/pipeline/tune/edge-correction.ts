@@ -133,7 +133,7 @@ export async function remeasureEdges(input: {
   try {
     for (let i = 0; i < input.maps.length; i++) {
       const cls = input.classes[i];
-      if (cls === undefined || !(cls in edges.classes)) continue;
+      if (!profiled(edges, cls)) continue;
       throwIfCancelled(input.signal, "edge correction");
       const x = input.maps[i]!;
       let s = sums.get(cls);
@@ -147,4 +147,14 @@ export async function remeasureEdges(input: {
   const classes = Object.fromEntries(Object.entries(edges.classes).map(([cls, old]) => [cls, sums.get(cls)?.correction()?.map((v) => +v.toPrecision(7)) ?? old]));
   const normals = Object.fromEntries(Object.keys(edges.classes).map((cls) => [cls, sums.has(cls) ? input.maps.filter((_, i) => input.classes[i] === cls).length : 0]));
   return { edges: { ...edges, classes }, normals };
+}
+
+/** Whether remeasureEdges scores a map of class `cls`: tagged, and of a corrected class. */
+function profiled(edges: EdgeProfiles, cls: string | undefined): cls is string {
+  return cls !== undefined && cls in edges.classes;
+}
+
+/** How many scorings remeasureEdges does over maps of these classes (its progress total). */
+export function edgeRemeasureWork(edges: EdgeProfiles, classes: readonly (string | undefined)[]): number {
+  return classes.filter((cls) => profiled(edges, cls)).length;
 }

@@ -80,12 +80,7 @@ export async function remeasureSizes(input: {
 }): Promise<{ sizes: SizeTrends; normals: Record<string, number> }> {
   const { sizes } = input;
   if (input.classes.length !== input.maps.length) throw new Error(`${input.classes.length} classes for ${input.maps.length} held-out maps`);
-  // Tagged maps of the corrected classes only: an untagged accepted frame's class is not known here.
-  const frames = input.maps.flatMap((x, i) => {
-    const cls = input.classes[i];
-    return cls !== undefined && cls in sizes.classes ? [{ x, cls }] : [];
-  });
-  const samples = await sizeSamples({ ...input, frames, mode: sizes.mode });
+  const samples = await sizeSamples({ ...input, frames: correctedFrames(sizes, input.maps, input.classes), mode: sizes.mode });
   const measured = chooseSizeTrends(samples, sizes.mode).record.classes;
   const classes = Object.fromEntries(
     Object.entries(sizes.classes).map(([cls, old]) => {
@@ -96,4 +91,17 @@ export async function remeasureSizes(input: {
   );
   const normals = Object.fromEntries(Object.keys(sizes.classes).map((cls) => [cls, samples.filter((s) => s.cls === cls).length]));
   return { sizes: { ...sizes, classes }, normals };
+}
+
+/** Tagged maps of the corrected classes: an untagged accepted frame's class is not known here. */
+function correctedFrames(sizes: SizeTrends, maps: readonly FeatureMap[], classes: readonly (string | undefined)[]): { x: FeatureMap; cls: string }[] {
+  return maps.flatMap((x, i) => {
+    const cls = classes[i];
+    return cls !== undefined && cls in sizes.classes ? [{ x, cls }] : [];
+  });
+}
+
+/** How many scorings remeasureSizes does over these maps (its progress total): the sized ones among correctedFrames. */
+export function sizeRemeasureWork(sizes: SizeTrends, maps: readonly FeatureMap[], classes: readonly (string | undefined)[]): number {
+  return correctedFrames(sizes, maps, classes).filter((f) => f.x.frameSize !== undefined).length;
 }

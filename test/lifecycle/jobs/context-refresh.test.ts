@@ -75,7 +75,12 @@ test("fit builds a context bank for the class with swapped parts; a refresh grow
   const loose = join(dir, "untagged");
   await writePlates(loose, [60, 60], 90);
   const untaggedFrames = (await acceptedFrom(loose, 2)).map(({ path, sha256 }) => ({ path, sha256 }));
-  await refreshMemoryBank(jobContext("refresh", base, out, [...accepted, ...untaggedFrames]));
+  const ctx = jobContext("refresh", base, out, [...accepted, ...untaggedFrames]);
+  await refreshMemoryBank(ctx);
+  // The calibration's progress ends at its total (job-sizes.test.ts counts the edge pass apart).
+  const calibration = ctx.reports.filter((r) => r.message.includes("threshold calibration"));
+  assert.ok(calibration.length > 0 && calibration.every((r) => r.done <= r.total), JSON.stringify(calibration.slice(-3)));
+  assert.equal(calibration.at(-1)!.done, calibration.at(-1)!.total);
   const refreshed = await readBundle(out);
   const r = refreshed.manifest;
   const grown = contextBankOf(refreshed)!;

@@ -3,7 +3,9 @@
  * trend that doubles every frame's score (its range pinned at one size, so
  * the clamp gives every frame the same factor), the candidate's thresholds
  * are exactly twice those of the same refresh without it, and the trend,
- * which frames of one size cannot re-measure, is kept as it was.
+ * which frames of one size cannot re-measure, is kept as it was. Its
+ * calibration's progress counts the size pass, and the edge pass, over the
+ * same held-out maps.
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -35,8 +37,31 @@ test("a refresh calibrates with the size correction and keeps a trend its frames
   const accepted = await acceptedFrom(shifted, 6);
   const plainOut = join(dir, "plain-out");
   const sizedOut = join(dir, "sized-out");
-  await refreshMemoryBank(jobContext("refresh", base, plainOut, accepted));
-  await refreshMemoryBank(jobContext("refresh", withSizes, sizedOut, accepted));
+  const plainCtx = jobContext("refresh", base, plainOut, accepted);
+  const sizedCtx = jobContext("refresh", withSizes, sizedOut, accepted);
+  await refreshMemoryBank(plainCtx);
+  await refreshMemoryBank(sizedCtx);
+  // The calibration's progress counts the size pass too (one scoring per tagged, sized held-out map) and ends at its total.
+  const calibration = (c: typeof plainCtx) => c.reports.filter((r) => r.message.includes("threshold calibration"));
+  for (const c of [plainCtx, sizedCtx]) {
+    const reports = calibration(c);
+    assert.ok(reports.length > 0 && reports.every((r) => r.done <= r.total), JSON.stringify(reports.slice(-3)));
+    assert.equal(reports.at(-1)!.done, reports.at(-1)!.total);
+  }
+  // And the edge pass: a third refresh with an edge profile too. Both passes score the same maps (every held-out map is
+  // a tagged hex_nut frame of known size), so each adds the same count to the total.
+  const edged = join(dir, "with-edges");
+  await cp(withSizes, edged, { recursive: true });
+  const em = JSON.parse(await readFile(join(edged, "manifest.json"), "utf8")) as { scoring: Record<string, unknown> };
+  em.scoring.edges = { mode: "knn", reach: 32, classes: { hex_nut: Array<number>(33).fill(0) } };
+  await writeFile(join(edged, "manifest.json"), JSON.stringify(em));
+  const edgedCtx = jobContext("refresh", edged, join(dir, "edged-out"), accepted);
+  await refreshMemoryBank(edgedCtx);
+  const totalOf = (c: typeof plainCtx) => calibration(c).at(-1)!.total;
+  assert.equal(calibration(edgedCtx).at(-1)!.done, totalOf(edgedCtx));
+  const sizePass = totalOf(sizedCtx) - totalOf(plainCtx);
+  assert.ok(sizePass > 0);
+  assert.equal(totalOf(edgedCtx) - totalOf(sizedCtx), sizePass);
   const plain = (await readBundle(plainOut)).manifest;
   const sized = (await readBundle(sizedOut)).manifest;
   assert.deepEqual(sized.scoring.sizes, { mode: "knn", classes: { hex_nut: trend } });

@@ -56,7 +56,14 @@ export async function acceptedFrom(data: string, limit: number): Promise<Accepte
   return all;
 }
 
-export function jobContext(kind: JobContext["kind"], activeBundleDir: string, outDir: string, accepted: AcceptedFrame[], options?: Record<string, unknown>, signal = new AbortController().signal): JobContext & { calls: number } {
+export function jobContext(
+  kind: JobContext["kind"],
+  activeBundleDir: string,
+  outDir: string,
+  accepted: AcceptedFrame[],
+  options?: Record<string, unknown>,
+  signal = new AbortController().signal,
+): JobContext & { calls: number; reports: { done: number; total: number; message: string }[] } {
   const ctx = {
     kind,
     activeBundleDir,
@@ -64,8 +71,11 @@ export function jobContext(kind: JobContext["kind"], activeBundleDir: string, ou
     accepted,
     signal,
     calls: 0,
-    progress: () => {
+    /** Every progress report, in order. */
+    reports: [] as { done: number; total: number; message: string }[],
+    progress: (done: number, total: number, message: string) => {
       ctx.calls++;
+      ctx.reports.push({ done, total, message });
     },
     log: silentLogger(),
     ...(options ? { options } : {}),
