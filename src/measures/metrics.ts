@@ -20,6 +20,28 @@ export function auroc(scores: ArrayLike<number>, labels: ArrayLike<number | bool
 }
 
 /**
+ * How far the positives stand from the negatives, in the negatives' standard
+ * deviations: (mean of positives − mean of negatives) / sd of negatives
+ * (population sd). Where AUROC saturates (every positive above every
+ * negative) it still tells how clearly. Null without a positive, with fewer
+ * than two negatives, or when the negatives do not vary.
+ */
+export function separation(scores: ArrayLike<number>, labels: ArrayLike<number | boolean>): number | null {
+  if (scores.length !== labels.length) throw invalidInput(`separation: ${scores.length} scores but ${labels.length} labels`);
+  let np = 0, sp = 0, nn = 0, sn = 0, sn2 = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const v = scores[i]!;
+    if (Number.isNaN(v)) throw invalidInput(`separation: score ${i} is NaN`);
+    if (labels[i]) (np++, (sp += v));
+    else (nn++, (sn += v), (sn2 += v * v));
+  }
+  if (np === 0 || nn < 2) return null;
+  const mean = sn / nn;
+  const sd = Math.sqrt(Math.max(0, sn2 / nn - mean * mean));
+  return sd > 0 ? (sp / np - mean) / sd : null;
+}
+
+/**
  * Average precision as scikit-learn's average_precision_score: Σ (R_n − R_{n−1}) P_n
  * over thresholds at each distinct score (tied scores form one threshold), no
  * interpolation.

@@ -83,8 +83,8 @@ export interface TuningRecord {
     readonly tolerance: number;
     /** Swapped parts per class (classes without any are not swept: nothing in the set speaks for context there). */
     readonly swaps: Readonly<Record<string, number>>;
-    /** Per class: image AUROC of its normals against its swapped parts (swaps_auroc), and its other anomalies' figures, at each W. */
-    readonly classes: Readonly<Record<string, { readonly curve: readonly (TuningPoint & { readonly weight: number; readonly aupro: number | null; readonly swaps_auroc: number | null })[]; readonly chosen: number; readonly imageChosen?: number }>>;
+    /** Per class: image AUROC of its normals against its swapped parts (swaps_auroc) and the swaps' separation from them, and its other anomalies' figures, at each W. */
+    readonly classes: Readonly<Record<string, { readonly curve: readonly (TuningPoint & { readonly weight: number; readonly aupro: number | null; readonly swaps_auroc: number | null; readonly swaps_separation?: number | null })[]; readonly chosen: number; readonly imageChosen?: number }>>;
   };
   /** Each class's pseudo-validation pixel AUROC and AUPRO without and with the edge correction, and whether it kept it. */
   readonly edges?: EdgeTuningRecord;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { PixelMetricAccumulator, auroc, averagePrecision } from "../../src/measures/metrics.js";
+import { PixelMetricAccumulator, auroc, averagePrecision, separation } from "../../src/measures/metrics.js";
 import { LafiteError } from "../../src/util/errors.js";
 import { createRng } from "../../src/util/random.js";
 
@@ -141,4 +141,16 @@ test("a sum of accumulators over disjoint score ranges, an empty one among them,
   const labels = maps.flatMap((m) => [...m.mask]);
   assert.ok(Math.abs(all.auroc() - auroc(scores, labels)) < 1e-3);
   assert.ok(Math.abs(all.averagePrecision() - averagePrecision(scores, labels)) < 1e-3);
+});
+
+test("separation by hand: negatives 1, 2, 3 (mean 2, sd √(2/3)), positives 5 and 7 (mean 6): 4 / √(2/3) = 4.899; undefined cases are null", () => {
+  assert.ok(Math.abs(separation([1, 5, 2, 7, 3], [0, 1, 0, 1, 0])! - 4 / Math.sqrt(2 / 3)) < 1e-12);
+  // Below the negatives it is negative; where AUROC is 1 for both, the farther positives separate more.
+  assert.ok(separation([1, 2, 3, 0], [0, 0, 0, 1])! < 0);
+  assert.equal(auroc([1, 2, 3, 5], [0, 0, 0, 1]), auroc([1, 2, 3, 9], [0, 0, 0, 1]));
+  assert.ok(separation([1, 2, 3, 9], [0, 0, 0, 1])! > separation([1, 2, 3, 5], [0, 0, 0, 1])!);
+  assert.equal(separation([1, 2, 3], [0, 0, 0]), null);
+  assert.equal(separation([1, 5], [0, 1]), null);
+  assert.equal(separation([2, 2, 5], [0, 0, 1]), null);
+  assert.throws(() => separation([1, 2], [0]), LafiteError);
 });

@@ -28,7 +28,7 @@ import { contextInUse, frameContext, imageContextWeights, withContext, type Cont
 import { scaledContextRows } from "../../model/memory/context-coreset.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
 import { detailWeightOf, frameContextWeight, seedOfFeatures, type PositionScores } from "../frame-scorer.js";
-import { auroc, PixelMetricAccumulator } from "../../measures/metrics.js";
+import { auroc, PixelMetricAccumulator, separation } from "../../measures/metrics.js";
 import { ProAccumulator } from "../../measures/pro.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
 import { framePixels, type PseudoFeature } from "./pseudo-features.js";
@@ -239,8 +239,8 @@ async function tuneContext(input: DetailTuneInput, cx: NonNullable<DetailTuneInp
         const table = alone(weight);
         const mapOf = (i: number) => mapAt(input.servedMode, i, weightOfFrame(input.servedMode, i, table));
         const swaps = classPoint(input, [...normals, ...swapped], weight, mapOf, all);
-        const rest = others.length > 0 ? classPoint(input, [...normals, ...others], weight, mapOf, all) : undefined;
-        return { weight, swaps_auroc: swaps.image_auroc, image_auroc: rest?.image_auroc ?? null, pixel_auroc: rest?.pixel_auroc ?? null, aupro: rest?.aupro ?? null };
+        const rest = others.length > 0 ? classPoint(input, [...normals, ...others], weight, mapOf, all).point : undefined;
+        return { weight, swaps_auroc: swaps.point.image_auroc, swaps_separation: swaps.separation, image_auroc: rest?.image_auroc ?? null, pixel_auroc: rest?.pixel_auroc ?? null, aupro: rest?.aupro ?? null };
       });
       classes[cls] = { curve, chosen: weights[chooseContextWeight(curve, cx.margin, cx.tolerance)]!, imageChosen: weights[chooseImageContextWeight(curve, cx.margin, cx.tolerance)]! };
     }
@@ -250,7 +250,7 @@ async function tuneContext(input: DetailTuneInput, cx: NonNullable<DetailTuneInp
     imageClassWeights = own.length > 0 ? Object.fromEntries(own.map(([cls, r]) => [cls, r.imageChosen])) : undefined;
     record = { mode: input.servedMode, lambda: cx.lambda, margin: cx.margin, tolerance: cx.tolerance, swaps: swapCounts, classes };
     const pct = (v: number | null) => (v === null ? "–" : (100 * v).toFixed(1));
-    input.log?.(`tune: context bank (λ ${cx.lambda}) per class, W ${weights.join("/")}: ${Object.keys(classes).length === 0 ? "no class has enough swapped parts" : Object.entries(classes).map(([cls, r]) => `${cls} W=${r.chosen}${r.imageChosen !== r.chosen ? `, image score W=${r.imageChosen}` : ""} (swapped parts image AUROC ${r.curve.map((p) => pct(p.swaps_auroc)).join("/")}; its other anomalies ${r.curve.map((p) => pct(p.image_auroc)).join("/")}, AUPRO ${r.curve.map((p) => pct(p.aupro)).join("/")})`).join(", ")}`);
+    input.log?.(`tune: context bank (λ ${cx.lambda}) per class, W ${weights.join("/")}: ${Object.keys(classes).length === 0 ? "no class has enough swapped parts" : Object.entries(classes).map(([cls, r]) => `${cls} W=${r.chosen}${r.imageChosen !== r.chosen ? `, image score W=${r.imageChosen}` : ""} (swapped parts image AUROC ${r.curve.map((p) => pct(p.swaps_auroc)).join("/")}, separation ${r.curve.map((p) => (p.swaps_separation == null ? "–" : p.swaps_separation.toFixed(1))).join("/")}; its other anomalies ${r.curve.map((p) => pct(p.image_auroc)).join("/")}, AUPRO ${r.curve.map((p) => pct(p.aupro)).join("/")})`).join(", ")}`);
   }
   // The image scores (thresholds are calibrated on them) at each class's image-score W.
   const imageTable = classWeightTable(rowClasses.names, imageContextWeights({ ...(classWeights ? { classWeights } : {}), ...(imageClassWeights ? { imageClassWeights } : {}) }), 0);
@@ -259,8 +259,8 @@ async function tuneContext(input: DetailTuneInput, cx: NonNullable<DetailTuneInp
   return { context, ...(record ? { record } : {}), scored };
 }
 
-/** One class's figures at one weight over its samples (`members`, indices into `samples`): image AUROC, pixel AUROC and AUPRO. */
-function classPoint(input: Pick<DetailTuneInput, "signal" | "settings">, members: readonly number[], weight: number, mapOf: (i: number) => Float32Array, samples: readonly PseudoFeature[]): ClassWeightPoint {
+/** One class's figures at one weight over its samples (`members`, indices into `samples`): image AUROC, pixel AUROC and AUPRO; and how far its anomalies' image scores stand from its normals' (separation). */
+function classPoint(input: Pick<DetailTuneInput, "signal" | "settings">, members: readonly number[], weight: number, mapOf: (i: number) => Float32Array, samples: readonly PseudoFeature[]): { point: ClassWeightPoint; separation: number | null } {
   throwIfCancelled(input.signal, "bank weight per class");
   const S = input.settings.mapSize;
   const pixels = new PixelMetricAccumulator();
@@ -274,7 +274,7 @@ function classPoint(input: Pick<DetailTuneInput, "signal" | "settings">, members
     return imageScoreOf(map, S, input.settings);
   });
   const labels = members.map((i) => (samples[i]!.anomalous ? 1 : 0));
-  return { weight, image_auroc: auroc(scores, labels), pixel_auroc: pixels.aurocOrNull(), aupro: regions.regions > 0 ? regions.aupro() : null };
+  return { point: { weight, image_auroc: auroc(scores, labels), pixel_auroc: pixels.aurocOrNull(), aupro: regions.regions > 0 ? regions.aupro() : null }, separation: separation(scores, labels) };
 }
 
 /**
@@ -299,7 +299,7 @@ function sweepPerClass(input: DetailTuneInput, weights: readonly number[], mapAt
   const out: Record<string, { curve: ClassWeightPoint[]; chosen: number }> = {};
   for (const [cls, members] of byClass) {
     if (!members.some((i) => set[i]!.anomalous) || members.every((i) => set[i]!.anomalous)) continue;
-    const curve = weights.map((weight) => classPoint(input, members, weight, (i) => mapAt(input.servedMode, i, weight), set));
+    const curve = weights.map((weight) => classPoint(input, members, weight, (i) => mapAt(input.servedMode, i, weight), set).point);
     out[cls] = { curve, chosen: weights[bestByRegions(curve)]! };
   }
   return out;
@@ -307,12 +307,19 @@ function sweepPerClass(input: DetailTuneInput, weights: readonly number[], mapAt
 
 type ClassWeightPoint = TuningPoint & { readonly weight: number; readonly aupro: number | null };
 
-/** A class's context sweep point: image AUROC of its normals against its swapped parts, and its figures over its other anomalies. */
-export type ContextWeightPoint = ClassWeightPoint & { readonly swaps_auroc: number | null };
+/**
+ * A class's context sweep point: image AUROC of its normals against its swapped parts and how far the swaps' scores
+ * stand from the normals' (measures/metrics.ts separation; absent in bundles from before it), and its figures over
+ * its other anomalies.
+ */
+export type ContextWeightPoint = ClassWeightPoint & { readonly swaps_auroc: number | null; readonly swaps_separation?: number | null };
 
 /**
  * The context weight for a class (an index into the curve, whose first point
- * is W 0): the point with the highest image AUROC on the swapped parts, kept
+ * is W 0): the point with the highest image AUROC on the swapped parts (on
+ * a tie, the one whose swaps stand farther from the normals, `separation`,
+ * then the smaller W: 17 swaps saturate at 100 % where a W still tells
+ * kit's odd parts apart better than another), kept
  * only when it beats W 0's by `margin` and costs the class's other anomalies
  * (pasted and logical) no more than `tolerance` of their mean image AUROC and
  * AUPRO (`guarded`: chooseImageContextWeight guards their image AUROC
@@ -328,12 +335,15 @@ export type ContextWeightPoint = ClassWeightPoint & { readonly swaps_auroc: numb
  */
 export function chooseContextWeight(curve: readonly ContextWeightPoint[], margin: number, tolerance: number, guarded: (p: ContextWeightPoint) => number | null = otherAnomaliesScore): number {
   const swaps = (p: ContextWeightPoint) => p.swaps_auroc ?? Number.NEGATIVE_INFINITY;
+  const apart = (p: ContextWeightPoint) => p.swaps_separation ?? Number.NEGATIVE_INFINITY;
   const rest = (p: ContextWeightPoint) => guarded(p) ?? 0;
   const base = curve[0]!;
   let best = 0;
   curve.forEach((p, j) => {
     if (j === 0 || swaps(p) < swaps(base) + margin - 1e-9 || rest(p) < rest(base) - tolerance) return;
-    if (best === 0 || swaps(p) > swaps(curve[best]!) + 1e-9) best = j;
+    const b = curve[best]!;
+    const tied = Math.abs(swaps(p) - swaps(b)) <= 1e-9;
+    if (best === 0 || swaps(p) > swaps(b) + 1e-9 || (tied && apart(p) > apart(b) + 1e-9)) best = j;
   });
   return best;
 }

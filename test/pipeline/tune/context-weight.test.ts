@@ -233,3 +233,16 @@ test("a class whose image score has its own context W: the scorer's heatmap is t
   // The normalizers are the tuned ones: keeping weights re-measures them over the same set.
   assert.deepEqual(r.context!.normalizers, tuned.normalizers);
 });
+
+test("chooseContextWeight: swaps tied at the top are told apart by how far they stand from the normals, then by the smaller W", () => {
+  const p = (weight: number, swaps: number, separation: number | null, aupro = 0.94) => ({ weight, swaps_auroc: swaps, swaps_separation: separation, image_auroc: 1, pixel_auroc: null, aupro });
+  // The kit of a fit whose swaps saturate (lafite, fit seed 0): 80.9 / 100 / 100, separation 1.9 / 5.9 / 13.6 normal sds.
+  const saturated = [p(0, 0.809, 1.9), p(0.5, 1, 5.9, 0.938), p(1, 1, 13.6, 0.906)];
+  assert.equal(chooseContextWeight(saturated, 0.005, 0.03), 2);
+  assert.equal(chooseImageContextWeight(saturated, 0.005, 0.03), 2);
+  // Nearer: the smaller W keeps it; unknown separations (bundles from before it) tie, and the smaller W keeps it.
+  assert.equal(chooseContextWeight([p(0, 0.809, 1.1), p(0.5, 1, 6.3), p(1, 1, 4.2)], 0.005, 0.03), 1);
+  assert.equal(chooseContextWeight([p(0, 0.809, null), p(0.5, 1, null), p(1, 1, null)], 0.005, 0.03), 1);
+  // A higher AUROC still wins over a larger separation.
+  assert.equal(chooseContextWeight([p(0, 0.809, 1.1), p(0.5, 1, 3), p(1, 0.99, 9)], 0.005, 0.03), 1);
+});
