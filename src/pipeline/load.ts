@@ -67,6 +67,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: backbone yields ${backbone.shape.c}×${backbone.shape.h}×${backbone.shape.w}, manifest says ${c}×${h}×${w}`);
   }
   const sizes = options.sizeCorrection !== false ? servedSizes(m.scoring.sizes, mode, bundle.dir) : undefined;
+  checkBankWeights(m.scoring.context, bundle.dir);
   const { detailWeight, contextWeight, ...overrides } = options.overrides ?? {};
   const { sizes: _checkedAbove, ...scoring } = m.scoring;
   const sc = { ...scoring, ...(sizes ? { sizes } : {}), ...overrides, ...(detailWeight !== undefined ? { detail: atOneWeight(m.scoring.detail, detailWeight, "detail") } : {}), ...(contextWeight !== undefined ? { context: atOneWeight(m.scoring.context, contextWeight, "context") } : {}) };
@@ -126,6 +127,17 @@ function servedSizes(sizes: SizeTrends | undefined, mode: ScoringMode, dir: stri
   const problem = sizeTrendsProblem(sizes);
   if (problem) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${dir}: ${problem}`);
   return sizes;
+}
+
+/** A context bank's weights, checked: each a number from 0 to 1 (a hand-edited manifest would otherwise score NaN). */
+function checkBankWeights(context: ContextScoring | undefined, dir: string): void {
+  if (!context) return;
+  const fields = { weight: { "": context.weight }, classWeights: context.classWeights ?? {}, imageClassWeights: context.imageClassWeights ?? {} };
+  for (const [field, weights] of Object.entries(fields)) {
+    for (const [cls, w] of Object.entries(weights)) {
+      if (!(typeof w === "number" && w >= 0 && w <= 1)) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${dir}: scoring.context.${field}${cls ? `.${cls}` : ""} is ${JSON.stringify(w)}, not a weight from 0 to 1`);
+    }
+  }
 }
 
 /** The bundle's edge correction when it applies to `mode`, checked: a profile per class, reach + 1 finite values. */

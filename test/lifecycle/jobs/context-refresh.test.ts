@@ -7,13 +7,14 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { refreshMemoryBank } from "../../../src/lifecycle/jobs/index.js";
 import { contextBankOf, readBundle, writeBundle } from "../../../src/model/bundle.js";
 import { loadDetector } from "../../../src/pipeline/load.js";
 import { modelInfoMessage } from "../../../src/server/detector-service.js";
+import { ErrorCode, LafiteError } from "../../../src/util/errors.js";
 import { mkdir } from "node:fs/promises";
 import sharp from "sharp";
 import { acceptedFrom, fitBundle, jobContext } from "./support.js";
@@ -114,12 +115,18 @@ test("fit builds a context bank for the class with swapped parts; a refresh grow
     assert.deepEqual([message.contextClassWeights, message.contextImageClassWeights, message.optionalContextLambda, message.optionalContextWeight.case], [{ board: 0.5 }, { board: 1 }, { case: "contextLambda", value: 4 }, undefined]);
     const [frame] = await acceptedFrom(shifted, 1);
     const { decodeEncoded } = await import("../../../src/image/decode.js");
-    const { readFile } = await import("node:fs/promises");
     const scored = await detector.scoreImage(await decodeEncoded(await readFile(frame!.path)));
     assert.ok(Number.isFinite(scored.score));
   } finally {
     await detector.close();
   }
+  // A malformed weight in a hand-edited manifest is refused at load, not scored as NaN.
+  const bad = join(dir, "bad-weights");
+  await cp(out, bad, { recursive: true });
+  const badManifest = JSON.parse(await readFile(join(bad, "manifest.json"), "utf8")) as { scoring: { context: Record<string, unknown> } };
+  badManifest.scoring.context.imageClassWeights = { board: 1.5 };
+  await writeFile(join(bad, "manifest.json"), JSON.stringify(badManifest));
+  await assert.rejects(loadDetector(bad), (e: unknown) => e instanceof LafiteError && e.code === ErrorCode.BAD_BUNDLE && /scoring\.context\.imageClassWeights\.board is 1\.5, not a weight from 0 to 1/.test(e.message));
   // A second refresh brings a fourth material: past the ceiling, the context bank is cut back to it, every added row kept.
   const darker = join(dir, "darker");
   await writePlates(darker, Array.from({ length: 8 }, () => 20), 70);
