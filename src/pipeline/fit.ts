@@ -291,7 +291,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   if (contextTuned) {
     const swapsPerClass = countBy(swapSet.map((f) => f.cls));
     const counts = Object.fromEntries(Object.entries(swapsPerClass).filter(([, n]) => n >= tc.minSwaps).map(([cls]) => [cls, classRows[cls] ?? 0]));
-    log(`fit: ${swapSet.length} swapped parts (${Object.entries(swapsPerClass).map(([k, n]) => `${k} ${n}`).join(", ") || "no class has parts and frames of one size"}); context bank rows for ${Object.keys(counts).length === 0 ? "no class" : Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(", ")}`);
+    log(`fit: ${swapSet.length} swapped parts (${Object.entries(swapsPerClass).map(([k, n]) => `${k} ${n}`).join(", ") || "no class has frames of one size whose parts differ from frame to frame"}); context bank rows for ${Object.keys(counts).length === 0 ? "no class" : Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(", ")}`);
     if (Object.keys(counts).length > 0) {
       contextBank = await contextCoreset(bank, bankClasses, classNames, counts, { candidates, sampling: m.sampling, seed: config.seed, projectionDim: m.projectionDim, lambda, channels: contextChannelsOf(backboneSource.stageChannels, c) }, signal ? { signal } : {});
     }
