@@ -20,7 +20,7 @@ import { ringWidth } from "./logical.js";
 /** Mean RGB inside a square's inscribed disc (what a swap brings, as discMask draws it) minus the mean of the plain ring around the square (logical.ts ringWidth). */
 export type PartAppearance = readonly [number, number, number];
 
-/** How many times the frame's own spread a part's appearance must differ by to stand out. */
+/** How many times the spread of the replaced part's kind a part's appearance must differ by to stand out. */
 const SPREAD_FACTOR = 2;
 
 /**
