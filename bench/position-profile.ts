@@ -1,14 +1,15 @@
 /**
  * `npm run bench:profile`: what standardizing the anomaly map by each class's
- * normal profile (model/scoring/position-profile.ts) would do to the image
- * score, before the product serves it.
+ * normal profile (model/scoring/position-profile.ts) does to the image score
+ * of every class that has the normals for one, whether or not fit kept it
+ * (fit keeps it per class on pseudo-validation: tuning.positionProfile).
  *
  * For --bundle and the test images of --data (default: the data set the
  * bundle was fitted on), each class with at least MIN_PROFILE_NORMALS
  * held-out normals (the bundle's, manifest provenance.holdoutFiles) gets a
  * profile from their maps; every test image is scored both ways with the
  * bundle's image-score rule, on the map the bundle serves before its edge
- * correction. Prints per class the image AUROC and the verdicts at the
+ * correction and without its own profiles. Prints per class the image AUROC and the verdicts at the
  * `threshold.quantile` (default 0.99) of the held-out normals' scores, each
  * normal scored against the profile of the others (as a threshold
  * calibrated on them would have to be), then the mean over those classes
@@ -38,7 +39,8 @@ const manifest = JSON.parse(await readFile(join(values.bundle, "manifest.json"),
 };
 const data = values.data ?? manifest.provenance.dataset;
 const q = manifest.threshold.quantile ?? 0.99;
-const detector = await loadDetector(values.bundle, { edgeCorrection: false, ...(values.mode ? { mode: values.mode as ScoringMode } : {}) });
+// Without the bundle's own profiles: "today" is the score they would replace.
+const detector = await loadDetector(values.bundle, { edgeCorrection: false, positionProfile: false, ...(values.mode ? { mode: values.mode as ScoringMode } : {}) });
 try {
   const S = detector.info.inputSize;
   const score = (map: Float32Array) => imageScoreOf(map, S, manifest.scoring);

@@ -20,6 +20,8 @@ import { remeasureEdges } from "../pipeline/tune/edge-correction.js";
 import type { EdgeProfiles } from "../model/scoring/edge-profile.js";
 import { remeasureSizes } from "../pipeline/tune/size-correction.js";
 import type { SizeTrends } from "../model/scoring/size-trend.js";
+import type { PositionProfiles } from "../model/scoring/position-profile.js";
+import { remeasureProfiles } from "../pipeline/tune/position-profile.js";
 import { rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { checkpointDirBeside } from "../model/diffusion/checkpoint.js";
@@ -144,12 +146,19 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
     let context: ContextScoring | undefined;
     let edges: EdgeProfiles | undefined;
     let sizes: SizeTrends | undefined;
+    let profiles: PositionProfiles | undefined;
     if (options.data !== undefined) {
       const config = parseModelConfig(m.config, `bundle ${options.bundle} config`);
       const set = await pseudoSetOfBundle(model.bundle, options.data, config.tuning, model.sessionOptions, { ...(signal ? { signal } : {}), ...(options.progressSink ? { progressSink: options.progressSink } : {}) });
       const sc = m.scoring;
       let settings = scorerSettingsOf(m, { tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: config.scoring.eta });
       const modes = (Object.keys(m.thresholds ?? { [sc.mode]: true }) as ScoringMode[]).filter((mode) => SCORING_MODES.includes(mode));
+      // The position profiles are measured again below, on the maps of the new U-Net; until then scores are taken without them.
+      const pr = sc.profiles && modes.includes(sc.profiles.mode) ? sc.profiles : undefined;
+      if (pr) {
+        const { profiles: _measuredAgain, ...unprofiled } = settings;
+        settings = unprofiled;
+      }
       // The pseudo-validation maps are scored in every mode, the edge correction's at the served setting again: the memo keeps each map's bank search and each setting's main pass.
       const data = options.data;
       thresholds = await withScoreMemo(parts, Math.max(1, settings.k), model.sessionOptions, async (memoParts) => {
@@ -162,9 +171,14 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
         const remeasured = await remeasureDetail(set, memoParts, settings, modes, sc.mode, model.sessionOptions, signal ? { signal } : {});
         detail = remeasured?.detail;
         context = remeasured?.context;
+        if (pr) {
+          profiles = (await remeasureProfiles({ profiles: pr, maps: normals.map((f) => f.x), classes: normals.map((f) => f.cls), parts: memoParts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, sessionOptions: model.sessionOptions, ...(signal ? { signal } : {}) })).profiles;
+        }
         const leftOut = await leftOutMapsOfBundle(model.bundle, data, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`) });
         if (leftOut.length > 0) log(`train: ${describeLeftOut(leftOut)}`);
-        const calibrated = await calibrateModes(set, memoParts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, modes, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`), ...(remeasured ? { scored: remeasured.scored } : {}), leftOut });
+        // The profiled mode's scores from the detail pass were taken without the profiles: calibration scores it again.
+        const scored = remeasured?.scored.filter((k) => k.mode !== profiles?.mode);
+        const calibrated = await calibrateModes(set, memoParts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(profiles ? { profiles } : {}) }, modes, config.threshold, model.sessionOptions, { ...(signal ? { signal } : {}), log: (s) => log(`train: ${s}`), ...(scored ? { scored } : {}), leftOut });
         // The edge correction's profiles on the set's normals, as the new U-Net serves them.
         if (sc.edges && modes.includes(sc.edges.mode)) {
           edges = (await remeasureEdges({ edges: sc.edges, maps: normals.map((f) => f.x), classes: normals.map((f) => f.cls), parts: memoParts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}) }, sessionOptions: model.sessionOptions, ...(signal ? { signal } : {}) })).edges;
@@ -174,7 +188,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
     } else {
       if (!basis) throw new Error("unreachable: the held-out maps are read before training when --data is not given");
       if (basis.missing > 0) log(`train: ${basis.missing} of fit's ${basis.listed} held-out files could not be read (from ${m.provenance.dataset}); calibrating without them`);
-      ({ thresholds, detail, context, edges, sizes } = await calibrateThresholds(model, parts, basis.maps, modesOf(model, true), { classes: basis.classes, ...(signal ? { signal } : {}) }));
+      ({ thresholds, detail, context, edges, sizes, profiles } = await calibrateThresholds(model, parts, basis.maps, modesOf(model, true), { classes: basis.classes, ...(signal ? { signal } : {}) }));
     }
 
     const createdAt = new Date();
@@ -202,7 +216,7 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       createdAt: createdAt.toISOString(),
       // The bundle's config says how its model was trained (and later retrain jobs follow it).
       config: { ...m.config, diffusion: { ...d, ...(cfg.tMax !== undefined ? { tMax: cfg.tMax } : {}), ...(cfg.ema !== undefined ? { ema: cfg.ema } : {}), ...(cfg.minSnr !== undefined ? { minSnr: cfg.minSnr } : {}) } },
-      ...(detail || edges || sizes ? { scoring: { ...m.scoring, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(edges ? { edges } : {}), ...(sizes ? { sizes } : {}) } } : {}),
+      ...(detail || edges || sizes || profiles ? { scoring: { ...m.scoring, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(edges ? { edges } : {}), ...(sizes ? { sizes } : {}), ...(profiles ? { profiles } : {}) } } : {}),
       threshold: thresholds[m.scoring.mode] ?? m.threshold,
       thresholds,
       metrics: { ...m.metrics, train },

@@ -12,6 +12,7 @@ import type { ChannelRange, DetailScoring } from "./scoring/detail-bank.js";
 import type { ContextScoring } from "./scoring/context-bank.js";
 import type { EdgeProfiles, EdgeTuningRecord } from "./scoring/edge-profile.js";
 import type { SizeTrends, SizeTuningRecord } from "./scoring/size-trend.js";
+import type { PositionProfiles, ProfileTuningRecord } from "./scoring/position-profile.js";
 import type { ContextBankRows } from "./memory/context-coreset.js";
 import type { RowClasses } from "./memory/row-classes.js";
 import { createHash } from "node:crypto";
@@ -90,6 +91,8 @@ export interface TuningRecord {
   readonly edges?: EdgeTuningRecord;
   /** Each class's held-out normals' size trend, and whether it kept it (scoring/size-trend.ts). */
   readonly sizes?: SizeTuningRecord;
+  /** Which classes' image scores get their position profile (scoring/position-profile.ts), and on what figures. */
+  readonly profiles?: ProfileTuningRecord;
   /** The tuned setting against the configured defaults in the K sweep's mode; the better one is served. */
   readonly final?: { readonly mode: ScoringMode; readonly tuned: TuningPoint; readonly defaults: TuningPoint; readonly kept: "tuned" | "defaults" };
   readonly seconds: number;
@@ -194,6 +197,8 @@ export interface BundleManifest {
     readonly edges?: EdgeProfiles;
     /** The size correction of the classes that kept it (scoring/size-trend.ts), in its mode; absent: no class's (and in bundles from before it). */
     readonly sizes?: SizeTrends;
+    /** The position profiles of the classes that kept one (scoring/position-profile.ts), in their mode; absent: no class's (and in bundles from before them). */
+    readonly profiles?: PositionProfiles;
   };
   /** Threshold of the bundle's own scoring mode. */
   readonly threshold: ThresholdInfo;

@@ -240,6 +240,8 @@ export const modelConfigSchema = z.strictObject({
       edgeMargin: z.number().min(0).max(1).default(0.005),
       /** Measure per class whether its scores follow its frames' size, and divide the trend out where they clearly do (model/scoring/size-trend.ts); false: no class's. */
       sizeCorrection: z.boolean().default(true),
+      /** Measure per class its held-out normals' map at every position, and keep it to standardize the image score where pseudo-validation gains (model/scoring/position-profile.ts); false: no class's. */
+      positionProfile: z.boolean().default(true),
     })
     .prefault({}),
   /** Images per backbone call during fit and eval. */

@@ -49,6 +49,8 @@ import { tuneEdgeCorrection, describeEdgeChoice } from "./tune/edge-correction.j
 import type { EdgeProfiles } from "../model/scoring/edge-profile.js";
 import { tuneSizeCorrection } from "./tune/size-correction.js";
 import { describeSizeChoice, type SizeTrends } from "../model/scoring/size-trend.js";
+import { describeProfileChoice, type PositionProfiles } from "../model/scoring/position-profile.js";
+import { profileTuneWork, tuneProfiles } from "./tune/position-profile.js";
 import type { FeatureMap, ScoringMode } from "./types.js";
 import { frameFitOf } from "../image/geometry.js";
 
@@ -306,6 +308,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   let context: ContextScoring | undefined;
   let edges: EdgeProfiles | undefined;
   let sizes: SizeTrends | undefined;
+  let profiles: PositionProfiles | undefined;
   // Every pass below scores the same pseudo-validation maps: the memo keeps each map's bank search (at the largest K swept) and each setting's main pass.
   const bankParts = { coreset, coresetSize: count, c, ...(unetOnnx ? { unetOnnx } : {}), rowClasses: { classes: rowClasses, names: classNames }, ...(contextBank ? { contextBank } : {}) };
   const thresholds = await withScoreMemo(bankParts, Math.max(config.memory.k, ...((options.tune ?? true) ? tc.ks : [])), sessOpts, async (parts) => {
@@ -352,6 +355,16 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       if (sizes) scored = scored.filter((k) => k.mode !== sizes!.mode);
       log(`fit: ${describeSizeChoice(tunedSizes.record)}`);
     }
+    // The position profile per class, on the served mode's maps with the size correction: it changes image scores, so the served mode is calibrated again with it.
+    // Only with per-class thresholds: a profiled class's scores are in its own units, and need a threshold of their own.
+    if ((options.tune ?? true) && tc.positionProfile && config.threshold.perClass) {
+      const progress = new Progress("fit: position profile", profileTuneWork(pseudoSet), { unit: "scorings", sink: sinkFor("threshold") });
+      const tuned = await tuneProfiles({ set: pseudoSet, parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(sizes ? { sizes } : {}) }, mode: config.scoring.mode, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress });
+      profiles = tuned.profiles;
+      if (tuning) tuning = { ...tuning, profiles: tuned.record };
+      if (profiles) scored = scored.filter((k) => k.mode !== profiles!.mode);
+      log(`fit: ${describeProfileChoice(tuned.record)}`);
+    }
     // The edge correction per class, on the maps of the served mode at the final settings (it leaves image scores, so thresholds, as they are).
     if ((options.tune ?? true) && tc.edgeCorrection) {
       const progress = new Progress("fit: edge correction", pseudoSet.length, { unit: "scorings", sink: sinkFor("threshold") });
@@ -362,7 +375,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     }
     const leftOut = leftOutMapsOf(config.threshold, heldOut.map((i) => i.cls), bank, bankClasses);
     if (leftOut.length > 0) log(`fit: ${describeLeftOut(leftOut)}`);
-    return calibrateModes(pseudoSet, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(sizes ? { sizes } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`), scored, leftOut });
+    return calibrateModes(pseudoSet, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(sizes ? { sizes } : {}), ...(profiles ? { profiles } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log: (m) => log(`fit: ${m}`), scored, leftOut });
   });
   lap("threshold");
 
@@ -418,6 +431,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
         ...(detail ? { detail } : {}),
         ...(edges ? { edges } : {}),
         ...(sizes ? { sizes } : {}),
+        ...(profiles ? { profiles } : {}),
         ...(context ? { context } : {}),
       },
       threshold: thresholds[config.scoring.mode]!,
@@ -499,7 +513,7 @@ function fitWork(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: { im
     tuneScorings: n.tune ? (taus + new Set(config.tuning.ks).size + 1) * pseudoImages : 0,
     // Calibration scores every mode (the tuned one's scores reused); the detail bank adds its own search per image; left-out bank images, each bank mode.
     // The edge correction's pass: one scoring per image in the served mode; the size correction's, one per held-out normal.
-    thresholdScorings: (dcfg ? 4 : 2) * pseudoImages + (config.tuning.detailWeights.some((v) => v > 0) ? pseudoImages : 0) + (dcfg ? 3 : 2) * n.leftOutImages + (n.tune && config.tuning.edgeCorrection ? pseudoImages : 0) + (n.tune && config.tuning.sizeCorrection ? n.holdout : 0),
+    thresholdScorings: (dcfg ? 4 : 2) * pseudoImages + (config.tuning.detailWeights.some((v) => v > 0) ? pseudoImages : 0) + (dcfg ? 3 : 2) * n.leftOutImages + (n.tune && config.tuning.edgeCorrection ? pseudoImages : 0) + (n.tune && config.tuning.sizeCorrection ? n.holdout : 0) + (n.tune && config.tuning.positionProfile && config.threshold.perClass ? pseudoImages : 0),
     scoringGmac: (hw * count * n.c) / 1e9 + unetGmac,
   };
 }

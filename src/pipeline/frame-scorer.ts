@@ -19,6 +19,7 @@ import { classOfVotes, classVotes, UNTAGGED } from "../model/memory/row-classes.
 import { frameContext, withContext } from "../model/scoring/context-bank.js";
 import type { MainSetting, ScoreMemo } from "./score-memo.js";
 import { longSide, sizeFactor, type SizeTrend } from "../model/scoring/size-trend.js";
+import type { ClassProfile } from "../model/scoring/position-profile.js";
 
 /** The detail bank as a scorer uses it: its search over the detail channels, the weight and both banks' normalizers in this mode. */
 export interface DetailSearch {
@@ -89,6 +90,8 @@ export interface ScoringSettings {
 export interface ScoredMap {
   /** S×S anomaly map after upsampling and blur. */
   readonly map: Float32Array;
+  /** The S×S map the image score is taken from: `map` itself, or the one at the image score's context weight; after the size correction, before the position profile. */
+  readonly scoreMap: Float32Array;
   readonly score: number;
   /** The frame's class as its nearest bank rows name it (frameClass), when the bank knows its rows' classes and the mode searches it. */
   readonly class?: string;
@@ -117,6 +120,8 @@ export class FrameScorer {
     private readonly memo?: { readonly memo: ScoreMemo; readonly setting: MainSetting },
     /** The size correction's trend by class index of the bank's row classes (scoring/size-trend.ts), for this scorer's mode; absent: none. */
     private readonly sizes?: readonly (SizeTrend | undefined)[],
+    /** The position profile by class index of the bank's row classes (scoring/position-profile.ts), for this scorer's mode: the judged class's standardizes the image score's map; absent: none. */
+    private readonly profiles?: readonly (ClassProfile | undefined)[],
   ) {
     if (DIFFUSION_MODES.includes(settings.mode) && !reconstructor) throw new Error(`scoring mode '${settings.mode}' needs a diffusion model, and the bundle has none`);
     if (settings.mode !== "no-edit" && !knn) throw new Error(`scoring mode '${settings.mode}' needs the coreset search`);
@@ -236,7 +241,8 @@ export class FrameScorer {
       if (!this.knn) throw new Error(`scoring mode '${this.settings.mode}' does not search the bank, so it cannot leave a frame's rows out`);
       exclude = await this.knn.copiesOf(toRows(x), x.h * x.w);
     }
-    const { values, imageValues, edit, diffusion, frameClass: cls = -1, judgedClass: judged = -1, classVotes: votes } = await this.positionScores(x, seedOfFeatures(x), this.classIndex(judgeAs), exclude);
+    const seed = seedOfFeatures(x);
+    const { values, imageValues, edit, diffusion, frameClass: cls = -1, judgedClass: judged = -1, classVotes: votes } = await this.positionScores(x, seed, this.classIndex(judgeAs), exclude);
     const t0 = performance.now();
     const S = this.settings.mapSize;
     const map = anomalyMap(values, x.h, x.w, S, this.settings.sigma);
@@ -246,10 +252,13 @@ export class FrameScorer {
     const trend = judged >= 0 && x.frameSize ? this.sizes?.[judged] : undefined;
     const factor = trend ? sizeFactor(trend, longSide(x.frameSize!)) : 1;
     if (factor !== 1) for (const m of scoreMap === map ? [map] : [map, scoreMap]) for (let i = 0; i < m.length; i++) m[i]! *= factor;
-    const score = imageScoreOf(scoreMap, S, this.settings);
+    // The judged class's position profile: the score counts each place in its own normals' spread (a normal it was measured on, against the others').
+    const profile = judged >= 0 ? this.profiles?.[judged] : undefined;
+    const score = imageScoreOf(profile ? profile.standardize(scoreMap, seed) : scoreMap, S, this.settings);
     const names = this.classes?.names;
     return {
       map,
+      scoreMap,
       score,
       ...(cls >= 0 && names ? { class: names[cls]! } : {}),
       ...(judged >= 0 && names ? { judgedAs: names[judged]! } : {}),

@@ -21,6 +21,7 @@ import { DETAIL_MODES, detailInUse, type DetailScoring } from "../model/scoring/
 import { contextInUse, type ContextScoring } from "../model/scoring/context-bank.js";
 import type { EdgeProfiles } from "../model/scoring/edge-profile.js";
 import { sizeTrendsProblem, type SizeTrends } from "../model/scoring/size-trend.js";
+import { positionProfilesProblem, type PositionProfiles } from "../model/scoring/position-profile.js";
 import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
 import { frameFitOf } from "../image/geometry.js";
 
@@ -38,6 +39,8 @@ export interface LoadOptions {
   edgeCorrection?: boolean;
   /** false: score without the size correction (eval --no-size-correction); image scores and verdicts change with it. It applies only in the mode it was measured in. */
   sizeCorrection?: boolean;
+  /** false: score without the position profiles (eval --no-position-profile); image scores and verdicts change with it. They apply only in the mode they were measured in. */
+  positionProfile?: boolean;
 }
 
 export async function loadDetector(bundleDir: string, options: LoadOptions = {}): Promise<BundleDetector> {
@@ -67,10 +70,11 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: backbone yields ${backbone.shape.c}×${backbone.shape.h}×${backbone.shape.w}, manifest says ${c}×${h}×${w}`);
   }
   const sizes = options.sizeCorrection !== false ? servedSizes(m.scoring.sizes, mode, bundle.dir) : undefined;
+  const profiles = options.positionProfile !== false ? servedProfiles(m.scoring.profiles, mode, bundle.dir) : undefined;
   checkBankWeights(m.scoring.context, bundle.dir);
   const { detailWeight, contextWeight, ...overrides } = options.overrides ?? {};
-  const { sizes: _checkedAbove, ...scoring } = m.scoring;
-  const sc = { ...scoring, ...(sizes ? { sizes } : {}), ...overrides, ...(detailWeight !== undefined ? { detail: atOneWeight(m.scoring.detail, detailWeight, "detail") } : {}), ...(contextWeight !== undefined ? { context: atOneWeight(m.scoring.context, contextWeight, "context") } : {}) };
+  const { sizes: _checkedAbove, profiles: _checkedToo, ...scoring } = m.scoring;
+  const sc = { ...scoring, ...(sizes ? { sizes } : {}), ...(profiles ? { profiles } : {}), ...overrides, ...(detailWeight !== undefined ? { detail: atOneWeight(m.scoring.detail, detailWeight, "detail") } : {}), ...(contextWeight !== undefined ? { context: atOneWeight(m.scoring.context, contextWeight, "context") } : {}) };
   const opened = await openScorer(
     mode,
     { coreset, coresetSize: m.memory.coresetSize, c, ...(sc.denoiserFile ? { unetOnnx: bundle.file(sc.denoiserFile) } : {}), ...rowPartsOf(bundle) },
@@ -85,7 +89,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   const threshold = thresholdInfo?.value;
   if (thresholdInfo === undefined || threshold === undefined) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: no threshold calibrated for mode '${mode}'`);
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
-  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}${sc.detail && detailInUse(sc.detail) ? ` (detail bank [${sc.detail.stages.join(", ")}] at W ${sc.detail.weight}${sc.detail.classWeights ? `; per class ${Object.entries(sc.detail.classWeights).map(([cls, w]) => `${cls} ${w}`).join(", ")}` : ""})` : ""}${sc.context && contextInUse(sc.context) ? ` (context bank, λ ${sc.context.lambda}, W ${Object.entries(sc.context.classWeights ?? {}).filter(([, w]) => w > 0).map(([cls, w]) => `${cls} ${w}`).join(", ") || sc.context.weight}${sc.context.imageClassWeights ? `; image score ${Object.entries(sc.context.imageClassWeights).map(([cls, w]) => `${cls} ${w}`).join(", ")}` : ""})` : ""}, mode ${mode}${edges ? `, edge correction for ${Object.keys(edges.classes).join(", ")}` : ""}${sizes ? `, size correction for ${Object.keys(sizes.classes).join(", ")}` : ""}, execution provider ${ep}`);
+  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}${sc.detail && detailInUse(sc.detail) ? ` (detail bank [${sc.detail.stages.join(", ")}] at W ${sc.detail.weight}${sc.detail.classWeights ? `; per class ${Object.entries(sc.detail.classWeights).map(([cls, w]) => `${cls} ${w}`).join(", ")}` : ""})` : ""}${sc.context && contextInUse(sc.context) ? ` (context bank, λ ${sc.context.lambda}, W ${Object.entries(sc.context.classWeights ?? {}).filter(([, w]) => w > 0).map(([cls, w]) => `${cls} ${w}`).join(", ") || sc.context.weight}${sc.context.imageClassWeights ? `; image score ${Object.entries(sc.context.imageClassWeights).map(([cls, w]) => `${cls} ${w}`).join(", ")}` : ""})` : ""}, mode ${mode}${edges ? `, edge correction for ${Object.keys(edges.classes).join(", ")}` : ""}${sizes ? `, size correction for ${Object.keys(sizes.classes).join(", ")}` : ""}${profiles ? `, position profile for ${Object.keys(profiles.classes).join(", ")}` : ""}, execution provider ${ep}`);
   return new BundleDetector(
     {
       version: m.version,
@@ -107,6 +111,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       ...(sc.detail?.classWeights ? { detailClassWeights: sc.detail.classWeights } : {}),
       ...(edges ? { edgeCorrectedClasses: Object.keys(edges.classes) } : {}),
       ...(sizes ? { sizeCorrectedClasses: Object.keys(sizes.classes) } : {}),
+      ...(profiles ? { profiledClasses: Object.keys(profiles.classes) } : {}),
       ...(DETAIL_MODES.includes(mode) && sc.context && contextInUse(sc.context) ? { context: { lambda: sc.context.lambda, weight: sc.context.weight, classWeights: { ...sc.context.classWeights }, ...(sc.context.imageClassWeights ? { imageClassWeights: { ...sc.context.imageClassWeights } } : {}) } } : {}),
     },
     backbone,
@@ -119,6 +124,14 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
     options.limits,
     edges,
   );
+}
+
+/** The bundle's position profiles when they apply to `mode`, checked (position-profile.ts positionProfilesProblem). */
+function servedProfiles(profiles: PositionProfiles | undefined, mode: ScoringMode, dir: string): PositionProfiles | undefined {
+  if (!profiles || profiles.mode !== mode) return undefined;
+  const problem = positionProfilesProblem(profiles);
+  if (problem) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${dir}: ${problem}`);
+  return profiles;
 }
 
 /** The bundle's size correction when it applies to `mode`, checked (size-trend.ts sizeTrendsProblem). */

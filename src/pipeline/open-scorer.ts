@@ -17,6 +17,7 @@ import { contextInUse, imageContextWeights, type ContextScoring } from "../model
 import { scaledContextRows, type ContextBankRows } from "../model/memory/context-coreset.js";
 import type { ScoreMemo } from "./score-memo.js";
 import type { SizeTrends } from "../model/scoring/size-trend.js";
+import { ClassProfile, type PositionProfiles } from "../model/scoring/position-profile.js";
 
 export interface ScorerParts {
   /** Coreset rows, coresetSize × c. */
@@ -50,6 +51,8 @@ export interface ScorerSettings {
   readonly context?: ContextScoring;
   /** The size correction (scoring/size-trend.ts); applied only in the mode it was measured in, to frames judged as a class it has a trend for. */
   readonly sizes?: SizeTrends;
+  /** The position profiles (scoring/position-profile.ts); applied only in the mode they were measured in, to frames judged as a class that has one. */
+  readonly profiles?: PositionProfiles;
 }
 
 export interface OpenScorer {
@@ -97,6 +100,7 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
   const memo = parts.memo && parts.memo.coreset === parts.coreset && k <= parts.memo.kMax ? { memo: parts.memo, setting: { mode, k, tau: s.tau, deltaT: s.deltaT, eta: s.eta } } : undefined;
   // Looked up by the judged class's index: classes the bank does not name get none.
   const sizes = s.sizes && s.sizes.mode === mode && parts.rowClasses ? parts.rowClasses.names.map((name) => s.sizes!.classes[name]) : undefined;
+  const profiles = s.profiles && s.profiles.mode === mode && parts.rowClasses ? parts.rowClasses.names.map((name) => profileOf(s.profiles!, name, s.mapSize)) : undefined;
   const scorer = new FrameScorer(
     { mode, mapSize: s.mapSize, sigma: s.sigma, pool: s.pool, ...(s.imageScore ? { imageScore: s.imageScore } : {}), ...(s.top !== undefined ? { top: s.top } : {}), k },
     knn,
@@ -107,6 +111,7 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
     context,
     memo,
     sizes?.some((t) => t !== undefined) ? sizes : undefined,
+    profiles?.some((p) => p !== undefined) ? profiles : undefined,
   );
   return {
     scorer,
@@ -159,5 +164,12 @@ export function scorerSettingsOf(m: BundleManifest, fallback: { tau: number; del
     ...(sc.detail ? { detail: sc.detail } : {}),
     ...(sc.context ? { context: sc.context } : {}),
     ...(sc.sizes ? { sizes: sc.sizes } : {}),
+    ...(sc.profiles ? { profiles: sc.profiles } : {}),
   };
+}
+
+/** A class's served profile, none when the profiles hold no such class. */
+function profileOf(p: PositionProfiles, cls: string, mapSize: number): ClassProfile | undefined {
+  const rec = p.classes[cls];
+  return rec ? new ClassProfile(rec, p.grid, mapSize) : undefined;
 }

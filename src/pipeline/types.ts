@@ -87,6 +87,8 @@ export interface ModelInfo {
   readonly edgeCorrectedClasses?: readonly string[];
   /** The classes whose maps and scores get the size correction (model/scoring/size-trend.ts); absent: none. */
   readonly sizeCorrectedClasses?: readonly string[];
+  /** The classes whose image scores are standardized by their position profile (scoring/position-profile.ts). */
+  readonly profiledClasses?: readonly string[];
 }
 
 /** What the server needs from a loaded model. */

@@ -362,6 +362,7 @@ export function modelInfoMessage(info: ModelInfo): ProtoModelInfo {
     contextImageClassWeights: { ...info.context?.imageClassWeights },
     edgeCorrectedClasses: [...(info.edgeCorrectedClasses ?? [])],
     sizeCorrectedClasses: [...(info.sizeCorrectedClasses ?? [])],
+    profiledClasses: [...(info.profiledClasses ?? [])],
     optionalContextLambda: info.context ? { case: "contextLambda", value: info.context.lambda } : { case: undefined },
     optionalContextWeight: info.context && info.context.weight > 0 ? { case: "contextWeight", value: info.context.weight } : { case: undefined },
     classThresholds: { ...info.classThresholds },

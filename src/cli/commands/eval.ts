@@ -18,7 +18,7 @@ const MODES: readonly ScoringMode[] = SCORING_MODES;
 
 export const command: CliCommand = {
   summary: "Evaluate a bundle on an MVTec-layout data set: per-class image/pixel AUROC and AP, pixel AUPRO, and their mean.",
-  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|edit-only|lafite|no-edit] [--heatmaps DIR] [--report DIR [--no-tuning-curves]] [--class NAME]... [--class-tags [--class-tag-mismatch ng|judge]] [--no-edge-correction] [--no-size-correction]
+  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|edit-only|lafite|no-edit] [--heatmaps DIR] [--report DIR [--no-tuning-curves]] [--class NAME]... [--class-tags [--class-tag-mismatch ng|judge]] [--no-edge-correction] [--no-size-correction] [--no-position-profile]
   --json FILE     also write {"mode", "classes": {name: {image_auroc, pixel_auroc, image_ap, pixel_ap, pixel_aupro}}, "mean": {...}} (values 0–1, null where undefined;
                   pixel_aupro: area under the per-region-overlap curve up to 30% FPR, divided by 0.3, regions 8-connected, as MVTec AD),
                   and "verdicts": {"classes": {name: {defects, caught, good, flagged, misread, misreadAs: {class: n}, threshold, ownThreshold, leftOutImages (when its own threshold also used bank images scored left out)}}, "all": {...}}: each image judged NG or OK
@@ -50,6 +50,8 @@ export const command: CliCommand = {
                   whose maps it was not measured on); image scores and verdicts do not change
   --no-size-correction  score without the bundle's size correction (scoring.sizes: a class's trend of score with frame size, divided out; it applies
                   only in its own mode); image scores change, the verdict threshold stays the bundle's
+  --no-position-profile  score without the bundle's position profiles (scoring.profiles: a class's normal map at every place, by which its image
+                  score is standardized; they apply only in their own mode); image scores change, the verdict threshold stays the bundle's
   --execution-provider cpu|cuda  ONNX Runtime provider (default cpu; falls back to cpu, saying why)`,
   async run(argv) {
     const { values } = parseFlags(argv, {
@@ -75,6 +77,7 @@ export const command: CliCommand = {
       "image-score": { type: "string" },
       "no-edge-correction": { type: "boolean" },
       "no-size-correction": { type: "boolean" },
+      "no-position-profile": { type: "boolean" },
       "execution-provider": { type: "string" },
     });
     const ep = executionProviderFlag(values["execution-provider"]);
@@ -98,6 +101,7 @@ export const command: CliCommand = {
       overrides,
       ...(values["no-edge-correction"] ? { edgeCorrection: false } : {}),
       ...(values["no-size-correction"] ? { sizeCorrection: false } : {}),
+      ...(values["no-position-profile"] ? { positionProfile: false } : {}),
       ...(values.threads !== undefined ? { intraOpThreads: intFlag(values.threads, "threads", 0) } : {}),
       // Say which provider runs (and why not cuda) only when one was asked for.
       ...(ep ? { executionProvider: ep, log: (m: string) => process.stderr.write(`${m}\n`) } : {}),

@@ -51,6 +51,7 @@ export function formatModelInfo(info: ModelInfo): string {
   if (settings.length > 0) lines.push(settings.join(", "));
   if (info.edgeCorrectedClasses.length > 0) lines.push(`edge-corrected heatmaps: ${info.edgeCorrectedClasses.join(", ")}`);
   if (info.sizeCorrectedClasses.length > 0) lines.push(`size-corrected scores: ${info.sizeCorrectedClasses.join(", ")}`);
+  if (info.profiledClasses.length > 0) lines.push(`scores standardized by their position profile: ${info.profiledClasses.join(", ")}`);
   if (info.classes.length === 0) {
     lines.push("classes: none recorded (class tags are informational)");
     return lines.join("\n");

@@ -12,6 +12,8 @@ import { edgeRemeasureWork, remeasureEdges } from "../../pipeline/tune/edge-corr
 import type { EdgeProfiles } from "../../model/scoring/edge-profile.js";
 import { remeasureSizes, sizeRemeasureWork } from "../../pipeline/tune/size-correction.js";
 import type { SizeTrends } from "../../model/scoring/size-trend.js";
+import { profileRemeasureWork, remeasureProfiles } from "../../pipeline/tune/position-profile.js";
+import type { PositionProfiles } from "../../model/scoring/position-profile.js";
 import { join } from "node:path";
 import type { ThresholdInfo } from "../../model/bundle.js";
 import type { FeatureMap, ScoringMode } from "../../model/types.js";
@@ -28,6 +30,7 @@ import { detailTuneWork, remeasureDetail } from "../../pipeline/tune/detail-weig
 import { DETAIL_MODES, detailInUse, type DetailScoring } from "../../model/scoring/detail-bank.js";
 import { contextInUse, type ContextScoring } from "../../model/scoring/context-bank.js";
 import { classesShortOfNormals, leftOutFiles, leftOutScores, type LeftOutMap } from "../../pipeline/tune/left-out.js";
+import { modelWide } from "../../pipeline/tune/calibrate.js";
 import type { ClassScore } from "../../model/scoring/threshold.js";
 
 /**
@@ -83,7 +86,7 @@ interface CalibrateOptions {
   classes?: readonly (string | undefined)[];
 }
 
-type Calibrated = { thresholds: Partial<Record<ScoringMode, ThresholdInfo>>; detail?: DetailScoring; context?: ContextScoring; edges?: EdgeProfiles; sizes?: SizeTrends };
+type Calibrated = { thresholds: Partial<Record<ScoringMode, ThresholdInfo>>; detail?: DetailScoring; context?: ContextScoring; edges?: EdgeProfiles; sizes?: SizeTrends; profiles?: PositionProfiles };
 
 async function calibrateWith(model: ActiveModel, parts: ScorerParts, parentSettings: ScorerSettings, holdout: readonly FeatureMap[], modes: readonly ScoringMode[], options: CalibrateOptions): Promise<Calibrated> {
   const m = model.manifest;
@@ -92,15 +95,17 @@ async function calibrateWith(model: ActiveModel, parts: ScorerParts, parentSetti
   const classes = options.classes;
   const sz = classes && m.scoring.sizes && modes.includes(m.scoring.sizes.mode) ? m.scoring.sizes : undefined;
   const e = classes && m.scoring.edges && modes.includes(m.scoring.edges.mode) ? m.scoring.edges : undefined;
+  const pr = classes && m.scoring.profiles && modes.includes(m.scoring.profiles.mode) ? m.scoring.profiles : undefined;
   const normals = holdout.map((x) => ({ cls: "", anomalous: false, x }));
   const leftOut = rule.perClass ? await leftOutMaps(model, rule, classes ?? [], options.signal) : [];
   const leftOutModes = modes.filter((mode) => leftOut.length > 0 && BANK_MODES.includes(mode));
   // With a detail bank: one pass per mode it blends into and one detail search per image, which also give those modes' scores.
   const contextOn = contextInUse(parentSettings.context) && parts.contextBank !== undefined;
   const detailModes = detailInUse(parentSettings.detail) || contextOn ? modes.filter((mode) => DETAIL_MODES.includes(mode)) : [];
-  const rest = modes.filter((mode) => !detailModes.includes(mode));
-  // And the size and edge corrections' passes over the held-out maps of their classes.
-  const corrections = (sz && classes ? sizeRemeasureWork(sz, holdout, classes) : 0) + (e && classes ? edgeRemeasureWork(e, classes) : 0);
+  // The profiled mode's scores change with the profiles measured after the detail pass: it is scored again with them.
+  const rest = modes.filter((mode) => !detailModes.includes(mode) || mode === pr?.mode);
+  // And the size and edge corrections' and the position profiles' passes over the held-out maps of their classes.
+  const corrections = (sz && classes ? sizeRemeasureWork(sz, holdout, classes) : 0) + (e && classes ? edgeRemeasureWork(e, classes) : 0) + (pr && classes ? profileRemeasureWork(pr, holdout, classes) : 0);
   const total = (detailModes.length ? detailTuneWork(holdout.length, detailModes, contextOn ? 0 : -1) : 0) + rest.length * holdout.length + leftOutModes.length * leftOut.length + corrections;
   let done = 0;
   const onScored = () => options.onProgress?.(++done, total);
@@ -108,27 +113,36 @@ async function calibrateWith(model: ActiveModel, parts: ScorerParts, parentSetti
   const sizes = sz && classes
     ? (await remeasureSizes({ sizes: sz, maps: holdout, classes, parts, settings: parentSettings, sessionOptions: model.sessionOptions, onScored, ...(options.signal ? { signal: options.signal } : {}) })).sizes
     : undefined;
-  const settings = sizes ? { ...parentSettings, sizes } : parentSettings;
+  // Without the parent's profiles: the detail pass's maps are what the profiles are measured on again, below.
+  const { profiles: _measuredAgain, ...unprofiled } = parentSettings;
+  const settings = { ...(pr ? unprofiled : parentSettings), ...(sizes ? { sizes } : {}) };
   const remeasured = await remeasureDetail(normals, parts, settings, detailModes, m.scoring.mode, model.sessionOptions, {
     ...(options.signal ? { signal: options.signal } : {}),
     onScored,
   });
   // Scored with the detail normalizers just measured, as the candidate will serve.
-  const served = { ...settings, ...(remeasured ? { detail: remeasured.detail } : {}), ...(remeasured?.context ? { context: remeasured.context } : {}) };
+  const detailed = { ...settings, ...(remeasured ? { detail: remeasured.detail } : {}), ...(remeasured?.context ? { context: remeasured.context } : {}) };
+  // The position profiles on the same normals, with those normalizers; every score below is taken with them.
+  const profiles = pr && classes
+    ? (await remeasureProfiles({ profiles: pr, maps: holdout, classes, parts, settings: detailed, sessionOptions: model.sessionOptions, onScored, ...(options.signal ? { signal: options.signal } : {}) })).profiles
+    : undefined;
+  const served = { ...detailed, ...(profiles ? { profiles } : {}) };
   const leftOutSamples = new Map<ScoringMode, ClassScore[]>();
   for (const mode of leftOutModes) {
     leftOutSamples.set(mode, await leftOutScores(leftOut, parts, served, mode, model.sessionOptions, { ...(options.signal ? { signal: options.signal } : {}), onScored }));
   }
   // The model's threshold over every held-out map; each class's over the maps whose class is known, and its left-out bank images.
-  const calibrate = (mode: ScoringMode, scores: readonly number[]) =>
-    withClassThresholds(rule, mode, calibrateThreshold(rule, scores), [
+  const calibrate = (mode: ScoringMode, scores: readonly number[]) => {
+    const wide = modelWide(holdout.map((_, i) => ({ cls: classes?.[i], anomalous: false })), served, mode);
+    return withClassThresholds(rule, mode, calibrateThreshold(rule, scores.filter((_, i) => wide[i])), [
       ...scores.flatMap((score, i) => (options.classes?.[i] !== undefined ? [{ cls: options.classes[i]!, anomalous: false, score }] : [])),
       ...(leftOutSamples.get(mode) ?? []),
     ]);
+  };
   const out: Partial<Record<ScoringMode, ThresholdInfo>> = {};
-  for (const { mode, scores } of remeasured?.scored ?? []) out[mode] = calibrate(mode, scores);
+  for (const { mode, scores } of remeasured?.scored ?? []) if (!rest.includes(mode)) out[mode] = calibrate(mode, scores);
   for (const mode of rest) {
-    const opened = await openScorer(mode, parts, settings, model.sessionOptions);
+    const opened = await openScorer(mode, parts, served, model.sessionOptions);
     try {
       const scores: number[] = [];
       for (const x of holdout) {
@@ -146,7 +160,7 @@ async function calibrateWith(model: ActiveModel, parts: ScorerParts, parentSetti
   const edges = e && classes
     ? (await remeasureEdges({ edges: e, maps: holdout, classes, parts, settings: served, sessionOptions: model.sessionOptions, onScored, ...(options.signal ? { signal: options.signal } : {}) })).edges
     : undefined;
-  return { thresholds: out, ...(remeasured ? { detail: remeasured.detail } : {}), ...(remeasured?.context ? { context: remeasured.context } : {}), ...(edges ? { edges } : {}), ...(sizes ? { sizes } : {}) };
+  return { thresholds: out, ...(remeasured ? { detail: remeasured.detail } : {}), ...(remeasured?.context ? { context: remeasured.context } : {}), ...(edges ? { edges } : {}), ...(sizes ? { sizes } : {}), ...(profiles ? { profiles } : {}) };
 }
 
 /**

@@ -135,7 +135,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     const holdoutClasses = [...base.classes, ...holdout.map(judgedClassOf)];
     const hasDenoiser = m.scoring.denoiserFile !== undefined;
     const parts = { coreset, coresetSize: size, c, ...(hasDenoiser ? { unetOnnx: model.bundle.file(m.scoring.denoiserFile!) } : {}), ...(bank.rowClasses ? { rowClasses: bank.rowClasses } : {}), ...(grownContext ? { contextBank: grownContext.bank } : {}) };
-    const { thresholds, detail, context, edges, sizes } = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, hasDenoiser), {
+    const { thresholds, detail, context, edges, sizes, profiles } = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, hasDenoiser), {
       signal: ctx.signal,
       classes: holdoutClasses,
       onProgress: (done, total) => ctx.progress(done, total, "refresh: threshold calibration (images × modes)"),
@@ -180,7 +180,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
         ...(grownContext && cb ? { contextBank: { ...cb, size: grownContext.bank.size } } : {}),
       },
       // The detail bank is the new rows' fine channels, the context bank grew: their normalizers, measured again on the new banks.
-      ...(detail || edges || sizes ? { scoring: { ...m.scoring, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(edges ? { edges } : {}), ...(sizes ? { sizes } : {}) } } : {}),
+      ...(detail || edges || sizes || profiles ? { scoring: { ...m.scoring, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(edges ? { edges } : {}), ...(sizes ? { sizes } : {}), ...(profiles ? { profiles } : {}) } } : {}),
       threshold: thresholds[m.scoring.mode] ?? m.threshold,
       thresholds,
       metrics: { ...m.metrics, refresh },

@@ -122,7 +122,7 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
       const holdoutClasses = [...basis.classes, ...holdout.map(judgedClassOf)];
       const parts: ScorerParts = { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, unetOnnx: trained.unetOnnx, ...rowPartsOf(model.bundle) };
       const tuned = hooks.retune ? await hooks.retune({ parent: m, parts, holdout: holdoutMaps, signal: ctx.signal }) : undefined;
-      const { thresholds, detail, context, edges, sizes } = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, true), {
+      const { thresholds, detail, context, edges, sizes, profiles } = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, true), {
         signal: ctx.signal,
         classes: holdoutClasses,
         ...(tuned ? { overrides: tuned.overrides } : {}),
@@ -158,7 +158,7 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
         version: bundleVersion(createdAt, trained.unetOnnx),
         createdAt: createdAt.toISOString(),
         // The detail and context banks' normalizers, measured again with the new U-Net.
-        scoring: { ...m.scoring, ...(tuned?.overrides ?? {}), ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(edges ? { edges } : {}), ...(sizes ? { sizes } : {}) },
+        scoring: { ...m.scoring, ...(tuned?.overrides ?? {}), ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(edges ? { edges } : {}), ...(sizes ? { sizes } : {}), ...(profiles ? { profiles } : {}) },
         ...(tuned ? { tuning: tuned.tuning } : {}),
         threshold: thresholds[m.scoring.mode] ?? m.threshold,
         thresholds,

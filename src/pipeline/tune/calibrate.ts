@@ -48,8 +48,9 @@ export async function calibrateModes(
         await opened.release();
       }
     }
-    const normals = scores.filter((_, i) => !set[i]!.anomalous);
-    const anomalies = scores.filter((_, i) => set[i]!.anomalous);
+    const wide = modelWide(set, settings, mode);
+    const normals = scores.filter((_, i) => wide[i] && !set[i]!.anomalous);
+    const anomalies = scores.filter((_, i) => wide[i] && set[i]!.anomalous);
     const leftOut = params.perClass && options.leftOut?.length ? await leftOutScores(options.leftOut, parts, settings, mode, sessionOptions, { ...(options.signal ? { signal: options.signal } : {}), ...(options.log ? { log: options.log } : {}) }) : [];
     const samples = [...set.map((f, i) => ({ cls: f.cls, anomalous: f.anomalous, score: scores[i]! })), ...leftOut];
     const t = withClassThresholds(params, mode, calibrateThreshold(params, normals, anomalies), samples);
@@ -71,4 +72,17 @@ export function describeModelThresholdClasses(params: ThresholdParams, classes: 
   const min = params.minClassNormals ?? DEFAULT_MIN_CLASS_NORMALS;
   const few = params.rule === "pseudo-f1" ? `under threshold.minClassNormals ${min}, or no anomaly` : `under threshold.minClassNormals ${min}`;
   return `; on the model's threshold (${few}): ${classes.map((c) => `${c.cls} (${c.normals} held-out normal${c.normals === 1 ? "" : "s"})`).join(", ")}`;
+}
+
+/**
+ * Which samples the model's threshold is calibrated on: all of them, unless some classes' scores are standardized by
+ * their position profile in this mode. Those are in units of their normals' spread, not of the map, and every such
+ * class has its own threshold (tuning profiles only classes with enough held-out normals, and only with per-class
+ * thresholds); the model's threshold is for the frames of the other classes, so it is calibrated on theirs, or on
+ * every sample when no other class has a normal. `cls` undefined: a frame of unknown class, calibrated on.
+ */
+export function modelWide(samples: readonly { readonly cls?: string | undefined; readonly anomalous: boolean }[], settings: Pick<ScorerSettings, "profiles">, mode: ScoringMode): boolean[] {
+  const profiled = settings.profiles?.mode === mode ? settings.profiles.classes : undefined;
+  const others = samples.map((f) => !profiled || f.cls === undefined || !(f.cls in profiled));
+  return others.some((o, i) => o && !samples[i]!.anomalous) ? others : samples.map(() => true);
 }

@@ -43,7 +43,8 @@ async function sizeSamples(input: {
   readonly signal?: AbortSignal;
   readonly onScored?: () => void;
 }): Promise<{ cls: string; side: number; score: number }[]> {
-  const { sizes: _measuredWithout, ...settings } = input.settings;
+  // Position profiles standardize the score after the size correction, so the trend is measured without them too.
+  const { sizes: _measuredWithout, profiles: _profiledAfter, ...settings } = input.settings;
   const samples: { cls: string; side: number; score: number }[] = [];
   const opened = await openScorer(input.mode, input.parts, settings, input.sessionOptions);
   try {

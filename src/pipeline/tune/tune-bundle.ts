@@ -8,6 +8,8 @@
  */
 import { tuneSizeCorrection } from "./size-correction.js";
 import { describeSizeChoice, type SizeTrends } from "../../model/scoring/size-trend.js";
+import { describeProfileChoice, type PositionProfiles } from "../../model/scoring/position-profile.js";
+import { profileTuneWork, tuneProfiles } from "./position-profile.js";
 import { tuneEdgeCorrection, describeEdgeChoice } from "./edge-correction.js";
 import type { EdgeProfiles } from "../../model/scoring/edge-profile.js";
 import type * as ort from "onnxruntime-node";
@@ -201,6 +203,18 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
       if (sizes) scored = scored.filter((k) => k.mode !== sizes!.mode);
       log(`tune: ${describeSizeChoice(r.record)}`);
     }
+    // The position profiles measured again at the new settings (tuning.positionProfile false: none); the served mode is then calibrated again with them.
+    let profiles: PositionProfiles | undefined;
+    let profilesRecord: TuningRecord["profiles"];
+    // Only with per-class thresholds: a profiled class's scores are in its own units, and need a threshold of their own.
+    if (tc.positionProfile && config.threshold.perClass) {
+      const progress = new Progress("tune: position profile", profileTuneWork(set), { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+      const r = await tuneProfiles({ set, parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(sizes ? { sizes } : {}) }, mode: sc.mode, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress });
+      profiles = r.profiles;
+      profilesRecord = r.record;
+      if (profiles) scored = scored.filter((k) => k.mode !== profiles!.mode);
+      log(`tune: ${describeProfileChoice(r.record)}`);
+    }
     // The edge correction chosen again at the new settings (tuning.edgeCorrection false: none).
     let edges: EdgeProfiles | undefined;
     let edgesRecord: TuningRecord["edges"];
@@ -213,21 +227,21 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
     }
     const leftOut = await leftOutMapsOfBundle(loaded, options.data, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log });
     if (leftOut.length > 0) log(`tune: ${describeLeftOut(leftOut)}`);
-    const thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(sizes ? { sizes } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log, scored, leftOut });
+    const thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(sizes ? { sizes } : {}), ...(profiles ? { profiles } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log, scored, leftOut });
 
     const files: BundleFiles = {};
     for (const name of Object.keys(m.files)) files[name] = loaded.file(name);
     const createdAt = new Date();
     const { files: _hashes, ...rest } = m;
-    const { edges: _measuredBefore, sizes: _fittedBefore, ...kept } = sc;
+    const { edges: _measuredBefore, sizes: _fittedBefore, profiles: _profiledBefore, ...kept } = sc;
     const next: Omit<BundleManifest, "files"> = {
       ...rest,
       version: newVersionId(createdAt, new TextEncoder().encode(`${m.version} ${JSON.stringify(tuned.chosen)} ${JSON.stringify(thresholds)}`)),
       createdAt: createdAt.toISOString(),
-      scoring: { ...kept, ...(edges ? { edges } : {}), ...(sizes ? { sizes } : {}), k: tuned.chosen.k, imageScore: tuned.chosen.imageScore, top: base.top, ...(sc.denoiserFile ? { tau: tuned.chosen.tau, deltaT: tuned.chosen.deltaT } : {}), ...(detail ? { detail } : {}), ...(context ? { context } : {}) },
+      scoring: { ...kept, ...(edges ? { edges } : {}), ...(sizes ? { sizes } : {}), ...(profiles ? { profiles } : {}), k: tuned.chosen.k, imageScore: tuned.chosen.imageScore, top: base.top, ...(sc.denoiserFile ? { tau: tuned.chosen.tau, deltaT: tuned.chosen.deltaT } : {}), ...(detail ? { detail } : {}), ...(context ? { context } : {}) },
       threshold: thresholds[sc.mode] ?? m.threshold,
       thresholds,
-      tuning: { ...tuned.record, ...(detailRecord ? { detail: detailRecord } : {}), ...(contextRecord ? { context: contextRecord } : {}), ...(edgesRecord ? { edges: edgesRecord } : {}), ...(sizesRecord ? { sizes: sizesRecord } : {}) },
+      tuning: { ...tuned.record, ...(detailRecord ? { detail: detailRecord } : {}), ...(contextRecord ? { context: contextRecord } : {}), ...(edgesRecord ? { edges: edgesRecord } : {}), ...(sizesRecord ? { sizes: sizesRecord } : {}), ...(profilesRecord ? { profiles: profilesRecord } : {}) },
       provenance: { ...m.provenance, timings: { ...m.provenance.timings, tune: Math.round(performance.now() - started) } },
     };
     const written = await writeBundle(options.bundle, next, files, true);

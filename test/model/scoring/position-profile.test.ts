@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ProfileSums, positionProfile, standardizeMap } from "../../../src/model/scoring/position-profile.js";
+import { ClassProfile, keepsProfile, ProfileSums, positionProfile, positionProfilesProblem, profileGridMap, standardizeMap } from "../../../src/model/scoring/position-profile.js";
+import { resizeBilinear } from "../../../src/model/scoring/anomaly-map.js";
 
 const f32 = (...v: number[]) => Float32Array.from(v);
 
@@ -46,4 +47,60 @@ test("a profile refuses what it cannot standardize by: too few maps, mismatched 
   assert.throws(() => positionProfile([f32(1, 2), f32(1, 2)]), /do not vary anywhere/);
   assert.throws(() => standardizeMap(f32(1), positionProfile([f32(1, 2), f32(2, 2)])), /1 positions, the profile 2/);
   assert.throws(() => new ProfileSums(0), /positive integer/);
+});
+
+test("the profile grid's view of a map: block means, blocks of unequal size where the grid does not divide the side", () => {
+  // 4×4 map, grid 2: four 2×2 blocks.
+  const map = f32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+  assert.deepEqual(Array.from(profileGridMap(map, 4, 2)), [3.5, 5.5, 11.5, 13.5]);
+  // 3×3 map, grid 2: rows/cols 0–1 and 2 (floor(i·2/3): 0, 0, 1).
+  const m3 = f32(1, 2, 3, 4, 5, 6, 7, 8, 9);
+  assert.deepEqual(Array.from(profileGridMap(m3, 3, 2)), [3, 4.5, 7.5, 9]);
+  assert.throws(() => profileGridMap(m3, 4, 2), /not 4×4/);
+  assert.throws(() => profileGridMap(m3, 3, 4), /from 1 to the map side 3/);
+});
+
+test("a served class profile: a frame against every normal's profile, a member normal against the others' (brute force), both on the full map", () => {
+  const S = 8, grid = 4;
+  const maps = Array.from({ length: 11 }, (_, k) => Float32Array.from({ length: S * S }, (_, i) => 3 + Math.sin(k * 2.1 + i * 0.37) * (1 + (i % 5) / 2)));
+  const sums = new ProfileSums(grid * grid);
+  for (const m of maps) sums.add(profileGridMap(m, S, grid));
+  const members = maps.map((_, k) => 1000 + k);
+  const served = new ClassProfile({ members, ...sums.record() }, grid, S);
+  const onMap = (p: { mean: Float32Array; scale: Float32Array }) => ({ mean: resizeBilinear(p.mean, grid, grid, S, S), scale: resizeBilinear(p.scale, grid, grid, S, S) });
+  const close = (a: Float32Array, b: Float32Array, what: string) => a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-4, `${what} at ${i}: ${v} against ${b[i]}`));
+  // A frame that is not a member: the profile of all eleven.
+  const frame = Float32Array.from({ length: S * S }, (_, i) => 4 + Math.cos(i));
+  close(served.standardize(frame, 7), standardizeMap(frame, onMap(positionProfile(maps.map((m) => profileGridMap(m, S, grid))))), "non-member");
+  // Member 3: the profile of the other ten.
+  const others = maps.filter((_, k) => k !== 3).map((m) => profileGridMap(m, S, grid));
+  close(served.standardize(maps[3]!, 1003), standardizeMap(maps[3]!, onMap(positionProfile(others))), "member");
+  assert.throws(() => new ClassProfile({ members, ...sums.record() }, 3, S), /16 values, a 3×3 grid 9/);
+});
+
+test("recorded profiles are checked: a malformed one names the class and what is wrong", () => {
+  const grid = 2;
+  const sums = new ProfileSums(4);
+  for (let k = 0; k < 10; k++) sums.add(f32(k, 2 * k, 1, k % 3));
+  const good = { members: Array.from({ length: 10 }, (_, k) => k), ...sums.record() };
+  const of = (c: object) => positionProfilesProblem({ mode: "knn", grid, classes: { nut: c as typeof good } });
+  assert.equal(of(good), undefined);
+  assert.match(of({ ...good, members: [1, 2] }) ?? "", /class 'nut': 2 normals, under 10/);
+  assert.match(of({ ...good, sum: [1, 2, 3] }) ?? "", /class 'nut': sums are not 2×2/);
+  assert.match(of({ ...good, squares: [1, 2, 3, Number.NaN] }) ?? "", /class 'nut': a value is not a finite number/);
+  assert.match(positionProfilesProblem({ mode: "knn", grid: 0, classes: {} }) ?? "", /grid 0 is not a positive integer/);
+  // Sums of ten equal maps: nothing varies, so there is no scale.
+  const flat = new ProfileSums(4);
+  for (let k = 0; k < 10; k++) flat.add(f32(1, 1, 1, 1));
+  assert.match(of({ ...good, ...flat.record() }) ?? "", /do not vary anywhere/);
+});
+
+test("a class keeps its profile where its anomalies' image AUROC rises, or ties and their separation rises (by hand)", () => {
+  const f = (image_auroc: number | null, separation: number | null) => ({ image_auroc, separation });
+  assert.equal(keepsProfile(f(0.9, 2), f(0.95, 1)), true, "AUROC up, separation down: kept");
+  assert.equal(keepsProfile(f(0.9, 2), f(0.85, 9)), false, "AUROC down: dropped whatever the separation");
+  assert.equal(keepsProfile(f(1, 6), f(1, 9.2)), true, "tie, farther apart: kept");
+  assert.equal(keepsProfile(f(1, 6), f(1, 5.9)), false, "tie, closer: dropped");
+  assert.equal(keepsProfile(f(1, 6), f(1, 6)), false, "no change: dropped");
+  assert.equal(keepsProfile(f(null, null), f(null, null)), false, "no anomaly: nothing to judge by");
 });

@@ -1,0 +1,217 @@
+/**
+ * Which classes' image scores get their position profile
+ * (model/scoring/position-profile.ts): each class's held-out normals and
+ * synthesized anomalies scored in the served mode at the final settings
+ * (size correction included), judged as their own class; the normals' maps
+ * make the profile; the class keeps it where its anomalies' image AUROC
+ * rises, or ties and their separation from the normals rises
+ * (keepsProfile). Each normal is scored against the others' profile.
+ *
+ * Only classes whose held-out normals are all one frame size are profiled: a
+ * place in the map is the same place of the product only when every frame
+ * is fitted into the input the same way. On the realistic suite the tiles of
+ * many sizes lost 3.6 image AUROC with a profile at one fit seed.
+ */
+import type * as ort from "onnxruntime-node";
+import type { FeatureMap, ScoringMode } from "../../model/types.js";
+import { auroc, separation } from "../../measures/metrics.js";
+import { imageScoreOf } from "../../model/scoring/anomaly-map.js";
+import {
+  ClassProfile,
+  keepsProfile,
+  MIN_PROFILE_NORMALS,
+  PROFILE_GRID,
+  ProfileSums,
+  profileGridMap,
+  type ClassProfileSums,
+  type PositionProfiles,
+  type ProfileFigures,
+  type ProfileTuningRecord,
+} from "../../model/scoring/position-profile.js";
+import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
+import { seedOfFeatures, type FrameScorer } from "../frame-scorer.js";
+import { throwIfCancelled, type Progress } from "../../util/progress.js";
+
+/** A frame of a class, as tuning or a lifecycle re-measure has it. */
+export interface ProfileFrame {
+  readonly cls: string;
+  readonly anomalous: boolean;
+  readonly x: FeatureMap;
+}
+
+export async function tuneProfiles(input: {
+  readonly set: readonly ProfileFrame[];
+  readonly parts: ScorerParts;
+  /** The final settings (a position profile among them is left out: the profile is measured without one). */
+  readonly settings: ScorerSettings;
+  readonly mode: ScoringMode;
+  readonly sessionOptions: ort.InferenceSession.SessionOptions;
+  readonly signal?: AbortSignal;
+  readonly progress?: Progress;
+}): Promise<{ profiles?: PositionProfiles; record: ProfileTuningRecord }> {
+  const { profiles: _measuredWithout, ...settings } = input.settings;
+  const S = settings.mapSize;
+  const byClass = profileCandidates(input.set);
+  const classes: Record<string, ProfileTuningRecord["classes"][string]> = {};
+  const kept: Record<string, ClassProfileSums> = {};
+  const opened = await openScorer(input.mode, input.parts, settings, input.sessionOptions);
+  try {
+    await excludeMisread(byClass, input.set, opened.scorer, input);
+    for (const [cls, c] of byClass) {
+      if (c.why) {
+        classes[cls] = { normals: c.normals.length, chosen: false, why: c.why };
+        continue;
+      }
+      const normals = await scoreFrames(opened.scorer, c.normals, cls, input);
+      const anomalies = await scoreFrames(opened.scorer, c.anomalies, cls, input);
+      const sums = new ProfileSums(PROFILE_GRID * PROFILE_GRID);
+      for (const n of normals) sums.add(profileGridMap(n.scoreMap, S, PROFILE_GRID));
+      const record: ClassProfileSums = { members: normals.map((n) => n.fingerprint), ...sums.record() };
+      const profile = new ClassProfile(record, PROFILE_GRID, S);
+      const labels = [...normals.map(() => 0), ...anomalies.map(() => 1)];
+      const all = [...normals, ...anomalies];
+      const base = figures(all.map((f) => f.score), labels);
+      const standardized = figures(all.map((f) => imageScoreOf(profile.standardize(f.scoreMap, f.fingerprint), S, settings)), labels);
+      const chosen = keepsProfile(base, standardized);
+      classes[cls] = { normals: normals.length, base, standardized, chosen, why: chosen ? "kept" : base.image_auroc === null ? "no anomaly" : "not better" };
+      if (chosen) kept[cls] = record;
+    }
+  } finally {
+    await opened.release();
+  }
+  const record: ProfileTuningRecord = { mode: input.mode, grid: PROFILE_GRID, classes };
+  return Object.keys(kept).length > 0 ? { profiles: { mode: input.mode, grid: PROFILE_GRID, classes: kept }, record } : { record };
+}
+
+/** How many scorings tuneProfiles does over this set (its progress total, at most): the read pass over its normals, and the frames of the classes it can profile. */
+export function profileTuneWork(set: readonly ProfileFrame[]): number {
+  return set.filter((f) => !f.anomalous).length + [...profileCandidates(set).values()].reduce((a, c) => a + (c.why ? 0 : c.normals.length + c.anomalies.length), 0);
+}
+
+/**
+ * A frame is judged as the class its nearest bank rows name, and standardized by that class's profile. A class some
+ * normal of another class reads as would standardize that frame by a profile of other parts (on the realistic suite
+ * most of kit's frames read as the assembly, whose profile sent their scores to 3–4 times its threshold), and one whose
+ * own normals read as another class would be calibrated on scores it does not serve: neither is profiled. Read as
+ * served, without a class tag, over the set's normals.
+ */
+async function excludeMisread(byClass: Map<string, { normals: ProfileFrame[]; why?: string }>, set: readonly ProfileFrame[], scorer: FrameScorer, input: { readonly signal?: AbortSignal; readonly progress?: Progress }): Promise<void> {
+  const intruders = new Map<string, Set<string>>();
+  const strays = new Map<string, number>();
+  for (const f of set) {
+    if (f.anomalous) continue;
+    throwIfCancelled(input.signal, "position profile");
+    const read = (await scorer.score(f.x)).class;
+    input.progress?.tick();
+    // Normals only: an anomaly read as another class is NG whatever profile scores it, a normal would be a false alarm.
+    if (read === undefined || read === f.cls) continue;
+    intruders.set(read, (intruders.get(read) ?? new Set()).add(f.cls));
+    strays.set(f.cls, (strays.get(f.cls) ?? 0) + 1);
+  }
+  for (const [cls, c] of byClass) {
+    if (c.why) continue;
+    const others = intruders.get(cls);
+    if (others) c.why = `normals of ${[...others].sort().join(", ")} read as it`;
+    else if (strays.has(cls)) c.why = `${strays.get(cls)} of its normals read as another class`;
+  }
+}
+
+/** The set by class, with the reason a class cannot be profiled (too few normals, or normals of several frame sizes). */
+function profileCandidates(set: readonly ProfileFrame[]): Map<string, { normals: ProfileFrame[]; anomalies: ProfileFrame[]; why?: string }> {
+  const out = new Map<string, { normals: ProfileFrame[]; anomalies: ProfileFrame[]; why?: string }>();
+  for (const f of set) {
+    const c = out.get(f.cls) ?? { normals: [], anomalies: [] };
+    (f.anomalous ? c.anomalies : c.normals).push(f);
+    out.set(f.cls, c);
+  }
+  for (const c of out.values()) {
+    const sizes = new Set(c.normals.map((f) => frameSizeKey(f.x)));
+    if (c.normals.length < MIN_PROFILE_NORMALS) c.why = `${c.normals.length} held-out normals, under ${MIN_PROFILE_NORMALS}`;
+    else if (sizes.size > 1) c.why = `normals of ${sizes.size} frame sizes`;
+    else if (sizes.has("unknown")) c.why = "frame size unknown";
+  }
+  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+async function scoreFrames(scorer: FrameScorer, frames: readonly ProfileFrame[], cls: string, input: { readonly signal?: AbortSignal; readonly progress?: Progress }): Promise<{ score: number; scoreMap: Float32Array; fingerprint: number }[]> {
+  const out: { score: number; scoreMap: Float32Array; fingerprint: number }[] = [];
+  for (const f of frames) {
+    throwIfCancelled(input.signal, "position profile");
+    const scored = await scorer.score(f.x, cls);
+    out.push({ score: scored.score, scoreMap: scored.scoreMap, fingerprint: seedOfFeatures(f.x) });
+    input.progress?.tick();
+  }
+  return out;
+}
+
+function figures(scores: readonly number[], labels: readonly number[]): ProfileFigures {
+  const both = labels.includes(0) && labels.includes(1);
+  return { image_auroc: both ? auroc(scores, labels) : null, separation: both ? separation(scores, labels) : null };
+}
+
+/**
+ * The kept classes' profiles measured again on a model's held-out normals, as it will serve them otherwise (a
+ * lifecycle refresh or retrain moves its maps): which classes keep a profile stays as tuning chose. A class with fewer
+ * than MIN_PROFILE_NORMALS normals among `maps`, or whose normals are not all one frame size (accepted frames of
+ * another size), keeps its profile.
+ */
+export async function remeasureProfiles(input: {
+  readonly profiles: PositionProfiles;
+  readonly maps: readonly FeatureMap[];
+  /** Each map's class, where known (an untagged accepted frame: undefined, not used). */
+  readonly classes: readonly (string | undefined)[];
+  readonly parts: ScorerParts;
+  /** The settings the model serves with (a position profile among them is left out: the profile is measured without one). */
+  readonly settings: ScorerSettings;
+  readonly sessionOptions: ort.InferenceSession.SessionOptions;
+  readonly signal?: AbortSignal;
+  readonly onScored?: () => void;
+}): Promise<{ profiles: PositionProfiles; normals: Record<string, number> }> {
+  if (input.classes.length !== input.maps.length) throw new Error(`${input.classes.length} classes for ${input.maps.length} held-out maps`);
+  const { profiles: _measuredWithout, ...settings } = input.settings;
+  const S = settings.mapSize;
+  const frames = remeasurable(input.profiles, input.maps, input.classes);
+  const classes: Record<string, ClassProfileSums> = { ...input.profiles.classes };
+  const normals: Record<string, number> = {};
+  const opened = await openScorer(input.profiles.mode, input.parts, settings, input.sessionOptions);
+  try {
+    for (const cls of Object.keys(input.profiles.classes)) {
+      const own = frames.get(cls) ?? [];
+      normals[cls] = own.length;
+      if (own.length === 0) continue;
+      const sums = new ProfileSums(input.profiles.grid * input.profiles.grid);
+      const members: number[] = [];
+      for (const x of own) {
+        throwIfCancelled(input.signal, "position profile");
+        sums.add(profileGridMap((await opened.scorer.score(x, cls)).scoreMap, S, input.profiles.grid));
+        members.push(seedOfFeatures(x));
+        input.onScored?.();
+      }
+      classes[cls] = { members, ...sums.record() };
+    }
+  } finally {
+    await opened.release();
+  }
+  return { profiles: { ...input.profiles, classes }, normals };
+}
+
+/** The maps remeasureProfiles scores, by class: those of a profiled class that has enough of them, all one frame size. */
+function remeasurable(profiles: PositionProfiles, maps: readonly FeatureMap[], classes: readonly (string | undefined)[]): Map<string, FeatureMap[]> {
+  const out = new Map<string, FeatureMap[]>();
+  for (const cls of Object.keys(profiles.classes)) {
+    const own = maps.filter((_, i) => classes[i] === cls);
+    const sizes = new Set(own.map(frameSizeKey));
+    if (own.length >= MIN_PROFILE_NORMALS && sizes.size === 1 && !sizes.has("unknown")) out.set(cls, own);
+  }
+  return out;
+}
+
+/** How many scorings remeasureProfiles does over these maps (its progress total). */
+export function profileRemeasureWork(profiles: PositionProfiles, maps: readonly FeatureMap[], classes: readonly (string | undefined)[]): number {
+  return [...remeasurable(profiles, maps, classes).values()].reduce((a, m) => a + m.length, 0);
+}
+
+/** A frame's size as a key ("unknown" when the backbone runner did not record it). */
+function frameSizeKey(x: FeatureMap): string {
+  return x.frameSize ? `${x.frameSize.width}×${x.frameSize.height}` : "unknown";
+}

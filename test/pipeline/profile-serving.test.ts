@@ -1,0 +1,92 @@
+/**
+ * Position profiles as served: a bundle's scoring.profiles standardizes the
+ * image score of a frame judged as one of its classes, (x − μ) / scale at
+ * every place of the map, and leaves the heatmap alone; off with eval's
+ * --no-position-profile and in other modes, shown in the model's info, and a
+ * malformed profile is refused at load.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import sharp from "sharp";
+import { fitModel } from "../../src/pipeline/fit.js";
+import { loadDetector } from "../../src/pipeline/load.js";
+import { parseModelConfig } from "../../src/model/model-config.js";
+import { readBundle, writeBundle } from "../../src/model/bundle.js";
+import { ProfileSums, positionProfile, profileGridMap, standardizeMap } from "../../src/model/scoring/position-profile.js";
+import { imageScoreOf, resizeBilinear } from "../../src/model/scoring/anomaly-map.js";
+import { decodeEncoded } from "../../src/image/decode.js";
+import { createRng } from "../../src/model/diffusion/prng.js";
+import { tempDir } from "../support/temp-dir.js";
+import { LafiteError, ErrorCode } from "../../src/util/errors.js";
+
+async function frame(seed: number): Promise<Buffer> {
+  const rng = createRng(seed);
+  const [width, height] = [64, 64];
+  const rgb = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < width * height; i++) rgb.fill(Math.round(120 + 40 * Math.sin(i / 7) + 30 * (rng.next() - 0.5)), 3 * i, 3 * i + 3);
+  return sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
+}
+
+test("a bundle's position profile standardizes its class's image score and not the heatmap; off on request and in other modes; a bad profile is refused", async (t) => {
+  const dir = await tempDir(t);
+  const good = join(dir, "data", "plates", "train", "good");
+  await mkdir(good, { recursive: true });
+  for (let i = 0; i < 8; i++) await writeFile(join(good, `${i}.png`), await frame(i));
+  const out = join(dir, "bundle");
+  await fitModel({ data: join(dir, "data"), out, config: parseModelConfig({ diffusion: { preset: "none" }, scoring: { mode: "knn" } }), cacheDir: join(dir, "cache"), tune: false, log: () => {}, progressSink: () => {} });
+  const fitted = await readBundle(out);
+  assert.equal(fitted.manifest.scoring.profiles, undefined, "without tuning no class is profiled");
+  const rewrite = async (profiles: unknown, to: string) => {
+    const files = Object.fromEntries(Object.keys(fitted.manifest.files).map((name) => [name, fitted.file(name)]));
+    const { files: _hashes, ...rest } = fitted.manifest;
+    await writeBundle(to, { ...rest, scoring: { ...rest.scoring, profiles } } as typeof rest, files, true);
+  };
+  const plain = await loadDetector(out, { intraOpThreads: 1 });
+  const S = plain.info.inputSize;
+  const grid = 28;
+  // The profile of twelve unseen frames of the class, as the served maps give them.
+  const normals: Float32Array[] = [];
+  for (let i = 0; i < 12; i++) normals.push(profileGridMap((await plain.scoreImage(await decodeEncoded(await frame(50 + i)))).map, S, grid));
+  const sums = new ProfileSums(grid * grid);
+  for (const n of normals) sums.add(n);
+  // Fingerprints no test frame has: every frame below is scored against all twelve.
+  const record = { members: normals.map((_, i) => 7_000_000 + i), ...sums.record() };
+  const profiled = join(dir, "profiled");
+  await rewrite({ mode: "knn", grid, classes: { plates: record } }, profiled);
+  const served = await loadDetector(profiled, { intraOpThreads: 1 });
+  const off = await loadDetector(profiled, { intraOpThreads: 1, positionProfile: false });
+  try {
+    assert.deepEqual(served.info.profiledClasses, ["plates"]);
+    assert.equal(off.info.profiledClasses, undefined);
+    const p = positionProfile(normals);
+    const onMap = { mean: resizeBilinear(p.mean, grid, grid, S, S), scale: resizeBilinear(p.scale, grid, grid, S, S) };
+    const settings = { imageScore: fitted.manifest.scoring.imageScore ?? ("pool" as const), pool: fitted.manifest.scoring.pool, ...(fitted.manifest.scoring.top !== undefined ? { top: fitted.manifest.scoring.top } : {}) };
+    for (const seed of [90, 91, 92]) {
+      const image = await decodeEncoded(await frame(seed));
+      const a = await served.scoreImage(image);
+      const b = await off.scoreImage(image);
+      const c = await plain.scoreImage(image);
+      assert.equal(a.judgedAs, "plates");
+      const expected = imageScoreOf(standardizeMap(b.map, onMap), S, settings);
+      assert.ok(Math.abs(a.score - expected) <= 1e-4 * Math.abs(expected), `score ${a.score} is not the standardized map's ${expected}`);
+      assert.notEqual(a.score, b.score);
+      assert.equal(b.score, c.score, "off: the plain bundle's score");
+      assert.deepEqual(a.map, b.map, "the heatmap is not standardized");
+    }
+  } finally {
+    await served.close();
+    await off.close();
+    await plain.close();
+  }
+  // In another mode than it was measured in: none.
+  const otherMode = join(dir, "other-mode");
+  await rewrite({ mode: "edit-only", grid, classes: { plates: record } }, otherMode);
+  const knn = await loadDetector(otherMode, { intraOpThreads: 1 });
+  assert.equal(knn.info.profiledClasses, undefined);
+  await knn.close();
+  const bad = join(dir, "bad");
+  await rewrite({ mode: "knn", grid, classes: { plates: { ...record, members: record.members.slice(0, 4) } } }, bad);
+  await assert.rejects(loadDetector(bad), (e: unknown) => e instanceof LafiteError && e.code === ErrorCode.BAD_BUNDLE && /position profile of class 'plates': 4 normals, under 10/.test(e.message));
+});
