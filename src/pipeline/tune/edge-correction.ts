@@ -19,6 +19,7 @@ import { EDGE_REACH, EdgeProfileSums, correctEdges, edgeDistanceCache, type Edge
 import { PixelMetricAccumulator } from "../../measures/metrics.js";
 import { ProAccumulator } from "../../measures/pro.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
+import { checkRemeasureInput, type RemeasureInput } from "./remeasure-input.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
 import { framePixels, type PseudoFeature } from "./pseudo-features.js";
 
@@ -114,19 +115,9 @@ export function describeEdgeChoice(r: EdgeTuningRecord): string {
  * refresh or retrain moves its maps): which classes keep the correction stays as tuning chose; a class with
  * no held-out normal among `maps` keeps its profile.
  */
-export async function remeasureEdges(input: {
-  readonly edges: EdgeProfiles;
-  readonly maps: readonly FeatureMap[];
-  /** Each map's class, where known (an untagged accepted frame: undefined, not used). */
-  readonly classes: readonly (string | undefined)[];
-  readonly parts: ScorerParts;
-  readonly settings: ScorerSettings;
-  readonly sessionOptions: ort.InferenceSession.SessionOptions;
-  readonly signal?: AbortSignal;
-  readonly onScored?: () => void;
-}): Promise<{ edges: EdgeProfiles; normals: Record<string, number> }> {
+export async function remeasureEdges(input: RemeasureInput & { readonly edges: EdgeProfiles }): Promise<{ edges: EdgeProfiles; normals: Record<string, number> }> {
   const { edges } = input;
-  if (input.classes.length !== input.maps.length) throw new Error(`${input.classes.length} classes for ${input.maps.length} held-out maps`);
+  checkRemeasureInput(input);
   const distOf = edgeDistanceCache(input.settings.mapSize, edges.reach);
   const sums = new Map<string, EdgeProfileSums>();
   const opened = await openScorer(edges.mode, input.parts, input.settings, input.sessionOptions);

@@ -31,6 +31,7 @@ import {
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
 import { seedOfFeatures, type FrameScorer } from "../frame-scorer.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
+import { checkRemeasureInput, type RemeasureInput } from "./remeasure-input.js";
 
 /** A frame of a class, as tuning or a lifecycle re-measure has it. */
 export interface ProfileFrame {
@@ -153,21 +154,10 @@ function figures(scores: readonly number[], labels: readonly number[]): ProfileF
  * The kept classes' profiles measured again on a model's held-out normals, as it will serve them otherwise (a
  * lifecycle refresh or retrain moves its maps): which classes keep a profile stays as tuning chose. A class with fewer
  * than MIN_PROFILE_NORMALS normals among `maps`, or whose normals are not all one frame size (accepted frames of
- * another size), keeps its profile.
+ * another size), keeps its profile. Measured without a profile in the settings.
  */
-export async function remeasureProfiles(input: {
-  readonly profiles: PositionProfiles;
-  readonly maps: readonly FeatureMap[];
-  /** Each map's class, where known (an untagged accepted frame: undefined, not used). */
-  readonly classes: readonly (string | undefined)[];
-  readonly parts: ScorerParts;
-  /** The settings the model serves with (a position profile among them is left out: the profile is measured without one). */
-  readonly settings: ScorerSettings;
-  readonly sessionOptions: ort.InferenceSession.SessionOptions;
-  readonly signal?: AbortSignal;
-  readonly onScored?: () => void;
-}): Promise<{ profiles: PositionProfiles; normals: Record<string, number> }> {
-  if (input.classes.length !== input.maps.length) throw new Error(`${input.classes.length} classes for ${input.maps.length} held-out maps`);
+export async function remeasureProfiles(input: RemeasureInput & { readonly profiles: PositionProfiles }): Promise<{ profiles: PositionProfiles; normals: Record<string, number> }> {
+  checkRemeasureInput(input);
   const { profiles: _measuredWithout, ...settings } = input.settings;
   const S = settings.mapSize;
   const frames = remeasurable(input.profiles, input.maps, input.classes);

@@ -13,6 +13,7 @@ import { chooseSizeTrends, longSide, SIZE_MIN_NORMALS, SIZE_MIN_SPREAD, type Siz
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
 import type { PseudoFeature } from "./pseudo-features.js";
+import { checkRemeasureInput, type RemeasureInput } from "./remeasure-input.js";
 
 export async function tuneSizeCorrection(input: {
   readonly set: readonly PseudoFeature[];
@@ -65,22 +66,11 @@ async function sizeSamples(input: {
  * The kept classes' trends measured again on a model's held-out normals, as it will serve them otherwise (a
  * lifecycle refresh or retrain moves its scores, and accepted frames bring sizes fit never saw): which classes keep
  * the correction stays as tuning chose; a class with fewer than SIZE_MIN_NORMALS sized normals among `maps`, or whose
- * normals no longer span sizes, keeps its trend.
+ * normals no longer span sizes, keeps its trend. Measured without a size correction (or position profile) in the settings.
  */
-export async function remeasureSizes(input: {
-  readonly sizes: SizeTrends;
-  readonly maps: readonly FeatureMap[];
-  /** Each map's class, where known (an untagged accepted frame: undefined, not used). */
-  readonly classes: readonly (string | undefined)[];
-  readonly parts: ScorerParts;
-  /** The settings the model serves with (a size correction among them is left out: the trend is measured without one). */
-  readonly settings: ScorerSettings;
-  readonly sessionOptions: ort.InferenceSession.SessionOptions;
-  readonly signal?: AbortSignal;
-  readonly onScored?: () => void;
-}): Promise<{ sizes: SizeTrends; normals: Record<string, number> }> {
+export async function remeasureSizes(input: RemeasureInput & { readonly sizes: SizeTrends }): Promise<{ sizes: SizeTrends; normals: Record<string, number> }> {
   const { sizes } = input;
-  if (input.classes.length !== input.maps.length) throw new Error(`${input.classes.length} classes for ${input.maps.length} held-out maps`);
+  checkRemeasureInput(input);
   const samples = await sizeSamples({ ...input, frames: correctedFrames(sizes, input.maps, input.classes), mode: sizes.mode });
   const measured = chooseSizeTrends(samples, sizes.mode).record.classes;
   const classes = Object.fromEntries(
