@@ -13,14 +13,12 @@
  * their profile content) lose a little, and the set tells them apart as the
  * test set does.
  */
-import type * as ort from "onnxruntime-node";
-import type { FeatureMap, ScoringMode } from "../../model/types.js";
 import { EDGE_REACH, EdgeProfileSums, correctEdges, edgeDistanceCache, type EdgeProfiles, type EdgeTuningRecord, type PixelFigures } from "../../model/scoring/edge-profile.js";
 import { PixelMetricAccumulator } from "../../measures/metrics.js";
 import { ProAccumulator } from "../../measures/pro.js";
-import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
-import { checkRemeasureInput, type RemeasureInput } from "./remeasure-input.js";
-import { throwIfCancelled, type Progress } from "../../util/progress.js";
+import { openScorer } from "../open-scorer.js";
+import { checkRemeasureInput, type RemeasureInput, type TuneCorrectionInput } from "./correction-input.js";
+import { throwIfCancelled } from "../../util/progress.js";
 import { framePixels, type PseudoFeature } from "./pseudo-features.js";
 
 /**
@@ -35,17 +33,7 @@ export function keepsEdgeCorrection(base: PixelFigures, corrected: PixelFigures,
   return corrected.aupro >= base.aupro + margin - eps || corrected.pixel_auroc >= base.pixel_auroc + margin - eps;
 }
 
-export async function tuneEdgeCorrection(input: {
-  readonly set: readonly PseudoFeature[];
-  readonly parts: ScorerParts;
-  /** The final settings, detail and context banks included. */
-  readonly settings: ScorerSettings;
-  readonly mode: ScoringMode;
-  readonly margin: number;
-  readonly sessionOptions: ort.InferenceSession.SessionOptions;
-  readonly signal?: AbortSignal;
-  readonly progress?: Progress;
-}): Promise<{ edges?: EdgeProfiles; record: EdgeTuningRecord }> {
+export async function tuneEdgeCorrection(input: TuneCorrectionInput<PseudoFeature> & { readonly margin: number }): Promise<{ edges?: EdgeProfiles; record: EdgeTuningRecord }> {
   const S = input.settings.mapSize;
   const distOf = edgeDistanceCache(S, EDGE_REACH);
   const opened = await openScorer(input.mode, input.parts, input.settings, input.sessionOptions);

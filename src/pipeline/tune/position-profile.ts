@@ -12,8 +12,7 @@
  * is fitted into the input the same way. On the realistic suite the tiles of
  * many sizes lost 3.6 image AUROC with a profile at one fit seed.
  */
-import type * as ort from "onnxruntime-node";
-import type { FeatureMap, ScoringMode } from "../../model/types.js";
+import type { FeatureMap } from "../../model/types.js";
 import { auroc, separation } from "../../measures/metrics.js";
 import { imageScoreOf } from "../../model/scoring/anomaly-map.js";
 import {
@@ -28,10 +27,10 @@ import {
   type ProfileFigures,
   type ProfileTuningRecord,
 } from "../../model/scoring/position-profile.js";
-import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
+import { openScorer } from "../open-scorer.js";
 import { seedOfFeatures, type FrameScorer } from "../frame-scorer.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
-import { checkRemeasureInput, type RemeasureInput } from "./remeasure-input.js";
+import { checkRemeasureInput, type RemeasureInput, type TuneCorrectionInput } from "./correction-input.js";
 
 /** A frame of a class, as tuning or a lifecycle re-measure has it. */
 export interface ProfileFrame {
@@ -40,16 +39,7 @@ export interface ProfileFrame {
   readonly x: FeatureMap;
 }
 
-export async function tuneProfiles(input: {
-  readonly set: readonly ProfileFrame[];
-  readonly parts: ScorerParts;
-  /** The final settings (a position profile among them is left out: the profile is measured without one). */
-  readonly settings: ScorerSettings;
-  readonly mode: ScoringMode;
-  readonly sessionOptions: ort.InferenceSession.SessionOptions;
-  readonly signal?: AbortSignal;
-  readonly progress?: Progress;
-}): Promise<{ profiles?: PositionProfiles; record: ProfileTuningRecord }> {
+export async function tuneProfiles(input: TuneCorrectionInput<ProfileFrame>): Promise<{ profiles?: PositionProfiles; record: ProfileTuningRecord }> {
   const { profiles: _measuredWithout, ...settings } = input.settings;
   const S = settings.mapSize;
   const byClass = profileCandidates(input.set);

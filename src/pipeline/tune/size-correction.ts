@@ -11,20 +11,11 @@ import type * as ort from "onnxruntime-node";
 import type { FeatureMap, ScoringMode } from "../../model/types.js";
 import { chooseSizeTrends, longSide, SIZE_MIN_NORMALS, SIZE_MIN_SPREAD, type SizeTrends, type SizeTuningRecord } from "../../model/scoring/size-trend.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
-import { throwIfCancelled, type Progress } from "../../util/progress.js";
+import { throwIfCancelled } from "../../util/progress.js";
 import type { PseudoFeature } from "./pseudo-features.js";
-import { checkRemeasureInput, type RemeasureInput } from "./remeasure-input.js";
+import { checkRemeasureInput, type RemeasureInput, type TuneCorrectionInput } from "./correction-input.js";
 
-export async function tuneSizeCorrection(input: {
-  readonly set: readonly PseudoFeature[];
-  readonly parts: ScorerParts;
-  /** The final settings, detail and context banks included (a size correction among them is left out: the trend is measured without one). */
-  readonly settings: ScorerSettings;
-  readonly mode: ScoringMode;
-  readonly sessionOptions: ort.InferenceSession.SessionOptions;
-  readonly signal?: AbortSignal;
-  readonly progress?: Progress;
-}): Promise<{ sizes?: SizeTrends; record: SizeTuningRecord }> {
+export async function tuneSizeCorrection(input: TuneCorrectionInput<PseudoFeature>): Promise<{ sizes?: SizeTrends; record: SizeTuningRecord }> {
   const normals = input.set.filter((f) => !f.anomalous);
   const samples = await sizeSamples({ ...input, frames: normals, onScored: () => input.progress?.tick() });
   return chooseSizeTrends(samples, input.mode);

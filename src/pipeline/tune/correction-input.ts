@@ -1,11 +1,27 @@
 /**
- * What a lifecycle re-measure of a per-class correction (the size trends, the
- * edge profiles, the position profiles) is given: a model's held-out normals
- * and the parts and settings it will serve them with.
+ * What the per-class corrections (the size trends, the edge profiles, the
+ * position profiles) are chosen on at fit and tune (the pseudo-validation set
+ * at the final settings), and what a lifecycle re-measure of them is given
+ * (a model's held-out normals and the parts and settings it will serve them
+ * with).
  */
 import type * as ort from "onnxruntime-node";
 import type { FeatureMap } from "../../model/types.js";
 import type { ScorerParts, ScorerSettings } from "../open-scorer.js";
+import type { ScoringMode } from "../../model/types.js";
+import type { Progress } from "../../util/progress.js";
+
+/** Tuning's input: frames of the set (`F`: at least class, label and features) scored in `mode`. */
+export interface TuneCorrectionInput<F> {
+  readonly set: readonly F[];
+  readonly parts: ScorerParts;
+  /** The final settings, detail and context banks included; a correction is measured without itself. */
+  readonly settings: ScorerSettings;
+  readonly mode: ScoringMode;
+  readonly sessionOptions: ort.InferenceSession.SessionOptions;
+  readonly signal?: AbortSignal;
+  readonly progress?: Progress;
+}
 
 export interface RemeasureInput {
   readonly maps: readonly FeatureMap[];
