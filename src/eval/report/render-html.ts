@@ -168,7 +168,7 @@ function tuningSection(t: TuningReport): string {
   const rc = t.rankCorrelation;
   const corr = `<p class="meta">Rank correlation of pseudo-validation against test image AUROC over ${rc.points} grid points: Spearman ρ = ${show(rc.spearman)} (τ curve ${show(rc.tau)}, K curve ${show(rc.k)}).</p>`;
   return `<p class="meta">Pseudo-validation: seed ${t.seed}, ${t.perClass} synthesized anomalous images per class (${t.images.anomalous} anomalous, ${t.images.good} good). Solid lines: pseudo-validation AUROC recorded by <code>lafite tune</code>; dashed: this test set's AUROC (mean over classes) re-scored at each grid point.</p>
-${note}${corr}${servedNote(t.served)}${t.detail ? `<p class="meta">Detail bank: W = ${e(String(t.detail.chosen))}${t.detail.chosen === 0 ? " (off: the main bank alone)" : ""}, chosen on the pseudo-validation set at the served τ and K${t.detailClasses ? `; per class, by each class's AUPRO (a frame gets its class's W, read off its nearest memory-bank rows): ${Object.entries(t.detailClasses).map(([cls, r]) => `${e(cls)} ${e(String(r.chosen))}`).join(", ")}. The W curve below is the model's one W; the test set is re-scored at it for every frame` : ""}.</p>${t.detailClasses ? classWeightTable(t.detailClasses) : ""}` : ""}${t.contextClasses ? contextWeightTable(t.contextClasses) : ""}${t.edges ? edgeTable(t.edges) : ""}<div class="plots">${tuningPlot(t.tau, "τ (diffusion steps)")}${tuningPlot(t.k, "K (editing neighbours)")}${t.detail ? tuningPlot(t.detail, "W (detail-bank weight; τ and K re-scored at 0)") : ""}</div>`;
+${note}${corr}${servedNote(t.served)}${t.detail ? `<p class="meta">Detail bank: W = ${e(String(t.detail.chosen))}${t.detail.chosen === 0 ? " (off: the main bank alone)" : ""}, chosen on the pseudo-validation set at the served τ and K${t.detailClasses ? `; per class, by each class's AUPRO (a frame gets its class's W, read off its nearest memory-bank rows): ${Object.entries(t.detailClasses).map(([cls, r]) => `${e(cls)} ${e(String(r.chosen))}`).join(", ")}. The W curve below is the model's one W; the test set is re-scored at it for every frame` : ""}.</p>${t.detailClasses ? classWeightTable(t.detailClasses) : ""}` : ""}${t.contextClasses ? contextWeightTable(t.contextClasses) : ""}${t.edges ? edgeTable(t.edges) : ""}${t.profiles ? profileTable(t.profiles) : ""}<div class="plots">${tuningPlot(t.tau, "τ (diffusion steps)")}${tuningPlot(t.k, "K (editing neighbours)")}${t.detail ? tuningPlot(t.detail, "W (detail-bank weight; τ and K re-scored at 0)") : ""}</div>`;
 }
 
 /** Each class's pseudo-validation AUPRO at every W of its sweep, the chosen W in bold. */
@@ -203,6 +203,19 @@ function edgeTable(r: NonNullable<Extract<TuningReport, { state: "present" }>["e
   return `<p class="meta">Edge correction (${e(r.mode)} mode): each class's normal score at each distance from the frame's edge, measured on its held-out normals, subtracted from its heatmaps (not from its image score); kept where neither its pseudo-validation pixel AUROC nor its AUPRO falls and one rises by at least ${e(String(100 * r.margin))} points. This test set's figures above are with it.</p>
 <table class="metrics"><caption>Pseudo-validation pixel AUROC / AUPRO per class without and with the edge correction</caption><thead><tr><th>class</th><th>without</th><th>with</th><th>kept</th></tr></thead><tbody>
 ${Object.entries(r.classes).map(([cls, c]) => `<tr><td>${e(cls)}</td><td>${pct(c.base.pixel_auroc)} / ${pct(c.base.aupro)}</td><td>${pct(c.corrected.pixel_auroc)} / ${pct(c.corrected.aupro)}</td><td>${c.chosen ? "<b>yes</b>" : "no"}</td></tr>`).join("\n")}
+</tbody></table>`;
+}
+
+/** Each class's pseudo-validation image AUROC and separation without and with its position profile, the kept ones marked, or why it had none. */
+function profileTable(r: NonNullable<Extract<TuningReport, { state: "present" }>["profiles"]>): string {
+  const sep = (v: number | null | undefined) => (v === null || v === undefined ? "–" : v.toFixed(1));
+  const row = ([cls, c]: [string, (typeof r.classes)[string]]) =>
+    c.base && c.standardized
+      ? `<tr><td>${e(cls)}</td><td>${pct(c.base.image_auroc)} / ${sep(c.base.separation)}</td><td>${pct(c.standardized.image_auroc)} / ${sep(c.standardized.separation)}</td><td>${c.chosen ? "<b>yes</b>" : "no"}</td></tr>`
+      : `<tr><td>${e(cls)}</td><td colspan="2">${e(c.why)}</td><td>no</td></tr>`;
+  return `<p class="meta">Position profile (${e(r.mode)} mode): each class's held-out normals' map, mean and spread at every place (${e(String(r.grid))}×${e(String(r.grid))} grid); a class that keeps it has its image score taken from its map in units of that spread, its threshold calibrated on those scores, its heatmap unchanged. Kept where the pseudo-validation image AUROC rises, or ties and the anomalies stand farther from the normals (separation, in the normals' standard deviations). This test set's figures above are with it.</p>
+<table class="metrics"><caption>Pseudo-validation image AUROC / separation per class without and with the position profile</caption><thead><tr><th>class</th><th>without</th><th>with</th><th>kept</th></tr></thead><tbody>
+${Object.entries(r.classes).map(row).join("\n")}
 </tbody></table>`;
 }
 

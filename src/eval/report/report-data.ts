@@ -4,6 +4,7 @@
  * render-html.ts. Tests can build one by hand.
  */
 import type { EdgeTuningRecord } from "../../model/scoring/edge-profile.js";
+import type { ProfileTuningRecord } from "../../model/scoring/position-profile.js";
 import type { ClassTagMismatch } from "../../pipeline/class-tag.js";
 import type { ClassMetrics, EvalReport } from "../evaluate.js";
 import type { ScoringMode } from "../../model/types.js";
@@ -98,6 +99,8 @@ export type TuningReport =
       };
       /** The edge correction's choice per class, when tuning made one: pseudo-validation pixel AUROC and AUPRO without and with it. */
       readonly edges?: EdgeTuningRecord;
+      /** The position profile's choice per class, when tuning made one: pseudo-validation image AUROC and separation without and with it, or why a class had none. */
+      readonly profiles?: ProfileTuningRecord;
       /** Why the test-set curves are missing, when they are. */
       readonly testNote?: string;
       /**

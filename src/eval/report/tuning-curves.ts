@@ -92,6 +92,7 @@ export async function tuningReport(record: TuningRecord | undefined, o: TuningOp
     ...(record.detail?.classes ? { detailClasses: Object.fromEntries(Object.entries(record.detail.classes).map(([cls, r]) => [cls, { chosen: r.chosen, curve: r.curve.map((p) => ({ weight: p.weight, aupro: p.aupro })) }])) } : {}),
     ...(record.context ? { contextClasses: contextClassesOf(record.context) } : {}),
     ...(record.edges ? { edges: record.edges } : {}),
+    ...(record.profiles ? { profiles: record.profiles } : {}),
     ...(notes.length ? { testNote: notes.join("; ") } : {}),
   };
 }

@@ -176,6 +176,14 @@ test("tuning curves: τ and K plots with the chosen values marked, and the note 
   assert.match(withEdges, /<tr><td>&lt;cloth&gt;<\/td><td>83\.2 \/ 57\.3<\/td><td>86\.3 \/ 61\.0<\/td><td><b>yes<\/b><\/td><\/tr>/);
   assert.match(withEdges, /<tr><td>nut<\/td><td>99\.6 \/ –<\/td><td>99\.6 \/ –<\/td><td>no<\/td><\/tr>/);
   assert.doesNotMatch(withDetail, /Edge correction/);
+  // The position profile's table: figures without / with, or why a class had none.
+  const withProfiles = tunedWith({
+    profiles: { mode: "lafite", grid: 28, classes: { "<nut>": { normals: 25, base: { image_auroc: 1, separation: 6.04 }, standardized: { image_auroc: 1, separation: 9.21 }, chosen: true, why: "kept" }, tiles: { normals: 70, chosen: false, why: "normals of 70 frame sizes" } } },
+  });
+  assert.match(withProfiles, /Position profile \(lafite mode\): .*28×28 grid.*its heatmap unchanged/);
+  assert.match(withProfiles, /<tr><td>&lt;nut&gt;<\/td><td>100\.0 \/ 6\.0<\/td><td>100\.0 \/ 9\.2<\/td><td><b>yes<\/b><\/td><\/tr>/);
+  assert.match(withProfiles, /<tr><td>tiles<\/td><td colspan="2">normals of 70 frame sizes<\/td><td>no<\/td><\/tr>/);
+  assert.doesNotMatch(withDetail, /Position profile/);
 });
 
 test("the tuning section says what the bundle serves when the defaults beat the sweeps' choice", () => {
