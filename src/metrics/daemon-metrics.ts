@@ -132,6 +132,12 @@ export class DaemonMetrics {
     );
     this.classGauge(
       source,
+      "lafited_model_position_profiled",
+      "1 for each class of the model in service whose image score is standardized by its position profile (its held-out normals' map mean and spread at every place; its threshold is in those units), labelled with its version and class; absent for the other classes",
+      (m) => (m.profiledClasses?.length ? Object.fromEntries(m.profiledClasses.map((cls) => [cls, 1])) : undefined),
+    );
+    this.classGauge(
+      source,
       "lafited_model_class_threshold",
       "The verdict threshold per class of the model in service (threshold.perClass: a frame judged as the class, by its class tag or else its nearest memory-bank rows, is judged by it), labelled with its version and class; absent for a model without them",
       (m) => m.classThresholds,

@@ -30,6 +30,7 @@ test("/metrics counts frames by outcome with stage and end-to-end latency; /heal
     assert.doesNotMatch((await get(port, "/metrics")).body, /^lafited_model_detail_class_weight/m);
     assert.doesNotMatch((await get(port, "/metrics")).body, /^lafited_model_context_class_weight/m);
     assert.doesNotMatch((await get(port, "/metrics")).body, /^lafited_model_context_image_class_weight/m);
+    assert.doesNotMatch((await get(port, "/metrics")).body, /^lafited_model_position_profiled/m);
 
     await h.server.loadModel();
     assert.equal((await get(port, "/readyz")).status, 200);
@@ -59,6 +60,8 @@ test("/metrics counts frames by outcome with stage and end-to-end latency; /heal
     assert.equal(sample(body, 'lafited_model_context_class_weight{version="fake-1",class="hex nut"}'), undefined, "a class the context bank holds no rows of");
     assert.equal(sample(body, 'lafited_model_context_image_class_weight{version="fake-1",class="plate"}'), 1);
     assert.equal(sample(body, 'lafited_model_context_image_class_weight{version="fake-1",class="hex nut"}'), undefined);
+    assert.equal(sample(body, 'lafited_model_position_profiled{version="fake-1",class="hex nut"}'), 1);
+    assert.equal(sample(body, 'lafited_model_position_profiled{version="fake-1",class="plate"}'), undefined, "a class without a profile");
     assert.equal(sample(body, 'lafited_queue_frames{state="waiting"}'), 0);
     assert.equal(sample(body, 'lafited_queue_capacity_frames{state="waiting"}'), 64);
     assert.equal(sample(body, "lafited_open_streams"), 0);

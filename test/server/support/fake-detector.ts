@@ -46,6 +46,8 @@ export class FakeDetector implements Detector {
       // Read back from lafited_model_context_class_weight, lafited_model_context_image_class_weight and `lafite info`.
       context: { lambda: 4, weight: 0, classWeights: { plate: 0.5 }, imageClassWeights: { plate: 1 } },
       edgeCorrectedClasses: ["plate"],
+      // Read back from lafited_model_position_profiled.
+      profiledClasses: ["hex nut"],
     };
   }
 
