@@ -246,16 +246,22 @@ export interface ProfileTuningRecord {
 }
 
 /**
+ * How far apart two pseudo-validation image AUROCs must be to differ: a class's 20 synthesized anomalies against its
+ * 25 held-out normals move it by 0.002 per pair ranked the other way, so half a point is a pair or two.
+ */
+export const PROFILE_AUROC_TIE = 0.005;
+
+/**
  * Whether a class keeps its profile: its synthesized anomalies' image AUROC
- * may not fall, and it must rise, or at a tie (the set often ranks every
- * anomaly first either way) the anomalies must stand farther from the
+ * must rise, or at a tie (within PROFILE_AUROC_TIE: the set often ranks
+ * every anomaly first either way) the anomalies must stand farther from the
  * normals. Normals are scored against the others' profile, so the figures
  * are not flattered by a profile that knows the frame.
  */
 export function keepsProfile(base: ProfileFigures, standardized: ProfileFigures): boolean {
   const [b, s] = [base.image_auroc, standardized.image_auroc];
   if (b === null || s === null) return false;
-  if (Math.abs(s - b) > 1e-9) return s > b;
+  if (Math.abs(s - b) > PROFILE_AUROC_TIE) return s > b;
   return standardized.separation !== null && base.separation !== null && standardized.separation > base.separation;
 }
 

@@ -4,7 +4,7 @@
  * synthesized anomalies scored in the served mode at the final settings
  * (size correction included), judged as their own class; the normals' maps
  * make the profile; the class keeps it where its anomalies' image AUROC
- * rises, or ties and their separation from the normals rises
+ * rises, or ties (within half a point) and their separation from the normals rises
  * (keepsProfile). Each normal is scored against the others' profile.
  *
  * Only classes whose held-out normals are all one frame size are profiled: a

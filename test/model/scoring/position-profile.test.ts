@@ -95,11 +95,14 @@ test("recorded profiles are checked: a malformed one names the class and what is
   assert.match(of({ ...good, ...flat.record() }) ?? "", /do not vary anywhere/);
 });
 
-test("a class keeps its profile where its anomalies' image AUROC rises, or ties and their separation rises (by hand)", () => {
+test("a class keeps its profile where its anomalies' image AUROC rises, or ties (within half a point) and their separation rises (by hand)", () => {
   const f = (image_auroc: number | null, separation: number | null) => ({ image_auroc, separation });
   assert.equal(keepsProfile(f(0.9, 2), f(0.95, 1)), true, "AUROC up, separation down: kept");
   assert.equal(keepsProfile(f(0.9, 2), f(0.85, 9)), false, "AUROC down: dropped whatever the separation");
   assert.equal(keepsProfile(f(1, 6), f(1, 9.2)), true, "tie, farther apart: kept");
+  assert.equal(keepsProfile(f(1, 5.4), f(0.998, 7.5)), true, "one pair ranked the other way is a tie: farther apart, kept");
+  assert.equal(keepsProfile(f(0.9, 5), f(0.904, 4)), false, "a tie the other way: closer, dropped");
+  assert.equal(keepsProfile(f(0.9, 5), f(0.906, 4)), true, "past the tie: AUROC up, kept");
   assert.equal(keepsProfile(f(1, 6), f(1, 5.9)), false, "tie, closer: dropped");
   assert.equal(keepsProfile(f(1, 6), f(1, 6)), false, "no change: dropped");
   assert.equal(keepsProfile(f(null, null), f(null, null)), false, "no anomaly: nothing to judge by");
