@@ -47,7 +47,8 @@ export async function tuneProfiles(input: TuneCorrectionInput<ProfileFrame>): Pr
   const kept: Record<string, ClassProfileSums> = {};
   const opened = await openScorer(input.mode, input.parts, settings, input.sessionOptions);
   try {
-    await excludeMisread(byClass, input.set, opened.scorer, input);
+    // Classes the read pass rules out were counted in the work: their frames are done without scoring.
+    for (const cls of await excludeMisread(byClass, input.set, opened.scorer, input)) input.progress?.tick(byClass.get(cls)!.normals.length + byClass.get(cls)!.anomalies.length);
     for (const [cls, c] of byClass) {
       if (c.why) {
         classes[cls] = { normals: c.normals.length, chosen: false, why: c.why };
@@ -86,7 +87,7 @@ export function profileTuneWork(set: readonly ProfileFrame[]): number {
  * own normals read as another class would be calibrated on scores it does not serve: neither is profiled. Read as
  * served, without a class tag, over the set's normals.
  */
-async function excludeMisread(byClass: Map<string, { normals: ProfileFrame[]; why?: string }>, set: readonly ProfileFrame[], scorer: FrameScorer, input: { readonly signal?: AbortSignal; readonly progress?: Progress }): Promise<void> {
+async function excludeMisread(byClass: Map<string, { normals: ProfileFrame[]; why?: string }>, set: readonly ProfileFrame[], scorer: FrameScorer, input: { readonly signal?: AbortSignal; readonly progress?: Progress }): Promise<string[]> {
   const intruders = new Map<string, Set<string>>();
   const strays = new Map<string, number>();
   for (const f of set) {
@@ -99,12 +100,15 @@ async function excludeMisread(byClass: Map<string, { normals: ProfileFrame[]; wh
     intruders.set(read, (intruders.get(read) ?? new Set()).add(f.cls));
     strays.set(f.cls, (strays.get(f.cls) ?? 0) + 1);
   }
+  const excluded: string[] = [];
   for (const [cls, c] of byClass) {
     if (c.why) continue;
     const others = intruders.get(cls);
     if (others) c.why = `normals of ${[...others].sort().join(", ")} read as it`;
     else if (strays.has(cls)) c.why = `${strays.get(cls)} of its normals read as another class`;
+    if (c.why) excluded.push(cls);
   }
+  return excluded;
 }
 
 /** The set by class, with the reason a class cannot be profiled (too few normals, or normals of several frame sizes). */

@@ -62,7 +62,7 @@ function model(seed: number, options: { intruder?: boolean } = {}): { set: Profi
 test("a class of one size whose normals are loud where its defects are not keeps its profile, with the figures of a slow reference; a class of many sizes does not", async () => {
   const m = model(5);
   const ticks = { n: 0 };
-  const { profiles, record } = await tuneProfiles({ set: m.set, parts: m.parts, settings, mode: "knn", sessionOptions: {}, progress: { tick: () => ticks.n++ } as never });
+  const { profiles, record } = await tuneProfiles({ set: m.set, parts: m.parts, settings, mode: "knn", sessionOptions: {}, progress: { tick: (n = 1) => (ticks.n += n) } as never });
   assert.equal(record.classes["tiles"]?.chosen, false);
   assert.match(record.classes["tiles"]!.why, /normals of 12 frame sizes/);
   assert.equal(record.classes["nuts"]?.chosen, true, JSON.stringify(record.classes["nuts"]));
@@ -98,8 +98,10 @@ test("a class of one size whose normals are loud where its defects are not keeps
 
 test("a class another class's normals read as is not profiled: they would be standardized by a profile of other parts", async () => {
   const m = model(5, { intruder: true });
-  const { profiles, record } = await tuneProfiles({ set: m.set, parts: m.parts, settings, mode: "knn", sessionOptions: {} });
+  const ticks = { n: 0 };
+  const { profiles, record } = await tuneProfiles({ set: m.set, parts: m.parts, settings, mode: "knn", sessionOptions: {}, progress: { tick: (n = 1) => (ticks.n += n) } as never });
   assert.equal(profiles, undefined);
+  assert.equal(ticks.n, profileTuneWork(m.set), "the excluded class's frames count as done");
   assert.equal(record.classes["nuts"]?.chosen, false);
   assert.equal(record.classes["nuts"]!.why, "normals of tiles read as it");
 });
