@@ -54,11 +54,8 @@ export async function tuneProfiles(input: TuneCorrectionInput<ProfileFrame>): Pr
         classes[cls] = { normals: c.normals.length, chosen: false, why: c.why };
         continue;
       }
-      const normals = await scoreFrames(opened.scorer, c.normals, cls, input);
-      const anomalies = await scoreFrames(opened.scorer, c.anomalies, cls, input);
-      const sums = new ProfileSums(PROFILE_GRID * PROFILE_GRID);
-      for (const n of normals) sums.add(profileGridMap(n.scoreMap, S, PROFILE_GRID));
-      const record: ClassProfileSums = { members: normals.map((n) => n.fingerprint), ...sums.record() };
+      const { record, scored: normals } = await measureClass(opened.scorer, c.normals.map((f) => f.x), cls, PROFILE_GRID, input);
+      const anomalies = await scoreFrames(opened.scorer, c.anomalies.map((f) => f.x), cls, input);
       const profile = new ClassProfile(record, PROFILE_GRID, S);
       const labels = [...normals.map(() => 0), ...anomalies.map(() => 1)];
       const all = [...normals, ...anomalies];
@@ -87,7 +84,7 @@ export function profileTuneWork(set: readonly ProfileFrame[]): number {
  * own normals read as another class would be calibrated on scores it does not serve: neither is profiled. Read as
  * served, without a class tag, over the set's normals.
  */
-async function excludeMisread(byClass: Map<string, { normals: ProfileFrame[]; why?: string }>, set: readonly ProfileFrame[], scorer: FrameScorer, input: { readonly signal?: AbortSignal; readonly progress?: Progress }): Promise<string[]> {
+async function excludeMisread(byClass: Map<string, { normals: ProfileFrame[]; why?: string }>, set: readonly ProfileFrame[], scorer: FrameScorer, input: Reporting): Promise<string[]> {
   const intruders = new Map<string, Set<string>>();
   const strays = new Map<string, number>();
   for (const f of set) {
@@ -120,23 +117,44 @@ function profileCandidates(set: readonly ProfileFrame[]): Map<string, { normals:
     out.set(f.cls, c);
   }
   for (const c of out.values()) {
-    const sizes = new Set(c.normals.map((f) => frameSizeKey(f.x)));
-    if (c.normals.length < MIN_PROFILE_NORMALS) c.why = `${c.normals.length} held-out normals, under ${MIN_PROFILE_NORMALS}`;
-    else if (sizes.size > 1) c.why = `normals of ${sizes.size} frame sizes`;
-    else if (sizes.has("unknown")) c.why = "frame size unknown";
+    const why = whyNotProfiled(c.normals.map((f) => f.x));
+    if (why) c.why = why;
   }
   return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-async function scoreFrames(scorer: FrameScorer, frames: readonly ProfileFrame[], cls: string, input: { readonly signal?: AbortSignal; readonly progress?: Progress }): Promise<{ score: number; scoreMap: Float32Array; fingerprint: number }[]> {
-  const out: { score: number; scoreMap: Float32Array; fingerprint: number }[] = [];
-  for (const f of frames) {
+/** How a pass is cancelled and reports: tuning ticks its stage's progress, a lifecycle re-measure counts scorings. */
+interface Reporting {
+  readonly signal?: AbortSignal;
+  readonly progress?: Progress;
+  readonly onScored?: () => void;
+}
+
+interface ScoredFrame {
+  readonly score: number;
+  readonly scoreMap: Float32Array;
+  readonly fingerprint: number;
+}
+
+/** Each frame scored as class `cls` (its image score and the map it is taken from), with its fingerprint. */
+async function scoreFrames(scorer: FrameScorer, frames: readonly FeatureMap[], cls: string, input: Reporting): Promise<ScoredFrame[]> {
+  const out: ScoredFrame[] = [];
+  for (const x of frames) {
     throwIfCancelled(input.signal, "position profile");
-    const scored = await scorer.score(f.x, cls);
-    out.push({ score: scored.score, scoreMap: scored.scoreMap, fingerprint: seedOfFeatures(f.x) });
+    const scored = await scorer.score(x, cls);
+    out.push({ score: scored.score, scoreMap: scored.scoreMap, fingerprint: seedOfFeatures(x) });
     input.progress?.tick();
+    input.onScored?.();
   }
   return out;
+}
+
+/** A class's profile sums from its normals scored as it (tuning and the lifecycle's re-measure alike), and those scorings. */
+async function measureClass(scorer: FrameScorer, normals: readonly FeatureMap[], cls: string, grid: number, input: Reporting): Promise<{ record: ClassProfileSums; scored: ScoredFrame[] }> {
+  const scored = await scoreFrames(scorer, normals, cls, input);
+  const sums = new ProfileSums(grid * grid);
+  for (const n of scored) sums.add(profileGridMap(n.scoreMap, scorer.settings.mapSize, grid));
+  return { record: { members: scored.map((n) => n.fingerprint), ...sums.record() }, scored };
 }
 
 function figures(scores: readonly number[], labels: readonly number[]): ProfileFigures {
@@ -153,7 +171,6 @@ function figures(scores: readonly number[], labels: readonly number[]): ProfileF
 export async function remeasureProfiles(input: RemeasureInput & { readonly profiles: PositionProfiles }): Promise<{ profiles: PositionProfiles; normals: Record<string, number> }> {
   checkRemeasureInput(input);
   const { profiles: _measuredWithout, ...settings } = input.settings;
-  const S = settings.mapSize;
   const frames = remeasurable(input.profiles, input.maps, input.classes);
   const classes: Record<string, ClassProfileSums> = { ...input.profiles.classes };
   const normals: Record<string, number> = {};
@@ -162,16 +179,7 @@ export async function remeasureProfiles(input: RemeasureInput & { readonly profi
     for (const cls of Object.keys(input.profiles.classes)) {
       const own = frames.get(cls) ?? [];
       normals[cls] = own.length;
-      if (own.length === 0) continue;
-      const sums = new ProfileSums(input.profiles.grid * input.profiles.grid);
-      const members: number[] = [];
-      for (const x of own) {
-        throwIfCancelled(input.signal, "position profile");
-        sums.add(profileGridMap((await opened.scorer.score(x, cls)).scoreMap, S, input.profiles.grid));
-        members.push(seedOfFeatures(x));
-        input.onScored?.();
-      }
-      classes[cls] = { members, ...sums.record() };
+      if (own.length > 0) classes[cls] = (await measureClass(opened.scorer, own, cls, input.profiles.grid, input)).record;
     }
   } finally {
     await opened.release();
@@ -184,8 +192,7 @@ function remeasurable(profiles: PositionProfiles, maps: readonly FeatureMap[], c
   const out = new Map<string, FeatureMap[]>();
   for (const cls of Object.keys(profiles.classes)) {
     const own = maps.filter((_, i) => classes[i] === cls);
-    const sizes = new Set(own.map(frameSizeKey));
-    if (own.length >= MIN_PROFILE_NORMALS && sizes.size === 1 && !sizes.has("unknown")) out.set(cls, own);
+    if (!whyNotProfiled(own)) out.set(cls, own);
   }
   return out;
 }
@@ -195,7 +202,11 @@ export function profileRemeasureWork(profiles: PositionProfiles, maps: readonly 
   return [...remeasurable(profiles, maps, classes).values()].reduce((a, m) => a + m.length, 0);
 }
 
-/** A frame's size as a key ("unknown" when the backbone runner did not record it). */
-function frameSizeKey(x: FeatureMap): string {
-  return x.frameSize ? `${x.frameSize.width}×${x.frameSize.height}` : "unknown";
+/** Why a class's normals cannot make a profile (too few, of several frame sizes, or of unknown size), or undefined. */
+function whyNotProfiled(normals: readonly FeatureMap[]): string | undefined {
+  const sizes = new Set(normals.map((x) => (x.frameSize ? `${x.frameSize.width}×${x.frameSize.height}` : "unknown")));
+  if (normals.length < MIN_PROFILE_NORMALS) return `${normals.length} held-out normals, under ${MIN_PROFILE_NORMALS}`;
+  if (sizes.size > 1) return `normals of ${sizes.size} frame sizes`;
+  if (sizes.has("unknown")) return "frame size unknown";
+  return undefined;
 }
