@@ -9,26 +9,20 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import sharp from "sharp";
 import { fitModel } from "../../src/pipeline/fit.js";
 import { loadDetector } from "../../src/pipeline/load.js";
 import { parseModelConfig } from "../../src/model/model-config.js";
-import { readBundle, writeBundle } from "../../src/model/bundle.js";
+import { readBundle } from "../../src/model/bundle.js";
 import { placement } from "../../src/image/geometry.js";
 import { correctEdges, edgeDistances, EDGE_REACH } from "../../src/model/scoring/edge-profile.js";
 import { decodeEncoded } from "../../src/image/decode.js";
-import { createRng } from "../../src/model/diffusion/prng.js";
 import { tempDir } from "../support/temp-dir.js";
+import { rewriteScoring, stripedFrame } from "../support/served-correction.js";
 import { LafiteError, ErrorCode } from "../../src/util/errors.js";
 
 const W = 64, H = 128;
 
-async function frame(seed: number): Promise<Buffer> {
-  const rng = createRng(seed);
-  const rgb = Buffer.alloc(W * H * 3);
-  for (let i = 0; i < W * H; i++) rgb.fill(Math.round(120 + 40 * Math.sin(i / 7) + 20 * (rng.next() - 0.5)), 3 * i, 3 * i + 3);
-  return sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer();
-}
+const frame = (seed: number) => stripedFrame(seed, W, H);
 
 test("a bundle's edge correction is applied to the maps of its classes' frames only, the score untouched; eval can turn it off; a bad profile is refused", async (t) => {
   const dir = await tempDir(t);
@@ -41,11 +35,7 @@ test("a bundle's edge correction is applied to the maps of its classes' frames o
   assert.equal(fitted.manifest.scoring.edges, undefined, "without tuning no class is chosen");
   // A profile by hand: 3 less on the edge, 1 less one pixel in, nothing deeper.
   const profile = Array.from({ length: EDGE_REACH + 1 }, (_, d) => (d === 0 ? 3 : d === 1 ? 1 : 0));
-  const rewrite = async (edges: unknown, to: string) => {
-    const files = Object.fromEntries(Object.keys(fitted.manifest.files).map((name) => [name, fitted.file(name)]));
-    const { files: _hashes, ...rest } = fitted.manifest;
-    await writeBundle(to, { ...rest, scoring: { ...rest.scoring, edges } } as typeof rest, files, true);
-  };
+  const rewrite = (value: unknown, to: string) => rewriteScoring(fitted, "edges", value, to);
   const corrected = join(dir, "corrected");
   await rewrite({ mode: "knn", reach: EDGE_REACH, classes: { tall: profile } }, corrected);
   const image = await decodeEncoded(await frame(42));

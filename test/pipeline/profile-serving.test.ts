@@ -9,25 +9,18 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import sharp from "sharp";
 import { fitModel } from "../../src/pipeline/fit.js";
 import { loadDetector } from "../../src/pipeline/load.js";
 import { parseModelConfig } from "../../src/model/model-config.js";
-import { readBundle, writeBundle } from "../../src/model/bundle.js";
+import { readBundle } from "../../src/model/bundle.js";
 import { ProfileSums, positionProfile, profileGridMap, standardizeMap } from "../../src/model/scoring/position-profile.js";
 import { imageScoreOf, resizeBilinear } from "../../src/model/scoring/anomaly-map.js";
 import { decodeEncoded } from "../../src/image/decode.js";
-import { createRng } from "../../src/model/diffusion/prng.js";
 import { tempDir } from "../support/temp-dir.js";
+import { rewriteScoring, stripedFrame } from "../support/served-correction.js";
 import { LafiteError, ErrorCode } from "../../src/util/errors.js";
 
-async function frame(seed: number): Promise<Buffer> {
-  const rng = createRng(seed);
-  const [width, height] = [64, 64];
-  const rgb = Buffer.alloc(width * height * 3);
-  for (let i = 0; i < width * height; i++) rgb.fill(Math.round(120 + 40 * Math.sin(i / 7) + 30 * (rng.next() - 0.5)), 3 * i, 3 * i + 3);
-  return sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
-}
+const frame = (seed: number) => stripedFrame(seed, 64, 64, 30);
 
 test("a bundle's position profile standardizes its class's image score and not the heatmap; off on request and in other modes; a bad profile is refused", async (t) => {
   const dir = await tempDir(t);
@@ -38,11 +31,7 @@ test("a bundle's position profile standardizes its class's image score and not t
   await fitModel({ data: join(dir, "data"), out, config: parseModelConfig({ diffusion: { preset: "none" }, scoring: { mode: "knn" } }), cacheDir: join(dir, "cache"), tune: false, log: () => {}, progressSink: () => {} });
   const fitted = await readBundle(out);
   assert.equal(fitted.manifest.scoring.profiles, undefined, "without tuning no class is profiled");
-  const rewrite = async (profiles: unknown, to: string) => {
-    const files = Object.fromEntries(Object.keys(fitted.manifest.files).map((name) => [name, fitted.file(name)]));
-    const { files: _hashes, ...rest } = fitted.manifest;
-    await writeBundle(to, { ...rest, scoring: { ...rest.scoring, profiles } } as typeof rest, files, true);
-  };
+  const rewrite = (value: unknown, to: string) => rewriteScoring(fitted, "profiles", value, to);
   const plain = await loadDetector(out, { intraOpThreads: 1 });
   const S = plain.info.inputSize;
   const grid = 28;

@@ -9,23 +9,17 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import sharp from "sharp";
 import { fitModel } from "../../src/pipeline/fit.js";
 import { loadDetector } from "../../src/pipeline/load.js";
 import { parseModelConfig } from "../../src/model/model-config.js";
-import { readBundle, writeBundle } from "../../src/model/bundle.js";
+import { readBundle } from "../../src/model/bundle.js";
 import { sizeFactor, type SizeTrend } from "../../src/model/scoring/size-trend.js";
 import { decodeEncoded } from "../../src/image/decode.js";
-import { createRng } from "../../src/model/diffusion/prng.js";
 import { tempDir } from "../support/temp-dir.js";
+import { rewriteScoring, stripedFrame } from "../support/served-correction.js";
 import { LafiteError, ErrorCode } from "../../src/util/errors.js";
 
-async function frame(seed: number, width: number, height: number): Promise<Buffer> {
-  const rng = createRng(seed);
-  const rgb = Buffer.alloc(width * height * 3);
-  for (let i = 0; i < width * height; i++) rgb.fill(Math.round(120 + 40 * Math.sin(i / 7) + 20 * (rng.next() - 0.5)), 3 * i, 3 * i + 3);
-  return sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
-}
+const frame = (seed: number, width: number, height: number) => stripedFrame(seed, width, height);
 
 test("a bundle's size correction scales the map and score of its class's frames by the trend's factor; off on request and in other modes; a bad trend is refused", async (t) => {
   const dir = await tempDir(t);
@@ -36,11 +30,7 @@ test("a bundle's size correction scales the map and score of its class's frames 
   await fitModel({ data: join(dir, "data"), out, config: parseModelConfig({ aspect: "letterbox", diffusion: { preset: "none" }, scoring: { mode: "knn" } }), cacheDir: join(dir, "cache"), tune: false, log: () => {}, progressSink: () => {} });
   const fitted = await readBundle(out);
   assert.equal(fitted.manifest.scoring.sizes, undefined, "without tuning no class is measured");
-  const rewrite = async (sizes: unknown, to: string) => {
-    const files = Object.fromEntries(Object.keys(fitted.manifest.files).map((name) => [name, fitted.file(name)]));
-    const { files: _hashes, ...rest } = fitted.manifest;
-    await writeBundle(to, { ...rest, scoring: { ...rest.scoring, sizes } } as typeof rest, files, true);
-  };
+  const rewrite = (value: unknown, to: string) => rewriteScoring(fitted, "sizes", value, to);
   // Scores fall with the long side as L^−0.5 about a 64-px frame, over 48–80 px.
   const trend: SizeTrend = { slope: -0.5, center: Math.log(64), minSide: 48, maxSide: 80 };
   const corrected = join(dir, "corrected");

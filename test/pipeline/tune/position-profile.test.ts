@@ -16,6 +16,7 @@ import { imageScoreOf, resizeBilinear } from "../../../src/model/scoring/anomaly
 import { PROFILE_GRID, ProfileSums, positionProfile, profileGridMap, standardizeMap } from "../../../src/model/scoring/position-profile.js";
 import { auroc } from "../../../src/measures/metrics.js";
 import { createRng } from "../../../src/util/random.js";
+import { bankParts } from "../../support/bank-parts.js";
 import type { FeatureMap } from "../../../src/model/types.js";
 
 const c = 8, h = 8, w = 8, S = 64, hw = h * w;
@@ -40,14 +41,6 @@ function model(seed: number, options: { intruder?: boolean } = {}): { set: Profi
   const rng = createRng(seed);
   const bank: FeatureMap[] = [];
   for (let i = 0; i < 6; i++) bank.push(frame(rng, 0, { width: 400, height: 300 }), frame(rng, 5, NUT));
-  const coreset = new Float32Array(bank.length * hw * c);
-  const rowClass = new Int32Array(bank.length * hw);
-  bank.forEach((x, i) => {
-    for (let p = 0; p < hw; p++) {
-      for (let ch = 0; ch < c; ch++) coreset[(i * hw + p) * c + ch] = x.data[ch * hw + p]!;
-      rowClass[i * hw + p] = i % 2;
-    }
-  });
   const set: ProfileFrame[] = [];
   for (let i = 0; i < 12; i++) {
     set.push({ cls: "tiles", anomalous: false, x: frame(rng, 0, { width: 200 + 25 * i, height: 150 }) });
@@ -56,7 +49,7 @@ function model(seed: number, options: { intruder?: boolean } = {}): { set: Profi
   for (let i = 0; i < 6; i++) set.push({ cls: "nuts", anomalous: true, x: frame(rng, 5, NUT, 0.35) });
   // A frame labelled as a tile that looks like a nut: its class reads it as nuts.
   if (options.intruder) set.push({ cls: "tiles", anomalous: false, x: frame(rng, 5, NUT) });
-  return { set, parts: { coreset, coresetSize: bank.length * hw, c, rowClasses: { classes: rowClass, names: ["tiles", "nuts"] } } };
+  return { set, parts: bankParts(bank, (i) => i % 2, ["tiles", "nuts"]) };
 }
 
 test("a class of one size whose normals are loud where its defects are not keeps its profile, with the figures of a slow reference; a class of many sizes does not", async () => {

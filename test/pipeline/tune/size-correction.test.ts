@@ -12,6 +12,7 @@ import type { PseudoFeature } from "../../../src/pipeline/tune/pseudo-features.j
 import { openScorer, type ScorerParts } from "../../../src/pipeline/open-scorer.js";
 import { sizeFactor, SIZE_MIN_NORMALS } from "../../../src/model/scoring/size-trend.js";
 import { createRng } from "../../../src/util/random.js";
+import { bankParts } from "../../support/bank-parts.js";
 import type { FeatureMap } from "../../../src/model/types.js";
 
 const c = 8, h = 8, w = 8, S = 64, hw = h * w;
@@ -29,14 +30,6 @@ function model(seed: number): { set: PseudoFeature[]; parts: ScorerParts } {
   const rng = createRng(seed);
   const bank: FeatureMap[] = [];
   for (let i = 0; i < 4; i++) bank.push(frame(rng, 0, 400, 300), frame(rng, 5, 256, 256));
-  const coreset = new Float32Array(bank.length * hw * c);
-  const rowClass = new Int32Array(bank.length * hw);
-  bank.forEach((x, i) => {
-    for (let p = 0; p < hw; p++) {
-      for (let ch = 0; ch < c; ch++) coreset[(i * hw + p) * c + ch] = x.data[ch * hw + p]!;
-      rowClass[i * hw + p] = i % 2;
-    }
-  });
   const set: PseudoFeature[] = [];
   for (let i = 0; i < 12; i++) {
     set.push({ cls: "tiles", anomalous: false, x: frame(rng, 0, 200 + 25 * i, 150) });
@@ -46,7 +39,7 @@ function model(seed: number): { set: PseudoFeature[]; parts: ScorerParts } {
   for (let i = 0; i < 4; i++) set.push({ cls: "tiles", anomalous: true, x: frame(rng, 0, 100, 80), mask: new Uint8Array(S * S).fill(1) });
   const { frameSize: _unknown, ...unsized } = frame(rng, 0, 100, 100);
   set.push({ cls: "tiles", anomalous: false, x: unsized });
-  return { set, parts: { coreset, coresetSize: bank.length * hw, c, rowClasses: { classes: rowClass, names: ["tiles", "nuts"] } } };
+  return { set, parts: bankParts(bank, (i) => i % 2, ["tiles", "nuts"]) };
 }
 
 test("the class whose normals score higher the smaller they are keeps a trend, the class of one size does not; the line is a slow reference's", async () => {
