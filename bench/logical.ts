@@ -30,7 +30,7 @@ import { defaultCacheDir } from "../src/cli/commands/fit.js";
 import { auroc } from "../src/measures/metrics.js";
 import { evaluate, type ImageScore } from "../src/eval/evaluate.js";
 import { holdoutClasses } from "../src/image/pseudo/holdout.js";
-import { writePseudoSet, PSEUDO_DEFECT } from "../src/image/pseudo/write-set.js";
+import { writePseudoSet, PSEUDO_DEFECT } from "../src/dataset/pseudo-set.js";
 import { parseModelConfig } from "../src/model/model-config.js";
 import { fitModel } from "../src/pipeline/fit.js";
 import { loadDetector } from "../src/pipeline/load.js";

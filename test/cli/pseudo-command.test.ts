@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { command } from "../../src/cli/commands/pseudo.js";
 import { main } from "../../src/cli/main.js";
-import type { PseudoRecord } from "../../src/image/pseudo/write-set.js";
+import type { PseudoRecord } from "../../src/dataset/pseudo-set.js";
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION } from "../../src/model/bundle.js";
 import { LafiteError } from "../../src/util/errors.js";
 import { tempDir } from "../image/synth/helpers.js";

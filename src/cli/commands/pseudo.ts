@@ -6,7 +6,7 @@
 import { intFlag, parseFlags, requireFlag, shareFlag } from "../args.js";
 import type { CliCommand } from "../main.js";
 import { MASK_FAMILIES } from "../../image/pseudo/shapes.js";
-import { PSEUDO_FILE, writePseudoSet } from "../../image/pseudo/write-set.js";
+import { PSEUDO_FILE, writePseudoSet } from "../../dataset/pseudo-set.js";
 import { MAX_PER_CLASS } from "../../image/pseudo/samples.js";
 import { holdoutClasses } from "../../image/pseudo/holdout.js";
 import { readBundle } from "../../model/bundle.js";

@@ -1,8 +1,8 @@
 /**
  * Anomaly synthesis for the pseudo-validation set (paper 3.4): mask
  * families, their rotation and combination, CutPaste-style pasting between
- * normal images, shading in place, and the set builder in memory (pseudoSamples) and on disk
- * (writePseudoSet).
+ * normal images, shading in place, and the set builder in memory
+ * (pseudoSamples). dataset/pseudo-set.ts (writePseudoSet) puts a set on disk.
  */
 export { MASK_FAMILIES, FAMILY_SHAPES, type MaskFamily, type Shape, type ShapeContext } from "./shapes.js";
 export { rasterize, maskArea, maskBox, unionMasks, emptyMask, type BinaryMask, type MaskBox, type Placement } from "./mask.js";
@@ -15,4 +15,3 @@ export { synthesizeAnomaly, drawShift, MIN_VISIBLE, type Anomaly, type AnomalyIn
 export { pseudoSamples, swapSamples, checkPseudoOptions, MAX_PER_CLASS, type PseudoClass, type PseudoOptions, type PseudoRecipe, type PseudoSample } from "./samples.js";
 export { synthesizeSwap, type SwapInfo, type SwappedPart } from "./swap.js";
 export { holdoutClasses } from "./holdout.js";
-export { writePseudoSet, PSEUDO_FILE, PSEUDO_GENERATOR, PSEUDO_VERSION, PSEUDO_DEFECT, type PseudoRecord, type PseudoRecordSample, type WritePseudoOptions } from "./write-set.js";

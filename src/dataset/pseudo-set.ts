@@ -12,14 +12,14 @@
  */
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import type { RgbImage } from "../decode.js";
-import { encodePng, prepareOutputDir, writeAtomic, type OutputOwner } from "../synth/writer.js";
-import type { Image8 } from "../synth/raster.js";
-import { scanDataset } from "../../dataset/mvtec-layout.js";
-import { LafiteError, ErrorCode, invalidInput } from "../../util/errors.js";
-import { Progress, throwIfCancelled, type ProgressSink } from "../../util/progress.js";
-import type { AnomalyInfo, AnomalyOptions } from "./anomaly.js";
-import { checkPseudoOptions, pseudoSamples, type PseudoClass } from "./samples.js";
+import type { RgbImage } from "../image/decode.js";
+import { encodePng, prepareOutputDir, writeAtomic, type OutputOwner } from "../image/synth/writer.js";
+import type { Image8 } from "../image/synth/raster.js";
+import { scanDataset } from "./mvtec-layout.js";
+import { LafiteError, ErrorCode, invalidInput } from "../util/errors.js";
+import { Progress, throwIfCancelled, type ProgressSink } from "../util/progress.js";
+import type { AnomalyInfo, AnomalyOptions } from "../image/pseudo/anomaly.js";
+import { checkPseudoOptions, pseudoSamples, type PseudoClass } from "../image/pseudo/samples.js";
 
 export const PSEUDO_FILE = "pseudo.json";
 export const PSEUDO_GENERATOR = "lafite-pseudo";

@@ -2,11 +2,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile, readdir } from "node:fs/promises";
 import path from "node:path";
-import { scanDataset } from "../../../src/dataset/mvtec-layout.js";
-import { PSEUDO_FILE, writePseudoSet, type PseudoRecord } from "../../../src/image/pseudo/write-set.js";
-import { LafiteError } from "../../../src/util/errors.js";
-import { listFiles, readPng, tempDir } from "../synth/helpers.js";
-import { writeTrainSet } from "./helpers.js";
+import { scanDataset } from "../../src/dataset/mvtec-layout.js";
+import { PSEUDO_FILE, writePseudoSet, type PseudoRecord } from "../../src/dataset/pseudo-set.js";
+import { LafiteError } from "../../src/util/errors.js";
+import { listFiles, readPng, tempDir } from "../image/synth/helpers.js";
+import { writeTrainSet } from "../image/pseudo/helpers.js";
 
 async function snapshot(root: string): Promise<Map<string, Buffer>> {
   const files = new Map<string, Buffer>();
