@@ -359,7 +359,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     // Only with per-class thresholds: a profiled class's scores are in its own units, and need a threshold of their own.
     if ((options.tune ?? true) && tc.positionProfile && config.threshold.perClass) {
       const progress = new Progress("fit: position profile", profileTuneWork(pseudoSet), { unit: "scorings", sink: sinkFor("threshold") });
-      const tuned = await tuneProfiles({ set: pseudoSet, parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(sizes ? { sizes } : {}) }, mode: config.scoring.mode, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress });
+      const tuned = await tuneProfiles({ set: pseudoSet, parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(sizes ? { sizes } : {}) }, mode: config.scoring.mode, minClassNormals: config.threshold.minClassNormals, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress });
       profiles = tuned.profiles;
       if (tuning) tuning = { ...tuning, profiles: tuned.record };
       if (profiles) scored = scored.filter((k) => k.mode !== profiles!.mode);

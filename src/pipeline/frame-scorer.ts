@@ -254,7 +254,7 @@ export class FrameScorer {
     if (factor !== 1) for (const m of scoreMap === map ? [map] : [map, scoreMap]) for (let i = 0; i < m.length; i++) m[i]! *= factor;
     // The judged class's position profile: the score counts each place in its own normals' spread (a normal it was measured on, against the others').
     const profile = judged >= 0 ? this.profiles?.[judged] : undefined;
-    const score = imageScoreOf(profile ? profile.standardize(scoreMap, seed) : scoreMap, S, this.settings);
+    const score = imageScoreOf(profile ? profile.standardize(scoreMap, seed, x.place) : scoreMap, S, this.settings);
     const names = this.classes?.names;
     return {
       map,

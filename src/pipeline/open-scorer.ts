@@ -171,5 +171,5 @@ export function scorerSettingsOf(m: BundleManifest, fallback: { tau: number; del
 /** A class's served profile, none when the profiles hold no such class. */
 function profileOf(p: PositionProfiles, cls: string, mapSize: number): ClassProfile | undefined {
   const rec = p.classes[cls];
-  return rec ? new ClassProfile(rec, p.grid, mapSize) : undefined;
+  return rec ? new ClassProfile(rec, p.grid, mapSize, p.coords ?? "input") : undefined;
 }

@@ -3,7 +3,8 @@
  * image score of a frame judged as one of its classes, (x − μ) / scale at
  * every place of the map, and leaves the heatmap alone; off with eval's
  * --no-position-profile and in other modes, shown in the model's info, and a
- * malformed profile is refused at load.
+ * malformed profile is refused at load. In frame coordinates a frame of any
+ * size is standardized by the profile brought to its placement.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -14,6 +15,7 @@ import { loadDetector } from "../../src/pipeline/load.js";
 import { parseModelConfig } from "../../src/model/model-config.js";
 import { readBundle } from "../../src/model/bundle.js";
 import { ProfileSums, positionProfile, profileGridMap, standardizeMap } from "../../src/model/scoring/position-profile.js";
+import { placement } from "../../src/image/geometry.js";
 import { imageScoreOf, resizeBilinear } from "../../src/model/scoring/anomaly-map.js";
 import { decodeEncoded } from "../../src/image/decode.js";
 import { tempDir } from "../support/temp-dir.js";
@@ -78,4 +80,54 @@ test("a bundle's position profile standardizes its class's image score and not t
   const bad = join(dir, "bad");
   await rewrite({ mode: "knn", grid, classes: { plates: { ...record, members: record.members.slice(0, 4) } } }, bad);
   await assert.rejects(loadDetector(bad), (e: unknown) => e instanceof LafiteError && e.code === ErrorCode.BAD_BUNDLE && /position profile of class 'plates': 4 normals, under 10/.test(e.message));
+});
+
+test("a profile in frame coordinates: frames of several sizes make it, and a frame of yet another size is standardized by it brought to its own placement", async (t) => {
+  const dir = await tempDir(t);
+  const good = join(dir, "data", "plates", "train", "good");
+  await mkdir(good, { recursive: true });
+  for (let i = 0; i < 8; i++) await writeFile(join(good, `${i}.png`), await stripedFrame(i, 64, 48 + 4 * (i % 3), 30));
+  const out = join(dir, "bundle");
+  await fitModel({ data: join(dir, "data"), out, config: parseModelConfig({ diffusion: { preset: "none" }, scoring: { mode: "knn" } }), cacheDir: join(dir, "cache"), tune: false, log: () => {}, progressSink: () => {} });
+  const fitted = await readBundle(out);
+  assert.equal(fitted.manifest.backbone.aspect, "letterbox");
+  const plain = await loadDetector(out, { intraOpThreads: 1 });
+  const S = plain.info.inputSize;
+  const grid = 28;
+  const placed = (width: number, height: number) => placement(width, height, S, "letterbox");
+  // Twelve normals of three sizes, each viewed over its own placement.
+  const sums = new ProfileSums(grid * grid);
+  const views: Float32Array[] = [];
+  for (let i = 0; i < 12; i++) {
+    const height = 40 + 8 * (i % 3);
+    const map = (await plain.scoreImage(await decodeEncoded(await stripedFrame(60 + i, 64, height, 30)))).map;
+    views.push(profileGridMap(map, S, grid, placed(64, height)));
+    sums.add(views[i]!);
+  }
+  const record = { members: views.map((_, i) => 8_000_000 + i), ...sums.record() };
+  const profiled = join(dir, "profiled");
+  await rewriteScoring(fitted, "profiles", { mode: "knn", grid, coords: "frame", classes: { plates: record } }, profiled);
+  const served = await loadDetector(profiled, { intraOpThreads: 1 });
+  try {
+    const p = positionProfile(views);
+    const settings = { imageScore: fitted.manifest.scoring.imageScore ?? ("pool" as const), pool: fitted.manifest.scoring.pool, ...(fitted.manifest.scoring.top !== undefined ? { top: fitted.manifest.scoring.top } : {}) };
+    for (const height of [36, 44]) {
+      const image = await decodeEncoded(await stripedFrame(95, 64, height, 30));
+      const a = await served.scoreImage(image);
+      const b = await plain.scoreImage(image);
+      // By hand: the grid profile resized to the placement, the map standardized inside it, 0 on the border.
+      const { x, y, w, h } = placed(64, height);
+      assert.ok(y > 0, "a letterboxed frame");
+      const mean = resizeBilinear(p.mean, grid, grid, w, h);
+      const scale = resizeBilinear(p.scale, grid, grid, w, h);
+      const z = new Float32Array(S * S);
+      for (let r = 0; r < h; r++) for (let q = 0; q < w; q++) z[(y + r) * S + x + q] = (b.map[(y + r) * S + x + q]! - mean[r * w + q]!) / scale[r * w + q]!;
+      const expected = imageScoreOf(z, S, settings);
+      assert.ok(Math.abs(a.score - expected) <= 1e-4 * Math.abs(expected), `${height}: score ${a.score} is not the standardized map's ${expected}`);
+      assert.deepEqual(a.map, b.map, "the heatmap is not standardized");
+    }
+  } finally {
+    await served.close();
+    await plain.close();
+  }
 });

@@ -30,7 +30,7 @@ import { detailTuneWork, remeasureDetail } from "../../pipeline/tune/detail-weig
 import { DETAIL_MODES, detailInUse, type DetailScoring } from "../../model/scoring/detail-bank.js";
 import { contextInUse, type ContextScoring } from "../../model/scoring/context-bank.js";
 import { classesShortOfNormals, leftOutFiles, leftOutScores, type LeftOutMap } from "../../pipeline/tune/left-out.js";
-import { modelWide } from "../../pipeline/tune/calibrate.js";
+import { calibratesOwnClass, modelWide } from "../../pipeline/tune/calibrate.js";
 import type { ClassScore } from "../../model/scoring/threshold.js";
 
 /**
@@ -132,10 +132,12 @@ async function calibrateWith(model: ActiveModel, parts: ScorerParts, parentSetti
     leftOutSamples.set(mode, await leftOutScores(leftOut, parts, served, mode, model.sessionOptions, { ...(options.signal ? { signal: options.signal } : {}), onScored }));
   }
   // The model's threshold over every held-out map; each class's over the maps whose class is known, and its left-out bank images.
-  const calibrate = (mode: ScoringMode, scores: readonly number[]) => {
+  // `reads`: the class each map read as, which a profiled mode's scores need (calibratesOwnClass).
+  const calibrate = (mode: ScoringMode, scores: readonly number[], reads?: readonly (string | undefined)[]) => {
     const wide = modelWide(holdout.map((_, i) => ({ cls: classes?.[i], anomalous: false })), served, mode);
+    const own = (i: number) => options.classes?.[i] !== undefined && calibratesOwnClass(options.classes[i], reads?.[i], served, mode);
     return withClassThresholds(rule, mode, calibrateThreshold(rule, scores.filter((_, i) => wide[i])), [
-      ...scores.flatMap((score, i) => (options.classes?.[i] !== undefined ? [{ cls: options.classes[i]!, anomalous: false, score }] : [])),
+      ...scores.flatMap((score, i) => (own(i) ? [{ cls: options.classes![i]!, anomalous: false, score }] : [])),
       ...(leftOutSamples.get(mode) ?? []),
     ]);
   };
@@ -145,13 +147,16 @@ async function calibrateWith(model: ActiveModel, parts: ScorerParts, parentSetti
     const opened = await openScorer(mode, parts, served, model.sessionOptions);
     try {
       const scores: number[] = [];
+      const reads: (string | undefined)[] = [];
       for (const x of holdout) {
         throwIfCancelled(options.signal, "threshold calibration");
-        scores.push((await opened.scorer.score(x)).score);
+        const scored = await opened.scorer.score(x);
+        scores.push(scored.score);
+        reads.push(scored.class);
         onScored();
       }
       // The parent's rule; pseudo-f1 needs a pseudo-validation set and says so.
-      out[mode] = calibrate(mode, scores);
+      out[mode] = calibrate(mode, scores, reads);
     } finally {
       await opened.release();
     }

@@ -5,18 +5,27 @@
  *
  * Why: a normal frame's map is not flat. An object's contours, a plate's
  * rims, the band along a letterboxed frame's edge score higher, and vary
- * more, than its plain middle, and they do so at the same place in every
- * frame of a class that is placed the same way. The image score takes the
- * map's highest region, so those places set a normal frame's score, and a
- * small defect elsewhere has to outscore them. Measured on the realistic
- * suite with kit (`npm run bench:profile`, lafite fits at seeds 0 and 1, the
- * six classes with at least 10 held-out normals): image AUROC of the nut
- * with small spots 86.3 → 91.0 and 85.8 → 93.3, the dyed cloth 72.8 → 78.2
- * and 71.7 → 76.0, the logical classes at 100 either way; but the tiles of
- * many sizes 91.1 → 93.3 and 94.2 → 90.6, the veneer 92.8 → 94.3 and
- * 93.2 → 92.3, so it is a per-class choice. Defects caught at the 0.99
- * quantile of the held-out normals 115 → 126 and 117 → 127, good frames
- * flagged 9 → 8 and 5 → 2.
+ * more, than its plain middle, and they do so at the same place of every
+ * frame of a class. The image score takes the map's highest region, so
+ * those places set a normal frame's score, and a small defect elsewhere has
+ * to outscore them.
+ *
+ * A place is a place of the frame (ProfileCoords "frame"): the frame's
+ * placement in the letterboxed input divided into the grid, so frames of
+ * several sizes and aspect ratios share places, their edges on the grid's
+ * border. Session 29's bundles used places of the input ("input"), which
+ * only frames of one size share.
+ *
+ * Measured on the realistic suite with kit (`npm run bench:profile`, lafite
+ * fits at seeds 0 and 1, the six classes with at least 10 held-out normals),
+ * image AUROC without → with a profile in frame coordinates (in input
+ * coordinates): the nut with small spots 86.3 → 91.0 (91.0) and 85.8 → 93.3
+ * (93.3), the dyed cloth 72.8 → 79.5 (78.2) and 71.7 → 72.3 (76.0), the
+ * tiles of many sizes 91.1 → 97.1 (93.3) and 94.2 → 93.4 (90.6), the veneer
+ * 92.8 → 95.0 (94.3) and 93.2 → 92.8 (92.3), the logical classes at 100
+ * either way; so it is a per-class choice. Defects caught at the 0.99
+ * quantile of the held-out normals 115 → 125 and 117 → 128, good frames
+ * flagged 9 → 2 and 5 → 2.
  *
  * Standardized, a position counts in units of its own normal spread, never
  * less than the class's mean spread over the map: `(x − μ) / max(σ, σ̄)`.
@@ -30,6 +39,7 @@
  */
 import { invalidInput } from "../../util/errors.js";
 import { resizeBilinear } from "./anomaly-map.js";
+import type { Placement } from "../../image/geometry.js";
 import type { ScoringMode } from "../types.js";
 
 /** The fewest normal maps a profile is built from: with fewer, a position's spread is noise. */
@@ -52,10 +62,12 @@ export interface PositionProfile {
  */
 export const PROFILE_GRID = 28;
 
-/** The served profiles (manifest scoring.profiles): the mode they were measured in, their grid, and per class the sums of its normals' grid maps. */
+/** The served profiles (manifest scoring.profiles): the mode they were measured in, their grid and its coordinates, and per class the sums of its normals' grid maps. */
 export interface PositionProfiles {
   readonly mode: ScoringMode;
   readonly grid: number;
+  /** Absent: "input" (bundles before frame coordinates). */
+  readonly coords?: ProfileCoords;
   readonly classes: Readonly<Record<string, ClassProfileSums>>;
 }
 
@@ -71,21 +83,61 @@ export interface ClassProfileSums {
   readonly squares: readonly number[];
 }
 
-/** A map's mean over each block of a grid×grid division of its size×size positions (the profile grid's view of it). */
-export function profileGridMap(map: Float32Array, size: number, grid: number): Float32Array {
+/**
+ * Where a profile's positions are: "input", places of the S×S input (every
+ * frame a class's profile serves must then be fitted into it the same way,
+ * one frame size); "frame", places of the frame itself, its placement in the
+ * input divided into the grid, so frames of several sizes and aspect ratios
+ * share positions (their edges fall on the grid's border). Bundles of
+ * session 29 have no field: "input".
+ */
+export type ProfileCoords = "input" | "frame";
+export const PROFILE_COORDS: readonly ProfileCoords[] = ["input", "frame"];
+
+/** The rectangle of a size×size map a profile's grid divides: the frame's placement in frame coordinates, else the whole map. */
+export function profileRect(coords: ProfileCoords, size: number, place: Placement | undefined): Placement {
+  return coords === "frame" && place ? place : { x: 0, y: 0, w: size, h: size };
+}
+
+/**
+ * A map's mean over each block of a grid×grid division of a rectangle of
+ * its size×size positions (default: all of them): the profile grid's view
+ * of it. A rectangle thinner than the grid gives each block of that axis
+ * its nearest row or column.
+ */
+export function profileGridMap(map: Float32Array, size: number, grid: number, rect: Placement = { x: 0, y: 0, w: size, h: size }): Float32Array {
   if (map.length !== size * size) throw invalidInput(`map has ${map.length} positions, not ${size}×${size}`);
   if (!Number.isInteger(grid) || grid < 1 || grid > size) throw invalidInput(`profile grid ${grid} must be an integer from 1 to the map side ${size}`);
-  const out = new Float64Array(grid * grid);
-  const counts = new Float64Array(grid * grid);
-  for (let y = 0; y < size; y++) {
-    const row = Math.floor((y * grid) / size) * grid;
-    for (let x = 0; x < size; x++) {
-      const cell = row + Math.floor((x * grid) / size);
-      out[cell]! += map[y * size + x]!;
-      counts[cell]!++;
+  const { x, y, w, h } = rect;
+  if (!(Number.isInteger(x) && Number.isInteger(y) && w >= 1 && h >= 1 && x >= 0 && y >= 0 && x + w <= size && y + h <= size)) throw invalidInput(`rectangle ${w}×${h} at (${x}, ${y}) is not inside the ${size}×${size} map`);
+  const xs = blockSpans(w, grid);
+  const ys = blockSpans(h, grid);
+  const out = new Float32Array(grid * grid);
+  for (let gy = 0; gy < grid; gy++) {
+    for (let gx = 0; gx < grid; gx++) {
+      // Row by row, left to right, in double precision: the order (and so the sums) of a whole map's blocks as before rectangles.
+      let sum = 0;
+      for (let r = ys[2 * gy]!; r < ys[2 * gy + 1]!; r++) for (let c = xs[2 * gx]!; c < xs[2 * gx + 1]!; c++) sum += map[(y + r) * size + x + c]!;
+      out[gy * grid + gx] = sum / ((ys[2 * gy + 1]! - ys[2 * gy]!) * (xs[2 * gx + 1]! - xs[2 * gx]!));
     }
   }
-  return Float32Array.from(out, (v, i) => v / counts[i]!);
+  return out;
+}
+
+/** Per block of an n-long axis divided into `grid`: [from, to) of the positions whose block it is (i ≤ p·grid/n < i+1), or the nearest one when none is. */
+function blockSpans(n: number, grid: number): Int32Array {
+  const spans = new Int32Array(2 * grid);
+  for (let i = 0; i < grid; i++) {
+    let lo = Math.ceil((i * n) / grid);
+    let hi = Math.ceil(((i + 1) * n) / grid);
+    if (hi <= lo) {
+      lo = Math.min(n - 1, Math.floor(((i + 0.5) * n) / grid));
+      hi = lo + 1;
+    }
+    spans[2 * i] = lo;
+    spans[2 * i + 1] = hi;
+  }
+  return spans;
 }
 
 /** Running sums of normal maps, from which a profile of all of them, or of all but one, is read. */
@@ -182,41 +234,90 @@ export function standardizeMap(map: Float32Array, profile: PositionProfile): Flo
 }
 
 /**
- * A class's served profile: the profile of all its normals brought to the
- * S×S map once, and the sums to leave one of them out. standardize() scores a
- * map against it, a member normal (by its fingerprint) against the others'.
+ * A class's served profile: the profile of all its normals brought to each
+ * frame placement's rectangle once, and the sums to leave one of them out.
+ * standardize() scores a map against it, a member normal (by its
+ * fingerprint) against the others'. In frame coordinates the letterbox
+ * border shows no part of the frame, so it counts as the normals' mean, 0.
  */
 export class ClassProfile {
   private readonly sums: ProfileSums;
   private readonly members: ReadonlySet<number>;
   private readonly full: PositionProfile;
+  /** The full profile on each placement's rectangle: a line sends frames of a few sizes. */
+  private readonly onRects = new Map<string, PositionProfile>();
 
   constructor(
     record: ClassProfileSums,
     private readonly grid: number,
     private readonly size: number,
+    private readonly coords: ProfileCoords = "input",
   ) {
     this.sums = ProfileSums.of(record, record.members.length);
     if (this.sums.length !== grid * grid) throw invalidInput(`profile sums have ${this.sums.length} values, a ${grid}×${grid} grid ${grid * grid}`);
     this.members = new Set(record.members);
-    this.full = this.onMap(this.sums.profile());
+    this.full = this.sums.profile();
   }
 
-  /** `map` (S×S, the image score's) in units of the class's normal spread; `fingerprint`: the frame's, to leave it out when it is one of the normals. */
-  standardize(map: Float32Array, fingerprint: number): Float32Array {
-    if (!this.members.has(fingerprint)) return standardizeMap(map, this.full);
-    return standardizeMap(map, this.onMap(this.sums.profileWithout(profileGridMap(map, this.size, this.grid))));
+  /**
+   * `map` (S×S, the image score's) in units of the class's normal spread; `fingerprint`: the frame's, to leave it out
+   * when it is one of the normals; `place`: the frame's placement in the input (FeatureMap.place; absent: the whole square).
+   */
+  standardize(map: Float32Array, fingerprint: number, place?: Placement): Float32Array {
+    const rect = profileRect(this.coords, this.size, place);
+    if (!this.members.has(fingerprint)) return this.standardizeIn(map, rect, this.fullOn(rect));
+    return this.standardizeIn(map, rect, this.onRect(this.sums.profileWithout(profileGridMap(map, this.size, this.grid, rect)), rect));
   }
 
-  private onMap(p: PositionProfile): PositionProfile {
-    const up = (v: Float32Array) => resizeBilinear(v, this.grid, this.grid, this.size, this.size);
-    return { mean: up(p.mean), scale: up(p.scale) };
+  private fullOn(rect: Placement): PositionProfile {
+    const key = `${rect.x},${rect.y},${rect.w},${rect.h}`;
+    let p = this.onRects.get(key);
+    if (!p) {
+      p = this.onRect(this.full, rect);
+      // Bounded: a stream of frames of ever new sizes must not grow it without end.
+      if (this.onRects.size < MAX_CACHED_RECTS) this.onRects.set(key, p);
+    }
+    return p;
+  }
+
+  private onRect(p: PositionProfile, rect: Placement): PositionProfile {
+    return profileOnRect(p, this.grid, rect);
+  }
+
+  private standardizeIn(map: Float32Array, rect: Placement, p: PositionProfile): Float32Array {
+    return standardizeInRect(map, this.size, rect, p);
   }
 }
+
+/** A grid×grid profile brought to a rectangle's w×h positions (bilinear). */
+export function profileOnRect(p: PositionProfile, grid: number, rect: Placement): PositionProfile {
+  const up = (v: Float32Array) => resizeBilinear(v, grid, grid, rect.w, rect.h);
+  return { mean: up(p.mean), scale: up(p.scale) };
+}
+
+/**
+ * A size×size map standardized inside a rectangle by a profile on that rectangle (profileOnRect); outside it (the
+ * letterbox border, which shows no part of the frame) 0, the normals' mean.
+ */
+export function standardizeInRect(map: Float32Array, size: number, rect: Placement, p: PositionProfile): Float32Array {
+  if (rect.w === size && rect.h === size) return standardizeMap(map, p);
+  if (map.length !== size * size) throw invalidInput(`map has ${map.length} positions, not ${size}×${size}`);
+  if (p.mean.length !== rect.w * rect.h) throw invalidInput(`profile has ${p.mean.length} positions, the rectangle ${rect.w}×${rect.h}`);
+  const out = new Float32Array(size * size);
+  for (let r = 0; r < rect.h; r++) {
+    const row = (rect.y + r) * size + rect.x;
+    for (let c = 0; c < rect.w; c++) out[row + c] = (map[row + c]! - p.mean[r * rect.w + c]!) / p.scale[r * rect.w + c]!;
+  }
+  return out;
+}
+
+/** Placements whose full profile a ClassProfile keeps brought to them. */
+const MAX_CACHED_RECTS = 64;
 
 /** What is wrong with recorded profiles, or undefined: a bundle with malformed ones is refused at load, not scored NaN. */
 export function positionProfilesProblem(p: PositionProfiles): string | undefined {
   if (!Number.isInteger(p.grid) || p.grid < 1) return `position profiles: grid ${p.grid} is not a positive integer`;
+  if (p.coords !== undefined && !PROFILE_COORDS.includes(p.coords)) return `position profiles: coordinates '${String(p.coords)}' are not one of ${PROFILE_COORDS.join(", ")}`;
   for (const [cls, c] of Object.entries(p.classes)) {
     const where = `position profile of class '${cls}'`;
     if (!Array.isArray(c.members) || c.members.length < MIN_PROFILE_NORMALS) return `${where}: ${Array.isArray(c.members) ? c.members.length : "no"} normals, under ${MIN_PROFILE_NORMALS}`;
@@ -242,6 +343,8 @@ export interface ProfileFigures {
 export interface ProfileTuningRecord {
   readonly mode: ScoringMode;
   readonly grid: number;
+  /** Absent: "input" (records before frame coordinates). */
+  readonly coords?: ProfileCoords;
   readonly classes: Readonly<Record<string, { readonly normals: number; readonly base?: ProfileFigures; readonly standardized?: ProfileFigures; readonly chosen: boolean; readonly why: string }>>;
 }
 
@@ -273,5 +376,5 @@ export function describeProfileChoice(r: ProfileTuningRecord): string {
     c.base && c.standardized ? `${cls} ${pct(c.base.image_auroc)} → ${pct(c.standardized.image_auroc)}, separation ${sep(c.base.separation)} → ${sep(c.standardized.separation)}${c.chosen ? " (kept)" : ""}` : `${cls} (${c.why})`,
   );
   const kept = Object.entries(r.classes).filter(([, c]) => c.chosen).map(([cls]) => cls);
-  return `position profile (${r.mode} mode, pseudo-validation image AUROC without → with): ${parts.join("; ")}; ${kept.length ? `kept for ${kept.join(", ")}` : "kept for no class"}`;
+  return `position profile (${r.mode} mode, ${r.coords ?? "input"} coordinates, pseudo-validation image AUROC without → with): ${parts.join("; ")}; ${kept.length ? `kept for ${kept.join(", ")}` : "kept for no class"}`;
 }

@@ -16,6 +16,8 @@ import { leftOutScores, type LeftOutMap } from "./left-out.js";
 export interface ScoredSet {
   readonly mode: ScoringMode;
   readonly scores: readonly number[];
+  /** The class each frame read as; needed to reuse the scores of a mode with position profiles (calibratesOwnClass). */
+  readonly reads?: readonly (string | undefined)[];
 }
 
 export async function calibrateModes(
@@ -36,14 +38,17 @@ export async function calibrateModes(
   const out: Partial<Record<ScoringMode, ThresholdInfo>> = {};
   for (const mode of modes) {
     let scores: readonly number[];
-    const reuse = options.scored?.find((k) => k.mode === mode && k.scores.length === set.length);
+    let reads: readonly (string | undefined)[] | undefined;
+    const profiled = settings.profiles?.mode === mode;
+    const reuse = options.scored?.find((k) => k.mode === mode && k.scores.length === set.length && (!profiled || k.reads?.length === set.length));
     if (reuse) {
       // Tuning already scored the set at exactly these settings in this mode.
       scores = reuse.scores;
+      reads = reuse.reads;
     } else {
       const opened = await openScorer(mode, parts, settings, sessionOptions);
       try {
-        scores = (await scorePseudoSet(set, opened.scorer, options.signal ? { signal: options.signal } : {})).scores;
+        ({ scores, reads } = await scorePseudoSet(set, opened.scorer, options.signal ? { signal: options.signal } : {}));
       } finally {
         await opened.release();
       }
@@ -52,7 +57,8 @@ export async function calibrateModes(
     const normals = scores.filter((_, i) => wide[i] && !set[i]!.anomalous);
     const anomalies = scores.filter((_, i) => wide[i] && set[i]!.anomalous);
     const leftOut = params.perClass && options.leftOut?.length ? await leftOutScores(options.leftOut, parts, settings, mode, sessionOptions, { ...(options.signal ? { signal: options.signal } : {}), ...(options.log ? { log: options.log } : {}) }) : [];
-    const samples = [...set.map((f, i) => ({ cls: f.cls, anomalous: f.anomalous, score: scores[i]! })), ...leftOut];
+    const own = set.map((f, i) => calibratesOwnClass(f.cls, reads?.[i], settings, mode));
+    const samples = [...set.flatMap((f, i) => (own[i] ? [{ cls: f.cls, anomalous: f.anomalous, score: scores[i]! }] : [])), ...leftOut];
     const t = withClassThresholds(params, mode, calibrateThreshold(params, normals, anomalies), samples);
     out[mode] = t;
     const p = t.pseudo;
@@ -72,6 +78,20 @@ export function describeModelThresholdClasses(params: ThresholdParams, classes: 
   const min = params.minClassNormals ?? DEFAULT_MIN_CLASS_NORMALS;
   const few = params.rule === "pseudo-f1" ? `under threshold.minClassNormals ${min}, or no anomaly` : `under threshold.minClassNormals ${min}`;
   return `; on the model's threshold (${few}): ${classes.map((c) => `${c.cls} (${c.normals} held-out normal${c.normals === 1 ? "" : "s"})`).join(", ")}`;
+}
+
+/**
+ * Whether a frame of class `label` calibrates that class's threshold: not when the class's scores are standardized by
+ * its position profile in this mode and the frame reads as another class (`read`). Served, that frame is judged by the
+ * other class's threshold, in that class's units; in its own class's sample its score, not in the profile's units,
+ * would set the threshold (a few such normals of the tiles, read as another grayscale texture, would have set the
+ * tiles' 0.99 quantile). Nor does it calibrate the model's threshold (modelWide: its class is profiled). Frames that
+ * read as their class, or of a class without a profile, calibrate as before.
+ */
+export function calibratesOwnClass(label: string | undefined, read: string | undefined, settings: Pick<ScorerSettings, "profiles">, mode: ScoringMode): boolean {
+  const profiled = settings.profiles?.mode === mode ? settings.profiles.classes : undefined;
+  if (!profiled || label === undefined || !(label in profiled)) return true;
+  return read === undefined || read === label;
 }
 
 /**

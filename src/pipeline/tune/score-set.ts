@@ -16,6 +16,8 @@ export interface SetScores {
   readonly pixelAuroc: number | null;
   /** Image scores in the order of the feature set. */
   readonly scores: readonly number[];
+  /** The class each frame read as (its nearest bank rows'), in the same order; undefined where the bank names none. */
+  readonly reads: readonly (string | undefined)[];
   /** Per alternative image-score rule asked for: the scores from the same maps and their mean class AUROC. */
   readonly alternatives: readonly { readonly imageAuroc: number | null; readonly scores: readonly number[] }[];
 }
@@ -26,12 +28,14 @@ export async function scorePseudoSet(
   options: { pixels?: boolean; signal?: AbortSignal; progress?: Progress; alternatives?: readonly ImageScoreSettings[] } = {},
 ): Promise<SetScores> {
   const scores: number[] = [];
+  const reads: (string | undefined)[] = [];
   const alternatives = (options.alternatives ?? []).map(() => [] as number[]);
   const pixels = options.pixels ? new ClassPixelAuroc() : undefined;
   for (const s of set) {
     throwIfCancelled(options.signal, "pseudo-validation scoring");
     const scored = await scorer.score(s.x);
     scores.push(scored.score);
+    reads.push(scored.class);
     // Other image-score rules cost only their reduction of the same map.
     options.alternatives?.forEach((rule, i) => alternatives[i]!.push(imageScoreOf(scored.map, scorer.settings.mapSize, rule)));
     pixels?.addFrame(s, scored.map, scorer.settings.mapSize);
@@ -41,6 +45,7 @@ export async function scorePseudoSet(
     imageAuroc: meanClassAuroc(set, scores),
     pixelAuroc: pixels ? pixels.mean() : null,
     scores,
+    reads,
     alternatives: alternatives.map((a) => ({ imageAuroc: meanClassAuroc(set, a), scores: a })),
   };
 }

@@ -60,6 +60,60 @@ test("the profile grid's view of a map: block means, blocks of unequal size wher
   assert.throws(() => profileGridMap(m3, 3, 4), /from 1 to the map side 3/);
 });
 
+test("the grid's view of a frame's rectangle (frame coordinates): block means inside it, the nearest row for blocks of a rectangle thinner than the grid (by hand)", () => {
+  // 4×4 map, the 3×2 rectangle at (1, 1): rows 1–2, columns 1–3 = [6 7 8; 10 11 12].
+  const map = f32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+  // Grid 2: columns {1, 2} and {3} (blocks [ceil(i·3/2), ceil((i+1)·3/2)) = [0, 2), [2, 3)), rows {1} and {2}.
+  assert.deepEqual(Array.from(profileGridMap(map, 4, 2, { x: 1, y: 1, w: 3, h: 2 })), [6.5, 8, 10.5, 12]);
+  // A one-row rectangle (row 2, columns 0–3) on a grid of 2: both block rows are that row.
+  assert.deepEqual(Array.from(profileGridMap(map, 4, 2, { x: 0, y: 2, w: 4, h: 1 })), [9.5, 11.5, 9.5, 11.5]);
+  // The whole map as a rectangle is the map's view.
+  assert.deepEqual(profileGridMap(map, 4, 2, { x: 0, y: 0, w: 4, h: 4 }), profileGridMap(map, 4, 2));
+  assert.throws(() => profileGridMap(map, 4, 2, { x: 2, y: 0, w: 3, h: 2 }), /3×2 at \(2, 0\) is not inside the 4×4 map/);
+});
+
+test("a served class profile in frame coordinates: the profile of rectangles of several sizes brought to a frame's placement, whatever its size; 0 on the letterbox border (brute force)", () => {
+  const S = 12, grid = 3;
+  // Eleven normals of three placements, each loud over its own rectangle's left third.
+  const rects = [{ x: 0, y: 3, w: 12, h: 6 }, { x: 0, y: 2, w: 12, h: 8 }, { x: 3, y: 0, w: 6, h: 12 }];
+  const normalOn = (rect: (typeof rects)[number], k: number) =>
+    Float32Array.from({ length: S * S }, (_, i) => {
+      const [y, x] = [Math.floor(i / S), i % S];
+      const inside = x >= rect.x && x < rect.x + rect.w && y >= rect.y && y < rect.y + rect.h;
+      return inside ? 1 + 0.3 * Math.sin(k * 1.7 + i * 0.61) + (x - rect.x < rect.w / 3 ? 5 : 0) : 9;
+    });
+  const normals = Array.from({ length: 11 }, (_, k) => ({ map: normalOn(rects[k % 3]!, k), rect: rects[k % 3]! }));
+  const sums = new ProfileSums(grid * grid);
+  for (const n of normals) sums.add(profileGridMap(n.map, S, grid, n.rect));
+  const members = normals.map((_, k) => 500 + k);
+  const served = new ClassProfile({ members, ...sums.record() }, grid, S, "frame");
+  // The slow reference: the profile of the views, brought to the frame's rectangle by bilinear resizing, applied cell by cell.
+  const reference = (map: Float32Array, rect: (typeof rects)[number], views: Float32Array[]) => {
+    const p = positionProfile(views);
+    const mean = resizeBilinear(p.mean, grid, grid, rect.w, rect.h);
+    const scale = resizeBilinear(p.scale, grid, grid, rect.w, rect.h);
+    const out = new Float32Array(S * S);
+    for (let y = 0; y < rect.h; y++) for (let x = 0; x < rect.w; x++) out[(rect.y + y) * S + rect.x + x] = (map[(rect.y + y) * S + rect.x + x]! - mean[y * rect.w + x]!) / scale[y * rect.w + x]!;
+    return out;
+  };
+  const close = (a: Float32Array, b: Float32Array, what: string) => a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-4, `${what} at ${i}: ${v} against ${b[i]}`));
+  const views = normals.map((n) => profileGridMap(n.map, S, grid, n.rect));
+  // A frame of a fourth size, not a member.
+  const rect = { x: 1, y: 0, w: 10, h: 12 };
+  const frame = normalOn(rect, 40);
+  const z = served.standardize(frame, 7, rect);
+  close(z, reference(frame, rect, views), "non-member");
+  assert.equal(z[0], 0, "the border counts as the normals' mean");
+  // Member 4 against the other ten.
+  const m = normals[4]!;
+  close(served.standardize(m.map, 504, m.rect), reference(m.map, m.rect, views.filter((_, k) => k !== 4)), "member");
+  // Without a placement (a frame of unknown size) the whole square is its rectangle.
+  close(served.standardize(frame, 7), reference(frame, { x: 0, y: 0, w: S, h: S }, views), "whole square");
+  // In input coordinates the placement is not looked at.
+  const input = new ClassProfile({ members, ...sums.record() }, grid, S, "input");
+  close(input.standardize(frame, 7, rect), served.standardize(frame, 7), "input coordinates");
+});
+
 test("a served class profile: a frame against every normal's profile, a member normal against the others' (brute force), both on the full map", () => {
   const S = 8, grid = 4;
   const maps = Array.from({ length: 11 }, (_, k) => Float32Array.from({ length: S * S }, (_, i) => 3 + Math.sin(k * 2.1 + i * 0.37) * (1 + (i % 5) / 2)));
@@ -89,6 +143,8 @@ test("recorded profiles are checked: a malformed one names the class and what is
   assert.match(of({ ...good, sum: [1, 2, 3] }) ?? "", /class 'nut': sums are not 2×2/);
   assert.match(of({ ...good, squares: [1, 2, 3, Number.NaN] }) ?? "", /class 'nut': a value is not a finite number/);
   assert.match(positionProfilesProblem({ mode: "knn", grid: 0, classes: {} }) ?? "", /grid 0 is not a positive integer/);
+  assert.equal(positionProfilesProblem({ mode: "knn", grid, coords: "frame", classes: { nut: good } }), undefined);
+  assert.match(positionProfilesProblem({ mode: "knn", grid, coords: "cells" as never, classes: { nut: good } }) ?? "", /coordinates 'cells' are not one of input, frame/);
   // Sums of ten equal maps: nothing varies, so there is no scale.
   const flat = new ProfileSums(4);
   for (let k = 0; k < 10; k++) flat.add(f32(1, 1, 1, 1));

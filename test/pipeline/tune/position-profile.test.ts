@@ -2,18 +2,23 @@
  * Which classes get a position profile at fit: a class of one frame size
  * whose normals are loud in one corner and whose defects are quiet bumps
  * elsewhere keeps its profile, with figures a slow reference computes by hand
- * (each normal against the profile of the others); a class of many sizes, and
- * a class another class's normals read as, do not. A lifecycle re-measure
+ * (each normal against the profile of the others); a class of many sizes is
+ * measured in frame coordinates, against a slow reference too; a class
+ * another class's normals read as is not profiled, and a profiled class's
+ * normal that reads as another class does not calibrate its threshold. A lifecycle re-measure
  * rebuilds the kept profiles from the maps it is given, and keeps one it
- * cannot measure again.
+ * cannot measure again; a session-29 profile (input coordinates) keeps its
+ * one-size rule.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { profileRemeasureWork, profileTuneWork, remeasureProfiles, tuneProfiles, type ProfileFrame } from "../../../src/pipeline/tune/position-profile.js";
+import { calibrateModes, calibratesOwnClass } from "../../../src/pipeline/tune/calibrate.js";
 import { openScorer, type ScorerParts } from "../../../src/pipeline/open-scorer.js";
 import { seedOfFeatures } from "../../../src/pipeline/frame-scorer.js";
 import { imageScoreOf, resizeBilinear } from "../../../src/model/scoring/anomaly-map.js";
-import { PROFILE_GRID, ProfileSums, positionProfile, profileGridMap, standardizeMap } from "../../../src/model/scoring/position-profile.js";
+import { PROFILE_GRID, ProfileSums, positionProfile, profileGridMap, standardizeMap, type PositionProfiles } from "../../../src/model/scoring/position-profile.js";
+import { placement } from "../../../src/image/geometry.js";
 import { auroc } from "../../../src/measures/metrics.js";
 import { createRng } from "../../../src/util/random.js";
 import { bankParts } from "../../support/bank-parts.js";
@@ -32,7 +37,7 @@ function frame(rng: ReturnType<typeof createRng>, level: number, size: { width: 
       data[ch * hw + p] = rng.normal() * (loud ? 0.6 : 0.05) + (ch === 0 ? level : 0) + (ch === 1 && y >= 5 && y < 7 && x >= 5 && x < 7 ? bump : 0);
     }
   }
-  return { c, h, w, data, frameSize: size };
+  return { c, h, w, data, frameSize: size, place: placement(size.width, size.height, S, "letterbox") };
 }
 
 const NUT = { width: 256, height: 256 };
@@ -47,19 +52,22 @@ function model(seed: number, options: { intruder?: boolean } = {}): { set: Profi
     set.push({ cls: "nuts", anomalous: false, x: frame(rng, 5, NUT) });
   }
   for (let i = 0; i < 6; i++) set.push({ cls: "nuts", anomalous: true, x: frame(rng, 5, NUT, 0.35) });
+  for (let i = 0; i < 4; i++) set.push({ cls: "tiles", anomalous: true, x: frame(rng, 0, { width: 210 + 30 * i, height: 160 }, 0.5) });
   // A frame labelled as a tile that looks like a nut: its class reads it as nuts.
   if (options.intruder) set.push({ cls: "tiles", anomalous: false, x: frame(rng, 5, NUT) });
   return { set, parts: bankParts(bank, (i) => i % 2, ["tiles", "nuts"]) };
 }
 
-test("a class of one size whose normals are loud where its defects are not keeps its profile, with the figures of a slow reference; a class of many sizes does not", async () => {
+test("a class of one size whose normals are loud where its defects are not keeps its profile, with the figures of a slow reference; a class of many sizes is measured in frame coordinates", async () => {
   const m = model(5);
   const ticks = { n: 0 };
   const { profiles, record } = await tuneProfiles({ set: m.set, parts: m.parts, settings, mode: "knn", sessionOptions: {}, progress: { tick: (n = 1) => (ticks.n += n) } as never });
-  assert.equal(record.classes["tiles"]?.chosen, false);
-  assert.match(record.classes["tiles"]!.why, /normals of 12 frame sizes/);
+  assert.equal(record.coords, "frame");
+  assert.equal(profiles!.coords, "frame");
   assert.equal(record.classes["nuts"]?.chosen, true, JSON.stringify(record.classes["nuts"]));
-  assert.deepEqual(Object.keys(profiles!.classes), ["nuts"]);
+  assert.ok(record.classes["nuts"]!.standardized);
+  assert.ok(record.classes["tiles"]!.standardized, `tiles of 12 sizes are measured: ${record.classes["tiles"]!.why}`);
+  assert.deepEqual(Object.keys(profiles!.classes).sort(), Object.entries(record.classes).filter(([, c]) => c.chosen).map(([k]) => k).sort());
   assert.equal(ticks.n, profileTuneWork(m.set));
   // The slow reference: every nut scored alone as its class; each normal standardized by the profile of the other eleven.
   const opened = await openScorer("knn", m.parts, settings, {});
@@ -84,19 +92,70 @@ test("a class of one size whose normals are loud where its defects are not keeps
     const rec = profiles!.classes["nuts"]!;
     rec.sum.forEach((v, i) => assert.ok(Math.abs(v - sums.record().sum[i]!) < 1e-9));
     assert.deepEqual(rec.members, nuts.filter((f) => !f.anomalous).map((f) => seedOfFeatures(f.x)));
+    // The tiles, each of its own size: views of each frame's placement, and the profile brought to it by hand.
+    const tiles = m.set.filter((f) => f.cls === "tiles");
+    const tileScored = await Promise.all(tiles.map(async (f) => await opened.scorer.score(f.x, "tiles")));
+    const tileViews = tileScored.map((s, i) => profileGridMap(s.scoreMap, S, PROFILE_GRID, tiles[i]!.x.place!));
+    const normalViews = tileViews.filter((_, i) => !tiles[i]!.anomalous);
+    const tileZ = tileScored.map((s, i) => {
+      const p = positionProfile(tiles[i]!.anomalous ? normalViews : normalViews.filter((v) => v !== tileViews[i]));
+      const { x, y, w: pw, h: ph } = tiles[i]!.x.place!;
+      const mean = resizeBilinear(p.mean, PROFILE_GRID, PROFILE_GRID, pw, ph);
+      const scale = resizeBilinear(p.scale, PROFILE_GRID, PROFILE_GRID, pw, ph);
+      const z = new Float32Array(S * S);
+      for (let r = 0; r < ph; r++) for (let q = 0; q < pw; q++) z[(y + r) * S + x + q] = (s.scoreMap[(y + r) * S + x + q]! - mean[r * pw + q]!) / scale[r * pw + q]!;
+      return imageScoreOf(z, S, settings);
+    });
+    const tileLabels = tiles.map((f) => (f.anomalous ? 1 : 0));
+    const t = record.classes["tiles"]!;
+    assert.ok(new Set(tiles.map((f) => f.x.place!.h)).size > 1, "the tiles' placements differ");
+    assert.ok(Math.abs(t.base!.image_auroc! - auroc(tileScored.map((s) => s.score), tileLabels)) < 1e-12);
+    assert.ok(Math.abs(t.standardized!.image_auroc! - auroc(tileZ, tileLabels)) < 1e-12);
   } finally {
     await opened.release();
   }
 });
 
-test("a class another class's normals read as is not profiled: they would be standardized by a profile of other parts", async () => {
+test("a class another class's normals read as is not profiled: they would be standardized by a profile of other parts; the class of those normals can be, while enough of its normals read as it", async () => {
   const m = model(5, { intruder: true });
   const ticks = { n: 0 };
-  const { profiles, record } = await tuneProfiles({ set: m.set, parts: m.parts, settings, mode: "knn", sessionOptions: {}, progress: { tick: (n = 1) => (ticks.n += n) } as never });
-  assert.equal(profiles, undefined);
+  const { record } = await tuneProfiles({ set: m.set, parts: m.parts, settings, mode: "knn", sessionOptions: {}, progress: { tick: (n = 1) => (ticks.n += n) } as never });
   assert.equal(ticks.n, profileTuneWork(m.set), "the excluded class's frames count as done");
   assert.equal(record.classes["nuts"]?.chosen, false);
   assert.equal(record.classes["nuts"]!.why, "normals of tiles read as it");
+  assert.ok(record.classes["tiles"]!.standardized, `the tiles, one of whose 13 normals reads as nuts, are measured: ${record.classes["tiles"]!.why}`);
+  // With threshold.minClassNormals 13, the 12 tiles that read as tiles are too few for a threshold of their own.
+  const strict = await tuneProfiles({ set: m.set, parts: m.parts, settings, mode: "knn", sessionOptions: {}, minClassNormals: 13 });
+  assert.equal(strict.record.classes["tiles"]!.why, "12 of its normals read as it, under 13");
+  assert.equal(strict.record.classes["tiles"]!.chosen, false);
+});
+
+test("a profiled class's normal that reads as another class calibrates neither its class's threshold nor the model's", async () => {
+  const m = model(5);
+  const { profiles } = await tuneProfiles({ set: m.set, parts: m.parts, settings, mode: "knn", sessionOptions: {} });
+  assert.ok(profiles?.classes["nuts"]);
+  const rng = createRng(77);
+  // A frame labelled a nut that looks like a tile: it reads as tiles, and its score is not in the nuts' profile's units.
+  const stray: ProfileFrame = { cls: "nuts", anomalous: false, x: frame(rng, 0, { width: 300, height: 150 }) };
+  // The nuts' profile alone: the model's threshold is then the tiles' normals'.
+  const served = { ...settings, profiles: { ...profiles!, classes: { nuts: profiles!.classes["nuts"]! } } };
+  const opened = await openScorer("knn", m.parts, served, {});
+  try {
+    const read = await opened.scorer.score(stray.x);
+    assert.equal(read.class, "tiles");
+  } finally {
+    await opened.release();
+  }
+  assert.equal(calibratesOwnClass("nuts", "tiles", served, "knn"), false);
+  assert.equal(calibratesOwnClass("nuts", "nuts", served, "knn"), true);
+  assert.equal(calibratesOwnClass("nuts", "tiles", served, "lafite"), true, "another mode than the profiles'");
+  assert.equal(calibratesOwnClass("screws", "nuts", served, "knn"), true, "a class without a profile");
+  assert.equal(calibratesOwnClass("nuts", undefined, served, "knn"), true, "a model that names no class");
+  const params = { rule: "normal-quantile" as const, quantile: 0.99, falseAlarmRate: 0.01, perClass: true };
+  const without = await calibrateModes(m.set, m.parts, served, ["knn"], params, {});
+  const withStray = await calibrateModes([...m.set, stray], m.parts, served, ["knn"], params, {});
+  assert.deepEqual(withStray.knn!.classes!["nuts"], without.knn!.classes!["nuts"]);
+  assert.equal(withStray.knn!.value, without.knn!.value);
 });
 
 test("a re-measure rebuilds a kept profile from the maps it is given, and keeps one it cannot measure again", async () => {
@@ -126,4 +185,14 @@ test("a re-measure rebuilds a kept profile from the maps it is given, and keeps 
   // Nine maps: too few to measure again, so the profile stays.
   const few = await remeasureProfiles({ profiles: profiles!, maps: fresh.slice(0, 9), classes: classes.slice(0, 9), parts: m.parts, settings, sessionOptions: {} });
   assert.deepEqual(few.profiles, profiles);
+  // Accepted nuts of a second size: measured again in frame coordinates; a session-29 profile (input coordinates, no
+  // field) is kept, since a place of its input is the same place of the product only for frames of one size.
+  const mixed = [...fresh, frame(rng, 5, { width: 256, height: 200 })];
+  const mixedClasses = mixed.map(() => "nuts");
+  assert.equal(profileRemeasureWork(profiles!, mixed, mixedClasses), 12);
+  const { coords: _frame, ...inputProfiles } = profiles!;
+  const legacy: PositionProfiles = inputProfiles;
+  assert.equal(profileRemeasureWork(legacy, mixed, mixedClasses), 0);
+  const kept = await remeasureProfiles({ profiles: legacy, maps: mixed, classes: mixedClasses, parts: m.parts, settings, sessionOptions: {} });
+  assert.deepEqual(kept.profiles, legacy);
 });
