@@ -358,7 +358,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     // The position profile per class, on the served mode's maps with the size correction: it changes image scores, so the served mode is calibrated again with it.
     // Only with per-class thresholds: a profiled class's scores are in its own units, and need a threshold of their own.
     if ((options.tune ?? true) && tc.positionProfile && config.threshold.perClass) {
-      const progress = new Progress("fit: position profile", profileTuneWork(pseudoSet), { unit: "scorings", sink: sinkFor("threshold") });
+      const progress = new Progress("fit: position profile", profileTuneWork(pseudoSet, config.threshold.minClassNormals), { unit: "scorings", sink: sinkFor("threshold") });
       const tuned = await tuneProfiles({ set: pseudoSet, parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(sizes ? { sizes } : {}) }, mode: config.scoring.mode, minClassNormals: config.threshold.minClassNormals, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress });
       profiles = tuned.profiles;
       if (tuning) tuning = { ...tuning, profiles: tuned.record };

@@ -84,9 +84,10 @@ export function describeModelThresholdClasses(params: ThresholdParams, classes: 
  * Whether a frame of class `label` calibrates that class's threshold: not when the class's scores are standardized by
  * its position profile in this mode and the frame reads as another class (`read`). Served, that frame is judged by the
  * other class's threshold, in that class's units; in its own class's sample its score, not in the profile's units,
- * would set the threshold (a few such normals of the tiles, read as another grayscale texture, would have set the
- * tiles' 0.99 quantile). Nor does it calibrate the model's threshold (modelWide: its class is profiled). Frames that
- * read as their class, or of a class without a profile, calibrate as before.
+ * would set the threshold (one raw score among standardized ones is its class's 0.99 quantile). Nor does it calibrate
+ * the model's threshold (modelWide: its class is profiled). Tuning profiles no class some of whose held-out normals
+ * read as another (tune/position-profile.ts), but a lifecycle job calibrates on accepted frames too, which can.
+ * Frames that read as their class, or of a class without a profile, calibrate as before.
  */
 export function calibratesOwnClass(label: string | undefined, read: string | undefined, settings: Pick<ScorerSettings, "profiles">, mode: ScoringMode): boolean {
   const profiled = settings.profiles?.mode === mode ? settings.profiles.classes : undefined;

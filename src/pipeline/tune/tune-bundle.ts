@@ -208,7 +208,7 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
     let profilesRecord: TuningRecord["profiles"];
     // Only with per-class thresholds: a profiled class's scores are in its own units, and need a threshold of their own.
     if (tc.positionProfile && config.threshold.perClass) {
-      const progress = new Progress("tune: position profile", profileTuneWork(set), { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+      const progress = new Progress("tune: position profile", profileTuneWork(set, config.threshold.minClassNormals), { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
       const r = await tuneProfiles({ set, parts, settings: { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(sizes ? { sizes } : {}) }, mode: sc.mode, minClassNormals: config.threshold.minClassNormals, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress });
       profiles = r.profiles;
       profilesRecord = r.record;

@@ -4,8 +4,9 @@
  * elsewhere keeps its profile, with figures a slow reference computes by hand
  * (each normal against the profile of the others); a class of many sizes is
  * measured in frame coordinates, against a slow reference too; a class
- * another class's normals read as is not profiled, and a profiled class's
- * normal that reads as another class does not calibrate its threshold. A lifecycle re-measure
+ * another class's normals read as is not profiled, nor that class; a
+ * profiled class's normal that reads as another class (an accepted frame, in
+ * a lifecycle job) does not calibrate its threshold. A lifecycle re-measure
  * rebuilds the kept profiles from the maps it is given, and keeps one it
  * cannot measure again; a session-29 profile (input coordinates) keeps its
  * one-size rule.
@@ -116,18 +117,21 @@ test("a class of one size whose normals are loud where its defects are not keeps
   }
 });
 
-test("a class another class's normals read as is not profiled: they would be standardized by a profile of other parts; the class of those normals can be, while enough of its normals read as it", async () => {
+test("a class another class's normals read as is not profiled: they would be standardized by a profile of other parts; nor that class, whose scores would mix units; nor one of fewer normals than threshold.minClassNormals", async () => {
   const m = model(5, { intruder: true });
   const ticks = { n: 0 };
-  const { record } = await tuneProfiles({ set: m.set, parts: m.parts, settings, mode: "knn", sessionOptions: {}, progress: { tick: (n = 1) => (ticks.n += n) } as never });
-  assert.equal(ticks.n, profileTuneWork(m.set), "the excluded class's frames count as done");
+  const { profiles, record } = await tuneProfiles({ set: m.set, parts: m.parts, settings, mode: "knn", sessionOptions: {}, progress: { tick: (n = 1) => (ticks.n += n) } as never });
+  assert.equal(profiles, undefined);
+  assert.equal(ticks.n, profileTuneWork(m.set), "the excluded classes' frames count as done");
   assert.equal(record.classes["nuts"]?.chosen, false);
   assert.equal(record.classes["nuts"]!.why, "normals of tiles read as it");
-  assert.ok(record.classes["tiles"]!.standardized, `the tiles, one of whose 13 normals reads as nuts, are measured: ${record.classes["tiles"]!.why}`);
-  // With threshold.minClassNormals 13, the 12 tiles that read as tiles are too few for a threshold of their own.
-  const strict = await tuneProfiles({ set: m.set, parts: m.parts, settings, mode: "knn", sessionOptions: {}, minClassNormals: 13 });
-  assert.equal(strict.record.classes["tiles"]!.why, "12 of its normals read as it, under 13");
-  assert.equal(strict.record.classes["tiles"]!.chosen, false);
+  assert.equal(record.classes["tiles"]!.why, "1 of its normals read as another class");
+  // With threshold.minClassNormals 13, neither class's 12 held-out normals can give it a threshold of its own.
+  const strict = await tuneProfiles({ set: model(5).set, parts: m.parts, settings, mode: "knn", sessionOptions: {}, minClassNormals: 13 });
+  assert.equal(strict.profiles, undefined);
+  assert.equal(strict.record.classes["tiles"]!.why, "12 held-out normals, under 13");
+  assert.equal(strict.record.classes["nuts"]!.why, "12 held-out normals, under 13");
+  assert.equal(profileTuneWork(model(5).set, 13), 24, "the read pass alone");
 });
 
 test("a profiled class's normal that reads as another class calibrates neither its class's threshold nor the model's", async () => {
