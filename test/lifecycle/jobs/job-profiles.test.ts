@@ -3,7 +3,9 @@
  * normals and calibrates with them: the candidate's profile is built from
  * exactly those maps (their fingerprints are its members), it serves, its
  * calibration's progress counts the pass, and the mode it was not measured
- * in keeps the thresholds a refresh without a profile gives.
+ * in keeps the thresholds a refresh without a profile gives. A held-out
+ * frame tagged as a profiled class that reads as another class does not
+ * calibrate that class's threshold.
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -11,6 +13,11 @@ import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { refreshMemoryBank } from "../../../src/lifecycle/jobs/index.js";
+import { baseHoldoutMaps, calibrateThresholds } from "../../../src/lifecycle/jobs/calibrate.js";
+import { openActiveModel } from "../../../src/lifecycle/jobs/active-model.js";
+import { featuresOfFiles } from "../../../src/lifecycle/jobs/frame-features.js";
+import { rowClassesPart } from "../../../src/model/bundle.js";
+import { scanDataset } from "../../../src/dataset/mvtec-layout.js";
 import { readBundle } from "../../../src/model/bundle.js";
 import { fitModel } from "../../../src/pipeline/fit.js";
 import { loadDetector } from "../../../src/pipeline/load.js";
@@ -77,5 +84,39 @@ test("a refresh measures the position profile again on its held-out normals and 
     assert.deepEqual(served.info.profiledClasses, ["hex_nut"]);
   } finally {
     await served.close();
+  }
+});
+
+test("a held-out frame tagged as a profiled class that reads as another class calibrates neither that class's threshold", async () => {
+  const data = join(dir, "two");
+  const bundle = join(dir, "two-bundle");
+  await makeData(data, 3, "normal", { train: 30, testGood: 0, testDefect: 0 }, ["hex_nut", "brushed_metal"]);
+  await fitModel({ data, out: bundle, config: parseModelConfig({ diffusion: { preset: "none" }, scoring: { mode: "knn" }, threshold: { holdout: 0.4, perClass: true } }), cacheDir: join(dir, "cache"), tune: false, log: quiet, progressSink: quiet });
+  // A made-up profile for the nut: calibration measures it again on the nut's held-out maps.
+  const rng = createRng(8);
+  const sums = new ProfileSums(PROFILE_GRID * PROFILE_GRID);
+  for (let k = 0; k < 10; k++) sums.add(Float32Array.from({ length: PROFILE_GRID * PROFILE_GRID }, () => 5 + rng.normal()));
+  const manifestPath = join(bundle, "manifest.json");
+  const m = JSON.parse(await readFile(manifestPath, "utf8")) as { scoring: Record<string, unknown> };
+  m.scoring.profiles = { mode: "knn", grid: PROFILE_GRID, coords: "frame", classes: { hex_nut: { members: Array.from({ length: 10 }, (_, k) => 9_100_000 + k), ...sums.record() } } };
+  await writeFile(manifestPath, JSON.stringify(m));
+  const model = await openActiveModel(bundle, 1);
+  try {
+    const base = await baseHoldoutMaps(model, undefined);
+    const nuts = base.classes.filter((c) => c === "hex_nut").length;
+    assert.ok(nuts >= 10, `${nuts} held-out nuts`);
+    // A brushed-metal training frame, tagged as a nut (an operator's mistake).
+    const metal = (await scanDataset(data)).find((c) => c.name === "brushed_metal")!.train[0]!;
+    const [got] = await featuresOfFiles(model, [{ path: metal }], { what: "test" });
+    assert.ok(got?.ok);
+    const parts = { coreset: model.coreset, coresetSize: model.manifest.memory.coresetSize, c: model.manifest.features.c, ...rowClassesPart(model.bundle) };
+    const calibrated = async (withStray: boolean) =>
+      (await calibrateThresholds(model, parts, withStray ? [...base.maps, got.map] : base.maps, ["knn"], { classes: withStray ? [...base.classes, "hex_nut"] : base.classes })).thresholds.knn!.classes!["hex_nut"]!;
+    const plain = await calibrated(false);
+    const stray = await calibrated(true);
+    assert.equal(plain.holdoutImages, nuts);
+    assert.equal(stray.holdoutImages, nuts, "the stray is not among the nut's calibrating normals");
+  } finally {
+    await model.release();
   }
 });
