@@ -95,6 +95,24 @@ export function frameCells(p: Placement, size: number, w: number, h: number): Gr
   return { x0, y0, x1, y1 };
 }
 
+/**
+ * `compute` memoized per frame placement: a class's or a line's frames come in a few sizes, so what depends only on
+ * the placement (edge distances, a profile brought to it) is made once per size. At most `limit` placements are kept;
+ * past that the memo starts again, so a stream of ever new sizes cannot grow it without end.
+ */
+export function perPlacement<T>(compute: (p: Placement) => T, limit = 64): (p: Placement) => T {
+  const cache = new Map<string, T>();
+  return (p) => {
+    const key = `${p.x},${p.y},${p.w},${p.h}`;
+    let v = cache.get(key);
+    if (v === undefined) {
+      if (cache.size >= limit) cache.clear();
+      cache.set(key, (v = compute(p)));
+    }
+    return v;
+  };
+}
+
 /** A W×H mask (non-zero = anomalous) placed into the S×S input like its image, nearest neighbour so it stays binary; 0 on the border. */
 export function maskToInput(mask: Uint8Array, image: { readonly width: number; readonly height: number }, size: number, aspect: Aspect = "stretch"): Uint8Array {
   const p = placement(image.width, image.height, size, aspect);

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cropToPlacement, frameCells, frameFitOf, LETTERBOX_GRAY, maskToInput, placement, type Aspect, type Placement } from "../../src/image/geometry.js";
+import { cropToPlacement, frameCells, frameFitOf, LETTERBOX_GRAY, maskToInput, perPlacement, placement, type Aspect, type Placement } from "../../src/image/geometry.js";
 import { toModelInput } from "../../src/image/decode.js";
 import { mapToFrame } from "../../src/pipeline/bundle-detector.js";
 
@@ -109,4 +109,21 @@ test("frameCells: the grid cells whose centres fall inside the frame's placement
   // Frames that fill the input: square, or stretched.
   assert.equal(frameCells(placement(300, 300, 224, "letterbox"), 224, 28, 28), undefined);
   assert.equal(frameCells(placement(100, 400, 224, "stretch"), 224, 28, 28), undefined);
+});
+
+test("perPlacement computes once per placement, and starts again past its limit", () => {
+  const made: string[] = [];
+  const of = perPlacement((p: Placement) => {
+    made.push(`${p.w}x${p.h}`);
+    return { area: p.w * p.h };
+  }, 2);
+  const a = { x: 0, y: 10, w: 8, h: 4 };
+  const first = of(a);
+  assert.equal(of({ ...a }), first, "the same placement, another object: the kept value");
+  assert.deepEqual(of({ x: 1, y: 0, w: 6, h: 8 }), { area: 48 });
+  assert.deepEqual(made, ["8x4", "6x8"]);
+  // A third placement over the limit of 2: the memo starts again, so the first is made anew.
+  of({ x: 0, y: 0, w: 8, h: 8 });
+  assert.notEqual(of(a), first);
+  assert.deepEqual(made, ["8x4", "6x8", "8x8", "8x4"]);
 });

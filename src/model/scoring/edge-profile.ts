@@ -23,7 +23,7 @@
  * is computed before the correction: the map an operator sees and the
  * pixel metrics change, the verdicts do not.
  */
-import type { Placement } from "../../image/geometry.js";
+import { perPlacement, type Placement } from "../../image/geometry.js";
 import type { FeatureMap, ScoringMode } from "../types.js";
 import { invalidInput } from "../../util/errors.js";
 
@@ -74,16 +74,8 @@ export function edgeDistances(place: Placement, size: number, reach: number = ED
  */
 export function edgeDistanceCache(size: number, reach: number, limit = 64): (x: Pick<FeatureMap, "place">) => Int16Array {
   const whole = { x: 0, y: 0, w: size, h: size };
-  const cache = new Map<string, Int16Array>();
-  return ({ place = whole }) => {
-    const key = `${place.x},${place.y},${place.w},${place.h}`;
-    let d = cache.get(key);
-    if (!d) {
-      if (cache.size >= limit) cache.clear();
-      cache.set(key, (d = edgeDistances(place, size, reach)));
-    }
-    return d;
-  };
+  const of = perPlacement((p) => edgeDistances(p, size, reach), limit);
+  return ({ place = whole }) => of(place);
 }
 
 /** Sums of a class's normal map values per distance, for its profile (and a leave-one-out profile: `without`). */

@@ -39,7 +39,7 @@
  */
 import { invalidInput } from "../../util/errors.js";
 import { resizeBilinear } from "./anomaly-map.js";
-import type { Placement } from "../../image/geometry.js";
+import { perPlacement, type Placement } from "../../image/geometry.js";
 import type { ScoringMode } from "../types.js";
 
 /** The fewest normal maps a profile is built from: with fewer, a position's spread is noise. */
@@ -243,9 +243,8 @@ export function standardizeMap(map: Float32Array, profile: PositionProfile): Flo
 export class ClassProfile {
   private readonly sums: ProfileSums;
   private readonly members: ReadonlySet<number>;
-  private readonly full: PositionProfile;
-  /** The full profile on each placement's rectangle: a line sends frames of a few sizes. */
-  private readonly onRects = new Map<string, PositionProfile>();
+  /** The profile of all its normals, brought to each placement's rectangle. */
+  private readonly fullOn: (rect: Placement) => PositionProfile;
 
   constructor(
     record: ClassProfileSums,
@@ -256,7 +255,8 @@ export class ClassProfile {
     this.sums = ProfileSums.of(record, record.members.length);
     if (this.sums.length !== grid * grid) throw invalidInput(`profile sums have ${this.sums.length} values, a ${grid}×${grid} grid ${grid * grid}`);
     this.members = new Set(record.members);
-    this.full = this.sums.profile();
+    const full = this.sums.profile();
+    this.fullOn = perPlacement((rect) => profileOnRect(full, grid, rect));
   }
 
   /**
@@ -265,27 +265,8 @@ export class ClassProfile {
    */
   standardize(map: Float32Array, fingerprint: number, place?: Placement): Float32Array {
     const rect = profileRect(this.coords, this.size, place);
-    if (!this.members.has(fingerprint)) return this.standardizeIn(map, rect, this.fullOn(rect));
-    return this.standardizeIn(map, rect, this.onRect(this.sums.profileWithout(profileGridMap(map, this.size, this.grid, rect)), rect));
-  }
-
-  private fullOn(rect: Placement): PositionProfile {
-    const key = `${rect.x},${rect.y},${rect.w},${rect.h}`;
-    let p = this.onRects.get(key);
-    if (!p) {
-      p = this.onRect(this.full, rect);
-      // Bounded: a stream of frames of ever new sizes must not grow it without end.
-      if (this.onRects.size < MAX_CACHED_RECTS) this.onRects.set(key, p);
-    }
-    return p;
-  }
-
-  private onRect(p: PositionProfile, rect: Placement): PositionProfile {
-    return profileOnRect(p, this.grid, rect);
-  }
-
-  private standardizeIn(map: Float32Array, rect: Placement, p: PositionProfile): Float32Array {
-    return standardizeInRect(map, this.size, rect, p);
+    const profile = this.members.has(fingerprint) ? profileOnRect(this.sums.profileWithout(profileGridMap(map, this.size, this.grid, rect)), this.grid, rect) : this.fullOn(rect);
+    return standardizeInRect(map, this.size, rect, profile);
   }
 }
 
@@ -310,9 +291,6 @@ export function standardizeInRect(map: Float32Array, size: number, rect: Placeme
   }
   return out;
 }
-
-/** Placements whose full profile a ClassProfile keeps brought to them. */
-const MAX_CACHED_RECTS = 64;
 
 /** What is wrong with recorded profiles, or undefined: a bundle with malformed ones is refused at load, not scored NaN. */
 export function positionProfilesProblem(p: PositionProfiles): string | undefined {

@@ -16,8 +16,6 @@ import { leftOutScores, type LeftOutMap } from "./left-out.js";
 export interface ScoredSet {
   readonly mode: ScoringMode;
   readonly scores: readonly number[];
-  /** The class each frame read as; needed to reuse the scores of a mode with position profiles (calibratesOwnClass). */
-  readonly reads?: readonly (string | undefined)[];
 }
 
 export async function calibrateModes(
@@ -39,12 +37,11 @@ export async function calibrateModes(
   for (const mode of modes) {
     let scores: readonly number[];
     let reads: readonly (string | undefined)[] | undefined;
-    const profiled = settings.profiles?.mode === mode;
-    const reuse = options.scored?.find((k) => k.mode === mode && k.scores.length === set.length && (!profiled || k.reads?.length === set.length));
+    // A mode with position profiles is scored here: its samples need the class each frame reads as (calibratesOwnClass).
+    const reuse = settings.profiles?.mode === mode ? undefined : options.scored?.find((k) => k.mode === mode && k.scores.length === set.length);
     if (reuse) {
       // Tuning already scored the set at exactly these settings in this mode.
       scores = reuse.scores;
-      reads = reuse.reads;
     } else {
       const opened = await openScorer(mode, parts, settings, sessionOptions);
       try {
@@ -57,8 +54,7 @@ export async function calibrateModes(
     const normals = scores.filter((_, i) => wide[i] && !set[i]!.anomalous);
     const anomalies = scores.filter((_, i) => wide[i] && set[i]!.anomalous);
     const leftOut = params.perClass && options.leftOut?.length ? await leftOutScores(options.leftOut, parts, settings, mode, sessionOptions, { ...(options.signal ? { signal: options.signal } : {}), ...(options.log ? { log: options.log } : {}) }) : [];
-    const own = set.map((f, i) => calibratesOwnClass(f.cls, reads?.[i], settings, mode));
-    const samples = [...set.flatMap((f, i) => (own[i] ? [{ cls: f.cls, anomalous: f.anomalous, score: scores[i]! }] : [])), ...leftOut];
+    const samples = [...set.flatMap((f, i) => (calibratesOwnClass(f.cls, reads?.[i], settings, mode) ? [{ cls: f.cls, anomalous: f.anomalous, score: scores[i]! }] : [])), ...leftOut];
     const t = withClassThresholds(params, mode, calibrateThreshold(params, normals, anomalies), samples);
     out[mode] = t;
     const p = t.pseudo;

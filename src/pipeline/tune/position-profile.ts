@@ -62,7 +62,7 @@ export async function tuneProfiles(input: ProfileTuneInput): Promise<{ profiles?
   const { profiles: _measuredWithout, ...settings } = input.settings;
   const S = settings.mapSize;
   const coords = PROFILE_COORDS_FIT;
-  const byClass = profileCandidates(input.set, coords, minNormalsOf(input));
+  const byClass = profileCandidates(input.set, coords, minNormalsOf(input.minClassNormals));
   const classes: Record<string, ProfileTuningRecord["classes"][string]> = {};
   const kept: Record<string, ClassProfileSums> = {};
   const opened = await openScorer(input.mode, input.parts, settings, input.sessionOptions);
@@ -94,7 +94,7 @@ export async function tuneProfiles(input: ProfileTuneInput): Promise<{ profiles?
 
 /** How many scorings tuneProfiles does over this set (its progress total, at most): the read pass over its normals, and the frames of the classes it can profile. */
 export function profileTuneWork(set: readonly ProfileFrame[], minClassNormals?: number): number {
-  return set.filter((f) => !f.anomalous).length + [...profileCandidates(set, PROFILE_COORDS_FIT, minNormalsOf(minClassNormals === undefined ? {} : { minClassNormals })).values()].reduce((a, c) => a + (c.why ? 0 : c.normals.length + c.anomalies.length), 0);
+  return set.filter((f) => !f.anomalous).length + [...profileCandidates(set, PROFILE_COORDS_FIT, minNormalsOf(minClassNormals)).values()].reduce((a, c) => a + (c.why ? 0 : c.normals.length + c.anomalies.length), 0);
 }
 
 /**
@@ -228,8 +228,8 @@ export function profileRemeasureWork(profiles: PositionProfiles, maps: readonly 
 }
 
 /** The fewest held-out normals tuning profiles a class with: MIN_PROFILE_NORMALS, or threshold.minClassNormals when higher. */
-function minNormalsOf(input: { readonly minClassNormals?: number }): number {
-  return Math.max(MIN_PROFILE_NORMALS, input.minClassNormals ?? MIN_PROFILE_NORMALS);
+function minNormalsOf(minClassNormals: number | undefined): number {
+  return Math.max(MIN_PROFILE_NORMALS, minClassNormals ?? MIN_PROFILE_NORMALS);
 }
 
 /**
