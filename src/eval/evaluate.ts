@@ -54,7 +54,7 @@ export interface ImageScore {
   readonly score: number;
   readonly threshold: number;
   readonly verdict: "OK" | "NG";
-  /** The class the model read the frame as (its nearest bank rows), when the bank records its rows' classes; its threshold is that class's unless the image was tagged. */
+  /** The class the model read the frame as (by its class means, else its nearest bank rows), when the bank records its rows' classes; its threshold is that class's unless the image was tagged. */
   readonly readAs?: string;
   /** With class tags (EvalOptions.classTags): the class it was judged as, its own when the model has it. */
   readonly judgedAs?: string;

@@ -115,7 +115,7 @@ export class DaemonMetrics {
     this.classGauge(
       source,
       "lafited_model_detail_class_weight",
-      "The detail bank's weight W per class in the model in service, when tuning chose one per class (a frame gets the W of the class it is judged as: its class tag, else read off its nearest memory-bank rows), labelled with its version and class; absent otherwise",
+      "The detail bank's weight W per class in the model in service, when tuning chose one per class (a frame gets the W of the class it is judged as: its class tag, else the class it reads as), labelled with its version and class; absent otherwise",
       (m) => m.detailClassWeights,
     );
     this.classGauge(
@@ -139,7 +139,7 @@ export class DaemonMetrics {
     this.classGauge(
       source,
       "lafited_model_class_threshold",
-      "The verdict threshold per class of the model in service (threshold.perClass: a frame judged as the class, by its class tag or else its nearest memory-bank rows, is judged by it), labelled with its version and class; absent for a model without them",
+      "The verdict threshold per class of the model in service (threshold.perClass: a frame judged as the class, by its class tag or else as the class it reads as, is judged by it), labelled with its version and class; absent for a model without them",
       (m) => m.classThresholds,
     );
   }

@@ -15,6 +15,7 @@ import type { SizeTrends, SizeTuningRecord } from "./scoring/size-trend.js";
 import type { PositionProfiles, ProfileTuningRecord } from "./scoring/position-profile.js";
 import type { ContextBankRows } from "./memory/context-coreset.js";
 import type { RowClasses } from "./memory/row-classes.js";
+import { classMeansProblem, type ClassMeans } from "./memory/class-means.js";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, readdir } from "node:fs/promises";
 import { fsyncDir, writeFileSynced } from "../util/atomic-file.js";
@@ -157,6 +158,12 @@ export interface BundleManifest {
      * is not consolidated, only grown up to its ceiling.
      */
     readonly rowClasses?: { readonly file: string; readonly names: readonly string[] };
+    /**
+     * Each class's mean of its frames' mean features, by which a frame's class is read
+     * (memory/class-means.ts): fit's bank images, then the tagged frames refreshes
+     * added to the bank. Absent in bundles from before: their rows' votes read a frame.
+     */
+    readonly classMeans?: ClassMeans;
     /**
      * The context bank's rows (scoring/context-bank.ts, memory/context-coreset.ts):
      * `file` holds size × (c + hi − lo) little-endian float32 values, each a
@@ -374,15 +381,25 @@ export function contextBankOf(bundle: LoadedBundle): ContextBankRows | undefined
 }
 
 /** `{ rowClasses, contextBank }` as far as a bundle has them: spread into the parts a scorer is opened with. */
-export function rowPartsOf(bundle: LoadedBundle): { rowClasses?: RowClasses; contextBank?: ContextBankRows } {
+export function rowPartsOf(bundle: LoadedBundle): { rowClasses?: RowClasses; contextBank?: ContextBankRows; classMeans?: ClassMeans } {
   const contextBank = contextBankOf(bundle);
   return { ...rowClassesPart(bundle), ...(contextBank ? { contextBank } : {}) };
 }
 
-/** `{ rowClasses }` for a bundle that has them, `{}` otherwise: spread into the parts a scorer is opened with. */
-export function rowClassesPart(bundle: LoadedBundle): { rowClasses?: RowClasses } {
+/** `{ rowClasses, classMeans }` as far as a bundle has them, `{}` otherwise: spread into the parts a scorer is opened with. */
+export function rowClassesPart(bundle: LoadedBundle): { rowClasses?: RowClasses; classMeans?: ClassMeans } {
   const rowClasses = rowClassesOf(bundle);
-  return rowClasses ? { rowClasses } : {};
+  const classMeans = storedClassMeans(bundle);
+  return { ...(rowClasses ? { rowClasses } : {}), ...(classMeans ? { classMeans } : {}) };
+}
+
+/** The class means (manifest memory.classMeans), checked against the features' channels; undefined for a bundle fitted before them. */
+export function storedClassMeans(bundle: LoadedBundle): ClassMeans | undefined {
+  const means = bundle.manifest.memory.classMeans;
+  if (!means) return undefined;
+  const problem = classMeansProblem(means, bundle.manifest.features.c);
+  if (problem) throw bad(bundle.dir, problem);
+  return means;
 }
 
 export function bytesToFloat32(bytes: Uint8Array): Float32Array {

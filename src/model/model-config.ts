@@ -184,7 +184,7 @@ export const modelConfigSchema = z.strictObject({
       quantile: z.number().min(0.5).max(1).default(0.99),
       /** false-alarm-rate: the target false-alarm rate on normal images. */
       falseAlarmRate: z.number().gt(0).max(0.5).default(0.005),
-      /** Also a threshold per class by the same rule, served to the frames read as that class (the class its nearest bank rows belong to). */
+      /** Also a threshold per class by the same rule, served to the frames read as that class (pipeline/frame-scorer.ts frameClass). */
       perClass: z.boolean().default(true),
       /** The fewest held-out normals a class needs for its own threshold; a class with fewer keeps the model's. */
       minClassNormals: z.int().min(2).max(100000).default(10),
@@ -222,7 +222,7 @@ export const modelConfigSchema = z.strictObject({
       imageScores: z.array(z.enum(["pool", "top"])).min(1).default(["pool", "top"]),
       /** Detail-bank weights W tried at the chosen τ, K and rule (scoring.detail); 0 = the main bank alone, and ties keep the earlier. */
       detailWeights: z.array(z.number().min(0).max(1)).min(1).default([0, 0.2, 0.33, 0.5]),
-      /** Also choose the detail bank's W per class (a frame gets its class's W, read off its nearest bank rows), by each class's pseudo-validation AUPRO. */
+      /** Also choose the detail bank's W per class (a frame gets the W of the class it reads as), by each class's pseudo-validation AUPRO. */
       detailPerClass: z.boolean().default(true),
       /** Context-bank weights W tried per class (scoring.context) over the swapped parts; [0] turns the context bank off. */
       contextWeights: z.array(z.number().min(0).max(1)).min(1).default([0, 0.5, 1]),

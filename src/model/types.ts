@@ -27,5 +27,5 @@ export type ScoringMode = "knn" | "edit-only" | "lafite" | "no-edit";
 export const SCORING_MODES: readonly ScoringMode[] = ["knn", "edit-only", "lafite", "no-edit"];
 /** Modes that need the diffusion model. */
 export const DIFFUSION_MODES: readonly ScoringMode[] = ["lafite", "no-edit"];
-/** Modes that search the memory bank, and so can read a frame's class off its nearest rows (no-edit reconstructs without searching). */
+/** Modes that search the memory bank, and so read a frame's class (no-edit reconstructs without searching). */
 export const BANK_MODES: readonly ScoringMode[] = ["knn", "edit-only", "lafite"];

@@ -18,7 +18,7 @@ export interface ScoredImage {
   readonly image: RgbImage;
   readonly map: Float32Array;
   readonly score: number;
-  /** The frame's class as read off its nearest bank rows, when the bank knows them. */
+  /** The class the frame reads as (by the class means, else its nearest bank rows), when the bank knows its rows' classes. */
   readonly class?: string;
   /** The class it was judged as: the caller's class tag when the model has that class, else `class`. */
   readonly judgedAs?: string;

@@ -22,6 +22,7 @@ import { coresetProjection } from "../model/memory/coreset.js";
 import { candidatesPerClass, coresetBudget } from "../model/memory/candidates.js";
 import { bankCoreset, classCoresetWork } from "../model/memory/class-coreset.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
+import { classMeansOf, frameMean } from "../model/memory/class-means.js";
 import { float32Bytes, int32Bytes, newVersionId, sha256, writeBundle, type BundleManifest, type TuningRecord } from "../model/bundle.js";
 import { detailStagesOf, resolveBackbone } from "../model/backbone-source.js";
 import { pseudoSamples, swapSamples } from "../image/pseudo/index.js";
@@ -228,6 +229,8 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const stats: FeatureStats = acc.finish();
   for (const x of bank) standardizeInPlace(x, stats);
   for (const x of holdout) standardizeInPlace(x, stats);
+  // What a frame's class is read by (memory/class-means.ts): the bank images' frame means, per class.
+  const classMeans = classMeansOf(bank.map(frameMean), bankClasses);
 
   // 3. Coreset over (a bounded random subsample of) all bank slices.
   const hw = h * w;
@@ -310,7 +313,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   let sizes: SizeTrends | undefined;
   let profiles: PositionProfiles | undefined;
   // Every pass below scores the same pseudo-validation maps: the memo keeps each map's bank search (at the largest K swept) and each setting's main pass.
-  const bankParts = { coreset, coresetSize: count, c, ...(unetOnnx ? { unetOnnx } : {}), rowClasses: { classes: rowClasses, names: classNames }, ...(contextBank ? { contextBank } : {}) };
+  const bankParts = { coreset, coresetSize: count, c, ...(unetOnnx ? { unetOnnx } : {}), rowClasses: { classes: rowClasses, names: classNames }, classMeans, ...(contextBank ? { contextBank } : {}) };
   const thresholds = await withScoreMemo(bankParts, Math.max(config.memory.k, ...((options.tune ?? true) ? tc.ks : [])), sessOpts, async (parts) => {
     if (options.tune ?? true) {
       const tuned = await runTuning({
@@ -417,6 +420,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
         projection: { seed: config.seed, dim: config.memory.projectionDim, ...(projection ? { file: "coreset-projection.f32" } : {}) },
         coverageRadius,
         rowClasses: { file: "coreset-classes.i32", names: classNames },
+        classMeans,
         ...(contextBank ? { contextBank: { file: "context-bank.f32", classesFile: "context-bank-classes.i32", size: contextBank.size, channels: contextBank.channels, lambda, coverageRadius: contextBank.coverageRadius, fitSize: contextBank.size } } : {}),
       },
       ...(replay ? { replay: { file: "replay.f16", count: replay.count, dtype: "float16" as const, maxMB: config.diffusion.replayMB, ofMaps: bank.length } } : {}),

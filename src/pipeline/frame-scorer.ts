@@ -61,11 +61,11 @@ export interface PositionScores {
   /** The position scores the image score is taken from, where its context weight (imageContextWeight) differs from the heatmap's; absent: `values`. */
   readonly imageValues?: Float32Array;
   readonly imageContextWeight?: number;
-  /** The frame's class, an index into the bank's row-class names (frameClass; -1: none read); absent when the bank records no row classes or the mode does not search it. */
+  /** The frame's class, an index into the bank's row-class names (by the class means, else the votes; -1: none read); absent when the bank records no row classes or the mode does not search it. */
   readonly frameClass?: number;
   /** The class whose detail weight these scores were blended with: the caller's (judgeAs) when given, else frameClass; -1 or absent as frameClass. */
   readonly judgedClass?: number;
-  /** Per class (by index), the votes frameClass counted: how clearly the frame reads as its class. Absent with frameClass. */
+  /** Per class (by index), the cells whose nearest rows belong to it: how clearly the frame's cells read as each class (what frameClass is read by without class means). Absent with frameClass. */
   readonly classVotes?: Int32Array;
 }
 
@@ -93,11 +93,11 @@ export interface ScoredMap {
   /** The S×S map the image score is taken from: `map` itself, or the one at the image score's context weight; after the size correction, before the position profile. */
   readonly scoreMap: Float32Array;
   readonly score: number;
-  /** The frame's class as its nearest bank rows name it (frameClass), when the bank knows its rows' classes and the mode searches it. */
+  /** The frame's class (frameClass: by the class means, else its cells' nearest bank rows), when the bank knows its rows' classes and the mode searches it. */
   readonly class?: string;
   /** The class the frame was judged as (its detail weight, and its threshold in the detector): the caller's class when the model has it, else `class`. */
   readonly judgedAs?: string;
-  /** Each class's share of the frame's voting cells (those whose nearest rows name a class), classes with none left out: how clearly it reads as `class`. */
+  /** Each class's share of the frame's voting cells (those whose nearest rows name a class), classes with none left out: how clearly its cells read as `class`. */
   readonly classShares?: Readonly<Record<string, number>>;
   readonly timings: { edit: number; diffusion: number; score: number };
 }
@@ -112,8 +112,11 @@ export class FrameScorer {
     private readonly reconstructor?: FeatureReconstructor,
     /** The detail bank, blended into the position scores (scoring/detail-bank.ts); absent = the main bank alone. */
     private readonly detail?: DetailSearch,
-    /** Each bank row's voting class (memory/row-classes.ts votingClasses) and the class names: what a frame's class is read by. */
-    private readonly classes?: { readonly rowClass: Int32Array; readonly names: readonly string[] },
+    /**
+     * Each bank row's voting class (memory/row-classes.ts votingClasses) and the class names; `read`, where the model
+     * has class means (memory/class-means.ts), reads a frame's class by them, else its cells' votes do.
+     */
+    private readonly classes?: { readonly rowClass: Int32Array; readonly names: readonly string[]; readonly read?: (x: FeatureMap) => number },
     /** The context bank, blended in after the detail bank (scoring/context-bank.ts); absent = none. */
     private readonly context?: ContextSearch,
     /** A memo of the main bank's searches and passes over maps scored again and again (score-memo.ts), with this scorer's setting; absent = none. */
@@ -151,7 +154,7 @@ export class FrameScorer {
     const searched = await this.mainPositionScores(x, seed, exclude);
     // Read once: the frame's class picks its detail weight here and its threshold in the detector, unless the caller names the class.
     const votes = this.classes && searched.nearest ? classVotes(searched.nearest, this.classes.rowClass, this.classes.names.length, x) : undefined;
-    const read = votes ? classOfVotes(votes) : undefined;
+    const read = votes ? (this.classes!.read ? this.classes!.read(x) : classOfVotes(votes)) : undefined;
     const judged = judgeAs >= 0 ? judgeAs : read;
     const main = { ...searched, ...(read !== undefined ? { frameClass: read, classVotes: votes } : {}), ...(judged !== undefined ? { judgedClass: judged } : {}) };
     const detailed = await this.detailBlend(main, x, judged ?? -1, exclude);

@@ -12,7 +12,9 @@ import { DIFFUSION_MODES } from "../model/types.js";
 import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
 import type { BundleManifest } from "../model/bundle.js";
 import { classWeightTable, DETAIL_MODES, detailInUse, rowSlice, type DetailScoring } from "../model/scoring/detail-bank.js";
-import { votingClasses, type RowClasses } from "../model/memory/row-classes.js";
+import { UNTAGGED, votingClasses, type RowClasses } from "../model/memory/row-classes.js";
+import { classMeanReader, type ClassMeans } from "../model/memory/class-means.js";
+import type { FeatureMap } from "../model/types.js";
 import { contextInUse, imageContextWeights, type ContextScoring } from "../model/scoring/context-bank.js";
 import { scaledContextRows, type ContextBankRows } from "../model/memory/context-coreset.js";
 import type { ScoreMemo } from "./score-memo.js";
@@ -28,6 +30,8 @@ export interface ScorerParts {
   readonly unetOnnx?: Uint8Array;
   /** Each row's class: what per-class detail weights are read by (absent: the model's W for every frame). */
   readonly rowClasses?: RowClasses;
+  /** Each class's mean of its frames' mean features: what a frame's class is read by, where they cover the row classes (absent: the rows' votes). */
+  readonly classMeans?: ClassMeans;
   /** The context bank's rows (absent: none). */
   readonly contextBank?: ContextBankRows;
   /** A memo of the main bank's searches and passes, shared by the scorers a fit or re-tune opens over these parts (score-memo.ts); absent = none. */
@@ -107,7 +111,7 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
     parts.coreset,
     reconstructor ? { reconstruct: (e, seed) => reconstructor!.reconstruct(e, s.tau, s.deltaT, s.eta, seed, noise) } : undefined,
     detail,
-    parts.rowClasses ? { rowClass: votingClasses(parts.rowClasses), names: parts.rowClasses.names } : undefined,
+    parts.rowClasses ? classReading(parts.rowClasses, parts.classMeans) : undefined,
     context,
     memo,
     sizes?.some((t) => t !== undefined) ? sizes : undefined,
@@ -123,6 +127,14 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
       await reconstructor?.close();
     },
   };
+}
+
+/** What a frame's class is read by: the class means where they know every class the rows vote for, else the votes alone. */
+function classReading(rowClasses: RowClasses, means: ClassMeans | undefined): { rowClass: Int32Array; names: readonly string[]; read?: (x: FeatureMap) => number } {
+  const rowClass = votingClasses(rowClasses);
+  const voting = rowClasses.names.filter((name) => name !== UNTAGGED);
+  const read = means ? classMeanReader(means, rowClasses.names, voting) : undefined;
+  return { rowClass, names: rowClasses.names, ...(read ? { read } : {}) };
 }
 
 /** The detail bank's search: the nearest of the main rows' detail channels. */

@@ -36,7 +36,7 @@ export interface Detection {
   readonly score: number;
   /** The threshold this frame was judged by: the override, else that of the class it was judged as (ModelInfo.classThresholds), else the model's. */
   readonly threshold: number;
-  /** The frame's class as its nearest memory-bank rows name it, when the bank records its rows' classes. */
+  /** The class the frame reads as (by the class means, else its nearest memory-bank rows), when the bank records its rows' classes. */
   readonly class?: string;
   /** The class the frame was judged as (detail weight, threshold): its class tag when the model has that class, else `class`. */
   readonly judgedAs?: string;

@@ -28,7 +28,8 @@ export const command: CliCommand = {
                   against the class's good images (null where undefined), and how many of them were judged NG, as the table's last block prints
   --mode M        score with this mode instead of the bundle's own
   --scores FILE   write one JSON line per test image: path, class, defect, anomalous, score, threshold, verdict, and readAs (the class the model read it as, whose threshold judged it);
-                  and classShares (each class's share of its cells, by their nearest bank rows: how clearly it reads as readAs);
+                  and classShares (each class's share of its cells, by their nearest bank rows: how clearly its cells read as readAs; a model
+                  with class means reads a frame by its mean look, so readAs need not hold the largest share);
                   with --class-tags also judgedAs (the class it was judged as)
   --class-tags    tag each image with its class (its folder), as a line that sends its recipe in DetectRequest.class_tag: it is judged as that class
                   (its threshold and detail-bank weight) when the model has it, whatever class it reads as; "read as another class" still counts misreadings

@@ -9,16 +9,18 @@
  * context bank never learned their look, so an accepted false alarm of a
  * context-weighted class was still raised after the refresh.
  *
- * The main bank does not use the reading: its rows vote for the class a
- * frame reads as, and rows filed by a misreading would make the next frames
- * of that look misread more often (the realistic suite's kit frames already
- * read as assembly 26 times in 44). Untagged rows stay UNTAGGED there.
+ * Neither the main bank nor the class means use the reading: a frame's
+ * class is read by them (the means, or in bundles without them the rows'
+ * votes), and a misreading filed there would make the next frames of that
+ * look misread more often (the realistic suite's kit frames read as
+ * assembly 20 to 27 times in 44). Untagged rows stay UNTAGGED there, and
+ * untagged frames stay out of the means.
  */
 import { openScorer, scorerSettingsOf } from "../../pipeline/open-scorer.js";
 import { frameContextClass, seedOfFeatures } from "../../pipeline/frame-scorer.js";
 import { classWeightTable } from "../../model/scoring/detail-bank.js";
 import { imageContextWeights } from "../../model/scoring/context-bank.js";
-import { rowClassesOf } from "../../model/bundle.js";
+import { rowClassesOf, storedClassMeans } from "../../model/bundle.js";
 import type { FeatureMap } from "../../model/types.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import type { ActiveModel } from "./active-model.js";
@@ -44,9 +46,10 @@ export async function readUntagged(
   if (!rowClasses || items.every((it) => it.classTag !== undefined)) return out;
   const m = model.manifest;
   const { c } = m.features;
-  // The main bank's nearest rows decide the read class in every mode that searches; knn needs only that search.
+  // The class means (or, in bundles without them, the main bank's nearest rows) decide the read class in every mode that searches; knn needs only that search.
   const { detail: _detail, context: _context, ...settings } = scorerSettingsOf(m);
-  const opened = await openScorer("knn", { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, rowClasses }, settings, model.sessionOptions);
+  const classMeans = storedClassMeans(model.bundle);
+  const opened = await openScorer("knn", { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, rowClasses, ...(classMeans ? { classMeans } : {}) }, settings, model.sessionOptions);
   const cs = m.scoring.context;
   // A frame's context rows go to the class whose search served it, for its heatmap or its image score: the larger W of the two.
   const served = cs ? imageContextWeights(cs) : undefined;

@@ -24,7 +24,8 @@
  * before row classes were stored, never past the ceiling), holdout (fraction of accepted frames held out;
  * default the config's threshold.holdout), intraOpThreads.
  */
-import { contextBankOf, float32Bytes, int32Bytes, rowClassesOf, type BundleManifest } from "../../model/bundle.js";
+import { contextBankOf, float32Bytes, int32Bytes, rowClassesOf, storedClassMeans, type BundleManifest } from "../../model/bundle.js";
+import { frameMean, withFrameMeans } from "../../model/memory/class-means.js";
 import { growContextBank, type GrownContextBank } from "./grow-context-bank.js";
 import { toRows } from "../../model/feature-stats.js";
 import { FaissIndex } from "../../model/memory/faiss-index.js";
@@ -67,6 +68,9 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
 
     // 1. Features of the accepted frames.
     const { learn, holdout, skipped, dataSnapshot, untagged } = await acceptedFeatures(model, ctx, { job: "refresh", what: "memory-bank refresh", holdoutFraction, learnUse: "bank" });
+    // The class means take in the tagged frames the bank learns from (a new product's tag gets its own mean); an untagged frame's class is only a reading.
+    const stored = storedClassMeans(model.bundle);
+    const classMeans = stored ? withFrameMeans(stored, learn.flatMap((it) => (it.frame.classTag !== undefined ? [{ cls: it.frame.classTag, mean: frameMean(it.map) }] : []))) : undefined;
     lap("features");
 
     // 2. Candidate slices and their distance to the bank, in the selection's space.
@@ -134,7 +138,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     const holdoutMaps = [...base.maps, ...holdout.map((it) => it.map)];
     const holdoutClasses = [...base.classes, ...holdout.map(judgedClassOf)];
     const hasDenoiser = m.scoring.denoiserFile !== undefined;
-    const parts = { coreset, coresetSize: size, c, ...(hasDenoiser ? { unetOnnx: model.bundle.file(m.scoring.denoiserFile!) } : {}), ...(bank.rowClasses ? { rowClasses: bank.rowClasses } : {}), ...(grownContext ? { contextBank: grownContext.bank } : {}) };
+    const parts = { coreset, coresetSize: size, c, ...(hasDenoiser ? { unetOnnx: model.bundle.file(m.scoring.denoiserFile!) } : {}), ...(bank.rowClasses ? { rowClasses: bank.rowClasses } : {}), ...(classMeans ? { classMeans } : {}), ...(grownContext ? { contextBank: grownContext.bank } : {}) };
     const { thresholds, detail, context, edges, sizes, profiles } = await calibrateThresholds(model, parts, holdoutMaps, modesOf(model, hasDenoiser), {
       signal: ctx.signal,
       classes: holdoutClasses,
@@ -177,6 +181,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
         coverageRadius: space.radius,
         projection: { seed: space.seed, dim: space.dim, ...(space.projection ? { file: "coreset-projection.f32" } : {}) },
         ...(bank.rowClasses && m.memory.rowClasses ? { rowClasses: { file: m.memory.rowClasses.file, names: bank.rowClasses.names } } : {}),
+        ...(classMeans ? { classMeans } : {}),
         ...(grownContext && cb ? { contextBank: { ...cb, size: grownContext.bank.size } } : {}),
       },
       // The detail bank is the new rows' fine channels, the context bank grew: their normalizers, measured again on the new banks.

@@ -98,7 +98,7 @@ export function profileTuneWork(set: readonly ProfileFrame[], minClassNormals?: 
 }
 
 /**
- * A frame is judged as the class its nearest bank rows name, and standardized by that class's profile. A class some
+ * A frame is judged as the class it reads as, and standardized by that class's profile. A class some
  * normal of another class reads as would standardize that frame by a profile of other parts (on the realistic suite
  * most of kit's frames read as the assembly, whose profile sent their scores to 3–4 times its threshold): it is not
  * profiled. Nor is a class some of whose own normals read as another class: its frames that do are scored in that

@@ -16,7 +16,7 @@ export interface SetScores {
   readonly pixelAuroc: number | null;
   /** Image scores in the order of the feature set. */
   readonly scores: readonly number[];
-  /** The class each frame read as (its nearest bank rows'), in the same order; undefined where the bank names none. */
+  /** The class each frame read as (frameClass), in the same order; undefined where the bank names none. */
   readonly reads: readonly (string | undefined)[];
   /** Per alternative image-score rule asked for: the scores from the same maps and their mean class AUROC. */
   readonly alternatives: readonly { readonly imageAuroc: number | null; readonly scores: readonly number[] }[];

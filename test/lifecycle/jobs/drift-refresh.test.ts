@@ -92,6 +92,19 @@ for (const { perClassShare, detailWeight, classThresholds, untagged } of [
     assert.deepEqual(refreshedClasses.slice(0, parent.memory.coresetSize), parentClasses);
     // Rows of untagged frames stay UNTAGGED (read-untagged.ts: the main bank's votes are not filed by a reading).
     assert.ok(refreshedClasses.slice(parent.memory.coresetSize).every((k) => (untagged ? k === UNTAGGED : tagged.some((a) => a.classTag === k))));
+    // The class means a frame is read by: fit's over each class's bank images; the refresh folds in the tagged frames the bank learnt from, never untagged ones.
+    const [pm, mm] = [parent.memory.classMeans!, m.memory.classMeans!];
+    assert.deepEqual(Object.fromEntries(Object.entries(pm.classes).map(([k, v]) => [k, v.count])), Object.fromEntries(Object.entries(parent.provenance.classes).map(([k, v]) => [k, v.train])));
+    assert.deepEqual(mm.spread, pm.spread);
+    const learnt: Record<string, number> = {};
+    for (const a of m.dataSnapshot!.accepted) if (a.use === "bank" && a.classTag !== undefined) learnt[a.classTag] = (learnt[a.classTag] ?? 0) + 1;
+    assert.deepEqual(Object.keys(mm.classes).sort(), Object.keys(pm.classes).sort());
+    for (const [cls, mean] of Object.entries(mm.classes)) assert.equal(mean.count, pm.classes[cls]!.count + (learnt[cls] ?? 0), cls);
+    if (untagged) assert.deepEqual(mm.classes, pm.classes);
+    else {
+      assert.ok(Object.keys(learnt).length > 0, "some tagged frames went to the bank");
+      for (const cls of Object.keys(learnt)) assert.notDeepEqual(mm.classes[cls]!.mean, pm.classes[cls]!.mean, cls);
+    }
     if (untagged) {
       // The parent read every untagged frame as the class it was made as, and the snapshot says so.
       assert.deepEqual(m.dataSnapshot!.accepted.map((a) => [a.classTag, a.readAs]), tagged.map((a) => [undefined, a.classTag]));

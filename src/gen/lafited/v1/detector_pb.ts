@@ -442,7 +442,9 @@ export type DetectResponse = Message<"lafited.v1.DetectResponse"> & {
   height: number;
 
   /**
-   * The class the model read the frame as: the class most of its positions'
+   * The class the model read the frame as: the class whose mean look (its
+   * training frames' mean features) is nearest the frame's, or, for models
+   * fitted before class means were stored, the class most of its positions'
    * nearest memory-bank rows belong to. Empty when the bank records no row
    * classes (or the mode does not search it).
    *
@@ -461,10 +463,12 @@ export type DetectResponse = Message<"lafited.v1.DetectResponse"> & {
 
   /**
    * Each class's share (0..1) of the frame's cells whose nearest memory-bank
-   * rows name a class; classes with no such cell are left out. frame_class
-   * has the largest; a small margin to the next means two classes look
-   * alike here (and a class tag can then read as a mismatch). Empty with
-   * frame_class.
+   * rows name a class; classes with no such cell are left out. A small
+   * margin between the two largest means two classes look alike here, cell
+   * by cell. frame_class has the largest unless the model reads by class
+   * means, which tell apart textures whose cells look alike (then a
+   * frame_class with under half the cells is still a clear reading). Empty
+   * with frame_class.
    *
    * @generated from field: map<string, float> class_shares = 15;
    */
@@ -645,7 +649,7 @@ export type ModelInfo = Message<"lafited.v1.ModelInfo"> & {
 
   /**
    * The detail bank's W per class, when tuning chose one per class: a frame
-   * gets its class's W (the class its nearest memory-bank rows belong to),
+   * gets its class's W (the class it reads as, DetectResponse.frame_class),
    * and a frame of another class detail_weight (or none). Empty otherwise.
    *
    * @generated from field: map<string, float> detail_class_weights = 16;
@@ -654,7 +658,7 @@ export type ModelInfo = Message<"lafited.v1.ModelInfo"> & {
 
   /**
    * Each class's own verdict threshold (threshold.perClass): a frame judged
-   * as that class (its class tag, else its nearest memory-bank rows) is
+   * as that class (its class tag, else the class it reads as) is
    * judged by it, every other frame by threshold. Empty when the model has none.
    *
    * @generated from field: map<string, float> class_thresholds = 17;

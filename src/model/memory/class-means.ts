@@ -1,0 +1,121 @@
+/**
+ * A frame's class read off its whole look: each class's mean of its bank
+ * images' frame means (the mean of every standardized channel over the cells
+ * that show the frame), and a frame is read as the class whose mean is
+ * nearest, each channel counted in units of its spread over the bank images.
+ *
+ * The bank rows' votes (row-classes.ts) read a frame by the classes of its
+ * cells' nearest rows, one cell at a time. Two textures of one kind share
+ * look-alike cells: on the realistic suite 8 of the 70 held-out normals of
+ * the tiles of many sizes, and 3 of their 61 test frames, read as the
+ * 1024-px paper sheet (its rows held 54–63 % of their cells), so the tiles
+ * were judged by the sheet's threshold and could not be profiled. Their
+ * frame means read every one of them right, and every frame of every other
+ * class but the two classes built alike (the assembly and kit: kit's frames
+ * are the assembly's with one part of another material), on the demo, its
+ * shifted variant and a second realistic suite (bench/class-reading.ts).
+ */
+import type { FeatureMap } from "../types.js";
+import { frameContext } from "../scoring/context-bank.js";
+import { invalidInput } from "../../util/errors.js";
+
+/** Manifest memory.classMeans. */
+export interface ClassMeans {
+  /** Per channel, the standard deviation of the bank images' frame means at fit: a channel's distance counts in its units (0: the channel is left out). */
+  readonly spread: readonly number[];
+  /** Per class, how many frames its mean is over (fit's bank images, then the tagged frames refreshes added) and the mean. */
+  readonly classes: Readonly<Record<string, ClassMean>>;
+}
+
+export interface ClassMean {
+  readonly count: number;
+  readonly mean: readonly number[];
+}
+
+/** A channel whose frame means spread less than this over the bank is left out of the distance (a dead channel would divide by ~0). */
+const MIN_SPREAD = 1e-6;
+
+/** A frame's mean of every channel over the cells that show it (x.frame; the whole grid without it). */
+export function frameMean(x: FeatureMap): Float32Array {
+  return frameContext(x, [0, x.c]);
+}
+
+/** Class means of fit's bank images: `frames` are their frame means (frameMean), `classes` their classes, in the same order. */
+export function classMeansOf(frames: readonly Float32Array[], classes: readonly string[]): ClassMeans {
+  if (frames.length !== classes.length) throw invalidInput(`${frames.length} frame means for ${classes.length} classes`);
+  if (frames.length === 0) throw invalidInput("no frame means to take class means of");
+  const c = frames[0]!.length;
+  const mean = new Float64Array(c);
+  for (const f of frames) {
+    if (f.length !== c) throw invalidInput(`frame means of ${f.length} and ${c} channels`);
+    for (let j = 0; j < c; j++) mean[j]! += f[j]!;
+  }
+  for (let j = 0; j < c; j++) mean[j]! /= frames.length;
+  const variance = new Float64Array(c);
+  for (const f of frames) for (let j = 0; j < c; j++) variance[j]! += (f[j]! - mean[j]!) ** 2;
+  const spread = Array.from(variance, (v) => Math.sqrt(v / frames.length));
+  return withFrameMeans({ spread, classes: {} }, frames.map((mean, i) => ({ cls: classes[i]!, mean })));
+}
+
+/**
+ * The means with more frames folded in, each into its class's running mean (a class not yet known gets one of its
+ * own); the spread stays fit's, so distances keep their units.
+ */
+export function withFrameMeans(means: ClassMeans, frames: readonly { readonly cls: string; readonly mean: Float32Array }[]): ClassMeans {
+  const c = means.spread.length;
+  const sums = new Map<string, { count: number; sum: Float64Array }>();
+  for (const [cls, m] of Object.entries(means.classes)) sums.set(cls, { count: m.count, sum: Float64Array.from(m.mean, (v) => v * m.count) });
+  for (const { cls, mean } of frames) {
+    if (mean.length !== c) throw invalidInput(`a frame mean of ${mean.length} channels, class means of ${c}`);
+    const s = sums.get(cls) ?? { count: 0, sum: new Float64Array(c) };
+    s.count++;
+    for (let j = 0; j < c; j++) s.sum[j]! += mean[j]!;
+    sums.set(cls, s);
+  }
+  const classes: Record<string, ClassMean> = {};
+  for (const [cls, s] of sums) classes[cls] = { count: s.count, mean: Array.from(s.sum, (v) => v / s.count) };
+  return { spread: [...means.spread], classes };
+}
+
+/**
+ * The class reader of a bank whose classes are `names` (row-classes.ts): the index of the class whose mean is
+ * nearest a frame's mean, or undefined when the means do not cover every name in `voting` (a class the bank holds
+ * rows of but the means do not know could never be read: then the rows' votes read the frame, as before the means).
+ */
+export function classMeanReader(means: ClassMeans, names: readonly string[], voting: readonly string[]): ((x: FeatureMap) => number) | undefined {
+  if (!voting.every((name) => means.classes[name] !== undefined)) return undefined;
+  const c = means.spread.length;
+  const weight = Float64Array.from(means.spread, (s) => (s > MIN_SPREAD ? 1 / (s * s) : 0));
+  const table = Object.entries(means.classes)
+    .map(([cls, m]) => ({ index: names.indexOf(cls), mean: Float64Array.from(m.mean) }))
+    .filter((t) => t.index >= 0)
+    .sort((a, b) => a.index - b.index);
+  return (x) => {
+    if (x.c !== c) throw invalidInput(`a frame of ${x.c} channels, class means of ${c}`);
+    return nearestMean(frameMean(x), table, weight);
+  };
+}
+
+/** The index of the nearest of `table`'s means in the weighted squared distance (ties to the lower index); -1 for an empty table. */
+export function nearestMean(q: Float32Array, table: readonly { readonly index: number; readonly mean: Float64Array }[], weight: Float64Array): number {
+  let best = -1;
+  let bestDistance = Infinity;
+  for (const t of table) {
+    let d = 0;
+    for (let j = 0; j < q.length; j++) d += weight[j]! * (q[j]! - t.mean[j]!) ** 2;
+    if (d < bestDistance) (best = t.index), (bestDistance = d);
+  }
+  return best;
+}
+
+/** What is wrong with recorded class means, or undefined: a bundle with malformed ones is refused at load, not read by NaN. */
+export function classMeansProblem(means: ClassMeans, c: number): string | undefined {
+  if (!Array.isArray(means.spread) || means.spread.length !== c) return `class means: a spread of ${Array.isArray(means.spread) ? means.spread.length : "no"} channels, the features have ${c}`;
+  if (!means.spread.every((v) => typeof v === "number" && Number.isFinite(v) && v >= 0)) return "class means: a spread that is not a finite number ≥ 0";
+  for (const [cls, m] of Object.entries(means.classes ?? {})) {
+    if (!Number.isInteger(m.count) || m.count < 1) return `class mean of '${cls}': count ${m.count} is not a positive integer`;
+    if (!Array.isArray(m.mean) || m.mean.length !== c) return `class mean of '${cls}': ${Array.isArray(m.mean) ? m.mean.length : "no"} channels, the features have ${c}`;
+    if (!m.mean.every((v) => typeof v === "number" && Number.isFinite(v))) return `class mean of '${cls}': a value is not a finite number`;
+  }
+  return undefined;
+}

@@ -1,0 +1,96 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { classMeanReader, classMeansOf, classMeansProblem, frameMean, nearestMean, withFrameMeans } from "../../../src/model/memory/class-means.js";
+import { createRng } from "../../../src/util/random.js";
+import type { FeatureMap } from "../../../src/model/types.js";
+
+/** A c×h×w map from its channel planes. */
+const mapOf = (planes: number[][], h: number, w: number, frame?: FeatureMap["frame"]): FeatureMap => ({ data: Float32Array.from(planes.flat()), c: planes.length, h, w, ...(frame ? { frame } : {}) });
+
+test("frameMean: each channel's mean over the cells that show the frame, the whole grid without a frame", () => {
+  // 2 channels on a 2×3 grid; the frame is the middle column's two cells and the right one's.
+  const x = mapOf([[1, 2, 3, 4, 5, 6], [0, 10, 20, 0, 30, 40]], 2, 3);
+  assert.deepEqual([...frameMean(x)], [3.5, Math.fround(100 / 6)]);
+  const framed = { ...x, frame: { x0: 1, y0: 0, x1: 3, y1: 2 } };
+  assert.deepEqual([...frameMean(framed)], [(2 + 3 + 5 + 6) / 4, (10 + 20 + 30 + 40) / 4]);
+});
+
+test("classMeansOf: per-channel spread over every frame, each class's count and mean, by hand", () => {
+  const frames = [Float32Array.from([0, 1]), Float32Array.from([2, 1]), Float32Array.from([4, 1]), Float32Array.from([6, 5])];
+  const means = classMeansOf(frames, ["a", "a", "b", "b"]);
+  // Channel 0: mean 3, deviations -3 -1 1 3 → variance 5; channel 1: mean 2, deviations -1 -1 -1 3 → variance 3.
+  assert.deepEqual(means.spread, [Math.sqrt(5), Math.sqrt(3)]);
+  assert.deepEqual(means.classes, { a: { count: 2, mean: [1, 1] }, b: { count: 2, mean: [5, 3] } });
+  assert.throws(() => classMeansOf(frames, ["a"]), /4 frame means for 1 classes/);
+  assert.throws(() => classMeansOf([], []), /no frame means/);
+  assert.throws(() => classMeansOf([Float32Array.from([1]), Float32Array.from([1, 2])], ["a", "b"]), /1 and 2 channels|2 and 1 channels/);
+});
+
+test("withFrameMeans: a running mean equal to the mean over all the class's frames; a new class gets its own; the spread is fit's", () => {
+  const rng = createRng(3);
+  const frame = () => Float32Array.from({ length: 5 }, () => rng.next() * 4 - 2);
+  const fitted = Array.from({ length: 9 }, frame);
+  const classes = fitted.map((_, i) => (i % 3 === 0 ? "nut" : "plate"));
+  const base = classMeansOf(fitted, classes);
+  const more = [{ cls: "nut", mean: frame() }, { cls: "bolt", mean: frame() }, { cls: "nut", mean: frame() }];
+  const grown = withFrameMeans(base, more);
+  assert.deepEqual(grown.spread, base.spread);
+  // The slow reference: every frame of a class averaged at once.
+  const all = [...fitted.map((f, i) => ({ cls: classes[i]!, mean: f })), ...more];
+  for (const cls of ["nut", "plate", "bolt"]) {
+    const of = all.filter((f) => f.cls === cls);
+    assert.equal(grown.classes[cls]!.count, of.length);
+    grown.classes[cls]!.mean.forEach((v, j) => assert.ok(Math.abs(v - of.reduce((s, f) => s + f.mean[j]!, 0) / of.length) < 1e-12, `${cls}[${j}]`));
+  }
+  // Nothing added: the same means.
+  assert.deepEqual(withFrameMeans(base, []), base);
+  assert.throws(() => withFrameMeans(base, [{ cls: "nut", mean: Float32Array.from([1]) }]), /1 channels, class means of 5/);
+});
+
+test("classMeanReader: the nearest class mean, each channel in units of its spread; a dead channel is left out", () => {
+  // Channel 0 spreads by 1, channel 1 by 10; channel 2 not at all.
+  const means = { spread: [1, 10, 0], classes: { a: { count: 3, mean: [0, 0, 0] }, b: { count: 1, mean: [2, 0, 5] }, c: { count: 2, mean: [0, 30, 0] } } };
+  const names = ["c", "a", "b"];
+  const read = classMeanReader(means, names, names)!;
+  const at = (v: number[]) => read(mapOf(v.map((x) => [x]), 1, 1));
+  // [0.9, 0, 0]: 0.81 from a, 1.21 from b (in spread units), 9 from c → a (index 1).
+  assert.equal(at([0.9, 0, 0]), 1);
+  // [1.1, 0, 0]: 1.21 from a, 0.81 from b → b (raw L2, counting the dead channel's 25, would say a).
+  assert.equal(at([1.1, 0, 0]), 2);
+  // [1.5, 14, 0]: raw L2² puts it nearest a (198.25, against b's 221.25 and c's 258.25);
+  // in spread units a 2.25 + 1.96 = 4.21, b 0.25 + 1.96 = 2.21, c 2.25 + 2.56 = 4.81 → b.
+  assert.equal(at([1.5, 14, 0]), 2);
+  // [0, 16, 0]: a 2.56, c 1.96 → c (index 0); raw L2 says c too. [0, 14, 1000]: the dead channel counts nothing → a (1.96 < c's 2.56).
+  assert.equal(at([0, 16, 0]), 0);
+  assert.equal(at([0, 14, 1000]), 1);
+  // A class the rows vote for but the means do not know: no reader (the votes read the frame).
+  assert.equal(classMeanReader(means, [...names, "d"], [...names, "d"]), undefined);
+  // A mean of a class the bank has no name for is never read.
+  assert.equal(classMeanReader(means, ["a", "b"], ["a", "b"])!(mapOf([[0], [30], [0]], 1, 1)), 0);
+  assert.throws(() => read(mapOf([[0], [0]], 1, 1)), /2 channels, class means of 3/);
+});
+
+test("nearestMean against a brute-force nearest z-scored centroid", () => {
+  const rng = createRng(11);
+  const c = 6;
+  const spread = Array.from({ length: c }, () => 0.2 + rng.next() * 3);
+  const table = Array.from({ length: 7 }, (_, index) => ({ index, mean: Float64Array.from({ length: c }, () => rng.next() * 6 - 3) }));
+  const weight = Float64Array.from(spread, (s) => 1 / (s * s));
+  for (let trial = 0; trial < 200; trial++) {
+    const q = Float32Array.from({ length: c }, () => rng.next() * 8 - 4);
+    const z = (v: ArrayLike<number>) => Array.from(v, (x, j) => x / spread[j]!);
+    const distances = table.map((t) => Math.hypot(...z(q).map((v, j) => v - z(t.mean)[j]!)));
+    assert.equal(nearestMean(q, table, weight), distances.indexOf(Math.min(...distances)));
+  }
+  assert.equal(nearestMean(Float32Array.from([1]), [], Float64Array.from([1])), -1);
+});
+
+test("classMeansProblem: malformed class means are named", () => {
+  const ok = { spread: [1, 2], classes: { a: { count: 2, mean: [0, 1] } } };
+  assert.equal(classMeansProblem(ok, 2), undefined);
+  assert.match(classMeansProblem(ok, 3)!, /spread of 2 channels, the features have 3/);
+  assert.match(classMeansProblem({ ...ok, spread: [1, -1] }, 2)!, /finite number ≥ 0/);
+  assert.match(classMeansProblem({ ...ok, classes: { a: { count: 0, mean: [0, 1] } } }, 2)!, /count 0/);
+  assert.match(classMeansProblem({ ...ok, classes: { a: { count: 1, mean: [0] } } }, 2)!, /'a': 1 channels/);
+  assert.match(classMeansProblem({ ...ok, classes: { a: { count: 1, mean: [0, Number.NaN] } } }, 2)!, /not a finite number/);
+});
