@@ -380,7 +380,7 @@ export function contextBankOf(bundle: LoadedBundle): ContextBankRows | undefined
   return { rows, size: b.size, c, channels: b.channels, classes };
 }
 
-/** `{ rowClasses, contextBank }` as far as a bundle has them: spread into the parts a scorer is opened with. */
+/** `{ rowClasses, classMeans, contextBank }` as far as a bundle has them: spread into the parts a scorer is opened with. */
 export function rowPartsOf(bundle: LoadedBundle): { rowClasses?: RowClasses; contextBank?: ContextBankRows; classMeans?: ClassMeans } {
   const contextBank = contextBankOf(bundle);
   return { ...rowClassesPart(bundle), ...(contextBank ? { contextBank } : {}) };

@@ -32,6 +32,10 @@ import { decodeEncoded } from "../../image/decode.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import type { ThresholdParams } from "../../model/scoring/threshold.js";
 import { readFile } from "node:fs/promises";
+import { relative } from "node:path";
+import { scanDataset } from "../../dataset/mvtec-layout.js";
+import { classMeansOf, frameMean, type ClassMeans } from "../../model/memory/class-means.js";
+import { UNTAGGED } from "../../model/memory/row-classes.js";
 import { detailTuneWork, tuneDetailWeight } from "./detail-weight.js";
 import { builtinStageChannels, detailStagesOf } from "../../model/backbone-source.js";
 import { DETAIL_MODES } from "../../model/scoring/detail-bank.js";
@@ -123,6 +127,65 @@ export async function leftOutMapsOfBundle(
   return out;
 }
 
+/**
+ * Class means (memory/class-means.ts) for a bundle fitted before them, from its bank images under `data`: each
+ * fitted class's train/good and validation/good files less the ones it held out, as fit took them. Undefined, and
+ * said why, when those files are not the fit's (another count than the manifest's) or a refresh added rows of
+ * classes the data set has no images of: the bank rows' votes then keep reading frames.
+ */
+export async function classMeansOfBundle(
+  loaded: LoadedBundle,
+  data: string,
+  sessOpts: ort.InferenceSession.SessionOptions,
+  options: { signal?: AbortSignal; log?: (msg: string) => void; progressSink?: ProgressSink } = {},
+): Promise<ClassMeans | undefined> {
+  const m = loaded.manifest;
+  const log = options.log ?? (() => {});
+  const fitted = Object.keys(m.provenance.classes);
+  const added = (m.memory.rowClasses?.names ?? []).filter((name) => name !== UNTAGGED && !fitted.includes(name));
+  if (added.length > 0) {
+    log(`tune: no class means: the bank holds rows of ${added.join(", ")}, which a refresh added and ${data} has no images of; the bank rows' votes keep reading frames (refit to read by class means)`);
+    return undefined;
+  }
+  const held = new Set(m.provenance.holdoutFiles ?? []);
+  const skipped = new Set(m.provenance.skippedFiles);
+  const bank: { cls: string; path: string }[] = [];
+  for (const cls of (await scanDataset(data)).filter((c) => fitted.includes(c.name))) {
+    const files = [...cls.train, ...cls.validation].filter((path) => !held.has(relative(data, path)));
+    if (files.length !== m.provenance.classes[cls.name]!.train) {
+      log(`tune: no class means: ${data} holds ${files.length} bank images of ${cls.name}, the fit took ${m.provenance.classes[cls.name]!.train}; the bank rows' votes keep reading frames`);
+      return undefined;
+    }
+    bank.push(...files.filter((path) => !skipped.has(path)).map((path) => ({ cls: cls.name, path })));
+  }
+  const missing = fitted.filter((name) => !bank.some((b) => b.cls === name));
+  if (missing.length > 0) {
+    log(`tune: no class means: ${data} has no bank images of ${missing.join(", ")}; the bank rows' votes keep reading frames`);
+    return undefined;
+  }
+  const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts, frameFitOf(m.backbone));
+  const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
+  const progress = new Progress("tune: class means", bank.length, { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+  const means: Float32Array[] = [];
+  const classes: string[] = [];
+  try {
+    for (const b of bank) {
+      throwIfCancelled(options.signal, "class means");
+      try {
+        means.push(frameMean(await standardizedFeatures(backbone, await decodeEncoded(await readFile(b.path)), stats)));
+        classes.push(b.cls);
+      } catch (err) {
+        log(`tune: skipping ${b.path} for the class means: ${(err as Error).message}`);
+      }
+      progress.tick(1);
+    }
+  } finally {
+    await backbone.release();
+  }
+  log(`tune: class means of ${fitted.length} classes from ${means.length} bank images: frames are read by them from now on`);
+  return classMeansOf(means, classes);
+}
+
 /** What openScorer needs from a loaded bundle. */
 export function scorerPartsOf(loaded: LoadedBundle): ScorerParts {
   const m = loaded.manifest;
@@ -150,8 +213,10 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   log(`tune: pseudo-validation set of ${set.filter((f) => f.anomalous).length} synthesized anomalies and ${set.filter((f) => !f.anomalous).length} held-out normals (seed ${tc.seed})`);
 
   const sc = m.scoring;
+  // A bundle fitted before class means gets them, so its frames are read as a fit reads them now (every choice below depends on the reading).
+  const classMeans = m.memory.classMeans || !m.memory.rowClasses ? undefined : await classMeansOfBundle(loaded, options.data, sessOpts, { ...(signal ? { signal } : {}), log, ...(options.progressSink ? { progressSink: options.progressSink } : {}) });
   // Every pass below scores the same pseudo-validation maps: the memo keeps each map's bank search (at the largest K swept) and each setting's main pass.
-  return withScoreMemo(scorerPartsOf(loaded), Math.max(config.memory.k, ...tc.ks), sessOpts, async (parts) => {
+  return withScoreMemo({ ...scorerPartsOf(loaded), ...(classMeans ? { classMeans } : {}) }, Math.max(config.memory.k, ...tc.ks), sessOpts, async (parts) => {
     // The configured defaults are the fallback, not whatever an earlier tuning chose.
     const base = { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, imageScore: config.scoring.imageScore, top: sc.top ?? config.scoring.top, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: sc.eta ?? config.scoring.eta };
     const tuned = await runTuning({
@@ -238,6 +303,7 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
       ...rest,
       version: newVersionId(createdAt, new TextEncoder().encode(`${m.version} ${JSON.stringify(tuned.chosen)} ${JSON.stringify(thresholds)}`)),
       createdAt: createdAt.toISOString(),
+      ...(classMeans ? { memory: { ...m.memory, classMeans } } : {}),
       scoring: { ...kept, ...(edges ? { edges } : {}), ...(sizes ? { sizes } : {}), ...(profiles ? { profiles } : {}), k: tuned.chosen.k, imageScore: tuned.chosen.imageScore, top: base.top, ...(sc.denoiserFile ? { tau: tuned.chosen.tau, deltaT: tuned.chosen.deltaT } : {}), ...(detail ? { detail } : {}), ...(context ? { context } : {}) },
       threshold: thresholds[sc.mode] ?? m.threshold,
       thresholds,

@@ -10,11 +10,12 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { synthesizeDataset } from "../../../src/image/synth/index.js";
-import type { BundleManifest } from "../../../src/model/bundle.js";
+import { readBundle, type BundleManifest } from "../../../src/model/bundle.js";
+import { classMeansOfBundle } from "../../../src/pipeline/tune/tune-bundle.js";
 import { loadDetector } from "../../../src/pipeline/load.js";
 import { decodeEncoded } from "../../../src/image/decode.js";
 import { imageScoreOf } from "../../../src/model/scoring/anomaly-map.js";
@@ -142,12 +143,31 @@ test("lafite tune sweeps τ then K in lafite mode, records curves and seed, writ
   await cp(bundle, old, { recursive: true });
   const { detail: _detail, ...scoring } = second.scoring;
   const { detail: _record, ...tuning } = second.tuning!;
-  await writeFile(join(old, "manifest.json"), JSON.stringify({ ...second, scoring, tuning }, null, 2));
+  // Nor class means: its frames were read by the bank rows' votes.
+  const { classMeans: fitted, ...memory } = second.memory;
+  await writeFile(join(old, "manifest.json"), JSON.stringify({ ...second, scoring, tuning, memory }, null, 2));
   assert.equal((await manifest(old)).scoring.detail, undefined);
   await run(process.execPath, [CLI, "tune", "--bundle", old, "--data", data, "--seed", "3"], { timeout: 300_000 });
   const retuned = await manifest(old);
   assert.deepEqual(retuned.scoring.detail, second.scoring.detail);
   assert.deepEqual(retuned.tuning!.detail, t.detail);
+  // It gets class means from its bank images under --data, as fit took them.
+  const means = retuned.memory.classMeans!;
+  assert.deepEqual(Object.keys(means.classes).sort(), Object.keys(fitted!.classes).sort());
+  for (const [cls, f] of Object.entries(fitted!.classes)) {
+    assert.equal(means.classes[cls]!.count, f.count);
+    f.mean.forEach((v, j) => assert.ok(Math.abs(v - means.classes[cls]!.mean[j]!) < 1e-4, `${cls}[${j}]: ${v} against ${means.classes[cls]!.mean[j]}`));
+  }
+  fitted!.spread.forEach((v, j) => assert.ok(Math.abs(v - means.spread[j]!) < 1e-4, `spread[${j}]`));
+  // A data set whose bank images are not the fit's gives none (the votes keep reading), and says why.
+  const fewer = join(dir, "fewer");
+  await cp(data, fewer, { recursive: true });
+  const bankFile = (await readdir(join(fewer, "fabric", "train", "good"))).map((f) => `fabric/train/good/${f}`).find((f) => !second.provenance.holdoutFiles!.includes(f))!;
+  await rm(join(fewer, bankFile));
+  const said: string[] = [];
+  const stripped = await readBundle(old);
+  assert.equal(await classMeansOfBundle({ ...stripped, manifest: { ...stripped.manifest, memory } }, fewer, {}, { log: (m) => said.push(m) }), undefined);
+  assert.match(said.join("\n"), /no class means: .* holds 8 bank images of fabric, the fit took 9/);
 });
 
 test("lafite tune --tau-mode no-edit sweeps τ with editing off, as the paper does; a mode it cannot sweep in is refused", async () => {
