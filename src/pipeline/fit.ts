@@ -22,7 +22,7 @@ import { coresetProjection } from "../model/memory/coreset.js";
 import { candidatesPerClass, coresetBudget } from "../model/memory/candidates.js";
 import { bankCoreset, classCoresetWork } from "../model/memory/class-coreset.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
-import { classMeansOf, frameMean } from "../model/memory/class-means.js";
+import { classMeansOf, frameMean, misreadings } from "../model/memory/class-means.js";
 import { float32Bytes, int32Bytes, newVersionId, sha256, writeBundle, type BundleManifest, type TuningRecord } from "../model/bundle.js";
 import { detailStagesOf, resolveBackbone } from "../model/backbone-source.js";
 import { pseudoSamples, swapSamples } from "../image/pseudo/index.js";
@@ -273,6 +273,11 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
 
   // 5. The pseudo-validation set from the held-out images only (paper 3.4): tuning, then thresholds, scored exactly as serving will.
   const heldOut = images.filter((i) => i.holdout && !skipped.includes(i.path));
+  const alike = misreadings(classMeans, holdout, heldOut.map((i) => i.cls));
+  for (const [cls, as] of Object.entries(alike)) {
+    const of = heldOut.filter((i) => i.cls === cls).length;
+    log(`fit: ${Object.entries(as).map(([other, n]) => `${n} of ${cls}'s ${of} held-out normals read as ${other}`).join(", ")}: ${cls} looks alike to the model; a line that tags ${cls} frames gets those that read as another class NG under the daemon's model.classTagMismatch: ng (the default; judge judges them by their score)`);
+  }
   const pseudoClasses = Object.keys(classCounts)
     .map((name) => ({ name, images: heldOut.filter((i) => i.cls === name).map((i) => i.path) }))
     .filter((c) => c.images.length > 0);

@@ -108,6 +108,26 @@ export function nearestMean(q: Float32Array, table: readonly { readonly index: n
   return best;
 }
 
+/**
+ * Frames of known classes the means read as another class: per true class, per class read, how many. Two classes
+ * whose own normals read as each other look alike to the model (the realistic suite's kit, whose frames are the
+ * assembly's with one part of another material); a frame tagged with one of them that reads as the other is then
+ * no sign of a wrong part.
+ */
+export function misreadings(means: ClassMeans, frames: readonly FeatureMap[], classes: readonly string[]): Record<string, Record<string, number>> {
+  if (frames.length !== classes.length) throw invalidInput(`${frames.length} frames for ${classes.length} classes`);
+  const names = Object.keys(means.classes);
+  const read = classMeanReader(means, names, [])!;
+  const out: Record<string, Record<string, number>> = {};
+  frames.forEach((x, i) => {
+    const as = names[read(x)];
+    if (as === undefined || as === classes[i]) return;
+    const row = (out[classes[i]!] ??= {});
+    row[as] = (row[as] ?? 0) + 1;
+  });
+  return out;
+}
+
 /** What is wrong with recorded class means, or undefined: a bundle with malformed ones is refused at load, not read by NaN. */
 export function classMeansProblem(means: ClassMeans, c: number): string | undefined {
   if (!Array.isArray(means.spread) || means.spread.length !== c) return `class means: a spread of ${Array.isArray(means.spread) ? means.spread.length : "no"} channels, the features have ${c}`;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { classMeanReader, classMeansOf, classMeansProblem, frameMean, nearestMean, withFrameMeans } from "../../../src/model/memory/class-means.js";
+import { classMeanReader, classMeansOf, classMeansProblem, frameMean, misreadings, nearestMean, withFrameMeans } from "../../../src/model/memory/class-means.js";
 import { createRng } from "../../../src/util/random.js";
 import type { FeatureMap } from "../../../src/model/types.js";
 
@@ -93,4 +93,14 @@ test("classMeansProblem: malformed class means are named", () => {
   assert.match(classMeansProblem({ ...ok, classes: { a: { count: 0, mean: [0, 1] } } }, 2)!, /count 0/);
   assert.match(classMeansProblem({ ...ok, classes: { a: { count: 1, mean: [0] } } }, 2)!, /'a': 1 channels/);
   assert.match(classMeansProblem({ ...ok, classes: { a: { count: 1, mean: [0, Number.NaN] } } }, 2)!, /not a finite number/);
+});
+
+test("misreadings: per true class, the frames the means read as each other class", () => {
+  const means = { spread: [1], classes: { kit: { count: 4, mean: [1] }, assembly: { count: 4, mean: [0] }, veneer: { count: 2, mean: [10] } } };
+  const at = (v: number): FeatureMap => mapOf([[v]], 1, 1);
+  // Kit frames at 0.2 and 0.4 read as the assembly, at 0.9 as kit; an assembly frame at 0.1 as itself; a veneer at 9 as itself.
+  assert.deepEqual(misreadings(means, [at(0.2), at(0.9), at(0.4), at(0.1), at(9)], ["kit", "kit", "kit", "assembly", "veneer"]), { kit: { assembly: 2 } });
+  assert.deepEqual(misreadings(means, [at(6), at(0.6)], ["assembly", "assembly"]), { assembly: { veneer: 1, kit: 1 } });
+  assert.deepEqual(misreadings(means, [], []), {});
+  assert.throws(() => misreadings(means, [at(0)], []), /1 frames for 0 classes/);
 });
