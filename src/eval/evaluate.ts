@@ -13,7 +13,7 @@ import { auroc, averagePrecision, type PixelMetricAccumulator } from "../measure
 import type { ProAccumulator } from "../measures/pro.js";
 import { decodeEncoded } from "../image/decode.js";
 import { mapToFrame, type BundleDetector } from "../pipeline/bundle-detector.js";
-import { DEFAULT_CLASS_TAG_MISMATCH, isNg, readAsAnotherClass, type ClassTagMismatch } from "../pipeline/class-tag.js";
+import { DEFAULT_CLASS_TAG_MISMATCH, isNg, looksAlike, readAsAnotherClass, type ClassTagMismatch } from "../pipeline/class-tag.js";
 import { renderHeatmapPng, overlayHeatmap } from "../image/heatmap.js";
 import { Progress, throwIfCancelled, type ProgressSink } from "../util/progress.js";
 import { countVerdict, emptyVerdicts, formatVerdictTable, sumVerdicts, type ClassVerdicts, type VerdictCounts } from "./verdicts.js";
@@ -83,7 +83,7 @@ export interface EvalOptions {
   readonly classes?: readonly string[];
   /** Tag each image with its class, as a line that sends its recipe does: it is judged as its class (detail weight, threshold) when the model has it, not as the class it reads as. */
   readonly classTags?: boolean;
-  /** With classTags, the verdict of an image that reads as another class than its tag, as the daemon's model.classTagMismatch: ng (the default) or judge (by its score). */
+  /** With classTags, the verdict of an image that reads as another class than its tag, as the daemon's model.classTagMismatch: ng (the default), judge (by its score) or distinct (ng unless the classes look alike to the model). */
   readonly classTagMismatch?: ClassTagMismatch;
   readonly heatmapsDir?: string;
   readonly signal?: AbortSignal;
@@ -150,7 +150,7 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         score: scored.score,
         threshold,
         // Tagged, but read as another class: the daemon's model.classTagMismatch decides (ng by default).
-        verdict: isNg(scored.score > threshold, readAsAnotherClass(scored), mismatch) ? "NG" : "OK",
+        verdict: isNg(scored.score > threshold, readAsAnotherClass(scored), mismatch, looksAlike(detector.info.alikeClasses, scored)) ? "NG" : "OK",
         ...(scored.class !== undefined ? { readAs: scored.class } : {}),
         ...(options.classTags && scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
         ...(scored.classShares !== undefined ? { classShares: Object.fromEntries(Object.entries(scored.classShares).map(([c, v]) => [c, Math.round(v * 1000) / 1000])) } : {}),

@@ -95,5 +95,6 @@ export function describeMisreads(v: VerdictCounts): string {
 
 /** How an image tagged with its class but read as another is judged (the daemon's model.classTagMismatch), in words. */
 export function taggedMismatchRule(mismatch: ClassTagMismatch): string {
+  if (mismatch === "distinct") return "one read as another class is NG whatever its score, unless the two classes look alike to the model (then judged by its score)";
   return mismatch === "ng" ? "one read as another class is NG whatever its score" : "one read as another class is judged by its score";
 }

@@ -4,10 +4,16 @@
  * model's classes is judged as that class; when it reads as another, the
  * daemon's model.classTagMismatch decides its verdict. A unified model knows
  * every class's parts as normal, so a wrong part scores low as any class:
- * `ng` rejects it, `judge` lets its score decide. Pure.
+ * `ng` rejects it, `judge` lets its score decide, and `distinct` rejects it
+ * unless the two classes look alike to the model (its class means confuse
+ * their held-out normals, memory/class-means.ts alikeClasses): there a
+ * reading says nothing of a wrong part, and rejecting it would flag good
+ * frames by chance (the realistic suite's kit, whose frames are the
+ * assembly's with one part of another material: 11 of its 20 good test
+ * frames read as the assembly). Pure.
  */
 
-export const CLASS_TAG_MISMATCH = ["ng", "judge"] as const;
+export const CLASS_TAG_MISMATCH = ["ng", "judge", "distinct"] as const;
 export type ClassTagMismatch = (typeof CLASS_TAG_MISMATCH)[number];
 /** The daemon's default (config/lafited.yaml model.classTagMismatch), and eval's: a wrong part is rejected. */
 export const DEFAULT_CLASS_TAG_MISMATCH: ClassTagMismatch = "ng";
@@ -21,7 +27,15 @@ export function readAsAnotherClass(d: { readonly class?: string | undefined; rea
   return !!d.judgedAs && !!d.class && d.judgedAs !== d.class;
 }
 
-/** NG when the score says anomalous, or (under `ng`) when the frame reads as another class than its tag. */
-export function isNg(anomalous: boolean, anotherClass: boolean, policy: ClassTagMismatch): boolean {
-  return anomalous || (anotherClass && policy === "ng");
+/**
+ * NG when the score says anomalous, or when the frame reads as another class than its tag under `ng`, or under
+ * `distinct` when that class does not look alike to its tag's (`alike`).
+ */
+export function isNg(anomalous: boolean, anotherClass: boolean, policy: ClassTagMismatch, alike = false): boolean {
+  return anomalous || (anotherClass && (policy === "ng" || (policy === "distinct" && !alike)));
+}
+
+/** Whether the model's look-alike classes (ModelInfo.alikeClasses) pair the class a frame was judged as with the one it reads as. */
+export function looksAlike(alikeClasses: Readonly<Record<string, readonly string[]>> | undefined, d: { readonly class?: string | undefined; readonly judgedAs?: string | undefined }): boolean {
+  return !!d.judgedAs && !!d.class && (alikeClasses?.[d.judgedAs]?.includes(d.class) ?? false);
 }

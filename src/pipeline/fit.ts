@@ -22,7 +22,7 @@ import { coresetProjection } from "../model/memory/coreset.js";
 import { candidatesPerClass, coresetBudget } from "../model/memory/candidates.js";
 import { bankCoreset, classCoresetWork } from "../model/memory/class-coreset.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
-import { classMeansOf, frameMean, misreadings } from "../model/memory/class-means.js";
+import { classMeansOf, frameMean, misreadings, withAlike } from "../model/memory/class-means.js";
 import { float32Bytes, int32Bytes, newVersionId, sha256, writeBundle, type BundleManifest, type TuningRecord } from "../model/bundle.js";
 import { detailStagesOf, resolveBackbone } from "../model/backbone-source.js";
 import { pseudoSamples, swapSamples } from "../image/pseudo/index.js";
@@ -230,7 +230,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   for (const x of bank) standardizeInPlace(x, stats);
   for (const x of holdout) standardizeInPlace(x, stats);
   // What a frame's class is read by (memory/class-means.ts): the bank images' frame means, per class.
-  const classMeans = classMeansOf(bank.map(frameMean), bankClasses);
+  const bankMeans = classMeansOf(bank.map(frameMean), bankClasses);
 
   // 3. Coreset over (a bounded random subsample of) all bank slices.
   const hw = h * w;
@@ -273,10 +273,11 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
 
   // 5. The pseudo-validation set from the held-out images only (paper 3.4): tuning, then thresholds, scored exactly as serving will.
   const heldOut = images.filter((i) => i.holdout && !skipped.includes(i.path));
-  const alike = misreadings(classMeans, holdout, heldOut.map((i) => i.cls));
-  for (const [cls, as] of Object.entries(alike)) {
+  // The pairs of classes the means confuse on the held-out normals: a tag mismatch between them is no sign of a wrong part (model.classTagMismatch: distinct).
+  const classMeans = withAlike(bankMeans, holdout, heldOut.map((i) => i.cls));
+  for (const [cls, as] of Object.entries(misreadings(classMeans, holdout, heldOut.map((i) => i.cls)))) {
     const of = heldOut.filter((i) => i.cls === cls).length;
-    log(`fit: ${Object.entries(as).map(([other, n]) => `${n} of ${cls}'s ${of} held-out normals read as ${other}`).join(", ")}: ${cls} looks alike to the model; a line that tags ${cls} frames gets those that read as another class NG under the daemon's model.classTagMismatch: ng (the default; judge judges them by their score)`);
+    log(`fit: ${Object.entries(as).map(([other, n]) => `${n} of ${cls}'s ${of} held-out normals read as ${other}`).join(", ")}${classMeans.alike?.[cls]?.length ? `: ${cls} looks alike to the model (${classMeans.alike[cls]!.join(", ")}); a line that tags ${cls} frames gets those that read as another class NG under the daemon's model.classTagMismatch: ng (the default), judged by their score under distinct (only for look-alike classes) or judge` : ""}`);
   }
   const pseudoClasses = Object.keys(classCounts)
     .map((name) => ({ name, images: heldOut.filter((i) => i.cls === name).map((i) => i.path) }))

@@ -99,6 +99,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       mode,
       threshold,
       classes: mode === "no-edit" ? [] : opened.scorer.classNames,
+      ...(mode !== "no-edit" && m.memory.classMeans?.alike ? { alikeClasses: m.memory.classMeans.alike } : {}),
       ...(thresholdInfo.classes ? { classThresholds: Object.fromEntries(Object.entries(thresholdInfo.classes).map(([cls, t]) => [cls, t.value])) } : {}),
       ...leftOutCounts(thresholdInfo.classes),
       thresholdRule: thresholdInfo.rule ?? "normal-quantile",

@@ -64,6 +64,8 @@ export interface ModelInfo {
   readonly classLeftOutImages?: Readonly<Record<string, number>>;
   /** The classes a frame can be read or judged as (the memory bank's row classes); empty when the bank records none or the mode does not search it. */
   readonly classes: readonly string[];
+  /** Per class, the classes that look alike to the model (its class means confuse their held-out normals); absent: none. */
+  readonly alikeClasses?: Readonly<Record<string, readonly string[]>>;
   /** How the threshold was chosen (ThresholdRule) and that rule in words. */
   readonly thresholdRule: string;
   readonly thresholdMethod: string;

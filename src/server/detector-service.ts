@@ -42,7 +42,7 @@ import { findRegions } from "../pipeline/regions.js";
 import { renderHeatmapPng, renderMaskPng } from "../image/heatmap.js";
 import { LafiteError, ErrorCode, errorCodeOf } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
-import { DEFAULT_CLASS_TAG_MISMATCH, isNg, readAsAnotherClass, type ClassTagMismatch } from "../pipeline/class-tag.js";
+import { DEFAULT_CLASS_TAG_MISMATCH, isNg, looksAlike, readAsAnotherClass, type ClassTagMismatch } from "../pipeline/class-tag.js";
 
 export interface DetectorServiceOptions {
   readonly slot: DetectorSlot;
@@ -54,7 +54,7 @@ export interface DetectorServiceOptions {
   readonly log: Logger;
   /** Told of every frame's outcome (metrics). */
   readonly observer?: FrameObserver;
-  /** The verdict of a frame judged as its class tag but read as another class (config model.classTagMismatch, read per frame so a reload applies it): ng (the default) or judge (by its score). */
+  /** The verdict of a frame judged as its class tag but read as another class (config model.classTagMismatch, read per frame so a reload applies it): ng (the default), judge (by its score) or distinct (ng unless the two classes look alike to the model). */
   readonly classTagMismatch?: () => ClassTagMismatch;
   /** Sees every successfully scored frame (the recent-frame cache for ModelAdmin). */
   readonly onScored?: (scored: ScoredFrame) => void;
@@ -188,7 +188,7 @@ export class DetectorService {
     return create(DetectResponseSchema, {
       frameId,
       score: d.score,
-      verdict: isNg(d.isAnomalous, readAsAnotherClass(d), this.opts.classTagMismatch?.() ?? DEFAULT_CLASS_TAG_MISMATCH) ? Verdict.NG : Verdict.OK,
+      verdict: isNg(d.isAnomalous, readAsAnotherClass(d), this.opts.classTagMismatch?.() ?? DEFAULT_CLASS_TAG_MISMATCH, looksAlike(info.alikeClasses, d)) ? Verdict.NG : Verdict.OK,
       threshold: d.threshold,
       heatmapPng,
       maskPng,

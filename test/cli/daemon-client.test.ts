@@ -92,6 +92,26 @@ test("lafite detect --class reports each frame that reads as another class than 
   }
 });
 
+test("model.classTagMismatch: distinct judges a frame by its score where its tag's class and the class it reads as look alike to the model, and rejects it elsewhere", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "lafited-detect-alike-"));
+  writeFileSync(path.join(dir, "f0.png"), await grayPng(20));
+  const verdicts = async (config: { model: { classTagMismatch: "ng" | "distinct" } }, alikeClasses?: Record<string, string[]>) => {
+    const h = await startHarness({ fake: { readAs: "plate", ...(alikeClasses ? { alikeClasses } : {}) }, config });
+    try {
+      const r = await lafite(["detect", "--server", h.address, dir, "--class", "hex nut"]);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.trim().split("\n").map((l) => l.split("\t")[2]);
+    } finally {
+      await h.stop();
+    }
+  };
+  const alike = { plate: ["hex nut"], "hex nut": ["plate"] };
+  // A dark frame scores under the threshold: only the mismatch can make it NG.
+  assert.deepEqual(await verdicts({ model: { classTagMismatch: "distinct" } }, alike), ["OK"]);
+  assert.deepEqual(await verdicts({ model: { classTagMismatch: "ng" } }, alike), ["NG"]);
+  assert.deepEqual(await verdicts({ model: { classTagMismatch: "distinct" } }), ["NG"]);
+});
+
 test("lafite info prints the served model: thresholds, the classes a tag can name and their detail and context weights (the image score's too); --json the whole message", async () => {
   const h = await startHarness();
   try {

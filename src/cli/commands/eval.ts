@@ -18,7 +18,7 @@ const MODES: readonly ScoringMode[] = SCORING_MODES;
 
 export const command: CliCommand = {
   summary: "Evaluate a bundle on an MVTec-layout data set: per-class image/pixel AUROC and AP, pixel AUPRO, and their mean.",
-  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|edit-only|lafite|no-edit] [--heatmaps DIR] [--report DIR [--no-tuning-curves]] [--class NAME]... [--class-tags [--class-tag-mismatch ng|judge]] [--no-edge-correction] [--no-size-correction] [--no-position-profile]
+  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|edit-only|lafite|no-edit] [--heatmaps DIR] [--report DIR [--no-tuning-curves]] [--class NAME]... [--class-tags [--class-tag-mismatch ng|judge|distinct]] [--no-edge-correction] [--no-size-correction] [--no-position-profile]
   --json FILE     also write {"mode", "classes": {name: {image_auroc, pixel_auroc, image_ap, pixel_ap, pixel_aupro}}, "mean": {...}} (values 0–1, null where undefined;
                   pixel_aupro: area under the per-region-overlap curve up to 30% FPR, divided by 0.3, regions 8-connected, as MVTec AD),
                   and "verdicts": {"classes": {name: {defects, caught, good, flagged, misread, misreadAs: {class: n}, threshold, ownThreshold, leftOutImages (when its own threshold also used bank images scored left out)}}, "all": {...}}: each image judged NG or OK
@@ -33,8 +33,9 @@ export const command: CliCommand = {
                   with --class-tags also judgedAs (the class it was judged as)
   --class-tags    tag each image with its class (its folder), as a line that sends its recipe in DetectRequest.class_tag: it is judged as that class
                   (its threshold and detail-bank weight) when the model has it, whatever class it reads as; "read as another class" still counts misreadings
-  --class-tag-mismatch ng|judge  with --class-tags, the verdict of an image that reads as another class, as the daemon's model.classTagMismatch:
-                  ng (default, as the daemon's default: NG whatever its score) or judge (by its score)
+  --class-tag-mismatch ng|judge|distinct  with --class-tags, the verdict of an image that reads as another class, as the daemon's model.classTagMismatch:
+                  ng (default, as the daemon's default: NG whatever its score), judge (by its score) or distinct (NG unless the two classes
+                  look alike to the model, its class means confusing their held-out normals: then by its score)
   --heatmaps DIR  write heatmap overlay PNGs as DIR/<class>/<defect>/<image>.png
   --report DIR    write a self-contained HTML report, DIR/index.html (images under DIR/img/, its data as DIR/report.json; nothing fetched from the network):
                   the metrics table; per class ROC, PR and PRO curves, good vs defect score histograms with the threshold,

@@ -25,7 +25,7 @@
  * default the config's threshold.holdout), intraOpThreads.
  */
 import { contextBankOf, float32Bytes, int32Bytes, rowClassesOf, storedClassMeans, type BundleManifest } from "../../model/bundle.js";
-import { frameMean, withFrameMeans } from "../../model/memory/class-means.js";
+import { frameMean, withAlike, withFrameMeans } from "../../model/memory/class-means.js";
 import { growContextBank, type GrownContextBank } from "./grow-context-bank.js";
 import { toRows } from "../../model/feature-stats.js";
 import { FaissIndex } from "../../model/memory/faiss-index.js";
@@ -144,6 +144,9 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       classes: holdoutClasses,
       onProgress: (done, total) => ctx.progress(done, total, "refresh: threshold calibration (images × modes)"),
     });
+    // The look-alike classes, measured again on the held-out frames whose class is known (tagged, or read).
+    const known = holdoutClasses.flatMap((cls, i) => (cls !== undefined ? [{ cls, map: holdoutMaps[i]! }] : []));
+    const servedMeans = classMeans ? withAlike(classMeans, known.map((k) => k.map), known.map((k) => k.cls)) : undefined;
     lap("threshold");
 
     // 7. The candidate.
@@ -181,7 +184,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
         coverageRadius: space.radius,
         projection: { seed: space.seed, dim: space.dim, ...(space.projection ? { file: "coreset-projection.f32" } : {}) },
         ...(bank.rowClasses && m.memory.rowClasses ? { rowClasses: { file: m.memory.rowClasses.file, names: bank.rowClasses.names } } : {}),
-        ...(classMeans ? { classMeans } : {}),
+        ...(servedMeans ? { classMeans: servedMeans } : {}),
         ...(grownContext && cb ? { contextBank: { ...cb, size: grownContext.bank.size } } : {}),
       },
       // The detail bank is the new rows' fine channels, the context bank grew: their normalizers, measured again on the new banks.

@@ -25,6 +25,8 @@ export interface ClassMeans {
   readonly spread: readonly number[];
   /** Per class, how many frames its mean is over (fit's bank images, then the tagged frames refreshes added) and the mean. */
   readonly classes: Readonly<Record<string, ClassMean>>;
+  /** Per class, the classes it looks alike with (alikeClasses: the means confuse their held-out normals); absent: none. */
+  readonly alike?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface ClassMean {
@@ -74,7 +76,7 @@ export function withFrameMeans(means: ClassMeans, frames: readonly { readonly cl
   }
   const classes: Record<string, ClassMean> = {};
   for (const [cls, s] of sums) classes[cls] = { count: s.count, mean: Array.from(s.sum, (v) => v / s.count) };
-  return { spread: [...means.spread], classes };
+  return { spread: [...means.spread], classes, ...(means.alike ? { alike: means.alike } : {}) };
 }
 
 /**
@@ -128,10 +130,44 @@ export function misreadings(means: ClassMeans, frames: readonly FeatureMap[], cl
   return out;
 }
 
+/** Two classes look alike when at least this share of one's held-out normals read as the other ... */
+export const ALIKE_MIN_SHARE = 0.1;
+/** ... and at least this many: one stray normal in a big class says little. */
+export const ALIKE_MIN_NORMALS = 2;
+
+/**
+ * The pairs of classes the means confuse (misreadings of the held-out normals, `normals` of each class): a pair is
+ * alike, both ways, when at least ALIKE_MIN_NORMALS and ALIKE_MIN_SHARE of one class's normals read as the other.
+ * A frame tagged with one of them that reads as the other is no sign of a wrong part: the model cannot tell them
+ * apart on its own normals (class-tag.ts, model.classTagMismatch: distinct).
+ */
+export function alikeClasses(misread: Readonly<Record<string, Readonly<Record<string, number>>>>, normals: Readonly<Record<string, number>>): Record<string, string[]> {
+  const out = new Map<string, Set<string>>();
+  const pair = (a: string, b: string) => out.set(a, (out.get(a) ?? new Set()).add(b));
+  for (const [cls, as] of Object.entries(misread)) {
+    for (const [other, n] of Object.entries(as)) {
+      if (n >= ALIKE_MIN_NORMALS && n >= ALIKE_MIN_SHARE * (normals[cls] ?? 0)) (pair(cls, other), pair(other, cls));
+    }
+  }
+  return Object.fromEntries([...out].sort(([a], [b]) => (a < b ? -1 : 1)).map(([cls, set]) => [cls, [...set].sort()]));
+}
+
+/** The means with the pairs their held-out normals show alike (alikeClasses) in place of any recorded before; none: no `alike`. */
+export function withAlike(means: ClassMeans, frames: readonly FeatureMap[], classes: readonly string[]): ClassMeans {
+  const normals: Record<string, number> = {};
+  for (const cls of classes) normals[cls] = (normals[cls] ?? 0) + 1;
+  const alike = alikeClasses(misreadings(means, frames, classes), normals);
+  const { alike: _before, ...rest } = means;
+  return Object.keys(alike).length > 0 ? { ...rest, alike } : rest;
+}
+
 /** What is wrong with recorded class means, or undefined: a bundle with malformed ones is refused at load, not read by NaN. */
 export function classMeansProblem(means: ClassMeans, c: number): string | undefined {
   if (!Array.isArray(means.spread) || means.spread.length !== c) return `class means: a spread of ${Array.isArray(means.spread) ? means.spread.length : "no"} channels, the features have ${c}`;
   if (!means.spread.every((v) => typeof v === "number" && Number.isFinite(v) && v >= 0)) return "class means: a spread that is not a finite number ≥ 0";
+  for (const [cls, others] of Object.entries(means.alike ?? {})) {
+    if (!Array.isArray(others) || !others.every((o) => typeof o === "string")) return `class means: the classes alike with '${cls}' are not a list of names`;
+  }
   for (const [cls, m] of Object.entries(means.classes ?? {})) {
     if (!Number.isInteger(m.count) || m.count < 1) return `class mean of '${cls}': count ${m.count} is not a positive integer`;
     if (!Array.isArray(m.mean) || m.mean.length !== c) return `class mean of '${cls}': ${Array.isArray(m.mean) ? m.mean.length : "no"} channels, the features have ${c}`;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { classMeanReader, classMeansOf, classMeansProblem, frameMean, misreadings, nearestMean, withFrameMeans } from "../../../src/model/memory/class-means.js";
+import { alikeClasses, classMeanReader, classMeansOf, classMeansProblem, frameMean, misreadings, nearestMean, withAlike, withFrameMeans } from "../../../src/model/memory/class-means.js";
 import { createRng } from "../../../src/util/random.js";
 import type { FeatureMap } from "../../../src/model/types.js";
 
@@ -103,4 +103,27 @@ test("misreadings: per true class, the frames the means read as each other class
   assert.deepEqual(misreadings(means, [at(6), at(0.6)], ["assembly", "assembly"]), { assembly: { veneer: 1, kit: 1 } });
   assert.deepEqual(misreadings(means, [], []), {});
   assert.throws(() => misreadings(means, [at(0)], []), /1 frames for 0 classes/);
+});
+
+test("alikeClasses: a pair, both ways, when at least 2 and a tenth of one class's held-out normals read as the other", () => {
+  // kit: 7 of 20 as assembly (alike); tiles: 1 of 70 as sheet (one stray) and 6 of 70 as veneer (under a tenth); nut: 2 of 10 as bolt.
+  const misread = { kit: { assembly: 7 }, tiles: { sheet: 1, veneer: 6 }, nut: { bolt: 2 } };
+  assert.deepEqual(alikeClasses(misread, { kit: 20, tiles: 70, nut: 10 }), { assembly: ["kit"], bolt: ["nut"], kit: ["assembly"], nut: ["bolt"] });
+  // 7 of 80 is under a tenth.
+  assert.deepEqual(alikeClasses({ kit: { assembly: 7 } }, { kit: 80 }), {});
+  assert.deepEqual(alikeClasses({}, {}), {});
+});
+
+test("withAlike: the pairs the means confuse on the frames given, in place of those recorded; none, no key", () => {
+  const means = { spread: [1], classes: { kit: { count: 4, mean: [1] }, assembly: { count: 4, mean: [0] }, veneer: { count: 2, mean: [10] } }, alike: { veneer: ["kit"], kit: ["veneer"] } };
+  const at = (v: number): FeatureMap => mapOf([[v]], 1, 1);
+  // 2 of 3 kit frames read as the assembly; the assembly's and veneer's read right.
+  const frames = [at(0.2), at(0.4), at(0.9), at(0), at(10)];
+  const got = withAlike(means, frames, ["kit", "kit", "kit", "assembly", "veneer"]);
+  assert.deepEqual(got.alike, { assembly: ["kit"], kit: ["assembly"] });
+  assert.deepEqual(got.classes, means.classes);
+  assert.equal("alike" in withAlike(means, [at(0.9), at(0)], ["kit", "assembly"]), false);
+  // A refresh's running means keep the pairs they had.
+  assert.deepEqual(withFrameMeans(got, [{ cls: "kit", mean: Float32Array.from([1]) }]).alike, got.alike);
+  assert.match(classMeansProblem({ ...means, alike: { kit: "assembly" } as unknown as Record<string, string[]> }, 1)!, /alike with 'kit' are not a list/);
 });

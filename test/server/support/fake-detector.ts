@@ -16,6 +16,8 @@ export interface FakeDetectorOptions {
   readonly maxPixels?: number;
   /** The class every frame reads as (absent: none read); a frame tagged with one of info.classes is judged as its tag, as BundleDetector does. */
   readonly readAs?: string;
+  /** ModelInfo.alikeClasses: the classes that look alike to the model (model.classTagMismatch: distinct). */
+  readonly alikeClasses?: Readonly<Record<string, readonly string[]>>;
 }
 
 export class FakeDetector implements Detector {
@@ -43,6 +45,7 @@ export class FakeDetector implements Detector {
       detailWeight: 0.25,
       detailClassWeights: { plate: 0.5, "hex nut": 0 },
       classes: ["plate", "hex nut"],
+      ...(options.alikeClasses ? { alikeClasses: options.alikeClasses } : {}),
       // Read back from lafited_model_context_class_weight, lafited_model_context_image_class_weight and `lafite info`.
       context: { lambda: 4, weight: 0, classWeights: { plate: 0.5 }, imageClassWeights: { plate: 1 } },
       edgeCorrectedClasses: ["plate"],

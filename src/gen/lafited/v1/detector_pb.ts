@@ -165,7 +165,8 @@ export type DetectRequest = Message<"lafited.v1.DetectRequest"> & {
    * (DetectResponse.frame_class); a frame that reads as another class is
    * counted in /metrics (lafited_frames_class_mismatch_total), a sign of a
    * wrong part or a wrong recipe, and is NG whatever its score (unless the
-   * daemon's config says model.classTagMismatch: judge). Any other tag is
+   * daemon's config says model.classTagMismatch: judge, or distinct and the
+   * two classes look alike to the model: then its score decides). Any other tag is
    * informational and appears in logs. Empty: the frame is judged as the
    * class it reads as.
    *
