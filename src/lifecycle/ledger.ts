@@ -10,7 +10,7 @@
  * → image written and fsynced → row committed → only then the caller
  * acknowledges.
  */
-import { readAsAnotherClass } from "../pipeline/class-tag.js";
+import { looksAlike, readAsAnotherClass } from "../pipeline/class-tag.js";
 import type { StateDb } from "./state-db.js";
 import { isoTime } from "./state-db.js";
 import type { ImageStore } from "./image-store.js";
@@ -50,6 +50,8 @@ export interface ScoredImage {
   readonly readAs?: string;
   /** The classes of the model that scored it (GetModelInfo.classes): a tag naming one of them is that class, any other a new one. */
   readonly modelClasses?: readonly string[];
+  /** Per class, the classes that look alike to that model (ModelInfo.alikeClasses): a frame tagged with one that reads as the other is no sign of a wrong class. */
+  readonly alikeClasses?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface RecordRequest {
@@ -239,7 +241,11 @@ export class Ledger {
   }
 }
 
-/** Tagged with one of the model's classes but read as another (a new class's tag, or a model that reads no classes, is never that). */
+/**
+ * Tagged with one of the model's classes but read as another that the model tells apart from it (a new class's tag,
+ * a model that reads no classes, and two classes that look alike to the model, whose frames it reads as either, are never that).
+ */
 function readsAsAnotherModelClass(image: ScoredImage, tag: string): boolean {
-  return readAsAnotherClass({ class: image.readAs, judgedAs: (image.modelClasses ?? []).includes(tag) ? tag : undefined });
+  const d = { class: image.readAs, judgedAs: (image.modelClasses ?? []).includes(tag) ? tag : undefined };
+  return readAsAnotherClass(d) && !looksAlike(image.alikeClasses, d);
 }

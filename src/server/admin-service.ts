@@ -40,6 +40,8 @@ export interface AdminServiceOptions {
   readonly scoreImage: (bytes: Uint8Array, classTag: string) => Promise<{ score: number; threshold: number; modelVersion: string; readAs?: string }>;
   /** The classes of the model in service (GetModelInfo.classes), for the ledger's wrong-class check; none without it. */
   readonly modelClasses?: () => readonly string[];
+  /** The model's look-alike classes (ModelInfo.alikeClasses), for the same check: a frame read as a class alike to its tag's passes it. */
+  readonly alikeClasses?: () => Readonly<Record<string, readonly string[]>> | undefined;
   /** Whether peers off loopback may administer (admin.allowRemote, or auth is configured and scopes decide). */
   readonly allowRemote: () => boolean;
   readonly log: Logger;
@@ -120,6 +122,8 @@ export class AdminService {
     const s = src?.source;
     // The model's classes, for the ledger's wrong-class check of a tagged frame.
     const modelClasses = this.opts.modelClasses?.() ?? [];
+    const alikeClasses = this.opts.alikeClasses?.();
+    const known = { modelClasses, ...(alikeClasses ? { alikeClasses } : {}) };
     if (s?.case === "frameId") {
       if (s.value === "") throw invalidInput("frame.frame_id is empty");
       let cached;
@@ -137,13 +141,13 @@ export class AdminService {
         frameId: cached.frameId,
         ...(cached.classTag ? { classTag: cached.classTag } : {}),
         ...(cached.frameClass ? { readAs: cached.frameClass } : {}),
-        modelClasses,
+        ...known,
       };
     }
     if (s?.case === "image") {
       if (s.value.length === 0) throw invalidInput("frame.image is empty");
       const scored = await this.opts.scoreImage(s.value, classTag);
-      return { bytes: s.value, ...scored, modelClasses };
+      return { bytes: s.value, ...scored, ...known };
     }
     throw invalidInput("frame must set frame_id or image");
   }

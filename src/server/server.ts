@@ -156,6 +156,7 @@ export class LafitedServer {
         cache: cache ?? new FrameCache(0, 0),
         scoreImage: (bytes, classTag) => this.scoreImage(bytes, classTag),
         modelClasses: () => this.slot.info?.classes ?? [],
+        alikeClasses: () => this.slot.info?.alikeClasses,
         // With auth configured, the interceptor already demanded the admin scope: the loopback rule is for daemons without auth.
         allowRemote: () => c.admin.allowRemote || this.credentials.configured,
         log: this.log.child({ service: "admin" }),

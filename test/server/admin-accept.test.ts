@@ -101,6 +101,26 @@ test("a raw frame accepted by id is stored as a lossless PNG of the same pixels"
   }
 });
 
+test("a normal frame tagged with one class that reads as a class alike to it (the model confuses their normals) is accepted without force", async () => {
+  const h = await startAdminHarness({
+    config: { ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 0 } },
+    loadBundle: async (dir) => {
+      const d = await loadFakeDetector(dir);
+      return new FakeDetector({ version: d.info.version, threshold: d.info.threshold, readAs: "plate", alikeClasses: { plate: ["hex nut"], "hex nut": ["plate"] } });
+    },
+  });
+  try {
+    await h.client.detectOne({ frameId: "twin", classTag: "hex nut", image: { case: "encoded", value: await grayPng(60) } });
+    const twin = await h.admin.acceptNormal({ frame: { source: { case: "frameId", value: "twin" } }, operator: "ana" });
+    assert.equal(twin.status, AcceptStatus.ACCEPTED, twin.reason);
+    assert.equal(h.lifecycle.ledger.get(Number(twin.acceptedId))!.forced, false);
+    const image = await h.admin.acceptNormal({ frame: { source: { case: "image", value: await grayPng(61) } }, classTag: "hex nut" });
+    assert.equal(image.status, AcceptStatus.ACCEPTED, image.reason);
+  } finally {
+    await h.stop();
+  }
+});
+
 test("a normal frame tagged with one model class that reads as another is refused unless forced; a new class's tag is accepted", async () => {
   // Every frame reads as plate; the model's classes are plate and hex nut.
   const h = await startAdminHarness({

@@ -112,7 +112,9 @@ export type AcceptNormalRequest = Message<"lafited.v1.AcceptNormalRequest"> & {
    * the frame reads as another (DetectResponse.frame_class): a wrong part or
    * a wrong tag, which would teach the model that the other class's look is
    * normal for this one. A tag the model does not know (a new product) is
-   * accepted without force.
+   * accepted without force, and so is a frame that reads as a class that
+   * looks alike to its tag's (the model's class means confuse their
+   * held-out normals, as fit logs): the model cannot tell them apart.
    *
    * @generated from field: bool force = 5;
    */
