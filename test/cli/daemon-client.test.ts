@@ -106,6 +106,16 @@ test("model.classTagMismatch: distinct judges a frame by its score where its tag
     }
   };
   const alike = { plate: ["hex nut"], "hex nut": ["plate"] };
+  // GetModelInfo lists the pairs, and lafite info prints each once.
+  const h = await startHarness({ fake: { alikeClasses: alike } });
+  try {
+    const text = await lafite(["info", "--server", h.address]);
+    assert.match(text.stdout, /\nclasses that look alike to the model \(a tag mismatch between them is judged by score under model\.classTagMismatch: distinct\): hex nut ~ plate\n/);
+    const json = JSON.parse((await lafite(["info", "--server", h.address, "--json"])).stdout) as { alikeClasses: Record<string, { classes: string[] }> };
+    assert.deepEqual(json.alikeClasses, { plate: { classes: ["hex nut"] }, "hex nut": { classes: ["plate"] } });
+  } finally {
+    await h.stop();
+  }
   // A dark frame scores under the threshold: only the mismatch can make it NG.
   assert.deepEqual(await verdicts({ model: { classTagMismatch: "distinct" } }, alike), ["OK"]);
   assert.deepEqual(await verdicts({ model: { classTagMismatch: "ng" } }, alike), ["NG"]);

@@ -57,6 +57,9 @@ export function formatModelInfo(info: ModelInfo): string {
     return lines.join("\n");
   }
   lines.push(`classes (a class tag naming one judges a frame as it): ${info.classes.join(", ")}`);
+  // Each pair once: the map holds it both ways.
+  const alike = Object.entries(info.alikeClasses).flatMap(([cls, list]) => list.classes.filter((other) => cls < other).map((other) => `${cls} ~ ${other}`));
+  if (alike.length > 0) lines.push(`classes that look alike to the model (a tag mismatch between them is judged by score under model.classTagMismatch: distinct): ${alike.join(", ")}`);
   // The context column only for a model with a context bank in use: most have none.
   const context = info.optionalContextLambda.case === "contextLambda";
   // And the image score's context W only where some class has its own (the heatmap's column then holds the heatmap's).
