@@ -274,8 +274,10 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   // 5. The pseudo-validation set from the held-out images only (paper 3.4): tuning, then thresholds, scored exactly as serving will.
   const heldOut = images.filter((i) => i.holdout && !skipped.includes(i.path));
   // The pairs of classes the means confuse on the held-out normals: a tag mismatch between them is no sign of a wrong part (model.classTagMismatch: distinct).
-  const classMeans = withAlike(bankMeans, holdout, heldOut.map((i) => i.cls));
-  for (const [cls, as] of Object.entries(misreadings(classMeans, holdout, heldOut.map((i) => i.cls)))) {
+  const heldOutClasses = heldOut.map((i) => i.cls);
+  const misread = misreadings(bankMeans, holdout, heldOutClasses);
+  const classMeans = withAlike(bankMeans, misread, heldOutClasses);
+  for (const [cls, as] of Object.entries(misread)) {
     const of = heldOut.filter((i) => i.cls === cls).length;
     log(`fit: ${Object.entries(as).map(([other, n]) => `${n} of ${cls}'s ${of} held-out normals read as ${other}`).join(", ")}${classMeans.alike?.[cls]?.length ? `: ${cls} looks alike to the model (${classMeans.alike[cls]!.join(", ")}); a line that tags ${cls} frames gets those that read as another class NG under the daemon's model.classTagMismatch: ng (the default), judged by their score under distinct (only for look-alike classes) or judge` : ""}`);
   }

@@ -20,7 +20,7 @@ import { openScorer, scorerSettingsOf } from "../../pipeline/open-scorer.js";
 import { frameContextClass, seedOfFeatures } from "../../pipeline/frame-scorer.js";
 import { classWeightTable } from "../../model/scoring/detail-bank.js";
 import { imageContextWeights } from "../../model/scoring/context-bank.js";
-import { rowClassesOf, storedClassMeans } from "../../model/bundle.js";
+import { rowClassesPart } from "../../model/bundle.js";
 import type { FeatureMap } from "../../model/types.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import type { ActiveModel } from "./active-model.js";
@@ -41,15 +41,15 @@ export async function readUntagged(
   items: readonly { readonly map: FeatureMap; readonly classTag?: string | undefined }[],
   options: { readonly signal?: AbortSignal; readonly onProgress?: (done: number, total: number) => void } = {},
 ): Promise<(UntaggedReading | undefined)[]> {
-  const rowClasses = rowClassesOf(model.bundle);
+  const classParts = rowClassesPart(model.bundle);
+  const rowClasses = classParts.rowClasses;
   const out: (UntaggedReading | undefined)[] = items.map(() => undefined);
   if (!rowClasses || items.every((it) => it.classTag !== undefined)) return out;
   const m = model.manifest;
   const { c } = m.features;
   // The class means (or, in bundles without them, the main bank's nearest rows) decide the read class in every mode that searches; knn needs only that search.
   const { detail: _detail, context: _context, ...settings } = scorerSettingsOf(m);
-  const classMeans = storedClassMeans(model.bundle);
-  const opened = await openScorer("knn", { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, rowClasses, ...(classMeans ? { classMeans } : {}) }, settings, model.sessionOptions);
+  const opened = await openScorer("knn", { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, ...classParts }, settings, model.sessionOptions);
   const cs = m.scoring.context;
   // A frame's context rows go to the class whose search served it, for its heatmap or its image score: the larger W of the two.
   const served = cs ? imageContextWeights(cs) : undefined;

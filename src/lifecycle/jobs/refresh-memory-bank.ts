@@ -25,7 +25,7 @@
  * default the config's threshold.holdout), intraOpThreads.
  */
 import { contextBankOf, float32Bytes, int32Bytes, rowClassesOf, storedClassMeans, type BundleManifest } from "../../model/bundle.js";
-import { frameMean, withAlike, withFrameMeans } from "../../model/memory/class-means.js";
+import { frameMean, misreadings, withAlike, withFrameMeans } from "../../model/memory/class-means.js";
 import { growContextBank, type GrownContextBank } from "./grow-context-bank.js";
 import { toRows } from "../../model/feature-stats.js";
 import { FaissIndex } from "../../model/memory/faiss-index.js";
@@ -146,7 +146,8 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     });
     // The look-alike classes, measured again on the held-out frames whose class is known (tagged, or read).
     const known = holdoutClasses.flatMap((cls, i) => (cls !== undefined ? [{ cls, map: holdoutMaps[i]! }] : []));
-    const servedMeans = classMeans ? withAlike(classMeans, known.map((k) => k.map), known.map((k) => k.cls)) : undefined;
+    const knownClasses = known.map((k) => k.cls);
+    const servedMeans = classMeans ? withAlike(classMeans, misreadings(classMeans, known.map((k) => k.map), knownClasses), knownClasses) : undefined;
     lap("threshold");
 
     // 7. The candidate.

@@ -152,11 +152,15 @@ export function alikeClasses(misread: Readonly<Record<string, Readonly<Record<st
   return Object.fromEntries([...out].sort(([a], [b]) => (a < b ? -1 : 1)).map(([cls, set]) => [cls, [...set].sort()]));
 }
 
-/** The means with the pairs their held-out normals show alike (alikeClasses) in place of any recorded before; none: no `alike`. */
-export function withAlike(means: ClassMeans, frames: readonly FeatureMap[], classes: readonly string[]): ClassMeans {
+/**
+ * The means with the pairs their held-out normals show alike (alikeClasses) in place of any recorded before; none:
+ * no `alike`. `misread`: misreadings(means, normals, classes), which the caller may also report; `classes`: the
+ * normals' classes, in which each is counted.
+ */
+export function withAlike(means: ClassMeans, misread: Readonly<Record<string, Readonly<Record<string, number>>>>, classes: readonly string[]): ClassMeans {
   const normals: Record<string, number> = {};
   for (const cls of classes) normals[cls] = (normals[cls] ?? 0) + 1;
-  const alike = alikeClasses(misreadings(means, frames, classes), normals);
+  const alike = alikeClasses(misread, normals);
   const { alike: _before, ...rest } = means;
   return Object.keys(alike).length > 0 ? { ...rest, alike } : rest;
 }

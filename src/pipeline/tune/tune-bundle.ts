@@ -13,7 +13,7 @@ import { profileTuneWork, tuneProfiles } from "./position-profile.js";
 import { tuneEdgeCorrection, describeEdgeChoice } from "./edge-correction.js";
 import type { EdgeProfiles } from "../../model/scoring/edge-profile.js";
 import type * as ort from "onnxruntime-node";
-import { readBundle, bytesToFloat32, rowPartsOf, newVersionId, storedClassMeans, writeBundle, type BundleManifest, type BundleFiles, type LoadedBundle, type TuningRecord } from "../../model/bundle.js";
+import { readBundle, bytesToFloat32, rowPartsOf, newVersionId, writeBundle, type BundleManifest, type BundleFiles, type LoadedBundle, type TuningRecord } from "../../model/bundle.js";
 import type { ScorerParts } from "../open-scorer.js";
 import { BackboneRunner, sessionOptions } from "../../model/backbone-runner.js";
 import { resolveExecutionProvider } from "../../model/execution-provider.js";
@@ -34,7 +34,7 @@ import type { ThresholdParams } from "../../model/scoring/threshold.js";
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { scanDataset } from "../../dataset/mvtec-layout.js";
-import { classMeansOf, frameMean, withAlike, type ClassMeans } from "../../model/memory/class-means.js";
+import { classMeansOf, frameMean, misreadings, withAlike, type ClassMeans } from "../../model/memory/class-means.js";
 import { UNTAGGED } from "../../model/memory/row-classes.js";
 import { detailTuneWork, tuneDetailWeight } from "./detail-weight.js";
 import { builtinStageChannels, detailStagesOf } from "../../model/backbone-source.js";
@@ -214,13 +214,15 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
 
   const sc = m.scoring;
   // A bundle fitted before class means gets them, so its frames are read as a fit reads them now (every choice below depends on the reading).
-  const bankMeans = m.memory.classMeans || !m.memory.rowClasses ? undefined : await classMeansOfBundle(loaded, options.data, sessOpts, { ...(signal ? { signal } : {}), log, ...(options.progressSink ? { progressSink: options.progressSink } : {}) });
+  const stored = scorerPartsOf(loaded);
+  const bankMeans = stored.classMeans || !stored.rowClasses ? undefined : await classMeansOfBundle(loaded, options.data, sessOpts, { ...(signal ? { signal } : {}), log, ...(options.progressSink ? { progressSink: options.progressSink } : {}) });
   // With the look-alike classes measured again on the held-out normals, as fit measures them.
   const normals = set.filter((f) => !f.anomalous);
-  const means = storedClassMeans(loaded) ?? bankMeans;
-  const classMeans = means ? withAlike(means, normals.map((f) => f.x), normals.map((f) => f.cls)) : undefined;
+  const means = stored.classMeans ?? bankMeans;
+  const normalClasses = normals.map((f) => f.cls);
+  const classMeans = means ? withAlike(means, misreadings(means, normals.map((f) => f.x), normalClasses), normalClasses) : undefined;
   // Every pass below scores the same pseudo-validation maps: the memo keeps each map's bank search (at the largest K swept) and each setting's main pass.
-  return withScoreMemo({ ...scorerPartsOf(loaded), ...(classMeans ? { classMeans } : {}) }, Math.max(config.memory.k, ...tc.ks), sessOpts, async (parts) => {
+  return withScoreMemo({ ...stored, ...(classMeans ? { classMeans } : {}) }, Math.max(config.memory.k, ...tc.ks), sessOpts, async (parts) => {
     // The configured defaults are the fallback, not whatever an earlier tuning chose.
     const base = { mapSize: m.backbone.inputSize, sigma: sc.sigma, pool: sc.pool, imageScore: config.scoring.imageScore, top: sc.top ?? config.scoring.top, k: config.memory.k, tau: config.scoring.tau, deltaT: config.scoring.deltaT, eta: sc.eta ?? config.scoring.eta };
     const tuned = await runTuning({

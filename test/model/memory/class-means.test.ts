@@ -119,10 +119,11 @@ test("withAlike: the pairs the means confuse on the frames given, in place of th
   const at = (v: number): FeatureMap => mapOf([[v]], 1, 1);
   // 2 of 3 kit frames read as the assembly; the assembly's and veneer's read right.
   const frames = [at(0.2), at(0.4), at(0.9), at(0), at(10)];
-  const got = withAlike(means, frames, ["kit", "kit", "kit", "assembly", "veneer"]);
+  const classes = ["kit", "kit", "kit", "assembly", "veneer"];
+  const got = withAlike(means, misreadings(means, frames, classes), classes);
   assert.deepEqual(got.alike, { assembly: ["kit"], kit: ["assembly"] });
   assert.deepEqual(got.classes, means.classes);
-  assert.equal("alike" in withAlike(means, [at(0.9), at(0)], ["kit", "assembly"]), false);
+  assert.equal("alike" in withAlike(means, misreadings(means, [at(0.9), at(0)], ["kit", "assembly"]), ["kit", "assembly"]), false);
   // A refresh's running means keep the pairs they had.
   assert.deepEqual(withFrameMeans(got, [{ cls: "kit", mean: Float32Array.from([1]) }]).alike, got.alike);
   assert.match(classMeansProblem({ ...means, alike: { kit: "assembly" } as unknown as Record<string, string[]> }, 1)!, /alike with 'kit' are not a list/);
