@@ -57,6 +57,21 @@ test("mapToFrame inverts the letterbox: a map that is the placed mask comes back
   assert.ok(mapToFrame(bordered, S, W, H, "letterbox").every((v) => v === 0));
 });
 
+test("mapToFrame crops the border of a letterboxed frame as long as the input: its map has the frame's size", () => {
+  const S = 8, W = 8, H = 4;
+  const p = placement(W, H, S, "letterbox");
+  assert.deepEqual(p, { x: 0, y: 2, w: 8, h: 4 });
+  const map = new Float32Array(S * S).fill(7);
+  for (let y = p.y; y < p.y + p.h; y++) for (let x = 0; x < S; x++) map[y * S + x] = y;
+  const back = mapToFrame(map, S, W, H, "letterbox");
+  assert.equal(back.length, W * H);
+  // The frame's rows are the input's rows 2..5, unresized.
+  assert.deepEqual([...back].filter((_, i) => i % W === 0), [2, 3, 4, 5]);
+  // A square frame of the input's size is the map itself.
+  const whole = new Float32Array(S * S).fill(1);
+  assert.equal(mapToFrame(whole, S, S, S, "letterbox"), whole);
+});
+
 test("toModelInput letterbox, gray border: the image in its rectangle, mid-gray around it", async () => {
   // A 4×2 red image into S = 4: rows 1–2 red, rows 0 and 3 gray.
   const rgb = new Uint8Array(4 * 2 * 3);

@@ -69,6 +69,20 @@ for (const [aspect, border, recorded] of FITS) {
       assert.ok(Math.abs(bx - cx) <= 12 && Math.abs(by - cy) <= 12, `peak at (${bx}, ${by}), spot centre (${cx}, ${cy})`);
       const clean = await detector.detect({ kind: "encoded", bytes: new Uint8Array(await frame(98)) });
       assert.ok(d.score > clean.score, `defect ${d.score} vs clean ${clean.score}`);
+
+      // A wide frame exactly as wide as the input (the tall one turned a quarter clockwise, then 224×56 at S 224) still has a
+      // border to crop: its map is the frame's size, and the peak is on the spot, not shifted by the border.
+      const S = detector.info.inputSize;
+      const [w2, h2] = [S, W * (S / H)];
+      const wide = await sharp(await frame(99, spot)).rotate(90).resize(w2, h2).png().toBuffer();
+      const d2 = await detector.detect({ kind: "encoded", bytes: new Uint8Array(wide) });
+      const map2 = d2.frameMap();
+      assert.equal(map2.length, w2 * h2);
+      let best2 = 0;
+      for (let i = 1; i < map2.length; i++) if (map2[i]! > map2[best2]!) best2 = i;
+      // Turned clockwise, (x, y) goes to (H − y, x); then scaled by S / H.
+      const [sx, sy] = [((H - cy) * S) / H, (cx * S) / H];
+      assert.ok(Math.abs((best2 % w2) - sx) <= 12 && Math.abs(Math.floor(best2 / w2) - sy) <= 12, `peak at (${best2 % w2}, ${Math.floor(best2 / w2)}), spot centre (${sx}, ${sy})`);
     } finally {
       await detector.close();
     }
