@@ -42,7 +42,7 @@ test("lafite synth --suite realistic --class makes only the named classes, optio
   assert.deepEqual(codes, [0, 1, 1, 1]);
   const manifest = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")) as { classes: Array<{ name: string; defects: string[] }> };
   assert.deepEqual(manifest.classes.map((c) => [c.name, c.defects]), [["kit", ["odd_part", "two_odd"]], ["veneer", ["scratch", "contamination", "color"]]]);
-  assert.match(err, /unknown realistic class 'widget' \(known: .*assembly, kit\)/);
+  assert.match(err, /unknown realistic class 'widget' \(known: .*assembly, kit, glass_plate\)/);
   assert.match(err, /realistic class 'kit' is named twice/);
   assert.match(err, /--class applies to --suite realistic only/);
 });

@@ -5,6 +5,7 @@
  */
 import { assembly } from "./assembly.js";
 import { kit } from "./kit.js";
+import { glassPlate } from "./glass-plate.js";
 import { castTile } from "./cast-tile.js";
 import { dyedCloth } from "./dyed-cloth.js";
 import { nutGray } from "./nut-gray.js";
@@ -15,4 +16,4 @@ import { veneer } from "./veneer.js";
 export const REALISTIC_CLASSES: readonly RealisticClass[] = [sheetHires, castTile, nutGray, veneer, dyedCloth, assembly];
 
 /** Classes made only when named (`lafite synth --class`, `bench:quality --with`): not part of the default suite, whose figures earlier sessions compare against. */
-export const OPTIONAL_REALISTIC_CLASSES: readonly RealisticClass[] = [kit];
+export const OPTIONAL_REALISTIC_CLASSES: readonly RealisticClass[] = [kit, glassPlate];

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { REALISTIC_CLASSES, renderRealisticSample } from "../../../../src/image/synth/realistic/index.js";
+import { OPTIONAL_REALISTIC_CLASSES, REALISTIC_CLASSES, renderRealisticSample } from "../../../../src/image/synth/realistic/index.js";
 
 test("realistic suite: every nut_gray defect covers under 0.5 % of the frame, and edge chips touch the part's border", () => {
   const nut = REALISTIC_CLASSES.find((c) => c.name === "nut_gray")!;
@@ -19,4 +19,36 @@ test("realistic suite: every nut_gray defect covers under 0.5 % of the frame, an
       }
     }
   }
+});
+
+test("realistic glass_plate (optional): each defect is the rim taking another course, chips and broken corners under 0.5 % of the frame, a wrong angle along one side, and the mask holds what it changed", () => {
+  const glass = OPTIONAL_REALISTIC_CLASSES.find((c) => c.name === "glass_plate")!;
+  assert.ok(!REALISTIC_CLASSES.includes(glass), "optional: the default suite's figures stay comparable");
+  for (const label of glass.defects) {
+    for (let i = 0; i < 6; i++) {
+      const s = renderRealisticSample(11, glass, { split: "test", label, index: i }, {});
+      const { width: w, height: h } = s.mask!;
+      let marked = 0;
+      let changedInside = 0;
+      let changedOutside = 0;
+      for (let p = 0; p < w * h; p++) {
+        const d = Math.abs(s.image.data[p]! - s.clean!.data[p]!);
+        if (s.mask!.data[p]) {
+          marked++;
+          if (d > 8) changedInside++;
+        } else if (d > 8) changedOutside++;
+      }
+      assert.ok(marked > 0 && marked / (w * h) < (label === "wrong_angle" ? 0.015 : 0.005), `${label} ${i}: ${marked} px`);
+      // The rim moved: a fifth of the marked pixels change by 8 levels or more (the rest is glass whose look barely differs from
+      // the diffuser's, and a rim facing away from the light is faint).
+      assert.ok(changedInside / marked > 0.2, `${label} ${i}: only ${changedInside} of ${marked} marked pixels changed`);
+      // Outside it, nothing but where a wrong angle's side stands under 0.2 px off (its pivot end, left unmarked).
+      assert.ok(changedOutside <= (label === "wrong_angle" ? 0.03 * marked : 0), `${label} ${i}: ${changedOutside} pixels changed outside the mask`);
+    }
+  }
+  // Good frames are plates turned every way: the rim's direction differs between two of them.
+  const [a, b] = [0, 1].map((index) => renderRealisticSample(11, glass, { split: "train", label: "good", index }, {}).image.data);
+  let differ = 0;
+  for (let p = 0; p < a!.length; p++) if (Math.abs(a![p]! - b![p]!) > 20) differ++;
+  assert.ok(differ > 500, `two good frames differ in ${differ} pixels`);
 });
