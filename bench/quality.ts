@@ -17,7 +17,7 @@
  *          [--modes knn,edit-only,no-edit,lafite] [--no-tune] [--threads N] [--json FILE] [--keep DIR]
  *   --scale F   suite size as a fraction of the full one (default 0.1; 1 is the full ~1,500-train-image suite)
  *   --seed S    the suite's generation seed; --fit-seeds the model config's seed per fit (default: the config's own)
- *   --with C    add optional realistic classes (comma-separated; e.g. kit, the mixed-batch logical class) to the six
+ *   --with C    add optional realistic classes (comma-separated: kit, the mixed-batch logical class; glass_plate, the backlit glass part) to the six
  *   --keep DIR  work in DIR (data set and bundle) and leave it there; default a temporary folder, removed after
  * Modes that need the diffusion model are skipped when the config has diffusion.preset none.
  */
