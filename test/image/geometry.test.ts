@@ -5,6 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { cropToPlacement, frameCells, frameFitOf, LETTERBOX_GRAY, maskToInput, perPlacement, placement, type Aspect, type Placement } from "../../src/image/geometry.js";
 import { toModelInput } from "../../src/image/decode.js";
 import { mapToFrame } from "../../src/pipeline/bundle-detector.js";
@@ -70,6 +71,24 @@ test("mapToFrame crops the border of a letterboxed frame as long as the input: i
   // A square frame of the input's size is the map itself.
   const whole = new Float32Array(S * S).fill(1);
   assert.equal(mapToFrame(whole, S, S, S, "letterbox"), whole);
+});
+
+test("mapToFrame, any frame size and aspect: the map comes back at the frame's size, a constant map stays that constant, and border values never reach the frame", () => {
+  const S = 32;
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 200 }), fc.constantFrom<Aspect>("stretch", "letterbox", "balanced"), (w, h, aspect) => {
+      const p = placement(w, h, S, aspect);
+      // 5 inside the frame's rectangle, 100 on the border.
+      const map = new Float32Array(S * S).fill(100);
+      for (let y = p.y; y < p.y + p.h; y++) for (let x = p.x; x < p.x + p.w; x++) map[y * S + x] = 5;
+      const back = mapToFrame(map, S, w, h, aspect);
+      assert.equal(back.length, w * h);
+      assert.ok(back.every((v) => Math.abs(v - 5) < 1e-5), `${w}×${h} ${aspect}: a border value reached the frame`);
+    }),
+    { numRuns: 300 },
+  );
+  // The sizes that once slipped through: as wide (or as tall) as the input.
+  for (const [w, h] of [[S, 20], [20, S], [S, S]] as const) assert.equal(mapToFrame(new Float32Array(S * S).fill(1), S, w, h, "letterbox").length, w * h);
 });
 
 test("toModelInput letterbox, gray border: the image in its rectangle, mid-gray around it", async () => {
