@@ -160,10 +160,11 @@ export const glassPlate: RealisticClass = {
     for (let i = 0; i < support.data.length; i++) support.data[i] = plateDistance(plate, (i % width) + 0.5, Math.floor(i / width) + 0.5) < -4 ? 1 : 0;
     // The diffuser alone: what shows where glass is missing.
     const behind = draw({ ...plate, hw: 0, hh: 0, radius: 0, cx: -1e6, glare: { ...plate.glare, amp: 0 } }, width, height);
+    // The contour: 16 points along each side's straight stretch.
     const outline: [number, number][] = [];
-    for (let k = 0; k < 64; k++) {
-      const t = (k / 64) * 2 * Math.PI;
-      outline.push(world(plate, plate.hw * Math.cos(t), plate.hh * Math.sin(t)));
+    for (let k = 0; k < 16; k++) {
+      const t = -0.9 + (1.8 * k) / 15;
+      outline.push(world(plate, t * plate.hw, -plate.hh), world(plate, t * plate.hw, plate.hh), world(plate, -plate.hw, t * plate.hh), world(plate, plate.hw, t * plate.hh));
     }
     const scene: Scene = { image, support, behind, outline };
     platesOf.set(scene, plate);

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OPTIONAL_REALISTIC_CLASSES, REALISTIC_CLASSES, renderRealisticSample } from "../../../../src/image/synth/realistic/index.js";
+import { seededRng } from "../../../../src/image/synth/rng.js";
 
 test("realistic suite: every nut_gray defect covers under 0.5 % of the frame, and edge chips touch the part's border", () => {
   const nut = REALISTIC_CLASSES.find((c) => c.name === "nut_gray")!;
@@ -44,6 +45,17 @@ test("realistic glass_plate (optional): each defect is the rim taking another co
       assert.ok(changedInside / marked > 0.2, `${label} ${i}: only ${changedInside} of ${marked} marked pixels changed`);
       // Outside it, nothing but where a wrong angle's side stands under 0.2 px off (its pivot end, left unmarked).
       assert.ok(changedOutside <= (label === "wrong_angle" ? 0.03 * marked : 0), `${label} ${i}: ${changedOutside} pixels changed outside the mask`);
+    }
+  }
+  // The scene's outline lies on the plate's contour: within a pixel of each point the rim is darker than the frame's median.
+  for (const seed of [1, 2, 3]) {
+    const scene = glass.render(seededRng(seed), 256, 256, {});
+    const median = [...scene.image.data].sort((p, q) => p - q)[scene.image.data.length >> 1]!;
+    assert.equal(scene.outline!.length, 64);
+    for (const [x, y] of scene.outline!) {
+      let darkest = Infinity;
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) darkest = Math.min(darkest, scene.image.data[(Math.round(y) + dy) * 256 + Math.round(x) + dx]!);
+      assert.ok(darkest < median - 0.02, `seed ${seed}: (${x.toFixed(1)}, ${y.toFixed(1)}) is ${darkest.toFixed(3)}, median ${median.toFixed(3)}`);
     }
   }
   // Good frames are plates turned every way: the rim's direction differs between two of them.
