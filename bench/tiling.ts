@@ -26,6 +26,7 @@ import sharp from "sharp";
 import { scanDataset } from "../src/dataset/mvtec-layout.js";
 import { readMask } from "../src/dataset/masks.js";
 import { decodeEncoded } from "../src/image/decode.js";
+import { holdoutClasses } from "../src/image/pseudo/holdout.js";
 import { cropImage, stitchMaps, tileRects, type TileRect } from "../src/image/tiles.js";
 import { loadDetector } from "../src/pipeline/load.js";
 import { mapToFrame, type BundleDetector } from "../src/pipeline/bundle-detector.js";
@@ -91,19 +92,19 @@ async function writeTiles(out: string, data: string, cls: string): Promise<void>
   console.log(`wrote ${frames} frames of ${cls} as ${k}×${k} tiles (overlap ${overlap}) under ${dst}`);
 }
 
-/** The held-out normals of `cls` that fit kept out of B's bank (manifest provenance). */
-async function heldOut(bundle: string, cls: string): Promise<{ data: string; files: string[] }> {
-  const manifest = JSON.parse(await readFile(join(bundle, "manifest.json"), "utf8")) as { provenance: { dataset: string; holdoutFiles: string[] } };
-  return { data: manifest.provenance.dataset, files: manifest.provenance.holdoutFiles.filter((f) => f.startsWith(`${cls}/`)) };
+/** The held-out normals of `cls` that fit kept out of B's bank (manifest provenance), as paths. */
+async function heldOut(bundle: string, cls: string): Promise<readonly string[]> {
+  const manifest = JSON.parse(await readFile(join(bundle, "manifest.json"), "utf8")) as { provenance: { dataset: string; holdoutFiles?: string[] } };
+  return holdoutClasses(manifest.provenance.holdoutFiles, manifest.provenance.dataset).find((c) => c.name === cls)?.images ?? [];
 }
 
 /** The 0.99 quantile of the pixels of B's held-out normals of `cls`, each map at its image's size: the unit a scale's map is counted in. */
 async function normalPixelUnit(detector: BundleDetector, bundle: string, cls: string): Promise<number> {
-  const { data, files } = await heldOut(bundle, cls);
+  const files = await heldOut(bundle, cls);
   if (files.length === 0) throw new Error(`${bundle} holds out no normal of ${cls}`);
   const pixels: number[] = [];
   for (const f of files) {
-    const image = await decodeEncoded(await readFile(join(data, f)));
+    const image = await decodeEncoded(await readFile(f));
     const map = mapToFrame((await detector.scoreImage(image)).map, detector.info.inputSize, image.width, image.height, detector.aspect);
     // Every 7th pixel: the quantile of a few million pixels needs no more.
     for (let i = 0; i < map.length; i += 7) pixels.push(map[i]!);

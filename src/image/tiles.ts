@@ -20,8 +20,9 @@ function spans(n: number, k: number, overlap: number): { start: number; size: nu
   const side = n / (k - (k - 1) * overlap);
   const out: { start: number; size: number }[] = [];
   for (let i = 0; i < k; i++) {
-    const start = Math.round(i * side * (1 - overlap));
-    const end = i === k - 1 ? n : Math.round(i * side * (1 - overlap) + side);
+    const from = i * side * (1 - overlap);
+    const start = Math.round(from);
+    const end = i === k - 1 ? n : Math.round(from + side);
     out.push({ start, size: end - start });
   }
   return out;

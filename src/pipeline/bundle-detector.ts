@@ -129,7 +129,8 @@ export class BundleDetector implements Detector {
 /** The S×S anomaly map brought back to the original frame size: the frame's part of it (geometry.ts), resized bilinearly. */
 export function mapToFrame(map: Float32Array, size: number, width: number, height: number, aspect: Aspect = "stretch"): Float32Array {
   const p = placement(width, height, size, aspect);
-  // Only a frame that is the whole input maps to it unchanged: a letterboxed frame as long as the input (224×160) still loses its border.
-  if (width === size && height === size && p.w === size && p.h === size) return map;
+  // Only a square frame of the input's size is the whole input (every aspect places a square frame over all of it):
+  // a letterboxed frame as long as the input (224×160) still loses its border.
+  if (width === size && height === size) return map;
   return resizeBilinear(cropToPlacement(map, size, p), p.w, p.h, width, height);
 }

@@ -6,12 +6,13 @@
  * dark line where the edge bends the light away, darker on the sides that
  * face the station's light, a faint bright one just inside, and the back
  * face's fainter rim a thickness away), a faint drop in transmission, the
- * lamp's reflection where the glass passes under it, and specks of dust. Its defects change the rim's
- * path by a few pixels: a chip (a small bite out of a straight edge) and a
- * broken corner (a corner cut off at a slant), each under 0.5 % of the frame.
- * Both are drawn from the same signed distance to the part's boundary as the
- * normal rim, so a defect is the rim taking another course, not a new
- * colour.
+ * lamp's reflection where the glass passes under it, and specks of dust.
+ * Its defects change the rim's path by a few pixels: a chip (a small bite
+ * out of a straight edge) and a broken corner (a corner cut off at a slant),
+ * each under 0.5 % of the frame, and a wrong angle (one side ground a little
+ * off square, marked along that side). All are drawn from the same signed
+ * distance to the part's boundary as the normal rim, so a defect is the rim
+ * taking another course, not a new colour.
  */
 import { createMap, createRaster, type FloatMap, type Raster } from "../raster.js";
 import { fbm } from "../noise.js";
@@ -74,9 +75,9 @@ function plateDistance(p: Plate, x: number, y: number): number {
 /** The frame as the camera sees it: the diffuser, the plate's transmission and its rim, from the distance to the (cut) boundary. */
 function draw(p: Plate, width: number, height: number, cut?: Cut): Raster {
   const img = createRaster(width, height, 1);
+  const edge = (px: number, py: number) => (cut ? Math.max(plateDistance(p, px, py), -cut(px, py)) : plateDistance(p, px, py));
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const edge = (px: number, py: number) => (cut ? Math.max(plateDistance(p, px, py), -cut(px, py)) : plateDistance(p, px, py));
       const d = edge(x + 0.5, y + 0.5);
       const back = edge(x + 0.5 - p.backX, y + 0.5 - p.backY);
       let light = p.level + 0.025 * fbm(x / 70, y / 70, p.mottleSeed, 3);
