@@ -7,6 +7,12 @@
  * but only while that farthest slice lies beyond the bank's covering radius
  * (new slices closer than that are already as well represented as the
  * original data was), and at most `maxAdditions` picks per run.
+ *
+ * With a radius per candidate (`radii`: each slice's class's own target,
+ * class-reference-radii.ts), the pick is the slice farthest beyond its own
+ * radius, measured as the ratio of its distance to that radius, so a compact
+ * class's slices compete with a spread-out class's on equal terms; with one
+ * radius for all, that order is the distance order above.
  */
 import { projectRows, updateMinDistances } from "../../model/memory/coreset.js";
 import { throwIfCancelled } from "../../util/progress.js";
@@ -15,6 +21,8 @@ import { invalidInput } from "../../util/errors.js";
 export interface ContinueOptions {
   /** Covering radius (L2, not squared) to reach; slices within it of the bank are not added. */
   readonly radius: number;
+  /** A covering radius (L2) per candidate instead of `radius` for all. */
+  readonly radii?: Float64Array;
   readonly maxAdditions: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (added: number) => void;
@@ -23,7 +31,7 @@ export interface ContinueOptions {
 export interface ContinuedSelection {
   /** Indices of the added candidate rows, in pick order. */
   readonly added: Int32Array;
-  /** Largest distance (L2) from any candidate to the bank plus the additions: ≤ radius unless the cap stopped the run. */
+  /** Largest distance (L2) from any candidate to the bank plus the additions: ≤ radius (with `radii`, each candidate within its own) unless the cap stopped the run. */
   readonly uncoveredRadius: number;
   readonly stoppedBy: "covered" | "cap";
 }
@@ -37,6 +45,11 @@ export function continueKCenter(points: Float32Array, n: number, d: number, minD
   if (minDist.length !== n) throw invalidInput(`${minDist.length} starting distances for ${n} candidates`);
   if (!(options.radius >= 0)) throw invalidInput(`covering radius ${options.radius} must be a non-negative number`);
   if (!Number.isInteger(options.maxAdditions) || options.maxAdditions < 0) throw invalidInput(`maxAdditions ${options.maxAdditions} must be a non-negative integer`);
+  if (options.radii) {
+    if (options.radii.length !== n) throw invalidInput(`${options.radii.length} covering radii for ${n} candidates`);
+    if (!options.radii.every((r) => r >= 0)) throw invalidInput("every candidate's covering radius must be a non-negative number");
+    return continuePerRadius(points, n, d, minDist, options.radii, options);
+  }
   const r2 = options.radius * options.radius;
   const added: number[] = [];
   // Farthest candidate from the bank (lowest index on ties, as in fit).
@@ -59,6 +72,43 @@ export function continueKCenter(points: Float32Array, n: number, d: number, minD
     added: Int32Array.from(added),
     uncoveredRadius: n > 0 ? Math.sqrt(Math.max(0, bestValue)) : 0,
     stoppedBy: n > 0 && bestValue > r2 ? "cap" : "covered",
+  };
+}
+
+/** A radius of 0 still leaves a slice at distance 0 covered: squared radii are floored here, not at 0. */
+const MIN_SQUARED_RADIUS = 1e-12;
+
+/** Index of the candidate farthest beyond its own radius (largest squared-distance ratio; lowest index on ties), and that ratio. */
+function farthestBeyond(minDist: Float64Array, r2: Float64Array): { best: number; ratio: number } {
+  let best = -1;
+  let ratio = -1;
+  for (let i = 0; i < minDist.length; i++) {
+    const v = minDist[i]! / r2[i]!;
+    if (v > ratio) {
+      ratio = v;
+      best = i;
+    }
+  }
+  return { best, ratio };
+}
+
+function continuePerRadius(points: Float32Array, n: number, d: number, minDist: Float64Array, radii: Float64Array, options: ContinueOptions): ContinuedSelection {
+  const r2 = Float64Array.from(radii, (r) => Math.max(MIN_SQUARED_RADIUS, r * r));
+  const added: number[] = [];
+  let { best, ratio } = farthestBeyond(minDist, r2);
+  while (n > 0 && ratio > 1 && added.length < options.maxAdditions) {
+    throwIfCancelled(options.signal, "memory-bank refresh");
+    added.push(best);
+    updateMinDistances(points, d, minDist, best, 0, n);
+    ({ best, ratio } = farthestBeyond(minDist, r2));
+    options.onProgress?.(added.length);
+  }
+  let uncovered = 0;
+  for (let i = 0; i < n; i++) uncovered = Math.max(uncovered, minDist[i]!);
+  return {
+    added: Int32Array.from(added),
+    uncoveredRadius: Math.sqrt(uncovered),
+    stoppedBy: n > 0 && ratio > 1 ? "cap" : "covered",
   };
 }
 

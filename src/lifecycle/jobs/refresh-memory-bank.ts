@@ -6,8 +6,10 @@
  *      a share of them (fit's holdout fraction, per class tag) held out
  *   2. their slices, in the coreset selection's stored projection, seeded
  *      with their distance to the existing bank (ONNX kNN)
- *   3. greedy k-center continued while the farthest new slice lies beyond
- *      the bank's covering radius, at most `maxAdditions` picks
+ *   3. greedy k-center continued while a new slice lies beyond its covering
+ *      radius, at most `maxAdditions` picks: the radius of its frame's class,
+ *      where its held-out normals' farthest slices typically lie, capped by
+ *      fit's (class-reference-radii.ts)
  *   4. bank = old rows + picked rows → coreset.f32 and a rebuilt FAISS index
  *      (the ONNX kNN is built from coreset.f32 when the bundle loads); past
  *      memory.maxCoresetSize × (1 + memory.refreshHeadroom) the bank is
@@ -36,6 +38,7 @@ import { bundleVersion, withoutFiles, writeCandidate } from "./candidate.js";
 import { continueKCenter, projectRowsWith } from "./continue-k-center.js";
 import { coverageSpace, nearestBankDistances } from "./coverage-space.js";
 import { acceptedFeatures, judgedClassOf } from "./accepted-features.js";
+import { candidateRadii, classReferenceRadii, farthestSliceDistances } from "./class-reference-radii.js";
 import { growBank } from "./grow-bank.js";
 import { checkOptionKeys, numberOption } from "./options.js";
 import type { JobBody } from "./types.js";
@@ -85,14 +88,20 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     const { points, d } = projectRowsWith(rows, n, c, space.projection);
     const bankPoints = projectRowsWith(model.coreset, m.memory.coresetSize, c, space.projection).points;
     const minDist = await nearestBankDistances(bankPoints, m.memory.coresetSize, points, n, d, model.sessionOptions);
+    // Each class's own covering radius, from fit's held-out normals (read here once; they calibrate the thresholds in step 6).
+    const base = await baseHoldoutMaps(model, ctx.signal);
+    if (base.missing > 0) ctx.log.warn({ missing: base.missing, listed: base.listed, dataset: m.provenance.dataset }, "refresh: some of fit's held-out files could not be read; calibrating without them");
+    const farthest = await farthestSliceDistances(base.maps, { points: bankPoints, size: m.memory.coresetSize }, space.projection, model.sessionOptions);
+    const referenceRadii = classReferenceRadii(farthest, base.classes);
+    const radii = candidateRadii(learn.map(judgedClassOf), hw, referenceRadii, space.radius);
     let beyond = 0;
-    const r2 = space.radius * space.radius;
-    for (let i = 0; i < n; i++) if (minDist[i]! > r2) beyond++;
+    for (let i = 0; i < n; i++) if (minDist[i]! > radii[i]! * radii[i]!) beyond++;
     lap("distances");
 
     // 3. Continue greedy k-center.
     const sel = continueKCenter(points, n, d, minDist, {
       radius: space.radius,
+      radii,
       maxAdditions,
       signal: ctx.signal,
       onProgress: (added) => {
@@ -100,7 +109,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       },
     });
     const added = sel.added.length;
-    ctx.log.info({ candidates: n, beyondRadius: beyond, added, stoppedBy: sel.stoppedBy, radius: space.radius, uncovered: sel.uncoveredRadius }, "refresh: selection done");
+    ctx.log.info({ candidates: n, beyondRadius: beyond, added, stoppedBy: sel.stoppedBy, radius: space.radius, referenceRadii, uncovered: sel.uncoveredRadius }, "refresh: selection done");
 
     // 4. The new bank and its index: old rows, then the added ones; past the ceiling, consolidated back to it.
     throwIfCancelled(ctx.signal, "memory-bank refresh");
@@ -133,8 +142,6 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     }
 
     // 6. Thresholds.
-    const base = await baseHoldoutMaps(model, ctx.signal);
-    if (base.missing > 0) ctx.log.warn({ missing: base.missing, listed: base.listed, dataset: m.provenance.dataset }, "refresh: some of fit's held-out files could not be read; calibrating without them");
     const holdoutMaps = [...base.maps, ...holdout.map((it) => it.map)];
     const holdoutClasses = [...base.classes, ...holdout.map(judgedClassOf)];
     const hasDenoiser = m.scoring.denoiserFile !== undefined;
@@ -170,6 +177,8 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       stoppedBy: sel.stoppedBy,
       coverageRadius: space.radius,
       coverageRadiusSource: space.source,
+      // Each class's radius before fit's cap (a class whose held-out normals lie farther than fit's radius is held to fit's).
+      classRadii: Object.fromEntries(Object.entries(referenceRadii).map(([cls, r]) => [cls, Math.round(r * 1000) / 1000])),
       uncoveredRadius: sel.uncoveredRadius,
       holdoutImages: { fit: base.maps.length, accepted: holdout.length },
       timings,

@@ -65,3 +65,54 @@ test("on data the bank already covers, nothing is added; from an empty-like star
   const cont = continueKCenter(x, n, d, seeded(bank, 1, x, n, d), { radius: 0, maxAdditions: 11 });
   assert.deepEqual([...cont.added], [...full.subarray(1)]);
 });
+
+/** Independent reference with a radius per candidate: every step recomputes each distance from scratch and picks the largest ratio to its own squared radius. */
+function bruteForcePerRadius(bank: Float32Array, nb: number, x: Float32Array, n: number, d: number, radii: readonly number[], cap: number): number[] {
+  const picks: number[] = [];
+  for (;;) {
+    let best = -1, bestRatio = -1;
+    for (let i = 0; i < n; i++) {
+      let m = Infinity;
+      for (let j = 0; j < nb; j++) m = Math.min(m, sq(x, i, bank, j, d));
+      for (const p of picks) m = Math.min(m, sq(x, i, x, p, d));
+      const ratio = m / Math.max(1e-12, radii[i]! ** 2);
+      if (ratio > bestRatio) (bestRatio = ratio), (best = i);
+    }
+    if (bestRatio <= 1 || picks.length >= cap) return picks;
+    picks.push(best);
+  }
+}
+
+test("with a radius per candidate, each is covered to its own radius: equals a brute-force recomputation, honours the cap", () => {
+  const d = 6, nb = 40, n = 120;
+  const bank = data(nb, d, 1);
+  const x = data(n, d, 2, 0.8);
+  // Two classes of candidates: the first 60 held to 0.9, the rest to 1.6.
+  const radii = Array.from({ length: n }, (_, i) => (i < 60 ? 0.9 : 1.6));
+  for (const cap of [1000, 7]) {
+    const minDist = seeded(bank, nb, x, n, d);
+    const got = continueKCenter(x, n, d, minDist, { radius: 1.6, radii: Float64Array.from(radii), maxAdditions: cap });
+    const want = bruteForcePerRadius(bank, nb, x, n, d, radii, cap);
+    assert.deepEqual([...got.added], want, `cap ${cap}`);
+    assert.equal(got.stoppedBy, want.length === cap ? "cap" : "covered");
+    if (got.stoppedBy === "covered") for (let i = 0; i < n; i++) assert.ok(Math.sqrt(minDist[i]!) <= radii[i]! + 1e-12, `candidate ${i} within its radius`);
+    assert.ok(Math.abs(got.uncoveredRadius - Math.sqrt(Math.max(...minDist))) < 1e-12, "uncovered radius is the largest distance left");
+  }
+  // Held to 0.9, the first class needs picks that the common radius 1.6 would not make.
+  const common = continueKCenter(x, n, d, seeded(bank, nb, x, n, d), { radius: 1.6, maxAdditions: 1000 });
+  const own = continueKCenter(x, n, d, seeded(bank, nb, x, n, d), { radius: 1.6, radii: Float64Array.from(radii), maxAdditions: 1000 });
+  assert.ok(own.added.length > common.added.length, `${own.added.length} picks against ${common.added.length}`);
+});
+
+test("the same radius for every candidate picks exactly as the single radius does; bad radii are refused", () => {
+  const d = 4, nb = 30, n = 90;
+  const bank = data(nb, d, 5);
+  const x = data(n, d, 6, 0.6);
+  const one = continueKCenter(x, n, d, seeded(bank, nb, x, n, d), { radius: 1.2, maxAdditions: 1000 });
+  const each = continueKCenter(x, n, d, seeded(bank, nb, x, n, d), { radius: 1.2, radii: new Float64Array(n).fill(1.2), maxAdditions: 1000 });
+  assert.ok(one.added.length > 0);
+  assert.deepEqual([...each.added], [...one.added]);
+  assert.equal(each.uncoveredRadius, one.uncoveredRadius);
+  assert.throws(() => continueKCenter(x, n, d, seeded(bank, nb, x, n, d), { radius: 1, radii: new Float64Array(n - 1), maxAdditions: 1 }), /89 covering radii for 90 candidates/);
+  assert.throws(() => continueKCenter(x, n, d, seeded(bank, nb, x, n, d), { radius: 1, radii: new Float64Array(n).fill(-1), maxAdditions: 1 }), /non-negative/);
+});
