@@ -38,10 +38,10 @@ import type { ClassScore } from "../../model/scoring/threshold.js";
  * each one's class (the first folder of its path in the MVTec layout);
  * missing files are reported, not fatal.
  */
-export async function baseHoldoutMaps(model: ActiveModel, signal: AbortSignal | undefined): Promise<{ maps: FeatureMap[]; classes: string[]; missing: number; listed: number }> {
+export async function baseHoldoutMaps(model: ActiveModel, signal: AbortSignal | undefined, onProgress?: (done: number, total: number) => void): Promise<{ maps: FeatureMap[]; classes: string[]; missing: number; listed: number }> {
   const p = model.manifest.provenance;
   const listed = p.holdoutFiles ?? [];
-  const got = await featuresOfFiles(model, listed.map((f) => ({ path: join(p.dataset, f) })), { ...(signal ? { signal } : {}), what: "threshold calibration" });
+  const got = await featuresOfFiles(model, listed.map((f) => ({ path: join(p.dataset, f) })), { ...(signal ? { signal } : {}), what: "threshold calibration", ...(onProgress ? { onProgress: (done: number) => onProgress(done, listed.length) } : {}) });
   const maps: FeatureMap[] = [];
   const classes: string[] = [];
   got.forEach((g, i) => {

@@ -89,7 +89,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     const bankPoints = projectRowsWith(model.coreset, m.memory.coresetSize, c, space.projection).points;
     const minDist = await nearestBankDistances(bankPoints, m.memory.coresetSize, points, n, d, model.sessionOptions);
     // Each class's own covering radius, from fit's held-out normals (read here once; they calibrate the thresholds in step 6).
-    const base = await baseHoldoutMaps(model, ctx.signal);
+    const base = await baseHoldoutMaps(model, ctx.signal, (done, total) => ctx.progress(done, total, "refresh: features of fit's held-out normals"));
     if (base.missing > 0) ctx.log.warn({ missing: base.missing, listed: base.listed, dataset: m.provenance.dataset }, "refresh: some of fit's held-out files could not be read; calibrating without them");
     const farthest = await farthestSliceDistances(base.maps, { points: bankPoints, size: m.memory.coresetSize }, space.projection, model.sessionOptions);
     const referenceRadii = classReferenceRadii(farthest, base.classes);

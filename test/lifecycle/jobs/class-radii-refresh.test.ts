@@ -74,7 +74,12 @@ test("refreshMemoryBank covers every accepted bank frame to its class's radius, 
   await writeFile(path, JSON.stringify(raw, null, 2));
   const accepted = await acceptedFrom(more, 10);
   const out = join(dir, "candidate");
-  await refreshMemoryBank(jobContext("refresh", base, out, accepted));
+  const ctx = jobContext("refresh", base, out, accepted);
+  await refreshMemoryBank(ctx);
+  // The held-out normals it reads for the radii show progress, up to all of them (3 of each class's 12 frames).
+  const read = ctx.reports.filter((r) => r.message === "refresh: features of fit's held-out normals");
+  assert.ok(read.length > 0);
+  assert.deepEqual([read.at(-1)!.done, read.at(-1)!.total], [6, 6]);
 
   const m = (await readBundle(out)).manifest as BundleManifest & { metrics: { refresh: { classRadii: Record<string, number>; coverageRadius: number; added: number; stoppedBy: string } } };
   const { classRadii, coverageRadius, added, stoppedBy } = m.metrics.refresh;
