@@ -15,18 +15,23 @@ const sq = (a: Float32Array, i: number, b: Float32Array, j: number, d: number) =
   return s;
 };
 
-/** Independent reference: every step recomputes each candidate's distance to bank ∪ picks from scratch. */
-function bruteForce(bank: Float32Array, nb: number, x: Float32Array, n: number, d: number, radius: number, cap: number): number[] {
+/**
+ * Independent reference: every step recomputes each candidate's distance to bank ∪ picks from scratch and picks the one
+ * farthest beyond its own radius (the largest ratio of squared distance to squared radius; with one radius for all, the
+ * farthest), until every candidate is within its radius or the cap is reached.
+ */
+function bruteForce(bank: Float32Array, nb: number, x: Float32Array, n: number, d: number, radii: readonly number[], cap: number): number[] {
   const picks: number[] = [];
   for (;;) {
-    let best = -1, bestValue = -1;
+    let best = -1, bestRatio = -1;
     for (let i = 0; i < n; i++) {
       let m = Infinity;
       for (let j = 0; j < nb; j++) m = Math.min(m, sq(x, i, bank, j, d));
       for (const p of picks) m = Math.min(m, sq(x, i, x, p, d));
-      if (m > bestValue) (bestValue = m), (best = i);
+      const ratio = m / Math.max(1e-12, radii[i]! ** 2);
+      if (ratio > bestRatio) (bestRatio = ratio), (best = i);
     }
-    if (bestValue <= radius * radius || picks.length >= cap) return picks;
+    if (bestRatio <= 1 || picks.length >= cap) return picks;
     picks.push(best);
   }
 }
@@ -45,7 +50,7 @@ test("continued k-center equals a brute-force recomputation, stops at the radius
   const x = data(n, d, 2, 0.8); // partly outside the bank's region
   for (const [radius, cap] of [[1.5, 1000], [1.5, 5], [0.8, 1000]] as const) {
     const got = continueKCenter(x, n, d, seeded(bank, nb, x, n, d), { radius, maxAdditions: cap });
-    const want = bruteForce(bank, nb, x, n, d, radius, cap);
+    const want = bruteForce(bank, nb, x, n, d, new Array<number>(n).fill(radius), cap);
     assert.deepEqual([...got.added], want, `radius ${radius} cap ${cap}`);
     assert.equal(got.stoppedBy, want.length === cap ? "cap" : "covered");
     if (got.stoppedBy === "covered") assert.ok(got.uncoveredRadius <= radius);
@@ -66,23 +71,6 @@ test("on data the bank already covers, nothing is added; from an empty-like star
   assert.deepEqual([...cont.added], [...full.subarray(1)]);
 });
 
-/** Independent reference with a radius per candidate: every step recomputes each distance from scratch and picks the largest ratio to its own squared radius. */
-function bruteForcePerRadius(bank: Float32Array, nb: number, x: Float32Array, n: number, d: number, radii: readonly number[], cap: number): number[] {
-  const picks: number[] = [];
-  for (;;) {
-    let best = -1, bestRatio = -1;
-    for (let i = 0; i < n; i++) {
-      let m = Infinity;
-      for (let j = 0; j < nb; j++) m = Math.min(m, sq(x, i, bank, j, d));
-      for (const p of picks) m = Math.min(m, sq(x, i, x, p, d));
-      const ratio = m / Math.max(1e-12, radii[i]! ** 2);
-      if (ratio > bestRatio) (bestRatio = ratio), (best = i);
-    }
-    if (bestRatio <= 1 || picks.length >= cap) return picks;
-    picks.push(best);
-  }
-}
-
 test("with a radius per candidate, each is covered to its own radius: equals a brute-force recomputation, honours the cap", () => {
   const d = 6, nb = 40, n = 120;
   const bank = data(nb, d, 1);
@@ -92,7 +80,7 @@ test("with a radius per candidate, each is covered to its own radius: equals a b
   for (const cap of [1000, 7]) {
     const minDist = seeded(bank, nb, x, n, d);
     const got = continueKCenter(x, n, d, minDist, { radius: 1.6, radii: Float64Array.from(radii), maxAdditions: cap });
-    const want = bruteForcePerRadius(bank, nb, x, n, d, radii, cap);
+    const want = bruteForce(bank, nb, x, n, d, radii, cap);
     assert.deepEqual([...got.added], want, `cap ${cap}`);
     assert.equal(got.stoppedBy, want.length === cap ? "cap" : "covered");
     if (got.stoppedBy === "covered") for (let i = 0; i < n; i++) assert.ok(Math.sqrt(minDist[i]!) <= radii[i]! + 1e-12, `candidate ${i} within its radius`);
