@@ -24,7 +24,9 @@
  *   7. a new, verified candidate bundle
  * Options: maxAdditions (default 25 % of the current bank; for bundles from
  * before row classes were stored, never past the ceiling), holdout (fraction of accepted frames held out;
- * default the config's threshold.holdout), intraOpThreads.
+ * default the config's threshold.holdout), coverage (class, the default: each
+ * slice to its class's radius; fit: every slice to fit's radius, the rule
+ * before class radii), intraOpThreads.
  */
 import { contextBankOf, float32Bytes, int32Bytes, rowClassesOf, storedClassMeans, type BundleManifest } from "../../model/bundle.js";
 import { frameMean, misreadings, withAlike, withFrameMeans } from "../../model/memory/class-means.js";
@@ -40,7 +42,7 @@ import { coverageSpace, nearestBankDistances } from "./coverage-space.js";
 import { acceptedFeatures, judgedClassOf } from "./accepted-features.js";
 import { candidateRadii, classReferenceRadii, farthestSliceDistances } from "./class-reference-radii.js";
 import { growBank } from "./grow-bank.js";
-import { checkOptionKeys, numberOption } from "./options.js";
+import { checkOptionKeys, choiceOption, numberOption } from "./options.js";
 import type { JobBody } from "./types.js";
 
 export const refreshMemoryBank: JobBody = async (ctx) => {
@@ -51,8 +53,9 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     timings[name] = Math.round(performance.now() - t);
     t = performance.now();
   };
-  checkOptionKeys(ctx.options, "refresh", ["intraOpThreads", "holdout", "maxAdditions"]);
+  checkOptionKeys(ctx.options, "refresh", ["intraOpThreads", "holdout", "maxAdditions", "coverage"]);
   const intraOpThreads = numberOption(ctx.options, "intraOpThreads", { min: 1, max: 64, integer: true });
+  const coverage = choiceOption(ctx.options, "coverage", ["class", "fit"] as const) ?? "class";
   const model = await openActiveModel(ctx.activeBundleDir, intraOpThreads);
   try {
     const m = model.manifest;
@@ -93,7 +96,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     if (base.missing > 0) ctx.log.warn({ missing: base.missing, listed: base.listed, dataset: m.provenance.dataset }, "refresh: some of fit's held-out files could not be read; calibrating without them");
     const farthest = await farthestSliceDistances(base.maps, { points: bankPoints, size: m.memory.coresetSize }, space.projection, model.sessionOptions);
     const referenceRadii = classReferenceRadii(farthest, base.classes);
-    const radii = candidateRadii(learn.map(judgedClassOf), hw, referenceRadii, space.radius);
+    const radii = candidateRadii(coverage === "class" ? learn.map(judgedClassOf) : learn.map(() => undefined), hw, referenceRadii, space.radius);
     let beyond = 0;
     for (let i = 0; i < n; i++) if (minDist[i]! > radii[i]! * radii[i]!) beyond++;
     lap("distances");
@@ -175,6 +178,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       ...(consolidation ? { consolidation } : {}),
       ...(grownContext ? { contextBank: { frames: grownContext.frames, candidates: grownContext.candidates, added: grownContext.added, size: grownContext.bank.size, stoppedBy: grownContext.stoppedBy, ...(grownContext.consolidation ? { consolidation: grownContext.consolidation } : {}) } } : {}),
       stoppedBy: sel.stoppedBy,
+      coverage,
       coverageRadius: space.radius,
       coverageRadiusSource: space.source,
       // Each class's radius before fit's cap (a class whose held-out normals lie farther than fit's radius is held to fit's).

@@ -98,4 +98,10 @@ test("refreshMemoryBank covers every accepted bank frame to its class's radius, 
   // After: every bank frame lies within its own radius of the new bank (rounding of the float32 search aside).
   const after = await farthestToBank(out, bankFrames.map((f) => f.path));
   bankFrames.forEach((f, i) => assert.ok(after[i]! <= own(f) * (1 + 1e-4), `${f.path}: ${after[i]} > ${own(f)}`));
+
+  // Job option coverage: fit, the rule before class radii, adds nothing from the same frames; an unknown rule is refused by name.
+  const fitRule = join(dir, "fit-rule");
+  const summary = (await refreshMemoryBank(jobContext("refresh", base, fitRule, accepted, { coverage: "fit" }))).summary as { added: number; coverage: string };
+  assert.deepEqual([summary.added, summary.coverage], [0, "fit"]);
+  await assert.rejects(refreshMemoryBank(jobContext("refresh", base, join(dir, "bad"), accepted, { coverage: "frame" })), /job option coverage must be one of class, fit, got "frame"/);
 });
