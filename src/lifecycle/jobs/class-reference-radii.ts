@@ -15,9 +15,9 @@
  * operator had accepted it.
  */
 import type { FeatureMap } from "../../model/types.js";
-import { toRows } from "../../model/feature-stats.js";
+import { quantile } from "../../model/scoring/threshold.js";
 import type * as ort from "onnxruntime-node";
-import { projectRowsWith } from "./continue-k-center.js";
+import { sliceRowsWith } from "./continue-k-center.js";
 import { nearestBankDistances } from "./coverage-space.js";
 
 /** Per image, the largest distance (L2, in the selection's space) from any of its slices to the nearest bank row. */
@@ -30,11 +30,7 @@ export async function farthestSliceDistances(
   if (maps.length === 0) return [];
   const { c, h, w } = maps[0]!;
   const hw = h * w;
-  const n = maps.length * hw;
-  const rows = new Float32Array(n * c);
-  const tmp = new Float32Array(hw * c);
-  maps.forEach((x, i) => rows.set(toRows(x, tmp), i * hw * c));
-  const { points, d } = projectRowsWith(rows, n, c, projection);
+  const { points, n, d } = sliceRowsWith(maps, c, hw, projection);
   const sq = await nearestBankDistances(bank.points, bank.size, points, n, d, sessionOptions);
   return maps.map((_, i) => {
     let worst = 0;
@@ -51,11 +47,8 @@ export function classReferenceRadii(farthest: readonly number[], classes: readon
     if (cls !== undefined) byClass.set(cls, [...(byClass.get(cls) ?? []), farthest[i]!]);
   });
   const out: Record<string, number> = {};
-  for (const [cls, values] of [...byClass].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const s = [...values].sort((a, b) => a - b);
-    const mid = s.length >> 1;
-    out[cls] = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  }
+  // The interpolated 0.5 quantile is the median: the middle value, or the mean of the middle two.
+  for (const [cls, values] of [...byClass].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out[cls] = quantile(values, 0.5);
   return out;
 }
 

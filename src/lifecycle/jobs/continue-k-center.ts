@@ -15,6 +15,8 @@
  * radius for all, that order is the distance order above.
  */
 import { projectRows, updateMinDistances } from "../../model/memory/coreset.js";
+import { toRows } from "../../model/feature-stats.js";
+import type { FeatureMap } from "../../model/types.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import { invalidInput } from "../../util/errors.js";
 
@@ -121,4 +123,13 @@ export function projectRowsWith(rows: Float32Array, n: number, c: number, projec
   // fit's own kernel, so bank and new slices land on the same values.
   projectRows(rows, c, projection, d, points, 0, n);
   return { points, d };
+}
+
+/** Every slice of `maps` (each c channels over hw positions) as rows (n×c, map after map) and as points under the projection. */
+export function sliceRowsWith(maps: readonly FeatureMap[], c: number, hw: number, projection: Float32Array | undefined): { rows: Float32Array; n: number; points: Float32Array; d: number } {
+  const n = maps.length * hw;
+  const rows = new Float32Array(n * c);
+  const tmp = new Float32Array(hw * c);
+  maps.forEach((x, i) => rows.set(toRows(x, tmp), i * hw * c));
+  return { rows, n, ...projectRowsWith(rows, n, c, projection) };
 }

@@ -31,13 +31,12 @@
 import { contextBankOf, float32Bytes, int32Bytes, rowClassesOf, storedClassMeans, type BundleManifest } from "../../model/bundle.js";
 import { frameMean, misreadings, withAlike, withFrameMeans } from "../../model/memory/class-means.js";
 import { growContextBank, type GrownContextBank } from "./grow-context-bank.js";
-import { toRows } from "../../model/feature-stats.js";
 import { FaissIndex } from "../../model/memory/faiss-index.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import { openActiveModel } from "./active-model.js";
 import { baseHoldoutMaps, calibrateThresholds, modesOf } from "./calibrate.js";
 import { bundleVersion, withoutFiles, writeCandidate } from "./candidate.js";
-import { continueKCenter, projectRowsWith } from "./continue-k-center.js";
+import { continueKCenter, projectRowsWith, sliceRowsWith } from "./continue-k-center.js";
 import { coverageSpace, nearestBankDistances } from "./coverage-space.js";
 import { acceptedFeatures, judgedClassOf } from "./accepted-features.js";
 import { candidateRadii, classReferenceRadii, farthestSliceDistances } from "./class-reference-radii.js";
@@ -84,11 +83,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     const space = await coverageSpace(model.bundle, model.coreset, model.sessionOptions);
     if (space.source !== "manifest") ctx.log.warn({ radius: space.radius }, "refresh: the bundle predates stored coverage; projection re-derived from the config seed, radius estimated from the bank (closest pair)");
     const hw = h * w;
-    const n = learn.length * hw;
-    const rows = new Float32Array(n * c);
-    const tmp = new Float32Array(hw * c);
-    learn.forEach((it, i) => rows.set(toRows(it.map, tmp), i * hw * c));
-    const { points, d } = projectRowsWith(rows, n, c, space.projection);
+    const { rows, n, points, d } = sliceRowsWith(learn.map((it) => it.map), c, hw, space.projection);
     const bankPoints = projectRowsWith(model.coreset, m.memory.coresetSize, c, space.projection).points;
     const minDist = await nearestBankDistances(bankPoints, m.memory.coresetSize, points, n, d, model.sessionOptions);
     // Each class's own covering radius, from fit's held-out normals (read here once; they calibrate the thresholds in step 6).
