@@ -52,6 +52,8 @@ export interface PseudoRecord {
   readonly logical?: number;
   /** Share of the other anomalies shaded in place (absent: none). */
   readonly shade?: number;
+  /** Share of the anomalies left after those warped in place (absent: none). */
+  readonly warp?: number;
   /** The data set the normals came from, when read from one; source paths are relative to it. */
   readonly data?: string;
   readonly classes: readonly { readonly name: string; readonly good: number; readonly pseudo: number; readonly sources: readonly string[] }[];
@@ -77,6 +79,8 @@ export interface WritePseudoOptions {
   readonly logical?: number;
   /** Share of the other anomalies shaded in place (see PseudoOptions.shade). */
   readonly shade?: number;
+  /** Share of those left warped in place (see PseudoOptions.warp). */
+  readonly warp?: number;
 }
 
 function toImage8(img: RgbImage): Image8 {
@@ -129,6 +133,7 @@ export async function writePseudoSet(options: WritePseudoOptions): Promise<Pseud
     ...(options.anomaly?.seamless ? { seamless: options.anomaly.seamless } : {}),
     ...(options.logical ? { logical: options.logical } : {}),
     ...(options.shade ? { shade: options.shade } : {}),
+    ...(options.warp ? { warp: options.warp } : {}),
     ...(options.data !== undefined ? { data: path.resolve(options.data) } : {}),
     classes: classes.map((c) => ({ name: c.name, good: c.images.length, pseudo: perClass, sources: c.images.map(shown) })),
     samples,
@@ -146,7 +151,7 @@ export async function writePseudoSet(options: WritePseudoOptions): Promise<Pseud
   const sink = options.progressSink;
   const progress = new Progress("pseudo", total, { unit: "images", sink: (line) => sink?.(line) });
   const samples: PseudoRecordSample[] = [];
-  for await (const s of pseudoSamples(classes, { seed, perClass, crossClass, ...(signal ? { signal } : {}), ...(options.anomaly ? { anomaly: options.anomaly } : {}), ...(options.logical ? { logical: options.logical } : {}), ...(options.shade ? { shade: options.shade } : {}) })) {
+  for await (const s of pseudoSamples(classes, { seed, perClass, crossClass, ...(signal ? { signal } : {}), ...(options.anomaly ? { anomaly: options.anomaly } : {}), ...(options.logical ? { logical: options.logical } : {}), ...(options.shade ? { shade: options.shade } : {}), ...(options.warp ? { warp: options.warp } : {}) })) {
     const base = path.join(out, s.cls);
     if (s.kind === "good") {
       await writeAtomic(path.join(base, "test", "good", `${s.name}.png`), await encodePng(toImage8(s.image)));

@@ -41,6 +41,9 @@ export interface TuningPoint {
   readonly pixel_auroc: number | null;
 }
 
+/** A point of a per-class bank-weight sweep: its W and the class's figures there. */
+export type ClassSweepPoint = TuningPoint & { readonly weight: number; readonly aupro: number | null };
+
 /**
  * What `lafite tune` chose and why (paper 3.4 and 4.5): τ swept with editing
  * off (no-edit mode), then K with editing on (lafite mode), both scored on a
@@ -56,6 +59,8 @@ export interface TuningRecord {
   readonly logical?: number;
   /** Share of the other anomalies shaded in place, the target re-lit under a mask (absent: none). */
   readonly shade?: number;
+  /** Share of those left warped in place, the target's pixels moved near an edge (absent: none). */
+  readonly warp?: number;
   readonly images: { readonly anomalous: number; readonly good: number };
   /** DDIM steps per τ in the τ sweep (Δt = τ / steps). */
   readonly steps?: number;
@@ -68,8 +73,12 @@ export interface TuningRecord {
     readonly stages: readonly string[];
     readonly curve: readonly (TuningPoint & { readonly weight: number })[];
     readonly chosen: number;
-    /** Each class's own sweep over its samples (tuning.detailPerClass), with AUPRO, and its chosen W (scoring.detail.classWeights). */
-    readonly classes?: Readonly<Record<string, { readonly curve: readonly (TuningPoint & { readonly weight: number; readonly aupro: number | null })[]; readonly chosen: number }>>;
+    /**
+     * Each class's own sweep over its samples (tuning.detailPerClass), with AUPRO, and its chosen W (scoring.detail.classWeights).
+     * With enough warped edges (tuning.warps, minWarps) the curve is the mean of `set` (its pseudo-validation samples) and
+     * `warps` (its normals against its warped edges), both kept.
+     */
+    readonly classes?: Readonly<Record<string, { readonly curve: readonly ClassSweepPoint[]; readonly chosen: number; readonly set?: readonly ClassSweepPoint[]; readonly warps?: readonly ClassSweepPoint[] }>>;
   };
   /**
    * The context bank's weight per class (scoring.context), in the served mode, after the detail bank's: each class with

@@ -210,6 +210,8 @@ export const modelConfigSchema = z.strictObject({
       logical: z.number().min(0).max(1).default(0.5),
       /** Share of the other anomalies shaded in place: the target's own pixels re-lit under a mask (image/pseudo/shade.ts), a stain, pit or scratch a texture's pastes cannot show. */
       shade: z.number().min(0).max(1).default(0),
+      /** Share of the anomalies left (neither logical nor shaded) warped in place: the target's own pixels moved near an edge (image/pseudo/warp.ts), a dent, chip or turned stretch of rim. */
+      warp: z.number().min(0).max(1).default(0),
       /** τ grid, swept in `tauMode`. */
       taus: z.array(z.int().min(1).max(999)).min(1).default([10, 20, 50, 100, 200, 400]),
       /** The mode the τ sweep scores in: lafite (the served mode, at memory.k) or no-edit (editing off, the paper's rule). */
@@ -234,6 +236,13 @@ export const modelConfigSchema = z.strictObject({
       swaps: z.int().min(0).max(1000).default(20),
       /** A class needs at least this many swapped parts to have its context weight chosen (fewer: W 0). */
       minSwaps: z.int().min(1).max(1000).default(5),
+      /**
+       * Warped edges per class (image/pseudo/warp.ts): a held-out normal's own pixels moved near an edge; the detail bank's W per
+       * class is chosen on them too, as much as on the set (0: off, the default; model.example.yaml gives the figures).
+       */
+      warps: z.int().min(0).max(1000).default(0),
+      /** A class needs at least this many warped edges for them to count in its detail weight. */
+      minWarps: z.int().min(1).max(1000).default(5),
       /** Choose per class whether its maps get the edge correction (model/scoring/edge-profile.ts); false: no class does. */
       edgeCorrection: z.boolean().default(true),
       /** How much the correction must raise a class's pseudo-validation AUPRO or pixel AUROC (0–1), lowering neither, to be kept. */
@@ -291,5 +300,6 @@ export function pseudoRecipe(tuning: ModelConfig["tuning"]): PseudoRecipe {
     ...(tuning.seamless > 0 ? { anomaly: { seamless: tuning.seamless } } : {}),
     ...(tuning.logical > 0 ? { logical: tuning.logical } : {}),
     ...(tuning.shade > 0 ? { shade: tuning.shade } : {}),
+    ...(tuning.warp > 0 ? { warp: tuning.warp } : {}),
   };
 }

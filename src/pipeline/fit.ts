@@ -25,7 +25,7 @@ import { FaissIndex } from "../model/memory/faiss-index.js";
 import { classMeansOf, frameMean, misreadings, withAlike } from "../model/memory/class-means.js";
 import { float32Bytes, int32Bytes, newVersionId, sha256, writeBundle, type BundleManifest, type TuningRecord } from "../model/bundle.js";
 import { detailStagesOf, resolveBackbone } from "../model/backbone-source.js";
-import { pseudoSamples, swapSamples } from "../image/pseudo/index.js";
+import { pseudoSamples, swapSamples, warpSamples } from "../image/pseudo/index.js";
 import { extractPseudoFeatures } from "./tune/pseudo-features.js";
 import { runTuning, type TuneResult } from "./tune/run-tuning.js";
 import { trainedTaus } from "./tune/trained-taus.js";
@@ -296,6 +296,10 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const contextTuned = (options.tune ?? true) && DETAIL_MODES.includes(config.scoring.mode) && tc.contextWeights.some((v) => v > 0) && tc.swaps > 0;
   const swapProgress = contextTuned ? new Progress("fit: swapped parts", pseudoClasses.length * tc.swaps, { unit: "tries", sink: sinkFor("pseudo") }) : undefined;
   const swapSet = contextTuned ? await extractPseudoFeatures(swapSamples(pseudoClasses, { seed: tc.seed, perClass: tc.swaps, ...(signal ? { signal } : {}), onTried: () => swapProgress?.tick() }), backbone, stats, signal ? { signal } : {}) : [];
+  // Warped edges (image/pseudo/warp.ts): what the detail bank's weight per class is also chosen on.
+  const warpsTuned = (options.tune ?? true) && DETAIL_MODES.includes(config.scoring.mode) && tc.detailPerClass && tc.warps > 0 && detailStagesOf(config, backboneSource) !== undefined;
+  const warpProgress = warpsTuned ? new Progress("fit: warped edges", pseudoClasses.length * tc.warps, { unit: "images", sink: sinkFor("pseudo") }) : undefined;
+  const warpSet = warpsTuned ? await extractPseudoFeatures(warpSamples(pseudoClasses, { seed: tc.seed, perClass: tc.warps, ...(signal ? { signal } : {}) }), backbone, stats, { ...(signal ? { signal } : {}), ...(warpProgress ? { progress: warpProgress } : {}) }) : [];
   await backbone.release();
   lap("pseudo");
   // The context bank's rows, for the classes the swaps can weigh it for (as many as each has in the main bank).
@@ -346,9 +350,9 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     // With a detail bank the sweep's scores replace the tuning's (no-edit, which gets none, keeps the tuning's if it has them).
     let scored: readonly ScoredSet[] = chosenScores ? [chosenScores] : [];
     if (detailPlan && (detailWeights.some((v) => v > 0) || contextBank) && DETAIL_MODES.includes(config.scoring.mode)) {
-      const progress = new Progress(contextBank ? "fit: detail and context banks" : "fit: detail bank", detailTuneWork(pseudoSet.length, modes, contextBank ? swapSet.length : -1), { unit: "scorings", sink: sinkFor("threshold") });
+      const progress = new Progress(contextBank ? "fit: detail and context banks" : "fit: detail bank", detailTuneWork(pseudoSet.length, modes, contextBank ? swapSet.length : -1, warpSet.length), { unit: "scorings", sink: sinkFor("threshold") });
       const contextInput = contextBank ? { context: { lambda, weights: tc.contextWeights, margin: tc.contextMargin, tolerance: tc.contextTolerance, minSwaps: tc.minSwaps, swaps: swapSet } } : {};
-      const tunedDetail = await tuneDetailWeight({ set: pseudoSet, parts, settings, modes, servedMode: config.scoring.mode, ...detailPlan, weights: detailWeights, perClass: config.tuning.detailPerClass, ...contextInput, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log: (m) => log(`fit: ${m}`) });
+      const tunedDetail = await tuneDetailWeight({ set: pseudoSet, parts, settings, modes, servedMode: config.scoring.mode, ...detailPlan, weights: detailWeights, perClass: config.tuning.detailPerClass, ...contextInput, ...(warpSet.length > 0 ? { warps: { samples: warpSet, min: tc.minWarps } } : {}), sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log: (m) => log(`fit: ${m}`) });
       detail = tunedDetail.detail;
       context = tunedDetail.context;
       scored = [...tunedDetail.scored, ...scored.filter((k) => !DETAIL_MODES.includes(k.mode))];
@@ -516,12 +520,14 @@ function fitWork(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: { im
   const pseudoImages = n.holdout + config.tuning.perClass * n.bankImagesPerClass.length;
   // Swapped parts for the context bank: at most tuning.swaps a class (textures and frames of many sizes get none).
   const swapImages = n.tune && config.tuning.contextWeights.some((v) => v > 0) ? config.tuning.swaps * n.bankImagesPerClass.length : 0;
+  // Warped edges for the detail bank's weight per class.
+  const warpImages = n.tune && config.tuning.detailPerClass ? config.tuning.warps * n.bankImagesPerClass.length : 0;
   const taus = dcfg ? trainedTaus(config.tuning.taus, config.diffusion.tMax).length : 0;
   return {
     images: n.images,
     coresetOps: classCoresetWork(count, candidatesPerClass(n.bankImagesPerClass.map((k) => k * hw), candidates, config.memory.sampling), config.memory.perClassShare) * Math.min(n.c, config.memory.projectionDim),
     diffusionGmac: dcfg ? totalSteps(dcfg, trainMaps) * dcfg.batchSize * unetGmac : 0,
-    pseudoImages: pseudoImages + swapImages,
+    pseudoImages: pseudoImages + swapImages + warpImages,
     tuneScorings: n.tune ? (taus + new Set(config.tuning.ks).size + 1) * pseudoImages : 0,
     // Calibration scores every mode (the tuned one's scores reused); the detail bank adds its own search per image; left-out bank images, each bank mode.
     // The edge correction's pass: one scoring per image in the served mode; the size correction's, one per held-out normal.

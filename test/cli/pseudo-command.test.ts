@@ -92,6 +92,19 @@ test("--shade shades that share of the anomalies in place, from their target alo
   await assert.rejects(pseudoOnTwoClasses(t, ["--shade", "-1"]), (err: unknown) => err instanceof LafiteError && /--shade/.test(err.message));
 });
 
+test("--warp warps that share of the anomalies in place, from their target alone, and records and counts them", async (t) => {
+  const { record, lines } = await pseudoOnTwoClasses(t, ["--per-class", "6", "--warp", "1"]);
+  assert.equal(record.warp, 1);
+  assert.equal(record.samples.length, 12);
+  assert.ok(record.samples.every((s) => s.warp !== undefined && s.source === s.target && s.paste.dx === 0 && s.paste.dy === 0 && s.selfPaste === undefined));
+  assert.match(lines.join(""), /wrote 12 pseudo anomalies .*; 12 warped in place/);
+  const none = await pseudoOnTwoClasses(t, ["--per-class", "6"]);
+  assert.ok(none.record.samples.every((s) => s.warp === undefined));
+  assert.equal(none.record.warp, undefined);
+  assert.doesNotMatch(none.lines.join(""), /warped/);
+  await assert.rejects(pseudoOnTwoClasses(t, ["--warp", "2"]), (err: unknown) => err instanceof LafiteError && /--warp/.test(err.message));
+});
+
 test("--holdout builds the set from the bundle's held-out training images only", async (t) => {
   const data = await tempDir(t);
   await writeTrainSet(data, 3);

@@ -37,7 +37,7 @@ test("config/model.example.yaml shows exactly the defaults (it says every value 
   assert.deepEqual(parseModelConfig(parse(text)), parseModelConfig({}));
 });
 
-test("the pseudo-validation recipe carries the seamless, logical and shade shares only when there are some (logical 0.5 by default), and the shares are checked", () => {
+test("the pseudo-validation recipe carries the seamless, logical, shade and warp shares only when there are some (logical 0.5 by default), and the shares are checked", () => {
   assert.deepEqual(pseudoRecipe(parseModelConfig({}).tuning), { seed: 0, perClass: 20, crossClass: false, logical: 0.5 });
   assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0 } }).tuning), { seed: 0, perClass: 20, crossClass: false });
   assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { seed: 3, seamless: 0.5, logical: 0 } }).tuning), { seed: 3, perClass: 20, crossClass: false, anomaly: { seamless: 0.5 } });
@@ -47,4 +47,6 @@ test("the pseudo-validation recipe carries the seamless, logical and shade share
   assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0, shade: 0.5 } }).tuning), { seed: 0, perClass: 20, crossClass: false, shade: 0.5 });
   assert.throws(() => parseModelConfig({ tuning: { logical: -0.1 } }), (err: unknown) => err instanceof LafiteError && /tuning\.logical/.test(err.message));
   assert.throws(() => parseModelConfig({ tuning: { shade: 1.1 } }), (err: unknown) => err instanceof LafiteError && /tuning\.shade/.test(err.message));
+  assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0, warp: 0.5 } }).tuning), { seed: 0, perClass: 20, crossClass: false, warp: 0.5 });
+  assert.throws(() => parseModelConfig({ tuning: { warp: -0.5 } }), (err: unknown) => err instanceof LafiteError && /tuning\.warp/.test(err.message));
 });

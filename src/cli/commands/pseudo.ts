@@ -14,7 +14,7 @@ import { parseModelConfig } from "../../model/model-config.js";
 import { invalidInput } from "../../util/errors.js";
 import { interruptSignal, stderrSink } from "../../util/progress.js";
 
-/** The model config's tuning defaults (anomalies per class, logical and shade shares), so `lafite pseudo` writes the kind of set fit tunes on. */
+/** The model config's tuning defaults (anomalies per class, logical, shade and warp shares), so `lafite pseudo` writes the kind of set fit tunes on. */
 const TUNING_DEFAULTS = parseModelConfig({}).tuning;
 export const DEFAULT_PER_CLASS = TUNING_DEFAULTS.perClass;
 
@@ -27,6 +27,7 @@ const FLAGS = {
   seamless: { type: "string" },
   logical: { type: "string" },
   shade: { type: "string" },
+  warp: { type: "string" },
   holdout: { type: "string" },
   force: { type: "boolean" },
 } as const;
@@ -34,7 +35,7 @@ const FLAGS = {
 export const command: CliCommand = {
   summary: "Write a pseudo-validation set: normal images plus anomalies pasted from other normal images, with masks.",
   usage: [
-    "usage: lafite pseudo --data DIR --out DIR [--seed S] [--per-class N] [--cross-class] [--seamless S] [--logical L] [--shade S] [--holdout BUNDLE] [--force]",
+    "usage: lafite pseudo --data DIR --out DIR [--seed S] [--per-class N] [--cross-class] [--seamless S] [--logical L] [--shade S] [--warp W] [--holdout BUNDLE] [--force]",
     "  --data DIR       data set in MVTec AD layout; each class's train/good images are the normals",
     "  --out DIR        output root (created if missing; must be empty or a previous pseudo output)",
     "  --seed S         integer seed, 0..4294967295 (default 0); the same seed gives byte-identical files",
@@ -43,6 +44,7 @@ export const command: CliCommand = {
     "  --seamless S     share of anomalies blended in by seamless cloning (no cut edge) instead of pasted, 0..1 (default 0)",
     `  --logical L      share of anomalies made logical where a frame has parts: a part removed, or added on a plain place, blended in, 0..1 (default ${TUNING_DEFAULTS.logical}, as tuning.logical)`,
     `  --shade S        share of the others shaded in place: the frame's own pixels under a mask re-lit, darker or brighter (a stain, pit or scratch), 0..1 (default ${TUNING_DEFAULTS.shade}, as tuning.shade)`,
+    `  --warp W         share of those left warped in place: the frame's own pixels moved near an edge (a dent, chip or turned stretch of rim), 0..1 (default ${TUNING_DEFAULTS.warp}, as tuning.warp)`,
     "  --holdout BUNDLE use only the training images BUNDLE held out of its memory bank (fair for 'lafite eval' of it)",
     "  --force          write into a non-empty folder that is not a previous pseudo output",
     `writes <out>/<class>/test/good/*.png, <class>/test/pseudo/*.png, <class>/ground_truth/pseudo/*_mask.png and ${PSEUDO_FILE}`,
@@ -59,6 +61,7 @@ export const command: CliCommand = {
     const seamless = shareFlag(values.seamless, "seamless", 0);
     const logical = shareFlag(values.logical, "logical", TUNING_DEFAULTS.logical);
     const shade = shareFlag(values.shade, "shade", TUNING_DEFAULTS.shade);
+    const warp = shareFlag(values.warp, "warp", TUNING_DEFAULTS.warp);
     const holdout = values.holdout === undefined ? undefined : holdoutClasses((await readBundle(values.holdout)).manifest.provenance.holdoutFiles, data);
     const interrupt = interruptSignal();
     try {
@@ -72,6 +75,7 @@ export const command: CliCommand = {
         ...(seamless > 0 ? { anomaly: { seamless } } : {}),
         ...(logical > 0 ? { logical } : {}),
         ...(shade > 0 ? { shade } : {}),
+        ...(warp > 0 ? { warp } : {}),
         force: values.force ?? false,
         signal: interrupt.signal,
         progressSink: stderrSink,
@@ -84,6 +88,7 @@ export const command: CliCommand = {
           (seamless > 0 ? `; ${record.samples.filter((s) => s.blend === "seamless" && !s.logical).length} blended seamlessly` : "") +
           (logical > 0 ? `; ${record.samples.filter((s) => s.logical).length} logical (${record.samples.filter((s) => s.logical?.kind === "removed").length} parts removed, ${record.samples.filter((s) => s.logical?.kind === "added").length} added)` : "") +
           (shade > 0 ? `; ${record.samples.filter((s) => s.shade).length} shaded in place` : "") +
+          (warp > 0 ? `; ${record.samples.filter((s) => s.warp).length} warped in place` : "") +
           "\n",
       );
       return 0;

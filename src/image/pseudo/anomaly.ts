@@ -38,6 +38,7 @@ import { maskArea, maskBox, type BinaryMask, type MaskBox } from "./mask.js";
 import { pasteFragment, visibleFraction, type ContentTransform, type PasteParams } from "./paste.js";
 import { synthesizeLogical, type LogicalInfo } from "./logical.js";
 import { poissonBlend } from "./poisson.js";
+import type { WarpInfo } from "./warp.js";
 
 /** Share of the region that must change by at least MASK_THRESHOLD levels for a draw to be kept. */
 export const MIN_VISIBLE = 0.5;
@@ -56,6 +57,8 @@ export interface AnomalyInfo {
   readonly logical?: LogicalInfo;
   /** Present for a shade anomaly (shade.ts): the target's own pixels re-lit in place; the paste is then the identity but for its gain and bias. */
   readonly shade?: true;
+  /** Present for a warp anomaly (warp.ts): the target's own pixels moved near an edge; the paste is then the identity. */
+  readonly warp?: WarpInfo;
 }
 
 export interface Anomaly {

@@ -79,7 +79,7 @@ export interface LumaMoments {
 }
 
 /** Luma (ITU-R BT.601 weights) of pixel `i` of an RGB buffer. */
-function luma(rgb: Uint8Array, i: number): number {
+export function luma(rgb: Uint8Array, i: number): number {
   return 0.299 * rgb[3 * i]! + 0.587 * rgb[3 * i + 1]! + 0.114 * rgb[3 * i + 2]!;
 }
 

@@ -12,7 +12,8 @@
  * A logical anomaly (a `logical` share of them, where the target has
  * parts) is made from its target alone, so its source is the target; so
  * is a shade anomaly (a `shade` share of the rest: the target re-lit under
- * a mask, shade.ts).
+ * a mask, shade.ts) and a warp anomaly (a `warp` share of what is left: the
+ * target's pixels moved near an edge, warp.ts).
  *
  * A class with a single image pastes the image onto itself from another
  * place (the shift rule keeps the fragment away from where it lands); the
@@ -30,6 +31,7 @@ import { fitSource } from "./fit-source.js";
 import { synthesizeSwap, type SwapInfo } from "./swap.js";
 import { findParts } from "./logical.js";
 import { synthesizeShadeAnomaly } from "./shade.js";
+import { synthesizeWarpAnomaly } from "./warp.js";
 
 export interface PseudoClass {
   readonly name: string;
@@ -60,6 +62,14 @@ export interface PseudoOptions {
    * with a share differs from one without only where a shade anomaly was made.
    */
   readonly shade?: number;
+  /**
+   * Share of the anomalies that are neither logical nor shaded made warp
+   * anomalies (the target's own pixels moved near one of its edges: a dent
+   * or a turned stretch of rim, warp.ts) instead of pasted, 0–1 (default 0).
+   * Drawn from its own stream, as the shade share; a frame with nothing a
+   * warp can change (flat) keeps its pasted anomaly.
+   */
+  readonly warp?: number;
 }
 
 /** What a set is made of, without the cancellation signal: what a model config's tuning section describes. */
@@ -101,6 +111,8 @@ export function checkPseudoOptions(options: PseudoOptions): void {
   if (!(logical >= 0 && logical <= 1)) throw invalidInput(`the logical share must be a number from 0 to 1, got ${logical}`);
   const shade = options.shade ?? 0;
   if (!(shade >= 0 && shade <= 1)) throw invalidInput(`the shade share must be a number from 0 to 1, got ${shade}`);
+  const warp = options.warp ?? 0;
+  if (!(warp >= 0 && warp <= 1)) throw invalidInput(`the warp share must be a number from 0 to 1, got ${warp}`);
 }
 
 /** Decoded images, keeping the last few: targets and sources repeat, but a whole class may not fit in memory. */
@@ -139,6 +151,7 @@ export async function* pseudoSamples(classes: readonly PseudoClass[], options: P
   const { seed, perClass, signal } = options;
   const logicalShare = options.logical ?? 0;
   const shadeShare = options.shade ?? 0;
+  const warpShare = options.warp ?? 0;
   for (const c of classes) {
     if (c.images.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `class ${c.name} has no normal images to build a pseudo-validation set from`);
   }
@@ -164,9 +177,12 @@ export async function* pseudoSamples(classes: readonly PseudoClass[], options: P
       const made = logicalShare > 0 && logicalRng.chance(logicalShare) ? synthesizeLogicalAnomaly(logicalRng, target) : undefined;
       const shadeRng = seededRng(deriveSeed(seed, "shade", c.name, i));
       const shaded = !made && shadeShare > 0 && shadeRng.chance(shadeShare) ? synthesizeShadeAnomaly(shadeRng, target, options.anomaly?.masks) : undefined;
-      const anomaly = made ?? shaded ?? synthesizeAnomaly(rng, target, source, options.anomaly);
-      // Logical and shade anomalies are made from the target alone: the source drawn above goes unused (it is still drawn, to keep the streams).
-      const from = anomaly.info.logical || anomaly.info.shade ? targetPath : sourcePath;
+      const warpRng = seededRng(deriveSeed(seed, "warp", c.name, i));
+      const warped = !made && !shaded && warpShare > 0 && warpRng.chance(warpShare) ? synthesizeWarpAnomaly(warpRng, target) : undefined;
+      const anomaly = made ?? shaded ?? warped ?? synthesizeAnomaly(rng, target, source, options.anomaly);
+      // Logical, shade and warp anomalies are made from the target alone: the source drawn above goes unused (it is still drawn, to keep the streams).
+      const ownPixels = anomaly.info.logical || anomaly.info.shade || anomaly.info.warp;
+      const from = ownPixels ? targetPath : sourcePath;
       yield {
         cls: c.name,
         kind: "pseudo",
@@ -175,9 +191,35 @@ export async function* pseudoSamples(classes: readonly PseudoClass[], options: P
         mask: anomaly.mask.data,
         target: targetPath,
         source: from,
-        ...(!anomaly.info.logical && !anomaly.info.shade && sourcePath === targetPath ? { selfPaste: true } : {}),
+        ...(!ownPixels && sourcePath === targetPath ? { selfPaste: true } : {}),
         info: anomaly.info,
       };
+    }
+  }
+}
+
+/**
+ * Up to `perClass` warped edges per class (warp.ts): a held-out normal with
+ * its own pixels moved near one of its strong edges, a dent or a turned
+ * stretch of rim. What the detail bank's weight per class is also chosen
+ * on (pipeline/tune/detail-weight.ts), beside the pseudo-validation set: its
+ * pasted fragments are blobs the coarse stages see best, while real chips,
+ * bent rims and wrong angles are small changes of shape. Each sample draws
+ * from its own stream, so sample i is the same whatever perClass is; a frame
+ * a warp cannot change (flat) gives none. Named "w000", "w001", … by their
+ * index, apart from pseudoSamples' and swapSamples' names.
+ */
+export async function* warpSamples(classes: readonly PseudoClass[], options: Pick<PseudoOptions, "seed" | "perClass" | "signal">): AsyncGenerator<PseudoSample> {
+  checkPseudoOptions(options);
+  const cache = new DecodeCache(16);
+  for (const c of classes) {
+    for (let i = 0; i < options.perClass && c.images.length > 0; i++) {
+      throwIfCancelled(options.signal, "warped edges");
+      const rng = seededRng(deriveSeed(options.seed, "warped-edge", c.name, i));
+      const targetPath = c.images[Math.floor(rng.next() * c.images.length)]!;
+      const made = synthesizeWarpAnomaly(rng, await cache.get(targetPath));
+      if (!made) continue;
+      yield { cls: c.name, kind: "pseudo", name: `w${stemOf(i)}`, image: made.image, mask: made.mask.data, target: targetPath, source: targetPath, info: made.info };
     }
   }
 }

@@ -42,7 +42,7 @@ export interface TuneInput {
   /** The configured settings: the starting point and the fallback. */
   readonly base: ScorerSettings;
   /** The grid and the set's recipe (ModelConfig["tuning"]). */
-  readonly tuning: TuningGrid & { readonly seed: number; readonly perClass: number; readonly seamless?: number; readonly logical?: number; readonly shade?: number };
+  readonly tuning: TuningGrid & { readonly seed: number; readonly perClass: number; readonly seamless?: number; readonly logical?: number; readonly shade?: number; readonly warp?: number };
   readonly sessionOptions: ort.InferenceSession.SessionOptions;
   readonly signal?: AbortSignal;
   readonly progressSink?: ProgressSink;
@@ -152,6 +152,7 @@ export async function runTuning(input: TuneInput): Promise<TuneResult> {
       ...(grid.seamless ? { seamless: grid.seamless } : {}),
       ...(grid.logical ? { logical: grid.logical } : {}),
       ...(grid.shade ? { shade: grid.shade } : {}),
+      ...(grid.warp ? { warp: grid.warp } : {}),
       images: { anomalous, good: set.length - anomalous },
       steps: grid.steps,
       tau: { mode: grid.tauMode, curve: tauCurve, chosen: chosenTau },

@@ -18,7 +18,7 @@ import type { ScorerParts } from "../open-scorer.js";
 import { BackboneRunner, sessionOptions } from "../../model/backbone-runner.js";
 import { resolveExecutionProvider } from "../../model/execution-provider.js";
 import { parseModelConfig, pseudoRecipe, type ModelConfig, type TauSweepMode } from "../../model/model-config.js";
-import { holdoutClasses, pseudoSamples, swapSamples, type PseudoSample } from "../../image/pseudo/index.js";
+import { holdoutClasses, pseudoSamples, swapSamples, warpSamples, type PseudoSample } from "../../image/pseudo/index.js";
 import { DIFFUSION_MODES, SCORING_MODES } from "../../model/types.js";
 import { Progress, type ProgressSink } from "../../util/progress.js";
 import { extractPseudoFeatures, standardizedFeatures, type PseudoFeature } from "./pseudo-features.js";
@@ -53,6 +53,10 @@ export interface TuneBundleOptions {
   readonly logical?: number;
   /** Share of the others shaded in place (the target re-lit under a mask), over the config's tuning.shade. */
   readonly shade?: number;
+  /** Share of those left warped in place (the target's pixels moved near an edge), over the config's tuning.warp. */
+  readonly warp?: number;
+  /** Warped edges per class for the detail bank's weight per class, over the config's tuning.warps (0: none). */
+  readonly warps?: number;
   /** The mode of the τ sweep, over the bundle config's tuning.tauMode. */
   readonly tauMode?: TauSweepMode;
   readonly signal?: AbortSignal;
@@ -80,6 +84,12 @@ export async function pseudoSetOfBundle(
 export async function swapSetOfBundle(loaded: LoadedBundle, data: string, tc: ModelConfig["tuning"], classes: readonly string[], sessOpts: ort.InferenceSession.SessionOptions, options: { signal?: AbortSignal } = {}): Promise<PseudoFeature[]> {
   const held = holdoutClasses(loaded.manifest.provenance.holdoutFiles, data).filter((c) => classes.includes(c.name));
   return featuresOfSamples(loaded, swapSamples(held, { seed: tc.seed, perClass: tc.swaps, ...(options.signal ? { signal: options.signal } : {}) }), sessOpts, options);
+}
+
+/** The warped edges (image/pseudo/warp.ts) of a fitted bundle's held-out images, as standardized features: what the detail bank's weight per class is also chosen on. */
+export async function warpSetOfBundle(loaded: LoadedBundle, data: string, tc: ModelConfig["tuning"], sessOpts: ort.InferenceSession.SessionOptions, options: { signal?: AbortSignal } = {}): Promise<PseudoFeature[]> {
+  const held = holdoutClasses(loaded.manifest.provenance.holdoutFiles, data);
+  return featuresOfSamples(loaded, warpSamples(held, { seed: tc.seed, perClass: tc.warps, ...(options.signal ? { signal: options.signal } : {}) }), sessOpts, options);
 }
 
 async function featuresOfSamples(loaded: LoadedBundle, samples: AsyncIterable<PseudoSample>, sessOpts: ort.InferenceSession.SessionOptions, options: { signal?: AbortSignal; progress?: Progress }): Promise<PseudoFeature[]> {
@@ -205,7 +215,7 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   const m = loaded.manifest;
   // Bundles fitted before tuning existed have no tuning block: the schema fills in its defaults.
   const config = parseModelConfig(m.config, `bundle ${options.bundle} config`);
-  const tc = { ...config.tuning, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.perClass !== undefined ? { perClass: options.perClass } : {}), ...(options.seamless !== undefined ? { seamless: options.seamless } : {}), ...(options.logical !== undefined ? { logical: options.logical } : {}), ...(options.shade !== undefined ? { shade: options.shade } : {}), ...(options.tauMode !== undefined ? { tauMode: options.tauMode } : {}) };
+  const tc = { ...config.tuning, ...(options.seed !== undefined ? { seed: options.seed } : {}), ...(options.perClass !== undefined ? { perClass: options.perClass } : {}), ...(options.seamless !== undefined ? { seamless: options.seamless } : {}), ...(options.logical !== undefined ? { logical: options.logical } : {}), ...(options.shade !== undefined ? { shade: options.shade } : {}), ...(options.warp !== undefined ? { warp: options.warp } : {}), ...(options.warps !== undefined ? { warps: options.warps } : {}), ...(options.tauMode !== undefined ? { tauMode: options.tauMode } : {}) };
   const ep = await resolveExecutionProvider(options.executionProvider ?? "cpu", log);
   const sessOpts = sessionOptions(ep, options.intraOpThreads);
   const signal = options.signal;
@@ -253,8 +263,9 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
       const contextClasses = parts.contextBank && parts.rowClasses ? [...new Set(parts.contextBank.classes)].map((k) => parts.rowClasses!.names[k]!) : [];
       const swaps = cb && contextClasses.length > 0 ? await swapSetOfBundle(loaded, options.data, tc, contextClasses, sessOpts, signal ? { signal } : {}) : [];
       const contextInput = cb && contextClasses.length > 0 ? { context: { lambda: cb.lambda, weights: tc.contextWeights, margin: tc.contextMargin, tolerance: tc.contextTolerance, minSwaps: tc.minSwaps, swaps } } : {};
-      const progress = new Progress(cb ? "tune: detail and context banks" : "tune: detail bank", detailTuneWork(set.length, modes, cb ? swaps.length : -1), { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
-      const r = await tuneDetailWeight({ set, parts, settings, modes, servedMode: sc.mode, stages: plan.stages, channels: plan.channels, weights: tc.detailWeights, perClass: tc.detailPerClass, ...contextInput, sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log });
+      const warps = tc.detailPerClass && tc.warps > 0 ? await warpSetOfBundle(loaded, options.data, tc, sessOpts, signal ? { signal } : {}) : [];
+      const progress = new Progress(cb ? "tune: detail and context banks" : "tune: detail bank", detailTuneWork(set.length, modes, cb ? swaps.length : -1, warps.length), { unit: "scorings", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+      const r = await tuneDetailWeight({ set, parts, settings, modes, servedMode: sc.mode, stages: plan.stages, channels: plan.channels, weights: tc.detailWeights, perClass: tc.detailPerClass, ...contextInput, ...(warps.length > 0 ? { warps: { samples: warps, min: tc.minWarps } } : {}), sessionOptions: sessOpts, ...(signal ? { signal } : {}), progress, log });
       detail = r.detail;
       detailRecord = r.record;
       context = r.context;

@@ -1,9 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { pseudoSamples, type PseudoSample } from "../../../src/image/pseudo/samples.js";
+import { pseudoSamples, warpSamples, type PseudoSample } from "../../../src/image/pseudo/samples.js";
 import { LafiteError } from "../../../src/util/errors.js";
 import { tempDir } from "../synth/helpers.js";
+import sharp from "sharp";
 import { collect, writeNormals, writePlateSet } from "./helpers.js";
 
 test("each class yields its normals as good samples, then perClass anomalies from its own images", async (t) => {
@@ -143,4 +144,55 @@ test("a shade share shades that share of the anomalies that are not logical, fro
   });
   assert.equal((await pseudo(1)).filter((s) => !s.info!.shade && !s.info!.logical).length, 0, "share 1: every anomaly that is not logical is shaded");
   await assert.rejects(collect(pseudoSamples(classes, { seed: 4, perClass: 1, shade: -0.1 })), /shade share/);
+});
+
+test("a warp share warps that share of the anomalies that are neither logical nor shaded, from the target alone; every other anomaly stays as it was", async (t) => {
+  const dir = await tempDir(t);
+  await writePlateSet(dir, 3);
+  const board = [0, 1, 2].map((i) => path.join(dir, "board", "train", "good", `00${i}.png`));
+  const cloth = await writeNormals(path.join(dir, "cloth"), 3, 64, 48, false, 7);
+  const classes = [{ name: "board", images: board }, { name: "cloth", images: cloth }];
+  const pseudo = async (warp?: number) => (await collect(pseudoSamples(classes, { seed: 4, perClass: 24, logical: 0.5, shade: 0.25, ...(warp !== undefined ? { warp } : {}) }))).filter((s) => s.kind === "pseudo");
+  const none = await pseudo();
+  assert.deepEqual(await pseudo(0), none);
+  const half = await pseudo(0.5);
+  const warped = half.filter((s) => s.info!.warp);
+  const pasted = (cls: string) => none.filter((s) => s.cls === cls && !s.info!.logical && !s.info!.shade).length;
+  for (const cls of ["board", "cloth"]) {
+    const n = warped.filter((s) => s.cls === cls).length;
+    assert.ok(n >= 1 && n < pasted(cls), `${n} of ${pasted(cls)} pasted ${cls} anomalies warped`);
+  }
+  half.forEach((s, i) => {
+    if (s.info!.warp) {
+      assert.equal(s.source, s.target);
+      assert.equal(s.selfPaste, undefined);
+      assert.equal(s.target, none[i]!.target, "the same target, drawn from the paste's stream");
+      assert.equal(none[i]!.info!.logical ?? none[i]!.info!.shade, undefined, "logical and shaded anomalies stay as they were");
+      assert.deepEqual(s.info!.paste, { dx: 0, dy: 0, transform: 0, gain: 1, bias: 0 });
+    } else {
+      assert.deepEqual(s, none[i], `${s.cls}/${s.name} changed though it is not warped`);
+    }
+  });
+  assert.equal((await pseudo(1)).filter((s) => !s.info!.warp && !s.info!.shade && !s.info!.logical).length, 0, "share 1: every anomaly left is warped");
+  await assert.rejects(collect(pseudoSamples(classes, { seed: 4, perClass: 1, warp: 1.5 })), /warp share/);
+});
+
+test("warpSamples: up to perClass warped edges a class, each from its own stream (sample i whatever perClass), none from a flat frame", async (t) => {
+  const dir = await tempDir(t);
+  const cloth = await writeNormals(path.join(dir, "cloth"), 3, 64, 48, false, 7);
+  const flat = path.join(dir, "flat.png");
+  await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 120, g: 120, b: 120 } } }).png().toFile(flat);
+  const classes = [{ name: "cloth", images: cloth }, { name: "plain", images: [flat] }];
+  const six = await collect(warpSamples(classes, { seed: 2, perClass: 6 }));
+  assert.deepEqual(six.map((s) => `${s.cls}/${s.name}`), ["cloth/w000", "cloth/w001", "cloth/w002", "cloth/w003", "cloth/w004", "cloth/w005"]);
+  for (const s of six) {
+    assert.equal(s.kind, "pseudo");
+    assert.ok(cloth.includes(s.target) && s.source === s.target);
+    assert.ok(s.info!.warp, "made by a warp");
+    assert.equal(s.mask!.length, 64 * 48);
+  }
+  const four = await collect(warpSamples(classes, { seed: 2, perClass: 4 }));
+  assert.deepEqual(four, six.slice(0, 4));
+  assert.notDeepEqual((await collect(warpSamples(classes, { seed: 3, perClass: 4 }))).map((s) => s.info!.warp), four.map((s) => s.info!.warp));
+  await assert.rejects(collect(warpSamples(classes, { seed: 2, perClass: -1 })), /per-class count/);
 });

@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bestByRegions, remeasureDetail, tuneDetailWeight } from "../../../src/pipeline/tune/detail-weight.js";
+import { bestByRegions, detailTuneWork, meanPoint, remeasureDetail, tuneDetailWeight } from "../../../src/pipeline/tune/detail-weight.js";
 import type { PseudoFeature } from "../../../src/pipeline/tune/pseudo-features.js";
 import { scorePseudoSet } from "../../../src/pipeline/tune/score-set.js";
 import { openScorer } from "../../../src/pipeline/open-scorer.js";
@@ -214,6 +214,63 @@ test("per class: W above 0 for the class whose anomalies are fine, 0 for the log
   assert.equal(one.detail.classWeights, undefined);
   const off = await tuneDetailWeight({ set, parts, settings, modes: ["knn"], servedMode: "knn", stages: ["fine"], channels: detailChannels, weights: [0, 0.5, 1], sessionOptions: {} });
   assert.equal(off.detail.classWeights, undefined);
+});
+
+/** `n` samples of class a that the coarse stage sees and the fine one does not (one position shifted in channels 3–5 only): a class whose set says "detail" and whose extra samples say "coarse". */
+function coarseOfA(seed: number, n: number): PseudoFeature[] {
+  const rng = createRng(seed);
+  return Array.from({ length: n }, (_, i) => {
+    const data = new Float32Array(c * hw);
+    for (let p = 0; p < hw; p++) for (let ch = 0; ch < c; ch++) data[ch * hw + p] = ch < 3 ? rng.normal() * 0.1 : 4 + rng.normal() * 1.5;
+    const p = 5 + (i % 6);
+    for (let ch = 3; ch < c; ch++) data[ch * hw + p] = data[ch * hw + p]! + 8;
+    const mask = new Uint8Array(S * S);
+    const [py, px] = [Math.floor(p / w), p % w];
+    for (let y = py * 4; y < py * 4 + 4; y++) for (let x = px * 4; x < px * 4 + 4; x++) mask[y * S + x] = 1;
+    return { cls: "a", anomalous: true, x: { c, h, w, data }, mask };
+  });
+}
+
+test("warped edges count as much as the set in a class's W: the mean of both curves, where the class has enough of them; nothing else moves", async () => {
+  const { set, coreset, coresetSize, rowClasses } = makeTwoClassSet(11);
+  const parts = { coreset, coresetSize, c, rowClasses };
+  const base = { set, parts, settings, stages: ["fine"], channels: detailChannels, weights: [0, 0.5, 1], perClass: true, sessionOptions: {} };
+  const modes: ("knn" | "edit-only")[] = ["knn", "edit-only"];
+  const without = await tuneDetailWeight({ ...base, modes, servedMode: "knn" });
+  const samples = coarseOfA(5, 8);
+  let ticks = 0;
+  const withWarps = await tuneDetailWeight({ ...base, modes, servedMode: "knn", warps: { samples, min: 8 }, onScored: () => ticks++ });
+  const a = withWarps.record!.classes!.a!;
+  // b has none: its sweep is the set's alone.
+  assert.deepEqual(withWarps.record!.classes!.b, without.record!.classes!.b);
+  // a's set curve is the one it had; its curve is the figure-by-figure mean with its normals against the extra samples.
+  assert.deepEqual(a.set, without.record!.classes!.a!.curve);
+  assert.equal(a.warps!.length, 3);
+  a.curve.forEach((p, j) => {
+    for (const key of ["image_auroc", "pixel_auroc", "aupro"] as const) assert.ok(Math.abs(p[key]! - (a.set![j]![key]! + a.warps![j]![key]!) / 2) < 1e-12, `W ${p.weight} ${key}`);
+  });
+  // The set alone weighs the detail bank in for a; the extra samples, which only the coarse stage sees, pull it back.
+  assert.ok(without.record!.classes!.a!.chosen > 0);
+  assert.ok(a.warps![2]!.aupro! < a.warps![0]!.aupro!, `extra samples' AUPRO ${a.warps!.map((p) => p.aupro)}`);
+  assert.equal(a.chosen, base.weights[bestByRegions(a.curve)]);
+  assert.ok(a.chosen < without.record!.classes!.a!.chosen, `a chose W ${a.chosen}: ${JSON.stringify(a)}`);
+  assert.deepEqual({ ...withWarps.detail.classWeights }, { a: a.chosen, b: 0 });
+  // They are not normals: the normalizers, the model's W and its curve are the set's.
+  assert.deepEqual(withWarps.detail.normalizers, without.detail.normalizers);
+  assert.deepEqual([withWarps.record!.curve, withWarps.record!.chosen], [without.record!.curve, without.record!.chosen]);
+  assert.ok(withWarps.scored.every((m) => m.scores.length === set.length));
+  // Two scorings each (main and detail bank), counted in the work.
+  assert.equal(ticks, detailTuneWork(set.length, modes, -1, samples.length));
+  // Fewer than `min`: the set alone, as before.
+  const few = await tuneDetailWeight({ ...base, modes, servedMode: "knn", warps: { samples, min: 9 } });
+  assert.deepEqual(few.record, without.record);
+  assert.deepEqual(few.detail, without.detail);
+});
+
+test("meanPoint averages two sweep points figure by figure; a figure one lacks is the other's", () => {
+  const p = (aupro: number | null, image: number | null, pixel: number | null) => ({ weight: 0.5, aupro, image_auroc: image, pixel_auroc: pixel });
+  assert.deepEqual(meanPoint(p(0.9, 0.8, 0.7), p(0.5, 0.6, 0.9)), { weight: 0.5, aupro: 0.7, image_auroc: 0.7, pixel_auroc: 0.8 });
+  assert.deepEqual(meanPoint(p(null, 0.8, null), p(0.5, null, null)), { weight: 0.5, aupro: 0.5, image_auroc: 0.8, pixel_auroc: null });
 });
 
 test("a re-measure keeps the per-class weights it is given and scores each frame at its class's", async () => {

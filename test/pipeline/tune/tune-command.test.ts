@@ -219,7 +219,7 @@ test("lafite tune --logical makes that share of the anomalies logical and record
   assert.match(err.stderr, /--logical must be a number from 0 to 1, got '1.5'/);
 });
 
-test("lafite tune --shade shades that share of the anomalies in place and records it (tuning.shade, none by default)", async () => {
+test("lafite tune --shade and --warp shade or warp that share of the anomalies in place and record it (tuning.shade, tuning.warp, none by default)", async () => {
   await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3"], { timeout: 300_000 });
   const none = (await manifest(bundle)).tuning!;
   assert.equal(none.shade, undefined);
@@ -234,6 +234,37 @@ test("lafite tune --shade shades that share of the anomalies in place and record
   );
   assert.equal(err.code, 1);
   assert.match(err.stderr, /--shade must be a number from 0 to 1, got '2'/);
+  // --warp the same way (tuning.warp): those left moved near an edge instead of pasted.
+  assert.equal(none.warp, undefined);
+  await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3", "--warp", "0.5"], { timeout: 300_000 });
+  const w = (await manifest(bundle)).tuning!;
+  assert.equal(w.warp, 0.5);
+  assert.equal(w.shade, undefined);
+  assert.deepEqual(w.images, none.images);
+  assert.notDeepEqual(w.k.curve.map((p) => p.pixel_auroc), none.k.curve.map((p) => p.pixel_auroc));
+  const bad = await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--warp", "1.5"], { timeout: 120_000 }).then(
+    () => assert.fail("tune accepted --warp 1.5"),
+    (e: { code: number; stderr: string }) => e,
+  );
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--warp must be a number from 0 to 1, got '1.5'/);
+  // --warps N: warped edges beside the set, weighed as much as it in each class's detail weight (tuning.warps, none by default).
+  const classesOf = (t: typeof none) => Object.entries(t.detail!.classes!);
+  assert.ok(classesOf(none).length > 0 && classesOf(none).every(([, c]) => c.warps === undefined && c.set === undefined));
+  await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3", "--warps", "8"], { timeout: 300_000 });
+  const e = (await manifest(bundle)).tuning!;
+  const swept = classesOf(e);
+  assert.equal(swept.length, classesOf(none).length);
+  for (const [cls, c] of swept) {
+    assert.equal(c.warps!.length, c.curve.length, `${cls}: a warped-edge point per W`);
+    c.curve.forEach((p, j) => assert.ok(Math.abs(p.aupro! - (c.set![j]!.aupro! + c.warps![j]!.aupro!) / 2) < 1e-12, `${cls} W ${p.weight}`));
+  }
+  const refused = await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--warps", "1001"], { timeout: 120_000 }).then(
+    () => assert.fail("tune accepted --warps 1001"),
+    (e: { code: number; stderr: string }) => e,
+  );
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /--warps must be an integer from 0 to 1000, got '1001'/);
 });
 
 test("lafite tune refuses a data folder without the held-out images, naming the file", async () => {
