@@ -95,7 +95,18 @@ export interface TuningRecord {
     /** Swapped parts per class (classes without any are not swept: nothing in the set speaks for context there). */
     readonly swaps: Readonly<Record<string, number>>;
     /** Per class: image AUROC of its normals against its swapped parts (swaps_auroc) and the swaps' separation from them, and its other anomalies' figures, at each W. */
-    readonly classes: Readonly<Record<string, { readonly curve: readonly (TuningPoint & { readonly weight: number; readonly aupro: number | null; readonly swaps_auroc: number | null; readonly swaps_separation?: number | null })[]; readonly chosen: number; readonly imageChosen?: number }>>;
+    readonly classes: Readonly<
+      Record<
+        string,
+        {
+          readonly curve: readonly (TuningPoint & { readonly weight: number; readonly aupro: number | null; readonly swaps_auroc: number | null; readonly swaps_separation?: number | null; readonly reached_cost?: number; readonly reached_image_cost?: number })[];
+          readonly chosen: number;
+          readonly imageChosen?: number;
+          /** The other classes whose frames its W reaches (a fifth of their votes); each point's reached_cost and reached_image_cost are the most it costs one of them over W 0, held to the tolerance too. */
+          readonly reached?: readonly string[];
+        }
+      >
+    >;
   };
   /** Each class's pseudo-validation pixel AUROC and AUPRO without and with the edge correction, and whether it kept it. */
   readonly edges?: EdgeTuningRecord;

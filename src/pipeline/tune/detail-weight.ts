@@ -235,7 +235,7 @@ async function tuneContext(input: DetailTuneInput, cx: NonNullable<DetailTuneInp
   let imageClassWeights = cx.imageClassWeights;
   let record: NonNullable<TuningRecord["context"]> | undefined;
   if (weights.length > 1) {
-    const classes: Record<string, { curve: ContextWeightPoint[]; chosen: number; imageChosen: number }> = {};
+    const classes: Record<string, { curve: ContextWeightPoint[]; chosen: number; imageChosen: number; reached?: string[] }> = {};
     for (const [cls, n] of Object.entries(swapCounts)) {
       if (n < cx.minSwaps) continue;
       const normals = all.map((f, i) => (f.cls === cls && isNormal(i) ? i : -1)).filter((i) => i >= 0);
@@ -243,15 +243,18 @@ async function tuneContext(input: DetailTuneInput, cx: NonNullable<DetailTuneInp
       const others = all.map((f, i) => (f.cls === cls && i < set.length && f.anomalous ? i : -1)).filter((i) => i >= 0);
       if (normals.length === 0) continue;
       const alone = (weight: number) => classWeightTable(rowClasses.names, { [cls]: weight }, 0);
-      const curve = weights.map((weight): ContextWeightPoint => {
+      const reached = reachedClasses(set, cls, (i) => weightOfFrame(input.servedMode, i, alone(Math.max(...weights))) > 0);
+      const sweep = weights.map((weight) => {
         // As served with this class alone weighted: its frames, and any that give it a share of their votes, at W.
         const table = alone(weight);
         const mapOf = (i: number) => mapAt(input.servedMode, i, weightOfFrame(input.servedMode, i, table));
         const swaps = classPoint(input, [...normals, ...swapped], weight, mapOf, all);
         const rest = others.length > 0 ? classPoint(input, [...normals, ...others], weight, mapOf, all).point : undefined;
-        return { weight, swaps_auroc: swaps.point.image_auroc, swaps_separation: swaps.separation, image_auroc: rest?.image_auroc ?? null, pixel_auroc: rest?.pixel_auroc ?? null, aupro: rest?.aupro ?? null };
+        const point: ContextWeightPoint = { weight, swaps_auroc: swaps.point.image_auroc, swaps_separation: swaps.separation, image_auroc: rest?.image_auroc ?? null, pixel_auroc: rest?.pixel_auroc ?? null, aupro: rest?.aupro ?? null };
+        return { point, reached: reached.map((r) => classPoint(input, r.members, weight, mapOf, all).point) };
       });
-      classes[cls] = { curve, chosen: weights[chooseContextWeight(curve, cx.margin, cx.tolerance)]!, imageChosen: weights[chooseImageContextWeight(curve, cx.margin, cx.tolerance)]! };
+      const curve = sweep.map(({ point, reached: at }) => (reached.length > 0 ? { ...point, ...reachedCosts(sweep[0]!.reached, at) } : point));
+      classes[cls] = { curve, chosen: weights[chooseContextWeight(curve, cx.margin, cx.tolerance)]!, imageChosen: weights[chooseImageContextWeight(curve, cx.margin, cx.tolerance)]!, ...(reached.length > 0 ? { reached: reached.map((r) => r.cls) } : {}) };
     }
     classWeights = Object.fromEntries(Object.entries(classes).map(([cls, r]) => [cls, r.chosen]));
     // Only where the image score's W differs: a model whose classes all agree carries none, as before it existed.
@@ -259,7 +262,7 @@ async function tuneContext(input: DetailTuneInput, cx: NonNullable<DetailTuneInp
     imageClassWeights = own.length > 0 ? Object.fromEntries(own.map(([cls, r]) => [cls, r.imageChosen])) : undefined;
     record = { mode: input.servedMode, lambda: cx.lambda, margin: cx.margin, tolerance: cx.tolerance, swaps: swapCounts, classes };
     const pct = (v: number | null) => (v === null ? "–" : (100 * v).toFixed(1));
-    input.log?.(`tune: context bank (λ ${cx.lambda}) per class, W ${weights.join("/")}: ${Object.keys(classes).length === 0 ? "no class has enough swapped parts" : Object.entries(classes).map(([cls, r]) => `${cls} W=${r.chosen}${r.imageChosen !== r.chosen ? `, image score W=${r.imageChosen}` : ""} (swapped parts image AUROC ${r.curve.map((p) => pct(p.swaps_auroc)).join("/")}, separation ${r.curve.map((p) => (p.swaps_separation == null ? "–" : p.swaps_separation.toFixed(1))).join("/")}; its other anomalies ${r.curve.map((p) => pct(p.image_auroc)).join("/")}, AUPRO ${r.curve.map((p) => pct(p.aupro)).join("/")})`).join(", ")}`);
+    input.log?.(`tune: context bank (λ ${cx.lambda}) per class, W ${weights.join("/")}: ${Object.keys(classes).length === 0 ? "no class has enough swapped parts" : Object.entries(classes).map(([cls, r]) => `${cls} W=${r.chosen}${r.imageChosen !== r.chosen ? `, image score W=${r.imageChosen}` : ""}${r.reached ? ` (reaches ${r.reached.join(", ")}: cost ${r.curve.map((p) => pct(p.reached_cost ?? 0)).join("/")}, image ${r.curve.map((p) => pct(p.reached_image_cost ?? 0)).join("/")})` : ""} (swapped parts image AUROC ${r.curve.map((p) => pct(p.swaps_auroc)).join("/")}, separation ${r.curve.map((p) => (p.swaps_separation == null ? "–" : p.swaps_separation.toFixed(1))).join("/")}; its other anomalies ${r.curve.map((p) => pct(p.image_auroc)).join("/")}, AUPRO ${r.curve.map((p) => pct(p.aupro)).join("/")})`).join(", ")}`);
   }
   const context: ContextScoring = { lambda: cx.lambda, weight: 0, normalizers: { context: nContext, main: nMain }, ...(classWeights ? { classWeights } : {}), ...(imageClassWeights ? { imageClassWeights } : {}) };
   // The image scores (thresholds are calibrated on them) at each class's image-score W.
@@ -350,9 +353,36 @@ export type ClassWeightPoint = TuningPoint & { readonly weight: number; readonly
 /**
  * A class's context sweep point: image AUROC of its normals against its swapped parts and how far the swaps' scores
  * stand from the normals' (measures/metrics.ts separation; absent in bundles from before it), and its figures over
- * its other anomalies.
+ * its other anomalies. Where its W reaches frames of other classes (reachedClasses), the most it costs one of them
+ * over W 0 (reachedCosts).
  */
-export type ContextWeightPoint = ClassWeightPoint & { readonly swaps_auroc: number | null; readonly swaps_separation?: number | null };
+export type ContextWeightPoint = ClassWeightPoint & { readonly swaps_auroc: number | null; readonly swaps_separation?: number | null; readonly reached_cost?: number; readonly reached_image_cost?: number };
+
+/**
+ * The other classes a class's context weight reaches: those with a frame of the set that gets it (`gets`, as served:
+ * it gives the class a fifth of its votes), each with its normals and anomalies, when it has both. A class the
+ * context bank does not hold finds no rows of its own there, so a frame of it that the weight reaches is scored on
+ * another scale than its class's other frames: on the realistic suite a W of 1 for kit reached the assembly frames
+ * that give kit a fifth of their votes, and put the assembly's good frames among its defects (image AUROC 100 -> 83).
+ */
+export function reachedClasses(set: readonly Pick<PseudoFeature, "cls" | "anomalous">[], cls: string, gets: (i: number) => boolean): { cls: string; members: number[] }[] {
+  const names = [...new Set(set.flatMap((f, i) => (f.cls !== cls && gets(i) ? [f.cls] : [])))].sort();
+  return names
+    .map((name) => ({ cls: name, members: set.flatMap((f, i) => (f.cls === name ? [i] : [])) }))
+    .filter((r) => r.members.some((i) => set[i]!.anomalous) && r.members.some((i) => !set[i]!.anomalous));
+}
+
+/** The most a W costs one reached class over W 0 (`base`, a point per reached class): in the mean of image AUROC and AUPRO (the heatmap's guard), and in image AUROC alone (the image score's). */
+export function reachedCosts(base: readonly ClassWeightPoint[], at: readonly ClassWeightPoint[]): { reached_cost: number; reached_image_cost: number } {
+  let cost = 0;
+  let imageCost = 0;
+  base.forEach((b, j) => {
+    const p = at[j]!;
+    cost = Math.max(cost, (otherAnomaliesScore(b) ?? 0) - (otherAnomaliesScore(p) ?? 0));
+    imageCost = Math.max(imageCost, (b.image_auroc ?? 0) - (p.image_auroc ?? 0));
+  });
+  return { reached_cost: cost, reached_image_cost: imageCost };
+}
 
 /**
  * The context weight for a class (an index into the curve, whose first point
@@ -363,7 +393,7 @@ export type ContextWeightPoint = ClassWeightPoint & { readonly swaps_auroc: numb
  * only when it beats W 0's by `margin` and costs the class's other anomalies
  * (pasted and logical) no more than `tolerance` of their mean image AUROC and
  * AUPRO (`guarded`: chooseImageContextWeight guards their image AUROC
- * alone); else W 0. Context is for the anomalies only it sees, and must not
+ * alone), nor any class it reaches (`reachedCost`, reachedCosts); else W 0. Context is for the anomalies only it sees, and must not
  * blur the rest (context-bank.ts). The margin is small: seamless cloning
  * leaves a faint ring that any model sees, so the swaps understate what
  * context does. When 13 of kit's 20 swaps were like parts (before
@@ -373,14 +403,20 @@ export type ContextWeightPoint = ClassWeightPoint & { readonly swaps_auroc: numb
  * Classes with swaps are those with parts that can differ from frame to
  * frame and frames of one size.
  */
-export function chooseContextWeight(curve: readonly ContextWeightPoint[], margin: number, tolerance: number, guarded: (p: ContextWeightPoint) => number | null = otherAnomaliesScore): number {
+export function chooseContextWeight(
+  curve: readonly ContextWeightPoint[],
+  margin: number,
+  tolerance: number,
+  guarded: (p: ContextWeightPoint) => number | null = otherAnomaliesScore,
+  reachedCost: (p: ContextWeightPoint) => number = (p) => p.reached_cost ?? 0,
+): number {
   const swaps = (p: ContextWeightPoint) => p.swaps_auroc ?? Number.NEGATIVE_INFINITY;
   const apart = (p: ContextWeightPoint) => p.swaps_separation ?? Number.NEGATIVE_INFINITY;
   const rest = (p: ContextWeightPoint) => guarded(p) ?? 0;
   const base = curve[0]!;
   let best = 0;
   curve.forEach((p, j) => {
-    if (j === 0 || swaps(p) < swaps(base) + margin - 1e-9 || rest(p) < rest(base) - tolerance) return;
+    if (j === 0 || swaps(p) < swaps(base) + margin - 1e-9 || rest(p) < rest(base) - tolerance || reachedCost(p) > tolerance + 1e-9) return;
     const b = curve[best]!;
     const tied = Math.abs(swaps(p) - swaps(b)) <= 1e-9;
     if (best === 0 || swaps(p) > swaps(b) + 1e-9 || (tied && apart(p) > apart(b) + 1e-9)) best = j;
@@ -398,7 +434,7 @@ export function chooseContextWeight(curve: readonly ContextWeightPoint[], margin
  * set (odd parts) W 1 gave 100 image AUROC where 0.5 gave 87–92.
  */
 export function chooseImageContextWeight(curve: readonly ContextWeightPoint[], margin: number, tolerance: number): number {
-  return chooseContextWeight(curve, margin, tolerance, (p) => p.image_auroc);
+  return chooseContextWeight(curve, margin, tolerance, (p) => p.image_auroc, (p) => p.reached_image_cost ?? 0);
 }
 
 /** What a context weight may not cost: a class's other pseudo-anomalies' mean of image AUROC and AUPRO (null: no image AUROC). */

@@ -7,7 +7,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chooseContextWeight, chooseImageContextWeight, tuneDetailWeight } from "../../../src/pipeline/tune/detail-weight.js";
+import { chooseContextWeight, chooseImageContextWeight, reachedClasses, reachedCosts, tuneDetailWeight } from "../../../src/pipeline/tune/detail-weight.js";
 import type { PseudoFeature } from "../../../src/pipeline/tune/pseudo-features.js";
 import { scorePseudoSet } from "../../../src/pipeline/tune/score-set.js";
 import { openScorer, type ScorerParts } from "../../../src/pipeline/open-scorer.js";
@@ -193,6 +193,59 @@ test("chooseImageContextWeight: the image score's W guards only the other anomal
   assert.equal(chooseImageContextWeight(costly, 0.005, 0.03), 1);
   // Without other anomalies (image AUROC null) the swaps decide, as for the heatmap.
   assert.equal(chooseImageContextWeight([{ ...kit[0]!, image_auroc: null }, { ...kit[2]!, image_auroc: null }], 0.005, 0.03), 1);
+});
+
+test("the sweep names the classes a context W reaches and prices each W on them: frames of another class that read as kit", async () => {
+  const m = await makeModel(3);
+  const rng = createRng(33);
+  // "twin": another product whose frames look like kit's, so they read as kit and take its W; its anomalies are kit-like bumps.
+  const twin: PseudoFeature[] = [];
+  for (let i = 0; i < 6; i++) twin.push({ cls: "twin", anomalous: false, x: kitFrame(rng, i % 2 === 0 ? 1 : -1) });
+  for (let i = 0; i < 3; i++) {
+    const x = kitFrame(rng, i % 2 === 0 ? 1 : -1);
+    x.data[0 * hw + 3] = x.data[0 * hw + 3]! + 2;
+    twin.push({ cls: "twin", anomalous: true, x, mask: cellMask(3) });
+  }
+  const r = await tune({ ...m, set: [...m.set, ...twin] }, [0, 0.5, 1]);
+  const kit = r.contextRecord!.classes["kit"]!;
+  assert.deepEqual(kit.reached, ["twin"]);
+  assert.deepEqual([kit.curve[0]!.reached_cost, kit.curve[0]!.reached_image_cost], [0, 0]);
+  assert.ok(kit.curve.every((p) => p.reached_cost! >= 0 && p.reached_image_cost! >= 0));
+  assert.equal(kit.chosen, [0, 0.5, 1][chooseContextWeight(kit.curve, 0.03, 0.03)]);
+  // Without the twin, kit reaches no other class: no names, no costs.
+  const alone = (await tune(m, [0, 0.5, 1])).contextRecord!.classes["kit"]!;
+  assert.equal(alone.reached, undefined);
+  assert.ok(alone.curve.every((p) => p.reached_cost === undefined));
+});
+
+test("a context W may not cost a class it reaches more than the tolerance either: the heatmap's by the mean of image AUROC and AUPRO, the image score's by image AUROC", () => {
+  const p = (weight: number, swaps: number, reachedCost?: number, reachedImageCost?: number) => ({ weight, swaps_auroc: swaps, image_auroc: 1, pixel_auroc: null, aupro: 1, ...(reachedCost !== undefined ? { reached_cost: reachedCost } : {}), ...(reachedImageCost !== undefined ? { reached_image_cost: reachedImageCost } : {}) });
+  // The realistic suite's kit at W 1 reaching the assembly's frames: its pseudo-validation image AUROC 100 -> 97.2, AUPRO 97.0 -> 91.8 (mean cost 4.0).
+  const kit = [p(0, 0.709, 0, 0), p(0.5, 0.997, 0.01, 0.005), p(1, 1, 0.04, 0.028)];
+  assert.equal(chooseContextWeight(kit, 0.005, 0.03), 1);
+  assert.equal(chooseImageContextWeight(kit, 0.005, 0.03), 2, "the image score's guard: 2.8 points of image AUROC are within the tolerance");
+  assert.equal(chooseImageContextWeight([kit[0]!, kit[1]!, { ...kit[2]!, reached_image_cost: 0.031 }], 0.005, 0.03), 1);
+  // Exactly the tolerance is allowed; a curve without reached classes is as before.
+  assert.equal(chooseContextWeight([kit[0]!, kit[1]!, { ...kit[2]!, reached_cost: 0.03 }], 0.005, 0.03), 2);
+  assert.equal(chooseContextWeight([p(0, 0.709), p(0.5, 0.997), p(1, 1)], 0.005, 0.03), 2);
+});
+
+test("reachedClasses: the other classes with a frame the weight reaches, with all their frames, when they have normals and anomalies; reachedCosts: the worst of them over W 0, by hand", () => {
+  const set = [
+    { cls: "kit", anomalous: false }, { cls: "kit", anomalous: true },
+    { cls: "assembly", anomalous: false }, { cls: "assembly", anomalous: true }, { cls: "assembly", anomalous: false },
+    { cls: "nut", anomalous: false }, { cls: "nut", anomalous: true },
+    { cls: "glass", anomalous: false },
+  ];
+  // Frames 0, 1 (its own), 4 (an assembly normal), 6 (a nut anomaly) and 7 (glass, normals only) get kit's W.
+  const gets = (i: number) => [0, 1, 4, 6, 7].includes(i);
+  assert.deepEqual(reachedClasses(set, "kit", gets), [{ cls: "assembly", members: [2, 3, 4] }, { cls: "nut", members: [5, 6] }]);
+  assert.deepEqual(reachedClasses(set, "kit", (i) => i < 2), []);
+  const q = (image: number, aupro: number) => ({ weight: 0, image_auroc: image, pixel_auroc: null, aupro });
+  // assembly: mean 0.985 -> 0.945 (cost 0.04), image cost 0.028; nut: mean 0.9 -> 0.92 (a gain), image 0.9 -> 0.85 (cost 0.05).
+  const costs = reachedCosts([q(1, 0.97), q(0.9, 0.9)], [q(0.972, 0.918), q(0.85, 0.99)]);
+  assert.ok(Math.abs(costs.reached_cost - 0.04) < 1e-12 && Math.abs(costs.reached_image_cost - 0.05) < 1e-12, JSON.stringify(costs));
+  assert.deepEqual(reachedCosts([q(1, 1)], [q(1, 1)]), { reached_cost: 0, reached_image_cost: 0 });
 });
 
 test("a class whose image score has its own context W: the scorer's heatmap is the heatmap W's, its score the image W's; the sweep's scores are the served ones", async () => {
