@@ -76,9 +76,10 @@ export interface TuningRecord {
     /**
      * Each class's own sweep over its samples (tuning.detailPerClass), with AUPRO, and its chosen W (scoring.detail.classWeights).
      * With enough warped edges (tuning.warps, minWarps) the curve is the mean of `set` (its pseudo-validation samples) and
-     * `warps` (its normals against its warped edges), both kept.
+     * `warps` (its normals against its warped edges), both kept; `chosen` is then the heatmap's W and `imageChosen` the image
+     * score's, chosen on `set` alone (scoring.detail.imageClassWeights where they differ).
      */
-    readonly classes?: Readonly<Record<string, { readonly curve: readonly ClassSweepPoint[]; readonly chosen: number; readonly set?: readonly ClassSweepPoint[]; readonly warps?: readonly ClassSweepPoint[] }>>;
+    readonly classes?: Readonly<Record<string, { readonly curve: readonly ClassSweepPoint[]; readonly chosen: number; readonly imageChosen?: number; readonly set?: readonly ClassSweepPoint[]; readonly warps?: readonly ClassSweepPoint[] }>>;
   };
   /**
    * The context bank's weight per class (scoring.context), in the served mode, after the detail bank's: each class with
@@ -102,6 +103,8 @@ export interface TuningRecord {
           readonly curve: readonly (TuningPoint & { readonly weight: number; readonly aupro: number | null; readonly swaps_auroc: number | null; readonly swaps_separation?: number | null; readonly reached_cost?: number; readonly reached_image_cost?: number })[];
           readonly chosen: number;
           readonly imageChosen?: number;
+          /** The sweep on the image score's detail blend, where some class's image score has a detail W of its own (DetailScoring.imageClassWeights): what imageChosen is chosen on. */
+          readonly imageCurve?: readonly (TuningPoint & { readonly weight: number; readonly aupro: number | null; readonly swaps_auroc: number | null; readonly swaps_separation?: number | null; readonly reached_cost?: number; readonly reached_image_cost?: number })[];
           /** The other classes whose frames its W reaches (a fifth of their votes); each point's reached_cost and reached_image_cost are the most it costs one of them over W 0, held to the tolerance too. */
           readonly reached?: readonly string[];
         }

@@ -237,10 +237,10 @@ export const modelConfigSchema = z.strictObject({
       /** A class needs at least this many swapped parts to have its context weight chosen (fewer: W 0). */
       minSwaps: z.int().min(1).max(1000).default(5),
       /**
-       * Warped edges per class (image/pseudo/warp.ts): a held-out normal's own pixels moved near an edge; the detail bank's W per
-       * class is chosen on them too, as much as on the set (0: off, the default; model.example.yaml gives the figures).
+       * Warped edges per class (image/pseudo/warp.ts): a held-out normal's own pixels moved near an edge; the heatmap's detail
+       * bank W per class is chosen on them too, as much as on the set (the image score's stays the set's; 0: off).
        */
-      warps: z.int().min(0).max(1000).default(0),
+      warps: z.int().min(0).max(1000).default(20),
       /** A class needs at least this many warped edges for them to count in its detail weight. */
       minWarps: z.int().min(1).max(1000).default(5),
       /** Choose per class whether its maps get the edge correction (model/scoring/edge-profile.ts); false: no class does. */

@@ -30,6 +30,8 @@ export interface DetailSearch {
   readonly detail: ScoreNormalizer;
   /** W by class index of the bank's row classes (classWeightTable): a frame gets its class's W, `weight` when none is read. */
   readonly classWeights?: Float64Array;
+  /** The image score's W by class index, where the model gives it its own (DetailScoring.imageClassWeights); absent: classWeights. */
+  readonly imageClassWeights?: Float64Array;
 }
 
 /** The context bank as a scorer uses it (scoring/context-bank.ts): its search, λ, the channels a frame's context is the mean of, W and the normalizers in this mode. */
@@ -58,8 +60,10 @@ export interface PositionScores {
   readonly weight?: number;
   /** The context-bank weight blended in after it (frameContextWeight; absent: no context bank). */
   readonly contextWeight?: number;
-  /** The position scores the image score is taken from, where its context weight (imageContextWeight) differs from the heatmap's; absent: `values`. */
+  /** The position scores the image score is taken from, where its detail weight (imageWeight) or context weight (imageContextWeight) differs from the heatmap's; absent: `values`. */
   readonly imageValues?: Float32Array;
+  /** The image score's detail-bank weight, where it differs from `weight`. */
+  readonly imageWeight?: number;
   readonly imageContextWeight?: number;
   /** The frame's class, an index into the bank's row-class names (by the class means, else the votes; -1: none read); absent when the bank records no row classes or the mode does not search it. */
   readonly frameClass?: number;
@@ -164,15 +168,22 @@ export class FrameScorer {
     return this.contextBlend(detailed, x, mapWeight, imageWeight, exclude !== undefined);
   }
 
-  /** The detail bank's blend at the weight of class `cls`; W 0 is the main bank exactly (the blend's identity): no search. */
+  /**
+   * The detail bank's blend at the weight of class `cls`, and at the image score's weight where that differs (one search
+   * serves both: `imageValues`); W 0 is the main bank exactly (the blend's identity): no search when both are 0.
+   */
   private async detailBlend(main: PositionScores, x: FeatureMap, cls: number, exclude?: ReadonlySet<number>): Promise<PositionScores> {
     const d = this.detail;
     if (!d) return main;
     const weight = detailWeightOf(d, cls);
-    if (weight === 0) return { ...main, weight };
+    const imageWeight = d.imageClassWeights ? detailWeightOf({ weight: d.weight, classWeights: d.imageClassWeights }, cls) : weight;
+    if (weight === 0 && imageWeight === 0) return { ...main, weight };
     const t0 = performance.now();
-    const values = blendPositionScores(main.values, (await nearestDistances(d.knn, channelSlice(x, d.channels), exclude)).values, weight, d.main, d.detail);
-    return { ...main, values, weight, edit: main.edit + performance.now() - t0 };
+    const found = (await nearestDistances(d.knn, channelSlice(x, d.channels), exclude)).values;
+    const at = (w: number) => (w === 0 ? main.values : blendPositionScores(main.values, found, w, d.main, d.detail));
+    const values = at(weight);
+    const image = imageWeight !== weight ? { imageValues: at(imageWeight), imageWeight } : {};
+    return { ...main, values, weight, ...image, edit: main.edit + performance.now() - t0 };
   }
 
   /**
@@ -188,9 +199,10 @@ export class FrameScorer {
     const query = withContext(x, frameContext(x, c.channels), c.lambda);
     const exclude = leaveOut ? await c.knn.copiesOf(toRows(query), x.h * x.w) : undefined;
     const found = (await nearestDistances(c.knn, query, exclude)).values;
-    const at = (w: number) => (w === 0 ? scores.values : blendPositionScores(scores.values, found, w, c.main, c.context));
-    const values = at(contextWeight);
-    const image = imageWeight !== contextWeight ? { imageValues: at(imageWeight), imageContextWeight: imageWeight } : {};
+    const at = (base: Float32Array, w: number) => (w === 0 ? base : blendPositionScores(base, found, w, c.main, c.context));
+    const values = at(scores.values, contextWeight);
+    // The image score's blend starts from the detail bank's image values where its W differs from the heatmap's.
+    const image = scores.imageValues || imageWeight !== contextWeight ? { imageValues: at(scores.imageValues ?? scores.values, imageWeight), imageContextWeight: imageWeight } : {};
     return { ...scores, values, contextWeight, ...image, edit: scores.edit + performance.now() - t0 };
   }
 

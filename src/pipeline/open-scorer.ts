@@ -11,7 +11,7 @@ import type { ScoringMode } from "./types.js";
 import { DIFFUSION_MODES } from "../model/types.js";
 import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
 import type { BundleManifest } from "../model/bundle.js";
-import { classWeightTable, DETAIL_MODES, detailInUse, rowSlice, type DetailScoring } from "../model/scoring/detail-bank.js";
+import { classWeightTable, DETAIL_MODES, detailInUse, imageDetailWeights, rowSlice, type DetailScoring } from "../model/scoring/detail-bank.js";
 import { UNTAGGED, votingClasses, type RowClasses } from "../model/memory/row-classes.js";
 import { classMeanReader, type ClassMeans } from "../model/memory/class-means.js";
 import type { FeatureMap } from "../model/types.js";
@@ -144,7 +144,8 @@ async function openDetail(mode: ScoringMode, parts: ScorerParts, d: DetailScorin
   const [lo, hi] = d.channels;
   const knn = await OnnxKnn.create(rowSlice(parts.coreset, parts.coresetSize, parts.c, d.channels), parts.coresetSize, hi - lo, 1, sessionOptions, spare);
   const classWeights = d.classWeights && parts.rowClasses ? classWeightTable(parts.rowClasses.names, d.classWeights, d.weight) : undefined;
-  return { knn, channels: d.channels, weight: d.weight, main, detail: d.normalizers.detail, ...(classWeights ? { classWeights } : {}) };
+  const imageWeights = d.imageClassWeights && parts.rowClasses ? classWeightTable(parts.rowClasses.names, imageDetailWeights(d), d.weight) : undefined;
+  return { knn, channels: d.channels, weight: d.weight, main, detail: d.normalizers.detail, ...(classWeights ? { classWeights } : {}), ...(imageWeights ? { imageClassWeights: imageWeights } : {}) };
 }
 
 /** The context bank's search: its own rows (memory/context-coreset.ts), each with λ times its frame's context appended. */

@@ -30,8 +30,9 @@ export const command: CliCommand = {
                    moved near an edge (a dent, chip or turned stretch of rim),
                    0..1 (default: tuning.warp, 0)
   --warps N        warped edges per class, beside the set, that each class's
-                   detail-bank weight is also chosen on: a held-out normal's
-                   pixels moved near one of its edges (default: tuning.warps,
+                   heatmap detail-bank weight is also chosen on: a held-out
+                   normal's pixels moved near one of its edges; the image
+                   score keeps the set's weight (default: tuning.warps, 20;
                    0: the set alone)
   --tau-mode M     the mode the τ sweep scores in: lafite (at the configured K)
                    or no-edit (editing off, as in the paper); default:

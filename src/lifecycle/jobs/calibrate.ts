@@ -102,8 +102,10 @@ async function calibrateWith(model: ActiveModel, parts: ScorerParts, parentSetti
   // With a detail bank: one pass per mode it blends into and one detail search per image, which also give those modes' scores.
   const contextOn = contextInUse(parentSettings.context) && parts.contextBank !== undefined;
   const detailModes = detailInUse(parentSettings.detail) || contextOn ? modes.filter((mode) => DETAIL_MODES.includes(mode)) : [];
-  // The profiled mode's scores change with the profiles measured after the detail pass: it is scored again with them.
-  const rest = modes.filter((mode) => !detailModes.includes(mode) || mode === pr?.mode);
+  // The profiled mode's scores change with the profiles measured after the detail pass: it is scored again with them. So is
+  // the sized mode: the detail pass's scores are taken without the size correction (a class whose heatmap alone has a
+  // detail W, tuning.warps, puts the bank in use where its image score has none).
+  const rest = modes.filter((mode) => !detailModes.includes(mode) || mode === pr?.mode || mode === sz?.mode);
   // And the size and edge corrections' and the position profiles' passes over the held-out maps of their classes.
   const corrections = (sz && classes ? sizeRemeasureWork(sz, holdout, classes) : 0) + (e && classes ? edgeRemeasureWork(e, classes) : 0) + (pr && classes ? profileRemeasureWork(pr, holdout, classes) : 0);
   const total = (detailModes.length ? detailTuneWork(holdout.length, detailModes, contextOn ? 0 : -1) : 0) + rest.length * holdout.length + leftOutModes.length * leftOut.length + corrections;

@@ -55,6 +55,16 @@ export interface DetailScoring {
   readonly normalizers?: { readonly detail: ScoreNormalizer; readonly main: Partial<Record<ScoringMode, ScoreNormalizer>> };
   /** W per class name (the bank's row classes), chosen on the pseudo-validation set; absent, or a class not named: `weight`. */
   readonly classWeights?: Readonly<Record<string, number>>;
+  /**
+   * The image score's W per class, where it differs from the heatmap's (classWeights): chosen on the set alone where warped
+   * edges (tuning.warps) chose the heatmap's, so they move the heatmap and never a verdict. Absent, or a class not named: classWeights'.
+   */
+  readonly imageClassWeights?: Readonly<Record<string, number>>;
+}
+
+/** The image score's W per class: classWeights overlaid with imageClassWeights (undefined when neither names a class). */
+export function imageDetailWeights(d: Pick<DetailScoring, "classWeights" | "imageClassWeights">): Readonly<Record<string, number>> | undefined {
+  return d.classWeights || d.imageClassWeights ? { ...d.classWeights, ...d.imageClassWeights } : undefined;
 }
 
 /** W by class index of `names` (the bank's row classes): a class's own W, else `fallback`. */
@@ -64,7 +74,7 @@ export function classWeightTable(names: readonly string[], classWeights: Readonl
 
 /** Whether any frame can get a W above 0: the detail bank needs searching at all. */
 export function detailInUse(d: DetailScoring | undefined): boolean {
-  return d !== undefined && (d.weight > 0 || Object.values(d.classWeights ?? {}).some((w) => w > 0));
+  return d !== undefined && (d.weight > 0 || [...Object.values(d.classWeights ?? {}), ...Object.values(d.imageClassWeights ?? {})].some((w) => w > 0));
 }
 
 export function normalizerOf(maps: readonly Float32Array[]): ScoreNormalizer {

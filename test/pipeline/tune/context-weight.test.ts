@@ -287,6 +287,37 @@ test("a class whose image score has its own context W: the scorer's heatmap is t
   assert.deepEqual(r.context!.normalizers, tuned.normalizers);
 });
 
+test("detail and context weights both split between heatmap and image score: the heatmap blends each at its heatmap W, the score at its image W; the sweep's scores are the served ones", async () => {
+  const m = await makeModel(4);
+  const detail = { weights: [0], classWeights: { kit: 0.5, tex: 0 }, imageClassWeights: { kit: 0 } };
+  const context = { lambda: LAMBDA, weights: [0], margin: 0, tolerance: 0, minSwaps: 0, swaps: [], classWeights: { kit: 0.5 }, imageClassWeights: { kit: 1 } };
+  const r = await tuneDetailWeight({ set: m.set, parts: m.parts, settings, modes: ["knn", "edit-only"], servedMode: "knn", stages: ["fine"], channels: [0, 2], ...detail, context, sessionOptions: {} });
+  assert.deepEqual([r.detail.classWeights, r.detail.imageClassWeights], [detail.classWeights, detail.imageClassWeights]);
+  // The image scores and the context's normalizers are those of a model whose heatmap has no detail W either: the heatmap's W moves no score.
+  const imageOnly = await tuneDetailWeight({ set: m.set, parts: m.parts, settings, modes: ["knn", "edit-only"], servedMode: "knn", stages: ["fine"], channels: [0, 2], weights: [0], classWeights: { kit: 0, tex: 0 }, context, sessionOptions: {} });
+  assert.deepEqual(r.context!.normalizers, imageOnly.context!.normalizers);
+  assert.deepEqual(r.scored, imageOnly.scored);
+  const only = (d: Record<string, number>, cx: Record<string, number>) => ({ ...settings, detail: { ...r.detail, classWeights: d, imageClassWeights: undefined }, context: { ...r.context!, classWeights: cx, imageClassWeights: undefined } });
+  for (const { mode, scores } of r.scored) {
+    const split = await openScorer(mode, m.parts, { ...settings, detail: r.detail, context: r.context! }, {});
+    const heat = await openScorer(mode, m.parts, only({ kit: 0.5, tex: 0 }, { kit: 0.5 }), {});
+    const image = await openScorer(mode, m.parts, only({ kit: 0, tex: 0 }, { kit: 1 }), {});
+    try {
+      const served = (await scorePseudoSet(m.set, split.scorer)).scores;
+      served.forEach((v, i) => assert.ok(Math.abs(v - scores[i]!) <= 1e-5 * Math.max(1, Math.abs(v)), `${mode} [${i}]: served ${v}, sweep ${scores[i]}`));
+      for (const f of [m.set[0]!, m.set[11]!, m.set[14]!]) {
+        const s = await split.scorer.score(f.x);
+        assert.deepEqual(s.map, (await heat.scorer.score(f.x)).map);
+        assert.equal(s.score, (await image.scorer.score(f.x)).score);
+      }
+      const kit = await split.scorer.positionScores(m.set[0]!.x, seedOfFeatures(m.set[0]!.x));
+      assert.deepEqual([kit.weight, kit.imageWeight, kit.contextWeight, kit.imageContextWeight], [0.5, 0, 0.5, 1]);
+    } finally {
+      await Promise.all([split.release(), heat.release(), image.release()]);
+    }
+  }
+});
+
 test("chooseContextWeight: swaps tied at the top are told apart by how far they stand from the normals, then by the smaller W", () => {
   const p = (weight: number, swaps: number, separation: number | null, aupro = 0.94) => ({ weight, swaps_auroc: swaps, swaps_separation: separation, image_auroc: 1, pixel_auroc: null, aupro });
   // The kit of a fit whose swaps saturate (lafite, fit seed 0): 80.9 / 100 / 100, separation 1.9 / 5.9 / 13.6 normal sds.

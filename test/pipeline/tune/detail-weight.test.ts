@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bestByRegions, detailTuneWork, meanPoint, remeasureDetail, tuneDetailWeight } from "../../../src/pipeline/tune/detail-weight.js";
+import { bestByRegions, contextReach, detailTuneWork, meanPoint, remeasureDetail, tuneDetailWeight } from "../../../src/pipeline/tune/detail-weight.js";
 import type { PseudoFeature } from "../../../src/pipeline/tune/pseudo-features.js";
 import { scorePseudoSet } from "../../../src/pipeline/tune/score-set.js";
 import { openScorer } from "../../../src/pipeline/open-scorer.js";
@@ -255,6 +255,34 @@ test("warped edges count as much as the set in a class's W: the mean of both cur
   assert.equal(a.chosen, base.weights[bestByRegions(a.curve)]);
   assert.ok(a.chosen < without.record!.classes!.a!.chosen, `a chose W ${a.chosen}: ${JSON.stringify(a)}`);
   assert.deepEqual({ ...withWarps.detail.classWeights }, { a: a.chosen, b: 0 });
+  // The image score keeps the set's W: the extra samples move the heatmap, never a score or a verdict.
+  assert.equal(a.imageChosen, without.record!.classes!.a!.chosen);
+  assert.deepEqual({ ...withWarps.detail.imageClassWeights }, { a: a.imageChosen });
+  assert.deepEqual(withWarps.scored, without.scored);
+  // Served: the heatmap at the heatmap's W, the image score at the set's, and the scores the sweep gave.
+  for (const { mode, scores } of withWarps.scored) {
+    const opened = await openScorer(mode, parts, { ...settings, detail: withWarps.detail }, {});
+    const plain = await openScorer(mode, parts, { ...settings, detail: { ...withWarps.detail, classWeights: { a: a.imageChosen!, b: 0 }, imageClassWeights: undefined } }, {});
+    const heat = await openScorer(mode, parts, { ...settings, detail: { ...withWarps.detail, imageClassWeights: undefined } }, {});
+    try {
+      for (const [i, f] of set.entries()) {
+        const pos = await opened.scorer.positionScores(f.x, seedOfFeatures(f.x));
+        assert.equal(pos.weight, withWarps.detail.classWeights![f.cls], `${mode} ${f.cls}[${i}]`);
+        assert.equal(pos.imageWeight, f.cls === "a" ? a.imageChosen : undefined);
+        const both = await opened.scorer.score(f.x);
+        assert.deepEqual(both.map, (await heat.scorer.score(f.x)).map, "the heatmap is the heatmap W's");
+        assert.equal(both.score, (await plain.scorer.score(f.x)).score, "the score is the set's W's");
+      }
+      const served = (await scorePseudoSet(set, opened.scorer)).scores;
+      served.forEach((v, i) => assert.ok(Math.abs(v - scores[i]!) <= 1e-5 * Math.max(1, Math.abs(v)), `${mode} [${i}]: served ${v}, sweep ${scores[i]}`));
+    } finally {
+      await Promise.all([opened.release(), plain.release(), heat.release()]);
+    }
+  }
+  // A re-measure keeps both.
+  const again = await remeasureDetail(set, parts, { ...settings, detail: withWarps.detail }, [...modes], "knn", {});
+  assert.deepEqual([again!.detail.classWeights, again!.detail.imageClassWeights], [withWarps.detail.classWeights, withWarps.detail.imageClassWeights]);
+  assert.deepEqual(again!.scored, withWarps.scored);
   // They are not normals: the normalizers, the model's W and its curve are the set's.
   assert.deepEqual(withWarps.detail.normalizers, without.detail.normalizers);
   assert.deepEqual([withWarps.record!.curve, withWarps.record!.chosen], [without.record!.curve, without.record!.chosen]);
@@ -265,6 +293,16 @@ test("warped edges count as much as the set in a class's W: the mean of both cur
   const few = await tuneDetailWeight({ ...base, modes, servedMode: "knn", warps: { samples, min: 9 } });
   assert.deepEqual(few.record, without.record);
   assert.deepEqual(few.detail, without.detail);
+});
+
+test("contextReach: the classes the context bank holds, and those with a frame giving one of them a fifth of its votes", () => {
+  const names = ["assembly", "kit", "nut", "glass"];
+  const set = [{ cls: "assembly" }, { cls: "assembly" }, { cls: "nut" }, { cls: "glass" }, { cls: "kit" }];
+  // Votes by class index: the second assembly frame gives kit 2 of 10 (a fifth), the nut frame 1 of 10, glass none at all.
+  const votes = [[9, 1, 0, 0], [8, 2, 0, 0], [0, 1, 9, 0], [0, 0, 0, 0], [0, 10, 0, 0]].map((v) => ({ classVotes: Int32Array.from(v) }));
+  assert.deepEqual([...contextReach(set, votes, Int32Array.from([1, 1, 1]), names)].sort(), ["assembly", "kit"]);
+  assert.deepEqual([...contextReach(set, votes, undefined, names)], []);
+  assert.deepEqual([...contextReach(set, [{}, {}, {}, {}, {}], Int32Array.from([1]), names)], ["kit"]);
 });
 
 test("meanPoint averages two sweep points figure by figure; a figure one lacks is the other's", () => {

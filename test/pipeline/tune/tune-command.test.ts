@@ -79,7 +79,8 @@ test("fit --no-tune keeps the configured τ, Δt and K, records the held-out fil
 
 test("lafite tune sweeps τ then K in lafite mode, records curves and seed, writes a new version; the same seed gives the same curves", async () => {
   const before = await manifest(bundle);
-  await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3"], { timeout: 300_000 });
+  // Without warped edges, so every class's image score and heatmap share their detail W (the image-score override below reduces the heatmap).
+  await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3", "--warps", "0"], { timeout: 300_000 });
   const first = await manifest(bundle);
   assert.notEqual(first.version, before.version);
   const t = first.tuning!;
@@ -131,7 +132,7 @@ test("lafite tune sweeps τ then K in lafite mode, records curves and seed, writ
   // Every mode that searches the bank; no-edit stays the diffusion model alone.
   assert.deepEqual(Object.keys(first.scoring.detail!.normalizers!.main).sort(), ["edit-only", "knn", "lafite"]);
 
-  await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3"], { timeout: 300_000 });
+  await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3", "--warps", "0"], { timeout: 300_000 });
   const second = await manifest(bundle);
   assert.deepEqual(second.tuning!.tau.curve, t.tau.curve);
   assert.deepEqual(second.tuning!.k.curve, t.k.curve);
@@ -147,7 +148,7 @@ test("lafite tune sweeps τ then K in lafite mode, records curves and seed, writ
   const { classMeans: fitted, ...memory } = second.memory;
   await writeFile(join(old, "manifest.json"), JSON.stringify({ ...second, scoring, tuning, memory }, null, 2));
   assert.equal((await manifest(old)).scoring.detail, undefined);
-  await run(process.execPath, [CLI, "tune", "--bundle", old, "--data", data, "--seed", "3"], { timeout: 300_000 });
+  await run(process.execPath, [CLI, "tune", "--bundle", old, "--data", data, "--seed", "3", "--warps", "0"], { timeout: 300_000 });
   const retuned = await manifest(old);
   assert.deepEqual(retuned.scoring.detail, second.scoring.detail);
   assert.deepEqual(retuned.tuning!.detail, t.detail);
@@ -221,7 +222,8 @@ test("lafite tune --logical makes that share of the anomalies logical and record
 
 test("lafite tune --shade and --warp shade or warp that share of the anomalies in place and record it (tuning.shade, tuning.warp, none by default)", async () => {
   await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3"], { timeout: 300_000 });
-  const none = (await manifest(bundle)).tuning!;
+  const byDefault = await manifest(bundle);
+  const none = byDefault.tuning!;
   assert.equal(none.shade, undefined);
   await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3", "--shade", "0.5"], { timeout: 300_000 });
   const t = (await manifest(bundle)).tuning!;
@@ -248,17 +250,22 @@ test("lafite tune --shade and --warp shade or warp that share of the anomalies i
   );
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /--warp must be a number from 0 to 1, got '1.5'/);
-  // --warps N: warped edges beside the set, weighed as much as it in each class's detail weight (tuning.warps, none by default).
+  // --warps N: warped edges beside the set, weighed as much as it in each class's heatmap detail weight (tuning.warps, 20 by default; 0: off).
   const classesOf = (t: typeof none) => Object.entries(t.detail!.classes!);
-  assert.ok(classesOf(none).length > 0 && classesOf(none).every(([, c]) => c.warps === undefined && c.set === undefined));
-  await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3", "--warps", "8"], { timeout: 300_000 });
-  const e = (await manifest(bundle)).tuning!;
-  const swept = classesOf(e);
-  assert.equal(swept.length, classesOf(none).length);
-  for (const [cls, c] of swept) {
+  assert.ok(classesOf(none).length > 0);
+  for (const [cls, c] of classesOf(none)) {
     assert.equal(c.warps!.length, c.curve.length, `${cls}: a warped-edge point per W`);
     c.curve.forEach((p, j) => assert.ok(Math.abs(p.aupro! - (c.set![j]!.aupro! + c.warps![j]!.aupro!) / 2) < 1e-12, `${cls} W ${p.weight}`));
+    assert.notEqual(c.imageChosen, undefined, `${cls}: the image score's W, chosen on the set alone`);
   }
+  const withWarps = byDefault;
+  await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--seed", "3", "--warps", "0"], { timeout: 300_000 });
+  const off = await manifest(bundle);
+  assert.ok(classesOf(off.tuning!).every(([, c]) => c.warps === undefined && c.set === undefined && c.imageChosen === undefined));
+  assert.equal(off.scoring.detail!.imageClassWeights, undefined);
+  // The image score's W is the set's either way, so no threshold moves: the warped edges change heatmaps only.
+  assert.deepEqual(Object.fromEntries(classesOf(off.tuning!).map(([cls, c]) => [cls, c.chosen])), Object.fromEntries(classesOf(none).map(([cls, c]) => [cls, c.imageChosen])));
+  assert.deepEqual([off.threshold.value, off.threshold.holdoutScores, off.threshold.classes], [withWarps.threshold.value, withWarps.threshold.holdoutScores, withWarps.threshold.classes]);
   const refused = await run(process.execPath, [CLI, "tune", "--bundle", bundle, "--data", data, "--warps", "1001"], { timeout: 120_000 }).then(
     () => assert.fail("tune accepted --warps 1001"),
     (e: { code: number; stderr: string }) => e,
