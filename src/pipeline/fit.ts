@@ -297,7 +297,9 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const swapProgress = contextTuned ? new Progress("fit: swapped parts", pseudoClasses.length * tc.swaps, { unit: "tries", sink: sinkFor("pseudo") }) : undefined;
   const swapSet = contextTuned ? await extractPseudoFeatures(swapSamples(pseudoClasses, { seed: tc.seed, perClass: tc.swaps, ...(signal ? { signal } : {}), onTried: () => swapProgress?.tick() }), backbone, stats, signal ? { signal } : {}) : [];
   // Warped edges (image/pseudo/warp.ts): what the detail bank's weight per class is also chosen on.
-  const warpsTuned = (options.tune ?? true) && DETAIL_MODES.includes(config.scoring.mode) && tc.detailPerClass && tc.warps > 0 && detailStagesOf(config, backboneSource) !== undefined;
+  // The detail bank's stages (none for a user ONNX backbone without a run of them): its weight is tuned below.
+  const detailPlan = detailStagesOf(config, backboneSource);
+  const warpsTuned = (options.tune ?? true) && DETAIL_MODES.includes(config.scoring.mode) && tc.detailPerClass && tc.warps > 0 && detailPlan !== undefined;
   const warpProgress = warpsTuned ? new Progress("fit: warped edges", pseudoClasses.length * tc.warps, { unit: "images", sink: sinkFor("pseudo") }) : undefined;
   const warpSet = warpsTuned ? await extractPseudoFeatures(warpSamples(pseudoClasses, { seed: tc.seed, perClass: tc.warps, ...(signal ? { signal } : {}) }), backbone, stats, { ...(signal ? { signal } : {}), ...(warpProgress ? { progress: warpProgress } : {}) }) : [];
   await backbone.release();
@@ -345,7 +347,6 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     }
     const settings = { ...base, ...chosen };
     // The detail bank's weight, on the same set; its pass over every mode also gives calibration its scores.
-    const detailPlan = detailStagesOf(config, backboneSource);
     const detailWeights = (options.tune ?? true) ? config.tuning.detailWeights : [config.scoring.detail.weight];
     // With a detail bank the sweep's scores replace the tuning's (no-edit, which gets none, keeps the tuning's if it has them).
     let scored: readonly ScoredSet[] = chosenScores ? [chosenScores] : [];

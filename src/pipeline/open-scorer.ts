@@ -11,11 +11,11 @@ import type { ScoringMode } from "./types.js";
 import { DIFFUSION_MODES } from "../model/types.js";
 import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
 import type { BundleManifest } from "../model/bundle.js";
-import { classWeightTable, DETAIL_MODES, detailInUse, imageDetailWeights, rowSlice, type DetailScoring } from "../model/scoring/detail-bank.js";
+import { classWeightTable, DETAIL_MODES, detailInUse, imageClassWeightsOf, rowSlice, type DetailScoring } from "../model/scoring/detail-bank.js";
 import { UNTAGGED, votingClasses, type RowClasses } from "../model/memory/row-classes.js";
 import { classMeanReader, type ClassMeans } from "../model/memory/class-means.js";
 import type { FeatureMap } from "../model/types.js";
-import { contextInUse, imageContextWeights, type ContextScoring } from "../model/scoring/context-bank.js";
+import { contextInUse, type ContextScoring } from "../model/scoring/context-bank.js";
 import { scaledContextRows, type ContextBankRows } from "../model/memory/context-coreset.js";
 import type { ScoreMemo } from "./score-memo.js";
 import type { SizeTrends } from "../model/scoring/size-trend.js";
@@ -144,7 +144,7 @@ async function openDetail(mode: ScoringMode, parts: ScorerParts, d: DetailScorin
   const [lo, hi] = d.channels;
   const knn = await OnnxKnn.create(rowSlice(parts.coreset, parts.coresetSize, parts.c, d.channels), parts.coresetSize, hi - lo, 1, sessionOptions, spare);
   const classWeights = d.classWeights && parts.rowClasses ? classWeightTable(parts.rowClasses.names, d.classWeights, d.weight) : undefined;
-  const imageWeights = d.imageClassWeights && parts.rowClasses ? classWeightTable(parts.rowClasses.names, imageDetailWeights(d), d.weight) : undefined;
+  const imageWeights = d.imageClassWeights && parts.rowClasses ? classWeightTable(parts.rowClasses.names, imageClassWeightsOf(d), d.weight) : undefined;
   return { knn, channels: d.channels, weight: d.weight, main, detail: d.normalizers.detail, ...(classWeights ? { classWeights } : {}), ...(imageWeights ? { imageClassWeights: imageWeights } : {}) };
 }
 
@@ -156,7 +156,7 @@ async function openContext(mode: ScoringMode, parts: ScorerParts, cs: ContextSco
   if (!bank) throw new LafiteError(ErrorCode.BAD_BUNDLE, "the context bank is in use but the bundle holds no context rows");
   const knn = await OnnxKnn.create(scaledContextRows(bank, cs.lambda), bank.size, bank.c + bank.channels[1] - bank.channels[0], 1, sessionOptions, spare);
   const classWeights = cs.classWeights && parts.rowClasses ? classWeightTable(parts.rowClasses.names, cs.classWeights, cs.weight) : undefined;
-  const imageWeights = imageContextWeights(cs);
+  const imageWeights = imageClassWeightsOf(cs);
   const imageClassWeights = cs.imageClassWeights && imageWeights && parts.rowClasses ? classWeightTable(parts.rowClasses.names, imageWeights, cs.weight) : undefined;
   return { knn, channels: bank.channels, lambda: cs.lambda, weight: cs.weight, main, context: cs.normalizers.context, ...(classWeights ? { classWeights } : {}), ...(imageClassWeights ? { imageClassWeights } : {}) };
 }

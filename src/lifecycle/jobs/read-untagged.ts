@@ -19,7 +19,7 @@
 import { openScorer, scorerSettingsOf } from "../../pipeline/open-scorer.js";
 import { frameContextClass, seedOfFeatures } from "../../pipeline/frame-scorer.js";
 import { classWeightTable } from "../../model/scoring/detail-bank.js";
-import { imageContextWeights } from "../../model/scoring/context-bank.js";
+import { imageClassWeightsOf } from "../../model/scoring/detail-bank.js";
 import { rowClassesPart } from "../../model/bundle.js";
 import type { FeatureMap } from "../../model/types.js";
 import { throwIfCancelled } from "../../util/progress.js";
@@ -52,7 +52,7 @@ export async function readUntagged(
   const opened = await openScorer("knn", { coreset: model.coreset, coresetSize: m.memory.coresetSize, c, ...classParts }, settings, model.sessionOptions);
   const cs = m.scoring.context;
   // A frame's context rows go to the class whose search served it, for its heatmap or its image score: the larger W of the two.
-  const served = cs ? imageContextWeights(cs) : undefined;
+  const served = cs ? imageClassWeightsOf(cs) : undefined;
   const contextWeights = cs && served ? classWeightTable(rowClasses.names, Object.fromEntries(Object.entries(served).map(([cls, w]) => [cls, Math.max(w, cs.classWeights?.[cls] ?? cs.weight)])), cs.weight) : undefined;
   const total = items.filter((it) => it.classTag === undefined).length;
   let done = 0;

@@ -27,7 +27,7 @@
  * memory.contextBank).
  */
 import type { FeatureMap, ScoringMode } from "../types.js";
-import type { ChannelRange, ScoreNormalizer } from "./detail-bank.js";
+import { anyWeightInUse, type ChannelRange, type ScoreNormalizer } from "./detail-bank.js";
 import { invalidInput } from "../../util/errors.js";
 
 /** How a model blends its context bank in (the manifest's scoring.context). */
@@ -51,12 +51,7 @@ export interface ContextScoring {
 
 /** Whether any frame can get a context weight above 0, for its heatmap or its image score. */
 export function contextInUse(c: ContextScoring | undefined): boolean {
-  return c !== undefined && (c.weight > 0 || [...Object.values(c.classWeights ?? {}), ...Object.values(c.imageClassWeights ?? {})].some((w) => w > 0));
-}
-
-/** The image score's W per class: classWeights overlaid with imageClassWeights (undefined when neither names a class). */
-export function imageContextWeights(c: Pick<ContextScoring, "classWeights" | "imageClassWeights">): Readonly<Record<string, number>> | undefined {
-  return c.classWeights || c.imageClassWeights ? { ...c.classWeights, ...c.imageClassWeights } : undefined;
+  return anyWeightInUse(c);
 }
 
 /**

@@ -62,9 +62,21 @@ export interface DetailScoring {
   readonly imageClassWeights?: Readonly<Record<string, number>>;
 }
 
+/** A bank's weights as the detail and context banks both keep them: the model's, the heatmap's per class, and the image score's where they differ. */
+export interface BankWeights {
+  readonly weight: number;
+  readonly classWeights?: Readonly<Record<string, number>>;
+  readonly imageClassWeights?: Readonly<Record<string, number>>;
+}
+
 /** The image score's W per class: classWeights overlaid with imageClassWeights (undefined when neither names a class). */
-export function imageDetailWeights(d: Pick<DetailScoring, "classWeights" | "imageClassWeights">): Readonly<Record<string, number>> | undefined {
-  return d.classWeights || d.imageClassWeights ? { ...d.classWeights, ...d.imageClassWeights } : undefined;
+export function imageClassWeightsOf(b: Pick<BankWeights, "classWeights" | "imageClassWeights">): Readonly<Record<string, number>> | undefined {
+  return b.classWeights || b.imageClassWeights ? { ...b.classWeights, ...b.imageClassWeights } : undefined;
+}
+
+/** Whether any frame can get a W above 0, for its heatmap or its image score: the bank needs searching at all. */
+export function anyWeightInUse(b: BankWeights | undefined): boolean {
+  return b !== undefined && (b.weight > 0 || [...Object.values(b.classWeights ?? {}), ...Object.values(b.imageClassWeights ?? {})].some((w) => w > 0));
 }
 
 /** W by class index of `names` (the bank's row classes): a class's own W, else `fallback`. */
@@ -74,7 +86,7 @@ export function classWeightTable(names: readonly string[], classWeights: Readonl
 
 /** Whether any frame can get a W above 0: the detail bank needs searching at all. */
 export function detailInUse(d: DetailScoring | undefined): boolean {
-  return d !== undefined && (d.weight > 0 || [...Object.values(d.classWeights ?? {}), ...Object.values(d.imageClassWeights ?? {})].some((w) => w > 0));
+  return anyWeightInUse(d);
 }
 
 export function normalizerOf(maps: readonly Float32Array[]): ScoreNormalizer {

@@ -23,11 +23,11 @@ import type * as ort from "onnxruntime-node";
 import type { TuningPoint, TuningRecord } from "../../model/bundle.js";
 import type { ScoringMode } from "../../model/types.js";
 import { anomalyMap, imageScoreOf } from "../../model/scoring/anomaly-map.js";
-import { blendPositionScores, channelSlice, classWeightTable, DETAIL_MODES, detailInUse, normalizerOf, rowSlice, type ChannelRange, type DetailScoring, type ScoreNormalizer } from "../../model/scoring/detail-bank.js";
-import { contextInUse, frameContext, imageContextWeights, withContext, type ContextScoring } from "../../model/scoring/context-bank.js";
+import { blendPositionScores, channelSlice, classWeightTable, DETAIL_MODES, detailInUse, imageClassWeightsOf, normalizerOf, rowSlice, type ChannelRange, type DetailScoring, type ScoreNormalizer } from "../../model/scoring/detail-bank.js";
+import { contextInUse, frameContext, withContext, type ContextScoring } from "../../model/scoring/context-bank.js";
 import { scaledContextRows } from "../../model/memory/context-coreset.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
-import { CONTEXT_MIN_SHARE, detailWeightOf, frameContextWeight, seedOfFeatures, type PositionScores } from "../frame-scorer.js";
+import { detailWeightOf, frameContextClass, frameContextWeight, seedOfFeatures, type PositionScores } from "../frame-scorer.js";
 import { auroc, PixelMetricAccumulator, separation } from "../../measures/metrics.js";
 import { ProAccumulator } from "../../measures/pro.js";
 import { throwIfCancelled, type Progress } from "../../util/progress.js";
@@ -171,12 +171,12 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
   if (perClass) input.log?.(`tune: chose detail weight per class (${((performance.now() - t0) / 1000).toFixed(1)} s): ${Object.entries(perClass).map(([cls, r]) => `${cls} W=${r.chosen}${r.imageChosen !== undefined && r.imageChosen !== r.chosen ? `, image score W=${r.imageChosen}` : ""}${r.warps ? ` (AUPRO ${r.curve.map((p) => pct(p.aupro)).join("/")}: set ${r.set!.map((p) => pct(p.aupro)).join("/")}, warped edges ${r.warps.map((p) => pct(p.aupro)).join("/")})` : ""}`).join(", ")}`);
 
   // The set's scores as a served scorer gives them: each sample at the W of the class its nearest main-bank rows name.
+  const detail: DetailScoring = { stages: input.stages, channels, weight, normalizers: { detail: nDetail, main: nMain }, ...(classWeights ? { classWeights } : {}), ...(imageClassWeights ? { imageClassWeights } : {}) };
   const table = rowClasses && classWeights ? classWeightTable(rowClasses.names, classWeights, weight) : undefined;
-  const imageTable = rowClasses && imageClassWeights ? classWeightTable(rowClasses.names, { ...classWeights, ...imageClassWeights }, weight) : table;
+  const imageTable = rowClasses && imageClassWeights ? classWeightTable(rowClasses.names, imageClassWeightsOf(detail), weight) : table;
   const weightOf = (t: Float64Array | undefined) => (mode: ScoringMode) => (i: number) => detailWeightOf({ weight, ...(t ? { classWeights: t } : {}) }, main.get(mode)![i]!.frameClass ?? -1);
   const weightFor = weightOf(table);
   const imageWeightFor = weightOf(imageTable);
-  const detail: DetailScoring = { stages: input.stages, channels, weight, normalizers: { detail: nDetail, main: nMain }, ...(classWeights ? { classWeights } : {}), ...(imageClassWeights ? { imageClassWeights } : {}) };
   const record = weights.length > 1 ? { record: { mode: input.servedMode, stages: input.stages, curve, chosen: weight, ...(perClass ? { classes: perClass } : {}) } } : {};
   if (input.context) {
     const tuned = await tuneContext(input, input.context, { all, main, weightFor, imageWeightFor, imageDiffers: imageTable !== table, detailedAt, positions });
@@ -292,7 +292,7 @@ async function tuneContext(input: DetailTuneInput, cx: NonNullable<DetailTuneInp
   }
   const context: ContextScoring = { lambda: cx.lambda, weight: 0, normalizers: { context: nContext, main: nMain }, ...(classWeights ? { classWeights } : {}), ...(imageClassWeights ? { imageClassWeights } : {}) };
   // The image scores (thresholds are calibrated on them) at each class's image-score W.
-  const imageTable = classWeightTable(rowClasses.names, imageContextWeights(context), 0);
+  const imageTable = classWeightTable(rowClasses.names, imageClassWeightsOf(context), 0);
   const scored = modes.map((mode) => ({ mode, scores: set.map((_, i) => imageScoreOf(mapAt(mode, i, weightOfFrame(mode, i, imageTable), imageWeightFor), S, settings)) }));
   return { context, ...(record ? { record } : {}), scored };
 }
@@ -378,14 +378,13 @@ function sweepPerClass(
  * (its pixel AUROC 98.2 -> 92.9, AUPRO 93.8 -> 76.4).
  */
 export function contextReach(set: readonly Pick<PseudoFeature, "cls">[], scores: readonly Pick<PositionScores, "classVotes">[], held: ArrayLike<number> | undefined, names: readonly string[]): Set<string> {
-  const holds = new Set(Array.from(held ?? []));
-  const out = new Set<string>([...holds].map((k) => names[k]!).filter((n) => n !== undefined));
+  // A W of 1 for every class the bank holds: a frame is reached where frameContextClass finds one of them.
+  const holds = new Float64Array(names.length);
+  for (const k of Array.from(held ?? [])) holds[k] = 1;
+  const out = new Set(names.filter((_, k) => holds[k] === 1));
   set.forEach((f, i) => {
     const votes = scores[i]?.classVotes;
-    if (!votes) return;
-    let total = 0;
-    for (const v of votes) total += v;
-    if (total > 0 && [...holds].some((k) => (votes[k] ?? 0) >= CONTEXT_MIN_SHARE * total)) out.add(f.cls);
+    if (votes && frameContextClass(holds, votes) >= 0) out.add(f.cls);
   });
   return out;
 }
