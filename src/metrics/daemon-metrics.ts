@@ -120,6 +120,12 @@ export class DaemonMetrics {
     );
     this.classGauge(
       source,
+      "lafited_model_detail_image_class_weight",
+      "The detail bank's weight W for the image score (and so the verdict) per class in the model in service, for the classes where it differs from lafited_model_detail_class_weight (which then sets only the heatmap's), labelled with its version and class; absent otherwise",
+      (m) => m.detailImageClassWeights,
+    );
+    this.classGauge(
+      source,
       "lafited_model_context_class_weight",
       "The context bank's weight W per class in the model in service, for the classes it holds rows of, when any frame can get one (a frame gets its class tag's W, else the largest W among the classes holding a fifth of its nearest-row votes), labelled with its version and class; absent otherwise",
       (m) => m.context?.classWeights,

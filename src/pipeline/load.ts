@@ -110,6 +110,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       ...(sc.tau !== undefined && DIFFUSION_MODES.includes(mode) ? { tau: sc.tau, deltaT: sc.deltaT ?? 1, steps: ddimTimesteps(sc.tau, sc.deltaT ?? 1).length } : {}),
       ...(sc.detail && sc.detail.weight > 0 ? { detailWeight: sc.detail.weight } : {}),
       ...(sc.detail?.classWeights ? { detailClassWeights: sc.detail.classWeights } : {}),
+      ...(sc.detail?.imageClassWeights ? { detailImageClassWeights: sc.detail.imageClassWeights } : {}),
       ...(edges ? { edgeCorrectedClasses: Object.keys(edges.classes) } : {}),
       ...(sizes ? { sizeCorrectedClasses: Object.keys(sizes.classes) } : {}),
       ...(profiles ? { profiledClasses: Object.keys(profiles.classes) } : {}),

@@ -79,6 +79,8 @@ export interface ModelInfo {
   readonly detailWeight?: number;
   /** The detail bank's W per class, when tuning chose one per class (a frame gets its class's; others `detailWeight`). */
   readonly detailClassWeights?: Readonly<Record<string, number>>;
+  /** The detail bank's W for the image score, for the classes where it differs from detailClassWeights (which then sets only the heatmap's). */
+  readonly detailImageClassWeights?: Readonly<Record<string, number>>;
   /**
    * The context bank, when any frame can get a context weight: λ, the W for a frame no class speaks for, the W per class
    * it holds rows of (the heatmap's, and the image score's unless imageClassWeights names the class), and the image

@@ -359,6 +359,7 @@ export function modelInfoMessage(info: ModelInfo): ProtoModelInfo {
     optionalSteps: info.steps !== undefined ? { case: "steps", value: info.steps } : { case: undefined },
     optionalDetailWeight: info.detailWeight !== undefined ? { case: "detailWeight", value: info.detailWeight } : { case: undefined },
     detailClassWeights: { ...info.detailClassWeights },
+    detailImageClassWeights: { ...info.detailImageClassWeights },
     contextClassWeights: { ...info.context?.classWeights },
     contextImageClassWeights: { ...info.context?.imageClassWeights },
     edgeCorrectedClasses: [...(info.edgeCorrectedClasses ?? [])],

@@ -131,13 +131,13 @@ test("lafite info prints the served model: thresholds, the classes a tag can nam
     assert.match(text.stdout, /\nthreshold 0\.5 \(fixed by the fake detector\)\n/);
     assert.match(text.stdout, /\nclasses \(a class tag naming one judges a frame as it\): plate, hex nut\n/);
     assert.match(text.stdout, /\ndetail W 0\.25, context bank λ 4\nedge-corrected heatmaps: plate\n/);
-    // The heatmap's context W, then the image score's (plate's own).
-    assert.match(text.stdout, /\nclass\s+threshold\s+detail W\s+context W\s+score context W\n/);
-    assert.match(text.stdout, /\nplate\s+0\.5 \(model's\)\s+0\.5\s+0\.5\s+1\n/);
-    assert.match(text.stdout, /\nhex nut\s+0\.5 \(model's\)\s+0\s+-\s+-\n?$/);
+    // Each bank's heatmap W, then its image score's (plate's own; the nut's score shares its heatmap's detail W).
+    assert.match(text.stdout, /\nclass\s+threshold\s+detail W\s+score detail W\s+context W\s+score context W\n/);
+    assert.match(text.stdout, /\nplate\s+0\.5 \(model's\)\s+0\.5\s+0\s+0\.5\s+1\n/);
+    assert.match(text.stdout, /\nhex nut\s+0\.5 \(model's\)\s+0\s+0\s+-\s+-\n?$/);
     const json = await lafite(["info", "--server", h.address, "--json"]);
-    const info = JSON.parse(json.stdout) as { version: string; classes: string[]; detailClassWeights: Record<string, number>; contextClassWeights: Record<string, number>; contextImageClassWeights: Record<string, number>; contextLambda: number; edgeCorrectedClasses: string[] };
-    assert.deepEqual([info.version, info.classes, info.detailClassWeights], ["fake-1", ["plate", "hex nut"], { plate: 0.5, "hex nut": 0 }]);
+    const info = JSON.parse(json.stdout) as { version: string; classes: string[]; detailClassWeights: Record<string, number>; detailImageClassWeights: Record<string, number>; contextClassWeights: Record<string, number>; contextImageClassWeights: Record<string, number>; contextLambda: number; edgeCorrectedClasses: string[] };
+    assert.deepEqual([info.version, info.classes, info.detailClassWeights, info.detailImageClassWeights], ["fake-1", ["plate", "hex nut"], { plate: 0.5, "hex nut": 0 }, { plate: 0 }]);
     assert.deepEqual([info.contextClassWeights, info.contextImageClassWeights, info.contextLambda, info.edgeCorrectedClasses], [{ plate: 0.5 }, { plate: 1 }, 4, ["plate"]]);
     const down = await lafite(["info", "--server", "127.0.0.1:1"]);
     assert.equal(down.code, 1);

@@ -28,6 +28,7 @@ test("/metrics counts frames by outcome with stage and end-to-end latency; /heal
     assert.doesNotMatch((await get(port, "/metrics")).body, /^lafited_model_bank_rows/m);
     assert.doesNotMatch((await get(port, "/metrics")).body, /^lafited_model_detail_weight/m);
     assert.doesNotMatch((await get(port, "/metrics")).body, /^lafited_model_detail_class_weight/m);
+    assert.doesNotMatch((await get(port, "/metrics")).body, /^lafited_model_detail_image_class_weight/m);
     assert.doesNotMatch((await get(port, "/metrics")).body, /^lafited_model_context_class_weight/m);
     assert.doesNotMatch((await get(port, "/metrics")).body, /^lafited_model_context_image_class_weight/m);
     assert.doesNotMatch((await get(port, "/metrics")).body, /^lafited_model_position_profiled/m);
@@ -56,6 +57,8 @@ test("/metrics counts frames by outcome with stage and end-to-end latency; /heal
     assert.equal(sample(body, 'lafited_model_detail_weight{version="fake-1"}'), 0.25);
     assert.equal(sample(body, 'lafited_model_detail_class_weight{version="fake-1",class="plate"}'), 0.5);
     assert.equal(sample(body, 'lafited_model_detail_class_weight{version="fake-1",class="hex nut"}'), 0);
+    assert.equal(sample(body, 'lafited_model_detail_image_class_weight{version="fake-1",class="plate"}'), 0);
+    assert.equal(sample(body, 'lafited_model_detail_image_class_weight{version="fake-1",class="hex nut"}'), undefined, "a class whose score shares its heatmap's W");
     assert.equal(sample(body, 'lafited_model_context_class_weight{version="fake-1",class="plate"}'), 0.5);
     assert.equal(sample(body, 'lafited_model_context_class_weight{version="fake-1",class="hex nut"}'), undefined, "a class the context bank holds no rows of");
     assert.equal(sample(body, 'lafited_model_context_image_class_weight{version="fake-1",class="plate"}'), 1);

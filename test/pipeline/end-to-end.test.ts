@@ -193,7 +193,7 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
     assert.equal(info.scoringMode, "lafite");
     // Fit tuned τ and K on the pseudo-validation set: the daemon reports what the manifest chose.
     const m = JSON.parse(await readFile(join(bundle, "manifest.json"), "utf8")) as {
-      scoring: { tau: number; k: number; edges?: { mode: string; classes: Record<string, number[]> }; detail?: { stages: string[]; channels: number[]; weight: number; normalizers?: { main: Record<string, unknown> }; classWeights?: Record<string, number> } };
+      scoring: { tau: number; k: number; edges?: { mode: string; classes: Record<string, number[]> }; detail?: { stages: string[]; channels: number[]; weight: number; normalizers?: { main: Record<string, unknown> }; classWeights?: Record<string, number>; imageClassWeights?: Record<string, number> } };
       tuning?: { detail?: { curve: { weight: number }[]; chosen: number; classes?: Record<string, { curve: { weight: number; aupro: number | null }[]; chosen: number }> }; edges?: { mode: string; classes: Record<string, { base: { aupro: number | null }; corrected: { aupro: number | null }; chosen: boolean }> } };
       threshold: { rule: string };
       thresholds: Record<string, { value: number; classes?: Record<string, { value: number; holdoutImages: number }> }>;
@@ -221,6 +221,8 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
       assert.equal(detail.classWeights![cls], r.chosen, cls);
     }
     assert.deepEqual(Object.fromEntries(Object.entries(info.detailClassWeights).map(([k, v]) => [k, +v.toFixed(6)])), detail.classWeights);
+    // The image score's own detail W, where the warped edges moved the heatmap's away from the set's (tuning.warps).
+    assert.deepEqual(Object.fromEntries(Object.entries(info.detailImageClassWeights).map(([k, v]) => [k, +v.toFixed(6)])), detail.imageClassWeights ?? {});
     // The edge correction, chosen per class in the served mode on the same set: the kept classes' profiles served and reported.
     const edges = m.tuning.edges!;
     assert.equal(edges.mode, "lafite");

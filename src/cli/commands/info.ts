@@ -64,14 +64,16 @@ export function formatModelInfo(info: ModelInfo): string {
   const context = info.optionalContextLambda.case === "contextLambda";
   // And the image score's context W only where some class has its own (the heatmap's column then holds the heatmap's).
   const scoreContext = context && Object.keys(info.contextImageClassWeights).length > 0;
+  // Likewise the image score's detail W (tuning's warped edges choose the heatmap's).
+  const scoreDetail = Object.keys(info.detailImageClassWeights).length > 0;
   const width = Math.max(5, ...info.classes.map((c) => c.length));
-  lines.push(`${"class".padEnd(width)}  ${"threshold".padStart(16)}  ${"detail W".padStart(8)}${context ? `  ${"context W".padStart(9)}` : ""}${scoreContext ? `  ${"score context W".padStart(15)}` : ""}`);
+  lines.push(`${"class".padEnd(width)}  ${"threshold".padStart(16)}  ${"detail W".padStart(8)}${scoreDetail ? `  ${"score detail W".padStart(14)}` : ""}${context ? `  ${"context W".padStart(9)}` : ""}${scoreContext ? `  ${"score context W".padStart(15)}` : ""}`);
   const weight = (w: number | undefined, width: number) => (w !== undefined ? num(w) : "-").padStart(width);
   for (const cls of info.classes) {
     const own = info.classThresholds[cls];
     const contextW = info.contextClassWeights[cls];
     lines.push(
-      `${cls.padEnd(width)}  ${(own !== undefined ? num(own) : `${num(info.threshold)} (model's)`).padStart(16)}  ${weight(info.detailClassWeights[cls], 8)}${context ? `  ${weight(contextW, 9)}` : ""}${scoreContext ? `  ${weight(info.contextImageClassWeights[cls] ?? contextW, 15)}` : ""}`,
+      `${cls.padEnd(width)}  ${(own !== undefined ? num(own) : `${num(info.threshold)} (model's)`).padStart(16)}  ${weight(info.detailClassWeights[cls], 8)}${scoreDetail ? `  ${weight(info.detailImageClassWeights[cls] ?? info.detailClassWeights[cls], 14)}` : ""}${context ? `  ${weight(contextW, 9)}` : ""}${scoreContext ? `  ${weight(info.contextImageClassWeights[cls] ?? contextW, 15)}` : ""}`,
     );
   }
   return lines.join("\n");

@@ -44,6 +44,8 @@ export class FakeDetector implements Detector {
       // Read back from lafited_model_detail_weight and lafited_model_detail_class_weight.
       detailWeight: 0.25,
       detailClassWeights: { plate: 0.5, "hex nut": 0 },
+      // Read back from lafited_model_detail_image_class_weight and `lafite info`.
+      detailImageClassWeights: { plate: 0 },
       classes: ["plate", "hex nut"],
       ...(options.alikeClasses ? { alikeClasses: options.alikeClasses } : {}),
       // Read back from lafited_model_context_class_weight, lafited_model_context_image_class_weight and `lafite info`.
