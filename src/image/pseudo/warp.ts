@@ -152,17 +152,46 @@ export function growInDisk(mask: BinaryMask, by: number, info: Pick<WarpInfo, "x
   return out;
 }
 
+/** Where a frame can be warped: its edge candidates, and the unit gradient at each (x, y pairs; [1, 0] where it is 0). */
+export interface EdgeField {
+  readonly centres: Int32Array;
+  readonly normals: Float64Array;
+}
+
+/**
+ * Each frame's EdgeField, kept while the frame is alive: a class with few
+ * held-out normals draws many warps from each (the 1024-px sheet's 2 give
+ * its 20), and the gradient of a 1024-px frame costs ten times the warp.
+ * Only the candidates are kept, a twenty-fifth of the frame, not the gradient.
+ */
+const edgeFields = new WeakMap<RgbImage, EdgeField>();
+
+/** The EdgeField of `image` (sobel, edgeCandidates), computed once per image object: its pixels must not change afterwards. */
+export function edgeFieldOf(image: RgbImage): EdgeField {
+  const kept = edgeFields.get(image);
+  if (kept) return kept;
+  const { gx, gy } = sobel(image);
+  const centres = edgeCandidates(gx, gy);
+  const normals = new Float64Array(2 * centres.length);
+  centres.forEach((at, j) => {
+    const g = Math.hypot(gx[at]!, gy[at]!);
+    normals.set(g > 0 ? [gx[at]! / g, gy[at]! / g] : [1, 0], 2 * j);
+  });
+  const field = { centres, normals };
+  edgeFields.set(image, field);
+  return field;
+}
+
 export function synthesizeWarpAnomaly(rng: Rng, target: RgbImage): Anomaly | undefined {
   const { width: w, height: h } = target;
-  const { gx, gy } = sobel(target);
-  const centres = edgeCandidates(gx, gy);
+  const { centres, normals } = edgeFieldOf(target);
   const need = Math.max(MIN_CHANGED, MIN_CHANGED_SHARE * w * h);
   let best: { anomaly: Anomaly; changed: number } | undefined;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const at = centres[Math.floor(rng.next() * centres.length)]!;
+    const j = Math.floor(rng.next() * centres.length);
+    const at = centres[j]!;
     const radius = Math.max(3, Math.sqrt((rng.logRange(WARP_AREA[0], WARP_AREA[1]) * w * h) / Math.PI));
-    const g = Math.hypot(gx[at]!, gy[at]!);
-    const normal: [number, number] = g > 0 ? [gx[at]! / g, gy[at]! / g] : [1, 0];
+    const normal: [number, number] = [normals[2 * j]!, normals[2 * j + 1]!];
     const kind = rng.chance(0.5) ? "dent" : "twist";
     const sign = rng.chance(0.5) ? -1 : 1;
     const amount = kind === "dent" ? sign * Math.round(rng.range(DENT_PUSH[0], DENT_PUSH[1]) * radius * 100) / 100 : sign * Math.round(rng.range(TWIST_DEGREES[0], TWIST_DEGREES[1]) * 10) / 10;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { applyWarp, displacement, edgeCandidates, EDGE_SHARE, growInDisk, MASK_GROW, sobel, synthesizeWarpAnomaly, WARP_AREA, type WarpInfo } from "../../../src/image/pseudo/warp.js";
+import { applyWarp, displacement, edgeCandidates, edgeFieldOf, EDGE_SHARE, growInDisk, MASK_GROW, sobel, synthesizeWarpAnomaly, WARP_AREA, type WarpInfo } from "../../../src/image/pseudo/warp.js";
 import { emptyMask, maskArea } from "../../../src/image/pseudo/mask.js";
 import { MASK_THRESHOLD } from "../../../src/image/synth/sample.js";
 import { seededRng } from "../../../src/image/synth/rng.js";
@@ -32,6 +32,27 @@ test("a warp is centred on the strongest edges: the top share of gradient magnit
   assert.equal(picks.length, 80);
   const flat = sobel(flatImage(10, 6, [90, 90, 90]));
   assert.equal(edgeCandidates(flat.gx, flat.gy).length, 60);
+});
+
+test("a frame's edge candidates and their unit normals are computed once per image object, and equal the direct computation", () => {
+  const target = noiseImage(40, 30, 5);
+  const field = edgeFieldOf(target);
+  const { gx, gy } = sobel(target);
+  assert.deepEqual(field.centres, edgeCandidates(gx, gy));
+  field.centres.forEach((at, j) => {
+    const g = Math.hypot(gx[at]!, gy[at]!);
+    assert.ok(g > 0, `candidate ${at} is on an edge`);
+    // Exactly, in double precision: the warps drawn from it are those drawn from the gradient itself.
+    assert.deepEqual([field.normals[2 * j], field.normals[2 * j + 1]], [gx[at]! / g, gy[at]! / g], `candidate ${at}'s normal`);
+  });
+  // A flat frame: every pixel a candidate, each with the fallback normal.
+  const flat = edgeFieldOf(flatImage(6, 4, [90, 90, 90]));
+  assert.deepEqual([flat.centres.length, Array.from(flat.normals.subarray(0, 4))], [24, [1, 0, 1, 0]]);
+  assert.equal(edgeFieldOf(target), field, "kept for the same object");
+  const copy: RgbImage = { ...target, rgb: Uint8Array.from(target.rgb) };
+  assert.notEqual(edgeFieldOf(copy), field, "another object gets its own");
+  // So a warp drawn through the kept field is the warp a fresh frame of the same pixels gives.
+  for (let seed = 0; seed < 4; seed++) assert.deepEqual(synthesizeWarpAnomaly(seededRng(seed), target), synthesizeWarpAnomaly(seededRng(seed), { ...target, rgb: Uint8Array.from(target.rgb) }), `seed ${seed}`);
 });
 
 test("the displacement, by hand: a dent pushes along the normal with a (1 − d²/r²)² falloff, a twist turns the disk's middle, nothing moves outside it", () => {
