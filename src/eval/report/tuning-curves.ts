@@ -15,7 +15,7 @@ import type { ScoringMode } from "../../model/types.js";
 import { PARAM_NAMES, type TuningCurveReport, type TuningMetrics, type TuningReport } from "./report-data.js";
 import { spearman } from "../../measures/rank-correlation.js";
 import type { ImageScoreRule } from "../../model/scoring/anomaly-map.js";
-import { otherAnomaliesScore } from "../../pipeline/tune/detail-weight.js";
+import { otherAnomaliesScore } from "../../pipeline/tune/context-weight.js";
 
 export interface TuningOverrides {
   readonly tau?: number;

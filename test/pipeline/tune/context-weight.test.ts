@@ -7,7 +7,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chooseContextWeight, chooseImageContextWeight, reachedClasses, reachedCosts, tuneDetailWeight } from "../../../src/pipeline/tune/detail-weight.js";
+import { tuneDetailWeight } from "../../../src/pipeline/tune/detail-weight.js";
+import { chooseContextWeight, chooseImageContextWeight, reachedClasses, reachedCosts } from "../../../src/pipeline/tune/context-weight.js";
 import type { PseudoFeature } from "../../../src/pipeline/tune/pseudo-features.js";
 import { scorePseudoSet } from "../../../src/pipeline/tune/score-set.js";
 import { openScorer, type ScorerParts } from "../../../src/pipeline/open-scorer.js";

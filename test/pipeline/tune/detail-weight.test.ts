@@ -6,7 +6,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bestByRegions, contextReach, detailTuneWork, meanPoint, remeasureDetail, tuneDetailWeight } from "../../../src/pipeline/tune/detail-weight.js";
+import { detailTuneWork, remeasureDetail, tuneDetailWeight } from "../../../src/pipeline/tune/detail-weight.js";
+import { bestByRegions, meanPoint } from "../../../src/pipeline/tune/class-point.js";
+import { contextReach } from "../../../src/pipeline/tune/context-weight.js";
 import type { PseudoFeature } from "../../../src/pipeline/tune/pseudo-features.js";
 import { scorePseudoSet } from "../../../src/pipeline/tune/score-set.js";
 import { openScorer } from "../../../src/pipeline/open-scorer.js";

@@ -1,0 +1,52 @@
+/**
+ * One class's figures at one bank weight, as the detail and context sweeps
+ * score them (detail-weight.ts, context-weight.ts): image AUROC, pixel AUROC
+ * and AUPRO over the class's own samples, and the rules that compare such
+ * points.
+ */
+import type { TuningPoint } from "../../model/bundle.js";
+import { imageScoreOf } from "../../model/scoring/anomaly-map.js";
+import { auroc, PixelMetricAccumulator, separation } from "../../measures/metrics.js";
+import { ProAccumulator } from "../../measures/pro.js";
+import { throwIfCancelled } from "../../util/progress.js";
+import type { ScorerSettings } from "../open-scorer.js";
+import { framePixels, type PseudoFeature } from "./pseudo-features.js";
+
+export type ClassWeightPoint = TuningPoint & { readonly weight: number; readonly aupro: number | null };
+
+/** One class's figures at one weight over its samples (`members`, indices into `samples`): image AUROC, pixel AUROC and AUPRO; and how far its anomalies' image scores stand from its normals' (separation). */
+export function classPoint(input: { readonly signal?: AbortSignal; readonly settings: ScorerSettings }, members: readonly number[], weight: number, mapOf: (i: number) => Float32Array, samples: readonly PseudoFeature[]): { point: ClassWeightPoint; separation: number | null } {
+  throwIfCancelled(input.signal, "bank weight per class");
+  const S = input.settings.mapSize;
+  const pixels = new PixelMetricAccumulator();
+  // One region accumulator at a time: each holds 16 MB of bins.
+  const regions = new ProAccumulator();
+  const scores = members.map((i) => {
+    const map = mapOf(i);
+    const px = framePixels(samples[i]!, map, S);
+    pixels.add(px.map, px.mask);
+    regions.add(px.map, px.mask, px.width);
+    return imageScoreOf(map, S, input.settings);
+  });
+  const labels = members.map((i) => (samples[i]!.anomalous ? 1 : 0));
+  return { point: { weight, image_auroc: auroc(scores, labels), pixel_auroc: pixels.aurocOrNull(), aupro: regions.regions > 0 ? regions.aupro() : null }, separation: separation(scores, labels) };
+}
+
+/** Two sweep points at one W averaged figure by figure; a figure one of them lacks (null) is the other's. */
+export function meanPoint(a: ClassWeightPoint, b: ClassWeightPoint): ClassWeightPoint {
+  const mean = (x: number | null, y: number | null) => (x === null ? y : y === null ? x : (x + y) / 2);
+  return { weight: a.weight, image_auroc: mean(a.image_auroc, b.image_auroc), pixel_auroc: mean(a.pixel_auroc, b.pixel_auroc), aupro: mean(a.aupro, b.aupro) };
+}
+
+/** Index of the highest AUPRO, then image AUROC, then pixel AUROC; ties keep the earliest. */
+export function bestByRegions(points: readonly ClassWeightPoint[]): number {
+  const key = (p: ClassWeightPoint) => [p.aupro, p.image_auroc, p.pixel_auroc].map((v) => v ?? Number.NEGATIVE_INFINITY);
+  let best = 0;
+  for (let i = 1; i < points.length; i++) {
+    const a = key(points[i]!);
+    const b = key(points[best]!);
+    const j = a.findIndex((v, n) => Math.abs(v - b[n]!) > 1e-9);
+    if (j >= 0 && a[j]! > b[j]!) best = i;
+  }
+  return best;
+}
