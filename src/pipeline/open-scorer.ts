@@ -11,7 +11,7 @@ import type { ScoringMode } from "./types.js";
 import { DIFFUSION_MODES } from "../model/types.js";
 import type { ImageScoreRule } from "../model/scoring/anomaly-map.js";
 import type { BundleManifest } from "../model/bundle.js";
-import { classWeightTable, DETAIL_MODES, detailInUse, imageClassWeightsOf, rowSlice, type DetailScoring } from "../model/scoring/detail-bank.js";
+import { bankWeightTables, DETAIL_MODES, detailInUse, rowSlice, type DetailScoring } from "../model/scoring/detail-bank.js";
 import { UNTAGGED, votingClasses, type RowClasses } from "../model/memory/row-classes.js";
 import { classMeanReader, type ClassMeans } from "../model/memory/class-means.js";
 import type { FeatureMap } from "../model/types.js";
@@ -143,9 +143,7 @@ async function openDetail(mode: ScoringMode, parts: ScorerParts, d: DetailScorin
   if (!d.normalizers || !main) throw new LafiteError(ErrorCode.BAD_BUNDLE, `the detail bank (weight ${d.weight}) has no normalizer for mode '${mode}': re-tune the bundle (lafite tune) to score in this mode`);
   const [lo, hi] = d.channels;
   const knn = await OnnxKnn.create(rowSlice(parts.coreset, parts.coresetSize, parts.c, d.channels), parts.coresetSize, hi - lo, 1, sessionOptions, spare);
-  const classWeights = d.classWeights && parts.rowClasses ? classWeightTable(parts.rowClasses.names, d.classWeights, d.weight) : undefined;
-  const imageWeights = d.imageClassWeights && parts.rowClasses ? classWeightTable(parts.rowClasses.names, imageClassWeightsOf(d), d.weight) : undefined;
-  return { knn, channels: d.channels, weight: d.weight, main, detail: d.normalizers.detail, ...(classWeights ? { classWeights } : {}), ...(imageWeights ? { imageClassWeights: imageWeights } : {}) };
+  return { knn, channels: d.channels, weight: d.weight, main, detail: d.normalizers.detail, ...(parts.rowClasses ? bankWeightTables(parts.rowClasses.names, d) : {}) };
 }
 
 /** The context bank's search: its own rows (memory/context-coreset.ts), each with λ times its frame's context appended. */
@@ -155,10 +153,7 @@ async function openContext(mode: ScoringMode, parts: ScorerParts, cs: ContextSco
   const bank = parts.contextBank;
   if (!bank) throw new LafiteError(ErrorCode.BAD_BUNDLE, "the context bank is in use but the bundle holds no context rows");
   const knn = await OnnxKnn.create(scaledContextRows(bank, cs.lambda), bank.size, bank.c + bank.channels[1] - bank.channels[0], 1, sessionOptions, spare);
-  const classWeights = cs.classWeights && parts.rowClasses ? classWeightTable(parts.rowClasses.names, cs.classWeights, cs.weight) : undefined;
-  const imageWeights = imageClassWeightsOf(cs);
-  const imageClassWeights = cs.imageClassWeights && imageWeights && parts.rowClasses ? classWeightTable(parts.rowClasses.names, imageWeights, cs.weight) : undefined;
-  return { knn, channels: bank.channels, lambda: cs.lambda, weight: cs.weight, main, context: cs.normalizers.context, ...(classWeights ? { classWeights } : {}), ...(imageClassWeights ? { imageClassWeights } : {}) };
+  return { knn, channels: bank.channels, lambda: cs.lambda, weight: cs.weight, main, context: cs.normalizers.context, ...(parts.rowClasses ? bankWeightTables(parts.rowClasses.names, cs) : {}) };
 }
 
 /** A bundle's scoring settings as the scorer takes them; `fallback` fills τ, Δt and η for bundles without a diffusion model. */

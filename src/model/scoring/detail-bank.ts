@@ -84,6 +84,17 @@ export function classWeightTable(names: readonly string[], classWeights: Readonl
   return Float64Array.from(names, (n) => classWeights?.[n] ?? fallback);
 }
 
+/**
+ * A bank's per-class weights as tables by class index of `names` (classWeightTable, `weight` for a class not named), as
+ * a scorer reads them: the heatmap's where the bank names classes, and the image score's where some class has its own.
+ */
+export function bankWeightTables(names: readonly string[], b: BankWeights): { classWeights?: Float64Array; imageClassWeights?: Float64Array } {
+  return {
+    ...(b.classWeights ? { classWeights: classWeightTable(names, b.classWeights, b.weight) } : {}),
+    ...(b.imageClassWeights ? { imageClassWeights: classWeightTable(names, imageClassWeightsOf(b), b.weight) } : {}),
+  };
+}
+
 /** Whether any frame can get a W above 0: the detail bank needs searching at all. */
 export function detailInUse(d: DetailScoring | undefined): boolean {
   return anyWeightInUse(d);

@@ -26,7 +26,7 @@ import type * as ort from "onnxruntime-node";
 import type { TuningRecord } from "../../model/bundle.js";
 import type { ScoringMode } from "../../model/types.js";
 import { anomalyMap, imageScoreOf } from "../../model/scoring/anomaly-map.js";
-import { blendPositionScores, channelSlice, classWeightTable, DETAIL_MODES, detailInUse, imageClassWeightsOf, normalizerOf, rowSlice, type ChannelRange, type DetailScoring, type ScoreNormalizer } from "../../model/scoring/detail-bank.js";
+import { bankWeightTables, blendPositionScores, channelSlice, DETAIL_MODES, detailInUse, normalizerOf, rowSlice, type ChannelRange, type DetailScoring, type ScoreNormalizer } from "../../model/scoring/detail-bank.js";
 import { contextInUse, type ContextScoring } from "../../model/scoring/context-bank.js";
 import { openScorer, type ScorerParts, type ScorerSettings } from "../open-scorer.js";
 import { detailWeightOf, seedOfFeatures, type PositionScores } from "../frame-scorer.js";
@@ -174,8 +174,9 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
 
   // The set's scores as a served scorer gives them: each sample at the W of the class its nearest main-bank rows name.
   const detail: DetailScoring = { stages: input.stages, channels, weight, normalizers: { detail: nDetail, main: nMain }, ...(classWeights ? { classWeights } : {}), ...(imageClassWeights ? { imageClassWeights } : {}) };
-  const table = rowClasses && classWeights ? classWeightTable(rowClasses.names, classWeights, weight) : undefined;
-  const imageTable = rowClasses && imageClassWeights ? classWeightTable(rowClasses.names, imageClassWeightsOf(detail), weight) : table;
+  const tables = rowClasses ? bankWeightTables(rowClasses.names, detail) : {};
+  const table = tables.classWeights;
+  const imageTable = tables.imageClassWeights ?? table;
   const weightOf = (t: Float64Array | undefined) => (mode: ScoringMode) => (i: number) => detailWeightOf({ weight, ...(t ? { classWeights: t } : {}) }, main.get(mode)![i]!.frameClass ?? -1);
   const weightFor = weightOf(table);
   const imageWeightFor = weightOf(imageTable);

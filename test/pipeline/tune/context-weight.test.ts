@@ -47,6 +47,18 @@ function cellMask(p: number): Uint8Array {
   return mask;
 }
 
+/** `normals` kit-looking frames of class `cls`, then `anomalies` with a pasted-like anomaly: a fine-channel bump at a plate cell, which both searches see. */
+function kitLikeFrames(rng: ReturnType<typeof createRng>, cls: string, normals: number, anomalies: number): PseudoFeature[] {
+  const out: PseudoFeature[] = [];
+  for (let i = 0; i < normals; i++) out.push({ cls, anomalous: false, x: kitFrame(rng, i % 2 === 0 ? 1 : -1) });
+  for (let i = 0; i < anomalies; i++) {
+    const x = kitFrame(rng, i % 2 === 0 ? 1 : -1);
+    x.data[0 * hw + 3] = x.data[0 * hw + 3]! + 2;
+    out.push({ cls, anomalous: true, x, mask: cellMask(3) });
+  }
+  return out;
+}
+
 function rowsOf(maps: readonly FeatureMap[]): Float32Array {
   const out = new Float32Array(maps.length * hw * c);
   maps.forEach((x, i) => {
@@ -71,13 +83,7 @@ async function makeModel(seed: number): Promise<{ set: PseudoFeature[]; swaps: P
     contextBank,
   };
   const set: PseudoFeature[] = [];
-  for (let i = 0; i < 10; i++) set.push({ cls: "kit", anomalous: false, x: kitFrame(rng, i % 2 === 0 ? 1 : -1) });
-  // Pasted-like anomalies: a fine-channel bump at a plate cell, which both searches see.
-  for (let i = 0; i < 4; i++) {
-    const x = kitFrame(rng, i % 2 === 0 ? 1 : -1);
-    x.data[0 * hw + 3] = x.data[0 * hw + 3]! + 2;
-    set.push({ cls: "kit", anomalous: true, x, mask: cellMask(3) });
-  }
+  set.push(...kitLikeFrames(rng, "kit", 10, 4));
   for (let i = 0; i < 10; i++) set.push({ cls: "tex", anomalous: false, x: texFrame(rng) });
   for (let i = 0; i < 4; i++) {
     const x = texFrame(rng);
@@ -200,13 +206,7 @@ test("the sweep names the classes a context W reaches and prices each W on them:
   const m = await makeModel(3);
   const rng = createRng(33);
   // "twin": another product whose frames look like kit's, so they read as kit and take its W; its anomalies are kit-like bumps.
-  const twin: PseudoFeature[] = [];
-  for (let i = 0; i < 6; i++) twin.push({ cls: "twin", anomalous: false, x: kitFrame(rng, i % 2 === 0 ? 1 : -1) });
-  for (let i = 0; i < 3; i++) {
-    const x = kitFrame(rng, i % 2 === 0 ? 1 : -1);
-    x.data[0 * hw + 3] = x.data[0 * hw + 3]! + 2;
-    twin.push({ cls: "twin", anomalous: true, x, mask: cellMask(3) });
-  }
+  const twin = kitLikeFrames(rng, "twin", 6, 3);
   const r = await tune({ ...m, set: [...m.set, ...twin] }, [0, 0.5, 1]);
   const kit = r.contextRecord!.classes["kit"]!;
   assert.deepEqual(kit.reached, ["twin"]);
