@@ -32,6 +32,7 @@ import { loadDetector } from "../src/pipeline/load.js";
 import { mapToFrame, type BundleDetector } from "../src/pipeline/bundle-detector.js";
 import { quantile } from "../src/model/scoring/threshold.js";
 import { PixelMetricAccumulator, auroc } from "../src/measures/metrics.js";
+import { pixelsRelativeToThreshold } from "../src/eval/judged-units.js";
 import { ProAccumulator } from "../src/measures/pro.js";
 import { SCORING_MODES, type ScoringMode } from "../src/model/types.js";
 
@@ -155,10 +156,12 @@ async function compare(bundle: string, tiledBundle: string, data: string, cls: s
       const mask = item.maskPath ? (await readMask(item.maskPath)).mask : new Uint8Array(image.width * image.height);
       if (mask.length !== image.width * image.height) throw new Error(`${item.maskPath}: the mask's size is not the image's`);
       for (const v of variants) {
+        // One increasing function to the histograms' positive values: a profiled class's map is negative below its normals' mean.
+        const ranked = pixelsRelativeToThreshold(maps[v], 1);
         for (const g of item.anomalous ? ["all", item.defect] : groups) {
           const s = acc.get(`${v}/${g}`)!;
-          s.pixels.add(maps[v], mask);
-          s.pro.add(maps[v], mask, image.width);
+          s.pixels.add(ranked, mask);
+          s.pro.add(ranked, mask, image.width);
           s.scores.push(scores[v]);
           s.labels.push(item.anomalous);
         }

@@ -3,7 +3,9 @@
  * bundle's Detector — the same code path as serving — and reports per class
  * image AUROC / AP and, where ground truth exists, pixel AUROC / AP and
  * AUPRO at the images' own resolution (Table 1 of the paper; AUPRO as MVTec
- * AD defines it, see pro.ts).
+ * AD defines it, see pro.ts). Images and pixels are ranked relative to the
+ * threshold each image was judged by (judged-units.ts): a unified model's
+ * classes score in units of their own.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, parse } from "node:path";
@@ -18,6 +20,7 @@ import { renderHeatmapPng, overlayHeatmap } from "../image/heatmap.js";
 import { Progress, throwIfCancelled, type ProgressSink } from "../util/progress.js";
 import { countVerdict, emptyVerdicts, formatVerdictTable, sumVerdicts, type ClassVerdicts, type VerdictCounts } from "./verdicts.js";
 import { DefectGroups, formatDefectTable, type DefectMetrics } from "./by-defect.js";
+import { pixelsRelativeToThreshold, relativeToThreshold } from "./judged-units.js";
 
 export interface ClassMetrics {
   image_auroc: number | null;
@@ -138,10 +141,11 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
       bytes = await readFile(item.path);
       const image = await decodeEncoded(bytes);
       const scored = await detector.scoreImage(image, 0, options.classTags ? cls.name : undefined);
-      scores.push(scored.score);
-      labels.push(item.anomalous ? 1 : 0);
       // The threshold the daemon would judge this frame by: its class's (its tag's, or as read off the bank), else the model's.
       const threshold = scored.threshold;
+      const ranked = relativeToThreshold(scored.score, threshold);
+      scores.push(ranked);
+      labels.push(item.anomalous ? 1 : 0);
       const judged: ImageScore = {
         path: item.path,
         class: cls.name,
@@ -156,7 +160,7 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         ...(scored.classShares !== undefined ? { classShares: Object.fromEntries(Object.entries(scored.classShares).map(([c, v]) => [c, Math.round(v * 1000) / 1000])) } : {}),
       };
       countVerdict(verdicts, judged);
-      groups.addImage(item.defect, item.anomalous, scored.score, judged.verdict === "NG");
+      groups.addImage(item.defect, item.anomalous, ranked, judged.verdict === "NG");
       options.onImage?.(judged);
       const usePixels = cls.hasMasks && (!item.anomalous || item.maskPath !== undefined);
       let frameMap: Float32Array | undefined;
@@ -176,7 +180,7 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         const S = detector.info.inputSize;
         const map = mapToFrame(scored.map, S, mw, mh, detector.aspect);
         if (mw === image.width && mh === image.height) frameMap = map;
-        groups.addPixels(item.defect, item.anomalous, map, mask, mw);
+        groups.addPixels(item.defect, item.anomalous, pixelsRelativeToThreshold(map, threshold), mask, mw);
         pixelImages++;
       }
       if (options.heatmapsDir) {

@@ -16,6 +16,11 @@ import { invalidInput } from "../util/errors.js";
 
 export interface ScoredImage {
   readonly image: RgbImage;
+  /**
+   * The S×S anomaly map, in the units of `score` and `threshold`: the bank's distance units with the judged class's edge
+   * correction, or, for a class with a position profile, its normals' spread at each place (values below its normals'
+   * mean are negative there).
+   */
   readonly map: Float32Array;
   readonly score: number;
   /** The class the frame reads as (by the class means, else its nearest bank rows), when the bank knows its rows' classes. */
@@ -87,7 +92,8 @@ export class BundleDetector implements Detector {
       const scored = await this.scorer.score(x, classTag);
       return {
         image,
-        map: this.edgeCorrected(scored.map, x, scored.judgedAs),
+        // A profiled class's map is measured against its normals place by place already, as the edge correction would.
+        map: scored.profiledMap ?? this.edgeCorrected(scored.map, x, scored.judgedAs),
         score: scored.score,
         ...(scored.class !== undefined ? { class: scored.class } : {}),
         ...(scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),

@@ -97,6 +97,12 @@ export interface ScoredMap {
   /** The S×S map the image score is taken from: `map` itself, or the one at the image score's context weight; after the size correction, before the position profile. */
   readonly scoreMap: Float32Array;
   readonly score: number;
+  /**
+   * Where the judged class has a position profile: `map` in units of that class's normal spread at each place, the units
+   * of its score and threshold, so the served heatmap, mask and regions measure the map against the threshold the verdict
+   * used (`map` itself is in the bank's distance units, which a profiled class's threshold is not).
+   */
+  readonly profiledMap?: Float32Array;
   /** The frame's class (frameClass: by the class means, else its cells' nearest bank rows), when the bank knows its rows' classes and the mode searches it. */
   readonly class?: string;
   /** The class the frame was judged as (its detail weight, and its threshold in the detector): the caller's class when the model has it, else `class`. */
@@ -269,12 +275,16 @@ export class FrameScorer {
     if (factor !== 1) for (const m of scoreMap === map ? [map] : [map, scoreMap]) for (let i = 0; i < m.length; i++) m[i]! *= factor;
     // The judged class's position profile: the score counts each place in its own normals' spread (a normal it was measured on, against the others').
     const profile = judged >= 0 ? this.profiles?.[judged] : undefined;
-    const score = imageScoreOf(profile ? profile.standardize(scoreMap, seed, x.place) : scoreMap, S, this.settings);
+    const standardized = profile ? profile.standardize(scoreMap, seed, x.place) : undefined;
+    const score = imageScoreOf(standardized ?? scoreMap, S, this.settings);
+    // The heatmap's own map in the same units (its detail or context weight can differ from the image score's).
+    const profiledMap = profile ? (scoreMap === map ? standardized : profile.standardize(map, seed, x.place)) : undefined;
     const names = this.classes?.names;
     return {
       map,
       scoreMap,
       score,
+      ...(profiledMap ? { profiledMap } : {}),
       ...(cls >= 0 && names ? { class: names[cls]! } : {}),
       ...(judged >= 0 && names ? { judgedAs: names[judged]! } : {}),
       ...(votes && names && cls >= 0 ? { classShares: sharesOf(votes, names) } : {}),

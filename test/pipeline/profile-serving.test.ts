@@ -1,7 +1,8 @@
 /**
  * Position profiles as served: a bundle's scoring.profiles standardizes the
  * image score of a frame judged as one of its classes, (x − μ) / scale at
- * every place of the map, and leaves the heatmap alone; off with eval's
+ * every place of the map, and its heatmap the same way, so the served map
+ * stands against the threshold in the threshold's units; off with eval's
  * --no-position-profile and in other modes, shown in the model's info, and a
  * malformed profile is refused at load. In frame coordinates a frame of any
  * size is standardized by the profile brought to its placement.
@@ -24,7 +25,7 @@ import { LafiteError, ErrorCode } from "../../src/util/errors.js";
 
 const frame = (seed: number) => stripedFrame(seed, 64, 64, 30);
 
-test("a bundle's position profile standardizes its class's image score and not the heatmap; off on request and in other modes; a bad profile is refused", async (t) => {
+test("a bundle's position profile standardizes its class's image score and its heatmap; off on request and in other modes; a bad profile is refused", async (t) => {
   const dir = await tempDir(t);
   const good = join(dir, "data", "plates", "train", "good");
   await mkdir(good, { recursive: true });
@@ -64,8 +65,17 @@ test("a bundle's position profile standardizes its class's image score and not t
       assert.ok(Math.abs(a.score - expected) <= 1e-4 * Math.abs(expected), `score ${a.score} is not the standardized map's ${expected}`);
       assert.notEqual(a.score, b.score);
       assert.equal(b.score, c.score, "off: the plain bundle's score");
-      assert.deepEqual(a.map, b.map, "the heatmap is not standardized");
+      const z = standardizeMap(b.map, onMap);
+      assert.ok(a.map.every((v, i) => Math.abs(v - z[i]!) <= 1e-4 * Math.max(1, Math.abs(z[i]!))), "the heatmap is the map standardized by the same profile");
+      assert.deepEqual(b.map, c.map, "off: the plain bundle's heatmap");
     }
+    // The mask a client gets (the map above the frame's threshold) of an unseen normal frame: a few places in spread units,
+    // where the map in distance units stands above a threshold in spread units everywhere.
+    const threshold = 3;
+    const normal = await served.scoreImage(await decodeEncoded(await frame(93)));
+    const above = (map: Float32Array) => map.filter((v) => v > threshold).length / map.length;
+    assert.ok(above(normal.map) < 0.2, `${(100 * above(normal.map)).toFixed(1)} % of a normal frame above the threshold`);
+    assert.ok(above((await off.scoreImage(await decodeEncoded(await frame(93)))).map) > 0.9, "in distance units it would be nearly all of it");
   } finally {
     await served.close();
     await off.close();
@@ -124,7 +134,7 @@ test("a profile in frame coordinates: frames of several sizes make it, and a fra
       for (let r = 0; r < h; r++) for (let q = 0; q < w; q++) z[(y + r) * S + x + q] = (b.map[(y + r) * S + x + q]! - mean[r * w + q]!) / scale[r * w + q]!;
       const expected = imageScoreOf(z, S, settings);
       assert.ok(Math.abs(a.score - expected) <= 1e-4 * Math.abs(expected), `${height}: score ${a.score} is not the standardized map's ${expected}`);
-      assert.deepEqual(a.map, b.map, "the heatmap is not standardized");
+      assert.ok(a.map.every((v, i) => Math.abs(v - z[i]!) <= 1e-4 * Math.max(1, Math.abs(z[i]!))), `${height}: the heatmap is the map standardized the same way`);
     }
   } finally {
     await served.close();

@@ -180,7 +180,7 @@ test("tuning curves: τ and K plots with the chosen values marked, and the note 
   const withProfiles = tunedWith({
     profiles: { mode: "lafite", grid: 28, classes: { "<nut>": { normals: 25, base: { image_auroc: 1, separation: 6.04 }, standardized: { image_auroc: 1, separation: 9.21 }, chosen: true, why: "kept" }, tiles: { normals: 70, chosen: false, why: "normals of 70 frame sizes" } } },
   });
-  assert.match(withProfiles, /Position profile \(lafite mode\): .*28×28 grid.*its heatmap unchanged/);
+  assert.match(withProfiles, /Position profile \(lafite mode\): .*28×28 grid.*its heatmap, mask and regions measured in the same units/);
   assert.match(withProfiles, /28×28 grid over the input\)/, "a session-29 record: places of the input");
   const inFrames = tunedWith({ profiles: { mode: "lafite", grid: 28, coords: "frame", classes: { tiles: { normals: 70, base: { image_auroc: 0.9, separation: 3 }, standardized: { image_auroc: 0.95, separation: 4 }, chosen: true, why: "kept" } } } });
   assert.match(inFrames, /28×28 grid over each frame's placement, so frames of several sizes share places\)/);
