@@ -56,7 +56,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   // Checked before anything is opened: a malformed profile refuses the bundle.
   // The image-score rule reads the same maps; every other override changes them.
   const mapOverrides = Object.keys(options.overrides ?? {}).filter((k) => k !== "imageScore");
-  const edges = options.edgeCorrection !== false && mapOverrides.length === 0 ? servedEdges(m.scoring.edges, mode, bundle.dir) : undefined;
+  const measuredEdges = options.edgeCorrection !== false && mapOverrides.length === 0 ? servedEdges(m.scoring.edges, mode, bundle.dir) : undefined;
   const { c, h, w } = m.features;
   const coreset = bytesToFloat32(bundle.file(m.memory.vectorsFile));
   if (coreset.length !== m.memory.coresetSize * c) {
@@ -71,6 +71,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   }
   const sizes = options.sizeCorrection !== false ? servedSizes(m.scoring.sizes, mode, bundle.dir) : undefined;
   const profiles = options.positionProfile !== false ? servedProfiles(m.scoring.profiles, mode, bundle.dir) : undefined;
+  const edges = withoutProfiled(measuredEdges, profiles);
   checkBankWeights(m.scoring.context, bundle.dir);
   const { detailWeight, contextWeight, ...overrides } = options.overrides ?? {};
   const { sizes: _checkedAbove, profiles: _checkedToo, ...scoring } = m.scoring;
@@ -128,6 +129,16 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
     options.limits,
     edges,
   );
+}
+
+/**
+ * The edge correction of the classes without a served position profile: a profiled class's heatmap is served in its
+ * profile's units, its normals' mean and spread at every place, edges included (FrameScorer's profiledMap).
+ */
+function withoutProfiled(edges: EdgeProfiles | undefined, profiles: PositionProfiles | undefined): EdgeProfiles | undefined {
+  if (!edges || !profiles) return edges;
+  const classes = Object.fromEntries(Object.entries(edges.classes).filter(([cls]) => profiles.classes[cls] === undefined));
+  return Object.keys(classes).length > 0 ? { ...edges, classes } : undefined;
 }
 
 /** The bundle's position profiles when they apply to `mode`, checked (position-profile.ts positionProfilesProblem). */

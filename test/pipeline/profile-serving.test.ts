@@ -22,6 +22,7 @@ import { decodeEncoded } from "../../src/image/decode.js";
 import { tempDir } from "../support/temp-dir.js";
 import { rewriteScoring, stripedFrame } from "../support/served-correction.js";
 import { LafiteError, ErrorCode } from "../../src/util/errors.js";
+import { EDGE_REACH } from "../../src/model/scoring/edge-profile.js";
 
 const frame = (seed: number) => stripedFrame(seed, 64, 64, 30);
 
@@ -80,6 +81,23 @@ test("a bundle's position profile standardizes its class's image score and its h
     await served.close();
     await off.close();
     await plain.close();
+  }
+  // With an edge correction too: the profile stands in for it, in the heatmap and in the model's info.
+  const both = join(dir, "both");
+  await rewriteScoring(await readBundle(profiled), "edges", { mode: "knn", reach: EDGE_REACH, classes: { plates: Array.from({ length: EDGE_REACH + 1 }, (_, d) => (d < 2 ? 3 : 0)) } }, both);
+  const profiledOnly = await loadDetector(profiled, { intraOpThreads: 1 });
+  const withEdges = await loadDetector(both, { intraOpThreads: 1 });
+  const edgesOnly = await loadDetector(both, { intraOpThreads: 1, positionProfile: false });
+  try {
+    assert.equal(withEdges.info.edgeCorrectedClasses, undefined);
+    assert.deepEqual(withEdges.info.profiledClasses, ["plates"]);
+    assert.deepEqual(edgesOnly.info.edgeCorrectedClasses, ["plates"], "without its profile the class gets its edge correction");
+    const image = await decodeEncoded(await frame(94));
+    assert.deepEqual((await withEdges.scoreImage(image)).map, (await profiledOnly.scoreImage(image)).map);
+  } finally {
+    await profiledOnly.close();
+    await withEdges.close();
+    await edgesOnly.close();
   }
   // In another mode than it was measured in: none.
   const otherMode = join(dir, "other-mode");

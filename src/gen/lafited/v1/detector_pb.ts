@@ -707,7 +707,8 @@ export type ModelInfo = Message<"lafited.v1.ModelInfo"> & {
    * The classes whose heatmaps get the edge correction: the normal score at
    * each distance from the frame's edge, measured on the class's held-out
    * normals, subtracted (kept per class where the pseudo-validation set
-   * showed a gain). The score and verdict are taken before it. Empty: none.
+   * showed a gain). The score and verdict are taken before it. A class in
+   * profiled_classes is not listed: its profile stands in. Empty: none.
    *
    * @generated from field: repeated string edge_corrected_classes = 22;
    */
@@ -751,8 +752,9 @@ export type ModelInfo = Message<"lafited.v1.ModelInfo"> & {
    * The classes whose image score is taken from the map standardized by
    * their position profile: their held-out normals' mean and spread at every
    * place of the map (classes whose normals are all one frame size, kept
-   * where pseudo-validation gains). Score and verdict are taken after it;
-   * the heatmap is not changed. Empty: none.
+   * where pseudo-validation gains). Score and verdict are taken after it,
+   * and the heatmap is standardized the same way, so the heatmap, mask and
+   * regions stand against the threshold in its units. Empty: none.
    *
    * @generated from field: repeated string profiled_classes = 25;
    */
