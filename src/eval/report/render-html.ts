@@ -200,7 +200,7 @@ ${Object.entries(c.classes).map(([cls, r]) => `<tr><td>${e(cls)}</td><td>${r.swa
 
 /** Each class's pseudo-validation pixel AUROC and AUPRO without and with the edge correction, the kept ones marked. */
 function edgeTable(r: NonNullable<Extract<TuningReport, { state: "present" }>["edges"]>): string {
-  return `<p class="meta">Edge correction (${e(r.mode)} mode): each class's normal score at each distance from the frame's edge, measured on its held-out normals, subtracted from its heatmaps (not from its image score); kept where neither its pseudo-validation pixel AUROC nor its AUPRO falls and one rises by at least ${e(String(100 * r.margin))} points. This test set's figures above are with it.</p>
+  return `<p class="meta">Edge correction (${e(r.mode)} mode): each class's normal score at each distance from the frame's edge, measured on its held-out normals, subtracted from its heatmaps (not from its image score); kept where neither its pseudo-validation pixel AUROC nor its AUPRO falls and one rises by at least ${e(String(100 * r.margin))} points. This test set's figures above are with it, but for a class that also keeps its position profile (below): its heatmap is measured against its normals place by place instead.</p>
 <table class="metrics"><caption>Pseudo-validation pixel AUROC / AUPRO per class without and with the edge correction</caption><thead><tr><th>class</th><th>without</th><th>with</th><th>kept</th></tr></thead><tbody>
 ${Object.entries(r.classes).map(([cls, c]) => `<tr><td>${e(cls)}</td><td>${pct(c.base.pixel_auroc)} / ${pct(c.base.aupro)}</td><td>${pct(c.corrected.pixel_auroc)} / ${pct(c.corrected.aupro)}</td><td>${c.chosen ? "<b>yes</b>" : "no"}</td></tr>`).join("\n")}
 </tbody></table>`;
