@@ -14,6 +14,7 @@ import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, daemonClient } from "../daemon-flags.
 import { Verdict } from "../../gen/lafited/v1/detector_pb.js";
 import { overlayHeatmap } from "../../image/heatmap.js";
 import { invalidInput } from "../../util/errors.js";
+import { uniqueFrameIds, type FrameFile } from "../frame-ids.js";
 
 const IMAGE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"]);
 
@@ -22,7 +23,8 @@ export const command: CliCommand = {
   usage: `lafite detect [--server HOST:PORT] FILE|DIR... [--heatmaps DIR] [--class TAG] [--threshold X] [TLS and token flags]
 ${DAEMON_FLAGS_USAGE}
   FILE|DIR            images; folders are searched recursively (png, jpg, bmp, tif, webp), in name order
-  --heatmaps DIR      save <DIR>/<id>.png: the heatmap composited over the image
+  --heatmaps DIR      save <DIR>/<id>.png: the heatmap composited over the image (an id names one frame: files of one name
+                      from several folders get as many of their folders as tell them apart, good/000.png and crack/000.png)
   --class TAG         product/class tag sent with every frame: a class of the model judges each frame as that class (its threshold);
                       a frame that reads as another class, and a tag the model does not know, are reported on stderr
   --threshold X       decision threshold instead of the model's
@@ -109,9 +111,9 @@ A frame the daemon refused prints: id, ERROR, status, message. Exit 1 if any fra
   },
 };
 
-/** Image files under the given paths, in name order; ids are paths relative to the folder given (or the file's name). */
-async function collectImages(paths: string[]): Promise<{ path: string; id: string }[]> {
-  const out: { path: string; id: string }[] = [];
+/** Image files under the given paths, in name order; ids are paths relative to the folder given (or the file's name), made unique (frame-ids.ts). */
+async function collectImages(paths: string[]): Promise<FrameFile[]> {
+  const out: FrameFile[] = [];
   for (const p of paths) {
     const s = await stat(p).catch(() => undefined);
     if (s === undefined) throw invalidInput(`no such file or folder: ${p}`);
@@ -125,5 +127,5 @@ async function collectImages(paths: string[]): Promise<{ path: string; id: strin
       .sort();
     for (const f of entries) out.push({ path: f, id: path.relative(p, f) });
   }
-  return out;
+  return uniqueFrameIds(out);
 }
