@@ -12,12 +12,21 @@ import type { DetectResponse } from "../gen/lafited/v1/detector_pb.js";
 import { Verdict } from "../gen/lafited/v1/detector_pb.js";
 import type { ModelInfo } from "../pipeline/types.js";
 import { readAsAnotherClass } from "../pipeline/class-tag.js";
-import type { QueueStats } from "../server/frame-queue.js";
 import { errorCodeOf } from "../util/errors.js";
 
-/** What the metrics read from the server at scrape time. */
+/** What the metrics read of the server's frame queue (its FrameQueue stats and configured capacity). */
+export interface QueueReading {
+  readonly running: number;
+  readonly waiting: number;
+  /** Frames refused because the queue was full, since the start: the counter's source. */
+  readonly refused: number;
+  readonly maxWaiting: number;
+  readonly concurrency: number;
+}
+
+/** What the metrics read from the server at scrape time (declared here: the server depends on metrics, not the reverse). */
 export interface MetricsSource {
-  readonly queue: () => QueueStats & { readonly maxWaiting: number; readonly concurrency: number };
+  readonly queue: () => QueueReading;
   readonly openStreams: () => number;
   readonly model: () => ModelInfo | undefined;
 }
