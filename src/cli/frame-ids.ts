@@ -23,8 +23,10 @@ export function uniqueFrameIds(files: readonly FrameFile[]): FrameFile[] {
   const depth = files.map((f) => f.id.split(/[\\/]/).length);
   const ids = files.map((f) => f.id);
   for (;;) {
-    // Those that clash with another file and can still grow (a file given twice has nothing to tell it apart).
-    const growing = clashes(ids).filter((i) => depth[i]! < parts[i]!.length && ids.some((id, j) => id === ids[i] && resolved[j] !== resolved[i]));
+    const filesOf = new Map<string, Set<string>>();
+    ids.forEach((id, i) => filesOf.set(id, (filesOf.get(id) ?? new Set<string>()).add(resolved[i]!)));
+    // Those whose id names another file too and that can still grow (a file given twice has nothing to tell it apart).
+    const growing = ids.flatMap((id, i) => (filesOf.get(id)!.size > 1 && depth[i]! < parts[i]!.length ? [i] : []));
     if (growing.length === 0) break;
     for (const i of growing) {
       depth[i]!++;
@@ -37,11 +39,4 @@ export function uniqueFrameIds(files: readonly FrameFile[]): FrameFile[] {
     seen.set(ids[i]!, n);
     return { path: f.path, id: n === 1 ? ids[i]! : `${ids[i]}#${n}` };
   });
-}
-
-/** Indices of the ids some other index shares. */
-function clashes(ids: readonly string[]): number[] {
-  const count = new Map<string, number>();
-  for (const id of ids) count.set(id, (count.get(id) ?? 0) + 1);
-  return ids.flatMap((id, i) => (count.get(id)! > 1 ? [i] : []));
 }

@@ -15,8 +15,14 @@
 
 /** (v − t) / |t|: 0 at the threshold, 1 at twice a positive one; v − t for a threshold of 0. */
 export function relativeToThreshold(value: number, threshold: number): number {
+  const { shift, unit } = unitsOf(threshold);
+  return (value - shift) / unit;
+}
+
+/** What a value relative to `threshold` is measured from, and in: t and |t|, or 0 and 1 for a threshold of 0. */
+function unitsOf(threshold: number): { shift: number; unit: number } {
   if (!Number.isFinite(threshold)) throw new RangeError(`threshold ${threshold} is not a finite number`);
-  return threshold === 0 ? value : (value - threshold) / Math.abs(threshold);
+  return threshold === 0 ? { shift: 0, unit: 1 } : { shift: threshold, unit: Math.abs(threshold) };
 }
 
 /**
@@ -25,8 +31,10 @@ export function relativeToThreshold(value: number, threshold: number): number {
  * r = −½ up (v / t for a positive threshold), and ½·e^{2(r + ½)} below, which meets it with the same slope.
  */
 export function pixelsRelativeToThreshold(map: Float32Array, threshold: number): Float32Array {
+  // Taken once for the whole map, not per pixel.
+  const { shift, unit } = unitsOf(threshold);
   const out = new Float32Array(map.length);
-  for (let i = 0; i < map.length; i++) out[i] = positive(relativeToThreshold(map[i]!, threshold));
+  for (let i = 0; i < map.length; i++) out[i] = positive((map[i]! - shift) / unit);
   return out;
 }
 
