@@ -20,6 +20,7 @@ import { renderHeatmapPng, overlayHeatmap } from "../image/heatmap.js";
 import { Progress, throwIfCancelled, type ProgressSink } from "../util/progress.js";
 import { countVerdict, emptyVerdicts, formatVerdictTable, sumVerdicts, type ClassVerdicts, type VerdictCounts } from "./verdicts.js";
 import { DefectGroups, formatDefectTable, type DefectMetrics } from "./by-defect.js";
+import { mapAgreeingWithVerdict } from "../pipeline/verdict-map.js";
 import { pixelsRelativeToThreshold, relativeToThreshold } from "./judged-units.js";
 
 export interface ClassMetrics {
@@ -178,13 +179,14 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         }
         // Scores are compared at the mask's resolution (normally the image's own).
         const S = detector.info.inputSize;
-        const map = mapToFrame(scored.map, S, mw, mh, detector.aspect);
+        // The map as the daemon serves it with this verdict (verdict-map.ts).
+        const map = mapAgreeingWithVerdict(mapToFrame(scored.map, S, mw, mh, detector.aspect), scored.score, threshold);
         if (mw === image.width && mh === image.height) frameMap = map;
         groups.addPixels(item.defect, item.anomalous, pixelsRelativeToThreshold(map, threshold), mask, mw);
         pixelImages++;
       }
       if (options.heatmapsDir) {
-        frameMap ??= mapToFrame(scored.map, detector.info.inputSize, image.width, image.height, detector.aspect);
+        frameMap ??= mapAgreeingWithVerdict(mapToFrame(scored.map, detector.info.inputSize, image.width, image.height, detector.aspect), scored.score, threshold);
         const dir = join(options.heatmapsDir, cls.name, item.defect);
         await mkdir(dir, { recursive: true });
         const heat = await renderHeatmapPng(frameMap, image.width, image.height, scored.threshold);

@@ -11,6 +11,7 @@ import { standardizeInPlace, type FeatureStats } from "../model/feature-stats.js
 import { resizeBilinear } from "../model/scoring/anomaly-map.js";
 import type { BackboneRunner } from "../model/backbone-runner.js";
 import type { FrameScorer } from "./frame-scorer.js";
+import { mapAgreeingWithVerdict } from "./verdict-map.js";
 import type { Detection, DetectOptions, Detector, FeatureMap, FrameInput, ModelInfo } from "./types.js";
 import { invalidInput } from "../util/errors.js";
 
@@ -121,7 +122,8 @@ export class BundleDetector implements Detector {
       ...(scored.classShares !== undefined ? { classShares: scored.classShares } : {}),
       width: image.width,
       height: image.height,
-      frameMap: () => (frameMap ??= mapToFrame(scored.map, S, image.width, image.height, this.aspect)),
+      // At the frame's size first: the letterbox's border, which the frame does not show, must not hold the peak.
+      frameMap: () => (frameMap ??= mapAgreeingWithVerdict(mapToFrame(scored.map, S, image.width, image.height, this.aspect), scored.score, threshold)),
       timings: scored.timings,
     };
   }

@@ -46,7 +46,10 @@ export interface Detection {
   /** Size of the original frame. */
   readonly width: number;
   readonly height: number;
-  /** Anomaly map at the frame's own size (row-major, width×height), same units as score. */
+  /**
+   * Anomaly map at the frame's own size (row-major, width×height), same units as score, agreeing with the
+   * verdict (verdict-map.ts): some value above `threshold` exactly when `isAnomalous`.
+   */
   frameMap(): Float32Array;
   readonly timings: StageTimings;
 }

@@ -73,6 +73,12 @@ export const RawImageSchema: GenMessage<RawImage> = /*@__PURE__*/
 export type DetectOptions = Message<"lafited.v1.DetectOptions"> & {
   /**
    * Return `heatmap_png`: the anomaly map at the frame's size as an RGBA PNG.
+   * The map served (heatmap, mask and regions alike) agrees with the verdict:
+   * the score is the mean of the map's top or its best pooled window, not its
+   * peak, so an OK frame's map is capped at its score (nothing on it reaches
+   * the threshold), and an NG frame's map that stays at or below the threshold
+   * everywhere is raised until its peak stands at the score (its mask shows
+   * where the frame is most anomalous). Below that, the map is as scored.
    *
    * @generated from field: bool return_heatmap = 1;
    */
@@ -80,7 +86,9 @@ export type DetectOptions = Message<"lafited.v1.DetectOptions"> & {
 
   /**
    * Return `mask_png`: a grayscale PNG at the frame's size, 255 where the map
-   * exceeds the threshold and 0 elsewhere.
+   * exceeds the threshold and 0 elsewhere: empty exactly when the score is at
+   * or below the threshold (an NG verdict only because the frame reads as
+   * another class than its tag has an empty mask).
    *
    * @generated from field: bool return_mask = 2;
    */
@@ -88,7 +96,7 @@ export type DetectOptions = Message<"lafited.v1.DetectOptions"> & {
 
   /**
    * Return `regions`: connected components (8-connectivity) of the map above
-   * the threshold.
+   * the threshold: none exactly when the score is at or below the threshold.
    *
    * @generated from field: bool return_regions = 3;
    */
@@ -394,7 +402,8 @@ export type DetectResponse = Message<"lafited.v1.DetectResponse"> & {
 
   /**
    * Grayscale PNG at the frame's size when options.return_mask: 255 where the
-   * map is above the threshold.
+   * map is above the threshold (see DetectOptions.return_heatmap for the map
+   * served: empty exactly when the score is at or below the threshold).
    *
    * @generated from field: bytes mask_png = 6;
    */
