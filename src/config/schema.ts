@@ -56,6 +56,7 @@ export const ConfigSchema = z.strictObject({
     executionProvider: z.enum(EXECUTION_PROVIDERS),
     intraOpThreads: z.number().int().min(0),
     classTagMismatch: z.enum(CLASS_TAG_MISMATCH),
+    unlikeMargin: z.number().min(0).finite(),
   }),
   server: z.strictObject({
     maxReceiveMessageBytes: positiveInt,

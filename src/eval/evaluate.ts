@@ -64,6 +64,10 @@ export interface ImageScore {
   readonly judgedAs?: string;
   /** Each class's share of the frame's voting cells (DetectResponse.class_shares), rounded to 0.001. */
   readonly classShares?: Readonly<Record<string, number>>;
+  /** DetectResponse.look_ratio, rounded to 0.001: how far its look lies from its class's, in that class's reach; absent without one. */
+  readonly lookRatio?: number;
+  /** Its look ratio is above the model's unlike margin: NG whatever its score, as like none of the model's classes. */
+  readonly unlike?: true;
 }
 
 /** What one class's evaluation accumulated, handed to {@link EvalOptions.onClass} before it is dropped. */
@@ -155,10 +159,12 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         score: scored.score,
         threshold,
         // Tagged, but read as another class: the daemon's model.classTagMismatch decides (ng by default).
-        verdict: isNg(scored.score > threshold, readAsAnotherClass(scored), mismatch, looksAlike(detector.info.alikeClasses, scored)) ? "NG" : "OK",
+        verdict: isNg(scored.score > threshold || scored.unlike === true, readAsAnotherClass(scored), mismatch, looksAlike(detector.info.alikeClasses, scored)) ? "NG" : "OK",
         ...(scored.class !== undefined ? { readAs: scored.class } : {}),
         ...(options.classTags && scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
         ...(scored.classShares !== undefined ? { classShares: Object.fromEntries(Object.entries(scored.classShares).map(([c, v]) => [c, Math.round(v * 1000) / 1000])) } : {}),
+        ...(scored.lookRatio !== undefined ? { lookRatio: Math.round(scored.lookRatio * 1000) / 1000 } : {}),
+        ...(scored.unlike ? { unlike: true as const } : {}),
       };
       countVerdict(verdicts, judged);
       groups.addImage(item.defect, item.anomalous, ranked, judged.verdict === "NG");

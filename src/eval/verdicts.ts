@@ -20,6 +20,8 @@ export interface VerdictCounts {
   misread: number;
   /** The classes those images were read as, with counts. */
   misreadAs: Record<string, number>;
+  /** Images NG as like none of the model's classes (their look ratio above the unlike margin), whatever their score. */
+  unlike: number;
 }
 
 /** One class's counts, and the threshold a frame read as that class is judged by. */
@@ -32,11 +34,12 @@ export interface ClassVerdicts extends VerdictCounts {
 }
 
 export function emptyVerdicts(): VerdictCounts {
-  return { defects: 0, caught: 0, good: 0, flagged: 0, misread: 0, misreadAs: {} };
+  return { defects: 0, caught: 0, good: 0, flagged: 0, misread: 0, misreadAs: {}, unlike: 0 };
 }
 
 /** Adds one scored image to `counts` (in place) and returns it. */
-export function countVerdict(counts: VerdictCounts, image: Pick<ImageScore, "class" | "anomalous" | "verdict" | "readAs">): VerdictCounts {
+export function countVerdict(counts: VerdictCounts, image: Pick<ImageScore, "class" | "anomalous" | "verdict" | "readAs" | "unlike">): VerdictCounts {
+  if (image.unlike) counts.unlike++;
   if (image.anomalous) {
     counts.defects++;
     if (image.verdict === "NG") counts.caught++;
@@ -60,6 +63,7 @@ export function sumVerdicts(parts: readonly VerdictCounts[]): VerdictCounts {
     total.good += p.good;
     total.flagged += p.flagged;
     total.misread += p.misread;
+    total.unlike += p.unlike;
     for (const [cls, n] of Object.entries(p.misreadAs)) total.misreadAs[cls] = (total.misreadAs[cls] ?? 0) + n;
   }
   return total;
@@ -83,6 +87,7 @@ export function formatVerdictTable(verdicts: Record<string, ClassVerdicts>, tota
     `${"class".padEnd(width)}  ${"threshold".padStart(17)}  ${"defects caught".padStart(16)}  ${"good flagged NG".padStart(16)}  read as another class`,
     ...names.map((n) => row(n, verdicts[n]!)),
     row("all", total),
+    ...names.flatMap((n) => (verdicts[n]!.unlike ? [`${n}: ${verdicts[n]!.unlike} of its images like none of the model's classes (their look over the unlike margin from their class's), NG whatever their score`] : [])),
     ...names.flatMap((n) => (verdicts[n]!.leftOutImages ? [`${n}: its own threshold is calibrated on ${verdicts[n]!.leftOutImages} of its bank images scored with their own rows left out, beside its few held-out normals`] : [])),
   ].join("\n");
 }

@@ -41,6 +41,7 @@ export class DaemonMetrics {
   readonly registry = new Registry();
   private readonly frames: Counter<"outcome">;
   private readonly classMismatches: Counter<"class_tag" | "frame_class">;
+  private readonly unlike: Counter<"frame_class">;
   private readonly stageSeconds: Histogram<"stage">;
   private readonly frameSeconds: Histogram;
   private readonly rateLimited: Counter<"limit">;
@@ -53,6 +54,11 @@ export class DaemonMetrics {
       name: "lafited_frames_class_mismatch_total",
       help: "Answered frames whose class tag names one of the model's classes (they are judged as it) but whose features read as another class (DetectResponse.frame_class): a wrong part on the line, a wrong recipe, or a class the model confuses; by tag and read class",
       labelNames: ["class_tag", "frame_class"],
+    });
+    this.unlike = this.counter({
+      name: "lafited_frames_unlike_total",
+      help: "Answered frames like none of the model's classes (DetectResponse.unlike_any_class: their look over the unlike margin from the class they read as, NG whatever their score): an empty station, a covered lens, a new product; by the class read",
+      labelNames: ["frame_class"],
     });
     this.stageSeconds = this.histogram({ name: "lafited_stage_duration_seconds", help: "Time per pipeline stage of answered frames", labelNames: ["stage"], buckets: LATENCY_BUCKETS });
     this.frameSeconds = this.histogram({ name: "lafited_frame_duration_seconds", help: "End-to-end time of answered frames, from arrival to response", buckets: LATENCY_BUCKETS });
@@ -178,6 +184,7 @@ export class DaemonMetrics {
     this.frames.inc({ outcome: res.verdict === Verdict.NG ? "NG" : "OK" });
     // Only a class tag the model knows judges a frame as another class than it reads as, so both labels are the model's classes.
     if (readAsAnotherClass({ class: res.frameClass, judgedAs: res.judgedClass })) this.classMismatches.inc({ class_tag: res.judgedClass, frame_class: res.frameClass });
+    if (res.unlikeAnyClass) this.unlike.inc({ frame_class: res.frameClass });
     const t = res.timings;
     if (t === undefined) return;
     const ms: Record<(typeof STAGES)[number], number> = {

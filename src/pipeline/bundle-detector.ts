@@ -32,7 +32,18 @@ export interface ScoredImage {
   readonly classShares?: Readonly<Record<string, number>>;
   /** The threshold the frame is judged by unless a caller overrides it: the class it is judged as's own, else the model's. */
   readonly threshold: number;
+  /** How far the frame's look lies from the mean of the class it reads as, in that class's reach (class-means.ts lookRatioReader); absent without one. */
+  readonly lookRatio?: number;
+  /** The look ratio is above the model's unlike margin: the frame is like none of the model's classes, NG whatever its score. */
+  readonly unlike?: boolean;
   readonly timings: Detection["timings"];
+}
+
+/** The look gate a detector applies: each frame's look ratio, and the margin above which a frame is like no class. */
+export interface LookGate {
+  readonly ratio: (x: FeatureMap, cls: string) => number | undefined;
+  /** Above this ratio a frame is NG (ModelInfo.unlikeMargin); 0: the ratio is reported, never acted on. */
+  readonly margin: number;
 }
 
 export class BundleDetector implements Detector {
@@ -47,6 +58,8 @@ export class BundleDetector implements Detector {
     private readonly limits: DecodeLimits = DEFAULT_LIMITS,
     /** The edge correction of the maps of the classes that kept it (model/scoring/edge-profile.ts); absent: none. */
     private readonly edges?: EdgeProfiles,
+    /** The look gate (class means with reaches); absent: frames are not measured against their class's look. */
+    private readonly look?: LookGate,
   ) {
     this.distancesOf = edges ? edgeDistanceCache(info.inputSize, edges.reach) : undefined;
   }
@@ -91,6 +104,7 @@ export class BundleDetector implements Detector {
       standardizeInPlace(x, this.stats);
       const backboneMs = performance.now() - t0;
       const scored = await this.scorer.score(x, classTag);
+      const lookRatio = scored.class !== undefined ? this.look?.ratio(x, scored.class) : undefined;
       return {
         image,
         // A profiled class's map is measured against its normals place by place already, as the edge correction would.
@@ -100,6 +114,8 @@ export class BundleDetector implements Detector {
         ...(scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
         ...(scored.classShares !== undefined ? { classShares: scored.classShares } : {}),
         threshold: this.thresholdOf(scored.judgedAs),
+        ...(lookRatio !== undefined ? { lookRatio } : {}),
+        unlike: lookRatio !== undefined && this.look!.margin > 0 && lookRatio > this.look!.margin,
         timings: { decode: decodeMs, backbone: backboneMs, ...scored.timings },
       };
     });
@@ -120,6 +136,8 @@ export class BundleDetector implements Detector {
       ...(scored.class !== undefined ? { class: scored.class } : {}),
       ...(scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
       ...(scored.classShares !== undefined ? { classShares: scored.classShares } : {}),
+      ...(scored.lookRatio !== undefined ? { lookRatio: scored.lookRatio } : {}),
+      unlike: scored.unlike,
       width: image.width,
       height: image.height,
       // At the frame's size first: the letterbox's border, which the frame does not show, must not hold the peak.

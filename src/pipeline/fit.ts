@@ -22,7 +22,7 @@ import { coresetProjection } from "../model/memory/coreset.js";
 import { candidatesPerClass, coresetBudget } from "../model/memory/candidates.js";
 import { bankCoreset, classCoresetWork } from "../model/memory/class-coreset.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
-import { classMeansOf, frameMean, misreadings, withAlike } from "../model/memory/class-means.js";
+import { classMeansOf, frameMean, misreadings, withAlike, withReach } from "../model/memory/class-means.js";
 import { float32Bytes, int32Bytes, newVersionId, sha256, writeBundle, type BundleManifest, type TuningRecord } from "../model/bundle.js";
 import { detailStagesOf, resolveBackbone } from "../model/backbone-source.js";
 import { pseudoSamples, swapSamples, warpSamples } from "../image/pseudo/index.js";
@@ -230,7 +230,8 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   for (const x of bank) standardizeInPlace(x, stats);
   for (const x of holdout) standardizeInPlace(x, stats);
   // What a frame's class is read by (memory/class-means.ts): the bank images' frame means, per class.
-  const bankMeans = classMeansOf(bank.map(frameMean), bankClasses);
+  const bankFrameMeans = bank.map(frameMean);
+  const bankMeans = classMeansOf(bankFrameMeans, bankClasses);
 
   // 3. Coreset over (a bounded random subsample of) all bank slices.
   const hw = h * w;
@@ -276,7 +277,11 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   // The pairs of classes the means confuse on the held-out normals: a tag mismatch between them is no sign of a wrong part (model.classTagMismatch: distinct).
   const heldOutClasses = heldOut.map((i) => i.cls);
   const misread = misreadings(bankMeans, holdout, heldOutClasses);
-  const classMeans = withAlike(bankMeans, misread, heldOutClasses);
+  // How far each class's normals lie from its mean: its bank images (each left out of the mean) and held-out normals.
+  const classMeans = withReach(withAlike(bankMeans, misread, heldOutClasses), [
+    ...bankFrameMeans.map((mean, i) => ({ cls: bankClasses[i]!, mean, inMean: true })),
+    ...holdout.map((x, i) => ({ cls: heldOutClasses[i]!, mean: frameMean(x), inMean: false })),
+  ]);
   for (const [cls, as] of Object.entries(misread)) {
     const of = heldOut.filter((i) => i.cls === cls).length;
     log(`fit: ${Object.entries(as).map(([other, n]) => `${n} of ${cls}'s ${of} held-out normals read as ${other}`).join(", ")}${classMeans.alike?.[cls]?.length ? `: ${cls} looks alike to the model (${classMeans.alike[cls]!.join(", ")}); a line that tags ${cls} frames gets those that read as another class NG under the daemon's model.classTagMismatch: ng (the default), judged by their score under distinct (only for look-alike classes) or judge` : ""}`);

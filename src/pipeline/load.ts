@@ -4,7 +4,8 @@
  */
 import { access, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { readBundle, bytesToFloat32, rowPartsOf, type LoadedBundle, type ThresholdInfo } from "../model/bundle.js";
+import { readBundle, bytesToFloat32, rowPartsOf, storedClassMeans, type LoadedBundle, type ThresholdInfo } from "../model/bundle.js";
+import { lookRatioReader } from "../model/memory/class-means.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
 import { openScorer, scorerSettingsOf } from "./open-scorer.js";
@@ -41,7 +42,20 @@ export interface LoadOptions {
   sizeCorrection?: boolean;
   /** false: score without the position profiles (eval --no-position-profile); image scores and verdicts change with it. They apply only in the mode they were measured in. */
   positionProfile?: boolean;
+  /**
+   * A frame whose look ratio (its mean features' distance from the mean of the class it reads as, in units of that
+   * class's reach) is above this is NG, like none of the model's classes; 0: never (the ratio is still reported).
+   * Default DEFAULT_UNLIKE_MARGIN; the daemon's model.unlikeMargin.
+   */
+  unlikeMargin?: number;
 }
+
+/**
+ * The default unlike margin. On the realistic suite every good test frame lay within 1.03 reaches of its class's
+ * mean, and every defect within 1.33; an empty backlit station (a uniform frame), one of noise, a frame blurred
+ * out of focus or a sheet under a fifth of its light read as a class at 1.6–14 reaches.
+ */
+export const DEFAULT_UNLIKE_MARGIN = 1.5;
 
 export async function loadDetector(bundleDir: string, options: LoadOptions = {}): Promise<BundleDetector> {
   const bundle = await readBundle(bundleDir);
@@ -72,6 +86,12 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   const sizes = options.sizeCorrection !== false ? servedSizes(m.scoring.sizes, mode, bundle.dir) : undefined;
   const profiles = options.positionProfile !== false ? servedProfiles(m.scoring.profiles, mode, bundle.dir) : undefined;
   const edges = withoutProfiled(measuredEdges, profiles);
+  const margin = options.unlikeMargin ?? DEFAULT_UNLIKE_MARGIN;
+  if (!Number.isFinite(margin) || margin < 0) throw new LafiteError(ErrorCode.INVALID_CONFIG, `unlike margin ${margin} is not a finite number ≥ 0`);
+  // Bundles fitted before class reaches get no gate.
+  const means = storedClassMeans(bundle);
+  const ratio = means ? lookRatioReader(means) : undefined;
+  const look = ratio ? { ratio, margin } : undefined;
   checkBankWeights(m.scoring.context, bundle.dir);
   const { detailWeight, contextWeight, ...overrides } = options.overrides ?? {};
   const { sizes: _checkedAbove, profiles: _checkedToo, ...scoring } = m.scoring;
@@ -92,7 +112,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
   // Per-class weights as the log lists them: "kit 1, nut 0.5".
   const byClass = (weights: Readonly<Record<string, number>>) => Object.entries(weights).map(([cls, w]) => `${cls} ${w}`).join(", ");
-  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}${sc.detail && detailInUse(sc.detail) ? ` (detail bank [${sc.detail.stages.join(", ")}] at W ${sc.detail.weight}${sc.detail.classWeights ? `; per class ${byClass(sc.detail.classWeights)}` : ""}${sc.detail.imageClassWeights ? `; image score ${byClass(sc.detail.imageClassWeights)}` : ""})` : ""}${sc.context && contextInUse(sc.context) ? ` (context bank, λ ${sc.context.lambda}, W ${byClass(Object.fromEntries(Object.entries(sc.context.classWeights ?? {}).filter(([, w]) => w > 0))) || sc.context.weight}${sc.context.imageClassWeights ? `; image score ${byClass(sc.context.imageClassWeights)}` : ""})` : ""}, mode ${mode}${edges ? `, edge correction for ${Object.keys(edges.classes).join(", ")}` : ""}${sizes ? `, size correction for ${Object.keys(sizes.classes).join(", ")}` : ""}${profiles ? `, position profile for ${Object.keys(profiles.classes).join(", ")}` : ""}${m.memory.rowClasses ? `, classes read by ${m.memory.classMeans ? "their means" : "the bank rows' votes (fitted before class means)"}` : ""}, execution provider ${ep}`);
+  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}${sc.detail && detailInUse(sc.detail) ? ` (detail bank [${sc.detail.stages.join(", ")}] at W ${sc.detail.weight}${sc.detail.classWeights ? `; per class ${byClass(sc.detail.classWeights)}` : ""}${sc.detail.imageClassWeights ? `; image score ${byClass(sc.detail.imageClassWeights)}` : ""})` : ""}${sc.context && contextInUse(sc.context) ? ` (context bank, λ ${sc.context.lambda}, W ${byClass(Object.fromEntries(Object.entries(sc.context.classWeights ?? {}).filter(([, w]) => w > 0))) || sc.context.weight}${sc.context.imageClassWeights ? `; image score ${byClass(sc.context.imageClassWeights)}` : ""})` : ""}, mode ${mode}${edges ? `, edge correction for ${Object.keys(edges.classes).join(", ")}` : ""}${sizes ? `, size correction for ${Object.keys(sizes.classes).join(", ")}` : ""}${profiles ? `, position profile for ${Object.keys(profiles.classes).join(", ")}` : ""}${m.memory.rowClasses ? `, classes read by ${m.memory.classMeans ? "their means" : "the bank rows' votes (fitted before class means)"}` : ""}${look ? (margin > 0 ? `, a frame over ${margin} reaches from its class's look NG` : ", the look gate off") : ""}, execution provider ${ep}`);
   return new BundleDetector(
     {
       version: m.version,
@@ -117,6 +137,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       ...(edges ? { edgeCorrectedClasses: Object.keys(edges.classes) } : {}),
       ...(sizes ? { sizeCorrectedClasses: Object.keys(sizes.classes) } : {}),
       ...(profiles ? { profiledClasses: Object.keys(profiles.classes) } : {}),
+      ...(look && look.margin > 0 ? { unlikeMargin: look.margin } : {}),
       ...(DETAIL_MODES.includes(mode) && sc.context && contextInUse(sc.context) ? { context: { lambda: sc.context.lambda, weight: sc.context.weight, classWeights: { ...sc.context.classWeights }, ...(sc.context.imageClassWeights ? { imageClassWeights: { ...sc.context.imageClassWeights } } : {}) } } : {}),
     },
     backbone,
@@ -128,6 +149,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
     },
     options.limits,
     edges,
+    look,
   );
 }
 

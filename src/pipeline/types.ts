@@ -42,7 +42,12 @@ export interface Detection {
   readonly judgedAs?: string;
   /** Each class's share of the frame's cells that name a class by their nearest memory-bank rows (classes with none left out): how clearly it reads as `class`. */
   readonly classShares?: Readonly<Record<string, number>>;
+  /** The score is above the threshold (the frame's verdict also weighs `unlike` and its class tag: class-tag.ts isNg). */
   readonly isAnomalous: boolean;
+  /** How far the frame's look (its mean features) lies from the mean of the class it reads as, in units of how far that class's normals lie (its reach); absent when the model has no reach for it. */
+  readonly lookRatio?: number;
+  /** The look ratio is above the model's unlike margin (ModelInfo.unlikeMargin): like none of the model's classes (an empty station, a covered lens, a frame of noise), NG whatever its score. */
+  readonly unlike?: boolean;
   /** Size of the original frame. */
   readonly width: number;
   readonly height: number;
@@ -96,6 +101,8 @@ export interface ModelInfo {
   readonly sizeCorrectedClasses?: readonly string[];
   /** The classes whose image scores are standardized by their position profile (scoring/position-profile.ts). */
   readonly profiledClasses?: readonly string[];
+  /** A frame whose look ratio is above this is NG as like none of the model's classes; absent when the model has no class reaches, or the gate is off. */
+  readonly unlikeMargin?: number;
 }
 
 /** What the server needs from a loaded model. */

@@ -189,7 +189,8 @@ export class DetectorService {
     return create(DetectResponseSchema, {
       frameId,
       score: d.score,
-      verdict: isNg(d.isAnomalous, readAsAnotherClass(d), this.opts.classTagMismatch?.() ?? DEFAULT_CLASS_TAG_MISMATCH, looksAlike(info.alikeClasses, d)) ? Verdict.NG : Verdict.OK,
+      // Like none of the model's classes (an empty station, a covered lens): NG whatever its score.
+      verdict: isNg(d.isAnomalous || d.unlike === true, readAsAnotherClass(d), this.opts.classTagMismatch?.() ?? DEFAULT_CLASS_TAG_MISMATCH, looksAlike(info.alikeClasses, d)) ? Verdict.NG : Verdict.OK,
       threshold: d.threshold,
       heatmapPng,
       maskPng,
@@ -200,6 +201,8 @@ export class DetectorService {
       frameClass: d.class ?? "",
       judgedClass: d.judgedAs ?? "",
       classShares: { ...d.classShares },
+      lookRatio: d.lookRatio ?? 0,
+      unlikeAnyClass: d.unlike === true,
       timings: create(StageTimingsSchema, {
         queueMs,
         decodeMs: d.timings.decode,
@@ -366,6 +369,7 @@ export function modelInfoMessage(info: ModelInfo): ProtoModelInfo {
     sizeCorrectedClasses: [...(info.sizeCorrectedClasses ?? [])],
     profiledClasses: [...(info.profiledClasses ?? [])],
     alikeClasses: Object.fromEntries(Object.entries(info.alikeClasses ?? {}).map(([cls, others]) => [cls, create(ClassListSchema, { classes: [...others] })])),
+    unlikeMargin: info.unlikeMargin ?? 0,
     optionalContextLambda: info.context ? { case: "contextLambda", value: info.context.lambda } : { case: undefined },
     optionalContextWeight: info.context && info.context.weight > 0 ? { case: "contextWeight", value: info.context.weight } : { case: undefined },
     classThresholds: { ...info.classThresholds },

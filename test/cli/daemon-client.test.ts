@@ -122,6 +122,30 @@ test("model.classTagMismatch: distinct judges a frame by its score where its tag
   assert.deepEqual(await verdicts({ model: { classTagMismatch: "distinct" } }), ["NG"]);
 });
 
+test("a frame like none of the model's classes is NG whatever its score: lafite detect says so, lafite info gives the margin", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "lafited-detect-unlike-"));
+  writeFileSync(path.join(dir, "f0.png"), await grayPng(20));
+  const run = async (lookRatio: number) => {
+    const h = await startHarness({ fake: { readAs: "plate", lookRatio, unlikeMargin: 1.5 } });
+    try {
+      const r = await lafite(["detect", "--server", h.address, dir]);
+      assert.equal(r.code, 0, r.stderr);
+      const info = await lafite(["info", "--server", h.address]);
+      assert.match(info.stdout, /\na frame whose look lies over 1\.5 reaches from its class's \(DetectResponse\.look_ratio\) is NG as like none of the model's classes\n/);
+      return { verdict: r.stdout.trim().split("\t")[2], stderr: r.stderr };
+    } finally {
+      await h.stop();
+    }
+  };
+  // A dark frame scores under the threshold: only its look can make it NG.
+  const near = await run(1.2);
+  assert.equal(near.verdict, "OK");
+  assert.doesNotMatch(near.stderr, /none of the model's classes/);
+  const far = await run(4);
+  assert.equal(far.verdict, "NG");
+  assert.match(far.stderr, /f0\.png looks like none of the model's classes \(its look 4\.00 reaches from plate's, over the unlike margin/);
+});
+
 test("lafite info prints the served model: thresholds, the classes a tag can name and their detail and context weights (the image score's too); --json the whole message", async () => {
   const h = await startHarness();
   try {

@@ -14,10 +14,10 @@ test("the table has a pix AUPRO column: percentages per class and the mean, '-' 
     classTags: false,
     verdicts: {
       classes: {
-        fabric: { defects: 8, caught: 6, good: 5, flagged: 1, misread: 0, misreadAs: {}, threshold: 1.23456, ownThreshold: true, leftOutImages: 23 },
-        hex_nut: { defects: 3, caught: 3, good: 0, flagged: 0, misread: 3, misreadAs: { fabric: 1, plate: 2 }, threshold: 90.991, ownThreshold: false },
+        fabric: { defects: 8, caught: 6, good: 5, flagged: 1, misread: 0, misreadAs: {}, unlike: 0, threshold: 1.23456, ownThreshold: true, leftOutImages: 23 },
+        hex_nut: { defects: 3, caught: 3, good: 0, flagged: 0, misread: 3, misreadAs: { fabric: 1, plate: 2 }, unlike: 0, threshold: 90.991, ownThreshold: false },
       },
-      all: { defects: 11, caught: 9, good: 5, flagged: 1, misread: 3, misreadAs: { fabric: 1, plate: 2 } },
+      all: { defects: 11, caught: 9, good: 5, flagged: 1, misread: 3, misreadAs: { fabric: 1, plate: 2 }, unlike: 0 },
     },
     defects: {
       fabric: {
@@ -58,7 +58,7 @@ test("no per-defect block when no class has anomalous test images", () => {
     mean: { image_auroc: null, pixel_auroc: null, image_ap: null, pixel_ap: null, pixel_aupro: null },
     details: {},
     classTags: false,
-    verdicts: { classes: { fabric: { defects: 0, caught: 0, good: 2, flagged: 0, misread: 0, misreadAs: {}, threshold: 1, ownThreshold: true } }, all: { defects: 0, caught: 0, good: 2, flagged: 0, misread: 0, misreadAs: {} } },
+    verdicts: { classes: { fabric: { defects: 0, caught: 0, good: 2, flagged: 0, misread: 0, misreadAs: {}, unlike: 0, threshold: 1, ownThreshold: true } }, all: { defects: 0, caught: 0, good: 2, flagged: 0, misread: 0, misreadAs: {}, unlike: 0 } },
     defects: { fabric: {} },
     seconds: 1,
   };

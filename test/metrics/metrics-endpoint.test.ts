@@ -120,6 +120,34 @@ test("a frame tagged with a model class but read as another is judged as its tag
   }
 });
 
+test("a frame like none of the model's classes is NG whatever its score, says so in its answer and is counted by the class it reads as", async () => {
+  const h = await startHarness({ config: { metrics: { listen: "127.0.0.1:0" } }, fake: { readAs: "plate", lookRatio: 3.25, unlikeMargin: 1.5 } });
+  try {
+    // A dark frame: its score (0.04) is far under the threshold (0.5).
+    const res = await h.client.detectOne({ frameId: "0", image: { case: "encoded", value: await grayPng(10) } });
+    assert.ok(res.score < res.threshold);
+    assert.equal(res.verdict, Verdict.NG);
+    assert.equal(res.unlikeAnyClass, true);
+    assert.equal(res.lookRatio, 3.25);
+    assert.equal((await h.client.getModelInfo()).unlikeMargin, 1.5);
+    const body = (await get(h.server.metricsPort, "/metrics")).body;
+    assert.equal(sample(body, 'lafited_frames_unlike_total{frame_class="plate"}'), 1);
+    assert.equal(sample(body, 'lafited_frames_total{outcome="NG"}'), 1);
+  } finally {
+    await h.stop();
+  }
+  const near = await startHarness({ config: { metrics: { listen: "127.0.0.1:0" } }, fake: { readAs: "plate", lookRatio: 1.25, unlikeMargin: 1.5 } });
+  try {
+    const res = await near.client.detectOne({ frameId: "0", image: { case: "encoded", value: await grayPng(10) } });
+    assert.equal(res.verdict, Verdict.OK);
+    assert.equal(res.unlikeAnyClass, false);
+    assert.equal(res.lookRatio, 1.25);
+    assert.equal(sample((await get(near.server.metricsPort, "/metrics")).body, 'lafited_frames_unlike_total{frame_class="plate"}'), undefined);
+  } finally {
+    await near.stop();
+  }
+});
+
 test("model.classTagMismatch ng (the default) rejects a frame tagged with one model class that reads as another, whatever its score; judge goes by the score; a reload (SIGHUP) switches it", async () => {
   let policy: "ng" | "judge" = "ng";
   const h = await startHarness({ config: { model: { classTagMismatch: policy } }, reloadConfig: () => ({ model: { classTagMismatch: policy } }), fake: { readAs: "plate", threshold: 0.5 } });

@@ -79,6 +79,9 @@ A frame the daemon refused prints: id, ERROR, status, message. Exit 1 if any fra
           if (res.verdict === Verdict.NG) ng++;
           process.stdout.write(`${res.frameId}\t${res.score.toFixed(6)}\t${res.verdict === Verdict.NG ? "NG" : "OK"}\t${ms.toFixed(1)}\n`);
           const tag = values.class ?? "";
+          if (res.unlikeAnyClass) {
+            process.stderr.write(`lafite detect: ${res.frameId} looks like none of the model's classes (its look ${res.lookRatio.toFixed(2)} reaches from ${res.frameClass || "the nearest class"}'s, over the unlike margin: an empty station, a covered lens, another product?), NG whatever its score\n`);
+          }
           if (tag !== "" && res.judgedClass === tag && readAsAnotherClass({ class: res.frameClass, judgedAs: res.judgedClass })) {
             const share = (cls: string) => (res.classShares[cls] ?? 0).toFixed(2);
             process.stderr.write(`lafite detect: ${res.frameId} is tagged ${tag} and judged as it, but reads as ${res.frameClass} (a wrong part or recipe?; class shares ${res.frameClass} ${share(res.frameClass)}, ${tag} ${share(tag)})\n`);

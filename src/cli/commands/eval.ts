@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import type { CliCommand } from "../main.js";
 import { choiceFlag, executionProviderFlag, intFlag, parseFlags, requireFlag, shareFlag } from "../args.js";
-import { loadDetector } from "../../pipeline/load.js";
+import { DEFAULT_UNLIKE_MARGIN, loadDetector } from "../../pipeline/load.js";
 import { evaluate, formatTable, type ImageScore } from "../../eval/evaluate.js";
 import { ReportCollector } from "../../eval/report/collect.js";
 import { writeReport } from "../../eval/report/write-report.js";
@@ -18,7 +18,7 @@ const MODES: readonly ScoringMode[] = SCORING_MODES;
 
 export const command: CliCommand = {
   summary: "Evaluate a bundle on an MVTec-layout data set: per-class image/pixel AUROC and AP, pixel AUPRO, and their mean.",
-  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|edit-only|lafite|no-edit] [--heatmaps DIR] [--report DIR [--no-tuning-curves]] [--class NAME]... [--class-tags [--class-tag-mismatch ng|judge|distinct]] [--no-edge-correction] [--no-size-correction] [--no-position-profile]
+  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|edit-only|lafite|no-edit] [--heatmaps DIR] [--report DIR [--no-tuning-curves]] [--class NAME]... [--class-tags [--class-tag-mismatch ng|judge|distinct]] [--no-edge-correction] [--no-size-correction] [--no-position-profile] [--unlike-margin X]
   --json FILE     also write {"mode", "classes": {name: {image_auroc, pixel_auroc, image_ap, pixel_ap, pixel_aupro}}, "mean": {...}} (values 0–1, null where undefined;
                   pixel_aupro: area under the per-region-overlap curve up to 30% FPR, divided by 0.3, regions 8-connected, as MVTec AD),
                   and "verdicts": {"classes": {name: {defects, caught, good, flagged, misread, misreadAs: {class: n}, threshold, ownThreshold, leftOutImages (when its own threshold also used bank images scored left out)}}, "all": {...}}: each image judged NG or OK
@@ -54,6 +54,9 @@ export const command: CliCommand = {
                   only in its own mode); image scores change, the verdict threshold stays the bundle's
   --no-position-profile  score without the bundle's position profiles (scoring.profiles: a class's normal map at every place, by which its image
                   score is standardized; they apply only in their own mode); image scores change, the verdict threshold stays the bundle's
+  --unlike-margin X  an image whose look ratio (its mean features' distance from the mean of the class it reads as, in units of how far that
+                  class's normals lie) is above X is NG as like none of the model's classes, as the daemon's model.unlikeMargin (default ${DEFAULT_UNLIKE_MARGIN};
+                  0: never); --scores gives each image's lookRatio (and unlike), the verdicts count them per class (unlike)
   --execution-provider cpu|cuda  ONNX Runtime provider (default cpu; falls back to cpu, saying why)`,
   async run(argv) {
     const { values } = parseFlags(argv, {
@@ -80,6 +83,7 @@ export const command: CliCommand = {
       "no-edge-correction": { type: "boolean" },
       "no-size-correction": { type: "boolean" },
       "no-position-profile": { type: "boolean" },
+      "unlike-margin": { type: "string" },
       "execution-provider": { type: "string" },
     });
     const ep = executionProviderFlag(values["execution-provider"]);
@@ -104,6 +108,7 @@ export const command: CliCommand = {
       ...(values["no-edge-correction"] ? { edgeCorrection: false } : {}),
       ...(values["no-size-correction"] ? { sizeCorrection: false } : {}),
       ...(values["no-position-profile"] ? { positionProfile: false } : {}),
+      ...(values["unlike-margin"] !== undefined ? { unlikeMargin: unlikeMarginFlag(values["unlike-margin"]) } : {}),
       ...(values.threads !== undefined ? { intraOpThreads: intFlag(values.threads, "threads", 0) } : {}),
       // Say which provider runs (and why not cuda) only when one was asked for.
       ...(ep ? { executionProvider: ep, log: (m: string) => process.stderr.write(`${m}\n`) } : {}),
@@ -177,4 +182,11 @@ function etaFlag(value: string): number {
   const eta = Number(value);
   if (!(eta >= 0 && eta <= 1)) throw invalidInput(`--eta must be a number from 0 to 1, got '${value}'`);
   return eta;
+}
+
+/** The unlike margin, as model.unlikeMargin takes it: a finite number ≥ 0 (0: the look gate off). */
+function unlikeMarginFlag(value: string): number {
+  const margin = Number(value);
+  if (value.trim() === "" || !(margin >= 0 && Number.isFinite(margin))) throw invalidInput(`--unlike-margin must be a number ≥ 0 (0: off), got '${value}'`);
+  return margin;
 }

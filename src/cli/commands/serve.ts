@@ -28,6 +28,7 @@ export async function loadServedBundle(config: Readonly<Config>, log: Logger, bu
   return loadDetector(bundleDir, {
     executionProvider: config.model.executionProvider,
     limits: { maxPixels: config.limits.maxPixels },
+    unlikeMargin: config.model.unlikeMargin,
     ...(config.model.intraOpThreads > 0 ? { intraOpThreads: config.model.intraOpThreads } : {}),
     log: (msg) => log.info(msg),
   });

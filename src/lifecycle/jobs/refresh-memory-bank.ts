@@ -29,7 +29,7 @@
  * before class radii), intraOpThreads.
  */
 import { contextBankOf, float32Bytes, int32Bytes, rowClassesOf, storedClassMeans, type BundleManifest } from "../../model/bundle.js";
-import { frameMean, misreadings, withAlike, withFrameMeans } from "../../model/memory/class-means.js";
+import { frameMean, misreadings, withAlike, withFrameMeans, withReach } from "../../model/memory/class-means.js";
 import { growContextBank, type GrownContextBank } from "./grow-context-bank.js";
 import { FaissIndex } from "../../model/memory/faiss-index.js";
 import { throwIfCancelled } from "../../util/progress.js";
@@ -152,7 +152,16 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     // The look-alike classes, measured again on the held-out frames whose class is known (tagged, or read).
     const known = holdoutClasses.flatMap((cls, i) => (cls !== undefined ? [{ cls, map: holdoutMaps[i]! }] : []));
     const knownClasses = known.map((k) => k.cls);
-    const servedMeans = classMeans ? withAlike(classMeans, misreadings(classMeans, known.map((k) => k.map), knownClasses), knownClasses) : undefined;
+    // Each class's reach measured again from its moved mean, never narrower than before: the frames it learned from
+    // (a tagged one is in its class's mean) and the held-out ones, so a frame accepted as normal passes the look gate.
+    const reachFrames = [
+      ...learn.flatMap((it) => {
+        const cls = judgedClassOf(it);
+        return cls !== undefined ? [{ cls, mean: frameMean(it.map), inMean: it.frame.classTag !== undefined }] : [];
+      }),
+      ...known.map((k) => ({ cls: k.cls, mean: frameMean(k.map), inMean: false })),
+    ];
+    const servedMeans = classMeans ? withReach(withAlike(classMeans, misreadings(classMeans, known.map((k) => k.map), knownClasses), knownClasses), reachFrames) : undefined;
     lap("threshold");
 
     // 7. The candidate.

@@ -32,10 +32,74 @@ export interface ClassMeans {
 export interface ClassMean {
   readonly count: number;
   readonly mean: readonly number[];
+  /**
+   * How far from the mean the class's normals lie (lookDistance): the farthest of fit's bank images (each left out of
+   * the mean) and held-out normals, widened by refreshes' frames; absent for bundles fitted before it, or with fewer
+   * than MIN_REACH_FRAMES normals measured. A frame that lies much farther from the mean of the class it reads as
+   * than that is like none of the model's classes (lookRatio).
+   */
+  readonly reach?: number;
 }
 
 /** A channel whose frame means spread less than this over the bank is left out of the distance (a dead channel would divide by ~0). */
 const MIN_SPREAD = 1e-6;
+
+/** Fewer normals than this give no reach: the farthest of a handful says little of the next one. */
+export const MIN_REACH_FRAMES = 5;
+
+/** Per channel, the weight of its squared difference: 1 / spread², 0 for a channel left out. */
+function lookWeights(spread: readonly number[]): Float64Array {
+  return Float64Array.from(spread, (s) => (s > MIN_SPREAD ? 1 / (s * s) : 0));
+}
+
+/** The root mean square over channels of a frame mean's difference from a class mean, each channel in units of its spread. */
+export function lookDistance(q: Float32Array, mean: ArrayLike<number>, weight: Float64Array): number {
+  let d = 0;
+  for (let j = 0; j < q.length; j++) d += weight[j]! * (q[j]! - mean[j]!) ** 2;
+  return Math.sqrt(d / q.length);
+}
+
+/**
+ * The means with each class's reach taken over `frames` (frame means with their class; `inMean`: the frame is one of
+ * those the class mean is over, so its distance is measured from the mean without it, n / (n − 1) times its distance
+ * from the mean with it), never below a reach recorded before. A class with fewer than MIN_REACH_FRAMES frames
+ * measured here keeps what it had.
+ */
+export function withReach(means: ClassMeans, frames: readonly { readonly cls: string; readonly mean: Float32Array; readonly inMean: boolean }[]): ClassMeans {
+  const weight = lookWeights(means.spread);
+  const measured = new Map<string, { frames: number; farthest: number }>();
+  for (const f of frames) {
+    const m = means.classes[f.cls];
+    if (!m) continue;
+    if (f.inMean && m.count < 2) continue;
+    const d = lookDistance(f.mean, m.mean, weight) * (f.inMean ? m.count / (m.count - 1) : 1);
+    const seen = measured.get(f.cls) ?? { frames: 0, farthest: 0 };
+    measured.set(f.cls, { frames: seen.frames + 1, farthest: Math.max(seen.farthest, d) });
+  }
+  const classes: Record<string, ClassMean> = {};
+  for (const [cls, m] of Object.entries(means.classes)) {
+    const seen = measured.get(cls);
+    const reach = seen && seen.frames >= MIN_REACH_FRAMES ? Math.max(m.reach ?? 0, seen.farthest) : m.reach;
+    classes[cls] = { count: m.count, mean: m.mean, ...(reach !== undefined ? { reach } : {}) };
+  }
+  return { ...means, classes };
+}
+
+/**
+ * The look ratio of the means (undefined when no class has a reach): how far a frame's look lies from class `cls`'s
+ * mean, in units of that class's reach, about 1 or less for its normals; undefined for a class without a reach.
+ */
+export function lookRatioReader(means: ClassMeans): ((x: FeatureMap, cls: string) => number | undefined) | undefined {
+  const reachable = Object.values(means.classes).some((m) => m.reach !== undefined && m.reach > 0);
+  if (!reachable) return undefined;
+  const weight = lookWeights(means.spread);
+  return (x, cls) => {
+    const m = means.classes[cls];
+    if (!m || m.reach === undefined || !(m.reach > 0)) return undefined;
+    if (x.c !== means.spread.length) throw invalidInput(`a frame of ${x.c} channels, class means of ${means.spread.length}`);
+    return lookDistance(frameMean(x), m.mean, weight) / m.reach;
+  };
+}
 
 /** A frame's mean of every channel over the cells that show it (x.frame; the whole grid without it). */
 export function frameMean(x: FeatureMap): Float32Array {
@@ -75,7 +139,10 @@ export function withFrameMeans(means: ClassMeans, frames: readonly { readonly cl
     sums.set(cls, s);
   }
   const classes: Record<string, ClassMean> = {};
-  for (const [cls, s] of sums) classes[cls] = { count: s.count, mean: Array.from(s.sum, (v) => v / s.count) };
+  for (const [cls, s] of sums) {
+    const reach = means.classes[cls]?.reach;
+    classes[cls] = { count: s.count, mean: Array.from(s.sum, (v) => v / s.count), ...(reach !== undefined ? { reach } : {}) };
+  }
   return { spread: [...means.spread], classes, ...(means.alike ? { alike: means.alike } : {}) };
 }
 
@@ -87,7 +154,7 @@ export function withFrameMeans(means: ClassMeans, frames: readonly { readonly cl
 export function classMeanReader(means: ClassMeans, names: readonly string[], voting: readonly string[]): ((x: FeatureMap) => number) | undefined {
   if (!voting.every((name) => means.classes[name] !== undefined)) return undefined;
   const c = means.spread.length;
-  const weight = Float64Array.from(means.spread, (s) => (s > MIN_SPREAD ? 1 / (s * s) : 0));
+  const weight = lookWeights(means.spread);
   const table = Object.entries(means.classes)
     .map(([cls, m]) => ({ index: names.indexOf(cls), mean: Float64Array.from(m.mean) }))
     .filter((t) => t.index >= 0)
@@ -176,6 +243,7 @@ export function classMeansProblem(means: ClassMeans, c: number): string | undefi
     if (!Number.isInteger(m.count) || m.count < 1) return `class mean of '${cls}': count ${m.count} is not a positive integer`;
     if (!Array.isArray(m.mean) || m.mean.length !== c) return `class mean of '${cls}': ${Array.isArray(m.mean) ? m.mean.length : "no"} channels, the features have ${c}`;
     if (!m.mean.every((v) => typeof v === "number" && Number.isFinite(v))) return `class mean of '${cls}': a value is not a finite number`;
+    if (m.reach !== undefined && !(typeof m.reach === "number" && Number.isFinite(m.reach) && m.reach >= 0)) return `class mean of '${cls}': reach ${m.reach} is not a finite number ≥ 0`;
   }
   return undefined;
 }

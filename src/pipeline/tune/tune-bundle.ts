@@ -34,7 +34,7 @@ import type { ThresholdParams } from "../../model/scoring/threshold.js";
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { scanDataset } from "../../dataset/mvtec-layout.js";
-import { classMeansOf, frameMean, misreadings, withAlike, type ClassMeans } from "../../model/memory/class-means.js";
+import { classMeansOf, frameMean, misreadings, withAlike, withReach, type ClassMeans } from "../../model/memory/class-means.js";
 import { UNTAGGED } from "../../model/memory/row-classes.js";
 import { detailTuneWork, tuneDetailWeight } from "./detail-weight.js";
 import { builtinStageChannels, detailStagesOf } from "../../model/backbone-source.js";
@@ -230,7 +230,8 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   const normals = set.filter((f) => !f.anomalous);
   const means = stored.classMeans ?? bankMeans;
   const normalClasses = normals.map((f) => f.cls);
-  const classMeans = means ? withAlike(means, misreadings(means, normals.map((f) => f.x), normalClasses), normalClasses) : undefined;
+  // And each class's reach (the look gate) at least as far as its held-out normals: a bundle fitted before reaches gets one.
+  const classMeans = means ? withReach(withAlike(means, misreadings(means, normals.map((f) => f.x), normalClasses), normalClasses), normals.map((f) => ({ cls: f.cls, mean: frameMean(f.x), inMean: false }))) : undefined;
   // Every pass below scores the same pseudo-validation maps: the memo keeps each map's bank search (at the largest K swept) and each setting's main pass.
   return withScoreMemo({ ...stored, ...(classMeans ? { classMeans } : {}) }, Math.max(config.memory.k, ...tc.ks), sessOpts, async (parts) => {
     // The configured defaults are the fallback, not whatever an earlier tuning chose.

@@ -28,8 +28,8 @@ function data(tuning: ReportData["tuning"]): ReportData {
       },
     ],
     verdicts: {
-      classes: { [evil]: { defects: 6, caught: 5, good: 4, flagged: 1, misread: 2, misreadAs: { [evil + "2"]: 1, plate: 1 }, threshold: 2, ownThreshold: false } },
-      all: { defects: 6, caught: 5, good: 4, flagged: 1, misread: 2, misreadAs: { [evil + "2"]: 1, plate: 1 } },
+      classes: { [evil]: { defects: 6, caught: 5, good: 4, flagged: 1, misread: 2, misreadAs: { [evil + "2"]: 1, plate: 1 }, unlike: 0, threshold: 2, ownThreshold: false } },
+      all: { defects: 6, caught: 5, good: 4, flagged: 1, misread: 2, misreadAs: { [evil + "2"]: 1, plate: 1 }, unlike: 0 },
     },
     tuning,
     seconds: 1.25,

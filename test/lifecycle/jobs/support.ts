@@ -88,6 +88,8 @@ export interface DriftMeasure {
   readonly falseAlarmRate: number;
   /** Mean over classes of the image AUROC, good vs defective test frames. */
   readonly auroc: number;
+  /** Share of the test/good frames judged like none of the model's classes (the look gate). */
+  readonly unlikeRate: number;
 }
 
 export async function measure(bundle: string, data: string, mode?: ScoringMode): Promise<DriftMeasure> {
@@ -95,6 +97,7 @@ export async function measure(bundle: string, data: string, mode?: ScoringMode):
   try {
     let good = 0;
     let alarms = 0;
+    let unlike = 0;
     const report = await evaluate(detector, {
       data,
       log: quiet,
@@ -103,10 +106,11 @@ export async function measure(bundle: string, data: string, mode?: ScoringMode):
         if (!s.anomalous) {
           good++;
           if (s.verdict === "NG") alarms++;
+          if (s.unlike) unlike++;
         }
       },
     });
-    return { falseAlarmRate: alarms / good, auroc: report.mean.image_auroc! };
+    return { falseAlarmRate: alarms / good, auroc: report.mean.image_auroc!, unlikeRate: unlike / good };
   } finally {
     await detector.close();
   }

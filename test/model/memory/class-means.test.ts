@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { alikeClasses, classMeanReader, classMeansOf, classMeansProblem, frameMean, misreadings, nearestMean, withAlike, withFrameMeans } from "../../../src/model/memory/class-means.js";
+import { MIN_REACH_FRAMES, alikeClasses, classMeanReader, classMeansOf, classMeansProblem, frameMean, lookDistance, lookRatioReader, misreadings, nearestMean, withAlike, withFrameMeans, withReach } from "../../../src/model/memory/class-means.js";
 import { createRng } from "../../../src/util/random.js";
 import type { FeatureMap } from "../../../src/model/types.js";
 
@@ -93,6 +93,56 @@ test("classMeansProblem: malformed class means are named", () => {
   assert.match(classMeansProblem({ ...ok, classes: { a: { count: 0, mean: [0, 1] } } }, 2)!, /count 0/);
   assert.match(classMeansProblem({ ...ok, classes: { a: { count: 1, mean: [0] } } }, 2)!, /'a': 1 channels/);
   assert.match(classMeansProblem({ ...ok, classes: { a: { count: 1, mean: [0, Number.NaN] } } }, 2)!, /not a finite number/);
+  assert.equal(classMeansProblem({ ...ok, classes: { a: { count: 2, mean: [0, 1], reach: 0.5 } } }, 2), undefined);
+  assert.match(classMeansProblem({ ...ok, classes: { a: { count: 2, mean: [0, 1], reach: -1 } } }, 2)!, /'a': reach -1 is not a finite number ≥ 0/);
+  assert.match(classMeansProblem({ ...ok, classes: { a: { count: 2, mean: [0, 1], reach: Number.POSITIVE_INFINITY } } }, 2)!, /reach Infinity/);
+});
+
+test("lookDistance: the root mean square over channels of the difference, each in its spread, a dead channel left out; by hand", () => {
+  // Spread 1, 2 and 0 (dead): weights 1, 1/4, 0. Differences 3, 4, 100 → (9 + 16/4 + 0) / 3 = 13/3.
+  const weight = Float64Array.from([1, 0.25, 0]);
+  assert.ok(Math.abs(lookDistance(Float32Array.from([3, 4, 100]), [0, 0, 0], weight) - Math.sqrt(13 / 3)) < 1e-12);
+  assert.equal(lookDistance(Float32Array.from([1, 2, 3]), [1, 2, 3], weight), 0);
+});
+
+test("withReach: each class's farthest frame, a frame in the mean measured from the mean without it (brute force); never narrower; too few frames keep what was", () => {
+  const rng = createRng(11);
+  const frame = () => Float32Array.from({ length: 4 }, () => rng.next() * 2 - 1);
+  const fitted = Array.from({ length: 12 }, frame);
+  const classes = fitted.map((_, i) => (i < 8 ? "plate" : "nut"));
+  const base = classMeansOf(fitted, classes);
+  const heldOut = Array.from({ length: 5 }, frame);
+  const reached = withReach(base, [...fitted.map((mean, i) => ({ cls: classes[i]!, mean, inMean: true })), ...heldOut.map((mean) => ({ cls: "plate", mean, inMean: false }))]);
+  const weight = Float64Array.from(base.spread, (s) => 1 / (s * s));
+  // The slow reference: each fitted frame's distance from its class's mean recomputed without it; held-out frames from the mean as it is.
+  const withoutIt = (i: number) => {
+    const others = fitted.filter((_, j) => j !== i && classes[j] === classes[i]);
+    return Array.from({ length: 4 }, (_, k) => others.reduce((a, f) => a + f[k]!, 0) / others.length);
+  };
+  const plate = Math.max(...fitted.flatMap((f, i) => (classes[i] === "plate" ? [lookDistance(f, withoutIt(i), weight)] : [])), ...heldOut.map((f) => lookDistance(f, base.classes.plate!.mean, weight)));
+  assert.ok(Math.abs(reached.classes.plate!.reach! - plate) < 1e-9, `${reached.classes.plate!.reach} against ${plate}`);
+  // The nut's 4 frames are fewer than MIN_REACH_FRAMES: no reach.
+  assert.ok(MIN_REACH_FRAMES > 4);
+  assert.equal(reached.classes.nut!.reach, undefined);
+  assert.deepEqual(reached.spread, base.spread);
+  assert.equal(reached.classes.plate!.count, 8);
+  // Never narrower than a reach recorded before; frames of a class the means do not know are skipped.
+  const wide = { ...reached, classes: { ...reached.classes, plate: { ...reached.classes.plate!, reach: 99 } } };
+  assert.equal(withReach(wide, heldOut.map((mean) => ({ cls: "plate", mean, inMean: false }))).classes.plate!.reach, 99);
+  assert.equal(withReach(reached, heldOut.map((mean) => ({ cls: "bolt", mean, inMean: false }))).classes.bolt, undefined);
+  // withFrameMeans keeps each class's reach.
+  assert.equal(withFrameMeans(reached, [{ cls: "plate", mean: frame() }]).classes.plate!.reach, reached.classes.plate!.reach);
+});
+
+test("lookRatioReader: a frame's look distance from its class's mean in that class's reach; undefined without reaches", () => {
+  const means = { spread: [1, 2], classes: { a: { count: 3, mean: [0, 0], reach: 2 }, b: { count: 3, mean: [5, 5] } } };
+  const ratio = lookRatioReader(means)!;
+  // [2, 4] from a: (4 + 16/4) / 2 = 4 → distance 2, reach 2 → 1.
+  assert.ok(Math.abs(ratio(mapOf([[2], [4]], 1, 1), "a")! - 1) < 1e-12);
+  assert.equal(ratio(mapOf([[2], [4]], 1, 1), "b"), undefined, "b has no reach");
+  assert.equal(ratio(mapOf([[2], [4]], 1, 1), "nut"), undefined, "no such class");
+  assert.throws(() => ratio(mapOf([[2]], 1, 1), "a"), /1 channels, class means of 2/);
+  assert.equal(lookRatioReader({ ...means, classes: { b: means.classes.b } }), undefined);
 });
 
 test("misreadings: per true class, the frames the means read as each other class", () => {

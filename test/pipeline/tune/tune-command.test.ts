@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { synthesizeDataset } from "../../../src/image/synth/index.js";
 import { readBundle, type BundleManifest } from "../../../src/model/bundle.js";
 import { classMeansOfBundle } from "../../../src/pipeline/tune/tune-bundle.js";
+import { MIN_REACH_FRAMES } from "../../../src/model/memory/class-means.js";
 import { loadDetector } from "../../../src/pipeline/load.js";
 import { decodeEncoded } from "../../../src/image/decode.js";
 import { imageScoreOf } from "../../../src/model/scoring/anomaly-map.js";
@@ -160,6 +161,18 @@ test("lafite tune sweeps τ then K in lafite mode, records curves and seed, writ
     f.mean.forEach((v, j) => assert.ok(Math.abs(v - means.classes[cls]!.mean[j]!) < 1e-4, `${cls}[${j}]: ${v} against ${means.classes[cls]!.mean[j]}`));
   }
   fitted!.spread.forEach((v, j) => assert.ok(Math.abs(v - means.spread[j]!) < 1e-4, `spread[${j}]`));
+  // Fit gave every class a reach (its bank images left out of the mean and its held-out normals); re-tuning the bundle
+  // without means gives one from the held-out normals alone, so never farther than fit's.
+  for (const [cls, f] of Object.entries(fitted!.classes)) {
+    assert.ok(f.reach !== undefined && f.reach > 0, `fit gave ${cls} no reach`);
+    const r = means.classes[cls]!.reach;
+    if (r !== undefined) assert.ok(r <= f.reach + 1e-6, `${cls}: its held-out normals' reach ${r} beyond fit's ${f.reach}`);
+  }
+  // A class with fewer held-out normals than MIN_REACH_FRAMES gets none.
+  for (const cls of Object.keys(means.classes)) {
+    const heldOut = second.provenance.holdoutFiles!.filter((f) => f.startsWith(`${cls}/`)).length;
+    assert.equal(means.classes[cls]!.reach !== undefined, heldOut >= MIN_REACH_FRAMES, `${cls}: ${heldOut} held-out normals, reach ${means.classes[cls]!.reach}`);
+  }
   // A data set whose bank images are not the fit's gives none (the votes keep reading), and says why.
   const fewer = join(dir, "fewer");
   await cp(data, fewer, { recursive: true });

@@ -18,6 +18,9 @@ export interface FakeDetectorOptions {
   readonly readAs?: string;
   /** ModelInfo.alikeClasses: the classes that look alike to the model (model.classTagMismatch: distinct). */
   readonly alikeClasses?: Readonly<Record<string, readonly string[]>>;
+  /** Every frame's look ratio, and the model's unlike margin (ModelInfo.unlikeMargin): a frame over it is unlike any class. */
+  readonly lookRatio?: number;
+  readonly unlikeMargin?: number;
 }
 
 export class FakeDetector implements Detector {
@@ -48,6 +51,7 @@ export class FakeDetector implements Detector {
       detailImageClassWeights: { plate: 0 },
       classes: ["plate", "hex nut"],
       ...(options.alikeClasses ? { alikeClasses: options.alikeClasses } : {}),
+      ...(options.unlikeMargin !== undefined ? { unlikeMargin: options.unlikeMargin } : {}),
       // Read back from lafited_model_context_class_weight, lafited_model_context_image_class_weight and `lafite info`.
       context: { lambda: 4, weight: 0, classWeights: { plate: 0.5 }, imageClassWeights: { plate: 1 } },
       edgeCorrectedClasses: ["plate"],
@@ -77,6 +81,7 @@ export class FakeDetector implements Detector {
         isAnomalous: score >= threshold,
         ...(this.options.readAs !== undefined ? { class: this.options.readAs, classShares: { [this.options.readAs]: 1 } } : {}),
         ...(judgedAs !== undefined ? { judgedAs } : {}),
+        ...(this.options.lookRatio !== undefined ? { lookRatio: this.options.lookRatio, unlike: this.options.lookRatio > (this.options.unlikeMargin ?? Infinity) } : {}),
         width,
         height,
         frameMap: () => Float32Array.from(gray, (v) => v / 255),
