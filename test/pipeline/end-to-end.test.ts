@@ -298,3 +298,36 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
   }
   assert.equal(await exit, 0);
 });
+
+test("the daemon's look gate: a uniform frame (an empty station) is NG as unlike any class; SIGHUP with model.unlikeMargin 0 turns it off", async () => {
+  const config = join(dir, "serve.yaml");
+  await writeFile(config, "model: {}\n");
+  const d = await spawnDaemon([CLI, "serve", "--config", config], { LAFITED_BUNDLE: bundle, LAFITED_DATA_DIR: join(dir, "state-look") });
+  const client = new LafitedClient(`127.0.0.1:${d.port}`);
+  try {
+    const empty = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 150, g: 150, b: 150 } } }).png().toBuffer();
+    const good = await readFile(join(data, "fabric", "test", "good", (await readdir(join(data, "fabric", "test", "good")))[0]!));
+    assert.equal((await client.getModelInfo()).unlikeMargin, 1.5);
+    const normal = await client.detectOne({ frameId: "good", image: { case: "encoded", value: good } });
+    assert.ok(normal.lookRatio > 0 && normal.lookRatio < 1.5 && !normal.unlikeAnyClass, `a good frame at ${normal.lookRatio} reaches`);
+    const gated = await client.detectOne({ frameId: "empty", image: { case: "encoded", value: empty } });
+    assert.ok(gated.lookRatio > 1.5, `a uniform frame at ${gated.lookRatio} reaches`);
+    assert.equal(gated.unlikeAnyClass, true);
+    assert.equal(gated.verdict, Verdict.NG);
+    // The margin is the config's, read again on SIGHUP with the bundle.
+    await writeFile(config, "model: { unlikeMargin: 0 }\n");
+    const reloaded = d.log().split("\n").filter((l) => l.includes('"reloaded"')).length;
+    d.child.kill("SIGHUP");
+    const until = Date.now() + 60_000;
+    while (d.log().split("\n").filter((l) => l.includes('"reloaded"')).length === reloaded && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await client.getModelInfo()).unlikeMargin, 0);
+    const open = await client.detectOne({ frameId: "empty", image: { case: "encoded", value: empty } });
+    assert.equal(open.unlikeAnyClass, false);
+    assert.equal(open.lookRatio, gated.lookRatio, "the ratio is still reported");
+    assert.equal(open.verdict, open.score > open.threshold ? Verdict.NG : Verdict.OK, "judged by its score alone");
+  } finally {
+    client.close();
+    d.child.kill("SIGTERM");
+    assert.equal(await d.exit, 0);
+  }
+});

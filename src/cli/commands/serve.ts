@@ -52,9 +52,13 @@ Under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 while frames make 
     const { values } = parseFlags(argv, { config: { type: "string" } });
     const read = () => loadConfig({ ...(values.config !== undefined ? { file: values.config } : {}), env: process.env });
     const config = read();
+    // The config a bundle is loaded with: SIGHUP's re-read one (the server re-reads before it loads the bundle again),
+    // so the model's settings (model.*) apply on reload and to a promoted version, not only at start.
+    let current = config;
+    const reread = () => (current = read());
     const log = createLogger({ level: config.log.level });
     const lifecycle = await Lifecycle.open({ dataDir: config.dataDir, config, log, launcher: new ChildJobLauncher({ nice: config.jobs.nice, logLevel: config.log.level }) });
-    const loadBundle = (dir: string) => loadServedBundle(config, log, dir);
-    return runDaemon({ config, log, provider: lifecycleProvider(lifecycle, loadBundle, initialBundle), reloadConfig: read, env: process.env, lifecycle: { lifecycle, loadBundle } });
+    const loadBundle = (dir: string) => loadServedBundle(current, log, dir);
+    return runDaemon({ config, log, provider: lifecycleProvider(lifecycle, loadBundle, initialBundle), reloadConfig: reread, env: process.env, lifecycle: { lifecycle, loadBundle } });
   },
 };
