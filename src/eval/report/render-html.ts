@@ -84,12 +84,12 @@ ${row("mean", d.mean, "", "", ' class="mean"')}
 function verdictsTable(d: ReportData): string {
   const share = (n: number, of: number) => (of === 0 ? "–" : `${n} of ${of} (${(100 * n / of).toFixed(1)}%)`);
   const row = (name: string, v: VerdictCounts, threshold: string, cls = "") =>
-    `<tr${cls}><td>${e(name)}</td><td>${threshold}</td><td>${share(v.caught, v.defects)}</td><td>${share(v.flagged, v.good)}</td><td>${e(describeMisreads(v))}</td></tr>`;
+    `<tr${cls}><td>${e(name)}</td><td>${threshold}</td><td>${share(v.caught, v.defects)}</td><td>${share(v.flagged, v.good)}</td><td>${e(describeMisreads(v))}</td><td>${v.unlike}</td></tr>`;
   const rows = d.classes.flatMap((c) => {
     const v = d.verdicts.classes[c.name];
     return v ? [row(c.name, v, e(`${score(v.threshold)}${v.ownThreshold ? (v.leftOutImages ? ` (with ${v.leftOutImages} bank images left out)` : "") : " (model's)"}`))] : [];
   });
-  return `<table class="metrics verdicts"><caption>Verdicts at the served thresholds: ${d.classTags ? `each image tagged with its class, as a line that sends its recipe, and judged by its class's threshold, else the model's; ${taggedMismatchRule(d.classTagMismatch ?? DEFAULT_CLASS_TAG_MISMATCH)}` : "each image judged by the threshold of the class it was read as (its nearest bank rows), else the model's"}</caption><thead><tr><th>class</th><th>threshold</th><th>defects caught (NG)</th><th>good images flagged NG</th><th>read as another class</th></tr></thead><tbody>
+  return `<table class="metrics verdicts"><caption>Verdicts at the served thresholds: ${d.classTags ? `each image tagged with its class, as a line that sends its recipe, and judged by its class's threshold, else the model's; ${taggedMismatchRule(d.classTagMismatch ?? DEFAULT_CLASS_TAG_MISMATCH)}` : "each image judged by the threshold of the class it was read as (its nearest bank rows), else the model's"}</caption><thead><tr><th>class</th><th>threshold</th><th>defects caught (NG)</th><th>good images flagged NG</th><th>read as another class</th><th>like no class (NG whatever the score)</th></tr></thead><tbody>
 ${rows.join("\n")}
 ${row("all", d.verdicts.all, "", ' class="mean"')}
 </tbody></table>`;

@@ -28,8 +28,8 @@ function data(tuning: ReportData["tuning"]): ReportData {
       },
     ],
     verdicts: {
-      classes: { [evil]: { defects: 6, caught: 5, good: 4, flagged: 1, misread: 2, misreadAs: { [evil + "2"]: 1, plate: 1 }, unlike: 0, threshold: 2, ownThreshold: false } },
-      all: { defects: 6, caught: 5, good: 4, flagged: 1, misread: 2, misreadAs: { [evil + "2"]: 1, plate: 1 }, unlike: 0 },
+      classes: { [evil]: { defects: 6, caught: 5, good: 4, flagged: 1, misread: 2, misreadAs: { [evil + "2"]: 1, plate: 1 }, unlike: 3, threshold: 2, ownThreshold: false } },
+      all: { defects: 6, caught: 5, good: 4, flagged: 1, misread: 2, misreadAs: { [evil + "2"]: 1, plate: 1 }, unlike: 3 },
     },
     tuning,
     seconds: 1.25,
@@ -56,10 +56,11 @@ test("the page holds the metrics table with AUPRO, the curves, the score histogr
   assert.match(html, /no tuning record/);
 });
 
-test("the verdicts table gives each class's threshold, defects caught, good images flagged and the classes it was misread as", () => {
+test("the verdicts table gives each class's threshold, defects caught, good images flagged, the classes it was misread as and its frames like no class", () => {
   const html = renderReportHtml(data({ state: "absent" }));
   assert.match(html, /<th>defects caught \(NG\)<\/th>/);
-  assert.match(html, /<td>&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;&amp;&#39;<\/td><td>2\.000 \(model&#39;s\)<\/td><td>5 of 6 \(83\.3%\)<\/td><td>1 of 4 \(25\.0%\)<\/td><td>2 \(1 as &lt;script.*2, 1 as plate\)<\/td><\/tr>/);
+  assert.match(html, /<td>&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;&amp;&#39;<\/td><td>2\.000 \(model&#39;s\)<\/td><td>5 of 6 \(83\.3%\)<\/td><td>1 of 4 \(25\.0%\)<\/td><td>2 \(1 as &lt;script.*2, 1 as plate\)<\/td><td>3<\/td><\/tr>/);
+  assert.match(html, /<th>like no class \(NG whatever the score\)<\/th>/);
   assert.match(html, /<tr class="mean"><td>all<\/td><td><\/td><td>5 of 6 \(83\.3%\)<\/td>/);
   assert.match(html, /<caption>Verdicts at the served thresholds: each image judged by the threshold of the class it was read as/);
   // eval --class-tags: each image was judged as its own class.
