@@ -52,6 +52,10 @@ export interface ScoredImage {
   readonly modelClasses?: readonly string[];
   /** Per class, the classes that look alike to that model (ModelInfo.alikeClasses): a frame tagged with one that reads as the other is no sign of a wrong class. */
   readonly alikeClasses?: Readonly<Record<string, readonly string[]>>;
+  /** DetectResponse.look_ratio: how far its look lies from the class it reads as, in that class's reach. */
+  readonly lookRatio?: number;
+  /** DetectResponse.unlike_any_class: like none of the model's classes; a normal needs force. */
+  readonly unlike?: boolean;
 }
 
 export interface RecordRequest {
@@ -60,7 +64,7 @@ export interface RecordRequest {
   readonly classTag?: string;
   readonly operator?: string;
   readonly note?: string;
-  /** Accept a normal frame above the score ceiling, or one that reads as another of the model's classes than its tag. */
+  /** Accept a normal frame above the score ceiling, one that reads as another of the model's classes than its tag, or one like none of them. */
   readonly force?: boolean;
 }
 
@@ -145,6 +149,7 @@ export class Ledger {
     const tag = req.classTag || image.classTag || "";
     const aboveCeiling = kind === "normal" && image.score > this.policy.scoreCeiling * image.threshold;
     const wrongClass = kind === "normal" && readsAsAnotherModelClass(image, tag);
+    const unlike = kind === "normal" && image.unlike === true;
     if (kind === "normal") {
       const quota = this.policy.dailyQuota;
       if (quota > 0 && this.acceptedToday() >= quota) return refuse(`daily quota of ${quota} accepted normal frames reached (config ledger.dailyQuota); try again tomorrow (UTC)`);
@@ -154,12 +159,16 @@ export class Ledger {
       if (wrongClass && !req.force) {
         return refuse(`the frame is tagged ${tag} but reads as ${image.readAs} (model ${image.modelVersion}): a wrong part or a wrong tag; accepted, it would teach the model that ${image.readAs}'s look is normal for ${tag}. Resend with the right class tag, or with force to accept it anyway`);
       }
+      if (unlike && !req.force) {
+        const how = image.lookRatio !== undefined ? ` (its look ${image.lookRatio.toPrecision(3)} reaches from ${image.readAs ?? "its class"}'s)` : "";
+        return refuse(`the frame looks like none of model ${image.modelVersion}'s classes${how}: an empty station, a covered lens or another product? Accepted, it would widen ${image.readAs ?? "its class"}'s reach at the next refresh, so frames like it pass. Resend with force if it is a good part`);
+      }
     }
 
     const stored = await this.images.put(image.bytes);
     faultPoint("accept.after-image-write");
     const holdout = kind === "normal" && isHoldout(sha256, this.policy.holdoutShare);
-    const forced = req.force === true && (aboveCeiling || wrongClass);
+    const forced = req.force === true && (aboveCeiling || wrongClass || unlike);
     const insert = this.db.transaction((): FrameRecord | undefined => {
       // Re-checked inside the transaction: another call may have recorded the same image meanwhile.
       if (this.bySha(sha256)) return undefined;
@@ -177,7 +186,7 @@ export class Ledger {
       const dup = this.bySha(sha256)!;
       return { status: "duplicate", record: dup, reason: `already recorded as id ${dup.id}` };
     }
-    return { status: "accepted", record, reason: forced ? "accepted above the score ceiling (force)" : "" };
+    return { status: "accepted", record, reason: forced ? `accepted with force (${[aboveCeiling ? "above the score ceiling" : "", wrongClass ? "read as another class" : "", unlike ? "like none of the model's classes" : ""].filter(Boolean).join(", ")})` : "" };
   }
 
   get(id: number): FrameRecord | undefined {

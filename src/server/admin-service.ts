@@ -141,6 +141,8 @@ export class AdminService {
         frameId: cached.frameId,
         ...(cached.classTag ? { classTag: cached.classTag } : {}),
         ...(cached.frameClass ? { readAs: cached.frameClass } : {}),
+        ...(cached.lookRatio ? { lookRatio: cached.lookRatio } : {}),
+        ...(cached.unlike ? { unlike: true } : {}),
         ...known,
       };
     }

@@ -25,6 +25,9 @@ export interface CachedFrame {
   readonly classTag: string;
   /** The class its features read as (DetectResponse.frame_class; "" when none). */
   readonly frameClass: string;
+  /** DetectResponse.look_ratio and unlike_any_class: like none of the model's classes (the ledger wants force to accept it). */
+  readonly lookRatio?: number;
+  readonly unlike?: boolean;
   /** Milliseconds (cache clock) when it was scored. */
   readonly at: number;
 }

@@ -143,6 +143,8 @@ export class LafitedServer {
                 modelVersion: response.modelVersion,
                 classTag: request.classTag,
                 frameClass: response.frameClass,
+                lookRatio: response.lookRatio,
+                unlike: response.unlikeAnyClass,
               }),
           }
         : {}),
@@ -226,13 +228,20 @@ export class LafitedServer {
   }
 
   /** Scores one encoded image with the model in service, through the frame queue (ModelAdmin's images). */
-  private scoreImage(bytes: Uint8Array, classTag: string): Promise<{ score: number; threshold: number; modelVersion: string; readAs?: string }> {
+  private scoreImage(bytes: Uint8Array, classTag: string): Promise<{ score: number; threshold: number; modelVersion: string; readAs?: string; lookRatio?: number; unlike?: boolean }> {
     if (!this.slot.loaded) this.slot.acquire(); // NO_MODEL before taking a queue slot
     return this.queue.run(async () => {
       const lease = this.slot.acquire();
       try {
         const d = await lease.detector.detect({ kind: "encoded", bytes }, classTag ? { classTag } : {});
-        return { score: d.score, threshold: d.threshold, modelVersion: lease.detector.info.version, ...(d.class !== undefined ? { readAs: d.class } : {}) };
+        return {
+          score: d.score,
+          threshold: d.threshold,
+          modelVersion: lease.detector.info.version,
+          ...(d.class !== undefined ? { readAs: d.class } : {}),
+          ...(d.lookRatio !== undefined ? { lookRatio: d.lookRatio } : {}),
+          ...(d.unlike ? { unlike: true } : {}),
+        };
       } finally {
         lease.release();
       }

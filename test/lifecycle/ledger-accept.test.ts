@@ -62,6 +62,27 @@ test("a frame far above the threshold needs force, and is marked forced", async 
   }
 });
 
+test("a frame like none of the model's classes needs force to be accepted as normal, and is marked forced; as a defect it needs none", async () => {
+  const f = await makeFixture({ config: { ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 0 } } });
+  try {
+    const png = await grayPng(150);
+    // An empty station: read as the plate, its score under the threshold, its look 3.1 reaches from the plate's.
+    const empty = { ...scored(png), readAs: "plate", lookRatio: 3.1, unlike: true };
+    const refused = await f.lifecycle.ledger.record({ kind: "normal", image: empty });
+    assert.equal(refused.status, "refused");
+    assert.match(refused.reason, /looks like none of model v1's classes \(its look 3\.10 reaches from plate's\).*Resend with force if it is a good part/);
+    assert.equal(f.lifecycle.ledger.list().length, 0);
+    // Within the reach (not unlike), no force is needed.
+    assert.equal((await f.lifecycle.ledger.record({ kind: "normal", image: { ...scored(await grayPng(151)), readAs: "plate", lookRatio: 1.2 } })).status, "accepted");
+    const forced = await f.lifecycle.ledger.record({ kind: "normal", image: empty, force: true });
+    assert.ok(forced.status === "accepted" && forced.record.forced);
+    assert.match(forced.reason, /accepted with force \(like none of the model's classes\)/);
+    assert.equal((await f.lifecycle.ledger.record({ kind: "defect", image: { ...empty, bytes: await grayPng(152) } })).status, "accepted");
+  } finally {
+    await f.cleanup();
+  }
+});
+
 test("a removed frame rolls out of the next job's training set and can be accepted again", async () => {
   const f = await makeFixture({ config: { ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 0 } } });
   try {

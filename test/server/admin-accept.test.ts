@@ -101,6 +101,30 @@ test("a raw frame accepted by id is stored as a lossless PNG of the same pixels"
   }
 });
 
+test("a normal frame like none of the model's classes (by its frame id or as an image) is refused unless forced", async () => {
+  const h = await startAdminHarness({
+    config: { ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 0 } },
+    loadBundle: async (dir) => {
+      const d = await loadFakeDetector(dir);
+      return new FakeDetector({ version: d.info.version, threshold: d.info.threshold, readAs: "plate", lookRatio: 2.5, unlikeMargin: 1.5 });
+    },
+  });
+  try {
+    await h.client.detectOne({ frameId: "empty", image: { case: "encoded", value: await grayPng(60) } });
+    const byId = await h.admin.acceptNormal({ frame: { source: { case: "frameId", value: "empty" } }, operator: "ana" });
+    assert.equal(byId.status, AcceptStatus.REFUSED);
+    assert.match(byId.reason, /looks like none of model v1's classes \(its look 2\.50 reaches from plate's\)/);
+    const image = await h.admin.acceptNormal({ frame: { source: { case: "image", value: await grayPng(61) } } });
+    assert.equal(image.status, AcceptStatus.REFUSED);
+    assert.equal(h.lifecycle.ledger.list().length, 0);
+    const forced = await h.admin.acceptNormal({ frame: { source: { case: "frameId", value: "empty" } }, force: true });
+    assert.equal(forced.status, AcceptStatus.ACCEPTED, forced.reason);
+    assert.equal(h.lifecycle.ledger.get(Number(forced.acceptedId))!.forced, true);
+  } finally {
+    await h.stop();
+  }
+});
+
 test("a normal frame tagged with one class that reads as a class alike to it (the model confuses their normals) is accepted without force", async () => {
   const h = await startAdminHarness({
     config: { ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 0 } },

@@ -16,7 +16,8 @@ export const command: CliCommand = {
   --operator NAME  who accepts (recorded)
   --note TEXT      free text (recorded)
   --force          accept even a frame scoring far above the threshold (ledger.scoreCeiling), or one tagged with one of the model's
-                   classes that reads as another (a wrong part or a wrong tag)
+                   classes that reads as another (a wrong part or a wrong tag), or one like none of the model's classes
+                   (DetectResponse.unlike_any_class: an empty station, a covered lens; accepted, it widens its class's reach)
 Prints one line per item: <item> TAB accepted|duplicate|refused|error TAB <id> TAB <detail>.`,
   run: (argv) => feedback("accept", argv),
 };

@@ -114,7 +114,11 @@ export type AcceptNormalRequest = Message<"lafited.v1.AcceptNormalRequest"> & {
    * normal for this one. A tag the model does not know (a new product) is
    * accepted without force, and so is a frame that reads as a class that
    * looks alike to its tag's (the model's class means confuse their
-   * held-out normals, as fit logs): the model cannot tell them apart.
+   * held-out normals, as fit logs): the model cannot tell them apart. Force
+   * is also needed for a frame like none of the model's classes
+   * (DetectResponse.unlike_any_class: an empty station, a covered lens,
+   * another product), which would widen its class's reach at the next
+   * refresh so that frames like it pass.
    *
    * @generated from field: bool force = 5;
    */
@@ -310,7 +314,8 @@ export type AcceptedFrame = Message<"lafited.v1.AcceptedFrame"> & {
   createdAt: string;
 
   /**
-   * True when it was accepted above the score ceiling with `force`.
+   * True when it was accepted with `force`: above the score ceiling, read as
+   * another class than its tag, or like none of the model's classes.
    *
    * @generated from field: bool forced = 12;
    */
