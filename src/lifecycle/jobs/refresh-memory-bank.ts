@@ -29,7 +29,7 @@
  * before class radii), intraOpThreads.
  */
 import { contextBankOf, float32Bytes, int32Bytes, rowClassesOf, storedClassMeans, type BundleManifest } from "../../model/bundle.js";
-import { frameMean, misreadings, withAlike, withFrameMeans, withReach } from "../../model/memory/class-means.js";
+import { frameMean, misreadings, withAlike, withFrameMeans, withReach, type ClassMeans } from "../../model/memory/class-means.js";
 import { growContextBank, type GrownContextBank } from "./grow-context-bank.js";
 import { FaissIndex } from "../../model/memory/faiss-index.js";
 import { throwIfCancelled } from "../../util/progress.js";
@@ -162,6 +162,12 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       ...known.map((k) => ({ cls: k.cls, mean: frameMean(k.map), inMean: false })),
     ];
     const servedMeans = classMeans ? withReach(withAlike(classMeans, misreadings(classMeans, known.map((k) => k.map), knownClasses), knownClasses), reachFrames) : undefined;
+    // What an operator audits: the reaches that moved (an accepted frame far from its class widens it a lot).
+    const reaches = servedMeans && stored ? reachChanges(stored, servedMeans) : {};
+    for (const [cls, r] of Object.entries(reaches)) {
+      if (r.before !== null && r.after > WIDE_REACH_GROWTH * r.before) ctx.log.warn({ class: cls, ...r }, `refresh: ${cls}'s reach (the look gate) grew over ${WIDE_REACH_GROWTH}×: some frame accepted or held out for it lies far from its look; check its accepted frames (an empty station or another product accepted as normal would pass the gate now)`);
+    }
+    if (Object.keys(reaches).length > 0) ctx.log.info({ reaches }, "refresh: class reaches (the look gate) widened");
     lap("threshold");
 
     // 7. The candidate.
@@ -182,6 +188,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       ...(consolidation ? { consolidation } : {}),
       ...(grownContext ? { contextBank: { frames: grownContext.frames, candidates: grownContext.candidates, added: grownContext.added, size: grownContext.bank.size, stoppedBy: grownContext.stoppedBy, ...(grownContext.consolidation ? { consolidation: grownContext.consolidation } : {}) } } : {}),
       stoppedBy: sel.stoppedBy,
+      ...(Object.keys(reaches).length > 0 ? { reaches } : {}),
       coverage,
       coverageRadius: space.radius,
       coverageRadiusSource: space.source,
@@ -237,3 +244,17 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     await model.release();
   }
 };
+
+/** A reach that grows more than this in one refresh is worth a look at the frames that widened it. */
+const WIDE_REACH_GROWTH = 1.5;
+
+/** The classes whose reach a refresh changed, before (null: none) and after, rounded to 0.001. */
+export function reachChanges(before: ClassMeans, after: ClassMeans): Record<string, { before: number | null; after: number }> {
+  const round = (v: number) => Math.round(v * 1000) / 1000;
+  const out: Record<string, { before: number | null; after: number }> = {};
+  for (const [cls, m] of Object.entries(after.classes)) {
+    const was = before.classes[cls]?.reach;
+    if (m.reach !== undefined && m.reach !== was) out[cls] = { before: was === undefined ? null : round(was), after: round(m.reach) };
+  }
+  return out;
+}

@@ -106,6 +106,10 @@ for (const { perClassShare, detailWeight, classThresholds, untagged } of [
     // farther from the means than fit's normals: accepted as normal, they pass the gate.
     for (const [cls, mean] of Object.entries(mm.classes)) assert.ok(mean.reach! >= pm.classes[cls]!.reach!, `${cls}: reach ${mean.reach} narrower than fit's ${pm.classes[cls]!.reach}`);
     assert.ok(Object.entries(mm.classes).some(([cls, mean]) => mean.reach! > pm.classes[cls]!.reach!), "no reach widened");
+    // The summary lists each widened reach, before and after, for the operator to audit.
+    const round = (v: number) => Math.round(v * 1000) / 1000;
+    const widened = Object.fromEntries(Object.entries(mm.classes).filter(([cls, mean]) => mean.reach !== pm.classes[cls]!.reach).map(([cls, mean]) => [cls, { before: round(pm.classes[cls]!.reach!), after: round(mean.reach!) }]));
+    assert.deepEqual(summary.reaches, widened);
     const withoutReach = (classes: typeof mm.classes) => Object.fromEntries(Object.entries(classes).map(([cls, { reach: _reach, ...rest }]) => [cls, rest]));
     if (untagged) assert.deepEqual(withoutReach(mm.classes), withoutReach(pm.classes));
     else {
