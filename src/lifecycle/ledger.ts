@@ -149,7 +149,9 @@ export class Ledger {
     const tag = req.classTag || image.classTag || "";
     const aboveCeiling = kind === "normal" && image.score > this.policy.scoreCeiling * image.threshold;
     const wrongClass = kind === "normal" && readsAsAnotherModelClass(image, tag);
-    const unlike = kind === "normal" && image.unlike === true;
+    // A new product's tag says what the frame is: its frames are unlike every class the model has until a refresh learns them.
+    const newClass = tag !== "" && (image.modelClasses?.length ?? 0) > 0 && !image.modelClasses!.includes(tag);
+    const unlike = kind === "normal" && image.unlike === true && !newClass;
     if (kind === "normal") {
       const quota = this.policy.dailyQuota;
       if (quota > 0 && this.acceptedToday() >= quota) return refuse(`daily quota of ${quota} accepted normal frames reached (config ledger.dailyQuota); try again tomorrow (UTC)`);

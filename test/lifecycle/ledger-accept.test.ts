@@ -78,6 +78,10 @@ test("a frame like none of the model's classes needs force to be accepted as nor
     assert.ok(forced.status === "accepted" && forced.record.forced);
     assert.match(forced.reason, /accepted with force \(like none of the model's classes\)/);
     assert.equal((await f.lifecycle.ledger.record({ kind: "defect", image: { ...empty, bytes: await grayPng(152) } })).status, "accepted");
+    // Tagged with a class the model does not have (a new product), it needs none: its frames are unlike every class it has.
+    const product = { ...empty, bytes: await grayPng(153), modelClasses: ["plate", "nut"] };
+    assert.equal((await f.lifecycle.ledger.record({ kind: "normal", image: product, classTag: "bolt" })).status, "accepted");
+    assert.equal((await f.lifecycle.ledger.record({ kind: "normal", image: { ...product, bytes: await grayPng(154) }, classTag: "plate" })).status, "refused", "a class it has");
   } finally {
     await f.cleanup();
   }

@@ -118,7 +118,8 @@ export type AcceptNormalRequest = Message<"lafited.v1.AcceptNormalRequest"> & {
    * is also needed for a frame like none of the model's classes
    * (DetectResponse.unlike_any_class: an empty station, a covered lens,
    * another product), which would widen its class's reach at the next
-   * refresh so that frames like it pass.
+   * refresh so that frames like it pass; not when its tag is a class the
+   * model does not have (a new product's frames are unlike all of them).
    *
    * @generated from field: bool force = 5;
    */
