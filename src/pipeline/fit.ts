@@ -286,6 +286,8 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     const of = heldOut.filter((i) => i.cls === cls).length;
     log(`fit: ${Object.entries(as).map(([other, n]) => `${n} of ${cls}'s ${of} held-out normals read as ${other}`).join(", ")}${classMeans.alike?.[cls]?.length ? `: ${cls} looks alike to the model (${classMeans.alike[cls]!.join(", ")}); a line that tags ${cls} frames gets those that read as another class NG under the daemon's model.classTagMismatch: ng (the default), judged by their score under distinct (only for look-alike classes) or judge` : ""}`);
   }
+  const unreached = Object.entries(classMeans.classes).filter(([, m]) => m.reach === undefined).map(([cls]) => cls);
+  log(`fit: each class's reach (how far its normals' look lies from its mean; a served frame over model.unlikeMargin reaches from its class's is NG as like no class): ${Object.entries(classMeans.classes).flatMap(([cls, m]) => (m.reach !== undefined ? [`${cls} ${m.reach.toFixed(3)}`] : [])).join(", ") || "none"}${unreached.length ? `; too few normals for one: ${unreached.join(", ")} (no gate for them)` : ""}`);
   const pseudoClasses = Object.keys(classCounts)
     .map((name) => ({ name, images: heldOut.filter((i) => i.cls === name).map((i) => i.path) }))
     .filter((c) => c.images.length > 0);

@@ -35,10 +35,12 @@ test("fit records each class's reach; a frame like no class is NG whatever its s
   for (let i = 0; i < 4; i++) await writeFile(join(testGood, `${i}.png`), await frame(100 + i));
   for (const v of [90, 160]) await writeFile(join(testOdd, `${v}.png`), await uniform(v));
   const out = join(dir, "bundle");
-  await fitModel({ data, out, config: parseModelConfig({ diffusion: { preset: "none" }, scoring: { mode: "knn" } }), cacheDir: join(dir, "cache"), tune: false, log: () => {}, progressSink: () => {} });
+  const said: string[] = [];
+  await fitModel({ data, out, config: parseModelConfig({ diffusion: { preset: "none" }, scoring: { mode: "knn" } }), cacheDir: join(dir, "cache"), tune: false, log: (m) => said.push(m), progressSink: () => {} });
   const fitted = await readBundle(out);
   const reach = fitted.manifest.memory.classMeans?.classes.plates?.reach;
   assert.ok(reach !== undefined && reach > 0, `fit recorded no reach: ${reach}`);
+  assert.ok(said.includes(`fit: each class's reach (how far its normals' look lies from its mean; a served frame over model.unlikeMargin reaches from its class's is NG as like no class): plates ${reach.toFixed(3)}`), said.join("\n"));
 
   const gated = await loadDetector(out, { intraOpThreads: 1 });
   const off = await loadDetector(out, { intraOpThreads: 1, unlikeMargin: 0 });
