@@ -69,6 +69,8 @@ interface Scored {
   frame_class?: string;
   judged_class?: string;
   class_shares?: Record<string, number>;
+  look_ratio?: number;
+  unlike_any_class?: boolean;
   error?: { code: string; message: string };
 }
 interface Status {
@@ -121,6 +123,10 @@ test("DetectOne from Python scores a real image exactly as the node client does"
     assert.equal(r.model_version, mine.modelVersion);
     // The class fields come through reflection too: untagged, the frame is judged as the class it reads as.
     assert.deepEqual([r.frame_class, r.judged_class, r.class_shares], ["hex_nut", "hex_nut", { hex_nut: 1 }]);
+    // And the look gate's: the frame's look ratio (the small model has a reach for its class), not unlike any class.
+    assert.ok(r.look_ratio! > 0, `look ratio ${r.look_ratio}`);
+    assert.deepEqual([r.look_ratio, r.unlike_any_class], [mine.lookRatio, mine.unlikeAnyClass]);
+    assert.equal(r.unlike_any_class, false);
     const tagged = await python<Scored>("detect-one", [defectImage, "bolt"]);
     assert.deepEqual([tagged.frame_class, tagged.judged_class, tagged.score], ["hex_nut", "hex_nut", mine.score], "a tag the model does not know is informational");
   } finally {
