@@ -33,6 +33,8 @@ export interface MetricsSource {
 
 /** Seconds; from 1 ms (the fake detector, a cache hit) to 30 s (a 4K frame on a slow CPU). */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Look ratios: normals mostly under 1, the default unlike margin 1.5, frames like no product at 1.6–16. */
+const LOOK_RATIO_BUCKETS = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 5, 10];
 
 /** The stages of StageTimings, in the order a frame meets them. */
 const STAGES = ["queue", "decode", "backbone", "edit", "diffusion", "score", "render"] as const;
@@ -42,6 +44,7 @@ export class DaemonMetrics {
   private readonly frames: Counter<"outcome">;
   private readonly classMismatches: Counter<"class_tag" | "frame_class">;
   private readonly unlike: Counter<"frame_class">;
+  private readonly lookRatio: Histogram<"frame_class">;
   private readonly stageSeconds: Histogram<"stage">;
   private readonly frameSeconds: Histogram;
   private readonly rateLimited: Counter<"limit">;
@@ -59,6 +62,12 @@ export class DaemonMetrics {
       name: "lafited_frames_unlike_total",
       help: "Answered frames like none of the model's classes (DetectResponse.unlike_any_class: their look over the unlike margin from the class they read as, NG whatever their score): an empty station, a covered lens, a new product; by the class read",
       labelNames: ["frame_class"],
+    });
+    this.lookRatio = this.histogram({
+      name: "lafited_frame_look_ratio",
+      help: "Answered frames' look ratio (DetectResponse.look_ratio: how far a frame's mean features lie from the mean of the class it reads as, in that class's reach; about 1 or less for its normals), by the class read; a class whose frames creep towards the unlike margin is drifting (light, camera, material) before they turn NG",
+      labelNames: ["frame_class"],
+      buckets: LOOK_RATIO_BUCKETS,
     });
     this.stageSeconds = this.histogram({ name: "lafited_stage_duration_seconds", help: "Time per pipeline stage of answered frames", labelNames: ["stage"], buckets: LATENCY_BUCKETS });
     this.frameSeconds = this.histogram({ name: "lafited_frame_duration_seconds", help: "End-to-end time of answered frames, from arrival to response", buckets: LATENCY_BUCKETS });
@@ -185,6 +194,8 @@ export class DaemonMetrics {
     // Only a class tag the model knows judges a frame as another class than it reads as, so both labels are the model's classes.
     if (readAsAnotherClass({ class: res.frameClass, judgedAs: res.judgedClass })) this.classMismatches.inc({ class_tag: res.judgedClass, frame_class: res.frameClass });
     if (res.unlikeAnyClass) this.unlike.inc({ frame_class: res.frameClass });
+    // 0: the model has no reach for the frame's class (or reads none), so there is nothing to observe.
+    if (res.lookRatio > 0) this.lookRatio.observe({ frame_class: res.frameClass }, res.lookRatio);
     const t = res.timings;
     if (t === undefined) return;
     const ms: Record<(typeof STAGES)[number], number> = {

@@ -132,6 +132,10 @@ test("a frame like none of the model's classes is NG whatever its score, says so
     assert.equal((await h.client.getModelInfo()).unlikeMargin, 1.5);
     const body = (await get(h.server.metricsPort, "/metrics")).body;
     assert.equal(sample(body, 'lafited_frames_unlike_total{frame_class="plate"}'), 1);
+    // The ratio's histogram, by the class read: 3.25 falls in the 5 bucket, not the 3.
+    assert.equal(sample(body, 'lafited_frame_look_ratio_bucket{le="3",frame_class="plate"}'), 0);
+    assert.equal(sample(body, 'lafited_frame_look_ratio_bucket{le="5",frame_class="plate"}'), 1);
+    assert.equal(sample(body, 'lafited_frame_look_ratio_sum{frame_class="plate"}'), 3.25);
     assert.equal(sample(body, 'lafited_frames_total{outcome="NG"}'), 1);
   } finally {
     await h.stop();
