@@ -137,7 +137,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       ...(edges ? { edgeCorrectedClasses: Object.keys(edges.classes) } : {}),
       ...(sizes ? { sizeCorrectedClasses: Object.keys(sizes.classes) } : {}),
       ...(profiles ? { profiledClasses: Object.keys(profiles.classes) } : {}),
-      ...(look && look.margin > 0 ? { unlikeMargin: look.margin } : {}),
+      ...(look && look.margin > 0 ? { unlikeMargin: look.margin, lookGatedClasses: Object.entries(means!.classes).filter(([, m]) => m.reach !== undefined && m.reach > 0).map(([cls]) => cls) } : {}),
       ...(DETAIL_MODES.includes(mode) && sc.context && contextInUse(sc.context) ? { context: { lambda: sc.context.lambda, weight: sc.context.weight, classWeights: { ...sc.context.classWeights }, ...(sc.context.imageClassWeights ? { imageClassWeights: { ...sc.context.imageClassWeights } } : {}) } } : {}),
     },
     backbone,

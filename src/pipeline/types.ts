@@ -103,6 +103,8 @@ export interface ModelInfo {
   readonly profiledClasses?: readonly string[];
   /** A frame whose look ratio is above this is NG as like none of the model's classes; absent when the model has no class reaches, or the gate is off. */
   readonly unlikeMargin?: number;
+  /** With unlikeMargin: the classes with a reach, whose frames the look gate measures (a class with too few normals has none). */
+  readonly lookGatedClasses?: readonly string[];
 }
 
 /** What the server needs from a loaded model. */

@@ -370,6 +370,7 @@ export function modelInfoMessage(info: ModelInfo): ProtoModelInfo {
     profiledClasses: [...(info.profiledClasses ?? [])],
     alikeClasses: Object.fromEntries(Object.entries(info.alikeClasses ?? {}).map(([cls, others]) => [cls, create(ClassListSchema, { classes: [...others] })])),
     unlikeMargin: info.unlikeMargin ?? 0,
+    lookGatedClasses: [...(info.lookGatedClasses ?? [])],
     optionalContextLambda: info.context ? { case: "contextLambda", value: info.context.lambda } : { case: undefined },
     optionalContextWeight: info.context && info.context.weight > 0 ? { case: "contextWeight", value: info.context.weight } : { case: undefined },
     classThresholds: { ...info.classThresholds },

@@ -307,7 +307,9 @@ test("the daemon's look gate: a uniform frame (an empty station) is NG as unlike
   try {
     const empty = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 150, g: 150, b: 150 } } }).png().toBuffer();
     const good = await readFile(join(data, "fabric", "test", "good", (await readdir(join(data, "fabric", "test", "good")))[0]!));
-    assert.equal((await client.getModelInfo()).unlikeMargin, 1.5);
+    const info = await client.getModelInfo();
+    assert.equal(info.unlikeMargin, 1.5);
+    assert.deepEqual([...info.lookGatedClasses].sort(), [...info.classes].sort(), "every demo class has a reach");
     const normal = await client.detectOne({ frameId: "good", image: { case: "encoded", value: good } });
     assert.ok(normal.lookRatio > 0 && normal.lookRatio < 1.5 && !normal.unlikeAnyClass, `a good frame at ${normal.lookRatio} reaches`);
     const gated = await client.detectOne({ frameId: "empty", image: { case: "encoded", value: empty } });

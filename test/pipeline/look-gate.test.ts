@@ -47,6 +47,8 @@ test("fit records each class's reach; a frame like no class is NG whatever its s
   try {
     assert.equal(gated.info.unlikeMargin, DEFAULT_UNLIKE_MARGIN);
     assert.equal(off.info.unlikeMargin, undefined, "the gate off is no margin in the model's info");
+    assert.deepEqual(gated.info.lookGatedClasses, ["plates"]);
+    assert.equal(off.info.lookGatedClasses, undefined);
     for (let i = 0; i < 4; i++) {
       const d = await gated.detect({ kind: "encoded", bytes: await frame(100 + i) });
       assert.ok(d.lookRatio !== undefined && d.lookRatio < DEFAULT_UNLIKE_MARGIN, `a normal frame's look ratio ${d.lookRatio}`);

@@ -51,7 +51,7 @@ export class FakeDetector implements Detector {
       detailImageClassWeights: { plate: 0 },
       classes: ["plate", "hex nut"],
       ...(options.alikeClasses ? { alikeClasses: options.alikeClasses } : {}),
-      ...(options.unlikeMargin !== undefined ? { unlikeMargin: options.unlikeMargin } : {}),
+      ...(options.unlikeMargin !== undefined ? { unlikeMargin: options.unlikeMargin, lookGatedClasses: ["plate"] } : {}),
       // Read back from lafited_model_context_class_weight, lafited_model_context_image_class_weight and `lafite info`.
       context: { lambda: 4, weight: 0, classWeights: { plate: 0.5 }, imageClassWeights: { plate: 1 } },
       edgeCorrectedClasses: ["plate"],
