@@ -14,13 +14,12 @@ import { readMask } from "../dataset/masks.js";
 import { auroc, averagePrecision, type PixelMetricAccumulator } from "../measures/metrics.js";
 import type { ProAccumulator } from "../measures/pro.js";
 import { decodeEncoded } from "../image/decode.js";
-import { mapToFrame, type BundleDetector } from "../pipeline/bundle-detector.js";
+import type { BundleDetector } from "../pipeline/bundle-detector.js";
 import { DEFAULT_CLASS_TAG_MISMATCH, isNg, looksAlike, readAsAnotherClass, type ClassTagMismatch } from "../pipeline/class-tag.js";
 import { renderHeatmapPng, overlayHeatmap } from "../image/heatmap.js";
 import { Progress, throwIfCancelled, type ProgressSink } from "../util/progress.js";
 import { countVerdict, emptyVerdicts, formatVerdictTable, sumVerdicts, type ClassVerdicts, type VerdictCounts } from "./verdicts.js";
 import { DefectGroups, formatDefectTable, type DefectMetrics } from "./by-defect.js";
-import { mapAgreeingWithVerdict } from "../pipeline/verdict-map.js";
 import { pixelsRelativeToThreshold, relativeToThreshold } from "./judged-units.js";
 
 export interface ClassMetrics {
@@ -184,15 +183,14 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
           mask = new Uint8Array(mw * mh);
         }
         // Scores are compared at the mask's resolution (normally the image's own).
-        const S = detector.info.inputSize;
         // The map as the daemon serves it with this verdict (verdict-map.ts).
-        const map = mapAgreeingWithVerdict(mapToFrame(scored.map, S, mw, mh, detector.aspect), scored.score, threshold);
+        const map = detector.servedMap(scored, mw, mh, threshold);
         if (mw === image.width && mh === image.height) frameMap = map;
         groups.addPixels(item.defect, item.anomalous, pixelsRelativeToThreshold(map, threshold), mask, mw);
         pixelImages++;
       }
       if (options.heatmapsDir) {
-        frameMap ??= mapAgreeingWithVerdict(mapToFrame(scored.map, detector.info.inputSize, image.width, image.height, detector.aspect), scored.score, threshold);
+        frameMap ??= detector.servedMap(scored, image.width, image.height, threshold);
         const dir = join(options.heatmapsDir, cls.name, item.defect);
         await mkdir(dir, { recursive: true });
         const heat = await renderHeatmapPng(frameMap, image.width, image.height, scored.threshold);

@@ -127,7 +127,6 @@ export class BundleDetector implements Detector {
     const scored = await this.scoreImage(image, performance.now() - t0, options.classTag);
     const threshold = options.threshold ?? scored.threshold;
     if (!Number.isFinite(threshold)) throw invalidInput(`threshold override ${threshold} is not a finite number`);
-    const S = this.info.inputSize;
     let frameMap: Float32Array | undefined;
     return {
       score: scored.score,
@@ -140,10 +139,18 @@ export class BundleDetector implements Detector {
       unlike: scored.unlike,
       width: image.width,
       height: image.height,
-      // At the frame's size first: the letterbox's border, which the frame does not show, must not hold the peak.
-      frameMap: () => (frameMap ??= mapAgreeingWithVerdict(mapToFrame(scored.map, S, image.width, image.height, this.aspect), scored.score, threshold)),
+      frameMap: () => (frameMap ??= this.servedMap(scored, image.width, image.height, threshold)),
       timings: scored.timings,
     };
+  }
+
+  /**
+   * A scored image's map at width × height (mapToFrame) as served with its verdict at `threshold` (verdict-map.ts):
+   * what detect, eval and the report's gallery show.
+   */
+  servedMap(scored: Pick<ScoredImage, "map" | "score" | "threshold">, width: number, height: number, threshold = scored.threshold): Float32Array {
+    // At the frame's size first: the letterbox's border, which the frame does not show, must not hold the peak.
+    return mapAgreeingWithVerdict(mapToFrame(scored.map, this.info.inputSize, width, height, this.aspect), scored.score, threshold);
   }
 
   async close(): Promise<void> {

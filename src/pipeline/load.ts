@@ -5,7 +5,7 @@
 import { access, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { readBundle, bytesToFloat32, rowPartsOf, storedClassMeans, type LoadedBundle, type ThresholdInfo } from "../model/bundle.js";
-import { lookRatioReader } from "../model/memory/class-means.js";
+import { lookRatioReader, reachedClasses } from "../model/memory/class-means.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
 import { openScorer, scorerSettingsOf } from "./open-scorer.js";
@@ -137,7 +137,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       ...(edges ? { edgeCorrectedClasses: Object.keys(edges.classes) } : {}),
       ...(sizes ? { sizeCorrectedClasses: Object.keys(sizes.classes) } : {}),
       ...(profiles ? { profiledClasses: Object.keys(profiles.classes) } : {}),
-      ...(look && look.margin > 0 ? { unlikeMargin: look.margin, lookGatedClasses: Object.entries(means!.classes).filter(([, m]) => m.reach !== undefined && m.reach > 0).map(([cls]) => cls) } : {}),
+      ...(means && look && look.margin > 0 ? { unlikeMargin: look.margin, lookGatedClasses: reachedClasses(means) } : {}),
       ...(DETAIL_MODES.includes(mode) && sc.context && contextInUse(sc.context) ? { context: { lambda: sc.context.lambda, weight: sc.context.weight, classWeights: { ...sc.context.classWeights }, ...(sc.context.imageClassWeights ? { imageClassWeights: { ...sc.context.imageClassWeights } } : {}) } } : {}),
     },
     backbone,

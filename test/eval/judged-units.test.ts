@@ -14,7 +14,7 @@ import sharp from "sharp";
 import { pixelsRelativeToThreshold, relativeToThreshold } from "../../src/eval/judged-units.js";
 import { evaluate } from "../../src/eval/evaluate.js";
 import { auroc } from "../../src/measures/metrics.js";
-import type { BundleDetector, ScoredImage } from "../../src/pipeline/bundle-detector.js";
+import { BundleDetector, type ScoredImage } from "../../src/pipeline/bundle-detector.js";
 import type { RgbImage } from "../../src/image/decode.js";
 import { tempDir } from "../support/temp-dir.js";
 
@@ -98,7 +98,7 @@ test("eval ranks by the judged threshold: an image judged by another class's thr
     return { image, map, score: s.score, threshold: s.threshold, class: s.readAs, timings: { decode: 0, backbone: 0, edit: 0, diffusion: 0, score: 0 } };
   };
   // Only what evaluate reads of a detector; the scripted answers stand in for a bundle's.
-  const detector = { info: { mode: "knn", inputSize: SIZE, threshold: 3, classThresholds: { tile: 3, sheet: 80 } }, aspect: "stretch", thresholdOf: (c: string) => (c === "sheet" ? 80 : 3), scoreImage } as unknown as BundleDetector;
+  const detector = { info: { mode: "knn", inputSize: SIZE, threshold: 3, classThresholds: { tile: 3, sheet: 80 } }, aspect: "stretch", thresholdOf: (c: string) => (c === "sheet" ? 80 : 3), scoreImage, servedMap: BundleDetector.prototype.servedMap } as unknown as BundleDetector;
   const raw: number[] = [];
   const labels: number[] = [];
   const report = await evaluate(detector, { data: join(dir, "data"), onImage: (s) => (raw.push(s.score), labels.push(s.anomalous ? 1 : 0)), log: () => {}, progressSink: () => {} });

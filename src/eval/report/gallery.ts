@@ -10,8 +10,7 @@ import sharp from "sharp";
 import { decodeEncoded } from "../../image/decode.js";
 import { readMask } from "../../dataset/masks.js";
 import { heatmapRgba } from "../../image/heatmap.js";
-import { mapToFrame, type BundleDetector } from "../../pipeline/bundle-detector.js";
-import { mapAgreeingWithVerdict } from "../../pipeline/verdict-map.js";
+import type { BundleDetector } from "../../pipeline/bundle-detector.js";
 import type { ImageScore } from "../evaluate.js";
 import { maskOutline, resizeMaskAny } from "./outline.js";
 import { pickGallery } from "./pick-gallery.js";
@@ -71,11 +70,9 @@ export function thumbSize(width: number, height: number, max = THUMB): { width: 
 async function renderItem(o: GalleryOptions, s: ImageScore, stem: string): Promise<GalleryItem> {
   const image = await decodeEncoded(await readFile(s.path));
   const scored = await o.detector.scoreImage(image);
-  const S = o.detector.info.inputSize;
   const t = thumbSize(image.width, image.height);
   const base = new Uint8Array(await sharp(image.rgb, { raw: { width: image.width, height: image.height, channels: 3 } }).resize(t.width, t.height, { fit: "fill" }).raw().toBuffer());
-  const served = mapAgreeingWithVerdict(mapToFrame(scored.map, S, t.width, t.height, o.detector.aspect), scored.score, scored.threshold);
-  const heat = heatmapRgba(served, t.width, t.height, o.threshold);
+  const heat = heatmapRgba(o.detector.servedMap(scored, t.width, t.height), t.width, t.height, o.threshold);
   const overlay = blend(base, heat);
   const truth = Uint8Array.from(base);
   const maskPath = o.masks.get(s.path);

@@ -75,7 +75,9 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     const { learn, holdout, skipped, dataSnapshot, untagged } = await acceptedFeatures(model, ctx, { job: "refresh", what: "memory-bank refresh", holdoutFraction, learnUse: "bank" });
     // The class means take in the tagged frames the bank learns from (a new product's tag gets its own mean); an untagged frame's class is only a reading.
     const stored = storedClassMeans(model.bundle);
-    const classMeans = stored ? withFrameMeans(stored, learn.flatMap((it) => (it.frame.classTag !== undefined ? [{ cls: it.frame.classTag, mean: frameMean(it.map) }] : []))) : undefined;
+    // Each learnt frame's look, taken once: its class's mean (tagged frames) and its reach (step 6) both read it.
+    const learnMeans = learn.map((it) => frameMean(it.map));
+    const classMeans = stored ? withFrameMeans(stored, learn.flatMap((it, i) => (it.frame.classTag !== undefined ? [{ cls: it.frame.classTag, mean: learnMeans[i]! }] : []))) : undefined;
     lap("features");
 
     // 2. Candidate slices and their distance to the bank, in the selection's space.
@@ -155,9 +157,9 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     // Each class's reach measured again from its moved mean, never narrower than before: the frames it learned from
     // (a tagged one is in its class's mean) and the held-out ones, so a frame accepted as normal passes the look gate.
     const reachFrames = [
-      ...learn.flatMap((it) => {
+      ...learn.flatMap((it, i) => {
         const cls = judgedClassOf(it);
-        return cls !== undefined ? [{ cls, mean: frameMean(it.map), inMean: it.frame.classTag !== undefined }] : [];
+        return cls !== undefined ? [{ cls, mean: learnMeans[i]!, inMean: it.frame.classTag !== undefined }] : [];
       }),
       ...known.map((k) => ({ cls: k.cls, mean: frameMean(k.map), inMean: false })),
     ];

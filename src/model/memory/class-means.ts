@@ -52,11 +52,21 @@ function lookWeights(spread: readonly number[]): Float64Array {
   return Float64Array.from(spread, (s) => (s > MIN_SPREAD ? 1 / (s * s) : 0));
 }
 
-/** The root mean square over channels of a frame mean's difference from a class mean, each channel in units of its spread. */
-export function lookDistance(q: Float32Array, mean: ArrayLike<number>, weight: Float64Array): number {
+/** The sum over channels of a frame mean's squared difference from a class mean, each channel in units of its spread (its weight). */
+function squaredLookDistance(q: Float32Array, mean: ArrayLike<number>, weight: Float64Array): number {
   let d = 0;
   for (let j = 0; j < q.length; j++) d += weight[j]! * (q[j]! - mean[j]!) ** 2;
-  return Math.sqrt(d / q.length);
+  return d;
+}
+
+/** The root mean square over channels of a frame mean's difference from a class mean, each channel in units of its spread. */
+export function lookDistance(q: Float32Array, mean: ArrayLike<number>, weight: Float64Array): number {
+  return Math.sqrt(squaredLookDistance(q, mean, weight) / q.length);
+}
+
+/** The classes with a reach, in the means' order: those whose frames the look gate measures. */
+export function reachedClasses(means: ClassMeans): string[] {
+  return Object.entries(means.classes).flatMap(([cls, m]) => (m.reach !== undefined && m.reach > 0 ? [cls] : []));
 }
 
 /**
@@ -90,14 +100,14 @@ export function withReach(means: ClassMeans, frames: readonly { readonly cls: st
  * mean, in units of that class's reach, about 1 or less for its normals; undefined for a class without a reach.
  */
 export function lookRatioReader(means: ClassMeans): ((x: FeatureMap, cls: string) => number | undefined) | undefined {
-  const reachable = Object.values(means.classes).some((m) => m.reach !== undefined && m.reach > 0);
-  if (!reachable) return undefined;
+  const reached = new Set(reachedClasses(means));
+  if (reached.size === 0) return undefined;
   const weight = lookWeights(means.spread);
   return (x, cls) => {
-    const m = means.classes[cls];
-    if (!m || m.reach === undefined || !(m.reach > 0)) return undefined;
+    if (!reached.has(cls)) return undefined;
     if (x.c !== means.spread.length) throw invalidInput(`a frame of ${x.c} channels, class means of ${means.spread.length}`);
-    return lookDistance(frameMean(x), m.mean, weight) / m.reach;
+    const m = means.classes[cls]!;
+    return lookDistance(frameMean(x), m.mean, weight) / m.reach!;
   };
 }
 
@@ -170,8 +180,7 @@ export function nearestMean(q: Float32Array, table: readonly { readonly index: n
   let best = -1;
   let bestDistance = Infinity;
   for (const t of table) {
-    let d = 0;
-    for (let j = 0; j < q.length; j++) d += weight[j]! * (q[j]! - t.mean[j]!) ** 2;
+    const d = squaredLookDistance(q, t.mean, weight);
     if (d < bestDistance) (best = t.index), (bestDistance = d);
   }
   return best;
