@@ -65,6 +65,8 @@ export interface ImageScore {
   readonly classShares?: Readonly<Record<string, number>>;
   /** DetectResponse.look_ratio, rounded to 0.001: how far its look lies from its class's, in that class's reach; absent without one. */
   readonly lookRatio?: number;
+  /** DetectResponse.light_ratio, rounded to 0.001: how far its light lies from the middle of its class's range, in half its width; absent without one. */
+  readonly lightRatio?: number;
   /** Its look ratio is above the model's unlike margin: NG whatever its score, as like none of the model's classes. */
   readonly unlike?: true;
 }
@@ -163,6 +165,7 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         ...(options.classTags && scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
         ...(scored.classShares !== undefined ? { classShares: Object.fromEntries(Object.entries(scored.classShares).map(([c, v]) => [c, Math.round(v * 1000) / 1000])) } : {}),
         ...(scored.lookRatio !== undefined ? { lookRatio: Math.round(scored.lookRatio * 1000) / 1000 } : {}),
+        ...(scored.lightRatio !== undefined ? { lightRatio: Math.round(scored.lightRatio * 1000) / 1000 } : {}),
         ...(scored.unlike ? { unlike: true as const } : {}),
       };
       countVerdict(verdicts, judged);

@@ -65,7 +65,7 @@ export class DaemonMetrics {
     });
     this.lookRatio = this.histogram({
       name: "lafited_frame_look_ratio",
-      help: "Answered frames' look ratio (DetectResponse.look_ratio: how far a frame's mean features lie from the mean of the class it reads as, in that class's reach; about 1 or less for its normals), by the class read; a class whose frames creep towards the unlike margin is drifting (light, camera, material) before they turn NG",
+      help: "Answered frames' look ratio (DetectResponse.look_ratio: how far a frame's mean features lie from the mean of the class it reads as, in that class's reach, or its light outside that class's range when farther; about 1 or less for its normals), by the class read; a class whose frames creep towards the unlike margin is drifting (light, camera, material) before they turn NG",
       labelNames: ["frame_class"],
       buckets: LOOK_RATIO_BUCKETS,
     });

@@ -8,6 +8,7 @@ import * as ort from "onnxruntime-node";
 import type { FeatureMap } from "./types.js";
 import { toModelInput, type RgbImage } from "../image/decode.js";
 import { frameCells, LEGACY_FIT, placement, type Aspect, type FrameFit } from "../image/geometry.js";
+import { frameLight } from "../image/frame-light.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 
 export const BACKBONE_INPUT = "image";
@@ -74,7 +75,8 @@ export class BackboneRunner {
       const f = frames?.[i];
       const place = f ? placement(f.width, f.height, S, this.aspect) : undefined;
       const frame = place ? frameCells(place, S, w, h) : undefined;
-      maps.push({ data: data.slice(i * size, (i + 1) * size), c, h, w, ...(frame ? { frame } : {}), ...(place ? { place } : {}), ...(f ? { frameSize: { width: f.width, height: f.height } } : {}) });
+      const light = frameLight(batch, i, S, place);
+      maps.push({ data: data.slice(i * size, (i + 1) * size), c, h, w, ...(frame ? { frame } : {}), ...(place ? { place } : {}), ...(f ? { frameSize: { width: f.width, height: f.height } } : {}), light });
     }
     return maps;
   }

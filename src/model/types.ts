@@ -13,6 +13,8 @@ export interface FeatureMap {
   readonly place?: Placement;
   /** The frame's own size before it was fitted into the input, when known (what the size correction reads: scoring/size-trend.ts). */
   readonly frameSize?: { readonly width: number; readonly height: number };
+  /** The frame's mean level per colour channel in the input (image/frame-light.ts), when the backbone runner measured it: what the look gate reads a failed lamp by. */
+  readonly light?: readonly number[];
 }
 
 /**

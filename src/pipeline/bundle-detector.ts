@@ -10,6 +10,7 @@ import { correctEdges, edgeDistanceCache, type EdgeProfiles } from "../model/sco
 import { standardizeInPlace, type FeatureStats } from "../model/feature-stats.js";
 import { resizeBilinear } from "../model/scoring/anomaly-map.js";
 import type { BackboneRunner } from "../model/backbone-runner.js";
+import type { LookReading } from "../model/memory/class-means.js";
 import type { FrameScorer } from "./frame-scorer.js";
 import { mapAgreeingWithVerdict } from "./verdict-map.js";
 import type { Detection, DetectOptions, Detector, FeatureMap, FrameInput, ModelInfo } from "./types.js";
@@ -32,8 +33,10 @@ export interface ScoredImage {
   readonly classShares?: Readonly<Record<string, number>>;
   /** The threshold the frame is judged by unless a caller overrides it: the class it is judged as's own, else the model's. */
   readonly threshold: number;
-  /** How far the frame's look lies from the mean of the class it reads as, in that class's reach (class-means.ts lookRatioReader); absent without one. */
+  /** How far the frame's look lies from the mean of the class it reads as, in that class's reach, or its light outside the class's range, whichever is farther (class-means.ts lookRatioReader); absent without either. */
   readonly lookRatio?: number;
+  /** How far its light lies outside the range of the class it reads as (class-means.ts lightRatio); absent without one. */
+  readonly lightRatio?: number;
   /** The look ratio is above the model's unlike margin: the frame is like none of the model's classes, NG whatever its score. */
   readonly unlike?: boolean;
   readonly timings: Detection["timings"];
@@ -41,7 +44,7 @@ export interface ScoredImage {
 
 /** The look gate a detector applies: each frame's look ratio, and the margin above which a frame is like no class. */
 export interface LookGate {
-  readonly ratio: (x: FeatureMap, cls: string) => number | undefined;
+  readonly ratio: (x: FeatureMap, cls: string) => LookReading | undefined;
   /** Above this ratio a frame is NG (ModelInfo.unlikeMargin); 0: the ratio is reported, never acted on. */
   readonly margin: number;
 }
@@ -104,7 +107,8 @@ export class BundleDetector implements Detector {
       standardizeInPlace(x, this.stats);
       const backboneMs = performance.now() - t0;
       const scored = await this.scorer.score(x, classTag);
-      const lookRatio = scored.class !== undefined ? this.look?.ratio(x, scored.class) : undefined;
+      const reading = scored.class !== undefined ? this.look?.ratio(x, scored.class) : undefined;
+      const lookRatio = reading?.ratio;
       return {
         image,
         // A profiled class's map is measured against its normals place by place already, as the edge correction would.
@@ -115,6 +119,7 @@ export class BundleDetector implements Detector {
         ...(scored.classShares !== undefined ? { classShares: scored.classShares } : {}),
         threshold: this.thresholdOf(scored.judgedAs),
         ...(lookRatio !== undefined ? { lookRatio } : {}),
+        ...(reading?.light !== undefined ? { lightRatio: reading.light } : {}),
         unlike: lookRatio !== undefined && this.look!.margin > 0 && lookRatio > this.look!.margin,
         timings: { decode: decodeMs, backbone: backboneMs, ...scored.timings },
       };
@@ -136,6 +141,7 @@ export class BundleDetector implements Detector {
       ...(scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
       ...(scored.classShares !== undefined ? { classShares: scored.classShares } : {}),
       ...(scored.lookRatio !== undefined ? { lookRatio: scored.lookRatio } : {}),
+      ...(scored.lightRatio !== undefined ? { lightRatio: scored.lightRatio } : {}),
       unlike: scored.unlike,
       width: image.width,
       height: image.height,

@@ -279,8 +279,8 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   const misread = misreadings(bankMeans, holdout, heldOutClasses);
   // How far each class's normals lie from its mean: its bank images (each left out of the mean) and held-out normals.
   const classMeans = withReach(withAlike(bankMeans, misread, heldOutClasses), [
-    ...bankFrameMeans.map((mean, i) => ({ cls: bankClasses[i]!, mean, inMean: true })),
-    ...holdout.map((x, i) => ({ cls: heldOutClasses[i]!, mean: frameMean(x), inMean: false })),
+    ...bankFrameMeans.map((mean, i) => ({ cls: bankClasses[i]!, mean, inMean: true, light: bank[i]!.light })),
+    ...holdout.map((x, i) => ({ cls: heldOutClasses[i]!, mean: frameMean(x), inMean: false, light: x.light })),
   ]);
   for (const [cls, as] of Object.entries(misread)) {
     const of = heldOut.filter((i) => i.cls === cls).length;
@@ -288,6 +288,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   }
   const unreached = Object.entries(classMeans.classes).filter(([, m]) => m.reach === undefined).map(([cls]) => cls);
   log(`fit: each class's reach (how far its normals' look lies from its mean; a served frame over model.unlikeMargin reaches from its class's is NG as like no class): ${Object.entries(classMeans.classes).flatMap(([cls, m]) => (m.reach !== undefined ? [`${cls} ${m.reach.toFixed(3)}`] : [])).join(", ") || "none"}${unreached.length ? `; too few normals for one: ${unreached.join(", ")} (no gate for them)` : ""}`);
+  log(`fit: each class's light (its normals' lowest to highest mean level, r/g/b; a served frame lit over model.unlikeMargin half-ranges from its middle is NG as like no class): ${Object.entries(classMeans.classes).flatMap(([cls, m]) => (m.light ? [`${cls} ${m.light.lo.map((lo, ch) => `${lo.toFixed(0)}–${m.light!.hi[ch]!.toFixed(0)}`).join("/")}`] : [])).join(", ") || "none"}`);
   const pseudoClasses = Object.keys(classCounts)
     .map((name) => ({ name, images: heldOut.filter((i) => i.cls === name).map((i) => i.path) }))
     .filter((c) => c.images.length > 0);

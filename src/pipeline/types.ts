@@ -44,8 +44,10 @@ export interface Detection {
   readonly classShares?: Readonly<Record<string, number>>;
   /** The score is above the threshold (the frame's verdict also weighs `unlike` and its class tag: class-tag.ts isNg). */
   readonly isAnomalous: boolean;
-  /** How far the frame's look (its mean features) lies from the mean of the class it reads as, in units of how far that class's normals lie (its reach); absent when the model has no reach for it. */
+  /** How far the frame's look (its mean features) lies from the mean of the class it reads as, in units of how far that class's normals lie (its reach), or its light outside that class's range (lightRatio), whichever is farther; absent when the model has neither for it. */
   readonly lookRatio?: number;
+  /** How far the frame's light (its mean level per colour channel) lies from the middle of the range of the class it reads as, in half that range's width (at least 12 levels): a failed lamp or a wrong exposure; absent when the model has no range for it. */
+  readonly lightRatio?: number;
   /** The look ratio is above the model's unlike margin (ModelInfo.unlikeMargin): like none of the model's classes (an empty station, a covered lens, a frame of noise), NG whatever its score. */
   readonly unlike?: boolean;
   /** Size of the original frame. */

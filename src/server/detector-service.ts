@@ -203,6 +203,7 @@ export class DetectorService {
       classShares: { ...d.classShares },
       lookRatio: d.lookRatio ?? 0,
       unlikeAnyClass: d.unlike === true,
+      lightRatio: d.lightRatio ?? 0,
       timings: create(StageTimingsSchema, {
         queueMs,
         decodeMs: d.timings.decode,

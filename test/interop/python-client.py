@@ -157,7 +157,7 @@ def response_summary(res):
     else:
         out.update(score=res.score, verdict=enum_name(res, "verdict"), threshold=res.threshold, width=res.width, height=res.height, model_version=res.model_version)
         out.update(frame_class=res.frame_class, judged_class=res.judged_class, class_shares=dict(res.class_shares))
-        out.update(look_ratio=res.look_ratio, unlike_any_class=res.unlike_any_class)
+        out.update(look_ratio=res.look_ratio, unlike_any_class=res.unlike_any_class, light_ratio=res.light_ratio)
     return out
 
 

@@ -71,6 +71,7 @@ interface Scored {
   class_shares?: Record<string, number>;
   look_ratio?: number;
   unlike_any_class?: boolean;
+  light_ratio?: number;
   error?: { code: string; message: string };
 }
 interface Status {
@@ -125,7 +126,8 @@ test("DetectOne from Python scores a real image exactly as the node client does"
     assert.deepEqual([r.frame_class, r.judged_class, r.class_shares], ["hex_nut", "hex_nut", { hex_nut: 1 }]);
     // And the look gate's: the frame's look ratio (the small model has a reach for its class), not unlike any class.
     assert.ok(r.look_ratio! > 0, `look ratio ${r.look_ratio}`);
-    assert.deepEqual([r.look_ratio, r.unlike_any_class], [mine.lookRatio, mine.unlikeAnyClass]);
+    assert.deepEqual([r.look_ratio, r.unlike_any_class, r.light_ratio], [mine.lookRatio, mine.unlikeAnyClass, mine.lightRatio]);
+    assert.ok(r.light_ratio! > 0, `light ratio ${r.light_ratio}`);
     assert.equal(r.unlike_any_class, false);
     const tagged = await python<Scored>("detect-one", [defectImage, "bolt"]);
     assert.deepEqual([tagged.frame_class, tagged.judged_class, tagged.score], ["hex_nut", "hex_nut", mine.score], "a tag the model does not know is informational");

@@ -4,7 +4,9 @@
  * frame's look ratio, and a frame like none of the classes (a uniform frame:
  * an empty station) is NG whatever its score, in detect, in eval's verdicts
  * and in the daemon's answer; margin 0 turns the gate off, a bad margin is
- * refused, and a bundle without reaches has no gate.
+ * refused, and a bundle without reaches has no gate. Fit also records each
+ * class's light range, and a normal frame 60 levels brighter (a lamp failed
+ * bright) is unlike by its light.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -19,6 +21,8 @@ import { evaluate } from "../../src/eval/evaluate.js";
 import { tempDir } from "../support/temp-dir.js";
 import { stripedFrame } from "../support/served-correction.js";
 
+/** A frame `levels` brighter, clipped at 255: the same part under a lamp gone bright. */
+const brighter = async (png: Buffer, levels: number) => sharp(png).linear(1, levels).png().toBuffer();
 const uniform = (v: number) => sharp({ create: { width: 64, height: 48, channels: 3, background: { r: v, g: v, b: v } } }).png().toBuffer();
 
 test("fit records each class's reach; a frame like no class is NG whatever its score, in detect and eval; margin 0 reports without acting; no reaches, no gate", async (t) => {
@@ -40,6 +44,8 @@ test("fit records each class's reach; a frame like no class is NG whatever its s
   const fitted = await readBundle(out);
   const reach = fitted.manifest.memory.classMeans?.classes.plates?.reach;
   assert.ok(reach !== undefined && reach > 0, `fit recorded no reach: ${reach}`);
+  const light = fitted.manifest.memory.classMeans?.classes.plates?.light;
+  assert.ok(light && light.lo.every((lo, ch) => lo > 0 && lo <= light.hi[ch]! && light.hi[ch]! < 255), `fit recorded no light range: ${JSON.stringify(light)}`);
   assert.ok(said.includes(`fit: each class's reach (how far its normals' look lies from its mean; a served frame over model.unlikeMargin reaches from its class's is NG as like no class): plates ${reach.toFixed(3)}`), said.join("\n"));
 
   const gated = await loadDetector(out, { intraOpThreads: 1 });
@@ -53,6 +59,12 @@ test("fit records each class's reach; a frame like no class is NG whatever its s
       const d = await gated.detect({ kind: "encoded", bytes: await frame(100 + i) });
       assert.ok(d.lookRatio !== undefined && d.lookRatio < DEFAULT_UNLIKE_MARGIN, `a normal frame's look ratio ${d.lookRatio}`);
       assert.equal(d.unlike, false);
+    }
+    for (let i = 0; i < 2; i++) {
+      const d = await gated.detect({ kind: "encoded", bytes: await brighter(await frame(100 + i), 60) });
+      assert.ok(d.lightRatio !== undefined && d.lightRatio > DEFAULT_UNLIKE_MARGIN, `a frame 60 levels brighter: light ratio ${d.lightRatio}`);
+      assert.ok(d.lookRatio! >= d.lightRatio!, "the look ratio is at least the light ratio");
+      assert.equal(d.unlike, true);
     }
     for (const v of [90, 160]) {
       const bytes = await uniform(v);
@@ -78,7 +90,7 @@ test("fit records each class's reach; a frame like no class is NG whatever its s
   await assert.rejects(loadDetector(out, { unlikeMargin: -1 }), /unlike margin -1/);
 
   // A bundle fitted before reaches: no gate, no ratio.
-  const { reach: _dropped, ...withoutReach } = fitted.manifest.memory.classMeans!.classes.plates!;
+  const { reach: _dropped, light: _unlit, ...withoutReach } = fitted.manifest.memory.classMeans!.classes.plates!;
   const before = join(dir, "before");
   const files = Object.fromEntries(Object.keys(fitted.manifest.files).map((name) => [name, fitted.file(name)]));
   const { files: _hashes, ...rest } = fitted.manifest;
@@ -91,5 +103,18 @@ test("fit records each class's reach; a frame like no class is NG whatever its s
     assert.equal(old.info.unlikeMargin, undefined);
   } finally {
     await old.close();
+  }
+
+  // A bundle fitted before light ranges: the look gate alone, no light ratio.
+  const unlitDir = join(dir, "unlit");
+  const { light: _none, ...unlit } = fitted.manifest.memory.classMeans!.classes.plates!;
+  await writeBundle(unlitDir, { ...rest, memory: { ...rest.memory, classMeans: { ...rest.memory.classMeans!, classes: { plates: unlit } } } }, files, true);
+  const dark = await loadDetector(unlitDir, { intraOpThreads: 1 });
+  try {
+    const d = await dark.detect({ kind: "encoded", bytes: await brighter(await frame(100), 60) });
+    assert.equal(d.lightRatio, undefined);
+    assert.ok(d.lookRatio !== undefined);
+  } finally {
+    await dark.close();
   }
 });

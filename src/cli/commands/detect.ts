@@ -80,7 +80,12 @@ A frame the daemon refused prints: id, ERROR, status, message. Exit 1 if any fra
           process.stdout.write(`${res.frameId}\t${res.score.toFixed(6)}\t${res.verdict === Verdict.NG ? "NG" : "OK"}\t${ms.toFixed(1)}\n`);
           const tag = values.class ?? "";
           if (res.unlikeAnyClass) {
-            process.stderr.write(`lafite detect: ${res.frameId} looks like none of the model's classes (its look ${res.lookRatio.toFixed(2)} reaches from ${res.frameClass || "the nearest class"}'s, over the unlike margin: an empty station, a covered lens, another product?), NG whatever its score\n`);
+            const byLight = res.lightRatio > 0 && res.lightRatio >= res.lookRatio;
+            process.stderr.write(
+              byLight
+                ? `lafite detect: ${res.frameId} is lit like none of the model's classes (its light ${res.lightRatio.toFixed(2)} half-ranges from the middle of ${res.frameClass || "the nearest class"}'s normals', over the unlike margin: a failed lamp, a wrong exposure?), NG whatever its score\n`
+                : `lafite detect: ${res.frameId} looks like none of the model's classes (its look ${res.lookRatio.toFixed(2)} reaches from ${res.frameClass || "the nearest class"}'s, over the unlike margin: an empty station, a covered lens, another product?), NG whatever its score\n`,
+            );
           }
           if (tag !== "" && res.judgedClass === tag && readAsAnotherClass({ class: res.frameClass, judgedAs: res.judgedClass })) {
             const share = (cls: string) => (res.classShares[cls] ?? 0).toFixed(2);

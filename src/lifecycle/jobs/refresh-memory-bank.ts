@@ -159,9 +159,9 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     const reachFrames = [
       ...learn.flatMap((it, i) => {
         const cls = judgedClassOf(it);
-        return cls !== undefined ? [{ cls, mean: learnMeans[i]!, inMean: it.frame.classTag !== undefined }] : [];
+        return cls !== undefined ? [{ cls, mean: learnMeans[i]!, inMean: it.frame.classTag !== undefined, light: it.map.light }] : [];
       }),
-      ...known.map((k) => ({ cls: k.cls, mean: frameMean(k.map), inMean: false })),
+      ...known.map((k) => ({ cls: k.cls, mean: frameMean(k.map), inMean: false, light: k.map.light })),
     ];
     const servedMeans = classMeans ? withReach(withAlike(classMeans, misreadings(classMeans, known.map((k) => k.map), knownClasses), knownClasses), reachFrames) : undefined;
     // What an operator audits: the reaches that moved (an accepted frame far from its class widens it a lot).

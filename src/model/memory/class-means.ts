@@ -39,6 +39,18 @@ export interface ClassMean {
    * than that is like none of the model's classes (lookRatio).
    */
   readonly reach?: number;
+  /**
+   * The range of each colour channel's mean level (frameLight: r, g, b in [0, 255]) over the same normals as the
+   * reach, widened by refreshes' frames; absent for bundles fitted before it. A frame whose light lies far outside it
+   * (a failed lamp, a wrong exposure) is like none of the model's classes whatever its features say (lightRatio).
+   */
+  readonly light?: LightRange;
+}
+
+/** Per colour channel, the lowest and highest mean level of a class's normals. */
+export interface LightRange {
+  readonly lo: readonly number[];
+  readonly hi: readonly number[];
 }
 
 /** A channel whose frame means spread less than this over the bank is left out of the distance (a dead channel would divide by ~0). */
@@ -46,6 +58,39 @@ const MIN_SPREAD = 1e-6;
 
 /** Fewer normals than this give no reach: the farthest of a handful says little of the next one. */
 export const MIN_REACH_FRAMES = 5;
+
+/**
+ * The light ratio's unit never falls below this many levels (about 5 % of the range): normals all shot under one
+ * steady lamp span a level or two, and a line's light drifts more than that in a day without harming what the model
+ * sees (its features shrug off far more: bench:look).
+ */
+export const MIN_LIGHT_HALF_WIDTH = 12;
+
+/**
+ * How far a frame's light (frameLight) lies outside a class's range: the largest over channels of its distance from
+ * the range's middle in half the range's width (at least MIN_LIGHT_HALF_WIDTH), so the class's normals are at most 1.
+ */
+export function lightRatio(light: readonly number[], range: LightRange): number {
+  if (light.length !== range.lo.length) throw invalidInput(`a frame's light of ${light.length} channels, a class's range of ${range.lo.length}`);
+  let ratio = 0;
+  for (let ch = 0; ch < light.length; ch++) {
+    const half = Math.max((range.hi[ch]! - range.lo[ch]!) / 2, MIN_LIGHT_HALF_WIDTH);
+    ratio = Math.max(ratio, Math.abs(light[ch]! - (range.lo[ch]! + range.hi[ch]!) / 2) / half);
+  }
+  return ratio;
+}
+
+/** The union of a range and the lights of more frames (all of one length); `range` absent: the lights' own range. */
+export function widenedLight(range: LightRange | undefined, lights: readonly (readonly number[])[]): LightRange | undefined {
+  if (lights.length === 0) return range;
+  const lo = range ? [...range.lo] : [...lights[0]!];
+  const hi = range ? [...range.hi] : [...lights[0]!];
+  for (const l of lights) {
+    if (l.length !== lo.length) throw invalidInput(`a frame's light of ${l.length} channels, ${lo.length} expected`);
+    l.forEach((v, ch) => ((lo[ch] = Math.min(lo[ch]!, v)), (hi[ch] = Math.max(hi[ch]!, v))));
+  }
+  return { lo, hi };
+}
 
 /** Per channel, the weight of its squared difference: 1 / spread², 0 for a channel left out. */
 function lookWeights(spread: readonly number[]): Float64Array {
@@ -64,23 +109,26 @@ export function lookDistance(q: Float32Array, mean: ArrayLike<number>, weight: F
   return Math.sqrt(squaredLookDistance(q, mean, weight) / q.length);
 }
 
-/** The classes with a reach, in the means' order: those whose frames the look gate measures. */
+/** The classes with a reach or a light range, in the means' order: those whose frames the look gate measures. */
 export function reachedClasses(means: ClassMeans): string[] {
-  return Object.entries(means.classes).flatMap(([cls, m]) => (m.reach !== undefined && m.reach > 0 ? [cls] : []));
+  return Object.entries(means.classes).flatMap(([cls, m]) => ((m.reach !== undefined && m.reach > 0) || m.light ? [cls] : []));
 }
 
 /**
  * The means with each class's reach taken over `frames` (frame means with their class; `inMean`: the frame is one of
  * those the class mean is over, so its distance is measured from the mean without it, n / (n − 1) times its distance
- * from the mean with it), never below a reach recorded before. A class with fewer than MIN_REACH_FRAMES frames
- * measured here keeps what it had.
+ * from the mean with it), never below a reach recorded before; and its light range widened by the frames' lights
+ * (frameLight; frames without one add none). A class with fewer than MIN_REACH_FRAMES frames measured here keeps what
+ * it had, of either.
  */
-export function withReach(means: ClassMeans, frames: readonly { readonly cls: string; readonly mean: Float32Array; readonly inMean: boolean }[]): ClassMeans {
+export function withReach(means: ClassMeans, frames: readonly ReachFrame[]): ClassMeans {
   const weight = lookWeights(means.spread);
   const measured = new Map<string, { frames: number; farthest: number }>();
+  const lights = new Map<string, (readonly number[])[]>();
   for (const f of frames) {
     const m = means.classes[f.cls];
     if (!m) continue;
+    if (f.light) lights.set(f.cls, [...(lights.get(f.cls) ?? []), f.light]);
     if (f.inMean && m.count < 2) continue;
     const d = lookDistance(f.mean, m.mean, weight) * (f.inMean ? m.count / (m.count - 1) : 1);
     const seen = measured.get(f.cls) ?? { frames: 0, farthest: 0 };
@@ -90,16 +138,35 @@ export function withReach(means: ClassMeans, frames: readonly { readonly cls: st
   for (const [cls, m] of Object.entries(means.classes)) {
     const seen = measured.get(cls);
     const reach = seen && seen.frames >= MIN_REACH_FRAMES ? Math.max(m.reach ?? 0, seen.farthest) : m.reach;
-    classes[cls] = { count: m.count, mean: m.mean, ...(reach !== undefined ? { reach } : {}) };
+    const lit = lights.get(cls) ?? [];
+    const light = lit.length >= MIN_REACH_FRAMES ? widenedLight(m.light, lit) : m.light;
+    classes[cls] = { count: m.count, mean: m.mean, ...(reach !== undefined ? { reach } : {}), ...(light ? { light } : {}) };
   }
   return { ...means, classes };
 }
 
+/** A normal frame measured for its class's reach: its frame mean, whether the class mean is over it, and its light when known. */
+export interface ReachFrame {
+  readonly cls: string;
+  readonly mean: Float32Array;
+  readonly inMean: boolean;
+  readonly light?: readonly number[] | undefined;
+}
+
+/** A frame's reading against the mean of its class: the look ratio the gate compares with its margin, and the light's share of it. */
+export interface LookReading {
+  /** The larger of the frame's look distance in its class's reach and its light ratio (each where the class has one). */
+  readonly ratio: number;
+  /** How far its light lies outside the class's range (lightRatio); absent without one. */
+  readonly light?: number;
+}
+
 /**
- * The look ratio of the means (undefined when no class has a reach): how far a frame's look lies from class `cls`'s
- * mean, in units of that class's reach, about 1 or less for its normals; undefined for a class without a reach.
+ * The look ratio of the means (undefined when no class has a reach or a light range): how far a frame's look lies from
+ * class `cls`'s mean, in units of that class's reach, and how far its light lies outside the class's range, each about
+ * 1 or less for its normals; undefined for a class with neither.
  */
-export function lookRatioReader(means: ClassMeans): ((x: FeatureMap, cls: string) => number | undefined) | undefined {
+export function lookRatioReader(means: ClassMeans): ((x: FeatureMap, cls: string) => LookReading | undefined) | undefined {
   const reached = new Set(reachedClasses(means));
   if (reached.size === 0) return undefined;
   const weight = lookWeights(means.spread);
@@ -107,7 +174,9 @@ export function lookRatioReader(means: ClassMeans): ((x: FeatureMap, cls: string
     if (!reached.has(cls)) return undefined;
     if (x.c !== means.spread.length) throw invalidInput(`a frame of ${x.c} channels, class means of ${means.spread.length}`);
     const m = means.classes[cls]!;
-    return lookDistance(frameMean(x), m.mean, weight) / m.reach!;
+    const look = m.reach !== undefined && m.reach > 0 ? lookDistance(frameMean(x), m.mean, weight) / m.reach : 0;
+    const light = m.light && x.light ? lightRatio(x.light, m.light) : undefined;
+    return { ratio: Math.max(look, light ?? 0), ...(light !== undefined ? { light } : {}) };
   };
 }
 
@@ -150,8 +219,8 @@ export function withFrameMeans(means: ClassMeans, frames: readonly { readonly cl
   }
   const classes: Record<string, ClassMean> = {};
   for (const [cls, s] of sums) {
-    const reach = means.classes[cls]?.reach;
-    classes[cls] = { count: s.count, mean: Array.from(s.sum, (v) => v / s.count), ...(reach !== undefined ? { reach } : {}) };
+    const { reach, light } = means.classes[cls] ?? {};
+    classes[cls] = { count: s.count, mean: Array.from(s.sum, (v) => v / s.count), ...(reach !== undefined ? { reach } : {}), ...(light ? { light } : {}) };
   }
   return { spread: [...means.spread], classes, ...(means.alike ? { alike: means.alike } : {}) };
 }
@@ -253,6 +322,12 @@ export function classMeansProblem(means: ClassMeans, c: number): string | undefi
     if (!Array.isArray(m.mean) || m.mean.length !== c) return `class mean of '${cls}': ${Array.isArray(m.mean) ? m.mean.length : "no"} channels, the features have ${c}`;
     if (!m.mean.every((v) => typeof v === "number" && Number.isFinite(v))) return `class mean of '${cls}': a value is not a finite number`;
     if (m.reach !== undefined && !(typeof m.reach === "number" && Number.isFinite(m.reach) && m.reach >= 0)) return `class mean of '${cls}': reach ${m.reach} is not a finite number ≥ 0`;
+    if (m.light !== undefined) {
+      const level = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= 255;
+      const { lo, hi } = m.light;
+      if (!Array.isArray(lo) || !Array.isArray(hi) || lo.length !== 3 || hi.length !== 3) return `class mean of '${cls}': a light range that is not 3 lows and 3 highs`;
+      if (!lo.every(level) || !hi.every(level) || lo.some((v, ch) => v > hi[ch]!)) return `class mean of '${cls}': a light range outside [0, 255] or with a low above its high`;
+    }
   }
   return undefined;
 }

@@ -231,7 +231,7 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   const means = stored.classMeans ?? bankMeans;
   const normalClasses = normals.map((f) => f.cls);
   // And each class's reach (the look gate) at least as far as its held-out normals: a bundle fitted before reaches gets one.
-  const classMeans = means ? withReach(withAlike(means, misreadings(means, normals.map((f) => f.x), normalClasses), normalClasses), normals.map((f) => ({ cls: f.cls, mean: frameMean(f.x), inMean: false }))) : undefined;
+  const classMeans = means ? withReach(withAlike(means, misreadings(means, normals.map((f) => f.x), normalClasses), normalClasses), normals.map((f) => ({ cls: f.cls, mean: frameMean(f.x), inMean: false, light: f.x.light }))) : undefined;
   // Every pass below scores the same pseudo-validation maps: the memo keeps each map's bank search (at the largest K swept) and each setting's main pass.
   return withScoreMemo({ ...stored, ...(classMeans ? { classMeans } : {}) }, Math.max(config.memory.k, ...tc.ks), sessOpts, async (parts) => {
     // The configured defaults are the fallback, not whatever an earlier tuning chose.

@@ -110,7 +110,13 @@ for (const { perClassShare, detailWeight, classThresholds, untagged } of [
     const round = (v: number) => Math.round(v * 1000) / 1000;
     const widened = Object.fromEntries(Object.entries(mm.classes).filter(([cls, mean]) => mean.reach !== pm.classes[cls]!.reach).map(([cls, mean]) => [cls, { before: round(pm.classes[cls]!.reach!), after: round(mean.reach!) }]));
     assert.deepEqual(summary.reaches, widened);
-    const withoutReach = (classes: typeof mm.classes) => Object.fromEntries(Object.entries(classes).map(([cls, { reach: _reach, ...rest }]) => [cls, rest]));
+    // Each class's light range likewise never narrows, and widens to the colour-shifted frames.
+    for (const [cls, mean] of Object.entries(mm.classes)) {
+      const was = pm.classes[cls]!.light!;
+      assert.ok(mean.light!.lo.every((lo, ch) => lo <= was.lo[ch]!) && mean.light!.hi.every((hi, ch) => hi >= was.hi[ch]!), `${cls}: light ${JSON.stringify(mean.light)} narrower than fit's ${JSON.stringify(was)}`);
+    }
+    assert.ok(Object.entries(mm.classes).some(([cls, mean]) => JSON.stringify(mean.light) !== JSON.stringify(pm.classes[cls]!.light)), "no light range widened");
+    const withoutReach = (classes: typeof mm.classes) => Object.fromEntries(Object.entries(classes).map(([cls, { reach: _reach, light: _light, ...rest }]) => [cls, rest]));
     if (untagged) assert.deepEqual(withoutReach(mm.classes), withoutReach(pm.classes));
     else {
       assert.ok(Object.keys(learnt).length > 0, "some tagged frames went to the bank");

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MIN_REACH_FRAMES, alikeClasses, classMeanReader, classMeansOf, classMeansProblem, frameMean, lookDistance, lookRatioReader, misreadings, nearestMean, withAlike, withFrameMeans, withReach } from "../../../src/model/memory/class-means.js";
+import { MIN_LIGHT_HALF_WIDTH, MIN_REACH_FRAMES, alikeClasses, lightRatio, widenedLight, classMeanReader, classMeansOf, classMeansProblem, frameMean, lookDistance, lookRatioReader, misreadings, nearestMean, withAlike, withFrameMeans, withReach } from "../../../src/model/memory/class-means.js";
 import { createRng } from "../../../src/util/random.js";
 import type { FeatureMap } from "../../../src/model/types.js";
 
@@ -138,7 +138,8 @@ test("lookRatioReader: a frame's look distance from its class's mean in that cla
   const means = { spread: [1, 2], classes: { a: { count: 3, mean: [0, 0], reach: 2 }, b: { count: 3, mean: [5, 5] } } };
   const ratio = lookRatioReader(means)!;
   // [2, 4] from a: (4 + 16/4) / 2 = 4 → distance 2, reach 2 → 1.
-  assert.ok(Math.abs(ratio(mapOf([[2], [4]], 1, 1), "a")! - 1) < 1e-12);
+  assert.ok(Math.abs(ratio(mapOf([[2], [4]], 1, 1), "a")!.ratio - 1) < 1e-12);
+  assert.equal(ratio(mapOf([[2], [4]], 1, 1), "a")!.light, undefined, "a has no light range");
   assert.equal(ratio(mapOf([[2], [4]], 1, 1), "b"), undefined, "b has no reach");
   assert.equal(ratio(mapOf([[2], [4]], 1, 1), "nut"), undefined, "no such class");
   assert.throws(() => ratio(mapOf([[2]], 1, 1), "a"), /1 channels, class means of 2/);
@@ -177,4 +178,54 @@ test("withAlike: the pairs the means confuse on the frames given, in place of th
   // A refresh's running means keep the pairs they had.
   assert.deepEqual(withFrameMeans(got, [{ cls: "kit", mean: Float32Array.from([1]) }]).alike, got.alike);
   assert.match(classMeansProblem({ ...means, alike: { kit: "assembly" } as unknown as Record<string, string[]> }, 1)!, /alike with 'kit' are not a list/);
+});
+
+test("lightRatio: the farthest channel from the range's middle in half its width, never under MIN_LIGHT_HALF_WIDTH; by hand", () => {
+  assert.equal(MIN_LIGHT_HALF_WIDTH, 12);
+  // r 100–140 (middle 120, half 20), g 50–54 (half 2 → 12), b 0–100 (half 50).
+  const range = { lo: [100, 50, 0], hi: [140, 54, 100] };
+  assert.equal(lightRatio([120, 52, 50], range), 0);
+  assert.equal(lightRatio([140, 52, 50], range), 1, "r at the range's top");
+  assert.equal(lightRatio([120, 76, 50], range), 2, "g 24 levels over its middle, in 12");
+  assert.equal(lightRatio([180, 52, 0], range), 3, "r 60 over its middle in 20, b at its bottom (1)");
+  assert.throws(() => lightRatio([1, 2], range), /2 channels, a class's range of 3/);
+});
+
+test("widenedLight: the union of a range and more lights; none keeps the range", () => {
+  assert.deepEqual(widenedLight(undefined, [[10, 20, 30], [5, 25, 30]]), { lo: [5, 20, 30], hi: [10, 25, 30] });
+  assert.deepEqual(widenedLight({ lo: [0, 0, 0], hi: [8, 8, 8] }, [[4, 9, 4]]), { lo: [0, 0, 0], hi: [8, 9, 8] });
+  assert.deepEqual(widenedLight({ lo: [1, 1, 1], hi: [2, 2, 2] }, []), { lo: [1, 1, 1], hi: [2, 2, 2] });
+  assert.equal(widenedLight(undefined, []), undefined);
+  assert.throws(() => widenedLight(undefined, [[1, 2, 3], [1, 2]]), /2 channels, 3 expected/);
+});
+
+test("withReach: each class's light range over its frames' lights, never narrower; too few lit frames keep what was; withFrameMeans keeps it", () => {
+  const means = { spread: [1], classes: { a: { count: 10, mean: [0] }, b: { count: 10, mean: [5] } } };
+  const lit = (cls: string, light: number[] | undefined) => ({ cls, mean: Float32Array.from([0]), inMean: false, light });
+  const frames = [10, 20, 30, 40, 50].map((v) => lit("a", [v, v + 1, v + 2]));
+  const a = withReach(means, frames).classes.a!;
+  assert.deepEqual(a.light, { lo: [10, 11, 12], hi: [50, 51, 52] });
+  // Four lit frames of b (and one without a light) are too few for a range; the reach still counts five.
+  const b = withReach(means, [...[1, 2, 3, 4].map((v) => lit("b", [v, v, v])), lit("b", undefined)]).classes.b!;
+  assert.equal(b.light, undefined);
+  assert.ok(b.reach !== undefined);
+  // A later measurement widens and never narrows.
+  const again = withReach(withReach(means, frames), [20, 21, 22, 23, 60].map((v) => lit("a", [v, v, v]))).classes.a!;
+  assert.deepEqual(again.light, { lo: [10, 11, 12], hi: [60, 60, 60] });
+  assert.deepEqual(withFrameMeans(withReach(means, frames), [{ cls: "a", mean: Float32Array.from([1]) }]).classes.a!.light, a.light);
+  // The reader: a class with a light range and no reach is gated by its light alone.
+  const reader = lookRatioReader({ spread: [1], classes: { a: { count: 10, mean: [0], light: a.light! } } })!;
+  const x = { ...mapOf([[0]], 1, 1), light: [90, 31, 32] };
+  assert.deepEqual(reader(x, "a"), { ratio: 3, light: 3 }, "r 60 over the middle 30, in half 20");
+  assert.deepEqual(reader(mapOf([[0]], 1, 1), "a"), { ratio: 0 }, "a frame without a light: no light ratio");
+});
+
+test("classMeansProblem: a malformed light range is named", () => {
+  const ok = { spread: [1], classes: { a: { count: 2, mean: [0], light: { lo: [0, 0, 0], hi: [255, 1, 2] } } } };
+  assert.equal(classMeansProblem(ok, 1), undefined);
+  const bad = (light: unknown) => classMeansProblem({ spread: [1], classes: { a: { count: 2, mean: [0], light } } } as never, 1);
+  assert.match(bad({ lo: [0, 0], hi: [1, 1] })!, /not 3 lows and 3 highs/);
+  assert.match(bad({ lo: [0, 0, 3], hi: [1, 1, 2] })!, /low above its high/);
+  assert.match(bad({ lo: [0, 0, 0], hi: [1, 1, 256] })!, /outside \[0, 255\]/);
+  assert.match(bad({ lo: [0, 0, Number.NaN], hi: [1, 1, 1] })!, /outside/);
 });
