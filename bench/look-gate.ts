@@ -3,14 +3,14 @@
  * the look gate (a frame like none of the model's classes is NG whatever its
  * score) on a data set and on frames that are no product at all.
  *
- * Prints, per class, its reach and the largest look ratio of its good and
- * its defective test frames, and how many of each the gate judges unlike
+ * Prints, per class, its reach, its light range and the largest look ratio
+ * (and light ratio) of its good and its defective test frames, and how many of each the gate judges unlike
  * (the ones it would turn from OK to NG are what it costs); then frames no
  * line should pass, made here: uniform frames (an empty backlit station, a
  * covered lens, a failed or saturated light), noise, faint noise on gray, and
  * each class's first good test frame blurred out of focus (σ 8 and 2 px),
- * under a fifth of its light, and 60 levels brighter. For each, its verdict
- * by score and its look ratio, and in the end how many passed OK by their
+ * under a fifth of its light, at 70 % of it, 25 and 60 levels brighter. For
+ * each, its verdict by score, its look ratio and its light ratio, and in the end how many passed OK by their
  * score alone against how many still pass with the gate.
  */
 import { readFile, readdir } from "node:fs/promises";
@@ -37,14 +37,14 @@ const fixed = (v: number | undefined, d = 2) => (v === undefined || !Number.isFi
 try {
   const classes = (await readdir(values.data, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
   console.log(`mode ${detector.info.mode}, unlike margin ${margin}`);
-  console.log(`${"class".padEnd(14)} ${"reach".padStart(7)}  ${"good: max ratio, unlike".padStart(24)}  ${"defects: max ratio, unlike".padStart(27)}`);
+  console.log(`${"class".padEnd(14)} ${"reach".padStart(7)} ${"light (r/g/b)".padStart(24)}  ${"good: max ratio, light, unlike".padStart(31)}  ${"defects: max ratio, light, unlike".padStart(34)}`);
   const firstGood: { cls: string; bytes: Buffer }[] = [];
   let flippedGood = 0;
   let flippedDefects = 0;
   for (const cls of classes) {
     const testDir = join(values.data, cls, "test");
     const kinds = await readdir(testDir).catch(() => [] as string[]);
-    const tally = { good: { max: -Infinity, unlike: 0, n: 0 }, defects: { max: -Infinity, unlike: 0, n: 0 } };
+    const tally = { good: { max: -Infinity, light: -Infinity, unlike: 0, n: 0 }, defects: { max: -Infinity, light: -Infinity, unlike: 0, n: 0 } };
     for (const kind of kinds.sort()) {
       const files = (await readdir(join(testDir, kind))).filter((f) => /\.(png|jpe?g|bmp|tiff?|webp)$/i.test(f)).sort();
       for (const f of files) {
@@ -54,6 +54,7 @@ try {
         const t = kind === "good" ? tally.good : tally.defects;
         t.n++;
         t.max = Math.max(t.max, d.lookRatio ?? -Infinity);
+        t.light = Math.max(t.light, d.lightRatio ?? -Infinity);
         if (d.unlike) {
           t.unlike++;
           // What the gate costs or adds: frames its score alone would have passed.
@@ -61,8 +62,10 @@ try {
         }
       }
     }
-    const cell = (t: { max: number; unlike: number; n: number }) => `${fixed(t.max)}, ${t.unlike}/${t.n}`;
-    console.log(`${cls.padEnd(14)} ${fixed(reaches[cls]?.reach, 3).padStart(7)}  ${cell(tally.good).padStart(24)}  ${cell(tally.defects).padStart(27)}`);
+    const cell = (t: { max: number; light: number; unlike: number; n: number }) => `${fixed(t.max)}, ${fixed(t.light)}, ${t.unlike}/${t.n}`;
+    const light = reaches[cls]?.light;
+    const range = light ? light.lo.map((lo, ch) => `${lo.toFixed(0)}–${light.hi[ch]!.toFixed(0)}`).join("/") : "-";
+    console.log(`${cls.padEnd(14)} ${fixed(reaches[cls]?.reach, 3).padStart(7)} ${range.padStart(24)}  ${cell(tally.good).padStart(31)}  ${cell(tally.defects).padStart(34)}`);
   }
   console.log(`the gate turned ${flippedGood} good frames from OK to NG (false alarms it adds) and ${flippedDefects} defects (missed by their score, caught by their look)`);
 
@@ -77,6 +80,8 @@ try {
     odd.push({ name: `${cls} blurred σ 8`, bytes: await sharp(bytes).blur(8).png().toBuffer() });
     odd.push({ name: `${cls} blurred σ 2`, bytes: await sharp(bytes).blur(2).png().toBuffer() });
     odd.push({ name: `${cls} at a fifth of its light`, bytes: await sharp(bytes).linear(0.2, 0).png().toBuffer() });
+    odd.push({ name: `${cls} at 70 % of its light`, bytes: await sharp(bytes).linear(0.7, 0).png().toBuffer() });
+    odd.push({ name: `${cls} 25 levels brighter`, bytes: await sharp(bytes).linear(1, 25).png().toBuffer() });
     odd.push({ name: `${cls} 60 levels brighter`, bytes: await sharp(bytes).linear(1, 60).png().toBuffer() });
   }
   console.log("\nframes that are no product (or a product no line should pass):");
@@ -86,7 +91,7 @@ try {
     const d = await detector.detect({ kind: "encoded", bytes });
     if (!d.isAnomalous) passedByScore++;
     if (!d.isAnomalous && !d.unlike) passedWithGate++;
-    console.log(`${name.padEnd(36)} score ${d.isAnomalous ? "NG" : "OK"} (${fixed(d.score)} against ${fixed(d.threshold)}), look ${fixed(d.lookRatio)} reaches from ${d.class ?? "-"}${d.unlike ? ": unlike any class, NG" : ""}`);
+    console.log(`${name.padEnd(36)} score ${d.isAnomalous ? "NG" : "OK"} (${fixed(d.score)} against ${fixed(d.threshold)}), look ${fixed(d.lookRatio)} reaches from ${d.class ?? "-"}, light ${fixed(d.lightRatio)}${d.unlike ? ": unlike any class, NG" : ""}`);
   }
   console.log(`\n${passedByScore} of ${odd.length} passed OK by their score alone; ${passedWithGate} with the look gate (ratio ${passedByScore === 0 ? "-" : (passedWithGate / passedByScore).toFixed(2)})`);
 } finally {
