@@ -29,7 +29,7 @@
  * before class radii), intraOpThreads.
  */
 import { contextBankOf, float32Bytes, int32Bytes, rowClassesOf, storedClassMeans, type BundleManifest } from "../../model/bundle.js";
-import { frameMean, misreadings, withAlike, withFrameMeans, withReach, type ClassMeans } from "../../model/memory/class-means.js";
+import { frameMean, MIN_LIGHT_HALF_WIDTH, misreadings, withAlike, withFrameMeans, withReach, type ClassMeans, type LightRange } from "../../model/memory/class-means.js";
 import { growContextBank, type GrownContextBank } from "./grow-context-bank.js";
 import { FaissIndex } from "../../model/memory/faiss-index.js";
 import { throwIfCancelled } from "../../util/progress.js";
@@ -170,6 +170,12 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       if (r.before !== null && r.after > WIDE_REACH_GROWTH * r.before) ctx.log.warn({ class: cls, ...r }, `refresh: ${cls}'s reach (the look gate) grew over ${WIDE_REACH_GROWTH}×: some frame accepted or held out for it lies far from its look; check its accepted frames (an empty station or another product accepted as normal would pass the gate now)`);
     }
     if (Object.keys(reaches).length > 0) ctx.log.info({ reaches }, "refresh: class reaches (the look gate) widened");
+    // Likewise the light ranges: a frame accepted under a failed lamp would let the next one pass.
+    const lights = servedMeans && stored ? lightChanges(stored, servedMeans) : {};
+    for (const [cls, r] of Object.entries(lights)) {
+      if (r.before !== null && lightGrowth(r.before, r.after) > WIDE_REACH_GROWTH) ctx.log.warn({ class: cls, ...r }, `refresh: ${cls}'s light range (the look gate) grew over ${WIDE_REACH_GROWTH}× in some channel: some frame accepted or held out for it was lit far from its normals; check its accepted frames (one shot under a failed lamp accepted as normal would let the next pass)`);
+    }
+    if (Object.keys(lights).length > 0) ctx.log.info({ lights }, "refresh: class light ranges (the look gate) widened");
     lap("threshold");
 
     // 7. The candidate.
@@ -191,6 +197,7 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
       ...(grownContext ? { contextBank: { frames: grownContext.frames, candidates: grownContext.candidates, added: grownContext.added, size: grownContext.bank.size, stoppedBy: grownContext.stoppedBy, ...(grownContext.consolidation ? { consolidation: grownContext.consolidation } : {}) } } : {}),
       stoppedBy: sel.stoppedBy,
       ...(Object.keys(reaches).length > 0 ? { reaches } : {}),
+      ...(Object.keys(lights).length > 0 ? { lights } : {}),
       coverage,
       coverageRadius: space.radius,
       coverageRadiusSource: space.source,
@@ -246,6 +253,26 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
     await model.release();
   }
 };
+
+/**
+ * Each class's light range that moved, before (null: none) and after, its levels rounded to 0.1, for the refresh's
+ * summary.
+ */
+export function lightChanges(before: ClassMeans, after: ClassMeans): Record<string, { before: LightRange | null; after: LightRange }> {
+  const round = (r: LightRange): LightRange => ({ lo: r.lo.map((v) => Math.round(v * 10) / 10), hi: r.hi.map((v) => Math.round(v * 10) / 10) });
+  const out: Record<string, { before: LightRange | null; after: LightRange }> = {};
+  for (const [cls, m] of Object.entries(after.classes)) {
+    const was = before.classes[cls]?.light;
+    if (m.light && JSON.stringify(m.light) !== JSON.stringify(was)) out[cls] = { before: was ? round(was) : null, after: round(m.light) };
+  }
+  return out;
+}
+
+/** How many times its unit (lightRatio's: half its width, at least MIN_LIGHT_HALF_WIDTH) a light range's channel grew at most. */
+export function lightGrowth(before: LightRange, after: LightRange): number {
+  const unit = (r: LightRange, ch: number) => Math.max(MIN_LIGHT_HALF_WIDTH, (r.hi[ch]! - r.lo[ch]!) / 2);
+  return Math.max(...before.lo.map((_, ch) => unit(after, ch) / unit(before, ch)));
+}
 
 /** A reach that grows more than this in one refresh is worth a look at the frames that widened it. */
 const WIDE_REACH_GROWTH = 1.5;

@@ -116,6 +116,9 @@ for (const { perClassShare, detailWeight, classThresholds, untagged } of [
       assert.ok(mean.light!.lo.every((lo, ch) => lo <= was.lo[ch]!) && mean.light!.hi.every((hi, ch) => hi >= was.hi[ch]!), `${cls}: light ${JSON.stringify(mean.light)} narrower than fit's ${JSON.stringify(was)}`);
     }
     assert.ok(Object.entries(mm.classes).some(([cls, mean]) => JSON.stringify(mean.light) !== JSON.stringify(pm.classes[cls]!.light)), "no light range widened");
+    // And the summary lists them, before and after.
+    const lit = Object.entries(mm.classes).filter(([cls, mean]) => JSON.stringify(mean.light) !== JSON.stringify(pm.classes[cls]!.light));
+    assert.deepEqual(Object.keys(summary.lights as object).sort(), lit.map(([cls]) => cls).sort());
     const withoutReach = (classes: typeof mm.classes) => Object.fromEntries(Object.entries(classes).map(([cls, { reach: _reach, light: _light, ...rest }]) => [cls, rest]));
     if (untagged) assert.deepEqual(withoutReach(mm.classes), withoutReach(pm.classes));
     else {
