@@ -125,13 +125,13 @@ test("model.classTagMismatch: distinct judges a frame by its score where its tag
 test("a frame like none of the model's classes is NG whatever its score: lafite detect says so, lafite info gives the margin", async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "lafited-detect-unlike-"));
   writeFileSync(path.join(dir, "f0.png"), await grayPng(20));
-  const run = async (lookRatio: number) => {
-    const h = await startHarness({ fake: { readAs: "plate", lookRatio, unlikeMargin: 1.5 } });
+  const run = async (lookRatio: number, lightRatio?: number) => {
+    const h = await startHarness({ fake: { readAs: "plate", lookRatio, unlikeMargin: 1.5, ...(lightRatio !== undefined ? { lightRatio } : {}) } });
     try {
       const r = await lafite(["detect", "--server", h.address, dir]);
       assert.equal(r.code, 0, r.stderr);
       const info = await lafite(["info", "--server", h.address]);
-      assert.match(info.stdout, /\na frame whose look lies over 1\.5 reaches from its class's \(DetectResponse\.look_ratio\) is NG as like none of the model's classes; no reach \(too few normals\), so never unlike: hex nut\n/);
+      assert.match(info.stdout, /\na frame whose look lies over 1\.5 reaches from its class's \(DetectResponse\.look_ratio\) is NG as like none of the model's classes, as is one lit over 1\.5 half-ranges from its class's normals' light \(DetectResponse\.light_ratio\); no reach \(too few normals\), so never unlike: hex nut\n/);
       return { verdict: r.stdout.trim().split("\t")[2], stderr: r.stderr };
     } finally {
       await h.stop();
@@ -144,6 +144,13 @@ test("a frame like none of the model's classes is NG whatever its score: lafite 
   const far = await run(4);
   assert.equal(far.verdict, "NG");
   assert.match(far.stderr, /f0\.png looks like none of the model's classes \(its look 4\.00 reaches from plate's, over the unlike margin/);
+  // Far by its light (the look ratio the light's): lafite detect names the light.
+  const lit = await run(3, 3);
+  assert.equal(lit.verdict, "NG");
+  assert.match(lit.stderr, /f0\.png is lit like none of the model's classes \(its light 3\.00 half-ranges from the middle of plate's normals', over the unlike margin: a failed lamp/);
+  assert.doesNotMatch(lit.stderr, /looks like none/);
+  // Far by its features, its light near: the look.
+  assert.match((await run(4, 0.5)).stderr, /looks like none of the model's classes \(its look 4\.00/);
 });
 
 test("lafite info prints the served model: thresholds, the classes a tag can name and their detail and context weights (the image score's too); --json the whole message", async () => {

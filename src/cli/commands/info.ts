@@ -62,7 +62,7 @@ export function formatModelInfo(info: ModelInfo): string {
   if (alike.length > 0) lines.push(`classes that look alike to the model (a tag mismatch between them is judged by score under model.classTagMismatch: distinct): ${alike.join(", ")}`);
   if (info.unlikeMargin > 0) {
     const ungated = info.classes.filter((cls) => !info.lookGatedClasses.includes(cls));
-    lines.push(`a frame whose look lies over ${info.unlikeMargin} reaches from its class's (DetectResponse.look_ratio) is NG as like none of the model's classes${ungated.length ? `; no reach (too few normals), so never unlike: ${ungated.join(", ")}` : ""}`);
+    lines.push(`a frame whose look lies over ${info.unlikeMargin} reaches from its class's (DetectResponse.look_ratio) is NG as like none of the model's classes, as is one lit over ${info.unlikeMargin} half-ranges from its class's normals' light (DetectResponse.light_ratio)${ungated.length ? `; no reach (too few normals), so never unlike: ${ungated.join(", ")}` : ""}`);
   }
   // The context column only for a model with a context bank in use: most have none.
   const context = info.optionalContextLambda.case === "contextLambda";

@@ -21,6 +21,8 @@ export interface FakeDetectorOptions {
   /** Every frame's look ratio, and the model's unlike margin (ModelInfo.unlikeMargin): a frame over it is unlike any class. */
   readonly lookRatio?: number;
   readonly unlikeMargin?: number;
+  /** Every frame's light ratio (its look ratio when not given is the light's). */
+  readonly lightRatio?: number;
 }
 
 export class FakeDetector implements Detector {
@@ -82,6 +84,7 @@ export class FakeDetector implements Detector {
         ...(this.options.readAs !== undefined ? { class: this.options.readAs, classShares: { [this.options.readAs]: 1 } } : {}),
         ...(judgedAs !== undefined ? { judgedAs } : {}),
         ...(this.options.lookRatio !== undefined ? { lookRatio: this.options.lookRatio, unlike: this.options.lookRatio > (this.options.unlikeMargin ?? Infinity) } : {}),
+        ...(this.options.lightRatio !== undefined ? { lightRatio: this.options.lightRatio } : {}),
         width,
         height,
         frameMap: () => Float32Array.from(gray, (v) => v / 255),
