@@ -15,7 +15,7 @@ import { auroc, averagePrecision, type PixelMetricAccumulator } from "../measure
 import type { ProAccumulator } from "../measures/pro.js";
 import { decodeEncoded } from "../image/decode.js";
 import type { BundleDetector } from "../pipeline/bundle-detector.js";
-import { DEFAULT_CLASS_TAG_MISMATCH, isNg, looksAlike, readAsAnotherClass, type ClassTagMismatch } from "../pipeline/class-tag.js";
+import { DEFAULT_CLASS_TAG_MISMATCH, frameIsNg, type ClassTagMismatch } from "../pipeline/class-tag.js";
 import { renderHeatmapPng, overlayHeatmap } from "../image/heatmap.js";
 import { Progress, throwIfCancelled, type ProgressSink } from "../util/progress.js";
 import { countVerdict, emptyVerdicts, formatVerdictTable, sumVerdicts, type ClassVerdicts, type VerdictCounts } from "./verdicts.js";
@@ -160,7 +160,7 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         score: scored.score,
         threshold,
         // Tagged, but read as another class: the daemon's model.classTagMismatch decides (ng by default).
-        verdict: isNg(scored.score > threshold || scored.unlike === true, readAsAnotherClass(scored), mismatch, looksAlike(detector.info.alikeClasses, scored)) ? "NG" : "OK",
+        verdict: frameIsNg(scored, scored.score > threshold, mismatch, detector.info.alikeClasses) ? "NG" : "OK",
         ...(scored.class !== undefined ? { readAs: scored.class } : {}),
         ...(options.classTags && scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
         ...(scored.classShares !== undefined ? { classShares: Object.fromEntries(Object.entries(scored.classShares).map(([c, v]) => [c, Math.round(v * 1000) / 1000])) } : {}),

@@ -39,3 +39,18 @@ export function isNg(anomalous: boolean, anotherClass: boolean, policy: ClassTag
 export function looksAlike(alikeClasses: Readonly<Record<string, readonly string[]>> | undefined, d: { readonly class?: string | undefined; readonly judgedAs?: string | undefined }): boolean {
   return !!d.judgedAs && !!d.class && (alikeClasses?.[d.judgedAs]?.includes(d.class) ?? false);
 }
+
+/**
+ * A served frame's verdict: NG when its score is over its threshold (`anomalous`), when it is like none of the model's
+ * classes (`unlike`: its look or light over the unlike margin), or when its class tag and reading disagree as isNg
+ * rules under `policy`, given the model's look-alike classes (ModelInfo.alikeClasses). The daemon's answer and eval
+ * both judge by it.
+ */
+export function frameIsNg(
+  d: { readonly class?: string | undefined; readonly judgedAs?: string | undefined; readonly unlike?: boolean | undefined },
+  anomalous: boolean,
+  policy: ClassTagMismatch,
+  alikeClasses: Readonly<Record<string, readonly string[]>> | undefined,
+): boolean {
+  return isNg(anomalous || d.unlike === true, readAsAnotherClass(d), policy, looksAlike(alikeClasses, d));
+}

@@ -43,7 +43,7 @@ import { findRegions } from "../pipeline/regions.js";
 import { renderHeatmapPng, renderMaskPng } from "../image/heatmap.js";
 import { LafiteError, ErrorCode, errorCodeOf } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
-import { DEFAULT_CLASS_TAG_MISMATCH, isNg, looksAlike, readAsAnotherClass, type ClassTagMismatch } from "../pipeline/class-tag.js";
+import { DEFAULT_CLASS_TAG_MISMATCH, frameIsNg, type ClassTagMismatch } from "../pipeline/class-tag.js";
 
 export interface DetectorServiceOptions {
   readonly slot: DetectorSlot;
@@ -190,7 +190,7 @@ export class DetectorService {
       frameId,
       score: d.score,
       // Like none of the model's classes (an empty station, a covered lens): NG whatever its score.
-      verdict: isNg(d.isAnomalous || d.unlike === true, readAsAnotherClass(d), this.opts.classTagMismatch?.() ?? DEFAULT_CLASS_TAG_MISMATCH, looksAlike(info.alikeClasses, d)) ? Verdict.NG : Verdict.OK,
+      verdict: frameIsNg(d, d.isAnomalous, this.opts.classTagMismatch?.() ?? DEFAULT_CLASS_TAG_MISMATCH, info.alikeClasses) ? Verdict.NG : Verdict.OK,
       threshold: d.threshold,
       heatmapPng,
       maskPng,

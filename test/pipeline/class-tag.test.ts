@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { isNg, looksAlike, readAsAnotherClass } from "../../src/pipeline/class-tag.js";
+import { frameIsNg, isNg, looksAlike, readAsAnotherClass } from "../../src/pipeline/class-tag.js";
 
 test("a frame is read as another class only when both its tag's class and its read class are known and differ", () => {
   assert.equal(readAsAnotherClass({ class: "plate", judgedAs: "nut" }), true);
@@ -44,4 +44,16 @@ test("distinct rejects a frame read as another class unless the two look alike t
   assert.equal(looksAlike(alike, { class: "kit", judgedAs: "kit" }), false);
   assert.equal(looksAlike(alike, { class: "kit" }), false);
   assert.equal(looksAlike(undefined, { class: "assembly", judgedAs: "kit" }), false);
+});
+
+test("frameIsNg: NG by its score, by being like no class, or by a tag its reading contradicts (as isNg rules)", () => {
+  const alike = { kit: ["assembly"], assembly: ["kit"] };
+  assert.equal(frameIsNg({ class: "kit", judgedAs: "kit" }, false, "ng", alike), false);
+  assert.equal(frameIsNg({ class: "kit", judgedAs: "kit" }, true, "ng", alike), true);
+  assert.equal(frameIsNg({ class: "kit", judgedAs: "kit", unlike: true }, false, "judge", alike), true, "unlike: NG whatever its score");
+  assert.equal(frameIsNg({ class: "kit", judgedAs: "kit", unlike: false }, false, "judge", alike), false);
+  assert.equal(frameIsNg({ class: "assembly", judgedAs: "kit" }, false, "ng", alike), true);
+  assert.equal(frameIsNg({ class: "assembly", judgedAs: "kit" }, false, "distinct", alike), false, "alike classes: by the score");
+  assert.equal(frameIsNg({ class: "assembly", judgedAs: "kit" }, false, "distinct", undefined), true, "no alike classes known");
+  assert.equal(frameIsNg({ class: "assembly", judgedAs: "kit" }, false, "judge", alike), false);
 });
