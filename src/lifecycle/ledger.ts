@@ -54,6 +54,8 @@ export interface ScoredImage {
   readonly alikeClasses?: Readonly<Record<string, readonly string[]>>;
   /** DetectResponse.look_ratio: how far its look lies from the class it reads as, in that class's reach. */
   readonly lookRatio?: number;
+  /** DetectResponse.light_ratio: how far its light lies from its class's range; when it is the look ratio, the light made it unlike. */
+  readonly lightRatio?: number;
   /** DetectResponse.unlike_any_class: like none of the model's classes; a normal needs force. */
   readonly unlike?: boolean;
 }
@@ -162,7 +164,11 @@ export class Ledger {
         return refuse(`the frame is tagged ${tag} but reads as ${image.readAs} (model ${image.modelVersion}): a wrong part or a wrong tag; accepted, it would teach the model that ${image.readAs}'s look is normal for ${tag}. Resend with the right class tag, or with force to accept it anyway`);
       }
       if (unlike && !req.force) {
-        const how = image.lookRatio !== undefined ? ` (its look ${image.lookRatio.toPrecision(3)} reaches from ${image.readAs ?? "its class"}'s)` : "";
+        const cls = image.readAs ?? "its class";
+        if (image.lightRatio !== undefined && image.lookRatio !== undefined && image.lightRatio >= image.lookRatio) {
+          return refuse(`the frame is lit like none of model ${image.modelVersion}'s classes (its light ${image.lightRatio.toPrecision(3)} half-ranges from the middle of ${cls}'s normals'): a failed lamp or a wrong exposure? Accepted, it would widen ${cls}'s light range at the next refresh, so frames lit like it pass. Resend with force if the light is meant to be so`);
+        }
+        const how = image.lookRatio !== undefined ? ` (its look ${image.lookRatio.toPrecision(3)} reaches from ${cls}'s)` : "";
         return refuse(`the frame looks like none of model ${image.modelVersion}'s classes${how}: an empty station, a covered lens or another product? Accepted, it would widen ${image.readAs ?? "its class"}'s reach at the next refresh, so frames like it pass. Resend with force if it is a good part`);
       }
     }

@@ -142,6 +142,7 @@ export class AdminService {
         ...(cached.classTag ? { classTag: cached.classTag } : {}),
         ...(cached.frameClass ? { readAs: cached.frameClass } : {}),
         ...(cached.lookRatio ? { lookRatio: cached.lookRatio } : {}),
+        ...(cached.lightRatio ? { lightRatio: cached.lightRatio } : {}),
         ...(cached.unlike ? { unlike: true } : {}),
         ...known,
       };

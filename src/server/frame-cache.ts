@@ -27,6 +27,8 @@ export interface CachedFrame {
   readonly frameClass: string;
   /** DetectResponse.look_ratio and unlike_any_class: like none of the model's classes (the ledger wants force to accept it). */
   readonly lookRatio?: number;
+  /** DetectResponse.light_ratio: the look ratio is the light's when it is as large (the ledger's refusal names the light). */
+  readonly lightRatio?: number;
   readonly unlike?: boolean;
   /** Milliseconds (cache clock) when it was scored. */
   readonly at: number;

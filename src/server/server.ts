@@ -144,6 +144,7 @@ export class LafitedServer {
                 classTag: request.classTag,
                 frameClass: response.frameClass,
                 lookRatio: response.lookRatio,
+                lightRatio: response.lightRatio,
                 unlike: response.unlikeAnyClass,
               }),
           }
@@ -228,7 +229,7 @@ export class LafitedServer {
   }
 
   /** Scores one encoded image with the model in service, through the frame queue (ModelAdmin's images). */
-  private scoreImage(bytes: Uint8Array, classTag: string): Promise<{ score: number; threshold: number; modelVersion: string; readAs?: string; lookRatio?: number; unlike?: boolean }> {
+  private scoreImage(bytes: Uint8Array, classTag: string): Promise<{ score: number; threshold: number; modelVersion: string; readAs?: string; lookRatio?: number; lightRatio?: number; unlike?: boolean }> {
     if (!this.slot.loaded) this.slot.acquire(); // NO_MODEL before taking a queue slot
     return this.queue.run(async () => {
       const lease = this.slot.acquire();
@@ -240,6 +241,7 @@ export class LafitedServer {
           modelVersion: lease.detector.info.version,
           ...(d.class !== undefined ? { readAs: d.class } : {}),
           ...(d.lookRatio !== undefined ? { lookRatio: d.lookRatio } : {}),
+          ...(d.lightRatio !== undefined ? { lightRatio: d.lightRatio } : {}),
           ...(d.unlike ? { unlike: true } : {}),
         };
       } finally {

@@ -72,6 +72,13 @@ test("a frame like none of the model's classes needs force to be accepted as nor
     assert.equal(refused.status, "refused");
     assert.match(refused.reason, /looks like none of model v1's classes \(its look 3\.10 reaches from plate's\).*Resend with force if it is a good part/);
     assert.equal(f.lifecycle.ledger.list().length, 0);
+    // Unlike by its light (a lamp failed bright): the refusal names the light.
+    const bright = await f.lifecycle.ledger.record({ kind: "normal", image: { ...empty, bytes: await grayPng(155), lookRatio: 2.5, lightRatio: 2.5 } });
+    assert.equal(bright.status, "refused");
+    assert.match(bright.reason, /is lit like none of model v1's classes \(its light 2\.50 half-ranges from the middle of plate's normals'\): a failed lamp.*Resend with force if the light is meant to be so/);
+    // Its light near, its look far: the look.
+    assert.match((await f.lifecycle.ledger.record({ kind: "normal", image: { ...empty, lightRatio: 0.4 } })).reason, /looks like none of model v1's classes \(its look 3\.10/);
+    assert.equal(f.lifecycle.ledger.list().length, 0);
     // Within the reach (not unlike), no force is needed.
     assert.equal((await f.lifecycle.ledger.record({ kind: "normal", image: { ...scored(await grayPng(151)), readAs: "plate", lookRatio: 1.2 } })).status, "accepted");
     const forced = await f.lifecycle.ledger.record({ kind: "normal", image: empty, force: true });

@@ -125,6 +125,27 @@ test("a normal frame like none of the model's classes (by its frame id or as an 
   }
 });
 
+test("a normal frame lit like none of the model's classes is refused by its frame id and as an image, the refusal naming its light", async () => {
+  const h = await startAdminHarness({
+    config: { ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 0 } },
+    loadBundle: async (dir) => {
+      const d = await loadFakeDetector(dir);
+      return new FakeDetector({ version: d.info.version, threshold: d.info.threshold, readAs: "plate", lookRatio: 3, lightRatio: 3, unlikeMargin: 1.5 });
+    },
+  });
+  try {
+    await h.client.detectOne({ frameId: "bright", image: { case: "encoded", value: await grayPng(60) } });
+    const byId = await h.admin.acceptNormal({ frame: { source: { case: "frameId", value: "bright" } } });
+    assert.equal(byId.status, AcceptStatus.REFUSED);
+    assert.match(byId.reason, /is lit like none of model v1's classes \(its light 3\.00 half-ranges from the middle of plate's normals'\)/);
+    const image = await h.admin.acceptNormal({ frame: { source: { case: "image", value: await grayPng(61) } } });
+    assert.match(image.reason, /is lit like none of model v1's classes/);
+    assert.equal(h.lifecycle.ledger.list().length, 0);
+  } finally {
+    await h.stop();
+  }
+});
+
 test("a normal frame tagged with one class that reads as a class alike to it (the model confuses their normals) is accepted without force", async () => {
   const h = await startAdminHarness({
     config: { ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 0 } },
