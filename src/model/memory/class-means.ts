@@ -128,7 +128,11 @@ export function withReach(means: ClassMeans, frames: readonly ReachFrame[]): Cla
   for (const f of frames) {
     const m = means.classes[f.cls];
     if (!m) continue;
-    if (f.light) lights.set(f.cls, [...(lights.get(f.cls) ?? []), f.light]);
+    if (f.light) {
+      const list = lights.get(f.cls);
+      if (list) list.push(f.light);
+      else lights.set(f.cls, [f.light]);
+    }
     if (f.inMean && m.count < 2) continue;
     const d = lookDistance(f.mean, m.mean, weight) * (f.inMean ? m.count / (m.count - 1) : 1);
     const seen = measured.get(f.cls) ?? { frames: 0, farthest: 0 };
