@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
 import { DEFAULT_UNLIKE_MARGIN, loadDetector } from "../src/pipeline/load.js";
+import { lightRangeText } from "../src/model/memory/class-means.js";
 import { SCORING_MODES, type ScoringMode } from "../src/model/types.js";
 import { createRng } from "../src/util/random.js";
 import type { BundleManifest } from "../src/model/bundle.js";
@@ -64,7 +65,7 @@ try {
     }
     const cell = (t: { max: number; light: number; unlike: number; n: number }) => `${fixed(t.max)}, ${fixed(t.light)}, ${t.unlike}/${t.n}`;
     const light = reaches[cls]?.light;
-    const range = light ? light.lo.map((lo, ch) => `${lo.toFixed(0)}–${light.hi[ch]!.toFixed(0)}`).join("/") : "-";
+    const range = light ? lightRangeText(light) : "-";
     console.log(`${cls.padEnd(14)} ${fixed(reaches[cls]?.reach, 3).padStart(7)} ${range.padStart(24)}  ${cell(tally.good).padStart(31)}  ${cell(tally.defects).padStart(34)}`);
   }
   console.log(`the gate turned ${flippedGood} good frames from OK to NG (false alarms it adds) and ${flippedDefects} defects (missed by their score, caught by their look)`);

@@ -22,7 +22,7 @@ import { coresetProjection } from "../model/memory/coreset.js";
 import { candidatesPerClass, coresetBudget } from "../model/memory/candidates.js";
 import { bankCoreset, classCoresetWork } from "../model/memory/class-coreset.js";
 import { FaissIndex } from "../model/memory/faiss-index.js";
-import { classMeansOf, frameMean, misreadings, withAlike, withReach } from "../model/memory/class-means.js";
+import { classMeansOf, frameMean, lightRangeText, misreadings, withAlike, withReach } from "../model/memory/class-means.js";
 import { float32Bytes, int32Bytes, newVersionId, sha256, writeBundle, type BundleManifest, type TuningRecord } from "../model/bundle.js";
 import { detailStagesOf, resolveBackbone } from "../model/backbone-source.js";
 import { pseudoSamples, swapSamples, warpSamples } from "../image/pseudo/index.js";
@@ -288,7 +288,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   }
   const unreached = Object.entries(classMeans.classes).filter(([, m]) => m.reach === undefined).map(([cls]) => cls);
   log(`fit: each class's reach (how far its normals' look lies from its mean; a served frame over model.unlikeMargin reaches from its class's is NG as like no class): ${Object.entries(classMeans.classes).flatMap(([cls, m]) => (m.reach !== undefined ? [`${cls} ${m.reach.toFixed(3)}`] : [])).join(", ") || "none"}${unreached.length ? `; too few normals for one: ${unreached.join(", ")} (no gate for them)` : ""}`);
-  log(`fit: each class's light (its normals' lowest to highest mean level, r/g/b; a served frame lit over model.unlikeMargin half-ranges from its middle is NG as like no class): ${Object.entries(classMeans.classes).flatMap(([cls, m]) => (m.light ? [`${cls} ${m.light.lo.map((lo, ch) => `${lo.toFixed(0)}–${m.light!.hi[ch]!.toFixed(0)}`).join("/")}`] : [])).join(", ") || "none"}`);
+  log(`fit: each class's light (its normals' lowest to highest mean level, r/g/b; a served frame lit over model.unlikeMargin half-ranges from its middle is NG as like no class): ${Object.entries(classMeans.classes).flatMap(([cls, m]) => (m.light ? [`${cls} ${lightRangeText(m.light)}`] : [])).join(", ") || "none"}`);
   const pseudoClasses = Object.keys(classCounts)
     .map((name) => ({ name, images: heldOut.filter((i) => i.cls === name).map((i) => i.path) }))
     .filter((c) => c.images.length > 0);

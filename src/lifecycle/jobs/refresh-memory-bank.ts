@@ -29,7 +29,7 @@
  * before class radii), intraOpThreads.
  */
 import { contextBankOf, float32Bytes, int32Bytes, rowClassesOf, storedClassMeans, type BundleManifest } from "../../model/bundle.js";
-import { frameMean, MIN_LIGHT_HALF_WIDTH, misreadings, withAlike, withFrameMeans, withReach, type ClassMeans, type LightRange } from "../../model/memory/class-means.js";
+import { frameMean, lightChanges, lightGrowth, misreadings, reachChanges, withAlike, withFrameMeans, withReach, type ClassMeans } from "../../model/memory/class-means.js";
 import { growContextBank, type GrownContextBank } from "./grow-context-bank.js";
 import { FaissIndex } from "../../model/memory/faiss-index.js";
 import { throwIfCancelled } from "../../util/progress.js";
@@ -254,36 +254,5 @@ export const refreshMemoryBank: JobBody = async (ctx) => {
   }
 };
 
-/**
- * Each class's light range that moved, before (null: none) and after, its levels rounded to 0.1, for the refresh's
- * summary.
- */
-export function lightChanges(before: ClassMeans, after: ClassMeans): Record<string, { before: LightRange | null; after: LightRange }> {
-  const round = (r: LightRange): LightRange => ({ lo: r.lo.map((v) => Math.round(v * 10) / 10), hi: r.hi.map((v) => Math.round(v * 10) / 10) });
-  const out: Record<string, { before: LightRange | null; after: LightRange }> = {};
-  for (const [cls, m] of Object.entries(after.classes)) {
-    const was = before.classes[cls]?.light;
-    if (m.light && JSON.stringify(m.light) !== JSON.stringify(was)) out[cls] = { before: was ? round(was) : null, after: round(m.light) };
-  }
-  return out;
-}
-
-/** How many times its unit (lightRatio's: half its width, at least MIN_LIGHT_HALF_WIDTH) a light range's channel grew at most. */
-export function lightGrowth(before: LightRange, after: LightRange): number {
-  const unit = (r: LightRange, ch: number) => Math.max(MIN_LIGHT_HALF_WIDTH, (r.hi[ch]! - r.lo[ch]!) / 2);
-  return Math.max(...before.lo.map((_, ch) => unit(after, ch) / unit(before, ch)));
-}
-
 /** A reach that grows more than this in one refresh is worth a look at the frames that widened it. */
 const WIDE_REACH_GROWTH = 1.5;
-
-/** The classes whose reach a refresh changed, before (null: none) and after, rounded to 0.001. */
-export function reachChanges(before: ClassMeans, after: ClassMeans): Record<string, { before: number | null; after: number }> {
-  const round = (v: number) => Math.round(v * 1000) / 1000;
-  const out: Record<string, { before: number | null; after: number }> = {};
-  for (const [cls, m] of Object.entries(after.classes)) {
-    const was = before.classes[cls]?.reach;
-    if (m.reach !== undefined && m.reach !== was) out[cls] = { before: was === undefined ? null : round(was), after: round(m.reach) };
-  }
-  return out;
-}

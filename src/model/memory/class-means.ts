@@ -149,6 +149,42 @@ export function withReach(means: ClassMeans, frames: readonly ReachFrame[]): Cla
   return { ...means, classes };
 }
 
+/** The classes whose reach changed between two class means (a refresh's or a re-tune's), before (null: none) and after, rounded to 0.001. */
+export function reachChanges(before: ClassMeans, after: ClassMeans): Record<string, { before: number | null; after: number }> {
+  const round = (v: number) => Math.round(v * 1000) / 1000;
+  const out: Record<string, { before: number | null; after: number }> = {};
+  for (const [cls, m] of Object.entries(after.classes)) {
+    const was = before.classes[cls]?.reach;
+    if (m.reach !== undefined && m.reach !== was) out[cls] = { before: was === undefined ? null : round(was), after: round(m.reach) };
+  }
+  return out;
+}
+
+/**
+ * Each class's light range that moved between two class means, before (null: none) and after, its levels rounded to
+ * 0.1: what a refresh's summary and a re-tune's log list.
+ */
+export function lightChanges(before: ClassMeans, after: ClassMeans): Record<string, { before: LightRange | null; after: LightRange }> {
+  const round = (r: LightRange): LightRange => ({ lo: r.lo.map((v) => Math.round(v * 10) / 10), hi: r.hi.map((v) => Math.round(v * 10) / 10) });
+  const out: Record<string, { before: LightRange | null; after: LightRange }> = {};
+  for (const [cls, m] of Object.entries(after.classes)) {
+    const was = before.classes[cls]?.light;
+    if (m.light && JSON.stringify(m.light) !== JSON.stringify(was)) out[cls] = { before: was ? round(was) : null, after: round(m.light) };
+  }
+  return out;
+}
+
+/** How many times its unit (lightRatio's: half its width, at least MIN_LIGHT_HALF_WIDTH) a light range's channel grew at most. */
+export function lightGrowth(before: LightRange, after: LightRange): number {
+  const unit = (r: LightRange, ch: number) => Math.max(MIN_LIGHT_HALF_WIDTH, (r.hi[ch]! - r.lo[ch]!) / 2);
+  return Math.max(...before.lo.map((_, ch) => unit(after, ch) / unit(before, ch)));
+}
+
+/** A light range as logs and benches print it: each channel's low–high in whole levels, r/g/b. */
+export function lightRangeText(r: LightRange): string {
+  return r.lo.map((lo, ch) => `${lo.toFixed(0)}–${r.hi[ch]!.toFixed(0)}`).join("/");
+}
+
 /** A normal frame measured for its class's reach: its frame mean, whether the class mean is over it, and its light when known. */
 export interface ReachFrame {
   readonly cls: string;

@@ -34,7 +34,7 @@ import type { ThresholdParams } from "../../model/scoring/threshold.js";
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { scanDataset } from "../../dataset/mvtec-layout.js";
-import { classMeansOf, frameMean, misreadings, withAlike, withReach, type ClassMeans } from "../../model/memory/class-means.js";
+import { classMeansOf, frameMean, lightChanges, lightRangeText, misreadings, reachChanges, withAlike, withReach, type ClassMeans } from "../../model/memory/class-means.js";
 import { UNTAGGED } from "../../model/memory/row-classes.js";
 import { detailTuneWork, tuneDetailWeight } from "./detail-weight.js";
 import { builtinStageChannels, detailStagesOf } from "../../model/backbone-source.js";
@@ -232,6 +232,16 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   const normalClasses = normals.map((f) => f.cls);
   // And each class's reach (the look gate) at least as far as its held-out normals: a bundle fitted before reaches gets one.
   const classMeans = means ? withReach(withAlike(means, misreadings(means, normals.map((f) => f.x), normalClasses), normalClasses), normals.map((f) => ({ cls: f.cls, mean: frameMean(f.x), inMean: false, light: f.x.light }))) : undefined;
+  if (means && classMeans) {
+    // What a re-tune gave the look gate: a bundle fitted before reaches or light ranges gets them here.
+    const reaches = reachChanges(means, classMeans);
+    const lights = lightChanges(means, classMeans);
+    const said = [
+      ...Object.entries(reaches).map(([cls, r]) => `${cls} reach ${r.before ?? "none"} → ${r.after}`),
+      ...Object.entries(lights).map(([cls, r]) => `${cls} light ${r.before ? lightRangeText(r.before) : "none"} → ${lightRangeText(r.after)}`),
+    ];
+    if (said.length > 0) log(`tune: the look gate from the held-out normals: ${said.join(", ")}`);
+  }
   // Every pass below scores the same pseudo-validation maps: the memo keeps each map's bank search (at the largest K swept) and each setting's main pass.
   return withScoreMemo({ ...stored, ...(classMeans ? { classMeans } : {}) }, Math.max(config.memory.k, ...tc.ks), sessOpts, async (parts) => {
     // The configured defaults are the fallback, not whatever an earlier tuning chose.

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { lightChanges, lightGrowth } from "../../../src/lifecycle/jobs/refresh-memory-bank.js";
+import { lightChanges, lightGrowth, reachChanges } from "../../../src/model/memory/class-means.js";
 
 const means = (classes: Record<string, { lo: number[]; hi: number[] } | undefined>) => ({
   spread: [1],
@@ -21,4 +21,9 @@ test("lightGrowth: the largest growth of a channel's unit (half its width, at le
   assert.equal(lightGrowth({ lo: [0, 0, 0], hi: [40, 10, 5] }, { lo: [0, 0, 0], hi: [70, 30, 5] }), 1.75);
   // Within the floor a range may widen without growing its unit.
   assert.equal(lightGrowth({ lo: [0, 0, 0], hi: [4, 4, 4] }, { lo: [0, 0, 0], hi: [24, 24, 24] }), 1);
+});
+
+test("reachChanges: the classes whose reach moved, before (null: none) and after, rounded to 0.001", () => {
+  const at = (reaches: Record<string, number | undefined>) => ({ spread: [1], classes: Object.fromEntries(Object.entries(reaches).map(([cls, reach]) => [cls, { count: 5, mean: [0], ...(reach !== undefined ? { reach } : {}) }])) });
+  assert.deepEqual(reachChanges(at({ a: 0.5, b: 0.25, c: undefined }), at({ a: 0.61234, b: 0.25, c: 0.1 })), { a: { before: 0.5, after: 0.612 }, c: { before: null, after: 0.1 } });
 });
