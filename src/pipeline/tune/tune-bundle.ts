@@ -149,12 +149,45 @@ export async function classMeansOfBundle(
   sessOpts: ort.InferenceSession.SessionOptions,
   options: { signal?: AbortSignal; log?: (msg: string) => void; progressSink?: ProgressSink } = {},
 ): Promise<ClassMeans | undefined> {
+  const frames = await bankFramesOfBundle(loaded, data, sessOpts, { ...options, what: "class means", otherwise: "the bank rows' votes keep reading frames" });
+  return frames ? meansOfBankFrames(loaded, frames, options.log ?? (() => {})) : undefined;
+}
+
+/** The class means of a bundle's bank frames (bankFramesOfBundle), said in the log. */
+function meansOfBankFrames(loaded: LoadedBundle, frames: readonly BankFrame[], log: (msg: string) => void): ClassMeans {
+  log(`tune: class means of ${Object.keys(loaded.manifest.provenance.classes).length} classes from ${frames.length} bank images: frames are read by them from now on`);
+  return classMeansOf(
+    frames.map((f) => f.mean),
+    frames.map((f) => f.cls),
+  );
+}
+
+/** A bank image as tune measures it again: its class, its frame mean and its light (FeatureMap.light). */
+export interface BankFrame {
+  readonly cls: string;
+  readonly mean: Float32Array;
+  readonly light?: readonly number[] | undefined;
+}
+
+/**
+ * The bank images of a bundle under `data` (each fitted class's train/good and validation/good files less the ones it
+ * held out, as fit took them), each run through the bundle's backbone: for class means, reaches and light ranges a
+ * bundle fitted before them lacks. Undefined, and said why (`tune: no ${what}: …; ${otherwise}`), when those files
+ * are not the fit's (another count than the manifest's) or a refresh added rows of classes the data set has no images of.
+ */
+export async function bankFramesOfBundle(
+  loaded: LoadedBundle,
+  data: string,
+  sessOpts: ort.InferenceSession.SessionOptions,
+  options: { signal?: AbortSignal; log?: (msg: string) => void; progressSink?: ProgressSink; what: string; otherwise: string },
+): Promise<BankFrame[] | undefined> {
   const m = loaded.manifest;
   const log = options.log ?? (() => {});
+  const none = (why: string) => log(`tune: no ${options.what}: ${why}; ${options.otherwise}`);
   const fitted = Object.keys(m.provenance.classes);
   const added = (m.memory.rowClasses?.names ?? []).filter((name) => name !== UNTAGGED && !fitted.includes(name));
   if (added.length > 0) {
-    log(`tune: no class means: the bank holds rows of ${added.join(", ")}, which a refresh added and ${data} has no images of; the bank rows' votes keep reading frames (refit to read by class means)`);
+    none(`the bank holds rows of ${added.join(", ")}, which a refresh added and ${data} has no images of`);
     return undefined;
   }
   const held = new Set(m.provenance.holdoutFiles ?? []);
@@ -163,37 +196,35 @@ export async function classMeansOfBundle(
   for (const cls of (await scanDataset(data)).filter((c) => fitted.includes(c.name))) {
     const files = [...cls.train, ...cls.validation].filter((path) => !held.has(relative(data, path)));
     if (files.length !== m.provenance.classes[cls.name]!.train) {
-      log(`tune: no class means: ${data} holds ${files.length} bank images of ${cls.name}, the fit took ${m.provenance.classes[cls.name]!.train}; the bank rows' votes keep reading frames`);
+      none(`${data} holds ${files.length} bank images of ${cls.name}, the fit took ${m.provenance.classes[cls.name]!.train}`);
       return undefined;
     }
     bank.push(...files.filter((path) => !skipped.has(path)).map((path) => ({ cls: cls.name, path })));
   }
   const missing = fitted.filter((name) => !bank.some((b) => b.cls === name));
   if (missing.length > 0) {
-    log(`tune: no class means: ${data} has no bank images of ${missing.join(", ")}; the bank rows' votes keep reading frames`);
+    none(`${data} has no bank images of ${missing.join(", ")}`);
     return undefined;
   }
   const backbone = await BackboneRunner.open(loaded.file(m.backbone.file), m.backbone.inputSize, sessOpts, frameFitOf(m.backbone));
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
-  const progress = new Progress("tune: class means", bank.length, { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
-  const means: Float32Array[] = [];
-  const classes: string[] = [];
+  const progress = new Progress(`tune: ${options.what}`, bank.length, { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+  const frames: BankFrame[] = [];
   try {
     for (const b of bank) {
-      throwIfCancelled(options.signal, "class means");
+      throwIfCancelled(options.signal, options.what);
       try {
-        means.push(frameMean(await standardizedFeatures(backbone, await decodeEncoded(await readFile(b.path)), stats)));
-        classes.push(b.cls);
+        const x = await standardizedFeatures(backbone, await decodeEncoded(await readFile(b.path)), stats);
+        frames.push({ cls: b.cls, mean: frameMean(x), light: x.light });
       } catch (err) {
-        log(`tune: skipping ${b.path} for the class means: ${(err as Error).message}`);
+        log(`tune: skipping ${b.path} for the ${options.what}: ${(err as Error).message}`);
       }
       progress.tick(1);
     }
   } finally {
     await backbone.release();
   }
-  log(`tune: class means of ${fitted.length} classes from ${means.length} bank images: frames are read by them from now on`);
-  return classMeansOf(means, classes);
+  return frames;
 }
 
 /** What openScorer needs from a loaded bundle. */
@@ -225,13 +256,23 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
   const sc = m.scoring;
   // A bundle fitted before class means gets them, so its frames are read as a fit reads them now (every choice below depends on the reading).
   const stored = scorerPartsOf(loaded);
-  const bankMeans = stored.classMeans || !stored.rowClasses ? undefined : await classMeansOfBundle(loaded, options.data, sessOpts, { ...(signal ? { signal } : {}), log, ...(options.progressSink ? { progressSink: options.progressSink } : {}) });
+  const bankOptions = { ...(signal ? { signal } : {}), log, ...(options.progressSink ? { progressSink: options.progressSink } : {}) };
+  // A bundle fitted before class means gets them from its bank images; one fitted before reaches or light ranges gets
+  // them as fit measures them, over its bank images (each in its class's mean) too, not its held-out normals alone,
+  // which span less.
+  const ungated = stored.classMeans && Object.values(stored.classMeans.classes).some((c) => c.reach === undefined || !c.light);
+  const bankFrames = !stored.classMeans && stored.rowClasses
+    ? await bankFramesOfBundle(loaded, options.data, sessOpts, { ...bankOptions, what: "class means", otherwise: "the bank rows' votes keep reading frames" })
+    : ungated
+      ? await bankFramesOfBundle(loaded, options.data, sessOpts, { ...bankOptions, what: "bank images for the look gate", otherwise: "reaches and light ranges come from the held-out normals alone" })
+      : undefined;
+  const bankMeans = stored.classMeans || !bankFrames ? undefined : meansOfBankFrames(loaded, bankFrames, log);
   // With the look-alike classes measured again on the held-out normals, as fit measures them.
   const normals = set.filter((f) => !f.anomalous);
   const means = stored.classMeans ?? bankMeans;
   const normalClasses = normals.map((f) => f.cls);
   // And each class's reach (the look gate) at least as far as its held-out normals: a bundle fitted before reaches gets one.
-  const classMeans = means ? withReach(withAlike(means, misreadings(means, normals.map((f) => f.x), normalClasses), normalClasses), normals.map((f) => ({ cls: f.cls, mean: frameMean(f.x), inMean: false, light: f.x.light }))) : undefined;
+  const classMeans = means ? withReach(withAlike(means, misreadings(means, normals.map((f) => f.x), normalClasses), normalClasses), [...normals.map((f) => ({ cls: f.cls, mean: frameMean(f.x), inMean: false, light: f.x.light })), ...(bankFrames ?? []).map((f) => ({ ...f, inMean: true }))]) : undefined;
   if (means && classMeans) {
     // What a re-tune gave the look gate: a bundle fitted before reaches or light ranges gets them here.
     const reaches = reachChanges(means, classMeans);
@@ -240,7 +281,7 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
       ...Object.entries(reaches).map(([cls, r]) => `${cls} reach ${r.before ?? "none"} → ${r.after}`),
       ...Object.entries(lights).map(([cls, r]) => `${cls} light ${r.before ? lightRangeText(r.before) : "none"} → ${lightRangeText(r.after)}`),
     ];
-    if (said.length > 0) log(`tune: the look gate from the held-out normals: ${said.join(", ")}`);
+    if (said.length > 0) log(`tune: the look gate, measured on ${bankFrames ? "the bank images and " : ""}the held-out normals: ${said.join(", ")}`);
   }
   // Every pass below scores the same pseudo-validation maps: the memo keeps each map's bank search (at the largest K swept) and each setting's main pass.
   return withScoreMemo({ ...stored, ...(classMeans ? { classMeans } : {}) }, Math.max(config.memory.k, ...tc.ks), sessOpts, async (parts) => {

@@ -16,7 +16,6 @@ import { join } from "node:path";
 import { synthesizeDataset } from "../../../src/image/synth/index.js";
 import { readBundle, type BundleManifest } from "../../../src/model/bundle.js";
 import { classMeansOfBundle } from "../../../src/pipeline/tune/tune-bundle.js";
-import { MIN_REACH_FRAMES } from "../../../src/model/memory/class-means.js";
 import { loadDetector } from "../../../src/pipeline/load.js";
 import { decodeEncoded } from "../../../src/image/decode.js";
 import { imageScoreOf } from "../../../src/model/scoring/anomaly-map.js";
@@ -161,18 +160,25 @@ test("lafite tune sweeps τ then K in lafite mode, records curves and seed, writ
     f.mean.forEach((v, j) => assert.ok(Math.abs(v - means.classes[cls]!.mean[j]!) < 1e-4, `${cls}[${j}]: ${v} against ${means.classes[cls]!.mean[j]}`));
   }
   fitted!.spread.forEach((v, j) => assert.ok(Math.abs(v - means.spread[j]!) < 1e-4, `spread[${j}]`));
-  // Fit gave every class a reach (its bank images left out of the mean and its held-out normals); re-tuning the bundle
-  // without means gives one from the held-out normals alone, so never farther than fit's.
+  // Fit gave every class a reach (its bank images left out of the mean and its held-out normals) and a light range;
+  // re-tuning the bundle without means measures the same frames (its bank images under --data, its held-out normals),
+  // so it gives the same.
   for (const [cls, f] of Object.entries(fitted!.classes)) {
-    assert.ok(f.reach !== undefined && f.reach > 0, `fit gave ${cls} no reach`);
-    const r = means.classes[cls]!.reach;
-    if (r !== undefined) assert.ok(r <= f.reach + 1e-6, `${cls}: its held-out normals' reach ${r} beyond fit's ${f.reach}`);
+    assert.ok(f.reach !== undefined && f.reach > 0 && f.light, `fit gave ${cls} no reach or no light range`);
+    assert.ok(Math.abs(means.classes[cls]!.reach! - f.reach) < 1e-4, `${cls}: reach ${means.classes[cls]!.reach} against fit's ${f.reach}`);
+    f.light.lo.forEach((lo, ch) => assert.ok(Math.abs(means.classes[cls]!.light!.lo[ch]! - lo) < 1e-3 && Math.abs(means.classes[cls]!.light!.hi[ch]! - f.light!.hi[ch]!) < 1e-3, `${cls}: light ${JSON.stringify(means.classes[cls]!.light)} against fit's ${JSON.stringify(f.light)}`));
   }
-  // A class with fewer held-out normals than MIN_REACH_FRAMES gets none.
-  for (const cls of Object.keys(means.classes)) {
-    const heldOut = second.provenance.holdoutFiles!.filter((f) => f.startsWith(`${cls}/`)).length;
-    assert.equal(means.classes[cls]!.reach !== undefined, heldOut >= MIN_REACH_FRAMES, `${cls}: ${heldOut} held-out normals, reach ${means.classes[cls]!.reach}`);
+  // And a bundle with means but fitted before light ranges gets fit's ranges too, from the same frames.
+  const unlit = join(dir, "before-light");
+  await cp(bundle, unlit, { recursive: true });
+  const lit = await manifest(bundle);
+  const darkClasses = Object.fromEntries(Object.entries(lit.memory.classMeans!.classes).map(([cls, { light: _light, ...rest }]) => [cls, rest]));
+  await writeFile(join(unlit, "manifest.json"), JSON.stringify({ ...lit, memory: { ...lit.memory, classMeans: { ...lit.memory.classMeans!, classes: darkClasses } } }, null, 2));
+  const relit = await run(process.execPath, [CLI, "tune", "--bundle", unlit, "--data", data, "--seed", "3", "--warps", "0"], { timeout: 300_000 });
+  for (const [cls, c] of Object.entries((await manifest(unlit)).memory.classMeans!.classes)) {
+    assert.deepEqual(c.light, lit.memory.classMeans!.classes[cls]!.light, `${cls}: a re-tune's light range against the bundle's`);
   }
+  assert.match(relit.stderr + relit.stdout, /tune: the look gate, measured on the bank images and the held-out normals: .*light none → /);
   // A data set whose bank images are not the fit's gives none (the votes keep reading), and says why.
   const fewer = join(dir, "fewer");
   await cp(data, fewer, { recursive: true });
