@@ -11,6 +11,7 @@
  * acknowledges.
  */
 import { looksAlike, readAsAnotherClass } from "../pipeline/class-tag.js";
+import { setByLight } from "../model/memory/class-means.js";
 import type { StateDb } from "./state-db.js";
 import { isoTime } from "./state-db.js";
 import type { ImageStore } from "./image-store.js";
@@ -165,8 +166,8 @@ export class Ledger {
       }
       if (unlike && !req.force) {
         const cls = image.readAs ?? "its class";
-        if (image.lightRatio !== undefined && image.lookRatio !== undefined && image.lightRatio >= image.lookRatio) {
-          return refuse(`the frame is lit like none of model ${image.modelVersion}'s classes (its light ${image.lightRatio.toPrecision(3)} half-ranges from the middle of ${cls}'s normals'): a failed lamp or a wrong exposure? Accepted, it would widen ${cls}'s light range at the next refresh, so frames lit like it pass. Resend with force if the light is meant to be so`);
+        if (setByLight(image.lookRatio, image.lightRatio)) {
+          return refuse(`the frame is lit like none of model ${image.modelVersion}'s classes (its light ${image.lightRatio!.toPrecision(3)} half-ranges from the middle of ${cls}'s normals'): a failed lamp or a wrong exposure? Accepted, it would widen ${cls}'s light range at the next refresh, so frames lit like it pass. Resend with force if the light is meant to be so`);
         }
         const how = image.lookRatio !== undefined ? ` (its look ${image.lookRatio.toPrecision(3)} reaches from ${cls}'s)` : "";
         return refuse(`the frame looks like none of model ${image.modelVersion}'s classes${how}: an empty station, a covered lens or another product? Accepted, it would widen ${image.readAs ?? "its class"}'s reach at the next refresh, so frames like it pass. Resend with force if it is a good part`);

@@ -9,12 +9,28 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startAdminHarness } from "./support/admin-harness.js";
-import { FakeDetector, grayPng } from "./support/fake-detector.js";
+import { FakeDetector, grayPng, type FakeDetectorOptions } from "./support/fake-detector.js";
 import { loadFakeDetector } from "../lifecycle/support/fake-bundle.js";
 import { AcceptStatus, FrameKind } from "../../src/gen/lafited/v1/admin_pb.js";
 import { sha256 } from "../../src/model/bundle.js";
 import { PixelFormat } from "../../src/gen/lafited/v1/detector_pb.js";
 import sharp from "sharp";
+
+
+/**
+ * A daemon whose model is the fake detector with `reading` (its class reading, look and light), on the version and
+ * threshold of the bundle it loads, with a ledger that keeps every accepted frame (no quota, no hold-out) and asks
+ * force above score 2.
+ */
+function startReadingHarness(reading: FakeDetectorOptions) {
+  return startAdminHarness({
+    config: { ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 0 } },
+    loadBundle: async (dir) => {
+      const d = await loadFakeDetector(dir);
+      return new FakeDetector({ version: d.info.version, threshold: d.info.threshold, ...reading });
+    },
+  });
+}
 
 test("a frame scored by Detect is accepted by its frame id with the daemon's score and model version", async () => {
   const h = await startAdminHarness({ config: { ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 0 } } });
@@ -102,13 +118,7 @@ test("a raw frame accepted by id is stored as a lossless PNG of the same pixels"
 });
 
 test("a normal frame like none of the model's classes (by its frame id or as an image) is refused unless forced", async () => {
-  const h = await startAdminHarness({
-    config: { ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 0 } },
-    loadBundle: async (dir) => {
-      const d = await loadFakeDetector(dir);
-      return new FakeDetector({ version: d.info.version, threshold: d.info.threshold, readAs: "plate", lookRatio: 2.5, unlikeMargin: 1.5 });
-    },
-  });
+  const h = await startReadingHarness({ readAs: "plate", lookRatio: 2.5, unlikeMargin: 1.5 });
   try {
     await h.client.detectOne({ frameId: "empty", image: { case: "encoded", value: await grayPng(60) } });
     const byId = await h.admin.acceptNormal({ frame: { source: { case: "frameId", value: "empty" } }, operator: "ana" });
@@ -126,13 +136,7 @@ test("a normal frame like none of the model's classes (by its frame id or as an 
 });
 
 test("a normal frame lit like none of the model's classes is refused by its frame id and as an image, the refusal naming its light", async () => {
-  const h = await startAdminHarness({
-    config: { ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 0 } },
-    loadBundle: async (dir) => {
-      const d = await loadFakeDetector(dir);
-      return new FakeDetector({ version: d.info.version, threshold: d.info.threshold, readAs: "plate", lookRatio: 3, lightRatio: 3, unlikeMargin: 1.5 });
-    },
-  });
+  const h = await startReadingHarness({ readAs: "plate", lookRatio: 3, lightRatio: 3, unlikeMargin: 1.5 });
   try {
     await h.client.detectOne({ frameId: "bright", image: { case: "encoded", value: await grayPng(60) } });
     const byId = await h.admin.acceptNormal({ frame: { source: { case: "frameId", value: "bright" } } });
@@ -147,13 +151,7 @@ test("a normal frame lit like none of the model's classes is refused by its fram
 });
 
 test("a normal frame tagged with one class that reads as a class alike to it (the model confuses their normals) is accepted without force", async () => {
-  const h = await startAdminHarness({
-    config: { ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 0 } },
-    loadBundle: async (dir) => {
-      const d = await loadFakeDetector(dir);
-      return new FakeDetector({ version: d.info.version, threshold: d.info.threshold, readAs: "plate", alikeClasses: { plate: ["hex nut"], "hex nut": ["plate"] } });
-    },
-  });
+  const h = await startReadingHarness({ readAs: "plate", alikeClasses: { plate: ["hex nut"], "hex nut": ["plate"] } });
   try {
     await h.client.detectOne({ frameId: "twin", classTag: "hex nut", image: { case: "encoded", value: await grayPng(60) } });
     const twin = await h.admin.acceptNormal({ frame: { source: { case: "frameId", value: "twin" } }, operator: "ana" });
@@ -168,13 +166,7 @@ test("a normal frame tagged with one class that reads as a class alike to it (th
 
 test("a normal frame tagged with one model class that reads as another is refused unless forced; a new class's tag is accepted", async () => {
   // Every frame reads as plate; the model's classes are plate and hex nut.
-  const h = await startAdminHarness({
-    config: { ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 0 } },
-    loadBundle: async (dir) => {
-      const d = await loadFakeDetector(dir);
-      return new FakeDetector({ version: d.info.version, threshold: d.info.threshold, readAs: "plate" });
-    },
-  });
+  const h = await startReadingHarness({ readAs: "plate" });
   try {
     const frames = [["wrong", "hex nut", 60], ["right", "plate", 61], ["new", "bolt", 62]] as const;
     for (const [frameId, classTag, gray] of frames) await h.client.detectOne({ frameId, classTag, image: { case: "encoded", value: await grayPng(gray) } });

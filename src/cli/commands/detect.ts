@@ -8,6 +8,7 @@ import path from "node:path";
 import { status as Status } from "@grpc/grpc-js";
 import type { CliCommand } from "../main.js";
 import { readAsAnotherClass } from "../../pipeline/class-tag.js";
+import { setByLight } from "../../model/memory/class-means.js";
 import { parseFlags } from "../args.js";
 import type { DetectRequestInit } from "../../server/client.js";
 import { DAEMON_FLAGS, DAEMON_FLAGS_USAGE, daemonClient } from "../daemon-flags.js";
@@ -80,9 +81,8 @@ A frame the daemon refused prints: id, ERROR, status, message. Exit 1 if any fra
           process.stdout.write(`${res.frameId}\t${res.score.toFixed(6)}\t${res.verdict === Verdict.NG ? "NG" : "OK"}\t${ms.toFixed(1)}\n`);
           const tag = values.class ?? "";
           if (res.unlikeAnyClass) {
-            const byLight = res.lightRatio > 0 && res.lightRatio >= res.lookRatio;
             process.stderr.write(
-              byLight
+              setByLight(res.lookRatio, res.lightRatio)
                 ? `lafite detect: ${res.frameId} is lit like none of the model's classes (its light ${res.lightRatio.toFixed(2)} half-ranges from the middle of ${res.frameClass || "the nearest class"}'s normals', over the unlike margin: a failed lamp, a wrong exposure?), NG whatever its score\n`
                 : `lafite detect: ${res.frameId} looks like none of the model's classes (its look ${res.lookRatio.toFixed(2)} reaches from ${res.frameClass || "the nearest class"}'s, over the unlike margin: an empty station, a covered lens, another product?), NG whatever its score\n`,
             );

@@ -202,6 +202,15 @@ export interface LookReading {
 }
 
 /**
+ * Whether a frame's light is what set its look ratio (the served look ratio is the farther of its look and its light):
+ * what `lafite detect` and `lafite accept` name as the reason a frame is unlike. An absent or 0 light ratio (a
+ * DetectResponse field left unset) is none.
+ */
+export function setByLight(lookRatio: number | undefined, lightRatio: number | undefined): boolean {
+  return lightRatio !== undefined && lightRatio > 0 && lookRatio !== undefined && lightRatio >= lookRatio;
+}
+
+/**
  * The look ratio of the means (undefined when no class has a reach or a light range): how far a frame's look lies from
  * class `cls`'s mean, in units of that class's reach, and how far its light lies outside the class's range, each about
  * 1 or less for its normals; undefined for a class with neither.

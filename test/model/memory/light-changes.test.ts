@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { lightChanges, lightGrowth, reachChanges } from "../../../src/model/memory/class-means.js";
+import { lightChanges, lightGrowth, reachChanges, setByLight } from "../../../src/model/memory/class-means.js";
 
 const means = (classes: Record<string, { lo: number[]; hi: number[] } | undefined>) => ({
   spread: [1],
@@ -26,4 +26,12 @@ test("lightGrowth: the largest growth of a channel's unit (half its width, at le
 test("reachChanges: the classes whose reach moved, before (null: none) and after, rounded to 0.001", () => {
   const at = (reaches: Record<string, number | undefined>) => ({ spread: [1], classes: Object.fromEntries(Object.entries(reaches).map(([cls, reach]) => [cls, { count: 5, mean: [0], ...(reach !== undefined ? { reach } : {}) }])) });
   assert.deepEqual(reachChanges(at({ a: 0.5, b: 0.25, c: undefined }), at({ a: 0.61234, b: 0.25, c: 0.1 })), { a: { before: 0.5, after: 0.612 }, c: { before: null, after: 0.1 } });
+});
+
+test("setByLight: the light set the look ratio when it is as large and given (0 or absent is none)", () => {
+  assert.equal(setByLight(3, 3), true);
+  assert.equal(setByLight(3, 2.9), false);
+  assert.equal(setByLight(0, 0), false, "a response without a light ratio");
+  assert.equal(setByLight(2, undefined), false);
+  assert.equal(setByLight(undefined, 2), false);
 });
