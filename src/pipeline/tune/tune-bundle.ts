@@ -277,9 +277,14 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
     // What a re-tune gave the look gate: a bundle fitted before reaches or light ranges gets them here.
     const reaches = reachChanges(means, classMeans);
     const lights = lightChanges(means, classMeans);
+    // The ranges themselves, not lightChanges' rounded copies: rounding twice would print 139.49 as 140, where fit's log says 139.
+    const lightOf = (m: ClassMeans, cls: string) => {
+      const light = m.classes[cls]?.light;
+      return light ? lightRangeText(light) : "none";
+    };
     const said = [
       ...Object.entries(reaches).map(([cls, r]) => `${cls} reach ${r.before ?? "none"} → ${r.after}`),
-      ...Object.entries(lights).map(([cls, r]) => `${cls} light ${r.before ? lightRangeText(r.before) : "none"} → ${lightRangeText(r.after)}`),
+      ...Object.keys(lights).map((cls) => `${cls} light ${lightOf(means, cls)} → ${lightOf(classMeans, cls)}`),
     ];
     if (said.length > 0) log(`tune: the look gate, measured on ${bankFrames ? "the bank images and " : ""}the held-out normals: ${said.join(", ")}`);
   }
