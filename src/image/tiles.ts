@@ -69,3 +69,36 @@ export function stitchMaps(width: number, height: number, tiles: readonly { rect
   }
   return out;
 }
+
+/**
+ * One tile of an image file, named as a path: `<file>::tile(k,index,overlap)`, the tile `index` (row by row) of
+ * the file's k×k tiles. A tiled class's training tiles are listed this way wherever a file path goes (fit's image
+ * list, a bundle's held-out files), so every reader of those lists reads a tile as it reads a file (readImageFile),
+ * and nothing is written to disk.
+ */
+export interface TileRef {
+  readonly file: string;
+  readonly k: number;
+  readonly index: number;
+  readonly overlap: number;
+}
+
+const TILE_REF = /^(.*)::tile\((\d+),(\d+),([0-9.]+)\)$/;
+
+export function tileRefPath(ref: TileRef): string {
+  return `${ref.file}::tile(${ref.k},${ref.index},${ref.overlap})`;
+}
+
+/** The tile a path names, or undefined for a plain file's path. */
+export function parseTileRef(path: string): TileRef | undefined {
+  const m = TILE_REF.exec(path);
+  if (!m) return undefined;
+  const ref = { file: m[1]!, k: Number(m[2]), index: Number(m[3]), overlap: Number(m[4]) };
+  if (ref.k < 1 || ref.index >= ref.k * ref.k || !(ref.overlap >= 0 && ref.overlap <= 0.5)) throw new Error(`${path}: no such tile (k ${ref.k}, index ${ref.index}, overlap ${ref.overlap})`);
+  return ref;
+}
+
+/** The k×k tile references of a file, row by row. */
+export function tileRefsOf(file: string, k: number, overlap: number): string[] {
+  return Array.from({ length: k * k }, (_, index) => tileRefPath({ file, k, index, overlap }));
+}

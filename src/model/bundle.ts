@@ -16,6 +16,7 @@ import type { PositionProfiles, ProfileTuningRecord } from "./scoring/position-p
 import type { ContextBankRows } from "./memory/context-coreset.js";
 import type { RowClasses } from "./memory/row-classes.js";
 import { classMeansProblem, type ClassMeans } from "./memory/class-means.js";
+import type { Tiling } from "./tiling.js";
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, readdir } from "node:fs/promises";
 import { fsyncDir, writeFileSynced } from "../util/atomic-file.js";
@@ -243,6 +244,11 @@ export interface BundleManifest {
    * c×h×w little-endian float16 values in one file, at most `maxMB`.
    */
   readonly replay?: { readonly file: string; readonly count: number; readonly dtype: "float16"; readonly maxMB: number; readonly ofMaps: number };
+  /**
+   * Classes also scored in tiles (model/tiling.ts): each with the bundle fitted on its tiles, whose files are this
+   * bundle's. Absent: no class is (and in bundles from before served tiling).
+   */
+  readonly tiling?: Tiling;
   /** The bundle a lifecycle job derived this one from (absent for a fit). */
   readonly parentVersion?: string;
   /** What a lifecycle job learnt from beyond the parent: the accepted frames, by content hash. */

@@ -73,6 +73,20 @@ export const modelConfigSchema = z.strictObject({
    * 5.5 AUPRO (model.example.yaml). Bundles without the field had a gray border.
    */
   border: z.enum(BORDERS).default(DEFAULT_BORDER),
+  /**
+   * Classes also scored in tiles (model/tiling.ts): fit cuts each named class's training frames into grid×grid tiles and
+   * fits a bundle of its own on them, which the served frames of that class are scored with beside the whole frame.
+   * For frames several times the input size with thin or faint defects. None by default: it costs a second fit per
+   * class and grid² backbone runs per frame of that class. grid auto: the class's median long side over the input
+   * size, rounded down, within 2..4.
+   */
+  tiling: z
+    .strictObject({
+      classes: z.array(z.string().min(1)).default([]),
+      grid: z.union([z.literal("auto"), z.int().min(2).max(8)]).default("auto"),
+      overlap: z.number().min(0).max(0.5).default(0),
+    })
+    .prefault({}),
   memory: z
     .strictObject({
       /** Fraction of training feature slices kept in the coreset (paper: 0.1). */

@@ -13,6 +13,8 @@ import type { BackboneRunner } from "../model/backbone-runner.js";
 import type { LookReading } from "../model/memory/class-means.js";
 import type { FrameScorer } from "./frame-scorer.js";
 import { mapAgreeingWithVerdict } from "./verdict-map.js";
+import { cropImage, stitchMaps, tileRects, type TileRect } from "../image/tiles.js";
+import { combineTiles, tileFactors } from "../model/tiling.js";
 import type { Detection, DetectOptions, Detector, FeatureMap, FrameInput, ModelInfo } from "./types.js";
 import { invalidInput } from "../util/errors.js";
 
@@ -39,7 +41,21 @@ export interface ScoredImage {
   readonly lightRatio?: number;
   /** The look ratio is above the model's unlike margin: the frame is like none of the model's classes, NG whatever its score. */
   readonly unlike?: boolean;
+  /**
+   * For a frame judged as a tiled class (model/tiling.ts): the whole map and the tiles' combined at the frame's size,
+   * in the units of `score` (what is served instead of `map`), and the tiles' part of the score.
+   */
+  readonly tiled?: { readonly frameMap: Float32Array; readonly tileScore: number };
   readonly timings: Detection["timings"];
+}
+
+/** A tiled class's tile detector (model/tiling.ts): what its frames' tiles are scored with, and how. */
+export interface TileScoring {
+  readonly detector: BundleDetector;
+  readonly grid: number;
+  readonly overlap: number;
+  readonly frameThreshold: number;
+  readonly pixelUnits?: { readonly whole: number; readonly tiles: number };
 }
 
 /** The look gate a detector applies: each frame's look ratio, and the margin above which a frame is like no class. */
@@ -63,6 +79,8 @@ export class BundleDetector implements Detector {
     private readonly edges?: EdgeProfiles,
     /** The look gate (class means with reaches); absent: frames are not measured against their class's look. */
     private readonly look?: LookGate,
+    /** The tile detectors of the tiled classes, by class; absent: none. */
+    private readonly tiles?: ReadonlyMap<string, TileScoring>,
   ) {
     this.distancesOf = edges ? edgeDistanceCache(info.inputSize, edges.reach) : undefined;
   }
@@ -98,32 +116,58 @@ export class BundleDetector implements Detector {
     return this.backbone.fit;
   }
 
-  /** `classTag`: the class the caller says the frame is; the frame is judged as it (detail weight, threshold) when the model has that class. */
-  async scoreImage(image: RgbImage, decodeMs = 0, classTag?: string): Promise<ScoredImage> {
+  /**
+   * `classTag`: the class the caller says the frame is; the frame is judged as it (detail weight, threshold) when the model has that class.
+   * `leaveOut`: a bank image scored as if it had not been fitted (the detector must be loaded with leaveOut; calibration only).
+   */
+  async scoreImage(image: RgbImage, decodeMs = 0, classTag?: string, options: { leaveOut?: boolean } = {}): Promise<ScoredImage> {
     return this.serialize(async () => {
       const t0 = performance.now();
       const input = await this.backbone.input(image);
       const [x] = (await this.backbone.run(input, 1, [image])) as [FeatureMap];
       standardizeInPlace(x, this.stats);
       const backboneMs = performance.now() - t0;
-      const scored = await this.scorer.score(x, classTag);
+      const scored = await this.scorer.score(x, classTag, options.leaveOut ? { leaveOut: true } : {});
       const reading = scored.class !== undefined ? this.look?.ratio(x, scored.class) : undefined;
       const lookRatio = reading?.ratio;
+      // A profiled class's map is measured against its normals place by place already, as the edge correction would.
+      const map = scored.profiledMap ?? this.edgeCorrected(scored.map, x, scored.judgedAs);
+      const threshold = this.thresholdOf(scored.judgedAs);
+      const tileScoring = scored.judgedAs !== undefined ? this.tiles?.get(scored.judgedAs) : undefined;
+      const t1 = performance.now();
+      const tiled = tileScoring ? await this.scoreTiles(image, tileScoring, { map, score: scored.score }, tileFactors(tileScoring, threshold)) : undefined;
       return {
         image,
-        // A profiled class's map is measured against its normals place by place already, as the edge correction would.
-        map: scored.profiledMap ?? this.edgeCorrected(scored.map, x, scored.judgedAs),
-        score: scored.score,
+        map,
+        score: tiled?.score ?? scored.score,
         ...(scored.class !== undefined ? { class: scored.class } : {}),
         ...(scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
         ...(scored.classShares !== undefined ? { classShares: scored.classShares } : {}),
-        threshold: this.thresholdOf(scored.judgedAs),
+        threshold,
         ...(lookRatio !== undefined ? { lookRatio } : {}),
         ...(reading?.light !== undefined ? { lightRatio: reading.light } : {}),
         unlike: lookRatio !== undefined && this.look!.margin > 0 && lookRatio > this.look!.margin,
-        timings: { decode: decodeMs, backbone: backboneMs, ...scored.timings },
+        ...(tiled ? { tiled: { frameMap: tiled.map, tileScore: tiled.tileScore } } : {}),
+        timings: { decode: decodeMs, backbone: backboneMs, ...scored.timings, ...(tiled ? { tiles: performance.now() - t1 } : {}) },
       };
     });
+  }
+
+  /**
+   * A frame of a tiled class scored in tiles by its tile detector, each tile's map back at the tile's size, stitched,
+   * and combined with the whole frame's (model/tiling.ts combineTiles) in the units of the class's threshold.
+   */
+  private async scoreTiles(image: RgbImage, t: TileScoring, whole: { map: Float32Array; score: number }, factors: { score: number; map: number }): Promise<{ map: Float32Array; score: number; tileScore: number }> {
+    const parts: { rect: TileRect; map: Float32Array }[] = [];
+    let largest = -Infinity;
+    for (const rect of tileRects(image.width, image.height, t.grid, t.overlap)) {
+      const scored = await t.detector.scoreImage(cropImage(image, rect), 0, t.detector.info.classes[0]);
+      parts.push({ rect, map: mapToFrame(scored.map, t.detector.info.inputSize, rect.width, rect.height, t.detector.aspect) });
+      largest = Math.max(largest, scored.score);
+    }
+    const wholeMap = mapToFrame(whole.map, this.info.inputSize, image.width, image.height, this.aspect);
+    const combined = combineTiles({ map: wholeMap, score: whole.score }, { map: stitchMaps(image.width, image.height, parts), score: largest }, factors);
+    return { ...combined, tileScore: factors.score * largest };
   }
 
   async detect(frame: FrameInput, options: DetectOptions = {}): Promise<Detection> {
@@ -154,13 +198,22 @@ export class BundleDetector implements Detector {
    * A scored image's map at width × height (mapToFrame) as served with its verdict at `threshold` (verdict-map.ts):
    * what detect, eval and the report's gallery show.
    */
-  servedMap(scored: Pick<ScoredImage, "map" | "score" | "threshold">, width: number, height: number, threshold = scored.threshold): Float32Array {
+  servedMap(scored: Pick<ScoredImage, "map" | "score" | "threshold" | "tiled" | "image">, width: number, height: number, threshold = scored.threshold): Float32Array {
     // At the frame's size first: the letterbox's border, which the frame does not show, must not hold the peak.
-    return mapAgreeingWithVerdict(mapToFrame(scored.map, this.info.inputSize, width, height, this.aspect), scored.score, threshold);
+    return mapAgreeingWithVerdict(this.frameSized(scored, width, height), scored.score, threshold);
+  }
+
+  /** A scored image's map at width × height: a tiled frame's combined map (at its frame's size), else the S×S map brought back. */
+  private frameSized(scored: Pick<ScoredImage, "map" | "tiled" | "image">, width: number, height: number): Float32Array {
+    const framed = scored.tiled?.frameMap;
+    if (!framed) return mapToFrame(scored.map, this.info.inputSize, width, height, this.aspect);
+    const { width: w, height: h } = scored.image;
+    return w === width && h === height ? framed : resizeBilinear(framed, w, h, width, height);
   }
 
   async close(): Promise<void> {
     await this.tail;
+    for (const t of this.tiles?.values() ?? []) await t.detector.close();
     await this.onClose();
   }
 }

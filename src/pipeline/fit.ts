@@ -15,7 +15,7 @@ import { hostname } from "node:os";
 import { relative, resolve } from "node:path";
 import { pseudoRecipe, type ModelConfig } from "../model/model-config.js";
 import { scanDataset, type DatasetClass } from "../dataset/mvtec-layout.js";
-import { decodeEncoded } from "../image/decode.js";
+import { readImageFile } from "../image/read-image-file.js";
 import { BackboneRunner, sessionOptions } from "../model/backbone-runner.js";
 import { FeatureStatsAccumulator, standardizeInPlace, type FeatureStats } from "../model/feature-stats.js";
 import { coresetProjection } from "../model/memory/coreset.js";
@@ -54,6 +54,8 @@ import { describeProfileChoice, type PositionProfiles } from "../model/scoring/p
 import { profileTuneWork, tuneProfiles } from "./tune/position-profile.js";
 import type { FeatureMap, ScoringMode } from "./types.js";
 import { frameFitOf } from "../image/geometry.js";
+import { fitTiles } from "./tiling/fit-tiles.js";
+import { tileFilesInParent } from "../model/tiling.js";
 
 export interface FitOptions {
   readonly data: string;
@@ -69,6 +71,8 @@ export interface FitOptions {
   readonly intraOpThreads?: number;
   /** Tune τ and K on the pseudo-validation set (default true; `lafite fit --no-tune` skips). */
   readonly tune?: boolean;
+  /** The classes to fit, instead of scanning `data` (tiling's tile classes, whose paths are tile references under it). */
+  readonly dataset?: readonly DatasetClass[];
 }
 
 interface TrainImage {
@@ -140,7 +144,9 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     t = performance.now();
   };
 
-  const classes = await scanDataset(options.data, options.classes ? { classes: options.classes } : {});
+  const classes = options.dataset ?? (await scanDataset(options.data, options.classes ? { classes: options.classes } : {}));
+  const untiled = config.tiling.classes.filter((name) => !classes.some((c) => c.name === name && c.train.length > 0));
+  if (untiled.length > 0) throw new LafiteError(ErrorCode.INVALID_CONFIG, `tiling.classes names ${untiled.join(", ")}, which ${options.data} has no training images of`);
   const images: TrainImage[] = [];
   const classCounts: Record<string, { train: number; holdout: number }> = {};
   for (const cls of classes) {
@@ -195,9 +201,8 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     const inputs = await Promise.all(
       chunk.map(async (img) => {
         try {
-          const bytes = await readFile(img.path);
+          const { bytes, image } = await readImageFile(img.path);
           contentHashes.set(img.path, sha256(bytes));
-          const image = await decodeEncoded(bytes);
           return { input: await backbone.input(image), size: { width: image.width, height: image.height } };
         } catch (err) {
           skipped.push(img.path);
@@ -476,8 +481,25 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     files,
     options.force ?? false,
   );
-  log(`fit: wrote bundle ${options.out} (version ${version}) in ${(Object.values(timings).reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s`);
-  return manifest;
+  const seconds = () => (Object.values(timings).reduce((a, b) => a + b, 0) / 1000).toFixed(1);
+  if (config.tiling.classes.length === 0) {
+    log(`fit: wrote bundle ${options.out} (version ${version}) in ${seconds()} s`);
+    return manifest;
+  }
+  // 7. The tile bundles of the classes also scored in tiles (model/tiling.ts), measured against the bundle just written.
+  log(`fit: wrote bundle ${options.out} (version ${version}); now its tiled classes`);
+  const frames = config.tiling.classes.map((name) => {
+    const own = images.filter((i) => i.cls === name && !skipped.includes(i.path));
+    return { name, bank: own.filter((i) => !i.holdout).map((i) => i.path), heldOut: own.filter((i) => i.holdout).map((i) => i.path) };
+  });
+  const tiled = await fitTiles(frames, options, S, log);
+  lap("tiling");
+  const tileFiles: Record<string, Uint8Array> = {};
+  for (const [cls, own] of Object.entries(tiled.bundleFiles)) Object.assign(tileFiles, tileFilesInParent(cls, own, tiled.tiling.classes[cls]!.manifest, files));
+  const { files: _hashes, ...written } = manifest;
+  const full = await writeBundle(options.out, { ...written, tiling: tiled.tiling, provenance: { ...written.provenance, timings } }, { ...files, ...tileFiles }, true);
+  log(`fit: wrote bundle ${options.out} (version ${version}, with tiles of ${config.tiling.classes.join(", ")}) in ${seconds()} s`);
+  return full;
 }
 
 function countBy(keys: readonly string[]): Record<string, number> {

@@ -12,7 +12,8 @@ import { openScorer, scorerSettingsOf } from "./open-scorer.js";
 import type { DecodeLimits } from "../image/decode.js";
 import { resolveExecutionProvider } from "../model/execution-provider.js";
 import { ddimTimesteps } from "../model/diffusion/index.js";
-import { BundleDetector } from "./bundle-detector.js";
+import { BundleDetector, type TileScoring } from "./bundle-detector.js";
+import { tileBundleOf, tilingProblem } from "../model/tiling.js";
 import { parseModelConfig } from "../model/model-config.js";
 import { fitModel } from "./fit.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
@@ -48,6 +49,10 @@ export interface LoadOptions {
    * Default DEFAULT_UNLIKE_MARGIN; the daemon's model.unlikeMargin.
    */
   unlikeMargin?: number;
+  /** false: score every frame whole, its class's tiles left unscored (eval --no-tiling); default: as the bundle says (model/tiling.ts). */
+  tiling?: boolean;
+  /** Open the scorer able to score a bank image as unseen (BundleDetector.scoreImage's leaveOut): calibration only, its searches return spare neighbours. */
+  leaveOut?: boolean;
 }
 
 /**
@@ -101,10 +106,16 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
     { coreset, coresetSize: m.memory.coresetSize, c, ...(sc.denoiserFile ? { unetOnnx: bundle.file(sc.denoiserFile) } : {}), ...rowPartsOf(bundle) },
     scorerSettingsOf({ ...m, scoring: sc }),
     opts,
+    options.leaveOut ? { leaveOut: true } : {},
   ).catch(async (err: unknown) => {
     await backbone.release();
     throw err instanceof LafiteError ? new LafiteError(err.code, `bundle ${bundle.dir}: ${err.message}`) : err;
   });
+  const tiles = options.tiling !== false ? await tileScorings(bundle, options).catch(async (err: unknown) => {
+    await opened.release();
+    await backbone.release();
+    throw err;
+  }) : undefined;
   const k = opened.k;
   const thresholdInfo = m.thresholds?.[mode] ?? (mode === sc.mode ? m.threshold : undefined);
   const threshold = thresholdInfo?.value;
@@ -112,7 +123,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
   const stats = { mean: Float32Array.from(m.features.mean), std: Float32Array.from(m.features.std) };
   // Per-class weights as the log lists them: "kit 1, nut 0.5".
   const byClass = (weights: Readonly<Record<string, number>>) => Object.entries(weights).map(([cls, w]) => `${cls} ${w}`).join(", ");
-  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}${sc.detail && detailInUse(sc.detail) ? ` (detail bank [${sc.detail.stages.join(", ")}] at W ${sc.detail.weight}${sc.detail.classWeights ? `; per class ${byClass(sc.detail.classWeights)}` : ""}${sc.detail.imageClassWeights ? `; image score ${byClass(sc.detail.imageClassWeights)}` : ""})` : ""}${sc.context && contextInUse(sc.context) ? ` (context bank, λ ${sc.context.lambda}, W ${byClass(Object.fromEntries(Object.entries(sc.context.classWeights ?? {}).filter(([, w]) => w > 0))) || sc.context.weight}${sc.context.imageClassWeights ? `; image score ${byClass(sc.context.imageClassWeights)}` : ""})` : ""}, mode ${mode}${edges ? `, edge correction for ${Object.keys(edges.classes).join(", ")}` : ""}${sizes ? `, size correction for ${Object.keys(sizes.classes).join(", ")}` : ""}${profiles ? `, position profile for ${Object.keys(profiles.classes).join(", ")}` : ""}${m.memory.rowClasses ? `, classes read by ${m.memory.classMeans ? "their means" : "the bank rows' votes (fitted before class means)"}` : ""}${look ? (margin > 0 ? `, a frame over ${margin} reaches from its class's look NG` : ", the look gate off") : ""}, execution provider ${ep}`);
+  options.log?.(`model ${m.version} loaded from ${bundle.dir}: ${m.backbone.name}, ${c}×${h}×${w}, coreset ${m.memory.coresetSize}${sc.detail && detailInUse(sc.detail) ? ` (detail bank [${sc.detail.stages.join(", ")}] at W ${sc.detail.weight}${sc.detail.classWeights ? `; per class ${byClass(sc.detail.classWeights)}` : ""}${sc.detail.imageClassWeights ? `; image score ${byClass(sc.detail.imageClassWeights)}` : ""})` : ""}${sc.context && contextInUse(sc.context) ? ` (context bank, λ ${sc.context.lambda}, W ${byClass(Object.fromEntries(Object.entries(sc.context.classWeights ?? {}).filter(([, w]) => w > 0))) || sc.context.weight}${sc.context.imageClassWeights ? `; image score ${byClass(sc.context.imageClassWeights)}` : ""})` : ""}, mode ${mode}${edges ? `, edge correction for ${Object.keys(edges.classes).join(", ")}` : ""}${sizes ? `, size correction for ${Object.keys(sizes.classes).join(", ")}` : ""}${profiles ? `, position profile for ${Object.keys(profiles.classes).join(", ")}` : ""}${m.memory.rowClasses ? `, classes read by ${m.memory.classMeans ? "their means" : "the bank rows' votes (fitted before class means)"}` : ""}${look ? (margin > 0 ? `, a frame over ${margin} reaches from its class's look NG` : ", the look gate off") : ""}${tiles ? `, scored in tiles too: ${[...tiles].map(([cls, t]) => `${cls} ${t.grid}×${t.grid}`).join(", ")}` : ""}, execution provider ${ep}`);
   return new BundleDetector(
     {
       version: m.version,
@@ -138,6 +149,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       ...(sizes ? { sizeCorrectedClasses: Object.keys(sizes.classes) } : {}),
       ...(profiles ? { profiledClasses: Object.keys(profiles.classes) } : {}),
       ...(means && look && look.margin > 0 ? { unlikeMargin: look.margin, lookGatedClasses: reachedClasses(means) } : {}),
+      ...(tiles ? { tiledClasses: Object.fromEntries([...tiles].map(([cls, t]) => [cls, { grid: t.grid, overlap: t.overlap, frameThreshold: t.frameThreshold, mode: t.detector.info.mode }])) } : {}),
       ...(DETAIL_MODES.includes(mode) && sc.context && contextInUse(sc.context) ? { context: { lambda: sc.context.lambda, weight: sc.context.weight, classWeights: { ...sc.context.classWeights }, ...(sc.context.imageClassWeights ? { imageClassWeights: { ...sc.context.imageClassWeights } } : {}) } } : {}),
     },
     backbone,
@@ -150,7 +162,30 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
     options.limits,
     edges,
     look,
+    tiles,
   );
+}
+
+/**
+ * The tile detectors of a bundle's tiled classes (model/tiling.ts), each over the tile bundle stored in it, scoring
+ * in that bundle's own mode (its frame threshold was measured there) whatever mode the parent serves; undefined: none.
+ */
+async function tileScorings(bundle: LoadedBundle, options: LoadOptions): Promise<Map<string, TileScoring> | undefined> {
+  const tiling = bundle.manifest.tiling;
+  if (!tiling || Object.keys(tiling.classes).length === 0) return undefined;
+  const problem = tilingProblem(tiling);
+  if (problem) throw new LafiteError(ErrorCode.BAD_BUNDLE, `bundle ${bundle.dir}: ${problem}`);
+  const out = new Map<string, TileScoring>();
+  try {
+    for (const [cls, t] of Object.entries(tiling.classes)) {
+      const detector = await detectorFromBundle(tileBundleOf(bundle, cls), { ...(options.executionProvider ? { executionProvider: options.executionProvider } : {}), ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}), ...(options.limits ? { limits: options.limits } : {}) });
+      out.set(cls, { detector, grid: t.grid, overlap: t.overlap, frameThreshold: t.frameThreshold, ...(t.pixelUnits ? { pixelUnits: t.pixelUnits } : {}) });
+    }
+  } catch (err) {
+    for (const t of out.values()) await t.detector.close();
+    throw err;
+  }
+  return out;
 }
 
 /**

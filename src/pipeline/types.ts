@@ -30,6 +30,8 @@ export interface StageTimings {
   edit: number;
   diffusion: number;
   score: number;
+  /** Scoring the frame's tiles, for a tiled class (model/tiling.ts): their backbone runs, searches and stitching; absent: not tiled. */
+  tiles?: number;
 }
 
 export interface Detection {
@@ -61,6 +63,16 @@ export interface Detection {
   readonly timings: StageTimings;
 }
 
+/** A tiled class as ModelInfo names it (model/tiling.ts). */
+export interface TiledClassInfo {
+  readonly grid: number;
+  readonly overlap: number;
+  /** The largest tile score of a normal frame its class's threshold stands for, in the tile model's units. */
+  readonly frameThreshold: number;
+  /** The mode its tiles are scored in: the tile model's own. */
+  readonly mode: ScoringMode;
+}
+
 export interface ModelInfo {
   readonly version: string;
   readonly backbone: string;
@@ -74,6 +86,8 @@ export interface ModelInfo {
   readonly classLeftOutImages?: Readonly<Record<string, number>>;
   /** The classes a frame can be read or judged as (the memory bank's row classes); empty when the bank records none or the mode does not search it. */
   readonly classes: readonly string[];
+  /** The classes whose frames are also scored in tiles (model/tiling.ts), by class; absent: none. */
+  readonly tiledClasses?: Readonly<Record<string, TiledClassInfo>>;
   /** Per class, the classes that look alike to the model (its class means confuse their held-out normals); absent: none. */
   readonly alikeClasses?: Readonly<Record<string, readonly string[]>>;
   /** How the threshold was chosen (ThresholdRule) and that rule in words. */

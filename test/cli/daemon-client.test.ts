@@ -162,14 +162,17 @@ test("lafite info prints the served model: thresholds, the classes a tag can nam
     assert.match(text.stdout, /\nthreshold 0\.5 \(fixed by the fake detector\)\n/);
     assert.match(text.stdout, /\nclasses \(a class tag naming one judges a frame as it\): plate, hex nut\n/);
     assert.match(text.stdout, /\ndetail W 0\.25, context bank λ 4\nedge-corrected heatmaps: plate\n/);
+    assert.match(text.stdout, /\nalso scored in tiles \(heatmap and score the larger of the whole frame's and the tiles', in the class's threshold units\): plate 4×4 \(lafite, frame threshold 2\.5\)\n/);
     // Each bank's heatmap W, then its image score's (plate's own; the nut's score shares its heatmap's detail W).
     assert.match(text.stdout, /\nclass\s+threshold\s+detail W\s+score detail W\s+context W\s+score context W\n/);
     assert.match(text.stdout, /\nplate\s+0\.5 \(model's\)\s+0\.5\s+0\s+0\.5\s+1\n/);
     assert.match(text.stdout, /\nhex nut\s+0\.5 \(model's\)\s+0\s+0\s+-\s+-\n?$/);
     const json = await lafite(["info", "--server", h.address, "--json"]);
-    const info = JSON.parse(json.stdout) as { version: string; classes: string[]; detailClassWeights: Record<string, number>; detailImageClassWeights: Record<string, number>; contextClassWeights: Record<string, number>; contextImageClassWeights: Record<string, number>; contextLambda: number; edgeCorrectedClasses: string[] };
+    const info = JSON.parse(json.stdout) as { version: string; classes: string[]; detailClassWeights: Record<string, number>; detailImageClassWeights: Record<string, number>; contextClassWeights: Record<string, number>; contextImageClassWeights: Record<string, number>; contextLambda: number; edgeCorrectedClasses: string[]; tiledClasses: unknown };
     assert.deepEqual([info.version, info.classes, info.detailClassWeights, info.detailImageClassWeights], ["fake-1", ["plate", "hex nut"], { plate: 0.5, "hex nut": 0 }, { plate: 0 }]);
     assert.deepEqual([info.contextClassWeights, info.contextImageClassWeights, info.contextLambda, info.edgeCorrectedClasses], [{ plate: 0.5 }, { plate: 1 }, 4, ["plate"]]);
+    // proto3 JSON leaves a zero overlap out.
+    assert.deepEqual(info.tiledClasses, { plate: { grid: 4, frameThreshold: 2.5, scoringMode: "lafite" } });
     const down = await lafite(["info", "--server", "127.0.0.1:1"]);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /^lafite info: 127\.0\.0\.1:1: UNAVAILABLE: /);

@@ -1,6 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cropImage, stitchMaps, tileRects } from "../../src/image/tiles.js";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import sharp from "sharp";
+import { cropImage, parseTileRef, stitchMaps, tileRects, tileRefPath, tileRefsOf } from "../../src/image/tiles.js";
+import { readImageFile } from "../../src/image/read-image-file.js";
+import { tempDir } from "../support/temp-dir.js";
 
 test("k×k tiles without overlap split each axis evenly, the last tile ending at the frame's edge", () => {
   assert.deepEqual(tileRects(10, 7, 2), [
@@ -48,4 +53,34 @@ test("stitched maps: each tile's values in place, overlaps averaged", () => {
   assert.deepEqual([...map], [1, 4, 7]);
   assert.throws(() => stitchMaps(3, 1, [{ rect: a, map: Float32Array.of(1, 3) }]), /in no tile/);
   assert.throws(() => stitchMaps(3, 1, [{ rect: a, map: Float32Array.of(1) }]), /map of 1 values/);
+});
+
+test("a tile reference names one tile of a file and parses back; a plain path is none; an impossible tile is refused", () => {
+  const path = tileRefPath({ file: "/data/sheet/train/good/0.png", k: 4, index: 13, overlap: 0.25 });
+  assert.equal(path, "/data/sheet/train/good/0.png::tile(4,13,0.25)");
+  assert.deepEqual(parseTileRef(path), { file: "/data/sheet/train/good/0.png", k: 4, index: 13, overlap: 0.25 });
+  assert.equal(parseTileRef("/data/sheet/train/good/0.png"), undefined);
+  assert.throws(() => parseTileRef("/a.png::tile(2,4,0)"), /no such tile/);
+  assert.throws(() => parseTileRef("/a.png::tile(2,1,0.7)"), /no such tile/);
+  assert.deepEqual(tileRefsOf("/a.png", 2, 0), ["/a.png::tile(2,0,0)", "/a.png::tile(2,1,0)", "/a.png::tile(2,2,0)", "/a.png::tile(2,3,0)"]);
+});
+
+test("readImageFile reads a tile reference as that tile of the decoded file, and a plain path as the file", async (t) => {
+  const dir = await tempDir(t);
+  const [w, h] = [9, 6];
+  const raw = Buffer.alloc(w * h * 3);
+  for (let i = 0; i < raw.length; i++) raw[i] = (i * 37) % 251;
+  const file = join(dir, "f.png");
+  await writeFile(file, await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer());
+  const whole = await readImageFile(file);
+  assert.deepEqual([whole.image.width, whole.image.height], [w, h]);
+  assert.deepEqual(Buffer.from(whole.image.rgb), raw);
+  // Tile 3 of 2×2: the bottom right one, x 5..8 and y 3..5 (spans of 9 → 5 + 4 and of 6 → 3 + 3).
+  const tile = await readImageFile(tileRefPath({ file, k: 2, index: 3, overlap: 0 }));
+  assert.deepEqual(tile.bytes, whole.bytes);
+  assert.deepEqual([tile.image.width, tile.image.height], [4, 3]);
+  for (let y = 0; y < 3; y++) for (let x = 0; x < 4; x++) for (let ch = 0; ch < 3; ch++) {
+    assert.equal(tile.image.rgb[(y * 4 + x) * 3 + ch], raw[((y + 3) * w + x + 5) * 3 + ch]);
+  }
+  await assert.rejects(readImageFile(`${join(dir, "missing.png")}::tile(2,0,0)`), /ENOENT/);
 });

@@ -18,7 +18,7 @@ const MODES: readonly ScoringMode[] = SCORING_MODES;
 
 export const command: CliCommand = {
   summary: "Evaluate a bundle on an MVTec-layout data set: per-class image/pixel AUROC and AP, pixel AUPRO, and their mean.",
-  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|edit-only|lafite|no-edit] [--heatmaps DIR] [--report DIR [--no-tuning-curves]] [--class NAME]... [--class-tags [--class-tag-mismatch ng|judge|distinct]] [--no-edge-correction] [--no-size-correction] [--no-position-profile] [--unlike-margin X]
+  usage: `lafite eval --bundle BUNDLE --data DIR [--json FILE] [--scores FILE] [--mode knn|edit-only|lafite|no-edit] [--heatmaps DIR] [--report DIR [--no-tuning-curves]] [--class NAME]... [--class-tags [--class-tag-mismatch ng|judge|distinct]] [--no-edge-correction] [--no-size-correction] [--no-position-profile] [--no-tiling] [--unlike-margin X]
   --json FILE     also write {"mode", "classes": {name: {image_auroc, pixel_auroc, image_ap, pixel_ap, pixel_aupro}}, "mean": {...}} (values 0–1, null where undefined;
                   pixel_aupro: area under the per-region-overlap curve up to 30% FPR, divided by 0.3, regions 8-connected, as MVTec AD),
                   and "verdicts": {"classes": {name: {defects, caught, good, flagged, misread, misreadAs: {class: n}, threshold, ownThreshold, leftOutImages (when its own threshold also used bank images scored left out)}}, "all": {...}}: each image judged NG or OK
@@ -54,6 +54,8 @@ export const command: CliCommand = {
                   only in its own mode); image scores change, the verdict threshold stays the bundle's
   --no-position-profile  score without the bundle's position profiles (scoring.profiles: a class's normal map at every place, by which its image
                   score is standardized; they apply only in their own mode); image scores change, the verdict threshold stays the bundle's
+  --no-tiling     score every image whole, without the bundle's tiles (tiling: the classes whose frames are also scored in tiles by a model
+                  fitted on their tiles, the two maps combined by the larger in the class's threshold units); image scores change, the threshold stays
   --unlike-margin X  an image whose look ratio (its mean features' distance from the mean of the class it reads as, in units of how far that
                   class's normals lie) is above X is NG as like none of the model's classes, as the daemon's model.unlikeMargin (default ${DEFAULT_UNLIKE_MARGIN};
                   0: never); --scores gives each image's lookRatio (and unlike), the verdicts count them per class (unlike)
@@ -83,6 +85,7 @@ export const command: CliCommand = {
       "no-edge-correction": { type: "boolean" },
       "no-size-correction": { type: "boolean" },
       "no-position-profile": { type: "boolean" },
+      "no-tiling": { type: "boolean" },
       "unlike-margin": { type: "string" },
       "execution-provider": { type: "string" },
     });
@@ -108,6 +111,7 @@ export const command: CliCommand = {
       ...(values["no-edge-correction"] ? { edgeCorrection: false } : {}),
       ...(values["no-size-correction"] ? { sizeCorrection: false } : {}),
       ...(values["no-position-profile"] ? { positionProfile: false } : {}),
+      ...(values["no-tiling"] ? { tiling: false } : {}),
       ...(values["unlike-margin"] !== undefined ? { unlikeMargin: unlikeMarginFlag(values["unlike-margin"]) } : {}),
       ...(values.threads !== undefined ? { intraOpThreads: intFlag(values.threads, "threads", 0) } : {}),
       // Say which provider runs (and why not cuda) only when one was asked for.

@@ -21,8 +21,8 @@
  * set without negatives or anomalies for a class it names would silently
  * drop that class from the tuning.
  */
-import { readFile } from "node:fs/promises";
-import { decodeEncoded, type RgbImage } from "../decode.js";
+import type { RgbImage } from "../decode.js";
+import { readImageFile } from "../read-image-file.js";
 import { deriveSeed, seededRng } from "../synth/rng.js";
 import { LafiteError, ErrorCode, invalidInput } from "../../util/errors.js";
 import { throwIfCancelled } from "../../util/progress.js";
@@ -129,7 +129,7 @@ class DecodeCache {
     }
     let image: RgbImage;
     try {
-      image = await decodeEncoded(await readFile(path));
+      ({ image } = await readImageFile(path));
     } catch (err) {
       throw new LafiteError(ErrorCode.BAD_DATASET, `cannot read normal image ${path}: ${(err as Error).message}`, { cause: err });
     }

@@ -28,10 +28,9 @@ import { trainedTaus } from "./trained-taus.js";
 import { calibrateModes, type ScoredSet } from "./calibrate.js";
 import { classesShortOfNormals, describeLeftOut, leftOutFiles, type LeftOutMap } from "./left-out.js";
 import { holdoutFileParts } from "../../image/pseudo/holdout.js";
-import { decodeEncoded } from "../../image/decode.js";
+import { readImageFile } from "../../image/read-image-file.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import type { ThresholdParams } from "../../model/scoring/threshold.js";
-import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { scanDataset } from "../../dataset/mvtec-layout.js";
 import { classMeansOf, frameMean, lightChanges, lightRangeText, misreadings, reachChanges, withAlike, withReach, type ClassMeans } from "../../model/memory/class-means.js";
@@ -126,7 +125,7 @@ export async function leftOutMapsOfBundle(
     for (const f of files) {
       throwIfCancelled(options.signal, "threshold calibration");
       try {
-        out.push({ cls: f.cls, x: await standardizedFeatures(backbone, await decodeEncoded(await readFile(f.path)), stats) });
+        out.push({ cls: f.cls, x: await standardizedFeatures(backbone, (await readImageFile(f.path)).image, stats) });
       } catch (err) {
         options.log?.(`skipping ${f.path} for the left-out calibration: ${(err as Error).message}`);
       }
@@ -214,7 +213,7 @@ export async function bankFramesOfBundle(
     for (const b of bank) {
       throwIfCancelled(options.signal, options.what);
       try {
-        const x = await standardizedFeatures(backbone, await decodeEncoded(await readFile(b.path)), stats);
+        const x = await standardizedFeatures(backbone, (await readImageFile(b.path)).image, stats);
         frames.push({ cls: b.cls, mean: frameMean(x), light: x.light });
       } catch (err) {
         log(`tune: skipping ${b.path} for the ${options.what}: ${(err as Error).message}`);

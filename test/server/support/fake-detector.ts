@@ -59,6 +59,8 @@ export class FakeDetector implements Detector {
       edgeCorrectedClasses: ["plate"],
       // Read back from lafited_model_position_profiled.
       profiledClasses: ["hex nut"],
+      // Read back from `lafite info` and its --json.
+      tiledClasses: { plate: { grid: 4, overlap: 0, frameThreshold: 2.5, mode: "lafite" } },
     };
   }
 

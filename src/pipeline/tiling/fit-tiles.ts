@@ -1,0 +1,170 @@
+/**
+ * Fit's tiling step (model/tiling.ts): for each class config.tiling names,
+ * its training frames cut into tiles (tile references, image/tiles.ts: no
+ * file is written) are fitted as a bundle of their own, its bank from the
+ * tiles of the parent's bank frames and its held-out normals from the tiles
+ * of the parent's held-out frames; then the frame threshold is measured on
+ * those held-out frames, scored tile by tile as a served frame will be.
+ */
+import { rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import sharp from "sharp";
+import type { DatasetClass } from "../../dataset/mvtec-layout.js";
+import { cropImage, tileRects, tileRefsOf } from "../../image/tiles.js";
+import { readImageFile } from "../../image/read-image-file.js";
+import { readBundle, type BundleManifest } from "../../model/bundle.js";
+import type { ModelConfig } from "../../model/model-config.js";
+import { quantile } from "../../model/scoring/threshold.js";
+import type { TiledClass, Tiling } from "../../model/tiling.js";
+import { LafiteError, ErrorCode } from "../../util/errors.js";
+import { Progress, throwIfCancelled } from "../../util/progress.js";
+import { mapToFrame } from "../bundle-detector.js";
+import { fitModel, type FitOptions } from "../fit.js";
+import { loadDetector } from "../load.js";
+import { evenlyPicked } from "../tune/left-out.js";
+
+/** The quantile of normal pixels a map is counted in when the whole frame's and the tiles' maps are combined (model/tiling.ts). */
+export const PIXEL_UNIT_QUANTILE = 0.99;
+
+/** The frames a tile bundle's frame threshold is measured on, at most: its held-out frames, then bank frames scored as unseen. */
+export const FRAME_THRESHOLD_FRAMES = 30;
+
+/** The grid `auto` gives a class: its frames' median long side over the input size, rounded down, within 2..4. */
+export function autoGrid(longSides: readonly number[], inputSize: number): number {
+  if (longSides.length === 0) throw new RangeError("no frame sizes to choose a grid from");
+  const sorted = [...longSides].sort((a, b) => a - b);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return Math.min(4, Math.max(2, Math.floor(median / inputSize)));
+}
+
+/** A class's frames, as fit split them: the bank's and the held-out ones (paths). */
+export interface TiledClassFrames {
+  readonly name: string;
+  readonly bank: readonly string[];
+  readonly heldOut: readonly string[];
+}
+
+/** The folder the tile bundles are fitted in, beside the output (an interrupted fit resumes their training from its checkpoints there). */
+export function tileWorkDir(out: string): string {
+  return join(dirname(out), `.${basename(out)}.tiles`);
+}
+
+export async function fitTiles(
+  frames: readonly TiledClassFrames[],
+  parent: Pick<FitOptions, "data" | "config" | "cacheDir" | "signal" | "progressSink" | "executionProvider" | "intraOpThreads" | "tune" | "out">,
+  inputSize: number,
+  log: (msg: string) => void,
+): Promise<{ tiling: Tiling; bundleFiles: Record<string, Record<string, Uint8Array>> }> {
+  const t = parent.config.tiling;
+  const work = tileWorkDir(parent.out);
+  const classes: Record<string, TiledClass> = {};
+  /** Each tile bundle's files by name, as fitted (the parent stores them under tileFileName). */
+  const bundleFiles: Record<string, Record<string, Uint8Array>> = {};
+  // The tile bundles fit as any other, without tiling of their own.
+  const config: ModelConfig = { ...parent.config, tiling: { ...t, classes: [] } };
+  for (const f of frames) {
+    throwIfCancelled(parent.signal, "fit");
+    if (f.heldOut.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `tiling ${f.name}: it has no held-out frame to measure its tiles' frame threshold on`);
+    const grid = t.grid === "auto" ? autoGrid(await longSides([...f.bank, ...f.heldOut]), inputSize) : t.grid;
+    log(`fit: ${f.name}: fitting its frames cut into ${grid}×${grid} tiles (overlap ${t.overlap}): ${f.bank.length * grid * grid} bank tiles, ${f.heldOut.length * grid * grid} held out`);
+    const tileClass: DatasetClass = {
+      name: f.name,
+      train: f.bank.flatMap((p) => tileRefsOf(p, grid, t.overlap)),
+      validation: f.heldOut.flatMap((p) => tileRefsOf(p, grid, t.overlap)),
+      test: [],
+      hasMasks: false,
+      missingMasks: [],
+    };
+    const out = join(work, f.name);
+    const manifest = await fitModel({
+      ...parent,
+      config,
+      dataset: [tileClass],
+      out,
+      force: true,
+      log: (m) => log(m.replace(/^fit: /, `fit: ${f.name} tiles: `)),
+    });
+    // Few held-out frames (a 25-frame class holds out 2) put the quantile of k² tiles' largest score at chance: bank frames scored as unseen join them.
+    const leftOut = evenlyPicked(f.bank, Math.max(0, FRAME_THRESHOLD_FRAMES - f.heldOut.length));
+    const heldOut = await scoreTiled(out, f.name, f.heldOut, grid, t.overlap, parent, false);
+    const frameScores = [...heldOut.largest, ...(leftOut.length > 0 ? (await scoreTiled(out, f.name, leftOut, grid, t.overlap, parent, true)).largest : [])];
+    const pixelUnits = { whole: await wholePixelUnit(parent.out, f.name, f.heldOut, parent), tiles: quantile(heldOut.pixels, PIXEL_UNIT_QUANTILE) };
+    const own = tileThresholdOf(manifest, f.name);
+    const measured = quantile(frameScores, parent.config.threshold.quantile);
+    const frameThreshold = Math.max(own, measured);
+    log(`fit: ${f.name} tiles: frame threshold ${frameThreshold.toPrecision(5)} (the ${parent.config.threshold.quantile} quantile of the largest tile score over ${f.heldOut.length} held-out frames${leftOut.length ? ` and ${leftOut.length} bank frames scored with their own rows left out` : ""}, ${measured.toPrecision(5)}, not below one tile's threshold ${own.toPrecision(5)})`);
+    log(`fit: ${f.name} tiles: map units, the ${PIXEL_UNIT_QUANTILE} quantile of the held-out frames' pixels: whole ${pixelUnits.whole.toPrecision(5)}, tiles ${pixelUnits.tiles.toPrecision(5)}`);
+    classes[f.name] = { grid, overlap: t.overlap, frameThreshold, frames: frameScores.length, pixelUnits, manifest };
+    const bundle = await readBundle(out);
+    bundleFiles[f.name] = Object.fromEntries(Object.keys(manifest.files).map((name) => [name, bundle.file(name)]));
+  }
+  await rm(work, { recursive: true, force: true });
+  return { tiling: { classes }, bundleFiles };
+}
+
+/** The tile bundle's threshold for one tile of its class, in its served mode. */
+function tileThresholdOf(m: BundleManifest, cls: string): number {
+  return m.threshold.classes?.[cls]?.value ?? m.threshold.value;
+}
+
+/**
+ * Each frame's largest tile score, each tile scored by the tile bundle as served, and a sample of the stitched maps'
+ * pixels; `leaveOut`: bank frames, each tile scored with its own rows left out.
+ */
+async function scoreTiled(bundleDir: string, cls: string, paths: readonly string[], grid: number, overlap: number, o: Pick<FitOptions, "signal" | "executionProvider" | "intraOpThreads" | "progressSink">, leaveOut: boolean): Promise<{ largest: number[]; pixels: number[] }> {
+  const progress = new Progress(`fit: ${cls} tiles: ${leaveOut ? "bank frames scored unseen" : "held-out frames"}`, paths.length, { unit: "frames", ...(o.progressSink ? { sink: o.progressSink } : {}) });
+  const pixels: number[] = [];
+  const detector = await loadDetector(bundleDir, { leaveOut, ...(o.executionProvider ? { executionProvider: o.executionProvider } : {}), ...(o.intraOpThreads ? { intraOpThreads: o.intraOpThreads } : {}) });
+  try {
+    const out: number[] = [];
+    for (const path of paths) {
+      throwIfCancelled(o.signal, "fit");
+      const { image } = await readImageFile(path).catch(() => ({ image: undefined }));
+      progress.tick();
+      if (!image) continue;
+      let largest = -Infinity;
+      for (const rect of tileRects(image.width, image.height, grid, overlap)) {
+        const scored = await detector.scoreImage(cropImage(image, rect), 0, cls, { leaveOut });
+        largest = Math.max(largest, scored.score);
+        if (!leaveOut) samplePixels(mapToFrame(scored.map, detector.info.inputSize, rect.width, rect.height, detector.aspect), pixels);
+      }
+      out.push(largest);
+    }
+    if (out.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `tiling ${cls}: none of its frames could be read`);
+    return { largest: out, pixels };
+  } finally {
+    await detector.close();
+  }
+}
+
+/** The served whole model's map unit for class `cls`: the quantile of its held-out frames' map pixels, each at the frame's size. */
+async function wholePixelUnit(bundleDir: string, cls: string, paths: readonly string[], o: Pick<FitOptions, "executionProvider" | "intraOpThreads">): Promise<number> {
+  const detector = await loadDetector(bundleDir, { tiling: false, ...(o.executionProvider ? { executionProvider: o.executionProvider } : {}), ...(o.intraOpThreads ? { intraOpThreads: o.intraOpThreads } : {}) });
+  try {
+    const pixels: number[] = [];
+    for (const path of paths) {
+      const { image } = await readImageFile(path).catch(() => ({ image: undefined }));
+      if (!image) continue;
+      const scored = await detector.scoreImage(image, 0, cls);
+      samplePixels(mapToFrame(scored.map, detector.info.inputSize, image.width, image.height, detector.aspect), pixels);
+    }
+    if (pixels.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `tiling ${cls}: none of its held-out frames could be read`);
+    return quantile(pixels, PIXEL_UNIT_QUANTILE);
+  } finally {
+    await detector.close();
+  }
+}
+
+/** Every 7th pixel of a map into `out`: the quantile of a few million pixels needs no more. */
+function samplePixels(map: Float32Array, out: number[]): void {
+  for (let i = 0; i < map.length; i += 7) out.push(map[i]!);
+}
+
+async function longSides(paths: readonly string[]): Promise<number[]> {
+  const out: number[] = [];
+  for (const p of paths) {
+    const { width, height } = await sharp(p).metadata().catch(() => ({ width: undefined, height: undefined }));
+    if (width && height) out.push(Math.max(width, height));
+  }
+  return out;
+}

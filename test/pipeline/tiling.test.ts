@@ -1,0 +1,117 @@
+/**
+ * Served tiling (model/tiling.ts) through fit, load and detect: a class named
+ * in tiling.classes gets a tile bundle stored inside its parent, the detector
+ * scores its frames whole and in tiles and serves the two combined at the
+ * frame's size, and frames of other classes are scored whole as before.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import sharp from "sharp";
+import { fitModel } from "../../src/pipeline/fit.js";
+import { loadDetector } from "../../src/pipeline/load.js";
+import { mapToFrame } from "../../src/pipeline/bundle-detector.js";
+import { autoGrid, FRAME_THRESHOLD_FRAMES } from "../../src/pipeline/tiling/fit-tiles.js";
+import { parseModelConfig } from "../../src/model/model-config.js";
+import { readBundle } from "../../src/model/bundle.js";
+import { tileFileName } from "../../src/model/tiling.js";
+import { decodeEncoded } from "../../src/image/decode.js";
+import { createRng } from "../../src/model/diffusion/prng.js";
+import { tempDir } from "../support/temp-dir.js";
+
+test("autoGrid: the median long side over the input size, rounded down, within 2..4", () => {
+  assert.equal(autoGrid([1024, 1024, 1000], 224), 4); // 4.5
+  assert.equal(autoGrid([448, 448], 224), 2);
+  assert.equal(autoGrid([300, 2000, 310], 224), 2); // median 310: 1.4, raised to 2
+  assert.equal(autoGrid([3000], 224), 4); // 13.4, capped
+  assert.equal(autoGrid([700, 680, 900, 720], 224), 3); // lower median 700: 3.1
+  assert.throws(() => autoGrid([], 224), /no frame sizes/);
+});
+
+/** A square gray frame of fine diagonal hatching with noise; `line` draws a dark one-pixel hairline across row y from x0 to x1. */
+async function frame(size: number, seed: number, line?: { y: number; x0: number; x1: number }): Promise<Buffer> {
+  const rng = createRng(seed);
+  const rgb = Buffer.alloc(size * size * 3);
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+    let v = 150 + 25 * Math.sin((x + y) / 2.5) + 12 * (rng.next() - 0.5);
+    if (line && y === line.y && x >= line.x0 && x < line.x1) v = 60;
+    rgb.fill(Math.max(0, Math.min(255, Math.round(v))), 3 * (y * size + x), 3 * (y * size + x) + 3);
+  }
+  return sharp(rgb, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+}
+
+test("a tiled class: fit stores its tile bundle in the parent, and detect scores its frames whole and in tiles, combined at the frame's size", async (t) => {
+  const dir = await tempDir(t);
+  const data = join(dir, "data");
+  for (const [cls, size] of [["sheet", 480], ["small", 96]] as const) {
+    const good = join(data, cls, "train", "good");
+    await mkdir(good, { recursive: true });
+    for (let i = 0; i < 10; i++) await writeFile(join(good, `${i}.png`), await frame(size, i + (cls === "small" ? 100 : 0)));
+  }
+  const config = parseModelConfig({ tiling: { classes: ["sheet"] }, diffusion: { preset: "none" }, scoring: { mode: "knn" } });
+  const out = join(dir, "bundle");
+  const logs: string[] = [];
+  const fitOptions = { data, out, config, cacheDir: join(dir, "cache"), tune: false, log: (m: string) => logs.push(m), progressSink: () => {}, intraOpThreads: 1 };
+  await fitModel(fitOptions);
+  const bundle = await readBundle(out);
+  const sheet = bundle.manifest.tiling?.classes.sheet;
+  assert.ok(sheet, "the manifest records the tiled class");
+  // 480 px over the 224-px input: 2.1, so 2×2 tiles; the frame threshold over its held-out frame and bank frames scored unseen.
+  assert.equal(sheet.grid, 2);
+  assert.equal(sheet.overlap, 0);
+  assert.equal(sheet.frames, Math.min(10, FRAME_THRESHOLD_FRAMES));
+  assert.ok(sheet.frameThreshold > 0);
+  assert.ok(sheet.pixelUnits && sheet.pixelUnits.whole > 0 && sheet.pixelUnits.tiles > 0);
+  assert.deepEqual(Object.keys(sheet.manifest.provenance.classes), ["sheet"]);
+  assert.equal(sheet.manifest.provenance.classes.sheet!.train + sheet.manifest.provenance.classes.sheet!.holdout, 40);
+  // The tile bundle's held-out tiles are the tiles of the parent's held-out frames, named as tile references.
+  const heldOutFrames = bundle.manifest.provenance.holdoutFiles!.filter((f) => f.startsWith("sheet/"));
+  assert.deepEqual(sheet.manifest.provenance.holdoutFiles, heldOutFrames.flatMap((f) => [0, 1, 2, 3].map((i) => `${f}::tile(2,${i},0)`)));
+  // Its own files under tiles.sheet.*, the backbone shared with the parent.
+  assert.ok(bundle.manifest.files[tileFileName("sheet", "coreset.f32")]);
+  assert.equal(bundle.manifest.files[tileFileName("sheet", "backbone.onnx")], undefined);
+  assert.ok(logs.some((l) => /sheet tiles: frame threshold/.test(l)), logs.join("\n"));
+
+  const tiled = await loadDetector(out, { intraOpThreads: 1 });
+  const whole = await loadDetector(out, { intraOpThreads: 1, tiling: false });
+  try {
+    assert.deepEqual(Object.keys(tiled.info.tiledClasses ?? {}), ["sheet"]);
+    assert.equal(tiled.info.tiledClasses!.sheet!.grid, 2);
+    assert.equal(whole.info.tiledClasses, undefined);
+    const bytes = await frame(480, 77, { y: 300, x0: 260, x1: 420 });
+    const image = await decodeEncoded(bytes);
+    const a = await tiled.scoreImage(image, 0, "sheet");
+    const b = await whole.scoreImage(image, 0, "sheet");
+    assert.ok(a.tiled, "a sheet frame is scored in tiles");
+    assert.equal(b.tiled, undefined);
+    assert.ok((a.timings.tiles ?? 0) > 0);
+    // The whole frame's part is the untiled detector's exactly; the score the larger of it and the tiles' scaled one.
+    assert.equal(a.score, Math.max(b.score, a.tiled.tileScore));
+    assert.deepEqual([...a.map], [...b.map]);
+    const wholeAtFrame = mapToFrame(b.map, whole.info.inputSize, 480, 480, whole.aspect);
+    assert.equal(a.tiled.frameMap.length, 480 * 480);
+    let tilesWin = 0;
+    for (let i = 0; i < wholeAtFrame.length; i++) {
+      assert.ok(a.tiled.frameMap[i]! >= wholeAtFrame[i]! - 1e-6);
+      if (a.tiled.frameMap[i]! > wholeAtFrame[i]! + 1e-6) tilesWin++;
+    }
+    assert.ok(tilesWin > 0, "the tiles raise some of the map");
+    // Served at the frame's size from the combined map; at another size, resized from it.
+    const d = await tiled.detect({ kind: "encoded", bytes: new Uint8Array(bytes) }, { classTag: "sheet" });
+    assert.equal(d.score, a.score);
+    assert.equal(d.frameMap().length, 480 * 480);
+    assert.equal(tiled.servedMap(a, 120, 120).length, 120 * 120);
+    // A frame of the untiled class is scored whole, as by the untiled detector.
+    const small = await decodeEncoded(await frame(96, 5));
+    const s1 = await tiled.scoreImage(small, 0, "small");
+    assert.equal(s1.tiled, undefined);
+    assert.equal(s1.score, (await whole.scoreImage(small, 0, "small")).score);
+  } finally {
+    await tiled.close();
+    await whole.close();
+  }
+
+  // A tiling naming a class the data set has no training images of is refused before any work.
+  await assert.rejects(fitModel({ ...fitOptions, out: join(dir, "b2"), config: parseModelConfig({ tiling: { classes: ["sheet", "veneer"] }, diffusion: { preset: "none" }, scoring: { mode: "knn" } }) }), /tiling\.classes names veneer/);
+});
