@@ -54,7 +54,7 @@ import { describeProfileChoice, type PositionProfiles } from "../model/scoring/p
 import { profileTuneWork, tuneProfiles } from "./tune/position-profile.js";
 import type { FeatureMap, ScoringMode } from "./types.js";
 import { frameFitOf } from "../image/geometry.js";
-import { fitTiles } from "./tiling/fit-tiles.js";
+import { fitTiles, tileWorkDir, wholeBundleDir } from "./tiling/fit-tiles.js";
 import { tileFilesInParent } from "../model/tiling.js";
 
 export interface FitOptions {
@@ -424,8 +424,10 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
     ...(contextBank ? { "context-bank.f32": float32Bytes(contextBank.rows), "context-bank-classes.i32": int32Bytes(contextBank.classes) } : {}),
   };
   const version = newVersionId(createdAt, files["coreset.f32"]);
+  // With tiled classes the whole model is written aside first: the tiles are measured against it, and `out` gets the bundle only once it is whole.
+  const tiling = config.tiling.classes.length > 0;
   const manifest = await writeBundle(
-    options.out,
+    tiling ? wholeBundleDir(options.out) : options.out,
     {
       format: "lafited-bundle",
       formatVersion: 1,
@@ -479,25 +481,26 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       },
     },
     files,
-    options.force ?? false,
+    tiling || (options.force ?? false),
   );
   const seconds = () => (Object.values(timings).reduce((a, b) => a + b, 0) / 1000).toFixed(1);
-  if (config.tiling.classes.length === 0) {
+  if (!tiling) {
     log(`fit: wrote bundle ${options.out} (version ${version}) in ${seconds()} s`);
     return manifest;
   }
   // 7. The tile bundles of the classes also scored in tiles (model/tiling.ts), measured against the bundle just written.
-  log(`fit: wrote bundle ${options.out} (version ${version}); now its tiled classes`);
+  log(`fit: wrote the whole model (version ${version}) in ${wholeBundleDir(options.out)}; now its tiled classes`);
   const frames = config.tiling.classes.map((name) => {
     const own = images.filter((i) => i.cls === name && !skipped.includes(i.path));
     return { name, bank: own.filter((i) => !i.holdout).map((i) => i.path), heldOut: own.filter((i) => i.holdout).map((i) => i.path) };
   });
-  const tiled = await fitTiles(frames, options, S, log);
+  const tiled = await fitTiles(frames, options, wholeBundleDir(options.out), S, log);
   lap("tiling");
   const tileFiles: Record<string, Uint8Array> = {};
   for (const [cls, own] of Object.entries(tiled.bundleFiles)) Object.assign(tileFiles, tileFilesInParent(cls, own, tiled.tiling.classes[cls]!.manifest, files));
   const { files: _hashes, ...written } = manifest;
-  const full = await writeBundle(options.out, { ...written, tiling: tiled.tiling, provenance: { ...written.provenance, timings } }, { ...files, ...tileFiles }, true);
+  const full = await writeBundle(options.out, { ...written, tiling: tiled.tiling, provenance: { ...written.provenance, timings } }, { ...files, ...tileFiles }, options.force ?? false);
+  await rm(tileWorkDir(options.out), { recursive: true, force: true });
   log(`fit: wrote bundle ${options.out} (version ${version}, with tiles of ${config.tiling.classes.join(", ")}) in ${seconds()} s`);
   return full;
 }

@@ -6,13 +6,14 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import { fitModel } from "../../src/pipeline/fit.js";
 import { loadDetector } from "../../src/pipeline/load.js";
 import { mapToFrame } from "../../src/pipeline/bundle-detector.js";
-import { autoGrid, FRAME_THRESHOLD_FRAMES } from "../../src/pipeline/tiling/fit-tiles.js";
+import { autoGrid, FRAME_THRESHOLD_FRAMES, tileWorkDir } from "../../src/pipeline/tiling/fit-tiles.js";
+import { withoutFiles, writeCandidate } from "../../src/lifecycle/jobs/candidate.js";
 import { parseModelConfig } from "../../src/model/model-config.js";
 import { readBundle } from "../../src/model/bundle.js";
 import { tileFileName } from "../../src/model/tiling.js";
@@ -72,6 +73,18 @@ test("a tiled class: fit stores its tile bundle in the parent, and detect scores
   assert.ok(bundle.manifest.files[tileFileName("sheet", "coreset.f32")]);
   assert.equal(bundle.manifest.files[tileFileName("sheet", "backbone.onnx")], undefined);
   assert.ok(logs.some((l) => /sheet tiles: frame threshold/.test(l)), logs.join("\n"));
+  // The whole model and the tile bundles were fitted aside, and nothing of them is left.
+  await assert.rejects(stat(tileWorkDir(out)), /ENOENT/);
+
+  // A lifecycle job's candidate (the parent's files and manifest with the job's changes) keeps the tiles, and loads with them.
+  const candidate = join(dir, "candidate");
+  await writeCandidate(candidate, bundle.manifest, (name) => bundle.file(name), withoutFiles(bundle.manifest), {}, 1);
+  const carried = await loadDetector(candidate, { intraOpThreads: 1 });
+  try {
+    assert.deepEqual(carried.info.tiledClasses, { sheet: { grid: 2, overlap: 0, frameThreshold: sheet.frameThreshold, mode: "knn" } });
+  } finally {
+    await carried.close();
+  }
 
   const tiled = await loadDetector(out, { intraOpThreads: 1 });
   const whole = await loadDetector(out, { intraOpThreads: 1, tiling: false });

@@ -6,7 +6,6 @@
  * of the parent's held-out frames; then the frame threshold is measured on
  * those held-out frames, scored tile by tile as a served frame will be.
  */
-import { rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import sharp from "sharp";
 import type { DatasetClass } from "../../dataset/mvtec-layout.js";
@@ -49,9 +48,17 @@ export function tileWorkDir(out: string): string {
   return join(dirname(out), `.${basename(out)}.tiles`);
 }
 
+/** Where fit writes the whole model of a bundle with tiled classes, to measure the tiles against before the bundle is complete. */
+export function wholeBundleDir(out: string): string {
+  // Hidden: a class can never be named so (the data-set scanner skips hidden folders), and its tile bundle sits beside.
+  return join(tileWorkDir(out), ".whole");
+}
+
+/** `wholeDir`: the whole model, written (wholeBundleDir). The tile bundles are fitted under tileWorkDir, which the caller removes once the bundle is written. */
 export async function fitTiles(
   frames: readonly TiledClassFrames[],
   parent: Pick<FitOptions, "data" | "config" | "cacheDir" | "signal" | "progressSink" | "executionProvider" | "intraOpThreads" | "tune" | "out">,
+  wholeDir: string,
   inputSize: number,
   log: (msg: string) => void,
 ): Promise<{ tiling: Tiling; bundleFiles: Record<string, Record<string, Uint8Array>> }> {
@@ -88,7 +95,7 @@ export async function fitTiles(
     const leftOut = evenlyPicked(f.bank, Math.max(0, FRAME_THRESHOLD_FRAMES - f.heldOut.length));
     const heldOut = await scoreTiled(out, f.name, f.heldOut, grid, t.overlap, parent, false);
     const frameScores = [...heldOut.largest, ...(leftOut.length > 0 ? (await scoreTiled(out, f.name, leftOut, grid, t.overlap, parent, true)).largest : [])];
-    const pixelUnits = { whole: await wholePixelUnit(parent.out, f.name, f.heldOut, parent), tiles: quantile(heldOut.pixels, PIXEL_UNIT_QUANTILE) };
+    const pixelUnits = { whole: await wholePixelUnit(wholeDir, f.name, f.heldOut, parent), tiles: quantile(heldOut.pixels, PIXEL_UNIT_QUANTILE) };
     const own = tileThresholdOf(manifest, f.name);
     const measured = quantile(frameScores, parent.config.threshold.quantile);
     const frameThreshold = Math.max(own, measured);
@@ -98,7 +105,6 @@ export async function fitTiles(
     const bundle = await readBundle(out);
     bundleFiles[f.name] = Object.fromEntries(Object.keys(manifest.files).map((name) => [name, bundle.file(name)]));
   }
-  await rm(work, { recursive: true, force: true });
   return { tiling: { classes }, bundleFiles };
 }
 
