@@ -198,17 +198,13 @@ export class BundleDetector implements Detector {
    * A scored image's map at width × height (mapToFrame) as served with its verdict at `threshold` (verdict-map.ts):
    * what detect, eval and the report's gallery show.
    */
-  servedMap(scored: Pick<ScoredImage, "map" | "score" | "threshold" | "tiled" | "image">, width: number, height: number, threshold = scored.threshold): Float32Array {
+  servedMap(scored: Pick<ScoredImage, "map" | "score" | "threshold"> & Partial<Pick<ScoredImage, "tiled" | "image">>, width: number, height: number, threshold = scored.threshold): Float32Array {
     // At the frame's size first: the letterbox's border, which the frame does not show, must not hold the peak.
-    return mapAgreeingWithVerdict(this.frameSized(scored, width, height), scored.score, threshold);
-  }
-
-  /** A scored image's map at width × height: a tiled frame's combined map (at its frame's size), else the S×S map brought back. */
-  private frameSized(scored: Pick<ScoredImage, "map" | "tiled" | "image">, width: number, height: number): Float32Array {
+    // A tiled frame's map is the whole frame's and its tiles' combined, at the frame's size already.
     const framed = scored.tiled?.frameMap;
-    if (!framed) return mapToFrame(scored.map, this.info.inputSize, width, height, this.aspect);
-    const { width: w, height: h } = scored.image;
-    return w === width && h === height ? framed : resizeBilinear(framed, w, h, width, height);
+    const { width: w, height: h } = scored.image ?? { width, height };
+    const map = !framed ? mapToFrame(scored.map, this.info.inputSize, width, height, this.aspect) : w === width && h === height ? framed : resizeBilinear(framed, w, h, width, height);
+    return mapAgreeingWithVerdict(map, scored.score, threshold);
   }
 
   async close(): Promise<void> {
