@@ -14,8 +14,11 @@ import { loadDetector } from "../../src/pipeline/load.js";
 import { mapToFrame } from "../../src/pipeline/bundle-detector.js";
 import { autoGrid, FRAME_THRESHOLD_FRAMES, tileWorkDir } from "../../src/pipeline/tiling/fit-tiles.js";
 import { withoutFiles, writeCandidate } from "../../src/lifecycle/jobs/candidate.js";
+import { refreshMemoryBank } from "../../src/lifecycle/jobs/refresh-memory-bank.js";
+import type { AcceptedFrame } from "../../src/lifecycle/jobs/types.js";
+import { jobContext } from "../lifecycle/jobs/support.js";
 import { parseModelConfig } from "../../src/model/model-config.js";
-import { readBundle } from "../../src/model/bundle.js";
+import { readBundle, sha256 } from "../../src/model/bundle.js";
 import { tileFileName } from "../../src/model/tiling.js";
 import { decodeEncoded } from "../../src/image/decode.js";
 import { createRng } from "../../src/model/diffusion/prng.js";
@@ -124,6 +127,31 @@ test("a tiled class: fit stores its tile bundle in the parent, and detect scores
     await tiled.close();
     await whole.close();
   }
+
+  // A refresh learns a tiled class's accepted frames in its tile bundle too, from their tiles; the other class's frames only in the whole model.
+  const acceptedDir = join(dir, "accepted");
+  await mkdir(acceptedDir);
+  const accepted: AcceptedFrame[] = [];
+  for (const [i, cls, size] of [[0, "sheet", 480], [1, "sheet", 480], [2, "small", 96]] as const) {
+    const bytes = await frame(size, 500 + i);
+    const path = join(acceptedDir, `${i}.png`);
+    await writeFile(path, bytes);
+    accepted.push({ path, sha256: sha256(bytes), classTag: cls });
+  }
+  const refreshed = join(dir, "refreshed");
+  const done = await refreshMemoryBank(jobContext("refresh", out, refreshed, accepted, { holdout: 0 }));
+  assert.deepEqual(Object.keys(done.summary.tiles as object), ["sheet"]);
+  assert.deepEqual([(done.summary.tiles as Record<string, { frames: number; tiles: number }>).sheet!.frames, (done.summary.tiles as Record<string, { frames: number; tiles: number }>).sheet!.tiles], [2, 8]);
+  const next = await readBundle(refreshed);
+  const nextSheet = next.manifest.tiling!.classes.sheet!;
+  assert.equal(nextSheet.manifest.parentVersion, sheet.manifest.version);
+  assert.ok(nextSheet.manifest.memory.coresetSize > sheet.manifest.memory.coresetSize, `${sheet.manifest.memory.coresetSize} → ${nextSheet.manifest.memory.coresetSize} tile rows`);
+  assert.deepEqual(nextSheet.manifest.dataSnapshot!.accepted.map((a) => a.classTag), Array(8).fill("sheet"));
+  assert.deepEqual([nextSheet.frameThreshold, nextSheet.grid], [sheet.frameThreshold, sheet.grid]);
+  // No file of the old tile bundle is left behind, and the candidate loads with its tiles.
+  assert.ok(Object.keys(next.manifest.files).filter((n) => n.startsWith("tiles.sheet.")).every((n) => nextSheet.manifest.files[n.slice("tiles.sheet.".length)] !== undefined));
+  const refreshedDetector = await loadDetector(refreshed, { intraOpThreads: 1 });
+  await refreshedDetector.close();
 
   // A tiling naming a class the data set has no training images of is refused before any work.
   await assert.rejects(fitModel({ ...fitOptions, out: join(dir, "b2"), config: parseModelConfig({ tiling: { classes: ["sheet", "veneer"] }, diffusion: { preset: "none" }, scoring: { mode: "knn" } }) }), /tiling\.classes names veneer/);

@@ -5,8 +5,7 @@
  * image, or whose content no longer matches its recorded SHA-256 is reported
  * and skipped, never fatal: one bad ledger entry must not sink a job.
  */
-import { readFile } from "node:fs/promises";
-import { decodeEncoded } from "../../image/decode.js";
+import { readImageFile } from "../../image/read-image-file.js";
 import { sha256 } from "../../model/bundle.js";
 import { standardizeInPlace } from "../../model/feature-stats.js";
 import type { FeatureMap } from "../../model/types.js";
@@ -36,9 +35,9 @@ export async function featuresOfFiles(
     const inputs = await Promise.all(
       chunk.map(async (f): Promise<{ input: Float32Array; size: FrameSize } | string> => {
         try {
-          const bytes = await readFile(f.path);
+          // A tile reference (a tiled class's tile bundle, tiled-classes.ts) is checked by its whole file's content.
+          const { bytes, image } = await readImageFile(f.path);
           if (f.sha256 !== undefined && sha256(bytes) !== f.sha256.toLowerCase()) return "content does not match its recorded SHA-256";
-          const image = await decodeEncoded(bytes);
           return { input: await model.backbone.input(image), size: { width: image.width, height: image.height } };
         } catch (err) {
           return (err as Error).message;

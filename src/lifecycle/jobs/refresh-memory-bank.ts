@@ -43,8 +43,12 @@ import { candidateRadii, classReferenceRadii, farthestSliceDistances } from "./c
 import { growBank } from "./grow-bank.js";
 import { checkOptionKeys, choiceOption, numberOption } from "./options.js";
 import type { JobBody } from "./types.js";
+import { withTiledClasses } from "./tiled-classes.js";
 
-export const refreshMemoryBank: JobBody = async (ctx) => {
+/** The refresh of a bundle and, for its tiled classes, of their tile bundles (tiled-classes.ts). */
+export const refreshMemoryBank: JobBody = withTiledClasses((ctx) => refreshWholeMemoryBank(ctx));
+
+const refreshWholeMemoryBank: JobBody = async (ctx) => {
   const started = performance.now();
   const timings: Record<string, number> = {};
   let t = performance.now();

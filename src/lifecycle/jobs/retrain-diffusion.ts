@@ -29,6 +29,7 @@ import { acceptedFeatures, judgedClassOf } from "./accepted-features.js";
 import { checkOptionKeys, choiceOption, numberOption } from "./options.js";
 import { trainingFeaturesOf } from "./training-features.js";
 import type { JobBody } from "./types.js";
+import { withTiledClasses } from "./tiled-classes.js";
 
 /** What a re-tuning hook sees: the candidate's scorer parts and the held-out normal maps. */
 export interface RetuneInput {
@@ -185,4 +186,5 @@ export function makeRetrainDiffusion(hooks: { retune?: RetuneHook } = {}): JobBo
   };
 }
 
-export const retrainDiffusion: JobBody = makeRetrainDiffusion();
+/** The retraining of a bundle and, for its tiled classes, of their tile bundles (tiled-classes.ts). */
+export const retrainDiffusion: JobBody = withTiledClasses(makeRetrainDiffusion());

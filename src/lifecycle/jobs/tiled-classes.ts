@@ -1,0 +1,67 @@
+/**
+ * A job body for a bundle with tiled classes (model/tiling.ts): the body runs
+ * on the whole model as before, then once more for each tiled class on its
+ * tile bundle, learning from that class's accepted frames cut into the same
+ * tiles (tile references, image/tiles.ts), so a false alarm the tiles raised
+ * and an operator accepted is learnt where it was raised. The tile bundles
+ * come back into the candidate in place of the old ones. A tiled class with
+ * no accepted frame keeps its tile bundle as it was. Its frame threshold and
+ * map units stay fit's: the added rows can only lower a normal frame's tile
+ * scores, so the verdict errs, if at all, toward fewer false alarms.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { readBundle, writeBundle, type BundleFiles, type BundleManifest } from "../../model/bundle.js";
+import { tileBundleOf, tileFileName, tileFilesInParent, type TiledClass } from "../../model/tiling.js";
+import { tileRefsOf } from "../../image/tiles.js";
+import { detectorFromBundle } from "../../pipeline/load.js";
+import { throwIfCancelled } from "../../util/progress.js";
+import type { AcceptedFrame, JobBody } from "./types.js";
+
+export function withTiledClasses(body: JobBody): JobBody {
+  return async (ctx) => {
+    const result = await body(ctx);
+    const parent = await readBundle(ctx.outDir);
+    const tiling = parent.manifest.tiling;
+    if (!tiling || Object.keys(tiling.classes).length === 0) return result;
+    // An untagged frame counts for the class the whole model read it as (the candidate's data snapshot).
+    const readAs = new Map((parent.manifest.dataSnapshot?.accepted ?? []).flatMap((a) => (a.readAs !== undefined ? [[a.sha256, a.readAs] as const] : [])));
+    const classes: Record<string, TiledClass> = { ...tiling.classes };
+    const tileFiles: Record<string, BundleFiles> = {};
+    const summaries: Record<string, Record<string, unknown>> = {};
+    for (const [cls, t] of Object.entries(tiling.classes)) {
+      throwIfCancelled(ctx.signal, `${ctx.kind} of ${cls}'s tiles`);
+      const frames = ctx.accepted.filter((f) => (f.classTag ?? readAs.get(f.sha256)) === cls);
+      if (frames.length === 0) continue;
+      const work = await mkdtemp(join(dirname(ctx.outDir), `.${basename(ctx.outDir)}.tiles-`));
+      try {
+        const active = join(work, "active");
+        const out = join(work, "candidate");
+        const view = tileBundleOf(parent, cls);
+        const { files: _hashes, ...manifest } = view.manifest;
+        await writeBundle(active, manifest, Object.fromEntries(Object.keys(view.manifest.files).map((name) => [name, view.file(name)])));
+        const accepted: AcceptedFrame[] = frames.flatMap((f) => tileRefsOf(f.path, t.grid, t.overlap).map((path) => ({ path, sha256: f.sha256, classTag: cls })));
+        ctx.log.info({ class: cls, frames: frames.length, tiles: accepted.length }, `${ctx.kind}: the tiled class's tile bundle, from its accepted frames' tiles`);
+        const done = await body({ ...ctx, activeBundleDir: active, outDir: out, accepted, progress: (n, total, message) => ctx.progress(n, total, `${cls} tiles: ${message}`) });
+        const next = await readBundle(out);
+        classes[cls] = { ...t, manifest: next.manifest };
+        tileFiles[cls] = Object.fromEntries(Object.keys(next.manifest.files).map((name) => [name, next.file(name)]));
+        summaries[cls] = { frames: frames.length, tiles: accepted.length, ...done.summary };
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    }
+    if (Object.keys(tileFiles).length === 0) return result;
+    // The parent candidate's files without the replaced tile bundles' old ones, then theirs.
+    const files: BundleFiles = {};
+    for (const name of Object.keys(parent.manifest.files)) if (!Object.keys(tileFiles).some((cls) => name.startsWith(tileFileName(cls, "")))) files[name] = parent.file(name);
+    for (const [cls, own] of Object.entries(tileFiles)) Object.assign(files, tileFilesInParent(cls, own, classes[cls]!.manifest, files));
+    const { files: _hashes, ...manifest } = parent.manifest;
+    const written: BundleManifest = await writeBundle(ctx.outDir, { ...manifest, tiling: { classes } }, files, true);
+    // Verified as the daemon will load it, as every candidate is (candidate.ts).
+    const check = await detectorFromBundle(await readBundle(ctx.outDir));
+    await check.close();
+    ctx.log.info({ version: written.version, classes: Object.keys(tileFiles) }, `${ctx.kind}: candidate written with its tiled classes' new tile bundles`);
+    return { summary: { ...result.summary, tiles: summaries } };
+  };
+}
