@@ -32,7 +32,7 @@ import { loadDetector } from "../src/pipeline/load.js";
 import { mapToFrame, type BundleDetector } from "../src/pipeline/bundle-detector.js";
 import { quantile } from "../src/model/scoring/threshold.js";
 import { PixelMetricAccumulator, auroc } from "../src/measures/metrics.js";
-import { pixelsRelativeToThreshold } from "../src/eval/judged-units.js";
+import { pixelsRelativeToThreshold } from "../src/measures/judged-units.js";
 import { ProAccumulator } from "../src/measures/pro.js";
 import { SCORING_MODES, type ScoringMode } from "../src/model/types.js";
 

@@ -20,7 +20,7 @@ import { renderHeatmapPng, overlayHeatmap } from "../image/heatmap.js";
 import { Progress, throwIfCancelled, type ProgressSink } from "../util/progress.js";
 import { countVerdict, emptyVerdicts, formatVerdictTable, sumVerdicts, type ClassVerdicts, type VerdictCounts } from "./verdicts.js";
 import { DefectGroups, formatDefectTable, type DefectMetrics } from "./by-defect.js";
-import { pixelsRelativeToThreshold, relativeToThreshold } from "./judged-units.js";
+import { pixelsRelativeToThreshold, relativeToThreshold } from "../measures/judged-units.js";
 
 export interface ClassMetrics {
   image_auroc: number | null;

@@ -85,6 +85,11 @@ export const modelConfigSchema = z.strictObject({
       classes: z.array(z.string().min(1)).default([]),
       grid: z.union([z.literal("auto"), z.int().min(2).max(8)]).default("auto"),
       overlap: z.number().min(0).max(0.5).default(0),
+      /**
+       * Keep a class's tiles only where pseudo-validation gains by them (pipeline/tiling/tile-choice.ts): its held-out
+       * frames with synthesized anomalies scored whole and with the tiles; false keeps every named class's tiles.
+       */
+      choose: z.boolean().default(true),
     })
     .prefault({}),
   memory: z

@@ -35,12 +35,45 @@ export interface TiledClass {
    * the whole map's units by whole / tiles. Absent: by the scores' factor (class threshold / frameThreshold).
    */
   readonly pixelUnits?: { readonly whole: number; readonly tiles: number };
+  /** What pseudo-validation measured whole and with the tiles (pipeline/tiling/tile-choice.ts), where it ran. */
+  readonly pseudo?: TileChoiceRecord;
   /** The tile bundle, fitted on the class's training frames cut into tiles; its files are the parent's (tileFileName). */
   readonly manifest: BundleManifest;
 }
 
 export interface Tiling {
   readonly classes: Readonly<Record<string, TiledClass>>;
+  /** The classes config.tiling named whose tiles pseudo-validation did not keep, with what it measured. */
+  readonly dropped?: Readonly<Record<string, TileChoiceRecord>>;
+}
+
+/** Figures of one way of scoring (0–1; null where undefined). */
+export interface TileFigures {
+  readonly imageAuroc: number | null;
+  readonly pixelAuroc: number | null;
+  readonly aupro: number | null;
+}
+
+/** Pseudo-validation of a class's tiles: its synthesized anomalies and normals scored whole and with the tiles. */
+export interface TileChoiceRecord {
+  readonly normals: number;
+  readonly anomalies: number;
+  readonly whole: TileFigures;
+  readonly tiled: TileFigures;
+  readonly kept: boolean;
+}
+
+/** A gain must reach this (pixel AUROC or AUPRO, 0–1) for a class to keep its tiles ... */
+export const TILE_GAIN = 0.01;
+/** ... and neither may fall by more than this, nor the image AUROC by more than TILE_IMAGE_TOLERANCE. */
+export const TILE_TOLERANCE = 0.005;
+export const TILE_IMAGE_TOLERANCE = 0.02;
+
+/** Whether pseudo-validation keeps a class's tiles (undefined figures count as no change). */
+export function keepsTiles(whole: TileFigures, tiled: TileFigures): boolean {
+  const delta = (k: keyof TileFigures) => (whole[k] !== null && tiled[k] !== null ? tiled[k]! - whole[k]! : 0);
+  const gains = delta("pixelAuroc") >= TILE_GAIN || delta("aupro") >= TILE_GAIN;
+  return gains && delta("pixelAuroc") >= -TILE_TOLERANCE && delta("aupro") >= -TILE_TOLERANCE && delta("imageAuroc") >= -TILE_IMAGE_TOLERANCE;
 }
 
 /** The name a tile bundle's file has inside its parent. */

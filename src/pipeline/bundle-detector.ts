@@ -45,7 +45,7 @@ export interface ScoredImage {
    * For a frame judged as a tiled class (model/tiling.ts): the whole map and the tiles' combined at the frame's size,
    * in the units of `score` (what is served instead of `map`), and the tiles' part of the score.
    */
-  readonly tiled?: { readonly frameMap: Float32Array; readonly tileScore: number };
+  readonly tiled?: { readonly frameMap: Float32Array; readonly tileScore: number; readonly wholeScore: number };
   readonly timings: Detection["timings"];
 }
 
@@ -147,7 +147,7 @@ export class BundleDetector implements Detector {
         ...(lookRatio !== undefined ? { lookRatio } : {}),
         ...(reading?.light !== undefined ? { lightRatio: reading.light } : {}),
         unlike: lookRatio !== undefined && this.look!.margin > 0 && lookRatio > this.look!.margin,
-        ...(tiled ? { tiled: { frameMap: tiled.map, tileScore: tiled.tileScore } } : {}),
+        ...(tiled ? { tiled: { frameMap: tiled.map, tileScore: tiled.tileScore, wholeScore: scored.score } } : {}),
         timings: { decode: decodeMs, backbone: backboneMs, ...scored.timings, ...(tiled ? { tiles: performance.now() - t1 } : {}) },
       };
     });

@@ -11,7 +11,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import fc from "fast-check";
 import sharp from "sharp";
-import { pixelsRelativeToThreshold, relativeToThreshold } from "../../src/eval/judged-units.js";
+import { pixelsRelativeToThreshold, relativeToThreshold } from "../../src/measures/judged-units.js";
 import { evaluate } from "../../src/eval/evaluate.js";
 import { auroc } from "../../src/measures/metrics.js";
 import { BundleDetector, type ScoredImage } from "../../src/pipeline/bundle-detector.js";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { combineTiles, tileBundleOf, tileFactors, tileFileName, tileFilesInParent, tilingProblem, type Tiling } from "../../src/model/tiling.js";
+import { combineTiles, keepsTiles, tileBundleOf, tileFactors, tileFileName, tileFilesInParent, tilingProblem, type Tiling } from "../../src/model/tiling.js";
 import { sha256, type BundleManifest, type LoadedBundle } from "../../src/model/bundle.js";
 
 const bytes = (...v: number[]) => Uint8Array.from(v);
@@ -69,4 +69,17 @@ test("tilingProblem names a malformed tiling record's field", () => {
   assert.match(tilingProblem(bad({ frameThreshold: Number.NaN }))!, /frameThreshold NaN/);
   assert.match(tilingProblem(bad({ manifest: null }))!, /manifest is not a bundle manifest/);
   assert.match(tilingProblem(bad({ pixelUnits: { whole: 1, tiles: 0 } }))!, /pixelUnits are not two positive numbers/);
+});
+
+test("keepsTiles: a gain of 0.01 in pixel AUROC or AUPRO, neither falling by more than 0.005 nor image AUROC by more than 0.02", () => {
+  const whole = { imageAuroc: 0.6, pixelAuroc: 0.9, aupro: 0.5 };
+  assert.equal(keepsTiles(whole, { imageAuroc: 0.6, pixelAuroc: 0.9, aupro: 0.51 }), true);
+  assert.equal(keepsTiles(whole, { imageAuroc: 0.6, pixelAuroc: 0.91, aupro: 0.5 }), true);
+  assert.equal(keepsTiles(whole, { imageAuroc: 0.6, pixelAuroc: 0.905, aupro: 0.505 }), false, "no gain reaches 0.01");
+  assert.equal(keepsTiles(whole, { imageAuroc: 0.6, pixelAuroc: 0.894, aupro: 0.6 }), false, "the pixel AUROC falls by 0.006");
+  assert.equal(keepsTiles(whole, { imageAuroc: 0.579, pixelAuroc: 0.95, aupro: 0.6 }), false, "the image AUROC falls by 0.021");
+  assert.equal(keepsTiles(whole, { imageAuroc: 0.581, pixelAuroc: 0.95, aupro: 0.6 }), true);
+  // Undefined figures count as no change.
+  assert.equal(keepsTiles({ imageAuroc: null, pixelAuroc: 0.9, aupro: null }, { imageAuroc: null, pixelAuroc: 0.92, aupro: null }), true);
+  assert.equal(keepsTiles({ imageAuroc: null, pixelAuroc: null, aupro: null }, { imageAuroc: null, pixelAuroc: null, aupro: null }), false);
 });

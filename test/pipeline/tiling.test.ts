@@ -19,7 +19,10 @@ import type { AcceptedFrame } from "../../src/lifecycle/jobs/types.js";
 import { jobContext } from "../lifecycle/jobs/support.js";
 import { parseModelConfig } from "../../src/model/model-config.js";
 import { readBundle, sha256 } from "../../src/model/bundle.js";
-import { tileFileName } from "../../src/model/tiling.js";
+import { keepsTiles, tileFileName } from "../../src/model/tiling.js";
+import { measureTileChoice } from "../../src/pipeline/tiling/tile-choice.js";
+import { pseudoSamples } from "../../src/image/pseudo/index.js";
+import { auroc } from "../../src/measures/metrics.js";
 import { decodeEncoded } from "../../src/image/decode.js";
 import { createRng } from "../../src/model/diffusion/prng.js";
 import { tempDir } from "../support/temp-dir.js";
@@ -105,6 +108,7 @@ test("a tiled class: fit stores its tile bundle in the parent, and detect scores
     // The whole frame's part is the untiled detector's exactly; the score the larger of it and the tiles' scaled one.
     assert.equal(a.score, Math.max(b.score, a.tiled.tileScore));
     assert.deepEqual([...a.map], [...b.map]);
+    assert.equal(a.tiled.wholeScore, b.score);
     const wholeAtFrame = mapToFrame(b.map, whole.info.inputSize, 480, 480, whole.aspect);
     assert.equal(a.tiled.frameMap.length, 480 * 480);
     let tilesWin = 0;
@@ -118,6 +122,20 @@ test("a tiled class: fit stores its tile bundle in the parent, and detect scores
     assert.equal(d.score, a.score);
     assert.equal(d.frameMap().length, 480 * 480);
     assert.equal(tiled.servedMap(a, 120, 120).length, 120 * 120);
+    // Pseudo-validation of the tiles: the held-out frames and anomalies synthesized on them, measured whole and with the tiles.
+    const heldOutPaths = heldOutFrames.map((f) => join(data, f));
+    const choice = await measureTileChoice(tiled, { name: "sheet", images: heldOutPaths }, { seed: 0, perClass: 4 });
+    assert.deepEqual([choice.normals, choice.anomalies], [heldOutPaths.length, 4]);
+    for (const figures of [choice.whole, choice.tiled]) for (const v of Object.values(figures)) assert.ok(v !== null && v >= 0 && v <= 1, JSON.stringify(choice));
+    assert.equal(choice.kept, keepsTiles(choice.whole, choice.tiled));
+    // The whole figures are the untiled detector's: its image AUROC over the same samples.
+    const wholeScores: number[] = [];
+    const labels: boolean[] = [];
+    for await (const sample of pseudoSamples([{ name: "sheet", images: heldOutPaths }], { seed: 0, perClass: 4 })) {
+      wholeScores.push((await whole.scoreImage(sample.image, 0, "sheet")).score);
+      labels.push(sample.kind === "pseudo");
+    }
+    assert.equal(choice.whole.imageAuroc, auroc(wholeScores, labels));
     // A frame of the untiled class is scored whole, as by the untiled detector.
     const small = await decodeEncoded(await frame(96, 5));
     const s1 = await tiled.scoreImage(small, 0, "small");

@@ -11,15 +11,17 @@ import sharp from "sharp";
 import type { DatasetClass } from "../../dataset/mvtec-layout.js";
 import { cropImage, tileRects, tileRefsOf } from "../../image/tiles.js";
 import { readImageFile } from "../../image/read-image-file.js";
-import { readBundle, type BundleManifest } from "../../model/bundle.js";
+import { readBundle, sha256, type BundleManifest, type LoadedBundle } from "../../model/bundle.js";
 import type { ModelConfig } from "../../model/model-config.js";
 import { quantile } from "../../model/scoring/threshold.js";
-import type { TiledClass, Tiling } from "../../model/tiling.js";
+import { TILE_GAIN, TILE_TOLERANCE, tileFilesInParent, type TileChoiceRecord, type TiledClass, type Tiling } from "../../model/tiling.js";
+import { measureTileChoice } from "./tile-choice.js";
+import { pseudoRecipe } from "../../model/model-config.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
 import { Progress, throwIfCancelled } from "../../util/progress.js";
-import { mapToFrame } from "../bundle-detector.js";
+import { mapToFrame, type BundleDetector } from "../bundle-detector.js";
 import { fitModel, type FitOptions } from "../fit.js";
-import { loadDetector } from "../load.js";
+import { detectorFromBundle, loadDetector } from "../load.js";
 import { evenlyPicked } from "../tune/left-out.js";
 
 /** The quantile of normal pixels a map is counted in when the whole frame's and the tiles' maps are combined (model/tiling.ts). */
@@ -65,6 +67,7 @@ export async function fitTiles(
   const t = parent.config.tiling;
   const work = tileWorkDir(parent.out);
   const classes: Record<string, TiledClass> = {};
+  const dropped: Record<string, TileChoiceRecord> = {};
   /** Each tile bundle's files by name, as fitted (the parent stores them under tileFileName). */
   const bundleFiles: Record<string, Record<string, Uint8Array>> = {};
   // The tile bundles fit as any other, without tiling of their own.
@@ -101,11 +104,46 @@ export async function fitTiles(
     const frameThreshold = Math.max(own, measured);
     log(`fit: ${f.name} tiles: frame threshold ${frameThreshold.toPrecision(5)} (the ${parent.config.threshold.quantile} quantile of the largest tile score over ${f.heldOut.length} held-out frames${leftOut.length ? ` and ${leftOut.length} bank frames scored with their own rows left out` : ""}, ${measured.toPrecision(5)}, not below one tile's threshold ${own.toPrecision(5)})`);
     log(`fit: ${f.name} tiles: map units, the ${PIXEL_UNIT_QUANTILE} quantile of the held-out frames' pixels: whole ${pixelUnits.whole.toPrecision(5)}, tiles ${pixelUnits.tiles.toPrecision(5)}`);
-    classes[f.name] = { grid, overlap: t.overlap, frameThreshold, frames: frameScores.length, pixelUnits, manifest };
+    const record: TiledClass = { grid, overlap: t.overlap, frameThreshold, frames: frameScores.length, pixelUnits, manifest };
     const bundle = await readBundle(out);
-    bundleFiles[f.name] = Object.fromEntries(Object.keys(manifest.files).map((name) => [name, bundle.file(name)]));
+    const files = Object.fromEntries(Object.keys(manifest.files).map((name) => [name, bundle.file(name)]));
+    if (!t.choose || parent.tune === false) {
+      classes[f.name] = record;
+      bundleFiles[f.name] = files;
+      continue;
+    }
+    // Pseudo-validation decides: the class's held-out frames and anomalies synthesized on them, scored as served with the tiles.
+    const served = await servedWithTiles(wholeDir, f.name, record, files, parent);
+    let pseudo: TileChoiceRecord;
+    try {
+      pseudo = await measureTileChoice(served, { name: f.name, images: f.heldOut }, pseudoRecipe(parent.config.tuning), { ...(parent.signal ? { signal: parent.signal } : {}), ...(parent.progressSink ? { progressSink: parent.progressSink } : {}) });
+    } finally {
+      await served.close();
+    }
+    log(`fit: ${f.name} tiles: pseudo-validation (${pseudo.normals} held-out frames, ${pseudo.anomalies} synthesized anomalies), whole → with the tiles: image AUROC ${pct(pseudo.whole.imageAuroc)} → ${pct(pseudo.tiled.imageAuroc)}, pixel ${pct(pseudo.whole.pixelAuroc)} → ${pct(pseudo.tiled.pixelAuroc)}, AUPRO ${pct(pseudo.whole.aupro)} → ${pct(pseudo.tiled.aupro)}: ${pseudo.kept ? "tiles kept" : `tiles dropped (kept only for a gain of ${100 * TILE_GAIN} in pixel AUROC or AUPRO with neither falling by ${100 * TILE_TOLERANCE}; tiling.choose: false keeps them)`}`);
+    if (pseudo.kept) {
+      classes[f.name] = { ...record, pseudo };
+      bundleFiles[f.name] = files;
+    } else {
+      dropped[f.name] = pseudo;
+    }
   }
-  return { tiling: { classes }, bundleFiles };
+  return { tiling: { classes, ...(Object.keys(dropped).length > 0 ? { dropped } : {}) }, bundleFiles };
+}
+
+const pct = (x: number | null) => (x === null ? "–" : (100 * x).toFixed(1));
+
+/** The whole model at `wholeDir` with class `cls`'s tile bundle (its `files` as fitted), loaded as the daemon would serve the two. */
+async function servedWithTiles(wholeDir: string, cls: string, record: TiledClass, files: Readonly<Record<string, Uint8Array>>, o: Pick<FitOptions, "executionProvider" | "intraOpThreads">): Promise<BundleDetector> {
+  const whole = await readBundle(wholeDir);
+  const own = Object.fromEntries(Object.keys(whole.manifest.files).map((name) => [name, whole.file(name)]));
+  const tileFiles = tileFilesInParent(cls, files, record.manifest, own);
+  const view: LoadedBundle = {
+    dir: wholeDir,
+    manifest: { ...whole.manifest, tiling: { classes: { [cls]: record } }, files: { ...whole.manifest.files, ...Object.fromEntries(Object.entries(tileFiles).map(([name, data]) => [name, sha256(data)])) } },
+    file: (name) => tileFiles[name] ?? whole.file(name),
+  };
+  return detectorFromBundle(view, { ...(o.executionProvider ? { executionProvider: o.executionProvider } : {}), ...(o.intraOpThreads ? { intraOpThreads: o.intraOpThreads } : {}) });
 }
 
 /** The tile bundle's threshold for one tile of its class, in its served mode. */

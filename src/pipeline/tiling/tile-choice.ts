@@ -1,0 +1,49 @@
+/**
+ * Pseudo-validation of a tiled class (model/tiling.ts): its held-out frames
+ * and anomalies synthesized on them (image/pseudo, fit's recipe) are scored
+ * by the model as it would serve them with the tiles, and each is measured
+ * twice, by the whole frame's score and map alone and by the two combined:
+ * image AUROC, pixel AUROC and AUPRO at the frame's size, ranked in the
+ * class's threshold units as eval ranks them. keepsTiles decides.
+ */
+import { pseudoSamples, type PseudoClass } from "../../image/pseudo/index.js";
+import type { PseudoRecipe } from "../../image/pseudo/samples.js";
+import { auroc, PixelMetricAccumulator } from "../../measures/metrics.js";
+import { ProAccumulator } from "../../measures/pro.js";
+import { pixelsRelativeToThreshold } from "../../measures/judged-units.js";
+import { keepsTiles, type TileChoiceRecord, type TileFigures } from "../../model/tiling.js";
+import { Progress, throwIfCancelled, type ProgressSink } from "../../util/progress.js";
+import { mapToFrame, type BundleDetector } from "../bundle-detector.js";
+
+export async function measureTileChoice(served: BundleDetector, cls: PseudoClass, recipe: PseudoRecipe, options: { signal?: AbortSignal; progressSink?: ProgressSink } = {}): Promise<TileChoiceRecord> {
+  const threshold = served.thresholdOf(cls.name);
+  const ways = ["whole", "tiled"] as const;
+  const acc = Object.fromEntries(ways.map((w) => [w, { pixels: new PixelMetricAccumulator(), pro: new ProAccumulator(), scores: [] as number[] }])) as Record<(typeof ways)[number], { pixels: PixelMetricAccumulator; pro: ProAccumulator; scores: number[] }>;
+  const labels: boolean[] = [];
+  const progress = new Progress(`fit: ${cls.name} tiles: pseudo-validation`, cls.images.length + recipe.perClass, { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
+  for await (const s of pseudoSamples([cls], { ...recipe, ...(options.signal ? { signal: options.signal } : {}) })) {
+    throwIfCancelled(options.signal, "fit");
+    const { width, height } = s.image;
+    const scored = await served.scoreImage(s.image, 0, cls.name);
+    if (!scored.tiled) throw new Error(`${cls.name}: a frame was scored without its tiles`);
+    const mask = s.mask ?? new Uint8Array(width * height);
+    const maps = { whole: mapToFrame(scored.map, served.info.inputSize, width, height, served.aspect), tiled: scored.tiled.frameMap };
+    const scores = { whole: scored.tiled.wholeScore, tiled: scored.score };
+    for (const w of ways) {
+      const ranked = pixelsRelativeToThreshold(maps[w], threshold);
+      acc[w].pixels.add(ranked, mask);
+      acc[w].pro.add(ranked, mask, width);
+      acc[w].scores.push(scores[w]);
+    }
+    labels.push(s.kind === "pseudo");
+    progress.tick();
+  }
+  const figures = (w: (typeof ways)[number]): TileFigures => {
+    const a = acc[w];
+    const both = labels.some((l) => l) && labels.some((l) => !l);
+    return { imageAuroc: both ? auroc(a.scores, labels) : null, pixelAuroc: a.pixels.aurocOrNull(), aupro: both ? a.pro.aupro() : null };
+  };
+  const whole = figures("whole");
+  const tiled = figures("tiled");
+  return { normals: labels.filter((l) => !l).length, anomalies: labels.filter((l) => l).length, whole, tiled, kept: keepsTiles(whole, tiled) };
+}
