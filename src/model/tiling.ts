@@ -57,7 +57,9 @@ export interface TileFigures {
 /** Pseudo-validation of a class's tiles: its synthesized anomalies and normals scored whole and with the tiles. */
 export interface TileChoiceRecord {
   readonly normals: number;
+  /** Synthesized anomalies in all, of which `hairlines` thin faint lines (image/pseudo/hairline.ts). */
   readonly anomalies: number;
+  readonly hairlines: number;
   readonly whole: TileFigures;
   readonly tiled: TileFigures;
   readonly kept: boolean;

@@ -20,9 +20,9 @@ import { jobContext } from "../lifecycle/jobs/support.js";
 import { parseModelConfig } from "../../src/model/model-config.js";
 import { readBundle, sha256 } from "../../src/model/bundle.js";
 import { keepsTiles, tileFileName } from "../../src/model/tiling.js";
-import { measureTileChoice } from "../../src/pipeline/tiling/tile-choice.js";
-import { pseudoSamples } from "../../src/image/pseudo/index.js";
-import { auroc } from "../../src/measures/metrics.js";
+import { measureTileChoice, MIN_IMAGE_NORMALS, tileChoiceSamples } from "../../src/pipeline/tiling/tile-choice.js";
+import { PixelMetricAccumulator } from "../../src/measures/metrics.js";
+import { pixelsRelativeToThreshold } from "../../src/measures/judged-units.js";
 import { decodeEncoded } from "../../src/image/decode.js";
 import { createRng } from "../../src/model/diffusion/prng.js";
 import { tempDir } from "../support/temp-dir.js";
@@ -125,17 +125,19 @@ test("a tiled class: fit stores its tile bundle in the parent, and detect scores
     // Pseudo-validation of the tiles: the held-out frames and anomalies synthesized on them, measured whole and with the tiles.
     const heldOutPaths = heldOutFrames.map((f) => join(data, f));
     const choice = await measureTileChoice(tiled, { name: "sheet", images: heldOutPaths }, { seed: 0, perClass: 4 });
-    assert.deepEqual([choice.normals, choice.anomalies], [heldOutPaths.length, 4]);
-    for (const figures of [choice.whole, choice.tiled]) for (const v of Object.values(figures)) assert.ok(v !== null && v >= 0 && v <= 1, JSON.stringify(choice));
+    assert.deepEqual([choice.normals, choice.anomalies, choice.hairlines], [heldOutPaths.length, 8, 4]);
+    // Too few normals for an image AUROC to refuse tiles by; the pixel figures are measured.
+    assert.ok(choice.normals < MIN_IMAGE_NORMALS);
+    assert.deepEqual([choice.whole.imageAuroc, choice.tiled.imageAuroc], [null, null]);
+    for (const v of [choice.whole.pixelAuroc, choice.whole.aupro, choice.tiled.pixelAuroc, choice.tiled.aupro]) assert.ok(v !== null && v >= 0 && v <= 1, JSON.stringify(choice));
     assert.equal(choice.kept, keepsTiles(choice.whole, choice.tiled));
-    // The whole figures are the untiled detector's: its image AUROC over the same samples.
-    const wholeScores: number[] = [];
-    const labels: boolean[] = [];
-    for await (const sample of pseudoSamples([{ name: "sheet", images: heldOutPaths }], { seed: 0, perClass: 4 })) {
-      wholeScores.push((await whole.scoreImage(sample.image, 0, "sheet")).score);
-      labels.push(sample.kind === "pseudo");
+    // The whole figures are the untiled detector's maps over the same samples.
+    const pixels = new PixelMetricAccumulator();
+    for await (const sample of tileChoiceSamples({ name: "sheet", images: heldOutPaths }, { seed: 0, perClass: 4 }, undefined)) {
+      const map = mapToFrame((await whole.scoreImage(sample.image, 0, "sheet")).map, whole.info.inputSize, sample.image.width, sample.image.height, whole.aspect);
+      pixels.add(pixelsRelativeToThreshold(map, whole.thresholdOf("sheet")), sample.mask ?? new Uint8Array(map.length));
     }
-    assert.equal(choice.whole.imageAuroc, auroc(wholeScores, labels));
+    assert.equal(choice.whole.pixelAuroc, pixels.auroc());
     // A frame of the untiled class is scored whole, as by the untiled detector.
     const small = await decodeEncoded(await frame(96, 5));
     const s1 = await tiled.scoreImage(small, 0, "small");
