@@ -67,7 +67,11 @@ export function stageEstimates(work: FitWork): Record<FitStage, number> {
 export class FitEta {
   private readonly estimate: Record<FitStage, number>;
 
-  constructor(work: FitWork) {
+  /** `after`: seconds of work after this fit's last stage (its tiled classes' fits, pipeline/tiling/fit-tiles.ts). */
+  constructor(
+    work: FitWork,
+    private readonly after = 0,
+  ) {
     this.estimate = stageEstimates(work);
   }
 
@@ -77,7 +81,7 @@ export class FitEta {
     let rest = 0;
     for (const stage of FIT_STAGES.slice(order + 1)) rest += this.estimate[stage];
     const own = currentRemaining !== undefined && Number.isFinite(currentRemaining) ? currentRemaining : this.estimate[current];
-    return own + rest;
+    return own + rest + this.after;
   }
 
   /**

@@ -54,7 +54,7 @@ import { describeProfileChoice, type PositionProfiles } from "../model/scoring/p
 import { profileTuneWork, tuneProfiles } from "./tune/position-profile.js";
 import type { FeatureMap, ScoringMode } from "./types.js";
 import { frameFitOf } from "../image/geometry.js";
-import { fitTiles, tileWorkDir, wholeBundleDir } from "./tiling/fit-tiles.js";
+import { fitTiles, tileFitSeconds, tileGrids, tileWorkDir, wholeBundleDir } from "./tiling/fit-tiles.js";
 import { tileFilesInParent } from "../model/tiling.js";
 
 export interface FitOptions {
@@ -73,6 +73,8 @@ export interface FitOptions {
   readonly tune?: boolean;
   /** The classes to fit, instead of scanning `data` (tiling's tile classes, whose paths are tile references under it). */
   readonly dataset?: readonly DatasetClass[];
+  /** Seconds of work after this fit that its ETA counts (the tile fits still to come, for a tile fit). */
+  readonly etaAfter?: number;
 }
 
 interface TrainImage {
@@ -183,7 +185,14 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   // Bank images the threshold stage scores left out (left-out.ts), as classes short of held-out normals give them.
   const shortClasses = classesShortOfNormals(config.threshold, images.filter((i) => i.holdout).map((i) => i.cls), Object.keys(classCounts));
   const leftOutImages = shortClasses.reduce((n, cls) => n + Math.min(classCounts[cls]!.train, MAX_LEFT_OUT_PER_CLASS), 0);
-  const eta = new FitEta(fitWork(config, dcfg, { images: images.length, holdout: holdoutCount, bankImagesPerClass: Object.values(classCounts).map((k) => k.train), leftOutImages, c, h, w, tune: options.tune ?? true }));
+  // The tiled classes' fits come after this one's stages: the ETA counts them (grids chosen now, as fitTiles will use them).
+  const tiledFrames = config.tiling.classes.map((name) => {
+    const own = images.filter((i) => i.cls === name);
+    return { name, bank: own.filter((i) => !i.holdout).map((i) => i.path), heldOut: own.filter((i) => i.holdout).map((i) => i.path) };
+  });
+  const grids = await tileGrids(config.tiling, tiledFrames, backbone.inputSize);
+  const tileSeconds = tiledFrames.map((f) => tileFitSeconds(config, dcfg, { bank: f.bank.length, heldOut: f.heldOut.length, grid: grids[f.name]!, c, h, w, tune: options.tune ?? true }));
+  const eta = new FitEta(fitWork(config, dcfg, { images: images.length, holdout: holdoutCount, bankImagesPerClass: Object.values(classCounts).map((k) => k.train), leftOutImages, c, h, w, tune: options.tune ?? true }), tileSeconds.reduce((a, b) => a + b, 0) + (options.etaAfter ?? 0));
   const sinkFor = (stage: FitStage): ProgressSink => eta.sink(stage, options.progressSink ?? stderrSink);
 
   // 1. Features of every image, batched through the backbone.
@@ -490,11 +499,8 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   }
   // 7. The tile bundles of the classes also scored in tiles (model/tiling.ts), measured against the bundle just written.
   log(`fit: wrote the whole model (version ${version}) in ${wholeBundleDir(options.out)}; now its tiled classes`);
-  const frames = config.tiling.classes.map((name) => {
-    const own = images.filter((i) => i.cls === name && !skipped.includes(i.path));
-    return { name, bank: own.filter((i) => !i.holdout).map((i) => i.path), heldOut: own.filter((i) => i.holdout).map((i) => i.path) };
-  });
-  const tiled = await fitTiles(frames, options, wholeBundleDir(options.out), S, log);
+  const frames = tiledFrames.map((f) => ({ name: f.name, bank: f.bank.filter((p) => !skipped.includes(p)), heldOut: f.heldOut.filter((p) => !skipped.includes(p)) }));
+  const tiled = await fitTiles(frames, grids, tileSeconds, options, wholeBundleDir(options.out), log);
   lap("tiling");
   const tileFiles: Record<string, Uint8Array> = {};
   for (const [cls, own] of Object.entries(tiled.bundleFiles)) Object.assign(tileFiles, tileFilesInParent(cls, own, tiled.tiling.classes[cls]!.manifest, files));
@@ -544,7 +550,7 @@ export function diffusionConfigOf(config: ModelConfig, ep: "cpu" | "cuda", intra
 }
 
 /** How much work each stage of this fit has (fit-eta.ts), from the counts known once the backbone's shape is. */
-function fitWork(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: { images: number; holdout: number; bankImagesPerClass: number[]; leftOutImages: number; c: number; h: number; w: number; tune: boolean }): FitWork {
+export function fitWork(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: { images: number; holdout: number; bankImagesPerClass: number[]; leftOutImages: number; c: number; h: number; w: number; tune: boolean }): FitWork {
   const hw = n.h * n.w;
   const bankImages = n.images - n.holdout;
   const total = bankImages * hw;

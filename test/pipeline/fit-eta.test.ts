@@ -2,6 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FitEta, REFERENCE_SECONDS as R, stageEstimates, type FitWork } from "../../src/pipeline/fit-eta.js";
 import type { ProgressState } from "../../src/util/progress.js";
+import { fitWork } from "../../src/pipeline/fit.js";
+import { tileFitSeconds } from "../../src/pipeline/tiling/fit-tiles.js";
+import { parseModelConfig } from "../../src/model/model-config.js";
 
 const work: FitWork = { images: 1000, coresetOps: 1e12, diffusionGmac: 10_000, pseudoImages: 200, tuneScorings: 2400, thresholdScorings: 800, scoringGmac: 2 };
 
@@ -54,4 +57,22 @@ test("FitEta.sink keeps the stage's estimate until its own rate has settled (5 %
   // 20 s in: its own ETA counts even below 5 %.
   sink("c", { label: "coreset", done: 100, total: 10_000, elapsedSeconds: 20, remainingSeconds: 200 });
   assert.deepEqual(lines, ["a · fit ETA 1m40s", "b · fit ETA 2m21s", "c · fit ETA 3m20s"]);
+});
+
+test("FitEta: work after the last stage (a fit's tiled classes) counts to the end", () => {
+  const e = stageEstimates(work);
+  const eta = new FitEta(work, 300);
+  assert.ok(Math.abs(eta.remaining("threshold", 10) - 310) < 1e-6);
+  assert.ok(Math.abs(eta.remaining("features") - (Object.values(e).reduce((a, b) => a + b, 0) + 300)) < 1e-6);
+});
+
+test("tileFitSeconds: a fit of the class's grid² tiles and the scorings after it, growing with the grid", () => {
+  const config = parseModelConfig({ tiling: { classes: ["sheet"] }, diffusion: { preset: "none" }, scoring: { mode: "knn" } });
+  const n = { bank: 23, heldOut: 2, c: 120, h: 28, w: 28, tune: true };
+  const two = tileFitSeconds(config, undefined, { ...n, grid: 2 });
+  const four = tileFitSeconds(config, undefined, { ...n, grid: 4 });
+  assert.ok(two > 0 && four > two, `${two} s at 2×2, ${four} s at 4×4`);
+  // At least the fit of the tiles alone, as fitWork and stageEstimates price it.
+  const alone = stageEstimates(fitWork(config, undefined, { images: 25 * 16, holdout: 32, bankImagesPerClass: [368], leftOutImages: 0, c: 120, h: 28, w: 28, tune: true }));
+  assert.ok(four > Object.values(alone).reduce((a, b) => a + b, 0));
 });

@@ -20,7 +20,9 @@ import { pseudoRecipe } from "../../model/model-config.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
 import { Progress, throwIfCancelled } from "../../util/progress.js";
 import { mapToFrame, type BundleDetector } from "../bundle-detector.js";
-import { fitModel, type FitOptions } from "../fit.js";
+import { fitModel, fitWork, type FitOptions } from "../fit.js";
+import { REFERENCE_SECONDS, stageEstimates } from "../fit-eta.js";
+import type { DiffusionConfig } from "../../model/diffusion/index.js";
 import { detectorFromBundle, loadDetector } from "../load.js";
 import { evenlyPicked } from "../tune/left-out.js";
 
@@ -59,9 +61,11 @@ export function wholeBundleDir(out: string): string {
 /** `wholeDir`: the whole model, written (wholeBundleDir). The tile bundles are fitted under tileWorkDir, which the caller removes once the bundle is written. */
 export async function fitTiles(
   frames: readonly TiledClassFrames[],
+  /** Each class's grid (tileGrids) and the estimated seconds of its tile fit (tileFitSeconds), in `frames`' order: a tile fit's ETA counts the ones after it. */
+  grids: Readonly<Record<string, number>>,
+  seconds: readonly number[],
   parent: Pick<FitOptions, "data" | "config" | "cacheDir" | "signal" | "progressSink" | "executionProvider" | "intraOpThreads" | "tune" | "out">,
   wholeDir: string,
-  inputSize: number,
   log: (msg: string) => void,
 ): Promise<{ tiling: Tiling; bundleFiles: Record<string, Record<string, Uint8Array>> }> {
   const t = parent.config.tiling;
@@ -72,10 +76,10 @@ export async function fitTiles(
   const bundleFiles: Record<string, Record<string, Uint8Array>> = {};
   // The tile bundles fit as any other, without tiling of their own.
   const config: ModelConfig = { ...parent.config, tiling: { ...t, classes: [] } };
-  for (const f of frames) {
+  for (const [index, f] of frames.entries()) {
     throwIfCancelled(parent.signal, "fit");
     if (f.heldOut.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `tiling ${f.name}: it has no held-out frame to measure its tiles' frame threshold on`);
-    const grid = t.grid === "auto" ? autoGrid(await longSides([...f.bank, ...f.heldOut]), inputSize) : t.grid;
+    const grid = grids[f.name]!;
     log(`fit: ${f.name}: fitting its frames cut into ${grid}×${grid} tiles (overlap ${t.overlap}): ${f.bank.length * grid * grid} bank tiles, ${f.heldOut.length * grid * grid} held out`);
     const tileClass: DatasetClass = {
       name: f.name,
@@ -92,6 +96,7 @@ export async function fitTiles(
       dataset: [tileClass],
       out,
       force: true,
+      etaAfter: seconds.slice(index + 1).reduce((a, b) => a + b, 0),
       log: (m) => log(m.replace(/^fit: /, `fit: ${f.name} tiles: `)),
     });
     // Few held-out frames (a 25-frame class holds out 2) put the quantile of k² tiles' largest score at chance: bank frames scored as unseen join them.
@@ -144,6 +149,25 @@ async function servedWithTiles(wholeDir: string, cls: string, record: TiledClass
     file: (name) => tileFiles[name] ?? whole.file(name),
   };
   return detectorFromBundle(view, { ...(o.executionProvider ? { executionProvider: o.executionProvider } : {}), ...(o.intraOpThreads ? { intraOpThreads: o.intraOpThreads } : {}) });
+}
+
+/** Each tiled class's grid: the configured one, or autoGrid over its frames' sizes. */
+export async function tileGrids(t: ModelConfig["tiling"], frames: readonly TiledClassFrames[], inputSize: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const f of frames) out[f.name] = t.grid === "auto" ? autoGrid(await longSides([...f.bank, ...f.heldOut]), inputSize) : t.grid;
+  return out;
+}
+
+/**
+ * A tiled class's tile fit in seconds on the reference machine (fit-eta.ts): a fit of its frames' tiles, then the
+ * scorings after it (the frame threshold's frames and the pseudo-validation's images, each whole and in grid² tiles).
+ */
+export function tileFitSeconds(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: { bank: number; heldOut: number; grid: number; c: number; h: number; w: number; tune: boolean }): number {
+  const k2 = n.grid * n.grid;
+  const work = fitWork(config, dcfg, { images: (n.bank + n.heldOut) * k2, holdout: n.heldOut * k2, bankImagesPerClass: [n.bank * k2], leftOutImages: 0, c: n.c, h: n.h, w: n.w, tune: n.tune });
+  const stages = Object.values(stageEstimates(work)).reduce((a, b) => a + b, 0);
+  const frames = Math.min(FRAME_THRESHOLD_FRAMES, n.bank + n.heldOut) + (n.tune && config.tiling.choose ? n.heldOut + 2 * config.tuning.perClass : 0);
+  return stages + frames * (k2 + 1) * (REFERENCE_SECONDS.scoring + work.scoringGmac * REFERENCE_SECONDS.scoringGmac);
 }
 
 /** The tile bundle's threshold for one tile of its class, in its served mode. */
