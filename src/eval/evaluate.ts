@@ -69,6 +69,8 @@ export interface ImageScore {
   readonly lightRatio?: number;
   /** Its look ratio is above the model's unlike margin: NG whatever its score, as like none of the model's classes. */
   readonly unlike?: true;
+  /** A frame of a tiled class (model/tiling.ts): the whole frame's score and its tiles' (in the class's threshold units); `score` is the larger. */
+  readonly tiles?: { readonly wholeScore: number; readonly tileScore: number };
 }
 
 /** What one class's evaluation accumulated, handed to {@link EvalOptions.onClass} before it is dropped. */
@@ -167,6 +169,7 @@ async function evaluateClass(detector: BundleDetector, cls: DatasetClass, option
         ...(scored.lookRatio !== undefined ? { lookRatio: Math.round(scored.lookRatio * 1000) / 1000 } : {}),
         ...(scored.lightRatio !== undefined ? { lightRatio: Math.round(scored.lightRatio * 1000) / 1000 } : {}),
         ...(scored.unlike ? { unlike: true as const } : {}),
+        ...(scored.tiled ? { tiles: { wholeScore: scored.tiled.wholeScore, tileScore: scored.tiled.tileScore } } : {}),
       };
       countVerdict(verdicts, judged);
       groups.addImage(item.defect, item.anomalous, ranked, judged.verdict === "NG");

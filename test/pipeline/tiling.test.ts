@@ -12,6 +12,7 @@ import sharp from "sharp";
 import { fitModel } from "../../src/pipeline/fit.js";
 import { loadDetector } from "../../src/pipeline/load.js";
 import { mapToFrame } from "../../src/pipeline/bundle-detector.js";
+import { evaluate, type ImageScore } from "../../src/eval/evaluate.js";
 import { autoGrid, FRAME_THRESHOLD_FRAMES, tileWorkDir } from "../../src/pipeline/tiling/fit-tiles.js";
 import { withoutFiles, writeCandidate } from "../../src/lifecycle/jobs/candidate.js";
 import { refreshMemoryBank } from "../../src/lifecycle/jobs/refresh-memory-bank.js";
@@ -138,6 +139,16 @@ test("a tiled class: fit stores its tile bundle in the parent, and detect scores
       pixels.add(pixelsRelativeToThreshold(map, whole.thresholdOf("sheet")), sample.mask ?? new Uint8Array(map.length));
     }
     assert.equal(choice.whole.pixelAuroc, pixels.auroc());
+    // eval's per-image record gives a tiled frame's two scores; --no-tiling's detector none.
+    await mkdir(join(data, "sheet", "test", "good"), { recursive: true });
+    await writeFile(join(data, "sheet", "test", "good", "t.png"), await frame(480, 88));
+    for (const [detector, tiles] of [[tiled, true], [whole, false]] as const) {
+      const seen: ImageScore[] = [];
+      await evaluate(detector, { data, classes: ["sheet"], onImage: (r) => seen.push(r), log: () => {}, progressSink: () => {} });
+      assert.equal(seen.length, 1);
+      if (!tiles) assert.equal(seen[0]!.tiles, undefined);
+      else assert.equal(seen[0]!.score, Math.max(seen[0]!.tiles!.wholeScore, seen[0]!.tiles!.tileScore));
+    }
     // A frame of the untiled class is scored whole, as by the untiled detector.
     const small = await decodeEncoded(await frame(96, 5));
     const s1 = await tiled.scoreImage(small, 0, "small");

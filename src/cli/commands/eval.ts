@@ -54,8 +54,9 @@ export const command: CliCommand = {
                   only in its own mode); image scores change, the verdict threshold stays the bundle's
   --no-position-profile  score without the bundle's position profiles (scoring.profiles: a class's normal map at every place, by which its image
                   score is standardized; they apply only in their own mode); image scores change, the verdict threshold stays the bundle's
-  --no-tiling     score every image whole, without the bundle's tiles (tiling: the classes whose frames are also scored in tiles by a model
-                  fitted on their tiles, the two maps combined by the larger in the class's threshold units); image scores change, the threshold stays
+  --no-tiling     score every image whole, without the bundle's tiles (tiling: classes also scored in tiles by a model fitted on their tiles,
+                  the larger of the two maps and of the two scores served); image scores change, the threshold stays the bundle's.
+                  Without it, --scores gives a tiled class's images' tiles: {wholeScore, tileScore} (tileScore in the class's threshold units)
   --unlike-margin X  an image whose look ratio (its mean features' distance from the mean of the class it reads as, in units of how far that
                   class's normals lie) is above X is NG as like none of the model's classes, as the daemon's model.unlikeMargin (default ${DEFAULT_UNLIKE_MARGIN};
                   0: never); --scores gives each image's lookRatio (and unlike), the verdicts count them per class (unlike)
