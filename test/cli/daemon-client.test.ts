@@ -162,7 +162,7 @@ test("lafite info prints the served model: thresholds, the classes a tag can nam
     assert.match(text.stdout, /\nthreshold 0\.5 \(fixed by the fake detector\)\n/);
     assert.match(text.stdout, /\nclasses \(a class tag naming one judges a frame as it\): plate, hex nut\n/);
     assert.match(text.stdout, /\ndetail W 0\.25, context bank λ 4\nedge-corrected heatmaps: plate\n/);
-    assert.match(text.stdout, /\nalso scored in tiles \(heatmap and score the larger of the whole frame's and the tiles', in the class's threshold units\): plate 4×4 \(lafite, frame threshold 2\.5\)\n/);
+    assert.match(text.stdout, /\nalso scored in tiles \(served: the larger of the whole frame's and the tiles' heatmaps, each in its normals' pixel quantile, and of their scores, in the class's threshold units\): plate 4×4 \(lafite, frame threshold 2\.5\)\n/);
     // Each bank's heatmap W, then its image score's (plate's own; the nut's score shares its heatmap's detail W).
     assert.match(text.stdout, /\nclass\s+threshold\s+detail W\s+score detail W\s+context W\s+score context W\n/);
     assert.match(text.stdout, /\nplate\s+0\.5 \(model's\)\s+0\.5\s+0\s+0\.5\s+1\n/);
