@@ -148,7 +148,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
 
   const classes = options.dataset ?? (await scanDataset(options.data, options.classes ? { classes: options.classes } : {}));
   const untiled = config.tiling.classes.filter((name) => !classes.some((c) => c.name === name && c.train.length > 0));
-  if (untiled.length > 0) throw new LafiteError(ErrorCode.INVALID_CONFIG, `tiling.classes names ${untiled.join(", ")}, which ${options.data} has no training images of`);
+  if (untiled.length > 0) throw new LafiteError(ErrorCode.INVALID_CONFIG, `tiling.classes names ${untiled.join(", ")}, which ${options.classes ? `the fit's classes (--class ${options.classes.join(", ")}) do not include, or ` : ""}${options.data} has no training images of`);
   const images: TrainImage[] = [];
   const classCounts: Record<string, { train: number; holdout: number }> = {};
   for (const cls of classes) {
