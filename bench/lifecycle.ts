@@ -35,7 +35,7 @@ import { lifecycleProvider } from "../src/server/lifecycle-provider.js";
 import { Lifecycle } from "../src/lifecycle/lifecycle.js";
 import { ChildJobLauncher, type JobLauncher } from "../src/lifecycle/job-launcher.js";
 import { loadDetector } from "../src/pipeline/load.js";
-import { readBundle, writeBundle } from "../src/model/bundle.js";
+import { filesOf, readBundle, writeBundle } from "../src/model/bundle.js";
 import { JobKind, JobState } from "../src/gen/lafited/v1/admin_pb.js";
 import { silentLogger } from "../src/util/log.js";
 
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
       const b = await readBundle(bundle);
       const { files: _f, ...m } = b.manifest;
       const v2 = `${m.version}-copy`;
-      await writeBundle(lifecycle.registry.dirOf(v2), { ...m, version: v2 }, Object.fromEntries(Object.keys(b.manifest.files).map((k) => [k, b.file(k)])));
+      await writeBundle(lifecycle.registry.dirOf(v2), { ...m, version: v2 }, filesOf(b));
       lifecycle.registry.register({ version: v2, state: "candidate", reason: "bench", parent: m.version, jobId: null, dataSnapshot: {}, metrics: {} });
       let swapping = true;
       const during: number[] = [];

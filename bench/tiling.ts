@@ -29,8 +29,8 @@ import { decodeEncoded } from "../src/image/decode.js";
 import { holdoutClasses } from "../src/image/pseudo/holdout.js";
 import { cropImage, stitchMaps, tileRects, type TileRect } from "../src/image/tiles.js";
 import { loadDetector } from "../src/pipeline/load.js";
+import { pixelUnitOf } from "../src/pipeline/tiling/fit-tiles.js";
 import { mapToFrame, type BundleDetector } from "../src/pipeline/bundle-detector.js";
-import { quantile } from "../src/model/scoring/threshold.js";
 import { PixelMetricAccumulator, auroc } from "../src/measures/metrics.js";
 import { pixelsRelativeToThreshold } from "../src/measures/judged-units.js";
 import { ProAccumulator } from "../src/measures/pro.js";
@@ -99,18 +99,11 @@ async function heldOut(bundle: string, cls: string): Promise<readonly string[]> 
   return holdoutClasses(manifest.provenance.holdoutFiles, manifest.provenance.dataset).find((c) => c.name === cls)?.images ?? [];
 }
 
-/** The 0.99 quantile of the pixels of B's held-out normals of `cls`, each map at its image's size: the unit a scale's map is counted in. */
+/** The 0.99 quantile of the pixels of B's held-out normals of `cls`, each map at its image's size: the unit a scale's map is counted in (as served tiling counts it). */
 async function normalPixelUnit(detector: BundleDetector, bundle: string, cls: string): Promise<number> {
   const files = await heldOut(bundle, cls);
   if (files.length === 0) throw new Error(`${bundle} holds out no normal of ${cls}`);
-  const pixels: number[] = [];
-  for (const f of files) {
-    const image = await decodeEncoded(await readFile(f));
-    const map = mapToFrame((await detector.scoreImage(image)).map, detector.info.inputSize, image.width, image.height, detector.aspect);
-    // Every 7th pixel: the quantile of a few million pixels needs no more.
-    for (let i = 0; i < map.length; i += 7) pixels.push(map[i]!);
-  }
-  return quantile(pixels, 0.99);
+  return pixelUnitOf(detector, files);
 }
 
 interface Scale {

@@ -6,7 +6,7 @@
  * (src/lifecycle/jobs/) for job-time figures.
  */
 import { access } from "node:fs/promises";
-import { readBundle, writeBundle } from "../../src/model/bundle.js";
+import { filesOf, readBundle, writeBundle } from "../../src/model/bundle.js";
 import type { JobBody, JobBodyModule } from "../../src/lifecycle/job-body.js";
 
 const body: JobBody = async (ctx) => {
@@ -21,7 +21,7 @@ const body: JobBody = async (ctx) => {
   }
   const b = await readBundle(ctx.activeBundleDir);
   const { files: _f, ...m } = b.manifest;
-  await writeBundle(ctx.outDir, { ...m, version: `${m.version}-burn${Date.now().toString(36)}` }, Object.fromEntries(Object.keys(b.manifest.files).map((n) => [n, b.file(n)])));
+  await writeBundle(ctx.outDir, { ...m, version: `${m.version}-burn${Date.now().toString(36)}` }, filesOf(b));
   return { summary: { rounds, x } };
 };
 

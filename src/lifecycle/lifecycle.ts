@@ -26,7 +26,7 @@ import type { JobLauncher } from "./job-launcher.js";
 import type { JobResult, JobSpec } from "./job-work.js";
 import { nodeCronScheduler, type Scheduler, type ScheduledTask } from "./scheduler.js";
 import { faultPoint } from "./fault.js";
-import { readBundle, writeBundle, type BundleManifest } from "../model/bundle.js";
+import { filesOf, readBundle, writeBundle, type BundleManifest } from "../model/bundle.js";
 import { fsyncDir } from "../util/atomic-file.js";
 import { LafiteError, ErrorCode } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
@@ -159,8 +159,7 @@ export class Lifecycle extends EventEmitter<{ job: [JobRecord]; models: [] }> {
     const dir = await source();
     const bundle = await readBundle(dir);
     const { files: _hashes, ...manifest } = bundle.manifest;
-    const files: Record<string, Uint8Array> = {};
-    for (const name of Object.keys(bundle.manifest.files)) files[name] = bundle.file(name);
+    const files = filesOf(bundle);
     const dest = this.registry.dirOf(manifest.version);
     // A leftover folder of an interrupted import is not a version: replace it.
     await writeBundle(dest, manifest, files, true);

@@ -374,6 +374,11 @@ export async function readBundle(dir: string): Promise<LoadedBundle> {
   };
 }
 
+/** Every file of a bundle by name: what a bundle written from it (a copy, a candidate) starts from. */
+export function filesOf(bundle: LoadedBundle): BundleFiles {
+  return Object.fromEntries(Object.keys(bundle.manifest.files).map((name) => [name, bundle.file(name)]));
+}
+
 /** Float32Array ↔ little-endian bytes (the bundle's raw vector format). */
 export function float32Bytes(values: Float32Array): Uint8Array {
   return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);

@@ -28,12 +28,18 @@ export async function writeCandidate(
   for (const name of Object.keys(parent.files)) files[name] = parentFiles(name);
   Object.assign(files, replaced);
   const written = await writeBundle(outDir, { format: parent.format, formatVersion: parent.formatVersion, ...manifest }, files, replace);
-  const loaded = await readBundle(outDir);
-  for (const mode of Object.keys(written.thresholds ?? { [written.scoring.mode]: true }) as ScoringMode[]) {
+  await verifyCandidate(outDir, intraOpThreads);
+  return written;
+}
+
+/** A candidate read back the way the daemon will load it: every file's hash, and a detector opened for every calibrated mode. */
+export async function verifyCandidate(dir: string, intraOpThreads?: number): Promise<void> {
+  const loaded = await readBundle(dir);
+  const m = loaded.manifest;
+  for (const mode of Object.keys(m.thresholds ?? { [m.scoring.mode]: true }) as ScoringMode[]) {
     const detector = await detectorFromBundle(loaded, { mode, ...(intraOpThreads ? { intraOpThreads } : {}) });
     await detector.close();
   }
-  return written;
 }
 
 /** A manifest's own fields, without what writeBundle fills in. */

@@ -11,10 +11,11 @@
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { readBundle, writeBundle, type BundleFiles, type BundleManifest } from "../../model/bundle.js";
+import { filesOf, readBundle, writeBundle, type BundleFiles, type BundleManifest } from "../../model/bundle.js";
 import { tileBundleOf, tileFileName, tileFilesInParent, type TiledClass } from "../../model/tiling.js";
 import { tileRefsOf } from "../../image/tiles.js";
-import { detectorFromBundle } from "../../pipeline/load.js";
+import { verifyCandidate } from "./candidate.js";
+import { numberOption } from "./options.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import type { AcceptedFrame, JobBody } from "./types.js";
 
@@ -39,13 +40,13 @@ export function withTiledClasses(body: JobBody): JobBody {
         const out = join(work, "candidate");
         const view = tileBundleOf(parent, cls);
         const { files: _hashes, ...manifest } = view.manifest;
-        await writeBundle(active, manifest, Object.fromEntries(Object.keys(view.manifest.files).map((name) => [name, view.file(name)])));
+        await writeBundle(active, manifest, filesOf(view));
         const accepted: AcceptedFrame[] = frames.flatMap((f) => tileRefsOf(f.path, t.grid, t.overlap).map((path) => ({ path, sha256: f.sha256, classTag: cls })));
         ctx.log.info({ class: cls, frames: frames.length, tiles: accepted.length }, `${ctx.kind}: the tiled class's tile bundle, from its accepted frames' tiles`);
         const done = await body({ ...ctx, activeBundleDir: active, outDir: out, accepted, progress: (n, total, message) => ctx.progress(n, total, `${cls} tiles: ${message}`) });
         const next = await readBundle(out);
         classes[cls] = { ...t, manifest: next.manifest };
-        tileFiles[cls] = Object.fromEntries(Object.keys(next.manifest.files).map((name) => [name, next.file(name)]));
+        tileFiles[cls] = filesOf(next);
         summaries[cls] = { frames: frames.length, tiles: accepted.length, ...done.summary };
       } finally {
         await rm(work, { recursive: true, force: true });
@@ -58,9 +59,8 @@ export function withTiledClasses(body: JobBody): JobBody {
     for (const [cls, own] of Object.entries(tileFiles)) Object.assign(files, tileFilesInParent(cls, own, classes[cls]!.manifest, files));
     const { files: _hashes, ...manifest } = parent.manifest;
     const written: BundleManifest = await writeBundle(ctx.outDir, { ...manifest, tiling: { classes } }, files, true);
-    // Verified as the daemon will load it, as every candidate is (candidate.ts).
-    const check = await detectorFromBundle(await readBundle(ctx.outDir));
-    await check.close();
+    // Verified as every candidate is, with the threads the body was given.
+    await verifyCandidate(ctx.outDir, numberOption(ctx.options, "intraOpThreads", { min: 1, max: 64, integer: true }));
     ctx.log.info({ version: written.version, classes: Object.keys(tileFiles) }, `${ctx.kind}: candidate written with its tiled classes' new tile bundles`);
     return { summary: { ...result.summary, tiles: summaries } };
   };

@@ -11,7 +11,7 @@ import sharp from "sharp";
 import type { DatasetClass } from "../../dataset/mvtec-layout.js";
 import { cropImage, tileRects, tileRefsOf } from "../../image/tiles.js";
 import { readImageFile } from "../../image/read-image-file.js";
-import { readBundle, sha256, type BundleManifest, type LoadedBundle } from "../../model/bundle.js";
+import { filesOf, readBundle, sha256, type BundleManifest, type LoadedBundle } from "../../model/bundle.js";
 import type { ModelConfig } from "../../model/model-config.js";
 import { quantile } from "../../model/scoring/threshold.js";
 import { TILE_GAIN, TILE_TOLERANCE, tileFilesInParent, type TileChoiceRecord, type TiledClass, type Tiling } from "../../model/tiling.js";
@@ -115,8 +115,7 @@ export async function fitTiles(
     log(`fit: ${f.name} tiles: frame threshold ${frameThreshold.toPrecision(5)} (the ${parent.config.threshold.quantile} quantile of the largest tile score over ${f.heldOut.length} held-out frames${leftOut.length ? ` and ${leftOut.length} bank frames scored with their own rows left out` : ""}, ${measured.toPrecision(5)}, not below one tile's threshold ${own.toPrecision(5)})`);
     log(`fit: ${f.name} tiles: map units, the ${PIXEL_UNIT_QUANTILE} quantile of the held-out frames' pixels: whole ${pixelUnits.whole.toPrecision(5)}, tiles ${pixelUnits.tiles.toPrecision(5)}`);
     const record: TiledClass = { grid, overlap: t.overlap, frameThreshold, frames: frameScores.length, pixelUnits, manifest };
-    const bundle = await readBundle(out);
-    const files = Object.fromEntries(Object.keys(manifest.files).map((name) => [name, bundle.file(name)]));
+    const files = filesOf(await readBundle(out));
     if (!t.choose || parent.tune === false) {
       classes[f.name] = record;
       bundleFiles[f.name] = files;
@@ -146,14 +145,13 @@ const pct = (x: number | null) => (x === null ? "–" : (100 * x).toFixed(1));
 /** The whole model at `wholeDir` with class `cls`'s tile bundle (its `files` as fitted), loaded as the daemon would serve the two. */
 async function servedWithTiles(wholeDir: string, cls: string, record: TiledClass, files: Readonly<Record<string, Uint8Array>>, o: Pick<FitOptions, "executionProvider" | "intraOpThreads">): Promise<BundleDetector> {
   const whole = await readBundle(wholeDir);
-  const own = Object.fromEntries(Object.keys(whole.manifest.files).map((name) => [name, whole.file(name)]));
-  const tileFiles = tileFilesInParent(cls, files, record.manifest, own);
+  const tileFiles = tileFilesInParent(cls, files, record.manifest, filesOf(whole));
   const view: LoadedBundle = {
     dir: wholeDir,
     manifest: { ...whole.manifest, tiling: { classes: { [cls]: record } }, files: { ...whole.manifest.files, ...Object.fromEntries(Object.entries(tileFiles).map(([name, data]) => [name, sha256(data)])) } },
     file: (name) => tileFiles[name] ?? whole.file(name),
   };
-  return detectorFromBundle(view, { ...(o.executionProvider ? { executionProvider: o.executionProvider } : {}), ...(o.intraOpThreads ? { intraOpThreads: o.intraOpThreads } : {}) });
+  return detectorFromBundle(view, runtimeOf(o));
 }
 
 /** Each tiled class's grid: the configured one, or autoGrid over its frames' sizes. */
@@ -187,7 +185,7 @@ function tileThresholdOf(m: BundleManifest, cls: string): number {
 async function scoreTiled(bundleDir: string, cls: string, paths: readonly string[], grid: number, overlap: number, o: Pick<FitOptions, "signal" | "executionProvider" | "intraOpThreads" | "progressSink">, leaveOut: boolean): Promise<{ largest: number[]; pixels: number[] }> {
   const progress = new Progress(`fit: ${cls} tiles: ${leaveOut ? "bank frames scored unseen" : "held-out frames"}`, paths.length, { unit: "frames", ...(o.progressSink ? { sink: o.progressSink } : {}) });
   const pixels: number[] = [];
-  const detector = await loadDetector(bundleDir, { leaveOut, ...(o.executionProvider ? { executionProvider: o.executionProvider } : {}), ...(o.intraOpThreads ? { intraOpThreads: o.intraOpThreads } : {}) });
+  const detector = await loadDetector(bundleDir, { leaveOut, ...runtimeOf(o) });
   try {
     const out: number[] = [];
     for (const path of paths) {
@@ -210,22 +208,35 @@ async function scoreTiled(bundleDir: string, cls: string, paths: readonly string
   }
 }
 
-/** The served whole model's map unit for class `cls`: the quantile of its held-out frames' map pixels, each at the frame's size. */
+/** The served whole model's map unit for class `cls`: pixelUnitOf its held-out frames. */
 async function wholePixelUnit(bundleDir: string, cls: string, paths: readonly string[], o: Pick<FitOptions, "executionProvider" | "intraOpThreads">): Promise<number> {
-  const detector = await loadDetector(bundleDir, { tiling: false, ...(o.executionProvider ? { executionProvider: o.executionProvider } : {}), ...(o.intraOpThreads ? { intraOpThreads: o.intraOpThreads } : {}) });
+  const detector = await loadDetector(bundleDir, { tiling: false, ...runtimeOf(o) });
   try {
-    const pixels: number[] = [];
-    for (const path of paths) {
-      const { image } = await readImageFile(path).catch(() => ({ image: undefined }));
-      if (!image) continue;
-      const scored = await detector.scoreImage(image, 0, cls);
-      samplePixels(mapToFrame(scored.map, detector.info.inputSize, image.width, image.height, detector.aspect), pixels);
-    }
-    if (pixels.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `tiling ${cls}: none of its held-out frames could be read`);
-    return quantile(pixels, PIXEL_UNIT_QUANTILE);
+    return await pixelUnitOf(detector, paths, cls);
   } finally {
     await detector.close();
   }
+}
+
+/**
+ * A detector's map unit over frames `paths` (judged as `cls` when given): the PIXEL_UNIT_QUANTILE of their map
+ * pixels, each map at its frame's size. Unreadable frames are passed over; none readable is an error.
+ */
+export async function pixelUnitOf(detector: BundleDetector, paths: readonly string[], cls?: string): Promise<number> {
+  const pixels: number[] = [];
+  for (const path of paths) {
+    const { image } = await readImageFile(path).catch(() => ({ image: undefined }));
+    if (!image) continue;
+    const scored = await detector.scoreImage(image, 0, cls);
+    samplePixels(mapToFrame(scored.map, detector.info.inputSize, image.width, image.height, detector.aspect), pixels);
+  }
+  if (pixels.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `${cls ?? "pixel unit"}: none of the ${paths.length} frames could be read`);
+  return quantile(pixels, PIXEL_UNIT_QUANTILE);
+}
+
+/** The runtime a fit's detectors run on: its execution provider and threads, where given. */
+function runtimeOf(o: Pick<FitOptions, "executionProvider" | "intraOpThreads">): { executionProvider?: "cpu" | "cuda"; intraOpThreads?: number } {
+  return { ...(o.executionProvider ? { executionProvider: o.executionProvider } : {}), ...(o.intraOpThreads ? { intraOpThreads: o.intraOpThreads } : {}) };
 }
 
 /** Every 7th pixel of a map into `out`: the quantile of a few million pixels needs no more. */

@@ -13,7 +13,7 @@ import { profileTuneWork, tuneProfiles } from "./position-profile.js";
 import { tuneEdgeCorrection, describeEdgeChoice } from "./edge-correction.js";
 import type { EdgeProfiles } from "../../model/scoring/edge-profile.js";
 import type * as ort from "onnxruntime-node";
-import { readBundle, bytesToFloat32, rowPartsOf, newVersionId, writeBundle, type BundleManifest, type BundleFiles, type LoadedBundle, type TuningRecord } from "../../model/bundle.js";
+import { filesOf, readBundle, bytesToFloat32, rowPartsOf, newVersionId, writeBundle, type BundleManifest, type LoadedBundle, type TuningRecord } from "../../model/bundle.js";
 import type { ScorerParts } from "../open-scorer.js";
 import { BackboneRunner, sessionOptions } from "../../model/backbone-runner.js";
 import { resolveExecutionProvider } from "../../model/execution-provider.js";
@@ -367,8 +367,7 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
     if (leftOut.length > 0) log(`tune: ${describeLeftOut(leftOut)}`);
     const thresholds = await calibrateModes(set, parts, { ...settings, ...(detail ? { detail } : {}), ...(context ? { context } : {}), ...(sizes ? { sizes } : {}), ...(profiles ? { profiles } : {}) }, modes, config.threshold, sessOpts, { ...(signal ? { signal } : {}), log, scored, leftOut });
 
-    const files: BundleFiles = {};
-    for (const name of Object.keys(m.files)) files[name] = loaded.file(name);
+    const files = filesOf(loaded);
     const createdAt = new Date();
     const { files: _hashes, ...rest } = m;
     const { edges: _measuredBefore, sizes: _fittedBefore, profiles: _profiledBefore, ...kept } = sc;
