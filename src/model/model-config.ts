@@ -90,6 +90,12 @@ export const modelConfigSchema = z.strictObject({
        * frames with synthesized anomalies scored whole and with the tiles; false keeps every named class's tiles.
        */
       choose: z.boolean().default(true),
+      /**
+       * Whether a class's tiles join only its heatmap, its frames' score (and verdict) being the whole frame's: auto lets
+       * pseudo-validation decide (model/tiling.ts chooseTiles: the score only for an image AUROC gain measured over at
+       * least 10 held-out frames), and is false where it does not run (choose false, fit --no-tune).
+       */
+      mapOnly: z.union([z.literal("auto"), z.boolean()]).default("auto"),
     })
     .prefault({}),
   memory: z

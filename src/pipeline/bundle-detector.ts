@@ -43,7 +43,8 @@ export interface ScoredImage {
   readonly unlike?: boolean;
   /**
    * For a frame judged as a tiled class (model/tiling.ts): the whole map and the tiles' combined at the frame's size,
-   * in the units of `score` (what is served instead of `map`), and the tiles' part of the score.
+   * in the units of `score` (what is served instead of `map`), and the tiles' part of the score (in `score` unless the
+   * class's tiles are map only).
    */
   readonly tiled?: { readonly frameMap: Float32Array; readonly tileScore: number; readonly wholeScore: number };
   readonly timings: Detection["timings"];
@@ -56,6 +57,8 @@ export interface TileScoring {
   readonly overlap: number;
   readonly frameThreshold: number;
   readonly pixelUnits?: { readonly whole: number; readonly tiles: number };
+  /** The tiles join only the map; the frame's score is the whole frame's (TiledClass.mapOnly). */
+  readonly mapOnly: boolean;
 }
 
 /** The look gate a detector applies: each frame's look ratio, and the margin above which a frame is like no class. */
@@ -139,7 +142,7 @@ export class BundleDetector implements Detector {
       return {
         image,
         map,
-        score: tiled?.score ?? scored.score,
+        score: tiled && !tileScoring!.mapOnly ? tiled.score : scored.score,
         ...(scored.class !== undefined ? { class: scored.class } : {}),
         ...(scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
         ...(scored.classShares !== undefined ? { classShares: scored.classShares } : {}),

@@ -149,7 +149,7 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
       ...(sizes ? { sizeCorrectedClasses: Object.keys(sizes.classes) } : {}),
       ...(profiles ? { profiledClasses: Object.keys(profiles.classes) } : {}),
       ...(means && look && look.margin > 0 ? { unlikeMargin: look.margin, lookGatedClasses: reachedClasses(means) } : {}),
-      ...(tiles ? { tiledClasses: Object.fromEntries([...tiles].map(([cls, t]) => [cls, { grid: t.grid, overlap: t.overlap, frameThreshold: t.frameThreshold, mode: t.detector.info.mode }])) } : {}),
+      ...(tiles ? { tiledClasses: Object.fromEntries([...tiles].map(([cls, t]) => [cls, { grid: t.grid, overlap: t.overlap, frameThreshold: t.frameThreshold, mode: t.detector.info.mode, mapOnly: t.mapOnly }])) } : {}),
       ...(DETAIL_MODES.includes(mode) && sc.context && contextInUse(sc.context) ? { context: { lambda: sc.context.lambda, weight: sc.context.weight, classWeights: { ...sc.context.classWeights }, ...(sc.context.imageClassWeights ? { imageClassWeights: { ...sc.context.imageClassWeights } } : {}) } } : {}),
     },
     backbone,
@@ -179,7 +179,7 @@ async function tileScorings(bundle: LoadedBundle, options: LoadOptions): Promise
   try {
     for (const [cls, t] of Object.entries(tiling.classes)) {
       const detector = await detectorFromBundle(tileBundleOf(bundle, cls), { ...(options.executionProvider ? { executionProvider: options.executionProvider } : {}), ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}), ...(options.limits ? { limits: options.limits } : {}) });
-      out.set(cls, { detector, grid: t.grid, overlap: t.overlap, frameThreshold: t.frameThreshold, ...(t.pixelUnits ? { pixelUnits: t.pixelUnits } : {}) });
+      out.set(cls, { detector, grid: t.grid, overlap: t.overlap, frameThreshold: t.frameThreshold, mapOnly: t.mapOnly ?? false, ...(t.pixelUnits ? { pixelUnits: t.pixelUnits } : {}) });
     }
   } catch (err) {
     for (const t of out.values()) await t.detector.close();

@@ -71,6 +71,8 @@ export interface TiledClassInfo {
   readonly frameThreshold: number;
   /** The mode its tiles are scored in: the tile model's own. */
   readonly mode: ScoringMode;
+  /** The tiles join only the heatmap: the frame's score and verdict are the whole frame's. */
+  readonly mapOnly: boolean;
 }
 
 export interface ModelInfo {

@@ -374,7 +374,7 @@ export function modelInfoMessage(info: ModelInfo): ProtoModelInfo {
     alikeClasses: Object.fromEntries(Object.entries(info.alikeClasses ?? {}).map(([cls, others]) => [cls, create(ClassListSchema, { classes: [...others] })])),
     unlikeMargin: info.unlikeMargin ?? 0,
     lookGatedClasses: [...(info.lookGatedClasses ?? [])],
-    tiledClasses: Object.fromEntries(Object.entries(info.tiledClasses ?? {}).map(([cls, t]) => [cls, create(TiledClassSchema, { grid: t.grid, overlap: t.overlap, frameThreshold: t.frameThreshold, scoringMode: t.mode })])),
+    tiledClasses: Object.fromEntries(Object.entries(info.tiledClasses ?? {}).map(([cls, t]) => [cls, create(TiledClassSchema, { grid: t.grid, overlap: t.overlap, frameThreshold: t.frameThreshold, scoringMode: t.mode, mapOnly: t.mapOnly })])),
     optionalContextLambda: info.context ? { case: "contextLambda", value: info.context.lambda } : { case: undefined },
     optionalContextWeight: info.context && info.context.weight > 0 ? { case: "contextWeight", value: info.context.weight } : { case: undefined },
     classThresholds: { ...info.classThresholds },

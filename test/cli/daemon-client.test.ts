@@ -162,7 +162,7 @@ test("lafite info prints the served model: thresholds, the classes a tag can nam
     assert.match(text.stdout, /\nthreshold 0\.5 \(fixed by the fake detector\)\n/);
     assert.match(text.stdout, /\nclasses \(a class tag naming one judges a frame as it\): plate, hex nut\n/);
     assert.match(text.stdout, /\ndetail W 0\.25, context bank λ 4\nedge-corrected heatmaps: plate\n/);
-    assert.match(text.stdout, /\nalso scored in tiles \(served: the larger of the whole frame's and the tiles' heatmaps, each in its normals' pixel quantile, and of their scores, in the class's threshold units\): plate 4×4 \(lafite, frame threshold 2\.5\)\n/);
+    assert.match(text.stdout, /\nalso scored in tiles \(served: the larger of the whole frame's and the tiles' heatmaps, each in its normals' pixel quantile, and of their scores, in the class's threshold units, unless map only\): plate 4×4 \(lafite, frame threshold 2\.5\), hex nut 2×2 overlapping 0\.25 \(knn, map only\)\n/);
     // Each bank's heatmap W, then its image score's (plate's own; the nut's score shares its heatmap's detail W).
     assert.match(text.stdout, /\nclass\s+threshold\s+detail W\s+score detail W\s+context W\s+score context W\n/);
     assert.match(text.stdout, /\nplate\s+0\.5 \(model's\)\s+0\.5\s+0\s+0\.5\s+1\n/);
@@ -172,7 +172,7 @@ test("lafite info prints the served model: thresholds, the classes a tag can nam
     assert.deepEqual([info.version, info.classes, info.detailClassWeights, info.detailImageClassWeights], ["fake-1", ["plate", "hex nut"], { plate: 0.5, "hex nut": 0 }, { plate: 0 }]);
     assert.deepEqual([info.contextClassWeights, info.contextImageClassWeights, info.contextLambda, info.edgeCorrectedClasses], [{ plate: 0.5 }, { plate: 1 }, 4, ["plate"]]);
     // proto3 JSON leaves a zero overlap out.
-    assert.deepEqual(info.tiledClasses, { plate: { grid: 4, frameThreshold: 2.5, scoringMode: "lafite" } });
+    assert.deepEqual(info.tiledClasses, { plate: { grid: 4, frameThreshold: 2.5, scoringMode: "lafite" }, "hex nut": { grid: 2, overlap: 0.25, frameThreshold: 3, scoringMode: "knn", mapOnly: true } });
     const down = await lafite(["info", "--server", "127.0.0.1:1"]);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /^lafite info: 127\.0\.0\.1:1: UNAVAILABLE: /);

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { combineTiles, keepsTiles, tileBundleOf, tileFactors, tileFileName, tileFilesInParent, tilingProblem, type Tiling } from "../../src/model/tiling.js";
+import { chooseTiles, combineTiles, tileBundleOf, tileFactors, tileFileName, tileFilesInParent, tilingProblem, type Tiling } from "../../src/model/tiling.js";
 import { sha256, type BundleManifest, type LoadedBundle } from "../../src/model/bundle.js";
 
 const bytes = (...v: number[]) => Uint8Array.from(v);
@@ -69,17 +69,20 @@ test("tilingProblem names a malformed tiling record's field", () => {
   assert.match(tilingProblem(bad({ frameThreshold: Number.NaN }))!, /frameThreshold NaN/);
   assert.match(tilingProblem(bad({ manifest: null }))!, /manifest is not a bundle manifest/);
   assert.match(tilingProblem(bad({ pixelUnits: { whole: 1, tiles: 0 } }))!, /pixelUnits are not two positive numbers/);
+  assert.match(tilingProblem(bad({ mapOnly: "yes" }))!, /mapOnly yes is not a boolean/);
 });
 
-test("keepsTiles: a gain of 0.01 in pixel AUROC or AUPRO, neither falling by more than 0.005 nor image AUROC by more than 0.02", () => {
+test("chooseTiles: kept for a gain of 0.01 in pixel AUROC, AUPRO or image AUROC, the first two falling by no more than 0.005; in the score only for the image AUROC's", () => {
   const whole = { imageAuroc: 0.6, pixelAuroc: 0.9, aupro: 0.5 };
-  assert.equal(keepsTiles(whole, { imageAuroc: 0.6, pixelAuroc: 0.9, aupro: 0.51 }), true);
-  assert.equal(keepsTiles(whole, { imageAuroc: 0.6, pixelAuroc: 0.91, aupro: 0.5 }), true);
-  assert.equal(keepsTiles(whole, { imageAuroc: 0.6, pixelAuroc: 0.905, aupro: 0.505 }), false, "no gain reaches 0.01");
-  assert.equal(keepsTiles(whole, { imageAuroc: 0.6, pixelAuroc: 0.894, aupro: 0.6 }), false, "the pixel AUROC falls by 0.006");
-  assert.equal(keepsTiles(whole, { imageAuroc: 0.579, pixelAuroc: 0.95, aupro: 0.6 }), false, "the image AUROC falls by 0.021");
-  assert.equal(keepsTiles(whole, { imageAuroc: 0.581, pixelAuroc: 0.95, aupro: 0.6 }), true);
-  // Undefined figures count as no change.
-  assert.equal(keepsTiles({ imageAuroc: null, pixelAuroc: 0.9, aupro: null }, { imageAuroc: null, pixelAuroc: 0.92, aupro: null }), true);
-  assert.equal(keepsTiles({ imageAuroc: null, pixelAuroc: null, aupro: null }, { imageAuroc: null, pixelAuroc: null, aupro: null }), false);
+  assert.deepEqual(chooseTiles(whole, { imageAuroc: 0.6, pixelAuroc: 0.9, aupro: 0.51 }), { kept: true, mapOnly: true });
+  assert.deepEqual(chooseTiles(whole, { imageAuroc: 0.6, pixelAuroc: 0.91, aupro: 0.5 }), { kept: true, mapOnly: true });
+  assert.deepEqual(chooseTiles(whole, { imageAuroc: 0.6, pixelAuroc: 0.905, aupro: 0.505 }), { kept: false, mapOnly: true }, "no gain reaches 0.01");
+  assert.deepEqual(chooseTiles(whole, { imageAuroc: 0.7, pixelAuroc: 0.894, aupro: 0.6 }), { kept: false, mapOnly: false }, "the pixel AUROC falls by 0.006");
+  assert.deepEqual(chooseTiles(whole, { imageAuroc: 0.5, pixelAuroc: 0.95, aupro: 0.6 }), { kept: true, mapOnly: true }, "the image AUROC falls: the map alone");
+  assert.deepEqual(chooseTiles(whole, { imageAuroc: 0.609, pixelAuroc: 0.95, aupro: 0.6 }), { kept: true, mapOnly: true }, "an image gain under 0.01");
+  assert.deepEqual(chooseTiles(whole, { imageAuroc: 0.61, pixelAuroc: 0.95, aupro: 0.6 }), { kept: true, mapOnly: false });
+  assert.deepEqual(chooseTiles(whole, { imageAuroc: 0.7, pixelAuroc: 0.9, aupro: 0.496 }), { kept: true, mapOnly: false }, "the image gain alone keeps them");
+  // Undefined figures count as no change: no image AUROC measured, no place in the score.
+  assert.deepEqual(chooseTiles({ imageAuroc: null, pixelAuroc: 0.9, aupro: null }, { imageAuroc: null, pixelAuroc: 0.92, aupro: null }), { kept: true, mapOnly: true });
+  assert.deepEqual(chooseTiles({ imageAuroc: null, pixelAuroc: null, aupro: null }, { imageAuroc: null, pixelAuroc: null, aupro: null }), { kept: false, mapOnly: true });
 });

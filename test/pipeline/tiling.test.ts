@@ -20,7 +20,7 @@ import type { AcceptedFrame } from "../../src/lifecycle/jobs/types.js";
 import { jobContext } from "../lifecycle/jobs/support.js";
 import { parseModelConfig } from "../../src/model/model-config.js";
 import { readBundle, sha256 } from "../../src/model/bundle.js";
-import { keepsTiles, tileFileName } from "../../src/model/tiling.js";
+import { chooseTiles, tileFileName } from "../../src/model/tiling.js";
 import { measureTileChoice, MIN_IMAGE_NORMALS, tileChoiceSamples } from "../../src/pipeline/tiling/tile-choice.js";
 import { PixelMetricAccumulator } from "../../src/measures/metrics.js";
 import { pixelsRelativeToThreshold } from "../../src/measures/judged-units.js";
@@ -88,7 +88,8 @@ test("a tiled class: fit stores its tile bundle in the parent, and detect scores
   await writeCandidate(candidate, bundle.manifest, (name) => bundle.file(name), withoutFiles(bundle.manifest), {}, 1);
   const carried = await loadDetector(candidate, { intraOpThreads: 1 });
   try {
-    assert.deepEqual(carried.info.tiledClasses, { sheet: { grid: 2, overlap: 0, frameThreshold: sheet.frameThreshold, mode: "knn" } });
+    // fit --no-tune: nothing measured, so tiling.mapOnly auto puts the tiles in the score too.
+    assert.deepEqual(carried.info.tiledClasses, { sheet: { grid: 2, overlap: 0, frameThreshold: sheet.frameThreshold, mode: "knn", mapOnly: false } });
   } finally {
     await carried.close();
   }
@@ -123,6 +124,21 @@ test("a tiled class: fit stores its tile bundle in the parent, and detect scores
     assert.equal(d.score, a.score);
     assert.equal(d.frameMap().length, 480 * 480);
     assert.equal(tiled.servedMap(a, 120, 120).length, 120 * 120);
+    // Map only: the same map, the whole frame's score (and so its verdict).
+    const mapOnlyDir = join(dir, "map-only");
+    const mapOnlyManifest = { ...bundle.manifest, tiling: { classes: { sheet: { ...sheet, mapOnly: true } } } };
+    await writeCandidate(mapOnlyDir, mapOnlyManifest, (name) => bundle.file(name), withoutFiles(mapOnlyManifest), {}, 1);
+    const mapOnly = await loadDetector(mapOnlyDir, { intraOpThreads: 1 });
+    try {
+      assert.equal(mapOnly.info.tiledClasses!.sheet!.mapOnly, true);
+      const m = await mapOnly.scoreImage(image, 0, "sheet");
+      assert.equal(m.score, b.score);
+      assert.equal(m.tiled!.tileScore, a.tiled.tileScore);
+      assert.deepEqual([...m.tiled!.frameMap], [...a.tiled.frameMap]);
+      assert.ok(a.tiled.tileScore > b.score, "the line's tiles outscore the whole frame, so map only changes the score");
+    } finally {
+      await mapOnly.close();
+    }
     // Pseudo-validation of the tiles: the held-out frames and anomalies synthesized on them, measured whole and with the tiles.
     const heldOutPaths = heldOutFrames.map((f) => join(data, f));
     const choice = await measureTileChoice(tiled, { name: "sheet", images: heldOutPaths }, { seed: 0, perClass: 4 });
@@ -131,7 +147,9 @@ test("a tiled class: fit stores its tile bundle in the parent, and detect scores
     assert.ok(choice.normals < MIN_IMAGE_NORMALS);
     assert.deepEqual([choice.whole.imageAuroc, choice.tiled.imageAuroc], [null, null]);
     for (const v of [choice.whole.pixelAuroc, choice.whole.aupro, choice.tiled.pixelAuroc, choice.tiled.aupro]) assert.ok(v !== null && v >= 0 && v <= 1, JSON.stringify(choice));
-    assert.equal(choice.kept, keepsTiles(choice.whole, choice.tiled));
+    assert.deepEqual({ kept: choice.kept, mapOnly: choice.mapOnly }, chooseTiles(choice.whole, choice.tiled));
+    // No image AUROC measured, so no measured image-level gain: kept, if at all, for the map alone.
+    assert.equal(choice.mapOnly, true);
     // The whole figures are the untiled detector's maps over the same samples.
     const pixels = new PixelMetricAccumulator();
     for await (const sample of tileChoiceSamples({ name: "sheet", images: heldOutPaths }, { seed: 0, perClass: 4 }, undefined)) {

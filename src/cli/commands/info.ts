@@ -53,7 +53,7 @@ export function formatModelInfo(info: ModelInfo): string {
   if (info.sizeCorrectedClasses.length > 0) lines.push(`size-corrected scores: ${info.sizeCorrectedClasses.join(", ")}`);
   if (info.profiledClasses.length > 0) lines.push(`scores standardized by their position profile: ${info.profiledClasses.join(", ")}`);
   const tiled = Object.entries(info.tiledClasses);
-  if (tiled.length > 0) lines.push(`also scored in tiles (served: the larger of the whole frame's and the tiles' heatmaps, each in its normals' pixel quantile, and of their scores, in the class's threshold units): ${tiled.map(([cls, t]) => `${cls} ${t.grid}×${t.grid}${t.overlap > 0 ? ` overlapping ${num(t.overlap)}` : ""} (${t.scoringMode}, frame threshold ${num(t.frameThreshold)})`).join(", ")}`);
+  if (tiled.length > 0) lines.push(`also scored in tiles (served: the larger of the whole frame's and the tiles' heatmaps, each in its normals' pixel quantile, and of their scores, in the class's threshold units, unless map only): ${tiled.map(([cls, t]) => `${cls} ${t.grid}×${t.grid}${t.overlap > 0 ? ` overlapping ${num(t.overlap)}` : ""} (${t.scoringMode}, ${t.mapOnly ? "map only" : `frame threshold ${num(t.frameThreshold)}`})`).join(", ")}`);
   if (info.classes.length === 0) {
     lines.push("classes: none recorded (class tags are informational)");
     return lines.join("\n");

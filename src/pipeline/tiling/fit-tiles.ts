@@ -15,7 +15,7 @@ import { filesOf, readBundle, sha256, type BundleManifest, type LoadedBundle } f
 import type { ModelConfig } from "../../model/model-config.js";
 import { quantile } from "../../model/scoring/threshold.js";
 import { TILE_GAIN, TILE_TOLERANCE, tileFilesInParent, type TileChoiceRecord, type TiledClass, type Tiling } from "../../model/tiling.js";
-import { measureTileChoice } from "./tile-choice.js";
+import { MIN_IMAGE_NORMALS, measureTileChoice } from "./tile-choice.js";
 import { pseudoRecipe } from "../../model/model-config.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
 import { Progress, throwIfCancelled } from "../../util/progress.js";
@@ -117,7 +117,7 @@ export async function fitTiles(
     const record: TiledClass = { grid, overlap: t.overlap, frameThreshold, frames: frameScores.length, pixelUnits, manifest };
     const files = filesOf(await readBundle(out));
     if (!t.choose || parent.tune === false) {
-      classes[f.name] = record;
+      classes[f.name] = { ...record, mapOnly: t.mapOnly === true };
       bundleFiles[f.name] = files;
       continue;
     }
@@ -129,9 +129,10 @@ export async function fitTiles(
     } finally {
       await served.close();
     }
-    log(`fit: ${f.name} tiles: pseudo-validation (${pseudo.normals} held-out frames, ${pseudo.anomalies} synthesized anomalies), whole → with the tiles: image AUROC ${pct(pseudo.whole.imageAuroc)} → ${pct(pseudo.tiled.imageAuroc)}, pixel ${pct(pseudo.whole.pixelAuroc)} → ${pct(pseudo.tiled.pixelAuroc)}, AUPRO ${pct(pseudo.whole.aupro)} → ${pct(pseudo.tiled.aupro)}: ${pseudo.kept ? "tiles kept" : `tiles dropped (kept only for a gain of ${100 * TILE_GAIN} in pixel AUROC or AUPRO with neither falling by ${100 * TILE_TOLERANCE}; tiling.choose: false keeps them)`}`);
+    const mapOnly = t.mapOnly === "auto" ? pseudo.mapOnly === true : t.mapOnly;
+    log(`fit: ${f.name} tiles: pseudo-validation (${pseudo.normals} held-out frames, ${pseudo.anomalies} synthesized anomalies), whole → with the tiles: image AUROC ${pct(pseudo.whole.imageAuroc)} → ${pct(pseudo.tiled.imageAuroc)}, pixel ${pct(pseudo.whole.pixelAuroc)} → ${pct(pseudo.tiled.pixelAuroc)}, AUPRO ${pct(pseudo.whole.aupro)} → ${pct(pseudo.tiled.aupro)}: ${pseudo.kept ? `tiles kept, ${mapOnly ? "in the map only" : "in the score and the map"}${t.mapOnly === "auto" ? ` (the score only for a gain of ${100 * TILE_GAIN} in image AUROC over at least ${MIN_IMAGE_NORMALS} held-out frames)` : " (tiling.mapOnly)"}` : `tiles dropped (kept only for a gain of ${100 * TILE_GAIN} in pixel AUROC, AUPRO or image AUROC with neither of the first two falling by ${100 * TILE_TOLERANCE}; tiling.choose: false keeps them)`}`);
     if (pseudo.kept) {
-      classes[f.name] = { ...record, pseudo };
+      classes[f.name] = { ...record, mapOnly, pseudo };
       bundleFiles[f.name] = files;
     } else {
       dropped[f.name] = pseudo;

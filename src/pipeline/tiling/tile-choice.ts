@@ -6,7 +6,8 @@
  * by the model as it would serve them with the tiles, and each is measured
  * twice, by the whole frame's score and map alone and by the two combined:
  * image AUROC, pixel AUROC and AUPRO at the frame's size, ranked in the
- * class's threshold units as eval ranks them. keepsTiles decides.
+ * class's threshold units as eval ranks them. chooseTiles decides whether
+ * the tiles are kept, and whether they join the score or only the map.
  */
 import { pseudoSamples, type PseudoClass } from "../../image/pseudo/index.js";
 import { synthesizeHairline } from "../../image/pseudo/hairline.js";
@@ -17,7 +18,7 @@ import type { PseudoRecipe } from "../../image/pseudo/samples.js";
 import { auroc, PixelMetricAccumulator } from "../../measures/metrics.js";
 import { ProAccumulator } from "../../measures/pro.js";
 import { pixelsRelativeToThreshold } from "../../measures/judged-units.js";
-import { keepsTiles, type TileChoiceRecord, type TileFigures } from "../../model/tiling.js";
+import { chooseTiles, type TileChoiceRecord, type TileFigures } from "../../model/tiling.js";
 import { Progress, throwIfCancelled, type ProgressSink } from "../../util/progress.js";
 import { mapToFrame, type BundleDetector } from "../bundle-detector.js";
 
@@ -35,7 +36,8 @@ export async function measureTileChoice(served: BundleDetector, cls: PseudoClass
     if (!scored.tiled) throw new Error(`${cls.name}: a frame was scored without its tiles`);
     const mask = s.mask ?? new Uint8Array(width * height);
     const maps = { whole: mapToFrame(scored.map, served.info.inputSize, width, height, served.aspect), tiled: scored.tiled.frameMap };
-    const scores = { whole: scored.tiled.wholeScore, tiled: scored.score };
+    // With the tiles in the score, whatever the record being measured says: that is what is being chosen.
+    const scores = { whole: scored.tiled.wholeScore, tiled: Math.max(scored.tiled.wholeScore, scored.tiled.tileScore) };
     for (const w of ways) {
       const ranked = pixelsRelativeToThreshold(maps[w], threshold);
       acc[w].pixels.add(ranked, mask);
@@ -55,7 +57,7 @@ export async function measureTileChoice(served: BundleDetector, cls: PseudoClass
   };
   const whole = figures("whole");
   const tiled = figures("tiled");
-  return { normals: labels.filter((l) => !l).length, anomalies: labels.filter((l) => l).length, hairlines, whole, tiled, kept: keepsTiles(whole, tiled) };
+  return { normals: labels.filter((l) => !l).length, anomalies: labels.filter((l) => l).length, hairlines, whole, tiled, ...chooseTiles(whole, tiled) };
 }
 
 /** The fewest held-out normals the choice measures an image AUROC over (fit's threshold.minClassNormals default). */

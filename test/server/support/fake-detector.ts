@@ -60,7 +60,7 @@ export class FakeDetector implements Detector {
       // Read back from lafited_model_position_profiled.
       profiledClasses: ["hex nut"],
       // Read back from `lafite info` and its --json.
-      tiledClasses: { plate: { grid: 4, overlap: 0, frameThreshold: 2.5, mode: "lafite" } },
+      tiledClasses: { plate: { grid: 4, overlap: 0, frameThreshold: 2.5, mode: "lafite", mapOnly: false }, "hex nut": { grid: 2, overlap: 0.25, frameThreshold: 3, mode: "knn", mapOnly: true } },
     };
   }
 
