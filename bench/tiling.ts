@@ -29,7 +29,7 @@ import { decodeEncoded } from "../src/image/decode.js";
 import { holdoutClasses } from "../src/image/pseudo/holdout.js";
 import { cropImage, stitchMaps, tileRects, type TileRect } from "../src/image/tiles.js";
 import { loadDetector } from "../src/pipeline/load.js";
-import { pixelUnitOf } from "../src/pipeline/tiling/fit-tiles.js";
+import { pixelUnitOf } from "../src/pipeline/tiling/frame-units.js";
 import { mapToFrame, type BundleDetector } from "../src/pipeline/bundle-detector.js";
 import { PixelMetricAccumulator, auroc } from "../src/measures/metrics.js";
 import { pixelsRelativeToThreshold } from "../src/measures/judged-units.js";

@@ -6,21 +6,23 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
+import { pino } from "pino";
 import { fitModel } from "../../src/pipeline/fit.js";
 import { loadDetector } from "../../src/pipeline/load.js";
 import { mapToFrame } from "../../src/pipeline/bundle-detector.js";
 import { evaluate, type ImageScore } from "../../src/eval/evaluate.js";
-import { autoGrid, FRAME_THRESHOLD_FRAMES, tileWorkDir } from "../../src/pipeline/tiling/fit-tiles.js";
+import { autoGrid, tileWorkDir } from "../../src/pipeline/tiling/fit-tiles.js";
+import { FRAME_THRESHOLD_FRAMES, measureFrameUnits } from "../../src/pipeline/tiling/frame-units.js";
 import { withoutFiles, writeCandidate } from "../../src/lifecycle/jobs/candidate.js";
 import { refreshMemoryBank } from "../../src/lifecycle/jobs/refresh-memory-bank.js";
 import type { AcceptedFrame } from "../../src/lifecycle/jobs/types.js";
 import { jobContext } from "../lifecycle/jobs/support.js";
 import { parseModelConfig } from "../../src/model/model-config.js";
-import { readBundle, sha256 } from "../../src/model/bundle.js";
-import { chooseTiles, tileFileName } from "../../src/model/tiling.js";
+import { filesOf, readBundle, sha256, writeBundle } from "../../src/model/bundle.js";
+import { chooseTiles, tileBundleOf, tileFileName } from "../../src/model/tiling.js";
 import { measureTileChoice, MIN_IMAGE_NORMALS, tileChoiceSamples } from "../../src/pipeline/tiling/tile-choice.js";
 import { PixelMetricAccumulator } from "../../src/measures/metrics.js";
 import { pixelsRelativeToThreshold } from "../../src/measures/judged-units.js";
@@ -196,11 +198,35 @@ test("a tiled class: fit stores its tile bundle in the parent, and detect scores
   assert.equal(nextSheet.manifest.parentVersion, sheet.manifest.version);
   assert.ok(nextSheet.manifest.memory.coresetSize > sheet.manifest.memory.coresetSize, `${sheet.manifest.memory.coresetSize} → ${nextSheet.manifest.memory.coresetSize} tile rows`);
   assert.deepEqual(nextSheet.manifest.dataSnapshot!.accepted.map((a) => a.classTag), Array(8).fill("sheet"));
-  assert.deepEqual([nextSheet.frameThreshold, nextSheet.grid], [sheet.frameThreshold, sheet.grid]);
+  assert.equal(nextSheet.grid, sheet.grid);
+  // Its frame threshold and map units measured again on the new tile bundle and the whole candidate, over fit's frames of the class.
+  const tileView = tileBundleOf(next, "sheet");
+  const { files: _tileHashes, ...tileManifest } = tileView.manifest;
+  await writeBundle(join(dir, "refreshed-sheet-tiles"), tileManifest, filesOf(tileView));
+  const sheetFrames = (await readdir(join(data, "sheet", "train", "good"))).map((f) => join(data, "sheet", "train", "good", f));
+  const heldOutSheet = heldOutFrames.map((f) => join(data, f));
+  const again = await measureFrameUnits(join(dir, "refreshed-sheet-tiles"), refreshed, "sheet", { heldOut: heldOutSheet, bank: sheetFrames.filter((f) => !heldOutSheet.includes(f)) }, 2, 0, config.threshold.quantile, { intraOpThreads: 1 });
+  assert.deepEqual([nextSheet.frameThreshold, nextSheet.frames, nextSheet.pixelUnits], [again.frameThreshold, 10, again.pixelUnits]);
+  assert.notEqual(nextSheet.frameThreshold, sheet.frameThreshold, "the added tile rows move the frame threshold");
+  assert.deepEqual((done.summary.tiles as Record<string, { frameThreshold: unknown }>).sheet!.frameThreshold, { before: sheet.frameThreshold, after: nextSheet.frameThreshold, measuredOn: 10 });
   // No file of the old tile bundle is left behind, and the candidate loads with its tiles.
   assert.ok(Object.keys(next.manifest.files).filter((n) => n.startsWith("tiles.sheet.")).every((n) => nextSheet.manifest.files[n.slice("tiles.sheet.".length)] !== undefined));
   const refreshedDetector = await loadDetector(refreshed, { intraOpThreads: 1 });
   await refreshedDetector.close();
+  // Where fit's frames of the class are gone, the refresh keeps fit's frame threshold and map units, and says so.
+  for (const f of heldOutSheet) await rename(f, `${f}.gone`);
+  try {
+    const warnings: string[] = [];
+    // Half the accepted frames held out: the tile bundle calibrates its own threshold on their tiles.
+    const ctx = jobContext("refresh", out, join(dir, "refreshed-without-data"), accepted, { holdout: 0.5 });
+    const kept = await refreshMemoryBank({ ...ctx, log: pino({ level: "warn" }, { write: (line: string) => void warnings.push((JSON.parse(line) as { msg: string }).msg) }) });
+    const keptSheet = (await readBundle(join(dir, "refreshed-without-data"))).manifest.tiling!.classes.sheet!;
+    assert.deepEqual([keptSheet.frameThreshold, keptSheet.frames, keptSheet.pixelUnits], [sheet.frameThreshold, sheet.frames, sheet.pixelUnits]);
+    assert.equal((kept.summary.tiles as Record<string, { frameThreshold: { measuredOn: number } }>).sheet!.frameThreshold.measuredOn, 0);
+    assert.ok(warnings.some((w) => /sheet tiles: fit's frame threshold and map units kept, not measured again/.test(w)), warnings.join("\n"));
+  } finally {
+    for (const f of heldOutSheet) await rename(`${f}.gone`, f);
+  }
 
   // A tiling naming a class the data set has no training images of is refused before any work.
   await assert.rejects(fitModel({ ...fitOptions, out: join(dir, "b2"), config: parseModelConfig({ tiling: { classes: ["sheet", "veneer"] }, diffusion: { preset: "none" }, scoring: { mode: "knn" } }) }), /tiling\.classes names veneer, which .* has no training images of/);

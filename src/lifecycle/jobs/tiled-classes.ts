@@ -5,19 +5,28 @@
  * tiles (tile references, image/tiles.ts), so a false alarm the tiles raised
  * and an operator accepted is learnt where it was raised. The tile bundles
  * come back into the candidate in place of the old ones. A tiled class with
- * no accepted frame keeps its tile bundle as it was. Its frame threshold and
- * map units stay fit's: the added rows can only lower a normal frame's tile
- * scores, so the verdict errs, if at all, toward fewer false alarms.
+ * no accepted frame keeps its tile bundle as it was. A new tile bundle's
+ * frame threshold and map units are measured again, as fit measured them
+ * (pipeline/tiling/frame-units.ts), on fit's held-out and bank frames of
+ * the class: the rows a refresh adds lower a normal frame's tile scores, and
+ * a retrained U-Net moves them either way, so fit's frame threshold would
+ * no longer stand for the class's threshold. Where fit's data set is gone,
+ * fit's figures are kept, and the job says so.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { filesOf, readBundle, writeBundle, type BundleFiles, type BundleManifest } from "../../model/bundle.js";
 import { tileBundleOf, tileFileName, tileFilesInParent, type TiledClass } from "../../model/tiling.js";
 import { tileRefsOf } from "../../image/tiles.js";
+import { holdoutFileParts } from "../../image/pseudo/holdout.js";
+import { scanDataset } from "../../dataset/mvtec-layout.js";
+import { parseModelConfig } from "../../model/model-config.js";
+import { describeFrameUnits, measureFrameUnits, type FrameUnits } from "../../pipeline/tiling/frame-units.js";
+import { LafiteError, ErrorCode } from "../../util/errors.js";
 import { verifyCandidate } from "./candidate.js";
 import { numberOption } from "./options.js";
 import { throwIfCancelled } from "../../util/progress.js";
-import type { AcceptedFrame, JobBody } from "./types.js";
+import type { AcceptedFrame, JobBody, JobContext } from "./types.js";
 
 export function withTiledClasses(body: JobBody): JobBody {
   return async (ctx) => {
@@ -45,9 +54,10 @@ export function withTiledClasses(body: JobBody): JobBody {
         ctx.log.info({ class: cls, frames: frames.length, tiles: accepted.length }, `${ctx.kind}: the tiled class's tile bundle, from its accepted frames' tiles`);
         const done = await body({ ...ctx, activeBundleDir: active, outDir: out, accepted, progress: (n, total, message) => ctx.progress(n, total, `${cls} tiles: ${message}`) });
         const next = await readBundle(out);
-        classes[cls] = { ...t, manifest: next.manifest };
+        const units = await remeasured(ctx, parent.manifest, cls, t, out);
+        classes[cls] = { ...t, ...(units ? { frameThreshold: units.frameThreshold, frames: units.frames, pixelUnits: units.pixelUnits } : {}), manifest: next.manifest };
         tileFiles[cls] = filesOf(next);
-        summaries[cls] = { frames: frames.length, tiles: accepted.length, ...done.summary };
+        summaries[cls] = { frames: frames.length, tiles: accepted.length, frameThreshold: { before: t.frameThreshold, after: classes[cls]!.frameThreshold, measuredOn: units ? units.frames : 0 }, ...done.summary };
       } finally {
         await rm(work, { recursive: true, force: true });
       }
@@ -58,10 +68,43 @@ export function withTiledClasses(body: JobBody): JobBody {
     for (const name of Object.keys(parent.manifest.files)) if (!Object.keys(tileFiles).some((cls) => name.startsWith(tileFileName(cls, "")))) files[name] = parent.file(name);
     for (const [cls, own] of Object.entries(tileFiles)) Object.assign(files, tileFilesInParent(cls, own, classes[cls]!.manifest, files));
     const { files: _hashes, ...manifest } = parent.manifest;
-    const written: BundleManifest = await writeBundle(ctx.outDir, { ...manifest, tiling: { classes } }, files, true);
+    // The classes fit's pseudo-validation dropped stay on record.
+    const written: BundleManifest = await writeBundle(ctx.outDir, { ...manifest, tiling: { ...tiling, classes } }, files, true);
     // Verified as every candidate is, with the threads the body was given.
     await verifyCandidate(ctx.outDir, numberOption(ctx.options, "intraOpThreads", { min: 1, max: 64, integer: true }));
     ctx.log.info({ version: written.version, classes: Object.keys(tileFiles) }, `${ctx.kind}: candidate written with its tiled classes' new tile bundles`);
     return { summary: { ...result.summary, tiles: summaries } };
   };
+}
+
+/**
+ * Class `cls`'s frame threshold and map units measured on its new tile bundle at `tileDir` and the job's whole
+ * candidate (ctx.outDir), over fit's held-out and bank frames of the class; undefined (fit's kept, with a warning)
+ * where fit's data set no longer has them.
+ */
+async function remeasured(ctx: JobContext, parent: BundleManifest, cls: string, t: TiledClass, tileDir: string): Promise<FrameUnits | undefined> {
+  const p = parent.provenance;
+  const heldOut = (p.holdoutFiles ?? []).filter((f) => holdoutFileParts(f)[0] === cls).map((f) => join(p.dataset, ...holdoutFileParts(f)));
+  const held = new Set(heldOut);
+  const bank = (await scanDataset(p.dataset, { classes: [cls] }).catch(() => [])).find((c) => c.name === cls)?.train.filter((f) => !held.has(f)) ?? [];
+  const q = parseModelConfig(parent.config).threshold.quantile;
+  try {
+    if (heldOut.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `the bundle records no held-out frame of ${cls}`);
+    const units = await measureFrameUnits(tileDir, ctx.outDir, cls, { heldOut, bank }, t.grid, t.overlap, q, {
+      signal: ctx.signal,
+      progressSink: (line) => ctx.log.debug(line),
+      ...optionalThreads(ctx),
+    });
+    ctx.log.info({ class: cls, frameThreshold: units.frameThreshold, before: t.frameThreshold, frames: units.frames, pixelUnits: units.pixelUnits }, `${ctx.kind}: ${cls} tiles: ${describeFrameUnits(units, q)}`);
+    return units;
+  } catch (err) {
+    if (!(err instanceof LafiteError && err.code === ErrorCode.BAD_DATASET)) throw err;
+    ctx.log.warn({ class: cls, dataset: p.dataset, frameThreshold: t.frameThreshold }, `${ctx.kind}: ${cls} tiles: fit's frame threshold and map units kept, not measured again (${err.message})`);
+    return undefined;
+  }
+}
+
+function optionalThreads(ctx: JobContext): { intraOpThreads?: number } {
+  const threads = numberOption(ctx.options, "intraOpThreads", { min: 1, max: 64, integer: true });
+  return threads !== undefined ? { intraOpThreads: threads } : {};
 }

@@ -3,39 +3,27 @@
  * its training frames cut into tiles (tile references, image/tiles.ts: no
  * file is written) are fitted as a bundle of their own, its bank from the
  * tiles of the parent's bank frames and its held-out normals from the tiles
- * of the parent's held-out frames; then the frame threshold is measured on
- * those held-out frames, scored tile by tile as a served frame will be.
+ * of the parent's held-out frames; then the frame threshold and map units
+ * are measured on those frames, scored tile by tile as a served frame will
+ * be (frame-units.ts), and pseudo-validation chooses (tile-choice.ts).
  */
 import { basename, dirname, join } from "node:path";
 import sharp from "sharp";
 import type { DatasetClass } from "../../dataset/mvtec-layout.js";
-import { cropImage, tileRects, tileRefsOf } from "../../image/tiles.js";
-import { readImageFile } from "../../image/read-image-file.js";
-import { filesOf, readBundle, sha256, type BundleManifest, type LoadedBundle } from "../../model/bundle.js";
+import { tileRefsOf } from "../../image/tiles.js";
+import { filesOf, readBundle, sha256, type LoadedBundle } from "../../model/bundle.js";
 import type { ModelConfig } from "../../model/model-config.js";
-import { quantile } from "../../model/scoring/threshold.js";
 import { TILE_GAIN, TILE_TOLERANCE, tileFilesInParent, type TileChoiceRecord, type TiledClass, type Tiling } from "../../model/tiling.js";
 import { MIN_IMAGE_NORMALS, measureTileChoice } from "./tile-choice.js";
 import { pseudoRecipe } from "../../model/model-config.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
-import { Progress, throwIfCancelled } from "../../util/progress.js";
-import { mapToFrame, type BundleDetector } from "../bundle-detector.js";
+import { throwIfCancelled } from "../../util/progress.js";
+import type { BundleDetector } from "../bundle-detector.js";
 import { fitModel, fitWork, type FitOptions } from "../fit.js";
 import { REFERENCE_SECONDS, stageEstimates } from "../fit-eta.js";
 import type { DiffusionConfig } from "../../model/diffusion/index.js";
-import { detectorFromBundle, loadDetector } from "../load.js";
-import { evenlyPicked } from "../tune/left-out.js";
-
-/** The quantile of normal pixels a map is counted in when the whole frame's and the tiles' maps are combined (model/tiling.ts). */
-export const PIXEL_UNIT_QUANTILE = 0.99;
-
-/**
- * The frames a tile bundle's frame threshold is measured on, at most: its held-out frames, then bank frames scored as
- * unseen. The 0.99 quantile of a frame's largest tile score needs about a hundred: over 30 it is their largest, and
- * the realistic veneer tiled 2×2 had 2 of its 20 good test frames above it (82.5); over 138 frames it stood at 91.8,
- * above all 20.
- */
-export const FRAME_THRESHOLD_FRAMES = 100;
+import { detectorFromBundle } from "../load.js";
+import { describeFrameUnits, FRAME_THRESHOLD_FRAMES, measureFrameUnits, runtimeOf } from "./frame-units.js";
 
 /** The grid `auto` gives a class: its frames' median long side over the input size, rounded down, within 2..4. */
 export function autoGrid(longSides: readonly number[], inputSize: number): number {
@@ -104,17 +92,9 @@ export async function fitTiles(
       etaAfter: seconds.slice(index + 1).reduce((a, b) => a + b, 0),
       log: (m) => log(m.replace(/^fit: /, `fit: ${f.name} tiles: `)),
     });
-    // Few held-out frames (a 25-frame class holds out 2) put the quantile of k² tiles' largest score at chance: bank frames scored as unseen join them.
-    const leftOut = evenlyPicked(f.bank, Math.max(0, FRAME_THRESHOLD_FRAMES - f.heldOut.length));
-    const heldOut = await scoreTiled(out, f.name, f.heldOut, grid, t.overlap, parent, false);
-    const frameScores = [...heldOut.largest, ...(leftOut.length > 0 ? (await scoreTiled(out, f.name, leftOut, grid, t.overlap, parent, true)).largest : [])];
-    const pixelUnits = { whole: await wholePixelUnit(wholeDir, f.name, f.heldOut, parent), tiles: quantile(heldOut.pixels, PIXEL_UNIT_QUANTILE) };
-    const own = tileThresholdOf(manifest, f.name);
-    const measured = quantile(frameScores, parent.config.threshold.quantile);
-    const frameThreshold = Math.max(own, measured);
-    log(`fit: ${f.name} tiles: frame threshold ${frameThreshold.toPrecision(5)} (the ${parent.config.threshold.quantile} quantile of the largest tile score over ${f.heldOut.length} held-out frames${leftOut.length ? ` and ${leftOut.length} bank frames scored with their own rows left out` : ""}, ${measured.toPrecision(5)}, not below one tile's threshold ${own.toPrecision(5)})`);
-    log(`fit: ${f.name} tiles: map units, the ${PIXEL_UNIT_QUANTILE} quantile of the held-out frames' pixels: whole ${pixelUnits.whole.toPrecision(5)}, tiles ${pixelUnits.tiles.toPrecision(5)}`);
-    const record: TiledClass = { grid, overlap: t.overlap, frameThreshold, frames: frameScores.length, pixelUnits, manifest };
+    const units = await measureFrameUnits(out, wholeDir, f.name, f, grid, t.overlap, parent.config.threshold.quantile, parent);
+    log(`fit: ${f.name} tiles: ${describeFrameUnits(units, parent.config.threshold.quantile)}`);
+    const record: TiledClass = { grid, overlap: t.overlap, frameThreshold: units.frameThreshold, frames: units.frames, pixelUnits: units.pixelUnits, manifest };
     const files = filesOf(await readBundle(out));
     if (!t.choose || parent.tune === false) {
       classes[f.name] = { ...record, mapOnly: t.mapOnly === true };
@@ -172,77 +152,6 @@ export function tileFitSeconds(config: ModelConfig, dcfg: DiffusionConfig | unde
   const stages = Object.values(stageEstimates(work)).reduce((a, b) => a + b, 0);
   const frames = Math.min(FRAME_THRESHOLD_FRAMES, n.bank + n.heldOut) + (n.tune && config.tiling.choose ? n.heldOut + 2 * config.tuning.perClass : 0);
   return stages + frames * (k2 + 1) * (REFERENCE_SECONDS.scoring + work.scoringGmac * REFERENCE_SECONDS.scoringGmac);
-}
-
-/** The tile bundle's threshold for one tile of its class, in its served mode. */
-function tileThresholdOf(m: BundleManifest, cls: string): number {
-  return m.threshold.classes?.[cls]?.value ?? m.threshold.value;
-}
-
-/**
- * Each frame's largest tile score, each tile scored by the tile bundle as served, and a sample of the stitched maps'
- * pixels; `leaveOut`: bank frames, each tile scored with its own rows left out.
- */
-async function scoreTiled(bundleDir: string, cls: string, paths: readonly string[], grid: number, overlap: number, o: Pick<FitOptions, "signal" | "executionProvider" | "intraOpThreads" | "progressSink">, leaveOut: boolean): Promise<{ largest: number[]; pixels: number[] }> {
-  const progress = new Progress(`fit: ${cls} tiles: ${leaveOut ? "bank frames scored unseen" : "held-out frames"}`, paths.length, { unit: "frames", ...(o.progressSink ? { sink: o.progressSink } : {}) });
-  const pixels: number[] = [];
-  const detector = await loadDetector(bundleDir, { leaveOut, ...runtimeOf(o) });
-  try {
-    const out: number[] = [];
-    for (const path of paths) {
-      throwIfCancelled(o.signal, "fit");
-      const { image } = await readImageFile(path).catch(() => ({ image: undefined }));
-      progress.tick();
-      if (!image) continue;
-      let largest = -Infinity;
-      for (const rect of tileRects(image.width, image.height, grid, overlap)) {
-        const scored = await detector.scoreImage(cropImage(image, rect), 0, cls, { leaveOut });
-        largest = Math.max(largest, scored.score);
-        if (!leaveOut) samplePixels(mapToFrame(scored.map, detector.info.inputSize, rect.width, rect.height, detector.aspect), pixels);
-      }
-      out.push(largest);
-    }
-    if (out.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `tiling ${cls}: none of its frames could be read`);
-    return { largest: out, pixels };
-  } finally {
-    await detector.close();
-  }
-}
-
-/** The served whole model's map unit for class `cls`: pixelUnitOf its held-out frames. */
-async function wholePixelUnit(bundleDir: string, cls: string, paths: readonly string[], o: Pick<FitOptions, "executionProvider" | "intraOpThreads">): Promise<number> {
-  const detector = await loadDetector(bundleDir, { tiling: false, ...runtimeOf(o) });
-  try {
-    return await pixelUnitOf(detector, paths, cls);
-  } finally {
-    await detector.close();
-  }
-}
-
-/**
- * A detector's map unit over frames `paths` (judged as `cls` when given): the PIXEL_UNIT_QUANTILE of their map
- * pixels, each map at its frame's size. Unreadable frames are passed over; none readable is an error.
- */
-export async function pixelUnitOf(detector: BundleDetector, paths: readonly string[], cls?: string): Promise<number> {
-  const pixels: number[] = [];
-  for (const path of paths) {
-    const { image } = await readImageFile(path).catch(() => ({ image: undefined }));
-    if (!image) continue;
-    const scored = await detector.scoreImage(image, 0, cls);
-    samplePixels(mapToFrame(scored.map, detector.info.inputSize, image.width, image.height, detector.aspect), pixels);
-  }
-  if (pixels.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `${cls ?? "pixel unit"}: none of the ${paths.length} frames could be read`);
-  return quantile(pixels, PIXEL_UNIT_QUANTILE);
-}
-
-/** The runtime a fit's detectors run on: its execution provider and threads, where given. */
-function runtimeOf(o: Pick<FitOptions, "executionProvider" | "intraOpThreads">): { executionProvider?: "cpu" | "cuda"; intraOpThreads?: number } {
-  return { ...(o.executionProvider ? { executionProvider: o.executionProvider } : {}), ...(o.intraOpThreads ? { intraOpThreads: o.intraOpThreads } : {}) };
-}
-
-/** Every 7th pixel of a map into `out`: the quantile of a few million pixels needs no more. */
-function samplePixels(map: Float32Array, out: number[]): void {
-  for (let i = 0; i < map.length; i += 7) out.push(map[i]!);
 }
 
 async function longSides(paths: readonly string[]): Promise<number[]> {

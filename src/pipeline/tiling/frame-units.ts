@@ -1,0 +1,145 @@
+/**
+ * A tiled class's frame threshold and map units (model/tiling.ts): its
+ * frames scored tile by tile by its tile bundle as a served frame will be,
+ * and whole by the whole model. Fit measures them once its tile bundle is
+ * fitted; refresh and retrain jobs measure them again on their candidate.
+ */
+import { quantile } from "../../model/scoring/threshold.js";
+import { readBundle, type BundleManifest } from "../../model/bundle.js";
+import { cropImage, tileRects } from "../../image/tiles.js";
+import { readImageFile } from "../../image/read-image-file.js";
+import { LafiteError, ErrorCode } from "../../util/errors.js";
+import { Progress, throwIfCancelled } from "../../util/progress.js";
+import { mapToFrame, type BundleDetector } from "../bundle-detector.js";
+import type { FitOptions } from "../fit.js";
+import { loadDetector } from "../load.js";
+import { evenlyPicked } from "../tune/left-out.js";
+
+/** The quantile of normal pixels a map is counted in when the whole frame's and the tiles' maps are combined (model/tiling.ts). */
+export const PIXEL_UNIT_QUANTILE = 0.99;
+
+/**
+ * The frames a tile bundle's frame threshold is measured on, at most: its held-out frames, then bank frames scored as
+ * unseen. The 0.99 quantile of a frame's largest tile score needs about a hundred: over 30 it is their largest, and
+ * the realistic veneer tiled 2×2 had 2 of its 20 good test frames above it (82.5); over 138 frames it stood at 91.8,
+ * above all 20.
+ */
+export const FRAME_THRESHOLD_FRAMES = 100;
+
+
+/** What measureFrameUnits measured (TiledClass's frameThreshold, frames and pixelUnits), and of what. */
+export interface FrameUnits {
+  readonly frameThreshold: number;
+  readonly frames: number;
+  readonly pixelUnits: { readonly whole: number; readonly tiles: number };
+  readonly heldOut: number;
+  readonly leftOut: number;
+  /** The quantile of the frames' largest tile scores, before it was raised to `own` where lower. */
+  readonly measured: number;
+  /** The tile bundle's threshold for one tile. */
+  readonly own: number;
+}
+
+/**
+ * A tiled class's frame threshold and map units (model/tiling.ts TiledClass), measured with its tile bundle at
+ * `tileDir` and the whole model at `wholeDir`, as fit measures them and refresh and retrain jobs measure them again:
+ * the `q` quantile of the largest tile score over its held-out frames, then bank frames (evenly picked, each tile scored
+ * with its own rows left out) up to FRAME_THRESHOLD_FRAMES, never below one tile's threshold; the map units over the
+ * held-out frames.
+ */
+export async function measureFrameUnits(
+  tileDir: string,
+  wholeDir: string,
+  cls: string,
+  frames: { readonly heldOut: readonly string[]; readonly bank: readonly string[] },
+  grid: number,
+  overlap: number,
+  q: number,
+  o: Pick<FitOptions, "signal" | "executionProvider" | "intraOpThreads" | "progressSink">,
+): Promise<FrameUnits> {
+  // Few held-out frames (a 25-frame class holds out 2) put the quantile of k² tiles' largest score at chance: bank frames scored as unseen join them.
+  const leftOut = evenlyPicked(frames.bank, Math.max(0, FRAME_THRESHOLD_FRAMES - frames.heldOut.length));
+  const heldOut = await scoreTiled(tileDir, cls, frames.heldOut, grid, overlap, o, false);
+  const frameScores = [...heldOut.largest, ...(leftOut.length > 0 ? (await scoreTiled(tileDir, cls, leftOut, grid, overlap, o, true)).largest : [])];
+  const pixelUnits = { whole: await wholePixelUnit(wholeDir, cls, frames.heldOut, o), tiles: quantile(heldOut.pixels, PIXEL_UNIT_QUANTILE) };
+  const own = tileThresholdOf((await readBundle(tileDir)).manifest, cls);
+  const measured = quantile(frameScores, q);
+  return { frameThreshold: Math.max(own, measured), frames: frameScores.length, pixelUnits, heldOut: heldOut.largest.length, leftOut: frameScores.length - heldOut.largest.length, measured, own };
+}
+
+/** measureFrameUnits' figures in words, for a log line. */
+export function describeFrameUnits(u: FrameUnits, q: number): string {
+  return `frame threshold ${u.frameThreshold.toPrecision(5)} (the ${q} quantile of the largest tile score over ${u.heldOut} held-out frames${u.leftOut ? ` and ${u.leftOut} bank frames scored with their own rows left out` : ""}, ${u.measured.toPrecision(5)}, not below one tile's threshold ${u.own.toPrecision(5)}); map units, the ${PIXEL_UNIT_QUANTILE} quantile of the held-out frames' pixels: whole ${u.pixelUnits.whole.toPrecision(5)}, tiles ${u.pixelUnits.tiles.toPrecision(5)}`;
+}
+
+/** The tile bundle's threshold for one tile of its class, in its served mode. */
+function tileThresholdOf(m: BundleManifest, cls: string): number {
+  return m.threshold.classes?.[cls]?.value ?? m.threshold.value;
+}
+
+/**
+ * Each frame's largest tile score, each tile scored by the tile bundle as served, and a sample of the stitched maps'
+ * pixels; `leaveOut`: bank frames, each tile scored with its own rows left out.
+ */
+async function scoreTiled(bundleDir: string, cls: string, paths: readonly string[], grid: number, overlap: number, o: Pick<FitOptions, "signal" | "executionProvider" | "intraOpThreads" | "progressSink">, leaveOut: boolean): Promise<{ largest: number[]; pixels: number[] }> {
+  const progress = new Progress(`fit: ${cls} tiles: ${leaveOut ? "bank frames scored unseen" : "held-out frames"}`, paths.length, { unit: "frames", ...(o.progressSink ? { sink: o.progressSink } : {}) });
+  const pixels: number[] = [];
+  const detector = await loadDetector(bundleDir, { leaveOut, ...runtimeOf(o) });
+  try {
+    const out: number[] = [];
+    for (const path of paths) {
+      throwIfCancelled(o.signal, "fit");
+      const { image } = await readImageFile(path).catch(() => ({ image: undefined }));
+      progress.tick();
+      if (!image) continue;
+      let largest = -Infinity;
+      for (const rect of tileRects(image.width, image.height, grid, overlap)) {
+        const scored = await detector.scoreImage(cropImage(image, rect), 0, cls, { leaveOut });
+        largest = Math.max(largest, scored.score);
+        if (!leaveOut) samplePixels(mapToFrame(scored.map, detector.info.inputSize, rect.width, rect.height, detector.aspect), pixels);
+      }
+      out.push(largest);
+    }
+    if (out.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `tiling ${cls}: none of its frames could be read`);
+    return { largest: out, pixels };
+  } finally {
+    await detector.close();
+  }
+}
+
+/** The served whole model's map unit for class `cls`: pixelUnitOf its held-out frames. */
+async function wholePixelUnit(bundleDir: string, cls: string, paths: readonly string[], o: Pick<FitOptions, "executionProvider" | "intraOpThreads">): Promise<number> {
+  const detector = await loadDetector(bundleDir, { tiling: false, ...runtimeOf(o) });
+  try {
+    return await pixelUnitOf(detector, paths, cls);
+  } finally {
+    await detector.close();
+  }
+}
+
+/**
+ * A detector's map unit over frames `paths` (judged as `cls` when given): the PIXEL_UNIT_QUANTILE of their map
+ * pixels, each map at its frame's size. Unreadable frames are passed over; none readable is an error.
+ */
+export async function pixelUnitOf(detector: BundleDetector, paths: readonly string[], cls?: string): Promise<number> {
+  const pixels: number[] = [];
+  for (const path of paths) {
+    const { image } = await readImageFile(path).catch(() => ({ image: undefined }));
+    if (!image) continue;
+    const scored = await detector.scoreImage(image, 0, cls);
+    samplePixels(mapToFrame(scored.map, detector.info.inputSize, image.width, image.height, detector.aspect), pixels);
+  }
+  if (pixels.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `${cls ?? "pixel unit"}: none of the ${paths.length} frames could be read`);
+  return quantile(pixels, PIXEL_UNIT_QUANTILE);
+}
+
+/** The runtime a fit's detectors run on: its execution provider and threads, where given. */
+export function runtimeOf(o: Pick<FitOptions, "executionProvider" | "intraOpThreads">): { executionProvider?: "cpu" | "cuda"; intraOpThreads?: number } {
+  return { ...(o.executionProvider ? { executionProvider: o.executionProvider } : {}), ...(o.intraOpThreads ? { intraOpThreads: o.intraOpThreads } : {}) };
+}
+
+/** Every 7th pixel of a map into `out`: the quantile of a few million pixels needs no more. */
+function samplePixels(map: Float32Array, out: number[]): void {
+  for (let i = 0; i < map.length; i += 7) out.push(map[i]!);
+}
+
