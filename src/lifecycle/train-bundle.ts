@@ -26,7 +26,8 @@ import { rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { checkpointDirBeside } from "../model/diffusion/checkpoint.js";
 import type { BundleManifest, ThresholdInfo } from "../model/bundle.js";
-import { rowPartsOf } from "../model/bundle.js";
+import { rowPartsOf, sha256 } from "../model/bundle.js";
+import { withWholeUnitsRemeasured } from "../pipeline/tiling/frame-units.js";
 import { trainDiffusion, type ExecutionProviderName } from "../model/diffusion/index.js";
 import { parseModelConfig } from "../model/model-config.js";
 import { SCORING_MODES, type ScoringMode } from "../model/types.js";
@@ -223,7 +224,19 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
       parentVersion: m.version,
       provenance: { ...m.provenance, timings: { ...m.provenance.timings, train: Math.round(performance.now() - started) } },
     };
-    written = await writeCandidate(out, m, (name) => model.bundle.file(name), manifest, { [m.scoring.denoiserFile!]: trained.unetOnnx }, options.intraOpThreads, out === options.bundle || resolve(out) === resolve(options.bundle));
+    // A tiled class's tile map is brought to the whole map's units, which the new U-Net moves: they are measured again
+    // (its tile model is not retrained here).
+    const denoiser = m.scoring.denoiserFile!;
+    const tiling = m.tiling
+      ? await withWholeUnitsRemeasured(
+          { dir: out, manifest: { ...m, ...manifest, files: { ...m.files, [denoiser]: sha256(trained.unetOnnx) } }, file: (name) => (name === denoiser ? trained.unetOnnx : model.bundle.file(name)) },
+          m.tiling,
+          { dataset: options.data ?? m.provenance.dataset, holdoutFiles: m.provenance.holdoutFiles ?? [] },
+          options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {},
+          { info: (msg) => log(`train: ${msg}`), warn: (msg) => log(`train: ${msg}`) },
+        )
+      : undefined;
+    written = await writeCandidate(out, m, (name) => model.bundle.file(name), tiling ? { ...manifest, tiling } : manifest, { [denoiser]: trained.unetOnnx }, options.intraOpThreads, out === options.bundle || resolve(out) === resolve(options.bundle));
     await rm(checkpointDir, { recursive: true, force: true });
     log(`train: wrote ${out} (version ${written.version}, parent ${m.version}): ${trained.steps} steps (${trained.stoppedBy}), final loss ${trained.finalLoss.toFixed(4)}`);
   } finally {

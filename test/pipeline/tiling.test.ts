@@ -15,7 +15,8 @@ import { loadDetector } from "../../src/pipeline/load.js";
 import { mapToFrame } from "../../src/pipeline/bundle-detector.js";
 import { evaluate, type ImageScore } from "../../src/eval/evaluate.js";
 import { autoGrid, tileWorkDir } from "../../src/pipeline/tiling/fit-tiles.js";
-import { FRAME_THRESHOLD_FRAMES, measureFrameUnits } from "../../src/pipeline/tiling/frame-units.js";
+import { FRAME_THRESHOLD_FRAMES, measureFrameUnits, pixelUnitOf } from "../../src/pipeline/tiling/frame-units.js";
+import { tuneBundle } from "../../src/pipeline/tune/tune-bundle.js";
 import { withoutFiles, writeCandidate } from "../../src/lifecycle/jobs/candidate.js";
 import { refreshMemoryBank } from "../../src/lifecycle/jobs/refresh-memory-bank.js";
 import type { AcceptedFrame } from "../../src/lifecycle/jobs/types.js";
@@ -226,6 +227,36 @@ test("a tiled class: fit stores its tile bundle in the parent, and detect scores
     assert.ok(warnings.some((w) => /sheet tiles: fit's frame threshold and map units kept, not measured again/.test(w)), warnings.join("\n"));
   } finally {
     for (const f of heldOutSheet) await rename(`${f}.gone`, f);
+  }
+
+  // A refresh with no frame of the tiled class leaves its tile bundle, and measures the whole model's map unit again on the new whole model.
+  const smallOnly = join(dir, "refreshed-small-only");
+  const infos: string[] = [];
+  const smallCtx = jobContext("refresh", out, smallOnly, accepted.filter((a) => a.classTag === "small"), { holdout: 0 });
+  await refreshMemoryBank({ ...smallCtx, log: pino({ level: "info" }, { write: (line: string) => void infos.push((JSON.parse(line) as { msg: string }).msg) }) });
+  // (The small frame's rows leave the sheet's maps as they were here, so the log shows that it was measured.)
+  assert.ok(infos.some((m) => /^refresh: sheet tiles: the whole model's map unit measured again on \d+ held-out frames/.test(m)), infos.join("\n"));
+  const smallOnlySheet = (await readBundle(smallOnly)).manifest.tiling!.classes.sheet!;
+  assert.equal(smallOnlySheet.manifest.version, sheet.manifest.version);
+  assert.equal(smallOnlySheet.frameThreshold, sheet.frameThreshold);
+  const smallOnlyWhole = await loadDetector(smallOnly, { intraOpThreads: 1, tiling: false });
+  try {
+    assert.deepEqual(smallOnlySheet.pixelUnits, { whole: await pixelUnitOf(smallOnlyWhole, heldOutSheet, "sheet"), tiles: sheet.pixelUnits.tiles });
+  } finally {
+    await smallOnlyWhole.close();
+  }
+
+  // lafite tune re-tunes the whole model, and measures its map unit for the tiled class again; the tiles' figures stay.
+  const tunedDir = join(dir, "tuned");
+  await writeCandidate(tunedDir, bundle.manifest, (name) => bundle.file(name), withoutFiles(bundle.manifest), {}, 1);
+  await tuneBundle({ bundle: tunedDir, data, perClass: 2, intraOpThreads: 1, log: () => {}, progressSink: () => {} });
+  const tunedSheet = (await readBundle(tunedDir)).manifest.tiling!.classes.sheet!;
+  assert.notEqual(tunedSheet.pixelUnits!.whole, sheet.pixelUnits.whole, "the re-tuned whole model's maps have another unit");
+  const tunedWhole = await loadDetector(tunedDir, { intraOpThreads: 1, tiling: false });
+  try {
+    assert.deepEqual([tunedSheet.frameThreshold, tunedSheet.pixelUnits], [sheet.frameThreshold, { whole: await pixelUnitOf(tunedWhole, heldOutSheet, "sheet"), tiles: sheet.pixelUnits.tiles }]);
+  } finally {
+    await tunedWhole.close();
   }
 
   // A tiling naming a class the data set has no training images of is refused before any work.

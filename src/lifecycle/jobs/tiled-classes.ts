@@ -10,8 +10,10 @@
  * (pipeline/tiling/frame-units.ts), on fit's held-out and bank frames of
  * the class: the rows a refresh adds lower a normal frame's tile scores, and
  * a retrained U-Net moves them either way, so fit's frame threshold would
- * no longer stand for the class's threshold. Where fit's data set is gone,
- * fit's figures are kept, and the job says so.
+ * no longer stand for the class's threshold. A tiled class without accepted
+ * frames has the whole model's map unit measured again, the whole model
+ * having changed. Where fit's data set is gone, fit's figures are kept, and
+ * the job says so.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -21,7 +23,7 @@ import { tileRefsOf } from "../../image/tiles.js";
 import { holdoutFileParts } from "../../image/pseudo/holdout.js";
 import { scanDataset } from "../../dataset/mvtec-layout.js";
 import { parseModelConfig } from "../../model/model-config.js";
-import { describeFrameUnits, measureFrameUnits, type FrameUnits } from "../../pipeline/tiling/frame-units.js";
+import { describeFrameUnits, measureFrameUnits, withWholeUnitsRemeasured, type FrameUnits } from "../../pipeline/tiling/frame-units.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
 import { verifyCandidate } from "./candidate.js";
 import { numberOption } from "./options.js";
@@ -62,17 +64,20 @@ export function withTiledClasses(body: JobBody): JobBody {
         await rm(work, { recursive: true, force: true });
       }
     }
-    if (Object.keys(tileFiles).length === 0) return result;
+    // The whole model changed too: the classes whose tile bundles did not have only its map unit measured again.
+    const untouched = Object.keys(tiling.classes).filter((cls) => !(cls in tileFiles));
+    const p = parent.manifest.provenance;
+    const remeasuredTiling = await withWholeUnitsRemeasured(parent, { ...tiling, classes }, { dataset: p.dataset, holdoutFiles: p.holdoutFiles ?? [] }, optionalThreads(ctx), { info: (msg) => ctx.log.info(`${ctx.kind}: ${msg}`), warn: (msg) => ctx.log.warn(`${ctx.kind}: ${msg}`) }, untouched);
     // The parent candidate's files without the replaced tile bundles' old ones, then theirs.
     const files: BundleFiles = {};
     for (const name of Object.keys(parent.manifest.files)) if (!Object.keys(tileFiles).some((cls) => name.startsWith(tileFileName(cls, "")))) files[name] = parent.file(name);
     for (const [cls, own] of Object.entries(tileFiles)) Object.assign(files, tileFilesInParent(cls, own, classes[cls]!.manifest, files));
     const { files: _hashes, ...manifest } = parent.manifest;
     // The classes fit's pseudo-validation dropped stay on record.
-    const written: BundleManifest = await writeBundle(ctx.outDir, { ...manifest, tiling: { ...tiling, classes } }, files, true);
+    const written: BundleManifest = await writeBundle(ctx.outDir, { ...manifest, tiling: remeasuredTiling }, files, true);
     // Verified as every candidate is, with the threads the body was given.
     await verifyCandidate(ctx.outDir, numberOption(ctx.options, "intraOpThreads", { min: 1, max: 64, integer: true }));
-    ctx.log.info({ version: written.version, classes: Object.keys(tileFiles) }, `${ctx.kind}: candidate written with its tiled classes' new tile bundles`);
+    ctx.log.info({ version: written.version, classes: Object.keys(tileFiles) }, `${ctx.kind}: candidate written with its tiled classes' ${Object.keys(tileFiles).length > 0 ? "new tile bundles" : "map units measured again"}`);
     return { summary: { ...result.summary, tiles: summaries } };
   };
 }

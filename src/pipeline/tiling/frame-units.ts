@@ -5,14 +5,17 @@
  * fitted; refresh and retrain jobs measure them again on their candidate.
  */
 import { quantile } from "../../model/scoring/threshold.js";
-import { readBundle, type BundleManifest } from "../../model/bundle.js";
+import { join } from "node:path";
+import { readBundle, type BundleManifest, type LoadedBundle } from "../../model/bundle.js";
+import type { TiledClass, Tiling } from "../../model/tiling.js";
+import { holdoutFileParts } from "../../image/pseudo/holdout.js";
 import { cropImage, tileRects } from "../../image/tiles.js";
 import { readImageFile } from "../../image/read-image-file.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
 import { Progress, throwIfCancelled } from "../../util/progress.js";
 import { mapToFrame, type BundleDetector } from "../bundle-detector.js";
 import type { FitOptions } from "../fit.js";
-import { loadDetector } from "../load.js";
+import { detectorFromBundle, loadDetector } from "../load.js";
 import { evenlyPicked } from "../tune/left-out.js";
 
 /** The quantile of normal pixels a map is counted in when the whole frame's and the tiles' maps are combined (model/tiling.ts). */
@@ -105,6 +108,43 @@ async function scoreTiled(bundleDir: string, cls: string, paths: readonly string
   } finally {
     await detector.close();
   }
+}
+
+/**
+ * `tiling` with each class's whole-model map unit (TiledClass.pixelUnits.whole) measured again on `whole`, a new whole
+ * model (re-tuned, retrained, refreshed), over fit's held-out frames of the class (`holdoutFiles` under `dataset`): the
+ * tile map is brought to the whole map's units by it. Only `classes` (default: every tiled class); one whose frames
+ * are gone keeps its unit, and `warn` says so.
+ */
+export async function withWholeUnitsRemeasured(
+  whole: LoadedBundle,
+  tiling: Tiling,
+  where: { readonly dataset: string; readonly holdoutFiles: readonly string[] },
+  o: Pick<FitOptions, "executionProvider" | "intraOpThreads">,
+  report: { info: (msg: string) => void; warn: (msg: string) => void },
+  classes: readonly string[] = Object.keys(tiling.classes),
+): Promise<Tiling> {
+  const wanted = classes.filter((cls) => tiling.classes[cls]?.pixelUnits !== undefined);
+  if (wanted.length === 0) return tiling;
+  const out: Record<string, TiledClass> = { ...tiling.classes };
+  const detector = await detectorFromBundle(whole, { tiling: false, ...runtimeOf(o) });
+  try {
+    for (const cls of wanted) {
+      const t = tiling.classes[cls]!;
+      const paths = where.holdoutFiles.filter((f) => holdoutFileParts(f)[0] === cls).map((f) => join(where.dataset, ...holdoutFileParts(f)));
+      try {
+        const unit = await pixelUnitOf(detector, paths, cls);
+        out[cls] = { ...t, pixelUnits: { whole: unit, tiles: t.pixelUnits!.tiles } };
+        report.info(`${cls} tiles: the whole model's map unit measured again on ${paths.length} held-out frames: ${t.pixelUnits!.whole.toPrecision(5)} → ${unit.toPrecision(5)}`);
+      } catch (err) {
+        if (!(err instanceof LafiteError && err.code === ErrorCode.BAD_DATASET)) throw err;
+        report.warn(`${cls} tiles: the whole model's map unit kept (${t.pixelUnits!.whole.toPrecision(5)}), not measured again: ${err.message}`);
+      }
+    }
+  } finally {
+    await detector.close();
+  }
+  return { ...tiling, classes: out };
 }
 
 /** The served whole model's map unit for class `cls`: pixelUnitOf its held-out frames. */

@@ -39,6 +39,7 @@ import { detailTuneWork, tuneDetailWeight } from "./detail-weight.js";
 import { builtinStageChannels, detailStagesOf } from "../../model/backbone-source.js";
 import { DETAIL_MODES } from "../../model/scoring/detail-bank.js";
 import { frameFitOf } from "../../image/geometry.js";
+import { withWholeUnitsRemeasured } from "../tiling/frame-units.js";
 
 export interface TuneBundleOptions {
   readonly bundle: string;
@@ -382,7 +383,11 @@ export async function tuneBundle(options: TuneBundleOptions): Promise<BundleMani
       tuning: { ...tuned.record, ...(detailRecord ? { detail: detailRecord } : {}), ...(contextRecord ? { context: contextRecord } : {}), ...(edgesRecord ? { edges: edgesRecord } : {}), ...(sizesRecord ? { sizes: sizesRecord } : {}), ...(profilesRecord ? { profiles: profilesRecord } : {}) },
       provenance: { ...m.provenance, timings: { ...m.provenance.timings, tune: Math.round(performance.now() - started) } },
     };
-    const written = await writeBundle(options.bundle, next, files, true);
+    // A tiled class's tile map is brought to the whole map's units, which re-tuning moves: they are measured again.
+    const tiling = m.tiling
+      ? await withWholeUnitsRemeasured({ dir: options.bundle, manifest: { ...next, files: m.files }, file: (name) => loaded.file(name) }, m.tiling, { dataset: options.data, holdoutFiles: m.provenance.holdoutFiles ?? [] }, options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}, { info: (msg) => log(`tune: ${msg}`), warn: (msg) => log(`tune: ${msg}`) })
+      : undefined;
+    const written = await writeBundle(options.bundle, tiling ? { ...next, tiling } : next, files, true);
     log(`tune: wrote ${options.bundle} (version ${written.version}, was ${m.version}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     return written;
   });
