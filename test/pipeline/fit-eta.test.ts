@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { FitEta, REFERENCE_SECONDS as R, stageEstimates, type FitWork } from "../../src/pipeline/fit-eta.js";
 import type { ProgressState } from "../../src/util/progress.js";
 import { fitWork } from "../../src/pipeline/fit.js";
-import { tileFitSeconds } from "../../src/pipeline/tiling/fit-tiles.js";
+import { tileFitSeconds, tileScorings, tileScoringSeconds, tileStepSinks } from "../../src/pipeline/tiling/fit-tiles.js";
 import { parseModelConfig } from "../../src/model/model-config.js";
 
 const work: FitWork = { images: 1000, coresetOps: 1e12, diffusionGmac: 10_000, pseudoImages: 200, tuneScorings: 2400, thresholdScorings: 800, scoringGmac: 2 };
@@ -75,4 +75,29 @@ test("tileFitSeconds: a fit of the class's grid² tiles and the scorings after i
   // At least the fit of the tiles alone, as fitWork and stageEstimates price it.
   const alone = stageEstimates(fitWork(config, undefined, { images: 25 * 16, holdout: 32, bankImagesPerClass: [368], leftOutImages: 0, c: 120, h: 28, w: 28, tune: true }));
   assert.ok(four > Object.values(alone).reduce((a, b) => a + b, 0));
+});
+
+test("tileScorings: each step after a tile fit, by hand; tileFitSeconds is the fit's stages plus their scorings", () => {
+  const config = parseModelConfig({ tiling: { classes: ["sheet"] }, diffusion: { preset: "none" }, scoring: { mode: "knn" }, tuning: { perClass: 20 } });
+  // 2 held out and 23 bank frames in 4×4 tiles: the held-out frames' 32 tiles, all 23 bank frames' 368 (under 100 frames in all),
+  // the whole model on the 2 held-out frames, and the choice's 2 + 2×20 frames each whole and in 16 tiles.
+  assert.deepEqual(tileScorings(config, { bank: 23, heldOut: 2, grid: 4, tune: true }), { heldOut: 32, leftOut: 368, wholeUnit: 2, choice: 42 * 17 });
+  // 150 bank frames: up to 100 frames in all; no choice without tuning.
+  assert.deepEqual(tileScorings(config, { bank: 150, heldOut: 15, grid: 2, tune: false }), { heldOut: 60, leftOut: 85 * 4, wholeUnit: 15, choice: 0 });
+  const n = { bank: 23, heldOut: 2, grid: 4, c: 120, h: 28, w: 28, tune: true };
+  const stages = Object.values(stageEstimates(fitWork(config, undefined, { images: 25 * 16, holdout: 32, bankImagesPerClass: [368], leftOutImages: 0, c: 120, h: 28, w: 28, tune: true }))).reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(tileFitSeconds(config, undefined, n) - (stages + (32 + 368 + 2 + 42 * 17) * tileScoringSeconds(config, undefined, n))) < 1e-6);
+});
+
+test("tileStepSinks: the step's own ETA once settled (else its estimate), the later steps' estimates and the later tile fits'", () => {
+  const lines: string[] = [];
+  const sinkOf = tileStepSinks({ heldOut: 10, leftOut: 20, wholeUnit: 2, choice: 30 }, 0.5, 100, (line) => lines.push(line));
+  const state = (done: number, total: number, remainingSeconds: number, elapsedSeconds = 1): ProgressState => ({ label: "step", done, total, elapsedSeconds, remainingSeconds });
+  // Not settled (1 of 40 frames, 1 s in): the step's estimate, 20 × 0.5 s, + (2 + 30) × 0.5 + 100.
+  sinkOf("leftOut")("bank frames 1/40", state(1, 40, 500));
+  // Settled: its own 30 s + 16 + 100.
+  sinkOf("leftOut")("bank frames 10/20", state(10, 20, 30));
+  // The last step: its own 4 s + 100.
+  sinkOf("choice")("choice 29/30", state(29, 30, 4));
+  assert.deepEqual(lines, ["bank frames 1/40 · fit ETA 2m06s", "bank frames 10/20 · fit ETA 2m26s", "choice 29/30 · fit ETA 1m44s"]);
 });

@@ -17,7 +17,7 @@ import { TILE_GAIN, TILE_TOLERANCE, tileFilesInParent, type TileChoiceRecord, ty
 import { MIN_IMAGE_NORMALS, measureTileChoice } from "./tile-choice.js";
 import { pseudoRecipe } from "../../model/model-config.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
-import { throwIfCancelled } from "../../util/progress.js";
+import { formatSeconds, stderrSink, throwIfCancelled, type ProgressSink } from "../../util/progress.js";
 import type { BundleDetector } from "../bundle-detector.js";
 import { fitModel, fitWork, type FitOptions } from "../fit.js";
 import { REFERENCE_SECONDS, stageEstimates } from "../fit-eta.js";
@@ -57,6 +57,8 @@ export async function fitTiles(
   /** Each class's grid (tileGrids) and the estimated seconds of its tile fit (tileFitSeconds), in `frames`' order: a tile fit's ETA counts the ones after it. */
   grids: Readonly<Record<string, number>>,
   seconds: readonly number[],
+  /** Each class's seconds per scoring after its tile fit (tileScoringSeconds), in `frames`' order: the ETA of those steps. */
+  secondsPerScoring: readonly number[],
   parent: Pick<FitOptions, "data" | "config" | "cacheDir" | "signal" | "progressSink" | "executionProvider" | "intraOpThreads" | "tune" | "out">,
   wholeDir: string,
   log: (msg: string) => void,
@@ -92,7 +94,10 @@ export async function fitTiles(
       etaAfter: seconds.slice(index + 1).reduce((a, b) => a + b, 0),
       log: (m) => log(m.replace(/^fit: /, `fit: ${f.name} tiles: `)),
     });
-    const units = await measureFrameUnits(out, wholeDir, f.name, f, grid, t.overlap, parent.config.threshold.quantile, parent);
+    // The steps after the tile fit show the whole fit's ETA too.
+    const scorings = tileScorings(parent.config, { bank: f.bank.length, heldOut: f.heldOut.length, grid, tune: parent.tune !== false });
+    const sinkOf = tileStepSinks(scorings, secondsPerScoring[index] ?? 0, seconds.slice(index + 1).reduce((a, b) => a + b, 0), parent.progressSink ?? stderrSink);
+    const units = await measureFrameUnits(out, wholeDir, f.name, f, grid, t.overlap, parent.config.threshold.quantile, { ...parent, sinkOf });
     log(`fit: ${f.name} tiles: ${describeFrameUnits(units, parent.config.threshold.quantile)}`);
     const record: TiledClass = { grid, overlap: t.overlap, frameThreshold: units.frameThreshold, frames: units.frames, pixelUnits: units.pixelUnits, manifest };
     const files = filesOf(await readBundle(out));
@@ -105,7 +110,7 @@ export async function fitTiles(
     const served = await servedWithTiles(wholeDir, f.name, record, files, parent);
     let pseudo: TileChoiceRecord;
     try {
-      pseudo = await measureTileChoice(served, { name: f.name, images: f.heldOut }, pseudoRecipe(parent.config.tuning), { ...(parent.signal ? { signal: parent.signal } : {}), ...(parent.progressSink ? { progressSink: parent.progressSink } : {}) });
+      pseudo = await measureTileChoice(served, { name: f.name, images: f.heldOut }, pseudoRecipe(parent.config.tuning), { ...(parent.signal ? { signal: parent.signal } : {}), progressSink: sinkOf("choice") });
     } finally {
       await served.close();
     }
@@ -146,12 +151,52 @@ export async function tileGrids(t: ModelConfig["tiling"], frames: readonly Tiled
  * A tiled class's tile fit in seconds on the reference machine (fit-eta.ts): a fit of its frames' tiles, then the
  * scorings after it (the frame threshold's frames and the pseudo-validation's images, each whole and in grid² tiles).
  */
-export function tileFitSeconds(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: { bank: number; heldOut: number; grid: number; c: number; h: number; w: number; tune: boolean }): number {
+export function tileFitSeconds(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: TileFitSize): number {
   const k2 = n.grid * n.grid;
   const work = fitWork(config, dcfg, { images: (n.bank + n.heldOut) * k2, holdout: n.heldOut * k2, bankImagesPerClass: [n.bank * k2], leftOutImages: 0, c: n.c, h: n.h, w: n.w, tune: n.tune });
   const stages = Object.values(stageEstimates(work)).reduce((a, b) => a + b, 0);
-  const frames = Math.min(FRAME_THRESHOLD_FRAMES, n.bank + n.heldOut) + (n.tune && config.tiling.choose ? n.heldOut + 2 * config.tuning.perClass : 0);
-  return stages + frames * (k2 + 1) * (REFERENCE_SECONDS.scoring + work.scoringGmac * REFERENCE_SECONDS.scoringGmac);
+  const scorings = Object.values(tileScorings(config, n)).reduce((a, b) => a + b, 0);
+  return stages + scorings * tileScoringSeconds(config, dcfg, n);
+}
+
+export interface TileFitSize {
+  readonly bank: number;
+  readonly heldOut: number;
+  readonly grid: number;
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+  readonly tune: boolean;
+}
+
+/** The scorings (a whole frame or a tile, each one backbone run and search) of each step after a tile fit, in their order. */
+export function tileScorings(config: ModelConfig, n: Pick<TileFitSize, "bank" | "heldOut" | "grid" | "tune">): Record<TileStep, number> {
+  const k2 = n.grid * n.grid;
+  const leftOut = Math.min(n.bank, Math.max(0, FRAME_THRESHOLD_FRAMES - n.heldOut));
+  return { heldOut: n.heldOut * k2, leftOut: leftOut * k2, wholeUnit: n.heldOut, choice: n.tune && config.tiling.choose ? (n.heldOut + 2 * config.tuning.perClass) * (k2 + 1) : 0 };
+}
+
+export const TILE_STEPS = ["heldOut", "leftOut", "wholeUnit", "choice"] as const;
+export type TileStep = (typeof TILE_STEPS)[number];
+
+/** One scoring's seconds on the reference machine (fit-eta.ts REFERENCE_SECONDS) against the tile bank of a class of this size. */
+export function tileScoringSeconds(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: TileFitSize): number {
+  const k2 = n.grid * n.grid;
+  const work = fitWork(config, dcfg, { images: (n.bank + n.heldOut) * k2, holdout: n.heldOut * k2, bankImagesPerClass: [n.bank * k2], leftOutImages: 0, c: n.c, h: n.h, w: n.w, tune: false });
+  return REFERENCE_SECONDS.scoring + work.scoringGmac * REFERENCE_SECONDS.scoringGmac;
+}
+
+/**
+ * Progress sinks for the steps after a tile fit, each line with the whole fit's ETA appended: the step's own (from its
+ * rate once settled, as FitEta's stages), the estimates of the steps after it, and `after` seconds (later tile fits).
+ */
+export function tileStepSinks(scorings: Record<TileStep, number>, secondsPerScoring: number, after: number, base: ProgressSink): (step: TileStep) => ProgressSink {
+  return (step) => (line, state) => {
+    const settled = state !== undefined && state.done > 0 && (state.done >= 0.05 * state.total || state.elapsedSeconds >= 15);
+    const own = settled ? state.remainingSeconds : scorings[step] * secondsPerScoring;
+    const rest = TILE_STEPS.slice(TILE_STEPS.indexOf(step) + 1).reduce((a, later) => a + scorings[later] * secondsPerScoring, 0);
+    base(`${line} · fit ETA ${formatSeconds(own + rest + after)}`, state);
+  };
 }
 
 async function longSides(paths: readonly string[]): Promise<number[]> {

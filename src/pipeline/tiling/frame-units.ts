@@ -12,7 +12,7 @@ import { holdoutFileParts } from "../../image/pseudo/holdout.js";
 import { cropImage, tileRects } from "../../image/tiles.js";
 import { readImageFile } from "../../image/read-image-file.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
-import { Progress, throwIfCancelled } from "../../util/progress.js";
+import { Progress, throwIfCancelled, type ProgressSink } from "../../util/progress.js";
 import { mapToFrame, type BundleDetector } from "../bundle-detector.js";
 import type { FitOptions } from "../fit.js";
 import { detectorFromBundle, loadDetector } from "../load.js";
@@ -58,13 +58,18 @@ export async function measureFrameUnits(
   grid: number,
   overlap: number,
   q: number,
-  o: Pick<FitOptions, "signal" | "executionProvider" | "intraOpThreads" | "progressSink">,
+  o: Pick<FitOptions, "signal" | "executionProvider" | "intraOpThreads" | "progressSink"> & {
+    /** Each step's progress sink, over `progressSink` (fit's, with the whole fit's ETA: fit-tiles.ts tileStepSinks). */
+    sinkOf?: (step: "heldOut" | "leftOut" | "wholeUnit") => ProgressSink;
+  },
 ): Promise<FrameUnits> {
+  const sink = (step: "heldOut" | "leftOut" | "wholeUnit") => o.sinkOf?.(step) ?? o.progressSink;
+  const with_ = (step: "heldOut" | "leftOut" | "wholeUnit") => ({ ...o, ...(sink(step) ? { progressSink: sink(step) } : {}) });
   // Few held-out frames (a 25-frame class holds out 2) put the quantile of k² tiles' largest score at chance: bank frames scored as unseen join them.
   const leftOut = evenlyPicked(frames.bank, Math.max(0, FRAME_THRESHOLD_FRAMES - frames.heldOut.length));
-  const heldOut = await scoreTiled(tileDir, cls, frames.heldOut, grid, overlap, o, false);
-  const frameScores = [...heldOut.largest, ...(leftOut.length > 0 ? (await scoreTiled(tileDir, cls, leftOut, grid, overlap, o, true)).largest : [])];
-  const pixelUnits = { whole: await wholePixelUnit(wholeDir, cls, frames.heldOut, o), tiles: quantile(heldOut.pixels, PIXEL_UNIT_QUANTILE) };
+  const heldOut = await scoreTiled(tileDir, cls, frames.heldOut, grid, overlap, with_("heldOut"), false);
+  const frameScores = [...heldOut.largest, ...(leftOut.length > 0 ? (await scoreTiled(tileDir, cls, leftOut, grid, overlap, with_("leftOut"), true)).largest : [])];
+  const pixelUnits = { whole: await wholePixelUnit(wholeDir, cls, frames.heldOut, with_("wholeUnit")), tiles: quantile(heldOut.pixels, PIXEL_UNIT_QUANTILE) };
   const own = tileThresholdOf((await readBundle(tileDir)).manifest, cls);
   const measured = quantile(frameScores, q);
   return { frameThreshold: Math.max(own, measured), frames: frameScores.length, pixelUnits, heldOut: heldOut.largest.length, leftOut: frameScores.length - heldOut.largest.length, measured, own };
@@ -148,10 +153,10 @@ export async function withWholeUnitsRemeasured(
 }
 
 /** The served whole model's map unit for class `cls`: pixelUnitOf its held-out frames. */
-async function wholePixelUnit(bundleDir: string, cls: string, paths: readonly string[], o: Pick<FitOptions, "executionProvider" | "intraOpThreads">): Promise<number> {
+async function wholePixelUnit(bundleDir: string, cls: string, paths: readonly string[], o: Pick<FitOptions, "executionProvider" | "intraOpThreads" | "progressSink">): Promise<number> {
   const detector = await loadDetector(bundleDir, { tiling: false, ...runtimeOf(o) });
   try {
-    return await pixelUnitOf(detector, paths, cls);
+    return await pixelUnitOf(detector, paths, cls, new Progress(`fit: ${cls} tiles: the whole model's map unit`, paths.length, { unit: "frames", ...(o.progressSink ? { sink: o.progressSink } : {}) }));
   } finally {
     await detector.close();
   }
@@ -161,10 +166,11 @@ async function wholePixelUnit(bundleDir: string, cls: string, paths: readonly st
  * A detector's map unit over frames `paths` (judged as `cls` when given): the PIXEL_UNIT_QUANTILE of their map
  * pixels, each map at its frame's size. Unreadable frames are passed over; none readable is an error.
  */
-export async function pixelUnitOf(detector: BundleDetector, paths: readonly string[], cls?: string): Promise<number> {
+export async function pixelUnitOf(detector: BundleDetector, paths: readonly string[], cls?: string, progress?: Progress): Promise<number> {
   const pixels: number[] = [];
   for (const path of paths) {
     const { image } = await readImageFile(path).catch(() => ({ image: undefined }));
+    progress?.tick();
     if (!image) continue;
     const scored = await detector.scoreImage(image, 0, cls);
     samplePixels(mapToFrame(scored.map, detector.info.inputSize, image.width, image.height, detector.aspect), pixels);
