@@ -50,3 +50,10 @@ test("the pseudo-validation recipe carries the seamless, logical, shade and warp
   assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0, warp: 0.5 } }).tuning), { seed: 0, perClass: 20, crossClass: false, warp: 0.5 });
   assert.throws(() => parseModelConfig({ tuning: { warp: -0.5 } }), (err: unknown) => err instanceof LafiteError && /tuning\.warp/.test(err.message));
 });
+
+test("tiling.mapOnly: auto by default, true or false forced; anything else is refused by name", () => {
+  assert.equal(parseModelConfig({}).tiling.mapOnly, "auto");
+  assert.equal(parseModelConfig({ tiling: { mapOnly: true } }).tiling.mapOnly, true);
+  assert.equal(parseModelConfig({ tiling: { classes: ["sheet"], mapOnly: false } }).tiling.mapOnly, false);
+  assert.throws(() => parseModelConfig({ tiling: { mapOnly: "sometimes" } }), (err: unknown) => err instanceof LafiteError && /tiling\.mapOnly/.test(err.message));
+});
