@@ -20,6 +20,8 @@ import { ErrorCode, LafiteError } from "../../src/util/errors.js";
 import { spawn } from "node:child_process";
 import { CLI } from "../support/knn-bundle.js";
 import { captureOutput } from "../support/capture-output.js";
+import { loadDetector } from "../../src/pipeline/load.js";
+import { pixelUnitOf } from "../../src/pipeline/tiling/frame-units.js";
 
 const quiet = (): void => {};
 let dir = "";
@@ -165,4 +167,28 @@ test("Ctrl-C in lafite train exits 130 after the current step, leaving the check
   assert.match(stderr, /interrupted at step \d+\/200; checkpoint in .*\.interrupted\.diffusion-checkpoint/);
   assert.ok((await stat(join(checkpointDirBeside(out), "diffusion.ckpt"))).isFile());
   await assert.rejects(stat(out), "no bundle is written by an interrupted run");
+});
+
+test("a bundle with a tiled class: the new U-Net's map unit is measured again for it, its tile figures kept", async () => {
+  const tiledData = join(dir, "tiled-data");
+  await synthesizeDataset({ out: tiledData, seed: 4, classes: ["hex_nut"], trainPerClass: 10, testGoodPerClass: 0, testPerDefect: 0 });
+  const tiledBase = join(dir, "tiled-base");
+  const config = parseModelConfig({ diffusion: { preset: "tiny", epochs: 2, replayMB: 2 }, tuning: { perClass: 2 }, tiling: { classes: ["hex_nut"], grid: 2 } });
+  await fitModel({ data: tiledData, out: tiledBase, config, cacheDir: join(dir, "cache"), tune: false, log: quiet, progressSink: quiet, intraOpThreads: 1 });
+  const before = (await readBundle(tiledBase)).manifest.tiling!.classes.hex_nut!;
+  const out = join(dir, "tiled-trained");
+  const lines: string[] = [];
+  await trainBundle({ bundle: tiledBase, out, steps: 3, intraOpThreads: 1, log: (l) => lines.push(l) });
+  const after = (await readBundle(out)).manifest.tiling!.classes.hex_nut!;
+  assert.deepEqual([after.frameThreshold, after.pixelUnits!.tiles, after.manifest.version], [before.frameThreshold, before.pixelUnits!.tiles, before.manifest.version]);
+  const whole = await loadDetector(out, { intraOpThreads: 1, tiling: false });
+  try {
+    const m = (await readBundle(out)).manifest;
+    const heldOut = m.provenance.holdoutFiles!.filter((f) => f.startsWith("hex_nut/")).map((f) => join(tiledData, f));
+    assert.equal(after.pixelUnits!.whole, await pixelUnitOf(whole, heldOut, "hex_nut"));
+  } finally {
+    await whole.close();
+  }
+  assert.notEqual(after.pixelUnits!.whole, before.pixelUnits!.whole, "the new U-Net's maps have another unit");
+  assert.ok(lines.some((l) => /^train: hex_nut tiles: the whole model's map unit measured again on \d+ held-out frames/.test(l)), lines.join("\n"));
 });
