@@ -191,7 +191,12 @@ test("a tiled class: fit stores its tile bundle in the parent, and detect scores
     accepted.push({ path, sha256: sha256(bytes), classTag: cls });
   }
   const refreshed = join(dir, "refreshed");
-  const done = await refreshMemoryBank(jobContext("refresh", out, refreshed, accepted, { holdout: 0 }));
+  const refreshCtx = jobContext("refresh", out, refreshed, accepted, { holdout: 0 });
+  const done = await refreshMemoryBank(refreshCtx);
+  // The job's progress follows the frame threshold's scorings.
+  const measuring = refreshCtx.reports.filter((r) => /^sheet tiles: (held-out frames|bank frames scored unseen|the whole model's map unit)$/.test(r.message));
+  assert.deepEqual([...new Set(measuring.map((r) => r.message))], ["sheet tiles: held-out frames", "sheet tiles: bank frames scored unseen", "sheet tiles: the whole model's map unit"]);
+  assert.ok(measuring.some((r) => r.done === r.total && r.total > 0));
   assert.deepEqual(Object.keys(done.summary.tiles as object), ["sheet"]);
   assert.deepEqual([(done.summary.tiles as Record<string, { frames: number; tiles: number }>).sheet!.frames, (done.summary.tiles as Record<string, { frames: number; tiles: number }>).sheet!.tiles], [2, 8]);
   const next = await readBundle(refreshed);

@@ -97,7 +97,12 @@ async function remeasured(ctx: JobContext, parent: BundleManifest, cls: string, 
     if (heldOut.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `the bundle records no held-out frame of ${cls}`);
     const units = await measureFrameUnits(tileDir, ctx.outDir, cls, { heldOut, bank }, t.grid, t.overlap, q, {
       signal: ctx.signal,
-      progressSink: (line) => ctx.log.debug(line),
+      // The job's progress follows the scorings (a minute or so for a class), as its own steps' did.
+      progressSink: (line, state) => {
+        ctx.log.debug(line);
+        if (state) ctx.progress(state.done, state.total, state.label.slice(`${ctx.kind}: `.length));
+      },
+      what: ctx.kind,
       ...optionalThreads(ctx),
     });
     ctx.log.info({ class: cls, frameThreshold: units.frameThreshold, before: t.frameThreshold, frames: units.frames, pixelUnits: units.pixelUnits }, `${ctx.kind}: ${cls} tiles: ${describeFrameUnits(units, q)}`);

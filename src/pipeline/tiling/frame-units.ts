@@ -61,6 +61,8 @@ export async function measureFrameUnits(
   o: Pick<FitOptions, "signal" | "executionProvider" | "intraOpThreads" | "progressSink"> & {
     /** Each step's progress sink, over `progressSink` (fit's, with the whole fit's ETA: fit-tiles.ts tileStepSinks). */
     sinkOf?: (step: "heldOut" | "leftOut" | "wholeUnit") => ProgressSink;
+    /** What its progress lines are labelled as (default "fit"). */
+    what?: string;
   },
 ): Promise<FrameUnits> {
   const sink = (step: "heldOut" | "leftOut" | "wholeUnit") => o.sinkOf?.(step) ?? o.progressSink;
@@ -89,8 +91,8 @@ function tileThresholdOf(m: BundleManifest, cls: string): number {
  * Each frame's largest tile score, each tile scored by the tile bundle as served, and a sample of the stitched maps'
  * pixels; `leaveOut`: bank frames, each tile scored with its own rows left out.
  */
-async function scoreTiled(bundleDir: string, cls: string, paths: readonly string[], grid: number, overlap: number, o: Pick<FitOptions, "signal" | "executionProvider" | "intraOpThreads" | "progressSink">, leaveOut: boolean): Promise<{ largest: number[]; pixels: number[] }> {
-  const progress = new Progress(`fit: ${cls} tiles: ${leaveOut ? "bank frames scored unseen" : "held-out frames"}`, paths.length, { unit: "frames", ...(o.progressSink ? { sink: o.progressSink } : {}) });
+async function scoreTiled(bundleDir: string, cls: string, paths: readonly string[], grid: number, overlap: number, o: Pick<FitOptions, "signal" | "executionProvider" | "intraOpThreads" | "progressSink"> & { what?: string }, leaveOut: boolean): Promise<{ largest: number[]; pixels: number[] }> {
+  const progress = new Progress(`${o.what ?? "fit"}: ${cls} tiles: ${leaveOut ? "bank frames scored unseen" : "held-out frames"}`, paths.length, { unit: "frames", ...(o.progressSink ? { sink: o.progressSink } : {}) });
   const pixels: number[] = [];
   const detector = await loadDetector(bundleDir, { leaveOut, ...runtimeOf(o) });
   try {
@@ -153,10 +155,10 @@ export async function withWholeUnitsRemeasured(
 }
 
 /** The served whole model's map unit for class `cls`: pixelUnitOf its held-out frames. */
-async function wholePixelUnit(bundleDir: string, cls: string, paths: readonly string[], o: Pick<FitOptions, "executionProvider" | "intraOpThreads" | "progressSink">): Promise<number> {
+async function wholePixelUnit(bundleDir: string, cls: string, paths: readonly string[], o: Pick<FitOptions, "executionProvider" | "intraOpThreads" | "progressSink"> & { what?: string }): Promise<number> {
   const detector = await loadDetector(bundleDir, { tiling: false, ...runtimeOf(o) });
   try {
-    return await pixelUnitOf(detector, paths, cls, new Progress(`fit: ${cls} tiles: the whole model's map unit`, paths.length, { unit: "frames", ...(o.progressSink ? { sink: o.progressSink } : {}) }));
+    return await pixelUnitOf(detector, paths, cls, new Progress(`${o.what ?? "fit"}: ${cls} tiles: the whole model's map unit`, paths.length, { unit: "frames", ...(o.progressSink ? { sink: o.progressSink } : {}) }));
   } finally {
     await detector.close();
   }
