@@ -85,16 +85,18 @@ export class FitEta {
   }
 
   /**
-   * A progress sink for one stage: each line gets the fit's ETA appended.
-   * The stage's ETA from its own rate is trusted once 5 % of it is done or it
-   * has run 15 s: the first unit often carries the setup (the coreset's first
-   * center made a 9-minute stage look like 17).
+   * A progress sink for one stage: each line gets the fit's ETA appended,
+   * the stage's own from its rate once settled (settledRemaining).
    */
   sink(stage: FitStage, base: ProgressSink): ProgressSink {
-    return (line: string, state?: ProgressState) => {
-      const settled = state !== undefined && state.done > 0 && (state.done >= 0.05 * state.total || state.elapsedSeconds >= 15);
-      const own = settled ? state.remainingSeconds : undefined;
-      base(`${line} · fit ETA ${formatSeconds(this.remaining(stage, own))}`, state);
-    };
+    return (line: string, state?: ProgressState) => base(`${line} · fit ETA ${formatSeconds(this.remaining(stage, settledRemaining(state)))}`, state);
   }
+}
+
+/**
+ * A running step's own ETA from its rate, once it can be trusted (5 % of it done or 15 s run: the first unit often
+ * carries the setup, and the coreset's first center made a 9-minute stage look like 17); else undefined.
+ */
+export function settledRemaining(state: ProgressState | undefined): number | undefined {
+  return state !== undefined && state.done > 0 && (state.done >= 0.05 * state.total || state.elapsedSeconds >= 15) ? state.remainingSeconds : undefined;
 }

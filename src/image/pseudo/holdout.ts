@@ -28,3 +28,9 @@ export function holdoutClasses(holdoutFiles: readonly string[] | undefined, data
   }
   return [...byClass].map(([name, images]) => ({ name, images }));
 }
+
+/** Class `cls`'s held-out frames (holdoutClasses' paths under `data`); none where the bundle records none of them. */
+export function holdoutFramesOf(holdoutFiles: readonly string[] | undefined, data: string, cls: string): readonly string[] {
+  if (!holdoutFiles || holdoutFiles.length === 0) return [];
+  return holdoutClasses(holdoutFiles, data).find((c) => c.name === cls)?.images ?? [];
+}

@@ -20,7 +20,7 @@ import { basename, dirname, join } from "node:path";
 import { filesOf, readBundle, writeBundle, type BundleFiles, type BundleManifest } from "../../model/bundle.js";
 import { tileBundleOf, tileFileName, tileFilesInParent, type TiledClass } from "../../model/tiling.js";
 import { tileRefsOf } from "../../image/tiles.js";
-import { holdoutFileParts } from "../../image/pseudo/holdout.js";
+import { holdoutFramesOf } from "../../image/pseudo/holdout.js";
 import { scanDataset } from "../../dataset/mvtec-layout.js";
 import { parseModelConfig } from "../../model/model-config.js";
 import { describeFrameUnits, measureFrameUnits, withWholeUnitsRemeasured, type FrameUnits } from "../../pipeline/tiling/frame-units.js";
@@ -68,6 +68,8 @@ export function withTiledClasses(body: JobBody): JobBody {
     const untouched = Object.keys(tiling.classes).filter((cls) => !(cls in tileFiles));
     const p = parent.manifest.provenance;
     const remeasuredTiling = await withWholeUnitsRemeasured(parent, { ...tiling, classes }, { dataset: p.dataset, holdoutFiles: p.holdoutFiles ?? [] }, optionalThreads(ctx), { info: (msg) => ctx.log.info(`${ctx.kind}: ${msg}`), warn: (msg) => ctx.log.warn(`${ctx.kind}: ${msg}`) }, untouched);
+    // Nothing of the tiles changed (no accepted frame of a tiled class, the whole units as they were): the body's candidate stands.
+    if (Object.keys(tileFiles).length === 0 && JSON.stringify(remeasuredTiling) === JSON.stringify(tiling)) return result;
     // The parent candidate's files without the replaced tile bundles' old ones, then theirs.
     const files: BundleFiles = {};
     for (const name of Object.keys(parent.manifest.files)) if (!Object.keys(tileFiles).some((cls) => name.startsWith(tileFileName(cls, "")))) files[name] = parent.file(name);
@@ -76,7 +78,7 @@ export function withTiledClasses(body: JobBody): JobBody {
     // The classes fit's pseudo-validation dropped stay on record.
     const written: BundleManifest = await writeBundle(ctx.outDir, { ...manifest, tiling: remeasuredTiling }, files, true);
     // Verified as every candidate is, with the threads the body was given.
-    await verifyCandidate(ctx.outDir, numberOption(ctx.options, "intraOpThreads", { min: 1, max: 64, integer: true }));
+    await verifyCandidate(ctx.outDir, optionalThreads(ctx).intraOpThreads);
     ctx.log.info({ version: written.version, classes: Object.keys(tileFiles) }, `${ctx.kind}: candidate written with its tiled classes' ${Object.keys(tileFiles).length > 0 ? "new tile bundles" : "map units measured again"}`);
     return { summary: { ...result.summary, tiles: summaries } };
   };
@@ -89,7 +91,7 @@ export function withTiledClasses(body: JobBody): JobBody {
  */
 async function remeasured(ctx: JobContext, parent: BundleManifest, cls: string, t: TiledClass, tileDir: string): Promise<FrameUnits | undefined> {
   const p = parent.provenance;
-  const heldOut = (p.holdoutFiles ?? []).filter((f) => holdoutFileParts(f)[0] === cls).map((f) => join(p.dataset, ...holdoutFileParts(f)));
+  const heldOut = holdoutFramesOf(p.holdoutFiles, p.dataset, cls);
   const held = new Set(heldOut);
   const bank = (await scanDataset(p.dataset, { classes: [cls] }).catch(() => [])).find((c) => c.name === cls)?.train.filter((f) => !held.has(f)) ?? [];
   const q = parseModelConfig(parent.config).threshold.quantile;

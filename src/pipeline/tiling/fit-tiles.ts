@@ -20,10 +20,10 @@ import { LafiteError, ErrorCode } from "../../util/errors.js";
 import { formatSeconds, stderrSink, throwIfCancelled, type ProgressSink } from "../../util/progress.js";
 import type { BundleDetector } from "../bundle-detector.js";
 import { fitModel, fitWork, type FitOptions } from "../fit.js";
-import { REFERENCE_SECONDS, stageEstimates } from "../fit-eta.js";
+import { REFERENCE_SECONDS, settledRemaining, stageEstimates, type FitWork } from "../fit-eta.js";
 import type { DiffusionConfig } from "../../model/diffusion/index.js";
 import { detectorFromBundle } from "../load.js";
-import { describeFrameUnits, FRAME_THRESHOLD_FRAMES, measureFrameUnits, runtimeOf } from "./frame-units.js";
+import { describeFrameUnits, leftOutFrames, measureFrameUnits, runtimeOf } from "./frame-units.js";
 
 /** The grid `auto` gives a class: its frames' median long side over the input size, rounded down, within 2..4. */
 export function autoGrid(longSides: readonly number[], inputSize: number): number {
@@ -152,11 +152,20 @@ export async function tileGrids(t: ModelConfig["tiling"], frames: readonly Tiled
  * scorings after it (the frame threshold's frames and the pseudo-validation's images, each whole and in grid² tiles).
  */
 export function tileFitSeconds(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: TileFitSize): number {
-  const k2 = n.grid * n.grid;
-  const work = fitWork(config, dcfg, { images: (n.bank + n.heldOut) * k2, holdout: n.heldOut * k2, bankImagesPerClass: [n.bank * k2], leftOutImages: 0, c: n.c, h: n.h, w: n.w, tune: n.tune });
+  const work = tileFitWork(config, dcfg, n);
   const stages = Object.values(stageEstimates(work)).reduce((a, b) => a + b, 0);
   const scorings = Object.values(tileScorings(config, n)).reduce((a, b) => a + b, 0);
-  return stages + scorings * tileScoringSeconds(config, dcfg, n);
+  return stages + scorings * scoringSeconds(work);
+}
+
+/** fitWork of a fit of the class's frames cut into grid² tiles. */
+function tileFitWork(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: TileFitSize): FitWork {
+  const k2 = n.grid * n.grid;
+  return fitWork(config, dcfg, { images: (n.bank + n.heldOut) * k2, holdout: n.heldOut * k2, bankImagesPerClass: [n.bank * k2], leftOutImages: 0, c: n.c, h: n.h, w: n.w, tune: n.tune });
+}
+
+function scoringSeconds(work: FitWork): number {
+  return REFERENCE_SECONDS.scoring + work.scoringGmac * REFERENCE_SECONDS.scoringGmac;
 }
 
 export interface TileFitSize {
@@ -172,7 +181,7 @@ export interface TileFitSize {
 /** The scorings (a whole frame or a tile, each one backbone run and search) of each step after a tile fit, in their order. */
 export function tileScorings(config: ModelConfig, n: Pick<TileFitSize, "bank" | "heldOut" | "grid" | "tune">): Record<TileStep, number> {
   const k2 = n.grid * n.grid;
-  const leftOut = Math.min(n.bank, Math.max(0, FRAME_THRESHOLD_FRAMES - n.heldOut));
+  const leftOut = Math.min(n.bank, leftOutFrames(n.heldOut));
   return { heldOut: n.heldOut * k2, leftOut: leftOut * k2, wholeUnit: n.heldOut, choice: n.tune && config.tiling.choose ? (n.heldOut + 2 * config.tuning.perClass) * (k2 + 1) : 0 };
 }
 
@@ -181,9 +190,7 @@ export type TileStep = (typeof TILE_STEPS)[number];
 
 /** One scoring's seconds on the reference machine (fit-eta.ts REFERENCE_SECONDS) against the tile bank of a class of this size. */
 export function tileScoringSeconds(config: ModelConfig, dcfg: DiffusionConfig | undefined, n: TileFitSize): number {
-  const k2 = n.grid * n.grid;
-  const work = fitWork(config, dcfg, { images: (n.bank + n.heldOut) * k2, holdout: n.heldOut * k2, bankImagesPerClass: [n.bank * k2], leftOutImages: 0, c: n.c, h: n.h, w: n.w, tune: false });
-  return REFERENCE_SECONDS.scoring + work.scoringGmac * REFERENCE_SECONDS.scoringGmac;
+  return scoringSeconds(tileFitWork(config, dcfg, n));
 }
 
 /**
@@ -192,8 +199,7 @@ export function tileScoringSeconds(config: ModelConfig, dcfg: DiffusionConfig | 
  */
 export function tileStepSinks(scorings: Record<TileStep, number>, secondsPerScoring: number, after: number, base: ProgressSink): (step: TileStep) => ProgressSink {
   return (step) => (line, state) => {
-    const settled = state !== undefined && state.done > 0 && (state.done >= 0.05 * state.total || state.elapsedSeconds >= 15);
-    const own = settled ? state.remainingSeconds : scorings[step] * secondsPerScoring;
+    const own = settledRemaining(state) ?? scorings[step] * secondsPerScoring;
     const rest = TILE_STEPS.slice(TILE_STEPS.indexOf(step) + 1).reduce((a, later) => a + scorings[later] * secondsPerScoring, 0);
     base(`${line} · fit ETA ${formatSeconds(own + rest + after)}`, state);
   };

@@ -5,10 +5,9 @@
  * fitted; refresh and retrain jobs measure them again on their candidate.
  */
 import { quantile } from "../../model/scoring/threshold.js";
-import { join } from "node:path";
 import { readBundle, type BundleManifest, type LoadedBundle } from "../../model/bundle.js";
 import type { TiledClass, Tiling } from "../../model/tiling.js";
-import { holdoutFileParts } from "../../image/pseudo/holdout.js";
+import { holdoutFramesOf } from "../../image/pseudo/holdout.js";
 import { cropImage, tileRects } from "../../image/tiles.js";
 import { readImageFile } from "../../image/read-image-file.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
@@ -29,6 +28,13 @@ export const PIXEL_UNIT_QUANTILE = 0.99;
  */
 export const FRAME_THRESHOLD_FRAMES = 100;
 
+/** How many bank frames, scored as unseen, join `heldOut` held-out frames (at most: the class may have fewer). */
+export function leftOutFrames(heldOut: number): number {
+  return Math.max(0, FRAME_THRESHOLD_FRAMES - heldOut);
+}
+
+/** The steps of measureFrameUnits, each with its own progress. */
+export type FrameUnitsStep = "heldOut" | "leftOut" | "wholeUnit";
 
 /** What measureFrameUnits measured (TiledClass's frameThreshold, frames and pixelUnits), and of what. */
 export interface FrameUnits {
@@ -60,15 +66,17 @@ export async function measureFrameUnits(
   q: number,
   o: Pick<FitOptions, "signal" | "executionProvider" | "intraOpThreads" | "progressSink"> & {
     /** Each step's progress sink, over `progressSink` (fit's, with the whole fit's ETA: fit-tiles.ts tileStepSinks). */
-    sinkOf?: (step: "heldOut" | "leftOut" | "wholeUnit") => ProgressSink;
-    /** What its progress lines are labelled as (default "fit"). */
+    sinkOf?: (step: FrameUnitsStep) => ProgressSink;
+    /** What its progress lines and cancellation are labelled as (default "fit"). */
     what?: string;
   },
 ): Promise<FrameUnits> {
-  const sink = (step: "heldOut" | "leftOut" | "wholeUnit") => o.sinkOf?.(step) ?? o.progressSink;
-  const with_ = (step: "heldOut" | "leftOut" | "wholeUnit") => ({ ...o, ...(sink(step) ? { progressSink: sink(step) } : {}) });
+  const with_ = (step: FrameUnitsStep) => {
+    const sink = o.sinkOf?.(step) ?? o.progressSink;
+    return sink ? { ...o, progressSink: sink } : o;
+  };
   // Few held-out frames (a 25-frame class holds out 2) put the quantile of k² tiles' largest score at chance: bank frames scored as unseen join them.
-  const leftOut = evenlyPicked(frames.bank, Math.max(0, FRAME_THRESHOLD_FRAMES - frames.heldOut.length));
+  const leftOut = evenlyPicked(frames.bank, leftOutFrames(frames.heldOut.length));
   const heldOut = await scoreTiled(tileDir, cls, frames.heldOut, grid, overlap, with_("heldOut"), false);
   const frameScores = [...heldOut.largest, ...(leftOut.length > 0 ? (await scoreTiled(tileDir, cls, leftOut, grid, overlap, with_("leftOut"), true)).largest : [])];
   const pixelUnits = { whole: await wholePixelUnit(wholeDir, cls, frames.heldOut, with_("wholeUnit")), tiles: quantile(heldOut.pixels, PIXEL_UNIT_QUANTILE) };
@@ -98,7 +106,7 @@ async function scoreTiled(bundleDir: string, cls: string, paths: readonly string
   try {
     const out: number[] = [];
     for (const path of paths) {
-      throwIfCancelled(o.signal, "fit");
+      throwIfCancelled(o.signal, o.what ?? "fit");
       const { image } = await readImageFile(path).catch(() => ({ image: undefined }));
       progress.tick();
       if (!image) continue;
@@ -138,7 +146,7 @@ export async function withWholeUnitsRemeasured(
   try {
     for (const cls of wanted) {
       const t = tiling.classes[cls]!;
-      const paths = where.holdoutFiles.filter((f) => holdoutFileParts(f)[0] === cls).map((f) => join(where.dataset, ...holdoutFileParts(f)));
+      const paths = holdoutFramesOf(where.holdoutFiles, where.dataset, cls);
       try {
         const unit = await pixelUnitOf(detector, paths, cls);
         out[cls] = { ...t, pixelUnits: { whole: unit, tiles: t.pixelUnits!.tiles } };
