@@ -121,7 +121,7 @@ export class BundleDetector implements Detector {
 
   /**
    * `classTag`: the class the caller says the frame is; the frame is judged as it (detail weight, threshold) when the model has that class.
-   * `leaveOut`: a bank image scored as if it had not been fitted (the detector must be loaded with leaveOut; calibration only).
+   * `leaveOut`: a bank image scored as if it had not been fitted (calibration only).
    */
   async scoreImage(image: RgbImage, decodeMs = 0, classTag?: string, options: { leaveOut?: boolean } = {}): Promise<ScoredImage> {
     return this.serialize(async () => {

@@ -253,8 +253,7 @@ export class FrameScorer {
    * caller says the frame is (a line's recipe); it sets the detail weight when
    * the model has that class, whatever the frame reads as. `leaveOut`: score
    * a frame whose slices the bank holds copies of (a training image) as if
-   * it had not been fitted, every search leaving those rows out (the scorer
-   * must be opened with leaveOut).
+   * it had not been fitted, every search leaving those rows out.
    */
   async score(x: FeatureMap, judgeAs?: string, options: { leaveOut?: boolean } = {}): Promise<ScoredMap> {
     let exclude: ReadonlySet<number> | undefined;

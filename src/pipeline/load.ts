@@ -51,8 +51,6 @@ export interface LoadOptions {
   unlikeMargin?: number;
   /** false: score every frame whole, its class's tiles left unscored (eval --no-tiling); default: as the bundle says (model/tiling.ts). */
   tiling?: boolean;
-  /** Open the scorer able to score a bank image as unseen (BundleDetector.scoreImage's leaveOut): calibration only, its searches return spare neighbours. */
-  leaveOut?: boolean;
 }
 
 /**
@@ -106,7 +104,6 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
     { coreset, coresetSize: m.memory.coresetSize, c, ...(sc.denoiserFile ? { unetOnnx: bundle.file(sc.denoiserFile) } : {}), ...rowPartsOf(bundle) },
     scorerSettingsOf({ ...m, scoring: sc }),
     opts,
-    options.leaveOut ? { leaveOut: true } : {},
   ).catch(async (err: unknown) => {
     await backbone.release();
     throw err instanceof LafiteError ? new LafiteError(err.code, `bundle ${bundle.dir}: ${err.message}`) : err;

@@ -66,17 +66,7 @@ export interface OpenScorer {
   release(): Promise<void>;
 }
 
-/**
- * Neighbours the searches return beyond K when the scorer is opened to leave
- * training images out (score's leaveOut): room for the image's own rows,
- * which a class of few images holds dozens of (the realistic suite's 25-image
- * class: 29–46 per image), plus copies of its slices in other classes' rows.
- */
-export const LEAVE_OUT_SPARE = 256;
-
-/** `leaveOut`: searches return LEAVE_OUT_SPARE extra neighbours so the scorer can score training images as unseen (calibration only). */
-export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: ScorerSettings, sessionOptions: ort.InferenceSession.SessionOptions, options: { leaveOut?: boolean } = {}): Promise<OpenScorer> {
-  const spare = options.leaveOut ? LEAVE_OUT_SPARE : 0;
+export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: ScorerSettings, sessionOptions: ort.InferenceSession.SessionOptions): Promise<OpenScorer> {
   if (DIFFUSION_MODES.includes(mode) && !parts.unetOnnx) {
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `scoring mode '${mode}' needs a diffusion model, and this bundle has none (fit with diffusion.preset other than none)`);
   }
@@ -85,12 +75,12 @@ export async function openScorer(mode: ScoringMode, parts: ScorerParts, s: Score
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `${parts.rowClasses.classes.length} row classes for a bank of ${parts.coresetSize} rows`);
   }
   const k = mode === "lafite" || mode === "edit-only" ? Math.min(s.k, parts.coresetSize) : mode === "knn" ? 1 : 0;
-  const knn = k > 0 ? await OnnxKnn.create(parts.coreset, parts.coresetSize, parts.c, k, sessionOptions, spare) : undefined;
+  const knn = k > 0 ? await OnnxKnn.create(parts.coreset, parts.coresetSize, parts.c, k, sessionOptions) : undefined;
   let detail: DetailSearch | undefined;
   let context: ContextSearch | undefined;
   try {
-    if (s.detail && detailInUse(s.detail) && DETAIL_MODES.includes(mode)) detail = await openDetail(mode, parts, s.detail, sessionOptions, spare);
-    if (s.context && contextInUse(s.context) && DETAIL_MODES.includes(mode)) context = await openContext(mode, parts, s.context, sessionOptions, spare);
+    if (s.detail && detailInUse(s.detail) && DETAIL_MODES.includes(mode)) detail = await openDetail(mode, parts, s.detail, sessionOptions);
+    if (s.context && contextInUse(s.context) && DETAIL_MODES.includes(mode)) context = await openContext(mode, parts, s.context, sessionOptions);
   } catch (err) {
     await knn?.release();
     await detail?.knn.release();
@@ -138,21 +128,21 @@ function classReading(rowClasses: RowClasses, means: ClassMeans | undefined): { 
 }
 
 /** The detail bank's search: the nearest of the main rows' detail channels. */
-async function openDetail(mode: ScoringMode, parts: ScorerParts, d: DetailScoring, sessionOptions: ort.InferenceSession.SessionOptions, spare: number): Promise<DetailSearch> {
+async function openDetail(mode: ScoringMode, parts: ScorerParts, d: DetailScoring, sessionOptions: ort.InferenceSession.SessionOptions): Promise<DetailSearch> {
   const main = d.normalizers?.main[mode];
   if (!d.normalizers || !main) throw new LafiteError(ErrorCode.BAD_BUNDLE, `the detail bank (weight ${d.weight}) has no normalizer for mode '${mode}': re-tune the bundle (lafite tune) to score in this mode`);
   const [lo, hi] = d.channels;
-  const knn = await OnnxKnn.create(rowSlice(parts.coreset, parts.coresetSize, parts.c, d.channels), parts.coresetSize, hi - lo, 1, sessionOptions, spare);
+  const knn = await OnnxKnn.create(rowSlice(parts.coreset, parts.coresetSize, parts.c, d.channels), parts.coresetSize, hi - lo, 1, sessionOptions);
   return { knn, channels: d.channels, weight: d.weight, main, detail: d.normalizers.detail, ...(parts.rowClasses ? bankWeightTables(parts.rowClasses.names, d) : {}) };
 }
 
 /** The context bank's search: its own rows (memory/context-coreset.ts), each with λ times its frame's context appended. */
-async function openContext(mode: ScoringMode, parts: ScorerParts, cs: ContextScoring, sessionOptions: ort.InferenceSession.SessionOptions, spare: number): Promise<ContextSearch> {
+async function openContext(mode: ScoringMode, parts: ScorerParts, cs: ContextScoring, sessionOptions: ort.InferenceSession.SessionOptions): Promise<ContextSearch> {
   const main = cs.normalizers?.main[mode];
   if (!cs.normalizers || !main) throw new LafiteError(ErrorCode.BAD_BUNDLE, `the context bank has no normalizer for mode '${mode}': re-tune the bundle (lafite tune) to score in this mode`);
   const bank = parts.contextBank;
   if (!bank) throw new LafiteError(ErrorCode.BAD_BUNDLE, "the context bank is in use but the bundle holds no context rows");
-  const knn = await OnnxKnn.create(scaledContextRows(bank, cs.lambda), bank.size, bank.c + bank.channels[1] - bank.channels[0], 1, sessionOptions, spare);
+  const knn = await OnnxKnn.create(scaledContextRows(bank, cs.lambda), bank.size, bank.c + bank.channels[1] - bank.channels[0], 1, sessionOptions);
   return { knn, channels: bank.channels, lambda: cs.lambda, weight: cs.weight, main, context: cs.normalizers.context, ...(parts.rowClasses ? bankWeightTables(parts.rowClasses.names, cs) : {}) };
 }
 

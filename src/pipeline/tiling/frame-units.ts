@@ -102,7 +102,7 @@ function tileThresholdOf(m: BundleManifest, cls: string): number {
 async function scoreTiled(bundleDir: string, cls: string, paths: readonly string[], grid: number, overlap: number, o: Pick<FitOptions, "signal" | "executionProvider" | "intraOpThreads" | "progressSink"> & { what?: string }, leaveOut: boolean): Promise<{ largest: number[]; pixels: number[] }> {
   const progress = new Progress(`${o.what ?? "fit"}: ${cls} tiles: ${leaveOut ? "bank frames scored unseen" : "held-out frames"}`, paths.length, { unit: "frames", ...(o.progressSink ? { sink: o.progressSink } : {}) });
   const pixels: number[] = [];
-  const detector = await loadDetector(bundleDir, { leaveOut, ...runtimeOf(o) });
+  const detector = await loadDetector(bundleDir, runtimeOf(o));
   try {
     const out: number[] = [];
     for (const path of paths) {

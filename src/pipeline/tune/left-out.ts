@@ -73,7 +73,7 @@ export async function leftOutScores(
   options: { signal?: AbortSignal; log?: (msg: string) => void; onScored?: () => void } = {},
 ): Promise<ClassScore[]> {
   if (maps.length === 0 || !BANK_MODES.includes(mode)) return [];
-  const opened = await openScorer(mode, parts, settings, sessionOptions, { leaveOut: true });
+  const opened = await openScorer(mode, parts, settings, sessionOptions);
   const out: ClassScore[] = [];
   try {
     for (const { cls, x } of maps) {

@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { openScorer } from "../../../src/pipeline/open-scorer.js";
-import { withoutRows, OnnxKnn, COPY_DISTANCE_PER_CHANNEL } from "../../../src/model/memory/onnx-knn.js";
+import { withoutRows, OnnxKnn, COPY_DISTANCE_PER_CHANNEL, COPY_SEARCH_DEPTH } from "../../../src/model/memory/onnx-knn.js";
 import { classesShortOfNormals, evenlyPicked, leftOutScores } from "../../../src/pipeline/tune/left-out.js";
 import { classThresholds } from "../../../src/model/scoring/threshold.js";
 import { createRng } from "../../../src/util/random.js";
@@ -45,39 +45,77 @@ for (const mode of ["knn", "edit-only"] as const) {
   test(`${mode}: a training image scored with leaveOut scores as on the bank without its rows`, async () => {
     const { x, coreset, size, own } = bankWithCopies(7, 40, [0, 3, 5, 6, 9, 12, 15]);
     const parts = { coreset, coresetSize: size, c };
-    const leaving = await openScorer(mode, parts, settings, {}, { leaveOut: true });
-    const plain = await openScorer(mode, parts, settings, {});
+    const scorer = await openScorer(mode, parts, settings, {});
     const reduced = await openScorer(mode, { coreset: withoutRowsOf(coreset, size, own), coresetSize: size - own.length, c }, settings, {});
     try {
-      const left = await leaving.scorer.score(x, undefined, { leaveOut: true });
+      const left = await scorer.scorer.score(x, undefined, { leaveOut: true });
       const truth = await reduced.scorer.score(x);
-      const seen = await plain.scorer.score(x);
+      const seen = await scorer.scorer.score(x);
       assert.ok(Math.abs(left.score - truth.score) < 1e-4 * truth.score, `${left.score} vs ${truth.score}`);
       for (let i = 0; i < left.map.length; i++) assert.ok(Math.abs(left.map[i]! - truth.map[i]!) < 1e-4 * (1 + truth.map[i]!));
-      // Fitted, the image finds its own copies and scores lower; without leaveOut the spare-neighbour scorer is the plain one.
+      // Fitted, the image finds its own copies and scores lower.
       assert.ok(seen.score < truth.score, `${seen.score} should be under ${truth.score}`);
-      assert.equal((await leaving.scorer.score(x)).score, seen.score);
     } finally {
-      await Promise.all([leaving.release(), plain.release(), reduced.release()]);
+      await Promise.all([scorer.release(), reduced.release()]);
     }
   });
 }
 
-test("copiesOf finds exactly the rows copied from the queries; a plain knn refuses to leave rows out", async () => {
-  const { x, coreset, size, own } = bankWithCopies(11, 30, [1, 2, 8]);
+/** x's slices as position-major rows, the knn's queries. */
+function rowsOf(x: FeatureMap): Float32Array {
   const rows = new Float32Array(hw * c);
   for (let p = 0; p < hw; p++) for (let ch = 0; ch < c; ch++) rows[p * c + ch] = x.data[ch * hw + p]!;
-  const knn = await OnnxKnn.create(coreset, size, c, 1, {}, 8);
-  const plain = await OnnxKnn.create(coreset, size, c, 1, {});
+  return rows;
+}
+
+test("copiesOf finds exactly the rows copied from the queries, however many copies one slice has", async () => {
+  const { x, coreset, size, own } = bankWithCopies(11, 30, [1, 2, 8]);
+  const knn = await OnnxKnn.create(coreset, size, c, 1, {});
   try {
-    assert.deepEqual([...(await knn.copiesOf(rows, hw))].sort((a, b) => a - b), own);
-    await assert.rejects(plain.search(rows, hw, new Set(own)), /spare neighbours/);
+    assert.deepEqual([...(await knn.copiesOf(rowsOf(x), hw))].sort((a, b) => a - b), own);
   } finally {
     await knn.release();
-    await plain.release();
+  }
+  // One slice copied more often than the first search's depth (a flat background repeats exactly): the search deepens.
+  const many = Array.from({ length: 3 * COPY_SEARCH_DEPTH + 1 }, () => 5);
+  const repeated = bankWithCopies(12, 30, [...many, 7]);
+  const deep = await OnnxKnn.create(repeated.coreset, repeated.size, c, 3, {});
+  try {
+    assert.deepEqual([...(await deep.copiesOf(rowsOf(repeated.x), hw))].sort((a, b) => a - b), repeated.own);
+  } finally {
+    await deep.release();
   }
   // Over the rounding of a recomputed slice (2.5e-6 a channel) and under the nearest other row (6e-4), both measured on the realistic suite.
   assert.ok(COPY_DISTANCE_PER_CHANNEL > 2.5e-6 * 10 && COPY_DISTANCE_PER_CHANNEL < 6e-4 / 2);
+});
+
+test("a search leaving rows out finds what a brute-force search of the other rows finds, at any k", async () => {
+  const { x, coreset, size } = bankWithCopies(13, 50, [0, 4]);
+  const queries = rowsOf(x);
+  const exclude = new Set([3, 10, 11, 30, 50, 51]);
+  for (const k of [1, 3, 7]) {
+    const knn = await OnnxKnn.create(coreset, size, c, k, {});
+    try {
+      const got = await knn.search(queries, hw, exclude);
+      const plain = await knn.search(queries, hw);
+      for (let q = 0; q < hw; q++) {
+        const d = (r: number) => { let s = 0; for (let ch = 0; ch < c; ch++) s += (queries[q * c + ch]! - coreset[r * c + ch]!) ** 2; return s; };
+        const brute = [...Array(size).keys()].filter((r) => !exclude.has(r)).sort((a, b) => d(a) - d(b)).slice(0, k);
+        assert.deepEqual([...got.indices.subarray(q * k, (q + 1) * k)], brute, `query ${q} at k ${k}`);
+        for (let j = 0; j < k; j++) assert.ok(Math.abs(got.distances[q * k + j]! - d(brute[j]!)) < 1e-4 * (1 + d(brute[j]!)));
+        assert.equal(plain.indices.length, hw * k);
+      }
+    } finally {
+      await knn.release();
+    }
+  }
+  // Leaving out all but k − 1 rows leaves a query short: refused, not padded.
+  const tiny = await OnnxKnn.create(coreset, size, c, 3, {});
+  try {
+    await assert.rejects(tiny.search(queries, hw, new Set([...Array(size - 2).keys()])), /2 of its 3 neighbours/);
+  } finally {
+    await tiny.release();
+  }
 });
 
 test("withoutRows keeps each query's first k neighbours outside the excluded set, in order", () => {
