@@ -10,7 +10,6 @@ import { cp, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promi
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/main.js";
-import { readBundle } from "../../src/model/bundle.js";
 import { parseModelConfig } from "../../src/model/model-config.js";
 import { fitModel } from "../../src/pipeline/fit.js";
 import { synthesizeDataset } from "../../src/image/synth/index.js";
@@ -21,7 +20,11 @@ import { spawn } from "node:child_process";
 import { CLI } from "../support/knn-bundle.js";
 import { captureOutput } from "../support/capture-output.js";
 import { loadDetector } from "../../src/pipeline/load.js";
-import { pixelUnitOf } from "../../src/pipeline/tiling/frame-units.js";
+import { measureFrameUnits, pixelUnitOf, tiledClassFrames } from "../../src/pipeline/tiling/frame-units.js";
+import { tileTrainingDir, trainTileBundle } from "../../src/lifecycle/train-tiles.js";
+import { filesOf, readBundle, writeBundle } from "../../src/model/bundle.js";
+import { tileBundleOf } from "../../src/model/tiling.js";
+import { readImageFile } from "../../src/image/read-image-file.js";
 
 const quiet = (): void => {};
 let dir = "";
@@ -169,12 +172,22 @@ test("Ctrl-C in lafite train exits 130 after the current step, leaving the check
   await assert.rejects(stat(out), "no bundle is written by an interrupted run");
 });
 
+/** A tiny bundle whose one class is also scored in 2×2 tiles, fitted once for the tests that need it. */
+let tiled: Promise<{ tiledData: string; tiledBase: string }> | undefined;
+function tiledFixture(): Promise<{ tiledData: string; tiledBase: string }> {
+  tiled ??= (async () => {
+    const tiledData = join(dir, "tiled-data");
+    await synthesizeDataset({ out: tiledData, seed: 4, classes: ["hex_nut"], trainPerClass: 10, testGoodPerClass: 0, testPerDefect: 0 });
+    const tiledBase = join(dir, "tiled-base");
+    const config = parseModelConfig({ diffusion: { preset: "tiny", epochs: 2, replayMB: 2 }, tuning: { perClass: 2 }, tiling: { classes: ["hex_nut"], grid: 2 } });
+    await fitModel({ data: tiledData, out: tiledBase, config, cacheDir: join(dir, "cache"), tune: false, log: quiet, progressSink: quiet, intraOpThreads: 1 });
+    return { tiledData, tiledBase };
+  })();
+  return tiled;
+}
+
 test("a bundle with a tiled class: the new U-Net's map unit is measured again for it, its tile figures kept", async () => {
-  const tiledData = join(dir, "tiled-data");
-  await synthesizeDataset({ out: tiledData, seed: 4, classes: ["hex_nut"], trainPerClass: 10, testGoodPerClass: 0, testPerDefect: 0 });
-  const tiledBase = join(dir, "tiled-base");
-  const config = parseModelConfig({ diffusion: { preset: "tiny", epochs: 2, replayMB: 2 }, tuning: { perClass: 2 }, tiling: { classes: ["hex_nut"], grid: 2 } });
-  await fitModel({ data: tiledData, out: tiledBase, config, cacheDir: join(dir, "cache"), tune: false, log: quiet, progressSink: quiet, intraOpThreads: 1 });
+  const { tiledData, tiledBase } = await tiledFixture();
   const before = (await readBundle(tiledBase)).manifest.tiling!.classes.hex_nut!;
   const out = join(dir, "tiled-trained");
   const lines: string[] = [];
@@ -191,4 +204,66 @@ test("a bundle with a tiled class: the new U-Net's map unit is measured again fo
   }
   assert.notEqual(after.pixelUnits!.whole, before.pixelUnits!.whole, "the new U-Net's maps have another unit");
   assert.ok(lines.some((l) => /^train: hex_nut tiles: the whole model's map unit measured again on \d+ held-out frames/.test(l)), lines.join("\n"));
+});
+
+test("lafite train --tiles trains the class's tile U-Net on its frames' tiles, resumes after an interrupt, measures the frame threshold again and leaves the whole model as it was", async () => {
+  const { tiledData, tiledBase } = await tiledFixture();
+  const parent = await readBundle(tiledBase);
+  const before = parent.manifest.tiling!.classes.hex_nut!;
+  const out = join(dir, "tiles-trained");
+  const work = tileTrainingDir(out, "hex_nut");
+  // Interrupted after its first step: the checkpoints stay in the work folder beside the output, and no bundle is written.
+  const ctl = new AbortController();
+  await assert.rejects(
+    trainTileBundle({ bundle: tiledBase, out, steps: 3, tiles: "hex_nut", intraOpThreads: 1, signal: ctl.signal, log: (l) => /^train: hex_nut tiles: 1\/3 steps/.test(l) && ctl.abort() }),
+    (e: unknown) => e instanceof LafiteError && e.code === ErrorCode.CANCELLED,
+  );
+  await assert.rejects(stat(out));
+  assert.ok((await readdir(work)).length > 0);
+  const lines: string[] = [];
+  const written = await trainTileBundle({ bundle: tiledBase, out, steps: 3, tiles: "hex_nut", intraOpThreads: 1, log: (l) => lines.push(l) });
+  assert.ok(lines.some((l) => /resuming from .* at step 1\/3/.test(l)), lines.join("\n"));
+  await assert.rejects(stat(work), "the work folder is gone once the bundle is written");
+  const got = await readBundle(out);
+  const after = got.manifest.tiling!.classes.hex_nut!;
+  assert.equal(written.parentVersion, parent.manifest.version);
+  assert.equal((got.manifest.metrics.train as { tiles: string }).tiles, "hex_nut");
+  // The whole model's files are the parent's, byte for byte; the tile U-Net is new, trained on the 2×2 tiles of the class's bank frames.
+  for (const name of Object.keys(parent.manifest.files).filter((n) => !n.startsWith("tiles."))) assert.equal(got.manifest.files[name], parent.manifest.files[name], name);
+  const denoiser = before.manifest.scoring.denoiserFile!;
+  assert.notEqual(after.manifest.files[denoiser], before.manifest.files[denoiser]);
+  const heldOutFrames = parent.manifest.provenance.holdoutFiles!.filter((f) => f.startsWith("hex_nut/")).length;
+  const train = after.manifest.metrics.train as { steps: number; source: string; trainingMaps: number };
+  assert.deepEqual([train.steps, train.source, train.trainingMaps], [3, "data", (10 - heldOutFrames) * 4]);
+  assert.ok(lines.some((l) => new RegExp(`train: hex_nut tiles: ${(10 - heldOutFrames) * 4} training maps from .* \\(40 tiles \\(2×2\\) of the class's train/good images, ${heldOutFrames * 4} held out`).test(l)), lines.join("\n"));
+  // The frame threshold and map units as measureFrameUnits finds them on the new tile bundle beside the unchanged whole model.
+  const tileDir = join(dir, "tiles-trained-view");
+  const view = tileBundleOf(got, "hex_nut");
+  const { files: _hashes, ...tileManifest } = view.manifest;
+  await writeBundle(tileDir, tileManifest, filesOf(view));
+  const frames = await tiledClassFrames(got.manifest.provenance, "hex_nut");
+  const units = await measureFrameUnits(tileDir, tiledBase, "hex_nut", frames, 2, before.overlap, got.manifest.config.threshold.quantile, { intraOpThreads: 1 });
+  assert.deepEqual([after.frameThreshold, after.frames, after.pixelUnits], [units.frameThreshold, units.frames, units.pixelUnits]);
+  assert.notEqual(after.frameThreshold, before.frameThreshold, "the new tile U-Net moved the tile scores");
+  assert.equal(after.pixelUnits!.whole, before.pixelUnits!.whole, "the whole model is the same");
+  // Served: its frames are scored in tiles by the new tile model.
+  const detector = await loadDetector(out, { intraOpThreads: 1 });
+  try {
+    const scored = await detector.scoreImage((await readImageFile(frames.heldOut[0]!)).image, 0, "hex_nut");
+    assert.ok(scored.tiled && Number.isFinite(scored.tiled.tileScore));
+  } finally {
+    await detector.close();
+  }
+  // Refused: a class the bundle does not tile, --tune, and no budget, before anything is written.
+  const { result: codes, stderr } = await captureOutput(async () => [
+    await main(["train", "--bundle", tiledBase, "--steps", "1", "--tiles", "screw"]),
+    await main(["train", "--bundle", base, "--steps", "1", "--tiles", "hex_nut"]),
+    await main(["train", "--bundle", tiledBase, "--steps", "1", "--tiles", "hex_nut", "--data", tiledData, "--tune"]),
+    await main(["train", "--bundle", tiledBase, "--tiles", "hex_nut"]),
+  ]);
+  assert.deepEqual(codes, [1, 1, 1, 1]);
+  assert.match(stderr, /does not score screw in tiles \(its tiled classes: hex_nut\)/);
+  assert.match(stderr, /does not score hex_nut in tiles \(it has no tiled class\)/);
+  assert.match(stderr, /--tune re-tunes the whole model and does not go with --tiles/);
+  assert.match(stderr, /needs a budget/);
 });

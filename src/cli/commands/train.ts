@@ -1,6 +1,7 @@
 import type { CliCommand } from "../main.js";
 import { executionProviderFlag, intFlag, parseFlags, requireFlag } from "../args.js";
 import { trainBundle } from "../../lifecycle/train-bundle.js";
+import { trainTileBundle } from "../../lifecycle/train-tiles.js";
 import { interruptSignal } from "../../util/progress.js";
 import { invalidInput } from "../../util/errors.js";
 
@@ -13,7 +14,7 @@ function numberFlag(value: string | undefined, flag: string, check: (n: number) 
 
 export const command: CliCommand = {
   summary: "Continue training a bundle's diffusion U-Net (on its data set's features, or its replay sample), for a budget; writes a new bundle version.",
-  usage: `lafite train --bundle BUNDLE (--minutes M | --epochs E | --steps N)... [--out BUNDLE2] [--t-max T] [--ema D] [--min-snr G] [--lr X] [--data DIR [--tune] | --replay] [--threads N] [--execution-provider cpu|cuda]
+  usage: `lafite train --bundle BUNDLE (--minutes M | --epochs E | --steps N)... [--out BUNDLE2] [--t-max T] [--ema D] [--min-snr G] [--lr X] [--data DIR [--tune] | --replay] [--tiles CLASS] [--threads N] [--execution-provider cpu|cuda]
   --bundle BUNDLE  a fitted bundle with a diffusion model
   --minutes M      wall-clock training budget (counted across interrupts and resumes)
   --epochs E       passes over the training maps
@@ -30,6 +31,12 @@ export const command: CliCommand = {
   --replay         train on the bundle's replay sample (diffusion.replayMB: a few dozen maps, too few
                    for long runs) instead of the data set's images (thresholds still need its held-out ones)
   --tune           then re-tune tau, K and thresholds on that set (lafite tune; needs --data)
+  --tiles CLASS    train the tile U-Net of CLASS, a class the bundle also scores in tiles (lafite info:
+                   "also scored in tiles"), instead of the whole model's: on the class's training
+                   images cut into the same tiles (or the tile model's replay sample with --replay);
+                   its tile thresholds are calibrated again and its frame threshold and map units
+                   measured again, as fit measures them; the whole model stays as it is. Checkpoints
+                   go in .<out>.tiles-CLASS beside the output
   --execution-provider cpu|cuda  for training (default the bundle config's diffusion.executionProvider, else cpu; cuda falls back to cpu, saying why)
 Progress (loss, samples/s, ETA of the budget) goes to stderr. Ctrl-C stops after
 the current step with a checkpoint in .<out>.diffusion-checkpoint beside the
@@ -49,6 +56,7 @@ the budget, steps and final loss (metrics.train), and tMax/ema/minSnr in its con
       data: { type: "string" },
       tune: { type: "boolean" },
       replay: { type: "boolean" },
+      tiles: { type: "string" },
       threads: { type: "string" },
       "execution-provider": { type: "string" },
     });
@@ -66,7 +74,7 @@ the budget, steps and final loss (metrics.train), and tMax/ema/minSnr in its con
     const lr = numberFlag(values.lr, "lr", (n) => n > 0 && n <= 1, "a number in (0, 1]");
     const { signal, dispose } = interruptSignal();
     try {
-      await trainBundle({
+      const options = {
         bundle: requireFlag(values.bundle, "bundle"),
         ...(values.out !== undefined ? { out: values.out } : {}),
         ...(minutes !== undefined ? { minutes } : {}),
@@ -82,7 +90,8 @@ the budget, steps and final loss (metrics.train), and tMax/ema/minSnr in its con
         ...(ep ? { executionProvider: ep } : {}),
         ...(values.threads !== undefined ? { intraOpThreads: intFlag(values.threads, "threads", 0) } : {}),
         signal,
-      });
+      };
+      await (values.tiles !== undefined ? trainTileBundle({ ...options, tiles: values.tiles }) : trainBundle(options));
     } finally {
       dispose();
     }

@@ -20,10 +20,8 @@ import { basename, dirname, join } from "node:path";
 import { filesOf, readBundle, writeBundle, type BundleFiles, type BundleManifest } from "../../model/bundle.js";
 import { tileBundleOf, tileFileName, tileFilesInParent, type TiledClass } from "../../model/tiling.js";
 import { tileRefsOf } from "../../image/tiles.js";
-import { holdoutFramesOf } from "../../image/pseudo/holdout.js";
-import { scanDataset } from "../../dataset/mvtec-layout.js";
 import { parseModelConfig } from "../../model/model-config.js";
-import { describeFrameUnits, measureFrameUnits, withWholeUnitsRemeasured, type FrameUnits } from "../../pipeline/tiling/frame-units.js";
+import { describeFrameUnits, measureFrameUnits, tiledClassFrames, withWholeUnitsRemeasured, type FrameUnits } from "../../pipeline/tiling/frame-units.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
 import { verifyCandidate } from "./candidate.js";
 import { numberOption } from "./options.js";
@@ -91,9 +89,7 @@ export function withTiledClasses(body: JobBody): JobBody {
  */
 async function remeasured(ctx: JobContext, parent: BundleManifest, cls: string, t: TiledClass, tileDir: string): Promise<FrameUnits | undefined> {
   const p = parent.provenance;
-  const heldOut = holdoutFramesOf(p.holdoutFiles, p.dataset, cls);
-  const held = new Set(heldOut);
-  const bank = (await scanDataset(p.dataset, { classes: [cls] }).catch(() => [])).find((c) => c.name === cls)?.train.filter((f) => !held.has(f)) ?? [];
+  const { heldOut, bank } = await tiledClassFrames(p, cls);
   const q = parseModelConfig(parent.config).threshold.quantile;
   try {
     if (heldOut.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `the bundle records no held-out frame of ${cls}`);

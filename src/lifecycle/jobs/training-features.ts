@@ -15,6 +15,7 @@ import type { BundleManifest } from "../../model/bundle.js";
 import { pickReplay } from "../../model/diffusion/replay.js";
 import { trainingSetSize } from "../../model/diffusion/training-plan.js";
 import { scanDataset } from "../../dataset/mvtec-layout.js";
+import { tileRefsOf } from "../../image/tiles.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
 import { Progress, type ProgressSink } from "../../util/progress.js";
 import type { ActiveModel } from "./active-model.js";
@@ -31,8 +32,18 @@ export interface TrainingFiles {
   readonly capped: number;
 }
 
-/** Which files long training reads: the bundle's classes' train/good images, minus fit's held-out ones, capped. */
-export async function trainingFilesOf(m: BundleManifest, data: string): Promise<TrainingFiles> {
+/** How a tile bundle's frames were cut (model/tiling.ts TiledClass): its training files are its class's frames' tiles. */
+export interface TileCut {
+  readonly grid: number;
+  readonly overlap: number;
+}
+
+/**
+ * Which files long training reads: the bundle's classes' train/good images, minus fit's held-out ones, capped. With
+ * `tiles`, the bundle is a tiled class's tile bundle: each image's tiles (tile references, image/tiles.ts), as fit
+ * trained it, its held-out tiles excepted.
+ */
+export async function trainingFilesOf(m: BundleManifest, data: string, tiles?: TileCut): Promise<TrainingFiles> {
   const classNames = Object.keys(m.provenance.classes);
   const present = await scanDataset(data);
   const found = new Set(present.map((c) => c.name));
@@ -41,7 +52,8 @@ export async function trainingFilesOf(m: BundleManifest, data: string): Promise<
   }
   const wanted = new Set(classNames);
   const held = new Set((m.provenance.holdoutFiles ?? []).map((f) => f.split(/[\\/]/).join(sep)));
-  const listed = present.filter((c) => wanted.has(c.name)).flatMap((c) => c.train);
+  const frames = present.filter((c) => wanted.has(c.name)).flatMap((c) => c.train);
+  const listed = tiles ? frames.flatMap((f) => tileRefsOf(f, tiles.grid, tiles.overlap)) : frames;
   const kept = listed.filter((f) => !held.has(relative(data, f)));
   const { c, h, w } = m.features;
   const cap = trainingSetSize({ maxDataMB: m.config.diffusion.maxDataMB ?? bundlePreset(m).maxDataMB }, kept.length, c * h * w * Float32Array.BYTES_PER_ELEMENT);
@@ -59,9 +71,9 @@ export interface TrainingFeatures extends TrainingFiles {
 export async function trainingFeaturesOf(
   model: ActiveModel,
   data: string,
-  options: { signal?: AbortSignal; progressSink?: ProgressSink } = {},
+  options: { signal?: AbortSignal; progressSink?: ProgressSink; tiles?: TileCut } = {},
 ): Promise<TrainingFeatures> {
-  const picked = await trainingFilesOf(model.manifest, data);
+  const picked = await trainingFilesOf(model.manifest, data, options.tiles);
   if (picked.files.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `${data} has no training images of the bundle's classes outside fit's held-out set`);
   const progress = new Progress("training features", picked.files.length, { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
   let done = 0;

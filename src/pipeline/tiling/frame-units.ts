@@ -8,6 +8,7 @@ import { quantile } from "../../model/scoring/threshold.js";
 import { readBundle, type BundleManifest, type LoadedBundle } from "../../model/bundle.js";
 import type { TiledClass, Tiling } from "../../model/tiling.js";
 import { holdoutFramesOf } from "../../image/pseudo/holdout.js";
+import { scanDataset } from "../../dataset/mvtec-layout.js";
 import { cropImage, tileRects } from "../../image/tiles.js";
 import { readImageFile } from "../../image/read-image-file.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
@@ -83,6 +84,17 @@ export async function measureFrameUnits(
   const own = tileThresholdOf((await readBundle(tileDir)).manifest, cls);
   const measured = quantile(frameScores, q);
   return { frameThreshold: Math.max(own, measured), frames: frameScores.length, pixelUnits, heldOut: heldOut.largest.length, leftOut: frameScores.length - heldOut.largest.length, measured, own };
+}
+
+/**
+ * Class `cls`'s frames as fit measured its frame units on: fit's held-out frames of it under `data` (default the
+ * data set the bundle records), and its other train/good frames, the bank's. Empty where the data set has none.
+ */
+export async function tiledClassFrames(p: BundleManifest["provenance"], cls: string, data = p.dataset): Promise<{ heldOut: readonly string[]; bank: readonly string[] }> {
+  const heldOut = holdoutFramesOf(p.holdoutFiles, data, cls);
+  const held = new Set(heldOut);
+  const bank = (await scanDataset(data, { classes: [cls] }).catch(() => [])).find((c) => c.name === cls)?.train.filter((f) => !held.has(f)) ?? [];
+  return { heldOut, bank };
 }
 
 /** measureFrameUnits' figures in words, for a log line. */

@@ -1,0 +1,100 @@
+/**
+ * `lafite train --tiles CLASS`: continues training a tiled class's tile
+ * U-Net (model/tiling.ts) instead of the whole model's. The tile bundle is
+ * taken out of its parent, trained by trainBundle on the class's frames cut
+ * into the same tiles (or its own replay sample), its tile thresholds
+ * calibrated again; then the class's frame threshold and map units are
+ * measured again on the new tile bundle as fit measured them
+ * (pipeline/tiling/frame-units.ts), since a retrained U-Net moves its tile
+ * scores either way, and the tile bundle goes back into a new version of the
+ * parent. The whole model is untouched. The work folder sits beside the
+ * output under a name of its own (.<out>.tiles-<class>), so an interrupted
+ * run leaves its checkpoints there and the same command resumes it.
+ */
+import { mkdir, rm } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { filesOf, readBundle, writeBundle, type BundleFiles, type BundleManifest } from "../model/bundle.js";
+import { parseModelConfig } from "../model/model-config.js";
+import { tileBundleOf, tileFileName, tileFilesInParent } from "../model/tiling.js";
+import { describeFrameUnits, measureFrameUnits, tiledClassFrames } from "../pipeline/tiling/frame-units.js";
+import { invalidInput } from "../util/errors.js";
+import { throwIfCancelled } from "../util/progress.js";
+import { bundleVersion, verifyCandidate } from "./jobs/candidate.js";
+import { checkTrainOptions, trainBundle, type TrainBundleOptions } from "./train-bundle.js";
+
+/** The work folder of `lafite train --tiles cls` writing `out`: beside it, so a rerun finds its checkpoints. */
+export function tileTrainingDir(out: string, cls: string): string {
+  const abs = resolve(out);
+  return join(dirname(abs), `.${basename(abs)}.tiles-${cls}`);
+}
+
+export async function trainTileBundle(options: TrainBundleOptions & { readonly tiles: string }): Promise<BundleManifest> {
+  const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const cls = options.tiles;
+  checkTrainOptions(options);
+  if (options.tune) throw invalidInput("--tune re-tunes the whole model and does not go with --tiles: a tile model keeps fit's tuning (its thresholds are calibrated again)");
+  const out = options.out ?? options.bundle;
+  const parent = await readBundle(options.bundle);
+  const m = parent.manifest;
+  const t = m.tiling?.classes[cls];
+  if (!t) {
+    const tiled = Object.keys(m.tiling?.classes ?? {});
+    throw invalidInput(`${options.bundle} does not score ${cls} in tiles (${tiled.length > 0 ? `its tiled classes: ${tiled.join(", ")}` : "it has no tiled class"})`);
+  }
+  const work = tileTrainingDir(out, cls);
+  const active = join(work, "active");
+  const candidate = join(work, "candidate");
+  await mkdir(work, { recursive: true });
+  // The tile bundle as a bundle of its own; a rerun writes the same one again, and trainBundle resumes from the checkpoints beside `candidate`.
+  const view = tileBundleOf(parent, cls);
+  const { files: _hashes, ...tileManifest } = view.manifest;
+  await writeBundle(active, tileManifest, filesOf(view), true);
+  const prefix = `train: ${cls} tiles: `;
+  const next = await trainBundle({ ...options, bundle: active, out: candidate, tileCut: { grid: t.grid, overlap: t.overlap }, log: (msg) => log(msg.replace(/^train: /, prefix)) });
+  throwIfCancelled(options.signal, "train");
+
+  // The frame threshold and map units on the new tile bundle, over fit's frames of the class; where they are gone, fit's stay.
+  const data = options.data ?? m.provenance.dataset;
+  const frames = await tiledClassFrames(m.provenance, cls, data);
+  const q = parseModelConfig(m.config, `bundle ${options.bundle} config`).threshold.quantile;
+  let units: Awaited<ReturnType<typeof measureFrameUnits>> | undefined;
+  if (frames.heldOut.length > 0) {
+    units = await measureFrameUnits(candidate, options.bundle, cls, frames, t.grid, t.overlap, q, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.progressSink ? { progressSink: options.progressSink } : {}),
+      ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
+      what: "train",
+    });
+    log(`${prefix}${describeFrameUnits(units, q)} (before: frame threshold ${t.frameThreshold.toPrecision(5)})`);
+  } else {
+    log(`${prefix}fit's frame threshold ${t.frameThreshold.toPrecision(5)} and map units kept, not measured again: ${data} has none of fit's held-out frames of ${cls}`);
+  }
+
+  // The parent's files without the class's old tile files, then the new tile bundle's.
+  const trained = await readBundle(candidate);
+  const files: BundleFiles = {};
+  for (const name of Object.keys(m.files)) if (!name.startsWith(tileFileName(cls, ""))) files[name] = parent.file(name);
+  const own = filesOf(trained);
+  Object.assign(files, tileFilesInParent(cls, own, trained.manifest, files));
+  const { files: _parentHashes, ...manifest } = m;
+  const createdAt = new Date();
+  const denoiser = trained.manifest.scoring.denoiserFile;
+  const written = await writeBundle(
+    out,
+    {
+      ...manifest,
+      version: bundleVersion(createdAt, denoiser ? own[denoiser]! : new TextEncoder().encode(JSON.stringify(trained.manifest))),
+      createdAt: createdAt.toISOString(),
+      parentVersion: m.version,
+      tiling: { ...m.tiling!, classes: { ...m.tiling!.classes, [cls]: { ...t, ...(units ? { frameThreshold: units.frameThreshold, frames: units.frames, pixelUnits: units.pixelUnits } : {}), manifest: trained.manifest } } },
+      // The tile bundle's own metrics.train says how it was trained; the parent's says which class's tiles were.
+      metrics: { ...m.metrics, train: { tiles: cls, ...(next.metrics?.train ?? {}) } },
+    },
+    files,
+    resolve(out) === resolve(options.bundle),
+  );
+  await verifyCandidate(out, options.intraOpThreads);
+  await rm(work, { recursive: true, force: true });
+  log(`train: wrote ${out} (version ${written.version}, parent ${m.version}) with ${cls}'s tile U-Net trained again; the whole model unchanged`);
+  return written;
+}
