@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, readdir, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import { pino } from "pino";
@@ -184,8 +184,9 @@ test("a tiled class: fit stores its tile bundle in the parent, and detect scores
   const acceptedDir = join(dir, "accepted");
   await mkdir(acceptedDir);
   const accepted: AcceptedFrame[] = [];
+  // The second sheet frame is the held-out frame's twin: its tiles in the tile bank move the tile map's unit, which that frame measures.
   for (const [i, cls, size] of [[0, "sheet", 480], [1, "sheet", 480], [2, "small", 96]] as const) {
-    const bytes = await frame(size, 500 + i);
+    const bytes = i === 1 ? await readFile(join(data, heldOutFrames[0]!)) : await frame(size, 500 + i);
     const path = join(acceptedDir, `${i}.png`);
     await writeFile(path, bytes);
     accepted.push({ path, sha256: sha256(bytes), classTag: cls });
@@ -213,7 +214,7 @@ test("a tiled class: fit stores its tile bundle in the parent, and detect scores
   const heldOutSheet = heldOutFrames.map((f) => join(data, f));
   const again = await measureFrameUnits(join(dir, "refreshed-sheet-tiles"), refreshed, "sheet", { heldOut: heldOutSheet, bank: sheetFrames.filter((f) => !heldOutSheet.includes(f)) }, 2, 0, config.threshold.quantile, { intraOpThreads: 1 });
   assert.deepEqual([nextSheet.frameThreshold, nextSheet.frames, nextSheet.pixelUnits], [again.frameThreshold, 10, again.pixelUnits]);
-  assert.notEqual(nextSheet.frameThreshold, sheet.frameThreshold, "the added tile rows move the frame threshold");
+  assert.ok(nextSheet.pixelUnits!.tiles < sheet.pixelUnits!.tiles, `the held-out frame's twin's tile rows lower its tile map's unit: ${sheet.pixelUnits!.tiles} → ${nextSheet.pixelUnits!.tiles}`);
   assert.deepEqual((done.summary.tiles as Record<string, { frameThreshold: unknown }>).sheet!.frameThreshold, { before: sheet.frameThreshold, after: nextSheet.frameThreshold, measuredOn: 10 });
   // No file of the old tile bundle is left behind, and the candidate loads with its tiles.
   assert.ok(Object.keys(next.manifest.files).filter((n) => n.startsWith("tiles.sheet.")).every((n) => nextSheet.manifest.files[n.slice("tiles.sheet.".length)] !== undefined));

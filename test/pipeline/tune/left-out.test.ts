@@ -8,7 +8,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { openScorer } from "../../../src/pipeline/open-scorer.js";
 import { withoutRows, OnnxKnn, COPY_DISTANCE_PER_CHANNEL, COPY_SEARCH_DEPTH } from "../../../src/model/memory/onnx-knn.js";
-import { classesShortOfNormals, evenlyPicked, leftOutScores } from "../../../src/pipeline/tune/left-out.js";
+import { classesShortOfNormals, evenlyPicked, leftOutFiles, leftOutScores } from "../../../src/pipeline/tune/left-out.js";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { classThresholds } from "../../../src/model/scoring/threshold.js";
 import { createRng } from "../../../src/util/random.js";
 import type { FeatureMap } from "../../../src/pipeline/types.js";
@@ -164,4 +167,23 @@ test("leftOutScores scores each map in a bank mode as a left-out class normal, a
   assert.deepEqual(got.map((s) => [s.cls, s.leftOut, s.anomalous]), [["a", true, false], ["b", true, false]]);
   assert.equal(got[0]!.score, got[1]!.score);
   assert.deepEqual(await leftOutScores([{ cls: "a", x }], parts, settings, "no-edit", {}), []);
+});
+
+test("leftOutFiles: a class's bank images less its held-out ones; a tile bundle's class (held-out tiles) gets its bank frames' tiles, never whole frames", async () => {
+  const data = await mkdtemp(join(tmpdir(), "lafite-left-out-files-"));
+  try {
+    for (const cls of ["nut", "sheet"]) {
+      await mkdir(join(data, cls, "train", "good"), { recursive: true });
+      for (const f of ["a.png", "b.png", "c.png"]) await writeFile(join(data, cls, "train", "good", f), "");
+    }
+    const whole = await leftOutFiles(data, ["nut/train/good/b.png"], ["nut"]);
+    assert.deepEqual(whole.map((f) => f.path), ["a.png", "c.png"].map((f) => join(data, "nut", "train", "good", f)));
+    // The sheet's tile bundle held out frame b's 2×2 tiles (overlap 0.25): the other frames' tiles are its bank images.
+    const heldTiles = [0, 1, 2, 3].map((i) => `sheet/train/good/b.png::tile(2,${i},0.25)`);
+    const tiles = await leftOutFiles(data, heldTiles, ["sheet"]);
+    assert.deepEqual(tiles.map((f) => f.path), ["a.png", "c.png"].flatMap((f) => [0, 1, 2, 3].map((i) => `${join(data, "sheet", "train", "good", f)}::tile(2,${i},0.25)`)));
+    assert.ok(tiles.every((f) => f.cls === "sheet"));
+  } finally {
+    await rm(data, { recursive: true, force: true });
+  }
 });
