@@ -9,7 +9,8 @@
  * scores either way, and the tile bundle goes back into a new version of the
  * parent. The whole model is untouched. The work folder sits beside the
  * output under a name of its own (.<out>.tiles-<class>), so an interrupted
- * run leaves its checkpoints there and the same command resumes it.
+ * run leaves its checkpoints there and the same command resumes it (or,
+ * interrupted once trained, keeps the trained tile bundle it finds there).
  */
 import { mkdir, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
@@ -50,7 +51,11 @@ export async function trainTileBundle(options: TrainBundleOptions & { readonly t
   const { files: _hashes, ...tileManifest } = view.manifest;
   await writeBundle(active, tileManifest, filesOf(view), true);
   const prefix = `train: ${cls} tiles: `;
-  const next = await trainBundle({ ...options, bundle: active, out: candidate, tileCut: { grid: t.grid, overlap: t.overlap }, log: (msg) => log(msg.replace(/^train: /, prefix)) });
+  // Interrupted after its training (while the frame threshold was measured), the same command keeps what it trained.
+  const earlier = await trainedEarlier(candidate, tileManifest.version, options);
+  if (earlier) log(`${prefix}the tile U-Net an interrupted run of this command trained is in ${candidate}: kept, not trained again`);
+  else await rm(candidate, { recursive: true, force: true });
+  const next = earlier ?? (await trainBundle({ ...options, bundle: active, out: candidate, tileCut: { grid: t.grid, overlap: t.overlap }, log: (msg) => log(msg.replace(/^train: /, prefix)) }));
   throwIfCancelled(options.signal, "train");
 
   // The frame threshold and map units on the new tile bundle, over fit's frames of the class; where they are gone, fit's stay.
@@ -97,4 +102,23 @@ export async function trainTileBundle(options: TrainBundleOptions & { readonly t
   await rm(work, { recursive: true, force: true });
   log(`train: wrote ${out} (version ${written.version}, parent ${m.version}) with ${cls}'s tile U-Net trained again; the whole model unchanged`);
   return written;
+}
+
+/**
+ * The tile bundle at `candidate` when an earlier run of the same command trained it from the tile bundle of version
+ * `from` (its parent) with the same budget, source and the flags given now; else undefined.
+ */
+async function trainedEarlier(candidate: string, from: string, options: TrainBundleOptions): Promise<BundleManifest | undefined> {
+  const m = await readBundle(candidate).then((b) => b.manifest, () => undefined);
+  const train = m?.metrics.train as { budget?: unknown; source?: string; lr?: number; tMax?: number; ema?: number | null; minSnr?: number | null } | undefined;
+  if (!m || !train || m.parentVersion !== from) return undefined;
+  const budget = { minutes: options.minutes ?? null, epochs: options.epochs ?? null, steps: options.steps ?? null };
+  const same =
+    JSON.stringify(train.budget) === JSON.stringify(budget) &&
+    train.source === (options.replay ? "replay" : "data") &&
+    (options.lr === undefined || train.lr === options.lr) &&
+    (options.tMax === undefined || train.tMax === options.tMax) &&
+    (options.ema === undefined || train.ema === options.ema) &&
+    (options.minSnr === undefined || train.minSnr === options.minSnr);
+  return same ? m : undefined;
 }

@@ -220,9 +220,20 @@ test("lafite train --tiles trains the class's tile U-Net on its frames' tiles, r
   );
   await assert.rejects(stat(out));
   assert.ok((await readdir(work)).length > 0);
+  // Resumed, then interrupted again once trained, while its frame threshold is measured: the trained tile bundle stays.
+  const resumed: string[] = [];
+  const again = new AbortController();
+  await assert.rejects(
+    trainTileBundle({ bundle: tiledBase, out, steps: 3, tiles: "hex_nut", intraOpThreads: 1, signal: again.signal, log: (l) => resumed.push(l), progressSink: (line) => /hex_nut tiles: bank frames scored unseen/.test(line) && again.abort() }),
+    (e: unknown) => e instanceof LafiteError && e.code === ErrorCode.CANCELLED,
+  );
+  assert.ok(resumed.some((l) => /resuming from .* at step 1\/3/.test(l)), resumed.join("\n"));
+  await assert.rejects(stat(out));
+  // The same command keeps it and measures its frame threshold.
   const lines: string[] = [];
   const written = await trainTileBundle({ bundle: tiledBase, out, steps: 3, tiles: "hex_nut", intraOpThreads: 1, log: (l) => lines.push(l) });
-  assert.ok(lines.some((l) => /resuming from .* at step 1\/3/.test(l)), lines.join("\n"));
+  assert.ok(lines.some((l) => /^train: hex_nut tiles: the tile U-Net an interrupted run of this command trained is in .*: kept, not trained again$/.test(l)), lines.join("\n"));
+  assert.ok(!lines.some((l) => /steps/.test(l)), lines.join("\n"));
   await assert.rejects(stat(work), "the work folder is gone once the bundle is written");
   const got = await readBundle(out);
   const after = got.manifest.tiling!.classes.hex_nut!;
@@ -235,7 +246,7 @@ test("lafite train --tiles trains the class's tile U-Net on its frames' tiles, r
   const heldOutFrames = parent.manifest.provenance.holdoutFiles!.filter((f) => f.startsWith("hex_nut/")).length;
   const train = after.manifest.metrics.train as { steps: number; source: string; trainingMaps: number };
   assert.deepEqual([train.steps, train.source, train.trainingMaps], [3, "data", (10 - heldOutFrames) * 4]);
-  assert.ok(lines.some((l) => new RegExp(`train: hex_nut tiles: ${(10 - heldOutFrames) * 4} training maps from .* \\(40 tiles \\(2×2\\) of the class's train/good images, ${heldOutFrames * 4} held out`).test(l)), lines.join("\n"));
+  assert.ok(resumed.some((l) => new RegExp(`train: hex_nut tiles: ${(10 - heldOutFrames) * 4} training maps from .* \\(40 tiles \\(2×2\\) of the class's train/good images, ${heldOutFrames * 4} held out`).test(l)), resumed.join("\n"));
   // The frame threshold and map units as measureFrameUnits finds them on the new tile bundle beside the unchanged whole model.
   const tileDir = join(dir, "tiles-trained-view");
   const view = tileBundleOf(got, "hex_nut");
