@@ -44,7 +44,7 @@ import { openActiveModel } from "./jobs/active-model.js";
 import { baseHoldoutMaps, calibrateThresholds, modesOf } from "./jobs/calibrate.js";
 import { bundleVersion, withoutFiles, writeCandidate } from "./jobs/candidate.js";
 import { bundlePreset, fineTuneConfig, fineTuneSource } from "./jobs/fine-tune-unet.js";
-import { trainingFeaturesOf, type TileCut, type TrainingFeatures } from "./jobs/training-features.js";
+import { trainingFeaturesOf, type TrainingFeatures } from "./jobs/training-features.js";
 
 /**
  * Long training's own defaults when neither the flags nor the bundle config
@@ -73,8 +73,6 @@ export interface TrainBundleOptions {
   /** Train on the bundle's replay sample even when the data set is readable. */
   readonly replay?: boolean;
   readonly tune?: boolean;
-  /** The bundle is a tiled class's tile bundle cut this way (train-tiles.ts): it trains on its class's frames' tiles. */
-  readonly tileCut?: TileCut;
   readonly executionProvider?: ExecutionProviderName;
   readonly intraOpThreads?: number;
   readonly signal?: AbortSignal;
@@ -109,10 +107,10 @@ export async function trainBundle(options: TrainBundleOptions): Promise<BundleMa
     // that has gone fails now and not after hours of training.
     const basis = options.data === undefined ? await baseHoldoutMaps(model, options.signal) : undefined;
     if (basis && basis.maps.length === 0) recordedGone(invalidInput(`none of its ${basis.listed} held-out files could be read`));
-    const full: TrainingFeatures | undefined = fromData === undefined ? undefined : await trainingFeaturesOf(model, fromData, { ...(options.signal ? { signal: options.signal } : {}), ...(options.progressSink ? { progressSink: options.progressSink } : {}), ...(options.tileCut ? { tiles: options.tileCut } : {}) }).catch(recordedGone);
+    const full: TrainingFeatures | undefined = fromData === undefined ? undefined : await trainingFeaturesOf(model, fromData, { ...(options.signal ? { signal: options.signal } : {}), ...(options.progressSink ? { progressSink: options.progressSink } : {}) }).catch(recordedGone);
     const { unet, replay: stored } = fineTuneSource(model, options.bundle, full === undefined);
     if (full) {
-      log(`train: ${full.maps.length} training maps from ${fromData} (${full.listed} ${options.tileCut ? `tiles (${options.tileCut.grid}×${options.tileCut.grid}) of the class's train/good images` : "train/good images of the bundle's classes"}, ${full.heldOut} held out for pseudo-validation${full.capped > 0 ? `, ${full.capped} over the diffusion.maxDataMB cap` : ""}${full.skipped.length > 0 ? `, ${full.skipped.length} unreadable` : ""})`);
+      log(`train: ${full.maps.length} training maps from ${fromData} (${full.listed} ${full.tiles ? `${full.tiles}×${full.tiles} tiles of the train/good images` : "train/good images"} of the bundle's classes, ${full.heldOut} held out for pseudo-validation${full.capped > 0 ? `, ${full.capped} over the diffusion.maxDataMB cap` : ""}${full.skipped.length > 0 ? `, ${full.skipped.length} unreadable` : ""})`);
       for (const s of full.skipped.slice(0, 5)) log(`train: skipped ${s.path}: ${s.reason}`);
     }
     const replay = full?.maps ?? stored;

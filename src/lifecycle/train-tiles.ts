@@ -55,7 +55,7 @@ export async function trainTileBundle(options: TrainBundleOptions & { readonly t
   const earlier = await trainedEarlier(candidate, tileManifest.version, options);
   if (earlier) log(`${prefix}the tile U-Net an interrupted run of this command trained is in ${candidate}: kept, not trained again`);
   else await rm(candidate, { recursive: true, force: true });
-  const next = earlier ?? (await trainBundle({ ...options, bundle: active, out: candidate, tileCut: { grid: t.grid, overlap: t.overlap }, log: (msg) => log(msg.replace(/^train: /, prefix)) }));
+  const next = earlier ?? (await trainBundle({ ...options, bundle: active, out: candidate, log: (msg) => log(msg.replace(/^train: /, prefix)) }));
   throwIfCancelled(options.signal, "train");
 
   // The frame threshold and map units on the new tile bundle, over fit's frames of the class; where they are gone, fit's stay.

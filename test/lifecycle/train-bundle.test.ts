@@ -246,7 +246,7 @@ test("lafite train --tiles trains the class's tile U-Net on its frames' tiles, r
   const heldOutFrames = parent.manifest.provenance.holdoutFiles!.filter((f) => f.startsWith("hex_nut/")).length;
   const train = after.manifest.metrics.train as { steps: number; source: string; trainingMaps: number };
   assert.deepEqual([train.steps, train.source, train.trainingMaps], [3, "data", (10 - heldOutFrames) * 4]);
-  assert.ok(resumed.some((l) => new RegExp(`train: hex_nut tiles: ${(10 - heldOutFrames) * 4} training maps from .* \\(40 tiles \\(2×2\\) of the class's train/good images, ${heldOutFrames * 4} held out`).test(l)), resumed.join("\n"));
+  assert.ok(resumed.some((l) => new RegExp(`train: hex_nut tiles: ${(10 - heldOutFrames) * 4} training maps from .* \\(40 2×2 tiles of the train/good images of the bundle's classes, ${heldOutFrames * 4} held out`).test(l)), resumed.join("\n"));
   // The frame threshold and map units as measureFrameUnits finds them on the new tile bundle beside the unchanged whole model.
   const tileDir = join(dir, "tiles-trained-view");
   const view = tileBundleOf(got, "hex_nut");

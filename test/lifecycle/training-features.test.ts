@@ -62,3 +62,12 @@ test("a folder with none of the bundle's classes is refused, naming them", async
   await dataset(root, { other: 3 });
   await assert.rejects(trainingFilesOf(manifest(["bolt", "cloth"], [], { c: 8, h: 4, w: 4 }), root), (e: unknown) => e instanceof LafiteError && e.code === ErrorCode.BAD_DATASET && /none of the bundle's classes \(bolt, cloth\)/.test(e.message));
 });
+
+test("a tile bundle (its held-out images tiles) reads its class's images cut into the same tiles, its held-out tiles excepted: the retrain job's trainingData dataset and lafite train --tiles alike", async (t) => {
+  const root = await tempDir(t);
+  await dataset(root, { sheet: 3 });
+  const held = [0, 1, 2, 3].map((i) => `sheet/train/good/001.png::tile(2,${i},0)`);
+  const picked = await trainingFilesOf(manifest(["sheet"], held, { c: 8, h: 4, w: 4 }), root);
+  assert.deepEqual(picked.files.map((f) => path.relative(root, f)), ["000", "002"].flatMap((n) => [0, 1, 2, 3].map((i) => `sheet/train/good/${n}.png::tile(2,${i},0)`)));
+  assert.deepEqual({ listed: picked.listed, heldOut: picked.heldOut, tiles: picked.tiles }, { listed: 12, heldOut: 4, tiles: 2 });
+});

@@ -8,10 +8,21 @@
 import path from "node:path";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
 import type { PseudoClass } from "./samples.js";
+import { parseTileRef, tileRefsOf } from "../tiles.js";
 
 /** A held-out file's path (relative to the data set) as its folders and name: the first is its class. */
 export function holdoutFileParts(file: string): string[] {
   return file.split(/[\\/]/);
+}
+
+/**
+ * A class's bank images as its bundle was fitted on them: its train/good `files`, or, for a class whose held-out
+ * images are tiles (a tile bundle's, model/tiling.ts), those files cut into the same tiles (tile references).
+ */
+export function bankImagesOf(holdoutFiles: readonly string[], cls: string, files: readonly string[]): string[] {
+  const held = holdoutFiles.find((f) => holdoutFileParts(f)[0] === cls);
+  const cut = held !== undefined ? parseTileRef(held) : undefined;
+  return cut ? files.flatMap((f) => tileRefsOf(f, cut.k, cut.overlap)) : [...files];
 }
 
 export function holdoutClasses(holdoutFiles: readonly string[] | undefined, data: string): PseudoClass[] {

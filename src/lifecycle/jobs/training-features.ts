@@ -15,7 +15,8 @@ import type { BundleManifest } from "../../model/bundle.js";
 import { pickReplay } from "../../model/diffusion/replay.js";
 import { trainingSetSize } from "../../model/diffusion/training-plan.js";
 import { scanDataset } from "../../dataset/mvtec-layout.js";
-import { tileRefsOf } from "../../image/tiles.js";
+import { bankImagesOf } from "../../image/pseudo/holdout.js";
+import { parseTileRef } from "../../image/tiles.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
 import { Progress, type ProgressSink } from "../../util/progress.js";
 import type { ActiveModel } from "./active-model.js";
@@ -30,20 +31,16 @@ export interface TrainingFiles {
   readonly heldOut: number;
   /** Left out by the maxDataMB cap. */
   readonly capped: number;
-}
-
-/** How a tile bundle's frames were cut (model/tiling.ts TiledClass): its training files are its class's frames' tiles. */
-export interface TileCut {
-  readonly grid: number;
-  readonly overlap: number;
+  /** The tile grid k when the images are tiles (k×k of each train/good image: a tile bundle's). */
+  readonly tiles?: number;
 }
 
 /**
- * Which files long training reads: the bundle's classes' train/good images, minus fit's held-out ones, capped. With
- * `tiles`, the bundle is a tiled class's tile bundle: each image's tiles (tile references, image/tiles.ts), as fit
- * trained it, its held-out tiles excepted.
+ * Which files long training reads: the bundle's classes' train/good images, minus fit's held-out ones, capped. A
+ * tile bundle's class (its held-out images tiles) reads its images' tiles (tile references, image/tiles.ts), as fit
+ * trained it.
  */
-export async function trainingFilesOf(m: BundleManifest, data: string, tiles?: TileCut): Promise<TrainingFiles> {
+export async function trainingFilesOf(m: BundleManifest, data: string): Promise<TrainingFiles> {
   const classNames = Object.keys(m.provenance.classes);
   const present = await scanDataset(data);
   const found = new Set(present.map((c) => c.name));
@@ -52,13 +49,13 @@ export async function trainingFilesOf(m: BundleManifest, data: string, tiles?: T
   }
   const wanted = new Set(classNames);
   const held = new Set((m.provenance.holdoutFiles ?? []).map((f) => f.split(/[\\/]/).join(sep)));
-  const frames = present.filter((c) => wanted.has(c.name)).flatMap((c) => c.train);
-  const listed = tiles ? frames.flatMap((f) => tileRefsOf(f, tiles.grid, tiles.overlap)) : frames;
+  const listed = present.filter((c) => wanted.has(c.name)).flatMap((c) => bankImagesOf(m.provenance.holdoutFiles ?? [], c.name, c.train));
   const kept = listed.filter((f) => !held.has(relative(data, f)));
   const { c, h, w } = m.features;
   const cap = trainingSetSize({ maxDataMB: m.config.diffusion.maxDataMB ?? bundlePreset(m).maxDataMB }, kept.length, c * h * w * Float32Array.BYTES_PER_ELEMENT);
   const files = pickReplay(kept.length, cap, m.config.seed).map((i) => kept[i]!);
-  return { files, listed: listed.length, heldOut: listed.length - kept.length, capped: kept.length - files.length };
+  const tiles = listed.length > 0 ? parseTileRef(listed[0]!)?.k : undefined;
+  return { files, listed: listed.length, heldOut: listed.length - kept.length, capped: kept.length - files.length, ...(tiles !== undefined ? { tiles } : {}) };
 }
 
 export interface TrainingFeatures extends TrainingFiles {
@@ -71,9 +68,9 @@ export interface TrainingFeatures extends TrainingFiles {
 export async function trainingFeaturesOf(
   model: ActiveModel,
   data: string,
-  options: { signal?: AbortSignal; progressSink?: ProgressSink; tiles?: TileCut } = {},
+  options: { signal?: AbortSignal; progressSink?: ProgressSink } = {},
 ): Promise<TrainingFeatures> {
-  const picked = await trainingFilesOf(model.manifest, data, options.tiles);
+  const picked = await trainingFilesOf(model.manifest, data);
   if (picked.files.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `${data} has no training images of the bundle's classes outside fit's held-out set`);
   const progress = new Progress("training features", picked.files.length, { unit: "images", ...(options.progressSink ? { sink: options.progressSink } : {}) });
   let done = 0;

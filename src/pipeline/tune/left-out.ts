@@ -23,8 +23,7 @@
 import path from "node:path";
 import type * as ort from "onnxruntime-node";
 import { scanDataset } from "../../dataset/mvtec-layout.js";
-import { holdoutFileParts } from "../../image/pseudo/holdout.js";
-import { parseTileRef, tileRefsOf, type TileRef } from "../../image/tiles.js";
+import { bankImagesOf, holdoutFileParts } from "../../image/pseudo/holdout.js";
 import type { FeatureMap, ScoringMode } from "../types.js";
 import { BANK_MODES } from "../../model/types.js";
 import { DEFAULT_MIN_CLASS_NORMALS, type ClassScore, type ThresholdParams } from "../../model/scoring/threshold.js";
@@ -102,21 +101,11 @@ export async function leftOutScores(
  */
 export async function leftOutFiles(dataset: string, holdoutFiles: readonly string[], classes: readonly string[]): Promise<{ cls: string; path: string }[]> {
   if (classes.length === 0) return [];
-  const heldPaths = holdoutFiles.map((f) => path.join(dataset, ...holdoutFileParts(f)));
-  const held = new Set(heldPaths);
-  const cuts = new Map<string, TileRef>();
-  holdoutFiles.forEach((f, i) => {
-    const ref = parseTileRef(heldPaths[i]!);
-    if (ref) cuts.set(holdoutFileParts(f)[0]!, ref);
-  });
+  const held = new Set(holdoutFiles.map((f) => path.join(dataset, ...holdoutFileParts(f))));
   const present = await scanDataset(dataset).catch(() => []);
   return present
     .filter((c) => classes.includes(c.name))
-    .flatMap((c) => {
-      const cut = cuts.get(c.name);
-      const bank = cut ? c.train.flatMap((f) => tileRefsOf(f, cut.k, cut.overlap)) : c.train;
-      return evenlyPicked(bank.filter((f) => !held.has(f))).map((p) => ({ cls: c.name, path: p }));
-    });
+    .flatMap((c) => evenlyPicked(bankImagesOf(holdoutFiles, c.name, c.train).filter((f) => !held.has(f))).map((p) => ({ cls: c.name, path: p })));
 }
 
 /** A log line naming the classes calibrated with left-out bank images ("" when none). */
