@@ -27,7 +27,7 @@ import { withScoreMemo } from "../score-memo.js";
 import { trainedTaus } from "./trained-taus.js";
 import { calibrateModes, type ScoredSet } from "./calibrate.js";
 import { classesShortOfNormals, describeLeftOut, leftOutFiles, type LeftOutMap } from "./left-out.js";
-import { holdoutFileParts } from "../../image/pseudo/holdout.js";
+import { bankImagesOf, holdoutFileParts } from "../../image/pseudo/holdout.js";
 import { readImageFile } from "../../image/read-image-file.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import type { ThresholdParams } from "../../model/scoring/threshold.js";
@@ -194,7 +194,7 @@ export async function bankFramesOfBundle(
   const skipped = new Set(m.provenance.skippedFiles);
   const bank: { cls: string; path: string }[] = [];
   for (const cls of (await scanDataset(data)).filter((c) => fitted.includes(c.name))) {
-    const files = [...cls.train, ...cls.validation].filter((path) => !held.has(relative(data, path)));
+    const files = bankImagesOf(m.provenance.holdoutFiles ?? [], cls.name, [...cls.train, ...cls.validation]).filter((path) => !held.has(relative(data, path)));
     if (files.length !== m.provenance.classes[cls.name]!.train) {
       none(`${data} holds ${files.length} bank images of ${cls.name}, the fit took ${m.provenance.classes[cls.name]!.train}`);
       return undefined;
