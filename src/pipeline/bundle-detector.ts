@@ -15,7 +15,7 @@ import type { FrameScorer } from "./frame-scorer.js";
 import { mapAgreeingWithVerdict } from "./verdict-map.js";
 import { cropImage, stitchMaps, tileRects, type TileRect } from "../image/tiles.js";
 import { combineTiles, tileFactors } from "../model/tiling.js";
-import type { Detection, DetectOptions, Detector, FeatureMap, FrameInput, ModelInfo } from "./types.js";
+import type { Detection, DetectOptions, Detector, FeatureMap, FrameInput, ModelInfo, StageTimings } from "./types.js";
 import { invalidInput } from "../util/errors.js";
 
 export interface ScoredImage {
@@ -59,6 +59,12 @@ export interface TileScoring {
   readonly pixelUnits?: { readonly whole: number; readonly tiles: number };
   /** The tiles join only the map; the frame's score is the whole frame's (TiledClass.mapOnly). */
   readonly mapOnly: boolean;
+}
+
+/** A frame's tiles still to score: its class's tile scoring, and the factors that bring them to the class's units (tileFactors). */
+interface TilesToScore {
+  readonly scoring: TileScoring;
+  readonly factors: { readonly score: number; readonly map: number };
 }
 
 /** The look gate a detector applies: each frame's look ratio, and the margin above which a frame is like no class. */
@@ -125,24 +131,33 @@ export class BundleDetector implements Detector {
    */
   async scoreImage(image: RgbImage, decodeMs = 0, classTag?: string, options: { leaveOut?: boolean } = {}): Promise<ScoredImage> {
     return this.serialize(async () => {
-      const t0 = performance.now();
-      const input = await this.backbone.input(image);
-      const [x] = (await this.backbone.run(input, 1, [image])) as [FeatureMap];
-      standardizeInPlace(x, this.stats);
-      const backboneMs = performance.now() - t0;
-      const scored = await this.scorer.score(x, classTag, options.leaveOut ? { leaveOut: true } : {});
-      const reading = scored.class !== undefined ? this.look?.ratio(x, scored.class) : undefined;
-      const lookRatio = reading?.ratio;
-      // A profiled class's map is measured against its normals place by place already, as the edge correction would.
-      const map = scored.profiledMap ?? this.edgeCorrected(scored.map, x, scored.judgedAs);
-      const threshold = this.thresholdOf(scored.judgedAs);
-      const tileScoring = scored.judgedAs !== undefined ? this.tiles?.get(scored.judgedAs) : undefined;
-      const t1 = performance.now();
-      const tiled = tileScoring ? await this.scoreTiles(image, tileScoring, { map, score: scored.score }, tileFactors(tileScoring, threshold)) : undefined;
-      return {
+      const whole = await this.scoreWhole(image, decodeMs, classTag, options);
+      return whole.tiles ? this.withTiles(whole.scored, whole.tiles) : whole.scored;
+    });
+  }
+
+  /**
+   * The frame scored whole, and for a frame judged as a tiled class, what its tiles are scored with (withTiles). Its
+   * score is the whole frame's: withTiles adds the tiles' part.
+   */
+  private async scoreWhole(image: RgbImage, decodeMs: number, classTag: string | undefined, options: { leaveOut?: boolean }): Promise<{ scored: ScoredImage; tiles?: TilesToScore }> {
+    const t0 = performance.now();
+    const input = await this.backbone.input(image);
+    const [x] = (await this.backbone.run(input, 1, [image])) as [FeatureMap];
+    standardizeInPlace(x, this.stats);
+    const backboneMs = performance.now() - t0;
+    const scored = await this.scorer.score(x, classTag, options.leaveOut ? { leaveOut: true } : {});
+    const reading = scored.class !== undefined ? this.look?.ratio(x, scored.class) : undefined;
+    const lookRatio = reading?.ratio;
+    // A profiled class's map is measured against its normals place by place already, as the edge correction would.
+    const map = scored.profiledMap ?? this.edgeCorrected(scored.map, x, scored.judgedAs);
+    const threshold = this.thresholdOf(scored.judgedAs);
+    const tileScoring = scored.judgedAs !== undefined ? this.tiles?.get(scored.judgedAs) : undefined;
+    return {
+      scored: {
         image,
         map,
-        score: tiled && !tileScoring!.mapOnly ? tiled.score : scored.score,
+        score: scored.score,
         ...(scored.class !== undefined ? { class: scored.class } : {}),
         ...(scored.judgedAs !== undefined ? { judgedAs: scored.judgedAs } : {}),
         ...(scored.classShares !== undefined ? { classShares: scored.classShares } : {}),
@@ -150,10 +165,22 @@ export class BundleDetector implements Detector {
         ...(lookRatio !== undefined ? { lookRatio } : {}),
         ...(reading?.light !== undefined ? { lightRatio: reading.light } : {}),
         unlike: lookRatio !== undefined && this.look!.margin > 0 && lookRatio > this.look!.margin,
-        ...(tiled ? { tiled: { frameMap: tiled.map, tileScore: tiled.tileScore, wholeScore: scored.score } } : {}),
-        timings: { decode: decodeMs, backbone: backboneMs, ...scored.timings, ...(tiled ? { tiles: performance.now() - t1 } : {}) },
-      };
-    });
+        timings: { decode: decodeMs, backbone: backboneMs, ...scored.timings },
+      },
+      ...(tileScoring ? { tiles: { scoring: tileScoring, factors: tileFactors(tileScoring, threshold) } } : {}),
+    };
+  }
+
+  /** `scored` (scoreWhole's) with its tiles scored: the combined map, and the score unless the class's tiles are map only. */
+  private async withTiles(scored: ScoredImage, tiles: TilesToScore): Promise<ScoredImage> {
+    const t1 = performance.now();
+    const tiled = await this.scoreTiles(scored.image, tiles.scoring, { map: scored.map, score: scored.score }, tiles.factors);
+    return {
+      ...scored,
+      score: tiles.scoring.mapOnly ? scored.score : tiled.score,
+      tiled: { frameMap: tiled.map, tileScore: tiled.tileScore, wholeScore: scored.score },
+      timings: { ...scored.timings, tiles: performance.now() - t1 },
+    };
   }
 
   /**
@@ -173,13 +200,30 @@ export class BundleDetector implements Detector {
     return { ...combined, tileScore: factors.score * largest };
   }
 
+  /**
+   * A frame scored and judged. A frame of a class whose tiles join only its map (TiledClass.mapOnly) has its tiles
+   * scored when its map is first asked for: its score and verdict are the whole frame's, and a caller that wants
+   * neither heatmap, mask nor regions (a PLC's verdict) does not wait for them (a 1024-px sheet's 16 tiles: most of
+   * its time).
+   */
   async detect(frame: FrameInput, options: DetectOptions = {}): Promise<Detection> {
     const t0 = performance.now();
     const image = await decodeFrame(frame, this.limits);
-    const scored = await this.scoreImage(image, performance.now() - t0, options.classTag);
+    const { scored, later } = await this.serialize(async () => {
+      const whole = await this.scoreWhole(image, performance.now() - t0, options.classTag, {});
+      if (whole.tiles?.scoring.mapOnly) return { scored: whole.scored, later: whole.tiles };
+      return { scored: whole.tiles ? await this.withTiles(whole.scored, whole.tiles) : whole.scored, later: undefined };
+    });
     const threshold = options.threshold ?? scored.threshold;
     if (!Number.isFinite(threshold)) throw invalidInput(`threshold override ${threshold} is not a finite number`);
-    let frameMap: Float32Array | undefined;
+    // Filled in with the tiles' time once a deferred map scores them.
+    const timings: StageTimings = { ...scored.timings };
+    let frameMap: Promise<Float32Array> | undefined;
+    const served = async (): Promise<Float32Array> => {
+      const full = later ? await this.serialize(() => this.withTiles(scored, later)) : scored;
+      if (full.timings.tiles !== undefined) timings.tiles = full.timings.tiles;
+      return this.servedMap(full, image.width, image.height, threshold);
+    };
     return {
       score: scored.score,
       threshold,
@@ -192,8 +236,8 @@ export class BundleDetector implements Detector {
       unlike: scored.unlike,
       width: image.width,
       height: image.height,
-      frameMap: () => (frameMap ??= this.servedMap(scored, image.width, image.height, threshold)),
-      timings: scored.timings,
+      frameMap: () => (frameMap ??= served()),
+      timings,
     };
   }
 

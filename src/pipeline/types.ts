@@ -59,7 +59,8 @@ export interface Detection {
    * Anomaly map at the frame's own size (row-major, width×height), same units as score, agreeing with the
    * verdict (verdict-map.ts): some value above `threshold` exactly when `isAnomalous`.
    */
-  frameMap(): Float32Array;
+  frameMap(): Promise<Float32Array>;
+  /** Each stage's milliseconds; `tiles` is filled in when a map-only tiled class's tiles are scored for frameMap. */
   readonly timings: StageTimings;
 }
 

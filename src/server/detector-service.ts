@@ -177,7 +177,7 @@ export class DetectorService {
     let maskPng: Uint8Array = new Uint8Array(0);
     let regions: ReturnType<typeof findRegions> = [];
     if (frame.heatmap || frame.mask || frame.regions) {
-      const map = d.frameMap();
+      const map = await d.frameMap();
       const [heat, mask] = await Promise.all([
         frame.heatmap ? renderHeatmapPng(map, d.width, d.height, d.threshold) : undefined,
         frame.mask ? renderMaskPng(map, d.width, d.height, d.threshold) : undefined,

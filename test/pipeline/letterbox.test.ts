@@ -58,7 +58,7 @@ for (const [aspect, border, recorded] of FITS) {
       const spot = { x: 4, y: 180, size: 16 };
       const d = await detector.detect({ kind: "encoded", bytes: new Uint8Array(await frame(99, spot)) });
       assert.deepEqual([d.width, d.height], [W, H]);
-      const map = d.frameMap();
+      const map = await d.frameMap();
       assert.equal(map.length, W * H);
       let best = 0;
       for (let i = 1; i < map.length; i++) if (map[i]! > map[best]!) best = i;
@@ -76,7 +76,7 @@ for (const [aspect, border, recorded] of FITS) {
       const [w2, h2] = [S, W * (S / H)];
       const wide = await sharp(await frame(99, spot)).rotate(90).resize(w2, h2).png().toBuffer();
       const d2 = await detector.detect({ kind: "encoded", bytes: new Uint8Array(wide) });
-      const map2 = d2.frameMap();
+      const map2 = await d2.frameMap();
       assert.equal(map2.length, w2 * h2);
       let best2 = 0;
       for (let i = 1; i < map2.length; i++) if (map2[i]! > map2[best2]!) best2 = i;

@@ -125,7 +125,7 @@ test("a tiled class: fit stores its tile bundle in the parent, and detect scores
     // Served at the frame's size from the combined map; at another size, resized from it.
     const d = await tiled.detect({ kind: "encoded", bytes: new Uint8Array(bytes) }, { classTag: "sheet" });
     assert.equal(d.score, a.score);
-    assert.equal(d.frameMap().length, 480 * 480);
+    assert.equal((await d.frameMap()).length, 480 * 480);
     assert.equal(tiled.servedMap(a, 120, 120).length, 120 * 120);
     // Map only: the same map, the whole frame's score (and so its verdict).
     const mapOnlyDir = join(dir, "map-only");
@@ -139,6 +139,15 @@ test("a tiled class: fit stores its tile bundle in the parent, and detect scores
       assert.equal(m.tiled!.tileScore, a.tiled.tileScore);
       assert.deepEqual([...m.tiled!.frameMap], [...a.tiled.frameMap]);
       assert.ok(a.tiled.tileScore > b.score, "the line's tiles outscore the whole frame, so map only changes the score");
+      // Served, its tiles wait for the map: the verdict comes without them, and the map, once asked for, is the one scoreImage gives.
+      const md = await mapOnly.detect({ kind: "encoded", bytes: new Uint8Array(bytes) }, { classTag: "sheet" });
+      assert.deepEqual([md.score, md.isAnomalous, md.timings.tiles], [b.score, b.score > md.threshold, undefined]);
+      const served = await md.frameMap();
+      assert.ok((md.timings.tiles ?? 0) > 0, "the tiles' time, once they ran");
+      assert.deepEqual([...served], [...mapOnly.servedMap(m, 480, 480)]);
+      assert.equal(await md.frameMap(), served, "scored once");
+      // With the tiles in the score they run before the verdict.
+      assert.ok((d.timings.tiles ?? 0) > 0);
     } finally {
       await mapOnly.close();
     }

@@ -103,16 +103,16 @@ test("BundleDetector.detect serves the map agreeing with its verdict, at its own
     const between = (scored.score + maxOf(raw)) / 2;
     const ok = await detector.detect({ kind: "encoded", bytes }, { threshold: between });
     assert.equal(ok.isAnomalous, false);
-    const okMap = ok.frameMap();
+    const okMap = await ok.frameMap();
     assert.ok(!okMap.some((v) => v > between), "nothing above the threshold of an OK frame");
     assert.ok(Math.abs(maxOf(okMap) - scored.score) <= 1e-5 * Math.abs(scored.score), "capped at its score");
     assert.deepEqual(okMap.filter((v) => v < scored.score * 0.999), raw.filter((v) => v < scored.score * 0.999), "below the score, as scored");
     const below = scored.score * 0.999;
     const ng = await detector.detect({ kind: "encoded", bytes }, { threshold: below });
     assert.equal(ng.isAnomalous, true);
-    assert.deepEqual(ng.frameMap(), raw, "an NG frame with a spot above its threshold: the map as scored");
+    assert.deepEqual(await ng.frameMap(), raw, "an NG frame with a spot above its threshold: the map as scored");
     const own = await detector.detect({ kind: "encoded", bytes });
-    assert.equal(own.frameMap().some((v) => v > own.threshold), own.isAnomalous, "at the model's own threshold too");
+    assert.equal((await own.frameMap()).some((v) => v > own.threshold), own.isAnomalous, "at the model's own threshold too");
   } finally {
     await detector.close();
   }

@@ -38,7 +38,7 @@ class LatchedDetector implements Detector {
     this.entered++;
     for (const w of this.enteredWaiters) w();
     await this.latch;
-    return { score: 0.1, threshold: 0.5, isAnomalous: false, width: 1, height: 1, frameMap: () => new Float32Array(1), timings: { decode: 0, backbone: 0, edit: 0, diffusion: 0, score: 0 } };
+    return { score: 0.1, threshold: 0.5, isAnomalous: false, width: 1, height: 1, frameMap: async () => new Float32Array(1), timings: { decode: 0, backbone: 0, edit: 0, diffusion: 0, score: 0 } };
   }
 
   async close(): Promise<void> {

@@ -40,7 +40,7 @@ export class DecodingDetector implements Detector {
       isAnomalous: score >= threshold,
       width: image.width,
       height: image.height,
-      frameMap: () => {
+      frameMap: async () => {
         const map = new Float32Array(n);
         for (let i = 0; i < n; i++) map[i] = image.rgb[3 * i]! / 255;
         return map;

@@ -89,7 +89,7 @@ export class FakeDetector implements Detector {
         ...(this.options.lightRatio !== undefined ? { lightRatio: this.options.lightRatio } : {}),
         width,
         height,
-        frameMap: () => Float32Array.from(gray, (v) => v / 255),
+        frameMap: async () => Float32Array.from(gray, (v) => v / 255),
         timings: { decode: t1 - t0, backbone: 0, edit: 0, diffusion: 0, score: performance.now() - t1 },
       };
     } finally {

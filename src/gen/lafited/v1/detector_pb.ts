@@ -319,7 +319,9 @@ export type StageTimings = Message<"lafited.v1.StageTimings"> & {
   /**
    * Scoring the frame's tiles, for a class also scored in tiles
    * (ModelInfo.tiled_classes): their backbone runs, searches and stitching.
-   * 0: the frame was scored whole only.
+   * 0: the frame was scored whole only. A class whose tiles join only its
+   * map (TiledClass.map_only) has them scored only when the request asks
+   * for a heatmap, mask or regions.
    *
    * @generated from field: double tiles_ms = 9;
    */
