@@ -54,7 +54,7 @@ import { describeProfileChoice, type PositionProfiles } from "../model/scoring/p
 import { profileTuneWork, tuneProfiles } from "./tune/position-profile.js";
 import type { FeatureMap, ScoringMode } from "./types.js";
 import { frameFitOf } from "../image/geometry.js";
-import { fitTiles, tileFitSeconds, tileGrids, tileScoringSeconds, tileWorkDir, wholeBundleDir } from "./tiling/fit-tiles.js";
+import { fitTiles, tileFitConfig, tileFitSeconds, tileGrids, tileScoringSeconds, tileWorkDir, wholeBundleDir } from "./tiling/fit-tiles.js";
 import { tileFilesInParent } from "../model/tiling.js";
 
 export interface FitOptions {
@@ -192,7 +192,10 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   });
   const grids = await tileGrids(config.tiling, tiledFrames, backbone.inputSize);
   const tileSizes = tiledFrames.map((f) => ({ bank: f.bank.length, heldOut: f.heldOut.length, grid: grids[f.name]!, c, h, w, tune: options.tune ?? true }));
-  const tileSeconds = tileSizes.map((n) => tileFitSeconds(config, dcfg, n));
+  // The tile fits' own config: their training budget and K grid (tiling.samples, tiling.ks).
+  const tileConfig = tileFitConfig(config);
+  const tileDcfg = dcfg ? diffusionConfigOf(tileConfig, ep, options.intraOpThreads) : undefined;
+  const tileSeconds = tileSizes.map((n) => tileFitSeconds(tileConfig, tileDcfg, n));
   const eta = new FitEta(fitWork(config, dcfg, { images: images.length, holdout: holdoutCount, bankImagesPerClass: Object.values(classCounts).map((k) => k.train), leftOutImages, c, h, w, tune: options.tune ?? true }), tileSeconds.reduce((a, b) => a + b, 0) + (options.etaAfter ?? 0));
   const sinkFor = (stage: FitStage): ProgressSink => eta.sink(stage, options.progressSink ?? stderrSink);
 
@@ -501,7 +504,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   // 7. The tile bundles of the classes also scored in tiles (model/tiling.ts), measured against the bundle just written.
   log(`fit: wrote the whole model (version ${version}) in ${wholeBundleDir(options.out)}; now its tiled classes`);
   const frames = tiledFrames.map((f) => ({ name: f.name, bank: f.bank.filter((p) => !skipped.includes(p)), heldOut: f.heldOut.filter((p) => !skipped.includes(p)) }));
-  const tiled = await fitTiles(frames, grids, tileSeconds, tileSizes.map((n) => tileScoringSeconds(config, dcfg, n)), options, wholeBundleDir(options.out), log);
+  const tiled = await fitTiles(frames, grids, tileSeconds, tileSizes.map((n) => tileScoringSeconds(tileConfig, tileDcfg, n)), options, wholeBundleDir(options.out), log);
   lap("tiling");
   const tileFiles: Record<string, Uint8Array> = {};
   for (const [cls, own] of Object.entries(tiled.bundleFiles)) Object.assign(tileFiles, tileFilesInParent(cls, own, tiled.tiling.classes[cls]!.manifest, files));

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseModelConfig, pseudoRecipe } from "../../src/model/model-config.js";
 import { LafiteError } from "../../src/util/errors.js";
+import { tileFitConfig } from "../../src/pipeline/tiling/fit-tiles.js";
 
 test("a partial backbone block keeps the other defaults (every key is optional)", () => {
   const c = parseModelConfig({ backbone: { pool: 3 } });
@@ -49,6 +50,20 @@ test("the pseudo-validation recipe carries the seamless, logical, shade and warp
   assert.throws(() => parseModelConfig({ tuning: { shade: 1.1 } }), (err: unknown) => err instanceof LafiteError && /tuning\.shade/.test(err.message));
   assert.deepEqual(pseudoRecipe(parseModelConfig({ tuning: { logical: 0, warp: 0.5 } }).tuning), { seed: 0, perClass: 20, crossClass: false, warp: 0.5 });
   assert.throws(() => parseModelConfig({ tuning: { warp: -0.5 } }), (err: unknown) => err instanceof LafiteError && /tuning\.warp/.test(err.message));
+});
+
+test("tiling.samples and tiling.ks: a tile model trains 1,000 samples (never more than the whole model's; null: the whole model's) and sweeps K 3 by default", () => {
+  const d = parseModelConfig({});
+  assert.deepEqual([d.tiling.samples, d.tiling.ks], [1000, [3]]);
+  const tile = tileFitConfig(d);
+  assert.deepEqual([tile.diffusion.samples, tile.tuning.ks, tile.tiling.classes], [1000, [3], []]);
+  assert.deepEqual(tile.tuning.taus, d.tuning.taus, "the rest of tuning is the whole model's");
+  assert.equal(tileFitConfig(parseModelConfig({ diffusion: { samples: 400 } })).diffusion.samples, 400);
+  assert.equal(tileFitConfig(parseModelConfig({ tiling: { samples: null } })).diffusion.samples, undefined, "the preset's");
+  assert.equal(tileFitConfig(parseModelConfig({ diffusion: { samples: 8000 }, tiling: { samples: null, ks: [1, 3, 5] } })).diffusion.samples, 8000);
+  assert.deepEqual(tileFitConfig(parseModelConfig({ tiling: { ks: [1, 3, 5] } })).tuning.ks, [1, 3, 5]);
+  assert.throws(() => parseModelConfig({ tiling: { samples: 0 } }), (err: unknown) => err instanceof LafiteError && /tiling\.samples/.test(err.message));
+  assert.throws(() => parseModelConfig({ tiling: { ks: [] } }), (err: unknown) => err instanceof LafiteError && /tiling\.ks/.test(err.message));
 });
 
 test("tiling.mapOnly: auto by default, true or false forced; anything else is refused by name", () => {

@@ -69,8 +69,7 @@ export async function fitTiles(
   const dropped: Record<string, TileChoiceRecord> = {};
   /** Each tile bundle's files by name, as fitted (the parent stores them under tileFileName). */
   const bundleFiles: Record<string, Record<string, Uint8Array>> = {};
-  // The tile bundles fit as any other, without tiling of their own.
-  const config: ModelConfig = { ...parent.config, tiling: { ...t, classes: [] } };
+  const config = tileFitConfig(parent.config);
   for (const [index, f] of frames.entries()) {
     throwIfCancelled(parent.signal, "fit");
     if (f.heldOut.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `tiling ${f.name}: it has no held-out frame to measure its tiles' frame threshold on`);
@@ -138,6 +137,22 @@ async function servedWithTiles(wholeDir: string, cls: string, record: TiledClass
     file: (name) => tileFiles[name] ?? whole.file(name),
   };
   return detectorFromBundle(view, runtimeOf(o));
+}
+
+/**
+ * The config a tiled class's tile model is fitted with: the whole model's, without tiling of its own, with the tiling
+ * section's training budget (tiling.samples, never above the whole model's) and K grid (tiling.ks).
+ */
+export function tileFitConfig(config: ModelConfig): ModelConfig {
+  const t = config.tiling;
+  const own = config.diffusion.samples;
+  const samples = t.samples === null ? own : own === undefined ? t.samples : Math.min(own, t.samples);
+  return {
+    ...config,
+    diffusion: { ...config.diffusion, ...(samples !== undefined ? { samples } : {}) },
+    tuning: { ...config.tuning, ks: t.ks },
+    tiling: { ...t, classes: [] },
+  };
 }
 
 /** Each tiled class's grid: the configured one, or autoGrid over its frames' sizes. */
