@@ -15,9 +15,8 @@
 import { mkdir, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { filesOf, readBundle, writeBundle, type BundleFiles, type BundleManifest } from "../model/bundle.js";
-import { parseModelConfig } from "../model/model-config.js";
 import { tileBundleOf, tileFileName, tileFilesInParent } from "../model/tiling.js";
-import { describeFrameUnits, measureFrameUnits, tiledClassFrames } from "../pipeline/tiling/frame-units.js";
+import { describeFrameUnits, remeasureFrameUnits } from "../pipeline/tiling/frame-units.js";
 import { invalidInput } from "../util/errors.js";
 import { throwIfCancelled } from "../util/progress.js";
 import { bundleVersion, verifyCandidate } from "./jobs/candidate.js";
@@ -59,21 +58,16 @@ export async function trainTileBundle(options: TrainBundleOptions & { readonly t
   throwIfCancelled(options.signal, "train");
 
   // The frame threshold and map units on the new tile bundle, over fit's frames of the class; where they are gone, fit's stay.
-  const data = options.data ?? m.provenance.dataset;
-  const frames = await tiledClassFrames(m.provenance, cls, data);
-  const q = parseModelConfig(m.config, `bundle ${options.bundle} config`).threshold.quantile;
-  let units: Awaited<ReturnType<typeof measureFrameUnits>> | undefined;
-  if (frames.heldOut.length > 0) {
-    units = await measureFrameUnits(candidate, options.bundle, cls, frames, t.grid, t.overlap, q, {
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.progressSink ? { progressSink: options.progressSink } : {}),
-      ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
-      what: "train",
-    });
-    log(`${prefix}${describeFrameUnits(units, q)} (before: frame threshold ${t.frameThreshold.toPrecision(5)})`);
-  } else {
-    log(`${prefix}fit's frame threshold ${t.frameThreshold.toPrecision(5)} and map units kept, not measured again: ${data} has none of fit's held-out frames of ${cls}`);
-  }
+  const got = await remeasureFrameUnits(candidate, options.bundle, m, cls, t, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.progressSink ? { progressSink: options.progressSink } : {}),
+    ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
+    ...(options.data !== undefined ? { data: options.data } : {}),
+    what: "train",
+  });
+  const units = "units" in got ? got.units : undefined;
+  if ("units" in got) log(`${prefix}${describeFrameUnits(got.units, got.q)} (before: frame threshold ${t.frameThreshold.toPrecision(5)})`);
+  else log(`${prefix}fit's frame threshold ${t.frameThreshold.toPrecision(5)} and map units kept, not measured again (${got.kept})`);
 
   // The parent's files without the class's old tile files, then the new tile bundle's.
   const trained = await readBundle(candidate);

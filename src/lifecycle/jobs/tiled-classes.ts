@@ -20,9 +20,7 @@ import { basename, dirname, join } from "node:path";
 import { filesOf, readBundle, writeBundle, type BundleFiles, type BundleManifest } from "../../model/bundle.js";
 import { tileBundleOf, tileFileName, tileFilesInParent, type TiledClass } from "../../model/tiling.js";
 import { tileRefsOf } from "../../image/tiles.js";
-import { parseModelConfig } from "../../model/model-config.js";
-import { describeFrameUnits, measureFrameUnits, tiledClassFrames, withWholeUnitsRemeasured, type FrameUnits } from "../../pipeline/tiling/frame-units.js";
-import { LafiteError, ErrorCode } from "../../util/errors.js";
+import { describeFrameUnits, remeasureFrameUnits, withWholeUnitsRemeasured, type FrameUnits } from "../../pipeline/tiling/frame-units.js";
 import { verifyCandidate } from "./candidate.js";
 import { numberOption } from "./options.js";
 import { throwIfCancelled } from "../../util/progress.js";
@@ -88,28 +86,23 @@ export function withTiledClasses(body: JobBody): JobBody {
  * where fit's data set no longer has them.
  */
 async function remeasured(ctx: JobContext, parent: BundleManifest, cls: string, t: TiledClass, tileDir: string): Promise<FrameUnits | undefined> {
-  const p = parent.provenance;
-  const { heldOut, bank } = await tiledClassFrames(p, cls);
-  const q = parseModelConfig(parent.config).threshold.quantile;
-  try {
-    if (heldOut.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `the bundle records no held-out frame of ${cls}`);
-    const units = await measureFrameUnits(tileDir, ctx.outDir, cls, { heldOut, bank }, t.grid, t.overlap, q, {
-      signal: ctx.signal,
-      // The job's progress follows the scorings (a minute or so for a class), as its own steps' did.
-      progressSink: (line, state) => {
-        ctx.log.debug(line);
-        if (state) ctx.progress(state.done, state.total, state.label.slice(`${ctx.kind}: `.length));
-      },
-      what: ctx.kind,
-      ...optionalThreads(ctx),
-    });
-    ctx.log.info({ class: cls, frameThreshold: units.frameThreshold, before: t.frameThreshold, frames: units.frames, pixelUnits: units.pixelUnits }, `${ctx.kind}: ${cls} tiles: ${describeFrameUnits(units, q)}`);
-    return units;
-  } catch (err) {
-    if (!(err instanceof LafiteError && err.code === ErrorCode.BAD_DATASET)) throw err;
-    ctx.log.warn({ class: cls, dataset: p.dataset, frameThreshold: t.frameThreshold }, `${ctx.kind}: ${cls} tiles: fit's frame threshold and map units kept, not measured again (${err.message})`);
+  const got = await remeasureFrameUnits(tileDir, ctx.outDir, parent, cls, t, {
+    signal: ctx.signal,
+    // The job's progress follows the scorings (a minute or so for a class), as its own steps' did.
+    progressSink: (line, state) => {
+      ctx.log.debug(line);
+      if (state) ctx.progress(state.done, state.total, state.label.slice(`${ctx.kind}: `.length));
+    },
+    what: ctx.kind,
+    ...optionalThreads(ctx),
+  });
+  if ("kept" in got) {
+    ctx.log.warn({ class: cls, dataset: parent.provenance.dataset, frameThreshold: t.frameThreshold }, `${ctx.kind}: ${cls} tiles: fit's frame threshold and map units kept, not measured again (${got.kept})`);
     return undefined;
   }
+  const { units, q } = got;
+  ctx.log.info({ class: cls, frameThreshold: units.frameThreshold, before: t.frameThreshold, frames: units.frames, pixelUnits: units.pixelUnits }, `${ctx.kind}: ${cls} tiles: ${describeFrameUnits(units, q)}`);
+  return units;
 }
 
 function optionalThreads(ctx: JobContext): { intraOpThreads?: number } {

@@ -9,6 +9,7 @@ import { readBundle, type BundleManifest, type LoadedBundle } from "../../model/
 import type { TiledClass, Tiling } from "../../model/tiling.js";
 import { holdoutFramesOf } from "../../image/pseudo/holdout.js";
 import { scanDataset } from "../../dataset/mvtec-layout.js";
+import { parseModelConfig } from "../../model/model-config.js";
 import { cropImage, tileRects } from "../../image/tiles.js";
 import { readImageFile } from "../../image/read-image-file.js";
 import { LafiteError, ErrorCode } from "../../util/errors.js";
@@ -95,6 +96,31 @@ export async function tiledClassFrames(p: BundleManifest["provenance"], cls: str
   const held = new Set(heldOut);
   const bank = (await scanDataset(data, { classes: [cls] }).catch(() => [])).find((c) => c.name === cls)?.train.filter((f) => !held.has(f)) ?? [];
   return { heldOut, bank };
+}
+
+/**
+ * Class `cls`'s frame threshold and map units measured again, as fit measured them, on a new tile bundle at `tileDir`
+ * beside the whole model at `wholeDir`, over fit's frames of the class (tiledClassFrames under `o.data`, default the
+ * data set `parent` records), with the quantile of its config; or, where those frames are gone or unreadable, why not
+ * (`kept`: fit's figures stand).
+ */
+export async function remeasureFrameUnits(
+  tileDir: string,
+  wholeDir: string,
+  parent: BundleManifest,
+  cls: string,
+  t: Pick<TiledClass, "grid" | "overlap">,
+  o: Parameters<typeof measureFrameUnits>[7] & { data?: string },
+): Promise<{ units: FrameUnits; q: number } | { kept: string }> {
+  const { heldOut, bank } = await tiledClassFrames(parent.provenance, cls, o.data);
+  const q = parseModelConfig(parent.config).threshold.quantile;
+  if (heldOut.length === 0) return { kept: `${o.data ?? parent.provenance.dataset} has none of fit's held-out frames of ${cls}` };
+  try {
+    return { units: await measureFrameUnits(tileDir, wholeDir, cls, { heldOut, bank }, t.grid, t.overlap, q, o), q };
+  } catch (err) {
+    if (!(err instanceof LafiteError && err.code === ErrorCode.BAD_DATASET)) throw err;
+    return { kept: err.message };
+  }
 }
 
 /** measureFrameUnits' figures in words, for a log line. */
