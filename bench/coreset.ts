@@ -3,7 +3,8 @@
  * positions of ~190 images), projected to 128 dims: median of 3 runs for a
  * 1% and a 10% keep rate, plus the single-thread time at 1% for the speed-up
  * of the worker split, and the full scan (prune: false) at both rates for the
- * triangle-inequality pruning's. Isotropic noise is pruning's worst case
+ * triangle-inequality pruning's, and the JavaScript loops at both rates for
+ * the WebAssembly kernel's (distance-kernel.ts). Isotropic noise is pruning's worst case
  * (distances concentrate, few rows can be skipped), so this bounds its
  * overhead; bench:memory and lafite fit show its gain on real features.
  *
@@ -49,10 +50,14 @@ const one1 = time(n / 100, { threads: 1 });
 console.log(`  1% (${n / 100} picks), 1 thread:  ${one1.toFixed(2)} s`);
 const one = time(n / 100, {});
 console.log(`  1% (${n / 100} picks), default:   ${one.toFixed(2)} s  (×${(one1 / one).toFixed(2)} vs 1 thread)`);
+const oneJs = time(n / 100, { kernel: "js" });
+console.log(`  1% (${n / 100} picks), JavaScript loops: ${oneJs.toFixed(2)} s  (WebAssembly kernel ×${(oneJs / one).toFixed(2)} faster)`);
 const oneFull = time(n / 100, { prune: false });
 console.log(`  1% (${n / 100} picks), full scan: ${oneFull.toFixed(2)} s  (pruned ×${(oneFull / one).toFixed(2)} faster)`);
 const ten = time(n / 10, {});
 console.log(`  10% (${n / 10} picks), default: ${ten.toFixed(2)} s  (${((ten - setup) / (n / 10) * 1000).toFixed(2)} ms per pick)`);
+const tenJs = time(n / 10, { kernel: "js" });
+console.log(`  10% (${n / 10} picks), JavaScript loops: ${tenJs.toFixed(2)} s  (WebAssembly kernel ×${(tenJs / ten).toFixed(2)} faster)`);
 const tenFull = time(n / 10, { prune: false });
 console.log(`  10% (${n / 10} picks), full scan: ${tenFull.toFixed(2)} s  (pruned ×${(tenFull / ten).toFixed(2)} faster)`);
 

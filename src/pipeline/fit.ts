@@ -260,7 +260,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   let lastTick = 0;
   let coresetProgress: Progress | undefined;
   const m = config.memory;
-  const { coreset, classRows, scanFraction, searchFraction, coverageRadius, rowClasses, classNames } = await bankCoreset(bank, bankClasses, { candidates, count, sampling: m.sampling, seed: config.seed, projectionDim: m.projectionDim, perClassShare: share }, {
+  const { coreset, classRows, scanFraction, searchFraction, kernel, coverageRadius, rowClasses, classNames } = await bankCoreset(bank, bankClasses, { candidates, count, sampling: m.sampling, seed: config.seed, projectionDim: m.projectionDim, perClassShare: share }, {
     ...(signal ? { signal } : {}),
     // The total (per-class picks plus the global pass) is known once the selection has split the rows.
     onProgress: (done: number, all: number) => {
@@ -269,7 +269,7 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       lastTick = done;
     },
   });
-  log(`fit: coreset rows per class: ${Object.entries(classRows).map(([k, v]) => `${k} ${v}`).join(", ")}; selection measured ${(100 * scanFraction).toFixed(0)}% of the candidate–center distances one by one${searchFraction > 0 ? ` and ${(100 * searchFraction).toFixed(0)}% in one matrix product (each candidate's nearest class pick)` : ""}; the rest were ruled out by the triangle inequality`);
+  log(`fit: coreset rows per class: ${Object.entries(classRows).map(([k, v]) => `${k} ${v}`).join(", ")}; selection measured ${(100 * scanFraction).toFixed(0)}% of the candidate–center distances one by one (${kernel === "wasm" ? "WebAssembly" : "JavaScript"} loops)${searchFraction > 0 ? ` and ${(100 * searchFraction).toFixed(0)}% in one matrix product (each candidate's nearest class pick)` : ""}; the rest were ruled out by the triangle inequality`);
   const index = FaissIndex.build(coreset, count, c, config.memory.index);
   lap("coreset");
 

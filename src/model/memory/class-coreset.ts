@@ -67,6 +67,8 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
   const passes: { ids: readonly number[]; sel: CoresetSelection }[] = [];
   let radius = 0;
   let scanned = 0;
+  // "wasm" only if every pass ran on the WebAssembly kernel.
+  let kernel: CoresetSelection["kernel"] = "wasm";
   for (let k = 0; k < classes; k++) {
     const ids = members[k]!;
     const want = shares[k]!;
@@ -75,6 +77,7 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
     byClass.push(Array.from(sel.selected, (s) => ids[s]!));
     passes.push({ ids, sel });
     radius = Math.max(radius, sel.coverageRadius);
+    if (sel.kernel === "js") kernel = "js";
     scanned += sel.scanFraction * ids.length * want;
     progressDone += want;
   }
@@ -86,7 +89,7 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
   const picks = byClass.flat();
   if (picks.length === count) {
     const selected = Int32Array.from(picks);
-    return { selected, coverageRadius: radius, scanFraction: scanned / (n * count), rowsPerClass: countByClass(selected), searchFraction: 0 };
+    return { selected, coverageRadius: radius, scanFraction: scanned / (n * count), rowsPerClass: countByClass(selected), searchFraction: 0, kernel };
   }
   const initial = interleave(byClass);
   // Every class has been measured (no class got 0 rows) and pruning is on (off, the selection is the plain reference): one search finds each row's nearest initial pick.
@@ -103,6 +106,7 @@ export async function classCoreset(rows: Float32Array, n: number, c: number, cou
     scanFraction: (scanned + global.scanFraction * n * count) / (n * count),
     rowsPerClass: countByClass(selected),
     searchFraction: initialCover ? initial.length / count : 0,
+    kernel: global.kernel === "js" ? "js" : kernel,
   };
 }
 
@@ -192,6 +196,8 @@ export interface BankCoreset {
   readonly coverageRadius: number;
   readonly scanFraction: number;
   readonly searchFraction: number;
+  /** Which loops measured the distances (CoresetSelection.kernel). */
+  readonly kernel: "wasm" | "js";
   /** Class of each chosen row (an index into `classNames`), in row order. */
   readonly rowClasses: Int32Array;
   readonly classNames: string[];
@@ -217,5 +223,5 @@ export async function bankCoreset(
   const coreset = gatherRows(rows, c, sel.selected);
   const classRows = Object.fromEntries(classes.map((k, i) => [k, sel.rowsPerClass[i] ?? 0]));
   const rowClasses = Int32Array.from(sel.selected, (r) => rowClass[r]!);
-  return { coreset, count: plan.count, classRows, coverageRadius: sel.coverageRadius, scanFraction: sel.scanFraction, searchFraction: sel.searchFraction, rowClasses, classNames: classes };
+  return { coreset, count: plan.count, classRows, coverageRadius: sel.coverageRadius, scanFraction: sel.scanFraction, searchFraction: sel.searchFraction, kernel: sel.kernel, rowClasses, classNames: classes };
 }

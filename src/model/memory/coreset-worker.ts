@@ -4,10 +4,11 @@
  * thread, using the same kernels so results never depend on who ran a chunk.
  */
 import { workerData } from "node:worker_threads";
-import { CTRL_ARG, CTRL_GEN, CTRL_TASK, TASK_EXIT, drainChunks, type SharedState } from "./coreset.js";
+import { CTRL_ARG, CTRL_GEN, CTRL_TASK, TASK_EXIT, drainChunks, threadKernel, type SharedState } from "./coreset.js";
 
 const state = workerData as SharedState;
 const { control } = state;
+const kernel = threadKernel(state);
 
 let gen = 0;
 for (;;) {
@@ -15,5 +16,5 @@ for (;;) {
   gen = Atomics.load(control, CTRL_GEN);
   const task = Atomics.load(control, CTRL_TASK);
   if (task === TASK_EXIT) break;
-  drainChunks(state, gen, task, Atomics.load(control, CTRL_ARG));
+  drainChunks(state, gen, task, Atomics.load(control, CTRL_ARG), kernel);
 }

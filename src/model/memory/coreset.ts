@@ -20,12 +20,17 @@
  * every a) then saves the row reads of most of the n rows once the radii
  * have shrunk; the picks are exactly those of the full scan (`prune: false`,
  * kept as the reference).
+ *
+ * The distance loops run as WebAssembly SIMD (distance-kernel.ts) where it
+ * loads, over arrays placed in its memory, and compute bit for bit what the
+ * JavaScript loops below compute (`kernel: "js"`, the reference).
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { ErrorCode, LafiteError, invalidInput } from "../../util/errors.js";
 import { throwIfCancelled } from "../../util/progress.js";
 import { createRng } from "../../util/random.js";
+import { KernelArena, distanceKernelModule, instantiateKernel, type DistanceKernel } from "./distance-kernel.js";
 import { sqDistAt } from "./row-distance.js";
 
 export interface CoresetOptions {
@@ -40,6 +45,11 @@ export interface CoresetOptions {
   threads?: number;
   /** Skip rows the triangle inequality shows a new center cannot move (default true); false scans every row, the reference. */
   prune?: boolean;
+  /**
+   * Which distance loops run: "wasm" (distance-kernel.ts, the default where
+   * it loads) or "js", the reference; both pick exactly the same rows.
+   */
+  kernel?: "wasm" | "js";
   /**
    * Rows taken as the first picks, in this order, before the greedy rule
    * chooses the rest (class-coreset.ts: a share of the rows chosen within
@@ -95,6 +105,8 @@ export interface CoresetSelection {
   readonly coverageRadius: number;
   /** Row–center distances computed, over n × picks (1 without pruning): how much of the full scan the selection did. */
   readonly scanFraction: number;
+  /** Which loops measured the distances (CoresetOptions.kernel; "js" also where the WebAssembly kernel could not be used). */
+  readonly kernel: "wasm" | "js";
   /** The rows as the selection measured them (n×dim): their random projection, or the features themselves. Absent when nothing was picked. */
   readonly measured?: { readonly points: Float32Array; readonly dim: number };
 }
@@ -124,14 +136,14 @@ export async function greedyCoresetSelectionAsync(features: Float32Array, n: num
     return r.value;
   } finally {
     // Runs the generator's own cleanup (stopping workers) if we left early.
-    steps.return({ selected: new Int32Array(0), coverageRadius: NaN, scanFraction: NaN });
+    steps.return({ selected: new Int32Array(0), coverageRadius: NaN, scanFraction: NaN, kernel: "js" });
   }
 }
 
 /** One pick per resumption; the finally block stops workers however the caller leaves. */
 function* coresetSteps(features: Float32Array, n: number, c: number, count: number, options: CoresetOptions): Generator<void, CoresetSelection, void> {
   validate(features, n, c, count);
-  if (count === 0) return { selected: new Int32Array(0), coverageRadius: Infinity, scanFraction: 0 };
+  if (count === 0) return { selected: new Int32Array(0), coverageRadius: Infinity, scanFraction: 0, kernel: "js" };
   const rng = createRng(options.seed ?? 0);
   const dRequested = options.projectionDim ?? 128;
   if (!Number.isInteger(dRequested) || dRequested < 1) throw invalidInput(`projection dimension ${dRequested} must be a positive integer`);
@@ -150,8 +162,11 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
   // Workers can only see memory backed by a SharedArrayBuffer.
   const alloc = (bytes: number) => (parallel ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
   const projection = project ? gaussianProjection(rng, c, d) : undefined;
-  const points = project ? new Float32Array(alloc(n * d * 4)) : parallel && !(features.buffer instanceof SharedArrayBuffer) ? copyTo(features, alloc) : features;
-  const minDist = new Float64Array(alloc(n * 8)).fill(Infinity);
+  // The arrays the distance loops touch: in the kernel's memory when it runs them.
+  const arena = kernelArena(options.kernel, n, d, count, prune);
+  const points = arena ? arena.float32(n * d) : project ? new Float32Array(alloc(n * d * 4)) : parallel && !(features.buffer instanceof SharedArrayBuffer) ? copyTo(features, alloc) : features;
+  if (arena && !project) points.set(features);
+  const minDist = (arena ? arena.float64(n) : new Float64Array(alloc(n * 8))).fill(Infinity);
   const chunks = Math.min(CHUNKS, n);
 
   const state: SharedState = {
@@ -159,9 +174,9 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
     chunkBest: new Int32Array(alloc(chunks * 4)),
     chunkScanned: new Float64Array(alloc(chunks * 8)),
     chunks,
-    picks: new Int32Array(alloc(count * 4)),
-    pickDist: prune ? new Float64Array(alloc(count * 8)) : undefined,
-    owner: prune ? new Int32Array(alloc(n * 4)).fill(-1) : undefined,
+    picks: arena ? arena.int32(count) : new Int32Array(alloc(count * 4)),
+    pickDist: prune ? (arena ? arena.float64(count) : new Float64Array(alloc(count * 8))) : undefined,
+    owner: prune ? (arena ? arena.int32(n) : new Int32Array(alloc(n * 4))).fill(-1) : undefined,
     features: parallel && project ? sharedCopy(features) : project ? features : points,
     points,
     minDist,
@@ -169,6 +184,7 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
     n,
     c,
     d,
+    kernel: arena ? { module: distanceKernelModule()!, memory: arena.memory } : undefined,
   };
   const team = new Team(state, parallel ? threads - 1 : 0);
   try {
@@ -201,10 +217,21 @@ function* coresetSteps(features: Float32Array, n: number, c: number, count: numb
     let scanned = 0;
     for (let k = 0; k < chunks; k++) scanned += state.chunkScanned[k]!;
     // slice(): a plain copy, not a view of workers' shared memory.
-    return { selected: state.picks.slice(), coverageRadius: Math.sqrt(Math.max(0, bestValue)), scanFraction: scanned / (n * count), measured: { points, dim: d } };
+    return { selected: state.picks.slice(), coverageRadius: Math.sqrt(Math.max(0, bestValue)), scanFraction: scanned / (n * count), kernel: arena ? "wasm" : "js", measured: { points, dim: d } };
   } finally {
     team.stop();
   }
+}
+
+/**
+ * The kernel's memory for a selection's arrays (points, distances, owners,
+ * picks and their distances), or undefined when the JavaScript loops run:
+ * asked for, or the kernel is unavailable, or the arrays exceed its memory.
+ */
+function kernelArena(kernel: CoresetOptions["kernel"], n: number, d: number, count: number, prune: boolean): KernelArena | undefined {
+  if (kernel === "js" || !distanceKernelModule()) return undefined;
+  const bytes = KernelArena.bytesFor([n * d * 4, n * 8, count * 4, ...(prune ? [count * 8, n * 4] : [])]);
+  return KernelArena.create(bytes);
 }
 
 /** Chunk winners combined in row order reproduce a single scan's tie-breaking: the farthest row, lowest index first. */
@@ -444,6 +471,13 @@ export interface SharedState {
   readonly n: number;
   readonly c: number;
   readonly d: number;
+  /** When the WebAssembly loops run: the module, and the memory that points, minDist, owner, picks and pickDist are views of. */
+  readonly kernel: { readonly module: WebAssembly.Module; readonly memory: WebAssembly.Memory } | undefined;
+}
+
+/** This thread's instance of the selection's kernel, if it has one. */
+export function threadKernel(s: SharedState): DistanceKernel | undefined {
+  return s.kernel ? instantiateKernel(s.kernel.module, s.kernel.memory) : undefined;
 }
 
 /**
@@ -452,7 +486,7 @@ export interface SharedState {
  * earlier generation can never claim a chunk of the current one.
  * @internal shared with coreset-worker.ts
  */
-export function drainChunks(s: SharedState, gen: number, task: number, arg: number): void {
+export function drainChunks(s: SharedState, gen: number, task: number, arg: number, kernel: DistanceKernel | undefined): void {
   const tag = gen & 0x7fff;
   for (;;) {
     const v = Atomics.load(s.control, CTRL_CLAIM);
@@ -464,6 +498,7 @@ export function drainChunks(s: SharedState, gen: number, task: number, arg: numb
     const lo = Math.round((chunk * length) / s.chunks);
     const hi = Math.round(((chunk + 1) * length) / s.chunks);
     if (task === TASK_PROJECT) projectRows(s.features, s.c, s.projection!, s.d, s.points, lo, hi);
+    else if (kernel) runKernel(kernel, s, task, arg, chunk, lo, hi);
     else if (task === TASK_PICK_DISTANCES) distancesToPicks(s.points, s.d, s.picks, s.pickDist!, arg, lo, hi);
     else if (s.owner) s.chunkBest[chunk] = updateMinDistancesPruned(s.points, s.d, s.minDist, s.owner, s.pickDist!, s.picks[arg]!, arg, lo, hi, s.chunkScanned, chunk);
     else {
@@ -472,6 +507,20 @@ export function drainChunks(s: SharedState, gen: number, task: number, arg: numb
     }
     Atomics.add(s.control, CTRL_FINISHED, 1);
     Atomics.notify(s.control, CTRL_FINISHED);
+  }
+}
+
+/** One chunk of a distance task on the WebAssembly kernel: the same work as the JavaScript branches of {@link drainChunks}. */
+function runKernel(kernel: DistanceKernel, s: SharedState, task: number, arg: number, chunk: number, lo: number, hi: number): void {
+  const points = s.points.byteOffset;
+  if (task === TASK_PICK_DISTANCES) {
+    kernel.pickDistances(points, s.d, s.picks.byteOffset, s.pickDist!.byteOffset, arg, lo, hi);
+  } else if (s.owner) {
+    s.chunkBest[chunk] = kernel.updatePruned(points, s.d, s.minDist.byteOffset, s.owner.byteOffset, s.pickDist!.byteOffset, s.picks[arg]!, arg, lo, hi, 4 * PRUNE_MARGIN);
+    s.chunkScanned[chunk] = s.chunkScanned[chunk]! + kernel.measured();
+  } else {
+    s.chunkBest[chunk] = kernel.update(points, s.d, s.minDist.byteOffset, s.picks[arg]!, lo, hi);
+    s.chunkScanned[chunk] = s.chunkScanned[chunk]! + (hi - lo);
   }
 }
 
@@ -487,8 +536,10 @@ const WORKER_TIMEOUT_MS = 60_000;
 class Team {
   private gen = 0;
   private readonly workers: Worker[];
+  private readonly kernel: DistanceKernel | undefined;
 
   constructor(private readonly s: SharedState, helpers: number) {
+    this.kernel = threadKernel(s);
     this.workers = Array.from({ length: helpers }, () => {
       const worker = new Worker(new URL("./coreset-worker.js", import.meta.url), { workerData: s });
       // Never keep the process alive for a helper, and a helper that fails to
@@ -508,7 +559,7 @@ class Team {
     Atomics.store(control, CTRL_CLAIM, (this.gen & 0x7fff) << 16);
     Atomics.store(control, CTRL_GEN, this.gen);
     if (this.workers.length > 0) Atomics.notify(control, CTRL_GEN);
-    drainChunks(this.s, this.gen, task, arg);
+    drainChunks(this.s, this.gen, task, arg, this.kernel);
     let f: number;
     while ((f = Atomics.load(control, CTRL_FINISHED)) < this.s.chunks) {
       if (Atomics.wait(control, CTRL_FINISHED, f, WORKER_TIMEOUT_MS) === "timed-out") {
