@@ -40,7 +40,9 @@ export const REFERENCE_SECONDS = {
   // 10,000 centers from 250,000 candidates at 128 dims: 104 s with pruning (151 s full scan; 2,540 from 127,000 on the demo: 19 s before pruning, which skips less there).
   // Rows chosen per class (memory.perClassShare, counted by classCoresetWork): 97 s measured against 113 s estimated at 0.75, 16 s against 18 s at 1.
   // With the search for the class picks' cover (nearest-picks.ts), realistic suite with kit at 0.75: 47.5 s measured against 41 s estimated.
-  coresetOp: 3.3e-10,
+  // Those were the JavaScript loops (3.3e-10); the WebAssembly kernel (distance-kernel.ts) then took the realistic suite's
+  // whole coreset in 19 s and the 1024-px sheet's tiles' in 43 s (74 s in JavaScript), 0.49 and 0.72 of the old estimate.
+  coresetOp: 2.0e-10,
   /** Per G forward multiply-adds trained (forward + backward + AdamW): 22 samples/s of the cpu preset at 0.68 GMAC (demo and full-scale fits). */
   diffusionGmac: 0.0664,
   // 282 pseudo-validation images (162 held-out normals, 120 synthesized) in 4.4 s.
