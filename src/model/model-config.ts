@@ -76,13 +76,22 @@ export const modelConfigSchema = z.strictObject({
   /**
    * Classes also scored in tiles (model/tiling.ts): fit cuts each named class's training frames into grid×grid tiles and
    * fits a bundle of its own on them, which the served frames of that class are scored with beside the whole frame.
-   * For frames several times the input size with thin or faint defects. None by default: it costs a second fit per
-   * class and grid² backbone runs per frame of that class. grid auto: the class's median long side over the input
-   * size, rounded down, within 2..4.
+   * For frames several times the input size with thin or faint defects. It costs a second fit per class and grid²
+   * backbone runs per frame of that class (only when its map is asked for, where the tiles join the map alone).
+   * classes auto (pipeline/tiling/auto-tiling.ts): the classes whose median long side is at least autoScale times the
+   * input, fewest tiles first, within autoTiles bank tiles in all; [] tiles none. grid auto: the class's median long
+   * side over the input size, rounded down, within 2..4.
    */
   tiling: z
     .strictObject({
-      classes: z.array(z.string().min(1)).default([]),
+      classes: z.union([z.literal("auto"), z.array(z.string().min(1))]).default("auto"),
+      /** tiling.classes auto: the least median long side, over the input size, of a class it tiles. */
+      autoScale: z.number().min(1).default(3),
+      /**
+       * tiling.classes auto: the most bank tiles (frames × grid²) of the classes it tiles, together; a tile fit costs
+       * about a whole fit of that many images (the realistic suite's 1024-px sheet: 400 tiles, 179 s).
+       */
+      autoTiles: z.int().min(0).default(500),
       grid: z.union([z.literal("auto"), z.int().min(2).max(8)]).default("auto"),
       overlap: z.number().min(0).max(0.5).default(0),
       /**

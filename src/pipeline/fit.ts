@@ -54,7 +54,8 @@ import { describeProfileChoice, type PositionProfiles } from "../model/scoring/p
 import { profileTuneWork, tuneProfiles } from "./tune/position-profile.js";
 import type { FeatureMap, ScoringMode } from "./types.js";
 import { frameFitOf } from "../image/geometry.js";
-import { fitTiles, tileFitConfig, tileFitSeconds, tileGrids, tileScoringSeconds, tileWorkDir, wholeBundleDir } from "./tiling/fit-tiles.js";
+import { fitTiles, longSides, tileFitConfig, tileFitSeconds, tileGrids, tileScoringSeconds, tileWorkDir, wholeBundleDir } from "./tiling/fit-tiles.js";
+import { chooseAutoTiling, describeAutoTiling, type AutoTilingCandidate } from "./tiling/auto-tiling.js";
 import { tileFilesInParent } from "../model/tiling.js";
 
 export interface FitOptions {
@@ -137,7 +138,8 @@ function evenlySpaced(n: number, count: number): Set<number> {
 }
 
 export async function fitModel(options: FitOptions): Promise<BundleManifest> {
-  const { config, signal } = options;
+  // `requested` may leave the tiled classes to the auto rule; `config`, below, names them.
+  const { config: requested, signal } = options;
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const timings: Record<string, number> = {};
   let t = performance.now();
@@ -147,7 +149,8 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   };
 
   const classes = options.dataset ?? (await scanDataset(options.data, options.classes ? { classes: options.classes } : {}));
-  const untiled = config.tiling.classes.filter((name) => !classes.some((c) => c.name === name && c.train.length > 0));
+  const named = requested.tiling.classes === "auto" ? [] : requested.tiling.classes;
+  const untiled = named.filter((name) => !classes.some((c) => c.name === name && c.train.length > 0));
   if (untiled.length > 0) throw new LafiteError(ErrorCode.INVALID_CONFIG, `tiling.classes names ${untiled.join(", ")}, which ${options.classes ? `the fit's classes (--class ${options.classes.join(", ")}) do not include, or ` : ""}${options.data} has no training images of`);
   const images: TrainImage[] = [];
   const classCounts: Record<string, { train: number; holdout: number }> = {};
@@ -156,9 +159,9 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
       log(`fit: class ${cls.name} has no train/good images; skipped`);
       continue;
     }
-    const split = splitTraining(cls, config.threshold);
+    const split = splitTraining(cls, requested.threshold);
     if (split.by === "raised") {
-      log(`fit: ${cls.name}: ${split.heldOut.length} of ${cls.train.length} training images held out (threshold.minClassNormals, within threshold.classHoldoutCap ${config.threshold.classHoldoutCap}), so it gets its own threshold`);
+      log(`fit: ${cls.name}: ${split.heldOut.length} of ${cls.train.length} training images held out (threshold.minClassNormals, within threshold.classHoldoutCap ${requested.threshold.classHoldoutCap}), so it gets its own threshold`);
     } else if (split.by === "validation") {
       log(`fit: ${cls.name}: its ${split.heldOut.length} validation/good images are held out for the threshold, and all ${split.bank.length} train/good images go into the bank`);
     }
@@ -176,10 +179,11 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
 
   const ep = await resolveExecutionProvider(options.executionProvider ?? "cpu", log);
   const sessOpts = sessionOptions(ep, options.intraOpThreads);
-  const backboneSource = await resolveBackbone(config, options.cacheDir);
-  const backbone = await BackboneRunner.open(backboneSource.onnx, backboneSource.inputSize, sessOpts, frameFitOf(config));
+  const backboneSource = await resolveBackbone(requested, options.cacheDir);
+  const backbone = await BackboneRunner.open(backboneSource.onnx, backboneSource.inputSize, sessOpts, frameFitOf(requested));
   const { c, h, w } = backbone.shape;
   log(`fit: backbone ${backboneSource.name}, features ${c}×${h}×${w}`);
+  const config: FitConfig = { ...requested, tiling: { ...requested.tiling, classes: requested.tiling.classes === "auto" ? await autoTiledClasses(requested.tiling, images, classCounts, backbone.inputSize, log) : requested.tiling.classes } };
   lap("prepare");
   const dcfg = config.diffusion.preset !== "none" ? diffusionConfigOf(config, ep, options.intraOpThreads) : undefined;
   // Bank images the threshold stage scores left out (left-out.ts), as classes short of held-out normals give them.
@@ -526,6 +530,26 @@ function replaySample(bank: readonly FeatureMap[], maxMB: number, seed: number):
   const picks = pickReplay(bank.length, replayCapacity(bank[0]!.data.length, maxMB), seed);
   if (picks.length === 0) return undefined;
   return { bytes: encodeReplay(picks.map((i) => bank[i]!.data)), count: picks.length };
+}
+
+/** The config a fit runs with: its tiled classes named (tiling.classes auto resolved). */
+type FitConfig = ModelConfig & { readonly tiling: ModelConfig["tiling"] & { readonly classes: readonly string[] } };
+
+/** How many frames of a class the auto tiling rule reads the size of: a median needs no more. */
+const AUTO_TILING_SIZE_SAMPLE = 50;
+
+/** tiling.classes auto (auto-tiling.ts) over the fit's classes: their frames' sizes read from a sample of each class's frames. */
+async function autoTiledClasses(t: ModelConfig["tiling"], images: readonly TrainImage[], counts: Record<string, { train: number }>, inputSize: number, log: (m: string) => void): Promise<string[]> {
+  const candidates: AutoTilingCandidate[] = [];
+  for (const [name, n] of Object.entries(counts)) {
+    const own = images.filter((i) => i.cls === name).map((i) => i.path);
+    const sample = evenlySpacedIndices(own.length, Math.min(own.length, AUTO_TILING_SIZE_SAMPLE)).map((i) => own[i]!);
+    candidates.push({ name, longSides: await longSides(sample), bankFrames: n.train });
+  }
+  const verdicts = chooseAutoTiling(candidates, inputSize, t);
+  // Quiet when no class's frames are large enough to be considered: the common case.
+  if (verdicts.some((v) => v.chosen || v.reason === "over the tile budget")) log(describeAutoTiling(verdicts, t));
+  return verdicts.filter((v) => v.chosen).map((v) => v.name);
 }
 
 /** An object without its undefined-valued keys (zod leaves absent optional keys out, but a hand-made config may not). */

@@ -72,3 +72,13 @@ test("tiling.mapOnly: auto by default, true or false forced; anything else is re
   assert.equal(parseModelConfig({ tiling: { classes: ["sheet"], mapOnly: false } }).tiling.mapOnly, false);
   assert.throws(() => parseModelConfig({ tiling: { mapOnly: "sometimes" } }), (err: unknown) => err instanceof LafiteError && /tiling\.mapOnly/.test(err.message));
 });
+
+test("tiling.classes: auto by default (autoScale 3, autoTiles 500); a list or [] names them; anything else is refused by name", () => {
+  const d = parseModelConfig({});
+  assert.deepEqual([d.tiling.classes, d.tiling.autoScale, d.tiling.autoTiles], ["auto", 3, 500]);
+  assert.deepEqual(parseModelConfig({ tiling: { classes: [] } }).tiling.classes, []);
+  assert.deepEqual(parseModelConfig({ tiling: { classes: ["sheet"], autoTiles: 0 } }).tiling.classes, ["sheet"]);
+  assert.throws(() => parseModelConfig({ tiling: { classes: "all" } }), (err: unknown) => err instanceof LafiteError && /tiling\.classes/.test(err.message));
+  assert.throws(() => parseModelConfig({ tiling: { autoScale: 0.5 } }), (err: unknown) => err instanceof LafiteError && /tiling\.autoScale/.test(err.message));
+  assert.throws(() => parseModelConfig({ tiling: { autoTiles: -1 } }), (err: unknown) => err instanceof LafiteError && /tiling\.autoTiles/.test(err.message));
+});

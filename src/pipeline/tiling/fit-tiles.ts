@@ -24,14 +24,7 @@ import { REFERENCE_SECONDS, settledRemaining, stageEstimates, type FitWork } fro
 import type { DiffusionConfig } from "../../model/diffusion/index.js";
 import { detectorFromBundle } from "../load.js";
 import { describeFrameUnits, leftOutFrames, measureFrameUnits, runtimeOf } from "./frame-units.js";
-
-/** The grid `auto` gives a class: its frames' median long side over the input size, rounded down, within 2..4. */
-export function autoGrid(longSides: readonly number[], inputSize: number): number {
-  if (longSides.length === 0) throw new RangeError("no frame sizes to choose a grid from");
-  const sorted = [...longSides].sort((a, b) => a - b);
-  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
-  return Math.min(4, Math.max(2, Math.floor(median / inputSize)));
-}
+import { autoGrid } from "./auto-tiling.js";
 
 /** A class's frames, as fit split them: the bank's and the held-out ones (paths). */
 export interface TiledClassFrames {
@@ -220,7 +213,8 @@ export function tileStepSinks(scorings: Record<TileStep, number>, secondsPerScor
   };
 }
 
-async function longSides(paths: readonly string[]): Promise<number[]> {
+/** Each readable frame's long side in pixels (its header only); unreadable ones are left out. */
+export async function longSides(paths: readonly string[]): Promise<number[]> {
   const out: number[] = [];
   for (const p of paths) {
     const { width, height } = await sharp(p).metadata().catch(() => ({ width: undefined, height: undefined }));

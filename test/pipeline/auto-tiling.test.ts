@@ -1,0 +1,45 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { chooseAutoTiling, describeAutoTiling, medianLongSide } from "../../src/pipeline/tiling/auto-tiling.js";
+
+const rule = { autoScale: 3, autoTiles: 500 };
+const nut = { name: "nut", longSides: [256, 256, 256], bankFrames: 230 }; // 1.14× the input: small frames (grid 2, 920 tiles)
+const sheet = { name: "sheet", longSides: [1024, 1024, 1024], bankFrames: 23 }; // 4.57×, grid 4: 368 tiles
+const tall = { name: "tall", longSides: [800, 800], bankFrames: 230 }; // 3.57×, grid 3: 2,070 tiles
+const plate = { name: "plate", longSides: [720, 680, 700], bankFrames: 14 }; // lower median 700: 3.125×, grid 3: 126 tiles
+const roll = { name: "roll", longSides: [672], bankFrames: 1 }; // exactly 3×, grid 3: 9 tiles
+
+const row = (v: ReturnType<typeof chooseAutoTiling>[number]) => [v.name, v.grid, v.tiles, v.chosen, v.reason ?? null];
+
+test("auto tiling: classes whose median long side is at least autoScale × the input, within the tile budget; small frames never", () => {
+  // Fewest tiles first: plate 126, then sheet (126 + 368 = 494 ≤ 500); tall's 2,070 would pass the budget.
+  assert.deepEqual(chooseAutoTiling([nut, sheet, tall, plate], 224, rule).map(row), [
+    ["nut", 2, 920, false, "small frames"],
+    ["sheet", 4, 368, true, null],
+    ["tall", 3, 2070, false, "over the tile budget"],
+    ["plate", 3, 126, true, null],
+  ]);
+});
+
+test("auto tiling spends the budget on the classes with the fewest tiles: 9 + 126 leave 365, under the sheet's 368", () => {
+  assert.deepEqual(chooseAutoTiling([sheet, plate, roll], 224, rule).map(row), [
+    ["sheet", 4, 368, false, "over the tile budget"],
+    ["plate", 3, 126, true, null],
+    ["roll", 3, 9, true, null],
+  ]);
+  // A larger budget takes it too; autoScale above the sheet's 4.57 leaves every class whole; a budget of 0 tiles nothing.
+  assert.deepEqual(chooseAutoTiling([sheet, plate, roll], 224, { autoScale: 3, autoTiles: 503 }).map((v) => v.chosen), [true, true, true]);
+  assert.deepEqual(chooseAutoTiling([sheet, plate, roll], 224, { autoScale: 4.6, autoTiles: 10_000 }).map((v) => v.reason), ["small frames", "small frames", "small frames"]);
+  assert.deepEqual(chooseAutoTiling([sheet, plate, roll], 224, { autoScale: 3, autoTiles: 0 }).map((v) => v.chosen), [false, false, false]);
+});
+
+test("auto tiling: a class whose frames could not be read is left out; the log names the choice and what the budget left out", () => {
+  const verdicts = chooseAutoTiling([{ name: "gone", longSides: [], bankFrames: 5 }, sheet, tall], 224, rule);
+  assert.deepEqual(verdicts.map((v) => v.name), ["sheet", "tall"]);
+  assert.equal(
+    describeAutoTiling(verdicts, rule),
+    "fit: tiling.classes auto (classes whose frames are at least 3× the input, within 500 bank tiles): tiles for sheet (frames 4.6× the input, 4×4, 368 bank tiles); over the budget of 500 tiles: tall (2070) (name it in tiling.classes to tile it)",
+  );
+  assert.equal(medianLongSide([5, 1, 9, 7]), 5, "the lower median");
+  assert.throws(() => medianLongSide([]), RangeError);
+});
