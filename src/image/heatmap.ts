@@ -66,6 +66,15 @@ export async function renderMaskPng(map: Float32Array, width: number, height: nu
   if (map.length !== width * height) throw new RangeError(`map has ${map.length} values, expected ${width}x${height}`);
   const mask = new Uint8Array(width * height);
   for (let i = 0; i < map.length; i++) mask[i] = map[i]! > threshold ? 255 : 0;
+  return maskPng(mask, width, height);
+}
+
+/** The mask of a frame nothing of which is above its threshold: what renderMaskPng gives such a map, without the map. */
+export async function emptyMaskPng(width: number, height: number): Promise<Buffer> {
+  return maskPng(new Uint8Array(width * height), width, height);
+}
+
+function maskPng(mask: Uint8Array, width: number, height: number): Promise<Buffer> {
   return sharp(mask, { raw: { width, height, channels: 1 } }).png({ compressionLevel: 3 }).toBuffer();
 }
 

@@ -41,7 +41,7 @@ import { frameRefusal } from "./call-guard.js";
 import { grpcStatusOf, publicMessage, toStatus } from "./status.js";
 import type { ModelInfo } from "../pipeline/types.js";
 import { findRegions } from "../pipeline/regions.js";
-import { renderHeatmapPng, renderMaskPng } from "../image/heatmap.js";
+import { emptyMaskPng, renderHeatmapPng, renderMaskPng } from "../image/heatmap.js";
 import { LafiteError, ErrorCode, errorCodeOf } from "../util/errors.js";
 import type { Logger } from "../util/log.js";
 import { DEFAULT_CLASS_TAG_MISMATCH, frameIsNg, type ClassTagMismatch } from "../pipeline/class-tag.js";
@@ -176,16 +176,17 @@ export class DetectorService {
     let heatmapPng: Uint8Array = new Uint8Array(0);
     let maskPng: Uint8Array = new Uint8Array(0);
     let regions: ReturnType<typeof findRegions> = [];
-    if (frame.heatmap || frame.mask || frame.regions) {
-      const map = await d.frameMap();
-      const [heat, mask] = await Promise.all([
-        frame.heatmap ? renderHeatmapPng(map, d.width, d.height, d.threshold) : undefined,
-        frame.mask ? renderMaskPng(map, d.width, d.height, d.threshold) : undefined,
-      ]);
-      if (heat) heatmapPng = heat;
-      if (mask) maskPng = mask;
-      if (frame.regions) regions = findRegions(map, d.width, d.height, d.threshold, { maxRegions: this.opts.maxRegions });
-    }
+    // A frame at or below its threshold has a served map at or below it everywhere (Detection.frameMap): an empty
+    // mask and no regions. Only a heatmap needs its map then, so a mask or regions alone do not wait for the map (nor
+    // for a map-only tiled class's tiles: a 1024-px sheet's 16, most of its time).
+    const map = frame.heatmap || ((frame.mask || frame.regions) && d.isAnomalous) ? await d.frameMap() : undefined;
+    const [heat, mask] = await Promise.all([
+      frame.heatmap && map ? renderHeatmapPng(map, d.width, d.height, d.threshold) : undefined,
+      frame.mask ? (map ? renderMaskPng(map, d.width, d.height, d.threshold) : emptyMaskPng(d.width, d.height)) : undefined,
+    ]);
+    if (heat) heatmapPng = heat;
+    if (mask) maskPng = mask;
+    if (frame.regions && map) regions = findRegions(map, d.width, d.height, d.threshold, { maxRegions: this.opts.maxRegions });
     const now = performance.now();
     return create(DetectResponseSchema, {
       frameId,

@@ -96,3 +96,40 @@ test("DetectOne returns heatmap, mask and regions at the frame's size", async ()
     await h.stop();
   }
 });
+
+test("a mask or regions of a frame at or below its threshold come without its map (empty mask, no regions); a heatmap or an NG frame asks for it", async () => {
+  const h = await startHarness();
+  try {
+    const sharp = (await import("sharp")).default;
+    // Mean level 20/255 with a bright block: OK at 0.5. Its fake map would have the block above 0.5; the real detector's
+    // served map of an OK frame never does (Detection.frameMap), and the server relies on that.
+    const w = 40, hgt = 30;
+    const px = Buffer.alloc(w * hgt, 20);
+    for (let y = 10; y < 14; y++) for (let x = 5; x < 11; x++) px[y * w + x] = 250;
+    const image = { case: "raw" as const, value: { width: w, height: hgt, pixelFormat: 1, pixels: px } };
+    const ok = await h.client.detectOne({ frameId: "ok", image, options: { returnMask: true, returnRegions: true } });
+    assert.equal(ok.verdict, Verdict.OK);
+    assert.equal(h.detector.mapCalls, 0, "no map asked for");
+    assert.deepEqual(ok.regions, []);
+    const mask = await sharp(ok.maskPng).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([mask.info.width, mask.info.height], [w, hgt]);
+    assert.ok(mask.data.every((v) => v === 0), "an empty mask at the frame's size");
+    // A heatmap needs the map, OK or not.
+    const heat = await h.client.detectOne({ frameId: "heat", image, options: { returnHeatmap: true, returnMask: true } });
+    assert.equal(h.detector.mapCalls, 1);
+    assert.ok(heat.heatmapPng.length > 0 && heat.maskPng.length > 0);
+    // NG (a threshold override of 0.09: under the frame's mean 0.0965, over its background 0.078): the mask and regions come from the map.
+    const ng = await h.client.detectOne({ frameId: "ng", image, options: { returnMask: true, returnRegions: true, optionalThreshold: { case: "threshold", value: 0.09 } } });
+    assert.equal(ng.verdict, Verdict.NG);
+    assert.equal(h.detector.mapCalls, 2);
+    assert.equal(ng.regions.length, 1);
+    const ngMask = await sharp(ng.maskPng).raw().toBuffer({ resolveWithObject: true });
+    assert.equal(ngMask.data[(12 * w + 7) * ngMask.info.channels], 255);
+    assert.equal(ngMask.data[0], 0);
+    // Neither: no map.
+    await h.client.detectOne({ frameId: "plain", image });
+    assert.equal(h.detector.mapCalls, 2);
+  } finally {
+    await h.stop();
+  }
+});

@@ -29,6 +29,8 @@ export class FakeDetector implements Detector {
   readonly info: ModelInfo;
   closed = false;
   frames = 0;
+  /** Calls of a detection's frameMap(): the maps the server asked for. */
+  mapCalls = 0;
   /** Frames inside detect() right now, and the most ever. */
   active = 0;
   peakActive = 0;
@@ -89,7 +91,10 @@ export class FakeDetector implements Detector {
         ...(this.options.lightRatio !== undefined ? { lightRatio: this.options.lightRatio } : {}),
         width,
         height,
-        frameMap: async () => Float32Array.from(gray, (v) => v / 255),
+        frameMap: async () => {
+          this.mapCalls++;
+          return Float32Array.from(gray, (v) => v / 255);
+        },
         timings: { decode: t1 - t0, backbone: 0, edit: 0, diffusion: 0, score: performance.now() - t1 },
       };
     } finally {

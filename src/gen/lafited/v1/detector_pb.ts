@@ -321,7 +321,8 @@ export type StageTimings = Message<"lafited.v1.StageTimings"> & {
    * (ModelInfo.tiled_classes): their backbone runs, searches and stitching.
    * 0: the frame was scored whole only. A class whose tiles join only its
    * map (TiledClass.map_only) has them scored only when the request asks
-   * for a heatmap, mask or regions.
+   * for a heatmap, or for a mask or regions of a frame above its threshold
+   * (at or below it they are empty whatever the map).
    *
    * @generated from field: double tiles_ms = 9;
    */
