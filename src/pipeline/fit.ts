@@ -508,14 +508,15 @@ export async function fitModel(options: FitOptions): Promise<BundleManifest> {
   // 7. The tile bundles of the classes also scored in tiles (model/tiling.ts), measured against the bundle just written.
   log(`fit: wrote the whole model (version ${version}) in ${wholeBundleDir(options.out)}; now its tiled classes`);
   const frames = tiledFrames.map((f) => ({ name: f.name, bank: f.bank.filter((p) => !skipped.includes(p)), heldOut: f.heldOut.filter((p) => !skipped.includes(p)) }));
-  const tiled = await fitTiles(frames, grids, tileSeconds, tileSizes.map((n) => tileScoringSeconds(tileConfig, tileDcfg, n)), options, wholeBundleDir(options.out), log);
+  const tiled = await fitTiles(frames, grids, tileSeconds, tileSizes.map((n) => tileScoringSeconds(tileConfig, tileDcfg, n)), options, wholeBundleDir(options.out), log, requested.tiling.classes === "auto");
   lap("tiling");
   const tileFiles: Record<string, Uint8Array> = {};
   for (const [cls, own] of Object.entries(tiled.bundleFiles)) Object.assign(tileFiles, tileFilesInParent(cls, own, tiled.tiling.classes[cls]!.manifest, files));
   const { files: _hashes, ...written } = manifest;
   const full = await writeBundle(options.out, { ...written, tiling: tiled.tiling, provenance: { ...written.provenance, timings } }, { ...files, ...tileFiles }, options.force ?? false);
   await rm(tileWorkDir(options.out), { recursive: true, force: true });
-  log(`fit: wrote bundle ${options.out} (version ${version}, with tiles of ${config.tiling.classes.join(", ")}) in ${seconds()} s`);
+  const kept = Object.keys(tiled.tiling.classes);
+  log(`fit: wrote bundle ${options.out} (version ${version}, ${kept.length > 0 ? `with tiles of ${kept.join(", ")}` : "no class's tiles kept"}) in ${seconds()} s`);
   return full;
 }
 
@@ -539,16 +540,16 @@ type FitConfig = ModelConfig & { readonly tiling: ModelConfig["tiling"] & { read
 const AUTO_TILING_SIZE_SAMPLE = 50;
 
 /** tiling.classes auto (auto-tiling.ts) over the fit's classes: their frames' sizes read from a sample of each class's frames. */
-async function autoTiledClasses(t: ModelConfig["tiling"], images: readonly TrainImage[], counts: Record<string, { train: number }>, inputSize: number, log: (m: string) => void): Promise<string[]> {
+async function autoTiledClasses(t: ModelConfig["tiling"], images: readonly TrainImage[], counts: Record<string, { train: number; holdout: number }>, inputSize: number, log: (m: string) => void): Promise<string[]> {
   const candidates: AutoTilingCandidate[] = [];
   for (const [name, n] of Object.entries(counts)) {
     const own = images.filter((i) => i.cls === name).map((i) => i.path);
     const sample = evenlySpacedIndices(own.length, Math.min(own.length, AUTO_TILING_SIZE_SAMPLE)).map((i) => own[i]!);
-    candidates.push({ name, longSides: await longSides(sample), bankFrames: n.train });
+    candidates.push({ name, longSides: await longSides(sample), bankFrames: n.train, heldOutFrames: n.holdout });
   }
   const verdicts = chooseAutoTiling(candidates, inputSize, t);
   // Quiet when no class's frames are large enough to be considered: the common case.
-  if (verdicts.some((v) => v.chosen || v.reason === "over the tile budget")) log(describeAutoTiling(verdicts, t));
+  if (verdicts.some((v) => v.reason !== "small frames")) log(describeAutoTiling(verdicts, t));
   return verdicts.filter((v) => v.chosen).map((v) => v.name);
 }
 

@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { chooseAutoTiling, describeAutoTiling, medianLongSide } from "../../src/pipeline/tiling/auto-tiling.js";
 
 const rule = { autoScale: 3, autoTiles: 500 };
-const nut = { name: "nut", longSides: [256, 256, 256], bankFrames: 230 }; // 1.14× the input: small frames (grid 2, 920 tiles)
-const sheet = { name: "sheet", longSides: [1024, 1024, 1024], bankFrames: 23 }; // 4.57×, grid 4: 368 tiles
-const tall = { name: "tall", longSides: [800, 800], bankFrames: 230 }; // 3.57×, grid 3: 2,070 tiles
-const plate = { name: "plate", longSides: [720, 680, 700], bankFrames: 14 }; // lower median 700: 3.125×, grid 3: 126 tiles
-const roll = { name: "roll", longSides: [672], bankFrames: 1 }; // exactly 3×, grid 3: 9 tiles
+const nut = { name: "nut", longSides: [256, 256, 256], bankFrames: 230, heldOutFrames: 20 }; // 1.14× the input: small frames (grid 2, 920 tiles)
+const sheet = { name: "sheet", longSides: [1024, 1024, 1024], bankFrames: 23, heldOutFrames: 2 }; // 4.57×, grid 4: 368 tiles
+const tall = { name: "tall", longSides: [800, 800], bankFrames: 230, heldOutFrames: 20 }; // 3.57×, grid 3: 2,070 tiles
+const plate = { name: "plate", longSides: [720, 680, 700], bankFrames: 14, heldOutFrames: 2 }; // lower median 700: 3.125×, grid 3: 126 tiles
+const roll = { name: "roll", longSides: [672], bankFrames: 1, heldOutFrames: 1 }; // exactly 3×, grid 3: 9 tiles
 
 const row = (v: ReturnType<typeof chooseAutoTiling>[number]) => [v.name, v.grid, v.tiles, v.chosen, v.reason ?? null];
 
@@ -34,7 +34,7 @@ test("auto tiling spends the budget on the classes with the fewest tiles: 9 + 12
 });
 
 test("auto tiling: a class whose frames could not be read is left out; the log names the choice and what the budget left out", () => {
-  const verdicts = chooseAutoTiling([{ name: "gone", longSides: [], bankFrames: 5 }, sheet, tall], 224, rule);
+  const verdicts = chooseAutoTiling([{ name: "gone", longSides: [], bankFrames: 5, heldOutFrames: 1 }, sheet, tall], 224, rule);
   assert.deepEqual(verdicts.map((v) => v.name), ["sheet", "tall"]);
   assert.equal(
     describeAutoTiling(verdicts, rule),
@@ -42,4 +42,36 @@ test("auto tiling: a class whose frames could not be read is left out; the log n
   );
   assert.equal(medianLongSide([5, 1, 9, 7]), 5, "the lower median");
   assert.throws(() => medianLongSide([]), RangeError);
+});
+
+test("auto tiling passes over a class with no held-out frame (its tiles' frame threshold could not be measured), and the log says so", () => {
+  const few = { name: "few", longSides: [1024, 1024], bankFrames: 2, heldOutFrames: 0 };
+  const verdicts = chooseAutoTiling([few, sheet], 224, rule);
+  assert.deepEqual(verdicts.map(row), [
+    ["few", 4, 32, false, "no held-out frame"],
+    ["sheet", 4, 368, true, null],
+  ]);
+  assert.match(describeAutoTiling(verdicts, rule), /; too few frames to hold one out and measure its tiles on: few$/);
+});
+
+test("a class the auto rule chose whose tiles fail is served whole with the reason logged; a named class's failure, and a cancellation, fail the fit", async () => {
+  const { orServedWhole } = await import("../../src/pipeline/tiling/fit-tiles.js");
+  const { ErrorCode, LafiteError } = await import("../../src/util/errors.js");
+  const logged: string[] = [];
+  const boom = async () => {
+    throw new LafiteError(ErrorCode.BAD_DATASET, "no frame decodes");
+  };
+  await orServedWhole("sheet", true, (m) => logged.push(m), boom);
+  assert.deepEqual(logged, ["fit: sheet: its tiles could not be fitted, so it is served whole (tiling.classes auto): no frame decodes"]);
+  await assert.rejects(orServedWhole("sheet", false, (m) => logged.push(m), boom), /no frame decodes/);
+  const cancelled = async () => {
+    throw new LafiteError(ErrorCode.CANCELLED, "fit cancelled");
+  };
+  await assert.rejects(orServedWhole("sheet", true, (m) => logged.push(m), cancelled), (err: unknown) => err instanceof LafiteError && err.code === ErrorCode.CANCELLED);
+  assert.equal(logged.length, 1);
+  let ran = false;
+  await orServedWhole("sheet", true, (m) => logged.push(m), async () => {
+    ran = true;
+  });
+  assert.ok(ran && logged.length === 1);
 });

@@ -12,7 +12,8 @@
  * budget in tiles (machine-independent, so a data set always gets the same
  * choice): the classes whose median long side is at least `autoScale` times
  * the input, fewest tiles first, while their bank tiles stay within
- * `autoTiles`. Classes with many frames stay whole by default: naming them
+ * `autoTiles`, each with a held-out frame to measure its tiles on (frame-units.ts; a class of 2 frames has none).
+ * Classes with many frames stay whole by default: naming them
  * (`tiling.classes: [...]`) still tiles them. Pseudo-validation then keeps
  * each chosen class's tiles only where they gain (tile-choice.ts).
  */
@@ -29,11 +30,13 @@ export function autoGrid(longSides: readonly number[], inputSize: number): numbe
   return Math.min(4, Math.max(2, Math.floor(medianLongSide(longSides) / inputSize)));
 }
 
-/** A class as the rule sees it: its frames' long sides (a sample is enough) and its bank frames. */
+/** A class as the rule sees it: its frames' long sides (a sample is enough), its bank frames and its held-out ones. */
 export interface AutoTilingCandidate {
   readonly name: string;
   readonly longSides: readonly number[];
   readonly bankFrames: number;
+  /** A tiled class's frame threshold and map units are measured on its held-out frames (frame-units.ts): it needs one. */
+  readonly heldOutFrames: number;
 }
 
 /** How the rule judged one class. */
@@ -46,7 +49,7 @@ export interface AutoTilingVerdict {
   readonly tiles: number;
   readonly chosen: boolean;
   /** Why not, when not chosen. */
-  readonly reason?: "small frames" | "over the tile budget";
+  readonly reason?: "small frames" | "no held-out frame" | "over the tile budget";
 }
 
 export interface AutoTilingRule {
@@ -62,10 +65,10 @@ export function chooseAutoTiling(candidates: readonly AutoTilingCandidate[], inp
     .filter((c) => c.longSides.length > 0)
     .map((c) => {
       const grid = autoGrid(c.longSides, inputSize);
-      return { name: c.name, scale: medianLongSide(c.longSides) / inputSize, grid, tiles: c.bankFrames * grid * grid };
+      return { name: c.name, scale: medianLongSide(c.longSides) / inputSize, grid, tiles: c.bankFrames * grid * grid, measurable: c.heldOutFrames > 0 && c.bankFrames > 0 };
     });
   // Fewest tiles first (ties in the candidates' order), each while the budget holds.
-  const eligible = judged.filter((j) => j.scale >= rule.autoScale).sort((a, b) => a.tiles - b.tiles);
+  const eligible = judged.filter((j) => j.scale >= rule.autoScale && j.measurable).sort((a, b) => a.tiles - b.tiles);
   const chosen = new Set<string>();
   let spent = 0;
   for (const j of eligible) {
@@ -73,14 +76,19 @@ export function chooseAutoTiling(candidates: readonly AutoTilingCandidate[], inp
     spent += j.tiles;
     chosen.add(j.name);
   }
-  return judged.map((j): AutoTilingVerdict => (chosen.has(j.name) ? { ...j, chosen: true } : { ...j, chosen: false, reason: j.scale >= rule.autoScale ? "over the tile budget" : "small frames" }));
+  return judged.map(({ measurable, ...j }): AutoTilingVerdict => {
+    if (chosen.has(j.name)) return { ...j, chosen: true };
+    return { ...j, chosen: false, reason: j.scale < rule.autoScale ? "small frames" : !measurable ? "no held-out frame" : "over the tile budget" };
+  });
 }
 
 /** The fit log's line for the rule's choice. */
 export function describeAutoTiling(verdicts: readonly AutoTilingVerdict[], rule: AutoTilingRule): string {
   const chosen = verdicts.filter((v) => v.chosen);
   const over = verdicts.filter((v) => v.reason === "over the tile budget");
+  const unmeasured = verdicts.filter((v) => v.reason === "no held-out frame");
   const head = chosen.length > 0 ? `tiles for ${chosen.map((v) => `${v.name} (frames ${v.scale.toFixed(1)}× the input, ${v.grid}×${v.grid}, ${v.tiles} bank tiles)`).join(", ")}` : "no class tiled";
   const rest = over.length > 0 ? `; over the budget of ${rule.autoTiles} tiles: ${over.map((v) => `${v.name} (${v.tiles})`).join(", ")} (name it in tiling.classes to tile it)` : "";
-  return `fit: tiling.classes auto (classes whose frames are at least ${rule.autoScale}× the input, within ${rule.autoTiles} bank tiles): ${head}${rest}`;
+  const unheld = unmeasured.length > 0 ? `; too few frames to hold one out and measure its tiles on: ${unmeasured.map((v) => v.name).join(", ")}` : "";
+  return `fit: tiling.classes auto (classes whose frames are at least ${rule.autoScale}× the input, within ${rule.autoTiles} bank tiles): ${head}${rest}${unheld}`;
 }

@@ -55,6 +55,8 @@ export async function fitTiles(
   parent: Pick<FitOptions, "data" | "config" | "cacheDir" | "signal" | "progressSink" | "executionProvider" | "intraOpThreads" | "tune" | "out">,
   wholeDir: string,
   log: (msg: string) => void,
+  /** The classes were chosen by tiling.classes auto, not named: one whose tiles fail is served whole ({@link orServedWhole}). */
+  bestEffort = false,
 ): Promise<{ tiling: Tiling; bundleFiles: Record<string, Record<string, Uint8Array>> }> {
   const t = parent.config.tiling;
   const work = tileWorkDir(parent.out);
@@ -65,26 +67,27 @@ export async function fitTiles(
   const config = tileFitConfig(parent.config);
   for (const [index, f] of frames.entries()) {
     throwIfCancelled(parent.signal, "fit");
-    if (f.heldOut.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `tiling ${f.name}: it has no held-out frame to measure its tiles' frame threshold on`);
-    const grid = grids[f.name]!;
-    log(`fit: ${f.name}: fitting its frames cut into ${grid}×${grid} tiles (overlap ${t.overlap}): ${f.bank.length * grid * grid} bank tiles, ${f.heldOut.length * grid * grid} held out`);
-    const tileClass: DatasetClass = {
-      name: f.name,
-      train: f.bank.flatMap((p) => tileRefsOf(p, grid, t.overlap)),
-      validation: f.heldOut.flatMap((p) => tileRefsOf(p, grid, t.overlap)),
-      test: [],
-      hasMasks: false,
-      missingMasks: [],
-    };
-    const out = join(work, f.name);
-    const manifest = await fitModel({
-      ...parent,
-      config,
-      dataset: [tileClass],
-      out,
-      force: true,
-      etaAfter: seconds.slice(index + 1).reduce((a, b) => a + b, 0),
-      log: (m) => log(m.replace(/^fit: /, `fit: ${f.name} tiles: `)),
+    await orServedWhole(f.name, bestEffort, log, async () => {
+      if (f.heldOut.length === 0) throw new LafiteError(ErrorCode.BAD_DATASET, `tiling ${f.name}: it has no held-out frame to measure its tiles' frame threshold on`);
+      const grid = grids[f.name]!;
+      log(`fit: ${f.name}: fitting its frames cut into ${grid}×${grid} tiles (overlap ${t.overlap}): ${f.bank.length * grid * grid} bank tiles, ${f.heldOut.length * grid * grid} held out`);
+      const tileClass: DatasetClass = {
+        name: f.name,
+        train: f.bank.flatMap((p) => tileRefsOf(p, grid, t.overlap)),
+        validation: f.heldOut.flatMap((p) => tileRefsOf(p, grid, t.overlap)),
+        test: [],
+        hasMasks: false,
+        missingMasks: [],
+      };
+      const out = join(work, f.name);
+      const manifest = await fitModel({
+        ...parent,
+        config,
+        dataset: [tileClass],
+        out,
+        force: true,
+        etaAfter: seconds.slice(index + 1).reduce((a, b) => a + b, 0),
+        log: (m) => log(m.replace(/^fit: /, `fit: ${f.name} tiles: `)),
     });
     // The steps after the tile fit show the whole fit's ETA too.
     const scorings = tileScorings(parent.config, { bank: f.bank.length, heldOut: f.heldOut.length, grid, tune: parent.tune !== false });
@@ -96,7 +99,7 @@ export async function fitTiles(
     if (!t.choose || parent.tune === false) {
       classes[f.name] = { ...record, mapOnly: t.mapOnly === true };
       bundleFiles[f.name] = files;
-      continue;
+      return;
     }
     // Pseudo-validation decides: the class's held-out frames and anomalies synthesized on them, scored as served with the tiles.
     const served = await servedWithTiles(wholeDir, f.name, record, files, parent);
@@ -114,8 +117,23 @@ export async function fitTiles(
     } else {
       dropped[f.name] = pseudo;
     }
+    });
   }
   return { tiling: { classes, ...(Object.keys(dropped).length > 0 ? { dropped } : {}) }, bundleFiles };
+}
+
+/**
+ * One class's tile fit. Named classes (tiling.classes: [...]) fail the fit with it; classes the auto rule chose
+ * (`bestEffort`) are served whole instead, with the reason logged, since a default should not cost the whole model.
+ * A cancellation always propagates.
+ */
+export async function orServedWhole(cls: string, bestEffort: boolean, log: (msg: string) => void, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    if (!bestEffort || (err instanceof LafiteError && err.code === ErrorCode.CANCELLED)) throw err;
+    log(`fit: ${cls}: its tiles could not be fitted, so it is served whole (tiling.classes auto): ${(err as Error).message}`);
+  }
 }
 
 const pct = (x: number | null) => (x === null ? "–" : (100 * x).toFixed(1));
