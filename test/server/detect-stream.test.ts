@@ -60,14 +60,20 @@ test("4 concurrent streams are each answered in order while health is SERVING", 
   }
 });
 
+/** A 40×30 gray frame at level 20 with one 6×4 block at 250 (x 5–10, y 10–13): mean 0.0965, the block over 0.5. */
+function blockFrame(): { w: number; hgt: number; px: Buffer } {
+  const w = 40, hgt = 30;
+  const px = Buffer.alloc(w * hgt, 20);
+  for (let y = 10; y < 14; y++) for (let x = 5; x < 11; x++) px[y * w + x] = 250;
+  return { w, hgt, px };
+}
+
 test("DetectOne returns heatmap, mask and regions at the frame's size", async () => {
   const h = await startHarness();
   try {
     const sharp = (await import("sharp")).default;
     // Dark frame with one bright 6x4 block: the block is the only region above 0.5.
-    const w = 40, hgt = 30;
-    const px = Buffer.alloc(w * hgt, 20);
-    for (let y = 10; y < 14; y++) for (let x = 5; x < 11; x++) px[y * w + x] = 250;
+    const { w, hgt, px } = blockFrame();
     const res = await h.client.detectOne({
       frameId: "one",
       image: { case: "raw", value: { width: w, height: hgt, pixelFormat: 1, pixels: px } },
@@ -103,9 +109,7 @@ test("a mask or regions of a frame at or below its threshold come without its ma
     const sharp = (await import("sharp")).default;
     // Mean level 20/255 with a bright block: OK at 0.5. Its fake map would have the block above 0.5; the real detector's
     // served map of an OK frame never does (Detection.frameMap), and the server relies on that.
-    const w = 40, hgt = 30;
-    const px = Buffer.alloc(w * hgt, 20);
-    for (let y = 10; y < 14; y++) for (let x = 5; x < 11; x++) px[y * w + x] = 250;
+    const { w, hgt, px } = blockFrame();
     const image = { case: "raw" as const, value: { width: w, height: hgt, pixelFormat: 1, pixels: px } };
     const ok = await h.client.detectOne({ frameId: "ok", image, options: { returnMask: true, returnRegions: true } });
     assert.equal(ok.verdict, Verdict.OK);
