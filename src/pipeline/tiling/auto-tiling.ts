@@ -11,11 +11,12 @@
  * whole fit of grid² times the class's bank frames, so the rule spends a
  * budget in tiles (machine-independent, so a data set always gets the same
  * choice): the classes whose median long side is at least `autoScale` times
- * the input, fewest tiles first, while their bank tiles stay within
- * `autoTiles`, each with a held-out frame to measure its tiles on (frame-units.ts; a class of 2 frames has none).
- * Classes with many frames stay whole by default: naming them
- * (`tiling.classes: [...]`) still tiles them. Pseudo-validation then keeps
- * each chosen class's tiles only where they gain (tile-choice.ts).
+ * the input and that have a held-out frame to measure their tiles on
+ * (frame-units.ts; a class of 2 frames has none), fewest tiles first, while
+ * their bank tiles stay within `autoTiles`. Classes with many frames stay
+ * whole by default: naming them (`tiling.classes: [...]`) still tiles them.
+ * Pseudo-validation then keeps each chosen class's tiles only where they gain
+ * (tile-choice.ts).
  */
 
 /** The lower median of a class's frames' long sides. */
