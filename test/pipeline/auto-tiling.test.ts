@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chooseAutoTiling, describeAutoTiling, medianLongSide } from "../../src/pipeline/tiling/auto-tiling.js";
 
-const rule = { autoScale: 3, autoTiles: 500 };
+const rule = { autoScale: 3, autoTiles: 500, grid: "auto" as const };
 const nut = { name: "nut", longSides: [256, 256, 256], bankFrames: 230, heldOutFrames: 20 }; // 1.14× the input: small frames (grid 2, 920 tiles)
 const sheet = { name: "sheet", longSides: [1024, 1024, 1024], bankFrames: 23, heldOutFrames: 2 }; // 4.57×, grid 4: 368 tiles
 const tall = { name: "tall", longSides: [800, 800], bankFrames: 230, heldOutFrames: 20 }; // 3.57×, grid 3: 2,070 tiles
@@ -27,10 +27,12 @@ test("auto tiling spends the budget on the classes with the fewest tiles: 9 + 12
     ["plate", 3, 126, true, null],
     ["roll", 3, 9, true, null],
   ]);
+  // A fixed tiling.grid counts the tiles the fit will cut: 2×2 makes the sheet 92 tiles, and all three fit in 500.
+  assert.deepEqual(chooseAutoTiling([sheet, plate, roll], 224, { ...rule, grid: 2 }).map((v) => [v.grid, v.tiles, v.chosen]), [[2, 92, true], [2, 56, true], [2, 4, true]]);
   // A larger budget takes it too; autoScale above the sheet's 4.57 leaves every class whole; a budget of 0 tiles nothing.
-  assert.deepEqual(chooseAutoTiling([sheet, plate, roll], 224, { autoScale: 3, autoTiles: 503 }).map((v) => v.chosen), [true, true, true]);
-  assert.deepEqual(chooseAutoTiling([sheet, plate, roll], 224, { autoScale: 4.6, autoTiles: 10_000 }).map((v) => v.reason), ["small frames", "small frames", "small frames"]);
-  assert.deepEqual(chooseAutoTiling([sheet, plate, roll], 224, { autoScale: 3, autoTiles: 0 }).map((v) => v.chosen), [false, false, false]);
+  assert.deepEqual(chooseAutoTiling([sheet, plate, roll], 224, { ...rule, autoTiles: 503 }).map((v) => v.chosen), [true, true, true]);
+  assert.deepEqual(chooseAutoTiling([sheet, plate, roll], 224, { ...rule, autoScale: 4.6, autoTiles: 10_000 }).map((v) => v.reason), ["small frames", "small frames", "small frames"]);
+  assert.deepEqual(chooseAutoTiling([sheet, plate, roll], 224, { ...rule, autoTiles: 0 }).map((v) => v.chosen), [false, false, false]);
 });
 
 test("auto tiling: a class whose frames could not be read is left out; the log names the choice and what the budget left out", () => {

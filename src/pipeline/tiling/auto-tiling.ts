@@ -31,7 +31,7 @@ export function autoGrid(longSides: readonly number[], inputSize: number): numbe
   return Math.min(4, Math.max(2, Math.floor(medianLongSide(longSides) / inputSize)));
 }
 
-/** A class as the rule sees it: its frames' long sides (a sample is enough), its bank frames and its held-out ones. */
+/** A class as the rule sees it: its frames' long sides, its bank frames and its held-out ones. */
 export interface AutoTilingCandidate {
   readonly name: string;
   readonly longSides: readonly number[];
@@ -58,6 +58,8 @@ export interface AutoTilingRule {
   readonly autoScale: number;
   /** Most bank tiles the chosen classes may have together. */
   readonly autoTiles: number;
+  /** tiling.grid: the grid the chosen classes are cut into, so their tiles are counted as they will be fitted. */
+  readonly grid: "auto" | number;
 }
 
 /** The rule itself: pure, every class judged, in the candidates' order. */
@@ -65,7 +67,8 @@ export function chooseAutoTiling(candidates: readonly AutoTilingCandidate[], inp
   const judged = candidates
     .filter((c) => c.longSides.length > 0)
     .map((c) => {
-      const grid = autoGrid(c.longSides, inputSize);
+      // As tileGrids cuts the class (tiling.grid, or autoGrid over the same frames).
+      const grid = rule.grid === "auto" ? autoGrid(c.longSides, inputSize) : rule.grid;
       return { name: c.name, scale: medianLongSide(c.longSides) / inputSize, grid, tiles: c.bankFrames * grid * grid, measurable: c.heldOutFrames > 0 && c.bankFrames > 0 };
     });
   // Fewest tiles first (ties in the candidates' order), each while the budget holds.

@@ -88,35 +88,35 @@ export async function fitTiles(
         force: true,
         etaAfter: seconds.slice(index + 1).reduce((a, b) => a + b, 0),
         log: (m) => log(m.replace(/^fit: /, `fit: ${f.name} tiles: `)),
-    });
-    // The steps after the tile fit show the whole fit's ETA too.
-    const scorings = tileScorings(parent.config, { bank: f.bank.length, heldOut: f.heldOut.length, grid, tune: parent.tune !== false });
-    const sinkOf = tileStepSinks(scorings, secondsPerScoring[index] ?? 0, seconds.slice(index + 1).reduce((a, b) => a + b, 0), parent.progressSink ?? stderrSink);
-    const units = await measureFrameUnits(out, wholeDir, f.name, f, grid, t.overlap, parent.config.threshold.quantile, { ...parent, sinkOf });
-    log(`fit: ${f.name} tiles: ${describeFrameUnits(units, parent.config.threshold.quantile)}`);
-    const record: TiledClass = { grid, overlap: t.overlap, frameThreshold: units.frameThreshold, frames: units.frames, pixelUnits: units.pixelUnits, manifest };
-    const files = filesOf(await readBundle(out));
-    if (!t.choose || parent.tune === false) {
-      classes[f.name] = { ...record, mapOnly: t.mapOnly === true };
-      bundleFiles[f.name] = files;
-      return;
-    }
-    // Pseudo-validation decides: the class's held-out frames and anomalies synthesized on them, scored as served with the tiles.
-    const served = await servedWithTiles(wholeDir, f.name, record, files, parent);
-    let pseudo: TileChoiceRecord;
-    try {
-      pseudo = await measureTileChoice(served, { name: f.name, images: f.heldOut }, pseudoRecipe(parent.config.tuning), { ...(parent.signal ? { signal: parent.signal } : {}), progressSink: sinkOf("choice") });
-    } finally {
-      await served.close();
-    }
-    const mapOnly = t.mapOnly === "auto" ? pseudo.mapOnly === true : t.mapOnly;
-    log(`fit: ${f.name} tiles: pseudo-validation (${pseudo.normals} held-out frames, ${pseudo.anomalies} synthesized anomalies), whole → with the tiles: image AUROC ${pct(pseudo.whole.imageAuroc)} → ${pct(pseudo.tiled.imageAuroc)}, pixel ${pct(pseudo.whole.pixelAuroc)} → ${pct(pseudo.tiled.pixelAuroc)}, AUPRO ${pct(pseudo.whole.aupro)} → ${pct(pseudo.tiled.aupro)}: ${pseudo.kept ? `tiles kept, ${mapOnly ? "in the map only" : "in the score and the map"}${t.mapOnly === "auto" ? ` (the score only for a gain of ${100 * TILE_GAIN} in image AUROC over at least ${MIN_IMAGE_NORMALS} held-out frames)` : " (tiling.mapOnly)"}` : `tiles dropped (kept only for a gain of ${100 * TILE_GAIN} in pixel AUROC, AUPRO or image AUROC with neither of the first two falling by ${100 * TILE_TOLERANCE}; tiling.choose: false keeps them)`}`);
-    if (pseudo.kept) {
-      classes[f.name] = { ...record, mapOnly, pseudo };
-      bundleFiles[f.name] = files;
-    } else {
-      dropped[f.name] = pseudo;
-    }
+      });
+      // The steps after the tile fit show the whole fit's ETA too.
+      const scorings = tileScorings(parent.config, { bank: f.bank.length, heldOut: f.heldOut.length, grid, tune: parent.tune !== false });
+      const sinkOf = tileStepSinks(scorings, secondsPerScoring[index] ?? 0, seconds.slice(index + 1).reduce((a, b) => a + b, 0), parent.progressSink ?? stderrSink);
+      const units = await measureFrameUnits(out, wholeDir, f.name, f, grid, t.overlap, parent.config.threshold.quantile, { ...parent, sinkOf });
+      log(`fit: ${f.name} tiles: ${describeFrameUnits(units, parent.config.threshold.quantile)}`);
+      const record: TiledClass = { grid, overlap: t.overlap, frameThreshold: units.frameThreshold, frames: units.frames, pixelUnits: units.pixelUnits, manifest };
+      const files = filesOf(await readBundle(out));
+      if (!t.choose || parent.tune === false) {
+        classes[f.name] = { ...record, mapOnly: t.mapOnly === true };
+        bundleFiles[f.name] = files;
+        return;
+      }
+      // Pseudo-validation decides: the class's held-out frames and anomalies synthesized on them, scored as served with the tiles.
+      const served = await servedWithTiles(wholeDir, f.name, record, files, parent);
+      let pseudo: TileChoiceRecord;
+      try {
+        pseudo = await measureTileChoice(served, { name: f.name, images: f.heldOut }, pseudoRecipe(parent.config.tuning), { ...(parent.signal ? { signal: parent.signal } : {}), progressSink: sinkOf("choice") });
+      } finally {
+        await served.close();
+      }
+      const mapOnly = t.mapOnly === "auto" ? pseudo.mapOnly === true : t.mapOnly;
+      log(`fit: ${f.name} tiles: pseudo-validation (${pseudo.normals} held-out frames, ${pseudo.anomalies} synthesized anomalies), whole → with the tiles: image AUROC ${pct(pseudo.whole.imageAuroc)} → ${pct(pseudo.tiled.imageAuroc)}, pixel ${pct(pseudo.whole.pixelAuroc)} → ${pct(pseudo.tiled.pixelAuroc)}, AUPRO ${pct(pseudo.whole.aupro)} → ${pct(pseudo.tiled.aupro)}: ${pseudo.kept ? `tiles kept, ${mapOnly ? "in the map only" : "in the score and the map"}${t.mapOnly === "auto" ? ` (the score only for a gain of ${100 * TILE_GAIN} in image AUROC over at least ${MIN_IMAGE_NORMALS} held-out frames)` : " (tiling.mapOnly)"}` : `tiles dropped (kept only for a gain of ${100 * TILE_GAIN} in pixel AUROC, AUPRO or image AUROC with neither of the first two falling by ${100 * TILE_TOLERANCE}; tiling.choose: false keeps them)`}`);
+      if (pseudo.kept) {
+        classes[f.name] = { ...record, mapOnly, pseudo };
+        bundleFiles[f.name] = files;
+      } else {
+        dropped[f.name] = pseudo;
+      }
     });
   }
   return { tiling: { classes, ...(Object.keys(dropped).length > 0 ? { dropped } : {}) }, bundleFiles };
