@@ -277,7 +277,7 @@ export class FrameScorer {
     const standardized = profile ? profile.standardize(scoreMap, seed, x.place) : undefined;
     const score = imageScoreOf(standardized ?? scoreMap, S, this.settings);
     // The heatmap's own map in the same units (its detail or context weight can differ from the image score's).
-    const profiledMap = profile ? (scoreMap === map ? standardized : profile.standardize(map, seed, x.place)) : undefined;
+    const profiledMap = profile ? (scoreMap === map ? standardized : profile.standardizeHeatmap(map, seed, x.place)) : undefined;
     const names = this.classes?.names;
     return {
       map,

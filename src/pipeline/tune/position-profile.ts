@@ -156,6 +156,8 @@ interface Reporting {
 interface ScoredFrame {
   readonly score: number;
   readonly scoreMap: Float32Array;
+  /** The heatmap: scoreMap itself unless the class's heatmap weighs its detail or context bank with another W. */
+  readonly map: Float32Array;
   readonly fingerprint: number;
   readonly place?: Placement;
 }
@@ -166,20 +168,27 @@ async function scoreFrames(scorer: FrameScorer, frames: readonly FeatureMap[], c
   for (const x of frames) {
     throwIfCancelled(input.signal, "position profile");
     const scored = await scorer.score(x, cls);
-    out.push({ score: scored.score, scoreMap: scored.scoreMap, fingerprint: seedOfFeatures(x), ...(x.place ? { place: x.place } : {}) });
+    out.push({ score: scored.score, scoreMap: scored.scoreMap, map: scored.map, fingerprint: seedOfFeatures(x), ...(x.place ? { place: x.place } : {}) });
     input.progress?.tick();
     input.onScored?.();
   }
   return out;
 }
 
-/** A class's profile sums from its normals scored as it (tuning and the lifecycle's re-measure alike), and those scorings. */
+/**
+ * A class's profile sums from its normals scored as it (tuning and the lifecycle's re-measure alike), and those
+ * scorings: of the maps its image score is taken from, and of its heatmaps where they are other maps.
+ */
 async function measureClass(scorer: FrameScorer, normals: readonly FeatureMap[], cls: string, grid: number, coords: ProfileCoords, input: Reporting): Promise<{ record: ClassProfileSums; scored: ScoredFrame[] }> {
   const scored = await scoreFrames(scorer, normals, cls, input);
   const S = scorer.settings.mapSize;
-  const sums = new ProfileSums(grid * grid);
-  for (const n of scored) sums.add(profileGridMap(n.scoreMap, S, grid, profileRect(coords, S, n.place)));
-  return { record: { members: scored.map((n) => n.fingerprint), ...sums.record() }, scored };
+  const sumsOf = (mapOf: (n: ScoredFrame) => Float32Array) => {
+    const sums = new ProfileSums(grid * grid);
+    for (const n of scored) sums.add(profileGridMap(mapOf(n), S, grid, profileRect(coords, S, n.place)));
+    return sums.record();
+  };
+  const heatmapsDiffer = scored.some((n) => n.map !== n.scoreMap);
+  return { record: { members: scored.map((n) => n.fingerprint), ...sumsOf((n) => n.scoreMap), ...(heatmapsDiffer ? { heatmap: sumsOf((n) => n.map) } : {}) }, scored };
 }
 
 function figures(scores: readonly number[], labels: readonly number[]): ProfileFigures {

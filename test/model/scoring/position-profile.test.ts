@@ -132,6 +132,32 @@ test("a served class profile: a frame against every normal's profile, a member n
   assert.throws(() => new ClassProfile({ members, ...sums.record() }, 3, S), /16 values, a 3×3 grid 9/);
 });
 
+test("a class whose heatmap is another map than its score's: each standardized by its own normals' profile (brute force); without heatmap sums, by the score's", () => {
+  const S = 8, grid = 4;
+  const scoreMaps = Array.from({ length: 11 }, (_, k) => Float32Array.from({ length: S * S }, (_, i) => 3 + Math.sin(k * 2.1 + i * 0.37) * (1 + (i % 5) / 2)));
+  // The heatmaps: another weight's blend, higher and spread otherwise place by place.
+  const heatmaps = scoreMaps.map((m, k) => Float32Array.from(m, (v, i) => 2 * v + 5 + Math.cos(k + i * 0.9) * (i % 3)));
+  const sumsOf = (maps: Float32Array[]) => {
+    const sums = new ProfileSums(grid * grid);
+    for (const m of maps) sums.add(profileGridMap(m, S, grid));
+    return sums.record();
+  };
+  const members = scoreMaps.map((_, k) => 2000 + k);
+  const served = new ClassProfile({ members, ...sumsOf(scoreMaps), heatmap: sumsOf(heatmaps) }, grid, S);
+  const onMap = (p: { mean: Float32Array; scale: Float32Array }) => ({ mean: resizeBilinear(p.mean, grid, grid, S, S), scale: resizeBilinear(p.scale, grid, grid, S, S) });
+  const reference = (map: Float32Array, of: Float32Array[]) => standardizeMap(map, onMap(positionProfile(of.map((m) => profileGridMap(m, S, grid)))));
+  const close = (a: Float32Array, b: Float32Array, what: string) => a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-4, `${what} at ${i}: ${v} against ${b[i]}`));
+  const frame = Float32Array.from({ length: S * S }, (_, i) => 9 + Math.cos(i));
+  close(served.standardizeHeatmap(frame, 7), reference(frame, heatmaps), "a heatmap, non-member");
+  close(served.standardize(frame, 7), reference(frame, scoreMaps), "the score's map, non-member");
+  // Member 5: its heatmap against the other ten heatmaps.
+  close(served.standardizeHeatmap(heatmaps[5]!, 2005), reference(heatmaps[5]!, heatmaps.filter((_, k) => k !== 5)), "a heatmap, member");
+  // A bundle before heatmap sums: the heatmap is standardized as the score's map is.
+  const before = new ClassProfile({ members, ...sumsOf(scoreMaps) }, grid, S);
+  close(before.standardizeHeatmap(frame, 7), before.standardize(frame, 7), "no heatmap sums");
+  assert.throws(() => new ClassProfile({ members, ...sumsOf(scoreMaps), heatmap: { sum: [1, 2], squares: [1, 2] } }, grid, S), /2 values, a 4×4 grid 16/);
+});
+
 test("recorded profiles are checked: a malformed one names the class and what is wrong", () => {
   const grid = 2;
   const sums = new ProfileSums(4);
@@ -142,6 +168,10 @@ test("recorded profiles are checked: a malformed one names the class and what is
   assert.match(of({ ...good, members: [1, 2] }) ?? "", /class 'nut': 2 normals, under 10/);
   assert.match(of({ ...good, sum: [1, 2, 3] }) ?? "", /class 'nut': sums are not 2×2/);
   assert.match(of({ ...good, squares: [1, 2, 3, Number.NaN] }) ?? "", /class 'nut': a value is not a finite number/);
+  assert.equal(of({ ...good, heatmap: sums.record() }), undefined);
+  assert.match(of({ ...good, heatmap: { sum: [1, 2, 3], squares: [1, 2, 3] } }) ?? "", /class 'nut': heatmap sums are not 2×2/);
+  assert.match(of({ ...good, heatmap: { ...sums.record(), sum: [1, 2, Number.POSITIVE_INFINITY, 4] } }) ?? "", /class 'nut': a value of its heatmap sums is not a finite number/);
+  assert.match(of({ ...good, members: [0, 1, 2, 3, 4, 5, 6, 7, 8, Number.NaN] }) ?? "", /class 'nut': a member is not a finite number/);
   assert.match(positionProfilesProblem({ mode: "knn", grid: 0, classes: {} }) ?? "", /grid 0 is not a positive integer/);
   assert.equal(positionProfilesProblem({ mode: "knn", grid, coords: "frame", classes: { nut: good } }), undefined);
   assert.match(positionProfilesProblem({ mode: "knn", grid, coords: "cells" as never, classes: { nut: good } }) ?? "", /coordinates 'cells' are not one of input, frame/);

@@ -200,3 +200,41 @@ test("a re-measure rebuilds a kept profile from the maps it is given, and keeps 
   const kept = await remeasureProfiles({ profiles: legacy, maps: mixed, classes: mixedClasses, parts: m.parts, settings, sessionOptions: {} });
   assert.deepEqual(kept.profiles, legacy);
 });
+
+test("a class whose heatmap weighs the detail bank otherwise than its image score: its profile also sums its normals' heatmaps, and its served heatmap stands in their units", async () => {
+  const m = model(5);
+  const unit = { mean: 0, sd: 1 };
+  // The nuts' heatmap is the detail bank's alone (channels 1..7, where their defects are), their image score the main bank's.
+  const detail = { stages: ["fine"], channels: [1, 8] as const, weight: 0, classWeights: { nuts: 1, tiles: 0 }, imageClassWeights: { nuts: 0 }, normalizers: { detail: unit, main: { knn: unit } } };
+  const withDetail = { ...settings, detail };
+  const { profiles } = await tuneProfiles({ set: m.set, parts: m.parts, settings: withDetail, mode: "knn", sessionOptions: {} });
+  const nutsRecord = profiles!.classes["nuts"]!;
+  assert.ok(nutsRecord.heatmap, "the nuts' heatmaps are summed");
+  const opened = await openScorer("knn", m.parts, withDetail, {});
+  const served = await openScorer("knn", m.parts, { ...withDetail, profiles: profiles! }, {});
+  try {
+    const normals = m.set.filter((f) => f.cls === "nuts" && !f.anomalous);
+    const scored = await Promise.all(normals.map(async (f) => await opened.scorer.score(f.x, "nuts")));
+    assert.ok(scored.every((s) => s.map !== s.scoreMap), "the heatmap is another map");
+    const heat = new ProfileSums(PROFILE_GRID * PROFILE_GRID);
+    const own = new ProfileSums(PROFILE_GRID * PROFILE_GRID);
+    for (const s of scored) {
+      heat.add(profileGridMap(s.map, S, PROFILE_GRID, normals[0]!.x.place!));
+      own.add(profileGridMap(s.scoreMap, S, PROFILE_GRID, normals[0]!.x.place!));
+    }
+    nutsRecord.heatmap!.sum.forEach((v, i) => assert.ok(Math.abs(v - heat.record().sum[i]!) < 1e-9));
+    nutsRecord.sum.forEach((v, i) => assert.ok(Math.abs(v - own.record().sum[i]!) < 1e-9));
+    // A defect served: its heatmap in the units of the normals' heatmaps (the slow reference), its score in those of their score maps.
+    const defect = m.set.find((f) => f.cls === "nuts" && f.anomalous)!;
+    const plain = await opened.scorer.score(defect.x, "nuts");
+    const got = await served.scorer.score(defect.x, "nuts");
+    const p = positionProfile(scored.map((s) => profileGridMap(s.map, S, PROFILE_GRID)));
+    const z = standardizeMap(plain.map, { mean: resizeBilinear(p.mean, PROFILE_GRID, PROFILE_GRID, S, S), scale: resizeBilinear(p.scale, PROFILE_GRID, PROFILE_GRID, S, S) });
+    got.profiledMap!.forEach((v, i) => assert.ok(Math.abs(v - z[i]!) < 1e-4, `position ${i}: ${v} against ${z[i]}`));
+    // The tiles' heatmap is their score's map: no heatmap sums.
+    if (profiles!.classes["tiles"]) assert.equal(profiles!.classes["tiles"].heatmap, undefined);
+  } finally {
+    await opened.release();
+    await served.release();
+  }
+});
