@@ -269,7 +269,7 @@ export const modelConfigSchema = z.strictObject({
       /** Image-score rules tried at every K point (from the same maps): pool (max of the pooled map) and top (mean of its top fraction). */
       imageScores: z.array(z.enum(["pool", "top"])).min(1).default(["pool", "top"]),
       /** Detail-bank weights W tried at the chosen τ, K and rule (scoring.detail); 0 = the main bank alone, and ties keep the earlier. */
-      detailWeights: z.array(z.number().min(0).max(1)).min(1).default([0, 0.2, 0.33, 0.5]),
+      detailWeights: z.array(z.number().min(0).max(1)).min(1).default([0, 0.2, 0.33, 0.5, 0.67, 0.85, 1]),
       /** Also choose the detail bank's W per class (a frame gets the W of the class it reads as), by each class's pseudo-validation AUPRO. */
       detailPerClass: z.boolean().default(true),
       /** Context-bank weights W tried per class (scoring.context) over the swapped parts; [0] turns the context bank off. */

@@ -11,7 +11,7 @@ const configWith = (detail: unknown, tuning: unknown = {}) => parseModelConfig({
 test("scoring.detail: every key optional, auto and weight 0 by default; the weight grid is tuning's", () => {
   const d = parseModelConfig({});
   assert.deepEqual(d.scoring.detail, { stages: "auto", weight: 0 });
-  assert.deepEqual(d.tuning.detailWeights, [0, 0.2, 0.33, 0.5]);
+  assert.deepEqual(d.tuning.detailWeights, [0, 0.2, 0.33, 0.5, 0.67, 0.85, 1]);
   assert.deepEqual(configWith({ weight: 0.25 }).scoring.detail, { stages: "auto", weight: 0.25 });
   assert.deepEqual(configWith({ stages: [] }).scoring.detail.stages, []);
   for (const bad of [{ weight: 1.5 }, { weight: -0.1 }, { stages: "fine" }, { stages: [""] }, { extra: 1 }]) {

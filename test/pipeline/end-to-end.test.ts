@@ -207,7 +207,7 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
     const detail = m.scoring.detail!;
     assert.deepEqual(detail.stages, ["block_2_add", "block_5_add"]);
     assert.deepEqual(detail.channels, [0, 56]);
-    assert.deepEqual(m.tuning.detail!.curve.map((p) => p.weight), [0, 0.2, 0.33, 0.5]);
+    assert.deepEqual(m.tuning.detail!.curve.map((p) => p.weight), [0, 0.2, 0.33, 0.5, 0.67, 0.85, 1]);
     assert.equal(m.tuning.detail!.chosen, detail.weight);
     // A normalizer for every mode with a threshold but no-edit, which stays the diffusion model alone.
     assert.deepEqual(Object.keys(detail.normalizers!.main).sort(), Object.keys(m.thresholds).filter((k) => k !== "no-edit").sort());
@@ -216,7 +216,7 @@ test("the daemon serves the real model: ordered stream, scores equal to the libr
     const classes = m.tuning.detail!.classes!;
     assert.deepEqual(Object.keys(classes).sort(), ["brushed_metal", "fabric", "hex_nut"]);
     for (const [cls, r] of Object.entries(classes)) {
-      assert.deepEqual(r.curve.map((p) => p.weight), [0, 0.2, 0.33, 0.5], cls);
+      assert.deepEqual(r.curve.map((p) => p.weight), [0, 0.2, 0.33, 0.5, 0.67, 0.85, 1], cls);
       assert.ok(r.curve.every((p) => p.aupro !== null && p.aupro >= 0 && p.aupro <= 1), cls);
       assert.equal(detail.classWeights![cls], r.chosen, cls);
     }

@@ -34,7 +34,7 @@ import { throwIfCancelled, type Progress } from "../../util/progress.js";
 import type { PseudoFeature } from "./pseudo-features.js";
 import { ClassPixelAuroc, meanClassAuroc } from "./score-set.js";
 import { bestPointIndex } from "./best-point.js";
-import { bestByRegions, classPoint, meanPoint, type ClassWeightPoint } from "./class-point.js";
+import { classPoint, leastWithinTie, meanPoint, WEIGHT_AUPRO_TIE, type ClassWeightPoint } from "./class-point.js";
 import { contextReach, tuneContext } from "./context-weight.js";
 
 export interface DetailTuneInput {
@@ -194,7 +194,8 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
 /**
  * Each class's W: over that class's samples (its normals and anomalies,
  * by their true class), the W with the highest AUPRO, then image AUROC, then
- * pixel AUROC, the earliest on ties. AUPRO leads because W is a localization
+ * pixel AUROC, the earliest on ties; and of the weights before it, the
+ * earliest within half a point of its AUPRO (leastWithinTie). AUPRO leads because W is a localization
  * setting and AUPRO counts every defect region once: pixel AUROC is ruled by
  * the large pasted fragments, whose insides the fine stages see as normal
  * texture, and 20 anomalies per class leave image AUROC a point of noise.
@@ -233,7 +234,7 @@ function sweepPerClass(
     const own = weights.map((weight) => classPoint(input, members, weight, at(weight), all).point);
     const warps = warped.skip.has(cls) ? [] : all.map((f, i) => (i >= warped.from && f.cls === cls ? i : -1)).filter((i) => i >= 0);
     if (warps.length < warped.min) {
-      out[cls] = { curve: own, chosen: weights[bestByRegions(own)]! };
+      out[cls] = { curve: own, chosen: weights[leastWithinTie(own, WEIGHT_AUPRO_TIE)]! };
       continue;
     }
     const normals = members.filter((i) => !set[i]!.anomalous);
@@ -241,7 +242,7 @@ function sweepPerClass(
     const curve = own.map((p, j) => meanPoint(p, onWarps[j]!));
     // The heatmap's W from both; the image score's from the set alone: the warped edges are changes of shape the
     // fine stages localize and cannot rank (the realistic suite's nut: their image AUROC at chance at every W).
-    out[cls] = { curve, chosen: weights[bestByRegions(curve)]!, imageChosen: weights[bestByRegions(own)]!, set: own, warps: onWarps };
+    out[cls] = { curve, chosen: weights[leastWithinTie(curve, WEIGHT_AUPRO_TIE)]!, imageChosen: weights[leastWithinTie(own, WEIGHT_AUPRO_TIE)]!, set: own, warps: onWarps };
   }
   return out;
 }

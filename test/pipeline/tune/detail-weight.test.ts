@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { detailTuneWork, remeasureDetail, tuneDetailWeight } from "../../../src/pipeline/tune/detail-weight.js";
-import { bestByRegions, meanPoint } from "../../../src/pipeline/tune/class-point.js";
+import { bestByRegions, leastWithinTie, meanPoint, WEIGHT_AUPRO_TIE } from "../../../src/pipeline/tune/class-point.js";
 import { contextReach } from "../../../src/pipeline/tune/context-weight.js";
 import type { PseudoFeature } from "../../../src/pipeline/tune/pseudo-features.js";
 import { scorePseudoSet } from "../../../src/pipeline/tune/score-set.js";
@@ -236,7 +236,8 @@ function coarseOfA(seed: number, n: number): PseudoFeature[] {
 test("warped edges count as much as the set in a class's W: the mean of both curves, where the class has enough of them; nothing else moves", async () => {
   const { set, coreset, coresetSize, rowClasses } = makeTwoClassSet(11);
   const parts = { coreset, coresetSize, c, rowClasses };
-  const base = { set, parts, settings, stages: ["fine"], channels: detailChannels, weights: [0, 0.5, 1], perClass: true, sessionOptions: {} };
+  // Two weights far apart: the set alone prefers W 1 by more than a tie (WEIGHT_AUPRO_TIE), which W 0.5 would be.
+  const base = { set, parts, settings, stages: ["fine"], channels: detailChannels, weights: [0, 1], perClass: true, sessionOptions: {} };
   const modes: ("knn" | "edit-only")[] = ["knn", "edit-only"];
   const without = await tuneDetailWeight({ ...base, modes, servedMode: "knn" });
   const samples = coarseOfA(5, 8);
@@ -247,14 +248,14 @@ test("warped edges count as much as the set in a class's W: the mean of both cur
   assert.deepEqual(withWarps.record!.classes!.b, without.record!.classes!.b);
   // a's set curve is the one it had; its curve is the figure-by-figure mean with its normals against the extra samples.
   assert.deepEqual(a.set, without.record!.classes!.a!.curve);
-  assert.equal(a.warps!.length, 3);
+  assert.equal(a.warps!.length, 2);
   a.curve.forEach((p, j) => {
     for (const key of ["image_auroc", "pixel_auroc", "aupro"] as const) assert.ok(Math.abs(p[key]! - (a.set![j]![key]! + a.warps![j]![key]!) / 2) < 1e-12, `W ${p.weight} ${key}`);
   });
   // The set alone weighs the detail bank in for a; the extra samples, which only the coarse stage sees, pull it back.
   assert.ok(without.record!.classes!.a!.chosen > 0);
-  assert.ok(a.warps![2]!.aupro! < a.warps![0]!.aupro!, `extra samples' AUPRO ${a.warps!.map((p) => p.aupro)}`);
-  assert.equal(a.chosen, base.weights[bestByRegions(a.curve)]);
+  assert.ok(a.warps![1]!.aupro! < a.warps![0]!.aupro!, `extra samples' AUPRO ${a.warps!.map((p) => p.aupro)}`);
+  assert.equal(a.chosen, base.weights[leastWithinTie(a.curve, WEIGHT_AUPRO_TIE)]);
   assert.ok(a.chosen < without.record!.classes!.a!.chosen, `a chose W ${a.chosen}: ${JSON.stringify(a)}`);
   assert.deepEqual({ ...withWarps.detail.classWeights }, { a: a.chosen, b: 0 });
   // The image score keeps the set's W: the extra samples move the heatmap, never a score or a verdict.
@@ -340,6 +341,22 @@ test("bestByRegions: AUPRO first, then image AUROC, then pixel AUROC, the earlie
   assert.equal(bestByRegions([p(0.8, 0.9, 0.5), p(0.8, 0.9, 0.6)]), 1);
   assert.equal(bestByRegions([p(0.8, 0.9, 0.6), p(0.8, 0.9, 0.6)]), 0);
   assert.equal(bestByRegions([p(null, 1, 1), p(0.1, 0, 0)]), 1);
+});
+
+test("leastWithinTie: the earliest weight within the tie of the best AUPRO, never one after the best (by hand)", () => {
+  const p = (aupro: number | null, image: number | null = 0.5) => ({ weight: 0, aupro, image_auroc: image, pixel_auroc: 0.5 });
+  // The dyed cloth's seed-1 curve: 0.271 at W 0.67 is within 0.005 of the best 0.274 (W 1, then 0.85 tied on AUPRO).
+  const cloth = [0.259, 0.261, 0.263, 0.265, 0.271, 0.274, 0.274].map((v) => p(v));
+  assert.equal(bestByRegions(cloth), 5);
+  assert.equal(leastWithinTie(cloth, WEIGHT_AUPRO_TIE), 4);
+  assert.equal(leastWithinTie(cloth, 0.01), 3, "0.265 is the first ≥ 0.274 − 0.01");
+  assert.equal(leastWithinTie(cloth, 0), 5, "no tie: the best");
+  // A later point within the tie is not taken: only weights before the best.
+  assert.equal(leastWithinTie([p(0.3), p(0.5), p(0.498)], WEIGHT_AUPRO_TIE), 1);
+  // Without AUPRO anywhere: bestByRegions' choice (image AUROC).
+  assert.equal(leastWithinTie([p(null, 0.6), p(null, 0.9)], WEIGHT_AUPRO_TIE), 1);
+  // A point without AUPRO before the best is never within the tie.
+  assert.equal(leastWithinTie([p(null), p(0.7), p(0.702)], WEIGHT_AUPRO_TIE), 1);
 });
 
 test("rows a refresh added from untagged frames name no class: no frame is judged as (untagged), and it is not among the classes a tag can name", async () => {

@@ -126,7 +126,7 @@ test("lafite tune sweeps τ then K in lafite mode, records curves and seed, writ
   }
 
   // The detail bank's weight is swept after them, in the served mode, and every mode gets its normalizers.
-  assert.deepEqual(t.detail!.curve.map((p) => p.weight), [0, 0.2, 0.33, 0.5]);
+  assert.deepEqual(t.detail!.curve.map((p) => p.weight), [0, 0.2, 0.33, 0.5, 0.67, 0.85, 1]);
   assert.equal(t.detail!.mode, "lafite");
   assert.equal(first.scoring.detail!.weight, t.detail!.chosen);
   // Every mode that searches the bank; no-edit stays the diffusion model alone.
