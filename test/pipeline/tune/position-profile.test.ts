@@ -233,6 +233,11 @@ test("a class whose heatmap weighs the detail bank otherwise than its image scor
     got.profiledMap!.forEach((v, i) => assert.ok(Math.abs(v - z[i]!) < 1e-4, `position ${i}: ${v} against ${z[i]}`));
     // The tiles' heatmap is their score's map: no heatmap sums.
     if (profiles!.classes["tiles"]) assert.equal(profiles!.classes["tiles"].heatmap, undefined);
+    // A lifecycle re-measure sums the heatmaps too: a bundle from before them gets them at its next refresh.
+    const { heatmap: _before, ...legacy } = nutsRecord;
+    const old: PositionProfiles = { ...profiles!, classes: { nuts: legacy } };
+    const again = await remeasureProfiles({ profiles: old, maps: normals.map((f) => f.x), classes: normals.map(() => "nuts"), parts: m.parts, settings: { ...withDetail, profiles: old }, sessionOptions: {} });
+    assert.deepEqual(again.profiles.classes["nuts"]!.heatmap, nutsRecord.heatmap);
   } finally {
     await opened.release();
     await served.release();
