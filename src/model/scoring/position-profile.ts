@@ -338,7 +338,7 @@ export function positionProfilesProblem(p: PositionProfiles): string | undefined
 /** What is wrong with one kind of map's recorded sums (`what`), or undefined. */
 function sumsProblem(sums: { readonly sum: readonly number[]; readonly squares: readonly number[] }, what: string, grid: number, count: number): string | undefined {
   if (typeof sums !== "object" || sums === null || !Array.isArray(sums.sum) || !Array.isArray(sums.squares) || sums.sum.length !== grid * grid || sums.squares.length !== grid * grid) return `${what} are not ${grid}×${grid}`;
-  if (![...sums.sum, ...sums.squares].every((v) => typeof v === "number" && Number.isFinite(v))) return what === "sums" ? "a value is not a finite number" : `a value of its ${what} is not a finite number`;
+  if (![...sums.sum, ...sums.squares].every((v) => typeof v === "number" && Number.isFinite(v))) return `a value of its ${what} is not a finite number`;
   try {
     ProfileSums.of(sums, count).profile();
   } catch (err) {

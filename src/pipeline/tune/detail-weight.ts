@@ -194,8 +194,8 @@ export async function tuneDetailWeight(input: DetailTuneInput): Promise<DetailTu
 /**
  * Each class's W: over that class's samples (its normals and anomalies,
  * by their true class), the W with the highest AUPRO, then image AUROC, then
- * pixel AUROC, the earliest on ties; and of the weights before it, the
- * earliest within half a point of its AUPRO (leastWithinTie). AUPRO leads because W is a localization
+ * pixel AUROC, the earliest on ties; or an earlier W within half a point of
+ * its AUPRO (leastWithinTie). AUPRO leads because W is a localization
  * setting and AUPRO counts every defect region once: pixel AUROC is ruled by
  * the large pasted fragments, whose insides the fine stages see as normal
  * texture, and 20 anomalies per class leave image AUROC a point of noise.

@@ -167,7 +167,7 @@ test("recorded profiles are checked: a malformed one names the class and what is
   assert.equal(of(good), undefined);
   assert.match(of({ ...good, members: [1, 2] }) ?? "", /class 'nut': 2 normals, under 10/);
   assert.match(of({ ...good, sum: [1, 2, 3] }) ?? "", /class 'nut': sums are not 2×2/);
-  assert.match(of({ ...good, squares: [1, 2, 3, Number.NaN] }) ?? "", /class 'nut': a value is not a finite number/);
+  assert.match(of({ ...good, squares: [1, 2, 3, Number.NaN] }) ?? "", /class 'nut': a value of its sums is not a finite number/);
   assert.equal(of({ ...good, heatmap: sums.record() }), undefined);
   assert.match(of({ ...good, heatmap: { sum: [1, 2, 3], squares: [1, 2, 3] } }) ?? "", /class 'nut': heatmap sums are not 2×2/);
   assert.match(of({ ...good, heatmap: { ...sums.record(), sum: [1, 2, Number.POSITIVE_INFINITY, 4] } }) ?? "", /class 'nut': a value of its heatmap sums is not a finite number/);
