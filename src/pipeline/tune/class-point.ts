@@ -64,9 +64,9 @@ export const WEIGHT_AUPRO_TIE = 0.005;
  * least weight that does as well, so a class leans on a bank no more than its samples can tell. Points without AUPRO: bestByRegions'.
  */
 export function leastWithinTie(points: readonly ClassWeightPoint[], tie: number): number {
+  if (!(tie >= 0)) throw new RangeError(`AUPRO tie ${tie} must be 0 or more`);
   const best = bestByRegions(points);
   const top = points[best]!.aupro;
-  if (top === null) return best;
-  const first = points.findIndex((p) => p.aupro !== null && p.aupro >= top - tie);
-  return first >= 0 && first < best ? first : best;
+  // The best point itself is within the tie, so the first one found is never after it.
+  return top === null ? best : points.findIndex((p) => p.aupro !== null && p.aupro >= top - tie);
 }
