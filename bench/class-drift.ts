@@ -169,7 +169,7 @@ if (process.argv.includes("--gate")) {
       await writeFile(manifestPath, JSON.stringify(m, null, 2));
     }
     const t = performance.now();
-    const gate = await runGate({
+    const { decision: gate } = await runGate({
       activeDir: active,
       candidateDir: c.candidate,
       acceptedHoldout,

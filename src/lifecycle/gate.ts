@@ -10,13 +10,18 @@
  *   3. it detects every confirmed defect the active model detects.
  * Each model is judged at its own threshold. The decision carries every
  * number, so ListModels can show why.
+ *
+ * A model's scores from an earlier gate (GateMemo, gate-memo.ts) are taken
+ * as they are: only images and samples new to it are scored, and a model
+ * with nothing new to score is not even loaded.
  */
 import { readFile, access } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import type { BundleManifest } from "../model/bundle.js";
-import type { BundleScorer, BundleScorerFactory } from "./job-body.js";
+import type { BundleScorerFactory } from "./job-body.js";
 import type { PseudoValidationAuroc } from "./pseudo-validation.js";
 import type { GateDecision } from "./registry.js";
+import { extendMemo, imageKey, type GateMemo, type JudgedImage } from "./gate-memo.js";
 import { throwIfCancelled } from "../util/progress.js";
 
 export interface GateImage {
@@ -38,6 +43,14 @@ export interface GateInput {
   readonly intraOpThreads?: number;
   readonly signal?: AbortSignal;
   readonly now?: () => Date;
+  /** What earlier gates measured of these models (by version; others are ignored). */
+  readonly memos?: readonly GateMemo[];
+}
+
+/** The decision, and what the gate now knows of each model (the memos given, extended by what it scored). */
+export interface GateOutcome {
+  readonly decision: GateDecision;
+  readonly memos: readonly GateMemo[];
 }
 
 /** A bundle's held-out training images that still exist on this box. */
@@ -60,54 +73,84 @@ interface ModelScores {
   readonly falseAlarms: string[];
   readonly detected: Set<string>;
   readonly auroc: number | null;
+  /** How many images and samples were scored anew (the rest came from the model's memo). */
+  readonly scored: { readonly images: number; readonly samples: number };
 }
 
-async function scoreModel(scorer: BundleScorer, normals: readonly GateImage[], defects: readonly GateImage[], signal?: AbortSignal): Promise<Omit<ModelScores, "auroc">> {
-  const falseAlarms: string[] = [];
-  const detected = new Set<string>();
-  // Each image at the threshold the daemon would judge it by (its class's, with per-class thresholds).
-  const flagged = async (path: string) => {
-    const r = await scorer.score(await readFile(path));
-    return r.score > r.threshold;
-  };
-  for (const n of normals) {
-    throwIfCancelled(signal, "promotion gate");
-    if (await flagged(n.path)) falseAlarms.push(n.ref);
-  }
-  for (const d of defects) {
-    throwIfCancelled(signal, "promotion gate");
-    if (await flagged(d.path)) detected.add(d.ref);
-  }
-  return { version: scorer.version, threshold: scorer.threshold, falseAlarms, detected };
+/** A keyed gate image. */
+interface KeyedImage extends GateImage {
+  readonly key: string;
 }
 
-export async function runGate(input: GateInput): Promise<GateDecision> {
+/**
+ * Every image as the model at `dir` judges it (at the threshold the daemon would judge it by: its class's, with
+ * per-class thresholds): from `memo` where it holds the image, else scored, the model loaded only if one is missing.
+ */
+async function judgeImages(input: GateInput, dir: string, images: readonly KeyedImage[], memo: GateMemo | undefined): Promise<{ memo: GateMemo; scored: number }> {
+  const fresh = images.filter((img) => memo?.images[img.key] === undefined);
+  if (memo && fresh.length === 0) return { memo, scored: 0 };
+  const scorer = await input.scorer(dir, input.intraOpThreads ? { intraOpThreads: input.intraOpThreads } : {});
+  try {
+    const judged: Record<string, JudgedImage> = {};
+    for (const img of fresh) {
+      throwIfCancelled(input.signal, "promotion gate");
+      const r = await scorer.score(await readFile(img.path));
+      judged[img.key] = { score: r.score, threshold: r.threshold };
+    }
+    return { memo: extendMemo(scorer.version, scorer.threshold, memo, { images: judged }), scored: fresh.length };
+  } finally {
+    await scorer.close();
+  }
+}
+
+/** The bundle's version, from its manifest. */
+async function versionOf(dir: string): Promise<string> {
+  return (JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")) as BundleManifest).version;
+}
+
+export async function runGate(input: GateInput): Promise<GateOutcome> {
   const now = input.now ?? (() => new Date());
   const [a, c] = await Promise.all([bundleHoldoutImages(input.activeDir), bundleHoldoutImages(input.candidateDir)]);
   const oldNormals = new Map<string, GateImage>();
   for (const img of [...a.images, ...c.images]) oldNormals.set(img.path, img);
-  const normals = [...oldNormals.values(), ...input.acceptedHoldout.map((x) => ({ path: x.path, ref: `accepted:${x.ref}` }))];
-  const defects = input.defects.map((d) => ({ path: d.path, ref: `defect:${d.ref}` }));
+  const keyed = (imgs: readonly GateImage[]) => Promise.all(imgs.map(async (img) => ({ ...img, key: await imageKey(img.path) })));
+  const normals = await keyed([...oldNormals.values(), ...input.acceptedHoldout.map((x) => ({ path: x.path, ref: `accepted:${x.ref}` }))]);
+  const defects = await keyed(input.defects.map((d) => ({ path: d.path, ref: `defect:${d.ref}` })));
 
   const scores: ModelScores[] = [];
+  const memos: GateMemo[] = [];
   let aurocSkipped: string | undefined = input.pseudoValidationAuroc ? undefined : "no pseudo-validation set";
   for (const dir of [input.activeDir, input.candidateDir]) {
-    const scorer = await input.scorer(dir, input.intraOpThreads ? { intraOpThreads: input.intraOpThreads } : {});
-    try {
-      const s = await scoreModel(scorer, normals, defects, input.signal);
-      let auroc: number | null = null;
-      if (input.pseudoValidationAuroc && aurocSkipped === undefined) {
-        try {
-          auroc = await input.pseudoValidationAuroc(dir);
-        } catch (err) {
-          if ((err as { code?: string }).code === "CANCELLED") throw err;
-          aurocSkipped = (err as Error).message; // e.g. the original data set moved: the other checks still decide
-        }
+    const version = await versionOf(dir);
+    const all = [...normals, ...defects];
+    const { memo: judged, scored } = await judgeImages(input, dir, all, input.memos?.find((m) => m.version === version));
+    const flagged = (img: KeyedImage) => {
+      const j = judged.images[img.key]!;
+      return j.score > j.threshold;
+    };
+    let auroc: number | null = null;
+    let samples: { readonly scores: Readonly<Record<string, number>>; readonly anew: number } | undefined;
+    if (input.pseudoValidationAuroc && aurocSkipped === undefined) {
+      try {
+        const r = await input.pseudoValidationAuroc(dir, judged.samples);
+        auroc = r.auroc;
+        samples = { scores: r.samples, anew: Object.keys(r.samples).filter((k) => judged.samples[k] === undefined).length };
+      } catch (err) {
+        if ((err as { code?: string }).code === "CANCELLED") throw err;
+        aurocSkipped = (err as Error).message; // e.g. the original data set moved: the other checks still decide
       }
-      scores.push({ ...s, auroc });
-    } finally {
-      await scorer.close();
     }
+    // What this gate judged, and no more: images and samples that left the gate (a frame the ledger dropped, the
+    // samples of an older set) would otherwise pile up in the memo of a model that stays active for months.
+    memos.push({ version: judged.version, threshold: judged.threshold, images: Object.fromEntries(all.map((img) => [img.key, judged.images[img.key]!])), samples: samples?.scores ?? judged.samples });
+    scores.push({
+      version: judged.version,
+      threshold: judged.threshold,
+      falseAlarms: normals.filter(flagged).map((n) => n.ref),
+      detected: new Set(defects.filter(flagged).map((d) => d.ref)),
+      auroc,
+      scored: { images: scored, samples: samples?.anew ?? 0 },
+    });
   }
   const [act, cand] = scores as [ModelScores, ModelScores];
   const n = normals.length;
@@ -130,17 +173,18 @@ export async function runGate(input: GateInput): Promise<GateDecision> {
   passed &&= lost.length === 0;
   checks.push(`confirmed defects: active detects ${act.detected.size}/${defects.length}, candidate ${cand.detected.size}/${defects.length}${lost.length ? `, misses ${lost.join(", ")}: FAIL` : ": ok"}`);
 
-  return {
+  const decision: GateDecision = {
     passed,
     checks,
     details: {
       normals: { old: oldNormals.size, accepted: input.acceptedHoldout.length, missingOld: a.missing + c.missing },
       defects: defects.length,
-      active: { version: act.version, threshold: act.threshold, falseAlarms: act.falseAlarms.length, falseAlarmRate: n ? act.falseAlarms.length / n : 0, auroc: act.auroc, detectedDefects: [...act.detected] },
-      candidate: { version: cand.version, threshold: cand.threshold, falseAlarms: cand.falseAlarms.length, falseAlarmRate: n ? cand.falseAlarms.length / n : 0, auroc: cand.auroc, detectedDefects: [...cand.detected] },
+      active: { version: act.version, threshold: act.threshold, falseAlarms: act.falseAlarms.length, falseAlarmRate: n ? act.falseAlarms.length / n : 0, auroc: act.auroc, detectedDefects: [...act.detected], scoredAnew: act.scored },
+      candidate: { version: cand.version, threshold: cand.threshold, falseAlarms: cand.falseAlarms.length, falseAlarmRate: n ? cand.falseAlarms.length / n : 0, auroc: cand.auroc, detectedDefects: [...cand.detected], scoredAnew: cand.scored },
       aurocTolerance: input.aurocTolerance,
       missedDefects: lost,
     },
     decidedAt: now().toISOString(),
   };
+  return { decision, memos };
 }

@@ -9,6 +9,7 @@ import type { AcceptedImage, JobBodyModule } from "./job-body.js";
 import type { JobKind } from "./job-records.js";
 import type { GateDecision } from "./registry.js";
 import { runGate, type GateImage } from "./gate.js";
+import type { GateMemo } from "./gate-memo.js";
 import { makePseudoValidationAuroc } from "./pseudo-validation.js";
 import { pipelineBundleScorer } from "./bundle-scorer.js";
 import { faultPoint } from "./fault.js";
@@ -27,6 +28,8 @@ export interface JobSpec {
     readonly defects: readonly GateImage[];
     readonly aurocTolerance: number;
     readonly pseudoValidationData: string | null;
+    /** What earlier gates measured of the active model (gate-memo.ts); absent or another version's: it is scored whole. */
+    readonly memos?: readonly GateMemo[];
   };
   readonly intraOpThreads: number;
   /** The body's options (config jobs.<kind>.options); intraOpThreads is set from the field above. */
@@ -41,6 +44,8 @@ export interface JobResult {
   readonly version: string;
   readonly summary: Record<string, unknown>;
   readonly gate: GateDecision;
+  /** What this gate measured of the active model and the candidate, for the next job's gate. */
+  readonly gateMemos: readonly GateMemo[];
 }
 
 export type ProgressFn = (done: number, total: number, message: string) => void;
@@ -75,7 +80,7 @@ export async function executeJob(spec: JobSpec, deps: { progress: ProgressFn; si
     throw new LafiteError(ErrorCode.BAD_BUNDLE, `the ${spec.kind} job wrote no valid bundle: ${(err as Error).message}`, { cause: err });
   });
   deps.progress(0, 0, "promotion gate");
-  const gate = await runGate({
+  const { decision: gate, memos } = await runGate({
     activeDir: spec.activeBundleDir,
     candidateDir: spec.outDir,
     acceptedHoldout: spec.gate.acceptedHoldout,
@@ -85,6 +90,7 @@ export async function executeJob(spec: JobSpec, deps: { progress: ProgressFn; si
     pseudoValidationAuroc: makePseudoValidationAuroc(spec.gate.pseudoValidationData, { activeDir: spec.activeBundleDir, acceptedNormals: spec.gate.acceptedHoldout }, { ...threads, signal: deps.signal }),
     signal: deps.signal,
     ...threads,
+    ...(spec.gate.memos ? { memos: spec.gate.memos } : {}),
   });
-  return { version: bundle.manifest.version, summary, gate };
+  return { version: bundle.manifest.version, summary, gate, gateMemos: memos };
 }

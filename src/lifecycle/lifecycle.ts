@@ -24,6 +24,7 @@ import { ModelRegistry, type DataSnapshot, type ModelVersionRecord } from "./reg
 import { JobStore, type JobKind, type JobRecord, JOB_KINDS } from "./job-records.js";
 import type { JobLauncher } from "./job-launcher.js";
 import type { JobResult, JobSpec } from "./job-work.js";
+import type { GateMemo } from "./gate-memo.js";
 import { nodeCronScheduler, type Scheduler, type ScheduledTask } from "./scheduler.js";
 import { faultPoint } from "./fault.js";
 import { filesOf, readBundle, writeBundle, type BundleManifest } from "../model/bundle.js";
@@ -63,6 +64,12 @@ export interface JobHandle {
   readonly finished: Promise<JobRecord>;
 }
 
+/**
+ * Model versions whose gate memos the daemon keeps: the active one, the last candidate (active next if promoted, by
+ * hand too), and the previous active one (back after a rollback). A memo holds a few thousand numbers.
+ */
+export const GATE_MEMO_VERSIONS = 3;
+
 export function snapshotOf(frames: readonly FrameRecord[]): DataSnapshot {
   const h = createHash("sha256");
   for (const f of frames) h.update(`${f.id} ${f.sha256}\n`);
@@ -82,6 +89,11 @@ export class Lifecycle extends EventEmitter<{ job: [JobRecord]; models: [] }> {
   private closed = false;
   private readonly now: () => Date;
   private readonly log: Logger;
+  /**
+   * What the last gates measured of each model version (gate-memo.ts), the most recent last: the active model's is
+   * handed to the next job's gate, which then scores only what is new to it. In memory only.
+   */
+  private readonly gateMemos = new Map<string, GateMemo>();
 
   private constructor(private readonly options: LifecycleOptions) {
     super();
@@ -278,6 +290,7 @@ export class Lifecycle extends EventEmitter<{ job: [JobRecord]; models: [] }> {
         defects: this.ledger.defects().map((f) => ({ path: this.images.absolute(f.file), ref: String(f.id) })),
         aurocTolerance: c.promotion.aurocTolerance,
         pseudoValidationData: c.promotion.pseudoValidationData,
+        ...(this.gateMemos.has(active.version) ? { memos: [this.gateMemos.get(active.version)!] } : {}),
       },
       intraOpThreads: c.jobs.intraOpThreads,
       options: c.jobs[kind].options ?? {},
@@ -320,6 +333,7 @@ export class Lifecycle extends EventEmitter<{ job: [JobRecord]; models: [] }> {
     await rename(job.outDir, dest);
     await fsyncDir(this.registry.root);
     faultPoint("job.after-move");
+    this.rememberGate(result.gateMemos);
     const mode = this.options.config.jobs[job.kind].promotion;
     const gate = result.gate;
     const failed = gate.checks.filter((c) => c.includes("FAIL"));
@@ -347,6 +361,18 @@ export class Lifecycle extends EventEmitter<{ job: [JobRecord]; models: [] }> {
       await this.prune();
     }
     return this.jobs.get(job.id) ?? rec;
+  }
+
+  /**
+   * Keeps a gate's memos (the active model's and the candidate's, which may be the next active one), at most
+   * GATE_MEMO_VERSIONS versions: a version a later gate no longer judges falls out.
+   */
+  private rememberGate(memos: readonly GateMemo[] | undefined): void {
+    for (const m of memos ?? []) {
+      this.gateMemos.delete(m.version);
+      this.gateMemos.set(m.version, m);
+    }
+    for (const version of this.gateMemos.keys()) if (this.gateMemos.size > GATE_MEMO_VERSIONS) this.gateMemos.delete(version);
   }
 
   /** The running job, if any. */

@@ -8,12 +8,23 @@
  * accepted frames held out for the gate, with the active config's tuning
  * seed, so a candidate is judged on the old normals and the new ones alike.
  * A labelled MVTec-layout folder (promotion.pseudoValidationData) replaces it
- * when configured.
+ * when configured (scored whole by every gate: its samples are not memoized).
  */
 import type { PseudoSample, PseudoClass } from "../image/pseudo/index.js";
 import { frameFitOf } from "../image/geometry.js";
+import { sampleKey } from "./gate-memo.js";
 
-export type PseudoValidationAuroc = (bundleDir: string) => Promise<number>;
+/** A model's pseudo-validation image AUROC, and its scores of the synthesized samples by sampleKey (none for a labelled folder). */
+export interface PseudoValidationResult {
+  readonly auroc: number;
+  readonly samples: Readonly<Record<string, number>>;
+}
+
+/**
+ * A bundle's pseudo-validation image AUROC. `known`: the bundle's scores of samples it was scored on before (a
+ * GateMemo's): those samples are not scored again.
+ */
+export type PseudoValidationAuroc = (bundleDir: string, known?: Readonly<Record<string, number>>) => Promise<PseudoValidationResult>;
 
 export interface PseudoReference {
   /** The active bundle: its held-out images and tuning recipe define the set. */
@@ -24,11 +35,16 @@ export interface PseudoReference {
 
 export function makePseudoValidationAuroc(data: string | null, reference: PseudoReference, options: { intraOpThreads?: number; signal?: AbortSignal } = {}): PseudoValidationAuroc {
   if (data !== null) return labelledSetAuroc(data, options);
-  let samples: Promise<PseudoSample[]> | undefined;
-  return async (bundleDir) => {
-    samples ??= synthesizedSet(reference, options.signal);
-    return scoreOnSamples(bundleDir, await samples, options);
+  let samples: Promise<KeyedSample[]> | undefined;
+  return async (bundleDir, known = {}) => {
+    samples ??= synthesizedSet(reference, options.signal).then((set) => set.map((sample) => ({ sample, key: sampleKey(sample) })));
+    return scoreOnSamples(bundleDir, await samples, known, options);
   };
+}
+
+interface KeyedSample {
+  readonly sample: PseudoSample;
+  readonly key: string;
 }
 
 async function synthesizedSet(reference: PseudoReference, signal: AbortSignal | undefined): Promise<PseudoSample[]> {
@@ -45,8 +61,25 @@ async function synthesizedSet(reference: PseudoReference, signal: AbortSignal | 
   return out;
 }
 
-/** Mean per-class image AUROC of a bundle, in its own mode and settings, on given samples. */
-async function scoreOnSamples(bundleDir: string, samples: readonly PseudoSample[], options: { intraOpThreads?: number; signal?: AbortSignal }): Promise<number> {
+/**
+ * Mean per-class image AUROC of a bundle, in its own mode and settings, on given samples; those in `known` (by key)
+ * keep their score, the others are scored (and the bundle opened) only if there are any.
+ */
+async function scoreOnSamples(bundleDir: string, samples: readonly KeyedSample[], known: Readonly<Record<string, number>>, options: { intraOpThreads?: number; signal?: AbortSignal }): Promise<PseudoValidationResult> {
+  const { meanClassAuroc } = await import("../pipeline/tune/score-set.js");
+  const fresh = samples.filter((s) => known[s.key] === undefined);
+  const scored = fresh.length > 0 ? await scoreSamples(bundleDir, fresh.map((s) => s.sample), options) : [];
+  const scores: Record<string, number> = {};
+  fresh.forEach((s, i) => (scores[s.key] = scored[i]!));
+  const all = samples.map((s) => known[s.key] ?? scores[s.key]!);
+  const auroc = meanClassAuroc(samples.map((s) => ({ cls: s.sample.cls, anomalous: s.sample.kind === "pseudo" })), all);
+  if (auroc === null) throw new Error("the pseudo-validation set gives no image AUROC (no class has both normal and synthesized images)");
+  // Only the samples of this set: a memo of an older set's samples would otherwise grow with every gate.
+  return { auroc, samples: Object.fromEntries(samples.map((s, i) => [s.key, all[i]!])) };
+}
+
+/** Each sample's image score by a bundle, in its own mode and settings. */
+async function scoreSamples(bundleDir: string, samples: readonly PseudoSample[], options: { intraOpThreads?: number; signal?: AbortSignal }): Promise<readonly number[]> {
   const { readBundle } = await import("../model/bundle.js");
   const { BackboneRunner, sessionOptions } = await import("../model/backbone-runner.js");
   const { extractPseudoFeatures } = await import("../pipeline/tune/pseudo-features.js");
@@ -67,9 +100,7 @@ async function scoreOnSamples(bundleDir: string, samples: readonly PseudoSample[
   const sc = m.scoring;
   const opened = await openScorer(sc.mode, scorerPartsOf(loaded), scorerSettingsOf(m), sess);
   try {
-    const r = await scorePseudoSet(set, opened.scorer, options.signal ? { signal: options.signal } : {});
-    if (r.imageAuroc === null) throw new Error("the pseudo-validation set gives no image AUROC (no class has both normal and synthesized images)");
-    return r.imageAuroc;
+    return (await scorePseudoSet(set, opened.scorer, options.signal ? { signal: options.signal } : {})).scores;
   } finally {
     await opened.release();
   }
@@ -84,7 +115,7 @@ function labelledSetAuroc(data: string, options: { intraOpThreads?: number; sign
     try {
       const report = await evaluate(detector, { data, log: () => {}, progressSink: () => {}, ...(options.signal ? { signal: options.signal } : {}) });
       if (report.mean.image_auroc === null) throw new Error(`validation set ${data} gives no image AUROC (it needs normal and anomalous test images)`);
-      return report.mean.image_auroc;
+      return { auroc: report.mean.image_auroc, samples: {} };
     } finally {
       await detector.close();
     }

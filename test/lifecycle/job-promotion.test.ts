@@ -73,6 +73,35 @@ test("a candidate that raises false alarms on held-out normals or misses a confi
   }
 });
 
+test("the next job's gate takes the active model's scores from the last gate: only what is new to a model is scored", async () => {
+  const f = await makeFixture({ config: { ...jobs("auto"), ledger: { dailyQuota: 0, scoreCeiling: 2, holdoutShare: 1 } } });
+  const scoredAnew = (version: string) => {
+    const d = f.lifecycle.registry.get(version)!.gate!.details as Record<"active" | "candidate", { scoredAnew: { images: number } }>;
+    return { active: d.active.scoredAnew.images, candidate: d.candidate.scoredAnew.images };
+  };
+  try {
+    await f.lifecycle.ledger.record({ kind: "normal", image: image(await grayPng(60), 0.3) });
+    await f.lifecycle.ledger.record({ kind: "defect", image: image(await grayPng(204), 0.8) });
+    const first = await f.lifecycle.runJob("refresh").finished;
+    assert.equal(first.decision, "activated");
+    assert.deepEqual(scoredAnew(first.resultVersion!), { active: 2, candidate: 2 }, "nothing known yet: both models score the held-out normal and the defect");
+    // The first candidate is active now, and the first gate scored it.
+    const second = await f.lifecycle.runJob("refresh").finished;
+    assert.equal(second.decision, "activated");
+    assert.deepEqual(scoredAnew(second.resultVersion!), { active: 0, candidate: 2 });
+    const g1 = f.lifecycle.registry.get(first.resultVersion!)!.gate!;
+    const g2 = f.lifecycle.registry.get(second.resultVersion!)!.gate!;
+    assert.deepEqual(g2.checks, g1.checks, "the same images, the same numbers");
+    // A new held-out normal is all the active model has not seen.
+    await f.lifecycle.ledger.record({ kind: "normal", image: image(await grayPng(70), 0.3) });
+    const third = await f.lifecycle.runJob("retrain").finished;
+    assert.deepEqual(scoredAnew(third.resultVersion!), { active: 1, candidate: 3 });
+    assert.match(f.lifecycle.registry.get(third.resultVersion!)!.gate!.checks[0]!, /false alarms on 2 held-out normals .*candidate 0, active 0: ok/);
+  } finally {
+    await f.cleanup();
+  }
+});
+
 test("manual promotion leaves a passing candidate waiting for ActivateModel", async () => {
   const f = await makeFixture({ config: jobs("manual") });
   try {

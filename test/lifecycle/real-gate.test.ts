@@ -19,6 +19,7 @@ import { runGate } from "../../src/lifecycle/gate.js";
 import { pipelineBundleScorer } from "../../src/lifecycle/bundle-scorer.js";
 import { makePseudoValidationAuroc } from "../../src/lifecycle/pseudo-validation.js";
 import { defaultCacheDir } from "../../src/cli/commands/fit.js";
+import type { BundleScorerFactory } from "../../src/lifecycle/job-body.js";
 
 let dir = "";
 let data = "";
@@ -60,7 +61,7 @@ test("a candidate equal to the active model passes every check with the same num
   const cand = await variant(active, join(dir, "same"), "same", 1);
   const images = await gateImages();
   const pseudo = makePseudoValidationAuroc(null, { activeDir: active, acceptedNormals: images.acceptedHoldout });
-  const d = await runGate({ activeDir: active, candidateDir: cand, ...images, aurocTolerance: 0.01, scorer: pipelineBundleScorer, pseudoValidationAuroc: pseudo });
+  const { decision: d } = await runGate({ activeDir: active, candidateDir: cand, ...images, aurocTolerance: 0.01, scorer: pipelineBundleScorer, pseudoValidationAuroc: pseudo });
   assert.equal(d.passed, true, d.checks.join("\n"));
   const a = d.details.active as { falseAlarms: number; auroc: number; detectedDefects: string[] };
   const c = d.details.candidate as typeof a;
@@ -74,7 +75,7 @@ test("a candidate equal to the active model passes every check with the same num
 
 test("a candidate that no longer detects a confirmed defect the active model detects is refused", async () => {
   const cand = await variant(active, join(dir, "blind"), "blind", 1000);
-  const d = await runGate({ activeDir: active, candidateDir: cand, ...(await gateImages()), aurocTolerance: 0.01, scorer: pipelineBundleScorer, pseudoValidationAuroc: null });
+  const { decision: d } = await runGate({ activeDir: active, candidateDir: cand, ...(await gateImages()), aurocTolerance: 0.01, scorer: pipelineBundleScorer, pseudoValidationAuroc: null });
   const a = d.details.active as { detectedDefects: string[] };
   assert.deepEqual(a.detectedDefects, ["defect:1"], "the fitted model must detect the demo defect for this test to mean anything");
   assert.equal(d.passed, false);
@@ -85,7 +86,7 @@ test("a candidate that no longer detects a confirmed defect the active model det
 test("a labelled validation folder (promotion.pseudoValidationData) replaces the synthesized set", async () => {
   const cand = await variant(active, join(dir, "same2"), "same2", 1);
   const images = await gateImages();
-  const d = await runGate({ activeDir: active, candidateDir: cand, ...images, aurocTolerance: 0.01, scorer: pipelineBundleScorer, pseudoValidationAuroc: makePseudoValidationAuroc(data, { activeDir: active, acceptedNormals: [] }) });
+  const { decision: d } = await runGate({ activeDir: active, candidateDir: cand, ...images, aurocTolerance: 0.01, scorer: pipelineBundleScorer, pseudoValidationAuroc: makePseudoValidationAuroc(data, { activeDir: active, acceptedNormals: [] }) });
   assert.equal(d.passed, true, d.checks.join("\n"));
   assert.ok((d.details.active as { auroc: number }).auroc > 0.5);
 });
@@ -96,9 +97,71 @@ test("when the pseudo-validation set cannot be built (the training data moved), 
   const { rename } = await import("node:fs/promises");
   await rename(data, moved);
   try {
-    const d = await runGate({ activeDir: active, candidateDir: cand, defects: [], acceptedHoldout: [], aurocTolerance: 0.01, scorer: pipelineBundleScorer, pseudoValidationAuroc: makePseudoValidationAuroc(null, { activeDir: active, acceptedNormals: [] }) });
+    const { decision: d } = await runGate({ activeDir: active, candidateDir: cand, defects: [], acceptedHoldout: [], aurocTolerance: 0.01, scorer: pipelineBundleScorer, pseudoValidationAuroc: makePseudoValidationAuroc(null, { activeDir: active, acceptedNormals: [] }) });
     assert.match(d.checks.find((x) => x.startsWith("pseudo-validation"))!, /skipped \(.*cannot read normal image/);
   } finally {
     await rename(moved, data);
   }
+});
+
+/** pipelineBundleScorer, counting the models it loads and the images it scores. */
+function countingScorer(): { factory: BundleScorerFactory; loaded: number; scored: number } {
+  const c = { loaded: 0, scored: 0 };
+  const factory: BundleScorerFactory = async (dir, o) => {
+    c.loaded++;
+    const s = await pipelineBundleScorer(dir, o);
+    return { version: s.version, threshold: s.threshold, score: (img) => (c.scored++, s.score(img)), close: () => s.close() };
+  };
+  return Object.assign(c, { factory });
+}
+
+type Judged = { scoredAnew: { images: number; samples: number }; auroc: number; falseAlarms: number; detectedDefects: string[] };
+
+test("a gate given an earlier gate's memos scores only what is new to each model, and decides as a gate without them", async () => {
+  const cand = await variant(active, join(dir, "same4"), "same4", 1);
+  const images = await gateImages();
+  const gate = (acceptedHoldout: typeof images.acceptedHoldout, scorer: BundleScorerFactory, memos?: Awaited<ReturnType<typeof runGate>>["memos"]) =>
+    runGate({ activeDir: active, candidateDir: cand, defects: images.defects, acceptedHoldout, aurocTolerance: 0.01, scorer, pseudoValidationAuroc: makePseudoValidationAuroc(null, { activeDir: active, acceptedNormals: acceptedHoldout }), ...(memos ? { memos } : {}) });
+  const first = countingScorer();
+  const one = await gate(images.acceptedHoldout, first.factory);
+  assert.equal(first.loaded, 2);
+  const judged = (o: typeof one, who: "active" | "candidate") => o.decision.details[who] as Judged;
+  const samples = Object.keys(one.memos[0]!.samples).length;
+  assert.ok(samples > 10, `${samples} samples`);
+  assert.deepEqual(judged(one, "active").scoredAnew, { images: first.scored / 2, samples });
+
+  // The same images again (the set synthesized again, as the next job does): nothing is scored, no model is loaded.
+  const second = countingScorer();
+  const two = await gate(images.acceptedHoldout, second.factory, one.memos);
+  assert.equal(second.loaded, 0);
+  for (const who of ["active", "candidate"] as const) assert.deepEqual(judged(two, who).scoredAnew, { images: 0, samples: 0 });
+  assert.deepEqual(two.decision.checks, one.decision.checks);
+  assert.deepEqual(two.memos, one.memos);
+
+  // One more accepted normal held out: each model scores it and the samples made from it, and the decision is the
+  // one a gate without memos takes.
+  const testGood = join(data, "hex_nut", "test", "good");
+  const more = [...images.acceptedHoldout, { path: join(testGood, (await readdir(testGood))[1]!), ref: "3" }];
+  const third = countingScorer();
+  const three = await gate(more, third.factory, two.memos);
+  const reference = await gate(more, countingScorer().factory);
+  assert.deepEqual(three.decision.checks, reference.decision.checks);
+  for (const who of ["active", "candidate"] as const) {
+    const { scoredAnew, ...numbers } = judged(three, who);
+    const { scoredAnew: all, ...expected } = judged(reference, who);
+    assert.deepEqual(numbers, expected);
+    assert.equal(scoredAnew.images, 1);
+    assert.ok(scoredAnew.samples > 0 && scoredAnew.samples < all.samples, `${scoredAnew.samples} of ${all.samples} samples scored anew`);
+  }
+  assert.equal(third.scored, 2);
+
+  // A memo holds what its last gate judged, no more: back to the first gate's images, the third normal and its
+  // samples are gone from it, so those samples are scored again, to the first gate's figures.
+  const fourth = countingScorer();
+  const four = await gate(images.acceptedHoldout, fourth.factory, three.memos);
+  assert.equal(fourth.loaded, 0);
+  assert.equal(judged(four, "active").scoredAnew.images, 0);
+  assert.ok(judged(four, "active").scoredAnew.samples > 0);
+  assert.deepEqual(four.memos, one.memos);
+  assert.deepEqual(four.decision.checks, one.decision.checks);
 });
