@@ -108,7 +108,12 @@ export async function detectorFromBundle(bundle: LoadedBundle, options: LoadOpti
     await backbone.release();
     throw err instanceof LafiteError ? new LafiteError(err.code, `bundle ${bundle.dir}: ${err.message}`) : err;
   });
-  const tiles = options.tiling !== false ? await tileScorings(bundle, options).catch(async (err: unknown) => {
+  // A tiled class's frame threshold and the map units its tiles are combined by were measured with the whole model in
+  // its served mode: scored in another mode its maps are in other units, so its frames are scored whole (as the edge
+  // correction, size correction and position profiles apply only in their own mode).
+  const tiled = options.tiling !== false && mode === m.scoring.mode;
+  if (options.tiling !== false && !tiled && m.tiling && Object.keys(m.tiling.classes).length > 0) options.log?.(`bundle ${bundle.dir}: scored in ${mode} mode, not its own ${m.scoring.mode}: ${Object.keys(m.tiling.classes).join(", ")} scored whole, without tiles (their units were measured in ${m.scoring.mode} mode)`);
+  const tiles = tiled ? await tileScorings(bundle, options).catch(async (err: unknown) => {
     await opened.release();
     await backbone.release();
     throw err;

@@ -104,6 +104,21 @@ test("a tiled class: fit stores its tile bundle in the parent, and detect scores
     assert.deepEqual(Object.keys(tiled.info.tiledClasses ?? {}), ["sheet"]);
     assert.equal(tiled.info.tiledClasses!.sheet!.grid, 2);
     assert.equal(whole.info.tiledClasses, undefined);
+    // Scored in another mode than its own, the bundle's tiles (their units measured in its own mode) are left out, and the log says so.
+    const said: string[] = [];
+    const otherMode = await loadDetector(out, { intraOpThreads: 1, mode: "edit-only", log: (m) => said.push(m) });
+    try {
+      assert.equal(otherMode.info.tiledClasses, undefined);
+      assert.ok(said.some((m) => /scored in edit-only mode, not its own knn: sheet scored whole, without tiles/.test(m)), said.join("\n"));
+    } finally {
+      await otherMode.close();
+    }
+    const ownMode = await loadDetector(out, { intraOpThreads: 1, mode: "knn" });
+    try {
+      assert.deepEqual(Object.keys(ownMode.info.tiledClasses ?? {}), ["sheet"], "its own mode named keeps the tiles");
+    } finally {
+      await ownMode.close();
+    }
     const bytes = await frame(480, 77, { y: 300, x0: 260, x1: 420 });
     const image = await decodeEncoded(bytes);
     const a = await tiled.scoreImage(image, 0, "sheet");

@@ -26,7 +26,8 @@ export const command: CliCommand = {
                   "classTags": whether --class-tags was given (and then "classTagMismatch"),
                   and "defects": {class: {defect: {images, caught, image_auroc, pixel_auroc, pixel_ap, pixel_aupro}}}: each defect folder's images
                   against the class's good images (null where undefined), and how many of them were judged NG, as the table's last block prints
-  --mode M        score with this mode instead of the bundle's own
+  --mode M        score with this mode instead of the bundle's own (a tiled class's images are then scored whole: its tiles' units were
+                  measured in the bundle's own mode, as the edge and size corrections and position profiles were)
   --scores FILE   write one JSON line per test image: path, class, defect, anomalous, score, threshold, verdict, and readAs (the class the model read it as, whose threshold judged it);
                   and classShares (each class's share of its cells, by their nearest bank rows: how clearly its cells read as readAs; a model
                   with class means reads a frame by its mean look, so readAs need not hold the largest share);
