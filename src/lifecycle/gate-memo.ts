@@ -49,8 +49,3 @@ export function sampleKey(s: Pick<PseudoSample, "image">): string {
   const { width, height, gray, rgb } = s.image;
   return createHash("sha256").update(`${width}x${height}${gray ? " gray" : ""}\u0000`).update(rgb).digest("hex");
 }
-
-/** `memo`'s images and samples with `more` added, as a memo of `version` at `threshold`. */
-export function extendMemo(version: string, threshold: number, memo: GateMemo | undefined, more: { images?: Readonly<Record<string, JudgedImage>>; samples?: Readonly<Record<string, number>> }): GateMemo {
-  return { version, threshold, images: { ...memo?.images, ...more.images }, samples: { ...memo?.samples, ...more.samples } };
-}

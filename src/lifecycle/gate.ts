@@ -21,7 +21,7 @@ import type { BundleManifest } from "../model/bundle.js";
 import type { BundleScorerFactory } from "./job-body.js";
 import type { PseudoValidationAuroc } from "./pseudo-validation.js";
 import type { GateDecision } from "./registry.js";
-import { extendMemo, imageKey, type GateMemo, type JudgedImage } from "./gate-memo.js";
+import { imageKey, type GateMemo, type JudgedImage } from "./gate-memo.js";
 import { throwIfCancelled } from "../util/progress.js";
 
 export interface GateImage {
@@ -53,8 +53,8 @@ export interface GateOutcome {
   readonly memos: readonly GateMemo[];
 }
 
-/** A bundle's held-out training images that still exist on this box. */
-export async function bundleHoldoutImages(bundleDir: string): Promise<{ images: GateImage[]; missing: number }> {
+/** A bundle's version, and its held-out training images that still exist on this box. */
+export async function bundleHoldoutImages(bundleDir: string): Promise<{ version: string; images: GateImage[]; missing: number }> {
   const manifest = JSON.parse(await readFile(join(bundleDir, "manifest.json"), "utf8")) as BundleManifest;
   const p = manifest.provenance;
   const images: GateImage[] = [];
@@ -64,7 +64,7 @@ export async function bundleHoldoutImages(bundleDir: string): Promise<{ images: 
     if (await access(path).then(() => true, () => false)) images.push({ path, ref: rel });
     else missing++;
   }
-  return { images, missing };
+  return { version: manifest.version, images, missing };
 }
 
 interface ModelScores {
@@ -85,27 +85,24 @@ interface KeyedImage extends GateImage {
 /**
  * Every image as the model at `dir` judges it (at the threshold the daemon would judge it by: its class's, with
  * per-class thresholds): from `memo` where it holds the image, else scored, the model loaded only if one is missing.
+ * Only these images: one that left the gate (a frame the ledger dropped) leaves the memo too.
  */
-async function judgeImages(input: GateInput, dir: string, images: readonly KeyedImage[], memo: GateMemo | undefined): Promise<{ memo: GateMemo; scored: number }> {
+async function judgeImages(input: GateInput, dir: string, images: readonly KeyedImage[], memo: GateMemo | undefined): Promise<{ version: string; threshold: number; images: Record<string, JudgedImage>; scored: number }> {
   const fresh = images.filter((img) => memo?.images[img.key] === undefined);
-  if (memo && fresh.length === 0) return { memo, scored: 0 };
+  const judged: Record<string, JudgedImage> = {};
+  const of = ({ version, threshold }: { version: string; threshold: number }) => ({ version, threshold, images: Object.fromEntries(images.map((img) => [img.key, memo?.images[img.key] ?? judged[img.key]!])), scored: fresh.length });
+  if (memo && fresh.length === 0) return of(memo);
   const scorer = await input.scorer(dir, input.intraOpThreads ? { intraOpThreads: input.intraOpThreads } : {});
   try {
-    const judged: Record<string, JudgedImage> = {};
     for (const img of fresh) {
       throwIfCancelled(input.signal, "promotion gate");
       const r = await scorer.score(await readFile(img.path));
       judged[img.key] = { score: r.score, threshold: r.threshold };
     }
-    return { memo: extendMemo(scorer.version, scorer.threshold, memo, { images: judged }), scored: fresh.length };
+    return of(scorer);
   } finally {
     await scorer.close();
   }
-}
-
-/** The bundle's version, from its manifest. */
-async function versionOf(dir: string): Promise<string> {
-  return (JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")) as BundleManifest).version;
 }
 
 export async function runGate(input: GateInput): Promise<GateOutcome> {
@@ -120,36 +117,36 @@ export async function runGate(input: GateInput): Promise<GateOutcome> {
   const scores: ModelScores[] = [];
   const memos: GateMemo[] = [];
   let aurocSkipped: string | undefined = input.pseudoValidationAuroc ? undefined : "no pseudo-validation set";
-  for (const dir of [input.activeDir, input.candidateDir]) {
-    const version = await versionOf(dir);
-    const all = [...normals, ...defects];
-    const { memo: judged, scored } = await judgeImages(input, dir, all, input.memos?.find((m) => m.version === version));
+  for (const [dir, version] of [[input.activeDir, a.version], [input.candidateDir, c.version]] as const) {
+    const known = input.memos?.find((m) => m.version === version);
+    const judged = await judgeImages(input, dir, [...normals, ...defects], known);
     const flagged = (img: KeyedImage) => {
       const j = judged.images[img.key]!;
       return j.score > j.threshold;
     };
     let auroc: number | null = null;
+    const knownSamples = known?.samples ?? {};
     let samples: { readonly scores: Readonly<Record<string, number>>; readonly anew: number } | undefined;
     if (input.pseudoValidationAuroc && aurocSkipped === undefined) {
       try {
-        const r = await input.pseudoValidationAuroc(dir, judged.samples);
+        const r = await input.pseudoValidationAuroc(dir, knownSamples);
         auroc = r.auroc;
-        samples = { scores: r.samples, anew: Object.keys(r.samples).filter((k) => judged.samples[k] === undefined).length };
+        samples = { scores: r.samples, anew: Object.keys(r.samples).filter((k) => knownSamples[k] === undefined).length };
       } catch (err) {
         if ((err as { code?: string }).code === "CANCELLED") throw err;
         aurocSkipped = (err as Error).message; // e.g. the original data set moved: the other checks still decide
       }
     }
-    // What this gate judged, and no more: images and samples that left the gate (a frame the ledger dropped, the
-    // samples of an older set) would otherwise pile up in the memo of a model that stays active for months.
-    memos.push({ version: judged.version, threshold: judged.threshold, images: Object.fromEntries(all.map((img) => [img.key, judged.images[img.key]!])), samples: samples?.scores ?? judged.samples });
+    // What this gate judged, and no more (pseudoValidationAuroc returns this set's samples only): images and samples
+    // that left the gate would otherwise pile up in the memo of a model that stays active for months.
+    memos.push({ version: judged.version, threshold: judged.threshold, images: judged.images, samples: samples?.scores ?? knownSamples });
     scores.push({
       version: judged.version,
       threshold: judged.threshold,
       falseAlarms: normals.filter(flagged).map((n) => n.ref),
       detected: new Set(defects.filter(flagged).map((d) => d.ref)),
       auroc,
-      scored: { images: scored, samples: samples?.anew ?? 0 },
+      scored: { images: judged.scored, samples: samples?.anew ?? 0 },
     });
   }
   const [act, cand] = scores as [ModelScores, ModelScores];

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { extendMemo, imageKey, sampleKey } from "../../src/lifecycle/gate-memo.js";
+import { imageKey, sampleKey } from "../../src/lifecycle/gate-memo.js";
 
 test("an image's key holds while the file is untouched and changes when it is rewritten or touched", async () => {
   const dir = await mkdtemp(join(tmpdir(), "lafite-memo-"));
@@ -38,12 +38,4 @@ test("a sample's key is its content: equal pixels give equal keys, one pixel, th
   assert.notEqual(sampleKey(image(2, 3, [...px.slice(0, 17), 19])), k);
   assert.notEqual(sampleKey(image(3, 2, px)), k);
   assert.notEqual(sampleKey(image(2, 3, px, true)), k);
-});
-
-test("extending a memo keeps what it knew, adds what is new, and takes the newer figure for a key measured twice", () => {
-  const a = extendMemo("v1", 0.5, undefined, { images: { x: { score: 1, threshold: 0.5 } }, samples: { s: 0.1 } });
-  assert.deepEqual(a, { version: "v1", threshold: 0.5, images: { x: { score: 1, threshold: 0.5 } }, samples: { s: 0.1 } });
-  const b = extendMemo("v1", 0.5, a, { images: { y: { score: 0.2, threshold: 0.6 } }, samples: { s: 0.3, t: 0.4 } });
-  assert.deepEqual(b, { version: "v1", threshold: 0.5, images: { x: { score: 1, threshold: 0.5 }, y: { score: 0.2, threshold: 0.6 } }, samples: { s: 0.3, t: 0.4 } });
-  assert.deepEqual(a.samples, { s: 0.1 }, "the old memo is left as it was");
 });
